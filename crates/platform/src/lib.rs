@@ -1,0 +1,16 @@
+//! The platform kit every Vigie service is built on.
+//!
+//! - [`config`]: typed, layered configuration (defaults → file → `VIGIE_*` env → flags);
+//! - [`telemetry`]: `tracing` logs and OpenTelemetry export;
+//! - [`grpc`]: gRPC server bootstrap with health and reflection;
+//! - [`db`]: one storage layer over PostgreSQL and SQLite;
+//! - [`events`]: the event backbone (transactional outbox, relay, idempotent
+//!   consumers, CloudEvents over NATS JetStream or in-process delivery);
+//! - [`shutdown`]: graceful shutdown on signals.
+
+pub mod config;
+pub mod db;
+pub mod events;
+pub mod grpc;
+pub mod shutdown;
+pub mod telemetry;

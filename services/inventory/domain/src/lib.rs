@@ -1,0 +1,5 @@
+//! Pure domain of the Vigie inventory: vital functions, people and holdings,
+//! the fragility index of `docs/fragility.md`, roll-ups, and the validation of
+//! the CSV set. Nothing here does I/O, so every rule is unit-tested directly.
+
+pub mod model;
