@@ -1,1 +1,109 @@
-//! grpc (in progress)
+//! gRPC server bootstrap shared by every service.
+//!
+//! Every Vigie server exposes `grpc.health.v1` (with one status per service it
+//! hosts, so a load balancer or a test can wait on readiness) and server
+//! reflection (so `grpcurl` works without the .proto files). Incoming W3C
+//! `traceparent` metadata becomes the parent of the request span, so one trace
+//! spans gRPC → outbox → NATS → consumer.
+
+use std::net::SocketAddr;
+
+use opentelemetry::propagation::Extractor;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// Errors of the gRPC bootstrap.
+#[derive(Debug, thiserror::Error)]
+pub enum GrpcError {
+    /// The listen address could not be bound.
+    #[error("impossible d'écouter sur {addr} : {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Reflection could not be built from the descriptor set.
+    #[error("réflexion gRPC : {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The server failed while serving.
+    #[error("serveur gRPC : {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Binds `addr` (port 0 picks a free port: tests use it).
+///
+/// # Errors
+/// [`GrpcError::Bind`] when the address is taken or not local.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, GrpcError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| GrpcError::Bind { addr, source })
+}
+
+/// Serves `routes` plus health and reflection on `listener` until `shutdown`
+/// is cancelled, then drains in-flight requests.
+///
+/// `served` names the fully qualified gRPC services hosted (e.g.
+/// `vigie.inventory.v1.InventoryService`); each is reported `SERVING`.
+///
+/// # Errors
+/// [`GrpcError`] when reflection cannot be built or the transport fails.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    served: &[&str],
+    shutdown: CancellationToken,
+) -> Result<(), GrpcError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for name in served {
+        reporter
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(vigie_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let routes = routes.add_service(health).add_service(reflection);
+    let local = listener.local_addr().ok();
+    tracing::info!(addr = ?local, "grpc server listening");
+    tonic::transport::Server::builder()
+        .trace_fn(request_span)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .await?;
+    tracing::info!("grpc server stopped");
+    Ok(())
+}
+
+/// One span per request, named after the gRPC method (low cardinality),
+/// continuing the caller's trace when it sent a `traceparent`.
+fn request_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc.request",
+        otel.kind = "server",
+        rpc.method = %request.uri().path(),
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(request.headers()))
+    });
+    let _ = span.set_parent(parent);
+    span
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}

@@ -1,1 +1,83 @@
-//! telemetry (in progress)
+//! Logs and traces: `tracing` everywhere, exported over OTLP when asked.
+//!
+//! Configuration follows the OpenTelemetry standard variables, so operators
+//! use what they already know: OTLP export is on when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is
+//! set; `OTEL_SERVICE_NAME` overrides the service name. Log verbosity comes
+//! from `RUST_LOG` (default `info`). The W3C trace-context propagator is
+//! installed globally in every case, so `traceparent` travels across gRPC and
+//! NATS even without an exporter.
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Keeps the exporter alive; call [`Telemetry::shutdown`] last, after every
+/// task has stopped, so the final spans are flushed.
+#[must_use = "dropping the guard loses the last spans; call shutdown() at exit"]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Flushes and stops the exporter (no-op without one).
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider {
+            if let Err(error) = provider.shutdown() {
+                eprintln!("opentelemetry: flush at exit failed: {error}");
+            }
+        }
+    }
+}
+
+/// Installs the global subscriber: human-readable logs on stderr and, when
+/// configured, OTLP trace export.
+///
+/// `default_filter` applies when `RUST_LOG` is unset (e.g. `info` for servers,
+/// `warn` for CLI commands so their output stays clean). Calling it twice is
+/// harmless (the second call keeps the first subscriber).
+pub fn init(service_name: &str, default_filter: &str) -> Telemetry {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
+
+    let provider = otlp_provider(service_name);
+    let otel = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("vigie"))
+            .with_filter(EnvFilter::new("info"))
+    });
+    if let Some(provider) = &provider {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+    }
+    // try_init: a test binary or an embedding program may already have one.
+    let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
+    Telemetry { provider }
+}
+
+fn otlp_provider(service_name: &str) -> Option<SdkTracerProvider> {
+    let configured = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|value| !value.is_empty()));
+    if !configured {
+        return None;
+    }
+    let exporter = match opentelemetry_otlp::SpanExporter::builder().with_tonic().build() {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            eprintln!("opentelemetry: OTLP exporter not started: {error}");
+            return None;
+        }
+    };
+    let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(name).build();
+    Some(
+        SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource)
+            .build(),
+    )
+}

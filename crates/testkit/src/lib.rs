@@ -1,1 +1,39 @@
-//! placeholder
+//! Test harness shared by every Vigie integration test binary.
+//!
+//! Tests run against the real thing — a real `nats-server`, a real PostgreSQL,
+//! real SQLite files — because the guarantees we care about (awaited acks,
+//! deduplication, redelivery, transactional inboxes) live in those servers,
+//! not in our code. Each helper gives a test its own isolated resource so tests
+//! can run in parallel and be killed at any point:
+//!
+//! - [`NatsServer`]: a private `nats-server -js` process on a free loopback
+//!   port with its own store directory; it can be stopped and restarted on the
+//!   same port and store (to test broker outages) and is killed on drop;
+//! - [`PgDatabase`]: a fresh PostgreSQL database dropped (best effort) on drop;
+//! - [`sqlite_url`]: a SQLite URL for a file inside a test's temporary directory;
+//! - [`init_test_logging`]: logs to the test output, silent unless `TEST_LOG=1`;
+//! - [`eventually`]: waits (bounded) until an asynchronous condition holds —
+//!   the alternative to sleeping "long enough".
+//!
+//! Environment overrides: `VIGIE_NATS_SERVER` (path of the `nats-server`
+//! binary, default `/usr/sbin/nats-server`) and `VIGIE_TEST_DATABASE_URL`
+//! (administrative PostgreSQL URL, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+mod logging;
+mod nats;
+mod postgres;
+mod wait;
+
+use std::path::Path;
+
+pub use logging::init_test_logging;
+pub use nats::NatsServer;
+pub use postgres::PgDatabase;
+pub use wait::eventually;
+
+/// The URL of a SQLite database file `<name>.db` inside `dir` (created on
+/// first connection by `vigie_platform::db::Db::connect`).
+pub fn sqlite_url(dir: &Path, name: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display())
+}

@@ -1,1 +1,18 @@
-//! placeholder
+//! The inventory service: who holds which vital digital function in each
+//! member structure, and the fragility index computed from it.
+//!
+//! Layers, from the inside out:
+//! - the pure domain lives in the `vigie-inventory-domain` crate;
+//! - [`app`]: use cases, each one transaction with its events;
+//! - [`storage`]: SQL on PostgreSQL or SQLite;
+//! - [`events`]: the events it publishes through the outbox;
+//! - [`grpc`]: the `vigie.inventory.v1` API;
+//! - [`service`]: wiring for the `vigie` binary (migrations, background tasks).
+
+pub mod app;
+pub mod convert;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod service;
+pub mod storage;

@@ -3,3 +3,9 @@
 //! the CSV set. Nothing here does I/O, so every rule is unit-tested directly.
 
 pub mod model;
+pub mod catalogue;
+pub mod explain;
+pub mod fragility;
+pub mod rollup;
+pub mod ids;
+pub mod csv_set;

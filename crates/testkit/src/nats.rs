@@ -1,0 +1,210 @@
+//! A private `nats-server` with JetStream for one test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// Default location of the server binary (Debian's `nats-server` package).
+const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
+/// How long a (re)started server may take to accept clients.
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Pause between two readiness probes.
+const READY_POLL: Duration = Duration::from_millis(20);
+/// How many free ports [`NatsServer::start`] tries before giving up (another
+/// process may grab the port between our probe and the server's bind).
+const START_ATTEMPTS: usize = 3;
+
+/// A `nats-server -js` process owned by one test.
+///
+/// It listens on a free loopback port and keeps its JetStream store in a
+/// private temporary directory, so tests never share streams. [`stop`] and
+/// [`restart`] keep the port and the store: streams, messages and durable
+/// consumers survive, exactly as they do when a production broker restarts.
+/// The process is killed when the value is dropped.
+///
+/// [`stop`]: NatsServer::stop
+/// [`restart`]: NatsServer::restart
+#[derive(Debug)]
+pub struct NatsServer {
+    binary: PathBuf,
+    port: u16,
+    child: Option<Child>,
+    // Declared last: dropped after the process was killed.
+    dir: TempDir,
+}
+
+impl NatsServer {
+    /// Starts a server and waits until it accepts clients.
+    ///
+    /// # Panics
+    /// When the server cannot be started; see [`NatsServer::try_start`].
+    pub async fn start() -> NatsServer {
+        match Self::try_start().await {
+            Ok(server) => server,
+            Err(error) => panic!("cannot start nats-server: {error:#}"),
+        }
+    }
+
+    /// Starts a server and waits until it accepts clients.
+    ///
+    /// # Errors
+    /// The binary is missing, the process exits early, or it does not accept
+    /// clients within 15 s.
+    pub async fn try_start() -> Result<NatsServer> {
+        let binary = std::env::var_os("VIGIE_NATS_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_BINARY));
+        let dir = tempfile::Builder::new()
+            .prefix("vigie-nats-")
+            .tempdir()
+            .context("creating the store directory")?;
+        let mut last_error = None;
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port()?;
+            match launch(&binary, port, dir.path()).await {
+                Ok(child) => return Ok(NatsServer { binary, port, child: Some(child), dir }),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
+    }
+
+    /// The client URL, `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The client port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The JetStream store directory, kept across restarts.
+    pub fn store_dir(&self) -> PathBuf {
+        store_dir(self.dir.path())
+    }
+
+    /// The server's log file (its stderr), handy when a test fails.
+    pub fn log_file(&self) -> PathBuf {
+        log_file(self.dir.path())
+    }
+
+    /// Whether the process is running (it was not stopped).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Kills the server (`SIGKILL`, like a crash or a lost node) and waits
+    /// for the process to exit. Clients see a connection loss.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // An error means the process already exited; nothing to do.
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Restarts the server on the same port with the same store directory
+    /// (stopping it first if needed) and waits until it accepts clients.
+    ///
+    /// # Panics
+    /// When the server does not come back.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        match launch(&self.binary, self.port, self.dir.path()).await {
+            Ok(child) => self.child = Some(child),
+            Err(error) => panic!("cannot restart nats-server: {error:#}"),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            // SIGKILL; the runtime reaps the process.
+            let _ = child.start_kill();
+        }
+    }
+}
+
+fn store_dir(dir: &Path) -> PathBuf {
+    dir.join("jetstream")
+}
+
+fn log_file(dir: &Path) -> PathBuf {
+    dir.join("nats-server.log")
+}
+
+/// Spawns the server and waits until it accepts clients; kills it on failure.
+async fn launch(binary: &Path, port: u16, dir: &Path) -> Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file(dir))
+        .context("opening the server log")?;
+    let mut child = Command::new(binary)
+        .arg("-js")
+        .args(["-a", "127.0.0.1"])
+        .args(["-p", &port.to_string()])
+        .arg("-sd")
+        .arg(store_dir(dir))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("spawning {}", binary.display()))?;
+    match wait_ready(&mut child, port).await {
+        Ok(()) => Ok(child),
+        Err(error) => {
+            let _ = child.kill().await;
+            Err(error.context(format!("server log:\n{}", tail(&log_file(dir)))))
+        }
+    }
+}
+
+/// Polls until the server greets a TCP client with its `INFO` line: at that
+/// point the client listener is up, and JetStream (started, its store
+/// recovered, before the listener opens) is ready.
+async fn wait_ready(child: &mut Child, port: u16) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("nats-server exited early with {status}");
+        }
+        if greets(port).await {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("nats-server not ready on port {port} after {READY_TIMEOUT:?}");
+        }
+        tokio::time::sleep(READY_POLL).await;
+    }
+}
+
+async fn greets(port: u16) -> bool {
+    let probe = async {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).await.ok()?;
+        Some(line.starts_with("INFO "))
+    };
+    matches!(tokio::time::timeout(Duration::from_secs(1), probe).await, Ok(Some(true)))
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace against real servers.
+#
+# Tests start their own nats-server processes (they stop and restart them),
+# so only the nats-server binary is needed; PostgreSQL must answer on
+# 127.0.0.1:5432 as user `postgres` without a password (override with
+# VIGIE_TEST_DATABASE_URL). What is missing is installed or started here, so
+# the same command works on a fresh Debian machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to run: $*"; return 1; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_nats_server() {
+  if [ -n "${VIGIE_NATS_SERVER:-}" ] && [ -x "${VIGIE_NATS_SERVER}" ]; then return; fi
+  if command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ]; then return; fi
+  log "installing nats-server (Debian package)"
+  apt_install nats-server
+}
+
+pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+
+ensure_postgres() {
+  if [ -n "${VIGIE_TEST_DATABASE_URL:-}" ]; then return; fi
+  if command -v pg_isready >/dev/null && pg_ready; then return; fi
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    log "installing PostgreSQL (Debian package)"
+    apt_install postgresql
+    # A throw-away test server: trust local TCP connections, as the tests expect.
+    for hba in /etc/postgresql/*/main/pg_hba.conf; do
+      as_root sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+    done
+  fi
+  log "starting PostgreSQL"
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 60); do pg_ready && return; sleep 0.5; done
+  log "PostgreSQL did not start on 127.0.0.1:5432"; exit 1
+}
+
+ensure_nats_server
+ensure_postgres
+
+# Two cores: build once, run tests in parallel but bounded.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --test-threads "${VIGIE_TEST_THREADS:-4}" "$@"
+else
+  log "cargo-nextest not found, using cargo test"
+  cargo test --workspace --no-fail-fast "$@"
+fi

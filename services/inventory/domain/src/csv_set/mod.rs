@@ -1,0 +1,494 @@
+//! Parsing and validation of a whole CSV set (structures, people, functions,
+//! holdings) received as bytes.
+//!
+//! The import is all-or-nothing (see the `Import` RPC): the set is validated
+//! completely and either every structure is produced or every problem is
+//! returned, each as `FILE:LINE: message` in French, in file order then line
+//! order. Reporting everything at once matters because the person fixing the
+//! files is usually a volunteer editing a spreadsheet: one round trip per
+//! error would be unbearable.
+//!
+//! Formats (UTF-8, header row checked exactly, RFC 4180 quoting, fields
+//! trimmed, optional BOM, blank lines skipped):
+//! - `structures.csv`: [`STRUCTURES_HEADER`] — required;
+//! - `people.csv`: [`PEOPLE_HEADER`];
+//! - `functions.csv`: [`FUNCTIONS_HEADER`];
+//! - `holdings.csv`: [`HOLDINGS_HEADER`].
+//!
+//! The last three may be empty or absent, meaning "none".
+
+mod fields;
+mod reader;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use fields::CATALOGUE_DEFAULTS;
+
+use crate::ids;
+use crate::model::{
+    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory,
+    StructureRecord,
+};
+use reader::{read_rows, FileSpec};
+use std::collections::HashMap;
+
+/// Name of the structures file in a set.
+pub const STRUCTURES_FILE: &str = "structures.csv";
+/// Name of the people file in a set.
+pub const PEOPLE_FILE: &str = "people.csv";
+/// Name of the functions file in a set.
+pub const FUNCTIONS_FILE: &str = "functions.csv";
+/// Name of the holdings file in a set.
+pub const HOLDINGS_FILE: &str = "holdings.csv";
+
+/// Columns of `structures.csv`, in order.
+pub const STRUCTURES_HEADER: [&str; 9] = [
+    "structure_id",
+    "name",
+    "network",
+    "legal_form",
+    "siret",
+    "rna",
+    "region_code",
+    "department_code",
+    "commune_insee",
+];
+/// Columns of `people.csv`, in order.
+pub const PEOPLE_HEADER: [&str; 6] = [
+    "person_id",
+    "structure_id",
+    "display_name",
+    "role",
+    "end_date",
+    "email",
+];
+/// Columns of `functions.csv`, in order.
+pub const FUNCTIONS_HEADER: [&str; 4] = ["structure_id", "function", "criticality", "tools"];
+/// Columns of `holdings.csv`, in order.
+pub const HOLDINGS_HEADER: [&str; 4] = ["person_id", "function", "level", "last_practised"];
+
+const STRUCTURES: FileSpec = FileSpec {
+    name: STRUCTURES_FILE,
+    header: &STRUCTURES_HEADER,
+    required: true,
+};
+const PEOPLE: FileSpec = FileSpec {
+    name: PEOPLE_FILE,
+    header: &PEOPLE_HEADER,
+    required: false,
+};
+const FUNCTIONS: FileSpec = FileSpec {
+    name: FUNCTIONS_FILE,
+    header: &FUNCTIONS_HEADER,
+    required: false,
+};
+const HOLDINGS: FileSpec = FileSpec {
+    name: HOLDINGS_FILE,
+    header: &HOLDINGS_HEADER,
+    required: false,
+};
+
+/// The raw bytes of the four files of a set. A file that was not sent is an
+/// empty vector: an error for `structures.csv`, "none" for the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsvSetFiles {
+    /// Content of `structures.csv`.
+    pub structures: Vec<u8>,
+    /// Content of `people.csv`.
+    pub people: Vec<u8>,
+    /// Content of `functions.csv`.
+    pub functions: Vec<u8>,
+    /// Content of `holdings.csv`.
+    pub holdings: Vec<u8>,
+}
+
+impl CsvSetFiles {
+    /// The buffer for the file called `name` (`structures.csv`, …), or `None`
+    /// for a name outside the set — lets the server append streamed chunks
+    /// without its own name table.
+    pub fn file_mut(&mut self, name: &str) -> Option<&mut Vec<u8>> {
+        match name {
+            STRUCTURES_FILE => Some(&mut self.structures),
+            PEOPLE_FILE => Some(&mut self.people),
+            FUNCTIONS_FILE => Some(&mut self.functions),
+            HOLDINGS_FILE => Some(&mut self.holdings),
+            _ => None,
+        }
+    }
+}
+
+/// A valid set: one inventory per structure, sorted by structure id (byte
+/// order); within each, people by id, functions by code, holdings by
+/// (person id, function code) — so equal inputs give equal values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedSet {
+    /// The structures with their people, functions and holdings.
+    pub inventories: Vec<StructureInventory>,
+}
+
+/// One problem in one row (or in the header, line 1) of one file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct RowError {
+    /// File name within the set (`people.csv`).
+    pub file: String,
+    /// Physical line number in the file, the header being line 1 (for a
+    /// quoted value spanning several lines, the line where the row starts).
+    pub line: u64,
+    /// What is wrong and what is expected, in French.
+    pub message: String,
+}
+
+/// Parses and validates a whole set. Returns every error of every file, in
+/// file order (structures, people, functions, holdings) then line order.
+///
+/// Cost is linear in the size of the files (hash maps keyed by id, no scan
+/// per row), so a federation-sized set of a few million rows parses in
+/// seconds.
+pub fn parse_set(files: &CsvSetFiles) -> Result<ParsedSet, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut st = SetParser::default();
+    // Each file's usability gates the cross-file checks that depend on it:
+    // with an unreadable people.csv, every holding would otherwise be
+    // reported as "unknown person", hiding the one real mistake.
+    st.structures_usable = read_rows(&STRUCTURES, &files.structures, &mut errors, |l, f, e| {
+        st.structure_row(l, f, e)
+    });
+    st.people_usable = read_rows(&PEOPLE, &files.people, &mut errors, |l, f, e| {
+        st.person_row(l, f, e)
+    });
+    st.functions_usable = read_rows(&FUNCTIONS, &files.functions, &mut errors, |l, f, e| {
+        st.function_row(l, f, e)
+    });
+    read_rows(&HOLDINGS, &files.holdings, &mut errors, |l, f, e| {
+        st.holding_row(l, f, e)
+    });
+    if errors.is_empty() {
+        Ok(st.finish())
+    } else {
+        Err(errors)
+    }
+}
+
+// ----- parser state -----
+
+/// A structure id defined in `structures.csv`.
+struct StructureSlot {
+    id: String,
+    /// `None` when the row had errors (then the set is rejected anyway).
+    record: Option<StructureRecord>,
+    people: Vec<PersonRecord>,
+    functions: Vec<FunctionRecord>,
+    holdings: Vec<HoldingRecord>,
+}
+
+/// A person id defined in `people.csv`.
+struct PersonSlot {
+    /// Line of its definition, for duplicate messages.
+    line: u64,
+    /// Dense number, for compact holding keys.
+    number: u32,
+    /// Index of the person's structure; `None` when it is unknown (already
+    /// reported on the person's row, so holdings skip the function check).
+    structure: Option<usize>,
+}
+
+/// Everything learnt so far. Ids of rows with errors are still registered
+/// when the id itself is valid, so that a bad SIRET on a structure does not
+/// also turn each of its people into an "unknown structure" error.
+#[derive(Default)]
+struct SetParser {
+    slots: Vec<StructureSlot>,
+    /// structure id → (index in `slots`, line of definition).
+    structure_index: HashMap<String, (usize, u64)>,
+    structures_usable: bool,
+    people: HashMap<String, PersonSlot>,
+    people_usable: bool,
+    /// Function code → dense number (codes repeat across structures: a
+    /// few dozen distinct codes for hundreds of thousands of rows).
+    codes: HashMap<String, u32>,
+    /// (structure index, code number) → line of declaration.
+    functions: HashMap<(usize, u32), u64>,
+    functions_usable: bool,
+    /// (person number, code number) → line of declaration.
+    holdings: HashMap<(u32, u32), u64>,
+}
+
+/// Records `r`'s error message (if any) and returns its value.
+fn keep<T>(msgs: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
+    r.map_err(|m| msgs.push(m)).ok()
+}
+
+fn keep_id<T>(msgs: &mut Vec<String>, r: Result<T, ids::IdError>) -> Option<T> {
+    r.map_err(|e| msgs.push(e.to_string())).ok()
+}
+
+fn flush(file: &str, line: u64, msgs: Vec<String>, errors: &mut Vec<RowError>) {
+    errors.extend(msgs.into_iter().map(|message| RowError {
+        file: file.to_owned(),
+        line,
+        message,
+    }));
+}
+
+fn optional(v: &str) -> Option<&str> {
+    (!v.is_empty()).then_some(v)
+}
+
+impl SetParser {
+    fn code_number(&mut self, code: &str) -> u32 {
+        if let Some(&n) = self.codes.get(code) {
+            return n;
+        }
+        let n = self.codes.len() as u32;
+        self.codes.insert(code.to_owned(), n);
+        n
+    }
+
+    /// Looks a referenced structure up; `Err` carries the message to report.
+    /// `Ok(None)` when structures.csv is unusable (no judgement possible).
+    fn structure_ref(&self, v: &str) -> Result<Option<usize>, String> {
+        fields::id("structure_id", v)?;
+        if !self.structures_usable {
+            return Ok(None);
+        }
+        match self.structure_index.get(v) {
+            Some(&(i, _)) => Ok(Some(i)),
+            None => Err(format!("structure « {v} » inconnue (absente de structures.csv)")),
+        }
+    }
+
+    fn structure_row(&mut self, line: u64, f: &[&str], errors: &mut Vec<RowError>) {
+        let mut msgs = Vec::new();
+        let id = f[0];
+        let id_ok = keep(&mut msgs, fields::id("structure_id", id)).is_some();
+        if id_ok {
+            if let Some(&(_, first)) = self.structure_index.get(id) {
+                msgs.push(format!("structure_id « {id} » en double (déjà défini ligne {first})"));
+            }
+        }
+        keep(&mut msgs, fields::text("name", f[1]));
+        keep(&mut msgs, fields::id("network", f[2]));
+        let legal_form = keep(
+            &mut msgs,
+            fields::code("forme juridique", "inconnue", LegalForm::ALL, LegalForm::as_str, f[3]),
+        );
+        if let Some(v) = optional(f[4]) {
+            keep_id(&mut msgs, ids::validate_siret(v));
+        }
+        if let Some(v) = optional(f[5]) {
+            keep_id(&mut msgs, ids::validate_rna(v));
+        }
+        keep_id(&mut msgs, ids::validate_region_code(f[6]));
+        let department = keep_id(&mut msgs, ids::validate_department_code(f[7]));
+        let commune = keep_id(&mut msgs, ids::validate_commune_insee(f[8]));
+        if department.is_some() && commune.is_some() {
+            keep_id(&mut msgs, ids::check_commune_in_department(f[8], f[7]));
+        }
+
+        if id_ok && !self.structure_index.contains_key(id) {
+            // Every field was checked above; build the record only when all
+            // passed (otherwise the set is rejected and it is never used).
+            let record = match (msgs.is_empty(), legal_form) {
+                (true, Some(legal_form)) => Some(StructureRecord {
+                    id: id.to_owned(),
+                    name: f[1].to_owned(),
+                    network: f[2].to_owned(),
+                    legal_form,
+                    siret: optional(f[4]).map(str::to_owned),
+                    rna: optional(f[5]).map(str::to_owned),
+                    region_code: f[6].to_owned(),
+                    department_code: f[7].to_owned(),
+                    commune_insee: f[8].to_owned(),
+                }),
+                _ => None,
+            };
+            self.structure_index.insert(id.to_owned(), (self.slots.len(), line));
+            self.slots.push(StructureSlot {
+                id: id.to_owned(),
+                record,
+                people: Vec::new(),
+                functions: Vec::new(),
+                holdings: Vec::new(),
+            });
+        }
+        flush(STRUCTURES_FILE, line, msgs, errors);
+    }
+
+    fn person_row(&mut self, line: u64, f: &[&str], errors: &mut Vec<RowError>) {
+        let mut msgs = Vec::new();
+        let id = f[0];
+        let id_ok = keep(&mut msgs, fields::id("person_id", id)).is_some();
+        let duplicate = id_ok && {
+            match self.people.get(id) {
+                Some(first) => {
+                    msgs.push(format!("person_id « {id} » en double (déjà défini ligne {})", first.line));
+                    true
+                }
+                None => false,
+            }
+        };
+        let structure = keep(&mut msgs, self.structure_ref(f[1])).flatten();
+        let name_ok = keep(&mut msgs, fields::text("display_name", f[2])).is_some();
+        let role = keep(&mut msgs, fields::code("rôle", "inconnu", Role::ALL, Role::as_str, f[3]));
+        let end_date = keep(&mut msgs, fields::date("end_date", f[4]));
+        let email = keep(&mut msgs, fields::email(f[5]));
+
+        if id_ok && !duplicate {
+            let number = self.people.len() as u32;
+            self.people.insert(id.to_owned(), PersonSlot { line, number, structure });
+        }
+        if let (true, Some(si), true, Some(role), Some(end_date), Some(email)) =
+            (msgs.is_empty(), structure, name_ok, role, end_date, email)
+        {
+            self.slots[si].people.push(PersonRecord {
+                id: id.to_owned(),
+                structure_id: f[1].to_owned(),
+                display_name: f[2].to_owned(),
+                role,
+                end_date,
+                email,
+            });
+        }
+        flush(PEOPLE_FILE, line, msgs, errors);
+    }
+
+    fn function_row(&mut self, line: u64, f: &[&str], errors: &mut Vec<RowError>) {
+        let mut msgs = Vec::new();
+        let structure = keep(&mut msgs, self.structure_ref(f[0])).flatten();
+        let code = f[1];
+        let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
+        if let (Some(si), true) = (structure, code_ok) {
+            let key = (si, self.code_number(code));
+            match self.functions.get(&key) {
+                Some(first) => msgs.push(format!(
+                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {first})",
+                    f[0]
+                )),
+                None => {
+                    self.functions.insert(key, line);
+                }
+            }
+        }
+        let criticality = if f[2].is_empty() {
+            match (code_ok, fields::catalogue_default(code)) {
+                (true, Some(w)) => Some(w),
+                (true, None) => {
+                    msgs.push(format!(
+                        "fonction « {code} » hors catalogue : sa criticité est obligatoire (1, 2 ou 3)"
+                    ));
+                    None
+                }
+                (false, _) => None,
+            }
+        } else {
+            keep(
+                &mut msgs,
+                fields::small_int("criticality", "criticité", 1..=3, "1, 2 ou 3", f[2]),
+            )
+        };
+        let tools = keep(&mut msgs, fields::tools(f[3]));
+
+        if let (true, Some(si), Some(criticality), Some(tools)) =
+            (msgs.is_empty(), structure, criticality, tools)
+        {
+            self.slots[si].functions.push(FunctionRecord {
+                structure_id: f[0].to_owned(),
+                code: code.to_owned(),
+                criticality,
+                tools,
+            });
+        }
+        flush(FUNCTIONS_FILE, line, msgs, errors);
+    }
+
+    fn holding_row(&mut self, line: u64, f: &[&str], errors: &mut Vec<RowError>) {
+        let mut msgs = Vec::new();
+        let person_id = f[0];
+        // (person number, structure index if known)
+        let person = match fields::id("person_id", person_id) {
+            Err(m) => {
+                msgs.push(m);
+                None
+            }
+            Ok(()) => match self.people.get(person_id) {
+                Some(p) => Some((p.number, p.structure)),
+                None => {
+                    if self.people_usable {
+                        msgs.push(format!("personne « {person_id} » inconnue (absente de people.csv)"));
+                    }
+                    None
+                }
+            },
+        };
+        let code = f[1];
+        let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
+        let mut structure = None;
+        if let (Some((number, si)), true) = (person, code_ok) {
+            let cn = self.code_number(code);
+            match self.holdings.get(&(number, cn)) {
+                Some(first) => msgs.push(format!(
+                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {first})"
+                )),
+                None => {
+                    self.holdings.insert((number, cn), line);
+                }
+            }
+            structure = si;
+            if let (Some(si), true) = (si, self.functions_usable) {
+                if !self.functions.contains_key(&(si, cn)) {
+                    msgs.push(format!(
+                        "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
+                        self.slots[si].id
+                    ));
+                }
+            }
+        }
+        let level = keep(
+            &mut msgs,
+            fields::small_int("level", "niveau", 0..=4, "0, 1, 2, 3 ou 4", f[2]),
+        );
+        let last_practised = keep(&mut msgs, fields::date("last_practised", f[3]));
+
+        if let (true, Some(si), Some(level), Some(last_practised)) =
+            (msgs.is_empty(), structure, level, last_practised)
+        {
+            self.slots[si].holdings.push(HoldingRecord {
+                person_id: person_id.to_owned(),
+                function: code.to_owned(),
+                level,
+                last_practised,
+                evidence: Evidence::Import,
+            });
+        }
+        flush(HOLDINGS_FILE, line, msgs, errors);
+    }
+
+    /// Builds the sorted inventories; only called when no error was found,
+    /// so every slot has its record.
+    fn finish(self) -> ParsedSet {
+        let mut inventories: Vec<StructureInventory> = self
+            .slots
+            .into_iter()
+            .filter_map(|slot| {
+                let mut people = slot.people;
+                let mut functions = slot.functions;
+                let mut holdings = slot.holdings;
+                people.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                functions.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+                holdings.sort_unstable_by(|a, b| {
+                    (a.person_id.as_str(), a.function.as_str())
+                        .cmp(&(b.person_id.as_str(), b.function.as_str()))
+                });
+                Some(StructureInventory {
+                    structure: slot.record?,
+                    people,
+                    functions,
+                    holdings,
+                })
+            })
+            .collect();
+        inventories.sort_unstable_by(|a, b| a.structure.id.cmp(&b.structure.id));
+        ParsedSet { inventories }
+    }
+}

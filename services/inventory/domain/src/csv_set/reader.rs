@@ -1,0 +1,170 @@
+//! Reading one CSV file of the set: BOM, encoding, header, blank lines and
+//! column count. Field-level rules live in `fields`, cross-file rules in the
+//! parent module.
+
+use super::RowError;
+
+/// Most columns in any file of the set (structures.csv has 9); lets a row's
+/// fields live in a fixed array instead of a fresh `Vec` per row.
+pub(super) const MAX_COLUMNS: usize = 9;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One file of the set and what its header must be.
+pub(super) struct FileSpec {
+    /// File name, used in every error (`structures.csv`).
+    pub name: &'static str,
+    /// Expected header, column by column.
+    pub header: &'static [&'static str],
+    /// Whether an empty or missing file is an error (only structures.csv).
+    pub required: bool,
+}
+
+/// A field as trimmed text. Whole-file validation guarantees UTF-8, so the
+/// fallback is unreachable; it only avoids a panic path.
+fn text(field: &[u8]) -> &str {
+    std::str::from_utf8(field).unwrap_or("").trim()
+}
+
+fn error(spec: &FileSpec, line: u64, message: String) -> RowError {
+    RowError {
+        file: spec.name.to_owned(),
+        line,
+        message,
+    }
+}
+
+/// Reads every data row of `bytes` and calls `row(line, fields)` with the
+/// trimmed fields (exactly `spec.header.len()` of them).
+///
+/// File-level problems (not UTF-8, empty required file, wrong header) are
+/// pushed to `errors` and make the function return `false` without reading
+/// any row: the columns cannot be trusted, and the caller then skips the
+/// cross-file checks that depend on this file so that one bad header does not
+/// bury the user under thousands of derived errors. Row-level problems that
+/// this layer sees (wrong column count) are reported and the row is skipped.
+pub(super) fn read_rows(
+    spec: &FileSpec,
+    bytes: &[u8],
+    errors: &mut Vec<RowError>,
+    mut row: impl FnMut(u64, &[&str], &mut Vec<RowError>),
+) -> bool {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let expected_header = spec.header.join(",");
+
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        if spec.required {
+            errors.push(error(
+                spec,
+                1,
+                format!("fichier vide ou absent : il doit commencer par l'en-tête « {expected_header} »"),
+            ));
+            return false;
+        }
+        // An optional file left out means "none of these".
+        return true;
+    }
+
+    // Check the encoding once for the whole file: a spreadsheet saved as
+    // Latin-1 is one mistake, not one per accented row. Once the whole buffer
+    // is valid UTF-8 every field is too, since CSV only splits on ASCII bytes.
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64;
+        errors.push(error(
+            spec,
+            line,
+            "le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
+             enregistrez-le au format « CSV UTF-8 »"
+                .to_owned(),
+        ));
+        return false;
+    }
+
+    // `flexible` so that a short or long row is our error (with our message)
+    // rather than the reader's; no trimming by the reader because it only
+    // trims ASCII whitespace and we also want non-breaking spaces gone.
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut header_seen = false;
+    let width = spec.header.len();
+
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // Reading from memory cannot fail with I/O errors and the
+            // flexible reader accepts any shape; kept for completeness.
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(error(spec, line, format!("lecture CSV impossible : {e}")));
+                return false;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+
+        // A line of spaces, or a spreadsheet's trailing ",,,,," row, carries
+        // nothing: skip it rather than report empty mandatory columns.
+        if record.iter().all(|f| text(f).is_empty()) {
+            continue;
+        }
+
+        if !header_seen {
+            header_seen = true;
+            let found: Vec<&str> = record.iter().map(text).collect();
+            if found != spec.header {
+                let raw = found.join(",");
+                let hint = if found.len() == 1 && raw.contains(';') {
+                    " ; le séparateur doit être la virgule, pas le point-virgule"
+                } else {
+                    ""
+                };
+                errors.push(error(
+                    spec,
+                    line,
+                    format!("en-tête invalide : attendu « {expected_header} », trouvé « {raw} »{hint}"),
+                ));
+                return false;
+            }
+            continue;
+        }
+
+        if record.len() != width {
+            errors.push(error(
+                spec,
+                line,
+                format!(
+                    "{} colonne{} au lieu de {width} (en-tête : {expected_header}){}",
+                    record.len(),
+                    if record.len() > 1 { "s" } else { "" },
+                    if record.len() > width {
+                        " ; une valeur contenant une virgule doit être entre guillemets"
+                    } else {
+                        ""
+                    },
+                ),
+            ));
+            continue;
+        }
+        let mut fields: [&str; MAX_COLUMNS] = [""; MAX_COLUMNS];
+        for (slot, f) in fields.iter_mut().zip(record.iter()) {
+            *slot = text(f);
+        }
+        row(line, &fields[..width], errors);
+    }
+
+    if !header_seen {
+        // Every line was blank, e.g. only ",,,," rows: same as an empty file.
+        if spec.required {
+            errors.push(error(
+                spec,
+                1,
+                format!("en-tête manquant : attendu « {expected_header} »"),
+            ));
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,114 @@
+//! The common tail of every change: assess the structures a transaction
+//! touched, record the assessments whose result changed, and append the
+//! matching events — all inside the caller's transaction.
+
+use chrono::NaiveDate;
+use sqlx::{Any, Transaction};
+use vigie_inventory_domain::explain::Lang;
+use vigie_inventory_domain::fragility::{assess, Assessment, Band};
+
+use crate::convert::{fragility_to_pb, structure_to_pb};
+use crate::error::InventoryError;
+use crate::events;
+use crate::storage::{self, NewAssessment, Stored, StoredAssessment};
+
+use super::Inventory;
+
+/// How many events a change appended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// `structure.inventoried` events.
+    pub inventoried: u64,
+    /// `structure.fragility_assessed` events.
+    pub assessed: u64,
+}
+
+impl Appended {
+    /// Total events.
+    pub fn total(&self) -> u64 {
+        self.inventoried + self.assessed
+    }
+}
+
+/// A canonical text of everything a reader sees in an assessment except the
+/// evaluation date: an event is published when, and only when, it changes.
+pub fn fingerprint(a: &Assessment) -> String {
+    let key_person = a.top_key_person.as_ref().map(|kp| format!("{}:{:.6}", kp.person_id, kp.share)).unwrap_or_default();
+    let functions: Vec<String> = a
+        .functions
+        .iter()
+        .map(|f| format!("{}={}@{:.6}", f.code, f.holders.join("+"), f.risk))
+        .collect();
+    format!(
+        "{}|{:?}|{:?}|{}|{}|{}|{:.6}|{}",
+        a.band.as_str(),
+        a.score,
+        a.truck_factor,
+        a.orphan_functions.join(";"),
+        a.spof_functions.join(";"),
+        key_person,
+        a.director_dependency,
+        functions.join(";")
+    )
+}
+
+impl Inventory {
+    /// Publishes `structure.inventoried` for each changed structure, then
+    /// re-assesses them on `today` and publishes `fragility_assessed` where the
+    /// result differs from the recorded one.
+    ///
+    /// # Errors
+    /// [`InventoryError`] on storage or outbox failure (the caller rolls back).
+    pub(crate) async fn record_changes(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        changed: &[Stored],
+        today: NaiveDate,
+    ) -> Result<Appended, InventoryError> {
+        let mut appended = Appended::default();
+        for stored in changed {
+            events::structure_inventoried(tx, structure_to_pb(stored)).await?;
+            appended.inventoried += 1;
+        }
+        appended.assessed = self.reassess(tx, changed, today).await?;
+        Ok(appended)
+    }
+
+    /// Assesses `structures` on `today`; records and publishes those whose
+    /// result changed. Returns the number of `fragility_assessed` events.
+    pub(crate) async fn reassess(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        structures: &[Stored],
+        today: NaiveDate,
+    ) -> Result<u64, InventoryError> {
+        let ids: Vec<String> = structures.iter().map(|s| s.inventory.structure.id.clone()).collect();
+        let previous = storage::load_assessments(&mut **tx, &ids).await?;
+        let mut to_save = Vec::new();
+        let mut events = 0;
+        for stored in structures {
+            let inv = &stored.inventory;
+            let assessment = assess(inv, today, &self.params);
+            let print = fingerprint(&assessment);
+            let before = previous.get(&inv.structure.id);
+            if before.is_some_and(|b| b.fingerprint == print) {
+                continue;
+            }
+            let previous_band = before.map(|b| (b.band.parse::<Band>().unwrap_or(Band::Unknown), b.score));
+            events::fragility_assessed(tx, fragility_to_pb(inv, &assessment, Lang::Fr), previous_band).await?;
+            events += 1;
+            to_save.push(NewAssessment {
+                structure_id: inv.structure.id.clone(),
+                network: inv.structure.network.clone(),
+                stored: StoredAssessment {
+                    band: assessment.band.as_str().to_owned(),
+                    score: assessment.score.map(i64::from),
+                    fingerprint: print,
+                    evaluated_on: today,
+                },
+            });
+        }
+        storage::save_assessments(&mut **tx, &to_save).await?;
+        Ok(events)
+    }
+}

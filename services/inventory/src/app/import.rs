@@ -1,0 +1,172 @@
+//! Importing a CSV set: validate everything first, then apply it in one
+//! transaction (all or nothing), touching only the structures that changed.
+//!
+//! The set is authoritative for the structures it lists: their people,
+//! functions and holdings are replaced by the set's. Structures absent from
+//! the set are left alone, except when one of their people now appears in a
+//! listed structure (a move), in which case they lose that person.
+
+use std::collections::{BTreeMap, HashSet};
+
+use vigie_inventory_domain::csv_set::{parse_set, CsvSetFiles};
+use vigie_inventory_domain::model::StructureInventory;
+
+use crate::error::InventoryError;
+use crate::storage::{self, Scope, Stored};
+
+use super::Inventory;
+
+/// Below this many structures, existing inventories are read one by one;
+/// above, the whole table is read once (fewer round trips).
+const READ_ALL_THRESHOLD: usize = 200;
+/// Structures written per batch between two progress reports.
+const APPLY_BATCH: usize = 1_000;
+
+/// Phases reported while an import runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportPhase {
+    /// Parsing and checking every row of every file.
+    Validating,
+    /// Writing the changed structures (done/total in structures).
+    Applying,
+}
+
+/// What an accepted import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Structures in the set.
+    pub structures: u64,
+    /// New structures.
+    pub created: u64,
+    /// Existing structures whose inventory changed.
+    pub updated: u64,
+    /// Existing structures identical to the set.
+    pub unchanged: u64,
+    /// People in the set.
+    pub people: u64,
+    /// Functions in the set.
+    pub functions: u64,
+    /// Holdings in the set.
+    pub holdings: u64,
+    /// Events appended to the outbox.
+    pub events: u64,
+}
+
+/// Sorts the parts of an inventory so that two equal inventories compare
+/// equal whatever order their rows came in.
+pub(crate) fn normalize(mut inv: StructureInventory) -> StructureInventory {
+    inv.people.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.functions.sort_by(|a, b| a.code.cmp(&b.code));
+    inv.holdings.sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
+    inv
+}
+
+impl Inventory {
+    /// Validates and applies a CSV set.
+    ///
+    /// # Errors
+    /// [`InventoryError::Rejected`] with every row error when the set is not
+    /// valid (nothing is changed); storage or outbox errors otherwise (the
+    /// transaction is rolled back, nothing is changed either).
+    pub async fn import(
+        &self,
+        files: CsvSetFiles,
+        progress: impl Fn(ImportPhase, u64, u64) + Send + Sync,
+    ) -> Result<ImportReport, InventoryError> {
+        progress(ImportPhase::Validating, 0, 1);
+        // Parsing 100,000 structures takes CPU seconds: keep it off the
+        // async workers so the server keeps answering meanwhile.
+        let parsed = tokio::task::spawn_blocking(move || parse_set(&files))
+            .await
+            .map_err(|error| InventoryError::Invalid(format!("validation interrompue : {error}")))?
+            .map_err(InventoryError::Rejected)?;
+        progress(ImportPhase::Validating, 1, 1);
+
+        let incoming: Vec<StructureInventory> = parsed.inventories.into_iter().map(normalize).collect();
+        let mut report = ImportReport {
+            structures: incoming.len() as u64,
+            people: incoming.iter().map(|i| i.people.len() as u64).sum(),
+            functions: incoming.iter().map(|i| i.functions.len() as u64).sum(),
+            holdings: incoming.iter().map(|i| i.holdings.len() as u64).sum(),
+            ..ImportReport::default()
+        };
+
+        let today = self.today();
+        let now = chrono::Utc::now().to_rfc3339();
+        let mut tx = self.db.begin().await?;
+        let existing = self.existing(&mut tx, &incoming).await?;
+
+        let mut changed: Vec<Stored> = Vec::new();
+        for inv in incoming {
+            match existing.get(&inv.structure.id) {
+                Some(old) if normalize(old.inventory.clone()) == inv => report.unchanged += 1,
+                Some(old) => {
+                    report.updated += 1;
+                    changed.push(Stored { inventory: inv, version: old.version + 1 });
+                }
+                None => {
+                    report.created += 1;
+                    changed.push(Stored { inventory: inv, version: 1 });
+                }
+            }
+        }
+
+        // People who move in from a structure outside the set leave it.
+        let listed: HashSet<&str> = changed.iter().map(|s| s.inventory.structure.id.as_str()).collect();
+        let movers: Vec<String> =
+            changed.iter().flat_map(|s| s.inventory.people.iter().map(|p| p.id.clone())).collect();
+        let mut left_behind: Vec<String> = storage::structures_of_people(&mut tx, &movers)
+            .await?
+            .into_values()
+            .filter(|old| !listed.contains(old.as_str()))
+            .collect();
+        left_behind.sort();
+        left_behind.dedup();
+
+        let total = changed.len() as u64;
+        progress(ImportPhase::Applying, 0, total);
+        for (n, batch) in changed.chunks(APPLY_BATCH).enumerate() {
+            let rows: Vec<(&StructureInventory, i64)> = batch.iter().map(|s| (&s.inventory, s.version)).collect();
+            storage::replace(&mut tx, &rows, &now).await?;
+            progress(ImportPhase::Applying, ((n * APPLY_BATCH + batch.len()) as u64).min(total), total);
+        }
+        for id in &left_behind {
+            if let Some(mut stored) = storage::load(&mut tx, Scope::Structure(id)).await?.remove(id) {
+                stored.version += 1;
+                storage::bump_version(&mut tx, id, stored.version, &now).await?;
+                stored.inventory = normalize(stored.inventory);
+                changed.push(stored);
+            }
+        }
+        let appended = self.record_changes(&mut tx, &changed, today).await?;
+        tx.commit().await?;
+        report.events = appended.total();
+        if report.events > 0 {
+            self.events_committed();
+        }
+        tracing::info!(
+            structures = report.structures,
+            created = report.created,
+            updated = report.updated,
+            unchanged = report.unchanged,
+            events = report.events,
+            "inventory imported"
+        );
+        Ok(report)
+    }
+
+    async fn existing(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        incoming: &[StructureInventory],
+    ) -> Result<BTreeMap<String, Stored>, InventoryError> {
+        if incoming.len() > READ_ALL_THRESHOLD {
+            let wanted: HashSet<&str> = incoming.iter().map(|i| i.structure.id.as_str()).collect();
+            let mut all = storage::load(tx, Scope::All).await?;
+            all.retain(|id, _| wanted.contains(id.as_str()));
+            return Ok(all);
+        }
+        let ids: Vec<String> = incoming.iter().map(|i| i.structure.id.clone()).collect();
+        Ok(storage::load(tx, Scope::Structures(&ids)).await?)
+    }
+}

@@ -1,0 +1,61 @@
+//! Use cases of the inventory: import a CSV set, change a holding, evaluate
+//! fragility and roll it up, re-assess when the date moves.
+//!
+//! Every change follows the same path: in ONE transaction, write the new
+//! state, recompute the fragility of the structures it touched, record the
+//! assessments that changed and append the events to the outbox; then wake
+//! the relay. A crash at any point either keeps everything or nothing.
+
+mod changes;
+mod import;
+mod queries;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tokio::sync::Notify;
+use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_platform::db::Db;
+
+pub use import::{ImportPhase, ImportReport};
+pub use queries::{HoldingChange, RollupBy};
+
+/// Gives "today" — injectable so tests and `--at` evaluations are reproducible.
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// The server's local calendar date.
+pub fn system_clock() -> Clock {
+    Arc::new(|| chrono::Local::now().date_naive())
+}
+
+/// The inventory application service, shared by the gRPC layer and the
+/// background re-assessment task.
+#[derive(Clone)]
+pub struct Inventory {
+    db: Db,
+    params: FragilityParams,
+    clock: Clock,
+    relay: Arc<Notify>,
+}
+
+impl Inventory {
+    /// Builds the service over a migrated database. `relay` is notified after
+    /// each commit that appended events.
+    pub fn new(db: Db, params: FragilityParams, clock: Clock, relay: Arc<Notify>) -> Self {
+        Inventory { db, params, clock, relay }
+    }
+
+    /// Today's date according to the service's clock.
+    pub fn today(&self) -> NaiveDate {
+        (self.clock)()
+    }
+
+    /// The fragility parameters in force.
+    pub fn params(&self) -> &FragilityParams {
+        &self.params
+    }
+
+    fn events_committed(&self) {
+        self.relay.notify_one();
+    }
+}

@@ -1,0 +1,221 @@
+//! Read-side use cases: structures, fragility on any date, roll-ups, holding
+//! changes, and the daily re-assessment.
+
+use chrono::NaiveDate;
+use vigie_inventory_domain::fragility::{assess, Assessment};
+use vigie_inventory_domain::model::{Evidence, HoldingRecord, StructureRecord};
+use vigie_inventory_domain::rollup::{rollup, RollupGroup};
+
+use crate::error::InventoryError;
+use crate::storage::{self, Scope, Stored};
+
+use super::import::normalize;
+use super::Inventory;
+
+/// Structures re-assessed per transaction by [`Inventory::reassess_all`].
+const REASSESS_BATCH: usize = 500;
+
+/// How to group a roll-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollupBy {
+    /// One group for the whole instance (key `*`).
+    Instance,
+    /// Per network.
+    Network,
+    /// Per region (INSEE code).
+    Region,
+    /// Per department (INSEE code).
+    Department,
+}
+
+/// A holding to set through the API.
+#[derive(Debug, Clone)]
+pub struct HoldingChange {
+    /// The holding.
+    pub holding: HoldingRecord,
+    /// Ignore a level lower than the current one (trainings never lower).
+    pub raise_only: bool,
+}
+
+impl Inventory {
+    /// One structure with its whole inventory.
+    ///
+    /// # Errors
+    /// [`InventoryError::NotFound`] when it does not exist.
+    pub async fn structure(&self, id: &str) -> Result<Stored, InventoryError> {
+        let mut conn = self.db.pool().acquire().await?;
+        storage::load(&mut conn, Scope::Structure(id))
+            .await?
+            .remove(id)
+            .map(|mut stored| {
+                stored.inventory = normalize(stored.inventory);
+                stored
+            })
+            .ok_or_else(|| InventoryError::NotFound(format!("structure « {id} »")))
+    }
+
+    /// Structures, optionally of one network, ordered by id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structures(&self, network: Option<&str>) -> Result<Vec<Stored>, InventoryError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let scope = network.map_or(Scope::All, Scope::Network);
+        Ok(storage::load(&mut conn, scope).await?.into_values().map(|mut s| {
+            s.inventory = normalize(s.inventory);
+            s
+        }).collect())
+    }
+
+    /// The fragility of one structure on `at` (today by default).
+    ///
+    /// # Errors
+    /// [`InventoryError::NotFound`] when the structure does not exist.
+    pub async fn fragility(&self, id: &str, at: Option<NaiveDate>) -> Result<(Stored, Assessment), InventoryError> {
+        let stored = self.structure(id).await?;
+        let assessment = assess(&stored.inventory, at.unwrap_or_else(|| self.today()), &self.params);
+        Ok((stored, assessment))
+    }
+
+    /// The fragility of every structure (of one network) on `at`, by id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn fragility_all(
+        &self,
+        network: Option<&str>,
+        at: Option<NaiveDate>,
+    ) -> Result<Vec<(Stored, Assessment)>, InventoryError> {
+        let at = at.unwrap_or_else(|| self.today());
+        let structures = self.structures(network).await?;
+        Ok(structures
+            .into_iter()
+            .map(|stored| {
+                let assessment = assess(&stored.inventory, at, &self.params);
+                (stored, assessment)
+            })
+            .collect())
+    }
+
+    /// Counts by band, mean score and per-function shares, grouped by `by`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn rollup(&self, by: RollupBy, at: Option<NaiveDate>) -> Result<Vec<RollupGroup>, InventoryError> {
+        let all = self.fragility_all(None, at).await?;
+        let rows = all.iter().map(|(stored, assessment)| {
+            let s = &stored.inventory.structure;
+            let key = match by {
+                RollupBy::Instance => "*".to_owned(),
+                RollupBy::Network => s.network.clone(),
+                RollupBy::Region => s.region_code.clone(),
+                RollupBy::Department => s.department_code.clone(),
+            };
+            (key, assessment)
+        });
+        Ok(rollup(rows))
+    }
+
+    /// Sets one person's level on one function of their structure, then
+    /// re-assesses the structure, in one transaction with its events.
+    ///
+    /// # Errors
+    /// [`InventoryError::NotFound`] for an unknown person or a function the
+    /// structure does not record; [`InventoryError::Invalid`] for a level
+    /// outside 0–4.
+    pub async fn set_holding(&self, change: HoldingChange) -> Result<(HoldingRecord, Stored, Assessment), InventoryError> {
+        let HoldingChange { mut holding, raise_only } = change;
+        if holding.level > 4 {
+            return Err(InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", holding.level)));
+        }
+        let today = self.today();
+        let mut tx = self.db.begin().await?;
+        let owners = storage::structures_of_people(&mut tx, std::slice::from_ref(&holding.person_id)).await?;
+        let structure_id = owners
+            .get(&holding.person_id)
+            .cloned()
+            .ok_or_else(|| InventoryError::NotFound(format!("personne « {} »", holding.person_id)))?;
+        let mut stored = storage::load(&mut tx, Scope::Structure(&structure_id))
+            .await?
+            .remove(&structure_id)
+            .ok_or_else(|| InventoryError::NotFound(format!("structure « {structure_id} »")))?;
+        if !stored.inventory.functions.iter().any(|f| f.code == holding.function) {
+            return Err(InventoryError::NotFound(format!(
+                "fonction « {} » dans la structure « {structure_id} »",
+                holding.function
+            )));
+        }
+        let current = stored
+            .inventory
+            .holdings
+            .iter()
+            .position(|h| h.person_id == holding.person_id && h.function == holding.function);
+        if let Some(index) = current {
+            let existing = &stored.inventory.holdings[index];
+            if raise_only && existing.level >= holding.level {
+                // Never lower: keep the level, but a more recent practice counts.
+                holding.level = existing.level;
+                holding.evidence = existing.evidence;
+                holding.last_practised = existing.last_practised.max(holding.last_practised);
+            }
+            if *existing == holding {
+                tx.rollback().await?;
+                let assessment = assess(&stored.inventory, today, &self.params);
+                return Ok((holding, stored, assessment));
+            }
+            stored.inventory.holdings[index] = holding.clone();
+        } else {
+            stored.inventory.holdings.push(holding.clone());
+        }
+        storage::upsert_holding(&mut tx, &stored.inventory.structure, &holding).await?;
+        stored.version += 1;
+        storage::bump_version(&mut tx, &structure_id, stored.version, &chrono::Utc::now().to_rfc3339()).await?;
+        stored.inventory = normalize(stored.inventory);
+        self.record_changes(&mut tx, std::slice::from_ref(&stored), today).await?;
+        tx.commit().await?;
+        self.events_committed();
+        let assessment = assess(&stored.inventory, today, &self.params);
+        Ok((holding, stored, assessment))
+    }
+
+    /// Re-assesses every structure on today's date and publishes the results
+    /// that changed (end dates passed, holdings went stale). Run at start-up
+    /// and whenever the date changes. Returns the number of events.
+    ///
+    /// # Errors
+    /// Storage or outbox errors (batches already committed stay committed).
+    pub async fn reassess_all(&self) -> Result<u64, InventoryError> {
+        let today = self.today();
+        let ids = {
+            let mut conn = self.db.pool().acquire().await?;
+            storage::structure_ids(&mut conn).await?
+        };
+        let mut events = 0;
+        for chunk in ids.chunks(REASSESS_BATCH) {
+            let mut tx = self.db.begin().await?;
+            let batch: Vec<Stored> = storage::load(&mut tx, Scope::Structures(chunk))
+                .await?
+                .into_values()
+                .map(|mut stored| {
+                    stored.inventory = normalize(stored.inventory);
+                    stored
+                })
+                .collect();
+            let appended = self.reassess(&mut tx, &batch, today).await?;
+            tx.commit().await?;
+            events += appended;
+        }
+        if events > 0 {
+            self.events_committed();
+        }
+        Ok(events)
+    }
+}
+
+/// The structure record of a stored inventory (helper for the gRPC layer).
+pub fn record(stored: &Stored) -> &StructureRecord {
+    &stored.inventory.structure
+}
+
+/// The evidence code for holdings set by hand when the caller gives none.
+pub const DEFAULT_EVIDENCE: Evidence = Evidence::Manual;

@@ -1,0 +1,482 @@
+//! Persistence of the inventory on PostgreSQL or SQLite (one SQL dialect
+//! subset through `sqlx::Any`, see `docs/adr/0002-one-sql-dialect.md`).
+//!
+//! Functions take an `&mut AnyConnection` so that the application layer
+//! decides the transaction: a state change and its events always commit
+//! together. Reads used for change detection run inside that same
+//! transaction.
+
+mod migrations;
+pub mod rows;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use sqlx::{AnyConnection, Row};
+use vigie_inventory_domain::model::{
+    Evidence, FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord,
+};
+
+pub use migrations::MIGRATIONS;
+use rows::{execute_for_keys, insert_batched, Value};
+
+/// A storage failure: a database error, or a stored value that no longer
+/// parses (which would mean the schema and the code disagree).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database refused or failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A stored value is not valid for the domain.
+    #[error("valeur stockée invalide dans {table}.{column} : {value}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The offending value.
+        value: String,
+    },
+}
+
+/// A structure's inventory as stored, with its version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// The inventory.
+    pub inventory: StructureInventory,
+    /// Incremented at each change; carried by events so consumers can ignore
+    /// stale snapshots.
+    pub version: i64,
+}
+
+/// The last assessment recorded for a structure (used to publish an event only
+/// when the result changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAssessment {
+    /// Band code.
+    pub band: String,
+    /// Score, absent for `unknown`.
+    pub score: Option<i64>,
+    /// Canonical text of the whole result.
+    pub fingerprint: String,
+    /// Date of evaluation.
+    pub evaluated_on: NaiveDate,
+}
+
+/// Which structures to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every structure of the instance.
+    All,
+    /// The structures of one network.
+    Network(&'a str),
+    /// One structure.
+    Structure(&'a str),
+    /// Several structures (at most a few hundred: one placeholder each).
+    Structures(&'a [String]),
+}
+
+impl Scope<'_> {
+    fn clause(&self) -> (String, Vec<String>) {
+        match self {
+            Scope::All => (String::new(), vec![]),
+            Scope::Network(network) => (" WHERE network_id = $1".into(), vec![(*network).to_owned()]),
+            Scope::Structure(id) => (" WHERE structure_id = $1".into(), vec![(*id).to_owned()]),
+            Scope::Structures(ids) => {
+                let placeholders = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+                (format!(" WHERE structure_id IN ({placeholders})"), ids.to_vec())
+            }
+        }
+    }
+}
+
+/// Loads the inventories in `scope`, keyed by structure id (sorted).
+///
+/// Four queries whatever the number of structures: rows are grouped in memory.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap<String, Stored>, StorageError> {
+    let (clause, keys) = scope.clause();
+    let mut result = BTreeMap::new();
+
+    let sql = format!(
+        "SELECT structure_id, name, network_id, legal_form, siret, rna, region_code, department_code, commune_insee, version FROM inv_structures{clause}"
+    );
+    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
+        let id: String = row.try_get("structure_id")?;
+        let legal_form: String = row.try_get("legal_form")?;
+        let structure = StructureRecord {
+            id: id.clone(),
+            name: row.try_get("name")?,
+            network: row.try_get("network_id")?,
+            legal_form: parse("inv_structures", "legal_form", &legal_form)?,
+            siret: row.try_get("siret")?,
+            rna: row.try_get("rna")?,
+            region_code: row.try_get("region_code")?,
+            department_code: row.try_get("department_code")?,
+            commune_insee: row.try_get("commune_insee")?,
+        };
+        let inventory = StructureInventory { structure, people: vec![], functions: vec![], holdings: vec![] };
+        result.insert(id, Stored { inventory, version: row.try_get("version")? });
+    }
+
+    let sql = format!(
+        "SELECT person_id, structure_id, display_name, role, end_date, email FROM inv_people{clause} ORDER BY person_id"
+    );
+    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
+        let structure_id: String = row.try_get("structure_id")?;
+        let role: String = row.try_get("role")?;
+        let person = PersonRecord {
+            id: row.try_get("person_id")?,
+            structure_id: structure_id.clone(),
+            display_name: row.try_get("display_name")?,
+            role: parse("inv_people", "role", &role)?,
+            end_date: date_opt("inv_people", "end_date", row.try_get("end_date")?)?,
+            email: row.try_get("email")?,
+        };
+        if let Some(stored) = result.get_mut(&structure_id) {
+            stored.inventory.people.push(person);
+        }
+    }
+
+    let sql = format!("SELECT structure_id, code, criticality, tools FROM inv_functions{clause} ORDER BY code");
+    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
+        let structure_id: String = row.try_get("structure_id")?;
+        let tools: String = row.try_get("tools")?;
+        let criticality: i64 = row.try_get("criticality")?;
+        let function = FunctionRecord {
+            structure_id: structure_id.clone(),
+            code: row.try_get("code")?,
+            criticality: u8::try_from(criticality).map_err(|_| StorageError::Corrupt {
+                table: "inv_functions",
+                column: "criticality",
+                value: criticality.to_string(),
+            })?,
+            tools: split_tools(&tools),
+        };
+        if let Some(stored) = result.get_mut(&structure_id) {
+            stored.inventory.functions.push(function);
+        }
+    }
+
+    let sql = format!(
+        "SELECT person_id, function_code, structure_id, level, last_practised, evidence FROM inv_holdings{clause} ORDER BY person_id, function_code"
+    );
+    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
+        let structure_id: String = row.try_get("structure_id")?;
+        let level: i64 = row.try_get("level")?;
+        let evidence: String = row.try_get("evidence")?;
+        let holding = HoldingRecord {
+            person_id: row.try_get("person_id")?,
+            function: row.try_get("function_code")?,
+            level: u8::try_from(level).map_err(|_| StorageError::Corrupt {
+                table: "inv_holdings",
+                column: "level",
+                value: level.to_string(),
+            })?,
+            last_practised: date_opt("inv_holdings", "last_practised", row.try_get("last_practised")?)?,
+            evidence: parse::<Evidence>("inv_holdings", "evidence", &evidence)?,
+        };
+        if let Some(stored) = result.get_mut(&structure_id) {
+            stored.inventory.holdings.push(holding);
+        }
+    }
+    Ok(result)
+}
+
+/// The structures (id → structure id) that currently employ these people.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structures_of_people(
+    conn: &mut AnyConnection,
+    person_ids: &[String],
+) -> Result<HashMap<String, String>, StorageError> {
+    let mut found = HashMap::new();
+    for chunk in person_ids.chunks(500) {
+        let placeholders = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT person_id, structure_id FROM inv_people WHERE person_id IN ({placeholders})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get("person_id")?, row.try_get("structure_id")?);
+        }
+    }
+    Ok(found)
+}
+
+/// Replaces the stored inventory of each given structure (structure row
+/// upserted, its people, functions and holdings deleted and re-inserted), and
+/// makes sure their networks exist. `now` is the RFC 3339 time of the change.
+///
+/// People listed here who belonged to another structure are moved: their old
+/// rows go with the delete by person id.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn replace(
+    conn: &mut AnyConnection,
+    structures: &[(&StructureInventory, i64)],
+    now: &str,
+) -> Result<(), StorageError> {
+    if structures.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = structures.iter().map(|(inv, _)| inv.structure.id.clone()).collect();
+    let person_ids: Vec<String> =
+        structures.iter().flat_map(|(inv, _)| inv.people.iter().map(|p| p.id.clone())).collect();
+    execute_for_keys(conn, "DELETE FROM inv_holdings WHERE structure_id IN", &ids).await?;
+    execute_for_keys(conn, "DELETE FROM inv_holdings WHERE person_id IN", &person_ids).await?;
+    execute_for_keys(conn, "DELETE FROM inv_functions WHERE structure_id IN", &ids).await?;
+    execute_for_keys(conn, "DELETE FROM inv_people WHERE structure_id IN", &ids).await?;
+    execute_for_keys(conn, "DELETE FROM inv_people WHERE person_id IN", &person_ids).await?;
+
+    let mut networks: Vec<String> = structures.iter().map(|(inv, _)| inv.structure.network.clone()).collect();
+    networks.sort();
+    networks.dedup();
+    let network_rows = networks.into_iter().map(|n| vec![Value::from(n), Value::from(now)]).collect();
+    insert_batched(conn, "inv_networks", &["network_id", "created_at"], "ON CONFLICT (network_id) DO NOTHING", network_rows)
+        .await?;
+
+    let structure_rows = structures
+        .iter()
+        .map(|(inv, version)| {
+            let s = &inv.structure;
+            vec![
+                Value::from(s.id.as_str()),
+                Value::from(s.network.as_str()),
+                Value::from(s.name.as_str()),
+                Value::from(s.legal_form.as_str()),
+                Value::from(s.siret.clone()),
+                Value::from(s.rna.clone()),
+                Value::from(s.region_code.as_str()),
+                Value::from(s.department_code.as_str()),
+                Value::from(s.commune_insee.as_str()),
+                Value::from(*version),
+                Value::from(now),
+            ]
+        })
+        .collect();
+    insert_batched(
+        conn,
+        "inv_structures",
+        &[
+            "structure_id", "network_id", "name", "legal_form", "siret", "rna", "region_code", "department_code",
+            "commune_insee", "version", "updated_at",
+        ],
+        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, name = excluded.name, \
+         legal_form = excluded.legal_form, siret = excluded.siret, rna = excluded.rna, \
+         region_code = excluded.region_code, department_code = excluded.department_code, \
+         commune_insee = excluded.commune_insee, version = excluded.version, updated_at = excluded.updated_at",
+        structure_rows,
+    )
+    .await?;
+
+    let mut people = Vec::new();
+    let mut functions = Vec::new();
+    let mut holdings = Vec::new();
+    for (inv, _) in structures {
+        let network = inv.structure.network.as_str();
+        for p in &inv.people {
+            people.push(vec![
+                Value::from(p.id.as_str()),
+                Value::from(p.structure_id.as_str()),
+                Value::from(network),
+                Value::from(p.display_name.as_str()),
+                Value::from(p.role.as_str()),
+                Value::from(p.end_date.map(|d| d.to_string())),
+                Value::from(p.email.clone()),
+            ]);
+        }
+        for f in &inv.functions {
+            functions.push(vec![
+                Value::from(f.structure_id.as_str()),
+                Value::from(f.code.as_str()),
+                Value::from(network),
+                Value::from(i64::from(f.criticality)),
+                Value::from(f.tools.join(";")),
+            ]);
+        }
+        for h in &inv.holdings {
+            holdings.push(vec![
+                Value::from(h.person_id.as_str()),
+                Value::from(h.function.as_str()),
+                Value::from(inv.structure.id.as_str()),
+                Value::from(network),
+                Value::from(i64::from(h.level)),
+                Value::from(h.last_practised.map(|d| d.to_string())),
+                Value::from(h.evidence.as_str()),
+            ]);
+        }
+    }
+    insert_batched(
+        conn,
+        "inv_people",
+        &["person_id", "structure_id", "network_id", "display_name", "role", "end_date", "email"],
+        "",
+        people,
+    )
+    .await?;
+    insert_batched(conn, "inv_functions", &["structure_id", "code", "network_id", "criticality", "tools"], "", functions)
+        .await?;
+    insert_batched(
+        conn,
+        "inv_holdings",
+        &["person_id", "function_code", "structure_id", "network_id", "level", "last_practised", "evidence"],
+        "",
+        holdings,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Bumps the version of a structure whose inventory changed indirectly (a
+/// person moved away, a holding was set).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn bump_version(conn: &mut AnyConnection, structure_id: &str, version: i64, now: &str) -> Result<(), StorageError> {
+    sqlx::query("UPDATE inv_structures SET version = $1, updated_at = $2 WHERE structure_id = $3")
+        .bind(version)
+        .bind(now.to_owned())
+        .bind(structure_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Creates or replaces one holding.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn upsert_holding(
+    conn: &mut AnyConnection,
+    structure: &StructureRecord,
+    holding: &HoldingRecord,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO inv_holdings (person_id, function_code, structure_id, network_id, level, last_practised, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id, function_code) DO UPDATE SET \
+         level = excluded.level, last_practised = excluded.last_practised, evidence = excluded.evidence",
+    )
+    .bind(holding.person_id.clone())
+    .bind(holding.function.clone())
+    .bind(structure.id.clone())
+    .bind(structure.network.clone())
+    .bind(i64::from(holding.level))
+    .bind(holding.last_practised.map(|d| d.to_string()))
+    .bind(holding.evidence.as_str().to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The last recorded assessments of the given structures.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored date.
+pub async fn load_assessments(
+    conn: &mut AnyConnection,
+    structure_ids: &[String],
+) -> Result<HashMap<String, StoredAssessment>, StorageError> {
+    let mut found = HashMap::new();
+    for chunk in structure_ids.chunks(500) {
+        let placeholders = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT structure_id, band, score, fingerprint, evaluated_on FROM inv_assessments WHERE structure_id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let evaluated_on: String = row.try_get("evaluated_on")?;
+            found.insert(
+                row.try_get("structure_id")?,
+                StoredAssessment {
+                    band: row.try_get("band")?,
+                    score: row.try_get("score")?,
+                    fingerprint: row.try_get("fingerprint")?,
+                    evaluated_on: date("inv_assessments", "evaluated_on", &evaluated_on)?,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// A new assessment to record.
+#[derive(Debug, Clone)]
+pub struct NewAssessment {
+    /// The structure.
+    pub structure_id: String,
+    /// Its network.
+    pub network: String,
+    /// The assessment summary.
+    pub stored: StoredAssessment,
+}
+
+/// Records assessments (insert or replace).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_assessments(conn: &mut AnyConnection, assessments: &[NewAssessment]) -> Result<(), StorageError> {
+    let rows = assessments
+        .iter()
+        .map(|a| {
+            vec![
+                Value::from(a.structure_id.as_str()),
+                Value::from(a.network.as_str()),
+                Value::from(a.stored.evaluated_on.to_string()),
+                Value::from(a.stored.band.as_str()),
+                Value::from(a.stored.score),
+                Value::from(a.stored.fingerprint.as_str()),
+            ]
+        })
+        .collect();
+    insert_batched(
+        conn,
+        "inv_assessments",
+        &["structure_id", "network_id", "evaluated_on", "band", "score", "fingerprint"],
+        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, evaluated_on = excluded.evaluated_on, \
+         band = excluded.band, score = excluded.score, fingerprint = excluded.fingerprint",
+        rows,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ids of every structure, sorted.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
+    let rows = sqlx::query("SELECT structure_id FROM inv_structures ORDER BY structure_id").fetch_all(&mut *conn).await?;
+    rows.iter().map(|row| row.try_get("structure_id").map_err(StorageError::from)).collect()
+}
+
+fn bind_key<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    keys: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    keys.iter().fold(query, |query, key| query.bind(key.clone()))
+}
+
+fn split_tools(tools: &str) -> Vec<String> {
+    tools.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+fn parse<T: std::str::FromStr>(table: &'static str, column: &'static str, value: &str) -> Result<T, StorageError> {
+    value.parse().map_err(|_| StorageError::Corrupt { table, column, value: value.to_owned() })
+}
+
+fn date(table: &'static str, column: &'static str, value: &str) -> Result<NaiveDate, StorageError> {
+    parse(table, column, value)
+}
+
+fn date_opt(table: &'static str, column: &'static str, value: Option<String>) -> Result<Option<NaiveDate>, StorageError> {
+    value.map(|v| date(table, column, &v)).transpose()
+}

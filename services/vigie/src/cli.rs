@@ -1,0 +1,188 @@
+//! Command-line interface: one binary for servers (`dev`, `serve`) and for
+//! people (`inventory …`). Help is in French, the language of its users;
+//! human output follows `--lang` / `LANG`, machine output (`--format json|csv`)
+//! is stable and language-independent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Vigie — veille sur la fragilité numérique et les échéances de financement des structures de l'ESS.
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about, long_about = None)]
+pub struct Cli {
+    /// Langue des messages : fr (défaut) ou en. Par défaut, déduite de LANG.
+    #[arg(long, global = true, env = "VIGIE_LANG")]
+    pub lang: Option<String>,
+    /// La commande à exécuter.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lance toute la plateforme dans un seul processus (SQLite, événements internes) pour essayer ou développer.
+    Dev(DevArgs),
+    /// Lance un service seul, en production (PostgreSQL et NATS JetStream).
+    Serve(ServeArgs),
+    /// Inventaire : qui assure quelle fonction vitale, indice de fragilité.
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+}
+
+/// Options shared by server commands.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Fichier de configuration TOML (valeurs par défaut < fichier < variables VIGIE_* < options).
+    #[arg(long, env = "VIGIE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Adresse d'écoute gRPC.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `vigie dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Options communes aux serveurs.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Répertoire des données SQLite (défaut : ./vigie-data).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Charge une fédération de démonstration générée (si l'inventaire est vide).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `vigie serve <service>`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Le service à lancer.
+    #[arg(value_enum)]
+    pub service: ServiceName,
+    /// Options communes aux serveurs.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Base PostgreSQL du service, p. ex. postgres://vigie@db/inventory.
+    #[arg(long, env = "VIGIE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Serveur NATS (JetStream activé), p. ex. nats://nats:4222.
+    #[arg(long, env = "VIGIE_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Authentification des appels : « none » doit être demandé explicitement
+    /// (l'authentification OIDC arrive avec un prochain lot).
+    #[arg(long, value_enum, env = "VIGIE_AUTH")]
+    pub auth: Option<AuthMode>,
+}
+
+/// Services that `vigie serve` can run.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ServiceName {
+    /// Inventaire et indice de fragilité.
+    Inventory,
+}
+
+/// How calls are authenticated.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Aucune vérification (réseau de confiance uniquement).
+    None,
+}
+
+/// Options shared by client commands.
+#[derive(Debug, Args, Clone)]
+pub struct ClientArgs {
+    /// Adresse du serveur Vigie.
+    #[arg(long, env = "VIGIE_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    pub endpoint: String,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Tableau lisible (défaut).
+    #[default]
+    Table,
+    /// JSON, stable, pour les scripts.
+    Json,
+    /// CSV, stable, pour les tableurs.
+    Csv,
+}
+
+/// `vigie inventory …`.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Importe un jeu CSV (structures.csv, people.csv, functions.csv, holdings.csv) : tout ou rien.
+    Import {
+        /// Répertoire contenant les fichiers CSV.
+        dir: PathBuf,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Affiche l'indice de fragilité des structures (ou d'une seule).
+    Fragility {
+        /// Une seule structure, avec le détail par fonction.
+        #[arg(long)]
+        structure: Option<String>,
+        /// Seulement ce réseau.
+        #[arg(long)]
+        network: Option<String>,
+        /// Date d'évaluation AAAA-MM-JJ (p. ex. « après la fin de ces contrats »). Défaut : aujourd'hui.
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Agrège la fragilité par réseau, région, département ou pour toute l'instance.
+    Rollup {
+        /// Regroupement.
+        #[arg(long, value_enum, default_value_t)]
+        by: RollupByArg,
+        /// Date d'évaluation AAAA-MM-JJ. Défaut : aujourd'hui.
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Génère un inventaire synthétique réaliste (jeu CSV) pour les démonstrations et les mesures.
+    Generate {
+        /// Nombre de structures.
+        #[arg(long, default_value_t = 100)]
+        structures: usize,
+        /// Graine : même graine, mêmes fichiers.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Date de référence des contrats et des pratiques (défaut : aujourd'hui).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Répertoire de sortie (créé si besoin).
+        dir: PathBuf,
+    },
+}
+
+/// Grouping of `vigie inventory rollup`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum RollupByArg {
+    /// Toute l'instance.
+    Instance,
+    /// Par réseau (défaut).
+    #[default]
+    Network,
+    /// Par région.
+    Region,
+    /// Par département.
+    Department,
+}

@@ -1,0 +1,423 @@
+//! `vigie inventory …`: import, fragility, roll-up (gRPC clients) and
+//! generate (offline).
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{Datelike, NaiveDate};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use tokio_stream::StreamExt;
+use vigie_proto::common::v1::Date;
+use vigie_proto::inventory::v1 as pb;
+use vigie_proto::inventory::v1::import_progress::Phase;
+use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
+
+use super::{connect, status_error};
+use crate::cli::{Format, RollupByArg};
+use crate::i18n::Lang;
+use crate::output::{percent, Table};
+
+/// The four files of a CSV set, in the order they are sent.
+pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv", "holdings.csv"];
+/// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
+const CHUNK: usize = 64 * 1024;
+
+fn pb_date(date: NaiveDate) -> Date {
+    Date { year: date.year(), month: date.month(), day: date.day() }
+}
+
+fn date_text(date: Option<&Date>) -> String {
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+}
+
+/// Band code as printed in machine output.
+pub fn band_code(band: i32) -> &'static str {
+    match pb::Band::try_from(band).unwrap_or(pb::Band::Unspecified) {
+        pb::Band::Unspecified | pb::Band::Unknown => "unknown",
+        pb::Band::Low => "low",
+        pb::Band::Moderate => "moderate",
+        pb::Band::High => "high",
+        pb::Band::Critical => "critical",
+    }
+}
+
+fn band_label(band: i32, lang: Lang) -> &'static str {
+    match band_code(band) {
+        "low" => lang.pick("faible", "low"),
+        "moderate" => lang.pick("modérée", "moderate"),
+        "high" => lang.pick("élevée", "high"),
+        "critical" => lang.pick("critique", "critical"),
+        _ => lang.pick("non inventoriée", "not inventoried"),
+    }
+}
+
+/// `vigie inventory import DIR`.
+///
+/// # Errors
+/// Unreadable files, an unreachable server, or a rejected set (every row
+/// error is printed first as `FILE:LINE: message`).
+pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for name in SET_FILES {
+        let path = dir.join(name);
+        if path.exists() {
+            let bytes = std::fs::read(&path).with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), path.display()))?;
+            files.push((name, bytes));
+        } else if name == "structures.csv" {
+            anyhow::bail!(
+                "{} {}",
+                path.display(),
+                lang.pick("est introuvable : un jeu d'inventaire commence par structures.csv", "is missing: an inventory set starts with structures.csv")
+            );
+        }
+    }
+    let total: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
+    let channel = connect(endpoint, lang).await?;
+    let mut client = InventoryServiceClient::new(channel);
+
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {bytes}/{total_bytes}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(lang.pick("envoi", "upload").to_owned());
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let sender_bar = bar.clone();
+    tokio::spawn(async move {
+        for (name, bytes) in files {
+            for chunk in bytes.chunks(CHUNK) {
+                let message = pb::ImportRequest { file_name: name.to_owned(), chunk: chunk.to_vec() };
+                if tx.send(message).await.is_err() {
+                    return;
+                }
+                sender_bar.inc(chunk.len() as u64);
+            }
+        }
+    });
+    let mut progress = client
+        .import(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+
+    let mut errors = Vec::new();
+    let mut summary = None;
+    while let Some(message) = progress.next().await {
+        let message = message.map_err(|s| status_error(s, lang))?;
+        match Phase::try_from(message.phase).unwrap_or(Phase::Unspecified) {
+            Phase::Validating => {
+                bar.set_message(lang.pick("validation", "validating").to_owned());
+                bar.set_length(1);
+                bar.set_position(message.done);
+            }
+            Phase::Applying => {
+                bar.set_style(
+                    ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} structures")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_message(lang.pick("écriture", "writing").to_owned());
+                bar.set_length(message.total.max(1));
+                bar.set_position(message.done);
+            }
+            Phase::Done => summary = message.summary,
+            Phase::Rejected => errors.extend(message.errors),
+            Phase::Receiving | Phase::Unspecified => {}
+        }
+    }
+    bar.finish_and_clear();
+
+    if !errors.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for e in &errors {
+            writeln!(err, "{}:{}: {}", dir.join(&e.file).display(), e.line, e.message)?;
+        }
+        anyhow::bail!(
+            "{} {} {}",
+            lang.pick("import refusé :", "import rejected:"),
+            errors.len(),
+            lang.pick("erreur(s), rien n'a été modifié.", "error(s), nothing was changed.")
+        );
+    }
+    let s = summary.ok_or_else(|| anyhow::anyhow!("{}", lang.pick("le serveur n'a pas confirmé l'import", "the server did not confirm the import")))?;
+    match lang {
+        Lang::Fr => println!(
+            "Import terminé : {} structures ({} nouvelles, {} modifiées, {} inchangées), {} personnes, {} fonctions, {} compétences ; {} événements publiés.",
+            s.structures, s.structures_created, s.structures_updated, s.structures_unchanged, s.people, s.functions, s.holdings, s.events
+        ),
+        Lang::En => println!(
+            "Import done: {} structures ({} new, {} changed, {} unchanged), {} people, {} functions, {} holdings; {} events published.",
+            s.structures, s.structures_created, s.structures_updated, s.structures_unchanged, s.people, s.functions, s.holdings, s.events
+        ),
+    }
+    Ok(())
+}
+
+/// `vigie inventory fragility`.
+///
+/// # Errors
+/// An unreachable server, an unknown structure, or an output error.
+pub async fn fragility(
+    endpoint: &str,
+    structure: Option<&str>,
+    network: Option<&str>,
+    at: Option<NaiveDate>,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
+    let at = at.map(pb_date);
+    let items = match structure {
+        Some(id) => vec![client
+            .get_fragility(pb::GetFragilityRequest { structure_id: id.to_owned(), at, lang: lang.code().to_owned() })
+            .await
+            .map_err(|s| status_error(s, lang))?
+            .into_inner()],
+        None => {
+            let request = pb::ListFragilityRequest { at, network: network.unwrap_or_default().to_owned(), lang: lang.code().to_owned() };
+            let mut stream = client.list_fragility(request).await.map_err(|s| status_error(s, lang))?.into_inner();
+            let mut items = Vec::new();
+            while let Some(item) = stream.next().await {
+                items.push(item.map_err(|s| status_error(s, lang))?);
+            }
+            items
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Csv => write_fragility_csv(&items, &mut out)?,
+        Format::Json => {
+            let values: Vec<_> = items.iter().map(fragility_json).collect();
+            let value = if structure.is_some() { values.into_iter().next().unwrap_or_default() } else { json!(values) };
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Table if structure.is_some() => {
+            if let Some(item) = items.first() {
+                write_fragility_detail(item, lang, &mut out)?;
+            }
+        }
+        Format::Table => write_fragility_table(&items, lang, &mut out)?,
+    }
+    Ok(())
+}
+
+/// The CSV contract of `vigie inventory fragility --format csv`: exactly this
+/// header, rows by structure id, function codes sorted and `;`-separated,
+/// director dependency with 4 decimals, empty score and truck factor for
+/// `unknown`.
+pub fn write_fragility_csv(items: &[pb::StructureFragility], out: &mut impl Write) -> anyhow::Result<()> {
+    let mut sorted: Vec<&pb::StructureFragility> = items.iter().collect();
+    sorted.sort_by(|a, b| a.structure_id.cmp(&b.structure_id));
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "structure_id", "score", "band", "truck_factor", "orphan_functions", "spof_functions", "director_dependency",
+    ])?;
+    for item in sorted {
+        let mut orphans = item.orphan_functions.clone();
+        orphans.sort();
+        let mut spofs = item.spof_functions.clone();
+        spofs.sort();
+        writer.write_record([
+            item.structure_id.clone(),
+            item.score.map(|s| s.to_string()).unwrap_or_default(),
+            band_code(item.band).to_owned(),
+            item.truck_factor.map(|t| t.to_string()).unwrap_or_default(),
+            orphans.join(";"),
+            spofs.join(";"),
+            format!("{:.4}", item.director_dependency),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn fragility_json(item: &pb::StructureFragility) -> serde_json::Value {
+    json!({
+        "structure_id": item.structure_id,
+        "name": item.name,
+        "network": item.network,
+        "evaluated_on": date_text(item.evaluated_on.as_ref()),
+        "band": band_code(item.band),
+        "score": item.score,
+        "truck_factor": item.truck_factor,
+        "orphan_functions": item.orphan_functions,
+        "spof_functions": item.spof_functions,
+        "top_key_person": if item.top_key_person_id.is_empty() { serde_json::Value::Null } else {
+            json!({"person_id": item.top_key_person_id, "name": item.top_key_person_name, "share": item.top_key_person_share})
+        },
+        "director_dependency": item.director_dependency,
+        "functions": item.functions.iter().map(|f| json!({
+            "code": f.code, "criticality": f.criticality, "holders": f.holder_ids, "risk": f.risk,
+        })).collect::<Vec<_>>(),
+        "explanations": item.explanations,
+    })
+}
+
+fn write_fragility_table(items: &[pb::StructureFragility], lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
+    let header = match lang {
+        Lang::Fr => ["structure", "nom", "score", "fragilité", "facteur bus", "orphelines", "une seule personne", "dépendance direction"],
+        Lang::En => ["structure", "name", "score", "band", "truck factor", "orphans", "single holder", "director dependency"],
+    };
+    let mut table = Table::new(&header, &[false, false, true, false, true, true, true, true]);
+    for item in items {
+        table.row(vec![
+            item.structure_id.clone(),
+            truncate(&item.name, 40),
+            item.score.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+            band_label(item.band, lang).to_owned(),
+            item.truck_factor.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
+            item.orphan_functions.len().to_string(),
+            item.spof_functions.len().to_string(),
+            percent(item.director_dependency),
+        ]);
+    }
+    table.write(out)?;
+    let critical = items.iter().filter(|i| band_code(i.band) == "critical").count();
+    let high = items.iter().filter(|i| band_code(i.band) == "high").count();
+    match lang {
+        Lang::Fr => writeln!(
+            out,
+            "\n{} structures ; {critical} en fragilité critique, {high} élevée. Détail : vigie inventory fragility --structure ID",
+            items.len()
+        )?,
+        Lang::En => writeln!(
+            out,
+            "\n{} structures; {critical} critical, {high} high. Details: vigie inventory fragility --structure ID",
+            items.len()
+        )?,
+    }
+    Ok(())
+}
+
+fn write_fragility_detail(item: &pb::StructureFragility, lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
+    writeln!(out, "{} — {} ({})", item.structure_id, item.name, item.network)?;
+    let on = date_text(item.evaluated_on.as_ref());
+    match item.score {
+        Some(score) => writeln!(
+            out,
+            "{} {on} : {} {score}/100, {} {}, {} {}",
+            lang.pick("Fragilité au", "Fragility on"),
+            lang.pick("score", "score"),
+            lang.pick("niveau", "band"),
+            band_label(item.band, lang),
+            lang.pick("facteur bus", "truck factor"),
+            item.truck_factor.unwrap_or_default()
+        )?,
+        None => writeln!(out, "{}", lang.pick("Aucune fonction vitale inventoriée : fragilité inconnue.", "No vital function recorded: fragility unknown."))?,
+    }
+    if !item.top_key_person_id.is_empty() {
+        writeln!(
+            out,
+            "{} {} ({}) — {} ; {} {}",
+            lang.pick("Personne clé :", "Key person:"),
+            item.top_key_person_name,
+            item.top_key_person_id,
+            percent(item.top_key_person_share),
+            lang.pick("dépendance à la direction", "director dependency"),
+            percent(item.director_dependency)
+        )?;
+    }
+    if !item.explanations.is_empty() {
+        writeln!(out)?;
+        for sentence in &item.explanations {
+            writeln!(out, "  • {sentence}")?;
+        }
+    }
+    writeln!(out)?;
+    let header = match lang {
+        Lang::Fr => ["fonction", "criticité", "personnes", "risque"],
+        Lang::En => ["function", "criticality", "holders", "risk"],
+    };
+    let mut table = Table::new(&header, &[false, true, false, true]);
+    for f in &item.functions {
+        let holders = if f.holder_ids.is_empty() { "—".to_owned() } else { f.holder_ids.join(", ") };
+        table.row(vec![truncate(&f.label, 60), f.criticality.to_string(), holders, percent(f.risk)]);
+    }
+    table.write(out)?;
+    Ok(())
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// `vigie inventory rollup`.
+///
+/// # Errors
+/// An unreachable server or an output error.
+pub async fn rollup(endpoint: &str, by: RollupByArg, at: Option<NaiveDate>, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
+    let by = match by {
+        RollupByArg::Instance => pb::rollup_request::By::Instance,
+        RollupByArg::Network => pb::rollup_request::By::Network,
+        RollupByArg::Region => pb::rollup_request::By::Region,
+        RollupByArg::Department => pb::rollup_request::By::Department,
+    };
+    let response = client
+        .rollup(pb::RollupRequest { by: by as i32, at: at.map(pb_date) })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    let mean = |g: &pb::RollupGroup| g.mean_score.map(|m| format!("{m:.1}")).unwrap_or_default();
+    match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record(["key", "structures", "unknown", "low", "moderate", "high", "critical", "mean_score"])?;
+            for g in &response.groups {
+                writer.write_record([
+                    g.key.clone(), g.structures.to_string(), g.unknown.to_string(), g.low.to_string(),
+                    g.moderate.to_string(), g.high.to_string(), g.critical.to_string(), mean(g),
+                ])?;
+            }
+            writer.flush()?;
+        }
+        Format::Json => {
+            let groups: Vec<_> = response
+                .groups
+                .iter()
+                .map(|g| {
+                    json!({
+                        "key": g.key, "structures": g.structures, "unknown": g.unknown, "low": g.low,
+                        "moderate": g.moderate, "high": g.high, "critical": g.critical, "mean_score": g.mean_score,
+                        "functions": g.functions.iter().map(|f| json!({
+                            "code": f.code, "structures": f.structures,
+                            "orphan_share": f.orphan_share, "spof_share": f.spof_share,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let value = json!({ "evaluated_on": date_text(response.evaluated_on.as_ref()), "groups": groups });
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => ["groupe", "structures", "critique", "élevée", "modérée", "faible", "inconnue", "score moyen", "fonction la plus exposée"],
+                Lang::En => ["group", "structures", "critical", "high", "moderate", "low", "unknown", "mean score", "most exposed function"],
+            };
+            let mut table = Table::new(&header, &[false, true, true, true, true, true, true, true, false]);
+            for g in &response.groups {
+                let worst = g
+                    .functions
+                    .iter()
+                    .max_by(|a, b| (a.orphan_share + a.spof_share).total_cmp(&(b.orphan_share + b.spof_share)).then(b.code.cmp(&a.code)))
+                    .map(|f| format!("{} ({})", f.code, percent(f.orphan_share + f.spof_share)))
+                    .unwrap_or_default();
+                table.row(vec![
+                    g.key.clone(), g.structures.to_string(), g.critical.to_string(), g.high.to_string(),
+                    g.moderate.to_string(), g.low.to_string(), g.unknown.to_string(), mean(g), worst,
+                ]);
+            }
+            writeln!(out, "{} {}", lang.pick("Évaluation au", "Evaluated on"), date_text(response.evaluated_on.as_ref()))?;
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Configuration of the server commands, loaded in layers (defaults → TOML
+//! file → `VIGIE_*` environment → flags) and validated before anything
+//! connects. Secrets (database URLs with passwords) are never printed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_platform::config::{self, ConfigError};
+
+use crate::cli::AuthMode;
+
+/// Everything a server process needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VigieConfig {
+    /// gRPC listen address.
+    pub listen: SocketAddr,
+    /// Data directory of the embedded mode (SQLite files).
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (distributed mode).
+    pub database_url: Option<String>,
+    /// NATS URL (distributed mode).
+    pub nats_url: Option<String>,
+    /// Authentication mode (distributed mode).
+    pub auth: Option<AuthMode>,
+    /// Parameters of the fragility index.
+    pub fragility: FragilityConfig,
+}
+
+impl Default for VigieConfig {
+    fn default() -> Self {
+        VigieConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("vigie-data"),
+            database_url: None,
+            nats_url: None,
+            auth: None,
+            fragility: FragilityConfig::default(),
+        }
+    }
+}
+
+/// The configurable parameters of docs/fragility.md.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FragilityConfig {
+    /// A holding counts if practised within this many days.
+    pub recency_days: i64,
+    /// Horizon of the unavailability probabilities, in days.
+    pub horizon_days: i64,
+    /// Unavailability of volunteers, board members and contractors.
+    pub volunteer_like_unavailability: f64,
+    /// Unavailability of everyone else.
+    pub default_unavailability: f64,
+}
+
+impl Default for FragilityConfig {
+    fn default() -> Self {
+        let p = FragilityParams::default();
+        FragilityConfig {
+            recency_days: p.recency_days,
+            horizon_days: p.horizon_days,
+            volunteer_like_unavailability: p.q_volunteer_like,
+            default_unavailability: p.q_default,
+        }
+    }
+}
+
+impl FragilityConfig {
+    /// The domain parameters.
+    pub fn params(&self) -> FragilityParams {
+        FragilityParams {
+            recency_days: self.recency_days,
+            horizon_days: self.horizon_days,
+            q_volunteer_like: self.volunteer_like_unavailability,
+            q_default: self.default_unavailability,
+            ..FragilityParams::default()
+        }
+    }
+}
+
+/// Flags given on the command line (only those present override).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--nats-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_url: Option<String>,
+    /// `--auth`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthMode>,
+}
+
+/// Keys that may come from `VIGIE_*` variables.
+const ENV_KEYS: &[&str] = &["listen", "data_dir", "database_url", "nats_url", "auth", "fragility"];
+
+impl VigieConfig {
+    /// Loads and validates the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when a layer is unreadable or a value breaks a rule.
+    pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let config: VigieConfig = config::load(file, ENV_KEYS, overrides)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let f = &self.fragility;
+        if f.recency_days <= 0 || f.horizon_days <= 0 {
+            return Err(ConfigError::Invalid("fragility.recency_days et fragility.horizon_days doivent être positifs".into()));
+        }
+        for q in [f.volunteer_like_unavailability, f.default_unavailability] {
+            if !(0.0..=1.0).contains(&q) {
+                return Err(ConfigError::Invalid("les probabilités d'indisponibilité doivent être entre 0 et 1".into()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! `vigie dev`: the whole platform in one process, for anyone who wants to
+//! try it. SQLite files under the data directory, events delivered in-process
+//! from the outbox (same guarantees as JetStream), and a local development
+//! identity that is only safe on the loopback interface.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::task::JoinSet;
+use vigie_inventory::app::{ImportPhase, Inventory};
+use vigie_inventory::service as inventory;
+use vigie_inventory_domain::generate::{generate, GenerateParams};
+use vigie_platform::db::Db;
+use vigie_platform::events::{EmbeddedBus, EmbeddedPublisher, Relay};
+use vigie_platform::{grpc, shutdown};
+
+use crate::cli::DevArgs;
+use crate::config::{Overrides, VigieConfig};
+use crate::i18n::Lang;
+
+/// Structures in the demo federation: enough to see every band, small enough
+/// to load in a blink.
+const DEMO_STRUCTURES: usize = 60;
+const DEMO_SEED: u64 = 2026;
+
+/// Runs until Ctrl-C.
+///
+/// # Errors
+/// Invalid configuration, a non-loopback address, an unusable data directory
+/// or port.
+pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
+    let overrides = Overrides { listen: args.server.listen, data_dir: args.data_dir.clone(), ..Overrides::default() };
+    let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
+    if !config.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "vigie dev n'écoute que sur la boucle locale (127.0.0.1 ou ::1) : son identité de développement n'authentifie personne.\n  Pour un serveur accessible sur le réseau, utilisez `vigie serve`.",
+                "vigie dev only listens on loopback (127.0.0.1 or ::1): its development identity authenticates nobody.\n  For a server reachable over the network, use `vigie serve`."
+            )
+        );
+    }
+    tracing::warn!("development mode: local identity, no authentication — loopback only");
+
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("{} {}", lang.pick("création du répertoire de données", "creating the data directory"), config.data_dir.display()))?;
+    let db_path = config.data_dir.join("inventory.sqlite");
+    let db = Db::connect(&format!("sqlite://{}", db_path.display())).await?;
+
+    let stop = shutdown::on_signal();
+    let mut tasks = JoinSet::new();
+    // Other services' consumers register on this bus as they arrive.
+    let bus = EmbeddedBus::new();
+    let relay = Relay::new(db.clone(), Arc::new(EmbeddedPublisher::new(bus.clone())));
+    let app = super::start_inventory(db, &config, relay.notifier(), &mut tasks, &stop).await?;
+    tasks.spawn(relay.run(stop.clone()));
+
+    if args.demo {
+        load_demo(&app, lang).await?;
+    }
+
+    let listener = grpc::bind(config.listen).await.with_context(|| {
+        lang.pick("le port est-il déjà pris ? essayez --listen 127.0.0.1:50052", "is the port taken? try --listen 127.0.0.1:50052").to_owned()
+    })?;
+    let addr = listener.local_addr()?;
+    let endpoint = format!("http://{addr}");
+    match lang {
+        Lang::Fr => eprintln!(
+            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n  Ctrl-C pour arrêter.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+        ),
+        Lang::En => eprintln!(
+            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n  Ctrl-C to stop.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+        ),
+    }
+    let routes = tonic::service::Routes::new(inventory::grpc(app));
+    grpc::serve(listener, routes, &[inventory::GRPC_SERVICE], stop.clone()).await?;
+    stop.cancel();
+    super::join_all(tasks).await;
+    Ok(())
+}
+
+fn endpoint_flag(endpoint: &str) -> String {
+    if endpoint == "http://127.0.0.1:50051" {
+        String::new()
+    } else {
+        format!(" --endpoint {endpoint}")
+    }
+}
+
+/// Loads a generated demo federation, unless the inventory already has data
+/// (a restart keeps what the user did).
+async fn load_demo(app: &Inventory, lang: Lang) -> anyhow::Result<()> {
+    if !app.structures(None).await?.is_empty() {
+        eprintln!("{}", lang.pick("Données existantes conservées (démo déjà chargée).", "Existing data kept (demo already loaded)."));
+        return Ok(());
+    }
+    let set = generate(&GenerateParams { structures: DEMO_STRUCTURES, seed: DEMO_SEED, today: app.today() });
+    let report = app.import(set.to_files(), |_: ImportPhase, _, _| {}).await?;
+    match lang {
+        Lang::Fr => eprintln!("Fédération de démonstration chargée : {} structures, {} personnes.", report.structures, report.people),
+        Lang::En => eprintln!("Demo federation loaded: {} structures, {} people.", report.structures, report.people),
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! `vigie serve <service>`: one service per process, on PostgreSQL and NATS
+//! JetStream, as deployed in production.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::task::JoinSet;
+use vigie_inventory::service as inventory;
+use vigie_platform::db::Db;
+use vigie_platform::events::{jetstream, JetStreamPublisher, Relay};
+use vigie_platform::{grpc, shutdown};
+
+use crate::cli::{AuthMode, ServeArgs, ServiceName};
+use crate::config::{Overrides, VigieConfig};
+use crate::i18n::Lang;
+
+/// Runs one service until SIGTERM or Ctrl-C.
+///
+/// # Errors
+/// Missing settings, an unreachable database or NATS server, a taken port.
+pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        listen: args.server.listen,
+        database_url: args.database_url.clone(),
+        nats_url: args.nats_url.clone(),
+        auth: args.auth,
+        ..Overrides::default()
+    };
+    let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
+    let Some(database_url) = config.database_url.clone() else {
+        anyhow::bail!("{}", lang.pick("--database-url (ou VIGIE_DATABASE_URL) est requis", "--database-url (or VIGIE_DATABASE_URL) is required"));
+    };
+    let Some(nats_url) = config.nats_url.clone() else {
+        anyhow::bail!("{}", lang.pick("--nats-url (ou VIGIE_NATS_URL) est requis", "--nats-url (or VIGIE_NATS_URL) is required"));
+    };
+    match config.auth {
+        Some(AuthMode::None) => tracing::warn!(
+            "authentication disabled (--auth none): every caller is trusted; use only behind a trusted network"
+        ),
+        None => anyhow::bail!(
+            "{}",
+            lang.pick(
+                "choisissez l'authentification : --auth none doit être donné explicitement (OIDC arrive avec un prochain lot)",
+                "choose authentication: --auth none must be given explicitly (OIDC arrives in a later release)"
+            )
+        ),
+    }
+
+    let db = Db::connect(&database_url).await.context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
+    let nats = async_nats::connect(&nats_url).await.with_context(|| format!("{} {nats_url}", lang.pick("connexion à NATS", "connecting to NATS")))?;
+    let js = async_nats::jetstream::new(nats);
+
+    let stop = shutdown::on_signal();
+    let mut tasks = JoinSet::new();
+    let (routes, served) = match args.service {
+        ServiceName::Inventory => {
+            jetstream::ensure_stream(&js, inventory::NAME).await?;
+            let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
+            let app = super::start_inventory(db, &config, relay.notifier(), &mut tasks, &stop).await?;
+            tasks.spawn(relay.run(stop.clone()));
+            (tonic::service::Routes::new(inventory::grpc(app)), [inventory::GRPC_SERVICE])
+        }
+    };
+    let listener = grpc::bind(config.listen).await?;
+    grpc::serve(listener, routes, &served, stop.clone()).await?;
+    stop.cancel();
+    super::join_all(tasks).await;
+    Ok(())
+}
