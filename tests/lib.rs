@@ -1,1 +1,134 @@
-//! e2e
+//! Harness of the end-to-end scenarios: runs the real `vigie` binary, as a
+//! user would, against real SQLite files, PostgreSQL and nats-server.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Path of the `vigie` binary built alongside this test binary
+/// (`target/<profile>/vigie`; the test binary lives in `target/<profile>/deps`).
+///
+/// # Errors
+/// When the binary was not built (run the tests through `cargo test
+/// --workspace` or `./scripts/test.sh`, which build it).
+pub fn vigie_bin() -> Result<PathBuf> {
+    if let Ok(path) = std::env::var("VIGIE_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe.parent().and_then(Path::parent).context("test binary has no parent directory")?;
+    let bin = profile_dir.join("vigie");
+    if !bin.exists() {
+        bail!("{} not built: run `cargo build -p vigie` or ./scripts/test.sh", bin.display());
+    }
+    Ok(bin)
+}
+
+/// A running `vigie` server process, killed on drop.
+pub struct VigieServer {
+    child: Child,
+    /// The gRPC endpoint it announced (`http://127.0.0.1:PORT`).
+    pub endpoint: String,
+}
+
+impl VigieServer {
+    /// Starts `vigie <args…>` (which must listen on port 0) and waits until it
+    /// announces its endpoint on standard error.
+    ///
+    /// # Errors
+    /// When the process exits or says nothing within 60 s.
+    pub async fn start(args: &[&str], envs: &[(&str, &str)]) -> Result<VigieServer> {
+        let mut command = Command::new(vigie_bin()?);
+        command
+            .args(args)
+            .env("LANG", "fr_FR.UTF-8")
+            .env_remove("VIGIE_ENDPOINT")
+            .env("RUST_LOG", if std::env::var_os("TEST_LOG").is_some() { "info" } else { "warn" })
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().context("spawning vigie")?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let endpoint = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if std::env::var_os("TEST_LOG").is_some() {
+                    eprintln!("vigie: {line}");
+                }
+                if let Some(start) = line.find("http://127.0.0.1:") {
+                    let endpoint: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+                    return Ok::<_, anyhow::Error>(endpoint);
+                }
+            }
+            bail!("vigie exited before announcing its endpoint")
+        })
+        .await
+        .context("vigie did not announce its endpoint within 60 s")??;
+        // Keep draining stderr so the server never blocks on a full pipe.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if std::env::var_os("TEST_LOG").is_some() {
+                    eprintln!("vigie: {line}");
+                }
+            }
+        });
+        Ok(VigieServer { child, endpoint })
+    }
+
+    /// Runs a client command against this server.
+    ///
+    /// # Errors
+    /// When the binary cannot be run.
+    pub async fn cli(&self, args: &[&str]) -> Result<CliOutput> {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--endpoint", &self.endpoint]);
+        run_cli(&all).await
+    }
+
+    /// Kills the process (SIGKILL) and waits for it.
+    ///
+    /// # Errors
+    /// When it cannot be killed.
+    pub async fn kill(mut self) -> Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+/// Output of one CLI run.
+#[derive(Debug)]
+pub struct CliOutput {
+    /// Exit success.
+    pub success: bool,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `vigie <args…>` to completion (no server needed for offline commands).
+///
+/// # Errors
+/// When the binary cannot be run.
+pub async fn run_cli(args: &[&str]) -> Result<CliOutput> {
+    let output = Command::new(vigie_bin()?)
+        .args(args)
+        .env("LANG", "fr_FR.UTF-8")
+        .env_remove("VIGIE_ENDPOINT")
+        .stdin(Stdio::null())
+        .output()
+        .await?;
+    Ok(CliOutput {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}

@@ -1,1 +1,22 @@
-fn main(){}
+//! End-to-end scenarios: what a newcomer and an operator do, with the real
+//! binary. Each test has its own data directory, database and nats-server.
+
+mod distributed;
+mod embedded;
+
+use anyhow::{ensure, Result};
+use vigie_e2e::CliOutput;
+
+/// Fails with both output streams when a command did not succeed.
+fn ok(output: CliOutput) -> Result<CliOutput> {
+    ensure!(output.success, "command failed\nstdout:\n{}\nstderr:\n{}", output.stdout, output.stderr);
+    Ok(output)
+}
+
+/// Data rows of a CSV output (header excluded).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').map(str::to_owned).collect()).collect()
+}
+
+const FRAGILITY_HEADER: &str =
+    "structure_id,score,band,truck_factor,orphan_functions,spof_functions,director_dependency";

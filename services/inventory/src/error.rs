@@ -24,6 +24,12 @@ pub enum InventoryError {
     Events(String),
 }
 
+impl From<vigie_platform::db::DbError> for InventoryError {
+    fn from(error: vigie_platform::db::DbError) -> Self {
+        InventoryError::Storage(StorageError::Db(error))
+    }
+}
+
 impl From<sqlx::Error> for InventoryError {
     fn from(error: sqlx::Error) -> Self {
         InventoryError::Storage(StorageError::Database(error))

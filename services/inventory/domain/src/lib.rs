@@ -9,3 +9,4 @@ pub mod fragility;
 pub mod rollup;
 pub mod ids;
 pub mod csv_set;
+pub mod generate;

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use vigie_inventory_domain::fragility::{assess, Assessment};
-use vigie_inventory_domain::model::{Evidence, HoldingRecord, StructureRecord};
+use vigie_inventory_domain::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
 
 use crate::error::InventoryError;
@@ -211,11 +211,3 @@ impl Inventory {
         Ok(events)
     }
 }
-
-/// The structure record of a stored inventory (helper for the gRPC layer).
-pub fn record(stored: &Stored) -> &StructureRecord {
-    &stored.inventory.structure
-}
-
-/// The evidence code for holdings set by hand when the caller gives none.
-pub const DEFAULT_EVIDENCE: Evidence = Evidence::Manual;

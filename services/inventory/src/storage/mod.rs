@@ -27,6 +27,9 @@ pub enum StorageError {
     /// The database refused or failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The storage layer (pool, transaction) failed.
+    #[error(transparent)]
+    Db(#[from] vigie_platform::db::DbError),
     /// A stored value is not valid for the domain.
     #[error("valeur stockée invalide dans {table}.{column} : {value}")]
     Corrupt {

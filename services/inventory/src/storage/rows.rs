@@ -125,7 +125,7 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str) -> Strin
     sql
 }
 
-fn bind(query: Query<'_, Any, AnyArguments<'_>>, value: Value) -> Query<'_, Any, AnyArguments<'_>> {
+fn bind<'q>(query: Query<'q, Any, AnyArguments<'q>>, value: Value) -> Query<'q, Any, AnyArguments<'q>> {
     match value {
         Value::Text(text) => query.bind(text),
         Value::Int(int) => query.bind(int),

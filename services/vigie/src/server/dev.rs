@@ -11,7 +11,7 @@ use vigie_inventory::app::{ImportPhase, Inventory};
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::db::Db;
-use vigie_platform::events::{EmbeddedBus, EmbeddedPublisher, Relay};
+use vigie_platform::events::{EmbeddedBus, Relay};
 use vigie_platform::{grpc, shutdown};
 
 use crate::cli::DevArgs;
@@ -51,7 +51,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
     // Other services' consumers register on this bus as they arrive.
     let bus = EmbeddedBus::new();
-    let relay = Relay::new(db.clone(), Arc::new(EmbeddedPublisher::new(bus.clone())));
+    let relay = Relay::new(db.clone(), Arc::new(bus.publisher()));
     let app = super::start_inventory(db, &config, relay.notifier(), &mut tasks, &stop).await?;
     tasks.spawn(relay.run(stop.clone()));
 
@@ -96,8 +96,8 @@ async fn load_demo(app: &Inventory, lang: Lang) -> anyhow::Result<()> {
         eprintln!("{}", lang.pick("Données existantes conservées (démo déjà chargée).", "Existing data kept (demo already loaded)."));
         return Ok(());
     }
-    let set = generate(&GenerateParams { structures: DEMO_STRUCTURES, seed: DEMO_SEED, today: app.today() });
-    let report = app.import(set.to_files(), |_: ImportPhase, _, _| {}).await?;
+    let set = generate(GenerateParams { structures: DEMO_STRUCTURES, seed: DEMO_SEED, today: app.today() });
+    let report = app.import(set.to_files()?, |_: ImportPhase, _, _| {}).await?;
     match lang {
         Lang::Fr => eprintln!("Fédération de démonstration chargée : {} structures, {} personnes.", report.structures, report.people),
         Lang::En => eprintln!("Demo federation loaded: {} structures, {} people.", report.structures, report.people),

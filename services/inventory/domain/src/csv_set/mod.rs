@@ -30,7 +30,9 @@ use crate::model::{
     StructureRecord,
 };
 use reader::{read_rows, FileSpec};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Name of the structures file in a set.
 pub const STRUCTURES_FILE: &str = "structures.csv";
@@ -147,7 +149,7 @@ pub struct RowError {
 /// seconds.
 pub fn parse_set(files: &CsvSetFiles) -> Result<ParsedSet, Vec<RowError>> {
     let mut errors = Vec::new();
-    let mut st = SetParser::default();
+    let mut st = SetParser::with_capacity(files);
     // Each file's usability gates the cross-file checks that depend on it:
     // with an unreadable people.csv, every holding would otherwise be
     // reported as "unknown person", hiding the one real mistake.
@@ -208,10 +210,39 @@ struct SetParser {
     /// few dozen distinct codes for hundreds of thousands of rows).
     codes: HashMap<String, u32>,
     /// (structure index, code number) → line of declaration.
-    functions: HashMap<(usize, u32), u64>,
+    functions: DenseMap,
     functions_usable: bool,
     /// (person number, code number) → line of declaration.
-    holdings: HashMap<(u32, u32), u64>,
+    holdings: DenseMap,
+}
+
+/// Hasher for keys made of our own dense numbers (structure index, person
+/// number, code number — never user-supplied strings, so hash flooding is not
+/// a concern): one multiply instead of SipHash, on the hottest maps.
+#[derive(Default)]
+struct DenseHasher(u64);
+
+impl Hasher for DenseHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        // FxHash step (as in rustc): good spread in the high bits, which
+        // hashbrown uses for its control bytes.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// (dense number, code number) packed in a `u64` → line of first occurrence.
+type DenseMap = HashMap<u64, u64, BuildHasherDefault<DenseHasher>>;
+
+fn pair(a: usize, code: u32) -> u64 {
+    ((a as u64) << 32) | u64::from(code)
 }
 
 /// Records `r`'s error message (if any) and returns its value.
@@ -235,7 +266,30 @@ fn optional(v: &str) -> Option<&str> {
     (!v.is_empty()).then_some(v)
 }
 
+/// Upper bound of the number of rows of a file: its number of lines.
+fn lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count() + 1
+}
+
 impl SetParser {
+    /// Sizes the maps from the line counts up front: on a federation-sized
+    /// set, growing them by doubling would rehash millions of keys and
+    /// churn hundreds of megabytes.
+    fn with_capacity(files: &CsvSetFiles) -> Self {
+        let structures = lines(&files.structures);
+        let functions = lines(&files.functions);
+        let holdings = lines(&files.holdings);
+        let people = lines(&files.people);
+        SetParser {
+            slots: Vec::with_capacity(structures),
+            structure_index: HashMap::with_capacity(structures),
+            people: HashMap::with_capacity(people),
+            functions: DenseMap::with_capacity_and_hasher(functions, Default::default()),
+            holdings: DenseMap::with_capacity_and_hasher(holdings, Default::default()),
+            ..SetParser::default()
+        }
+    }
+
     fn code_number(&mut self, code: &str) -> u32 {
         if let Some(&n) = self.codes.get(code) {
             return n;
@@ -359,14 +413,15 @@ impl SetParser {
         let code = f[1];
         let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
         if let (Some(si), true) = (structure, code_ok) {
-            let key = (si, self.code_number(code));
-            match self.functions.get(&key) {
-                Some(first) => msgs.push(format!(
-                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {first})",
-                    f[0]
+            let key = pair(si, self.code_number(code));
+            match self.functions.entry(key) {
+                Entry::Occupied(first) => msgs.push(format!(
+                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {})",
+                    f[0],
+                    first.get()
                 )),
-                None => {
-                    self.functions.insert(key, line);
+                Entry::Vacant(v) => {
+                    v.insert(line);
                 }
             }
         }
@@ -426,17 +481,18 @@ impl SetParser {
         let mut structure = None;
         if let (Some((number, si)), true) = (person, code_ok) {
             let cn = self.code_number(code);
-            match self.holdings.get(&(number, cn)) {
-                Some(first) => msgs.push(format!(
-                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {first})"
+            match self.holdings.entry(pair(number as usize, cn)) {
+                Entry::Occupied(first) => msgs.push(format!(
+                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {})",
+                    first.get()
                 )),
-                None => {
-                    self.holdings.insert((number, cn), line);
+                Entry::Vacant(v) => {
+                    v.insert(line);
                 }
             }
             structure = si;
             if let (Some(si), true) = (si, self.functions_usable) {
-                if !self.functions.contains_key(&(si, cn)) {
+                if !self.functions.contains_key(&pair(si, cn)) {
                     msgs.push(format!(
                         "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
                         self.slots[si].id

@@ -26,6 +26,21 @@ fn text(field: &[u8]) -> &str {
     std::str::from_utf8(field).unwrap_or("").trim()
 }
 
+/// The line where a record really starts. The csv reader reports the
+/// position where it *began reading*, which includes the blank lines it
+/// skipped (and, after a CRLF, the pending LF): count those back in.
+fn physical_line(bytes: &[u8], position: &csv::Position) -> u64 {
+    let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+    let skipped = bytes
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .filter(|&&b| b == b'\n')
+        .count();
+    position.line() + skipped as u64
+}
+
 fn error(spec: &FileSpec, line: u64, message: String) -> RowError {
     RowError {
         file: spec.name.to_owned(),
@@ -103,7 +118,7 @@ pub(super) fn read_rows(
                 return false;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| physical_line(bytes, p));
 
         // A line of spaces, or a spreadsheet's trailing ",,,,," row, carries
         // nothing: skip it rather than report empty mandatory columns.

@@ -1,0 +1,275 @@
+//! One storage layer over PostgreSQL and SQLite.
+//!
+//! Vigie runs the same service code in two modes (see the architecture
+//! brief): embedded, on SQLite files, and distributed, on PostgreSQL. Rather
+//! than one repository implementation per backend, every service writes its
+//! queries once, through [`sqlx::Any`], in a small SQL dialect that both
+//! engines understand:
+//!
+//! - identifiers, dates and timestamps are `TEXT` (UUIDs as hyphenated text,
+//!   instants as RFC 3339 UTC with a fixed precision, which sorts correctly);
+//!   integers are `BIGINT` (decode as `i64`), floats `DOUBLE PRECISION` on
+//!   PostgreSQL and `REAL` on SQLite, binary data `BYTEA`/`BLOB` (decode as
+//!   `Vec<u8>`), booleans as `BIGINT` 0/1;
+//! - placeholders are `$1, $2, …` — native on PostgreSQL, and accepted by
+//!   SQLite as numbered parameters (the contract tests check it on both);
+//! - `INSERT … ON CONFLICT … DO NOTHING / DO UPDATE`, `RETURNING`, partial
+//!   indexes and `CREATE … IF NOT EXISTS` exist on both;
+//! - only the DDL differs (auto-increment keys, blob and float type names):
+//!   a [`Migration`] carries one script per backend;
+//! - aggregate results that PostgreSQL types as `NUMERIC` (e.g. `SUM` of a
+//!   `BIGINT`) are not decodable through `Any`: cast them (`CAST(… AS BIGINT)`).
+//!
+//! The same contract test suite runs on both backends, so a query that works
+//! on one and not the other fails a test, not a deployment.
+//!
+//! SQLite allows one writer at a time. A pool of several connections makes
+//! concurrent write transactions fail with `SQLITE_BUSY` whenever a deferred
+//! transaction tries to upgrade its lock, so the SQLite pool has exactly ONE
+//! connection: transactions queue in the pool instead of failing. The
+//! consequence for callers: never acquire a second connection (or call
+//! [`Db::pool`]) while holding a transaction on a SQLite [`Db`] — it would
+//! wait for itself until the acquire timeout.
+
+mod migrate;
+
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use migrate::Migration;
+
+/// Pool size on PostgreSQL.
+const POSTGRES_POOL_SIZE: u32 = 10;
+/// How long a caller waits for a pooled connection before getting an error.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite: how long a statement waits for another process's lock.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// The database engine behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (embedded mode).
+    Sqlite,
+    /// A PostgreSQL server (distributed mode).
+    Postgres,
+}
+
+impl Backend {
+    /// Which backend a URL designates: `sqlite:…` or `postgres://…`
+    /// (`postgresql://…`).
+    ///
+    /// # Errors
+    /// [`DbError::UnsupportedUrl`] for any other scheme.
+    pub fn from_url(url: &str) -> Result<Backend, DbError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            // The scheme only: the rest of a URL may hold a password.
+            other => Err(DbError::UnsupportedUrl(other.to_owned())),
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A database error (connection, query, constraint…).
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    /// The URL scheme is neither `sqlite:` nor `postgres://`.
+    #[error("unsupported database url scheme {0:?} (expected sqlite: or postgres://)")]
+    UnsupportedUrl(String),
+    /// A migration failed; nothing of it was applied.
+    #[error("migration {component} v{version} ({name}) failed")]
+    Migration {
+        /// Component whose migration failed.
+        component: String,
+        /// Version of the failed migration.
+        version: i64,
+        /// Name of the failed migration.
+        name: String,
+        /// The underlying error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The migration list or the recorded history is inconsistent (versions
+    /// out of order, or an applied version whose name changed).
+    #[error("inconsistent migrations for {component}: {reason}")]
+    MigrationHistory {
+        /// Component concerned.
+        component: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value given to the storage layer is not acceptable.
+    #[error("invalid value: {0}")]
+    Invalid(String),
+}
+
+impl DbError {
+    /// Whether the error is a unique (or primary key) constraint violation,
+    /// on either backend.
+    pub fn is_unique_violation(&self) -> bool {
+        self.database_error().is_some_and(|error| error.is_unique_violation())
+    }
+
+    /// Whether the error is a foreign key constraint violation.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        self.database_error().is_some_and(|error| error.is_foreign_key_violation())
+    }
+
+    fn database_error(&self) -> Option<&dyn sqlx::error::DatabaseError> {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(error)) => Some(error.as_ref()),
+            DbError::Migration { source: sqlx::Error::Database(error), .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// A connection pool to a SQLite or PostgreSQL database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects to `url`.
+    ///
+    /// - `sqlite://PATH` (or `sqlite:PATH`, `sqlite::memory:`): the file is
+    ///   created if missing; WAL journal, 5 s busy timeout, foreign keys on,
+    ///   and a pool of one connection (see the module documentation);
+    /// - `postgres://…`: a pool of 10 connections.
+    ///
+    /// # Errors
+    /// [`DbError::UnsupportedUrl`] for another scheme; [`DbError::Sqlx`] when
+    /// the database cannot be opened or reached.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_drivers();
+        let backend = Backend::from_url(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_create_if_missing(url);
+                let options = AnyConnectOptions::from_str(&url)?;
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // `journal_mode` is persistent in the file; the others
+                            // are per connection.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute(
+                                format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str(),
+                            )
+                            .await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)?;
+                AnyPoolOptions::new()
+                    .max_connections(POSTGRES_POOL_SIZE)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Db { pool, backend })
+    }
+
+    /// The underlying pool, for queries outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a transaction. It rolls back when dropped without
+    /// [`Transaction::commit`].
+    ///
+    /// # Errors
+    /// [`DbError::Sqlx`] when no connection is available or `BEGIN` fails.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, DbError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Applies the `migrations` of `component` that are not applied yet, in
+    /// version order, each in its own transaction, and records them in
+    /// `vigie_migrations(component, version, name, applied_at)`.
+    ///
+    /// Idempotent; on PostgreSQL, concurrent calls (several replicas starting
+    /// together) are serialised with a transaction-level advisory lock.
+    ///
+    /// # Errors
+    /// [`DbError::Migration`] when a script fails (that migration is rolled
+    /// back, earlier ones stay applied); [`DbError::MigrationHistory`] when
+    /// versions are not strictly increasing or an applied version changed
+    /// name.
+    pub async fn migrate(&self, component: &str, migrations: &[Migration]) -> Result<(), DbError> {
+        migrate::run(self, component, migrations).await
+    }
+
+    /// Closes every connection of the pool (waiting for borrowed ones).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Registers the PostgreSQL and SQLite drivers with `sqlx::Any` (once per
+/// process; [`Db::connect`] calls it).
+pub fn install_drivers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+/// Adds `mode=rwc` (create the file if missing) to a SQLite URL that does not
+/// choose a mode.
+fn sqlite_create_if_missing(url: &str) -> String {
+    if url.contains(":memory:") || url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_backends_without_leaking_urls() {
+        assert_eq!(Backend::from_url("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("sqlite::memory:").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u:p@h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        let error = Backend::from_url("mysql://user:secret@h/db").err().map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("mysql") && !e.contains("secret")));
+    }
+
+    #[test]
+    fn sqlite_urls_create_missing_files() {
+        assert_eq!(sqlite_create_if_missing("sqlite:///a.db"), "sqlite:///a.db?mode=rwc");
+        assert_eq!(sqlite_create_if_missing("sqlite:///a.db?mode=ro"), "sqlite:///a.db?mode=ro");
+        assert_eq!(
+            sqlite_create_if_missing("sqlite:///a.db?cache=shared"),
+            "sqlite:///a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_create_if_missing("sqlite::memory:"), "sqlite::memory:");
+    }
+}

@@ -1,1 +1,0 @@
-//! events (in progress)

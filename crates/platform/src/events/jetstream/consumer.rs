@@ -1,0 +1,486 @@
+//! Durable pull consumers feeding a [`Consumer`].
+//!
+//! Per message: parse the envelope, run [`Consumer::process`] (inbox row and
+//! effects in one transaction), then
+//! - applied or duplicate → double ack (awaited: the server confirmed it; if
+//!   the ack is lost the redelivery is a duplicate);
+//! - transient failure → `Nak` with a delay growing with the delivery count
+//!   (1 s, 2 s, 4 s… capped at 60 s by default);
+//! - permanent failure, unparseable envelope, or last allowed delivery →
+//!   publish the message with its headers plus `Vigie-Error` to
+//!   `vigie.deadletter.<consumer>` (awaiting the `PubAck`), then `Term`. If
+//!   the dead letter cannot be stored the message is nak'ed instead: a poison
+//!   message is never dropped silently.
+//!
+//! Messages are handled one at a time per consumer, which keeps the stream
+//! order (except for a message being retried after a nak, which later
+//! messages overtake). Errors from the message stream (missed heartbeats
+//! while the server is down, a deleted consumer…) are logged and the loop
+//! carries on, re-creating the consumer and its subscription when the stream
+//! ends or keeps failing. Shutdown lets the in-flight message finish (ack
+//! included) and returns; prefetched messages are simply redelivered to the
+//! next instance after `ack_wait`.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy, PullConsumer};
+use async_nats::jetstream::message::AckKind;
+use async_nats::jetstream::{self, stream::ConsumerError as NatsConsumerError};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::{stream_for_event_type, DEAD_LETTER_PREFIX};
+use crate::events::backoff::{exponential, Backoff};
+use crate::events::envelope::header_value;
+use crate::events::metrics::UNKNOWN_TYPE;
+use crate::events::relay::error_chain;
+use crate::events::subject::{subject_matches, validate_consumer_name, validate_pattern};
+use crate::events::{Consumer, Envelope, HandlerError};
+
+/// Extra deliveries the server allows beyond [`ConsumerOptions::max_deliver`]:
+/// our code dead-letters at `max_deliver`; the margin leaves room to retry a
+/// failed dead-letter publication before the server gives up on its own.
+const SERVER_DELIVERY_MARGIN: i64 = 5;
+/// Consecutive message-stream errors before re-creating the subscription.
+const MAX_STREAM_ERRORS: u32 = 5;
+/// Longest `Vigie-Error` header.
+const MAX_ERROR_HEADER: usize = 512;
+
+/// Header naming the reason of a dead letter.
+pub const ERROR_HEADER: &str = "Vigie-Error";
+/// Header naming the consumer that dead-lettered a message.
+pub const CONSUMER_HEADER: &str = "Vigie-Consumer";
+/// Header holding the subject a dead letter was originally published on.
+pub const ORIGINAL_SUBJECT_HEADER: &str = "Vigie-Original-Subject";
+
+/// Tuning of a JetStream consumer.
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    /// How long the server waits for an ack before redelivering.
+    pub ack_wait: Duration,
+    /// Deliveries before a transiently failing message is dead-lettered.
+    pub max_deliver: i64,
+    /// Messages requested per pull (kept small: they wait in memory while
+    /// earlier ones are processed, and their `ack_wait` is running).
+    pub batch: usize,
+    /// Nak delay after the first failed delivery; doubles per delivery.
+    pub retry_initial: Duration,
+    /// Longest nak delay.
+    pub retry_max: Duration,
+    /// Lifetime of a pull request.
+    pub pull_expires: Duration,
+    /// Idle heartbeat requested from the server (at most half of
+    /// `pull_expires`); missing heartbeats reveal a dead connection.
+    pub heartbeat: Duration,
+    /// Longest wait between two attempts to (re)subscribe.
+    pub resubscribe_max: Duration,
+    /// Deadline for a dead-letter publication to be confirmed.
+    pub publish_timeout: Duration,
+}
+
+impl Default for ConsumerOptions {
+    fn default() -> Self {
+        ConsumerOptions {
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 10,
+            batch: 10,
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
+            pull_expires: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(5),
+            resubscribe_max: Duration::from_secs(5),
+            publish_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Configuration errors of a consumer (not retried).
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    /// Invalid name or event type.
+    #[error("invalid consumer: {0}")]
+    Invalid(String),
+    /// None of the handler's event types is carried by the stream.
+    #[error("consumer {consumer} wants no subject of stream {stream}")]
+    NoSubjects {
+        /// Consumer name.
+        consumer: String,
+        /// Stream name.
+        stream: String,
+    },
+}
+
+/// The single filter subject (nats-server 2.9 supports only one per
+/// consumer) covering `event_types`: the type itself when there is one,
+/// otherwise their longest common prefix of tokens followed by `>`, e.g.
+/// `vigie.inventory.structure.>`. Messages of other types that the wildcard
+/// lets through are acknowledged without calling the handler. Keeping one
+/// durable per handler and stream (rather than one per type) keeps the
+/// stream's order across the handler's types.
+pub fn filter_subject(event_types: &[String]) -> Option<String> {
+    let mut types: Vec<&str> = event_types.iter().map(String::as_str).collect();
+    types.sort_unstable();
+    types.dedup();
+    match types.as_slice() {
+        [] => None,
+        [single] => Some((*single).to_owned()),
+        many => {
+            let tokenised: Vec<Vec<&str>> = many.iter().map(|t| t.split('.').collect()).collect();
+            // Leave at least one token to `>` (which matches one or more).
+            let shortest = tokenised.iter().map(Vec::len).min().unwrap_or(0);
+            let mut prefix = Vec::new();
+            for index in 0..shortest.saturating_sub(1) {
+                let token = tokenised[0][index];
+                if token == "*" || token == ">" || tokenised.iter().any(|t| t[index] != token) {
+                    break;
+                }
+                prefix.push(token);
+            }
+            prefix.push(">");
+            Some(prefix.join("."))
+        }
+    }
+}
+
+/// The durable pull consumer configuration used for `name`.
+pub fn consumer_config(name: &str, filter_subject: &str, options: &ConsumerOptions) -> pull::Config {
+    pull::Config {
+        durable_name: Some(name.to_owned()),
+        description: Some(format!("vigie consumer {name}")),
+        filter_subject: filter_subject.to_owned(),
+        deliver_policy: DeliverPolicy::All,
+        ack_policy: AckPolicy::Explicit,
+        ack_wait: options.ack_wait,
+        max_deliver: options.max_deliver + SERVER_DELIVERY_MARGIN,
+        ..Default::default()
+    }
+}
+
+/// Creates the durable consumer `name` on `stream`, or updates it, or — if
+/// the server refuses the update (2.9 cannot change every field) — uses the
+/// existing one as it is.
+///
+/// # Errors
+/// When the consumer can neither be created nor fetched.
+pub async fn ensure_consumer(
+    stream: &jetstream::stream::Stream,
+    name: &str,
+    filter_subject: &str,
+    options: &ConsumerOptions,
+) -> Result<PullConsumer, NatsConsumerError> {
+    match stream.create_consumer(consumer_config(name, filter_subject, options)).await {
+        Ok(consumer) => Ok(consumer),
+        Err(create_error) => match stream.get_consumer::<pull::Config>(name).await {
+            Ok(existing) => {
+                tracing::warn!(
+                    consumer = %name,
+                    error = %create_error,
+                    "could not update the durable consumer, using it as configured"
+                );
+                Ok(existing)
+            }
+            Err(_) => Err(create_error),
+        },
+    }
+}
+
+/// Consumes the events of `consumer`'s types carried by stream
+/// `stream_name`, until `shutdown` is cancelled. Broker outages are waited
+/// out (reconnection, re-subscription with backoff); only configuration
+/// errors end it early.
+///
+/// The durable consumer is named after the handler, filtered with
+/// [`filter_subject`] on the handler's types that the stream carries.
+///
+/// # Errors
+/// [`ConsumerError`] when the handler's name or types are invalid, or the
+/// stream carries none of its types.
+pub async fn run_jetstream_consumer(
+    js: jetstream::Context,
+    stream_name: impl Into<String>,
+    consumer: Consumer,
+    options: ConsumerOptions,
+    shutdown: CancellationToken,
+) -> Result<(), ConsumerError> {
+    validate_consumer_name(consumer.name()).map_err(ConsumerError::Invalid)?;
+    for event_type in consumer.event_types() {
+        validate_pattern(&event_type).map_err(ConsumerError::Invalid)?;
+    }
+    let worker = Worker { js, stream: stream_name.into(), consumer, options };
+    let mut backoff = Backoff::new(Duration::from_millis(100), worker.options.resubscribe_max);
+    loop {
+        if shutdown.is_cancelled() {
+            return Ok(());
+        }
+        match worker.subscribe().await {
+            Ok((messages, wanted)) => {
+                backoff.reset();
+                tracing::info!(consumer = %worker.consumer.name(), stream = %worker.stream, "consumer subscribed");
+                if let Flow::Stop = worker.consume(messages, &wanted, &shutdown).await {
+                    tracing::info!(consumer = %worker.consumer.name(), "consumer stopped");
+                    return Ok(());
+                }
+            }
+            Err(Subscribe::Fatal(error)) => return Err(error),
+            Err(Subscribe::Retry(error)) => tracing::warn!(
+                consumer = %worker.consumer.name(),
+                stream = %worker.stream,
+                error = %error,
+                "consumer subscription failed, will retry"
+            ),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(backoff.next_delay()) => {}
+        }
+    }
+}
+
+/// Runs [`run_jetstream_consumer`] on every stream holding one of
+/// `consumer`'s event types (`vigie.<service>.…` → `VIGIE_<SERVICE>`), with a
+/// durable of the handler's name on each.
+///
+/// # Errors
+/// [`ConsumerError`] when a type does not follow the `vigie.<service>.…`
+/// scheme, or as [`run_jetstream_consumer`].
+pub async fn run_jetstream_consumers(
+    js: jetstream::Context,
+    consumer: Consumer,
+    options: ConsumerOptions,
+    shutdown: CancellationToken,
+) -> Result<(), ConsumerError> {
+    let mut streams = Vec::new();
+    for event_type in consumer.event_types() {
+        let stream = stream_for_event_type(&event_type)
+            .ok_or_else(|| ConsumerError::Invalid(format!("{event_type:?} is not a vigie.<service>.… event type")))?;
+        if !streams.contains(&stream) {
+            streams.push(stream);
+        }
+    }
+    let runs = streams.into_iter().map(|stream| {
+        run_jetstream_consumer(js.clone(), stream, consumer.clone(), options.clone(), shutdown.clone())
+    });
+    futures::future::try_join_all(runs).await.map(|_| ())
+}
+
+enum Flow {
+    Stop,
+    Resubscribe,
+}
+
+enum Subscribe {
+    Fatal(ConsumerError),
+    Retry(String),
+}
+
+struct Worker {
+    js: jetstream::Context,
+    stream: String,
+    consumer: Consumer,
+    options: ConsumerOptions,
+}
+
+impl Worker {
+    async fn subscribe(&self) -> Result<(pull::Stream, Vec<String>), Subscribe> {
+        let retry = |error: &(dyn std::error::Error + 'static)| Subscribe::Retry(error_chain(error));
+        let stream = self.js.get_stream(&self.stream).await.map_err(|e| retry(&e))?;
+        let subjects = stream.cached_info().config.subjects.clone();
+        let wanted: Vec<String> = self
+            .consumer
+            .event_types()
+            .into_iter()
+            .filter(|event_type| subjects.iter().any(|subject| subject_matches(subject, event_type)))
+            .collect();
+        let filter = filter_subject(&wanted).ok_or_else(|| {
+            Subscribe::Fatal(ConsumerError::NoSubjects {
+                consumer: self.consumer.name().to_owned(),
+                stream: self.stream.clone(),
+            })
+        })?;
+        let durable =
+            ensure_consumer(&stream, self.consumer.name(), &filter, &self.options).await.map_err(|e| retry(&e))?;
+        let messages = durable
+            .stream()
+            .max_messages_per_batch(self.options.batch)
+            .expires(self.options.pull_expires)
+            .heartbeat(self.options.heartbeat)
+            .messages()
+            .await
+            .map_err(|e| retry(&e))?;
+        Ok((messages, wanted))
+    }
+
+    async fn consume(&self, mut messages: pull::Stream, wanted: &[String], shutdown: &CancellationToken) -> Flow {
+        let mut consecutive_errors = 0;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return Flow::Stop,
+                next = messages.next() => next,
+            };
+            match next {
+                Some(Ok(message)) => {
+                    consecutive_errors = 0;
+                    // Not raced with shutdown: the in-flight message completes.
+                    self.handle(message, wanted).await;
+                }
+                Some(Err(error)) => {
+                    consecutive_errors += 1;
+                    tracing::warn!(
+                        consumer = %self.consumer.name(),
+                        error = %error,
+                        consecutive_errors,
+                        "error from the message stream"
+                    );
+                    use async_nats::jetstream::consumer::pull::MessagesErrorKind as Kind;
+                    let ended = matches!(
+                        error.kind(),
+                        Kind::ConsumerDeleted | Kind::PushBasedConsumer | Kind::RequestLimitExceeded
+                    );
+                    if ended || consecutive_errors >= MAX_STREAM_ERRORS {
+                        return Flow::Resubscribe;
+                    }
+                }
+                None => {
+                    tracing::warn!(consumer = %self.consumer.name(), "message stream ended, re-subscribing");
+                    return Flow::Resubscribe;
+                }
+            }
+        }
+    }
+
+    async fn handle(&self, message: jetstream::Message, wanted: &[String]) {
+        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+        let envelope = match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                self.consumer.metrics().failed(UNKNOWN_TYPE, self.consumer.name(), "invalid");
+                self.dead_letter(&message, None, delivered, format!("invalid envelope: {error}")).await;
+                return;
+            }
+        };
+        if !wanted.iter().any(|pattern| subject_matches(pattern, &envelope.event_type)) {
+            // Let through by the wildcard filter, but not for this handler.
+            if let Err(error) = message.ack().await {
+                tracing::debug!(error = %error, "ack of a skipped message failed");
+            }
+            return;
+        }
+        match self.consumer.process(&envelope).await {
+            Ok(outcome) => {
+                if let Err(error) = message.double_ack().await {
+                    tracing::warn!(
+                        consumer = %self.consumer.name(),
+                        event_id = %envelope.id,
+                        ?outcome,
+                        error = %error,
+                        "ack not confirmed, the redelivery will be skipped as a duplicate"
+                    );
+                }
+            }
+            Err(HandlerError::Permanent(error)) => {
+                let reason = format!("permanent failure: {error:#}");
+                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
+            }
+            Err(HandlerError::Transient(error)) if delivered >= self.options.max_deliver => {
+                let reason = format!("gave up after {delivered} deliveries: {error:#}");
+                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
+            }
+            Err(HandlerError::Transient(error)) => {
+                let attempt = u32::try_from(delivered.saturating_sub(1)).unwrap_or(u32::MAX);
+                let delay = exponential(self.options.retry_initial, self.options.retry_max, attempt);
+                tracing::warn!(
+                    consumer = %self.consumer.name(),
+                    event_id = %envelope.id,
+                    event_type = %envelope.event_type,
+                    delivered,
+                    retry_in = ?delay,
+                    error = %format!("{error:#}"),
+                    "event handling failed, will retry"
+                );
+                if let Err(error) = message.ack_with(AckKind::Nak(Some(delay))).await {
+                    tracing::debug!(error = %error, "nak failed, the server redelivers after ack_wait");
+                }
+            }
+        }
+    }
+
+    /// Publishes `message` to `vigie.deadletter.<consumer>` and terminates
+    /// it; naks it if the dead letter is not confirmed.
+    async fn dead_letter(&self, message: &jetstream::Message, envelope: Option<&Envelope>, delivered: i64, reason: String) {
+        let name = self.consumer.name();
+        let reason: String = header_value(&reason).chars().take(MAX_ERROR_HEADER).collect();
+        // Unique per consumer and event, so a repeated attempt is deduplicated
+        // but two consumers' dead letters of one event are both kept.
+        let key = match (envelope, message.info()) {
+            (Some(envelope), _) => envelope.id.to_string(),
+            (None, Ok(info)) => format!("{}-{}", info.stream, info.stream_sequence),
+            (None, Err(_)) => uuid::Uuid::now_v7().to_string(),
+        };
+        let mut headers = message.headers.clone().unwrap_or_default();
+        headers.insert(ERROR_HEADER, reason.as_str());
+        headers.insert(CONSUMER_HEADER, name);
+        headers.insert(ORIGINAL_SUBJECT_HEADER, header_value(message.subject.as_str()));
+        headers.insert("Vigie-Deliveries", delivered.to_string());
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, format!("{name}.{key}"));
+        let subject = format!("{DEAD_LETTER_PREFIX}.{name}");
+        let publish = async {
+            let ack = self.js.publish_with_headers(subject, headers, message.payload.clone()).await?;
+            ack.await.map_err(async_nats::Error::from)
+        };
+        let event_type = envelope.map_or(UNKNOWN_TYPE, |e| e.event_type.as_str());
+        let event_id = envelope.map(|e| e.id.to_string()).unwrap_or_default();
+        match tokio::time::timeout(self.options.publish_timeout, publish).await {
+            Ok(Ok(_)) => {
+                tracing::error!(consumer = %name, event_id, event_type, reason = %reason, "event dead-lettered");
+                self.consumer.metrics().failed(event_type, name, "dead_letter");
+                if let Err(error) = message.double_ack_with(AckKind::Term).await {
+                    tracing::warn!(error = %error, "term not confirmed, the redelivery will be dead-lettered again");
+                }
+            }
+            outcome => {
+                let error = match outcome {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "no confirmation in time".to_owned(),
+                };
+                tracing::error!(
+                    consumer = %name,
+                    event_id,
+                    event_type,
+                    error = %error,
+                    "could not store the dead letter, will retry"
+                );
+                if let Err(error) = message.ack_with(AckKind::Nak(Some(self.options.retry_max))).await {
+                    tracing::debug!(error = %error, "nak failed, the server redelivers after ack_wait");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_subject;
+
+    fn types(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn one_filter_subject_covers_several_types() {
+        assert_eq!(filter_subject(&[]), None);
+        assert_eq!(filter_subject(&types(&["vigie.a.b.c.v1"])).as_deref(), Some("vigie.a.b.c.v1"));
+        assert_eq!(
+            filter_subject(&types(&["vigie.inventory.structure.inventoried.v1", "vigie.inventory.structure.fragility_assessed.v1"]))
+                .as_deref(),
+            Some("vigie.inventory.structure.>")
+        );
+        assert_eq!(
+            filter_subject(&types(&["vigie.inventory.person.erased.v1", "vigie.inventory.structure.inventoried.v1"])).as_deref(),
+            Some("vigie.inventory.>")
+        );
+        assert_eq!(filter_subject(&types(&["vigie.a.b", "vigie.a.b"])).as_deref(), Some("vigie.a.b"));
+        assert_eq!(filter_subject(&types(&["vigie.a", "vigie.a.b"])).as_deref(), Some("vigie.>"));
+        assert_eq!(filter_subject(&types(&["vigie.*.x.v1", "vigie.a.y.v1"])).as_deref(), Some("vigie.>"));
+    }
+}

@@ -1,0 +1,171 @@
+//! NATS JetStream transport (distributed mode).
+//!
+//! - One stream per producing service: `VIGIE_<SERVICE>` on
+//!   `vigie.<service>.>`, file storage, a 2-minute duplicate window (the
+//!   relay's retries carry the same `Nats-Msg-Id` and are dropped), created
+//!   or updated by [`ensure_stream`], which also ensures the dead-letter
+//!   stream `VIGIE_DEADLETTER` on `vigie.deadletter.>`.
+//! - [`JetStreamPublisher`]: publishes with the CloudEvents headers and
+//!   returns only once the `PubAck` arrived.
+//! - [`run_jetstream_consumer`]: a durable pull consumer per handler and
+//!   stream, explicit acks, bounded redelivery with growing delays, poison
+//!   messages to `vigie.deadletter.<consumer>`.
+//!
+//! Server compatibility: everything here works with nats-server 2.9 (the
+//! client is built without the `server_2_10+` features). The notable 2.9
+//! limit is ONE filter subject per consumer; see [`run_jetstream_consumer`]
+//! for how several event types are served.
+
+mod consumer;
+mod publisher;
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+
+pub use consumer::{
+    consumer_config, ensure_consumer, filter_subject, run_jetstream_consumer, run_jetstream_consumers,
+    ConsumerError, ConsumerOptions,
+};
+pub use publisher::JetStreamPublisher;
+
+/// Window during which JetStream drops a message whose `Nats-Msg-Id` it
+/// already stored. It bounds how late a relay retry can be and still be
+/// deduplicated by the broker (later ones are caught by the inboxes).
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// Stream receiving dead letters of every consumer.
+pub const DEAD_LETTER_STREAM: &str = "VIGIE_DEADLETTER";
+/// Subject prefix of dead letters: `vigie.deadletter.<consumer>`.
+pub const DEAD_LETTER_PREFIX: &str = "vigie.deadletter";
+
+/// Errors setting up streams.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamSetupError {
+    /// The service name cannot form a stream name and subject.
+    #[error("invalid service name {0:?}: use lowercase ASCII letters, digits and '-'")]
+    InvalidService(String),
+    /// The server refused or did not answer.
+    #[error("could not create or update stream {stream}")]
+    Jetstream {
+        /// Stream concerned.
+        stream: String,
+        /// The client's error.
+        #[source]
+        source: jetstream::context::CreateStreamError,
+    },
+}
+
+/// Connects to NATS and returns a JetStream context.
+///
+/// The client reconnects forever after a connection loss (retrying every
+/// 50 ms doubling up to 2 s) and logs connection events.
+///
+/// # Errors
+/// When the first connection fails (the caller decides whether to retry).
+pub async fn connect(url: &str, client_name: &str) -> Result<jetstream::Context, async_nats::ConnectError> {
+    let client = async_nats::ConnectOptions::new()
+        .name(client_name)
+        .reconnect_delay_callback(|attempts| {
+            super::backoff::exponential(Duration::from_millis(50), Duration::from_secs(2), attempts as u32)
+        })
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::Disconnected => tracing::warn!("nats connection lost, reconnecting"),
+                async_nats::Event::Connected => tracing::info!("nats connected"),
+                other => tracing::debug!(event = %other, "nats client event"),
+            }
+        })
+        .connect(url)
+        .await?;
+    Ok(jetstream::new(client))
+}
+
+/// Name of the stream of events produced by `service`: `VIGIE_<SERVICE>`
+/// (uppercase, `-` becomes `_`).
+pub fn stream_name(service: &str) -> String {
+    format!("VIGIE_{}", service.to_uppercase().replace('-', "_"))
+}
+
+/// Name of the stream that holds `event_type` (`vigie.<service>.…` →
+/// `VIGIE_<SERVICE>`), if it follows the naming scheme.
+pub fn stream_for_event_type(event_type: &str) -> Option<String> {
+    let mut tokens = event_type.split('.');
+    match (tokens.next(), tokens.next()) {
+        (Some("vigie"), Some(service)) if valid_service(service) => Some(stream_name(service)),
+        _ => None,
+    }
+}
+
+fn valid_service(service: &str) -> bool {
+    !service.is_empty()
+        && service != "deadletter"
+        && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Creates (or updates) the stream of `service` and the dead-letter stream.
+///
+/// # Errors
+/// [`StreamSetupError`] when the name is invalid or the server refuses
+/// (e.g. an existing stream with incompatible settings).
+pub async fn ensure_stream(js: &jetstream::Context, service: &str) -> Result<(), StreamSetupError> {
+    if !valid_service(service) {
+        return Err(StreamSetupError::InvalidService(service.to_owned()));
+    }
+    create_or_update(
+        js,
+        stream::Config {
+            name: stream_name(service),
+            description: Some(format!("events produced by the vigie {service} service")),
+            subjects: vec![format!("vigie.{service}.>")],
+            ..stream_defaults()
+        },
+    )
+    .await?;
+    create_or_update(
+        js,
+        stream::Config {
+            name: DEAD_LETTER_STREAM.to_owned(),
+            description: Some("events that vigie consumers gave up on".to_owned()),
+            subjects: vec![format!("{DEAD_LETTER_PREFIX}.>")],
+            ..stream_defaults()
+        },
+    )
+    .await
+}
+
+fn stream_defaults() -> stream::Config {
+    stream::Config {
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    }
+}
+
+async fn create_or_update(js: &jetstream::Context, config: stream::Config) -> Result<(), StreamSetupError> {
+    let name = config.name.clone();
+    js.create_or_update_stream(config)
+        .await
+        .map_err(|source| StreamSetupError::Jetstream { stream: name.clone(), source })?;
+    tracing::debug!(stream = %name, "stream ready");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_streams_after_services() {
+        assert_eq!(stream_name("inventory"), "VIGIE_INVENTORY");
+        assert_eq!(stream_name("crash-test"), "VIGIE_CRASH_TEST");
+        assert_eq!(
+            stream_for_event_type("vigie.inventory.structure.inventoried.v1").as_deref(),
+            Some("VIGIE_INVENTORY")
+        );
+        assert_eq!(stream_for_event_type("other.inventory.x"), None);
+        assert_eq!(stream_for_event_type("vigie.deadletter.x"), None);
+        assert!(!valid_service("Inventory"));
+        assert!(!valid_service("a.b"));
+    }
+}

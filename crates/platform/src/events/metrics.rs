@@ -1,0 +1,75 @@
+//! Event counters: `vigie.events.published`, `vigie.events.consumed`,
+//! `vigie.events.failed`.
+//!
+//! Instruments come from `opentelemetry::global::meter("vigie")` when a
+//! relay or consumer is built, i.e. after telemetry was initialised at
+//! start-up; they are no-ops when no meter provider is installed. Attributes
+//! are low-cardinality only: event type (a fixed catalogue), consumer name,
+//! outcome or failure reason — never ids.
+
+use opentelemetry::metrics::Counter;
+use opentelemetry::KeyValue;
+
+/// Consumer name used for failures of the relay itself.
+pub(crate) const RELAY: &str = "relay";
+/// Event type attribute when a message could not be parsed.
+pub(crate) const UNKNOWN_TYPE: &str = "unknown";
+
+#[derive(Clone)]
+pub(crate) struct EventMetrics {
+    published: Counter<u64>,
+    consumed: Counter<u64>,
+    failed: Counter<u64>,
+}
+
+impl std::fmt::Debug for EventMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventMetrics")
+    }
+}
+
+impl EventMetrics {
+    pub(crate) fn new() -> EventMetrics {
+        let meter = opentelemetry::global::meter("vigie");
+        EventMetrics {
+            published: meter
+                .u64_counter("vigie.events.published")
+                .with_description("Events confirmed by the broker (or delivered in process) and marked published")
+                .build(),
+            consumed: meter
+                .u64_counter("vigie.events.consumed")
+                .with_description("Events processed by a consumer (outcome: applied or duplicate)")
+                .build(),
+            failed: meter
+                .u64_counter("vigie.events.failed")
+                .with_description("Failed publications and deliveries (reason: publish, transient, permanent, invalid, dead_letter)")
+                .build(),
+        }
+    }
+
+    pub(crate) fn published(&self, event_type: &str) {
+        self.published.add(1, &[KeyValue::new("event_type", event_type.to_owned())]);
+    }
+
+    pub(crate) fn consumed(&self, event_type: &str, consumer: &str, outcome: &'static str) {
+        self.consumed.add(
+            1,
+            &[
+                KeyValue::new("event_type", event_type.to_owned()),
+                KeyValue::new("consumer", consumer.to_owned()),
+                KeyValue::new("outcome", outcome),
+            ],
+        );
+    }
+
+    pub(crate) fn failed(&self, event_type: &str, consumer: &str, reason: &'static str) {
+        self.failed.add(
+            1,
+            &[
+                KeyValue::new("event_type", event_type.to_owned()),
+                KeyValue::new("consumer", consumer.to_owned()),
+                KeyValue::new("reason", reason),
+            ],
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! The event backbone: transactional outbox, relay, idempotent consumers,
+//! CloudEvents over NATS JetStream or in-process delivery.
+//!
+//! # Guarantees, and why
+//!
+//! Services never call each other; state another service needs travels as
+//! events. An event must therefore never be lost, nor applied twice, even
+//! when processes crash at the worst moment or the broker restarts:
+//!
+//! 1. **Written with the state change.** A producer appends the event with
+//!    [`Outbox::append`] in the same database transaction as the change it
+//!    describes. Both commit or neither does: there is no window where the
+//!    state changed but the event was lost, or the event exists for a change
+//!    that rolled back. The outbox is the system of record.
+//! 2. **Published at least once, in order.** The [`Relay`] publishes
+//!    committed rows in insertion order and marks a row only after the
+//!    transport confirmed it (JetStream `PubAck`, or every in-process
+//!    consumer committed). A failure is retried forever with backoff, never
+//!    skipped. A crash between confirmation and marking causes a republish —
+//!    the only source of duplicates on the producer side, neutralised by
+//!    `Nats-Msg-Id` deduplication on the broker.
+//! 3. **Applied exactly once in effect.** A [`Consumer`] commits the
+//!    handler's effects together with an inbox row keyed by the event id;
+//!    any redelivery (lost ack, consumer crash, republish after the
+//!    duplicate window) finds the row and does nothing.
+//! 4. **Bounded retries, no silent drop.** Transient handler failures are
+//!    retried with growing delays a bounded number of times; permanent
+//!    failures and unparseable messages go to a dead letter (the
+//!    `vigie.deadletter.<consumer>` subject, or the `vigie_dead_letters`
+//!    table in embedded mode) so one poison event cannot block a stream.
+//!
+//! Events are CloudEvents 1.0 in binary content mode ([`Envelope`]): the
+//! protobuf payload is the message body and the attributes are headers,
+//! with a W3C `traceparent` so one trace spans gRPC → outbox → NATS →
+//! consumer.
+//!
+//! # Wiring
+//!
+//! ```text
+//! db.migrate("events", events::MIGRATIONS)           // once, at start-up
+//! Outbox::new("/vigie/inventory").append(&mut tx, draft)  // in the use case's transaction
+//! tx.commit(); relay_handle.notify();
+//!
+//! // distributed: JetStream
+//! let js = jetstream::connect(url, "vigie-inventory").await?;
+//! jetstream::ensure_stream(&js, "inventory").await?;
+//! Relay::new(db, Arc::new(JetStreamPublisher::new(js.clone()))).run(shutdown)
+//! jetstream::run_jetstream_consumers(js, Consumer::new(db, handler), opts, shutdown)
+//!
+//! // embedded: in-process
+//! let bus = EmbeddedBus::new();
+//! bus.register(Consumer::new(training_db, handler));     // before the relay starts
+//! Relay::new(inventory_db, Arc::new(bus.publisher())).run(shutdown)
+//! ```
+
+mod backoff;
+mod embedded;
+mod envelope;
+mod inbox;
+pub mod jetstream;
+mod metrics;
+mod outbox;
+mod publisher;
+mod relay;
+mod schema;
+mod subject;
+mod trace;
+
+pub use embedded::{EmbeddedBus, EmbeddedPublisher, DEFAULT_MAX_DELIVER};
+pub use envelope::{header, Envelope, EnvelopeError, CONTENT_TYPE, SPEC_VERSION};
+pub use inbox::{Consumer, EventHandler, HandlerError, Outcome};
+pub use jetstream::JetStreamPublisher;
+pub use outbox::{EventDraft, Outbox};
+pub use publisher::{BoxError, PublishError, Publisher};
+pub use relay::{Relay, RelayError, RelayHandle, RelayOptions};
+pub use schema::MIGRATIONS;
+pub use subject::subject_matches;
+
+use crate::db::Migration;
+
+/// The migrations of the platform's event tables (outbox, inbox, dead
+/// letters); apply with `db.migrate("events", events::migrations())`.
+pub fn migrations() -> &'static [Migration] {
+    MIGRATIONS
+}

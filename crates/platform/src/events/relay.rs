@@ -1,0 +1,335 @@
+//! The relay: publishes committed outbox rows, in order, at least once.
+//!
+//! Loop: read the oldest unpublished rows (`seq` order, in batches), publish
+//! each one and wait for its confirmation, then mark it `published_at`. A
+//! crash between confirmation and marking republishes the event on the next
+//! run — harmless: JetStream drops it by `Nats-Msg-Id` within the 2-minute
+//! duplicate window, and consumers' inboxes drop anything later. A failure
+//! stops the pass at that row (later rows wait: order is kept), records
+//! `attempts`/`last_error` on it, and the relay retries with exponential
+//! backoff (capped at 5 s) forever: the outbox is the system of record, an
+//! event is never dropped.
+//!
+//! The relay wakes up when notified (a service calls
+//! [`RelayHandle::notify`] after committing a transaction that appended
+//! events) and every poll interval (1 s), which also picks up rows committed
+//! by other processes or replicas.
+//!
+//! Several replicas on one PostgreSQL schema: each pass holds a session
+//! advisory lock, so one relay publishes at a time and the order holds
+//! across replicas; the others skip their pass. Were two relays ever to
+//! publish the same rows (e.g. a lock lost with its connection mid-pass),
+//! `Nats-Msg-Id` deduplication and the inboxes make it harmless. On SQLite
+//! (embedded mode) one process owns the file, so no lock is needed.
+//!
+//! Order: events are published in `seq` (insertion) order. Transactions that
+//! touch the same rows commit in order, so per-aggregate order holds;
+//! unrelated concurrent transactions may commit out of `seq` order, and a
+//! later `seq` may then be published first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Row};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::backoff::Backoff;
+use super::metrics::{EventMetrics, RELAY};
+use super::outbox::{self, PendingEvent};
+use super::{trace, PublishError, Publisher};
+use crate::db::{Backend, Db, DbError};
+
+/// Tuning of a [`Relay`].
+#[derive(Debug, Clone)]
+pub struct RelayOptions {
+    /// Rows read per query.
+    pub batch_size: i64,
+    /// How often to look for rows even without notification.
+    pub poll_interval: Duration,
+    /// First retry delay after a failure; doubles up to `backoff_max`.
+    pub backoff_initial: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+}
+
+impl Default for RelayOptions {
+    fn default() -> Self {
+        RelayOptions {
+            batch_size: 100,
+            poll_interval: Duration::from_secs(1),
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a relay pass stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// Reading or marking the outbox failed.
+    #[error("outbox access failed")]
+    Db(#[from] DbError),
+    /// An event was not confirmed; it stays pending.
+    #[error("event {event_id} ({event_type}) not published")]
+    Publish {
+        /// Id of the event that failed.
+        event_id: uuid::Uuid,
+        /// Its type.
+        event_type: String,
+        /// The publisher's error.
+        #[source]
+        source: PublishError,
+    },
+}
+
+/// Wakes a running relay; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RelayHandle {
+    notify: Arc<Notify>,
+}
+
+impl RelayHandle {
+    /// Asks the relay to look for new rows now (call after each commit that
+    /// appended events). Notifications while a pass runs are not lost: the
+    /// relay runs one more pass.
+    pub fn notify(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// Publishes the outbox of one database through a [`Publisher`].
+pub struct Relay {
+    db: Db,
+    publisher: Arc<dyn Publisher>,
+    notify: Arc<Notify>,
+    options: RelayOptions,
+    metrics: EventMetrics,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+/// Whether a pass waits for the PostgreSQL relay lock or skips when busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LockMode {
+    Wait,
+    Try,
+}
+
+impl Relay {
+    /// A relay for the outbox in `db`, publishing through `publisher`.
+    pub fn new(db: Db, publisher: Arc<dyn Publisher>) -> Relay {
+        Relay {
+            db,
+            publisher,
+            notify: Arc::new(Notify::new()),
+            options: RelayOptions::default(),
+            metrics: EventMetrics::new(),
+        }
+    }
+
+    /// Replaces the tuning.
+    pub fn with_options(mut self, options: RelayOptions) -> Relay {
+        self.options = options;
+        self
+    }
+
+    /// Uses an existing `Notify` (e.g. one already handed to the
+    /// application service) as the wake-up signal.
+    pub fn with_notify(mut self, notify: Arc<Notify>) -> Relay {
+        self.notify = notify;
+        self
+    }
+
+    /// A handle to wake the relay.
+    pub fn handle(&self) -> RelayHandle {
+        RelayHandle { notify: self.notify.clone() }
+    }
+
+    /// The wake-up signal itself (`notify_one()` it after a commit).
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
+    /// Runs until `shutdown` is cancelled: a pass on start, then on every
+    /// notification or poll interval; after a failure, retries with backoff.
+    /// Shutdown is checked between events, so an in-flight publication
+    /// completes (or fails) before the relay returns.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::new(self.options.backoff_initial, self.options.backoff_max);
+        tracing::info!("outbox relay started");
+        loop {
+            let pause = match self.pass(LockMode::Try, Some(&shutdown)).await {
+                Ok(published) => {
+                    backoff.reset();
+                    if published > 0 {
+                        tracing::debug!(published, "relay pass done");
+                    }
+                    None
+                }
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %error_chain(&error), retry_in = ?delay, "relay pass failed");
+                    Some(delay)
+                }
+            };
+            if shutdown.is_cancelled() {
+                break;
+            }
+            match pause {
+                // Waiting for a backoff ignores notifications: they would
+                // defeat the backoff while the broker is down.
+                Some(delay) => tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(delay) => {}
+                },
+                None => tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.notify.notified() => {}
+                    _ = tokio::time::sleep(self.options.poll_interval) => {}
+                },
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    /// Publishes every event pending now, in order, and returns how many
+    /// were published (for tests and the CLI). On PostgreSQL, waits while
+    /// another relay holds the lock.
+    ///
+    /// # Errors
+    /// [`RelayError`] at the first failure; the failed event and the ones
+    /// after it stay pending.
+    pub async fn drain(&self) -> Result<usize, RelayError> {
+        self.pass(LockMode::Wait, None).await
+    }
+
+    async fn pass(&self, mode: LockMode, shutdown: Option<&CancellationToken>) -> Result<usize, RelayError> {
+        let lock = match self.db.backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => match RelayLock::acquire(&self.db, mode).await? {
+                Some(lock) => Some(lock),
+                None => {
+                    tracing::debug!("another relay holds the outbox lock, skipping this pass");
+                    return Ok(0);
+                }
+            },
+        };
+        let result = self.publish_pending(shutdown).await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        result
+    }
+
+    async fn publish_pending(&self, shutdown: Option<&CancellationToken>) -> Result<usize, RelayError> {
+        let mut published = 0;
+        loop {
+            let batch = outbox::fetch_pending(&self.db, self.options.batch_size).await?;
+            let full = batch.len() as i64 >= self.options.batch_size;
+            for event in &batch {
+                if shutdown.is_some_and(CancellationToken::is_cancelled) {
+                    return Ok(published);
+                }
+                self.publish_one(event).await?;
+                published += 1;
+            }
+            if !full {
+                return Ok(published);
+            }
+        }
+    }
+
+    async fn publish_one(&self, event: &PendingEvent) -> Result<(), RelayError> {
+        let span = tracing::info_span!(
+            "publish event",
+            otel.kind = "producer",
+            event_type = %event.envelope.event_type,
+            event_id = %event.envelope.id,
+        );
+        trace::set_parent(&span, event.envelope.traceparent.as_deref());
+        let mut envelope = event.envelope.clone();
+        // Consumers become children of this publication span when tracing
+        // is exported; otherwise the producer's context is passed on as is.
+        if let Some(traceparent) = trace::traceparent_of(&span) {
+            envelope.traceparent = Some(traceparent);
+        }
+        match self.publisher.publish(&envelope).instrument(span).await {
+            Ok(()) => {
+                outbox::mark_published(&self.db, event.seq).await?;
+                self.metrics.published(&envelope.event_type);
+                Ok(())
+            }
+            Err(source) => {
+                let message = error_chain(&source);
+                tracing::warn!(
+                    event_id = %envelope.id,
+                    event_type = %envelope.event_type,
+                    attempts = event.attempts + 1,
+                    error = %message,
+                    "event publication failed, will retry"
+                );
+                self.metrics.failed(&envelope.event_type, RELAY, "publish");
+                if let Err(error) = outbox::record_failure(&self.db, event.seq, &message).await {
+                    tracing::warn!(error = %error_chain(&error), "could not record the publication failure");
+                }
+                Err(RelayError::Publish { event_id: envelope.id, event_type: envelope.event_type, source })
+            }
+        }
+    }
+}
+
+/// `error: cause: cause…` on one line.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The PostgreSQL session lock that makes one relay publish at a time per
+/// schema. Released explicitly, or with its connection if that dies.
+struct RelayLock {
+    connection: PoolConnection<Any>,
+}
+
+const LOCK_KEY: &str = "hashtext('vigie_outbox_relay.' || current_schema())";
+
+impl RelayLock {
+    async fn acquire(db: &Db, mode: LockMode) -> Result<Option<RelayLock>, DbError> {
+        let mut connection = db.pool().acquire().await?;
+        let acquired = match mode {
+            LockMode::Wait => {
+                sqlx::query(&format!("SELECT pg_advisory_lock({LOCK_KEY})")).execute(&mut *connection).await?;
+                true
+            }
+            LockMode::Try => sqlx::query(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"))
+                .fetch_one(&mut *connection)
+                .await?
+                .try_get::<bool, _>(0)?,
+        };
+        Ok(acquired.then_some(RelayLock { connection }))
+    }
+
+    async fn release(mut self) {
+        let unlocked = sqlx::query(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
+            .execute(&mut *self.connection)
+            .await;
+        if let Err(error) = unlocked {
+            // Never hand a connection that may still hold the lock back to
+            // the pool: closing it releases the lock server-side.
+            tracing::warn!(error = %error, "could not release the relay lock, closing its connection");
+            let _ = self.connection.close().await;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Shared fixtures: databases on both backends, a recording test handler,
+//! exactly-once assertions.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+use sqlx::{Any, Row, Transaction};
+use tempfile::TempDir;
+use tokio::sync::Notify;
+use uuid::Uuid;
+use vigie_platform::db::{Backend, Db, Migration};
+use vigie_platform::events::jetstream::ConsumerOptions;
+use vigie_platform::events::{self, Envelope, EventDraft, EventHandler, HandlerError, Outbox};
+use vigie_testkit::{sqlite_url, PgDatabase};
+
+/// Event type used by most tests (stream `VIGIE_INVENTORY`).
+pub const EVENT_TYPE: &str = "vigie.inventory.structure.inventoried.v1";
+/// `ce-source` of test events.
+pub const SOURCE: &str = "/vigie/inventory";
+/// Generous bound for anything asynchronous to happen.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Payload that makes [`TestHandler`] fail permanently.
+pub const POISON: &[u8] = b"poison";
+/// Payload that makes [`TestHandler`] fail transiently, every time.
+pub const FLAKY: &[u8] = b"flaky";
+
+/// The test consumer's effect table: one row per event, `n` incremented at
+/// each application — exactly once in effect means `n = 1` everywhere.
+pub const RECEIVED: &[Migration] = &[Migration {
+    version: 1,
+    name: "received",
+    sqlite: "CREATE TABLE received (event_id TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+    postgres: "CREATE TABLE received (event_id TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+}];
+
+/// A database for one test, on either backend; keeps its storage alive.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _storage: Storage,
+}
+
+enum Storage {
+    Sqlite(TempDir),
+    Postgres(PgDatabase),
+}
+
+impl TestDb {
+    /// A fresh, empty database.
+    pub async fn new(backend: Backend) -> TestDb {
+        vigie_testkit::init_test_logging();
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = sqlite_url(dir.path(), "test");
+                let db = Db::connect(&url).await.expect("sqlite connection");
+                TestDb { db, url, _storage: Storage::Sqlite(dir) }
+            }
+            Backend::Postgres => {
+                let database = PgDatabase::create().await;
+                let url = database.url().to_owned();
+                let db = Db::connect(&url).await.expect("postgres connection");
+                TestDb { db, url, _storage: Storage::Postgres(database) }
+            }
+        }
+    }
+
+    /// A fresh database with the event tables.
+    pub async fn producer(backend: Backend) -> TestDb {
+        let test_db = TestDb::new(backend).await;
+        test_db.db.migrate("events", events::MIGRATIONS).await.expect("events migrations");
+        test_db
+    }
+
+    /// A fresh database with the event tables and the `received` table.
+    pub async fn consumer(backend: Backend) -> TestDb {
+        let test_db = TestDb::producer(backend).await;
+        test_db.db.migrate("test", RECEIVED).await.expect("test migrations");
+        test_db
+    }
+}
+
+/// A handler that records each application in `received` and in memory.
+pub struct TestHandler {
+    name: String,
+    types: Vec<String>,
+    /// Calls of `handle` (including ones that failed or were rolled back).
+    pub invocations: AtomicUsize,
+    /// Calls per event.
+    pub calls: Mutex<HashMap<Uuid, usize>>,
+    /// Events in the order `handle` was called for the first time.
+    pub order: Mutex<Vec<Uuid>>,
+    /// If set, the first call for this event writes, signals `entered` and
+    /// never returns (a consumer that hangs or is killed mid-transaction).
+    block: Mutex<Option<Uuid>>,
+    pub entered: Notify,
+}
+
+impl TestHandler {
+    pub fn new(name: &str) -> Arc<TestHandler> {
+        TestHandler::with_types(name, &[EVENT_TYPE])
+    }
+
+    pub fn with_types(name: &str, types: &[&str]) -> Arc<TestHandler> {
+        Arc::new(TestHandler {
+            name: name.to_owned(),
+            types: types.iter().map(|t| (*t).to_owned()).collect(),
+            invocations: AtomicUsize::new(0),
+            calls: Mutex::new(HashMap::new()),
+            order: Mutex::new(Vec::new()),
+            block: Mutex::new(None),
+            entered: Notify::new(),
+        })
+    }
+
+    pub fn block_once_on(&self, event: Uuid) {
+        *self.block.lock().unwrap() = Some(event);
+    }
+
+    pub fn invocations(&self) -> usize {
+        self.invocations.load(Ordering::SeqCst)
+    }
+
+    pub fn calls_for(&self, event: Uuid) -> usize {
+        self.calls.lock().unwrap().get(&event).copied().unwrap_or(0)
+    }
+
+    pub fn order(&self) -> Vec<Uuid> {
+        self.order.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl EventHandler for TestHandler {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        self.types.clone()
+    }
+
+    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
+        self.invocations.fetch_add(1, Ordering::SeqCst);
+        let first = {
+            let mut calls = self.calls.lock().unwrap();
+            let count = calls.entry(envelope.id).or_insert(0);
+            *count += 1;
+            *count == 1
+        };
+        if first {
+            self.order.lock().unwrap().push(envelope.id);
+        }
+        if envelope.payload.as_ref() == POISON {
+            return Err(HandlerError::permanent(anyhow::anyhow!("poison payload")));
+        }
+        if envelope.payload.as_ref() == FLAKY {
+            return Err(HandlerError::transient(anyhow::anyhow!("flaky dependency")));
+        }
+        sqlx::query(
+            "INSERT INTO received (event_id, n) VALUES ($1, 1) ON CONFLICT (event_id) DO UPDATE SET n = received.n + 1",
+        )
+        .bind(envelope.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        let block = {
+            let mut block = self.block.lock().unwrap();
+            if *block == Some(envelope.id) {
+                block.take()
+            } else {
+                None
+            }
+        };
+        if block.is_some() {
+            self.entered.notify_one();
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
+/// Appends one event per transaction; returns the ids in commit order.
+pub async fn append_events(db: &Db, count: usize, payload: &[u8]) -> Vec<Uuid> {
+    let outbox = Outbox::new(SOURCE);
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut tx = db.begin().await.expect("begin");
+        let draft = EventDraft::new(EVENT_TYPE, format!("structure-{i}"), payload.to_vec());
+        ids.push(outbox.append(&mut tx, draft).await.expect("append"));
+        tx.commit().await.expect("commit");
+    }
+    ids
+}
+
+/// `received` as a map event id → applications.
+pub async fn received(db: &Db) -> Result<HashMap<Uuid, i64>> {
+    let rows = sqlx::query("SELECT event_id, n FROM received").fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get(0)?;
+            Ok((Uuid::parse_str(&id)?, row.try_get::<i64, _>(1)?))
+        })
+        .collect()
+}
+
+/// Waits until `received` holds `count` events.
+pub async fn wait_received(db: &Db, count: usize) {
+    let db = db.clone();
+    vigie_testkit::eventually(&format!("{count} received events"), WAIT, || {
+        let db = db.clone();
+        async move { Ok(received(&db).await?.len() >= count) }
+    })
+    .await
+    .expect("events received");
+}
+
+/// Every expected event applied exactly once, nothing else applied, one
+/// inbox row each.
+pub async fn assert_exactly_once(consumer_db: &Db, consumer: &str, expected: &[Uuid]) {
+    let received = received(consumer_db).await.expect("received rows");
+    let expected_set: HashSet<Uuid> = expected.iter().copied().collect();
+    let received_set: HashSet<Uuid> = received.keys().copied().collect();
+    assert_eq!(received_set, expected_set, "the applied events are exactly the committed ones");
+    for (id, n) in &received {
+        assert_eq!(*n, 1, "event {id} applied {n} times");
+    }
+    let inbox: i64 = count(consumer_db, &format!("SELECT COUNT(*) FROM vigie_inbox WHERE consumer = '{consumer}'")).await;
+    assert_eq!(inbox, expected.len() as i64, "one inbox row per event");
+}
+
+/// Runs a `SELECT COUNT(*)`-like query returning one BIGINT.
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(db.pool())
+        .await
+        .with_context(|| sql.to_owned())
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+/// Consumer options for tests: short waits, quick retries.
+pub fn fast_consumer_options() -> ConsumerOptions {
+    ConsumerOptions {
+        ack_wait: Duration::from_secs(1),
+        max_deliver: 5,
+        batch: 5,
+        retry_initial: Duration::from_millis(50),
+        retry_max: Duration::from_millis(500),
+        pull_expires: Duration::from_secs(2),
+        heartbeat: Duration::from_millis(500),
+        resubscribe_max: Duration::from_millis(500),
+        publish_timeout: Duration::from_secs(2),
+    }
+}
+
+/// Awaits a background task for at most 10 s.
+pub async fn join<T>(task: tokio::task::JoinHandle<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("task stops within 10 s")
+        .expect("task did not panic")
+}
