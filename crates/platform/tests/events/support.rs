@@ -101,6 +101,8 @@ pub struct TestHandler {
     /// never returns (a consumer that hangs or is killed mid-transaction).
     block: Mutex<Option<Uuid>>,
     pub entered: Notify,
+    /// The next this-many calls fail transiently before doing anything.
+    pub fail_next: AtomicUsize,
 }
 
 impl TestHandler {
@@ -117,6 +119,7 @@ impl TestHandler {
             order: Mutex::new(Vec::new()),
             block: Mutex::new(None),
             entered: Notify::new(),
+            fail_next: AtomicUsize::new(0),
         })
     }
 
@@ -157,6 +160,10 @@ impl EventHandler for TestHandler {
         };
         if first {
             self.order.lock().unwrap().push(envelope.id);
+        }
+        let fail = self.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if fail {
+            return Err(HandlerError::transient(anyhow::anyhow!("database busy")));
         }
         if envelope.payload.as_ref() == POISON {
             return Err(HandlerError::permanent(anyhow::anyhow!("poison payload")));
@@ -259,6 +266,39 @@ pub fn fast_consumer_options() -> ConsumerOptions {
         resubscribe_max: Duration::from_millis(500),
         publish_timeout: Duration::from_secs(2),
     }
+}
+
+/// A private nats-server with the `VIGIE_INVENTORY` and dead-letter streams.
+pub struct Nats {
+    pub server: vigie_testkit::NatsServer,
+    pub js: async_nats::jetstream::Context,
+}
+
+/// Name of the stream the test events go to.
+pub const STREAM: &str = "VIGIE_INVENTORY";
+
+pub async fn nats() -> Nats {
+    vigie_testkit::init_test_logging();
+    let server = vigie_testkit::NatsServer::start().await;
+    let js = events::jetstream::connect(&server.url(), "vigie-platform-tests").await.expect("nats connection");
+    events::jetstream::ensure_stream(&js, "inventory").await.expect("streams");
+    Nats { server, js }
+}
+
+/// Number of messages stored in `stream`.
+pub async fn stream_messages(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
+    js.get_stream(stream).await.expect("stream").get_info().await.expect("stream info").state.messages
+}
+
+/// Waits until the outbox has nothing left to publish.
+pub async fn wait_outbox_empty(db: &Db) {
+    let db = db.clone();
+    vigie_testkit::eventually("an empty outbox", WAIT, || {
+        let db = db.clone();
+        async move { Ok(Outbox::pending(&db).await? == 0) }
+    })
+    .await
+    .expect("outbox drained");
 }
 
 /// Awaits a background task for at most 10 s.

@@ -1,0 +1,82 @@
+//! One isolated inventory per test: a SQLite file in a temporary directory or
+//! a fresh PostgreSQL database, a controllable clock, and helpers to read the
+//! outbox.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use sqlx::Row;
+use tokio::sync::Notify;
+use vigie_inventory::app::{Clock, Inventory};
+use vigie_inventory::service;
+use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
+use vigie_platform::db::Db;
+use vigie_testkit::PgDatabase;
+
+/// The date every scenario starts on.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default()
+}
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] PgDatabase),
+}
+
+/// A migrated inventory and its database.
+pub struct Harness {
+    /// The application service under test.
+    pub app: Inventory,
+    /// Its database (for reading the outbox).
+    pub db: Db,
+    date: Arc<Mutex<NaiveDate>>,
+    _guard: Guard,
+}
+
+impl Harness {
+    /// On a SQLite file.
+    pub async fn sqlite() -> Result<Harness> {
+        vigie_testkit::init_test_logging();
+        let dir = tempfile::tempdir()?;
+        let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "inventory")).await?;
+        Self::build(db, Guard::Sqlite(dir)).await
+    }
+
+    /// On a fresh PostgreSQL database.
+    pub async fn postgres() -> Result<Harness> {
+        vigie_testkit::init_test_logging();
+        let pg = PgDatabase::try_create().await?;
+        let db = Db::connect(pg.url()).await?;
+        Self::build(db, Guard::Postgres(pg)).await
+    }
+
+    async fn build(db: Db, guard: Guard) -> Result<Harness> {
+        service::migrate(&db).await?;
+        let date = Arc::new(Mutex::new(today()));
+        let shared = date.clone();
+        let clock: Clock = Arc::new(move || *shared.lock().unwrap_or_else(|e| e.into_inner()));
+        let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
+        Ok(Harness { app, db, date, _guard: guard })
+    }
+
+    /// Moves the clock.
+    pub fn set_today(&self, date: NaiveDate) {
+        *self.date.lock().unwrap_or_else(|e| e.into_inner()) = date;
+    }
+
+    /// Number of outbox rows of one event type.
+    pub async fn events(&self, event_type: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM vigie_outbox WHERE event_type = $1")
+            .bind(event_type.to_owned())
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+/// A generated set of `n` structures.
+pub fn set(n: usize, seed: u64) -> GeneratedSet {
+    generate(GenerateParams { structures: n, seed, today: today() })
+}

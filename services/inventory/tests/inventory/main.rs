@@ -1,0 +1,42 @@
+//! Contract suite of the inventory: the same scenarios run on SQLite and on
+//! PostgreSQL (real servers), through the application service with its real
+//! storage and outbox.
+
+mod harness;
+mod scenarios;
+
+use harness::Harness;
+
+/// Runs each scenario once per backend, as `sqlite::<name>` and `postgres::<name>`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    import_stores_the_set_and_appends_events,
+    reimporting_the_same_set_changes_nothing,
+    a_changed_set_updates_in_place,
+    a_bad_set_changes_nothing,
+    a_person_moving_leaves_their_old_structure,
+    set_holding_recomputes_fragility_with_its_event,
+    raise_only_never_lowers,
+    reassessment_publishes_only_when_the_date_changes_a_result,
+    fragility_on_another_date_and_rollups,
+);
