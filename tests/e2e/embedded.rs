@@ -77,11 +77,11 @@ async fn import_is_all_or_nothing_idempotent_and_updates_in_place() -> Result<()
     ensure!(again.stdout.contains("0 nouvelles, 0 modifiées, 25 inchangées") && again.stdout.contains("0 événements"), "{}", again.stdout);
 
     // A changed name updates one structure in place.
-    let structures = std::fs::read_to_string(set.join("structures.csv"))?;
-    let mut lines: Vec<String> = structures.lines().map(str::to_owned).collect();
-    let fields: Vec<&str> = lines[1].splitn(3, ',').collect();
-    lines[1] = format!("{},\"Nouveau nom, renommé\",{}", fields[0], fields[2].splitn(2, ',').nth(1).unwrap_or_default());
-    std::fs::write(set.join("structures.csv"), lines.join("\n") + "\n")?;
+    rewrite_csv(&set.join("structures.csv"), |line, record| {
+        if line == 1 {
+            record[1] = "Nouveau nom, renommé".into();
+        }
+    })?;
     let changed = ok(server.cli(&["inventory", "import", set_arg]).await?)?;
     ensure!(changed.stdout.contains("0 nouvelles, 1 modifiées, 24 inchangées"), "{}", changed.stdout);
     let listed = csv_rows(&ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?.stdout);
@@ -107,6 +107,21 @@ async fn import_is_all_or_nothing_idempotent_and_updates_in_place() -> Result<()
     ensure!(rejected.stderr.contains("rien n'a été modifié"), "{}", rejected.stderr);
     let after = ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?.stdout;
     ensure!(before == after, "a refused import changed the inventory");
+    Ok(())
+}
+
+/// Rewrites a CSV file record by record (`line` 1 is the first data row).
+fn rewrite_csv(path: &std::path::Path, mut edit: impl FnMut(usize, &mut Vec<String>)) -> Result<()> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let header = reader.headers()?.clone();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header)?;
+    for (index, record) in reader.records().enumerate() {
+        let mut fields: Vec<String> = record?.iter().map(str::to_owned).collect();
+        edit(index + 1, &mut fields);
+        writer.write_record(&fields)?;
+    }
+    std::fs::write(path, writer.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?)?;
     Ok(())
 }
 

@@ -85,6 +85,15 @@ pub enum ServiceName {
     Inventory,
 }
 
+impl ServiceName {
+    /// The service's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceName::Inventory => "inventory",
+        }
+    }
+}
+
 /// How calls are authenticated.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -15,8 +15,8 @@
 //! events) and every poll interval (1 s), which also picks up rows committed
 //! by other processes or replicas.
 //!
-//! Several replicas on one PostgreSQL schema: each pass holds a session
-//! advisory lock, so one relay publishes at a time and the order holds
+//! Several replicas on one PostgreSQL schema: each pass holds an advisory
+//! lock, so one relay publishes at a time and the order holds
 //! across replicas; the others skip their pass. Were two relays ever to
 //! publish the same rows (e.g. a lock lost with its connection mid-pass),
 //! `Nats-Msg-Id` deduplication and the inboxes make it harmless. On SQLite
@@ -30,8 +30,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, Row};
+use sqlx::{Any, Row, Transaction};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -297,39 +296,39 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// The PostgreSQL session lock that makes one relay publish at a time per
-/// schema. Released explicitly, or with its connection if that dies.
+/// The PostgreSQL lock that makes one relay publish at a time per schema.
+///
+/// A transaction-level advisory lock, held by an otherwise idle transaction
+/// for the duration of a pass (the pass itself uses other connections). A
+/// transaction, rather than a session lock, so that a relay task cancelled
+/// mid-pass cannot leak the lock into the pool: dropping the transaction
+/// rolls it back — releasing the lock — before its connection is reused.
 struct RelayLock {
-    connection: PoolConnection<Any>,
+    tx: Transaction<'static, Any>,
 }
 
 const LOCK_KEY: &str = "hashtext('vigie_outbox_relay.' || current_schema())";
 
 impl RelayLock {
     async fn acquire(db: &Db, mode: LockMode) -> Result<Option<RelayLock>, DbError> {
-        let mut connection = db.pool().acquire().await?;
+        let mut tx = db.begin().await?;
         let acquired = match mode {
             LockMode::Wait => {
-                sqlx::query(&format!("SELECT pg_advisory_lock({LOCK_KEY})")).execute(&mut *connection).await?;
+                sqlx::query(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})")).execute(&mut *tx).await?;
                 true
             }
-            LockMode::Try => sqlx::query(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"))
-                .fetch_one(&mut *connection)
+            LockMode::Try => sqlx::query(&format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY})"))
+                .fetch_one(&mut *tx)
                 .await?
                 .try_get::<bool, _>(0)?,
         };
-        Ok(acquired.then_some(RelayLock { connection }))
+        Ok(acquired.then_some(RelayLock { tx }))
     }
 
-    async fn release(mut self) {
-        let unlocked = sqlx::query(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
-            .execute(&mut *self.connection)
-            .await;
-        if let Err(error) = unlocked {
-            // Never hand a connection that may still hold the lock back to
-            // the pool: closing it releases the lock server-side.
-            tracing::warn!(error = %error, "could not release the relay lock, closing its connection");
-            let _ = self.connection.close().await;
+    async fn release(self) {
+        if let Err(error) = self.tx.rollback().await {
+            // The connection is discarded by the pool; the lock goes with it.
+            tracing::warn!(error = %error, "could not release the relay lock");
         }
     }
 }

@@ -62,6 +62,8 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         }
     };
     let listener = grpc::bind(config.listen).await?;
+    // One plain line for operators and scripts, whatever the log level.
+    eprintln!("vigie serve {}: {} http://{}", args.service.name(), lang.pick("à l'écoute sur", "listening on"), listener.local_addr()?);
     grpc::serve(listener, routes, &served, stop.clone()).await?;
     stop.cancel();
     super::join_all(tasks).await;

@@ -1,0 +1,63 @@
+//! Outbox → relay → JetStream → durable consumer: every event applied
+//! exactly once, in order.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use vigie_platform::db::Backend;
+use vigie_platform::events::jetstream::run_jetstream_consumer;
+use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
+
+use crate::support::{
+    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
+    wait_received, TestDb, TestHandler, STREAM,
+};
+
+const EVENTS: usize = 40;
+
+#[tokio::test]
+async fn delivers_exactly_once_in_order_on_postgres() {
+    delivers_exactly_once_in_order(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn delivers_exactly_once_in_order_on_sqlite() {
+    delivers_exactly_once_in_order(Backend::Sqlite).await;
+}
+
+async fn delivers_exactly_once_in_order(backend: Backend) {
+    let nats = nats().await;
+    let producer = TestDb::producer(backend).await;
+    let consumer_db = TestDb::consumer(backend).await;
+    let handler = TestHandler::new("test-inventory");
+    let shutdown = CancellationToken::new();
+
+    let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
+    let wake = relay.handle();
+    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+    let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
+    let consumer_task = tokio::spawn(run_jetstream_consumer(
+        nats.js.clone(),
+        STREAM,
+        consumer,
+        fast_consumer_options(),
+        shutdown.clone(),
+    ));
+
+    let mut ids = Vec::new();
+    for _ in 0..EVENTS / 10 {
+        ids.extend(append_events(&producer.db, 10, b"payload").await);
+        wake.notify();
+    }
+    wait_received(&consumer_db.db, EVENTS).await;
+    wait_outbox_empty(&producer.db).await;
+
+    assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
+    assert_eq!(handler.order(), ids, "applied in commit order");
+    assert_eq!(handler.invocations(), EVENTS, "no redelivery in the happy path");
+    assert_eq!(stream_messages(&nats.js, STREAM).await, EVENTS as u64);
+
+    shutdown.cancel();
+    join(relay_task).await;
+    join(consumer_task).await.unwrap();
+}

@@ -1,0 +1,83 @@
+//! Poison and unparseable messages go to `vigie.deadletter.<consumer>`;
+//! transient failures are retried a bounded number of times; the consumer
+//! keeps processing the next messages.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
+use vigie_platform::db::Backend;
+use vigie_platform::events::jetstream::{run_jetstream_consumer, DEAD_LETTER_STREAM};
+use vigie_platform::events::{header, JetStreamPublisher, Relay};
+
+use crate::support::{
+    append_events, fast_consumer_options, join, nats, received, stream_messages, wait_received, TestDb, TestHandler,
+    EVENT_TYPE, FLAKY, POISON, STREAM, WAIT,
+};
+
+#[tokio::test]
+async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
+    let nats = nats().await;
+    let producer = TestDb::producer(Backend::Postgres).await;
+    let consumer_db = TestDb::consumer(Backend::Postgres).await;
+    let handler = TestHandler::new("test-inventory");
+    let options = fast_consumer_options();
+    let max_deliver = options.max_deliver as usize;
+
+    let mut good = append_events(&producer.db, 1, b"ok").await;
+    let poison = append_events(&producer.db, 1, POISON).await[0];
+    good.extend(append_events(&producer.db, 1, b"ok").await);
+    let flaky = append_events(&producer.db, 1, FLAKY).await[0];
+    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone()))).drain().await.unwrap();
+    // Not a CloudEvent at all, published by something else on the subject.
+    nats.js.publish(EVENT_TYPE, Bytes::from_static(b"garbage")).await.unwrap().await.unwrap();
+    good.extend(append_events(&producer.db, 1, b"ok").await);
+    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone()))).drain().await.unwrap();
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_jetstream_consumer(
+        nats.js.clone(),
+        STREAM,
+        vigie_platform::events::Consumer::new(consumer_db.db.clone(), handler.clone()),
+        options,
+        shutdown.clone(),
+    ));
+    wait_received(&consumer_db.db, good.len()).await;
+    let dead_letters = nats.js.clone();
+    vigie_testkit::eventually("three dead letters", WAIT, || {
+        let js = dead_letters.clone();
+        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 3) }
+    })
+    .await
+    .unwrap();
+
+    let applied = received(&consumer_db.db).await.unwrap();
+    assert_eq!(applied.len(), good.len());
+    assert!(good.iter().all(|id| applied.get(id) == Some(&1)));
+    assert_eq!(handler.calls_for(poison), 1, "a permanent failure is not retried");
+    assert_eq!(handler.calls_for(flaky), max_deliver, "a transient failure is retried up to max_deliver");
+
+    let stream = nats.js.get_stream(DEAD_LETTER_STREAM).await.unwrap();
+    let mut reasons = Vec::new();
+    for sequence in 1..=3 {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        assert_eq!(message.subject.as_str(), "vigie.deadletter.test-inventory");
+        let headers = &message.headers;
+        let get = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
+        assert_eq!(get("Vigie-Consumer").as_deref(), Some("test-inventory"));
+        assert_eq!(get("Vigie-Original-Subject").as_deref(), Some(EVENT_TYPE));
+        reasons.push((get(header::ID), get("Vigie-Error").unwrap_or_default(), message.payload.clone()));
+    }
+    let find = |id: Option<String>| reasons.iter().find(|(rid, _, _)| *rid == id).cloned().unwrap();
+    let (_, reason, payload) = find(Some(poison.to_string()));
+    assert!(reason.contains("permanent failure: poison payload"), "{reason}");
+    assert_eq!(payload.as_ref(), POISON, "the original payload is kept");
+    let (_, reason, _) = find(Some(flaky.to_string()));
+    assert!(reason.contains(&format!("gave up after {max_deliver} deliveries")), "{reason}");
+    let (_, reason, payload) = find(None);
+    assert!(reason.contains("invalid envelope"), "{reason}");
+    assert_eq!(payload.as_ref(), b"garbage");
+
+    shutdown.cancel();
+    join(task).await.unwrap();
+}
