@@ -1,7 +1,7 @@
 //! Harness of the end-to-end scenarios: runs the real `vigie` binary, as a
 //! user would, against real SQLite files, PostgreSQL and nats-server.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -20,12 +20,15 @@ pub fn vigie_bin() -> Result<PathBuf> {
         return Ok(PathBuf::from(path));
     }
     let exe = std::env::current_exe()?;
-    let profile_dir = exe.parent().and_then(Path::parent).context("test binary has no parent directory")?;
-    let bin = profile_dir.join("vigie");
-    if !bin.exists() {
-        bail!("{} not built: run `cargo build -p vigie` or ./scripts/test.sh", bin.display());
+    // A binary target sits next to `vigie`; a test binary one level below, in deps/.
+    let beside = exe.parent().context("binary has no parent directory")?;
+    for dir in [Some(beside), beside.parent()].into_iter().flatten() {
+        let bin = dir.join("vigie");
+        if bin.exists() {
+            return Ok(bin);
+        }
     }
-    Ok(bin)
+    bail!("vigie is not built next to {}: run `cargo build -p vigie` or ./scripts/test.sh", exe.display())
 }
 
 /// A running `vigie` server process, killed on drop.
@@ -91,6 +94,11 @@ impl VigieServer {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--endpoint", &self.endpoint]);
         run_cli(&all).await
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Kills the process (SIGKILL) and waits for it.

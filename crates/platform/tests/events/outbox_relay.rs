@@ -108,7 +108,7 @@ async fn relay_publishes_in_order_and_retries_without_skipping() {
     let last_error = count(db, "SELECT COUNT(*) FROM vigie_outbox WHERE last_error IS NOT NULL").await;
     assert_eq!(last_error, 0, "the error is cleared once published");
 
-    let envelope = &publisher.published.lock().unwrap()[0];
+    let envelope = publisher.published.lock().unwrap()[0].clone();
     assert_eq!(envelope.source, SOURCE);
     assert_eq!(envelope.event_type, EVENT_TYPE);
     assert_eq!(envelope.subject, "structure-0");

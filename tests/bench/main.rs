@@ -1,0 +1,161 @@
+//! `vigie-bench`: the import benchmark of docs/benchmarks.md.
+//!
+//! For each size, generates a set with `vigie inventory generate`, starts a
+//! fresh server (embedded: `vigie dev` on SQLite; distributed: `vigie serve
+//! inventory` on a fresh PostgreSQL database and a private nats-server), and
+//! measures the import through the CLI, the time until every event is in
+//! JetStream, the time to consume them all, and the server's peak memory.
+//!
+//! ```sh
+//! cargo build --release -p vigie -p vigie-e2e
+//! target/release/vigie-bench --mode both --sizes 20000,100000
+//! ```
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use futures::StreamExt;
+use vigie_e2e::{run_cli, VigieServer};
+use vigie_testkit::{NatsServer, PgDatabase};
+
+struct Row {
+    mode: &'static str,
+    structures: usize,
+    import: Duration,
+    events: u64,
+    in_stream: Option<Duration>,
+    consumed: Option<Duration>,
+    peak_rss_mib: f64,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let mode = flag("--mode").unwrap_or_else(|| "both".into());
+    let sizes: Vec<usize> = flag("--sizes")
+        .unwrap_or_else(|| "20000,100000".into())
+        .split(',')
+        .map(|s| s.trim().parse().context("--sizes takes numbers separated by commas"))
+        .collect::<Result<_>>()?;
+    let mut rows = Vec::new();
+    for &n in &sizes {
+        let dir = tempfile::tempdir()?;
+        let set = dir.path().join("set");
+        let set_arg = set.to_str().context("non UTF-8 path")?;
+        let generated = run_cli(&["inventory", "generate", "--structures", &n.to_string(), "--seed", "1", "--today", "2026-11-28", set_arg]).await?;
+        if !generated.success {
+            bail!("generate failed: {}", generated.stderr);
+        }
+        if mode == "embedded" || mode == "both" {
+            rows.push(embedded(n, set_arg, dir.path()).await?);
+        }
+        if mode == "distributed" || mode == "both" {
+            rows.push(distributed(n, set_arg).await?);
+        }
+    }
+    println!("| mode | structures | import (s) | structures/s | events | all events in JetStream (s) | events/s to JetStream | consume all (s) | events/s consumed | server peak RSS (MiB) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let secs = |d: Option<Duration>| d.map(|d| format!("{:.2}", d.as_secs_f64())).unwrap_or_else(|| "—".into());
+        let rate = |d: Option<Duration>| d.map(|d| format!("{:.0}", r.events as f64 / d.as_secs_f64())).unwrap_or_else(|| "—".into());
+        println!(
+            "| {} | {} | {:.2} | {:.0} | {} | {} | {} | {} | {} | {:.0} |",
+            r.mode, r.structures, r.import.as_secs_f64(), r.structures as f64 / r.import.as_secs_f64(), r.events,
+            secs(r.in_stream), rate(r.in_stream), secs(r.consumed), rate(r.consumed), r.peak_rss_mib
+        );
+    }
+    Ok(())
+}
+
+async fn import(server: &VigieServer, set: &str) -> Result<(Duration, u64)> {
+    let started = Instant::now();
+    let out = server.cli(&["inventory", "import", set]).await?;
+    let elapsed = started.elapsed();
+    if !out.success {
+        bail!("import failed: {}", out.stderr);
+    }
+    let events = out
+        .stdout
+        .split(';')
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .context("no event count in the import summary")?;
+    Ok((elapsed, events))
+}
+
+/// Peak resident memory (VmHWM) of a process, in MiB.
+fn peak_rss_mib(pid: Option<u32>) -> Result<f64> {
+    let pid = pid.context("server already exited")?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .context("no VmHWM in /proc status")?;
+    Ok(kib / 1024.0)
+}
+
+async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
+    let data = dir.join("data");
+    let data_arg = data.to_str().context("non UTF-8 path")?;
+    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", data_arg], &[]).await?;
+    let (elapsed, events) = import(&server, set).await?;
+    let peak = peak_rss_mib(server.pid())?;
+    eprintln!("embedded {n}: import {:.2}s", elapsed.as_secs_f64());
+    Ok(Row { mode: "embedded (SQLite)", structures: n, import: elapsed, events, in_stream: None, consumed: None, peak_rss_mib: peak })
+}
+
+async fn distributed(n: usize, set: &str) -> Result<Row> {
+    let nats = NatsServer::start().await;
+    let db = PgDatabase::create().await;
+    let url = nats.url();
+    let server = VigieServer::start(
+        &["serve", "inventory", "--listen", "127.0.0.1:0", "--database-url", db.url(), "--nats-url", &url, "--auth", "none"],
+        &[],
+    )
+    .await?;
+    let started = Instant::now();
+    let (elapsed, events) = import(&server, set).await?;
+    let js = async_nats::jetstream::new(async_nats::connect(&url).await?);
+    let mut stream = js.get_stream("VIGIE_INVENTORY").await?;
+    // Wait (bounded) until the relay has published every event.
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    while stream.info().await?.state.messages < events {
+        if Instant::now() > deadline {
+            bail!("events not all published after 30 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let in_stream = started.elapsed();
+    let peak = peak_rss_mib(server.pid())?;
+
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("bench".into()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await?;
+    let consume_start = Instant::now();
+    let mut messages = consumer.messages().await?;
+    let mut seen = 0u64;
+    while seen < events {
+        let message = messages.next().await.context("stream ended")?.map_err(|e| anyhow::anyhow!(e))?;
+        message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
+        seen += 1;
+    }
+    let consumed = consume_start.elapsed();
+    eprintln!("distributed {n}: import {:.2}s, in stream after {:.2}s", elapsed.as_secs_f64(), in_stream.as_secs_f64());
+    Ok(Row {
+        mode: "distributed (PostgreSQL + JetStream)",
+        structures: n,
+        import: elapsed,
+        events,
+        in_stream: Some(in_stream),
+        consumed: Some(consumed),
+        peak_rss_mib: peak,
+    })
+}
