@@ -53,7 +53,8 @@ where
     let keys: Vec<String> = env_keys.iter().map(|key| key.to_ascii_lowercase()).collect();
     let env = Env::prefixed("VIGIE_").split("__").filter(move |key| {
         let top = key.as_str().split('.').next().unwrap_or_default();
-        keys.iter().any(|known| known == top)
+        // Keys arrive as written in the environment (upper case).
+        keys.iter().any(|known| known.eq_ignore_ascii_case(top))
     });
     figment = figment.merge(env).merge(Serialized::defaults(overrides));
     figment.extract().map_err(|error| ConfigError::Load(Box::new(error)))

@@ -69,7 +69,14 @@ impl NatsServer {
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
             match launch(&binary, port, dir.path()).await {
-                Ok(child) => return Ok(NatsServer { binary, port, child: Some(child), dir }),
+                Ok(child) => {
+                    return Ok(NatsServer {
+                        binary,
+                        port,
+                        child: Some(child),
+                        dir,
+                    })
+                }
                 Err(error) => last_error = Some(error),
             }
         }
@@ -195,7 +202,10 @@ async fn greets(port: u16) -> bool {
         BufReader::new(stream).read_line(&mut line).await.ok()?;
         Some(line.starts_with("INFO "))
     };
-    matches!(tokio::time::timeout(Duration::from_secs(1), probe).await, Ok(Some(true)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), probe).await,
+        Ok(Some(true))
+    )
 }
 
 fn free_port() -> Result<u16> {

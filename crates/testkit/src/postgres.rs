@@ -48,7 +48,11 @@ impl PgDatabase {
             .with_context(|| format!("creating database {name}"))?;
         let _ = admin.close().await;
         let url = with_database(&admin_url, &name);
-        Ok(PgDatabase { admin_url, name, url })
+        Ok(PgDatabase {
+            admin_url,
+            name,
+            url,
+        })
     }
 
     /// The URL of the new database (`postgres://…/vigie_test_…`).
@@ -69,7 +73,10 @@ impl Drop for PgDatabase {
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
         let dropper = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let mut admin = PgConnection::connect(&admin_url).await.ok()?;
                 let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
@@ -109,7 +116,10 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/postgres", "db1"),
             "postgres://postgres@127.0.0.1:5432/db1"
         );
-        assert_eq!(with_database("postgres://u:p@h", "db1"), "postgres://u:p@h/db1");
+        assert_eq!(
+            with_database("postgres://u:p@h", "db1"),
+            "postgres://u:p@h/db1"
+        );
         assert_eq!(
             with_database("postgres://h:1/x?sslmode=disable", "db1"),
             "postgres://h:1/db1?sslmode=disable"

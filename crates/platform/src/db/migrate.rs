@@ -80,7 +80,10 @@ pub(super) async fn run(db: &Db, component: &str, migrations: &[Migration]) -> R
             name: migration.name.to_owned(),
             source,
         };
-        sqlx::raw_sql(script).execute(&mut *tx).await.map_err(failed)?;
+        sqlx::raw_sql(script)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
         sqlx::query(
             "INSERT INTO vigie_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)",
         )
@@ -92,7 +95,12 @@ pub(super) async fn run(db: &Db, component: &str, migrations: &[Migration]) -> R
         .await
         .map_err(failed)?;
         tx.commit().await.map_err(failed)?;
-        tracing::info!(component, version = migration.version, name = migration.name, "migration applied");
+        tracing::info!(
+            component,
+            version = migration.version,
+            name = migration.name,
+            "migration applied"
+        );
     }
     Ok(())
 }
@@ -109,7 +117,9 @@ async fn lock_history(backend: Backend, tx: &mut Transaction<'static, Any>) -> R
 }
 
 fn check_order(component: &str, migrations: &[Migration]) -> Result<(), DbError> {
-    let increasing = migrations.windows(2).all(|pair| pair[0].version < pair[1].version);
+    let increasing = migrations
+        .windows(2)
+        .all(|pair| pair[0].version < pair[1].version);
     if !increasing || migrations.first().is_some_and(|m| m.version < 1) {
         return Err(DbError::MigrationHistory {
             component: component.to_owned(),

@@ -115,18 +115,23 @@ impl DbError {
     /// Whether the error is a unique (or primary key) constraint violation,
     /// on either backend.
     pub fn is_unique_violation(&self) -> bool {
-        self.database_error().is_some_and(|error| error.is_unique_violation())
+        self.database_error()
+            .is_some_and(|error| error.is_unique_violation())
     }
 
     /// Whether the error is a foreign key constraint violation.
     pub fn is_foreign_key_violation(&self) -> bool {
-        self.database_error().is_some_and(|error| error.is_foreign_key_violation())
+        self.database_error()
+            .is_some_and(|error| error.is_foreign_key_violation())
     }
 
     fn database_error(&self) -> Option<&dyn sqlx::error::DatabaseError> {
         match self {
             DbError::Sqlx(sqlx::Error::Database(error)) => Some(error.as_ref()),
-            DbError::Migration { source: sqlx::Error::Database(error), .. } => Some(error.as_ref()),
+            DbError::Migration {
+                source: sqlx::Error::Database(error),
+                ..
+            } => Some(error.as_ref()),
             _ => None,
         }
     }
@@ -254,22 +259,45 @@ mod tests {
 
     #[test]
     fn recognises_backends_without_leaking_urls() {
-        assert_eq!(Backend::from_url("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("sqlite::memory:").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u:p@h/db").ok(), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
-        let error = Backend::from_url("mysql://user:secret@h/db").err().map(|e| e.to_string());
+        assert_eq!(
+            Backend::from_url("sqlite:///tmp/x.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u:p@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        let error = Backend::from_url("mysql://user:secret@h/db")
+            .err()
+            .map(|e| e.to_string());
         assert!(error.is_some_and(|e| e.contains("mysql") && !e.contains("secret")));
     }
 
     #[test]
     fn sqlite_urls_create_missing_files() {
-        assert_eq!(sqlite_create_if_missing("sqlite:///a.db"), "sqlite:///a.db?mode=rwc");
-        assert_eq!(sqlite_create_if_missing("sqlite:///a.db?mode=ro"), "sqlite:///a.db?mode=ro");
+        assert_eq!(
+            sqlite_create_if_missing("sqlite:///a.db"),
+            "sqlite:///a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_create_if_missing("sqlite:///a.db?mode=ro"),
+            "sqlite:///a.db?mode=ro"
+        );
         assert_eq!(
             sqlite_create_if_missing("sqlite:///a.db?cache=shared"),
             "sqlite:///a.db?cache=shared&mode=rwc"
         );
-        assert_eq!(sqlite_create_if_missing("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            sqlite_create_if_missing("sqlite::memory:"),
+            "sqlite::memory:"
+        );
     }
 }

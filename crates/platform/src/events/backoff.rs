@@ -12,7 +12,11 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     pub(crate) fn new(initial: Duration, max: Duration) -> Backoff {
-        Backoff { initial, max, attempt: 0 }
+        Backoff {
+            initial,
+            max,
+            attempt: 0,
+        }
     }
 
     /// The delay before the next attempt.
@@ -44,6 +48,9 @@ mod tests {
         assert_eq!(delays, [100, 200, 400, 500, 500]);
         backoff.reset();
         assert_eq!(backoff.next_delay(), Duration::from_millis(100));
-        assert_eq!(exponential(Duration::from_secs(1), Duration::from_secs(60), 1000), Duration::from_secs(60));
+        assert_eq!(
+            exponential(Duration::from_secs(1), Duration::from_secs(60), 1000),
+            Duration::from_secs(60)
+        );
     }
 }

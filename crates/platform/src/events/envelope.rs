@@ -141,11 +141,17 @@ impl Envelope {
     /// `ce-id` UUID, `ce-type`, `ce-source`, `ce-subject`, `ce-time` RFC 3339)
     /// is missing or invalid, or `content-type` is present but not
     /// `application/protobuf`.
-    pub fn from_headers(headers: Option<&HeaderMap>, payload: Bytes) -> Result<Envelope, EnvelopeError> {
+    pub fn from_headers(
+        headers: Option<&HeaderMap>,
+        payload: Bytes,
+    ) -> Result<Envelope, EnvelopeError> {
         let headers = headers.ok_or(EnvelopeError::NoHeaders)?;
         let specversion = required(headers, header::SPECVERSION)?;
         if specversion != SPEC_VERSION {
-            return Err(invalid(header::SPECVERSION, format!("unsupported version {specversion:?}")));
+            return Err(invalid(
+                header::SPECVERSION,
+                format!("unsupported version {specversion:?}"),
+            ));
         }
         let id = required(headers, header::ID)?;
         let id = Uuid::parse_str(id).map_err(|error| invalid(header::ID, error.to_string()))?;
@@ -158,13 +164,24 @@ impl Envelope {
             .with_timezone(&Utc);
         if let Some(content_type) = optional(headers, header::CONTENT_TYPE) {
             if content_type != CONTENT_TYPE {
-                return Err(invalid(header::CONTENT_TYPE, format!("expected {CONTENT_TYPE}, got {content_type:?}")));
+                return Err(invalid(
+                    header::CONTENT_TYPE,
+                    format!("expected {CONTENT_TYPE}, got {content_type:?}"),
+                ));
             }
         }
         let traceparent = optional(headers, header::TRACEPARENT)
             .filter(|value| trace::is_traceparent(value))
             .map(str::to_owned);
-        Ok(Envelope { id, source, event_type, subject, time, traceparent, payload })
+        Ok(Envelope {
+            id,
+            source,
+            event_type,
+            subject,
+            time,
+            traceparent,
+            payload,
+        })
     }
 }
 
@@ -194,7 +211,9 @@ fn lookup<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn optional<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    lookup(headers, name).map(str::trim).filter(|value| !value.is_empty())
+    lookup(headers, name)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
 }
 
 fn required<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, EnvelopeError> {

@@ -42,7 +42,11 @@ pub trait EventHandler: Send + Sync + 'static {
     /// dependency is down…); [`HandlerError::Permanent`] when retrying cannot
     /// help (undecodable payload, invariant violated): the event goes to the
     /// dead letters.
-    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError>;
+    async fn handle(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError>;
 }
 
 /// Why a handler did not apply an event.
@@ -116,14 +120,20 @@ pub struct Consumer {
 
 impl std::fmt::Debug for Consumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consumer").field("name", &self.handler.name()).finish_non_exhaustive()
+        f.debug_struct("Consumer")
+            .field("name", &self.handler.name())
+            .finish_non_exhaustive()
     }
 }
 
 impl Consumer {
     /// Binds `handler` to `db` (migrated with `events::MIGRATIONS`).
     pub fn new(db: Db, handler: Arc<dyn EventHandler>) -> Consumer {
-        Consumer { db, handler, metrics: EventMetrics::new() }
+        Consumer {
+            db,
+            handler,
+            metrics: EventMetrics::new(),
+        }
     }
 
     /// The handler's durable name.
@@ -138,7 +148,10 @@ impl Consumer {
 
     /// Whether the handler wants events of `event_type`.
     pub fn wants(&self, event_type: &str) -> bool {
-        self.handler.event_types().iter().any(|pattern| subject::subject_matches(pattern, event_type))
+        self.handler
+            .event_types()
+            .iter()
+            .any(|pattern| subject::subject_matches(pattern, event_type))
     }
 
     /// The consumer's database.
@@ -165,10 +178,18 @@ impl Consumer {
         trace::set_parent(&span, envelope.traceparent.as_deref());
         let result = self.process_in_transaction(envelope).instrument(span).await;
         match &result {
-            Ok(outcome) => self.metrics.consumed(&envelope.event_type, self.name(), outcome.as_str()),
+            Ok(outcome) => {
+                self.metrics
+                    .consumed(&envelope.event_type, self.name(), outcome.as_str())
+            }
             Err(error) => {
-                let reason = if error.is_transient() { "transient" } else { "permanent" };
-                self.metrics.failed(&envelope.event_type, self.name(), reason);
+                let reason = if error.is_transient() {
+                    "transient"
+                } else {
+                    "permanent"
+                };
+                self.metrics
+                    .failed(&envelope.event_type, self.name(), reason);
             }
         }
         result
@@ -192,12 +213,17 @@ impl Consumer {
             tracing::debug!("event already processed, skipped");
             return Ok(Outcome::Duplicate);
         }
-        let handled = AssertUnwindSafe(self.handler.handle(&mut tx, envelope)).catch_unwind().await;
+        let handled = AssertUnwindSafe(self.handler.handle(&mut tx, envelope))
+            .catch_unwind()
+            .await;
         match handled {
             Ok(Ok(())) => {}
             Ok(Err(error)) => return Err(error),
             Err(panic) => {
-                return Err(HandlerError::Transient(anyhow::anyhow!("handler panicked: {}", panic_message(&panic))))
+                return Err(HandlerError::Transient(anyhow::anyhow!(
+                    "handler panicked: {}",
+                    panic_message(&panic)
+                )))
             }
         }
         tx.commit().await?;
@@ -241,7 +267,8 @@ impl Consumer {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.metrics.failed(&envelope.event_type, self.name(), "dead_letter");
+        self.metrics
+            .failed(&envelope.event_type, self.name(), "dead_letter");
         Ok(())
     }
 

@@ -48,7 +48,8 @@ impl EventMetrics {
     }
 
     pub(crate) fn published(&self, event_type: &str) {
-        self.published.add(1, &[KeyValue::new("event_type", event_type.to_owned())]);
+        self.published
+            .add(1, &[KeyValue::new("event_type", event_type.to_owned())]);
     }
 
     pub(crate) fn consumed(&self, event_type: &str, consumer: &str, outcome: &'static str) {

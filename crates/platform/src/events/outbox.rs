@@ -34,12 +34,24 @@ pub struct EventDraft {
 
 impl EventDraft {
     /// A draft from its parts.
-    pub fn new(event_type: impl Into<String>, subject: impl Into<String>, payload: impl Into<Bytes>) -> EventDraft {
-        EventDraft { event_type: event_type.into(), subject: subject.into(), payload: payload.into() }
+    pub fn new(
+        event_type: impl Into<String>,
+        subject: impl Into<String>,
+        payload: impl Into<Bytes>,
+    ) -> EventDraft {
+        EventDraft {
+            event_type: event_type.into(),
+            subject: subject.into(),
+            payload: payload.into(),
+        }
     }
 
     /// A draft whose payload is `message`, protobuf-encoded.
-    pub fn protobuf(event_type: impl Into<String>, subject: impl Into<String>, message: &impl prost::Message) -> EventDraft {
+    pub fn protobuf(
+        event_type: impl Into<String>,
+        subject: impl Into<String>,
+        message: &impl prost::Message,
+    ) -> EventDraft {
         EventDraft::new(event_type, subject, message.encode_to_vec())
     }
 }
@@ -53,7 +65,9 @@ pub struct Outbox {
 impl Outbox {
     /// An outbox for events of `source`, e.g. `/vigie/inventory`.
     pub fn new(source: impl Into<String>) -> Outbox {
-        Outbox { source: source.into() }
+        Outbox {
+            source: source.into(),
+        }
     }
 
     /// The `ce-source` of the events appended.
@@ -72,7 +86,11 @@ impl Outbox {
     /// [`DbError::Invalid`] when the event type is not a literal NATS subject
     /// or the source or subject is empty or holds control characters;
     /// [`DbError::Sqlx`] when the insert fails (e.g. missing migrations).
-    pub async fn append(&self, tx: &mut Transaction<'_, Any>, draft: EventDraft) -> Result<Uuid, DbError> {
+    pub async fn append(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        draft: EventDraft,
+    ) -> Result<Uuid, DbError> {
         subject::validate_event_type(&draft.event_type).map_err(DbError::Invalid)?;
         check_attribute("source", &self.source)?;
         check_attribute("subject", &draft.subject)?;
@@ -111,10 +129,12 @@ impl Outbox {
     /// # Errors
     /// [`DbError::Sqlx`] on a database error.
     pub async fn prune_published(db: &Db, before: DateTime<Utc>) -> Result<u64, DbError> {
-        let result = sqlx::query("DELETE FROM vigie_outbox WHERE published_at IS NOT NULL AND published_at < $1")
-            .bind(format_time(&before))
-            .execute(db.pool())
-            .await?;
+        let result = sqlx::query(
+            "DELETE FROM vigie_outbox WHERE published_at IS NOT NULL AND published_at < $1",
+        )
+        .bind(format_time(&before))
+        .execute(db.pool())
+        .await?;
         Ok(result.rows_affected())
     }
 }
@@ -124,7 +144,9 @@ fn check_attribute(name: &str, value: &str) -> Result<(), DbError> {
         return Err(DbError::Invalid(format!("event {name} is empty")));
     }
     if value.chars().any(char::is_control) {
-        return Err(DbError::Invalid(format!("event {name} holds control characters")));
+        return Err(DbError::Invalid(format!(
+            "event {name} holds control characters"
+        )));
     }
     Ok(())
 }
@@ -154,7 +176,8 @@ fn decode_pending(row: &sqlx::any::AnyRow) -> Result<PendingEvent, DbError> {
     let time: String = row.try_get("event_time")?;
     let payload: Vec<u8> = row.try_get("payload")?;
     let envelope = Envelope {
-        id: Uuid::parse_str(&id).map_err(|error| DbError::Invalid(format!("outbox id {id:?}: {error}")))?,
+        id: Uuid::parse_str(&id)
+            .map_err(|error| DbError::Invalid(format!("outbox id {id:?}: {error}")))?,
         source: row.try_get("source")?,
         event_type: row.try_get("event_type")?,
         subject: row.try_get("subject")?,
@@ -164,7 +187,11 @@ fn decode_pending(row: &sqlx::any::AnyRow) -> Result<PendingEvent, DbError> {
         traceparent: row.try_get("traceparent")?,
         payload: Bytes::from(payload),
     };
-    Ok(PendingEvent { seq: row.try_get("seq")?, attempts: row.try_get("attempts")?, envelope })
+    Ok(PendingEvent {
+        seq: row.try_get("seq")?,
+        attempts: row.try_get("attempts")?,
+        envelope,
+    })
 }
 
 /// Marks an event published, after the broker confirmed it.

@@ -110,7 +110,9 @@ pub struct Relay {
 
 impl std::fmt::Debug for Relay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Relay").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("Relay")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -148,7 +150,9 @@ impl Relay {
 
     /// A handle to wake the relay.
     pub fn handle(&self) -> RelayHandle {
-        RelayHandle { notify: self.notify.clone() }
+        RelayHandle {
+            notify: self.notify.clone(),
+        }
     }
 
     /// The wake-up signal itself (`notify_one()` it after a commit).
@@ -209,7 +213,11 @@ impl Relay {
         self.pass(LockMode::Wait, None).await
     }
 
-    async fn pass(&self, mode: LockMode, shutdown: Option<&CancellationToken>) -> Result<usize, RelayError> {
+    async fn pass(
+        &self,
+        mode: LockMode,
+        shutdown: Option<&CancellationToken>,
+    ) -> Result<usize, RelayError> {
         let lock = match self.db.backend() {
             Backend::Sqlite => None,
             Backend::Postgres => match RelayLock::acquire(&self.db, mode).await? {
@@ -227,7 +235,10 @@ impl Relay {
         result
     }
 
-    async fn publish_pending(&self, shutdown: Option<&CancellationToken>) -> Result<usize, RelayError> {
+    async fn publish_pending(
+        &self,
+        shutdown: Option<&CancellationToken>,
+    ) -> Result<usize, RelayError> {
         let mut published = 0;
         loop {
             let batch = outbox::fetch_pending(&self.db, self.options.batch_size).await?;
@@ -278,7 +289,11 @@ impl Relay {
                 if let Err(error) = outbox::record_failure(&self.db, event.seq, &message).await {
                     tracing::warn!(error = %error_chain(&error), "could not record the publication failure");
                 }
-                Err(RelayError::Publish { event_id: envelope.id, event_type: envelope.event_type, source })
+                Err(RelayError::Publish {
+                    event_id: envelope.id,
+                    event_type: envelope.event_type,
+                    source,
+                })
             }
         }
     }
@@ -314,7 +329,9 @@ impl RelayLock {
         let mut tx = db.begin().await?;
         let acquired = match mode {
             LockMode::Wait => {
-                sqlx::query(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})")).execute(&mut *tx).await?;
+                sqlx::query(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+                    .execute(&mut *tx)
+                    .await?;
                 true
             }
             LockMode::Try => sqlx::query(&format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY})"))

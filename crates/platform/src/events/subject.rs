@@ -42,7 +42,9 @@ fn validate(subject: &str, wildcards: bool) -> Result<(), String> {
             return Err(format!("empty token in subject {subject:?}"));
         }
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("whitespace or control character in subject {subject:?}"));
+            return Err(format!(
+                "whitespace or control character in subject {subject:?}"
+            ));
         }
         let wildcard = *token == "*" || *token == ">";
         if wildcard && !wildcards {
@@ -63,7 +65,9 @@ fn validate(subject: &str, wildcards: bool) -> Result<(), String> {
 pub(crate) fn validate_consumer_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(())
     } else {
@@ -86,8 +90,14 @@ mod tests {
         assert!(subject_matches(">", subject));
         assert!(!subject_matches("vigie.inventory", subject));
         assert!(!subject_matches("vigie.training.>", subject));
-        assert!(!subject_matches("vigie.inventory.structure.inventoried.v1.x", subject));
-        assert!(!subject_matches("vigie.inventory.structure.inventoried", subject));
+        assert!(!subject_matches(
+            "vigie.inventory.structure.inventoried.v1.x",
+            subject
+        ));
+        assert!(!subject_matches(
+            "vigie.inventory.structure.inventoried",
+            subject
+        ));
         assert!(!subject_matches("vigie.inventory.>", "vigie.inventory"));
         assert!(!subject_matches("vigie.*", subject));
     }

@@ -7,7 +7,9 @@ use sqlx::Row;
 use vigie_platform::db::Backend;
 use vigie_platform::events::{Consumer, EmbeddedBus, Outcome, Publisher, Relay, RelayError};
 
-use crate::support::{append_events, assert_exactly_once, count, TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON};
+use crate::support::{
+    append_events, assert_exactly_once, count, TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON,
+};
 
 #[tokio::test]
 async fn delivers_to_every_matching_consumer_once() {
@@ -21,7 +23,10 @@ async fn delivers_to_every_matching_consumer_once() {
     bus.register(Consumer::new(db_a.db.clone(), exact.clone()));
     bus.register(Consumer::new(db_b.db.clone(), wildcard.clone()));
     bus.register(Consumer::new(db_b.db.clone(), other.clone()));
-    assert_eq!(bus.consumers(), ["a-inventory", "b-inventory", "c-training"]);
+    assert_eq!(
+        bus.consumers(),
+        ["a-inventory", "b-inventory", "c-training"]
+    );
 
     let ids = append_events(&producer.db, 5, b"p").await;
     let relay = Relay::new(producer.db.clone(), Arc::new(bus.publisher()));
@@ -34,8 +39,14 @@ async fn delivers_to_every_matching_consumer_once() {
 
     // Redelivery (e.g. after a crash before marking) is a duplicate.
     let consumer = Consumer::new(db_a.db.clone(), exact.clone());
-    let envelope = vigie_platform::events::Envelope { id: ids[0], ..vigie_platform::events::Envelope::new("/s", EVENT_TYPE, "x", Vec::new()) };
-    assert_eq!(consumer.process(&envelope).await.unwrap(), Outcome::Duplicate);
+    let envelope = vigie_platform::events::Envelope {
+        id: ids[0],
+        ..vigie_platform::events::Envelope::new("/s", EVENT_TYPE, "x", Vec::new())
+    };
+    assert_eq!(
+        consumer.process(&envelope).await.unwrap(),
+        Outcome::Duplicate
+    );
     bus.publisher().publish(&envelope).await.unwrap();
     assert_eq!(exact.invocations(), 5, "duplicates never reach the handler");
     assert_exactly_once(&db_a.db, "a-inventory", &ids).await;
@@ -56,15 +67,32 @@ async fn a_transient_failure_holds_the_event_until_every_consumer_committed() {
     let ids = append_events(&producer.db, 3, b"p").await;
     let relay = Relay::new(producer.db.clone(), Arc::new(bus.publisher()));
     for _ in 0..2 {
-        assert!(matches!(relay.drain().await, Err(RelayError::Publish { event_id, .. }) if event_id == ids[0]));
-        assert_eq!(count(&producer.db, "SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL").await, 3);
+        assert!(
+            matches!(relay.drain().await, Err(RelayError::Publish { event_id, .. }) if event_id == ids[0])
+        );
+        assert_eq!(
+            count(
+                &producer.db,
+                "SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL"
+            )
+            .await,
+            3
+        );
     }
     assert_eq!(relay.drain().await.unwrap(), 3);
 
     assert_exactly_once(&db_a.db, "healthy", &ids).await;
     assert_exactly_once(&db_b.db, "struggling", &ids).await;
-    assert_eq!(healthy.invocations(), 3, "the retries were duplicates for the healthy consumer");
-    assert_eq!(struggling.invocations(), 5, "2 failures, then 3 applications");
+    assert_eq!(
+        healthy.invocations(),
+        3,
+        "the retries were duplicates for the healthy consumer"
+    );
+    assert_eq!(
+        struggling.invocations(),
+        5,
+        "2 failures, then 3 applications"
+    );
 }
 
 #[tokio::test]
@@ -86,7 +114,14 @@ async fn poison_events_are_dead_lettered_and_the_stream_goes_on() {
     assert!(relay.drain().await.is_err());
     assert!(relay.drain().await.is_err());
     assert_eq!(relay.drain().await.unwrap(), 2);
-    assert_eq!(count(&producer.db, "SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL").await, 0);
+    assert_eq!(
+        count(
+            &producer.db,
+            "SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL"
+        )
+        .await,
+        0
+    );
 
     let received = crate::support::received(&consumer_db.db).await.unwrap();
     assert_eq!(received.len(), 3);
@@ -98,11 +133,22 @@ async fn poison_events_are_dead_lettered_and_the_stream_goes_on() {
     let dead: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(dead.len(), 2, "{dead:?}");
     assert_eq!(dead[0].0, poison.to_string());
-    assert!(dead[0].1.contains("permanent failure: poison payload"), "{}", dead[0].1);
+    assert!(
+        dead[0].1.contains("permanent failure: poison payload"),
+        "{}",
+        dead[0].1
+    );
     assert_eq!(dead[1].0, flaky.to_string());
-    assert!(dead[1].1.contains("gave up after 3 attempts"), "{}", dead[1].1);
+    assert!(
+        dead[1].1.contains("gave up after 3 attempts"),
+        "{}",
+        dead[1].1
+    );
     assert_eq!(handler.calls_for(poison), 1, "poison is not retried");
     assert_eq!(handler.calls_for(flaky), 3);
     // Dead letters also have their inbox row: a redelivery is a duplicate.
-    assert_eq!(count(&consumer_db.db, "SELECT COUNT(*) FROM vigie_inbox").await, 5);
+    assert_eq!(
+        count(&consumer_db.db, "SELECT COUNT(*) FROM vigie_inbox").await,
+        5
+    );
 }

@@ -54,47 +54,108 @@ async fn embedded_delivery_survives_sigkill() {
     vigie_testkit::init_test_logging();
     let dir = tempfile::tempdir().unwrap();
 
-    assert!(run_and_kill(dir.path(), 40).await, "first kill happened mid-stream");
-    let producer = Db::connect(&format!("sqlite://{}", dir.path().join("producer.db").display())).await.unwrap();
-    let produced: i64 = sqlx::query("SELECT COUNT(*) FROM produced").fetch_one(producer.pool()).await.unwrap().get(0);
-    assert!((produced as usize) < TOTAL, "killed before producing everything ({produced})");
-    producer.close().await;
-
-    assert!(run_and_kill(dir.path(), 40).await, "second kill happened mid-stream");
-
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        Command::new(WORKER).arg(dir.path()).arg(TOTAL.to_string()).arg("0").stdout(Stdio::piped()).output(),
-    )
+    assert!(
+        run_and_kill(dir.path(), 40).await,
+        "first kill happened mid-stream"
+    );
+    let producer = Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("producer.db").display()
+    ))
     .await
-    .expect("worker completes in time")
-    .expect("worker runs");
-    assert!(output.status.success(), "worker failed: {}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).ends_with("done\n"));
-
-    let producer = Db::connect(&format!("sqlite://{}", dir.path().join("producer.db").display())).await.unwrap();
-    let consumer = Db::connect(&format!("sqlite://{}", dir.path().join("consumer.db").display())).await.unwrap();
-    let ids = |rows: Vec<sqlx::any::AnyRow>| -> HashSet<Uuid> {
-        rows.iter().map(|row| Uuid::parse_str(&row.get::<String, _>(0)).unwrap()).collect()
-    };
-    let produced = ids(sqlx::query("SELECT event_id FROM produced").fetch_all(producer.pool()).await.unwrap());
-    let outbox = ids(sqlx::query("SELECT id FROM vigie_outbox").fetch_all(producer.pool()).await.unwrap());
-    let unpublished: i64 = sqlx::query("SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL")
+    .unwrap();
+    let produced: i64 = sqlx::query("SELECT COUNT(*) FROM produced")
         .fetch_one(producer.pool())
         .await
         .unwrap()
         .get(0);
+    assert!(
+        (produced as usize) < TOTAL,
+        "killed before producing everything ({produced})"
+    );
+    producer.close().await;
+
+    assert!(
+        run_and_kill(dir.path(), 40).await,
+        "second kill happened mid-stream"
+    );
+
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        Command::new(WORKER)
+            .arg(dir.path())
+            .arg(TOTAL.to_string())
+            .arg("0")
+            .stdout(Stdio::piped())
+            .output(),
+    )
+    .await
+    .expect("worker completes in time")
+    .expect("worker runs");
+    assert!(
+        output.status.success(),
+        "worker failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).ends_with("done\n"));
+
+    let producer = Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("producer.db").display()
+    ))
+    .await
+    .unwrap();
+    let consumer = Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("consumer.db").display()
+    ))
+    .await
+    .unwrap();
+    let ids = |rows: Vec<sqlx::any::AnyRow>| -> HashSet<Uuid> {
+        rows.iter()
+            .map(|row| Uuid::parse_str(&row.get::<String, _>(0)).unwrap())
+            .collect()
+    };
+    let produced = ids(sqlx::query("SELECT event_id FROM produced")
+        .fetch_all(producer.pool())
+        .await
+        .unwrap());
+    let outbox = ids(sqlx::query("SELECT id FROM vigie_outbox")
+        .fetch_all(producer.pool())
+        .await
+        .unwrap());
+    let unpublished: i64 =
+        sqlx::query("SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL")
+            .fetch_one(producer.pool())
+            .await
+            .unwrap()
+            .get(0);
     assert_eq!(produced.len(), TOTAL);
-    assert_eq!(outbox, produced, "every state change has its event and vice versa");
+    assert_eq!(
+        outbox, produced,
+        "every state change has its event and vice versa"
+    );
     assert_eq!(unpublished, 0);
 
-    let rows = sqlx::query("SELECT event_id, n FROM received").fetch_all(consumer.pool()).await.unwrap();
+    let rows = sqlx::query("SELECT event_id, n FROM received")
+        .fetch_all(consumer.pool())
+        .await
+        .unwrap();
     assert_eq!(rows.len(), TOTAL);
     for row in &rows {
-        assert_eq!(row.get::<i64, _>(1), 1, "event {} applied more than once", row.get::<String, _>(0));
+        assert_eq!(
+            row.get::<i64, _>(1),
+            1,
+            "event {} applied more than once",
+            row.get::<String, _>(0)
+        );
     }
     let received = ids(rows);
     assert_eq!(received, produced, "every committed event applied");
-    let inbox: i64 = sqlx::query("SELECT COUNT(*) FROM vigie_inbox").fetch_one(consumer.pool()).await.unwrap().get(0);
+    let inbox: i64 = sqlx::query("SELECT COUNT(*) FROM vigie_inbox")
+        .fetch_one(consumer.pool())
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(inbox as usize, TOTAL);
 }

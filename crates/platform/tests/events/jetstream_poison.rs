@@ -11,8 +11,8 @@ use vigie_platform::events::jetstream::{run_jetstream_consumer, DEAD_LETTER_STRE
 use vigie_platform::events::{header, JetStreamPublisher, Relay};
 
 use crate::support::{
-    append_events, fast_consumer_options, join, nats, received, stream_messages, wait_received, TestDb, TestHandler,
-    EVENT_TYPE, FLAKY, POISON, STREAM, WAIT,
+    append_events, fast_consumer_options, join, nats, received, stream_messages, wait_received,
+    TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON, STREAM, WAIT,
 };
 
 #[tokio::test]
@@ -28,11 +28,28 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     let poison = append_events(&producer.db, 1, POISON).await[0];
     good.extend(append_events(&producer.db, 1, b"ok").await);
     let flaky = append_events(&producer.db, 1, FLAKY).await[0];
-    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone()))).drain().await.unwrap();
+    Relay::new(
+        producer.db.clone(),
+        Arc::new(JetStreamPublisher::new(nats.js.clone())),
+    )
+    .drain()
+    .await
+    .unwrap();
     // Not a CloudEvent at all, published by something else on the subject.
-    nats.js.publish(EVENT_TYPE, Bytes::from_static(b"garbage")).await.unwrap().await.unwrap();
+    nats.js
+        .publish(EVENT_TYPE, Bytes::from_static(b"garbage"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     good.extend(append_events(&producer.db, 1, b"ok").await);
-    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone()))).drain().await.unwrap();
+    Relay::new(
+        producer.db.clone(),
+        Arc::new(JetStreamPublisher::new(nats.js.clone())),
+    )
+    .drain()
+    .await
+    .unwrap();
 
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_jetstream_consumer(
@@ -54,8 +71,16 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     let applied = received(&consumer_db.db).await.unwrap();
     assert_eq!(applied.len(), good.len());
     assert!(good.iter().all(|id| applied.get(id) == Some(&1)));
-    assert_eq!(handler.calls_for(poison), 1, "a permanent failure is not retried");
-    assert_eq!(handler.calls_for(flaky), max_deliver, "a transient failure is retried up to max_deliver");
+    assert_eq!(
+        handler.calls_for(poison),
+        1,
+        "a permanent failure is not retried"
+    );
+    assert_eq!(
+        handler.calls_for(flaky),
+        max_deliver,
+        "a transient failure is retried up to max_deliver"
+    );
 
     let stream = nats.js.get_stream(DEAD_LETTER_STREAM).await.unwrap();
     let mut reasons = Vec::new();
@@ -66,14 +91,30 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
         let get = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
         assert_eq!(get("Vigie-Consumer").as_deref(), Some("test-inventory"));
         assert_eq!(get("Vigie-Original-Subject").as_deref(), Some(EVENT_TYPE));
-        reasons.push((get(header::ID), get("Vigie-Error").unwrap_or_default(), message.payload.clone()));
+        reasons.push((
+            get(header::ID),
+            get("Vigie-Error").unwrap_or_default(),
+            message.payload.clone(),
+        ));
     }
-    let find = |id: Option<String>| reasons.iter().find(|(rid, _, _)| *rid == id).cloned().unwrap();
+    let find = |id: Option<String>| {
+        reasons
+            .iter()
+            .find(|(rid, _, _)| *rid == id)
+            .cloned()
+            .unwrap()
+    };
     let (_, reason, payload) = find(Some(poison.to_string()));
-    assert!(reason.contains("permanent failure: poison payload"), "{reason}");
+    assert!(
+        reason.contains("permanent failure: poison payload"),
+        "{reason}"
+    );
     assert_eq!(payload.as_ref(), POISON, "the original payload is kept");
     let (_, reason, _) = find(Some(flaky.to_string()));
-    assert!(reason.contains(&format!("gave up after {max_deliver} deliveries")), "{reason}");
+    assert!(
+        reason.contains(&format!("gave up after {max_deliver} deliveries")),
+        "{reason}"
+    );
     let (_, reason, payload) = find(None);
     assert!(reason.contains("invalid envelope"), "{reason}");
     assert_eq!(payload.as_ref(), b"garbage");

@@ -29,7 +29,12 @@ struct MemoryPublisher {
 
 impl MemoryPublisher {
     fn ids(&self) -> Vec<Uuid> {
-        self.published.lock().unwrap().iter().map(|e| e.id).collect()
+        self.published
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect()
     }
 }
 
@@ -37,7 +42,11 @@ impl MemoryPublisher {
 impl Publisher for MemoryPublisher {
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        if self.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        if self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
             return Err(PublishError::Other(anyhow::anyhow!("broker unavailable")));
         }
         self.published.lock().unwrap().push(envelope.clone());
@@ -53,12 +62,22 @@ async fn events_commit_and_roll_back_with_the_transaction() {
         let outbox = Outbox::new(SOURCE);
 
         let mut tx = db.begin().await.unwrap();
-        outbox.append(&mut tx, EventDraft::new(EVENT_TYPE, "s1", b"x".to_vec())).await.unwrap();
+        outbox
+            .append(&mut tx, EventDraft::new(EVENT_TYPE, "s1", b"x".to_vec()))
+            .await
+            .unwrap();
         tx.rollback().await.unwrap();
-        assert_eq!(Outbox::pending(db).await.unwrap(), 0, "{backend:?}: rolled back event is gone");
+        assert_eq!(
+            Outbox::pending(db).await.unwrap(),
+            0,
+            "{backend:?}: rolled back event is gone"
+        );
 
         let mut tx = db.begin().await.unwrap();
-        let id = outbox.append(&mut tx, EventDraft::new(EVENT_TYPE, "s1", b"x".to_vec())).await.unwrap();
+        let id = outbox
+            .append(&mut tx, EventDraft::new(EVENT_TYPE, "s1", b"x".to_vec()))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(Outbox::pending(db).await.unwrap(), 1);
         assert_eq!(id.get_version_num(), 7, "UUIDv7 ids");
@@ -71,7 +90,10 @@ async fn events_commit_and_roll_back_with_the_transaction() {
             EventDraft::new(EVENT_TYPE, "line\nbreak", Vec::new()),
         ] {
             let result = outbox.append(&mut tx, draft.clone()).await;
-            assert!(matches!(result, Err(DbError::Invalid(_))), "{draft:?} accepted");
+            assert!(
+                matches!(result, Err(DbError::Invalid(_))),
+                "{draft:?} accepted"
+            );
         }
     }
 }
@@ -84,12 +106,18 @@ async fn relay_publishes_in_order_and_retries_without_skipping() {
     let publisher = Arc::new(MemoryPublisher::default());
     publisher.fail_next.store(2, Ordering::SeqCst);
     // A small batch size exercises several reads per pass.
-    let options = RelayOptions { batch_size: 3, ..RelayOptions::default() };
+    let options = RelayOptions {
+        batch_size: 3,
+        ..RelayOptions::default()
+    };
     let relay = Relay::new(db.clone(), publisher.clone()).with_options(options);
 
     for _ in 0..2 {
         let failed = relay.drain().await;
-        assert!(matches!(&failed, Err(RelayError::Publish { event_id, .. }) if *event_id == ids[0]), "{failed:?}");
+        assert!(
+            matches!(&failed, Err(RelayError::Publish { event_id, .. }) if *event_id == ids[0]),
+            "{failed:?}"
+        );
     }
     let row = sqlx::query("SELECT attempts, last_error FROM vigie_outbox WHERE id = $1")
         .bind(ids[0].to_string())
@@ -98,14 +126,24 @@ async fn relay_publishes_in_order_and_retries_without_skipping() {
         .unwrap();
     use sqlx::Row;
     assert_eq!(row.get::<i64, _>(0), 2, "failed attempts are recorded");
-    assert!(row.get::<Option<String>, _>(1).unwrap().contains("broker unavailable"));
-    assert!(publisher.ids().is_empty(), "nothing after a failed event is published");
+    assert!(row
+        .get::<Option<String>, _>(1)
+        .unwrap()
+        .contains("broker unavailable"));
+    assert!(
+        publisher.ids().is_empty(),
+        "nothing after a failed event is published"
+    );
 
     assert_eq!(relay.drain().await.unwrap(), 7);
     assert_eq!(publisher.ids(), ids, "published in commit order");
     assert_eq!(Outbox::pending(db).await.unwrap(), 0);
     assert_eq!(relay.drain().await.unwrap(), 0, "nothing published twice");
-    let last_error = count(db, "SELECT COUNT(*) FROM vigie_outbox WHERE last_error IS NOT NULL").await;
+    let last_error = count(
+        db,
+        "SELECT COUNT(*) FROM vigie_outbox WHERE last_error IS NOT NULL",
+    )
+    .await;
     assert_eq!(last_error, 0, "the error is cleared once published");
 
     let envelope = publisher.published.lock().unwrap()[0].clone();
@@ -114,7 +152,12 @@ async fn relay_publishes_in_order_and_retries_without_skipping() {
     assert_eq!(envelope.subject, "structure-0");
     assert_eq!(envelope.payload.as_ref(), b"p");
 
-    assert_eq!(Outbox::prune_published(db, chrono::Utc::now() + chrono::Duration::seconds(1)).await.unwrap(), 7);
+    assert_eq!(
+        Outbox::prune_published(db, chrono::Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        7
+    );
     assert_eq!(count(db, "SELECT COUNT(*) FROM vigie_outbox").await, 0);
 }
 
@@ -146,7 +189,11 @@ async fn running_relay_wakes_on_notify_and_backs_off_on_failure() {
     .await
     .unwrap();
     assert_eq!(publisher.ids(), ids);
-    assert_eq!(publisher.calls.load(Ordering::SeqCst), 8, "3 failures retried, then 5 successes");
+    assert_eq!(
+        publisher.calls.load(Ordering::SeqCst),
+        8,
+        "3 failures retried, then 5 successes"
+    );
     shutdown.cancel();
     join(task).await;
 }
@@ -154,8 +201,8 @@ async fn running_relay_wakes_on_notify_and_backs_off_on_failure() {
 #[tokio::test]
 async fn the_trace_context_travels_with_the_event() {
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let test_db = TestDb::producer(Backend::Sqlite).await;
@@ -164,7 +211,10 @@ async fn the_trace_context_travels_with_the_event() {
     let trace_id = request.context().span().span_context().trace_id();
     async {
         let mut tx = db.begin().await.unwrap();
-        Outbox::new(SOURCE).append(&mut tx, EventDraft::new(EVENT_TYPE, "s1", Vec::new())).await.unwrap();
+        Outbox::new(SOURCE)
+            .append(&mut tx, EventDraft::new(EVENT_TYPE, "s1", Vec::new()))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     .instrument(request)
@@ -172,14 +222,31 @@ async fn the_trace_context_travels_with_the_event() {
 
     let stored: Option<String> = {
         use sqlx::Row;
-        sqlx::query("SELECT traceparent FROM vigie_outbox").fetch_one(db.pool()).await.unwrap().get(0)
+        sqlx::query("SELECT traceparent FROM vigie_outbox")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .get(0)
     };
     let stored = stored.expect("traceparent recorded");
     assert!(stored.starts_with(&format!("00-{trace_id}-")), "{stored}");
 
+    // Other test threads (without subscriber) may have registered the
+    // relay's span callsite concurrently and cached "never interested" for
+    // it, racing with `set_default`: recompute now that they are done.
+    tracing::callsite::rebuild_interest_cache();
     let publisher = Arc::new(MemoryPublisher::default());
-    Relay::new(db.clone(), publisher.clone()).drain().await.unwrap();
-    let sent = publisher.published.lock().unwrap()[0].traceparent.clone().unwrap();
-    assert!(sent.starts_with(&format!("00-{trace_id}-")), "same trace: {sent}");
+    Relay::new(db.clone(), publisher.clone())
+        .drain()
+        .await
+        .unwrap();
+    let sent = publisher.published.lock().unwrap()[0]
+        .traceparent
+        .clone()
+        .unwrap();
+    assert!(
+        sent.starts_with(&format!("00-{trace_id}-")),
+        "same trace: {sent}"
+    );
     assert_ne!(sent, stored, "published from the relay's own child span");
 }

@@ -61,13 +61,21 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = sqlite_url(dir.path(), "test");
                 let db = Db::connect(&url).await.expect("sqlite connection");
-                TestDb { db, url, _storage: Storage::Sqlite(dir) }
+                TestDb {
+                    db,
+                    url,
+                    _storage: Storage::Sqlite(dir),
+                }
             }
             Backend::Postgres => {
                 let database = PgDatabase::create().await;
                 let url = database.url().to_owned();
                 let db = Db::connect(&url).await.expect("postgres connection");
-                TestDb { db, url, _storage: Storage::Postgres(database) }
+                TestDb {
+                    db,
+                    url,
+                    _storage: Storage::Postgres(database),
+                }
             }
         }
     }
@@ -75,14 +83,22 @@ impl TestDb {
     /// A fresh database with the event tables.
     pub async fn producer(backend: Backend) -> TestDb {
         let test_db = TestDb::new(backend).await;
-        test_db.db.migrate("events", events::MIGRATIONS).await.expect("events migrations");
+        test_db
+            .db
+            .migrate("events", events::MIGRATIONS)
+            .await
+            .expect("events migrations");
         test_db
     }
 
     /// A fresh database with the event tables and the `received` table.
     pub async fn consumer(backend: Backend) -> TestDb {
         let test_db = TestDb::producer(backend).await;
-        test_db.db.migrate("test", RECEIVED).await.expect("test migrations");
+        test_db
+            .db
+            .migrate("test", RECEIVED)
+            .await
+            .expect("test migrations");
         test_db
     }
 }
@@ -150,7 +166,11 @@ impl EventHandler for TestHandler {
         self.types.clone()
     }
 
-    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
         self.invocations.fetch_add(1, Ordering::SeqCst);
         let first = {
             let mut calls = self.calls.lock().unwrap();
@@ -161,7 +181,10 @@ impl EventHandler for TestHandler {
         if first {
             self.order.lock().unwrap().push(envelope.id);
         }
-        let fail = self.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        let fail = self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
         if fail {
             return Err(HandlerError::transient(anyhow::anyhow!("database busy")));
         }
@@ -208,7 +231,9 @@ pub async fn append_events(db: &Db, count: usize, payload: &[u8]) -> Vec<Uuid> {
 
 /// `received` as a map event id → applications.
 pub async fn received(db: &Db) -> Result<HashMap<Uuid, i64>> {
-    let rows = sqlx::query("SELECT event_id, n FROM received").fetch_all(db.pool()).await?;
+    let rows = sqlx::query("SELECT event_id, n FROM received")
+        .fetch_all(db.pool())
+        .await?;
     rows.iter()
         .map(|row| {
             let id: String = row.try_get(0)?;
@@ -234,11 +259,18 @@ pub async fn assert_exactly_once(consumer_db: &Db, consumer: &str, expected: &[U
     let received = received(consumer_db).await.expect("received rows");
     let expected_set: HashSet<Uuid> = expected.iter().copied().collect();
     let received_set: HashSet<Uuid> = received.keys().copied().collect();
-    assert_eq!(received_set, expected_set, "the applied events are exactly the committed ones");
+    assert_eq!(
+        received_set, expected_set,
+        "the applied events are exactly the committed ones"
+    );
     for (id, n) in &received {
         assert_eq!(*n, 1, "event {id} applied {n} times");
     }
-    let inbox: i64 = count(consumer_db, &format!("SELECT COUNT(*) FROM vigie_inbox WHERE consumer = '{consumer}'")).await;
+    let inbox: i64 = count(
+        consumer_db,
+        &format!("SELECT COUNT(*) FROM vigie_inbox WHERE consumer = '{consumer}'"),
+    )
+    .await;
     assert_eq!(inbox, expected.len() as i64, "one inbox row per event");
 }
 
@@ -280,14 +312,25 @@ pub const STREAM: &str = "VIGIE_INVENTORY";
 pub async fn nats() -> Nats {
     vigie_testkit::init_test_logging();
     let server = vigie_testkit::NatsServer::start().await;
-    let js = events::jetstream::connect(&server.url(), "vigie-platform-tests").await.expect("nats connection");
-    events::jetstream::ensure_stream(&js, "inventory").await.expect("streams");
+    let js = events::jetstream::connect(&server.url(), "vigie-platform-tests")
+        .await
+        .expect("nats connection");
+    events::jetstream::ensure_stream(&js, "inventory")
+        .await
+        .expect("streams");
     Nats { server, js }
 }
 
 /// Number of messages stored in `stream`.
 pub async fn stream_messages(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
-    js.get_stream(stream).await.expect("stream").get_info().await.expect("stream info").state.messages
+    js.get_stream(stream)
+        .await
+        .expect("stream")
+        .get_info()
+        .await
+        .expect("stream info")
+        .state
+        .messages
 }
 
 /// Waits until the outbox has nothing left to publish.

@@ -143,7 +143,11 @@ pub fn filter_subject(event_types: &[String]) -> Option<String> {
 }
 
 /// The durable pull consumer configuration used for `name`.
-pub fn consumer_config(name: &str, filter_subject: &str, options: &ConsumerOptions) -> pull::Config {
+pub fn consumer_config(
+    name: &str,
+    filter_subject: &str,
+    options: &ConsumerOptions,
+) -> pull::Config {
     pull::Config {
         durable_name: Some(name.to_owned()),
         description: Some(format!("vigie consumer {name}")),
@@ -168,7 +172,10 @@ pub async fn ensure_consumer(
     filter_subject: &str,
     options: &ConsumerOptions,
 ) -> Result<PullConsumer, NatsConsumerError> {
-    match stream.create_consumer(consumer_config(name, filter_subject, options)).await {
+    match stream
+        .create_consumer(consumer_config(name, filter_subject, options))
+        .await
+    {
         Ok(consumer) => Ok(consumer),
         Err(create_error) => match stream.get_consumer::<pull::Config>(name).await {
             Ok(existing) => {
@@ -206,7 +213,12 @@ pub async fn run_jetstream_consumer(
     for event_type in consumer.event_types() {
         validate_pattern(&event_type).map_err(ConsumerError::Invalid)?;
     }
-    let worker = Worker { js, stream: stream_name.into(), consumer, options };
+    let worker = Worker {
+        js,
+        stream: stream_name.into(),
+        consumer,
+        options,
+    };
     let mut backoff = Backoff::new(Duration::from_millis(100), worker.options.resubscribe_max);
     loop {
         if shutdown.is_cancelled() {
@@ -251,14 +263,23 @@ pub async fn run_jetstream_consumers(
 ) -> Result<(), ConsumerError> {
     let mut streams = Vec::new();
     for event_type in consumer.event_types() {
-        let stream = stream_for_event_type(&event_type)
-            .ok_or_else(|| ConsumerError::Invalid(format!("{event_type:?} is not a vigie.<service>.… event type")))?;
+        let stream = stream_for_event_type(&event_type).ok_or_else(|| {
+            ConsumerError::Invalid(format!(
+                "{event_type:?} is not a vigie.<service>.… event type"
+            ))
+        })?;
         if !streams.contains(&stream) {
             streams.push(stream);
         }
     }
     let runs = streams.into_iter().map(|stream| {
-        run_jetstream_consumer(js.clone(), stream, consumer.clone(), options.clone(), shutdown.clone())
+        run_jetstream_consumer(
+            js.clone(),
+            stream,
+            consumer.clone(),
+            options.clone(),
+            shutdown.clone(),
+        )
     });
     futures::future::try_join_all(runs).await.map(|_| ())
 }
@@ -282,14 +303,23 @@ struct Worker {
 
 impl Worker {
     async fn subscribe(&self) -> Result<(pull::Stream, Vec<String>), Subscribe> {
-        let retry = |error: &(dyn std::error::Error + 'static)| Subscribe::Retry(error_chain(error));
-        let stream = self.js.get_stream(&self.stream).await.map_err(|e| retry(&e))?;
+        let retry =
+            |error: &(dyn std::error::Error + 'static)| Subscribe::Retry(error_chain(error));
+        let stream = self
+            .js
+            .get_stream(&self.stream)
+            .await
+            .map_err(|e| retry(&e))?;
         let subjects = stream.cached_info().config.subjects.clone();
         let wanted: Vec<String> = self
             .consumer
             .event_types()
             .into_iter()
-            .filter(|event_type| subjects.iter().any(|subject| subject_matches(subject, event_type)))
+            .filter(|event_type| {
+                subjects
+                    .iter()
+                    .any(|subject| subject_matches(subject, event_type))
+            })
             .collect();
         let filter = filter_subject(&wanted).ok_or_else(|| {
             Subscribe::Fatal(ConsumerError::NoSubjects {
@@ -297,8 +327,9 @@ impl Worker {
                 stream: self.stream.clone(),
             })
         })?;
-        let durable =
-            ensure_consumer(&stream, self.consumer.name(), &filter, &self.options).await.map_err(|e| retry(&e))?;
+        let durable = ensure_consumer(&stream, self.consumer.name(), &filter, &self.options)
+            .await
+            .map_err(|e| retry(&e))?;
         let messages = durable
             .stream()
             .max_messages_per_batch(self.options.batch)
@@ -310,7 +341,12 @@ impl Worker {
         Ok((messages, wanted))
     }
 
-    async fn consume(&self, mut messages: pull::Stream, wanted: &[String], shutdown: &CancellationToken) -> Flow {
+    async fn consume(
+        &self,
+        mut messages: pull::Stream,
+        wanted: &[String],
+        shutdown: &CancellationToken,
+    ) -> Flow {
         let mut consecutive_errors = 0;
         loop {
             let next = tokio::select! {
@@ -335,7 +371,9 @@ impl Worker {
                     use async_nats::jetstream::consumer::pull::MessagesErrorKind as Kind;
                     let ended = matches!(
                         error.kind(),
-                        Kind::ConsumerDeleted | Kind::PushBasedConsumer | Kind::RequestLimitExceeded
+                        Kind::ConsumerDeleted
+                            | Kind::PushBasedConsumer
+                            | Kind::RequestLimitExceeded
                     );
                     if ended || consecutive_errors >= MAX_STREAM_ERRORS {
                         return Flow::Resubscribe;
@@ -351,15 +389,27 @@ impl Worker {
 
     async fn handle(&self, message: jetstream::Message, wanted: &[String]) {
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        let envelope = match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
-            Ok(envelope) => envelope,
-            Err(error) => {
-                self.consumer.metrics().failed(UNKNOWN_TYPE, self.consumer.name(), "invalid");
-                self.dead_letter(&message, None, delivered, format!("invalid envelope: {error}")).await;
-                return;
-            }
-        };
-        if !wanted.iter().any(|pattern| subject_matches(pattern, &envelope.event_type)) {
+        let envelope =
+            match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    self.consumer
+                        .metrics()
+                        .failed(UNKNOWN_TYPE, self.consumer.name(), "invalid");
+                    self.dead_letter(
+                        &message,
+                        None,
+                        delivered,
+                        format!("invalid envelope: {error}"),
+                    )
+                    .await;
+                    return;
+                }
+            };
+        if !wanted
+            .iter()
+            .any(|pattern| subject_matches(pattern, &envelope.event_type))
+        {
             // Let through by the wildcard filter, but not for this handler.
             if let Err(error) = message.ack().await {
                 tracing::debug!(error = %error, "ack of a skipped message failed");
@@ -380,15 +430,18 @@ impl Worker {
             }
             Err(HandlerError::Permanent(error)) => {
                 let reason = format!("permanent failure: {error:#}");
-                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
+                self.dead_letter(&message, Some(&envelope), delivered, reason)
+                    .await;
             }
             Err(HandlerError::Transient(error)) if delivered >= self.options.max_deliver => {
                 let reason = format!("gave up after {delivered} deliveries: {error:#}");
-                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
+                self.dead_letter(&message, Some(&envelope), delivered, reason)
+                    .await;
             }
             Err(HandlerError::Transient(error)) => {
                 let attempt = u32::try_from(delivered.saturating_sub(1)).unwrap_or(u32::MAX);
-                let delay = exponential(self.options.retry_initial, self.options.retry_max, attempt);
+                let delay =
+                    exponential(self.options.retry_initial, self.options.retry_max, attempt);
                 tracing::warn!(
                     consumer = %self.consumer.name(),
                     event_id = %envelope.id,
@@ -407,9 +460,18 @@ impl Worker {
 
     /// Publishes `message` to `vigie.deadletter.<consumer>` and terminates
     /// it; naks it if the dead letter is not confirmed.
-    async fn dead_letter(&self, message: &jetstream::Message, envelope: Option<&Envelope>, delivered: i64, reason: String) {
+    async fn dead_letter(
+        &self,
+        message: &jetstream::Message,
+        envelope: Option<&Envelope>,
+        delivered: i64,
+        reason: String,
+    ) {
         let name = self.consumer.name();
-        let reason: String = header_value(&reason).chars().take(MAX_ERROR_HEADER).collect();
+        let reason: String = header_value(&reason)
+            .chars()
+            .take(MAX_ERROR_HEADER)
+            .collect();
         // Unique per consumer and event, so a repeated attempt is deduplicated
         // but two consumers' dead letters of one event are both kept.
         let key = match (envelope, message.info()) {
@@ -420,12 +482,18 @@ impl Worker {
         let mut headers = message.headers.clone().unwrap_or_default();
         headers.insert(ERROR_HEADER, reason.as_str());
         headers.insert(CONSUMER_HEADER, name);
-        headers.insert(ORIGINAL_SUBJECT_HEADER, header_value(message.subject.as_str()));
+        headers.insert(
+            ORIGINAL_SUBJECT_HEADER,
+            header_value(message.subject.as_str()),
+        );
         headers.insert("Vigie-Deliveries", delivered.to_string());
         headers.insert(async_nats::header::NATS_MESSAGE_ID, format!("{name}.{key}"));
         let subject = format!("{DEAD_LETTER_PREFIX}.{name}");
         let publish = async {
-            let ack = self.js.publish_with_headers(subject, headers, message.payload.clone()).await?;
+            let ack = self
+                .js
+                .publish_with_headers(subject, headers, message.payload.clone())
+                .await?;
             ack.await.map_err(async_nats::Error::from)
         };
         let event_type = envelope.map_or(UNKNOWN_TYPE, |e| e.event_type.as_str());
@@ -433,7 +501,9 @@ impl Worker {
         match tokio::time::timeout(self.options.publish_timeout, publish).await {
             Ok(Ok(_)) => {
                 tracing::error!(consumer = %name, event_id, event_type, reason = %reason, "event dead-lettered");
-                self.consumer.metrics().failed(event_type, name, "dead_letter");
+                self.consumer
+                    .metrics()
+                    .failed(event_type, name, "dead_letter");
                 if let Err(error) = message.double_ack_with(AckKind::Term).await {
                     tracing::warn!(error = %error, "term not confirmed, the redelivery will be dead-lettered again");
                 }
@@ -450,7 +520,10 @@ impl Worker {
                     error = %error,
                     "could not store the dead letter, will retry"
                 );
-                if let Err(error) = message.ack_with(AckKind::Nak(Some(self.options.retry_max))).await {
+                if let Err(error) = message
+                    .ack_with(AckKind::Nak(Some(self.options.retry_max)))
+                    .await
+                {
                     tracing::debug!(error = %error, "nak failed, the server redelivers after ack_wait");
                 }
             }
@@ -469,18 +542,37 @@ mod tests {
     #[test]
     fn one_filter_subject_covers_several_types() {
         assert_eq!(filter_subject(&[]), None);
-        assert_eq!(filter_subject(&types(&["vigie.a.b.c.v1"])).as_deref(), Some("vigie.a.b.c.v1"));
         assert_eq!(
-            filter_subject(&types(&["vigie.inventory.structure.inventoried.v1", "vigie.inventory.structure.fragility_assessed.v1"]))
-                .as_deref(),
+            filter_subject(&types(&["vigie.a.b.c.v1"])).as_deref(),
+            Some("vigie.a.b.c.v1")
+        );
+        assert_eq!(
+            filter_subject(&types(&[
+                "vigie.inventory.structure.inventoried.v1",
+                "vigie.inventory.structure.fragility_assessed.v1"
+            ]))
+            .as_deref(),
             Some("vigie.inventory.structure.>")
         );
         assert_eq!(
-            filter_subject(&types(&["vigie.inventory.person.erased.v1", "vigie.inventory.structure.inventoried.v1"])).as_deref(),
+            filter_subject(&types(&[
+                "vigie.inventory.person.erased.v1",
+                "vigie.inventory.structure.inventoried.v1"
+            ]))
+            .as_deref(),
             Some("vigie.inventory.>")
         );
-        assert_eq!(filter_subject(&types(&["vigie.a.b", "vigie.a.b"])).as_deref(), Some("vigie.a.b"));
-        assert_eq!(filter_subject(&types(&["vigie.a", "vigie.a.b"])).as_deref(), Some("vigie.>"));
-        assert_eq!(filter_subject(&types(&["vigie.*.x.v1", "vigie.a.y.v1"])).as_deref(), Some("vigie.>"));
+        assert_eq!(
+            filter_subject(&types(&["vigie.a.b", "vigie.a.b"])).as_deref(),
+            Some("vigie.a.b")
+        );
+        assert_eq!(
+            filter_subject(&types(&["vigie.a", "vigie.a.b"])).as_deref(),
+            Some("vigie.>")
+        );
+        assert_eq!(
+            filter_subject(&types(&["vigie.*.x.v1", "vigie.a.y.v1"])).as_deref(),
+            Some("vigie.>")
+        );
     }
 }

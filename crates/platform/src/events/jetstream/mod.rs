@@ -24,8 +24,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 
 pub use consumer::{
-    consumer_config, ensure_consumer, filter_subject, run_jetstream_consumer, run_jetstream_consumers,
-    ConsumerError, ConsumerOptions,
+    consumer_config, ensure_consumer, filter_subject, run_jetstream_consumer,
+    run_jetstream_consumers, ConsumerError, ConsumerOptions,
 };
 pub use publisher::JetStreamPublisher;
 
@@ -62,15 +62,24 @@ pub enum StreamSetupError {
 ///
 /// # Errors
 /// When the first connection fails (the caller decides whether to retry).
-pub async fn connect(url: &str, client_name: &str) -> Result<jetstream::Context, async_nats::ConnectError> {
+pub async fn connect(
+    url: &str,
+    client_name: &str,
+) -> Result<jetstream::Context, async_nats::ConnectError> {
     let client = async_nats::ConnectOptions::new()
         .name(client_name)
         .reconnect_delay_callback(|attempts| {
-            super::backoff::exponential(Duration::from_millis(50), Duration::from_secs(2), attempts as u32)
+            super::backoff::exponential(
+                Duration::from_millis(50),
+                Duration::from_secs(2),
+                attempts as u32,
+            )
         })
         .event_callback(|event| async move {
             match event {
-                async_nats::Event::Disconnected => tracing::warn!("nats connection lost, reconnecting"),
+                async_nats::Event::Disconnected => {
+                    tracing::warn!("nats connection lost, reconnecting")
+                }
                 async_nats::Event::Connected => tracing::info!("nats connected"),
                 other => tracing::debug!(event = %other, "nats client event"),
             }
@@ -99,7 +108,9 @@ pub fn stream_for_event_type(event_type: &str) -> Option<String> {
 fn valid_service(service: &str) -> bool {
     !service.is_empty()
         && service != "deadletter"
-        && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && service
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Creates (or updates) the stream of `service` and the dead-letter stream.
@@ -142,11 +153,17 @@ fn stream_defaults() -> stream::Config {
     }
 }
 
-async fn create_or_update(js: &jetstream::Context, config: stream::Config) -> Result<(), StreamSetupError> {
+async fn create_or_update(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<(), StreamSetupError> {
     let name = config.name.clone();
     js.create_or_update_stream(config)
         .await
-        .map_err(|source| StreamSetupError::Jetstream { stream: name.clone(), source })?;
+        .map_err(|source| StreamSetupError::Jetstream {
+            stream: name.clone(),
+            source,
+        })?;
     tracing::debug!(stream = %name, "stream ready");
     Ok(())
 }

@@ -26,7 +26,10 @@ pub struct JetStreamPublisher {
 impl JetStreamPublisher {
     /// A publisher with a 10 s confirmation deadline.
     pub fn new(js: jetstream::Context) -> JetStreamPublisher {
-        JetStreamPublisher { js, timeout: DEFAULT_TIMEOUT }
+        JetStreamPublisher {
+            js,
+            timeout: DEFAULT_TIMEOUT,
+        }
     }
 
     /// Changes the confirmation deadline.
@@ -48,10 +51,15 @@ impl Publisher for JetStreamPublisher {
         let confirmed = async {
             let ack = self
                 .js
-                .publish_with_headers(envelope.event_type.clone(), envelope.to_headers(), envelope.payload.clone())
+                .publish_with_headers(
+                    envelope.event_type.clone(),
+                    envelope.to_headers(),
+                    envelope.payload.clone(),
+                )
                 .await
                 .map_err(|error| PublishError::Broker(Box::new(error)))?;
-            ack.await.map_err(|error| PublishError::Broker(Box::new(error)))
+            ack.await
+                .map_err(|error| PublishError::Broker(Box::new(error)))
         };
         let ack = tokio::time::timeout(self.timeout, confirmed)
             .await

@@ -559,3 +559,17 @@ fn headers_match_the_constants() {
         assert_eq!(format!("{}\n", header.join(",")), line);
     }
 }
+
+#[test]
+fn dense_hash_spreads_low_bits() {
+    use std::hash::BuildHasher;
+    // hashbrown picks buckets with the low bits: keys differing only in their
+    // high half (same code, other person) must still land apart.
+    let build = BuildHasherDefault::<DenseHasher>::default();
+    let buckets: std::collections::HashSet<u64> =
+        (0..4096).map(|i| build.hash_one(pair(i, 7)) & 0xfff).collect();
+    assert!(buckets.len() > 2000, "{} distinct buckets of 4096", buckets.len());
+    let buckets: std::collections::HashSet<u64> =
+        (0..4096).map(|c| build.hash_one(pair(3, c)) & 0xfff).collect();
+    assert!(buckets.len() > 2000, "{} distinct buckets of 4096", buckets.len());
+}
