@@ -110,6 +110,29 @@ async fn import_is_all_or_nothing_idempotent_and_updates_in_place() -> Result<()
     Ok(())
 }
 
+#[tokio::test]
+async fn garbage_input_is_refused_and_the_server_keeps_serving() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = dev(&dir.path().join("data"), true).await?;
+    let set = dir.path().join("garbage");
+    std::fs::create_dir_all(&set)?;
+    // Not UTF-8, NUL bytes, a header with the wrong columns, an enormous field.
+    std::fs::write(set.join("structures.csv"), [0xff, 0xfe, 0x00, b'\n', b'a', b',', 0xc3, 0x28, b'\n'])?;
+    std::fs::write(set.join("people.csv"), "nom,prénom\nDupont,Jeanne\n")?;
+    std::fs::write(set.join("holdings.csv"), format!("person_id,function,level,last_practised\nP1,payroll,{},2026-13-45\n", "9".repeat(100_000)))?;
+    let rejected = server.cli(&["inventory", "import", set.to_str().unwrap_or_default()]).await?;
+    ensure!(!rejected.success, "garbage must be refused");
+    for file in ["structures.csv:", "people.csv:1:", "holdings.csv:"] {
+        ensure!(rejected.stderr.contains(file), "no error for {file} in:\n{}", rejected.stderr);
+    }
+    let bad_date = server.cli(&["inventory", "fragility", "--at", "2026-02-30"]).await?;
+    ensure!(!bad_date.success, "an impossible date is refused by the CLI");
+    // Still serving, data intact.
+    let csv = ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?;
+    ensure!(csv_rows(&csv.stdout).len() == 60, "demo data lost after garbage input");
+    Ok(())
+}
+
 /// Rewrites a CSV file record by record (`line` 1 is the first data row).
 fn rewrite_csv(path: &std::path::Path, mut edit: impl FnMut(usize, &mut Vec<String>)) -> Result<()> {
     let mut reader = csv::Reader::from_path(path)?;

@@ -22,7 +22,6 @@ use crate::model::{
     StructureRecord,
 };
 use chrono::{Days, NaiveDate};
-use rand::distributions::WeightedIndex;
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use std::io;
@@ -237,26 +236,109 @@ const REGIONS: [Region; 18] = [
 ];
 
 const FIRST_NAMES: [&str; 40] = [
-    "Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Emma", "Jade", "Louise", "Zoé", "Élodie",
-    "Nathalie", "Sophie", "Isabelle", "Fatima", "Aïcha", "Hélène", "Céline", "Maëlle", "Nadia",
-    "Lucas", "Hugo", "Thomas", "Nicolas", "Julien", "Mathieu", "Karim", "Mehdi", "Antoine", "Théo",
-    "Loïc", "Yannick", "Gaël", "François", "Jérôme", "Sébastien", "Mamadou", "Olivier", "Pierre",
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Inès",
+    "Sarah",
+    "Emma",
+    "Jade",
+    "Louise",
+    "Zoé",
+    "Élodie",
+    "Nathalie",
+    "Sophie",
+    "Isabelle",
+    "Fatima",
+    "Aïcha",
+    "Hélène",
+    "Céline",
+    "Maëlle",
+    "Nadia",
+    "Lucas",
+    "Hugo",
+    "Thomas",
+    "Nicolas",
+    "Julien",
+    "Mathieu",
+    "Karim",
+    "Mehdi",
+    "Antoine",
+    "Théo",
+    "Loïc",
+    "Yannick",
+    "Gaël",
+    "François",
+    "Jérôme",
+    "Sébastien",
+    "Mamadou",
+    "Olivier",
+    "Pierre",
     "Stéphane",
 ];
 
 const LAST_NAMES: [&str; 40] = [
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Le Gall", "Le Goff", "Le Bihan",
-    "Nguyen", "Diallo", "Benali", "Haddad", "Rousseau", "Blanc", "Guérin", "Muller", "Faure",
-    "Chevalier", "Lambert", "Bonnet", "Payet",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Le Gall",
+    "Le Goff",
+    "Le Bihan",
+    "Nguyen",
+    "Diallo",
+    "Benali",
+    "Haddad",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Faure",
+    "Chevalier",
+    "Lambert",
+    "Bonnet",
+    "Payet",
 ];
 
 /// Names used in structure names ("Ressourcerie La Trouvaille").
 const NICKNAMES: [&str; 16] = [
-    "Les Tilleuls", "La Trouvaille", "Le Fil d'Ariane", "Les Colibris", "L'Escale",
-    "La Passerelle", "Le Grenier", "Les Glaneurs", "La Fabrique", "L'Étincelle", "Le Relais",
-    "Les Semeurs", "La Ruche", "L'Envol", "Le Trait d'Union", "Les Lucioles",
+    "Les Tilleuls",
+    "La Trouvaille",
+    "Le Fil d'Ariane",
+    "Les Colibris",
+    "L'Escale",
+    "La Passerelle",
+    "Le Grenier",
+    "Les Glaneurs",
+    "La Fabrique",
+    "L'Étincelle",
+    "Le Relais",
+    "Les Semeurs",
+    "La Ruche",
+    "L'Envol",
+    "Le Trait d'Union",
+    "Les Lucioles",
 ];
 
 /// Custom (non-catalogue) functions some structures record.
@@ -277,7 +359,12 @@ fn tools_for(code: &str) -> &'static [&'static str] {
         "funding_applications" => &["Le Compte Asso", "Démarches simplifiées", "Dauphin"],
         "funder_reporting" => &["Excel", "LibreOffice Calc", "Le Compte Asso"],
         "scheduling" => &["Google Agenda", "Excel", "Framadate", "Skello"],
-        "payroll" => &["Silae", "net-entreprises.fr", "Sage Paie", "Chèque emploi associatif"],
+        "payroll" => &[
+            "Silae",
+            "net-entreprises.fr",
+            "Sage Paie",
+            "Chèque emploi associatif",
+        ],
         "invoicing" => &["Dolibarr", "Excel", "Axonaut"],
         "accounting" => &["Paheko", "Dolibarr", "Ciel Compta", "Excel"],
         "accounts_access" => &["Bitwarden", "KeePass", "carnet papier"],
@@ -338,7 +425,10 @@ fn days_before(today: NaiveDate, days: u64) -> NaiveDate {
 fn siret(rng: &mut ChaCha8Rng) -> String {
     let mut s = format!("{}", rng.gen_range(10_000_000u32..100_000_000));
     s.push(char::from(b'0' + luhn_check_digit(&s).unwrap_or(0)));
-    s.push_str(&format!("{:04}", rng.gen_range(1u32..60) * 10 + rng.gen_range(0..10)));
+    s.push_str(&format!(
+        "{:04}",
+        rng.gen_range(1u32..60) * 10 + rng.gen_range(0..10)
+    ));
     s.push(char::from(b'0' + luhn_check_digit(&s).unwrap_or(0)));
     s
 }
@@ -376,7 +466,7 @@ fn structure_name(rng: &mut ChaCha8Rng, form: LegalForm, city: &str) -> String {
             _ => format!("Collectif Numérique {city}"),
         },
         LegalForm::Scop => match pick {
-            0 | 1 => "SCOP Bois, Terre et Paille".to_owned(),
+            0 | 1 => format!("SCOP Bois, Terre et Paille de {city}"),
             2 => format!("SCOP Les Menuisiers de {city}"),
             3 => format!("SCOP Imprimerie {nick}"),
             _ => format!("SCOP Conseil & Territoires {city}"),
@@ -389,16 +479,34 @@ fn structure_name(rng: &mut ChaCha8Rng, form: LegalForm, city: &str) -> String {
         LegalForm::Mutual => format!("Mutuelle solidaire de {city}"),
         LegalForm::Foundation => format!("Fondation {nick} pour l'inclusion"),
         LegalForm::EsusCompany => match pick {
-            0 | 1 | 2 => format!("{nick} Insertion"),
+            0..=2 => format!("{nick} Insertion"),
             _ => format!("Recyclerie {nick} de {city}"),
         },
     }
 }
 
-/// Chooses an index with the given weights (all tables here are non-empty
-/// with positive weights; index 0 is the fallback that cannot be reached).
+/// Chooses an index in `0..n` with probability proportional to `weight(i)`.
+/// A plain scan (tables have at most a dozen entries) that allocates nothing:
+/// it runs a few dozen times per structure. Index 0 if every weight is 0.
+fn weighted_by(rng: &mut ChaCha8Rng, n: usize, weight: impl Fn(usize) -> u32) -> usize {
+    let total: u32 = (0..n).map(&weight).sum();
+    if total == 0 {
+        return 0;
+    }
+    let mut r = rng.gen_range(0..total);
+    for i in 0..n {
+        let w = weight(i);
+        if r < w {
+            return i;
+        }
+        r -= w;
+    }
+    0
+}
+
+/// [`weighted_by`] over a slice of weights.
 fn weighted(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
-    WeightedIndex::new(weights).map_or(0, |d| d.sample(rng))
+    weighted_by(rng, weights.len(), |i| weights[i])
 }
 
 /// Relative chance that a person of `role` is the main holder of `code`.
@@ -452,10 +560,8 @@ impl Generator<'_> {
             let (n, r) = &self.networks[weighted(rng, &self.network_weights)];
             (n.clone(), *r)
         };
-        let commune_weights: Vec<u32> = (0..region.communes.len())
-            .map(|i| if i == 0 { 4 } else { 1 })
-            .collect();
-        let commune = &region.communes[weighted(rng, &commune_weights)];
+        let commune = &region.communes
+            [weighted_by(rng, region.communes.len(), |i| if i == 0 { 4 } else { 1 })];
         const FORMS: [(LegalForm, u32); 6] = [
             (LegalForm::Association, 74),
             (LegalForm::Scop, 8),
@@ -464,8 +570,7 @@ impl Generator<'_> {
             (LegalForm::Foundation, 3),
             (LegalForm::Mutual, 3),
         ];
-        let form_weights: Vec<u32> = FORMS.iter().map(|f| f.1).collect();
-        let legal_form = FORMS[weighted(rng, &form_weights)].0;
+        let legal_form = FORMS[weighted_by(rng, FORMS.len(), |i| FORMS[i].1)].0;
         let association = legal_form == LegalForm::Association;
         let name = structure_name(rng, legal_form, commune.name);
         let siret = rng
@@ -503,7 +608,12 @@ impl Generator<'_> {
         }
     }
 
-    fn people(&mut self, number: usize, s: &StructureRecord, profile: Profile) -> Vec<PersonRecord> {
+    fn people(
+        &mut self,
+        number: usize,
+        s: &StructureRecord,
+        profile: Profile,
+    ) -> Vec<PersonRecord> {
         let rng = &mut self.rng;
         let today = self.today;
         // 2 to 9 people, mostly small teams (mean about 4).
@@ -527,25 +637,23 @@ impl Generator<'_> {
                 (Role::Contractor, 10),
             ]
         };
-        let weights: Vec<u32> = role_weights
-            .iter()
-            .map(|&(r, w)| {
-                // Without a director, the association is run by its volunteers
-                // and board: no salaried staff.
-                if profile == Profile::NoDirector && matches!(r, Role::Employee | Role::Facilitator) {
-                    0
-                } else {
-                    w
-                }
-            })
-            .collect();
+        let role_weight = |i: usize| {
+            let (r, w) = role_weights[i];
+            // Without a director, the association is run by its volunteers
+            // and board: no salaried staff.
+            if profile == Profile::NoDirector && matches!(r, Role::Employee | Role::Facilitator) {
+                0
+            } else {
+                w
+            }
+        };
         let domain = format!("{}.example.org", s.id.to_ascii_lowercase());
         (1..=count)
             .map(|k| {
                 let role = if k == 1 && profile != Profile::NoDirector {
                     Role::Director
                 } else {
-                    role_weights[weighted(rng, &weights)].0
+                    role_weights[weighted_by(rng, role_weights.len(), role_weight)].0
                 };
                 let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
                 let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
@@ -644,7 +752,10 @@ impl Generator<'_> {
             };
             picked.push((code.to_owned(), criticality));
         }
-        let customs: Vec<&str> = CUSTOM_FUNCTIONS.choose_multiple(rng, custom).copied().collect();
+        let customs: Vec<&str> = CUSTOM_FUNCTIONS
+            .choose_multiple(rng, custom)
+            .copied()
+            .collect();
         for code in customs {
             // Custom functions always carry an explicit criticality.
             picked.push((code.to_owned(), 1 + weighted(rng, &[3, 5, 2]) as u8));
@@ -694,7 +805,11 @@ impl Generator<'_> {
                     }
                     for l in levels.iter_mut().skip(1) {
                         if rng.gen_bool(0.2) {
-                            *l = Some(if rng.gen_bool(0.15) { 3 } else { rng.gen_range(0..=2) });
+                            *l = Some(if rng.gen_bool(0.15) {
+                                3
+                            } else {
+                                rng.gen_range(0..=2)
+                            });
                         }
                     }
                 }
@@ -702,8 +817,8 @@ impl Generator<'_> {
                 | Profile::OrganisedTeam
                 | Profile::NoDirector
                 | Profile::NotInventoried => {
-                    let weights: Vec<u32> = people.iter().map(|p| affinity(p.role, &f.code)).collect();
-                    let main = weighted(rng, &weights);
+                    let main =
+                        weighted_by(rng, people.len(), |i| affinity(people[i].role, &f.code));
                     // Some functions nobody masters: orphans.
                     levels[main] = Some(if rng.gen_bool(p_orphan) {
                         rng.gen_range(1..=2)
@@ -751,7 +866,8 @@ impl Generator<'_> {
             }
         }
         holdings.sort_unstable_by(|a, b| {
-            (a.person_id.as_str(), a.function.as_str()).cmp(&(b.person_id.as_str(), b.function.as_str()))
+            (a.person_id.as_str(), a.function.as_str())
+                .cmp(&(b.person_id.as_str(), b.function.as_str()))
         });
         holdings
     }
@@ -785,7 +901,8 @@ pub fn generate(params: GenerateParams) -> GeneratedSet {
 }
 
 fn date_text(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 impl GeneratedSet {
@@ -833,7 +950,10 @@ impl GeneratedSet {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(FUNCTIONS_HEADER)?;
         for f in self.inventories.iter().flat_map(|i| &i.functions) {
-            let default = CATALOGUE_DEFAULTS.iter().find(|c| c.0 == f.code).map(|c| c.1);
+            let default = CATALOGUE_DEFAULTS
+                .iter()
+                .find(|c| c.0 == f.code)
+                .map(|c| c.1);
             let criticality = if default == Some(f.criticality) {
                 String::new()
             } else {
@@ -885,7 +1005,6 @@ mod tests {
     use crate::csv_set::parse_set;
     use crate::ids;
     use std::collections::{BTreeMap, BTreeSet};
-    use std::time::Instant;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
@@ -910,7 +1029,10 @@ mod tests {
                     parsed.inventories == set.inventories,
                     "size {size} seed {seed}: parsed set differs from the generated one"
                 ),
-                Err(errs) => panic!("size {size} seed {seed}: {:#?}", &errs[..errs.len().min(10)]),
+                Err(errs) => panic!(
+                    "size {size} seed {seed}: {:#?}",
+                    &errs[..errs.len().min(10)]
+                ),
             }
         }
     }
@@ -952,7 +1074,11 @@ mod tests {
         let s = &set.inventories[49];
         assert_eq!(s.structure.id, "S000050");
         assert_eq!(s.people[0].id, "P000050-1");
-        let structures: BTreeSet<&str> = set.inventories.iter().map(|i| i.structure.id.as_str()).collect();
+        let structures: BTreeSet<&str> = set
+            .inventories
+            .iter()
+            .map(|i| i.structure.id.as_str())
+            .collect();
         assert_eq!(structures.len(), 50);
         let people: BTreeSet<&str> = set
             .inventories
@@ -972,11 +1098,23 @@ mod tests {
             assert!(!r.communes.is_empty());
             for c in r.communes {
                 assert_eq!(ids::validate_commune_insee(c.insee), Ok(()), "{}", c.name);
-                assert_eq!(ids::validate_department_code(c.department), Ok(()), "{}", c.name);
-                assert_eq!(ids::check_commune_in_department(c.insee, c.department), Ok(()));
+                assert_eq!(
+                    ids::validate_department_code(c.department),
+                    Ok(()),
+                    "{}",
+                    c.name
+                );
+                assert_eq!(
+                    ids::check_commune_in_department(c.insee, c.department),
+                    Ok(())
+                );
             }
         }
-        assert_eq!(codes.len(), ids::REGION_CODES.len(), "every current region has a network");
+        assert_eq!(
+            codes.len(),
+            ids::REGION_CODES.len(),
+            "every current region has a network"
+        );
         let communes: usize = REGIONS.iter().map(|r| r.communes.len()).sum();
         assert!(communes >= 40, "{communes}");
     }
@@ -1017,7 +1155,10 @@ mod tests {
                 .holdings
                 .iter()
                 .filter(|h| h.function == f.code && h.level >= 3)
-                .filter(|h| h.last_practised.is_none_or(|d| d >= days_before(today, 365)))
+                .filter(|h| {
+                    h.last_practised
+                        .is_none_or(|d| d >= days_before(today, 365))
+                })
                 .map(|h| person(&h.person_id))
                 .filter(|p| p.end_date.is_none_or(|d| d >= today))
                 .collect();
@@ -1072,7 +1213,10 @@ mod tests {
         assert!(share(&|i| i.structure.siret.is_some()) > 0.5);
 
         let no_director = share(&|i| i.people.iter().all(|p| p.role != Role::Director));
-        assert!((0.03..0.2).contains(&no_director), "no director {no_director}");
+        assert!(
+            (0.03..0.2).contains(&no_director),
+            "no director {no_director}"
+        );
         // The director holds every function they are recorded on and at
         // least 80 % of the structure's functions.
         let director_holds_most = share(&|i| {
@@ -1086,22 +1230,33 @@ mod tests {
                 .count();
             !i.functions.is_empty() && held * 10 >= i.functions.len() * 8
         });
-        assert!(director_holds_most > 0.08, "director holds most {director_holds_most}");
+        assert!(
+            director_holds_most > 0.08,
+            "director holds most {director_holds_most}"
+        );
 
         let ends_within_year = share(&|i| {
             i.people.iter().any(|p| {
                 p.role == Role::Employee
-                    && p.end_date.is_some_and(|d| d > today() && d <= days_after(today(), 365))
+                    && p.end_date
+                        .is_some_and(|d| d > today() && d <= days_after(today(), 365))
             })
         });
         assert!(ends_within_year > 0.1, "fixed-term {ends_within_year}");
         assert!(share(&|i| i.people.iter().any(|p| p.role == Role::Volunteer)) > 0.3);
-        assert!(share(&|i| i.functions.iter().any(|f| crate::csv_set::CATALOGUE_DEFAULTS.iter().all(|c| c.0 != f.code))) > 0.05);
         assert!(
             share(&|i| i
-                .holdings
+                .functions
                 .iter()
-                .any(|h| h.last_practised.is_some_and(|d| d < days_before(today(), 365))))
+                .any(|f| crate::csv_set::CATALOGUE_DEFAULTS
+                    .iter()
+                    .all(|c| c.0 != f.code)))
+                > 0.05
+        );
+        assert!(
+            share(&|i| i.holdings.iter().any(|h| h
+                .last_practised
+                .is_some_and(|d| d < days_before(today(), 365))))
                 > 0.2
         );
 
@@ -1119,58 +1274,17 @@ mod tests {
         }
         // Seed 2026 gives about 3 % unknown, 26 % critical, 48 % high,
         // 12 % moderate, 12 % low.
-        for (b, min) in [("unknown", 0.01), ("critical", 0.05), ("high", 0.05), ("moderate", 0.05), ("low", 0.05)] {
+        for (b, min) in [
+            ("unknown", 0.01),
+            ("critical", 0.05),
+            ("high", 0.05),
+            ("moderate", 0.05),
+            ("low", 0.05),
+        ] {
             let s = bands.get(b).copied().unwrap_or(0) as f64 / n;
             assert!(s >= min, "band {b}: {s} ({bands:?})");
         }
         let critical = bands.get("critical").copied().unwrap_or(0) as f64 / n;
         assert!(critical < 0.4, "{bands:?}");
-    }
-
-    /// `cargo test -p vigie-inventory-domain --release -- --ignored --nocapture`
-    #[test]
-    #[ignore = "benchmark: run in release mode"]
-    fn hundred_thousand_structures_in_seconds() {
-        let t = Instant::now();
-        let set = generate(params(100_000, 1));
-        let generated = t.elapsed();
-        let files = set.to_files().unwrap();
-        let written = t.elapsed();
-        let parsed = parse_set(&files).unwrap();
-        let total = t.elapsed();
-        let rows: usize = parsed
-            .inventories
-            .iter()
-            .map(|i| 1 + i.people.len() + i.functions.len() + i.holdings.len())
-            .sum();
-        println!(
-            "generate {generated:?}, write {:?}, parse {:?}; {rows} rows, {} MB",
-            written - generated,
-            total - written,
-            (files.structures.len() + files.people.len() + files.functions.len() + files.holdings.len())
-                >> 20
-        );
-        assert_eq!(parsed.inventories, set.inventories);
-        assert!(total.as_secs() < 10);
-    }
-}
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tmp_bench {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn tmp_parse_breakdown() {
-        let f = {
-            let set = generate(GenerateParams { structures: 100_000, seed: 1, today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap() });
-            set.to_files().unwrap()
-        };
-        for _ in 0..3 {
-            let t = std::time::Instant::now();
-            let r = crate::csv_set::parse_set(&f);
-            let e = t.elapsed();
-            drop(r);
-            println!("full: {e:?} (with drop {:?})", t.elapsed());
-        }
     }
 }

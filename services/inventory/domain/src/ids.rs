@@ -121,7 +121,7 @@ fn luhn_sum(digits: &str, doubled: usize) -> u32 {
 }
 
 fn luhn_valid(digits: &str) -> bool {
-    luhn_sum(digits, 1) % 10 == 0
+    luhn_sum(digits, 1).is_multiple_of(10)
 }
 
 /// The Luhn check digit to append to `prefix` (ASCII digits) so that the whole
@@ -154,7 +154,10 @@ pub fn validate_siret(s: &str) -> Result<(), IdError> {
         });
     }
     let la_poste_ok = s.starts_with(LA_POSTE_SIREN)
-        && s.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0;
+        && s.bytes()
+            .map(|b| u32::from(b - b'0'))
+            .sum::<u32>()
+            .is_multiple_of(5);
     if !luhn_valid(s) && !la_poste_ok {
         return Err(IdError::Checksum {
             kind: IdKind::Siret,
@@ -296,6 +299,7 @@ pub fn check_commune_in_department(commune: &str, department: &str) -> Result<()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -332,14 +336,32 @@ mod tests {
     #[test]
     fn siret_checksum_message() {
         let e = validate_siret("73282932000075").unwrap_err();
-        assert_eq!(e.to_string(), "SIRET 73282932000075 invalide (clé de contrôle)");
+        assert_eq!(
+            e.to_string(),
+            "SIRET 73282932000075 invalide (clé de contrôle)"
+        );
     }
 
     #[test]
     fn siret_format_errors() {
-        for s in ["7328293200007", "732829320000745", "7328293200007A", "732 829 320 00074", ""] {
+        for s in [
+            "7328293200007",
+            "732829320000745",
+            "7328293200007A",
+            "732 829 320 00074",
+            "",
+        ] {
             let e = validate_siret(s).unwrap_err();
-            assert!(matches!(e, IdError::Format { kind: IdKind::Siret, .. }), "{s}");
+            assert!(
+                matches!(
+                    e,
+                    IdError::Format {
+                        kind: IdKind::Siret,
+                        ..
+                    }
+                ),
+                "{s}"
+            );
         }
         assert_eq!(
             validate_siret("1234").unwrap_err().to_string(),
@@ -368,8 +390,14 @@ mod tests {
             validate_siren("732829321").unwrap_err().to_string(),
             "SIREN 732829321 invalide (clé de contrôle)"
         );
-        assert!(matches!(validate_siren("73282932"), Err(IdError::Format { .. })));
-        assert!(matches!(validate_siren("73282932O"), Err(IdError::Format { .. })));
+        assert!(matches!(
+            validate_siren("73282932"),
+            Err(IdError::Format { .. })
+        ));
+        assert!(matches!(
+            validate_siren("73282932O"),
+            Err(IdError::Format { .. })
+        ));
     }
 
     #[test]
@@ -388,7 +416,14 @@ mod tests {
     #[test]
     fn rna_rules() {
         assert_eq!(validate_rna("W351234567"), Ok(()));
-        for s in ["w351234567", "W35123456", "W3512345678", "351234567W", "WW51234567", "W35123456X"] {
+        for s in [
+            "w351234567",
+            "W35123456",
+            "W3512345678",
+            "351234567W",
+            "WW51234567",
+            "W35123456X",
+        ] {
             assert!(validate_rna(s).is_err(), "{s}");
         }
         assert_eq!(
@@ -399,15 +434,24 @@ mod tests {
 
     #[test]
     fn commune_rules() {
-        for s in ["35238", "01001", "95127", "2A004", "2B033", "97411", "97101", "97611", "97502", "98818"] {
+        for s in [
+            "35238", "01001", "95127", "2A004", "2B033", "97411", "97101", "97611", "97502",
+            "98818",
+        ] {
             assert_eq!(validate_commune_insee(s), Ok(()), "{s}");
         }
         for s in [
-            "3523", "352380", "20004", "2C004", "2a004", "00123", "96001", "97011", "97901", "98301",
-            "35A38", "3523é", "",
+            "3523", "352380", "20004", "2C004", "2a004", "00123", "96001", "97011", "97901",
+            "98301", "35A38", "3523é", "",
         ] {
             assert!(
-                matches!(validate_commune_insee(s), Err(IdError::Format { kind: IdKind::Commune, .. })),
+                matches!(
+                    validate_commune_insee(s),
+                    Err(IdError::Format {
+                        kind: IdKind::Commune,
+                        ..
+                    })
+                ),
                 "{s}"
             );
         }
@@ -418,7 +462,9 @@ mod tests {
         for s in ["01", "19", "21", "95", "2A", "2B", "971", "974", "976"] {
             assert_eq!(validate_department_code(s), Ok(()), "{s}");
         }
-        for s in ["00", "20", "96", "1", "001", "2C", "2a", "970", "977", "98", "9A", ""] {
+        for s in [
+            "00", "20", "96", "1", "001", "2C", "2a", "970", "977", "98", "9A", "",
+        ] {
             assert!(validate_department_code(s).is_err(), "{s}");
         }
         assert_eq!(
@@ -445,7 +491,9 @@ mod tests {
         assert!(check_commune_in_department("2A004", "2B").is_err());
         assert!(check_commune_in_department("97411", "971").is_err());
         assert_eq!(
-            check_commune_in_department("35238", "31").unwrap_err().to_string(),
+            check_commune_in_department("35238", "31")
+                .unwrap_err()
+                .to_string(),
             "la commune 35238 n'est pas dans le département 31 (son code devrait commencer par 31)"
         );
     }

@@ -68,11 +68,13 @@ impl Inventory {
     /// [`InventoryError::Rejected`] with every row error when the set is not
     /// valid (nothing is changed); storage or outbox errors otherwise (the
     /// transaction is rolled back, nothing is changed either).
+    #[tracing::instrument(name = "inventory.import", skip_all)]
     pub async fn import(
         &self,
         files: CsvSetFiles,
         progress: impl Fn(ImportPhase, u64, u64) + Send + Sync,
     ) -> Result<ImportReport, InventoryError> {
+        let started = std::time::Instant::now();
         progress(ImportPhase::Validating, 0, 1);
         // Parsing 100,000 structures takes CPU seconds: keep it off the
         // async workers so the server keeps answering meanwhile.
@@ -81,6 +83,7 @@ impl Inventory {
             .map_err(|error| InventoryError::Invalid(format!("validation interrompue : {error}")))?
             .map_err(InventoryError::Rejected)?;
         progress(ImportPhase::Validating, 1, 1);
+        let validated = started.elapsed();
 
         let incoming: Vec<StructureInventory> = parsed.inventories.into_iter().map(normalize).collect();
         let mut report = ImportReport {
@@ -113,21 +116,38 @@ impl Inventory {
 
         // People who move in from a structure outside the set leave it.
         let listed: HashSet<&str> = changed.iter().map(|s| s.inventory.structure.id.as_str()).collect();
-        let movers: Vec<String> =
+        let people: Vec<String> =
             changed.iter().flat_map(|s| s.inventory.people.iter().map(|p| p.id.clone())).collect();
-        let mut left_behind: Vec<String> = storage::structures_of_people(&mut tx, &movers)
-            .await?
-            .into_values()
-            .filter(|old| !listed.contains(old.as_str()))
-            .collect();
+        let mut movers = Vec::new();
+        let mut left_behind = Vec::new();
+        for (person, old) in storage::structures_of_people(&mut tx, &people).await? {
+            if !listed.contains(old.as_str()) {
+                movers.push(person);
+                left_behind.push(old);
+            }
+        }
         left_behind.sort();
         left_behind.dedup();
+        let existing_changed: HashSet<&str> = changed
+            .iter()
+            .filter(|s| existing.contains_key(&s.inventory.structure.id))
+            .map(|s| s.inventory.structure.id.as_str())
+            .collect();
 
         let total = changed.len() as u64;
         progress(ImportPhase::Applying, 0, total);
         for (n, batch) in changed.chunks(APPLY_BATCH).enumerate() {
             let rows: Vec<(&StructureInventory, i64)> = batch.iter().map(|s| (&s.inventory, s.version)).collect();
-            storage::replace(&mut tx, &rows, &now).await?;
+            let existing_ids: Vec<String> = batch
+                .iter()
+                .map(|s| s.inventory.structure.id.clone())
+                .filter(|id| existing_changed.contains(id.as_str()))
+                .collect();
+            let batch_people: HashSet<&str> =
+                batch.iter().flat_map(|s| s.inventory.people.iter().map(|p| p.id.as_str())).collect();
+            let batch_movers: Vec<String> =
+                movers.iter().filter(|m| batch_people.contains(m.as_str())).cloned().collect();
+            storage::replace(&mut tx, &rows, &existing_ids, &batch_movers, &now).await?;
             progress(ImportPhase::Applying, ((n * APPLY_BATCH + batch.len()) as u64).min(total), total);
         }
         for id in &left_behind {
@@ -138,6 +158,7 @@ impl Inventory {
                 changed.push(stored);
             }
         }
+        let written = started.elapsed();
         let appended = self.record_changes(&mut tx, &changed, today).await?;
         tx.commit().await?;
         report.events = appended.total();
@@ -150,6 +171,9 @@ impl Inventory {
             updated = report.updated,
             unchanged = report.unchanged,
             events = report.events,
+            validate_ms = validated.as_millis() as u64,
+            write_ms = (written - validated).as_millis() as u64,
+            events_ms = (started.elapsed() - written).as_millis() as u64,
             "inventory imported"
         );
         Ok(report)

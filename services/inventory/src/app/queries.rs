@@ -123,6 +123,7 @@ impl Inventory {
     /// [`InventoryError::NotFound`] for an unknown person or a function the
     /// structure does not record; [`InventoryError::Invalid`] for a level
     /// outside 0–4.
+    #[tracing::instrument(name = "inventory.set_holding", skip_all)]
     pub async fn set_holding(&self, change: HoldingChange) -> Result<(HoldingRecord, Stored, Assessment), InventoryError> {
         let HoldingChange { mut holding, raise_only } = change;
         if holding.level > 4 {
@@ -184,6 +185,7 @@ impl Inventory {
     ///
     /// # Errors
     /// Storage or outbox errors (batches already committed stay committed).
+    #[tracing::instrument(name = "inventory.reassess_all", skip_all)]
     pub async fn reassess_all(&self) -> Result<u64, InventoryError> {
         let today = self.today();
         let ids = {

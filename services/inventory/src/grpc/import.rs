@@ -2,6 +2,7 @@
 //! them while streaming progress back to the client.
 
 use tokio::sync::mpsc;
+use tracing::Instrument;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Response, Status, Streaming};
 use vigie_inventory_domain::csv_set::CsvSetFiles;
@@ -97,6 +98,9 @@ pub async fn run(
             Err(other) => Err(Status::from(other)),
         };
         let _ = tx.send(last).await;
-    });
+    }
+    // The request's span (and its trace context) follows the work, so the
+    // events appended carry the caller's `traceparent`.
+    .instrument(tracing::Span::current()));
     Ok(Response::new(ReceiverStream::new(rx)))
 }

@@ -44,10 +44,14 @@ impl From<Option<i64>> for Value {
     }
 }
 
-/// Both SQLite (32,766) and PostgreSQL (65,535) accept this many parameters.
-const MAX_PARAMS: usize = 30_000;
-/// Beyond this many rows a statement gets long to parse for little gain.
-const MAX_ROWS: usize = 500;
+/// Parameters per statement. Both engines accept far more (SQLite 32,766,
+/// PostgreSQL 65,535), but binding through `sqlx::Any` on SQLite grows worse
+/// than linearly with the parameter count: measured on 20,000 structures,
+/// ~3,500 parameters per statement took 4× longer than ~400 (see
+/// docs/benchmarks.md), and much smaller statements pay per-statement costs.
+const MAX_PARAMS: usize = 400;
+/// Rows per statement for narrow tables.
+const MAX_ROWS: usize = 100;
 
 /// Inserts `rows` into `table` (`columns` in order), batching rows into
 /// multi-row `INSERT … VALUES` statements. `suffix` is appended to each

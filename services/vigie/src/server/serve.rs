@@ -47,8 +47,9 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     }
 
     let db = Db::connect(&database_url).await.context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
-    let nats = async_nats::connect(&nats_url).await.with_context(|| format!("{} {nats_url}", lang.pick("connexion à NATS", "connecting to NATS")))?;
-    let js = async_nats::jetstream::new(nats);
+    let js = jetstream::connect(&nats_url, "vigie-inventory")
+        .await
+        .with_context(|| format!("{} {nats_url}", lang.pick("connexion à NATS", "connecting to NATS")))?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();

@@ -59,7 +59,9 @@ fn check_chars(column: &str, v: &str, max: usize) -> Result<(), String> {
 /// no control character (it ends up in URLs, logs and other CSV files).
 pub(super) fn id(column: &str, v: &str) -> Result<(), String> {
     if v.is_empty() {
-        return Err(format!("colonne « {column} » vide (identifiant obligatoire)"));
+        return Err(format!(
+            "colonne « {column} » vide (identifiant obligatoire)"
+        ));
     }
     check_chars(column, v, MAX_ID_CHARS)
 }
@@ -76,7 +78,9 @@ pub(super) fn text(column: &str, v: &str) -> Result<(), String> {
 /// are stable keys (no accent or case variants of the same function).
 pub(super) fn function_code(column: &str, v: &str) -> Result<(), String> {
     if v.is_empty() {
-        return Err(format!("colonne « {column} » vide (code de fonction obligatoire)"));
+        return Err(format!(
+            "colonne « {column} » vide (code de fonction obligatoire)"
+        ));
     }
     if v.len() > MAX_ID_CHARS {
         return Err(format!(
@@ -125,9 +129,13 @@ pub(super) fn date(column: &str, v: &str) -> Result<Option<NaiveDate>, String> {
     }
     let b = v.as_bytes();
     let shaped = b.len() == 10
-        && b.iter()
-            .enumerate()
-            .all(|(i, &c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, &c)| {
+            if i == 4 || i == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !shaped {
         return Err(format!(
             "colonne « {column} » : date « {} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)",
@@ -151,7 +159,10 @@ pub(super) fn email(v: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     let plausible = || {
-        if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c)) {
+        if v.len() > 254
+            || v.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c))
+        {
             return false;
         }
         let Some((local, domain)) = v.split_once('@') else {
@@ -184,11 +195,16 @@ pub(super) fn small_int(
     v: &str,
 ) -> Result<u8, String> {
     if v.is_empty() {
-        return Err(format!("colonne « {column} » vide ({label} obligatoire : {expected})"));
+        return Err(format!(
+            "colonne « {column} » vide ({label} obligatoire : {expected})"
+        ));
     }
     match v.parse::<u8>() {
         Ok(n) if range.contains(&n) && !v.starts_with('+') => Ok(n),
-        _ => Err(format!("{label} « {} » invalide (attendu : {expected})", v.escape_debug())),
+        _ => Err(format!(
+            "{label} « {} » invalide (attendu : {expected})",
+            v.escape_debug()
+        )),
     }
 }
 
@@ -222,7 +238,10 @@ mod tests {
         );
         assert_eq!(
             id("person_id", "é".repeat(101).as_str()),
-            Err("colonne « person_id » : valeur trop longue (101 caractères, 100 au maximum)".to_owned())
+            Err(
+                "colonne « person_id » : valeur trop longue (101 caractères, 100 au maximum)"
+                    .to_owned()
+            )
         );
         assert_eq!(
             id("person_id", "P\t1"),
@@ -242,7 +261,10 @@ mod tests {
 
     #[test]
     fn codes_list_the_accepted_values() {
-        assert_eq!(code("rôle", "inconnu", Role::ALL, Role::as_str, "volunteer"), Ok(Role::Volunteer));
+        assert_eq!(
+            code("rôle", "inconnu", Role::ALL, Role::as_str, "volunteer"),
+            Ok(Role::Volunteer)
+        );
         assert_eq!(
             code("rôle", "inconnu", Role::ALL, Role::as_str, "bénévole"),
             Err("rôle « bénévole » inconnu (attendu : director, employee, volunteer, board_member, facilitator, contractor)".to_owned())
@@ -252,15 +274,28 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(date("end_date", ""), Ok(None));
-        assert_eq!(date("end_date", "2026-06-30"), Ok(NaiveDate::from_ymd_opt(2026, 6, 30)));
-        assert_eq!(date("end_date", "2028-02-29"), Ok(NaiveDate::from_ymd_opt(2028, 2, 29)));
+        assert_eq!(
+            date("end_date", "2026-06-30"),
+            Ok(NaiveDate::from_ymd_opt(2026, 6, 30))
+        );
+        assert_eq!(
+            date("end_date", "2028-02-29"),
+            Ok(NaiveDate::from_ymd_opt(2028, 2, 29))
+        );
         assert_eq!(
             date("end_date", "2026-02-30"),
             Err("colonne « end_date » : la date 2026-02-30 n'existe pas".to_owned())
         );
         assert!(date("end_date", "2026-13-01").is_err());
         assert!(date("end_date", "2027-02-29").is_err());
-        for bad in ["30/06/2026", "2026-6-30", "2026-06-30T00:00", "20260630", "2026/06/30", "+026-06-30"] {
+        for bad in [
+            "30/06/2026",
+            "2026-6-30",
+            "2026-06-30T00:00",
+            "20260630",
+            "2026/06/30",
+            "+026-06-30",
+        ] {
             assert_eq!(
                 date("end_date", bad),
                 Err(format!("colonne « end_date » : date « {bad} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)")),
@@ -271,7 +306,10 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email(""), Ok(None));
-        assert_eq!(email("jeanne.dupont@asso.fr"), Ok(Some("jeanne.dupont@asso.fr".to_owned())));
+        assert_eq!(
+            email("jeanne.dupont@asso.fr"),
+            Ok(Some("jeanne.dupont@asso.fr".to_owned()))
+        );
         for bad in [
             "jeanne.dupont",
             "@asso.fr",
@@ -293,7 +331,10 @@ mod tests {
         let level = |v| small_int("level", "niveau", 0..=4, "0, 1, 2, 3 ou 4", v);
         assert_eq!(level("0"), Ok(0));
         assert_eq!(level("4"), Ok(4));
-        assert_eq!(level("5"), Err("niveau « 5 » invalide (attendu : 0, 1, 2, 3 ou 4)".to_owned()));
+        assert_eq!(
+            level("5"),
+            Err("niveau « 5 » invalide (attendu : 0, 1, 2, 3 ou 4)".to_owned())
+        );
         for bad in ["-1", "+3", "3.0", "trois", "256"] {
             assert!(level(bad).is_err(), "{bad}");
         }
@@ -320,7 +361,19 @@ mod tests {
         assert_eq!(catalogue_default("communication"), Some(1));
         assert_eq!(catalogue_default("funder_reporting"), Some(2));
         assert_eq!(catalogue_default("billetterie"), None);
-        let three: Vec<&str> = CATALOGUE_DEFAULTS.iter().filter(|e| e.1 == 3).map(|e| e.0).collect();
-        assert_eq!(three, ["funding_applications", "scheduling", "payroll", "accounts_access"]);
+        let three: Vec<&str> = CATALOGUE_DEFAULTS
+            .iter()
+            .filter(|e| e.1 == 3)
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            three,
+            [
+                "funding_applications",
+                "scheduling",
+                "payroll",
+                "accounts_access"
+            ]
+        );
     }
 }

@@ -32,7 +32,6 @@ use crate::model::{
 use reader::{read_rows, FileSpec};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Name of the structures file in a set.
 pub const STRUCTURES_FILE: &str = "structures.csv";
@@ -210,44 +209,10 @@ struct SetParser {
     /// few dozen distinct codes for hundreds of thousands of rows).
     codes: HashMap<String, u32>,
     /// (structure index, code number) → line of declaration.
-    functions: DenseMap,
+    functions: HashMap<(usize, u32), u64>,
     functions_usable: bool,
     /// (person number, code number) → line of declaration.
-    holdings: DenseMap,
-}
-
-/// Hasher for keys made of our own dense numbers (structure index, person
-/// number, code number — never user-supplied strings, so hash flooding is not
-/// a concern): a few multiplies instead of SipHash, on the hottest maps.
-#[derive(Default)]
-struct DenseHasher(u64);
-
-impl Hasher for DenseHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = self.0.rotate_left(5).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95) ^ n;
-    }
-    fn finish(&self) -> u64 {
-        // SplitMix64 finaliser: every input bit reaches every output bit.
-        // Needed because hashbrown indexes buckets with the *low* bits, and
-        // a bare multiply leaves the low bits of `pair(a, code)` depending
-        // on `code` alone (measured: 60x slower parse).
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-/// (dense number, code number) packed in a `u64` → line of first occurrence.
-type DenseMap = HashMap<u64, u64, BuildHasherDefault<DenseHasher>>;
-
-fn pair(a: usize, code: u32) -> u64 {
-    ((a as u64) << 32) | u64::from(code)
+    holdings: HashMap<(u32, u32), u64>,
 }
 
 /// Records `r`'s error message (if any) and returns its value.
@@ -257,6 +222,21 @@ fn keep<T>(msgs: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
 
 fn keep_id<T>(msgs: &mut Vec<String>, r: Result<T, ids::IdError>) -> Option<T> {
     r.map_err(|e| msgs.push(e.to_string())).ok()
+}
+
+/// A mandatory geographic code: roll-ups by region and department need it,
+/// so an empty cell is reported as such rather than as an invalid code.
+fn required(
+    msgs: &mut Vec<String>,
+    column: &str,
+    v: &str,
+    validate: fn(&str) -> Result<(), ids::IdError>,
+) -> Option<()> {
+    if v.is_empty() {
+        msgs.push(format!("colonne « {column} » vide (valeur obligatoire)"));
+        return None;
+    }
+    keep_id(msgs, validate(v))
 }
 
 fn flush(file: &str, line: u64, msgs: Vec<String>, errors: &mut Vec<RowError>) {
@@ -289,8 +269,8 @@ impl SetParser {
             slots: Vec::with_capacity(structures),
             structure_index: HashMap::with_capacity(structures),
             people: HashMap::with_capacity(people),
-            functions: DenseMap::with_capacity_and_hasher(functions, Default::default()),
-            holdings: DenseMap::with_capacity_and_hasher(holdings, Default::default()),
+            functions: HashMap::with_capacity(functions),
+            holdings: HashMap::with_capacity(holdings),
             ..SetParser::default()
         }
     }
@@ -313,7 +293,9 @@ impl SetParser {
         }
         match self.structure_index.get(v) {
             Some(&(i, _)) => Ok(Some(i)),
-            None => Err(format!("structure « {v} » inconnue (absente de structures.csv)")),
+            None => Err(format!(
+                "structure « {v} » inconnue (absente de structures.csv)"
+            )),
         }
     }
 
@@ -323,14 +305,22 @@ impl SetParser {
         let id_ok = keep(&mut msgs, fields::id("structure_id", id)).is_some();
         if id_ok {
             if let Some(&(_, first)) = self.structure_index.get(id) {
-                msgs.push(format!("structure_id « {id} » en double (déjà défini ligne {first})"));
+                msgs.push(format!(
+                    "structure_id « {id} » en double (déjà défini ligne {first})"
+                ));
             }
         }
         keep(&mut msgs, fields::text("name", f[1]));
         keep(&mut msgs, fields::id("network", f[2]));
         let legal_form = keep(
             &mut msgs,
-            fields::code("forme juridique", "inconnue", LegalForm::ALL, LegalForm::as_str, f[3]),
+            fields::code(
+                "forme juridique",
+                "inconnue",
+                LegalForm::ALL,
+                LegalForm::as_str,
+                f[3],
+            ),
         );
         if let Some(v) = optional(f[4]) {
             keep_id(&mut msgs, ids::validate_siret(v));
@@ -338,9 +328,19 @@ impl SetParser {
         if let Some(v) = optional(f[5]) {
             keep_id(&mut msgs, ids::validate_rna(v));
         }
-        keep_id(&mut msgs, ids::validate_region_code(f[6]));
-        let department = keep_id(&mut msgs, ids::validate_department_code(f[7]));
-        let commune = keep_id(&mut msgs, ids::validate_commune_insee(f[8]));
+        required(&mut msgs, "region_code", f[6], ids::validate_region_code);
+        let department = required(
+            &mut msgs,
+            "department_code",
+            f[7],
+            ids::validate_department_code,
+        );
+        let commune = required(
+            &mut msgs,
+            "commune_insee",
+            f[8],
+            ids::validate_commune_insee,
+        );
         if department.is_some() && commune.is_some() {
             keep_id(&mut msgs, ids::check_commune_in_department(f[8], f[7]));
         }
@@ -362,7 +362,8 @@ impl SetParser {
                 }),
                 _ => None,
             };
-            self.structure_index.insert(id.to_owned(), (self.slots.len(), line));
+            self.structure_index
+                .insert(id.to_owned(), (self.slots.len(), line));
             self.slots.push(StructureSlot {
                 id: id.to_owned(),
                 record,
@@ -381,7 +382,10 @@ impl SetParser {
         let duplicate = id_ok && {
             match self.people.get(id) {
                 Some(first) => {
-                    msgs.push(format!("person_id « {id} » en double (déjà défini ligne {})", first.line));
+                    msgs.push(format!(
+                        "person_id « {id} » en double (déjà défini ligne {})",
+                        first.line
+                    ));
                     true
                 }
                 None => false,
@@ -389,13 +393,23 @@ impl SetParser {
         };
         let structure = keep(&mut msgs, self.structure_ref(f[1])).flatten();
         let name_ok = keep(&mut msgs, fields::text("display_name", f[2])).is_some();
-        let role = keep(&mut msgs, fields::code("rôle", "inconnu", Role::ALL, Role::as_str, f[3]));
+        let role = keep(
+            &mut msgs,
+            fields::code("rôle", "inconnu", Role::ALL, Role::as_str, f[3]),
+        );
         let end_date = keep(&mut msgs, fields::date("end_date", f[4]));
         let email = keep(&mut msgs, fields::email(f[5]));
 
         if id_ok && !duplicate {
             let number = self.people.len() as u32;
-            self.people.insert(id.to_owned(), PersonSlot { line, number, structure });
+            self.people.insert(
+                id.to_owned(),
+                PersonSlot {
+                    line,
+                    number,
+                    structure,
+                },
+            );
         }
         if let (true, Some(si), true, Some(role), Some(end_date), Some(email)) =
             (msgs.is_empty(), structure, name_ok, role, end_date, email)
@@ -418,7 +432,7 @@ impl SetParser {
         let code = f[1];
         let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
         if let (Some(si), true) = (structure, code_ok) {
-            let key = pair(si, self.code_number(code));
+            let key = (si, self.code_number(code));
             match self.functions.entry(key) {
                 Entry::Occupied(first) => msgs.push(format!(
                     "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {})",
@@ -475,7 +489,9 @@ impl SetParser {
                 Some(p) => Some((p.number, p.structure)),
                 None => {
                     if self.people_usable {
-                        msgs.push(format!("personne « {person_id} » inconnue (absente de people.csv)"));
+                        msgs.push(format!(
+                            "personne « {person_id} » inconnue (absente de people.csv)"
+                        ));
                     }
                     None
                 }
@@ -486,7 +502,7 @@ impl SetParser {
         let mut structure = None;
         if let (Some((number, si)), true) = (person, code_ok) {
             let cn = self.code_number(code);
-            match self.holdings.entry(pair(number as usize, cn)) {
+            match self.holdings.entry((number, cn)) {
                 Entry::Occupied(first) => msgs.push(format!(
                     "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {})",
                     first.get()
@@ -497,7 +513,7 @@ impl SetParser {
             }
             structure = si;
             if let (Some(si), true) = (si, self.functions_usable) {
-                if !self.functions.contains_key(&pair(si, cn)) {
+                if !self.functions.contains_key(&(si, cn)) {
                     msgs.push(format!(
                         "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
                         self.slots[si].id
