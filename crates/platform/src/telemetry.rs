@@ -44,40 +44,34 @@ pub fn init(service_name: &str, default_filter: &str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
 
-    let provider = otlp_provider(service_name);
-    let otel = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("vigie"))
-            .with_filter(EnvFilter::new("info"))
-    });
-    if let Some(provider) = &provider {
-        opentelemetry::global::set_tracer_provider(provider.clone());
-    }
+    // A tracer provider is installed even without an exporter: spans then
+    // carry a real trace context, so an incoming `traceparent` is still
+    // propagated to the events a request causes.
+    let provider = tracer_provider(service_name);
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("vigie"))
+        .with_filter(EnvFilter::new("info"));
+    opentelemetry::global::set_tracer_provider(provider.clone());
     // try_init: a test binary or an embedding program may already have one.
     let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
-    Telemetry { provider }
+    Telemetry { provider: Some(provider) }
 }
 
-fn otlp_provider(service_name: &str) -> Option<SdkTracerProvider> {
+fn tracer_provider(service_name: &str) -> SdkTracerProvider {
+    let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(name).build();
+    let builder = SdkTracerProvider::builder().with_resource(resource);
     let configured = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
         .iter()
         .any(|var| std::env::var_os(var).is_some_and(|value| !value.is_empty()));
     if !configured {
-        return None;
+        return builder.build();
     }
-    let exporter = match opentelemetry_otlp::SpanExporter::builder().with_tonic().build() {
-        Ok(exporter) => exporter,
+    match opentelemetry_otlp::SpanExporter::builder().with_tonic().build() {
+        Ok(exporter) => builder.with_batch_exporter(exporter).build(),
         Err(error) => {
             eprintln!("opentelemetry: OTLP exporter not started: {error}");
-            return None;
+            builder.build()
         }
-    };
-    let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
-    let resource = opentelemetry_sdk::Resource::builder().with_service_name(name).build();
-    Some(
-        SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(resource)
-            .build(),
-    )
+    }
 }

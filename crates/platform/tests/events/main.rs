@@ -16,3 +16,4 @@ mod jetstream_poison;
 mod jetstream_relay_crash;
 mod jetstream_restart;
 mod outbox_relay;
+mod throughput;

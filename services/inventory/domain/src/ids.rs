@@ -193,19 +193,27 @@ pub fn validate_siren(s: &str) -> Result<(), IdError> {
     Ok(())
 }
 
-/// Validates an RNA number: an uppercase `W` followed by 9 digits.
+/// Validates an RNA number: an uppercase `W`, the 3 characters of the
+/// registering prefecture, then 7 digits. The prefecture part is digits in
+/// most of France, but holds a letter for Corsica (`W2A…`, `W2B…`) and some
+/// overseas registries (`W9M…`), so letters are accepted there only.
 ///
 /// Strict on purpose (a lowercase `w` is refused): the value is stored and
 /// compared as given, and the message tells the user exactly what to type.
 pub fn validate_rna(s: &str) -> Result<(), IdError> {
-    let ok = s.len() == 10 && s.starts_with('W') && all_digits(&s[1..]);
+    let bytes = s.as_bytes();
+    let ok = bytes.len() == 10
+        && bytes[0] == b'W'
+        && bytes[1].is_ascii_digit()
+        && bytes[2..4].iter().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        && bytes[4..].iter().all(u8::is_ascii_digit);
     if ok {
         Ok(())
     } else {
         Err(IdError::Format {
             kind: IdKind::Rna,
             value: s.to_owned(),
-            expected: "W majuscule suivi de 9 chiffres, ex. W351234567",
+            expected: "W majuscule suivi de 9 caractères, ex. W351234567 ou W2A1001234",
         })
     }
 }
@@ -416,7 +424,11 @@ mod tests {
     #[test]
     fn rna_rules() {
         assert_eq!(validate_rna("W351234567"), Ok(()));
+        assert_eq!(validate_rna("W2A1001234"), Ok(()), "Corsica");
+        assert_eq!(validate_rna("W9M1000010"), Ok(()), "overseas registry");
         for s in [
+            "W2A100123X",
+            "WA21001234",
             "w351234567",
             "W35123456",
             "W3512345678",
@@ -428,7 +440,7 @@ mod tests {
         }
         assert_eq!(
             validate_rna("w351234567").unwrap_err().to_string(),
-            "numéro RNA « w351234567 » invalide (attendu : W majuscule suivi de 9 chiffres, ex. W351234567)"
+            "numéro RNA « w351234567 » invalide (attendu : W majuscule suivi de 9 caractères, ex. W351234567 ou W2A1001234)"
         );
     }
 
