@@ -13,7 +13,7 @@
 //! functions, and a few structures not inventoried yet (no function).
 
 use crate::csv_set::{
-    CsvSetFiles, CATALOGUE_DEFAULTS, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER,
+    CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER,
     STRUCTURES_HEADER,
 };
 use crate::ids::luhn_check_digit;
@@ -715,9 +715,10 @@ impl Generator<'_> {
             4..=15 => 1,
             _ => 0,
         };
-        let candidates: Vec<(&str, u32)> = CATALOGUE_DEFAULTS
+        let candidates: Vec<(&str, u32)> = crate::catalogue::CATALOGUE
             .iter()
-            .map(|&(code, _)| {
+            .map(|entry| {
+                let code = entry.code;
                 let w = match code {
                     "funding_applications" | "accounts_access" | "collaboration_suite" => 90,
                     "communication" | "accounting" => 80,
@@ -740,10 +741,7 @@ impl Generator<'_> {
             .unwrap_or_default();
         let mut picked: Vec<(String, u8)> = Vec::with_capacity(count);
         for code in chosen {
-            let default = CATALOGUE_DEFAULTS
-                .iter()
-                .find(|c| c.0 == code)
-                .map_or(2, |c| c.1);
+            let default = crate::catalogue::find(&code).map_or(2, |c| c.default_criticality);
             // A structure may rate a catalogue function differently.
             let criticality = if rng.gen_bool(0.15) {
                 rng.gen_range(1..=3)
@@ -950,10 +948,7 @@ impl GeneratedSet {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(FUNCTIONS_HEADER)?;
         for f in self.inventories.iter().flat_map(|i| &i.functions) {
-            let default = CATALOGUE_DEFAULTS
-                .iter()
-                .find(|c| c.0 == f.code)
-                .map(|c| c.1);
+            let default = crate::catalogue::find(&f.code).map(|c| c.default_criticality);
             let criticality = if default == Some(f.criticality) {
                 String::new()
             } else {
@@ -1248,9 +1243,7 @@ mod tests {
             share(&|i| i
                 .functions
                 .iter()
-                .any(|f| crate::csv_set::CATALOGUE_DEFAULTS
-                    .iter()
-                    .all(|c| c.0 != f.code)))
+                .any(|f| crate::catalogue::find(&f.code).is_none()))
                 > 0.05
         );
         assert!(

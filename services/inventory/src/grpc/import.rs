@@ -35,16 +35,11 @@ pub async fn run(
         if received > MAX_SET_BYTES {
             return Err(Status::invalid_argument("jeu de fichiers trop volumineux (1 Gio au plus)"));
         }
-        let target = match message.file_name.as_str() {
-            "structures.csv" => &mut files.structures,
-            "people.csv" => &mut files.people,
-            "functions.csv" => &mut files.functions,
-            "holdings.csv" => &mut files.holdings,
-            other => {
-                return Err(Status::invalid_argument(format!(
-                    "fichier « {other} » inattendu (attendus : structures.csv, people.csv, functions.csv, holdings.csv)"
-                )))
-            }
+        let Some(target) = files.file_mut(&message.file_name) else {
+            return Err(Status::invalid_argument(format!(
+                "fichier « {} » inattendu (attendus : structures.csv, people.csv, functions.csv, holdings.csv)",
+                message.file_name
+            )));
         };
         target.extend_from_slice(&message.chunk);
     }

@@ -11,32 +11,9 @@ pub(super) const MAX_ID_CHARS: usize = 100;
 /// Longest display text (structure name, person name, tool name).
 pub(super) const MAX_TEXT_CHARS: usize = 200;
 
-/// Vital function catalogue of `docs/fragility.md`: code → default criticality.
-///
-/// Deliberately a private copy: `catalogue.rs` is being written concurrently
-/// and this module must not depend on unfinished work. The lead will replace
-/// it with `catalogue::find(code).map(|e| e.default_criticality)`.
-pub(crate) const CATALOGUE_DEFAULTS: [(&str, u8); 12] = [
-    ("funding_applications", 3),
-    ("funder_reporting", 2),
-    ("scheduling", 3),
-    ("payroll", 3),
-    ("invoicing", 2),
-    ("accounting", 2),
-    ("accounts_access", 3),
-    ("collaboration_suite", 2),
-    ("beneficiary_records", 2),
-    ("communication", 1),
-    ("data_protection", 1),
-    ("equipment_backups", 1),
-];
-
 /// Default criticality of a catalogue code, `None` for a custom code.
 pub(crate) fn catalogue_default(code: &str) -> Option<u8> {
-    CATALOGUE_DEFAULTS
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|&(_, w)| w)
+    crate::catalogue::find(code).map(|entry| entry.default_criticality)
 }
 
 fn check_chars(column: &str, v: &str, max: usize) -> Result<(), String> {
@@ -356,15 +333,14 @@ mod tests {
 
     #[test]
     fn catalogue_matches_the_specification() {
-        assert_eq!(CATALOGUE_DEFAULTS.len(), 12);
         assert_eq!(catalogue_default("payroll"), Some(3));
         assert_eq!(catalogue_default("communication"), Some(1));
         assert_eq!(catalogue_default("funder_reporting"), Some(2));
         assert_eq!(catalogue_default("billetterie"), None);
-        let three: Vec<&str> = CATALOGUE_DEFAULTS
+        let three: Vec<&str> = crate::catalogue::CATALOGUE
             .iter()
-            .filter(|e| e.1 == 3)
-            .map(|e| e.0)
+            .filter(|e| e.default_criticality == 3)
+            .map(|e| e.code)
             .collect();
         assert_eq!(
             three,

@@ -22,7 +22,6 @@ mod reader;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use fields::CATALOGUE_DEFAULTS;
 
 use crate::ids;
 use crate::model::{
