@@ -10,6 +10,7 @@
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -20,14 +21,20 @@ use tracing_subscriber::{EnvFilter, Layer};
 #[must_use = "dropping the guard loses the last spans; call shutdown() at exit"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Telemetry {
-    /// Flushes and stops the exporter (no-op without one).
+    /// Flushes and stops the exporters (no-op without one).
     pub fn shutdown(self) {
         if let Some(provider) = self.provider {
             if let Err(error) = provider.shutdown() {
-                eprintln!("opentelemetry: flush at exit failed: {error}");
+                eprintln!("opentelemetry: flush of traces at exit failed: {error}");
+            }
+        }
+        if let Some(meters) = self.meters {
+            if let Err(error) = meters.shutdown() {
+                eprintln!("opentelemetry: flush of metrics at exit failed: {error}");
             }
         }
     }
@@ -47,24 +54,48 @@ pub fn init(service_name: &str, default_filter: &str) -> Telemetry {
     // A tracer provider is installed even without an exporter: spans then
     // carry a real trace context, so an incoming `traceparent` is still
     // propagated to the events a request causes.
-    let provider = tracer_provider(service_name);
+    let exporting = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|value| !value.is_empty()));
+    let provider = tracer_provider(service_name, exporting);
+    let meters = exporting.then(|| meter_provider(service_name)).flatten();
+    if let Some(meters) = &meters {
+        opentelemetry::global::set_meter_provider(meters.clone());
+    }
     let otel = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("vigie"))
         .with_filter(EnvFilter::new("info"));
     opentelemetry::global::set_tracer_provider(provider.clone());
     // try_init: a test binary or an embedding program may already have one.
     let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
-    Telemetry { provider: Some(provider) }
+    Telemetry { provider: Some(provider), meters }
 }
 
-fn tracer_provider(service_name: &str) -> SdkTracerProvider {
+fn resource(service_name: &str) -> opentelemetry_sdk::Resource {
     let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
-    let resource = opentelemetry_sdk::Resource::builder().with_service_name(name).build();
-    let builder = SdkTracerProvider::builder().with_resource(resource);
-    let configured = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
-        .iter()
-        .any(|var| std::env::var_os(var).is_some_and(|value| !value.is_empty()));
-    if !configured {
+    opentelemetry_sdk::Resource::builder().with_service_name(name).build()
+}
+
+/// Metrics (events published/consumed/failed, gRPC latency) are exported
+/// with the traces, every 60 s (`OTEL_METRIC_EXPORT_INTERVAL` to change).
+fn meter_provider(service_name: &str) -> Option<SdkMeterProvider> {
+    match opentelemetry_otlp::MetricExporter::builder().with_tonic().build() {
+        Ok(exporter) => Some(
+            SdkMeterProvider::builder()
+                .with_periodic_exporter(exporter)
+                .with_resource(resource(service_name))
+                .build(),
+        ),
+        Err(error) => {
+            eprintln!("opentelemetry: OTLP metrics exporter not started: {error}");
+            None
+        }
+    }
+}
+
+fn tracer_provider(service_name: &str, exporting: bool) -> SdkTracerProvider {
+    let builder = SdkTracerProvider::builder().with_resource(resource(service_name));
+    if !exporting {
         return builder.build();
     }
     match opentelemetry_otlp::SpanExporter::builder().with_tonic().build() {

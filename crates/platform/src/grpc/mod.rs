@@ -4,7 +4,10 @@
 //! hosts, so a load balancer or a test can wait on readiness) and server
 //! reflection (so `grpcurl` works without the .proto files). Incoming W3C
 //! `traceparent` metadata becomes the parent of the request span, so one trace
-//! spans gRPC → outbox → NATS → consumer.
+//! spans gRPC → outbox → NATS → consumer. Every call's latency is recorded
+//! in the `rpc.server.duration` histogram.
+
+mod metrics;
 
 use std::net::SocketAddr;
 
@@ -74,6 +77,7 @@ pub async fn serve(
     tracing::info!(addr = ?local, "grpc server listening");
     tonic::transport::Server::builder()
         .trace_fn(request_span)
+        .layer(metrics::RpcMetricsLayer::new(served))
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
         .await?;
