@@ -741,7 +741,7 @@ impl Generator<'_> {
             .unwrap_or_default();
         let mut picked: Vec<(String, u8)> = Vec::with_capacity(count);
         for code in chosen {
-            let default = crate::catalogue::find(&code).map_or(2, |c| c.default_criticality);
+            let default = crate::catalogue::find(code).map_or(2, |c| c.default_criticality);
             // A structure may rate a catalogue function differently.
             let criticality = if rng.gen_bool(0.15) {
                 rng.gen_range(1..=3)
