@@ -52,6 +52,10 @@ ensure_postgres() {
 ensure_nats_server
 ensure_postgres
 
+# The end-to-end scenarios run the real `vigie` binary: build it first
+# (cargo builds test binaries, not other packages' executables).
+cargo build --workspace --bins
+
 # Two cores: build once, run tests in parallel but bounded.
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads "${VIGIE_TEST_THREADS:-4}" "$@"
