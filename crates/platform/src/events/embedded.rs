@@ -3,11 +3,14 @@
 //!
 //! The relay publishes through an [`EmbeddedPublisher`], which hands each
 //! envelope to every registered [`Consumer`] whose event types match and
-//! awaits their transactions. It confirms (and the relay marks the outbox
-//! row) only when every one of them committed — exactly the contract of a
-//! JetStream `PubAck` followed by durable consumers. A crash at any point
-//! leaves the row pending; the next run redelivers it, and consumers that
-//! had already committed answer [`Outcome::Duplicate`](super::Outcome).
+//! awaits their transactions. It confirms an event only when every one of
+//! them committed — exactly the contract of a JetStream `PubAck` followed
+//! by durable consumers. A relay batch is delivered one event after the
+//! other, in order, stopping at the first event not confirmed; the relay
+//! then marks the confirmed events of the batch with one UPDATE. A crash at
+//! any point leaves the unmarked rows pending; the next run redelivers
+//! them, and consumers that had already committed answer
+//! [`Outcome::Duplicate`](super::Outcome).
 //!
 //! Failures mirror the JetStream adapter:
 //! - transient: the publication fails and the relay retries with backoff;
@@ -143,6 +146,8 @@ pub struct EmbeddedPublisher {
     bus: EmbeddedBus,
 }
 
+/// [`Publisher::publish_batch`] keeps its default: the events of a batch are
+/// delivered one after the other and delivery stops at the first failure.
 #[async_trait]
 impl Publisher for EmbeddedPublisher {
     /// Delivers to every matching consumer in registration order (each in

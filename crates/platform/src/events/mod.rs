@@ -11,14 +11,22 @@
 //!    [`Outbox::append`] in the same database transaction as the change it
 //!    describes. Both commit or neither does: there is no window where the
 //!    state changed but the event was lost, or the event exists for a change
-//!    that rolled back. The outbox is the system of record.
+//!    that rolled back. The outbox is the system of record. A bulk
+//!    operation appends its events with [`Outbox::append_many`] (multi-row
+//!    INSERTs, same transaction, same order).
 //! 2. **Published at least once, in order.** The [`Relay`] publishes
-//!    committed rows in insertion order and marks a row only after the
-//!    transport confirmed it (JetStream `PubAck`, or every in-process
-//!    consumer committed). A failure is retried forever with backoff, never
-//!    skipped. A crash between confirmation and marking causes a republish —
-//!    the only source of duplicates on the producer side, neutralised by
-//!    `Nats-Msg-Id` deduplication on the broker.
+//!    committed rows in insertion order, by batches, and marks a row only
+//!    after the transport confirmed it (JetStream `PubAck`, or every
+//!    in-process consumer committed) — and every row before it in the
+//!    batch. JetStream batches are pipelined (all messages sent, then the
+//!    acks awaited in order); each message is conditioned on its
+//!    predecessor in the stream (`Nats-Expected-Last-Msg-Id`), so a lost or
+//!    refused message is never overtaken by the rest of its batch. A
+//!    failure is retried forever with backoff, never skipped. A crash
+//!    between confirmation and marking, or a failure in the middle of a
+//!    batch, causes republishes — the only source of duplicates on the
+//!    producer side, neutralised by `Nats-Msg-Id` deduplication on the
+//!    broker.
 //! 3. **Applied exactly once in effect.** A [`Consumer`] commits the
 //!    handler's effects together with an inbox row keyed by the event id;
 //!    any redelivery (lost ack, consumer crash, republish after the
@@ -39,6 +47,7 @@
 //! ```text
 //! db.migrate("events", events::MIGRATIONS)           // once, at start-up
 //! Outbox::new("/vigie/inventory").append(&mut tx, draft)  // in the use case's transaction
+//!                          // or .append_many(&mut tx, drafts) for a bulk operation
 //! tx.commit(); relay_handle.notify();
 //!
 //! // distributed: JetStream

@@ -7,6 +7,10 @@
 //! commit or neither does — and the [`Relay`](super::Relay) publishes
 //! committed rows afterwards, at least once. The outbox is the system of
 //! record: an event exists once its row is committed.
+//!
+//! [`Outbox::append_many`] appends many events at once (an import) with
+//! multi-row INSERTs, in the order given; the relay marks a whole batch of
+//! confirmed rows with one UPDATE listing their `seq`s.
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -19,6 +23,21 @@ use crate::db::{Db, DbError};
 
 /// Longest `last_error` kept on an outbox row.
 const MAX_ERROR_LEN: usize = 1_000;
+/// Bound parameters of one statement: below SQLite's limit (32,766) and
+/// PostgreSQL's (65,535).
+pub(crate) const MAX_BOUND_PARAMETERS: usize = 30_000;
+/// Rows of one multi-row INSERT.
+const MAX_ROWS_PER_INSERT: usize = 500;
+/// Columns bound per outbox row.
+const INSERT_COLUMNS: usize = 7;
+const INSERT_ROWS: usize = {
+    let by_parameters = MAX_BOUND_PARAMETERS / INSERT_COLUMNS;
+    if by_parameters < MAX_ROWS_PER_INSERT {
+        by_parameters
+    } else {
+        MAX_ROWS_PER_INSERT
+    }
+};
 
 /// An event to append: what the producer knows. Id, time, source and trace
 /// context are filled in by [`Outbox::append`].
@@ -91,9 +110,7 @@ impl Outbox {
         tx: &mut Transaction<'_, Any>,
         draft: EventDraft,
     ) -> Result<Uuid, DbError> {
-        subject::validate_event_type(&draft.event_type).map_err(DbError::Invalid)?;
-        check_attribute("source", &self.source)?;
-        check_attribute("subject", &draft.subject)?;
+        self.validate(&draft)?;
         let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO vigie_outbox (id, source, event_type, subject, event_time, traceparent, payload) \
@@ -109,6 +126,68 @@ impl Outbox {
         .execute(&mut **tx)
         .await?;
         Ok(id)
+    }
+
+    /// Appends `drafts` in the caller's transaction, in this order (their
+    /// `seq`s increase along the list, hence so does their publication
+    /// order), and returns their ids in the same order.
+    ///
+    /// Same contract as [`Outbox::append`], for many events at a time (an
+    /// import): every draft is validated before anything is written, then
+    /// they are inserted with multi-row INSERTs (at most 500 rows and 30,000
+    /// bound parameters per statement, within the limits of both SQLite and
+    /// PostgreSQL). The current span's `traceparent` and the event time are
+    /// taken once for all of them.
+    ///
+    /// # Errors
+    /// [`DbError::Invalid`] when any draft is invalid (nothing is written);
+    /// [`DbError::Sqlx`] when an insert fails — the transaction may then
+    /// hold some of the events: roll it back.
+    pub async fn append_many(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        drafts: Vec<EventDraft>,
+    ) -> Result<Vec<Uuid>, DbError> {
+        for draft in &drafts {
+            self.validate(draft)?;
+        }
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let time = format_time(&now());
+        let traceparent = trace::current_traceparent();
+        let ids: Vec<Uuid> = drafts.iter().map(|_| Uuid::now_v7()).collect();
+        let id_texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let full_statement = insert_statement(INSERT_ROWS.min(drafts.len()));
+        for (chunk, chunk_ids) in drafts.chunks(INSERT_ROWS).zip(id_texts.chunks(INSERT_ROWS)) {
+            let partial_statement;
+            let statement = if chunk.len() == INSERT_ROWS || chunk.len() == drafts.len() {
+                &full_statement
+            } else {
+                partial_statement = insert_statement(chunk.len());
+                &partial_statement
+            };
+            // Full statements recur (an import's every 500 rows): prepare once.
+            let mut query = sqlx::query(statement).persistent(chunk.len() == INSERT_ROWS);
+            for (draft, id) in chunk.iter().zip(chunk_ids) {
+                query = query
+                    .bind(id.as_str())
+                    .bind(self.source.as_str())
+                    .bind(draft.event_type.as_str())
+                    .bind(draft.subject.as_str())
+                    .bind(time.as_str())
+                    .bind(traceparent.as_deref())
+                    .bind(draft.payload.as_ref());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(ids)
+    }
+
+    fn validate(&self, draft: &EventDraft) -> Result<(), DbError> {
+        subject::validate_event_type(&draft.event_type).map_err(DbError::Invalid)?;
+        check_attribute("source", &self.source)?;
+        check_attribute("subject", &draft.subject)
     }
 
     /// How many committed events are not published yet (the relay's lag).
@@ -137,6 +216,28 @@ impl Outbox {
         .await?;
         Ok(result.rows_affected())
     }
+}
+
+/// `INSERT INTO vigie_outbox … VALUES ($1, …, $7), ($8, …)` for `rows` rows.
+fn insert_statement(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO vigie_outbox (id, source, event_type, subject, event_time, traceparent, payload) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..INSERT_COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * INSERT_COLUMNS + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 fn check_attribute(name: &str, value: &str) -> Result<(), DbError> {
@@ -194,13 +295,36 @@ fn decode_pending(row: &sqlx::any::AnyRow) -> Result<PendingEvent, DbError> {
     })
 }
 
-/// Marks an event published, after the broker confirmed it.
-pub(crate) async fn mark_published(db: &Db, seq: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE vigie_outbox SET published_at = $1, last_error = NULL WHERE seq = $2")
-        .bind(format_time(&now()))
-        .bind(seq)
-        .execute(db.pool())
-        .await?;
+/// Marks events published, after the transport confirmed them: one UPDATE
+/// listing their `seq`s (one statement per [`MAX_BOUND_PARAMETERS`] - 1
+/// events; the relay's batches are smaller).
+///
+/// An explicit list, never a `seq` range: on PostgreSQL a row with a lower
+/// `seq` can commit after the confirmed ones were read, and a range would
+/// mark it without it ever being published.
+pub(crate) async fn mark_published(db: &Db, seqs: &[i64]) -> Result<(), DbError> {
+    let published_at = format_time(&now());
+    for chunk in seqs.chunks(MAX_BOUND_PARAMETERS - 1) {
+        let mut sql = String::from(
+            "UPDATE vigie_outbox SET published_at = $1, last_error = NULL WHERE seq IN (",
+        );
+        for position in 0..chunk.len() {
+            if position > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(position + 2).to_string());
+        }
+        sql.push(')');
+        // One shape per batch size: not worth a prepared-statement slot.
+        let mut query = sqlx::query(&sql)
+            .persistent(false)
+            .bind(published_at.clone());
+        for seq in chunk {
+            query = query.bind(*seq);
+        }
+        query.execute(db.pool()).await?;
+    }
     Ok(())
 }
 

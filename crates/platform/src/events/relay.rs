@@ -1,12 +1,20 @@
 //! The relay: publishes committed outbox rows, in order, at least once.
 //!
-//! Loop: read the oldest unpublished rows (`seq` order, in batches), publish
-//! each one and wait for its confirmation, then mark it `published_at`. A
-//! crash between confirmation and marking republishes the event on the next
-//! run — harmless: JetStream drops it by `Nats-Msg-Id` within the 2-minute
+//! Loop: read the oldest unpublished rows (`seq` order, in batches of
+//! [`RelayOptions::batch_size`], 256 by default), hand the batch to
+//! [`Publisher::publish_batch`] (JetStream pipelines it: every message sent,
+//! then the `PubAck`s awaited in order), then mark the confirmed events —
+//! the longest prefix of the batch whose every event was confirmed — with
+//! one UPDATE listing their `seq`s (a list, not a range: on PostgreSQL a
+//! lower `seq` may commit later, and must not be marked before it was
+//! published). A crash
+//! between confirmation and marking republishes those events on the next
+//! run — harmless: JetStream drops them by `Nats-Msg-Id` within the 2-minute
 //! duplicate window, and consumers' inboxes drop anything later. A failure
-//! stops the pass at that row (later rows wait: order is kept), records
-//! `attempts`/`last_error` on it, and the relay retries with exponential
+//! stops the pass at that event: it and the rest of its batch stay pending
+//! (later rows wait: order is kept; some may already be stored by the
+//! broker, their retry is deduplicated), `attempts`/`last_error` are
+//! recorded on the failed row, and the relay retries with exponential
 //! backoff (capped at 5 s) forever: the outbox is the system of record, an
 //! event is never dropped.
 //!
@@ -33,18 +41,22 @@ use std::time::Duration;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use super::backoff::Backoff;
 use super::metrics::{EventMetrics, RELAY};
 use super::outbox::{self, PendingEvent};
-use super::{trace, PublishError, Publisher};
+use super::{trace, Envelope, PublishError, Publisher};
 use crate::db::{Backend, Db, DbError};
+
+/// Largest batch: its marking must fit in one statement's bound parameters.
+const MAX_BATCH_SIZE: i64 = 10_000;
 
 /// Tuning of a [`Relay`].
 #[derive(Debug, Clone)]
 pub struct RelayOptions {
-    /// Rows read per query.
+    /// Rows read per query and published as one batch (pipelined by
+    /// JetStream), then marked with one statement. Default 256; clamped to
+    /// 1..=10,000.
     pub batch_size: i64,
     /// How often to look for rows even without notification.
     pub poll_interval: Duration,
@@ -57,7 +69,7 @@ pub struct RelayOptions {
 impl Default for RelayOptions {
     fn default() -> Self {
         RelayOptions {
-            batch_size: 100,
+            batch_size: 256,
             poll_interval: Duration::from_secs(1),
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
@@ -162,8 +174,8 @@ impl Relay {
 
     /// Runs until `shutdown` is cancelled: a pass on start, then on every
     /// notification or poll interval; after a failure, retries with backoff.
-    /// Shutdown is checked between events, so an in-flight publication
-    /// completes (or fails) before the relay returns.
+    /// Shutdown is checked between batches, so an in-flight batch is
+    /// published and marked (or fails) before the relay returns.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Backoff::new(self.options.backoff_initial, self.options.backoff_max);
         tracing::info!("outbox relay started");
@@ -239,63 +251,102 @@ impl Relay {
         &self,
         shutdown: Option<&CancellationToken>,
     ) -> Result<usize, RelayError> {
+        let batch_size = self.options.batch_size.clamp(1, MAX_BATCH_SIZE);
         let mut published = 0;
         loop {
-            let batch = outbox::fetch_pending(&self.db, self.options.batch_size).await?;
-            let full = batch.len() as i64 >= self.options.batch_size;
-            for event in &batch {
-                if shutdown.is_some_and(CancellationToken::is_cancelled) {
-                    return Ok(published);
-                }
-                self.publish_one(event).await?;
-                published += 1;
+            if shutdown.is_some_and(CancellationToken::is_cancelled) {
+                return Ok(published);
             }
+            let batch = outbox::fetch_pending(&self.db, batch_size).await?;
+            if batch.is_empty() {
+                return Ok(published);
+            }
+            let full = batch.len() as i64 >= batch_size;
+            published += self.publish_batch(&batch).await?;
             if !full {
                 return Ok(published);
             }
         }
     }
 
-    async fn publish_one(&self, event: &PendingEvent) -> Result<(), RelayError> {
-        let span = tracing::info_span!(
-            "publish event",
-            otel.kind = "producer",
-            event_type = %event.envelope.event_type,
-            event_id = %event.envelope.id,
-        );
-        trace::set_parent(&span, event.envelope.traceparent.as_deref());
-        let mut envelope = event.envelope.clone();
-        // Consumers become children of this publication span when tracing
-        // is exported; otherwise the producer's context is passed on as is.
-        if let Some(traceparent) = trace::traceparent_of(&span) {
-            envelope.traceparent = Some(traceparent);
-        }
-        match self.publisher.publish(&envelope).instrument(span).await {
-            Ok(()) => {
-                outbox::mark_published(&self.db, event.seq).await?;
-                self.metrics.published(&envelope.event_type);
-                Ok(())
-            }
-            Err(source) => {
-                let message = error_chain(&source);
-                tracing::warn!(
-                    event_id = %envelope.id,
-                    event_type = %envelope.event_type,
-                    attempts = event.attempts + 1,
-                    error = %message,
-                    "event publication failed, will retry"
+    /// Publishes `batch`, marks the confirmed prefix and returns its length;
+    /// on a failure, records it on the failed row and returns it (the failed
+    /// event and the ones after it stay pending).
+    async fn publish_batch(&self, batch: &[PendingEvent]) -> Result<usize, RelayError> {
+        // One producer span per event, child of the trace that appended it,
+        // kept open until the batch is confirmed.
+        let (spans, envelopes): (Vec<tracing::Span>, Vec<Envelope>) = batch
+            .iter()
+            .map(|event| {
+                let span = tracing::info_span!(
+                    "publish event",
+                    otel.kind = "producer",
+                    event_type = %event.envelope.event_type,
+                    event_id = %event.envelope.id,
                 );
-                self.metrics.failed(&envelope.event_type, RELAY, "publish");
-                if let Err(error) = outbox::record_failure(&self.db, event.seq, &message).await {
-                    tracing::warn!(error = %error_chain(&error), "could not record the publication failure");
+                trace::set_parent(&span, event.envelope.traceparent.as_deref());
+                let mut envelope = event.envelope.clone();
+                // Consumers become children of this publication span when
+                // tracing is exported; otherwise the producer's context is
+                // passed on as is.
+                if let Some(traceparent) = trace::traceparent_of(&span) {
+                    envelope.traceparent = Some(traceparent);
                 }
-                Err(RelayError::Publish {
-                    event_id: envelope.id,
-                    event_type: envelope.event_type,
-                    source,
-                })
+                (span, envelope)
+            })
+            .unzip();
+
+        let mut results = self.publisher.publish_batch(&envelopes).await.into_iter();
+        let mut confirmed = 0;
+        let mut failure = None;
+        while confirmed < envelopes.len() {
+            match results.next() {
+                Some(Ok(())) => confirmed += 1,
+                Some(Err(error)) => {
+                    failure = Some(error);
+                    break;
+                }
+                None => {
+                    failure = Some(PublishError::Other(anyhow::anyhow!(
+                        "the publisher returned no confirmation for the event"
+                    )));
+                    break;
+                }
             }
         }
+
+        if confirmed > 0 {
+            let seqs: Vec<i64> = batch[..confirmed].iter().map(|event| event.seq).collect();
+            outbox::mark_published(&self.db, &seqs).await?;
+            for envelope in &envelopes[..confirmed] {
+                self.metrics.published(&envelope.event_type);
+            }
+        }
+        let Some(source) = failure else {
+            return Ok(confirmed);
+        };
+
+        let event = &batch[confirmed];
+        let envelope = &envelopes[confirmed];
+        let message = error_chain(&source);
+        spans[confirmed].in_scope(|| {
+            tracing::warn!(
+                event_id = %envelope.id,
+                event_type = %envelope.event_type,
+                attempts = event.attempts + 1,
+                error = %message,
+                "event publication failed, will retry"
+            );
+        });
+        self.metrics.failed(&envelope.event_type, RELAY, "publish");
+        if let Err(error) = outbox::record_failure(&self.db, event.seq, &message).await {
+            tracing::warn!(error = %error_chain(&error), "could not record the publication failure");
+        }
+        Err(RelayError::Publish {
+            event_id: envelope.id,
+            event_type: envelope.event_type.clone(),
+            source,
+        })
     }
 }
 

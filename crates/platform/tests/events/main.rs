@@ -1,3 +1,20 @@
+//! Integration tests of the storage layer and the event backbone, against a
+//! real PostgreSQL, real SQLite files and real `nats-server` processes (one
+//! per test). Silent unless `TEST_LOG=1`.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
+
+mod db_contract;
+mod embedded;
+mod embedded_crash;
+mod envelope;
+mod jetstream_consumer_crash;
+mod jetstream_delivery;
+mod jetstream_poison;
+mod jetstream_relay_crash;
+mod jetstream_restart;
+mod outbox_relay;
+mod relay_batches;
 mod throughput;

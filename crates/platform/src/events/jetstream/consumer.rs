@@ -8,7 +8,9 @@
 //!   (1 s, 2 s, 4 s… capped at 60 s by default);
 //! - permanent failure, unparseable envelope, or last allowed delivery →
 //!   publish the message with its headers plus `Vigie-Error` to
-//!   `vigie.deadletter.<consumer>` (awaiting the `PubAck`), then `Term`. If
+//!   `vigie.deadletter.<consumer>` (awaiting the `PubAck`), then `Term`; the
+//!   relay's `Nats-Expected-*` publication conditions are left out (they
+//!   would make the dead-letter stream refuse the copy). If
 //!   the dead letter cannot be stored the message is nak'ed instead: a poison
 //!   message is never dropped silently.
 //!
@@ -479,7 +481,7 @@ impl Worker {
             (None, Ok(info)) => format!("{}-{}", info.stream, info.stream_sequence),
             (None, Err(_)) => uuid::Uuid::now_v7().to_string(),
         };
-        let mut headers = message.headers.clone().unwrap_or_default();
+        let mut headers = without_publish_conditions(message.headers.as_ref());
         headers.insert(ERROR_HEADER, reason.as_str());
         headers.insert(CONSUMER_HEADER, name);
         headers.insert(
@@ -529,6 +531,26 @@ impl Worker {
             }
         }
     }
+}
+
+/// `headers` without the `Nats-Expected-*` conditions the message was
+/// published with (a batch's messages carry `Nats-Expected-Last-Msg-Id`,
+/// which the server stores with them).
+fn without_publish_conditions(headers: Option<&async_nats::HeaderMap>) -> async_nats::HeaderMap {
+    headers
+        .into_iter()
+        .flat_map(async_nats::HeaderMap::iter)
+        .filter(|(name, _)| {
+            !AsRef::<str>::as_ref(*name)
+                .to_ascii_lowercase()
+                .starts_with("nats-expected-")
+        })
+        .flat_map(|(name, values)| {
+            values
+                .iter()
+                .map(move |value| (name.clone(), value.clone()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
