@@ -28,7 +28,10 @@ pub fn vigie_bin() -> Result<PathBuf> {
             return Ok(bin);
         }
     }
-    bail!("vigie is not built next to {}: run `cargo build -p vigie` or ./scripts/test.sh", exe.display())
+    bail!(
+        "vigie is not built next to {}: run `cargo build -p vigie` or ./scripts/test.sh",
+        exe.display()
+    )
 }
 
 /// A running `vigie` server process, killed on drop.
@@ -50,7 +53,14 @@ impl VigieServer {
             .args(args)
             .env("LANG", "fr_FR.UTF-8")
             .env_remove("VIGIE_ENDPOINT")
-            .env("RUST_LOG", if std::env::var_os("TEST_LOG").is_some() { "info" } else { "warn" })
+            .env(
+                "RUST_LOG",
+                if std::env::var_os("TEST_LOG").is_some() {
+                    "info"
+                } else {
+                    "warn"
+                },
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

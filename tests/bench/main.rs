@@ -31,7 +31,12 @@ struct Row {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let mode = flag("--mode").unwrap_or_else(|| "both".into());
     let sizes: Vec<usize> = flag("--sizes")
         .unwrap_or_else(|| "20000,100000".into())
@@ -43,7 +48,18 @@ async fn main() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let set = dir.path().join("set");
         let set_arg = set.to_str().context("non UTF-8 path")?;
-        let generated = run_cli(&["inventory", "generate", "--structures", &n.to_string(), "--seed", "1", "--today", "2026-11-28", set_arg]).await?;
+        let generated = run_cli(&[
+            "inventory",
+            "generate",
+            "--structures",
+            &n.to_string(),
+            "--seed",
+            "1",
+            "--today",
+            "2026-11-28",
+            set_arg,
+        ])
+        .await?;
         if !generated.success {
             bail!("generate failed: {}", generated.stderr);
         }
@@ -57,12 +73,26 @@ async fn main() -> Result<()> {
     println!("| mode | structures | import (s) | structures/s | events | all events in JetStream (s) | events/s to JetStream | consume all (s) | events/s consumed | server peak RSS (MiB) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
-        let secs = |d: Option<Duration>| d.map(|d| format!("{:.2}", d.as_secs_f64())).unwrap_or_else(|| "—".into());
-        let rate = |d: Option<Duration>| d.map(|d| format!("{:.0}", r.events as f64 / d.as_secs_f64())).unwrap_or_else(|| "—".into());
+        let secs = |d: Option<Duration>| {
+            d.map(|d| format!("{:.2}", d.as_secs_f64()))
+                .unwrap_or_else(|| "—".into())
+        };
+        let rate = |d: Option<Duration>| {
+            d.map(|d| format!("{:.0}", r.events as f64 / d.as_secs_f64()))
+                .unwrap_or_else(|| "—".into())
+        };
         println!(
             "| {} | {} | {:.2} | {:.0} | {} | {} | {} | {} | {} | {:.0} |",
-            r.mode, r.structures, r.import.as_secs_f64(), r.structures as f64 / r.import.as_secs_f64(), r.events,
-            secs(r.in_stream), rate(r.in_stream), secs(r.consumed), rate(r.consumed), r.peak_rss_mib
+            r.mode,
+            r.structures,
+            r.import.as_secs_f64(),
+            r.structures as f64 / r.import.as_secs_f64(),
+            r.events,
+            secs(r.in_stream),
+            rate(r.in_stream),
+            secs(r.consumed),
+            rate(r.consumed),
+            r.peak_rss_mib
         );
     }
     Ok(())
@@ -105,7 +135,15 @@ async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
     let (elapsed, events) = import(&server, set).await?;
     let peak = peak_rss_mib(server.pid())?;
     eprintln!("embedded {n}: import {:.2}s", elapsed.as_secs_f64());
-    Ok(Row { mode: "embedded (SQLite)", structures: n, import: elapsed, events, in_stream: None, consumed: None, peak_rss_mib: peak })
+    Ok(Row {
+        mode: "embedded (SQLite)",
+        structures: n,
+        import: elapsed,
+        events,
+        in_stream: None,
+        consumed: None,
+        peak_rss_mib: peak,
+    })
 }
 
 async fn distributed(n: usize, set: &str) -> Result<Row> {
@@ -113,7 +151,18 @@ async fn distributed(n: usize, set: &str) -> Result<Row> {
     let db = PgDatabase::create().await;
     let url = nats.url();
     let server = VigieServer::start(
-        &["serve", "inventory", "--listen", "127.0.0.1:0", "--database-url", db.url(), "--nats-url", &url, "--auth", "none"],
+        &[
+            "serve",
+            "inventory",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db.url(),
+            "--nats-url",
+            &url,
+            "--auth",
+            "none",
+        ],
         &[],
     )
     .await?;
@@ -143,12 +192,20 @@ async fn distributed(n: usize, set: &str) -> Result<Row> {
     let mut messages = consumer.messages().await?;
     let mut seen = 0u64;
     while seen < events {
-        let message = messages.next().await.context("stream ended")?.map_err(|e| anyhow::anyhow!(e))?;
+        let message = messages
+            .next()
+            .await
+            .context("stream ended")?
+            .map_err(|e| anyhow::anyhow!(e))?;
         message.ack().await.map_err(|e| anyhow::anyhow!(e))?;
         seen += 1;
     }
     let consumed = consume_start.elapsed();
-    eprintln!("distributed {n}: import {:.2}s, in stream after {:.2}s", elapsed.as_secs_f64(), in_stream.as_secs_f64());
+    eprintln!(
+        "distributed {n}: import {:.2}s, in stream after {:.2}s",
+        elapsed.as_secs_f64(),
+        in_stream.as_secs_f64()
+    );
     Ok(Row {
         mode: "distributed (PostgreSQL + JetStream)",
         structures: n,

@@ -17,11 +17,35 @@ async fn serve_inventory_publishes_import_events_to_jetstream() -> Result<()> {
     let set_arg = set.to_str().unwrap_or_default();
     ok(run_cli(&["inventory", "generate", "--structures", "12", "--seed", "9", set_arg]).await?)?;
 
-    let refused = run_cli(&["serve", "inventory", "--listen", "127.0.0.1:0", "--database-url", db.url(), "--nats-url", &nats.url()]).await?;
-    ensure!(!refused.success && refused.stderr.contains("--auth none"), "auth must be explicit: {refused:?}");
+    let refused = run_cli(&[
+        "serve",
+        "inventory",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        db.url(),
+        "--nats-url",
+        &nats.url(),
+    ])
+    .await?;
+    ensure!(
+        !refused.success && refused.stderr.contains("--auth none"),
+        "auth must be explicit: {refused:?}"
+    );
 
     let server = VigieServer::start(
-        &["serve", "inventory", "--listen", "127.0.0.1:0", "--database-url", db.url(), "--nats-url", &nats.url(), "--auth", "none"],
+        &[
+            "serve",
+            "inventory",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db.url(),
+            "--nats-url",
+            &nats.url(),
+            "--auth",
+            "none",
+        ],
         &[],
     )
     .await?;
@@ -44,23 +68,52 @@ async fn serve_inventory_publishes_import_events_to_jetstream() -> Result<()> {
     })
     .await?;
     let info = stream.info().await?;
-    ensure!(info.state.messages == events, "stream holds {} messages, import reported {events}", info.state.messages);
+    ensure!(
+        info.state.messages == events,
+        "stream holds {} messages, import reported {events}",
+        info.state.messages
+    );
 
     let consumer = stream
-        .create_consumer(async_nats::jetstream::consumer::pull::Config { durable_name: None, ..Default::default() })
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: None,
+            ..Default::default()
+        })
         .await?;
     let mut messages = consumer.fetch().max_messages(1).messages().await?;
-    let message = messages.next().await.context("no message")?.map_err(|e| anyhow::anyhow!(e))?;
+    let message = messages
+        .next()
+        .await
+        .context("no message")?
+        .map_err(|e| anyhow::anyhow!(e))?;
     let headers = message.headers.clone().context("no headers")?;
-    for name in ["ce-specversion", "ce-id", "ce-type", "ce-source", "ce-time", "ce-subject", "Nats-Msg-Id"] {
+    for name in [
+        "ce-specversion",
+        "ce-id",
+        "ce-type",
+        "ce-source",
+        "ce-time",
+        "ce-subject",
+        "Nats-Msg-Id",
+    ] {
         ensure!(headers.get(name).is_some(), "missing header {name}");
     }
-    ensure!(headers.get("ce-id").map(|v| v.as_str()) == headers.get("Nats-Msg-Id").map(|v| v.as_str()), "Nats-Msg-Id must equal ce-id");
-    ensure!(message.subject.starts_with("vigie.inventory.structure."), "subject {}", message.subject);
+    ensure!(
+        headers.get("ce-id").map(|v| v.as_str()) == headers.get("Nats-Msg-Id").map(|v| v.as_str()),
+        "Nats-Msg-Id must equal ce-id"
+    );
+    ensure!(
+        message.subject.starts_with("vigie.inventory.structure."),
+        "subject {}",
+        message.subject
+    );
 
     // Re-importing the same set publishes nothing more.
     let again = ok(server.cli(&["inventory", "import", set_arg]).await?)?;
     ensure!(again.stdout.contains("0 événements"), "{}", again.stdout);
-    ensure!(stream.info().await?.state.messages == events, "re-import published events");
+    ensure!(
+        stream.info().await?.state.messages == events,
+        "re-import published events"
+    );
     Ok(())
 }

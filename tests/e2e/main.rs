@@ -9,13 +9,22 @@ use vigie_e2e::CliOutput;
 
 /// Fails with both output streams when a command did not succeed.
 fn ok(output: CliOutput) -> Result<CliOutput> {
-    ensure!(output.success, "command failed\nstdout:\n{}\nstderr:\n{}", output.stdout, output.stderr);
+    ensure!(
+        output.success,
+        "command failed\nstdout:\n{}\nstderr:\n{}",
+        output.stdout,
+        output.stderr
+    );
     Ok(output)
 }
 
 /// Data rows of a CSV output (header excluded).
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').map(str::to_owned).collect()).collect()
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
 }
 
 const FRAGILITY_HEADER: &str =

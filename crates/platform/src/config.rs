@@ -61,6 +61,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
     use serde::Deserialize;
@@ -81,7 +82,11 @@ mod tests {
 
     impl Default for Sample {
         fn default() -> Self {
-            Sample { listen: "127.0.0.1:1".into(), retries: 3, nested: Nested::default() }
+            Sample {
+                listen: "127.0.0.1:1".into(),
+                retries: 3,
+                nested: Nested::default(),
+            }
         }
     }
 
@@ -100,18 +105,27 @@ mod tests {
     #[test]
     fn layers_override_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("vigie.toml", "listen = \"0.0.0.0:9\"\nretries = 5\n[nested]\ndays = 30\n")?;
+            jail.create_file(
+                "vigie.toml",
+                "listen = \"0.0.0.0:9\"\nretries = 5\n[nested]\ndays = 30\n",
+            )?;
             jail.set_env("VIGIE_RETRIES", "7");
             jail.set_env("VIGIE_ENDPOINT", "ignored: not a key of this struct");
-            let from_file_and_env: Sample =
-                load(Some(Path::new("vigie.toml")), &["listen", "retries", "nested"], &Flags { retries: None })
-                    .map_err(|e| e.to_string())?;
+            let from_file_and_env: Sample = load(
+                Some(Path::new("vigie.toml")),
+                &["listen", "retries", "nested"],
+                &Flags { retries: None },
+            )
+            .map_err(|e| e.to_string())?;
             assert_eq!(from_file_and_env.listen, "0.0.0.0:9");
             assert_eq!(from_file_and_env.retries, 7);
             assert_eq!(from_file_and_env.nested.days, 30);
-            let with_flag: Sample =
-                load(Some(Path::new("vigie.toml")), &["listen", "retries"], &Flags { retries: Some(9) })
-                    .map_err(|e| e.to_string())?;
+            let with_flag: Sample = load(
+                Some(Path::new("vigie.toml")),
+                &["listen", "retries"],
+                &Flags { retries: Some(9) },
+            )
+            .map_err(|e| e.to_string())?;
             assert_eq!(with_flag.retries, 9);
             Ok(())
         });
@@ -129,7 +143,11 @@ mod tests {
 
     #[test]
     fn missing_file_is_an_error() {
-        let result: Result<Sample, _> = load(Some(Path::new("/nonexistent/vigie.toml")), &[], &Flags { retries: None });
+        let result: Result<Sample, _> = load(
+            Some(Path::new("/nonexistent/vigie.toml")),
+            &[],
+            &Flags { retries: None },
+        );
         assert!(matches!(result, Err(ConfigError::Invalid(_))));
     }
 }

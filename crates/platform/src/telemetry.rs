@@ -9,8 +9,8 @@
 //! NATS even without an exporter.
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -49,7 +49,9 @@ impl Telemetry {
 pub fn init(service_name: &str, default_filter: &str) -> Telemetry {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter);
 
     // A tracer provider is installed even without an exporter: spans then
     // carry a real trace context, so an incoming `traceparent` is still
@@ -68,7 +70,10 @@ pub fn init(service_name: &str, default_filter: &str) -> Telemetry {
     opentelemetry::global::set_tracer_provider(provider.clone());
     // try_init: a test binary or an embedding program may already have one.
     let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
-    Telemetry { provider: Some(provider), meters }
+    Telemetry {
+        provider: Some(provider),
+        meters,
+    }
 }
 
 fn resource(service_name: &str) -> opentelemetry_sdk::Resource {

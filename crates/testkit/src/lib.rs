@@ -35,8 +35,5 @@ pub use wait::eventually;
 /// The URL of a SQLite database file `<name>.db` inside `dir` (created on
 /// first connection by `vigie_platform::db::Db::connect`).
 pub fn sqlite_url(dir: &Path, name: &str) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        dir.join(format!("{name}.db")).display()
-    )
+    format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display())
 }

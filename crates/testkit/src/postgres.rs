@@ -36,8 +36,7 @@ impl PgDatabase {
     /// # Errors
     /// When PostgreSQL is unreachable or refuses to create the database.
     pub async fn try_create() -> Result<PgDatabase> {
-        let admin_url = std::env::var("VIGIE_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let admin_url = std::env::var("VIGIE_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
         let name = format!("vigie_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = PgConnection::connect(&admin_url)
             .await
@@ -48,11 +47,7 @@ impl PgDatabase {
             .with_context(|| format!("creating database {name}"))?;
         let _ = admin.close().await;
         let url = with_database(&admin_url, &name);
-        Ok(PgDatabase {
-            admin_url,
-            name,
-            url,
-        })
+        Ok(PgDatabase { admin_url, name, url })
     }
 
     /// The URL of the new database (`postgres://…/vigie_test_…`).
@@ -116,10 +111,7 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/postgres", "db1"),
             "postgres://postgres@127.0.0.1:5432/db1"
         );
-        assert_eq!(
-            with_database("postgres://u:p@h", "db1"),
-            "postgres://u:p@h/db1"
-        );
+        assert_eq!(with_database("postgres://u:p@h", "db1"), "postgres://u:p@h/db1");
         assert_eq!(
             with_database("postgres://h:1/x?sslmode=disable", "db1"),
             "postgres://h:1/db1?sslmode=disable"

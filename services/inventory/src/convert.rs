@@ -15,7 +15,11 @@ use crate::storage::Stored;
 
 /// A domain date as a protobuf date.
 pub fn date_to_pb(date: NaiveDate) -> Date {
-    Date { year: date.year(), month: date.month(), day: date.day() }
+    Date {
+        year: date.year(),
+        month: date.month(),
+        day: date.day(),
+    }
 }
 
 /// A protobuf date as a domain date.
@@ -24,7 +28,10 @@ pub fn date_to_pb(date: NaiveDate) -> Date {
 /// [`InventoryError::Invalid`] when the date does not exist.
 pub fn date_from_pb(date: &Date) -> Result<NaiveDate, InventoryError> {
     NaiveDate::from_ymd_opt(date.year, date.month, date.day).ok_or_else(|| {
-        InventoryError::Invalid(format!("date invalide : {:04}-{:02}-{:02}", date.year, date.month, date.day))
+        InventoryError::Invalid(format!(
+            "date invalide : {:04}-{:02}-{:02}",
+            date.year, date.month, date.day
+        ))
     })
 }
 
@@ -102,7 +109,11 @@ pub fn structure_to_pb(stored: &Stored) -> pb::Structure {
 /// The fragility of a structure, with plain-language explanations.
 pub fn fragility_to_pb(inv: &StructureInventory, assessment: &Assessment, lang: Lang) -> pb::StructureFragility {
     let name_of = |id: &str| {
-        inv.people.iter().find(|p| p.id == id).map(|p| p.display_name.clone()).unwrap_or_default()
+        inv.people
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.display_name.clone())
+            .unwrap_or_default()
     };
     let (top_id, top_name, top_share) = match &assessment.top_key_person {
         Some(kp) => (kp.person_id.clone(), name_of(&kp.person_id), kp.share),

@@ -19,32 +19,26 @@ pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v
 /// Type (and NATS subject) of [`FragilityAssessed`].
 pub const FRAGILITY_ASSESSED: &str = "vigie.inventory.structure.fragility_assessed.v1";
 
-/// Appends a `structure.inventoried` event to the outbox, in `tx`.
-///
-/// # Errors
-/// [`InventoryError::Events`] when the outbox row cannot be written.
-pub async fn structure_inventoried(
-    tx: &mut Transaction<'static, Any>,
-    structure: pb::Structure,
-) -> Result<(), InventoryError> {
+/// The `structure.inventoried` event of a structure.
+pub fn structure_inventoried(structure: pb::Structure) -> EventDraft {
     let subject = structure.structure_id.clone();
-    let payload = StructureInventoried { structure: Some(structure) }.encode_to_vec();
-    append(tx, STRUCTURE_INVENTORIED, subject, payload).await
+    let payload = StructureInventoried {
+        structure: Some(structure),
+    }
+    .encode_to_vec();
+    EventDraft::new(STRUCTURE_INVENTORIED, subject, payload)
 }
 
-/// Appends a `structure.fragility_assessed` event to the outbox, in `tx`.
-///
-/// # Errors
-/// [`InventoryError::Events`] when the outbox row cannot be written.
-pub async fn fragility_assessed(
-    tx: &mut Transaction<'static, Any>,
-    fragility: pb::StructureFragility,
-    previous: Option<(Band, Option<i64>)>,
-) -> Result<(), InventoryError> {
+/// The `structure.fragility_assessed` event of a new assessment, with the
+/// band and score it replaces (none for the first one).
+pub fn fragility_assessed(fragility: pb::StructureFragility, previous: Option<(Band, Option<i64>)>) -> EventDraft {
     let subject = fragility.structure_id.clone();
     let evaluated_on = fragility.evaluated_on;
     let (previous_band, previous_score) = match previous {
-        Some((band, score)) => (crate::convert::band_to_pb(band), score.and_then(|s| u32::try_from(s).ok())),
+        Some((band, score)) => (
+            crate::convert::band_to_pb(band),
+            score.and_then(|s| u32::try_from(s).ok()),
+        ),
         None => (pb::Band::Unspecified, None),
     };
     let payload = FragilityAssessed {
@@ -54,17 +48,20 @@ pub async fn fragility_assessed(
         evaluated_on,
     }
     .encode_to_vec();
-    append(tx, FRAGILITY_ASSESSED, subject, payload).await
+    EventDraft::new(FRAGILITY_ASSESSED, subject, payload)
 }
 
-async fn append(
-    tx: &mut Transaction<'static, Any>,
-    event_type: &str,
-    subject: String,
-    payload: Vec<u8>,
-) -> Result<(), InventoryError> {
+/// Appends events to the outbox in `tx` (one multi-row statement per few
+/// hundred events: an import of 100,000 structures appends 200,000).
+///
+/// # Errors
+/// [`InventoryError::Events`] when the outbox rows cannot be written.
+pub async fn append(tx: &mut Transaction<'static, Any>, drafts: Vec<EventDraft>) -> Result<(), InventoryError> {
+    if drafts.is_empty() {
+        return Ok(());
+    }
     Outbox::new(SOURCE)
-        .append(tx, EventDraft { event_type: event_type.to_owned(), subject, payload: payload.into() })
+        .append_many(tx, drafts)
         .await
         .map(|_| ())
         .map_err(|error| InventoryError::Events(error.to_string()))

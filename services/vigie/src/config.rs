@@ -118,11 +118,15 @@ impl VigieConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let f = &self.fragility;
         if f.recency_days <= 0 || f.horizon_days <= 0 {
-            return Err(ConfigError::Invalid("fragility.recency_days et fragility.horizon_days doivent être positifs".into()));
+            return Err(ConfigError::Invalid(
+                "fragility.recency_days et fragility.horizon_days doivent être positifs".into(),
+            ));
         }
         for q in [f.volunteer_like_unavailability, f.default_unavailability] {
             if !(0.0..=1.0).contains(&q) {
-                return Err(ConfigError::Invalid("les probabilités d'indisponibilité doivent être entre 0 et 1".into()));
+                return Err(ConfigError::Invalid(
+                    "les probabilités d'indisponibilité doivent être entre 0 et 1".into(),
+                ));
             }
         }
         Ok(())

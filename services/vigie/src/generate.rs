@@ -16,12 +16,21 @@ use crate::i18n::Lang;
 /// I/O errors on `dir`.
 pub fn run(structures: usize, seed: u64, today: Option<NaiveDate>, dir: &Path, lang: Lang) -> anyhow::Result<()> {
     let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let set = generate(GenerateParams { structures, seed, today });
+    let set = generate(GenerateParams {
+        structures,
+        seed,
+        today,
+    });
     let files = set.to_files()?;
-    std::fs::create_dir_all(dir).with_context(|| format!("{} {}", lang.pick("création de", "creating"), dir.display()))?;
-    for (name, bytes) in SET_FILES.iter().zip([&files.structures, &files.people, &files.functions, &files.holdings]) {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{} {}", lang.pick("création de", "creating"), dir.display()))?;
+    for (name, bytes) in SET_FILES
+        .iter()
+        .zip([&files.structures, &files.people, &files.functions, &files.holdings])
+    {
         let path = dir.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
+        std::fs::write(&path, bytes)
+            .with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
     }
     match lang {
         Lang::Fr => eprintln!(

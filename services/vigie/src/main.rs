@@ -39,13 +39,32 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
         Command::Serve(args) => server::serve::run(args, lang).await,
         Command::Inventory(command) => match command {
             InventoryCommand::Import { dir, client } => client::inventory::import(&client.endpoint, &dir, lang).await,
-            InventoryCommand::Fragility { structure, network, at, format, client } => {
-                client::inventory::fragility(&client.endpoint, structure.as_deref(), network.as_deref(), at, format, lang).await
+            InventoryCommand::Fragility {
+                structure,
+                network,
+                at,
+                format,
+                client,
+            } => {
+                client::inventory::fragility(
+                    &client.endpoint,
+                    structure.as_deref(),
+                    network.as_deref(),
+                    at,
+                    format,
+                    lang,
+                )
+                .await
             }
             InventoryCommand::Rollup { by, at, format, client } => {
                 client::inventory::rollup(&client.endpoint, by, at, format, lang).await
             }
-            InventoryCommand::Generate { structures, seed, today, dir } => generate::run(structures, seed, today, &dir, lang),
+            InventoryCommand::Generate {
+                structures,
+                seed,
+                today,
+                dir,
+            } => generate::run(structures, seed, today, &dir, lang),
         },
     }
 }

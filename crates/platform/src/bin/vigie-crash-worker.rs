@@ -30,8 +30,7 @@ use sqlx::{Any, Row, Transaction};
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::{Db, Migration};
 use vigie_platform::events::{
-    self, Consumer, EmbeddedBus, Envelope, EventDraft, EventHandler, HandlerError, Outbox, Relay,
-    RelayOptions,
+    self, Consumer, EmbeddedBus, Envelope, EventDraft, EventHandler, HandlerError, Outbox, Relay, RelayOptions,
 };
 
 /// Event type of the test events.
@@ -63,11 +62,7 @@ impl EventHandler for Recorder {
         vec!["vigie.crashtest.>".to_owned()]
     }
 
-    async fn handle(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        envelope: &Envelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         sqlx::query(
             "INSERT INTO received (event_id, n) VALUES ($1, 1) \
              ON CONFLICT (event_id) DO UPDATE SET n = received.n + 1",
@@ -83,9 +78,7 @@ impl EventHandler for Recorder {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     if std::env::var("TEST_LOG").is_ok_and(|value| value == "1") {
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .init();
+        tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     }
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(total)) = (args.next(), args.next()) else {
@@ -93,29 +86,21 @@ async fn main() -> Result<()> {
     };
     let dir = PathBuf::from(dir);
     let total: i64 = total.parse().context("TOTAL must be an integer")?;
-    let pace = Duration::from_millis(
-        args.next()
-            .map_or(Ok(2), |p| p.parse())
-            .context("PACE_MS")?,
-    );
+    let pace = Duration::from_millis(args.next().map_or(Ok(2), |p| p.parse()).context("PACE_MS")?);
 
     let producer = Db::connect(&format!("sqlite://{}", dir.join("producer.db").display())).await?;
     producer.migrate("events", events::MIGRATIONS).await?;
     producer.migrate("crash-producer", PRODUCER_SCHEMA).await?;
-    let consumer_db =
-        Db::connect(&format!("sqlite://{}", dir.join("consumer.db").display())).await?;
+    let consumer_db = Db::connect(&format!("sqlite://{}", dir.join("consumer.db").display())).await?;
     consumer_db.migrate("events", events::MIGRATIONS).await?;
-    consumer_db
-        .migrate("crash-consumer", CONSUMER_SCHEMA)
-        .await?;
+    consumer_db.migrate("crash-consumer", CONSUMER_SCHEMA).await?;
 
     let bus = EmbeddedBus::new();
     bus.register(Consumer::new(consumer_db, Arc::new(Recorder)));
-    let relay =
-        Relay::new(producer.clone(), Arc::new(bus.publisher())).with_options(RelayOptions {
-            poll_interval: Duration::from_millis(50),
-            ..RelayOptions::default()
-        });
+    let relay = Relay::new(producer.clone(), Arc::new(bus.publisher())).with_options(RelayOptions {
+        poll_interval: Duration::from_millis(50),
+        ..RelayOptions::default()
+    });
     let wake = relay.handle();
     let shutdown = CancellationToken::new();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));

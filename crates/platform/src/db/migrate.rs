@@ -38,8 +38,7 @@ const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS vigie_migrations (
 
 /// Serialises migration runs of one schema across processes; released at
 /// commit or rollback.
-const PG_LOCK: &str =
-    "SELECT pg_advisory_xact_lock(hashtext('vigie_migrations.' || current_schema()))";
+const PG_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('vigie_migrations.' || current_schema()))";
 
 pub(super) async fn run(db: &Db, component: &str, migrations: &[Migration]) -> Result<(), DbError> {
     check_order(component, migrations)?;
@@ -80,20 +79,15 @@ pub(super) async fn run(db: &Db, component: &str, migrations: &[Migration]) -> R
             name: migration.name.to_owned(),
             source,
         };
-        sqlx::raw_sql(script)
+        sqlx::raw_sql(script).execute(&mut *tx).await.map_err(failed)?;
+        sqlx::query("INSERT INTO vigie_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)")
+            .bind(component)
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true))
             .execute(&mut *tx)
             .await
             .map_err(failed)?;
-        sqlx::query(
-            "INSERT INTO vigie_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(component)
-        .bind(migration.version)
-        .bind(migration.name)
-        .bind(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true))
-        .execute(&mut *tx)
-        .await
-        .map_err(failed)?;
         tx.commit().await.map_err(failed)?;
         tracing::info!(
             component,
@@ -117,9 +111,7 @@ async fn lock_history(backend: Backend, tx: &mut Transaction<'static, Any>) -> R
 }
 
 fn check_order(component: &str, migrations: &[Migration]) -> Result<(), DbError> {
-    let increasing = migrations
-        .windows(2)
-        .all(|pair| pair[0].version < pair[1].version);
+    let increasing = migrations.windows(2).all(|pair| pair[0].version < pair[1].version);
     if !increasing || migrations.first().is_some_and(|m| m.version < 1) {
         return Err(DbError::MigrationHistory {
             component: component.to_owned(),

@@ -115,8 +115,7 @@ impl DbError {
     /// Whether the error is a unique (or primary key) constraint violation,
     /// on either backend.
     pub fn is_unique_violation(&self) -> bool {
-        self.database_error()
-            .is_some_and(|error| error.is_unique_violation())
+        self.database_error().is_some_and(|error| error.is_unique_violation())
     }
 
     /// Whether the error is a foreign key constraint violation.
@@ -170,10 +169,8 @@ impl Db {
                             // `journal_mode` is persistent in the file; the others
                             // are per connection.
                             conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute(
-                                format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str(),
-                            )
-                            .await?;
+                            conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str())
+                                .await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             Ok(())
                         })
@@ -259,22 +256,10 @@ mod tests {
 
     #[test]
     fn recognises_backends_without_leaking_urls() {
-        assert_eq!(
-            Backend::from_url("sqlite:///tmp/x.db").ok(),
-            Some(Backend::Sqlite)
-        );
-        assert_eq!(
-            Backend::from_url("sqlite::memory:").ok(),
-            Some(Backend::Sqlite)
-        );
-        assert_eq!(
-            Backend::from_url("postgres://u:p@h/db").ok(),
-            Some(Backend::Postgres)
-        );
-        assert_eq!(
-            Backend::from_url("postgresql://h/db").ok(),
-            Some(Backend::Postgres)
-        );
+        assert_eq!(Backend::from_url("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("sqlite::memory:").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u:p@h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://h/db").ok(), Some(Backend::Postgres));
         let error = Backend::from_url("mysql://user:secret@h/db")
             .err()
             .map(|e| e.to_string());
@@ -283,10 +268,7 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_missing_files() {
-        assert_eq!(
-            sqlite_create_if_missing("sqlite:///a.db"),
-            "sqlite:///a.db?mode=rwc"
-        );
+        assert_eq!(sqlite_create_if_missing("sqlite:///a.db"), "sqlite:///a.db?mode=rwc");
         assert_eq!(
             sqlite_create_if_missing("sqlite:///a.db?mode=ro"),
             "sqlite:///a.db?mode=ro"
@@ -295,9 +277,6 @@ mod tests {
             sqlite_create_if_missing("sqlite:///a.db?cache=shared"),
             "sqlite:///a.db?cache=shared&mode=rwc"
         );
-        assert_eq!(
-            sqlite_create_if_missing("sqlite::memory:"),
-            "sqlite::memory:"
-        );
+        assert_eq!(sqlite_create_if_missing("sqlite::memory:"), "sqlite::memory:");
     }
 }

@@ -77,11 +77,7 @@ impl EmbeddedBus {
 
     /// Registers `consumer`; a consumer with the same name is replaced.
     pub fn register(&self, consumer: Consumer) {
-        let mut consumers = self
-            .inner
-            .consumers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut consumers = self.inner.consumers.write().unwrap_or_else(PoisonError::into_inner);
         consumers.retain(|existing| existing.name() != consumer.name());
         tracing::info!(consumer = %consumer.name(), "in-process consumer registered");
         consumers.push(consumer);
@@ -89,15 +85,8 @@ impl EmbeddedBus {
 
     /// Names of the registered consumers.
     pub fn consumers(&self) -> Vec<String> {
-        let consumers = self
-            .inner
-            .consumers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        consumers
-            .iter()
-            .map(|consumer| consumer.name().to_owned())
-            .collect()
+        let consumers = self.inner.consumers.read().unwrap_or_else(PoisonError::into_inner);
+        consumers.iter().map(|consumer| consumer.name().to_owned()).collect()
     }
 
     /// A publisher delivering to this bus, for a [`Relay`](super::Relay).
@@ -106,11 +95,7 @@ impl EmbeddedBus {
     }
 
     fn matching(&self, event_type: &str) -> Vec<Consumer> {
-        let consumers = self
-            .inner
-            .consumers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let consumers = self.inner.consumers.read().unwrap_or_else(PoisonError::into_inner);
         consumers
             .iter()
             .filter(|consumer| consumer.wants(event_type))
@@ -120,22 +105,14 @@ impl EmbeddedBus {
 
     /// Counts a transient failure; returns the attempts so far.
     fn count_failure(&self, consumer: &str, event: Uuid) -> u32 {
-        let mut failures = self
-            .inner
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut failures = self.inner.failures.lock().unwrap_or_else(PoisonError::into_inner);
         let count = failures.entry((consumer.to_owned(), event)).or_insert(0);
         *count += 1;
         *count
     }
 
     fn forget_failures(&self, consumer: &str, event: Uuid) {
-        let mut failures = self
-            .inner
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut failures = self.inner.failures.lock().unwrap_or_else(PoisonError::into_inner);
         failures.remove(&(consumer.to_owned(), event));
     }
 }
@@ -193,10 +170,7 @@ impl Publisher for EmbeddedPublisher {
             );
             match consumer.dead_letter(envelope, &dead_letter_reason).await {
                 Ok(()) => self.bus.forget_failures(&name, envelope.id),
-                Err(error) => failures.push(format!(
-                    "{name}: recording the dead letter: {}",
-                    error_chain(&error)
-                )),
+                Err(error) => failures.push(format!("{name}: recording the dead letter: {}", error_chain(&error))),
             }
         }
         if failures.is_empty() {

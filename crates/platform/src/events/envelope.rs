@@ -141,10 +141,7 @@ impl Envelope {
     /// `ce-id` UUID, `ce-type`, `ce-source`, `ce-subject`, `ce-time` RFC 3339)
     /// is missing or invalid, or `content-type` is present but not
     /// `application/protobuf`.
-    pub fn from_headers(
-        headers: Option<&HeaderMap>,
-        payload: Bytes,
-    ) -> Result<Envelope, EnvelopeError> {
+    pub fn from_headers(headers: Option<&HeaderMap>, payload: Bytes) -> Result<Envelope, EnvelopeError> {
         let headers = headers.ok_or(EnvelopeError::NoHeaders)?;
         let specversion = required(headers, header::SPECVERSION)?;
         if specversion != SPEC_VERSION {
@@ -211,9 +208,7 @@ fn lookup<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn optional<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    lookup(headers, name)
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
+    lookup(headers, name).map(str::trim).filter(|value| !value.is_empty())
 }
 
 fn required<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, EnvelopeError> {

@@ -42,11 +42,7 @@ pub trait EventHandler: Send + Sync + 'static {
     /// dependency is down…); [`HandlerError::Permanent`] when retrying cannot
     /// help (undecodable payload, invariant violated): the event goes to the
     /// dead letters.
-    async fn handle(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        envelope: &Envelope,
-    ) -> Result<(), HandlerError>;
+    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError>;
 }
 
 /// Why a handler did not apply an event.
@@ -178,18 +174,12 @@ impl Consumer {
         trace::set_parent(&span, envelope.traceparent.as_deref());
         let result = self.process_in_transaction(envelope).instrument(span).await;
         match &result {
-            Ok(outcome) => {
-                self.metrics
-                    .consumed(&envelope.event_type, self.name(), outcome.as_str())
-            }
+            Ok(outcome) => self
+                .metrics
+                .consumed(&envelope.event_type, self.name(), outcome.as_str()),
             Err(error) => {
-                let reason = if error.is_transient() {
-                    "transient"
-                } else {
-                    "permanent"
-                };
-                self.metrics
-                    .failed(&envelope.event_type, self.name(), reason);
+                let reason = if error.is_transient() { "transient" } else { "permanent" };
+                self.metrics.failed(&envelope.event_type, self.name(), reason);
             }
         }
         result
@@ -267,8 +257,7 @@ impl Consumer {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.metrics
-            .failed(&envelope.event_type, self.name(), "dead_letter");
+        self.metrics.failed(&envelope.event_type, self.name(), "dead_letter");
         Ok(())
     }
 

@@ -42,7 +42,9 @@ impl EventMetrics {
                 .build(),
             failed: meter
                 .u64_counter("vigie.events.failed")
-                .with_description("Failed publications and deliveries (reason: publish, transient, permanent, invalid, dead_letter)")
+                .with_description(
+                    "Failed publications and deliveries (reason: publish, transient, permanent, invalid, dead_letter)",
+                )
                 .build(),
         }
     }

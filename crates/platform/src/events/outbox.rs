@@ -53,11 +53,7 @@ pub struct EventDraft {
 
 impl EventDraft {
     /// A draft from its parts.
-    pub fn new(
-        event_type: impl Into<String>,
-        subject: impl Into<String>,
-        payload: impl Into<Bytes>,
-    ) -> EventDraft {
+    pub fn new(event_type: impl Into<String>, subject: impl Into<String>, payload: impl Into<Bytes>) -> EventDraft {
         EventDraft {
             event_type: event_type.into(),
             subject: subject.into(),
@@ -84,9 +80,7 @@ pub struct Outbox {
 impl Outbox {
     /// An outbox for events of `source`, e.g. `/vigie/inventory`.
     pub fn new(source: impl Into<String>) -> Outbox {
-        Outbox {
-            source: source.into(),
-        }
+        Outbox { source: source.into() }
     }
 
     /// The `ce-source` of the events appended.
@@ -105,11 +99,7 @@ impl Outbox {
     /// [`DbError::Invalid`] when the event type is not a literal NATS subject
     /// or the source or subject is empty or holds control characters;
     /// [`DbError::Sqlx`] when the insert fails (e.g. missing migrations).
-    pub async fn append(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        draft: EventDraft,
-    ) -> Result<Uuid, DbError> {
+    pub async fn append(&self, tx: &mut Transaction<'_, Any>, draft: EventDraft) -> Result<Uuid, DbError> {
         self.validate(&draft)?;
         let id = Uuid::now_v7();
         sqlx::query(
@@ -208,12 +198,10 @@ impl Outbox {
     /// # Errors
     /// [`DbError::Sqlx`] on a database error.
     pub async fn prune_published(db: &Db, before: DateTime<Utc>) -> Result<u64, DbError> {
-        let result = sqlx::query(
-            "DELETE FROM vigie_outbox WHERE published_at IS NOT NULL AND published_at < $1",
-        )
-        .bind(format_time(&before))
-        .execute(db.pool())
-        .await?;
+        let result = sqlx::query("DELETE FROM vigie_outbox WHERE published_at IS NOT NULL AND published_at < $1")
+            .bind(format_time(&before))
+            .execute(db.pool())
+            .await?;
         Ok(result.rows_affected())
     }
 }
@@ -245,9 +233,7 @@ fn check_attribute(name: &str, value: &str) -> Result<(), DbError> {
         return Err(DbError::Invalid(format!("event {name} is empty")));
     }
     if value.chars().any(char::is_control) {
-        return Err(DbError::Invalid(format!(
-            "event {name} holds control characters"
-        )));
+        return Err(DbError::Invalid(format!("event {name} holds control characters")));
     }
     Ok(())
 }
@@ -277,8 +263,7 @@ fn decode_pending(row: &sqlx::any::AnyRow) -> Result<PendingEvent, DbError> {
     let time: String = row.try_get("event_time")?;
     let payload: Vec<u8> = row.try_get("payload")?;
     let envelope = Envelope {
-        id: Uuid::parse_str(&id)
-            .map_err(|error| DbError::Invalid(format!("outbox id {id:?}: {error}")))?,
+        id: Uuid::parse_str(&id).map_err(|error| DbError::Invalid(format!("outbox id {id:?}: {error}")))?,
         source: row.try_get("source")?,
         event_type: row.try_get("event_type")?,
         subject: row.try_get("subject")?,
@@ -305,9 +290,7 @@ fn decode_pending(row: &sqlx::any::AnyRow) -> Result<PendingEvent, DbError> {
 pub(crate) async fn mark_published(db: &Db, seqs: &[i64]) -> Result<(), DbError> {
     let published_at = format_time(&now());
     for chunk in seqs.chunks(MAX_BOUND_PARAMETERS - 1) {
-        let mut sql = String::from(
-            "UPDATE vigie_outbox SET published_at = $1, last_error = NULL WHERE seq IN (",
-        );
+        let mut sql = String::from("UPDATE vigie_outbox SET published_at = $1, last_error = NULL WHERE seq IN (");
         for position in 0..chunk.len() {
             if position > 0 {
                 sql.push_str(", ");
@@ -317,9 +300,7 @@ pub(crate) async fn mark_published(db: &Db, seqs: &[i64]) -> Result<(), DbError>
         }
         sql.push(')');
         // One shape per batch size: not worth a prepared-statement slot.
-        let mut query = sqlx::query(&sql)
-            .persistent(false)
-            .bind(published_at.clone());
+        let mut query = sqlx::query(&sql).persistent(false).bind(published_at.clone());
         for seq in chunk {
             query = query.bind(*seq);
         }

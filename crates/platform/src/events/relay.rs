@@ -225,11 +225,7 @@ impl Relay {
         self.pass(LockMode::Wait, None).await
     }
 
-    async fn pass(
-        &self,
-        mode: LockMode,
-        shutdown: Option<&CancellationToken>,
-    ) -> Result<usize, RelayError> {
+    async fn pass(&self, mode: LockMode, shutdown: Option<&CancellationToken>) -> Result<usize, RelayError> {
         let lock = match self.db.backend() {
             Backend::Sqlite => None,
             Backend::Postgres => match RelayLock::acquire(&self.db, mode).await? {
@@ -247,10 +243,7 @@ impl Relay {
         result
     }
 
-    async fn publish_pending(
-        &self,
-        shutdown: Option<&CancellationToken>,
-    ) -> Result<usize, RelayError> {
+    async fn publish_pending(&self, shutdown: Option<&CancellationToken>) -> Result<usize, RelayError> {
         let batch_size = self.options.batch_size.clamp(1, MAX_BATCH_SIZE);
         let mut published = 0;
         loop {

@@ -42,9 +42,7 @@ fn validate(subject: &str, wildcards: bool) -> Result<(), String> {
             return Err(format!("empty token in subject {subject:?}"));
         }
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!(
-                "whitespace or control character in subject {subject:?}"
-            ));
+            return Err(format!("whitespace or control character in subject {subject:?}"));
         }
         let wildcard = *token == "*" || *token == ">";
         if wildcard && !wildcards {
@@ -63,11 +61,8 @@ fn validate(subject: &str, wildcards: bool) -> Result<(), String> {
 /// Checks a durable consumer name: what JetStream accepts, and what can be a
 /// subject token (`vigie.deadletter.<name>`).
 pub(crate) fn validate_consumer_name(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(())
     } else {
@@ -90,14 +85,8 @@ mod tests {
         assert!(subject_matches(">", subject));
         assert!(!subject_matches("vigie.inventory", subject));
         assert!(!subject_matches("vigie.training.>", subject));
-        assert!(!subject_matches(
-            "vigie.inventory.structure.inventoried.v1.x",
-            subject
-        ));
-        assert!(!subject_matches(
-            "vigie.inventory.structure.inventoried",
-            subject
-        ));
+        assert!(!subject_matches("vigie.inventory.structure.inventoried.v1.x", subject));
+        assert!(!subject_matches("vigie.inventory.structure.inventoried", subject));
         assert!(!subject_matches("vigie.inventory.>", "vigie.inventory"));
         assert!(!subject_matches("vigie.*", subject));
     }

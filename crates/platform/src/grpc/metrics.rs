@@ -33,7 +33,10 @@ impl RpcMetricsLayer {
             .with_unit("s")
             .with_description("Duration of gRPC calls handled by the server")
             .build();
-        RpcMetricsLayer { histogram, services: Arc::new(services.iter().map(|s| (*s).to_owned()).collect()) }
+        RpcMetricsLayer {
+            histogram,
+            services: Arc::new(services.iter().map(|s| (*s).to_owned()).collect()),
+        }
     }
 }
 
@@ -41,7 +44,10 @@ impl<S> Layer<S> for RpcMetricsLayer {
     type Service = RpcMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner, layer: self.clone() }
+        RpcMetrics {
+            inner,
+            layer: self.clone(),
+        }
     }
 }
 
@@ -67,7 +73,11 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let path = request.uri().path().to_owned();
-        let known = self.layer.services.iter().any(|s| path.strip_prefix('/').and_then(|p| p.strip_prefix(s.as_str())).is_some_and(|rest| rest.starts_with('/')));
+        let known = self.layer.services.iter().any(|s| {
+            path.strip_prefix('/')
+                .and_then(|p| p.strip_prefix(s.as_str()))
+                .is_some_and(|rest| rest.starts_with('/'))
+        });
         let histogram = self.layer.histogram.clone();
         let started = Instant::now();
         let future = self.inner.call(request);
@@ -80,7 +90,11 @@ where
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or("0")
                 .to_owned();
-            let method = if known && status != UNIMPLEMENTED { path } else { "other".to_owned() };
+            let method = if known && status != UNIMPLEMENTED {
+                path
+            } else {
+                "other".to_owned()
+            };
             histogram.record(started.elapsed().as_secs_f64(), &[KeyValue::new("rpc.method", method)]);
             result
         })
@@ -98,7 +112,10 @@ mod tests {
             Ok::<_, Infallible>(http::Response::new(request.uri().path().to_owned()))
         });
         let mut service = RpcMetricsLayer::new(&["vigie.inventory.v1.InventoryService"]).layer(inner);
-        let request = http::Request::builder().uri("/vigie.inventory.v1.InventoryService/GetFragility").body(()).unwrap_or_default();
+        let request = http::Request::builder()
+            .uri("/vigie.inventory.v1.InventoryService/GetFragility")
+            .body(())
+            .unwrap_or_default();
         let response = service.call(request).await.unwrap_or_else(|never| match never {});
         assert_eq!(response.body(), "/vigie.inventory.v1.InventoryService/GetFragility");
     }

@@ -64,9 +64,7 @@ pub async fn serve(
 ) -> Result<(), GrpcError> {
     let (reporter, health) = tonic_health::server::health_reporter();
     for name in served {
-        reporter
-            .set_service_status(*name, ServingStatus::Serving)
-            .await;
+        reporter.set_service_status(*name, ServingStatus::Serving).await;
     }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(vigie_proto::FILE_DESCRIPTOR_SET)

@@ -12,7 +12,8 @@ const SCHEMA: &[Migration] = &[
         // Two statements in one script; only the DDL types differ.
         sqlite: "CREATE TABLE samples (id TEXT PRIMARY KEY, n BIGINT NOT NULL, x REAL, data BLOB, note TEXT);
                  CREATE INDEX samples_n ON samples (n);",
-        postgres: "CREATE TABLE samples (id TEXT PRIMARY KEY, n BIGINT NOT NULL, x DOUBLE PRECISION, data BYTEA, note TEXT);
+        postgres:
+            "CREATE TABLE samples (id TEXT PRIMARY KEY, n BIGINT NOT NULL, x DOUBLE PRECISION, data BYTEA, note TEXT);
                    CREATE INDEX samples_n ON samples (n);",
     },
     Migration {
@@ -41,20 +42,15 @@ async fn storage_contract(backend: Backend) {
     // Migrations: applied once, recorded, idempotent.
     db.migrate("contract", SCHEMA).await.unwrap();
     db.migrate("contract", SCHEMA).await.unwrap();
-    let recorded = count(
-        db,
-        "SELECT COUNT(*) FROM vigie_migrations WHERE component = 'contract'",
-    )
-    .await;
+    let recorded = count(db, "SELECT COUNT(*) FROM vigie_migrations WHERE component = 'contract'").await;
     assert_eq!(recorded, 2);
-    let name: String =
-        sqlx::query("SELECT name FROM vigie_migrations WHERE component = $1 AND version = $2")
-            .bind("contract")
-            .bind(2_i64)
-            .fetch_one(db.pool())
-            .await
-            .unwrap()
-            .get(0);
+    let name: String = sqlx::query("SELECT name FROM vigie_migrations WHERE component = $1 AND version = $2")
+        .bind("contract")
+        .bind(2_i64)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(name, "tags");
 
     // `$n` placeholders, out of order and repeated, with every type of the dialect.
@@ -124,14 +120,13 @@ async fn storage_contract(backend: Backend) {
     assert!(!error.is_unique_violation());
 
     // ON CONFLICT DO NOTHING reports whether a row was inserted.
-    let inserted =
-        sqlx::query("INSERT INTO samples (id, n) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
-            .bind("a")
-            .bind(3_i64)
-            .execute(db.pool())
-            .await
-            .unwrap()
-            .rows_affected();
+    let inserted = sqlx::query("INSERT INTO samples (id, n) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+        .bind("a")
+        .bind(3_i64)
+        .execute(db.pool())
+        .await
+        .unwrap()
+        .rows_affected();
     assert_eq!(inserted, 0);
 
     // A failing migration is rolled back entirely and not recorded.
@@ -141,19 +136,13 @@ async fn storage_contract(backend: Backend) {
         sqlite: "CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1);",
         postgres: "CREATE TABLE half (id TEXT); INSERT INTO nowhere VALUES (1);",
     }];
-    let failed = db
-        .migrate("contract", &[SCHEMA[0], SCHEMA[1], broken[0]])
-        .await;
+    let failed = db.migrate("contract", &[SCHEMA[0], SCHEMA[1], broken[0]]).await;
     assert!(
         matches!(failed, Err(DbError::Migration { version: 3, .. })),
         "{failed:?}"
     );
     assert_eq!(
-        count(
-            db,
-            "SELECT COUNT(*) FROM vigie_migrations WHERE component = 'contract'"
-        )
-        .await,
+        count(db, "SELECT COUNT(*) FROM vigie_migrations WHERE component = 'contract'").await,
         2
     );
     assert!(

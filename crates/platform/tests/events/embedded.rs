@@ -7,9 +7,7 @@ use sqlx::Row;
 use vigie_platform::db::Backend;
 use vigie_platform::events::{Consumer, EmbeddedBus, Outcome, Publisher, Relay, RelayError};
 
-use crate::support::{
-    append_events, assert_exactly_once, count, TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON,
-};
+use crate::support::{append_events, assert_exactly_once, count, TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON};
 
 #[tokio::test]
 async fn delivers_to_every_matching_consumer_once() {
@@ -23,10 +21,7 @@ async fn delivers_to_every_matching_consumer_once() {
     bus.register(Consumer::new(db_a.db.clone(), exact.clone()));
     bus.register(Consumer::new(db_b.db.clone(), wildcard.clone()));
     bus.register(Consumer::new(db_b.db.clone(), other.clone()));
-    assert_eq!(
-        bus.consumers(),
-        ["a-inventory", "b-inventory", "c-training"]
-    );
+    assert_eq!(bus.consumers(), ["a-inventory", "b-inventory", "c-training"]);
 
     let ids = append_events(&producer.db, 5, b"p").await;
     let relay = Relay::new(producer.db.clone(), Arc::new(bus.publisher()));
@@ -43,10 +38,7 @@ async fn delivers_to_every_matching_consumer_once() {
         id: ids[0],
         ..vigie_platform::events::Envelope::new("/s", EVENT_TYPE, "x", Vec::new())
     };
-    assert_eq!(
-        consumer.process(&envelope).await.unwrap(),
-        Outcome::Duplicate
-    );
+    assert_eq!(consumer.process(&envelope).await.unwrap(), Outcome::Duplicate);
     bus.publisher().publish(&envelope).await.unwrap();
     assert_eq!(exact.invocations(), 5, "duplicates never reach the handler");
     assert_exactly_once(&db_a.db, "a-inventory", &ids).await;
@@ -67,9 +59,7 @@ async fn a_transient_failure_holds_the_event_until_every_consumer_committed() {
     let ids = append_events(&producer.db, 3, b"p").await;
     let relay = Relay::new(producer.db.clone(), Arc::new(bus.publisher()));
     for _ in 0..2 {
-        assert!(
-            matches!(relay.drain().await, Err(RelayError::Publish { event_id, .. }) if event_id == ids[0])
-        );
+        assert!(matches!(relay.drain().await, Err(RelayError::Publish { event_id, .. }) if event_id == ids[0]));
         assert_eq!(
             count(
                 &producer.db,
@@ -88,11 +78,7 @@ async fn a_transient_failure_holds_the_event_until_every_consumer_committed() {
         3,
         "the retries were duplicates for the healthy consumer"
     );
-    assert_eq!(
-        struggling.invocations(),
-        5,
-        "2 failures, then 3 applications"
-    );
+    assert_eq!(struggling.invocations(), 5, "2 failures, then 3 applications");
 }
 
 #[tokio::test]
@@ -126,29 +112,19 @@ async fn poison_events_are_dead_lettered_and_the_stream_goes_on() {
     let received = crate::support::received(&consumer_db.db).await.unwrap();
     assert_eq!(received.len(), 3);
     assert!(good.iter().all(|id| received.get(id) == Some(&1)));
-    let rows = sqlx::query("SELECT event_id, error FROM vigie_dead_letters WHERE consumer = 'poisoned' ORDER BY event_id")
-        .fetch_all(consumer_db.db.pool())
-        .await
-        .unwrap();
+    let rows =
+        sqlx::query("SELECT event_id, error FROM vigie_dead_letters WHERE consumer = 'poisoned' ORDER BY event_id")
+            .fetch_all(consumer_db.db.pool())
+            .await
+            .unwrap();
     let dead: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(dead.len(), 2, "{dead:?}");
     assert_eq!(dead[0].0, poison.to_string());
-    assert!(
-        dead[0].1.contains("permanent failure: poison payload"),
-        "{}",
-        dead[0].1
-    );
+    assert!(dead[0].1.contains("permanent failure: poison payload"), "{}", dead[0].1);
     assert_eq!(dead[1].0, flaky.to_string());
-    assert!(
-        dead[1].1.contains("gave up after 3 attempts"),
-        "{}",
-        dead[1].1
-    );
+    assert!(dead[1].1.contains("gave up after 3 attempts"), "{}", dead[1].1);
     assert_eq!(handler.calls_for(poison), 1, "poison is not retried");
     assert_eq!(handler.calls_for(flaky), 3);
     // Dead letters also have their inbox row: a redelivery is a duplicate.
-    assert_eq!(
-        count(&consumer_db.db, "SELECT COUNT(*) FROM vigie_inbox").await,
-        5
-    );
+    assert_eq!(count(&consumer_db.db, "SELECT COUNT(*) FROM vigie_inbox").await, 5);
 }

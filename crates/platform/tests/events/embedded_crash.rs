@@ -54,16 +54,10 @@ async fn embedded_delivery_survives_sigkill() {
     vigie_testkit::init_test_logging();
     let dir = tempfile::tempdir().unwrap();
 
-    assert!(
-        run_and_kill(dir.path(), 40).await,
-        "first kill happened mid-stream"
-    );
-    let producer = Db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("producer.db").display()
-    ))
-    .await
-    .unwrap();
+    assert!(run_and_kill(dir.path(), 40).await, "first kill happened mid-stream");
+    let producer = Db::connect(&format!("sqlite://{}", dir.path().join("producer.db").display()))
+        .await
+        .unwrap();
     let produced: i64 = sqlx::query("SELECT COUNT(*) FROM produced")
         .fetch_one(producer.pool())
         .await
@@ -75,10 +69,7 @@ async fn embedded_delivery_survives_sigkill() {
     );
     producer.close().await;
 
-    assert!(
-        run_and_kill(dir.path(), 40).await,
-        "second kill happened mid-stream"
-    );
+    assert!(run_and_kill(dir.path(), 40).await, "second kill happened mid-stream");
 
     let output = tokio::time::timeout(
         Duration::from_secs(60),
@@ -99,18 +90,12 @@ async fn embedded_delivery_survives_sigkill() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).ends_with("done\n"));
 
-    let producer = Db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("producer.db").display()
-    ))
-    .await
-    .unwrap();
-    let consumer = Db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("consumer.db").display()
-    ))
-    .await
-    .unwrap();
+    let producer = Db::connect(&format!("sqlite://{}", dir.path().join("producer.db").display()))
+        .await
+        .unwrap();
+    let consumer = Db::connect(&format!("sqlite://{}", dir.path().join("consumer.db").display()))
+        .await
+        .unwrap();
     let ids = |rows: Vec<sqlx::any::AnyRow>| -> HashSet<Uuid> {
         rows.iter()
             .map(|row| Uuid::parse_str(&row.get::<String, _>(0)).unwrap())
@@ -124,17 +109,13 @@ async fn embedded_delivery_survives_sigkill() {
         .fetch_all(producer.pool())
         .await
         .unwrap());
-    let unpublished: i64 =
-        sqlx::query("SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL")
-            .fetch_one(producer.pool())
-            .await
-            .unwrap()
-            .get(0);
+    let unpublished: i64 = sqlx::query("SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL")
+        .fetch_one(producer.pool())
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(produced.len(), TOTAL);
-    assert_eq!(
-        outbox, produced,
-        "every state change has its event and vice versa"
-    );
+    assert_eq!(outbox, produced, "every state change has its event and vice versa");
     assert_eq!(unpublished, 0);
 
     let rows = sqlx::query("SELECT event_id, n FROM received")

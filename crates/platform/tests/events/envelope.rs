@@ -11,8 +11,7 @@ fn sample() -> Envelope {
         "0190f5a2-0000-7000-8000-000000000001",
         Bytes::from_static(b"\x08\x01protobuf"),
     );
-    envelope.traceparent =
-        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
+    envelope.traceparent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
     envelope
 }
 
@@ -20,10 +19,7 @@ fn sample() -> Envelope {
 fn round_trips_through_headers() {
     let envelope = sample();
     let headers = envelope.to_headers();
-    assert_eq!(
-        headers.get(header::SPECVERSION).map(|v| v.as_str()),
-        Some("1.0")
-    );
+    assert_eq!(headers.get(header::SPECVERSION).map(|v| v.as_str()), Some("1.0"));
     assert_eq!(
         headers.get(header::CONTENT_TYPE).map(|v| v.as_str()),
         Some("application/protobuf")
@@ -98,11 +94,7 @@ fn rejects_missing_required_attributes() {
         header::SUBJECT,
         header::TIME,
     ] {
-        assert_eq!(
-            with(name, None),
-            Err(EnvelopeError::Missing(name)),
-            "{name}"
-        );
+        assert_eq!(with(name, None), Err(EnvelopeError::Missing(name)), "{name}");
         assert_eq!(
             with(name, Some("  ")),
             Err(EnvelopeError::Missing(name)),
@@ -135,11 +127,6 @@ fn optional_attributes_may_be_absent_or_bad() {
     // content-type absent: protobuf is the only data content type we use.
     assert!(with(header::CONTENT_TYPE, None).is_ok());
     // A malformed traceparent is dropped: tracing never makes an event poison.
-    assert_eq!(
-        with(header::TRACEPARENT, Some("garbage"))
-            .unwrap()
-            .traceparent,
-        None
-    );
+    assert_eq!(with(header::TRACEPARENT, Some("garbage")).unwrap().traceparent, None);
     assert_eq!(with(header::TRACEPARENT, None).unwrap().traceparent, None);
 }

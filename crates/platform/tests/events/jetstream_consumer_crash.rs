@@ -10,8 +10,8 @@ use vigie_platform::events::jetstream::{ensure_consumer, run_jetstream_consumer}
 use vigie_platform::events::{Consumer, Envelope, JetStreamPublisher, Outcome, Relay};
 
 use crate::support::{
-    append_events, assert_exactly_once, fast_consumer_options, join, nats, wait_received, TestDb,
-    TestHandler, EVENT_TYPE, STREAM, WAIT,
+    append_events, assert_exactly_once, fast_consumer_options, join, nats, wait_received, TestDb, TestHandler,
+    EVENT_TYPE, STREAM, WAIT,
 };
 
 #[tokio::test]
@@ -22,13 +22,10 @@ async fn committed_but_unacked_message_is_redelivered_as_a_duplicate() {
     let handler = TestHandler::new("test-inventory");
     let options = fast_consumer_options();
     let ids = append_events(&producer.db, 3, b"p").await;
-    Relay::new(
-        producer.db.clone(),
-        Arc::new(JetStreamPublisher::new(nats.js.clone())),
-    )
-    .drain()
-    .await
-    .unwrap();
+    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())))
+        .drain()
+        .await
+        .unwrap();
 
     // The "crashing" instance: processes (commits) the first message, never acks.
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
@@ -39,8 +36,7 @@ async fn committed_but_unacked_message_is_redelivered_as_a_duplicate() {
             .unwrap();
         let mut batch = durable.fetch().max_messages(1).messages().await.unwrap();
         let message = batch.next().await.unwrap().unwrap();
-        let envelope =
-            Envelope::from_headers(message.headers.as_ref(), message.payload.clone()).unwrap();
+        let envelope = Envelope::from_headers(message.headers.as_ref(), message.payload.clone()).unwrap();
         assert_eq!(envelope.id, ids[0]);
         assert_eq!(consumer.process(&envelope).await.unwrap(), Outcome::Applied);
         // Dropped here without an ack: the process died.
@@ -91,13 +87,10 @@ async fn consumer_killed_mid_transaction_applies_on_redelivery() {
     let handler = TestHandler::new("test-inventory");
     let ids = append_events(&producer.db, 5, b"p").await;
     handler.block_once_on(ids[2]);
-    Relay::new(
-        producer.db.clone(),
-        Arc::new(JetStreamPublisher::new(nats.js.clone())),
-    )
-    .drain()
-    .await
-    .unwrap();
+    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())))
+        .drain()
+        .await
+        .unwrap();
 
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
     let first = tokio::spawn(run_jetstream_consumer(

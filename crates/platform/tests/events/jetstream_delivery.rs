@@ -9,8 +9,8 @@ use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
-    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages,
-    wait_outbox_empty, wait_received, TestDb, TestHandler, STREAM,
+    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
+    wait_received, TestDb, TestHandler, STREAM,
 };
 
 const EVENTS: usize = 40;
@@ -32,10 +32,7 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
     let handler = TestHandler::new("test-inventory");
     let shutdown = CancellationToken::new();
 
-    let relay = Relay::new(
-        producer.db.clone(),
-        Arc::new(JetStreamPublisher::new(nats.js.clone())),
-    );
+    let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
     let wake = relay.handle();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
@@ -57,11 +54,7 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
 
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
     assert_eq!(handler.order(), ids, "applied in commit order");
-    assert_eq!(
-        handler.invocations(),
-        EVENTS,
-        "no redelivery in the happy path"
-    );
+    assert_eq!(handler.invocations(), EVENTS, "no redelivery in the happy path");
     assert_eq!(stream_messages(&nats.js, STREAM).await, EVENTS as u64);
 
     shutdown.cancel();

@@ -11,8 +11,8 @@ use vigie_platform::events::jetstream::{run_jetstream_consumer, DEAD_LETTER_STRE
 use vigie_platform::events::{header, JetStreamPublisher, Relay};
 
 use crate::support::{
-    append_events, fast_consumer_options, join, nats, received, stream_messages, wait_received,
-    TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON, STREAM, WAIT,
+    append_events, fast_consumer_options, join, nats, received, stream_messages, wait_received, TestDb, TestHandler,
+    EVENT_TYPE, FLAKY, POISON, STREAM, WAIT,
 };
 
 #[tokio::test]
@@ -28,13 +28,10 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     let poison = append_events(&producer.db, 1, POISON).await[0];
     good.extend(append_events(&producer.db, 1, b"ok").await);
     let flaky = append_events(&producer.db, 1, FLAKY).await[0];
-    Relay::new(
-        producer.db.clone(),
-        Arc::new(JetStreamPublisher::new(nats.js.clone())),
-    )
-    .drain()
-    .await
-    .unwrap();
+    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())))
+        .drain()
+        .await
+        .unwrap();
     // Not a CloudEvent at all, published by something else on the subject.
     nats.js
         .publish(EVENT_TYPE, Bytes::from_static(b"garbage"))
@@ -43,13 +40,10 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
         .await
         .unwrap();
     good.extend(append_events(&producer.db, 1, b"ok").await);
-    Relay::new(
-        producer.db.clone(),
-        Arc::new(JetStreamPublisher::new(nats.js.clone())),
-    )
-    .drain()
-    .await
-    .unwrap();
+    Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())))
+        .drain()
+        .await
+        .unwrap();
 
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_jetstream_consumer(
@@ -71,11 +65,7 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     let applied = received(&consumer_db.db).await.unwrap();
     assert_eq!(applied.len(), good.len());
     assert!(good.iter().all(|id| applied.get(id) == Some(&1)));
-    assert_eq!(
-        handler.calls_for(poison),
-        1,
-        "a permanent failure is not retried"
-    );
+    assert_eq!(handler.calls_for(poison), 1, "a permanent failure is not retried");
     assert_eq!(
         handler.calls_for(flaky),
         max_deliver,
@@ -97,18 +87,9 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
             message.payload.clone(),
         ));
     }
-    let find = |id: Option<String>| {
-        reasons
-            .iter()
-            .find(|(rid, _, _)| *rid == id)
-            .cloned()
-            .unwrap()
-    };
+    let find = |id: Option<String>| reasons.iter().find(|(rid, _, _)| *rid == id).cloned().unwrap();
     let (_, reason, payload) = find(Some(poison.to_string()));
-    assert!(
-        reason.contains("permanent failure: poison payload"),
-        "{reason}"
-    );
+    assert!(reason.contains("permanent failure: poison payload"), "{reason}");
     assert_eq!(payload.as_ref(), POISON, "the original payload is kept");
     let (_, reason, _) = find(Some(flaky.to_string()));
     assert!(

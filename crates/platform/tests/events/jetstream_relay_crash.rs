@@ -16,8 +16,8 @@ use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, Envelope, Outbox, PublishError, Publisher, Relay};
 
 use crate::support::{
-    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, stream_messages,
-    wait_received, TestDb, TestHandler, STREAM, WAIT,
+    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, stream_messages, wait_received,
+    TestDb, TestHandler, STREAM, WAIT,
 };
 
 /// Publishes for real and waits for the `PubAck`, then "crashes" for the
@@ -67,9 +67,7 @@ impl Publisher for CrashAfterPublish {
                 self.hung.notify_one();
                 std::future::pending::<()>().await;
             }
-            return Err(PublishError::Other(anyhow::anyhow!(
-                "simulated crash before marking"
-            )));
+            return Err(PublishError::Other(anyhow::anyhow!("simulated crash before marking")));
         }
         Ok(())
     }
@@ -97,10 +95,7 @@ async fn republished_events_are_deduplicated() {
     // Each run is a fresh relay, as after a process restart.
     let mut failed_runs = 0;
     for _ in 0..=crashes.len() {
-        match Relay::new(producer.db.clone(), publisher.clone())
-            .drain()
-            .await
-        {
+        match Relay::new(producer.db.clone(), publisher.clone()).drain().await {
             Ok(_) => break,
             Err(_) => failed_runs += 1,
         }
@@ -122,11 +117,7 @@ async fn republished_events_are_deduplicated() {
         EVENTS as u64,
         "the stream holds each event once"
     );
-    let retried = count(
-        &producer.db,
-        "SELECT COUNT(*) FROM vigie_outbox WHERE attempts = 1",
-    )
-    .await;
+    let retried = count(&producer.db, "SELECT COUNT(*) FROM vigie_outbox WHERE attempts = 1").await;
     assert_eq!(retried, crashes.len() as i64);
 
     wait_received(&consumer_db.db, EVENTS).await;
@@ -145,19 +136,13 @@ async fn relay_task_killed_after_the_puback_republishes_on_restart() {
     let ids = append_events(&producer.db, EVENTS, b"p").await;
     let publisher = CrashAfterPublish::new(nats.js.clone(), &[ids[4]], true);
 
-    let first = tokio::spawn(
-        Relay::new(producer.db.clone(), publisher.clone()).run(CancellationToken::new()),
-    );
+    let first = tokio::spawn(Relay::new(producer.db.clone(), publisher.clone()).run(CancellationToken::new()));
     tokio::time::timeout(WAIT, publisher.hung.notified())
         .await
         .expect("relay reached the crash point");
     first.abort();
     assert!(first.await.unwrap_err().is_cancelled());
-    assert_eq!(
-        stream_messages(&nats.js, STREAM).await,
-        5,
-        "events 0..=4 stored"
-    );
+    assert_eq!(stream_messages(&nats.js, STREAM).await, 5, "events 0..=4 stored");
     // The relay marks a batch once it is published: events 0..=4 were
     // confirmed, but the task died before marking them.
     assert_eq!(

@@ -11,8 +11,8 @@ use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Outbox, Relay, RelayOptions};
 
 use crate::support::{
-    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages,
-    wait_outbox_empty, wait_received, TestDb, TestHandler, STREAM,
+    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
+    wait_received, TestDb, TestHandler, STREAM,
 };
 
 #[tokio::test]

@@ -13,9 +13,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 use uuid::Uuid;
 use vigie_platform::db::{Backend, DbError};
-use vigie_platform::events::{
-    Envelope, EventDraft, Outbox, PublishError, Publisher, Relay, RelayError, RelayOptions,
-};
+use vigie_platform::events::{Envelope, EventDraft, Outbox, PublishError, Publisher, Relay, RelayError, RelayOptions};
 
 use crate::support::{append_events, count, join, TestDb, EVENT_TYPE, SOURCE, WAIT};
 
@@ -29,12 +27,7 @@ struct MemoryPublisher {
 
 impl MemoryPublisher {
     fn ids(&self) -> Vec<Uuid> {
-        self.published
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|e| e.id)
-            .collect()
+        self.published.lock().unwrap().iter().map(|e| e.id).collect()
     }
 }
 
@@ -90,10 +83,7 @@ async fn events_commit_and_roll_back_with_the_transaction() {
             EventDraft::new(EVENT_TYPE, "line\nbreak", Vec::new()),
         ] {
             let result = outbox.append(&mut tx, draft.clone()).await;
-            assert!(
-                matches!(result, Err(DbError::Invalid(_))),
-                "{draft:?} accepted"
-            );
+            assert!(matches!(result, Err(DbError::Invalid(_))), "{draft:?} accepted");
         }
     }
 }
@@ -126,24 +116,14 @@ async fn relay_publishes_in_order_and_retries_without_skipping() {
         .unwrap();
     use sqlx::Row;
     assert_eq!(row.get::<i64, _>(0), 2, "failed attempts are recorded");
-    assert!(row
-        .get::<Option<String>, _>(1)
-        .unwrap()
-        .contains("broker unavailable"));
-    assert!(
-        publisher.ids().is_empty(),
-        "nothing after a failed event is published"
-    );
+    assert!(row.get::<Option<String>, _>(1).unwrap().contains("broker unavailable"));
+    assert!(publisher.ids().is_empty(), "nothing after a failed event is published");
 
     assert_eq!(relay.drain().await.unwrap(), 7);
     assert_eq!(publisher.ids(), ids, "published in commit order");
     assert_eq!(Outbox::pending(db).await.unwrap(), 0);
     assert_eq!(relay.drain().await.unwrap(), 0, "nothing published twice");
-    let last_error = count(
-        db,
-        "SELECT COUNT(*) FROM vigie_outbox WHERE last_error IS NOT NULL",
-    )
-    .await;
+    let last_error = count(db, "SELECT COUNT(*) FROM vigie_outbox WHERE last_error IS NOT NULL").await;
     assert_eq!(last_error, 0, "the error is cleared once published");
 
     let envelope = publisher.published.lock().unwrap()[0].clone();
@@ -201,8 +181,8 @@ async fn running_relay_wakes_on_notify_and_backs_off_on_failure() {
 #[tokio::test]
 async fn the_trace_context_travels_with_the_event() {
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let test_db = TestDb::producer(Backend::Sqlite).await;
@@ -236,17 +216,8 @@ async fn the_trace_context_travels_with_the_event() {
     // it, racing with `set_default`: recompute now that they are done.
     tracing::callsite::rebuild_interest_cache();
     let publisher = Arc::new(MemoryPublisher::default());
-    Relay::new(db.clone(), publisher.clone())
-        .drain()
-        .await
-        .unwrap();
-    let sent = publisher.published.lock().unwrap()[0]
-        .traceparent
-        .clone()
-        .unwrap();
-    assert!(
-        sent.starts_with(&format!("00-{trace_id}-")),
-        "same trace: {sent}"
-    );
+    Relay::new(db.clone(), publisher.clone()).drain().await.unwrap();
+    let sent = publisher.published.lock().unwrap()[0].traceparent.clone().unwrap();
+    assert!(sent.starts_with(&format!("00-{trace_id}-")), "same trace: {sent}");
     assert_ne!(sent, stored, "published from the relay's own child span");
 }

@@ -13,13 +13,12 @@ use uuid::Uuid;
 use vigie_platform::db::{Backend, Db, DbError};
 use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{
-    Consumer, Envelope, EventDraft, JetStreamPublisher, Outbox, PublishError, Publisher, Relay,
-    RelayError,
+    Consumer, Envelope, EventDraft, JetStreamPublisher, Outbox, PublishError, Publisher, Relay, RelayError,
 };
 
 use crate::support::{
-    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, stream_messages,
-    wait_outbox_empty, wait_received, TestDb, TestHandler, EVENT_TYPE, SOURCE, STREAM,
+    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
+    wait_received, TestDb, TestHandler, EVENT_TYPE, SOURCE, STREAM,
 };
 
 /// More than two full multi-row INSERTs (500 rows each) and a partial one.
@@ -83,17 +82,10 @@ async fn append_many_keeps_the_order_and_the_transaction(backend: Backend) {
 
     // Rolled back: nothing stays, whatever the number of statements.
     let mut tx = db.begin().await.unwrap();
-    let ids = outbox
-        .append_many(&mut tx, drafts(BULK, "gone"))
-        .await
-        .unwrap();
+    let ids = outbox.append_many(&mut tx, drafts(BULK, "gone")).await.unwrap();
     assert_eq!(ids.len(), BULK);
     tx.rollback().await.unwrap();
-    assert_eq!(
-        Outbox::pending(db).await.unwrap(),
-        0,
-        "{backend:?}: rolled back"
-    );
+    assert_eq!(Outbox::pending(db).await.unwrap(), 0, "{backend:?}: rolled back");
 
     // One invalid draft: rejected before anything is written.
     let mut tx = db.begin().await.unwrap();
@@ -105,11 +97,7 @@ async fn append_many_keeps_the_order_and_the_transaction(backend: Backend) {
     invalid[2].event_type = "vigie.inventory.>".to_owned();
     let result = outbox.append_many(&mut tx, invalid).await;
     assert!(matches!(result, Err(DbError::Invalid(_))), "{result:?}");
-    assert!(outbox
-        .append_many(&mut tx, Vec::new())
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(outbox.append_many(&mut tx, Vec::new()).await.unwrap().is_empty());
     tx.commit().await.unwrap();
     assert_eq!(count(db, "SELECT COUNT(*) FROM vigie_outbox").await, 0);
 
@@ -117,19 +105,13 @@ async fn append_many_keeps_the_order_and_the_transaction(backend: Backend) {
     // drafts' order is the `seq` order.
     let mut tx = db.begin().await.unwrap();
     let first = outbox
-        .append(
-            &mut tx,
-            EventDraft::new(EVENT_TYPE, "first", b"first".to_vec()),
-        )
+        .append(&mut tx, EventDraft::new(EVENT_TYPE, "first", b"first".to_vec()))
         .await
         .unwrap();
     let bulk = drafts(BULK, "bulk");
     let bulk_ids = outbox.append_many(&mut tx, bulk.clone()).await.unwrap();
     let last = outbox
-        .append(
-            &mut tx,
-            EventDraft::new(EVENT_TYPE, "last", b"last".to_vec()),
-        )
+        .append(&mut tx, EventDraft::new(EVENT_TYPE, "last", b"last".to_vec()))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -204,8 +186,7 @@ async fn pipelined_relay_delivers_every_event_once_in_order(backend: Backend) {
         batches: Mutex::new(Vec::new()),
         single: AtomicUsize::new(0),
     });
-    let relay_task =
-        tokio::spawn(Relay::new(producer.db.clone(), publisher.clone()).run(shutdown.clone()));
+    let relay_task = tokio::spawn(Relay::new(producer.db.clone(), publisher.clone()).run(shutdown.clone()));
     let consumer_task = tokio::spawn(run_jetstream_consumer(
         nats.js.clone(),
         STREAM,
@@ -251,9 +232,7 @@ impl Publisher for FailOnce {
         if let Some(k) = self.fail_at.lock().unwrap().take() {
             assert!(results.iter().all(Result::is_ok), "{results:?}");
             results.truncate(k);
-            results.push(Err(PublishError::Other(anyhow::anyhow!(
-                "simulated lost ack"
-            ))));
+            results.push(Err(PublishError::Other(anyhow::anyhow!("simulated lost ack"))));
         }
         results
     }
@@ -287,18 +266,9 @@ async fn a_failure_mid_batch_marks_exactly_the_prefix_and_the_retry_is_deduplica
     let rows = outbox_rows(&producer.db).await;
     assert_eq!(rows.iter().map(|row| row.id).collect::<Vec<_>>(), ids);
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(
-            row.published,
-            i < FAIL_AT,
-            "row {i}: only the prefix is marked"
-        );
+        assert_eq!(row.published, i < FAIL_AT, "row {i}: only the prefix is marked");
         assert_eq!(row.attempts, i64::from(i == FAIL_AT), "row {i}: attempts");
-        assert_eq!(
-            row.last_error.is_some(),
-            i == FAIL_AT,
-            "row {i}: {:?}",
-            row.last_error
-        );
+        assert_eq!(row.last_error.is_some(), i == FAIL_AT, "row {i}: {:?}", row.last_error);
     }
     assert!(rows[FAIL_AT]
         .last_error
@@ -346,14 +316,7 @@ async fn stored_ids(js: &jetstream::Context, stream: &str) -> Vec<Uuid> {
 }
 
 async fn set_max_message_size(js: &jetstream::Context, size: i32) {
-    let mut config = js
-        .get_stream(STREAM)
-        .await
-        .unwrap()
-        .get_info()
-        .await
-        .unwrap()
-        .config;
+    let mut config = js.get_stream(STREAM).await.unwrap().get_info().await.unwrap().config;
     config.max_message_size = size;
     js.update_stream(config).await.unwrap();
 }
@@ -368,10 +331,7 @@ async fn a_refused_event_is_not_overtaken_by_the_rest_of_its_batch() {
     let mut ids = append_events(&producer.db, 1, b"small").await;
     ids.extend(append_events(&producer.db, 1, &[b'x'; 4_096]).await);
     ids.extend(append_events(&producer.db, 3, b"small").await);
-    let relay = Relay::new(
-        producer.db.clone(),
-        Arc::new(JetStreamPublisher::new(nats.js.clone())),
-    );
+    let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
 
     let failed = relay.drain().await;
     assert!(
@@ -391,10 +351,6 @@ async fn a_refused_event_is_not_overtaken_by_the_rest_of_its_batch() {
 
     set_max_message_size(&nats.js, -1).await;
     assert_eq!(relay.drain().await.unwrap(), 4);
-    assert_eq!(
-        stored_ids(&nats.js, STREAM).await,
-        ids,
-        "stream order = commit order"
-    );
+    assert_eq!(stored_ids(&nats.js, STREAM).await, ids, "stream order = commit order");
     assert_eq!(Outbox::pending(&producer.db).await.unwrap(), 0);
 }

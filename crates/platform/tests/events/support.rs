@@ -94,11 +94,7 @@ impl TestDb {
     /// A fresh database with the event tables and the `received` table.
     pub async fn consumer(backend: Backend) -> TestDb {
         let test_db = TestDb::producer(backend).await;
-        test_db
-            .db
-            .migrate("test", RECEIVED)
-            .await
-            .expect("test migrations");
+        test_db.db.migrate("test", RECEIVED).await.expect("test migrations");
         test_db
     }
 }
@@ -166,11 +162,7 @@ impl EventHandler for TestHandler {
         self.types.clone()
     }
 
-    async fn handle(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        envelope: &Envelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         self.invocations.fetch_add(1, Ordering::SeqCst);
         let first = {
             let mut calls = self.calls.lock().unwrap();

@@ -175,10 +175,7 @@ mod tests {
             ("data_protection", 1),
             ("equipment_backups", 1),
         ];
-        let actual: Vec<(&str, u8)> = CATALOGUE
-            .iter()
-            .map(|e| (e.code, e.default_criticality))
-            .collect();
+        let actual: Vec<(&str, u8)> = CATALOGUE.iter().map(|e| (e.code, e.default_criticality)).collect();
         assert_eq!(actual, expected);
     }
 

@@ -34,11 +34,7 @@ pub fn explain(inventory: &StructureInventory, assessment: &Assessment, lang: La
         .iter()
         .filter(|f| f.holders.len() <= 1 || f.risk >= EXPOSED_RISK - RISK_TOLERANCE)
         .collect();
-    exposed.sort_by(|a, b| {
-        weighted(b)
-            .total_cmp(&weighted(a))
-            .then_with(|| a.code.cmp(&b.code))
-    });
+    exposed.sort_by(|a, b| weighted(b).total_cmp(&weighted(a)).then_with(|| a.code.cmp(&b.code)));
     exposed
         .into_iter()
         .map(|f| {
@@ -130,10 +126,7 @@ fn sentence(f: &FunctionExposure, holders: &[Holder<'_>], lang: Lang) -> String 
             None => format!("une seule personne ({})", who(only, lang)),
         },
         ([only], Lang::En) => match end_date(only, lang) {
-            Some(end) => format!(
-                "only one person ({}), whose engagement ends on {end}",
-                who(only, lang)
-            ),
+            Some(end) => format!("only one person ({}), whose engagement ends on {end}", who(only, lang)),
             None => format!("only one person ({})", who(only, lang)),
         },
         (several, _) => {
@@ -208,12 +201,7 @@ mod tests {
     #[test]
     fn leaving_director_and_orphan_as_in_the_brief() {
         let inv = Builder::new("S")
-            .person(
-                "dir",
-                "Claire Martin",
-                Role::Director,
-                Some(date(2027, 6, 30)),
-            )
+            .person("dir", "Claire Martin", Role::Director, Some(date(2027, 6, 30)))
             .person("a", "Alex", Role::Employee, None)
             .person("b", "Bea", Role::Employee, None)
             .function("funding_applications", 3)
@@ -255,11 +243,9 @@ mod tests {
             .build();
         assert_eq!(
             run(&inv, Lang::Fr),
-            [
-                "Comptes, mots de passe et accès aux plateformes : 2 personnes \
+            ["Comptes, mots de passe et accès aux plateformes : 2 personnes \
               (Xavier, conseiller·e numérique, jusqu'au 31/01/2027 ; \
-              Yasmine, administrateur·rice, jusqu'au 01/05/2027) — risque 100 %."
-            ]
+              Yasmine, administrateur·rice, jusqu'au 01/05/2027) — risque 100 %."]
         );
         assert_eq!(
             run(&inv, Lang::En),

@@ -73,13 +73,7 @@ pub enum Band {
 
 impl Band {
     /// Every band, from `Unknown` to `Critical`.
-    pub const ALL: &'static [Band] = &[
-        Band::Unknown,
-        Band::Low,
-        Band::Moderate,
-        Band::High,
-        Band::Critical,
-    ];
+    pub const ALL: &'static [Band] = &[Band::Unknown, Band::Low, Band::Moderate, Band::High, Band::Critical];
 
     /// The stable code used in files, APIs and events.
     pub fn as_str(self) -> &'static str {
@@ -204,9 +198,9 @@ fn is_active(person: &PersonRecord, today: NaiveDate) -> bool {
 fn unavailability(person: &PersonRecord, today: NaiveDate, params: &FragilityParams) -> f64 {
     // Computed as a signed day count rather than `today + horizon` so that a
     // huge configured horizon cannot overflow the calendar.
-    let leaving = person.end_date.is_some_and(|end| {
-        end >= today && end.signed_duration_since(today).num_days() <= params.horizon_days
-    });
+    let leaving = person
+        .end_date
+        .is_some_and(|end| end >= today && end.signed_duration_since(today).num_days() <= params.horizon_days);
     if leaving {
         params.q_fixed_term_leaving
     } else {
@@ -270,11 +264,7 @@ fn recorded_functions(inventory: &StructureInventory) -> BTreeMap<&str, u8> {
 /// not among its people, are ignored. Several holdings of the same person on
 /// the same function count once: the person holds the function if any of
 /// them qualifies (active, level ≥ 3, practised recently enough).
-pub fn assess(
-    inventory: &StructureInventory,
-    today: NaiveDate,
-    params: &FragilityParams,
-) -> Assessment {
+pub fn assess(inventory: &StructureInventory, today: NaiveDate, params: &FragilityParams) -> Assessment {
     let functions = recorded_functions(inventory);
     if functions.is_empty() {
         // Not inventoried: report nothing rather than a reassuring zero.
@@ -293,10 +283,7 @@ pub fn assess(
     let people = people_by_id(inventory);
 
     // H_f for every recorded function (orphans keep an empty set).
-    let mut holders: BTreeMap<&str, BTreeSet<&str>> = functions
-        .keys()
-        .map(|code| (*code, BTreeSet::new()))
-        .collect();
+    let mut holders: BTreeMap<&str, BTreeSet<&str>> = functions.keys().map(|code| (*code, BTreeSet::new())).collect();
     for holding in &inventory.holdings {
         let Some(function_holders) = holders.get_mut(holding.function.as_str()) else {
             continue;
@@ -319,10 +306,7 @@ pub fn assess(
         .map(|(code, w)| {
             let h = &holders[code];
             // Product in person-id order: same factors, same order, same bits.
-            let risk = h
-                .iter()
-                .map(|id| unavailability(people[id], today, params))
-                .product();
+            let risk = h.iter().map(|id| unavailability(people[id], today, params)).product();
             FunctionExposure {
                 code: (*code).to_owned(),
                 criticality: *w,
@@ -333,10 +317,7 @@ pub fn assess(
         .collect();
 
     let total_weight: u32 = exposures.iter().map(|f| u32::from(f.criticality)).sum();
-    let weighted_risk: f64 = exposures
-        .iter()
-        .map(|f| f64::from(f.criticality) * f.risk)
-        .sum();
+    let weighted_risk: f64 = exposures.iter().map(|f| f64::from(f.criticality) * f.risk).sum();
     // Evaluated exactly as written in the spec, 100·Σ / W, then rounded.
     let score = round_half_up(100.0 * weighted_risk / f64::from(total_weight)).min(100);
 
@@ -376,19 +357,14 @@ pub fn assess(
     let director_dependency = f64::from(director_weight) / f64::from(total_weight);
 
     let truck_factor =
-        u32::try_from(truck_factor_removals(&exposures, params.truck_factor_threshold).len())
-            .unwrap_or(u32::MAX);
+        u32::try_from(truck_factor_removals(&exposures, params.truck_factor_threshold).len()).unwrap_or(u32::MAX);
 
     let band = if exposures
         .iter()
         .any(|f| f.criticality == 3 && f.risk >= 1.0 - RISK_TOLERANCE)
     {
         Band::Critical
-    } else if exposures
-        .iter()
-        .any(|f| f.criticality == 3 && f.holders.len() == 1)
-        || score >= 40
-    {
+    } else if exposures.iter().any(|f| f.criticality == 3 && f.holders.len() == 1) || score >= 40 {
         Band::High
     } else if !orphan_functions.is_empty() || !spof_functions.is_empty() || score >= 15 {
         Band::Moderate
@@ -462,8 +438,7 @@ fn truck_factor_removals(functions: &[FunctionExposure], threshold: f64) -> Vec<
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::model::{
-        Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory,
-        StructureRecord,
+        Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
     };
     use chrono::NaiveDate;
 
@@ -510,13 +485,7 @@ pub(crate) mod fixtures {
             }
         }
 
-        pub(crate) fn person(
-            mut self,
-            id: &str,
-            name: &str,
-            role: Role,
-            end_date: Option<NaiveDate>,
-        ) -> Self {
+        pub(crate) fn person(mut self, id: &str, name: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
             let structure_id = self.inv.structure.id.clone();
             self.inv.people.push(PersonRecord {
                 id: id.to_owned(),
@@ -648,13 +617,7 @@ mod tests {
         let labels: Vec<&str> = Band::ALL.iter().map(|b| b.label_fr()).collect();
         assert_eq!(
             labels,
-            [
-                "inconnu (non inventorié)",
-                "faible",
-                "modérée",
-                "élevée",
-                "critique"
-            ]
+            ["inconnu (non inventorié)", "faible", "modérée", "élevée", "critique"]
         );
         let err = "Critical".parse::<Band>();
         assert_eq!(
@@ -673,10 +636,7 @@ mod tests {
         assert_eq!(a.truck_factor, Some(2));
         assert_eq!(a.band, Band::High);
         assert!(a.orphan_functions.is_empty());
-        assert_eq!(
-            a.spof_functions,
-            strings(&["communication", "funding_applications"])
-        );
+        assert_eq!(a.spof_functions, strings(&["communication", "funding_applications"]));
         let kp = match &a.top_key_person {
             Some(kp) => kp,
             None => panic!("no key person"),
@@ -685,10 +645,7 @@ mod tests {
         assert!((kp.share - 3.0 / 7.0).abs() < EPS, "{}", kp.share);
         assert!((a.director_dependency - 3.0 / 7.0).abs() < EPS);
         assert_eq!(
-            a.functions
-                .iter()
-                .map(|f| f.code.as_str())
-                .collect::<Vec<_>>(),
+            a.functions.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
             ["communication", "funding_applications", "scheduling"]
         );
         let funding = exposure(&a, "funding_applications");
@@ -696,11 +653,7 @@ mod tests {
         assert_eq!(funding.holders, strings(&["dir"]));
         assert!((funding.risk - 0.15).abs() < EPS);
         let scheduling = exposure(&a, "scheduling");
-        assert_eq!(
-            scheduling.holders,
-            strings(&["E", "dir"]),
-            "byte order: 'E' < 'd'"
-        );
+        assert_eq!(scheduling.holders, strings(&["E", "dir"]), "byte order: 'E' < 'd'");
         assert!((scheduling.risk - 0.15).abs() < EPS);
         let communication = exposure(&a, "communication");
         assert_eq!(communication.criticality, 1);
@@ -859,8 +812,7 @@ mod tests {
         assert_eq!(exposure(&at_horizon, "communication").risk, 1.0);
         let after = assess_default(&single_holder(Role::Employee, Some(shift(t, 366))), t);
         assert!((exposure(&after, "communication").risk - 0.15).abs() < EPS);
-        let volunteer_after =
-            assess_default(&single_holder(Role::Volunteer, Some(shift(t, 366))), t);
+        let volunteer_after = assess_default(&single_holder(Role::Volunteer, Some(shift(t, 366))), t);
         assert!((exposure(&volunteer_after, "communication").risk - 0.30).abs() < EPS);
     }
 
@@ -877,10 +829,7 @@ mod tests {
             horizon_days: 100,
             ..FragilityParams::default()
         };
-        assert_eq!(
-            exposure(&assess(&inv, t, &exact), "communication").risk,
-            1.0
-        );
+        assert_eq!(exposure(&assess(&inv, t, &exact), "communication").risk, 1.0);
     }
 
     #[test]
@@ -918,10 +867,7 @@ mod tests {
         assert!(exposure(&stale, "payroll").holders.is_empty());
         assert_eq!(stale.band, Band::Critical);
         let today_practised = assess_default(&build(0), t);
-        assert_eq!(
-            exposure(&today_practised, "payroll").holders,
-            strings(&["p"])
-        );
+        assert_eq!(exposure(&today_practised, "payroll").holders, strings(&["p"]));
     }
 
     #[test]
@@ -932,10 +878,7 @@ mod tests {
             .function("payroll", 3)
             .holding("p", "payroll", 3, Some(shift(t, 10)))
             .build();
-        assert_eq!(
-            exposure(&assess_default(&inv, t), "payroll").holders,
-            strings(&["p"])
-        );
+        assert_eq!(exposure(&assess_default(&inv, t), "payroll").holders, strings(&["p"]));
     }
 
     #[test]
@@ -948,9 +891,7 @@ mod tests {
                 .holding("p", "payroll", level, None)
                 .build()
         };
-        assert!(exposure(&assess_default(&build(2), t), "payroll")
-            .holders
-            .is_empty());
+        assert!(exposure(&assess_default(&build(2), t), "payroll").holders.is_empty());
         assert_eq!(
             exposure(&assess_default(&build(3), t), "payroll").holders,
             strings(&["p"])
@@ -978,10 +919,7 @@ mod tests {
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(exposure(&a, "payroll").holders, strings(&["p"]));
-        assert!(
-            (exposure(&a, "payroll").risk - 0.15).abs() < EPS,
-            "counted once"
-        );
+        assert!((exposure(&a, "payroll").risk - 0.15).abs() < EPS, "counted once");
         assert!(exposure(&a, "invoicing").holders.is_empty());
     }
 
@@ -1014,11 +952,7 @@ mod tests {
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(exposure(&a, "cantine_reservations").criticality, 3);
-        assert_eq!(
-            exposure(&a, "payroll").criticality,
-            1,
-            "recorded, not catalogue"
-        );
+        assert_eq!(exposure(&a, "payroll").criticality, 1, "recorded, not catalogue");
         assert_eq!(a.band, Band::Critical);
         // (3·1 + 1·0.0225) / 4 = 0.755625 → 76
         assert_eq!(a.score, Some(76));
@@ -1050,11 +984,7 @@ mod tests {
             .function("nine", 9)
             .build();
         let a = assess_default(&inv, t);
-        let w: Vec<(&str, u8)> = a
-            .functions
-            .iter()
-            .map(|f| (f.code.as_str(), f.criticality))
-            .collect();
+        let w: Vec<(&str, u8)> = a.functions.iter().map(|f| (f.code.as_str(), f.criticality)).collect();
         assert_eq!(w, [("nine", 3), ("payroll", 3), ("zero", 1)]);
         assert_eq!(a.score, Some(100));
     }
@@ -1074,15 +1004,8 @@ mod tests {
             .holds("v", "data_protection")
             .build();
         let a = assess_default(&inv, t);
-        let sum: f64 = a
-            .functions
-            .iter()
-            .map(|f| f64::from(f.criticality) * f.risk)
-            .sum();
-        assert!(
-            100.0 * sum / 2.0 < 22.5,
-            "the float sum is just under the half"
-        );
+        let sum: f64 = a.functions.iter().map(|f| f64::from(f.criticality) * f.risk).sum();
+        assert!(100.0 * sum / 2.0 < 22.5, "the float sum is just under the half");
         assert_eq!(a.score, Some(23));
         assert_eq!(a.band, Band::Moderate);
     }
@@ -1336,10 +1259,7 @@ mod tests {
         // A redundant team of four on every function.
         let mut b = Builder::new("S").function("f1", 3).function("f2", 1);
         for id in ["a", "b", "c", "d"] {
-            b = b
-                .person(id, id, Role::Employee, None)
-                .holds(id, "f1")
-                .holds(id, "f2");
+            b = b.person(id, id, Role::Employee, None).holds(id, "f1").holds(id, "f2");
         }
         assert_eq!(assess_default(&b.build(), t).truck_factor, Some(4));
     }
@@ -1400,9 +1320,7 @@ mod tests {
             let mut rotated = inv.clone();
             rotated.holdings.rotate_left(shift_by);
             rotated.people.rotate_left(shift_by % inv.people.len());
-            rotated
-                .functions
-                .rotate_right(shift_by % inv.functions.len());
+            rotated.functions.rotate_right(shift_by % inv.functions.len());
             assert_eq!(assess_default(&rotated, t), reference);
         }
         assert_eq!(
@@ -1416,11 +1334,7 @@ mod tests {
         let t = today();
         let build = |first_leaves: bool| {
             let leaving = Some(shift(t, 10));
-            let (a, b) = if first_leaves {
-                (leaving, None)
-            } else {
-                (None, leaving)
-            };
+            let (a, b) = if first_leaves { (leaving, None) } else { (None, leaving) };
             Builder::new("S")
                 .person("p", "P", Role::Employee, a)
                 .person("p", "P", Role::Employee, b)

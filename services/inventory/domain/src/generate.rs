@@ -12,14 +12,10 @@
 //! within the year, service-civique volunteers, stale practice dates, custom
 //! functions, and a few structures not inventoried yet (no function).
 
-use crate::csv_set::{
-    CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER,
-    STRUCTURES_HEADER,
-};
+use crate::csv_set::{CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER, STRUCTURES_HEADER};
 use crate::ids::luhn_check_digit;
 use crate::model::{
-    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory,
-    StructureRecord,
+    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
 };
 use chrono::{Days, NaiveDate};
 use rand::prelude::*;
@@ -204,10 +200,7 @@ const REGIONS: [Region; 18] = [
     Region {
         code: "01",
         slug: "guadeloupe",
-        communes: communes![
-            ("97120", "Pointe-à-Pitre", "971"),
-            ("97101", "Les Abymes", "971"),
-        ],
+        communes: communes![("97120", "Pointe-à-Pitre", "971"), ("97101", "Les Abymes", "971"),],
     },
     Region {
         code: "02",
@@ -359,12 +352,7 @@ fn tools_for(code: &str) -> &'static [&'static str] {
         "funding_applications" => &["Le Compte Asso", "Démarches simplifiées", "Dauphin"],
         "funder_reporting" => &["Excel", "LibreOffice Calc", "Le Compte Asso"],
         "scheduling" => &["Google Agenda", "Excel", "Framadate", "Skello"],
-        "payroll" => &[
-            "Silae",
-            "net-entreprises.fr",
-            "Sage Paie",
-            "Chèque emploi associatif",
-        ],
+        "payroll" => &["Silae", "net-entreprises.fr", "Sage Paie", "Chèque emploi associatif"],
         "invoicing" => &["Dolibarr", "Excel", "Axonaut"],
         "accounting" => &["Paheko", "Dolibarr", "Ciel Compta", "Excel"],
         "accounts_access" => &["Bitwarden", "KeePass", "carnet papier"],
@@ -425,10 +413,7 @@ fn days_before(today: NaiveDate, days: u64) -> NaiveDate {
 fn siret(rng: &mut ChaCha8Rng) -> String {
     let mut s = format!("{}", rng.gen_range(10_000_000u32..100_000_000));
     s.push(char::from(b'0' + luhn_check_digit(&s).unwrap_or(0)));
-    s.push_str(&format!(
-        "{:04}",
-        rng.gen_range(1u32..60) * 10 + rng.gen_range(0..10)
-    ));
+    s.push_str(&format!("{:04}", rng.gen_range(1u32..60) * 10 + rng.gen_range(0..10)));
     s.push(char::from(b'0' + luhn_check_digit(&s).unwrap_or(0)));
     s
 }
@@ -560,8 +545,7 @@ impl Generator<'_> {
             let (n, r) = &self.networks[weighted(rng, &self.network_weights)];
             (n.clone(), *r)
         };
-        let commune = &region.communes
-            [weighted_by(rng, region.communes.len(), |i| if i == 0 { 4 } else { 1 })];
+        let commune = &region.communes[weighted_by(rng, region.communes.len(), |i| if i == 0 { 4 } else { 1 })];
         const FORMS: [(LegalForm, u32); 6] = [
             (LegalForm::Association, 74),
             (LegalForm::Scop, 8),
@@ -573,9 +557,7 @@ impl Generator<'_> {
         let legal_form = FORMS[weighted_by(rng, FORMS.len(), |i| FORMS[i].1)].0;
         let association = legal_form == LegalForm::Association;
         let name = structure_name(rng, legal_form, commune.name);
-        let siret = rng
-            .gen_bool(if association { 0.55 } else { 0.95 })
-            .then(|| siret(rng));
+        let siret = rng.gen_bool(if association { 0.55 } else { 0.95 }).then(|| siret(rng));
         let rna = (association && rng.gen_bool(0.8)).then(|| rna(rng, commune.department));
 
         let profile = match rng.gen_range(0..100) {
@@ -608,12 +590,7 @@ impl Generator<'_> {
         }
     }
 
-    fn people(
-        &mut self,
-        number: usize,
-        s: &StructureRecord,
-        profile: Profile,
-    ) -> Vec<PersonRecord> {
+    fn people(&mut self, number: usize, s: &StructureRecord, profile: Profile) -> Vec<PersonRecord> {
         let rng = &mut self.rng;
         let today = self.today;
         // 2 to 9 people, mostly small teams (mean about 4).
@@ -671,8 +648,7 @@ impl Generator<'_> {
                 let end_date = if rng.gen_bool(0.03) {
                     Some(days_before(today, rng.gen_range(1..=60)))
                 } else {
-                    rng.gen_bool(p_end)
-                        .then(|| days_after(today, rng.gen_range(min..=max)))
+                    rng.gen_bool(p_end).then(|| days_after(today, rng.gen_range(min..=max)))
                 };
                 // Reserved example.org sub-domains: demo data must never mail
                 // a real person.
@@ -691,12 +667,7 @@ impl Generator<'_> {
             .collect()
     }
 
-    fn functions(
-        &mut self,
-        s: &StructureRecord,
-        people: &[PersonRecord],
-        profile: Profile,
-    ) -> Vec<FunctionRecord> {
+    fn functions(&mut self, s: &StructureRecord, people: &[PersonRecord], profile: Profile) -> Vec<FunctionRecord> {
         if profile == Profile::NotInventoried {
             return Vec::new();
         }
@@ -704,10 +675,7 @@ impl Generator<'_> {
         let has_staff = people
             .iter()
             .any(|p| matches!(p.role, Role::Employee | Role::Facilitator | Role::Director));
-        let sells = matches!(
-            s.legal_form,
-            LegalForm::Scop | LegalForm::Scic | LegalForm::EsusCompany
-        );
+        let sells = matches!(s.legal_form, LegalForm::Scop | LegalForm::Scic | LegalForm::EsusCompany);
         // 5 to 12 functions, mean about 8.
         let count = 5 + weighted(rng, &[8, 12, 16, 18, 16, 12, 10, 8]);
         let custom = match rng.gen_range(0..100) {
@@ -750,10 +718,7 @@ impl Generator<'_> {
             };
             picked.push((code.to_owned(), criticality));
         }
-        let customs: Vec<&str> = CUSTOM_FUNCTIONS
-            .choose_multiple(rng, custom)
-            .copied()
-            .collect();
+        let customs: Vec<&str> = CUSTOM_FUNCTIONS.choose_multiple(rng, custom).copied().collect();
         for code in customs {
             // Custom functions always carry an explicit criticality.
             picked.push((code.to_owned(), 1 + weighted(rng, &[3, 5, 2]) as u8));
@@ -803,20 +768,12 @@ impl Generator<'_> {
                     }
                     for l in levels.iter_mut().skip(1) {
                         if rng.gen_bool(0.2) {
-                            *l = Some(if rng.gen_bool(0.15) {
-                                3
-                            } else {
-                                rng.gen_range(0..=2)
-                            });
+                            *l = Some(if rng.gen_bool(0.15) { 3 } else { rng.gen_range(0..=2) });
                         }
                     }
                 }
-                Profile::Team
-                | Profile::OrganisedTeam
-                | Profile::NoDirector
-                | Profile::NotInventoried => {
-                    let main =
-                        weighted_by(rng, people.len(), |i| affinity(people[i].role, &f.code));
+                Profile::Team | Profile::OrganisedTeam | Profile::NoDirector | Profile::NotInventoried => {
+                    let main = weighted_by(rng, people.len(), |i| affinity(people[i].role, &f.code));
                     // Some functions nobody masters: orphans.
                     levels[main] = Some(if rng.gen_bool(p_orphan) {
                         rng.gen_range(1..=2)
@@ -864,8 +821,7 @@ impl Generator<'_> {
             }
         }
         holdings.sort_unstable_by(|a, b| {
-            (a.person_id.as_str(), a.function.as_str())
-                .cmp(&(b.person_id.as_str(), b.function.as_str()))
+            (a.person_id.as_str(), a.function.as_str()).cmp(&(b.person_id.as_str(), b.function.as_str()))
         });
         holdings
     }
@@ -899,8 +855,7 @@ pub fn generate(params: GenerateParams) -> GeneratedSet {
 }
 
 fn date_text(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
+    d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
 impl GeneratedSet {
@@ -954,12 +909,7 @@ impl GeneratedSet {
             } else {
                 f.criticality.to_string()
             };
-            out.write_record([
-                f.structure_id.as_str(),
-                &f.code,
-                &criticality,
-                &f.tools.join(";"),
-            ])?;
+            out.write_record([f.structure_id.as_str(), &f.code, &criticality, &f.tools.join(";")])?;
         }
         out.flush()
     }
@@ -972,12 +922,7 @@ impl GeneratedSet {
         for h in self.inventories.iter().flat_map(|i| &i.holdings) {
             level.clear();
             level.push(char::from(b'0' + h.level));
-            out.write_record([
-                h.person_id.as_str(),
-                &h.function,
-                &level,
-                &date_text(h.last_practised),
-            ])?;
+            out.write_record([h.person_id.as_str(), &h.function, &level, &date_text(h.last_practised)])?;
         }
         out.flush()
     }
@@ -1024,10 +969,7 @@ mod tests {
                     parsed.inventories == set.inventories,
                     "size {size} seed {seed}: parsed set differs from the generated one"
                 ),
-                Err(errs) => panic!(
-                    "size {size} seed {seed}: {:#?}",
-                    &errs[..errs.len().min(10)]
-                ),
+                Err(errs) => panic!("size {size} seed {seed}: {:#?}", &errs[..errs.len().min(10)]),
             }
         }
     }
@@ -1069,11 +1011,7 @@ mod tests {
         let s = &set.inventories[49];
         assert_eq!(s.structure.id, "S000050");
         assert_eq!(s.people[0].id, "P000050-1");
-        let structures: BTreeSet<&str> = set
-            .inventories
-            .iter()
-            .map(|i| i.structure.id.as_str())
-            .collect();
+        let structures: BTreeSet<&str> = set.inventories.iter().map(|i| i.structure.id.as_str()).collect();
         assert_eq!(structures.len(), 50);
         let people: BTreeSet<&str> = set
             .inventories
@@ -1093,16 +1031,8 @@ mod tests {
             assert!(!r.communes.is_empty());
             for c in r.communes {
                 assert_eq!(ids::validate_commune_insee(c.insee), Ok(()), "{}", c.name);
-                assert_eq!(
-                    ids::validate_department_code(c.department),
-                    Ok(()),
-                    "{}",
-                    c.name
-                );
-                assert_eq!(
-                    ids::check_commune_in_department(c.insee, c.department),
-                    Ok(())
-                );
+                assert_eq!(ids::validate_department_code(c.department), Ok(()), "{}", c.name);
+                assert_eq!(ids::check_commune_in_department(c.insee, c.department), Ok(()));
             }
         }
         assert_eq!(
@@ -1150,10 +1080,7 @@ mod tests {
                 .holdings
                 .iter()
                 .filter(|h| h.function == f.code && h.level >= 3)
-                .filter(|h| {
-                    h.last_practised
-                        .is_none_or(|d| d >= days_before(today, 365))
-                })
+                .filter(|h| h.last_practised.is_none_or(|d| d >= days_before(today, 365)))
                 .map(|h| person(&h.person_id))
                 .filter(|p| p.end_date.is_none_or(|d| d >= today))
                 .collect();
@@ -1189,9 +1116,7 @@ mod tests {
         let set = generate(params(3000, 2026));
         let invs = &set.inventories;
         let n = invs.len() as f64;
-        let share = |pred: &dyn Fn(&StructureInventory) -> bool| {
-            invs.iter().filter(|i| pred(i)).count() as f64 / n
-        };
+        let share = |pred: &dyn Fn(&StructureInventory) -> bool| invs.iter().filter(|i| pred(i)).count() as f64 / n;
 
         let networks: BTreeSet<&str> = invs.iter().map(|i| i.structure.network.as_str()).collect();
         assert!((6..=12).contains(&networks.len()), "{networks:?}");
@@ -1208,10 +1133,7 @@ mod tests {
         assert!(share(&|i| i.structure.siret.is_some()) > 0.5);
 
         let no_director = share(&|i| i.people.iter().all(|p| p.role != Role::Director));
-        assert!(
-            (0.03..0.2).contains(&no_director),
-            "no director {no_director}"
-        );
+        assert!((0.03..0.2).contains(&no_director), "no director {no_director}");
         // The director holds every function they are recorded on and at
         // least 80 % of the structure's functions.
         let director_holds_most = share(&|i| {
@@ -1225,31 +1147,21 @@ mod tests {
                 .count();
             !i.functions.is_empty() && held * 10 >= i.functions.len() * 8
         });
-        assert!(
-            director_holds_most > 0.08,
-            "director holds most {director_holds_most}"
-        );
+        assert!(director_holds_most > 0.08, "director holds most {director_holds_most}");
 
         let ends_within_year = share(&|i| {
             i.people.iter().any(|p| {
-                p.role == Role::Employee
-                    && p.end_date
-                        .is_some_and(|d| d > today() && d <= days_after(today(), 365))
+                p.role == Role::Employee && p.end_date.is_some_and(|d| d > today() && d <= days_after(today(), 365))
             })
         });
         assert!(ends_within_year > 0.1, "fixed-term {ends_within_year}");
         assert!(share(&|i| i.people.iter().any(|p| p.role == Role::Volunteer)) > 0.3);
+        assert!(share(&|i| i.functions.iter().any(|f| crate::catalogue::find(&f.code).is_none())) > 0.05);
         assert!(
             share(&|i| i
-                .functions
+                .holdings
                 .iter()
-                .any(|f| crate::catalogue::find(&f.code).is_none()))
-                > 0.05
-        );
-        assert!(
-            share(&|i| i.holdings.iter().any(|h| h
-                .last_practised
-                .is_some_and(|d| d < days_before(today(), 365))))
+                .any(|h| h.last_practised.is_some_and(|d| d < days_before(today(), 365))))
                 > 0.2
         );
 

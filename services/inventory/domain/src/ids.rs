@@ -87,8 +87,7 @@ const LA_POSTE_SIREN: &str = "356000000";
 /// the 5 overseas regions). Former region codes (e.g. 21, 22, 23…) are refused
 /// because roll-ups by region would silently split across old and new codes.
 pub const REGION_CODES: [&str; 18] = [
-    "01", "02", "03", "04", "06", "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84",
-    "93", "94",
+    "01", "02", "03", "04", "06", "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94",
 ];
 
 fn all_digits(s: &str) -> bool {
@@ -153,11 +152,8 @@ pub fn validate_siret(s: &str) -> Result<(), IdError> {
             expected: "14 chiffres, sans espace",
         });
     }
-    let la_poste_ok = s.starts_with(LA_POSTE_SIREN)
-        && s.bytes()
-            .map(|b| u32::from(b - b'0'))
-            .sum::<u32>()
-            .is_multiple_of(5);
+    let la_poste_ok =
+        s.starts_with(LA_POSTE_SIREN) && s.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5);
     if !luhn_valid(s) && !la_poste_ok {
         return Err(IdError::Checksum {
             kind: IdKind::Siret,
@@ -344,10 +340,7 @@ mod tests {
     #[test]
     fn siret_checksum_message() {
         let e = validate_siret("73282932000075").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "SIRET 73282932000075 invalide (clé de contrôle)"
-        );
+        assert_eq!(e.to_string(), "SIRET 73282932000075 invalide (clé de contrôle)");
     }
 
     #[test]
@@ -398,14 +391,8 @@ mod tests {
             validate_siren("732829321").unwrap_err().to_string(),
             "SIREN 732829321 invalide (clé de contrôle)"
         );
-        assert!(matches!(
-            validate_siren("73282932"),
-            Err(IdError::Format { .. })
-        ));
-        assert!(matches!(
-            validate_siren("73282932O"),
-            Err(IdError::Format { .. })
-        ));
+        assert!(matches!(validate_siren("73282932"), Err(IdError::Format { .. })));
+        assert!(matches!(validate_siren("73282932O"), Err(IdError::Format { .. })));
     }
 
     #[test]
@@ -447,14 +434,13 @@ mod tests {
     #[test]
     fn commune_rules() {
         for s in [
-            "35238", "01001", "95127", "2A004", "2B033", "97411", "97101", "97611", "97502",
-            "98818",
+            "35238", "01001", "95127", "2A004", "2B033", "97411", "97101", "97611", "97502", "98818",
         ] {
             assert_eq!(validate_commune_insee(s), Ok(()), "{s}");
         }
         for s in [
-            "3523", "352380", "20004", "2C004", "2a004", "00123", "96001", "97011", "97901",
-            "98301", "35A38", "3523é", "",
+            "3523", "352380", "20004", "2C004", "2a004", "00123", "96001", "97011", "97901", "98301", "35A38", "3523é",
+            "",
         ] {
             assert!(
                 matches!(
@@ -474,9 +460,7 @@ mod tests {
         for s in ["01", "19", "21", "95", "2A", "2B", "971", "974", "976"] {
             assert_eq!(validate_department_code(s), Ok(()), "{s}");
         }
-        for s in [
-            "00", "20", "96", "1", "001", "2C", "2a", "970", "977", "98", "9A", "",
-        ] {
+        for s in ["00", "20", "96", "1", "001", "2C", "2a", "970", "977", "98", "9A", ""] {
             assert!(validate_department_code(s).is_err(), "{s}");
         }
         assert_eq!(
@@ -503,9 +487,7 @@ mod tests {
         assert!(check_commune_in_department("2A004", "2B").is_err());
         assert!(check_commune_in_department("97411", "971").is_err());
         assert_eq!(
-            check_commune_in_department("35238", "31")
-                .unwrap_err()
-                .to_string(),
+            check_commune_in_department("35238", "31").unwrap_err().to_string(),
             "la commune 35238 n'est pas dans le département 31 (son code devrait commencer par 31)"
         );
     }

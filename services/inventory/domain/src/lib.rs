@@ -2,11 +2,11 @@
 //! the fragility index of `docs/fragility.md`, roll-ups, and the validation of
 //! the CSV set. Nothing here does I/O, so every rule is unit-tested directly.
 
-pub mod model;
 pub mod catalogue;
+pub mod csv_set;
 pub mod explain;
 pub mod fragility;
-pub mod rollup;
-pub mod ids;
-pub mod csv_set;
 pub mod generate;
+pub mod ids;
+pub mod model;
+pub mod rollup;

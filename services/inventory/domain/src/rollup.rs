@@ -197,10 +197,7 @@ mod tests {
     fn sample_assessments_are_what_the_rollup_tests_assume() {
         let s = sample();
         let bands: Vec<Band> = s.iter().map(|a| a.band).collect();
-        assert_eq!(
-            bands,
-            [Band::Critical, Band::High, Band::Low, Band::Unknown]
-        );
+        assert_eq!(bands, [Band::Critical, Band::High, Band::Low, Band::Unknown]);
         let scores: Vec<Option<u32>> = s.iter().map(|a| a.score).collect();
         // A: (3 + 3·0.15)/6 = 57.5 → 58; B: (3·0.15 + 3·0.0225)/6 = 8.625 → 9;
         // C: 0.0225 → 2.
@@ -215,18 +212,12 @@ mod tests {
         let g = &groups[0];
         assert_eq!(g.key, "net");
         assert_eq!(g.structures, 4);
-        assert_eq!(
-            (g.unknown, g.low, g.moderate, g.high, g.critical),
-            (1, 1, 0, 1, 1)
-        );
+        assert_eq!((g.unknown, g.low, g.moderate, g.high, g.critical), (1, 1, 0, 1, 1));
         let mean = match g.mean_score {
             Some(m) => m,
             None => panic!("no mean"),
         };
-        assert!(
-            (mean - 23.0).abs() < EPS,
-            "(58 + 9 + 2) / 3, unknown excluded: {mean}"
-        );
+        assert!((mean - 23.0).abs() < EPS, "(58 + 9 + 2) / 3, unknown excluded: {mean}");
         // Shares over the 3 inventoried structures.
         assert_eq!(
             shares(g),
@@ -249,11 +240,7 @@ mod tests {
             .collect();
         assert_eq!(
             summary,
-            [
-                ("east", 1, None),
-                ("north", 2, Some(30.0)),
-                ("south", 1, Some(9.0))
-            ]
+            [("east", 1, None), ("north", 2, Some(30.0)), ("south", 1, Some(9.0))]
         );
         let east = &groups[0];
         assert_eq!(east.unknown, 1);
@@ -269,10 +256,7 @@ mod tests {
             ]
         );
         let south = &groups[2];
-        assert_eq!(
-            shares(south),
-            [("payroll", 1, 0.0, 1.0), ("scheduling", 1, 0.0, 0.0)]
-        );
+        assert_eq!(shares(south), [("payroll", 1, 0.0, 1.0), ("scheduling", 1, 0.0, 0.0)]);
     }
 
     #[test]

@@ -33,7 +33,11 @@ impl Appended {
 /// A canonical text of everything a reader sees in an assessment except the
 /// evaluation date: an event is published when, and only when, it changes.
 pub fn fingerprint(a: &Assessment) -> String {
-    let key_person = a.top_key_person.as_ref().map(|kp| format!("{}:{:.6}", kp.person_id, kp.share)).unwrap_or_default();
+    let key_person = a
+        .top_key_person
+        .as_ref()
+        .map(|kp| format!("{}:{:.6}", kp.person_id, kp.share))
+        .unwrap_or_default();
     let functions: Vec<String> = a
         .functions
         .iter()
@@ -65,25 +69,42 @@ impl Inventory {
         changed: &[Stored],
         today: NaiveDate,
     ) -> Result<Appended, InventoryError> {
-        let mut appended = Appended::default();
-        for stored in changed {
-            events::structure_inventoried(tx, structure_to_pb(stored)).await?;
-            appended.inventoried += 1;
-        }
-        appended.assessed = self.reassess(tx, changed, today).await?;
-        Ok(appended)
+        let mut drafts: Vec<_> = changed
+            .iter()
+            .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
+            .collect();
+        let inventoried = drafts.len() as u64;
+        let assessed = self.assess_changes(tx, changed, today, &mut drafts).await?;
+        events::append(tx, drafts).await?;
+        Ok(Appended { inventoried, assessed })
     }
 
     /// Assesses `structures` on `today`; records and publishes those whose
-    /// result changed. Returns the number of `fragility_assessed` events.
+    /// result changed (daily re-assessment). Returns the number of
+    /// `fragility_assessed` events.
     pub(crate) async fn reassess(
         &self,
         tx: &mut Transaction<'static, Any>,
         structures: &[Stored],
         today: NaiveDate,
     ) -> Result<u64, InventoryError> {
+        let mut drafts = Vec::new();
+        let assessed = self.assess_changes(tx, structures, today, &mut drafts).await?;
+        events::append(tx, drafts).await?;
+        Ok(assessed)
+    }
+
+    /// Assesses `structures`, records the results that changed and adds their
+    /// events to `drafts`; returns how many.
+    async fn assess_changes(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        structures: &[Stored],
+        today: NaiveDate,
+        drafts: &mut Vec<vigie_platform::events::EventDraft>,
+    ) -> Result<u64, InventoryError> {
         let ids: Vec<String> = structures.iter().map(|s| s.inventory.structure.id.clone()).collect();
-        let previous = storage::load_assessments(&mut **tx, &ids).await?;
+        let previous = storage::load_assessments(tx, &ids).await?;
         let mut to_save = Vec::new();
         let mut events = 0;
         for stored in structures {
@@ -95,7 +116,10 @@ impl Inventory {
                 continue;
             }
             let previous_band = before.map(|b| (b.band.parse::<Band>().unwrap_or(Band::Unknown), b.score));
-            events::fragility_assessed(tx, fragility_to_pb(inv, &assessment, Lang::Fr), previous_band).await?;
+            drafts.push(events::fragility_assessed(
+                fragility_to_pb(inv, &assessment, Lang::Fr),
+                previous_band,
+            ));
             events += 1;
             to_save.push(NewAssessment {
                 structure_id: inv.structure.id.clone(),
@@ -108,7 +132,7 @@ impl Inventory {
                 },
             });
         }
-        storage::save_assessments(&mut **tx, &to_save).await?;
+        storage::save_assessments(tx, &to_save).await?;
         Ok(events)
     }
 }

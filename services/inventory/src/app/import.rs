@@ -57,7 +57,8 @@ pub struct ImportReport {
 pub(crate) fn normalize(mut inv: StructureInventory) -> StructureInventory {
     inv.people.sort_by(|a, b| a.id.cmp(&b.id));
     inv.functions.sort_by(|a, b| a.code.cmp(&b.code));
-    inv.holdings.sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
+    inv.holdings
+        .sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
     inv
 }
 
@@ -105,19 +106,27 @@ impl Inventory {
                 Some(old) if normalize(old.inventory.clone()) == inv => report.unchanged += 1,
                 Some(old) => {
                     report.updated += 1;
-                    changed.push(Stored { inventory: inv, version: old.version + 1 });
+                    changed.push(Stored {
+                        inventory: inv,
+                        version: old.version + 1,
+                    });
                 }
                 None => {
                     report.created += 1;
-                    changed.push(Stored { inventory: inv, version: 1 });
+                    changed.push(Stored {
+                        inventory: inv,
+                        version: 1,
+                    });
                 }
             }
         }
 
         // People who move in from a structure outside the set leave it.
         let listed: HashSet<&str> = changed.iter().map(|s| s.inventory.structure.id.as_str()).collect();
-        let people: Vec<String> =
-            changed.iter().flat_map(|s| s.inventory.people.iter().map(|p| p.id.clone())).collect();
+        let people: Vec<String> = changed
+            .iter()
+            .flat_map(|s| s.inventory.people.iter().map(|p| p.id.clone()))
+            .collect();
         let mut movers = Vec::new();
         let mut left_behind = Vec::new();
         for (person, old) in storage::structures_of_people(&mut tx, &people).await? {
@@ -143,12 +152,21 @@ impl Inventory {
                 .map(|s| s.inventory.structure.id.clone())
                 .filter(|id| existing_changed.contains(id.as_str()))
                 .collect();
-            let batch_people: HashSet<&str> =
-                batch.iter().flat_map(|s| s.inventory.people.iter().map(|p| p.id.as_str())).collect();
-            let batch_movers: Vec<String> =
-                movers.iter().filter(|m| batch_people.contains(m.as_str())).cloned().collect();
+            let batch_people: HashSet<&str> = batch
+                .iter()
+                .flat_map(|s| s.inventory.people.iter().map(|p| p.id.as_str()))
+                .collect();
+            let batch_movers: Vec<String> = movers
+                .iter()
+                .filter(|m| batch_people.contains(m.as_str()))
+                .cloned()
+                .collect();
             storage::replace(&mut tx, &rows, &existing_ids, &batch_movers, &now).await?;
-            progress(ImportPhase::Applying, ((n * APPLY_BATCH + batch.len()) as u64).min(total), total);
+            progress(
+                ImportPhase::Applying,
+                ((n * APPLY_BATCH + batch.len()) as u64).min(total),
+                total,
+            );
         }
         for id in &left_behind {
             if let Some(mut stored) = storage::load(&mut tx, Scope::Structure(id)).await?.remove(id) {

@@ -42,7 +42,12 @@ impl Inventory {
     /// Builds the service over a migrated database. `relay` is notified after
     /// each commit that appended events.
     pub fn new(db: Db, params: FragilityParams, clock: Clock, relay: Arc<Notify>) -> Self {
-        Inventory { db, params, clock, relay }
+        Inventory {
+            db,
+            params,
+            clock,
+            relay,
+        }
     }
 
     /// Today's date according to the service's clock.

@@ -61,10 +61,14 @@ impl Inventory {
     pub async fn structures(&self, network: Option<&str>) -> Result<Vec<Stored>, InventoryError> {
         let mut conn = self.db.pool().acquire().await?;
         let scope = network.map_or(Scope::All, Scope::Network);
-        Ok(storage::load(&mut conn, scope).await?.into_values().map(|mut s| {
-            s.inventory = normalize(s.inventory);
-            s
-        }).collect())
+        Ok(storage::load(&mut conn, scope)
+            .await?
+            .into_values()
+            .map(|mut s| {
+                s.inventory = normalize(s.inventory);
+                s
+            })
+            .collect())
     }
 
     /// The fragility of one structure on `at` (today by default).
@@ -124,10 +128,19 @@ impl Inventory {
     /// structure does not record; [`InventoryError::Invalid`] for a level
     /// outside 0–4.
     #[tracing::instrument(name = "inventory.set_holding", skip_all)]
-    pub async fn set_holding(&self, change: HoldingChange) -> Result<(HoldingRecord, Stored, Assessment), InventoryError> {
-        let HoldingChange { mut holding, raise_only } = change;
+    pub async fn set_holding(
+        &self,
+        change: HoldingChange,
+    ) -> Result<(HoldingRecord, Stored, Assessment), InventoryError> {
+        let HoldingChange {
+            mut holding,
+            raise_only,
+        } = change;
         if holding.level > 4 {
-            return Err(InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", holding.level)));
+            return Err(InventoryError::Invalid(format!(
+                "niveau {} invalide (0 à 4)",
+                holding.level
+            )));
         }
         let today = self.today();
         let mut tx = self.db.begin().await?;
@@ -172,7 +185,8 @@ impl Inventory {
         stored.version += 1;
         storage::bump_version(&mut tx, &structure_id, stored.version, &chrono::Utc::now().to_rfc3339()).await?;
         stored.inventory = normalize(stored.inventory);
-        self.record_changes(&mut tx, std::slice::from_ref(&stored), today).await?;
+        self.record_changes(&mut tx, std::slice::from_ref(&stored), today)
+            .await?;
         tx.commit().await?;
         self.events_committed();
         let assessment = assess(&stored.inventory, today, &self.params);

@@ -2,9 +2,9 @@
 //! them while streaming progress back to the client.
 
 use tokio::sync::mpsc;
-use tracing::Instrument;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Response, Status, Streaming};
+use tracing::Instrument;
 use vigie_inventory_domain::csv_set::CsvSetFiles;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
@@ -33,7 +33,9 @@ pub async fn run(
     while let Some(message) = stream.message().await? {
         received += message.chunk.len();
         if received > MAX_SET_BYTES {
-            return Err(Status::invalid_argument("jeu de fichiers trop volumineux (1 Gio au plus)"));
+            return Err(Status::invalid_argument(
+                "jeu de fichiers trop volumineux (1 Gio au plus)",
+            ));
         }
         let Some(target) = files.file_mut(&message.file_name) else {
             return Err(Status::invalid_argument(format!(
@@ -45,57 +47,68 @@ pub async fn run(
     }
 
     let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        let progress_tx = tx.clone();
-        let progress = move |phase: ImportPhase, done: u64, total: u64| {
-            let phase = match phase {
-                ImportPhase::Validating => Phase::Validating,
-                ImportPhase::Applying => Phase::Applying,
+    tokio::spawn(
+        async move {
+            let progress_tx = tx.clone();
+            let progress = move |phase: ImportPhase, done: u64, total: u64| {
+                let phase = match phase {
+                    ImportPhase::Validating => Phase::Validating,
+                    ImportPhase::Applying => Phase::Applying,
+                };
+                // Progress is best effort: a full channel only skips a report.
+                let _ = progress_tx.try_send(Ok(pb::ImportProgress {
+                    phase: phase as i32,
+                    done,
+                    total,
+                    ..Default::default()
+                }));
             };
-            // Progress is best effort: a full channel only skips a report.
-            let _ = progress_tx.try_send(Ok(pb::ImportProgress { phase: phase as i32, done, total, ..Default::default() }));
-        };
-        let last = match app.import(files, progress).await {
-            Err(InventoryError::Rejected(errors)) => {
-                // Every error reaches the client, in messages small enough
-                // for the default 4 MiB gRPC limit.
-                for chunk in errors.chunks(ERRORS_PER_MESSAGE) {
-                    let message = pb::ImportProgress {
-                        phase: Phase::Rejected as i32,
-                        errors: chunk
-                            .iter()
-                            .map(|e| pb::ImportError { file: e.file.clone(), line: e.line, message: e.message.clone() })
-                            .collect(),
-                        ..Default::default()
-                    };
-                    if tx.send(Ok(message)).await.is_err() {
-                        return;
+            let last = match app.import(files, progress).await {
+                Err(InventoryError::Rejected(errors)) => {
+                    // Every error reaches the client, in messages small enough
+                    // for the default 4 MiB gRPC limit.
+                    for chunk in errors.chunks(ERRORS_PER_MESSAGE) {
+                        let message = pb::ImportProgress {
+                            phase: Phase::Rejected as i32,
+                            errors: chunk
+                                .iter()
+                                .map(|e| pb::ImportError {
+                                    file: e.file.clone(),
+                                    line: e.line,
+                                    message: e.message.clone(),
+                                })
+                                .collect(),
+                            ..Default::default()
+                        };
+                        if tx.send(Ok(message)).await.is_err() {
+                            return;
+                        }
                     }
+                    return;
                 }
-                return;
-            }
-            Ok(report) => Ok(pb::ImportProgress {
-                phase: Phase::Done as i32,
-                done: report.structures,
-                total: report.structures,
-                summary: Some(pb::ImportSummary {
-                    structures: report.structures,
-                    structures_created: report.created,
-                    structures_updated: report.updated,
-                    structures_unchanged: report.unchanged,
-                    people: report.people,
-                    functions: report.functions,
-                    holdings: report.holdings,
-                    events: report.events,
+                Ok(report) => Ok(pb::ImportProgress {
+                    phase: Phase::Done as i32,
+                    done: report.structures,
+                    total: report.structures,
+                    summary: Some(pb::ImportSummary {
+                        structures: report.structures,
+                        structures_created: report.created,
+                        structures_updated: report.updated,
+                        structures_unchanged: report.unchanged,
+                        people: report.people,
+                        functions: report.functions,
+                        holdings: report.holdings,
+                        events: report.events,
+                    }),
+                    errors: vec![],
                 }),
-                errors: vec![],
-            }),
-            Err(other) => Err(Status::from(other)),
-        };
-        let _ = tx.send(last).await;
-    }
-    // The request's span (and its trace context) follows the work, so the
-    // events appended carry the caller's `traceparent`.
-    .instrument(tracing::Span::current()));
+                Err(other) => Err(Status::from(other)),
+            };
+            let _ = tx.send(last).await;
+        }
+        // The request's span (and its trace context) follows the work, so the
+        // events appended carry the caller's `traceparent`.
+        .instrument(tracing::Span::current()),
+    );
     Ok(Response::new(ReceiverStream::new(rx)))
 }

@@ -47,7 +47,10 @@ impl InventoryService for InventoryApi {
         import::run(self.app.clone(), request.into_inner()).await
     }
 
-    async fn get_structure(&self, request: Request<pb::GetStructureRequest>) -> Result<Response<pb::Structure>, Status> {
+    async fn get_structure(
+        &self,
+        request: Request<pb::GetStructureRequest>,
+    ) -> Result<Response<pb::Structure>, Status> {
         let stored = self.app.structure(request.get_ref().structure_id.trim()).await?;
         Ok(Response::new(structure_to_pb(&stored)))
     }
@@ -93,7 +96,13 @@ impl InventoryService for InventoryApi {
             last_practised: req.last_practised.as_ref().map(date_from_pb).transpose()?,
             evidence,
         };
-        let (holding, stored, assessment) = self.app.set_holding(HoldingChange { holding, raise_only: req.raise_only }).await?;
+        let (holding, stored, assessment) = self
+            .app
+            .set_holding(HoldingChange {
+                holding,
+                raise_only: req.raise_only,
+            })
+            .await?;
         Ok(Response::new(pb::SetHoldingResponse {
             holding: Some(holding_to_pb(&holding)),
             fragility: Some(fragility_to_pb(&stored.inventory, &assessment, lang_from_pb(""))),
@@ -107,7 +116,11 @@ impl InventoryService for InventoryApi {
         let req = request.get_ref();
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
         let (stored, assessment) = self.app.fragility(req.structure_id.trim(), at).await?;
-        Ok(Response::new(fragility_to_pb(&stored.inventory, &assessment, lang_from_pb(&req.lang))))
+        Ok(Response::new(fragility_to_pb(
+            &stored.inventory,
+            &assessment,
+            lang_from_pb(&req.lang),
+        )))
     }
 
     async fn list_fragility(

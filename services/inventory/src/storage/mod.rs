@@ -120,8 +120,19 @@ pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap
             department_code: row.try_get("department_code")?,
             commune_insee: row.try_get("commune_insee")?,
         };
-        let inventory = StructureInventory { structure, people: vec![], functions: vec![], holdings: vec![] };
-        result.insert(id, Stored { inventory, version: row.try_get("version")? });
+        let inventory = StructureInventory {
+            structure,
+            people: vec![],
+            functions: vec![],
+            holdings: vec![],
+        };
+        result.insert(
+            id,
+            Stored {
+                inventory,
+                version: row.try_get("version")?,
+            },
+        );
     }
 
     let sql = format!(
@@ -198,7 +209,10 @@ pub async fn structures_of_people(
 ) -> Result<HashMap<String, String>, StorageError> {
     let mut found = HashMap::new();
     for chunk in person_ids.chunks(500) {
-        let placeholders = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let placeholders = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!("SELECT person_id, structure_id FROM inv_people WHERE person_id IN ({placeholders})");
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -238,12 +252,24 @@ pub async fn replace(
     execute_for_keys(conn, "DELETE FROM inv_people WHERE structure_id IN", existing).await?;
     execute_for_keys(conn, "DELETE FROM inv_people WHERE person_id IN", movers).await?;
 
-    let mut networks: Vec<String> = structures.iter().map(|(inv, _)| inv.structure.network.clone()).collect();
+    let mut networks: Vec<String> = structures
+        .iter()
+        .map(|(inv, _)| inv.structure.network.clone())
+        .collect();
     networks.sort();
     networks.dedup();
-    let network_rows = networks.into_iter().map(|n| vec![Value::from(n), Value::from(now)]).collect();
-    insert_batched(conn, "inv_networks", &["network_id", "created_at"], "ON CONFLICT (network_id) DO NOTHING", network_rows)
-        .await?;
+    let network_rows = networks
+        .into_iter()
+        .map(|n| vec![Value::from(n), Value::from(now)])
+        .collect();
+    insert_batched(
+        conn,
+        "inv_networks",
+        &["network_id", "created_at"],
+        "ON CONFLICT (network_id) DO NOTHING",
+        network_rows,
+    )
+    .await?;
 
     let structure_rows = structures
         .iter()
@@ -268,8 +294,17 @@ pub async fn replace(
         conn,
         "inv_structures",
         &[
-            "structure_id", "network_id", "name", "legal_form", "siret", "rna", "region_code", "department_code",
-            "commune_insee", "version", "updated_at",
+            "structure_id",
+            "network_id",
+            "name",
+            "legal_form",
+            "siret",
+            "rna",
+            "region_code",
+            "department_code",
+            "commune_insee",
+            "version",
+            "updated_at",
         ],
         "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, name = excluded.name, \
          legal_form = excluded.legal_form, siret = excluded.siret, rna = excluded.rna, \
@@ -319,17 +354,39 @@ pub async fn replace(
     insert_batched(
         conn,
         "inv_people",
-        &["person_id", "structure_id", "network_id", "display_name", "role", "end_date", "email"],
+        &[
+            "person_id",
+            "structure_id",
+            "network_id",
+            "display_name",
+            "role",
+            "end_date",
+            "email",
+        ],
         "",
         people,
     )
     .await?;
-    insert_batched(conn, "inv_functions", &["structure_id", "code", "network_id", "criticality", "tools"], "", functions)
-        .await?;
+    insert_batched(
+        conn,
+        "inv_functions",
+        &["structure_id", "code", "network_id", "criticality", "tools"],
+        "",
+        functions,
+    )
+    .await?;
     insert_batched(
         conn,
         "inv_holdings",
-        &["person_id", "function_code", "structure_id", "network_id", "level", "last_practised", "evidence"],
+        &[
+            "person_id",
+            "function_code",
+            "structure_id",
+            "network_id",
+            "level",
+            "last_practised",
+            "evidence",
+        ],
         "",
         holdings,
     )
@@ -342,7 +399,12 @@ pub async fn replace(
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn bump_version(conn: &mut AnyConnection, structure_id: &str, version: i64, now: &str) -> Result<(), StorageError> {
+pub async fn bump_version(
+    conn: &mut AnyConnection,
+    structure_id: &str,
+    version: i64,
+    now: &str,
+) -> Result<(), StorageError> {
     sqlx::query("UPDATE inv_structures SET version = $1, updated_at = $2 WHERE structure_id = $3")
         .bind(version)
         .bind(now.to_owned())
@@ -388,7 +450,10 @@ pub async fn load_assessments(
 ) -> Result<HashMap<String, StoredAssessment>, StorageError> {
     let mut found = HashMap::new();
     for chunk in structure_ids.chunks(500) {
-        let placeholders = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let placeholders = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT structure_id, band, score, fingerprint, evaluated_on FROM inv_assessments WHERE structure_id IN ({placeholders})"
         );
@@ -458,8 +523,12 @@ pub async fn save_assessments(conn: &mut AnyConnection, assessments: &[NewAssess
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn structure_ids(conn: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
-    let rows = sqlx::query("SELECT structure_id FROM inv_structures ORDER BY structure_id").fetch_all(&mut *conn).await?;
-    rows.iter().map(|row| row.try_get("structure_id").map_err(StorageError::from)).collect()
+    let rows = sqlx::query("SELECT structure_id FROM inv_structures ORDER BY structure_id")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get("structure_id").map_err(StorageError::from))
+        .collect()
 }
 
 fn bind_key<'q>(
@@ -470,17 +539,30 @@ fn bind_key<'q>(
 }
 
 fn split_tools(tools: &str) -> Vec<String> {
-    tools.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+    tools
+        .split(';')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn parse<T: std::str::FromStr>(table: &'static str, column: &'static str, value: &str) -> Result<T, StorageError> {
-    value.parse().map_err(|_| StorageError::Corrupt { table, column, value: value.to_owned() })
+    value.parse().map_err(|_| StorageError::Corrupt {
+        table,
+        column,
+        value: value.to_owned(),
+    })
 }
 
 fn date(table: &'static str, column: &'static str, value: &str) -> Result<NaiveDate, StorageError> {
     parse(table, column, value)
 }
 
-fn date_opt(table: &'static str, column: &'static str, value: Option<String>) -> Result<Option<NaiveDate>, StorageError> {
+fn date_opt(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<NaiveDate>, StorageError> {
     value.map(|v| date(table, column, &v)).transpose()
 }

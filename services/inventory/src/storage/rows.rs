@@ -86,14 +86,13 @@ pub async fn insert_batched(
 ///
 /// # Errors
 /// The first database error.
-pub async fn execute_for_keys(
-    conn: &mut AnyConnection,
-    sql_prefix: &str,
-    keys: &[String],
-) -> Result<u64, sqlx::Error> {
+pub async fn execute_for_keys(conn: &mut AnyConnection, sql_prefix: &str, keys: &[String]) -> Result<u64, sqlx::Error> {
     let mut affected = 0;
     for chunk in keys.chunks(MAX_ROWS) {
-        let placeholders = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let placeholders = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!("{sql_prefix} ({placeholders})");
         let mut query = sqlx::query(&sql);
         for key in chunk {

@@ -58,7 +58,12 @@ impl Harness {
         let shared = date.clone();
         let clock: Clock = Arc::new(move || *shared.lock().unwrap_or_else(|e| e.into_inner()));
         let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
-        Ok(Harness { app, db, date, _guard: guard })
+        Ok(Harness {
+            app,
+            db,
+            date,
+            _guard: guard,
+        })
     }
 
     /// Moves the clock.
@@ -78,5 +83,9 @@ impl Harness {
 
 /// A generated set of `n` structures.
 pub fn set(n: usize, seed: u64) -> GeneratedSet {
-    generate(GenerateParams { structures: n, seed, today: today() })
+    generate(GenerateParams {
+        structures: n,
+        seed,
+        today: today(),
+    })
 }

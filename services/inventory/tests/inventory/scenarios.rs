@@ -14,19 +14,34 @@ fn quiet(_: ImportPhase, _: u64, _: u64) {}
 pub async fn import_stores_the_set_and_appends_events(h: Harness) -> Result<()> {
     let generated = set(30, 1);
     let report = h.app.import(generated.to_files()?, quiet).await?;
-    ensure!(report.structures == 30 && report.created == 30 && report.updated == 0, "{report:?}");
+    ensure!(
+        report.structures == 30 && report.created == 30 && report.updated == 0,
+        "{report:?}"
+    );
     let stored = h.app.structures(None).await?;
     ensure!(stored.len() == 30, "30 structures stored, got {}", stored.len());
     for (stored, expected) in stored.iter().zip(&generated.inventories) {
         let mut expected = expected.clone();
         expected.people.sort_by(|a, b| a.id.cmp(&b.id));
         expected.functions.sort_by(|a, b| a.code.cmp(&b.code));
-        expected.holdings.sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
-        ensure!(stored.inventory == expected, "stored inventory differs for {}", expected.structure.id);
+        expected
+            .holdings
+            .sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
+        ensure!(
+            stored.inventory == expected,
+            "stored inventory differs for {}",
+            expected.structure.id
+        );
         ensure!(stored.version == 1, "first version is 1");
     }
-    ensure!(h.events(STRUCTURE_INVENTORIED).await? == 30, "one inventoried event per structure");
-    ensure!(h.events(FRAGILITY_ASSESSED).await? == 30, "one first assessment per structure");
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == 30,
+        "one inventoried event per structure"
+    );
+    ensure!(
+        h.events(FRAGILITY_ASSESSED).await? == 30,
+        "one first assessment per structure"
+    );
     ensure!(report.events == 60, "reported events {}", report.events);
     Ok(())
 }
@@ -36,8 +51,14 @@ pub async fn reimporting_the_same_set_changes_nothing(h: Harness) -> Result<()> 
     h.app.import(files.clone(), quiet).await?;
     let before = h.app.structures(None).await?;
     let report = h.app.import(files, quiet).await?;
-    ensure!(report.unchanged == 20 && report.created == 0 && report.updated == 0 && report.events == 0, "{report:?}");
-    ensure!(h.app.structures(None).await? == before, "a re-import changed stored data");
+    ensure!(
+        report.unchanged == 20 && report.created == 0 && report.updated == 0 && report.events == 0,
+        "{report:?}"
+    );
+    ensure!(
+        h.app.structures(None).await? == before,
+        "a re-import changed stored data"
+    );
     ensure!(h.events(STRUCTURE_INVENTORIED).await? == 20, "no new event");
     Ok(())
 }
@@ -50,11 +71,20 @@ pub async fn a_changed_set_updates_in_place(h: Harness) -> Result<()> {
     let report = h.app.import(generated.to_files()?, quiet).await?;
     ensure!(report.updated == 1 && report.unchanged == 9, "{report:?}");
     let stored = h.app.structure(&target).await?;
-    ensure!(stored.inventory.structure.name == "Nom modifié" && stored.version == 2, "{stored:?}");
+    ensure!(
+        stored.inventory.structure.name == "Nom modifié" && stored.version == 2,
+        "{stored:?}"
+    );
     ensure!(h.app.structures(None).await?.len() == 10, "no duplicate");
-    ensure!(h.events(STRUCTURE_INVENTORIED).await? == 11, "one more inventoried event");
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == 11,
+        "one more inventoried event"
+    );
     // The name does not change the fragility: no new assessment event.
-    ensure!(h.events(FRAGILITY_ASSESSED).await? == 10, "no assessment event for a rename");
+    ensure!(
+        h.events(FRAGILITY_ASSESSED).await? == 10,
+        "no assessment event for a rename"
+    );
     Ok(())
 }
 
@@ -66,13 +96,22 @@ pub async fn a_bad_set_changes_nothing(h: Harness) -> Result<()> {
     files.holdings.extend_from_slice(b"P-NOBODY,payroll,9,2026-01-01\n");
     match h.app.import(files, quiet).await {
         Err(InventoryError::Rejected(errors)) => {
-            ensure!(errors.len() >= 2, "unknown person and bad level both reported: {errors:?}");
+            ensure!(
+                errors.len() >= 2,
+                "unknown person and bad level both reported: {errors:?}"
+            );
             ensure!(errors.iter().all(|e| e.file == "holdings.csv"), "{errors:?}");
         }
         other => anyhow::bail!("a bad set must be rejected, got {other:?}"),
     }
-    ensure!(h.app.structures(None).await? == before, "a rejected import changed data");
-    ensure!(h.events(STRUCTURE_INVENTORIED).await? == 8, "a rejected import appended events");
+    ensure!(
+        h.app.structures(None).await? == before,
+        "a rejected import changed data"
+    );
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == 8,
+        "a rejected import appended events"
+    );
     Ok(())
 }
 
@@ -85,15 +124,26 @@ pub async fn a_person_moving_leaves_their_old_structure(h: Harness) -> Result<()
     let mut person = mover.clone();
     person.structure_id = moved_to.structure.id.clone();
     moved_to.people.push(person);
-    let only_b = vigie_inventory_domain::generate::GeneratedSet { inventories: vec![moved_to.clone()] };
+    let only_b = vigie_inventory_domain::generate::GeneratedSet {
+        inventories: vec![moved_to.clone()],
+    };
     let report = h.app.import(only_b.to_files()?, quiet).await?;
     ensure!(report.updated == 1, "{report:?}");
     let old = h.app.structure(&from.structure.id).await?;
-    ensure!(!old.inventory.people.iter().any(|p| p.id == mover.id), "the mover is still in the old structure");
-    ensure!(!old.inventory.holdings.iter().any(|hd| hd.person_id == mover.id), "the mover's old holdings remain");
+    ensure!(
+        !old.inventory.people.iter().any(|p| p.id == mover.id),
+        "the mover is still in the old structure"
+    );
+    ensure!(
+        !old.inventory.holdings.iter().any(|hd| hd.person_id == mover.id),
+        "the mover's old holdings remain"
+    );
     ensure!(old.version == 2, "the old structure's version must move");
     let new = h.app.structure(&to.structure.id).await?;
-    ensure!(new.inventory.people.iter().any(|p| p.id == mover.id), "the mover did not arrive");
+    ensure!(
+        new.inventory.people.iter().any(|p| p.id == mover.id),
+        "the mover did not arrive"
+    );
     Ok(())
 }
 
@@ -109,24 +159,57 @@ pub async fn set_holding_recomputes_fragility_with_its_event(h: Harness) -> Resu
             let a = assess(inv, today(), &params);
             let function = a.spof_functions.first().or(a.orphan_functions.first())?.clone();
             let holders = &a.functions.iter().find(|f| f.code == function)?.holders;
-            let person = inv.people.iter().find(|p| !holders.contains(&p.id) && p.end_date.is_none_or(|d| d > today()))?;
+            let person = inv
+                .people
+                .iter()
+                .find(|p| !holders.contains(&p.id) && p.end_date.is_none_or(|d| d > today()))?;
             Some((inv.clone(), function, person.id.clone()))
         })
         .context("no structure with a fixable function in the generated set")?;
     let before = h.app.fragility(&inv.structure.id, None).await?.1;
     let assessed_before = h.events(FRAGILITY_ASSESSED).await?;
-    let holding = HoldingRecord { person_id: person.clone(), function: function.clone(), level: 4, last_practised: Some(today()), evidence: Evidence::Manual };
-    let (_, stored, after) = h.app.set_holding(HoldingChange { holding, raise_only: false }).await?;
+    let holding = HoldingRecord {
+        person_id: person.clone(),
+        function: function.clone(),
+        level: 4,
+        last_practised: Some(today()),
+        evidence: Evidence::Manual,
+    };
+    let (_, stored, after) = h
+        .app
+        .set_holding(HoldingChange {
+            holding,
+            raise_only: false,
+        })
+        .await?;
     ensure!(after != before, "a new holder must change the assessment");
     ensure!(!after.orphan_functions.contains(&function), "still an orphan");
     ensure!(stored.version == 2, "version bumped");
-    ensure!(h.events(FRAGILITY_ASSESSED).await? == assessed_before + 1, "one assessment event");
+    ensure!(
+        h.events(FRAGILITY_ASSESSED).await? == assessed_before + 1,
+        "one assessment event"
+    );
     let again = h.app.fragility(&inv.structure.id, None).await?.1;
     ensure!(again == after, "the stored state gives the returned assessment");
 
-    let unknown = HoldingRecord { person_id: "P-NOBODY".into(), function, level: 3, last_practised: None, evidence: Evidence::Manual };
-    let result = h.app.set_holding(HoldingChange { holding: unknown, raise_only: false }).await;
-    ensure!(matches!(result, Err(InventoryError::NotFound(_))), "unknown person: {result:?}");
+    let unknown = HoldingRecord {
+        person_id: "P-NOBODY".into(),
+        function,
+        level: 3,
+        last_practised: None,
+        evidence: Evidence::Manual,
+    };
+    let result = h
+        .app
+        .set_holding(HoldingChange {
+            holding: unknown,
+            raise_only: false,
+        })
+        .await;
+    ensure!(
+        matches!(result, Err(InventoryError::NotFound(_))),
+        "unknown person: {result:?}"
+    );
     Ok(())
 }
 
@@ -141,10 +224,26 @@ pub async fn raise_only_never_lowers(h: Harness) -> Result<()> {
         .context("no holding at level 3+")?
         .clone();
     let events_before = h.events(STRUCTURE_INVENTORIED).await?;
-    let lower = HoldingRecord { level: 1, evidence: Evidence::Training, ..existing.clone() };
-    let (kept, _, _) = h.app.set_holding(HoldingChange { holding: lower, raise_only: true }).await?;
-    ensure!(kept.level == existing.level && kept.evidence == existing.evidence, "raise_only lowered: {kept:?}");
-    ensure!(h.events(STRUCTURE_INVENTORIED).await? == events_before, "no change, no event");
+    let lower = HoldingRecord {
+        level: 1,
+        evidence: Evidence::Training,
+        ..existing.clone()
+    };
+    let (kept, _, _) = h
+        .app
+        .set_holding(HoldingChange {
+            holding: lower,
+            raise_only: true,
+        })
+        .await?;
+    ensure!(
+        kept.level == existing.level && kept.evidence == existing.evidence,
+        "raise_only lowered: {kept:?}"
+    );
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == events_before,
+        "no change, no event"
+    );
     Ok(())
 }
 
@@ -169,7 +268,10 @@ pub async fn reassessment_publishes_only_when_the_date_changes_a_result(h: Harne
         .count();
     ensure!(expected > 0, "the generated set should change over two years");
     let events = h.app.reassess_all().await?;
-    ensure!(events as usize >= expected, "{events} events for {expected} changed structures");
+    ensure!(
+        events as usize >= expected,
+        "{events} events for {expected} changed structures"
+    );
     ensure!(h.app.reassess_all().await? == 0, "a second run publishes nothing");
     Ok(())
 }
@@ -183,19 +285,39 @@ pub async fn fragility_on_another_date_and_rollups(h: Harness) -> Result<()> {
     for (stored, assessment) in &all {
         ensure!(assessment.evaluated_on == later, "evaluated on the asked date");
         // Ten years later: nobody holds anything recent.
-        ensure!(matches!(assessment.band, Band::Critical | Band::Unknown | Band::High | Band::Moderate), "{:?}", assessment.band);
+        ensure!(
+            matches!(
+                assessment.band,
+                Band::Critical | Band::Unknown | Band::High | Band::Moderate
+            ),
+            "{:?}",
+            assessment.band
+        );
         let expected = assess(&stored.inventory, later, &FragilityParams::default());
         ensure!(*assessment == expected, "stored inputs reproduce the assessment");
     }
-    for by in [RollupBy::Instance, RollupBy::Network, RollupBy::Region, RollupBy::Department] {
+    for by in [
+        RollupBy::Instance,
+        RollupBy::Network,
+        RollupBy::Region,
+        RollupBy::Department,
+    ] {
         let groups = h.app.rollup(by, None).await?;
         let total: u64 = groups.iter().map(|g| g.structures).sum();
         ensure!(total == 40, "{by:?}: {total}");
         for g in &groups {
-            ensure!(g.unknown + g.low + g.moderate + g.high + g.critical == g.structures, "band counts add up");
+            ensure!(
+                g.unknown + g.low + g.moderate + g.high + g.critical == g.structures,
+                "band counts add up"
+            );
         }
     }
-    let directors = generated.inventories.iter().flat_map(|i| &i.people).filter(|p| p.role == Role::Director).count();
+    let directors = generated
+        .inventories
+        .iter()
+        .flat_map(|i| &i.people)
+        .filter(|p| p.role == Role::Director)
+        .count();
     ensure!(directors > 0, "generated structures have directors");
     Ok(())
 }

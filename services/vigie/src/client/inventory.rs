@@ -25,11 +25,16 @@ pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv
 const CHUNK: usize = 64 * 1024;
 
 fn pb_date(date: NaiveDate) -> Date {
-    Date { year: date.year(), month: date.month(), day: date.day() }
+    Date {
+        year: date.year(),
+        month: date.month(),
+        day: date.day(),
+    }
 }
 
 fn date_text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)).unwrap_or_default()
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .unwrap_or_default()
 }
 
 /// Band code as printed in machine output.
@@ -63,13 +68,17 @@ pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()
     for name in SET_FILES {
         let path = dir.join(name);
         if path.exists() {
-            let bytes = std::fs::read(&path).with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), path.display()))?;
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), path.display()))?;
             files.push((name, bytes));
         } else if name == "structures.csv" {
             anyhow::bail!(
                 "{} {}",
                 path.display(),
-                lang.pick("est introuvable : un jeu d'inventaire commence par structures.csv", "is missing: an inventory set starts with structures.csv")
+                lang.pick(
+                    "est introuvable : un jeu d'inventaire commence par structures.csv",
+                    "is missing: an inventory set starts with structures.csv"
+                )
             );
         }
     }
@@ -79,7 +88,8 @@ pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()
 
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{msg:12} [{bar:40}] {bytes}/{total_bytes}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(lang.pick("envoi", "upload").to_owned());
     let (tx, rx) = tokio::sync::mpsc::channel(8);
@@ -87,7 +97,10 @@ pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()
     tokio::spawn(async move {
         for (name, bytes) in files {
             for chunk in bytes.chunks(CHUNK) {
-                let message = pb::ImportRequest { file_name: name.to_owned(), chunk: chunk.to_vec() };
+                let message = pb::ImportRequest {
+                    file_name: name.to_owned(),
+                    chunk: chunk.to_vec(),
+                };
                 if tx.send(message).await.is_err() {
                     return;
                 }
@@ -139,7 +152,15 @@ pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()
             lang.pick("erreur(s), rien n'a été modifié.", "error(s), nothing was changed.")
         );
     }
-    let s = summary.ok_or_else(|| anyhow::anyhow!("{}", lang.pick("le serveur n'a pas confirmé l'import", "the server did not confirm the import")))?;
+    let s = summary.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}",
+            lang.pick(
+                "le serveur n'a pas confirmé l'import",
+                "the server did not confirm the import"
+            )
+        )
+    })?;
     match lang {
         Lang::Fr => println!(
             "Import terminé : {} structures ({} nouvelles, {} modifiées, {} inchangées), {} personnes, {} fonctions, {} compétences ; {} événements publiés.",
@@ -169,13 +190,25 @@ pub async fn fragility(
     let at = at.map(pb_date);
     let items = match structure {
         Some(id) => vec![client
-            .get_fragility(pb::GetFragilityRequest { structure_id: id.to_owned(), at, lang: lang.code().to_owned() })
+            .get_fragility(pb::GetFragilityRequest {
+                structure_id: id.to_owned(),
+                at,
+                lang: lang.code().to_owned(),
+            })
             .await
             .map_err(|s| status_error(s, lang))?
             .into_inner()],
         None => {
-            let request = pb::ListFragilityRequest { at, network: network.unwrap_or_default().to_owned(), lang: lang.code().to_owned() };
-            let mut stream = client.list_fragility(request).await.map_err(|s| status_error(s, lang))?.into_inner();
+            let request = pb::ListFragilityRequest {
+                at,
+                network: network.unwrap_or_default().to_owned(),
+                lang: lang.code().to_owned(),
+            };
+            let mut stream = client
+                .list_fragility(request)
+                .await
+                .map_err(|s| status_error(s, lang))?
+                .into_inner();
             let mut items = Vec::new();
             while let Some(item) = stream.next().await {
                 items.push(item.map_err(|s| status_error(s, lang))?);
@@ -188,7 +221,11 @@ pub async fn fragility(
         Format::Csv => write_fragility_csv(&items, &mut out)?,
         Format::Json => {
             let values: Vec<_> = items.iter().map(fragility_json).collect();
-            let value = if structure.is_some() { values.into_iter().next().unwrap_or_default() } else { json!(values) };
+            let value = if structure.is_some() {
+                values.into_iter().next().unwrap_or_default()
+            } else {
+                json!(values)
+            };
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
@@ -211,7 +248,13 @@ pub fn write_fragility_csv(items: &[pb::StructureFragility], out: &mut impl Writ
     sorted.sort_by(|a, b| a.structure_id.cmp(&b.structure_id));
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record([
-        "structure_id", "score", "band", "truck_factor", "orphan_functions", "spof_functions", "director_dependency",
+        "structure_id",
+        "score",
+        "band",
+        "truck_factor",
+        "orphan_functions",
+        "spof_functions",
+        "director_dependency",
     ])?;
     for item in sorted {
         let mut orphans = item.orphan_functions.clone();
@@ -256,8 +299,26 @@ fn fragility_json(item: &pb::StructureFragility) -> serde_json::Value {
 
 fn write_fragility_table(items: &[pb::StructureFragility], lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
     let header = match lang {
-        Lang::Fr => ["structure", "nom", "score", "fragilité", "facteur bus", "orphelines", "une seule personne", "dépendance direction"],
-        Lang::En => ["structure", "name", "score", "band", "truck factor", "orphans", "single holder", "director dependency"],
+        Lang::Fr => [
+            "structure",
+            "nom",
+            "score",
+            "fragilité",
+            "facteur bus",
+            "orphelines",
+            "une seule personne",
+            "dépendance direction",
+        ],
+        Lang::En => [
+            "structure",
+            "name",
+            "score",
+            "band",
+            "truck factor",
+            "orphans",
+            "single holder",
+            "director dependency",
+        ],
     };
     let mut table = Table::new(&header, &[false, false, true, false, true, true, true, true]);
     for item in items {
@@ -304,7 +365,14 @@ fn write_fragility_detail(item: &pb::StructureFragility, lang: Lang, out: &mut i
             lang.pick("facteur bus", "truck factor"),
             item.truck_factor.unwrap_or_default()
         )?,
-        None => writeln!(out, "{}", lang.pick("Aucune fonction vitale inventoriée : fragilité inconnue.", "No vital function recorded: fragility unknown."))?,
+        None => writeln!(
+            out,
+            "{}",
+            lang.pick(
+                "Aucune fonction vitale inventoriée : fragilité inconnue.",
+                "No vital function recorded: fragility unknown."
+            )
+        )?,
     }
     if !item.top_key_person_id.is_empty() {
         writeln!(
@@ -331,8 +399,17 @@ fn write_fragility_detail(item: &pb::StructureFragility, lang: Lang, out: &mut i
     };
     let mut table = Table::new(&header, &[false, true, false, true]);
     for f in &item.functions {
-        let holders = if f.holder_ids.is_empty() { "—".to_owned() } else { f.holder_ids.join(", ") };
-        table.row(vec![truncate(&f.label, 60), f.criticality.to_string(), holders, percent(f.risk)]);
+        let holders = if f.holder_ids.is_empty() {
+            "—".to_owned()
+        } else {
+            f.holder_ids.join(", ")
+        };
+        table.row(vec![
+            truncate(&f.label, 60),
+            f.criticality.to_string(),
+            holders,
+            percent(f.risk),
+        ]);
     }
     table.write(out)?;
     Ok(())
@@ -351,7 +428,13 @@ fn truncate(text: &str, max: usize) -> String {
 ///
 /// # Errors
 /// An unreachable server or an output error.
-pub async fn rollup(endpoint: &str, by: RollupByArg, at: Option<NaiveDate>, format: Format, lang: Lang) -> anyhow::Result<()> {
+pub async fn rollup(
+    endpoint: &str,
+    by: RollupByArg,
+    at: Option<NaiveDate>,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
     let by = match by {
         RollupByArg::Instance => pb::rollup_request::By::Instance,
@@ -360,7 +443,10 @@ pub async fn rollup(endpoint: &str, by: RollupByArg, at: Option<NaiveDate>, form
         RollupByArg::Department => pb::rollup_request::By::Department,
     };
     let response = client
-        .rollup(pb::RollupRequest { by: by as i32, at: at.map(pb_date) })
+        .rollup(pb::RollupRequest {
+            by: by as i32,
+            at: at.map(pb_date),
+        })
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
@@ -369,11 +455,26 @@ pub async fn rollup(endpoint: &str, by: RollupByArg, at: Option<NaiveDate>, form
     match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(&mut out);
-            writer.write_record(["key", "structures", "unknown", "low", "moderate", "high", "critical", "mean_score"])?;
+            writer.write_record([
+                "key",
+                "structures",
+                "unknown",
+                "low",
+                "moderate",
+                "high",
+                "critical",
+                "mean_score",
+            ])?;
             for g in &response.groups {
                 writer.write_record([
-                    g.key.clone(), g.structures.to_string(), g.unknown.to_string(), g.low.to_string(),
-                    g.moderate.to_string(), g.high.to_string(), g.critical.to_string(), mean(g),
+                    g.key.clone(),
+                    g.structures.to_string(),
+                    g.unknown.to_string(),
+                    g.low.to_string(),
+                    g.moderate.to_string(),
+                    g.high.to_string(),
+                    g.critical.to_string(),
+                    mean(g),
                 ])?;
             }
             writer.flush()?;
@@ -399,23 +500,59 @@ pub async fn rollup(endpoint: &str, by: RollupByArg, at: Option<NaiveDate>, form
         }
         Format::Table => {
             let header = match lang {
-                Lang::Fr => ["groupe", "structures", "critique", "élevée", "modérée", "faible", "inconnue", "score moyen", "fonction la plus exposée"],
-                Lang::En => ["group", "structures", "critical", "high", "moderate", "low", "unknown", "mean score", "most exposed function"],
+                Lang::Fr => [
+                    "groupe",
+                    "structures",
+                    "critique",
+                    "élevée",
+                    "modérée",
+                    "faible",
+                    "inconnue",
+                    "score moyen",
+                    "fonction la plus exposée",
+                ],
+                Lang::En => [
+                    "group",
+                    "structures",
+                    "critical",
+                    "high",
+                    "moderate",
+                    "low",
+                    "unknown",
+                    "mean score",
+                    "most exposed function",
+                ],
             };
             let mut table = Table::new(&header, &[false, true, true, true, true, true, true, true, false]);
             for g in &response.groups {
                 let worst = g
                     .functions
                     .iter()
-                    .max_by(|a, b| (a.orphan_share + a.spof_share).total_cmp(&(b.orphan_share + b.spof_share)).then(b.code.cmp(&a.code)))
+                    .max_by(|a, b| {
+                        (a.orphan_share + a.spof_share)
+                            .total_cmp(&(b.orphan_share + b.spof_share))
+                            .then(b.code.cmp(&a.code))
+                    })
                     .map(|f| format!("{} ({})", f.code, percent(f.orphan_share + f.spof_share)))
                     .unwrap_or_default();
                 table.row(vec![
-                    g.key.clone(), g.structures.to_string(), g.critical.to_string(), g.high.to_string(),
-                    g.moderate.to_string(), g.low.to_string(), g.unknown.to_string(), mean(g), worst,
+                    g.key.clone(),
+                    g.structures.to_string(),
+                    g.critical.to_string(),
+                    g.high.to_string(),
+                    g.moderate.to_string(),
+                    g.low.to_string(),
+                    g.unknown.to_string(),
+                    mean(g),
+                    worst,
                 ]);
             }
-            writeln!(out, "{} {}", lang.pick("Évaluation au", "Evaluated on"), date_text(response.evaluated_on.as_ref()))?;
+            writeln!(
+                out,
+                "{} {}",
+                lang.pick("Évaluation au", "Evaluated on"),
+                date_text(response.evaluated_on.as_ref())
+            )?;
             table.write(&mut out)?;
         }
     }

@@ -12,8 +12,12 @@ use crate::i18n::Lang;
 /// # Errors
 /// A message telling the user what to check when the server is unreachable.
 pub async fn connect(endpoint: &str, lang: Lang) -> anyhow::Result<Channel> {
-    let target = Endpoint::from_shared(endpoint.to_owned())
-        .with_context(|| format!("{} « {endpoint} »", lang.pick("adresse de serveur invalide", "invalid server address")))?;
+    let target = Endpoint::from_shared(endpoint.to_owned()).with_context(|| {
+        format!(
+            "{} « {endpoint} »",
+            lang.pick("adresse de serveur invalide", "invalid server address")
+        )
+    })?;
     target.connect().await.map_err(|_| {
         anyhow::anyhow!(
             "{}",

@@ -29,7 +29,11 @@ const DEMO_SEED: u64 = 2026;
 /// Invalid configuration, a non-loopback address, an unusable data directory
 /// or port.
 pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
-    let overrides = Overrides { listen: args.server.listen, data_dir: args.data_dir.clone(), ..Overrides::default() };
+    let overrides = Overrides {
+        listen: args.server.listen,
+        data_dir: args.data_dir.clone(),
+        ..Overrides::default()
+    };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
     if !config.listen.ip().is_loopback() {
         anyhow::bail!(
@@ -42,8 +46,13 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     }
     tracing::warn!("development mode: local identity, no authentication — loopback only");
 
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("{} {}", lang.pick("création du répertoire de données", "creating the data directory"), config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("création du répertoire de données", "creating the data directory"),
+            config.data_dir.display()
+        )
+    })?;
     let db_path = config.data_dir.join("inventory.sqlite");
     let db = Db::connect(&format!("sqlite://{}", db_path.display())).await?;
 
@@ -60,7 +69,11 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     }
 
     let listener = grpc::bind(config.listen).await.with_context(|| {
-        lang.pick("le port est-il déjà pris ? essayez --listen 127.0.0.1:50052", "is the port taken? try --listen 127.0.0.1:50052").to_owned()
+        lang.pick(
+            "le port est-il déjà pris ? essayez --listen 127.0.0.1:50052",
+            "is the port taken? try --listen 127.0.0.1:50052",
+        )
+        .to_owned()
     })?;
     let addr = listener.local_addr()?;
     let endpoint = format!("http://{addr}");
@@ -93,14 +106,30 @@ fn endpoint_flag(endpoint: &str) -> String {
 /// (a restart keeps what the user did).
 async fn load_demo(app: &Inventory, lang: Lang) -> anyhow::Result<()> {
     if !app.structures(None).await?.is_empty() {
-        eprintln!("{}", lang.pick("Données existantes conservées (démo déjà chargée).", "Existing data kept (demo already loaded)."));
+        eprintln!(
+            "{}",
+            lang.pick(
+                "Données existantes conservées (démo déjà chargée).",
+                "Existing data kept (demo already loaded)."
+            )
+        );
         return Ok(());
     }
-    let set = generate(GenerateParams { structures: DEMO_STRUCTURES, seed: DEMO_SEED, today: app.today() });
+    let set = generate(GenerateParams {
+        structures: DEMO_STRUCTURES,
+        seed: DEMO_SEED,
+        today: app.today(),
+    });
     let report = app.import(set.to_files()?, |_: ImportPhase, _, _| {}).await?;
     match lang {
-        Lang::Fr => eprintln!("Fédération de démonstration chargée : {} structures, {} personnes.", report.structures, report.people),
-        Lang::En => eprintln!("Demo federation loaded: {} structures, {} people.", report.structures, report.people),
+        Lang::Fr => eprintln!(
+            "Fédération de démonstration chargée : {} structures, {} personnes.",
+            report.structures, report.people
+        ),
+        Lang::En => eprintln!(
+            "Demo federation loaded: {} structures, {} people.",
+            report.structures, report.people
+        ),
     }
     Ok(())
 }

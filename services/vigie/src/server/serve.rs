@@ -28,10 +28,22 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
     let Some(database_url) = config.database_url.clone() else {
-        anyhow::bail!("{}", lang.pick("--database-url (ou VIGIE_DATABASE_URL) est requis", "--database-url (or VIGIE_DATABASE_URL) is required"));
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "--database-url (ou VIGIE_DATABASE_URL) est requis",
+                "--database-url (or VIGIE_DATABASE_URL) is required"
+            )
+        );
     };
     let Some(nats_url) = config.nats_url.clone() else {
-        anyhow::bail!("{}", lang.pick("--nats-url (ou VIGIE_NATS_URL) est requis", "--nats-url (or VIGIE_NATS_URL) is required"));
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "--nats-url (ou VIGIE_NATS_URL) est requis",
+                "--nats-url (or VIGIE_NATS_URL) is required"
+            )
+        );
     };
     match config.auth {
         Some(AuthMode::None) => tracing::warn!(
@@ -46,7 +58,9 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         ),
     }
 
-    let db = Db::connect(&database_url).await.context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
+    let db = Db::connect(&database_url)
+        .await
+        .context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
     let js = jetstream::connect(&nats_url, "vigie-inventory")
         .await
         .with_context(|| format!("{} {nats_url}", lang.pick("connexion à NATS", "connecting to NATS")))?;
@@ -59,12 +73,20 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
             let app = super::start_inventory(db, &config, relay.notifier(), &mut tasks, &stop).await?;
             tasks.spawn(relay.run(stop.clone()));
-            (tonic::service::Routes::new(inventory::grpc(app)), [inventory::GRPC_SERVICE])
+            (
+                tonic::service::Routes::new(inventory::grpc(app)),
+                [inventory::GRPC_SERVICE],
+            )
         }
     };
     let listener = grpc::bind(config.listen).await?;
     // One plain line for operators and scripts, whatever the log level.
-    eprintln!("vigie serve {}: {} http://{}", args.service.name(), lang.pick("à l'écoute sur", "listening on"), listener.local_addr()?);
+    eprintln!(
+        "vigie serve {}: {} http://{}",
+        args.service.name(),
+        lang.pick("à l'écoute sur", "listening on"),
+        listener.local_addr()?
+    );
     grpc::serve(listener, routes, &served, stop.clone()).await?;
     stop.cancel();
     super::join_all(tasks).await;

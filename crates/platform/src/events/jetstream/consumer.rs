@@ -145,11 +145,7 @@ pub fn filter_subject(event_types: &[String]) -> Option<String> {
 }
 
 /// The durable pull consumer configuration used for `name`.
-pub fn consumer_config(
-    name: &str,
-    filter_subject: &str,
-    options: &ConsumerOptions,
-) -> pull::Config {
+pub fn consumer_config(name: &str, filter_subject: &str, options: &ConsumerOptions) -> pull::Config {
     pull::Config {
         durable_name: Some(name.to_owned()),
         description: Some(format!("vigie consumer {name}")),
@@ -265,24 +261,15 @@ pub async fn run_jetstream_consumers(
 ) -> Result<(), ConsumerError> {
     let mut streams = Vec::new();
     for event_type in consumer.event_types() {
-        let stream = stream_for_event_type(&event_type).ok_or_else(|| {
-            ConsumerError::Invalid(format!(
-                "{event_type:?} is not a vigie.<service>.… event type"
-            ))
-        })?;
+        let stream = stream_for_event_type(&event_type)
+            .ok_or_else(|| ConsumerError::Invalid(format!("{event_type:?} is not a vigie.<service>.… event type")))?;
         if !streams.contains(&stream) {
             streams.push(stream);
         }
     }
-    let runs = streams.into_iter().map(|stream| {
-        run_jetstream_consumer(
-            js.clone(),
-            stream,
-            consumer.clone(),
-            options.clone(),
-            shutdown.clone(),
-        )
-    });
+    let runs = streams
+        .into_iter()
+        .map(|stream| run_jetstream_consumer(js.clone(), stream, consumer.clone(), options.clone(), shutdown.clone()));
     futures::future::try_join_all(runs).await.map(|_| ())
 }
 
@@ -305,23 +292,14 @@ struct Worker {
 
 impl Worker {
     async fn subscribe(&self) -> Result<(pull::Stream, Vec<String>), Subscribe> {
-        let retry =
-            |error: &(dyn std::error::Error + 'static)| Subscribe::Retry(error_chain(error));
-        let stream = self
-            .js
-            .get_stream(&self.stream)
-            .await
-            .map_err(|e| retry(&e))?;
+        let retry = |error: &(dyn std::error::Error + 'static)| Subscribe::Retry(error_chain(error));
+        let stream = self.js.get_stream(&self.stream).await.map_err(|e| retry(&e))?;
         let subjects = stream.cached_info().config.subjects.clone();
         let wanted: Vec<String> = self
             .consumer
             .event_types()
             .into_iter()
-            .filter(|event_type| {
-                subjects
-                    .iter()
-                    .any(|subject| subject_matches(subject, event_type))
-            })
+            .filter(|event_type| subjects.iter().any(|subject| subject_matches(subject, event_type)))
             .collect();
         let filter = filter_subject(&wanted).ok_or_else(|| {
             Subscribe::Fatal(ConsumerError::NoSubjects {
@@ -343,12 +321,7 @@ impl Worker {
         Ok((messages, wanted))
     }
 
-    async fn consume(
-        &self,
-        mut messages: pull::Stream,
-        wanted: &[String],
-        shutdown: &CancellationToken,
-    ) -> Flow {
+    async fn consume(&self, mut messages: pull::Stream, wanted: &[String], shutdown: &CancellationToken) -> Flow {
         let mut consecutive_errors = 0;
         loop {
             let next = tokio::select! {
@@ -373,9 +346,7 @@ impl Worker {
                     use async_nats::jetstream::consumer::pull::MessagesErrorKind as Kind;
                     let ended = matches!(
                         error.kind(),
-                        Kind::ConsumerDeleted
-                            | Kind::PushBasedConsumer
-                            | Kind::RequestLimitExceeded
+                        Kind::ConsumerDeleted | Kind::PushBasedConsumer | Kind::RequestLimitExceeded
                     );
                     if ended || consecutive_errors >= MAX_STREAM_ERRORS {
                         return Flow::Resubscribe;
@@ -391,23 +362,17 @@ impl Worker {
 
     async fn handle(&self, message: jetstream::Message, wanted: &[String]) {
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        let envelope =
-            match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
-                Ok(envelope) => envelope,
-                Err(error) => {
-                    self.consumer
-                        .metrics()
-                        .failed(UNKNOWN_TYPE, self.consumer.name(), "invalid");
-                    self.dead_letter(
-                        &message,
-                        None,
-                        delivered,
-                        format!("invalid envelope: {error}"),
-                    )
+        let envelope = match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                self.consumer
+                    .metrics()
+                    .failed(UNKNOWN_TYPE, self.consumer.name(), "invalid");
+                self.dead_letter(&message, None, delivered, format!("invalid envelope: {error}"))
                     .await;
-                    return;
-                }
-            };
+                return;
+            }
+        };
         if !wanted
             .iter()
             .any(|pattern| subject_matches(pattern, &envelope.event_type))
@@ -432,18 +397,15 @@ impl Worker {
             }
             Err(HandlerError::Permanent(error)) => {
                 let reason = format!("permanent failure: {error:#}");
-                self.dead_letter(&message, Some(&envelope), delivered, reason)
-                    .await;
+                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
             }
             Err(HandlerError::Transient(error)) if delivered >= self.options.max_deliver => {
                 let reason = format!("gave up after {delivered} deliveries: {error:#}");
-                self.dead_letter(&message, Some(&envelope), delivered, reason)
-                    .await;
+                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
             }
             Err(HandlerError::Transient(error)) => {
                 let attempt = u32::try_from(delivered.saturating_sub(1)).unwrap_or(u32::MAX);
-                let delay =
-                    exponential(self.options.retry_initial, self.options.retry_max, attempt);
+                let delay = exponential(self.options.retry_initial, self.options.retry_max, attempt);
                 tracing::warn!(
                     consumer = %self.consumer.name(),
                     event_id = %envelope.id,
@@ -470,10 +432,7 @@ impl Worker {
         reason: String,
     ) {
         let name = self.consumer.name();
-        let reason: String = header_value(&reason)
-            .chars()
-            .take(MAX_ERROR_HEADER)
-            .collect();
+        let reason: String = header_value(&reason).chars().take(MAX_ERROR_HEADER).collect();
         // Unique per consumer and event, so a repeated attempt is deduplicated
         // but two consumers' dead letters of one event are both kept.
         let key = match (envelope, message.info()) {
@@ -484,10 +443,7 @@ impl Worker {
         let mut headers = without_publish_conditions(message.headers.as_ref());
         headers.insert(ERROR_HEADER, reason.as_str());
         headers.insert(CONSUMER_HEADER, name);
-        headers.insert(
-            ORIGINAL_SUBJECT_HEADER,
-            header_value(message.subject.as_str()),
-        );
+        headers.insert(ORIGINAL_SUBJECT_HEADER, header_value(message.subject.as_str()));
         headers.insert("Vigie-Deliveries", delivered.to_string());
         headers.insert(async_nats::header::NATS_MESSAGE_ID, format!("{name}.{key}"));
         let subject = format!("{DEAD_LETTER_PREFIX}.{name}");
@@ -503,9 +459,7 @@ impl Worker {
         match tokio::time::timeout(self.options.publish_timeout, publish).await {
             Ok(Ok(_)) => {
                 tracing::error!(consumer = %name, event_id, event_type, reason = %reason, "event dead-lettered");
-                self.consumer
-                    .metrics()
-                    .failed(event_type, name, "dead_letter");
+                self.consumer.metrics().failed(event_type, name, "dead_letter");
                 if let Err(error) = message.double_ack_with(AckKind::Term).await {
                     tracing::warn!(error = %error, "term not confirmed, the redelivery will be dead-lettered again");
                 }
@@ -522,10 +476,7 @@ impl Worker {
                     error = %error,
                     "could not store the dead letter, will retry"
                 );
-                if let Err(error) = message
-                    .ack_with(AckKind::Nak(Some(self.options.retry_max)))
-                    .await
-                {
+                if let Err(error) = message.ack_with(AckKind::Nak(Some(self.options.retry_max))).await {
                     tracing::debug!(error = %error, "nak failed, the server redelivers after ack_wait");
                 }
             }
@@ -545,11 +496,7 @@ fn without_publish_conditions(headers: Option<&async_nats::HeaderMap>) -> async_
                 .to_ascii_lowercase()
                 .starts_with("nats-expected-")
         })
-        .flat_map(|(name, values)| {
-            values
-                .iter()
-                .map(move |value| (name.clone(), value.clone()))
-        })
+        .flat_map(|(name, values)| values.iter().map(move |value| (name.clone(), value.clone())))
         .collect()
 }
 

@@ -24,8 +24,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 
 pub use consumer::{
-    consumer_config, ensure_consumer, filter_subject, run_jetstream_consumer,
-    run_jetstream_consumers, ConsumerError, ConsumerOptions,
+    consumer_config, ensure_consumer, filter_subject, run_jetstream_consumer, run_jetstream_consumers, ConsumerError,
+    ConsumerOptions,
 };
 pub use publisher::JetStreamPublisher;
 
@@ -62,18 +62,11 @@ pub enum StreamSetupError {
 ///
 /// # Errors
 /// When the first connection fails (the caller decides whether to retry).
-pub async fn connect(
-    url: &str,
-    client_name: &str,
-) -> Result<jetstream::Context, async_nats::ConnectError> {
+pub async fn connect(url: &str, client_name: &str) -> Result<jetstream::Context, async_nats::ConnectError> {
     let client = async_nats::ConnectOptions::new()
         .name(client_name)
         .reconnect_delay_callback(|attempts| {
-            super::backoff::exponential(
-                Duration::from_millis(50),
-                Duration::from_secs(2),
-                attempts as u32,
-            )
+            super::backoff::exponential(Duration::from_millis(50), Duration::from_secs(2), attempts as u32)
         })
         .event_callback(|event| async move {
             match event {
@@ -153,10 +146,7 @@ fn stream_defaults() -> stream::Config {
     }
 }
 
-async fn create_or_update(
-    js: &jetstream::Context,
-    config: stream::Config,
-) -> Result<(), StreamSetupError> {
+async fn create_or_update(js: &jetstream::Context, config: stream::Config) -> Result<(), StreamSetupError> {
     let name = config.name.clone();
     js.create_or_update_stream(config)
         .await

@@ -70,20 +70,14 @@ impl JetStreamPublisher {
 
     /// Sends `envelope` (with the optional `Nats-Expected-Last-Msg-Id`)
     /// without waiting for its `PubAck`.
-    async fn send(
-        &self,
-        envelope: &Envelope,
-        expected_last: Option<Uuid>,
-    ) -> Result<PublishAckFuture, PublishError> {
+    async fn send(&self, envelope: &Envelope, expected_last: Option<Uuid>) -> Result<PublishAckFuture, PublishError> {
         let mut headers = envelope.to_headers();
         if let Some(previous) = expected_last {
             headers.insert(NATS_EXPECTED_LAST_MESSAGE_ID, previous.to_string());
         }
-        let sent = self.js.publish_with_headers(
-            envelope.event_type.clone(),
-            headers,
-            envelope.payload.clone(),
-        );
+        let sent = self
+            .js
+            .publish_with_headers(envelope.event_type.clone(), headers, envelope.payload.clone());
         tokio::time::timeout(self.timeout, sent)
             .await
             .map_err(|_| PublishError::Timeout(self.timeout))?
@@ -91,11 +85,7 @@ impl JetStreamPublisher {
     }
 
     /// Awaits the `PubAck` of `envelope`.
-    async fn confirm(
-        &self,
-        envelope: &Envelope,
-        ack: PublishAckFuture,
-    ) -> Result<(), PublishError> {
+    async fn confirm(&self, envelope: &Envelope, ack: PublishAckFuture) -> Result<(), PublishError> {
         let ack = tokio::time::timeout(self.timeout, ack.into_future())
             .await
             .map_err(|_| PublishError::Timeout(self.timeout))?
@@ -126,8 +116,7 @@ impl Publisher for JetStreamPublisher {
                 )
                 .await
                 .map_err(|error| PublishError::Broker(Box::new(error)))?;
-            ack.await
-                .map_err(|error| PublishError::Broker(Box::new(error)))
+            ack.await.map_err(|error| PublishError::Broker(Box::new(error)))
         };
         let ack = tokio::time::timeout(self.timeout, confirmed)
             .await
@@ -150,8 +139,7 @@ impl Publisher for JetStreamPublisher {
             // Last event sent per stream in this batch.
             let mut last_sent: HashMap<String, Uuid> = HashMap::new();
             for envelope in envelopes {
-                let stream = stream_for_event_type(&envelope.event_type)
-                    .unwrap_or_else(|| envelope.event_type.clone());
+                let stream = stream_for_event_type(&envelope.event_type).unwrap_or_else(|| envelope.event_type.clone());
                 let expected_last = last_sent.get(&stream).copied();
                 let sent = self.send(envelope, expected_last).await;
                 let failed = sent.is_err();

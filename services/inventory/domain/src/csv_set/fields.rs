@@ -36,9 +36,7 @@ fn check_chars(column: &str, v: &str, max: usize) -> Result<(), String> {
 /// no control character (it ends up in URLs, logs and other CSV files).
 pub(super) fn id(column: &str, v: &str) -> Result<(), String> {
     if v.is_empty() {
-        return Err(format!(
-            "colonne « {column} » vide (identifiant obligatoire)"
-        ));
+        return Err(format!("colonne « {column} » vide (identifiant obligatoire)"));
     }
     check_chars(column, v, MAX_ID_CHARS)
 }
@@ -55,9 +53,7 @@ pub(super) fn text(column: &str, v: &str) -> Result<(), String> {
 /// are stable keys (no accent or case variants of the same function).
 pub(super) fn function_code(column: &str, v: &str) -> Result<(), String> {
     if v.is_empty() {
-        return Err(format!(
-            "colonne « {column} » vide (code de fonction obligatoire)"
-        ));
+        return Err(format!("colonne « {column} » vide (code de fonction obligatoire)"));
     }
     if v.len() > MAX_ID_CHARS {
         return Err(format!(
@@ -172,9 +168,7 @@ pub(super) fn small_int(
     v: &str,
 ) -> Result<u8, String> {
     if v.is_empty() {
-        return Err(format!(
-            "colonne « {column} » vide ({label} obligatoire : {expected})"
-        ));
+        return Err(format!("colonne « {column} » vide ({label} obligatoire : {expected})"));
     }
     match v.parse::<u8>() {
         Ok(n) if range.contains(&n) && !v.starts_with('+') => Ok(n),
@@ -215,10 +209,7 @@ mod tests {
         );
         assert_eq!(
             id("person_id", "é".repeat(101).as_str()),
-            Err(
-                "colonne « person_id » : valeur trop longue (101 caractères, 100 au maximum)"
-                    .to_owned()
-            )
+            Err("colonne « person_id » : valeur trop longue (101 caractères, 100 au maximum)".to_owned())
         );
         assert_eq!(
             id("person_id", "P\t1"),
@@ -251,14 +242,8 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(date("end_date", ""), Ok(None));
-        assert_eq!(
-            date("end_date", "2026-06-30"),
-            Ok(NaiveDate::from_ymd_opt(2026, 6, 30))
-        );
-        assert_eq!(
-            date("end_date", "2028-02-29"),
-            Ok(NaiveDate::from_ymd_opt(2028, 2, 29))
-        );
+        assert_eq!(date("end_date", "2026-06-30"), Ok(NaiveDate::from_ymd_opt(2026, 6, 30)));
+        assert_eq!(date("end_date", "2028-02-29"), Ok(NaiveDate::from_ymd_opt(2028, 2, 29)));
         assert_eq!(
             date("end_date", "2026-02-30"),
             Err("colonne « end_date » : la date 2026-02-30 n'existe pas".to_owned())
@@ -275,7 +260,9 @@ mod tests {
         ] {
             assert_eq!(
                 date("end_date", bad),
-                Err(format!("colonne « end_date » : date « {bad} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)")),
+                Err(format!(
+                    "colonne « end_date » : date « {bad} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)"
+                )),
             );
         }
     }
@@ -344,12 +331,7 @@ mod tests {
             .collect();
         assert_eq!(
             three,
-            [
-                "funding_applications",
-                "scheduling",
-                "payroll",
-                "accounts_access"
-            ]
+            ["funding_applications", "scheduling", "payroll", "accounts_access"]
         );
     }
 }

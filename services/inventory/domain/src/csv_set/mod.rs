@@ -22,11 +22,9 @@ mod reader;
 #[cfg(test)]
 mod tests;
 
-
 use crate::ids;
 use crate::model::{
-    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory,
-    StructureRecord,
+    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
 };
 use reader::{read_rows, FileSpec};
 use std::collections::hash_map::Entry;
@@ -54,14 +52,7 @@ pub const STRUCTURES_HEADER: [&str; 9] = [
     "commune_insee",
 ];
 /// Columns of `people.csv`, in order.
-pub const PEOPLE_HEADER: [&str; 6] = [
-    "person_id",
-    "structure_id",
-    "display_name",
-    "role",
-    "end_date",
-    "email",
-];
+pub const PEOPLE_HEADER: [&str; 6] = ["person_id", "structure_id", "display_name", "role", "end_date", "email"];
 /// Columns of `functions.csv`, in order.
 pub const FUNCTIONS_HEADER: [&str; 4] = ["structure_id", "function", "criticality", "tools"];
 /// Columns of `holdings.csv`, in order.
@@ -154,9 +145,7 @@ pub fn parse_set(files: &CsvSetFiles) -> Result<ParsedSet, Vec<RowError>> {
     st.structures_usable = read_rows(&STRUCTURES, &files.structures, &mut errors, |l, f, e| {
         st.structure_row(l, f, e)
     });
-    st.people_usable = read_rows(&PEOPLE, &files.people, &mut errors, |l, f, e| {
-        st.person_row(l, f, e)
-    });
+    st.people_usable = read_rows(&PEOPLE, &files.people, &mut errors, |l, f, e| st.person_row(l, f, e));
     st.functions_usable = read_rows(&FUNCTIONS, &files.functions, &mut errors, |l, f, e| {
         st.function_row(l, f, e)
     });
@@ -292,9 +281,7 @@ impl SetParser {
         }
         match self.structure_index.get(v) {
             Some(&(i, _)) => Ok(Some(i)),
-            None => Err(format!(
-                "structure « {v} » inconnue (absente de structures.csv)"
-            )),
+            None => Err(format!("structure « {v} » inconnue (absente de structures.csv)")),
         }
     }
 
@@ -304,22 +291,14 @@ impl SetParser {
         let id_ok = keep(&mut msgs, fields::id("structure_id", id)).is_some();
         if id_ok {
             if let Some(&(_, first)) = self.structure_index.get(id) {
-                msgs.push(format!(
-                    "structure_id « {id} » en double (déjà défini ligne {first})"
-                ));
+                msgs.push(format!("structure_id « {id} » en double (déjà défini ligne {first})"));
             }
         }
         keep(&mut msgs, fields::text("name", f[1]));
         keep(&mut msgs, fields::id("network", f[2]));
         let legal_form = keep(
             &mut msgs,
-            fields::code(
-                "forme juridique",
-                "inconnue",
-                LegalForm::ALL,
-                LegalForm::as_str,
-                f[3],
-            ),
+            fields::code("forme juridique", "inconnue", LegalForm::ALL, LegalForm::as_str, f[3]),
         );
         if let Some(v) = optional(f[4]) {
             keep_id(&mut msgs, ids::validate_siret(v));
@@ -328,18 +307,8 @@ impl SetParser {
             keep_id(&mut msgs, ids::validate_rna(v));
         }
         required(&mut msgs, "region_code", f[6], ids::validate_region_code);
-        let department = required(
-            &mut msgs,
-            "department_code",
-            f[7],
-            ids::validate_department_code,
-        );
-        let commune = required(
-            &mut msgs,
-            "commune_insee",
-            f[8],
-            ids::validate_commune_insee,
-        );
+        let department = required(&mut msgs, "department_code", f[7], ids::validate_department_code);
+        let commune = required(&mut msgs, "commune_insee", f[8], ids::validate_commune_insee);
         if department.is_some() && commune.is_some() {
             keep_id(&mut msgs, ids::check_commune_in_department(f[8], f[7]));
         }
@@ -361,8 +330,7 @@ impl SetParser {
                 }),
                 _ => None,
             };
-            self.structure_index
-                .insert(id.to_owned(), (self.slots.len(), line));
+            self.structure_index.insert(id.to_owned(), (self.slots.len(), line));
             self.slots.push(StructureSlot {
                 id: id.to_owned(),
                 record,
@@ -462,9 +430,7 @@ impl SetParser {
         };
         let tools = keep(&mut msgs, fields::tools(f[3]));
 
-        if let (true, Some(si), Some(criticality), Some(tools)) =
-            (msgs.is_empty(), structure, criticality, tools)
-        {
+        if let (true, Some(si), Some(criticality), Some(tools)) = (msgs.is_empty(), structure, criticality, tools) {
             self.slots[si].functions.push(FunctionRecord {
                 structure_id: f[0].to_owned(),
                 code: code.to_owned(),
@@ -488,9 +454,7 @@ impl SetParser {
                 Some(p) => Some((p.number, p.structure)),
                 None => {
                     if self.people_usable {
-                        msgs.push(format!(
-                            "personne « {person_id} » inconnue (absente de people.csv)"
-                        ));
+                        msgs.push(format!("personne « {person_id} » inconnue (absente de people.csv)"));
                     }
                     None
                 }
@@ -526,8 +490,7 @@ impl SetParser {
         );
         let last_practised = keep(&mut msgs, fields::date("last_practised", f[3]));
 
-        if let (true, Some(si), Some(level), Some(last_practised)) =
-            (msgs.is_empty(), structure, level, last_practised)
+        if let (true, Some(si), Some(level), Some(last_practised)) = (msgs.is_empty(), structure, level, last_practised)
         {
             self.slots[si].holdings.push(HoldingRecord {
                 person_id: person_id.to_owned(),
@@ -553,8 +516,7 @@ impl SetParser {
                 people.sort_unstable_by(|a, b| a.id.cmp(&b.id));
                 functions.sort_unstable_by(|a, b| a.code.cmp(&b.code));
                 holdings.sort_unstable_by(|a, b| {
-                    (a.person_id.as_str(), a.function.as_str())
-                        .cmp(&(b.person_id.as_str(), b.function.as_str()))
+                    (a.person_id.as_str(), a.function.as_str()).cmp(&(b.person_id.as_str(), b.function.as_str()))
                 });
                 Some(StructureInventory {
                     structure: slot.record?,

@@ -84,10 +84,7 @@ pub(super) fn read_rows(
     // Latin-1 is one mistake, not one per accented row. Once the whole buffer
     // is valid UTF-8 every field is too, since CSV only splits on ASCII bytes.
     if let Err(e) = std::str::from_utf8(bytes) {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64;
         errors.push(error(
             spec,
             line,
@@ -142,9 +139,7 @@ pub(super) fn read_rows(
                 errors.push(error(
                     spec,
                     line,
-                    format!(
-                        "en-tête invalide : attendu « {expected_header} », trouvé « {raw} »{hint}"
-                    ),
+                    format!("en-tête invalide : attendu « {expected_header} », trouvé « {raw} »{hint}"),
                 ));
                 return false;
             }

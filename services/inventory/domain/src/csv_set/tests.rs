@@ -3,8 +3,7 @@
 use super::*;
 use chrono::NaiveDate;
 
-const S_H: &str =
-    "structure_id,name,network,legal_form,siret,rna,region_code,department_code,commune_insee\n";
+const S_H: &str = "structure_id,name,network,legal_form,siret,rna,region_code,department_code,commune_insee\n";
 const P_H: &str = "person_id,structure_id,display_name,role,end_date,email\n";
 const F_H: &str = "structure_id,function,criticality,tools\n";
 const H_H: &str = "person_id,function,level,last_practised\n";
@@ -56,10 +55,7 @@ fn base() -> CsvSetFiles {
 
 fn errors(files: &CsvSetFiles) -> Vec<String> {
     match parse_set(files) {
-        Ok(set) => panic!(
-            "expected errors, parsed {} structures",
-            set.inventories.len()
-        ),
+        Ok(set) => panic!("expected errors, parsed {} structures", set.inventories.len()),
         Err(errs) => errs.iter().map(ToString::to_string).collect(),
     }
 }
@@ -78,11 +74,7 @@ fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
 #[test]
 fn valid_set_is_parsed_sorted_and_complete() {
     let set = parsed(&base());
-    let ids: Vec<&str> = set
-        .inventories
-        .iter()
-        .map(|i| i.structure.id.as_str())
-        .collect();
+    let ids: Vec<&str> = set.inventories.iter().map(|i| i.structure.id.as_str()).collect();
     assert_eq!(ids, ["S1", "S2"]);
 
     let s1 = &set.inventories[0];
@@ -141,14 +133,7 @@ fn valid_set_is_parsed_sorted_and_complete() {
     let holdings: Vec<(&str, &str, u8, Option<NaiveDate>)> = s1
         .holdings
         .iter()
-        .map(|h| {
-            (
-                h.person_id.as_str(),
-                h.function.as_str(),
-                h.level,
-                h.last_practised,
-            )
-        })
+        .map(|h| (h.person_id.as_str(), h.function.as_str(), h.level, h.last_practised))
         .collect();
     assert_eq!(
         holdings,
@@ -164,10 +149,7 @@ fn valid_set_is_parsed_sorted_and_complete() {
     assert_eq!(s2.structure.rna.as_deref(), Some("W351234567"));
     assert_eq!(s2.structure.siret, None);
     assert_eq!(s2.people.len(), 1);
-    assert_eq!(
-        s2.functions[0].criticality, 1,
-        "catalogue default of communication"
-    );
+    assert_eq!(s2.functions[0].criticality, 1, "catalogue default of communication");
     assert_eq!(s2.holdings[0].last_practised, date(2025, 9, 1));
 }
 
@@ -200,10 +182,7 @@ fn a_broken_structure_does_not_cascade_to_its_people() {
     let s = S_OK.replace("73282932000074", "1234");
     let errs = errors(&with_rows(&s, P_OK, F_OK, H_OK));
     assert_eq!(errs.len(), 1, "{errs:#?}");
-    assert!(
-        errs[0].starts_with("structures.csv:3: SIRET « 1234 »"),
-        "{errs:#?}"
-    );
+    assert!(errs[0].starts_with("structures.csv:3: SIRET « 1234 »"), "{errs:#?}");
 }
 
 #[test]
@@ -250,8 +229,10 @@ fn wrong_header_names_the_expected_one() {
     let errs = errors(&f);
     assert_eq!(
         errs,
-        ["people.csv:1: en-tête invalide : attendu « person_id,structure_id,display_name,role,end_date,email », \
-          trouvé « person_id,structure,display_name,role,end_date,email »"]
+        [
+            "people.csv:1: en-tête invalide : attendu « person_id,structure_id,display_name,role,end_date,email », \
+          trouvé « person_id,structure,display_name,role,end_date,email »"
+        ]
     );
     // Holdings reference people: with people.csv unreadable they are not
     // reported as unknown persons (one root cause, one error).
@@ -264,8 +245,10 @@ fn missing_column_in_header_is_an_error() {
     let errs = errors(&f);
     assert_eq!(
         errs,
-        ["holdings.csv:1: en-tête invalide : attendu « person_id,function,level,last_practised », \
-          trouvé « person_id,function,level »"]
+        [
+            "holdings.csv:1: en-tête invalide : attendu « person_id,function,level,last_practised », \
+          trouvé « person_id,function,level »"
+        ]
     );
 }
 
@@ -329,11 +312,7 @@ fn crlf_line_endings_are_accepted() {
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert!(errs[0].starts_with("structures.csv:4: "), "{errs:#?}");
 
-    let crlf = |b: &[u8]| {
-        String::from_utf8_lossy(b)
-            .replace('\n', "\r\n")
-            .into_bytes()
-    };
+    let crlf = |b: &[u8]| String::from_utf8_lossy(b).replace('\n', "\r\n").into_bytes();
     let g = CsvSetFiles {
         structures: crlf(&f.structures),
         people: crlf(&f.people),
@@ -352,15 +331,13 @@ fn quoting_commas_quotes_and_spaces() {
     let st = &set.inventories[0].structure;
     assert_eq!(st.id, "S1");
     assert_eq!(st.name, "Compagnie \"Les Inattendus\", Rennes");
-    assert_eq!(
-        st.network, "reseau-bretagne",
-        "non-breaking space trimmed too"
-    );
+    assert_eq!(st.network, "reseau-bretagne", "non-breaking space trimmed too");
 }
 
 #[test]
 fn multi_line_quoted_value_is_an_error_at_its_first_line() {
-    let s = "S1,\"Asso\nsur deux lignes\",reseau-x,association,,,53,35,35238\nS2,Asso,reseau-x,association,,,53,35,352\n";
+    let s =
+        "S1,\"Asso\nsur deux lignes\",reseau-x,association,,,53,35,35238\nS2,Asso,reseau-x,association,,,53,35,352\n";
     let errs = errors(&files(&format!("{S_H}{s}"), "", "", ""));
     assert_eq!(errs.len(), 2, "{errs:#?}");
     assert!(
@@ -368,10 +345,7 @@ fn multi_line_quoted_value_is_an_error_at_its_first_line() {
         "{errs:#?}"
     );
     // The next row starts on physical line 4.
-    assert!(
-        errs[1].starts_with("structures.csv:4: code commune INSEE"),
-        "{errs:#?}"
-    );
+    assert!(errs[1].starts_with("structures.csv:4: code commune INSEE"), "{errs:#?}");
 }
 
 #[test]
@@ -399,8 +373,10 @@ fn non_utf8_file_is_one_error_at_the_first_bad_line() {
     let errs = errors(&f);
     assert_eq!(
         errs,
-        ["people.csv:3: le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
-          enregistrez-le au format « CSV UTF-8 »"]
+        [
+            "people.csv:3: le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
+          enregistrez-le au format « CSV UTF-8 »"
+        ]
     );
 }
 
