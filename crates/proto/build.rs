@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "vigie/common/v1/common.proto",
         "vigie/inventory/v1/inventory.proto",
+        "vigie/training/v1/training.proto",
         "vigie/events/v1/events.proto",
     ];
     for file in &files {

@@ -18,6 +18,13 @@ pub mod inventory {
     }
 }
 
+/// The training service API.
+pub mod training {
+    pub mod v1 {
+        tonic::include_proto!("vigie.training.v1");
+    }
+}
+
 /// Event payloads carried over the event backbone.
 pub mod events {
     pub mod v1 {

@@ -56,7 +56,7 @@ pub fn fragility_assessed(fragility: pb::StructureFragility, previous: Option<(B
 ///
 /// # Errors
 /// [`InventoryError::Events`] when the outbox rows cannot be written.
-pub async fn append(tx: &mut Transaction<'static, Any>, drafts: Vec<EventDraft>) -> Result<(), InventoryError> {
+pub async fn append(tx: &mut Transaction<'_, Any>, drafts: Vec<EventDraft>) -> Result<(), InventoryError> {
     if drafts.is_empty() {
         return Ok(());
     }

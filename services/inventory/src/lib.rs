@@ -7,6 +7,7 @@
 //! - [`storage`]: SQL on PostgreSQL or SQLite;
 //! - [`events`]: the events it publishes through the outbox;
 //! - [`grpc`]: the `vigie.inventory.v1` API;
+//! - [`handlers`]: events of other services it applies (training completions);
 //! - [`service`]: wiring for the `vigie` binary (migrations, background tasks).
 
 pub mod app;
@@ -14,5 +15,6 @@ pub mod convert;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod handlers;
 pub mod service;
 pub mod storage;

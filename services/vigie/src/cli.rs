@@ -30,6 +30,9 @@ pub enum Command {
     /// Inventaire : qui assure quelle fonction vitale, indice de fragilité.
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Formation : catalogue, sessions, inscriptions, plans qui réduisent la fragilité.
+    #[command(subcommand)]
+    Training(TrainingCommand),
 }
 
 /// Options shared by server commands.
@@ -83,6 +86,8 @@ pub struct ServeArgs {
 pub enum ServiceName {
     /// Inventaire et indice de fragilité.
     Inventory,
+    /// Formation.
+    Training,
 }
 
 impl ServiceName {
@@ -90,6 +95,7 @@ impl ServiceName {
     pub fn name(self) -> &'static str {
         match self {
             ServiceName::Inventory => "inventory",
+            ServiceName::Training => "training",
         }
     }
 }
@@ -194,4 +200,94 @@ pub enum RollupByArg {
     Region,
     /// Par département.
     Department,
+}
+
+/// `vigie training …`.
+#[derive(Debug, Subcommand)]
+pub enum TrainingCommand {
+    /// Catalogue des formations.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Liste les sessions et leurs places restantes.
+    Sessions {
+        /// Seulement cette formation.
+        #[arg(long)]
+        training: Option<String>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Inscrit une personne à une session (liste d'attente si complète).
+    Enrol {
+        /// Session.
+        #[arg(long)]
+        session: String,
+        /// Personne (identifiant de l'inventaire).
+        #[arg(long)]
+        person: String,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Annule une inscription ; la première personne en attente prend la place.
+    Cancel {
+        /// Session.
+        #[arg(long)]
+        session: String,
+        /// Personne.
+        #[arg(long)]
+        person: String,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Enregistre qu'une personne a suivi la session : ses compétences montent dans l'inventaire.
+    Complete {
+        /// Session.
+        #[arg(long)]
+        session: String,
+        /// Personne.
+        #[arg(long)]
+        person: String,
+        /// Date de fin de formation AAAA-MM-JJ (défaut : dernier jour de la session).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Plan de formation d'une structure (ou d'un réseau) et fragilité prévue après le plan.
+    Plan {
+        /// La structure.
+        #[arg(long, conflicts_with = "network", required_unless_present = "network")]
+        structure: Option<String>,
+        /// Le réseau : quelles formations organiser, où, pour combien de personnes.
+        #[arg(long)]
+        network: Option<String>,
+        /// Date d'évaluation AAAA-MM-JJ (défaut : aujourd'hui).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `vigie training catalog …`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Importe trainings.csv et sessions.csv d'un répertoire : tout ou rien.
+    Import {
+        /// Répertoire contenant trainings.csv et sessions.csv.
+        dir: PathBuf,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }

@@ -12,7 +12,7 @@ mod server;
 
 use clap::Parser;
 
-use cli::{Cli, Command, InventoryCommand};
+use cli::{CatalogCommand, Cli, Command, InventoryCommand, TrainingCommand};
 use i18n::Lang;
 
 #[tokio::main]
@@ -26,6 +26,8 @@ async fn main() -> std::process::ExitCode {
     telemetry.shutdown();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `vigie … | head` closes the pipe early: that is not a failure.
+        Err(error) if is_broken_pipe(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{} {error:#}", lang.pick("erreur :", "error:"));
             std::process::ExitCode::FAILURE
@@ -66,5 +68,31 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 dir,
             } => generate::run(structures, seed, today, &dir, lang),
         },
+        Command::Training(command) => match command {
+            TrainingCommand::Catalog(CatalogCommand::Import { dir, client }) => {
+                client::training::import_catalog(&client.endpoint, &dir, lang).await
+            }
+            TrainingCommand::Sessions { training, format, client } => {
+                client::training::sessions(&client.endpoint, training.as_deref(), format, lang).await
+            }
+            TrainingCommand::Enrol { session, person, client } => {
+                client::training::enrol(&client.endpoint, &session, &person, lang).await
+            }
+            TrainingCommand::Cancel { session, person, client } => {
+                client::training::cancel(&client.endpoint, &session, &person, lang).await
+            }
+            TrainingCommand::Complete { session, person, on, client } => {
+                client::training::complete(&client.endpoint, &session, &person, on, lang).await
+            }
+            TrainingCommand::Plan { structure, network, at, format, client } => {
+                client::training::plan(&client.endpoint, structure.as_deref(), network.as_deref(), at, format, lang).await
+            }
+        },
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

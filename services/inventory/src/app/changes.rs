@@ -65,7 +65,7 @@ impl Inventory {
     /// [`InventoryError`] on storage or outbox failure (the caller rolls back).
     pub(crate) async fn record_changes(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         changed: &[Stored],
         today: NaiveDate,
     ) -> Result<Appended, InventoryError> {
@@ -84,7 +84,7 @@ impl Inventory {
     /// `fragility_assessed` events.
     pub(crate) async fn reassess(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         structures: &[Stored],
         today: NaiveDate,
     ) -> Result<u64, InventoryError> {
@@ -98,7 +98,7 @@ impl Inventory {
     /// events to `drafts`; returns how many.
     async fn assess_changes(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
         structures: &[Stored],
         today: NaiveDate,
         drafts: &mut Vec<vigie_platform::events::EventDraft>,

@@ -2,6 +2,7 @@
 //! changes, and the daily re-assessment.
 
 use chrono::NaiveDate;
+use sqlx::{Any, Transaction};
 use vigie_inventory_domain::fragility::{assess, Assessment};
 use vigie_inventory_domain::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
@@ -132,38 +133,53 @@ impl Inventory {
         &self,
         change: HoldingChange,
     ) -> Result<(HoldingRecord, Stored, Assessment), InventoryError> {
-        let HoldingChange {
-            mut holding,
-            raise_only,
-        } = change;
-        if holding.level > 4 {
-            return Err(InventoryError::Invalid(format!(
-                "niveau {} invalide (0 à 4)",
-                holding.level
-            )));
-        }
         let today = self.today();
         let mut tx = self.db.begin().await?;
-        let owners = storage::structures_of_people(&mut tx, std::slice::from_ref(&holding.person_id)).await?;
+        let (holding, stored, changed) = self.apply_holding(&mut tx, change, today).await?;
+        if changed {
+            tx.commit().await?;
+            self.events_committed();
+        } else {
+            tx.rollback().await?;
+        }
+        let assessment = assess(&stored.inventory, today, &self.params);
+        Ok((holding, stored, assessment))
+    }
+
+    /// [`Inventory::set_holding`] inside the caller's transaction (event
+    /// handlers apply it together with their inbox row). Returns the holding
+    /// as stored, the structure, and whether anything changed.
+    ///
+    /// # Errors
+    /// As [`Inventory::set_holding`].
+    pub async fn apply_holding(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        change: HoldingChange,
+        today: NaiveDate,
+    ) -> Result<(HoldingRecord, Stored, bool), InventoryError> {
+        let HoldingChange { mut holding, raise_only } = change;
+        if holding.level > 4 {
+            return Err(InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", holding.level)));
+        }
+        let owners = storage::structures_of_people(tx, std::slice::from_ref(&holding.person_id)).await?;
         let structure_id = owners
             .get(&holding.person_id)
             .cloned()
             .ok_or_else(|| InventoryError::NotFound(format!("personne « {} »", holding.person_id)))?;
-        let mut stored = storage::load(&mut tx, Scope::Structure(&structure_id))
+        let mut stored = storage::load(tx, Scope::Structure(&structure_id))
             .await?
             .remove(&structure_id)
             .ok_or_else(|| InventoryError::NotFound(format!("structure « {structure_id} »")))?;
+        stored.inventory = normalize(stored.inventory);
         if !stored.inventory.functions.iter().any(|f| f.code == holding.function) {
             return Err(InventoryError::NotFound(format!(
                 "fonction « {} » dans la structure « {structure_id} »",
                 holding.function
             )));
         }
-        let current = stored
-            .inventory
-            .holdings
-            .iter()
-            .position(|h| h.person_id == holding.person_id && h.function == holding.function);
+        let current =
+            stored.inventory.holdings.iter().position(|h| h.person_id == holding.person_id && h.function == holding.function);
         if let Some(index) = current {
             let existing = &stored.inventory.holdings[index];
             if raise_only && existing.level >= holding.level {
@@ -173,24 +189,18 @@ impl Inventory {
                 holding.last_practised = existing.last_practised.max(holding.last_practised);
             }
             if *existing == holding {
-                tx.rollback().await?;
-                let assessment = assess(&stored.inventory, today, &self.params);
-                return Ok((holding, stored, assessment));
+                return Ok((holding, stored, false));
             }
             stored.inventory.holdings[index] = holding.clone();
         } else {
             stored.inventory.holdings.push(holding.clone());
         }
-        storage::upsert_holding(&mut tx, &stored.inventory.structure, &holding).await?;
+        storage::upsert_holding(tx, &stored.inventory.structure, &holding).await?;
         stored.version += 1;
-        storage::bump_version(&mut tx, &structure_id, stored.version, &chrono::Utc::now().to_rfc3339()).await?;
+        storage::bump_version(tx, &structure_id, stored.version, &chrono::Utc::now().to_rfc3339()).await?;
         stored.inventory = normalize(stored.inventory);
-        self.record_changes(&mut tx, std::slice::from_ref(&stored), today)
-            .await?;
-        tx.commit().await?;
-        self.events_committed();
-        let assessment = assess(&stored.inventory, today, &self.params);
-        Ok((holding, stored, assessment))
+        self.record_changes(tx, std::slice::from_ref(&stored), today).await?;
+        Ok((holding, stored, true))
     }
 
     /// Re-assesses every structure on today's date and publishes the results

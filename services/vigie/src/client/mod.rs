@@ -1,6 +1,7 @@
 //! Client commands: gRPC calls for people, with clear French errors.
 
 pub mod inventory;
+pub mod training;
 
 use anyhow::Context;
 use tonic::transport::{Channel, Endpoint};

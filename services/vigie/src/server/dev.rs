@@ -11,7 +11,11 @@ use vigie_inventory::app::{ImportPhase, Inventory};
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::db::Db;
-use vigie_platform::events::{EmbeddedBus, Relay};
+use vigie_inventory::handlers::TrainingCompletedHandler;
+use vigie_platform::events::{Consumer, EmbeddedBus, Relay};
+use vigie_training::app::TrainingApp;
+use vigie_training::handlers::InventoryReadModel;
+use vigie_training::service as training;
 use vigie_platform::{grpc, shutdown};
 
 use crate::cli::DevArgs;
@@ -53,19 +57,28 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
             config.data_dir.display()
         )
     })?;
-    let db_path = config.data_dir.join("inventory.sqlite");
-    let db = Db::connect(&format!("sqlite://{}", db_path.display())).await?;
+    // One SQLite file per service: each owns its data, as in production.
+    let sqlite = |name: &str| format!("sqlite://{}", config.data_dir.join(format!("{name}.sqlite")).display());
+    let inventory_db = Db::connect(&sqlite("inventory")).await?;
+    let training_db = Db::connect(&sqlite("training")).await?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
-    // Other services' consumers register on this bus as they arrive.
-    let bus = EmbeddedBus::new();
-    let relay = Relay::new(db.clone(), Arc::new(bus.publisher()));
-    let app = super::start_inventory(db, &config, relay.notifier(), &mut tasks, &stop).await?;
-    tasks.spawn(relay.run(stop.clone()));
+    // Each service's outbox is relayed to the in-process consumers of the
+    // others, which apply events in their own database with their own inbox.
+    let inventory_bus = EmbeddedBus::new();
+    let training_bus = EmbeddedBus::new();
+    let inventory_relay = Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher()));
+    let training_relay = Relay::new(training_db.clone(), Arc::new(training_bus.publisher()));
+    let app = super::start_inventory(inventory_db.clone(), &config, inventory_relay.notifier(), &mut tasks, &stop).await?;
+    let training_app = super::start_training(training_db.clone(), &config, training_relay.notifier()).await?;
+    inventory_bus.register(Consumer::new(training_db, Arc::new(InventoryReadModel)));
+    training_bus.register(Consumer::new(inventory_db, Arc::new(TrainingCompletedHandler::new(app.clone()))));
+    tasks.spawn(inventory_relay.run(stop.clone()));
+    tasks.spawn(training_relay.run(stop.clone()));
 
     if args.demo {
-        load_demo(&app, lang).await?;
+        load_demo(&app, &training_app, lang).await?;
     }
 
     let listener = grpc::bind(config.listen).await.with_context(|| {
@@ -79,16 +92,16 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let endpoint = format!("http://{addr}");
     match lang {
         Lang::Fr => eprintln!(
-            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n  Ctrl-C pour arrêter.",
-            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n  Ctrl-C pour arrêter.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
         ),
         Lang::En => eprintln!(
-            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n  Ctrl-C to stop.",
-            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n  Ctrl-C to stop.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
         ),
     }
-    let routes = tonic::service::Routes::new(inventory::grpc(app));
-    grpc::serve(listener, routes, &[inventory::GRPC_SERVICE], stop.clone()).await?;
+    let routes = tonic::service::Routes::new(inventory::grpc(app)).add_service(training::grpc(training_app));
+    grpc::serve(listener, routes, &[inventory::GRPC_SERVICE, training::GRPC_SERVICE], stop.clone()).await?;
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())
@@ -104,7 +117,7 @@ fn endpoint_flag(endpoint: &str) -> String {
 
 /// Loads a generated demo federation, unless the inventory already has data
 /// (a restart keeps what the user did).
-async fn load_demo(app: &Inventory, lang: Lang) -> anyhow::Result<()> {
+async fn load_demo(app: &Inventory, training_app: &TrainingApp, lang: Lang) -> anyhow::Result<()> {
     if !app.structures(None).await?.is_empty() {
         eprintln!(
             "{}",
@@ -130,6 +143,11 @@ async fn load_demo(app: &Inventory, lang: Lang) -> anyhow::Result<()> {
             "Demo federation loaded: {} structures, {} people.",
             report.structures, report.people
         ),
+    }
+    let (trainings, sessions) = training_app.import_catalog(vigie_training::demo::catalogue(app.today())).await?;
+    match lang {
+        Lang::Fr => eprintln!("Catalogue de démonstration chargé : {trainings} formations, {sessions} sessions."),
+        Lang::En => eprintln!("Demo catalogue loaded: {trainings} trainings, {sessions} sessions."),
     }
     Ok(())
 }

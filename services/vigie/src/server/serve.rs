@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
+use vigie_inventory::handlers::TrainingCompletedHandler;
 use vigie_inventory::service as inventory;
+use vigie_platform::events::Consumer;
+use vigie_training::handlers::InventoryReadModel;
+use vigie_training::service as training;
 use vigie_platform::db::Db;
 use vigie_platform::events::{jetstream, JetStreamPublisher, Relay};
 use vigie_platform::{grpc, shutdown};
@@ -61,24 +65,31 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     let db = Db::connect(&database_url)
         .await
         .context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
-    let js = jetstream::connect(&nats_url, "vigie-inventory")
+    let js = jetstream::connect(&nats_url, &format!("vigie-{}", args.service.name()))
         .await
         .with_context(|| format!("{} {nats_url}", lang.pick("connexion à NATS", "connecting to NATS")))?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
+    // Every service creates the streams it publishes to and consumes from
+    // (idempotent), so services can start in any order.
+    jetstream::ensure_stream(&js, inventory::NAME).await?;
+    jetstream::ensure_stream(&js, training::NAME).await?;
+    let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     let (routes, served) = match args.service {
         ServiceName::Inventory => {
-            jetstream::ensure_stream(&js, inventory::NAME).await?;
-            let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
-            let app = super::start_inventory(db, &config, relay.notifier(), &mut tasks, &stop).await?;
-            tasks.spawn(relay.run(stop.clone()));
-            (
-                tonic::service::Routes::new(inventory::grpc(app)),
-                [inventory::GRPC_SERVICE],
-            )
+            let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
+            let handler = Consumer::new(db, Arc::new(TrainingCompletedHandler::new(app.clone())));
+            tasks.spawn(consume(js.clone(), handler, stop.clone()));
+            (tonic::service::Routes::new(inventory::grpc(app)), [inventory::GRPC_SERVICE])
+        }
+        ServiceName::Training => {
+            let app = super::start_training(db.clone(), &config, relay.notifier()).await?;
+            tasks.spawn(consume(js.clone(), Consumer::new(db, Arc::new(InventoryReadModel)), stop.clone()));
+            (tonic::service::Routes::new(training::grpc(app)), [training::GRPC_SERVICE])
         }
     };
+    tasks.spawn(relay.run(stop.clone()));
     let listener = grpc::bind(config.listen).await?;
     // One plain line for operators and scripts, whatever the log level.
     eprintln!(
@@ -91,4 +102,12 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())
+}
+
+/// Runs a durable JetStream consumer until shutdown, logging a failure
+/// (the consumer retries transient errors itself).
+async fn consume(js: async_nats::jetstream::Context, consumer: Consumer, stop: tokio_util::sync::CancellationToken) {
+    if let Err(error) = jetstream::run_jetstream_consumers(js, consumer, Default::default(), stop).await {
+        tracing::error!(%error, "event consumer stopped");
+    }
 }

@@ -1,126 +1,13 @@
-//! Field-level rules of the CSV set. Each check returns the French message
-//! to report, naming the column so the user finds the cell to fix.
+//! Field-level rules specific to the CSV set. Each check returns the French
+//! message to report, naming the column so the user finds the cell to fix;
+//! the rules shared with other imports come from [`crate::tabular::fields`].
 
-use chrono::NaiveDate;
-use std::str::FromStr;
-
-/// Longest identifier accepted (structure, person, network, function code).
-/// Ids are the user's own strings; the bound keeps storage and messages sane.
-pub(super) const MAX_ID_CHARS: usize = 100;
-
-/// Longest display text (structure name, person name, tool name).
-pub(super) const MAX_TEXT_CHARS: usize = 200;
+pub(super) use crate::tabular::fields::{code, date, function_code, id, small_int, text};
+use crate::tabular::fields::{bounded, MAX_TEXT_CHARS};
 
 /// Default criticality of a catalogue code, `None` for a custom code.
 pub(crate) fn catalogue_default(code: &str) -> Option<u8> {
     crate::catalogue::find(code).map(|entry| entry.default_criticality)
-}
-
-fn check_chars(column: &str, v: &str, max: usize) -> Result<(), String> {
-    let n = v.chars().count();
-    if n > max {
-        return Err(format!(
-            "colonne « {column} » : valeur trop longue ({n} caractères, {max} au maximum)"
-        ));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(format!(
-            "colonne « {column} » : caractère de contrôle interdit (retour à la ligne, tabulation…) dans « {} »",
-            v.escape_debug()
-        ));
-    }
-    Ok(())
-}
-
-/// A mandatory identifier: non-empty, at most [`MAX_ID_CHARS`] characters,
-/// no control character (it ends up in URLs, logs and other CSV files).
-pub(super) fn id(column: &str, v: &str) -> Result<(), String> {
-    if v.is_empty() {
-        return Err(format!("colonne « {column} » vide (identifiant obligatoire)"));
-    }
-    check_chars(column, v, MAX_ID_CHARS)
-}
-
-/// A mandatory free text (names): non-empty, bounded, no control character.
-pub(super) fn text(column: &str, v: &str) -> Result<(), String> {
-    if v.is_empty() {
-        return Err(format!("colonne « {column} » vide (valeur obligatoire)"));
-    }
-    check_chars(column, v, MAX_TEXT_CHARS)
-}
-
-/// A function code: lowercase ASCII letters, digits and `_`, so that codes
-/// are stable keys (no accent or case variants of the same function).
-pub(super) fn function_code(column: &str, v: &str) -> Result<(), String> {
-    if v.is_empty() {
-        return Err(format!("colonne « {column} » vide (code de fonction obligatoire)"));
-    }
-    if v.len() > MAX_ID_CHARS {
-        return Err(format!(
-            "colonne « {column} » : code de fonction trop long ({} caractères, {MAX_ID_CHARS} au maximum)",
-            v.chars().count()
-        ));
-    }
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err(format!(
-            "code de fonction « {} » invalide (attendu : lettres minuscules sans accent, chiffres et _, ex. payroll)",
-            v.escape_debug()
-        ));
-    }
-    Ok(())
-}
-
-/// One of the codes of a `code_enum!` type of `model` (role, legal form),
-/// with a message listing every accepted value. `unknown` is the adjective
-/// agreeing with `label` ("rôle … inconnu", "forme juridique … inconnue").
-pub(super) fn code<T: FromStr + Copy>(
-    label: &str,
-    unknown: &str,
-    all: &[T],
-    as_str: fn(T) -> &'static str,
-    v: &str,
-) -> Result<T, String> {
-    v.parse::<T>().map_err(|_| {
-        let expected: Vec<&str> = all.iter().map(|&x| as_str(x)).collect();
-        format!(
-            "{label} « {} » {unknown} (attendu : {})",
-            v.escape_debug(),
-            expected.join(", ")
-        )
-    })
-}
-
-/// An optional date, strictly `YYYY-MM-DD` (the format the server and the
-/// generator write; a spreadsheet's `30/06/2026` must be converted, not
-/// guessed, since `03/04` is ambiguous).
-pub(super) fn date(column: &str, v: &str) -> Result<Option<NaiveDate>, String> {
-    if v.is_empty() {
-        return Ok(None);
-    }
-    let b = v.as_bytes();
-    let shaped = b.len() == 10
-        && b.iter().enumerate().all(|(i, &c)| {
-            if i == 4 || i == 7 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    if !shaped {
-        return Err(format!(
-            "colonne « {column} » : date « {} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)",
-            v.escape_debug()
-        ));
-    }
-    // The shape guarantees these slices are digits.
-    let num = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(0);
-    let year = i32::try_from(num(0..4)).unwrap_or(0);
-    NaiveDate::from_ymd_opt(year, num(5..7), num(8..10))
-        .map(Some)
-        .ok_or_else(|| format!("colonne « {column} » : la date {v} n'existe pas"))
 }
 
 /// A plausible e-mail address (empty allowed): one `@`, a non-empty local
@@ -159,26 +46,6 @@ pub(super) fn email(v: &str) -> Result<Option<String>, String> {
     }
 }
 
-/// A small integer in `range`, with a label and the accepted values spelt out.
-pub(super) fn small_int(
-    column: &str,
-    label: &str,
-    range: std::ops::RangeInclusive<u8>,
-    expected: &str,
-    v: &str,
-) -> Result<u8, String> {
-    if v.is_empty() {
-        return Err(format!("colonne « {column} » vide ({label} obligatoire : {expected})"));
-    }
-    match v.parse::<u8>() {
-        Ok(n) if range.contains(&n) && !v.starts_with('+') => Ok(n),
-        _ => Err(format!(
-            "{label} « {} » invalide (attendu : {expected})",
-            v.escape_debug()
-        )),
-    }
-}
-
 /// The `tools` column: `;`-separated names, trimmed, empty items dropped
 /// (a trailing `;` is common when lists are concatenated by hand).
 pub(super) fn tools(v: &str) -> Result<Vec<String>, String> {
@@ -189,7 +56,7 @@ pub(super) fn tools(v: &str) -> Result<Vec<String>, String> {
         .map(str::to_owned)
         .collect();
     for t in &tools {
-        check_chars("tools", t, MAX_TEXT_CHARS)?;
+        bounded("tools", t, MAX_TEXT_CHARS)?;
     }
     Ok(tools)
 }
@@ -197,75 +64,6 @@ pub(super) fn tools(v: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Role;
-
-    #[test]
-    fn ids() {
-        assert_eq!(id("person_id", "P1"), Ok(()));
-        assert_eq!(id("person_id", "x".repeat(100).as_str()), Ok(()));
-        assert_eq!(
-            id("person_id", ""),
-            Err("colonne « person_id » vide (identifiant obligatoire)".to_owned())
-        );
-        assert_eq!(
-            id("person_id", "é".repeat(101).as_str()),
-            Err("colonne « person_id » : valeur trop longue (101 caractères, 100 au maximum)".to_owned())
-        );
-        assert_eq!(
-            id("person_id", "P\t1"),
-            Err("colonne « person_id » : caractère de contrôle interdit (retour à la ligne, tabulation…) dans « P\\t1 »".to_owned())
-        );
-    }
-
-    #[test]
-    fn function_codes() {
-        assert_eq!(function_code("function", "payroll"), Ok(()));
-        assert_eq!(function_code("function", "cantine_2"), Ok(()));
-        for bad in ["Payroll", "paie-dsn", "comptabilité", "a b", ""] {
-            assert!(function_code("function", bad).is_err(), "{bad}");
-        }
-        assert!(function_code("function", &"a".repeat(101)).is_err());
-    }
-
-    #[test]
-    fn codes_list_the_accepted_values() {
-        assert_eq!(
-            code("rôle", "inconnu", Role::ALL, Role::as_str, "volunteer"),
-            Ok(Role::Volunteer)
-        );
-        assert_eq!(
-            code("rôle", "inconnu", Role::ALL, Role::as_str, "bénévole"),
-            Err("rôle « bénévole » inconnu (attendu : director, employee, volunteer, board_member, facilitator, contractor)".to_owned())
-        );
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(date("end_date", ""), Ok(None));
-        assert_eq!(date("end_date", "2026-06-30"), Ok(NaiveDate::from_ymd_opt(2026, 6, 30)));
-        assert_eq!(date("end_date", "2028-02-29"), Ok(NaiveDate::from_ymd_opt(2028, 2, 29)));
-        assert_eq!(
-            date("end_date", "2026-02-30"),
-            Err("colonne « end_date » : la date 2026-02-30 n'existe pas".to_owned())
-        );
-        assert!(date("end_date", "2026-13-01").is_err());
-        assert!(date("end_date", "2027-02-29").is_err());
-        for bad in [
-            "30/06/2026",
-            "2026-6-30",
-            "2026-06-30T00:00",
-            "20260630",
-            "2026/06/30",
-            "+026-06-30",
-        ] {
-            assert_eq!(
-                date("end_date", bad),
-                Err(format!(
-                    "colonne « end_date » : date « {bad} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)"
-                )),
-            );
-        }
-    }
 
     #[test]
     fn emails() {
@@ -288,24 +86,6 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn small_ints() {
-        let level = |v| small_int("level", "niveau", 0..=4, "0, 1, 2, 3 ou 4", v);
-        assert_eq!(level("0"), Ok(0));
-        assert_eq!(level("4"), Ok(4));
-        assert_eq!(
-            level("5"),
-            Err("niveau « 5 » invalide (attendu : 0, 1, 2, 3 ou 4)".to_owned())
-        );
-        for bad in ["-1", "+3", "3.0", "trois", "256"] {
-            assert!(level(bad).is_err(), "{bad}");
-        }
-        assert_eq!(
-            level(""),
-            Err("colonne « level » vide (niveau obligatoire : 0, 1, 2, 3 ou 4)".to_owned())
-        );
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! files is usually a volunteer editing a spreadsheet: one round trip per
 //! error would be unbearable.
 //!
-//! Formats (UTF-8, header row checked exactly, RFC 4180 quoting, fields
-//! trimmed, optional BOM, blank lines skipped):
+//! Formats (read by [`crate::tabular`]: UTF-8, header row checked exactly,
+//! RFC 4180 quoting, fields trimmed, optional BOM, blank lines skipped):
 //! - `structures.csv`: [`STRUCTURES_HEADER`] — required;
 //! - `people.csv`: [`PEOPLE_HEADER`];
 //! - `functions.csv`: [`FUNCTIONS_HEADER`];
@@ -18,7 +18,6 @@
 //! The last three may be empty or absent, meaning "none".
 
 mod fields;
-mod reader;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +25,7 @@ use crate::ids;
 use crate::model::{
     Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
 };
-use reader::{read_rows, FileSpec};
+use crate::tabular::{flush, keep, read_rows, FileSpec};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -58,26 +57,10 @@ pub const FUNCTIONS_HEADER: [&str; 4] = ["structure_id", "function", "criticalit
 /// Columns of `holdings.csv`, in order.
 pub const HOLDINGS_HEADER: [&str; 4] = ["person_id", "function", "level", "last_practised"];
 
-const STRUCTURES: FileSpec = FileSpec {
-    name: STRUCTURES_FILE,
-    header: &STRUCTURES_HEADER,
-    required: true,
-};
-const PEOPLE: FileSpec = FileSpec {
-    name: PEOPLE_FILE,
-    header: &PEOPLE_HEADER,
-    required: false,
-};
-const FUNCTIONS: FileSpec = FileSpec {
-    name: FUNCTIONS_FILE,
-    header: &FUNCTIONS_HEADER,
-    required: false,
-};
-const HOLDINGS: FileSpec = FileSpec {
-    name: HOLDINGS_FILE,
-    header: &HOLDINGS_HEADER,
-    required: false,
-};
+const STRUCTURES: FileSpec = FileSpec::new(STRUCTURES_FILE, &STRUCTURES_HEADER, true);
+const PEOPLE: FileSpec = FileSpec::new(PEOPLE_FILE, &PEOPLE_HEADER, false);
+const FUNCTIONS: FileSpec = FileSpec::new(FUNCTIONS_FILE, &FUNCTIONS_HEADER, false);
+const HOLDINGS: FileSpec = FileSpec::new(HOLDINGS_FILE, &HOLDINGS_HEADER, false);
 
 /// The raw bytes of the four files of a set. A file that was not sent is an
 /// empty vector: an error for `structures.csv`, "none" for the others.
@@ -117,18 +100,9 @@ pub struct ParsedSet {
     pub inventories: Vec<StructureInventory>,
 }
 
-/// One problem in one row (or in the header, line 1) of one file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
-pub struct RowError {
-    /// File name within the set (`people.csv`).
-    pub file: String,
-    /// Physical line number in the file, the header being line 1 (for a
-    /// quoted value spanning several lines, the line where the row starts).
-    pub line: u64,
-    /// What is wrong and what is expected, in French.
-    pub message: String,
-}
+/// One problem in one row (or in the header, line 1) of one file; defined
+/// in [`crate::tabular`], shared by every import.
+pub use crate::tabular::RowError;
 
 /// Parses and validates a whole set. Returns every error of every file, in
 /// file order (structures, people, functions, holdings) then line order.
@@ -203,11 +177,6 @@ struct SetParser {
     holdings: HashMap<(u32, u32), u64>,
 }
 
-/// Records `r`'s error message (if any) and returns its value.
-fn keep<T>(msgs: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
-    r.map_err(|m| msgs.push(m)).ok()
-}
-
 fn keep_id<T>(msgs: &mut Vec<String>, r: Result<T, ids::IdError>) -> Option<T> {
     r.map_err(|e| msgs.push(e.to_string())).ok()
 }
@@ -225,14 +194,6 @@ fn required(
         return None;
     }
     keep_id(msgs, validate(v))
-}
-
-fn flush(file: &str, line: u64, msgs: Vec<String>, errors: &mut Vec<RowError>) {
-    errors.extend(msgs.into_iter().map(|message| RowError {
-        file: file.to_owned(),
-        line,
-        message,
-    }));
 }
 
 fn optional(v: &str) -> Option<&str> {

@@ -1,23 +1,86 @@
-//! Reading one CSV file of the set: BOM, encoding, header, blank lines and
-//! column count. Field-level rules live in `fields`, cross-file rules in the
-//! parent module.
+//! Reading CSV files received as bytes, shared by every import of the
+//! project (the inventory's CSV set, the training catalogue): BOM, encoding,
+//! exact header, blank lines, column count, physical line numbers and the
+//! `FILE:LINE: message` error type. Field-level rules common to several
+//! files live in [`fields`]; rules specific to one file stay with its parser.
+//!
+//! Formats read here: UTF-8 (an optional BOM is dropped), header row checked
+//! exactly, RFC 4180 quoting, fields trimmed (including non-breaking spaces),
+//! blank lines and all-empty rows (`,,,,`) skipped.
 
-use super::RowError;
+pub mod fields;
 
-/// Most columns in any file of the set (structures.csv has 9); lets a row's
-/// fields live in a fixed array instead of a fresh `Vec` per row.
-pub(super) const MAX_COLUMNS: usize = 9;
+/// Most columns a file may have: lets a row's fields live in a fixed array
+/// instead of a fresh `Vec` per row. [`FileSpec::new`] refuses wider headers.
+pub const MAX_COLUMNS: usize = 16;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One file of the set and what its header must be.
-pub(super) struct FileSpec {
-    /// File name, used in every error (`structures.csv`).
-    pub name: &'static str,
-    /// Expected header, column by column.
-    pub header: &'static [&'static str],
-    /// Whether an empty or missing file is an error (only structures.csv).
-    pub required: bool,
+/// One problem in one row (or in the header, line 1) of one file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct RowError {
+    /// File name within the set (`people.csv`).
+    pub file: String,
+    /// Physical line number in the file, the header being line 1 (for a
+    /// quoted value spanning several lines, the line where the row starts).
+    pub line: u64,
+    /// What is wrong and what is expected, in French.
+    pub message: String,
+}
+
+/// One file of a set and what its header must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileSpec {
+    name: &'static str,
+    header: &'static [&'static str],
+    required: bool,
+}
+
+impl FileSpec {
+    /// A file called `name` (used in every error) whose first non-blank line
+    /// must be exactly `header`; when `required`, an empty or missing file
+    /// is an error, otherwise it means "no rows".
+    ///
+    /// # Panics
+    ///
+    /// When `header` has more than [`MAX_COLUMNS`] columns — at compile time
+    /// when used, as intended, to define a `const`.
+    pub const fn new(name: &'static str, header: &'static [&'static str], required: bool) -> Self {
+        assert!(header.len() <= MAX_COLUMNS, "header wider than MAX_COLUMNS");
+        Self { name, header, required }
+    }
+
+    /// The file name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The expected header, column by column.
+    pub fn header(&self) -> &'static [&'static str] {
+        self.header
+    }
+
+    /// Whether an empty or missing file is an error.
+    pub fn required(&self) -> bool {
+        self.required
+    }
+}
+
+/// Records `r`'s error message (if any) in `msgs` and returns its value:
+/// lets a row parser check every column and report every problem at once.
+pub fn keep<T>(msgs: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
+    r.map_err(|m| msgs.push(m)).ok()
+}
+
+/// Turns the messages gathered for one row into [`RowError`]s of `file` at
+/// `line`, in the order they were found.
+pub fn flush(file: &str, line: u64, msgs: Vec<String>, errors: &mut Vec<RowError>) {
+    errors.extend(msgs.into_iter().map(|message| RowError {
+        file: file.to_owned(),
+        line,
+        message,
+    }));
 }
 
 /// A field as trimmed text. Whole-file validation guarantees UTF-8, so the
@@ -58,7 +121,7 @@ fn error(spec: &FileSpec, line: u64, message: String) -> RowError {
 /// cross-file checks that depend on this file so that one bad header does not
 /// bury the user under thousands of derived errors. Row-level problems that
 /// this layer sees (wrong column count) are reported and the row is skipped.
-pub(super) fn read_rows(
+pub fn read_rows(
     spec: &FileSpec,
     bytes: &[u8],
     errors: &mut Vec<RowError>,

@@ -1,0 +1,80 @@
+//! Use cases of the training service. Each change is one transaction; a
+//! completion commits with its event in the outbox.
+
+mod enrolments;
+mod plans;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tokio::sync::Notify;
+use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_platform::db::Db;
+use vigie_training_domain::catalogue::{parse_catalogue, CatalogueFiles};
+use vigie_training_domain::model::Training;
+
+use crate::error::TrainingError;
+use crate::storage::{self, StoredSession};
+
+pub use enrolments::EnrolmentView;
+
+/// Gives "today" (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// The training application service.
+#[derive(Clone)]
+pub struct TrainingApp {
+    db: Db,
+    fragility: FragilityParams,
+    clock: Clock,
+    relay: Arc<Notify>,
+}
+
+impl TrainingApp {
+    /// Builds the service over a migrated database; `relay` is woken after
+    /// commits that appended events.
+    pub fn new(db: Db, fragility: FragilityParams, clock: Clock, relay: Arc<Notify>) -> Self {
+        TrainingApp { db, fragility, clock, relay }
+    }
+
+    /// Today according to the service's clock.
+    pub fn today(&self) -> NaiveDate {
+        (self.clock)()
+    }
+
+    /// Validates and stores a catalogue (all or nothing). Returns the number
+    /// of trainings and sessions.
+    ///
+    /// # Errors
+    /// [`TrainingError::Rejected`] with every row error; storage errors.
+    pub async fn import_catalog(&self, files: CatalogueFiles) -> Result<(usize, usize), TrainingError> {
+        let catalogue = parse_catalogue(&files).map_err(TrainingError::Rejected)?;
+        let mut tx = self.db.begin().await?;
+        storage::save_catalogue(&mut tx, &catalogue.trainings, &catalogue.sessions).await?;
+        tx.commit().await?;
+        tracing::info!(trainings = catalogue.trainings.len(), sessions = catalogue.sessions.len(), "training catalogue imported");
+        Ok((catalogue.trainings.len(), catalogue.sessions.len()))
+    }
+
+    /// Trainings, optionally only those targeting `function`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn trainings(&self, function: Option<&str>) -> Result<Vec<Training>, TrainingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut all = storage::trainings(&mut conn).await?;
+        if let Some(function) = function {
+            all.retain(|t| t.targets.iter().any(|target| target.function == function));
+        }
+        Ok(all)
+    }
+
+    /// Sessions, optionally of one training.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn sessions(&self, training: Option<&str>) -> Result<Vec<StoredSession>, TrainingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::sessions(&mut conn, training).await?)
+    }
+}

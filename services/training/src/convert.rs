@@ -1,0 +1,89 @@
+//! Conversions between the inventory's snapshot messages, the domain and the
+//! training API.
+
+use chrono::{Datelike, NaiveDate};
+use vigie_inventory_domain::model::{
+    FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord,
+};
+use vigie_proto::common::v1::Date;
+use vigie_proto::inventory::v1 as inv;
+
+/// A domain date as a protobuf date.
+pub fn date_to_pb(date: NaiveDate) -> Date {
+    Date { year: date.year(), month: date.month(), day: date.day() }
+}
+
+/// A protobuf date as a domain date, `None` when it does not exist.
+pub fn date_from_pb(date: &Date) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(date.year, date.month, date.day)
+}
+
+/// The inventory snapshot of a structure as domain data.
+///
+/// # Errors
+/// A message naming the first invalid code (the inventory validated
+/// everything, so this means the two services disagree on a vocabulary).
+pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, String> {
+    let bad = |what: &str, value: &str| format!("{what} « {value} » inconnu dans l'instantané de {}", s.structure_id);
+    let structure = StructureRecord {
+        id: s.structure_id.clone(),
+        name: s.name.clone(),
+        network: s.network.clone(),
+        legal_form: s.legal_form.parse().map_err(|_| bad("forme juridique", &s.legal_form))?,
+        siret: (!s.siret.is_empty()).then(|| s.siret.clone()),
+        rna: (!s.rna.is_empty()).then(|| s.rna.clone()),
+        region_code: s.region_code.clone(),
+        department_code: s.department_code.clone(),
+        commune_insee: s.commune_insee.clone(),
+    };
+    let people = s
+        .people
+        .iter()
+        .map(|p| {
+            Ok(PersonRecord {
+                id: p.person_id.clone(),
+                structure_id: s.structure_id.clone(),
+                display_name: p.display_name.clone(),
+                role: p.role.parse().map_err(|_| bad("rôle", &p.role))?,
+                end_date: p.end_date.as_ref().and_then(date_from_pb),
+                email: (!p.email.is_empty()).then(|| p.email.clone()),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let functions = s
+        .functions
+        .iter()
+        .map(|f| FunctionRecord {
+            structure_id: s.structure_id.clone(),
+            code: f.code.clone(),
+            criticality: u8::try_from(f.criticality).unwrap_or(1),
+            tools: f.tools.clone(),
+        })
+        .collect();
+    let holdings = s
+        .holdings
+        .iter()
+        .map(|h| {
+            Ok(HoldingRecord {
+                person_id: h.person_id.clone(),
+                function: h.function.clone(),
+                level: u8::try_from(h.level).unwrap_or(0),
+                last_practised: h.last_practised.as_ref().and_then(date_from_pb),
+                evidence: h.evidence.parse().map_err(|_| bad("preuve", &h.evidence))?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(StructureInventory { structure, people, functions, holdings })
+}
+
+/// The protobuf band of a domain band.
+pub fn band_to_pb(band: vigie_inventory_domain::fragility::Band) -> inv::Band {
+    use vigie_inventory_domain::fragility::Band;
+    match band {
+        Band::Unknown => inv::Band::Unknown,
+        Band::Low => inv::Band::Low,
+        Band::Moderate => inv::Band::Moderate,
+        Band::High => inv::Band::High,
+        Band::Critical => inv::Band::Critical,
+    }
+}

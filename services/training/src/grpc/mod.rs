@@ -1,0 +1,244 @@
+//! The gRPC adapter of `vigie.training.v1.TrainingService`.
+
+use tonic::{Request, Response, Status, Streaming};
+use vigie_inventory_domain::catalogue::label_fr;
+use vigie_proto::inventory::v1 as inv;
+use vigie_proto::training::v1 as pb;
+use vigie_proto::training::v1::training_service_server::TrainingService;
+use vigie_training_domain::catalogue::CatalogueFiles;
+use vigie_training_domain::plan::Exposure;
+
+use crate::app::{EnrolmentView, TrainingApp};
+use crate::convert::{band_to_pb, date_from_pb, date_to_pb};
+use crate::error::TrainingError;
+
+/// Largest catalogue accepted in one import.
+const MAX_CATALOG_BYTES: usize = 64 * 1024 * 1024;
+/// Local date-times as shown to clients.
+const DATE_TIME: &str = "%Y-%m-%dT%H:%M";
+
+/// Implements the training API over the application service.
+#[derive(Clone)]
+pub struct TrainingApi {
+    app: TrainingApp,
+}
+
+impl TrainingApi {
+    /// Wraps the application service.
+    pub fn new(app: TrainingApp) -> Self {
+        TrainingApi { app }
+    }
+}
+
+fn non_empty(value: &str) -> Option<&str> {
+    let value = value.trim();
+    (!value.is_empty()).then_some(value)
+}
+
+fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, TrainingError> {
+    value
+        .map(|d| {
+            date_from_pb(d).ok_or_else(|| TrainingError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
+        })
+        .transpose()
+}
+
+fn enrolment_to_pb(view: &EnrolmentView) -> pb::Enrolment {
+    pb::Enrolment {
+        session_id: view.row.session_id.clone(),
+        person_id: view.row.person_id.clone(),
+        structure_id: view.row.structure_id.clone(),
+        status: view.row.status.clone(),
+        waiting_position: view.waiting_position.unwrap_or(0),
+        completed_on: view.row.completed_on.map(date_to_pb),
+    }
+}
+
+#[tonic::async_trait]
+impl TrainingService for TrainingApi {
+    async fn import_catalog(
+        &self,
+        request: Request<Streaming<pb::CatalogChunk>>,
+    ) -> Result<Response<pb::ImportCatalogResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut files = CatalogueFiles::default();
+        let mut received = 0;
+        while let Some(chunk) = stream.message().await? {
+            received += chunk.chunk.len();
+            if received > MAX_CATALOG_BYTES {
+                return Err(Status::invalid_argument("catalogue trop volumineux (64 Mio au plus)"));
+            }
+            let Some(target) = files.file_mut(&chunk.file_name) else {
+                return Err(Status::invalid_argument(format!(
+                    "fichier « {} » inattendu (attendus : trainings.csv, sessions.csv)",
+                    chunk.file_name
+                )));
+            };
+            target.extend_from_slice(&chunk.chunk);
+        }
+        match self.app.import_catalog(files).await {
+            Ok((trainings, sessions)) => Ok(Response::new(pb::ImportCatalogResponse {
+                errors: vec![],
+                trainings: trainings as u64,
+                sessions: sessions as u64,
+            })),
+            Err(TrainingError::Rejected(errors)) => Ok(Response::new(pb::ImportCatalogResponse {
+                errors: errors
+                    .into_iter()
+                    .map(|e| inv::ImportError { file: e.file, line: e.line, message: e.message })
+                    .collect(),
+                trainings: 0,
+                sessions: 0,
+            })),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn list_trainings(
+        &self,
+        request: Request<pb::ListTrainingsRequest>,
+    ) -> Result<Response<pb::ListTrainingsResponse>, Status> {
+        let trainings = self.app.trainings(non_empty(&request.get_ref().function)).await?;
+        let trainings = trainings
+            .into_iter()
+            .map(|t| pb::Training {
+                training_id: t.id,
+                title: t.title,
+                provider: t.provider,
+                modality: t.modality.as_str().to_owned(),
+                duration_hours: t.duration_hours,
+                cost_eur: t.cost_eur,
+                funding: t.funding,
+                targets: t
+                    .targets
+                    .into_iter()
+                    .map(|target| pb::TrainingTarget {
+                        function: target.function,
+                        prerequisite_level: u32::from(target.prerequisite_level),
+                        goal_level: u32::from(target.goal_level),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListTrainingsResponse { trainings }))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let sessions = self.app.sessions(non_empty(&request.get_ref().training_id)).await?;
+        let sessions = sessions
+            .into_iter()
+            .map(|s| pb::Session {
+                session_id: s.session.id,
+                training_id: s.session.training_id,
+                starts_at: s.session.starts_at.format(DATE_TIME).to_string(),
+                ends_at: s.session.ends_at.format(DATE_TIME).to_string(),
+                timezone: s.session.timezone.name().to_owned(),
+                commune_insee: s.session.commune_insee.unwrap_or_default(),
+                remote_url: s.session.remote_url.unwrap_or_default(),
+                capacity: s.session.capacity,
+                enrolled: s.enrolled,
+                waiting: s.waiting,
+            })
+            .collect();
+        Ok(Response::new(pb::ListSessionsResponse { sessions }))
+    }
+
+    async fn enrol(&self, request: Request<pb::EnrolRequest>) -> Result<Response<pb::Enrolment>, Status> {
+        let req = request.get_ref();
+        let view = self.app.enrol(req.session_id.trim(), req.person_id.trim()).await?;
+        Ok(Response::new(enrolment_to_pb(&view)))
+    }
+
+    async fn cancel(&self, request: Request<pb::CancelRequest>) -> Result<Response<pb::CancelResponse>, Status> {
+        let req = request.get_ref();
+        let (cancelled, promoted) = self.app.cancel(req.session_id.trim(), req.person_id.trim()).await?;
+        Ok(Response::new(pb::CancelResponse {
+            cancelled: Some(enrolment_to_pb(&cancelled)),
+            promoted: promoted.as_ref().map(enrolment_to_pb),
+        }))
+    }
+
+    async fn complete(&self, request: Request<pb::CompleteRequest>) -> Result<Response<pb::Enrolment>, Status> {
+        let req = request.get_ref();
+        let on = date(req.on.as_ref())?;
+        let view = self.app.complete(req.session_id.trim(), req.person_id.trim(), on).await?;
+        Ok(Response::new(enrolment_to_pb(&view)))
+    }
+
+    async fn plan(&self, request: Request<pb::PlanRequest>) -> Result<Response<pb::StructurePlan>, Status> {
+        let req = request.get_ref();
+        let at = date(req.at.as_ref())?;
+        let (_, plan) = self.app.plan(req.structure_id.trim(), at).await?;
+        Ok(Response::new(pb::StructurePlan {
+            structure_id: plan.structure_id.clone(),
+            evaluated_on: Some(date_to_pb(plan.evaluated_on)),
+            current_band: band_to_pb(plan.current.band) as i32,
+            current_score: plan.current.score,
+            predicted_band: band_to_pb(plan.predicted.band) as i32,
+            predicted_score: plan.predicted.score,
+            items: plan
+                .items
+                .iter()
+                .map(|item| pb::PlanItem {
+                    function: item.function.clone(),
+                    label: label_fr(&item.function),
+                    criticality: u32::from(item.criticality),
+                    exposure: match item.exposure {
+                        Exposure::Orphan => "orphan",
+                        Exposure::Spof => "spof",
+                    }
+                    .to_owned(),
+                    weighted_risk: item.weighted_risk,
+                    candidates: item
+                        .candidates
+                        .iter()
+                        .map(|c| pb::Candidate {
+                            person_id: c.person_id.clone(),
+                            display_name: c.display_name.clone(),
+                            level: u32::from(c.level),
+                            functions_held: c.functions_held as u32,
+                        })
+                        .collect(),
+                    trainings: item
+                        .trainings
+                        .iter()
+                        .map(|t| pb::PlannedTraining {
+                            training_id: t.training_id.clone(),
+                            title: t.title.clone(),
+                            learners: t.learners.clone(),
+                            next_session_id: t.next_session.clone().unwrap_or_default(),
+                            next_session_starts: t
+                                .next_session_starts
+                                .map(|d| d.format(DATE_TIME).to_string())
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn network_plan(
+        &self,
+        request: Request<pb::NetworkPlanRequest>,
+    ) -> Result<Response<pb::NetworkPlanResponse>, Status> {
+        let req = request.get_ref();
+        let at = date(req.at.as_ref())?;
+        let lines = self.app.network_plan(req.network.trim(), at).await?;
+        Ok(Response::new(pb::NetworkPlanResponse {
+            lines: lines
+                .into_iter()
+                .map(|l| pb::NetworkPlanLine {
+                    training_id: l.training_id,
+                    title: l.title,
+                    department_code: l.department_code,
+                    learners: l.learners as u32,
+                    structures: l.structures as u32,
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,18 @@
+//! The training service: an ESS-specific catalogue of trainings mapped to
+//! vital functions, sessions and enrolments, completions that raise
+//! competences in the inventory, and plans that cut fragility.
+//!
+//! - the pure domain lives in `vigie-training-domain`;
+//! - [`app`]: use cases; [`storage`]: SQL; [`events`]: what it publishes;
+//! - [`handlers`]: the read model of the inventory, fed by its events;
+//! - [`grpc`]: the `vigie.training.v1` API; [`service`]: wiring.
+
+pub mod app;
+pub mod convert;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod handlers;
+pub mod service;
+pub mod storage;
