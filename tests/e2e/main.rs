@@ -3,6 +3,7 @@
 
 mod distributed;
 mod embedded;
+mod training;
 
 use anyhow::{ensure, Result};
 use vigie_e2e::CliOutput;

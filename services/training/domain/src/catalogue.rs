@@ -221,6 +221,14 @@ fn decimal(v: &str) -> Option<(f64, usize)> {
     value.is_finite().then_some((value, frac.map_or(0, str::len)))
 }
 
+/// `modality`: one of the codes of [`Modality`].
+fn modality(v: &str) -> Result<Modality, String> {
+    if v.is_empty() {
+        return Err("colonne « modality » vide (modalité obligatoire : on_site, remote ou hybrid)".to_owned());
+    }
+    fields::code("modalité", "inconnue", Modality::ALL, Modality::as_str, v)
+}
+
 /// `duration_hours`: mandatory, more than 0, a whole number of minutes
 /// (1.25 is 1 h 15; 1.33 is not a duration anyone schedules).
 fn duration_hours(v: &str) -> Result<f64, String> {
@@ -440,10 +448,7 @@ impl Parser {
         let row = Repeated {
             title: keep(&mut msgs, fields::text("title", f[1])).map(|()| f[1]),
             provider: keep(&mut msgs, fields::text("provider", f[2])).map(|()| f[2]),
-            modality: keep(
-                &mut msgs,
-                fields::code("modalité", "inconnue", Modality::ALL, Modality::as_str, f[3]),
-            ),
+            modality: keep(&mut msgs, modality(f[3])),
             duration: keep(&mut msgs, duration_hours(f[4])),
             cost: keep(&mut msgs, cost_eur(f[5])),
             funding: keep(&mut msgs, fields::bounded("funding", f[6], MAX_TEXT_CHARS)).map(|()| f[6]),

@@ -304,7 +304,7 @@ fn modality_rules() {
     );
     assert_eq!(
         training_cell(3, ""),
-        ["trainings.csv:2: modalité « » inconnue (attendu : on_site, remote, hybrid)"]
+        ["trainings.csv:2: colonne « modality » vide (modalité obligatoire : on_site, remote ou hybrid)"]
     );
     for m in Modality::ALL {
         let c = parsed(&with_rows(&vary(&T_ROW, 3, m.as_str()), ""));
@@ -396,21 +396,18 @@ fn level_rules() {
         ["trainings.csv:2: niveau visé « trois » invalide (attendu : 0, 1, 2, 3 ou 4)"]
     );
     for (p, g) in [("1", "1"), ("3", "2"), ("4", "4")] {
-        let row = vary(&T_ROW, 8, p);
-        let row: Vec<&str> = row.trim_end().split(',').collect();
         assert_eq!(
-            errors(&with_rows(&vary(&row, 9, g), "")),
+            errors(&with_rows(&format!("T9,Titre,Org,remote,7,,,payroll,{p},{g}\n"), "")),
             [format!(
                 "trainings.csv:2: niveau visé {g} pas au-dessus du niveau prérequis {p} (la formation doit faire \
                  progresser : goal_level > prerequisite_level)"
             )]
         );
     }
-    // The whole range is usable: 0 → 4, and a goal under 3 (not a holder).
-    let rows = format!("{}{}", vary(&T_ROW, 9, "4"), vary(&vary(&T_ROW, 7, "invoicing")[..], 0, "T9"));
-    let rows = rows.replace("invoicing,1,3", "invoicing,0,2");
-    let c = parsed(&with_rows(&rows, ""));
-    assert_eq!(c.trainings[0].targets, [target("invoicing", 0, 2), target("payroll", 1, 4)]);
+    // The whole range is usable, including a goal under 3 (never a holder).
+    let rows = "T9,Titre,Org,remote,7,,,payroll,0,4\nT9,Titre,Org,remote,7,,,invoicing,1,2\n";
+    let c = parsed(&with_rows(rows, ""));
+    assert_eq!(c.trainings[0].targets, [target("invoicing", 1, 2), target("payroll", 0, 4)]);
 }
 
 #[test]
@@ -493,10 +490,7 @@ fn session_id_and_training_rules() {
     );
     assert_eq!(
         session_cell(1, "T9"),
-        [
-            "sessions.csv:2: formation « T9 » inconnue (absente de trainings.csv)",
-            // The training being unknown, its modality is too: the generic place rule applies.
-        ]
+        ["sessions.csv:2: formation « T9 » inconnue (absente de trainings.csv)"]
     );
     let rows = format!("{S_OK}S2,T1,2027-04-01T09:00,2027-04-01T12:00,,,https://v.example.org/y,5\n");
     assert_eq!(
