@@ -122,7 +122,9 @@ pub fn parse_catalogue(files: &CatalogueFiles) -> Result<Catalogue, Vec<RowError
     parser.trainings_usable = read_rows(&TRAININGS, &files.trainings, &mut errors, |l, f, e| {
         parser.training_row(l, f, e)
     });
-    read_rows(&SESSIONS, &files.sessions, &mut errors, |l, f, e| parser.session_row(l, f, e));
+    read_rows(&SESSIONS, &files.sessions, &mut errors, |l, f, e| {
+        parser.session_row(l, f, e)
+    });
     if errors.is_empty() {
         Ok(parser.finish())
     } else {

@@ -1,5 +1,5 @@
 //! What completing a training does to the inventory: each function the
-//! training targets is raised to its goal level, never lowered, with the
+//! training targets is raised to its goal level (never lowered), with the
 //! evidence "training" and the completion date as last practice.
 //!
 //! The service puts [`raises`] in the `TrainingCompleted` event and the
@@ -37,17 +37,27 @@ pub fn raises(training: &Training) -> Vec<Raise> {
     raises
 }
 
-/// Applies a completion by `person_id` on `completed_on` to `inventory`:
-/// for each raise on a function the structure records, the person's
-/// holding becomes `max(level, raise)` with `last_practised = completed_on`
-/// and evidence [`Evidence::Training`]; a missing holding is created.
+/// Applies a completion by `person_id` on `completed_on` to `inventory`,
+/// with the inventory's own rule for a raise (its `apply_holding` with
+/// `raise_only`), for each raise on a function the structure records:
+///
+/// - a holding below the raised level becomes that level, practised on
+///   `completed_on`, with evidence [`Evidence::Training`];
+/// - a holding already at or above it keeps its level and evidence, and its
+///   last practice becomes the later of its own and `completed_on` (never
+///   lowered either: the training is practice too);
+/// - a missing holding is created at the raised level.
 ///
 /// Idempotent (applying the same completion twice changes nothing the
 /// second time) and order-independent between completions of the same date.
 /// A person who is not among the structure's people, or a function the
-/// structure does not record, is left alone: such holdings would not count
-/// in the fragility index anyway.
-pub fn apply_completion(inventory: &mut StructureInventory, person_id: &str, raises: &[Raise], completed_on: NaiveDate) {
+/// structure does not record, is left alone, as the inventory does.
+pub fn apply_completion(
+    inventory: &mut StructureInventory,
+    person_id: &str,
+    raises: &[Raise],
+    completed_on: NaiveDate,
+) {
     if !inventory.people.iter().any(|p| p.id == person_id) {
         return;
     }
@@ -63,9 +73,13 @@ pub fn apply_completion(inventory: &mut StructureInventory, person_id: &str, rai
             .iter_mut()
             .filter(|h| h.person_id == person_id && h.function == raise.function)
         {
-            holding.level = holding.level.max(raise.level);
-            holding.last_practised = Some(completed_on);
-            holding.evidence = Evidence::Training;
+            if holding.level >= raise.level {
+                holding.last_practised = holding.last_practised.max(Some(completed_on));
+            } else {
+                holding.level = raise.level;
+                holding.last_practised = Some(completed_on);
+                holding.evidence = Evidence::Training;
+            }
             found = true;
         }
         if !found {
@@ -95,7 +109,11 @@ mod tests {
 
     #[test]
     fn raises_are_every_target_at_its_goal_sorted_by_function() {
-        let t = training("T", None, &[("payroll", 1, 3), ("invoicing", 0, 2), ("accounting", 2, 4)]);
+        let t = training(
+            "T",
+            None,
+            &[("payroll", 1, 3), ("invoicing", 0, 2), ("accounting", 2, 4)],
+        );
         assert_eq!(
             raises(&t),
             [raise("accounting", 4), raise("invoicing", 2), raise("payroll", 3)]
@@ -107,20 +125,27 @@ mod tests {
     fn completion_raises_never_lowers_and_dates_the_practice() {
         let old = date(2025, 1, 10);
         let on = date(2027, 2, 1);
+        let future = date(2027, 6, 1);
         let mut inv = Builder::new("S")
             .person("a", Role::Employee, None)
             .function("payroll", 3)
             .function("invoicing", 2)
             .function("accounting", 2)
+            .function("scheduling", 3)
+            .function("communication", 1)
             .holding("a", "payroll", 1, Some(old))
             .holding("a", "invoicing", 4, Some(old))
+            .holding("a", "scheduling", 3, Some(future))
+            .holding("a", "communication", 2, None)
             .build();
-        apply_completion(
-            &mut inv,
-            "a",
-            &[raise("payroll", 3), raise("invoicing", 2), raise("accounting", 3)],
-            on,
-        );
+        let all = [
+            raise("payroll", 3),
+            raise("invoicing", 2),
+            raise("accounting", 3),
+            raise("scheduling", 3),
+            raise("communication", 2),
+        ];
+        apply_completion(&mut inv, "a", &all, on);
         let h: Vec<(&str, u8, Option<NaiveDate>, Evidence)> = inv
             .holdings
             .iter()
@@ -129,20 +154,41 @@ mod tests {
         assert_eq!(
             h,
             [
+                // Raised: level, date and evidence from the training.
                 ("payroll", 3, Some(on), Evidence::Training),
-                ("invoicing", 4, Some(on), Evidence::Training),
+                // Already above: level and evidence kept, practice dated.
+                ("invoicing", 4, Some(on), Evidence::Import),
+                // Already at the level with a later date: nothing moves back.
+                ("scheduling", 3, Some(future), Evidence::Import),
+                // An undated holding gets the completion date.
+                ("communication", 2, Some(on), Evidence::Import),
+                // Missing: created.
                 ("accounting", 3, Some(on), Evidence::Training),
             ]
         );
         // Idempotent.
         let once = inv.clone();
-        apply_completion(
-            &mut inv,
-            "a",
-            &[raise("payroll", 3), raise("invoicing", 2), raise("accounting", 3)],
-            on,
-        );
+        apply_completion(&mut inv, "a", &all, on);
         assert_eq!(inv, once);
+    }
+
+    #[test]
+    fn completions_of_the_same_day_commute() {
+        let on = date(2027, 2, 1);
+        let base = Builder::new("S")
+            .person("a", Role::Employee, None)
+            .function("payroll", 3)
+            .holding("a", "payroll", 1, Some(date(2026, 1, 1)))
+            .build();
+        let mut one = base.clone();
+        apply_completion(&mut one, "a", &[raise("payroll", 3)], on);
+        apply_completion(&mut one, "a", &[raise("payroll", 4)], on);
+        let mut other = base;
+        apply_completion(&mut other, "a", &[raise("payroll", 4)], on);
+        apply_completion(&mut other, "a", &[raise("payroll", 3)], on);
+        assert_eq!(one, other);
+        assert_eq!(one.holdings[0].level, 4);
+        assert_eq!(one.holdings[0].evidence, Evidence::Training);
     }
 
     #[test]
@@ -167,7 +213,10 @@ mod tests {
             .level("a", "payroll", 2)
             .build();
         apply_completion(&mut inv, "a", &[raise("payroll", 3)], date(2027, 1, 1));
-        assert!(inv.holdings.iter().all(|h| h.level == 3 && h.evidence == Evidence::Training));
+        assert!(inv
+            .holdings
+            .iter()
+            .all(|h| h.level == 3 && h.evidence == Evidence::Training));
         assert_eq!(inv.holdings.len(), 2);
     }
 }

@@ -161,7 +161,9 @@ impl Session {
 ///   02:00–02:59) is ambiguous: the **earlier** instant (still summer time)
 ///   is taken, so that nobody arrives an hour late.
 pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&local).earliest().map(|dt| dt.with_timezone(&Utc))
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|dt| dt.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -211,8 +213,14 @@ mod tests {
     fn ordinary_local_times_convert_with_the_seasonal_offset() {
         // Winter: UTC+1; summer: UTC+2.
         let s = session("S", "T", local(2027, 1, 15, 9, 30), local(2027, 7, 15, 17, 0));
-        assert_eq!(s.starts_utc().map(|d| d.to_rfc3339()), Some("2027-01-15T08:30:00+00:00".to_owned()));
-        assert_eq!(s.ends_utc().map(|d| d.to_rfc3339()), Some("2027-07-15T15:00:00+00:00".to_owned()));
+        assert_eq!(
+            s.starts_utc().map(|d| d.to_rfc3339()),
+            Some("2027-01-15T08:30:00+00:00".to_owned())
+        );
+        assert_eq!(
+            s.ends_utc().map(|d| d.to_rfc3339()),
+            Some("2027-07-15T15:00:00+00:00".to_owned())
+        );
         let reunion = Session {
             timezone: Tz::Indian__Reunion,
             ..s
@@ -252,7 +260,10 @@ mod tests {
             Some("2027-10-31T00:30:00+00:00".to_owned())
         );
         let s = session("S", "T", local(2027, 10, 31, 1, 0), fold);
-        assert_eq!(s.ends_utc().map(|d| d.to_rfc3339()), Some("2027-10-31T00:30:00+00:00".to_owned()));
+        assert_eq!(
+            s.ends_utc().map(|d| d.to_rfc3339()),
+            Some("2027-10-31T00:30:00+00:00".to_owned())
+        );
     }
 
     #[test]

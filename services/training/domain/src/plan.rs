@@ -26,15 +26,17 @@
 //!    The plan does not reserve seats: the same session may be proposed to
 //!    more learners than it has seats left, and enrolment decides.
 //! 5. **Items are planned in order, each on the inventory as upgraded by the
-//!    items before**: a learner chosen for one function is counted as
-//!    holding it (and every other function their training raises to 3 or
-//!    more) when candidates are ranked for the next functions, and is no
-//!    longer a candidate for a function their earlier training already
-//!    makes them hold.
+//!    items before** (levels, holders and counts alike): a learner chosen
+//!    for one function is counted as holding it — and every other function
+//!    their training makes them hold — when candidates are ranked for the
+//!    next functions, so the work spreads; and someone whom an earlier
+//!    training already makes a holder of a function is no longer a
+//!    candidate for it.
 //! 6. **Prediction**: `predicted = assess(upgraded_inventory(inventory,
 //!    plan, trainings, at), at)`, where every learner completes their chosen
-//!    training on `at` with the rule of [`crate::completion`] — exactly what
-//!    the inventory does when the completions arrive.
+//!    training on `at` with the rule of [`crate::completion`] — every target
+//!    function of the training raised to its goal, as the inventory does
+//!    when the completion events arrive.
 //!
 //! Everything is ordered explicitly, so the plan does not depend on the
 //! order of the input records.
@@ -155,7 +157,9 @@ impl PlanItem {
     /// The training chosen for `person_id` on this function: the first of
     /// [`PlanItem::trainings`] that lists them; `None` when none fits.
     pub fn chosen_training(&self, person_id: &str) -> Option<&PlannedTraining> {
-        self.trainings.iter().find(|t| t.learners.iter().any(|l| l == person_id))
+        self.trainings
+            .iter()
+            .find(|t| t.learners.iter().any(|l| l == person_id))
     }
 }
 
@@ -295,7 +299,12 @@ pub fn plan(
                 1 => Exposure::Spof,
                 _ => return None,
             };
-            Some((f.code.as_str(), f.criticality, exposure, f64::from(f.criticality) * f.risk))
+            Some((
+                f.code.as_str(),
+                f.criticality,
+                exposure,
+                f64::from(f.criticality) * f.risk,
+            ))
         })
         .collect();
     exposed.sort_by(|a, b| b.3.total_cmp(&a.3).then_with(|| a.0.cmp(b.0)));
@@ -312,15 +321,11 @@ pub fn plan(
 
     for (code, criticality, exposure, weighted_risk) in exposed {
         let mut held: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut holders: BTreeSet<&str> = BTreeSet::new();
-        for f in &working_assessment.functions {
-            for h in &f.holders {
-                *held.entry(h.as_str()).or_default() += 1;
-                if f.code == code {
-                    holders.insert(h.as_str());
-                }
-            }
+        for h in working_assessment.functions.iter().flat_map(|f| &f.holders) {
+            *held.entry(h.as_str()).or_default() += 1;
         }
+        // Highest level per person: a holder has a record at 3 or more, so
+        // the 1–2 rule below also keeps holders out.
         let mut levels: BTreeMap<&str, u8> = BTreeMap::new();
         for h in working.holdings.iter().filter(|h| h.function == code) {
             let level = levels.entry(h.person_id.as_str()).or_default();
@@ -328,7 +333,6 @@ pub fn plan(
         }
         let mut ranked: Vec<Candidate> = people
             .iter()
-            .filter(|(id, _)| !holders.contains(**id))
             .filter_map(|(id, name)| {
                 let level = *levels.get(id)?;
                 (1..=2).contains(&level).then(|| Candidate {
@@ -478,17 +482,19 @@ pub fn network_plan(plans: &[(StructureRecord, Plan)]) -> Vec<NetworkPlanLine> {
     }
     let mut lines: Vec<NetworkPlanLine> = groups
         .into_iter()
-        .map(|((training, department), (title, learners, structures))| NetworkPlanLine {
-            training_id: training.to_owned(),
-            title: title.to_owned(),
-            department_code: department.to_owned(),
-            learners: learners.len(),
-            structures: structures.len(),
-        })
+        .map(
+            |((training, department), (title, learners, structures))| NetworkPlanLine {
+                training_id: training.to_owned(),
+                title: title.to_owned(),
+                department_code: department.to_owned(),
+                learners: learners.len(),
+                structures: structures.len(),
+            },
+        )
         .collect();
     // The groups come in (training, department) order; a stable sort on the
     // count keeps that order among equal counts.
-    lines.sort_by(|a, b| b.learners.cmp(&a.learners));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.learners));
     lines
 }
 

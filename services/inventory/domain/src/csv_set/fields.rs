@@ -2,8 +2,8 @@
 //! message to report, naming the column so the user finds the cell to fix;
 //! the rules shared with other imports come from [`crate::tabular::fields`].
 
-pub(super) use crate::tabular::fields::{code, date, function_code, id, small_int, text};
 use crate::tabular::fields::{bounded, MAX_TEXT_CHARS};
+pub(super) use crate::tabular::fields::{code, date, function_code, id, small_int, text};
 
 /// Default criticality of a catalogue code, `None` for a custom code.
 pub(crate) fn catalogue_default(code: &str) -> Option<u8> {

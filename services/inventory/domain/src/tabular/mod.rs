@@ -246,3 +246,74 @@ pub fn read_rows(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: [&str; 2] = ["id", "name"];
+    const SPEC: FileSpec = FileSpec::new("things.csv", &HEADER, false);
+
+    type Rows = Vec<(u64, Vec<String>)>;
+
+    fn rows(bytes: &[u8]) -> (bool, Rows, Vec<String>) {
+        let mut errors = Vec::new();
+        let mut seen = Vec::new();
+        let usable = read_rows(&SPEC, bytes, &mut errors, |line, fields, _| {
+            seen.push((line, fields.iter().map(|f| (*f).to_owned()).collect()));
+        });
+        (usable, seen, errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn spec_accessors() {
+        assert_eq!(SPEC.name(), "things.csv");
+        assert_eq!(SPEC.header(), ["id", "name"]);
+        assert!(!SPEC.required());
+    }
+
+    #[test]
+    #[should_panic(expected = "header wider than MAX_COLUMNS")]
+    fn spec_refuses_headers_wider_than_max_columns() {
+        static WIDE: [&str; MAX_COLUMNS + 1] = [""; MAX_COLUMNS + 1];
+        let _ = FileSpec::new("wide.csv", &WIDE, false);
+    }
+
+    #[test]
+    fn rows_are_trimmed_with_physical_line_numbers() {
+        let (usable, seen, errors) = rows(b"\xEF\xBB\xBFid,name\r\n\r\n a ,\xC2\xA0B\xC2\xA0\r\n,\r\nc,\"d, e\"\r\n");
+        assert!(usable);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            seen,
+            [
+                (3, vec!["a".to_owned(), "B".to_owned()]),
+                (5, vec!["c".to_owned(), "d, e".to_owned()])
+            ]
+        );
+    }
+
+    #[test]
+    fn an_optional_empty_file_has_no_rows_and_a_bad_header_none_either() {
+        assert_eq!(rows(b""), (true, vec![], vec![]));
+        let (usable, seen, errors) = rows(b"id,nom\nx,y\n");
+        assert!(!usable);
+        assert!(seen.is_empty());
+        assert_eq!(
+            errors,
+            ["things.csv:1: en-tête invalide : attendu « id,name », trouvé « id,nom »"]
+        );
+    }
+
+    #[test]
+    fn keep_and_flush_gather_every_message_of_a_row() {
+        let mut msgs = Vec::new();
+        assert_eq!(keep(&mut msgs, Ok::<u8, String>(3)), Some(3));
+        assert_eq!(keep::<u8>(&mut msgs, Err("premier".to_owned())), None);
+        assert_eq!(keep::<u8>(&mut msgs, Err("second".to_owned())), None);
+        let mut errors = Vec::new();
+        flush("things.csv", 7, msgs, &mut errors);
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["things.csv:7: premier", "things.csv:7: second"]);
+    }
+}

@@ -24,7 +24,18 @@ S4,T3,2027-10-31T02:30,2027-10-31T02:45,,,https://visio.exemple.fr/agenda,5
 
 /// A valid training row and a valid session row (of T1, remote) to vary
 /// one cell at a time.
-const T_ROW: [&str; 10] = ["T9", "Titre", "Organisme", "remote", "7", "100", "", "payroll", "1", "3"];
+const T_ROW: [&str; 10] = [
+    "T9",
+    "Titre",
+    "Organisme",
+    "remote",
+    "7",
+    "100",
+    "",
+    "payroll",
+    "1",
+    "3",
+];
 const S_ROW: [&str; 8] = [
     "S9",
     "T1",
@@ -228,9 +239,11 @@ fn wrong_header_names_the_expected_one_and_does_not_cascade() {
     let s = "session_id;training_id;starts_at;ends_at;timezone;commune_insee;remote_url;capacity\n";
     assert_eq!(
         errors(&files(&format!("{T_H}{T_OK}"), s)),
-        ["sessions.csv:1: en-tête invalide : attendu « session_id,training_id,starts_at,ends_at,timezone,\
+        [
+            "sessions.csv:1: en-tête invalide : attendu « session_id,training_id,starts_at,ends_at,timezone,\
           commune_insee,remote_url,capacity », trouvé « session_id;training_id;starts_at;ends_at;timezone;\
-          commune_insee;remote_url;capacity » ; le séparateur doit être la virgule, pas le point-virgule"]
+          commune_insee;remote_url;capacity » ; le séparateur doit être la virgule, pas le point-virgule"
+        ]
     );
 }
 
@@ -252,15 +265,20 @@ fn bom_crlf_and_blank_lines_are_handled_with_physical_line_numbers() {
 fn wrong_column_count_and_non_utf8() {
     assert_eq!(
         errors(&with_rows("T1,Titre,Org,remote,7,,,payroll,1\n", "")),
-        ["trainings.csv:2: 9 colonnes au lieu de 10 (en-tête : training_id,title,provider,modality,duration_hours,\
-          cost_eur,funding,function,prerequisite_level,goal_level)"]
+        [
+            "trainings.csv:2: 9 colonnes au lieu de 10 (en-tête : training_id,title,provider,modality,duration_hours,\
+          cost_eur,funding,function,prerequisite_level,goal_level)"
+        ]
     );
     let mut f = with_rows(T_OK, "");
-    f.sessions = b"session_id,training_id,starts_at,ends_at,timezone,commune_insee,remote_url,capacity\nS\xe9\n".to_vec();
+    f.sessions =
+        b"session_id,training_id,starts_at,ends_at,timezone,commune_insee,remote_url,capacity\nS\xe9\n".to_vec();
     assert_eq!(
         errors(&f),
-        ["sessions.csv:2: le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
-          enregistrez-le au format « CSV UTF-8 »"]
+        [
+            "sessions.csv:2: le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
+          enregistrez-le au format « CSV UTF-8 »"
+        ]
     );
 }
 
@@ -284,16 +302,24 @@ fn training_identity_and_text_rules() {
     );
     assert_eq!(
         training_cell(6, "OPCO\tAtlas"),
-        ["trainings.csv:2: colonne « funding » : caractère de contrôle interdit (retour à la ligne, tabulation…) \
-          dans « OPCO\\tAtlas »"]
+        [
+            "trainings.csv:2: colonne « funding » : caractère de contrôle interdit (retour à la ligne, tabulation…) \
+          dans « OPCO\\tAtlas »"
+        ]
     );
     assert_eq!(
         training_cell(6, &"é".repeat(201)),
         ["trainings.csv:2: colonne « funding » : valeur trop longue (201 caractères, 200 au maximum)"]
     );
     // Funding is optional free text.
-    let c = parsed(&with_rows(&vary(&T_ROW, 6, "Fonds de développement de la vie associative (FDVA)"), ""));
-    assert_eq!(c.trainings[0].funding, "Fonds de développement de la vie associative (FDVA)");
+    let c = parsed(&with_rows(
+        &vary(&T_ROW, 6, "Fonds de développement de la vie associative (FDVA)"),
+        "",
+    ));
+    assert_eq!(
+        c.trainings[0].funding,
+        "Fonds de développement de la vie associative (FDVA)"
+    );
 }
 
 #[test]
@@ -314,7 +340,14 @@ fn modality_rules() {
 
 #[test]
 fn duration_rules() {
-    for (v, hours) in [("7", 7.0), ("3.5", 3.5), ("3,5", 3.5), ("0.25", 0.25), ("1,75", 1.75), ("120", 120.0)] {
+    for (v, hours) in [
+        ("7", 7.0),
+        ("3.5", 3.5),
+        ("3,5", 3.5),
+        ("0.25", 0.25),
+        ("1,75", 1.75),
+        ("120", 120.0),
+    ] {
         let c = parsed(&with_rows(&vary(&T_ROW, 4, v), ""));
         assert_eq!(c.trainings[0].duration_hours, hours, "{v}");
     }
@@ -322,7 +355,9 @@ fn duration_rules() {
         training_cell(4, ""),
         ["trainings.csv:2: colonne « duration_hours » vide (durée obligatoire, en heures, ex. 7 ou 3.5)"]
     );
-    for bad in ["0", "0.0", "-1", "+7", "1.33", "7h", "7 h", "1e2", "NaN", "inf", ".5", "5.", "1.2.3", "1 200"] {
+    for bad in [
+        "0", "0.0", "-1", "+7", "1.33", "7h", "7 h", "1e2", "NaN", "inf", ".5", "5.", "1.2.3", "1 200",
+    ] {
         assert_eq!(
             training_cell(4, bad),
             [format!(
@@ -367,8 +402,10 @@ fn function_rules() {
     );
     assert_eq!(
         training_cell(7, "Paie"),
-        ["trainings.csv:2: code de fonction « Paie » invalide (attendu : lettres minuscules sans accent, chiffres \
-          et _, ex. payroll)"]
+        [
+            "trainings.csv:2: code de fonction « Paie » invalide (attendu : lettres minuscules sans accent, chiffres \
+          et _, ex. payroll)"
+        ]
     );
     // Catalogue and custom codes alike.
     for code in ["payroll", "equipment_backups", "billetterie_2"] {
@@ -407,7 +444,10 @@ fn level_rules() {
     // The whole range is usable, including a goal under 3 (never a holder).
     let rows = "T9,Titre,Org,remote,7,,,payroll,0,4\nT9,Titre,Org,remote,7,,,invoicing,1,2\n";
     let c = parsed(&with_rows(rows, ""));
-    assert_eq!(c.trainings[0].targets, [target("invoicing", 1, 2), target("payroll", 0, 4)]);
+    assert_eq!(
+        c.trainings[0].targets,
+        [target("invoicing", 1, 2), target("payroll", 0, 4)]
+    );
 }
 
 #[test]
@@ -513,8 +553,10 @@ fn session_of_a_training_with_invalid_rows_is_not_unknown() {
 fn date_time_rules() {
     assert_eq!(
         session_cell(2, ""),
-        ["sessions.csv:2: colonne « starts_at » vide (date-heure obligatoire, format AAAA-MM-JJTHH:MM, \
-          ex. 2027-03-15T09:30)"]
+        [
+            "sessions.csv:2: colonne « starts_at » vide (date-heure obligatoire, format AAAA-MM-JJTHH:MM, \
+          ex. 2027-03-15T09:30)"
+        ]
     );
     for bad in [
         "2027-02-01 14:00",
@@ -534,10 +576,17 @@ fn date_time_rules() {
             "{bad}"
         );
     }
-    for missing in ["2027-02-30T14:00", "2027-13-01T14:00", "2027-02-01T24:00", "2027-02-01T14:60"] {
+    for missing in [
+        "2027-02-30T14:00",
+        "2027-13-01T14:00",
+        "2027-02-01T24:00",
+        "2027-02-01T14:60",
+    ] {
         assert_eq!(
             session_cell(2, missing),
-            [format!("sessions.csv:2: colonne « starts_at » : la date-heure {missing} n'existe pas")],
+            [format!(
+                "sessions.csv:2: colonne « starts_at » : la date-heure {missing} n'existe pas"
+            )],
             "{missing}"
         );
     }
@@ -582,14 +631,18 @@ fn dst_gap_is_refused_in_the_session_time_zone() {
     let gap = "S9,T1,2027-03-28T02:30,2027-03-28T04:00,,,https://v.example.org/x,10\n";
     assert_eq!(
         session_errors(gap),
-        ["sessions.csv:2: colonne « starts_at » : 2027-03-28T02:30 n'existe pas dans le fuseau Europe/Paris \
-          (heure sautée lors d'un changement d'heure)"]
+        [
+            "sessions.csv:2: colonne « starts_at » : 2027-03-28T02:30 n'existe pas dans le fuseau Europe/Paris \
+          (heure sautée lors d'un changement d'heure)"
+        ]
     );
     let gap_end = "S9,T1,2027-03-28T01:00,2027-03-28T02:00,Europe/Paris,,https://v.example.org/x,10\n";
     assert_eq!(
         session_errors(gap_end),
-        ["sessions.csv:2: colonne « ends_at » : 2027-03-28T02:00 n'existe pas dans le fuseau Europe/Paris \
-          (heure sautée lors d'un changement d'heure)"]
+        [
+            "sessions.csv:2: colonne « ends_at » : 2027-03-28T02:00 n'existe pas dans le fuseau Europe/Paris \
+          (heure sautée lors d'un changement d'heure)"
+        ]
     );
     // The same local time exists in a zone without DST.
     let reunion = "S9,T1,2027-03-28T02:30,2027-03-28T04:00,Indian/Reunion,,https://v.example.org/x,10\n";
@@ -602,15 +655,20 @@ fn dst_fold_takes_the_earlier_instant() {
     let c = parsed(&with_rows(T_OK, S_OK));
     let s4 = &c.sessions[3];
     assert_eq!(s4.id, "S4");
-    assert_eq!(s4.starts_utc().map(|d| d.to_rfc3339()), Some("2027-10-31T00:30:00+00:00".to_owned()));
+    assert_eq!(
+        s4.starts_utc().map(|d| d.to_rfc3339()),
+        Some("2027-10-31T00:30:00+00:00".to_owned())
+    );
     // Ending at 02:15 after starting at 02:30 is refused, even though the
     // later 02:15 (01:15 UTC) would be after the earlier 02:30: both ends
     // of a session take the earlier instant.
     let back = "S9,T1,2027-10-31T02:30,2027-10-31T02:15,,,https://v.example.org/x,10\n";
     assert_eq!(
         session_errors(back),
-        ["sessions.csv:2: fin 2027-10-31T02:15 pas après le début 2027-10-31T02:30 (ends_at doit être après \
-          starts_at)"]
+        [
+            "sessions.csv:2: fin 2027-10-31T02:15 pas après le début 2027-10-31T02:30 (ends_at doit être après \
+          starts_at)"
+        ]
     );
 }
 
@@ -630,8 +688,10 @@ fn ends_after_starts_compares_instants_across_time_zones_of_the_clock_change() {
 fn place_rules() {
     assert_eq!(
         session_cell(5, "3523"),
-        ["sessions.csv:2: code commune INSEE « 3523 » invalide (attendu : 5 caractères : code département (01 à \
-          95, 2A, 2B) puis 3 chiffres, ou 971 à 978 / 984 à 989 puis 2 chiffres, ex. 35238)"]
+        [
+            "sessions.csv:2: code commune INSEE « 3523 » invalide (attendu : 5 caractères : code département (01 à \
+          95, 2A, 2B) puis 3 chiffres, ou 971 à 978 / 984 à 989 puis 2 chiffres, ex. 35238)"
+        ]
     );
     for bad in [
         "ftp://v.example.org/x",
@@ -654,7 +714,11 @@ fn place_rules() {
         session_cell(6, &format!("https://v.example.org/{}", "a".repeat(2000))),
         ["sessions.csv:2: colonne « remote_url » : valeur trop longue (2022 caractères, 2000 au maximum)"]
     );
-    for good in ["http://v.example.org", "HTTPS://V.example.org/x?y=1#z", "https://10.0.0.1:8443/salle"] {
+    for good in [
+        "http://v.example.org",
+        "HTTPS://V.example.org/x?y=1#z",
+        "https://10.0.0.1:8443/salle",
+    ] {
         let c = parsed(&with_rows(T_OK, &vary(&S_ROW, 6, good)));
         assert_eq!(c.sessions[0].remote_url.as_deref(), Some(good));
     }
