@@ -6,7 +6,9 @@ use chrono::{Days, NaiveDate};
 use vigie_training_domain::catalogue::CatalogueFiles;
 
 /// (id, title, provider, duration, cost, funding, function, prerequisite, goal)
-const TRAININGS: &[(&str, &str, &str, &str, &str, &str, &str, u8, u8)] = &[
+type DemoTraining = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, u8, u8);
+
+const TRAININGS: &[DemoTraining] = &[
     ("T-SUBV", "Déposer ses demandes de subvention en ligne (Le Compte Asso, portails des financeurs)", "Réseau régional", "7", "0", "Gratuit (réseau)", "funding_applications", 1, 3),
     ("T-BILANS", "Rendre compte aux financeurs : bilans et comptes rendus en ligne", "Réseau régional", "3.5", "0", "Gratuit (réseau)", "funder_reporting", 1, 3),
     ("T-PLAN", "Plannings partagés des équipes salariées et bénévoles", "Coopérative numérique", "3.5", "150", "OPCO Uniformation", "scheduling", 1, 3),
