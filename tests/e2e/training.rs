@@ -135,6 +135,11 @@ async fn distributed_plan_enrol_complete_moves_fragility_as_predicted() -> Resul
     let catalogue = dir.path().join("catalogue");
     write_catalogue(&catalogue)?;
     ok(training.cli(&["training", "catalog", "import", catalogue.to_str().unwrap_or_default()]).await?)?;
+    // The export is re-importable as is and changes nothing.
+    let exported = dir.path().join("exported");
+    ok(training.cli(&["training", "catalog", "export", exported.to_str().unwrap_or_default()]).await?)?;
+    let reimported = ok(training.cli(&["training", "catalog", "import", exported.to_str().unwrap_or_default()]).await?)?;
+    ensure!(reimported.stdout.contains("12 formations, 24 sessions"), "{}", reimported.stdout);
 
     let structures = structure_ids(&inventory).await?;
     let last = structures.last().cloned().unwrap_or_default();

@@ -290,4 +290,12 @@ pub enum CatalogCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Exporte le catalogue (trainings.csv, sessions.csv) dans un répertoire, réimportable tel quel.
+    Export {
+        /// Répertoire de sortie (créé si besoin).
+        dir: PathBuf,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }

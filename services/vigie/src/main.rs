@@ -72,6 +72,9 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             TrainingCommand::Catalog(CatalogCommand::Import { dir, client }) => {
                 client::training::import_catalog(&client.endpoint, &dir, lang).await
             }
+            TrainingCommand::Catalog(CatalogCommand::Export { dir, client }) => {
+                client::training::export_catalog(&client.endpoint, &dir, lang).await
+            }
             TrainingCommand::Sessions { training, format, client } => {
                 client::training::sessions(&client.endpoint, training.as_deref(), format, lang).await
             }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use tokio::sync::Notify;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_platform::db::Db;
-use vigie_training_domain::catalogue::{parse_catalogue, CatalogueFiles};
+use vigie_training_domain::catalogue::{catalogue_to_csv, parse_catalogue, Catalogue, CatalogueFiles};
 use vigie_training_domain::model::Training;
 
 use crate::error::TrainingError;
@@ -54,6 +54,17 @@ impl TrainingApp {
         tx.commit().await?;
         tracing::info!(trainings = catalogue.trainings.len(), sessions = catalogue.sessions.len(), "training catalogue imported");
         Ok((catalogue.trainings.len(), catalogue.sessions.len()))
+    }
+
+    /// The whole catalogue in its CSV format (re-importable as is).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn export_catalog(&self) -> Result<CatalogueFiles, TrainingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let trainings = storage::trainings(&mut conn).await?;
+        let sessions = storage::sessions(&mut conn, None).await?.into_iter().map(|s| s.session).collect();
+        Ok(catalogue_to_csv(&Catalogue { trainings, sessions }))
     }
 
     /// Trainings, optionally only those targeting `function`.

@@ -94,6 +94,14 @@ impl TrainingService for TrainingApi {
         }
     }
 
+    async fn export_catalog(
+        &self,
+        _request: Request<pb::ExportCatalogRequest>,
+    ) -> Result<Response<pb::ExportCatalogResponse>, Status> {
+        let files = self.app.export_catalog().await?;
+        Ok(Response::new(pb::ExportCatalogResponse { trainings_csv: files.trainings, sessions_csv: files.sessions }))
+    }
+
     async fn list_trainings(
         &self,
         request: Request<pb::ListTrainingsRequest>,

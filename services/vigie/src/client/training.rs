@@ -66,6 +66,26 @@ pub async fn import_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
     Ok(())
 }
 
+/// `vigie training catalog export DIR`.
+///
+/// # Errors
+/// An unreachable server or an unwritable directory.
+pub async fn export_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .export_catalog(pb::ExportCatalogRequest {})
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    std::fs::create_dir_all(dir).with_context(|| format!("{} {}", lang.pick("création de", "creating"), dir.display()))?;
+    for (name, bytes) in CATALOG_FILES.iter().zip([&response.trainings_csv, &response.sessions_csv]) {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
+    }
+    eprintln!("{} {}", lang.pick("Catalogue exporté dans", "Catalogue exported to"), dir.display());
+    Ok(())
+}
+
 /// `vigie training sessions`.
 ///
 /// # Errors
