@@ -22,7 +22,9 @@ struct Step {
 
 async fn find_step(server: &VigieServer, structures: &[String]) -> Result<Step> {
     for structure in structures {
-        let out = server.cli(&["training", "plan", "--structure", structure, "--format", "json"]).await?;
+        let out = server
+            .cli(&["training", "plan", "--structure", structure, "--format", "json"])
+            .await?;
         if !out.success {
             continue;
         }
@@ -55,35 +57,118 @@ async fn find_step(server: &VigieServer, structures: &[String]) -> Result<Step> 
             });
         }
     }
-    anyhow::bail!("no structure with a one-learner plan among {} structures", structures.len())
+    anyhow::bail!(
+        "no structure with a one-learner plan among {} structures",
+        structures.len()
+    )
 }
 
 async fn structure_ids(server: &VigieServer) -> Result<Vec<String>> {
     let csv = ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?;
-    Ok(csv.stdout.lines().skip(1).filter_map(|l| l.split(',').next()).map(str::to_owned).collect())
+    Ok(csv
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(str::to_owned)
+        .collect())
 }
 
 async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<()> {
     let today = chrono::Local::now().date_naive().to_string();
-    let enrolled = ok(server.cli(&["training", "enrol", "--session", &step.session, "--person", &step.person]).await?)?;
+    let enrolled = ok(server
+        .cli(&[
+            "training",
+            "enrol",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+        ])
+        .await?)?;
     ensure!(enrolled.stdout.contains("inscrit"), "{}", enrolled.stdout);
-    let twice = server.cli(&["training", "enrol", "--session", &step.session, "--person", &step.person]).await?;
-    ensure!(!twice.success && twice.stderr.contains("déjà inscrit"), "double enrolment must be refused: {twice:?}");
-    ok(server.cli(&["training", "complete", "--session", &step.session, "--person", &step.person, "--on", &today]).await?)?;
+    let twice = server
+        .cli(&[
+            "training",
+            "enrol",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+        ])
+        .await?;
+    ensure!(
+        !twice.success && twice.stderr.contains("déjà inscrit"),
+        "double enrolment must be refused: {twice:?}"
+    );
+    ok(server
+        .cli(&[
+            "training",
+            "complete",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+            "--on",
+            &today,
+        ])
+        .await?)?;
     // The completion travels as an event to the inventory, which raises the
     // holding and recomputes the fragility.
-    eventually("the inventory applies the completion", Duration::from_secs(30), || async {
-        let out = server.cli(&["inventory", "fragility", "--structure", &step.structure, "--format", "json"]).await?;
-        let value: Value = serde_json::from_str(&out.stdout)?;
-        Ok(value["score"].as_u64() == step.predicted_score && value["band"].as_str() == Some(step.predicted_band.as_str()))
-    })
+    eventually(
+        "the inventory applies the completion",
+        Duration::from_secs(30),
+        || async {
+            let out = server
+                .cli(&[
+                    "inventory",
+                    "fragility",
+                    "--structure",
+                    &step.structure,
+                    "--format",
+                    "json",
+                ])
+                .await?;
+            let value: Value = serde_json::from_str(&out.stdout)?;
+            Ok(value["score"].as_u64() == step.predicted_score
+                && value["band"].as_str() == Some(step.predicted_band.as_str()))
+        },
+    )
     .await
-    .with_context(|| format!("fragility of {} never reached the predicted {:?} {}", step.structure, step.predicted_score, step.predicted_band))?;
+    .with_context(|| {
+        format!(
+            "fragility of {} never reached the predicted {:?} {}",
+            step.structure, step.predicted_score, step.predicted_band
+        )
+    })?;
     // Completing again changes nothing.
-    ok(server.cli(&["training", "complete", "--session", &step.session, "--person", &step.person, "--on", &today]).await?)?;
-    let out = ok(server.cli(&["inventory", "fragility", "--structure", &step.structure, "--format", "json"]).await?)?;
+    ok(server
+        .cli(&[
+            "training",
+            "complete",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+            "--on",
+            &today,
+        ])
+        .await?)?;
+    let out = ok(server
+        .cli(&[
+            "inventory",
+            "fragility",
+            "--structure",
+            &step.structure,
+            "--format",
+            "json",
+        ])
+        .await?)?;
     let value: Value = serde_json::from_str(&out.stdout)?;
-    ensure!(value["score"].as_u64() == step.predicted_score, "a repeated completion moved the score");
+    ensure!(
+        value["score"].as_u64() == step.predicted_score,
+        "a repeated completion moved the score"
+    );
     Ok(())
 }
 
@@ -103,7 +188,10 @@ async fn embedded_plan_enrol_complete_moves_fragility_as_predicted() -> Result<(
     let structures = structure_ids(&server).await?;
     // The training read model is fed by inventory events: wait until it knows the structures.
     eventually("the training read model is fed", Duration::from_secs(30), || async {
-        Ok(server.cli(&["training", "plan", "--structure", &structures[0], "--format", "json"]).await?.success)
+        Ok(server
+            .cli(&["training", "plan", "--structure", &structures[0], "--format", "json"])
+            .await?
+            .success)
     })
     .await?;
     let step = find_step(&server, &structures).await?;
@@ -120,7 +208,18 @@ async fn distributed_plan_enrol_complete_moves_fragility_as_predicted() -> Resul
         let url = url.clone();
         async move {
             VigieServer::start(
-                &["serve", service, "--listen", "127.0.0.1:0", "--database-url", &db, "--nats-url", &url, "--auth", "none"],
+                &[
+                    "serve",
+                    service,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--database-url",
+                    &db,
+                    "--nats-url",
+                    &url,
+                    "--auth",
+                    "none",
+                ],
                 &[],
             )
             .await
@@ -130,35 +229,97 @@ async fn distributed_plan_enrol_complete_moves_fragility_as_predicted() -> Resul
     let training = serve("training", training_db.url().to_owned()).await?;
 
     let set = dir.path().join("set");
-    ok(run_cli(&["inventory", "generate", "--structures", "40", "--seed", "11", set.to_str().unwrap_or_default()]).await?)?;
-    ok(inventory.cli(&["inventory", "import", set.to_str().unwrap_or_default()]).await?)?;
+    ok(run_cli(&[
+        "inventory",
+        "generate",
+        "--structures",
+        "40",
+        "--seed",
+        "11",
+        set.to_str().unwrap_or_default(),
+    ])
+    .await?)?;
+    ok(inventory
+        .cli(&["inventory", "import", set.to_str().unwrap_or_default()])
+        .await?)?;
     let catalogue = dir.path().join("catalogue");
     write_catalogue(&catalogue)?;
-    ok(training.cli(&["training", "catalog", "import", catalogue.to_str().unwrap_or_default()]).await?)?;
+    ok(training
+        .cli(&["training", "catalog", "import", catalogue.to_str().unwrap_or_default()])
+        .await?)?;
     // The export is re-importable as is and changes nothing.
     let exported = dir.path().join("exported");
-    ok(training.cli(&["training", "catalog", "export", exported.to_str().unwrap_or_default()]).await?)?;
-    let reimported = ok(training.cli(&["training", "catalog", "import", exported.to_str().unwrap_or_default()]).await?)?;
-    ensure!(reimported.stdout.contains("12 formations, 24 sessions"), "{}", reimported.stdout);
+    ok(training
+        .cli(&["training", "catalog", "export", exported.to_str().unwrap_or_default()])
+        .await?)?;
+    let reimported = ok(training
+        .cli(&["training", "catalog", "import", exported.to_str().unwrap_or_default()])
+        .await?)?;
+    ensure!(
+        reimported.stdout.contains("12 formations, 24 sessions"),
+        "{}",
+        reimported.stdout
+    );
 
     let structures = structure_ids(&inventory).await?;
     let last = structures.last().cloned().unwrap_or_default();
-    eventually("inventory events reach the training service over NATS", Duration::from_secs(30), || async {
-        Ok(training.cli(&["training", "plan", "--structure", &last, "--format", "json"]).await?.success)
-    })
+    eventually(
+        "inventory events reach the training service over NATS",
+        Duration::from_secs(30),
+        || async {
+            Ok(training
+                .cli(&["training", "plan", "--structure", &last, "--format", "json"])
+                .await?
+                .success)
+        },
+    )
     .await?;
     let step = find_step(&training, &structures).await?;
 
     // One client per service: training commands go to the training service,
     // fragility to the inventory.
     let today = chrono::Local::now().date_naive().to_string();
-    ok(training.cli(&["training", "enrol", "--session", &step.session, "--person", &step.person]).await?)?;
-    ok(training.cli(&["training", "complete", "--session", &step.session, "--person", &step.person, "--on", &today]).await?)?;
-    eventually("the inventory applies the completion from NATS", Duration::from_secs(30), || async {
-        let out = inventory.cli(&["inventory", "fragility", "--structure", &step.structure, "--format", "json"]).await?;
-        let value: Value = serde_json::from_str(&out.stdout)?;
-        Ok(value["score"].as_u64() == step.predicted_score && value["band"].as_str() == Some(step.predicted_band.as_str()))
-    })
+    ok(training
+        .cli(&[
+            "training",
+            "enrol",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+        ])
+        .await?)?;
+    ok(training
+        .cli(&[
+            "training",
+            "complete",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+            "--on",
+            &today,
+        ])
+        .await?)?;
+    eventually(
+        "the inventory applies the completion from NATS",
+        Duration::from_secs(30),
+        || async {
+            let out = inventory
+                .cli(&[
+                    "inventory",
+                    "fragility",
+                    "--structure",
+                    &step.structure,
+                    "--format",
+                    "json",
+                ])
+                .await?;
+            let value: Value = serde_json::from_str(&out.stdout)?;
+            Ok(value["score"].as_u64() == step.predicted_score
+                && value["band"].as_str() == Some(step.predicted_band.as_str()))
+        },
+    )
     .await?;
     Ok(())
 }

@@ -52,7 +52,10 @@ impl EventHandler for TrainingCompletedHandler {
             .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
         for raise in &event.raises {
             let Ok(level) = u8::try_from(raise.level) else {
-                return Err(HandlerError::Permanent(anyhow::anyhow!("level {} out of range", raise.level)));
+                return Err(HandlerError::Permanent(anyhow::anyhow!(
+                    "level {} out of range",
+                    raise.level
+                )));
             };
             let holding = HoldingRecord {
                 person_id: event.person_id.clone(),
@@ -62,7 +65,18 @@ impl EventHandler for TrainingCompletedHandler {
                 evidence: Evidence::Training,
             };
             let today = self.app.today();
-            match self.app.apply_holding(tx, HoldingChange { holding, raise_only: true }, today).await {
+            match self
+                .app
+                .apply_holding(
+                    tx,
+                    HoldingChange {
+                        holding,
+                        raise_only: true,
+                    },
+                    today,
+                )
+                .await
+            {
                 Ok(_) => {}
                 // The person left the structure, or the structure no longer
                 // records this function: nothing to raise, and retrying

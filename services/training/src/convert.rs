@@ -2,15 +2,17 @@
 //! training API.
 
 use chrono::{Datelike, NaiveDate};
-use vigie_inventory_domain::model::{
-    FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord,
-};
+use vigie_inventory_domain::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
 use vigie_proto::common::v1::Date;
 use vigie_proto::inventory::v1 as inv;
 
 /// A domain date as a protobuf date.
 pub fn date_to_pb(date: NaiveDate) -> Date {
-    Date { year: date.year(), month: date.month(), day: date.day() }
+    Date {
+        year: date.year(),
+        month: date.month(),
+        day: date.day(),
+    }
 }
 
 /// A protobuf date as a domain date, `None` when it does not exist.
@@ -29,7 +31,10 @@ pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Strin
         id: s.structure_id.clone(),
         name: s.name.clone(),
         network: s.network.clone(),
-        legal_form: s.legal_form.parse().map_err(|_| bad("forme juridique", &s.legal_form))?,
+        legal_form: s
+            .legal_form
+            .parse()
+            .map_err(|_| bad("forme juridique", &s.legal_form))?,
         siret: (!s.siret.is_empty()).then(|| s.siret.clone()),
         rna: (!s.rna.is_empty()).then(|| s.rna.clone()),
         region_code: s.region_code.clone(),
@@ -73,7 +78,12 @@ pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Strin
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok(StructureInventory { structure, people, functions, holdings })
+    Ok(StructureInventory {
+        structure,
+        people,
+        functions,
+        holdings,
+    })
 }
 
 /// The protobuf band of a domain band.

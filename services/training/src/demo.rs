@@ -6,21 +6,151 @@ use chrono::{Days, NaiveDate};
 use vigie_training_domain::catalogue::CatalogueFiles;
 
 /// (id, title, provider, duration, cost, funding, function, prerequisite, goal)
-type DemoTraining = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, u8, u8);
+type DemoTraining = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u8,
+    u8,
+);
 
 const TRAININGS: &[DemoTraining] = &[
-    ("T-SUBV", "Déposer ses demandes de subvention en ligne (Le Compte Asso, portails des financeurs)", "Réseau régional", "7", "0", "Gratuit (réseau)", "funding_applications", 1, 3),
-    ("T-BILANS", "Rendre compte aux financeurs : bilans et comptes rendus en ligne", "Réseau régional", "3.5", "0", "Gratuit (réseau)", "funder_reporting", 1, 3),
-    ("T-PLAN", "Plannings partagés des équipes salariées et bénévoles", "Coopérative numérique", "3.5", "150", "OPCO Uniformation", "scheduling", 1, 3),
-    ("T-PAIE", "Paie et DSN pour les petites associations employeuses", "Centre de ressources associatif", "14", "420", "OPCO Uniformation", "payroll", 1, 3),
-    ("T-FACT", "Facturer et suivre les encaissements", "Coopérative numérique", "7", "210", "OPCO Uniformation", "invoicing", 1, 3),
-    ("T-COMPTA", "Comptabilité associative et trésorerie au quotidien", "Centre de ressources associatif", "14", "380", "OPCO Uniformation", "accounting", 2, 3),
-    ("T-ACCES", "Comptes, mots de passe et accès partagés sans dépendre d'une seule personne", "Médiateurs numériques du territoire", "3.5", "0", "Conseiller numérique (gratuit)", "accounts_access", 1, 4),
-    ("T-SUITE", "Messagerie, agendas et documents partagés", "Médiateurs numériques du territoire", "7", "0", "Conseiller numérique (gratuit)", "collaboration_suite", 1, 3),
-    ("T-ADH", "Suivre ses adhérents et bénéficiaires en respectant le RGPD", "Coopérative numérique", "7", "180", "FDVA formation", "beneficiary_records", 1, 3),
-    ("T-COM", "Site web, réseaux sociaux et lettre d'information", "Coopérative numérique", "7", "150", "FDVA formation", "communication", 1, 3),
-    ("T-RGPD", "Le RGPD dans une petite structure", "Centre de ressources associatif", "3.5", "90", "FDVA formation", "data_protection", 1, 3),
-    ("T-SAUV", "Postes de travail, matériel et sauvegardes", "Médiateurs numériques du territoire", "3.5", "0", "Conseiller numérique (gratuit)", "equipment_backups", 1, 3),
+    (
+        "T-SUBV",
+        "Déposer ses demandes de subvention en ligne (Le Compte Asso, portails des financeurs)",
+        "Réseau régional",
+        "7",
+        "0",
+        "Gratuit (réseau)",
+        "funding_applications",
+        1,
+        3,
+    ),
+    (
+        "T-BILANS",
+        "Rendre compte aux financeurs : bilans et comptes rendus en ligne",
+        "Réseau régional",
+        "3.5",
+        "0",
+        "Gratuit (réseau)",
+        "funder_reporting",
+        1,
+        3,
+    ),
+    (
+        "T-PLAN",
+        "Plannings partagés des équipes salariées et bénévoles",
+        "Coopérative numérique",
+        "3.5",
+        "150",
+        "OPCO Uniformation",
+        "scheduling",
+        1,
+        3,
+    ),
+    (
+        "T-PAIE",
+        "Paie et DSN pour les petites associations employeuses",
+        "Centre de ressources associatif",
+        "14",
+        "420",
+        "OPCO Uniformation",
+        "payroll",
+        1,
+        3,
+    ),
+    (
+        "T-FACT",
+        "Facturer et suivre les encaissements",
+        "Coopérative numérique",
+        "7",
+        "210",
+        "OPCO Uniformation",
+        "invoicing",
+        1,
+        3,
+    ),
+    (
+        "T-COMPTA",
+        "Comptabilité associative et trésorerie au quotidien",
+        "Centre de ressources associatif",
+        "14",
+        "380",
+        "OPCO Uniformation",
+        "accounting",
+        2,
+        3,
+    ),
+    (
+        "T-ACCES",
+        "Comptes, mots de passe et accès partagés sans dépendre d'une seule personne",
+        "Médiateurs numériques du territoire",
+        "3.5",
+        "0",
+        "Conseiller numérique (gratuit)",
+        "accounts_access",
+        1,
+        4,
+    ),
+    (
+        "T-SUITE",
+        "Messagerie, agendas et documents partagés",
+        "Médiateurs numériques du territoire",
+        "7",
+        "0",
+        "Conseiller numérique (gratuit)",
+        "collaboration_suite",
+        1,
+        3,
+    ),
+    (
+        "T-ADH",
+        "Suivre ses adhérents et bénéficiaires en respectant le RGPD",
+        "Coopérative numérique",
+        "7",
+        "180",
+        "FDVA formation",
+        "beneficiary_records",
+        1,
+        3,
+    ),
+    (
+        "T-COM",
+        "Site web, réseaux sociaux et lettre d'information",
+        "Coopérative numérique",
+        "7",
+        "150",
+        "FDVA formation",
+        "communication",
+        1,
+        3,
+    ),
+    (
+        "T-RGPD",
+        "Le RGPD dans une petite structure",
+        "Centre de ressources associatif",
+        "3.5",
+        "90",
+        "FDVA formation",
+        "data_protection",
+        1,
+        3,
+    ),
+    (
+        "T-SAUV",
+        "Postes de travail, matériel et sauvegardes",
+        "Médiateurs numériques du territoire",
+        "3.5",
+        "0",
+        "Conseiller numérique (gratuit)",
+        "equipment_backups",
+        1,
+        3,
+    ),
 ];
 
 /// Communes where on-site sessions take place (INSEE codes).
@@ -33,7 +163,9 @@ pub fn catalogue(today: NaiveDate) -> CatalogueFiles {
     );
     let mut sessions =
         String::from("session_id,training_id,starts_at,ends_at,timezone,commune_insee,remote_url,capacity\n");
-    for (index, (id, title, provider, hours, cost, funding, function, prerequisite, goal)) in TRAININGS.iter().enumerate() {
+    for (index, (id, title, provider, hours, cost, funding, function, prerequisite, goal)) in
+        TRAININGS.iter().enumerate()
+    {
         trainings.push_str(&format!(
             "{id},\"{title}\",\"{provider}\",hybrid,{hours},{cost},\"{funding}\",{function},{prerequisite},{goal}\n"
         ));
@@ -48,5 +180,8 @@ pub fn catalogue(today: NaiveDate) -> CatalogueFiles {
             PLACES[index % PLACES.len()]
         ));
     }
-    CatalogueFiles { trainings: trainings.into_bytes(), sessions: sessions.into_bytes() }
+    CatalogueFiles {
+        trainings: trainings.into_bytes(),
+        sessions: sessions.into_bytes(),
+    }
 }

@@ -47,7 +47,9 @@ impl EventHandler for InventoryReadModel {
             people: structure.people.iter().map(|p| p.person_id.clone()).collect(),
             bytes: structure.encode_to_vec(),
         };
-        storage::save_snapshot(tx, &snapshot).await.map_err(|e| HandlerError::Transient(e.into()))?;
+        storage::save_snapshot(tx, &snapshot)
+            .await
+            .map_err(|e| HandlerError::Transient(e.into()))?;
         Ok(())
     }
 }

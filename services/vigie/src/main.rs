@@ -75,27 +75,52 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             TrainingCommand::Catalog(CatalogCommand::Export { dir, client }) => {
                 client::training::export_catalog(&client.endpoint, &dir, lang).await
             }
-            TrainingCommand::Sessions { training, format, client } => {
-                client::training::sessions(&client.endpoint, training.as_deref(), format, lang).await
-            }
-            TrainingCommand::Enrol { session, person, client } => {
-                client::training::enrol(&client.endpoint, &session, &person, lang).await
-            }
-            TrainingCommand::Cancel { session, person, client } => {
-                client::training::cancel(&client.endpoint, &session, &person, lang).await
-            }
-            TrainingCommand::Complete { session, person, on, client } => {
-                client::training::complete(&client.endpoint, &session, &person, on, lang).await
-            }
-            TrainingCommand::Plan { structure, network, at, format, client } => {
-                client::training::plan(&client.endpoint, structure.as_deref(), network.as_deref(), at, format, lang).await
+            TrainingCommand::Sessions {
+                training,
+                format,
+                client,
+            } => client::training::sessions(&client.endpoint, training.as_deref(), format, lang).await,
+            TrainingCommand::Enrol {
+                session,
+                person,
+                client,
+            } => client::training::enrol(&client.endpoint, &session, &person, lang).await,
+            TrainingCommand::Cancel {
+                session,
+                person,
+                client,
+            } => client::training::cancel(&client.endpoint, &session, &person, lang).await,
+            TrainingCommand::Complete {
+                session,
+                person,
+                on,
+                client,
+            } => client::training::complete(&client.endpoint, &session, &person, on, lang).await,
+            TrainingCommand::Plan {
+                structure,
+                network,
+                at,
+                format,
+                client,
+            } => {
+                client::training::plan(
+                    &client.endpoint,
+                    structure.as_deref(),
+                    network.as_deref(),
+                    at,
+                    format,
+                    lang,
+                )
+                .await
             }
         },
     }
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -158,9 +158,15 @@ impl Inventory {
         change: HoldingChange,
         today: NaiveDate,
     ) -> Result<(HoldingRecord, Stored, bool), InventoryError> {
-        let HoldingChange { mut holding, raise_only } = change;
+        let HoldingChange {
+            mut holding,
+            raise_only,
+        } = change;
         if holding.level > 4 {
-            return Err(InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", holding.level)));
+            return Err(InventoryError::Invalid(format!(
+                "niveau {} invalide (0 à 4)",
+                holding.level
+            )));
         }
         let owners = storage::structures_of_people(tx, std::slice::from_ref(&holding.person_id)).await?;
         let structure_id = owners
@@ -178,8 +184,11 @@ impl Inventory {
                 holding.function
             )));
         }
-        let current =
-            stored.inventory.holdings.iter().position(|h| h.person_id == holding.person_id && h.function == holding.function);
+        let current = stored
+            .inventory
+            .holdings
+            .iter()
+            .position(|h| h.person_id == holding.person_id && h.function == holding.function);
         if let Some(index) = current {
             let existing = &stored.inventory.holdings[index];
             if raise_only && existing.level >= holding.level {

@@ -35,6 +35,7 @@ impl TrainingApp {
     /// [`TrainingError::Conflict`] when already enrolled, waiting or done.
     pub async fn enrol(&self, session_id: &str, person_id: &str) -> Result<EnrolmentView, TrainingError> {
         let mut tx = self.db.begin().await?;
+        storage::lock_session(&mut tx, session_id).await?;
         storage::session(&mut tx, session_id)
             .await?
             .ok_or_else(|| TrainingError::NotFound(format!("session « {session_id} »")))?;
@@ -56,11 +57,19 @@ impl TrainingApp {
             structure_id,
             network_id,
             status: if seated { ENROLLED } else { WAITLISTED }.to_owned(),
-            waitlist_seq: if seated { 0 } else { storage::next_waitlist_seq(&mut tx, session_id).await? },
+            waitlist_seq: if seated {
+                0
+            } else {
+                storage::next_waitlist_seq(&mut tx, session_id).await?
+            },
             completed_on: None,
         };
         storage::save_enrolment(&mut tx, &row).await?;
-        let waiting_position = if seated { None } else { Some(storage::waiting_position(&mut tx, &row).await?) };
+        let waiting_position = if seated {
+            None
+        } else {
+            Some(storage::waiting_position(&mut tx, &row).await?)
+        };
         tx.commit().await?;
         Ok(EnrolmentView { row, waiting_position })
     }
@@ -77,11 +86,15 @@ impl TrainingApp {
         person_id: &str,
     ) -> Result<(EnrolmentView, Option<EnrolmentView>), TrainingError> {
         let mut tx = self.db.begin().await?;
+        storage::lock_session(&mut tx, session_id).await?;
         let mut row = storage::enrolment(&mut tx, session_id, person_id)
             .await?
             .ok_or_else(|| TrainingError::NotFound(format!("inscription de « {person_id} » à « {session_id} »")))?;
         if row.status == CANCELLED || row.status == COMPLETED {
-            return Err(TrainingError::Conflict(format!("inscription déjà {}", status_fr(&row.status))));
+            return Err(TrainingError::Conflict(format!(
+                "inscription déjà {}",
+                status_fr(&row.status)
+            )));
         }
         let held_seat = row.status == ENROLLED;
         row.status = CANCELLED.to_owned();
@@ -93,12 +106,21 @@ impl TrainingApp {
                 if storage::take_seat(&mut tx, session_id).await? {
                     next.status = ENROLLED.to_owned();
                     storage::save_enrolment(&mut tx, &next).await?;
-                    promoted = Some(EnrolmentView { row: next, waiting_position: None });
+                    promoted = Some(EnrolmentView {
+                        row: next,
+                        waiting_position: None,
+                    });
                 }
             }
         }
         tx.commit().await?;
-        Ok((EnrolmentView { row, waiting_position: None }, promoted))
+        Ok((
+            EnrolmentView {
+                row,
+                waiting_position: None,
+            },
+            promoted,
+        ))
     }
 
     /// Records that a person completed a session (on `on`, default the
@@ -116,6 +138,7 @@ impl TrainingApp {
         on: Option<NaiveDate>,
     ) -> Result<EnrolmentView, TrainingError> {
         let mut tx = self.db.begin().await?;
+        storage::lock_session(&mut tx, session_id).await?;
         let session = storage::session(&mut tx, session_id)
             .await?
             .ok_or_else(|| TrainingError::NotFound(format!("session « {session_id} »")))?;
@@ -123,7 +146,10 @@ impl TrainingApp {
             .await?
             .ok_or_else(|| TrainingError::NotFound(format!("inscription de « {person_id} » à « {session_id} »")))?;
         if row.status == COMPLETED {
-            return Ok(EnrolmentView { row, waiting_position: None });
+            return Ok(EnrolmentView {
+                row,
+                waiting_position: None,
+            });
         }
         if row.status != ENROLLED {
             return Err(TrainingError::Conflict(format!(
@@ -142,7 +168,10 @@ impl TrainingApp {
             .map(|t| {
                 t.targets
                     .iter()
-                    .map(|target| HoldingRaise { function: target.function.clone(), level: u32::from(target.goal_level) })
+                    .map(|target| HoldingRaise {
+                        function: target.function.clone(),
+                        level: u32::from(target.goal_level),
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -160,7 +189,10 @@ impl TrainingApp {
             .map_err(|e| TrainingError::Events(e.to_string()))?;
         tx.commit().await?;
         self.relay.notify_one();
-        Ok(EnrolmentView { row, waiting_position: None })
+        Ok(EnrolmentView {
+            row,
+            waiting_position: None,
+        })
     }
 }
 

@@ -34,7 +34,12 @@ impl TrainingApp {
     /// Builds the service over a migrated database; `relay` is woken after
     /// commits that appended events.
     pub fn new(db: Db, fragility: FragilityParams, clock: Clock, relay: Arc<Notify>) -> Self {
-        TrainingApp { db, fragility, clock, relay }
+        TrainingApp {
+            db,
+            fragility,
+            clock,
+            relay,
+        }
     }
 
     /// Today according to the service's clock.
@@ -52,7 +57,11 @@ impl TrainingApp {
         let mut tx = self.db.begin().await?;
         storage::save_catalogue(&mut tx, &catalogue.trainings, &catalogue.sessions).await?;
         tx.commit().await?;
-        tracing::info!(trainings = catalogue.trainings.len(), sessions = catalogue.sessions.len(), "training catalogue imported");
+        tracing::info!(
+            trainings = catalogue.trainings.len(),
+            sessions = catalogue.sessions.len(),
+            "training catalogue imported"
+        );
         Ok((catalogue.trainings.len(), catalogue.sessions.len()))
     }
 
@@ -63,7 +72,11 @@ impl TrainingApp {
     pub async fn export_catalog(&self) -> Result<CatalogueFiles, TrainingError> {
         let mut conn = self.db.pool().acquire().await?;
         let trainings = storage::trainings(&mut conn).await?;
-        let sessions = storage::sessions(&mut conn, None).await?.into_iter().map(|s| s.session).collect();
+        let sessions = storage::sessions(&mut conn, None)
+            .await?
+            .into_iter()
+            .map(|s| s.session)
+            .collect();
         Ok(catalogue_to_csv(&Catalogue { trainings, sessions }))
     }
 

@@ -20,14 +20,25 @@ impl TrainingApp {
     /// # Errors
     /// [`TrainingError::NotFound`] when the structure is not (yet) known from
     /// the inventory's events.
-    pub async fn plan(&self, structure_id: &str, at: Option<NaiveDate>) -> Result<(StructureInventory, Plan), TrainingError> {
+    pub async fn plan(
+        &self,
+        structure_id: &str,
+        at: Option<NaiveDate>,
+    ) -> Result<(StructureInventory, Plan), TrainingError> {
         let at = at.unwrap_or_else(|| self.today());
         let (inventories, trainings, seats) = self.plan_inputs(Some(structure_id), None).await?;
         let inventory = inventories
             .into_iter()
             .next()
             .ok_or_else(|| TrainingError::NotFound(format!("structure « {structure_id} »")))?;
-        let plan = plan(&inventory, &trainings, &seats, at, &self.fragility, &PlanParams::default());
+        let plan = plan(
+            &inventory,
+            &trainings,
+            &seats,
+            at,
+            &self.fragility,
+            &PlanParams::default(),
+        );
         Ok((inventory, plan))
     }
 
@@ -35,13 +46,27 @@ impl TrainingApp {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn network_plan(&self, network: &str, at: Option<NaiveDate>) -> Result<Vec<NetworkPlanLine>, TrainingError> {
+    pub async fn network_plan(
+        &self,
+        network: &str,
+        at: Option<NaiveDate>,
+    ) -> Result<Vec<NetworkPlanLine>, TrainingError> {
         let at = at.unwrap_or_else(|| self.today());
         let (inventories, trainings, seats) = self.plan_inputs(None, Some(network)).await?;
         let plans: Vec<(StructureRecord, Plan)> = inventories
             .iter()
             .map(|inventory| {
-                (inventory.structure.clone(), plan(inventory, &trainings, &seats, at, &self.fragility, &PlanParams::default()))
+                (
+                    inventory.structure.clone(),
+                    plan(
+                        inventory,
+                        &trainings,
+                        &seats,
+                        at,
+                        &self.fragility,
+                        &PlanParams::default(),
+                    ),
+                )
             })
             .collect();
         Ok(network_plan(&plans))
@@ -51,14 +76,24 @@ impl TrainingApp {
         &self,
         structure: Option<&str>,
         network: Option<&str>,
-    ) -> Result<(Vec<StructureInventory>, Vec<vigie_training_domain::model::Training>, Vec<SessionSeats>), TrainingError> {
+    ) -> Result<
+        (
+            Vec<StructureInventory>,
+            Vec<vigie_training_domain::model::Training>,
+            Vec<SessionSeats>,
+        ),
+        TrainingError,
+    > {
         let mut conn = self.db.pool().acquire().await?;
         let snapshots = storage::snapshots(&mut conn, structure, network).await?;
         let trainings = storage::trainings(&mut conn).await?;
         let seats = storage::sessions(&mut conn, None)
             .await?
             .into_iter()
-            .map(|s| SessionSeats { seats_left: s.session.capacity.saturating_sub(s.enrolled), session: s.session })
+            .map(|s| SessionSeats {
+                seats_left: s.session.capacity.saturating_sub(s.enrolled),
+                session: s.session,
+            })
             .collect();
         let inventories = snapshots
             .iter()

@@ -38,7 +38,8 @@ fn non_empty(value: &str) -> Option<&str> {
 fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, TrainingError> {
     value
         .map(|d| {
-            date_from_pb(d).ok_or_else(|| TrainingError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
+            date_from_pb(d)
+                .ok_or_else(|| TrainingError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
         })
         .transpose()
 }
@@ -85,7 +86,11 @@ impl TrainingService for TrainingApi {
             Err(TrainingError::Rejected(errors)) => Ok(Response::new(pb::ImportCatalogResponse {
                 errors: errors
                     .into_iter()
-                    .map(|e| inv::ImportError { file: e.file, line: e.line, message: e.message })
+                    .map(|e| inv::ImportError {
+                        file: e.file,
+                        line: e.line,
+                        message: e.message,
+                    })
                     .collect(),
                 trainings: 0,
                 sessions: 0,
@@ -99,7 +104,10 @@ impl TrainingService for TrainingApi {
         _request: Request<pb::ExportCatalogRequest>,
     ) -> Result<Response<pb::ExportCatalogResponse>, Status> {
         let files = self.app.export_catalog().await?;
-        Ok(Response::new(pb::ExportCatalogResponse { trainings_csv: files.trainings, sessions_csv: files.sessions }))
+        Ok(Response::new(pb::ExportCatalogResponse {
+            trainings_csv: files.trainings,
+            sessions_csv: files.sessions,
+        }))
     }
 
     async fn list_trainings(
@@ -172,7 +180,10 @@ impl TrainingService for TrainingApi {
     async fn complete(&self, request: Request<pb::CompleteRequest>) -> Result<Response<pb::Enrolment>, Status> {
         let req = request.get_ref();
         let on = date(req.on.as_ref())?;
-        let view = self.app.complete(req.session_id.trim(), req.person_id.trim(), on).await?;
+        let view = self
+            .app
+            .complete(req.session_id.trim(), req.person_id.trim(), on)
+            .await?;
         Ok(Response::new(enrolment_to_pb(&view)))
     }
 

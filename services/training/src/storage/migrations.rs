@@ -72,5 +72,9 @@ CREATE INDEX tr_people_structure ON tr_people (structure_id);
 }
 
 /// Migrations of the `training` component.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "training tables and inventory read model", sqlite: schema_v1!("BLOB"), postgres: schema_v1!("BYTEA") }];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "training tables and inventory read model",
+    sqlite: schema_v1!("BLOB"),
+    postgres: schema_v1!("BYTEA"),
+}];

@@ -35,15 +35,24 @@ pub enum StorageError {
 }
 
 fn corrupt(table: &'static str, column: &'static str, value: impl ToString) -> StorageError {
-    StorageError::Corrupt { table, column, value: value.to_string() }
+    StorageError::Corrupt {
+        table,
+        column,
+        value: value.to_string(),
+    }
 }
 
 /// Writes a validated catalogue: trainings and their targets replaced,
-/// sessions inserted or updated (their enrolment counts are kept).
+/// sessions inserted or updated (their enrolments are kept; seats added to a
+/// session go to its waiting list first).
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_catalogue(conn: &mut AnyConnection, trainings: &[Training], sessions: &[Session]) -> Result<(), StorageError> {
+pub async fn save_catalogue(
+    conn: &mut AnyConnection,
+    trainings: &[Training],
+    sessions: &[Session],
+) -> Result<(), StorageError> {
     for t in trainings {
         sqlx::query(
             "INSERT INTO tr_trainings (training_id, title, provider, modality, duration_minutes, cost_cents, funding) \
@@ -60,7 +69,10 @@ pub async fn save_catalogue(conn: &mut AnyConnection, trainings: &[Training], se
         .bind(t.funding.clone())
         .execute(&mut *conn)
         .await?;
-        sqlx::query("DELETE FROM tr_targets WHERE training_id = $1").bind(t.id.clone()).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM tr_targets WHERE training_id = $1")
+            .bind(t.id.clone())
+            .execute(&mut *conn)
+            .await?;
         for target in &t.targets {
             sqlx::query(
                 "INSERT INTO tr_targets (training_id, function_code, prerequisite_level, goal_level) VALUES ($1, $2, $3, $4)",
@@ -90,6 +102,16 @@ pub async fn save_catalogue(conn: &mut AnyConnection, trainings: &[Training], se
         .bind(i64::from(s.capacity))
         .execute(&mut *conn)
         .await?;
+        // Seats added by a larger capacity go to the waiting list first, in
+        // its order (a newcomer must not overtake it); a smaller capacity
+        // unseats nobody.
+        while let Some(mut next) = first_waiting(conn, &s.id).await? {
+            if !take_seat(conn, &s.id).await? {
+                break;
+            }
+            next.status = "enrolled".to_owned();
+            save_enrolment(conn, &next).await?;
+        }
     }
     Ok(())
 }
@@ -165,12 +187,18 @@ pub async fn sessions(conn: &mut AnyConnection, training: Option<&str>) -> Resul
                FROM tr_sessions s";
     let rows = match training {
         Some(id) => {
-            sqlx::query(&format!("{sql} WHERE s.training_id = $1 ORDER BY s.starts_at, s.session_id"))
-                .bind(id.to_owned())
+            sqlx::query(&format!(
+                "{sql} WHERE s.training_id = $1 ORDER BY s.starts_at, s.session_id"
+            ))
+            .bind(id.to_owned())
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query(&format!("{sql} ORDER BY s.starts_at, s.session_id"))
                 .fetch_all(&mut *conn)
                 .await?
         }
-        None => sqlx::query(&format!("{sql} ORDER BY s.starts_at, s.session_id")).fetch_all(&mut *conn).await?,
     };
     rows.iter().map(decode_session).collect()
 }
@@ -207,7 +235,9 @@ fn decode_session(row: &sqlx::any::AnyRow) -> Result<StoredSession, StorageError
             training_id: row.try_get("training_id")?,
             starts_at: date_time("starts_at")?,
             ends_at: date_time("ends_at")?,
-            timezone: timezone.parse().map_err(|_| corrupt("tr_sessions", "timezone", &timezone))?,
+            timezone: timezone
+                .parse()
+                .map_err(|_| corrupt("tr_sessions", "timezone", &timezone))?,
             commune_insee: row.try_get("commune_insee")?,
             remote_url: row.try_get("remote_url")?,
             capacity: u32::try_from(capacity).map_err(|_| corrupt("tr_sessions", "capacity", capacity))?,
@@ -217,6 +247,24 @@ fn decode_session(row: &sqlx::any::AnyRow) -> Result<StoredSession, StorageError
     })
 }
 
+/// Locks a session's row (if it exists) until the end of the transaction.
+/// Every change to a session's enrolments starts with it, so they are
+/// serialised per session: on PostgreSQL a transaction that only reads (the
+/// existing enrolment, the waiting list) would otherwise decide on a state
+/// another one is changing — two enrolments of one person both taking a
+/// seat, two waiting people given the same place, a completion published
+/// twice. (SQLite has a single writer; the UPDATE takes it.)
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn lock_session(conn: &mut AnyConnection, session: &str) -> Result<(), StorageError> {
+    sqlx::query("UPDATE tr_sessions SET enrolled = enrolled WHERE session_id = $1")
+        .bind(session.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Takes a seat if one is left — one atomic statement, so concurrent
 /// enrolments can never overbook (the row lock serialises them on
 /// PostgreSQL; SQLite has a single writer).
@@ -224,10 +272,11 @@ fn decode_session(row: &sqlx::any::AnyRow) -> Result<StoredSession, StorageError
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn take_seat(conn: &mut AnyConnection, session: &str) -> Result<bool, StorageError> {
-    let result = sqlx::query("UPDATE tr_sessions SET enrolled = enrolled + 1 WHERE session_id = $1 AND enrolled < capacity")
-        .bind(session.to_owned())
-        .execute(&mut *conn)
-        .await?;
+    let result =
+        sqlx::query("UPDATE tr_sessions SET enrolled = enrolled + 1 WHERE session_id = $1 AND enrolled < capacity")
+            .bind(session.to_owned())
+            .execute(&mut *conn)
+            .await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -266,7 +315,11 @@ pub struct EnrolmentRow {
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn enrolment(conn: &mut AnyConnection, session: &str, person: &str) -> Result<Option<EnrolmentRow>, StorageError> {
+pub async fn enrolment(
+    conn: &mut AnyConnection,
+    session: &str,
+    person: &str,
+) -> Result<Option<EnrolmentRow>, StorageError> {
     let row = sqlx::query(
         "SELECT session_id, person_id, structure_id, network_id, status, waitlist_seq, completed_on FROM tr_enrolments \
          WHERE session_id = $1 AND person_id = $2",
@@ -357,7 +410,10 @@ fn decode_enrolment(row: &sqlx::any::AnyRow) -> Result<EnrolmentRow, StorageErro
         status: row.try_get("status")?,
         waitlist_seq: row.try_get("waitlist_seq")?,
         completed_on: completed_on
-            .map(|d| d.parse::<NaiveDate>().map_err(|_| corrupt("tr_enrolments", "completed_on", &d)))
+            .map(|d| {
+                d.parse::<NaiveDate>()
+                    .map_err(|_| corrupt("tr_enrolments", "completed_on", &d))
+            })
             .transpose()?,
     })
 }
@@ -373,7 +429,8 @@ pub async fn person(conn: &mut AnyConnection, person: &str) -> Result<Option<(St
         .bind(person.to_owned())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| Ok((r.try_get("structure_id")?, r.try_get("network_id")?))).transpose()
+    row.map(|r| Ok((r.try_get("structure_id")?, r.try_get("network_id")?)))
+        .transpose()
 }
 
 /// The version of a structure held by the read model.
@@ -385,7 +442,8 @@ pub async fn structure_version(conn: &mut AnyConnection, structure: &str) -> Res
         .bind(structure.to_owned())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| r.try_get("version").map_err(StorageError::from)).transpose()
+    row.map(|r| r.try_get("version").map_err(StorageError::from))
+        .transpose()
 }
 
 /// A structure snapshot to keep.
@@ -445,10 +503,20 @@ pub async fn save_snapshot(conn: &mut AnyConnection, snapshot: &Snapshot) -> Res
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn snapshots(conn: &mut AnyConnection, structure: Option<&str>, network: Option<&str>) -> Result<Vec<Vec<u8>>, StorageError> {
+pub async fn snapshots(
+    conn: &mut AnyConnection,
+    structure: Option<&str>,
+    network: Option<&str>,
+) -> Result<Vec<Vec<u8>>, StorageError> {
     let (sql, key) = match (structure, network) {
-        (Some(id), _) => ("SELECT snapshot FROM tr_structures WHERE structure_id = $1 ORDER BY structure_id", Some(id)),
-        (None, Some(n)) => ("SELECT snapshot FROM tr_structures WHERE network_id = $1 ORDER BY structure_id", Some(n)),
+        (Some(id), _) => (
+            "SELECT snapshot FROM tr_structures WHERE structure_id = $1 ORDER BY structure_id",
+            Some(id),
+        ),
+        (None, Some(n)) => (
+            "SELECT snapshot FROM tr_structures WHERE network_id = $1 ORDER BY structure_id",
+            Some(n),
+        ),
         (None, None) => ("SELECT snapshot FROM tr_structures ORDER BY structure_id", None),
     };
     let mut query = sqlx::query(sql);
@@ -456,5 +524,7 @@ pub async fn snapshots(conn: &mut AnyConnection, structure: Option<&str>, networ
         query = query.bind(key.to_owned());
     }
     let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| r.try_get::<Vec<u8>, _>("snapshot").map_err(StorageError::from)).collect()
+    rows.iter()
+        .map(|r| r.try_get::<Vec<u8>, _>("snapshot").map_err(StorageError::from))
+        .collect()
 }

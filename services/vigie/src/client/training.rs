@@ -20,7 +20,11 @@ const CATALOG_FILES: [&str; 2] = ["trainings.csv", "sessions.csv"];
 const CHUNK: usize = 64 * 1024;
 
 fn pb_date(date: NaiveDate) -> Date {
-    Date { year: date.year(), month: date.month(), day: date.day() }
+    Date {
+        year: date.year(),
+        month: date.month(),
+        day: date.day(),
+    }
 }
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<TrainingServiceClient<tonic::transport::Channel>> {
@@ -36,9 +40,13 @@ pub async fn import_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
     let mut messages = Vec::new();
     for name in CATALOG_FILES {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), path.display()))?;
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), path.display()))?;
         for chunk in bytes.chunks(CHUNK) {
-            messages.push(pb::CatalogChunk { file_name: name.to_owned(), chunk: chunk.to_vec() });
+            messages.push(pb::CatalogChunk {
+                file_name: name.to_owned(),
+                chunk: chunk.to_vec(),
+            });
         }
     }
     let response = client(endpoint, lang)
@@ -60,8 +68,14 @@ pub async fn import_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
         );
     }
     match lang {
-        Lang::Fr => println!("Catalogue importé : {} formations, {} sessions.", response.trainings, response.sessions),
-        Lang::En => println!("Catalogue imported: {} trainings, {} sessions.", response.trainings, response.sessions),
+        Lang::Fr => println!(
+            "Catalogue importé : {} formations, {} sessions.",
+            response.trainings, response.sessions
+        ),
+        Lang::En => println!(
+            "Catalogue imported: {} trainings, {} sessions.",
+            response.trainings, response.sessions
+        ),
     }
     Ok(())
 }
@@ -77,12 +91,21 @@ pub async fn export_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    std::fs::create_dir_all(dir).with_context(|| format!("{} {}", lang.pick("création de", "creating"), dir.display()))?;
-    for (name, bytes) in CATALOG_FILES.iter().zip([&response.trainings_csv, &response.sessions_csv]) {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{} {}", lang.pick("création de", "creating"), dir.display()))?;
+    for (name, bytes) in CATALOG_FILES
+        .iter()
+        .zip([&response.trainings_csv, &response.sessions_csv])
+    {
         let path = dir.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
+        std::fs::write(&path, bytes)
+            .with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
     }
-    eprintln!("{} {}", lang.pick("Catalogue exporté dans", "Catalogue exported to"), dir.display());
+    eprintln!(
+        "{} {}",
+        lang.pick("Catalogue exporté dans", "Catalogue exported to"),
+        dir.display()
+    );
     Ok(())
 }
 
@@ -93,7 +116,9 @@ pub async fn export_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
 pub async fn sessions(endpoint: &str, training: Option<&str>, format: Format, lang: Lang) -> anyhow::Result<()> {
     let response = client(endpoint, lang)
         .await?
-        .list_sessions(pb::ListSessionsRequest { training_id: training.unwrap_or_default().to_owned() })
+        .list_sessions(pb::ListSessionsRequest {
+            training_id: training.unwrap_or_default().to_owned(),
+        })
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
@@ -114,26 +139,62 @@ pub async fn sessions(endpoint: &str, training: Option<&str>, format: Format, la
         }
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(&mut out);
-            writer.write_record(["session_id", "training_id", "starts_at", "ends_at", "timezone", "commune_insee", "remote_url", "capacity", "enrolled", "waiting"])?;
+            writer.write_record([
+                "session_id",
+                "training_id",
+                "starts_at",
+                "ends_at",
+                "timezone",
+                "commune_insee",
+                "remote_url",
+                "capacity",
+                "enrolled",
+                "waiting",
+            ])?;
             for s in &response.sessions {
                 writer.write_record([
-                    s.session_id.clone(), s.training_id.clone(), s.starts_at.clone(), s.ends_at.clone(), s.timezone.clone(),
-                    s.commune_insee.clone(), s.remote_url.clone(), s.capacity.to_string(), s.enrolled.to_string(), s.waiting.to_string(),
+                    s.session_id.clone(),
+                    s.training_id.clone(),
+                    s.starts_at.clone(),
+                    s.ends_at.clone(),
+                    s.timezone.clone(),
+                    s.commune_insee.clone(),
+                    s.remote_url.clone(),
+                    s.capacity.to_string(),
+                    s.enrolled.to_string(),
+                    s.waiting.to_string(),
                 ])?;
             }
             writer.flush()?;
         }
         Format::Table => {
             let header = match lang {
-                Lang::Fr => ["session", "formation", "début", "lieu", "places", "inscrits", "en attente"],
+                Lang::Fr => [
+                    "session",
+                    "formation",
+                    "début",
+                    "lieu",
+                    "places",
+                    "inscrits",
+                    "en attente",
+                ],
                 Lang::En => ["session", "training", "starts", "place", "seats", "enrolled", "waiting"],
             };
             let mut table = Table::new(&header, &[false, false, false, false, true, true, true]);
             for s in &response.sessions {
-                let place = if s.commune_insee.is_empty() { lang.pick("à distance", "remote").to_owned() } else { s.commune_insee.clone() };
+                let place = if s.commune_insee.is_empty() {
+                    lang.pick("à distance", "remote").to_owned()
+                } else {
+                    s.commune_insee.clone()
+                };
                 table.row(vec![
-                    s.session_id.clone(), s.training_id.clone(), s.starts_at.replace('T', " "), place,
-                    s.capacity.to_string(), s.enrolled.to_string(), s.waiting.to_string(),
+                    s.session_id.clone(),
+                    s.training_id.clone(),
+                    s.starts_at.replace('T', " "),
+                    place,
+                    s.capacity.to_string(),
+                    s.enrolled.to_string(),
+                    s.waiting.to_string(),
                 ]);
             }
             table.write(&mut out)?;
@@ -161,7 +222,10 @@ fn describe(enrolment: &pb::Enrolment, lang: Lang) -> String {
 pub async fn enrol(endpoint: &str, session: &str, person: &str, lang: Lang) -> anyhow::Result<()> {
     let enrolment = client(endpoint, lang)
         .await?
-        .enrol(pb::EnrolRequest { session_id: session.to_owned(), person_id: person.to_owned() })
+        .enrol(pb::EnrolRequest {
+            session_id: session.to_owned(),
+            person_id: person.to_owned(),
+        })
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
@@ -176,7 +240,10 @@ pub async fn enrol(endpoint: &str, session: &str, person: &str, lang: Lang) -> a
 pub async fn cancel(endpoint: &str, session: &str, person: &str, lang: Lang) -> anyhow::Result<()> {
     let response = client(endpoint, lang)
         .await?
-        .cancel(pb::CancelRequest { session_id: session.to_owned(), person_id: person.to_owned() })
+        .cancel(pb::CancelRequest {
+            session_id: session.to_owned(),
+            person_id: person.to_owned(),
+        })
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
@@ -184,7 +251,11 @@ pub async fn cancel(endpoint: &str, session: &str, person: &str, lang: Lang) -> 
         println!("{}", describe(cancelled, lang));
     }
     if let Some(promoted) = &response.promoted {
-        println!("{} {}", lang.pick("Place libérée pour", "Seat given to"), describe(promoted, lang));
+        println!(
+            "{} {}",
+            lang.pick("Place libérée pour", "Seat given to"),
+            describe(promoted, lang)
+        );
     }
     Ok(())
 }
@@ -193,15 +264,31 @@ pub async fn cancel(endpoint: &str, session: &str, person: &str, lang: Lang) -> 
 ///
 /// # Errors
 /// Unknown or unseated enrolment, unreachable server.
-pub async fn complete(endpoint: &str, session: &str, person: &str, on: Option<NaiveDate>, lang: Lang) -> anyhow::Result<()> {
+pub async fn complete(
+    endpoint: &str,
+    session: &str,
+    person: &str,
+    on: Option<NaiveDate>,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let enrolment = client(endpoint, lang)
         .await?
-        .complete(pb::CompleteRequest { session_id: session.to_owned(), person_id: person.to_owned(), on: on.map(pb_date) })
+        .complete(pb::CompleteRequest {
+            session_id: session.to_owned(),
+            person_id: person.to_owned(),
+            on: on.map(pb_date),
+        })
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
     println!("{}", describe(&enrolment, lang));
-    println!("{}", lang.pick("Les compétences de la personne sont relevées dans l'inventaire.", "The person's holdings are raised in the inventory."));
+    println!(
+        "{}",
+        lang.pick(
+            "Les compétences de la personne sont relevées dans l'inventaire.",
+            "The person's holdings are raised in the inventory."
+        )
+    );
     Ok(())
 }
 
@@ -221,7 +308,10 @@ pub async fn plan(
     let mut out = std::io::stdout().lock();
     if let Some(network) = network {
         let response = client
-            .network_plan(pb::NetworkPlanRequest { network: network.to_owned(), at: at.map(pb_date) })
+            .network_plan(pb::NetworkPlanRequest {
+                network: network.to_owned(),
+                at: at.map(pb_date),
+            })
             .await
             .map_err(|s| status_error(s, lang))?
             .into_inner();
@@ -229,7 +319,10 @@ pub async fn plan(
     }
     let structure = structure.unwrap_or_default();
     let plan = client
-        .plan(pb::PlanRequest { structure_id: structure.to_owned(), at: at.map(pb_date) })
+        .plan(pb::PlanRequest {
+            structure_id: structure.to_owned(),
+            at: at.map(pb_date),
+        })
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
@@ -258,16 +351,31 @@ pub async fn plan(
                 Lang::Fr => writeln!(
                     out,
                     "Plan de formation de {} : fragilité {} {} → {} {} après le plan.",
-                    plan.structure_id, score(plan.current_score), band_fr(plan.current_band), score(plan.predicted_score), band_fr(plan.predicted_band)
+                    plan.structure_id,
+                    score(plan.current_score),
+                    band_fr(plan.current_band),
+                    score(plan.predicted_score),
+                    band_fr(plan.predicted_band)
                 )?,
                 Lang::En => writeln!(
                     out,
                     "Training plan of {}: fragility {} {} → {} {} after the plan.",
-                    plan.structure_id, score(plan.current_score), band_code(plan.current_band), score(plan.predicted_score), band_code(plan.predicted_band)
+                    plan.structure_id,
+                    score(plan.current_score),
+                    band_code(plan.current_band),
+                    score(plan.predicted_score),
+                    band_code(plan.predicted_band)
                 )?,
             }
             if plan.items.is_empty() {
-                writeln!(out, "{}", lang.pick("Aucune fonction orpheline ou tenue par une seule personne.", "No orphan or single-holder function."))?;
+                writeln!(
+                    out,
+                    "{}",
+                    lang.pick(
+                        "Aucune fonction orpheline ou tenue par une seule personne.",
+                        "No orphan or single-holder function."
+                    )
+                )?;
             }
             for item in &plan.items {
                 let exposure = match (item.exposure.as_str(), lang) {
@@ -278,18 +386,45 @@ pub async fn plan(
                 };
                 writeln!(out, "\n• {} ({exposure})", item.label)?;
                 if item.candidates.is_empty() {
-                    writeln!(out, "  {}", lang.pick("aucune personne en voie d'autonomie : à recruter ou à accompagner (facilitation)", "nobody on the way: recruit or get support (facilitation)"))?;
+                    writeln!(
+                        out,
+                        "  {}",
+                        lang.pick(
+                            "aucune personne en voie d'autonomie : à recruter ou à accompagner (facilitation)",
+                            "nobody on the way: recruit or get support (facilitation)"
+                        )
+                    )?;
                 }
                 for c in &item.candidates {
-                    writeln!(out, "  {} {} ({}, {} {})", lang.pick("à former :", "to train:"), c.display_name, c.person_id, lang.pick("niveau", "level"), c.level)?;
+                    writeln!(
+                        out,
+                        "  {} {} ({}, {} {})",
+                        lang.pick("à former :", "to train:"),
+                        c.display_name,
+                        c.person_id,
+                        lang.pick("niveau", "level"),
+                        c.level
+                    )?;
                 }
                 for t in &item.trainings {
                     let next = if t.next_session_id.is_empty() {
                         lang.pick("pas de session ouverte", "no open session").to_owned()
                     } else {
-                        format!("{} {} ({})", lang.pick("prochaine session", "next session"), t.next_session_id, t.next_session_starts.replace('T', " "))
+                        format!(
+                            "{} {} ({})",
+                            lang.pick("prochaine session", "next session"),
+                            t.next_session_id,
+                            t.next_session_starts.replace('T', " ")
+                        )
                     };
-                    writeln!(out, "  {} {} — {} — {}", lang.pick("formation", "training"), t.training_id, t.title, next)?;
+                    writeln!(
+                        out,
+                        "  {} {} — {} — {}",
+                        lang.pick("formation", "training"),
+                        t.training_id,
+                        t.title,
+                        next
+                    )?;
                 }
             }
         }
@@ -307,7 +442,12 @@ fn band_fr(band: i32) -> &'static str {
     }
 }
 
-fn write_network_plan(response: &pb::NetworkPlanResponse, format: Format, lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
+fn write_network_plan(
+    response: &pb::NetworkPlanResponse,
+    format: Format,
+    lang: Lang,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     match format {
         Format::Json => {
             let values: Vec<_> = response
@@ -322,7 +462,13 @@ fn write_network_plan(response: &pb::NetworkPlanResponse, format: Format, lang: 
             let mut writer = csv::Writer::from_writer(&mut *out);
             writer.write_record(["training_id", "title", "department_code", "learners", "structures"])?;
             for l in &response.lines {
-                writer.write_record([l.training_id.clone(), l.title.clone(), l.department_code.clone(), l.learners.to_string(), l.structures.to_string()])?;
+                writer.write_record([
+                    l.training_id.clone(),
+                    l.title.clone(),
+                    l.department_code.clone(),
+                    l.learners.to_string(),
+                    l.structures.to_string(),
+                ])?;
             }
             writer.flush()?;
         }
@@ -333,7 +479,13 @@ fn write_network_plan(response: &pb::NetworkPlanResponse, format: Format, lang: 
             };
             let mut table = Table::new(&header, &[false, false, false, true, true]);
             for l in &response.lines {
-                table.row(vec![l.training_id.clone(), l.title.clone(), l.department_code.clone(), l.learners.to_string(), l.structures.to_string()]);
+                table.row(vec![
+                    l.training_id.clone(),
+                    l.title.clone(),
+                    l.department_code.clone(),
+                    l.learners.to_string(),
+                    l.structures.to_string(),
+                ]);
             }
             table.write(out)?;
         }

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::task::JoinSet;
 use vigie_inventory::app::{ImportPhase, Inventory};
+use vigie_inventory::handlers::TrainingCompletedHandler;
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::db::Db;
-use vigie_inventory::handlers::TrainingCompletedHandler;
 use vigie_platform::events::{Consumer, EmbeddedBus, Relay};
+use vigie_platform::{grpc, shutdown};
 use vigie_training::app::TrainingApp;
 use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
-use vigie_platform::{grpc, shutdown};
 
 use crate::cli::DevArgs;
 use crate::config::{Overrides, VigieConfig};
@@ -70,10 +70,20 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let training_bus = EmbeddedBus::new();
     let inventory_relay = Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher()));
     let training_relay = Relay::new(training_db.clone(), Arc::new(training_bus.publisher()));
-    let app = super::start_inventory(inventory_db.clone(), &config, inventory_relay.notifier(), &mut tasks, &stop).await?;
+    let app = super::start_inventory(
+        inventory_db.clone(),
+        &config,
+        inventory_relay.notifier(),
+        &mut tasks,
+        &stop,
+    )
+    .await?;
     let training_app = super::start_training(training_db.clone(), &config, training_relay.notifier()).await?;
     inventory_bus.register(Consumer::new(training_db, Arc::new(InventoryReadModel)));
-    training_bus.register(Consumer::new(inventory_db, Arc::new(TrainingCompletedHandler::new(app.clone()))));
+    training_bus.register(Consumer::new(
+        inventory_db,
+        Arc::new(TrainingCompletedHandler::new(app.clone())),
+    ));
     tasks.spawn(inventory_relay.run(stop.clone()));
     tasks.spawn(training_relay.run(stop.clone()));
 
@@ -101,7 +111,13 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         ),
     }
     let routes = tonic::service::Routes::new(inventory::grpc(app)).add_service(training::grpc(training_app));
-    grpc::serve(listener, routes, &[inventory::GRPC_SERVICE, training::GRPC_SERVICE], stop.clone()).await?;
+    grpc::serve(
+        listener,
+        routes,
+        &[inventory::GRPC_SERVICE, training::GRPC_SERVICE],
+        stop.clone(),
+    )
+    .await?;
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())
@@ -144,7 +160,9 @@ async fn load_demo(app: &Inventory, training_app: &TrainingApp, lang: Lang) -> a
             report.structures, report.people
         ),
     }
-    let (trainings, sessions) = training_app.import_catalog(vigie_training::demo::catalogue(app.today())).await?;
+    let (trainings, sessions) = training_app
+        .import_catalog(vigie_training::demo::catalogue(app.today()))
+        .await?;
     match lang {
         Lang::Fr => eprintln!("Catalogue de démonstration chargé : {trainings} formations, {sessions} sessions."),
         Lang::En => eprintln!("Demo catalogue loaded: {trainings} trainings, {sessions} sessions."),

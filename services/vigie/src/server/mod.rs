@@ -12,9 +12,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use vigie_inventory::app::{system_clock, Inventory};
 use vigie_inventory::service as inventory;
+use vigie_platform::db::Db;
 use vigie_training::app::TrainingApp;
 use vigie_training::service as training;
-use vigie_platform::db::Db;
 
 use crate::config::VigieConfig;
 
@@ -42,7 +42,12 @@ pub async fn start_inventory(
 /// Migration failures.
 pub async fn start_training(db: Db, config: &VigieConfig, relay: Arc<Notify>) -> anyhow::Result<TrainingApp> {
     training::migrate(&db).await?;
-    Ok(training::application(db, config.fragility.params(), system_clock(), relay))
+    Ok(training::application(
+        db,
+        config.fragility.params(),
+        system_clock(),
+        relay,
+    ))
 }
 
 /// Waits for background tasks after shutdown, logging any that panicked.

@@ -7,12 +7,12 @@ use anyhow::Context;
 use tokio::task::JoinSet;
 use vigie_inventory::handlers::TrainingCompletedHandler;
 use vigie_inventory::service as inventory;
-use vigie_platform::events::Consumer;
-use vigie_training::handlers::InventoryReadModel;
-use vigie_training::service as training;
 use vigie_platform::db::Db;
+use vigie_platform::events::Consumer;
 use vigie_platform::events::{jetstream, JetStreamPublisher, Relay};
 use vigie_platform::{grpc, shutdown};
+use vigie_training::handlers::InventoryReadModel;
+use vigie_training::service as training;
 
 use crate::cli::{AuthMode, ServeArgs, ServiceName};
 use crate::config::{Overrides, VigieConfig};
@@ -81,12 +81,22 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
             let handler = Consumer::new(db, Arc::new(TrainingCompletedHandler::new(app.clone())));
             tasks.spawn(consume(js.clone(), handler, stop.clone()));
-            (tonic::service::Routes::new(inventory::grpc(app)), [inventory::GRPC_SERVICE])
+            (
+                tonic::service::Routes::new(inventory::grpc(app)),
+                [inventory::GRPC_SERVICE],
+            )
         }
         ServiceName::Training => {
             let app = super::start_training(db.clone(), &config, relay.notifier()).await?;
-            tasks.spawn(consume(js.clone(), Consumer::new(db, Arc::new(InventoryReadModel)), stop.clone()));
-            (tonic::service::Routes::new(training::grpc(app)), [training::GRPC_SERVICE])
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db, Arc::new(InventoryReadModel)),
+                stop.clone(),
+            ));
+            (
+                tonic::service::Routes::new(training::grpc(app)),
+                [training::GRPC_SERVICE],
+            )
         }
     };
     tasks.spawn(relay.run(stop.clone()));

@@ -1,0 +1,282 @@
+//! One isolated training service per test — a SQLite file in a temporary
+//! directory or a fresh PostgreSQL database — with a fixed clock, helpers to
+//! feed its inventory read model with real envelopes and to read its outbox,
+//! and, for the end-to-end scenarios, a real inventory on its own database of
+//! the same backend.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use prost::Message;
+use sqlx::Row;
+use tokio::sync::Notify;
+use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
+use vigie_inventory::convert::structure_to_pb;
+use vigie_inventory::handlers::TrainingCompletedHandler;
+use vigie_inventory::storage::Stored;
+use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
+use vigie_inventory_domain::model::StructureInventory;
+use vigie_platform::db::Db;
+use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_proto::events::v1::StructureInventoried;
+use vigie_testkit::PgDatabase;
+use vigie_training::app::{Clock, TrainingApp};
+use vigie_training::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
+use vigie_training::storage::StoredSession;
+use vigie_training_domain::catalogue::{CatalogueFiles, SESSIONS_HEADER, TRAININGS_HEADER};
+
+/// The date every scenario runs on (both services' clocks).
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default()
+}
+
+/// A date of the scenarios, `YYYY-MM-DD`.
+pub fn date(text: &str) -> Result<NaiveDate> {
+    text.parse().with_context(|| format!("bad date {text}"))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What keeps a test database alive; dropped after the pool.
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] PgDatabase),
+}
+
+/// A fresh database of `backend`, not migrated.
+async fn database(backend: Backend, name: &str) -> Result<(Db, Guard)> {
+    vigie_testkit::init_test_logging();
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), name)).await?;
+            Ok((db, Guard::Sqlite(dir)))
+        }
+        Backend::Postgres => {
+            let pg = PgDatabase::try_create().await?;
+            let db = Db::connect(pg.url()).await?;
+            Ok((db, Guard::Postgres(pg)))
+        }
+    }
+}
+
+/// A migrated training service and its database.
+pub struct Harness {
+    /// The application service under test.
+    pub app: TrainingApp,
+    /// Its database (outbox, read model).
+    pub db: Db,
+    backend: Backend,
+    _guard: Guard,
+}
+
+impl Harness {
+    /// On a SQLite file.
+    pub async fn sqlite() -> Result<Harness> {
+        Self::build(Backend::Sqlite).await
+    }
+
+    /// On a fresh PostgreSQL database (a pool of several connections).
+    pub async fn postgres() -> Result<Harness> {
+        Self::build(Backend::Postgres).await
+    }
+
+    async fn build(backend: Backend) -> Result<Harness> {
+        let (db, guard) = database(backend, "training").await?;
+        vigie_training::service::migrate(&db).await?;
+        let clock: Clock = Arc::new(today);
+        let app = vigie_training::service::application(
+            db.clone(),
+            FragilityParams::default(),
+            clock,
+            Arc::new(Notify::new()),
+        );
+        Ok(Harness {
+            app,
+            db,
+            backend,
+            _guard: guard,
+        })
+    }
+
+    /// A real inventory on its own database of the same backend.
+    pub async fn inventory(&self) -> Result<InventorySide> {
+        let (db, guard) = database(self.backend, "inventory").await?;
+        vigie_inventory::service::migrate(&db).await?;
+        let clock: InventoryClock = Arc::new(today);
+        let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
+        Ok(InventorySide { app, db, _guard: guard })
+    }
+
+    /// The inventory read model's consumer, as the service wires it.
+    pub fn read_model(&self) -> Consumer {
+        Consumer::new(self.db.clone(), Arc::new(InventoryReadModel))
+    }
+
+    /// Delivers one envelope to the read model.
+    pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(self.read_model().process(envelope).await?)
+    }
+
+    /// Delivers a snapshot of each inventory at `version`; each must apply.
+    pub async fn feed_inventories(&self, inventories: &[StructureInventory], version: i64) -> Result<()> {
+        for inventory in inventories {
+            let outcome = self.feed(&snapshot(inventory, version)).await?;
+            anyhow::ensure!(outcome == Outcome::Applied, "{}: {outcome:?}", inventory.structure.id);
+        }
+        Ok(())
+    }
+
+    /// The events of one type in the training outbox, in order.
+    pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
+        read_outbox(&self.db, Some(event_type)).await
+    }
+
+    /// Every row of the training outbox.
+    pub async fn outbox_len(&self) -> Result<usize> {
+        Ok(read_outbox(&self.db, None).await?.len())
+    }
+
+    /// One session with its occupation.
+    pub async fn session(&self, id: &str) -> Result<StoredSession> {
+        self.app
+            .sessions(None)
+            .await?
+            .into_iter()
+            .find(|s| s.session.id == id)
+            .with_context(|| format!("no session {id}"))
+    }
+
+    /// Imports a catalogue that must be valid.
+    pub async fn import(&self, files: CatalogueFiles) -> Result<(usize, usize)> {
+        match self.app.import_catalog(files).await {
+            Ok(counts) => Ok(counts),
+            Err(vigie_training::error::TrainingError::Rejected(errors)) => {
+                let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::bail!("catalogue rejected:\n{}", shown.join("\n"))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// A real inventory (its own database) for the end-to-end scenarios.
+pub struct InventorySide {
+    /// The inventory application service.
+    pub app: Inventory,
+    /// Its database.
+    pub db: Db,
+    _guard: Guard,
+}
+
+impl InventorySide {
+    /// The consumer of training completions, as the inventory wires it.
+    pub fn completions(&self) -> Consumer {
+        Consumer::new(
+            self.db.clone(),
+            Arc::new(TrainingCompletedHandler::new(self.app.clone())),
+        )
+    }
+
+    /// Imports a generated set.
+    pub async fn import(&self, set: &GeneratedSet) -> Result<()> {
+        fn quiet(_: ImportPhase, _: u64, _: u64) {}
+        self.app.import(set.to_files()?, quiet).await?;
+        Ok(())
+    }
+
+    /// The events of one type in the inventory outbox, in order.
+    pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
+        read_outbox(&self.db, Some(event_type)).await
+    }
+
+    /// Every row of the inventory outbox.
+    pub async fn outbox_len(&self) -> Result<usize> {
+        Ok(read_outbox(&self.db, None).await?.len())
+    }
+}
+
+/// The outbox rows (of one type, or all) as the relay would publish them.
+async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>> {
+    let select = "SELECT id, source, event_type, subject, event_time, traceparent, payload FROM vigie_outbox";
+    let rows = match event_type {
+        Some(event_type) => {
+            sqlx::query(&format!("{select} WHERE event_type = $1 ORDER BY seq"))
+                .bind(event_type.to_owned())
+                .fetch_all(db.pool())
+                .await?
+        }
+        None => {
+            sqlx::query(&format!("{select} ORDER BY seq"))
+                .fetch_all(db.pool())
+                .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            let time: String = row.try_get("event_time")?;
+            let payload: Vec<u8> = row.try_get("payload")?;
+            Ok(Envelope {
+                id: uuid::Uuid::parse_str(&id)?,
+                source: row.try_get("source")?,
+                event_type: row.try_get("event_type")?,
+                subject: row.try_get("subject")?,
+                time: DateTime::parse_from_rfc3339(&time)?.with_timezone(&Utc),
+                traceparent: row.try_get("traceparent")?,
+                payload: payload.into(),
+            })
+        })
+        .collect()
+}
+
+/// The `structure.inventoried` envelope the inventory would publish for
+/// `inventory` stored at `version`.
+pub fn snapshot(inventory: &StructureInventory, version: i64) -> Envelope {
+    let stored = Stored {
+        inventory: inventory.clone(),
+        version,
+    };
+    let payload = StructureInventoried {
+        structure: Some(structure_to_pb(&stored)),
+    }
+    .encode_to_vec();
+    Envelope::new(
+        vigie_inventory::events::SOURCE,
+        STRUCTURE_INVENTORIED,
+        inventory.structure.id.clone(),
+        payload,
+    )
+}
+
+/// A generated set of `n` structures.
+pub fn set(n: usize, seed: u64) -> GeneratedSet {
+    generate(GenerateParams {
+        structures: n,
+        seed,
+        today: today(),
+    })
+}
+
+/// A catalogue from data rows (the headers are added).
+pub fn catalogue(trainings: &[&str], sessions: &[&str]) -> CatalogueFiles {
+    let file = |header: &[&str], rows: &[&str]| {
+        let mut text = header.join(",");
+        text.push('\n');
+        for row in rows {
+            text.push_str(row);
+            text.push('\n');
+        }
+        text.into_bytes()
+    };
+    CatalogueFiles {
+        trainings: file(&TRAININGS_HEADER, trainings),
+        sessions: file(&SESSIONS_HEADER, sessions),
+    }
+}

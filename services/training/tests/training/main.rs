@@ -1,0 +1,52 @@
+//! Contract suite of the training service: the same scenarios run on SQLite
+//! and on PostgreSQL (real servers), through the application service with its
+//! real storage, outbox and inventory read model — and, end to end, with a
+//! real inventory on its own database consuming the completions.
+
+mod harness;
+mod scenarios;
+
+use harness::Harness;
+
+/// Runs each scenario once per backend, as `sqlite::<name>` and `postgres::<name>`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    a_catalogue_is_stored_and_listed,
+    a_bad_catalogue_is_rejected_with_every_error_and_changes_nothing,
+    reimporting_a_catalogue_updates_in_place_and_keeps_enrolments,
+    a_new_capacity_seats_the_waiting_list_first_and_unseats_nobody,
+    inventory_snapshots_make_people_enrollable,
+    an_older_snapshot_never_overwrites_a_newer_one,
+    a_replayed_snapshot_is_a_duplicate,
+    enrolment_fills_seats_then_the_waiting_list,
+    cancelling_moves_the_waiting_list_up,
+    unknown_people_sessions_and_enrolments_are_not_found,
+    concurrent_enrolments_never_overbook,
+    concurrent_double_enrolment_takes_one_seat,
+    concurrent_cancels_and_completions_apply_once,
+    completion_appends_one_event_with_the_goal_levels,
+    completion_is_idempotent_and_needs_a_seat,
+    a_completion_raises_the_inventory_exactly_once,
+    a_lower_goal_never_lowers_a_holding,
+    the_plan_prediction_comes_true_in_the_inventory,
+);
