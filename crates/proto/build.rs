@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "vigie/common/v1/common.proto",
         "vigie/inventory/v1/inventory.proto",
         "vigie/training/v1/training.proto",
+        "vigie/facilitation/v1/facilitation.proto",
         "vigie/events/v1/events.proto",
     ];
     for file in &files {

@@ -3,6 +3,7 @@
 
 mod distributed;
 mod embedded;
+mod facilitation;
 mod training;
 
 use anyhow::{ensure, Result};

@@ -25,6 +25,13 @@ pub mod training {
     }
 }
 
+/// The facilitation service API.
+pub mod facilitation {
+    pub mod v1 {
+        tonic::include_proto!("vigie.facilitation.v1");
+    }
+}
+
 /// Event payloads carried over the event backbone.
 pub mod events {
     pub mod v1 {

@@ -33,6 +33,9 @@ pub enum Command {
     /// Formation : catalogue, sessions, inscriptions, plans qui réduisent la fragilité.
     #[command(subcommand)]
     Training(TrainingCommand),
+    /// Facilitation : facilitateurs numériques mobilisés pour les besoins internes des structures.
+    #[command(subcommand)]
+    Facilitation(FacilitationCommand),
 }
 
 /// Options shared by server commands.
@@ -88,6 +91,8 @@ pub enum ServiceName {
     Inventory,
     /// Formation.
     Training,
+    /// Facilitation.
+    Facilitation,
 }
 
 impl ServiceName {
@@ -96,6 +101,7 @@ impl ServiceName {
         match self {
             ServiceName::Inventory => "inventory",
             ServiceName::Training => "training",
+            ServiceName::Facilitation => "facilitation",
         }
     }
 }
@@ -298,4 +304,149 @@ pub enum CatalogCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+}
+
+/// `vigie facilitation …`.
+#[derive(Debug, Subcommand)]
+pub enum FacilitationCommand {
+    /// Facilitateurs (conseillers numériques, médiateurs, coordinateurs, référents, pairs de confiance).
+    #[command(subcommand)]
+    Facilitators(FacilitatorsCommand),
+    /// Demande d'aide d'une structure : proposée au facilitateur le mieux placé ayant encore du temps cette semaine.
+    Request {
+        /// La structure qui demande de l'aide.
+        #[arg(long)]
+        structure: String,
+        /// La fonction vitale concernée (code du catalogue, p. ex. payroll).
+        #[arg(long)]
+        function: String,
+        /// Le besoin, en quelques mots.
+        #[arg(long)]
+        description: String,
+        /// Échéance AAAA-MM-JJ.
+        #[arg(long)]
+        due: Option<chrono::NaiveDate>,
+        /// Durée estimée en minutes (défaut : 120), réservée sur le temps interne de la semaine.
+        #[arg(long)]
+        minutes: Option<u32>,
+        /// Urgence : low, normal (défaut) ou high.
+        #[arg(long)]
+        urgency: Option<String>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Réponse du facilitateur : accepter, ou décliner (la demande passe au suivant).
+    Respond {
+        /// La demande.
+        #[arg(long)]
+        request: String,
+        /// Accepter la demande.
+        #[arg(long, conflicts_with = "decline", required_unless_present = "decline")]
+        accept: bool,
+        /// Décliner la demande.
+        #[arg(long)]
+        decline: bool,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Demandes ouvertes et propositions proactives (structures fragiles), avec leur facilitateur.
+    Proposals {
+        /// Seulement cette structure.
+        #[arg(long)]
+        structure: Option<String>,
+        /// Format de sortie : table (défaut) ou json.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Enregistre une intervention (comptée une seule fois).
+    Record {
+        /// La demande ou proposition concernée.
+        #[arg(long)]
+        request: String,
+        /// Durée en minutes.
+        #[arg(long)]
+        minutes: u32,
+        /// Bénéficiaire : internal (fonction interne de la structure) ou external (personne extérieure).
+        #[arg(long, value_enum)]
+        beneficiary: BeneficiaryArg,
+        /// Membre de la structure accompagné (besoin interne).
+        #[arg(long)]
+        person: Option<String>,
+        /// Autonomie de cette personne sur la fonction après l'intervention (0 à 4) ; à 3 ou plus, l'inventaire est mis à jour.
+        #[arg(long, requires = "person", value_parser = clap::value_parser!(u32).range(0..=4))]
+        autonomy_after: Option<u32>,
+        /// Date de l'intervention AAAA-MM-JJ (défaut : aujourd'hui).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// Clé d'idempotence (défaut : déduite de la demande et des valeurs).
+        #[arg(long)]
+        key: Option<String>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Temps passé par facilitateur sur les besoins internes et auprès des bénéficiaires extérieurs.
+    Report {
+        /// Le réseau.
+        #[arg(long)]
+        network: String,
+        /// Début de la période AAAA-MM-JJ (inclus).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Fin de la période AAAA-MM-JJ (incluse).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// Format de sortie : table (défaut) ou csv.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `vigie facilitation facilitators …`.
+#[derive(Debug, Subcommand)]
+pub enum FacilitatorsCommand {
+    /// Importe un fichier facilitators.csv : tout ou rien.
+    Import {
+        /// Le fichier CSV.
+        file: PathBuf,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Liste les facilitateurs et leur temps réservé aux besoins internes.
+    List {
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Beneficiary of `vigie facilitation record`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BeneficiaryArg {
+    /// Une fonction interne de la structure.
+    Internal,
+    /// Une personne extérieure (public de la médiation).
+    External,
+}
+
+impl BeneficiaryArg {
+    /// The code of the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            BeneficiaryArg::Internal => "internal",
+            BeneficiaryArg::External => "external",
+        }
+    }
 }

@@ -12,7 +12,7 @@ mod server;
 
 use clap::Parser;
 
-use cli::{CatalogCommand, Cli, Command, InventoryCommand, TrainingCommand};
+use cli::{CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand, InventoryCommand, TrainingCommand};
 use i18n::Lang;
 
 #[tokio::main]
@@ -114,6 +114,77 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 .await
             }
         },
+        Command::Facilitation(command) => run_facilitation(command, lang).await,
+    }
+}
+
+async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::Result<()> {
+    use client::facilitation as f;
+    match command {
+        FacilitationCommand::Facilitators(FacilitatorsCommand::Import { file, client }) => {
+            f::import_facilitators(&client.endpoint, &file, lang).await
+        }
+        FacilitationCommand::Facilitators(FacilitatorsCommand::List { format, client }) => {
+            f::facilitators(&client.endpoint, format, lang).await
+        }
+        FacilitationCommand::Request {
+            structure,
+            function,
+            description,
+            due,
+            minutes,
+            urgency,
+            client,
+        } => {
+            let help = f::Help {
+                structure,
+                function,
+                description,
+                due,
+                minutes,
+                urgency,
+            };
+            f::request(&client.endpoint, help, lang).await
+        }
+        FacilitationCommand::Respond {
+            request,
+            accept,
+            decline: _,
+            client,
+        } => f::respond(&client.endpoint, &request, accept, lang).await,
+        FacilitationCommand::Proposals {
+            structure,
+            format,
+            client,
+        } => f::proposals(&client.endpoint, structure.as_deref(), format, lang).await,
+        FacilitationCommand::Record {
+            request,
+            minutes,
+            beneficiary,
+            person,
+            autonomy_after,
+            on,
+            key,
+            client,
+        } => {
+            let intervention = f::Intervention {
+                request,
+                minutes,
+                beneficiary: beneficiary.code(),
+                person,
+                autonomy_after,
+                on,
+                key,
+            };
+            f::record(&client.endpoint, intervention, lang).await
+        }
+        FacilitationCommand::Report {
+            network,
+            from,
+            to,
+            format,
+            client,
+        } => f::report(&client.endpoint, &network, from, to, format, lang).await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Client commands: gRPC calls for people, with clear French errors.
 
+pub mod facilitation;
 pub mod inventory;
 pub mod training;
 

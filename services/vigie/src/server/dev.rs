@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
+use vigie_facilitation::app::FacilitationApp;
+use vigie_facilitation::handlers::InventoryReadModel as FacilitationReadModel;
+use vigie_facilitation::service as facilitation;
 use vigie_inventory::app::{ImportPhase, Inventory};
-use vigie_inventory::handlers::TrainingCompletedHandler;
+use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::db::Db;
@@ -61,6 +64,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let sqlite = |name: &str| format!("sqlite://{}", config.data_dir.join(format!("{name}.sqlite")).display());
     let inventory_db = Db::connect(&sqlite("inventory")).await?;
     let training_db = Db::connect(&sqlite("training")).await?;
+    let facilitation_db = Db::connect(&sqlite("facilitation")).await?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
@@ -70,6 +74,8 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let training_bus = EmbeddedBus::new();
     let inventory_relay = Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher()));
     let training_relay = Relay::new(training_db.clone(), Arc::new(training_bus.publisher()));
+    let facilitation_bus = EmbeddedBus::new();
+    let facilitation_relay = Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher()));
     let app = super::start_inventory(
         inventory_db.clone(),
         &config,
@@ -79,16 +85,26 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     )
     .await?;
     let training_app = super::start_training(training_db.clone(), &config, training_relay.notifier()).await?;
+    let facilitation_app = super::start_facilitation(facilitation_db.clone(), facilitation_relay.notifier()).await?;
     inventory_bus.register(Consumer::new(training_db, Arc::new(InventoryReadModel)));
+    inventory_bus.register(Consumer::new(
+        facilitation_db,
+        Arc::new(FacilitationReadModel::new(facilitation_app.clone())),
+    ));
     training_bus.register(Consumer::new(
-        inventory_db,
+        inventory_db.clone(),
         Arc::new(TrainingCompletedHandler::new(app.clone())),
+    ));
+    facilitation_bus.register(Consumer::new(
+        inventory_db,
+        Arc::new(InterventionRecordedHandler::new(app.clone())),
     ));
     tasks.spawn(inventory_relay.run(stop.clone()));
     tasks.spawn(training_relay.run(stop.clone()));
+    tasks.spawn(facilitation_relay.run(stop.clone()));
 
     if args.demo {
-        load_demo(&app, &training_app, lang).await?;
+        load_demo(&app, &training_app, &facilitation_app, lang).await?;
     }
 
     let listener = grpc::bind(config.listen).await.with_context(|| {
@@ -102,19 +118,25 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let endpoint = format!("http://{addr}");
     match lang {
         Lang::Fr => eprintln!(
-            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n  Ctrl-C pour arrêter.",
-            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n  Ctrl-C pour arrêter.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
         ),
         Lang::En => eprintln!(
-            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n  Ctrl-C to stop.",
-            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n  Ctrl-C to stop.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
         ),
     }
-    let routes = tonic::service::Routes::new(inventory::grpc(app)).add_service(training::grpc(training_app));
+    let routes = tonic::service::Routes::new(inventory::grpc(app))
+        .add_service(training::grpc(training_app))
+        .add_service(facilitation::grpc(facilitation_app));
     grpc::serve(
         listener,
         routes,
-        &[inventory::GRPC_SERVICE, training::GRPC_SERVICE],
+        &[
+            inventory::GRPC_SERVICE,
+            training::GRPC_SERVICE,
+            facilitation::GRPC_SERVICE,
+        ],
         stop.clone(),
     )
     .await?;
@@ -133,7 +155,12 @@ fn endpoint_flag(endpoint: &str) -> String {
 
 /// Loads a generated demo federation, unless the inventory already has data
 /// (a restart keeps what the user did).
-async fn load_demo(app: &Inventory, training_app: &TrainingApp, lang: Lang) -> anyhow::Result<()> {
+async fn load_demo(
+    app: &Inventory,
+    training_app: &TrainingApp,
+    facilitation_app: &FacilitationApp,
+    lang: Lang,
+) -> anyhow::Result<()> {
     if !app.structures(None).await?.is_empty() {
         eprintln!(
             "{}",
@@ -166,6 +193,18 @@ async fn load_demo(app: &Inventory, training_app: &TrainingApp, lang: Lang) -> a
     match lang {
         Lang::Fr => eprintln!("Catalogue de démonstration chargé : {trainings} formations, {sessions} sessions."),
         Lang::En => eprintln!("Demo catalogue loaded: {trainings} trainings, {sessions} sessions."),
+    }
+    let places: Vec<(String, String)> = set
+        .inventories
+        .iter()
+        .map(|i| (i.structure.network.clone(), i.structure.department_code.clone()))
+        .collect();
+    let facilitators = facilitation_app
+        .import_facilitators(&vigie_facilitation::demo::facilitators(&places, app.today()))
+        .await?;
+    match lang {
+        Lang::Fr => eprintln!("Facilitateurs de démonstration chargés : {facilitators} conseillers numériques."),
+        Lang::En => eprintln!("Demo facilitators loaded: {facilitators} digital advisers."),
     }
     Ok(())
 }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use vigie_facilitation::app::FacilitationApp;
+use vigie_facilitation::service as facilitation;
 use vigie_inventory::app::{system_clock, Inventory};
 use vigie_inventory::service as inventory;
 use vigie_platform::db::Db;
@@ -46,6 +48,19 @@ pub async fn start_training(db: Db, config: &VigieConfig, relay: Arc<Notify>) ->
         db,
         config.fragility.params(),
         system_clock(),
+        relay,
+    ))
+}
+
+/// Builds the facilitation application over a migrated database.
+///
+/// # Errors
+/// Migration failures.
+pub async fn start_facilitation(db: Db, relay: Arc<Notify>) -> anyhow::Result<FacilitationApp> {
+    facilitation::migrate(&db).await?;
+    Ok(facilitation::application(
+        db,
+        vigie_facilitation::app::system_clock(),
         relay,
     ))
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
-use vigie_inventory::handlers::TrainingCompletedHandler;
+use vigie_facilitation::handlers::InventoryReadModel as FacilitationReadModel;
+use vigie_facilitation::service as facilitation;
+use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
@@ -75,11 +77,14 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     // (idempotent), so services can start in any order.
     jetstream::ensure_stream(&js, inventory::NAME).await?;
     jetstream::ensure_stream(&js, training::NAME).await?;
+    jetstream::ensure_stream(&js, facilitation::NAME).await?;
     let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     let (routes, served) = match args.service {
         ServiceName::Inventory => {
             let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
-            let handler = Consumer::new(db, Arc::new(TrainingCompletedHandler::new(app.clone())));
+            let handler = Consumer::new(db.clone(), Arc::new(TrainingCompletedHandler::new(app.clone())));
+            tasks.spawn(consume(js.clone(), handler, stop.clone()));
+            let handler = Consumer::new(db, Arc::new(InterventionRecordedHandler::new(app.clone())));
             tasks.spawn(consume(js.clone(), handler, stop.clone()));
             (
                 tonic::service::Routes::new(inventory::grpc(app)),
@@ -96,6 +101,18 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             (
                 tonic::service::Routes::new(training::grpc(app)),
                 [training::GRPC_SERVICE],
+            )
+        }
+        ServiceName::Facilitation => {
+            let app = super::start_facilitation(db.clone(), relay.notifier()).await?;
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db, Arc::new(FacilitationReadModel::new(app.clone()))),
+                stop.clone(),
+            ));
+            (
+                tonic::service::Routes::new(facilitation::grpc(app)),
+                [facilitation::GRPC_SERVICE],
             )
         }
     };

@@ -1,0 +1,204 @@
+//! Interventions: counted once per key, internal ones close the request, and
+//! one that leaves a member of the structure autonomous (level ≥ 3) on the
+//! request's function tells the inventory (`intervention.recorded` event).
+
+use chrono::NaiveDate;
+use vigie_facilitation_domain::model::Beneficiary;
+use vigie_proto::events::v1::InterventionRecorded;
+
+use crate::convert::date_to_pb;
+use crate::error::FacilitationError;
+use crate::events;
+use crate::storage::{self, InterventionRow, RequestRow};
+
+use super::{FacilitationApp, CLOSED};
+
+/// Level from which a person is autonomous on a function.
+pub const AUTONOMOUS: u8 = 3;
+
+/// An intervention to record.
+#[derive(Debug, Clone, Default)]
+pub struct InterventionInput {
+    /// The request it answers.
+    pub request_id: String,
+    /// Duration.
+    pub minutes: u32,
+    /// internal or external.
+    pub beneficiary: String,
+    /// The member of the structure helped (internal only).
+    pub person_id: Option<String>,
+    /// Their autonomy on the request's function afterwards (0–4).
+    pub autonomy_after: Option<u8>,
+    /// Date (today by default).
+    pub on: Option<NaiveDate>,
+    /// Idempotency key (derived from the other fields when absent).
+    pub key: Option<String>,
+}
+
+/// What recording did.
+#[derive(Debug, Clone)]
+pub struct InterventionOutcome {
+    /// The key it is counted under.
+    pub key: String,
+    /// False when the key was already recorded: nothing counted twice.
+    pub recorded: bool,
+    /// The request afterwards.
+    pub request: RequestRow,
+    /// Whether the inventory is told that the person became autonomous.
+    pub autonomy_published: bool,
+}
+
+impl FacilitationApp {
+    /// Records an intervention on a request, once per key.
+    ///
+    /// # Errors
+    /// [`FacilitationError::NotFound`] for an unknown request or a person
+    /// who is not a member of the structure; [`FacilitationError::Invalid`]
+    /// for a malformed intervention; [`FacilitationError::Conflict`] when the
+    /// request has no facilitator.
+    pub async fn record_intervention(
+        &self,
+        input: InterventionInput,
+    ) -> Result<InterventionOutcome, FacilitationError> {
+        let request_id = input.request_id.trim().to_owned();
+        if input.minutes == 0 {
+            return Err(FacilitationError::Invalid(
+                "la durée (en minutes) doit être positive".to_owned(),
+            ));
+        }
+        let text = input.beneficiary.trim();
+        let beneficiary = text
+            .parse::<Beneficiary>()
+            .map_err(|_| FacilitationError::Invalid(format!("bénéficiaire « {text} » inconnu (internal, external)")))?;
+        let internal = beneficiary == Beneficiary::Internal;
+        let person = input
+            .person_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        if let Some(level) = input.autonomy_after {
+            if level > 4 {
+                return Err(FacilitationError::Invalid(format!(
+                    "niveau d'autonomie {level} invalide (0 à 4)"
+                )));
+            }
+            if person.is_none() {
+                return Err(FacilitationError::Invalid(
+                    "le niveau d'autonomie se note pour une personne (--person)".to_owned(),
+                ));
+            }
+        }
+        if person.is_some() && !internal {
+            return Err(FacilitationError::Invalid(
+                "une personne de la structure ne se note que pour un besoin interne (--beneficiary internal)"
+                    .to_owned(),
+            ));
+        }
+        let on = input.on.unwrap_or_else(|| self.today());
+        let key = input
+            .key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                format!(
+                    "{request_id}/{on}/{}/{}/{}/{}",
+                    beneficiary.as_str(),
+                    input.minutes,
+                    person.as_deref().unwrap_or("-"),
+                    input.autonomy_after.map_or_else(|| "-".to_owned(), |l| l.to_string())
+                )
+            });
+
+        let mut tx = self.db.begin().await?;
+        if !storage::lock_request(&mut tx, &request_id).await? {
+            return Err(FacilitationError::NotFound(format!("demande « {request_id} »")));
+        }
+        let mut request = storage::request(&mut tx, &request_id)
+            .await?
+            .ok_or_else(|| FacilitationError::NotFound(format!("demande « {request_id} »")))?;
+        if storage::intervention_exists(&mut tx, &key).await? {
+            return Ok(InterventionOutcome {
+                key,
+                recorded: false,
+                request,
+                autonomy_published: false,
+            });
+        }
+        let Some(facilitator) = request.facilitator_id.clone() else {
+            return Err(FacilitationError::Conflict(format!(
+                "la demande « {request_id} » n'a pas de facilitateur : rien à enregistrer"
+            )));
+        };
+        if let Some(person) = &person {
+            let member = storage::person_structure(&mut tx, person).await?;
+            if member.as_deref() != Some(request.structure_id.as_str()) {
+                return Err(FacilitationError::NotFound(format!(
+                    "personne « {person} » dans la structure « {} »",
+                    request.structure_id
+                )));
+            }
+        }
+        let row = InterventionRow {
+            key: key.clone(),
+            request_id: request_id.clone(),
+            facilitator_id: facilitator.clone(),
+            structure_id: request.structure_id.clone(),
+            network_id: request.network_id.clone(),
+            function: request.function.clone(),
+            minutes: input.minutes,
+            beneficiary: beneficiary.as_str().to_owned(),
+            on,
+            person_id: person.clone(),
+            autonomy_after: input.autonomy_after,
+        };
+        if !storage::insert_intervention(&mut tx, &row).await? {
+            // Recorded meanwhile under the same key (serialised by the
+            // request lock, so only on a key shared by two requests).
+            return Ok(InterventionOutcome {
+                key,
+                recorded: false,
+                request,
+                autonomy_published: false,
+            });
+        }
+        if internal {
+            request.status = CLOSED.to_owned();
+            request.open_key = None;
+            storage::update_request(&mut tx, &request).await?;
+        }
+        let mut published = false;
+        if let (Some(person), Some(level)) = (&person, input.autonomy_after) {
+            if level >= AUTONOMOUS {
+                let event = InterventionRecorded {
+                    intervention_key: key.clone(),
+                    request_id: request_id.clone(),
+                    facilitator_id: facilitator,
+                    structure_id: request.structure_id.clone(),
+                    person_id: person.clone(),
+                    function: request.function.clone(),
+                    autonomy_after: u32::from(level),
+                    on: Some(date_to_pb(on)),
+                    minutes: input.minutes,
+                };
+                vigie_platform::events::Outbox::new(events::SOURCE)
+                    .append(&mut tx, events::intervention_recorded(&event))
+                    .await
+                    .map_err(|e| FacilitationError::Events(e.to_string()))?;
+                published = true;
+            }
+        }
+        tx.commit().await?;
+        if published {
+            self.relay.notify_one();
+        }
+        Ok(InterventionOutcome {
+            key,
+            recorded: true,
+            request,
+            autonomy_published: published,
+        })
+    }
+}

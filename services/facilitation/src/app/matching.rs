@@ -1,0 +1,137 @@
+//! Offering a request to the best ranked facilitator with internal time left
+//! this week. Reservation is a conditional UPDATE on the facilitator's week
+//! row (`committed + minutes <= capacity`): when it fails (another request
+//! took the time meanwhile), the next ranked facilitator is tried, so
+//! concurrent requests never exceed anyone's capacity.
+
+use chrono::NaiveDate;
+use sqlx::AnyConnection;
+use vigie_facilitation_domain::matching::{rank, Need, StructurePlace};
+use vigie_facilitation_domain::model::week_start;
+use vigie_inventory_domain::catalogue::label_fr;
+
+use crate::error::FacilitationError;
+use crate::storage::{self, RequestRow};
+
+use super::{DEFAULT_MINUTES, OFFERED, UNASSIGNED};
+
+/// Offers `row` (not yet offered, or just released) to the best ranked
+/// facilitator who has not declined it, reserving its minutes in the week of
+/// `today`; otherwise marks it unassigned with the reason in French.
+///
+/// # Errors
+/// Storage errors.
+pub(crate) async fn offer(
+    conn: &mut AnyConnection,
+    row: &mut RequestRow,
+    place: &StructurePlace,
+    today: NaiveDate,
+) -> Result<(), FacilitationError> {
+    let week = week_start(today);
+    let facilitators = storage::facilitators(conn).await?;
+    let loads = storage::loads(conn, week, &place.structure_id).await?;
+    let need = Need {
+        structure: place.clone(),
+        function: row.function.clone(),
+        estimated_minutes: row.estimated_minutes,
+        on: today,
+    };
+    let ranked: Vec<_> = rank(&need, &facilitators, &loads)
+        .into_iter()
+        .filter(|r| !row.declined_by.contains(&r.facilitator_id))
+        .collect();
+    // Week rows are created first, in id order, before any reservation: two
+    // transactions never wait on each other's new rows in opposite orders.
+    let mut ids: Vec<&str> = ranked.iter().map(|r| r.facilitator_id.as_str()).collect();
+    ids.sort_unstable();
+    for id in ids {
+        if let Some(f) = facilitators.iter().find(|f| f.id == id) {
+            storage::ensure_capacity(conn, id, week, f.internal_minutes_per_week()).await?;
+        }
+    }
+    for candidate in &ranked {
+        if storage::reserve(conn, &candidate.facilitator_id, week, row.estimated_minutes).await? {
+            row.status = OFFERED.to_owned();
+            row.facilitator_id = Some(candidate.facilitator_id.clone());
+            row.facilitator_name = facilitators
+                .iter()
+                .find(|f| f.id == candidate.facilitator_id)
+                .map(|f| f.display_name.clone());
+            row.week_start = Some(week);
+            row.reasons = candidate.reasons.clone();
+            return Ok(());
+        }
+    }
+    row.status = UNASSIGNED.to_owned();
+    row.facilitator_id = None;
+    row.facilitator_name = None;
+    row.week_start = None;
+    let function = label_fr(&row.function);
+    // Would anyone cover the need with time to spare?
+    let covering = rank(
+        &Need {
+            estimated_minutes: 0,
+            ..need
+        },
+        &facilitators,
+        &loads,
+    )
+    .into_iter()
+    .filter(|r| !row.declined_by.contains(&r.facilitator_id))
+    .count();
+    row.reasons = vec![if covering == 0 && row.declined_by.is_empty() {
+        format!(
+            "aucun facilitateur ne couvre la fonction « {function} » pour cette structure (territoire, réseau ou structures servies)"
+        )
+    } else if covering == 0 {
+        format!("tous les facilitateurs pouvant aider sur « {function} » ont décliné la demande")
+    } else {
+        format!(
+            "les facilitateurs pouvant aider sur « {function} » n'ont plus assez de temps réservé aux besoins internes cette semaine ({} min demandées)",
+            row.estimated_minutes
+        )
+    }];
+    Ok(())
+}
+
+/// Opens a proactive proposal on `function` of a fragile structure, offered
+/// to the best facilitator — unless one is already open for that structure
+/// and function (unique key: a replayed or repeated event opens nothing).
+/// Returns the proposal when one was opened.
+///
+/// # Errors
+/// Storage errors.
+pub async fn open_proposal(
+    conn: &mut AnyConnection,
+    place: &StructurePlace,
+    function: &str,
+    description: String,
+    today: NaiveDate,
+) -> Result<Option<RequestRow>, FacilitationError> {
+    let mut row = RequestRow {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        origin: "proposal".to_owned(),
+        structure_id: place.structure_id.clone(),
+        network_id: place.network.clone(),
+        function: function.to_owned(),
+        description,
+        urgency: "high".to_owned(),
+        modality: "either".to_owned(),
+        due_on: None,
+        estimated_minutes: DEFAULT_MINUTES,
+        status: UNASSIGNED.to_owned(),
+        facilitator_id: None,
+        facilitator_name: None,
+        week_start: None,
+        reasons: Vec::new(),
+        declined_by: Vec::new(),
+        created_on: today,
+        open_key: Some(format!("{}/{function}", place.structure_id)),
+    };
+    if !storage::insert_request(conn, &row).await? {
+        return Ok(None);
+    }
+    offer(conn, &mut row, place, today).await?;
+    storage::update_request(conn, &row).await?;
+    Ok(Some(row))
+}

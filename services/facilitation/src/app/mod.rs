@@ -1,0 +1,143 @@
+//! Use cases of the facilitation service. Each change is one transaction;
+//! an intervention that makes a person autonomous commits with its event in
+//! the outbox.
+
+mod interventions;
+mod matching;
+mod requests;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tokio::sync::Notify;
+use vigie_facilitation_domain::facilitators_csv::parse_facilitators;
+use vigie_facilitation_domain::model::{week_start, Facilitator};
+use vigie_facilitation_domain::report::{report, ReportLine};
+use vigie_platform::db::Db;
+
+use crate::error::FacilitationError;
+use crate::storage;
+
+pub use interventions::{InterventionInput, InterventionOutcome};
+pub use matching::open_proposal;
+pub use requests::HelpInput;
+
+/// Gives "today" (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
+
+/// Today on the system clock (local date).
+pub fn system_clock() -> Clock {
+    Arc::new(|| chrono::Local::now().date_naive())
+}
+
+/// Minutes reserved when a request gives no estimate.
+pub const DEFAULT_MINUTES: u32 = 120;
+
+/// Status of a request offered to a facilitator (minutes reserved).
+pub const OFFERED: &str = "offered";
+/// Status of a request its facilitator accepted.
+pub const ACCEPTED: &str = "accepted";
+/// Status of a request nobody can take (see its reasons).
+pub const UNASSIGNED: &str = "unassigned";
+/// Status of a request an internal intervention answered.
+pub const CLOSED: &str = "closed";
+
+/// The facilitation application service.
+#[derive(Clone)]
+pub struct FacilitationApp {
+    db: Db,
+    clock: Clock,
+    relay: Arc<Notify>,
+}
+
+impl FacilitationApp {
+    /// Builds the service over a migrated database; `relay` is woken after
+    /// commits that appended events.
+    pub fn new(db: Db, clock: Clock, relay: Arc<Notify>) -> Self {
+        FacilitationApp { db, clock, relay }
+    }
+
+    /// Today according to the service's clock.
+    pub fn today(&self) -> NaiveDate {
+        (self.clock)()
+    }
+
+    /// Validates and stores `facilitators.csv` (all or nothing). Returns the
+    /// number of facilitators.
+    ///
+    /// # Errors
+    /// [`FacilitationError::Rejected`] with every row error; storage errors.
+    pub async fn import_facilitators(&self, bytes: &[u8]) -> Result<usize, FacilitationError> {
+        let facilitators = parse_facilitators(bytes).map_err(FacilitationError::Rejected)?;
+        let mut tx = self.db.begin().await?;
+        storage::save_facilitators(&mut tx, &facilitators, week_start(self.today())).await?;
+        tx.commit().await?;
+        tracing::info!(facilitators = facilitators.len(), "facilitators imported");
+        Ok(facilitators.len())
+    }
+
+    /// Every facilitator, by id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn facilitators(&self) -> Result<Vec<Facilitator>, FacilitationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::facilitators(&mut conn).await?)
+    }
+
+    /// `(capacity, committed)` internal minutes of a facilitator's week (of
+    /// `day`), when anything was reserved that week.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn week_load(&self, facilitator: &str, day: NaiveDate) -> Result<Option<(u32, u32)>, FacilitationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::capacity(&mut conn, facilitator, week_start(day)).await?)
+    }
+
+    /// Open requests and proactive proposals (of one structure, or all).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn proposals(&self, structure: Option<&str>) -> Result<Vec<storage::RequestRow>, FacilitationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::open_requests(&mut conn, structure).await?)
+    }
+
+    /// One request, whatever its status.
+    ///
+    /// # Errors
+    /// [`FacilitationError::NotFound`]; storage errors.
+    pub async fn request(&self, id: &str) -> Result<storage::RequestRow, FacilitationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        storage::request(&mut conn, id)
+            .await?
+            .ok_or_else(|| FacilitationError::NotFound(format!("demande « {id} »")))
+    }
+
+    /// Per facilitator, minutes on internal needs and on external
+    /// beneficiaries in a network from `from` to `to` (inclusive).
+    ///
+    /// # Errors
+    /// [`FacilitationError::Invalid`] when `from` is after `to`; storage errors.
+    pub async fn report(
+        &self,
+        network: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReportLine>, FacilitationError> {
+        if from > to {
+            return Err(FacilitationError::Invalid(format!(
+                "période invalide : {from} est après {to}"
+            )));
+        }
+        let network = network.trim();
+        if network.is_empty() {
+            return Err(FacilitationError::Invalid("le réseau est requis".to_owned()));
+        }
+        let mut conn = self.db.pool().acquire().await?;
+        let interventions = storage::interventions(&mut conn, from, to).await?;
+        let facilitators = storage::facilitators(&mut conn).await?;
+        Ok(report(&interventions, &facilitators, Some(network), from, to))
+    }
+}

@@ -1,0 +1,152 @@
+//! Help requests from a structure, and the facilitator's answer.
+
+use chrono::NaiveDate;
+use vigie_facilitation_domain::model::{Modality, Urgency};
+
+use crate::error::FacilitationError;
+use crate::storage::{self, RequestRow};
+
+use super::matching::offer;
+use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, OFFERED, UNASSIGNED};
+
+/// What a structure asks.
+#[derive(Debug, Clone, Default)]
+pub struct HelpInput {
+    /// The structure.
+    pub structure_id: String,
+    /// The vital function concerned.
+    pub function: String,
+    /// What is needed.
+    pub description: String,
+    /// low, normal (default), high.
+    pub urgency: Option<String>,
+    /// on_site, remote, either (default).
+    pub modality: Option<String>,
+    /// Deadline.
+    pub due: Option<NaiveDate>,
+    /// Estimated minutes (default 120).
+    pub estimated_minutes: Option<u32>,
+}
+
+impl FacilitationApp {
+    /// Creates a help request and offers it to the best ranked facilitator
+    /// with enough internal time left this week (reserving it); without one
+    /// the request is kept `unassigned`, with the reason.
+    ///
+    /// # Errors
+    /// [`FacilitationError::NotFound`] for a structure the inventory has not
+    /// published; [`FacilitationError::Invalid`] for a malformed request.
+    pub async fn request_help(&self, input: HelpInput) -> Result<RequestRow, FacilitationError> {
+        let structure_id = input.structure_id.trim();
+        let function = input.function.trim();
+        if function.is_empty() {
+            return Err(FacilitationError::Invalid("la fonction est requise".to_owned()));
+        }
+        if input.description.trim().is_empty() {
+            return Err(FacilitationError::Invalid("la description est requise".to_owned()));
+        }
+        let urgency = match input.urgency.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            None => "normal".to_owned(),
+            Some(text) => text
+                .parse::<Urgency>()
+                .map_err(|_| FacilitationError::Invalid(format!("urgence « {text} » inconnue (low, normal, high)")))?
+                .as_str()
+                .to_owned(),
+        };
+        let modality = match input.modality.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            None => "either".to_owned(),
+            Some(text) => text
+                .parse::<Modality>()
+                .map_err(|_| {
+                    FacilitationError::Invalid(format!("modalité « {text} » inconnue (on_site, remote, either)"))
+                })?
+                .as_str()
+                .to_owned(),
+        };
+        let minutes = input.estimated_minutes.filter(|m| *m > 0).unwrap_or(DEFAULT_MINUTES);
+        let today = self.today();
+        let mut tx = self.db.begin().await?;
+        let place = storage::structure_place(&mut tx, structure_id).await?.ok_or_else(|| {
+            FacilitationError::NotFound(format!("structure « {structure_id} » (absente de l'inventaire)"))
+        })?;
+        let mut row = RequestRow {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            origin: "request".to_owned(),
+            structure_id: place.structure_id.clone(),
+            network_id: place.network.clone(),
+            function: function.to_owned(),
+            description: input.description.trim().to_owned(),
+            urgency,
+            modality,
+            due_on: input.due,
+            estimated_minutes: minutes,
+            status: UNASSIGNED.to_owned(),
+            facilitator_id: None,
+            facilitator_name: None,
+            week_start: None,
+            reasons: Vec::new(),
+            declined_by: Vec::new(),
+            created_on: today,
+            open_key: None,
+        };
+        offer(&mut tx, &mut row, &place, today).await?;
+        storage::insert_request(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The offered facilitator accepts, or declines: the reserved minutes
+    /// are released and the request is offered to the next ranked one.
+    ///
+    /// # Errors
+    /// [`FacilitationError::NotFound`] for an unknown request;
+    /// [`FacilitationError::Conflict`] when it is not waiting for an answer.
+    pub async fn respond(&self, request_id: &str, accept: bool) -> Result<RequestRow, FacilitationError> {
+        let request_id = request_id.trim();
+        let today = self.today();
+        let mut tx = self.db.begin().await?;
+        if !storage::lock_request(&mut tx, request_id).await? {
+            return Err(FacilitationError::NotFound(format!("demande « {request_id} »")));
+        }
+        let mut row = storage::request(&mut tx, request_id)
+            .await?
+            .ok_or_else(|| FacilitationError::NotFound(format!("demande « {request_id} »")))?;
+        if row.status != OFFERED {
+            return Err(FacilitationError::Conflict(format!(
+                "la demande « {request_id} » n'attend pas de réponse ({})",
+                status_fr(&row.status)
+            )));
+        }
+        let Some(facilitator) = row.facilitator_id.clone() else {
+            return Err(FacilitationError::Conflict(format!(
+                "la demande « {request_id} » n'est proposée à personne"
+            )));
+        };
+        if accept {
+            row.status = ACCEPTED.to_owned();
+        } else {
+            if let Some(week) = row.week_start {
+                storage::release(&mut tx, &facilitator, week, row.estimated_minutes).await?;
+            }
+            row.declined_by.push(facilitator);
+            let place = storage::structure_place(&mut tx, &row.structure_id)
+                .await?
+                .ok_or_else(|| FacilitationError::NotFound(format!("structure « {} »", row.structure_id)))?;
+            offer(&mut tx, &mut row, &place, today).await?;
+        }
+        storage::update_request(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
+
+/// A status in French, for messages.
+pub fn status_fr(status: &str) -> &str {
+    match status {
+        OFFERED => "proposée à un facilitateur",
+        ACCEPTED => "acceptée",
+        UNASSIGNED => "sans facilitateur",
+        CLOSED => "close",
+        other => other,
+    }
+}

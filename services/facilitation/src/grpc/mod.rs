@@ -1,0 +1,224 @@
+//! The gRPC adapter of `vigie.facilitation.v1.FacilitationService`.
+
+use tonic::{Request, Response, Status, Streaming};
+use vigie_facilitation_domain::facilitators_csv::FACILITATORS_FILE;
+use vigie_facilitation_domain::report::report_csv;
+use vigie_proto::facilitation::v1 as pb;
+use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
+use vigie_proto::inventory::v1 as inv;
+
+use crate::app::{FacilitationApp, HelpInput, InterventionInput};
+use crate::convert::{date_from_pb, date_to_pb};
+use crate::error::FacilitationError;
+use crate::storage::RequestRow;
+
+/// Largest facilitators file accepted in one import.
+const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Implements the facilitation API over the application service.
+#[derive(Clone)]
+pub struct FacilitationApi {
+    app: FacilitationApp,
+}
+
+impl FacilitationApi {
+    /// Wraps the application service.
+    pub fn new(app: FacilitationApp) -> Self {
+        FacilitationApi { app }
+    }
+}
+
+fn non_empty(value: &str) -> Option<&str> {
+    let value = value.trim();
+    (!value.is_empty()).then_some(value)
+}
+
+fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, FacilitationError> {
+    value
+        .map(|d| {
+            date_from_pb(d)
+                .ok_or_else(|| FacilitationError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
+        })
+        .transpose()
+}
+
+/// A request as the API shows it.
+pub fn request_to_pb(row: &RequestRow) -> pb::HelpRequest {
+    pb::HelpRequest {
+        request_id: row.request_id.clone(),
+        origin: row.origin.clone(),
+        structure_id: row.structure_id.clone(),
+        network: row.network_id.clone(),
+        function: row.function.clone(),
+        description: row.description.clone(),
+        urgency: row.urgency.clone(),
+        due: row.due_on.map(date_to_pb),
+        estimated_minutes: row.estimated_minutes,
+        status: row.status.clone(),
+        facilitator_id: row.facilitator_id.clone().unwrap_or_default(),
+        facilitator_name: row.facilitator_name.clone().unwrap_or_default(),
+        reasons: row.reasons.clone(),
+        created_on: Some(date_to_pb(row.created_on)),
+        declined_by: row.declined_by.clone(),
+    }
+}
+
+#[tonic::async_trait]
+impl FacilitationService for FacilitationApi {
+    async fn import_facilitators(
+        &self,
+        request: Request<Streaming<pb::FacilitatorsChunk>>,
+    ) -> Result<Response<pb::ImportFacilitatorsResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.message().await? {
+            if !chunk.file_name.is_empty() && chunk.file_name != FACILITATORS_FILE {
+                return Err(Status::invalid_argument(format!(
+                    "fichier « {} » inattendu (attendu : {FACILITATORS_FILE})",
+                    chunk.file_name
+                )));
+            }
+            if bytes.len() + chunk.chunk.len() > MAX_FILE_BYTES {
+                return Err(Status::invalid_argument("fichier trop volumineux (16 Mio au plus)"));
+            }
+            bytes.extend_from_slice(&chunk.chunk);
+        }
+        match self.app.import_facilitators(&bytes).await {
+            Ok(count) => Ok(Response::new(pb::ImportFacilitatorsResponse {
+                errors: vec![],
+                facilitators: count as u64,
+            })),
+            Err(FacilitationError::Rejected(errors)) => Ok(Response::new(pb::ImportFacilitatorsResponse {
+                errors: errors
+                    .into_iter()
+                    .map(|e| inv::ImportError {
+                        file: e.file,
+                        line: e.line,
+                        message: e.message,
+                    })
+                    .collect(),
+                facilitators: 0,
+            })),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn list_facilitators(
+        &self,
+        _request: Request<pb::ListFacilitatorsRequest>,
+    ) -> Result<Response<pb::ListFacilitatorsResponse>, Status> {
+        let facilitators = self
+            .app
+            .facilitators()
+            .await?
+            .into_iter()
+            .map(|f| pb::Facilitator {
+                internal_minutes_per_week: f.internal_minutes_per_week(),
+                facilitator_id: f.id,
+                display_name: f.display_name,
+                kind: f.kind.as_str().to_owned(),
+                employer_structure_id: f.employer_structure_id.unwrap_or_default(),
+                served_structures: f.served_structures,
+                territory_codes: f.territory_codes,
+                functions: f.functions,
+                weekly_minutes: f.weekly_minutes,
+                internal_share: f.internal_share,
+                funding_programme: f.funding_programme,
+                funding_end: f.funding_end.map(date_to_pb),
+            })
+            .collect();
+        Ok(Response::new(pb::ListFacilitatorsResponse { facilitators }))
+    }
+
+    async fn request_help(
+        &self,
+        request: Request<pb::RequestHelpRequest>,
+    ) -> Result<Response<pb::HelpRequest>, Status> {
+        let req = request.into_inner();
+        let due = date(req.due.as_ref())?;
+        let row = self
+            .app
+            .request_help(HelpInput {
+                structure_id: req.structure_id,
+                function: req.function,
+                description: req.description,
+                urgency: non_empty(&req.urgency).map(str::to_owned),
+                modality: non_empty(&req.modality).map(str::to_owned),
+                due,
+                estimated_minutes: (req.estimated_minutes > 0).then_some(req.estimated_minutes),
+            })
+            .await?;
+        Ok(Response::new(request_to_pb(&row)))
+    }
+
+    async fn respond(&self, request: Request<pb::RespondRequest>) -> Result<Response<pb::HelpRequest>, Status> {
+        let req = request.get_ref();
+        let row = self.app.respond(&req.request_id, req.accept).await?;
+        Ok(Response::new(request_to_pb(&row)))
+    }
+
+    async fn list_proposals(
+        &self,
+        request: Request<pb::ListProposalsRequest>,
+    ) -> Result<Response<pb::ListProposalsResponse>, Status> {
+        let rows = self.app.proposals(non_empty(&request.get_ref().structure_id)).await?;
+        Ok(Response::new(pb::ListProposalsResponse {
+            proposals: rows.iter().map(request_to_pb).collect(),
+        }))
+    }
+
+    async fn record_intervention(
+        &self,
+        request: Request<pb::RecordInterventionRequest>,
+    ) -> Result<Response<pb::RecordInterventionResponse>, Status> {
+        let req = request.into_inner();
+        let on = date(req.on.as_ref())?;
+        let autonomy_after =
+            req.autonomy_after
+                .map(|level| {
+                    u8::try_from(level).ok().filter(|l| *l <= 4).ok_or_else(|| {
+                        FacilitationError::Invalid(format!("niveau d'autonomie {level} invalide (0 à 4)"))
+                    })
+                })
+                .transpose()?;
+        let outcome = self
+            .app
+            .record_intervention(InterventionInput {
+                request_id: req.request_id,
+                minutes: req.minutes,
+                beneficiary: req.beneficiary,
+                person_id: non_empty(&req.person_id).map(str::to_owned),
+                autonomy_after,
+                on,
+                key: non_empty(&req.key).map(str::to_owned),
+            })
+            .await?;
+        Ok(Response::new(pb::RecordInterventionResponse {
+            key: outcome.key,
+            recorded: outcome.recorded,
+            request: Some(request_to_pb(&outcome.request)),
+            autonomy_published: outcome.autonomy_published,
+        }))
+    }
+
+    async fn report(&self, request: Request<pb::ReportRequest>) -> Result<Response<pb::ReportResponse>, Status> {
+        let req = request.get_ref();
+        let (Some(from), Some(to)) = (date(req.from.as_ref())?, date(req.to.as_ref())?) else {
+            return Err(FacilitationError::Invalid("la période (from, to) est requise".to_owned()).into());
+        };
+        let lines = self.app.report(&req.network, from, to).await?;
+        Ok(Response::new(pb::ReportResponse {
+            csv: report_csv(&lines),
+            lines: lines
+                .into_iter()
+                .map(|l| pb::ReportLine {
+                    facilitator_id: l.facilitator_id,
+                    display_name: l.display_name,
+                    internal_minutes: l.internal_minutes,
+                    external_minutes: l.external_minutes,
+                    internal_share: l.internal_share,
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,95 @@
+//! Schema of the facilitation service's own tables. The read model of
+//! structures (`fa_structures`, `fa_people`) is fed by inventory events: the
+//! facilitation service never reads the inventory's tables.
+//!
+//! Durations are integer minutes so both backends store them exactly; the
+//! binary snapshot column is the only DDL difference.
+
+use vigie_platform::db::Migration;
+
+/// The schema, with the type of binary columns for each backend.
+macro_rules! schema_v1 {
+    ($binary:literal) => {
+        concat!(
+            "
+CREATE TABLE fa_facilitators (
+    facilitator_id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    employer_structure_id TEXT,
+    served_structures TEXT NOT NULL,
+    territory_codes TEXT NOT NULL,
+    functions TEXT NOT NULL,
+    weekly_minutes BIGINT NOT NULL,
+    internal_share DOUBLE PRECISION NOT NULL,
+    funding_programme TEXT NOT NULL,
+    funding_end TEXT
+);
+CREATE TABLE fa_capacity (
+    facilitator_id TEXT NOT NULL,
+    week_start TEXT NOT NULL,
+    capacity BIGINT NOT NULL,
+    committed BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (facilitator_id, week_start)
+);
+CREATE TABLE fa_requests (
+    request_id TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    structure_id TEXT NOT NULL,
+    network_id TEXT NOT NULL,
+    function_code TEXT NOT NULL,
+    description TEXT NOT NULL,
+    urgency TEXT NOT NULL,
+    modality TEXT NOT NULL,
+    due_on TEXT,
+    estimated_minutes BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    facilitator_id TEXT,
+    week_start TEXT,
+    reasons TEXT NOT NULL,
+    declined_by TEXT NOT NULL,
+    created_on TEXT NOT NULL,
+    open_key TEXT UNIQUE
+);
+CREATE INDEX fa_requests_structure ON fa_requests (structure_id);
+CREATE TABLE fa_interventions (
+    intervention_key TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    facilitator_id TEXT NOT NULL,
+    structure_id TEXT NOT NULL,
+    network_id TEXT NOT NULL,
+    function_code TEXT NOT NULL,
+    minutes BIGINT NOT NULL,
+    beneficiary TEXT NOT NULL,
+    on_date TEXT NOT NULL,
+    person_id TEXT,
+    autonomy_after BIGINT
+);
+CREATE INDEX fa_interventions_on ON fa_interventions (on_date);
+CREATE TABLE fa_structures (
+    structure_id TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL,
+    commune_insee TEXT NOT NULL,
+    department_code TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    snapshot ",
+            $binary,
+            " NOT NULL
+);
+CREATE TABLE fa_people (
+    person_id TEXT PRIMARY KEY,
+    structure_id TEXT NOT NULL
+);
+CREATE INDEX fa_people_structure ON fa_people (structure_id);
+"
+        )
+    };
+}
+
+/// Migrations of the `facilitation` component.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "facilitators, capacity, requests, interventions and inventory read model",
+    sqlite: schema_v1!("BLOB"),
+    postgres: schema_v1!("BYTEA"),
+}];

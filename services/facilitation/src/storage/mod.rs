@@ -1,0 +1,687 @@
+//! Persistence of the facilitation service (PostgreSQL or SQLite through
+//! `sqlx::Any`, see docs/adr/0002-one-sql-dialect.md). Functions take a
+//! connection so the application decides the transaction.
+
+mod migrations;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sqlx::{AnyConnection, Row};
+use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
+use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
+use vigie_facilitation_domain::report::Intervention;
+
+pub use migrations::MIGRATIONS;
+
+/// Separator of the list columns (as in the CSV file).
+const LIST: char = ';';
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database refused or failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The pool or a transaction failed.
+    #[error(transparent)]
+    Db(#[from] vigie_platform::db::DbError),
+    /// A stored value no longer parses.
+    #[error("valeur stockée invalide dans {table}.{column} : {value}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The value.
+        value: String,
+    },
+}
+
+fn corrupt(table: &'static str, column: &'static str, value: impl ToString) -> StorageError {
+    StorageError::Corrupt {
+        table,
+        column,
+        value: value.to_string(),
+    }
+}
+
+fn join(values: &[String]) -> String {
+    values.join(&LIST.to_string())
+}
+
+fn split(value: &str) -> Vec<String> {
+    value
+        .split(LIST)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_date(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<NaiveDate>, StorageError> {
+    value
+        .map(|d| d.parse::<NaiveDate>().map_err(|_| corrupt(table, column, &d)))
+        .transpose()
+}
+
+// ----- facilitators and their weekly capacity -----
+
+/// Inserts or replaces facilitators; the capacity of their current and
+/// future weeks follows their new internal time (minutes already committed
+/// stay committed).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_facilitators(
+    conn: &mut AnyConnection,
+    facilitators: &[Facilitator],
+    from_week: NaiveDate,
+) -> Result<(), StorageError> {
+    for f in facilitators {
+        sqlx::query(
+            "INSERT INTO fa_facilitators (facilitator_id, display_name, kind, employer_structure_id, served_structures, \
+             territory_codes, functions, weekly_minutes, internal_share, funding_programme, funding_end) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (facilitator_id) DO UPDATE SET \
+             display_name = excluded.display_name, kind = excluded.kind, \
+             employer_structure_id = excluded.employer_structure_id, served_structures = excluded.served_structures, \
+             territory_codes = excluded.territory_codes, functions = excluded.functions, \
+             weekly_minutes = excluded.weekly_minutes, internal_share = excluded.internal_share, \
+             funding_programme = excluded.funding_programme, funding_end = excluded.funding_end",
+        )
+        .bind(f.id.clone())
+        .bind(f.display_name.clone())
+        .bind(f.kind.as_str().to_owned())
+        .bind(f.employer_structure_id.clone())
+        .bind(join(&f.served_structures))
+        .bind(join(&f.territory_codes))
+        .bind(join(&f.functions))
+        .bind(i64::from(f.weekly_minutes))
+        .bind(f.internal_share)
+        .bind(f.funding_programme.clone())
+        .bind(f.funding_end.map(|d| d.to_string()))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE fa_capacity SET capacity = $1 WHERE facilitator_id = $2 AND week_start >= $3")
+            .bind(i64::from(f.internal_minutes_per_week()))
+            .bind(f.id.clone())
+            .bind(from_week.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every facilitator, by id.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn facilitators(conn: &mut AnyConnection) -> Result<Vec<Facilitator>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT facilitator_id, display_name, kind, employer_structure_id, served_structures, territory_codes, \
+         functions, weekly_minutes, internal_share, funding_programme, funding_end FROM fa_facilitators \
+         ORDER BY facilitator_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind")?;
+            let minutes: i64 = row.try_get("weekly_minutes")?;
+            let served: String = row.try_get("served_structures")?;
+            let territory: String = row.try_get("territory_codes")?;
+            let functions: String = row.try_get("functions")?;
+            Ok(Facilitator {
+                id: row.try_get("facilitator_id")?,
+                display_name: row.try_get("display_name")?,
+                kind: kind.parse().map_err(|_| corrupt("fa_facilitators", "kind", &kind))?,
+                employer_structure_id: row.try_get("employer_structure_id")?,
+                served_structures: split(&served),
+                territory_codes: split(&territory),
+                functions: split(&functions),
+                weekly_minutes: u32::try_from(minutes)
+                    .map_err(|_| corrupt("fa_facilitators", "weekly_minutes", minutes))?,
+                internal_share: row.try_get("internal_share")?,
+                funding_programme: row.try_get("funding_programme")?,
+                funding_end: parse_date("fa_facilitators", "funding_end", row.try_get("funding_end")?)?,
+            })
+        })
+        .collect()
+}
+
+/// Creates the capacity row of a facilitator's week if it does not exist.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn ensure_capacity(
+    conn: &mut AnyConnection,
+    facilitator: &str,
+    week: NaiveDate,
+    capacity: u32,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO fa_capacity (facilitator_id, week_start, capacity, committed) VALUES ($1, $2, $3, 0) \
+         ON CONFLICT (facilitator_id, week_start) DO NOTHING",
+    )
+    .bind(facilitator.to_owned())
+    .bind(week.to_string())
+    .bind(i64::from(capacity))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Reserves `minutes` of a facilitator's internal time of `week` if they fit
+/// — one conditional statement, so concurrent reservations can never exceed
+/// the capacity (the row lock serialises them on PostgreSQL and the
+/// condition is evaluated again after the wait; SQLite has a single writer).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn reserve(
+    conn: &mut AnyConnection,
+    facilitator: &str,
+    week: NaiveDate,
+    minutes: u32,
+) -> Result<bool, StorageError> {
+    let result = sqlx::query(
+        "UPDATE fa_capacity SET committed = committed + $1 \
+         WHERE facilitator_id = $2 AND week_start = $3 AND committed + $1 <= capacity",
+    )
+    .bind(i64::from(minutes))
+    .bind(facilitator.to_owned())
+    .bind(week.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Gives reserved minutes back.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn release(
+    conn: &mut AnyConnection,
+    facilitator: &str,
+    week: NaiveDate,
+    minutes: u32,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE fa_capacity SET committed = CASE WHEN committed >= $1 THEN committed - $1 ELSE 0 END \
+         WHERE facilitator_id = $2 AND week_start = $3",
+    )
+    .bind(i64::from(minutes))
+    .bind(facilitator.to_owned())
+    .bind(week.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// `(capacity, committed)` of a facilitator's week, when the row exists.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn capacity(
+    conn: &mut AnyConnection,
+    facilitator: &str,
+    week: NaiveDate,
+) -> Result<Option<(u32, u32)>, StorageError> {
+    let row = sqlx::query("SELECT capacity, committed FROM fa_capacity WHERE facilitator_id = $1 AND week_start = $2")
+        .bind(facilitator.to_owned())
+        .bind(week.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        let capacity: i64 = r.try_get("capacity")?;
+        let committed: i64 = r.try_get("committed")?;
+        Ok((
+            u32::try_from(capacity).unwrap_or(0),
+            u32::try_from(committed).unwrap_or(0),
+        ))
+    })
+    .transpose()
+}
+
+/// The load of every facilitator: minutes committed in `week`, and past
+/// interventions with `structure`.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn loads(
+    conn: &mut AnyConnection,
+    week: NaiveDate,
+    structure: &str,
+) -> Result<BTreeMap<String, FacilitatorLoad>, StorageError> {
+    let mut loads: BTreeMap<String, FacilitatorLoad> = BTreeMap::new();
+    for row in sqlx::query("SELECT facilitator_id, committed FROM fa_capacity WHERE week_start = $1")
+        .bind(week.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let committed: i64 = row.try_get("committed")?;
+        loads
+            .entry(row.try_get("facilitator_id")?)
+            .or_insert_with(empty_load)
+            .committed_internal_minutes = u32::try_from(committed).unwrap_or(u32::MAX);
+    }
+    for row in sqlx::query(
+        "SELECT facilitator_id, COUNT(*) AS n FROM fa_interventions WHERE structure_id = $1 GROUP BY facilitator_id",
+    )
+    .bind(structure.to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let n: i64 = row.try_get("n")?;
+        loads
+            .entry(row.try_get("facilitator_id")?)
+            .or_insert_with(empty_load)
+            .past_interventions_with_structure = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+    Ok(loads)
+}
+
+fn empty_load() -> FacilitatorLoad {
+    FacilitatorLoad {
+        committed_internal_minutes: 0,
+        past_interventions_with_structure: 0,
+    }
+}
+
+// ----- help requests and proactive proposals -----
+
+/// A help request (asked by a structure) or a proactive proposal (opened on
+/// a fragility event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    /// Its id (UUID v7, so ids sort by creation).
+    pub request_id: String,
+    /// `request` or `proposal`.
+    pub origin: String,
+    /// The structure helped.
+    pub structure_id: String,
+    /// Its network.
+    pub network_id: String,
+    /// The vital function concerned.
+    pub function: String,
+    /// What the structure needs.
+    pub description: String,
+    /// low, normal, high.
+    pub urgency: String,
+    /// on_site, remote, either.
+    pub modality: String,
+    /// Deadline.
+    pub due_on: Option<NaiveDate>,
+    /// Minutes reserved when offered.
+    pub estimated_minutes: u32,
+    /// offered, accepted, unassigned, closed.
+    pub status: String,
+    /// The facilitator it is offered to or accepted by.
+    pub facilitator_id: Option<String>,
+    /// That facilitator's name (read only).
+    pub facilitator_name: Option<String>,
+    /// The week whose minutes are reserved.
+    pub week_start: Option<NaiveDate>,
+    /// Why this facilitator, or why nobody (plain French).
+    pub reasons: Vec<String>,
+    /// Facilitators who declined.
+    pub declined_by: Vec<String>,
+    /// Creation date.
+    pub created_on: NaiveDate,
+    /// `structure/function` while a proposal is open (unique), else `None`.
+    pub open_key: Option<String>,
+}
+
+const REQUEST_COLUMNS: &str = "r.request_id, r.origin, r.structure_id, r.network_id, r.function_code, r.description, \
+     r.urgency, r.modality, r.due_on, r.estimated_minutes, r.status, r.facilitator_id, f.display_name, r.week_start, \
+     r.reasons, r.declined_by, r.created_on, r.open_key";
+
+fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
+    let minutes: i64 = row.try_get("estimated_minutes")?;
+    let reasons: String = row.try_get("reasons")?;
+    let declined: String = row.try_get("declined_by")?;
+    let created: String = row.try_get("created_on")?;
+    Ok(RequestRow {
+        request_id: row.try_get("request_id")?,
+        origin: row.try_get("origin")?,
+        structure_id: row.try_get("structure_id")?,
+        network_id: row.try_get("network_id")?,
+        function: row.try_get("function_code")?,
+        description: row.try_get("description")?,
+        urgency: row.try_get("urgency")?,
+        modality: row.try_get("modality")?,
+        due_on: parse_date("fa_requests", "due_on", row.try_get("due_on")?)?,
+        estimated_minutes: u32::try_from(minutes).map_err(|_| corrupt("fa_requests", "estimated_minutes", minutes))?,
+        status: row.try_get("status")?,
+        facilitator_id: row.try_get("facilitator_id")?,
+        facilitator_name: row.try_get("display_name")?,
+        week_start: parse_date("fa_requests", "week_start", row.try_get("week_start")?)?,
+        reasons: reasons.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        declined_by: split(&declined),
+        created_on: created
+            .parse()
+            .map_err(|_| corrupt("fa_requests", "created_on", &created))?,
+        open_key: row.try_get("open_key")?,
+    })
+}
+
+/// Inserts a request; `false` when its `open_key` is already taken by an
+/// open proposal (nothing inserted).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Result<bool, StorageError> {
+    let result = sqlx::query(
+        "INSERT INTO fa_requests (request_id, origin, structure_id, network_id, function_code, description, urgency, \
+         modality, due_on, estimated_minutes, status, facilitator_id, week_start, reasons, declined_by, created_on, \
+         open_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(row.request_id.clone())
+    .bind(row.origin.clone())
+    .bind(row.structure_id.clone())
+    .bind(row.network_id.clone())
+    .bind(row.function.clone())
+    .bind(row.description.clone())
+    .bind(row.urgency.clone())
+    .bind(row.modality.clone())
+    .bind(row.due_on.map(|d| d.to_string()))
+    .bind(i64::from(row.estimated_minutes))
+    .bind(row.status.clone())
+    .bind(row.facilitator_id.clone())
+    .bind(row.week_start.map(|d| d.to_string()))
+    .bind(row.reasons.join("\n"))
+    .bind(join(&row.declined_by))
+    .bind(row.created_on.to_string())
+    .bind(row.open_key.clone())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Saves the mutable state of a request.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn update_request(conn: &mut AnyConnection, row: &RequestRow) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE fa_requests SET status = $1, facilitator_id = $2, week_start = $3, reasons = $4, declined_by = $5, \
+         open_key = $6 WHERE request_id = $7",
+    )
+    .bind(row.status.clone())
+    .bind(row.facilitator_id.clone())
+    .bind(row.week_start.map(|d| d.to_string()))
+    .bind(row.reasons.join("\n"))
+    .bind(join(&row.declined_by))
+    .bind(row.open_key.clone())
+    .bind(row.request_id.clone())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks a request's row until the end of the transaction, so answers and
+/// interventions on one request are serialised on PostgreSQL. Returns
+/// whether it exists.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn lock_request(conn: &mut AnyConnection, id: &str) -> Result<bool, StorageError> {
+    let result = sqlx::query("UPDATE fa_requests SET status = status WHERE request_id = $1")
+        .bind(id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// One request.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn request(conn: &mut AnyConnection, id: &str) -> Result<Option<RequestRow>, StorageError> {
+    let row = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM fa_requests r LEFT JOIN fa_facilitators f \
+         ON f.facilitator_id = r.facilitator_id WHERE r.request_id = $1"
+    ))
+    .bind(id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(decode_request).transpose()
+}
+
+/// Requests and proposals that are not closed (of one structure, or all),
+/// oldest first.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn open_requests(conn: &mut AnyConnection, structure: Option<&str>) -> Result<Vec<RequestRow>, StorageError> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM fa_requests r LEFT JOIN fa_facilitators f \
+         ON f.facilitator_id = r.facilitator_id WHERE r.status <> 'closed'"
+    );
+    let rows = match structure {
+        Some(id) => {
+            sqlx::query(&format!("{sql} AND r.structure_id = $1 ORDER BY r.request_id"))
+                .bind(id.to_owned())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query(&format!("{sql} ORDER BY r.request_id"))
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    rows.iter().map(decode_request).collect()
+}
+
+// ----- interventions -----
+
+/// A recorded intervention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterventionRow {
+    /// Idempotency key.
+    pub key: String,
+    /// The request it answers.
+    pub request_id: String,
+    /// Who intervened.
+    pub facilitator_id: String,
+    /// The structure.
+    pub structure_id: String,
+    /// Its network.
+    pub network_id: String,
+    /// The request's function.
+    pub function: String,
+    /// Duration.
+    pub minutes: u32,
+    /// internal or external.
+    pub beneficiary: String,
+    /// Date.
+    pub on: NaiveDate,
+    /// The member of the structure helped.
+    pub person_id: Option<String>,
+    /// Their autonomy afterwards (0–4).
+    pub autonomy_after: Option<u8>,
+}
+
+/// Inserts an intervention; `false` when its key was already recorded.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn insert_intervention(conn: &mut AnyConnection, row: &InterventionRow) -> Result<bool, StorageError> {
+    let result = sqlx::query(
+        "INSERT INTO fa_interventions (intervention_key, request_id, facilitator_id, structure_id, network_id, \
+         function_code, minutes, beneficiary, on_date, person_id, autonomy_after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (intervention_key) DO NOTHING",
+    )
+    .bind(row.key.clone())
+    .bind(row.request_id.clone())
+    .bind(row.facilitator_id.clone())
+    .bind(row.structure_id.clone())
+    .bind(row.network_id.clone())
+    .bind(row.function.clone())
+    .bind(i64::from(row.minutes))
+    .bind(row.beneficiary.clone())
+    .bind(row.on.to_string())
+    .bind(row.person_id.clone())
+    .bind(row.autonomy_after.map(i64::from))
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Whether an intervention key is recorded.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn intervention_exists(conn: &mut AnyConnection, key: &str) -> Result<bool, StorageError> {
+    let row = sqlx::query("SELECT 1 AS one FROM fa_interventions WHERE intervention_key = $1")
+        .bind(key.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Interventions dated from `from` to `to` (inclusive), in the domain's terms.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn interventions(
+    conn: &mut AnyConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Intervention>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT facilitator_id, structure_id, network_id, minutes, beneficiary, on_date FROM fa_interventions \
+         WHERE on_date >= $1 AND on_date <= $2 ORDER BY on_date, intervention_key",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let minutes: i64 = row.try_get("minutes")?;
+            let beneficiary: String = row.try_get("beneficiary")?;
+            let on: String = row.try_get("on_date")?;
+            Ok(Intervention {
+                facilitator_id: row.try_get("facilitator_id")?,
+                structure_id: row.try_get("structure_id")?,
+                network: row.try_get("network_id")?,
+                minutes: u32::try_from(minutes).map_err(|_| corrupt("fa_interventions", "minutes", minutes))?,
+                beneficiary: beneficiary
+                    .parse::<Beneficiary>()
+                    .map_err(|_| corrupt("fa_interventions", "beneficiary", &beneficiary))?,
+                on: on.parse().map_err(|_| corrupt("fa_interventions", "on_date", &on))?,
+            })
+        })
+        .collect()
+}
+
+// ----- read model of the inventory -----
+
+/// The version of a structure held by the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_version(conn: &mut AnyConnection, structure: &str) -> Result<Option<i64>, StorageError> {
+    let row = sqlx::query("SELECT version FROM fa_structures WHERE structure_id = $1")
+        .bind(structure.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get("version").map_err(StorageError::from))
+        .transpose()
+}
+
+/// A structure snapshot to keep.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Where the structure is.
+    pub place: StructurePlace,
+    /// The inventory's version.
+    pub version: i64,
+    /// The encoded `vigie.inventory.v1.Structure`.
+    pub bytes: Vec<u8>,
+    /// Its people.
+    pub people: Vec<String>,
+}
+
+/// Replaces a structure's snapshot and its people in the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_snapshot(conn: &mut AnyConnection, snapshot: &Snapshot) -> Result<(), StorageError> {
+    let place = &snapshot.place;
+    sqlx::query(
+        "INSERT INTO fa_structures (structure_id, network_id, commune_insee, department_code, version, snapshot) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
+         commune_insee = excluded.commune_insee, department_code = excluded.department_code, \
+         version = excluded.version, snapshot = excluded.snapshot",
+    )
+    .bind(place.structure_id.clone())
+    .bind(place.network.clone())
+    .bind(place.commune_insee.clone())
+    .bind(place.department_code.clone())
+    .bind(snapshot.version)
+    .bind(snapshot.bytes.clone())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM fa_people WHERE structure_id = $1")
+        .bind(place.structure_id.clone())
+        .execute(&mut *conn)
+        .await?;
+    for person in &snapshot.people {
+        // A person who moved here leaves their previous structure's list.
+        sqlx::query(
+            "INSERT INTO fa_people (person_id, structure_id) VALUES ($1, $2) \
+             ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
+        )
+        .bind(person.clone())
+        .bind(place.structure_id.clone())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Where a structure is, from the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_place(
+    conn: &mut AnyConnection,
+    structure: &str,
+) -> Result<Option<StructurePlace>, StorageError> {
+    let row = sqlx::query(
+        "SELECT structure_id, network_id, commune_insee, department_code FROM fa_structures WHERE structure_id = $1",
+    )
+    .bind(structure.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(StructurePlace {
+            structure_id: r.try_get("structure_id")?,
+            network: r.try_get("network_id")?,
+            commune_insee: r.try_get("commune_insee")?,
+            department_code: r.try_get("department_code")?,
+        })
+    })
+    .transpose()
+}
+
+/// The structure of a person, from the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn person_structure(conn: &mut AnyConnection, person: &str) -> Result<Option<String>, StorageError> {
+    let row = sqlx::query("SELECT structure_id FROM fa_people WHERE person_id = $1")
+        .bind(person.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get("structure_id").map_err(StorageError::from))
+        .transpose()
+}

@@ -1,0 +1,322 @@
+//! One isolated facilitation service per test — a SQLite file in a
+//! temporary directory or a fresh PostgreSQL database — with a fixed clock,
+//! helpers to feed its inventory read model with real envelopes and to read
+//! its outbox, and, for the end-to-end scenario, a real inventory on its own
+//! database of the same backend.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use prost::Message;
+use sqlx::Row;
+use tokio::sync::Notify;
+use vigie_facilitation::app::{Clock, FacilitationApp};
+use vigie_facilitation::error::FacilitationError;
+use vigie_facilitation::handlers::{InventoryReadModel, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
+use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
+use vigie_inventory::handlers::InterventionRecordedHandler;
+use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
+use vigie_platform::db::Db;
+use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_proto::events::v1::{FragilityAssessed, StructureInventoried};
+use vigie_proto::inventory::v1 as inv;
+use vigie_testkit::PgDatabase;
+
+/// The date every scenario runs on (both services' clocks): a Saturday.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What keeps a test database alive; dropped after the pool.
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] PgDatabase),
+}
+
+/// A fresh database of `backend`, not migrated.
+async fn database(backend: Backend, name: &str) -> Result<(Db, Guard)> {
+    vigie_testkit::init_test_logging();
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), name)).await?;
+            Ok((db, Guard::Sqlite(dir)))
+        }
+        Backend::Postgres => {
+            let pg = PgDatabase::try_create().await?;
+            let db = Db::connect(pg.url()).await?;
+            Ok((db, Guard::Postgres(pg)))
+        }
+    }
+}
+
+/// A migrated facilitation service and its database.
+pub struct Harness {
+    /// The application service under test.
+    pub app: FacilitationApp,
+    /// Its database (outbox, read model).
+    pub db: Db,
+    backend: Backend,
+    _guard: Guard,
+}
+
+impl Harness {
+    /// On a SQLite file.
+    pub async fn sqlite() -> Result<Harness> {
+        Self::build(Backend::Sqlite).await
+    }
+
+    /// On a fresh PostgreSQL database (a pool of several connections).
+    pub async fn postgres() -> Result<Harness> {
+        Self::build(Backend::Postgres).await
+    }
+
+    async fn build(backend: Backend) -> Result<Harness> {
+        let (db, guard) = database(backend, "facilitation").await?;
+        vigie_facilitation::service::migrate(&db).await?;
+        let clock: Clock = Arc::new(today);
+        let app = vigie_facilitation::service::application(db.clone(), clock, Arc::new(Notify::new()));
+        Ok(Harness {
+            app,
+            db,
+            backend,
+            _guard: guard,
+        })
+    }
+
+    /// A real inventory on its own database of the same backend.
+    pub async fn inventory(&self) -> Result<InventorySide> {
+        let (db, guard) = database(self.backend, "inventory").await?;
+        vigie_inventory::service::migrate(&db).await?;
+        let clock: InventoryClock = Arc::new(today);
+        let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
+        Ok(InventorySide { app, db, _guard: guard })
+    }
+
+    /// The inventory read model's consumer, as the service wires it.
+    pub fn read_model(&self) -> Consumer {
+        Consumer::new(self.db.clone(), Arc::new(InventoryReadModel::new(self.app.clone())))
+    }
+
+    /// Delivers one envelope to the read model.
+    pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(self.read_model().process(envelope).await?)
+    }
+
+    /// The events of one type in the facilitation outbox, in order.
+    pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
+        read_outbox(&self.db, Some(event_type)).await
+    }
+
+    /// Imports facilitators that must be valid.
+    pub async fn import(&self, rows: &[&str]) -> Result<usize> {
+        match self.app.import_facilitators(&facilitators_csv(rows)).await {
+            Ok(count) => Ok(count),
+            Err(FacilitationError::Rejected(errors)) => {
+                let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::bail!("facilitators rejected:\n{}", shown.join("\n"))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Makes a structure known to the read model (its people `P1`…`Pn`).
+    pub async fn structure(&self, id: &str, network: &str, commune: &str, people: &[&str]) -> Result<()> {
+        let outcome = self.feed(&structure_event(id, network, commune, people, 1)).await?;
+        anyhow::ensure!(outcome == Outcome::Applied, "{id}: {outcome:?}");
+        Ok(())
+    }
+
+    /// `(capacity, committed)` of a facilitator this week.
+    pub async fn load(&self, facilitator: &str) -> Result<(u32, u32)> {
+        Ok(self.app.week_load(facilitator, today()).await?.unwrap_or((0, 0)))
+    }
+}
+
+/// A real inventory (its own database) for the end-to-end scenario.
+pub struct InventorySide {
+    /// The inventory application service.
+    pub app: Inventory,
+    /// Its database.
+    pub db: Db,
+    _guard: Guard,
+}
+
+impl InventorySide {
+    /// The consumer of facilitation interventions, as the inventory wires it.
+    pub fn interventions(&self) -> Consumer {
+        Consumer::new(
+            self.db.clone(),
+            Arc::new(InterventionRecordedHandler::new(self.app.clone())),
+        )
+    }
+
+    /// Imports a generated set.
+    pub async fn import(&self, set: &GeneratedSet) -> Result<()> {
+        fn quiet(_: ImportPhase, _: u64, _: u64) {}
+        self.app.import(set.to_files()?, quiet).await?;
+        Ok(())
+    }
+
+    /// Every event of the inventory outbox, in order.
+    pub async fn outbox(&self) -> Result<Vec<Envelope>> {
+        read_outbox(&self.db, None).await
+    }
+}
+
+/// The outbox rows (of one type, or all) as the relay would publish them.
+async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>> {
+    let select = "SELECT id, source, event_type, subject, event_time, traceparent, payload FROM vigie_outbox";
+    let rows = match event_type {
+        Some(event_type) => {
+            sqlx::query(&format!("{select} WHERE event_type = $1 ORDER BY seq"))
+                .bind(event_type.to_owned())
+                .fetch_all(db.pool())
+                .await?
+        }
+        None => {
+            sqlx::query(&format!("{select} ORDER BY seq"))
+                .fetch_all(db.pool())
+                .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            let time: String = row.try_get("event_time")?;
+            let payload: Vec<u8> = row.try_get("payload")?;
+            Ok(Envelope {
+                id: uuid::Uuid::parse_str(&id)?,
+                source: row.try_get("source")?,
+                event_type: row.try_get("event_type")?,
+                subject: row.try_get("subject")?,
+                time: DateTime::parse_from_rfc3339(&time)?.with_timezone(&Utc),
+                traceparent: row.try_get("traceparent")?,
+                payload: payload.into(),
+            })
+        })
+        .collect()
+}
+
+/// `facilitators.csv` from data rows (the header is added).
+pub fn facilitators_csv(rows: &[&str]) -> Vec<u8> {
+    let mut text = vigie_facilitation_domain::facilitators_csv::FACILITATORS_HEADER.join(",");
+    text.push('\n');
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+/// A `structure.inventoried` envelope of a small structure in department 35.
+pub fn structure_event(id: &str, network: &str, commune: &str, people: &[&str], version: u64) -> Envelope {
+    let structure = inv::Structure {
+        structure_id: id.to_owned(),
+        name: format!("Structure {id}"),
+        network: network.to_owned(),
+        legal_form: "association".to_owned(),
+        department_code: commune.chars().take(2).collect(),
+        commune_insee: commune.to_owned(),
+        region_code: "53".to_owned(),
+        people: people
+            .iter()
+            .map(|p| inv::Person {
+                person_id: (*p).to_owned(),
+                display_name: format!("Personne {p}"),
+                role: "employee".to_owned(),
+                ..Default::default()
+            })
+            .collect(),
+        version,
+        ..Default::default()
+    };
+    Envelope::new(
+        vigie_inventory::events::SOURCE,
+        STRUCTURE_INVENTORIED,
+        id.to_owned(),
+        StructureInventoried {
+            structure: Some(structure),
+        }
+        .encode_to_vec(),
+    )
+}
+
+/// A `structure.fragility_assessed` envelope: `band`, `function` held by
+/// `holders` (none: orphan; one: single point of failure).
+pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str, holders: &[&str]) -> Envelope {
+    let exposure = inv::FunctionExposure {
+        code: function.to_owned(),
+        label: function.to_owned(),
+        criticality: 3,
+        holder_ids: holders.iter().map(|h| (*h).to_owned()).collect(),
+        risk: 0.9,
+    };
+    let fragility = inv::StructureFragility {
+        structure_id: id.to_owned(),
+        name: format!("Structure {id}"),
+        network: network.to_owned(),
+        band: band as i32,
+        score: Some(80),
+        orphan_functions: if holders.is_empty() {
+            vec![function.to_owned()]
+        } else {
+            vec![]
+        },
+        spof_functions: if holders.len() == 1 {
+            vec![function.to_owned()]
+        } else {
+            vec![]
+        },
+        functions: vec![
+            inv::FunctionExposure {
+                code: "communication".to_owned(),
+                label: "communication".to_owned(),
+                criticality: 1,
+                holder_ids: vec![],
+                risk: 0.1,
+            },
+            exposure,
+        ],
+        ..Default::default()
+    };
+    Envelope::new(
+        vigie_inventory::events::SOURCE,
+        FRAGILITY_ASSESSED,
+        id.to_owned(),
+        FragilityAssessed {
+            fragility: Some(fragility),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    )
+}
+
+/// A generated set of `n` structures.
+pub fn set(n: usize, seed: u64) -> GeneratedSet {
+    generate(GenerateParams {
+        structures: n,
+        seed,
+        today: today(),
+    })
+}
+
+/// Fails with context when `result` is not the expected error.
+pub fn expect_err<T: std::fmt::Debug>(
+    result: Result<T, FacilitationError>,
+    matches: impl Fn(&FacilitationError) -> bool,
+    what: &str,
+) -> Result<()> {
+    match result {
+        Err(e) if matches(&e) => Ok(()),
+        other => Err(anyhow::anyhow!("{what}: unexpected {other:?}")).context("expect_err"),
+    }
+}

@@ -1,0 +1,46 @@
+//! Contract suite of the facilitation service: the same scenarios run on
+//! SQLite and on PostgreSQL (real servers), through the application service
+//! with its real storage, outbox and inventory read model — and, end to end,
+//! with a real inventory on its own database publishing fragility and
+//! consuming interventions.
+
+mod harness;
+mod scenarios;
+
+use harness::Harness;
+
+/// Runs each scenario once per backend, as `sqlite::<name>` and `postgres::<name>`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    an_import_is_all_or_nothing,
+    a_request_is_offered_to_the_best_ranked_facilitator,
+    a_request_nobody_covers_is_unassigned_with_a_reason,
+    concurrent_requests_never_exceed_capacity,
+    declining_moves_the_request_to_the_next_facilitator,
+    a_fragility_event_opens_one_proposal_even_replayed,
+    a_moderate_fragility_opens_no_proposal,
+    an_intervention_is_counted_once,
+    an_autonomy_intervention_publishes_one_event,
+    the_report_sums_internal_and_external_minutes,
+    a_proposal_intervention_raises_the_inventory_and_moves_fragility,
+);

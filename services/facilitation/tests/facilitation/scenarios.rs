@@ -1,0 +1,593 @@
+//! The scenarios of the contract suite (backend-independent).
+
+use std::collections::BTreeMap;
+
+use anyhow::{ensure, Context, Result};
+use prost::Message;
+use tokio::task::JoinSet;
+use vigie_facilitation::app::{HelpInput, InterventionInput};
+use vigie_facilitation::error::FacilitationError;
+use vigie_facilitation::events::INTERVENTION_RECORDED;
+use vigie_facilitation::handlers::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
+use vigie_facilitation::storage::RequestRow;
+use vigie_inventory_domain::model::Evidence;
+use vigie_platform::events::Outcome;
+use vigie_proto::events::v1::{FragilityAssessed, InterventionRecorded};
+use vigie_proto::inventory::v1::Band;
+
+use crate::harness::{expect_err, facilitators_csv, fragility_event, set, today, Harness};
+
+// ----- fixtures -----
+
+/// `F-DEP` serves department 35 (10 h × 50 % = 300 internal minutes a
+/// week); `F-COM` serves the commune 35238 (4 h × 50 % = 120 minutes), so
+/// it ranks first for a structure of Rennes; `F-FAR` works in the Gironde.
+const FACILITATORS: &[&str] = &[
+    "F-DEP,Alice Départ,conseiller_numerique,,,35,payroll;accounting,10,50%,CnFS,",
+    "F-COM,Bruno Commune,mediateur,,,35238,payroll,4,50%,,",
+    "F-FAR,Chloé Loin,mediateur,,,33,payroll,35,50%,,",
+];
+
+/// A structure of Rennes, network `N1`, with two people.
+async fn rennes(h: &Harness) -> Result<()> {
+    h.import(FACILITATORS).await?;
+    h.structure("S1", "N1", "35238", &["P1", "P2"]).await
+}
+
+fn help(structure: &str, function: &str, minutes: u32) -> HelpInput {
+    HelpInput {
+        structure_id: structure.to_owned(),
+        function: function.to_owned(),
+        description: "Déclarer la paie du mois".to_owned(),
+        estimated_minutes: Some(minutes),
+        ..HelpInput::default()
+    }
+}
+
+fn internal(request: &str, minutes: u32) -> InterventionInput {
+    InterventionInput {
+        request_id: request.to_owned(),
+        minutes,
+        beneficiary: "internal".to_owned(),
+        ..InterventionInput::default()
+    }
+}
+
+fn offered_to(row: &RequestRow, facilitator: &str) -> Result<()> {
+    ensure!(
+        row.status == "offered" && row.facilitator_id.as_deref() == Some(facilitator),
+        "expected offered to {facilitator}, got {} {:?} {:?}",
+        row.status,
+        row.facilitator_id,
+        row.reasons
+    );
+    Ok(())
+}
+
+// ----- facilitators -----
+
+pub async fn an_import_is_all_or_nothing(h: Harness) -> Result<()> {
+    ensure!(h.import(FACILITATORS).await? == 3);
+    let listed: Vec<String> = h.app.facilitators().await?.into_iter().map(|f| f.id).collect();
+    ensure!(listed == ["F-COM", "F-DEP", "F-FAR"], "{listed:?}");
+    let dep = h
+        .app
+        .facilitators()
+        .await?
+        .into_iter()
+        .find(|f| f.id == "F-DEP")
+        .context("F-DEP")?;
+    ensure!(dep.internal_minutes_per_week() == 300 && dep.functions == ["payroll", "accounting"]);
+
+    // One good new row and two bad ones: every error, nothing stored.
+    let bad = facilitators_csv(&[
+        "F-NEW,Nouveau,conseiller_numerique,,,35,payroll,10,50%,,",
+        "F-BAD,Mauvais,magicien,,,35,payroll,10,50%,,",
+        "F-BAD2,Mauvais,mediateur,,,35,payroll,500,50%,,",
+    ]);
+    match h.app.import_facilitators(&bad).await {
+        Err(FacilitationError::Rejected(errors)) => {
+            ensure!(errors.len() >= 2, "{errors:?}");
+            let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            ensure!(shown[0].starts_with("facilitators.csv:3:"), "{shown:?}");
+            ensure!(shown.iter().any(|e| e.starts_with("facilitators.csv:4:")), "{shown:?}");
+        }
+        other => anyhow::bail!("a bad file must be rejected: {other:?}"),
+    }
+    let after: Vec<String> = h.app.facilitators().await?.into_iter().map(|f| f.id).collect();
+    ensure!(after == listed, "a rejected import changed the facilitators: {after:?}");
+
+    // A re-import updates in place.
+    h.import(&["F-DEP,Alice Départ,conseiller_numerique,,,35,payroll,20,50%,CnFS,"])
+        .await?;
+    let facilitators = h.app.facilitators().await?;
+    ensure!(facilitators.len() == 3);
+    let dep = facilitators.iter().find(|f| f.id == "F-DEP").context("F-DEP")?;
+    ensure!(dep.internal_minutes_per_week() == 600);
+    Ok(())
+}
+
+// ----- matching -----
+
+pub async fn a_request_is_offered_to_the_best_ranked_facilitator(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    offered_to(&row, "F-COM")?;
+    ensure!(row.origin == "request" && row.network_id == "N1" && row.created_on == today());
+    ensure!(row.facilitator_name.as_deref() == Some("Bruno Commune"));
+    ensure!(!row.reasons.is_empty(), "the offer explains itself");
+    ensure!(h.load("F-COM").await? == (120, 60), "{:?}", h.load("F-COM").await?);
+    // Default estimate: 120 minutes, more than F-COM has left → F-DEP.
+    let second = h
+        .app
+        .request_help(HelpInput {
+            estimated_minutes: None,
+            ..help("S1", "payroll", 0)
+        })
+        .await?;
+    offered_to(&second, "F-DEP")?;
+    ensure!(second.estimated_minutes == 120);
+    ensure!(h.load("F-DEP").await? == (300, 120));
+    let open = h.app.proposals(Some("S1")).await?;
+    ensure!(open.len() == 2, "{open:?}");
+    ensure!(h.app.proposals(Some("S-OTHER")).await?.is_empty());
+    expect_err(
+        h.app.request_help(help("S-UNKNOWN", "payroll", 60)).await,
+        |e| matches!(e, FacilitationError::NotFound(_)),
+        "unknown structure",
+    )?;
+    expect_err(
+        h.app
+            .request_help(HelpInput {
+                urgency: Some("urgentissime".to_owned()),
+                ..help("S1", "payroll", 60)
+            })
+            .await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "unknown urgency",
+    )
+}
+
+pub async fn a_request_nobody_covers_is_unassigned_with_a_reason(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    h.structure("S-LYON", "N1", "69123", &["P9"]).await?;
+    let row = h.app.request_help(help("S-LYON", "payroll", 60)).await?;
+    ensure!(row.status == "unassigned" && row.facilitator_id.is_none(), "{row:?}");
+    ensure!(
+        row.reasons.len() == 1 && row.reasons[0].contains("aucun facilitateur"),
+        "{:?}",
+        row.reasons
+    );
+    // More than anyone has this week.
+    let big = h.app.request_help(help("S1", "payroll", 1000)).await?;
+    ensure!(big.status == "unassigned", "{big:?}");
+    ensure!(big.reasons[0].contains("temps"), "{:?}", big.reasons);
+    ensure!(h.app.proposals(None).await?.len() == 2, "unassigned requests stay open");
+    Ok(())
+}
+
+pub async fn concurrent_requests_never_exceed_capacity(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    // 20 requests of 60 minutes; F-COM has 120, F-DEP 300: 7 can be offered.
+    let mut tasks = JoinSet::new();
+    for _ in 0..20 {
+        let app = h.app.clone();
+        tasks.spawn(async move { app.request_help(help("S1", "payroll", 60)).await });
+    }
+    let mut per_facilitator: BTreeMap<String, u32> = BTreeMap::new();
+    let mut unassigned = 0;
+    while let Some(result) = tasks.join_next().await {
+        let row = result??;
+        match row.facilitator_id {
+            Some(f) => *per_facilitator.entry(f).or_default() += row.estimated_minutes,
+            None => unassigned += 1,
+        }
+    }
+    ensure!(
+        per_facilitator.get("F-COM") == Some(&120) && per_facilitator.get("F-DEP") == Some(&300),
+        "{per_facilitator:?}"
+    );
+    ensure!(unassigned == 13, "{unassigned} unassigned");
+    for (id, minutes) in &per_facilitator {
+        let (capacity, committed) = h.load(id).await?;
+        ensure!(
+            committed == *minutes && committed <= capacity,
+            "{id}: {committed}/{capacity}, offered {minutes}"
+        );
+    }
+    Ok(())
+}
+
+pub async fn declining_moves_the_request_to_the_next_facilitator(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    offered_to(&row, "F-COM")?;
+    let next = h.app.respond(&row.request_id, false).await?;
+    offered_to(&next, "F-DEP")?;
+    ensure!(next.declined_by == ["F-COM"]);
+    ensure!(h.load("F-COM").await? == (120, 0), "the decline released the minutes");
+    ensure!(h.load("F-DEP").await? == (300, 60));
+    let last = h.app.respond(&row.request_id, false).await?;
+    ensure!(last.status == "unassigned" && last.facilitator_id.is_none(), "{last:?}");
+    ensure!(last.reasons[0].contains("décliné"), "{:?}", last.reasons);
+    ensure!(h.load("F-DEP").await? == (300, 0));
+    expect_err(
+        h.app.respond(&row.request_id, true).await,
+        |e| matches!(e, FacilitationError::Conflict(_)),
+        "answering an unassigned request",
+    )?;
+
+    let other = h.app.request_help(help("S1", "payroll", 60)).await?;
+    let accepted = h.app.respond(&other.request_id, true).await?;
+    ensure!(accepted.status == "accepted" && accepted.facilitator_id.as_deref() == Some("F-COM"));
+    ensure!(h.load("F-COM").await? == (120, 60), "an acceptance keeps the minutes");
+    expect_err(
+        h.app.respond(&other.request_id, false).await,
+        |e| matches!(e, FacilitationError::Conflict(_)),
+        "answering twice",
+    )?;
+    expect_err(
+        h.app.respond("nope", true).await,
+        |e| matches!(e, FacilitationError::NotFound(_)),
+        "unknown request",
+    )
+}
+
+// ----- proactive proposals -----
+
+pub async fn a_fragility_event_opens_one_proposal_even_replayed(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let event = fragility_event("S1", "N1", Band::Critical, "payroll", &["P1"]);
+    ensure!(h.feed(&event).await? == Outcome::Applied);
+    let open = h.app.proposals(Some("S1")).await?;
+    ensure!(open.len() == 1, "{open:?}");
+    let proposal = &open[0];
+    ensure!(
+        proposal.origin == "proposal" && proposal.function == "payroll",
+        "{proposal:?}"
+    );
+    offered_to(proposal, "F-COM")?;
+    ensure!(proposal.description.contains("critique"), "{}", proposal.description);
+
+    // The same event again: a duplicate for the inbox.
+    ensure!(h.feed(&event).await? == Outcome::Duplicate);
+    // A new assessment (another event) while the proposal is open: still one.
+    let again = fragility_event("S1", "N1", Band::High, "payroll", &["P1"]);
+    ensure!(h.feed(&again).await? == Outcome::Applied);
+    ensure!(h.app.proposals(Some("S1")).await?.len() == 1);
+    ensure!(h.load("F-COM").await? == (120, 120), "minutes reserved once");
+
+    // Once an internal intervention closed it, a new critical assessment opens another.
+    h.app.record_intervention(internal(&proposal.request_id, 90)).await?;
+    ensure!(h.app.proposals(Some("S1")).await?.is_empty());
+    let later = fragility_event("S1", "N1", Band::Critical, "payroll", &["P1"]);
+    h.feed(&later).await?;
+    let reopened = h.app.proposals(Some("S1")).await?;
+    ensure!(
+        reopened.len() == 1 && reopened[0].request_id != proposal.request_id,
+        "{reopened:?}"
+    );
+    Ok(())
+}
+
+pub async fn a_moderate_fragility_opens_no_proposal(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    for band in [Band::Moderate, Band::Low, Band::Unknown] {
+        h.feed(&fragility_event("S1", "N1", band, "payroll", &["P1"])).await?;
+    }
+    ensure!(h.app.proposals(None).await?.is_empty());
+    // An orphan function on a high band: a proposal nobody can take (no
+    // facilitator covers Lyon) stays open, unassigned, with the reason.
+    h.structure("S-LYON", "N1", "69123", &["P9"]).await?;
+    h.feed(&fragility_event("S-LYON", "N1", Band::High, "accounting", &[]))
+        .await?;
+    let open = h.app.proposals(Some("S-LYON")).await?;
+    ensure!(open.len() == 1 && open[0].status == "unassigned", "{open:?}");
+    ensure!(open[0].function == "accounting");
+    Ok(())
+}
+
+// ----- interventions -----
+
+pub async fn an_intervention_is_counted_once(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    let first = h.app.record_intervention(internal(&row.request_id, 45)).await?;
+    ensure!(first.recorded && first.request.status == "closed", "{first:?}");
+    let again = h.app.record_intervention(internal(&row.request_id, 45)).await?;
+    ensure!(!again.recorded && again.key == first.key, "{again:?}");
+    // Concurrent duplicates with a client key: one counts.
+    let mut tasks = JoinSet::new();
+    for _ in 0..8 {
+        let app = h.app.clone();
+        let input = InterventionInput {
+            key: Some("client-key-1".to_owned()),
+            beneficiary: "external".to_owned(),
+            ..internal(&row.request_id, 30)
+        };
+        tasks.spawn(async move { app.record_intervention(input).await });
+    }
+    let mut recorded = 0;
+    while let Some(result) = tasks.join_next().await {
+        if result??.recorded {
+            recorded += 1;
+        }
+    }
+    ensure!(recorded == 1, "{recorded} recorded");
+    let lines = h.app.report("N1", today(), today()).await?;
+    let com = lines
+        .iter()
+        .find(|l| l.facilitator_id == "F-COM")
+        .context("F-COM line")?;
+    ensure!(com.internal_minutes == 45 && com.external_minutes == 30, "{com:?}");
+
+    expect_err(
+        h.app.record_intervention(internal(&row.request_id, 0)).await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "zero minutes",
+    )?;
+    expect_err(
+        h.app
+            .record_intervention(InterventionInput {
+                beneficiary: "nobody".to_owned(),
+                ..internal(&row.request_id, 10)
+            })
+            .await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "unknown beneficiary",
+    )?;
+    expect_err(
+        h.app.record_intervention(internal("nope", 10)).await,
+        |e| matches!(e, FacilitationError::NotFound(_)),
+        "unknown request",
+    )?;
+    let unassigned = h.app.request_help(help("S1", "payroll", 5000)).await?;
+    expect_err(
+        h.app.record_intervention(internal(&unassigned.request_id, 10)).await,
+        |e| matches!(e, FacilitationError::Conflict(_)),
+        "a request without facilitator",
+    )
+}
+
+pub async fn an_autonomy_intervention_publishes_one_event(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    // Not yet autonomous: no event.
+    let partial = h
+        .app
+        .record_intervention(InterventionInput {
+            person_id: Some("P2".to_owned()),
+            autonomy_after: Some(2),
+            key: Some("k1".to_owned()),
+            ..internal(&row.request_id, 60)
+        })
+        .await?;
+    ensure!(partial.recorded && !partial.autonomy_published);
+    let autonomous = InterventionInput {
+        person_id: Some("P2".to_owned()),
+        autonomy_after: Some(3),
+        on: Some(today()),
+        ..internal(&row.request_id, 60)
+    };
+    let done = h.app.record_intervention(autonomous.clone()).await?;
+    ensure!(done.recorded && done.autonomy_published);
+    let replay = h.app.record_intervention(autonomous).await?;
+    ensure!(!replay.recorded && !replay.autonomy_published);
+    let events = h.outbox(INTERVENTION_RECORDED).await?;
+    ensure!(events.len() == 1, "{} events", events.len());
+    ensure!(events[0].subject == "S1");
+    let event = InterventionRecorded::decode(events[0].payload.clone())?;
+    ensure!(
+        event.person_id == "P2"
+            && event.function == "payroll"
+            && event.autonomy_after == 3
+            && event.structure_id == "S1"
+            && event.facilitator_id == "F-COM"
+            && event.request_id == row.request_id,
+        "{event:?}"
+    );
+
+    expect_err(
+        h.app
+            .record_intervention(InterventionInput {
+                person_id: Some("P-ELSEWHERE".to_owned()),
+                autonomy_after: Some(4),
+                ..internal(&row.request_id, 10)
+            })
+            .await,
+        |e| matches!(e, FacilitationError::NotFound(_)),
+        "a person outside the structure",
+    )?;
+    expect_err(
+        h.app
+            .record_intervention(InterventionInput {
+                autonomy_after: Some(3),
+                ..internal(&row.request_id, 10)
+            })
+            .await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "autonomy without a person",
+    )?;
+    expect_err(
+        h.app
+            .record_intervention(InterventionInput {
+                person_id: Some("P1".to_owned()),
+                beneficiary: "external".to_owned(),
+                ..internal(&row.request_id, 10)
+            })
+            .await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "a member of the structure as an external beneficiary",
+    )
+}
+
+// ----- report -----
+
+pub async fn the_report_sums_internal_and_external_minutes(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    h.structure("S2", "N2", "35238", &["Q1"]).await?;
+    let a = h.app.request_help(help("S1", "payroll", 60)).await?;
+    let b = h.app.request_help(help("S1", "accounting", 60)).await?;
+    let c = h.app.request_help(help("S2", "payroll", 30)).await?;
+    offered_to(&a, "F-COM")?;
+    offered_to(&b, "F-DEP")?;
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).context("date");
+    let record = |request: &str, minutes: u32, beneficiary: &str, on: u32, key: &str| InterventionInput {
+        request_id: request.to_owned(),
+        minutes,
+        beneficiary: beneficiary.to_owned(),
+        on: day(on).ok(),
+        key: Some(key.to_owned()),
+        ..InterventionInput::default()
+    };
+    for input in [
+        record(&a.request_id, 60, "internal", 2, "a1"),
+        record(&a.request_id, 90, "external", 3, "a2"),
+        record(&a.request_id, 30, "external", 20, "a3"),
+        record(&b.request_id, 45, "internal", 10, "b1"),
+        record(&c.request_id, 500, "internal", 10, "c1"), // another network
+        record(&a.request_id, 999, "internal", 30, "late"), // after the period
+    ] {
+        ensure!(h.app.record_intervention(input).await?.recorded);
+    }
+    let lines = h.app.report("N1", day(1)?, day(25)?).await?;
+    let by_id: BTreeMap<&str, _> = lines.iter().map(|l| (l.facilitator_id.as_str(), l)).collect();
+    let com = by_id.get("F-COM").context("F-COM")?;
+    ensure!(com.internal_minutes == 60 && com.external_minutes == 120, "{com:?}");
+    ensure!(
+        com.internal_share.is_some_and(|s| (s - 60.0 / 180.0).abs() < 1e-9),
+        "{com:?}"
+    );
+    let dep = by_id.get("F-DEP").context("F-DEP")?;
+    ensure!(dep.internal_minutes == 45 && dep.external_minutes == 0, "{dep:?}");
+    ensure!(
+        lines.iter().map(|l| l.internal_minutes).sum::<u64>() == 105,
+        "other networks and dates are left out: {lines:?}"
+    );
+    expect_err(
+        h.app.report("N1", day(25)?, day(1)?).await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "an inverted period",
+    )
+}
+
+// ----- end to end with a real inventory -----
+
+pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h: Harness) -> Result<()> {
+    let inventory = h.inventory().await?;
+    let generated = set(30, 7);
+    inventory.import(&generated).await?;
+    let places: Vec<(String, String)> = generated
+        .inventories
+        .iter()
+        .map(|i| (i.structure.network.clone(), i.structure.department_code.clone()))
+        .collect();
+    h.app
+        .import_facilitators(&vigie_facilitation::demo::facilitators(&places, today()))
+        .await
+        .map_err(|e| anyhow::anyhow!("demo facilitators: {e:?}"))?;
+    // Every inventory event, in order, as the stream delivers them.
+    let mut fragile = Vec::new();
+    for envelope in inventory.outbox().await? {
+        ensure!(envelope.event_type == STRUCTURE_INVENTORIED || envelope.event_type == FRAGILITY_ASSESSED);
+        if envelope.event_type == FRAGILITY_ASSESSED {
+            let event = FragilityAssessed::decode(envelope.payload.clone())?;
+            let f = event.fragility.context("fragility")?;
+            if f.band() == Band::Critical || f.band() == Band::High {
+                fragile.push(f);
+            }
+        }
+        h.feed(&envelope).await?;
+    }
+    ensure!(!fragile.is_empty(), "the generated set has fragile structures");
+    let proposals = h.app.proposals(None).await?;
+    ensure!(
+        proposals.len() == fragile.len() && proposals.iter().all(|p| p.origin == "proposal"),
+        "one proposal per fragile structure: {} for {}",
+        proposals.len(),
+        fragile.len()
+    );
+
+    // A proposal with a facilitator whose function has a single holder: a
+    // colleague becomes autonomous on it.
+    let mut chosen = None;
+    for f in &fragile {
+        let Some(p) = proposals
+            .iter()
+            .find(|p| p.structure_id == f.structure_id && p.facilitator_id.is_some())
+        else {
+            continue;
+        };
+        if !f.spof_functions.contains(&p.function) {
+            continue;
+        }
+        let stored = inventory.app.structures(None).await?;
+        let structure = stored
+            .iter()
+            .find(|s| s.inventory.structure.id == f.structure_id)
+            .context("structure")?;
+        let holders: Vec<&String> = f
+            .functions
+            .iter()
+            .find(|e| e.code == p.function)
+            .map(|e| e.holder_ids.iter().collect())
+            .unwrap_or_default();
+        if let Some(person) = structure
+            .inventory
+            .people
+            .iter()
+            .find(|person| !holders.contains(&&person.id) && person.end_date.is_none())
+        {
+            chosen = Some((f.clone(), p.clone(), person.id.clone()));
+            break;
+        }
+    }
+    let (before, proposal, person) = chosen.context("no single-holder proposal with a colleague to help")?;
+    let outcome = h
+        .app
+        .record_intervention(InterventionInput {
+            person_id: Some(person.clone()),
+            autonomy_after: Some(3),
+            ..internal(&proposal.request_id, 120)
+        })
+        .await?;
+    ensure!(outcome.autonomy_published && outcome.request.status == "closed");
+    let events = h.outbox(INTERVENTION_RECORDED).await?;
+    ensure!(events.len() == 1);
+    let consumer = inventory.interventions();
+    ensure!(consumer.process(&events[0]).await? == Outcome::Applied);
+    ensure!(consumer.process(&events[0]).await? == Outcome::Duplicate);
+
+    let after = inventory.app.structures(None).await?;
+    let structure = after
+        .iter()
+        .find(|s| s.inventory.structure.id == before.structure_id)
+        .context("structure")?;
+    let holding = structure
+        .inventory
+        .holdings
+        .iter()
+        .find(|x| x.person_id == person && x.function == proposal.function)
+        .context("the holding was raised")?;
+    ensure!(
+        holding.level >= 3 && holding.evidence == Evidence::Facilitation,
+        "{holding:?}"
+    );
+    // The inventory re-assessed: the function is no longer a single point of failure.
+    let latest = inventory
+        .outbox()
+        .await?
+        .into_iter()
+        .rfind(|e| e.event_type == FRAGILITY_ASSESSED && e.subject == before.structure_id)
+        .context("a new assessment")?;
+    let now = FragilityAssessed::decode(latest.payload)?
+        .fragility
+        .context("fragility")?;
+    ensure!(
+        !now.spof_functions.contains(&proposal.function),
+        "{} still a single point of failure: {now:?}",
+        proposal.function
+    );
+    ensure!(now.score < before.score, "score {:?} → {:?}", before.score, now.score);
+    Ok(())
+}

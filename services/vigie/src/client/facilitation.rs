@@ -1,0 +1,460 @@
+//! `vigie facilitation …`: facilitators, help requests, proposals,
+//! interventions and the internal/external time report.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{Datelike, NaiveDate};
+use serde_json::json;
+use vigie_proto::common::v1::Date;
+use vigie_proto::facilitation::v1 as pb;
+use vigie_proto::facilitation::v1::facilitation_service_client::FacilitationServiceClient;
+
+use super::{connect, status_error};
+use crate::cli::Format;
+use crate::i18n::Lang;
+use crate::output::{percent, Table};
+
+const FACILITATORS_FILE: &str = "facilitators.csv";
+const CHUNK: usize = 64 * 1024;
+
+fn pb_date(date: NaiveDate) -> Date {
+    Date {
+        year: date.year(),
+        month: date.month(),
+        day: date.day(),
+    }
+}
+
+fn show_date(date: Option<&Date>) -> String {
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .unwrap_or_default()
+}
+
+async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<FacilitationServiceClient<tonic::transport::Channel>> {
+    Ok(FacilitationServiceClient::new(connect(endpoint, lang).await?))
+}
+
+/// `vigie facilitation facilitators import FILE`.
+///
+/// # Errors
+/// An unreadable file, an unreachable server, or a rejected file (every row
+/// error printed as `FILE:LINE: message`).
+pub async fn import_facilitators(endpoint: &str, file: &Path, lang: Lang) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), file.display()))?;
+    let messages: Vec<pb::FacilitatorsChunk> = if bytes.is_empty() {
+        vec![pb::FacilitatorsChunk {
+            file_name: FACILITATORS_FILE.to_owned(),
+            chunk: Vec::new(),
+        }]
+    } else {
+        bytes
+            .chunks(CHUNK)
+            .map(|chunk| pb::FacilitatorsChunk {
+                file_name: FACILITATORS_FILE.to_owned(),
+                chunk: chunk.to_vec(),
+            })
+            .collect()
+    };
+    let response = client(endpoint, lang)
+        .await?
+        .import_facilitators(tokio_stream::iter(messages))
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    if !response.errors.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for e in &response.errors {
+            writeln!(err, "{}:{}: {}", file.display(), e.line, e.message)?;
+        }
+        anyhow::bail!(
+            "{} {} {}",
+            lang.pick("fichier refusé :", "file rejected:"),
+            response.errors.len(),
+            lang.pick("erreur(s), rien n'a été modifié.", "error(s), nothing was changed.")
+        );
+    }
+    match lang {
+        Lang::Fr => println!("Facilitateurs importés : {}.", response.facilitators),
+        Lang::En => println!("Facilitators imported: {}.", response.facilitators),
+    }
+    Ok(())
+}
+
+/// `vigie facilitation facilitators list`.
+///
+/// # Errors
+/// An unreachable server or an output error.
+pub async fn facilitators(endpoint: &str, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .list_facilitators(pb::ListFacilitatorsRequest {})
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json | Format::Csv => {
+            let values: Vec<_> = response
+                .facilitators
+                .iter()
+                .map(|f| {
+                    json!({"facilitator_id": f.facilitator_id, "display_name": f.display_name, "kind": f.kind,
+                           "employer_structure_id": f.employer_structure_id, "served_structures": f.served_structures,
+                           "territory_codes": f.territory_codes, "functions": f.functions,
+                           "weekly_minutes": f.weekly_minutes, "internal_share": f.internal_share,
+                           "internal_minutes_per_week": f.internal_minutes_per_week,
+                           "funding_programme": f.funding_programme, "funding_end": show_date(f.funding_end.as_ref())})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &values)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => [
+                    "facilitateur",
+                    "nom",
+                    "type",
+                    "territoire",
+                    "min internes/sem.",
+                    "financement",
+                ],
+                Lang::En => [
+                    "facilitator",
+                    "name",
+                    "kind",
+                    "territory",
+                    "internal min/week",
+                    "funding",
+                ],
+            };
+            let mut table = Table::new(&header, &[false, false, false, false, true, false]);
+            for f in &response.facilitators {
+                table.row(vec![
+                    f.facilitator_id.clone(),
+                    f.display_name.clone(),
+                    f.kind.clone(),
+                    f.territory_codes.join(";"),
+                    f.internal_minutes_per_week.to_string(),
+                    f.funding_programme.clone(),
+                ]);
+            }
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}
+
+/// A help request from the command line.
+#[derive(Debug)]
+pub struct Help {
+    /// The structure.
+    pub structure: String,
+    /// The function.
+    pub function: String,
+    /// The need.
+    pub description: String,
+    /// Deadline.
+    pub due: Option<NaiveDate>,
+    /// Estimated minutes.
+    pub minutes: Option<u32>,
+    /// low, normal, high.
+    pub urgency: Option<String>,
+}
+
+fn status_fr(status: &str, lang: Lang) -> &'static str {
+    match (status, lang) {
+        ("offered", Lang::Fr) => "proposée",
+        ("accepted", Lang::Fr) => "acceptée",
+        ("unassigned", Lang::Fr) => "sans facilitateur",
+        ("closed", Lang::Fr) => "close",
+        ("offered", Lang::En) => "offered",
+        ("accepted", Lang::En) => "accepted",
+        ("unassigned", Lang::En) => "unassigned",
+        ("closed", Lang::En) => "closed",
+        _ => "?",
+    }
+}
+
+fn describe(request: &pb::HelpRequest, lang: Lang, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} {} — {} ({}) : {}",
+        lang.pick("Demande", "Request"),
+        request.request_id,
+        request.structure_id,
+        request.function,
+        status_fr(&request.status, lang)
+    )?;
+    if request.facilitator_id.is_empty() {
+        for reason in &request.reasons {
+            writeln!(out, "  {reason}")?;
+        }
+    } else {
+        writeln!(
+            out,
+            "  {} {} ({}) — {} min",
+            lang.pick("facilitateur :", "facilitator:"),
+            request.facilitator_name,
+            request.facilitator_id,
+            request.estimated_minutes
+        )?;
+        for reason in &request.reasons {
+            writeln!(out, "  · {reason}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `vigie facilitation request`.
+///
+/// # Errors
+/// Unknown structure, invalid request, unreachable server.
+pub async fn request(endpoint: &str, help: Help, lang: Lang) -> anyhow::Result<()> {
+    let request = client(endpoint, lang)
+        .await?
+        .request_help(pb::RequestHelpRequest {
+            structure_id: help.structure,
+            function: help.function,
+            description: help.description,
+            urgency: help.urgency.unwrap_or_default(),
+            due: help.due.map(pb_date),
+            estimated_minutes: help.minutes.unwrap_or(0),
+            modality: String::new(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    describe(&request, lang, &mut std::io::stdout().lock())?;
+    Ok(())
+}
+
+/// `vigie facilitation respond`.
+///
+/// # Errors
+/// Unknown request, a request not waiting for an answer, unreachable server.
+pub async fn respond(endpoint: &str, request: &str, accept: bool, lang: Lang) -> anyhow::Result<()> {
+    let request = client(endpoint, lang)
+        .await?
+        .respond(pb::RespondRequest {
+            request_id: request.to_owned(),
+            accept,
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    describe(&request, lang, &mut std::io::stdout().lock())?;
+    Ok(())
+}
+
+/// `vigie facilitation proposals`.
+///
+/// # Errors
+/// An unreachable server or an output error.
+pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .list_proposals(pb::ListProposalsRequest {
+            structure_id: structure.unwrap_or_default().to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json | Format::Csv => {
+            let values: Vec<_> = response
+                .proposals
+                .iter()
+                .map(|p| {
+                    json!({"request_id": p.request_id, "origin": p.origin, "structure_id": p.structure_id,
+                           "network": p.network, "function": p.function, "description": p.description,
+                           "urgency": p.urgency, "due": show_date(p.due.as_ref()), "estimated_minutes": p.estimated_minutes,
+                           "status": p.status, "facilitator_id": p.facilitator_id, "facilitator_name": p.facilitator_name,
+                           "reasons": p.reasons, "declined_by": p.declined_by, "created_on": show_date(p.created_on.as_ref())})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &values)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => [
+                    "demande",
+                    "origine",
+                    "structure",
+                    "fonction",
+                    "statut",
+                    "facilitateur",
+                    "min",
+                ],
+                Lang::En => [
+                    "request",
+                    "origin",
+                    "structure",
+                    "function",
+                    "status",
+                    "facilitator",
+                    "min",
+                ],
+            };
+            let mut table = Table::new(&header, &[false, false, false, false, false, false, true]);
+            for p in &response.proposals {
+                let origin = match (p.origin.as_str(), lang) {
+                    ("proposal", Lang::Fr) => "proposition",
+                    ("proposal", Lang::En) => "proposal",
+                    (_, Lang::Fr) => "demande",
+                    (_, Lang::En) => "request",
+                };
+                table.row(vec![
+                    p.request_id.clone(),
+                    origin.to_owned(),
+                    p.structure_id.clone(),
+                    p.function.clone(),
+                    status_fr(&p.status, lang).to_owned(),
+                    if p.facilitator_name.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        p.facilitator_name.clone()
+                    },
+                    p.estimated_minutes.to_string(),
+                ]);
+            }
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}
+
+/// An intervention from the command line.
+#[derive(Debug)]
+pub struct Intervention {
+    /// The request.
+    pub request: String,
+    /// Duration.
+    pub minutes: u32,
+    /// internal or external.
+    pub beneficiary: &'static str,
+    /// The member of the structure helped.
+    pub person: Option<String>,
+    /// Their autonomy afterwards.
+    pub autonomy_after: Option<u32>,
+    /// Date.
+    pub on: Option<NaiveDate>,
+    /// Idempotency key.
+    pub key: Option<String>,
+}
+
+/// `vigie facilitation record`.
+///
+/// # Errors
+/// Unknown request or person, invalid intervention, unreachable server.
+pub async fn record(endpoint: &str, intervention: Intervention, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .record_intervention(pb::RecordInterventionRequest {
+            request_id: intervention.request,
+            minutes: intervention.minutes,
+            beneficiary: intervention.beneficiary.to_owned(),
+            person_id: intervention.person.unwrap_or_default(),
+            autonomy_after: intervention.autonomy_after,
+            on: intervention.on.map(pb_date),
+            key: intervention.key.unwrap_or_default(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    if response.recorded {
+        println!(
+            "{} ({} {})",
+            lang.pick("Intervention enregistrée", "Intervention recorded"),
+            lang.pick("clé", "key"),
+            response.key
+        );
+    } else {
+        println!(
+            "{} ({} {})",
+            lang.pick(
+                "Intervention déjà enregistrée : comptée une seule fois",
+                "Intervention already recorded: counted once"
+            ),
+            lang.pick("clé", "key"),
+            response.key
+        );
+    }
+    if let Some(request) = &response.request {
+        describe(request, lang, &mut std::io::stdout().lock())?;
+    }
+    if response.autonomy_published {
+        println!(
+            "{}",
+            lang.pick(
+                "La personne est notée autonome : l'inventaire est mis à jour.",
+                "The person is recorded as autonomous: the inventory is updated."
+            )
+        );
+    }
+    Ok(())
+}
+
+/// `vigie facilitation report`.
+///
+/// # Errors
+/// An invalid period, an unreachable server, an output error.
+pub async fn report(
+    endpoint: &str,
+    network: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .report(pb::ReportRequest {
+            network: network.to_owned(),
+            from: Some(pb_date(from)),
+            to: Some(pb_date(to)),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Csv => out.write_all(response.csv.as_bytes())?,
+        Format::Json => {
+            let values: Vec<_> = response
+                .lines
+                .iter()
+                .map(|l| {
+                    json!({"facilitator_id": l.facilitator_id, "display_name": l.display_name,
+                           "internal_minutes": l.internal_minutes, "external_minutes": l.external_minutes,
+                           "internal_share": l.internal_share})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &values)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => ["facilitateur", "nom", "min internes", "min externes", "part interne"],
+                Lang::En => ["facilitator", "name", "internal min", "external min", "internal share"],
+            };
+            let mut table = Table::new(&header, &[false, false, true, true, true]);
+            for l in &response.lines {
+                table.row(vec![
+                    l.facilitator_id.clone(),
+                    l.display_name.clone(),
+                    l.internal_minutes.to_string(),
+                    l.external_minutes.to_string(),
+                    l.internal_share.map_or_else(|| "—".to_owned(), percent),
+                ]);
+            }
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}
