@@ -8,6 +8,7 @@
 //!   consumers, CloudEvents over NATS JetStream or in-process delivery);
 //! - [`shutdown`]: graceful shutdown on signals.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod events;

@@ -22,6 +22,7 @@
 
 mod logging;
 mod nats;
+mod oidc;
 mod postgres;
 mod wait;
 
@@ -29,6 +30,7 @@ use std::path::Path;
 
 pub use logging::init_test_logging;
 pub use nats::NatsServer;
+pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
 pub use postgres::PgDatabase;
 pub use wait::eventually;
 

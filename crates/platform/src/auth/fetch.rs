@@ -1,0 +1,147 @@
+//! Fetching the discovery document and the JWKS: HTTPS (rustls with the
+//! `ring` provider and the Mozilla roots of `webpki-roots`), or plain HTTP
+//! to a loopback issuer (tests, a Keycloak on the same host) or when
+//! explicitly allowed.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// The largest discovery document or JWKS accepted.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// A failed fetch (the cause is logged, never sent to clients).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The URL is not an absolute `https` URL (or `http` to loopback, unless allowed).
+    #[error("URL refusée : {0}")]
+    Url(String),
+    /// The TLS client could not be set up.
+    #[error("TLS : {0}")]
+    Tls(#[from] rustls::Error),
+    /// The connection or the request failed.
+    #[error("requête vers {url} : {cause}")]
+    Request {
+        /// The URL fetched.
+        url: String,
+        /// The cause.
+        cause: String,
+    },
+    /// The server answered with another status than 200.
+    #[error("{url} a répondu {status}")]
+    Status {
+        /// The URL fetched.
+        url: String,
+        /// The HTTP status.
+        status: http::StatusCode,
+    },
+    /// No answer in time.
+    #[error("{url} n'a pas répondu à temps")]
+    Timeout {
+        /// The URL fetched.
+        url: String,
+    },
+}
+
+#[derive(Clone)]
+pub(crate) struct Fetcher {
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    timeout: Duration,
+    allow_http: bool,
+}
+
+impl Fetcher {
+    pub(crate) fn new(timeout: Duration, allow_http: bool) -> Result<Self, FetchError> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Fetcher {
+            client,
+            timeout,
+            allow_http,
+        })
+    }
+
+    /// Checks that `url` may be fetched and parses it.
+    pub(crate) fn check_url(&self, url: &str) -> Result<http::Uri, FetchError> {
+        check_url(url, self.allow_http)
+    }
+
+    /// GETs `url`, expecting 200 and at most 1 MiB.
+    pub(crate) async fn get(&self, url: &str) -> Result<Bytes, FetchError> {
+        let uri = self.check_url(url)?;
+        let request = http::Request::get(uri)
+            .header(http::header::ACCEPT, "application/json")
+            .body(Empty::new())
+            .map_err(|error| FetchError::Url(format!("{url}: {error}")))?;
+        let failed = |cause: String| FetchError::Request {
+            url: url.to_owned(),
+            cause,
+        };
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|error| failed(error.to_string()))?;
+            if response.status() != http::StatusCode::OK {
+                return Err(FetchError::Status {
+                    url: url.to_owned(),
+                    status: response.status(),
+                });
+            }
+            let body = Limited::new(response.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map_err(|error| failed(error.to_string()))?;
+            Ok(body.to_bytes())
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| FetchError::Timeout { url: url.to_owned() })?
+    }
+}
+
+pub(crate) fn check_url(url: &str, allow_http: bool) -> Result<http::Uri, FetchError> {
+    let uri: http::Uri = url.parse().map_err(|_| FetchError::Url(url.to_owned()))?;
+    let host = uri.host().ok_or_else(|| FetchError::Url(url.to_owned()))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(uri),
+        Some("http") if allow_http || is_loopback(host) => Ok(uri),
+        Some("http") => Err(FetchError::Url(format!(
+            "{url} (http n'est accepté que vers la boucle locale ; utilisez https)"
+        ))),
+        _ => Err(FetchError::Url(url.to_owned())),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        assert!(check_url("https://sso.example.org/realms/vigie", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080/realms/vigie", false).is_ok());
+        assert!(check_url("http://[::1]:8080/realms/vigie", false).is_ok());
+        assert!(check_url("http://localhost:8080/realms/vigie", false).is_ok());
+        assert!(check_url("http://sso.example.org/realms/vigie", false).is_err());
+        assert!(check_url("http://sso.example.org/realms/vigie", true).is_ok());
+        assert!(check_url("ftp://sso.example.org/", true).is_err());
+        assert!(check_url("/realms/vigie", true).is_err());
+    }
+}

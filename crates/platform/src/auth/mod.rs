@@ -1,0 +1,22 @@
+//! Identity: who calls a Vigie API.
+//!
+//! - [`oidc`]: validation of OIDC access tokens (Keycloak-compatible):
+//!   discovery, JWKS cached by `kid` and refreshed, algorithm allow-list,
+//!   exact issuer, audience, expiry; roles and tenant scopes from the claims;
+//! - [`layer`]: the tower layer every gRPC server puts in front of its
+//!   services, and [`principal`] for handlers;
+//! - [`Principal`], [`Role`], [`Scope`]: the authenticated caller.
+//!
+//! See `docs/security.md` ("Token validation").
+
+mod fetch;
+mod jwks;
+pub mod layer;
+pub mod oidc;
+mod principal;
+
+pub use fetch::FetchError;
+pub use jwks::{Algorithm, AlgorithmError};
+pub use layer::{principal, Auth, AuthLayer, Authenticator, OPEN_SERVICES};
+pub use oidc::{OidcConfig, OidcError, OidcValidator, TokenError};
+pub use principal::{Principal, Role, Scope, UnknownRole};
