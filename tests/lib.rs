@@ -53,6 +53,9 @@ impl VigieServer {
             .args(args)
             .env("LANG", "fr_FR.UTF-8")
             .env_remove("VIGIE_ENDPOINT")
+            .env_remove("VIGIE_AUTH")
+            .env_remove("VIGIE_OIDC_ISSUER")
+            .env_remove("VIGIE_OIDC_AUDIENCE")
             .env(
                 "RUST_LOG",
                 if std::env::var_os("TEST_LOG").is_some() {
@@ -141,6 +144,10 @@ pub async fn run_cli(args: &[&str]) -> Result<CliOutput> {
         .args(args)
         .env("LANG", "fr_FR.UTF-8")
         .env_remove("VIGIE_ENDPOINT")
+        .env_remove("VIGIE_TOKEN")
+        .env_remove("VIGIE_AUTH")
+        .env_remove("VIGIE_OIDC_ISSUER")
+        .env_remove("VIGIE_OIDC_AUDIENCE")
         .stdin(Stdio::null())
         .output()
         .await?;

@@ -195,6 +195,14 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
         &target.person,
         "--autonomy-after",
         "3",
+        "--autonomy-before",
+        "1",
+        "--type",
+        "individuel",
+        "--place",
+        "domicile",
+        "--themes",
+        "bureautique;email",
         "--on",
         &today,
     ];
@@ -274,6 +282,61 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
         "90 internal minutes reported once for {}: {}",
         target.facilitator,
         report.stdout
+    );
+    // The activity-report export carries the recorded type, place and themes.
+    let export = ok(facilitation
+        .cli(&[
+            "facilitation",
+            "export",
+            "--network",
+            &target.network,
+            "--from",
+            &today,
+            "--to",
+            &today,
+        ])
+        .await?)?;
+    let row = format!(
+        "{today},individuel,90,domicile,bureautique;email,structure_interne,{},{}",
+        target.structure, target.facilitator
+    );
+    ensure!(
+        export
+            .stdout
+            .starts_with("date,type_activite,duree_minutes,type_lieu,thematiques,")
+            && export.stdout.lines().filter(|l| *l == row).count() == 1,
+        "{row} once in: {}",
+        export.stdout
+    );
+    // The JSON report: the proposal was closed by an internal intervention
+    // (a resolution time), and the helped structure is not among the unhelped.
+    let json = ok(facilitation
+        .cli(&[
+            "facilitation",
+            "report",
+            "--network",
+            &target.network,
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--format",
+            "json",
+        ])
+        .await?)?;
+    let value: Value = serde_json::from_str(&json.stdout)?;
+    let line = value["facilitators"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| str_of(l, "facilitator_id") == target.facilitator))
+        .context("facilitator line")?;
+    ensure!(line["resolution_hours_median"].is_number(), "{line}");
+    ensure!(
+        value["unhelped_structures"]
+            .as_array()
+            .is_some_and(|l| l.iter().all(|u| str_of(u, "structure_id") != target.structure
+                || !u["functions"].to_string().contains(&format!("\"{}\"", target.function)))),
+        "{}",
+        json.stdout
     );
     Ok(())
 }

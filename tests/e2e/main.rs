@@ -4,6 +4,7 @@
 mod distributed;
 mod embedded;
 mod facilitation;
+mod identity;
 mod training;
 
 use anyhow::{ensure, Result};

@@ -8,11 +8,14 @@
 //!   proactive proposal for the most exposed orphan or single-holder function,
 //!   offered to the best facilitator. One open proposal per structure and
 //!   function (unique key), and the inbox makes a replayed event a duplicate.
+//!   Every assessment, whatever its band, replaces the structure's row in
+//!   `fa_fragility` (band and exposed functions), read by the report.
 
 use async_trait::async_trait;
 use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_facilitation_domain::matching::StructurePlace;
+use vigie_facilitation_domain::report::FragileStructure;
 use vigie_inventory_domain::catalogue::label_fr;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::events::v1::{FragilityAssessed, StructureInventoried};
@@ -118,6 +121,32 @@ impl InventoryReadModel {
             )));
         };
         let band = fragility.band();
+        // The read model keeps each structure's last assessment (for the
+        // "fragile structures never helped" measure), whatever its band.
+        let mut exposed: Vec<String> = fragility.orphan_functions.clone();
+        for f in &fragility.spof_functions {
+            if !exposed.contains(f) {
+                exposed.push(f.clone());
+            }
+        }
+        let band_code = match band {
+            Band::Critical => "critical",
+            Band::High => "high",
+            Band::Moderate => "moderate",
+            Band::Low => "low",
+            _ => "unknown",
+        };
+        storage::save_fragility(
+            tx,
+            &FragileStructure {
+                structure_id: fragility.structure_id.clone(),
+                network: fragility.network.clone(),
+                band: band_code.to_owned(),
+                exposed_functions: exposed,
+            },
+        )
+        .await
+        .map_err(|e| HandlerError::Transient(e.into()))?;
         if band != Band::Critical && band != Band::High {
             return Ok(());
         }
@@ -150,7 +179,7 @@ impl InventoryReadModel {
             "Proposition : fragilité {band_fr}, la fonction « {} » est exposée ({exposure}). Accompagner un membre de la structure jusqu'à l'autonomie.",
             label_fr(&function)
         );
-        let opened = open_proposal(tx, &place, &function, description, self.app.today())
+        let opened = open_proposal(tx, &place, &function, description, self.app.today(), self.app.now())
             .await
             .map_err(|e| HandlerError::Transient(anyhow::anyhow!(e.to_string())))?;
         if let Some(row) = opened {

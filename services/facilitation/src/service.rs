@@ -1,8 +1,10 @@
 //! Wiring used by the `vigie` binary.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Db;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationServiceServer;
 
@@ -32,4 +34,28 @@ pub fn application(db: Db, clock: Clock, relay: Arc<Notify>) -> FacilitationApp 
 /// The tonic service to add to a server's routes.
 pub fn grpc(app: FacilitationApp) -> FacilitationServiceServer<FacilitationApi> {
     FacilitationServiceServer::new(FacilitationApi::new(app))
+}
+
+/// How often [`run_escalation`] looks for unanswered offers.
+pub const ESCALATION_CHECK_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// Escalates unanswered offers every `every` (the first pass at once) until
+/// `shutdown`, at the app's current instant; a failed pass is logged and
+/// retried at the next tick.
+pub async fn run_escalation(app: FacilitationApp, every: Duration, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        match app.escalate_overdue(app.now()).await {
+            Ok(summary) if !summary.escalated.is_empty() => {
+                tracing::info!(escalated = summary.escalated.len(), "facilitation escalation pass done");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "facilitation escalation pass failed, will retry"),
+        }
+    }
 }

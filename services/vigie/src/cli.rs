@@ -47,6 +47,12 @@ pub struct ServerArgs {
     /// Adresse d'écoute gRPC.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Émetteur OIDC (Keycloak : https://HÔTE/realms/ROYAUME), tel qu'il figure dans `iss` des jetons.
+    #[arg(long, env = "VIGIE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// Audience exigée dans `aud` des jetons (Keycloak : mappeur d'audience), p. ex. vigie.
+    #[arg(long, env = "VIGIE_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
 }
 
 /// `vigie dev`.
@@ -78,8 +84,8 @@ pub struct ServeArgs {
     /// Serveur NATS (JetStream activé), p. ex. nats://nats:4222.
     #[arg(long, env = "VIGIE_NATS_URL")]
     pub nats_url: Option<String>,
-    /// Authentification des appels : « none » doit être demandé explicitement
-    /// (l'authentification OIDC arrive avec un prochain lot).
+    /// Authentification des appels : « oidc » (avec --oidc-issuer et --oidc-audience)
+    /// ou « none », qui doit être demandé explicitement.
     #[arg(long, value_enum, env = "VIGIE_AUTH")]
     pub auth: Option<AuthMode>,
 }
@@ -110,6 +116,8 @@ impl ServiceName {
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
+    /// Jetons d'accès OIDC (Keycloak ou tout émetteur conforme), vérifiés à chaque appel.
+    Oidc,
     /// Aucune vérification (réseau de confiance uniquement).
     None,
 }
@@ -120,6 +128,9 @@ pub struct ClientArgs {
     /// Adresse du serveur Vigie.
     #[arg(long, env = "VIGIE_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub endpoint: String,
+    /// Jeton d'accès OIDC envoyé en « authorization: Bearer » (serveurs en --auth oidc).
+    #[arg(long, env = "VIGIE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Output formats.
@@ -332,6 +343,9 @@ pub enum FacilitationCommand {
         /// Urgence : low, normal (défaut) ou high.
         #[arg(long)]
         urgency: Option<String>,
+        /// Modalité souhaitée : on_site (sur place : les facilitateurs dont le territoire couvre la structure passent devant), remote (à distance) ou either (défaut, indifférent).
+        #[arg(long, value_parser = ["on_site", "remote", "either"])]
+        modality: Option<String>,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,
@@ -380,6 +394,18 @@ pub enum FacilitationCommand {
         /// Autonomie de cette personne sur la fonction après l'intervention (0 à 4) ; à 3 ou plus, l'inventaire est mis à jour.
         #[arg(long, requires = "person", value_parser = clap::value_parser!(u32).range(0..=4))]
         autonomy_after: Option<u32>,
+        /// Autonomie de cette personne sur la fonction avant l'intervention (0 à 4).
+        #[arg(long, requires = "person", value_parser = clap::value_parser!(u32).range(0..=4))]
+        autonomy_before: Option<u32>,
+        /// Type d'activité (vocabulaire du CRA) : individuel (défaut) ou collectif.
+        #[arg(long = "type", value_parser = ["individuel", "collectif"])]
+        activity_type: Option<String>,
+        /// Lieu (vocabulaire du CRA) : lieu_activite, domicile (locaux de la structure), a_distance ou autre (défaut).
+        #[arg(long, value_parser = ["lieu_activite", "domicile", "a_distance", "autre"])]
+        place: Option<String>,
+        /// Thématiques du CRA séparées par « ; » (p. ex. « bureautique;email »).
+        #[arg(long)]
+        themes: Option<String>,
         /// Date de l'intervention AAAA-MM-JJ (défaut : aujourd'hui).
         #[arg(long)]
         on: Option<chrono::NaiveDate>,
@@ -390,7 +416,7 @@ pub enum FacilitationCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Temps passé par facilitateur sur les besoins internes et auprès des bénéficiaires extérieurs.
+    /// Mesures d'un réseau sur une période : par facilitateur, minutes sur les besoins internes et auprès des bénéficiaires extérieurs, délais médians de réponse et de résolution (en heures) ; structures fragiles jamais aidées.
     Report {
         /// Le réseau.
         #[arg(long)]
@@ -401,9 +427,24 @@ pub enum FacilitationCommand {
         /// Fin de la période AAAA-MM-JJ (incluse).
         #[arg(long)]
         to: chrono::NaiveDate,
-        /// Format de sortie : table (défaut) ou csv.
+        /// Format de sortie : table (défaut), csv (deux tableaux séparés par une ligne vide) ou json.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Export CSV des interventions d'un réseau sur une période, une ligne par intervention, dans le vocabulaire du compte rendu d'activité (CRA) des médiateurs numériques.
+    Export {
+        /// Le réseau.
+        #[arg(long)]
+        network: String,
+        /// Début de la période AAAA-MM-JJ (inclus).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Fin de la période AAAA-MM-JJ (incluse).
+        #[arg(long)]
+        to: chrono::NaiveDate,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,

@@ -25,8 +25,14 @@ pub struct VigieConfig {
     pub nats_url: Option<String>,
     /// Authentication mode (distributed mode).
     pub auth: Option<AuthMode>,
+    /// OIDC issuer URL, exactly as in the tokens' `iss`.
+    pub oidc_issuer: Option<String>,
+    /// Audience required in the tokens' `aud`.
+    pub oidc_audience: Option<String>,
     /// Parameters of the fragility index.
     pub fragility: FragilityConfig,
+    /// Parameters of the facilitation service.
+    pub facilitation: FacilitationConfig,
 }
 
 impl Default for VigieConfig {
@@ -37,8 +43,35 @@ impl Default for VigieConfig {
             database_url: None,
             nats_url: None,
             auth: None,
+            oidc_issuer: None,
+            oidc_audience: None,
             fragility: FragilityConfig::default(),
+            facilitation: FacilitationConfig::default(),
         }
+    }
+}
+
+/// The configurable parameters of the facilitation service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacilitationConfig {
+    /// An offer unanswered for this many hours escalates to the network's
+    /// coordinator (default 48).
+    pub escalation_delay_hours: u64,
+}
+
+impl Default for FacilitationConfig {
+    fn default() -> Self {
+        FacilitationConfig {
+            escalation_delay_hours: vigie_facilitation::app::DEFAULT_ESCALATION_DELAY.as_secs() / 3600,
+        }
+    }
+}
+
+impl FacilitationConfig {
+    /// The escalation delay.
+    pub fn escalation_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.escalation_delay_hours.saturating_mul(3600))
     }
 }
 
@@ -99,10 +132,26 @@ pub struct Overrides {
     /// `--auth`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthMode>,
+    /// `--oidc-issuer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_issuer: Option<String>,
+    /// `--oidc-audience`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_audience: Option<String>,
 }
 
 /// Keys that may come from `VIGIE_*` variables.
-const ENV_KEYS: &[&str] = &["listen", "data_dir", "database_url", "nats_url", "auth", "fragility"];
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "nats_url",
+    "auth",
+    "oidc_issuer",
+    "oidc_audience",
+    "fragility",
+    "facilitation",
+];
 
 impl VigieConfig {
     /// Loads and validates the configuration.
@@ -116,6 +165,11 @@ impl VigieConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.facilitation.escalation_delay_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "facilitation.escalation_delay_hours doit être positif".into(),
+            ));
+        }
         let f = &self.fragility;
         if f.recency_days <= 0 || f.horizon_days <= 0 {
             return Err(ConfigError::Invalid(

@@ -10,14 +10,16 @@ mod i18n;
 mod output;
 mod server;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::{CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand, InventoryCommand, TrainingCommand};
 use i18n::Lang;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    client::set_token(client_args(&matches).and_then(|args| args.token));
     let lang = Lang::detect(cli.lang.as_deref());
     let is_server = matches!(cli.command, Command::Dev(_) | Command::Serve(_));
     // Servers log at info; client commands stay quiet so their output is clean.
@@ -134,6 +136,7 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
             due,
             minutes,
             urgency,
+            modality,
             client,
         } => {
             let help = f::Help {
@@ -143,6 +146,7 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
                 due,
                 minutes,
                 urgency,
+                modality,
             };
             f::request(&client.endpoint, help, lang).await
         }
@@ -163,6 +167,10 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
             beneficiary,
             person,
             autonomy_after,
+            autonomy_before,
+            activity_type,
+            place,
+            themes,
             on,
             key,
             client,
@@ -173,6 +181,19 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
                 beneficiary: beneficiary.code(),
                 person,
                 autonomy_after,
+                autonomy_before,
+                activity_type,
+                place,
+                themes: themes
+                    .as_deref()
+                    .map(|t| {
+                        t.split(';')
+                            .map(str::trim)
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 on,
                 key,
             };
@@ -185,7 +206,28 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
             format,
             client,
         } => f::report(&client.endpoint, &network, from, to, format, lang).await,
+        FacilitationCommand::Export {
+            network,
+            from,
+            to,
+            client,
+        } => f::export(&client.endpoint, &network, from, to, lang).await,
     }
+}
+
+/// The client options (`--endpoint`, `--token`) of the command given, if it
+/// is a client command: read once here, so every client command of every
+/// service authenticates the same way.
+fn client_args(matches: &ArgMatches) -> Option<cli::ClientArgs> {
+    let mut leaf = matches;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    // Only client commands define `--endpoint` (it has a default value).
+    let is_client = leaf.try_get_one::<String>("endpoint").ok().flatten().is_some();
+    is_client
+        .then(|| cli::ClientArgs::from_arg_matches(leaf).ok())
+        .flatten()
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -5,7 +5,9 @@
 //! reflection (so `grpcurl` works without the .proto files). Incoming W3C
 //! `traceparent` metadata becomes the parent of the request span, so one trace
 //! spans gRPC → outbox → NATS → consumer. Every call's latency is recorded
-//! in the `rpc.server.duration` histogram.
+//! in the `rpc.server.duration` histogram. Every call but health and
+//! reflection goes through the [`AuthLayer`] given to [`serve`] (OIDC tokens,
+//! or the local development identity of `vigie dev`).
 
 mod metrics;
 
@@ -18,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::auth::AuthLayer;
 
 /// Errors of the gRPC bootstrap.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,8 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, GrpcError> {
 ///
 /// `served` names the fully qualified gRPC services hosted (e.g.
 /// `vigie.inventory.v1.InventoryService`); each is reported `SERVING`.
+/// `auth` authenticates every call (health and reflection stay open); it
+/// sits inside the metrics layer, so refused calls are measured too.
 ///
 /// # Errors
 /// [`GrpcError`] when reflection cannot be built or the transport fails.
@@ -60,6 +66,7 @@ pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     served: &[&str],
+    auth: AuthLayer,
     shutdown: CancellationToken,
 ) -> Result<(), GrpcError> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -76,6 +83,7 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .trace_fn(request_span)
         .layer(metrics::RpcMetricsLayer::new(served))
+        .layer(auth)
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
         .await?;

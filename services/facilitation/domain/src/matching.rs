@@ -29,14 +29,23 @@
 //! - remaining capacity share: [`CAPACITY_WEIGHT`] (10) × the internal time
 //!   left this week over the internal time per week, spreading the load;
 //! - continuity: [`CONTINUITY_WEIGHT`] (1) per past intervention with the
-//!   structure, counted up to [`CONTINUITY_CAP`] (5), so at most 5 points.
+//!   structure, counted up to [`CONTINUITY_CAP`] (5), so at most 5 points;
+//! - modality: when the structure asks for help **on site**
+//!   ([`Modality::OnSite`]), [`ON_SITE_WEIGHT`] (200) for a facilitator who
+//!   can come: employed by the structure, or whose territory codes include
+//!   its commune or department. A facilitator linked only as a served
+//!   structure (a shared post, possibly remote) gets nothing. 200 is more
+//!   than the largest closeness step (100) plus capacity and continuity, so
+//!   among equally skilled facilitators one who can come always ranks first,
+//!   and less than the skill weight, so skill still comes first. `remote` and
+//!   `either` change nothing.
 //!
 //! Capacity and continuity trade off (half the week's capacity is worth five
 //! past interventions): a facilitator who knows the structure is worth some
 //! extra load, but not a full week. Equal scores are ordered by facilitator id
 //! (byte order), so the ranking is deterministic.
 
-use crate::model::Facilitator;
+use crate::model::{Facilitator, FacilitatorKind, Modality};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use vigie_inventory_domain::catalogue;
@@ -56,6 +65,9 @@ pub const CAPACITY_WEIGHT: f64 = 10.0;
 pub const CONTINUITY_WEIGHT: f64 = 1.0;
 /// Past interventions beyond this count add nothing.
 pub const CONTINUITY_CAP: u32 = 5;
+/// Score for a facilitator who can come to the structure, when it asks for
+/// help on site.
+pub const ON_SITE_WEIGHT: f64 = 200.0;
 
 /// Where the structure asking for help is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +103,8 @@ pub struct Need {
     pub estimated_minutes: u32,
     /// The day the help is needed (its ISO week is the one the loads count).
     pub on: NaiveDate,
+    /// How the structure would like to be helped.
+    pub modality: Modality,
 }
 
 /// An eligible facilitator, with why they were ranked where they are.
@@ -103,7 +117,7 @@ pub struct Ranked {
     /// Internal minutes left this week, before this need.
     pub remaining_internal_minutes: u32,
     /// The reasons, in French, in the order of the weights: skill, territory,
-    /// capacity, continuity.
+    /// capacity, continuity, then on-site help when asked for.
     pub reasons: Vec<String>,
 }
 
@@ -156,6 +170,46 @@ fn link(f: &Facilitator, place: &StructurePlace) -> Option<Link> {
     }
 }
 
+/// Whether `f` can come to the structure's premises: employed by it, or
+/// intervening on its commune or department (see the module documentation).
+pub fn covers_on_site(f: &Facilitator, place: &StructurePlace) -> bool {
+    f.employer_structure_id.as_deref() == Some(place.structure_id.as_str())
+        || f.territory_codes.contains(&place.commune_insee)
+        || f.territory_codes.contains(&place.department_code)
+}
+
+/// The coordinator who receives the escalations of a request from `place`:
+/// among the facilitators of kind [`FacilitatorKind::Coordinateur`] whose
+/// funding has not ended before `on`, those linked to the structure itself
+/// (employer, served structure, commune, department) first — the closest
+/// link winning —, then those linked to another structure of its network
+/// (`network_places`), by id. `None` when the network has no coordinator.
+pub fn coordinator_for<'a>(
+    place: &StructurePlace,
+    network_places: &[StructurePlace],
+    facilitators: &'a [Facilitator],
+    on: NaiveDate,
+) -> Option<&'a Facilitator> {
+    facilitators
+        .iter()
+        .filter(|f| f.kind == FacilitatorKind::Coordinateur && f.funding_end.is_none_or(|end| end >= on))
+        .filter_map(|f| {
+            let rank = match link(f, place) {
+                Some(l) => l as u8,
+                None if network_places
+                    .iter()
+                    .any(|p| p.network == place.network && link(f, p).is_some()) =>
+                {
+                    u8::MAX
+                }
+                None => return None,
+            };
+            Some((rank, f))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)))
+        .map(|(_, f)| f)
+}
+
 /// Ranks the eligible facilitators for `need`, best first. `loads` is keyed
 /// by facilitator id; a facilitator without an entry has committed nothing
 /// this week and never helped the structure.
@@ -191,13 +245,16 @@ fn assess(need: &Need, f: &Facilitator, load: FacilitatorLoad) -> Option<Ranked>
         f64::from(remaining) / f64::from(per_week)
     };
     let past = load.past_interventions_with_structure;
+    let on_site = need.modality == Modality::OnSite;
+    let comes = on_site && covers_on_site(f, &need.structure);
     let score = if skilled { SKILL_WEIGHT } else { 0.0 }
         + link.weight()
         + CAPACITY_WEIGHT * capacity_share
-        + CONTINUITY_WEIGHT * f64::from(past.min(CONTINUITY_CAP));
+        + CONTINUITY_WEIGHT * f64::from(past.min(CONTINUITY_CAP))
+        + if comes { ON_SITE_WEIGHT } else { 0.0 };
 
     let label = catalogue::label_fr(&need.function);
-    let reasons = vec![
+    let mut reasons = vec![
         if skilled {
             format!("compétence déclarée sur la fonction « {label} »")
         } else {
@@ -211,6 +268,13 @@ fn assess(need: &Need, f: &Facilitator, load: FacilitatorLoad) -> Option<Ranked>
             n => format!("a déjà aidé la structure {n} fois"),
         },
     ];
+    if on_site {
+        reasons.push(if comes {
+            "peut se déplacer dans la structure (aide sur place demandée)".to_owned()
+        } else {
+            "ne couvre pas le territoire de la structure : aide sur place moins probable".to_owned()
+        });
+    }
     Some(Ranked {
         facilitator_id: f.id.clone(),
         score,

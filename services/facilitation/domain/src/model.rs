@@ -110,6 +110,88 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// `TypeActivite` of the national activity reports (CRA): one person or
+    /// structure helped, or a group (workshop).
+    ActivityType, "individuel, collectif" {
+        /// `TypeActivite.Individuel` (the default).
+        Individuel => "individuel", "accompagnement individuel",
+        /// `TypeActivite.Collectif`.
+        Collectif => "collectif", "atelier collectif",
+    }
+);
+
+code_enum!(
+    /// `TypeLieu` of the national activity reports (CRA): where the
+    /// intervention took place.
+    PlaceType, "lieu_activite, domicile, a_distance, autre" {
+        /// `TypeLieu.LieuActivite`: the facilitator's place of activity.
+        LieuActivite => "lieu_activite", "lieu d'activité",
+        /// `TypeLieu.Domicile`: at the beneficiary's (for a structure: its premises).
+        Domicile => "domicile", "à domicile (dans les locaux de la structure)",
+        /// `TypeLieu.ADistance`: by phone or video.
+        ADistance => "a_distance", "à distance",
+        /// `TypeLieu.Autre` (the default: claims nothing).
+        Autre => "autre", "autre lieu",
+    }
+);
+
+/// The `Thematique` codes of the national activity reports (CRA), from
+/// `coop_cra_enums.json` (`db` values), in its order.
+pub const THEMATIQUES: &[&str] = &[
+    "diagnostic_numerique",
+    "prendre_en_main_du_materiel",
+    "maintenance_de_materiel",
+    "gere_ses_contenus_numeriques",
+    "navigation_sur_internet",
+    "email",
+    "bureautique",
+    "reseaux_sociaux",
+    "sante",
+    "banque_et_achats_en_ligne",
+    "entrepreneuriat",
+    "insertion_professionnelle",
+    "securite_numerique",
+    "parentalite",
+    "scolarite_et_numerique",
+    "creer_avec_le_numerique",
+    "culture_numerique",
+    "intelligence_artificielle",
+    "aide_aux_demarches_administratives",
+    "papiers_elections_citoyennete",
+    "famille_scolarite",
+    "social_sante",
+    "travail_formation",
+    "logement",
+    "transports_mobilite",
+    "argent_impots",
+    "justice",
+    "etrangers_europe",
+    "loisirs_sports_culture",
+    "associations",
+];
+
+/// Validates CRA themes: trimmed, empty entries dropped, duplicates removed
+/// (first kept, order preserved). The error names the first unknown code.
+///
+/// # Errors
+/// [`UnknownCode`] for a code that is not in [`THEMATIQUES`].
+pub fn parse_themes<S: AsRef<str>>(themes: &[S]) -> Result<Vec<String>, UnknownCode> {
+    let mut out: Vec<String> = Vec::new();
+    for theme in themes.iter().map(|t| t.as_ref().trim()).filter(|t| !t.is_empty()) {
+        if !THEMATIQUES.contains(&theme) {
+            return Err(UnknownCode {
+                value: theme.to_owned(),
+                expected: "les codes de thématique du CRA (p. ex. bureautique, email, associations)",
+            });
+        }
+        if !out.iter().any(|t| t == theme) {
+            out.push(theme.to_owned());
+        }
+    }
+    Ok(out)
+}
+
 /// A digital facilitator who can be mobilised for structures' internal needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facilitator {

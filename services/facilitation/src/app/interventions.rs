@@ -3,7 +3,7 @@
 //! request's function tells the inventory (`intervention.recorded` event).
 
 use chrono::NaiveDate;
-use vigie_facilitation_domain::model::Beneficiary;
+use vigie_facilitation_domain::model::{parse_themes, ActivityType, Beneficiary, PlaceType};
 use vigie_proto::events::v1::InterventionRecorded;
 
 use crate::convert::date_to_pb;
@@ -29,6 +29,14 @@ pub struct InterventionInput {
     pub person_id: Option<String>,
     /// Their autonomy on the request's function afterwards (0–4).
     pub autonomy_after: Option<u8>,
+    /// Their autonomy before the intervention (0–4).
+    pub autonomy_before: Option<u8>,
+    /// CRA `TypeActivite`: individuel (default) or collectif.
+    pub activity_type: Option<String>,
+    /// CRA `TypeLieu`: lieu_activite, domicile, a_distance, autre (default).
+    pub place: Option<String>,
+    /// CRA `Thematique` codes (validated; may be empty).
+    pub themes: Vec<String>,
     /// Date (today by default).
     pub on: Option<NaiveDate>,
     /// Idempotency key (derived from the other fields when absent).
@@ -77,7 +85,28 @@ impl FacilitationApp {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
-        if let Some(level) = input.autonomy_after {
+        let activity_type = match input.activity_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => ActivityType::Individuel,
+            Some(text) => text.parse::<ActivityType>().map_err(|_| {
+                FacilitationError::Invalid(format!("type d'activité « {text} » inconnu (individuel, collectif)"))
+            })?,
+        };
+        let place = match input.place.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => PlaceType::Autre,
+            Some(text) => text.parse::<PlaceType>().map_err(|_| {
+                FacilitationError::Invalid(format!(
+                    "lieu « {text} » inconnu (lieu_activite, domicile, a_distance, autre)"
+                ))
+            })?,
+        };
+        let themes = parse_themes(&input.themes).map_err(|e| {
+            FacilitationError::Invalid(format!(
+                "thématique « {} » inconnue (codes du CRA : {})",
+                e.value,
+                vigie_facilitation_domain::model::THEMATIQUES.join(", ")
+            ))
+        })?;
+        for level in [input.autonomy_before, input.autonomy_after].into_iter().flatten() {
             if level > 4 {
                 return Err(FacilitationError::Invalid(format!(
                     "niveau d'autonomie {level} invalide (0 à 4)"
@@ -153,6 +182,10 @@ impl FacilitationApp {
             on,
             person_id: person.clone(),
             autonomy_after: input.autonomy_after,
+            autonomy_before: input.autonomy_before,
+            activity_type: activity_type.as_str().to_owned(),
+            place: place.as_str().to_owned(),
+            themes,
         };
         if !storage::insert_intervention(&mut tx, &row).await? {
             // Recorded meanwhile under the same key (serialised by the
@@ -167,6 +200,7 @@ impl FacilitationApp {
         if internal {
             request.status = CLOSED.to_owned();
             request.open_key = None;
+            request.closed_at = Some(self.now());
             storage::update_request(&mut tx, &request).await?;
         }
         let mut published = false;

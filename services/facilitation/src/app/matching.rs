@@ -4,10 +4,10 @@
 //! took the time meanwhile), the next ranked facilitator is tried, so
 //! concurrent requests never exceed anyone's capacity.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AnyConnection;
 use vigie_facilitation_domain::matching::{rank, Need, StructurePlace};
-use vigie_facilitation_domain::model::week_start;
+use vigie_facilitation_domain::model::{week_start, Modality};
 use vigie_inventory_domain::catalogue::label_fr;
 
 use crate::error::FacilitationError;
@@ -17,7 +17,8 @@ use super::{DEFAULT_MINUTES, OFFERED, UNASSIGNED};
 
 /// Offers `row` (not yet offered, or just released) to the best ranked
 /// facilitator who has not declined it, reserving its minutes in the week of
-/// `today`; otherwise marks it unassigned with the reason in French.
+/// `today` and timestamping the offer with `now`; otherwise marks it
+/// unassigned with the reason in French.
 ///
 /// # Errors
 /// Storage errors.
@@ -26,6 +27,7 @@ pub(crate) async fn offer(
     row: &mut RequestRow,
     place: &StructurePlace,
     today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<(), FacilitationError> {
     let week = week_start(today);
     let facilitators = storage::facilitators(conn).await?;
@@ -35,6 +37,7 @@ pub(crate) async fn offer(
         function: row.function.clone(),
         estimated_minutes: row.estimated_minutes,
         on: today,
+        modality: row.modality.parse().unwrap_or(Modality::Either),
     };
     let ranked: Vec<_> = rank(&need, &facilitators, &loads)
         .into_iter()
@@ -59,6 +62,8 @@ pub(crate) async fn offer(
                 .map(|f| f.display_name.clone());
             row.week_start = Some(week);
             row.reasons = candidate.reasons.clone();
+            row.offered_at = Some(now);
+            row.overdue_at = None;
             return Ok(());
         }
     }
@@ -66,6 +71,8 @@ pub(crate) async fn offer(
     row.facilitator_id = None;
     row.facilitator_name = None;
     row.week_start = None;
+    row.offered_at = None;
+    row.overdue_at = None;
     let function = label_fr(&row.function);
     // Would anyone cover the need with time to spare?
     let covering = rank(
@@ -107,6 +114,7 @@ pub async fn open_proposal(
     function: &str,
     description: String,
     today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<Option<RequestRow>, FacilitationError> {
     let mut row = RequestRow {
         request_id: uuid::Uuid::now_v7().to_string(),
@@ -127,11 +135,17 @@ pub async fn open_proposal(
         declined_by: Vec::new(),
         created_on: today,
         open_key: Some(format!("{}/{function}", place.structure_id)),
+        created_at: Some(now),
+        offered_at: None,
+        accepted_at: None,
+        closed_at: None,
+        escalated_at: None,
+        overdue_at: None,
     };
     if !storage::insert_request(conn, &row).await? {
         return Ok(None);
     }
-    offer(conn, &mut row, place, today).await?;
+    offer(conn, &mut row, place, today, now).await?;
     storage::update_request(conn, &row).await?;
     Ok(Some(row))
 }

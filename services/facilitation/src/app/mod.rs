@@ -2,22 +2,24 @@
 //! an intervention that makes a person autonomous commits with its event in
 //! the outbox.
 
+mod escalation;
 mod interventions;
 mod matching;
 mod requests;
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::Notify;
 use vigie_facilitation_domain::facilitators_csv::parse_facilitators;
 use vigie_facilitation_domain::model::{week_start, Facilitator};
-use vigie_facilitation_domain::report::{report, ReportLine};
+use vigie_facilitation_domain::report::{report, unhelped, with_times, Intervention, ReportLine, Unhelped};
 use vigie_platform::db::Db;
 
 use crate::error::FacilitationError;
 use crate::storage;
 
+pub use escalation::{EscalationSummary, DEFAULT_ESCALATION_DELAY};
 pub use interventions::{InterventionInput, InterventionOutcome};
 pub use matching::open_proposal;
 pub use requests::HelpInput;
@@ -28,6 +30,15 @@ pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;
 /// Today on the system clock (local date).
 pub fn system_clock() -> Clock {
     Arc::new(|| chrono::Local::now().date_naive())
+}
+
+/// Gives the current instant (injectable for tests): offers, answers,
+/// closings and escalations are timestamped with it.
+pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system's current instant.
+pub fn system_now() -> Now {
+    Arc::new(Utc::now)
 }
 
 /// Minutes reserved when a request gives no estimate.
@@ -41,25 +52,70 @@ pub const ACCEPTED: &str = "accepted";
 pub const UNASSIGNED: &str = "unassigned";
 /// Status of a request an internal intervention answered.
 pub const CLOSED: &str = "closed";
+/// Status of a request left unanswered past the escalation delay, handed to
+/// the network's coordinator (who becomes its facilitator).
+pub const ESCALATED: &str = "escalated";
 
 /// The facilitation application service.
 #[derive(Clone)]
 pub struct FacilitationApp {
     db: Db,
     clock: Clock,
+    now: Now,
+    escalation_delay: std::time::Duration,
     relay: Arc<Notify>,
+}
+
+/// A network's report: per facilitator minutes and times, the fragile
+/// structures never helped, and the interventions (for the CRA export).
+#[derive(Debug, Clone)]
+pub struct NetworkReport {
+    /// One line per facilitator, by id.
+    pub lines: Vec<ReportLine>,
+    /// Fragile structures with exposed functions nobody helped on.
+    pub unhelped: Vec<Unhelped>,
+    /// The network's interventions of the period.
+    pub interventions: Vec<Intervention>,
 }
 
 impl FacilitationApp {
     /// Builds the service over a migrated database; `relay` is woken after
     /// commits that appended events.
+    /// Timestamps come from the system clock and the escalation delay is
+    /// [`DEFAULT_ESCALATION_DELAY`]; see [`Self::with_now`] and
+    /// [`Self::with_escalation_delay`].
     pub fn new(db: Db, clock: Clock, relay: Arc<Notify>) -> Self {
-        FacilitationApp { db, clock, relay }
+        FacilitationApp {
+            db,
+            clock,
+            now: system_now(),
+            escalation_delay: DEFAULT_ESCALATION_DELAY,
+            relay,
+        }
+    }
+
+    /// The same service, timestamping with `now`.
+    #[must_use]
+    pub fn with_now(mut self, now: Now) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// The same service, escalating offers unanswered for `delay`.
+    #[must_use]
+    pub fn with_escalation_delay(mut self, delay: std::time::Duration) -> Self {
+        self.escalation_delay = delay;
+        self
     }
 
     /// Today according to the service's clock.
     pub fn today(&self) -> NaiveDate {
         (self.clock)()
+    }
+
+    /// The current instant according to the service's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.now)()
     }
 
     /// Validates and stores `facilitators.csv` (all or nothing). Returns the
@@ -116,7 +172,9 @@ impl FacilitationApp {
     }
 
     /// Per facilitator, minutes on internal needs and on external
-    /// beneficiaries in a network from `from` to `to` (inclusive).
+    /// beneficiaries in a network from `from` to `to` (inclusive), with the
+    /// median response and resolution times; the fragile structures never
+    /// helped; the interventions for the CRA export.
     ///
     /// # Errors
     /// [`FacilitationError::Invalid`] when `from` is after `to`; storage errors.
@@ -125,7 +183,7 @@ impl FacilitationApp {
         network: &str,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<ReportLine>, FacilitationError> {
+    ) -> Result<NetworkReport, FacilitationError> {
         if from > to {
             return Err(FacilitationError::Invalid(format!(
                 "période invalide : {from} est après {to}"
@@ -136,8 +194,16 @@ impl FacilitationApp {
             return Err(FacilitationError::Invalid("le réseau est requis".to_owned()));
         }
         let mut conn = self.db.pool().acquire().await?;
-        let interventions = storage::interventions(&mut conn, from, to).await?;
+        let mut interventions = storage::interventions(&mut conn, from, to).await?;
+        interventions.retain(|i| i.network == network);
         let facilitators = storage::facilitators(&mut conn).await?;
-        Ok(report(&interventions, &facilitators, Some(network), from, to))
+        let timings = storage::timings(&mut conn, network).await?;
+        let fragile = storage::fragility(&mut conn, network).await?;
+        let lines = report(&interventions, &facilitators, Some(network), from, to);
+        Ok(NetworkReport {
+            lines: with_times(lines, &timings, &facilitators, network, from, to),
+            unhelped: unhelped(&fragile, &interventions, network, from, to),
+            interventions,
+        })
     }
 }

@@ -7,7 +7,7 @@ use crate::error::FacilitationError;
 use crate::storage::{self, RequestRow};
 
 use super::matching::offer;
-use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, OFFERED, UNASSIGNED};
+use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, OFFERED, UNASSIGNED};
 
 /// What a structure asks.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +65,7 @@ impl FacilitationApp {
         };
         let minutes = input.estimated_minutes.filter(|m| *m > 0).unwrap_or(DEFAULT_MINUTES);
         let today = self.today();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let place = storage::structure_place(&mut tx, structure_id).await?.ok_or_else(|| {
             FacilitationError::NotFound(format!("structure « {structure_id} » (absente de l'inventaire)"))
@@ -88,8 +89,14 @@ impl FacilitationApp {
             declined_by: Vec::new(),
             created_on: today,
             open_key: None,
+            created_at: Some(now),
+            offered_at: None,
+            accepted_at: None,
+            closed_at: None,
+            escalated_at: None,
+            overdue_at: None,
         };
-        offer(&mut tx, &mut row, &place, today).await?;
+        offer(&mut tx, &mut row, &place, today, now).await?;
         storage::insert_request(&mut tx, &row).await?;
         tx.commit().await?;
         Ok(row)
@@ -104,6 +111,7 @@ impl FacilitationApp {
     pub async fn respond(&self, request_id: &str, accept: bool) -> Result<RequestRow, FacilitationError> {
         let request_id = request_id.trim();
         let today = self.today();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         if !storage::lock_request(&mut tx, request_id).await? {
             return Err(FacilitationError::NotFound(format!("demande « {request_id} »")));
@@ -124,6 +132,7 @@ impl FacilitationApp {
         };
         if accept {
             row.status = ACCEPTED.to_owned();
+            row.accepted_at = Some(now);
         } else {
             if let Some(week) = row.week_start {
                 storage::release(&mut tx, &facilitator, week, row.estimated_minutes).await?;
@@ -132,7 +141,7 @@ impl FacilitationApp {
             let place = storage::structure_place(&mut tx, &row.structure_id)
                 .await?
                 .ok_or_else(|| FacilitationError::NotFound(format!("structure « {} »", row.structure_id)))?;
-            offer(&mut tx, &mut row, &place, today).await?;
+            offer(&mut tx, &mut row, &place, today, now).await?;
         }
         storage::update_request(&mut tx, &row).await?;
         tx.commit().await?;
@@ -147,6 +156,7 @@ pub fn status_fr(status: &str) -> &str {
         ACCEPTED => "acceptée",
         UNASSIGNED => "sans facilitateur",
         CLOSED => "close",
+        ESCALATED => "transmise au coordinateur",
         other => other,
     }
 }

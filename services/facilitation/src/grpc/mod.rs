@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_facilitation_domain::facilitators_csv::FACILITATORS_FILE;
-use vigie_facilitation_domain::report::report_csv;
+use vigie_facilitation_domain::report::{activity_csv, report_csv, unhelped_csv};
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
 use vigie_proto::inventory::v1 as inv;
@@ -10,7 +10,7 @@ use vigie_proto::inventory::v1 as inv;
 use crate::app::{FacilitationApp, HelpInput, InterventionInput};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::error::FacilitationError;
-use crate::storage::RequestRow;
+use crate::storage::{timestamp, RequestRow};
 
 /// Largest facilitators file accepted in one import.
 const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
@@ -60,6 +60,12 @@ pub fn request_to_pb(row: &RequestRow) -> pb::HelpRequest {
         reasons: row.reasons.clone(),
         created_on: Some(date_to_pb(row.created_on)),
         declined_by: row.declined_by.clone(),
+        modality: row.modality.clone(),
+        offered_at: row.offered_at.map(timestamp).unwrap_or_default(),
+        accepted_at: row.accepted_at.map(timestamp).unwrap_or_default(),
+        escalated_at: row.escalated_at.map(timestamp).unwrap_or_default(),
+        closed_at: row.closed_at.map(timestamp).unwrap_or_default(),
+        overdue_without_coordinator: row.overdue_at.is_some() && row.status == crate::app::OFFERED,
     }
 }
 
@@ -173,14 +179,17 @@ impl FacilitationService for FacilitationApi {
     ) -> Result<Response<pb::RecordInterventionResponse>, Status> {
         let req = request.into_inner();
         let on = date(req.on.as_ref())?;
-        let autonomy_after =
-            req.autonomy_after
+        let level = |value: Option<u32>| {
+            value
                 .map(|level| {
                     u8::try_from(level).ok().filter(|l| *l <= 4).ok_or_else(|| {
                         FacilitationError::Invalid(format!("niveau d'autonomie {level} invalide (0 à 4)"))
                     })
                 })
-                .transpose()?;
+                .transpose()
+        };
+        let autonomy_after = level(req.autonomy_after)?;
+        let autonomy_before = level(req.autonomy_before)?;
         let outcome = self
             .app
             .record_intervention(InterventionInput {
@@ -189,6 +198,10 @@ impl FacilitationService for FacilitationApi {
                 beneficiary: req.beneficiary,
                 person_id: non_empty(&req.person_id).map(str::to_owned),
                 autonomy_after,
+                autonomy_before,
+                activity_type: non_empty(&req.activity_type).map(str::to_owned),
+                place: non_empty(&req.place).map(str::to_owned),
+                themes: req.themes,
                 on,
                 key: non_empty(&req.key).map(str::to_owned),
             })
@@ -206,10 +219,22 @@ impl FacilitationService for FacilitationApi {
         let (Some(from), Some(to)) = (date(req.from.as_ref())?, date(req.to.as_ref())?) else {
             return Err(FacilitationError::Invalid("la période (from, to) est requise".to_owned()).into());
         };
-        let lines = self.app.report(&req.network, from, to).await?;
+        let report = self.app.report(&req.network, from, to).await?;
         Ok(Response::new(pb::ReportResponse {
-            csv: report_csv(&lines),
-            lines: lines
+            csv: report_csv(&report.lines),
+            unhelped_csv: unhelped_csv(&report.unhelped),
+            activity_csv: activity_csv(&report.interventions),
+            unhelped: report
+                .unhelped
+                .into_iter()
+                .map(|u| pb::UnhelpedStructure {
+                    structure_id: u.structure_id,
+                    band: u.band,
+                    functions: u.functions,
+                })
+                .collect(),
+            lines: report
+                .lines
                 .into_iter()
                 .map(|l| pb::ReportLine {
                     facilitator_id: l.facilitator_id,
@@ -217,6 +242,8 @@ impl FacilitationService for FacilitationApi {
                     internal_minutes: l.internal_minutes,
                     external_minutes: l.external_minutes,
                     internal_share: l.internal_share,
+                    response_hours_median: l.response_hours_median,
+                    resolution_hours_median: l.resolution_hours_median,
                 })
                 .collect(),
         }))

@@ -86,10 +86,41 @@ CREATE INDEX fa_people_structure ON fa_people (structure_id);
     };
 }
 
+/// Timestamps of requests (RFC 3339, UTC, to the second: they sort as
+/// text), escalation, the CRA vocabulary of interventions, and the last
+/// fragility of each structure. Same DDL on both backends.
+const SCHEMA_V2: &str = "
+ALTER TABLE fa_requests ADD COLUMN created_at TEXT;
+ALTER TABLE fa_requests ADD COLUMN offered_at TEXT;
+ALTER TABLE fa_requests ADD COLUMN accepted_at TEXT;
+ALTER TABLE fa_requests ADD COLUMN closed_at TEXT;
+ALTER TABLE fa_requests ADD COLUMN escalated_at TEXT;
+ALTER TABLE fa_requests ADD COLUMN overdue_at TEXT;
+ALTER TABLE fa_interventions ADD COLUMN activity_type TEXT NOT NULL DEFAULT 'individuel';
+ALTER TABLE fa_interventions ADD COLUMN place TEXT NOT NULL DEFAULT 'autre';
+ALTER TABLE fa_interventions ADD COLUMN themes TEXT NOT NULL DEFAULT '';
+ALTER TABLE fa_interventions ADD COLUMN autonomy_before BIGINT;
+CREATE INDEX fa_requests_status ON fa_requests (status);
+CREATE TABLE fa_fragility (
+    structure_id TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL,
+    band TEXT NOT NULL,
+    exposed_functions TEXT NOT NULL
+);
+";
+
 /// Migrations of the `facilitation` component.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "facilitators, capacity, requests, interventions and inventory read model",
-    sqlite: schema_v1!("BLOB"),
-    postgres: schema_v1!("BYTEA"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "facilitators, capacity, requests, interventions and inventory read model",
+        sqlite: schema_v1!("BLOB"),
+        postgres: schema_v1!("BYTEA"),
+    },
+    Migration {
+        version: 2,
+        name: "request timestamps and escalation, CRA vocabulary of interventions, fragility read model",
+        sqlite: SCHEMA_V2,
+        postgres: SCHEMA_V2,
+    },
+];

@@ -6,11 +6,11 @@ mod migrations;
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
-use vigie_facilitation_domain::report::Intervention;
+use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
 
 pub use migrations::MIGRATIONS;
 
@@ -66,6 +66,25 @@ fn parse_date(
 ) -> Result<Option<NaiveDate>, StorageError> {
     value
         .map(|d| d.parse::<NaiveDate>().map_err(|_| corrupt(table, column, &d)))
+        .transpose()
+}
+
+/// A timestamp as stored: RFC 3339, UTC, to the second (sorts as text).
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_time(
+    table: &'static str,
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<DateTime<Utc>>, StorageError> {
+    value
+        .map(|t| {
+            DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| corrupt(table, column, &t))
+        })
         .transpose()
 }
 
@@ -334,11 +353,25 @@ pub struct RequestRow {
     pub created_on: NaiveDate,
     /// `structure/function` while a proposal is open (unique), else `None`.
     pub open_key: Option<String>,
+    /// When it was created (absent on requests older than schema v2).
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it was last offered.
+    pub offered_at: Option<DateTime<Utc>>,
+    /// When its facilitator accepted it.
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When an internal intervention closed it.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When it escalated to the network's coordinator.
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// When it was found unanswered past the delay with no coordinator to
+    /// escalate to (it stays offered).
+    pub overdue_at: Option<DateTime<Utc>>,
 }
 
 const REQUEST_COLUMNS: &str = "r.request_id, r.origin, r.structure_id, r.network_id, r.function_code, r.description, \
      r.urgency, r.modality, r.due_on, r.estimated_minutes, r.status, r.facilitator_id, f.display_name, r.week_start, \
-     r.reasons, r.declined_by, r.created_on, r.open_key";
+     r.reasons, r.declined_by, r.created_on, r.open_key, r.created_at, r.offered_at, r.accepted_at, r.closed_at, \
+     r.escalated_at, r.overdue_at";
 
 fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
     let minutes: i64 = row.try_get("estimated_minutes")?;
@@ -366,6 +399,12 @@ fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
             .parse()
             .map_err(|_| corrupt("fa_requests", "created_on", &created))?,
         open_key: row.try_get("open_key")?,
+        created_at: parse_time("fa_requests", "created_at", row.try_get("created_at")?)?,
+        offered_at: parse_time("fa_requests", "offered_at", row.try_get("offered_at")?)?,
+        accepted_at: parse_time("fa_requests", "accepted_at", row.try_get("accepted_at")?)?,
+        closed_at: parse_time("fa_requests", "closed_at", row.try_get("closed_at")?)?,
+        escalated_at: parse_time("fa_requests", "escalated_at", row.try_get("escalated_at")?)?,
+        overdue_at: parse_time("fa_requests", "overdue_at", row.try_get("overdue_at")?)?,
     })
 }
 
@@ -378,7 +417,8 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
     let result = sqlx::query(
         "INSERT INTO fa_requests (request_id, origin, structure_id, network_id, function_code, description, urgency, \
          modality, due_on, estimated_minutes, status, facilitator_id, week_start, reasons, declined_by, created_on, \
-         open_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         open_key, created_at, offered_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
          ON CONFLICT DO NOTHING",
     )
     .bind(row.request_id.clone())
@@ -398,6 +438,8 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
     .bind(join(&row.declined_by))
     .bind(row.created_on.to_string())
     .bind(row.open_key.clone())
+    .bind(row.created_at.map(timestamp))
+    .bind(row.offered_at.map(timestamp))
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -410,7 +452,8 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
 pub async fn update_request(conn: &mut AnyConnection, row: &RequestRow) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE fa_requests SET status = $1, facilitator_id = $2, week_start = $3, reasons = $4, declined_by = $5, \
-         open_key = $6 WHERE request_id = $7",
+         open_key = $6, offered_at = $7, accepted_at = $8, closed_at = $9, escalated_at = $10, overdue_at = $11 \
+         WHERE request_id = $12",
     )
     .bind(row.status.clone())
     .bind(row.facilitator_id.clone())
@@ -418,6 +461,11 @@ pub async fn update_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
     .bind(row.reasons.join("\n"))
     .bind(join(&row.declined_by))
     .bind(row.open_key.clone())
+    .bind(row.offered_at.map(timestamp))
+    .bind(row.accepted_at.map(timestamp))
+    .bind(row.closed_at.map(timestamp))
+    .bind(row.escalated_at.map(timestamp))
+    .bind(row.overdue_at.map(timestamp))
     .bind(row.request_id.clone())
     .execute(&mut *conn)
     .await?;
@@ -479,6 +527,52 @@ pub async fn open_requests(conn: &mut AnyConnection, structure: Option<&str>) ->
     rows.iter().map(decode_request).collect()
 }
 
+/// Ids of the requests still `offered` whose last offer is at or before
+/// `cutoff`, oldest first.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn overdue_offers(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> Result<Vec<String>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT request_id FROM fa_requests WHERE status = 'offered' AND offered_at IS NOT NULL \
+         AND offered_at <= $1 ORDER BY request_id",
+    )
+    .bind(timestamp(cutoff))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("request_id").map_err(StorageError::from))
+        .collect()
+}
+
+/// The timestamps of a network's requests that were accepted or closed.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn timings(conn: &mut AnyConnection, network: &str) -> Result<Vec<RequestTiming>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT facilitator_id, network_id, created_at, offered_at, accepted_at, closed_at FROM fa_requests \
+         WHERE network_id = $1 AND facilitator_id IS NOT NULL AND created_at IS NOT NULL \
+         AND (accepted_at IS NOT NULL OR closed_at IS NOT NULL) ORDER BY request_id",
+    )
+    .bind(network.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let created = parse_time("fa_requests", "created_at", row.try_get("created_at")?)?;
+            Ok(RequestTiming {
+                facilitator_id: row.try_get("facilitator_id")?,
+                network: row.try_get("network_id")?,
+                created_at: created.ok_or_else(|| corrupt("fa_requests", "created_at", "NULL"))?,
+                offered_at: parse_time("fa_requests", "offered_at", row.try_get("offered_at")?)?,
+                accepted_at: parse_time("fa_requests", "accepted_at", row.try_get("accepted_at")?)?,
+                closed_at: parse_time("fa_requests", "closed_at", row.try_get("closed_at")?)?,
+            })
+        })
+        .collect()
+}
+
 // ----- interventions -----
 
 /// A recorded intervention.
@@ -506,6 +600,14 @@ pub struct InterventionRow {
     pub person_id: Option<String>,
     /// Their autonomy afterwards (0–4).
     pub autonomy_after: Option<u8>,
+    /// Their autonomy before (0–4).
+    pub autonomy_before: Option<u8>,
+    /// CRA `TypeActivite` code.
+    pub activity_type: String,
+    /// CRA `TypeLieu` code.
+    pub place: String,
+    /// CRA `Thematique` codes.
+    pub themes: Vec<String>,
 }
 
 /// Inserts an intervention; `false` when its key was already recorded.
@@ -515,8 +617,9 @@ pub struct InterventionRow {
 pub async fn insert_intervention(conn: &mut AnyConnection, row: &InterventionRow) -> Result<bool, StorageError> {
     let result = sqlx::query(
         "INSERT INTO fa_interventions (intervention_key, request_id, facilitator_id, structure_id, network_id, \
-         function_code, minutes, beneficiary, on_date, person_id, autonomy_after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (intervention_key) DO NOTHING",
+         function_code, minutes, beneficiary, on_date, person_id, autonomy_after, autonomy_before, activity_type, \
+         place, themes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (intervention_key) DO NOTHING",
     )
     .bind(row.key.clone())
     .bind(row.request_id.clone())
@@ -529,6 +632,10 @@ pub async fn insert_intervention(conn: &mut AnyConnection, row: &InterventionRow
     .bind(row.on.to_string())
     .bind(row.person_id.clone())
     .bind(row.autonomy_after.map(i64::from))
+    .bind(row.autonomy_before.map(i64::from))
+    .bind(row.activity_type.clone())
+    .bind(row.place.clone())
+    .bind(join(&row.themes))
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -556,8 +663,8 @@ pub async fn interventions(
     to: NaiveDate,
 ) -> Result<Vec<Intervention>, StorageError> {
     let rows = sqlx::query(
-        "SELECT facilitator_id, structure_id, network_id, minutes, beneficiary, on_date FROM fa_interventions \
-         WHERE on_date >= $1 AND on_date <= $2 ORDER BY on_date, intervention_key",
+        "SELECT facilitator_id, structure_id, network_id, function_code, minutes, beneficiary, on_date, \
+         activity_type, place, themes FROM fa_interventions WHERE on_date >= $1 AND on_date <= $2 ORDER BY on_date, intervention_key",
     )
     .bind(from.to_string())
     .bind(to.to_string())
@@ -568,10 +675,21 @@ pub async fn interventions(
             let minutes: i64 = row.try_get("minutes")?;
             let beneficiary: String = row.try_get("beneficiary")?;
             let on: String = row.try_get("on_date")?;
+            let activity: String = row.try_get("activity_type")?;
+            let place: String = row.try_get("place")?;
+            let themes: String = row.try_get("themes")?;
             Ok(Intervention {
                 facilitator_id: row.try_get("facilitator_id")?,
                 structure_id: row.try_get("structure_id")?,
                 network: row.try_get("network_id")?,
+                function: row.try_get("function_code")?,
+                activity_type: activity
+                    .parse()
+                    .map_err(|_| corrupt("fa_interventions", "activity_type", &activity))?,
+                place: place
+                    .parse()
+                    .map_err(|_| corrupt("fa_interventions", "place", &place))?,
+                themes: split(&themes),
                 minutes: u32::try_from(minutes).map_err(|_| corrupt("fa_interventions", "minutes", minutes))?,
                 beneficiary: beneficiary
                     .parse::<Beneficiary>()
@@ -684,4 +802,72 @@ pub async fn person_structure(conn: &mut AnyConnection, person: &str) -> Result<
         .await?;
     row.map(|r| r.try_get("structure_id").map_err(StorageError::from))
         .transpose()
+}
+
+/// Every structure of a network in the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn network_places(conn: &mut AnyConnection, network: &str) -> Result<Vec<StructurePlace>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT structure_id, network_id, commune_insee, department_code FROM fa_structures WHERE network_id = $1 \
+         ORDER BY structure_id",
+    )
+    .bind(network.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StructurePlace {
+                structure_id: r.try_get("structure_id")?,
+                network: r.try_get("network_id")?,
+                commune_insee: r.try_get("commune_insee")?,
+                department_code: r.try_get("department_code")?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a structure's last fragility assessment in the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_fragility(conn: &mut AnyConnection, fragile: &FragileStructure) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO fa_fragility (structure_id, network_id, band, exposed_functions) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, band = excluded.band, \
+         exposed_functions = excluded.exposed_functions",
+    )
+    .bind(fragile.structure_id.clone())
+    .bind(fragile.network.clone())
+    .bind(fragile.band.clone())
+    .bind(join(&fragile.exposed_functions))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The last fragility assessment of a network's structures.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn fragility(conn: &mut AnyConnection, network: &str) -> Result<Vec<FragileStructure>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT structure_id, network_id, band, exposed_functions FROM fa_fragility WHERE network_id = $1 \
+         ORDER BY structure_id",
+    )
+    .bind(network.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let functions: String = r.try_get("exposed_functions")?;
+            Ok(FragileStructure {
+                structure_id: r.try_get("structure_id")?,
+                network: r.try_get("network_id")?,
+                band: r.try_get("band")?,
+                exposed_functions: split(&functions),
+            })
+        })
+        .collect()
 }

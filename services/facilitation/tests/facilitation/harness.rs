@@ -4,10 +4,10 @@
 //! its outbox, and, for the end-to-end scenario, a real inventory on its own
 //! database of the same backend.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
@@ -27,6 +27,11 @@ use vigie_testkit::PgDatabase;
 /// The date every scenario runs on (both services' clocks): a Saturday.
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default()
+}
+
+/// The instant the facilitation clock starts at: 09:00 UTC on [`today`].
+pub fn start() -> DateTime<Utc> {
+    today().and_hms_opt(9, 0, 0).unwrap_or_default().and_utc()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +69,7 @@ pub struct Harness {
     pub app: FacilitationApp,
     /// Its database (outbox, read model).
     pub db: Db,
+    now: Arc<Mutex<DateTime<Utc>>>,
     backend: Backend,
     _guard: Guard,
 }
@@ -83,10 +89,15 @@ impl Harness {
         let (db, guard) = database(backend, "facilitation").await?;
         vigie_facilitation::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
-        let app = vigie_facilitation::service::application(db.clone(), clock, Arc::new(Notify::new()));
+        let now = Arc::new(Mutex::new(start()));
+        let read = now.clone();
+        let app = vigie_facilitation::service::application(db.clone(), clock, Arc::new(Notify::new())).with_now(
+            Arc::new(move || *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+        );
         Ok(Harness {
             app,
             db,
+            now,
             backend,
             _guard: guard,
         })
@@ -133,6 +144,13 @@ impl Harness {
         let outcome = self.feed(&structure_event(id, network, commune, people, 1)).await?;
         anyhow::ensure!(outcome == Outcome::Applied, "{id}: {outcome:?}");
         Ok(())
+    }
+
+    /// Sets the facilitation clock to [`start`] plus `minutes`.
+    pub fn at(&self, minutes: i64) -> DateTime<Utc> {
+        let t = start() + TimeDelta::minutes(minutes);
+        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = t;
+        t
     }
 
     /// `(capacity, committed)` of a facilitator this week.

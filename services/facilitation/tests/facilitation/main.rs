@@ -43,4 +43,9 @@ on_both_backends!(
     an_autonomy_intervention_publishes_one_event,
     the_report_sums_internal_and_external_minutes,
     a_proposal_intervention_raises_the_inventory_and_moves_fragility,
+    an_unanswered_offer_escalates_to_the_network_coordinator,
+    without_a_coordinator_an_overdue_offer_stays_offered_and_is_flagged_once,
+    an_intervention_records_the_activity_report_vocabulary,
+    the_report_measures_times_and_fragile_structures_never_helped,
+    an_on_site_request_prefers_a_facilitator_covering_the_structure,
 );

@@ -15,7 +15,7 @@ use vigie_platform::events::Outcome;
 use vigie_proto::events::v1::{FragilityAssessed, InterventionRecorded};
 use vigie_proto::inventory::v1::Band;
 
-use crate::harness::{expect_err, facilitators_csv, fragility_event, set, today, Harness};
+use crate::harness::{expect_err, facilitators_csv, fragility_event, set, start, today, Harness};
 
 // ----- fixtures -----
 
@@ -314,7 +314,7 @@ pub async fn an_intervention_is_counted_once(h: Harness) -> Result<()> {
         }
     }
     ensure!(recorded == 1, "{recorded} recorded");
-    let lines = h.app.report("N1", today(), today()).await?;
+    let lines = h.app.report("N1", today(), today()).await?.lines;
     let com = lines
         .iter()
         .find(|l| l.facilitator_id == "F-COM")
@@ -450,7 +450,7 @@ pub async fn the_report_sums_internal_and_external_minutes(h: Harness) -> Result
     ] {
         ensure!(h.app.record_intervention(input).await?.recorded);
     }
-    let lines = h.app.report("N1", day(1)?, day(25)?).await?;
+    let lines = h.app.report("N1", day(1)?, day(25)?).await?.lines;
     let by_id: BTreeMap<&str, _> = lines.iter().map(|l| (l.facilitator_id.as_str(), l)).collect();
     let com = by_id.get("F-COM").context("F-COM")?;
     ensure!(com.internal_minutes == 60 && com.external_minutes == 120, "{com:?}");
@@ -590,4 +590,287 @@ pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h:
     );
     ensure!(now.score < before.score, "score {:?} → {:?}", before.score, now.score);
     Ok(())
+}
+
+// ----- escalation -----
+
+/// `C-N1` coordinates network N1 through S9 (Brest), a structure of N1 it
+/// serves; it does not serve S1, so matching never offers it S1's requests.
+const COORDINATOR: &str = "C-N1,Chef Réseau,coordinateur,,S9,29,payroll,35,10%,,";
+
+pub async fn an_unanswered_offer_escalates_to_the_network_coordinator(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    h.structure("S9", "N1", "29019", &["R1"]).await?;
+    h.import(&[COORDINATOR]).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    offered_to(&row, "F-COM")?;
+    ensure!(row.offered_at == Some(start()), "{:?}", row.offered_at);
+    ensure!(h.app.escalation_delay().as_secs() == 48 * 3600, "default delay 48 h");
+
+    let early = h
+        .app
+        .escalate_overdue(start() + chrono::TimeDelta::minutes(48 * 60 - 1))
+        .await?;
+    ensure!(
+        early.escalated.is_empty() && early.without_coordinator.is_empty(),
+        "{early:?}"
+    );
+    offered_to(&h.app.request(&row.request_id).await?, "F-COM")?;
+
+    let due = start() + chrono::TimeDelta::hours(48);
+    let pass = h.app.escalate_overdue(due).await?;
+    ensure!(pass.escalated == [row.request_id.clone()], "{pass:?}");
+    let escalated = h.app.request(&row.request_id).await?;
+    ensure!(
+        escalated.status == "escalated"
+            && escalated.facilitator_id.as_deref() == Some("C-N1")
+            && escalated.escalated_at == Some(due),
+        "{escalated:?}"
+    );
+    ensure!(escalated.reasons[0].contains("coordinateur"), "{:?}", escalated.reasons);
+    ensure!(
+        h.load("F-COM").await? == (120, 0),
+        "the silent facilitator's minutes are released"
+    );
+    // Listed with its coordinator; a second pass changes nothing.
+    let open = h.app.proposals(Some("S1")).await?;
+    ensure!(open.len() == 1 && open[0].status == "escalated", "{open:?}");
+    ensure!(h.app.escalate_overdue(due + chrono::TimeDelta::hours(1)).await? == Default::default());
+    expect_err(
+        h.app.respond(&row.request_id, true).await,
+        |e| matches!(e, FacilitationError::Conflict(_)),
+        "answering an escalated request",
+    )?;
+    // An answered offer never escalates.
+    let answered = h.app.request_help(help("S1", "payroll", 60)).await?;
+    h.app.respond(&answered.request_id, true).await?;
+    ensure!(h
+        .app
+        .escalate_overdue(due + chrono::TimeDelta::days(10))
+        .await?
+        .escalated
+        .is_empty());
+    // The coordinator's intervention closes the escalated request.
+    let done = h.app.record_intervention(internal(&row.request_id, 30)).await?;
+    ensure!(done.recorded && done.request.status == "closed", "{done:?}");
+    Ok(())
+}
+
+pub async fn without_a_coordinator_an_overdue_offer_stays_offered_and_is_flagged_once(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    h.structure("S9", "N1", "29019", &["R1"]).await?;
+    // A coordinator of another network (Lyon) is not N1's.
+    h.import(&["C-LYON,Lyon,coordinateur,,,69,payroll,35,10%,,"]).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    let due = start() + chrono::TimeDelta::hours(48);
+    let pass = h.app.escalate_overdue(due).await?;
+    ensure!(
+        pass.escalated.is_empty() && pass.without_coordinator == [row.request_id.clone()],
+        "{pass:?}"
+    );
+    let open = h.app.proposals(Some("S1")).await?;
+    ensure!(open.len() == 1, "{open:?}");
+    offered_to(&open[0], "F-COM")?;
+    ensure!(open[0].overdue_at == Some(due), "{:?}", open[0]);
+    ensure!(
+        open[0].reasons.last().is_some_and(|r| r.contains("aucun coordinateur")),
+        "{:?}",
+        open[0].reasons
+    );
+    ensure!(h.load("F-COM").await? == (120, 60), "still reserved: it stays offered");
+    // Reported once only.
+    ensure!(h.app.escalate_overdue(due + chrono::TimeDelta::hours(2)).await? == Default::default());
+    ensure!(h.app.request(&row.request_id).await?.reasons.len() == open[0].reasons.len());
+    // A coordinator imported later receives it at the next pass.
+    h.import(&[COORDINATOR]).await?;
+    let later = h.app.escalate_overdue(due + chrono::TimeDelta::hours(3)).await?;
+    ensure!(later.escalated == [row.request_id.clone()], "{later:?}");
+    Ok(())
+}
+
+// ----- CRA vocabulary, measures, modality -----
+
+pub async fn an_intervention_records_the_activity_report_vocabulary(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    let cra = InterventionInput {
+        activity_type: Some("collectif".to_owned()),
+        place: Some("a_distance".to_owned()),
+        themes: vec!["bureautique".to_owned(), " email".to_owned()],
+        person_id: Some("P2".to_owned()),
+        autonomy_before: Some(1),
+        autonomy_after: Some(2),
+        ..internal(&row.request_id, 90)
+    };
+    ensure!(h.app.record_intervention(cra.clone()).await?.recorded);
+    let plain = h.app.request_help(help("S1", "payroll", 30)).await?;
+    h.app.record_intervention(internal(&plain.request_id, 20)).await?;
+    let report = h.app.report("N1", today(), today()).await?;
+    let csv = vigie_facilitation_domain::report::activity_csv(&report.interventions);
+    ensure!(
+        csv.contains(",collectif,90,a_distance,bureautique;email,structure_interne,S1,F-COM\n"),
+        "{csv}"
+    );
+    ensure!(
+        csv.contains(",individuel,20,autre,,structure_interne,S1,"),
+        "defaults: {csv}"
+    );
+    for (what, bad) in [
+        (
+            "unknown theme",
+            InterventionInput {
+                themes: vec!["cuisine".to_owned()],
+                ..cra.clone()
+            },
+        ),
+        (
+            "unknown place",
+            InterventionInput {
+                place: Some("plage".to_owned()),
+                ..cra.clone()
+            },
+        ),
+        (
+            "unknown type",
+            InterventionInput {
+                activity_type: Some("groupe".to_owned()),
+                ..cra.clone()
+            },
+        ),
+        (
+            "autonomy before out of range",
+            InterventionInput {
+                autonomy_before: Some(5),
+                key: Some("other".to_owned()),
+                ..cra.clone()
+            },
+        ),
+        (
+            "autonomy before without a person",
+            InterventionInput {
+                person_id: None,
+                autonomy_after: None,
+                ..cra.clone()
+            },
+        ),
+    ] {
+        expect_err(
+            h.app.record_intervention(bad).await,
+            |e| matches!(e, FacilitationError::Invalid(_)),
+            what,
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn the_report_measures_times_and_fragile_structures_never_helped(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    h.structure("S3", "N1", "35238", &["Q1"]).await?;
+    h.structure("S4", "N1", "35238", &["Q2"]).await?;
+    // S1 critical on payroll (a proposal opens), S3 high on accounting,
+    // S4 moderate (never listed).
+    h.feed(&fragility_event("S1", "N1", Band::Critical, "payroll", &["P1"]))
+        .await?;
+    h.feed(&fragility_event("S3", "N1", Band::High, "accounting", &[]))
+        .await?;
+    h.feed(&fragility_event("S4", "N1", Band::Moderate, "payroll", &[]))
+        .await?;
+    let before = h.app.report("N1", today(), today()).await?;
+    let listed: Vec<(&str, &[String])> = before
+        .unhelped
+        .iter()
+        .map(|u| (u.structure_id.as_str(), u.functions.as_slice()))
+        .collect();
+    ensure!(
+        listed
+            == [
+                ("S1", &["payroll".to_owned()][..]),
+                ("S3", &["accounting".to_owned()][..])
+            ],
+        "{listed:?}"
+    );
+
+    // F-COM answers S1's proposal after 3 h and closes it 24 h after it was opened.
+    let proposal = h
+        .app
+        .proposals(Some("S1"))
+        .await?
+        .into_iter()
+        .next()
+        .context("proposal")?;
+    offered_to(&proposal, "F-COM")?;
+    h.at(3 * 60);
+    h.app.respond(&proposal.request_id, true).await?;
+    h.at(24 * 60);
+    h.app.record_intervention(internal(&proposal.request_id, 60)).await?;
+    // F-DEP takes a request 1 h after it was made, not closed yet.
+    h.at(25 * 60);
+    let other = h.app.request_help(help("S3", "accounting", 60)).await?;
+    offered_to(&other, "F-DEP")?;
+    h.at(26 * 60);
+    h.app.respond(&other.request_id, true).await?;
+
+    let after = h.app.report("N1", today(), today() + chrono::Days::new(1)).await?;
+    let by_id: BTreeMap<&str, _> = after.lines.iter().map(|l| (l.facilitator_id.as_str(), l)).collect();
+    let com = by_id.get("F-COM").context("F-COM")?;
+    ensure!(
+        com.response_hours_median == Some(3.0) && com.resolution_hours_median == Some(24.0),
+        "{com:?}"
+    );
+    let dep = by_id.get("F-DEP").context("F-DEP: a line for times alone")?;
+    ensure!(
+        dep.response_hours_median == Some(1.0) && dep.resolution_hours_median.is_none() && dep.internal_minutes == 0,
+        "{dep:?}"
+    );
+    let listed: Vec<&str> = after.unhelped.iter().map(|u| u.structure_id.as_str()).collect();
+    ensure!(listed == ["S3"], "S1 was helped on payroll: {listed:?}");
+    // Another network sees none of it.
+    let n2 = h.app.report("N2", today(), today()).await?;
+    ensure!(n2.lines.is_empty() && n2.unhelped.is_empty(), "{n2:?}");
+    Ok(())
+}
+
+pub async fn an_on_site_request_prefers_a_facilitator_covering_the_structure(h: Harness) -> Result<()> {
+    // F-SHR serves S1 as a shared post, with no territory; F-DEP covers the department.
+    h.import(&[
+        "F-SHR,Poste Partagé,mediateur,,S1,,payroll,10,50%,,",
+        "F-DEP,Alice Départ,conseiller_numerique,,,35,payroll,10,50%,,",
+    ])
+    .await?;
+    h.structure("S1", "N1", "35238", &["P1"]).await?;
+    let either = h.app.request_help(help("S1", "payroll", 30)).await?;
+    offered_to(&either, "F-SHR")?;
+    ensure!(either.modality == "either");
+    let on_site = h
+        .app
+        .request_help(HelpInput {
+            modality: Some("on_site".to_owned()),
+            ..help("S1", "payroll", 30)
+        })
+        .await?;
+    offered_to(&on_site, "F-DEP")?;
+    ensure!(on_site.modality == "on_site");
+    ensure!(
+        on_site.reasons.iter().any(|r| r.contains("sur place")),
+        "{:?}",
+        on_site.reasons
+    );
+    let remote = h
+        .app
+        .request_help(HelpInput {
+            modality: Some("remote".to_owned()),
+            ..help("S1", "payroll", 30)
+        })
+        .await?;
+    offered_to(&remote, "F-SHR")?;
+    expect_err(
+        h.app
+            .request_help(HelpInput {
+                modality: Some("teleport".to_owned()),
+                ..help("S1", "payroll", 30)
+            })
+            .await,
+        |e| matches!(e, FacilitationError::Invalid(_)),
+        "unknown modality",
+    )
 }

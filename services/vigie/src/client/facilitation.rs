@@ -32,7 +32,7 @@ fn show_date(date: Option<&Date>) -> String {
         .unwrap_or_default()
 }
 
-async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<FacilitationServiceClient<tonic::transport::Channel>> {
+async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<FacilitationServiceClient<super::Channel>> {
     Ok(FacilitationServiceClient::new(connect(endpoint, lang).await?))
 }
 
@@ -163,6 +163,8 @@ pub struct Help {
     pub minutes: Option<u32>,
     /// low, normal, high.
     pub urgency: Option<String>,
+    /// on_site, remote, either.
+    pub modality: Option<String>,
 }
 
 fn status_fr(status: &str, lang: Lang) -> &'static str {
@@ -171,6 +173,8 @@ fn status_fr(status: &str, lang: Lang) -> &'static str {
         ("accepted", Lang::Fr) => "acceptée",
         ("unassigned", Lang::Fr) => "sans facilitateur",
         ("closed", Lang::Fr) => "close",
+        ("escalated", Lang::Fr) => "transmise au coordinateur",
+        ("escalated", Lang::En) => "escalated to the coordinator",
         ("offered", Lang::En) => "offered",
         ("accepted", Lang::En) => "accepted",
         ("unassigned", Lang::En) => "unassigned",
@@ -223,7 +227,7 @@ pub async fn request(endpoint: &str, help: Help, lang: Lang) -> anyhow::Result<(
             urgency: help.urgency.unwrap_or_default(),
             due: help.due.map(pb_date),
             estimated_minutes: help.minutes.unwrap_or(0),
-            modality: String::new(),
+            modality: help.modality.unwrap_or_default(),
         })
         .await
         .map_err(|s| status_error(s, lang))?
@@ -274,7 +278,10 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
                            "network": p.network, "function": p.function, "description": p.description,
                            "urgency": p.urgency, "due": show_date(p.due.as_ref()), "estimated_minutes": p.estimated_minutes,
                            "status": p.status, "facilitator_id": p.facilitator_id, "facilitator_name": p.facilitator_name,
-                           "reasons": p.reasons, "declined_by": p.declined_by, "created_on": show_date(p.created_on.as_ref())})
+                           "reasons": p.reasons, "declined_by": p.declined_by, "created_on": show_date(p.created_on.as_ref()),
+                           "modality": p.modality, "offered_at": p.offered_at, "accepted_at": p.accepted_at,
+                           "escalated_at": p.escalated_at, "closed_at": p.closed_at,
+                           "overdue_without_coordinator": p.overdue_without_coordinator})
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &values)?;
@@ -314,7 +321,15 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
                     origin.to_owned(),
                     p.structure_id.clone(),
                     p.function.clone(),
-                    status_fr(&p.status, lang).to_owned(),
+                    if p.overdue_without_coordinator {
+                        lang.pick(
+                            "proposée, sans réponse, aucun coordinateur",
+                            "offered, unanswered, no coordinator",
+                        )
+                        .to_owned()
+                    } else {
+                        status_fr(&p.status, lang).to_owned()
+                    },
                     if p.facilitator_name.is_empty() {
                         "—".to_owned()
                     } else {
@@ -342,6 +357,14 @@ pub struct Intervention {
     pub person: Option<String>,
     /// Their autonomy afterwards.
     pub autonomy_after: Option<u32>,
+    /// Their autonomy before.
+    pub autonomy_before: Option<u32>,
+    /// CRA activity type.
+    pub activity_type: Option<String>,
+    /// CRA place.
+    pub place: Option<String>,
+    /// CRA themes.
+    pub themes: Vec<String>,
     /// Date.
     pub on: Option<NaiveDate>,
     /// Idempotency key.
@@ -361,6 +384,10 @@ pub async fn record(endpoint: &str, intervention: Intervention, lang: Lang) -> a
             beneficiary: intervention.beneficiary.to_owned(),
             person_id: intervention.person.unwrap_or_default(),
             autonomy_after: intervention.autonomy_after,
+            autonomy_before: intervention.autonomy_before,
+            activity_type: intervention.activity_type.unwrap_or_default(),
+            place: intervention.place.unwrap_or_default(),
+            themes: intervention.themes,
             on: intervention.on.map(pb_date),
             key: intervention.key.unwrap_or_default(),
         })
@@ -400,6 +427,29 @@ pub async fn record(endpoint: &str, intervention: Intervention, lang: Lang) -> a
     Ok(())
 }
 
+async fn fetch_report(
+    endpoint: &str,
+    network: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> anyhow::Result<pb::ReportResponse> {
+    Ok(client(endpoint, lang)
+        .await?
+        .report(pb::ReportRequest {
+            network: network.to_owned(),
+            from: Some(pb_date(from)),
+            to: Some(pb_date(to)),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner())
+}
+
+fn hours(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |h| format!("{h:.1}"))
+}
+
 /// `vigie facilitation report`.
 ///
 /// # Errors
@@ -412,38 +462,59 @@ pub async fn report(
     format: Format,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let response = client(endpoint, lang)
-        .await?
-        .report(pb::ReportRequest {
-            network: network.to_owned(),
-            from: Some(pb_date(from)),
-            to: Some(pb_date(to)),
-        })
-        .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+    let response = fetch_report(endpoint, network, from, to, lang).await?;
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Csv => out.write_all(response.csv.as_bytes())?,
+        Format::Csv => {
+            out.write_all(response.csv.as_bytes())?;
+            writeln!(out)?;
+            out.write_all(response.unhelped_csv.as_bytes())?;
+        }
         Format::Json => {
-            let values: Vec<_> = response
+            let lines: Vec<_> = response
                 .lines
                 .iter()
                 .map(|l| {
                     json!({"facilitator_id": l.facilitator_id, "display_name": l.display_name,
                            "internal_minutes": l.internal_minutes, "external_minutes": l.external_minutes,
-                           "internal_share": l.internal_share})
+                           "internal_share": l.internal_share, "response_hours_median": l.response_hours_median,
+                           "resolution_hours_median": l.resolution_hours_median})
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
+            let unhelped: Vec<_> = response
+                .unhelped
+                .iter()
+                .map(|u| json!({"structure_id": u.structure_id, "band": u.band, "functions": u.functions}))
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut out,
+                &json!({"network": network, "from": from.to_string(), "to": to.to_string(),
+                        "facilitators": lines, "unhelped_structures": unhelped}),
+            )?;
             writeln!(out)?;
         }
         Format::Table => {
             let header = match lang {
-                Lang::Fr => ["facilitateur", "nom", "min internes", "min externes", "part interne"],
-                Lang::En => ["facilitator", "name", "internal min", "external min", "internal share"],
+                Lang::Fr => [
+                    "facilitateur",
+                    "nom",
+                    "min internes",
+                    "min externes",
+                    "part interne",
+                    "réponse (h, méd.)",
+                    "résolution (h, méd.)",
+                ],
+                Lang::En => [
+                    "facilitator",
+                    "name",
+                    "internal min",
+                    "external min",
+                    "internal share",
+                    "response (h, median)",
+                    "resolution (h, median)",
+                ],
             };
-            let mut table = Table::new(&header, &[false, false, true, true, true]);
+            let mut table = Table::new(&header, &[false, false, true, true, true, true, true]);
             for l in &response.lines {
                 table.row(vec![
                     l.facilitator_id.clone(),
@@ -451,10 +522,51 @@ pub async fn report(
                     l.internal_minutes.to_string(),
                     l.external_minutes.to_string(),
                     l.internal_share.map_or_else(|| "—".to_owned(), percent),
+                    hours(l.response_hours_median),
+                    hours(l.resolution_hours_median),
                 ]);
             }
             table.write(&mut out)?;
+            writeln!(out)?;
+            if response.unhelped.is_empty() {
+                writeln!(
+                    out,
+                    "{}",
+                    lang.pick(
+                        "Aucune structure fragile laissée sans aide sur la période.",
+                        "No fragile structure left without help in the period."
+                    )
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{}",
+                    lang.pick(
+                        "Structures fragiles jamais aidées sur la période :",
+                        "Fragile structures never helped in the period:"
+                    )
+                )?;
+                let header = match lang {
+                    Lang::Fr => ["structure", "fragilité", "fonctions exposées sans aide"],
+                    Lang::En => ["structure", "band", "exposed functions without help"],
+                };
+                let mut table = Table::new(&header, &[false, false, false]);
+                for u in &response.unhelped {
+                    table.row(vec![u.structure_id.clone(), u.band.clone(), u.functions.join(";")]);
+                }
+                table.write(&mut out)?;
+            }
         }
     }
+    Ok(())
+}
+
+/// `vigie facilitation export`: the activity-report (CRA) CSV.
+///
+/// # Errors
+/// An invalid period, an unreachable server, an output error.
+pub async fn export(endpoint: &str, network: &str, from: NaiveDate, to: NaiveDate, lang: Lang) -> anyhow::Result<()> {
+    let response = fetch_report(endpoint, network, from, to, lang).await?;
+    std::io::stdout().lock().write_all(response.activity_csv.as_bytes())?;
     Ok(())
 }

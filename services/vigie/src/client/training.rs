@@ -27,7 +27,7 @@ fn pb_date(date: NaiveDate) -> Date {
     }
 }
 
-async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<TrainingServiceClient<tonic::transport::Channel>> {
+async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<TrainingServiceClient<super::Channel>> {
     Ok(TrainingServiceClient::new(connect(endpoint, lang).await?))
 }
 

@@ -1,7 +1,9 @@
 //! `vigie dev`: the whole platform in one process, for anyone who wants to
 //! try it. SQLite files under the data directory, events delivered in-process
 //! from the outbox (same guarantees as JetStream), and a local development
-//! identity that is only safe on the loopback interface.
+//! identity that is only safe on the loopback interface — unless an OIDC
+//! issuer is configured (`--oidc-issuer`, `--oidc-audience`), which then
+//! replaces the development identity and allows any listen address.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use vigie_inventory::app::{ImportPhase, Inventory};
 use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
+use vigie_platform::auth::AuthLayer;
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, EmbeddedBus, Relay};
 use vigie_platform::{grpc, shutdown};
@@ -21,7 +24,7 @@ use vigie_training::app::TrainingApp;
 use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
 
-use crate::cli::DevArgs;
+use crate::cli::{AuthMode, DevArgs};
 use crate::config::{Overrides, VigieConfig};
 use crate::i18n::Lang;
 
@@ -39,19 +42,29 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: args.server.listen,
         data_dir: args.data_dir.clone(),
+        oidc_issuer: args.server.oidc_issuer.clone(),
+        oidc_audience: args.server.oidc_audience.clone(),
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
-    if !config.listen.ip().is_loopback() {
+    let oidc_configured =
+        config.oidc_issuer.is_some() || config.oidc_audience.is_some() || config.auth == Some(AuthMode::Oidc);
+    if !oidc_configured && !config.listen.ip().is_loopback() {
         anyhow::bail!(
             "{}",
             lang.pick(
-                "vigie dev n'écoute que sur la boucle locale (127.0.0.1 ou ::1) : son identité de développement n'authentifie personne.\n  Pour un serveur accessible sur le réseau, utilisez `vigie serve`.",
-                "vigie dev only listens on loopback (127.0.0.1 or ::1): its development identity authenticates nobody.\n  For a server reachable over the network, use `vigie serve`."
+                "vigie dev n'écoute que sur la boucle locale (127.0.0.1 ou ::1) : son identité de développement n'authentifie personne.\n  Pour un serveur accessible sur le réseau, configurez OIDC (--oidc-issuer et --oidc-audience) ou utilisez `vigie serve`.",
+                "vigie dev only listens on loopback (127.0.0.1 or ::1): its development identity authenticates nobody.\n  For a server reachable over the network, configure OIDC (--oidc-issuer and --oidc-audience) or use `vigie serve`."
             )
         );
     }
-    tracing::warn!("development mode: local identity, no authentication — loopback only");
+    let auth = match super::oidc(&config, lang).await? {
+        Some(oidc) => oidc,
+        None => {
+            tracing::warn!("development mode: local identity, no authentication — loopback only");
+            AuthLayer::dev()
+        }
+    };
 
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
@@ -85,7 +98,14 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     )
     .await?;
     let training_app = super::start_training(training_db.clone(), &config, training_relay.notifier()).await?;
-    let facilitation_app = super::start_facilitation(facilitation_db.clone(), facilitation_relay.notifier()).await?;
+    let facilitation_app = super::start_facilitation(
+        facilitation_db.clone(),
+        &config,
+        facilitation_relay.notifier(),
+        &mut tasks,
+        &stop,
+    )
+    .await?;
     inventory_bus.register(Consumer::new(training_db, Arc::new(InventoryReadModel)));
     inventory_bus.register(Consumer::new(
         facilitation_db,
@@ -137,6 +157,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
             training::GRPC_SERVICE,
             facilitation::GRPC_SERVICE,
         ],
+        auth,
         stop.clone(),
     )
     .await?;

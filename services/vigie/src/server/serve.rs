@@ -9,6 +9,7 @@ use vigie_facilitation::handlers::InventoryReadModel as FacilitationReadModel;
 use vigie_facilitation::service as facilitation;
 use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
+use vigie_platform::auth::AuthLayer;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
 use vigie_platform::events::{jetstream, JetStreamPublisher, Relay};
@@ -30,6 +31,8 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         database_url: args.database_url.clone(),
         nats_url: args.nats_url.clone(),
         auth: args.auth,
+        oidc_issuer: args.server.oidc_issuer.clone(),
+        oidc_audience: args.server.oidc_audience.clone(),
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
@@ -51,18 +54,36 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             )
         );
     };
-    match config.auth {
-        Some(AuthMode::None) => tracing::warn!(
-            "authentication disabled (--auth none): every caller is trusted; use only behind a trusted network"
-        ),
+    // Before any connection: a wrong issuer fails fast, and nothing is served
+    // without its keys.
+    let auth = match config.auth {
+        Some(AuthMode::Oidc) => super::oidc(&config, lang)
+            .await?
+            .context("OIDC non configuré")?,
+        Some(AuthMode::None) => {
+            if config.oidc_issuer.is_some() || config.oidc_audience.is_some() {
+                anyhow::bail!(
+                    "{}",
+                    lang.pick(
+                        "--auth none contredit --oidc-issuer / --oidc-audience (ou VIGIE_OIDC_*) : choisissez --auth oidc, ou retirez l'émetteur",
+                        "--auth none contradicts --oidc-issuer / --oidc-audience (or VIGIE_OIDC_*): choose --auth oidc, or remove the issuer"
+                    )
+                );
+            }
+            tracing::warn!(
+                "authentication disabled (--auth none): every caller is trusted; use only behind a trusted network"
+            );
+            // Every call runs as the all-powerful local principal.
+            AuthLayer::dev()
+        }
         None => anyhow::bail!(
             "{}",
             lang.pick(
-                "choisissez l'authentification : --auth none doit être donné explicitement (OIDC arrive avec un prochain lot)",
-                "choose authentication: --auth none must be given explicitly (OIDC arrives in a later release)"
+                "choisissez l'authentification : --auth oidc --oidc-issuer URL --oidc-audience AUDIENCE (ou VIGIE_AUTH, VIGIE_OIDC_ISSUER, VIGIE_OIDC_AUDIENCE), ou --auth none, explicitement, derrière un réseau de confiance",
+                "choose authentication: --auth oidc --oidc-issuer URL --oidc-audience AUDIENCE (or VIGIE_AUTH, VIGIE_OIDC_ISSUER, VIGIE_OIDC_AUDIENCE), or --auth none, explicitly, behind a trusted network"
             )
         ),
-    }
+    };
 
     let db = Db::connect(&database_url)
         .await
@@ -104,7 +125,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             )
         }
         ServiceName::Facilitation => {
-            let app = super::start_facilitation(db.clone(), relay.notifier()).await?;
+            let app = super::start_facilitation(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
             tasks.spawn(consume(
                 js.clone(),
                 Consumer::new(db, Arc::new(FacilitationReadModel::new(app.clone()))),
@@ -125,7 +146,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         lang.pick("à l'écoute sur", "listening on"),
         listener.local_addr()?
     );
-    grpc::serve(listener, routes, &served, stop.clone()).await?;
+    grpc::serve(listener, routes, &served, auth, stop.clone()).await?;
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())

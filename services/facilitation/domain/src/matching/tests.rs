@@ -1,5 +1,6 @@
 use super::*;
 use crate::fixtures::{date, facilitator};
+use crate::model::{FacilitatorKind, Modality};
 
 fn place() -> StructurePlace {
     StructurePlace {
@@ -17,6 +18,7 @@ fn need() -> Need {
         function: "payroll".to_owned(),
         estimated_minutes: 60,
         on: date(2027, 3, 17),
+        modality: Modality::Either,
     }
 }
 
@@ -372,4 +374,110 @@ fn ineligible_facilitators_are_never_ranked_however_good() {
         ranked_ids(&need(), &[perfect_but_full, perfect_but_unfunded, modest], &l),
         ["C"]
     );
+}
+
+#[test]
+fn on_site_prefers_a_facilitator_whose_territory_covers_the_structure() {
+    // F-SHARED serves S1 as a shared post (closer link, 100) but lists no
+    // territory; F-DEP only covers the department (30).
+    let shared = Facilitator {
+        served_structures: vec!["S1".to_owned()],
+        functions: vec!["payroll".to_owned()],
+        ..facilitator("F-SHARED")
+    };
+    let dep = in_department("F-DEP", &["payroll"]);
+    let list = [shared, dep];
+    let either = rank(&need(), &list, &BTreeMap::new());
+    assert_eq!(either[0].facilitator_id, "F-SHARED");
+    assert_eq!(either[0].reasons.len(), 4);
+    let remote = rank(
+        &Need {
+            modality: Modality::Remote,
+            ..need()
+        },
+        &list,
+        &BTreeMap::new(),
+    );
+    assert_eq!(remote, either, "remote changes nothing");
+    let on_site = Need {
+        modality: Modality::OnSite,
+        ..need()
+    };
+    let ranked = rank(&on_site, &list, &BTreeMap::new());
+    assert_eq!(ranked[0].facilitator_id, "F-DEP");
+    assert!((ranked[0].score - (SKILL_WEIGHT + DEPARTMENT_WEIGHT + CAPACITY_WEIGHT + ON_SITE_WEIGHT)).abs() < 1e-9);
+    assert!(ranked[0].reasons[4].contains("sur place"), "{:?}", ranked[0].reasons);
+    assert!(
+        ranked[1].reasons[4].contains("ne couvre pas"),
+        "{:?}",
+        ranked[1].reasons
+    );
+    // Skill still outranks being able to come.
+    let unskilled = in_department("F-DEP", &[]);
+    let skilled_shared = Facilitator {
+        served_structures: vec!["S1".to_owned()],
+        functions: vec!["payroll".to_owned()],
+        ..facilitator("F-SHARED")
+    };
+    let ranked = rank(&on_site, &[unskilled, skilled_shared], &BTreeMap::new());
+    assert_eq!(ranked[0].facilitator_id, "F-SHARED");
+    // An employer covers on site.
+    let employee = Facilitator {
+        employer_structure_id: Some("S1".to_owned()),
+        ..facilitator("F-EMP")
+    };
+    assert!(covers_on_site(&employee, &place()));
+}
+
+#[test]
+fn the_coordinator_is_the_closest_of_the_network() {
+    let coordinator = |id: &str| Facilitator {
+        kind: FacilitatorKind::Coordinateur,
+        ..facilitator(id)
+    };
+    let other = StructurePlace {
+        structure_id: "S2".to_owned(),
+        network: "N1".to_owned(),
+        commune_insee: "29019".to_owned(),
+        department_code: "29".to_owned(),
+    };
+    let foreign = StructurePlace {
+        structure_id: "S3".to_owned(),
+        network: "N2".to_owned(),
+        commune_insee: "69123".to_owned(),
+        department_code: "69".to_owned(),
+    };
+    let network_wide = Facilitator {
+        territory_codes: vec!["29".to_owned()],
+        ..coordinator("C-A")
+    };
+    let lyon = Facilitator {
+        territory_codes: vec!["69".to_owned()],
+        ..coordinator("C-B")
+    };
+    let mediator_on_s1 = in_department("M-1", &[]);
+    let places = [place(), other.clone(), foreign];
+    let list = [network_wide.clone(), lyon.clone(), mediator_on_s1];
+    // Only C-A serves a structure of N1 (S2): a mediator never receives escalations.
+    assert_eq!(
+        coordinator_for(&place(), &places, &list, date(2027, 3, 17)).map(|f| f.id.as_str()),
+        Some("C-A")
+    );
+    // One serving S1 itself wins over one serving another structure of the network.
+    let direct = Facilitator {
+        served_structures: vec!["S1".to_owned()],
+        ..coordinator("C-Z")
+    };
+    let list = [network_wide, lyon.clone(), direct];
+    assert_eq!(
+        coordinator_for(&place(), &places, &list, date(2027, 3, 17)).map(|f| f.id.as_str()),
+        Some("C-Z")
+    );
+    // Funding ended: not a coordinator any more; none left → None.
+    let ended = Facilitator {
+        funding_end: Some(date(2027, 1, 1)),
+        served_structures: vec!["S1".to_owned()],
+        ..coordinator("C-OLD")
+    };
+    assert!(coordinator_for(&place(), &places, &[ended, lyon], date(2027, 3, 17)).is_none());
 }

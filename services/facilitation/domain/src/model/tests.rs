@@ -139,3 +139,19 @@ fn week_start_at_the_earliest_date_does_not_panic() {
     let start = week_start(NaiveDate::MIN);
     assert!(start <= NaiveDate::MIN);
 }
+
+#[test]
+fn cra_codes_parse_and_themes_are_validated() {
+    assert_eq!("collectif".parse::<ActivityType>().ok(), Some(ActivityType::Collectif));
+    assert_eq!("a_distance".parse::<PlaceType>().ok(), Some(PlaceType::ADistance));
+    assert!("ailleurs".parse::<PlaceType>().is_err());
+    assert!("groupe".parse::<ActivityType>().is_err());
+    assert_eq!(THEMATIQUES.len(), 30);
+    assert_eq!(
+        parse_themes(&[" email", "bureautique", "", "email"]).ok(),
+        Some(vec!["email".to_owned(), "bureautique".to_owned()])
+    );
+    let err = parse_themes(&["email", "cuisine"]).err().map(|e| e.value);
+    assert_eq!(err.as_deref(), Some("cuisine"));
+    assert_eq!(parse_themes::<&str>(&[]).ok(), Some(vec![]));
+}
