@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Vigie — veille sur la fragilité numérique et les échéances de financement des structures de l'ESS.
 #[derive(Debug, Parser)]
-#[command(name = "vigie", version, about, long_about = None)]
+#[command(name = "vigie", version)]
 pub struct Cli {
     /// Langue des messages : fr (défaut) ou en. Par défaut, déduite de LANG.
     #[arg(long, global = true, env = "VIGIE_LANG")]
