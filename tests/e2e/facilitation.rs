@@ -390,6 +390,23 @@ async fn distributed_fragility_proposal_intervention_raises_the_inventory() -> R
     };
     let inventory = serve("inventory", inventory_db.url().to_owned()).await?;
     let facilitation = serve("facilitation", facilitation_db.url().to_owned()).await?;
+    // Nothing publishes alerting events yet, but facilitation created their
+    // stream and its durable consumer of deadline escalations.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await?);
+    eventually(
+        "facilitation consumes the alerting stream",
+        Duration::from_secs(10),
+        || {
+            let js = js.clone();
+            async move {
+                Ok(match js.get_stream("VIGIE_ALERTING").await {
+                    Ok(stream) => stream.consumer_info("facilitation-alerting").await.is_ok(),
+                    Err(_) => false,
+                })
+            }
+        },
+    )
+    .await?;
     let set = prepare(&inventory, &facilitation, dir.path()).await?;
     let target = find_target(&inventory, &facilitation, &set).await?;
     record_and_check(&inventory, &facilitation, &target).await

@@ -10,19 +10,24 @@
 //!   function (unique key), and the inbox makes a replayed event a duplicate.
 //!   Every assessment, whatever its band, replaces the structure's row in
 //!   `fa_fragility` (band and exposed functions), read by the report.
+//!
+//! A second consumer, [`AlertingEscalations`], opens co-submission proposals
+//! on the alerting service's deadline escalations.
 
 use async_trait::async_trait;
+use chrono::{Days, NaiveDate};
 use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_facilitation_domain::matching::StructurePlace;
 use vigie_facilitation_domain::report::FragileStructure;
 use vigie_inventory_domain::catalogue::label_fr;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
-use vigie_proto::events::v1::{FragilityAssessed, StructureInventoried};
+use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1::{Band, StructureFragility};
 
-use crate::app::{open_proposal, FacilitationApp};
-use crate::storage::{self, Snapshot};
+use crate::app::{open_call_proposal, open_proposal, CallProposal, FacilitationApp};
+use crate::convert::date_from_pb;
+use crate::storage::{self, CallRef, Snapshot};
 
 /// Type (and subject) of the inventory snapshot event.
 pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
@@ -192,4 +197,152 @@ impl InventoryReadModel {
         }
         Ok(())
     }
+}
+
+/// Type (and subject) of the alerting service's deadline escalation.
+pub const DEADLINE_ESCALATED: &str = "vigie.alerting.call.escalated.v1";
+/// The service whose stream (`VIGIE_ALERTING`) holds [`DEADLINE_ESCALATED`]:
+/// consumers ensure it exists before creating their durable consumer.
+pub const ALERTING: &str = "alerting";
+/// The function submission rests on when an escalation does not name one.
+pub const FUNDING_APPLICATIONS: &str = "funding_applications";
+/// Days before the deadline by which co-submission support should be done.
+pub const CO_SUBMISSION_LEAD_DAYS: u64 = 7;
+
+/// When a co-submission should be done: J-7 before `deadline`, or `today`
+/// when that day has passed.
+pub fn co_submission_due(deadline: NaiveDate, today: NaiveDate) -> NaiveDate {
+    deadline
+        .checked_sub_days(Days::new(CO_SUBMISSION_LEAD_DAYS))
+        .map_or(today, |due| due.max(today))
+}
+
+/// Opens a co-submission proposal when the alerting service escalates a
+/// deadline (a call's stage approaching while submission rests on one
+/// person, nobody, or people leaving): offered to the best facilitator for
+/// the function like a fragility proposal, due at J-7. One open proposal per
+/// structure and call (unique key): a replayed event is a duplicate for the
+/// inbox, and a repeated escalation (new event, same call) opens nothing and
+/// reserves nothing more. A structure the read model does not know yet is a
+/// transient error (retried until its snapshot arrives); an escalation whose
+/// deadline has already passed opens nothing.
+pub struct AlertingEscalations {
+    app: FacilitationApp,
+}
+
+impl AlertingEscalations {
+    /// A consumer whose proposals use `app`'s clock.
+    pub fn new(app: FacilitationApp) -> Self {
+        AlertingEscalations { app }
+    }
+}
+
+#[async_trait]
+impl EventHandler for AlertingEscalations {
+    fn name(&self) -> &str {
+        "facilitation-alerting"
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        vec![DEADLINE_ESCALATED.to_owned()]
+    }
+
+    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
+        if envelope.event_type != DEADLINE_ESCALATED {
+            return Ok(());
+        }
+        let permanent = |message: String| HandlerError::Permanent(anyhow::anyhow!(message));
+        let event = DeadlineEscalated::decode(envelope.payload.clone())
+            .map_err(|error| permanent(format!("undecodable DeadlineEscalated: {error}")))?;
+        let structure_id = event.structure_id.trim();
+        let call_id = event.call_id.trim();
+        if structure_id.is_empty() || call_id.is_empty() {
+            return Err(permanent("DeadlineEscalated without a structure or a call".to_owned()));
+        }
+        let deadline = event
+            .deadline
+            .as_ref()
+            .and_then(date_from_pb)
+            .ok_or_else(|| permanent(format!("DeadlineEscalated of call {call_id} without a valid deadline")))?;
+        let today = self.app.today();
+        if deadline < today {
+            tracing::info!(structure_id, call_id, %deadline, "deadline escalation received after its deadline: no proposal");
+            return Ok(());
+        }
+        let Some(place) = storage::structure_place(tx, structure_id)
+            .await
+            .map_err(|e| HandlerError::Transient(e.into()))?
+        else {
+            // Alerting matches structures from the same inventory events;
+            // retry until this read model has the snapshot.
+            return Err(HandlerError::Transient(anyhow::anyhow!(
+                "structure {structure_id} not yet in the read model"
+            )));
+        };
+        let function = match event.function.trim() {
+            "" => FUNDING_APPLICATIONS,
+            function => function,
+        };
+        let due_on = co_submission_due(deadline, today);
+        let title = match event.call_title.trim() {
+            "" => call_id,
+            title => title,
+        };
+        let proposal = CallProposal {
+            function: function.to_owned(),
+            description: co_submission_description(&event, title, deadline, due_on),
+            call: CallRef {
+                call_id: call_id.to_owned(),
+                title: title.to_owned(),
+                deadline,
+                url: event.url.trim().to_owned(),
+            },
+            due_on,
+        };
+        let opened = open_call_proposal(tx, &place, proposal, today, self.app.now())
+            .await
+            .map_err(|e| HandlerError::Transient(anyhow::anyhow!(e.to_string())))?;
+        if let Some(row) = opened {
+            tracing::info!(
+                structure_id = %row.structure_id,
+                call_id,
+                due_on = %due_on,
+                facilitator = row.facilitator_id.as_deref().unwrap_or("-"),
+                "co-submission proposal opened on a deadline escalation"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The proposal's description, in French: the call, its stage and deadline,
+/// why submission is at risk, and by when to help.
+fn co_submission_description(event: &DeadlineEscalated, title: &str, deadline: NaiveDate, due: NaiveDate) -> String {
+    let stage = match event.stage_kind.as_str() {
+        "letter_of_intent" => "lettre d'intention",
+        "pre_deposit" => "pré-dépôt",
+        "internal" => "échéance interne",
+        _ => "dépôt",
+    };
+    let at = match event.time.as_deref().map(str::trim) {
+        Some(time) if !time.is_empty() => {
+            let zone = match event.timezone.trim() {
+                "" => "Europe/Paris",
+                zone => zone,
+            };
+            format!(" à {time} ({zone})")
+        }
+        _ => String::new(),
+    };
+    let why = match event.reason.as_str() {
+        "orphan" => "personne dans la structure ne sait déposer un dossier",
+        "spof" => "une seule personne sait déposer le dossier",
+        "holders_leaving" => "les personnes qui savent déposer partent avant l'échéance",
+        _ => "le dépôt repose sur une seule personne",
+    };
+    format!(
+        "Co-dépôt : appel « {title} », {stage} le {}{at} ; {why}. Préparer et déposer le dossier avec un membre de la structure d'ici le {}.",
+        deadline.format("%d/%m/%Y"),
+        due.format("%d/%m/%Y")
+    )
 }

@@ -11,9 +11,9 @@ use vigie_facilitation_domain::model::{week_start, Modality};
 use vigie_inventory_domain::catalogue::label_fr;
 
 use crate::error::FacilitationError;
-use crate::storage::{self, RequestRow};
+use crate::storage::{self, CallRef, RequestRow};
 
-use super::{DEFAULT_MINUTES, OFFERED, UNASSIGNED};
+use super::{DEFAULT_MINUTES, KIND_CO_SUBMISSION, KIND_FRAGILITY, OFFERED, UNASSIGNED};
 
 /// Offers `row` (not yet offered, or just released) to the best ranked
 /// facilitator who has not declined it, reserving its minutes in the week of
@@ -116,7 +116,56 @@ pub async fn open_proposal(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Option<RequestRow>, FacilitationError> {
-    let mut row = RequestRow {
+    let mut row = proposal_row(place, function, description, today, now);
+    row.open_key = Some(format!("{}/{function}", place.structure_id));
+    open(conn, row, place, today, now).await
+}
+
+/// A co-submission proposal to open on an alerting escalation.
+#[derive(Debug, Clone)]
+pub struct CallProposal {
+    /// The function submission rests on (`funding_applications`).
+    pub function: String,
+    /// The call and the escalated deadline.
+    pub call: CallRef,
+    /// What the facilitator is asked (plain French).
+    pub description: String,
+    /// When the support should be done (J-7, or today when that has passed).
+    pub due_on: NaiveDate,
+}
+
+/// Opens a co-submission proposal on a call of a structure, offered to the
+/// best facilitator for the proposal's function — unless one is already open
+/// for that structure and call (unique key `structure/call:<id>`: a replayed
+/// or repeated escalation opens nothing and reserves nothing). Returns the
+/// proposal when one was opened.
+///
+/// # Errors
+/// Storage errors.
+pub async fn open_call_proposal(
+    conn: &mut AnyConnection,
+    place: &StructurePlace,
+    proposal: CallProposal,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Option<RequestRow>, FacilitationError> {
+    let mut row = proposal_row(place, &proposal.function, proposal.description, today, now);
+    row.open_key = Some(format!("{}/call:{}", place.structure_id, proposal.call.call_id));
+    row.kind = KIND_CO_SUBMISSION.to_owned();
+    row.due_on = Some(proposal.due_on);
+    row.call = Some(proposal.call);
+    open(conn, row, place, today, now).await
+}
+
+/// A proactive proposal not yet offered (a fragility one; callers adjust).
+fn proposal_row(
+    place: &StructurePlace,
+    function: &str,
+    description: String,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> RequestRow {
+    RequestRow {
         request_id: uuid::Uuid::now_v7().to_string(),
         origin: "proposal".to_owned(),
         structure_id: place.structure_id.clone(),
@@ -134,14 +183,27 @@ pub async fn open_proposal(
         reasons: Vec::new(),
         declined_by: Vec::new(),
         created_on: today,
-        open_key: Some(format!("{}/{function}", place.structure_id)),
+        open_key: None,
         created_at: Some(now),
         offered_at: None,
         accepted_at: None,
         closed_at: None,
         escalated_at: None,
         overdue_at: None,
-    };
+        kind: KIND_FRAGILITY.to_owned(),
+        call: None,
+    }
+}
+
+/// Inserts `row` under its open key, then offers it: when the key is taken
+/// (a proposal already open), nothing is inserted nor reserved.
+async fn open(
+    conn: &mut AnyConnection,
+    mut row: RequestRow,
+    place: &StructurePlace,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Option<RequestRow>, FacilitationError> {
     if !storage::insert_request(conn, &row).await? {
         return Ok(None);
     }

@@ -21,7 +21,7 @@ use crate::storage;
 
 pub use escalation::{EscalationSummary, DEFAULT_ESCALATION_DELAY};
 pub use interventions::{InterventionInput, InterventionOutcome};
-pub use matching::open_proposal;
+pub use matching::{open_call_proposal, open_proposal, CallProposal};
 pub use requests::HelpInput;
 
 /// Gives "today" (injectable for tests).
@@ -55,6 +55,14 @@ pub const CLOSED: &str = "closed";
 /// Status of a request left unanswered past the escalation delay, handed to
 /// the network's coordinator (who becomes its facilitator).
 pub const ESCALATED: &str = "escalated";
+
+/// Kind of a request a structure asked for.
+pub const KIND_HELP: &str = "help";
+/// Kind of a proactive proposal opened on a critical or high fragility.
+pub const KIND_FRAGILITY: &str = "fragility";
+/// Kind of a proactive proposal opened on an alerting escalation: support to
+/// submit an application with a member of the structure before J-7.
+pub const KIND_CO_SUBMISSION: &str = "co-submission";
 
 /// The facilitation application service.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use crate::error::FacilitationError;
 use crate::storage::{self, RequestRow};
 
 use super::matching::offer;
-use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, OFFERED, UNASSIGNED};
+use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
 
 /// What a structure asks.
 #[derive(Debug, Clone, Default)]
@@ -95,6 +95,8 @@ impl FacilitationApp {
             closed_at: None,
             escalated_at: None,
             overdue_at: None,
+            kind: KIND_HELP.to_owned(),
+            call: None,
         };
         offer(&mut tx, &mut row, &place, today, now).await?;
         storage::insert_request(&mut tx, &row).await?;

@@ -66,6 +66,11 @@ pub fn request_to_pb(row: &RequestRow) -> pb::HelpRequest {
         escalated_at: row.escalated_at.map(timestamp).unwrap_or_default(),
         closed_at: row.closed_at.map(timestamp).unwrap_or_default(),
         overdue_without_coordinator: row.overdue_at.is_some() && row.status == crate::app::OFFERED,
+        kind: row.kind.clone(),
+        call_id: row.call.as_ref().map(|c| c.call_id.clone()).unwrap_or_default(),
+        call_title: row.call.as_ref().map(|c| c.title.clone()).unwrap_or_default(),
+        call_deadline: row.call.as_ref().map(|c| date_to_pb(c.deadline)),
+        call_url: row.call.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
     }
 }
 

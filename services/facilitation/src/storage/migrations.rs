@@ -109,6 +109,18 @@ CREATE TABLE fa_fragility (
 );
 ";
 
+/// The kind of each request (help, fragility or co-submission) and the call
+/// of co-submission proposals opened on an alerting escalation. Same DDL on
+/// both backends.
+const SCHEMA_V3: &str = "
+ALTER TABLE fa_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'help';
+ALTER TABLE fa_requests ADD COLUMN call_id TEXT;
+ALTER TABLE fa_requests ADD COLUMN call_title TEXT;
+ALTER TABLE fa_requests ADD COLUMN call_deadline TEXT;
+ALTER TABLE fa_requests ADD COLUMN call_url TEXT;
+UPDATE fa_requests SET kind = 'fragility' WHERE origin = 'proposal';
+";
+
 /// Migrations of the `facilitation` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -122,5 +134,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "request timestamps and escalation, CRA vocabulary of interventions, fragility read model",
         sqlite: SCHEMA_V2,
         postgres: SCHEMA_V2,
+    },
+    Migration {
+        version: 3,
+        name: "request kind and the call of co-submission proposals",
+        sqlite: SCHEMA_V3,
+        postgres: SCHEMA_V3,
     },
 ];

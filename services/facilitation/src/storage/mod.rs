@@ -313,8 +313,21 @@ fn empty_load() -> FacilitatorLoad {
 
 // ----- help requests and proactive proposals -----
 
+/// The call a co-submission proposal is about (from an alerting escalation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRef {
+    /// The alerting service's id of the call.
+    pub call_id: String,
+    /// Its title.
+    pub title: String,
+    /// The escalated stage's deadline (local date).
+    pub deadline: NaiveDate,
+    /// Where to read or apply (may be empty).
+    pub url: String,
+}
+
 /// A help request (asked by a structure) or a proactive proposal (opened on
-/// a fragility event).
+/// a fragility event or an alerting escalation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestRow {
     /// Its id (UUID v7, so ids sort by creation).
@@ -351,7 +364,9 @@ pub struct RequestRow {
     pub declined_by: Vec<String>,
     /// Creation date.
     pub created_on: NaiveDate,
-    /// `structure/function` while a proposal is open (unique), else `None`.
+    /// While a proposal is open (unique): `structure/function` for a
+    /// fragility proposal, `structure/call:<call id>` for a co-submission
+    /// one; else `None`.
     pub open_key: Option<String>,
     /// When it was created (absent on requests older than schema v2).
     pub created_at: Option<DateTime<Utc>>,
@@ -366,12 +381,16 @@ pub struct RequestRow {
     /// When it was found unanswered past the delay with no coordinator to
     /// escalate to (it stays offered).
     pub overdue_at: Option<DateTime<Utc>>,
+    /// help, fragility or co-submission.
+    pub kind: String,
+    /// The call of a co-submission proposal.
+    pub call: Option<CallRef>,
 }
 
 const REQUEST_COLUMNS: &str = "r.request_id, r.origin, r.structure_id, r.network_id, r.function_code, r.description, \
      r.urgency, r.modality, r.due_on, r.estimated_minutes, r.status, r.facilitator_id, f.display_name, r.week_start, \
      r.reasons, r.declined_by, r.created_on, r.open_key, r.created_at, r.offered_at, r.accepted_at, r.closed_at, \
-     r.escalated_at, r.overdue_at";
+     r.escalated_at, r.overdue_at, r.kind, r.call_id, r.call_title, r.call_deadline, r.call_url";
 
 fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
     let minutes: i64 = row.try_get("estimated_minutes")?;
@@ -405,7 +424,23 @@ fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
         closed_at: parse_time("fa_requests", "closed_at", row.try_get("closed_at")?)?,
         escalated_at: parse_time("fa_requests", "escalated_at", row.try_get("escalated_at")?)?,
         overdue_at: parse_time("fa_requests", "overdue_at", row.try_get("overdue_at")?)?,
+        kind: row.try_get("kind")?,
+        call: decode_call(row)?,
     })
+}
+
+fn decode_call(row: &sqlx::any::AnyRow) -> Result<Option<CallRef>, StorageError> {
+    let Some(call_id) = row.try_get::<Option<String>, _>("call_id")? else {
+        return Ok(None);
+    };
+    let deadline = parse_date("fa_requests", "call_deadline", row.try_get("call_deadline")?)?
+        .ok_or_else(|| corrupt("fa_requests", "call_deadline", "NULL"))?;
+    Ok(Some(CallRef {
+        call_id,
+        title: row.try_get::<Option<String>, _>("call_title")?.unwrap_or_default(),
+        deadline,
+        url: row.try_get::<Option<String>, _>("call_url")?.unwrap_or_default(),
+    }))
 }
 
 /// Inserts a request; `false` when its `open_key` is already taken by an
@@ -417,9 +452,9 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
     let result = sqlx::query(
         "INSERT INTO fa_requests (request_id, origin, structure_id, network_id, function_code, description, urgency, \
          modality, due_on, estimated_minutes, status, facilitator_id, week_start, reasons, declined_by, created_on, \
-         open_key, created_at, offered_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-         ON CONFLICT DO NOTHING",
+         open_key, created_at, offered_at, kind, call_id, call_title, call_deadline, call_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+         $22, $23, $24) ON CONFLICT DO NOTHING",
     )
     .bind(row.request_id.clone())
     .bind(row.origin.clone())
@@ -440,6 +475,11 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
     .bind(row.open_key.clone())
     .bind(row.created_at.map(timestamp))
     .bind(row.offered_at.map(timestamp))
+    .bind(row.kind.clone())
+    .bind(row.call.as_ref().map(|c| c.call_id.clone()))
+    .bind(row.call.as_ref().map(|c| c.title.clone()))
+    .bind(row.call.as_ref().map(|c| c.deadline.to_string()))
+    .bind(row.call.as_ref().map(|c| c.url.clone()))
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -13,14 +13,16 @@ use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_facilitation::app::{Clock, FacilitationApp};
 use vigie_facilitation::error::FacilitationError;
-use vigie_facilitation::handlers::{InventoryReadModel, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
+use vigie_facilitation::handlers::{
+    AlertingEscalations, InventoryReadModel, DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED,
+};
 use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory::handlers::InterventionRecordedHandler;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
-use vigie_proto::events::v1::{FragilityAssessed, StructureInventoried};
+use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::PgDatabase;
 
@@ -120,6 +122,16 @@ impl Harness {
     /// Delivers one envelope to the read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
         Ok(self.read_model().process(envelope).await?)
+    }
+
+    /// The alerting escalations' consumer, as the service wires it.
+    pub fn alerting(&self) -> Consumer {
+        Consumer::new(self.db.clone(), Arc::new(AlertingEscalations::new(self.app.clone())))
+    }
+
+    /// Delivers one alerting envelope to its consumer.
+    pub async fn escalate(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(self.alerting().process(envelope).await?)
     }
 
     /// The events of one type in the facilitation outbox, in order.
@@ -313,6 +325,35 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
         FragilityAssessed {
             fragility: Some(fragility),
             ..Default::default()
+        }
+        .encode_to_vec(),
+    )
+}
+
+/// A `call.escalated` envelope from the alerting service: the submission
+/// of `call` (titled `Appel <call>`) closes on `deadline` while
+/// `funding_applications` of `structure` rests on one person.
+pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
+    use chrono::Datelike;
+    Envelope::new(
+        "/vigie/alerting",
+        DEADLINE_ESCALATED,
+        structure.to_owned(),
+        DeadlineEscalated {
+            structure_id: structure.to_owned(),
+            call_id: call.to_owned(),
+            call_title: format!("Appel {call}"),
+            stage_kind: "submission".to_owned(),
+            deadline: Some(vigie_proto::common::v1::Date {
+                year: deadline.year(),
+                month: deadline.month(),
+                day: deadline.day(),
+            }),
+            time: Some("12:00".to_owned()),
+            timezone: "Europe/Paris".to_owned(),
+            function: "funding_applications".to_owned(),
+            reason: "spof".to_owned(),
+            url: format!("https://aides-territoires.beta.gouv.fr/aides/{call}/"),
         }
         .encode_to_vec(),
     )

@@ -15,7 +15,7 @@ use vigie_platform::events::Outcome;
 use vigie_proto::events::v1::{FragilityAssessed, InterventionRecorded};
 use vigie_proto::inventory::v1::Band;
 
-use crate::harness::{expect_err, facilitators_csv, fragility_event, set, start, today, Harness};
+use crate::harness::{escalation_event, expect_err, facilitators_csv, fragility_event, set, start, today, Harness};
 
 // ----- fixtures -----
 
@@ -873,4 +873,105 @@ pub async fn an_on_site_request_prefers_a_facilitator_covering_the_structure(h: 
         |e| matches!(e, FacilitationError::Invalid(_)),
         "unknown modality",
     )
+}
+
+// ----- co-submission proposals on alerting escalations -----
+
+/// `F-FUND` helps with funding applications in department 35 (10 h × 50 %
+/// = 300 internal minutes a week).
+const FUNDING: &str = "F-FUND,Dora Dossiers,conseiller_numerique,,,35,funding_applications,10,50%,,";
+
+fn date(y: i32, m: u32, d: u32) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).context("date")
+}
+
+async fn co_submissions(h: &Harness, structure: &str) -> Result<Vec<RequestRow>> {
+    let mut rows = h.app.proposals(Some(structure)).await?;
+    rows.retain(|r| r.kind == "co-submission");
+    Ok(rows)
+}
+
+pub async fn a_deadline_escalation_opens_one_co_submission_proposal_per_call(h: Harness) -> Result<()> {
+    h.import(&[FACILITATORS, &[FUNDING]].concat()).await?;
+    h.structure("S1", "N1", "35238", &["P1", "P2"]).await?;
+    let deadline = date(2026, 12, 20)?;
+    let event = escalation_event("S1", "AAP-1", deadline);
+    ensure!(h.escalate(&event).await? == Outcome::Applied);
+    let open = co_submissions(&h, "S1").await?;
+    ensure!(open.len() == 1, "{open:?}");
+    let p = &open[0];
+    offered_to(p, "F-FUND")?;
+    ensure!(p.origin == "proposal" && p.function == "funding_applications", "{p:?}");
+    ensure!(p.due_on == Some(date(2026, 12, 13)?), "due J-7: {:?}", p.due_on);
+    let call = p.call.as_ref().context("the proposal names its call")?;
+    ensure!(
+        call.call_id == "AAP-1" && call.title == "Appel AAP-1" && call.deadline == deadline,
+        "{call:?}"
+    );
+    ensure!(
+        p.description.contains("« Appel AAP-1 »") && p.description.contains("20/12/2026 à 12:00"),
+        "{}",
+        p.description
+    );
+    ensure!(h.load("F-FUND").await? == (300, 120));
+
+    // Replayed: a duplicate for the inbox.
+    ensure!(h.escalate(&event).await? == Outcome::Duplicate);
+    // Escalated again (a new event, the same call): nothing more opened nor reserved.
+    ensure!(h.escalate(&escalation_event("S1", "AAP-1", deadline)).await? == Outcome::Applied);
+    ensure!(co_submissions(&h, "S1").await?.len() == 1);
+    ensure!(h.load("F-FUND").await? == (300, 120));
+
+    // Another call of the same structure: a second proposal.
+    ensure!(h.escalate(&escalation_event("S1", "AAP-2", date(2027, 1, 15)?)).await? == Outcome::Applied);
+    let open = co_submissions(&h, "S1").await?;
+    ensure!(open.len() == 2, "{open:?}");
+    ensure!(open
+        .iter()
+        .any(|p| p.due_on == Some(date(2027, 1, 8).unwrap_or_default())));
+    ensure!(h.load("F-FUND").await? == (300, 240));
+
+    // The fragility proposal on the same function is another proposal.
+    let fragility = fragility_event("S1", "N1", Band::Critical, "funding_applications", &["P1"]);
+    ensure!(h.feed(&fragility).await? == Outcome::Applied);
+    let all = h.app.proposals(Some("S1")).await?;
+    ensure!(
+        all.iter().filter(|p| p.kind == "fragility").count() == 1 && all.len() == 3,
+        "{all:?}"
+    );
+    Ok(())
+}
+
+pub async fn a_deadline_within_a_week_makes_the_co_submission_due_today(h: Harness) -> Result<()> {
+    h.import(&[FUNDING]).await?;
+    h.structure("S1", "N1", "35238", &["P1"]).await?;
+    // Today is 2026-11-28: J-7 of 2026-12-02 has passed.
+    ensure!(h.escalate(&escalation_event("S1", "AAP-3", date(2026, 12, 2)?)).await? == Outcome::Applied);
+    let open = co_submissions(&h, "S1").await?;
+    ensure!(open.len() == 1 && open[0].due_on == Some(today()), "{open:?}");
+    offered_to(&open[0], "F-FUND")?;
+    // A deadline already passed opens nothing.
+    ensure!(
+        h.escalate(&escalation_event("S1", "AAP-4", date(2026, 11, 27)?))
+            .await?
+            == Outcome::Applied
+    );
+    ensure!(co_submissions(&h, "S1").await?.len() == 1);
+    ensure!(h.load("F-FUND").await? == (300, 120));
+    Ok(())
+}
+
+pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) -> Result<()> {
+    h.import(&[FUNDING]).await?;
+    let event = escalation_event("S9", "AAP-5", date(2026, 12, 20)?);
+    match h.alerting().process(&event).await {
+        Err(error) => ensure!(error.is_transient(), "expected a transient error, got {error:?}"),
+        Ok(outcome) => anyhow::bail!("expected a transient error, got {outcome:?}"),
+    }
+    ensure!(h.app.proposals(Some("S9")).await?.is_empty());
+    // Once the structure arrives, the redelivered event opens the proposal.
+    h.structure("S9", "N1", "35238", &["P1"]).await?;
+    ensure!(h.escalate(&event).await? == Outcome::Applied);
+    ensure!(co_submissions(&h, "S9").await?.len() == 1);
+    Ok(())
 }

@@ -281,7 +281,9 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
                            "reasons": p.reasons, "declined_by": p.declined_by, "created_on": show_date(p.created_on.as_ref()),
                            "modality": p.modality, "offered_at": p.offered_at, "accepted_at": p.accepted_at,
                            "escalated_at": p.escalated_at, "closed_at": p.closed_at,
-                           "overdue_without_coordinator": p.overdue_without_coordinator})
+                           "overdue_without_coordinator": p.overdue_without_coordinator,
+                           "kind": p.kind, "call_id": p.call_id, "call_title": p.call_title,
+                           "call_deadline": show_date(p.call_deadline.as_ref()), "call_url": p.call_url})
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &values)?;
@@ -294,33 +296,50 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
                     "origine",
                     "structure",
                     "fonction",
+                    "échéance",
                     "statut",
                     "facilitateur",
                     "min",
+                    "appel",
                 ],
                 Lang::En => [
                     "request",
                     "origin",
                     "structure",
                     "function",
+                    "due",
                     "status",
                     "facilitator",
                     "min",
+                    "call",
                 ],
             };
-            let mut table = Table::new(&header, &[false, false, false, false, false, false, true]);
+            let mut table = Table::new(&header, &[false, false, false, false, false, false, false, true, false]);
             for p in &response.proposals {
-                let origin = match (p.origin.as_str(), lang) {
-                    ("proposal", Lang::Fr) => "proposition",
-                    ("proposal", Lang::En) => "proposal",
-                    (_, Lang::Fr) => "demande",
-                    (_, Lang::En) => "request",
+                let origin = match (p.origin.as_str(), p.kind.as_str(), lang) {
+                    ("proposal", "co-submission", Lang::Fr) => "proposition de co-dépôt",
+                    ("proposal", "co-submission", Lang::En) => "co-submission proposal",
+                    ("proposal", _, Lang::Fr) => "proposition",
+                    ("proposal", _, Lang::En) => "proposal",
+                    (_, _, Lang::Fr) => "demande",
+                    (_, _, Lang::En) => "request",
+                };
+                let call = if p.call_id.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "{} ({} {})",
+                        p.call_title,
+                        lang.pick("clôture le", "closes on"),
+                        show_date(p.call_deadline.as_ref())
+                    )
                 };
                 table.row(vec![
                     p.request_id.clone(),
                     origin.to_owned(),
                     p.structure_id.clone(),
                     p.function.clone(),
+                    show_date(p.due.as_ref()),
                     if p.overdue_without_coordinator {
                         lang.pick(
                             "proposée, sans réponse, aucun coordinateur",
@@ -336,6 +355,7 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
                         p.facilitator_name.clone()
                     },
                     p.estimated_minutes.to_string(),
+                    call,
                 ]);
             }
             table.write(&mut out)?;

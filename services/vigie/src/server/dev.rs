@@ -119,6 +119,10 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         inventory_db,
         Arc::new(InterventionRecordedHandler::new(app.clone())),
     ));
+    // Nothing publishes alerting events in `vigie dev` yet (issue 3). The
+    // alerting service's bus will register facilitation's escalation consumer
+    // here: `alerting_bus.register(Consumer::new(facilitation_db.clone(),
+    // Arc::new(vigie_facilitation::handlers::AlertingEscalations::new(facilitation_app.clone()))))`.
     tasks.spawn(inventory_relay.run(stop.clone()));
     tasks.spawn(training_relay.run(stop.clone()));
     tasks.spawn(facilitation_relay.run(stop.clone()));

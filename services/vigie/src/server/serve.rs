@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
-use vigie_facilitation::handlers::InventoryReadModel as FacilitationReadModel;
+use vigie_facilitation::handlers::{AlertingEscalations, InventoryReadModel as FacilitationReadModel, ALERTING};
 use vigie_facilitation::service as facilitation;
 use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
@@ -99,6 +99,9 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     jetstream::ensure_stream(&js, inventory::NAME).await?;
     jetstream::ensure_stream(&js, training::NAME).await?;
     jetstream::ensure_stream(&js, facilitation::NAME).await?;
+    // No alerting service publishes yet (issue 3), but facilitation consumes
+    // its escalations: the stream must exist before the durable consumer.
+    jetstream::ensure_stream(&js, ALERTING).await?;
     let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     let (routes, served) = match args.service {
         ServiceName::Inventory => {
@@ -128,7 +131,12 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             let app = super::start_facilitation(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(FacilitationReadModel::new(app.clone()))),
+                Consumer::new(db.clone(), Arc::new(FacilitationReadModel::new(app.clone()))),
+                stop.clone(),
+            ));
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db, Arc::new(AlertingEscalations::new(app.clone()))),
                 stop.clone(),
             ));
             (
