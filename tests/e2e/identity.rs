@@ -163,7 +163,8 @@ async fn dev_keeps_its_loopback_rule_and_uses_oidc_when_configured() -> Result<(
         &server.cli(&["inventory", "fragility", "--format", "csv"]).await?,
         "dev with OIDC, no token",
     )?;
-    let token = issuer.token().sign()?;
+    // A caller needs a role the authorisation matrix grants (docs/security.md).
+    let token = issuer.token().realm_roles(&["federation-admin"]).sign()?;
     let accepted = ok(server
         .cli(&["inventory", "fragility", "--format", "csv", "--token", &token])
         .await?)?;

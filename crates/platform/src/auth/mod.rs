@@ -5,16 +5,19 @@
 //!   exact issuer, audience, expiry; roles and tenant scopes from the claims;
 //! - [`layer`]: the tower layer every gRPC server puts in front of its
 //!   services, and [`principal`] for handlers;
-//! - [`Principal`], [`Role`], [`Scope`]: the authenticated caller.
+//! - [`Principal`], [`Role`], [`Scope`]: the authenticated caller;
+//! - [`authz`]: the check of each RPC against its service's matrix.
 //!
 //! See `docs/security.md` ("Token validation").
 
+pub mod authz;
 mod fetch;
 mod jwks;
 pub mod layer;
 pub mod oidc;
 mod principal;
 
+pub use authz::{authorize, visible, Reach, Rule, Target, Visibility};
 pub use fetch::FetchError;
 pub use jwks::{Algorithm, AlgorithmError};
 pub use layer::{principal, Auth, AuthLayer, Authenticator, OPEN_SERVICES};

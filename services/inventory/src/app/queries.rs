@@ -7,6 +7,8 @@ use vigie_inventory_domain::fragility::{assess, Assessment};
 use vigie_inventory_domain::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
 
+use vigie_platform::auth::Visibility;
+
 use crate::error::InventoryError;
 use crate::storage::{self, Scope, Stored};
 
@@ -68,6 +70,92 @@ impl Inventory {
             .map(|mut s| {
                 s.inventory = normalize(s.inventory);
                 s
+            })
+            .collect())
+    }
+
+    /// Structures (optionally of one network) restricted to what `visibility`
+    /// shows, ordered by id: the restriction is in the queries (one per
+    /// visible network, one for the single structures), never applied to a
+    /// truncated result.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structures_in(
+        &self,
+        network: Option<&str>,
+        visibility: &Visibility,
+    ) -> Result<Vec<Stored>, InventoryError> {
+        let (networks, structures) = match visibility {
+            Visibility::All => return self.structures(network).await,
+            Visibility::Only { networks, structures } => (networks, structures),
+        };
+        let wanted = |n: &str| network.is_none_or(|w| w == n);
+        let mut conn = self.db.pool().acquire().await?;
+        let mut found = std::collections::BTreeMap::new();
+        for n in networks.iter().filter(|n| wanted(n)) {
+            found.extend(storage::load(&mut conn, Scope::Network(n)).await?);
+        }
+        let singles: Vec<&(String, String)> = structures.iter().filter(|(n, _)| wanted(n)).collect();
+        for chunk in singles.chunks(500) {
+            let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
+            for (id, stored) in storage::load(&mut conn, Scope::Structures(&ids)).await? {
+                // A structure group only counts for a structure really in its network.
+                if chunk
+                    .iter()
+                    .any(|(n, s)| *s == id && *n == stored.inventory.structure.network)
+                {
+                    found.insert(id, stored);
+                }
+            }
+        }
+        Ok(found
+            .into_values()
+            .map(|mut s| {
+                s.inventory = normalize(s.inventory);
+                s
+            })
+            .collect())
+    }
+
+    /// The structure a person belongs to, if the person exists.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structure_of_person(&self, person_id: &str) -> Result<Option<Stored>, InventoryError> {
+        let owner = {
+            let mut conn = self.db.pool().acquire().await?;
+            storage::structures_of_people(&mut conn, &[person_id.to_owned()])
+                .await?
+                .remove(person_id)
+        };
+        match owner {
+            None => Ok(None),
+            Some(id) => match self.structure(&id).await {
+                Ok(stored) => Ok(Some(stored)),
+                Err(InventoryError::NotFound(_)) => Ok(None),
+                Err(other) => Err(other),
+            },
+        }
+    }
+
+    /// [`Inventory::fragility_all`] restricted to what `visibility` shows.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn fragility_in(
+        &self,
+        network: Option<&str>,
+        visibility: &Visibility,
+        at: Option<NaiveDate>,
+    ) -> Result<Vec<(Stored, Assessment)>, InventoryError> {
+        let at = at.unwrap_or_else(|| self.today());
+        let structures = self.structures_in(network, visibility).await?;
+        Ok(structures
+            .into_iter()
+            .map(|stored| {
+                let assessment = assess(&stored.inventory, at, &self.params);
+                (stored, assessment)
             })
             .collect())
     }

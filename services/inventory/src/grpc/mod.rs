@@ -1,12 +1,15 @@
-//! The gRPC adapter of `vigie.inventory.v1.InventoryService`: decode the
-//! request, call the application, encode the answer. No rule lives here.
+//! The gRPC adapter of `vigie.inventory.v1.InventoryService`: check the
+//! caller against the matrix of [`authz`], decode the request, call the
+//! application, encode the answer. No business rule lives here.
 
+pub mod authz;
 mod import;
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use vigie_inventory_domain::model::Evidence;
+use vigie_platform::auth::{authorize, principal, visible, Target};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
@@ -15,6 +18,7 @@ use crate::convert::{
     date_from_pb, date_to_pb, fragility_to_pb, holding_to_pb, lang_from_pb, rollup_group_to_pb, structure_to_pb,
 };
 use crate::error::InventoryError;
+use crate::storage::Stored;
 use vigie_inventory_domain::model::HoldingRecord;
 
 /// Implements the inventory's gRPC API over the application service.
@@ -35,6 +39,39 @@ fn non_empty(value: &str) -> Option<&str> {
     (!value.is_empty()).then_some(value)
 }
 
+/// The structure as an authorisation target.
+fn target(stored: &Stored) -> Target<'_> {
+    let s = &stored.inventory.structure;
+    Target {
+        network: &s.network,
+        structure: Some(&s.id),
+    }
+}
+
+/// Checks `method` without an object (instance-wide RPCs).
+#[allow(clippy::result_large_err)]
+fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
+    authorize(principal(request)?, &authz::rule_for(method)?, None, || {
+        "opération".to_owned()
+    })
+}
+
+impl InventoryApi {
+    /// Loads structure `id` if the caller of `method` may see it; a structure
+    /// outside the caller's reach is `NOT_FOUND` exactly like a missing one.
+    async fn visible_structure<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<Stored, Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        // Roles first: a caller without any granted role learns nothing.
+        visible(principal, &rule)?;
+        let stored = self.app.structure(id).await?;
+        authorize(principal, &rule, Some(target(&stored)), || {
+            format!("structure « {id} »")
+        })?;
+        Ok(stored)
+    }
+}
+
 #[tonic::async_trait]
 impl InventoryService for InventoryApi {
     type ImportStream = ReceiverStream<Result<pb::ImportProgress, Status>>;
@@ -44,6 +81,7 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<Streaming<pb::ImportRequest>>,
     ) -> Result<Response<Self::ImportStream>, Status> {
+        authorize_call(&request, "Import")?;
         import::run(self.app.clone(), request.into_inner()).await
     }
 
@@ -51,7 +89,9 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::GetStructureRequest>,
     ) -> Result<Response<pb::Structure>, Status> {
-        let stored = self.app.structure(request.get_ref().structure_id.trim()).await?;
+        let stored = self
+            .visible_structure(&request, "GetStructure", request.get_ref().structure_id.trim())
+            .await?;
         Ok(Response::new(structure_to_pb(&stored)))
     }
 
@@ -59,7 +99,11 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::ListStructuresRequest>,
     ) -> Result<Response<pb::ListStructuresResponse>, Status> {
-        let structures = self.app.structures(non_empty(&request.get_ref().network)).await?;
+        let visibility = visible(principal(&request)?, &authz::rule_for("ListStructures")?)?;
+        let structures = self
+            .app
+            .structures_in(non_empty(&request.get_ref().network), &visibility)
+            .await?;
         let structures = structures
             .iter()
             .map(|stored| {
@@ -80,6 +124,18 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::SetHoldingRequest>,
     ) -> Result<Response<pb::SetHoldingResponse>, Status> {
+        {
+            let principal = principal(&request)?;
+            let rule = authz::rule_for("SetHolding")?;
+            visible(principal, &rule)?;
+            let person = request.get_ref().person_id.trim();
+            let owner = self.app.structure_of_person(person).await?;
+            let not_found = || format!("personne « {person} »");
+            match &owner {
+                Some(stored) => authorize(principal, &rule, Some(target(stored)), not_found)?,
+                None => return Err(InventoryError::NotFound(not_found()).into()),
+            }
+        }
         let req = request.into_inner();
         let level = u8::try_from(req.level)
             .map_err(|_| InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", req.level)))?;
@@ -115,7 +171,9 @@ impl InventoryService for InventoryApi {
     ) -> Result<Response<pb::StructureFragility>, Status> {
         let req = request.get_ref();
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
-        let (stored, assessment) = self.app.fragility(req.structure_id.trim(), at).await?;
+        let id = req.structure_id.trim();
+        self.visible_structure(&request, "GetFragility", id).await?;
+        let (stored, assessment) = self.app.fragility(id, at).await?;
         Ok(Response::new(fragility_to_pb(
             &stored.inventory,
             &assessment,
@@ -127,10 +185,11 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::ListFragilityRequest>,
     ) -> Result<Response<Self::ListFragilityStream>, Status> {
+        let visibility = visible(principal(&request)?, &authz::rule_for("ListFragility")?)?;
         let req = request.into_inner();
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
         let lang = lang_from_pb(&req.lang);
-        let all = self.app.fragility_all(non_empty(&req.network), at).await?;
+        let all = self.app.fragility_in(non_empty(&req.network), &visibility, at).await?;
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
             for (stored, assessment) in all {
@@ -144,6 +203,7 @@ impl InventoryService for InventoryApi {
     }
 
     async fn rollup(&self, request: Request<pb::RollupRequest>) -> Result<Response<pb::RollupResponse>, Status> {
+        authorize_call(&request, "Rollup")?;
         let req = request.get_ref();
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
         let by = match pb::rollup_request::By::try_from(req.by).unwrap_or(pb::rollup_request::By::Unspecified) {

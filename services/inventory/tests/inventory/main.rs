@@ -3,6 +3,7 @@
 //! storage and outbox.
 
 mod harness;
+mod isolation;
 mod scenarios;
 
 use harness::Harness;
@@ -40,3 +41,16 @@ on_both_backends!(
     reassessment_publishes_only_when_the_date_changes_a_result,
     fragility_on_another_date_and_rollups,
 );
+
+/// The isolation matrix (SQLite: the rules do not depend on the backend).
+mod isolation_sqlite {
+    #[tokio::test]
+    async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
+        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+    }
+
+    #[tokio::test]
+    async fn other_networks_see_nothing() -> anyhow::Result<()> {
+        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+    }
+}

@@ -1,0 +1,65 @@
+//! The inventory's authorisation matrix: one [`Rule`] per RPC of
+//! `vigie.inventory.v1.InventoryService`, checked at the top of every
+//! handler with [`vigie_platform::auth::authorize`] or
+//! [`vigie_platform::auth::visible`]. Documented in `docs/security.md`
+//! ("Authorisation"); the isolation test fails for an RPC without a rule.
+
+use vigie_platform::auth::{Reach, Role, Rule};
+
+use Reach::{Instance, Network, Structure};
+use Role::{Facilitator, FederationAdmin, Integration, NetworkAdmin, StructureManager};
+
+/// Reading one structure or its fragility: its managers, the admins of its
+/// network, the facilitators of its network.
+const READ_STRUCTURE: Rule = Rule {
+    grants: &[
+        (FederationAdmin, Instance),
+        (NetworkAdmin, Structure),
+        (StructureManager, Structure),
+        (Facilitator, Network),
+    ],
+};
+
+/// The rule of `method` (the RPC's name as in the proto, e.g. `GetStructure`),
+/// `None` for an unknown method.
+pub fn rule(method: &str) -> Option<Rule> {
+    Some(match method {
+        // Imports replace whole structures of any network.
+        "Import" => Rule {
+            grants: &[(FederationAdmin, Instance)],
+        },
+        "GetStructure" | "GetFragility" | "ListFragility" => READ_STRUCTURE,
+        // Summaries only (no people): integrations may list them too.
+        "ListStructures" => Rule {
+            grants: &[
+                (FederationAdmin, Instance),
+                (NetworkAdmin, Structure),
+                (StructureManager, Structure),
+                (Facilitator, Network),
+                (Integration, Network),
+            ],
+        },
+        "SetHolding" => Rule {
+            grants: &[
+                (FederationAdmin, Instance),
+                (NetworkAdmin, Structure),
+                (StructureManager, Structure),
+            ],
+        },
+        // Aggregates without personal data.
+        "Rollup" => Rule {
+            grants: &[(FederationAdmin, Instance)],
+        },
+        _ => return None,
+    })
+}
+
+/// The rule of a method the adapter implements (a missing entry is a bug
+/// the isolation test catches; refuse rather than panic).
+#[allow(clippy::result_large_err)]
+pub fn rule_for(method: &str) -> Result<Rule, tonic::Status> {
+    rule(method).ok_or_else(|| {
+        tracing::error!(method, "no authorisation rule for this RPC");
+        tonic::Status::permission_denied("opération non autorisée")
+    })
+}

@@ -1,0 +1,318 @@
+//! The generated isolation matrix of the inventory's gRPC API: every RPC of
+//! `vigie.inventory.v1.InventoryService` has a rule, and for every role a
+//! caller of another network (or another structure) can neither read, list,
+//! change nor infer the objects of the first, while a caller of that network can.
+//! The handlers are called directly, with the principal in the request
+//! extensions as `AuthLayer` puts it.
+
+use anyhow::{bail, ensure, Context, Result};
+use prost::Message;
+use tokio_stream::StreamExt;
+use tonic::Request;
+use vigie_inventory::grpc::{authz, InventoryApi};
+use vigie_platform::auth::{Principal, Reach, Role, Scope};
+use vigie_proto::inventory::v1 as pb;
+use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
+
+use crate::harness::{set, Harness};
+
+const SERVICE: &str = "vigie.inventory.v1.InventoryService";
+
+/// The methods of the service, from the descriptor set the server publishes.
+fn methods() -> Result<Vec<String>> {
+    let set = prost_types::FileDescriptorSet::decode(vigie_proto::FILE_DESCRIPTOR_SET)?;
+    let (package, name) = SERVICE.rsplit_once('.').context("service name")?;
+    let service = set
+        .file
+        .iter()
+        .filter(|f| f.package() == package)
+        .flat_map(|f| &f.service)
+        .find(|s| s.name() == name)
+        .context("service not in the descriptor set")?;
+    Ok(service.method.iter().map(|m| m.name().to_owned()).collect())
+}
+
+fn caller(role: Role, scope: Scope) -> Principal {
+    Principal {
+        subject: format!("{role}-{scope}"),
+        roles: [role].into_iter().collect(),
+        scopes: vec![scope],
+        client_id: None,
+    }
+}
+
+fn request<T>(principal: &Principal, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.extensions_mut().insert(principal.clone());
+    request
+}
+
+/// Whether `principal` (one role, one scope) should reach structure
+/// `structure` of network `network` under `method`'s rule; `None` when the
+/// role is not granted at all.
+fn expected(method: &str, principal: &Principal, network: &str, structure: &str) -> Result<Option<bool>> {
+    let rule = authz::rule(method).context("rule")?;
+    let Some(reach) = principal.roles.iter().filter_map(|r| rule.reach_of(*r)).max() else {
+        return Ok(None);
+    };
+    Ok(Some(principal.scopes.iter().any(|scope| match (reach, scope) {
+        (Reach::Instance, _) => true,
+        (Reach::Network, scope) => scope.network() == network,
+        (Reach::Structure, Scope::Network(n)) => n == network,
+        (
+            Reach::Structure,
+            Scope::Structure {
+                network: n,
+                structure: s,
+            },
+        ) => n == network && s == structure,
+    })))
+}
+
+/// A refused call: `PERMISSION_DENIED` for a role not granted, otherwise
+/// exactly the answer for a missing object.
+fn refused<T: std::fmt::Debug>(
+    granted: bool,
+    outcome: &Result<T, tonic::Status>,
+    missing: &Result<T, tonic::Status>,
+    id: &str,
+) -> Result<()> {
+    let Err(status) = outcome else {
+        bail!("answered {outcome:?}");
+    };
+    if !granted {
+        ensure!(status.code() == tonic::Code::PermissionDenied, "{status:?}");
+        return Ok(());
+    }
+    let Err(absent) = missing else {
+        bail!("a missing object answered {missing:?}");
+    };
+    ensure!(
+        status.code() == tonic::Code::NotFound
+            && absent.code() == tonic::Code::NotFound
+            && status.message() == absent.message().replace("absent-object", id),
+        "out of scope {status:?} differs from missing {absent:?}"
+    );
+    Ok(())
+}
+
+pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
+    let methods = methods()?;
+    ensure!(methods.len() >= 7, "{methods:?}");
+    for method in &methods {
+        ensure!(
+            authz::rule(method).is_some(),
+            "RPC {SERVICE}/{method} has no authorisation rule in grpc/authz.rs"
+        );
+    }
+    Ok(())
+}
+
+pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
+    let generated = set(30, 7);
+    h.app.import(generated.to_files()?, |_, _, _| {}).await?;
+    let api = InventoryApi::new(h.app.clone());
+    let inventories = &generated.inventories;
+    let first = inventories.first().context("empty set")?;
+    let net_a = first.structure.network.clone();
+    let s_a = first.structure.id.clone();
+    let net_b = inventories
+        .iter()
+        .map(|i| i.structure.network.clone())
+        .find(|n| *n != net_a)
+        .context("one network only")?;
+    let sibling = inventories
+        .iter()
+        .find(|i| i.structure.network == net_a && i.structure.id != s_a)
+        .map(|i| i.structure.id.clone())
+        .unwrap_or_else(|| "another-structure".to_owned());
+    let holding = first.holdings.first().context("no holding")?.clone();
+    let version = |h: &Harness| {
+        let app = h.app.clone();
+        let id = s_a.clone();
+        async move { anyhow::Ok(app.structure(&id).await?.version) }
+    };
+    let before = version(&h).await?;
+
+    let mut principals = vec![];
+    for role in Role::ALL {
+        principals.push(caller(role, Scope::Network(net_a.clone())));
+        principals.push(caller(role, Scope::Network(net_b.clone())));
+        principals.push(caller(
+            role,
+            Scope::Structure {
+                network: net_a.clone(),
+                structure: sibling.clone(),
+            },
+        ));
+        // A structure group naming A's structure under network B grants nothing.
+        principals.push(caller(
+            role,
+            Scope::Structure {
+                network: net_b.clone(),
+                structure: s_a.clone(),
+            },
+        ));
+    }
+
+    for method in methods()? {
+        for p in &principals {
+            // `None`: the role is not granted, every call is refused.
+            let reach = expected(&method, p, &net_a, &s_a)?;
+            check(
+                &api,
+                &method,
+                p,
+                reach.is_some(),
+                reach == Some(true),
+                &s_a,
+                &net_a,
+                &holding,
+            )
+            .await
+            .with_context(|| format!("{method} as {}", p.subject))?;
+        }
+    }
+    // Only callers reaching A changed A (idempotently: same holding set again).
+    ensure!(version(&h).await? == before, "a holding write changed the structure");
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn check(
+    api: &InventoryApi,
+    method: &str,
+    p: &Principal,
+    granted: bool,
+    see: bool,
+    s_a: &str,
+    net_a: &str,
+    holding: &vigie_inventory_domain::model::HoldingRecord,
+) -> Result<()> {
+    let get = |id: &str| pb::GetStructureRequest {
+        structure_id: id.to_owned(),
+    };
+    let fragility = |id: &str| pb::GetFragilityRequest {
+        structure_id: id.to_owned(),
+        ..Default::default()
+    };
+    match method {
+        "GetStructure" => {
+            let outcome = api
+                .get_structure(request(p, get(s_a)))
+                .await
+                .map(|r| r.into_inner().structure_id);
+            if see {
+                ensure!(outcome.as_deref().ok() == Some(s_a), "{outcome:?}");
+            } else {
+                let missing = api.get_structure(request(p, get("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome.map(|_| ()), &missing, s_a)?;
+            }
+        }
+        "GetFragility" => {
+            let outcome = api
+                .get_fragility(request(p, fragility(s_a)))
+                .await
+                .map(|r| r.into_inner().structure_id);
+            if see {
+                ensure!(outcome.as_deref().ok() == Some(s_a), "{outcome:?}");
+            } else {
+                let missing = api
+                    .get_fragility(request(p, fragility("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(granted, &outcome.map(|_| ()), &missing, s_a)?;
+            }
+        }
+        "ListStructures" => {
+            for network in ["", net_a] {
+                let message = pb::ListStructuresRequest {
+                    network: network.to_owned(),
+                };
+                let outcome = api.list_structures(request(p, message)).await;
+                match outcome {
+                    Ok(list) => {
+                        ensure!(granted, "a role not granted listed");
+                        let ids: Vec<_> = list
+                            .into_inner()
+                            .structures
+                            .into_iter()
+                            .map(|s| s.structure_id)
+                            .collect();
+                        ensure!(ids.iter().any(|id| id == s_a) == see, "{see}: {ids:?}");
+                    }
+                    Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+                }
+            }
+        }
+        "ListFragility" => {
+            for network in ["", net_a] {
+                let message = pb::ListFragilityRequest {
+                    network: network.to_owned(),
+                    ..Default::default()
+                };
+                match api.list_fragility(request(p, message)).await {
+                    Ok(stream) => {
+                        ensure!(granted, "a role not granted listed");
+                        let all: Vec<_> = stream.into_inner().collect().await;
+                        let ids: Vec<String> = all
+                            .into_iter()
+                            .map(|m| m.map(|m| m.structure_id))
+                            .collect::<Result<_, _>>()?;
+                        ensure!(ids.iter().any(|id| id == s_a) == see, "{see}: {ids:?}");
+                    }
+                    Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+                }
+            }
+        }
+        "SetHolding" => {
+            let set = |person: &str| pb::SetHoldingRequest {
+                person_id: person.to_owned(),
+                function: holding.function.clone(),
+                level: u32::from(holding.level),
+                raise_only: true,
+                ..Default::default()
+            };
+            let outcome = api.set_holding(request(p, set(&holding.person_id))).await.map(|_| ());
+            if see {
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                let missing = api.set_holding(request(p, set("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, &holding.person_id)?;
+            }
+        }
+        "Rollup" => {
+            let outcome = api.rollup(request(p, pb::RollupRequest::default())).await.map(|_| ());
+            if see {
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                let Err(status) = outcome else {
+                    bail!("a scoped caller got the roll-up")
+                };
+                ensure!(
+                    matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound),
+                    "{status:?}"
+                );
+            }
+        }
+        "Import" => {
+            if !see {
+                let body = tonic::Streaming::new_request(
+                    tonic::codec::Codec::decoder(&mut tonic_prost::ProstCodec::<(), pb::ImportRequest>::default()),
+                    tonic::body::Body::empty(),
+                    None,
+                    None,
+                );
+                let Err(status) = api.import(request(p, body)).await else {
+                    bail!("a scoped caller may import")
+                };
+                ensure!(
+                    matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound),
+                    "{status:?}"
+                );
+            }
+        }
+        other => bail!("RPC {other} has no isolation check: add one to tests/inventory/isolation.rs"),
+    }
+    Ok(())
+}
