@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use vigie_facilitation_domain::facilitators_csv::parse_facilitators;
 use vigie_facilitation_domain::model::{week_start, Facilitator};
 use vigie_facilitation_domain::report::{report, unhelped, with_times, Intervention, ReportLine, Unhelped};
+use vigie_platform::auth::Visibility;
 use vigie_platform::db::Db;
 
 use crate::error::FacilitationError;
@@ -168,6 +169,46 @@ impl FacilitationApp {
         Ok(storage::open_requests(&mut conn, structure).await?)
     }
 
+    /// Open requests and proactive proposals (of one structure, or all)
+    /// restricted to what `visibility` covers, filtered in the queries: one
+    /// per visible network, one per single visible structure.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn proposals_in(
+        &self,
+        structure: Option<&str>,
+        visibility: &Visibility,
+    ) -> Result<Vec<storage::RequestRow>, FacilitationError> {
+        let Visibility::Only { networks, structures } = visibility else {
+            return self.proposals(structure).await;
+        };
+        let mut conn = self.db.pool().acquire().await?;
+        let mut rows = Vec::new();
+        for network in networks {
+            rows.extend(storage::open_requests_in(&mut conn, network, structure).await?);
+        }
+        for (network, id) in structures {
+            if structure.is_none_or(|wanted| wanted == id) {
+                rows.extend(storage::open_requests_in(&mut conn, network, Some(id)).await?);
+            }
+        }
+        rows.sort_by(|a, b| a.request_id.cmp(&b.request_id));
+        Ok(rows)
+    }
+
+    /// Where a structure is, from the inventory's read model (what
+    /// authorisation checks a request for help against).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structure_network(&self, structure: &str) -> Result<Option<String>, FacilitationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::structure_place(&mut conn, structure.trim())
+            .await?
+            .map(|place| place.network))
+    }
+
     /// One request, whatever its status.
     ///
     /// # Errors
@@ -192,6 +233,22 @@ impl FacilitationApp {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<NetworkReport, FacilitationError> {
+        self.report_in(network, from, to, true).await
+    }
+
+    /// [`Self::report`] for a caller who may see the network (`visible`) or
+    /// not: then nothing of the network is read, and the answer is exactly
+    /// that for a network without any activity.
+    ///
+    /// # Errors
+    /// As [`Self::report`].
+    pub async fn report_in(
+        &self,
+        network: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        visible: bool,
+    ) -> Result<NetworkReport, FacilitationError> {
         if from > to {
             return Err(FacilitationError::Invalid(format!(
                 "période invalide : {from} est après {to}"
@@ -202,11 +259,16 @@ impl FacilitationApp {
             return Err(FacilitationError::Invalid("le réseau est requis".to_owned()));
         }
         let mut conn = self.db.pool().acquire().await?;
-        let mut interventions = storage::interventions(&mut conn, from, to).await?;
-        interventions.retain(|i| i.network == network);
         let facilitators = storage::facilitators(&mut conn).await?;
-        let timings = storage::timings(&mut conn, network).await?;
-        let fragile = storage::fragility(&mut conn, network).await?;
+        let (interventions, timings, fragile) = if visible {
+            let mut interventions = storage::interventions(&mut conn, from, to).await?;
+            interventions.retain(|i| i.network == network);
+            let timings = storage::timings(&mut conn, network).await?;
+            let fragile = storage::fragility(&mut conn, network).await?;
+            (interventions, timings, fragile)
+        } else {
+            (vec![], vec![], vec![])
+        };
         let lines = report(&interventions, &facilitators, Some(network), from, to);
         Ok(NetworkReport {
             lines: with_times(lines, &timings, &facilitators, network, from, to),

@@ -1,8 +1,13 @@
-//! The gRPC adapter of `vigie.facilitation.v1.FacilitationService`.
+//! The gRPC adapter of `vigie.facilitation.v1.FacilitationService`: check
+//! the caller against the matrix of [`authz`], decode the request, call the
+//! application, encode the answer.
+
+pub mod authz;
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_facilitation_domain::facilitators_csv::FACILITATORS_FILE;
 use vigie_facilitation_domain::report::{activity_csv, report_csv, unhelped_csv};
+use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
 use vigie_proto::inventory::v1 as inv;
@@ -40,6 +45,63 @@ fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::
                 .ok_or_else(|| FacilitationError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
         })
         .transpose()
+}
+
+/// Checks `method` without an object (instance-wide RPCs).
+#[allow(clippy::result_large_err)]
+fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
+    authorize(principal(request)?, &authz::rule_for(method)?, None, || {
+        "opération".to_owned()
+    })
+}
+
+impl FacilitationApi {
+    /// Checks that the caller of `method` may act for structure `structure`
+    /// (from the inventory's read model); a structure outside the caller's
+    /// reach is `NOT_FOUND` exactly like an unknown one.
+    async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        // Roles first: a caller without any granted role learns nothing; an
+        // instance reach needs no lookup (the application answers as before).
+        if visible(principal, &rule)? == Visibility::All {
+            return Ok(());
+        }
+        let what = || format!("structure « {structure} » (absente de l'inventaire)");
+        match self.app.structure_network(structure).await? {
+            Some(network) => authorize(
+                principal,
+                &rule,
+                Some(Target {
+                    network: &network,
+                    structure: Some(structure),
+                }),
+                what,
+            ),
+            None => Err(FacilitationError::NotFound(what()).into()),
+        }
+    }
+
+    /// Checks that the caller of `method` may act on help request `id` (its
+    /// structure and network).
+    async fn authorize_request<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        if visible(principal, &rule)? == Visibility::All {
+            return Ok(());
+        }
+        // A missing request is the application's `NOT_FOUND` « demande … ».
+        let row = self.app.request(id).await?;
+        authorize(
+            principal,
+            &rule,
+            Some(Target {
+                network: &row.network_id,
+                structure: Some(&row.structure_id),
+            }),
+            || format!("demande « {id} »"),
+        )
+    }
 }
 
 /// A request as the API shows it.
@@ -80,6 +142,7 @@ impl FacilitationService for FacilitationApi {
         &self,
         request: Request<Streaming<pb::FacilitatorsChunk>>,
     ) -> Result<Response<pb::ImportFacilitatorsResponse>, Status> {
+        authorize_call(&request, "ImportFacilitators")?;
         let mut stream = request.into_inner();
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.message().await? {
@@ -116,8 +179,9 @@ impl FacilitationService for FacilitationApi {
 
     async fn list_facilitators(
         &self,
-        _request: Request<pb::ListFacilitatorsRequest>,
+        request: Request<pb::ListFacilitatorsRequest>,
     ) -> Result<Response<pb::ListFacilitatorsResponse>, Status> {
+        authorize_call(&request, "ListFacilitators")?;
         let facilitators = self
             .app
             .facilitators()
@@ -145,6 +209,8 @@ impl FacilitationService for FacilitationApi {
         &self,
         request: Request<pb::RequestHelpRequest>,
     ) -> Result<Response<pb::HelpRequest>, Status> {
+        self.authorize_structure(&request, "RequestHelp", request.get_ref().structure_id.trim())
+            .await?;
         let req = request.into_inner();
         let due = date(req.due.as_ref())?;
         let row = self
@@ -164,6 +230,8 @@ impl FacilitationService for FacilitationApi {
 
     async fn respond(&self, request: Request<pb::RespondRequest>) -> Result<Response<pb::HelpRequest>, Status> {
         let req = request.get_ref();
+        self.authorize_request(&request, "Respond", req.request_id.trim())
+            .await?;
         let row = self.app.respond(&req.request_id, req.accept).await?;
         Ok(Response::new(request_to_pb(&row)))
     }
@@ -172,7 +240,11 @@ impl FacilitationService for FacilitationApi {
         &self,
         request: Request<pb::ListProposalsRequest>,
     ) -> Result<Response<pb::ListProposalsResponse>, Status> {
-        let rows = self.app.proposals(non_empty(&request.get_ref().structure_id)).await?;
+        let visibility = visible(principal(&request)?, &authz::rule_for("ListProposals")?)?;
+        let rows = self
+            .app
+            .proposals_in(non_empty(&request.get_ref().structure_id), &visibility)
+            .await?;
         Ok(Response::new(pb::ListProposalsResponse {
             proposals: rows.iter().map(request_to_pb).collect(),
         }))
@@ -182,6 +254,8 @@ impl FacilitationService for FacilitationApi {
         &self,
         request: Request<pb::RecordInterventionRequest>,
     ) -> Result<Response<pb::RecordInterventionResponse>, Status> {
+        self.authorize_request(&request, "RecordIntervention", request.get_ref().request_id.trim())
+            .await?;
         let req = request.into_inner();
         let on = date(req.on.as_ref())?;
         let level = |value: Option<u32>| {
@@ -220,11 +294,17 @@ impl FacilitationService for FacilitationApi {
     }
 
     async fn report(&self, request: Request<pb::ReportRequest>) -> Result<Response<pb::ReportResponse>, Status> {
+        let visibility = visible(principal(&request)?, &authz::rule_for("Report")?)?;
         let req = request.get_ref();
         let (Some(from), Some(to)) = (date(req.from.as_ref())?, date(req.to.as_ref())?) else {
             return Err(FacilitationError::Invalid("la période (from, to) est requise".to_owned()).into());
         };
-        let report = self.app.report(&req.network, from, to).await?;
+        // A network outside the caller's reach answers like one without activity.
+        let covered = visibility.covers(Target {
+            network: req.network.trim(),
+            structure: None,
+        });
+        let report = self.app.report_in(&req.network, from, to, covered).await?;
         Ok(Response::new(pb::ReportResponse {
             csv: report_csv(&report.lines),
             unhelped_csv: unhelped_csv(&report.unhelped),

@@ -567,6 +567,38 @@ pub async fn open_requests(conn: &mut AnyConnection, structure: Option<&str>) ->
     rows.iter().map(decode_request).collect()
 }
 
+/// Open requests and proposals of one network, or of one structure of it,
+/// oldest first (what a scoped caller may list).
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn open_requests_in(
+    conn: &mut AnyConnection,
+    network: &str,
+    structure: Option<&str>,
+) -> Result<Vec<RequestRow>, StorageError> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM fa_requests r LEFT JOIN fa_facilitators f \
+         ON f.facilitator_id = r.facilitator_id WHERE r.status <> 'closed' AND r.network_id = $1"
+    );
+    let rows = match structure {
+        Some(id) => {
+            sqlx::query(&format!("{sql} AND r.structure_id = $2 ORDER BY r.request_id"))
+                .bind(network.to_owned())
+                .bind(id.to_owned())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query(&format!("{sql} ORDER BY r.request_id"))
+                .bind(network.to_owned())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    rows.iter().map(decode_request).collect()
+}
+
 /// Ids of the requests still `offered` whose last offer is at or before
 /// `cutoff`, oldest first.
 ///

@@ -5,6 +5,7 @@
 //! consuming interventions.
 
 mod harness;
+mod isolation;
 mod scenarios;
 
 use harness::Harness;
@@ -52,3 +53,16 @@ on_both_backends!(
     a_deadline_within_a_week_makes_the_co_submission_due_today,
     an_escalation_for_a_structure_not_yet_known_is_retried,
 );
+
+/// The isolation matrix (SQLite: the rules do not depend on the backend).
+mod isolation_sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
+        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn other_networks_see_nothing() -> anyhow::Result<()> {
+        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+    }
+}

@@ -101,4 +101,32 @@ impl TrainingApp {
         let mut conn = self.db.pool().acquire().await?;
         Ok(storage::sessions(&mut conn, training).await?)
     }
+
+    /// The structure and network of a person, from the inventory's read
+    /// model (what authorisation checks an enrolment against).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn person_place(&self, person: &str) -> Result<Option<(String, String)>, TrainingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::person(&mut conn, person).await?)
+    }
+
+    /// One enrolment, whatever its status.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn enrolment(&self, session: &str, person: &str) -> Result<Option<storage::EnrolmentRow>, TrainingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::enrolment(&mut conn, session, person).await?)
+    }
+
+    /// The network of a structure known from the inventory's events.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structure_network(&self, structure: &str) -> Result<Option<String>, TrainingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::structure_network(&mut conn, structure).await?)
+    }
 }

@@ -1,7 +1,12 @@
-//! The gRPC adapter of `vigie.training.v1.TrainingService`.
+//! The gRPC adapter of `vigie.training.v1.TrainingService`: check the
+//! caller against the matrix of [`authz`], decode the request, call the
+//! application, encode the answer.
+
+pub mod authz;
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_inventory_domain::catalogue::label_fr;
+use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
@@ -44,6 +49,93 @@ fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::
         .transpose()
 }
 
+/// Checks `method` without an object (instance-wide RPCs).
+#[allow(clippy::result_large_err)]
+fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
+    authorize(principal(request)?, &authz::rule_for(method)?, None, || {
+        "opération".to_owned()
+    })
+}
+
+impl TrainingApi {
+    /// Checks that the caller of `method` may act for person `person` (their
+    /// structure in the inventory's read model); a person outside the
+    /// caller's reach is `NOT_FOUND` exactly like an unknown one.
+    async fn authorize_person<T>(&self, request: &Request<T>, method: &str, person: &str) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        // Roles first: a caller without any granted role learns nothing; an
+        // instance reach needs no lookup (the application answers as before).
+        if visible(principal, &rule)? == Visibility::All {
+            return Ok(());
+        }
+        let what = || format!("personne « {person} » (absente de l'inventaire)");
+        match self.app.person_place(person).await? {
+            Some((structure, network)) => authorize(
+                principal,
+                &rule,
+                Some(Target {
+                    network: &network,
+                    structure: Some(&structure),
+                }),
+                what,
+            ),
+            None => Err(TrainingError::NotFound(what()).into()),
+        }
+    }
+
+    /// Checks that the caller of `method` may act on the enrolment of
+    /// `person` in `session` (the structure it was made for).
+    async fn authorize_enrolment<T>(
+        &self,
+        request: &Request<T>,
+        method: &str,
+        session: &str,
+        person: &str,
+    ) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        if visible(principal, &rule)? == Visibility::All {
+            return Ok(());
+        }
+        let what = || format!("inscription de « {person} » à « {session} »");
+        match self.app.enrolment(session, person).await? {
+            Some(row) => authorize(
+                principal,
+                &rule,
+                Some(Target {
+                    network: &row.network_id,
+                    structure: Some(&row.structure_id),
+                }),
+                what,
+            ),
+            None => Err(TrainingError::NotFound(what()).into()),
+        }
+    }
+
+    /// Checks that the caller of `method` may see structure `structure`.
+    async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        if visible(principal, &rule)? == Visibility::All {
+            return Ok(());
+        }
+        let what = || format!("structure « {structure} »");
+        match self.app.structure_network(structure).await? {
+            Some(network) => authorize(
+                principal,
+                &rule,
+                Some(Target {
+                    network: &network,
+                    structure: Some(structure),
+                }),
+                what,
+            ),
+            None => Err(TrainingError::NotFound(what()).into()),
+        }
+    }
+}
+
 fn enrolment_to_pb(view: &EnrolmentView) -> pb::Enrolment {
     pb::Enrolment {
         session_id: view.row.session_id.clone(),
@@ -61,6 +153,7 @@ impl TrainingService for TrainingApi {
         &self,
         request: Request<Streaming<pb::CatalogChunk>>,
     ) -> Result<Response<pb::ImportCatalogResponse>, Status> {
+        authorize_call(&request, "ImportCatalog")?;
         let mut stream = request.into_inner();
         let mut files = CatalogueFiles::default();
         let mut received = 0;
@@ -101,8 +194,9 @@ impl TrainingService for TrainingApi {
 
     async fn export_catalog(
         &self,
-        _request: Request<pb::ExportCatalogRequest>,
+        request: Request<pb::ExportCatalogRequest>,
     ) -> Result<Response<pb::ExportCatalogResponse>, Status> {
+        authorize_call(&request, "ExportCatalog")?;
         let files = self.app.export_catalog().await?;
         Ok(Response::new(pb::ExportCatalogResponse {
             trainings_csv: files.trainings,
@@ -114,6 +208,7 @@ impl TrainingService for TrainingApi {
         &self,
         request: Request<pb::ListTrainingsRequest>,
     ) -> Result<Response<pb::ListTrainingsResponse>, Status> {
+        authorize_call(&request, "ListTrainings")?;
         let trainings = self.app.trainings(non_empty(&request.get_ref().function)).await?;
         let trainings = trainings
             .into_iter()
@@ -143,6 +238,7 @@ impl TrainingService for TrainingApi {
         &self,
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        authorize_call(&request, "ListSessions")?;
         let sessions = self.app.sessions(non_empty(&request.get_ref().training_id)).await?;
         let sessions = sessions
             .into_iter()
@@ -164,12 +260,15 @@ impl TrainingService for TrainingApi {
 
     async fn enrol(&self, request: Request<pb::EnrolRequest>) -> Result<Response<pb::Enrolment>, Status> {
         let req = request.get_ref();
+        self.authorize_person(&request, "Enrol", req.person_id.trim()).await?;
         let view = self.app.enrol(req.session_id.trim(), req.person_id.trim()).await?;
         Ok(Response::new(enrolment_to_pb(&view)))
     }
 
     async fn cancel(&self, request: Request<pb::CancelRequest>) -> Result<Response<pb::CancelResponse>, Status> {
         let req = request.get_ref();
+        self.authorize_enrolment(&request, "Cancel", req.session_id.trim(), req.person_id.trim())
+            .await?;
         let (cancelled, promoted) = self.app.cancel(req.session_id.trim(), req.person_id.trim()).await?;
         Ok(Response::new(pb::CancelResponse {
             cancelled: Some(enrolment_to_pb(&cancelled)),
@@ -180,6 +279,8 @@ impl TrainingService for TrainingApi {
     async fn complete(&self, request: Request<pb::CompleteRequest>) -> Result<Response<pb::Enrolment>, Status> {
         let req = request.get_ref();
         let on = date(req.on.as_ref())?;
+        self.authorize_enrolment(&request, "Complete", req.session_id.trim(), req.person_id.trim())
+            .await?;
         let view = self
             .app
             .complete(req.session_id.trim(), req.person_id.trim(), on)
@@ -190,6 +291,8 @@ impl TrainingService for TrainingApi {
     async fn plan(&self, request: Request<pb::PlanRequest>) -> Result<Response<pb::StructurePlan>, Status> {
         let req = request.get_ref();
         let at = date(req.at.as_ref())?;
+        self.authorize_structure(&request, "Plan", req.structure_id.trim())
+            .await?;
         let (_, plan) = self.app.plan(req.structure_id.trim(), at).await?;
         Ok(Response::new(pb::StructurePlan {
             structure_id: plan.structure_id.clone(),
@@ -246,7 +349,16 @@ impl TrainingService for TrainingApi {
     ) -> Result<Response<pb::NetworkPlanResponse>, Status> {
         let req = request.get_ref();
         let at = date(req.at.as_ref())?;
-        let lines = self.app.network_plan(req.network.trim(), at).await?;
+        let visibility = visible(principal(&request)?, &authz::rule_for("NetworkPlan")?)?;
+        let network = req.network.trim();
+        // A network outside the caller's reach answers like an unknown one: no lines.
+        if !visibility.covers(Target {
+            network,
+            structure: None,
+        }) {
+            return Ok(Response::new(pb::NetworkPlanResponse { lines: vec![] }));
+        }
+        let lines = self.app.network_plan(network, at).await?;
         Ok(Response::new(pb::NetworkPlanResponse {
             lines: lines
                 .into_iter()

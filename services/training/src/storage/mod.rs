@@ -446,6 +446,19 @@ pub async fn structure_version(conn: &mut AnyConnection, structure: &str) -> Res
         .transpose()
 }
 
+/// The network of a structure held by the read model.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_network(conn: &mut AnyConnection, structure: &str) -> Result<Option<String>, StorageError> {
+    let row = sqlx::query("SELECT network_id FROM tr_structures WHERE structure_id = $1")
+        .bind(structure.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get("network_id").map_err(StorageError::from))
+        .transpose()
+}
+
 /// A structure snapshot to keep.
 #[derive(Debug, Clone)]
 pub struct Snapshot {

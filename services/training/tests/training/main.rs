@@ -4,6 +4,7 @@
 //! real inventory on its own database consuming the completions.
 
 mod harness;
+mod isolation;
 mod scenarios;
 
 use harness::Harness;
@@ -50,3 +51,16 @@ on_both_backends!(
     a_lower_goal_never_lowers_a_holding,
     the_plan_prediction_comes_true_in_the_inventory,
 );
+
+/// The isolation matrix (SQLite: the rules do not depend on the backend).
+mod isolation_sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
+        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn other_networks_see_nothing() -> anyhow::Result<()> {
+        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+    }
+}

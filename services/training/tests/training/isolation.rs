@@ -1,0 +1,329 @@
+//! The generated isolation matrix of the training's gRPC API: every RPC of
+//! `vigie.training.v1.TrainingService` has a rule, and for every role a
+//! caller of another network (or another structure) can neither enrol,
+//! cancel, complete, plan nor infer anything about the people and structures
+//! of the first, while a caller of that network can. The handlers are called
+//! directly, with the principal in the request extensions as `AuthLayer` puts it.
+
+use anyhow::{bail, ensure, Context, Result};
+use prost::Message;
+use tonic::Request;
+use vigie_platform::auth::{Principal, Reach, Role, Scope};
+use vigie_proto::training::v1 as pb;
+use vigie_proto::training::v1::training_service_server::TrainingService;
+use vigie_training::grpc::{authz, TrainingApi};
+
+use crate::harness::{set, Harness};
+
+const SERVICE: &str = "vigie.training.v1.TrainingService";
+
+/// The methods of the service, from the descriptor set the server publishes.
+fn methods() -> Result<Vec<String>> {
+    let set = prost_types::FileDescriptorSet::decode(vigie_proto::FILE_DESCRIPTOR_SET)?;
+    let (package, name) = SERVICE.rsplit_once('.').context("service name")?;
+    let service = set
+        .file
+        .iter()
+        .filter(|f| f.package() == package)
+        .flat_map(|f| &f.service)
+        .find(|s| s.name() == name)
+        .context("service not in the descriptor set")?;
+    Ok(service.method.iter().map(|m| m.name().to_owned()).collect())
+}
+
+fn caller(role: Role, scope: Scope) -> Principal {
+    Principal {
+        subject: format!("{role}-{scope}"),
+        roles: [role].into_iter().collect(),
+        scopes: vec![scope],
+        client_id: None,
+    }
+}
+
+fn request<T>(principal: &Principal, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.extensions_mut().insert(principal.clone());
+    request
+}
+
+/// Whether `principal` (one role, one scope) should reach `structure` of
+/// `network` (the whole network when `None`) under `method`'s rule; `None`
+/// when the role is not granted at all.
+fn expected(method: &str, principal: &Principal, network: &str, structure: Option<&str>) -> Result<Option<bool>> {
+    let rule = authz::rule(method).context("rule")?;
+    let Some(reach) = principal.roles.iter().filter_map(|r| rule.reach_of(*r)).max() else {
+        return Ok(None);
+    };
+    Ok(Some(principal.scopes.iter().any(|scope| match (reach, scope) {
+        (Reach::Instance, _) => true,
+        (Reach::Network, scope) => scope.network() == network,
+        (Reach::Structure, Scope::Network(n)) => n == network,
+        (
+            Reach::Structure,
+            Scope::Structure {
+                network: n,
+                structure: s,
+            },
+        ) => n == network && structure == Some(s.as_str()),
+    })))
+}
+
+/// A refused call: `PERMISSION_DENIED` for a role not granted, otherwise
+/// exactly the answer for a missing object.
+fn refused<T: std::fmt::Debug>(
+    granted: bool,
+    outcome: &Result<T, tonic::Status>,
+    missing: &Result<T, tonic::Status>,
+    id: &str,
+) -> Result<()> {
+    let Err(status) = outcome else {
+        bail!("answered {outcome:?}");
+    };
+    if !granted {
+        ensure!(status.code() == tonic::Code::PermissionDenied, "{status:?}");
+        return Ok(());
+    }
+    let Err(absent) = missing else {
+        bail!("a missing object answered {missing:?}");
+    };
+    ensure!(
+        status.code() == tonic::Code::NotFound
+            && absent.code() == tonic::Code::NotFound
+            && status.message() == absent.message().replace("absent-object", id),
+        "out of scope {status:?} differs from missing {absent:?}"
+    );
+    Ok(())
+}
+
+/// An allowed call may fail for business reasons (already enrolled,
+/// already cancelled), never for authorisation.
+fn allowed<T: std::fmt::Debug>(outcome: &Result<T, tonic::Status>) -> Result<()> {
+    if let Err(status) = outcome {
+        ensure!(
+            !matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound),
+            "{status:?}"
+        );
+    }
+    Ok(())
+}
+
+pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
+    let methods = methods()?;
+    ensure!(methods.len() >= 9, "{methods:?}");
+    for method in &methods {
+        ensure!(
+            authz::rule(method).is_some(),
+            "RPC {SERVICE}/{method} has no authorisation rule in grpc/authz.rs"
+        );
+    }
+    Ok(())
+}
+
+/// What the checks act on: network A, its structure and person, a session.
+struct Fixture {
+    net_a: String,
+    s_a: String,
+    person: String,
+    session: String,
+}
+
+pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
+    h.import(vigie_training::demo::catalogue(crate::harness::today()))
+        .await?;
+    let generated = set(30, 7);
+    h.feed_inventories(&generated.inventories, 1).await?;
+    let api = TrainingApi::new(h.app.clone());
+    let inventories = &generated.inventories;
+    let first = inventories.first().context("empty set")?;
+    let net_a = first.structure.network.clone();
+    let s_a = first.structure.id.clone();
+    let net_b = inventories
+        .iter()
+        .map(|i| i.structure.network.clone())
+        .find(|n| *n != net_a)
+        .context("one network only")?;
+    let sibling = inventories
+        .iter()
+        .find(|i| i.structure.network == net_a && i.structure.id != s_a)
+        .map(|i| i.structure.id.clone())
+        .unwrap_or_else(|| "another-structure".to_owned());
+    let person = first.people.first().context("no people")?.id.clone();
+    let session = h
+        .app
+        .sessions(None)
+        .await?
+        .first()
+        .context("no session")?
+        .session
+        .id
+        .clone();
+    // An enrolment to cancel and complete.
+    h.app.enrol(&session, &person).await?;
+    let fixture = Fixture {
+        net_a: net_a.clone(),
+        s_a: s_a.clone(),
+        person,
+        session,
+    };
+
+    let mut principals = vec![];
+    for role in Role::ALL {
+        principals.push(caller(role, Scope::Network(net_a.clone())));
+        principals.push(caller(role, Scope::Network(net_b.clone())));
+        principals.push(caller(
+            role,
+            Scope::Structure {
+                network: net_a.clone(),
+                structure: sibling.clone(),
+            },
+        ));
+        // A structure group naming A's structure under network B grants nothing.
+        principals.push(caller(
+            role,
+            Scope::Structure {
+                network: net_b.clone(),
+                structure: s_a.clone(),
+            },
+        ));
+    }
+
+    for method in methods()? {
+        for p in &principals {
+            // The network plan targets the whole network, the rest A's structure.
+            let structure = (method != "NetworkPlan").then_some(s_a.as_str());
+            let reach = expected(&method, p, &net_a, structure)?;
+            check(&api, &method, p, reach.is_some(), reach == Some(true), &fixture)
+                .await
+                .with_context(|| format!("{method} as {}", p.subject))?;
+        }
+    }
+    Ok(())
+}
+
+async fn check(api: &TrainingApi, method: &str, p: &Principal, granted: bool, see: bool, f: &Fixture) -> Result<()> {
+    let enrol = |person: &str| pb::EnrolRequest {
+        session_id: f.session.clone(),
+        person_id: person.to_owned(),
+    };
+    let cancel = |person: &str| pb::CancelRequest {
+        session_id: f.session.clone(),
+        person_id: person.to_owned(),
+    };
+    let complete = |person: &str| pb::CompleteRequest {
+        session_id: f.session.clone(),
+        person_id: person.to_owned(),
+        on: None,
+    };
+    let plan = |id: &str| pb::PlanRequest {
+        structure_id: id.to_owned(),
+        at: None,
+    };
+    let instance_only = |outcome: Result<(), tonic::Status>| -> Result<()> {
+        if see {
+            ensure!(outcome.is_ok(), "{outcome:?}");
+        } else {
+            let Err(status) = outcome else {
+                bail!("a scoped caller was allowed")
+            };
+            ensure!(
+                matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound),
+                "{status:?}"
+            );
+        }
+        Ok(())
+    };
+    match method {
+        "ImportCatalog" => {
+            // An allowed import would replace the catalogue: only refusals are checked.
+            if !see {
+                let body = tonic::Streaming::new_request(
+                    tonic::codec::Codec::decoder(&mut tonic_prost::ProstCodec::<(), pb::CatalogChunk>::default()),
+                    tonic::body::Body::empty(),
+                    None,
+                    None,
+                );
+                instance_only(api.import_catalog(request(p, body)).await.map(|_| ()))?;
+            }
+        }
+        "ExportCatalog" => {
+            let outcome = api
+                .export_catalog(request(p, pb::ExportCatalogRequest::default()))
+                .await
+                .map(|_| ());
+            instance_only(outcome)?;
+        }
+        "ListTrainings" => {
+            let outcome = api
+                .list_trainings(request(p, pb::ListTrainingsRequest::default()))
+                .await;
+            match outcome {
+                Ok(list) => ensure!(see && !list.into_inner().trainings.is_empty(), "{see}"),
+                Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+            }
+        }
+        "ListSessions" => {
+            let outcome = api.list_sessions(request(p, pb::ListSessionsRequest::default())).await;
+            match outcome {
+                Ok(list) => ensure!(see && !list.into_inner().sessions.is_empty(), "{see}"),
+                Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+            }
+        }
+        "Enrol" => {
+            let outcome = api.enrol(request(p, enrol(&f.person))).await.map(|_| ());
+            if see {
+                allowed(&outcome)?;
+            } else {
+                let missing = api.enrol(request(p, enrol("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, &f.person)?;
+            }
+        }
+        "Cancel" => {
+            let outcome = api.cancel(request(p, cancel(&f.person))).await.map(|_| ());
+            if see {
+                allowed(&outcome)?;
+            } else {
+                let missing = api.cancel(request(p, cancel("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, &f.person)?;
+            }
+        }
+        "Complete" => {
+            let outcome = api.complete(request(p, complete(&f.person))).await.map(|_| ());
+            if see {
+                allowed(&outcome)?;
+            } else {
+                let missing = api.complete(request(p, complete("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, &f.person)?;
+            }
+        }
+        "Plan" => {
+            let outcome = api
+                .plan(request(p, plan(&f.s_a)))
+                .await
+                .map(|r| r.into_inner().structure_id);
+            if see {
+                ensure!(outcome.as_deref().ok() == Some(f.s_a.as_str()), "{outcome:?}");
+            } else {
+                let missing = api.plan(request(p, plan("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome.map(|_| ()), &missing, &f.s_a)?;
+            }
+        }
+        "NetworkPlan" => {
+            let ask = |network: &str| pb::NetworkPlanRequest {
+                network: network.to_owned(),
+                at: None,
+            };
+            let outcome = api.network_plan(request(p, ask(&f.net_a))).await;
+            match outcome {
+                Ok(plan) => {
+                    ensure!(granted, "a role not granted got a network plan");
+                    let lines = plan.into_inner().lines;
+                    // Out of reach: the answer for an unknown network, no lines.
+                    ensure!(see || lines.is_empty(), "{lines:?}");
+                }
+                Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+            }
+        }
+        other => bail!("RPC {other} has no isolation check: add one to tests/training/isolation.rs"),
+    }
+    Ok(())
+}
