@@ -5,6 +5,8 @@ mod distributed;
 mod embedded;
 mod facilitation;
 mod identity;
+mod keycloak;
+mod privacy;
 mod training;
 
 use anyhow::{ensure, Result};

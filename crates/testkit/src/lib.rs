@@ -24,6 +24,7 @@ mod logging;
 mod nats;
 mod oidc;
 mod postgres;
+pub mod scan;
 mod wait;
 
 use std::path::Path;

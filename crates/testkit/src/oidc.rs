@@ -7,17 +7,18 @@
 //! kind of forged or broken token; keys can be published, dropped and rotated
 //! while the issuer runs, and JWKS fetches are counted.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt as _, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -163,8 +164,37 @@ impl TestKey {
     }
 }
 
+/// A pending device authorization (RFC 8628).
+struct Device {
+    user_code: String,
+    approved: Option<Vec<String>>,
+    denied: bool,
+    expires: Instant,
+    last_poll: Option<Instant>,
+    interval: Duration,
+}
+
+/// The OAuth 2.0 side of the issuer: device codes, refresh tokens, clients.
+#[derive(Default)]
+struct Grants {
+    devices: HashMap<String, Device>,
+    /// Refresh token → the realm roles of the session.
+    refresh: HashMap<String, Vec<String>>,
+    /// Confidential clients (client credentials): id → secret.
+    clients: HashMap<String, String>,
+    /// Seconds between polls the device endpoint asks for.
+    interval: u64,
+    /// Lifetime of device codes.
+    device_lifetime: Duration,
+    /// How many token requests were answered (all grants).
+    token_requests: usize,
+}
+
 struct Shared {
     issuer: String,
+    audience: String,
+    signer: Mutex<TestKey>,
+    grants: Mutex<Grants>,
     published: Mutex<Vec<TestKey>>,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
@@ -177,6 +207,14 @@ impl Shared {
     fn published(&self) -> std::sync::MutexGuard<'_, Vec<TestKey>> {
         self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    fn grants(&self) -> std::sync::MutexGuard<'_, Grants> {
+        self.grants.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn signer(&self) -> TestKey {
+        self.signer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// A real OIDC issuer on a free loopback port, stopped on drop.
@@ -187,8 +225,6 @@ impl Shared {
 /// Keycloak's, an encryption key `enc-1` (`use: enc`, `alg: RSA-OAEP`).
 pub struct OidcIssuer {
     shared: Arc<Shared>,
-    audience: String,
-    signer: Mutex<TestKey>,
     addr: SocketAddr,
     _server: JoinSet<()>,
 }
@@ -207,7 +243,14 @@ impl OidcIssuer {
         let ec = TestKey::p256("ec-1")?;
         let shared = Arc::new(Shared {
             issuer: format!("http://{addr}{REALM_PATH}"),
-            published: Mutex::new(vec![rsa.clone(), ps, ec]),
+            audience: audience.to_owned(),
+            signer: Mutex::new(rsa.clone()),
+            grants: Mutex::new(Grants {
+                interval: 1,
+                device_lifetime: Duration::from_secs(600),
+                ..Grants::default()
+            }),
+            published: Mutex::new(vec![rsa, ps, ec]),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
             jwks_failing: AtomicBool::new(false),
@@ -221,8 +264,6 @@ impl OidcIssuer {
         server.spawn(serve(listener, shared.clone()));
         Ok(OidcIssuer {
             shared,
-            audience: audience.to_owned(),
-            signer: Mutex::new(rsa),
             addr,
             _server: server,
         })
@@ -235,7 +276,79 @@ impl OidcIssuer {
 
     /// The audience tokens are minted for by default.
     pub fn audience(&self) -> &str {
-        &self.audience
+        &self.shared.audience
+    }
+
+    /// Registers a confidential client for the client credentials grant;
+    /// its tokens carry the realm role `integration` and `azp` = `client_id`.
+    pub fn add_client(&self, client_id: &str, secret: &str) {
+        self.shared
+            .grants()
+            .clients
+            .insert(client_id.to_owned(), secret.to_owned());
+    }
+
+    /// The polling interval (seconds) and lifetime of new device codes.
+    pub fn set_device_timing(&self, interval: u64, lifetime: Duration) {
+        let mut grants = self.shared.grants();
+        grants.interval = interval;
+        grants.device_lifetime = lifetime;
+    }
+
+    /// The user codes of the device authorizations not yet approved or denied.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        self.shared
+            .grants()
+            .devices
+            .values()
+            .filter(|d| d.approved.is_none() && !d.denied)
+            .map(|d| d.user_code.clone())
+            .collect()
+    }
+
+    /// The user approves the device authorization `user_code` (as on
+    /// Keycloak's verification page); the session gets the realm role
+    /// `federation-admin`.
+    ///
+    /// # Errors
+    /// When no pending authorization has this user code.
+    pub fn approve(&self, user_code: &str) -> Result<()> {
+        self.approve_with_roles(user_code, &["federation-admin"])
+    }
+
+    /// [`approve`](Self::approve) with the given realm roles.
+    ///
+    /// # Errors
+    /// When no pending authorization has this user code.
+    pub fn approve_with_roles(&self, user_code: &str, roles: &[&str]) -> Result<()> {
+        let mut grants = self.shared.grants();
+        let device = grants
+            .devices
+            .values_mut()
+            .find(|d| d.user_code == user_code)
+            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))?;
+        device.approved = Some(roles.iter().map(|r| (*r).to_owned()).collect());
+        Ok(())
+    }
+
+    /// The user refuses the device authorization `user_code`.
+    ///
+    /// # Errors
+    /// When no pending authorization has this user code.
+    pub fn deny(&self, user_code: &str) -> Result<()> {
+        let mut grants = self.shared.grants();
+        let device = grants
+            .devices
+            .values_mut()
+            .find(|d| d.user_code == user_code)
+            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))?;
+        device.denied = true;
+        Ok(())
+    }
+
+    /// How many requests the token endpoint answered.
+    pub fn token_requests(&self) -> usize {
+        self.shared.grants().token_requests
     }
 
     /// The address the issuer listens on.
@@ -273,7 +386,7 @@ impl OidcIssuer {
 
     /// The key plain [`token`](Self::token)s are signed with.
     pub fn signer(&self) -> TestKey {
-        self.signer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared.signer()
     }
 
     /// Publishes `key` (replacing a key with the same `kid`).
@@ -291,7 +404,7 @@ impl OidcIssuer {
     /// Key rotation as Keycloak does it: publishes `new`, drops the current
     /// default signer and signs with `new` from now on.
     pub fn rotate(&self, new: TestKey) {
-        let mut signer = self.signer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut signer = self.shared.signer.lock().unwrap_or_else(|p| p.into_inner());
         self.unpublish(&signer.kid);
         self.publish(new.clone());
         *signer = new;
@@ -303,44 +416,48 @@ impl OidcIssuer {
     /// `sub`, `typ: Bearer`, `azp: vigie-cli`, default realm and account
     /// roles, `scope`, profile claims, no groups.
     pub fn token(&self) -> TokenBuilder {
-        let signer = self.signer();
-        let now = now();
-        let claims = json!({
-            "exp": now + 300,
-            "iat": now,
-            "auth_time": now,
-            "jti": uuid::Uuid::now_v7().to_string(),
-            "iss": self.issuer(),
-            "aud": [self.audience, "account"],
-            "sub": "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
-            "typ": "Bearer",
-            "azp": "vigie-cli",
-            "sid": "0b6b1c4e-7d6f-4f39-9a4b-6a2c1b3d4e5f",
-            "acr": "1",
-            "allowed-origins": ["/*"],
-            "realm_access": { "roles": ["default-roles-vigie", "offline_access", "uma_authorization"] },
-            "resource_access": { "account": { "roles": ["manage-account", "manage-account-links", "view-profile"] } },
-            "scope": "openid profile email",
-            "email_verified": true,
-            "name": "Camille Test",
-            "preferred_username": "camille",
-            "given_name": "Camille",
-            "family_name": "Test",
-            "email": "camille@example.org",
-        });
-        let mut builder = TokenBuilder {
-            header: Map::new(),
-            claims: match claims {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            },
-            key: None,
-            hmac_secret: None,
-        };
-        builder = builder.key(&signer);
-        builder.header.insert("typ".into(), json!("JWT"));
-        builder
+        token_builder(&self.shared)
     }
+}
+
+fn token_builder(shared: &Shared) -> TokenBuilder {
+    let signer = shared.signer();
+    let now = now();
+    let claims = json!({
+        "exp": now + 300,
+        "iat": now,
+        "auth_time": now,
+        "jti": uuid::Uuid::now_v7().to_string(),
+        "iss": shared.issuer,
+        "aud": [shared.audience, "account"],
+        "sub": "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
+        "typ": "Bearer",
+        "azp": "vigie-cli",
+        "sid": "0b6b1c4e-7d6f-4f39-9a4b-6a2c1b3d4e5f",
+        "acr": "1",
+        "allowed-origins": ["/*"],
+        "realm_access": { "roles": ["default-roles-vigie", "offline_access", "uma_authorization"] },
+        "resource_access": { "account": { "roles": ["manage-account", "manage-account-links", "view-profile"] } },
+        "scope": "openid profile email",
+        "email_verified": true,
+        "name": "Camille Test",
+        "preferred_username": "camille",
+        "given_name": "Camille",
+        "family_name": "Test",
+        "email": "camille@example.org",
+    });
+    let mut builder = TokenBuilder {
+        header: Map::new(),
+        claims: match claims {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
+        key: None,
+        hmac_secret: None,
+    };
+    builder = builder.key(&signer);
+    builder.header.insert("typ".into(), json!("JWT"));
+    builder
 }
 
 /// A token being built; see [`OidcIssuer::token`].
@@ -568,9 +685,13 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         };
         let shared = shared.clone();
         connections.spawn(async move {
-            let service = service_fn(move |request| {
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(answer(&shared, &request)) }
+                async move {
+                    let (parts, body) = request.into_parts();
+                    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    Ok::<_, Infallible>(answer(&shared, &hyper::Request::from_parts(parts, body)))
+                }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -581,7 +702,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-fn answer<B>(shared: &Shared, request: &hyper::Request<B>) -> hyper::Response<Full<Bytes>> {
+fn answer(shared: &Shared, request: &hyper::Request<Bytes>) -> hyper::Response<Full<Bytes>> {
     let path = request.uri().path();
     let discovery = format!("{REALM_PATH}/.well-known/openid-configuration");
     let certs = format!("{REALM_PATH}/protocol/openid-connect/certs");
@@ -618,7 +739,195 @@ fn answer<B>(shared: &Shared, request: &hyper::Request<B>) -> hyper::Response<Fu
         let mut keys: Vec<Value> = shared.published().iter().map(TestKey::jwk).collect();
         keys.push(shared.enc_jwk.clone());
         json_response(200, json!({ "keys": keys }))
+    } else if path == format!("{REALM_PATH}/protocol/openid-connect/auth/device") && request.method() == "POST" {
+        let form = parse_form(request.body());
+        if form.get("client_id").is_none_or(String::is_empty) {
+            return json_response(400, json!({ "error": "invalid_client" }));
+        }
+        let mut grants = shared.grants();
+        let device_code = random_text(32);
+        let letters = random_text(8).to_uppercase();
+        let user_code = format!("{}-{}", &letters[..4], &letters[4..]);
+        let (interval, lifetime) = (grants.interval, grants.device_lifetime);
+        grants.devices.insert(
+            device_code.clone(),
+            Device {
+                user_code: user_code.clone(),
+                approved: None,
+                denied: false,
+                expires: Instant::now() + lifetime,
+                last_poll: None,
+                interval: Duration::from_secs(interval),
+            },
+        );
+        let verification_uri = format!("{}/device", shared.issuer);
+        json_response(
+            200,
+            json!({
+                "device_code": device_code,
+                "user_code": user_code,
+                "verification_uri": verification_uri,
+                "verification_uri_complete": format!("{verification_uri}?user_code={user_code}"),
+                "expires_in": lifetime.as_secs(),
+                "interval": interval,
+            }),
+        )
+    } else if path == format!("{REALM_PATH}/protocol/openid-connect/token") && request.method() == "POST" {
+        let form = parse_form(request.body());
+        let (status, body) = token_endpoint(shared, &form);
+        json_response(status, body)
     } else {
         json_response(404, json!({ "error": "not found" }))
+    }
+}
+
+fn parse_form(body: &[u8]) -> HashMap<String, String> {
+    fn decode(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut index = 0;
+        while index < bytes.len() {
+            match bytes[index] {
+                b'+' => out.push(b' '),
+                b'%' if index + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap_or("");
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    index += 2;
+                }
+                other => out.push(other),
+            }
+            index += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (decode(name), decode(value)))
+        .collect()
+}
+
+/// `len` random hexadecimal characters.
+fn random_text(len: usize) -> String {
+    let mut bytes = vec![0_u8; len.div_ceil(2)];
+    let _ = ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut bytes);
+    let mut text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    text.truncate(len);
+    text
+}
+
+fn oauth_error(error: &str) -> (u16, Value) {
+    (400, json!({ "error": error }))
+}
+
+/// Tokens for a session with `roles`: an access token (5 min) and a new refresh token.
+fn tokens(shared: &Shared, grants: &mut Grants, azp: &str, subject: &str, roles: &[String]) -> (u16, Value) {
+    let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+    let Ok(access) = token_builder(shared)
+        .azp(azp)
+        .subject(subject)
+        .realm_roles(&roles)
+        .sign()
+    else {
+        return (500, json!({ "error": "server_error" }));
+    };
+    let refresh = random_text(40);
+    grants
+        .refresh
+        .insert(refresh.clone(), roles.iter().map(|r| (*r).to_owned()).collect());
+    (
+        200,
+        json!({
+            "access_token": access,
+            "expires_in": 300,
+            "refresh_expires_in": 1800,
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "scope": "openid profile email",
+        }),
+    )
+}
+
+fn token_endpoint(shared: &Shared, form: &HashMap<String, String>) -> (u16, Value) {
+    let mut grants = shared.grants();
+    grants.token_requests += 1;
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    match field("grant_type") {
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            let Some(device) = grants.devices.get_mut(field("device_code")) else {
+                return oauth_error("invalid_grant");
+            };
+            let now = Instant::now();
+            if now >= device.expires {
+                return oauth_error("expired_token");
+            }
+            if device.denied {
+                return oauth_error("access_denied");
+            }
+            let too_soon = device
+                .last_poll
+                .is_some_and(|last| now.duration_since(last) + Duration::from_millis(100) < device.interval);
+            device.last_poll = Some(now);
+            if too_soon {
+                device.interval += Duration::from_secs(5);
+                return oauth_error("slow_down");
+            }
+            let Some(roles) = device.approved.clone() else {
+                return oauth_error("authorization_pending");
+            };
+            grants.devices.remove(field("device_code"));
+            let client = field("client_id").to_owned();
+            tokens(
+                shared,
+                &mut grants,
+                &client,
+                "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
+                &roles,
+            )
+        }
+        "refresh_token" => {
+            // Refresh tokens rotate, as Keycloak's do by default.
+            let Some(roles) = grants.refresh.remove(field("refresh_token")) else {
+                return oauth_error("invalid_grant");
+            };
+            let client = field("client_id").to_owned();
+            tokens(
+                shared,
+                &mut grants,
+                &client,
+                "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
+                &roles,
+            )
+        }
+        "client_credentials" => {
+            let client = field("client_id").to_owned();
+            if grants
+                .clients
+                .get(&client)
+                .is_none_or(|secret| secret != field("client_secret"))
+            {
+                return (
+                    401,
+                    json!({ "error": "unauthorized_client", "error_description": "Invalid client or Invalid client credentials" }),
+                );
+            }
+            let (status, mut body) = tokens(
+                shared,
+                &mut grants,
+                &client,
+                &format!("service-account-{client}"),
+                &["integration".to_owned()],
+            );
+            // Keycloak issues no refresh token to service accounts by default.
+            if let Some(refresh) = body.get("refresh_token").and_then(Value::as_str).map(str::to_owned) {
+                grants.refresh.remove(&refresh);
+            }
+            if let Value::Object(map) = &mut body {
+                map.remove("refresh_token");
+                map.remove("refresh_expires_in");
+            }
+            (status, body)
+        }
+        _ => oauth_error("unsupported_grant_type"),
     }
 }

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod convert;
 pub mod demo;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod grpc;

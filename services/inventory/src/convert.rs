@@ -67,6 +67,18 @@ pub fn holding_to_pb(h: &HoldingRecord) -> pb::Holding {
 }
 
 /// A stored structure with its whole inventory.
+/// A person of the inventory.
+pub fn person_to_pb(p: &vigie_inventory_domain::model::PersonRecord) -> pb::Person {
+    pb::Person {
+        person_id: p.id.clone(),
+        display_name: p.display_name.clone(),
+        role: p.role.as_str().to_owned(),
+        end_date: p.end_date.map(date_to_pb),
+        email: p.email.clone().unwrap_or_default(),
+    }
+}
+
+/// The inventory as a message.
 pub fn structure_to_pb(stored: &Stored) -> pb::Structure {
     let inv = &stored.inventory;
     let s = &inv.structure;
@@ -80,17 +92,7 @@ pub fn structure_to_pb(stored: &Stored) -> pb::Structure {
         region_code: s.region_code.clone(),
         department_code: s.department_code.clone(),
         commune_insee: s.commune_insee.clone(),
-        people: inv
-            .people
-            .iter()
-            .map(|p| pb::Person {
-                person_id: p.id.clone(),
-                display_name: p.display_name.clone(),
-                role: p.role.as_str().to_owned(),
-                end_date: p.end_date.map(date_to_pb),
-                email: p.email.clone().unwrap_or_default(),
-            })
-            .collect(),
+        people: inv.people.iter().map(person_to_pb).collect(),
         functions: inv
             .functions
             .iter()

@@ -7,7 +7,7 @@ use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_inventory_domain::fragility::Band;
 use vigie_platform::events::{EventDraft, Outbox};
-use vigie_proto::events::v1::{FragilityAssessed, StructureInventoried};
+use vigie_proto::events::v1::{FragilityAssessed, PersonErased, StructureInventoried};
 use vigie_proto::inventory::v1 as pb;
 
 use crate::error::InventoryError;
@@ -18,6 +18,19 @@ pub const SOURCE: &str = "/vigie/inventory";
 pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
 /// Type (and NATS subject) of [`FragilityAssessed`].
 pub const FRAGILITY_ASSESSED: &str = "vigie.inventory.structure.fragility_assessed.v1";
+
+/// Type (and NATS subject) of [`PersonErased`].
+pub const PERSON_ERASED: &str = "vigie.inventory.person.erased.v1";
+
+/// The `person.erased` event (ce-subject = structure id).
+pub fn person_erased(person_id: &str, structure_id: &str) -> EventDraft {
+    let payload = PersonErased {
+        person_id: person_id.to_owned(),
+        structure_id: structure_id.to_owned(),
+    }
+    .encode_to_vec();
+    EventDraft::new(PERSON_ERASED, structure_id.to_owned(), payload)
+}
 
 /// The `structure.inventoried` event of a structure.
 pub fn structure_inventoried(structure: pb::Structure) -> EventDraft {

@@ -36,6 +36,13 @@ pub enum Command {
     /// Facilitation : facilitateurs numériques mobilisés pour les besoins internes des structures.
     #[command(subcommand)]
     Facilitation(FacilitationCommand),
+    /// Données personnelles : effacer ou exporter ce que Vigie sait d'une personne (RGPD).
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Connexion auprès du fournisseur d'identité (Keycloak) : autorisation d'appareil, ou identifiants de client pour les intégrations.
+    Login(LoginArgs),
+    /// Oublie les jetons enregistrés pour un serveur.
+    Logout(LogoutArgs),
 }
 
 /// Options shared by server commands.
@@ -133,6 +140,44 @@ pub struct ClientArgs {
     pub token: Option<String>,
 }
 
+/// `vigie login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Émetteur OIDC (Keycloak : https://HÔTE/realms/ROYAUME).
+    #[arg(long)]
+    pub issuer: String,
+    /// Client OAuth : vigie-cli (public, autorisation d'appareil) ou le client d'intégration.
+    #[arg(long, default_value = "vigie-cli")]
+    pub client_id: String,
+    /// Identifiants de client (OAuth 2.0 client credentials) pour les intégrations, au lieu de l'autorisation d'appareil.
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// Secret du client (avec --client-credentials).
+    #[arg(long, env = "VIGIE_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Serveur Vigie pour lequel les jetons sont enregistrés.
+    #[arg(
+        long = "endpoint",
+        id = "login_endpoint",
+        env = "VIGIE_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub endpoint: String,
+}
+
+/// `vigie logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Serveur Vigie dont les jetons sont oubliés.
+    #[arg(
+        long = "endpoint",
+        id = "login_endpoint",
+        env = "VIGIE_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub endpoint: String,
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum Format {
@@ -143,6 +188,33 @@ pub enum Format {
     Json,
     /// CSV, stable, pour les tableurs.
     Csv,
+}
+
+/// `vigie people …` (docs/security.md, « Personal data »).
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Efface une personne de tous les services (inventaire, formation, facilitation) : irréversible, exige --yes.
+    Erase {
+        /// Identifiant de la personne.
+        person_id: String,
+        /// Confirme l'effacement (irréversible : sans --yes, rien n'est effacé).
+        #[arg(long)]
+        yes: bool,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Exporte tout ce que l'inventaire détient sur une personne.
+    Export {
+        /// Identifiant de la personne.
+        person_id: String,
+        /// Format de sortie (json pour une copie exploitable).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 /// `vigie inventory …`.

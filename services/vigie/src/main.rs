@@ -7,20 +7,36 @@ mod client;
 mod config;
 mod generate;
 mod i18n;
+mod login;
 mod output;
 mod server;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use cli::{CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand, InventoryCommand, TrainingCommand};
+use cli::{
+    CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand, InventoryCommand, PeopleCommand,
+    TrainingCommand,
+};
 use i18n::Lang;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
-    client::set_token(client_args(&matches).and_then(|args| args.token));
     let lang = Lang::detect(cli.lang.as_deref());
+    // --token / VIGIE_TOKEN first, else the token cached by `vigie login` for the endpoint.
+    let token = match client_args(&matches) {
+        Some(cli::ClientArgs { token: Some(token), .. }) => Some(token),
+        Some(args) => match login::cached_token(&args.endpoint, lang).await {
+            Ok(token) => token,
+            Err(error) => {
+                eprintln!("{} {error:#}", lang.pick("erreur :", "error:"));
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    client::set_token(token);
     let is_server = matches!(cli.command, Command::Dev(_) | Command::Serve(_));
     // Servers log at info; client commands stay quiet so their output is clean.
     let telemetry = vigie_platform::telemetry::init("vigie", if is_server { "info" } else { "warn" });
@@ -117,6 +133,25 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             }
         },
         Command::Facilitation(command) => run_facilitation(command, lang).await,
+        Command::People(PeopleCommand::Erase { person_id, yes, client }) => {
+            client::people::erase(&client.endpoint, &person_id, yes, lang).await
+        }
+        Command::People(PeopleCommand::Export {
+            person_id,
+            format,
+            client,
+        }) => client::people::export(&client.endpoint, &person_id, format, lang).await,
+        Command::Login(args) => {
+            let request = login::Login {
+                issuer: args.issuer,
+                client_id: args.client_id,
+                client_credentials: args.client_credentials,
+                client_secret: args.client_secret,
+                endpoint: args.endpoint,
+            };
+            login::login(request, lang).await
+        }
+        Command::Logout(args) => login::logout(&args.endpoint, lang),
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -111,6 +111,80 @@ impl Fetcher {
     }
 }
 
+/// A POST of an `application/x-www-form-urlencoded` body (OAuth 2.0 token
+/// and device authorization endpoints) or a GET, for clients such as
+/// `vigie login`: same URL rule as the validator (https, or http to loopback).
+/// Any status is returned with its body (OAuth errors come as 400 + JSON).
+///
+/// # Errors
+/// When the URL is refused, or the exchange fails or times out.
+pub async fn exchange(
+    url: &str,
+    form: Option<&[(&str, &str)]>,
+    timeout: Duration,
+) -> Result<(http::StatusCode, Bytes), FetchError> {
+    let uri = check_url(url, false)?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let builder = http::Request::builder()
+        .uri(uri)
+        .header(http::header::ACCEPT, "application/json");
+    let request = match form {
+        Some(form) => builder
+            .method(http::Method::POST)
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(form_urlencoded(form)))),
+        None => builder.method(http::Method::GET).body(Full::new(Bytes::new())),
+    }
+    .map_err(|error| FetchError::Url(format!("{url}: {error}")))?;
+    let failed = |cause: String| FetchError::Request {
+        url: url.to_owned(),
+        cause,
+    };
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        Ok((status, body.to_bytes()))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| FetchError::Timeout { url: url.to_owned() })?
+}
+
+/// `application/x-www-form-urlencoded` encoding of `pairs`.
+pub fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+    fn encode(text: &str, out: &mut String) {
+        for byte in text.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(char::from(byte)),
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{byte:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push('&');
+        }
+        encode(name, &mut out);
+        out.push('=');
+        encode(value, &mut out);
+    }
+    out
+}
+
 pub(crate) fn check_url(url: &str, allow_http: bool) -> Result<http::Uri, FetchError> {
     let uri: http::Uri = url.parse().map_err(|_| FetchError::Url(url.to_owned()))?;
     let host = uri.host().ok_or_else(|| FetchError::Url(url.to_owned()))?;
@@ -143,5 +217,16 @@ mod tests {
         assert!(check_url("http://sso.example.org/realms/vigie", true).is_ok());
         assert!(check_url("ftp://sso.example.org/", true).is_err());
         assert!(check_url("/realms/vigie", true).is_err());
+    }
+
+    #[test]
+    fn forms_are_urlencoded() {
+        assert_eq!(
+            form_urlencoded(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("a b", "é&=")
+            ]),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&a+b=%C3%A9%26%3D"
+        );
     }
 }

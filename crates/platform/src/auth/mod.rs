@@ -18,7 +18,7 @@ pub mod oidc;
 mod principal;
 
 pub use authz::{authorize, visible, Reach, Rule, Target, Visibility};
-pub use fetch::FetchError;
+pub use fetch::{exchange, form_urlencoded, FetchError};
 pub use jwks::{Algorithm, AlgorithmError};
 pub use layer::{principal, Auth, AuthLayer, Authenticator, OPEN_SERVICES};
 pub use oidc::{OidcConfig, OidcError, OidcValidator, TokenError};

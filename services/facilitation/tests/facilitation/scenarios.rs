@@ -975,3 +975,78 @@ pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) 
     ensure!(co_submissions(&h, "S9").await?.len() == 1);
     Ok(())
 }
+
+// ----- personal data -----
+
+pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
+    use vigie_facilitation::erasure::{pseudonym, PersonErasures, PERSON_ERASED};
+    use vigie_platform::events::{Consumer, Envelope};
+    use vigie_proto::events::v1::{PersonErased, StructureInventoried};
+    rennes(&h).await?;
+    // A newer snapshot where P2 has an email.
+    let mut envelope = crate::harness::structure_event("S1", "N1", "35238", &["P1", "P2"], 2);
+    let mut event = StructureInventoried::decode(envelope.payload.clone())?;
+    let structure = event.structure.as_mut().context("structure")?;
+    for person in &mut structure.people {
+        person.email = format!("{}@exemple.org", person.person_id.to_lowercase());
+    }
+    envelope.payload = event.encode_to_vec().into();
+    ensure!(h.feed(&envelope).await? == Outcome::Applied);
+    let (name, email) = ("Personne P2", "p2@exemple.org");
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    h.app
+        .record_intervention(InterventionInput {
+            person_id: Some("P2".to_owned()),
+            autonomy_after: Some(3),
+            on: Some(today()),
+            ..internal(&row.request_id, 60)
+        })
+        .await?;
+    let values = vigie_testkit::scan::stored_values(h.db.pool(), "%").await?;
+    ensure!(
+        values.iter().any(|v| v.contains(email)),
+        "the scan does not see the email"
+    );
+
+    let erased = Envelope::new(
+        vigie_inventory::events::SOURCE,
+        PERSON_ERASED,
+        "S1",
+        PersonErased {
+            person_id: "P2".to_owned(),
+            structure_id: "S1".to_owned(),
+        }
+        .encode_to_vec(),
+    );
+    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures));
+    ensure!(erasures.process(&erased).await? == Outcome::Applied);
+    for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
+        // The facilitation outbox carries person ids only (InterventionRecorded).
+        ensure!(
+            !value.contains(name) && !value.contains(email),
+            "{}.{} still holds the person",
+            value.table,
+            value.column
+        );
+    }
+    let pseudonymised = sqlx::query("SELECT COUNT(*) AS n FROM fa_interventions WHERE person_id = $1")
+        .bind(pseudonym("P2"))
+        .fetch_one(h.db.pool())
+        .await?;
+    ensure!(
+        sqlx::Row::try_get::<i64, _>(&pseudonymised, "n")? == 1,
+        "intervention kept under a pseudonym"
+    );
+    let known = sqlx::query("SELECT COUNT(*) AS n FROM fa_people WHERE person_id = 'P2'")
+        .fetch_one(h.db.pool())
+        .await?;
+    ensure!(
+        sqlx::Row::try_get::<i64, _>(&known, "n")? == 0,
+        "still in the read model"
+    );
+    ensure!(
+        erasures.process(&erased).await? == Outcome::Duplicate,
+        "a replay is a duplicate"
+    );
+    Ok(())
+}

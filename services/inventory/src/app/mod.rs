@@ -8,6 +8,7 @@
 
 mod changes;
 mod import;
+mod people;
 mod queries;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_platform::db::Db;
 
 pub use import::{ImportPhase, ImportReport};
+pub use people::{Erasure, PersonExport, PersonLocation};
 pub use queries::{HoldingChange, RollupBy};
 
 /// Gives "today" — injectable so tests and `--at` evaluations are reproducible.

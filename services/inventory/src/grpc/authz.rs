@@ -39,7 +39,8 @@ pub fn rule(method: &str) -> Option<Rule> {
                 (Integration, Network),
             ],
         },
-        "SetHolding" => Rule {
+        // Personal-data rights: whoever may change the person's holdings.
+        "SetHolding" | "ErasePerson" | "ExportPerson" => Rule {
             grants: &[
                 (FederationAdmin, Instance),
                 (NetworkAdmin, Structure),

@@ -13,9 +13,10 @@ use vigie_platform::auth::{authorize, principal, visible, Target};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
-use crate::app::{HoldingChange, Inventory, RollupBy};
+use crate::app::{HoldingChange, Inventory, PersonLocation, RollupBy};
 use crate::convert::{
-    date_from_pb, date_to_pb, fragility_to_pb, holding_to_pb, lang_from_pb, rollup_group_to_pb, structure_to_pb,
+    date_from_pb, date_to_pb, fragility_to_pb, holding_to_pb, lang_from_pb, person_to_pb, rollup_group_to_pb,
+    structure_to_pb,
 };
 use crate::error::InventoryError;
 use crate::storage::Stored;
@@ -69,6 +70,27 @@ impl InventoryApi {
             format!("structure « {id} »")
         })?;
         Ok(stored)
+    }
+}
+
+impl InventoryApi {
+    /// Checks that the caller of `method` may act on person `id` (current or
+    /// erased); a person outside the caller's reach is `NOT_FOUND` exactly
+    /// like an unknown one.
+    async fn visible_person<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        visible(principal, &rule)?;
+        let not_found = || format!("personne « {id} »");
+        let (structure, network) = match self.app.locate_person(id).await? {
+            Some(PersonLocation::Current(s, n) | PersonLocation::Erased(s, n)) => (s, n),
+            None => return Err(InventoryError::NotFound(not_found()).into()),
+        };
+        let target = Target {
+            network: &network,
+            structure: Some(&structure),
+        };
+        authorize(principal, &rule, Some(target), not_found)
     }
 }
 
@@ -216,6 +238,37 @@ impl InventoryService for InventoryApi {
         Ok(Response::new(pb::RollupResponse {
             evaluated_on: Some(date_to_pb(at.unwrap_or_else(|| self.app.today()))),
             groups: groups.iter().map(rollup_group_to_pb).collect(),
+        }))
+    }
+
+    async fn erase_person(
+        &self,
+        request: Request<pb::ErasePersonRequest>,
+    ) -> Result<Response<pb::ErasePersonResponse>, Status> {
+        let id = request.get_ref().person_id.trim().to_owned();
+        self.visible_person(&request, "ErasePerson", &id).await?;
+        let erasure = self.app.erase_person(&id).await?;
+        Ok(Response::new(pb::ErasePersonResponse {
+            person_id: erasure.person_id,
+            structure_id: erasure.structure_id,
+            already_erased: erasure.already_erased,
+        }))
+    }
+
+    async fn export_person(
+        &self,
+        request: Request<pb::ExportPersonRequest>,
+    ) -> Result<Response<pb::ExportPersonResponse>, Status> {
+        let id = request.get_ref().person_id.trim().to_owned();
+        self.visible_person(&request, "ExportPerson", &id).await?;
+        let export = self.app.export_person(&id).await?;
+        let s = &export.structure.inventory.structure;
+        Ok(Response::new(pb::ExportPersonResponse {
+            person: Some(person_to_pb(&export.person)),
+            structure_id: s.id.clone(),
+            structure_name: s.name.clone(),
+            network: s.network.clone(),
+            holdings: export.holdings.iter().map(holding_to_pb).collect(),
         }))
     }
 }

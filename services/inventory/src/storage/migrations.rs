@@ -7,12 +7,31 @@
 use vigie_platform::db::Migration;
 
 /// Migrations of the `inventory` component, applied in order at start-up.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "inventory tables",
-    sqlite: SCHEMA_V1,
-    postgres: SCHEMA_V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "inventory tables",
+        sqlite: SCHEMA_V1,
+        postgres: SCHEMA_V1,
+    },
+    Migration {
+        version: 2,
+        name: "erasure tombstones",
+        sqlite: SCHEMA_V2,
+        postgres: SCHEMA_V2,
+    },
+];
+
+// Erased people: ids only (never a name or an email), so that a second
+// erasure is recognised and answered idempotently.
+const SCHEMA_V2: &str = "
+CREATE TABLE inv_erasures (
+    person_id TEXT PRIMARY KEY,
+    structure_id TEXT NOT NULL,
+    network_id TEXT NOT NULL,
+    erased_at TEXT NOT NULL
+);
+";
 
 // The same DDL suits both backends: TEXT and BIGINT only.
 const SCHEMA_V1: &str = "

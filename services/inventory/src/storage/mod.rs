@@ -414,6 +414,50 @@ pub async fn bump_version(
     Ok(())
 }
 
+/// The structure and network of an erased person, if they were erased.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn erasure_of(conn: &mut AnyConnection, person_id: &str) -> Result<Option<(String, String)>, StorageError> {
+    let row = sqlx::query("SELECT structure_id, network_id FROM inv_erasures WHERE person_id = $1")
+        .bind(person_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| Ok((row.try_get("structure_id")?, row.try_get("network_id")?)))
+        .transpose()
+}
+
+/// Deletes a person (their holdings and people row) and records the
+/// tombstone (ids only).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn erase_person(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    structure: &StructureRecord,
+    now: &str,
+) -> Result<(), StorageError> {
+    for sql in [
+        "DELETE FROM inv_holdings WHERE person_id = $1",
+        "DELETE FROM inv_people WHERE person_id = $1",
+    ] {
+        sqlx::query(sql).bind(person_id.to_owned()).execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "INSERT INTO inv_erasures (person_id, structure_id, network_id, erased_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id, \
+         network_id = excluded.network_id, erased_at = excluded.erased_at",
+    )
+    .bind(person_id.to_owned())
+    .bind(structure.id.clone())
+    .bind(structure.network.clone())
+    .bind(now.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Creates or replaces one holding.
 ///
 /// # Errors

@@ -281,6 +281,38 @@ async fn check(
                 refused(granted, &outcome, &missing, &holding.person_id)?;
             }
         }
+        "ExportPerson" => {
+            let export = |person: &str| pb::ExportPersonRequest {
+                person_id: person.to_owned(),
+            };
+            let outcome = api.export_person(request(p, export(&holding.person_id))).await;
+            if see {
+                let person = outcome.map(|r| r.into_inner().person.map(|p| p.person_id));
+                ensure!(
+                    person.as_ref().ok() == Some(&Some(holding.person_id.clone())),
+                    "{person:?}"
+                );
+            } else {
+                let missing = api.export_person(request(p, export("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome.map(|_| ()), &missing, &holding.person_id)?;
+            }
+        }
+        "ErasePerson" => {
+            // Only the refusals here: a permitted erasure would change A (the
+            // contract scenario `erasure_forgets_the_person` covers it; the
+            // rule is the one ExportPerson checks above).
+            if !see {
+                let erase = |person: &str| pb::ErasePersonRequest {
+                    person_id: person.to_owned(),
+                };
+                let outcome = api
+                    .erase_person(request(p, erase(&holding.person_id)))
+                    .await
+                    .map(|_| ());
+                let missing = api.erase_person(request(p, erase("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, &holding.person_id)?;
+            }
+        }
         "Rollup" => {
             let outcome = api.rollup(request(p, pb::RollupRequest::default())).await.map(|_| ());
             if see {

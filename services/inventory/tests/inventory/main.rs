@@ -40,6 +40,7 @@ on_both_backends!(
     raise_only_never_lowers,
     reassessment_publishes_only_when_the_date_changes_a_result,
     fragility_on_another_date_and_rollups,
+    erasure_forgets_the_person,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -321,3 +321,118 @@ pub async fn fragility_on_another_date_and_rollups(h: Harness) -> Result<()> {
     ensure!(directors > 0, "generated structures have directors");
     Ok(())
 }
+
+/// Every text (or blob) value of every `inv_*` table.
+async fn inventory_values(h: &Harness) -> Result<Vec<(String, Vec<u8>)>> {
+    let values = vigie_testkit::scan::stored_values(h.db.pool(), "inv_%").await?;
+    ensure!(values.len() > 100, "the scan read almost nothing: {}", values.len());
+    Ok(values
+        .into_iter()
+        .map(|v| (format!("{}.{}", v.table, v.column), v.bytes))
+        .collect())
+}
+
+use vigie_testkit::scan::contains;
+
+async fn outbox_ids(h: &Harness) -> Result<std::collections::BTreeSet<String>> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT id FROM vigie_outbox")
+        .fetch_all(h.db.pool())
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get::<String, _>("id")?)).collect()
+}
+
+pub async fn erasure_forgets_the_person(h: Harness) -> Result<()> {
+    use sqlx::Row;
+    use vigie_inventory::events::PERSON_ERASED;
+    let generated = set(10, 11);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let (inventory, person) = generated
+        .inventories
+        .iter()
+        .flat_map(|i| i.people.iter().map(move |p| (i, p)))
+        .find(|(i, p)| p.email.is_some() && i.holdings.iter().any(|h| h.person_id == p.id))
+        .context("no person with an email and a holding")?;
+    let (name, email) = (person.display_name.clone(), person.email.clone().unwrap_or_default());
+    let structure_id = inventory.structure.id.clone();
+    let before = h.app.structure(&structure_id).await?;
+
+    let export = h.app.export_person(&person.id).await?;
+    ensure!(
+        export.person.display_name == name && !export.holdings.is_empty(),
+        "{export:?}"
+    );
+    ensure!(
+        inventory_values(&h).await?.iter().any(|(_, v)| contains(v, &name)),
+        "the scan does not see the name before erasure"
+    );
+
+    let ids_before = outbox_ids(&h).await?;
+    let erasure = h.app.erase_person(&person.id).await?;
+    ensure!(
+        !erasure.already_erased && erasure.structure_id == structure_id,
+        "{erasure:?}"
+    );
+    for (place, value) in inventory_values(&h).await? {
+        ensure!(
+            !contains(&value, &name) && !contains(&value, &email),
+            "{place} still holds the person"
+        );
+    }
+    let after = h.app.structure(&structure_id).await?;
+    ensure!(after.version == before.version + 1, "version not bumped");
+    ensure!(
+        !after.inventory.people.iter().any(|p| p.id == person.id),
+        "still a member"
+    );
+    ensure!(h.events(PERSON_ERASED).await? == 1, "one PersonErased");
+    let new_rows = sqlx::query("SELECT id, event_type, payload FROM vigie_outbox")
+        .fetch_all(h.db.pool())
+        .await?;
+    let mut appended = 0;
+    for row in new_rows {
+        let id: String = row.try_get("id")?;
+        if ids_before.contains(&id) {
+            continue;
+        }
+        appended += 1;
+        let payload: Vec<u8> = row.try_get("payload")?;
+        ensure!(
+            !contains(&payload, &name) && !contains(&payload, &email),
+            "event {} appended by the erasure names the person",
+            row.try_get::<String, _>("event_type")?
+        );
+    }
+    ensure!(
+        appended == 3,
+        "inventoried, assessed and erased expected, got {appended}"
+    );
+    // Earlier rows of the structure (they named the person) are gone too.
+    let all = sqlx::query("SELECT payload FROM vigie_outbox")
+        .fetch_all(h.db.pool())
+        .await?;
+    for row in all {
+        let payload: Vec<u8> = row.try_get("payload")?;
+        ensure!(!contains(&payload, &email), "an earlier event still holds the email");
+    }
+
+    // Idempotent: the second erasure changes nothing and appends nothing.
+    let ids = outbox_ids(&h).await?;
+    let again = h.app.erase_person(&person.id).await?;
+    ensure!(again.already_erased && again.structure_id == structure_id, "{again:?}");
+    ensure!(outbox_ids(&h).await? == ids, "a second erasure appended events");
+    ensure!(
+        h.app.structure(&structure_id).await?.version == after.version,
+        "version moved"
+    );
+    // Never known: NOT_FOUND; export of an erased person: NOT_FOUND.
+    ensure!(matches!(
+        h.app.erase_person("never-known").await,
+        Err(InventoryError::NotFound(_))
+    ));
+    ensure!(matches!(
+        h.app.export_person(&person.id).await,
+        Err(InventoryError::NotFound(_))
+    ));
+    Ok(())
+}

@@ -50,6 +50,7 @@ on_both_backends!(
     a_completion_raises_the_inventory_exactly_once,
     a_lower_goal_never_lowers_a_holding,
     the_plan_prediction_comes_true_in_the_inventory,
+    an_erased_person_is_held_nowhere,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -1131,3 +1131,66 @@ pub async fn the_plan_prediction_comes_true_in_the_inventory(h: Harness) -> Resu
     );
     Ok(())
 }
+
+// ----- personal data -----
+
+pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
+    use vigie_inventory::events::PERSON_ERASED;
+    use vigie_platform::events::Consumer;
+    use vigie_training::erasure::{pseudonym, PersonErasures};
+    h.import(small_catalogue(100)).await?;
+    let inventory = h.inventory().await?;
+    let generated = set(3, 71);
+    inventory.import(&generated).await?;
+    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
+        ensure!(h.feed(&envelope).await? == Outcome::Applied);
+    }
+    let person = generated
+        .inventories
+        .iter()
+        .flat_map(|i| i.people.iter())
+        .find(|p| p.email.is_some())
+        .context("no person with an email")?
+        .clone();
+    let (name, email) = (person.display_name.clone(), person.email.clone().unwrap_or_default());
+    h.app.enrol("S-CAP", &person.id).await?;
+    let values = vigie_testkit::scan::stored_values(h.db.pool(), "%").await?;
+    ensure!(
+        values.iter().any(|v| v.contains(&name)),
+        "the scan does not see the name"
+    );
+
+    inventory.app.erase_person(&person.id).await?;
+    // The erasure dropped the structure's earlier rows; the new snapshot applies.
+    let mut applied = 0;
+    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
+        if h.feed(&envelope).await? == Outcome::Applied {
+            applied += 1;
+        }
+    }
+    ensure!(applied == 1, "one new snapshot, {applied} applied");
+    let erased = inventory.outbox(PERSON_ERASED).await?;
+    let [erased] = erased.as_slice() else {
+        bail!("one PersonErased expected, got {}", erased.len())
+    };
+    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures));
+    ensure!(erasures.process(erased).await? == Outcome::Applied);
+    for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
+        ensure!(
+            !value.contains(&name) && !value.contains(&email),
+            "{}.{} still holds the person",
+            value.table,
+            value.column
+        );
+    }
+    ensure!(
+        stored_status(&h, "S-CAP", &pseudonym(&person.id)).await?.is_some(),
+        "the enrolment is kept under a pseudonym"
+    );
+    ensure!(occupation(&h, "S-CAP").await? == (1, 0), "the seat count is kept");
+    ensure!(
+        erasures.process(erased).await? == Outcome::Duplicate,
+        "a replay is a duplicate"
+    );
+    Ok(())
+}

@@ -1,12 +1,14 @@
 //! Client commands: gRPC calls for people, with clear French errors.
 //!
 //! Every command connects through [`connect`], whose channel carries the
-//! access token of `--token` / `VIGIE_TOKEN` (set once by `main` with
+//! access token of `--token` / `VIGIE_TOKEN`, or else the one cached by
+//! `vigie login` for the endpoint (set once by `main` with
 //! [`set_token`]) as `authorization: Bearer …` on every call, whatever the
 //! service.
 
 pub mod facilitation;
 pub mod inventory;
+pub mod people;
 pub mod training;
 
 use std::sync::OnceLock;
@@ -113,8 +115,8 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
         return anyhow::anyhow!(
             "{}",
             lang.pick(
-                "authentification refusée : jeton absent, expiré ou invalide — obtenez un jeton d'accès auprès du fournisseur d'identité (Keycloak) de votre fédération et passez-le avec --token ou VIGIE_TOKEN",
-                "authentication refused: missing, expired or invalid token — get an access token from your federation's identity provider (Keycloak) and pass it with --token or VIGIE_TOKEN"
+                "authentification refusée : jeton absent, expiré ou invalide — obtenez un jeton d'accès auprès du fournisseur d'identité (Keycloak) de votre fédération et passez-le avec --token ou VIGIE_TOKEN, ou connectez-vous avec vigie login --issuer URL",
+                "authentication refused: missing, expired or invalid token — get an access token from your federation's identity provider (Keycloak) and pass it with --token or VIGIE_TOKEN, or log in with vigie login --issuer URL"
             )
         );
     }

@@ -106,7 +106,15 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         &stop,
     )
     .await?;
-    inventory_bus.register(Consumer::new(training_db, Arc::new(InventoryReadModel)));
+    inventory_bus.register(Consumer::new(training_db.clone(), Arc::new(InventoryReadModel)));
+    inventory_bus.register(Consumer::new(
+        training_db,
+        Arc::new(vigie_training::erasure::PersonErasures),
+    ));
+    inventory_bus.register(Consumer::new(
+        facilitation_db.clone(),
+        Arc::new(vigie_facilitation::erasure::PersonErasures),
+    ));
     inventory_bus.register(Consumer::new(
         facilitation_db,
         Arc::new(FacilitationReadModel::new(facilitation_app.clone())),

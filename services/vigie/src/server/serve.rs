@@ -119,7 +119,12 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             let app = super::start_training(db.clone(), &config, relay.notifier()).await?;
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(InventoryReadModel)),
+                Consumer::new(db.clone(), Arc::new(InventoryReadModel)),
+                stop.clone(),
+            ));
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures)),
                 stop.clone(),
             ));
             (
@@ -132,6 +137,11 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             tasks.spawn(consume(
                 js.clone(),
                 Consumer::new(db.clone(), Arc::new(FacilitationReadModel::new(app.clone()))),
+                stop.clone(),
+            ));
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures)),
                 stop.clone(),
             ));
             tasks.spawn(consume(
