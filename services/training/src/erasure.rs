@@ -1,38 +1,25 @@
 //! Personal-data rights: `vigie.inventory.person.erased.v1` (docs/security.md,
-//! "Personal data"). On a person's erasure this service
-//! deletes them from `tr_people`, rewrites the snapshots of `tr_structures`
-//! without them (people and holdings) and replaces their id in
-//! `tr_enrolments` by a stable pseudonym (`erased-<hash>`: counts and
-//! session history stay, nobody can be named).
-//! Replays are absorbed by the inbox (`Duplicate`).
+//! "Personal data"), applied to this service's read model by the shared
+//! `vigie_inventory_readmodel::apply_person_erased`: the person leaves
+//! `tr_people` and the snapshots of `tr_structures`, and their id becomes a
+//! stable pseudonym in `tr_enrolments` (counts and session history stay).
 
 use async_trait::async_trait;
-use prost::Message;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
+use vigie_inventory_readmodel::{apply_person_erased, ReadModelTables};
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
-use vigie_proto::events::v1::PersonErased;
-use vigie_proto::inventory::v1 as pb;
 
-/// Type (and subject) of the erasure event.
-pub const PERSON_ERASED: &str = "vigie.inventory.person.erased.v1";
+pub use vigie_inventory_readmodel::{pseudonym, PERSON_ERASED};
 
-/// The stable pseudonym that replaces an erased person's id (FNV-1a 64: the
-/// same on every node and release; ids are opaque, never names or emails).
-pub fn pseudonym(person_id: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in person_id.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("erased-{hash:016x}")
-}
+/// This service's read-model tables.
+const TABLES: ReadModelTables = ReadModelTables {
+    people: "tr_people",
+    structures: "tr_structures",
+    pseudonymised: &[("tr_enrolments", "person_id")],
+};
 
 /// Applies `person.erased` to this service's tables.
 pub struct PersonErasures;
-
-fn transient(error: sqlx::Error) -> HandlerError {
-    HandlerError::Transient(error.into())
-}
 
 #[async_trait]
 impl EventHandler for PersonErasures {
@@ -45,69 +32,6 @@ impl EventHandler for PersonErasures {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event = PersonErased::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable PersonErased: {error}")))?;
-        let person = event.person_id;
-        if person.trim().is_empty() {
-            return Err(HandlerError::Permanent(anyhow::anyhow!(
-                "PersonErased without a person"
-            )));
-        }
-        // The structure of the event and the one the read model knows (they
-        // differ when the person moved and a snapshot is late).
-        let mut structures = vec![event.structure_id];
-        let known = sqlx::query("SELECT structure_id FROM tr_people WHERE person_id = $1")
-            .bind(person.clone())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(transient)?;
-        if let Some(row) = known {
-            structures.push(row.try_get("structure_id").map_err(transient)?);
-        }
-        structures.dedup();
-        for structure in &structures {
-            let row = sqlx::query("SELECT snapshot FROM tr_structures WHERE structure_id = $1")
-                .bind(structure.clone())
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(transient)?;
-            let Some(row) = row else { continue };
-            let bytes: Vec<u8> = row.try_get("snapshot").map_err(transient)?;
-            let mut snapshot = pb::Structure::decode(bytes.as_slice())
-                .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable snapshot: {error}")))?;
-            snapshot.people.retain(|p| p.person_id != person);
-            snapshot.holdings.retain(|h| h.person_id != person);
-            sqlx::query("UPDATE tr_structures SET snapshot = $1 WHERE structure_id = $2")
-                .bind(snapshot.encode_to_vec())
-                .bind(structure.clone())
-                .execute(&mut **tx)
-                .await
-                .map_err(transient)?;
-        }
-        sqlx::query("DELETE FROM tr_people WHERE person_id = $1")
-            .bind(person.clone())
-            .execute(&mut **tx)
-            .await
-            .map_err(transient)?;
-        let pseudonym = pseudonym(&person);
-        sqlx::query("UPDATE tr_enrolments SET person_id = $1 WHERE person_id = $2")
-            .bind(pseudonym.clone())
-            .bind(person.clone())
-            .execute(&mut **tx)
-            .await
-            .map_err(transient)?;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pseudonym;
-
-    #[test]
-    fn pseudonyms_are_stable_and_distinct() {
-        assert_eq!(pseudonym("p1"), pseudonym("p1"));
-        assert_ne!(pseudonym("p1"), pseudonym("p2"));
-        assert!(pseudonym("p1").starts_with("erased-"));
+        apply_person_erased(tx, envelope, &TABLES).await
     }
 }
