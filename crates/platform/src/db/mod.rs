@@ -32,6 +32,7 @@
 //! wait for itself until the acquire timeout.
 
 mod migrate;
+mod storage_error;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -41,6 +42,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use migrate::Migration;
+pub use storage_error::StorageError;
 
 /// Pool size on PostgreSQL.
 const POSTGRES_POOL_SIZE: u32 = 10;

@@ -17,34 +17,7 @@ pub use migrations::MIGRATIONS;
 /// Separator of the list columns (as in the CSV file).
 const LIST: char = ';';
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// The database refused or failed.
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    /// The pool or a transaction failed.
-    #[error(transparent)]
-    Db(#[from] vigie_platform::db::DbError),
-    /// A stored value no longer parses.
-    #[error("valeur stockée invalide dans {table}.{column} : {value}")]
-    Corrupt {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// The value.
-        value: String,
-    },
-}
-
-fn corrupt(table: &'static str, column: &'static str, value: impl ToString) -> StorageError {
-    StorageError::Corrupt {
-        table,
-        column,
-        value: value.to_string(),
-    }
-}
+pub use vigie_platform::db::StorageError;
 
 fn join(values: &[String]) -> String {
     values.join(&LIST.to_string())
@@ -65,7 +38,10 @@ fn parse_date(
     value: Option<String>,
 ) -> Result<Option<NaiveDate>, StorageError> {
     value
-        .map(|d| d.parse::<NaiveDate>().map_err(|_| corrupt(table, column, &d)))
+        .map(|d| {
+            d.parse::<NaiveDate>()
+                .map_err(|_| StorageError::corrupt(table, column, &d))
+        })
         .transpose()
 }
 
@@ -83,7 +59,7 @@ fn parse_time(
         .map(|t| {
             DateTime::parse_from_rfc3339(&t)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| corrupt(table, column, &t))
+                .map_err(|_| StorageError::corrupt(table, column, &t))
         })
         .transpose()
 }
@@ -157,13 +133,15 @@ pub async fn facilitators(conn: &mut AnyConnection) -> Result<Vec<Facilitator>, 
             Ok(Facilitator {
                 id: row.try_get("facilitator_id")?,
                 display_name: row.try_get("display_name")?,
-                kind: kind.parse().map_err(|_| corrupt("fa_facilitators", "kind", &kind))?,
+                kind: kind
+                    .parse()
+                    .map_err(|_| StorageError::corrupt("fa_facilitators", "kind", &kind))?,
                 employer_structure_id: row.try_get("employer_structure_id")?,
                 served_structures: split(&served),
                 territory_codes: split(&territory),
                 functions: split(&functions),
                 weekly_minutes: u32::try_from(minutes)
-                    .map_err(|_| corrupt("fa_facilitators", "weekly_minutes", minutes))?,
+                    .map_err(|_| StorageError::corrupt("fa_facilitators", "weekly_minutes", minutes))?,
                 internal_share: row.try_get("internal_share")?,
                 funding_programme: row.try_get("funding_programme")?,
                 funding_end: parse_date("fa_facilitators", "funding_end", row.try_get("funding_end")?)?,
@@ -407,7 +385,8 @@ fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
         urgency: row.try_get("urgency")?,
         modality: row.try_get("modality")?,
         due_on: parse_date("fa_requests", "due_on", row.try_get("due_on")?)?,
-        estimated_minutes: u32::try_from(minutes).map_err(|_| corrupt("fa_requests", "estimated_minutes", minutes))?,
+        estimated_minutes: u32::try_from(minutes)
+            .map_err(|_| StorageError::corrupt("fa_requests", "estimated_minutes", minutes))?,
         status: row.try_get("status")?,
         facilitator_id: row.try_get("facilitator_id")?,
         facilitator_name: row.try_get("display_name")?,
@@ -416,7 +395,7 @@ fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
         declined_by: split(&declined),
         created_on: created
             .parse()
-            .map_err(|_| corrupt("fa_requests", "created_on", &created))?,
+            .map_err(|_| StorageError::corrupt("fa_requests", "created_on", &created))?,
         open_key: row.try_get("open_key")?,
         created_at: parse_time("fa_requests", "created_at", row.try_get("created_at")?)?,
         offered_at: parse_time("fa_requests", "offered_at", row.try_get("offered_at")?)?,
@@ -434,7 +413,7 @@ fn decode_call(row: &sqlx::any::AnyRow) -> Result<Option<CallRef>, StorageError>
         return Ok(None);
     };
     let deadline = parse_date("fa_requests", "call_deadline", row.try_get("call_deadline")?)?
-        .ok_or_else(|| corrupt("fa_requests", "call_deadline", "NULL"))?;
+        .ok_or_else(|| StorageError::corrupt("fa_requests", "call_deadline", "NULL"))?;
     Ok(Some(CallRef {
         call_id,
         title: row.try_get::<Option<String>, _>("call_title")?.unwrap_or_default(),
@@ -636,7 +615,7 @@ pub async fn timings(conn: &mut AnyConnection, network: &str) -> Result<Vec<Requ
             Ok(RequestTiming {
                 facilitator_id: row.try_get("facilitator_id")?,
                 network: row.try_get("network_id")?,
-                created_at: created.ok_or_else(|| corrupt("fa_requests", "created_at", "NULL"))?,
+                created_at: created.ok_or_else(|| StorageError::corrupt("fa_requests", "created_at", "NULL"))?,
                 offered_at: parse_time("fa_requests", "offered_at", row.try_get("offered_at")?)?,
                 accepted_at: parse_time("fa_requests", "accepted_at", row.try_get("accepted_at")?)?,
                 closed_at: parse_time("fa_requests", "closed_at", row.try_get("closed_at")?)?,
@@ -757,16 +736,19 @@ pub async fn interventions(
                 function: row.try_get("function_code")?,
                 activity_type: activity
                     .parse()
-                    .map_err(|_| corrupt("fa_interventions", "activity_type", &activity))?,
+                    .map_err(|_| StorageError::corrupt("fa_interventions", "activity_type", &activity))?,
                 place: place
                     .parse()
-                    .map_err(|_| corrupt("fa_interventions", "place", &place))?,
+                    .map_err(|_| StorageError::corrupt("fa_interventions", "place", &place))?,
                 themes: split(&themes),
-                minutes: u32::try_from(minutes).map_err(|_| corrupt("fa_interventions", "minutes", minutes))?,
+                minutes: u32::try_from(minutes)
+                    .map_err(|_| StorageError::corrupt("fa_interventions", "minutes", minutes))?,
                 beneficiary: beneficiary
                     .parse::<Beneficiary>()
-                    .map_err(|_| corrupt("fa_interventions", "beneficiary", &beneficiary))?,
-                on: on.parse().map_err(|_| corrupt("fa_interventions", "on_date", &on))?,
+                    .map_err(|_| StorageError::corrupt("fa_interventions", "beneficiary", &beneficiary))?,
+                on: on
+                    .parse()
+                    .map_err(|_| StorageError::corrupt("fa_interventions", "on_date", &on))?,
             })
         })
         .collect()

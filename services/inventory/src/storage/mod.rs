@@ -20,27 +20,7 @@ use vigie_inventory_domain::model::{
 pub use migrations::MIGRATIONS;
 use rows::{execute_for_keys, insert_batched, Value};
 
-/// A storage failure: a database error, or a stored value that no longer
-/// parses (which would mean the schema and the code disagree).
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// The database refused or failed.
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    /// The storage layer (pool, transaction) failed.
-    #[error(transparent)]
-    Db(#[from] vigie_platform::db::DbError),
-    /// A stored value is not valid for the domain.
-    #[error("valeur stockée invalide dans {table}.{column} : {value}")]
-    Corrupt {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// The offending value.
-        value: String,
-    },
-}
+pub use vigie_platform::db::StorageError;
 
 /// A structure's inventory as stored, with its version.
 #[derive(Debug, Clone, PartialEq)]

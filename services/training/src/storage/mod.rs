@@ -13,34 +13,7 @@ pub use migrations::MIGRATIONS;
 /// Local date-times are stored as `YYYY-MM-DDTHH:MM`, as in the CSV files.
 const DATE_TIME: &str = "%Y-%m-%dT%H:%M";
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// The database refused or failed.
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    /// The pool or a transaction failed.
-    #[error(transparent)]
-    Db(#[from] vigie_platform::db::DbError),
-    /// A stored value no longer parses.
-    #[error("valeur stockée invalide dans {table}.{column} : {value}")]
-    Corrupt {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// The value.
-        value: String,
-    },
-}
-
-fn corrupt(table: &'static str, column: &'static str, value: impl ToString) -> StorageError {
-    StorageError::Corrupt {
-        table,
-        column,
-        value: value.to_string(),
-    }
-}
+pub use vigie_platform::db::StorageError;
 
 /// Writes a validated catalogue: trainings and their targets replaced,
 /// sessions inserted or updated (their enrolments are kept; seats added to a
@@ -135,7 +108,7 @@ pub async fn trainings(conn: &mut AnyConnection) -> Result<Vec<Training>, Storag
             id: row.try_get("training_id")?,
             title: row.try_get("title")?,
             provider: row.try_get("provider")?,
-            modality: modality.parse::<Modality>().map_err(|_| corrupt("tr_trainings", "modality", &modality))?,
+            modality: modality.parse::<Modality>().map_err(|_| StorageError::corrupt("tr_trainings", "modality", &modality))?,
             duration_hours: minutes as f64 / 60.0,
             cost_eur: cents.map(|c| c as f64 / 100.0),
             funding: row.try_get("funding")?,
@@ -151,7 +124,7 @@ pub async fn trainings(conn: &mut AnyConnection) -> Result<Vec<Training>, Storag
         let id: String = row.try_get("training_id")?;
         let level = |column: &'static str| -> Result<u8, StorageError> {
             let value: i64 = row.try_get(column)?;
-            u8::try_from(value).map_err(|_| corrupt("tr_targets", column, value))
+            u8::try_from(value).map_err(|_| StorageError::corrupt("tr_targets", column, value))
         };
         let target = TrainingTarget {
             function: row.try_get("function_code")?,
@@ -223,7 +196,8 @@ pub async fn session(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored
 fn decode_session(row: &sqlx::any::AnyRow) -> Result<StoredSession, StorageError> {
     let date_time = |column: &'static str| -> Result<NaiveDateTime, StorageError> {
         let value: String = row.try_get(column)?;
-        NaiveDateTime::parse_from_str(&value, DATE_TIME).map_err(|_| corrupt("tr_sessions", column, &value))
+        NaiveDateTime::parse_from_str(&value, DATE_TIME)
+            .map_err(|_| StorageError::corrupt("tr_sessions", column, &value))
     };
     let timezone: String = row.try_get("timezone")?;
     let capacity: i64 = row.try_get("capacity")?;
@@ -237,10 +211,11 @@ fn decode_session(row: &sqlx::any::AnyRow) -> Result<StoredSession, StorageError
             ends_at: date_time("ends_at")?,
             timezone: timezone
                 .parse()
-                .map_err(|_| corrupt("tr_sessions", "timezone", &timezone))?,
+                .map_err(|_| StorageError::corrupt("tr_sessions", "timezone", &timezone))?,
             commune_insee: row.try_get("commune_insee")?,
             remote_url: row.try_get("remote_url")?,
-            capacity: u32::try_from(capacity).map_err(|_| corrupt("tr_sessions", "capacity", capacity))?,
+            capacity: u32::try_from(capacity)
+                .map_err(|_| StorageError::corrupt("tr_sessions", "capacity", capacity))?,
         },
         enrolled: u32::try_from(enrolled).unwrap_or(0),
         waiting: u32::try_from(waiting).unwrap_or(0),
@@ -412,7 +387,7 @@ fn decode_enrolment(row: &sqlx::any::AnyRow) -> Result<EnrolmentRow, StorageErro
         completed_on: completed_on
             .map(|d| {
                 d.parse::<NaiveDate>()
-                    .map_err(|_| corrupt("tr_enrolments", "completed_on", &d))
+                    .map_err(|_| StorageError::corrupt("tr_enrolments", "completed_on", &d))
             })
             .transpose()?,
     })
