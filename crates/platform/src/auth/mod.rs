@@ -16,6 +16,8 @@ mod jwks;
 pub mod layer;
 pub mod oidc;
 mod principal;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use authz::{authorize, visible, Reach, Rule, Target, Visibility};
 pub use fetch::{exchange, form_urlencoded, FetchError};

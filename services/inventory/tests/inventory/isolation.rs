@@ -6,11 +6,10 @@
 //! extensions as `AuthLayer` puts it.
 
 use anyhow::{bail, ensure, Context, Result};
-use prost::Message;
 use tokio_stream::StreamExt;
-use tonic::Request;
 use vigie_inventory::grpc::{authz, InventoryApi};
-use vigie_platform::auth::{Principal, Reach, Role, Scope};
+use vigie_platform::auth::testing::{self, caller, refused, request, service_methods};
+use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
@@ -18,82 +17,18 @@ use crate::harness::{set, Harness};
 
 const SERVICE: &str = "vigie.inventory.v1.InventoryService";
 
-/// The methods of the service, from the descriptor set the server publishes.
 fn methods() -> Result<Vec<String>> {
-    let set = prost_types::FileDescriptorSet::decode(vigie_proto::FILE_DESCRIPTOR_SET)?;
-    let (package, name) = SERVICE.rsplit_once('.').context("service name")?;
-    let service = set
-        .file
-        .iter()
-        .filter(|f| f.package() == package)
-        .flat_map(|f| &f.service)
-        .find(|s| s.name() == name)
-        .context("service not in the descriptor set")?;
-    Ok(service.method.iter().map(|m| m.name().to_owned()).collect())
+    service_methods(SERVICE)
 }
 
-fn caller(role: Role, scope: Scope) -> Principal {
-    Principal {
-        subject: format!("{role}-{scope}"),
-        roles: [role].into_iter().collect(),
-        scopes: vec![scope],
-        client_id: None,
-    }
-}
-
-fn request<T>(principal: &Principal, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.extensions_mut().insert(principal.clone());
-    request
-}
-
-/// Whether `principal` (one role, one scope) should reach structure
-/// `structure` of network `network` under `method`'s rule; `None` when the
-/// role is not granted at all.
+/// What `principal` should reach under `method`'s rule (see `auth::testing::expected`).
 fn expected(method: &str, principal: &Principal, network: &str, structure: &str) -> Result<Option<bool>> {
-    let rule = authz::rule(method).context("rule")?;
-    let Some(reach) = principal.roles.iter().filter_map(|r| rule.reach_of(*r)).max() else {
-        return Ok(None);
-    };
-    Ok(Some(principal.scopes.iter().any(|scope| match (reach, scope) {
-        (Reach::Instance, _) => true,
-        (Reach::Network, scope) => scope.network() == network,
-        (Reach::Structure, Scope::Network(n)) => n == network,
-        (
-            Reach::Structure,
-            Scope::Structure {
-                network: n,
-                structure: s,
-            },
-        ) => n == network && s == structure,
-    })))
-}
-
-/// A refused call: `PERMISSION_DENIED` for a role not granted, otherwise
-/// exactly the answer for a missing object.
-fn refused<T: std::fmt::Debug>(
-    granted: bool,
-    outcome: &Result<T, tonic::Status>,
-    missing: &Result<T, tonic::Status>,
-    id: &str,
-) -> Result<()> {
-    let Err(status) = outcome else {
-        bail!("answered {outcome:?}");
-    };
-    if !granted {
-        ensure!(status.code() == tonic::Code::PermissionDenied, "{status:?}");
-        return Ok(());
-    }
-    let Err(absent) = missing else {
-        bail!("a missing object answered {missing:?}");
-    };
-    ensure!(
-        status.code() == tonic::Code::NotFound
-            && absent.code() == tonic::Code::NotFound
-            && status.message() == absent.message().replace("absent-object", id),
-        "out of scope {status:?} differs from missing {absent:?}"
-    );
-    Ok(())
+    Ok(testing::expected(
+        &authz::rule(method).context("rule")?,
+        principal,
+        network,
+        Some(structure),
+    ))
 }
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {

@@ -1,0 +1,110 @@
+//! Helpers of the generated isolation tests that every service runs (feature
+//! `testing`, enabled only in the services' dev-dependencies): the RPCs of a
+//! service read from the descriptor set, scoped callers, requests carrying
+//! a principal as `AuthLayer` inserts it, and an oracle for what a rule
+//! should let a caller reach — written independently of [`super::authorize`]
+//! so that the tests check the handlers against the matrix.
+
+use anyhow::{bail, ensure, Context, Result};
+use prost::Message;
+use tonic::Request;
+
+use super::{Principal, Reach, Role, Rule, Scope};
+
+/// The methods of `service` (e.g. `vigie.inventory.v1.InventoryService`),
+/// from the descriptor set the servers publish for reflection.
+///
+/// # Errors
+/// When the descriptor set does not decode or lacks the service.
+pub fn service_methods(service: &str) -> Result<Vec<String>> {
+    let set = prost_types::FileDescriptorSet::decode(vigie_proto::FILE_DESCRIPTOR_SET)?;
+    let (package, name) = service.rsplit_once('.').context("service name")?;
+    let found = set
+        .file
+        .iter()
+        .filter(|f| f.package() == package)
+        .flat_map(|f| &f.service)
+        .find(|s| s.name() == name)
+        .context("service not in the descriptor set")?;
+    Ok(found.method.iter().map(|m| m.name().to_owned()).collect())
+}
+
+/// A caller with one role and one scope.
+pub fn caller(role: Role, scope: Scope) -> Principal {
+    Principal {
+        subject: format!("{role}-{scope}"),
+        roles: [role].into_iter().collect(),
+        scopes: vec![scope],
+        client_id: None,
+    }
+}
+
+/// A request carrying `principal` in its extensions.
+pub fn request<T>(principal: &Principal, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.extensions_mut().insert(principal.clone());
+    request
+}
+
+/// Whether `principal` should reach `structure` of `network` (the whole
+/// network when `None`) under `rule`; `None` when no role of theirs is granted.
+pub fn expected(rule: &Rule, principal: &Principal, network: &str, structure: Option<&str>) -> Option<bool> {
+    let reach = principal.roles.iter().filter_map(|r| rule.reach_of(*r)).max()?;
+    Some(principal.scopes.iter().any(|scope| match (reach, scope) {
+        (Reach::Instance, _) => true,
+        (Reach::Network, scope) => scope.network() == network,
+        (Reach::Structure, Scope::Network(n)) => n == network,
+        (
+            Reach::Structure,
+            Scope::Structure {
+                network: n,
+                structure: s,
+            },
+        ) => n == network && structure == Some(s.as_str()),
+    }))
+}
+
+/// A refused call: `PERMISSION_DENIED` for a role not granted, otherwise
+/// exactly the answer for a missing object (whose id was `absent-object`).
+///
+/// # Errors
+/// When the outcome leaks more than a missing object would.
+pub fn refused<T: std::fmt::Debug>(
+    granted: bool,
+    outcome: &Result<T, tonic::Status>,
+    missing: &Result<T, tonic::Status>,
+    id: &str,
+) -> Result<()> {
+    let Err(status) = outcome else {
+        bail!("answered {outcome:?}");
+    };
+    if !granted {
+        ensure!(status.code() == tonic::Code::PermissionDenied, "{status:?}");
+        return Ok(());
+    }
+    let Err(absent) = missing else {
+        bail!("a missing object answered {missing:?}");
+    };
+    ensure!(
+        status.code() == tonic::Code::NotFound
+            && absent.code() == tonic::Code::NotFound
+            && status.message() == absent.message().replace("absent-object", id),
+        "out of scope {status:?} differs from missing {absent:?}"
+    );
+    Ok(())
+}
+
+/// An allowed call may fail for business reasons (already enrolled…), never
+/// for authorisation.
+///
+/// # Errors
+/// When it was refused as unauthorised or out of scope.
+pub fn allowed<T: std::fmt::Debug>(outcome: &Result<T, tonic::Status>) -> Result<()> {
+    if let Err(status) = outcome {
+        ensure!(
+            !matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound),
+            "{status:?}"
+        );
+    }
+    Ok(())
+}
