@@ -53,51 +53,15 @@ impl EventHandler for TrainingCompletedHandler {
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         let event = TrainingCompleted::decode(envelope.payload.clone())
             .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable TrainingCompleted: {error}")))?;
-        let completed_on = event
-            .completed_on
-            .as_ref()
-            .map(date_from_pb)
-            .transpose()
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
+        let completed_on = date(event.completed_on.as_ref())?;
         for raise in &event.raises {
-            let Ok(level) = u8::try_from(raise.level) else {
-                return Err(HandlerError::Permanent(anyhow::anyhow!(
-                    "level {} out of range",
-                    raise.level
-                )));
+            let source = Raise {
+                person_id: &event.person_id,
+                function: &raise.function,
+                level: raise.level,
+                on: completed_on,
             };
-            let holding = HoldingRecord {
-                person_id: event.person_id.clone(),
-                function: raise.function.clone(),
-                level,
-                last_practised: completed_on,
-                evidence: Evidence::Training,
-            };
-            let today = self.app.today();
-            match self
-                .app
-                .apply_holding(
-                    tx,
-                    HoldingChange {
-                        holding,
-                        raise_only: true,
-                    },
-                    today,
-                )
-                .await
-            {
-                Ok(_) => {}
-                // The person left the structure, or the structure no longer
-                // records this function: nothing to raise, and retrying
-                // would not help.
-                Err(InventoryError::NotFound(what)) => {
-                    tracing::info!(what = %what, person_id = %event.person_id, "training completion not applicable");
-                }
-                Err(InventoryError::Invalid(message)) => {
-                    return Err(HandlerError::Permanent(anyhow::anyhow!(message)));
-                }
-                Err(other) => return Err(HandlerError::Transient(anyhow::anyhow!(other.to_string()))),
-            }
+            source.apply(&self.app, tx, Evidence::Training).await?;
         }
         Ok(())
     }
@@ -128,44 +92,71 @@ impl EventHandler for InterventionRecordedHandler {
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         let event = InterventionRecorded::decode(envelope.payload.clone())
             .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable InterventionRecorded: {error}")))?;
-        let on = event
-            .on
-            .as_ref()
-            .map(date_from_pb)
-            .transpose()
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-        let Ok(level) = u8::try_from(event.autonomy_after) else {
+        let on = date(event.on.as_ref())?;
+        let source = Raise {
+            person_id: &event.person_id,
+            function: &event.function,
+            level: event.autonomy_after,
+            on,
+        };
+        source.apply(&self.app, tx, Evidence::Facilitation).await
+    }
+}
+
+/// A decoded date of an event; an impossible one is a poison message.
+fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, HandlerError> {
+    value
+        .map(date_from_pb)
+        .transpose()
+        .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))
+}
+
+/// One holding another service asks to raise (training completed,
+/// intervention left the person autonomous): the same rule for both.
+struct Raise<'a> {
+    person_id: &'a str,
+    function: &'a str,
+    level: u32,
+    on: Option<chrono::NaiveDate>,
+}
+
+impl Raise<'_> {
+    /// Raises the holding (never lowers it) with `evidence`, in the
+    /// consumer's transaction. A person who left the structure, or a
+    /// function it no longer records, is skipped: retrying would not help.
+    async fn apply(
+        &self,
+        app: &Inventory,
+        tx: &mut Transaction<'_, Any>,
+        evidence: Evidence,
+    ) -> Result<(), HandlerError> {
+        let Ok(level) = u8::try_from(self.level) else {
             return Err(HandlerError::Permanent(anyhow::anyhow!(
                 "level {} out of range",
-                event.autonomy_after
+                self.level
             )));
         };
         let holding = HoldingRecord {
-            person_id: event.person_id.clone(),
-            function: event.function.clone(),
+            person_id: self.person_id.to_owned(),
+            function: self.function.to_owned(),
             level,
-            last_practised: on,
-            evidence: Evidence::Facilitation,
+            last_practised: self.on,
+            evidence,
         };
-        let today = self.app.today();
-        match self
-            .app
+        match app
             .apply_holding(
                 tx,
                 HoldingChange {
                     holding,
                     raise_only: true,
                 },
-                today,
+                app.today(),
             )
             .await
         {
             Ok(_) => Ok(()),
-            // The person left the structure, or the structure no longer
-            // records this function: nothing to raise, and retrying would
-            // not help.
             Err(InventoryError::NotFound(what)) => {
-                tracing::info!(what = %what, person_id = %event.person_id, "facilitation intervention not applicable");
+                tracing::info!(what = %what, person_id = %self.person_id, evidence = %evidence, "holding raise not applicable");
                 Ok(())
             }
             Err(InventoryError::Invalid(message)) => Err(HandlerError::Permanent(anyhow::anyhow!(message))),
