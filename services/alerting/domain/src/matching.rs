@@ -1,0 +1,1 @@
+//! Matching calls to structures: audiences, territory, subscription preferences.

@@ -1,0 +1,1 @@
+//! The French administrative tree (communes, EPCI, departments, regions) and perimeter resolution.

@@ -1,0 +1,1 @@
+//! Delivery channels: email over SMTP, signed webhooks, and the signed links carried by messages.
