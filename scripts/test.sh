@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against real servers.
 #
-# Tests start their own nats-server processes (they stop and restart them),
-# so only the nats-server binary is needed; PostgreSQL must answer on
-# 127.0.0.1:5432 as user `postgres` without a password (override with
+# Tests start their own nats-server and SMTP server (Python's aiosmtpd)
+# processes (they stop and restart them), so only the nats-server binary and
+# the aiosmtpd package are needed; PostgreSQL must answer on 127.0.0.1:5432
+# as user `postgres` without a password (override with
 # VIGIE_TEST_DATABASE_URL). What is missing is installed or started here, so
 # the same command works on a fresh Debian machine.
 set -euo pipefail
@@ -29,6 +30,30 @@ ensure_nats_server() {
   apt_install nats-server
 }
 
+ensure_aiosmtpd() {
+  # The email tests send to a real SMTP server process: crates/testkit/smtp_sink.py, on Python's aiosmtpd (PyPI).
+  local python="${VIGIE_PYTHON:-python3}"
+  if ! command -v "$python" >/dev/null; then
+    log "installing python3 (Debian package)"
+    apt_install python3
+  fi
+  if "$python" -c 'import aiosmtpd' 2>/dev/null; then return; fi
+  if ! "$python" -m pip --version >/dev/null 2>&1; then
+    log "installing pip (Debian package)"
+    apt_install python3-pip
+  fi
+  log "installing aiosmtpd (PyPI, user site of $python)"
+  # Debian's own Python refuses pip outside a virtualenv (PEP 668) unless told so; a --user install leaves the
+  # system's packages alone. Older pips do not know the flag but do not need it either.
+  "$python" -m pip install --quiet --no-warn-script-location --user aiosmtpd 2>/dev/null \
+    || "$python" -m pip install --quiet --no-warn-script-location --user --break-system-packages aiosmtpd \
+    || { log "pip failed, trying the Debian package"; apt_install python3-aiosmtpd; }
+  if ! "$python" -c 'import aiosmtpd'; then
+    log "aiosmtpd is still not importable by $python"
+    exit 1
+  fi
+}
+
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 
 ensure_postgres() {
@@ -50,6 +75,7 @@ ensure_postgres() {
 }
 
 ensure_nats_server
+ensure_aiosmtpd
 ensure_postgres
 
 # The end-to-end scenarios run the real `vigie` binary: build it first

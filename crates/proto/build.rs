@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "vigie/inventory/v1/inventory.proto",
         "vigie/training/v1/training.proto",
         "vigie/facilitation/v1/facilitation.proto",
+        "vigie/alerting/v1/alerting.proto",
         "vigie/events/v1/events.proto",
     ];
     for file in &files {

@@ -32,6 +32,13 @@ pub mod facilitation {
     }
 }
 
+/// The alerting service API.
+pub mod alerting {
+    pub mod v1 {
+        tonic::include_proto!("vigie.alerting.v1");
+    }
+}
+
 /// Event payloads carried over the event backbone.
 pub mod events {
     pub mod v1 {

@@ -25,6 +25,7 @@ mod nats;
 mod oidc;
 mod postgres;
 pub mod scan;
+mod smtp;
 mod wait;
 
 use std::path::Path;
@@ -33,6 +34,7 @@ pub use logging::init_test_logging;
 pub use nats::NatsServer;
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
 pub use postgres::PgDatabase;
+pub use smtp::{MailPart, ReceivedMail, SmtpServer};
 pub use wait::eventually;
 
 /// The URL of a SQLite database file `<name>.db` inside `dir` (created on

@@ -36,6 +36,12 @@ pub enum Command {
     /// Facilitation : facilitateurs numériques mobilisés pour les besoins internes des structures.
     #[command(subcommand)]
     Facilitation(FacilitationCommand),
+    /// Appels à projets : import depuis les portails de financement, liste des échéances, export.
+    #[command(subcommand)]
+    Calls(CallsCommand),
+    /// Rappels d'échéances : aperçu, journal des envois, politique des réseaux, préférences, accusés, agendas.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Données personnelles : effacer ou exporter ce que Vigie sait d'une personne (RGPD).
     #[command(subcommand)]
     People(PeopleCommand),
@@ -106,6 +112,8 @@ pub enum ServiceName {
     Training,
     /// Facilitation.
     Facilitation,
+    /// Alertes (appels à projets et échéances).
+    Alerting,
 }
 
 impl ServiceName {
@@ -115,6 +123,7 @@ impl ServiceName {
             ServiceName::Inventory => "inventory",
             ServiceName::Training => "training",
             ServiceName::Facilitation => "facilitation",
+            ServiceName::Alerting => "alerting",
         }
     }
 }
@@ -561,5 +570,548 @@ impl BeneficiaryArg {
             BeneficiaryArg::Internal => "internal",
             BeneficiaryArg::External => "external",
         }
+    }
+}
+
+/// `vigie calls …` (alerting service).
+#[derive(Debug, Subcommand)]
+pub enum CallsCommand {
+    /// Importe les appels d'un fichier d'une source : tout ou rien sur erreur ; les avertissements sont signalés et les appels gardés.
+    Import {
+        /// Source : aides-territoires (pages JSON de l'API), etalab (CSV schema-dispositif-aide) ou feed:NOM (RSS/Atom, correspondance configurée pour NOM).
+        #[arg(long, value_parser = parse_import_source)]
+        source: String,
+        /// Le fichier à importer.
+        file: PathBuf,
+        /// Format de sortie : table (défaut, problèmes en FICHIER:LIGNE: message), json ou csv.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Interroge maintenant une source configurée (API Aides-territoires, flux RSS/Atom) ; les pages et éléments invalides sont signalés et sautés.
+    Fetch {
+        /// Source : aides-territoires ou feed:NOM.
+        #[arg(long, value_parser = parse_fetch_source)]
+        source: String,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Liste les appels ouverts, échéance la plus proche d'abord.
+    List {
+        /// Seulement les appels qui concernent cette structure (avec son accusé : déposé, en cours, pas concerné).
+        #[arg(long)]
+        structure: Option<String>,
+        /// Seulement les appels dont la prochaine échéance tombe dans ce nombre de jours.
+        #[arg(long, value_name = "JOURS")]
+        closing_within: Option<u32>,
+        /// Inclut les appels clos (toutes échéances passées).
+        #[arg(long)]
+        all: bool,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Exporte les appels au format CSV schema-dispositif-aide d'Etalab.
+    Export {
+        /// Fichier de sortie (défaut : la sortie standard).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `vigie alerts …` (alerting service).
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Les rappels qui partiraient entre deux dates, sans rien envoyer (escalades vers le référent du réseau comprises).
+    Preview {
+        /// Début de la période AAAA-MM-JJ (inclus).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Fin de la période AAAA-MM-JJ (incluse).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// Seulement cette structure.
+        #[arg(long)]
+        structure: Option<String>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Journal des envois : ce qui est parti (ou part), à qui, quand, en retard ou non.
+    Log {
+        /// Seulement cette structure.
+        #[arg(long)]
+        structure: Option<String>,
+        /// Nombre maximal de lignes.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Politique de rappel d'un réseau (délais, heure, fuseau, référent, webhook) : l'affiche, ou la modifie avec les options données.
+    Policy {
+        /// Le réseau.
+        #[arg(long)]
+        network: String,
+        /// Jours avant chaque échéance, séparés par des virgules (défaut du serveur : 30,14,7,2).
+        #[arg(long, value_parser = parse_offsets)]
+        offsets: Option<Offsets>,
+        /// Heure locale d'envoi HH:MM (défaut du serveur : 09:00).
+        #[arg(long, value_parser = parse_hour)]
+        hour: Option<String>,
+        /// Fuseau IANA des rappels (défaut du serveur : Europe/Paris).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Nom du référent du réseau, alerté à partir de J-14 quand le dépôt ne repose sur personne ou sur une seule personne.
+        #[arg(long)]
+        referent_name: Option<String>,
+        /// Courriel du référent du réseau.
+        #[arg(long)]
+        referent_email: Option<String>,
+        /// Adresse du webhook signé (HMAC-SHA256) ; vide pour le retirer.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Secret de signature du webhook (jamais réaffiché) ; « - » le lit sur l'entrée standard, hors de la ligne de commande.
+        #[arg(long)]
+        webhook_secret: Option<String>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Préférences d'abonnement d'une structure ou d'un réseau : remplace les thèmes suivis et l'abonnement.
+    Preferences {
+        /// La structure.
+        #[arg(long, conflicts_with = "network", required_unless_present = "network")]
+        structure: Option<String>,
+        /// Le réseau.
+        #[arg(long)]
+        network: Option<String>,
+        /// Thème suivi (« Thème » ou « Thème / Sous-thème »), répétable ; aucun : tous les thèmes.
+        #[arg(long = "theme", value_name = "THÈME")]
+        themes: Vec<String>,
+        /// Ne plus recevoir de rappels.
+        #[arg(long, conflicts_with = "opt_in")]
+        opt_out: bool,
+        /// Recevoir les rappels (défaut).
+        #[arg(long)]
+        opt_in: bool,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Enregistre qu'une structure a déposé, prépare ou n'est pas concernée par un appel : ses rappels pour cet appel s'arrêtent.
+    Ack {
+        /// La structure.
+        #[arg(long)]
+        structure: String,
+        /// L'appel (identifiant de vigie calls list).
+        #[arg(long)]
+        call: String,
+        /// submitted (ou depose), in_progress (ou en-cours), not_concerned (ou pas-concerne).
+        #[arg(long, value_enum)]
+        status: AckStatus,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Adresse secrète de l'agenda iCalendar des échéances d'une structure ou d'un réseau.
+    Feed {
+        /// La structure.
+        #[arg(long, conflicts_with = "network", required_unless_present = "network")]
+        structure: Option<String>,
+        /// Le réseau.
+        #[arg(long)]
+        network: Option<String>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// The acknowledgement of `vigie alerts ack`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AckStatus {
+    /// Dossier déposé.
+    #[value(name = "submitted", alias = "depose", alias = "déposé")]
+    Submitted,
+    /// Dossier en cours de préparation.
+    #[value(name = "in_progress", alias = "en-cours", alias = "en_cours")]
+    InProgress,
+    /// Structure pas concernée par l'appel.
+    #[value(
+        name = "not_concerned",
+        alias = "pas-concerne",
+        alias = "pas_concerne",
+        alias = "pas-concerné"
+    )]
+    NotConcerned,
+}
+
+impl AckStatus {
+    /// The code of the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            AckStatus::Submitted => "submitted",
+            AckStatus::InProgress => "in_progress",
+            AckStatus::NotConcerned => "not_concerned",
+        }
+    }
+}
+
+/// Reminder offsets of `vigie alerts policy --offsets`: days before a stage,
+/// distinct, largest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offsets(pub Vec<u32>);
+
+/// The longest reminder offset accepted, in days.
+pub const MAX_OFFSET_DAYS: u32 = 366;
+
+/// Parses `30,14,7,2` (spaces allowed) into distinct offsets, largest first.
+///
+/// # Errors
+/// A French message for an empty list, a value that is not a whole number of
+/// days, or one beyond [`MAX_OFFSET_DAYS`].
+pub fn parse_offsets(text: &str) -> Result<Offsets, String> {
+    let mut days = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        // « J-7 » is accepted for 7, the way reminders are named.
+        let number = part
+            .strip_prefix(['J', 'j'])
+            .and_then(|rest| rest.strip_prefix('-'))
+            .unwrap_or(part);
+        let value: u32 = number.parse().map_err(|_| {
+            format!(
+                "« {part} » n'est pas un nombre de jours : donnez des entiers séparés par des virgules, p. ex. 30,14,7,2"
+            )
+        })?;
+        if value > MAX_OFFSET_DAYS {
+            return Err(format!(
+                "{value} jours : un rappel part au plus {MAX_OFFSET_DAYS} jours avant l'échéance"
+            ));
+        }
+        days.push(value);
+    }
+    if days.is_empty() {
+        return Err(
+            "aucun délai : donnez les jours avant l'échéance séparés par des virgules, p. ex. 30,14,7,2".to_owned(),
+        );
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    Ok(Offsets(days))
+}
+
+/// Parses a local sending hour `HH:MM` (also `9:00`, `9h`, `9h30`) into `HH:MM`.
+///
+/// # Errors
+/// A French message for anything else or an impossible time.
+pub fn parse_hour(text: &str) -> Result<String, String> {
+    let invalid = || format!("« {text} » n'est pas une heure : attendu HH:MM, p. ex. 09:00 ou 18:30");
+    let trimmed = text.trim();
+    let (hours, minutes) = match trimmed.split_once([':', 'h', 'H']) {
+        Some((h, m)) if m.is_empty() && !trimmed.contains(':') => (h, "00"),
+        Some((h, m)) => (h, m),
+        None => return Err(invalid()),
+    };
+    let digits = |s: &str, max_len: usize| !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hours, 2) || !digits(minutes, 2) || minutes.len() != 2 {
+        return Err(invalid());
+    }
+    let (h, m): (u32, u32) = (
+        hours.parse().map_err(|_| invalid())?,
+        minutes.parse().map_err(|_| invalid())?,
+    );
+    if h > 23 || m > 59 {
+        return Err(format!(
+            "« {text} » n'existe pas : heures de 00 à 23, minutes de 00 à 59"
+        ));
+    }
+    Ok(format!("{h:02}:{m:02}"))
+}
+
+fn parse_source(text: &str, allowed: &[&str]) -> Result<String, String> {
+    let source = text.trim();
+    if allowed.contains(&source) {
+        return Ok(source.to_owned());
+    }
+    if let Some(name) = source.strip_prefix("feed:") {
+        if !name.trim().is_empty() && !name.contains(char::is_whitespace) {
+            return Ok(source.to_owned());
+        }
+        return Err("feed: doit être suivi du nom du flux configuré, p. ex. feed:region-bretagne".to_owned());
+    }
+    Err(format!(
+        "source inconnue « {source} » : attendu {} ou feed:NOM",
+        allowed.join(", ")
+    ))
+}
+
+/// `--source` of `vigie calls import`: aides-territoires, etalab or feed:NAME.
+///
+/// # Errors
+/// A French message naming the accepted sources.
+pub fn parse_import_source(text: &str) -> Result<String, String> {
+    parse_source(text, &["aides-territoires", "etalab"])
+}
+
+/// `--source` of `vigie calls fetch`: aides-territoires or feed:NAME.
+///
+/// # Errors
+/// A French message naming the accepted sources.
+pub fn parse_fetch_source(text: &str) -> Result<String, String> {
+    parse_source(text, &["aides-territoires"])
+}
+
+#[cfg(test)]
+mod alerting_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("vigie").chain(args.iter().copied())).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn calls_import_takes_a_source_and_a_file() {
+        let Ok(Command::Calls(CallsCommand::Import {
+            source, file, format, ..
+        })) = parse(&["calls", "import", "--source", "aides-territoires", "aides.json"])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (source.as_str(), file, format),
+            ("aides-territoires", PathBuf::from("aides.json"), Format::Table)
+        );
+        for ok in ["etalab", "feed:region-bretagne"] {
+            assert!(parse(&["calls", "import", "--source", ok, "f"]).is_ok(), "{ok}");
+        }
+        for bad in ["aides", "feed:", "feed:a b"] {
+            assert!(parse(&["calls", "import", "--source", bad, "f"]).is_err(), "{bad}");
+        }
+        assert!(parse(&["calls", "import", "f"]).is_err());
+        // The Etalab table is a file format, not a source that can be fetched.
+        assert!(parse(&["calls", "fetch", "--source", "etalab"]).is_err());
+        assert!(parse(&["calls", "fetch", "--source", "feed:region", "--format", "json"]).is_ok());
+    }
+
+    #[test]
+    fn calls_list_filters() {
+        let Ok(Command::Calls(CallsCommand::List {
+            structure,
+            closing_within,
+            all,
+            format,
+            ..
+        })) = parse(&[
+            "calls",
+            "list",
+            "--structure",
+            "S000004",
+            "--closing-within",
+            "30",
+            "--all",
+            "--format",
+            "csv",
+        ])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (structure.as_deref(), closing_within, all, format),
+            (Some("S000004"), Some(30), true, Format::Csv)
+        );
+        assert!(parse(&["calls", "list", "--closing-within", "-1"]).is_err());
+        let Ok(Command::Calls(CallsCommand::Export { output, .. })) = parse(&["calls", "export"]) else {
+            panic!("not parsed")
+        };
+        assert_eq!(output, None);
+    }
+
+    #[test]
+    fn alerts_preview_needs_dates() {
+        let Ok(Command::Alerts(AlertsCommand::Preview {
+            from, to, structure, ..
+        })) = parse(&["alerts", "preview", "--from", "2027-03-01", "--to", "2027-03-31"])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(from, chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap());
+        assert_eq!(to, chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap());
+        assert_eq!(structure, None);
+        assert!(parse(&["alerts", "preview", "--from", "01/03/2027", "--to", "2027-03-31"]).is_err());
+        assert!(parse(&["alerts", "preview", "--from", "2027-03-01"]).is_err());
+    }
+
+    #[test]
+    fn alerts_log_limit_defaults_to_100() {
+        let Ok(Command::Alerts(AlertsCommand::Log { limit, .. })) = parse(&["alerts", "log"]) else {
+            panic!("not parsed")
+        };
+        assert_eq!(limit, 100);
+        let Ok(Command::Alerts(AlertsCommand::Log { limit, structure, .. })) =
+            parse(&["alerts", "log", "--structure", "S1", "--limit", "5"])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!((limit, structure.as_deref()), (5, Some("S1")));
+    }
+
+    #[test]
+    fn alerts_policy_validates_offsets_and_hour() {
+        let Ok(Command::Alerts(AlertsCommand::Policy {
+            network, offsets, hour, ..
+        })) = parse(&[
+            "alerts",
+            "policy",
+            "--network",
+            "reseau-bretagne",
+            "--offsets",
+            "7, 30,14,7",
+            "--hour",
+            "9h30",
+        ])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(network, "reseau-bretagne");
+        assert_eq!(offsets, Some(Offsets(vec![30, 14, 7])));
+        assert_eq!(hour.as_deref(), Some("09:30"));
+        assert!(parse(&["alerts", "policy"]).is_err());
+        assert!(parse(&["alerts", "policy", "--network", "n", "--offsets", "30,deux"]).is_err());
+        assert!(parse(&["alerts", "policy", "--network", "n", "--hour", "25:00"]).is_err());
+    }
+
+    #[test]
+    fn offsets_parsing() {
+        assert_eq!(parse_offsets("30,14,7,2"), Ok(Offsets(vec![30, 14, 7, 2])));
+        assert_eq!(parse_offsets("2,7,J-14, 30,"), Ok(Offsets(vec![30, 14, 7, 2])));
+        assert_eq!(parse_offsets("0"), Ok(Offsets(vec![0])));
+        assert!(parse_offsets("").unwrap_err().contains("aucun délai"));
+        assert!(parse_offsets(" , ").is_err());
+        assert!(parse_offsets("30,-1")
+            .unwrap_err()
+            .contains("« -1 » n'est pas un nombre de jours"));
+        assert!(parse_offsets("1.5").is_err());
+        assert!(parse_offsets("400").unwrap_err().contains("au plus 366 jours"));
+    }
+
+    #[test]
+    fn hour_parsing() {
+        assert_eq!(parse_hour("09:00").as_deref(), Ok("09:00"));
+        assert_eq!(parse_hour("9:05").as_deref(), Ok("09:05"));
+        assert_eq!(parse_hour("18h").as_deref(), Ok("18:00"));
+        assert_eq!(parse_hour("7h45").as_deref(), Ok("07:45"));
+        assert_eq!(parse_hour(" 23:59 ").as_deref(), Ok("23:59"));
+        for bad in ["", "9", "9:", "9:5", "09:000", "neuf heures", "-1:00", "12:60"] {
+            assert!(parse_hour(bad).is_err(), "{bad}");
+        }
+        assert!(parse_hour("24:00").unwrap_err().contains("heures de 00 à 23"));
+        assert!(parse_hour("midi").unwrap_err().contains("attendu HH:MM"));
+    }
+
+    #[test]
+    fn alerts_preferences_structure_or_network() {
+        let Ok(Command::Alerts(AlertsCommand::Preferences {
+            structure,
+            network,
+            themes,
+            opt_out,
+            ..
+        })) = parse(&[
+            "alerts",
+            "preferences",
+            "--structure",
+            "S1",
+            "--theme",
+            "Culture",
+            "--theme",
+            "Social / Inclusion",
+            "--opt-out",
+        ])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!((structure.as_deref(), network), (Some("S1"), None));
+        assert_eq!(themes, vec!["Culture", "Social / Inclusion"]);
+        assert!(opt_out);
+        assert!(parse(&["alerts", "preferences", "--network", "n", "--opt-in"]).is_ok());
+        assert!(parse(&["alerts", "preferences"]).is_err());
+        assert!(parse(&["alerts", "preferences", "--structure", "S1", "--network", "n"]).is_err());
+        assert!(parse(&["alerts", "preferences", "--structure", "S1", "--opt-in", "--opt-out"]).is_err());
+    }
+
+    #[test]
+    fn alerts_ack_accepts_french_aliases() {
+        let status_of =
+            |value: &str| match parse(&["alerts", "ack", "--structure", "S1", "--call", "C1", "--status", value]) {
+                Ok(Command::Alerts(AlertsCommand::Ack { status, .. })) => Some(status),
+                _ => None,
+            };
+        assert_eq!(status_of("submitted"), Some(AckStatus::Submitted));
+        assert_eq!(status_of("depose"), Some(AckStatus::Submitted));
+        assert_eq!(status_of("in_progress"), Some(AckStatus::InProgress));
+        assert_eq!(status_of("en-cours"), Some(AckStatus::InProgress));
+        assert_eq!(status_of("not_concerned"), Some(AckStatus::NotConcerned));
+        assert_eq!(status_of("pas-concerne"), Some(AckStatus::NotConcerned));
+        assert_eq!(status_of("peut-être"), None);
+        assert_eq!(AckStatus::InProgress.code(), "in_progress");
+        assert!(parse(&["alerts", "ack", "--structure", "S1", "--status", "depose"]).is_err());
+    }
+
+    #[test]
+    fn alerts_feed_structure_or_network() {
+        assert!(matches!(
+            parse(&["alerts", "feed", "--network", "reseau-bretagne"]),
+            Ok(Command::Alerts(AlertsCommand::Feed {
+                structure: None,
+                network: Some(_),
+                ..
+            }))
+        ));
+        assert!(parse(&["alerts", "feed"]).is_err());
+    }
+
+    #[test]
+    fn client_options_are_shared() {
+        let Ok(Command::Calls(CallsCommand::List { client, .. })) =
+            parse(&["calls", "list", "--endpoint", "http://vigie:50051", "--token", "t"])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (client.endpoint.as_str(), client.token.as_deref()),
+            ("http://vigie:50051", Some("t"))
+        );
     }
 }

@@ -33,6 +33,8 @@ pub struct VigieConfig {
     pub fragility: FragilityConfig,
     /// Parameters of the facilitation service.
     pub facilitation: FacilitationConfig,
+    /// Parameters of the alerting service.
+    pub alerting: AlertingConfig,
 }
 
 impl Default for VigieConfig {
@@ -47,6 +49,7 @@ impl Default for VigieConfig {
             oidc_audience: None,
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
+            alerting: AlertingConfig::default(),
         }
     }
 }
@@ -72,6 +75,112 @@ impl FacilitationConfig {
     /// The escalation delay.
     pub fn escalation_delay(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.escalation_delay_hours.saturating_mul(3600))
+    }
+}
+
+/// The configurable parameters of the alerting service (docs/alerting.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertingConfig {
+    /// Address of the public HTTP endpoints (calendar feeds, acknowledgement
+    /// and unsubscribe links).
+    pub http_listen: SocketAddr,
+    /// Public base URL of those endpoints as recipients reach them (default
+    /// `http://<http_listen>`).
+    pub public_url: Option<String>,
+    /// Secret of the signed links and feed URLs (at least 32 characters).
+    /// `vigie dev` generates one in its data directory; `vigie serve alerting`
+    /// requires it.
+    pub link_secret: Option<String>,
+    /// SMTP relay. Without one, `vigie dev` writes emails as `.eml` files
+    /// under `<data_dir>/mails`, and `vigie serve alerting` refuses to start.
+    pub smtp: Option<vigie_alerting::channels::email::SmtpConfig>,
+    /// Seconds between two dispatch passes (default 60).
+    pub dispatch_interval_seconds: u64,
+    /// Hours between two fetches of the remote sources (default 6).
+    pub fetch_interval_hours: u64,
+    /// Accept `http://` webhooks (trusted networks and tests only).
+    pub allow_plain_http_webhooks: bool,
+    /// The Aides-territoires API (fetched on schedule when an API key is set).
+    pub aides_territoires: Option<AidesTerritoiresConfig>,
+    /// RSS/Atom feeds by name (`feed:<name>` sources).
+    pub feeds: std::collections::BTreeMap<String, FeedConfig>,
+}
+
+impl Default for AlertingConfig {
+    fn default() -> Self {
+        AlertingConfig {
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 8088)),
+            public_url: None,
+            link_secret: None,
+            smtp: None,
+            dispatch_interval_seconds: 60,
+            fetch_interval_hours: 6,
+            allow_plain_http_webhooks: false,
+            aides_territoires: None,
+            feeds: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// The Aides-territoires API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AidesTerritoiresConfig {
+    /// Base URL (default `https://aides-territoires.beta.gouv.fr`).
+    #[serde(default = "aides_territoires_base")]
+    pub base_url: String,
+    /// API key (sent as `X-AUTH-TOKEN`); never printed.
+    #[serde(skip_serializing)]
+    pub api_key: String,
+}
+
+fn aides_territoires_base() -> String {
+    vigie_alerting::AIDES_TERRITOIRES_BASE.to_owned()
+}
+
+/// An RSS or Atom feed and how to read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// The feed's URL.
+    pub url: String,
+    /// How to read its items.
+    pub mapping: vigie_alerting_domain::connectors::feed::FeedMapping,
+}
+
+impl AlertingConfig {
+    /// The public base URL.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.http_listen))
+    }
+
+    /// The service settings, with `link_secret`.
+    pub fn settings(&self, link_secret: Vec<u8>) -> vigie_alerting::app::AlertingSettings {
+        use vigie_alerting::app::RemoteSource;
+        let mut settings = vigie_alerting::app::AlertingSettings::local(self.public_url(), link_secret);
+        if let Some(at) = &self.aides_territoires {
+            settings.aides_territoires_base = at.base_url.clone();
+            settings.sources.insert(
+                "aides-territoires".to_owned(),
+                RemoteSource::AidesTerritoires {
+                    base_url: at.base_url.clone(),
+                    api_key: at.api_key.clone(),
+                },
+            );
+        }
+        for (name, feed) in &self.feeds {
+            settings.sources.insert(
+                format!("feed:{name}"),
+                RemoteSource::Feed {
+                    url: feed.url.clone(),
+                    mapping: feed.mapping.clone(),
+                },
+            );
+        }
+        settings
     }
 }
 
@@ -151,6 +260,7 @@ const ENV_KEYS: &[&str] = &[
     "oidc_audience",
     "fragility",
     "facilitation",
+    "alerting",
 ];
 
 impl VigieConfig {
@@ -168,6 +278,18 @@ impl VigieConfig {
         if self.facilitation.escalation_delay_hours == 0 {
             return Err(ConfigError::Invalid(
                 "facilitation.escalation_delay_hours doit être positif".into(),
+            ));
+        }
+        if let Some(secret) = &self.alerting.link_secret {
+            if secret.len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "alerting.link_secret doit compter au moins 32 caractères".into(),
+                ));
+            }
+        }
+        if self.alerting.dispatch_interval_seconds == 0 || self.alerting.fetch_interval_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "alerting.dispatch_interval_seconds et alerting.fetch_interval_hours doivent être positifs".into(),
             ));
         }
         let f = &self.fragility;

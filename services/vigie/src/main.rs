@@ -14,8 +14,8 @@ mod server;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::{
-    CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand, InventoryCommand, PeopleCommand,
-    TrainingCommand,
+    AlertsCommand, CallsCommand, CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand,
+    InventoryCommand, PeopleCommand, TrainingCommand,
 };
 use i18n::Lang;
 
@@ -133,6 +133,8 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             }
         },
         Command::Facilitation(command) => run_facilitation(command, lang).await,
+        Command::Calls(command) => run_calls(command, lang).await,
+        Command::Alerts(command) => run_alerts(command, lang).await,
         Command::People(PeopleCommand::Erase { person_id, yes, client }) => {
             client::people::erase(&client.endpoint, &person_id, yes, lang).await
         }
@@ -247,6 +249,102 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
             to,
             client,
         } => f::export(&client.endpoint, &network, from, to, lang).await,
+    }
+}
+
+async fn run_calls(command: CallsCommand, lang: Lang) -> anyhow::Result<()> {
+    use client::alerting as a;
+    match command {
+        CallsCommand::Import {
+            source,
+            file,
+            format,
+            client,
+        } => a::import(&client.endpoint, &source, &file, format, lang).await,
+        CallsCommand::Fetch { source, format, client } => a::fetch(&client.endpoint, &source, format, lang).await,
+        CallsCommand::List {
+            structure,
+            closing_within,
+            all,
+            format,
+            client,
+        } => {
+            a::list(
+                &client.endpoint,
+                structure.as_deref(),
+                closing_within,
+                all,
+                format,
+                lang,
+            )
+            .await
+        }
+        CallsCommand::Export { output, client } => a::export(&client.endpoint, output.as_deref(), lang).await,
+    }
+}
+
+async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
+    use client::alerting as a;
+    match command {
+        AlertsCommand::Preview {
+            from,
+            to,
+            structure,
+            format,
+            client,
+        } => a::preview(&client.endpoint, from, to, structure.as_deref(), format, lang).await,
+        AlertsCommand::Log {
+            structure,
+            limit,
+            format,
+            client,
+        } => a::log(&client.endpoint, structure.as_deref(), limit, format, lang).await,
+        AlertsCommand::Policy {
+            network,
+            offsets,
+            hour,
+            timezone,
+            referent_name,
+            referent_email,
+            webhook_url,
+            webhook_secret,
+            format,
+            client,
+        } => {
+            let changes = a::PolicyChanges {
+                offsets,
+                hour,
+                timezone,
+                referent_name,
+                referent_email,
+                webhook_url,
+                webhook_secret,
+            };
+            a::policy(&client.endpoint, &network, changes, format, lang).await
+        }
+        AlertsCommand::Preferences {
+            structure,
+            network,
+            themes,
+            opt_out,
+            opt_in: _,
+            format,
+            client,
+        } => {
+            let subscriber = a::Subscriber::from_args(structure, network);
+            a::preferences(&client.endpoint, subscriber, themes, opt_out, format, lang).await
+        }
+        AlertsCommand::Ack {
+            structure,
+            call,
+            status,
+            client,
+        } => a::ack(&client.endpoint, &structure, &call, status, lang).await,
+        AlertsCommand::Feed {
+            structure,
+            network,
+            client,
+        } => a::feed(&client.endpoint, a::Subscriber::from_args(structure, network), lang).await,
     }
 }
 

@@ -12,6 +12,8 @@ pub mod call;
 pub mod connectors;
 pub mod ical;
 pub mod matching;
+pub mod message;
 pub mod model;
+pub mod plan;
 pub mod reminders;
 pub mod territory;

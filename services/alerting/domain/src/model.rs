@@ -141,13 +141,48 @@ pub fn normalise_audience(label: &str) -> Option<&'static [&'static str]> {
         "fondations" | "fondation" => &["foundation"],
         "mutuelles" | "mutuelle" => &["mutual"],
         "communes" | "commune" => &["commune"],
-        "epci" | "intercommunalites / pays" | "intercommunalites" => &["epci"],
+        "epci" | "intercommunalites / pays" | "intercommunalites" | "epci a fiscalite propre" => &["epci"],
         "departements" | "departement" => &["department"],
         "regions" | "region" => &["region"],
-        "etablissement public" | "etablissements publics (ecoles, bibliotheques...)" => &["public_establishment"],
+        "etablissement public"
+        | "etablissements publics"
+        | "etablissements publics (ecoles, bibliotheques...)"
+        | "etablissements publics (ecoles, bibliotheques…) / services de l'etat"
+        | "etablissements publics - services de l'etat" => &["public_establishment"],
         _ => return None,
     };
     Some(codes)
+}
+
+/// Every audience code a [`crate::call::CallDraft`] may carry.
+pub const AUDIENCE_CODES: [&str; 11] = [
+    "association",
+    "scop",
+    "scic",
+    "mutual",
+    "foundation",
+    "esus_company",
+    "commune",
+    "epci",
+    "department",
+    "region",
+    "public_establishment",
+];
+
+/// Whether `label` is an Aides-territoires audience that none of our audiences
+/// covers ("Particuliers", "Agriculteurs", "Recherche", local public companies,
+/// overseas collectivities with a special status): such a label is known and
+/// dropped silently, unlike an unknown label, which is reported.
+pub fn audience_out_of_scope(label: &str) -> bool {
+    matches!(
+        fold(label).as_str(),
+        "particuliers"
+            | "particulier"
+            | "agriculteurs"
+            | "recherche"
+            | "entreprises publiques locales (sem, spl, semop)"
+            | "collectivites d'outre-mer a statuts particuliers"
+    )
 }
 
 #[cfg(test)]
@@ -172,6 +207,64 @@ mod tests {
         );
         assert_eq!(normalise_audience("EPCI"), Some(&["epci"][..]));
         assert_eq!(normalise_audience("Particuliers"), None);
+    }
+
+    #[test]
+    fn audience_labels_of_the_live_api() {
+        assert_eq!(normalise_audience("EPCI à fiscalité propre"), Some(&["epci"][..]));
+        assert_eq!(normalise_audience("Intercommunalités / Pays"), Some(&["epci"][..]));
+        assert_eq!(
+            normalise_audience("Établissements publics (écoles, bibliothèques…) / Services de l'État"),
+            Some(&["public_establishment"][..])
+        );
+        assert_eq!(
+            normalise_audience("Établissements publics (écoles, bibliothèques…) / Services de l’État"),
+            Some(&["public_establishment"][..])
+        );
+        assert_eq!(
+            normalise_audience("Établissements publics - Services de l'État"),
+            Some(&["public_establishment"][..])
+        );
+        assert_eq!(
+            normalise_audience("Entreprises privées"),
+            Some(&["scop", "scic", "esus_company"][..])
+        );
+    }
+
+    #[test]
+    fn out_of_scope_audiences_are_known_but_carry_no_code() {
+        for label in [
+            "Particuliers",
+            "Agriculteurs",
+            "Recherche",
+            "Entreprises publiques locales (Sem, Spl, SemOp)",
+            "Collectivités d'outre-mer à statuts particuliers",
+        ] {
+            assert!(audience_out_of_scope(label), "{label}");
+            assert_eq!(normalise_audience(label), None, "{label}");
+        }
+        assert!(!audience_out_of_scope("Associations"));
+        assert!(!audience_out_of_scope("Clubs de lecture"));
+    }
+
+    #[test]
+    fn every_normalised_audience_is_a_known_code() {
+        for label in [
+            "Associations",
+            "Entreprises privées",
+            "Structures de l'ESS",
+            "Fondations",
+            "Mutuelles",
+            "Communes",
+            "EPCI",
+            "Départements",
+            "Régions",
+            "Établissement public",
+        ] {
+            for code in normalise_audience(label).unwrap_or_default() {
+                assert!(AUDIENCE_CODES.contains(code), "{label}: {code}");
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! [`set_token`]) as `authorization: Bearer …` on every call, whatever the
 //! service.
 
+pub mod alerting;
 pub mod facilitation;
 pub mod inventory;
 pub mod people;

@@ -78,6 +78,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let inventory_db = Db::connect(&sqlite("inventory")).await?;
     let training_db = Db::connect(&sqlite("training")).await?;
     let facilitation_db = Db::connect(&sqlite("facilitation")).await?;
+    let alerting_db = Db::connect(&sqlite("alerting")).await?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
@@ -89,6 +90,8 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let training_relay = Relay::new(training_db.clone(), Arc::new(training_bus.publisher()));
     let facilitation_bus = EmbeddedBus::new();
     let facilitation_relay = Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher()));
+    let alerting_bus = EmbeddedBus::new();
+    let alerting_relay = Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher()));
     let app = super::start_inventory(
         inventory_db.clone(),
         &config,
@@ -106,6 +109,30 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         &stop,
     )
     .await?;
+    let alerting_app = super::start_alerting(
+        alerting_db.clone(),
+        &config,
+        super::alerting_secret(&config, true)?,
+        Some(config.data_dir.join("mails")),
+        alerting_relay.notifier(),
+        &mut tasks,
+        &stop,
+    )
+    .await?;
+    inventory_bus.register(Consumer::new(
+        alerting_db.clone(),
+        Arc::new(vigie_alerting::handlers::InventoryReadModel),
+    ));
+    inventory_bus.register(Consumer::new(
+        alerting_db.clone(),
+        Arc::new(vigie_alerting::handlers::PersonErasures),
+    ));
+    alerting_bus.register(Consumer::new(
+        facilitation_db.clone(),
+        Arc::new(vigie_facilitation::handlers::AlertingEscalations::new(
+            facilitation_app.clone(),
+        )),
+    ));
     inventory_bus.register(Consumer::new(training_db.clone(), Arc::new(InventoryReadModel)));
     inventory_bus.register(Consumer::new(
         training_db,
@@ -127,16 +154,21 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         inventory_db,
         Arc::new(InterventionRecordedHandler::new(app.clone())),
     ));
-    // Nothing publishes alerting events in `vigie dev` yet (issue 3). The
-    // alerting service's bus will register facilitation's escalation consumer
-    // here: `alerting_bus.register(Consumer::new(facilitation_db.clone(),
-    // Arc::new(vigie_facilitation::handlers::AlertingEscalations::new(facilitation_app.clone()))))`.
     tasks.spawn(inventory_relay.run(stop.clone()));
     tasks.spawn(training_relay.run(stop.clone()));
     tasks.spawn(facilitation_relay.run(stop.clone()));
+    tasks.spawn(alerting_relay.run(stop.clone()));
 
     if args.demo {
-        load_demo(&app, &training_app, &facilitation_app, lang).await?;
+        load_demo(
+            &app,
+            &training_app,
+            &facilitation_app,
+            &alerting_app,
+            &config.data_dir.join("mails"),
+            lang,
+        )
+        .await?;
     }
 
     let listener = grpc::bind(config.listen).await.with_context(|| {
@@ -160,7 +192,8 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     }
     let routes = tonic::service::Routes::new(inventory::grpc(app))
         .add_service(training::grpc(training_app))
-        .add_service(facilitation::grpc(facilitation_app));
+        .add_service(facilitation::grpc(facilitation_app))
+        .add_service(vigie_alerting::service::grpc(alerting_app));
     grpc::serve(
         listener,
         routes,
@@ -168,6 +201,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
             inventory::GRPC_SERVICE,
             training::GRPC_SERVICE,
             facilitation::GRPC_SERVICE,
+            vigie_alerting::service::GRPC_SERVICE,
         ],
         auth,
         stop.clone(),
@@ -192,6 +226,8 @@ async fn load_demo(
     app: &Inventory,
     training_app: &TrainingApp,
     facilitation_app: &FacilitationApp,
+    alerting_app: &vigie_alerting::app::AlertingApp,
+    mail_dir: &std::path::Path,
     lang: Lang,
 ) -> anyhow::Result<()> {
     if !app.structures(None).await?.is_empty() {
@@ -238,6 +274,25 @@ async fn load_demo(
     match lang {
         Lang::Fr => eprintln!("Facilitateurs de démonstration chargés : {facilitators} conseillers numériques."),
         Lang::En => eprintln!("Demo facilitators loaded: {facilitators} digital advisers."),
+    }
+    let calls = alerting_app
+        .import_file(
+            "aides-territoires",
+            vigie_alerting::demo::DEMO_FILE,
+            &vigie_alerting::demo::aides_territoires_page(app.today()),
+        )
+        .await?;
+    match lang {
+        Lang::Fr => eprintln!(
+            "Appels à projets de démonstration chargés : {} appels ; les rappels (courriels) sont écrits dans {}.",
+            calls.calls,
+            mail_dir.display()
+        ),
+        Lang::En => eprintln!(
+            "Demo project calls loaded: {} calls; reminder emails are written to {}.",
+            calls.calls,
+            mail_dir.display()
+        ),
     }
     Ok(())
 }

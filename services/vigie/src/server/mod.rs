@@ -78,6 +78,118 @@ pub async fn start_facilitation(
     Ok(app)
 }
 
+/// The alerting service's signing secret: the configured one, else (in
+/// `vigie dev` only) one generated once and kept in the data directory.
+///
+/// # Errors
+/// No secret configured in production, or the file cannot be read or written.
+pub fn alerting_secret(config: &VigieConfig, generate_in_data_dir: bool) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.alerting.link_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if !generate_in_data_dir {
+        anyhow::bail!(
+            "alerting.link_secret (ou VIGIE_ALERTING='{{link_secret=\"…\"}}') est requis : au moins 32 caractères aléatoires, gardés secrets (ils signent les liens des rappels et les URL des calendriers)"
+        );
+    }
+    let path = config.data_dir.join("alerting-link-secret");
+    if let Ok(secret) = std::fs::read(&path) {
+        if secret.len() >= 32 {
+            return Ok(secret);
+        }
+    }
+    let mut bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| anyhow::anyhow!("générateur aléatoire du système indisponible"))?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, secret.as_bytes())?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+/// Builds the alerting application over a migrated database and starts its
+/// HTTP endpoints, its dispatcher and its scheduled fetches in `tasks`.
+/// Without an SMTP relay, emails are written under `mail_dir` (`vigie dev`).
+///
+/// # Errors
+/// Migration failures, a taken HTTP port, an invalid SMTP or TLS setup.
+pub async fn start_alerting(
+    db: Db,
+    config: &VigieConfig,
+    link_secret: Vec<u8>,
+    mail_dir: Option<std::path::PathBuf>,
+    relay: Arc<Notify>,
+    tasks: &mut JoinSet<()>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<vigie_alerting::app::AlertingApp> {
+    use vigie_alerting::delivery::{Channels, Mailbox};
+    use vigie_alerting::service as alerting;
+    alerting::migrate(&db).await?;
+    // The default port may be taken (several trial instances): then any free
+    // port, whose address the links and calendar URLs carry.
+    let configured = config.alerting.http_listen;
+    let listener = match vigie_alerting::http::bind(configured).await {
+        Ok(listener) => listener,
+        Err(error) if configured == crate::config::AlertingConfig::default().http_listen => {
+            tracing::warn!(%error, "alerting HTTP port {configured} taken, using a free port");
+            vigie_alerting::http::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .map_err(|e| anyhow::anyhow!("HTTP des alertes : {e}"))?
+        }
+        Err(error) => anyhow::bail!("HTTP des alertes sur {configured} : {error}"),
+    };
+    let mut settings = config.alerting.settings(link_secret);
+    if config.alerting.public_url.is_none() {
+        settings.public_url = format!("http://{}", listener.local_addr()?);
+    }
+    let app = vigie_alerting::app::AlertingApp::new(db, settings, relay);
+    let mailbox = match (&config.alerting.smtp, mail_dir) {
+        (Some(smtp), _) => Mailbox::Smtp(Box::new(vigie_alerting::channels::email::SmtpMailer::new(
+            smtp.clone(),
+        )?)),
+        (None, Some(dir)) => Mailbox::Directory(dir),
+        (None, None) => anyhow::bail!(
+            "alerting.smtp est requis pour envoyer les rappels (hôte, port, expéditeur ; voir docs/operations.md)"
+        ),
+    };
+    let webhooks = vigie_alerting::channels::webhook::WebhookSender::new(std::time::Duration::from_secs(15))?
+        .allow_plain_http(config.alerting.allow_plain_http_webhooks);
+    tasks.spawn(vigie_alerting::http::serve(listener, app.clone(), shutdown.clone()));
+    tasks.spawn(alerting::run_dispatcher(
+        app.clone(),
+        Box::new(Channels::new(mailbox, webhooks)),
+        std::time::Duration::from_secs(config.alerting.dispatch_interval_seconds),
+        shutdown.clone(),
+    ));
+    if !app.settings().sources.is_empty() {
+        tasks.spawn(alerting::run_fetcher(
+            app.clone(),
+            std::time::Duration::from_secs(config.alerting.fetch_interval_hours.saturating_mul(3600)),
+            shutdown.clone(),
+        ));
+    }
+    Ok(app)
+}
+
 /// The OIDC authentication of `config`, when an issuer is configured:
 /// discovers the issuer and loads its keys before anything is served.
 /// `None` when neither `oidc_issuer` nor `oidc_audience` is set (and `auth`

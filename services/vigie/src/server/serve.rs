@@ -99,8 +99,6 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     jetstream::ensure_stream(&js, inventory::NAME).await?;
     jetstream::ensure_stream(&js, training::NAME).await?;
     jetstream::ensure_stream(&js, facilitation::NAME).await?;
-    // No alerting service publishes yet (issue 3), but facilitation consumes
-    // its escalations: the stream must exist before the durable consumer.
     jetstream::ensure_stream(&js, ALERTING).await?;
     let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     let (routes, served) = match args.service {
@@ -152,6 +150,32 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             (
                 tonic::service::Routes::new(facilitation::grpc(app)),
                 [facilitation::GRPC_SERVICE],
+            )
+        }
+        ServiceName::Alerting => {
+            let app = super::start_alerting(
+                db.clone(),
+                &config,
+                super::alerting_secret(&config, false)?,
+                None,
+                relay.notifier(),
+                &mut tasks,
+                &stop,
+            )
+            .await?;
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db.clone(), Arc::new(vigie_alerting::handlers::InventoryReadModel)),
+                stop.clone(),
+            ));
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures)),
+                stop.clone(),
+            ));
+            (
+                tonic::service::Routes::new(vigie_alerting::service::grpc(app)),
+                [vigie_alerting::service::GRPC_SERVICE],
             )
         }
     };

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""A real SMTP server for Vigie's tests (aiosmtpd), driven by `vigie_testkit::SmtpServer`.
+
+    python3 smtp_sink.py --port PORT --dir DIR
+
+Listens on 127.0.0.1:PORT. Every accepted message is stored in DIR/mail as
+NAME.eml (the raw RFC 5322 bytes as received) and NAME.json (the envelope and
+the message parsed by Python's `email` package: decoded subject and headers,
+decoded text parts). Both files are written atomically, the .json last, before
+the server answers 250: a client that got 250 finds the message on disk.
+
+Faults are controlled through files the test writes in DIR/control:
+- `refuse_next`: an integer N; the next N DATA transactions are answered
+  `451 4.3.0 try again later` (and not stored), the count going down by one each;
+- `reject`: one address per line; RCPT TO one of them is answered `550 5.1.1`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from email import policy
+from email.parser import BytesParser
+
+try:
+    from aiosmtpd.smtp import SMTP
+except ImportError:  # pragma: no cover - reported to the test through the log
+    sys.stderr.write("aiosmtpd is missing: python3 -m pip install --user aiosmtpd (scripts/test.sh does it)\n")
+    sys.exit(3)
+
+
+def write_atomically(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def parse(raw):
+    """The message as the test sees it: decoded headers and leaf parts."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    headers = []
+    for name, value in message.items():
+        try:
+            headers.append([name, str(value)])
+        except Exception:  # a malformed header is kept undecoded
+            headers.append([name, message.get(name, failobj="")])
+    parts = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        entry = {"content_type": part.get_content_type(), "charset": part.get_content_charset() or ""}
+        try:
+            entry["text"] = part.get_content() if part.get_content_maintype() == "text" else ""
+        except Exception as error:  # undecodable part: reported, not fatal
+            entry["text"] = ""
+            entry["error"] = str(error)
+        parts.append(entry)
+    return {
+        "subject": str(message["subject"]) if message["subject"] is not None else None,
+        "message_id": str(message["message-id"]) if message["message-id"] is not None else None,
+        "headers": headers,
+        "parts": parts,
+    }
+
+
+class Sink:
+    def __init__(self, directory):
+        self.mail = os.path.join(directory, "mail")
+        self.control = os.path.join(directory, "control")
+        os.makedirs(self.mail, exist_ok=True)
+        os.makedirs(self.control, exist_ok=True)
+        self.counter = 0
+
+    def rejected(self):
+        try:
+            with open(os.path.join(self.control, "reject"), encoding="utf-8") as lines:
+                return {line.strip().lower() for line in lines if line.strip()}
+        except FileNotFoundError:
+            return set()
+
+    def take_refusal(self):
+        """Consumes one pending refusal; True when this transaction must be refused."""
+        path = os.path.join(self.control, "refuse_next")
+        try:
+            with open(path, encoding="utf-8") as text:
+                left = int(text.read().strip() or "0")
+        except (FileNotFoundError, ValueError):
+            return False
+        if left <= 0:
+            return False
+        write_atomically(path, str(left - 1).encode())
+        return True
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.strip().lower() in self.rejected():
+            return "550 5.1.1 <%s>: recipient rejected" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.take_refusal():
+            return "451 4.3.0 try again later"
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        self.counter += 1
+        name = "%020d-%d-%06d" % (time.time_ns(), os.getpid(), self.counter)
+        base = os.path.join(self.mail, name)
+        record = parse(raw)
+        record["mail_from"] = envelope.mail_from
+        record["rcpt_tos"] = list(envelope.rcpt_tos)
+        write_atomically(base + ".eml", raw)
+        write_atomically(base + ".json", json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        return "250 2.0.0 OK queued as " + name
+
+
+async def serve(port, directory):
+    loop = asyncio.get_running_loop()
+    sink = Sink(directory)
+    server = await loop.create_server(
+        lambda: SMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True),
+        host="127.0.0.1",
+        port=port,
+        reuse_address=True,
+    )
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with server:
+        await stop.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", required=True)
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, args.dir))
+
+
+if __name__ == "__main__":
+    main()

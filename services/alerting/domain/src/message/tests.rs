@@ -1,0 +1,325 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn links(n: u32) -> AckLinks {
+    AckLinks {
+        submitted: format!("https://vigie.example/a/submitted-{n}"),
+        in_progress: format!("https://vigie.example/a/in_progress-{n}"),
+        not_concerned: format!("https://vigie.example/a/not_concerned-{n}"),
+    }
+}
+
+fn item(title: &str, days_left: i64, deadline: NaiveDate) -> DigestItem {
+    DigestItem {
+        structure_name: "Les Amis du Quai".into(),
+        call_title: title.into(),
+        stage_kind: StageKind::Submission,
+        deadline_date: deadline,
+        deadline_time: None,
+        timezone: chrono_tz::Europe::Paris,
+        days_left,
+        late: false,
+        url: "https://aides.example/aides/fdva".into(),
+        escalation: None,
+        ack_links: links(days_left as u32),
+    }
+}
+
+fn digest(items: Vec<DigestItem>, notices: Vec<Notice>) -> Digest {
+    Digest {
+        recipient_name: "Marie Dupont".into(),
+        local_date: date(2027, 3, 7),
+        items,
+        notices,
+        unsubscribe_url: "https://vigie.example/u/TOKEN".into(),
+    }
+}
+
+#[test]
+fn french_dates() {
+    assert_eq!(french_date(date(2027, 3, 14)), "dimanche 14 mars 2027");
+    assert_eq!(french_date(date(2027, 3, 12)), "vendredi 12 mars 2027");
+    assert_eq!(french_date(date(2027, 5, 1)), "samedi 1er mai 2027");
+    assert_eq!(french_date(date(2026, 8, 31)), "lundi 31 août 2026");
+    assert_eq!(french_date(date(2026, 12, 2)), "mercredi 2 décembre 2026");
+    assert_eq!(french_date(date(2026, 2, 5)), "jeudi 5 février 2026");
+    assert_eq!(french_date(date(2026, 2, 3)), "mardi 3 février 2026");
+}
+
+#[test]
+fn deadlines_with_time_name_their_zone() {
+    let noon = NaiveTime::from_hms_opt(12, 0, 0);
+    assert_eq!(
+        deadline_label(date(2027, 3, 12), noon, chrono_tz::Europe::Paris),
+        "vendredi 12 mars 2027 à 12:00 (Europe/Paris)"
+    );
+    assert_eq!(
+        deadline_label(
+            date(2027, 3, 12),
+            NaiveTime::from_hms_opt(9, 5, 0),
+            chrono_tz::Indian::Reunion
+        ),
+        "vendredi 12 mars 2027 à 09:05 (Indian/Reunion)"
+    );
+    assert_eq!(
+        deadline_label(date(2027, 3, 12), None, chrono_tz::Europe::Paris),
+        "vendredi 12 mars 2027"
+    );
+}
+
+#[test]
+fn countdowns() {
+    assert_eq!(countdown_label(7), "J-7");
+    assert_eq!(countdown_label(30), "J-30");
+    assert_eq!(countdown_label(1), "J-1, demain");
+    assert_eq!(countdown_label(0), "J-0, aujourd'hui");
+    assert_eq!(countdown_label(-2), "échéance dépassée");
+}
+
+#[test]
+fn stage_kinds_in_french() {
+    assert_eq!(stage_label(StageKind::LetterOfIntent), "lettre d'intention");
+    assert_eq!(stage_label(StageKind::PreDeposit), "pré-dépôt");
+    assert_eq!(stage_label(StageKind::Submission), "dépôt du dossier");
+    assert_eq!(stage_label(StageKind::Internal), "jalon interne");
+}
+
+fn risky_alone() -> DigestItem {
+    let mut risky = item("R", 14, date(2027, 3, 21));
+    risky.escalation = Some("holders_leaving".into());
+    risky
+}
+
+fn cancelled_notice() -> Notice {
+    Notice::Cancelled {
+        structure_name: "S".into(),
+        call_title: "T".into(),
+        url: "https://x.example".into(),
+    }
+}
+
+#[test]
+fn subject_counts_deadlines_and_changes() {
+    let three = vec![
+        item("A", 7, date(2027, 3, 14)),
+        item("B", 14, date(2027, 3, 21)),
+        item("C", 30, date(2027, 4, 6)),
+    ];
+    assert_eq!(
+        render_digest(&digest(three.clone(), vec![])).subject,
+        "Vigie — 3 échéances de financement à venir"
+    );
+    assert_eq!(
+        render_digest(&digest(three[..1].to_vec(), vec![])).subject,
+        "Vigie — 1 échéance de financement à venir"
+    );
+    let cancelled = Notice::Cancelled {
+        structure_name: "S".into(),
+        call_title: "T".into(),
+        url: "https://x.example".into(),
+    };
+    assert_eq!(
+        render_digest(&digest(three[..2].to_vec(), vec![cancelled.clone()])).subject,
+        "Vigie — 2 échéances de financement à venir et 1 changement"
+    );
+    assert_eq!(
+        render_digest(&digest(vec![], vec![cancelled.clone(), cancelled])).subject,
+        "Vigie — 2 changements sur vos appels à projets"
+    );
+    let mut risky = three[0].clone();
+    risky.escalation = Some("orphan".into());
+    assert_eq!(
+        render_digest(&digest(vec![risky, three[1].clone()], vec![])).subject,
+        "Vigie — 2 échéances de financement à venir (dont 1 à risque)"
+    );
+    assert_eq!(
+        render_digest(&digest(vec![risky_alone()], vec![cancelled_notice()])).subject,
+        "Vigie — 1 échéance de financement à venir (dont 1 à risque) et 1 changement"
+    );
+}
+
+#[test]
+fn text_lists_items_nearest_first_with_their_links() {
+    let mut timed = item("Fonds pour l'innovation", 7, date(2027, 3, 14));
+    timed.deadline_time = NaiveTime::from_hms_opt(12, 0, 0);
+    timed.stage_kind = StageKind::LetterOfIntent;
+    let later = item("FDVA fonctionnement", 30, date(2027, 4, 6));
+    let rendered = render_digest(&digest(vec![later, timed], vec![]));
+    let text = &rendered.text;
+    assert!(text.starts_with("Bonjour Marie Dupont,\n"), "{text}");
+    assert!(text.contains("au dimanche 7 mars 2027"), "{text}");
+    assert!(
+        text.contains("1. Fonds pour l'innovation — Les Amis du Quai\n   Lettre d'intention : dimanche 14 mars 2027 à 12:00 (Europe/Paris) — J-7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2. FDVA fonctionnement — Les Amis du Quai\n   Dépôt du dossier : mardi 6 avril 2027 — J-30"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- déposé : https://vigie.example/a/submitted-7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- en cours : https://vigie.example/a/in_progress-7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- pas concerné : https://vigie.example/a/not_concerned-30"),
+        "{text}"
+    );
+    assert!(text.contains("Se désabonner : https://vigie.example/u/TOKEN"), "{text}");
+    assert!(!text.contains("en retard"), "{text}");
+    assert!(!text.contains("Alerte"), "{text}");
+}
+
+#[test]
+fn late_items_say_so() {
+    let mut late = item("FDVA", 5, date(2027, 3, 12));
+    late.late = true;
+    let rendered = render_digest(&digest(vec![late], vec![]));
+    assert!(rendered.text.contains("Rappel envoyé en retard"), "{}", rendered.text);
+    assert!(rendered.html.contains("Rappel envoyé en retard"), "{}", rendered.html);
+}
+
+#[test]
+fn escalations_explain_why() {
+    let cases = [
+        ("orphan", "personne ne sait déposer ce dossier"),
+        ("spof", "une seule personne sait déposer ce dossier"),
+        (
+            "holders_leaving",
+            "les personnes qui savent déposer ce dossier partent avant l'échéance",
+        ),
+        ("something_new", "la structure est fragile"),
+    ];
+    for (code, expected) in cases {
+        let mut escalated = item("FDVA", 14, date(2027, 3, 21));
+        escalated.escalation = Some(code.into());
+        let rendered = render_digest(&digest(vec![escalated], vec![]));
+        assert!(
+            rendered.text.contains(&format!("Alerte pour le réseau : {expected}")),
+            "{code}: {}",
+            rendered.text
+        );
+        // The apostrophe is escaped in HTML.
+        assert!(
+            rendered.html.contains(&escape_html(expected)),
+            "{code}: {}",
+            rendered.html
+        );
+    }
+}
+
+#[test]
+fn notices_of_moves_and_cancellations() {
+    let moved = Notice::Moved {
+        structure_name: "Les Amis du Quai".into(),
+        call_title: "FDVA".into(),
+        kind: StageKind::PreDeposit,
+        from: date(2027, 3, 14),
+        to: date(2027, 3, 31),
+        url: "https://aides.example/fdva".into(),
+    };
+    let cancelled = Notice::Cancelled {
+        structure_name: "Coop Bois".into(),
+        call_title: "Appel retiré".into(),
+        url: "https://aides.example/retire".into(),
+    };
+    let rendered = render_digest(&digest(vec![], vec![moved, cancelled]));
+    let text = &rendered.text;
+    assert!(
+        text.contains("Des appels à projets que vous suivez ont changé"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- FDVA — Les Amis du Quai\n  Échéance déplacée (pré-dépôt) : du dimanche 14 mars 2027 au mercredi 31 mars 2027."),
+        "{text}"
+    );
+    assert!(
+        text.contains("- Appel retiré — Coop Bois\n  Appel annulé ou retiré par le financeur"),
+        "{text}"
+    );
+    assert!(
+        rendered.html.contains("Échéance déplacée (pré-dépôt)"),
+        "{}",
+        rendered.html
+    );
+    assert!(rendered
+        .html
+        .contains("<a href=\"https://aides.example/retire\">Appel retiré</a>"));
+}
+
+#[test]
+fn html_escapes_every_inserted_value() {
+    let mut hostile = item("<script>alert(1)</script> & co", 7, date(2027, 3, 14));
+    hostile.structure_name = "Tom & Jerry <b>".into();
+    hostile.url = "https://x.example/?a=1&b=\"2\"".into();
+    hostile.ack_links.submitted = "https://vigie.example/a?t=1&u='x'".into();
+    let mut d = digest(vec![hostile], vec![]);
+    d.recipient_name = "<img src=x onerror=alert(1)>".into();
+    let html = render_digest(&d).html;
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("<b>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+        "{html}"
+    );
+    assert!(html.contains("Tom &amp; Jerry &lt;b&gt;"), "{html}");
+    assert!(
+        html.contains("href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"https://vigie.example/a?t=1&amp;u=&#39;x&#39;\""),
+        "{html}"
+    );
+    assert!(html.contains("Bonjour &lt;img src=x onerror=alert(1)&gt;,"), "{html}");
+    // Every tag left is one of ours.
+    let allowed = [
+        "!DOCTYPE", "html", "/html", "head", "/head", "meta", "title", "/title", "body", "/body", "p", "/p", "ol",
+        "/ol", "ul", "/ul", "li", "/li", "strong", "/strong", "em", "/em", "br", "a", "/a", "hr", "h2", "/h2",
+    ];
+    for tag in html.split('<').skip(1) {
+        let name: String = tag.chars().take_while(|c| !c.is_whitespace() && *c != '>').collect();
+        assert!(allowed.contains(&name.as_str()), "unexpected tag <{name}> in {html}");
+    }
+    // The text body is not HTML: values appear verbatim.
+    let text = render_digest(&d).text;
+    assert!(text.contains("<script>alert(1)</script> & co"), "{text}");
+}
+
+#[test]
+fn html_is_a_french_document_with_the_unsubscribe_link() {
+    let rendered = render_digest(&digest(vec![item("FDVA", 7, date(2027, 3, 14))], vec![]));
+    let html = &rendered.html;
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">"), "{html}");
+    assert!(html.contains("<meta charset=\"utf-8\">"), "{html}");
+    assert!(
+        html.contains("<a href=\"https://vigie.example/u/TOKEN\">Se désabonner</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://vigie.example/a/submitted-7\">déposé</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://vigie.example/a/in_progress-7\">en cours</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://vigie.example/a/not_concerned-7\">pas concerné</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Dépôt du dossier : dimanche 14 mars 2027 — J-7"),
+        "{html}"
+    );
+    assert!(html.trim_end().ends_with("</html>"));
+}

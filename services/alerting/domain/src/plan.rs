@@ -1,0 +1,403 @@
+//! Who receives which reminder, when: the pure core shared by the preview and
+//! the dispatcher.
+//!
+//! For one dated stage of a call matching one structure, the planner crosses
+//! the network's [`ReminderPolicy`] with the structure's recipients — the
+//! people who hold `funding_applications` and the director — and, when
+//! submission rests on nobody or on one person, or its holders leave before
+//! the deadline, the network's referent from J-14 ([`REFERENT_FROM_DAYS`]).
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::model::Stage;
+use crate::reminders::{deadline_instant, planned_reminders, ReminderPolicy, LATE_GRACE};
+
+/// The vital function whose holders receive the reminders.
+pub const FUNDING_FUNCTION: &str = "funding_applications";
+/// The referent is alerted for reminders at most this many days before the stage.
+pub const REFERENT_FROM_DAYS: u32 = 14;
+
+/// Why the network's referent is alerted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EscalationReason {
+    /// Nobody holds `funding_applications`.
+    Orphan,
+    /// Every holder leaves before the deadline.
+    HoldersLeaving,
+    /// One person holds it.
+    Spof,
+}
+
+impl EscalationReason {
+    /// The stable code (`orphan`, `holders_leaving`, `spof`), as in the `DeadlineEscalated` event.
+    pub fn code(self) -> &'static str {
+        match self {
+            EscalationReason::Orphan => "orphan",
+            EscalationReason::HoldersLeaving => "holders_leaving",
+            EscalationReason::Spof => "spof",
+        }
+    }
+}
+
+/// Why submission is at risk for a deadline, from the end dates of the
+/// function's current holders (`None` = no end date): nobody holds it, or
+/// all leave before the deadline, or one person holds it. `None` when two or
+/// more holders stay.
+pub fn escalation_reason(holder_end_dates: &[Option<NaiveDate>], deadline: NaiveDate) -> Option<EscalationReason> {
+    if holder_end_dates.is_empty() {
+        return Some(EscalationReason::Orphan);
+    }
+    if holder_end_dates.iter().all(|end| end.is_some_and(|end| end < deadline)) {
+        return Some(EscalationReason::HoldersLeaving);
+    }
+    if holder_end_dates.len() == 1 {
+        return Some(EscalationReason::Spof);
+    }
+    None
+}
+
+/// The kind of a recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecipientKind {
+    /// A person of the structure who holds `funding_applications`.
+    Holder,
+    /// The structure's director.
+    Director,
+    /// The network's referent (escalations only).
+    Referent,
+    /// The network's webhook (every reminder of the network).
+    Webhook,
+}
+
+/// Someone (or something) a reminder goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Recipient {
+    /// The send-log id: `person:<id>`, `referent:<network>:<structure>`, `webhook:<network>:<structure>`.
+    pub id: String,
+    /// Holder, director, referent or webhook.
+    pub kind: RecipientKind,
+    /// The person, for people (erasure).
+    pub person_id: Option<String>,
+    /// How to greet them.
+    pub name: String,
+    /// `email` or `webhook`.
+    pub channel: &'static str,
+    /// Email address or webhook URL; messages are grouped by it (one digest per address and day).
+    pub address: String,
+}
+
+/// What the planner needs to know about a structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructureRecipients {
+    /// Its id.
+    pub structure_id: String,
+    /// Its network.
+    pub network: String,
+    /// Holders and directors (active, with an address), deduplicated.
+    pub people: Vec<Recipient>,
+    /// End dates of the current holders of `funding_applications`.
+    pub holder_end_dates: Vec<Option<NaiveDate>>,
+}
+
+/// A network's referent and webhook.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkContacts {
+    /// Referent's name and email (empty email = none).
+    pub referent_name: String,
+    /// Referent's email.
+    pub referent_email: String,
+    /// Webhook URL (empty = none).
+    pub webhook_url: String,
+}
+
+/// A dated stage of a call at its current revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageRef {
+    /// The call.
+    pub call_id: String,
+    /// The stage.
+    pub stage: Stage,
+    /// Its revision.
+    pub revision: u32,
+}
+
+/// Which reminders to plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Due at or before this instant and the deadline not passed (the dispatcher).
+    DueAt(DateTime<Utc>),
+    /// Due in `[from, to)` before the deadline (the preview).
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+/// One reminder for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedAlert {
+    /// Who.
+    pub recipient: Recipient,
+    /// The structure concerned.
+    pub structure_id: String,
+    /// The call.
+    pub call_id: String,
+    /// The stage and its revision.
+    pub stage: Stage,
+    /// Its revision.
+    pub revision: u32,
+    /// Days before the stage.
+    pub offset_days: u32,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// Local date of sending in the policy's zone.
+    pub local_date: NaiveDate,
+    /// Sent more than the grace period after its due time (only with [`Window::DueAt`]).
+    pub late: bool,
+    /// Set on every alert of an escalated stage (to the referent and to the people).
+    pub escalation: Option<EscalationReason>,
+}
+
+/// The reminders of one stage for one structure in `window`.
+pub fn plan_stage(
+    stage: &StageRef,
+    structure: &StructureRecipients,
+    contacts: &NetworkContacts,
+    policy: &ReminderPolicy,
+    window: Window,
+) -> Vec<PlannedAlert> {
+    let deadline = deadline_instant(&stage.stage);
+    let reason = escalation_reason(&structure.holder_end_dates, stage.stage.date);
+    let mut out = Vec::new();
+    for planned in planned_reminders(&stage.stage, policy) {
+        let (selected, late) = match window {
+            Window::DueAt(now) => (
+                planned.due_at <= now && now < deadline,
+                now - planned.due_at > LATE_GRACE,
+            ),
+            Window::Between(from, to) => (
+                planned.due_at >= from && planned.due_at < to && planned.due_at < deadline,
+                false,
+            ),
+        };
+        if !selected {
+            continue;
+        }
+        let escalated = reason.filter(|_| planned.offset_days <= REFERENT_FROM_DAYS);
+        let mut recipients: Vec<Recipient> = structure.people.clone();
+        if escalated.is_some() && !contacts.referent_email.trim().is_empty() {
+            recipients.push(Recipient {
+                id: format!("referent:{}:{}", structure.network, structure.structure_id),
+                kind: RecipientKind::Referent,
+                person_id: None,
+                name: contacts.referent_name.clone(),
+                channel: "email",
+                address: contacts.referent_email.trim().to_owned(),
+            });
+        }
+        if !contacts.webhook_url.trim().is_empty() {
+            recipients.push(Recipient {
+                id: format!("webhook:{}:{}", structure.network, structure.structure_id),
+                kind: RecipientKind::Webhook,
+                person_id: None,
+                name: structure.network.clone(),
+                channel: "webhook",
+                address: contacts.webhook_url.trim().to_owned(),
+            });
+        }
+        for recipient in recipients {
+            out.push(PlannedAlert {
+                recipient,
+                structure_id: structure.structure_id.clone(),
+                call_id: stage.call_id.clone(),
+                stage: stage.stage.clone(),
+                revision: stage.revision,
+                offset_days: planned.offset_days,
+                due_at: planned.due_at,
+                local_date: planned.local_date,
+                late,
+                escalation: escalated,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::StageKind;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    fn person(id: &str, kind: RecipientKind) -> Recipient {
+        Recipient {
+            id: format!("person:{id}"),
+            kind,
+            person_id: Some(id.into()),
+            name: id.into(),
+            channel: "email",
+            address: format!("{id}@example.org"),
+        }
+    }
+
+    fn structure(holders: Vec<Option<NaiveDate>>) -> StructureRecipients {
+        StructureRecipients {
+            structure_id: "S1".into(),
+            network: "net".into(),
+            people: vec![
+                person("dir", RecipientKind::Director),
+                person("h1", RecipientKind::Holder),
+            ],
+            holder_end_dates: holders,
+        }
+    }
+
+    fn stage() -> StageRef {
+        StageRef {
+            call_id: "c1".into(),
+            stage: Stage::on_date(StageKind::Submission, date(2027, 3, 14)),
+            revision: 1,
+        }
+    }
+
+    fn contacts() -> NetworkContacts {
+        NetworkContacts {
+            referent_name: "Référente".into(),
+            referent_email: "ref@example.org".into(),
+            webhook_url: String::new(),
+        }
+    }
+
+    #[test]
+    fn reasons() {
+        let d = date(2027, 3, 14);
+        assert_eq!(escalation_reason(&[], d), Some(EscalationReason::Orphan));
+        assert_eq!(escalation_reason(&[None], d), Some(EscalationReason::Spof));
+        assert_eq!(
+            escalation_reason(&[Some(date(2027, 3, 13))], d),
+            Some(EscalationReason::HoldersLeaving)
+        );
+        assert_eq!(
+            escalation_reason(&[Some(d)], d),
+            Some(EscalationReason::Spof),
+            "leaving on the day: still there"
+        );
+        assert_eq!(
+            escalation_reason(&[Some(date(2027, 1, 1)), Some(date(2027, 2, 1))], d),
+            Some(EscalationReason::HoldersLeaving)
+        );
+        assert_eq!(escalation_reason(&[Some(date(2027, 1, 1)), None], d), None);
+        assert_eq!(escalation_reason(&[None, None], d), None);
+    }
+
+    #[test]
+    fn j7_goes_to_holders_and_director_at_local_nine() {
+        let alerts = plan_stage(
+            &stage(),
+            &structure(vec![None, None]),
+            &contacts(),
+            &ReminderPolicy::default(),
+            Window::Between(utc(2027, 3, 7, 0), utc(2027, 3, 8, 0)),
+        );
+        assert_eq!(alerts.len(), 2);
+        assert!(alerts
+            .iter()
+            .all(|a| a.offset_days == 7 && a.due_at == utc(2027, 3, 7, 8) && a.escalation.is_none()));
+    }
+
+    #[test]
+    fn referent_only_from_j14_on_a_spof() {
+        let policy = ReminderPolicy::default();
+        let all = plan_stage(
+            &stage(),
+            &structure(vec![None]),
+            &contacts(),
+            &policy,
+            Window::Between(utc(2027, 1, 1, 0), utc(2027, 3, 15, 0)),
+        );
+        let referent: Vec<u32> = all
+            .iter()
+            .filter(|a| a.recipient.kind == RecipientKind::Referent)
+            .map(|a| a.offset_days)
+            .collect();
+        assert_eq!(referent, vec![14, 7, 2]);
+        assert!(all
+            .iter()
+            .filter(|a| a.offset_days == 30)
+            .all(|a| a.escalation.is_none()));
+        assert!(all
+            .iter()
+            .filter(|a| a.offset_days == 14)
+            .all(|a| a.escalation == Some(EscalationReason::Spof)));
+        assert_eq!(all.iter().filter(|a| a.recipient.id == "referent:net:S1").count(), 3);
+    }
+
+    #[test]
+    fn no_referent_configured_means_people_only() {
+        let alerts = plan_stage(
+            &stage(),
+            &structure(vec![]),
+            &NetworkContacts::default(),
+            &ReminderPolicy::default(),
+            Window::Between(utc(2027, 1, 1, 0), utc(2027, 3, 15, 0)),
+        );
+        assert_eq!(alerts.len(), 8);
+        assert!(alerts.iter().all(|a| a.recipient.kind != RecipientKind::Referent));
+    }
+
+    #[test]
+    fn webhook_receives_every_reminder() {
+        let contacts = NetworkContacts {
+            webhook_url: "https://hooks.example.org/vigie".into(),
+            ..NetworkContacts::default()
+        };
+        let alerts = plan_stage(
+            &stage(),
+            &structure(vec![None, None]),
+            &contacts,
+            &ReminderPolicy::default(),
+            Window::Between(utc(2027, 1, 1, 0), utc(2027, 3, 15, 0)),
+        );
+        let hooks: Vec<&PlannedAlert> = alerts.iter().filter(|a| a.recipient.channel == "webhook").collect();
+        assert_eq!(hooks.len(), 4);
+        assert_eq!(hooks[0].recipient.id, "webhook:net:S1");
+    }
+
+    #[test]
+    fn due_window_after_an_outage_marks_late_and_stops_at_the_deadline() {
+        let s = structure(vec![None, None]);
+        let due = plan_stage(
+            &stage(),
+            &s,
+            &contacts(),
+            &ReminderPolicy::default(),
+            Window::DueAt(utc(2027, 3, 12, 8)),
+        );
+        let mut seen: Vec<(u32, bool)> = due.iter().map(|a| (a.offset_days, a.late)).collect();
+        seen.dedup();
+        assert_eq!(seen, vec![(30, true), (14, true), (7, true), (2, false)]);
+        // The whole day of the 14th still counts; the 15th at 00:00 Paris does not.
+        assert!(!plan_stage(
+            &stage(),
+            &s,
+            &contacts(),
+            &ReminderPolicy::default(),
+            Window::DueAt(utc(2027, 3, 14, 22))
+        )
+        .is_empty());
+        assert!(plan_stage(
+            &stage(),
+            &s,
+            &contacts(),
+            &ReminderPolicy::default(),
+            Window::DueAt(utc(2027, 3, 14, 23))
+        )
+        .is_empty());
+    }
+}

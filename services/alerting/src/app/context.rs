@@ -1,0 +1,279 @@
+//! Everything the planner needs, loaded once per pass: the structures with
+//! their recipients and territory, the networks' policies and contacts,
+//! preferences, acknowledgements and unsubscriptions.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Days, NaiveDate, NaiveTime};
+use prost::Message;
+use vigie_alerting_domain::matching::{self, CallProfile, MatchIndex, Preferences, StructureProfile};
+use vigie_alerting_domain::plan::{NetworkContacts, Recipient, RecipientKind, StructureRecipients, FUNDING_FUNCTION};
+use vigie_alerting_domain::reminders::ReminderPolicy;
+use vigie_alerting_domain::territory::{Place, Territory};
+use vigie_proto::inventory::v1 as pb;
+
+use crate::convert::date_from_pb;
+use crate::error::AlertingError;
+use crate::storage::{self, PolicyRow, StoredCall, StructureRow};
+
+/// Level from which a person holds a function (FRAGILITY.md).
+const HOLDING_LEVEL: u32 = 3;
+/// A holding practised longer ago than this no longer counts (FRAGILITY.md).
+const RECENCY_DAYS: u64 = 365;
+
+/// A structure with what reminders need.
+#[derive(Debug, Clone)]
+pub struct StructureView {
+    /// Its name.
+    pub name: String,
+    /// Territory, network and legal form.
+    pub profile: StructureProfile,
+    /// Holders, directors and the holders' end dates.
+    pub recipients: StructureRecipients,
+}
+
+/// A network's reminder policy and contacts.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkSettings {
+    /// When reminders go out.
+    pub policy: ReminderPolicy,
+    /// Referent and webhook.
+    pub contacts: NetworkContacts,
+    /// Webhook secret.
+    pub webhook_secret: String,
+}
+
+/// One planning pass's view of the database.
+pub struct Context {
+    /// Structures, by index of the match index.
+    pub structures: Vec<StructureView>,
+    by_id: HashMap<String, usize>,
+    index: MatchIndex,
+    networks: BTreeMap<String, NetworkSettings>,
+    default_network: NetworkSettings,
+    structure_prefs: HashMap<String, Preferences>,
+    network_prefs: HashMap<String, Preferences>,
+    /// `(structure_id, call_id)` → acknowledgement status.
+    pub acks: HashMap<(String, String), String>,
+    unsubscribed: HashSet<String>,
+}
+
+/// The reminder policy of a stored row (invalid values fall back to the defaults; they are validated on input).
+pub fn network_settings(row: &PolicyRow) -> NetworkSettings {
+    let default = ReminderPolicy::default();
+    NetworkSettings {
+        policy: ReminderPolicy {
+            offsets_days: if row.offsets.is_empty() {
+                default.offsets_days
+            } else {
+                row.offsets.clone()
+            },
+            local_hour: NaiveTime::parse_from_str(&row.local_hour, "%H:%M").unwrap_or(default.local_hour),
+            timezone: row.timezone.parse().unwrap_or(default.timezone),
+        },
+        contacts: NetworkContacts {
+            referent_name: row.referent_name.clone(),
+            referent_email: row.referent_email.clone(),
+            webhook_url: row.webhook_url.clone(),
+        },
+        webhook_secret: row.webhook_secret.clone(),
+    }
+}
+
+/// The structure's view from its read-model row, on `today`.
+///
+/// # Errors
+/// [`AlertingError::Storage`] for an undecodable snapshot.
+pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureView, AlertingError> {
+    let snapshot = pb::Structure::decode(row.snapshot.as_slice())
+        .map_err(|_| storage::StorageError::corrupt("al_structures", "snapshot", &row.structure_id))?;
+    let recency_limit = today.checked_sub_days(Days::new(RECENCY_DAYS)).unwrap_or(today);
+    let people: HashMap<&str, &pb::Person> = snapshot.people.iter().map(|p| (p.person_id.as_str(), p)).collect();
+    let active = |p: &pb::Person| {
+        p.end_date
+            .as_ref()
+            .and_then(date_from_pb)
+            .is_none_or(|end| end >= today)
+    };
+    let mut holder_end_dates = Vec::new();
+    let mut recipients: Vec<Recipient> = Vec::new();
+    let push = |p: &pb::Person, kind: RecipientKind, recipients: &mut Vec<Recipient>| {
+        let email = p.email.trim();
+        if email.is_empty()
+            || recipients
+                .iter()
+                .any(|r| r.person_id.as_deref() == Some(p.person_id.as_str()))
+        {
+            return;
+        }
+        recipients.push(Recipient {
+            id: format!("person:{}", p.person_id),
+            kind,
+            person_id: Some(p.person_id.clone()),
+            name: p.display_name.clone(),
+            channel: "email",
+            address: email.to_owned(),
+        });
+    };
+    for holding in &snapshot.holdings {
+        if holding.function != FUNDING_FUNCTION || holding.level < HOLDING_LEVEL {
+            continue;
+        }
+        if holding
+            .last_practised
+            .as_ref()
+            .and_then(date_from_pb)
+            .is_some_and(|d| d < recency_limit)
+        {
+            continue;
+        }
+        let Some(person) = people.get(holding.person_id.as_str()) else {
+            continue;
+        };
+        if !active(person) {
+            continue;
+        }
+        holder_end_dates.push(person.end_date.as_ref().and_then(date_from_pb));
+        push(person, RecipientKind::Holder, &mut recipients);
+    }
+    for person in snapshot.people.iter().filter(|p| p.role == "director" && active(p)) {
+        push(person, RecipientKind::Director, &mut recipients);
+    }
+    let place = Place {
+        commune: Some(row.commune_insee.clone()).filter(|c| !c.is_empty()),
+        department: Some(row.department_code.clone()).filter(|c| !c.is_empty()),
+        region: Some(row.region_code.clone()).filter(|c| !c.is_empty()),
+    };
+    Ok(StructureView {
+        name: snapshot.name.clone(),
+        profile: StructureProfile {
+            structure_id: row.structure_id.clone(),
+            network: row.network_id.clone(),
+            legal_form: row.legal_form.clone(),
+            place,
+        },
+        recipients: StructureRecipients {
+            structure_id: row.structure_id.clone(),
+            network: row.network_id.clone(),
+            people: recipients,
+            holder_end_dates,
+        },
+    })
+}
+
+/// What matching needs to know of a call.
+pub fn call_profile(call: &StoredCall) -> CallProfile {
+    CallProfile {
+        call_id: call.call_id.clone(),
+        audiences: call.audiences.clone(),
+        themes: call.themes.clone(),
+        areas: call.areas.clone(),
+        exclusions: call.exclusions.clone(),
+    }
+}
+
+impl Context {
+    /// Loads the context from the database on `today` (one structure, or all).
+    ///
+    /// # Errors
+    /// [`AlertingError::Storage`] on a database error.
+    pub async fn load(
+        conn: &mut sqlx::AnyConnection,
+        today: NaiveDate,
+        only: Option<&str>,
+        territory: &Territory,
+    ) -> Result<Context, AlertingError> {
+        let rows = match only {
+            Some(id) => storage::structure(conn, id).await?.into_iter().collect(),
+            None => storage::structures(conn).await?,
+        };
+        let structures = rows
+            .iter()
+            .map(|row| structure_view(row, today))
+            .collect::<Result<Vec<_>, _>>()?;
+        let by_id = structures
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.profile.structure_id.clone(), i))
+            .collect();
+        let profiles: Vec<StructureProfile> = structures.iter().map(|s| s.profile.clone()).collect();
+        let index = MatchIndex::new(&profiles, territory);
+        let networks = storage::policies(conn)
+            .await?
+            .iter()
+            .map(|row| (row.network_id.clone(), network_settings(row)))
+            .collect();
+        let mut structure_prefs = HashMap::new();
+        let mut network_prefs = HashMap::new();
+        for p in storage::preferences(conn).await? {
+            let prefs = Preferences {
+                themes: p.themes,
+                opted_out: p.opted_out,
+            };
+            if p.scope_kind == "structure" {
+                structure_prefs.insert(p.scope_id, prefs);
+            } else {
+                network_prefs.insert(p.scope_id, prefs);
+            }
+        }
+        let acks = storage::acks(conn)
+            .await?
+            .into_iter()
+            .map(|(s, c, status)| ((s, c), status))
+            .collect();
+        let unsubscribed = storage::unsubscribed(conn).await?.into_iter().collect();
+        Ok(Context {
+            structures,
+            by_id,
+            index,
+            networks,
+            default_network: NetworkSettings::default(),
+            structure_prefs,
+            network_prefs,
+            acks,
+            unsubscribed,
+        })
+    }
+
+    /// The index of a structure.
+    pub fn position(&self, structure_id: &str) -> Option<usize> {
+        self.by_id.get(structure_id).copied()
+    }
+
+    /// A network's settings (defaults when none were set).
+    pub fn network(&self, network: &str) -> &NetworkSettings {
+        self.networks.get(network).unwrap_or(&self.default_network)
+    }
+
+    /// The structures a call matches (territory, audience, preferences), by index.
+    pub fn matching(&self, call: &StoredCall, territory: &Territory) -> Vec<usize> {
+        if !call.unresolved.is_empty() || call.areas.is_empty() {
+            return Vec::new();
+        }
+        let profile = call_profile(call);
+        self.index
+            .candidates(&profile, territory)
+            .into_iter()
+            .filter(|&i| {
+                let s = &self.structures[i].profile;
+                let prefs = Preferences::effective(
+                    self.network_prefs.get(&s.network),
+                    self.structure_prefs.get(&s.structure_id),
+                );
+                matching::matches_without_territory(&profile, s, &prefs)
+            })
+            .collect()
+    }
+
+    /// Whether a structure acknowledged a call (then nothing more is sent about it).
+    pub fn acknowledged(&self, structure_id: &str, call_id: &str) -> Option<&str> {
+        self.acks
+            .get(&(structure_id.to_owned(), call_id.to_owned()))
+            .map(String::as_str)
+    }
+
+    /// Whether a recipient unsubscribed from emails.
+    pub fn unsubscribed(&self, recipient: &str) -> bool {
+        self.unsubscribed.contains(recipient)
+    }
+}

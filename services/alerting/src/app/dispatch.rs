@@ -1,0 +1,559 @@
+//! Sending reminders in two steps that never lose nor double one:
+//!
+//! 1. **claim** ([`AlertingApp::claim_due`]): the reminders due now and not in
+//!    the send log are grouped into one message per address (a daily digest),
+//!    rendered, and committed in one transaction with their send-log rows and
+//!    any escalation event. The send log's primary key makes a second claim of
+//!    the same reminder impossible, whatever crashes or runs concurrently.
+//! 2. **deliver** ([`AlertingApp::deliver_due`]): pending messages are handed
+//!    to their channel and marked sent; a transient refusal is retried with
+//!    backoff, a permanent one is recorded as failed.
+//!
+//! A crash between the two leaves the message pending: it goes out at the
+//! next pass. The only window for a second copy is a crash after the server
+//! accepted a message and before it is marked sent: the copy carries the
+//! same Message-ID (or webhook delivery id), so receivers can recognise it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
+use vigie_alerting_domain::plan::{PlannedAlert, RecipientKind, Window};
+use vigie_alerting_domain::reminders::deadline_instant;
+use vigie_platform::events::Outbox;
+use vigie_proto::events::v1::DeadlineEscalated;
+
+use super::context::Context;
+use super::listing::plan_calls;
+use super::AlertingApp;
+use crate::channels::links::AckAction;
+use crate::channels::SendError;
+use crate::convert::date_to_pb;
+use crate::error::AlertingError;
+use crate::events;
+use crate::storage::{self, MessageRow, SendLogRow, StoredCall, NOTICE_CANCELLED, NOTICE_MOVED};
+
+/// Messages claimed per transaction (a backlog drains in batches).
+const CLAIM_BATCH: usize = 200;
+/// Delivery attempts before a message is given up.
+pub const MAX_ATTEMPTS: u32 = 12;
+
+/// Hands a message to its channel.
+#[async_trait]
+pub trait Transport: Send + Sync {
+    /// Delivers one message (email or webhook); `unsubscribe_url` goes in an
+    /// email's `List-Unsubscribe`, `webhook_secret` signs a webhook.
+    async fn deliver(&self, message: &MessageRow, webhook_secret: &str, unsubscribe_url: &str)
+        -> Result<(), SendError>;
+}
+
+/// What a claim pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Reminders and notices claimed (send-log rows).
+    pub claimed: usize,
+    /// Messages created.
+    pub messages: usize,
+    /// Of the claimed rows, notices of moved or cancelled calls.
+    pub notices: usize,
+    /// Escalation events published.
+    pub escalations: usize,
+    /// Reminders left for tomorrow's digest (a digest already went today).
+    pub deferred: usize,
+}
+
+/// What a delivery pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Messages delivered.
+    pub sent: usize,
+    /// Messages refused for now, to retry.
+    pub retried: usize,
+    /// Messages given up.
+    pub failed: usize,
+}
+
+/// One line of a message before rendering.
+struct Line {
+    row: SendLogRow,
+    alert: Option<PlannedAlert>,
+    notice: Option<Notice>,
+    structure_name: String,
+    call: usize,
+}
+
+/// A message being built for one address.
+struct Draft {
+    channel: String,
+    address: String,
+    name: String,
+    recipient: String,
+    person_id: Option<String>,
+    network: String,
+    lines: Vec<Line>,
+}
+
+impl AlertingApp {
+    /// Claims every reminder and notice due at `now` into messages (one per address and day).
+    ///
+    /// # Errors
+    /// Storage errors; nothing is claimed by a failed batch.
+    pub async fn claim_due(&self, now: DateTime<Utc>) -> Result<DispatchReport, AlertingError> {
+        let today = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+        let territory = self.territory();
+        let mut conn = self.db.pool().acquire().await?;
+        let ctx = Context::load(&mut conn, today, None, territory).await?;
+        let since = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+        let calls = storage::calls(&mut conn, Some(since)).await?;
+        let call_ids: Vec<String> = calls.iter().map(|c| c.call_id.clone()).collect();
+        let claimed = storage::claimed_keys(&mut conn, &call_ids).await?;
+        let mut lines: Vec<Line> = Vec::new();
+        for (c, alert) in plan_calls(&ctx, &calls, Window::DueAt(now), territory, None) {
+            let row = log_row(&alert, now, String::new());
+            if claimed.contains(&row.key()) {
+                continue;
+            }
+            let structure_name = ctx
+                .position(&alert.structure_id)
+                .map(|i| ctx.structures[i].name.clone())
+                .unwrap_or_default();
+            lines.push(Line {
+                row,
+                alert: Some(alert),
+                notice: None,
+                structure_name,
+                call: c,
+            });
+        }
+        let reminder_lines = lines.len();
+        lines.extend(notices(
+            &ctx,
+            &calls,
+            &claimed,
+            &storage::reminders_sent_for(&mut conn, &call_ids).await?,
+            now,
+        ));
+        drop(conn);
+
+        let mut drafts: BTreeMap<(String, String), Draft> = BTreeMap::new();
+        for line in lines {
+            let Some((channel, address, name, network)) = address_of(&ctx, &line) else {
+                continue;
+            };
+            let draft = drafts
+                .entry((channel.clone(), address.clone()))
+                .or_insert_with(|| Draft {
+                    channel,
+                    address,
+                    name,
+                    recipient: line.row.recipient.clone(),
+                    person_id: line.row.person_id.clone(),
+                    network,
+                    lines: Vec::new(),
+                });
+            draft.lines.push(line);
+        }
+        let mut report = DispatchReport::default();
+        let _ = reminder_lines;
+        let drafts: Vec<Draft> = drafts.into_values().collect();
+        for batch in drafts.chunks(CLAIM_BATCH) {
+            let mut tx = self.db.begin().await?;
+            let mut events = 0;
+            let mut batch_report = DispatchReport::default();
+            for draft in batch {
+                let mut draft_lines: Vec<&Line> = draft.lines.iter().collect();
+                // One digest per address and local day: when today's already
+                // went, what can wait until tomorrow waits.
+                if storage::digests_on(&mut tx, &draft.channel, &draft.address, today).await? > 0 {
+                    let tomorrow = now + chrono::TimeDelta::days(1);
+                    let before = draft_lines.len();
+                    draft_lines.retain(|l| match &l.alert {
+                        Some(a) => deadline_instant(&a.stage) <= tomorrow,
+                        None => false,
+                    });
+                    batch_report.deferred += before - draft_lines.len();
+                }
+                if draft_lines.is_empty() {
+                    continue;
+                }
+                let message_id = format!("{}@vigie", uuid::Uuid::now_v7());
+                let rows: Vec<SendLogRow> = draft_lines
+                    .iter()
+                    .map(|l| SendLogRow {
+                        message_id: message_id.clone(),
+                        ..l.row.clone()
+                    })
+                    .collect();
+                let message = self.render(draft, &draft_lines, &calls, &message_id, today, now);
+                storage::insert_message(&mut tx, &message, now).await?;
+                storage::claim(&mut tx, &rows).await?;
+                batch_report.messages += 1;
+                batch_report.claimed += rows.len();
+                batch_report.notices += draft_lines.iter().filter(|l| l.notice.is_some()).count();
+                for line in &draft_lines {
+                    let Some(alert) = &line.alert else { continue };
+                    let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
+                        continue;
+                    };
+                    let call = &calls[line.call];
+                    if storage::insert_escalation(
+                        &mut tx,
+                        &alert.structure_id,
+                        &call.call_id,
+                        alert.stage.kind.code(),
+                        reason.code(),
+                        now,
+                    )
+                    .await?
+                    {
+                        let event = DeadlineEscalated {
+                            structure_id: alert.structure_id.clone(),
+                            call_id: call.call_id.clone(),
+                            call_title: call.title.clone(),
+                            stage_kind: alert.stage.kind.code().to_owned(),
+                            deadline: Some(date_to_pb(alert.stage.date)),
+                            time: alert.stage.time.map(|t| t.format("%H:%M").to_string()),
+                            timezone: alert.stage.timezone.name().to_owned(),
+                            function: vigie_alerting_domain::plan::FUNDING_FUNCTION.to_owned(),
+                            reason: reason.code().to_owned(),
+                            url: call.url().to_owned(),
+                        };
+                        Outbox::new(events::SOURCE)
+                            .append(&mut tx, events::deadline_escalated(&event))
+                            .await
+                            .map_err(|e| AlertingError::Events(e.to_string()))?;
+                        events += 1;
+                    }
+                }
+            }
+            tx.commit().await?;
+            batch_report.escalations = events;
+            report.claimed += batch_report.claimed;
+            report.messages += batch_report.messages;
+            report.notices += batch_report.notices;
+            report.escalations += batch_report.escalations;
+            report.deferred += batch_report.deferred;
+            if events > 0 {
+                self.relay.notify_one();
+            }
+        }
+        Ok(report)
+    }
+
+    fn render(
+        &self,
+        draft: &Draft,
+        lines: &[&Line],
+        calls: &[StoredCall],
+        message_id: &str,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> MessageRow {
+        let base = self.settings.public_url.trim_end_matches('/');
+        // Several offsets of one stage due together (after an outage) make one line.
+        let mut seen = HashSet::new();
+        let mut items = Vec::new();
+        let mut notices = Vec::new();
+        let mut json_items = Vec::new();
+        let mut ordered: Vec<&&Line> = lines.iter().collect();
+        ordered.sort_by_key(|l| (l.alert.as_ref().map(|a| a.offset_days), l.row.call_id.clone()));
+        for line in ordered {
+            let call = &calls[line.call];
+            if let Some(notice) = &line.notice {
+                notices.push(notice.clone());
+                json_items.push(serde_json::json!({
+                    "kind": if line.row.offset_days == NOTICE_CANCELLED { "cancelled" } else { "moved" },
+                    "structure_id": line.row.structure_id,
+                    "call_id": call.call_id,
+                    "title": call.title,
+                    "stage": line.row.stage_kind,
+                    "url": call.url(),
+                }));
+                continue;
+            }
+            let Some(alert) = &line.alert else { continue };
+            if !seen.insert((alert.structure_id.clone(), alert.call_id.clone(), alert.stage.kind)) {
+                continue;
+            }
+            let link = |action: AckAction| {
+                format!(
+                    "{base}/ack/{}",
+                    self.links.ack_token(&alert.structure_id, &alert.call_id, action)
+                )
+            };
+            items.push(DigestItem {
+                structure_name: line.structure_name.clone(),
+                call_title: call.title.clone(),
+                stage_kind: alert.stage.kind,
+                deadline_date: alert.stage.date,
+                deadline_time: alert.stage.time,
+                timezone: alert.stage.timezone,
+                days_left: (alert.stage.date - today).num_days(),
+                late: alert.late,
+                url: call.url().to_owned(),
+                escalation: alert.escalation.map(|r| r.code().to_owned()),
+                ack_links: AckLinks {
+                    submitted: link(AckAction::Submitted),
+                    in_progress: link(AckAction::InProgress),
+                    not_concerned: link(AckAction::NotConcerned),
+                },
+            });
+            json_items.push(serde_json::json!({
+                "kind": "reminder",
+                "structure_id": alert.structure_id,
+                "call_id": alert.call_id,
+                "title": call.title,
+                "stage": alert.stage.kind.code(),
+                "deadline": alert.stage.date.to_string(),
+                "time": alert.stage.time.map(|t| t.format("%H:%M").to_string()),
+                "timezone": alert.stage.timezone.name(),
+                "offset_days": alert.offset_days,
+                "late": alert.late,
+                "escalation": alert.escalation.map(|r| r.code()),
+                "url": call.url(),
+            }));
+        }
+        let (subject, text, html) = if draft.channel == "webhook" {
+            let body = serde_json::json!({
+                "type": "vigie.alerting.reminders",
+                "delivery_id": message_id,
+                "network": draft.network,
+                "date": today.to_string(),
+                "items": json_items,
+            });
+            ("vigie.alerting.reminders".to_owned(), body.to_string(), String::new())
+        } else {
+            let rendered = render_digest(&Digest {
+                recipient_name: draft.name.clone(),
+                local_date: today,
+                items,
+                notices,
+                unsubscribe_url: format!("{base}/unsubscribe/{}", self.links.unsubscribe_token(&draft.recipient)),
+            });
+            (rendered.subject, rendered.text, rendered.html)
+        };
+        MessageRow {
+            message_id: message_id.to_owned(),
+            recipient: draft.recipient.clone(),
+            person_id: draft.person_id.clone(),
+            channel: draft.channel.clone(),
+            address: draft.address.clone(),
+            local_date: today,
+            subject,
+            body_text: text,
+            body_html: html,
+            status: storage::PENDING.to_owned(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: String::new(),
+            sent_at: None,
+        }
+    }
+
+    /// Delivers up to `limit` pending messages due at `now` through `transport`.
+    ///
+    /// # Errors
+    /// Storage errors (a message whose delivery could not be recorded stays pending).
+    pub async fn deliver_due(
+        &self,
+        now: DateTime<Utc>,
+        transport: &dyn Transport,
+        limit: u32,
+    ) -> Result<DeliveryReport, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let messages = storage::due_messages(&mut conn, now, limit).await?;
+        let secrets: HashMap<String, String> = storage::policies(&mut conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.webhook_url, p.webhook_secret))
+            .collect();
+        let mut report = DeliveryReport::default();
+        for message in messages {
+            let secret = secrets.get(&message.address).map(String::as_str).unwrap_or("");
+            let unsubscribe = format!(
+                "{}/unsubscribe/{}",
+                self.settings.public_url.trim_end_matches('/'),
+                self.links.unsubscribe_token(&message.recipient)
+            );
+            match transport.deliver(&message, secret, &unsubscribe).await {
+                Ok(()) => {
+                    storage::mark_sent(&mut conn, &message.message_id, self.now()).await?;
+                    report.sent += 1;
+                }
+                Err(SendError::Transient(error)) if message.attempts + 1 < MAX_ATTEMPTS => {
+                    let next = now + crate::channels::webhook::backoff(message.attempts + 1);
+                    tracing::warn!(message_id = %message.message_id, %error, "delivery refused for now, will retry");
+                    storage::mark_failed_attempt(&mut conn, &message.message_id, &error, Some(next)).await?;
+                    report.retried += 1;
+                }
+                Err(SendError::Transient(error) | SendError::Permanent(error)) => {
+                    tracing::warn!(message_id = %message.message_id, %error, "delivery failed for good");
+                    storage::mark_failed_attempt(&mut conn, &message.message_id, &error, None).await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn log_row(alert: &PlannedAlert, now: DateTime<Utc>, message_id: String) -> SendLogRow {
+    SendLogRow {
+        recipient: alert.recipient.id.clone(),
+        call_id: alert.call_id.clone(),
+        stage_kind: alert.stage.kind.code().to_owned(),
+        revision: alert.revision,
+        offset_days: i64::from(alert.offset_days),
+        channel: alert.recipient.channel.to_owned(),
+        person_id: alert.recipient.person_id.clone(),
+        structure_id: alert.structure_id.clone(),
+        due_at: alert.due_at,
+        late: alert.late,
+        escalation: alert.escalation.map(|r| r.code().to_owned()).unwrap_or_default(),
+        message_id,
+        claimed_at: now,
+    }
+}
+
+/// Notices to whoever received a reminder of a stage that moved since, or of a call since cancelled.
+fn notices(
+    ctx: &Context,
+    calls: &[StoredCall],
+    claimed: &HashSet<storage::SendKeyTuple>,
+    sent: &[SendLogRow],
+    now: DateTime<Utc>,
+) -> Vec<Line> {
+    let by_id: HashMap<&str, usize> = calls.iter().enumerate().map(|(i, c)| (c.call_id.as_str(), i)).collect();
+    let mut out: Vec<Line> = Vec::new();
+    let mut planned = HashSet::new();
+    for row in sent {
+        let Some(&c) = by_id.get(row.call_id.as_str()) else {
+            continue;
+        };
+        let call = &calls[c];
+        let Some(stage) = call.stages.iter().find(|s| s.stage.kind.code() == row.stage_kind) else {
+            continue;
+        };
+        let (offset, notice, revision) = if call.cancelled {
+            (NOTICE_CANCELLED, None, stage.revision)
+        } else if stage.revision > row.revision && !stage.withdrawn {
+            (NOTICE_MOVED, Some(stage), stage.revision)
+        } else {
+            continue;
+        };
+        let key = (
+            row.recipient.clone(),
+            row.call_id.clone(),
+            row.stage_kind.clone(),
+            revision,
+            offset,
+            row.channel.clone(),
+        );
+        if claimed.contains(&key) || !planned.insert(key) {
+            continue;
+        }
+        if ctx.acknowledged(&row.structure_id, &row.call_id).is_some() || ctx.unsubscribed(&row.recipient) {
+            continue;
+        }
+        let structure_name = ctx
+            .position(&row.structure_id)
+            .map(|i| ctx.structures[i].name.clone())
+            .unwrap_or_default();
+        let notice = match notice {
+            Some(stage) => {
+                let from = previous_date(sent, row);
+                Notice::Moved {
+                    structure_name: structure_name.clone(),
+                    call_title: call.title.clone(),
+                    kind: stage.stage.kind,
+                    from,
+                    to: stage.stage.date,
+                    url: call.url().to_owned(),
+                }
+            }
+            None => Notice::Cancelled {
+                structure_name: structure_name.clone(),
+                call_title: call.title.clone(),
+                url: call.url().to_owned(),
+            },
+        };
+        out.push(Line {
+            row: SendLogRow {
+                revision,
+                offset_days: offset,
+                due_at: now,
+                late: false,
+                escalation: String::new(),
+                message_id: String::new(),
+                claimed_at: now,
+                ..row.clone()
+            },
+            alert: None,
+            notice: Some(notice),
+            structure_name,
+            call: c,
+        });
+    }
+    out
+}
+
+/// The deadline a recipient was last reminded of (the due instant tells it: J-n before it).
+fn previous_date(sent: &[SendLogRow], row: &SendLogRow) -> NaiveDate {
+    let last = sent
+        .iter()
+        .filter(|r| r.recipient == row.recipient && r.call_id == row.call_id && r.stage_kind == row.stage_kind)
+        .max_by_key(|r| (r.revision, std::cmp::Reverse(r.offset_days)))
+        .unwrap_or(row);
+    let local = last.due_at.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    local
+        .checked_add_days(Days::new(u64::try_from(last.offset_days).unwrap_or(0)))
+        .unwrap_or(local)
+}
+
+/// Channel, address, greeting name and network of a line's recipient, as known now.
+fn address_of(ctx: &Context, line: &Line) -> Option<(String, String, String, String)> {
+    if let Some(alert) = &line.alert {
+        let network = ctx
+            .position(&alert.structure_id)
+            .map(|i| ctx.structures[i].profile.network.clone())
+            .unwrap_or_default();
+        return Some((
+            alert.recipient.channel.to_owned(),
+            alert.recipient.address.clone(),
+            alert.recipient.name.clone(),
+            network,
+        ));
+    }
+    let i = ctx.position(&line.row.structure_id)?;
+    let structure = &ctx.structures[i];
+    let network = structure.profile.network.clone();
+    let contacts = &ctx.network(&network).contacts;
+    let recipient = &line.row.recipient;
+    if recipient.starts_with("referent:") {
+        return (!contacts.referent_email.is_empty()).then(|| {
+            (
+                "email".to_owned(),
+                contacts.referent_email.clone(),
+                contacts.referent_name.clone(),
+                network.clone(),
+            )
+        });
+    }
+    if recipient.starts_with("webhook:") {
+        return (!contacts.webhook_url.is_empty()).then(|| {
+            (
+                "webhook".to_owned(),
+                contacts.webhook_url.clone(),
+                network.clone(),
+                network.clone(),
+            )
+        });
+    }
+    structure
+        .recipients
+        .people
+        .iter()
+        .find(|r| &r.id == recipient)
+        .map(|r| ("email".to_owned(), r.address.clone(), r.name.clone(), network.clone()))
+}

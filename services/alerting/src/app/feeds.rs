@@ -1,0 +1,89 @@
+//! The iCalendar feeds of a structure and of a network, at secret URLs.
+
+use chrono::Days;
+use vigie_alerting_domain::ical::{calendar, CalendarEntry};
+use vigie_alerting_domain::model::StageKind;
+
+use super::context::Context;
+use super::AlertingApp;
+use crate::channels::links::FeedKind;
+use crate::error::AlertingError;
+use crate::storage::{self, StoredCall};
+
+/// Calendars keep past deadlines this long (days).
+const FEED_HISTORY_DAYS: u64 = 90;
+
+/// French label of a stage kind in a calendar.
+fn stage_label(kind: StageKind) -> &'static str {
+    match kind {
+        StageKind::LetterOfIntent => "Lettre d'intention",
+        StageKind::PreDeposit => "Pré-dépôt",
+        StageKind::Submission => "Dépôt du dossier",
+        StageKind::Internal => "Jalon interne",
+    }
+}
+
+fn entries(call: &StoredCall) -> Vec<CalendarEntry> {
+    call.stages
+        .iter()
+        .map(|s| CalendarEntry {
+            uid: format!("{}-{}@vigie", call.call_id, s.stage.kind.code()),
+            summary: format!("{} — {}", stage_label(s.stage.kind), call.title),
+            description: [
+                (!call.funders.is_empty()).then(|| format!("Financeurs : {}", call.funders.join(", "))),
+                (!s.stage.wording.is_empty()).then(|| format!("Source : {}", s.stage.wording)),
+                (!call.application_url.is_empty()).then(|| format!("Déposer : {}", call.application_url)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n"),
+            url: call.url().to_owned(),
+            stage: s.stage.clone(),
+            sequence: s.revision.saturating_sub(1) + u32::from(call.cancelled),
+            cancelled: call.cancelled || s.withdrawn,
+            dtstamp: call.updated_at,
+        })
+        .collect()
+}
+
+impl AlertingApp {
+    /// The calendar behind a feed token: the deadlines of the calls matching
+    /// the structure, or any structure of the network.
+    ///
+    /// # Errors
+    /// [`AlertingError::NotFound`] for an invalid token or an unknown structure or network.
+    pub async fn calendar(&self, token: &str) -> Result<String, AlertingError> {
+        let claim = self
+            .links
+            .verify_feed(token)
+            .map_err(|_| AlertingError::NotFound("calendrier".into()))?;
+        let (kind, id) = (claim.kind, claim.id);
+        let today = self.today();
+        let mut conn = self.db.pool().acquire().await?;
+        let ctx = Context::load(&mut conn, today, None, self.territory()).await?;
+        let members: Vec<usize> = match kind {
+            FeedKind::Structure => ctx.position(&id).into_iter().collect(),
+            FeedKind::Network => (0..ctx.structures.len())
+                .filter(|&i| ctx.structures[i].profile.network == id)
+                .collect(),
+        };
+        if members.is_empty() {
+            return Err(AlertingError::NotFound("calendrier".into()));
+        }
+        let since = today.checked_sub_days(Days::new(FEED_HISTORY_DAYS)).unwrap_or(today);
+        let calls = storage::calls(&mut conn, Some(since)).await?;
+        let mut events = Vec::new();
+        for call in &calls {
+            let matched = ctx.matching(call, self.territory());
+            if matched.iter().any(|i| members.contains(i)) {
+                events.extend(entries(call));
+            }
+        }
+        let name = match kind {
+            FeedKind::Structure => format!("Vigie — échéances de {}", ctx.structures[members[0]].name),
+            FeedKind::Network => format!("Vigie — échéances du réseau {id}"),
+        };
+        Ok(calendar(&name, &events))
+    }
+}

@@ -1,0 +1,285 @@
+//! Reading: calls (all, or those matching a structure), and the preview of
+//! the reminders that would go out.
+
+use chrono::{Days, NaiveDate};
+use vigie_alerting_domain::plan::{plan_stage, PlannedAlert, StageRef, Window};
+
+use super::context::Context;
+use super::AlertingApp;
+use crate::error::AlertingError;
+use crate::storage::{self, StoredCall};
+
+/// A call with, for a structure, its acknowledgement.
+#[derive(Debug, Clone)]
+pub struct CallView {
+    /// The call.
+    pub call: StoredCall,
+    /// Days until its next deadline (from today), when it has one.
+    pub days_left: Option<i64>,
+    /// The structure's acknowledgement, when listed for a structure.
+    pub acknowledgement: Option<String>,
+}
+
+/// A reminder that would go out, with its call's title.
+#[derive(Debug, Clone)]
+pub struct PreviewAlert {
+    /// The reminder.
+    pub alert: PlannedAlert,
+    /// The call's title.
+    pub call_title: String,
+}
+
+/// The next deadline of a call on or after `today` (the last one when all passed).
+pub fn next_deadline(call: &StoredCall, today: NaiveDate) -> Option<NaiveDate> {
+    let mut dates: Vec<NaiveDate> = call
+        .stages
+        .iter()
+        .filter(|s| !s.withdrawn)
+        .map(|s| s.stage.date)
+        .collect();
+    dates.sort_unstable();
+    dates
+        .iter()
+        .copied()
+        .find(|d| *d >= today)
+        .or_else(|| dates.last().copied())
+}
+
+/// The reminders of every matching structure for the calls, in `window`,
+/// except for acknowledged calls and unsubscribed recipients, sorted by due
+/// time, recipient and call.
+pub fn plan_calls(
+    ctx: &Context,
+    calls: &[StoredCall],
+    window: Window,
+    territory: &vigie_alerting_domain::territory::Territory,
+    only: Option<usize>,
+) -> Vec<(usize, PlannedAlert)> {
+    let mut out = Vec::new();
+    for (c, call) in calls.iter().enumerate() {
+        if call.cancelled {
+            continue;
+        }
+        let structures = match only {
+            Some(i) => ctx.matching(call, territory).into_iter().filter(|&m| m == i).collect(),
+            None => ctx.matching(call, territory),
+        };
+        for i in structures {
+            let structure = &ctx.structures[i];
+            if ctx
+                .acknowledged(&structure.profile.structure_id, &call.call_id)
+                .is_some()
+            {
+                continue;
+            }
+            let network = ctx.network(&structure.profile.network);
+            for stage in call.stages.iter().filter(|s| !s.withdrawn) {
+                let stage_ref = StageRef {
+                    call_id: call.call_id.clone(),
+                    stage: stage.stage.clone(),
+                    revision: stage.revision,
+                };
+                for alert in plan_stage(
+                    &stage_ref,
+                    &structure.recipients,
+                    &network.contacts,
+                    &network.policy,
+                    window,
+                ) {
+                    if ctx.unsubscribed(&alert.recipient.id) {
+                        continue;
+                    }
+                    out.push((c, alert));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.1.due_at, &a.1.recipient.id, &a.1.call_id, a.1.offset_days).cmp(&(
+            b.1.due_at,
+            &b.1.recipient.id,
+            &b.1.call_id,
+            b.1.offset_days,
+        ))
+    });
+    out
+}
+
+impl AlertingApp {
+    /// Calls soonest deadline first: all, or those matching `structure_id`;
+    /// closing within `closing_within` days; closed ones only with `include_closed`.
+    ///
+    /// # Errors
+    /// [`AlertingError::NotFound`] for an unknown structure; storage errors.
+    pub async fn list_calls(
+        &self,
+        structure_id: Option<&str>,
+        closing_within: Option<u32>,
+        include_closed: bool,
+    ) -> Result<Vec<CallView>, AlertingError> {
+        let today = self.today();
+        let mut conn = self.db.pool().acquire().await?;
+        let calls = storage::calls(&mut conn, if include_closed { None } else { Some(today) }).await?;
+        let selected: Vec<(StoredCall, Option<String>)> = match structure_id {
+            Some(id) => {
+                let ctx = Context::load(&mut conn, today, Some(id), self.territory()).await?;
+                if ctx.position(id).is_none() {
+                    return Err(AlertingError::NotFound(format!("structure {id}")));
+                }
+                calls
+                    .into_iter()
+                    .filter(|c| !ctx.matching(c, self.territory()).is_empty())
+                    .map(|c| {
+                        let ack = ctx.acknowledged(id, &c.call_id).map(str::to_owned);
+                        (c, ack)
+                    })
+                    .collect()
+            }
+            None => calls.into_iter().map(|c| (c, None)).collect(),
+        };
+        let limit = closing_within.and_then(|d| today.checked_add_days(Days::new(u64::from(d))));
+        let mut out: Vec<CallView> = selected
+            .into_iter()
+            .filter_map(|(call, acknowledgement)| {
+                let next = next_deadline(&call, today);
+                if let Some(limit) = limit {
+                    if !next.is_some_and(|d| d >= today && d <= limit) {
+                        return None;
+                    }
+                }
+                if !include_closed && call.cancelled {
+                    return None;
+                }
+                Some(CallView {
+                    days_left: next.map(|d| (d - today).num_days()),
+                    call,
+                    acknowledgement,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.days_left.unwrap_or(i64::MAX), &a.call.call_id).cmp(&(b.days_left.unwrap_or(i64::MAX), &b.call.call_id))
+        });
+        Ok(out)
+    }
+
+    /// The reminders that would go out in `[from, to]` (local dates in Europe/Paris), without sending.
+    ///
+    /// # Errors
+    /// [`AlertingError::NotFound`] for an unknown structure; [`AlertingError::Invalid`] when `to < from`.
+    pub async fn preview(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        structure_id: Option<&str>,
+    ) -> Result<Vec<PreviewAlert>, AlertingError> {
+        if to < from {
+            return Err(AlertingError::Invalid("la date de fin précède la date de début".into()));
+        }
+        let paris = chrono_tz::Europe::Paris;
+        let start = vigie_alerting_domain::reminders::resolve_local(paris, from.and_time(chrono::NaiveTime::MIN));
+        let end_day = to.checked_add_days(Days::new(1)).unwrap_or(to);
+        let end = vigie_alerting_domain::reminders::resolve_local(paris, end_day.and_time(chrono::NaiveTime::MIN));
+        let mut conn = self.db.pool().acquire().await?;
+        let ctx = Context::load(&mut conn, from, structure_id, self.territory()).await?;
+        let only = match structure_id {
+            Some(id) => Some(
+                ctx.position(id)
+                    .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?,
+            ),
+            None => None,
+        };
+        let calls = storage::calls(&mut conn, Some(from)).await?;
+        Ok(plan_calls(
+            &ctx,
+            &calls,
+            vigie_alerting_domain::plan::Window::Between(start, end),
+            self.territory(),
+            only,
+        )
+        .into_iter()
+        .map(|(c, alert)| PreviewAlert {
+            call_title: calls[c].title.clone(),
+            alert,
+        })
+        .collect())
+    }
+}
+
+/// A stored call as a draft again (for the Etalab export).
+pub fn to_draft(call: &StoredCall) -> vigie_alerting_domain::call::CallDraft {
+    vigie_alerting_domain::call::CallDraft {
+        source: call.source.clone(),
+        source_ref: call.source_ref.clone(),
+        title: call.title.clone(),
+        funders: call.funders.clone(),
+        programmes: call.programmes.clone(),
+        info_url: call.info_url.clone(),
+        application_url: call.application_url.clone(),
+        themes: call.themes.clone(),
+        audiences: call.audiences.clone(),
+        perimeter: vigie_alerting_domain::call::Perimeter {
+            name: call.perimeter_name.clone(),
+            scale_label: call.perimeter_scale.clone(),
+            codes: call.areas.clone(),
+            exclusions: call.exclusions.clone(),
+        },
+        recurrence: call.recurrence,
+        stages: call
+            .stages
+            .iter()
+            .filter(|s| !s.withdrawn)
+            .map(|s| s.stage.clone())
+            .collect(),
+        cancelled: call.cancelled,
+        raw: call.raw.clone(),
+    }
+}
+
+impl AlertingApp {
+    /// Every call in the Etalab schema-dispositif-aide CSV format.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn export_calls(&self) -> Result<String, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let calls = storage::calls(&mut conn, None).await?;
+        let drafts: Vec<_> = calls.iter().map(to_draft).collect();
+        Ok(vigie_alerting_domain::connectors::etalab::write_csv(&drafts))
+    }
+
+    /// The send log, newest first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn send_log(
+        &self,
+        structure_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<storage::LogEntry>, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::send_log(&mut conn, structure_id, limit).await?)
+    }
+
+    /// The network of a structure of the read model.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structure_network(&self, structure_id: &str) -> Result<Option<String>, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::structure(&mut conn, structure_id).await?.map(|s| s.network_id))
+    }
+
+    /// Every structure of the read model with its network.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn structure_networks(&self) -> Result<std::collections::HashMap<String, String>, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::structures(&mut conn)
+            .await?
+            .into_iter()
+            .map(|s| (s.structure_id, s.network_id))
+            .collect())
+    }
+}

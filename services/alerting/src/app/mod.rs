@@ -1,0 +1,150 @@
+//! Use cases of the alerting service. Each change is one transaction; a
+//! claim of reminders commits its send-log rows, its message and its
+//! escalation events together, so a crash at any point loses nothing and
+//! never sends a reminder twice (docs/alerting.md).
+
+mod context;
+mod dispatch;
+mod feeds;
+mod import;
+mod listing;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::Notify;
+use vigie_alerting_domain::connectors::feed::FeedMapping;
+use vigie_alerting_domain::territory::Territory;
+use vigie_platform::db::Db;
+
+use crate::channels::links::LinkSigner;
+
+pub use context::{Context, StructureView};
+pub use dispatch::{DeliveryReport, DispatchReport, Transport};
+pub use import::ImportReport;
+pub use listing::{CallView, PreviewAlert};
+pub use settings::{NetworkPolicy, PolicyInput};
+
+/// Gives the current instant (injectable for tests).
+pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system's current instant.
+pub fn system_now() -> Now {
+    Arc::new(Utc::now)
+}
+
+/// A source fetched over the network on a schedule or with `vigie calls fetch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // a handful per instance, built once
+pub enum RemoteSource {
+    /// The Aides-territoires API.
+    AidesTerritoires {
+        /// `https://aides-territoires.beta.gouv.fr`.
+        base_url: String,
+        /// The API key sent as `X-AUTH-TOKEN`.
+        api_key: String,
+    },
+    /// An RSS or Atom feed with its mapping.
+    Feed {
+        /// The feed's URL.
+        url: String,
+        /// How to read its items.
+        mapping: FeedMapping,
+    },
+}
+
+/// Settings of the alerting service.
+#[derive(Debug, Clone)]
+pub struct AlertingSettings {
+    /// Public base URL of the alerting HTTP endpoints (links in messages, calendar feeds).
+    pub public_url: String,
+    /// Secret of the signed links and feed URLs.
+    pub link_secret: Vec<u8>,
+    /// Base URL for relative Aides-territoires links in file imports.
+    pub aides_territoires_base: String,
+    /// Sources by name (`aides-territoires`, `feed:<name>`).
+    pub sources: BTreeMap<String, RemoteSource>,
+}
+
+impl AlertingSettings {
+    /// Settings for a local trial: links on `public_url`, no remote source.
+    pub fn local(public_url: impl Into<String>, link_secret: Vec<u8>) -> Self {
+        AlertingSettings {
+            public_url: public_url.into(),
+            link_secret,
+            aides_territoires_base: crate::AIDES_TERRITOIRES_BASE.to_owned(),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// The mapping of a `feed:<name>` source, when configured.
+    pub fn feed_mapping(&self, source: &str) -> Option<&FeedMapping> {
+        match self.sources.get(source) {
+            Some(RemoteSource::Feed { mapping, .. }) => Some(mapping),
+            _ => None,
+        }
+    }
+}
+
+/// The alerting application service.
+#[derive(Clone)]
+pub struct AlertingApp {
+    db: Db,
+    now: Now,
+    relay: Arc<Notify>,
+    settings: Arc<AlertingSettings>,
+    links: Arc<LinkSigner>,
+}
+
+impl AlertingApp {
+    /// Builds the service over a migrated database; `relay` is woken after
+    /// commits that appended events.
+    pub fn new(db: Db, settings: AlertingSettings, relay: Arc<Notify>) -> Self {
+        let links = Arc::new(LinkSigner::new(&settings.link_secret));
+        AlertingApp {
+            db,
+            now: system_now(),
+            relay,
+            settings: Arc::new(settings),
+            links,
+        }
+    }
+
+    /// The same service, with another clock.
+    #[must_use]
+    pub fn with_now(mut self, now: Now) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// The current instant according to the service's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.now)()
+    }
+
+    /// Today in Europe/Paris according to the service's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&chrono_tz::Europe::Paris).date_naive()
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &AlertingSettings {
+        &self.settings
+    }
+
+    /// The link signer.
+    pub fn links(&self) -> &LinkSigner {
+        &self.links
+    }
+
+    fn territory(&self) -> &'static Territory {
+        vigie_alerting_domain::territory::official()
+    }
+}

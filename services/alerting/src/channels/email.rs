@@ -1,0 +1,353 @@
+//! Email over SMTP (lettre): one digest per message, text and HTML.
+//!
+//! Each message is `multipart/alternative` (a UTF-8 `text/plain` part, then a
+//! UTF-8 `text/html` part) with:
+//! - `Message-ID: <id>` chosen by the caller, derived from the send-log key,
+//!   so that a resend after a crash carries the same id and the recipient's
+//!   mail system can recognise the duplicate;
+//! - `List-Unsubscribe: <url>` and `List-Unsubscribe-Post:
+//!   List-Unsubscribe=One-Click` (RFC 8058: one-click unsubscribe from the
+//!   mail client);
+//! - `Auto-Submitted: auto-generated` (RFC 3834: no auto-replies expected).
+//!
+//! One SMTP connection is opened per message (no pool): a relay that
+//! restarted between two sends is simply reconnected to.
+
+use std::fmt;
+use std::time::Duration;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+
+use super::SendError;
+
+/// The SMTP relay the reminders go through.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name of the relay (also the name its certificate must carry with STARTTLS).
+    pub host: String,
+    /// Port of the relay (587 for submission with STARTTLS, 25 for a local relay).
+    pub port: u16,
+    /// The sender, e.g. `Vigie <alertes@reseau.example>`.
+    pub from: String,
+    /// Require STARTTLS (rustls, Mozilla roots) before sending anything.
+    pub starttls: bool,
+    /// Login for SMTP authentication (PLAIN or LOGIN), if the relay requires it.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password for SMTP authentication; never serialised nor printed.
+    #[serde(default, skip_serializing)]
+    pub password: Option<String>,
+    /// Bound on each network step (connecting, each command); a whole send is
+    /// bounded by three times this. In seconds in configuration files.
+    #[serde(with = "seconds")]
+    pub timeout: Duration,
+}
+
+impl Default for SmtpConfig {
+    /// A relay on the local host, port 25, without TLS nor authentication.
+    fn default() -> Self {
+        SmtpConfig {
+            host: "127.0.0.1".to_owned(),
+            port: 25,
+            from: "Vigie <alertes@localhost>".to_owned(),
+            starttls: false,
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("starttls", &self.starttls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<masqué>"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Durations as whole seconds in configuration.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_secs())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_secs)
+    }
+}
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// The `Message-ID`, without angle brackets (`left@right`), stable across
+    /// retries of the same send.
+    pub message_id: String,
+    /// The recipient's address.
+    pub to: String,
+    /// The recipient's display name (may be empty).
+    pub to_name: String,
+    /// The subject.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body.
+    pub html: String,
+    /// The one-click unsubscribe URL (`https://…`).
+    pub list_unsubscribe: String,
+}
+
+/// Sends [`OutgoingEmail`]s through the configured relay.
+#[derive(Clone)]
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    timeout: Duration,
+}
+
+impl fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("from", &self.from.to_string())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+const LIST_UNSUBSCRIBE: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe");
+const LIST_UNSUBSCRIBE_POST: HeaderName = HeaderName::new_from_ascii_str("List-Unsubscribe-Post");
+const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
+
+impl SmtpMailer {
+    /// Prepares the transport (nothing is connected until the first send).
+    ///
+    /// # Errors
+    /// The sender address is not valid, or the TLS parameters cannot be built.
+    pub fn new(config: SmtpConfig) -> anyhow::Result<SmtpMailer> {
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|error| anyhow::anyhow!("adresse d'expédition {:?} invalide : {error}", config.from))?;
+        let tls = if config.starttls {
+            Tls::Required(
+                TlsParameters::new(config.host.clone())
+                    .map_err(|error| anyhow::anyhow!("paramètres TLS pour {} : {error}", config.host))?,
+            )
+        } else {
+            Tls::None
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.as_str())
+            .port(config.port)
+            .tls(tls)
+            .timeout(Some(config.timeout));
+        if let Some(username) = &config.username {
+            builder = builder.credentials(Credentials::new(
+                username.clone(),
+                config.password.clone().unwrap_or_default(),
+            ));
+        }
+        Ok(SmtpMailer {
+            transport: builder.build(),
+            from,
+            timeout: config.timeout,
+        })
+    }
+
+    /// Builds the message (see the module's documentation for its headers).
+    ///
+    /// # Errors
+    /// [`SendError::Permanent`] when the recipient, the message id or the
+    /// unsubscribe URL is not valid.
+    pub fn build(&self, mail: &OutgoingEmail) -> Result<Message, SendError> {
+        let address: Address = mail
+            .to
+            .trim()
+            .parse()
+            .map_err(|error| SendError::Permanent(format!("adresse {:?} invalide : {error}", mail.to)))?;
+        let name = mail.to_name.trim();
+        let to = Mailbox::new((!name.is_empty()).then(|| name.to_owned()), address);
+        if !is_header_token(&mail.message_id) {
+            return Err(SendError::Permanent(format!(
+                "identifiant de message {:?} invalide",
+                mail.message_id
+            )));
+        }
+        if !is_header_token(&mail.list_unsubscribe) {
+            return Err(SendError::Permanent(format!(
+                "lien de désabonnement {:?} invalide",
+                mail.list_unsubscribe
+            )));
+        }
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.as_str())
+            .message_id(Some(format!("<{}>", mail.message_id)))
+            .raw_header(HeaderValue::new(
+                LIST_UNSUBSCRIBE,
+                format!("<{}>", mail.list_unsubscribe),
+            ))
+            .raw_header(HeaderValue::new(
+                LIST_UNSUBSCRIBE_POST,
+                "List-Unsubscribe=One-Click".to_owned(),
+            ))
+            .raw_header(HeaderValue::new(AUTO_SUBMITTED, "auto-generated".to_owned()))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(mail.text.clone()))
+                    .singlepart(SinglePart::html(mail.html.clone())),
+            )
+            .map_err(|error| SendError::Permanent(format!("message invalide : {error}")))
+    }
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// [`SendError::Transient`] when the relay cannot be reached, times out,
+    /// or answers 4xx; [`SendError::Permanent`] when it answers 5xx (for the
+    /// recipient or the message) or the message cannot be built.
+    pub async fn send(&self, mail: &OutgoingEmail) -> Result<(), SendError> {
+        let message = self.build(mail)?;
+        let outcome = tokio::time::timeout(self.timeout.saturating_mul(3), self.transport.send(message)).await;
+        match outcome {
+            Err(_) => Err(SendError::Transient(format!(
+                "le serveur SMTP n'a pas répondu en {:?}",
+                self.timeout.saturating_mul(3)
+            ))),
+            Ok(Ok(_response)) => Ok(()),
+            Ok(Err(error)) => Err(classify(&error)),
+        }
+    }
+}
+
+/// 5xx replies are permanent; everything else (4xx, connection, TLS, timeouts) is transient.
+fn classify(error: &lettre::transport::smtp::Error) -> SendError {
+    let text = describe(error);
+    if error.is_permanent() {
+        SendError::Permanent(text)
+    } else {
+        SendError::Transient(text)
+    }
+}
+
+/// The error and its causes on one line.
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(" : ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Visible ASCII without spaces nor angle brackets: safe between `<` and `>` in a header.
+fn is_header_token(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 900 && value.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail() -> OutgoingEmail {
+        OutgoingEmail {
+            message_id: "r-1@vigie.example".into(),
+            to: "marie@example.org".into(),
+            to_name: "Marie Dupont".into(),
+            subject: "Vigie — 1 échéance de financement à venir".into(),
+            text: "Bonjour".into(),
+            html: "<p>Bonjour</p>".into(),
+            list_unsubscribe: "https://vigie.example/u/T".into(),
+        }
+    }
+
+    fn mailer() -> SmtpMailer {
+        SmtpMailer::new(SmtpConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn the_password_is_never_printed_nor_serialised() {
+        let config = SmtpConfig {
+            username: Some("vigie".into()),
+            password: Some("hunter2".into()),
+            ..SmtpConfig::default()
+        };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("<masqué>"), "{debug}");
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        let back: SmtpConfig =
+            serde_json::from_str(r#"{"host":"smtp.example","port":587,"from":"Vigie <a@b.example>","starttls":true,"password":"p","timeout":10}"#)
+                .unwrap();
+        assert_eq!(back.timeout, Duration::from_secs(10));
+        assert_eq!(back.password.as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn invalid_inputs_are_permanent() {
+        let mailer = mailer();
+        for bad in [
+            OutgoingEmail {
+                to: "not an address".into(),
+                ..mail()
+            },
+            OutgoingEmail {
+                message_id: "a b@c".into(),
+                ..mail()
+            },
+            OutgoingEmail {
+                message_id: "x>\r\nBcc: evil@example.org".into(),
+                ..mail()
+            },
+            OutgoingEmail {
+                list_unsubscribe: "https://x.example/\r\nBcc: evil@example.org".into(),
+                ..mail()
+            },
+        ] {
+            assert!(matches!(mailer.build(&bad), Err(SendError::Permanent(_))), "{bad:?}");
+        }
+        assert!(SmtpMailer::new(SmtpConfig {
+            from: "nobody".into(),
+            ..SmtpConfig::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn headers_of_a_built_message() {
+        let formatted = String::from_utf8(mailer().build(&mail()).unwrap().formatted()).unwrap();
+        assert!(formatted.contains("Message-ID: <r-1@vigie.example>\r\n"), "{formatted}");
+        assert!(
+            formatted.contains("List-Unsubscribe: <https://vigie.example/u/T>\r\n"),
+            "{formatted}"
+        );
+        assert!(
+            formatted.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            "{formatted}"
+        );
+        assert!(formatted.contains("Auto-Submitted: auto-generated\r\n"), "{formatted}");
+        assert!(formatted.contains("multipart/alternative"), "{formatted}");
+    }
+}

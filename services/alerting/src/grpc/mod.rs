@@ -1,0 +1,463 @@
+//! The gRPC adapter of `vigie.alerting.v1.AlertingService`: check the caller
+//! against the matrix of [`authz`], decode the request, call the application,
+//! encode the answer.
+
+pub mod authz;
+
+use std::collections::HashMap;
+
+use tonic::{Request, Response, Status, Streaming};
+use vigie_alerting_domain::call::{ImportProblem, Severity};
+use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_proto::alerting::v1 as pb;
+use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
+
+use crate::app::{AlertingApp, CallView, ImportReport, NetworkPolicy, PolicyInput, PreviewAlert};
+use crate::channels::links::{AckAction, FeedKind};
+use crate::convert::{date_from_pb, date_to_pb};
+use crate::error::AlertingError;
+use crate::storage::{area_code, timestamp, LogEntry, StoredStage};
+
+/// Largest file accepted in one import.
+const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Implements the alerting API over the application service.
+#[derive(Clone)]
+pub struct AlertingApi {
+    app: AlertingApp,
+}
+
+impl AlertingApi {
+    /// Wraps the application service.
+    pub fn new(app: AlertingApp) -> Self {
+        AlertingApi { app }
+    }
+
+    /// Checks that the caller of `method` may act for `structure`; outside
+    /// the caller's reach is `NOT_FOUND` like an unknown structure.
+    async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
+        let principal = principal(request)?;
+        let rule = authz::rule_for(method)?;
+        if visible(principal, &rule)? == Visibility::All {
+            return Ok(());
+        }
+        let what = || format!("structure « {structure} »");
+        match self.app.structure_network(structure).await? {
+            Some(network) => authorize(
+                principal,
+                &rule,
+                Some(Target {
+                    network: &network,
+                    structure: Some(structure),
+                }),
+                what,
+            ),
+            None => Err(AlertingError::NotFound(what()).into()),
+        }
+    }
+
+    /// Checks that the caller of `method` may act for `network`.
+    #[allow(clippy::result_large_err)]
+    fn authorize_network<T>(&self, request: &Request<T>, method: &str, network: &str) -> Result<(), Status> {
+        authorize(
+            principal(request)?,
+            &authz::rule_for(method)?,
+            Some(Target {
+                network,
+                structure: None,
+            }),
+            || format!("réseau « {network} »"),
+        )
+    }
+
+    /// What structures the caller may see under `method` (`None` = all).
+    async fn visible_structures<T>(
+        &self,
+        request: &Request<T>,
+        method: &str,
+    ) -> Result<Option<HashMap<String, String>>, Status> {
+        let visibility = visible(principal(request)?, &authz::rule_for(method)?)?;
+        if visibility == Visibility::All {
+            return Ok(None);
+        }
+        let networks = self.app.structure_networks().await?;
+        Ok(Some(
+            networks
+                .into_iter()
+                .filter(|(s, n)| {
+                    visibility.covers(Target {
+                        network: n,
+                        structure: Some(s),
+                    })
+                })
+                .collect(),
+        ))
+    }
+}
+
+fn non_empty(value: &str) -> Option<&str> {
+    let value = value.trim();
+    (!value.is_empty()).then_some(value)
+}
+
+fn problem_to_pb(p: &ImportProblem) -> pb::ImportProblem {
+    pb::ImportProblem {
+        position: p.position.clone(),
+        message: p.message.clone(),
+        error: p.severity == Severity::Error,
+    }
+}
+
+fn report_to_pb(r: &ImportReport) -> pb::ImportCallsResponse {
+    pb::ImportCallsResponse {
+        refused: false,
+        problems: r.problems.iter().map(problem_to_pb).collect(),
+        calls: r.calls as u64,
+        created: r.created as u64,
+        revised: r.revised as u64,
+        unchanged: r.unchanged as u64,
+        updated: r.updated as u64,
+        cancelled: r.cancelled as u64,
+        pages: r.pages,
+    }
+}
+
+fn import_result(result: Result<ImportReport, AlertingError>) -> Result<Response<pb::ImportCallsResponse>, Status> {
+    match result {
+        Ok(report) => Ok(Response::new(report_to_pb(&report))),
+        Err(AlertingError::Rejected(problems)) => Ok(Response::new(pb::ImportCallsResponse {
+            refused: true,
+            problems: problems.iter().map(problem_to_pb).collect(),
+            ..pb::ImportCallsResponse::default()
+        })),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn stage_to_pb(s: &StoredStage) -> pb::Stage {
+    pb::Stage {
+        kind: s.stage.kind.code().to_owned(),
+        date: Some(date_to_pb(s.stage.date)),
+        time: s.stage.time.map(|t| t.format("%H:%M").to_string()),
+        timezone: s.stage.timezone.name().to_owned(),
+        wording: s.stage.wording.clone(),
+        revision: s.revision,
+    }
+}
+
+fn call_to_pb(v: &CallView) -> pb::Call {
+    let c = &v.call;
+    pb::Call {
+        call_id: c.call_id.clone(),
+        source: c.source.clone(),
+        source_ref: c.source_ref.clone(),
+        title: c.title.clone(),
+        funders: c.funders.clone(),
+        programmes: c.programmes.clone(),
+        info_url: c.info_url.clone(),
+        application_url: c.application_url.clone(),
+        themes: c.themes.clone(),
+        audiences: c.audiences.clone(),
+        perimeter: Some(pb::Perimeter {
+            name: c.perimeter_name.clone(),
+            scale_label: c.perimeter_scale.clone(),
+            areas: c.areas.iter().map(area_code).collect(),
+            exclusions: c.exclusions.iter().map(area_code).collect(),
+            unresolved: c.unresolved.clone(),
+        }),
+        recurrence: c.recurrence.map(|r| r.code().to_owned()).unwrap_or_default(),
+        stages: c.stages.iter().filter(|s| !s.withdrawn).map(stage_to_pb).collect(),
+        cancelled: c.cancelled,
+        revision: c.revision,
+        days_left: v.days_left,
+        acknowledgement: v.acknowledgement.clone().unwrap_or_default(),
+    }
+}
+
+fn alert_to_pb(p: &PreviewAlert) -> pb::Alert {
+    let a = &p.alert;
+    pb::Alert {
+        due_at: timestamp(a.due_at),
+        local_date: Some(date_to_pb(a.local_date)),
+        recipient: a.recipient.id.clone(),
+        recipient_name: a.recipient.name.clone(),
+        structure_id: a.structure_id.clone(),
+        call_id: a.call_id.clone(),
+        call_title: p.call_title.clone(),
+        stage_kind: a.stage.kind.code().to_owned(),
+        deadline: Some(date_to_pb(a.stage.date)),
+        offset_days: a.offset_days,
+        channel: a.recipient.channel.to_owned(),
+        escalation: a.escalation.map(|r| r.code().to_owned()).unwrap_or_default(),
+        revision: a.revision,
+    }
+}
+
+fn log_to_pb(e: &LogEntry) -> pb::SendLogEntry {
+    let r = &e.row;
+    pb::SendLogEntry {
+        recipient: r.recipient.clone(),
+        call_id: r.call_id.clone(),
+        stage_kind: r.stage_kind.clone(),
+        revision: r.revision,
+        offset_days: i32::try_from(r.offset_days).unwrap_or(i32::MIN),
+        channel: r.channel.clone(),
+        structure_id: r.structure_id.clone(),
+        due_at: timestamp(r.due_at),
+        late: r.late,
+        status: e.status.clone(),
+        sent_at: e.sent_at.map(timestamp).unwrap_or_default(),
+        attempts: e.attempts,
+        last_error: e.last_error.clone(),
+        message_id: r.message_id.clone(),
+        call_title: e.call_title.clone(),
+    }
+}
+
+fn policy_to_pb(p: NetworkPolicy) -> pb::NetworkPolicy {
+    pb::NetworkPolicy {
+        network: p.network,
+        offsets_days: p.offsets_days,
+        local_hour: p.local_hour,
+        timezone: p.timezone,
+        referent_name: p.referent_name,
+        referent_email: p.referent_email,
+        webhook_url: p.webhook_url,
+        webhook_secret: String::new(),
+        webhook_secret_set: p.webhook_secret_set,
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn date(value: Option<&vigie_proto::common::v1::Date>, what: &str) -> Result<chrono::NaiveDate, Status> {
+    value
+        .and_then(date_from_pb)
+        .ok_or_else(|| Status::invalid_argument(format!("date {what} manquante ou invalide")))
+}
+
+#[tonic::async_trait]
+impl AlertingService for AlertingApi {
+    async fn import_calls(
+        &self,
+        request: Request<Streaming<pb::CallsChunk>>,
+    ) -> Result<Response<pb::ImportCallsResponse>, Status> {
+        principal(&request)?;
+        authorize(principal(&request)?, &authz::rule_for("ImportCalls")?, None, || {
+            "opération".to_owned()
+        })?;
+        let mut stream = request.into_inner();
+        let mut bytes = Vec::new();
+        let mut source = String::new();
+        let mut file_name = String::new();
+        while let Some(chunk) = stream.message().await? {
+            if source.is_empty() {
+                source = chunk.source.trim().to_owned();
+                file_name = chunk.file_name.clone();
+            }
+            if bytes.len() + chunk.chunk.len() > MAX_FILE_BYTES {
+                return Err(Status::invalid_argument("fichier trop volumineux (64 Mio au plus)"));
+            }
+            bytes.extend_from_slice(&chunk.chunk);
+        }
+        import_result(self.app.import_file(&source, &file_name, &bytes).await)
+    }
+
+    async fn fetch_source(
+        &self,
+        request: Request<pb::FetchSourceRequest>,
+    ) -> Result<Response<pb::ImportCallsResponse>, Status> {
+        authorize(principal(&request)?, &authz::rule_for("FetchSource")?, None, || {
+            "opération".to_owned()
+        })?;
+        import_result(self.app.fetch_source(request.get_ref().source.trim()).await)
+    }
+
+    async fn list_calls(
+        &self,
+        request: Request<pb::ListCallsRequest>,
+    ) -> Result<Response<pb::ListCallsResponse>, Status> {
+        let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
+        match &structure {
+            Some(s) => self.authorize_structure(&request, "ListCalls", s).await?,
+            // Calls are public: any role of the matrix may list them.
+            None => {
+                visible(principal(&request)?, &authz::rule_for("ListCalls")?)?;
+            }
+        }
+        let r = request.get_ref();
+        let calls = self
+            .app
+            .list_calls(structure.as_deref(), r.closing_within_days, r.include_closed)
+            .await?;
+        Ok(Response::new(pb::ListCallsResponse {
+            calls: calls.iter().map(call_to_pb).collect(),
+        }))
+    }
+
+    async fn export_calls(
+        &self,
+        request: Request<pb::ExportCallsRequest>,
+    ) -> Result<Response<pb::ExportCallsResponse>, Status> {
+        authorize(principal(&request)?, &authz::rule_for("ExportCalls")?, None, || {
+            "opération".to_owned()
+        })?;
+        Ok(Response::new(pb::ExportCallsResponse {
+            csv: self.app.export_calls().await?.into_bytes(),
+        }))
+    }
+
+    async fn preview_alerts(
+        &self,
+        request: Request<pb::PreviewAlertsRequest>,
+    ) -> Result<Response<pb::PreviewAlertsResponse>, Status> {
+        let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
+        let visible_structures = match &structure {
+            Some(s) => {
+                self.authorize_structure(&request, "PreviewAlerts", s).await?;
+                None
+            }
+            None => self.visible_structures(&request, "PreviewAlerts").await?,
+        };
+        let from = date(request.get_ref().from.as_ref(), "de début")?;
+        let to = date(request.get_ref().to.as_ref(), "de fin")?;
+        let alerts = self.app.preview(from, to, structure.as_deref()).await?;
+        Ok(Response::new(pb::PreviewAlertsResponse {
+            alerts: alerts
+                .iter()
+                .filter(|a| {
+                    visible_structures
+                        .as_ref()
+                        .is_none_or(|v| v.contains_key(&a.alert.structure_id))
+                })
+                .map(alert_to_pb)
+                .collect(),
+        }))
+    }
+
+    async fn list_send_log(
+        &self,
+        request: Request<pb::ListSendLogRequest>,
+    ) -> Result<Response<pb::ListSendLogResponse>, Status> {
+        let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
+        let visible_structures = match &structure {
+            Some(s) => {
+                self.authorize_structure(&request, "ListSendLog", s).await?;
+                None
+            }
+            None => self.visible_structures(&request, "ListSendLog").await?,
+        };
+        let limit = match request.get_ref().limit {
+            0 => 100,
+            n => n.min(10_000),
+        };
+        let entries = self.app.send_log(structure.as_deref(), limit).await?;
+        Ok(Response::new(pb::ListSendLogResponse {
+            entries: entries
+                .iter()
+                .filter(|e| {
+                    visible_structures
+                        .as_ref()
+                        .is_none_or(|v| v.contains_key(&e.row.structure_id))
+                })
+                .map(log_to_pb)
+                .collect(),
+        }))
+    }
+
+    async fn set_network_policy(
+        &self,
+        request: Request<pb::NetworkPolicy>,
+    ) -> Result<Response<pb::NetworkPolicy>, Status> {
+        let network = request.get_ref().network.trim().to_owned();
+        self.authorize_network(&request, "SetNetworkPolicy", &network)?;
+        let r = request.into_inner();
+        let policy = self
+            .app
+            .set_network_policy(&PolicyInput {
+                network,
+                offsets_days: r.offsets_days,
+                local_hour: r.local_hour,
+                timezone: r.timezone,
+                referent_name: r.referent_name,
+                referent_email: r.referent_email,
+                webhook_url: r.webhook_url,
+                webhook_secret: r.webhook_secret,
+            })
+            .await?;
+        Ok(Response::new(policy_to_pb(policy)))
+    }
+
+    async fn get_network_policy(
+        &self,
+        request: Request<pb::GetNetworkPolicyRequest>,
+    ) -> Result<Response<pb::NetworkPolicy>, Status> {
+        let network = request.get_ref().network.trim().to_owned();
+        self.authorize_network(&request, "GetNetworkPolicy", &network)?;
+        Ok(Response::new(policy_to_pb(self.app.network_policy(&network).await?)))
+    }
+
+    async fn set_preferences(&self, request: Request<pb::Preferences>) -> Result<Response<pb::Preferences>, Status> {
+        let r = request.get_ref().clone();
+        let (kind, id) = match (non_empty(&r.structure_id), non_empty(&r.network)) {
+            (Some(s), None) => {
+                self.authorize_structure(&request, "SetPreferences", s).await?;
+                ("structure", s.to_owned())
+            }
+            (None, Some(n)) => {
+                self.authorize_network(&request, "SetPreferences", n)?;
+                ("network", n.to_owned())
+            }
+            _ => {
+                return Err(Status::invalid_argument(
+                    "préciser une structure ou un réseau (l'un des deux)",
+                ))
+            }
+        };
+        self.app
+            .set_preferences(kind, &id, r.themes.clone(), r.opted_out)
+            .await?;
+        Ok(Response::new(r))
+    }
+
+    async fn acknowledge(
+        &self,
+        request: Request<pb::AcknowledgeRequest>,
+    ) -> Result<Response<pb::AcknowledgeResponse>, Status> {
+        let r = request.get_ref().clone();
+        self.authorize_structure(&request, "Acknowledge", r.structure_id.trim())
+            .await?;
+        let action = AckAction::from_code(r.status.trim()).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "statut « {} » inconnu : submitted, in_progress ou not_concerned",
+                r.status
+            ))
+        })?;
+        self.app
+            .acknowledge(r.structure_id.trim(), r.call_id.trim(), action, "api")
+            .await?;
+        Ok(Response::new(pb::AcknowledgeResponse {}))
+    }
+
+    async fn get_feed_url(
+        &self,
+        request: Request<pb::GetFeedUrlRequest>,
+    ) -> Result<Response<pb::GetFeedUrlResponse>, Status> {
+        let r = request.get_ref().clone();
+        let url = match (non_empty(&r.structure_id), non_empty(&r.network)) {
+            (Some(s), None) => {
+                self.authorize_structure(&request, "GetFeedUrl", s).await?;
+                self.app.feed_url(FeedKind::Structure, s)
+            }
+            (None, Some(n)) => {
+                self.authorize_network(&request, "GetFeedUrl", n)?;
+                self.app.feed_url(FeedKind::Network, n)
+            }
+            _ => {
+                return Err(Status::invalid_argument(
+                    "préciser une structure ou un réseau (l'un des deux)",
+                ))
+            }
+        };
+        Ok(Response::new(pb::GetFeedUrlResponse { url }))
+    }
+}

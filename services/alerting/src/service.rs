@@ -1,0 +1,117 @@
+//! Wiring used by the `vigie` binary: migrations, the application, the gRPC
+//! service, and the background loops (claim and deliver reminders, fetch
+//! the configured sources).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use vigie_platform::db::Db;
+use vigie_proto::alerting::v1::alerting_service_server::AlertingServiceServer;
+
+use crate::app::{AlertingApp, Transport};
+use crate::grpc::AlertingApi;
+
+/// Fully qualified gRPC name, reported by the health service.
+pub const GRPC_SERVICE: &str = "vigie.alerting.v1.AlertingService";
+/// Component name of the migrations and NATS stream suffix.
+pub const NAME: &str = "alerting";
+/// How often reminders are claimed and pending messages delivered.
+pub const DISPATCH_INTERVAL: Duration = Duration::from_secs(60);
+/// Messages delivered per pass.
+pub const DELIVERY_BATCH: u32 = 500;
+
+/// Applies the event backbone's and the alerting service's migrations.
+///
+/// # Errors
+/// Any migration failure.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    db.migrate("events", vigie_platform::events::MIGRATIONS).await?;
+    db.migrate(NAME, crate::storage::MIGRATIONS).await?;
+    Ok(())
+}
+
+/// The tonic service to add to a server's routes.
+pub fn grpc(app: AlertingApp) -> AlertingServiceServer<AlertingApi> {
+    AlertingServiceServer::new(AlertingApi::new(app))
+}
+
+/// One dispatch pass at the app's current instant: claim what is due, then
+/// deliver pending messages until none is due (the first pass after an
+/// outage drains the backlog).
+///
+/// # Errors
+/// Storage errors (the next pass retries).
+pub async fn dispatch_once(app: &AlertingApp, transport: &dyn Transport) -> anyhow::Result<()> {
+    let now = app.now();
+    let claimed = app.claim_due(now).await?;
+    if claimed.messages > 0 {
+        tracing::info!(
+            messages = claimed.messages,
+            reminders = claimed.claimed,
+            notices = claimed.notices,
+            escalations = claimed.escalations,
+            "reminders claimed"
+        );
+    }
+    loop {
+        let delivered = app.deliver_due(app.now(), transport, DELIVERY_BATCH).await?;
+        if delivered.sent + delivered.retried + delivered.failed > 0 {
+            tracing::info!(
+                sent = delivered.sent,
+                retried = delivered.retried,
+                failed = delivered.failed,
+                "messages delivered"
+            );
+        }
+        if delivered.sent + delivered.failed + delivered.retried < DELIVERY_BATCH as usize {
+            return Ok(());
+        }
+    }
+}
+
+/// Runs [`dispatch_once`] every `every` (the first pass at once) until `shutdown`.
+pub async fn run_dispatcher(
+    app: AlertingApp,
+    transport: Box<dyn Transport>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        if let Err(error) = dispatch_once(&app, transport.as_ref()).await {
+            tracing::warn!(%error, "alerting dispatch pass failed, will retry");
+        }
+    }
+}
+
+/// Fetches every configured remote source every `every` until `shutdown`; a
+/// failing source is logged and never stops the others.
+pub async fn run_fetcher(app: AlertingApp, every: Duration, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let sources: Vec<String> = app.settings().sources.keys().cloned().collect();
+        for source in sources {
+            match app.fetch_source(&source).await {
+                Ok(report) => tracing::info!(
+                    %source,
+                    calls = report.calls,
+                    created = report.created,
+                    revised = report.revised,
+                    problems = report.problems.len(),
+                    "source fetched"
+                ),
+                Err(error) => tracing::warn!(%source, %error, "source fetch failed, will retry"),
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Schema of the alerting service's tables (prefix `al_`). The read model of
+//! structures (`al_structures`, `al_people`) is fed by inventory events: the
+//! alerting service never reads the inventory's tables.
+//!
+//! Timestamps are RFC 3339 text in UTC to the second (they sort as text),
+//! dates are `YYYY-MM-DD`, lists are JSON arrays. The binary snapshot column
+//! is the only DDL difference between the backends.
+
+use vigie_platform::db::Migration;
+
+macro_rules! schema_v1 {
+    ($binary:literal) => {
+        concat!(
+            "
+CREATE TABLE al_calls (
+    call_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_ref TEXT NOT NULL,
+    title TEXT NOT NULL,
+    funders TEXT NOT NULL,
+    programmes TEXT NOT NULL,
+    info_url TEXT NOT NULL,
+    application_url TEXT NOT NULL,
+    themes TEXT NOT NULL,
+    audiences TEXT NOT NULL,
+    perimeter_name TEXT NOT NULL,
+    perimeter_scale TEXT NOT NULL,
+    areas TEXT NOT NULL,
+    exclusions TEXT NOT NULL,
+    unresolved TEXT NOT NULL,
+    recurrence TEXT NOT NULL,
+    cancelled BIGINT NOT NULL,
+    revision BIGINT NOT NULL,
+    next_deadline TEXT,
+    raw TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (source, source_ref)
+);
+CREATE INDEX al_calls_next_deadline ON al_calls (next_deadline);
+CREATE TABLE al_stages (
+    call_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    deadline TEXT NOT NULL,
+    deadline_time TEXT,
+    timezone TEXT NOT NULL,
+    wording TEXT NOT NULL,
+    withdrawn BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (call_id, kind)
+);
+CREATE TABLE al_stage_revisions (
+    call_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    deadline TEXT NOT NULL,
+    deadline_time TEXT,
+    timezone TEXT NOT NULL,
+    wording TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    import_id TEXT NOT NULL,
+    PRIMARY KEY (call_id, kind, revision)
+);
+CREATE TABLE al_imports (
+    import_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    payload ",
+            $binary,
+            " NOT NULL,
+    calls BIGINT NOT NULL,
+    problems TEXT NOT NULL
+);
+CREATE TABLE al_structures (
+    structure_id TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL,
+    legal_form TEXT NOT NULL,
+    commune_insee TEXT NOT NULL,
+    department_code TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    snapshot ",
+            $binary,
+            " NOT NULL
+);
+CREATE INDEX al_structures_network ON al_structures (network_id);
+CREATE TABLE al_people (
+    person_id TEXT PRIMARY KEY,
+    structure_id TEXT NOT NULL
+);
+CREATE INDEX al_people_structure ON al_people (structure_id);
+CREATE TABLE al_policies (
+    network_id TEXT PRIMARY KEY,
+    offsets TEXT NOT NULL,
+    local_hour TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    referent_name TEXT NOT NULL,
+    referent_email TEXT NOT NULL,
+    webhook_url TEXT NOT NULL,
+    webhook_secret TEXT NOT NULL
+);
+CREATE TABLE al_preferences (
+    scope_kind TEXT NOT NULL,
+    scope_id TEXT NOT NULL,
+    themes TEXT NOT NULL,
+    opted_out BIGINT NOT NULL,
+    PRIMARY KEY (scope_kind, scope_id)
+);
+CREATE TABLE al_unsubscribed (
+    recipient TEXT PRIMARY KEY,
+    person_id TEXT,
+    at TEXT NOT NULL
+);
+CREATE TABLE al_acks (
+    structure_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    via TEXT NOT NULL,
+    PRIMARY KEY (structure_id, call_id)
+);
+CREATE TABLE al_messages (
+    message_id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    person_id TEXT,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX al_messages_pending ON al_messages (status, next_attempt_at);
+CREATE INDEX al_messages_recipient_day ON al_messages (recipient, channel, local_date);
+CREATE TABLE al_send_log (
+    recipient TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    stage_kind TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    offset_days BIGINT NOT NULL,
+    channel TEXT NOT NULL,
+    person_id TEXT,
+    structure_id TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    late BIGINT NOT NULL,
+    escalation TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    PRIMARY KEY (recipient, call_id, stage_kind, revision, offset_days, channel)
+);
+CREATE INDEX al_send_log_structure ON al_send_log (structure_id, call_id);
+CREATE INDEX al_send_log_message ON al_send_log (message_id);
+CREATE TABLE al_escalations (
+    structure_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    stage_kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (structure_id, call_id)
+);
+"
+        )
+    };
+}
+
+/// Migrations of the `alerting` component.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "calls, stages and revisions, imports, structures read model, policies, preferences, acknowledgements, \
+           messages, send log, escalations",
+    sqlite: schema_v1!("BLOB"),
+    postgres: schema_v1!("BYTEA"),
+}];

@@ -1,0 +1,47 @@
+//! Persistence of the alerting service (PostgreSQL or SQLite through
+//! `sqlx::Any`, see docs/adr/0002-one-sql-dialect.md). Functions take a
+//! connection so the application decides the transaction.
+
+mod calls;
+mod migrations;
+mod sends;
+mod settings;
+mod structures;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+pub use calls::*;
+pub use migrations::MIGRATIONS;
+pub use sends::*;
+pub use settings::*;
+pub use structures::*;
+pub use vigie_platform::db::StorageError;
+
+/// A timestamp as stored: RFC 3339, UTC, to the second (sorts as text).
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_timestamp(table: &'static str, column: &'static str, value: &str) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StorageError::corrupt(table, column, value))
+}
+
+fn parse_date(table: &'static str, column: &'static str, value: &str) -> Result<NaiveDate, StorageError> {
+    value
+        .parse::<NaiveDate>()
+        .map_err(|_| StorageError::corrupt(table, column, value))
+}
+
+fn to_json(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn from_json(table: &'static str, column: &'static str, value: &str) -> Result<Vec<String>, StorageError> {
+    serde_json::from_str(value).map_err(|_| StorageError::corrupt(table, column, value))
+}
+
+/// At most this many bound parameters per statement (see docs/benchmarks.md:
+/// `sqlx::Any` binding on SQLite grows worse than linearly past it).
+const MAX_PARAMS: usize = 400;

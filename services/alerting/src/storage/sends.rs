@@ -1,0 +1,465 @@
+//! The send log (one row per reminder per recipient and channel: a second
+//! send with the same key is impossible), the messages that carry them
+//! (a daily digest per address), and escalations.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AnyConnection, Row};
+
+use super::{parse_timestamp, timestamp, StorageError, MAX_PARAMS};
+
+/// The key of the send log: `(recipient, call, stage, revision, offset, channel)`.
+/// Notices use offset −1 (the deadline moved) and −2 (the call was cancelled).
+pub type SendKeyTuple = (String, String, String, u32, i64, String);
+
+/// Offset of a notice that a deadline moved.
+pub const NOTICE_MOVED: i64 = -1;
+/// Offset of a notice that a call was cancelled.
+pub const NOTICE_CANCELLED: i64 = -2;
+
+/// One row of the send log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendLogRow {
+    /// `person:<id>`, `referent:<network>:<structure>`, `webhook:<network>:<structure>`.
+    pub recipient: String,
+    /// The call.
+    pub call_id: String,
+    /// The stage kind code.
+    pub stage_kind: String,
+    /// The stage's revision.
+    pub revision: u32,
+    /// Days before the stage (negative for notices).
+    pub offset_days: i64,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// The person, for people.
+    pub person_id: Option<String>,
+    /// The structure.
+    pub structure_id: String,
+    /// When it was due.
+    pub due_at: DateTime<Utc>,
+    /// Sent late (after an outage).
+    pub late: bool,
+    /// Escalation reason code, "" when none.
+    pub escalation: String,
+    /// The message that carries it.
+    pub message_id: String,
+    /// When it was claimed.
+    pub claimed_at: DateTime<Utc>,
+}
+
+impl SendLogRow {
+    /// Its key.
+    pub fn key(&self) -> SendKeyTuple {
+        (
+            self.recipient.clone(),
+            self.call_id.clone(),
+            self.stage_kind.clone(),
+            self.revision,
+            self.offset_days,
+            self.channel.clone(),
+        )
+    }
+}
+
+/// Claims send-log rows. A key already present fails the statement (unique
+/// key), so the caller's transaction, and the message with it, is rolled back.
+///
+/// # Errors
+/// [`StorageError`] on a database error, including a key already claimed.
+pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRow]) -> Result<(), StorageError> {
+    const COLUMNS: usize = 13;
+    for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
+        let mut sql = String::from(
+            "INSERT INTO al_send_log (recipient, call_id, stage_kind, revision, offset_days, channel, person_id, \
+             structure_id, due_at, late, escalation, message_id, claimed_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * COLUMNS;
+            sql.push('(');
+            sql.push_str(
+                &(1..=COLUMNS)
+                    .map(|c| format!("${}", b + c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(r.recipient.clone())
+                .bind(r.call_id.clone())
+                .bind(r.stage_kind.clone())
+                .bind(i64::from(r.revision))
+                .bind(r.offset_days)
+                .bind(r.channel.clone())
+                .bind(r.person_id.clone())
+                .bind(r.structure_id.clone())
+                .bind(timestamp(r.due_at))
+                .bind(i64::from(r.late))
+                .bind(r.escalation.clone())
+                .bind(r.message_id.clone())
+                .bind(timestamp(r.claimed_at));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The keys already in the send log for these calls.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn claimed_keys(
+    conn: &mut AnyConnection,
+    call_ids: &[String],
+) -> Result<HashSet<SendKeyTuple>, StorageError> {
+    let mut out = HashSet::new();
+    for chunk in call_ids.chunks(MAX_PARAMS) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT recipient, call_id, stage_kind, revision, offset_days, channel FROM al_send_log \
+             WHERE call_id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.insert((
+                row.try_get("recipient")?,
+                row.try_get("call_id")?,
+                row.try_get("stage_kind")?,
+                u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
+                row.try_get("offset_days")?,
+                row.try_get("channel")?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Send-log rows of reminders (offset ≥ 0) for these calls, to find who must
+/// hear that a deadline moved or a call was cancelled.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn reminders_sent_for(
+    conn: &mut AnyConnection,
+    call_ids: &[String],
+) -> Result<Vec<SendLogRow>, StorageError> {
+    let mut out = Vec::new();
+    for chunk in call_ids.chunks(MAX_PARAMS) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT recipient, call_id, stage_kind, revision, offset_days, channel, person_id, structure_id, due_at, \
+             late, escalation, message_id, claimed_at FROM al_send_log WHERE offset_days >= 0 AND call_id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.push(log_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+fn log_row(row: &sqlx::any::AnyRow) -> Result<SendLogRow, StorageError> {
+    let due_at: String = row.try_get("due_at")?;
+    let claimed_at: String = row.try_get("claimed_at")?;
+    Ok(SendLogRow {
+        recipient: row.try_get("recipient")?,
+        call_id: row.try_get("call_id")?,
+        stage_kind: row.try_get("stage_kind")?,
+        revision: u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
+        offset_days: row.try_get("offset_days")?,
+        channel: row.try_get("channel")?,
+        person_id: row.try_get("person_id")?,
+        structure_id: row.try_get("structure_id")?,
+        due_at: parse_timestamp("al_send_log", "due_at", &due_at)?,
+        late: row.try_get::<i64, _>("late")? != 0,
+        escalation: row.try_get("escalation")?,
+        message_id: row.try_get("message_id")?,
+        claimed_at: parse_timestamp("al_send_log", "claimed_at", &claimed_at)?,
+    })
+}
+
+/// A message to deliver: one digest for one address on one local day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// Stable id (the email's Message-ID, the webhook's delivery id).
+    pub message_id: String,
+    /// The recipient id of its first reminder.
+    pub recipient: String,
+    /// The person, for people.
+    pub person_id: Option<String>,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// Email address or webhook URL.
+    pub address: String,
+    /// Local date of the digest.
+    pub local_date: NaiveDate,
+    /// Subject (email) or event type (webhook).
+    pub subject: String,
+    /// Text body (email) or JSON body (webhook).
+    pub body_text: String,
+    /// HTML body (email).
+    pub body_html: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before.
+    pub next_attempt_at: DateTime<Utc>,
+    /// Last failure.
+    pub last_error: String,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Status of a message waiting for delivery.
+pub const PENDING: &str = "pending";
+/// Status of a delivered message.
+pub const SENT: &str = "sent";
+/// Status of a message refused for good (5xx, invalid address).
+pub const FAILED: &str = "failed";
+
+/// Stores a new pending message.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn insert_message(
+    conn: &mut AnyConnection,
+    m: &MessageRow,
+    created_at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, body_text, \
+         body_html, status, attempts, next_attempt_at, last_error, created_at, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)",
+    )
+    .bind(m.message_id.clone())
+    .bind(m.recipient.clone())
+    .bind(m.person_id.clone())
+    .bind(m.channel.clone())
+    .bind(m.address.clone())
+    .bind(m.local_date.to_string())
+    .bind(m.subject.clone())
+    .bind(m.body_text.clone())
+    .bind(m.body_html.clone())
+    .bind(m.status.clone())
+    .bind(i64::from(m.attempts))
+    .bind(timestamp(m.next_attempt_at))
+    .bind(m.last_error.clone())
+    .bind(timestamp(created_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+const MESSAGE_COLUMNS: &str = "message_id, recipient, person_id, channel, address, local_date, subject, body_text, \
+    body_html, status, attempts, next_attempt_at, last_error, sent_at";
+
+fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
+    let local_date: String = row.try_get("local_date")?;
+    let next: String = row.try_get("next_attempt_at")?;
+    let sent_at: Option<String> = row.try_get("sent_at")?;
+    Ok(MessageRow {
+        message_id: row.try_get("message_id")?,
+        recipient: row.try_get("recipient")?,
+        person_id: row.try_get("person_id")?,
+        channel: row.try_get("channel")?,
+        address: row.try_get("address")?,
+        local_date: super::parse_date("al_messages", "local_date", &local_date)?,
+        subject: row.try_get("subject")?,
+        body_text: row.try_get("body_text")?,
+        body_html: row.try_get("body_html")?,
+        status: row.try_get("status")?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        next_attempt_at: parse_timestamp("al_messages", "next_attempt_at", &next)?,
+        last_error: row.try_get("last_error")?,
+        sent_at: sent_at
+            .map(|t| parse_timestamp("al_messages", "sent_at", &t))
+            .transpose()?,
+    })
+}
+
+/// Pending messages whose next attempt is due, oldest first.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn due_messages(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<MessageRow>, StorageError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM al_messages WHERE status = 'pending' AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, message_id LIMIT {limit}"
+    ))
+    .bind(timestamp(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(message_row).collect()
+}
+
+/// Whether a digest already went (or is going) to this address on this local day.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn digests_on(
+    conn: &mut AnyConnection,
+    channel: &str,
+    address: &str,
+    local_date: NaiveDate,
+) -> Result<i64, StorageError> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM al_messages WHERE channel = $1 AND address = $2 AND local_date = $3")
+            .bind(channel.to_owned())
+            .bind(address.to_owned())
+            .bind(local_date.to_string())
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("n")?,
+    )
+}
+
+/// Marks a message delivered.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn mark_sent(conn: &mut AnyConnection, message_id: &str, at: DateTime<Utc>) -> Result<(), StorageError> {
+    sqlx::query("UPDATE al_messages SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE message_id = $2")
+        .bind(timestamp(at))
+        .bind(message_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `next` (transient) or given up (`next` = None).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn mark_failed_attempt(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    error: &str,
+    next: Option<DateTime<Utc>>,
+) -> Result<(), StorageError> {
+    let (status, next) = match next {
+        Some(next) => (PENDING, Some(timestamp(next))),
+        None => (FAILED, None),
+    };
+    sqlx::query(
+        "UPDATE al_messages SET status = $1, attempts = attempts + 1, last_error = $2, \
+         next_attempt_at = COALESCE($3, next_attempt_at) WHERE message_id = $4",
+    )
+    .bind(status.to_owned())
+    .bind(error.to_owned())
+    .bind(next)
+    .bind(message_id.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A send-log row with its message's delivery state and the call's title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The send-log row.
+    pub row: SendLogRow,
+    /// Title of the call.
+    pub call_title: String,
+    /// The message's status.
+    pub status: String,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Delivery attempts.
+    pub attempts: u32,
+    /// Last failure.
+    pub last_error: String,
+}
+
+/// The send log, newest first, optionally for one structure.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn send_log(
+    conn: &mut AnyConnection,
+    structure_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<LogEntry>, StorageError> {
+    let filter = if structure_id.is_some() {
+        "WHERE l.structure_id = $1"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT l.recipient, l.call_id, l.stage_kind, l.revision, l.offset_days, l.channel, l.person_id, \
+         l.structure_id, l.due_at, l.late, l.escalation, l.message_id, l.claimed_at, \
+         COALESCE(c.title, '') AS call_title, m.status, m.sent_at AS sent_at, m.attempts, m.last_error \
+         FROM al_send_log l JOIN al_messages m ON m.message_id = l.message_id \
+         LEFT JOIN al_calls c ON c.call_id = l.call_id {filter} \
+         ORDER BY l.claimed_at DESC, l.recipient, l.call_id, l.offset_days LIMIT {limit}"
+    );
+    let mut query = sqlx::query(&sql);
+    if let Some(s) = structure_id {
+        query = query.bind(s.to_owned());
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            let sent_at: Option<String> = row.try_get("sent_at")?;
+            Ok(LogEntry {
+                row: log_row(row)?,
+                call_title: row.try_get("call_title")?,
+                status: row.try_get("status")?,
+                sent_at: sent_at
+                    .map(|t| parse_timestamp("al_messages", "sent_at", &t))
+                    .transpose()?,
+                attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                last_error: row.try_get("last_error")?,
+            })
+        })
+        .collect()
+}
+
+/// Records an escalation; `false` when the structure and call were already escalated.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn insert_escalation(
+    conn: &mut AnyConnection,
+    structure_id: &str,
+    call_id: &str,
+    stage_kind: &str,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "INSERT INTO al_escalations (structure_id, call_id, stage_kind, reason, at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (structure_id, call_id) DO NOTHING",
+    )
+    .bind(structure_id.to_owned())
+    .bind(call_id.to_owned())
+    .bind(stage_kind.to_owned())
+    .bind(reason.to_owned())
+    .bind(timestamp(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

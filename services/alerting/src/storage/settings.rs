@@ -1,0 +1,209 @@
+//! Network policies, subscription preferences, unsubscriptions and acknowledgements.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+use super::{from_json, timestamp, to_json, StorageError};
+
+/// A network's policy as stored (validated by the application).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PolicyRow {
+    /// The network.
+    pub network_id: String,
+    /// Offsets in days.
+    pub offsets: Vec<u32>,
+    /// `HH:MM`.
+    pub local_hour: String,
+    /// IANA zone.
+    pub timezone: String,
+    /// Referent.
+    pub referent_name: String,
+    /// Referent's email.
+    pub referent_email: String,
+    /// Webhook URL.
+    pub webhook_url: String,
+    /// Webhook secret.
+    pub webhook_secret: String,
+}
+
+/// Saves a network policy.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<(), StorageError> {
+    let offsets: Vec<String> = p.offsets.iter().map(u32::to_string).collect();
+    sqlx::query(
+        "INSERT INTO al_policies (network_id, offsets, local_hour, timezone, referent_name, referent_email, \
+         webhook_url, webhook_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (network_id) DO UPDATE SET \
+         offsets = excluded.offsets, local_hour = excluded.local_hour, timezone = excluded.timezone, \
+         referent_name = excluded.referent_name, referent_email = excluded.referent_email, \
+         webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret",
+    )
+    .bind(p.network_id.clone())
+    .bind(to_json(&offsets))
+    .bind(p.local_hour.clone())
+    .bind(p.timezone.clone())
+    .bind(p.referent_name.clone())
+    .bind(p.referent_email.clone())
+    .bind(p.webhook_url.clone())
+    .bind(p.webhook_secret.clone())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every network policy.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn policies(conn: &mut AnyConnection) -> Result<Vec<PolicyRow>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT network_id, offsets, local_hour, timezone, referent_name, referent_email, webhook_url, \
+         webhook_secret FROM al_policies ORDER BY network_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let offsets: String = row.try_get("offsets")?;
+            let offsets = from_json("al_policies", "offsets", &offsets)?
+                .iter()
+                .map(|o| {
+                    o.parse::<u32>()
+                        .map_err(|_| StorageError::corrupt("al_policies", "offsets", o))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(PolicyRow {
+                network_id: row.try_get("network_id")?,
+                offsets,
+                local_hour: row.try_get("local_hour")?,
+                timezone: row.try_get("timezone")?,
+                referent_name: row.try_get("referent_name")?,
+                referent_email: row.try_get("referent_email")?,
+                webhook_url: row.try_get("webhook_url")?,
+                webhook_secret: row.try_get("webhook_secret")?,
+            })
+        })
+        .collect()
+}
+
+/// Subscription preferences of a structure (`structure`) or a network (`network`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreferencesRow {
+    /// `structure` or `network`.
+    pub scope_kind: String,
+    /// The structure or network id.
+    pub scope_id: String,
+    /// Themes kept (empty = all).
+    pub themes: Vec<String>,
+    /// No reminders at all.
+    pub opted_out: bool,
+}
+
+/// Saves preferences.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_preferences(conn: &mut AnyConnection, p: &PreferencesRow) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO al_preferences (scope_kind, scope_id, themes, opted_out) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (scope_kind, scope_id) DO UPDATE SET themes = excluded.themes, opted_out = excluded.opted_out",
+    )
+    .bind(p.scope_kind.clone())
+    .bind(p.scope_id.clone())
+    .bind(to_json(&p.themes))
+    .bind(i64::from(p.opted_out))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every preference row.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn preferences(conn: &mut AnyConnection) -> Result<Vec<PreferencesRow>, StorageError> {
+    let rows = sqlx::query("SELECT scope_kind, scope_id, themes, opted_out FROM al_preferences")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let themes: String = row.try_get("themes")?;
+            Ok(PreferencesRow {
+                scope_kind: row.try_get("scope_kind")?,
+                scope_id: row.try_get("scope_id")?,
+                themes: from_json("al_preferences", "themes", &themes)?,
+                opted_out: row.try_get::<i64, _>("opted_out")? != 0,
+            })
+        })
+        .collect()
+}
+
+/// Records an acknowledgement (the latest wins).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_ack(
+    conn: &mut AnyConnection,
+    structure_id: &str,
+    call_id: &str,
+    status: &str,
+    at: DateTime<Utc>,
+    via: &str,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO al_acks (structure_id, call_id, status, at, via) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (structure_id, call_id) DO UPDATE SET status = excluded.status, at = excluded.at, via = excluded.via",
+    )
+    .bind(structure_id.to_owned())
+    .bind(call_id.to_owned())
+    .bind(status.to_owned())
+    .bind(timestamp(at))
+    .bind(via.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every acknowledgement as `(structure_id, call_id, status)`.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn acks(conn: &mut AnyConnection) -> Result<Vec<(String, String, String)>, StorageError> {
+    let rows = sqlx::query("SELECT structure_id, call_id, status FROM al_acks")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("structure_id")?, r.try_get("call_id")?, r.try_get("status")?)))
+        .collect()
+}
+
+/// Records that a recipient unsubscribed from emails.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_unsubscribed(
+    conn: &mut AnyConnection,
+    recipient: &str,
+    person_id: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    sqlx::query("INSERT INTO al_unsubscribed (recipient, person_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(recipient.to_owned())
+        .bind(person_id.map(str::to_owned))
+        .bind(timestamp(at))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Every unsubscribed recipient id.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn unsubscribed(conn: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
+    let rows = sqlx::query("SELECT recipient FROM al_unsubscribed")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("recipient")?)).collect()
+}

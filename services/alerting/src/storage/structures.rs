@@ -1,0 +1,123 @@
+//! The read model of structures, fed by `structure.inventoried`: one row per
+//! structure with its encoded snapshot, one row per person.
+
+use sqlx::{AnyConnection, Row};
+
+use super::StorageError;
+
+/// A structure as the alerting service knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructureRow {
+    /// Its id.
+    pub structure_id: String,
+    /// Its network.
+    pub network_id: String,
+    /// association, scop…
+    pub legal_form: String,
+    /// INSEE commune ("" when unknown).
+    pub commune_insee: String,
+    /// INSEE department.
+    pub department_code: String,
+    /// INSEE region.
+    pub region_code: String,
+    /// The inventory's version of the snapshot.
+    pub version: i64,
+    /// Encoded `vigie.inventory.v1.Structure`.
+    pub snapshot: Vec<u8>,
+}
+
+/// The version of the snapshot held for a structure.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_version(conn: &mut AnyConnection, structure_id: &str) -> Result<Option<i64>, StorageError> {
+    let row = sqlx::query("SELECT version FROM al_structures WHERE structure_id = $1")
+        .bind(structure_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("version")).transpose()?)
+}
+
+/// Replaces a structure's snapshot and its people.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn save_structure(
+    conn: &mut AnyConnection,
+    row: &StructureRow,
+    people: &[String],
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO al_structures (structure_id, network_id, legal_form, commune_insee, department_code, \
+         region_code, version, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
+         legal_form = excluded.legal_form, commune_insee = excluded.commune_insee, \
+         department_code = excluded.department_code, region_code = excluded.region_code, \
+         version = excluded.version, snapshot = excluded.snapshot",
+    )
+    .bind(row.structure_id.clone())
+    .bind(row.network_id.clone())
+    .bind(row.legal_form.clone())
+    .bind(row.commune_insee.clone())
+    .bind(row.department_code.clone())
+    .bind(row.region_code.clone())
+    .bind(row.version)
+    .bind(row.snapshot.clone())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM al_people WHERE structure_id = $1")
+        .bind(row.structure_id.clone())
+        .execute(&mut *conn)
+        .await?;
+    for person in people {
+        // A person who moved: the newest snapshot wins.
+        sqlx::query(
+            "INSERT INTO al_people (person_id, structure_id) VALUES ($1, $2) \
+             ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
+        )
+        .bind(person.clone())
+        .bind(row.structure_id.clone())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str =
+    "structure_id, network_id, legal_form, commune_insee, department_code, region_code, version, snapshot";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StructureRow, StorageError> {
+    Ok(StructureRow {
+        structure_id: row.try_get("structure_id")?,
+        network_id: row.try_get("network_id")?,
+        legal_form: row.try_get("legal_form")?,
+        commune_insee: row.try_get("commune_insee")?,
+        department_code: row.try_get("department_code")?,
+        region_code: row.try_get("region_code")?,
+        version: row.try_get("version")?,
+        snapshot: row.try_get("snapshot")?,
+    })
+}
+
+/// Every structure, by id.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structures(conn: &mut AnyConnection) -> Result<Vec<StructureRow>, StorageError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM al_structures ORDER BY structure_id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One structure.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure(conn: &mut AnyConnection, structure_id: &str) -> Result<Option<StructureRow>, StorageError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM al_structures WHERE structure_id = $1"))
+        .bind(structure_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}

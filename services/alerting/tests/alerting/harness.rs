@@ -1,0 +1,268 @@
+//! One isolated alerting service per test — a SQLite file in a temporary
+//! directory or a fresh PostgreSQL database — with a settable clock, helpers
+//! to feed its inventory read model with real envelopes, to import calls in
+//! the Aides-territoires format, and to read its outbox.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use prost::Message;
+use sqlx::Row;
+use tokio::sync::Notify;
+use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport};
+use vigie_alerting::handlers::{InventoryReadModel, PersonErasures, STRUCTURE_INVENTORIED};
+use vigie_platform::db::Db;
+use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_proto::common::v1::Date;
+use vigie_proto::events::v1::StructureInventoried;
+use vigie_proto::inventory::v1 as inv;
+use vigie_testkit::PgDatabase;
+
+/// The secret of the signed links in tests.
+pub const SECRET: &[u8] = b"test-secret-of-at-least-32-bytes!!";
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] PgDatabase),
+}
+
+/// A migrated alerting service and its database.
+pub struct Harness {
+    /// The application service under test.
+    pub app: AlertingApp,
+    /// Its database.
+    pub db: Db,
+    now: Arc<Mutex<DateTime<Utc>>>,
+    _guard: Guard,
+}
+
+/// `YYYY-MM-DD HH:MM` UTC.
+pub fn utc(text: &str) -> DateTime<Utc> {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
+}
+
+/// A date.
+pub fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap_or_default()
+}
+
+impl Harness {
+    /// On a SQLite file.
+    pub async fn sqlite() -> Result<Harness> {
+        Self::build(Backend::Sqlite).await
+    }
+
+    /// On a fresh PostgreSQL database.
+    pub async fn postgres() -> Result<Harness> {
+        Self::build(Backend::Postgres).await
+    }
+
+    async fn build(backend: Backend) -> Result<Harness> {
+        vigie_testkit::init_test_logging();
+        let (db, guard) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "alerting")).await?;
+                (db, Guard::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let pg = PgDatabase::try_create().await?;
+                let db = Db::connect(pg.url()).await?;
+                (db, Guard::Postgres(pg))
+            }
+        };
+        vigie_alerting::service::migrate(&db).await?;
+        Ok(Self::over(db, guard))
+    }
+
+    fn over(db: Db, guard: Guard) -> Harness {
+        let now = Arc::new(Mutex::new(utc("2027-01-04 10:00")));
+        let app = Self::app_on(&db, &now);
+        Harness {
+            app,
+            db,
+            now,
+            _guard: guard,
+        }
+    }
+
+    fn app_on(db: &Db, now: &Arc<Mutex<DateTime<Utc>>>) -> AlertingApp {
+        let read = now.clone();
+        AlertingApp::new(
+            db.clone(),
+            AlertingSettings::local("https://vigie.example.org/alertes", SECRET.to_vec()),
+            Arc::new(Notify::new()),
+        )
+        .with_now(Arc::new(move || {
+            *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        }))
+    }
+
+    /// A second application over the same database (a restarted process).
+    pub fn restarted(&self) -> AlertingApp {
+        Self::app_on(&self.db, &self.now)
+    }
+
+    /// Sets the clock.
+    pub fn at(&self, instant: DateTime<Utc>) {
+        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = instant;
+    }
+
+    /// Delivers an inventory envelope to the read model.
+    pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(Consumer::new(self.db.clone(), Arc::new(InventoryReadModel))
+            .process(envelope)
+            .await?)
+    }
+
+    /// Delivers an erasure envelope.
+    pub async fn erase(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(Consumer::new(self.db.clone(), Arc::new(PersonErasures))
+            .process(envelope)
+            .await?)
+    }
+
+    /// Imports an Aides-territoires page that must be accepted.
+    pub async fn import(&self, aids: &[serde_json::Value]) -> Result<ImportReport> {
+        Ok(self
+            .app
+            .import_file("aides-territoires", "aides.json", &page(aids))
+            .await?)
+    }
+
+    /// Events of one type in the outbox.
+    pub async fn outbox_count(&self, event_type: &str) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM vigie_outbox WHERE event_type = $1")
+                .bind(event_type.to_owned())
+                .fetch_one(self.db.pool())
+                .await?
+                .try_get("n")?,
+        )
+    }
+
+    /// Rows of a table.
+    pub async fn count(&self, table: &str) -> Result<i64> {
+        Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(self.db.pool())
+            .await?
+            .try_get("n")?)
+    }
+}
+
+/// An Aides-territoires envelope of `aids`.
+pub fn page(aids: &[serde_json::Value]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "count": aids.len(), "previous": null, "next": null, "results": aids
+    }))
+    .unwrap_or_default()
+}
+
+/// An aid with a submission deadline, for associations, on `perimeter` (a region name…).
+pub fn aid(id: u32, perimeter: &str, scale: &str, deadline: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "slug": format!("aide-{id}"),
+        "url": format!("/aides/aide-{id}/"),
+        "name": format!("Appel à projets n° {id}"),
+        "name_initial": format!("Appel à projets n° {id}"),
+        "financers": ["Région Bretagne"],
+        "instructors": [],
+        "programs": [],
+        "categories": ["Solidarités / Vie associative"],
+        "targeted_audiences": ["Associations"],
+        "aid_types": ["Subvention"],
+        "recurrence": "Ponctuelle",
+        "perimeter": perimeter,
+        "perimeter_scale": scale,
+        "start_date": "2026-12-01",
+        "predeposit_date": null,
+        "submission_deadline": deadline,
+        "is_call_for_project": true,
+        "origin_url": "",
+        "application_url": format!("https://demarches.example.org/{id}"),
+        "date_created": "2026-12-01",
+        "date_updated": "2026-12-01"
+    })
+}
+
+/// A person of a structure snapshot.
+pub struct PersonSpec<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// director, employee…
+    pub role: &'a str,
+    /// Level on funding_applications (0 = no holding).
+    pub funding_level: u32,
+    /// End of engagement.
+    pub end: Option<&'a str>,
+}
+
+fn pb_date(d: NaiveDate) -> Date {
+    use chrono::Datelike;
+    Date {
+        year: d.year(),
+        month: d.month(),
+        day: d.day(),
+    }
+}
+
+/// A `structure.inventoried` envelope: an association of `network` in `commune` (region 53 when in 35).
+pub fn structure_event(
+    id: &str,
+    network: &str,
+    commune: &str,
+    region: &str,
+    people: &[PersonSpec<'_>],
+    version: u64,
+) -> Envelope {
+    let structure = inv::Structure {
+        structure_id: id.to_owned(),
+        name: format!("Structure {id}"),
+        network: network.to_owned(),
+        legal_form: "association".to_owned(),
+        department_code: commune.chars().take(2).collect(),
+        commune_insee: commune.to_owned(),
+        region_code: region.to_owned(),
+        people: people
+            .iter()
+            .map(|p| inv::Person {
+                person_id: p.id.to_owned(),
+                display_name: format!("Personne {}", p.id),
+                role: p.role.to_owned(),
+                end_date: p.end.map(|e| pb_date(date(e))),
+                email: format!("{}@asso.example.org", p.id.to_lowercase()),
+            })
+            .collect(),
+        holdings: people
+            .iter()
+            .filter(|p| p.funding_level > 0)
+            .map(|p| inv::Holding {
+                person_id: p.id.to_owned(),
+                function: "funding_applications".to_owned(),
+                level: p.funding_level,
+                ..Default::default()
+            })
+            .collect(),
+        version,
+        ..Default::default()
+    };
+    Envelope::new(
+        "/vigie/inventory",
+        STRUCTURE_INVENTORIED,
+        id.to_owned(),
+        StructureInventoried {
+            structure: Some(structure),
+        }
+        .encode_to_vec(),
+    )
+}

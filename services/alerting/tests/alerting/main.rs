@@ -1,0 +1,45 @@
+//! Contract suite of the alerting service: the same scenarios run on SQLite
+//! and on PostgreSQL (real servers), through the application service with its
+//! real storage and outbox, delivering to a real SMTP server on loopback.
+
+mod harness;
+mod scenarios;
+
+use harness::Harness;
+
+/// Runs each scenario once per backend, as `sqlite::<name>` and `postgres::<name>`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::scenarios::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    reimporting_is_idempotent_and_a_moved_deadline_is_a_new_revision,
+    a_file_with_a_bad_item_is_refused_and_changes_nothing,
+    calls_match_structures_by_perimeter_audience_and_preferences,
+    j7_of_a_paris_deadline_fires_at_nine_local_time,
+    reminders_go_once_through_a_real_smtp_server_that_refuses_first,
+    after_an_outage_due_reminders_go_late_in_one_digest,
+    a_moved_deadline_sends_a_notice_then_new_reminders,
+    an_acknowledged_call_gets_no_more_reminders,
+    a_single_holder_escalates_to_the_referent_from_j14_once,
+    a_crash_in_a_send_batch_loses_nothing_and_resends_only_with_the_same_id,
+    the_calendar_feed_parses_with_a_real_parser,
+    an_erased_person_is_held_nowhere,
+);

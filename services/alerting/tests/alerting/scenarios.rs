@@ -1,0 +1,514 @@
+//! The alerting service's contract, run on both backends (see main.rs).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use anyhow::{ensure, Result};
+use vigie_alerting::app::{PolicyInput, Transport};
+use vigie_alerting::channels::email::{SmtpConfig, SmtpMailer};
+use vigie_alerting::channels::links::{AckAction, FeedKind};
+use vigie_alerting::channels::webhook::WebhookSender;
+use vigie_alerting::delivery::{Channels, Mailbox};
+use vigie_alerting::error::AlertingError;
+use vigie_alerting::events::DEADLINE_ESCALATED;
+use vigie_alerting::service::dispatch_once;
+use vigie_platform::events::Outcome;
+use vigie_testkit::SmtpServer;
+
+use crate::harness::{aid, date, page, structure_event, utc, Harness, PersonSpec};
+
+/// The deadline of the issue: J-7 is 2027-03-07 at 09:00 Paris = 08:00 UTC.
+const DEADLINE: &str = "2027-03-14";
+
+fn holders() -> Vec<PersonSpec<'static>> {
+    vec![
+        PersonSpec {
+            id: "D1",
+            role: "director",
+            funding_level: 0,
+            end: None,
+        },
+        PersonSpec {
+            id: "H1",
+            role: "employee",
+            funding_level: 3,
+            end: None,
+        },
+        PersonSpec {
+            id: "H2",
+            role: "employee",
+            funding_level: 4,
+            end: None,
+        },
+    ]
+}
+
+async fn rennes(h: &Harness, id: &str, people: &[PersonSpec<'_>]) -> Result<()> {
+    let outcome = h
+        .feed(&structure_event(id, "reseau-bretagne", "35238", "53", people, 1))
+        .await?;
+    ensure!(outcome == Outcome::Applied, "{outcome:?}");
+    Ok(())
+}
+
+fn channels(smtp: &SmtpServer) -> Result<Channels> {
+    let mailer = SmtpMailer::new(SmtpConfig {
+        host: smtp.host().to_owned(),
+        port: smtp.port(),
+        from: "Vigie <alertes@vigie.example.org>".to_owned(),
+        starttls: false,
+        username: None,
+        password: None,
+        timeout: Duration::from_secs(10),
+    })?;
+    Ok(Channels::new(
+        Mailbox::Smtp(Box::new(mailer)),
+        WebhookSender::new(Duration::from_secs(5))?.allow_plain_http(true),
+    ))
+}
+
+pub async fn reimporting_is_idempotent_and_a_moved_deadline_is_a_new_revision(h: Harness) -> Result<()> {
+    let first = h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    ensure!(first.created == 1, "{first:?}");
+    let again = h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    ensure!(
+        again.unchanged == 1 && again.created == 0 && again.revised == 0,
+        "{again:?}"
+    );
+    let moved = h.import(&[aid(1, "Bretagne", "Région", "2027-03-21")]).await?;
+    ensure!(moved.revised == 1, "{moved:?}");
+    let calls = h.app.list_calls(None, None, true).await?;
+    ensure!(calls.len() == 1);
+    let stage = &calls[0].call.stages[0];
+    ensure!(
+        stage.revision == 2 && stage.stage.date == date("2027-03-21"),
+        "{stage:?}"
+    );
+    ensure!(
+        stage.stage.wording.contains("2027-03-21"),
+        "wording kept verbatim: {}",
+        stage.stage.wording
+    );
+    ensure!(h.count("al_stage_revisions").await? == 2);
+    ensure!(
+        h.count("al_imports").await? == 3,
+        "the raw payload of each import is kept"
+    );
+    ensure!(calls[0].call.raw.contains("\"aide-1\""), "the item verbatim");
+    Ok(())
+}
+
+pub async fn a_file_with_a_bad_item_is_refused_and_changes_nothing(h: Harness) -> Result<()> {
+    let mut bad = aid(2, "Bretagne", "Région", "2027-02-30");
+    bad["name"] = serde_json::json!("Date impossible");
+    let result = h
+        .app
+        .import_file(
+            "aides-territoires",
+            "aides.json",
+            &page(&[aid(1, "Bretagne", "Région", DEADLINE), bad]),
+        )
+        .await;
+    let Err(AlertingError::Rejected(problems)) = result else {
+        anyhow::bail!("expected a refusal, got {result:?}")
+    };
+    ensure!(
+        problems
+            .iter()
+            .any(|p| p.position.starts_with("aides.json:") && p.position.contains("id 2")),
+        "{problems:?}"
+    );
+    ensure!(h.count("al_calls").await? == 0 && h.count("al_imports").await? == 0);
+    Ok(())
+}
+
+pub async fn calls_match_structures_by_perimeter_audience_and_preferences(h: Harness) -> Result<()> {
+    rennes(&h, "S1", &holders()).await?;
+    let mut communes_only = aid(3, "France", "Pays", DEADLINE);
+    communes_only["targeted_audiences"] = serde_json::json!(["Communes"]);
+    let report = h
+        .import(&[
+            aid(1, "Bretagne", "Région", DEADLINE),
+            aid(2, "Île-de-France", "Région", DEADLINE),
+            communes_only,
+            aid(4, "Ille-et-Vilaine", "Département", DEADLINE),
+            aid(5, "Perimètre inconnu", "Adhoc", DEADLINE),
+        ])
+        .await?;
+    ensure!(
+        report.problems.iter().any(|p| p.message.contains("inconnu")),
+        "{:?}",
+        report.problems
+    );
+    let titles = |calls: Vec<vigie_alerting::app::CallView>| -> Vec<String> {
+        let mut t: Vec<String> = calls.into_iter().map(|c| c.call.source_ref).collect();
+        t.sort();
+        t
+    };
+    ensure!(titles(h.app.list_calls(Some("S1"), None, false).await?) == ["1", "4"]);
+    h.app
+        .set_preferences("structure", "S1", vec!["Numérique".into()], false)
+        .await?;
+    ensure!(
+        titles(h.app.list_calls(Some("S1"), None, false).await?).is_empty(),
+        "theme filter"
+    );
+    h.app
+        .set_preferences("structure", "S1", vec!["Solidarités".into()], false)
+        .await?;
+    ensure!(titles(h.app.list_calls(Some("S1"), None, false).await?) == ["1", "4"]);
+    ensure!(
+        matches!(
+            h.app.list_calls(Some("S404"), None, false).await,
+            Err(AlertingError::NotFound(_))
+        ),
+        "unknown structure"
+    );
+    Ok(())
+}
+
+pub async fn j7_of_a_paris_deadline_fires_at_nine_local_time(h: Harness) -> Result<()> {
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    let alerts = h.app.preview(date("2027-03-07"), date("2027-03-07"), None).await?;
+    let recipients: HashSet<&str> = alerts.iter().map(|a| a.alert.recipient.id.as_str()).collect();
+    ensure!(
+        recipients == HashSet::from(["person:D1", "person:H1", "person:H2"]),
+        "{recipients:?}"
+    );
+    ensure!(alerts
+        .iter()
+        .all(|a| a.alert.offset_days == 7 && a.alert.due_at == utc("2027-03-07 08:00")));
+    ensure!(
+        alerts.iter().all(|a| a.alert.escalation.is_none()),
+        "two holders: no escalation"
+    );
+    // Across the spring change (2027-03-28): J-2 of 2027-04-20 is 09:00 CEST = 07:00 UTC.
+    h.import(&[aid(2, "Bretagne", "Région", "2027-04-20")]).await?;
+    let april = h
+        .app
+        .preview(date("2027-04-18"), date("2027-04-18"), Some("S1"))
+        .await?;
+    ensure!(!april.is_empty() && april.iter().all(|a| a.alert.due_at == utc("2027-04-18 07:00")));
+    Ok(())
+}
+
+pub async fn reminders_go_once_through_a_real_smtp_server_that_refuses_first(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-03-07 08:05"));
+    smtp.refuse_next(1)?;
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(
+        smtp.messages()?.len() == 2,
+        "one refused, two accepted: {}",
+        smtp.messages()?.len()
+    );
+    // Still refused: retried after the backoff, not before.
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages()?.len() == 2);
+    h.at(utc("2027-03-07 09:00"));
+    dispatch_once(&h.app, &transport).await?;
+    dispatch_once(&h.app, &transport).await?;
+    let mails = smtp.messages()?;
+    ensure!(mails.len() == 3, "{} mails", mails.len());
+    let ids: HashSet<_> = mails.iter().filter_map(|m| m.message_id.clone()).collect();
+    ensure!(ids.len() == 3, "distinct Message-IDs");
+    let to: HashSet<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    ensure!(
+        to == HashSet::from([
+            "d1@asso.example.org".into(),
+            "h1@asso.example.org".into(),
+            "h2@asso.example.org".into()
+        ])
+    );
+    for mail in &mails {
+        ensure!(mail
+            .header("List-Unsubscribe")
+            .is_some_and(|u| u.contains("/unsubscribe/")));
+        ensure!(
+            mail.text().is_some_and(|t| t.contains("Appel à projets n° 1")),
+            "{:?}",
+            mail.text()
+        );
+        ensure!(
+            mail.html().is_some_and(|t| t.contains("/ack/")),
+            "signed links in the HTML part"
+        );
+    }
+    // J-30 and J-14 fell due before (the call was imported in January): sent late, in the same digest.
+    let log = h.app.send_log(Some("S1"), 100).await?;
+    ensure!(log.len() == 9 && log.iter().all(|e| e.status == "sent"), "{log:?}");
+    ensure!(log.iter().all(|e| e.row.late == (e.row.offset_days != 7)));
+    Ok(())
+}
+
+pub async fn after_an_outage_due_reminders_go_late_in_one_digest(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[
+        aid(1, "Bretagne", "Région", DEADLINE),
+        aid(2, "France", "Pays", "2027-03-20"),
+    ])
+    .await?;
+    // Down since February: J-30, J-14 and J-7 of the first call, J-30 and J-14 of the second fell due.
+    h.at(utc("2027-03-08 14:00"));
+    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    let mails = smtp.messages_to("h1@asso.example.org")?;
+    ensure!(
+        mails.len() == 1,
+        "one digest per recipient and day: {:?}",
+        mails.iter().map(|m| m.text()).collect::<Vec<_>>()
+    );
+    let text = mails[0].text().unwrap_or_default().to_owned();
+    ensure!(text.matches("Appel à projets n° 1").count() == 1, "{text}");
+    ensure!(text.contains("Appel à projets n° 2"), "{text}");
+    let log = h.app.send_log(Some("S1"), 1000).await?;
+    let h1: Vec<_> = log.iter().filter(|e| e.row.recipient == "person:H1").collect();
+    ensure!(h1.len() == 5 && h1.iter().all(|e| e.row.late), "{h1:?}");
+    // After the first deadline: nothing more about it, even late; the second call's J-7 goes.
+    h.at(utc("2027-03-15 08:00"));
+    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    let mails = smtp.messages_to("h1@asso.example.org")?;
+    ensure!(mails.len() == 2);
+    let text = mails[1].text().unwrap_or_default();
+    ensure!(
+        !text.contains("Appel à projets n° 1") && text.contains("Appel à projets n° 2"),
+        "{text}"
+    );
+    Ok(())
+}
+
+pub async fn a_moved_deadline_sends_a_notice_then_new_reminders(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-03-07 08:05"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("h1@asso.example.org")?.len() == 1);
+    h.import(&[aid(1, "Bretagne", "Région", "2027-03-28")]).await?;
+    h.at(utc("2027-03-08 08:05"));
+    dispatch_once(&h.app, &transport).await?;
+    let mails = smtp.messages_to("h1@asso.example.org")?;
+    ensure!(mails.len() == 2, "a notice: {}", mails.len());
+    let notice = mails[1].text().unwrap_or_default().to_owned();
+    ensure!(notice.contains("28 mars 2027"), "{notice}");
+    // The new J-14 (2027-03-14) goes out; nothing of the old revision does again.
+    h.at(utc("2027-03-14 08:05"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("h1@asso.example.org")?.len() == 3);
+    let log = h.app.send_log(Some("S1"), 100).await?;
+    ensure!(log.iter().any(|e| e.row.offset_days == -1 && e.row.revision == 2));
+    ensure!(log.iter().any(|e| e.row.offset_days == 14 && e.row.revision == 2));
+    Ok(())
+}
+
+pub async fn an_acknowledged_call_gets_no_more_reminders(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    let call = h.app.list_calls(Some("S1"), None, false).await?.remove(0).call.call_id;
+    // The link in the mail, as the HTTP endpoint checks it.
+    let token = h.app.links().ack_token("S1", &call, AckAction::Submitted);
+    let claim = h.app.links().verify_ack(&token)?;
+    h.app
+        .acknowledge(&claim.structure_id, &claim.call_id, claim.action, "link")
+        .await?;
+    ensure!(
+        h.app.links().verify_ack(&format!("{token}x")).is_err(),
+        "tampered link refused"
+    );
+    h.at(utc("2027-03-07 08:05"));
+    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    ensure!(smtp.messages()?.is_empty());
+    let listed = h.app.list_calls(Some("S1"), None, false).await?;
+    ensure!(listed[0].acknowledgement.as_deref() == Some("submitted"));
+    Ok(())
+}
+
+pub async fn a_single_holder_escalates_to_the_referent_from_j14_once(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    h.app
+        .set_network_policy(&PolicyInput {
+            network: "reseau-bretagne".into(),
+            referent_name: "Camille Référente".into(),
+            referent_email: "referente@reseau.example.org".into(),
+            ..PolicyInput::default()
+        })
+        .await?;
+    rennes(
+        &h,
+        "S1",
+        &[PersonSpec {
+            id: "D1",
+            role: "director",
+            funding_level: 3,
+            end: None,
+        }],
+    )
+    .await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-02-12 08:05")); // J-30: the director only
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("referente@reseau.example.org")?.is_empty());
+    ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 0);
+    h.at(utc("2027-02-28 08:05")); // J-14: the referent too, and one event
+    dispatch_once(&h.app, &transport).await?;
+    let referent = smtp.messages_to("referente@reseau.example.org")?;
+    ensure!(referent.len() == 1, "{}", referent.len());
+    ensure!(
+        referent[0].text().is_some_and(|t| t.contains("une seule personne")),
+        "{:?}",
+        referent[0].text()
+    );
+    ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
+    h.at(utc("2027-03-07 08:05")); // J-7: reminded again, no second event
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("referente@reseau.example.org")?.len() == 2);
+    ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
+    let preview = h
+        .app
+        .preview(date("2027-03-12"), date("2027-03-12"), Some("S1"))
+        .await?;
+    ensure!(preview
+        .iter()
+        .any(|a| a.alert.recipient.id.starts_with("referent:") && a.alert.escalation.is_some()));
+    Ok(())
+}
+
+/// A transport that delivers for real, then never returns after `crash_after`
+/// deliveries: dropping the pass there is a crash after the server accepted
+/// and before the message was marked sent.
+struct CrashingTransport<'a> {
+    inner: &'a Channels,
+    delivered: std::sync::atomic::AtomicUsize,
+    crash_after: usize,
+}
+
+#[async_trait::async_trait]
+impl Transport for CrashingTransport<'_> {
+    async fn deliver(
+        &self,
+        message: &vigie_alerting::storage::MessageRow,
+        secret: &str,
+        unsubscribe: &str,
+    ) -> Result<(), vigie_alerting::channels::SendError> {
+        self.inner.deliver(message, secret, unsubscribe).await?;
+        if self.delivered.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= self.crash_after {
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
+pub async fn a_crash_in_a_send_batch_loses_nothing_and_resends_only_with_the_same_id(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    for i in 0..6 {
+        rennes(
+            &h,
+            &format!("S{i}"),
+            &[PersonSpec {
+                id: &format!("P{i}"),
+                role: "director",
+                funding_level: 3,
+                end: None,
+            }],
+        )
+        .await?;
+    }
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-03-07 08:05"));
+    // Crash 1: after claiming, before any delivery.
+    h.app.claim_due(utc("2027-03-07 08:05")).await?;
+    // Crash 2: in the middle of the batch, after the 3rd accepted message.
+    let crashing = CrashingTransport {
+        inner: &transport,
+        delivered: 0.into(),
+        crash_after: 3,
+    };
+    let pass = dispatch_once(&h.app, &crashing);
+    ensure!(
+        tokio::time::timeout(Duration::from_secs(20), pass).await.is_err(),
+        "the pass hangs at the crash point"
+    );
+    ensure!(smtp.messages()?.len() == 3);
+    // Restart: a new process over the same database.
+    let restarted = h.restarted();
+    dispatch_once(&restarted, &transport).await?;
+    dispatch_once(&restarted, &transport).await?;
+    let mails = smtp.messages()?;
+    let mut per_id: HashMap<String, usize> = HashMap::new();
+    for m in &mails {
+        *per_id.entry(m.message_id.clone().unwrap_or_default()).or_default() += 1;
+    }
+    ensure!(per_id.len() == 6, "every reminder delivered: {per_id:?}");
+    let copies: Vec<_> = per_id.values().filter(|&&n| n > 1).collect();
+    ensure!(
+        copies.len() <= 1 && copies.iter().all(|&&n| n == 2),
+        "only the message in flight, same Message-ID: {per_id:?}"
+    );
+    ensure!(h.count("al_send_log").await? == 18, "J-30, J-14 and J-7 for each");
+    Ok(())
+}
+
+pub async fn the_calendar_feed_parses_with_a_real_parser(h: Harness) -> Result<()> {
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.import(&[aid(1, "Bretagne", "Région", "2027-03-21")]).await?;
+    let url = h.app.feed_url(FeedKind::Structure, "S1");
+    let token = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".ics")
+        .to_owned();
+    let ics = h.app.calendar(&token).await?;
+    let calendar = ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no calendar"))??;
+    ensure!(calendar.events.len() == 1);
+    let prop = |name: &str| {
+        calendar.events[0]
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    ensure!(prop("DTSTART") == "20270321" && prop("DTEND") == "20270322", "{ics}");
+    ensure!(prop("SEQUENCE") == "1", "{ics}");
+    ensure!(prop("UID").ends_with("-submission@vigie"));
+    ensure!(h.app.calendar("forged").await.is_err());
+    let network = h.app.feed_url(FeedKind::Network, "reseau-bretagne");
+    ensure!(network != url);
+    Ok(())
+}
+
+pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-03-07 08:05"));
+    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    let erased = vigie_platform::events::Envelope::new(
+        "/vigie/inventory",
+        vigie_alerting::handlers::PERSON_ERASED_TYPE,
+        "S1",
+        prost::Message::encode_to_vec(&vigie_proto::events::v1::PersonErased {
+            person_id: "H1".into(),
+            structure_id: "S1".into(),
+        }),
+    );
+    ensure!(h.erase(&erased).await? == Outcome::Applied);
+    for value in vigie_testkit::scan::stored_values(h.db.pool(), "al_%").await? {
+        ensure!(!value.contains("h1@asso.example.org"), "email left in {value:?}");
+        ensure!(!value.contains("Personne H1"), "name left in {value:?}");
+        ensure!(!value.contains("person:H1"), "id left in {value:?}");
+    }
+    Ok(())
+}

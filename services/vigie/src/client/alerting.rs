@@ -1,0 +1,1717 @@
+//! `vigie calls …` and `vigie alerts …`: project calls read from funding
+//! portals (import, fetch, list, export) and deadline reminders (preview, send
+//! log, network policy, preferences, acknowledgements, calendar feeds) of the
+//! alerting service.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use serde_json::json;
+use vigie_proto::alerting::v1 as pb;
+use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
+use vigie_proto::common::v1::Date;
+
+use super::{connect, status_error};
+use crate::cli::{AckStatus, Format, Offsets};
+use crate::i18n::Lang;
+use crate::output::Table;
+
+/// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
+const CHUNK: usize = 64 * 1024;
+/// The zone of deadlines and reminders unless a source or a network says otherwise.
+const PARIS: &str = "Europe/Paris";
+
+fn pb_date(date: NaiveDate) -> Date {
+    Date {
+        year: date.year(),
+        month: date.month(),
+        day: date.day(),
+    }
+}
+
+fn date_text(date: Option<&Date>) -> String {
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .unwrap_or_default()
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
+    Ok(AlertingServiceClient::new(connect(endpoint, lang).await?))
+}
+
+// ----- time in Europe/Paris -----
+
+/// The last Sunday of a month.
+fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
+    let next_month = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }?;
+    let last = next_month.pred_opt()?;
+    last.checked_sub_days(Days::new(u64::from(last.weekday().num_days_from_sunday())))
+}
+
+/// Local time in Europe/Paris: UTC+1, and UTC+2 from the last Sunday of
+/// March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule in
+/// force since 1996; enough for display).
+fn paris_local(at: DateTime<Utc>) -> NaiveDateTime {
+    let switch = |month| last_sunday(at.year(), month).and_then(|d| d.and_hms_opt(1, 0, 0));
+    let utc = at.naive_utc();
+    let summer = matches!((switch(3), switch(10)), (Some(start), Some(end)) if utc >= start && utc < end);
+    utc + TimeDelta::hours(if summer { 2 } else { 1 })
+}
+
+/// Today in Europe/Paris.
+fn paris_today() -> NaiveDate {
+    paris_local(Utc::now()).date()
+}
+
+/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` in Europe/Paris (as given when unreadable).
+fn paris_date_time(rfc3339: &str) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => paris_local(at.with_timezone(&Utc)).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+/// An RFC 3339 instant as `HH:MM` in Europe/Paris (as given when unreadable).
+fn paris_hour(rfc3339: &str) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => paris_local(at.with_timezone(&Utc)).format("%H:%M").to_string(),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+// ----- labels -----
+
+/// The label of a stage kind (the code itself when unknown).
+pub fn stage_label(kind: &str, lang: Lang) -> &str {
+    match kind {
+        "letter_of_intent" => lang.pick("lettre d'intention", "letter of intent"),
+        "pre_deposit" => lang.pick("pré-dépôt", "pre-deposit"),
+        "submission" => lang.pick("dépôt", "submission"),
+        "internal" => lang.pick("jalon interne", "internal milestone"),
+        other => other,
+    }
+}
+
+/// The label of a structure's acknowledgement of a call.
+fn ack_label(code: &str, lang: Lang) -> &str {
+    match code {
+        "submitted" => lang.pick("déposé", "submitted"),
+        "in_progress" => lang.pick("en cours", "in progress"),
+        "not_concerned" => lang.pick("pas concerné", "not concerned"),
+        other => other,
+    }
+}
+
+/// Why the network referent is alerted too.
+fn escalation_label(code: &str, lang: Lang) -> &str {
+    match code {
+        "orphan" => lang.pick("orpheline", "orphan"),
+        "spof" => lang.pick("une seule personne", "single holder"),
+        "holders_leaving" => lang.pick("départs avant l'échéance", "holders leaving before the deadline"),
+        other => other,
+    }
+}
+
+fn channel_label(code: &str, lang: Lang) -> &str {
+    match code {
+        "email" => lang.pick("courriel", "email"),
+        other => other,
+    }
+}
+
+fn send_status_label(code: &str, lang: Lang) -> &str {
+    match code {
+        "pending" => lang.pick("en attente", "pending"),
+        "sent" => lang.pick("envoyé", "sent"),
+        "failed" => lang.pick("échec", "failed"),
+        other => other,
+    }
+}
+
+/// `J-7`, or the notices of the send log (offset -1: moved deadline, -2: cancelled call).
+pub fn offset_label(offset_days: i32, lang: Lang) -> String {
+    match offset_days {
+        -1 => lang
+            .pick("avis : échéance déplacée", "notice: deadline moved")
+            .to_owned(),
+        -2 => lang.pick("avis : annulé", "notice: cancelled").to_owned(),
+        n => format!("J-{n}"),
+    }
+}
+
+/// `J-12` before the next deadline, `J+3` after the last one, `annulé` for a cancelled call.
+fn days_left_label(call: &pb::Call, lang: Lang) -> String {
+    if call.cancelled {
+        return lang.pick("annulé", "cancelled").to_owned();
+    }
+    match call.days_left {
+        Some(n) if n >= 0 => format!("J-{n}"),
+        Some(n) => format!("J+{}", n.unsigned_abs()),
+        None => "—".to_owned(),
+    }
+}
+
+/// When a stage is due: its date, its local time when it has one, its zone when not Europe/Paris.
+pub fn stage_when(stage: &pb::Stage) -> String {
+    let mut text = date_text(stage.date.as_ref());
+    if let Some(time) = stage.time.as_deref().filter(|t| !t.is_empty()) {
+        text.push(' ');
+        text.push_str(time);
+    }
+    if !stage.timezone.is_empty() && stage.timezone != PARIS {
+        text.push_str(&format!(" ({})", stage.timezone));
+    }
+    text
+}
+
+fn stage_sort_key(stage: &pb::Stage) -> (i32, u32, u32, String) {
+    let d = stage.date.unwrap_or_default();
+    (d.year, d.month, d.day, stage.time.clone().unwrap_or_default())
+}
+
+/// The next stage of a call on `today`: the earliest one not yet past, else the last one.
+pub fn next_stage(call: &pb::Call, today: NaiveDate) -> Option<&pb::Stage> {
+    let mut stages: Vec<&pb::Stage> = call.stages.iter().collect();
+    stages.sort_by_key(|s| stage_sort_key(s));
+    let today = (today.year(), today.month(), today.day());
+    stages
+        .iter()
+        .find(|s| {
+            let (y, m, d, _) = stage_sort_key(s);
+            (y, m, d) >= today
+        })
+        .or_else(|| stages.last())
+        .copied()
+}
+
+// ----- imports -----
+
+/// The messages streamed for a file: chunks of 64 KiB, each with the source
+/// and the file name (one empty chunk for an empty file, so the server sees it).
+fn calls_chunks(source: &str, file_name: &str, bytes: &[u8]) -> Vec<pb::CallsChunk> {
+    let message = |chunk: &[u8]| pb::CallsChunk {
+        source: source.to_owned(),
+        file_name: file_name.to_owned(),
+        chunk: chunk.to_vec(),
+    };
+    if bytes.is_empty() {
+        vec![message(&[])]
+    } else {
+        bytes.chunks(CHUNK).map(message).collect()
+    }
+}
+
+/// A problem's position with the file name sent replaced by the path given on
+/// the command line, so that `FILE:LINE` points at the file.
+fn problem_position(position: &str, file_name: &str, path: &Path) -> String {
+    match position.strip_prefix(file_name) {
+        Some(rest) if rest.is_empty() || rest.starts_with(':') => format!("{}{rest}", path.display()),
+        _ => position.to_owned(),
+    }
+}
+
+/// A problem as printed: `POSITION: erreur : message` (errors) or `POSITION: avertissement : message`.
+pub fn problem_line(problem: &pb::ImportProblem, lang: Lang) -> String {
+    let severity = if problem.error {
+        lang.pick("erreur", "error")
+    } else {
+        lang.pick("avertissement", "warning")
+    };
+    let sep = lang.pick(" : ", ": ");
+    format!("{}: {severity}{sep}{}", problem.position, problem.message)
+}
+
+/// The one-line summary of an import or a fetch.
+pub fn import_summary(response: &pb::ImportCallsResponse, lang: Lang) -> String {
+    let warnings = response.problems.iter().filter(|p| !p.error).count();
+    let skipped = response.problems.iter().filter(|p| p.error).count();
+    let pages = if response.pages > 0 {
+        format!(" ({} {})", response.pages, lang.pick("pages", "pages"))
+    } else {
+        String::new()
+    };
+    let mut text = match lang {
+        Lang::Fr => {
+            format!(
+            "Import terminé : {} appel(s) lu(s){pages} — créés : {}, révisés : {}, inchangés : {}, mis à jour : {}, annulés : {}",
+            response.calls, response.created, response.revised, response.unchanged, response.updated, response.cancelled
+        )
+        }
+        Lang::En => {
+            format!(
+            "Import done: {} call(s) read{pages} — created: {}, revised: {}, unchanged: {}, updated: {}, cancelled: {}",
+            response.calls, response.created, response.revised, response.unchanged, response.updated, response.cancelled
+        )
+        }
+    };
+    if skipped > 0 {
+        text.push_str(&match lang {
+            Lang::Fr => format!(" ; {skipped} élément(s) écarté(s)"),
+            Lang::En => format!("; {skipped} item(s) skipped"),
+        });
+    }
+    if warnings > 0 {
+        text.push_str(&match lang {
+            Lang::Fr => format!(" ; {warnings} avertissement(s)"),
+            Lang::En => format!("; {warnings} warning(s)"),
+        });
+    }
+    text.push('.');
+    text
+}
+
+/// Prints the outcome of an import or a fetch; a refused file is an error
+/// (exit status 1) after its problems are printed.
+fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lang) -> anyhow::Result<()> {
+    // Errors first, in the server's order, then warnings.
+    response.problems.sort_by_key(|p| !p.error);
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Table => {
+            let mut err = std::io::stderr().lock();
+            for problem in &response.problems {
+                writeln!(err, "{}", problem_line(problem, lang))?;
+            }
+            if !response.refused {
+                writeln!(out, "{}", import_summary(&response, lang))?;
+            }
+        }
+        Format::Json => {
+            let problems: Vec<_> = response
+                .problems
+                .iter()
+                .map(|p| json!({"position": p.position, "message": p.message, "error": p.error}))
+                .collect();
+            let value = json!({
+                "refused": response.refused, "calls": response.calls, "pages": response.pages,
+                "created": response.created, "revised": response.revised, "unchanged": response.unchanged,
+                "updated": response.updated, "cancelled": response.cancelled, "problems": problems,
+            });
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record([
+                "refused",
+                "calls",
+                "pages",
+                "created",
+                "revised",
+                "unchanged",
+                "updated",
+                "cancelled",
+            ])?;
+            writer.write_record([
+                response.refused.to_string(),
+                response.calls.to_string(),
+                response.pages.to_string(),
+                response.created.to_string(),
+                response.revised.to_string(),
+                response.unchanged.to_string(),
+                response.updated.to_string(),
+                response.cancelled.to_string(),
+            ])?;
+            writer.flush()?;
+            drop(writer);
+            writeln!(out)?;
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record(["position", "severity", "message"])?;
+            for p in &response.problems {
+                let severity = if p.error { "error" } else { "warning" };
+                writer.write_record([p.position.as_str(), severity, p.message.as_str()])?;
+            }
+            writer.flush()?;
+        }
+    }
+    if response.refused {
+        let errors = response.problems.iter().filter(|p| p.error).count();
+        anyhow::bail!(
+            "{} {} {}",
+            lang.pick("fichier refusé :", "file rejected:"),
+            errors,
+            lang.pick(
+                "erreur(s), rien n'a été modifié : corrigez le fichier puis relancez l'import.",
+                "error(s), nothing was changed: fix the file and import it again."
+            )
+        );
+    }
+    Ok(())
+}
+
+/// `vigie calls import --source SOURCE FILE`.
+///
+/// # Errors
+/// An unreadable file, an unreachable server, or a refused file (every
+/// problem printed first as `FILE:LINE: erreur : message`).
+pub async fn import(endpoint: &str, source: &str, file: &Path, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), file.display()))?;
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    let messages = calls_chunks(source, &file_name, &bytes);
+    let mut response = client(endpoint, lang)
+        .await?
+        .import_calls(tokio_stream::iter(messages))
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    for problem in &mut response.problems {
+        problem.position = problem_position(&problem.position, &file_name, file);
+    }
+    write_import(response, format, lang)
+}
+
+/// `vigie calls fetch --source SOURCE`.
+///
+/// # Errors
+/// An unreachable server or source, or an output error.
+pub async fn fetch(endpoint: &str, source: &str, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .fetch_source(pb::FetchSourceRequest {
+            source: source.to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    write_import(response, format, lang)
+}
+
+// ----- calls -----
+
+fn call_json(call: &pb::Call) -> serde_json::Value {
+    let perimeter = call.perimeter.clone().unwrap_or_default();
+    json!({
+        "call_id": call.call_id, "source": call.source, "source_ref": call.source_ref, "title": call.title,
+        "funders": call.funders, "programmes": call.programmes, "info_url": call.info_url,
+        "application_url": call.application_url, "themes": call.themes, "audiences": call.audiences,
+        "perimeter": {"name": perimeter.name, "scale_label": perimeter.scale_label, "areas": perimeter.areas,
+                      "exclusions": perimeter.exclusions, "unresolved": perimeter.unresolved},
+        "recurrence": call.recurrence,
+        "stages": call.stages.iter().map(|s| json!({
+            "kind": s.kind, "date": date_text(s.date.as_ref()), "time": s.time, "timezone": s.timezone,
+            "wording": s.wording, "revision": s.revision,
+        })).collect::<Vec<_>>(),
+        "cancelled": call.cancelled, "revision": call.revision, "days_left": call.days_left,
+        "acknowledgement": call.acknowledgement,
+    })
+}
+
+fn perimeter_label(call: &pb::Call, lang: Lang) -> String {
+    let Some(perimeter) = &call.perimeter else {
+        return String::new();
+    };
+    let name = truncate(&perimeter.name, 30);
+    if perimeter.unresolved.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", lang.pick("non résolu", "unresolved"))
+    }
+}
+
+/// A row of `vigie calls list`: échéance, J-n, étape, titre, financeurs, périmètre, accusé, appel.
+pub fn call_row(call: &pb::Call, today: NaiveDate, lang: Lang) -> Vec<String> {
+    let stage = next_stage(call, today);
+    vec![
+        stage.map(stage_when).unwrap_or_else(|| "—".to_owned()),
+        days_left_label(call, lang),
+        stage.map(|s| stage_label(&s.kind, lang).to_owned()).unwrap_or_default(),
+        truncate(&call.title, 50),
+        truncate(&call.funders.join(", "), 30),
+        perimeter_label(call, lang),
+        ack_label(&call.acknowledgement, lang).to_owned(),
+        call.call_id.clone(),
+    ]
+}
+
+/// The CSV of `vigie calls list --format csv`: one row per call, its next stage, lists `;`-separated.
+fn write_calls_csv(calls: &[pb::Call], today: NaiveDate, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "call_id",
+        "source",
+        "source_ref",
+        "title",
+        "next_stage",
+        "next_date",
+        "next_time",
+        "next_timezone",
+        "days_left",
+        "funders",
+        "programmes",
+        "themes",
+        "audiences",
+        "perimeter",
+        "perimeter_areas",
+        "perimeter_unresolved",
+        "recurrence",
+        "cancelled",
+        "revision",
+        "acknowledgement",
+        "info_url",
+        "application_url",
+    ])?;
+    for call in calls {
+        let stage = next_stage(call, today);
+        let perimeter = call.perimeter.clone().unwrap_or_default();
+        writer.write_record([
+            call.call_id.clone(),
+            call.source.clone(),
+            call.source_ref.clone(),
+            call.title.clone(),
+            stage.map(|s| s.kind.clone()).unwrap_or_default(),
+            stage.map(|s| date_text(s.date.as_ref())).unwrap_or_default(),
+            stage.and_then(|s| s.time.clone()).unwrap_or_default(),
+            stage.map(|s| s.timezone.clone()).unwrap_or_default(),
+            call.days_left.map(|d| d.to_string()).unwrap_or_default(),
+            call.funders.join(";"),
+            call.programmes.join(";"),
+            call.themes.join(";"),
+            call.audiences.join(";"),
+            perimeter.name,
+            perimeter.areas.join(";"),
+            perimeter.unresolved,
+            call.recurrence.clone(),
+            call.cancelled.to_string(),
+            call.revision.to_string(),
+            call.acknowledgement.clone(),
+            call.info_url.clone(),
+            call.application_url.clone(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// `vigie calls list`.
+///
+/// # Errors
+/// An unreachable server, an unknown structure, or an output error.
+pub async fn list(
+    endpoint: &str,
+    structure: Option<&str>,
+    closing_within: Option<u32>,
+    all: bool,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .list_calls(pb::ListCallsRequest {
+            structure_id: structure.unwrap_or_default().to_owned(),
+            closing_within_days: closing_within,
+            include_closed: all,
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let today = paris_today();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let values: Vec<_> = response.calls.iter().map(call_json).collect();
+            serde_json::to_writer_pretty(&mut out, &values)?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_calls_csv(&response.calls, today, &mut out)?,
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => [
+                    "échéance",
+                    "J-n",
+                    "étape",
+                    "titre",
+                    "financeurs",
+                    "périmètre",
+                    "accusé",
+                    "appel",
+                ],
+                Lang::En => [
+                    "deadline",
+                    "D-n",
+                    "stage",
+                    "title",
+                    "funders",
+                    "perimeter",
+                    "acknowledged",
+                    "call",
+                ],
+            };
+            let mut table = Table::new(&header, &[false, true, false, false, false, false, false, false]);
+            for call in &response.calls {
+                table.row(call_row(call, today, lang));
+            }
+            table.write(&mut out)?;
+            let n = response.calls.len();
+            match lang {
+                Lang::Fr => writeln!(
+                    out,
+                    "\n{n} appel(s). Détail (étapes, liens, thèmes) : vigie calls list --format json"
+                )?,
+                Lang::En => writeln!(
+                    out,
+                    "\n{n} call(s). Details (stages, links, themes): vigie calls list --format json"
+                )?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `vigie calls export [--output FILE]`: the Etalab schema-dispositif-aide CSV.
+///
+/// # Errors
+/// An unreachable server or an unwritable file.
+pub async fn export(endpoint: &str, output: Option<&Path>, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .export_calls(pb::ExportCallsRequest {})
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    match output {
+        Some(path) => {
+            std::fs::write(path, &response.csv)
+                .with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
+            eprintln!(
+                "{} {}",
+                lang.pick("Appels exportés dans", "Calls exported to"),
+                path.display()
+            );
+        }
+        None => std::io::stdout().lock().write_all(&response.csv)?,
+    }
+    Ok(())
+}
+
+// ----- reminders -----
+
+fn recipient_label(alert: &pb::Alert) -> String {
+    if alert.recipient_name.is_empty() {
+        alert.recipient.clone()
+    } else {
+        alert.recipient_name.clone()
+    }
+}
+
+fn title_or_id(title: &str, id: &str) -> String {
+    if title.is_empty() {
+        id.to_owned()
+    } else {
+        truncate(title, 40)
+    }
+}
+
+/// A row of `vigie alerts preview`: date locale, heure (Europe/Paris), destinataire, structure, appel, étape,
+/// échéance, J-n, canal, escalade.
+pub fn alert_row(alert: &pb::Alert, lang: Lang) -> Vec<String> {
+    vec![
+        date_text(alert.local_date.as_ref()),
+        paris_hour(&alert.due_at),
+        recipient_label(alert),
+        alert.structure_id.clone(),
+        title_or_id(&alert.call_title, &alert.call_id),
+        stage_label(&alert.stage_kind, lang).to_owned(),
+        date_text(alert.deadline.as_ref()),
+        format!("J-{}", alert.offset_days),
+        channel_label(&alert.channel, lang).to_owned(),
+        escalation_label(&alert.escalation, lang).to_owned(),
+    ]
+}
+
+/// `vigie alerts preview --from DATE --to DATE [--structure ID]`.
+///
+/// # Errors
+/// An invalid period, an unreachable server, an output error.
+pub async fn preview(
+    endpoint: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    structure: Option<&str>,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    if to < from {
+        anyhow::bail!(
+            "{}",
+            match lang {
+                Lang::Fr => format!("période vide : --to {to} précède --from {from}"),
+                Lang::En => format!("empty period: --to {to} is before --from {from}"),
+            }
+        );
+    }
+    let response = client(endpoint, lang)
+        .await?
+        .preview_alerts(pb::PreviewAlertsRequest {
+            from: Some(pb_date(from)),
+            to: Some(pb_date(to)),
+            structure_id: structure.unwrap_or_default().to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let values: Vec<_> = response
+                .alerts
+                .iter()
+                .map(|a| {
+                    json!({"due_at": a.due_at, "local_date": date_text(a.local_date.as_ref()), "recipient": a.recipient,
+                           "recipient_name": a.recipient_name, "structure_id": a.structure_id, "call_id": a.call_id,
+                           "call_title": a.call_title, "stage_kind": a.stage_kind,
+                           "deadline": date_text(a.deadline.as_ref()), "offset_days": a.offset_days,
+                           "channel": a.channel, "escalation": a.escalation, "revision": a.revision})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &values)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record([
+                "due_at",
+                "local_date",
+                "recipient",
+                "recipient_name",
+                "structure_id",
+                "call_id",
+                "call_title",
+                "stage_kind",
+                "deadline",
+                "offset_days",
+                "channel",
+                "escalation",
+                "revision",
+            ])?;
+            for a in &response.alerts {
+                writer.write_record([
+                    a.due_at.clone(),
+                    date_text(a.local_date.as_ref()),
+                    a.recipient.clone(),
+                    a.recipient_name.clone(),
+                    a.structure_id.clone(),
+                    a.call_id.clone(),
+                    a.call_title.clone(),
+                    a.stage_kind.clone(),
+                    date_text(a.deadline.as_ref()),
+                    a.offset_days.to_string(),
+                    a.channel.clone(),
+                    a.escalation.clone(),
+                    a.revision.to_string(),
+                ])?;
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => [
+                    "date locale",
+                    "heure",
+                    "destinataire",
+                    "structure",
+                    "appel",
+                    "étape",
+                    "échéance",
+                    "J-n",
+                    "canal",
+                    "escalade",
+                ],
+                Lang::En => [
+                    "local date",
+                    "time",
+                    "recipient",
+                    "structure",
+                    "call",
+                    "stage",
+                    "deadline",
+                    "D-n",
+                    "channel",
+                    "escalation",
+                ],
+            };
+            let mut table = Table::new(
+                &header,
+                &[false, false, false, false, false, false, false, true, false, false],
+            );
+            for alert in &response.alerts {
+                table.row(alert_row(alert, lang));
+            }
+            table.write(&mut out)?;
+            let escalations = response.alerts.iter().filter(|a| !a.escalation.is_empty()).count();
+            let n = response.alerts.len();
+            match lang {
+                Lang::Fr => writeln!(
+                    out,
+                    "\n{n} rappel(s) du {from} au {to} (heures de Paris), dont {escalations} escalade(s) vers le référent du réseau ; rien n'a été envoyé."
+                )?,
+                Lang::En => writeln!(
+                    out,
+                    "\n{n} reminder(s) from {from} to {to} (Paris times), {escalations} of them escalated to the network referent; nothing was sent."
+                )?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A row of `vigie alerts log`: statut, envoyé le, en retard, destinataire, appel, étape, J-n, canal, tentatives,
+/// dernière erreur.
+pub fn log_row(entry: &pb::SendLogEntry, lang: Lang) -> Vec<String> {
+    let sent = if !entry.sent_at.is_empty() {
+        paris_date_time(&entry.sent_at)
+    } else if !entry.due_at.is_empty() {
+        format!("({} {})", lang.pick("prévu", "due"), paris_date_time(&entry.due_at))
+    } else {
+        "—".to_owned()
+    };
+    vec![
+        send_status_label(&entry.status, lang).to_owned(),
+        sent,
+        if entry.late {
+            lang.pick("oui", "yes").to_owned()
+        } else {
+            String::new()
+        },
+        entry.recipient.clone(),
+        title_or_id(&entry.call_title, &entry.call_id),
+        stage_label(&entry.stage_kind, lang).to_owned(),
+        offset_label(entry.offset_days, lang),
+        channel_label(&entry.channel, lang).to_owned(),
+        entry.attempts.to_string(),
+        truncate(&entry.last_error, 60),
+    ]
+}
+
+/// `vigie alerts log [--structure ID] [--limit N]`.
+///
+/// # Errors
+/// An unreachable server or an output error.
+pub async fn log(
+    endpoint: &str,
+    structure: Option<&str>,
+    limit: u32,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .list_send_log(pb::ListSendLogRequest {
+            structure_id: structure.unwrap_or_default().to_owned(),
+            limit,
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let values: Vec<_> = response
+                .entries
+                .iter()
+                .map(|e| {
+                    json!({"recipient": e.recipient, "call_id": e.call_id, "call_title": e.call_title,
+                           "stage_kind": e.stage_kind, "revision": e.revision, "offset_days": e.offset_days,
+                           "channel": e.channel, "structure_id": e.structure_id, "due_at": e.due_at, "late": e.late,
+                           "status": e.status, "sent_at": e.sent_at, "attempts": e.attempts,
+                           "last_error": e.last_error, "message_id": e.message_id})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &values)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record([
+                "status",
+                "sent_at",
+                "due_at",
+                "late",
+                "recipient",
+                "structure_id",
+                "call_id",
+                "call_title",
+                "stage_kind",
+                "revision",
+                "offset_days",
+                "channel",
+                "attempts",
+                "last_error",
+                "message_id",
+            ])?;
+            for e in &response.entries {
+                writer.write_record([
+                    e.status.clone(),
+                    e.sent_at.clone(),
+                    e.due_at.clone(),
+                    e.late.to_string(),
+                    e.recipient.clone(),
+                    e.structure_id.clone(),
+                    e.call_id.clone(),
+                    e.call_title.clone(),
+                    e.stage_kind.clone(),
+                    e.revision.to_string(),
+                    e.offset_days.to_string(),
+                    e.channel.clone(),
+                    e.attempts.to_string(),
+                    e.last_error.clone(),
+                    e.message_id.clone(),
+                ])?;
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => [
+                    "statut",
+                    "envoyé le",
+                    "en retard",
+                    "destinataire",
+                    "appel",
+                    "étape",
+                    "J-n",
+                    "canal",
+                    "tentatives",
+                    "dernière erreur",
+                ],
+                Lang::En => [
+                    "status",
+                    "sent at",
+                    "late",
+                    "recipient",
+                    "call",
+                    "stage",
+                    "D-n",
+                    "channel",
+                    "attempts",
+                    "last error",
+                ],
+            };
+            let mut table = Table::new(
+                &header,
+                &[false, false, false, false, false, false, false, false, true, false],
+            );
+            for entry in &response.entries {
+                table.row(log_row(entry, lang));
+            }
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}
+
+// ----- configuration -----
+
+/// The changes asked by `vigie alerts policy`; fields not given are kept.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PolicyChanges {
+    /// Days before each stage.
+    pub offsets: Option<Offsets>,
+    /// Local sending hour `HH:MM`.
+    pub hour: Option<String>,
+    /// IANA zone.
+    pub timezone: Option<String>,
+    /// The network referent's name.
+    pub referent_name: Option<String>,
+    /// The network referent's email.
+    pub referent_email: Option<String>,
+    /// The webhook's address (empty: none).
+    pub webhook_url: Option<String>,
+    /// The webhook's signing secret.
+    pub webhook_secret: Option<String>,
+}
+
+impl PolicyChanges {
+    /// True when nothing is to change: the policy is only shown.
+    pub fn is_empty(&self) -> bool {
+        *self == PolicyChanges::default()
+    }
+
+    /// Applies the changes to the current policy. The secret, write-only,
+    /// stays empty unless given (the server then keeps the one it has).
+    pub fn apply(self, policy: &mut pb::NetworkPolicy) {
+        let trimmed = |s: String| s.trim().to_owned();
+        if let Some(Offsets(days)) = self.offsets {
+            policy.offsets_days = days;
+        }
+        if let Some(hour) = self.hour {
+            policy.local_hour = hour;
+        }
+        if let Some(zone) = self.timezone {
+            policy.timezone = trimmed(zone);
+        }
+        if let Some(name) = self.referent_name {
+            policy.referent_name = trimmed(name);
+        }
+        if let Some(email) = self.referent_email {
+            policy.referent_email = trimmed(email);
+        }
+        if let Some(url) = self.webhook_url {
+            policy.webhook_url = trimmed(url);
+        }
+        policy.webhook_secret = self.webhook_secret.unwrap_or_default();
+    }
+}
+
+fn offsets_text(days: &[u32]) -> String {
+    days.iter().map(|d| format!("J-{d}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The policy for people (the secret is never shown, only whether one is set).
+pub fn write_policy(policy: &pb::NetworkPolicy, lang: Lang, out: &mut impl Write) -> std::io::Result<()> {
+    let none = lang.pick("aucun", "none");
+    writeln!(
+        out,
+        "{} {}",
+        lang.pick("Politique de rappel du réseau", "Reminder policy of network"),
+        policy.network
+    )?;
+    let reminders = if policy.offsets_days.is_empty() {
+        lang.pick("défaut du serveur", "server default").to_owned()
+    } else {
+        offsets_text(&policy.offsets_days)
+    };
+    writeln!(out, "  {:<17}{reminders}", lang.pick("rappels :", "reminders:"))?;
+    writeln!(
+        out,
+        "  {:<17}{} ({})",
+        lang.pick("heure d'envoi :", "sent at:"),
+        policy.local_hour,
+        policy.timezone
+    )?;
+    let referent = match (policy.referent_name.is_empty(), policy.referent_email.is_empty()) {
+        (true, true) => lang
+            .pick(
+                "aucun — personne n'est alerté quand le dépôt repose sur personne ou sur une seule personne",
+                "none — nobody is alerted when submission rests on nobody or on one person",
+            )
+            .to_owned(),
+        (false, false) => format!("{} <{}>", policy.referent_name, policy.referent_email),
+        (true, false) => policy.referent_email.clone(),
+        (false, true) => format!(
+            "{} ({})",
+            policy.referent_name,
+            lang.pick(
+                "sans courriel : aucune alerte ne peut partir",
+                "no email: no alert can go out"
+            )
+        ),
+    };
+    writeln!(out, "  {:<17}{referent}", lang.pick("référent :", "referent:"))?;
+    let webhook = if policy.webhook_url.is_empty() {
+        none.to_owned()
+    } else if policy.webhook_secret_set {
+        format!(
+            "{} ({})",
+            policy.webhook_url,
+            lang.pick("secret enregistré", "secret set")
+        )
+    } else {
+        format!("{} ({})", policy.webhook_url, lang.pick("sans secret", "no secret"))
+    };
+    writeln!(out, "  {:<17}{webhook}", "webhook :")?;
+    Ok(())
+}
+
+fn print_policy(policy: &pb::NetworkPolicy, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Table => write_policy(policy, lang, &mut out)?,
+        Format::Json => {
+            let value = json!({
+                "network": policy.network, "offsets_days": policy.offsets_days, "local_hour": policy.local_hour,
+                "timezone": policy.timezone, "referent_name": policy.referent_name,
+                "referent_email": policy.referent_email, "webhook_url": policy.webhook_url,
+                "webhook_secret_set": policy.webhook_secret_set,
+            });
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record([
+                "network",
+                "offsets_days",
+                "local_hour",
+                "timezone",
+                "referent_name",
+                "referent_email",
+                "webhook_url",
+                "webhook_secret_set",
+            ])?;
+            writer.write_record([
+                policy.network.clone(),
+                policy
+                    .offsets_days
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                policy.local_hour.clone(),
+                policy.timezone.clone(),
+                policy.referent_name.clone(),
+                policy.referent_email.clone(),
+                policy.webhook_url.clone(),
+                policy.webhook_secret_set.to_string(),
+            ])?;
+            writer.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// The webhook secret from the first line of standard input (`--webhook-secret -`),
+/// so that it does not show in the list of processes.
+fn read_secret(lang: Lang) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).with_context(|| {
+        lang.pick(
+            "lecture du secret sur l'entrée standard",
+            "reading the secret from standard input",
+        )
+        .to_owned()
+    })?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "--webhook-secret - : aucun secret lu sur l'entrée standard",
+                "--webhook-secret -: no secret read from standard input"
+            )
+        );
+    }
+    Ok(secret)
+}
+
+/// `vigie alerts policy --network NET [changes…]`: shows the policy, or reads
+/// it, applies the changes given and saves it.
+///
+/// # Errors
+/// An unknown network, an invalid policy, an unreachable server.
+pub async fn policy(
+    endpoint: &str,
+    network: &str,
+    changes: PolicyChanges,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let mut client = client(endpoint, lang).await?;
+    let current = client
+        .get_network_policy(pb::GetNetworkPolicyRequest {
+            network: network.to_owned(),
+        })
+        .await;
+    if changes.is_empty() {
+        let policy = current.map_err(|s| status_error(s, lang))?.into_inner();
+        return print_policy(&policy, format, lang);
+    }
+    let mut policy = match current {
+        Ok(policy) => policy.into_inner(),
+        // No policy saved yet: start from the documented defaults.
+        Err(status) if status.code() == tonic::Code::NotFound => pb::NetworkPolicy {
+            network: network.to_owned(),
+            offsets_days: vec![30, 14, 7, 2],
+            local_hour: "09:00".to_owned(),
+            timezone: PARIS.to_owned(),
+            ..pb::NetworkPolicy::default()
+        },
+        Err(status) => return Err(status_error(status, lang)),
+    };
+    policy.network = network.to_owned();
+    let mut changes = changes;
+    if changes.webhook_secret.as_deref() == Some("-") {
+        changes.webhook_secret = Some(read_secret(lang)?);
+    }
+    changes.apply(&mut policy);
+    let saved = client
+        .set_network_policy(policy)
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    if format == Format::Table {
+        println!("{}", lang.pick("Politique enregistrée.", "Policy saved."));
+    }
+    print_policy(&saved, format, lang)
+}
+
+/// Who the preferences are for: a structure or a network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subscriber {
+    /// A structure.
+    Structure(String),
+    /// A network.
+    Network(String),
+}
+
+impl Subscriber {
+    /// The structure given, else the network (the command line requires one of them).
+    pub fn from_args(structure: Option<String>, network: Option<String>) -> Subscriber {
+        match structure {
+            Some(id) => Subscriber::Structure(id),
+            None => Subscriber::Network(network.unwrap_or_default()),
+        }
+    }
+
+    fn ids(&self) -> (String, String) {
+        match self {
+            Subscriber::Structure(id) => (id.clone(), String::new()),
+            Subscriber::Network(net) => (String::new(), net.clone()),
+        }
+    }
+}
+
+/// `vigie alerts preferences (--structure ID | --network NET) [--theme T]… [--opt-out | --opt-in]`.
+///
+/// # Errors
+/// An unknown structure or network, an unreachable server, an output error.
+pub async fn preferences(
+    endpoint: &str,
+    subscriber: Subscriber,
+    themes: Vec<String>,
+    opted_out: bool,
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let (structure_id, network) = subscriber.ids();
+    let themes = themes
+        .into_iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let saved = client(endpoint, lang)
+        .await?
+        .set_preferences(pb::Preferences {
+            structure_id,
+            network,
+            themes,
+            opted_out,
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let value = json!({"structure_id": saved.structure_id, "network": saved.network,
+                               "themes": saved.themes, "opted_out": saved.opted_out});
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record(["structure_id", "network", "themes", "opted_out"])?;
+            writer.write_record([
+                saved.structure_id.clone(),
+                saved.network.clone(),
+                saved.themes.join(";"),
+                saved.opted_out.to_string(),
+            ])?;
+            writer.flush()?;
+        }
+        Format::Table => {
+            let who = if saved.structure_id.is_empty() {
+                format!("{} {}", lang.pick("du réseau", "of network"), saved.network)
+            } else {
+                format!(
+                    "{} {}",
+                    lang.pick("de la structure", "of structure"),
+                    saved.structure_id
+                )
+            };
+            writeln!(
+                out,
+                "{} {who} {}",
+                lang.pick("Préférences", "Preferences"),
+                lang.pick("enregistrées.", "saved.")
+            )?;
+            let themes = if saved.themes.is_empty() {
+                lang.pick("tous", "all").to_owned()
+            } else {
+                saved.themes.join(" ; ")
+            };
+            writeln!(out, "  {:<17}{themes}", lang.pick("thèmes suivis :", "themes:"))?;
+            writeln!(
+                out,
+                "  {:<17}{}",
+                lang.pick("rappels :", "reminders:"),
+                if saved.opted_out {
+                    lang.pick("désabonné : plus aucun rappel", "opted out: no reminder any more")
+                } else {
+                    lang.pick("reçus", "received")
+                }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `vigie alerts ack --structure ID --call CALL --status STATUS`.
+///
+/// # Errors
+/// An unknown structure or call, an unreachable server.
+pub async fn ack(endpoint: &str, structure: &str, call: &str, status: AckStatus, lang: Lang) -> anyhow::Result<()> {
+    client(endpoint, lang)
+        .await?
+        .acknowledge(pb::AcknowledgeRequest {
+            structure_id: structure.to_owned(),
+            call_id: call.to_owned(),
+            status: status.code().to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?;
+    match lang {
+        Lang::Fr => println!(
+            "Accusé enregistré : {structure}, appel {call} — {}. Plus de rappel de cet appel pour cette structure.",
+            ack_label(status.code(), lang)
+        ),
+        Lang::En => println!(
+            "Acknowledgement recorded: {structure}, call {call} — {}. No more reminders of this call for this structure.",
+            ack_label(status.code(), lang)
+        ),
+    }
+    Ok(())
+}
+
+/// `vigie alerts feed (--structure ID | --network NET)`: the secret iCalendar
+/// URL on standard output, a hint on standard error.
+///
+/// # Errors
+/// An unknown structure or network, an unreachable server.
+pub async fn feed(endpoint: &str, subscriber: Subscriber, lang: Lang) -> anyhow::Result<()> {
+    let (structure_id, network) = subscriber.ids();
+    let response = client(endpoint, lang)
+        .await?
+        .get_feed_url(pb::GetFeedUrlRequest { structure_id, network })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    println!("{}", response.url);
+    eprintln!(
+        "{}",
+        lang.pick(
+            "Collez cette adresse dans votre agenda (« s'abonner à un agenda par URL ») : les échéances s'y mettent à jour seules. Elle est secrète : ne la partagez qu'avec les personnes concernées.",
+            "Paste this address into your calendar app (\"subscribe to a calendar by URL\"): deadlines update by themselves. It is secret: share it only with the people concerned."
+        )
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> Option<Date> {
+        Some(Date {
+            year: y,
+            month: m,
+            day: d,
+        })
+    }
+
+    fn stage(kind: &str, d: Option<Date>, time: Option<&str>, zone: &str) -> pb::Stage {
+        pb::Stage {
+            kind: kind.to_owned(),
+            date: d,
+            time: time.map(str::to_owned),
+            timezone: zone.to_owned(),
+            wording: String::new(),
+            revision: 1,
+        }
+    }
+
+    fn on(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn stage_labels_in_both_languages() {
+        assert_eq!(stage_label("letter_of_intent", Lang::Fr), "lettre d'intention");
+        assert_eq!(stage_label("pre_deposit", Lang::Fr), "pré-dépôt");
+        assert_eq!(stage_label("submission", Lang::Fr), "dépôt");
+        assert_eq!(stage_label("internal", Lang::Fr), "jalon interne");
+        assert_eq!(stage_label("submission", Lang::En), "submission");
+        assert_eq!(stage_label("later", Lang::Fr), "later");
+    }
+
+    #[test]
+    fn escalations_acks_and_notices_in_french() {
+        assert_eq!(escalation_label("orphan", Lang::Fr), "orpheline");
+        assert_eq!(escalation_label("spof", Lang::Fr), "une seule personne");
+        assert_eq!(
+            escalation_label("holders_leaving", Lang::Fr),
+            "départs avant l'échéance"
+        );
+        assert_eq!(escalation_label("", Lang::Fr), "");
+        assert_eq!(ack_label("in_progress", Lang::Fr), "en cours");
+        assert_eq!(send_status_label("pending", Lang::Fr), "en attente");
+        assert_eq!(send_status_label("failed", Lang::Fr), "échec");
+        assert_eq!(offset_label(7, Lang::Fr), "J-7");
+        assert_eq!(offset_label(-1, Lang::Fr), "avis : échéance déplacée");
+        assert_eq!(offset_label(-2, Lang::Fr), "avis : annulé");
+        assert_eq!(offset_label(-2, Lang::En), "notice: cancelled");
+    }
+
+    #[test]
+    fn stage_when_shows_time_and_zone_only_when_needed() {
+        assert_eq!(
+            stage_when(&stage("submission", date(2027, 3, 14), None, PARIS)),
+            "2027-03-14"
+        );
+        assert_eq!(
+            stage_when(&stage("submission", date(2027, 3, 14), Some("12:00"), PARIS)),
+            "2027-03-14 12:00"
+        );
+        assert_eq!(
+            stage_when(&stage(
+                "submission",
+                date(2027, 3, 14),
+                Some("23:59"),
+                "America/Cayenne"
+            )),
+            "2027-03-14 23:59 (America/Cayenne)"
+        );
+        assert_eq!(
+            stage_when(&stage("submission", date(2027, 3, 14), None, "Indian/Reunion")),
+            "2027-03-14 (Indian/Reunion)"
+        );
+        assert_eq!(
+            stage_when(&stage("submission", date(2027, 3, 14), None, "")),
+            "2027-03-14"
+        );
+    }
+
+    #[test]
+    fn next_stage_is_the_first_not_past_else_the_last() {
+        let call = pb::Call {
+            stages: vec![
+                stage("submission", date(2027, 3, 14), None, PARIS),
+                stage("pre_deposit", date(2027, 2, 1), None, PARIS),
+            ],
+            ..pb::Call::default()
+        };
+        assert_eq!(
+            next_stage(&call, on(2027, 1, 10)).map(|s| s.kind.as_str()),
+            Some("pre_deposit")
+        );
+        assert_eq!(
+            next_stage(&call, on(2027, 2, 1)).map(|s| s.kind.as_str()),
+            Some("pre_deposit")
+        );
+        assert_eq!(
+            next_stage(&call, on(2027, 2, 2)).map(|s| s.kind.as_str()),
+            Some("submission")
+        );
+        assert_eq!(
+            next_stage(&call, on(2027, 4, 1)).map(|s| s.kind.as_str()),
+            Some("submission")
+        );
+        assert!(next_stage(&pb::Call::default(), on(2027, 4, 1)).is_none());
+    }
+
+    #[test]
+    fn call_row_has_the_columns_of_the_table() {
+        let call = pb::Call {
+            call_id: "C-1".to_owned(),
+            title: "Fonds pour le développement de la vie associative".to_owned(),
+            funders: vec!["État".to_owned(), "Région Bretagne".to_owned()],
+            perimeter: Some(pb::Perimeter {
+                name: "Bretagne".to_owned(),
+                ..pb::Perimeter::default()
+            }),
+            stages: vec![stage("submission", date(2027, 3, 14), Some("12:00"), PARIS)],
+            days_left: Some(12),
+            acknowledgement: "submitted".to_owned(),
+            ..pb::Call::default()
+        };
+        assert_eq!(
+            call_row(&call, on(2027, 3, 2), Lang::Fr),
+            vec![
+                "2027-03-14 12:00",
+                "J-12",
+                "dépôt",
+                "Fonds pour le développement de la vie associative",
+                "État, Région Bretagne",
+                "Bretagne",
+                "déposé",
+                "C-1"
+            ]
+        );
+        let closed = pb::Call {
+            days_left: Some(-3),
+            perimeter: Some(pb::Perimeter {
+                name: "Pays de Brocéliande".to_owned(),
+                unresolved: "nom inconnu".to_owned(),
+                ..pb::Perimeter::default()
+            }),
+            ..call.clone()
+        };
+        let row = call_row(&closed, on(2027, 3, 17), Lang::Fr);
+        assert_eq!(row[1], "J+3");
+        assert_eq!(row[5], "Pays de Brocéliande (non résolu)");
+        let cancelled = pb::Call {
+            cancelled: true,
+            stages: Vec::new(),
+            days_left: None,
+            ..call
+        };
+        let row = call_row(&cancelled, on(2027, 3, 2), Lang::Fr);
+        assert_eq!((row[0].as_str(), row[1].as_str(), row[2].as_str()), ("—", "annulé", ""));
+    }
+
+    #[test]
+    fn paris_time_follows_daylight_saving() {
+        // 2027: summer time from 28 March 01:00 UTC to 31 October 01:00 UTC.
+        assert_eq!(paris_hour("2027-03-07T08:00:00Z"), "09:00");
+        assert_eq!(paris_hour("2027-03-28T00:59:00Z"), "01:59");
+        assert_eq!(paris_hour("2027-03-28T01:00:00Z"), "03:00");
+        assert_eq!(paris_hour("2027-07-01T07:00:00Z"), "09:00");
+        assert_eq!(paris_hour("2027-10-31T00:59:00Z"), "02:59");
+        assert_eq!(paris_hour("2027-10-31T01:00:00Z"), "02:00");
+        assert_eq!(paris_hour("2027-07-01T09:00:00+02:00"), "09:00");
+        assert_eq!(paris_date_time("2027-12-31T23:30:00Z"), "2028-01-01 00:30");
+        assert_eq!(paris_hour("bientôt"), "bientôt");
+        assert_eq!(last_sunday(2026, 3), Some(on(2026, 3, 29)));
+        assert_eq!(last_sunday(2026, 10), Some(on(2026, 10, 25)));
+    }
+
+    #[test]
+    fn alert_and_log_rows() {
+        let alert = pb::Alert {
+            due_at: "2027-03-07T08:00:00Z".to_owned(),
+            local_date: date(2027, 3, 7),
+            recipient: "referent:reseau-bretagne".to_owned(),
+            recipient_name: "Anne Martin".to_owned(),
+            structure_id: "S000004".to_owned(),
+            call_id: "C-1".to_owned(),
+            call_title: "FDVA".to_owned(),
+            stage_kind: "submission".to_owned(),
+            deadline: date(2027, 3, 14),
+            offset_days: 7,
+            channel: "email".to_owned(),
+            escalation: "spof".to_owned(),
+            revision: 1,
+        };
+        assert_eq!(
+            alert_row(&alert, Lang::Fr),
+            vec![
+                "2027-03-07",
+                "09:00",
+                "Anne Martin",
+                "S000004",
+                "FDVA",
+                "dépôt",
+                "2027-03-14",
+                "J-7",
+                "courriel",
+                "une seule personne"
+            ]
+        );
+        let entry = pb::SendLogEntry {
+            recipient: "person:P000004-1".to_owned(),
+            call_id: "C-1".to_owned(),
+            stage_kind: "submission".to_owned(),
+            offset_days: -1,
+            channel: "webhook".to_owned(),
+            due_at: "2027-03-07T08:00:00Z".to_owned(),
+            late: true,
+            status: "sent".to_owned(),
+            sent_at: "2027-03-07T10:15:00Z".to_owned(),
+            attempts: 2,
+            ..pb::SendLogEntry::default()
+        };
+        assert_eq!(
+            log_row(&entry, Lang::Fr),
+            vec![
+                "envoyé",
+                "2027-03-07 11:15",
+                "oui",
+                "person:P000004-1",
+                "C-1",
+                "dépôt",
+                "avis : échéance déplacée",
+                "webhook",
+                "2",
+                ""
+            ]
+        );
+        let pending = pb::SendLogEntry {
+            status: "pending".to_owned(),
+            sent_at: String::new(),
+            late: false,
+            offset_days: 14,
+            ..entry
+        };
+        let row = log_row(&pending, Lang::Fr);
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str(), row[2].as_str(), row[6].as_str()),
+            ("en attente", "(prévu 2027-03-07 09:00)", "", "J-14")
+        );
+    }
+
+    #[test]
+    fn files_are_streamed_in_chunks_of_64_kib_with_source_and_name() {
+        let bytes = vec![b'x'; CHUNK * 2 + 10];
+        let chunks = calls_chunks("etalab", "aides.csv", &bytes);
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks.iter().map(|c| c.chunk.len()).sum::<usize>(), bytes.len());
+        assert!(chunks
+            .iter()
+            .all(|c| c.source == "etalab" && c.file_name == "aides.csv"));
+        let empty = calls_chunks("feed:region", "flux.xml", &[]);
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].chunk.is_empty());
+    }
+
+    #[test]
+    fn problems_point_at_the_file_given() {
+        let path = Path::new("imports/aides.csv");
+        assert_eq!(
+            problem_position("aides.csv:12", "aides.csv", path),
+            "imports/aides.csv:12"
+        );
+        assert_eq!(
+            problem_position("aides.csv:page 2:item 3 (id 41)", "aides.csv", path),
+            "imports/aides.csv:page 2:item 3 (id 41)"
+        );
+        assert_eq!(problem_position("aides.csv", "aides.csv", path), "imports/aides.csv");
+        assert_eq!(
+            problem_position("aides.csv.bak:1", "aides.csv", path),
+            "aides.csv.bak:1"
+        );
+        let error = pb::ImportProblem {
+            position: "imports/aides.csv:12".to_owned(),
+            message: "date limite illisible « 31/02/2027 »".to_owned(),
+            error: true,
+        };
+        assert_eq!(
+            problem_line(&error, Lang::Fr),
+            "imports/aides.csv:12: erreur : date limite illisible « 31/02/2027 »"
+        );
+        let warning = pb::ImportProblem { error: false, ..error };
+        assert_eq!(
+            problem_line(&warning, Lang::En),
+            "imports/aides.csv:12: warning: date limite illisible « 31/02/2027 »"
+        );
+        assert!(problem_line(&warning, Lang::Fr).contains(": avertissement : "));
+    }
+
+    #[test]
+    fn import_summary_counts_everything() {
+        let response = pb::ImportCallsResponse {
+            calls: 120,
+            created: 10,
+            revised: 2,
+            unchanged: 100,
+            updated: 5,
+            cancelled: 3,
+            pages: 2,
+            problems: vec![pb::ImportProblem {
+                error: false,
+                ..pb::ImportProblem::default()
+            }],
+            ..pb::ImportCallsResponse::default()
+        };
+        assert_eq!(
+            import_summary(&response, Lang::Fr),
+            "Import terminé : 120 appel(s) lu(s) (2 pages) — créés : 10, révisés : 2, inchangés : 100, mis à jour : 5, annulés : 3 ; 1 avertissement(s)."
+        );
+        let plain = pb::ImportCallsResponse {
+            problems: Vec::new(),
+            pages: 0,
+            ..response
+        };
+        assert_eq!(
+            import_summary(&plain, Lang::En),
+            "Import done: 120 call(s) read — created: 10, revised: 2, unchanged: 100, updated: 5, cancelled: 3."
+        );
+    }
+
+    #[test]
+    fn policy_changes_keep_what_is_not_given() {
+        let mut policy = pb::NetworkPolicy {
+            network: "reseau-bretagne".to_owned(),
+            offsets_days: vec![30, 14, 7, 2],
+            local_hour: "09:00".to_owned(),
+            timezone: PARIS.to_owned(),
+            referent_name: "Anne Martin".to_owned(),
+            referent_email: "anne@example.org".to_owned(),
+            webhook_url: "https://hooks.example/vigie".to_owned(),
+            webhook_secret: String::new(),
+            webhook_secret_set: true,
+        };
+        assert!(PolicyChanges::default().is_empty());
+        let changes = PolicyChanges {
+            offsets: Some(Offsets(vec![21, 7])),
+            hour: Some("08:30".to_owned()),
+            referent_email: Some(" anne.martin@example.org ".to_owned()),
+            ..PolicyChanges::default()
+        };
+        assert!(!changes.is_empty());
+        changes.apply(&mut policy);
+        assert_eq!(policy.offsets_days, vec![21, 7]);
+        assert_eq!(policy.local_hour, "08:30");
+        assert_eq!(policy.timezone, PARIS);
+        assert_eq!(policy.referent_name, "Anne Martin");
+        assert_eq!(policy.referent_email, "anne.martin@example.org");
+        assert_eq!(policy.webhook_url, "https://hooks.example/vigie");
+        assert_eq!(policy.webhook_secret, "");
+        PolicyChanges {
+            webhook_secret: Some("s3cret".to_owned()),
+            ..PolicyChanges::default()
+        }
+        .apply(&mut policy);
+        assert_eq!(policy.webhook_secret, "s3cret");
+    }
+
+    #[test]
+    fn policy_is_shown_without_its_secret() {
+        let policy = pb::NetworkPolicy {
+            network: "reseau-bretagne".to_owned(),
+            offsets_days: vec![30, 14, 7, 2],
+            local_hour: "09:00".to_owned(),
+            timezone: PARIS.to_owned(),
+            webhook_url: "https://hooks.example/vigie".to_owned(),
+            webhook_secret: "never-shown".to_owned(),
+            webhook_secret_set: true,
+            ..pb::NetworkPolicy::default()
+        };
+        let mut out = Vec::new();
+        write_policy(&policy, Lang::Fr, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("J-30, J-14, J-7, J-2"), "{text}");
+        assert!(text.contains("09:00 (Europe/Paris)"), "{text}");
+        assert!(text.contains("aucun — personne n'est alerté"), "{text}");
+        assert!(text.contains("(secret enregistré)"), "{text}");
+        assert!(!text.contains("never-shown"), "{text}");
+    }
+
+    #[test]
+    fn subscriber_is_the_structure_or_the_network() {
+        assert_eq!(
+            Subscriber::from_args(Some("S1".to_owned()), None).ids(),
+            ("S1".to_owned(), String::new())
+        );
+        assert_eq!(
+            Subscriber::from_args(None, Some("net".to_owned())).ids(),
+            (String::new(), "net".to_owned())
+        );
+    }
+}
