@@ -119,6 +119,10 @@ pub struct StageRef {
     pub stage: Stage,
     /// Its revision.
     pub revision: u32,
+    /// When this revision became known (imported). A reminder due before it
+    /// is caught up at the next pass, not flagged late: the service was not
+    /// down, the call was not known yet.
+    pub known_since: Option<DateTime<Utc>>,
 }
 
 /// Which reminders to plan.
@@ -170,7 +174,7 @@ pub fn plan_stage(
         let (selected, late) = match window {
             Window::DueAt(now) => (
                 planned.due_at <= now && now < deadline,
-                now - planned.due_at > LATE_GRACE,
+                now - planned.due_at > LATE_GRACE && stage.known_since.is_none_or(|known| planned.due_at >= known),
             ),
             Window::Between(from, to) => (
                 planned.due_at >= from && planned.due_at < to && planned.due_at < deadline,
@@ -263,6 +267,7 @@ mod tests {
             call_id: "c1".into(),
             stage: Stage::on_date(StageKind::Submission, date(2027, 3, 14)),
             revision: 1,
+            known_since: None,
         }
     }
 
@@ -349,6 +354,25 @@ mod tests {
         );
         assert_eq!(alerts.len(), 8);
         assert!(alerts.iter().all(|a| a.recipient.kind != RecipientKind::Referent));
+    }
+
+    #[test]
+    fn reminders_due_before_the_call_was_known_are_caught_up_not_late() {
+        let known = StageRef {
+            known_since: Some(utc(2027, 3, 1, 10)),
+            ..stage()
+        };
+        let due = plan_stage(
+            &known,
+            &structure(vec![None, None]),
+            &contacts(),
+            &ReminderPolicy::default(),
+            Window::DueAt(utc(2027, 3, 12, 8)),
+        );
+        let mut seen: Vec<(u32, bool)> = due.iter().map(|a| (a.offset_days, a.late)).collect();
+        seen.dedup();
+        // J-30 and J-14 fell due before the import; J-7 after it, while the service was down.
+        assert_eq!(seen, vec![(30, false), (14, false), (7, true), (2, false)]);
     }
 
     #[test]

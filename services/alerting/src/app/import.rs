@@ -213,6 +213,7 @@ impl AlertingApp {
                     stage,
                     revision: 1,
                     withdrawn: false,
+                    known_since: Some(now),
                 })
                 .collect(),
         };
@@ -242,6 +243,7 @@ impl AlertingApp {
             match previous.stages.iter().find(|p| p.stage.kind == stage.stage.kind) {
                 Some(old) if same_date(&old.stage, &stage.stage) && !old.withdrawn => {
                     stage.revision = old.revision;
+                    stage.known_since = old.known_since;
                     if old.stage.wording != stage.stage.wording {
                         kept.push(stage.clone());
                     }
@@ -260,6 +262,7 @@ impl AlertingApp {
                     stage: old.stage.clone(),
                     revision: old.revision + 1,
                     withdrawn: true,
+                    known_since: Some(now),
                 };
                 revised.push(withdrawn.clone());
                 call.stages.push(withdrawn);

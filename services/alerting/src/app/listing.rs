@@ -78,6 +78,7 @@ pub fn plan_calls(
                     call_id: call.call_id.clone(),
                     stage: stage.stage.clone(),
                     revision: stage.revision,
+                    known_since: stage.known_since,
                 };
                 for alert in plan_stage(
                     &stage_ref,

@@ -96,6 +96,7 @@ pub struct AlertingApp {
     relay: Arc<Notify>,
     settings: Arc<AlertingSettings>,
     links: Arc<LinkSigner>,
+    wake: Arc<Notify>,
 }
 
 impl AlertingApp {
@@ -109,6 +110,7 @@ impl AlertingApp {
             relay,
             settings: Arc::new(settings),
             links,
+            wake: Arc::new(Notify::new()),
         }
     }
 
@@ -137,6 +139,11 @@ impl AlertingApp {
     /// The settings.
     pub fn settings(&self) -> &AlertingSettings {
         &self.settings
+    }
+
+    /// Woken when new calls are stored, so the dispatcher need not wait for its next tick.
+    pub fn dispatch_wake(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// The link signer.

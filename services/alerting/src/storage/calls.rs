@@ -16,6 +16,8 @@ pub struct StoredStage {
     pub revision: u32,
     /// The source no longer lists this stage.
     pub withdrawn: bool,
+    /// When this revision became known (`None` for stages stored before it was recorded).
+    pub known_since: Option<DateTime<Utc>>,
 }
 
 /// A call as stored.
@@ -174,10 +176,11 @@ pub async fn save_stage(
 ) -> Result<(), StorageError> {
     let time = stage.stage.time.map(|t| t.format("%H:%M").to_string());
     sqlx::query(
-        "INSERT INTO al_stages (call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (call_id, kind) DO UPDATE SET \
+        "INSERT INTO al_stages (call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn, \
+         known_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (call_id, kind) DO UPDATE SET \
          revision = excluded.revision, deadline = excluded.deadline, deadline_time = excluded.deadline_time, \
-         timezone = excluded.timezone, wording = excluded.wording, withdrawn = excluded.withdrawn",
+         timezone = excluded.timezone, wording = excluded.wording, withdrawn = excluded.withdrawn, \
+         known_since = excluded.known_since",
     )
     .bind(call_id.to_owned())
     .bind(stage.stage.kind.code().to_owned())
@@ -187,6 +190,7 @@ pub async fn save_stage(
     .bind(stage.stage.timezone.name().to_owned())
     .bind(stage.stage.wording.clone())
     .bind(i64::from(stage.withdrawn))
+    .bind(stage.known_since.map(timestamp))
     .execute(&mut *conn)
     .await?;
     if let Some((import_id, at)) = new_revision {
@@ -245,6 +249,7 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StoredStage), Stor
     let deadline: String = row.try_get("deadline")?;
     let time: Option<String> = row.try_get("deadline_time")?;
     let zone: String = row.try_get("timezone")?;
+    let known_since: Option<String> = row.try_get("known_since")?;
     let stage = Stage {
         kind: StageKind::from_code(&kind).map_err(|_| StorageError::corrupt("al_stages", "kind", &kind))?,
         date: parse_date("al_stages", "deadline", &deadline)?,
@@ -265,13 +270,16 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StoredStage), Stor
             stage,
             revision: u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
             withdrawn: row.try_get::<i64, _>("withdrawn")? != 0,
+            known_since: known_since
+                .map(|t| parse_timestamp("al_stages", "known_since", &t))
+                .transpose()?,
         },
     ))
 }
 
 async fn attach_stages(conn: &mut AnyConnection, calls: &mut [StoredCall], filter: &str) -> Result<(), StorageError> {
     let rows = sqlx::query(&format!(
-        "SELECT call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn FROM al_stages {filter} \
+        "SELECT call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn, known_since FROM al_stages {filter} \
          ORDER BY call_id, deadline, kind"
     ))
     .fetch_all(&mut *conn)
@@ -306,8 +314,8 @@ pub async fn call_by_source(
     let Some(row) = row else { return Ok(None) };
     let mut call = vec![call_from_row(&row)?];
     let rows = sqlx::query(
-        "SELECT call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn FROM al_stages \
-         WHERE call_id = $1 ORDER BY deadline, kind",
+        "SELECT call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn, known_since \
+         FROM al_stages WHERE call_id = $1 ORDER BY deadline, kind",
     )
     .bind(call[0].call_id.clone())
     .fetch_all(&mut *conn)

@@ -169,11 +169,23 @@ CREATE TABLE al_escalations (
     };
 }
 
+/// When each stage's current revision became known (reminders due before
+/// it are caught up, not late). Same DDL on both backends.
+const SCHEMA_V2: &str = "ALTER TABLE al_stages ADD COLUMN known_since TEXT;";
+
 /// Migrations of the `alerting` component.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "calls, stages and revisions, imports, structures read model, policies, preferences, acknowledgements, \
-           messages, send log, escalations",
-    sqlite: schema_v1!("BLOB"),
-    postgres: schema_v1!("BYTEA"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "calls, stages and revisions, imports, structures read model, policies, preferences, acknowledgements, \
+               messages, send log, escalations",
+        sqlite: schema_v1!("BLOB"),
+        postgres: schema_v1!("BYTEA"),
+    },
+    Migration {
+        version: 2,
+        name: "when each stage revision became known",
+        sqlite: SCHEMA_V2,
+        postgres: SCHEMA_V2,
+    },
+];
