@@ -78,10 +78,13 @@ pub async fn run_dispatcher(
 ) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Also woken as soon as calls are imported.
+    let wake = app.dispatch_wake();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = ticker.tick() => {}
+            _ = wake.notified() => {}
         }
         if let Err(error) = dispatch_once(&app, transport.as_ref()).await {
             tracing::warn!(%error, "alerting dispatch pass failed, will retry");
