@@ -148,6 +148,43 @@ pub fn authorize(
     }
 }
 
+/// Checks that the caller may act on `structure` under `rule`. Roles come
+/// first (a caller without any granted role learns nothing); the structure's
+/// network is looked up with `network_of` only when the caller's reach is not
+/// the whole instance. An unknown structure and one outside the caller's
+/// reach get the same `NOT_FOUND` « `what` introuvable ».
+///
+/// # Errors
+/// As [`authorize`]; the lookup's own error.
+pub async fn authorize_structure<F, Fut, E>(
+    principal: &Principal,
+    rule: &Rule,
+    structure: &str,
+    what: &str,
+    network_of: F,
+) -> Result<(), tonic::Status>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, E>>,
+    E: Into<tonic::Status>,
+{
+    if visible(principal, rule)? == Visibility::All {
+        return Ok(());
+    }
+    match network_of().await.map_err(Into::into)? {
+        Some(network) => authorize(
+            principal,
+            rule,
+            Some(Target {
+                network: &network,
+                structure: Some(structure),
+            }),
+            || what.to_owned(),
+        ),
+        None => Err(tonic::Status::not_found(format!("{what} introuvable"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ mod principal;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use authz::{authorize, visible, Reach, Rule, Target, Visibility};
+pub use authz::{authorize, authorize_structure, visible, Reach, Rule, Target, Visibility};
 pub use fetch::{exchange, form_urlencoded, FetchError};
 pub use jwks::{Algorithm, AlgorithmError};
 pub use layer::{principal, Auth, AuthLayer, Authenticator, OPEN_SERVICES};

@@ -36,24 +36,14 @@ impl AlertingApi {
     /// Checks that the caller of `method` may act for `structure`; outside
     /// the caller's reach is `NOT_FOUND` like an unknown structure.
     async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
-        let principal = principal(request)?;
-        let rule = authz::rule_for(method)?;
-        if visible(principal, &rule)? == Visibility::All {
-            return Ok(());
-        }
-        let what = || format!("structure « {structure} »");
-        match self.app.structure_network(structure).await? {
-            Some(network) => authorize(
-                principal,
-                &rule,
-                Some(Target {
-                    network: &network,
-                    structure: Some(structure),
-                }),
-                what,
-            ),
-            None => Err(AlertingError::NotFound(what()).into()),
-        }
+        vigie_platform::auth::authorize_structure(
+            principal(request)?,
+            &authz::rule_for(method)?,
+            structure,
+            &format!("structure « {structure} »"),
+            || self.app.structure_network(structure),
+        )
+        .await
     }
 
     /// Checks that the caller of `method` may act for `network`.

@@ -60,26 +60,14 @@ impl FacilitationApi {
     /// (from the inventory's read model); a structure outside the caller's
     /// reach is `NOT_FOUND` exactly like an unknown one.
     async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
-        let principal = principal(request)?;
-        let rule = authz::rule_for(method)?;
-        // Roles first: a caller without any granted role learns nothing; an
-        // instance reach needs no lookup (the application answers as before).
-        if visible(principal, &rule)? == Visibility::All {
-            return Ok(());
-        }
-        let what = || format!("structure « {structure} » (absente de l'inventaire)");
-        match self.app.structure_network(structure).await? {
-            Some(network) => authorize(
-                principal,
-                &rule,
-                Some(Target {
-                    network: &network,
-                    structure: Some(structure),
-                }),
-                what,
-            ),
-            None => Err(FacilitationError::NotFound(what()).into()),
-        }
+        vigie_platform::auth::authorize_structure(
+            principal(request)?,
+            &authz::rule_for(method)?,
+            structure,
+            &format!("structure « {structure} » (absente de l'inventaire)"),
+            || self.app.structure_network(structure),
+        )
+        .await
     }
 
     /// Checks that the caller of `method` may act on help request `id` (its
