@@ -711,6 +711,10 @@ pub enum AlertsCommand {
         /// Thème suivi (« Thème » ou « Thème / Sous-thème »), répétable ; aucun : tous les thèmes.
         #[arg(long = "theme", value_name = "THÈME")]
         themes: Vec<String>,
+        /// Public auquel la structure est aussi éligible, en plus de sa forme juridique (p. ex. esus_company
+        /// pour une association agréée ESUS), répétable.
+        #[arg(long = "audience", value_name = "PUBLIC")]
+        audiences: Vec<String>,
         /// Ne plus recevoir de rappels.
         #[arg(long, conflicts_with = "opt_in")]
         opt_out: bool,

@@ -326,13 +326,14 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
             structure,
             network,
             themes,
+            audiences,
             opt_out,
             opt_in: _,
             format,
             client,
         } => {
             let subscriber = a::Subscriber::from_args(structure, network);
-            a::preferences(&client.endpoint, subscriber, themes, opt_out, format, lang).await
+            a::preferences(&client.endpoint, subscriber, themes, audiences, opt_out, format, lang).await
         }
         AlertsCommand::Ack {
             structure,

@@ -61,6 +61,10 @@ pub struct CallProfile {
 pub struct Preferences {
     /// Preferred themes ("Thème" or "Thème / Sous-thème"); empty means every theme.
     pub themes: Vec<String>,
+    /// Audiences the structure also qualifies for, besides its legal form
+    /// (e.g. `esus_company` for an association with the ESUS approval):
+    /// calls targeting them are proposed too.
+    pub audiences: Vec<String>,
     /// No alert at all.
     pub opted_out: bool,
 }
@@ -72,17 +76,23 @@ impl Preferences {
     ///   replaces the network's entirely, even when empty (an explicit empty
     ///   list means "every theme" and widens a network's filter); without its
     ///   own preferences the network's list applies; with neither, every theme.
+    /// - Audiences also qualified for: like themes, the structure's own list
+    ///   replaces its network's.
     /// - Opt-out: an opt-out at either level wins. A network that opts out
     ///   stops alerts for all its structures, whatever they say; a structure
     ///   that opts out receives nothing, whatever its network says.
     pub fn effective(network: Option<&Preferences>, structure: Option<&Preferences>) -> Preferences {
-        let themes = match (structure, network) {
-            (Some(own), _) => own.themes.clone(),
-            (None, Some(network)) => network.themes.clone(),
-            (None, None) => Vec::new(),
+        let (themes, audiences) = match (structure, network) {
+            (Some(own), _) => (own.themes.clone(), own.audiences.clone()),
+            (None, Some(network)) => (network.themes.clone(), network.audiences.clone()),
+            (None, None) => (Vec::new(), Vec::new()),
         };
         let opted_out = network.is_some_and(|p| p.opted_out) || structure.is_some_and(|p| p.opted_out);
-        Preferences { themes, opted_out }
+        Preferences {
+            themes,
+            audiences,
+            opted_out,
+        }
     }
 }
 
@@ -277,7 +287,11 @@ impl<I: Iterator<Item = Token>> Iterator for ThemeChars<I> {
 /// Whether a call matches a structure, territory aside: audience, themes, opt-out.
 pub fn matches_without_territory(call: &CallProfile, structure: &StructureProfile, prefs: &Preferences) -> bool {
     !prefs.opted_out
-        && audience_matches(&call.audiences, &structure.legal_form)
+        && (audience_matches(&call.audiences, &structure.legal_form)
+            || prefs
+                .audiences
+                .iter()
+                .any(|extra| audience_matches(&call.audiences, extra)))
         && theme_matches(&call.themes, &prefs.themes)
 }
 

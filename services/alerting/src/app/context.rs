@@ -208,6 +208,7 @@ impl Context {
         for p in storage::preferences(conn).await? {
             let prefs = Preferences {
                 themes: p.themes,
+                audiences: p.audiences,
                 opted_out: p.opted_out,
             };
             if p.scope_kind == "structure" {

@@ -187,6 +187,7 @@ impl AlertingApp {
         scope_kind: &str,
         scope_id: &str,
         themes: Vec<String>,
+        audiences: Vec<String>,
         opted_out: bool,
     ) -> Result<(), AlertingError> {
         if scope_id.trim().is_empty() || !matches!(scope_kind, "structure" | "network") {
@@ -197,6 +198,18 @@ impl AlertingApp {
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect();
+        let mut codes: Vec<String> = Vec::new();
+        for audience in audiences.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+            if !vigie_alerting_domain::model::AUDIENCE_CODES.contains(&audience) {
+                return Err(invalid(format!(
+                    "public « {audience} » inconnu : {}",
+                    vigie_alerting_domain::model::AUDIENCE_CODES.join(", ")
+                )));
+            }
+            codes.push(audience.to_owned());
+        }
+        codes.sort();
+        codes.dedup();
         let mut conn = self.db.pool().acquire().await?;
         storage::save_preferences(
             &mut conn,
@@ -204,6 +217,7 @@ impl AlertingApp {
                 scope_kind: scope_kind.to_owned(),
                 scope_id: scope_id.trim().to_owned(),
                 themes,
+                audiences: codes,
                 opted_out,
             },
         )

@@ -404,7 +404,7 @@ impl AlertingService for AlertingApi {
             }
         };
         self.app
-            .set_preferences(kind, &id, r.themes.clone(), r.opted_out)
+            .set_preferences(kind, &id, r.themes.clone(), r.audiences.clone(), r.opted_out)
             .await?;
         Ok(Response::new(r))
     }

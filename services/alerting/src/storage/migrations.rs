@@ -173,6 +173,9 @@ CREATE TABLE al_escalations (
 /// it are caught up, not late). Same DDL on both backends.
 const SCHEMA_V2: &str = "ALTER TABLE al_stages ADD COLUMN known_since TEXT;";
 
+/// Audiences a structure or network also qualifies for (JSON list).
+const SCHEMA_V3: &str = "ALTER TABLE al_preferences ADD COLUMN audiences TEXT NOT NULL DEFAULT '[]';";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -187,5 +190,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "when each stage revision became known",
         sqlite: SCHEMA_V2,
         postgres: SCHEMA_V2,
+    },
+    Migration {
+        version: 3,
+        name: "audiences a structure or network also qualifies for",
+        sqlite: SCHEMA_V3,
+        postgres: SCHEMA_V3,
     },
 ];

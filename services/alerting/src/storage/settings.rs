@@ -96,6 +96,8 @@ pub struct PreferencesRow {
     pub scope_id: String,
     /// Themes kept (empty = all).
     pub themes: Vec<String>,
+    /// Audiences also qualified for, besides the legal form.
+    pub audiences: Vec<String>,
     /// No reminders at all.
     pub opted_out: bool,
 }
@@ -106,13 +108,15 @@ pub struct PreferencesRow {
 /// [`StorageError`] on a database error.
 pub async fn save_preferences(conn: &mut AnyConnection, p: &PreferencesRow) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO al_preferences (scope_kind, scope_id, themes, opted_out) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (scope_kind, scope_id) DO UPDATE SET themes = excluded.themes, opted_out = excluded.opted_out",
+        "INSERT INTO al_preferences (scope_kind, scope_id, themes, opted_out, audiences) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (scope_kind, scope_id) DO UPDATE SET themes = excluded.themes, opted_out = excluded.opted_out, \
+         audiences = excluded.audiences",
     )
     .bind(p.scope_kind.clone())
     .bind(p.scope_id.clone())
     .bind(to_json(&p.themes))
     .bind(i64::from(p.opted_out))
+    .bind(to_json(&p.audiences))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -123,13 +127,15 @@ pub async fn save_preferences(conn: &mut AnyConnection, p: &PreferencesRow) -> R
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
 pub async fn preferences(conn: &mut AnyConnection) -> Result<Vec<PreferencesRow>, StorageError> {
-    let rows = sqlx::query("SELECT scope_kind, scope_id, themes, opted_out FROM al_preferences")
+    let rows = sqlx::query("SELECT scope_kind, scope_id, themes, opted_out, audiences FROM al_preferences")
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
         .map(|row| {
             let themes: String = row.try_get("themes")?;
+            let audiences: String = row.try_get("audiences")?;
             Ok(PreferencesRow {
+                audiences: from_json("al_preferences", "audiences", &audiences)?,
                 scope_kind: row.try_get("scope_kind")?,
                 scope_id: row.try_get("scope_id")?,
                 themes: from_json("al_preferences", "themes", &themes)?,

@@ -126,6 +126,8 @@ pub async fn calls_match_structures_by_perimeter_audience_and_preferences(h: Har
     rennes(&h, "S1", &holders()).await?;
     let mut communes_only = aid(3, "France", "Pays", DEADLINE);
     communes_only["targeted_audiences"] = serde_json::json!(["Communes"]);
+    let mut esus_only = aid(6, "Bretagne", "Région", DEADLINE);
+    esus_only["targeted_audiences"] = serde_json::json!(["Entreprises de l'économie sociale et solidaire"]);
     let report = h
         .import(&[
             aid(1, "Bretagne", "Région", DEADLINE),
@@ -133,6 +135,7 @@ pub async fn calls_match_structures_by_perimeter_audience_and_preferences(h: Har
             communes_only,
             aid(4, "Ille-et-Vilaine", "Département", DEADLINE),
             aid(5, "Perimètre inconnu", "Adhoc", DEADLINE),
+            esus_only,
         ])
         .await?;
     ensure!(
@@ -147,14 +150,14 @@ pub async fn calls_match_structures_by_perimeter_audience_and_preferences(h: Har
     };
     ensure!(titles(h.app.list_calls(Some("S1"), None, false).await?) == ["1", "4"]);
     h.app
-        .set_preferences("structure", "S1", vec!["Numérique".into()], false)
+        .set_preferences("structure", "S1", vec!["Numérique".into()], vec![], false)
         .await?;
     ensure!(
         titles(h.app.list_calls(Some("S1"), None, false).await?).is_empty(),
         "theme filter"
     );
     h.app
-        .set_preferences("structure", "S1", vec!["Solidarités".into()], false)
+        .set_preferences("structure", "S1", vec!["Solidarités".into()], vec![], false)
         .await?;
     ensure!(titles(h.app.list_calls(Some("S1"), None, false).await?) == ["1", "4"]);
     ensure!(

@@ -1186,6 +1186,7 @@ pub async fn preferences(
     endpoint: &str,
     subscriber: Subscriber,
     themes: Vec<String>,
+    audiences: Vec<String>,
     opted_out: bool,
     format: Format,
     lang: Lang,
@@ -1203,6 +1204,7 @@ pub async fn preferences(
             network,
             themes,
             opted_out,
+            audiences,
         })
         .await
         .map_err(|s| status_error(s, lang))?
@@ -1211,7 +1213,8 @@ pub async fn preferences(
     match format {
         Format::Json => {
             let value = json!({"structure_id": saved.structure_id, "network": saved.network,
-                               "themes": saved.themes, "opted_out": saved.opted_out});
+                               "themes": saved.themes, "audiences": saved.audiences,
+                               "opted_out": saved.opted_out});
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
@@ -1248,6 +1251,14 @@ pub async fn preferences(
                 saved.themes.join(" ; ")
             };
             writeln!(out, "  {:<17}{themes}", lang.pick("thèmes suivis :", "themes:"))?;
+            if !saved.audiences.is_empty() {
+                writeln!(
+                    out,
+                    "  {:<17}{}",
+                    lang.pick("aussi éligible :", "also eligible:"),
+                    saved.audiences.join(" ; ")
+                )?;
+            }
             writeln!(
                 out,
                 "  {:<17}{}",

@@ -37,6 +37,7 @@ fn call(audiences: &[&str], themes: &[&str], areas: Vec<TerritoryCode>) -> CallP
 fn prefs(themes: &[&str], opted_out: bool) -> Preferences {
     Preferences {
         themes: strings(themes),
+        audiences: Vec::new(),
         opted_out,
     }
 }
@@ -543,4 +544,39 @@ fn themes_fold_level_by_level() {
     assert_eq!(folded(" / | "), "");
     assert!(is_blank(" | "));
     assert!(!is_blank("a"));
+}
+
+#[test]
+fn an_association_with_the_esus_approval_also_gets_esus_calls() {
+    let t = official();
+    let call = CallProfile {
+        call_id: "c".into(),
+        audiences: vec!["esus_company".into()],
+        themes: vec![],
+        areas: vec![code(Scale::Country, "FR")],
+        exclusions: vec![],
+    };
+    let structure = StructureProfile {
+        structure_id: "S".into(),
+        network: "n".into(),
+        legal_form: "association".into(),
+        place: Place {
+            commune: Some("35238".into()),
+            department: Some("35".into()),
+            region: Some("53".into()),
+        },
+    };
+    assert!(!matches(&call, &structure, &Preferences::default(), t));
+    let esus = Preferences {
+        audiences: vec!["esus_company".into()],
+        ..Preferences::default()
+    };
+    assert!(matches(&call, &structure, &esus, t));
+    // The structure's own list replaces its network's.
+    let own = Preferences::default();
+    assert!(Preferences::effective(Some(&esus), Some(&own)).audiences.is_empty());
+    assert_eq!(
+        Preferences::effective(Some(&esus), None).audiences,
+        vec!["esus_company"]
+    );
 }
