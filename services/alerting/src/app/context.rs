@@ -43,6 +43,23 @@ pub struct NetworkSettings {
     pub webhook_secret: String,
 }
 
+/// Which structures a [`Context`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Every structure (the dispatcher, previews of the whole instance).
+    All,
+    /// One structure.
+    Structure(&'a str),
+    /// The structures of one network (its calendar).
+    Network(&'a str),
+}
+
+impl<'a> From<Option<&'a str>> for Scope<'a> {
+    fn from(structure: Option<&'a str>) -> Self {
+        structure.map_or(Scope::All, Scope::Structure)
+    }
+}
+
 /// One planning pass's view of the database.
 pub struct Context {
     /// Structures, by index of the match index.
@@ -173,19 +190,20 @@ pub fn call_profile(call: &StoredCall) -> CallProfile {
 }
 
 impl Context {
-    /// Loads the context from the database on `today` (one structure, or all).
+    /// Loads the context from the database on `today`, for the structures of `scope`.
     ///
     /// # Errors
     /// [`AlertingError::Storage`] on a database error.
     pub async fn load(
         conn: &mut sqlx::AnyConnection,
         today: NaiveDate,
-        only: Option<&str>,
+        scope: Scope<'_>,
         territory: &Territory,
     ) -> Result<Context, AlertingError> {
-        let rows = match only {
-            Some(id) => storage::structure(conn, id).await?.into_iter().collect(),
-            None => storage::structures(conn).await?,
+        let rows = match scope {
+            Scope::All => storage::structures(conn).await?,
+            Scope::Structure(id) => storage::structure(conn, id).await?.into_iter().collect(),
+            Scope::Network(network) => storage::structures_of_network(conn, network).await?,
         };
         let structures = rows
             .iter()

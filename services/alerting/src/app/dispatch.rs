@@ -103,7 +103,7 @@ impl AlertingApp {
         let today = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
         let territory = self.territory();
         let mut conn = self.db.pool().acquire().await?;
-        let ctx = Context::load(&mut conn, today, None, territory).await?;
+        let ctx = Context::load(&mut conn, today, super::context::Scope::All, territory).await?;
         let since = today.checked_sub_days(Days::new(1)).unwrap_or(today);
         let calls = storage::calls(&mut conn, Some(since)).await?;
         let call_ids: Vec<String> = calls.iter().map(|c| c.call_id.clone()).collect();

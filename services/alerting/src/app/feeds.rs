@@ -4,7 +4,7 @@ use chrono::Days;
 use vigie_alerting_domain::ical::{calendar, CalendarEntry};
 use vigie_alerting_domain::model::StageKind;
 
-use super::context::Context;
+use super::context::{Context, Scope};
 use super::AlertingApp;
 use crate::channels::links::FeedKind;
 use crate::error::AlertingError;
@@ -61,27 +61,25 @@ impl AlertingApp {
         let (kind, id) = (claim.kind, claim.id);
         let today = self.today();
         let mut conn = self.db.pool().acquire().await?;
-        let ctx = Context::load(&mut conn, today, None, self.territory()).await?;
-        let members: Vec<usize> = match kind {
-            FeedKind::Structure => ctx.position(&id).into_iter().collect(),
-            FeedKind::Network => (0..ctx.structures.len())
-                .filter(|&i| ctx.structures[i].profile.network == id)
-                .collect(),
+        let scope = match kind {
+            FeedKind::Structure => Scope::Structure(&id),
+            FeedKind::Network => Scope::Network(&id),
         };
-        if members.is_empty() {
+        // Only the structures of the feed: a calendar app polls it.
+        let ctx = Context::load(&mut conn, today, scope, self.territory()).await?;
+        if ctx.structures.is_empty() {
             return Err(AlertingError::NotFound("calendrier".into()));
         }
         let since = today.checked_sub_days(Days::new(FEED_HISTORY_DAYS)).unwrap_or(today);
         let calls = storage::calls(&mut conn, Some(since)).await?;
         let mut events = Vec::new();
         for call in &calls {
-            let matched = ctx.matching(call, self.territory());
-            if matched.iter().any(|i| members.contains(i)) {
+            if !ctx.matching(call, self.territory()).is_empty() {
                 events.extend(entries(call));
             }
         }
         let name = match kind {
-            FeedKind::Structure => format!("Vigie — échéances de {}", ctx.structures[members[0]].name),
+            FeedKind::Structure => format!("Vigie — échéances de {}", ctx.structures[0].name),
             FeedKind::Network => format!("Vigie — échéances du réseau {id}"),
         };
         Ok(calendar(&name, &events))

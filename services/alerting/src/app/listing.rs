@@ -123,7 +123,7 @@ impl AlertingApp {
         let calls = storage::calls(&mut conn, if include_closed { None } else { Some(today) }).await?;
         let selected: Vec<(StoredCall, Option<String>)> = match structure_id {
             Some(id) => {
-                let ctx = Context::load(&mut conn, today, Some(id), self.territory()).await?;
+                let ctx = Context::load(&mut conn, today, Some(id).into(), self.territory()).await?;
                 if ctx.position(id).is_none() {
                     return Err(AlertingError::NotFound(format!("structure {id}")));
                 }
@@ -182,7 +182,7 @@ impl AlertingApp {
         let end_day = to.checked_add_days(Days::new(1)).unwrap_or(to);
         let end = vigie_alerting_domain::reminders::resolve_local(paris, end_day.and_time(chrono::NaiveTime::MIN));
         let mut conn = self.db.pool().acquire().await?;
-        let ctx = Context::load(&mut conn, from, structure_id, self.territory()).await?;
+        let ctx = Context::load(&mut conn, from, structure_id.into(), self.territory()).await?;
         let only = match structure_id {
             Some(id) => Some(
                 ctx.position(id)

@@ -121,3 +121,17 @@ pub async fn structure(conn: &mut AnyConnection, structure_id: &str) -> Result<O
         .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// The structures of one network, by id.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structures_of_network(conn: &mut AnyConnection, network: &str) -> Result<Vec<StructureRow>, StorageError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM al_structures WHERE network_id = $1 ORDER BY structure_id"
+    ))
+    .bind(network.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
