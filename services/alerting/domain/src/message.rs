@@ -299,9 +299,17 @@ fn capitalised(text: &str) -> String {
 const FOOTER: &str = "Vous recevez ce message de Vigie parce que vous suivez les dossiers de financement \
      de votre structure ou de votre réseau.";
 
+/// "Bonjour Camille", or "Bonjour" without a name.
+fn greeting(name: &str) -> String {
+    match name.trim() {
+        "" => "Bonjour".to_owned(),
+        name => format!("Bonjour {name}"),
+    }
+}
+
 fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Bonjour {},\n", d.recipient_name);
+    let _ = writeln!(out, "{},\n", greeting(&d.recipient_name));
     let _ = writeln!(out, "{}\n", intro(d));
     for (index, item) in items.iter().enumerate() {
         let _ = writeln!(out, "{}. {} — {}", index + 1, item.call_title, item.structure_name);
@@ -380,7 +388,7 @@ fn render_html(d: &Digest, items: &[&DigestItem]) -> String {
     out.push_str("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(out, "<title>{}</title>", e(&subject(d)));
     out.push_str("</head>\n<body style=\"font-family: sans-serif; line-height: 1.4;\">\n");
-    let _ = writeln!(out, "<p>Bonjour {},</p>", e(&d.recipient_name));
+    let _ = writeln!(out, "<p>{},</p>", e(&greeting(&d.recipient_name)));
     let _ = writeln!(out, "<p>{}</p>", e(&intro(d)));
     if !items.is_empty() {
         out.push_str("<ol>\n");

@@ -56,6 +56,18 @@ pub fn escalation_reason(holder_end_dates: &[Option<NaiveDate>], deadline: Naive
     None
 }
 
+/// The identity an unsubscription applies to: a network's referent unsubscribes
+/// as the referent of the network, whatever structure a digest was about
+/// (`referent:<network>:<structure>` → `referent:<network>`); a person as themself.
+pub fn unsubscribe_identity(recipient_id: &str) -> &str {
+    if let Some(rest) = recipient_id.strip_prefix("referent:") {
+        if let Some((network, _structure)) = rest.split_once(':') {
+            return &recipient_id[..("referent:".len() + network.len())];
+        }
+    }
+    recipient_id
+}
+
 /// The kind of a recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecipientKind {
@@ -277,6 +289,14 @@ mod tests {
             referent_email: "ref@example.org".into(),
             webhook_url: String::new(),
         }
+    }
+
+    #[test]
+    fn a_referent_unsubscribes_for_the_whole_network() {
+        assert_eq!(unsubscribe_identity("referent:net:S1"), "referent:net");
+        assert_eq!(unsubscribe_identity("referent:net"), "referent:net");
+        assert_eq!(unsubscribe_identity("person:P1"), "person:P1");
+        assert_eq!(unsubscribe_identity("webhook:net:S1"), "webhook:net:S1");
     }
 
     #[test]

@@ -293,6 +293,7 @@ impl Context {
 
     /// Whether a recipient unsubscribed from emails.
     pub fn unsubscribed(&self, recipient: &str) -> bool {
-        self.unsubscribed.contains(recipient)
+        self.unsubscribed
+            .contains(vigie_alerting_domain::plan::unsubscribe_identity(recipient))
     }
 }

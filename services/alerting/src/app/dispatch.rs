@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
-use vigie_alerting_domain::plan::{PlannedAlert, RecipientKind, Window};
+use vigie_alerting_domain::plan::{unsubscribe_identity, PlannedAlert, RecipientKind, Window};
 use vigie_alerting_domain::reminders::deadline_instant;
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::DeadlineEscalated;
@@ -329,7 +329,10 @@ impl AlertingApp {
                 local_date: today,
                 items,
                 notices,
-                unsubscribe_url: format!("{base}/unsubscribe/{}", self.links.unsubscribe_token(&draft.recipient)),
+                unsubscribe_url: format!(
+                    "{base}/unsubscribe/{}",
+                    self.links.unsubscribe_token(unsubscribe_identity(&draft.recipient))
+                ),
             });
             (rendered.subject, rendered.text, rendered.html)
         };
@@ -374,7 +377,7 @@ impl AlertingApp {
             let unsubscribe = format!(
                 "{}/unsubscribe/{}",
                 self.settings.public_url.trim_end_matches('/'),
-                self.links.unsubscribe_token(&message.recipient)
+                self.links.unsubscribe_token(unsubscribe_identity(&message.recipient))
             );
             match transport.deliver(&message, secret, &unsubscribe).await {
                 Ok(()) => {

@@ -159,6 +159,8 @@ impl AlertingApp {
         )
         .await?;
         tx.commit().await?;
+        // The dispatcher need not wait for its next tick to remind of new calls.
+        self.wake.notify_one();
         Ok(report)
     }
 

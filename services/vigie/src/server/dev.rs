@@ -275,6 +275,21 @@ async fn load_demo(
         Lang::Fr => eprintln!("Facilitateurs de démonstration chargés : {facilitators} conseillers numériques."),
         Lang::En => eprintln!("Demo facilitators loaded: {facilitators} digital advisers."),
     }
+    // Each demo network has a referent, so escalations (and the co-submission
+    // proposals they open in facilitation) show in the demo.
+    let mut networks: Vec<&str> = set.inventories.iter().map(|i| i.structure.network.as_str()).collect();
+    networks.sort_unstable();
+    networks.dedup();
+    for network in networks {
+        alerting_app
+            .set_network_policy(&vigie_alerting::app::PolicyInput {
+                network: network.to_owned(),
+                referent_name: format!("Référent·e {network}"),
+                referent_email: format!("referent@{network}.example.org"),
+                ..vigie_alerting::app::PolicyInput::default()
+            })
+            .await?;
+    }
     let calls = alerting_app
         .import_file(
             "aides-territoires",
