@@ -259,7 +259,22 @@ impl AlertingApp {
         limit: u32,
     ) -> Result<Vec<storage::LogEntry>, AlertingError> {
         let mut conn = self.db.pool().acquire().await?;
-        Ok(storage::send_log(&mut conn, structure_id, limit).await?)
+        let only = structure_id.map(|s| vec![s.to_owned()]);
+        Ok(storage::send_log(&mut conn, only.as_deref(), limit).await?)
+    }
+
+    /// The send log of `structures` only (`None`: all), newest first,
+    /// restricted in the query.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn send_log_of(
+        &self,
+        structures: Option<&[String]>,
+        limit: u32,
+    ) -> Result<Vec<storage::LogEntry>, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(storage::send_log(&mut conn, structures, limit).await?)
     }
 
     /// The network of a structure of the read model.

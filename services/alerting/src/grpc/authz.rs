@@ -20,6 +20,19 @@ const ON_STRUCTURE: Rule = Rule {
         (NetworkAdmin, Structure),
         (StructureManager, Structure),
         (Facilitator, Network),
+        (Integration, Network),
+    ],
+};
+
+/// The calls themselves (public information): every role, whatever its
+/// groups — `ExportCalls`, and `ListCalls` without a structure.
+pub const CATALOGUE: Rule = Rule {
+    grants: &[
+        (FederationAdmin, Instance),
+        (NetworkAdmin, Instance),
+        (StructureManager, Instance),
+        (Facilitator, Instance),
+        (Trainer, Instance),
         (Integration, Instance),
     ],
 };
@@ -30,16 +43,7 @@ pub fn rule(method: &str) -> Option<Rule> {
         "ImportCalls" | "FetchSource" => Rule {
             grants: &[(FederationAdmin, Instance), (Integration, Instance)],
         },
-        "ExportCalls" => Rule {
-            grants: &[
-                (FederationAdmin, Instance),
-                (NetworkAdmin, Instance),
-                (StructureManager, Instance),
-                (Facilitator, Instance),
-                (Trainer, Instance),
-                (Integration, Instance),
-            ],
-        },
+        "ExportCalls" => CATALOGUE,
         "ListCalls" | "PreviewAlerts" | "ListSendLog" | "Acknowledge" | "GetFeedUrl" | "SetPreferences" => ON_STRUCTURE,
         "GetNetworkPolicy" | "SetNetworkPolicy" => Rule {
             grants: &[(FederationAdmin, Instance), (NetworkAdmin, Structure)],

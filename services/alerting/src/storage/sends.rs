@@ -394,19 +394,22 @@ pub struct LogEntry {
     pub last_error: String,
 }
 
-/// The send log, newest first, optionally for one structure.
+/// The send log, newest first, optionally of some structures only (in the query).
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
 pub async fn send_log(
     conn: &mut AnyConnection,
-    structure_id: Option<&str>,
+    structures: Option<&[String]>,
     limit: u32,
 ) -> Result<Vec<LogEntry>, StorageError> {
-    let filter = if structure_id.is_some() {
-        "WHERE l.structure_id = $1"
-    } else {
-        ""
+    let filter = match structures {
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => format!(
+            "WHERE l.structure_id IN ({})",
+            (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        ),
+        None => String::new(),
     };
     let sql = format!(
         "SELECT l.recipient, l.call_id, l.stage_kind, l.revision, l.offset_days, l.channel, l.person_id, \
@@ -417,8 +420,8 @@ pub async fn send_log(
          ORDER BY l.claimed_at DESC, l.recipient, l.call_id, l.offset_days LIMIT {limit}"
     );
     let mut query = sqlx::query(&sql);
-    if let Some(s) = structure_id {
-        query = query.bind(s.to_owned());
+    for s in structures.unwrap_or_default() {
+        query = query.bind(s.clone());
     }
     let rows = query.fetch_all(&mut *conn).await?;
     rows.iter()

@@ -3,6 +3,7 @@
 //! real storage and outbox, delivering to a real SMTP server on loopback.
 
 mod harness;
+mod isolation;
 mod scenarios;
 
 use harness::Harness;
@@ -43,3 +44,16 @@ on_both_backends!(
     the_calendar_feed_parses_with_a_real_parser,
     an_erased_person_is_held_nowhere,
 );
+
+/// The isolation matrix (SQLite: the rules do not depend on the backend).
+mod isolation_sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
+        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn other_networks_see_nothing() -> anyhow::Result<()> {
+        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+    }
+}

@@ -1,0 +1,723 @@
+//! The generated isolation matrix of the alerting's gRPC API: every RPC of
+//! `vigie.alerting.v1.AlertingService` has a rule, and for every role a
+//! caller of another network (or another structure) can neither list the
+//! calls of, preview or read the reminders of, acknowledge, set preferences
+//! or read the calendar of the structures of the first, nor read or change
+//! its policy, while a caller of that network can; calls themselves are
+//! public. The handlers are called directly, with the principal in the
+//! request extensions as `AuthLayer` puts it.
+
+use std::collections::BTreeSet;
+
+use anyhow::{bail, ensure, Context, Result};
+use prost::Message;
+use vigie_alerting::app::{AlertingApp, PolicyInput};
+use vigie_alerting::grpc::{authz, AlertingApi};
+use vigie_platform::auth::testing::{self, allowed, caller, refused, request, service_methods};
+use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::events::Outcome;
+use vigie_proto::alerting::v1 as pb;
+use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
+
+use crate::harness::{aid, date, page, structure_event, utc, Harness, PersonSpec};
+
+const SERVICE: &str = "vigie.alerting.v1.AlertingService";
+
+fn methods() -> Result<Vec<String>> {
+    service_methods(SERVICE)
+}
+
+/// What `principal` should reach under `method`'s rule (see `auth::testing::expected`).
+fn expected(method: &str, principal: &Principal, network: &str, structure: Option<&str>) -> Result<Option<bool>> {
+    Ok(testing::expected(
+        &authz::rule(method).context("rule")?,
+        principal,
+        network,
+        structure,
+    ))
+}
+
+pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
+    let methods = methods()?;
+    ensure!(methods.len() >= 11, "{methods:?}");
+    for method in &methods {
+        ensure!(
+            authz::rule(method).is_some(),
+            "RPC {SERVICE}/{method} has no authorisation rule in grpc/authz.rs"
+        );
+    }
+    Ok(())
+}
+
+const NET_A: &str = "reseau-a";
+const NET_B: &str = "reseau-b";
+const S_A: &str = "SA1";
+const SIBLING: &str = "SA2";
+const S_B: &str = "SB1";
+/// The structures and their networks.
+const STRUCTURES: [(&str, &str); 3] = [(S_A, NET_A), (SIBLING, NET_A), (S_B, NET_B)];
+/// The call reminders are planned for (J-30 in A, J-7 in B).
+const DEADLINE: &str = "2027-03-14";
+/// The call acknowledged by the allowed callers (its reminders are far from the window).
+const LATER: &str = "2027-12-15";
+/// The preview window: A's J-30 (2027-02-12) and B's J-7 (2027-03-07).
+const FROM: &str = "2027-02-01";
+const TO: &str = "2027-03-14";
+
+/// A director and two holders of funding applications, of ids `ids`.
+fn people(ids: &[String; 3]) -> Vec<PersonSpec<'_>> {
+    let [director, first, second] = ids;
+    vec![
+        PersonSpec {
+            id: director,
+            role: "director",
+            funding_level: 0,
+            end: None,
+        },
+        PersonSpec {
+            id: first,
+            role: "employee",
+            funding_level: 3,
+            end: None,
+        },
+        PersonSpec {
+            id: second,
+            role: "employee",
+            funding_level: 4,
+            end: None,
+        },
+    ]
+}
+
+fn policy(network: &str, offset: u32) -> PolicyInput {
+    PolicyInput {
+        network: network.to_owned(),
+        offsets_days: vec![offset],
+        referent_name: format!("Référent {network}"),
+        referent_email: format!("referent@{network}.example.org"),
+        ..PolicyInput::default()
+    }
+}
+
+fn pb_date(text: &str) -> Option<vigie_proto::common::v1::Date> {
+    let d = date(text);
+    Some(vigie_proto::common::v1::Date {
+        year: chrono::Datelike::year(&d),
+        month: chrono::Datelike::month(&d),
+        day: chrono::Datelike::day(&d),
+    })
+}
+
+/// The network of a structure of the fixture.
+fn network_of(structure: &str) -> Result<&'static str> {
+    STRUCTURES
+        .iter()
+        .find(|(s, _)| *s == structure)
+        .map(|(_, n)| *n)
+        .with_context(|| format!("a row of an unknown structure « {structure} »"))
+}
+
+/// Whether a structure-scoped row is one `p` may see under `method`.
+fn sees_row(method: &str, p: &Principal, structure: &str) -> Result<bool> {
+    Ok(expected(method, p, network_of(structure)?, Some(structure))? == Some(true))
+}
+
+/// A streamed upload (the request body `ImportCalls` receives), framed as on the wire.
+fn upload(chunks: &[pb::CallsChunk]) -> Result<tonic::Streaming<pb::CallsChunk>> {
+    struct Chunks;
+    impl tonic::codec::Decoder for Chunks {
+        type Item = pb::CallsChunk;
+        type Error = tonic::Status;
+        fn decode(&mut self, buf: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<pb::CallsChunk>, tonic::Status> {
+            pb::CallsChunk::decode(buf)
+                .map(Some)
+                .map_err(|e| tonic::Status::internal(e.to_string()))
+        }
+    }
+    let mut framed = Vec::new();
+    for chunk in chunks {
+        let bytes = chunk.encode_to_vec();
+        framed.push(0);
+        framed.extend_from_slice(&u32::try_from(bytes.len())?.to_be_bytes());
+        framed.extend(bytes);
+    }
+    Ok(tonic::Streaming::new_request(
+        Chunks,
+        http_body_util::Full::new(bytes::Bytes::from(framed)),
+        None,
+        None,
+    ))
+}
+
+/// The fixture, as the instance sees it.
+struct Fixture {
+    api: AlertingApi,
+    app: AlertingApp,
+    aids: Vec<serde_json::Value>,
+    /// The call acknowledged by allowed callers.
+    later_call: String,
+    /// Every call open today.
+    calls: BTreeSet<String>,
+    /// Every planned reminder of the window: (structure, recipient, call, offset).
+    alerts: Vec<(String, String, String, u32)>,
+    /// The whole send log, newest first: (structure, recipient, call, offset).
+    log: Vec<(String, String, String, i32)>,
+}
+
+pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
+    for (structure, network) in STRUCTURES {
+        let ids = ["D", "H1", "H2"].map(|p| format!("{structure}-{p}"));
+        let event = structure_event(structure, network, "35238", "53", &people(&ids), 1);
+        let outcome = h.feed(&event).await?;
+        ensure!(outcome == Outcome::Applied, "{outcome:?}");
+    }
+    let aids = vec![
+        aid(1, "Bretagne", "Région", DEADLINE),
+        aid(2, "Bretagne", "Région", LATER),
+    ];
+    h.import(&aids).await?;
+    // A policy per network: A reminds at J-30, B at J-7.
+    h.app.set_network_policy(&policy(NET_A, 30)).await?;
+    h.app.set_network_policy(&policy(NET_B, 7)).await?;
+    // A's reminders are claimed first, B's later: B's rows head the send log.
+    let a = h.app.claim_due(utc("2027-02-12 08:00")).await?;
+    let b = h.app.claim_due(utc("2027-03-07 08:00")).await?;
+    ensure!(a.claimed > 0 && b.claimed > 0, "{a:?} {b:?}");
+    h.at(utc("2027-03-07 10:00"));
+
+    let calls = h.app.list_calls(None, None, false).await?;
+    let later_call = calls
+        .iter()
+        .find(|c| c.call.source_ref == "2")
+        .map(|c| c.call.call_id.clone())
+        .context("the later call")?;
+    let alerts: Vec<_> = h
+        .app
+        .preview(date(FROM), date(TO), None)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let a = a.alert;
+            (a.structure_id, a.recipient.id, a.call_id, a.offset_days)
+        })
+        .collect();
+    let log: Vec<_> = h
+        .app
+        .send_log(None, 10_000)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let r = e.row;
+            (
+                r.structure_id,
+                r.recipient,
+                r.call_id,
+                i32::try_from(r.offset_days).unwrap_or(i32::MIN),
+            )
+        })
+        .collect();
+    for (structure, _) in STRUCTURES {
+        ensure!(
+            alerts.iter().any(|a| a.0 == structure),
+            "no reminder for {structure}: {alerts:?}"
+        );
+        ensure!(log.iter().any(|l| l.0 == structure), "no log for {structure}: {log:?}");
+    }
+    ensure!(
+        log.first().is_some_and(|l| l.0 == S_B),
+        "B's rows are the newest: {log:?}"
+    );
+    let fixture = Fixture {
+        api: AlertingApi::new(h.app.clone()),
+        app: h.app.clone(),
+        aids,
+        later_call,
+        calls: calls.into_iter().map(|c| c.call.call_id).collect(),
+        alerts,
+        log,
+    };
+
+    documented(&fixture).await?;
+
+    let mut principals = vec![];
+    for role in Role::ALL {
+        principals.push(caller(role, Scope::Network(NET_A.to_owned())));
+        principals.push(caller(role, Scope::Network(NET_B.to_owned())));
+        principals.push(caller(
+            role,
+            Scope::Structure {
+                network: NET_A.to_owned(),
+                structure: SIBLING.to_owned(),
+            },
+        ));
+        // A structure group naming A's structure under network B grants nothing on it.
+        principals.push(caller(
+            role,
+            Scope::Structure {
+                network: NET_B.to_owned(),
+                structure: S_A.to_owned(),
+            },
+        ));
+    }
+
+    for method in methods()? {
+        for p in &principals {
+            unscoped(&fixture, &method, p)
+                .await
+                .with_context(|| format!("{method} without a structure as {}", p.subject))?;
+            for (structure, network) in [(S_A, NET_A), (S_B, NET_B)] {
+                check(&fixture, &method, p, network, structure)
+                    .await
+                    .with_context(|| format!("{method} on {structure} ({network}) as {}", p.subject))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The cases of `docs/security.md` ("Alerting"), pinned whatever the matrix says.
+async fn documented(f: &Fixture) -> Result<()> {
+    let in_a = |role| caller(role, Scope::Network(NET_A.to_owned()));
+    let code = |outcome: Result<(), tonic::Status>| outcome.err().map(|s| s.code());
+    for role in [Role::NetworkAdmin, Role::StructureManager, Role::Facilitator] {
+        let p = in_a(role);
+        let list = |structure: &str| pb::ListCallsRequest {
+            structure_id: structure.to_owned(),
+            ..Default::default()
+        };
+        // B's structure: exactly an unknown structure.
+        let other = f.api.list_calls(request(&p, list(S_B))).await.map(|_| ());
+        let missing = f.api.list_calls(request(&p, list("absent-object"))).await.map(|_| ());
+        refused(true, &other, &missing, S_B).with_context(|| format!("ListCalls {S_B} as {role}"))?;
+        allowed(&f.api.list_calls(request(&p, list(S_A))).await.map(|_| ()))?;
+        // A network's policy belongs to its network admins.
+        let get = |network: &str| pb::GetNetworkPolicyRequest {
+            network: network.to_owned(),
+        };
+        let want = if role == Role::NetworkAdmin {
+            tonic::Code::NotFound
+        } else {
+            tonic::Code::PermissionDenied
+        };
+        let got = code(f.api.get_network_policy(request(&p, get(NET_B))).await.map(|_| ()));
+        ensure!(got == Some(want), "GetNetworkPolicy {NET_B} as {role}: {got:?}");
+        let set = pb::NetworkPolicy {
+            network: NET_B.to_owned(),
+            ..Default::default()
+        };
+        let got = code(f.api.set_network_policy(request(&p, set)).await.map(|_| ()));
+        ensure!(got == Some(want), "SetNetworkPolicy {NET_B} as {role}: {got:?}");
+        // Nothing of B's structures or of B's network.
+        let feed = pb::GetFeedUrlRequest {
+            structure_id: S_B.to_owned(),
+            ..Default::default()
+        };
+        let got = code(f.api.get_feed_url(request(&p, feed)).await.map(|_| ()));
+        ensure!(
+            got == Some(tonic::Code::NotFound),
+            "GetFeedUrl {S_B} as {role}: {got:?}"
+        );
+        let feed = pb::GetFeedUrlRequest {
+            network: NET_B.to_owned(),
+            ..Default::default()
+        };
+        let got = code(f.api.get_feed_url(request(&p, feed)).await.map(|_| ()));
+        ensure!(
+            got == Some(tonic::Code::NotFound),
+            "GetFeedUrl {NET_B} as {role}: {got:?}"
+        );
+        let ack = pb::AcknowledgeRequest {
+            structure_id: S_B.to_owned(),
+            call_id: f.later_call.clone(),
+            status: "submitted".to_owned(),
+        };
+        let got = code(f.api.acknowledge(request(&p, ack)).await.map(|_| ()));
+        ensure!(
+            got == Some(tonic::Code::NotFound),
+            "Acknowledge {S_B} as {role}: {got:?}"
+        );
+        let prefs = pb::Preferences {
+            structure_id: S_B.to_owned(),
+            opted_out: true,
+            ..Default::default()
+        };
+        let got = code(f.api.set_preferences(request(&p, prefs)).await.map(|_| ()));
+        ensure!(
+            got == Some(tonic::Code::NotFound),
+            "SetPreferences {S_B} as {role}: {got:?}"
+        );
+        let prefs = pb::Preferences {
+            network: NET_B.to_owned(),
+            opted_out: true,
+            ..Default::default()
+        };
+        let got = code(f.api.set_preferences(request(&p, prefs)).await.map(|_| ()));
+        ensure!(
+            got == Some(tonic::Code::NotFound),
+            "SetPreferences {NET_B} as {role}: {got:?}"
+        );
+    }
+    // Importing and fetching change the instance's catalogue.
+    let admin = in_a(Role::NetworkAdmin);
+    let got = code(f.api.import_calls(request(&admin, upload(&[])?)).await.map(|_| ()));
+    ensure!(got == Some(tonic::Code::PermissionDenied), "ImportCalls: {got:?}");
+    let fetch = pb::FetchSourceRequest {
+        source: "aides-territoires".to_owned(),
+    };
+    let got = code(f.api.fetch_source(request(&admin, fetch)).await.map(|_| ()));
+    ensure!(got == Some(tonic::Code::PermissionDenied), "FetchSource: {got:?}");
+    Ok(())
+}
+
+/// The lists asked for without a structure (and the RPCs without an object).
+async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
+    let granted = expected(method, p, NET_A, None)?.is_some();
+    match method {
+        "ListCalls" => {
+            // Calls are public information: every role may list them, and
+            // without a structure no structure's acknowledgement shows.
+            let list = f
+                .api
+                .list_calls(request(p, pb::ListCallsRequest::default()))
+                .await
+                .map_err(|s| anyhow::anyhow!("calls are public, yet {s:?}"))?
+                .into_inner()
+                .calls;
+            let ids: BTreeSet<String> = list.iter().map(|c| c.call_id.clone()).collect();
+            ensure!(ids == f.calls, "{ids:?}");
+            ensure!(list.iter().all(|c| c.acknowledgement.is_empty()), "{list:?}");
+        }
+        "ExportCalls" => match f.api.export_calls(request(p, pb::ExportCallsRequest {})).await {
+            Ok(csv) => {
+                ensure!(granted, "a role not granted exported");
+                let csv = String::from_utf8(csv.into_inner().csv)?;
+                ensure!(csv.contains("Appel à projets n° 1"), "{csv}");
+            }
+            Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+        },
+        "PreviewAlerts" => {
+            let ask = pb::PreviewAlertsRequest {
+                from: pb_date(FROM),
+                to: pb_date(TO),
+                structure_id: String::new(),
+            };
+            match f.api.preview_alerts(request(p, ask)).await {
+                Ok(list) => {
+                    ensure!(granted, "a role not granted previewed");
+                    let got: Vec<_> = list
+                        .into_inner()
+                        .alerts
+                        .into_iter()
+                        .map(|a| (a.structure_id, a.recipient, a.call_id, a.offset_days))
+                        .collect();
+                    let mut want = vec![];
+                    for a in &f.alerts {
+                        if sees_row(method, p, &a.0)? {
+                            want.push(a.clone());
+                        }
+                    }
+                    ensure!(
+                        sorted(got.clone()) == sorted(want.clone()),
+                        "{got:?} instead of {want:?}"
+                    );
+                }
+                Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+            }
+        }
+        "ListSendLog" => {
+            let mut want = vec![];
+            for l in &f.log {
+                if sees_row(method, p, &l.0)? {
+                    want.push(l.clone());
+                }
+            }
+            // The whole visible log, then its newest row: the restriction is
+            // in the query, never a truncation of the instance's log.
+            for limit in [0, 1] {
+                let ask = pb::ListSendLogRequest {
+                    structure_id: String::new(),
+                    limit,
+                };
+                match f.api.list_send_log(request(p, ask)).await {
+                    Ok(list) => {
+                        ensure!(granted, "a role not granted read the log");
+                        let got: Vec<_> = list
+                            .into_inner()
+                            .entries
+                            .into_iter()
+                            .map(|e| (e.structure_id, e.recipient, e.call_id, e.offset_days))
+                            .collect();
+                        let want: Vec<_> = if limit == 1 {
+                            want.iter().take(1).cloned().collect()
+                        } else {
+                            want.clone()
+                        };
+                        ensure!(
+                            got.iter().all(|l| sees_row(method, p, &l.0).unwrap_or(false)),
+                            "rows out of reach: {got:?}"
+                        );
+                        ensure!(
+                            sorted(got.clone()) == sorted(want.clone()),
+                            "limit {limit}: {got:?} instead of {want:?}"
+                        );
+                    }
+                    Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+                }
+            }
+        }
+        "ImportCalls" => {
+            let chunk = pb::CallsChunk {
+                source: "aides-territoires".to_owned(),
+                file_name: "aides.json".to_owned(),
+                chunk: page(&f.aids),
+            };
+            let outcome = f.api.import_calls(request(p, upload(&[chunk])?)).await;
+            // Granted roles reach the whole instance: re-importing the same page changes nothing.
+            match outcome {
+                Ok(report) => {
+                    let report = report.into_inner();
+                    ensure!(granted && !report.refused && report.unchanged == 2, "{report:?}");
+                }
+                Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
+            }
+        }
+        "FetchSource" => {
+            let fetch = pb::FetchSourceRequest {
+                source: "non-configuree".to_owned(),
+            };
+            let outcome = f.api.fetch_source(request(p, fetch)).await.map(|_| ());
+            if granted {
+                // Not configured in tests: refused for that reason only.
+                allowed(&outcome)?;
+                ensure!(outcome.is_err_and(|s| s.code() == tonic::Code::InvalidArgument));
+            } else {
+                ensure!(
+                    outcome.is_err_and(|s| s.code() == tonic::Code::PermissionDenied),
+                    "a role not granted fetched"
+                );
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn sorted<T: Ord>(mut rows: Vec<T>) -> Vec<T> {
+    rows.sort();
+    rows
+}
+
+/// The RPCs about one structure (`structure` of `network`) or one network.
+async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structure: &str) -> Result<()> {
+    let on_structure = expected(method, p, network, Some(structure))?;
+    let on_network = expected(method, p, network, None)?;
+    let granted = on_structure.is_some();
+    let see = on_structure == Some(true);
+    let see_network = on_network == Some(true);
+    match method {
+        // Checked once per caller in `unscoped`.
+        "ImportCalls" | "FetchSource" | "ExportCalls" => {}
+        "ListCalls" => {
+            let list = |structure: &str| pb::ListCallsRequest {
+                structure_id: structure.to_owned(),
+                ..Default::default()
+            };
+            let outcome = f.api.list_calls(request(p, list(structure))).await;
+            if see {
+                let calls = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().calls;
+                ensure!(calls.len() == f.calls.len(), "{calls:?}");
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f.api.list_calls(request(p, list("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+            }
+        }
+        "PreviewAlerts" => {
+            let ask = |structure: &str| pb::PreviewAlertsRequest {
+                from: pb_date(FROM),
+                to: pb_date(TO),
+                structure_id: structure.to_owned(),
+            };
+            let outcome = f.api.preview_alerts(request(p, ask(structure))).await;
+            if see {
+                let alerts = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().alerts;
+                ensure!(
+                    !alerts.is_empty() && alerts.iter().all(|a| a.structure_id == structure),
+                    "{alerts:?}"
+                );
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f.api.preview_alerts(request(p, ask("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+            }
+        }
+        "ListSendLog" => {
+            let ask = |structure: &str| pb::ListSendLogRequest {
+                structure_id: structure.to_owned(),
+                limit: 0,
+            };
+            let outcome = f.api.list_send_log(request(p, ask(structure))).await;
+            if see {
+                let entries = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().entries;
+                ensure!(
+                    !entries.is_empty() && entries.iter().all(|e| e.structure_id == structure),
+                    "{entries:?}"
+                );
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f.api.list_send_log(request(p, ask("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+            }
+        }
+        "GetNetworkPolicy" => {
+            let get = |network: &str| pb::GetNetworkPolicyRequest {
+                network: network.to_owned(),
+            };
+            let outcome = f.api.get_network_policy(request(p, get(network))).await;
+            if see_network {
+                let policy = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner();
+                ensure!(
+                    policy.network == network
+                        && policy.referent_email == format!("referent@{network}.example.org")
+                        && policy.webhook_secret.is_empty(),
+                    "{policy:?}"
+                );
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f
+                    .api
+                    .get_network_policy(request(p, get("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(on_network.is_some(), &outcome, &missing, network)?;
+            }
+        }
+        "SetNetworkPolicy" => {
+            // The policy it already has: an allowed call changes nothing.
+            let current = f.app.network_policy(network).await?;
+            let set = |network: &str| pb::NetworkPolicy {
+                network: network.to_owned(),
+                offsets_days: current.offsets_days.clone(),
+                local_hour: current.local_hour.clone(),
+                timezone: current.timezone.clone(),
+                referent_name: current.referent_name.clone(),
+                referent_email: current.referent_email.clone(),
+                webhook_url: current.webhook_url.clone(),
+                ..Default::default()
+            };
+            let outcome = f.api.set_network_policy(request(p, set(network))).await;
+            if see_network {
+                let policy = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner();
+                ensure!(
+                    policy.network == network && policy.webhook_secret.is_empty(),
+                    "{policy:?}"
+                );
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f
+                    .api
+                    .set_network_policy(request(p, set("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(on_network.is_some(), &outcome, &missing, network)?;
+            }
+            let after = f.app.network_policy(network).await?;
+            ensure!(after == current, "{after:?} instead of {current:?}");
+        }
+        "SetPreferences" => {
+            // Defaults (every theme, not opted out): an allowed call changes nothing.
+            let of_structure = |structure: &str| pb::Preferences {
+                structure_id: structure.to_owned(),
+                ..Default::default()
+            };
+            let of_network = |network: &str| pb::Preferences {
+                network: network.to_owned(),
+                ..Default::default()
+            };
+            let outcome = f
+                .api
+                .set_preferences(request(p, of_structure(structure)))
+                .await
+                .map(|_| ());
+            if see {
+                allowed(&outcome)?;
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                let missing = f
+                    .api
+                    .set_preferences(request(p, of_structure("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+            }
+            let outcome = f.api.set_preferences(request(p, of_network(network))).await.map(|_| ());
+            if see_network {
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                let missing = f
+                    .api
+                    .set_preferences(request(p, of_network("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(on_network.is_some(), &outcome, &missing, network)?;
+            }
+        }
+        "Acknowledge" => {
+            let ack = |structure: &str| pb::AcknowledgeRequest {
+                structure_id: structure.to_owned(),
+                call_id: f.later_call.clone(),
+                status: "in_progress".to_owned(),
+            };
+            let outcome = f.api.acknowledge(request(p, ack(structure))).await.map(|_| ());
+            if see {
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                let missing = f.api.acknowledge(request(p, ack("absent-object"))).await.map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+                // Even an invalid status says nothing more.
+                let mut bad = ack(structure);
+                bad.status = "n'importe".to_owned();
+                let outcome = f.api.acknowledge(request(p, bad)).await.map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+            }
+        }
+        "GetFeedUrl" => {
+            let of_structure = |structure: &str| pb::GetFeedUrlRequest {
+                structure_id: structure.to_owned(),
+                ..Default::default()
+            };
+            let of_network = |network: &str| pb::GetFeedUrlRequest {
+                network: network.to_owned(),
+                ..Default::default()
+            };
+            let outcome = f.api.get_feed_url(request(p, of_structure(structure))).await;
+            if see {
+                let url = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().url;
+                ensure!(url.contains("/calendar/"), "{url}");
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f
+                    .api
+                    .get_feed_url(request(p, of_structure("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(granted, &outcome, &missing, structure)?;
+            }
+            let outcome = f.api.get_feed_url(request(p, of_network(network))).await;
+            if see_network {
+                let url = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().url;
+                ensure!(url.contains("/calendar/"), "{url}");
+            } else {
+                let outcome = outcome.map(|_| ());
+                let missing = f
+                    .api
+                    .get_feed_url(request(p, of_network("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(on_network.is_some(), &outcome, &missing, network)?;
+            }
+        }
+        other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
+    }
+    Ok(())
+}
