@@ -1,6 +1,7 @@
 //! End-to-end scenarios: what a newcomer and an operator do, with the real
 //! binary. Each test has its own data directory, database and nats-server.
 
+mod alerting;
 mod distributed;
 mod embedded;
 mod facilitation;
