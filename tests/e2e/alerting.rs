@@ -743,9 +743,9 @@ async fn embedded_restart_keeps_everything_and_sends_nothing_twice() -> Result<(
 }
 
 #[tokio::test]
-async fn distributed_escalation_reaches_the_referent_and_facilitation() -> Result<()> {
+async fn distributed_escalation_reaches_the_referent_and_facilitation_across_a_nats_restart() -> Result<()> {
     let smtp = SmtpServer::start().await?;
-    let nats = NatsServer::start().await;
+    let mut nats = NatsServer::start().await;
     let (inventory_db, alerting_db, facilitation_db) = (
         PgDatabase::create().await,
         PgDatabase::create().await,
@@ -786,6 +786,9 @@ async fn distributed_escalation_reaches_the_referent_and_facilitation() -> Resul
         .cli(&["inventory", "import", set.to_str().unwrap_or_default()])
         .await?)?;
     wait_known(&alerting, &structures).await?;
+    // NATS goes down: reminders do not depend on it; the escalation events
+    // wait in alerting's outbox.
+    nats.stop().await;
 
     // A national call closing in ten days: J-30 and J-14 are due now.
     let today = today();
@@ -862,7 +865,8 @@ async fn distributed_escalation_reaches_the_referent_and_facilitation() -> Resul
         "referent rows {referent_rows:?}, structures at risk {at_risk:?}"
     );
 
-    // The escalation crossed NATS: a co-submission proposal per structure.
+    // NATS comes back: the escalation crosses it, a co-submission proposal per structure, once.
+    nats.restart().await;
     eventually("co-submission proposals in facilitation", WAIT, || async {
         let proposals = list_of(&facilitation, &["facilitation", "proposals"]).await?;
         let opened: BTreeSet<String> = proposals
