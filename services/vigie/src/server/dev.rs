@@ -182,12 +182,14 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let endpoint = format!("http://{addr}");
     match lang {
         Lang::Fr => eprintln!(
-            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n  Ctrl-C pour arrêter.",
-            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}{}\n  Ctrl-C pour arrêter.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint),
+            endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
         ),
         Lang::En => eprintln!(
-            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n  Ctrl-C to stop.",
-            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint)
+            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}{}\n  Ctrl-C to stop.",
+            config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint),
+            endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
         ),
     }
     let routes = tonic::service::Routes::new(inventory::grpc(app))
@@ -210,6 +212,18 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())
+}
+
+/// Where reminders go without an SMTP relay (nothing when one is configured).
+fn mails_note(config: &VigieConfig, lang: Lang) -> String {
+    if config.alerting.smtp.is_some() {
+        return String::new();
+    }
+    let dir = config.data_dir.join("mails");
+    match lang {
+        Lang::Fr => format!("   (courriels écrits dans {})", dir.display()),
+        Lang::En => format!("   (emails written to {})", dir.display()),
+    }
 }
 
 fn endpoint_flag(endpoint: &str) -> String {
