@@ -126,7 +126,6 @@ impl AlertingApp {
                 call: c,
             });
         }
-        let reminder_lines = lines.len();
         lines.extend(notices(
             &ctx,
             &calls,
@@ -134,6 +133,7 @@ impl AlertingApp {
             &storage::reminders_sent_for(&mut conn, &call_ids).await?,
             now,
         ));
+        let digested_today = storage::addresses_with_digest_on(&mut conn, today).await?;
         drop(conn);
 
         let mut drafts: BTreeMap<(String, String), Draft> = BTreeMap::new();
@@ -155,7 +155,6 @@ impl AlertingApp {
             draft.lines.push(line);
         }
         let mut report = DispatchReport::default();
-        let _ = reminder_lines;
         let drafts: Vec<Draft> = drafts.into_values().collect();
         for batch in drafts.chunks(CLAIM_BATCH) {
             let mut tx = self.db.begin().await?;
@@ -165,7 +164,7 @@ impl AlertingApp {
                 let mut draft_lines: Vec<&Line> = draft.lines.iter().collect();
                 // One digest per address and local day: when today's already
                 // went, what can wait until tomorrow waits.
-                if storage::digests_on(&mut tx, &draft.channel, &draft.address, today).await? > 0 {
+                if digested_today.contains(&(draft.channel.clone(), draft.address.clone())) {
                     let tomorrow = now + chrono::TimeDelta::days(1);
                     let before = draft_lines.len();
                     draft_lines.retain(|l| match &l.alert {
@@ -428,6 +427,16 @@ fn notices(
     now: DateTime<Utc>,
 ) -> Vec<Line> {
     let by_id: HashMap<&str, usize> = calls.iter().enumerate().map(|(i, c)| (c.call_id.as_str(), i)).collect();
+    // The last reminder each recipient had of each stage: it tells the date they were told.
+    let mut last: HashMap<(&str, &str, &str), &SendLogRow> = HashMap::new();
+    for row in sent {
+        let entry = last
+            .entry((row.recipient.as_str(), row.call_id.as_str(), row.stage_kind.as_str()))
+            .or_insert(row);
+        if (row.revision, std::cmp::Reverse(row.offset_days)) > (entry.revision, std::cmp::Reverse(entry.offset_days)) {
+            *entry = row;
+        }
+    }
     let mut out: Vec<Line> = Vec::new();
     let mut planned = HashSet::new();
     for row in sent {
@@ -465,7 +474,11 @@ fn notices(
             .unwrap_or_default();
         let notice = match notice {
             Some(stage) => {
-                let from = previous_date(sent, row);
+                let told = last
+                    .get(&(row.recipient.as_str(), row.call_id.as_str(), row.stage_kind.as_str()))
+                    .copied()
+                    .unwrap_or(row);
+                let from = told_date(told);
                 Notice::Moved {
                     structure_name: structure_name.clone(),
                     call_title: call.title.clone(),
@@ -501,16 +514,11 @@ fn notices(
     out
 }
 
-/// The deadline a recipient was last reminded of (the due instant tells it: J-n before it).
-fn previous_date(sent: &[SendLogRow], row: &SendLogRow) -> NaiveDate {
-    let last = sent
-        .iter()
-        .filter(|r| r.recipient == row.recipient && r.call_id == row.call_id && r.stage_kind == row.stage_kind)
-        .max_by_key(|r| (r.revision, std::cmp::Reverse(r.offset_days)))
-        .unwrap_or(row);
-    let local = last.due_at.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+/// The deadline a reminder told of: its due instant is J-n before it.
+fn told_date(row: &SendLogRow) -> NaiveDate {
+    let local = row.due_at.with_timezone(&chrono_tz::Europe::Paris).date_naive();
     local
-        .checked_add_days(Days::new(u64::try_from(last.offset_days).unwrap_or(0)))
+        .checked_add_days(Days::new(u64::try_from(row.offset_days).unwrap_or(0)))
         .unwrap_or(local)
 }
 

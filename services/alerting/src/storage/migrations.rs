@@ -176,6 +176,9 @@ const SCHEMA_V2: &str = "ALTER TABLE al_stages ADD COLUMN known_since TEXT;";
 /// Audiences a structure or network also qualifies for (JSON list).
 const SCHEMA_V3: &str = "ALTER TABLE al_preferences ADD COLUMN audiences TEXT NOT NULL DEFAULT '[]';";
 
+/// Messages of a day, looked up once per dispatch pass.
+const SCHEMA_V4: &str = "CREATE INDEX al_messages_day ON al_messages (local_date);";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -196,5 +199,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audiences a structure or network also qualifies for",
         sqlite: SCHEMA_V3,
         postgres: SCHEMA_V3,
+    },
+    Migration {
+        version: 4,
+        name: "index of messages by local date",
+        sqlite: SCHEMA_V4,
+        postgres: SCHEMA_V4,
     },
 ];

@@ -316,25 +316,21 @@ pub async fn due_messages(
     rows.iter().map(message_row).collect()
 }
 
-/// Whether a digest already went (or is going) to this address on this local day.
+/// The `(channel, address)` pairs that already have a digest on this local day.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn digests_on(
+pub async fn addresses_with_digest_on(
     conn: &mut AnyConnection,
-    channel: &str,
-    address: &str,
     local_date: NaiveDate,
-) -> Result<i64, StorageError> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) AS n FROM al_messages WHERE channel = $1 AND address = $2 AND local_date = $3")
-            .bind(channel.to_owned())
-            .bind(address.to_owned())
-            .bind(local_date.to_string())
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("n")?,
-    )
+) -> Result<HashSet<(String, String)>, StorageError> {
+    let rows = sqlx::query("SELECT DISTINCT channel, address FROM al_messages WHERE local_date = $1")
+        .bind(local_date.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("channel")?, r.try_get("address")?)))
+        .collect()
 }
 
 /// Marks a message delivered.
