@@ -144,6 +144,26 @@ pub enum Window {
     DueAt(DateTime<Utc>),
     /// Due in `[from, to)` before the deadline (the preview).
     Between(DateTime<Utc>, DateTime<Utc>),
+    /// Due after the first instant and at or before the second, the deadline
+    /// not passed (an incremental dispatch pass: what fell due since the last).
+    DueSince(DateTime<Utc>, DateTime<Utc>),
+}
+
+impl Window {
+    /// Whether a reminder due at `due_at` for a deadline at `deadline` is in the window, and whether it is late.
+    pub fn select(
+        self,
+        due_at: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+        known_since: Option<DateTime<Utc>>,
+    ) -> Option<bool> {
+        let late = |now: DateTime<Utc>| now - due_at > LATE_GRACE && known_since.is_none_or(|known| due_at >= known);
+        match self {
+            Window::DueAt(now) => (due_at <= now && now < deadline).then(|| late(now)),
+            Window::Between(from, to) => (due_at >= from && due_at < to && due_at < deadline).then_some(false),
+            Window::DueSince(after, now) => (due_at > after && due_at <= now && now < deadline).then(|| late(now)),
+        }
+    }
 }
 
 /// One reminder for one recipient.
@@ -183,19 +203,9 @@ pub fn plan_stage(
     let reason = escalation_reason(&structure.holder_end_dates, stage.stage.date);
     let mut out = Vec::new();
     for planned in planned_reminders(&stage.stage, policy) {
-        let (selected, late) = match window {
-            Window::DueAt(now) => (
-                planned.due_at <= now && now < deadline,
-                now - planned.due_at > LATE_GRACE && stage.known_since.is_none_or(|known| planned.due_at >= known),
-            ),
-            Window::Between(from, to) => (
-                planned.due_at >= from && planned.due_at < to && planned.due_at < deadline,
-                false,
-            ),
-        };
-        if !selected {
+        let Some(late) = window.select(planned.due_at, deadline, stage.known_since) else {
             continue;
-        }
+        };
         let escalated = reason.filter(|_| planned.offset_days <= REFERENT_FROM_DAYS);
         let mut recipients: Vec<Recipient> = structure.people.clone();
         if escalated.is_some() && !contacts.referent_email.trim().is_empty() {
@@ -393,6 +403,36 @@ mod tests {
         seen.dedup();
         // J-30 and J-14 fell due before the import; J-7 after it, while the service was down.
         assert_eq!(seen, vec![(30, false), (14, false), (7, true), (2, false)]);
+    }
+
+    #[test]
+    fn an_incremental_window_takes_only_what_fell_due_since_the_last_pass() {
+        let s = structure(vec![None, None]);
+        let since = |after, now| {
+            let mut got: Vec<(u32, bool)> = plan_stage(
+                &stage(),
+                &s,
+                &contacts(),
+                &ReminderPolicy::default(),
+                Window::DueSince(after, now),
+            )
+            .iter()
+            .map(|a| (a.offset_days, a.late))
+            .collect();
+            got.dedup();
+            got
+        };
+        // A pass a minute after J-7's 08:00 UTC.
+        assert_eq!(since(utc(2027, 3, 7, 7), utc(2027, 3, 7, 8)), vec![(7, false)]);
+        assert!(
+            since(utc(2027, 3, 7, 8), utc(2027, 3, 7, 9)).is_empty(),
+            "J-7 is not due twice"
+        );
+        // Down from before J-14 to after J-7: both, late.
+        assert_eq!(
+            since(utc(2027, 2, 20, 0), utc(2027, 3, 8, 12)),
+            vec![(14, true), (7, true)]
+        );
     }
 
     #[test]

@@ -284,6 +284,19 @@ impl Context {
             .collect()
     }
 
+    /// Whether a call matches the structure at index `i` (territory, audience, preferences).
+    pub fn matches_structure(&self, call: &StoredCall, i: usize, territory: &Territory) -> bool {
+        if !call.unresolved.is_empty() || call.areas.is_empty() {
+            return false;
+        }
+        let s = &self.structures[i].profile;
+        let prefs = Preferences::effective(
+            self.network_prefs.get(&s.network),
+            self.structure_prefs.get(&s.structure_id),
+        );
+        matching::matches(&call_profile(call), s, &prefs, territory)
+    }
+
     /// Whether a structure acknowledged a call (then nothing more is sent about it).
     pub fn acknowledged(&self, structure_id: &str, call_id: &str) -> Option<&str> {
         self.acks

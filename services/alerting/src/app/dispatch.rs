@@ -19,13 +19,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
-use vigie_alerting_domain::plan::{unsubscribe_identity, PlannedAlert, RecipientKind, Window};
+use vigie_alerting_domain::plan::{plan_stage, unsubscribe_identity, PlannedAlert, RecipientKind, StageRef, Window};
 use vigie_alerting_domain::reminders::deadline_instant;
+use vigie_alerting_domain::reminders::{planned_reminders, ReminderPolicy};
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::DeadlineEscalated;
 
-use super::context::Context;
-use super::listing::plan_calls;
+use super::context::{network_settings, Context};
 use super::AlertingApp;
 use crate::channels::links::AckAction;
 use crate::channels::SendError;
@@ -103,15 +103,55 @@ impl AlertingApp {
         let today = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
         let territory = self.territory();
         let mut conn = self.db.pool().acquire().await?;
-        let ctx = Context::load(&mut conn, today, super::context::Scope::All, territory).await?;
+        // Incremental: what fell due since the last pass, plus everything due
+        // for what changed since (calls, stages, structures, settings).
+        let after = storage::planned_until(&mut conn).await?;
         let since = today.checked_sub_days(Days::new(1)).unwrap_or(today);
         let calls = storage::calls(&mut conn, Some(since)).await?;
-        let call_ids: Vec<String> = calls.iter().map(|c| c.call_id.clone()).collect();
+        let mut policies = vec![ReminderPolicy::default()];
+        policies.extend(
+            storage::policies(&mut conn)
+                .await?
+                .iter()
+                .map(|p| network_settings(p).policy),
+        );
+        let windows: Vec<Vec<Option<Window>>> = calls.iter().map(|c| stage_windows(c, after, now, &policies)).collect();
+        let unplanned = storage::unplanned_structures(&mut conn).await?;
+        let (changed_networks, changed_structures) = match after {
+            Some(after) => storage::settings_changed_since(&mut conn, after).await?,
+            None => (Vec::new(), Vec::new()),
+        };
+        let nothing_due = windows.iter().flatten().all(Option::is_none);
+        if nothing_due && unplanned.is_empty() && changed_networks.is_empty() && changed_structures.is_empty() {
+            storage::set_planned_until(&mut conn, now).await?;
+            return Ok(DispatchReport::default());
+        }
+        let ctx = Context::load(&mut conn, today, super::context::Scope::All, territory).await?;
+        let mut dirty: HashSet<usize> = unplanned.iter().filter_map(|(id, _)| ctx.position(id)).collect();
+        dirty.extend(changed_structures.iter().filter_map(|id| ctx.position(id)));
+        if !changed_networks.is_empty() {
+            dirty.extend(
+                (0..ctx.structures.len()).filter(|&i| changed_networks.contains(&ctx.structures[i].profile.network)),
+            );
+        }
+        let alerts = due_alerts(&ctx, &calls, &windows, &dirty, now, territory);
+        let mut call_ids: Vec<String> = alerts.iter().map(|(c, _)| calls[*c].call_id.clone()).collect();
+        let changed_calls: Vec<String> = calls
+            .iter()
+            .filter(|c| {
+                after.is_none_or(|a| c.updated_at >= a || c.stages.iter().any(|s| s.known_since.is_none_or(|k| k >= a)))
+            })
+            .map(|c| c.call_id.clone())
+            .collect();
+        call_ids.extend(changed_calls.iter().cloned());
+        call_ids.sort_unstable();
+        call_ids.dedup();
         let claimed = storage::claimed_keys(&mut conn, &call_ids).await?;
         let mut lines: Vec<Line> = Vec::new();
-        for (c, alert) in plan_calls(&ctx, &calls, Window::DueAt(now), territory, None) {
+        let mut keys = HashSet::new();
+        for (c, alert) in alerts {
             let row = log_row(&alert, now, String::new());
-            if claimed.contains(&row.key()) {
+            if claimed.contains(&row.key()) || !keys.insert(row.key()) {
                 continue;
             }
             let structure_name = ctx
@@ -130,7 +170,7 @@ impl AlertingApp {
             &ctx,
             &calls,
             &claimed,
-            &storage::reminders_sent_for(&mut conn, &call_ids).await?,
+            &storage::reminders_sent_for(&mut conn, &changed_calls).await?,
             now,
         ));
         let digested_today = storage::addresses_with_digest_on(&mut conn, today).await?;
@@ -237,6 +277,11 @@ impl AlertingApp {
                 self.relay.notify_one();
             }
         }
+        // Every batch committed: the next pass starts from here.
+        let mut tx = self.db.begin().await?;
+        storage::mark_planned(&mut tx, &unplanned).await?;
+        storage::set_planned_until(&mut tx, now).await?;
+        tx.commit().await?;
         Ok(report)
     }
 
@@ -397,6 +442,130 @@ impl AlertingApp {
             }
         }
         Ok(report)
+    }
+}
+
+/// The window of each active stage of a call at `now` after the last pass
+/// (`after`): everything due when the call or the stage changed since (or on
+/// the first pass), what fell due since otherwise, `None` when no policy has a
+/// reminder of it in between.
+fn stage_windows(
+    call: &StoredCall,
+    after: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    policies: &[ReminderPolicy],
+) -> Vec<Option<Window>> {
+    call.stages
+        .iter()
+        .map(|stage| {
+            if call.cancelled || stage.withdrawn {
+                return None;
+            }
+            let Some(after) = after else {
+                return Some(Window::DueAt(now));
+            };
+            // `>=`: a change committed at the instant of the last pass may have been read after it.
+            if call.updated_at >= after || stage.known_since.is_none_or(|k| k >= after) {
+                return Some(Window::DueAt(now));
+            }
+            policies
+                .iter()
+                .any(|p| {
+                    planned_reminders(&stage.stage, p)
+                        .iter()
+                        .any(|r| r.due_at > after && r.due_at <= now)
+                })
+                .then_some(Window::DueSince(after, now))
+        })
+        .collect()
+}
+
+/// The reminders to claim: for every stage with a window, its matching
+/// structures (all that is due for the `dirty` ones, whose snapshot or
+/// settings changed); and for the dirty structures, everything due of every
+/// other call they match.
+fn due_alerts(
+    ctx: &Context,
+    calls: &[StoredCall],
+    windows: &[Vec<Option<Window>>],
+    dirty: &HashSet<usize>,
+    now: DateTime<Utc>,
+    territory: &vigie_alerting_domain::territory::Territory,
+) -> Vec<(usize, PlannedAlert)> {
+    let mut out = Vec::new();
+    let mut planned: HashSet<(usize, usize)> = HashSet::new();
+    for (c, call) in calls.iter().enumerate() {
+        if windows[c].iter().all(Option::is_none) {
+            continue;
+        }
+        for i in ctx.matching(call, territory) {
+            let everything = dirty.contains(&i);
+            if everything {
+                planned.insert((c, i));
+            }
+            plan_pair(ctx, c, call, i, &mut out, |s| {
+                if everything && !call.stages[s].withdrawn && !call.cancelled {
+                    Some(Window::DueAt(now))
+                } else {
+                    windows[c][s]
+                }
+            });
+        }
+    }
+    if !dirty.is_empty() {
+        for (c, call) in calls.iter().enumerate() {
+            if call.cancelled {
+                continue;
+            }
+            for &i in dirty {
+                if planned.contains(&(c, i)) || !ctx.matches_structure(call, i, territory) {
+                    continue;
+                }
+                plan_pair(ctx, c, call, i, &mut out, |s| {
+                    (!call.stages[s].withdrawn).then_some(Window::DueAt(now))
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The reminders of one call for one structure, each stage in its window.
+fn plan_pair(
+    ctx: &Context,
+    c: usize,
+    call: &StoredCall,
+    i: usize,
+    out: &mut Vec<(usize, PlannedAlert)>,
+    window: impl Fn(usize) -> Option<Window>,
+) {
+    let structure = &ctx.structures[i];
+    if ctx
+        .acknowledged(&structure.profile.structure_id, &call.call_id)
+        .is_some()
+    {
+        return;
+    }
+    let network = ctx.network(&structure.profile.network);
+    for (s, stage) in call.stages.iter().enumerate() {
+        let Some(window) = window(s) else { continue };
+        let stage_ref = StageRef {
+            call_id: call.call_id.clone(),
+            stage: stage.stage.clone(),
+            revision: stage.revision,
+            known_since: stage.known_since,
+        };
+        for alert in plan_stage(
+            &stage_ref,
+            &structure.recipients,
+            &network.contacts,
+            &network.policy,
+            window,
+        ) {
+            if !ctx.unsubscribed(&alert.recipient.id) {
+                out.push((c, alert));
+            }
+        }
     }
 }
 

@@ -173,7 +173,7 @@ impl AlertingApp {
             .map(|p| p.webhook_secret)
             .unwrap_or_default();
         let row = validate(input, &current)?;
-        storage::save_policy(&mut tx, &row).await?;
+        storage::save_policy(&mut tx, &row, self.now()).await?;
         tx.commit().await?;
         Ok(shown(&row))
     }
@@ -220,6 +220,7 @@ impl AlertingApp {
                 audiences: codes,
                 opted_out,
             },
+            self.now(),
         )
         .await?;
         Ok(())

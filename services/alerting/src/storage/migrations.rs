@@ -179,6 +179,19 @@ const SCHEMA_V3: &str = "ALTER TABLE al_preferences ADD COLUMN audiences TEXT NO
 /// Messages of a day, looked up once per dispatch pass.
 const SCHEMA_V4: &str = "CREATE INDEX al_messages_day ON al_messages (local_date);";
 
+/// Incremental dispatch: until when reminders were planned, which structure
+/// snapshots were planned, and when policies and preferences changed (their
+/// structures are caught up at the next pass).
+const SCHEMA_V5: &str = "
+CREATE TABLE al_dispatch_state (
+    id BIGINT PRIMARY KEY,
+    planned_until TEXT NOT NULL
+);
+ALTER TABLE al_structures ADD COLUMN planned_version BIGINT;
+ALTER TABLE al_policies ADD COLUMN changed_at TEXT;
+ALTER TABLE al_preferences ADD COLUMN changed_at TEXT;
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -205,5 +218,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "index of messages by local date",
         sqlite: SCHEMA_V4,
         postgres: SCHEMA_V4,
+    },
+    Migration {
+        version: 5,
+        name: "incremental dispatch: planned-until mark, planned snapshot versions, policy and preference changes",
+        sqlite: SCHEMA_V5,
+        postgres: SCHEMA_V5,
     },
 ];

@@ -30,14 +30,15 @@ pub struct PolicyRow {
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<(), StorageError> {
+pub async fn save_policy(conn: &mut AnyConnection, p: &PolicyRow, at: DateTime<Utc>) -> Result<(), StorageError> {
     let offsets: Vec<String> = p.offsets.iter().map(u32::to_string).collect();
     sqlx::query(
         "INSERT INTO al_policies (network_id, offsets, local_hour, timezone, referent_name, referent_email, \
-         webhook_url, webhook_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (network_id) DO UPDATE SET \
+         webhook_url, webhook_secret, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (network_id) DO UPDATE SET \
          offsets = excluded.offsets, local_hour = excluded.local_hour, timezone = excluded.timezone, \
          referent_name = excluded.referent_name, referent_email = excluded.referent_email, \
-         webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret",
+         webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret, changed_at = excluded.changed_at",
     )
     .bind(p.network_id.clone())
     .bind(to_json(&offsets))
@@ -47,6 +48,7 @@ pub async fn save_policy(conn: &mut AnyConnection, p: &PolicyRow) -> Result<(), 
     .bind(p.referent_email.clone())
     .bind(p.webhook_url.clone())
     .bind(p.webhook_secret.clone())
+    .bind(timestamp(at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -106,17 +108,23 @@ pub struct PreferencesRow {
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_preferences(conn: &mut AnyConnection, p: &PreferencesRow) -> Result<(), StorageError> {
+pub async fn save_preferences(
+    conn: &mut AnyConnection,
+    p: &PreferencesRow,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO al_preferences (scope_kind, scope_id, themes, opted_out, audiences) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO al_preferences (scope_kind, scope_id, themes, opted_out, audiences, changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (scope_kind, scope_id) DO UPDATE SET themes = excluded.themes, opted_out = excluded.opted_out, \
-         audiences = excluded.audiences",
+         audiences = excluded.audiences, changed_at = excluded.changed_at",
     )
     .bind(p.scope_kind.clone())
     .bind(p.scope_id.clone())
     .bind(to_json(&p.themes))
     .bind(i64::from(p.opted_out))
     .bind(to_json(&p.audiences))
+    .bind(timestamp(at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -212,4 +220,68 @@ pub async fn unsubscribed(conn: &mut AnyConnection) -> Result<Vec<String>, Stora
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(|r| Ok(r.try_get("recipient")?)).collect()
+}
+
+/// What changed in policies and preferences at or after `after`: the networks
+/// (policy or network preferences) and the structures (their preferences).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn settings_changed_since(
+    conn: &mut AnyConnection,
+    after: DateTime<Utc>,
+) -> Result<(Vec<String>, Vec<String>), StorageError> {
+    let after = timestamp(after);
+    let mut networks: Vec<String> = sqlx::query("SELECT network_id FROM al_policies WHERE changed_at >= $1")
+        .bind(after.clone())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("network_id"))
+        .collect::<Result<_, _>>()?;
+    let mut structures = Vec::new();
+    for row in sqlx::query("SELECT scope_kind, scope_id FROM al_preferences WHERE changed_at >= $1")
+        .bind(after)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let kind: String = row.try_get("scope_kind")?;
+        let id: String = row.try_get("scope_id")?;
+        if kind == "network" {
+            networks.push(id);
+        } else {
+            structures.push(id);
+        }
+    }
+    Ok((networks, structures))
+}
+
+/// Until when reminders were planned (`None` before the first pass).
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn planned_until(conn: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, StorageError> {
+    let row = sqlx::query("SELECT planned_until FROM al_dispatch_state WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        let t: String = r.try_get("planned_until")?;
+        super::parse_timestamp("al_dispatch_state", "planned_until", &t)
+    })
+    .transpose()
+}
+
+/// Records until when reminders were planned.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn set_planned_until(conn: &mut AnyConnection, at: DateTime<Utc>) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO al_dispatch_state (id, planned_until) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET planned_until = excluded.planned_until",
+    )
+    .bind(timestamp(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

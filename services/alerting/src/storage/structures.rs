@@ -135,3 +135,34 @@ pub async fn structures_of_network(conn: &mut AnyConnection, network: &str) -> R
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Structures whose snapshot changed since reminders were last planned for
+/// them, with the version to mark once planned.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn unplanned_structures(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT structure_id, version FROM al_structures WHERE planned_version IS NULL OR planned_version <> version",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("structure_id")?, r.try_get("version")?)))
+        .collect()
+}
+
+/// Marks these snapshot versions as planned (a newer version stays unplanned).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn mark_planned(conn: &mut AnyConnection, planned: &[(String, i64)]) -> Result<(), StorageError> {
+    for (structure_id, version) in planned {
+        sqlx::query("UPDATE al_structures SET planned_version = $1 WHERE structure_id = $2 AND version = $1")
+            .bind(*version)
+            .bind(structure_id.clone())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

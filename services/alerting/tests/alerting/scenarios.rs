@@ -515,3 +515,53 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     }
     Ok(())
 }
+
+pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-03-07 08:05"));
+    dispatch_once(&h.app, &transport).await?;
+    let first = smtp.messages()?.len();
+    ensure!(first == 3, "{first}");
+    // Nothing fell due since: nothing is sent.
+    h.at(utc("2027-03-07 09:05"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages()?.len() == first);
+    // A structure that joins later gets what is due for it, in one digest; S1 nothing more.
+    rennes(
+        &h,
+        "S2",
+        &[PersonSpec {
+            id: "Q1",
+            role: "director",
+            funding_level: 3,
+            end: None,
+        }],
+    )
+    .await?;
+    h.at(utc("2027-03-07 10:05"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("q1@asso.example.org")?.len() == 1);
+    ensure!(smtp.messages()?.len() == first + 1);
+    // A referent set later is caught up too (S2 rests on one person).
+    h.app
+        .set_network_policy(&PolicyInput {
+            network: "reseau-bretagne".into(),
+            referent_email: "referente@reseau.example.org".into(),
+            ..PolicyInput::default()
+        })
+        .await?;
+    h.at(utc("2027-03-07 11:05"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("referente@reseau.example.org")?.len() == 1);
+    ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
+    // The next reminder falls due at J-2, 2027-03-12 08:00 UTC: the pass after it sends it, once.
+    h.at(utc("2027-03-12 08:01"));
+    dispatch_once(&h.app, &transport).await?;
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(smtp.messages_to("h1@asso.example.org")?.len() == 2);
+    ensure!(smtp.messages_to("q1@asso.example.org")?.len() == 2);
+    Ok(())
+}
