@@ -285,7 +285,8 @@ impl Context {
     }
 
     /// Whether a call matches the structure at index `i` (territory, audience, preferences).
-    pub fn matches_structure(&self, call: &StoredCall, i: usize, territory: &Territory) -> bool {
+    /// `profile` is the call's [`call_profile`], computed once per call.
+    pub fn matches_profile(&self, call: &StoredCall, profile: &CallProfile, i: usize, territory: &Territory) -> bool {
         if !call.unresolved.is_empty() || call.areas.is_empty() {
             return false;
         }
@@ -294,7 +295,7 @@ impl Context {
             self.network_prefs.get(&s.network),
             self.structure_prefs.get(&s.structure_id),
         );
-        matching::matches(&call_profile(call), s, &prefs, territory)
+        matching::matches(profile, s, &prefs, territory)
     }
 
     /// Whether a structure acknowledged a call (then nothing more is sent about it).

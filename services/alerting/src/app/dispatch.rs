@@ -25,7 +25,7 @@ use vigie_alerting_domain::reminders::{planned_reminders, ReminderPolicy};
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::DeadlineEscalated;
 
-use super::context::{network_settings, Context};
+use super::context::{call_profile, network_settings, Context};
 use super::AlertingApp;
 use crate::channels::links::AckAction;
 use crate::channels::SendError;
@@ -34,6 +34,9 @@ use crate::error::AlertingError;
 use crate::events;
 use crate::storage::{self, MessageRow, SendLogRow, StoredCall, NOTICE_CANCELLED, NOTICE_MOVED};
 
+/// Up to this many changed structures are checked one by one against each
+/// call; more (a first import) go through the territory index.
+const DIRTY_SCAN_LIMIT: usize = 2_000;
 /// Messages claimed per transaction (a backlog drains in batches).
 const CLAIM_BATCH: usize = 200;
 /// Delivery attempts before a message is given up.
@@ -493,16 +496,12 @@ fn due_alerts(
     territory: &vigie_alerting_domain::territory::Territory,
 ) -> Vec<(usize, PlannedAlert)> {
     let mut out = Vec::new();
-    let mut planned: HashSet<(usize, usize)> = HashSet::new();
     for (c, call) in calls.iter().enumerate() {
         if windows[c].iter().all(Option::is_none) {
             continue;
         }
         for i in ctx.matching(call, territory) {
             let everything = dirty.contains(&i);
-            if everything {
-                planned.insert((c, i));
-            }
             plan_pair(ctx, c, call, i, &mut out, |s| {
                 if everything && !call.stages[s].withdrawn && !call.cancelled {
                     Some(Window::DueAt(now))
@@ -513,14 +512,27 @@ fn due_alerts(
         }
     }
     if !dirty.is_empty() {
+        // Calls with a window were planned above for every structure they
+        // match, dirty ones included: only the others remain.
         for (c, call) in calls.iter().enumerate() {
-            if call.cancelled {
+            if call.cancelled || windows[c].iter().any(Option::is_some) {
                 continue;
             }
-            for &i in dirty {
-                if planned.contains(&(c, i)) || !ctx.matches_structure(call, i, territory) {
-                    continue;
-                }
+            // Few dirty structures: check each; many (a first import): the index.
+            let structures: Vec<usize> = if dirty.len() <= DIRTY_SCAN_LIMIT {
+                let profile = call_profile(call);
+                dirty
+                    .iter()
+                    .copied()
+                    .filter(|&i| ctx.matches_profile(call, &profile, i, territory))
+                    .collect()
+            } else {
+                ctx.matching(call, territory)
+                    .into_iter()
+                    .filter(|i| dirty.contains(i))
+                    .collect()
+            };
+            for i in structures {
                 plan_pair(ctx, c, call, i, &mut out, |s| {
                     (!call.stages[s].withdrawn).then_some(Window::DueAt(now))
                 });
