@@ -1,7 +1,8 @@
-//! `vigie-bench`: the import benchmark of docs/benchmarks.md.
+//! `vigie-bench`: the benchmarks of docs/benchmarks.md.
 //!
-//! For each size, generates a set with `vigie inventory generate`, starts a
-//! fresh server (embedded: `vigie dev` on SQLite; distributed: `vigie serve
+//! `vigie-bench [import] [--mode …] [--sizes …]` (the default scenario): for
+//! each size, generates a set with `vigie inventory generate`, starts a fresh
+//! server (embedded: `vigie dev` on SQLite; distributed: `vigie serve
 //! inventory` on a fresh PostgreSQL database and a private nats-server), and
 //! measures the import through the CLI, the time until every event is in
 //! JetStream, the time to consume them all, and the server's peak memory.
@@ -10,6 +11,11 @@
 //! cargo build --release -p vigie -p vigie-e2e
 //! target/release/vigie-bench --mode both --sizes 20000,100000
 //! ```
+//!
+//! `vigie-bench alerting [--mode …]`: matching, planning and a backlog of
+//! reminders in the alerting service (issue 3), see [`alerting`].
+
+mod alerting;
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +37,12 @@ struct Row {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("alerting") => return alerting::run(&args[2..]).await,
+        Some("import") | None => {}
+        Some(flag) if flag.starts_with("--") => {}
+        Some(other) => bail!("unknown scenario {other}: import (default) or alerting"),
+    }
     let flag = |name: &str| {
         args.iter()
             .position(|a| a == name)
