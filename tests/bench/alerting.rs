@@ -10,14 +10,26 @@
 //!    per event, as in production) or in transactions of 1,000 envelopes
 //!    (`--feed batch`); generated calls are imported as Aides-territoires
 //!    pages through `AlertingApp::import_file`;
-//! 2. **matching** (pure domain, the service's `MatchIndex` and pair check)
-//!    and **planning**: `AlertingApp::preview` over a window;
-//! 3. **backlog after an outage**: the clock is set to the day whose due
-//!    reminders (all of them, since the service "was down" from the first
-//!    one on) come closest to `--backlog`; `claim_due` claims them into
-//!    messages, then `deliver_due` drains them, the first `--smtp-messages`
+//! 2. **matching** (pure domain, the service's `MatchIndex` and pair check,
+//!    which also counts the reminders the data implies) and **planning**:
+//!    `AlertingApp::preview` over a window;
+//! 3. **backlog after an outage**: calls are imported the day before their
+//!    first reminder, then the service "was down" until the restart instant
+//!    (five minutes after a network's sending time, networks sending at
+//!    08:00, 08:15…) whose due reminders come closest to `--backlog`;
+//!    `claim_due` claims them into messages, a second `claim_due` finds
+//!    nothing, then `deliver_due` drains them, the first `--smtp-messages`
 //!    through a real SMTP server (`vigie_testkit::SmtpServer`, aiosmtpd), the
 //!    rest into `.eml` files (`Mailbox::Directory`).
+//!
+//! Options (defaults): `--mode both|embedded|distributed`, `--structures
+//! 200000`, `--calls 10000`, `--networks 20`, `--themes-per-network 2` (0:
+//! every theme), `--national-percent 1`, `--region-percent 10` (the rest
+//! departmental), `--window-days 7`, `--today 2027-02-01` (deadlines within
+//! the 60 days after it), `--backlog 100000`, `--smtp-messages 5000`, `--feed
+//! consumer|batch`, `--referents yes|no`, `--database-url URL` (instead of a
+//! fresh `vigie_testkit::PgDatabase`), `--seed 1`, `--dry-run` (generation and
+//! matching only, with the reminders due day by day).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -189,8 +201,6 @@ struct Options {
     seed: u64,
     today: NaiveDate,
     dry_run: bool,
-    /// Experiment: an index serving the claim's "digest already today?" lookup.
-    address_index: bool,
 }
 
 impl Options {
@@ -245,7 +255,6 @@ impl Options {
             seed: number("--seed", 1)?,
             today,
             dry_run: args.iter().any(|a| a == "--dry-run"),
-            address_index: args.iter().any(|a| a == "--address-index"),
         })
     }
 }
@@ -855,12 +864,6 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     };
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
-    if o.address_index {
-        // Not in the service's schema: measures the fix proposed in docs/benchmarks.md.
-        sqlx::query("CREATE INDEX bench_al_messages_address_day ON al_messages (channel, address, local_date)")
-            .execute(db.pool())
-            .await?;
-    }
     let clock = Clock(Arc::new(AtomicI64::new(0)));
     clock.set(setup);
     let reading = clock.clone();
@@ -1150,12 +1153,7 @@ fn print_runs(o: &Options, runs: &[Run]) {
             r.preview_rss
         );
     }
-    let index = if o.address_index {
-        " (experiment: with an index on al_messages (channel, address, local_date))"
-    } else {
-        ""
-    };
-    println!("\n## Backlog: claim_due then deliver_due until nothing is pending{index}\n");
+    println!("\n## Backlog: claim_due then deliver_due until nothing is pending\n");
     println!("| mode | clock | claimed rows | messages | escalations | claim (s) | rows/s | claim peak RSS (MiB) | idle claim (s) | SMTP messages | SMTP (s) | SMTP msg/s | SMTP MB | file messages | files (s) | files msg/s | files MB | largest body (kB) |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in runs {
