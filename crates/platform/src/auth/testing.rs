@@ -29,6 +29,23 @@ pub fn service_methods(service: &str) -> Result<Vec<String>> {
     Ok(found.method.iter().map(|m| m.name().to_owned()).collect())
 }
 
+/// Checks that `service` has at least `at_least` RPCs and that `rule` gives
+/// each of them a rule (a new RPC without one fails here, not in production).
+///
+/// # Errors
+/// Too few RPCs in the descriptor set, or an RPC without a rule.
+pub fn every_rpc_has_a_rule(service: &str, at_least: usize, rule: impl Fn(&str) -> Option<Rule>) -> Result<()> {
+    let methods = service_methods(service)?;
+    ensure!(methods.len() >= at_least, "{methods:?}");
+    for method in &methods {
+        ensure!(
+            rule(method).is_some(),
+            "RPC {service}/{method} has no authorisation rule in grpc/authz.rs"
+        );
+    }
+    Ok(())
+}
+
 /// A caller with one role and one scope.
 pub fn caller(role: Role, scope: Scope) -> Principal {
     Principal {
