@@ -25,6 +25,7 @@ mod nats;
 mod oidc;
 mod postgres;
 pub mod scan;
+mod server_process;
 mod smtp;
 mod wait;
 

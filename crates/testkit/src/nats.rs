@@ -1,22 +1,16 @@
 //! A private `nats-server` with JetStream for one test.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
+
+use crate::server_process::{free_port, wait_ready};
 
 /// Default location of the server binary (Debian's `nats-server` package).
 const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
-/// How long a (re)started server may take to accept clients.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
-/// Pause between two readiness probes.
-const READY_POLL: Duration = Duration::from_millis(20);
 /// How many free ports [`NatsServer::start`] tries before giving up (another
 /// process may grab the port between our probe and the server's bind).
 const START_ATTEMPTS: usize = 3;
@@ -155,7 +149,7 @@ async fn launch(binary: &Path, port: u16, dir: &Path) -> Result<Child> {
         .append(true)
         .open(log_file(dir))
         .context("opening the server log")?;
-    let mut child = Command::new(binary)
+    let child = Command::new(binary)
         .arg("-js")
         .args(["-a", "127.0.0.1"])
         .args(["-p", &port.to_string()])
@@ -167,54 +161,5 @@ async fn launch(binary: &Path, port: u16, dir: &Path) -> Result<Child> {
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("spawning {}", binary.display()))?;
-    match wait_ready(&mut child, port).await {
-        Ok(()) => Ok(child),
-        Err(error) => {
-            let _ = child.kill().await;
-            Err(error.context(format!("server log:\n{}", tail(&log_file(dir)))))
-        }
-    }
-}
-
-/// Polls until the server greets a TCP client with its `INFO` line: at that
-/// point the client listener is up, and JetStream (started, its store
-/// recovered, before the listener opens) is ready.
-async fn wait_ready(child: &mut Child, port: u16) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            bail!("nats-server exited early with {status}");
-        }
-        if greets(port).await {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            bail!("nats-server not ready on port {port} after {READY_TIMEOUT:?}");
-        }
-        tokio::time::sleep(READY_POLL).await;
-    }
-}
-
-async fn greets(port: u16) -> bool {
-    let probe = async {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line).await.ok()?;
-        Some(line.starts_with("INFO "))
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(1), probe).await,
-        Ok(Some(true))
-    )
-}
-
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(10)..].join("\n")
+    wait_ready(child, port, "INFO ", "nats-server", "", &log_file(dir)).await
 }

@@ -1,25 +1,19 @@
 //! A real SMTP server for one test: `smtp_sink.py` (Python, `aiosmtpd`) on a
 //! free loopback port.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
+
+use crate::server_process::{free_port, wait_ready};
 
 /// The server script, written into the server's directory at start (so the
 /// harness does not depend on where the sources are).
 const SCRIPT: &str = include_str!("../smtp_sink.py");
-/// How long a (re)started server may take to greet clients.
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
-/// Pause between two readiness probes.
-const READY_POLL: Duration = Duration::from_millis(20);
 /// How many free ports [`SmtpServer::start`] tries before giving up.
 const START_ATTEMPTS: usize = 3;
 
@@ -345,7 +339,7 @@ async fn launch(port: u16, dir: &Path) -> Result<Child> {
         .open(log_file(dir))
         .context("opening the server log")?;
     let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
-    let mut child = Command::new(&python)
+    let child = Command::new(&python)
         .arg(script_path(dir))
         .args(["--port", &port.to_string()])
         .arg("--dir")
@@ -356,59 +350,21 @@ async fn launch(port: u16, dir: &Path) -> Result<Child> {
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("spawning {}", python.to_string_lossy()))?;
-    match wait_ready(&mut child, port).await {
-        Ok(()) => Ok(child),
-        Err(error) => {
-            let _ = child.kill().await;
-            Err(error.context(format!("server log:\n{}", tail(&log_file(dir)))))
-        }
-    }
-}
-
-/// Polls until the server greets a TCP client with `220`.
-async fn wait_ready(child: &mut Child, port: u16) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            bail!("smtp_sink.py exited early with {status} (is aiosmtpd installed? scripts/test.sh installs it)");
-        }
-        if greets(port).await {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            bail!("smtp_sink.py not ready on port {port} after {READY_TIMEOUT:?}");
-        }
-        tokio::time::sleep(READY_POLL).await;
-    }
-}
-
-async fn greets(port: u16) -> bool {
-    let probe = async {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line).await.ok()?;
-        Some(line.starts_with("220"))
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(1), probe).await,
-        Ok(Some(true))
+    wait_ready(
+        child,
+        port,
+        "220",
+        "smtp_sink.py",
+        " (is aiosmtpd installed? scripts/test.sh installs it)",
+        &log_file(dir),
     )
-}
-
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(10)..].join("\n")
+    .await
 }
 
 #[cfg(test)]
 mod tests {
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpStream;
 
     use super::*;
 

@@ -1,0 +1,80 @@
+//! What the harnesses of server processes (nats-server, the SMTP sink) share:
+//! a free loopback port, readiness by the server's greeting line (no sleeps
+//! for readiness), and the tail of the server's log for failure messages.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::Child;
+
+/// How long a server may take to greet its first client.
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often readiness is probed.
+const READY_POLL: Duration = Duration::from_millis(20);
+
+/// A free TCP port on 127.0.0.1.
+pub(crate) fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Waits until the server on `port` greets a TCP client with a line starting
+/// with `greeting`; `name` and `exit_hint` word the errors (the process exited,
+/// or was not ready in time); the child is killed on failure, with the last
+/// lines of `log` in the error.
+pub(crate) async fn wait_ready(
+    mut child: Child,
+    port: u16,
+    greeting: &str,
+    name: &str,
+    exit_hint: &str,
+    log: &Path,
+) -> Result<Child> {
+    match poll_ready(&mut child, port, greeting, name, exit_hint).await {
+        Ok(()) => Ok(child),
+        Err(error) => {
+            let _ = child.kill().await;
+            Err(error.context(format!("server log:\n{}", tail(log))))
+        }
+    }
+}
+
+async fn poll_ready(child: &mut Child, port: u16, greeting: &str, name: &str, exit_hint: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("{name} exited early with {status}{exit_hint}");
+        }
+        if greets(port, greeting).await {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("{name} not ready on port {port} after {READY_TIMEOUT:?}");
+        }
+        tokio::time::sleep(READY_POLL).await;
+    }
+}
+
+async fn greets(port: u16, greeting: &str) -> bool {
+    let probe = async {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).await.ok()?;
+        Some(line.starts_with(greeting))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), probe).await,
+        Ok(Some(true))
+    )
+}
+
+/// The last ten lines of a log file.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join("\n")
+}
