@@ -46,5 +46,27 @@ pub mod events {
     }
 }
 
+/// Conversions between `vigie.common.v1.Date` and calendar dates, shared by
+/// every service's adapters.
+pub mod dates {
+    use chrono::{Datelike, NaiveDate};
+
+    use crate::common::v1::Date;
+
+    /// A calendar date as a protobuf date.
+    pub fn date_to_pb(date: NaiveDate) -> Date {
+        Date {
+            year: date.year(),
+            month: date.month(),
+            day: date.day(),
+        }
+    }
+
+    /// A protobuf date as a calendar date, `None` when it does not exist.
+    pub fn date_from_pb(date: &Date) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(date.year, date.month, date.day)
+    }
+}
+
 /// Encoded `FileDescriptorSet` of every Vigie proto, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vigie_descriptor.bin"));

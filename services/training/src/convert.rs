@@ -1,24 +1,10 @@
 //! Conversions between the inventory's snapshot messages, the domain and the
 //! training API.
 
-use chrono::{Datelike, NaiveDate};
 use vigie_inventory_domain::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
-use vigie_proto::common::v1::Date;
 use vigie_proto::inventory::v1 as inv;
 
-/// A domain date as a protobuf date.
-pub fn date_to_pb(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
-
-/// A protobuf date as a domain date, `None` when it does not exist.
-pub fn date_from_pb(date: &Date) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(date.year, date.month, date.day)
-}
+pub use vigie_proto::dates::{date_from_pb, date_to_pb};
 
 /// The inventory snapshot of a structure as domain data.
 ///
