@@ -19,13 +19,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
-use vigie_alerting_domain::plan::{plan_stage, unsubscribe_identity, PlannedAlert, RecipientKind, StageRef, Window};
+use vigie_alerting_domain::plan::{unsubscribe_identity, PlannedAlert, RecipientKind, Window};
 use vigie_alerting_domain::reminders::deadline_instant;
 use vigie_alerting_domain::reminders::{planned_reminders, ReminderPolicy};
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::DeadlineEscalated;
 
 use super::context::{call_profile, network_settings, Context};
+use super::listing::plan_pair;
 use super::AlertingApp;
 use crate::channels::links::AckAction;
 use crate::channels::SendError;
@@ -540,45 +541,6 @@ fn due_alerts(
         }
     }
     out
-}
-
-/// The reminders of one call for one structure, each stage in its window.
-fn plan_pair(
-    ctx: &Context,
-    c: usize,
-    call: &StoredCall,
-    i: usize,
-    out: &mut Vec<(usize, PlannedAlert)>,
-    window: impl Fn(usize) -> Option<Window>,
-) {
-    let structure = &ctx.structures[i];
-    if ctx
-        .acknowledged(&structure.profile.structure_id, &call.call_id)
-        .is_some()
-    {
-        return;
-    }
-    let network = ctx.network(&structure.profile.network);
-    for (s, stage) in call.stages.iter().enumerate() {
-        let Some(window) = window(s) else { continue };
-        let stage_ref = StageRef {
-            call_id: call.call_id.clone(),
-            stage: stage.stage.clone(),
-            revision: stage.revision,
-            known_since: stage.known_since,
-        };
-        for alert in plan_stage(
-            &stage_ref,
-            &structure.recipients,
-            &network.contacts,
-            &network.policy,
-            window,
-        ) {
-            if !ctx.unsubscribed(&alert.recipient.id) {
-                out.push((c, alert));
-            }
-        }
-    }
 }
 
 fn log_row(alert: &PlannedAlert, now: DateTime<Utc>, message_id: String) -> SendLogRow {

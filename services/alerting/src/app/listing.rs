@@ -53,46 +53,16 @@ pub fn plan_calls(
     calls: &[StoredCall],
     window: Window,
     territory: &vigie_alerting_domain::territory::Territory,
-    only: Option<usize>,
 ) -> Vec<(usize, PlannedAlert)> {
     let mut out = Vec::new();
     for (c, call) in calls.iter().enumerate() {
         if call.cancelled {
             continue;
         }
-        let structures = match only {
-            Some(i) => ctx.matching(call, territory).into_iter().filter(|&m| m == i).collect(),
-            None => ctx.matching(call, territory),
-        };
-        for i in structures {
-            let structure = &ctx.structures[i];
-            if ctx
-                .acknowledged(&structure.profile.structure_id, &call.call_id)
-                .is_some()
-            {
-                continue;
-            }
-            let network = ctx.network(&structure.profile.network);
-            for stage in call.stages.iter().filter(|s| !s.withdrawn) {
-                let stage_ref = StageRef {
-                    call_id: call.call_id.clone(),
-                    stage: stage.stage.clone(),
-                    revision: stage.revision,
-                    known_since: stage.known_since,
-                };
-                for alert in plan_stage(
-                    &stage_ref,
-                    &structure.recipients,
-                    &network.contacts,
-                    &network.policy,
-                    window,
-                ) {
-                    if ctx.unsubscribed(&alert.recipient.id) {
-                        continue;
-                    }
-                    out.push((c, alert));
-                }
-            }
+        for i in ctx.matching(call, territory) {
+            plan_pair(ctx, c, call, i, &mut out, |s| {
+                (!call.stages[s].withdrawn).then_some(window)
+            });
         }
     }
     out.sort_by(|a, b| {
@@ -104,6 +74,45 @@ pub fn plan_calls(
         ))
     });
     out
+}
+
+/// The reminders of one call for one structure, each stage in its window.
+pub(super) fn plan_pair(
+    ctx: &Context,
+    c: usize,
+    call: &StoredCall,
+    i: usize,
+    out: &mut Vec<(usize, PlannedAlert)>,
+    window: impl Fn(usize) -> Option<Window>,
+) {
+    let structure = &ctx.structures[i];
+    if ctx
+        .acknowledged(&structure.profile.structure_id, &call.call_id)
+        .is_some()
+    {
+        return;
+    }
+    let network = ctx.network(&structure.profile.network);
+    for (s, stage) in call.stages.iter().enumerate() {
+        let Some(window) = window(s) else { continue };
+        let stage_ref = StageRef {
+            call_id: call.call_id.clone(),
+            stage: stage.stage.clone(),
+            revision: stage.revision,
+            known_since: stage.known_since,
+        };
+        for alert in plan_stage(
+            &stage_ref,
+            &structure.recipients,
+            &network.contacts,
+            &network.policy,
+            window,
+        ) {
+            if !ctx.unsubscribed(&alert.recipient.id) {
+                out.push((c, alert));
+            }
+        }
+    }
 }
 
 impl AlertingApp {
@@ -183,20 +192,17 @@ impl AlertingApp {
         let end = vigie_alerting_domain::reminders::resolve_local(paris, end_day.and_time(chrono::NaiveTime::MIN));
         let mut conn = self.db.pool().acquire().await?;
         let ctx = Context::load(&mut conn, from, structure_id.into(), self.territory()).await?;
-        let only = match structure_id {
-            Some(id) => Some(
-                ctx.position(id)
-                    .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?,
-            ),
-            None => None,
-        };
+        // The context holds only that structure when one is asked for.
+        if let Some(id) = structure_id {
+            ctx.position(id)
+                .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?;
+        }
         let calls = storage::calls(&mut conn, Some(from)).await?;
         Ok(plan_calls(
             &ctx,
             &calls,
             vigie_alerting_domain::plan::Window::Between(start, end),
             self.territory(),
-            only,
         )
         .into_iter()
         .map(|(c, alert)| PreviewAlert {
