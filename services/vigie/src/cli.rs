@@ -700,7 +700,7 @@ pub enum AlertsCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Préférences d'abonnement d'une structure ou d'un réseau : remplace les thèmes suivis et l'abonnement.
+    /// Préférences d'abonnement d'une structure ou d'un réseau : remplace les thèmes suivis, les publics auxquels elle est aussi éligible et l'abonnement.
     Preferences {
         /// La structure.
         #[arg(long, conflicts_with = "network", required_unless_present = "network")]
