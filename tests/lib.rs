@@ -37,7 +37,8 @@ pub fn vigie_bin() -> Result<PathBuf> {
 /// A running `vigie` server process, killed on drop.
 pub struct VigieServer {
     child: Child,
-    /// The gRPC endpoint it announced (`http://127.0.0.1:PORT`).
+    /// The gRPC endpoint it announced (`http://127.0.0.1:PORT`, or
+    /// `https://…` when it serves TLS).
     pub endpoint: String,
 }
 
@@ -79,7 +80,8 @@ impl VigieServer {
                 if std::env::var_os("TEST_LOG").is_some() {
                     eprintln!("vigie: {line}");
                 }
-                if let Some(start) = line.find("http://127.0.0.1:") {
+                let announced = line.find("https://127.0.0.1:").or_else(|| line.find("http://127.0.0.1:"));
+                if let Some(start) = announced {
                     let endpoint: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
                     return Ok::<_, anyhow::Error>(endpoint);
                 }

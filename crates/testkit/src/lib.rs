@@ -13,7 +13,8 @@
 //! - [`sqlite_url`]: a SQLite URL for a file inside a test's temporary directory;
 //! - [`init_test_logging`]: logs to the test output, silent unless `TEST_LOG=1`;
 //! - [`eventually`]: waits (bounded) until an asynchronous condition holds —
-//!   the alternative to sleeping "long enough".
+//!   the alternative to sleeping "long enough";
+//! - [`TestCa`]: a certificate authority generated in the test, for TLS on loopback.
 //!
 //! Environment overrides: `VIGIE_NATS_SERVER` (path of the `nats-server`
 //! binary, default `/usr/sbin/nats-server`) and `VIGIE_TEST_DATABASE_URL`
@@ -23,6 +24,7 @@
 mod logging;
 mod nats;
 mod oidc;
+mod pki;
 mod postgres;
 pub mod scan;
 mod server_process;
@@ -34,6 +36,7 @@ use std::path::Path;
 pub use logging::init_test_logging;
 pub use nats::NatsServer;
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
+pub use pki::{PemFiles, PemPair, TestCa, TestPki};
 pub use postgres::PgDatabase;
 pub use smtp::{MailPart, ReceivedMail, SmtpServer};
 pub use wait::eventually;

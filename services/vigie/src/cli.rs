@@ -66,6 +66,15 @@ pub struct ServerArgs {
     /// Audience exigée dans `aud` des jetons (Keycloak : mappeur d'audience), p. ex. vigie.
     #[arg(long, env = "VIGIE_OIDC_AUDIENCE")]
     pub oidc_audience: Option<String>,
+    /// TLS du serveur gRPC : chaîne de certificats PEM (le certificat du serveur d'abord). Avec --tls-key.
+    #[arg(long, env = "VIGIE_TLS_CERT", value_name = "FICHIER")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS du serveur gRPC : clé privée PEM du certificat.
+    #[arg(long, env = "VIGIE_TLS_KEY", value_name = "FICHIER")]
+    pub tls_key: Option<PathBuf>,
+    /// TLS mutuel : certificat PEM de l'autorité qui signe les certificats des clients ; un client sans certificat valide est refusé.
+    #[arg(long, env = "VIGIE_TLS_CLIENT_CA", value_name = "FICHIER")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// `vigie dev`.
@@ -141,12 +150,23 @@ pub enum AuthMode {
 /// Options shared by client commands.
 #[derive(Debug, Args, Clone)]
 pub struct ClientArgs {
-    /// Adresse du serveur Vigie.
+    /// Adresse du serveur Vigie : https://HÔTE:PORT (TLS), ou http://127.0.0.1:PORT en local.
     #[arg(long, env = "VIGIE_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub endpoint: String,
     /// Jeton d'accès OIDC envoyé en « authorization: Bearer » (serveurs en --auth oidc).
+    /// Jamais envoyé en clair hors de la boucle locale : un serveur distant s'adresse en https://.
     #[arg(long, env = "VIGIE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Certificat PEM de l'autorité (privée) qui a signé le certificat du serveur, pour une adresse https://
+    /// (par défaut : autorités du système et autorités publiques).
+    #[arg(long, env = "VIGIE_CA_CERT", value_name = "FICHIER")]
+    pub ca_cert: Option<PathBuf>,
+    /// TLS mutuel : certificat client PEM présenté au serveur (avec --client-key).
+    #[arg(long, env = "VIGIE_CLIENT_CERT", value_name = "FICHIER")]
+    pub client_cert: Option<PathBuf>,
+    /// TLS mutuel : clé privée PEM du certificat client.
+    #[arg(long, env = "VIGIE_CLIENT_KEY", value_name = "FICHIER")]
+    pub client_key: Option<PathBuf>,
 }
 
 /// `vigie login`.

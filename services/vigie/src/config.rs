@@ -29,6 +29,14 @@ pub struct VigieConfig {
     pub oidc_issuer: Option<String>,
     /// Audience required in the tokens' `aud`.
     pub oidc_audience: Option<String>,
+    /// gRPC server TLS: certificate chain, leaf first (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// gRPC server TLS: private key of the certificate (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// gRPC mutual TLS: CA that signs the clients' certificates (PEM).
+    pub tls_client_ca: Option<PathBuf>,
+    /// Bounds of the gRPC server (message sizes, concurrency, timeouts).
+    pub grpc: vigie_platform::grpc::GrpcLimits,
     /// Parameters of the fragility index.
     pub fragility: FragilityConfig,
     /// Parameters of the facilitation service.
@@ -47,6 +55,10 @@ impl Default for VigieConfig {
             auth: None,
             oidc_issuer: None,
             oidc_audience: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            grpc: vigie_platform::grpc::GrpcLimits::default(),
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
@@ -247,6 +259,15 @@ pub struct Overrides {
     /// `--oidc-audience`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oidc_audience: Option<String>,
+    /// `--tls-cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// `--tls-client-ca`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Keys that may come from `VIGIE_*` variables.
@@ -258,6 +279,10 @@ const ENV_KEYS: &[&str] = &[
     "auth",
     "oidc_issuer",
     "oidc_audience",
+    "tls_cert",
+    "tls_key",
+    "tls_client_ca",
+    "grpc",
     "fragility",
     "facilitation",
     "alerting",
@@ -275,6 +300,13 @@ impl VigieConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.grpc.validate().map_err(ConfigError::Invalid)?;
+        vigie_platform::grpc::tls::ServerTlsFiles::from_settings(
+            self.tls_cert.as_deref(),
+            self.tls_key.as_deref(),
+            self.tls_client_ca.as_deref(),
+        )
+        .map_err(|error| ConfigError::Invalid(error.to_string()))?;
         if self.facilitation.escalation_delay_hours == 0 {
             return Err(ConfigError::Invalid(
                 "facilitation.escalation_delay_hours doit être positif".into(),

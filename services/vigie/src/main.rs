@@ -24,8 +24,17 @@ async fn main() -> std::process::ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let lang = Lang::detect(cli.lang.as_deref());
+    let client = client_args(&matches);
+    // --ca-cert, --client-cert, --client-key: TLS of every connection (https://).
+    if let Some(args) = &client {
+        client::set_tls(vigie_platform::grpc::tls::ClientTlsFiles {
+            ca_cert: args.ca_cert.clone(),
+            client_cert: args.client_cert.clone(),
+            client_key: args.client_key.clone(),
+        });
+    }
     // --token / VIGIE_TOKEN first, else the token cached by `vigie login` for the endpoint.
-    let token = match client_args(&matches) {
+    let token = match client {
         Some(cli::ClientArgs { token: Some(token), .. }) => Some(token),
         Some(args) => match login::cached_token(&args.endpoint, lang).await {
             Ok(token) => token,
@@ -349,7 +358,7 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
     }
 }
 
-/// The client options (`--endpoint`, `--token`) of the command given, if it
+/// The client options (`--endpoint`, `--token`, TLS files) of the command given, if it
 /// is a client command: read once here, so every client command of every
 /// service authenticates the same way.
 fn client_args(matches: &ArgMatches) -> Option<cli::ClientArgs> {

@@ -8,20 +8,45 @@
 //! in the `rpc.server.duration` histogram. Every call but health and
 //! reflection goes through the [`AuthLayer`] given to [`serve`] (OIDC tokens,
 //! or the local development identity of `vigie dev`).
+//!
+//! Transport: TLS (optionally mutual) when [`ServeOptions::tls`] is set
+//! ([`tls`]), `TCP_NODELAY` on every accepted socket ([`incoming`]), and the
+//! explicit bounds of [`GrpcLimits`] (requests in flight, per connection and
+//! in all, and time per request). Message size limits belong to each
+//! generated service server: apply [`GrpcLimits::max_request_bytes`] and
+//! [`GrpcLimits::max_response_bytes`] where the routes are built. Clients
+//! connect through [`client`].
 
+pub mod client;
+mod incoming;
+mod limits;
 mod metrics;
+pub mod tls;
 
 use std::net::SocketAddr;
 
 use opentelemetry::propagation::Extractor;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::auth::AuthLayer;
+
+pub use incoming::incoming;
+pub use limits::{GrpcLimits, CLIENT_MAX_REQUEST_BYTES, CLIENT_MAX_RESPONSE_BYTES};
+pub use tls::{ServerTls, TlsError};
+
+/// How a server is exposed, beyond its routes.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// TLS; `None` serves HTTP/2 in cleartext (loopback, or behind a mesh
+    /// that terminates TLS).
+    pub tls: Option<ServerTls>,
+    /// Concurrency and time bounds.
+    pub limits: GrpcLimits,
+}
 
 /// Errors of the gRPC bootstrap.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +84,9 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, GrpcError> {
 /// `vigie.inventory.v1.InventoryService`); each is reported `SERVING`.
 /// `auth` authenticates every call (health and reflection stay open); it
 /// sits inside the metrics layer, so refused calls are measured too.
+/// `options` adds TLS and the bounds; requests above a concurrency bound are
+/// refused at once with `RESOURCE_EXHAUSTED` rather than queued, and a
+/// request past its time gets `CANCELLED`.
 ///
 /// # Errors
 /// [`GrpcError`] when reflection cannot be built or the transport fails.
@@ -67,6 +95,7 @@ pub async fn serve(
     routes: Routes,
     served: &[&str],
     auth: AuthLayer,
+    options: ServeOptions,
     shutdown: CancellationToken,
 ) -> Result<(), GrpcError> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -79,13 +108,30 @@ pub async fn serve(
         .build_v1()?;
     let routes = routes.add_service(health).add_service(reflection);
     let local = listener.local_addr().ok();
-    tracing::info!(addr = ?local, "grpc server listening");
-    tonic::transport::Server::builder()
+    let limits = &options.limits;
+    tracing::info!(
+        addr = ?local,
+        tls = options.tls.is_some(),
+        mutual_tls = options.tls.as_ref().is_some_and(ServerTls::is_mutual),
+        "grpc server listening"
+    );
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = &options.tls {
+        server = server.tls_config(tls.config())?;
+    }
+    server
+        .timeout(limits.request_timeout())
+        .concurrency_limit_per_connection(limits.max_concurrent_requests_per_connection)
+        // Refuse above a bound (RESOURCE_EXHAUSTED) instead of queueing
+        // without end; applies to both concurrency limits.
+        .load_shed(true)
         .trace_fn(request_span)
+        // One semaphore shared by every connection: the process-wide bound.
+        .layer(tower::limit::ConcurrencyLimitLayer::new(limits.max_concurrent_requests))
         .layer(metrics::RpcMetricsLayer::new(served))
         .layer(auth)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
         .await?;
     tracing::info!("grpc server stopped");
     Ok(())

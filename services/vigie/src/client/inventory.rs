@@ -84,7 +84,7 @@ pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()
     }
     let total: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
     let channel = connect(endpoint, lang).await?;
-    let mut client = InventoryServiceClient::new(channel);
+    let mut client = super::sized!(InventoryServiceClient::new(channel));
 
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -186,7 +186,7 @@ pub async fn fragility(
     format: Format,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
+    let mut client = super::sized!(InventoryServiceClient::new(connect(endpoint, lang).await?));
     let at = at.map(pb_date);
     let items = match structure {
         Some(id) => vec![client
@@ -435,7 +435,7 @@ pub async fn rollup(
     format: Format,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
+    let mut client = super::sized!(InventoryServiceClient::new(connect(endpoint, lang).await?));
     let by = match by {
         RollupByArg::Instance => pb::rollup_request::By::Instance,
         RollupByArg::Network => pb::rollup_request::By::Network,

@@ -5,6 +5,13 @@
 //! `vigie login` for the endpoint (set once by `main` with
 //! [`set_token`]) as `authorization: Bearer …` on every call, whatever the
 //! service.
+//!
+//! Transport (`vigie_platform::grpc::client`): an `https://` endpoint is TLS
+//! or an error, with the TLS files given once by `main` ([`set_tls`]:
+//! `--ca-cert`, `--client-cert`, `--client-key`); a token is never sent in
+//! cleartext to another machine than this one. Every service client reads
+//! answers up to [`MAX_RESPONSE_BYTES`] (tonic's default, 4 MiB, was too
+//! small for a whole export).
 
 pub mod alerting;
 pub mod facilitation;
@@ -14,22 +21,47 @@ pub mod training;
 
 use std::sync::OnceLock;
 
-use anyhow::Context;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::service::Interceptor;
-use tonic::transport::Endpoint;
+use vigie_platform::grpc::client::{self as transport, ClientError, ClientOptions};
+use vigie_platform::grpc::tls::ClientTlsFiles;
 
 use crate::i18n::Lang;
 
+/// Largest answer a command reads.
+pub const MAX_RESPONSE_BYTES: usize = vigie_platform::grpc::CLIENT_MAX_RESPONSE_BYTES;
+/// Largest request a command sends.
+pub const MAX_REQUEST_BYTES: usize = vigie_platform::grpc::CLIENT_MAX_REQUEST_BYTES;
+
 /// The access token of this process (`--token` / `VIGIE_TOKEN`).
 static TOKEN: OnceLock<Option<String>> = OnceLock::new();
+
+/// The TLS files of this process (`--ca-cert`, `--client-cert`, `--client-key`).
+static TLS: OnceLock<ClientTlsFiles> = OnceLock::new();
 
 /// Sets the access token every call of this process sends; `main` calls it
 /// once, before any command connects (later calls are ignored).
 pub fn set_token(token: Option<String>) {
     let _ = TOKEN.set(token.filter(|t| !t.trim().is_empty()));
 }
+
+/// Sets the TLS files of every connection of this process; `main` calls it
+/// once, before any command connects (later calls are ignored).
+pub fn set_tls(files: ClientTlsFiles) {
+    let _ = TLS.set(files);
+}
+
+/// Applies [`MAX_RESPONSE_BYTES`] and [`MAX_REQUEST_BYTES`] to a generated
+/// service client (they have these two methods but no common trait).
+macro_rules! sized {
+    ($client:expr) => {
+        $client
+            .max_decoding_message_size($crate::client::MAX_RESPONSE_BYTES)
+            .max_encoding_message_size($crate::client::MAX_REQUEST_BYTES)
+    };
+}
+pub(crate) use sized;
 
 /// A connection to a Vigie server that authenticates every call.
 pub type Channel = InterceptedService<tonic::transport::Channel, Bearer>;
@@ -79,33 +111,47 @@ impl Bearer {
 }
 
 /// Connects to a Vigie server, or explains how to start one. Calls carry the
-/// token given to [`set_token`], if any.
+/// token given to [`set_token`], if any, over TLS for `https://`.
 ///
 /// # Errors
 /// A message telling the user what to check when the server is unreachable,
-/// or that the token cannot be sent.
+/// when TLS fails (unknown authority: `--ca-cert`), or that the token cannot
+/// be sent (unreadable, or in cleartext to another machine).
 pub async fn connect(endpoint: &str, lang: Lang) -> anyhow::Result<Channel> {
     let bearer = Bearer::new(TOKEN.get().and_then(Option::as_deref), lang)?;
-    let target = Endpoint::from_shared(endpoint.to_owned()).with_context(|| {
-        format!(
-            "{} « {endpoint} »",
-            lang.pick("adresse de serveur invalide", "invalid server address")
-        )
-    })?;
-    let channel = target.connect().await.map_err(|_| {
-        anyhow::anyhow!(
-            "{}",
-            match lang {
-                Lang::Fr => format!(
-                    "impossible de joindre Vigie à {endpoint}.\n  Le serveur est-il démarré ? Pour essayer : `vigie dev --demo` dans un autre terminal,\n  ou indiquez l'adresse avec --endpoint / VIGIE_ENDPOINT."
-                ),
-                Lang::En => format!(
-                    "cannot reach Vigie at {endpoint}.\n  Is the server running? To try it: `vigie dev --demo` in another terminal,\n  or give the address with --endpoint / VIGIE_ENDPOINT."
-                ),
-            }
-        )
-    })?;
+    let options = ClientOptions {
+        tls: TLS.get().cloned().unwrap_or_default(),
+        credentials: bearer.0.is_some(),
+    };
+    let channel = transport::connect(endpoint, &options)
+        .await
+        .map_err(|error| connect_error(endpoint, &error, lang))?;
     Ok(InterceptedService::new(channel, bearer))
+}
+
+/// The message for a failed connection.
+fn connect_error(endpoint: &str, error: &ClientError, lang: Lang) -> anyhow::Error {
+    let ClientError::Connect { source, .. } = error else {
+        // Checked before connecting; the messages are in French only.
+        return anyhow::anyhow!("{error}");
+    };
+    if let Some(tls) = transport::tls_failure(source) {
+        return anyhow::anyhow!(
+            "{} {endpoint} : {tls}",
+            lang.pick("connexion TLS impossible à", "TLS connection failed to")
+        );
+    }
+    anyhow::anyhow!(
+        "{}",
+        match lang {
+            Lang::Fr => format!(
+                "impossible de joindre Vigie à {endpoint}.\n  Le serveur est-il démarré ? Pour essayer : `vigie dev --demo` dans un autre terminal,\n  ou indiquez l'adresse avec --endpoint / VIGIE_ENDPOINT (https:// si le serveur est en TLS)."
+            ),
+            Lang::En => format!(
+                "cannot reach Vigie at {endpoint}.\n  Is the server running? To try it: `vigie dev --demo` in another terminal,\n  or give the address with --endpoint / VIGIE_ENDPOINT (https:// if the server uses TLS)."
+            ),
+        }
+    )
 }
 
 /// Turns a gRPC error into a message for people (the server's message is
@@ -126,6 +172,18 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
         tonic::Code::InvalidArgument => lang.pick("demande invalide", "invalid request"),
         tonic::Code::Unavailable => lang.pick("serveur indisponible", "server unavailable"),
         tonic::Code::PermissionDenied => lang.pick("accès refusé", "access denied"),
+        tonic::Code::ResourceExhausted => lang.pick(
+            "serveur saturé (trop de requêtes en cours), réessayez dans un instant",
+            "server overloaded (too many requests in progress), try again shortly",
+        ),
+        tonic::Code::OutOfRange if status.message().contains("message length too large") => lang.pick(
+            "message trop volumineux pour les limites configurées (grpc.max_request_bytes, grpc.max_response_bytes)",
+            "message too large for the configured limits (grpc.max_request_bytes, grpc.max_response_bytes)",
+        ),
+        tonic::Code::Cancelled | tonic::Code::DeadlineExceeded => lang.pick(
+            "délai dépassé (la requête a pris trop de temps)",
+            "deadline exceeded (the request took too long)",
+        ),
         _ => lang.pick("erreur du serveur", "server error"),
     };
     anyhow::anyhow!("{kind} : {}", status.message())

@@ -31,7 +31,7 @@ pub async fn erase(endpoint: &str, person_id: &str, yes: bool, lang: Lang) -> an
              (exportez d'abord avec « vigie people export {person_id} --format json » si besoin)."
         );
     }
-    let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
+    let mut client = super::sized!(InventoryServiceClient::new(connect(endpoint, lang).await?));
     let response = client
         .erase_person(pb::ErasePersonRequest {
             person_id: person_id.to_owned(),
@@ -57,7 +57,7 @@ pub async fn erase(endpoint: &str, person_id: &str, yes: bool, lang: Lang) -> an
 /// # Errors
 /// Connection or server errors.
 pub async fn export(endpoint: &str, person_id: &str, format: Format, lang: Lang) -> anyhow::Result<()> {
-    let mut client = InventoryServiceClient::new(connect(endpoint, lang).await?);
+    let mut client = super::sized!(InventoryServiceClient::new(connect(endpoint, lang).await?));
     let response = client
         .export_person(pb::ExportPersonRequest {
             person_id: person_id.to_owned(),

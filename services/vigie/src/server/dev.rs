@@ -24,6 +24,7 @@ use vigie_training::app::TrainingApp;
 use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
 
+use super::transport::limited;
 use crate::cli::{AuthMode, DevArgs};
 use crate::config::{Overrides, VigieConfig};
 use crate::i18n::Lang;
@@ -44,6 +45,9 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         oidc_issuer: args.server.oidc_issuer.clone(),
         oidc_audience: args.server.oidc_audience.clone(),
+        tls_cert: args.server.tls_cert.clone(),
+        tls_key: args.server.tls_key.clone(),
+        tls_client_ca: args.server.tls_client_ca.clone(),
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
@@ -65,6 +69,9 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
             AuthLayer::dev()
         }
     };
+    // TLS files are read and checked before anything is created.
+    let grpc_options = super::transport::grpc_options(&config, lang)?;
+    let limits = grpc_options.limits.clone();
 
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
@@ -179,7 +186,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         .to_owned()
     })?;
     let addr = listener.local_addr()?;
-    let endpoint = format!("http://{addr}");
+    let endpoint = super::transport::endpoint(addr, &grpc_options);
     match lang {
         Lang::Fr => eprintln!(
             "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}{}\n  Ctrl-C pour arrêter.",
@@ -192,10 +199,10 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
             endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
         ),
     }
-    let routes = tonic::service::Routes::new(inventory::grpc(app))
-        .add_service(training::grpc(training_app))
-        .add_service(facilitation::grpc(facilitation_app))
-        .add_service(vigie_alerting::service::grpc(alerting_app));
+    let routes = tonic::service::Routes::new(limited!(inventory::grpc(app), limits))
+        .add_service(limited!(training::grpc(training_app), limits))
+        .add_service(limited!(facilitation::grpc(facilitation_app), limits))
+        .add_service(limited!(vigie_alerting::service::grpc(alerting_app), limits));
     grpc::serve(
         listener,
         routes,
@@ -206,6 +213,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
             vigie_alerting::service::GRPC_SERVICE,
         ],
         auth,
+        grpc_options,
         stop.clone(),
     )
     .await?;

@@ -4,6 +4,7 @@
 
 pub mod dev;
 pub mod serve;
+mod transport;
 
 use std::sync::Arc;
 

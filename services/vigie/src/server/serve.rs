@@ -17,6 +17,7 @@ use vigie_platform::{grpc, shutdown};
 use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
 
+use super::transport::limited;
 use crate::cli::{AuthMode, ServeArgs, ServiceName};
 use crate::config::{Overrides, VigieConfig};
 use crate::i18n::Lang;
@@ -33,6 +34,9 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         auth: args.auth,
         oidc_issuer: args.server.oidc_issuer.clone(),
         oidc_audience: args.server.oidc_audience.clone(),
+        tls_cert: args.server.tls_cert.clone(),
+        tls_key: args.server.tls_key.clone(),
+        tls_client_ca: args.server.tls_client_ca.clone(),
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
@@ -85,6 +89,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         ),
     };
 
+    // TLS files are read and checked before anything connects.
+    let grpc_options = super::transport::grpc_options(&config, lang)?;
+    let limits = grpc_options.limits.clone();
+
     let db = Db::connect(&database_url)
         .await
         .context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
@@ -109,7 +117,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             let handler = Consumer::new(db, Arc::new(InterventionRecordedHandler::new(app.clone())));
             tasks.spawn(consume(js.clone(), handler, stop.clone()));
             (
-                tonic::service::Routes::new(inventory::grpc(app)),
+                tonic::service::Routes::new(limited!(inventory::grpc(app), limits)),
                 [inventory::GRPC_SERVICE],
             )
         }
@@ -126,7 +134,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
                 stop.clone(),
             ));
             (
-                tonic::service::Routes::new(training::grpc(app)),
+                tonic::service::Routes::new(limited!(training::grpc(app), limits)),
                 [training::GRPC_SERVICE],
             )
         }
@@ -148,7 +156,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
                 stop.clone(),
             ));
             (
-                tonic::service::Routes::new(facilitation::grpc(app)),
+                tonic::service::Routes::new(limited!(facilitation::grpc(app), limits)),
                 [facilitation::GRPC_SERVICE],
             )
         }
@@ -174,7 +182,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
                 stop.clone(),
             ));
             (
-                tonic::service::Routes::new(vigie_alerting::service::grpc(app)),
+                tonic::service::Routes::new(limited!(vigie_alerting::service::grpc(app), limits)),
                 [vigie_alerting::service::GRPC_SERVICE],
             )
         }
@@ -183,12 +191,12 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     let listener = grpc::bind(config.listen).await?;
     // One plain line for operators and scripts, whatever the log level.
     eprintln!(
-        "vigie serve {}: {} http://{}",
+        "vigie serve {}: {} {}",
         args.service.name(),
         lang.pick("à l'écoute sur", "listening on"),
-        listener.local_addr()?
+        super::transport::endpoint(listener.local_addr()?, &grpc_options)
     );
-    grpc::serve(listener, routes, &served, auth, stop.clone()).await?;
+    grpc::serve(listener, routes, &served, auth, grpc_options, stop.clone()).await?;
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())
