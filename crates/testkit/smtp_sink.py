@@ -12,7 +12,9 @@ the server answers 250: a client that got 250 finds the message on disk.
 Faults are controlled through files the test writes in DIR/control:
 - `refuse_next`: an integer N; the next N DATA transactions are answered
   `451 4.3.0 try again later` (and not stored), the count going down by one each;
-- `reject`: one address per line; RCPT TO one of them is answered `550 5.1.1`.
+- `reject`: one address per line; RCPT TO one of them is answered `550 5.1.1`;
+- `delay_ms`: an integer; every DATA transaction waits that many milliseconds
+  before it is stored and answered (a slow server, for concurrent senders).
 """
 
 import argparse
@@ -103,7 +105,18 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    def delay(self):
+        """Seconds each DATA transaction waits (0 when not set)."""
+        try:
+            with open(os.path.join(self.control, "delay_ms"), encoding="utf-8") as text:
+                return max(0, int(text.read().strip() or "0")) / 1000.0
+        except (FileNotFoundError, ValueError):
+            return 0.0
+
     async def handle_DATA(self, server, session, envelope):
+        delay = self.delay()
+        if delay > 0:
+            await asyncio.sleep(delay)
         if self.take_refusal():
             return "451 4.3.0 try again later"
         raw = envelope.original_content or envelope.content

@@ -25,7 +25,8 @@ const START_ATTEMPTS: usize = 3;
 /// directory before answering `250`, so a client that got `250` finds it in
 /// [`messages`](SmtpServer::messages). Faults are injected through files the
 /// script reads at each transaction: [`refuse_next`](SmtpServer::refuse_next)
-/// (`451`) and [`reject_recipient`](SmtpServer::reject_recipient) (`550`).
+/// (`451`), [`reject_recipient`](SmtpServer::reject_recipient) (`550`) and
+/// [`delay_data`](SmtpServer::delay_data) (a slow server).
 /// [`stop`](SmtpServer::stop) kills the process (`SIGKILL`) and
 /// [`restart`](SmtpServer::restart) brings it back on the same port with the
 /// stored messages. The process is killed when the value is dropped.
@@ -261,6 +262,18 @@ impl SmtpServer {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(0),
             Err(error) => Err(error).context("reading refuse_next"),
         }
+    }
+
+    /// Every DATA transaction from now on waits `delay` before the message is
+    /// stored and answered (a slow server; zero removes the delay).
+    ///
+    /// # Errors
+    /// The control file cannot be written.
+    pub fn delay_data(&self, delay: std::time::Duration) -> Result<()> {
+        write_atomically(
+            &control_dir(self.dir.path()).join("delay_ms"),
+            delay.as_millis().to_string().as_bytes(),
+        )
     }
 
     /// `RCPT TO` this address is refused with a permanent `550 5.1.1` from now on.

@@ -36,34 +36,41 @@ pub fn grpc(app: AlertingApp) -> AlertingServiceServer<AlertingApi> {
 }
 
 /// One dispatch pass at the app's current instant: claim what is due, then
-/// deliver pending messages until none is due (the first pass after an
-/// outage drains the backlog).
+/// lease and deliver pending messages until none is due (the first pass
+/// after an outage drains the backlog). A failed claim is logged and the
+/// delivery runs anyway.
 ///
 /// # Errors
-/// Storage errors (the next pass retries).
+/// Storage errors of the delivery (the next pass retries).
 pub async fn dispatch_once(app: &AlertingApp, transport: &dyn Transport) -> anyhow::Result<()> {
     let now = app.now();
-    let claimed = app.claim_due(now).await?;
-    if claimed.messages > 0 {
-        tracing::info!(
+    match app.claim_due(now).await {
+        Ok(claimed) if claimed.messages > 0 => tracing::info!(
             messages = claimed.messages,
             reminders = claimed.claimed,
             notices = claimed.notices,
             escalations = claimed.escalations,
             "reminders claimed"
-        );
+        ),
+        Ok(_) => {}
+        // Replicas claim concurrently: the send log's key refuses a second
+        // claim of a reminder (the loser's batch rolls back, claimed by the
+        // other). Delivery does not depend on it.
+        Err(error) => tracing::warn!(%error, "claiming reminders failed, will retry"),
     }
     loop {
         let delivered = app.deliver_due(app.now(), transport, DELIVERY_BATCH).await?;
-        if delivered.sent + delivered.retried + delivered.failed > 0 {
+        if delivered.leased() > 0 {
             tracing::info!(
                 sent = delivered.sent,
                 retried = delivered.retried,
                 failed = delivered.failed,
+                released = delivered.released,
+                lease_lost = delivered.lease_lost,
                 "messages delivered"
             );
         }
-        if delivered.sent + delivered.failed + delivered.retried < DELIVERY_BATCH as usize {
+        if delivered.leased() < DELIVERY_BATCH as usize && delivered.released == 0 {
             return Ok(());
         }
     }

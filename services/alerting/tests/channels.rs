@@ -20,7 +20,8 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use vigie_alerting::channels::email::{OutgoingEmail, SmtpConfig, SmtpMailer};
 use vigie_alerting::channels::links::{AckAction, LinkSigner};
-use vigie_alerting::channels::webhook::{verify_signature, WebhookSender};
+use vigie_alerting::channels::address::{AddressPolicy, Cidr};
+use vigie_alerting::channels::webhook::{verify_signature, WebhookSender, ADDRESS_REFUSED};
 use vigie_alerting::channels::SendError;
 use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
 use vigie_alerting_domain::model::StageKind;
@@ -332,6 +333,11 @@ impl Drop for Receiver {
 }
 
 const SECRET: &[u8] = b"the network's webhook secret";
+
+/// A sender allowed to reach the loopback receivers of these tests.
+fn loopback_sender(timeout: Duration) -> anyhow::Result<WebhookSender> {
+    WebhookSender::with_addresses(timeout, AddressPolicy::allow_all())
+}
 const BODY: &[u8] = br#"{"type":"reminder","structure_id":"S000003","call_title":"FDVA","days_left":7}"#;
 
 fn header<'a>(request: &'a Received, name: &str) -> &'a str {
@@ -341,7 +347,7 @@ fn header<'a>(request: &'a Received, name: &str) -> &'a str {
 #[tokio::test]
 async fn a_webhook_is_posted_signed() {
     let mut receiver = Receiver::start(false).await;
-    let sender = WebhookSender::new(Duration::from_secs(5)).unwrap();
+    let sender = loopback_sender(Duration::from_secs(5)).unwrap();
     sender.send(&receiver.url, SECRET, "d-1", BODY).await.unwrap();
 
     let request = receiver.next().await;
@@ -369,7 +375,7 @@ async fn a_webhook_is_posted_signed() {
 async fn a_503_is_transient_and_the_retry_carries_the_same_delivery_id() {
     let mut receiver = Receiver::start(false).await;
     receiver.answer(&[503, 429]);
-    let sender = WebhookSender::new(Duration::from_secs(5)).unwrap();
+    let sender = loopback_sender(Duration::from_secs(5)).unwrap();
 
     let error = sender.send(&receiver.url, SECRET, "d-2", BODY).await.unwrap_err();
     assert!(matches!(error, SendError::Transient(_)), "{error:?}");
@@ -394,7 +400,7 @@ async fn a_503_is_transient_and_the_retry_carries_the_same_delivery_id() {
 async fn a_400_is_permanent() {
     let mut receiver = Receiver::start(false).await;
     receiver.answer(&[400]);
-    let sender = WebhookSender::new(Duration::from_secs(5)).unwrap();
+    let sender = loopback_sender(Duration::from_secs(5)).unwrap();
     let error = sender.send(&receiver.url, SECRET, "d-3", BODY).await.unwrap_err();
     assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
     assert!(error.to_string().contains("400"), "{error}");
@@ -403,7 +409,7 @@ async fn a_400_is_permanent() {
 
 #[tokio::test]
 async fn an_unreachable_or_silent_receiver_is_transient() {
-    let sender = WebhookSender::new(Duration::from_millis(500)).unwrap();
+    let sender = loopback_sender(Duration::from_millis(500)).unwrap();
 
     // Nobody listens on this port any more.
     let port = {
@@ -430,4 +436,87 @@ async fn plain_http_to_another_host_is_refused_for_good() {
         .await
         .unwrap_err();
     assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
+}
+
+// ---------------------------------------------------------------- webhook addresses
+
+/// A loopback listener that must see no connection.
+fn untouched_listener(address: &str) -> Option<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(address).ok()?;
+    listener.set_nonblocking(true).unwrap();
+    Some(listener)
+}
+
+/// No connection reached `listener` (a completed TCP connect is in its
+/// accept queue before the client can do anything else).
+fn assert_untouched(listener: &std::net::TcpListener) {
+    match listener.accept() {
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a connection was made: {other:?}"),
+    }
+}
+
+fn assert_refused(error: SendError) {
+    assert_eq!(error, SendError::Permanent(ADDRESS_REFUSED.to_owned()));
+}
+
+#[tokio::test]
+async fn webhooks_to_loopback_private_and_metadata_addresses_are_refused_without_connecting() {
+    let sender = WebhookSender::new(Duration::from_secs(2)).unwrap().allow_plain_http(true);
+    let v4 = untouched_listener("127.0.0.1:0").unwrap();
+    let port = v4.local_addr().unwrap().port();
+    let mut urls = vec![
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("https://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        // No traffic may leave loopback: these are refused before any connect.
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "https://10.0.0.1/hook".to_owned(),
+        "https://192.168.1.1/hook".to_owned(),
+        "https://100.64.0.1/hook".to_owned(),
+        "https://0.0.0.0/hook".to_owned(),
+        "https://[fd00:ec2::254]/latest".to_owned(),
+        "https://[fe80::1]/hook".to_owned(),
+        "https://[2002:7f00:1::1]/hook".to_owned(),
+        "https://[64:ff9b::a9fe:a9fe]/hook".to_owned(),
+    ];
+    let v6 = untouched_listener("[::1]:0");
+    if let Some(v6) = &v6 {
+        urls.push(format!("http://[::1]:{}/hook", v6.local_addr().unwrap().port()));
+    }
+    for url in &urls {
+        let started = std::time::Instant::now();
+        let error = sender.send(url, SECRET, "d-ssrf", BODY).await.unwrap_err();
+        assert_refused(error);
+        assert!(started.elapsed() < Duration::from_secs(1), "{url}: refused at once");
+    }
+    assert_untouched(&v4);
+    if let Some(v6) = &v6 {
+        assert_untouched(v6);
+    }
+}
+
+#[tokio::test]
+async fn webhooks_to_loopback_go_through_when_the_operator_allows_them() {
+    // Every address.
+    let mut receiver = Receiver::start(false).await;
+    let sender = WebhookSender::with_addresses(Duration::from_secs(5), AddressPolicy::allow_all()).unwrap();
+    sender.send(&receiver.url, SECRET, "d-a", BODY).await.unwrap();
+    assert_eq!(header(&receiver.next().await, "x-vigie-delivery"), "d-a");
+    // An allow-list of networks, by address and by name.
+    let networks: Vec<Cidr> = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+    let sender =
+        WebhookSender::with_addresses(Duration::from_secs(5), AddressPolicy::public_only().with_allowed(networks))
+            .unwrap();
+    sender.send(&receiver.url, SECRET, "d-b", BODY).await.unwrap();
+    assert_eq!(header(&receiver.next().await, "x-vigie-delivery"), "d-b");
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    sender.send(&by_name, SECRET, "d-c", BODY).await.unwrap();
+    assert_eq!(header(&receiver.next().await, "x-vigie-delivery"), "d-c");
+    // Another private network only: loopback stays refused.
+    let other = AddressPolicy::public_only().with_allowed(vec!["10.0.0.0/8".parse().unwrap()]);
+    let sender = WebhookSender::with_addresses(Duration::from_secs(5), other).unwrap();
+    assert_refused(sender.send(&receiver.url, SECRET, "d-d", BODY).await.unwrap_err());
+    assert_refused(sender.send(&by_name, SECRET, "d-e", BODY).await.unwrap_err());
 }

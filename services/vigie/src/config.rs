@@ -113,6 +113,15 @@ pub struct AlertingConfig {
     pub fetch_interval_hours: u64,
     /// Accept `http://` webhooks (trusted networks and tests only).
     pub allow_plain_http_webhooks: bool,
+    /// Seconds a replica holds the messages it leased before sending them
+    /// (default 300): a replica that dies holds its messages that long, and
+    /// a send must fit in half of it (docs/alerting.md).
+    pub lease_seconds: u64,
+    /// Let webhooks reach any address, loopback, private and metadata
+    /// addresses included (trusted networks and tests only; docs/security.md).
+    pub webhook_allow_private: bool,
+    /// Networks (CIDR, e.g. `10.20.0.0/16`) webhooks may reach besides public addresses.
+    pub webhook_allowed_networks: Vec<String>,
     /// The Aides-territoires API (fetched on schedule when an API key is set).
     pub aides_territoires: Option<AidesTerritoiresConfig>,
     /// RSS/Atom feeds by name (`feed:<name>` sources).
@@ -129,6 +138,9 @@ impl Default for AlertingConfig {
             dispatch_interval_seconds: 60,
             fetch_interval_hours: 6,
             allow_plain_http_webhooks: false,
+            lease_seconds: vigie_alerting::app::DEFAULT_LEASE.as_secs(),
+            webhook_allow_private: false,
+            webhook_allowed_networks: Vec::new(),
             aides_territoires: None,
             feeds: std::collections::BTreeMap::new(),
         }
@@ -167,6 +179,28 @@ impl AlertingConfig {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.http_listen))
+    }
+
+    /// The addresses webhooks may reach.
+    ///
+    /// # Errors
+    /// An entry of `webhook_allowed_networks` is not a CIDR (message in French).
+    pub fn webhook_addresses(&self) -> Result<vigie_alerting::channels::address::AddressPolicy, String> {
+        use vigie_alerting::channels::address::{AddressPolicy, Cidr};
+        if self.webhook_allow_private {
+            return Ok(AddressPolicy::allow_all());
+        }
+        let networks = self
+            .webhook_allowed_networks
+            .iter()
+            .map(|n| n.parse::<Cidr>().map_err(|e| format!("alerting.webhook_allowed_networks : {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AddressPolicy::public_only().with_allowed(networks))
+    }
+
+    /// The message lease.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_seconds)
     }
 
     /// The service settings, with `link_secret`.
@@ -324,6 +358,10 @@ impl VigieConfig {
                 "alerting.dispatch_interval_seconds et alerting.fetch_interval_hours doivent être positifs".into(),
             ));
         }
+        if self.alerting.lease_seconds == 0 {
+            return Err(ConfigError::Invalid("alerting.lease_seconds doit être positif".into()));
+        }
+        self.alerting.webhook_addresses().map_err(ConfigError::Invalid)?;
         let f = &self.fragility;
         if f.recency_days <= 0 || f.horizon_days <= 0 {
             return Err(ConfigError::Invalid(

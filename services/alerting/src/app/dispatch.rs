@@ -5,14 +5,17 @@
 //!    rendered, and committed in one transaction with their send-log rows and
 //!    any escalation event. The send log's primary key makes a second claim of
 //!    the same reminder impossible, whatever crashes or runs concurrently.
-//! 2. **deliver** ([`AlertingApp::deliver_due`]): pending messages are handed
-//!    to their channel and marked sent; a transient refusal is retried with
-//!    backoff, a permanent one is recorded as failed.
+//! 2. **deliver** ([`AlertingApp::deliver_due`]): pending messages are
+//!    leased (one owner at a time, whatever the number of replicas), handed
+//!    to their channel and marked sent by the lease holder; a transient
+//!    refusal is retried with backoff, a permanent one is recorded as failed.
 //!
 //! A crash between the two leaves the message pending: it goes out at the
-//! next pass. The only window for a second copy is a crash after the server
-//! accepted a message and before it is marked sent: the copy carries the
-//! same Message-ID (or webhook delivery id), so receivers can recognise it.
+//! next pass. A crash while a message is leased keeps it until the lease
+//! expires, then any replica sends it. The only window for a second copy is
+//! a crash after the server accepted a message and before it is marked sent
+//! (or a send outliving its lease): the copy carries the same Message-ID (or
+//! webhook delivery id), so receivers can recognise it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -76,6 +79,40 @@ pub struct DeliveryReport {
     pub retried: usize,
     /// Messages given up.
     pub failed: usize,
+    /// Leased messages given back unsent: half the lease had gone by (they
+    /// are due again at once).
+    pub released: usize,
+    /// Outcomes not recorded: the lease had expired and another replica
+    /// had taken the message.
+    pub lease_lost: usize,
+}
+
+impl DeliveryReport {
+    /// Messages leased by the pass.
+    pub fn leased(&self) -> usize {
+        self.sent + self.retried + self.failed + self.released + self.lease_lost
+    }
+}
+
+/// What one digest groups: a channel and address, and for webhooks the
+/// network (two networks may configure one URL; each gets its own
+/// deliveries, signed with its own secret).
+fn digest_key(channel: &str, address: &str, network: &str) -> (String, String, String) {
+    let group = if channel == "webhook" { network } else { "" };
+    (channel.to_owned(), address.to_owned(), group.to_owned())
+}
+
+/// The network of a webhook message: recorded with it, or (messages stored
+/// before it was) read from its recipient `webhook:<network>:<structure>`.
+fn message_network(message: &MessageRow) -> &str {
+    if !message.network.is_empty() {
+        return &message.network;
+    }
+    message
+        .recipient
+        .strip_prefix("webhook:")
+        .and_then(|rest| rest.rsplit_once(':'))
+        .map_or("", |(network, _)| network)
 }
 
 /// One line of a message before rendering.
@@ -177,16 +214,20 @@ impl AlertingApp {
             &storage::reminders_sent_for(&mut conn, &changed_calls).await?,
             now,
         ));
-        let digested_today = storage::addresses_with_digest_on(&mut conn, today).await?;
+        let digested_today: HashSet<(String, String, String)> = storage::addresses_with_digest_on(&mut conn, today)
+            .await?
+            .iter()
+            .map(|(channel, address, network)| digest_key(channel, address, network))
+            .collect();
         drop(conn);
 
-        let mut drafts: BTreeMap<(String, String), Draft> = BTreeMap::new();
+        let mut drafts: BTreeMap<(String, String, String), Draft> = BTreeMap::new();
         for line in lines {
             let Some((channel, address, name, network)) = address_of(&ctx, &line) else {
                 continue;
             };
             let draft = drafts
-                .entry((channel.clone(), address.clone()))
+                .entry(digest_key(&channel, &address, &network))
                 .or_insert_with(|| Draft {
                     channel,
                     address,
@@ -208,7 +249,7 @@ impl AlertingApp {
                 let mut draft_lines: Vec<&Line> = draft.lines.iter().collect();
                 // One digest per address and local day: when today's already
                 // went, what can wait until tomorrow waits.
-                if digested_today.contains(&(draft.channel.clone(), draft.address.clone())) {
+                if digested_today.contains(&digest_key(&draft.channel, &draft.address, &draft.network)) {
                     let tomorrow = now + chrono::TimeDelta::days(1);
                     let before = draft_lines.len();
                     draft_lines.retain(|l| match &l.alert {
@@ -390,6 +431,7 @@ impl AlertingApp {
             person_id: draft.person_id.clone(),
             channel: draft.channel.clone(),
             address: draft.address.clone(),
+            network: draft.network.clone(),
             local_date: today,
             subject,
             body_text: text,
@@ -402,47 +444,93 @@ impl AlertingApp {
         }
     }
 
-    /// Delivers up to `limit` pending messages due at `now` through `transport`.
+    /// Leases up to `limit` pending messages due at `now` and delivers them
+    /// through `transport`, recording each outcome while the lease is held.
+    /// Sending stops when half the lease has gone by (the rest is given
+    /// back): a send started then has the other half to finish before
+    /// another replica may take the message.
     ///
     /// # Errors
-    /// Storage errors (a message whose delivery could not be recorded stays pending).
+    /// Storage errors (a message whose delivery could not be recorded stays
+    /// pending, leased until its lease expires).
     pub async fn deliver_due(
         &self,
         now: DateTime<Utc>,
         transport: &dyn Transport,
         limit: u32,
     ) -> Result<DeliveryReport, AlertingError> {
+        let lease = chrono::TimeDelta::from_std(self.lease).unwrap_or(chrono::TimeDelta::minutes(5));
+        let owner: &str = &self.lease_owner;
         let mut conn = self.db.pool().acquire().await?;
-        let messages = storage::due_messages(&mut conn, now, limit).await?;
+        let until = now + lease;
+        let messages = storage::lease_due_messages(
+            &mut conn,
+            self.db.backend(),
+            &storage::Lease { owner, until },
+            now,
+            limit,
+        )
+        .await?;
+        // Secrets by network: two networks may share a URL, never a secret.
         let secrets: HashMap<String, String> = storage::policies(&mut conn)
             .await?
             .into_iter()
-            .map(|p| (p.webhook_url, p.webhook_secret))
+            .map(|p| (p.network_id, p.webhook_secret))
             .collect();
+        // No connection held while sending: a slow server must not hold the
+        // database (SQLite has one connection for everything).
+        drop(conn);
+        let stop_at = now + lease / 2;
         let mut report = DeliveryReport::default();
-        for message in messages {
-            let secret = secrets.get(&message.address).map(String::as_str).unwrap_or("");
+        for (i, message) in messages.iter().enumerate() {
+            if self.now() >= stop_at {
+                let rest: Vec<String> = messages[i..].iter().map(|m| m.message_id.clone()).collect();
+                storage::release_leases(&mut *self.db.pool().acquire().await?, owner, &rest).await?;
+                tracing::info!(released = rest.len(), "half the lease gone by, unsent messages given back");
+                report.released += rest.len();
+                break;
+            }
+            let secret = secrets.get(message_network(message)).map(String::as_str).unwrap_or("");
             let unsubscribe = format!(
                 "{}/unsubscribe/{}",
                 self.settings.public_url.trim_end_matches('/'),
                 self.links.unsubscribe_token(unsubscribe_identity(&message.recipient))
             );
-            match transport.deliver(&message, secret, &unsubscribe).await {
-                Ok(()) => {
-                    storage::mark_sent(&mut conn, &message.message_id, self.now()).await?;
-                    report.sent += 1;
-                }
+            let outcome = transport.deliver(message, secret, &unsubscribe).await;
+            let mut conn = self.db.pool().acquire().await?;
+            let (recorded, counter) = match outcome {
+                Ok(()) => (
+                    storage::mark_sent(&mut conn, &message.message_id, owner, self.now()).await?,
+                    &mut report.sent,
+                ),
                 Err(SendError::Transient(error)) if message.attempts + 1 < MAX_ATTEMPTS => {
                     let next = now + crate::channels::webhook::backoff(message.attempts + 1);
                     tracing::warn!(message_id = %message.message_id, %error, "delivery refused for now, will retry");
-                    storage::mark_failed_attempt(&mut conn, &message.message_id, &error, Some(next)).await?;
-                    report.retried += 1;
+                    (
+                        storage::mark_failed_attempt(&mut conn, &message.message_id, owner, &error, Some(next)).await?,
+                        &mut report.retried,
+                    )
                 }
                 Err(SendError::Transient(error) | SendError::Permanent(error)) => {
                     tracing::warn!(message_id = %message.message_id, %error, "delivery failed for good");
-                    storage::mark_failed_attempt(&mut conn, &message.message_id, &error, None).await?;
-                    report.failed += 1;
+                    (
+                        storage::mark_failed_attempt(&mut conn, &message.message_id, owner, &error, None).await?,
+                        &mut report.failed,
+                    )
                 }
+            };
+            if recorded {
+                *counter += 1;
+            } else {
+                // Our lease expired and another replica took the message: its
+                // outcome is that replica's to record (a copy it sends carries
+                // the same Message-ID).
+                tracing::warn!(
+                    message_id = %message.message_id,
+                    lease_owner = owner,
+                    "delivery outcome refused: the lease expired and was taken by another replica"
+                );
+                report.lease_lost += 1;
             }
         }
         Ok(report)

@@ -88,6 +88,10 @@ impl AlertingSettings {
     }
 }
 
+/// How long a replica holds the messages it leased before sending them
+/// (docs/alerting.md, "Several replicas"), unless configured.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The alerting application service.
 #[derive(Clone)]
 pub struct AlertingApp {
@@ -97,6 +101,12 @@ pub struct AlertingApp {
     settings: Arc<AlertingSettings>,
     links: Arc<LinkSigner>,
     wake: Arc<Notify>,
+    /// Holder of this process's message leases: random, so two replicas
+    /// (or a restarted process) never share one.
+    lease_owner: Arc<str>,
+    lease: std::time::Duration,
+    /// Which addresses webhooks may reach, checked when one is configured.
+    webhook_addresses: Arc<crate::channels::address::AddressPolicy>,
 }
 
 impl AlertingApp {
@@ -111,7 +121,31 @@ impl AlertingApp {
             settings: Arc::new(settings),
             links,
             wake: Arc::new(Notify::new()),
+            lease_owner: Arc::from(uuid::Uuid::now_v7().to_string()),
+            lease: DEFAULT_LEASE,
+            webhook_addresses: Arc::new(crate::channels::address::AddressPolicy::public_only()),
         }
+    }
+
+    /// The same service, leasing messages for `lease` before sending them
+    /// (a replica that dies holds its messages that long).
+    #[must_use]
+    pub fn with_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// The same service, accepting webhooks to what `policy` accepts (it
+    /// should be the policy of the sender that delivers them).
+    #[must_use]
+    pub fn with_webhook_addresses(mut self, policy: crate::channels::address::AddressPolicy) -> Self {
+        self.webhook_addresses = Arc::new(policy);
+        self
+    }
+
+    /// The holder id of this process's leases.
+    pub fn lease_owner(&self) -> &str {
+        &self.lease_owner
     }
 
     /// The same service, with another clock.

@@ -173,6 +173,17 @@ impl AlertingApp {
             .map(|p| p.webhook_secret)
             .unwrap_or_default();
         let row = validate(input, &current)?;
+        if !row.webhook_url.is_empty() {
+            // Checked again at each send (a name may resolve elsewhere later).
+            if let Err(refusal) =
+                crate::channels::webhook::check_webhook_address(&row.webhook_url, &self.webhook_addresses).await
+            {
+                tracing::warn!(network = %row.network_id, detail = %refusal, "webhook address refused");
+                return Err(AlertingError::Invalid(
+                    crate::channels::webhook::ADDRESS_REFUSED.to_owned(),
+                ));
+            }
+        }
         storage::save_policy(&mut tx, &row, self.now()).await?;
         tx.commit().await?;
         Ok(shown(&row))

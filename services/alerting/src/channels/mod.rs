@@ -4,6 +4,8 @@
 //!   `List-Unsubscribe`) with a caller-chosen, stable `Message-ID`;
 //! - [`webhook`]: [`webhook::WebhookSender`] POSTs JSON signed with
 //!   HMAC-SHA256, [`webhook::backoff`] spaces the retries;
+//! - [`address`]: which addresses a webhook may reach (no loopback, private
+//!   or metadata address unless the operator allows it);
 //! - [`links`]: [`links::LinkSigner`] makes and checks the tokens of the
 //!   acknowledgement links, the iCalendar feed URLs and the unsubscribe links.
 //!
@@ -11,6 +13,7 @@
 //! (the send log keeps the reminder due), [`SendError::Permanent`] is recorded
 //! and not retried.
 
+pub mod address;
 pub mod email;
 pub mod links;
 pub mod webhook;

@@ -15,8 +15,15 @@
 //! timeouts are [`SendError::Transient`] (retried after [`backoff`]); any
 //! other status (3xx, 4xx) is [`SendError::Permanent`]: redirects are not
 //! followed, the URL must be fixed.
+//!
+//! Only public addresses are reached unless the operator allows more
+//! ([`super::address`]): an IP literal is checked before anything else, a
+//! name by the connector's resolver, and the connection goes to the checked
+//! addresses only. A refusal is permanent, reported to the tenant as
+//! [`ADDRESS_REFUSED`] while the log keeps the detail.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -27,7 +34,12 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use ring::hmac;
 
+use super::address::{AddressPolicy, AddressRefused, CheckedResolver};
 use super::SendError;
+
+/// What the tenant (the send log, the RPC that sets a webhook) is told when
+/// a webhook's address is refused; the detail goes to the log only.
+pub const ADDRESS_REFUSED: &str = "adresse de webhook refusée";
 
 /// First retry delay.
 const BACKOFF_BASE: Duration = Duration::from_secs(30);
@@ -41,9 +53,10 @@ const BACKOFF_CAP: Duration = Duration::from_secs(6 * 3600);
 /// is set.
 #[derive(Clone)]
 pub struct WebhookSender {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector<CheckedResolver>>, Full<Bytes>>,
     timeout: Duration,
     allow_http: bool,
+    addresses: Arc<AddressPolicy>,
 }
 
 impl std::fmt::Debug for WebhookSender {
@@ -51,26 +64,46 @@ impl std::fmt::Debug for WebhookSender {
         f.debug_struct("WebhookSender")
             .field("timeout", &self.timeout)
             .field("allow_http", &self.allow_http)
+            .field("addresses", &self.addresses)
             .finish_non_exhaustive()
     }
 }
 
 impl WebhookSender {
-    /// A sender whose every request (connection included) is bounded by `timeout`.
+    /// A sender whose every request (connection included) is bounded by
+    /// `timeout`, to public addresses only.
     ///
     /// # Errors
     /// The TLS client cannot be set up.
     pub fn new(timeout: Duration) -> anyhow::Result<WebhookSender> {
+        Self::with_addresses(timeout, AddressPolicy::public_only())
+    }
+
+    /// A sender to the addresses `addresses` accepts.
+    ///
+    /// # Errors
+    /// The TLS client cannot be set up.
+    pub fn with_addresses(timeout: Duration, addresses: AddressPolicy) -> anyhow::Result<WebhookSender> {
+        let addresses = Arc::new(addresses);
+        let mut http = HttpConnector::new_with_resolver(CheckedResolver::new(addresses.clone()));
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(timeout));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(http);
         Ok(WebhookSender {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
             allow_http: false,
+            addresses,
         })
+    }
+
+    /// The addresses this sender may reach.
+    pub fn addresses(&self) -> &AddressPolicy {
+        &self.addresses
     }
 
     /// Accepts plain `http://` URLs to any host (trusted networks only).
@@ -105,6 +138,16 @@ impl WebhookSender {
         timestamp: u64,
     ) -> Result<(), SendError> {
         let uri = check_url(url, self.allow_http)?;
+        // An IP literal never reaches the resolver: checked here.
+        if let Some(ip) = uri.host().and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok()) {
+            if let Err(class) = self.addresses.check(ip) {
+                return Err(refused(&AddressRefused {
+                    host: ip.to_string(),
+                    address: ip,
+                    class,
+                }));
+            }
+        }
         let timestamp = timestamp.to_string();
         let request = http::Request::post(uri)
             .header(http::header::CONTENT_TYPE, "application/json")
@@ -122,14 +165,55 @@ impl WebhookSender {
                 )))
             }
             Ok(Err(error)) => {
+                if let Some(refusal) = refusal_in(&error) {
+                    return Err(refused(refusal));
+                }
                 return Err(SendError::Transient(format!(
                     "requête vers {url} : {}",
                     describe(&error)
-                )))
+                )));
             }
             Ok(Ok(response)) => response,
         };
         classify(url, response.status())
+    }
+}
+
+/// The permanent error of a refused address: generic for the tenant, detailed in the log.
+fn refused(refusal: &AddressRefused) -> SendError {
+    tracing::warn!(host = %refusal.host, address = %refusal.address, class = %refusal.class, "webhook address refused");
+    SendError::Permanent(ADDRESS_REFUSED.to_owned())
+}
+
+/// The resolver's refusal among the causes of a client error.
+fn refusal_in<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a AddressRefused> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(refusal) = cause.downcast_ref::<AddressRefused>() {
+            return Some(refusal);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Checks, before it is stored, that a webhook URL may be used: an IP
+/// literal or the addresses its name resolves to now must be accepted by
+/// `addresses` (checked again at each send, the name may change). A name
+/// that does not resolve now is accepted (the send will tell).
+///
+/// # Errors
+/// [`AddressRefused`] (its display is the detail for the log).
+pub async fn check_webhook_address(url: &str, addresses: &AddressPolicy) -> Result<(), AddressRefused> {
+    let Some(host) = url.parse::<http::Uri>().ok().and_then(|u| u.host().map(str::to_owned)) else {
+        return Ok(());
+    };
+    match super::address::resolve(&host).await {
+        Ok(ips) => super::address::check_all(addresses, &host, &ips),
+        Err(error) => {
+            tracing::info!(%host, %error, "webhook host does not resolve now; checked again at send time");
+            Ok(())
+        }
     }
 }
 

@@ -192,6 +192,18 @@ ALTER TABLE al_policies ADD COLUMN changed_at TEXT;
 ALTER TABLE al_preferences ADD COLUMN changed_at TEXT;
 ";
 
+/// Leases of messages (one delivery per message whatever the number of
+/// replicas, docs/alerting.md), the network of each message (webhook
+/// deliveries are grouped and signed per network), and the index of the
+/// leased query (pending, due, in order) replacing `al_messages_pending`.
+const SCHEMA_V6: &str = "
+ALTER TABLE al_messages ADD COLUMN lease_owner TEXT;
+ALTER TABLE al_messages ADD COLUMN lease_until TEXT;
+ALTER TABLE al_messages ADD COLUMN network TEXT NOT NULL DEFAULT '';
+DROP INDEX al_messages_pending;
+CREATE INDEX al_messages_due ON al_messages (status, next_attempt_at, message_id);
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -224,5 +236,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "incremental dispatch: planned-until mark, planned snapshot versions, policy and preference changes",
         sqlite: SCHEMA_V5,
         postgres: SCHEMA_V5,
+    },
+    Migration {
+        version: 6,
+        name: "message leases, network of each message, index of due messages",
+        sqlite: SCHEMA_V6,
+        postgres: SCHEMA_V6,
     },
 ];

@@ -1,11 +1,20 @@
 //! The send log (one row per reminder per recipient and channel: a second
 //! send with the same key is impossible), the messages that carry them
 //! (a daily digest per address), and escalations.
+//!
+//! Messages are *leased* before they are sent ([`lease_due_messages`]): a
+//! lease names its owner (one random id per process) and an expiry, and only
+//! the owner may record the outcome ([`mark_sent`], [`mark_failed_attempt`]).
+//! Any number of replicas thus share one queue without sending a message
+//! twice; the lease of a replica that died expires and the message returns
+//! to the queue, with the same Message-ID.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
+
+use vigie_platform::db::Backend;
 
 use super::{parse_timestamp, timestamp, StorageError, MAX_PARAMS};
 
@@ -210,6 +219,9 @@ pub struct MessageRow {
     pub channel: String,
     /// Email address or webhook URL.
     pub address: String,
+    /// The network of its recipient (a webhook is signed with that
+    /// network's secret); empty for messages stored before it was recorded.
+    pub network: String,
     /// Local date of the digest.
     pub local_date: NaiveDate,
     /// Subject (email) or event type (webhook).
@@ -248,8 +260,8 @@ pub async fn insert_message(
 ) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, body_text, \
-         body_html, status, attempts, next_attempt_at, last_error, created_at, sent_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)",
+         body_html, status, attempts, next_attempt_at, last_error, created_at, sent_at, network) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)",
     )
     .bind(m.message_id.clone())
     .bind(m.recipient.clone())
@@ -265,13 +277,14 @@ pub async fn insert_message(
     .bind(timestamp(m.next_attempt_at))
     .bind(m.last_error.clone())
     .bind(timestamp(created_at))
+    .bind(m.network.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-const MESSAGE_COLUMNS: &str = "message_id, recipient, person_id, channel, address, local_date, subject, body_text, \
-    body_html, status, attempts, next_attempt_at, last_error, sent_at";
+const MESSAGE_COLUMNS: &str = "message_id, recipient, person_id, channel, address, network, local_date, subject, \
+    body_text, body_html, status, attempts, next_attempt_at, last_error, sent_at";
 
 fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
     let local_date: String = row.try_get("local_date")?;
@@ -283,6 +296,7 @@ fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
         person_id: row.try_get("person_id")?,
         channel: row.try_get("channel")?,
         address: row.try_get("address")?,
+        network: row.try_get("network")?,
         local_date: super::parse_date("al_messages", "local_date", &local_date)?,
         subject: row.try_get("subject")?,
         body_text: row.try_get("body_text")?,
@@ -297,7 +311,8 @@ fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
     })
 }
 
-/// Pending messages whose next attempt is due, oldest first.
+/// Pending messages whose next attempt is due, oldest first (a read: to
+/// send them, lease them with [`lease_due_messages`]).
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
@@ -316,61 +331,149 @@ pub async fn due_messages(
     rows.iter().map(message_row).collect()
 }
 
-/// The `(channel, address)` pairs that already have a digest on this local day.
+/// A lease on messages: who holds it, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease<'a> {
+    /// The holder (a random id per process).
+    pub owner: &'a str,
+    /// When it expires: the messages return to the queue.
+    pub until: DateTime<Utc>,
+}
+
+/// Leases up to `limit` pending messages due at `now` whose lease is free or
+/// expired, oldest first, and returns them. One statement: on PostgreSQL the
+/// candidates are locked `FOR UPDATE SKIP LOCKED`, so concurrent replicas
+/// lease disjoint batches without waiting for each other (a row another
+/// transaction leased meanwhile is re-checked against the lease condition);
+/// SQLite has a single writer, so its conditional `UPDATE` is atomic as is.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn lease_due_messages(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    lease: &Lease<'_>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<MessageRow>, StorageError> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let free = "status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $4)";
+    let rows = sqlx::query(&format!(
+        "UPDATE al_messages SET lease_owner = $1, lease_until = $2 WHERE message_id IN (\
+         SELECT message_id FROM al_messages WHERE {free} ORDER BY next_attempt_at, message_id LIMIT {limit}{lock}) \
+         AND {free} RETURNING {MESSAGE_COLUMNS}"
+    ))
+    .bind(lease.owner.to_owned())
+    .bind(timestamp(lease.until))
+    .bind(timestamp(now))
+    .bind(timestamp(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut messages = rows.iter().map(message_row).collect::<Result<Vec<_>, _>>()?;
+    // RETURNING has no order.
+    messages.sort_by(|a, b| (a.next_attempt_at, &a.message_id).cmp(&(b.next_attempt_at, &b.message_id)));
+    Ok(messages)
+}
+
+/// Gives back the leases `owner` holds on these messages (not sent in time):
+/// they are due again at once for any replica.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn release_leases(conn: &mut AnyConnection, owner: &str, message_ids: &[String]) -> Result<(), StorageError> {
+    for chunk in message_ids.chunks(MAX_PARAMS - 1) {
+        let placeholders = (2..=chunk.len() + 1)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE al_messages SET lease_owner = NULL, lease_until = NULL \
+             WHERE lease_owner = $1 AND message_id IN ({placeholders})"
+        );
+        let mut query = sqlx::query(&sql).bind(owner.to_owned());
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The `(channel, address, network)` of the messages of this local day
+/// (network empty for messages stored before it was recorded).
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn addresses_with_digest_on(
     conn: &mut AnyConnection,
     local_date: NaiveDate,
-) -> Result<HashSet<(String, String)>, StorageError> {
-    let rows = sqlx::query("SELECT DISTINCT channel, address FROM al_messages WHERE local_date = $1")
+) -> Result<HashSet<(String, String, String)>, StorageError> {
+    let rows = sqlx::query("SELECT DISTINCT channel, address, network FROM al_messages WHERE local_date = $1")
         .bind(local_date.to_string())
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("channel")?, r.try_get("address")?)))
+        .map(|r| Ok((r.try_get("channel")?, r.try_get("address")?, r.try_get("network")?)))
         .collect()
 }
 
-/// Marks a message delivered.
+/// Marks a message delivered, if `owner` still holds its lease; `false`
+/// (nothing changed) when the lease was taken by another replica after it
+/// expired, or the message is no longer pending.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn mark_sent(conn: &mut AnyConnection, message_id: &str, at: DateTime<Utc>) -> Result<(), StorageError> {
-    sqlx::query("UPDATE al_messages SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE message_id = $2")
-        .bind(timestamp(at))
-        .bind(message_id.to_owned())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    owner: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE al_messages SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_owner = NULL, \
+         lease_until = NULL WHERE message_id = $2 AND lease_owner = $3 AND status = 'pending'",
+    )
+    .bind(timestamp(at))
+    .bind(message_id.to_owned())
+    .bind(owner.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Records a failed attempt: retried at `next` (transient) or given up (`next` = None).
+/// Records a failed attempt: retried at `next` (transient) or given up
+/// (`next` = None), if `owner` still holds the lease (`false` otherwise, as
+/// for [`mark_sent`]). The lease is given back.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn mark_failed_attempt(
     conn: &mut AnyConnection,
     message_id: &str,
+    owner: &str,
     error: &str,
     next: Option<DateTime<Utc>>,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let (status, next) = match next {
         Some(next) => (PENDING, Some(timestamp(next))),
         None => (FAILED, None),
     };
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE al_messages SET status = $1, attempts = attempts + 1, last_error = $2, \
-         next_attempt_at = COALESCE($3, next_attempt_at) WHERE message_id = $4",
+         next_attempt_at = COALESCE($3, next_attempt_at), lease_owner = NULL, lease_until = NULL \
+         WHERE message_id = $4 AND lease_owner = $5 AND status = 'pending'",
     )
     .bind(status.to_owned())
     .bind(error.to_owned())
     .bind(next)
     .bind(message_id.to_owned())
+    .bind(owner.to_owned())
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// A send-log row with its message's delivery state and the call's title.

@@ -11,6 +11,7 @@ use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport};
+use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::handlers::{InventoryReadModel, PersonErasures, STRUCTURE_INVENTORIED};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
@@ -105,11 +106,20 @@ impl Harness {
         .with_now(Arc::new(move || {
             *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
         }))
+        // The webhook receivers of the tests listen on loopback.
+        .with_webhook_addresses(AddressPolicy::allow_all())
     }
 
-    /// A second application over the same database (a restarted process).
+    /// A second application over the same database (a restarted process, or
+    /// another replica: its lease owner differs).
     pub fn restarted(&self) -> AlertingApp {
         Self::app_on(&self.db, &self.now)
+    }
+
+    /// An application over the same database with the default webhook
+    /// address policy (public addresses only).
+    pub fn public_webhooks_only(&self) -> AlertingApp {
+        self.restarted().with_webhook_addresses(AddressPolicy::public_only())
     }
 
     /// Sets the clock.

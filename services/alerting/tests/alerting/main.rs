@@ -4,7 +4,9 @@
 
 mod harness;
 mod isolation;
+mod leases;
 mod scenarios;
+mod webhooks;
 
 use harness::Harness;
 
@@ -44,6 +46,11 @@ on_both_backends!(
     the_calendar_feed_parses_with_a_real_parser,
     an_erased_person_is_held_nowhere,
     passes_are_incremental_and_catch_up_what_changed,
+    three_replicas_deliver_each_message_once_through_a_slow_server,
+    a_dead_replicas_messages_go_out_once_after_its_lease,
+    an_outcome_needs_the_lease,
+    two_networks_on_one_webhook_url_get_their_own_deliveries_and_secrets,
+    a_webhook_to_a_private_address_is_refused_when_set,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

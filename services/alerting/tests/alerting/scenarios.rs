@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Result};
 use vigie_alerting::app::{PolicyInput, Transport};
+use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::channels::email::{SmtpConfig, SmtpMailer};
 use vigie_alerting::channels::links::{AckAction, FeedKind};
 use vigie_alerting::channels::webhook::WebhookSender;
@@ -51,7 +52,7 @@ async fn rennes(h: &Harness, id: &str, people: &[PersonSpec<'_>]) -> Result<()> 
     Ok(())
 }
 
-fn channels(smtp: &SmtpServer) -> Result<Channels> {
+pub(crate) fn channels(smtp: &SmtpServer) -> Result<Channels> {
     let mailer = SmtpMailer::new(SmtpConfig {
         host: smtp.host().to_owned(),
         port: smtp.port(),
@@ -63,7 +64,8 @@ fn channels(smtp: &SmtpServer) -> Result<Channels> {
     })?;
     Ok(Channels::new(
         Mailbox::Smtp(Box::new(mailer)),
-        WebhookSender::new(Duration::from_secs(5))?.allow_plain_http(true),
+        // The receivers of the tests listen on loopback.
+        WebhookSender::with_addresses(Duration::from_secs(5), AddressPolicy::allow_all())?.allow_plain_http(true),
     ))
 }
 
@@ -386,10 +388,10 @@ pub async fn a_single_holder_escalates_to_the_referent_from_j14_once(h: Harness)
 /// A transport that delivers for real, then never returns after `crash_after`
 /// deliveries: dropping the pass there is a crash after the server accepted
 /// and before the message was marked sent.
-struct CrashingTransport<'a> {
-    inner: &'a Channels,
-    delivered: std::sync::atomic::AtomicUsize,
-    crash_after: usize,
+pub(crate) struct CrashingTransport<'a> {
+    pub(crate) inner: &'a Channels,
+    pub(crate) delivered: std::sync::atomic::AtomicUsize,
+    pub(crate) crash_after: usize,
 }
 
 #[async_trait::async_trait]
@@ -440,8 +442,12 @@ pub async fn a_crash_in_a_send_batch_loses_nothing_and_resends_only_with_the_sam
         "the pass hangs at the crash point"
     );
     ensure!(smtp.messages()?.len() == 3);
-    // Restart: a new process over the same database.
+    // Restart: a new process over the same database. The dead process's
+    // lease holds its messages until it expires.
     let restarted = h.restarted();
+    dispatch_once(&restarted, &transport).await?;
+    ensure!(smtp.messages()?.len() == 3, "nothing sent while the lease holds");
+    h.at(utc("2027-03-07 08:11"));
     dispatch_once(&restarted, &transport).await?;
     dispatch_once(&restarted, &transport).await?;
     let mails = smtp.messages()?;
@@ -565,3 +571,6 @@ pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Res
     ensure!(smtp.messages_to("q1@asso.example.org")?.len() == 2);
     Ok(())
 }
+
+pub use crate::leases::*;
+pub use crate::webhooks::*;

@@ -162,7 +162,10 @@ pub async fn start_alerting(
     if config.alerting.public_url.is_none() {
         settings.public_url = format!("http://{}", listener.local_addr()?);
     }
-    let app = vigie_alerting::app::AlertingApp::new(db, settings, relay);
+    let webhook_addresses = config.alerting.webhook_addresses().map_err(anyhow::Error::msg)?;
+    let app = vigie_alerting::app::AlertingApp::new(db, settings, relay)
+        .with_lease(config.alerting.lease())
+        .with_webhook_addresses(webhook_addresses.clone());
     let mailbox = match (&config.alerting.smtp, mail_dir) {
         (Some(smtp), _) => Mailbox::Smtp(Box::new(vigie_alerting::channels::email::SmtpMailer::new(
             smtp.clone(),
@@ -172,7 +175,8 @@ pub async fn start_alerting(
             "alerting.smtp est requis pour envoyer les rappels (hôte, port, expéditeur ; voir docs/operations.md)"
         ),
     };
-    let webhooks = vigie_alerting::channels::webhook::WebhookSender::new(std::time::Duration::from_secs(15))?
+    let webhooks =
+        vigie_alerting::channels::webhook::WebhookSender::with_addresses(std::time::Duration::from_secs(15), webhook_addresses)?
         .allow_plain_http(config.alerting.allow_plain_http_webhooks);
     tasks.spawn(vigie_alerting::http::serve(listener, app.clone(), shutdown.clone()));
     tasks.spawn(alerting::run_dispatcher(
