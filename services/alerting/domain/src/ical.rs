@@ -1,9 +1,17 @@
 //! The iCalendar feed of a structure's deadlines (RFC 5545).
+//!
+//! Every value written comes from outside (call titles, descriptions, URLs
+//! of imported calls) and is written so that it cannot change the structure
+//! of the feed: TEXT values are escaped ([`escape_text`]), the URL is written
+//! only when it passes [`crate::url::check_url`], every other value is built
+//! here from typed data (dates, numbers), and every line is folded at 75
+//! octets.
 
 use chrono::{DateTime, Days, Utc};
 
 use crate::model::{Stage, DEFAULT_TZ};
 use crate::reminders::resolve_local;
+use crate::url::is_safe_url;
 
 /// One deadline in a calendar feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +55,10 @@ const PARIS_VTIMEZONE: &[&str] = &[
     "END:VTIMEZONE",
 ];
 
-/// Escapes a TEXT value: backslash, semicolon, comma and newlines.
+/// Escapes a TEXT value: backslash, semicolon, comma and newlines (as `\n`);
+/// other control characters than tab are dropped. Every TEXT property of the
+/// feed goes through here, so no value can end its line and start another
+/// property or component.
 pub fn escape_text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars().peekable();
@@ -63,6 +74,8 @@ pub fn escape_text(value: &str) -> String {
                 out.push_str("\\n");
             }
             '\n' => out.push_str("\\n"),
+            // TEXT allows no other control character than tab (RFC 5545 3.3.11).
+            c if c.is_control() && c != '\t' => {}
             other => out.push(other),
         }
     }
@@ -146,7 +159,10 @@ fn push_event(out: &mut String, e: &CalendarEntry) {
     if !e.description.is_empty() {
         push_line(out, &format!("DESCRIPTION:{}", escape_text(&e.description)));
     }
-    if !e.url.is_empty() {
+    // A URI value cannot be escaped like TEXT: it is written only when it
+    // passes the one URL check (absolute http/https, no control character or
+    // space), so a CRLF in an imported URL can never start a property.
+    if !e.url.is_empty() && is_safe_url(&e.url) {
         push_line(out, &format!("URL:{}", e.url));
     }
     push_line(out, &format!("SEQUENCE:{}", e.sequence));
@@ -260,6 +276,37 @@ mod tests {
         let cal = parse(&text);
         let strip = |s: &str| s.replace(' ', "");
         assert_eq!(strip(&value(&cal.events[0].properties, "SUMMARY")), strip(&e.summary));
+    }
+
+    /// The calendar of the security review: an imported `application_url`
+    /// with CRLF lines added a whole `VEVENT` with an `ATTACH:` to an .exe.
+    #[test]
+    fn injected_lines_never_become_properties_or_events() {
+        let injection = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil\r\nSUMMARY:Mise à jour\r\n\
+                         ATTACH;FMTTYPE=application/octet-stream:https://evil.example/setup.exe\r\n\
+                         DTSTART;VALUE=DATE:20270101";
+        let mut e = entry(None);
+        e.url = format!("https://aides.example/x{injection}");
+        e.summary = format!("Appel{injection}");
+        e.description = format!("Détails\n{injection}\u{0}\u{1b}[31m");
+        e.uid = format!("c1{injection}");
+        let text = calendar(&format!("Cal{injection}"), &[e]);
+        let cal = parse(&text);
+        assert_eq!(cal.events.len(), 1, "{text}");
+        let ev = &cal.events[0].properties;
+        assert!(ev.iter().all(|p| p.name != "ATTACH" && p.name != "URL"), "{text}");
+        for name in ["UID", "SUMMARY", "DESCRIPTION", "DTSTART", "DTSTAMP"] {
+            assert_eq!(ev.iter().filter(|p| p.name == name).count(), 1, "{name}: {text}");
+        }
+        assert!(value(ev, "SUMMARY").starts_with("Appel\\nEND:VEVENT"));
+        assert!(!text.contains('\u{0}') && !text.contains('\u{1b}'));
+        for line in text.split("\r\n") {
+            assert!(line.len() <= 75, "{line:?}");
+            assert!(!line.contains('\n') && !line.contains('\r'), "{line:?}");
+        }
+        // A safe URL is still written.
+        let cal = parse(&calendar("x", &[entry(None)]));
+        assert_eq!(value(&cal.events[0].properties, "URL"), "https://aides-territoires.beta.gouv.fr/aides/x/");
     }
 
     #[test]

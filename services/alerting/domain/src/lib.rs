@@ -17,3 +17,4 @@ pub mod model;
 pub mod plan;
 pub mod reminders;
 pub mod territory;
+pub mod url;

@@ -8,7 +8,9 @@
 //! date, "J-7", the time and its zone for a timed deadline), whether the
 //! reminder is sent late, why the network's referent is alerted, the
 //! acknowledgement links and the unsubscribe link. Everything inserted in the
-//! HTML is escaped.
+//! HTML is escaped, and only `http`, `https` and `mailto` URLs become links
+//! ([`is_linkable`]): a `javascript:` or `data:` URL of an imported call is
+//! rendered as text, never as a link.
 
 use std::fmt::Write as _;
 
@@ -320,7 +322,7 @@ fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
         if let Some(reason) = &item.escalation {
             let _ = writeln!(out, "   {ESCALATION_INTRO} : {}", escalation_label(reason));
         }
-        let _ = writeln!(out, "   Appel : {}", item.url);
+        text_link(&mut out, "   ", "Appel", &item.url);
         let _ = writeln!(out, "   Dites-nous où vous en êtes (un clic, sans compte) :");
         let _ = writeln!(out, "   - déposé : {}", item.ack_links.submitted);
         let _ = writeln!(out, "   - en cours : {}", item.ack_links.in_progress);
@@ -341,7 +343,7 @@ fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
                 } => {
                     let _ = writeln!(out, "- {call_title} — {structure_name}");
                     let _ = writeln!(out, "  {}", moved_line(*kind, *from, *to));
-                    let _ = writeln!(out, "  Appel : {url}");
+                    text_link(&mut out, "  ", "Appel", url);
                 }
                 Notice::Cancelled {
                     structure_name,
@@ -350,7 +352,7 @@ fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
                 } => {
                     let _ = writeln!(out, "- {call_title} — {structure_name}");
                     let _ = writeln!(out, "  {}", capitalised(CANCELLED_LABEL));
-                    let _ = writeln!(out, "  Appel : {url}");
+                    text_link(&mut out, "  ", "Appel", url);
                 }
             }
         }
@@ -378,8 +380,39 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Whether `url` may be a link in a message: `http`/`https` passing the one
+/// URL check ([`crate::url::check_url`]), or a `mailto:` without control
+/// characters, spaces or markup characters. Anything else (`javascript:`,
+/// `data:`, a CRLF…) is never a link.
+pub fn is_linkable(url: &str) -> bool {
+    match url.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => {
+            url.len() > 7
+                && url.len() <= crate::url::MAX_URL_LEN
+                && !url
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`'))
+        }
+        _ => crate::url::is_safe_url(url),
+    }
+}
+
+/// A link to `url` labelled `label`, both escaped; only the label, escaped,
+/// when the URL may not be a link ([`is_linkable`]).
 fn link(url: &str, label: &str) -> String {
-    format!("<a href=\"{}\">{}</a>", escape_html(url), escape_html(label))
+    if is_linkable(url) {
+        format!("<a href=\"{}\">{}</a>", escape_html(url), escape_html(label))
+    } else {
+        escape_html(label)
+    }
+}
+
+/// "Appel : URL" for the plain-text body, or nothing when the URL may not be
+/// a link (it could otherwise add lines to the message).
+fn text_link(out: &mut String, indent: &str, label: &str, url: &str) {
+    if is_linkable(url) {
+        let _ = writeln!(out, "{indent}{label} : {url}");
+    }
 }
 
 fn render_html(d: &Digest, items: &[&DigestItem]) -> String {

@@ -9,7 +9,6 @@
 //! interventions, and feeds these functions with plain data, so every rule is
 //! unit-tested directly.
 
-mod csv_out;
 pub mod facilitators_csv;
 pub mod matching;
 pub mod model;

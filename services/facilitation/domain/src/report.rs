@@ -49,7 +49,7 @@
 //! Rows are sorted by date, then facilitator id, then structure id (stable:
 //! equal keys keep the order given).
 
-use crate::csv_out::push_row;
+use vigie_csv_out::push_row;
 use crate::model::{ActivityType, Beneficiary, Facilitator, PlaceType};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;

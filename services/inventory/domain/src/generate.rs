@@ -861,7 +861,7 @@ fn date_text(d: Option<NaiveDate>) -> String {
 impl GeneratedSet {
     /// Writes `structures.csv` (header included).
     pub fn write_structures<W: io::Write>(&self, w: W) -> io::Result<()> {
-        let mut out = csv::Writer::from_writer(w);
+        let mut out = vigie_csv_out::Writer::from_writer(w);
         out.write_record(STRUCTURES_HEADER)?;
         for inv in &self.inventories {
             let s = &inv.structure;
@@ -882,7 +882,7 @@ impl GeneratedSet {
 
     /// Writes `people.csv` (header included).
     pub fn write_people<W: io::Write>(&self, w: W) -> io::Result<()> {
-        let mut out = csv::Writer::from_writer(w);
+        let mut out = vigie_csv_out::Writer::from_writer(w);
         out.write_record(PEOPLE_HEADER)?;
         for p in self.inventories.iter().flat_map(|i| &i.people) {
             out.write_record([
@@ -900,7 +900,7 @@ impl GeneratedSet {
     /// Writes `functions.csv` (header included). The criticality column is
     /// left empty when it equals the catalogue default, as a user would.
     pub fn write_functions<W: io::Write>(&self, w: W) -> io::Result<()> {
-        let mut out = csv::Writer::from_writer(w);
+        let mut out = vigie_csv_out::Writer::from_writer(w);
         out.write_record(FUNCTIONS_HEADER)?;
         for f in self.inventories.iter().flat_map(|i| &i.functions) {
             let default = crate::catalogue::find(&f.code).map(|c| c.default_criticality);
@@ -916,7 +916,7 @@ impl GeneratedSet {
 
     /// Writes `holdings.csv` (header included).
     pub fn write_holdings<W: io::Write>(&self, w: W) -> io::Result<()> {
-        let mut out = csv::Writer::from_writer(w);
+        let mut out = vigie_csv_out::Writer::from_writer(w);
         out.write_record(HOLDINGS_HEADER)?;
         let mut level = String::new();
         for h in self.inventories.iter().flat_map(|i| &i.holdings) {

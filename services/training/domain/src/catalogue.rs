@@ -25,6 +25,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use vigie_csv_out::push_row;
 use vigie_inventory_domain::ids;
 use vigie_inventory_domain::tabular::fields::{self, MAX_TEXT_CHARS};
 use vigie_inventory_domain::tabular::{flush, keep, read_rows, FileSpec};
@@ -134,7 +135,10 @@ pub fn parse_catalogue(files: &CatalogueFiles) -> Result<Catalogue, Vec<RowError
 
 /// Writes a catalogue in the format [`parse_catalogue`] reads (one row per
 /// training and target, in the catalogue's order), so that
-/// `parse_catalogue(&catalogue_to_csv(&c)) == Ok(c)` for a valid catalogue.
+/// `parse_catalogue(&catalogue_to_csv(&c)) == Ok(c)` for a valid catalogue
+/// whose texts do not start with `= + - @` (cells that do are neutralised
+/// with a leading `'` by [`vigie_csv_out`], so that a title imported from
+/// outside cannot run as a spreadsheet formula).
 /// A training without target has no row in this format and is not written.
 pub fn catalogue_to_csv(catalogue: &Catalogue) -> CatalogueFiles {
     let mut trainings = String::new();
@@ -186,23 +190,6 @@ pub fn catalogue_to_csv(catalogue: &Catalogue) -> CatalogueFiles {
         trainings: trainings.into_bytes(),
         sessions: sessions.into_bytes(),
     }
-}
-
-/// Appends one CSV row, quoting the fields that need it (RFC 4180).
-fn push_row(out: &mut String, fields: &[&str]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if field.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
-        }
-    }
-    out.push('\n');
 }
 
 // ----- field rules specific to the catalogue -----

@@ -305,7 +305,7 @@ fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lan
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "refused",
                 "calls",
@@ -329,7 +329,7 @@ fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lan
             writer.flush()?;
             drop(writer);
             writeln!(out)?;
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record(["position", "severity", "message"])?;
             for p in &response.problems {
                 let severity = if p.error { "error" } else { "warning" };
@@ -443,7 +443,7 @@ pub fn call_row(call: &pb::Call, today: NaiveDate, lang: Lang) -> Vec<String> {
 
 /// The CSV of `vigie calls list --format csv`: one row per call, its next stage, lists `;`-separated.
 fn write_calls_csv(calls: &[pb::Call], today: NaiveDate, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = vigie_csv_out::Writer::from_writer(out);
     writer.write_record([
         "call_id",
         "source",
@@ -685,7 +685,7 @@ pub async fn preview(
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "due_at",
                 "local_date",
@@ -838,7 +838,7 @@ pub async fn log(
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "status",
                 "sent_at",
@@ -1045,7 +1045,7 @@ fn print_policy(policy: &pb::NetworkPolicy, format: Format, lang: Lang) -> anyho
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "network",
                 "offsets_days",
@@ -1219,7 +1219,7 @@ pub async fn preferences(
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record(["structure_id", "network", "themes", "opted_out"])?;
             writer.write_record([
                 saved.structure_id.clone(),

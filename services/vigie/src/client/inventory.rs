@@ -246,7 +246,7 @@ pub async fn fragility(
 pub fn write_fragility_csv(items: &[pb::StructureFragility], out: &mut impl Write) -> anyhow::Result<()> {
     let mut sorted: Vec<&pb::StructureFragility> = items.iter().collect();
     sorted.sort_by(|a, b| a.structure_id.cmp(&b.structure_id));
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = vigie_csv_out::Writer::from_writer(out);
     writer.write_record([
         "structure_id",
         "score",
@@ -454,7 +454,7 @@ pub async fn rollup(
     let mean = |g: &pb::RollupGroup| g.mean_score.map(|m| format!("{m:.1}")).unwrap_or_default();
     match format {
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "key",
                 "structures",

@@ -138,7 +138,7 @@ pub async fn sessions(endpoint: &str, training: Option<&str>, format: Format, la
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "session_id",
                 "training_id",
@@ -459,7 +459,7 @@ fn write_network_plan(
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut *out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut *out);
             writer.write_record(["training_id", "title", "department_code", "learners", "structures"])?;
             for l in &response.lines {
                 writer.write_record([

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::{error, json_error, warning};
 use crate::call::{CallDraft, ImportProblem, Parsed, Perimeter};
+use crate::url::keep_url;
 use crate::model::{audience_out_of_scope, normalise_audience, normalise_recurrence, Stage, StageKind};
 
 /// The source name of the calls read here.
@@ -228,13 +229,20 @@ fn read_fields(
             });
         }
     }
+    // Every URL goes through the one URL check: a bad one is dropped with a
+    // warning, the aid is still imported (an `origin_url` may stand in for a
+    // dropped `application_url`).
     let info_url = text(aid, "url")?
-        .map(|url| absolute(base_url, &url))
+        .map(|url| keep_url("champ « url »", &absolute(base_url, &url), &mut warnings))
         .unwrap_or_default();
-    let application_url = match text(aid, "application_url")? {
-        Some(url) => url,
-        None => text(aid, "origin_url")?.unwrap_or_default(),
-    };
+    let mut application_url = text(aid, "application_url")?
+        .map(|url| keep_url("champ « application_url »", &url, &mut warnings))
+        .unwrap_or_default();
+    if application_url.is_empty() {
+        application_url = text(aid, "origin_url")?
+            .map(|url| keep_url("champ « origin_url »", &url, &mut warnings))
+            .unwrap_or_default();
+    }
     let call = CallDraft {
         source: SOURCE.to_owned(),
         source_ref: id.to_owned(),
@@ -306,9 +314,13 @@ fn date(aid: &Map<String, Value>, key: &str) -> Result<Option<(NaiveDate, String
     Ok(Some((day, format!("{key}: {value}"))))
 }
 
-/// `url` made absolute against `base_url` (kept when already absolute).
+/// `url` made absolute against `base_url` (kept when it has a scheme, which
+/// the URL check then judges: `javascript:x` must not become a path).
 fn absolute(base_url: &str, url: &str) -> String {
-    if url.starts_with("https://") || url.starts_with("http://") {
+    let scheme = url.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if scheme || url.starts_with("//") {
         url.to_owned()
     } else {
         format!("{}/{}", base_url.trim_end_matches('/'), url.trim_start_matches('/'))

@@ -23,10 +23,12 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
+use vigie_csv_out::push_record;
 
-use super::{error, fold, iso_when, zone_of, END_OF_DAY};
+use super::{error, fold, iso_when, warning, zone_of, END_OF_DAY};
 use crate::call::{CallDraft, Parsed, Perimeter, Scale, TerritoryCode};
 use crate::model::{Stage, StageKind};
+use crate::url::keep_url;
 
 /// The source name of the calls read here.
 pub const SOURCE: &str = "etalab";
@@ -143,7 +145,10 @@ pub fn parse_csv(doc: &[u8], file_name: &str) -> Parsed {
         }
         let row: Vec<(&str, &str)> = columns.iter().map(String::as_str).zip(record.iter()).collect();
         match read_row(&row) {
-            Ok(call) => {
+            Ok((call, warnings)) => {
+                parsed
+                    .problems
+                    .extend(warnings.into_iter().map(|message| warning(position.clone(), message)));
                 if let Some(first) = seen_ids.get(&call.source_ref) {
                     parsed.problems.push(error(
                         position,
@@ -197,8 +202,9 @@ fn check_header(names: &[String]) -> Result<(), String> {
     }
 }
 
-/// Reads one row (column name, value); every bad column gives its own message.
-fn read_row(row: &[(&str, &str)]) -> Result<CallDraft, Vec<String>> {
+/// Reads one row (column name, value): the call and its warnings (URLs
+/// dropped by [`crate::url::keep_url`]), or one message per bad column.
+fn read_row(row: &[(&str, &str)]) -> Result<(CallDraft, Vec<String>), Vec<String>> {
     let get = |column: &str| {
         row.iter()
             .find(|(name, _)| *name == column)
@@ -216,10 +222,13 @@ fn read_row(row: &[(&str, &str)]) -> Result<CallDraft, Vec<String>> {
     check("titre", non_empty(title));
     let funders = parse_porteurs(get("porteurs")).map(|porteurs| funders_of(&porteurs));
     check("porteurs", funders.as_ref().map(|_| ()).map_err(Clone::clone));
-    let info_url = get("url_source");
-    check("url_source", check_url(info_url));
-    let application_url = get(URL_CANDIDATURE);
-    check(URL_CANDIDATURE, check_url(application_url));
+    let mut warnings = Vec::new();
+    let info_url = keep_url("colonne « url_source »", get("url_source"), &mut warnings);
+    let application_url = keep_url(
+        &format!("colonne « {URL_CANDIDATURE} »"),
+        get(URL_CANDIDATURE),
+        &mut warnings,
+    );
     let audiences = parse_cibles(get("cibles"));
     check("cibles", audiences.as_ref().map(|_| ()).map_err(Clone::clone));
     let codes = non_empty(get("eligibilite_geographique")).and_then(|()| parse_cog(get("eligibilite_geographique")));
@@ -260,14 +269,14 @@ fn read_row(row: &[(&str, &str)]) -> Result<CallDraft, Vec<String>> {
         })
         .into_iter()
         .collect();
-    Ok(CallDraft {
+    let call = CallDraft {
         source: SOURCE.to_owned(),
         source_ref: id.to_owned(),
         title: title.to_owned(),
         funders,
         programmes: pipe_list(get("programmes_parents")),
-        info_url: info_url.to_owned(),
-        application_url: application_url.to_owned(),
+        info_url,
+        application_url,
         themes: Vec::new(),
         audiences,
         perimeter: Perimeter {
@@ -280,7 +289,8 @@ fn read_row(row: &[(&str, &str)]) -> Result<CallDraft, Vec<String>> {
         stages,
         cancelled: false,
         raw: row_as_json(row),
-    })
+    };
+    Ok((call, warnings))
 }
 
 fn non_empty(value: &str) -> Result<(), String> {
@@ -288,15 +298,6 @@ fn non_empty(value: &str) -> Result<(), String> {
         Err("valeur obligatoire absente".to_owned())
     } else {
         Ok(())
-    }
-}
-
-fn check_url(value: &str) -> Result<(), String> {
-    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
-    match rest {
-        _ if value.is_empty() => Ok(()),
-        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => Ok(()),
-        _ => Err(format!("URL invalide « {value} » (attendu http:// ou https://)")),
     }
 }
 
@@ -439,14 +440,20 @@ fn parse_porteurs(value: &str) -> Result<Vec<Porteur>, String> {
     if value.is_empty() {
         return Ok(Vec::new());
     }
+    let invalid = |why: String| {
+        format!("liste de porteurs illisible : {why} (attendu [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])")
+    };
+    let length = value.chars().count();
+    if length > MAX_PORTEURS_CHARS {
+        return Err(invalid(format!(
+            "{length} caractères, au plus {MAX_PORTEURS_CHARS} sont lus"
+        )));
+    }
     let mut parser = Literal {
         chars: value.chars().collect(),
         at: 0,
     };
-    let invalid = |why: String| {
-        format!("liste de porteurs illisible : {why} (attendu [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])")
-    };
-    let literal = parser.value().map_err(invalid)?;
+    let literal = parser.value(0).map_err(invalid)?;
     parser.blank();
     if parser.at < parser.chars.len() {
         return Err(invalid(format!("texte en trop au caractère {}", parser.at + 1)));
@@ -501,6 +508,16 @@ fn format_porteurs(funders: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// How deep lists and objects may nest in `porteurs`: the schema needs 3
+/// (a list of objects holding a list of roles). The parser is recursive, so
+/// without this bound a cell of 20,000 `[` overflowed the stack and aborted
+/// the whole process; past it the cell is refused with a clear message.
+pub const MAX_PORTEURS_DEPTH: usize = 16;
+
+/// The longest `porteurs` cell read, in characters (a list of a hundred
+/// funders stays far below): bounds the memory of one cell's parse.
+pub const MAX_PORTEURS_CHARS: usize = 65_536;
+
 /// A value of the tolerant literal syntax of `porteurs`.
 #[derive(Debug)]
 enum Lit {
@@ -540,13 +557,20 @@ impl Literal {
         }
     }
 
-    fn value(&mut self) -> Result<Lit, String> {
+    /// Reads one value; `depth` is the number of lists and objects around it.
+    fn value(&mut self, depth: usize) -> Result<Lit, String> {
+        if depth >= MAX_PORTEURS_DEPTH && matches!(self.peek(), Some('[' | '{')) {
+            return Err(format!(
+                "imbrication trop profonde au caractère {} (au plus {MAX_PORTEURS_DEPTH} niveaux de [ ] et {{ }})",
+                self.at + 1
+            ));
+        }
         match self.peek() {
             Some('[') => {
                 self.at += 1;
                 let mut items = Vec::new();
                 while self.peek() != Some(']') {
-                    items.push(self.value()?);
+                    items.push(self.value(depth + 1)?);
                     if self.peek() == Some(',') {
                         self.at += 1;
                     } else {
@@ -560,12 +584,12 @@ impl Literal {
                 self.at += 1;
                 let mut fields = Vec::new();
                 while self.peek() != Some('}') {
-                    let key = match self.value()? {
+                    let key = match self.value(depth + 1)? {
                         Lit::Text(key) => key,
                         _ => return Err(format!("nom de champ attendu au caractère {}", self.at + 1)),
                     };
                     self.expect(':')?;
-                    fields.push((key, self.value()?));
+                    fields.push((key, self.value(depth + 1)?));
                     if self.peek() == Some(',') {
                         self.at += 1;
                     } else {
@@ -627,12 +651,13 @@ impl Literal {
 /// it back unchanged. The id of a call of another source is `SOURCE:REF`.
 /// Perimeters known by name only (not resolved to codes) give an empty
 /// `eligibilite_geographique`; only the submission stage is exported
-/// (`date_cloture`).
+/// (`date_cloture`). Cells are written through [`vigie_csv_out`], so a title
+/// such as `=HYPERLINK(…)` comes out neutralised (`'=HYPERLINK(…)`).
 pub fn write_csv(calls: &[CallDraft]) -> String {
     let mut out = String::new();
-    push_record(&mut out, COLUMNS.iter().map(|column| (*column).to_owned()));
+    push_record(&mut out, COLUMNS);
     for call in calls {
-        push_record(&mut out, export_row(call).into_iter());
+        push_record(&mut out, export_row(call));
     }
     out
 }
@@ -719,23 +744,6 @@ fn export_row(call: &CallDraft) -> Vec<String> {
         closing,
         kept("date_mise_a_jour"),
     ]
-}
-
-/// Appends one CSV record (RFC 4180 quoting, `\n` line end).
-fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (index, field) in fields.enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        if field.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&field);
-        }
-    }
-    out.push('\n');
 }
 
 #[cfg(test)]

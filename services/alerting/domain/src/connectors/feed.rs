@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{error, fold_char, iso_when, line_at, warning, whole_day_at_end};
 use crate::call::{CallDraft, Parsed, Perimeter};
+use crate::url::keep_url;
 use crate::model::{audience_out_of_scope, normalise_audience, Stage, StageKind, AUDIENCE_CODES, DEFAULT_TZ};
 
 /// How to read the calls of one feed (loaded from the service's configuration).
@@ -567,12 +568,24 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
         return;
     };
     let title = collapse(&title);
-    let link = item.links.first().cloned().unwrap_or_default();
+    let first_link = item.links.first().map(|link| link.trim().to_owned()).unwrap_or_default();
     let source_ref = item
         .guid
         .clone()
         .or_else(|| item.id.clone())
-        .or_else(|| Some(link.clone()).filter(|link| !link.is_empty()));
+        .or_else(|| Some(first_link.clone()).filter(|link| !link.is_empty()));
+    // The call's page: the first link that passes the one URL check; the
+    // links refused are warnings on the item, which is still imported.
+    let mut url_warnings = Vec::new();
+    let link = item
+        .links
+        .iter()
+        .map(|link| keep_url("lien", link, &mut url_warnings))
+        .find(|link| !link.is_empty())
+        .unwrap_or_default();
+    for message in url_warnings {
+        parsed.problems.push(warning(position.clone(), message));
+    }
     let Some(source_ref) = source_ref else {
         parsed.problems.push(error(
             position,

@@ -259,7 +259,7 @@ fn notices_of_moves_and_cancellations() {
 fn html_escapes_every_inserted_value() {
     let mut hostile = item("<script>alert(1)</script> & co", 7, date(2027, 3, 14));
     hostile.structure_name = "Tom & Jerry <b>".into();
-    hostile.url = "https://x.example/?a=1&b=\"2\"".into();
+    hostile.url = "https://x.example/?a=1&b='2'".into();
     hostile.ack_links.submitted = "https://vigie.example/a?t=1&u='x'".into();
     let mut d = digest(vec![hostile], vec![]);
     d.recipient_name = "<img src=x onerror=alert(1)>".into();
@@ -273,7 +273,7 @@ fn html_escapes_every_inserted_value() {
     );
     assert!(html.contains("Tom &amp; Jerry &lt;b&gt;"), "{html}");
     assert!(
-        html.contains("href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\""),
+        html.contains("href=\"https://x.example/?a=1&amp;b=&#39;2&#39;\""),
         "{html}"
     );
     assert!(
@@ -322,4 +322,42 @@ fn html_is_a_french_document_with_the_unsubscribe_link() {
         "{html}"
     );
     assert!(html.trim_end().ends_with("</html>"));
+}
+
+/// Links of the security review: `javascript:` and `data:` URLs of imported
+/// calls became clickable links in the email HTML.
+#[test]
+fn only_http_https_and_mailto_urls_become_links() {
+    let mut scripted = item("Appel piégé", 7, date(2027, 3, 14));
+    scripted.url = "javascript:alert(document.cookie)".into();
+    let mut data = item("Appel data", 8, date(2027, 3, 15));
+    data.url = "data:text/html;base64,PHNjcmlwdD4=".into();
+    let mut crlf = item("Appel CRLF", 9, date(2027, 3, 16));
+    crlf.url = "https://x.example/\r\nBcc: victime@example.org".into();
+    let mut quoted = item("Appel guillemet", 10, date(2027, 3, 17));
+    quoted.url = "https://x.example/\" onmouseover=\"alert(1)".into();
+    let moved = Notice::Cancelled {
+        structure_name: "S".into(),
+        call_title: "Annulé".into(),
+        url: "JaVaScRiPt:alert(2)".into(),
+    };
+    let rendered = render_digest(&digest(vec![scripted, data, crlf, quoted], vec![moved]));
+    let html = rendered.html.to_lowercase();
+    for bad in ["javascript:", "data:text", "bcc:", "onmouseover"] {
+        assert!(!html.contains(&format!("href=\"{bad}")), "{bad}: {html}");
+    }
+    assert!(!html.contains("javascript:") && !html.contains("data:text"), "{html}");
+    assert!(rendered.html.contains("<strong>Appel piégé</strong>"), "{}", rendered.html);
+    assert!(rendered.html.contains("<strong>Annulé</strong>"), "{}", rendered.html);
+    // The plain text leaves the refused URLs out rather than adding their lines.
+    assert!(!rendered.text.contains("javascript:") && !rendered.text.contains("Bcc:"), "{}", rendered.text);
+    assert!(!rendered.text.contains("data:text"), "{}", rendered.text);
+
+    assert!(is_linkable("mailto:referent@reseau.example"));
+    assert!(is_linkable("MAILTO:referent@reseau.example?subject=Vigie"));
+    assert!(!is_linkable("mailto:"));
+    assert!(!is_linkable("mailto:a@b.fr\r\nBcc:c@d.fr"));
+    assert!(!is_linkable("mailto:a@b.fr\"><script>"));
+    assert!(is_linkable("https://vigie.example/u/TOKEN"));
+    assert!(!is_linkable("vbscript:x"));
 }

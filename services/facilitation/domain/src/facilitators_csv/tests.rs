@@ -471,3 +471,19 @@ fn blank_lines_keep_physical_line_numbers() {
         ["facilitators.csv:6: colonne « facilitator_id » vide (identifiant obligatoire)"]
     );
 }
+
+/// Random and mutated files: never a panic, every error
+/// `facilitators.csv:LINE: message`.
+#[test]
+fn hostile_files_never_panic_and_errors_are_positioned() {
+    let body = format!("{H}{}", vary(&ROW, 0, "F1"));
+    vigie_mutate::for_each_case(0xFAC1, &[body.as_bytes()], 400, |damaged| {
+        if let Err(errors) = parse_facilitators(damaged) {
+            assert!(!errors.is_empty());
+            for error in errors {
+                assert_eq!(error.file, "facilitators.csv", "{error}");
+                assert!(error.line >= 1 && !error.message.is_empty(), "{error}");
+            }
+        }
+    });
+}

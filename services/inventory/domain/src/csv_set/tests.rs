@@ -591,3 +591,40 @@ fn headers_match_the_constants() {
         assert_eq!(format!("{}\n", header.join(",")), line);
     }
 }
+
+/// Random and mutated sets (one file of the valid set damaged at a time):
+/// never a panic, and every error is `FILE:LINE: message` naming one of the
+/// four files.
+#[test]
+fn hostile_sets_never_panic_and_errors_are_positioned() {
+    let bodies = [
+        format!("{S_H}{S_OK}"),
+        format!("{P_H}{P_OK}"),
+        format!("{F_H}{F_OK}"),
+        format!("{H_H}{H_OK}"),
+    ];
+    let valid: Vec<&[u8]> = bodies.iter().map(|body| body.as_bytes()).collect();
+    let mut index = 0;
+    vigie_mutate::for_each_case(0x5E7, &valid, 400, |damaged| {
+        let mut set = files(&bodies[0], &bodies[1], &bodies[2], &bodies[3]);
+        let slot = match index % 4 {
+            0 => &mut set.structures,
+            1 => &mut set.people,
+            2 => &mut set.functions,
+            _ => &mut set.holdings,
+        };
+        index += 1;
+        *slot = damaged.to_vec();
+        if let Err(errors) = parse_set(&set) {
+            assert!(!errors.is_empty());
+            for error in errors {
+                assert!(
+                    [STRUCTURES_FILE, PEOPLE_FILE, FUNCTIONS_FILE, HOLDINGS_FILE].contains(&error.file.as_str()),
+                    "{error}"
+                );
+                assert!(error.line >= 1, "{error}");
+                assert!(!error.message.is_empty(), "{error}");
+            }
+        }
+    });
+}

@@ -847,3 +847,53 @@ fn export_round_trips() {
     quoted.trainings[0].title = "Le « bon » dossier, \"vite\"".into();
     assert_eq!(parsed(&catalogue_to_csv(&quoted)), quoted);
 }
+
+/// Random and mutated catalogues (one file damaged at a time): never a
+/// panic, every error `FILE:LINE: message` on one of the two files.
+#[test]
+fn hostile_catalogues_never_panic_and_errors_are_positioned() {
+    let trainings = format!("{T_H}{T_OK}");
+    let sessions = format!("{S_H}{S_OK}");
+    let mut index = 0;
+    vigie_mutate::for_each_case(0xCA7A, &[trainings.as_bytes(), sessions.as_bytes()], 400, |damaged| {
+        let mut files = CatalogueFiles {
+            trainings: trainings.as_bytes().to_vec(),
+            sessions: sessions.as_bytes().to_vec(),
+        };
+        if index % 2 == 0 {
+            files.trainings = damaged.to_vec();
+        } else {
+            files.sessions = damaged.to_vec();
+        }
+        index += 1;
+        if let Err(errors) = parse_catalogue(&files) {
+            assert!(!errors.is_empty());
+            for error in errors {
+                assert!(["trainings.csv", "sessions.csv"].contains(&error.file.as_str()), "{error}");
+                assert!(error.line >= 1 && !error.message.is_empty(), "{error}");
+            }
+        }
+    });
+}
+
+/// The catalogue export goes through the one CSV writer: a title from
+/// outside that a spreadsheet would run as a formula comes out neutralised.
+#[test]
+fn exported_titles_are_neutralised() {
+    let trainings = format!(
+        "{T_H}T1,=cmd|' /C calc'!A0,@Organisme,remote,3,,,payroll,1,3\n\
+         T2,\"=HYPERLINK(\"\"https://x.example\"\",\"\"clic\"\")\",Org,remote,3,,,payroll,1,3\n"
+    );
+    let c = parse_catalogue(&CatalogueFiles {
+        trainings: trainings.into_bytes(),
+        sessions: S_H.as_bytes().to_vec(),
+    })
+    .unwrap();
+    let exported = String::from_utf8(catalogue_to_csv(&c).trainings).unwrap();
+    let lines: Vec<&str> = exported.lines().collect();
+    assert_eq!(lines[1], "T1,'=cmd|' /C calc'!A0,'@Organisme,remote,3,,,payroll,1,3");
+    assert_eq!(
+        lines[2],
+        "T2,\"'=HYPERLINK(\"\"https://x.example\"\",\"\"clic\"\")\",Org,remote,3,,,payroll,1,3"
+    );
+}

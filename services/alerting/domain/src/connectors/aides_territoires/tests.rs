@@ -491,3 +491,79 @@ fn empty_next_is_the_last_page() {
     let page = parse_page(br#"{"results": []}"#, "p", BASE).unwrap();
     assert_eq!((page.count, page.next), (None, None));
 }
+
+/// The aid of the security review: an `application_url` with CRLF lines that
+/// became a whole extra `VEVENT` in every subscribed calendar.
+#[test]
+fn hostile_urls_are_dropped_with_a_warning_and_the_aid_kept() {
+    let aid = r#"{"id": 7, "name": "Appel", "url": "javascript:alert(1)",
+        "application_url": "https://x.fr/\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nATTACH:https://x.fr/a.exe",
+        "origin_url": "https://origine.fr/appel"}"#;
+    let parsed = one(aid);
+    assert_eq!(parsed.calls.len(), 1);
+    let call = &parsed.calls[0];
+    assert_eq!(call.info_url, "");
+    assert_eq!(call.application_url, "https://origine.fr/appel", "origin_url stands in");
+    let messages: Vec<(&str, Severity)> = parsed
+        .problems
+        .iter()
+        .map(|p| (p.message.as_str(), p.severity))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                "champ « url » : URL « javascript:alert(1) » ignorée : \
+                 seules les adresses http:// ou https:// sont acceptées",
+                Severity::Warning
+            ),
+            (
+                "champ « application_url » : URL « https://x.fr/\\r\\nEND:VEVENT\\r\\nBEGIN:VEVENT\\r\\nATTACH:https://x.fr/a.exe » \
+                 ignorée : adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)",
+                Severity::Warning
+            ),
+        ]
+    );
+    assert!(parsed.problems.iter().all(|p| p.position == "p:item 1 (id 7)"));
+}
+
+/// Nesting far past serde_json's recursion limit (128) is an error at the
+/// document or item, never a stack overflow.
+#[test]
+fn deeply_nested_json_is_a_clear_error() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let parsed = parse_file(deep.as_bytes(), "aides.json", BASE);
+    assert!(parsed.calls.is_empty());
+    assert_eq!(parsed.problems.len(), 1);
+    assert!(parsed.problems[0].position.starts_with("aides.json:"), "{:?}", parsed.problems);
+    let nested_aid = format!(r#"{{"id": 1, "name": "x", "categories": {}1{}}}"#, "[".repeat(50_000), "]".repeat(50_000));
+    let page = parse_page(page_of(&nested_aid).as_bytes(), "p", BASE).unwrap();
+    assert!(page.parsed.calls.is_empty());
+    assert_eq!(page.parsed.problems.len(), 1);
+    assert_eq!(page.parsed.problems[0].position, "p:item 1");
+    assert!(page.parsed.problems[0].message.starts_with("JSON invalide"), "{:?}", page.parsed.problems);
+    let open = "{\"a\":".repeat(100_000);
+    let parsed = parse_file(open.as_bytes(), "aides.json", BASE);
+    assert_eq!(parsed.problems.len(), 1);
+}
+
+/// Random and mutated pages and files (from the fixtures): never a panic,
+/// every problem positioned in the file, every URL kept passes the one check.
+#[test]
+fn hostile_documents_never_panic() {
+    vigie_mutate::for_each_case(0xA1DE5, &[PAGE_1, PAGE_2], 300, |doc| {
+        let parsed = parse_file(doc, "aides.json", BASE);
+        for problem in &parsed.problems {
+            assert!(problem.position.starts_with("aides.json:"), "{problem:?}");
+            assert!(!problem.message.is_empty());
+        }
+        for call in &parsed.calls {
+            for url in [&call.info_url, &call.application_url] {
+                assert!(url.is_empty() || crate::url::is_safe_url(url), "{url:?}");
+            }
+        }
+        if let Ok(page) = parse_page(doc, "p", BASE) {
+            assert!(page.parsed.problems.iter().all(|p| p.position.starts_with("p:item ")));
+        }
+    });
+}

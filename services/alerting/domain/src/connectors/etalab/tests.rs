@@ -47,9 +47,23 @@ fn row(changes: &[(&str, &str)]) -> String {
         let index = COLUMNS.iter().position(|c| c == column).unwrap();
         values[index] = (*value).to_owned();
     }
-    let mut out = String::new();
-    push_record(&mut out, values.into_iter());
-    out
+    raw_record(&values)
+}
+
+/// One CSV record with RFC 4180 quoting but *without* neutralisation: test
+/// files hold what an outside producer would write (`=cmd…` raw).
+fn raw_record(values: &[String]) -> String {
+    let quoted: Vec<String> = values
+        .iter()
+        .map(|value| {
+            if value.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", value.replace('"', "\"\""))
+            } else {
+                value.clone()
+            }
+        })
+        .collect();
+    format!("{}\n", quoted.join(","))
 }
 
 fn parse_rows(rows: &[String]) -> Parsed {
@@ -344,10 +358,6 @@ fn bad_rows_are_errors_naming_their_column() {
             "colonne « date_mise_a_jour » : date invalide « hier » (attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00)",
         ),
         (
-            &[("url_source", "www.exemple.fr")],
-            "colonne « url_source » : URL invalide « www.exemple.fr » (attendu http:// ou https://)",
-        ),
-        (
             &[("porteurs", "[{ nom: 'ADEME', roles: [ 'financeur' }]")],
             "colonne « porteurs » : liste de porteurs illisible : « ] » attendu au caractère 39, « } » trouvé (attendu [{ nom: 'ADEME', roles: [ 'financeur' ] }])",
         ),
@@ -449,10 +459,116 @@ fn extension_columns_and_any_column_order_are_read() {
     assert!(call.raw.contains(r#""budget_minimum":"10000""#));
     let bad = doc.replace("https://depot.exemple.fr", "depot");
     let parsed = parse_csv(bad.as_bytes(), "extension.csv");
+    assert_eq!(parsed.calls.len(), 1, "a bad URL never drops the call");
+    assert_eq!(parsed.calls[0].application_url, "");
     assert_eq!(
-        parsed.problems[0].message,
-        "colonne « url_candidature » : URL invalide « depot » (attendu http:// ou https://)"
+        parsed.problems,
+        [ImportProblem {
+            position: "extension.csv:2".to_owned(),
+            message: "colonne « url_candidature » : URL « depot » ignorée : \
+                      seules les adresses http:// ou https:// sont acceptées"
+                .to_owned(),
+            severity: Severity::Warning,
+        }]
     );
+}
+
+#[test]
+fn hostile_urls_are_dropped_with_a_warning_and_the_call_kept() {
+    for (url, reason) in [
+        ("www.exemple.fr", "seules les adresses http:// ou https:// sont acceptées"),
+        ("javascript:alert(1)", "seules les adresses http:// ou https:// sont acceptées"),
+        (
+            "https://x.fr/\r\nBEGIN:VEVENT\r\nATTACH:https://x.fr/a.exe",
+            "adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)",
+        ),
+        ("https://x.fr/a b", "adresse contenant une espace"),
+    ] {
+        let parsed = parse_rows(&[row(&[("url_source", url)])]);
+        assert_eq!(parsed.calls.len(), 1, "{url:?}");
+        assert_eq!(parsed.calls[0].info_url, "", "{url:?}");
+        assert_eq!(parsed.problems.len(), 1, "{url:?}");
+        assert_eq!(parsed.problems[0].severity, Severity::Warning);
+        assert!(parsed.problems[0].message.ends_with(reason), "{:?}", parsed.problems[0]);
+        assert!(!parsed.problems[0].message.contains('\n'));
+    }
+}
+
+/// The row of the security review: 20,000 nested `[` (20 KB) in `porteurs`
+/// overflowed the stack and aborted the whole `vigie dev` process.
+#[test]
+fn twenty_thousand_nested_brackets_are_a_clear_error() {
+    let nested = "[".repeat(20_000);
+    let parsed = parse_rows(&[row(&[("porteurs", &nested)]), row(&[("id", "id-2")])]);
+    assert_eq!(parsed.calls.len(), 1, "the next row is still read");
+    assert_eq!(parsed.calls[0].source_ref, "id-2");
+    assert_eq!(
+        parsed.problems,
+        [ImportProblem {
+            position: "aides.csv:2".to_owned(),
+            message: format!(
+                "colonne « porteurs » : liste de porteurs illisible : imbrication trop profonde au caractère \
+                 {} (au plus {MAX_PORTEURS_DEPTH} niveaux de [ ] et {{ }}) \
+                 (attendu [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])",
+                MAX_PORTEURS_DEPTH + 1
+            ),
+            severity: Severity::Error,
+        }]
+    );
+    // Objects nest the same way, and closed nesting is refused too.
+    let objects = "{a:".repeat(10_000);
+    assert!(parse_porteurs(&objects).unwrap_err().contains("imbrication trop profonde"));
+    let closed = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    assert!(parse_porteurs(&closed).unwrap_err().contains("imbrication trop profonde"));
+    // The depth the schema needs (and some) still reads.
+    let deep_enough = format!("{}{}", "[".repeat(MAX_PORTEURS_DEPTH), "]".repeat(MAX_PORTEURS_DEPTH));
+    assert!(parse_porteurs(&deep_enough).unwrap_err().contains("chaque porteur est un objet"));
+}
+
+#[test]
+fn an_oversized_porteurs_cell_is_refused() {
+    let names: Vec<String> = (0..5000).map(|n| format!("{{ nom: 'Financeur {n}', roles: ['financeur'] }}")).collect();
+    let huge = format!("[{}]", names.join(","));
+    assert!(huge.len() > MAX_PORTEURS_CHARS);
+    let message = parse_porteurs(&huge).unwrap_err();
+    assert!(message.contains(&format!("au plus {MAX_PORTEURS_CHARS} sont lus")), "{message}");
+}
+
+/// Random and mutated files (from the fixture and a valid row): never a
+/// panic, every problem positioned `FILE:LINE`, and every call that is read
+/// carries only URLs that pass the one URL check.
+#[test]
+fn hostile_files_never_panic_and_errors_are_positioned() {
+    let valid = format!("{HEADER}\n{}", row(&[]));
+    vigie_mutate::for_each_case(0xE7A1AB, &[FIXTURE, valid.as_bytes()], 400, |doc| {
+        let parsed = parse_csv(doc, "aides.csv");
+        for problem in &parsed.problems {
+            let (file, line) = problem.position.split_once(':').unwrap();
+            assert_eq!(file, "aides.csv");
+            assert!(line.parse::<u64>().is_ok(), "{problem:?}");
+            assert!(!problem.message.is_empty());
+        }
+        for call in &parsed.calls {
+            for url in [&call.info_url, &call.application_url] {
+                assert!(url.is_empty() || crate::url::is_safe_url(url), "{url:?}");
+            }
+        }
+        // What was read exports without panicking, and reads back.
+        let _ = parse_csv(write_csv(&parsed.calls).as_bytes(), "export.csv");
+    });
+}
+
+#[test]
+fn exported_titles_are_neutralised() {
+    let parsed = parse_rows(&[
+        row(&[("titre", "=cmd|' /C calc'!A0")]),
+        row(&[("id", "id-2"), ("titre", "=HYPERLINK(\"https://x.fr\",\"clic\")")]),
+    ]);
+    assert_eq!(parsed.problems, []);
+    let exported = write_csv(&parsed.calls);
+    let mut reader = csv::ReaderBuilder::new().from_reader(exported.as_bytes());
+    let titles: Vec<String> = reader.records().map(|record| record.unwrap()[1].to_owned()).collect();
+    assert_eq!(titles, ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"https://x.fr\",\"clic\")"]);
 }
 
 #[test]
@@ -594,11 +710,6 @@ fn porteurs_in_javascript_or_json() {
 #[test]
 fn quoting_follows_rfc_4180() {
     let mut out = String::new();
-    push_record(
-        &mut out,
-        ["simple", "a,b", "dit \"oui\"", "deux\nlignes", ""]
-            .map(str::to_owned)
-            .into_iter(),
-    );
+    vigie_csv_out::push_record(&mut out, ["simple", "a,b", "dit \"oui\"", "deux\nlignes", ""]);
     assert_eq!(out, "simple,\"a,b\",\"dit \"\"oui\"\"\",\"deux\nlignes\",\n");
 }

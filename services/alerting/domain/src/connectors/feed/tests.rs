@@ -525,3 +525,49 @@ fn html_is_reduced_to_text() {
     );
     assert_eq!(collapse("  a \u{a0} b\n\tc "), "a b c");
 }
+
+#[test]
+fn hostile_links_are_dropped_with_a_warning_and_the_item_kept() {
+    let doc = "<rss><channel><item><title>T</title><guid>g</guid>\
+               <link>javascript:alert(1)</link><link>https://x.fr/&#13;&#10;ATTACH:a.exe</link>\
+               <link>https://bon.fr/appel</link>\
+               <description>Date limite : 14/03/2027</description></item></channel></rss>";
+    let parsed = parse_feed(doc.as_bytes(), "f.xml", &FeedMapping::new("x"));
+    assert_eq!(parsed.calls.len(), 1);
+    assert_eq!(parsed.calls[0].info_url, "https://bon.fr/appel");
+    let warnings: Vec<String> = parsed.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].starts_with("f.xml:item 1: lien : URL « javascript:alert(1) » ignorée"));
+    assert!(warnings[1].contains("caractère de contrôle"), "{warnings:?}");
+    assert!(parsed.problems.iter().all(|p| p.severity == Severity::Warning));
+}
+
+/// XML nesting is read with an explicit stack, never by recursion: 100,000
+/// nested elements are only a truncated feed.
+#[test]
+fn deeply_nested_elements_are_a_clear_error() {
+    let doc = format!("<rss><channel><item><title>T</title>{}", "<a>".repeat(100_000));
+    let parsed = parse_feed(doc.as_bytes(), "f.xml", &FeedMapping::new("x"));
+    assert!(parsed.calls.is_empty());
+    assert_eq!(parsed.problems.len(), 1);
+    assert_eq!(parsed.problems[0].message, "flux tronqué : <a> n'est pas fermé");
+}
+
+/// Random and mutated RSS and Atom feeds: never a panic, every problem
+/// positioned in the file, every link kept passes the one URL check.
+#[test]
+fn hostile_feeds_never_panic() {
+    let mappings = [region(), reseau()];
+    vigie_mutate::for_each_case(0xFEED, &[RSS, ATOM], 300, |doc| {
+        for mapping in &mappings {
+            let parsed = parse_feed(doc, "f.xml", mapping);
+            for problem in &parsed.problems {
+                assert!(problem.position.starts_with("f.xml"), "{problem:?}");
+                assert!(!problem.message.is_empty());
+            }
+            for call in &parsed.calls {
+                assert!(call.info_url.is_empty() || crate::url::is_safe_url(&call.info_url));
+            }
+        }
+    });
+}
