@@ -5,6 +5,7 @@ mod alerting;
 mod distributed;
 mod embedded;
 mod facilitation;
+mod grpc_tls;
 mod identity;
 mod keycloak;
 mod privacy;

@@ -378,3 +378,34 @@ impl VigieConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_and_grpc_bounds_are_validated_before_anything_connects() {
+        let cert_only = Overrides {
+            tls_cert: Some(PathBuf::from("server.pem")),
+            ..Overrides::default()
+        };
+        let error = VigieConfig::load(None, &cert_only).err().map(|e| e.to_string());
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains("sans --tls-key")),
+            "{error:?}"
+        );
+        let ca_only = Overrides {
+            tls_client_ca: Some(PathBuf::from("ca.pem")),
+            ..Overrides::default()
+        };
+        assert!(VigieConfig::load(None, &ca_only).is_err());
+        let pair = Overrides {
+            tls_cert: Some(PathBuf::from("server.pem")),
+            tls_key: Some(PathBuf::from("server-key.pem")),
+            ..Overrides::default()
+        };
+        let config = VigieConfig::load(None, &pair).ok();
+        assert_eq!(config.and_then(|c| c.tls_key), Some(PathBuf::from("server-key.pem")));
+        assert_eq!(VigieConfig::default().grpc, vigie_platform::grpc::GrpcLimits::default());
+    }
+}

@@ -54,7 +54,7 @@ pub enum ClientError {
     #[error(transparent)]
     Tls(#[from] TlsError),
     /// The server could not be reached or the handshake failed.
-    #[error("connexion à {endpoint} impossible : {source}")]
+    #[error("connexion à {endpoint} impossible")]
     Connect {
         /// The endpoint.
         endpoint: String,

@@ -48,12 +48,12 @@ pub enum TlsError {
     #[error("--tls-client-ca (TLS mutuel) exige aussi --tls-cert et --tls-key")]
     ClientCaWithoutTls,
     /// A file could not be read.
-    #[error("fichier TLS illisible {} : {source}", path.display())]
+    #[error("fichier TLS illisible {} : {cause}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file holds no PEM certificate.
     #[error("{} ne contient aucun certificat PEM (-----BEGIN CERTIFICATE-----)", path.display())]
@@ -67,9 +67,17 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
     },
-    /// The key cannot be used, or does not belong to the certificate.
-    #[error("la clé privée {} ne correspond pas au certificat {} ({reason})", key.display(), cert.display())]
+    /// The key does not belong to the certificate.
+    #[error("la clé privée {} ne correspond pas au certificat {} : leurs clés publiques diffèrent", key.display(), cert.display())]
     KeyMismatch {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+    },
+    /// The key or the certificate cannot be used.
+    #[error("certificat {} ou clé privée {} inutilisable : {reason}", cert.display(), key.display())]
+    Unusable {
         /// The certificate file.
         cert: PathBuf,
         /// The key file.
@@ -248,9 +256,9 @@ impl ClientTlsFiles {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
-    std::fs::read(path).map_err(|source| TlsError::Read {
+    std::fs::read(path).map_err(|cause| TlsError::Read {
         path: path.to_owned(),
-        source,
+        cause,
     })
 }
 
@@ -270,7 +278,7 @@ fn check_identity(cert_path: &Path, cert_pem: &[u8], key_path: &Path, key_pem: &
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| TlsError::NoKey {
         path: key_path.to_owned(),
     })?;
-    let mismatch = |reason: String| TlsError::KeyMismatch {
+    let unusable = |reason: String| TlsError::Unusable {
         cert: cert_path.to_owned(),
         key: key_path.to_owned(),
         reason,
@@ -278,12 +286,16 @@ fn check_identity(cert_path: &Path, cert_pem: &[u8], key_path: &Path, key_pem: &
     let signing_key = rustls::crypto::ring::default_provider()
         .key_provider
         .load_private_key(key)
-        .map_err(|error| mismatch(error.to_string()))?;
+        .map_err(|error| unusable(error.to_string()))?;
     match CertifiedKey::new(certs, signing_key).keys_match() {
         // ring knows the public key of every key type it loads; "unknown" is
         // rustls' answer for providers that do not, and proves nothing.
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(()),
-        Err(error) => Err(mismatch(error.to_string())),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(TlsError::KeyMismatch {
+            cert: cert_path.to_owned(),
+            key: key_path.to_owned(),
+        }),
+        Err(error) => Err(unusable(error.to_string())),
     }
 }
 

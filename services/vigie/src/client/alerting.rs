@@ -46,7 +46,9 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
-    Ok(super::sized!(AlertingServiceClient::new(connect(endpoint, lang).await?)))
+    Ok(super::sized!(AlertingServiceClient::new(
+        connect(endpoint, lang).await?
+    )))
 }
 
 // ----- time in Europe/Paris -----

@@ -33,7 +33,9 @@ fn show_date(date: Option<&Date>) -> String {
 }
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<FacilitationServiceClient<super::Channel>> {
-    Ok(super::sized!(FacilitationServiceClient::new(connect(endpoint, lang).await?)))
+    Ok(super::sized!(FacilitationServiceClient::new(
+        connect(endpoint, lang).await?
+    )))
 }
 
 /// `vigie facilitation facilitators import FILE`.

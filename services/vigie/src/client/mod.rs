@@ -167,6 +167,18 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
             )
         );
     }
+    if matches!(status.code(), tonic::Code::Unknown | tonic::Code::Unavailable) && status.message() == "transport error"
+    {
+        // The connection broke under the call: typically a TLS server
+        // addressed with http://, or a server that stopped.
+        return anyhow::anyhow!(
+            "{}",
+            lang.pick(
+                "connexion coupée par le serveur : s'il est en TLS, son adresse commence par https:// (avec --ca-cert pour une autorité privée) ; sinon, est-il toujours démarré ?",
+                "connection closed by the server: if it uses TLS, its address starts with https:// (with --ca-cert for a private authority); otherwise, is it still running?"
+            )
+        );
+    }
     let kind = match status.code() {
         tonic::Code::NotFound => lang.pick("introuvable", "not found"),
         tonic::Code::InvalidArgument => lang.pick("demande invalide", "invalid request"),

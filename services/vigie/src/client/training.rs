@@ -28,7 +28,9 @@ fn pb_date(date: NaiveDate) -> Date {
 }
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<TrainingServiceClient<super::Channel>> {
-    Ok(super::sized!(TrainingServiceClient::new(connect(endpoint, lang).await?)))
+    Ok(super::sized!(TrainingServiceClient::new(
+        connect(endpoint, lang).await?
+    )))
 }
 
 /// `vigie training catalog import DIR`.
