@@ -990,3 +990,96 @@ async fn embedded_unsubscribe_stops_every_reminder_to_that_recipient() -> Result
     );
     Ok(())
 }
+
+/// Three `vigie serve alerting` replicas on one PostgreSQL database and a
+/// slow SMTP server: each message goes out once; the replica that started
+/// sending is `kill -9`ed mid-send, and the messages it held leased go out
+/// after its lease (4 s here) from the others, with the same Message-ID.
+#[tokio::test]
+async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    smtp.delay_data(Duration::from_millis(150))?;
+    let nats = NatsServer::start().await;
+    let (inventory_db, alerting_db) = (PgDatabase::create().await, PgDatabase::create().await);
+    let dir = tempfile::tempdir()?;
+    let url = nats.url();
+    let serve = |service: &'static str, db: String, envs: Vec<(String, String)>| {
+        let url = url.clone();
+        async move {
+            start(
+                &[
+                    "serve",
+                    service,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--database-url",
+                    &db,
+                    "--nats-url",
+                    &url,
+                    "--auth",
+                    "none",
+                ],
+                &envs,
+            )
+            .await
+        }
+    };
+    let mut envs = alerting_env(&smtp);
+    envs.push(("VIGIE_ALERTING__LINK_SECRET".to_owned(), LINK_SECRET.to_owned()));
+    envs.push(("VIGIE_ALERTING__LEASE_SECONDS".to_owned(), "4".to_owned()));
+    let inventory = serve("inventory", inventory_db.url().to_owned(), Vec::new()).await?;
+    let first = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
+    let (set, structures) = generate(dir.path(), "30", "11").await?;
+    ok(inventory
+        .cli(&["inventory", "import", set.to_str().unwrap_or_default()])
+        .await?)?;
+    wait_known(&first, &structures).await?;
+
+    // A national call closing in ten days: J-30 and J-14 are due now for
+    // every structure, one digest per recipient.
+    let file = dir.path().join("national.json");
+    std::fs::write(
+        &file,
+        page(vec![aid(
+            778_001,
+            "Appel national à plusieurs répliques",
+            &["Associations", "Entreprises de l'économie sociale et solidaire"],
+            ("France", "Pays"),
+            &plus(today(), 10).to_string(),
+        )]),
+    )?;
+    let imported = json_of(
+        &first,
+        &["calls", "import", "--source", "aides-territoires", file.to_str().unwrap_or_default()],
+    )
+    .await?;
+    ensure!(imported["created"] == 1, "{imported}");
+    eventually("the first replica is sending", WAIT, || async { Ok(smtp.messages()?.len() >= 3) }).await?;
+    let second = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
+    let third = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
+    let before_kill = smtp.messages()?.len();
+    first.kill().await?;
+
+    let (log, mails) = wait_delivered(&second, &smtp).await?;
+    let messages: BTreeSet<String> = log.iter().map(|e| text(e, "message_id")).collect();
+    ensure!(
+        messages.len() > before_kill + 3,
+        "messages left for the other replicas: {} in all, {before_kill} before the kill",
+        messages.len()
+    );
+    let mut per_id: BTreeMap<String, usize> = BTreeMap::new();
+    for mail in &mails {
+        *per_id.entry(mail.message_id.clone().unwrap_or_default()).or_default() += 1;
+    }
+    let twice: Vec<(&String, &usize)> = per_id.iter().filter(|(_, &n)| n > 1).collect();
+    // The message the killed replica was sending may have reached the
+    // server before it died: it is the only one that may go twice, with the
+    // same Message-ID.
+    ensure!(
+        twice.len() <= 1 && twice.iter().all(|(_, &n)| n == 2),
+        "each Message-ID once, the one in flight at the kill at most twice: {twice:?}"
+    );
+    ensure!(per_id.len() == messages.len(), "{} delivered of {}", per_id.len(), messages.len());
+    drop(third);
+    Ok(())
+}

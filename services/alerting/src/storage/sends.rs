@@ -356,15 +356,19 @@ pub async fn lease_due_messages(
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<MessageRow>, StorageError> {
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // PostgreSQL may re-run a `LIMIT … FOR UPDATE SKIP LOCKED` subquery of
+    // an `IN` for every row it checks (leasing more than `limit` rows): the
+    // candidates are chosen once, in a materialised CTE.
+    let (materialized, lock) = match backend {
+        Backend::Postgres => (" MATERIALIZED", " FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => ("", ""),
     };
     let free = "status = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $4)";
     let rows = sqlx::query(&format!(
-        "UPDATE al_messages SET lease_owner = $1, lease_until = $2 WHERE message_id IN (\
-         SELECT message_id FROM al_messages WHERE {free} ORDER BY next_attempt_at, message_id LIMIT {limit}{lock}) \
-         AND {free} RETURNING {MESSAGE_COLUMNS}"
+        "WITH candidates AS{materialized} (SELECT message_id FROM al_messages WHERE {free} \
+         ORDER BY next_attempt_at, message_id LIMIT {limit}{lock}) \
+         UPDATE al_messages SET lease_owner = $1, lease_until = $2 \
+         WHERE message_id IN (SELECT message_id FROM candidates) AND {free} RETURNING {MESSAGE_COLUMNS}"
     ))
     .bind(lease.owner.to_owned())
     .bind(timestamp(lease.until))

@@ -207,7 +207,8 @@ pub async fn an_outcome_needs_the_lease(h: Harness) -> Result<()> {
 
     // A takes m1 (oldest first, by id); B cannot take it while A holds it.
     let a = storage::lease_due_messages(&mut conn, backend, &lease("A", 1), now, 1).await?;
-    ensure!(ids(a) == ["m1@vigie"]);
+    let a = ids(a);
+    ensure!(a == ["m1@vigie"], "{a:?}");
     let b = storage::lease_due_messages(&mut conn, backend, &lease("B", 1), now, 10).await?;
     ensure!(ids(b) == ["m2@vigie"], "only the free message");
     ensure!(storage::lease_due_messages(&mut conn, backend, &lease("C", 1), now, 10).await?.is_empty());
