@@ -5,6 +5,7 @@ mod alerting;
 mod distributed;
 mod embedded;
 mod facilitation;
+mod hostile;
 mod identity;
 mod keycloak;
 mod privacy;
