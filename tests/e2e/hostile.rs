@@ -108,14 +108,14 @@ async fn hostile_imports_never_stop_the_server_and_csv_leaves_neutralised() -> R
     let mut titles = column(&listed, "title")?;
     titles.sort();
     ensure!(
-        titles == [format!("'{formula}"), format!("'{hyperlink}")],
+        titles == [format!("'{hyperlink}"), format!("'{formula}")],
         "calls list --format csv: {listed}"
     );
     let exported = ok(server.cli(&["calls", "export"]).await?)?.stdout;
     let mut titles = column(&exported, "titre")?;
     titles.sort();
     ensure!(
-        titles == [format!("'{formula}"), format!("'{hyperlink}")],
+        titles == [format!("'{hyperlink}"), format!("'{formula}")],
         "calls export: {exported}"
     );
     ensure!(!exported.contains("BEGIN:VEVENT"), "{exported}");
