@@ -17,7 +17,9 @@ const HEADER: &str = "id,titre,description,eligibilite,types_aides,porteurs,cibl
 
 /// One Etalab row with these cells (already CSV-quoted where needed).
 fn row(id: &str, title: &str, porteurs: &str, url: &str, closing: &str) -> String {
-    format!("{id},{title},Description,Critères,financement,{porteurs},associations,PAYS-99100,{closing},2027-01-01,{url}\n")
+    format!(
+        "{id},{title},Description,Critères,financement,{porteurs},associations,PAYS-99100,{closing},2027-01-01,{url}\n"
+    )
 }
 
 /// The titles of a CSV (column `title_column`), read with the `csv` crate.
@@ -40,7 +42,13 @@ async fn hostile_imports_never_stop_the_server_and_csv_leaves_neutralised() -> R
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let server = VigieServer::start(
-        &["dev", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap_or_default()],
+        &[
+            "dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+        ],
         &[("VIGIE_ALERTING__HTTP_LISTEN", "127.0.0.1:0")],
     )
     .await?;
@@ -57,7 +65,13 @@ async fn hostile_imports_never_stop_the_server_and_csv_leaves_neutralised() -> R
         format!("{HEADER}\n{}", row("n-1", "Appel", &"[".repeat(20_000), "", &closing)),
     )?;
     let refused = server
-        .cli(&["calls", "import", "--source", "etalab", nested.to_str().unwrap_or_default()])
+        .cli(&[
+            "calls",
+            "import",
+            "--source",
+            "etalab",
+            nested.to_str().unwrap_or_default(),
+        ])
         .await?;
     ensure!(
         !refused.success
@@ -87,7 +101,13 @@ async fn hostile_imports_never_stop_the_server_and_csv_leaves_neutralised() -> R
         ),
     )?;
     let imported = ok(server
-        .cli(&["calls", "import", "--source", "etalab", hostile.to_str().unwrap_or_default()])
+        .cli(&[
+            "calls",
+            "import",
+            "--source",
+            "etalab",
+            hostile.to_str().unwrap_or_default(),
+        ])
         .await?)?;
     ensure!(
         imported.stderr.contains("URL") && imported.stderr.contains("ignorée"),
