@@ -6,6 +6,7 @@ mod distributed;
 mod embedded;
 mod facilitation;
 mod grpc_tls;
+mod hostile;
 mod identity;
 mod keycloak;
 mod privacy;

@@ -306,7 +306,10 @@ mod tests {
         }
         // A safe URL is still written.
         let cal = parse(&calendar("x", &[entry(None)]));
-        assert_eq!(value(&cal.events[0].properties, "URL"), "https://aides-territoires.beta.gouv.fr/aides/x/");
+        assert_eq!(
+            value(&cal.events[0].properties, "URL"),
+            "https://aides-territoires.beta.gouv.fr/aides/x/"
+        );
     }
 
     #[test]

@@ -52,7 +52,10 @@ pub fn check_url(url: &str) -> Result<(), UrlProblem> {
     if url.chars().any(char::is_control) {
         return Err(UrlProblem::Control);
     }
-    if url.chars().any(|c| c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}') {
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}')
+    {
         return Err(UrlProblem::Space);
     }
     if url.contains(['"', '<', '>', '`']) {
@@ -155,15 +158,20 @@ mod tests {
     #[test]
     fn a_refused_url_is_dropped_with_a_warning_that_cannot_add_lines() {
         let mut warnings = Vec::new();
-        assert_eq!(keep_url("application_url", " https://ok.fr/ ", &mut warnings), "https://ok.fr/");
+        assert_eq!(
+            keep_url("application_url", " https://ok.fr/ ", &mut warnings),
+            "https://ok.fr/"
+        );
         assert_eq!(keep_url("application_url", "", &mut warnings), "");
         assert!(warnings.is_empty());
         let hostile = "https://x.fr/\r\nBEGIN:VEVENT\r\nATTACH:https://x.fr/a.exe";
         assert_eq!(keep_url("application_url", hostile, &mut warnings), "");
         assert_eq!(
             warnings,
-            ["application_url : URL « https://x.fr/\\r\\nBEGIN:VEVENT\\r\\nATTACH:https://x.fr/a.exe » ignorée : \
-              adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)"]
+            [
+                "application_url : URL « https://x.fr/\\r\\nBEGIN:VEVENT\\r\\nATTACH:https://x.fr/a.exe » ignorée : \
+              adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)"
+            ]
         );
         assert!(!warnings[0].contains('\n'));
         assert_eq!(shown(&"é".repeat(200)).chars().count(), 121);

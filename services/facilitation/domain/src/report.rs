@@ -49,10 +49,10 @@
 //! Rows are sorted by date, then facilitator id, then structure id (stable:
 //! equal keys keep the order given).
 
-use vigie_csv_out::push_row;
 use crate::model::{ActivityType, Beneficiary, Facilitator, PlaceType};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
+use vigie_csv_out::push_row;
 
 /// Header of [`report_csv`].
 pub const REPORT_HEADER: [&str; 7] = [

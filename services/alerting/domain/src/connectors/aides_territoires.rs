@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 use super::{error, json_error, warning};
 use crate::call::{CallDraft, ImportProblem, Parsed, Perimeter};
-use crate::url::keep_url;
 use crate::model::{audience_out_of_scope, normalise_audience, normalise_recurrence, Stage, StageKind};
+use crate::url::keep_url;
 
 /// The source name of the calls read here.
 pub const SOURCE: &str = "aides-territoires";
@@ -318,7 +318,10 @@ fn date(aid: &Map<String, Value>, key: &str) -> Result<Option<(NaiveDate, String
 /// the URL check then judges: `javascript:x` must not become a path).
 fn absolute(base_url: &str, url: &str) -> String {
     let scheme = url.split_once(':').is_some_and(|(scheme, _)| {
-        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     });
     if scheme || url.starts_with("//") {
         url.to_owned()

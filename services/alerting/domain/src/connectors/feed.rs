@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{error, fold_char, iso_when, line_at, warning, whole_day_at_end};
 use crate::call::{CallDraft, Parsed, Perimeter};
-use crate::url::keep_url;
 use crate::model::{audience_out_of_scope, normalise_audience, Stage, StageKind, AUDIENCE_CODES, DEFAULT_TZ};
+use crate::url::keep_url;
 
 /// How to read the calls of one feed (loaded from the service's configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -568,7 +568,11 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
         return;
     };
     let title = collapse(&title);
-    let first_link = item.links.first().map(|link| link.trim().to_owned()).unwrap_or_default();
+    let first_link = item
+        .links
+        .first()
+        .map(|link| link.trim().to_owned())
+        .unwrap_or_default();
     let source_ref = item
         .guid
         .clone()

@@ -347,10 +347,18 @@ fn only_http_https_and_mailto_urls_become_links() {
         assert!(!html.contains(&format!("href=\"{bad}")), "{bad}: {html}");
     }
     assert!(!html.contains("javascript:") && !html.contains("data:text"), "{html}");
-    assert!(rendered.html.contains("<strong>Appel piégé</strong>"), "{}", rendered.html);
+    assert!(
+        rendered.html.contains("<strong>Appel piégé</strong>"),
+        "{}",
+        rendered.html
+    );
     assert!(rendered.html.contains("<strong>Annulé</strong>"), "{}", rendered.html);
     // The plain text leaves the refused URLs out rather than adding their lines.
-    assert!(!rendered.text.contains("javascript:") && !rendered.text.contains("Bcc:"), "{}", rendered.text);
+    assert!(
+        !rendered.text.contains("javascript:") && !rendered.text.contains("Bcc:"),
+        "{}",
+        rendered.text
+    );
     assert!(!rendered.text.contains("data:text"), "{}", rendered.text);
 
     assert!(is_linkable("mailto:referent@reseau.example"));

@@ -683,10 +683,23 @@ fn overseas_and_corsican_structures() {
 /// random and mutated names never panic the resolution, whatever the label.
 #[test]
 fn hostile_perimeter_names_never_panic() {
-    let names: &[&[u8]] = &[b"Ille-et-Vilaine", b"Saint-Denis (974)", b"Bretagne", b"Rennes Metropole"];
+    let names: &[&[u8]] = &[
+        b"Ille-et-Vilaine",
+        b"Saint-Denis (974)",
+        b"Bretagne",
+        b"Rennes Metropole",
+    ];
     vigie_mutate::for_each_case(0x7E22, names, 50, |name| {
         let name = String::from_utf8_lossy(name);
-        for label in ["", "Région", "Département", "Commune", "Intercommunalité", "Pays", "Ad-hoc"] {
+        for label in [
+            "",
+            "Région",
+            "Département",
+            "Commune",
+            "Intercommunalité",
+            "Pays",
+            "Ad-hoc",
+        ] {
             if let Err(message) = t().resolve(&name, label) {
                 assert!(!message.is_empty());
             }

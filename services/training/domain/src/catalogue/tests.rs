@@ -869,7 +869,10 @@ fn hostile_catalogues_never_panic_and_errors_are_positioned() {
         if let Err(errors) = parse_catalogue(&files) {
             assert!(!errors.is_empty());
             for error in errors {
-                assert!(["trainings.csv", "sessions.csv"].contains(&error.file.as_str()), "{error}");
+                assert!(
+                    ["trainings.csv", "sessions.csv"].contains(&error.file.as_str()),
+                    "{error}"
+                );
                 assert!(error.line >= 1 && !error.message.is_empty(), "{error}");
             }
         }

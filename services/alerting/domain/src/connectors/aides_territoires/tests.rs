@@ -535,13 +535,25 @@ fn deeply_nested_json_is_a_clear_error() {
     let parsed = parse_file(deep.as_bytes(), "aides.json", BASE);
     assert!(parsed.calls.is_empty());
     assert_eq!(parsed.problems.len(), 1);
-    assert!(parsed.problems[0].position.starts_with("aides.json:"), "{:?}", parsed.problems);
-    let nested_aid = format!(r#"{{"id": 1, "name": "x", "categories": {}1{}}}"#, "[".repeat(50_000), "]".repeat(50_000));
+    assert!(
+        parsed.problems[0].position.starts_with("aides.json:"),
+        "{:?}",
+        parsed.problems
+    );
+    let nested_aid = format!(
+        r#"{{"id": 1, "name": "x", "categories": {}1{}}}"#,
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
     let page = parse_page(page_of(&nested_aid).as_bytes(), "p", BASE).unwrap();
     assert!(page.parsed.calls.is_empty());
     assert_eq!(page.parsed.problems.len(), 1);
     assert_eq!(page.parsed.problems[0].position, "p:item 1");
-    assert!(page.parsed.problems[0].message.starts_with("JSON invalide"), "{:?}", page.parsed.problems);
+    assert!(
+        page.parsed.problems[0].message.starts_with("JSON invalide"),
+        "{:?}",
+        page.parsed.problems
+    );
     let open = "{\"a\":".repeat(100_000);
     let parsed = parse_file(open.as_bytes(), "aides.json", BASE);
     assert_eq!(parsed.problems.len(), 1);

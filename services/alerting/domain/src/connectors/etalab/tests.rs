@@ -476,8 +476,14 @@ fn extension_columns_and_any_column_order_are_read() {
 #[test]
 fn hostile_urls_are_dropped_with_a_warning_and_the_call_kept() {
     for (url, reason) in [
-        ("www.exemple.fr", "seules les adresses http:// ou https:// sont acceptées"),
-        ("javascript:alert(1)", "seules les adresses http:// ou https:// sont acceptées"),
+        (
+            "www.exemple.fr",
+            "seules les adresses http:// ou https:// sont acceptées",
+        ),
+        (
+            "javascript:alert(1)",
+            "seules les adresses http:// ou https:// sont acceptées",
+        ),
         (
             "https://x.fr/\r\nBEGIN:VEVENT\r\nATTACH:https://x.fr/a.exe",
             "adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)",
@@ -517,21 +523,32 @@ fn twenty_thousand_nested_brackets_are_a_clear_error() {
     );
     // Objects nest the same way, and closed nesting is refused too.
     let objects = "{a:".repeat(10_000);
-    assert!(parse_porteurs(&objects).unwrap_err().contains("imbrication trop profonde"));
+    assert!(parse_porteurs(&objects)
+        .unwrap_err()
+        .contains("imbrication trop profonde"));
     let closed = format!("{}{}", "[".repeat(100), "]".repeat(100));
-    assert!(parse_porteurs(&closed).unwrap_err().contains("imbrication trop profonde"));
+    assert!(parse_porteurs(&closed)
+        .unwrap_err()
+        .contains("imbrication trop profonde"));
     // The depth the schema needs (and some) still reads.
     let deep_enough = format!("{}{}", "[".repeat(MAX_PORTEURS_DEPTH), "]".repeat(MAX_PORTEURS_DEPTH));
-    assert!(parse_porteurs(&deep_enough).unwrap_err().contains("chaque porteur est un objet"));
+    assert!(parse_porteurs(&deep_enough)
+        .unwrap_err()
+        .contains("chaque porteur est un objet"));
 }
 
 #[test]
 fn an_oversized_porteurs_cell_is_refused() {
-    let names: Vec<String> = (0..5000).map(|n| format!("{{ nom: 'Financeur {n}', roles: ['financeur'] }}")).collect();
+    let names: Vec<String> = (0..5000)
+        .map(|n| format!("{{ nom: 'Financeur {n}', roles: ['financeur'] }}"))
+        .collect();
     let huge = format!("[{}]", names.join(","));
     assert!(huge.len() > MAX_PORTEURS_CHARS);
     let message = parse_porteurs(&huge).unwrap_err();
-    assert!(message.contains(&format!("au plus {MAX_PORTEURS_CHARS} sont lus")), "{message}");
+    assert!(
+        message.contains(&format!("au plus {MAX_PORTEURS_CHARS} sont lus")),
+        "{message}"
+    );
 }
 
 /// Random and mutated files (from the fixture and a valid row): never a
@@ -568,7 +585,10 @@ fn exported_titles_are_neutralised() {
     let exported = write_csv(&parsed.calls);
     let mut reader = csv::ReaderBuilder::new().from_reader(exported.as_bytes());
     let titles: Vec<String> = reader.records().map(|record| record.unwrap()[1].to_owned()).collect();
-    assert_eq!(titles, ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"https://x.fr\",\"clic\")"]);
+    assert_eq!(
+        titles,
+        ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"https://x.fr\",\"clic\")"]
+    );
 }
 
 #[test]
