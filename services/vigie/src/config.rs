@@ -35,6 +35,8 @@ pub struct VigieConfig {
     pub facilitation: FacilitationConfig,
     /// Parameters of the alerting service.
     pub alerting: AlertingConfig,
+    /// Retention of the event streams (distributed mode).
+    pub events: EventsConfig,
 }
 
 impl Default for VigieConfig {
@@ -50,6 +52,45 @@ impl Default for VigieConfig {
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
+            events: EventsConfig::default(),
+        }
+    }
+}
+
+/// Retention of the JetStream streams, applied when `vigie serve` creates
+/// a missing stream; an existing stream is never modified (the operator
+/// changes it with `nats stream edit`), see docs/events.md.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Days an event is kept in its stream (default 30; 0 keeps events
+    /// forever, which keeps the personal data they carry forever).
+    pub retention_days: u64,
+    /// Largest size of a stream in bytes, oldest events dropped first
+    /// (default -1: no limit).
+    pub max_bytes: i64,
+    /// Copies of each event in a JetStream cluster, 1 to 5 (default 1).
+    pub replicas: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        let defaults = vigie_platform::events::jetstream::StreamSettings::default();
+        EventsConfig {
+            retention_days: defaults.max_age.as_secs() / 86_400,
+            max_bytes: defaults.max_bytes,
+            replicas: defaults.replicas,
+        }
+    }
+}
+
+impl EventsConfig {
+    /// The stream settings these values describe.
+    pub fn stream_settings(&self) -> vigie_platform::events::jetstream::StreamSettings {
+        vigie_platform::events::jetstream::StreamSettings {
+            max_age: std::time::Duration::from_secs(self.retention_days.saturating_mul(86_400)),
+            max_bytes: if self.max_bytes <= 0 { -1 } else { self.max_bytes },
+            replicas: self.replicas,
         }
     }
 }
@@ -261,6 +302,7 @@ const ENV_KEYS: &[&str] = &[
     "fragility",
     "facilitation",
     "alerting",
+    "events",
 ];
 
 impl VigieConfig {
@@ -290,6 +332,11 @@ impl VigieConfig {
         if self.alerting.dispatch_interval_seconds == 0 || self.alerting.fetch_interval_hours == 0 {
             return Err(ConfigError::Invalid(
                 "alerting.dispatch_interval_seconds et alerting.fetch_interval_hours doivent être positifs".into(),
+            ));
+        }
+        if !(1..=5).contains(&self.events.replicas) {
+            return Err(ConfigError::Invalid(
+                "events.replicas doit être compris entre 1 et 5".into(),
             ));
         }
         let f = &self.fragility;
