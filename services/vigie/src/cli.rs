@@ -45,6 +45,9 @@ pub enum Command {
     /// Données personnelles : effacer ou exporter ce que Vigie sait d'une personne (RGPD).
     #[command(subcommand)]
     People(PeopleCommand),
+    /// Événements : lettres mortes (événements qu'un consommateur a écartés), liste et rejeu.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Connexion auprès du fournisseur d'identité (Keycloak) : autorisation d'appareil, ou identifiants de client pour les intégrations.
     Login(LoginArgs),
     /// Oublie les jetons enregistrés pour un serveur.
@@ -244,6 +247,53 @@ pub enum PeopleCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+}
+
+/// `vigie events …` (docs/events.md, « Dead letters »).
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Lettres mortes : événements écartés pour une erreur permanente (charge utile illisible, schéma inconnu…) ; les erreurs passagères sont réessayées sans fin et n'y arrivent jamais.
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+/// `vigie events dead-letters …`.
+#[derive(Debug, Subcommand)]
+pub enum DeadLettersCommand {
+    /// Liste les lettres mortes : sujet, type, identifiant, consommateur, erreur, date, nombre de livraisons.
+    List {
+        /// Où sont les lettres mortes.
+        #[command(flatten)]
+        store: DeadLetterStore,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Relivre une lettre morte à son seul consommateur, une fois, et la retire si elle est appliquée (à faire après avoir corrigé la cause).
+    Replay {
+        /// Identifiant de l'événement (colonne « id » de `list`).
+        event_id: String,
+        /// Consommateur à qui la relivrer (colonne « consommateur » de `list`).
+        #[arg(long)]
+        consumer: String,
+        /// Où sont les lettres mortes.
+        #[command(flatten)]
+        store: DeadLetterStore,
+        /// Mode local : attente maximale, en secondes, du rejeu par `vigie dev` en cours d'exécution.
+        #[arg(long, default_value_t = 30)]
+        wait: u64,
+    },
+}
+
+/// Where dead letters are: NATS (distributed mode) or the data directory.
+#[derive(Debug, Args, Clone)]
+pub struct DeadLetterStore {
+    /// Mode distribué : serveur NATS qui détient le flux VIGIE_DEADLETTER (identifiants NATS de l'opérateur).
+    #[arg(long, env = "VIGIE_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Mode local (`vigie dev`) : répertoire des données SQLite (défaut : ./vigie-data), utilisé sans --nats-url.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `vigie inventory …`.

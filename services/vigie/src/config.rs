@@ -43,6 +43,8 @@ pub struct VigieConfig {
     pub facilitation: FacilitationConfig,
     /// Parameters of the alerting service.
     pub alerting: AlertingConfig,
+    /// Retention of the event streams (distributed mode).
+    pub events: EventsConfig,
 }
 
 impl Default for VigieConfig {
@@ -62,6 +64,45 @@ impl Default for VigieConfig {
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
+            events: EventsConfig::default(),
+        }
+    }
+}
+
+/// Retention of the JetStream streams, applied when `vigie serve` creates
+/// a missing stream; an existing stream is never modified (the operator
+/// changes it with `nats stream edit`), see docs/events.md.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Days an event is kept in its stream (default 30; 0 keeps events
+    /// forever, which keeps the personal data they carry forever).
+    pub retention_days: u64,
+    /// Largest size of a stream in bytes, oldest events dropped first
+    /// (default -1: no limit).
+    pub max_bytes: i64,
+    /// Copies of each event in a JetStream cluster, 1 to 5 (default 1).
+    pub replicas: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        let defaults = vigie_platform::events::jetstream::StreamSettings::default();
+        EventsConfig {
+            retention_days: defaults.max_age.as_secs() / 86_400,
+            max_bytes: defaults.max_bytes,
+            replicas: defaults.replicas,
+        }
+    }
+}
+
+impl EventsConfig {
+    /// The stream settings these values describe.
+    pub fn stream_settings(&self) -> vigie_platform::events::jetstream::StreamSettings {
+        vigie_platform::events::jetstream::StreamSettings {
+            max_age: std::time::Duration::from_secs(self.retention_days.saturating_mul(86_400)),
+            max_bytes: if self.max_bytes <= 0 { -1 } else { self.max_bytes },
+            replicas: self.replicas,
         }
     }
 }
@@ -320,6 +361,7 @@ const ENV_KEYS: &[&str] = &[
     "fragility",
     "facilitation",
     "alerting",
+    "events",
 ];
 
 impl VigieConfig {
@@ -362,6 +404,12 @@ impl VigieConfig {
             return Err(ConfigError::Invalid("alerting.lease_seconds doit être positif".into()));
         }
         self.alerting.webhook_addresses().map_err(ConfigError::Invalid)?;
+
+        if !(1..=5).contains(&self.events.replicas) {
+            return Err(ConfigError::Invalid(
+                "events.replicas doit être compris entre 1 et 5".into(),
+            ));
+        }
         let f = &self.fragility;
         if f.recency_days <= 0 || f.horizon_days <= 0 {
             return Err(ConfigError::Invalid(

@@ -5,6 +5,7 @@
 mod cli;
 mod client;
 mod config;
+mod dead_letters;
 mod generate;
 mod i18n;
 mod login;
@@ -14,8 +15,8 @@ mod server;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::{
-    AlertsCommand, CallsCommand, CatalogCommand, Cli, Command, FacilitationCommand, FacilitatorsCommand,
-    InventoryCommand, PeopleCommand, TrainingCommand,
+    AlertsCommand, CallsCommand, CatalogCommand, Cli, Command, DeadLettersCommand, EventsCommand, FacilitationCommand,
+    FacilitatorsCommand, InventoryCommand, PeopleCommand, TrainingCommand,
 };
 use i18n::Lang;
 
@@ -152,6 +153,15 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             format,
             client,
         }) => client::people::export(&client.endpoint, &person_id, format, lang).await,
+        Command::Events(EventsCommand::DeadLetters(DeadLettersCommand::List { store, format })) => {
+            dead_letters::list(&store, format, lang).await
+        }
+        Command::Events(EventsCommand::DeadLetters(DeadLettersCommand::Replay {
+            event_id,
+            consumer,
+            store,
+            wait,
+        })) => dead_letters::replay(&store, &consumer, &event_id, wait, lang).await,
         Command::Login(args) => {
             let request = login::Login {
                 issuer: args.issuer,

@@ -13,13 +13,19 @@
 //! [`Outcome::Duplicate`](super::Outcome).
 //!
 //! Failures mirror the JetStream adapter:
-//! - transient: the publication fails and the relay retries with backoff;
-//!   after `max_deliver` failed attempts (per consumer and event, counted in
-//!   memory) the event is dead-lettered for that consumer so one bad event
-//!   cannot block the whole stream forever;
+//! - transient: the publication fails and the relay retries with backoff
+//!   (capped at 5 s), **forever**: a database that is down or locked for a
+//!   while delays events, it never turns them into dead letters (an erasure
+//!   would otherwise never be applied). Each retry counts in
+//!   `vigie.events.retries` and logs a warning with the attempt count. The
+//!   events after it wait (in-process delivery keeps the producer's order);
 //! - permanent (poison): recorded at once in the consumer's
 //!   `vigie_dead_letters` table (with its inbox row) and counted as
 //!   delivered for that consumer.
+//!
+//! Dead letters are replayed on request (`vigie events dead-letters
+//! replay` marks the row): [`EmbeddedBus::run_replays`] polls the
+//! consumers' tables and runs [`Consumer::replay_dead_letter`].
 //!
 //! Register every consumer before starting the relay: unlike a JetStream
 //! durable consumer, a consumer registered later does not see events that
@@ -27,15 +33,18 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::dead_letters;
 use super::relay::error_chain;
 use super::{Consumer, Envelope, HandlerError, PublishError, Publisher};
 
-/// Default number of transient failures before dead-lettering.
-pub const DEFAULT_MAX_DELIVER: u32 = 10;
+/// How often [`EmbeddedBus::run_replays`] looks for replay requests.
+pub const REPLAY_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The set of in-process consumers; cheap to clone (shared).
 #[derive(Debug, Clone)]
@@ -46,9 +55,8 @@ pub struct EmbeddedBus {
 #[derive(Debug)]
 struct BusInner {
     consumers: RwLock<Vec<Consumer>>,
-    /// Transient failures per (consumer, event) still pending.
+    /// Transient failures per (consumer, event) still pending (for logs).
     failures: Mutex<HashMap<(String, Uuid), u32>>,
-    max_deliver: u32,
 }
 
 impl Default for EmbeddedBus {
@@ -58,19 +66,12 @@ impl Default for EmbeddedBus {
 }
 
 impl EmbeddedBus {
-    /// An empty bus that dead-letters after 10 transient failures.
+    /// An empty bus.
     pub fn new() -> EmbeddedBus {
-        EmbeddedBus::with_max_deliver(DEFAULT_MAX_DELIVER)
-    }
-
-    /// An empty bus that dead-letters after `max_deliver` transient failures
-    /// (at least 1).
-    pub fn with_max_deliver(max_deliver: u32) -> EmbeddedBus {
         EmbeddedBus {
             inner: Arc::new(BusInner {
                 consumers: RwLock::new(Vec::new()),
                 failures: Mutex::new(HashMap::new()),
-                max_deliver: max_deliver.max(1),
             }),
         }
     }
@@ -92,6 +93,50 @@ impl EmbeddedBus {
     /// A publisher delivering to this bus, for a [`Relay`](super::Relay).
     pub fn publisher(&self) -> EmbeddedPublisher {
         EmbeddedPublisher { bus: self.clone() }
+    }
+
+    /// Replays the dead letters of the registered consumers whose replay was
+    /// requested, every `interval`, until `shutdown` is cancelled.
+    pub async fn run_replays(self, interval: Duration, shutdown: CancellationToken) {
+        loop {
+            self.replay_requested().await;
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+
+    /// One pass of [`EmbeddedBus::run_replays`]; returns how many replays
+    /// were attempted. Errors are logged: the request stays and the next
+    /// pass tries again.
+    pub async fn replay_requested(&self) -> usize {
+        let consumers = {
+            let consumers = self.inner.consumers.read().unwrap_or_else(PoisonError::into_inner);
+            consumers.clone()
+        };
+        let mut attempted = 0;
+        for consumer in consumers {
+            let requested = match dead_letters::replay_requests(consumer.db(), consumer.name()).await {
+                Ok(requested) => requested,
+                Err(error) => {
+                    tracing::warn!(consumer = %consumer.name(), error = %error_chain(&error), "could not read replay requests");
+                    continue;
+                }
+            };
+            for event_id in requested {
+                attempted += 1;
+                if let Err(error) = consumer.replay_dead_letter(event_id).await {
+                    tracing::warn!(
+                        consumer = %consumer.name(),
+                        event_id = %event_id,
+                        error = %error_chain(&error),
+                        "dead letter replay failed, will retry"
+                    );
+                }
+            }
+        }
+        attempted
     }
 
     fn matching(&self, event_type: &str) -> Vec<Consumer> {
@@ -131,9 +176,8 @@ impl Publisher for EmbeddedPublisher {
     /// its own transaction on its own database).
     ///
     /// # Errors
-    /// [`PublishError::Consumers`] when a consumer failed transiently (and
-    /// has not exhausted its attempts) or a dead letter could not be
-    /// recorded.
+    /// [`PublishError::Consumers`] when a consumer failed transiently (the
+    /// relay retries it, forever) or a dead letter could not be recorded.
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
         let mut failures = Vec::new();
         for consumer in self.bus.matching(&envelope.event_type) {
@@ -146,19 +190,17 @@ impl Publisher for EmbeddedPublisher {
                 Err(HandlerError::Permanent(error)) => format!("permanent failure: {error:#}"),
                 Err(HandlerError::Transient(error)) => {
                     let attempts = self.bus.count_failure(&name, envelope.id);
-                    if attempts < self.bus.inner.max_deliver {
-                        tracing::warn!(
-                            consumer = %name,
-                            event_id = %envelope.id,
-                            event_type = %envelope.event_type,
-                            attempts,
-                            error = %format!("{error:#}"),
-                            "in-process delivery failed, will retry"
-                        );
-                        failures.push(format!("{name}: {error:#}"));
-                        continue;
-                    }
-                    format!("gave up after {attempts} attempts: {error:#}")
+                    consumer.metrics().retried(&envelope.event_type, &name);
+                    tracing::warn!(
+                        consumer = %name,
+                        event_id = %envelope.id,
+                        event_type = %envelope.event_type,
+                        attempts,
+                        error = %format!("{error:#}"),
+                        "in-process delivery failed, will retry"
+                    );
+                    failures.push(format!("{name}: {error:#}"));
+                    continue;
                 }
             };
             tracing::error!(

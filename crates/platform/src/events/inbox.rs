@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use tracing::Instrument;
 
 use super::envelope::{format_time, now};
@@ -45,10 +45,23 @@ pub trait EventHandler: Send + Sync + 'static {
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError>;
 }
 
-/// Why a handler did not apply an event.
+/// Why a handler did not apply an event — the one classification both
+/// transports act on.
+///
+/// | cause | class | what happens |
+/// |---|---|---|
+/// | database error (connection lost, lock, timeout, restart) | transient | retried forever, capped backoff |
+/// | a dependency down, a handler panic | transient | retried forever |
+/// | payload that does not decode, unknown schema, missing field | permanent | dead letter at once |
+/// | a handler's own invariant violated | permanent | dead letter at once |
+///
+/// When in doubt, a handler answers transient: a stuck event shows in the
+/// logs and `vigie.events.retries` and goes through once fixed, while a
+/// dead letter needs an operator. Erasure handlers in particular only
+/// answer permanent for a payload they cannot decode.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// May succeed later: retried with backoff, a bounded number of times.
+    /// May succeed later: retried with capped backoff, without limit.
     #[error("transient failure: {0:#}")]
     Transient(anyhow::Error),
     /// Will never succeed (poison): not retried, dead-lettered.
@@ -80,10 +93,47 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
+/// A payload that does not decode will never decode: permanent.
+impl From<prost::DecodeError> for HandlerError {
+    fn from(error: prost::DecodeError) -> Self {
+        HandlerError::Permanent(anyhow::Error::new(error).context("undecodable payload"))
+    }
+}
+
 /// Database errors are transient by default (locks, connections, restarts).
 impl From<DbError> for HandlerError {
     fn from(error: DbError) -> Self {
         HandlerError::Transient(error.into())
+    }
+}
+
+/// What [`Consumer::replay_dead_letter`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayOutcome {
+    /// Applied (or found already applied): the dead letter is gone.
+    Applied,
+    /// The handler failed permanently again; the dead letter stays, with
+    /// this reason.
+    FailedAgain(String),
+}
+
+/// Why a replay did not complete (the request stays).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// No dead letter of this consumer for this event.
+    #[error("no such dead letter")]
+    NotFound,
+    /// The consumer's database failed.
+    #[error("database error during the replay")]
+    Db(#[from] DbError),
+    /// The handler failed transiently; retried at the next pass.
+    #[error("transient failure: {0:#}")]
+    Transient(anyhow::Error),
+}
+
+impl From<sqlx::Error> for ReplayError {
+    fn from(error: sqlx::Error) -> Self {
+        ReplayError::Db(DbError::Sqlx(error))
     }
 }
 
@@ -187,6 +237,20 @@ impl Consumer {
 
     async fn process_in_transaction(&self, envelope: &Envelope) -> Result<Outcome, HandlerError> {
         let mut tx = self.db.begin().await?;
+        let outcome = self.apply_in(&mut tx, envelope).await?;
+        match outcome {
+            Outcome::Applied => tx.commit().await?,
+            Outcome::Duplicate => {
+                tx.rollback().await?;
+                tracing::debug!("event already processed, skipped");
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Inserts the inbox row and, if it was new, runs the handler, in `tx`
+    /// (not committed).
+    async fn apply_in(&self, tx: &mut Transaction<'static, Any>, envelope: &Envelope) -> Result<Outcome, HandlerError> {
         let inserted = sqlx::query(
             "INSERT INTO vigie_inbox (consumer, event_id, event_type, processed_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (consumer, event_id) DO NOTHING",
@@ -195,17 +259,13 @@ impl Consumer {
         .bind(envelope.id.to_string())
         .bind(&envelope.event_type)
         .bind(format_time(&now()))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if inserted == 0 {
-            tx.rollback().await?;
-            tracing::debug!("event already processed, skipped");
             return Ok(Outcome::Duplicate);
         }
-        let handled = AssertUnwindSafe(self.handler.handle(&mut tx, envelope))
-            .catch_unwind()
-            .await;
+        let handled = AssertUnwindSafe(self.handler.handle(tx, envelope)).catch_unwind().await;
         match handled {
             Ok(Ok(())) => {}
             Ok(Err(error)) => return Err(error),
@@ -216,8 +276,88 @@ impl Consumer {
                 )))
             }
         }
-        tx.commit().await?;
         Ok(Outcome::Applied)
+    }
+
+    /// Re-delivers this consumer's dead letter for `event_id` (embedded
+    /// mode), once: in one transaction, removes the dead letter and its
+    /// inbox row, then applies the event as [`Consumer::process`] does.
+    ///
+    /// - applied: committed, the dead letter is gone;
+    /// - permanent failure again: rolled back; the dead letter stays with
+    ///   the new error, one more delivery, and no replay request;
+    /// - transient failure: rolled back, the request stays (the caller
+    ///   retries later) and the error is returned.
+    ///
+    /// # Errors
+    /// [`ReplayError`] on a database error or a transient failure;
+    /// [`ReplayError::NotFound`] when there is no such dead letter.
+    pub async fn replay_dead_letter(&self, event_id: uuid::Uuid) -> Result<ReplayOutcome, ReplayError> {
+        let Some(envelope) = self.load_dead_letter(event_id).await? else {
+            return Err(ReplayError::NotFound);
+        };
+        let mut tx = self.db.begin().await?;
+        for table in ["vigie_dead_letters", "vigie_inbox"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE consumer = $1 AND event_id = $2"))
+                .bind(self.name())
+                .bind(event_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        match self.apply_in(&mut tx, &envelope).await {
+            Ok(_) => {
+                tx.commit().await?;
+                self.metrics.consumed(&envelope.event_type, self.name(), "replayed");
+                tracing::info!(consumer = %self.name(), event_id = %event_id, "dead letter replayed");
+                Ok(ReplayOutcome::Applied)
+            }
+            Err(HandlerError::Permanent(error)) => {
+                tx.rollback().await?;
+                let reason = format!("permanent failure: {error:#}");
+                sqlx::query(
+                    "UPDATE vigie_dead_letters SET error = $1, failed_at = $2, deliveries = deliveries + 1, \
+                     replay_requested_at = NULL WHERE consumer = $3 AND event_id = $4",
+                )
+                .bind(&reason)
+                .bind(format_time(&now()))
+                .bind(self.name())
+                .bind(event_id.to_string())
+                .execute(self.db.pool())
+                .await?;
+                tracing::error!(consumer = %self.name(), event_id = %event_id, reason = %reason, "replayed dead letter failed again");
+                Ok(ReplayOutcome::FailedAgain(reason))
+            }
+            Err(HandlerError::Transient(error)) => {
+                tx.rollback().await?;
+                self.metrics.retried(&envelope.event_type, self.name());
+                Err(ReplayError::Transient(error))
+            }
+        }
+    }
+
+    async fn load_dead_letter(&self, event_id: uuid::Uuid) -> Result<Option<Envelope>, DbError> {
+        let row = sqlx::query(
+            "SELECT source, event_type, subject, event_time, traceparent, payload FROM vigie_dead_letters \
+             WHERE consumer = $1 AND event_id = $2",
+        )
+        .bind(self.name())
+        .bind(event_id.to_string())
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let time: String = row.try_get(3)?;
+        let payload: Vec<u8> = row.try_get(5)?;
+        Ok(Some(Envelope {
+            id: event_id,
+            source: row.try_get(0)?,
+            event_type: row.try_get(1)?,
+            subject: row.try_get(2)?,
+            time: chrono::DateTime::parse_from_rfc3339(&time)
+                .map_err(|error| DbError::Invalid(format!("dead letter time {time:?}: {error}")))?
+                .with_timezone(&chrono::Utc),
+            traceparent: row.try_get(4)?,
+            payload: bytes::Bytes::from(payload),
+        }))
     }
 
     /// Records `envelope` as a dead letter of this consumer in its database
@@ -258,6 +398,7 @@ impl Consumer {
         .await?;
         tx.commit().await?;
         self.metrics.failed(&envelope.event_type, self.name(), "dead_letter");
+        self.metrics.dead_lettered(self.name());
         Ok(())
     }
 

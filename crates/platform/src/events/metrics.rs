@@ -1,5 +1,8 @@
 //! Event counters: `vigie.events.published`, `vigie.events.consumed`,
-//! `vigie.events.failed`.
+//! `vigie.events.failed`, `vigie.events.retries` (a transient failure that
+//! will be retried: a steadily growing count means a stuck consumer) and
+//! `vigie.events.dead_letters` (events a consumer gave up on: alert on any
+//! increase).
 //!
 //! Instruments come from `opentelemetry::global::meter("vigie")` when a
 //! relay or consumer is built, i.e. after telemetry was initialised at
@@ -20,6 +23,8 @@ pub(crate) struct EventMetrics {
     published: Counter<u64>,
     consumed: Counter<u64>,
     failed: Counter<u64>,
+    retries: Counter<u64>,
+    dead_letters: Counter<u64>,
 }
 
 impl std::fmt::Debug for EventMetrics {
@@ -46,7 +51,32 @@ impl EventMetrics {
                     "Failed publications and deliveries (reason: publish, transient, permanent, invalid, dead_letter)",
                 )
                 .build(),
+            retries: meter
+                .u64_counter("vigie.events.retries")
+                .with_description(
+                    "Deliveries that failed transiently and will be retried (forever, with capped backoff)",
+                )
+                .build(),
+            dead_letters: meter
+                .u64_counter("vigie.events.dead_letters")
+                .with_description("Events stored as dead letters (permanent failures and unparseable messages)")
+                .build(),
         }
+    }
+
+    pub(crate) fn retried(&self, event_type: &str, consumer: &str) {
+        self.retries.add(
+            1,
+            &[
+                KeyValue::new("event_type", event_type.to_owned()),
+                KeyValue::new("consumer", consumer.to_owned()),
+            ],
+        );
+    }
+
+    pub(crate) fn dead_lettered(&self, consumer: &str) {
+        self.dead_letters
+            .add(1, &[KeyValue::new("consumer", consumer.to_owned())]);
     }
 
     pub(crate) fn published(&self, event_type: &str) {

@@ -31,11 +31,17 @@
 //!    handler's effects together with an inbox row keyed by the event id;
 //!    any redelivery (lost ack, consumer crash, republish after the
 //!    duplicate window) finds the row and does nothing.
-//! 4. **Bounded retries, no silent drop.** Transient handler failures are
-//!    retried with growing delays a bounded number of times; permanent
-//!    failures and unparseable messages go to a dead letter (the
+//! 4. **Transient failures wait, poison goes aside, nothing is dropped.**
+//!    Transient handler failures ([`HandlerError::Transient`]: a database
+//!    down, a lock…) are retried forever with delays growing to a cap, and
+//!    counted in `vigie.events.retries`; an event such as `person.erased`
+//!    is never given up for a transient cause. Permanent failures and
+//!    unparseable messages go to a dead letter at once (the
 //!    `vigie.deadletter.<consumer>` subject, or the `vigie_dead_letters`
-//!    table in embedded mode) so one poison event cannot block a stream.
+//!    table in embedded mode, counted in `vigie.events.dead_letters`) so one
+//!    poison event cannot block a stream; `vigie events dead-letters
+//!    list|replay` shows them and re-delivers one to its consumer once the
+//!    cause is fixed ([`dead_letters`]).
 //!
 //! Events are CloudEvents 1.0 in binary content mode ([`Envelope`]): the
 //! protobuf payload is the message body and the attributes are headers,
@@ -63,6 +69,7 @@
 //! ```
 
 mod backoff;
+pub mod dead_letters;
 mod embedded;
 mod envelope;
 mod inbox;
@@ -75,9 +82,10 @@ mod schema;
 mod subject;
 mod trace;
 
-pub use embedded::{EmbeddedBus, EmbeddedPublisher, DEFAULT_MAX_DELIVER};
+pub use dead_letters::DeadLetter;
+pub use embedded::{EmbeddedBus, EmbeddedPublisher, REPLAY_POLL_INTERVAL};
 pub use envelope::{header, Envelope, EnvelopeError, CONTENT_TYPE, SPEC_VERSION};
-pub use inbox::{Consumer, EventHandler, HandlerError, Outcome};
+pub use inbox::{Consumer, EventHandler, HandlerError, Outcome, ReplayError, ReplayOutcome};
 pub use jetstream::JetStreamPublisher;
 pub use outbox::{EventDraft, Outbox};
 pub use publisher::{BoxError, PublishError, Publisher};

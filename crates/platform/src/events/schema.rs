@@ -8,17 +8,34 @@
 //! - `vigie_inbox`: one row per (consumer, event) processed, committed with
 //!   the handler's effects — the idempotency record.
 //! - `vigie_dead_letters`: events a consumer gave up on, in the embedded mode
-//!   (with JetStream they go to the `vigie.deadletter.<consumer>` subject).
+//!   (with JetStream they go to the `vigie.deadletter.<consumer>` subject);
+//!   since v2 with `deliveries` (attempts, replays included) and
+//!   `replay_requested_at` (set by `vigie events dead-letters replay`, see
+//!   `dead_letters.rs`).
 
 use crate::db::Migration;
 
 /// Migrations of the `events` component.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "outbox, inbox and dead letters",
-    sqlite: SQLITE_V1,
-    postgres: POSTGRES_V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "outbox, inbox and dead letters",
+        sqlite: SQLITE_V1,
+        postgres: POSTGRES_V1,
+    },
+    Migration {
+        version: 2,
+        name: "dead letter deliveries and replay requests",
+        sqlite: V2,
+        postgres: V2,
+    },
+];
+
+/// Same SQL on both engines.
+const V2: &str = "
+ALTER TABLE vigie_dead_letters ADD COLUMN deliveries BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE vigie_dead_letters ADD COLUMN replay_requested_at TEXT;
+";
 
 const SQLITE_V1: &str = "
 CREATE TABLE vigie_outbox (

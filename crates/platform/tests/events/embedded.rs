@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sqlx::Row;
 use vigie_platform::db::Backend;
-use vigie_platform::events::{Consumer, EmbeddedBus, Outcome, Publisher, Relay, RelayError};
+use vigie_platform::events::{dead_letters, Consumer, EmbeddedBus, Outcome, Publisher, Relay, RelayError};
 
 use crate::support::{append_events, assert_exactly_once, count, TestDb, TestHandler, EVENT_TYPE, FLAKY, POISON};
 
@@ -82,49 +82,111 @@ async fn a_transient_failure_holds_the_event_until_every_consumer_committed() {
 }
 
 #[tokio::test]
-async fn poison_events_are_dead_lettered_and_the_stream_goes_on() {
+async fn poison_is_dead_lettered_transient_failures_are_retried_forever() {
     let producer = TestDb::producer(Backend::Sqlite).await;
     let consumer_db = TestDb::consumer(Backend::Sqlite).await;
     let handler = TestHandler::new("poisoned");
-    let bus = EmbeddedBus::with_max_deliver(3);
+    let bus = EmbeddedBus::new();
     bus.register(Consumer::new(consumer_db.db.clone(), handler.clone()));
 
     let mut good = append_events(&producer.db, 1, b"ok").await;
     let poison = append_events(&producer.db, 1, POISON).await[0];
     good.extend(append_events(&producer.db, 1, b"ok").await);
     let flaky = append_events(&producer.db, 1, FLAKY).await[0];
-    good.extend(append_events(&producer.db, 1, b"ok").await);
+    let after = append_events(&producer.db, 1, b"ok").await[0];
 
     let relay = Relay::new(producer.db.clone(), Arc::new(bus.publisher()));
-    // The flaky event fails twice, then is dead-lettered at the third attempt.
-    assert!(relay.drain().await.is_err());
-    assert!(relay.drain().await.is_err());
-    assert_eq!(relay.drain().await.unwrap(), 2);
+    // The old bounded policy dead-lettered the flaky event at the 10th attempt.
+    for _ in 0..12 {
+        assert!(matches!(relay.drain().await, Err(RelayError::Publish { event_id, .. }) if event_id == flaky));
+    }
+    assert_eq!(handler.calls_for(flaky), 12, "retried at every pass, never given up");
     assert_eq!(
         count(
             &producer.db,
             "SELECT COUNT(*) FROM vigie_outbox WHERE published_at IS NULL"
         )
         .await,
-        0
+        2,
+        "the flaky event and the one after it wait, in order"
     );
 
     let received = crate::support::received(&consumer_db.db).await.unwrap();
-    assert_eq!(received.len(), 3);
+    assert_eq!(received.len(), 2);
     assert!(good.iter().all(|id| received.get(id) == Some(&1)));
-    let rows =
-        sqlx::query("SELECT event_id, error FROM vigie_dead_letters WHERE consumer = 'poisoned' ORDER BY event_id")
-            .fetch_all(consumer_db.db.pool())
-            .await
-            .unwrap();
-    let dead: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert!(!received.contains_key(&after));
+    let rows = sqlx::query("SELECT event_id, error, deliveries FROM vigie_dead_letters WHERE consumer = 'poisoned'")
+        .fetch_all(consumer_db.db.pool())
+        .await
+        .unwrap();
+    let dead: Vec<(String, String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert_eq!(dead.len(), 1, "only the poison is a dead letter: {dead:?}");
     assert_eq!(dead[0].0, poison.to_string());
     assert!(dead[0].1.contains("permanent failure: poison payload"), "{}", dead[0].1);
-    assert_eq!(dead[1].0, flaky.to_string());
-    assert!(dead[1].1.contains("gave up after 3 attempts"), "{}", dead[1].1);
+    assert_eq!(dead[0].2, 1);
     assert_eq!(handler.calls_for(poison), 1, "poison is not retried");
-    assert_eq!(handler.calls_for(flaky), 3);
-    // Dead letters also have their inbox row: a redelivery is a duplicate.
-    assert_eq!(count(&consumer_db.db, "SELECT COUNT(*) FROM vigie_inbox").await, 5);
+    // The dead letter has its inbox row: a redelivery is a duplicate.
+    assert_eq!(count(&consumer_db.db, "SELECT COUNT(*) FROM vigie_inbox").await, 3);
+}
+
+#[tokio::test]
+async fn a_replayed_dead_letter_is_applied_once_and_removed() {
+    let producer = TestDb::producer(Backend::Sqlite).await;
+    let consumer_db = TestDb::consumer(Backend::Sqlite).await;
+    let handler = TestHandler::new("poisoned");
+    let bystander = TestHandler::new("bystander");
+    let bystander_db = TestDb::consumer(Backend::Sqlite).await;
+    let bus = EmbeddedBus::new();
+    bus.register(Consumer::new(consumer_db.db.clone(), handler.clone()));
+    bus.register(Consumer::new(bystander_db.db.clone(), bystander.clone()));
+    let poison = append_events(&producer.db, 1, POISON).await[0];
+    Relay::new(producer.db.clone(), Arc::new(bus.publisher()))
+        .drain()
+        .await
+        .unwrap();
+    let listed = dead_letters::list(&consumer_db.db, "here").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].event_id, Some(poison.to_string()));
+    assert_eq!(listed[0].event_type, EVENT_TYPE);
+    assert_eq!(listed[0].consumer, "poisoned");
+    assert_eq!(listed[0].deliveries, 1);
+    assert_eq!(listed[0].replay_requested_at, None);
+
+    // Nothing happens without a request.
+    assert_eq!(bus.replay_requested().await, 0);
+    // Replayed before the fix: fails again, stays, counted.
+    assert!(dead_letters::request_replay(&consumer_db.db, "poisoned", poison)
+        .await
+        .unwrap());
+    assert!(!dead_letters::request_replay(&consumer_db.db, "bystander", poison)
+        .await
+        .unwrap());
+    assert_eq!(bus.replay_requested().await, 1);
+    let again = dead_letters::find(&consumer_db.db, "here", "poisoned", poison)
+        .await
+        .unwrap()
+        .expect("still a dead letter");
+    assert_eq!(again.deliveries, 2);
+    assert_eq!(
+        again.replay_requested_at, None,
+        "a failed replay is not retried by itself"
+    );
+    assert!(again.error.contains("poison payload"), "{}", again.error);
+    assert_eq!(bus.replay_requested().await, 0);
+
+    // Fixed, replayed: applied once, gone.
+    handler.cured.store(true, Ordering::SeqCst);
+    assert!(dead_letters::request_replay(&consumer_db.db, "poisoned", poison)
+        .await
+        .unwrap());
+    assert_eq!(bus.replay_requested().await, 1);
+    assert!(dead_letters::list(&consumer_db.db, "here").await.unwrap().is_empty());
+    assert_exactly_once(&consumer_db.db, "poisoned", &[poison]).await;
+    assert_eq!(handler.calls_for(poison), 3);
+    assert_eq!(
+        bystander.calls_for(poison),
+        1,
+        "only the dead letter's consumer gets the replay"
+    );
+    assert_eq!(bus.replay_requested().await, 0);
 }

@@ -1,6 +1,6 @@
 //! Poison and unparseable messages go to `vigie.deadletter.<consumer>`;
-//! transient failures are retried a bounded number of times; the consumer
-//! keeps processing the next messages.
+//! transient failures are retried without limit and never dead-lettered;
+//! the consumer keeps processing the next messages.
 
 use std::sync::Arc;
 
@@ -22,7 +22,8 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     let consumer_db = TestDb::consumer(Backend::Postgres).await;
     let handler = TestHandler::new("test-inventory");
     let options = fast_consumer_options();
-    let max_deliver = options.max_deliver as usize;
+    // The old bounded policy dead-lettered at the 10th delivery.
+    let beyond_old_budget = 12;
 
     let mut good = append_events(&producer.db, 1, b"ok").await;
     let poison = append_events(&producer.db, 1, POISON).await[0];
@@ -55,32 +56,40 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     ));
     wait_received(&consumer_db.db, good.len()).await;
     let dead_letters = nats.js.clone();
-    vigie_testkit::eventually("three dead letters", WAIT, || {
+    vigie_testkit::eventually("two dead letters", WAIT, || {
         let js = dead_letters.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 3) }
+        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 2) }
     })
     .await
     .unwrap();
+    let flaky_handler = handler.clone();
+    vigie_testkit::eventually("the flaky event retried beyond the old budget", WAIT, || {
+        let handler = flaky_handler.clone();
+        async move { Ok(handler.calls_for(flaky) >= beyond_old_budget) }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        stream_messages(&nats.js, DEAD_LETTER_STREAM).await,
+        2,
+        "a transient failure is never dead-lettered"
+    );
 
     let applied = received(&consumer_db.db).await.unwrap();
     assert_eq!(applied.len(), good.len());
     assert!(good.iter().all(|id| applied.get(id) == Some(&1)));
     assert_eq!(handler.calls_for(poison), 1, "a permanent failure is not retried");
-    assert_eq!(
-        handler.calls_for(flaky),
-        max_deliver,
-        "a transient failure is retried up to max_deliver"
-    );
 
     let stream = nats.js.get_stream(DEAD_LETTER_STREAM).await.unwrap();
     let mut reasons = Vec::new();
-    for sequence in 1..=3 {
+    for sequence in 1..=2 {
         let message = stream.get_raw_message(sequence).await.unwrap();
         assert_eq!(message.subject.as_str(), "vigie.deadletter.test-inventory");
         let headers = &message.headers;
         let get = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
         assert_eq!(get("Vigie-Consumer").as_deref(), Some("test-inventory"));
         assert_eq!(get("Vigie-Original-Subject").as_deref(), Some(EVENT_TYPE));
+        assert!(get("Vigie-Failed-At").is_some());
         reasons.push((
             get(header::ID),
             get("Vigie-Error").unwrap_or_default(),
@@ -91,11 +100,7 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
     let (_, reason, payload) = find(Some(poison.to_string()));
     assert!(reason.contains("permanent failure: poison payload"), "{reason}");
     assert_eq!(payload.as_ref(), POISON, "the original payload is kept");
-    let (_, reason, _) = find(Some(flaky.to_string()));
-    assert!(
-        reason.contains(&format!("gave up after {max_deliver} deliveries")),
-        "{reason}"
-    );
+    assert!(reasons.iter().all(|(id, _, _)| *id != Some(flaky.to_string())));
     let (_, reason, payload) = find(None);
     assert!(reason.contains("invalid envelope"), "{reason}");
     assert_eq!(payload.as_ref(), b"garbage");

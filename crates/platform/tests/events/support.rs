@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +45,16 @@ pub struct TestDb {
     pub db: Db,
     pub url: String,
     _storage: Storage,
+}
+
+impl TestDb {
+    /// The PostgreSQL database name (panics for SQLite).
+    pub fn pg_name(&self) -> String {
+        match &self._storage {
+            Storage::Postgres(database) => database.name().to_owned(),
+            Storage::Sqlite(_) => panic!("not a PostgreSQL database"),
+        }
+    }
 }
 
 enum Storage {
@@ -115,6 +125,9 @@ pub struct TestHandler {
     pub entered: Notify,
     /// The next this-many calls fail transiently before doing anything.
     pub fail_next: AtomicUsize,
+    /// Once set, [`POISON`] payloads are applied like any other (the bug
+    /// was fixed: a replay succeeds).
+    pub cured: AtomicBool,
 }
 
 impl TestHandler {
@@ -132,6 +145,7 @@ impl TestHandler {
             block: Mutex::new(None),
             entered: Notify::new(),
             fail_next: AtomicUsize::new(0),
+            cured: AtomicBool::new(false),
         })
     }
 
@@ -180,7 +194,7 @@ impl EventHandler for TestHandler {
         if fail {
             return Err(HandlerError::transient(anyhow::anyhow!("database busy")));
         }
-        if envelope.payload.as_ref() == POISON {
+        if envelope.payload.as_ref() == POISON && !self.cured.load(Ordering::SeqCst) {
             return Err(HandlerError::permanent(anyhow::anyhow!("poison payload")));
         }
         if envelope.payload.as_ref() == FLAKY {
@@ -281,7 +295,6 @@ pub async fn count(db: &Db, sql: &str) -> i64 {
 pub fn fast_consumer_options() -> ConsumerOptions {
     ConsumerOptions {
         ack_wait: Duration::from_secs(1),
-        max_deliver: 5,
         batch: 5,
         retry_initial: Duration::from_millis(50),
         retry_max: Duration::from_millis(500),
@@ -311,6 +324,29 @@ pub async fn nats() -> Nats {
         .await
         .expect("streams");
     Nats { server, js }
+}
+
+/// Makes the PostgreSQL database `name` refuse connections (and closes the
+/// open ones), or accept them again: the consumer's database "down", for
+/// real, while the rest of the server stays up.
+pub async fn set_database_reachable(name: &str, reachable: bool) {
+    use sqlx::{Connection, Executor};
+    let admin_url = std::env::var("VIGIE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("admin connection");
+    admin
+        .execute(format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS {reachable}"#).as_str())
+        .await
+        .expect("alter database");
+    if !reachable {
+        admin
+            .execute(
+                format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'").as_str(),
+            )
+            .await
+            .expect("terminate backends");
+    }
+    admin.close().await.expect("close admin connection");
 }
 
 /// Number of messages stored in `stream`.

@@ -18,7 +18,7 @@ use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::auth::AuthLayer;
 use vigie_platform::db::Db;
-use vigie_platform::events::{Consumer, EmbeddedBus, Relay};
+use vigie_platform::events::{Consumer, EmbeddedBus, Relay, REPLAY_POLL_INTERVAL};
 use vigie_platform::{grpc, shutdown};
 use vigie_training::app::TrainingApp;
 use vigie_training::handlers::InventoryReadModel;
@@ -165,6 +165,10 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     tasks.spawn(training_relay.run(stop.clone()));
     tasks.spawn(facilitation_relay.run(stop.clone()));
     tasks.spawn(alerting_relay.run(stop.clone()));
+    // Dead letters replayed on request (`vigie events dead-letters replay`).
+    for bus in [&inventory_bus, &training_bus, &facilitation_bus, &alerting_bus] {
+        tasks.spawn(bus.clone().run_replays(REPLAY_POLL_INTERVAL, stop.clone()));
+    }
 
     if args.demo {
         load_demo(

@@ -103,11 +103,13 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
     // Every service creates the streams it publishes to and consumes from
-    // (idempotent), so services can start in any order.
-    jetstream::ensure_stream(&js, inventory::NAME).await?;
-    jetstream::ensure_stream(&js, training::NAME).await?;
-    jetstream::ensure_stream(&js, facilitation::NAME).await?;
-    jetstream::ensure_stream(&js, ALERTING).await?;
+    // (idempotent), so services can start in any order
+    // (created when missing, with the configured retention; an existing
+    // stream is never modified: docs/events.md, « Streams and retention »).
+    let retention = config.events.stream_settings();
+    for service in [inventory::NAME, training::NAME, facilitation::NAME, ALERTING] {
+        jetstream::ensure_stream_with(&js, service, &retention).await?;
+    }
     let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     let (routes, served) = match args.service {
         ServiceName::Inventory => {

@@ -5,14 +5,28 @@
 //! - applied or duplicate → double ack (awaited: the server confirmed it; if
 //!   the ack is lost the redelivery is a duplicate);
 //! - transient failure → `Nak` with a delay growing with the delivery count
-//!   (1 s, 2 s, 4 s… capped at 60 s by default);
-//! - permanent failure, unparseable envelope, or last allowed delivery →
+//!   (1 s, 2 s, 4 s… capped at 60 s by default), **forever**: a database
+//!   down for an hour must not turn a valid event (a `person.erased`…) into
+//!   a dead letter. Each retry counts in `vigie.events.retries` and logs a
+//!   warning with the delivery count, which is how an operator sees a stuck
+//!   consumer; the durable consumer has no `max_deliver` limit;
+//! - permanent failure ([`HandlerError::Permanent`]: undecodable payload,
+//!   invariant violated) or unparseable envelope →
 //!   publish the message with its headers plus `Vigie-Error` to
 //!   `vigie.deadletter.<consumer>` (awaiting the `PubAck`), then `Term`; the
 //!   relay's `Nats-Expected-*` publication conditions are left out (they
 //!   would make the dead-letter stream refuse the copy). If
 //!   the dead letter cannot be stored the message is nak'ed instead: a poison
 //!   message is never dropped silently.
+//!
+//! While the handler runs, the message's `ack_wait` is extended every half
+//! `ack_wait` (`AckKind::Progress`), so a slow transaction is not
+//! redelivered to another replica in the middle.
+//!
+//! A message carrying `Vigie-Replay-For` was republished by
+//! `vigie events dead-letters replay` for one consumer
+//! ([`super::dead_letters`]): the other consumers of the subject acknowledge
+//! it without calling their handler.
 //!
 //! Messages are handled one at a time per consumer, which keeps the stream
 //! order (except for a message being retried after a nak, which later
@@ -33,16 +47,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{stream_for_event_type, DEAD_LETTER_PREFIX};
 use crate::events::backoff::{exponential, Backoff};
-use crate::events::envelope::header_value;
+use crate::events::envelope::{format_time, header_value, now};
 use crate::events::metrics::UNKNOWN_TYPE;
 use crate::events::relay::error_chain;
 use crate::events::subject::{subject_matches, validate_consumer_name, validate_pattern};
 use crate::events::{Consumer, Envelope, HandlerError};
 
-/// Extra deliveries the server allows beyond [`ConsumerOptions::max_deliver`]:
-/// our code dead-letters at `max_deliver`; the margin leaves room to retry a
-/// failed dead-letter publication before the server gives up on its own.
-const SERVER_DELIVERY_MARGIN: i64 = 5;
 /// Consecutive message-stream errors before re-creating the subscription.
 const MAX_STREAM_ERRORS: u32 = 5;
 /// Longest `Vigie-Error` header.
@@ -54,14 +64,20 @@ pub const ERROR_HEADER: &str = "Vigie-Error";
 pub const CONSUMER_HEADER: &str = "Vigie-Consumer";
 /// Header holding the subject a dead letter was originally published on.
 pub const ORIGINAL_SUBJECT_HEADER: &str = "Vigie-Original-Subject";
+/// Header holding how many times the message had been delivered when it was
+/// dead-lettered.
+pub const DELIVERIES_HEADER: &str = "Vigie-Deliveries";
+/// Header holding when the message was dead-lettered (RFC 3339).
+pub const FAILED_AT_HEADER: &str = "Vigie-Failed-At";
+/// Header of a replayed dead letter: the only consumer that processes it.
+pub const REPLAY_FOR_HEADER: &str = "Vigie-Replay-For";
 
 /// Tuning of a JetStream consumer.
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
-    /// How long the server waits for an ack before redelivering.
+    /// How long the server waits for an ack before redelivering (extended
+    /// while the handler runs).
     pub ack_wait: Duration,
-    /// Deliveries before a transiently failing message is dead-lettered.
-    pub max_deliver: i64,
     /// Messages requested per pull (kept small: they wait in memory while
     /// earlier ones are processed, and their `ack_wait` is running).
     pub batch: usize,
@@ -84,7 +100,6 @@ impl Default for ConsumerOptions {
     fn default() -> Self {
         ConsumerOptions {
             ack_wait: Duration::from_secs(30),
-            max_deliver: 10,
             batch: 10,
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
@@ -153,7 +168,9 @@ pub fn consumer_config(name: &str, filter_subject: &str, options: &ConsumerOptio
         deliver_policy: DeliverPolicy::All,
         ack_policy: AckPolicy::Explicit,
         ack_wait: options.ack_wait,
-        max_deliver: options.max_deliver + SERVER_DELIVERY_MARGIN,
+        // Transient failures are retried forever; permanent ones are
+        // dead-lettered by our code, not by the server.
+        max_deliver: -1,
         ..Default::default()
     }
 }
@@ -373,17 +390,24 @@ impl Worker {
                 return;
             }
         };
-        if !wanted
-            .iter()
-            .any(|pattern| subject_matches(pattern, &envelope.event_type))
+        let replay_for_other = message
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get(REPLAY_FOR_HEADER))
+            .is_some_and(|target| target.as_str() != self.consumer.name());
+        if replay_for_other
+            || !wanted
+                .iter()
+                .any(|pattern| subject_matches(pattern, &envelope.event_type))
         {
-            // Let through by the wildcard filter, but not for this handler.
+            // Let through by the wildcard filter, or replayed for another
+            // consumer: not for this handler.
             if let Err(error) = message.ack().await {
                 tracing::debug!(error = %error, "ack of a skipped message failed");
             }
             return;
         }
-        match self.consumer.process(&envelope).await {
+        match self.process_extending_ack(&message, &envelope).await {
             Ok(outcome) => {
                 if let Err(error) = message.double_ack().await {
                     tracing::warn!(
@@ -399,13 +423,12 @@ impl Worker {
                 let reason = format!("permanent failure: {error:#}");
                 self.dead_letter(&message, Some(&envelope), delivered, reason).await;
             }
-            Err(HandlerError::Transient(error)) if delivered >= self.options.max_deliver => {
-                let reason = format!("gave up after {delivered} deliveries: {error:#}");
-                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
-            }
             Err(HandlerError::Transient(error)) => {
                 let attempt = u32::try_from(delivered.saturating_sub(1)).unwrap_or(u32::MAX);
                 let delay = exponential(self.options.retry_initial, self.options.retry_max, attempt);
+                self.consumer
+                    .metrics()
+                    .retried(&envelope.event_type, self.consumer.name());
                 tracing::warn!(
                     consumer = %self.consumer.name(),
                     event_id = %envelope.id,
@@ -422,6 +445,29 @@ impl Worker {
         }
     }
 
+    /// Runs the handler, telling the server every half `ack_wait` that the
+    /// message is still being worked on.
+    async fn process_extending_ack(
+        &self,
+        message: &jetstream::Message,
+        envelope: &Envelope,
+    ) -> Result<crate::events::Outcome, HandlerError> {
+        let process = self.consumer.process(envelope);
+        tokio::pin!(process);
+        let period = (self.options.ack_wait / 2).max(Duration::from_millis(100));
+        let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                result = &mut process => return result,
+                _ = progress.tick() => {
+                    if let Err(error) = message.ack_with(AckKind::Progress).await {
+                        tracing::debug!(error = %error, "progress ack failed");
+                    }
+                }
+            }
+        }
+    }
+
     /// Publishes `message` to `vigie.deadletter.<consumer>` and terminates
     /// it; naks it if the dead letter is not confirmed.
     async fn dead_letter(
@@ -433,10 +479,13 @@ impl Worker {
     ) {
         let name = self.consumer.name();
         let reason: String = header_value(&reason).chars().take(MAX_ERROR_HEADER).collect();
-        // Unique per consumer and event, so a repeated attempt is deduplicated
-        // but two consumers' dead letters of one event are both kept.
+        // Unique per consumer, event and stored message, so a repeated
+        // attempt is deduplicated, but two consumers' dead letters of one
+        // event are both kept, and so is the dead letter of a replay that
+        // failed again (the replay is a new message in the stream).
         let key = match (envelope, message.info()) {
-            (Some(envelope), _) => envelope.id.to_string(),
+            (Some(envelope), Ok(info)) => format!("{}.{}", envelope.id, info.stream_sequence),
+            (Some(envelope), Err(_)) => envelope.id.to_string(),
             (None, Ok(info)) => format!("{}-{}", info.stream, info.stream_sequence),
             (None, Err(_)) => uuid::Uuid::now_v7().to_string(),
         };
@@ -444,7 +493,8 @@ impl Worker {
         headers.insert(ERROR_HEADER, reason.as_str());
         headers.insert(CONSUMER_HEADER, name);
         headers.insert(ORIGINAL_SUBJECT_HEADER, header_value(message.subject.as_str()));
-        headers.insert("Vigie-Deliveries", delivered.to_string());
+        headers.insert(DELIVERIES_HEADER, delivered.to_string());
+        headers.insert(FAILED_AT_HEADER, format_time(&now()));
         headers.insert(async_nats::header::NATS_MESSAGE_ID, format!("{name}.{key}"));
         let subject = format!("{DEAD_LETTER_PREFIX}.{name}");
         let publish = async {
@@ -460,6 +510,7 @@ impl Worker {
             Ok(Ok(_)) => {
                 tracing::error!(consumer = %name, event_id, event_type, reason = %reason, "event dead-lettered");
                 self.consumer.metrics().failed(event_type, name, "dead_letter");
+                self.consumer.metrics().dead_lettered(name);
                 if let Err(error) = message.double_ack_with(AckKind::Term).await {
                     tracing::warn!(error = %error, "term not confirmed, the redelivery will be dead-lettered again");
                 }

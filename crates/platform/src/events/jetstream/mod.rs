@@ -3,8 +3,10 @@
 //! - One stream per producing service: `VIGIE_<SERVICE>` on
 //!   `vigie.<service>.>`, file storage, a 2-minute duplicate window (the
 //!   relay's retries carry the same `Nats-Msg-Id` and are dropped), created
-//!   or updated by [`ensure_stream`], which also ensures the dead-letter
-//!   stream `VIGIE_DEADLETTER` on `vigie.deadletter.>`.
+//!   when missing by [`ensure_stream`] (which also ensures the dead-letter
+//!   stream `VIGIE_DEADLETTER` on `vigie.deadletter.>`) with the retention
+//!   of [`StreamSettings`]; an existing stream is never modified (see
+//!   `streams.rs`).
 //! - [`JetStreamPublisher`]: publishes with the CloudEvents headers and
 //!   returns only once the `PubAck` arrived.
 //! - [`run_jetstream_consumer`]: a durable pull consumer per handler and
@@ -17,7 +19,9 @@
 //! for how several event types are served.
 
 mod consumer;
+pub mod dead_letters;
 mod publisher;
+mod streams;
 
 use std::time::Duration;
 
@@ -28,6 +32,7 @@ pub use consumer::{
     ConsumerOptions,
 };
 pub use publisher::JetStreamPublisher;
+pub use streams::{StreamSettings, DEFAULT_MAX_AGE};
 
 /// Window during which JetStream drops a message whose `Nats-Msg-Id` it
 /// already stored. It bounds how late a relay retry can be and still be
@@ -44,8 +49,17 @@ pub enum StreamSetupError {
     /// The service name cannot form a stream name and subject.
     #[error("invalid service name {0:?}: use lowercase ASCII letters, digits and '-'")]
     InvalidService(String),
+    /// The server did not say whether the stream exists.
+    #[error("could not look up stream {stream}")]
+    Lookup {
+        /// Stream concerned.
+        stream: String,
+        /// The client's error.
+        #[source]
+        source: jetstream::context::GetStreamError,
+    },
     /// The server refused or did not answer.
-    #[error("could not create or update stream {stream}")]
+    #[error("could not create stream {stream}")]
     Jetstream {
         /// Stream concerned.
         stream: String,
@@ -106,16 +120,32 @@ fn valid_service(service: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// Creates (or updates) the stream of `service` and the dead-letter stream.
+/// Creates the stream of `service` and the dead-letter stream when they are
+/// missing, with the default [`StreamSettings`]; see [`ensure_stream_with`].
 ///
 /// # Errors
-/// [`StreamSetupError`] when the name is invalid or the server refuses
-/// (e.g. an existing stream with incompatible settings).
+/// As [`ensure_stream_with`].
 pub async fn ensure_stream(js: &jetstream::Context, service: &str) -> Result<(), StreamSetupError> {
+    ensure_stream_with(js, service, &StreamSettings::default()).await
+}
+
+/// Creates the stream of `service` and the dead-letter stream when they are
+/// missing, with the retention of `settings`. Existing streams are left
+/// untouched, whatever their settings (a warning names retention settings
+/// that differ from `settings`): what an operator set survives restarts.
+///
+/// # Errors
+/// [`StreamSetupError`] when the name is invalid or the server refuses or
+/// does not answer.
+pub async fn ensure_stream_with(
+    js: &jetstream::Context,
+    service: &str,
+    settings: &StreamSettings,
+) -> Result<(), StreamSetupError> {
     if !valid_service(service) {
         return Err(StreamSetupError::InvalidService(service.to_owned()));
     }
-    create_or_update(
+    streams::create_if_missing(
         js,
         stream::Config {
             name: stream_name(service),
@@ -123,9 +153,10 @@ pub async fn ensure_stream(js: &jetstream::Context, service: &str) -> Result<(),
             subjects: vec![format!("vigie.{service}.>")],
             ..stream_defaults()
         },
+        settings,
     )
     .await?;
-    create_or_update(
+    streams::create_if_missing(
         js,
         stream::Config {
             name: DEAD_LETTER_STREAM.to_owned(),
@@ -133,6 +164,7 @@ pub async fn ensure_stream(js: &jetstream::Context, service: &str) -> Result<(),
             subjects: vec![format!("{DEAD_LETTER_PREFIX}.>")],
             ..stream_defaults()
         },
+        settings,
     )
     .await
 }
@@ -144,18 +176,6 @@ fn stream_defaults() -> stream::Config {
         duplicate_window: DUPLICATE_WINDOW,
         ..Default::default()
     }
-}
-
-async fn create_or_update(js: &jetstream::Context, config: stream::Config) -> Result<(), StreamSetupError> {
-    let name = config.name.clone();
-    js.create_or_update_stream(config)
-        .await
-        .map_err(|source| StreamSetupError::Jetstream {
-            stream: name.clone(),
-            source,
-        })?;
-    tracing::debug!(stream = %name, "stream ready");
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,240 @@
+//! `vigie events dead-letters list|replay`: the operator's view of events a
+//! consumer gave up on, and the way to re-deliver one once the cause is
+//! fixed.
+//!
+//! Two stores, one command:
+//! - distributed (`--nats-url`): the `VIGIE_DEADLETTER` stream, read and
+//!   replayed directly with the operator's NATS access
+//!   (`vigie_platform::events::jetstream::dead_letters`);
+//! - embedded (`--data-dir`): the `vigie_dead_letters` table of each
+//!   service's SQLite file. A replay is a request written in the file; the
+//!   running `vigie dev` performs it within a second, and this command waits
+//!   for the outcome (`vigie_platform::events::dead_letters`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use vigie_platform::db::Db;
+use vigie_platform::events::{self, dead_letters, jetstream, DeadLetter};
+
+use crate::cli::{DeadLetterStore, Format};
+use crate::i18n::Lang;
+use crate::output::Table;
+
+/// The SQLite files of `vigie dev`, one per service.
+const SERVICES: [&str; 4] = ["inventory", "training", "facilitation", "alerting"];
+
+/// Lists every dead letter of the store.
+///
+/// # Errors
+/// NATS unreachable, a data directory without Vigie files, an unreadable
+/// file.
+pub async fn list(store: &DeadLetterStore, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let letters = match &store.nats_url {
+        Some(url) => jetstream::dead_letters::list(&connect(url, lang).await?).await?,
+        None => {
+            let mut letters = Vec::new();
+            for (db, location) in open_data_dir(&data_dir(store), lang).await? {
+                letters.extend(dead_letters::list(&db, &location).await?);
+            }
+            letters
+        }
+    };
+    print(&letters, format, lang)
+}
+
+/// Re-delivers the dead letter of `consumer` for `event_id`.
+///
+/// # Errors
+/// No such dead letter; NATS unreachable; in embedded mode, no running
+/// `vigie dev` performed the replay within `wait` seconds, or the consumer
+/// failed again.
+pub async fn replay(
+    store: &DeadLetterStore,
+    consumer: &str,
+    event_id: &str,
+    wait: u64,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    if let Some(url) = &store.nats_url {
+        let js = connect(url, lang).await?;
+        let letter = jetstream::dead_letters::replay(&js, consumer, event_id).await?;
+        println!(
+            "{} {} ({}) → {consumer}",
+            lang.pick(
+                "relivré, retiré des lettres mortes :",
+                "re-delivered, removed from the dead letters:"
+            ),
+            event_id,
+            letter.event_type
+        );
+        return Ok(());
+    }
+    let id = uuid::Uuid::parse_str(event_id).with_context(|| {
+        format!(
+            "{} {event_id:?}",
+            lang.pick("identifiant d'événement invalide", "invalid event id")
+        )
+    })?;
+    for (db, location) in open_data_dir(&data_dir(store), lang).await? {
+        let Some(before) = dead_letters::find(&db, &location, consumer, id).await? else {
+            continue;
+        };
+        dead_letters::request_replay(&db, consumer, id).await?;
+        return await_replay(&db, &location, consumer, id, before.deliveries, wait, lang).await;
+    }
+    anyhow::bail!(
+        "{} {consumer} / {event_id}",
+        lang.pick("aucune lettre morte pour", "no dead letter for")
+    )
+}
+
+/// Polls the dead letter until the running server replayed it.
+async fn await_replay(
+    db: &Db,
+    location: &str,
+    consumer: &str,
+    id: uuid::Uuid,
+    deliveries_before: i64,
+    wait: u64,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    loop {
+        match dead_letters::find(db, location, consumer, id).await? {
+            None => {
+                println!(
+                    "{} {id} → {consumer}",
+                    lang.pick(
+                        "relivré et appliqué, retiré des lettres mortes :",
+                        "re-delivered and applied, removed from the dead letters:"
+                    )
+                );
+                return Ok(());
+            }
+            Some(letter) if letter.replay_requested_at.is_none() && letter.deliveries > deliveries_before => {
+                anyhow::bail!(
+                    "{} {}",
+                    lang.pick(
+                        "le consommateur a de nouveau refusé l'événement, qui reste en lettre morte :",
+                        "the consumer refused the event again; it stays a dead letter:"
+                    ),
+                    letter.error
+                );
+            }
+            Some(_) => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!(
+                "{}",
+                lang.pick(
+                    "rejeu demandé, mais pas encore effectué : `vigie dev` tourne-t-il sur ce répertoire ? Il le fera à son prochain démarrage.",
+                    "replay requested but not done yet: is `vigie dev` running on this directory? It will do it at its next start."
+                )
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn data_dir(store: &DeadLetterStore) -> PathBuf {
+    store.data_dir.clone().unwrap_or_else(|| PathBuf::from("vigie-data"))
+}
+
+async fn connect(url: &str, lang: Lang) -> anyhow::Result<async_nats::jetstream::Context> {
+    jetstream::connect(url, "vigie-cli")
+        .await
+        .with_context(|| lang.pick("connexion à NATS", "connecting to NATS").to_owned())
+}
+
+/// The services' databases present in `dir`, with their path.
+async fn open_data_dir(dir: &Path, lang: Lang) -> anyhow::Result<Vec<(Db, String)>> {
+    let mut databases = Vec::new();
+    for service in SERVICES {
+        let path = dir.join(format!("{service}.sqlite"));
+        if !path.is_file() {
+            continue;
+        }
+        let location = path.display().to_string();
+        let db = Db::connect(&format!("sqlite://{location}"))
+            .await
+            .with_context(|| format!("{} {location}", lang.pick("ouverture de", "opening")))?;
+        // Same migrations as the server (a no-op when it already ran them).
+        db.migrate("events", events::MIGRATIONS).await?;
+        databases.push((db, location));
+    }
+    if databases.is_empty() {
+        anyhow::bail!(
+            "{} {} {}",
+            lang.pick("aucune base Vigie dans", "no Vigie database in"),
+            dir.display(),
+            lang.pick(
+                "(indiquez --data-dir, ou --nats-url en mode distribué)",
+                "(give --data-dir, or --nats-url in distributed mode)"
+            )
+        );
+    }
+    Ok(databases)
+}
+
+fn print(letters: &[DeadLetter], format: Format, lang: Lang) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, letters)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(&mut out);
+            writer.write_record([
+                "subject",
+                "type",
+                "id",
+                "consumer",
+                "error",
+                "failed_at",
+                "deliveries",
+                "location",
+            ])?;
+            for letter in letters {
+                writer.write_record([
+                    letter.subject.as_str(),
+                    &letter.event_type,
+                    letter.event_id.as_deref().unwrap_or(""),
+                    &letter.consumer,
+                    &letter.error,
+                    &letter.failed_at,
+                    &letter.deliveries.to_string(),
+                    &letter.location,
+                ])?;
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            if letters.is_empty() {
+                writeln!(out, "{}", lang.pick("Aucune lettre morte.", "No dead letters."))?;
+                return Ok(());
+            }
+            let header = match lang {
+                Lang::Fr => ["sujet", "type", "id", "consommateur", "erreur", "date", "livraisons"],
+                Lang::En => ["subject", "type", "id", "consumer", "error", "time", "count"],
+            };
+            let mut table = Table::new(&header, &[false, false, false, false, false, false, true]);
+            for letter in letters {
+                table.row(vec![
+                    letter.subject.clone(),
+                    letter.event_type.clone(),
+                    letter.event_id.clone().unwrap_or_else(|| "—".to_owned()),
+                    letter.consumer.clone(),
+                    letter.error.clone(),
+                    letter.failed_at.clone(),
+                    letter.deliveries.to_string(),
+                ]);
+            }
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}
