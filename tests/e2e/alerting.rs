@@ -990,3 +990,79 @@ async fn embedded_unsubscribe_stops_every_reminder_to_that_recipient() -> Result
     );
     Ok(())
 }
+
+/// The review's last row: `vigie calls export` of 4,000+ calls failed
+/// ("decoded message length too large"). The CLI now reads streamed answers:
+/// the export (to a file and to standard output) and the list of 4,200
+/// imported calls come through, complete. (The whole-instance preview goes
+/// through the same streaming; its content is checked against the unary
+/// answer in the service's suite.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_export_list_and_preview_of_4200_calls_are_streamed_whole() -> Result<()> {
+    const CALLS: u32 = 4200;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let server = start(
+        &[
+            "dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+        ],
+        &[("VIGIE_ALERTING__HTTP_LISTEN".to_owned(), "127.0.0.1:0".to_owned())],
+    )
+    .await?;
+    let deadline = plus(today(), 60).to_string();
+    let aids: Vec<Value> = (1..=CALLS)
+        .map(|n| {
+            aid(
+                950_000 + n,
+                &format!("Appel national n° {n}"),
+                &["Associations"],
+                ("France", "Pays"),
+                &deadline,
+            )
+        })
+        .collect();
+    let file = dir.path().join("national.json");
+    std::fs::write(&file, page(aids))?;
+    let imported = json_of(
+        &server,
+        &[
+            "calls",
+            "import",
+            "--source",
+            "aides-territoires",
+            file.to_str().unwrap_or_default(),
+        ],
+    )
+    .await?;
+    ensure!(imported["created"] == u64::from(CALLS), "{imported}");
+
+    // To a file and to standard output: the same bytes, every call in it.
+    let csv_file = dir.path().join("export.csv");
+    ok(server
+        .cli(&["calls", "export", "--output", csv_file.to_str().unwrap_or_default()])
+        .await?)?;
+    let written = std::fs::read_to_string(&csv_file)?;
+    let printed = ok(server.cli(&["calls", "export"]).await?)?.stdout;
+    ensure!(written == printed, "the file and standard output differ");
+    let mut reader = csv::Reader::from_reader(written.as_bytes());
+    let rows = reader.records().collect::<Result<Vec<_>, _>>()?;
+    ensure!(rows.len() >= CALLS as usize, "{} rows exported", rows.len());
+    for n in [1, CALLS / 2, CALLS] {
+        let url = format!("https://demarches.example.org/e2e-{}", 950_000 + n);
+        ensure!(written.contains(&url), "{url} missing from the export");
+    }
+    ensure!(written.len() > 2 * 1024 * 1024, "{} bytes only", written.len());
+
+    let listed = calls(&server, None).await?;
+    ensure!(listed.len() >= CALLS as usize, "{} calls listed", listed.len());
+    let national = listed
+        .iter()
+        .filter(|c| text(c, "title").starts_with("Appel national n° "))
+        .count();
+    ensure!(national == CALLS as usize, "{national} imported calls listed");
+    Ok(())
+}

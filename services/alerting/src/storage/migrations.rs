@@ -192,6 +192,18 @@ ALTER TABLE al_policies ADD COLUMN changed_at TEXT;
 ALTER TABLE al_preferences ADD COLUMN changed_at TEXT;
 ";
 
+/// Generations of the calendar feed URLs: revoking a scope's feed bumps its
+/// generation, and only URLs of the current one open the feed.
+const SCHEMA_V6: &str = "
+CREATE TABLE al_feed_generations (
+    scope_kind TEXT NOT NULL,
+    scope_id TEXT NOT NULL,
+    generation BIGINT NOT NULL,
+    changed_at TEXT NOT NULL,
+    PRIMARY KEY (scope_kind, scope_id)
+);
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -224,5 +236,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "incremental dispatch: planned-until mark, planned snapshot versions, policy and preference changes",
         sqlite: SCHEMA_V5,
         postgres: SCHEMA_V5,
+    },
+    Migration {
+        version: 6,
+        name: "generations of the calendar feed urls (revocation per scope)",
+        sqlite: SCHEMA_V6,
+        postgres: SCHEMA_V6,
     },
 ];

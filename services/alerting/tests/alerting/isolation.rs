@@ -38,7 +38,7 @@ fn expected(method: &str, principal: &Principal, network: &str, structure: Optio
 }
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 11, authz::rule)
+    testing::every_rpc_has_a_rule(SERVICE, 15, authz::rule)
 }
 
 const NET_A: &str = "reseau-a";
