@@ -993,13 +993,13 @@ async fn embedded_unsubscribe_stops_every_reminder_to_that_recipient() -> Result
 
 /// The review's last row: `vigie calls export` of 4,000+ calls failed
 /// ("decoded message length too large"). The CLI now reads streamed answers:
-/// the export (to a file and to standard output) and the list of 4,200
+/// the export (to a file and to standard output) and the list of 5,000
 /// imported calls come through, complete. (The whole-instance preview goes
 /// through the same streaming; its content is checked against the unary
 /// answer in the service's suite.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_export_list_and_preview_of_4200_calls_are_streamed_whole() -> Result<()> {
-    const CALLS: u32 = 4200;
+async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<()> {
+    const CALLS: u32 = 5000;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let server = start(
@@ -1055,7 +1055,8 @@ async fn embedded_export_list_and_preview_of_4200_calls_are_streamed_whole() -> 
         let url = format!("https://demarches.example.org/e2e-{}", 950_000 + n);
         ensure!(written.contains(&url), "{url} missing from the export");
     }
-    ensure!(written.len() > 2 * 1024 * 1024, "{} bytes only", written.len());
+    // More than one streamed message (about 1 MiB each).
+    ensure!(written.len() > 1024 * 1024, "{} bytes only", written.len());
 
     let listed = calls(&server, None).await?;
     ensure!(listed.len() >= CALLS as usize, "{} calls listed", listed.len());

@@ -532,7 +532,7 @@ pub async fn a_revoked_feed_url_stops_working_and_the_new_one_opens(h: Harness) 
 }
 
 /// The streamed answers carry exactly the rows of the unary ones, in
-/// messages far under gRPC's 4 MiB limit, for a catalogue of 4,200 calls.
+/// messages far under gRPC's 4 MiB limit, for a catalogue of 5,000 calls.
 pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_unpaged_answer(
     h: Harness,
 ) -> Result<()> {
@@ -545,7 +545,7 @@ pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_u
     use vigie_proto::alerting::v1::alerting_service_server::AlertingService as _;
 
     rennes(&h, "S1", &holders()).await?;
-    let aids: Vec<_> = (1..=4200).map(|n| aid(n, "Bretagne", "Région", DEADLINE)).collect();
+    let aids: Vec<_> = (1..=5000).map(|n| aid(n, "Bretagne", "Région", DEADLINE)).collect();
     h.import(&aids).await?;
     let api = AlertingApi::new(h.app.clone());
     let admin = caller(Role::FederationAdmin, Scope::Network("reseau-bretagne".into()));
@@ -566,7 +566,7 @@ pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_u
     }
     ensure!(messages >= 2, "{} bytes in {messages} message(s)", unpaged.len());
     ensure!(streamed == unpaged.as_bytes(), "the streamed export differs");
-    ensure!(unpaged.lines().count() > 4200);
+    ensure!(unpaged.lines().count() > 5000);
 
     let ask = pb::ListCallsRequest {
         include_closed: true,
@@ -580,7 +580,7 @@ pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_u
         ensure!(bound(message.encoded_len()), "{}", message.encoded_len());
         calls.extend(message.calls);
     }
-    ensure!(calls.len() == 4200 && calls == unary, "{} streamed calls", calls.len());
+    ensure!(calls.len() == 5000 && calls == unary, "{} streamed calls", calls.len());
 
     let ask = pb::PreviewAlertsRequest {
         from: Some(vigie_proto::common::v1::Date {
