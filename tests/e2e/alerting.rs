@@ -1016,13 +1016,16 @@ async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<(
     let deadline = plus(today(), 60).to_string();
     let aids: Vec<Value> = (1..=CALLS)
         .map(|n| {
-            aid(
+            let mut aid = aid(
                 950_000 + n,
                 &format!("Appel national n° {n}"),
                 &["Associations"],
                 ("France", "Pays"),
                 &deadline,
-            )
+            );
+            // A real aid's description is long: together they pass gRPC's 4 MiB.
+            aid["description"] = json!(format!("<p>{}</p>", "Soutien aux projets associatifs. ".repeat(30)));
+            aid
         })
         .collect();
     let file = dir.path().join("national.json");
@@ -1056,8 +1059,8 @@ async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<(
         let id = format!("aides-territoires:{}", 950_000 + n);
         ensure!(ids.contains(&id), "{id} missing from the export ({} rows)", rows.len());
     }
-    // More than one streamed message (about 1 MiB each).
-    ensure!(written.len() > 1024 * 1024, "{} bytes only", written.len());
+    // Beyond the 4 MiB that one unary answer may carry by default.
+    ensure!(written.len() > 4 * 1024 * 1024, "{} bytes only", written.len());
 
     let listed = calls(&server, None).await?;
     ensure!(listed.len() >= CALLS as usize, "{} calls listed", listed.len());
