@@ -1071,3 +1071,51 @@ async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<(
     ensure!(national == CALLS as usize, "{national} imported calls listed");
     Ok(())
 }
+
+/// `vigie serve alerting` refuses, before connecting to anything, a public
+/// URL in cleartext off loopback and a bad link key ring, in French.
+#[tokio::test]
+async fn serve_alerting_refuses_a_cleartext_public_url_and_a_bad_key_ring() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let serve = |config: &Path| {
+        let config = config.to_str().unwrap_or_default().to_owned();
+        async move {
+            run_cli(&[
+                "serve",
+                "alerting",
+                "--config",
+                &config,
+                "--database-url",
+                "sqlite::memory:",
+                "--nats-url",
+                "nats://127.0.0.1:1",
+            ])
+            .await
+        }
+    };
+    let secret = "0123456789abcdef0123456789abcdef";
+    let cleartext = dir.path().join("cleartext.toml");
+    std::fs::write(
+        &cleartext,
+        format!("[alerting]\npublic_url = \"http://alertes.reseau.example\"\nlink_secret = \"{secret}\"\n"),
+    )?;
+    let out = serve(&cleartext).await?;
+    ensure!(
+        !out.success && out.stderr.contains("alerting.public_url") && out.stderr.contains("https://"),
+        "{out:?}"
+    );
+    let bad_ring = dir.path().join("ring.toml");
+    std::fs::write(
+        &bad_ring,
+        format!(
+            "[alerting]\npublic_url = \"https://alertes.reseau.example\"\nlink_secret = \"{secret}\"\n\
+             previous_link_secrets = {{ \"a.b\" = \"{secret}\" }}\n"
+        ),
+    )?;
+    let out = serve(&bad_ring).await?;
+    ensure!(
+        !out.success && out.stderr.contains("identifiant de clé de lien « a.b » invalide"),
+        "{out:?}"
+    );
+    Ok(())
+}
