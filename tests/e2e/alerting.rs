@@ -1083,3 +1083,132 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
     drop(third);
     Ok(())
 }
+
+/// The review's last row: `vigie calls export` of 4,000+ calls failed
+/// ("decoded message length too large"). The CLI now reads streamed answers:
+/// the export (to a file and to standard output) and the list of 5,000
+/// imported calls come through, complete. (The whole-instance preview goes
+/// through the same streaming; its content is checked against the unary
+/// answer in the service's suite.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<()> {
+    const CALLS: u32 = 5000;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let server = start(
+        &[
+            "dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+        ],
+        &[("VIGIE_ALERTING__HTTP_LISTEN".to_owned(), "127.0.0.1:0".to_owned())],
+    )
+    .await?;
+    let deadline = plus(today(), 60).to_string();
+    let aids: Vec<Value> = (1..=CALLS)
+        .map(|n| {
+            let mut aid = aid(
+                950_000 + n,
+                &format!("Appel national n° {n}"),
+                &["Associations"],
+                ("France", "Pays"),
+                &deadline,
+            );
+            // A real aid's description is long: together they pass gRPC's 4 MiB.
+            aid["description"] = json!(format!("<p>{}</p>", "Soutien aux projets associatifs. ".repeat(30)));
+            aid
+        })
+        .collect();
+    let file = dir.path().join("national.json");
+    std::fs::write(&file, page(aids))?;
+    let imported = json_of(
+        &server,
+        &[
+            "calls",
+            "import",
+            "--source",
+            "aides-territoires",
+            file.to_str().unwrap_or_default(),
+        ],
+    )
+    .await?;
+    ensure!(imported["created"] == u64::from(CALLS), "{imported}");
+
+    // To a file and to standard output: the same bytes, every call in it.
+    let csv_file = dir.path().join("export.csv");
+    ok(server
+        .cli(&["calls", "export", "--output", csv_file.to_str().unwrap_or_default()])
+        .await?)?;
+    let written = std::fs::read_to_string(&csv_file)?;
+    let printed = ok(server.cli(&["calls", "export"]).await?)?.stdout;
+    ensure!(written == printed, "the file and standard output differ");
+    let mut reader = csv::Reader::from_reader(written.as_bytes());
+    let rows = reader.records().collect::<Result<Vec<_>, _>>()?;
+    let ids: BTreeSet<String> = rows.iter().map(|r| r.get(0).unwrap_or_default().to_owned()).collect();
+    ensure!(ids.len() == rows.len(), "a call exported twice");
+    for n in 1..=CALLS {
+        let id = format!("aides-territoires:{}", 950_000 + n);
+        ensure!(ids.contains(&id), "{id} missing from the export ({} rows)", rows.len());
+    }
+    // Beyond the 4 MiB that one unary answer may carry by default.
+    ensure!(written.len() > 4 * 1024 * 1024, "{} bytes only", written.len());
+
+    let listed = calls(&server, None).await?;
+    ensure!(listed.len() >= CALLS as usize, "{} calls listed", listed.len());
+    let national = listed
+        .iter()
+        .filter(|c| text(c, "title").starts_with("Appel national n° "))
+        .count();
+    ensure!(national == CALLS as usize, "{national} imported calls listed");
+    Ok(())
+}
+
+/// `vigie serve alerting` refuses, before connecting to anything, a public
+/// URL in cleartext off loopback and a bad link key ring, in French.
+#[tokio::test]
+async fn serve_alerting_refuses_a_cleartext_public_url_and_a_bad_key_ring() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let serve = |config: &Path| {
+        let config = config.to_str().unwrap_or_default().to_owned();
+        async move {
+            run_cli(&[
+                "serve",
+                "alerting",
+                "--config",
+                &config,
+                "--database-url",
+                "sqlite::memory:",
+                "--nats-url",
+                "nats://127.0.0.1:1",
+            ])
+            .await
+        }
+    };
+    let secret = "0123456789abcdef0123456789abcdef";
+    let cleartext = dir.path().join("cleartext.toml");
+    std::fs::write(
+        &cleartext,
+        format!("[alerting]\npublic_url = \"http://alertes.reseau.example\"\nlink_secret = \"{secret}\"\n"),
+    )?;
+    let out = serve(&cleartext).await?;
+    ensure!(
+        !out.success && out.stderr.contains("alerting.public_url") && out.stderr.contains("https://"),
+        "{out:?}"
+    );
+    let bad_ring = dir.path().join("ring.toml");
+    std::fs::write(
+        &bad_ring,
+        format!(
+            "[alerting]\npublic_url = \"https://alertes.reseau.example\"\nlink_secret = \"{secret}\"\n\
+             previous_link_secrets = {{ \"a.b\" = \"{secret}\" }}\n"
+        ),
+    )?;
+    let out = serve(&bad_ring).await?;
+    ensure!(
+        !out.success && out.stderr.contains("identifiant de clé de lien « a.b » invalide"),
+        "{out:?}"
+    );
+    Ok(())
+}

@@ -7,60 +7,134 @@
 //!   (mail scanners follow links with GET: a GET changes nothing);
 //! - `GET|POST /unsubscribe/<token>`: stop emails (RFC 8058 one-click with POST);
 //! - `GET /healthz`.
+//!
+//! Every page carries a `Content-Security-Policy` that allows nothing but its
+//! inline style and forbids framing; connections are bounded in time and
+//! number ([`HttpLimits`], module `limits`).
+
+mod limits;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+pub use limits::{AcceptBackoff, HttpLimits, Pause};
 
 use crate::app::AlertingApp;
 use crate::error::AlertingError;
 
 /// Largest request body read (a one-click unsubscribe is a few bytes).
 const MAX_BODY: usize = 4096;
+/// Largest buffer of a connection (request line and headers).
+const MAX_BUF: usize = 16 * 1024;
+/// Time left to a connection past its age limit to finish the request in flight.
+const GRACE: Duration = Duration::from_secs(5);
 
-/// Serves the endpoints on `listener` until `shutdown`.
+/// What the pages may load: nothing but their inline style; no framing
+/// (clickjacking of the confirmation buttons); forms post back to Vigie only.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// Serves the endpoints on `listener` until `shutdown`, with the default [`HttpLimits`].
 pub async fn serve(listener: TcpListener, app: AlertingApp, shutdown: CancellationToken) {
+    serve_with(listener, app, HttpLimits::default(), shutdown).await;
+}
+
+/// Serves the endpoints on `listener` until `shutdown`, within `limits`.
+///
+/// A connection slot is taken before each accept: at the cap, new clients
+/// wait in the kernel's accept queue and are served as soon as another
+/// connection ends (a timeout closes idle or stalled ones). An accept error
+/// pauses the loop with a growing delay and is logged once per burst.
+pub async fn serve_with(listener: TcpListener, app: AlertingApp, limits: HttpLimits, shutdown: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut backoff = AcceptBackoff::default();
     let mut connections = JoinSet::new();
     loop {
-        let (stream, _) = tokio::select! {
+        let slot = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok((stream, _)) => {
+                    let errors = backoff.succeeded();
+                    if errors > 0 {
+                        tracing::info!(errors, "alerting http: accepting again after accept errors");
+                    }
+                    stream
+                }
                 Err(error) => {
-                    tracing::warn!(%error, "alerting http: accept failed");
-                    continue;
+                    let pause = backoff.failed();
+                    if pause.first_of_burst {
+                        tracing::warn!(%error, "alerting http: accept failed, backing off");
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause.delay) => continue,
+                    }
                 }
             },
         };
         let app = app.clone();
         connections.spawn(async move {
-            let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                let app = app.clone();
-                async move {
-                    let (parts, body) = request.into_parts();
-                    let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
-                        Ok(b) => b.to_bytes(),
-                        Err(_) => {
-                            return Ok::<_, Infallible>(page(StatusCode::PAYLOAD_TOO_LARGE, "Requête trop grande", ""))
-                        }
-                    };
-                    Ok::<_, Infallible>(answer(&app, &parts.method, parts.uri.path(), &body).await)
-                }
-            });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            serve_connection(stream, app, limits).await;
+            drop(slot);
         });
         while connections.try_join_next().is_some() {}
+    }
+}
+
+/// Serves one connection until the client closes it, a timeout of `limits`
+/// fires, or it reaches its age limit (then it ends after the request in flight).
+async fn serve_connection(stream: TcpStream, app: AlertingApp, limits: HttpLimits) {
+    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let read = tokio::time::timeout(
+                limits.body_timeout,
+                http_body_util::Limited::new(body, MAX_BODY).collect(),
+            );
+            let body = match read.await {
+                Ok(Ok(body)) => body.to_bytes(),
+                Ok(Err(_)) => {
+                    return Ok::<_, Infallible>(page(StatusCode::PAYLOAD_TOO_LARGE, "Requête trop grande", ""))
+                }
+                Err(_) => return Ok(page(StatusCode::REQUEST_TIMEOUT, "Requête trop lente", "")),
+            };
+            Ok::<_, Infallible>(answer(&app, &parts.method, parts.uri.path(), &body).await)
+        }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(MAX_BUF);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = tokio::time::sleep(limits.max_connection_age) => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(GRACE, connection).await;
+        }
     }
 }
 
@@ -90,6 +164,9 @@ fn page(status: StatusCode, title: &str, body_html: &str) -> Response<Full<Bytes
         .status(status)
         .header("content-type", "text/html; charset=utf-8")
         .header("cache-control", "no-store")
+        .header("content-security-policy", CONTENT_SECURITY_POLICY)
+        .header("x-content-type-options", "nosniff")
+        .header("x-frame-options", "DENY")
         .header("referrer-policy", "no-referrer")
         .body(Full::new(Bytes::from(html)))
         .unwrap_or_default()
@@ -129,6 +206,8 @@ async fn answer(app: &AlertingApp, method: &Method, path: &str, _body: &Bytes) -
                 Ok(ics) => Response::builder()
                     .header("content-type", "text/calendar; charset=utf-8")
                     .header("cache-control", "private, max-age=3600")
+                    .header("x-content-type-options", "nosniff")
+                    .header("referrer-policy", "no-referrer")
                     .body(Full::new(Bytes::from(ics)))
                     .unwrap_or_default(),
                 Err(error) => failure(&error),

@@ -20,6 +20,7 @@ pub mod events;
 pub mod grpc;
 pub mod handlers;
 pub mod http;
+pub mod public_url;
 pub mod service;
 pub mod sources;
 pub mod storage;

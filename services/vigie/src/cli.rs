@@ -821,6 +821,10 @@ pub enum AlertsCommand {
         /// Le réseau.
         #[arg(long)]
         network: Option<String>,
+        /// Révoque toutes les adresses déjà données de cet agenda (elles cessent de
+        /// fonctionner) et en affiche une nouvelle (gestionnaires de la structure, administrateurs du réseau).
+        #[arg(long)]
+        revoke: bool,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,
@@ -1174,6 +1178,10 @@ mod alerting_tests {
             }))
         ));
         assert!(parse(&["alerts", "feed"]).is_err());
+        assert!(matches!(
+            parse(&["alerts", "feed", "--structure", "S1", "--revoke"]),
+            Ok(Command::Alerts(AlertsCommand::Feed { revoke: true, .. }))
+        ));
     }
 
     #[test]

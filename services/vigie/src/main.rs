@@ -363,8 +363,17 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
         AlertsCommand::Feed {
             structure,
             network,
+            revoke,
             client,
-        } => a::feed(&client.endpoint, a::Subscriber::from_args(structure, network), lang).await,
+        } => {
+            a::feed(
+                &client.endpoint,
+                a::Subscriber::from_args(structure, network),
+                revoke,
+                lang,
+            )
+            .await
+        }
     }
 }
 

@@ -1,4 +1,6 @@
-//! The iCalendar feeds of a structure and of a network, at secret URLs.
+//! The iCalendar feeds of a structure and of a network, at secret URLs. A
+//! URL opens its feed only while its generation is the scope's current one
+//! (`vigie alerts feed --revoke` bumps it).
 
 use chrono::Days;
 use vigie_alerting_domain::ical::{calendar, CalendarEntry};
@@ -61,6 +63,10 @@ impl AlertingApp {
         let (kind, id) = (claim.kind, claim.id);
         let today = self.today();
         let mut conn = self.db.pool().acquire().await?;
+        // A revoked URL (of an older generation) is an unknown link.
+        if storage::feed_generation(&mut conn, kind.code(), &id).await? != claim.generation {
+            return Err(AlertingError::NotFound("calendrier".into()));
+        }
         let scope = match kind {
             FeedKind::Structure => Scope::Structure(&id),
             FeedKind::Network => Scope::Network(&id),

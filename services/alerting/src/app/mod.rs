@@ -19,7 +19,7 @@ use vigie_alerting_domain::connectors::feed::FeedMapping;
 use vigie_alerting_domain::territory::Territory;
 use vigie_platform::db::Db;
 
-use crate::channels::links::LinkSigner;
+use crate::channels::links::{LinkKey, LinkSigner, DEFAULT_KEY_ID};
 
 pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
@@ -60,8 +60,12 @@ pub enum RemoteSource {
 pub struct AlertingSettings {
     /// Public base URL of the alerting HTTP endpoints (links in messages, calendar feeds).
     pub public_url: String,
-    /// Secret of the signed links and feed URLs.
+    /// Secret of the signed links and feed URLs (the current key, which signs).
     pub link_secret: Vec<u8>,
+    /// Id of the current key, written in every token it signs.
+    pub link_key_id: String,
+    /// Previous keys, which still verify the links they signed.
+    pub previous_link_keys: Vec<LinkKey>,
     /// Base URL for relative Aides-territoires links in file imports.
     pub aides_territoires_base: String,
     /// Sources by name (`aides-territoires`, `feed:<name>`).
@@ -74,9 +78,23 @@ impl AlertingSettings {
         AlertingSettings {
             public_url: public_url.into(),
             link_secret,
+            link_key_id: DEFAULT_KEY_ID.to_owned(),
+            previous_link_keys: Vec::new(),
             aides_territoires_base: crate::AIDES_TERRITOIRES_BASE.to_owned(),
             sources: BTreeMap::new(),
         }
+    }
+
+    /// The signer of this key ring.
+    ///
+    /// # Errors
+    /// A bad or repeated key id, a secret under 32 bytes.
+    pub fn link_signer(&self) -> Result<LinkSigner, crate::channels::links::KeyRingError> {
+        let current = LinkKey {
+            id: self.link_key_id.clone(),
+            secret: self.link_secret.clone(),
+        };
+        LinkSigner::with_ring(&current, &self.previous_link_keys)
     }
 
     /// The mapping of a `feed:<name>` source, when configured.
@@ -113,7 +131,12 @@ impl AlertingApp {
     /// Builds the service over a migrated database; `relay` is woken after
     /// commits that appended events.
     pub fn new(db: Db, settings: AlertingSettings, relay: Arc<Notify>) -> Self {
-        let links = Arc::new(LinkSigner::new(&settings.link_secret));
+        // The configuration validates the ring before start (`vigie` refuses a
+        // bad one); should a caller skip that, the current secret alone signs.
+        let links = Arc::new(settings.link_signer().unwrap_or_else(|error| {
+            tracing::error!(%error, "invalid link key ring, only the current key verifies");
+            LinkSigner::new(&settings.link_secret)
+        }));
         AlertingApp {
             db,
             now: system_now(),

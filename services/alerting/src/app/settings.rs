@@ -271,12 +271,36 @@ impl AlertingApp {
         Ok(())
     }
 
-    /// The secret calendar URL of a structure or a network.
-    pub fn feed_url(&self, kind: FeedKind, id: &str) -> String {
+    /// The secret calendar URL of a structure or a network, of the scope's
+    /// current generation.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn feed_url(&self, kind: FeedKind, id: &str) -> Result<String, AlertingError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let generation = storage::feed_generation(&mut conn, kind.code(), id).await?;
+        Ok(self.feed_url_of(kind, id, generation))
+    }
+
+    /// Revokes every calendar URL of a structure or a network: bumps the
+    /// scope's generation, so the URLs issued so far answer "unknown link";
+    /// returns the new URL.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn revoke_feed_url(&self, kind: FeedKind, id: &str) -> Result<String, AlertingError> {
+        let mut tx = self.db.begin().await?;
+        let generation = storage::bump_feed_generation(&mut tx, kind.code(), id, self.now()).await?;
+        tx.commit().await?;
+        tracing::info!(scope = kind.code(), generation, "feed urls revoked");
+        Ok(self.feed_url_of(kind, id, generation))
+    }
+
+    fn feed_url_of(&self, kind: FeedKind, id: &str, generation: u64) -> String {
         format!(
             "{}/calendar/{}.ics",
             self.settings.public_url.trim_end_matches('/'),
-            self.links.feed_token(kind, id)
+            self.links.feed_token(kind, id, generation)
         )
     }
 }

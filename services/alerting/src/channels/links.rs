@@ -1,14 +1,28 @@
 //! Signed links: acknowledgement without an account, secret iCalendar feed
 //! URLs, one-click unsubscribe.
 //!
-//! A token is `<payload>.<tag>`, both base64url without padding (URL-safe
-//! as is): the payload is a small JSON object naming what the token grants
-//! (its kind and ids), the tag is HMAC-SHA256 with the service's link secret
-//! over `vigie-link-v1.` followed by the payload bytes. Tokens do not expire:
-//! a reminder read weeks later still works, a feed URL stays valid; changing
-//! the secret revokes them all. A token of one kind is refused where another
-//! kind is expected, and any change to a token (or another secret) makes it
-//! invalid; tags are compared in constant time (`ring::hmac::verify`).
+//! A token is `<kid>.<payload>.<tag>`, all base64url-safe without padding
+//! (URL-safe as is): `kid` names the signing key, the payload is a small JSON
+//! object naming what the token grants (its kind and ids), the tag is
+//! HMAC-SHA256 with that key over `vigie-link-v2.<kid>.` followed by the
+//! payload bytes. Tokens do not expire: a reminder read weeks later still
+//! works, a feed URL stays valid.
+//!
+//! The signer holds a key ring: the current key signs, previous keys (by id)
+//! still verify, so the operator rotates the secret without breaking the
+//! links already sent, then drops the old key when they may go dead. Tokens
+//! of the first format (`<payload>.<tag>`, no key id, context
+//! `vigie-link-v1.`) are still accepted from any key of the ring.
+//!
+//! A feed token also carries its scope's generation: revoking a feed bumps the
+//! generation stored for the structure or network, so every URL issued
+//! before stops working (checked by the application, which knows the current
+//! generation). Generation 0 is left out of the payload, so feed URLs issued
+//! before generations existed remain those of generation 0.
+//!
+//! A token of one kind is refused where another kind is expected, and any
+//! change to a token (or another key) makes it invalid; tags are compared in
+//! constant time (`ring::hmac::verify`).
 
 use std::fmt;
 
@@ -17,8 +31,12 @@ use base64::Engine as _;
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 
-/// Domain separation of link tags from any other use of the secret.
-const CONTEXT: &[u8] = b"vigie-link-v1.";
+/// Domain separation of link tags from any other use of the secret (tokens with a key id).
+const CONTEXT: &[u8] = b"vigie-link-v2.";
+/// The context of the first tokens, without key id (still verified).
+const LEGACY_CONTEXT: &[u8] = b"vigie-link-v1.";
+/// Longest key id.
+const MAX_KEY_ID: usize = 16;
 /// Longest token accepted (a token is well under 1 KiB).
 const MAX_TOKEN: usize = 4096;
 
@@ -107,6 +125,8 @@ pub struct FeedClaim {
     pub kind: FeedKind,
     /// The structure or network id.
     pub id: String,
+    /// The scope's generation when the URL was issued.
+    pub generation: u64,
 }
 
 /// Why a token was refused. Callers answer the same way to all of them (a
@@ -124,6 +144,42 @@ pub enum LinkError {
     WrongKind,
 }
 
+/// Why a key ring is refused (at start, before anything is served).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRingError {
+    /// A key id empty, too long, or with other characters than `A-Z a-z 0-9 - _`.
+    #[error("identifiant de clé de lien « {0} » invalide : 1 à 16 caractères parmi A-Z a-z 0-9 - _")]
+    BadId(String),
+    /// Two keys with one id.
+    #[error("identifiant de clé de lien « {0} » en double")]
+    DuplicateId(String),
+    /// A secret shorter than 32 bytes.
+    #[error("la clé de lien « {0} » doit compter au moins 32 caractères")]
+    ShortSecret(String),
+}
+
+/// One key of the ring: its id (in every token it signs) and its secret.
+#[derive(Clone)]
+pub struct LinkKey {
+    /// `A-Z a-z 0-9 - _`, 1 to 16 characters.
+    pub id: String,
+    /// At least 32 random bytes.
+    pub secret: Vec<u8>,
+}
+
+impl fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LinkKey {{ id: {:?}, .. }}", self.id)
+    }
+}
+
+/// The id of the key when none is configured.
+pub const DEFAULT_KEY_ID: &str = "1";
+
+fn valid_key_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_KEY_ID && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The signed content of a token.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "k")]
@@ -131,15 +187,25 @@ enum Payload {
     #[serde(rename = "ack")]
     Ack { s: String, c: String, a: String },
     #[serde(rename = "feed")]
-    Feed { t: String, id: String },
+    Feed {
+        t: String,
+        id: String,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        g: u64,
+    },
     #[serde(rename = "unsub")]
     Unsubscribe { r: String },
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// Makes and checks the tokens of signed links.
 #[derive(Clone)]
 pub struct LinkSigner {
-    key: hmac::Key,
+    /// The key that signs, first; then the keys that only verify.
+    keys: Vec<(String, hmac::Key)>,
 }
 
 impl fmt::Debug for LinkSigner {
@@ -149,12 +215,39 @@ impl fmt::Debug for LinkSigner {
 }
 
 impl LinkSigner {
-    /// A signer with the service's link secret: at least 32 random bytes,
-    /// kept secret and stable (changing it invalidates every link sent).
+    /// A signer with one key, id [`DEFAULT_KEY_ID`]: at least 32 random
+    /// bytes, kept secret (changing it without keeping the old one in the
+    /// ring invalidates every link sent).
     pub fn new(secret: &[u8]) -> LinkSigner {
         LinkSigner {
-            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            keys: vec![(DEFAULT_KEY_ID.to_owned(), hmac::Key::new(hmac::HMAC_SHA256, secret))],
         }
+    }
+
+    /// A signer whose `current` key signs and whose `previous` keys still verify.
+    ///
+    /// # Errors
+    /// [`KeyRingError`]: a bad or repeated id, a secret under 32 bytes.
+    pub fn with_ring(current: &LinkKey, previous: &[LinkKey]) -> Result<LinkSigner, KeyRingError> {
+        let mut keys: Vec<(String, hmac::Key)> = Vec::with_capacity(1 + previous.len());
+        for key in std::iter::once(current).chain(previous) {
+            if !valid_key_id(&key.id) {
+                return Err(KeyRingError::BadId(key.id.clone()));
+            }
+            if keys.iter().any(|(id, _)| *id == key.id) {
+                return Err(KeyRingError::DuplicateId(key.id.clone()));
+            }
+            if key.secret.len() < 32 {
+                return Err(KeyRingError::ShortSecret(key.id.clone()));
+            }
+            keys.push((key.id.clone(), hmac::Key::new(hmac::HMAC_SHA256, &key.secret)));
+        }
+        Ok(LinkSigner { keys })
+    }
+
+    /// The id of the key that signs.
+    pub fn current_key_id(&self) -> &str {
+        &self.keys[0].0
     }
 
     /// The token of an acknowledgement link.
@@ -181,11 +274,13 @@ impl LinkSigner {
         }
     }
 
-    /// The token of an iCalendar feed URL.
-    pub fn feed_token(&self, kind: FeedKind, id: &str) -> String {
+    /// The token of an iCalendar feed URL of `generation` (0 until the
+    /// scope's feed is first revoked).
+    pub fn feed_token(&self, kind: FeedKind, id: &str, generation: u64) -> String {
         self.sign(&Payload::Feed {
             t: kind.code().to_owned(),
             id: id.to_owned(),
+            g: generation,
         })
     }
 
@@ -195,9 +290,10 @@ impl LinkSigner {
     /// See [`LinkError`].
     pub fn verify_feed(&self, token: &str) -> Result<FeedClaim, LinkError> {
         match self.open(token)? {
-            Payload::Feed { t, id } => Ok(FeedClaim {
+            Payload::Feed { t, id, g } => Ok(FeedClaim {
                 kind: FeedKind::from_code(&t).ok_or(LinkError::Malformed)?,
                 id,
+                generation: g,
             }),
             _ => Err(LinkError::WrongKind),
         }
@@ -221,19 +317,18 @@ impl LinkSigner {
         }
     }
 
-    fn tag(&self, payload: &[u8]) -> hmac::Tag {
-        let mut context = hmac::Context::with_key(&self.key);
-        context.update(CONTEXT);
-        context.update(payload);
-        context.sign()
-    }
-
     fn sign(&self, payload: &Payload) -> String {
-        // Serialising plain strings cannot fail.
+        // Serialising plain strings and numbers cannot fail.
         let bytes = serde_json::to_vec(payload).unwrap_or_default();
-        let tag = self.tag(&bytes);
+        let (kid, key) = &self.keys[0];
+        let mut context = hmac::Context::with_key(key);
+        context.update(CONTEXT);
+        context.update(kid.as_bytes());
+        context.update(b".");
+        context.update(&bytes);
+        let tag = context.sign();
         format!(
-            "{}.{}",
+            "{kid}.{}.{}",
             URL_SAFE_NO_PAD.encode(&bytes),
             URL_SAFE_NO_PAD.encode(tag.as_ref())
         )
@@ -243,13 +338,42 @@ impl LinkSigner {
         if token.len() > MAX_TOKEN {
             return Err(LinkError::Malformed);
         }
-        let (payload, tag) = token.trim().split_once('.').ok_or(LinkError::Malformed)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| LinkError::Malformed)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| LinkError::Malformed)?;
-        let mut signed = Vec::with_capacity(CONTEXT.len() + payload.len());
-        signed.extend_from_slice(CONTEXT);
-        signed.extend_from_slice(&payload);
-        hmac::verify(&self.key, &signed, &tag).map_err(|_| LinkError::BadSignature)?;
+        let parts: Vec<&str> = token.trim().split('.').collect();
+        let payload = match parts.as_slice() {
+            [kid, payload, tag] => {
+                let (_, key) = self
+                    .keys
+                    .iter()
+                    .find(|(id, _)| id == kid)
+                    .ok_or(LinkError::BadSignature)?;
+                let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| LinkError::Malformed)?;
+                let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| LinkError::Malformed)?;
+                let mut signed = Vec::with_capacity(CONTEXT.len() + kid.len() + 1 + payload.len());
+                signed.extend_from_slice(CONTEXT);
+                signed.extend_from_slice(kid.as_bytes());
+                signed.push(b'.');
+                signed.extend_from_slice(&payload);
+                hmac::verify(key, &signed, &tag).map_err(|_| LinkError::BadSignature)?;
+                payload
+            }
+            // The first format: no key id, any key of the ring.
+            [payload, tag] => {
+                let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| LinkError::Malformed)?;
+                let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| LinkError::Malformed)?;
+                let mut signed = Vec::with_capacity(LEGACY_CONTEXT.len() + payload.len());
+                signed.extend_from_slice(LEGACY_CONTEXT);
+                signed.extend_from_slice(&payload);
+                if !self
+                    .keys
+                    .iter()
+                    .any(|(_, key)| hmac::verify(key, &signed, &tag).is_ok())
+                {
+                    return Err(LinkError::BadSignature);
+                }
+                payload
+            }
+            _ => return Err(LinkError::Malformed),
+        };
         serde_json::from_slice(&payload).map_err(|_| LinkError::Malformed)
     }
 }
@@ -315,15 +439,17 @@ mod tests {
     #[test]
     fn feed_and_unsubscribe_tokens_round_trip() {
         let signer = signer();
-        let token = signer.feed_token(FeedKind::Network, "reseau-bretagne");
+        let token = signer.feed_token(FeedKind::Network, "reseau-bretagne", 0);
         assert_eq!(
             signer.verify_feed(&token),
             Ok(FeedClaim {
                 kind: FeedKind::Network,
-                id: "reseau-bretagne".into()
+                id: "reseau-bretagne".into(),
+                generation: 0,
             })
         );
-        let token = signer.feed_token(FeedKind::Structure, "S000001");
+        let token = signer.feed_token(FeedKind::Structure, "S000001", 3);
+        assert_eq!(signer.verify_feed(&token).unwrap().generation, 3);
         assert_eq!(signer.verify_feed(&token).unwrap().kind, FeedKind::Structure);
         let token = signer.unsubscribe_token("P000004-2");
         assert_eq!(signer.verify_unsubscribe(&token), Ok("P000004-2".to_owned()));
@@ -333,7 +459,7 @@ mod tests {
     fn a_token_of_one_kind_is_refused_for_another() {
         let signer = signer();
         let ack = signer.ack_token("S1", "C1", AckAction::Submitted);
-        let feed = signer.feed_token(FeedKind::Structure, "S1");
+        let feed = signer.feed_token(FeedKind::Structure, "S1", 0);
         let unsubscribe = signer.unsubscribe_token("S1");
         assert_eq!(signer.verify_feed(&ack), Err(LinkError::WrongKind));
         assert_eq!(signer.verify_unsubscribe(&ack), Err(LinkError::WrongKind));
@@ -347,7 +473,9 @@ mod tests {
     fn tampered_truncated_and_foreign_tokens_are_refused() {
         let signer = signer();
         let token = signer.ack_token("S000003", "C42", AckAction::NotConcerned);
-        let (payload, tag) = token.split_once('.').unwrap();
+        let (signed, tag) = token.rsplit_once('.').unwrap();
+        let (kid, payload) = signed.split_once('.').unwrap();
+        assert_eq!(kid, DEFAULT_KEY_ID);
 
         // Another secret.
         assert_eq!(
@@ -357,12 +485,12 @@ mod tests {
         // Another payload under the same tag: another structure, another action.
         let forged = URL_SAFE_NO_PAD.encode(br#"{"k":"ack","s":"S000004","c":"C42","a":"not_concerned"}"#);
         assert_eq!(
-            signer.verify_ack(&format!("{forged}.{tag}")),
+            signer.verify_ack(&format!("{kid}.{forged}.{tag}")),
             Err(LinkError::BadSignature)
         );
         let forged = URL_SAFE_NO_PAD.encode(br#"{"k":"ack","s":"S000003","c":"C42","a":"submitted"}"#);
         assert_eq!(
-            signer.verify_ack(&format!("{forged}.{tag}")),
+            signer.verify_ack(&format!("{kid}.{forged}.{tag}")),
             Err(LinkError::BadSignature)
         );
         // Every single-character change is refused.
@@ -386,8 +514,13 @@ mod tests {
         }
         assert_eq!(signer.verify_ack(payload), Err(LinkError::Malformed));
         assert_eq!(signer.verify_ack(&format!("{payload}.")), Err(LinkError::BadSignature));
+        // The tag of the keyed format is not a tag of the first format.
         assert_eq!(
-            signer.verify_ack(&format!("{payload}.{tag}.x")),
+            signer.verify_ack(&format!("{payload}.{tag}")),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            signer.verify_ack(&format!("{kid}.{payload}.{tag}.x")),
             Err(LinkError::Malformed)
         );
         assert_eq!(signer.verify_ack("not a token"), Err(LinkError::Malformed));
@@ -399,12 +532,105 @@ mod tests {
     fn tokens_are_deterministic() {
         let signer = signer();
         assert_eq!(
-            signer.feed_token(FeedKind::Structure, "S1"),
-            signer.feed_token(FeedKind::Structure, "S1")
+            signer.feed_token(FeedKind::Structure, "S1", 0),
+            signer.feed_token(FeedKind::Structure, "S1", 0)
         );
         assert_ne!(
-            signer.feed_token(FeedKind::Structure, "S1"),
-            signer.feed_token(FeedKind::Network, "S1")
+            signer.feed_token(FeedKind::Structure, "S1", 0),
+            signer.feed_token(FeedKind::Network, "S1", 0)
         );
+        assert_ne!(
+            signer.feed_token(FeedKind::Structure, "S1", 0),
+            signer.feed_token(FeedKind::Structure, "S1", 1)
+        );
+    }
+
+    fn key(id: &str, secret: &[u8]) -> LinkKey {
+        LinkKey {
+            id: id.to_owned(),
+            secret: secret.to_vec(),
+        }
+    }
+
+    const OLD: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const NEW: &[u8] = b"a brand new secret of 32 bytes..";
+
+    #[test]
+    fn after_a_rotation_the_new_key_signs_and_the_old_one_still_verifies() {
+        let before = LinkSigner::new(OLD);
+        let old_ack = before.ack_token("S1", "C1", AckAction::Submitted);
+        let old_feed = before.feed_token(FeedKind::Network, "N1", 0);
+        let rotated = LinkSigner::with_ring(&key("2", NEW), &[key(DEFAULT_KEY_ID, OLD)]).unwrap();
+        assert_eq!(rotated.current_key_id(), "2");
+        assert_eq!(rotated.verify_ack(&old_ack).unwrap().structure_id, "S1");
+        assert_eq!(rotated.verify_feed(&old_feed).unwrap().id, "N1");
+        let new_ack = rotated.ack_token("S1", "C1", AckAction::Submitted);
+        assert!(new_ack.starts_with("2."), "{new_ack}");
+        assert_eq!(rotated.verify_ack(&new_ack).unwrap().call_id, "C1");
+        // The old signer does not know key 2; once key 1 is dropped, its links die.
+        assert_eq!(before.verify_ack(&new_ack), Err(LinkError::BadSignature));
+        let dropped = LinkSigner::with_ring(&key("2", NEW), &[]).unwrap();
+        assert_eq!(dropped.verify_ack(&old_ack), Err(LinkError::BadSignature));
+        // A token naming key 1 but signed with key 2 is refused.
+        let (_, rest) = new_ack.split_once('.').unwrap();
+        assert_eq!(
+            rotated.verify_ack(&format!("{DEFAULT_KEY_ID}.{rest}")),
+            Err(LinkError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn tokens_of_the_first_format_still_verify_with_any_key_of_the_ring() {
+        // A token as issued before key ids: `<payload>.<tag>` over `vigie-link-v1.`.
+        let payload = br#"{"k":"feed","t":"structure","id":"S000001"}"#;
+        let legacy_tag = |secret: &[u8]| {
+            let mut signed = LEGACY_CONTEXT.to_vec();
+            signed.extend_from_slice(payload);
+            hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), &signed)
+        };
+        let token = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(legacy_tag(OLD).as_ref())
+        );
+        let claim = LinkSigner::new(OLD).verify_feed(&token).unwrap();
+        assert_eq!(
+            (claim.kind, claim.id.as_str(), claim.generation),
+            (FeedKind::Structure, "S000001", 0)
+        );
+        let rotated = LinkSigner::with_ring(&key("2", NEW), &[key(DEFAULT_KEY_ID, OLD)]).unwrap();
+        assert_eq!(rotated.verify_feed(&token).unwrap().id, "S000001");
+        assert_eq!(LinkSigner::new(NEW).verify_feed(&token), Err(LinkError::BadSignature));
+        // A generation-0 feed token signs exactly the payload of the first format.
+        let current = LinkSigner::new(OLD).feed_token(FeedKind::Structure, "S000001", 0);
+        assert_eq!(
+            current.split('.').nth(1),
+            Some(URL_SAFE_NO_PAD.encode(payload).as_str())
+        );
+    }
+
+    #[test]
+    fn a_bad_key_ring_is_refused_with_a_clear_reason() {
+        assert_eq!(
+            LinkSigner::with_ring(&key("", NEW), &[]).err(),
+            Some(KeyRingError::BadId(String::new()))
+        );
+        assert_eq!(
+            LinkSigner::with_ring(&key("a.b", NEW), &[]).err(),
+            Some(KeyRingError::BadId("a.b".into()))
+        );
+        assert_eq!(
+            LinkSigner::with_ring(&key(&"k".repeat(17), NEW), &[]).err(),
+            Some(KeyRingError::BadId("k".repeat(17)))
+        );
+        assert_eq!(
+            LinkSigner::with_ring(&key("2", NEW), &[key("2", OLD)]).err(),
+            Some(KeyRingError::DuplicateId("2".into()))
+        );
+        assert_eq!(
+            LinkSigner::with_ring(&key("2", NEW), &[key("1", b"short")]).err(),
+            Some(KeyRingError::ShortSecret("1".into()))
+        );
+        assert!(format!("{:?}", key("2", NEW)).contains("..") && !format!("{:?}", key("2", NEW)).contains("brand"));
     }
 }

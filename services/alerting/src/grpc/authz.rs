@@ -43,8 +43,18 @@ pub fn rule(method: &str) -> Option<Rule> {
         "ImportCalls" | "FetchSource" => Rule {
             grants: &[(FederationAdmin, Instance), (Integration, Instance)],
         },
-        "ExportCalls" => CATALOGUE,
+        "ExportCalls" | "ExportCallsStream" => CATALOGUE,
         "ListCalls" | "PreviewAlerts" | "ListSendLog" | "Acknowledge" | "GetFeedUrl" | "SetPreferences" => ON_STRUCTURE,
+        // The streamed answers run the unary handler (same checks, same rows).
+        "ListCallsStream" | "PreviewAlertsStream" => ON_STRUCTURE,
+        // Revoking a feed cuts every subscriber off: its managers only.
+        "RevokeFeedUrl" => Rule {
+            grants: &[
+                (FederationAdmin, Instance),
+                (NetworkAdmin, Structure),
+                (StructureManager, Structure),
+            ],
+        },
         "GetNetworkPolicy" | "SetNetworkPolicy" => Rule {
             grants: &[(FederationAdmin, Instance), (NetworkAdmin, Structure)],
         },

@@ -3,8 +3,12 @@
 //! encode the answer.
 
 pub mod authz;
+pub mod paging;
 
 use std::collections::HashMap;
+use std::pin::Pin;
+
+use futures::Stream;
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_alerting_domain::call::{ImportProblem, Severity};
@@ -225,8 +229,58 @@ fn date(value: Option<&vigie_proto::common::v1::Date>, what: &str) -> Result<chr
         .ok_or_else(|| Status::invalid_argument(format!("date {what} manquante ou invalide")))
 }
 
+/// The answer of a streaming RPC: its messages, already cut.
+type Messages<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn stream_of<T: Send + 'static>(messages: Vec<T>) -> Response<Messages<T>> {
+    Response::new(Box::pin(futures::stream::iter(messages.into_iter().map(Ok))))
+}
+
 #[tonic::async_trait]
 impl AlertingService for AlertingApi {
+    type ListCallsStreamStream = Messages<pb::ListCallsResponse>;
+    type ExportCallsStreamStream = Messages<pb::ExportCallsResponse>;
+    type PreviewAlertsStreamStream = Messages<pb::PreviewAlertsResponse>;
+
+    async fn list_calls_stream(
+        &self,
+        request: Request<pb::ListCallsRequest>,
+    ) -> Result<Response<Self::ListCallsStreamStream>, Status> {
+        let calls = self.list_calls(request).await?.into_inner().calls;
+        Ok(stream_of(
+            paging::by_size(calls, paging::MESSAGE_BYTES)
+                .into_iter()
+                .map(|calls| pb::ListCallsResponse { calls })
+                .collect(),
+        ))
+    }
+
+    async fn export_calls_stream(
+        &self,
+        request: Request<pb::ExportCallsRequest>,
+    ) -> Result<Response<Self::ExportCallsStreamStream>, Status> {
+        let csv = self.export_calls(request).await?.into_inner().csv;
+        Ok(stream_of(
+            paging::csv_chunks(csv, paging::MESSAGE_BYTES)
+                .into_iter()
+                .map(|csv| pb::ExportCallsResponse { csv })
+                .collect(),
+        ))
+    }
+
+    async fn preview_alerts_stream(
+        &self,
+        request: Request<pb::PreviewAlertsRequest>,
+    ) -> Result<Response<Self::PreviewAlertsStreamStream>, Status> {
+        let alerts = self.preview_alerts(request).await?.into_inner().alerts;
+        Ok(stream_of(
+            paging::by_size(alerts, paging::MESSAGE_BYTES)
+                .into_iter()
+                .map(|alerts| pb::PreviewAlertsResponse { alerts })
+                .collect(),
+        ))
+    }
+
     async fn import_calls(
         &self,
         request: Request<Streaming<pb::CallsChunk>>,
@@ -426,22 +480,42 @@ impl AlertingService for AlertingApi {
         &self,
         request: Request<pb::GetFeedUrlRequest>,
     ) -> Result<Response<pb::GetFeedUrlResponse>, Status> {
-        let r = request.get_ref().clone();
-        let url = match (non_empty(&r.structure_id), non_empty(&r.network)) {
+        let (kind, id) = self.feed_scope(&request, "GetFeedUrl").await?;
+        let url = self.app.feed_url(kind, &id).await?;
+        Ok(Response::new(pb::GetFeedUrlResponse { url }))
+    }
+
+    async fn revoke_feed_url(
+        &self,
+        request: Request<pb::GetFeedUrlRequest>,
+    ) -> Result<Response<pb::GetFeedUrlResponse>, Status> {
+        let (kind, id) = self.feed_scope(&request, "RevokeFeedUrl").await?;
+        let url = self.app.revoke_feed_url(kind, &id).await?;
+        Ok(Response::new(pb::GetFeedUrlResponse { url }))
+    }
+}
+
+impl AlertingApi {
+    /// The feed a request names (a structure or a network), once the caller
+    /// is authorised for it under `method`.
+    async fn feed_scope(
+        &self,
+        request: &Request<pb::GetFeedUrlRequest>,
+        method: &str,
+    ) -> Result<(FeedKind, String), Status> {
+        let r = request.get_ref();
+        match (non_empty(&r.structure_id), non_empty(&r.network)) {
             (Some(s), None) => {
-                self.authorize_structure(&request, "GetFeedUrl", s).await?;
-                self.app.feed_url(FeedKind::Structure, s)
+                self.authorize_structure(request, method, s).await?;
+                Ok((FeedKind::Structure, s.to_owned()))
             }
             (None, Some(n)) => {
-                self.authorize_network(&request, "GetFeedUrl", n)?;
-                self.app.feed_url(FeedKind::Network, n)
+                self.authorize_network(request, method, n)?;
+                Ok((FeedKind::Network, n.to_owned()))
             }
-            _ => {
-                return Err(Status::invalid_argument(
-                    "préciser une structure ou un réseau (l'un des deux)",
-                ))
-            }
-        };
-        Ok(Response::new(pb::GetFeedUrlResponse { url }))
+            _ => Err(Status::invalid_argument(
+                "préciser une structure ou un réseau (l'un des deux)",
+            )),
+        }
     }
 }

@@ -204,6 +204,18 @@ DROP INDEX al_messages_pending;
 CREATE INDEX al_messages_due ON al_messages (status, next_attempt_at, message_id);
 ";
 
+/// Generations of the calendar feed URLs: revoking a scope's feed bumps its
+/// generation, and only URLs of the current one open the feed.
+const SCHEMA_V7: &str = "
+CREATE TABLE al_feed_generations (
+    scope_kind TEXT NOT NULL,
+    scope_id TEXT NOT NULL,
+    generation BIGINT NOT NULL,
+    changed_at TEXT NOT NULL,
+    PRIMARY KEY (scope_kind, scope_id)
+);
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -242,5 +254,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "message leases, network of each message, index of due messages",
         sqlite: SCHEMA_V6,
         postgres: SCHEMA_V6,
+    },
+    Migration {
+        version: 7,
+        name: "generations of the calendar feed urls (revocation per scope)",
+        sqlite: SCHEMA_V7,
+        postgres: SCHEMA_V7,
     },
 ];

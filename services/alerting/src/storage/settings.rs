@@ -1,4 +1,5 @@
-//! Network policies, subscription preferences, unsubscriptions and acknowledgements.
+//! Network policies, subscription preferences, unsubscriptions,
+//! acknowledgements, and the generations of the calendar feed URLs.
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
@@ -284,4 +285,47 @@ pub async fn set_planned_until(conn: &mut AnyConnection, at: DateTime<Utc>) -> R
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The current generation of a scope's feed URLs (`structure` or `network`), 0 when never revoked.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn feed_generation(conn: &mut AnyConnection, scope_kind: &str, scope_id: &str) -> Result<u64, StorageError> {
+    let row = sqlx::query("SELECT generation FROM al_feed_generations WHERE scope_kind = $1 AND scope_id = $2")
+        .bind(scope_kind.to_owned())
+        .bind(scope_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        None => Ok(0),
+        Some(row) => {
+            let generation: i64 = row.try_get("generation")?;
+            u64::try_from(generation)
+                .map_err(|_| StorageError::corrupt("al_feed_generations", "generation", &generation.to_string()))
+        }
+    }
+}
+
+/// Bumps a scope's feed generation (revoking its URLs); returns the new one.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn bump_feed_generation(
+    conn: &mut AnyConnection,
+    scope_kind: &str,
+    scope_id: &str,
+    at: DateTime<Utc>,
+) -> Result<u64, StorageError> {
+    sqlx::query(
+        "INSERT INTO al_feed_generations (scope_kind, scope_id, generation, changed_at) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (scope_kind, scope_id) DO UPDATE SET generation = al_feed_generations.generation + 1, \
+         changed_at = excluded.changed_at",
+    )
+    .bind(scope_kind.to_owned())
+    .bind(scope_id.to_owned())
+    .bind(timestamp(at))
+    .execute(&mut *conn)
+    .await?;
+    feed_generation(conn, scope_kind, scope_id).await
 }

@@ -38,7 +38,7 @@ fn expected(method: &str, principal: &Principal, network: &str, structure: Optio
 }
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 11, authz::rule)
+    testing::every_rpc_has_a_rule(SERVICE, 15, authz::rule)
 }
 
 const NET_A: &str = "reseau-a";
@@ -416,6 +416,7 @@ async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
                 Err(status) => ensure!(!granted && status.code() == tonic::Code::PermissionDenied, "{status:?}"),
             }
         }
+        "ListCallsStream" | "ExportCallsStream" | "PreviewAlertsStream" => same_as_unary(f, method, p, "").await?,
         "ListSendLog" => {
             let mut want = vec![];
             for l in &f.log {
@@ -673,7 +674,8 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
                 refused(granted, &outcome, &missing, structure)?;
             }
         }
-        "GetFeedUrl" => {
+        "GetFeedUrl" | "RevokeFeedUrl" => {
+            // Revoking answers like getting (a new URL), under its own rule.
             let of_structure = |structure: &str| pb::GetFeedUrlRequest {
                 structure_id: structure.to_owned(),
                 ..Default::default()
@@ -682,34 +684,130 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
                 network: network.to_owned(),
                 ..Default::default()
             };
-            let outcome = f.api.get_feed_url(request(p, of_structure(structure))).await;
+            let outcome = feed_url(f, method, request(p, of_structure(structure))).await;
             if see {
                 let url = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().url;
                 ensure!(url.contains("/calendar/"), "{url}");
             } else {
                 let outcome = outcome.map(|_| ());
-                let missing = f
-                    .api
-                    .get_feed_url(request(p, of_structure("absent-object")))
+                let missing = feed_url(f, method, request(p, of_structure("absent-object")))
                     .await
                     .map(|_| ());
                 refused(granted, &outcome, &missing, structure)?;
             }
-            let outcome = f.api.get_feed_url(request(p, of_network(network))).await;
+            let outcome = feed_url(f, method, request(p, of_network(network))).await;
             if see_network {
                 let url = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner().url;
                 ensure!(url.contains("/calendar/"), "{url}");
             } else {
                 let outcome = outcome.map(|_| ());
-                let missing = f
-                    .api
-                    .get_feed_url(request(p, of_network("absent-object")))
+                let missing = feed_url(f, method, request(p, of_network("absent-object")))
                     .await
                     .map(|_| ());
                 refused(on_network.is_some(), &outcome, &missing, network)?;
             }
         }
+        "ListCallsStream" | "ExportCallsStream" | "PreviewAlertsStream" => {
+            same_as_unary(f, method, p, structure).await?
+        }
         other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
     }
     Ok(())
+}
+
+/// `GetFeedUrl` or `RevokeFeedUrl`.
+async fn feed_url(
+    f: &Fixture,
+    method: &str,
+    ask: tonic::Request<pb::GetFeedUrlRequest>,
+) -> Result<tonic::Response<pb::GetFeedUrlResponse>, tonic::Status> {
+    if method == "RevokeFeedUrl" {
+        f.api.revoke_feed_url(ask).await
+    } else {
+        f.api.get_feed_url(ask).await
+    }
+}
+
+/// Every message of a streamed answer, or its first error.
+async fn gather<T, S>(stream: S) -> Result<Vec<T>, tonic::Status>
+where
+    S: futures::Stream<Item = Result<T, tonic::Status>>,
+{
+    use futures::TryStreamExt as _;
+    stream.try_collect().await
+}
+
+/// Both answers alike: the same rows, or the same refusal.
+fn alike<T: PartialEq + std::fmt::Debug>(
+    unary: Result<T, tonic::Status>,
+    streamed: Result<T, tonic::Status>,
+) -> Result<()> {
+    match (unary, streamed) {
+        (Ok(a), Ok(b)) => ensure!(a == b, "{a:?}\nstreamed:\n{b:?}"),
+        (Err(a), Err(b)) => ensure!(
+            a.code() == b.code() && a.message() == b.message(),
+            "{a:?} / streamed {b:?}"
+        ),
+        (a, b) => bail!("unary {a:?} / streamed {b:?}"),
+    }
+    Ok(())
+}
+
+/// A streamed RPC answers `p` exactly as its unary twin (checked above) for
+/// `structure` (empty: without a structure).
+async fn same_as_unary(f: &Fixture, method: &str, p: &Principal, structure: &str) -> Result<()> {
+    match method {
+        "ListCallsStream" => {
+            let ask = pb::ListCallsRequest {
+                structure_id: structure.to_owned(),
+                ..Default::default()
+            };
+            let unary = f
+                .api
+                .list_calls(request(p, ask.clone()))
+                .await
+                .map(|r| r.into_inner().calls);
+            let streamed = match f.api.list_calls_stream(request(p, ask)).await {
+                Ok(stream) => gather(stream.into_inner())
+                    .await
+                    .map(|pages| pages.into_iter().flat_map(|page| page.calls).collect()),
+                Err(status) => Err(status),
+            };
+            alike(unary, streamed)
+        }
+        "ExportCallsStream" => {
+            let unary = f
+                .api
+                .export_calls(request(p, pb::ExportCallsRequest {}))
+                .await
+                .map(|r| r.into_inner().csv);
+            let streamed = match f.api.export_calls_stream(request(p, pb::ExportCallsRequest {})).await {
+                Ok(stream) => gather(stream.into_inner())
+                    .await
+                    .map(|chunks| chunks.into_iter().flat_map(|chunk| chunk.csv).collect()),
+                Err(status) => Err(status),
+            };
+            alike(unary, streamed)
+        }
+        "PreviewAlertsStream" => {
+            let ask = pb::PreviewAlertsRequest {
+                from: pb_date(FROM),
+                to: pb_date(TO),
+                structure_id: structure.to_owned(),
+            };
+            let unary = f
+                .api
+                .preview_alerts(request(p, ask.clone()))
+                .await
+                .map(|r| r.into_inner().alerts);
+            let streamed = match f.api.preview_alerts_stream(request(p, ask)).await {
+                Ok(stream) => gather(stream.into_inner())
+                    .await
+                    .map(|pages| pages.into_iter().flat_map(|page| page.alerts).collect()),
+                Err(status) => Err(status),
+            };
+            alike(unary, streamed)
+        }
+        other => bail!("{other} is not a streamed RPC"),
+    }
 }

@@ -44,6 +44,8 @@ on_both_backends!(
     a_single_holder_escalates_to_the_referent_from_j14_once,
     a_crash_in_a_send_batch_loses_nothing_and_resends_only_with_the_same_id,
     the_calendar_feed_parses_with_a_real_parser,
+    a_revoked_feed_url_stops_working_and_the_new_one_opens,
+    a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_unpaged_answer,
     an_erased_person_is_held_nowhere,
     passes_are_incremental_and_catch_up_what_changed,
     three_replicas_deliver_each_message_once_through_a_slow_server,

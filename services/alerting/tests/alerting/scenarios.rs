@@ -469,14 +469,8 @@ pub async fn the_calendar_feed_parses_with_a_real_parser(h: Harness) -> Result<(
     rennes(&h, "S1", &holders()).await?;
     h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-21")]).await?;
-    let url = h.app.feed_url(FeedKind::Structure, "S1");
-    let token = url
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".ics")
-        .to_owned();
-    let ics = h.app.calendar(&token).await?;
+    let url = h.app.feed_url(FeedKind::Structure, "S1").await?;
+    let ics = h.app.calendar(&feed_token(&url)).await?;
     let calendar = ical::IcalParser::new(ics.as_bytes())
         .next()
         .ok_or_else(|| anyhow::anyhow!("no calendar"))??;
@@ -493,8 +487,137 @@ pub async fn the_calendar_feed_parses_with_a_real_parser(h: Harness) -> Result<(
     ensure!(prop("SEQUENCE") == "1", "{ics}");
     ensure!(prop("UID").ends_with("-submission@vigie"));
     ensure!(h.app.calendar("forged").await.is_err());
-    let network = h.app.feed_url(FeedKind::Network, "reseau-bretagne");
+    let network = h.app.feed_url(FeedKind::Network, "reseau-bretagne").await?;
     ensure!(network != url);
+    Ok(())
+}
+
+/// The token of a feed URL (`…/calendar/<token>.ics`).
+fn feed_token(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".ics")
+        .to_owned()
+}
+
+pub async fn a_revoked_feed_url_stops_working_and_the_new_one_opens(h: Harness) -> Result<()> {
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    let first = h.app.feed_url(FeedKind::Structure, "S1").await?;
+    let network = h.app.feed_url(FeedKind::Network, "reseau-bretagne").await?;
+    ensure!(
+        h.app.feed_url(FeedKind::Structure, "S1").await? == first,
+        "stable until revoked"
+    );
+    ensure!(h.app.calendar(&feed_token(&first)).await.is_ok());
+    // Revoked twice: the first and the second URL die, the third opens.
+    let second = h.app.revoke_feed_url(FeedKind::Structure, "S1").await?;
+    let third = h.app.revoke_feed_url(FeedKind::Structure, "S1").await?;
+    ensure!(first != second && second != third && first != third);
+    for dead in [&first, &second] {
+        ensure!(
+            matches!(
+                h.app.calendar(&feed_token(dead)).await,
+                Err(vigie_alerting::error::AlertingError::NotFound(_))
+            ),
+            "a revoked URL still opens: {dead}"
+        );
+    }
+    let ics = h.app.calendar(&feed_token(&third)).await?;
+    ensure!(ics.contains("BEGIN:VEVENT"), "{ics}");
+    ensure!(h.app.feed_url(FeedKind::Structure, "S1").await? == third);
+    // Another scope (the network's feed) is untouched.
+    ensure!(h.app.calendar(&feed_token(&network)).await.is_ok());
+    ensure!(h.app.feed_url(FeedKind::Network, "reseau-bretagne").await? == network);
+    // A restarted process agrees (the generation is in the database).
+    let restarted = h.restarted();
+    ensure!(restarted.calendar(&feed_token(&first)).await.is_err());
+    ensure!(restarted.calendar(&feed_token(&third)).await.is_ok());
+    Ok(())
+}
+
+/// The streamed answers carry exactly the rows of the unary ones, in
+/// messages far under gRPC's 4 MiB limit, for a catalogue of 5,000 calls.
+pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_unpaged_answer(
+    h: Harness,
+) -> Result<()> {
+    use futures::StreamExt as _;
+    use prost::Message as _;
+    use vigie_alerting::grpc::{paging::MESSAGE_BYTES, AlertingApi};
+    use vigie_platform::auth::testing::{caller, request};
+    use vigie_platform::auth::{Role, Scope};
+    use vigie_proto::alerting::v1 as pb;
+    use vigie_proto::alerting::v1::alerting_service_server::AlertingService as _;
+
+    rennes(&h, "S1", &holders()).await?;
+    let aids: Vec<_> = (1..=5000).map(|n| aid(n, "Bretagne", "Région", DEADLINE)).collect();
+    h.import(&aids).await?;
+    let api = AlertingApi::new(h.app.clone());
+    let admin = caller(Role::FederationAdmin, Scope::Network("reseau-bretagne".into()));
+    let bound = |len: usize| len <= MESSAGE_BYTES + 64 * 1024;
+
+    let unpaged = h.app.export_calls().await?;
+    let mut stream = api
+        .export_calls_stream(request(&admin, pb::ExportCallsRequest {}))
+        .await?
+        .into_inner();
+    let mut streamed = Vec::new();
+    let mut messages = 0;
+    while let Some(message) = stream.next().await {
+        let message = message?;
+        ensure!(bound(message.encoded_len()), "{}", message.encoded_len());
+        streamed.extend_from_slice(&message.csv);
+        messages += 1;
+    }
+    ensure!(messages >= 2, "{} bytes in {messages} message(s)", unpaged.len());
+    ensure!(streamed == unpaged.as_bytes(), "the streamed export differs");
+    ensure!(unpaged.lines().count() > 5000);
+
+    let ask = pb::ListCallsRequest {
+        include_closed: true,
+        ..Default::default()
+    };
+    let unary = api.list_calls(request(&admin, ask.clone())).await?.into_inner().calls;
+    let mut stream = api.list_calls_stream(request(&admin, ask)).await?.into_inner();
+    let mut calls = Vec::new();
+    while let Some(message) = stream.next().await {
+        let message = message?;
+        ensure!(bound(message.encoded_len()), "{}", message.encoded_len());
+        calls.extend(message.calls);
+    }
+    ensure!(calls.len() == 5000 && calls == unary, "{} streamed calls", calls.len());
+
+    let ask = pb::PreviewAlertsRequest {
+        from: Some(vigie_proto::common::v1::Date {
+            year: 2027,
+            month: 1,
+            day: 1,
+        }),
+        to: Some(vigie_proto::common::v1::Date {
+            year: 2027,
+            month: 3,
+            day: 31,
+        }),
+        structure_id: String::new(),
+    };
+    let unary = api
+        .preview_alerts(request(&admin, ask.clone()))
+        .await?
+        .into_inner()
+        .alerts;
+    let mut stream = api.preview_alerts_stream(request(&admin, ask)).await?.into_inner();
+    let mut alerts = Vec::new();
+    while let Some(message) = stream.next().await {
+        let message = message?;
+        ensure!(bound(message.encoded_len()), "{}", message.encoded_len());
+        alerts.extend(message.alerts);
+    }
+    ensure!(
+        alerts.len() > 4200 && alerts == unary,
+        "{} streamed reminders",
+        alerts.len()
+    );
     Ok(())
 }
 

@@ -514,9 +514,11 @@ pub async fn list(
     format: Format,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let response = client(endpoint, lang)
+    // Streamed in messages of bounded size, gathered here: the table needs
+    // every row for its column widths, the JSON is one array.
+    let mut stream = client(endpoint, lang)
         .await?
-        .list_calls(pb::ListCallsRequest {
+        .list_calls_stream(pb::ListCallsRequest {
             structure_id: structure.unwrap_or_default().to_owned(),
             closing_within_days: closing_within,
             include_closed: all,
@@ -524,6 +526,10 @@ pub async fn list(
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
+    let mut response = pb::ListCallsResponse::default();
+    while let Some(page) = stream.message().await.map_err(|s| status_error(s, lang))? {
+        response.calls.extend(page.calls);
+    }
     let today = paris_today();
     let mut out = std::io::stdout().lock();
     match format {
@@ -582,23 +588,31 @@ pub async fn list(
 /// # Errors
 /// An unreachable server or an unwritable file.
 pub async fn export(endpoint: &str, output: Option<&Path>, lang: Lang) -> anyhow::Result<()> {
-    let response = client(endpoint, lang)
+    // Streamed: each chunk is written as it arrives, never the whole file in one message.
+    let mut stream = client(endpoint, lang)
         .await?
-        .export_calls(pb::ExportCallsRequest {})
+        .export_calls_stream(pb::ExportCallsRequest {})
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    match output {
-        Some(path) => {
-            std::fs::write(path, &response.csv)
-                .with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), path.display()))?;
-            eprintln!(
-                "{} {}",
-                lang.pick("Appels exportés dans", "Calls exported to"),
-                path.display()
-            );
-        }
-        None => std::io::stdout().lock().write_all(&response.csv)?,
+    let writing = |path: &Path| format!("{} {}", lang.pick("écriture de", "writing"), path.display());
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| writing(path))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    while let Some(chunk) = stream.message().await.map_err(|s| status_error(s, lang))? {
+        out.write_all(&chunk.csv)?;
+    }
+    out.flush()?;
+    drop(out);
+    if let Some(path) = output {
+        eprintln!(
+            "{} {}",
+            lang.pick("Appels exportés dans", "Calls exported to"),
+            path.display()
+        );
     }
     Ok(())
 }
@@ -659,9 +673,10 @@ pub async fn preview(
             }
         );
     }
-    let response = client(endpoint, lang)
+    // Streamed in messages of bounded size (a whole instance's reminders).
+    let mut stream = client(endpoint, lang)
         .await?
-        .preview_alerts(pb::PreviewAlertsRequest {
+        .preview_alerts_stream(pb::PreviewAlertsRequest {
             from: Some(pb_date(from)),
             to: Some(pb_date(to)),
             structure_id: structure.unwrap_or_default().to_owned(),
@@ -669,6 +684,10 @@ pub async fn preview(
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
+    let mut response = pb::PreviewAlertsResponse::default();
+    while let Some(page) = stream.message().await.map_err(|s| status_error(s, lang))? {
+        response.alerts.extend(page.alerts);
+    }
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
@@ -1303,20 +1322,33 @@ pub async fn ack(endpoint: &str, structure: &str, call: &str, status: AckStatus,
     Ok(())
 }
 
-/// `vigie alerts feed (--structure ID | --network NET)`: the secret iCalendar
-/// URL on standard output, a hint on standard error.
+/// `vigie alerts feed (--structure ID | --network NET) [--revoke]`: the secret
+/// iCalendar URL on standard output, a hint on standard error. With
+/// `--revoke`, every URL given so far stops working and a new one is printed.
 ///
 /// # Errors
 /// An unknown structure or network, an unreachable server.
-pub async fn feed(endpoint: &str, subscriber: Subscriber, lang: Lang) -> anyhow::Result<()> {
+pub async fn feed(endpoint: &str, subscriber: Subscriber, revoke: bool, lang: Lang) -> anyhow::Result<()> {
     let (structure_id, network) = subscriber.ids();
-    let response = client(endpoint, lang)
-        .await?
-        .get_feed_url(pb::GetFeedUrlRequest { structure_id, network })
-        .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+    let request = pb::GetFeedUrlRequest { structure_id, network };
+    let mut client = client(endpoint, lang).await?;
+    let response = if revoke {
+        client.revoke_feed_url(request).await
+    } else {
+        client.get_feed_url(request).await
+    }
+    .map_err(|s| status_error(s, lang))?
+    .into_inner();
     println!("{}", response.url);
+    if revoke {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "Les adresses précédentes de cet agenda ne fonctionnent plus. Voici la nouvelle : remplacez l'abonnement dans les agendas qui doivent le garder.",
+                "The previous addresses of this calendar no longer work. Here is the new one: replace the subscription in the calendars that should keep it."
+            )
+        );
+    }
     eprintln!(
         "{}",
         lang.pick(

@@ -40,6 +40,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
+    if matches!(args.service, ServiceName::Alerting) {
+        // Links and calendar URLs are capabilities: never in cleartext off loopback.
+        vigie_alerting::public_url::check_for_serve(&config.alerting.public_url()).map_err(|e| anyhow::anyhow!(e))?;
+    }
     let Some(database_url) = config.database_url.clone() else {
         anyhow::bail!(
             "{}",
