@@ -35,6 +35,11 @@ pub struct VigieConfig {
     pub facilitation: FacilitationConfig,
     /// Parameters of the alerting service.
     pub alerting: AlertingConfig,
+    /// Secret keying the pseudonyms that replace an erased person's id
+    /// (HMAC-SHA256, at least 32 characters, the same for every service of
+    /// a deployment). `vigie dev` generates one in its data directory;
+    /// `vigie serve` training, facilitation and alerting require it.
+    pub pseudonym_secret: Option<String>,
 }
 
 impl Default for VigieConfig {
@@ -50,6 +55,7 @@ impl Default for VigieConfig {
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
+            pseudonym_secret: None,
         }
     }
 }
@@ -261,6 +267,7 @@ const ENV_KEYS: &[&str] = &[
     "fragility",
     "facilitation",
     "alerting",
+    "pseudonym_secret",
 ];
 
 impl VigieConfig {
@@ -286,6 +293,11 @@ impl VigieConfig {
                     "alerting.link_secret doit compter au moins 32 caractères".into(),
                 ));
             }
+        }
+        if self.pseudonym_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError::Invalid(
+                "pseudonym_secret doit compter au moins 32 caractères".into(),
+            ));
         }
         if self.alerting.dispatch_interval_seconds == 0 || self.alerting.fetch_interval_hours == 0 {
             return Err(ConfigError::Invalid(

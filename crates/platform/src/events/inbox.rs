@@ -43,6 +43,14 @@ pub trait EventHandler: Send + Sync + 'static {
     /// help (undecodable payload, invariant violated): the event goes to the
     /// dead letters.
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError>;
+
+    /// Runs once `envelope`'s transaction is committed on `db` (never for a
+    /// duplicate): work that cannot run inside it, such as the WAL
+    /// checkpoint and file removals that complete an erasure. Best effort:
+    /// failures are the handler's to log, the event stays applied.
+    async fn after_commit(&self, db: &Db, envelope: &Envelope) {
+        let _ = (db, envelope);
+    }
 }
 
 /// Why a handler did not apply an event.
@@ -217,6 +225,7 @@ impl Consumer {
             }
         }
         tx.commit().await?;
+        self.handler.after_commit(&self.db, envelope).await;
         Ok(Outcome::Applied)
     }
 

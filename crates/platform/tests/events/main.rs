@@ -17,4 +17,5 @@ mod jetstream_relay_crash;
 mod jetstream_restart;
 mod outbox_relay;
 mod relay_batches;
+mod sqlite_erasure;
 mod throughput;

@@ -43,6 +43,7 @@ on_both_backends!(
     a_crash_in_a_send_batch_loses_nothing_and_resends_only_with_the_same_id,
     the_calendar_feed_parses_with_a_real_parser,
     an_erased_person_is_held_nowhere,
+    an_erasure_removes_mail_files_and_delivery_errors,
     passes_are_incremental_and_catch_up_what_changed,
 );
 

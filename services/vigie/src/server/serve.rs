@@ -85,6 +85,13 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         ),
     };
 
+    // Services that pseudonymise erased people need the deployment's key.
+    let pseudonyms = match args.service {
+        ServiceName::Inventory => None,
+        _ => Some(super::pseudonym_key(&config, false)?),
+    };
+    let pseudonym_key = move || pseudonyms.clone().context("pseudonym_secret");
+
     let db = Db::connect(&database_url)
         .await
         .context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
@@ -122,7 +129,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures)),
+                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?))),
                 stop.clone(),
             ));
             (
@@ -139,7 +146,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures)),
+                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?))),
                 stop.clone(),
             ));
             tasks.spawn(consume(
@@ -170,7 +177,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures)),
+                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None))),
                 stop.clone(),
             ));
             (
