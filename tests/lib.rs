@@ -42,6 +42,9 @@ pub struct VigieServer {
     pub endpoint: String,
 }
 
+/// The pseudonym secret the servers of `vigie serve` get in the scenarios.
+pub const E2E_PSEUDONYM_SECRET: &str = "e2e-pseudonym-secret-0123456789abcdef";
+
 impl VigieServer {
     /// Starts `vigie <args…>` (which must listen on port 0) and waits until it
     /// announces its endpoint on standard error.
@@ -69,6 +72,13 @@ impl VigieServer {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // `vigie serve` needs the deployment's pseudonym secret (training,
+        // facilitation, alerting); `vigie dev` generates its own.
+        if args.first() == Some(&"serve") {
+            command.env("VIGIE_PSEUDONYM_SECRET", E2E_PSEUDONYM_SECRET);
+        } else {
+            command.env_remove("VIGIE_PSEUDONYM_SECRET");
+        }
         for (key, value) in envs {
             command.env(key, value);
         }
@@ -150,6 +160,7 @@ pub async fn run_cli(args: &[&str]) -> Result<CliOutput> {
         .env_remove("VIGIE_AUTH")
         .env_remove("VIGIE_OIDC_ISSUER")
         .env_remove("VIGIE_OIDC_AUDIENCE")
+        .env_remove("VIGIE_PSEUDONYM_SECRET")
         .stdin(Stdio::null())
         .output()
         .await?;

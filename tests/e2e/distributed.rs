@@ -32,6 +32,27 @@ async fn serve_inventory_publishes_import_events_to_jetstream() -> Result<()> {
         !refused.success && refused.stderr.contains("--auth none"),
         "auth must be explicit: {refused:?}"
     );
+    // Services that pseudonymise erased people refuse to start without the
+    // deployment's secret, before any connection.
+    for service in ["training", "facilitation", "alerting"] {
+        let refused = run_cli(&[
+            "serve",
+            service,
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db.url(),
+            "--nats-url",
+            &nats.url(),
+            "--auth",
+            "none",
+        ])
+        .await?;
+        ensure!(
+            !refused.success && refused.stderr.contains("pseudonym_secret"),
+            "{service} needs the pseudonym secret: {refused:?}"
+        );
+    }
 
     let server = VigieServer::start(
         &[

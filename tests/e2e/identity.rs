@@ -341,6 +341,16 @@ async fn login_caches_refreshes_and_forgets_tokens() -> Result<()> {
         "{denied:?}"
     );
 
+    // A device code announced as valid for u64::MAX seconds: the CLI clamps
+    // it (no overflowing deadline, no panic) and the login goes through.
+    issuer.set_device_timing(1, std::time::Duration::from_secs(u64::MAX));
+    let forever = device_login(home, &issuer, &endpoint, |issuer, code| issuer.approve(code)).await?;
+    ensure!(
+        forever.success && !forever.stderr.contains("panicked"),
+        "huge expires_in: {forever:?}"
+    );
+    issuer.set_device_timing(1, std::time::Duration::from_secs(600));
+
     // Client credentials for machine integrations (secret from the environment).
     let integration = [
         "login",

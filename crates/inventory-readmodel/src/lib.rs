@@ -8,6 +8,12 @@
 //! a stable pseudonym (`erased-<hash>`) in its own history tables, so counts
 //! stay right and nobody can be named. This crate does that once, for any
 //! service's table names; replays are absorbed by the consumer's inbox.
+//!
+//! The pseudonym is keyed ([`PseudonymKey`], HMAC-SHA256 with the
+//! deployment's `pseudonym_secret`): person ids are short and enumerable, so
+//! an unkeyed hash could be reversed by hashing every candidate id. Every
+//! service of one deployment uses the same secret, so the same person has
+//! the same pseudonym everywhere.
 
 use prost::Message;
 use sqlx::{Any, Row, Transaction};
@@ -18,15 +24,33 @@ use vigie_proto::inventory::v1 as pb;
 /// Type (and subject) of the erasure event.
 pub const PERSON_ERASED: &str = "vigie.inventory.person.erased.v1";
 
-/// The stable pseudonym that replaces an erased person's id (FNV-1a 64: the
-/// same on every node and release; ids are opaque, never names or emails).
-pub fn pseudonym(person_id: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in person_id.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// The key of the pseudonyms, derived from the deployment secret; cheap to
+/// clone, never printed.
+#[derive(Clone)]
+pub struct PseudonymKey(ring::hmac::Key);
+
+impl PseudonymKey {
+    /// The key for `secret` (the configured `pseudonym_secret`, at least 32
+    /// random bytes in production).
+    pub fn new(secret: &[u8]) -> Self {
+        PseudonymKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret))
     }
-    format!("erased-{hash:016x}")
+
+    /// The stable pseudonym that replaces an erased person's id:
+    /// `erased-` and the first 128 bits of HMAC-SHA256(secret, id) in hex —
+    /// the same on every node and release of one deployment, not computable
+    /// without the secret.
+    pub fn pseudonym(&self, person_id: &str) -> String {
+        let tag = ring::hmac::sign(&self.0, person_id.as_bytes());
+        let hex: String = tag.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("erased-{hex}")
+    }
+}
+
+impl std::fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PseudonymKey(…)")
+    }
 }
 
 /// A service's read-model tables (compile-time names, never user input).
@@ -38,6 +62,16 @@ pub struct ReadModelTables {
     pub structures: &'static str,
     /// `(table, column)` pairs whose person ids become the pseudonym.
     pub pseudonymised: &'static [(&'static str, &'static str)],
+}
+
+/// Completes an erasure once its transaction is committed: folds the WAL
+/// into the main file and truncates it (SQLite; nothing on PostgreSQL), so
+/// the pages that named the person are gone from the raw files. A failure
+/// (a reader kept the WAL busy) is logged; the next checkpoint finishes it.
+pub async fn checkpoint_after_erasure(db: &vigie_platform::db::Db, consumer: &str) {
+    if let Err(error) = db.checkpoint().await {
+        tracing::warn!(consumer, error = %error, "wal checkpoint after an erasure failed");
+    }
 }
 
 fn transient(error: sqlx::Error) -> HandlerError {
@@ -53,6 +87,7 @@ pub async fn apply_person_erased(
     tx: &mut Transaction<'_, Any>,
     envelope: &Envelope,
     tables: &ReadModelTables,
+    key: &PseudonymKey,
 ) -> Result<(), HandlerError> {
     let event = PersonErased::decode(envelope.payload.clone())
         .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable PersonErased: {error}")))?;
@@ -107,7 +142,7 @@ pub async fn apply_person_erased(
         .execute(&mut **tx)
         .await
         .map_err(transient)?;
-    let pseudonym = pseudonym(&person);
+    let pseudonym = key.pseudonym(&person);
     for (table, column) in tables.pseudonymised {
         sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {column} = $2"))
             .bind(pseudonym.clone())
@@ -121,12 +156,24 @@ pub async fn apply_person_erased(
 
 #[cfg(test)]
 mod tests {
-    use super::pseudonym;
+    use super::PseudonymKey;
 
     #[test]
-    fn pseudonyms_are_stable_and_distinct() {
-        assert_eq!(pseudonym("p1"), pseudonym("p1"));
-        assert_ne!(pseudonym("p1"), pseudonym("p2"));
-        assert!(pseudonym("p1").starts_with("erased-"));
+    fn pseudonyms_are_stable_distinct_and_keyed() {
+        let key = PseudonymKey::new(b"0123456789abcdef0123456789abcdef");
+        assert_eq!(key.pseudonym("p1"), key.pseudonym("p1"));
+        assert_ne!(key.pseudonym("p1"), key.pseudonym("p2"));
+        assert!(key.pseudonym("p1").starts_with("erased-"));
+        assert_eq!(key.pseudonym("p1").len(), "erased-".len() + 32);
+        // Another deployment's secret gives another pseudonym.
+        let other = PseudonymKey::new(b"another secret, 32 bytes or more!");
+        assert_ne!(key.pseudonym("p1"), other.pseudonym("p1"));
+        // RFC 4231 test case 2 (HMAC-SHA256, key "Jefe"): the keyed hash is HMAC-SHA256.
+        let jefe = PseudonymKey::new(b"Jefe");
+        assert_eq!(
+            jefe.pseudonym("what do ya want for nothing?"),
+            "erased-5bdcc146bf60754e6a042426089575c7"
+        );
+        assert_eq!(format!("{key:?}"), "PseudonymKey(…)");
     }
 }

@@ -755,7 +755,11 @@ fn answer(shared: &Shared, request: &hyper::Request<Bytes>) -> hyper::Response<F
                 user_code: user_code.clone(),
                 approved: None,
                 denied: false,
-                expires: Instant::now() + lifetime,
+                // A lifetime beyond what an Instant holds (tests of huge
+                // `expires_in` answers) never expires.
+                expires: Instant::now()
+                    .checked_add(lifetime)
+                    .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400)),
                 last_poll: None,
                 interval: Duration::from_secs(interval),
             },

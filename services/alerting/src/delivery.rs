@@ -12,6 +12,12 @@ use crate::channels::webhook::WebhookSender;
 use crate::channels::SendError;
 use crate::storage::MessageRow;
 
+/// The file name (without `.eml`) of a message written to a directory:
+/// its Message-ID without path separators (the erasure finds it again).
+pub fn eml_file_stem(message_id: &str) -> String {
+    message_id.replace(['@', '/', '\\'], "_")
+}
+
 /// Where emails go.
 pub enum Mailbox {
     /// An SMTP relay.
@@ -61,7 +67,7 @@ impl Transport for Channels {
                         "Message-ID: <{}>\nTo: {}\nSubject: {}\nList-Unsubscribe: <{unsubscribe_url}>\n\n{}",
                         message.message_id, message.address, message.subject, message.body_text
                     );
-                    let name = message.message_id.replace(['@', '/', '\\'], "_");
+                    let name = eml_file_stem(&message.message_id);
                     tokio::fs::create_dir_all(dir)
                         .await
                         .and(tokio::fs::write(dir.join(format!("{name}.eml")), text).await)

@@ -4,12 +4,19 @@
 //!
 //! [`PersonErasures`] applies `person.erased`: the person leaves the read
 //! model, and the send log, messages and unsubscriptions keep a pseudonym
-//! instead of their id and no address or name.
+//! instead of their id and no address, name or delivery error; once
+//! committed, the `.eml` files of their messages (`vigie dev` without SMTP)
+//! are removed and the SQLite WAL is checkpointed.
 
 use async_trait::async_trait;
 use prost::Message;
 use sqlx::{Any, Transaction};
-use vigie_inventory_readmodel::{apply_person_erased, pseudonym, ReadModelTables, PERSON_ERASED};
+use std::path::PathBuf;
+
+use vigie_inventory_readmodel::{
+    apply_person_erased, checkpoint_after_erasure, PseudonymKey, ReadModelTables, PERSON_ERASED,
+};
+use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::events::v1::{PersonErased, StructureInventoried};
 
@@ -80,7 +87,41 @@ const TABLES: ReadModelTables = ReadModelTables {
 };
 
 /// Applies `person.erased` to this service's tables.
-pub struct PersonErasures;
+pub struct PersonErasures {
+    key: PseudonymKey,
+    mail_dir: Option<PathBuf>,
+}
+
+impl PersonErasures {
+    /// The handler, pseudonymising with `key`; `mail_dir` is the directory
+    /// of `.eml` files when emails are written there instead of sent.
+    pub fn new(key: PseudonymKey, mail_dir: Option<PathBuf>) -> Self {
+        PersonErasures { key, mail_dir }
+    }
+
+    /// Removes the `.eml` files of the erased person's messages (found by
+    /// their pseudonym, after the commit); a file already gone is fine.
+    async fn remove_mail_files(&self, db: &Db, envelope: &Envelope) -> anyhow::Result<()> {
+        let Some(dir) = &self.mail_dir else {
+            return Ok(());
+        };
+        let event = PersonErased::decode(envelope.payload.clone())?;
+        let rows = sqlx::query("SELECT message_id FROM al_messages WHERE person_id = $1 AND channel = 'email'")
+            .bind(self.key.pseudonym(&event.person_id))
+            .fetch_all(db.pool())
+            .await?;
+        for row in rows {
+            let message_id: String = sqlx::Row::try_get(&row, "message_id")?;
+            let file = dir.join(format!("{}.eml", crate::delivery::eml_file_stem(&message_id)));
+            match tokio::fs::remove_file(&file).await {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl EventHandler for PersonErasures {
@@ -99,8 +140,9 @@ impl EventHandler for PersonErasures {
         let event = PersonErased::decode(envelope.payload.clone())
             .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable PersonErased: {error}")))?;
         let recipient = format!("person:{}", event.person_id);
-        let alias = format!("person:{}", pseudonym(&event.person_id));
-        // Recipient ids embed the person id; messages keep no address, name or body.
+        let alias = format!("person:{}", self.key.pseudonym(&event.person_id));
+        // Recipient ids embed the person id; messages keep no address, name,
+        // body or delivery error (an SMTP error quotes the address).
         for sql in [
             "UPDATE al_send_log SET recipient = $1 WHERE recipient = $2",
             "UPDATE al_unsubscribed SET recipient = $1 WHERE recipient = $2",
@@ -115,7 +157,8 @@ impl EventHandler for PersonErasures {
         sqlx::query(
             "UPDATE al_messages SET recipient = $1, address = '', subject = '', body_text = '', body_html = '', \
              status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END, \
-             last_error = CASE WHEN status = 'pending' THEN 'personne effacée' ELSE last_error END \
+             last_error = CASE WHEN status = 'pending' THEN 'personne effacée' \
+             WHEN last_error <> '' THEN 'détail effacé avec la personne' ELSE '' END \
              WHERE person_id = $2",
         )
         .bind(alias)
@@ -123,6 +166,13 @@ impl EventHandler for PersonErasures {
         .execute(&mut **tx)
         .await
         .map_err(transient)?;
-        apply_person_erased(tx, envelope, &TABLES).await
+        apply_person_erased(tx, envelope, &TABLES, &self.key).await
+    }
+
+    async fn after_commit(&self, db: &Db, envelope: &Envelope) {
+        if let Err(error) = self.remove_mail_files(db, envelope).await {
+            tracing::warn!(consumer = self.name(), error = %error, "removing the mail files of an erased person failed");
+        }
+        checkpoint_after_erasure(db, self.name()).await;
     }
 }

@@ -6,10 +6,11 @@
 
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
-use vigie_inventory_readmodel::{apply_person_erased, ReadModelTables};
+use vigie_inventory_readmodel::{apply_person_erased, checkpoint_after_erasure, ReadModelTables};
+use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 
-pub use vigie_inventory_readmodel::{pseudonym, PERSON_ERASED};
+pub use vigie_inventory_readmodel::{PseudonymKey, PERSON_ERASED};
 
 /// This service's read-model tables.
 const TABLES: ReadModelTables = ReadModelTables {
@@ -18,8 +19,18 @@ const TABLES: ReadModelTables = ReadModelTables {
     pseudonymised: &[("fa_interventions", "person_id")],
 };
 
-/// Applies `person.erased` to this service's tables.
-pub struct PersonErasures;
+/// Applies `person.erased` to this service's tables, with the deployment's
+/// pseudonym key.
+pub struct PersonErasures {
+    key: PseudonymKey,
+}
+
+impl PersonErasures {
+    /// The handler, pseudonymising with `key`.
+    pub fn new(key: PseudonymKey) -> Self {
+        PersonErasures { key }
+    }
+}
 
 #[async_trait]
 impl EventHandler for PersonErasures {
@@ -32,6 +43,10 @@ impl EventHandler for PersonErasures {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        apply_person_erased(tx, envelope, &TABLES).await
+        apply_person_erased(tx, envelope, &TABLES, &self.key).await
+    }
+
+    async fn after_commit(&self, db: &Db, _envelope: &Envelope) {
+        checkpoint_after_erasure(db, self.name()).await;
     }
 }

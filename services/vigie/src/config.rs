@@ -45,6 +45,11 @@ pub struct VigieConfig {
     pub alerting: AlertingConfig,
     /// Retention of the event streams (distributed mode).
     pub events: EventsConfig,
+    /// Secret keying the pseudonyms that replace an erased person's id
+    /// (HMAC-SHA256, at least 32 characters, the same for every service of
+    /// a deployment). `vigie dev` generates one in its data directory;
+    /// `vigie serve` training, facilitation and alerting require it.
+    pub pseudonym_secret: Option<String>,
 }
 
 impl Default for VigieConfig {
@@ -65,6 +70,7 @@ impl Default for VigieConfig {
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
             events: EventsConfig::default(),
+            pseudonym_secret: None,
         }
     }
 }
@@ -387,6 +393,7 @@ const ENV_KEYS: &[&str] = &[
     "facilitation",
     "alerting",
     "events",
+    "pseudonym_secret",
 ];
 
 impl VigieConfig {
@@ -432,6 +439,12 @@ impl VigieConfig {
         };
         vigie_alerting::channels::links::LinkSigner::with_ring(&current, &self.alerting.previous_link_keys())
             .map_err(|e| ConfigError::Invalid(format!("alerting : {e}")))?;
+
+        if self.pseudonym_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError::Invalid(
+                "pseudonym_secret doit compter au moins 32 caractères".into(),
+            ));
+        }
         if self.alerting.dispatch_interval_seconds == 0 || self.alerting.fetch_interval_hours == 0 {
             return Err(ConfigError::Invalid(
                 "alerting.dispatch_interval_seconds et alerting.fetch_interval_hours doivent être positifs".into(),

@@ -287,13 +287,8 @@ async fn device_flow(
     let device_code = text(&authorization, "device_code").ok_or_else(|| anyhow!("device_code absent"))?;
     let user_code = text(&authorization, "user_code").ok_or_else(|| anyhow!("user_code absent"))?;
     let uri = text(&authorization, "verification_uri").ok_or_else(|| anyhow!("verification_uri absent"))?;
-    let mut interval = authorization
-        .get("interval")
-        .and_then(Value::as_u64)
-        .unwrap_or(5)
-        .max(1);
-    let expires_in = authorization.get("expires_in").and_then(Value::as_u64).unwrap_or(600);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(expires_in);
+    let (mut interval, expires_in) = device_timing(&authorization);
+    let deadline = deadline_after(tokio::time::Instant::now(), expires_in);
     match lang {
         Lang::Fr => println!("Pour vous connecter, ouvrez {uri}\net saisissez le code : {user_code}"),
         Lang::En => println!("To log in, open {uri}\nand enter the code: {user_code}"),
@@ -328,7 +323,7 @@ async fn device_flow(
             Ok(tokens) => return Ok(tokens),
             Err(error) => match error.error.as_str() {
                 "authorization_pending" => {}
-                "slow_down" => interval += 5,
+                "slow_down" => interval = interval.saturating_add(5).min(MAX_POLL_INTERVAL_SECS),
                 "expired_token" => return Err(expired()),
                 "access_denied" => bail!(
                     "{}",
@@ -345,6 +340,33 @@ async fn device_flow(
             },
         }
     }
+}
+
+/// Longest wait for a device code the CLI accepts, whatever the server says.
+const MAX_DEVICE_CODE_SECS: u64 = 3600;
+/// Longest pause between two polls of the token endpoint.
+const MAX_POLL_INTERVAL_SECS: u64 = 60;
+
+/// The polling interval and lifetime (seconds) of a device authorisation
+/// answer, with RFC 8628 defaults (5 s, 600 s), clamped to sane bounds: a
+/// hostile or broken server's huge values must not overflow a deadline.
+fn device_timing(authorization: &Value) -> (u64, u64) {
+    let interval = authorization
+        .get("interval")
+        .and_then(Value::as_u64)
+        .unwrap_or(5)
+        .clamp(1, MAX_POLL_INTERVAL_SECS);
+    let expires_in = authorization
+        .get("expires_in")
+        .and_then(Value::as_u64)
+        .unwrap_or(600)
+        .min(MAX_DEVICE_CODE_SECS);
+    (interval, expires_in)
+}
+
+/// `now + seconds`, or `now` when it cannot be represented (never panics).
+fn deadline_after(now: tokio::time::Instant, seconds: u64) -> tokio::time::Instant {
+    now.checked_add(Duration::from_secs(seconds)).unwrap_or(now)
 }
 
 /// `vigie logout`: forgets the tokens of `endpoint`.
@@ -379,7 +401,7 @@ pub async fn cached_token(endpoint: &str, lang: Lang) -> anyhow::Result<Option<S
     let Some(entry) = cache.endpoints.get(endpoint).cloned() else {
         return Ok(None);
     };
-    if expiry(&entry.access_token).is_none_or(|exp| exp > now() + MARGIN_SECS) {
+    if expiry(&entry.access_token).is_none_or(|exp| exp > now().saturating_add(MARGIN_SECS)) {
         return Ok(Some(entry.access_token));
     }
     let again = || {
@@ -432,5 +454,22 @@ mod tests {
         let payload = URL_SAFE_NO_PAD.encode(br#"{"exp":1700000000,"sub":"x"}"#);
         assert_eq!(expiry(&format!("e30.{payload}.sig")), Some(1_700_000_000));
         assert_eq!(expiry("not-a-jwt"), None);
+    }
+
+    #[test]
+    fn device_timing_is_clamped_and_never_overflows() {
+        let huge = serde_json::json!({"interval": u64::MAX, "expires_in": u64::MAX});
+        let (interval, expires_in) = device_timing(&huge);
+        assert_eq!((interval, expires_in), (MAX_POLL_INTERVAL_SECS, MAX_DEVICE_CODE_SECS));
+        assert_eq!(device_timing(&serde_json::json!({})), (5, 600));
+        assert_eq!(device_timing(&serde_json::json!({"interval": 0, "expires_in": 30})), (1, 30));
+        // Negative or non-integer values fall back to the defaults.
+        assert_eq!(
+            device_timing(&serde_json::json!({"interval": -3, "expires_in": 1e300})),
+            (5, 600)
+        );
+        let now = tokio::time::Instant::now();
+        assert!(deadline_after(now, expires_in) > now);
+        assert_eq!(deadline_after(now, u64::MAX), now);
     }
 }

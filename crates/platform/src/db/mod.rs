@@ -30,6 +30,13 @@
 //! consequence for callers: never acquire a second connection (or call
 //! [`Db::pool`]) while holding a transaction on a SQLite [`Db`] — it would
 //! wait for itself until the acquire timeout.
+//!
+//! Erasure on SQLite (docs/security.md, "Personal data"): every connection
+//! runs with `secure_delete` on, so deleted or rewritten rows are zeroed in
+//! their pages instead of lingering in free space; [`Db::checkpoint`] folds
+//! the WAL back into the main file and truncates it after an erasure, so the
+//! old pages do not survive in `-wal` either. New SQLite files are created
+//! `0600` (SQLite gives the `-wal` and `-shm` files the main file's mode).
 
 mod migrate;
 mod storage_error;
@@ -161,6 +168,7 @@ impl Db {
         let backend = Backend::from_url(url)?;
         let pool = match backend {
             Backend::Sqlite => {
+                create_private_file(url)?;
                 let url = sqlite_create_if_missing(url);
                 let options = AnyConnectOptions::from_str(&url)?;
                 AnyPoolOptions::new()
@@ -174,6 +182,8 @@ impl Db {
                             conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str())
                                 .await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
+                            // Deleted content is overwritten with zeros (erasure).
+                            conn.execute("PRAGMA secure_delete = ON").await?;
                             Ok(())
                         })
                     })
@@ -227,6 +237,31 @@ impl Db {
         migrate::run(self, component, migrations).await
     }
 
+    /// SQLite: copies the WAL into the main file and truncates it to zero
+    /// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), so that pages written
+    /// before an erasure are gone from `-wal`; PostgreSQL: nothing (its own
+    /// files are out of reach of the service). Call it after the commit,
+    /// never while holding a transaction (see the module documentation).
+    ///
+    /// # Errors
+    /// [`DbError::Sqlx`] when the pragma fails; [`DbError::Invalid`] when a
+    /// reader kept the WAL busy (the checkpoint was partial).
+    pub async fn checkpoint(&self) -> Result<(), DbError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await?;
+        // (busy, frames in the WAL, frames checkpointed); busy = 1 when a
+        // reader or writer prevented the truncation.
+        let busy: i64 = sqlx::Row::try_get(&row, 0)?;
+        if busy != 0 {
+            return Err(DbError::Invalid("wal checkpoint incomplete: database busy".into()));
+        }
+        Ok(())
+    }
+
     /// Closes every connection of the pool (waiting for borrowed ones).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -252,9 +287,44 @@ fn sqlite_create_if_missing(url: &str) -> String {
     }
 }
 
+/// The file path of a SQLite URL (`sqlite://PATH?…`, `sqlite:PATH`), `None`
+/// for an in-memory database.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then_some(path)
+}
+
+/// Creates the SQLite file of `url` with mode `0600` when it does not exist
+/// yet: it holds personal data, and SQLite gives its `-wal` and `-shm` files
+/// the same mode. An existing file keeps its mode.
+fn create_private_file(url: &str) -> Result<(), DbError> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(());
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(DbError::Sqlx(sqlx::Error::Io(error))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_paths_come_from_urls() {
+        assert_eq!(sqlite_path("sqlite:///tmp/a.db?mode=rwc"), Some("/tmp/a.db"));
+        assert_eq!(sqlite_path("sqlite:data/a.db"), Some("data/a.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://h/db"), None);
+    }
 
     #[test]
     fn recognises_backends_without_leaking_urls() {

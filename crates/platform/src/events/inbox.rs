@@ -43,6 +43,14 @@ pub trait EventHandler: Send + Sync + 'static {
     /// help (undecodable payload, invariant violated): the event goes to the
     /// dead letters.
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError>;
+
+    /// Runs once `envelope`'s transaction is committed on `db` (never for a
+    /// duplicate): work that cannot run inside it, such as the WAL
+    /// checkpoint and file removals that complete an erasure. Best effort:
+    /// failures are the handler's to log, the event stays applied.
+    async fn after_commit(&self, db: &Db, envelope: &Envelope) {
+        let _ = (db, envelope);
+    }
 }
 
 /// Why a handler did not apply an event — the one classification both
@@ -239,7 +247,10 @@ impl Consumer {
         let mut tx = self.db.begin().await?;
         let outcome = self.apply_in(&mut tx, envelope).await?;
         match outcome {
-            Outcome::Applied => tx.commit().await?,
+            Outcome::Applied => {
+                tx.commit().await?;
+                self.handler.after_commit(&self.db, envelope).await;
+            }
             Outcome::Duplicate => {
                 tx.rollback().await?;
                 tracing::debug!("event already processed, skipped");
@@ -307,6 +318,7 @@ impl Consumer {
         match self.apply_in(&mut tx, &envelope).await {
             Ok(_) => {
                 tx.commit().await?;
+                self.handler.after_commit(&self.db, &envelope).await;
                 self.metrics.consumed(&envelope.event_type, self.name(), "replayed");
                 tracing::info!(consumer = %self.name(), event_id = %event_id, "dead letter replayed");
                 Ok(ReplayOutcome::Applied)

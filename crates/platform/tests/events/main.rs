@@ -20,4 +20,5 @@ mod jetstream_restart;
 mod jetstream_streams;
 mod outbox_relay;
 mod relay_batches;
+mod sqlite_erasure;
 mod throughput;

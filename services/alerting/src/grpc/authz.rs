@@ -5,8 +5,13 @@
 //! Calls themselves are public information (published by funders): every
 //! role may read them; importing or fetching them changes the instance's
 //! catalogue, so only federation admins and integrations do. What concerns a
-//! structure (its calls, reminders, send log, acknowledgements, calendar) is
-//! scoped like the structure; a network's policy like the network.
+//! structure (its calls, reminders, send log) is read scoped like the
+//! structure; the names, addresses and delivery errors in previews and send
+//! logs only by the roles of [`PERSONAL_DATA`] (an integration gets the rows
+//! without them). Writes — preferences, acknowledgements, feed URLs (a
+//! capability) — belong to structure managers and network admins, and
+//! whatever concerns a whole network (its preferences, its feed, its policy)
+//! to its network admins only.
 
 use vigie_platform::auth::{Reach, Role, Rule};
 
@@ -21,6 +26,35 @@ const ON_STRUCTURE: Rule = Rule {
         (StructureManager, Structure),
         (Facilitator, Network),
         (Integration, Network),
+    ],
+};
+
+/// Acting for one structure (preferences, acknowledgement, feed URL): the
+/// people who run it — never facilitators, trainers or integrations.
+const STRUCTURE_WRITE: Rule = Rule {
+    grants: &[
+        (FederationAdmin, Instance),
+        (NetworkAdmin, Structure),
+        (StructureManager, Structure),
+    ],
+};
+
+/// Acting for a whole network (its preferences, which can opt every
+/// structure out; its feed URL; its policy): its network admins, with a
+/// `/networks/N` group.
+const NETWORK_WRITE: Rule = Rule {
+    grants: &[(FederationAdmin, Instance), (NetworkAdmin, Structure)],
+};
+
+/// Who may see the people (names, recipients, addresses, delivery errors)
+/// of a structure's previews and send log: those who may read its
+/// inventory. Others granted the read (integrations) get rows without them.
+pub const PERSONAL_DATA: Rule = Rule {
+    grants: &[
+        (FederationAdmin, Instance),
+        (NetworkAdmin, Structure),
+        (StructureManager, Structure),
+        (Facilitator, Network),
     ],
 };
 
@@ -44,21 +78,32 @@ pub fn rule(method: &str) -> Option<Rule> {
             grants: &[(FederationAdmin, Instance), (Integration, Instance)],
         },
         "ExportCalls" | "ExportCallsStream" => CATALOGUE,
-        "ListCalls" | "PreviewAlerts" | "ListSendLog" | "Acknowledge" | "GetFeedUrl" | "SetPreferences" => ON_STRUCTURE,
+        "ListCalls" | "PreviewAlerts" | "ListSendLog" => ON_STRUCTURE,
         // The streamed answers run the unary handler (same checks, same rows).
         "ListCallsStream" | "PreviewAlertsStream" => ON_STRUCTURE,
-        // Revoking a feed cuts every subscriber off: its managers only.
-        "RevokeFeedUrl" => Rule {
-            grants: &[
-                (FederationAdmin, Instance),
-                (NetworkAdmin, Structure),
-                (StructureManager, Structure),
-            ],
-        },
-        "GetNetworkPolicy" | "SetNetworkPolicy" => Rule {
-            grants: &[(FederationAdmin, Instance), (NetworkAdmin, Structure)],
-        },
+        // Revoking a feed cuts every subscriber off: like every write, its managers only.
+        "Acknowledge" | "GetFeedUrl" | "SetPreferences" | "RevokeFeedUrl" => STRUCTURE_WRITE,
+        "GetNetworkPolicy" | "SetNetworkPolicy" => NETWORK_WRITE,
         _ => return None,
+    })
+}
+
+/// The rule of `method` when it targets a whole network rather than one
+/// structure (`SetPreferences`, `GetFeedUrl`, `RevokeFeedUrl` with a network), `None` for an
+/// unknown method.
+pub fn network_rule(method: &str) -> Option<Rule> {
+    match method {
+        "SetPreferences" | "GetFeedUrl" | "RevokeFeedUrl" => Some(NETWORK_WRITE),
+        other => rule(other),
+    }
+}
+
+/// [`network_rule`] of a method the adapter implements (refuse rather than panic).
+#[allow(clippy::result_large_err)]
+pub fn network_rule_for(method: &str) -> Result<Rule, tonic::Status> {
+    network_rule(method).ok_or_else(|| {
+        tracing::error!(method, "no authorisation rule for this RPC");
+        tonic::Status::permission_denied("opération non autorisée")
     })
 }
 

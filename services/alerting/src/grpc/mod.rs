@@ -50,18 +50,48 @@ impl AlertingApi {
         .await
     }
 
-    /// Checks that the caller of `method` may act for `network`.
+    /// Checks that the caller of `method` may act for the whole `network`
+    /// (under the method's network rule, [`authz::network_rule`]).
     #[allow(clippy::result_large_err)]
     fn authorize_network<T>(&self, request: &Request<T>, method: &str, network: &str) -> Result<(), Status> {
         authorize(
             principal(request)?,
-            &authz::rule_for(method)?,
+            &authz::network_rule_for(method)?,
             Some(Target {
                 network,
                 structure: None,
             }),
             || format!("réseau « {network} »"),
         )
+    }
+
+    /// Which structures' people the caller may see ([`authz::PERSONAL_DATA`]):
+    /// a caller none of whose roles is granted sees nobody's.
+    #[allow(clippy::result_large_err)]
+    fn people_visibility<T>(&self, request: &Request<T>) -> Result<Visibility, Status> {
+        Ok(visible(principal(request)?, &authz::PERSONAL_DATA).unwrap_or(Visibility::Only {
+            networks: Vec::new(),
+            structures: Vec::new(),
+        }))
+    }
+
+    /// Whether `people` covers `structure` (its network looked up in `networks`).
+    fn sees_people(people: &Visibility, networks: &HashMap<String, String>, structure: &str) -> bool {
+        people == &Visibility::All
+            || networks.get(structure).is_some_and(|network| {
+                people.covers(Target {
+                    network,
+                    structure: Some(structure),
+                })
+            })
+    }
+
+    /// The structures' networks, when `people` needs them.
+    async fn networks_for(&self, people: &Visibility) -> Result<HashMap<String, String>, Status> {
+        if people == &Visibility::All || people.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self.app.structure_networks().await?.into_iter().collect())
     }
 
     /// What structures the caller may see under `method` (`None` = all).
@@ -205,6 +235,40 @@ fn log_to_pb(e: &LogEntry) -> pb::SendLogEntry {
         last_error: e.last_error.clone(),
         message_id: r.message_id.clone(),
         call_title: e.call_title.clone(),
+    }
+}
+
+/// A recipient without who they are: `person:<id>` becomes `person`
+/// (`referent:<network>` and `webhook:<network>` name a network, not a person).
+fn recipient_kind(recipient: &str) -> String {
+    match recipient.split_once(':') {
+        Some(("person", _)) => "person".to_owned(),
+        _ => recipient.to_owned(),
+    }
+}
+
+/// A planned reminder as a caller without access to people sees it: no
+/// recipient id or name.
+fn without_people_alert(alert: pb::Alert) -> pb::Alert {
+    pb::Alert {
+        recipient: recipient_kind(&alert.recipient),
+        recipient_name: String::new(),
+        ..alert
+    }
+}
+
+/// A send-log row as a caller without access to people sees it: no
+/// recipient id, and no delivery error (SMTP errors quote the address).
+fn without_people_log(entry: pb::SendLogEntry) -> pb::SendLogEntry {
+    let last_error = if entry.last_error.is_empty() {
+        String::new()
+    } else {
+        "détail réservé aux gestionnaires".to_owned()
+    };
+    pb::SendLogEntry {
+        recipient: recipient_kind(&entry.recipient),
+        last_error,
+        ..entry
     }
 }
 
@@ -362,6 +426,8 @@ impl AlertingService for AlertingApi {
         let from = date(request.get_ref().from.as_ref(), "de début")?;
         let to = date(request.get_ref().to.as_ref(), "de fin")?;
         let alerts = self.app.preview(from, to, structure.as_deref()).await?;
+        let people = self.people_visibility(&request)?;
+        let networks = self.networks_for(&people).await?;
         Ok(Response::new(pb::PreviewAlertsResponse {
             alerts: alerts
                 .iter()
@@ -370,7 +436,14 @@ impl AlertingService for AlertingApi {
                         .as_ref()
                         .is_none_or(|v| v.contains_key(&a.alert.structure_id))
                 })
-                .map(alert_to_pb)
+                .map(|a| {
+                    let alert = alert_to_pb(a);
+                    if Self::sees_people(&people, &networks, &alert.structure_id) {
+                        alert
+                    } else {
+                        without_people_alert(alert)
+                    }
+                })
                 .collect(),
         }))
     }
@@ -397,8 +470,20 @@ impl AlertingService for AlertingApi {
             None => visible_structures.map(|v| v.into_keys().collect()),
         };
         let entries = self.app.send_log_of(only.as_deref(), limit).await?;
+        let people = self.people_visibility(&request)?;
+        let networks = self.networks_for(&people).await?;
         Ok(Response::new(pb::ListSendLogResponse {
-            entries: entries.iter().map(log_to_pb).collect(),
+            entries: entries
+                .iter()
+                .map(|e| {
+                    let entry = log_to_pb(e);
+                    if Self::sees_people(&people, &networks, &entry.structure_id) {
+                        entry
+                    } else {
+                        without_people_log(entry)
+                    }
+                })
+                .collect(),
         }))
     }
 

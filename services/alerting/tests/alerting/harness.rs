@@ -136,7 +136,13 @@ impl Harness {
 
     /// Delivers an erasure envelope.
     pub async fn erase(&self, envelope: &Envelope) -> Result<Outcome> {
-        Ok(Consumer::new(self.db.clone(), Arc::new(PersonErasures))
+        self.erase_with_mails(envelope, None).await
+    }
+
+    /// Delivers an erasure envelope, emails being written to `mail_dir`.
+    pub async fn erase_with_mails(&self, envelope: &Envelope, mail_dir: Option<std::path::PathBuf>) -> Result<Outcome> {
+        let key = vigie_inventory_readmodel::PseudonymKey::new(b"the alerting tests' pseudonym secret");
+        Ok(Consumer::new(self.db.clone(), Arc::new(PersonErasures::new(key, mail_dir)))
             .process(envelope)
             .await?)
     }

@@ -114,6 +114,34 @@ fn sees_row(method: &str, p: &Principal, structure: &str) -> Result<bool> {
     Ok(expected(method, p, network_of(structure)?, Some(structure))? == Some(true))
 }
 
+/// Whether `p` may see the people of `structure`'s rows (names, recipients,
+/// delivery errors) — the rule `authz::PERSONAL_DATA`.
+fn sees_people(p: &Principal, structure: &str) -> Result<bool> {
+    Ok(testing::expected(&authz::PERSONAL_DATA, p, network_of(structure)?, Some(structure)) == Some(true))
+}
+
+/// A row's recipient as `p` should get it: `person:<id>` becomes `person`
+/// for a caller who may not see the structure's people.
+fn recipient_for(p: &Principal, structure: &str, recipient: &str) -> Result<String> {
+    Ok(if !sees_people(p, structure)? && recipient.starts_with("person:") {
+        "person".to_owned()
+    } else {
+        recipient.to_owned()
+    })
+}
+
+/// What of a person can show in an answer: names and addresses of the
+/// fixture's people and referents, and person ids as recipients.
+const PEOPLE_MARKS: [&str; 5] = ["Personne ", "@asso.example.org", "Référent ", "referent@", "person:"];
+
+/// An answer (its debug form) shows nobody.
+fn shows_nobody(answer: &str) -> Result<()> {
+    for mark in PEOPLE_MARKS {
+        ensure!(!answer.contains(mark), "« {mark} » in {answer}");
+    }
+    Ok(())
+}
+
 /// A streamed upload (the request body `ImportCalls` receives), framed as on the wire.
 fn upload(chunks: &[pb::CallsChunk]) -> Result<tonic::Streaming<pb::CallsChunk>> {
     struct Chunks;
@@ -175,6 +203,11 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     let a = h.app.claim_due(utc("2027-02-12 08:00")).await?;
     let b = h.app.claim_due(utc("2027-03-07 08:00")).await?;
     ensure!(a.claimed > 0 && b.claimed > 0, "{a:?} {b:?}");
+    // Every email was refused once, with an error quoting the address (as
+    // SMTP servers do): personal data in the send log.
+    sqlx::query("UPDATE al_messages SET last_error = '550 5.1.1 <' || address || '> inconnu' WHERE channel = 'email'")
+        .execute(h.db.pool())
+        .await?;
     h.at(utc("2027-03-07 10:00"));
 
     let calls = h.app.list_calls(None, None, false).await?;
@@ -299,55 +332,135 @@ async fn documented(f: &Fixture) -> Result<()> {
         };
         let got = code(f.api.set_network_policy(request(&p, set)).await.map(|_| ()));
         ensure!(got == Some(want), "SetNetworkPolicy {NET_B} as {role}: {got:?}");
-        // Nothing of B's structures or of B's network.
+        // Nothing of B's structures or of B's network. Writes are for
+        // network admins and structure managers (a facilitator is refused
+        // whatever the target), a whole network's for network admins only.
+        let write = if role == Role::Facilitator {
+            tonic::Code::PermissionDenied
+        } else {
+            tonic::Code::NotFound
+        };
         let feed = pb::GetFeedUrlRequest {
             structure_id: S_B.to_owned(),
             ..Default::default()
         };
         let got = code(f.api.get_feed_url(request(&p, feed)).await.map(|_| ()));
-        ensure!(
-            got == Some(tonic::Code::NotFound),
-            "GetFeedUrl {S_B} as {role}: {got:?}"
-        );
+        ensure!(got == Some(write), "GetFeedUrl {S_B} as {role}: {got:?}");
         let feed = pb::GetFeedUrlRequest {
             network: NET_B.to_owned(),
             ..Default::default()
         };
         let got = code(f.api.get_feed_url(request(&p, feed)).await.map(|_| ()));
-        ensure!(
-            got == Some(tonic::Code::NotFound),
-            "GetFeedUrl {NET_B} as {role}: {got:?}"
-        );
+        ensure!(got == Some(want), "GetFeedUrl {NET_B} as {role}: {got:?}");
         let ack = pb::AcknowledgeRequest {
             structure_id: S_B.to_owned(),
             call_id: f.later_call.clone(),
             status: "submitted".to_owned(),
         };
         let got = code(f.api.acknowledge(request(&p, ack)).await.map(|_| ()));
-        ensure!(
-            got == Some(tonic::Code::NotFound),
-            "Acknowledge {S_B} as {role}: {got:?}"
-        );
+        ensure!(got == Some(write), "Acknowledge {S_B} as {role}: {got:?}");
         let prefs = pb::Preferences {
             structure_id: S_B.to_owned(),
             opted_out: true,
             ..Default::default()
         };
         let got = code(f.api.set_preferences(request(&p, prefs)).await.map(|_| ()));
-        ensure!(
-            got == Some(tonic::Code::NotFound),
-            "SetPreferences {S_B} as {role}: {got:?}"
-        );
+        ensure!(got == Some(write), "SetPreferences {S_B} as {role}: {got:?}");
         let prefs = pb::Preferences {
             network: NET_B.to_owned(),
             opted_out: true,
             ..Default::default()
         };
         let got = code(f.api.set_preferences(request(&p, prefs)).await.map(|_| ()));
-        ensure!(
-            got == Some(tonic::Code::NotFound),
-            "SetPreferences {NET_B} as {role}: {got:?}"
-        );
+        ensure!(got == Some(want), "SetPreferences {NET_B} as {role}: {got:?}");
+    }
+    // In their own network, facilitators, trainers and integrations write
+    // nothing: no preference (an integration cannot opt a network out), no
+    // acknowledgement, no feed URL; structure managers not for the network.
+    for role in [Role::Facilitator, Role::Trainer, Role::Integration, Role::StructureManager] {
+        let p = in_a(role);
+        let whole_network_only = role == Role::StructureManager;
+        let denied = |got: Option<tonic::Code>, what: &str| -> Result<()> {
+            ensure!(got == Some(tonic::Code::PermissionDenied), "{what} as {role}: {got:?}");
+            Ok(())
+        };
+        let prefs = pb::Preferences {
+            network: NET_A.to_owned(),
+            opted_out: true,
+            ..Default::default()
+        };
+        denied(
+            code(f.api.set_preferences(request(&p, prefs)).await.map(|_| ())),
+            "SetPreferences of the own network",
+        )?;
+        let feed = pb::GetFeedUrlRequest {
+            network: NET_A.to_owned(),
+            ..Default::default()
+        };
+        denied(
+            code(f.api.get_feed_url(request(&p, feed)).await.map(|_| ())),
+            "GetFeedUrl of the own network",
+        )?;
+        if whole_network_only {
+            continue;
+        }
+        let prefs = pb::Preferences {
+            structure_id: S_A.to_owned(),
+            opted_out: true,
+            ..Default::default()
+        };
+        denied(
+            code(f.api.set_preferences(request(&p, prefs)).await.map(|_| ())),
+            "SetPreferences of an own structure",
+        )?;
+        let ack = pb::AcknowledgeRequest {
+            structure_id: S_A.to_owned(),
+            call_id: f.later_call.clone(),
+            status: "not_concerned".to_owned(),
+        };
+        denied(
+            code(f.api.acknowledge(request(&p, ack)).await.map(|_| ())),
+            "Acknowledge for an own structure",
+        )?;
+        let feed = pb::GetFeedUrlRequest {
+            structure_id: S_A.to_owned(),
+            ..Default::default()
+        };
+        denied(
+            code(f.api.get_feed_url(request(&p, feed)).await.map(|_| ())),
+            "GetFeedUrl of an own structure",
+        )?;
+    }
+    // Nothing was opted out or acknowledged by the refused calls.
+    let calls = f.app.list_calls(Some(S_A), None, false).await?;
+    ensure!(
+        calls.iter().all(|c| c.acknowledgement.is_none()),
+        "an acknowledgement went through: {calls:?}"
+    );
+    // An integration of A reads A's reminders and send log, without anybody in them.
+    let integration = in_a(Role::Integration);
+    let ask = pb::PreviewAlertsRequest {
+        from: pb_date(FROM),
+        to: pb_date(TO),
+        structure_id: String::new(),
+    };
+    let preview = f
+        .api
+        .preview_alerts(request(&integration, ask))
+        .await
+        .map_err(|s| anyhow::anyhow!("{s:?}"))?
+        .into_inner();
+    ensure!(!preview.alerts.is_empty(), "the integration reads the reminders");
+    shows_nobody(&format!("{preview:?}"))?;
+    for structure_id in [String::new(), S_A.to_owned()] {
+        let log = f
+            .api
+            .list_send_log(request(&integration, pb::ListSendLogRequest { structure_id, limit: 0 }))
+            .await
+            .map_err(|s| anyhow::anyhow!("{s:?}"))?
+            .into_inner();
+        ensure!(!log.entries.is_empty(), "the integration reads the send log");
+        shows_nobody(&format!("{log:?}"))?;
     }
     // Importing and fetching change the instance's catalogue.
     let admin = in_a(Role::NetworkAdmin);
@@ -405,7 +518,8 @@ async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
                     let mut want = vec![];
                     for a in &f.alerts {
                         if sees_row(method, p, &a.0)? {
-                            want.push(a.clone());
+                            let recipient = recipient_for(p, &a.0, &a.1)?;
+                            want.push((a.0.clone(), recipient, a.2.clone(), a.3));
                         }
                     }
                     ensure!(
@@ -421,7 +535,8 @@ async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
             let mut want = vec![];
             for l in &f.log {
                 if sees_row(method, p, &l.0)? {
-                    want.push(l.clone());
+                    let recipient = recipient_for(p, &l.0, &l.1)?;
+                    want.push((l.0.clone(), recipient, l.2.clone(), l.3));
                 }
             }
             // The whole visible log, then its newest row: the restriction is
@@ -503,7 +618,13 @@ fn sorted<T: Ord>(mut rows: Vec<T>) -> Vec<T> {
 /// The RPCs about one structure (`structure` of `network`) or one network.
 async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structure: &str) -> Result<()> {
     let on_structure = expected(method, p, network, Some(structure))?;
-    let on_network = expected(method, p, network, None)?;
+    // A whole network's preferences and feed have their own rule.
+    let on_network = testing::expected(
+        &authz::network_rule(method).context("network rule")?,
+        p,
+        network,
+        None,
+    );
     let granted = on_structure.is_some();
     let see = on_structure == Some(true);
     let see_network = on_network == Some(true);
@@ -538,6 +659,11 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
                     !alerts.is_empty() && alerts.iter().all(|a| a.structure_id == structure),
                     "{alerts:?}"
                 );
+                if sees_people(p, structure)? {
+                    ensure!(alerts.iter().any(|a| a.recipient_name.starts_with("Personne ")), "{alerts:?}");
+                } else {
+                    shows_nobody(&format!("{alerts:?}"))?;
+                }
             } else {
                 let outcome = outcome.map(|_| ());
                 let missing = f.api.preview_alerts(request(p, ask("absent-object"))).await.map(|_| ());
@@ -556,6 +682,15 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
                     !entries.is_empty() && entries.iter().all(|e| e.structure_id == structure),
                     "{entries:?}"
                 );
+                if sees_people(p, structure)? {
+                    ensure!(
+                        entries.iter().any(|e| e.last_error.contains("@asso.example.org")),
+                        "the delivery error is shown to who may see people: {entries:?}"
+                    );
+                } else {
+                    shows_nobody(&format!("{entries:?}"))?;
+                    ensure!(entries.iter().any(|e| !e.last_error.is_empty()), "{entries:?}");
+                }
             } else {
                 let outcome = outcome.map(|_| ());
                 let missing = f.api.list_send_log(request(p, ask("absent-object"))).await.map(|_| ());

@@ -47,6 +47,7 @@ on_both_backends!(
     a_revoked_feed_url_stops_working_and_the_new_one_opens,
     a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_unpaged_answer,
     an_erased_person_is_held_nowhere,
+    an_erasure_removes_mail_files_and_delivery_errors,
     passes_are_incremental_and_catch_up_what_changed,
     three_replicas_deliver_each_message_once_through_a_slow_server,
     a_dead_replicas_messages_go_out_once_after_its_lease,

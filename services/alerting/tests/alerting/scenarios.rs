@@ -645,6 +645,60 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     Ok(())
 }
 
+/// `vigie dev` without SMTP writes `.eml` files: the erasure removes the
+/// person's (and only theirs), and a delivery error that quoted their
+/// address is scrubbed.
+pub async fn an_erasure_removes_mail_files_and_delivery_errors(h: Harness) -> Result<()> {
+    let mails = tempfile::tempdir()?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    h.at(utc("2027-03-07 08:05"));
+    let transport = Channels::new(
+        Mailbox::Directory(mails.path().to_path_buf()),
+        WebhookSender::new(Duration::from_secs(5))?.allow_plain_http(true),
+    );
+    dispatch_once(&h.app, &transport).await?;
+    let files_holding = |needle: &str| -> Result<usize> {
+        let mut n = 0;
+        for entry in std::fs::read_dir(mails.path())? {
+            let text = std::fs::read_to_string(entry?.path())?;
+            n += usize::from(text.contains(needle));
+        }
+        Ok(n)
+    };
+    ensure!(files_holding("h1@asso.example.org")? == 1, "H1's email is written");
+    let others = std::fs::read_dir(mails.path())?.count() - 1;
+    ensure!(others > 0, "other recipients' files too");
+    // A relay refused H1's address: its error quotes it (as SMTP servers do).
+    sqlx::query("UPDATE al_messages SET last_error = $1 WHERE person_id = $2")
+        .bind("550 5.1.1 <h1@asso.example.org>: Personne H1 inconnue")
+        .bind("H1")
+        .execute(h.db.pool())
+        .await?;
+    let erased = vigie_platform::events::Envelope::new(
+        "/vigie/inventory",
+        vigie_alerting::handlers::PERSON_ERASED_TYPE,
+        "S1",
+        prost::Message::encode_to_vec(&vigie_proto::events::v1::PersonErased {
+            person_id: "H1".into(),
+            structure_id: "S1".into(),
+        }),
+    );
+    ensure!(h.erase_with_mails(&erased, Some(mails.path().to_path_buf())).await? == Outcome::Applied);
+    ensure!(files_holding("h1@asso.example.org")? == 0, "H1's mail file is removed");
+    ensure!(
+        std::fs::read_dir(mails.path())?.count() == others,
+        "the other recipients' files stay"
+    );
+    for value in vigie_testkit::scan::stored_values(h.db.pool(), "al_%").await? {
+        ensure!(!value.contains("h1@asso.example.org"), "email left in {value:?}");
+        ensure!(!value.contains("Personne H1"), "name left in {value:?}");
+    }
+    // A replay (or a second erasure) finds nothing more to remove.
+    ensure!(h.erase_with_mails(&erased, Some(mails.path().to_path_buf())).await? == Outcome::Duplicate);
+    Ok(())
+}
+
 pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Result<()> {
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;

@@ -7,7 +7,7 @@
 use vigie_platform::auth::{Reach, Role, Rule};
 
 use Reach::{Instance, Network, Structure};
-use Role::{Facilitator, FederationAdmin, Integration, NetworkAdmin, StructureManager, Trainer};
+use Role::{Facilitator, FederationAdmin, NetworkAdmin, StructureManager, Trainer};
 
 /// Acting on a request (answering the offer, recording time spent on it):
 /// the target is the request's structure and network.
@@ -25,8 +25,9 @@ pub fn rule(method: &str) -> Option<Rule> {
     Some(match method {
         // Facilitators have no network (they serve structures and
         // territories across networks): the file replaces the whole list, so
-        // only federation admins import it, and every authenticated role may
-        // list them (names, kinds, territories, weekly time; no beneficiary).
+        // only federation admins import it, and every role working with
+        // people may list them (names, kinds, territories, weekly time; no
+        // beneficiary). Not integrations: names are personal data.
         "ImportFacilitators" => Rule {
             grants: &[(FederationAdmin, Instance)],
         },
@@ -37,7 +38,6 @@ pub fn rule(method: &str) -> Option<Rule> {
                 (StructureManager, Instance),
                 (Facilitator, Instance),
                 (Trainer, Instance),
-                (Integration, Instance),
             ],
         },
         // A structure asks for itself; its network's admins for it.

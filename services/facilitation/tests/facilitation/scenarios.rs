@@ -979,7 +979,8 @@ pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) 
 // ----- personal data -----
 
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
-    use vigie_facilitation::erasure::{pseudonym, PersonErasures, PERSON_ERASED};
+    use vigie_facilitation::erasure::{PersonErasures, PseudonymKey, PERSON_ERASED};
+    let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
     use vigie_platform::events::{Consumer, Envelope};
     use vigie_proto::events::v1::{PersonErased, StructureInventoried};
     rennes(&h).await?;
@@ -1018,7 +1019,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
         }
         .encode_to_vec(),
     );
-    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures));
+    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures::new(key.clone())));
     ensure!(erasures.process(&erased).await? == Outcome::Applied);
     for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
         // The facilitation outbox carries person ids only (InterventionRecorded).
@@ -1030,7 +1031,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
         );
     }
     let pseudonymised = sqlx::query("SELECT COUNT(*) AS n FROM fa_interventions WHERE person_id = $1")
-        .bind(pseudonym("P2"))
+        .bind(key.pseudonym("P2"))
         .fetch_one(h.db.pool())
         .await?;
     ensure!(

@@ -68,7 +68,8 @@ impl Inventory {
     /// result did not change), `person.erased` appended, and the structure's
     /// earlier snapshot and assessment rows of the outbox (published or not:
     /// they named the person) deleted. A second erasure of the same person
-    /// changes nothing and reports `already_erased`.
+    /// changes nothing and reports `already_erased`. On SQLite the WAL is
+    /// then checkpointed (truncated), so the raw files no longer hold them.
     ///
     /// # Errors
     /// [`InventoryError::NotFound`] for an id the inventory never knew.
@@ -128,6 +129,12 @@ impl Inventory {
         events::append(&mut tx, vec![events::person_erased(person_id, &structure_id)]).await?;
         tx.commit().await?;
         self.events_committed();
+        // SQLite: the old pages that named the person leave the WAL (deleted
+        // content is zeroed by `secure_delete`). Best effort: the erasure is
+        // committed; a busy WAL is folded by the next checkpoint.
+        if let Err(error) = self.db.checkpoint().await {
+            tracing::warn!(error = %error, "wal checkpoint after an erasure failed");
+        }
         Ok(Erasure {
             person_id: person_id.to_owned(),
             structure_id,

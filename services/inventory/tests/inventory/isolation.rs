@@ -102,6 +102,60 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     }
     // Only callers reaching A changed A (idempotently: same holding set again).
     ensure!(version(&h).await? == before, "a holding write changed the structure");
+
+    // Integrations get no personal data anywhere: whatever they may call
+    // answers without any person's name or email.
+    let mut marks: Vec<String> = Vec::new();
+    for inventory in inventories {
+        for person in &inventory.people {
+            marks.push(person.display_name.clone());
+            marks.extend(person.email.clone().filter(|e| !e.is_empty()));
+        }
+    }
+    ensure!(!marks.is_empty(), "the fixture has people");
+    let shows_nobody = |answer: String| -> Result<()> {
+        for mark in &marks {
+            ensure!(!answer.contains(mark.as_str()), "« {mark} » in {answer}");
+        }
+        Ok(())
+    };
+    for p in principals.iter().filter(|p| p.roles.contains(&Role::Integration)) {
+        for network in ["", net_a.as_str()] {
+            let list = pb::ListStructuresRequest {
+                network: network.to_owned(),
+            };
+            if let Ok(answer) = api.list_structures(request(p, list)).await {
+                shows_nobody(format!("{answer:?}"))?;
+            }
+            let list = pb::ListFragilityRequest {
+                network: network.to_owned(),
+                ..Default::default()
+            };
+            if let Ok(stream) = api.list_fragility(request(p, list)).await {
+                let all: Vec<_> = stream.into_inner().collect().await;
+                shows_nobody(format!("{all:?}"))?;
+            }
+        }
+        let get = pb::GetStructureRequest {
+            structure_id: s_a.clone(),
+        };
+        if let Ok(answer) = api.get_structure(request(p, get)).await {
+            shows_nobody(format!("{answer:?}"))?;
+        }
+        let get = pb::GetFragilityRequest {
+            structure_id: s_a.clone(),
+            ..Default::default()
+        };
+        if let Ok(answer) = api.get_fragility(request(p, get)).await {
+            shows_nobody(format!("{answer:?}"))?;
+        }
+        let export = pb::ExportPersonRequest {
+            person_id: holding.person_id.clone(),
+        };
+        if let Ok(answer) = api.export_person(request(p, export)).await {
+            shows_nobody(format!("{answer:?}"))?;
+        }
+    }
     Ok(())
 }
 

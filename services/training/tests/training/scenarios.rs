@@ -1137,7 +1137,8 @@ pub async fn the_plan_prediction_comes_true_in_the_inventory(h: Harness) -> Resu
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     use vigie_inventory::events::PERSON_ERASED;
     use vigie_platform::events::Consumer;
-    use vigie_training::erasure::{pseudonym, PersonErasures};
+    use vigie_training::erasure::{PersonErasures, PseudonymKey};
+    let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
     h.import(small_catalogue(100)).await?;
     let inventory = h.inventory().await?;
     let generated = set(3, 71);
@@ -1173,7 +1174,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     let [erased] = erased.as_slice() else {
         bail!("one PersonErased expected, got {}", erased.len())
     };
-    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures));
+    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures::new(key.clone())));
     ensure!(erasures.process(erased).await? == Outcome::Applied);
     for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
         ensure!(
@@ -1184,7 +1185,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
         );
     }
     ensure!(
-        stored_status(&h, "S-CAP", &pseudonym(&person.id)).await?.is_some(),
+        stored_status(&h, "S-CAP", &key.pseudonym(&person.id)).await?.is_some(),
         "the enrolment is kept under a pseudonym"
     );
     ensure!(occupation(&h, "S-CAP").await? == (1, 0), "the seat count is kept");

@@ -73,13 +73,14 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     let grpc_options = super::transport::grpc_options(&config, lang)?;
     let limits = grpc_options.limits.clone();
 
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+    super::create_private_dir(&config.data_dir).with_context(|| {
         format!(
             "{} {}",
             lang.pick("création du répertoire de données", "creating the data directory"),
             config.data_dir.display()
         )
     })?;
+    let pseudonyms = super::pseudonym_key(&config, true)?;
     // One SQLite file per service: each owns its data, as in production.
     let sqlite = |name: &str| format!("sqlite://{}", config.data_dir.join(format!("{name}.sqlite")).display());
     let inventory_db = Db::connect(&sqlite("inventory")).await?;
@@ -132,7 +133,10 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     ));
     inventory_bus.register(Consumer::new(
         alerting_db.clone(),
-        Arc::new(vigie_alerting::handlers::PersonErasures),
+        Arc::new(vigie_alerting::handlers::PersonErasures::new(
+            pseudonyms.clone(),
+            Some(config.data_dir.join("mails")),
+        )),
     ));
     alerting_bus.register(Consumer::new(
         facilitation_db.clone(),
@@ -143,11 +147,11 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
     inventory_bus.register(Consumer::new(training_db.clone(), Arc::new(InventoryReadModel)));
     inventory_bus.register(Consumer::new(
         training_db,
-        Arc::new(vigie_training::erasure::PersonErasures),
+        Arc::new(vigie_training::erasure::PersonErasures::new(pseudonyms.clone())),
     ));
     inventory_bus.register(Consumer::new(
         facilitation_db.clone(),
-        Arc::new(vigie_facilitation::erasure::PersonErasures),
+        Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonyms)),
     ));
     inventory_bus.register(Consumer::new(
         facilitation_db,

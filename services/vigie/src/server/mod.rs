@@ -107,6 +107,52 @@ pub fn alerting_secret(config: &VigieConfig, generate_in_data_dir: bool) -> anyh
     Ok(secret.into_bytes())
 }
 
+/// The key of the pseudonyms that replace erased people's ids: the
+/// configured `pseudonym_secret`, else (in `vigie dev` only) one generated
+/// once and kept in the data directory (`pseudonym-secret`, mode 0600).
+///
+/// # Errors
+/// No secret configured in production, or the file cannot be read or written.
+pub fn pseudonym_key(
+    config: &VigieConfig,
+    generate_in_data_dir: bool,
+) -> anyhow::Result<vigie_training::erasure::PseudonymKey> {
+    if let Some(secret) = &config.pseudonym_secret {
+        return Ok(vigie_training::erasure::PseudonymKey::new(secret.as_bytes()));
+    }
+    if !generate_in_data_dir {
+        anyhow::bail!(
+            "pseudonym_secret (ou VIGIE_PSEUDONYM_SECRET) est requis : au moins 32 caractères aléatoires, les mêmes pour tous les services, gardés secrets (ils rendent les pseudonymes des personnes effacées impossibles à recalculer)"
+        );
+    }
+    let path = config.data_dir.join("pseudonym-secret");
+    if let Ok(secret) = std::fs::read(&path) {
+        if secret.len() >= 32 {
+            return Ok(vigie_training::erasure::PseudonymKey::new(&secret));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| anyhow::anyhow!("générateur aléatoire du système indisponible"))?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, secret.as_bytes())?;
+    Ok(vigie_training::erasure::PseudonymKey::new(secret.as_bytes()))
+}
+
+/// Creates the data directory of `vigie dev` (and its parents) with mode
+/// 0700: it holds personal data and secrets. An existing directory keeps
+/// its mode.
+///
+/// # Errors
+/// When the directory cannot be created.
+pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
 #[cfg(unix)]
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;

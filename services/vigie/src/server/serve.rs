@@ -97,6 +97,13 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     let grpc_options = super::transport::grpc_options(&config, lang)?;
     let limits = grpc_options.limits.clone();
 
+    // Services that pseudonymise erased people need the deployment's key.
+    let pseudonyms = match args.service {
+        ServiceName::Inventory => None,
+        _ => Some(super::pseudonym_key(&config, false)?),
+    };
+    let pseudonym_key = move || pseudonyms.clone().context("pseudonym_secret");
+
     let db = Db::connect(&database_url)
         .await
         .context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
@@ -136,7 +143,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures)),
+                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?))),
                 stop.clone(),
             ));
             (
@@ -153,7 +160,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures)),
+                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?))),
                 stop.clone(),
             ));
             tasks.spawn(consume(
@@ -184,7 +191,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures)),
+                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None))),
                 stop.clone(),
             ));
             (
