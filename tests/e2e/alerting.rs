@@ -509,6 +509,24 @@ async fn embedded_demo_lists_matches_reminds_serves_the_calendar_and_records_ack
     let (forged, _) = http("GET", &format!("{}/calendar/forged.ics", base_of(url)?)).await?;
     ensure!(forged == 404, "a forged calendar token answered {forged}");
 
+    // A leaked feed URL is revoked: it answers "unknown link", the new one opens.
+    let revoked = ok(server
+        .cli(&["alerts", "feed", "--structure", "S000001", "--revoke"])
+        .await?)?;
+    let new_url = revoked.stdout.trim();
+    ensure!(new_url != url && new_url.ends_with(".ics"), "{new_url:?}");
+    ensure!(revoked.stderr.contains("ne fonctionnent plus"), "{}", revoked.stderr);
+    let (old_status, _) = http("GET", url).await?;
+    ensure!(old_status == 404, "a revoked feed URL answered {old_status}");
+    let (new_status, body) = http("GET", new_url).await?;
+    ensure!(new_status == 200 && body.contains("BEGIN:VCALENDAR"), "{new_status}");
+    let again = ok(server.cli(&["alerts", "feed", "--structure", "S000001"]).await?)?;
+    ensure!(
+        again.stdout.trim() == new_url,
+        "the feed URL after revocation: {}",
+        again.stdout
+    );
+
     // Acknowledgement by a link of a mail about a single structure and call.
     let mut about: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     for entry in &log {

@@ -302,7 +302,7 @@ pub async fn feed_generation(conn: &mut AnyConnection, scope_kind: &str, scope_i
         Some(row) => {
             let generation: i64 = row.try_get("generation")?;
             u64::try_from(generation)
-                .map_err(|_| StorageError::corrupt("al_feed_generations", "generation", &generation.to_string()))
+                .map_err(|_| StorageError::corrupt("al_feed_generations", "generation", generation))
         }
     }
 }

@@ -602,11 +602,20 @@ pub async fn export(endpoint: &str, output: Option<&Path>, lang: Lang) -> anyhow
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    while let Some(chunk) = stream.message().await.map_err(|s| status_error(s, lang))? {
-        out.write_all(&chunk.csv)?;
+    let copied: anyhow::Result<()> = async {
+        while let Some(chunk) = stream.message().await.map_err(|s| status_error(s, lang))? {
+            out.write_all(&chunk.csv)?;
+        }
+        out.flush()?;
+        Ok(())
     }
-    out.flush()?;
+    .await;
     drop(out);
+    if let (Err(_), Some(path)) = (&copied, output) {
+        // Never leave a truncated export that looks complete.
+        let _ = std::fs::remove_file(path);
+    }
+    copied?;
     if let Some(path) = output {
         eprintln!(
             "{} {}",
