@@ -139,3 +139,92 @@ async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
     drop(server);
     Ok(())
 }
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_replayed_in_distributed_mode() -> Result<()> {
+    let nats = vigie_testkit::NatsServer::start().await;
+    let db = vigie_testkit::PgDatabase::create().await;
+    let server = VigieServer::start(
+        &[
+            "serve",
+            "training",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db.url(),
+            "--nats-url",
+            &nats.url(),
+            "--auth",
+            "none",
+        ],
+        &[],
+    )
+    .await?;
+    let url = nats.url();
+    let empty = ok(run_cli(&["events", "dead-letters", "list", "--nats-url", &url]).await?)?;
+    ensure!(empty.stdout.contains("Aucune lettre morte"), "{}", empty.stdout);
+
+    // Something publishes a CloudEvent whose payload does not decode.
+    let js = vigie_platform::events::jetstream::connect(&url, "e2e").await?;
+    let poison = uuid::Uuid::now_v7();
+    let mut envelope =
+        vigie_platform::events::Envelope::new("/vigie/inventory", INVENTORIED, "S-POISON", b"garbage".to_vec());
+    envelope.id = poison;
+    js.publish_with_headers(INVENTORIED, envelope.to_headers(), envelope.payload.clone())
+        .await?
+        .await?;
+
+    let list = || async {
+        let output = ok(run_cli(&["events", "dead-letters", "list", "--nats-url", &url, "--format", "json"]).await?)?;
+        let value: serde_json::Value = serde_json::from_str(&output.stdout)?;
+        anyhow::Ok(value.as_array().cloned().unwrap_or_default())
+    };
+    let mut letters = Vec::new();
+    for _ in 0..100 {
+        letters = list().await?;
+        if !letters.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    ensure!(letters.len() == 1, "{letters:?}");
+    let letter = &letters[0];
+    ensure!(letter["consumer"] == "training-inventory", "{letter:#}");
+    ensure!(letter["event_id"] == poison.to_string(), "{letter:#}");
+    ensure!(
+        letter["event_type"] == INVENTORIED && letter["subject"] == "S-POISON",
+        "{letter:#}"
+    );
+    ensure!(letter["location"] == "VIGIE_DEADLETTER#1", "{letter:#}");
+
+    // Replayed: re-published for training-inventory, removed; the payload is
+    // still broken, so the consumer dead-letters it again, as a new letter.
+    let replay = ok(run_cli(&[
+        "events",
+        "dead-letters",
+        "replay",
+        &poison.to_string(),
+        "--consumer",
+        "training-inventory",
+        "--nats-url",
+        &url,
+    ])
+    .await?)?;
+    ensure!(replay.stdout.contains("relivré"), "{}", replay.stdout);
+    let mut again = Vec::new();
+    for _ in 0..100 {
+        again = list().await?;
+        if again.iter().any(|l| l["location"] != "VIGIE_DEADLETTER#1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    ensure!(
+        again.len() == 1,
+        "the replayed letter is removed, the new failure recorded: {again:?}"
+    );
+    ensure!(again[0]["location"] == "VIGIE_DEADLETTER#2", "{again:?}");
+    ensure!(again[0]["event_id"] == poison.to_string(), "{again:?}");
+    drop(server);
+    Ok(())
+}
