@@ -123,3 +123,21 @@ async fn operator_retention_survives_service_and_broker_restarts() {
         .messages;
     assert_eq!(messages, 3, "events kept across the restarts");
 }
+
+#[tokio::test]
+async fn an_upgraded_durable_consumer_loses_its_delivery_limit() {
+    let nats = crate::support::nats().await;
+    let stream = nats.js.get_stream(STREAM).await.unwrap();
+    let options = fast_consumer_options();
+    let filter = "vigie.inventory.structure.inventoried.v1";
+    // As created by the previous version: 10 + 5 deliveries, then the server gives up.
+    let old = async_nats::jetstream::consumer::pull::Config {
+        max_deliver: 15,
+        ..vigie_platform::events::jetstream::consumer_config("test-inventory", filter, &options)
+    };
+    stream.create_consumer(old).await.unwrap();
+    let mut durable = vigie_platform::events::jetstream::ensure_consumer(&stream, "test-inventory", filter, &options)
+        .await
+        .unwrap();
+    assert_eq!(durable.info().await.unwrap().config.max_deliver, -1);
+}
