@@ -544,12 +544,27 @@ impl Item {
 
     fn text(&mut self, text: &str) {
         if let Some((_, buffer)) = &mut self.current {
-            buffer.push_str(text);
+            push_bounded(buffer, text);
         }
         if let Some((_, buffer)) = &mut self.deadline_capture {
-            buffer.push_str(text);
+            push_bounded(buffer, text);
         }
     }
+}
+
+/// The most text kept of one element of an item, in bytes. A call's title or
+/// description is far shorter; the bound keeps the label search (linear in
+/// the text, per label) and the stored call small whatever a feed sends.
+pub const MAX_FIELD_BYTES: usize = 256 * 1024;
+
+/// Appends `text` to `buffer` up to [`MAX_FIELD_BYTES`] (cut on a character boundary).
+fn push_bounded(buffer: &mut String, text: &str) {
+    let room = MAX_FIELD_BYTES.saturating_sub(buffer.len());
+    let mut end = text.len().min(room);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    buffer.push_str(&text[..end]);
 }
 
 fn attribute_value(element: &BytesStart<'_>, name: &str) -> Option<String> {

@@ -571,3 +571,17 @@ fn hostile_feeds_never_panic() {
         }
     });
 }
+
+#[test]
+fn huge_elements_are_cut_at_the_field_bound() {
+    let filler = "é".repeat(MAX_FIELD_BYTES);
+    let doc = format!(
+        "<rss><channel><item><title>T{filler}</title><guid>g</guid>\
+         <description>Date limite : 14/03/2027 {filler}</description></item></channel></rss>"
+    );
+    let parsed = parse_feed(doc.as_bytes(), "f.xml", &FeedMapping::new("x"));
+    assert_eq!(parsed.calls.len(), 1, "{:?}", parsed.problems);
+    let call = &parsed.calls[0];
+    assert!(call.title.len() <= MAX_FIELD_BYTES, "{}", call.title.len());
+    assert_eq!(call.stages[0].date, day("2027-03-14"));
+}
