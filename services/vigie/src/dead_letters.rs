@@ -187,7 +187,7 @@ fn print(letters: &[DeadLetter], format: Format, lang: Lang) -> anyhow::Result<(
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             writer.write_record([
                 "subject",
                 "type",
