@@ -129,7 +129,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?))),
+                Consumer::new(
+                    db,
+                    Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?)),
+                ),
                 stop.clone(),
             ));
             (
@@ -146,7 +149,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?))),
+                Consumer::new(
+                    db.clone(),
+                    Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?)),
+                ),
                 stop.clone(),
             ));
             tasks.spawn(consume(
@@ -177,7 +183,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None))),
+                Consumer::new(
+                    db,
+                    Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None)),
+                ),
                 stop.clone(),
             ));
             (
