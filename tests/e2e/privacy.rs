@@ -199,7 +199,10 @@ async fn embedded_erasure_leaves_no_name_or_email() -> Result<()> {
                 ensure!(mode(&path)? == 0o600, "{}: {:o}", path.display(), mode(&path)?);
             }
         }
-        ensure!(dir.join("pseudonym-secret").is_file(), "vigie dev keeps a pseudonym secret");
+        ensure!(
+            dir.join("pseudonym-secret").is_file(),
+            "vigie dev keeps a pseudonym secret"
+        );
     }
     server.kill().await
 }

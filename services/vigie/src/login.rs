@@ -462,7 +462,10 @@ mod tests {
         let (interval, expires_in) = device_timing(&huge);
         assert_eq!((interval, expires_in), (MAX_POLL_INTERVAL_SECS, MAX_DEVICE_CODE_SECS));
         assert_eq!(device_timing(&serde_json::json!({})), (5, 600));
-        assert_eq!(device_timing(&serde_json::json!({"interval": 0, "expires_in": 30})), (1, 30));
+        assert_eq!(
+            device_timing(&serde_json::json!({"interval": 0, "expires_in": 30})),
+            (1, 30)
+        );
         // Negative or non-integer values fall back to the defaults.
         assert_eq!(
             device_timing(&serde_json::json!({"interval": -3, "expires_in": 1e300})),

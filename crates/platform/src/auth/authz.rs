@@ -241,6 +241,49 @@ mod tests {
         assert_eq!(code(&nobody, target("a", "s1")), Err(tonic::Code::PermissionDenied));
     }
 
+    /// How roles and groups combine (docs/security.md, "How roles and groups combine").
+    #[test]
+    fn roles_and_groups_combine_as_documented() {
+        let code = |p: &Principal, t| authorize(p, &RULE, t, || "x".into()).map_err(|s| s.code());
+        // Several roles: the widest granted reach, over every group; a role
+        // the rule does not name adds nothing.
+        let both = principal(
+            &[Role::StructureManager, Role::Facilitator, Role::Trainer],
+            &["/networks/a/structures/s1"],
+        );
+        assert_eq!(
+            code(&both, target("a", "s2")),
+            Ok(()),
+            "the facilitator's network reach"
+        );
+        assert_eq!(code(&both, target("b", "s1")), Err(tonic::Code::NotFound));
+        // Several groups: their union.
+        let two = principal(&[Role::StructureManager], &["/networks/a", "/networks/b/structures/s9"]);
+        assert_eq!(code(&two, target("a", "s1")), Ok(()));
+        assert_eq!(code(&two, target("b", "s9")), Ok(()));
+        assert_eq!(code(&two, target("b", "s8")), Err(tonic::Code::NotFound));
+        // A role without a group reaches nothing (unless the rule grants the instance).
+        let alone = principal(&[Role::NetworkAdmin], &[]);
+        assert_eq!(code(&alone, target("a", "s1")), Err(tonic::Code::NotFound));
+        let federation = principal(&[Role::FederationAdmin], &[]);
+        assert_eq!(code(&federation, target("a", "s1")), Ok(()));
+        // A group without a granted role: refused, whatever the group.
+        let trainer = principal(&[Role::Trainer], &["/networks/a"]);
+        assert_eq!(code(&trainer, target("a", "s1")), Err(tonic::Code::PermissionDenied));
+        // Structure group vs network group, for the network itself.
+        let network = Some(Target {
+            network: "a",
+            structure: None,
+        });
+        let of_network = principal(&[Role::NetworkAdmin], &["/networks/a"]);
+        let of_structure = principal(&[Role::NetworkAdmin], &["/networks/a/structures/s1"]);
+        assert_eq!(code(&of_network, network), Ok(()));
+        assert_eq!(code(&of_structure, network), Err(tonic::Code::NotFound));
+        // With a network reach, a structure group counts for its whole network.
+        let facilitator = principal(&[Role::Facilitator], &["/networks/a/structures/s1"]);
+        assert_eq!(code(&facilitator, network), Ok(()));
+    }
+
     #[test]
     fn visibility_lists_networks_then_loose_structures() {
         let p = principal(

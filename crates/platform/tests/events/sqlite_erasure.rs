@@ -26,7 +26,11 @@ async fn an_erased_value_leaves_the_raw_files() {
     for i in 0..200 {
         sqlx::query("INSERT INTO people (id, name) VALUES ($1, $2)")
             .bind(format!("p{i}"))
-            .bind(if i == 7 { secret.to_owned() } else { format!("personne {i}") })
+            .bind(if i == 7 {
+                secret.to_owned()
+            } else {
+                format!("personne {i}")
+            })
             .execute(db.pool())
             .await
             .unwrap();
@@ -48,7 +52,9 @@ async fn an_erased_value_leaves_the_raw_files() {
     );
     db.checkpoint().await.unwrap();
     assert!(!raw_files_hold(&path, secret), "erased value still in the raw files");
-    let wal = std::fs::metadata(format!("{}-wal", path.display())).map(|m| m.len()).unwrap_or(0);
+    let wal = std::fs::metadata(format!("{}-wal", path.display()))
+        .map(|m| m.len())
+        .unwrap_or(0);
     assert_eq!(wal, 0, "the WAL is truncated");
 
     #[cfg(unix)]

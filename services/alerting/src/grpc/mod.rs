@@ -69,10 +69,12 @@ impl AlertingApi {
     /// a caller none of whose roles is granted sees nobody's.
     #[allow(clippy::result_large_err)]
     fn people_visibility<T>(&self, request: &Request<T>) -> Result<Visibility, Status> {
-        Ok(visible(principal(request)?, &authz::PERSONAL_DATA).unwrap_or(Visibility::Only {
-            networks: Vec::new(),
-            structures: Vec::new(),
-        }))
+        Ok(
+            visible(principal(request)?, &authz::PERSONAL_DATA).unwrap_or(Visibility::Only {
+                networks: Vec::new(),
+                structures: Vec::new(),
+            }),
+        )
     }
 
     /// Whether `people` covers `structure` (its network looked up in `networks`).

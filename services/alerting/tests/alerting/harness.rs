@@ -142,9 +142,11 @@ impl Harness {
     /// Delivers an erasure envelope, emails being written to `mail_dir`.
     pub async fn erase_with_mails(&self, envelope: &Envelope, mail_dir: Option<std::path::PathBuf>) -> Result<Outcome> {
         let key = vigie_inventory_readmodel::PseudonymKey::new(b"the alerting tests' pseudonym secret");
-        Ok(Consumer::new(self.db.clone(), Arc::new(PersonErasures::new(key, mail_dir)))
-            .process(envelope)
-            .await?)
+        Ok(
+            Consumer::new(self.db.clone(), Arc::new(PersonErasures::new(key, mail_dir)))
+                .process(envelope)
+                .await?,
+        )
     }
 
     /// Imports an Aides-territoires page that must be accepted.

@@ -377,7 +377,12 @@ async fn documented(f: &Fixture) -> Result<()> {
     // In their own network, facilitators, trainers and integrations write
     // nothing: no preference (an integration cannot opt a network out), no
     // acknowledgement, no feed URL; structure managers not for the network.
-    for role in [Role::Facilitator, Role::Trainer, Role::Integration, Role::StructureManager] {
+    for role in [
+        Role::Facilitator,
+        Role::Trainer,
+        Role::Integration,
+        Role::StructureManager,
+    ] {
         let p = in_a(role);
         let whole_network_only = role == Role::StructureManager;
         let denied = |got: Option<tonic::Code>, what: &str| -> Result<()> {
@@ -619,12 +624,7 @@ fn sorted<T: Ord>(mut rows: Vec<T>) -> Vec<T> {
 async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structure: &str) -> Result<()> {
     let on_structure = expected(method, p, network, Some(structure))?;
     // A whole network's preferences and feed have their own rule.
-    let on_network = testing::expected(
-        &authz::network_rule(method).context("network rule")?,
-        p,
-        network,
-        None,
-    );
+    let on_network = testing::expected(&authz::network_rule(method).context("network rule")?, p, network, None);
     let granted = on_structure.is_some();
     let see = on_structure == Some(true);
     let see_network = on_network == Some(true);
@@ -660,7 +660,10 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
                     "{alerts:?}"
                 );
                 if sees_people(p, structure)? {
-                    ensure!(alerts.iter().any(|a| a.recipient_name.starts_with("Personne ")), "{alerts:?}");
+                    ensure!(
+                        alerts.iter().any(|a| a.recipient_name.starts_with("Personne ")),
+                        "{alerts:?}"
+                    );
                 } else {
                     shows_nobody(&format!("{alerts:?}"))?;
                 }

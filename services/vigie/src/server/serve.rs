@@ -143,7 +143,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?))),
+                Consumer::new(
+                    db,
+                    Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?)),
+                ),
                 stop.clone(),
             ));
             (
@@ -160,7 +163,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db.clone(), Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?))),
+                Consumer::new(
+                    db.clone(),
+                    Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?)),
+                ),
                 stop.clone(),
             ));
             tasks.spawn(consume(
@@ -191,7 +197,10 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             ));
             tasks.spawn(consume(
                 js.clone(),
-                Consumer::new(db, Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None))),
+                Consumer::new(
+                    db,
+                    Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None)),
+                ),
                 stop.clone(),
             ));
             (
