@@ -10,6 +10,9 @@
 //!   port with its own store directory; it can be stopped and restarted on the
 //!   same port and store (to test broker outages) and is killed on drop;
 //! - [`PgDatabase`]: a fresh PostgreSQL database dropped (best effort) on drop;
+//! - [`PgTls`]: a private PostgreSQL cluster with or without TLS, for transport tests;
+//! - [`TestCa`]: a certificate authority made by the test, and the
+//!   certificates it issues (TLS tests of PostgreSQL, NATS and SMTP);
 //! - [`sqlite_url`]: a SQLite URL for a file inside a test's temporary directory;
 //! - [`init_test_logging`]: logs to the test output, silent unless `TEST_LOG=1`;
 //! - [`eventually`]: waits (bounded) until an asynchronous condition holds —
@@ -23,19 +26,23 @@
 mod logging;
 mod nats;
 mod oidc;
+mod pg_tls;
 mod postgres;
 pub mod scan;
 mod server_process;
 mod smtp;
+mod tls;
 mod wait;
 
 use std::path::Path;
 
 pub use logging::init_test_logging;
-pub use nats::NatsServer;
+pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
+pub use pg_tls::PgTls;
 pub use postgres::PgDatabase;
-pub use smtp::{MailPart, ReceivedMail, SmtpServer};
+pub use tls::{IssuedCert, TestCa};
+pub use smtp::{MailPart, ReceivedMail, SmtpServer, SmtpServerOptions, SmtpServerTls};
 pub use wait::eventually;
 
 /// The URL of a SQLite database file `<name>.db` inside `dir` (created on

@@ -1020,11 +1020,15 @@ pub fn write_policy(policy: &pb::NetworkPolicy, lang: Lang, out: &mut impl Write
     } else if policy.webhook_secret_set {
         format!(
             "{} ({})",
-            policy.webhook_url,
+            vigie_platform::redact::url(&policy.webhook_url),
             lang.pick("secret enregistré", "secret set")
         )
     } else {
-        format!("{} ({})", policy.webhook_url, lang.pick("sans secret", "no secret"))
+        format!(
+            "{} ({})",
+            vigie_platform::redact::url(&policy.webhook_url),
+            lang.pick("sans secret", "no secret")
+        )
     };
     writeln!(out, "  {:<17}{webhook}", "webhook :")?;
     Ok(())
