@@ -153,6 +153,9 @@ async def serve(args):
         options.update(tls_context=context, require_starttls=True)
     if args.auth_user:
         options.update(auth_required=True, authenticator=authenticator_for(args.auth_user, args.auth_password or ""))
+        if args.implicit_tls:
+            # aiosmtpd only knows about STARTTLS; here every byte is already TLS.
+            options.update(auth_require_tls=False)
     server = await loop.create_server(
         lambda: SMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True, **options),
         host="127.0.0.1",
