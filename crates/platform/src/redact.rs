@@ -106,8 +106,14 @@ mod tests {
             "postgres://vigie:***@db.example:5432/inventory?sslmode=verify-full"
         );
         assert_eq!(url("nats://app:pw@nats:4222"), "nats://app:***@nats:4222");
-        assert_eq!(url("smtps://alertes:pw@smtp.example:465"), "smtps://alertes:***@smtp.example:465");
-        assert_eq!(url("https://hook:token@hooks.example/x?y=1"), "https://hook:***@hooks.example/x?y=1");
+        assert_eq!(
+            url("smtps://alertes:pw@smtp.example:465"),
+            "smtps://alertes:***@smtp.example:465"
+        );
+        assert_eq!(
+            url("https://hook:token@hooks.example/x?y=1"),
+            "https://hook:***@hooks.example/x?y=1"
+        );
     }
 
     #[test]

@@ -41,8 +41,8 @@ pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
 pub use pg_tls::PgTls;
 pub use postgres::PgDatabase;
-pub use tls::{IssuedCert, TestCa};
 pub use smtp::{MailPart, ReceivedMail, SmtpServer, SmtpServerOptions, SmtpServerTls};
+pub use tls::{IssuedCert, TestCa};
 pub use wait::eventually;
 
 /// The URL of a SQLite database file `<name>.db` inside `dir` (created on

@@ -79,7 +79,8 @@ impl PgTls {
                     .context("protecting the key")?;
                 for file in [&cert_file, &key_file] {
                     if let Some((uid, gid)) = owner {
-                        std::os::unix::fs::chown(file, Some(uid), Some(gid)).context("giving the TLS files to postgres")?;
+                        std::os::unix::fs::chown(file, Some(uid), Some(gid))
+                            .context("giving the TLS files to postgres")?;
                     }
                 }
                 settings.push("ssl=on".to_owned());
@@ -123,7 +124,11 @@ impl PgTls {
     /// `127.0.0.1`, the names the test certificates carry), with `params`
     /// appended as the query (e.g. `sslmode=verify-full&sslrootcert=…`).
     pub fn url(&self, host: &str, params: &str) -> String {
-        let query = if params.is_empty() { String::new() } else { format!("?{params}") };
+        let query = if params.is_empty() {
+            String::new()
+        } else {
+            format!("?{params}")
+        };
         format!("postgres://postgres@{host}:{}/postgres{query}", self.port)
     }
 
@@ -149,7 +154,11 @@ impl PgTls {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
-                bail!("postgres not ready on port {} after {READY_TIMEOUT:?}:\n{}", self.port, self.log());
+                bail!(
+                    "postgres not ready on port {} after {READY_TIMEOUT:?}:\n{}",
+                    self.port,
+                    self.log()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -226,7 +235,10 @@ fn server_user() -> Result<Option<(u32, u32)>> {
         .find(|line| line.starts_with("postgres:"))
         .context("no postgres user to run the server as")?;
     let fields: Vec<&str> = entry.split(':').collect();
-    match (fields.get(2).and_then(|f| f.parse().ok()), fields.get(3).and_then(|f| f.parse().ok())) {
+    match (
+        fields.get(2).and_then(|f| f.parse().ok()),
+        fields.get(3).and_then(|f| f.parse().ok()),
+    ) {
         (Some(uid), Some(gid)) => Ok(Some((uid, gid))),
         _ => bail!("unreadable /etc/passwd entry for postgres"),
     }

@@ -409,15 +409,7 @@ async fn launch(port: u16, dir: &Path, options: &SmtpServerOptions) -> Result<Ch
         // The greeting is inside TLS: wait for the script's ready file.
         return wait_ready_file(child, &ready_file(dir), "smtp_sink.py", hint, &log_file(dir)).await;
     }
-    wait_ready(
-        child,
-        port,
-        "220",
-        "smtp_sink.py",
-        hint,
-        &log_file(dir),
-    )
-    .await
+    wait_ready(child, port, "220", "smtp_sink.py", hint, &log_file(dir)).await
 }
 
 #[cfg(test)]

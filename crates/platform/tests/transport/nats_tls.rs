@@ -11,9 +11,12 @@ use vigie_testkit::{NatsServer, NatsServerConfig, NatsServerTls, TestCa};
 
 /// Connects with `security`, bounded in time (a refusal must be prompt).
 async fn connect(url: &str, security: &NatsSecurity) -> Result<jetstream::Context, NatsConnectError> {
-    tokio::time::timeout(Duration::from_secs(20), connect_with(url, "vigie-transport-tests", security))
-        .await
-        .expect("connection attempt bounded")
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        connect_with(url, "vigie-transport-tests", security),
+    )
+    .await
+    .expect("connection attempt bounded")
 }
 
 /// Publishes one event to the inventory stream and reads it back through a

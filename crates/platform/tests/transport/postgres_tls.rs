@@ -25,7 +25,9 @@ async fn verify_full_with_the_right_ca_connects_encrypted_and_migrates() {
         "localhost",
         &format!("sslmode=verify-full&sslrootcert={}", ca.ca_file().display()),
     );
-    let db = Db::connect(&url).await.unwrap_or_else(|e| panic!("{e:#}\n{}", server.log()));
+    let db = Db::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", server.log()));
     assert!(connection_is_tls(&db).await);
     let migrations = [Migration {
         version: 1,
@@ -57,7 +59,9 @@ async fn verify_full_with_another_ca_is_refused() {
         "localhost",
         &format!("sslmode=verify-full&sslrootcert={}", stranger.ca_file().display()),
     );
-    let error = Db::connect(&url).await.expect_err("a certificate from another CA must be refused");
+    let error = Db::connect(&url)
+        .await
+        .expect_err("a certificate from another CA must be refused");
     assert!(format!("{error:?}").contains("UnknownIssuer"), "{error:?}");
 }
 

@@ -114,7 +114,9 @@ impl SmtpConfig {
     /// (authentication without TLS), or `starttls` contradicts `tls`.
     pub fn validate(&self) -> Result<(), String> {
         if self.starttls && self.tls.is_some_and(|mode| mode != SmtpTls::Starttls) {
-            return Err("smtp : starttls = true contredit tls ; gardez seulement tls = \"starttls\" ou \"implicit\"".to_owned());
+            return Err(
+                "smtp : starttls = true contredit tls ; gardez seulement tls = \"starttls\" ou \"implicit\"".to_owned(),
+            );
         }
         let authenticates = self.username.is_some() || self.password.is_some();
         if authenticates && self.tls_mode() == SmtpTls::None {
@@ -430,7 +432,8 @@ mod tests {
 
     #[test]
     fn tls_settings_deserialise() {
-        let config: SmtpConfig = from_json(r#"{"host":"smtp.example","port":465,"from":"a@b.example","tls":"implicit","timeout":10}"#);
+        let config: SmtpConfig =
+            from_json(r#"{"host":"smtp.example","port":465,"from":"a@b.example","tls":"implicit","timeout":10}"#);
         assert_eq!(config.tls_mode(), SmtpTls::Implicit);
         assert!(!config.starttls);
     }

@@ -91,7 +91,9 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         ),
     };
 
-    if let Some(weak) = vigie_platform::db::transport::weakness(&database_url, std::env::var("PGSSLMODE").ok().as_deref()) {
+    if let Some(weak) =
+        vigie_platform::db::transport::weakness(&database_url, std::env::var("PGSSLMODE").ok().as_deref())
+    {
         // Loud but not fatal: the operator may know the network is private.
         eprintln!("{}", weak.french());
     }
@@ -102,15 +104,19 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
             redact::url(&database_url)
         )
     })?;
-    let js = jetstream::connect_with(&nats_url, &format!("vigie-{}", args.service.name()), &config.nats_security())
-        .await
-        .with_context(|| {
-            format!(
-                "{} {}",
-                lang.pick("connexion à NATS", "connecting to NATS"),
-                redact::url(&nats_url)
-            )
-        })?;
+    let js = jetstream::connect_with(
+        &nats_url,
+        &format!("vigie-{}", args.service.name()),
+        &config.nats_security(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("connexion à NATS", "connecting to NATS"),
+            redact::url(&nats_url)
+        )
+    })?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
