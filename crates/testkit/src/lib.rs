@@ -25,6 +25,7 @@
 
 mod logging;
 mod nats;
+mod nats_jwt;
 mod oidc;
 mod pg_tls;
 mod postgres;
@@ -38,6 +39,7 @@ use std::path::Path;
 
 pub use logging::init_test_logging;
 pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
+pub use nats_jwt::NatsOperator;
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
 pub use pg_tls::PgTls;
 pub use postgres::PgDatabase;

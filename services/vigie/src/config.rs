@@ -306,6 +306,10 @@ const ENV_KEYS: &[&str] = &[
     "alerting",
 ];
 
+#[cfg(test)]
+#[path = "config_transport_tests.rs"]
+mod transport_tests;
+
 impl VigieConfig {
     /// Loads and validates the configuration.
     ///

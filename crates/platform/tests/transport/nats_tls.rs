@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
 use vigie_platform::events::jetstream::{connect_with, ensure_stream, NatsConnectError, NatsSecurity};
-use vigie_testkit::{NatsServer, NatsServerConfig, NatsServerTls, TestCa};
+use vigie_testkit::{NatsOperator, NatsServer, NatsServerConfig, NatsServerTls, TestCa};
 
 /// Connects with `security`, bounded in time (a refusal must be prompt).
 async fn connect(url: &str, security: &NatsSecurity) -> Result<jetstream::Context, NatsConnectError> {
@@ -175,4 +175,39 @@ async fn unusable_settings_are_reported_before_connecting() {
     };
     let error = connect("nats://127.0.0.1:1", &half).await.unwrap_err();
     assert!(matches!(error, NatsConnectError::Security(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_credentials_file_lets_its_user_in() {
+    vigie_testkit::init_test_logging();
+    let operator = NatsOperator::new().unwrap();
+    let server = NatsServer::start_with(NatsServerConfig {
+        extra: operator.server_config(),
+        ..NatsServerConfig::default()
+    })
+    .await
+    .unwrap();
+    assert!(connect(&server.url(), &NatsSecurity::default()).await.is_err());
+    // A user of an account the server does not know.
+    let dir = tempfile::tempdir().unwrap();
+    let stranger = dir.path().join("stranger.creds");
+    std::fs::write(&stranger, NatsOperator::new().unwrap().user_creds("stranger").unwrap()).unwrap();
+    let stranger = NatsSecurity {
+        creds: Some(stranger),
+        ..NatsSecurity::default()
+    };
+    assert!(connect(&server.url(), &stranger).await.is_err());
+    let creds = dir.path().join("inventory.creds");
+    std::fs::write(&creds, operator.user_creds("vigie-inventory").unwrap()).unwrap();
+    let security = NatsSecurity {
+        creds: Some(creds),
+        ..NatsSecurity::default()
+    };
+    let js = connect(&server.url(), &security).await.unwrap_or_else(|e| {
+        panic!(
+            "{e:?}\n{}",
+            std::fs::read_to_string(server.log_file()).unwrap_or_default()
+        )
+    });
+    publish_and_consume(&js).await;
 }
