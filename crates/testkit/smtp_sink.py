@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """A real SMTP server for Vigie's tests (aiosmtpd), driven by `vigie_testkit::SmtpServer`.
 
-    python3 smtp_sink.py --port PORT --dir DIR
+    python3 smtp_sink.py --port PORT --dir DIR [--tls-cert PEM --tls-key PEM [--implicit-tls]]
+                         [--auth-user USER --auth-password PASSWORD]
 
-Listens on 127.0.0.1:PORT. Every accepted message is stored in DIR/mail as
+Listens on 127.0.0.1:PORT. With a certificate it offers STARTTLS and requires
+it before MAIL, or, with --implicit-tls, speaks TLS from the first byte (SMTPS,
+port 465 style). With --auth-user it requires AUTH (PLAIN or LOGIN, only over
+TLS) with those credentials. Once listening it creates DIR/ready (how the
+harness knows an implicit-TLS server is up without a TLS client). Every accepted message is stored in DIR/mail as
 NAME.eml (the raw RFC 5322 bytes as received) and NAME.json (the envelope and
 the message parsed by Python's `email` package: decoded subject and headers,
 decoded text parts). Both files are written atomically, the .json last, before
@@ -22,13 +27,14 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import sys
 import time
 from email import policy
 from email.parser import BytesParser
 
 try:
-    from aiosmtpd.smtp import SMTP
+    from aiosmtpd.smtp import SMTP, AuthResult
 except ImportError:  # pragma: no cover - reported to the test through the log
     sys.stderr.write("aiosmtpd is missing: python3 -m pip install --user aiosmtpd (scripts/test.sh does it)\n")
     sys.exit(3)
@@ -133,15 +139,44 @@ class Sink:
         return "250 2.0.0 OK queued as " + name
 
 
-async def serve(port, directory):
+def tls_context(cert, key):
+    if not cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def authenticator_for(user, password):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        login = getattr(auth_data, "login", b"") or b""
+        given = getattr(auth_data, "password", b"") or b""
+        ok = login.decode("utf-8", "replace") == user and given.decode("utf-8", "replace") == password
+        return AuthResult(success=ok)
+
+    return authenticate
+
+
+async def serve(args):
     loop = asyncio.get_running_loop()
-    sink = Sink(directory)
+    sink = Sink(args.dir)
+    context = tls_context(args.tls_cert, args.tls_key)
+    options = {}
+    if context is not None and not args.implicit_tls:
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth_user:
+        options.update(auth_required=True, authenticator=authenticator_for(args.auth_user, args.auth_password or ""))
+        if args.implicit_tls:
+            # aiosmtpd only knows about STARTTLS; here every byte is already TLS.
+            options.update(auth_require_tls=False)
     server = await loop.create_server(
-        lambda: SMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True),
+        lambda: SMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True, **options),
         host="127.0.0.1",
-        port=port,
+        port=args.port,
         reuse_address=True,
+        ssl=context if args.implicit_tls else None,
     )
+    write_atomically(os.path.join(args.dir, "ready"), b"ready\n")
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -153,8 +188,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--implicit-tls", action="store_true")
+    parser.add_argument("--auth-user")
+    parser.add_argument("--auth-password")
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.dir))
+    asyncio.run(serve(args))
 
 
 if __name__ == "__main__":

@@ -1007,6 +1007,7 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
             username: None,
             password: None,
             timeout: Duration::from_secs(30),
+            ..SmtpConfig::default()
         })?;
         let channels = Channels::new(Mailbox::Smtp(Box::new(mailer)), webhooks);
         let (sent, elapsed) = drain(&app, &channels, o.smtp_messages).await?;

@@ -6,12 +6,14 @@
 //! - [`db`]: one storage layer over PostgreSQL and SQLite;
 //! - [`events`]: the event backbone (transactional outbox, relay, idempotent
 //!   consumers, CloudEvents over NATS JetStream or in-process delivery);
-//! - [`shutdown`]: graceful shutdown on signals.
+//! - [`shutdown`]: graceful shutdown on signals;
+//! - [`redact`]: passwords removed from URLs before they are shown.
 
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod redact;
 pub mod shutdown;
 pub mod telemetry;

@@ -10,6 +10,9 @@
 //!   port with its own store directory; it can be stopped and restarted on the
 //!   same port and store (to test broker outages) and is killed on drop;
 //! - [`PgDatabase`]: a fresh PostgreSQL database dropped (best effort) on drop;
+//! - [`PgTls`]: a private PostgreSQL cluster with or without TLS, for transport tests;
+//! - [`TestCa`]: a certificate authority made by the test, and the
+//!   certificates it issues (TLS tests of PostgreSQL, NATS and SMTP);
 //! - [`sqlite_url`]: a SQLite URL for a file inside a test's temporary directory;
 //! - [`init_test_logging`]: logs to the test output, silent unless `TEST_LOG=1`;
 //! - [`eventually`]: waits (bounded) until an asynchronous condition holds —
@@ -23,7 +26,9 @@
 
 mod logging;
 mod nats;
+mod nats_jwt;
 mod oidc;
+mod pg_tls;
 mod pki;
 mod postgres;
 pub mod scan;
@@ -34,11 +39,13 @@ mod wait;
 use std::path::Path;
 
 pub use logging::init_test_logging;
-pub use nats::NatsServer;
+pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
+pub use nats_jwt::NatsOperator;
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
-pub use pki::{PemFiles, PemPair, TestCa, TestPki};
+pub use pg_tls::PgTls;
+pub use pki::{IssuedCert, PemFiles, PemPair, TestCa, TestPki};
 pub use postgres::PgDatabase;
-pub use smtp::{MailPart, ReceivedMail, SmtpServer};
+pub use smtp::{MailPart, ReceivedMail, SmtpServer, SmtpServerOptions, SmtpServerTls};
 pub use wait::eventually;
 
 /// The URL of a SQLite database file `<name>.db` inside `dir` (created on

@@ -15,6 +15,60 @@ const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
 /// process may grab the port between our probe and the server's bind).
 const START_ATTEMPTS: usize = 3;
 
+/// Security of a [`NatsServer`] started with [`NatsServer::start_with`]
+/// (default: cleartext, anonymous clients, as [`NatsServer::start`]).
+#[derive(Debug, Clone, Default)]
+pub struct NatsServerConfig {
+    /// Serve TLS (clients must use it).
+    pub tls: Option<NatsServerTls>,
+    /// Public keys (`U…`) of the only users allowed in; empty: anyone.
+    pub nkey_users: Vec<String>,
+    /// Raw nats-server configuration appended to the generated file (e.g. an
+    /// operator, a resolver and its preloaded accounts).
+    pub extra: String,
+}
+
+/// The `tls { … }` block of a [`NatsServerConfig`].
+#[derive(Debug, Clone)]
+pub struct NatsServerTls {
+    /// Server certificate (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// CA that client certificates must chain to (with `verify`).
+    pub ca: Option<PathBuf>,
+    /// Require a client certificate (mutual TLS).
+    pub verify: bool,
+}
+
+impl NatsServerConfig {
+    /// The configuration file text, or `None` when nothing is configured.
+    fn render(&self) -> Option<String> {
+        if self.tls.is_none() && self.nkey_users.is_empty() && self.extra.is_empty() {
+            return None;
+        }
+        let mut text = String::new();
+        if let Some(tls) = &self.tls {
+            text.push_str("tls {\n");
+            text.push_str(&format!("  cert_file: {:?}\n", tls.cert.display().to_string()));
+            text.push_str(&format!("  key_file: {:?}\n", tls.key.display().to_string()));
+            if let Some(ca) = &tls.ca {
+                text.push_str(&format!("  ca_file: {:?}\n", ca.display().to_string()));
+            }
+            text.push_str(&format!("  verify: {}\n  timeout: 5\n}}\n", tls.verify));
+        }
+        if !self.nkey_users.is_empty() {
+            text.push_str("authorization {\n  users = [\n");
+            for user in &self.nkey_users {
+                text.push_str(&format!("    {{ nkey: {user:?} }}\n"));
+            }
+            text.push_str("  ]\n}\n");
+        }
+        text.push_str(&self.extra);
+        Some(text)
+    }
+}
+
 /// A `nats-server -js` process owned by one test.
 ///
 /// It listens on a free loopback port and keeps its JetStream store in a
@@ -29,6 +83,7 @@ const START_ATTEMPTS: usize = 3;
 pub struct NatsServer {
     binary: PathBuf,
     port: u16,
+    config: Option<PathBuf>,
     child: Option<Child>,
     // Declared last: dropped after the process was killed.
     dir: TempDir,
@@ -52,6 +107,15 @@ impl NatsServer {
     /// The binary is missing, the process exits early, or it does not accept
     /// clients within 15 s.
     pub async fn try_start() -> Result<NatsServer> {
+        Self::start_with(NatsServerConfig::default()).await
+    }
+
+    /// Starts a server with TLS and/or authentication (see
+    /// [`NatsServerConfig`]) and waits until it greets clients.
+    ///
+    /// # Errors
+    /// As [`NatsServer::try_start`], or the configuration cannot be written.
+    pub async fn start_with(config: NatsServerConfig) -> Result<NatsServer> {
         let binary = std::env::var_os("VIGIE_NATS_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_BINARY));
@@ -59,14 +123,23 @@ impl NatsServer {
             .prefix("vigie-nats-")
             .tempdir()
             .context("creating the store directory")?;
+        let config = match config.render() {
+            Some(text) => {
+                let path = dir.path().join("nats-server.conf");
+                std::fs::write(&path, text).context("writing the server configuration")?;
+                Some(path)
+            }
+            None => None,
+        };
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
-            match launch(&binary, port, dir.path()).await {
+            match launch(&binary, port, dir.path(), config.as_deref()).await {
                 Ok(child) => {
                     return Ok(NatsServer {
                         binary,
                         port,
+                        config,
                         child: Some(child),
                         dir,
                     })
@@ -118,7 +191,7 @@ impl NatsServer {
     /// When the server does not come back.
     pub async fn restart(&mut self) {
         self.stop().await;
-        match launch(&self.binary, self.port, self.dir.path()).await {
+        match launch(&self.binary, self.port, self.dir.path(), self.config.as_deref()).await {
             Ok(child) => self.child = Some(child),
             Err(error) => panic!("cannot restart nats-server: {error:#}"),
         }
@@ -143,13 +216,18 @@ fn log_file(dir: &Path) -> PathBuf {
 }
 
 /// Spawns the server and waits until it accepts clients; kills it on failure.
-async fn launch(binary: &Path, port: u16, dir: &Path) -> Result<Child> {
+async fn launch(binary: &Path, port: u16, dir: &Path, config: Option<&Path>) -> Result<Child> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log_file(dir))
         .context("opening the server log")?;
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    if let Some(config) = config {
+        // Flags below override the file (port, address, store).
+        command.arg("-c").arg(config);
+    }
+    let child = command
         .arg("-js")
         .args(["-a", "127.0.0.1"])
         .args(["-p", &port.to_string()])

@@ -6,14 +6,19 @@
 //! server certificates for `127.0.0.1`, `::1` and `localhost`, and client
 //! certificates for mutual TLS; [`TestCa::write`] puts everything in PEM files,
 //! as an operator would hand them to `vigie serve --tls-cert … --tls-key …`.
+//! [`TestCa::issue`] signs a certificate for any names into the CA's own
+//! private directory (PostgreSQL, NATS and SMTP servers of the transport
+//! tests). Each test makes its own CA: nothing in the repository is a trusted
+//! key, and a second [`TestCa`] is the "wrong CA" of a negative test.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
+use tempfile::TempDir;
 
 /// A certificate and its private key, in PEM.
 #[derive(Debug, Clone)]
@@ -33,9 +38,22 @@ pub struct PemFiles {
     pub key: PathBuf,
 }
 
-/// A certificate authority generated for one test.
+/// A certificate authority generated for one test; its `ca.pem` and the
+/// certificates of [`TestCa::issue`] live in a private temporary directory
+/// (removed on drop).
 pub struct TestCa {
     issuer: CertifiedIssuer<'static, KeyPair>,
+    dir: TempDir,
+    issued: usize,
+}
+
+/// A certificate signed by [`TestCa::issue`], as PEM files.
+#[derive(Debug, Clone)]
+pub struct IssuedCert {
+    /// The certificate (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8 PEM).
+    pub key: PathBuf,
 }
 
 impl std::fmt::Debug for TestCa {
@@ -56,7 +74,52 @@ impl TestCa {
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;
-        Ok(TestCa { issuer })
+        let dir = tempfile::Builder::new()
+            .prefix("vigie-ca-")
+            .tempdir()
+            .context("creating the CA directory")?;
+        std::fs::write(dir.path().join("ca.pem"), issuer.pem()).context("writing ca.pem")?;
+        Ok(TestCa { issuer, dir, issued: 0 })
+    }
+
+    /// The CA certificate (PEM file in the CA's directory), what clients trust.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The directory holding the CA's files (tests may copy files elsewhere,
+    /// e.g. for a server running as another user).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Issues a certificate for `names` (DNS names or IP addresses, e.g.
+    /// `["localhost", "127.0.0.1"]`), usable by servers and clients, written
+    /// in the CA's directory.
+    ///
+    /// # Errors
+    /// Signing or writing the files fails.
+    pub fn issue(&mut self, names: &[&str]) -> Result<IssuedCert> {
+        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+        let mut params = CertificateParams::new(names.clone()).context("certificate parameters")?;
+        params.distinguished_name = DistinguishedName::new();
+        if let Some(first) = names.first() {
+            params.distinguished_name.push(DnType::CommonName, first.as_str());
+        }
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        let key = KeyPair::generate().context("certificate key")?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .context("signing the certificate")?;
+        self.issued += 1;
+        let issued = IssuedCert {
+            cert: self.dir.path().join(format!("cert-{}.pem", self.issued)),
+            key: self.dir.path().join(format!("key-{}.pem", self.issued)),
+        };
+        std::fs::write(&issued.cert, cert.pem()).context("writing the certificate")?;
+        std::fs::write(&issued.key, key.serialize_pem()).context("writing the key")?;
+        Ok(issued)
     }
 
     /// The CA certificate in PEM (what `--ca-cert` / `--tls-client-ca` take).

@@ -43,6 +43,39 @@ pub(crate) async fn wait_ready(
     }
 }
 
+/// Like [`wait_ready`], for a server whose greeting cannot be read in
+/// cleartext (TLS from the first byte): waits until it creates `ready_file`.
+pub(crate) async fn wait_ready_file(
+    mut child: Child,
+    ready_file: &Path,
+    name: &str,
+    exit_hint: &str,
+    log: &Path,
+) -> Result<Child> {
+    let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+    let outcome = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Err(anyhow::anyhow!("{name} exited early with {status}{exit_hint}")),
+            Err(error) => break Err(error.into()),
+            Ok(None) => {}
+        }
+        if ready_file.exists() {
+            break Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break Err(anyhow::anyhow!("{name} not ready after {READY_TIMEOUT:?}"));
+        }
+        tokio::time::sleep(READY_POLL).await;
+    };
+    match outcome {
+        Ok(()) => Ok(child),
+        Err(error) => {
+            let _ = child.kill().await;
+            Err(error.context(format!("server log:\n{}", tail(log))))
+        }
+    }
+}
+
 async fn poll_ready(child: &mut Child, port: u16, greeting: &str, name: &str, exit_hint: &str) -> Result<()> {
     let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
     loop {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{free_port, wait_ready};
+use crate::server_process::{free_port, wait_ready, wait_ready_file};
 
 /// The server script, written into the server's directory at start (so the
 /// harness does not depend on where the sources are).
@@ -35,9 +35,31 @@ const START_ATTEMPTS: usize = 3;
 #[derive(Debug)]
 pub struct SmtpServer {
     port: u16,
+    options: SmtpServerOptions,
     child: Option<Child>,
     // Declared last: dropped after the process was killed.
     dir: TempDir,
+}
+
+/// How an [`SmtpServer`] protects its connections and who it accepts
+/// (default: cleartext, no authentication).
+#[derive(Debug, Clone, Default)]
+pub struct SmtpServerOptions {
+    /// Serve TLS with this certificate.
+    pub tls: Option<SmtpServerTls>,
+    /// Require `AUTH` with this user and password (only offered over TLS).
+    pub auth: Option<(String, String)>,
+}
+
+/// The TLS of an [`SmtpServer`].
+#[derive(Debug, Clone)]
+pub struct SmtpServerTls {
+    /// Server certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// TLS from the first byte (SMTPS) instead of a required STARTTLS.
+    pub implicit: bool,
 }
 
 /// A message accepted by an [`SmtpServer`].
@@ -169,6 +191,15 @@ impl SmtpServer {
     /// `python3` or `aiosmtpd` is missing, the process exits early, or it does
     /// not greet within 15 s (the error carries the end of its log).
     pub async fn start() -> Result<SmtpServer> {
+        Self::start_with(SmtpServerOptions::default()).await
+    }
+
+    /// Starts a server with TLS and/or authentication (see
+    /// [`SmtpServerOptions`]) and waits until it listens.
+    ///
+    /// # Errors
+    /// As [`start`](SmtpServer::start).
+    pub async fn start_with(options: SmtpServerOptions) -> Result<SmtpServer> {
         let dir = tempfile::Builder::new()
             .prefix("vigie-smtp-")
             .tempdir()
@@ -179,10 +210,11 @@ impl SmtpServer {
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
-            match launch(port, dir.path()).await {
+            match launch(port, dir.path(), &options).await {
                 Ok(child) => {
                     return Ok(SmtpServer {
                         port,
+                        options,
                         child: Some(child),
                         dir,
                     })
@@ -308,7 +340,7 @@ impl SmtpServer {
     /// The server does not come back (the port was taken meanwhile, …).
     pub async fn restart(&mut self) -> Result<()> {
         self.stop().await;
-        self.child = Some(launch(self.port, self.dir.path()).await?);
+        self.child = Some(launch(self.port, self.dir.path(), &self.options).await?);
         Ok(())
     }
 }
@@ -344,34 +376,53 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
-/// Spawns the script and waits until it greets; kills it on failure.
-async fn launch(port: u16, dir: &Path) -> Result<Child> {
+fn ready_file(dir: &Path) -> PathBuf {
+    dir.join("ready")
+}
+
+/// Spawns the script and waits until it greets (or, for implicit TLS, until
+/// it says it listens); kills it on failure.
+async fn launch(port: u16, dir: &Path, options: &SmtpServerOptions) -> Result<Child> {
+    match std::fs::remove_file(ready_file(dir)) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(error).context("removing the ready file")
+        }
+        _ => {}
+    }
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log_file(dir))
         .context("opening the server log")?;
     let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
-    let child = Command::new(&python)
+    let mut command = Command::new(&python);
+    command
         .arg(script_path(dir))
         .args(["--port", &port.to_string()])
         .arg("--dir")
-        .arg(dir)
+        .arg(dir);
+    if let Some(tls) = &options.tls {
+        command.arg("--tls-cert").arg(&tls.cert).arg("--tls-key").arg(&tls.key);
+        if tls.implicit {
+            command.arg("--implicit-tls");
+        }
+    }
+    if let Some((user, password)) = &options.auth {
+        command.args(["--auth-user", user, "--auth-password", password]);
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("sharing the server log")?)
         .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("spawning {}", python.to_string_lossy()))?;
-    wait_ready(
-        child,
-        port,
-        "220",
-        "smtp_sink.py",
-        " (is aiosmtpd installed? scripts/test.sh installs it)",
-        &log_file(dir),
-    )
-    .await
+    let hint = " (is aiosmtpd installed? scripts/test.sh installs it)";
+    if options.tls.as_ref().is_some_and(|tls| tls.implicit) {
+        // The greeting is inside TLS: wait for the script's ready file.
+        return wait_ready_file(child, &ready_file(dir), "smtp_sink.py", hint, &log_file(dir)).await;
+    }
+    wait_ready(child, port, "220", "smtp_sink.py", hint, &log_file(dir)).await
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ fn config(port: u16) -> SmtpConfig {
         username: None,
         password: None,
         timeout: Duration::from_secs(5),
+        ..SmtpConfig::default()
     }
 }
 

@@ -109,10 +109,36 @@ pub struct ServeArgs {
     /// Serveur NATS (JetStream activé), p. ex. nats://nats:4222.
     #[arg(long, env = "VIGIE_NATS_URL")]
     pub nats_url: Option<String>,
+    /// Options d'authentification et de TLS vers NATS.
+    #[command(flatten)]
+    pub nats: NatsArgs,
     /// Authentification des appels : « oidc » (avec --oidc-issuer et --oidc-audience)
     /// ou « none », qui doit être demandé explicitement.
     #[arg(long, value_enum, env = "VIGIE_AUTH")]
     pub auth: Option<AuthMode>,
+}
+
+/// NATS authentication and TLS flags of `vigie serve` (docs/security.md).
+#[derive(Debug, Args, Clone, Default)]
+pub struct NatsArgs {
+    /// Fichier d'identifiants NATS (.creds : JWT et graine, tel que l'écrit nsc).
+    #[arg(long, env = "VIGIE_NATS_CREDS", value_name = "FICHIER")]
+    pub nats_creds: Option<PathBuf>,
+    /// Fichier contenant la graine nkey de l'utilisateur NATS (SU…).
+    #[arg(long, env = "VIGIE_NATS_NKEY", value_name = "FICHIER")]
+    pub nats_nkey: Option<PathBuf>,
+    /// Certificat(s) de l'autorité qui signe le certificat du serveur NATS (PEM) ; impose TLS.
+    #[arg(long, env = "VIGIE_NATS_TLS_CA", value_name = "FICHIER")]
+    pub nats_tls_ca: Option<PathBuf>,
+    /// Certificat client (PEM) pour un serveur NATS qui vérifie ses clients (avec --nats-tls-key).
+    #[arg(long, env = "VIGIE_NATS_TLS_CERT", value_name = "FICHIER")]
+    pub nats_tls_cert: Option<PathBuf>,
+    /// Clé privée (PEM) du certificat client NATS.
+    #[arg(long, env = "VIGIE_NATS_TLS_KEY", value_name = "FICHIER")]
+    pub nats_tls_key: Option<PathBuf>,
+    /// Refuse un serveur NATS sans TLS (implicite avec tls://, --nats-tls-ca ou --nats-tls-cert).
+    #[arg(long, env = "VIGIE_NATS_REQUIRE_TLS")]
+    pub nats_require_tls: bool,
 }
 
 /// Services that `vigie serve` can run.

@@ -23,6 +23,19 @@ pub struct VigieConfig {
     pub database_url: Option<String>,
     /// NATS URL (distributed mode).
     pub nats_url: Option<String>,
+    // NATS authentication and TLS (docs/security.md), grouped here.
+    /// NATS credentials file (JWT + seed).
+    pub nats_creds: Option<PathBuf>,
+    /// File holding an nkey user seed.
+    pub nats_nkey: Option<PathBuf>,
+    /// CA certificate(s) of the NATS server (implies TLS).
+    pub nats_tls_ca: Option<PathBuf>,
+    /// Client certificate for NATS (with `nats_tls_key`).
+    pub nats_tls_cert: Option<PathBuf>,
+    /// Private key of `nats_tls_cert`.
+    pub nats_tls_key: Option<PathBuf>,
+    /// Refuse a NATS server without TLS.
+    pub nats_require_tls: bool,
     /// Authentication mode (distributed mode).
     pub auth: Option<AuthMode>,
     /// OIDC issuer URL, exactly as in the tokens' `iss`.
@@ -59,6 +72,12 @@ impl Default for VigieConfig {
             data_dir: PathBuf::from("vigie-data"),
             database_url: None,
             nats_url: None,
+            nats_creds: None,
+            nats_nkey: None,
+            nats_tls_ca: None,
+            nats_tls_cert: None,
+            nats_tls_key: None,
+            nats_require_tls: false,
             auth: None,
             oidc_issuer: None,
             oidc_audience: None,
@@ -356,6 +375,24 @@ pub struct Overrides {
     /// `--nats-url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nats_url: Option<String>,
+    /// `--nats-creds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_creds: Option<PathBuf>,
+    /// `--nats-nkey`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_nkey: Option<PathBuf>,
+    /// `--nats-tls-ca`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_tls_ca: Option<PathBuf>,
+    /// `--nats-tls-cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_tls_cert: Option<PathBuf>,
+    /// `--nats-tls-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_tls_key: Option<PathBuf>,
+    /// `--nats-require-tls` (only `true` overrides).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_require_tls: Option<bool>,
     /// `--auth`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthMode>,
@@ -382,6 +419,12 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "nats_url",
+    "nats_creds",
+    "nats_nkey",
+    "nats_tls_ca",
+    "nats_tls_cert",
+    "nats_tls_key",
+    "nats_require_tls",
     "auth",
     "oidc_issuer",
     "oidc_audience",
@@ -396,6 +439,10 @@ const ENV_KEYS: &[&str] = &[
     "pseudonym_secret",
 ];
 
+#[cfg(test)]
+#[path = "config_transport_tests.rs"]
+mod transport_tests;
+
 impl VigieConfig {
     /// Loads and validates the configuration.
     ///
@@ -407,6 +454,18 @@ impl VigieConfig {
         Ok(config)
     }
 
+    /// The NATS authentication and TLS settings.
+    pub fn nats_security(&self) -> vigie_platform::events::jetstream::NatsSecurity {
+        vigie_platform::events::jetstream::NatsSecurity {
+            creds: self.nats_creds.clone(),
+            nkey: self.nats_nkey.clone(),
+            tls_ca: self.nats_tls_ca.clone(),
+            tls_cert: self.nats_tls_cert.clone(),
+            tls_key: self.nats_tls_key.clone(),
+            require_tls: self.nats_require_tls,
+        }
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         self.grpc.validate().map_err(ConfigError::Invalid)?;
         vigie_platform::grpc::tls::ServerTlsFiles::from_settings(
@@ -415,6 +474,17 @@ impl VigieConfig {
             self.tls_client_ca.as_deref(),
         )
         .map_err(|error| ConfigError::Invalid(error.to_string()))?;
+
+        if self.nats_creds.is_some() && self.nats_nkey.is_some() {
+            return Err(ConfigError::Invalid(
+                "nats_creds et nats_nkey s'excluent : choisissez un fichier d'identifiants ou une graine nkey".into(),
+            ));
+        }
+        if self.nats_tls_cert.is_some() != self.nats_tls_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "nats_tls_cert et nats_tls_key vont ensemble : donnez le certificat client et sa clé".into(),
+            ));
+        }
         if self.facilitation.escalation_delay_hours == 0 {
             return Err(ConfigError::Invalid(
                 "facilitation.escalation_delay_hours doit être positif".into(),
@@ -444,6 +514,9 @@ impl VigieConfig {
             return Err(ConfigError::Invalid(
                 "pseudonym_secret doit compter au moins 32 caractères".into(),
             ));
+        }
+        if let Some(smtp) = &self.alerting.smtp {
+            smtp.validate().map_err(ConfigError::Invalid)?;
         }
         if self.alerting.dispatch_interval_seconds == 0 || self.alerting.fetch_interval_hours == 0 {
             return Err(ConfigError::Invalid(

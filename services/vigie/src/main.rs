@@ -57,7 +57,10 @@ async fn main() -> std::process::ExitCode {
         // `vigie … | head` closes the pipe early: that is not a failure.
         Err(error) if is_broken_pipe(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{} {error:#}", lang.pick("erreur :", "error:"));
+            // Error chains may echo a URL given by the operator (sqlx,
+            // figment): its password never reaches the terminal.
+            let message = vigie_platform::redact::url(&format!("{error:#}"));
+            eprintln!("{} {message}", lang.pick("erreur :", "error:"));
             std::process::ExitCode::FAILURE
         }
     }

@@ -38,8 +38,13 @@
 //! old pages do not survive in `-wal` either. New SQLite files are created
 //! `0600` (SQLite gives the `-wal` and `-shm` files the main file's mode).
 
+//! PostgreSQL connections are encrypted with rustls when the URL asks for it
+//! (`?sslmode=verify-full&sslrootcert=/etc/vigie/db-ca.pem`); a remote host
+//! without `verify-full` is reported at connection (see [`transport`]).
+
 mod migrate;
 mod storage_error;
+pub mod transport;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -158,7 +163,10 @@ impl Db {
     /// - `sqlite://PATH` (or `sqlite:PATH`, `sqlite::memory:`): the file is
     ///   created if missing; WAL journal, 5 s busy timeout, foreign keys on,
     ///   and a pool of one connection (see the module documentation);
-    /// - `postgres://…`: a pool of 10 connections.
+    /// - `postgres://…`: a pool of 10 connections; TLS as the URL's
+    ///   `sslmode` says (`verify-full` recommended, `sslrootcert=FILE` for a
+    ///   private CA); a warning is logged when a remote host is reached
+    ///   without `verify-full` ([`transport::weakness`]).
     ///
     /// # Errors
     /// [`DbError::UnsupportedUrl`] for another scheme; [`DbError::Sqlx`] when
@@ -191,6 +199,13 @@ impl Db {
                     .await?
             }
             Backend::Postgres => {
+                if let Some(weak) = transport::weakness(url, std::env::var("PGSSLMODE").ok().as_deref()) {
+                    tracing::warn!(
+                        host = %weak.host,
+                        sslmode = weak.sslmode.as_str(),
+                        "database reached over the network without certificate verification: use sslmode=verify-full"
+                    );
+                }
                 let options = AnyConnectOptions::from_str(url)?;
                 AnyPoolOptions::new()
                     .max_connections(POSTGRES_POOL_SIZE)

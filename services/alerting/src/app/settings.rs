@@ -121,7 +121,10 @@ pub fn validate(input: &PolicyInput, current_secret: &str) -> Result<PolicyRow, 
     }
     let url = input.webhook_url.trim();
     if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(invalid(format!("webhook « {url} » : attendu une URL http(s)")));
+        return Err(invalid(format!(
+            "webhook « {} » : attendu une URL http(s)",
+            vigie_platform::redact::url(url)
+        )));
     }
     let secret = if input.webhook_secret.is_empty() {
         current_secret

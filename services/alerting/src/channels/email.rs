@@ -12,14 +12,20 @@
 //!
 //! One SMTP connection is opened per message (no pool): a relay that
 //! restarted between two sends is simply reconnected to.
+//!
+//! Transport security ([`SmtpTls`]): STARTTLS (port 587) or implicit TLS
+//! (port 465, "SMTPS"), with the Mozilla roots or a private CA
+//! (`ca_cert`). A password is never sent over cleartext: a configuration
+//! with credentials and without TLS is refused ([`SmtpConfig::validate`]).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +41,19 @@ pub struct SmtpConfig {
     pub port: u16,
     /// The sender, e.g. `Vigie <alertes@reseau.example>`.
     pub from: String,
-    /// Require STARTTLS (rustls, Mozilla roots) before sending anything.
+    /// Require STARTTLS (rustls, Mozilla roots) before sending anything;
+    /// kept for older files, `tls` says the same and more.
+    #[serde(default)]
     pub starttls: bool,
+    /// `"starttls"`, `"implicit"` (TLS from the first byte, port 465) or
+    /// `"none"`. Unset: STARTTLS when `starttls = true`, implicit TLS on
+    /// port 465, else none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<SmtpTls>,
+    /// CA certificate (PEM) of a relay whose certificate a private authority
+    /// signed; replaces the Mozilla roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
     /// Login for SMTP authentication (PLAIN or LOGIN), if the relay requires it.
     #[serde(default)]
     pub username: Option<String>,
@@ -57,10 +74,79 @@ impl Default for SmtpConfig {
             port: 25,
             from: "Vigie <alertes@localhost>".to_owned(),
             starttls: false,
+            tls: None,
+            ca_cert: None,
             username: None,
             password: None,
             timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Cleartext (a relay on the same host, without authentication).
+    None,
+    /// Cleartext greeting, then `STARTTLS`, required before anything else.
+    Starttls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Implicit,
+}
+
+impl SmtpConfig {
+    /// The effective TLS mode: `tls` when set, else STARTTLS when
+    /// `starttls`, else implicit TLS on port 465, else none.
+    pub fn tls_mode(&self) -> SmtpTls {
+        match self.tls {
+            Some(mode) => mode,
+            None if self.starttls => SmtpTls::Starttls,
+            None if self.port == 465 => SmtpTls::Implicit,
+            None => SmtpTls::None,
+        }
+    }
+
+    /// Checks the settings can be used safely.
+    ///
+    /// # Errors
+    /// A French message when a password would travel in cleartext
+    /// (authentication without TLS), or `starttls` contradicts `tls`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.starttls && self.tls.is_some_and(|mode| mode != SmtpTls::Starttls) {
+            return Err(
+                "smtp : starttls = true contredit tls ; gardez seulement tls = \"starttls\" ou \"implicit\"".to_owned(),
+            );
+        }
+        let authenticates = self.username.is_some() || self.password.is_some();
+        if authenticates && self.tls_mode() == SmtpTls::None {
+            return Err(format!(
+                "smtp : authentification sans TLS refusée (le mot de passe circulerait en clair vers {}:{}) ; \
+                 choisissez tls = \"starttls\" (port 587) ou tls = \"implicit\" (port 465)",
+                self.host, self.port
+            ));
+        }
+        if self.ca_cert.is_some() && self.tls_mode() == SmtpTls::None {
+            return Err("smtp : ca_cert n'a de sens qu'avec TLS (tls = \"starttls\" ou \"implicit\")".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The TLS parameters for the relay's host name (and the private CA).
+    fn tls_parameters(&self) -> anyhow::Result<TlsParameters> {
+        let mut builder = TlsParameters::builder(self.host.clone());
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|error| anyhow::anyhow!("lecture de smtp.ca_cert {} : {error}", path.display()))?;
+            let certificate = Certificate::from_pem(&pem)
+                .map_err(|error| anyhow::anyhow!("smtp.ca_cert {} illisible : {error}", path.display()))?;
+            builder = builder
+                .certificate_store(CertificateStore::None)
+                .add_root_certificate(certificate);
+        }
+        builder
+            .build()
+            .map_err(|error| anyhow::anyhow!("paramètres TLS pour {} : {error}", self.host))
     }
 }
 
@@ -71,6 +157,8 @@ impl fmt::Debug for SmtpConfig {
             .field("port", &self.port)
             .field("from", &self.from)
             .field("starttls", &self.starttls)
+            .field("tls", &self.tls)
+            .field("ca_cert", &self.ca_cert)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<masqué>"))
             .field("timeout", &self.timeout)
@@ -138,19 +226,19 @@ impl SmtpMailer {
     /// Prepares the transport (nothing is connected until the first send).
     ///
     /// # Errors
-    /// The sender address is not valid, or the TLS parameters cannot be built.
+    /// The configuration is refused ([`SmtpConfig::validate`]: no password
+    /// over cleartext), the sender address is not valid, or the TLS
+    /// parameters (CA file) cannot be built.
     pub fn new(config: SmtpConfig) -> anyhow::Result<SmtpMailer> {
+        config.validate().map_err(anyhow::Error::msg)?;
         let from: Mailbox = config
             .from
             .parse()
             .map_err(|error| anyhow::anyhow!("adresse d'expédition {:?} invalide : {error}", config.from))?;
-        let tls = if config.starttls {
-            Tls::Required(
-                TlsParameters::new(config.host.clone())
-                    .map_err(|error| anyhow::anyhow!("paramètres TLS pour {} : {error}", config.host))?,
-            )
-        } else {
-            Tls::None
+        let tls = match config.tls_mode() {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(config.tls_parameters()?),
+            SmtpTls::Implicit => Tls::Wrapper(config.tls_parameters()?),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.as_str())
             .port(config.port)
@@ -284,6 +372,74 @@ mod tests {
 
     fn mailer() -> SmtpMailer {
         SmtpMailer::new(SmtpConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn the_tls_mode_follows_tls_then_starttls_then_port_465() {
+        let base = SmtpConfig::default();
+        assert_eq!(base.tls_mode(), SmtpTls::None);
+        let starttls = SmtpConfig {
+            starttls: true,
+            port: 587,
+            ..SmtpConfig::default()
+        };
+        assert_eq!(starttls.tls_mode(), SmtpTls::Starttls);
+        let smtps = SmtpConfig {
+            port: 465,
+            ..SmtpConfig::default()
+        };
+        assert_eq!(smtps.tls_mode(), SmtpTls::Implicit);
+        let explicit = SmtpConfig {
+            port: 2465,
+            tls: Some(SmtpTls::Implicit),
+            ..SmtpConfig::default()
+        };
+        assert_eq!(explicit.tls_mode(), SmtpTls::Implicit);
+        let forced_plain = SmtpConfig {
+            port: 465,
+            tls: Some(SmtpTls::None),
+            ..SmtpConfig::default()
+        };
+        assert_eq!(forced_plain.tls_mode(), SmtpTls::None);
+    }
+
+    #[test]
+    fn authentication_without_tls_is_refused_with_a_clear_message() {
+        let config = SmtpConfig {
+            port: 587,
+            username: Some("vigie".into()),
+            password: Some("hunter2".into()),
+            ..SmtpConfig::default()
+        };
+        let error = config.validate().unwrap_err();
+        assert!(error.contains("authentification sans TLS refusée"), "{error}");
+        assert!(!error.contains("hunter2"));
+        assert!(SmtpMailer::new(config.clone()).is_err());
+        for tls in [SmtpTls::Starttls, SmtpTls::Implicit] {
+            let config = SmtpConfig {
+                tls: Some(tls),
+                ..config.clone()
+            };
+            assert_eq!(config.validate(), Ok(()));
+        }
+        let contradiction = SmtpConfig {
+            starttls: true,
+            tls: Some(SmtpTls::Implicit),
+            ..SmtpConfig::default()
+        };
+        assert!(contradiction.validate().is_err());
+    }
+
+    #[test]
+    fn tls_settings_deserialise() {
+        let config: SmtpConfig =
+            from_json(r#"{"host":"smtp.example","port":465,"from":"a@b.example","tls":"implicit","timeout":10}"#);
+        assert_eq!(config.tls_mode(), SmtpTls::Implicit);
+        assert!(!config.starttls);
+    }
+
+    fn from_json(json: &str) -> SmtpConfig {
+        serde_json::from_str(json).unwrap()
     }
 
     #[test]

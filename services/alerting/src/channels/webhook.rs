@@ -148,6 +148,9 @@ impl WebhookSender {
                 }));
             }
         }
+
+        // What the send log and the tenant see: the URL without its password.
+        let url = &vigie_platform::redact::url(url);
         let timestamp = timestamp.to_string();
         let request = http::Request::post(uri)
             .header(http::header::CONTENT_TYPE, "application/json")
@@ -234,7 +237,12 @@ fn classify(url: &str, status: http::StatusCode) -> Result<(), SendError> {
 /// The URL must be absolute `https`, or `http` to a loopback address (or any
 /// host when plain HTTP is allowed).
 fn check_url(url: &str, allow_http: bool) -> Result<http::Uri, SendError> {
-    let refused = |why: &str| SendError::Permanent(format!("URL de webhook {url:?} refusée : {why}"));
+    let refused = |why: &str| {
+        SendError::Permanent(format!(
+            "URL de webhook {:?} refusée : {why}",
+            vigie_platform::redact::url(url)
+        ))
+    };
     let uri: http::Uri = url.parse().map_err(|_| refused("URL illisible"))?;
     let host = uri.host().ok_or_else(|| refused("pas d'hôte"))?;
     match uri.scheme_str() {

@@ -61,6 +61,7 @@ pub(crate) fn channels(smtp: &SmtpServer) -> Result<Channels> {
         username: None,
         password: None,
         timeout: Duration::from_secs(10),
+        ..SmtpConfig::default()
     })?;
     Ok(Channels::new(
         Mailbox::Smtp(Box::new(mailer)),

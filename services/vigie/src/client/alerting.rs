@@ -1050,11 +1050,15 @@ pub fn write_policy(policy: &pb::NetworkPolicy, lang: Lang, out: &mut impl Write
     } else if policy.webhook_secret_set {
         format!(
             "{} ({})",
-            policy.webhook_url,
+            vigie_platform::redact::url(&policy.webhook_url),
             lang.pick("secret enregistré", "secret set")
         )
     } else {
-        format!("{} ({})", policy.webhook_url, lang.pick("sans secret", "no secret"))
+        format!(
+            "{} ({})",
+            vigie_platform::redact::url(&policy.webhook_url),
+            lang.pick("sans secret", "no secret")
+        )
     };
     writeln!(out, "  {:<17}{webhook}", "webhook :")?;
     Ok(())
@@ -1068,7 +1072,7 @@ fn print_policy(policy: &pb::NetworkPolicy, format: Format, lang: Lang) -> anyho
             let value = json!({
                 "network": policy.network, "offsets_days": policy.offsets_days, "local_hour": policy.local_hour,
                 "timezone": policy.timezone, "referent_name": policy.referent_name,
-                "referent_email": policy.referent_email, "webhook_url": policy.webhook_url,
+                "referent_email": policy.referent_email, "webhook_url": vigie_platform::redact::url(&policy.webhook_url),
                 "webhook_secret_set": policy.webhook_secret_set,
             });
             serde_json::to_writer_pretty(&mut out, &value)?;
@@ -1098,7 +1102,7 @@ fn print_policy(policy: &pb::NetworkPolicy, format: Format, lang: Lang) -> anyho
                 policy.timezone.clone(),
                 policy.referent_name.clone(),
                 policy.referent_email.clone(),
-                policy.webhook_url.clone(),
+                vigie_platform::redact::url(&policy.webhook_url),
                 policy.webhook_secret_set.to_string(),
             ])?;
             writer.flush()?;

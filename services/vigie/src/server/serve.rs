@@ -13,7 +13,7 @@ use vigie_platform::auth::AuthLayer;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
 use vigie_platform::events::{jetstream, JetStreamPublisher, Relay};
-use vigie_platform::{grpc, shutdown};
+use vigie_platform::{grpc, redact, shutdown};
 use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
 
@@ -31,6 +31,12 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         listen: args.server.listen,
         database_url: args.database_url.clone(),
         nats_url: args.nats_url.clone(),
+        nats_creds: args.nats.nats_creds.clone(),
+        nats_nkey: args.nats.nats_nkey.clone(),
+        nats_tls_ca: args.nats.nats_tls_ca.clone(),
+        nats_tls_cert: args.nats.nats_tls_cert.clone(),
+        nats_tls_key: args.nats.nats_tls_key.clone(),
+        nats_require_tls: args.nats.nats_require_tls.then_some(true),
         auth: args.auth,
         oidc_issuer: args.server.oidc_issuer.clone(),
         oidc_audience: args.server.oidc_audience.clone(),
@@ -104,12 +110,32 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     };
     let pseudonym_key = move || pseudonyms.clone().context("pseudonym_secret");
 
-    let db = Db::connect(&database_url)
-        .await
-        .context(lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"))?;
-    let js = jetstream::connect(&nats_url, &format!("vigie-{}", args.service.name()))
-        .await
-        .with_context(|| format!("{} {nats_url}", lang.pick("connexion à NATS", "connecting to NATS")))?;
+    if let Some(weak) =
+        vigie_platform::db::transport::weakness(&database_url, std::env::var("PGSSLMODE").ok().as_deref())
+    {
+        // Loud but not fatal: the operator may know the network is private.
+        eprintln!("{}", weak.french());
+    }
+    let db = Db::connect(&database_url).await.with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("connexion à PostgreSQL", "connecting to PostgreSQL"),
+            redact::url(&database_url)
+        )
+    })?;
+    let js = jetstream::connect_with(
+        &nats_url,
+        &format!("vigie-{}", args.service.name()),
+        &config.nats_security(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("connexion à NATS", "connecting to NATS"),
+            redact::url(&nats_url)
+        )
+    })?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();

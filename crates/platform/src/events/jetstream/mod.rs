@@ -13,6 +13,10 @@
 //!   stream, explicit acks, bounded redelivery with growing delays, poison
 //!   messages to `vigie.deadletter.<consumer>`.
 //!
+//! - [`connect_with`]: credentials file or nkey, TLS with a private CA and
+//!   an optional client certificate, never a silent downgrade to cleartext
+//!   ([`NatsSecurity`]).
+//!
 //! Server compatibility: everything here works with nats-server 2.9 (the
 //! client is built without the `server_2_10+` features). The notable 2.9
 //! limit is ONE filter subject per consumer; see [`run_jetstream_consumer`]
@@ -22,6 +26,7 @@ mod consumer;
 pub mod dead_letters;
 mod publisher;
 mod streams;
+mod security;
 
 use std::time::Duration;
 
@@ -33,6 +38,7 @@ pub use consumer::{
 };
 pub use publisher::JetStreamPublisher;
 pub use streams::{StreamSettings, DEFAULT_MAX_AGE};
+pub use security::{NatsSecurity, NatsSecurityError};
 
 /// Window during which JetStream drops a message whose `Nats-Msg-Id` it
 /// already stored. It bounds how late a relay retry can be and still be
@@ -69,15 +75,52 @@ pub enum StreamSetupError {
     },
 }
 
-/// Connects to NATS and returns a JetStream context.
-///
-/// The client reconnects forever after a connection loss (retrying every
-/// 50 ms doubling up to 2 s) and logs connection events.
+/// Errors connecting to NATS with [`connect_with`].
+#[derive(Debug, thiserror::Error)]
+pub enum NatsConnectError {
+    /// The security settings cannot be used (see [`NatsSecurity::apply`]).
+    #[error(transparent)]
+    Security(#[from] NatsSecurityError),
+    /// The first connection failed (unreachable, TLS handshake, refused
+    /// credentials…).
+    #[error(transparent)]
+    Connect(#[from] async_nats::ConnectError),
+}
+
+/// Connects anonymously to NATS and returns a JetStream context; see
+/// [`connect_with`].
 ///
 /// # Errors
 /// When the first connection fails (the caller decides whether to retry).
 pub async fn connect(url: &str, client_name: &str) -> Result<jetstream::Context, async_nats::ConnectError> {
-    let client = async_nats::ConnectOptions::new()
+    connect_with(url, client_name, &NatsSecurity::default())
+        .await
+        .map_err(|error| match error {
+            NatsConnectError::Connect(error) => error,
+            // Default settings read no file and contradict nothing.
+            NatsConnectError::Security(error) => {
+                async_nats::ConnectError::with_source(async_nats::ConnectErrorKind::Authentication, error)
+            }
+        })
+}
+
+/// Connects to NATS with `security` (credentials, TLS) and returns a
+/// JetStream context.
+///
+/// The client reconnects forever after a connection loss (retrying every
+/// 50 ms doubling up to 2 s) and logs connection events. A `tls://` URL or
+/// any TLS setting makes TLS mandatory.
+///
+/// # Errors
+/// [`NatsConnectError::Security`] for unusable settings (before any
+/// connection), [`NatsConnectError::Connect`] when the first connection
+/// fails (the caller decides whether to retry).
+pub async fn connect_with(
+    url: &str,
+    client_name: &str,
+    security: &NatsSecurity,
+) -> Result<jetstream::Context, NatsConnectError> {
+    let options = async_nats::ConnectOptions::new()
         .name(client_name)
         .reconnect_delay_callback(|attempts| {
             super::backoff::exponential(Duration::from_millis(50), Duration::from_secs(2), attempts as u32)
@@ -90,9 +133,8 @@ pub async fn connect(url: &str, client_name: &str) -> Result<jetstream::Context,
                 async_nats::Event::Connected => tracing::info!("nats connected"),
                 other => tracing::debug!(event = %other, "nats client event"),
             }
-        })
-        .connect(url)
-        .await?;
+        });
+    let client = security.apply(options).await?.connect(url).await?;
     Ok(jetstream::new(client))
 }
 
