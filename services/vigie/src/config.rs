@@ -181,7 +181,10 @@ impl AlertingConfig {
         let networks = self
             .webhook_allowed_networks
             .iter()
-            .map(|n| n.parse::<Cidr>().map_err(|e| format!("alerting.webhook_allowed_networks : {e}")))
+            .map(|n| {
+                n.parse::<Cidr>()
+                    .map_err(|e| format!("alerting.webhook_allowed_networks : {e}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(AddressPolicy::public_only().with_allowed(networks))
     }
