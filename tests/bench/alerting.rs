@@ -1080,7 +1080,8 @@ async fn drain(app: &AlertingApp, transport: &dyn Transport, limit: usize) -> Re
             bail!("{} messages refused, {} failed", report.retried, report.failed);
         }
         sent += report.sent;
-        if report.sent < batch as usize {
+        // A pass that gave leases back (half the lease gone by) left some due.
+        if report.sent < batch as usize && report.released == 0 {
             break;
         }
     }

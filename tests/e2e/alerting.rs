@@ -1068,11 +1068,20 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
     )?;
     let imported = json_of(
         &first,
-        &["calls", "import", "--source", "aides-territoires", file.to_str().unwrap_or_default()],
+        &[
+            "calls",
+            "import",
+            "--source",
+            "aides-territoires",
+            file.to_str().unwrap_or_default(),
+        ],
     )
     .await?;
     ensure!(imported["created"] == 1, "{imported}");
-    eventually("the first replica is sending", WAIT, || async { Ok(smtp.messages()?.len() >= 3) }).await?;
+    eventually("the first replica is sending", WAIT, || async {
+        Ok(smtp.messages()?.len() >= 3)
+    })
+    .await?;
     let second = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
     let third = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
     let before_kill = smtp.messages()?.len();
@@ -1097,7 +1106,12 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
         twice.len() <= 1 && twice.iter().all(|(_, &n)| n == 2),
         "each Message-ID once, the one in flight at the kill at most twice: {twice:?}"
     );
-    ensure!(per_id.len() == messages.len(), "{} delivered of {}", per_id.len(), messages.len());
+    ensure!(
+        per_id.len() == messages.len(),
+        "{} delivered of {}",
+        per_id.len(),
+        messages.len()
+    );
     drop(third);
     Ok(())
 }

@@ -18,9 +18,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use vigie_alerting::channels::address::{AddressPolicy, Cidr};
 use vigie_alerting::channels::email::{OutgoingEmail, SmtpConfig, SmtpMailer};
 use vigie_alerting::channels::links::{AckAction, LinkSigner};
-use vigie_alerting::channels::address::{AddressPolicy, Cidr};
 use vigie_alerting::channels::webhook::{verify_signature, WebhookSender, ADDRESS_REFUSED};
 use vigie_alerting::channels::SendError;
 use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
@@ -463,7 +463,9 @@ fn assert_refused(error: SendError) {
 
 #[tokio::test]
 async fn webhooks_to_loopback_private_and_metadata_addresses_are_refused_without_connecting() {
-    let sender = WebhookSender::new(Duration::from_secs(2)).unwrap().allow_plain_http(true);
+    let sender = WebhookSender::new(Duration::from_secs(2))
+        .unwrap()
+        .allow_plain_http(true);
     let v4 = untouched_listener("127.0.0.1:0").unwrap();
     let port = v4.local_addr().unwrap().port();
     let mut urls = vec![
@@ -507,9 +509,11 @@ async fn webhooks_to_loopback_go_through_when_the_operator_allows_them() {
     assert_eq!(header(&receiver.next().await, "x-vigie-delivery"), "d-a");
     // An allow-list of networks, by address and by name.
     let networks: Vec<Cidr> = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
-    let sender =
-        WebhookSender::with_addresses(Duration::from_secs(5), AddressPolicy::public_only().with_allowed(networks))
-            .unwrap();
+    let sender = WebhookSender::with_addresses(
+        Duration::from_secs(5),
+        AddressPolicy::public_only().with_allowed(networks),
+    )
+    .unwrap();
     sender.send(&receiver.url, SECRET, "d-b", BODY).await.unwrap();
     assert_eq!(header(&receiver.next().await, "x-vigie-delivery"), "d-b");
     let by_name = receiver.url.replace("127.0.0.1", "localhost");

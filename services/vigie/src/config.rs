@@ -269,7 +269,10 @@ impl AlertingConfig {
         let networks = self
             .webhook_allowed_networks
             .iter()
-            .map(|n| n.parse::<Cidr>().map_err(|e| format!("alerting.webhook_allowed_networks : {e}")))
+            .map(|n| {
+                n.parse::<Cidr>()
+                    .map_err(|e| format!("alerting.webhook_allowed_networks : {e}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(AddressPolicy::public_only().with_allowed(networks))
     }
@@ -578,5 +581,46 @@ mod tests {
         let config = VigieConfig::load(None, &pair).ok();
         assert_eq!(config.and_then(|c| c.tls_key), Some(PathBuf::from("server-key.pem")));
         assert_eq!(VigieConfig::default().grpc, vigie_platform::grpc::GrpcLimits::default());
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests {
+    use std::net::IpAddr;
+
+    use vigie_alerting::channels::address::Restricted;
+
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn webhook_addresses_are_public_only_unless_allowed() {
+        let mut config = VigieConfig::default();
+        let strict = config.alerting.webhook_addresses().unwrap_or_default();
+        assert_eq!(strict.check(ip("10.1.2.3")), Err(Restricted::Private));
+        config.alerting.webhook_allowed_networks = vec!["10.1.0.0/16".into()];
+        let some = config.alerting.webhook_addresses().unwrap_or_default();
+        assert_eq!(some.check(ip("10.1.2.3")), Ok(()));
+        assert_eq!(some.check(ip("127.0.0.1")), Err(Restricted::Loopback));
+        config.alerting.webhook_allow_private = true;
+        let all = config.alerting.webhook_addresses().unwrap_or_default();
+        assert_eq!(all.check(ip("169.254.169.254")), Ok(()));
+    }
+
+    #[test]
+    fn a_bad_network_or_a_zero_lease_is_refused() {
+        let mut config = VigieConfig::default();
+        assert!(config.validate().is_ok());
+        assert_eq!(config.alerting.lease(), vigie_alerting::app::DEFAULT_LEASE);
+        config.alerting.webhook_allowed_networks = vec!["10.0.0.0/33".into()];
+        let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("webhook_allowed_networks"), "{error}");
+        config.alerting.webhook_allowed_networks.clear();
+        config.alerting.lease_seconds = 0;
+        let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("lease_seconds"), "{error}");
     }
 }

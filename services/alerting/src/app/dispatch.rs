@@ -486,7 +486,10 @@ impl AlertingApp {
             if self.now() >= stop_at {
                 let rest: Vec<String> = messages[i..].iter().map(|m| m.message_id.clone()).collect();
                 storage::release_leases(&mut *self.db.pool().acquire().await?, owner, &rest).await?;
-                tracing::info!(released = rest.len(), "half the lease gone by, unsent messages given back");
+                tracing::info!(
+                    released = rest.len(),
+                    "half the lease gone by, unsent messages given back"
+                );
                 report.released += rest.len();
                 break;
             }

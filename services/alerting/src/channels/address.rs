@@ -337,7 +337,13 @@ mod tests {
         assert_eq!(v4("127.255.0.9"), Some(Restricted::Loopback));
         assert_eq!(v4("0.0.0.0"), Some(Restricted::Unspecified));
         assert_eq!(v4("0.1.2.3"), Some(Restricted::Unspecified));
-        for private in ["10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.1", "192.168.1.1"] {
+        for private in [
+            "10.0.0.1",
+            "10.255.255.255",
+            "172.16.0.1",
+            "172.31.255.1",
+            "192.168.1.1",
+        ] {
             assert_eq!(v4(private), Some(Restricted::Private), "{private}");
         }
         assert_eq!(v4("172.15.0.1"), None);
@@ -356,7 +362,14 @@ mod tests {
         assert_eq!(v4("240.0.0.1"), Some(Restricted::Reserved));
         assert_eq!(v4("192.0.2.10"), Some(Restricted::Reserved));
         assert_eq!(v4("198.18.0.1"), Some(Restricted::Reserved));
-        for public in ["1.1.1.1", "8.8.8.8", "193.51.24.1", "192.0.3.1", "100.63.255.255", "223.255.255.255"] {
+        for public in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "193.51.24.1",
+            "192.0.3.1",
+            "100.63.255.255",
+            "223.255.255.255",
+        ] {
             assert_eq!(v4(public), None, "{public}");
         }
     }
@@ -426,7 +439,10 @@ mod tests {
         assert_eq!(some.check("10.1.2.3".parse().unwrap()), Ok(()));
         assert_eq!(some.check("10.2.0.1".parse().unwrap()), Err(Restricted::Private));
         assert_eq!(some.check("127.0.0.1".parse().unwrap()), Err(Restricted::Loopback));
-        assert_eq!(AddressPolicy::allow_all().check("169.254.169.254".parse().unwrap()), Ok(()));
+        assert_eq!(
+            AddressPolicy::allow_all().check("169.254.169.254".parse().unwrap()),
+            Ok(())
+        );
     }
 
     #[test]

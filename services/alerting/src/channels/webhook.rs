@@ -139,7 +139,10 @@ impl WebhookSender {
     ) -> Result<(), SendError> {
         let uri = check_url(url, self.allow_http)?;
         // An IP literal never reaches the resolver: checked here.
-        if let Some(ip) = uri.host().and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok()) {
+        if let Some(ip) = uri
+            .host()
+            .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok())
+        {
             if let Err(class) = self.addresses.check(ip) {
                 return Err(refused(&AddressRefused {
                     host: ip.to_string(),

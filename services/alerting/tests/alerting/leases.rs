@@ -137,13 +137,17 @@ pub async fn a_dead_replicas_messages_go_out_once_after_its_lease(h: Harness) ->
             dead.deliver_due(dead.now(), &dying, 500).await.map(|_| ())
         })
     };
-    eventually("two messages sent and recorded by the dying replica", Duration::from_secs(20), || async {
-        let sent: i64 = sqlx::query("SELECT COUNT(*) AS n FROM al_messages WHERE status = 'sent'")
-            .fetch_one(h.db.pool())
-            .await?
-            .try_get("n")?;
-        Ok(sent == 2 && smtp.messages()?.len() == 2)
-    })
+    eventually(
+        "two messages sent and recorded by the dying replica",
+        Duration::from_secs(20),
+        || async {
+            let sent: i64 = sqlx::query("SELECT COUNT(*) AS n FROM al_messages WHERE status = 'sent'")
+                .fetch_one(h.db.pool())
+                .await?
+                .try_get("n")?;
+            Ok(sent == 2 && smtp.messages()?.len() == 2)
+        },
+    )
     .await?;
     let held: HashSet<String> = sqlx::query("SELECT message_id FROM al_messages WHERE lease_owner = $1")
         .bind(owner.clone())
@@ -167,7 +171,10 @@ pub async fn a_dead_replicas_messages_go_out_once_after_its_lease(h: Harness) ->
     let per_id = copies(&smtp)?;
     ensure!(per_id.len() == 6 && per_id.values().all(|&n| n == 1), "{per_id:?}");
     for id in &held {
-        ensure!(per_id.contains_key(&format!("<{id}>")), "{id} sent with its Message-ID: {per_id:?}");
+        ensure!(
+            per_id.contains_key(&format!("<{id}>")),
+            "{id} sent with its Message-ID: {per_id:?}"
+        );
     }
     ensure!(h.app.send_log(None, 1000).await?.iter().all(|e| e.status == "sent"));
     Ok(())
@@ -211,7 +218,9 @@ pub async fn an_outcome_needs_the_lease(h: Harness) -> Result<()> {
     ensure!(a == ["m1@vigie"], "{a:?}");
     let b = storage::lease_due_messages(&mut conn, backend, &lease("B", 1), now, 10).await?;
     ensure!(ids(b) == ["m2@vigie"], "only the free message");
-    ensure!(storage::lease_due_messages(&mut conn, backend, &lease("C", 1), now, 10).await?.is_empty());
+    ensure!(storage::lease_due_messages(&mut conn, backend, &lease("C", 1), now, 10)
+        .await?
+        .is_empty());
 
     // A's lease expires; B takes m1 over. A can no longer record anything.
     let later = now + TimeDelta::minutes(2);
@@ -232,7 +241,11 @@ pub async fn an_outcome_needs_the_lease(h: Harness) -> Result<()> {
     // A transient failure gives the lease back with the retry time.
     let retry = later + TimeDelta::minutes(1);
     ensure!(storage::mark_failed_attempt(&mut conn, "m2@vigie", "B", "451", Some(retry)).await?);
-    ensure!(storage::lease_due_messages(&mut conn, backend, &lease("C", 10), later, 10).await?.is_empty());
+    ensure!(
+        storage::lease_due_messages(&mut conn, backend, &lease("C", 10), later, 10)
+            .await?
+            .is_empty()
+    );
     let c = storage::lease_due_messages(&mut conn, backend, &lease("C", 10), retry, 10).await?;
     ensure!(ids(c) == ["m2@vigie"], "due again at its retry time, leased at once");
     // A lease given back is free at once.

@@ -72,7 +72,10 @@ pub async fn two_networks_on_one_webhook_url_get_their_own_deliveries_and_secret
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
     let (url, mut requests, task) = receiver().await?;
-    let secrets = [("reseau-a", "secret du réseau A, assez long"), ("reseau-b", "secret du réseau B, assez long")];
+    let secrets = [
+        ("reseau-a", "secret du réseau A, assez long"),
+        ("reseau-b", "secret du réseau B, assez long"),
+    ];
     for (i, (network, secret)) in secrets.iter().enumerate() {
         h.feed(&structure_event(
             &format!("S{i}"),
@@ -105,9 +108,18 @@ pub async fn two_networks_on_one_webhook_url_get_their_own_deliveries_and_secret
         } else {
             (secrets[1].1, secrets[0].1)
         };
-        let (timestamp, signature) = (header(&headers, "x-vigie-timestamp"), header(&headers, "x-vigie-signature"));
-        ensure!(verify_signature(own.as_bytes(), timestamp, &body, signature), "{network}: signed with its secret");
-        ensure!(!verify_signature(other.as_bytes(), timestamp, &body, signature), "{network}: not the other's");
+        let (timestamp, signature) = (
+            header(&headers, "x-vigie-timestamp"),
+            header(&headers, "x-vigie-signature"),
+        );
+        ensure!(
+            verify_signature(own.as_bytes(), timestamp, &body, signature),
+            "{network}: signed with its secret"
+        );
+        ensure!(
+            !verify_signature(other.as_bytes(), timestamp, &body, signature),
+            "{network}: not the other's"
+        );
         let structures: Vec<&str> = json["items"]
             .as_array()
             .map(|items| items.iter().filter_map(|i| i["structure_id"].as_str()).collect())
@@ -127,7 +139,9 @@ pub async fn two_networks_on_one_webhook_url_get_their_own_deliveries_and_secret
     );
     let log = h.app.send_log(None, 100).await?;
     ensure!(
-        log.iter().filter(|e| e.row.channel == "webhook").all(|e| e.status == "sent"),
+        log.iter()
+            .filter(|e| e.row.channel == "webhook")
+            .all(|e| e.status == "sent"),
         "{log:?}"
     );
     Ok(())
