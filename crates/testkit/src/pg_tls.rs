@@ -19,7 +19,7 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 use crate::server_process::free_port;
-use crate::tls::IssuedCert;
+use crate::pki::IssuedCert;
 
 /// How long the cluster may take to accept connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
