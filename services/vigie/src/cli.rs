@@ -317,6 +317,9 @@ pub struct DeadLetterStore {
     /// Mode distribué : serveur NATS qui détient le flux VIGIE_DEADLETTER (identifiants NATS de l'opérateur).
     #[arg(long, env = "VIGIE_NATS_URL")]
     pub nats_url: Option<String>,
+    /// Identifiants et TLS de NATS (comme `vigie serve`).
+    #[command(flatten)]
+    pub nats: NatsArgs,
     /// Mode local (`vigie dev`) : répertoire des données SQLite (défaut : ./vigie-data), utilisé sans --nats-url.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,

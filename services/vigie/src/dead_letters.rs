@@ -19,7 +19,7 @@ use anyhow::Context;
 use vigie_platform::db::Db;
 use vigie_platform::events::{self, dead_letters, jetstream, DeadLetter};
 
-use crate::cli::{DeadLetterStore, Format};
+use crate::cli::{DeadLetterStore, Format, NatsArgs};
 use crate::i18n::Lang;
 use crate::output::Table;
 
@@ -33,7 +33,7 @@ const SERVICES: [&str; 4] = ["inventory", "training", "facilitation", "alerting"
 /// file.
 pub async fn list(store: &DeadLetterStore, format: Format, lang: Lang) -> anyhow::Result<()> {
     let letters = match &store.nats_url {
-        Some(url) => jetstream::dead_letters::list(&connect(url, lang).await?).await?,
+        Some(url) => jetstream::dead_letters::list(&connect(url, &store.nats, lang).await?).await?,
         None => {
             let mut letters = Vec::new();
             for (db, location) in open_data_dir(&data_dir(store), lang).await? {
@@ -59,7 +59,7 @@ pub async fn replay(
     lang: Lang,
 ) -> anyhow::Result<()> {
     if let Some(url) = &store.nats_url {
-        let js = connect(url, lang).await?;
+        let js = connect(url, &store.nats, lang).await?;
         let letter = jetstream::dead_letters::replay(&js, consumer, event_id).await?;
         println!(
             "{} {} ({}) → {consumer}",
@@ -143,10 +143,26 @@ fn data_dir(store: &DeadLetterStore) -> PathBuf {
     store.data_dir.clone().unwrap_or_else(|| PathBuf::from("vigie-data"))
 }
 
-async fn connect(url: &str, lang: Lang) -> anyhow::Result<async_nats::jetstream::Context> {
-    jetstream::connect(url, "vigie-cli")
+/// Connects with the operator's NATS credentials and TLS settings, the same
+/// flags as `vigie serve` (a `tls://` URL or a CA imposes TLS).
+async fn connect(url: &str, nats: &NatsArgs, lang: Lang) -> anyhow::Result<async_nats::jetstream::Context> {
+    let security = jetstream::NatsSecurity {
+        creds: nats.nats_creds.clone(),
+        nkey: nats.nats_nkey.clone(),
+        tls_ca: nats.nats_tls_ca.clone(),
+        tls_cert: nats.nats_tls_cert.clone(),
+        tls_key: nats.nats_tls_key.clone(),
+        require_tls: nats.nats_require_tls,
+    };
+    jetstream::connect_with(url, "vigie-cli", &security)
         .await
-        .with_context(|| lang.pick("connexion à NATS", "connecting to NATS").to_owned())
+        .with_context(|| {
+            format!(
+                "{} {}",
+                lang.pick("connexion à NATS", "connecting to NATS"),
+                vigie_platform::redact::url(url)
+            )
+        })
 }
 
 /// The services' databases present in `dir`, with their path.
