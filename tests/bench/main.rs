@@ -14,8 +14,12 @@
 //!
 //! `vigie-bench alerting [--mode …]`: matching, planning and a backlog of
 //! reminders in the alerting service (issue 3), see [`alerting`].
+//!
+//! `vigie-bench unary [--calls N] [--callers C]`: one gRPC answer beside
+//! tonic's own health check on the same server, see [`unary`].
 
 mod alerting;
+mod unary;
 
 use std::time::{Duration, Instant};
 
@@ -39,9 +43,10 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("alerting") => return alerting::run(&args[2..]).await,
+        Some("unary") => return unary::run(&args[2..]).await,
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
-        Some(other) => bail!("unknown scenario {other}: import (default) or alerting"),
+        Some(other) => bail!("unknown scenario {other}: import (default), alerting or unary"),
     }
     let flag = |name: &str| {
         args.iter()
