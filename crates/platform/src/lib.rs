@@ -7,13 +7,15 @@
 //! - [`events`]: the event backbone (transactional outbox, relay, idempotent
 //!   consumers, CloudEvents over NATS JetStream or in-process delivery);
 //! - [`shutdown`]: graceful shutdown on signals;
-//! - [`redact`]: passwords removed from URLs before they are shown.
+//! - [`redact`]: passwords removed from URLs before they are shown;
+//! - [`net`]: what counts as a loopback host (cleartext is only ever allowed there).
 
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod net;
 pub mod redact;
 pub mod shutdown;
 pub mod telemetry;

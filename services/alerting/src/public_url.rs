@@ -4,6 +4,8 @@
 //! `http` is accepted only for a loopback host (a trial, or a TLS proxy on the
 //! same machine that is then what recipients reach — give its `https` URL).
 
+use vigie_platform::net::is_loopback_host as is_loopback;
+
 /// Checks the public URL `vigie serve alerting` puts in links.
 ///
 /// # Errors
@@ -25,11 +27,6 @@ pub fn check_for_serve(public_url: &str) -> Result<(), String> {
             "alerting.public_url « {public_url} » doit être une URL https:// (par exemple https://alertes.exemple.org)"
         )),
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::net::is_loopback_host as is_loopback;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper_rustls::HttpsConnector;
@@ -196,11 +197,6 @@ pub(crate) fn check_url(url: &str, allow_http: bool) -> Result<http::Uri, FetchE
         ))),
         _ => Err(FetchError::Url(url.to_owned())),
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

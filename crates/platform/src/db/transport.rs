@@ -124,10 +124,7 @@ fn is_local(host: &str) -> bool {
     if host.is_empty() || host.starts_with('/') || host.to_ascii_lowercase().starts_with("%2f") {
         return true;
     }
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    crate::net::is_loopback_host(host)
 }
 
 #[cfg(test)]

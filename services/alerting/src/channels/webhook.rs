@@ -33,6 +33,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use ring::hmac;
+use vigie_platform::net::is_loopback_host as is_loopback;
 
 use super::address::{AddressPolicy, AddressRefused, CheckedResolver};
 use super::SendError;
@@ -256,11 +257,6 @@ fn check_url(url: &str, allow_http: bool) -> Result<http::Uri, SendError> {
         )),
         _ => Err(refused("seuls https et http sont acceptés")),
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The error and its causes on one line.
