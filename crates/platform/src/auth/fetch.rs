@@ -3,7 +3,6 @@
 //! to a loopback issuer (tests, a Keycloak on the same host) or when
 //! explicitly allowed.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::net::is_loopback_host as is_loopback;

@@ -10,7 +10,6 @@
 //! - TLS files given with an `http://` endpoint are an error too: the user
 //!   visibly expected TLS.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use http::Uri;
