@@ -61,6 +61,27 @@ async fn start(args: &[&str], envs: &[(String, String)]) -> Result<VigieServer> 
     VigieServer::start(args, &envs).await
 }
 
+/// `vigie serve SERVICE` on `database` and the nats-server at `nats`
+/// (`--auth none`), with `envs`.
+async fn serve(service: &str, database: &str, nats: &str, envs: &[(String, String)]) -> Result<VigieServer> {
+    start(
+        &[
+            "serve",
+            service,
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database,
+            "--nats-url",
+            nats,
+            "--auth",
+            "none",
+        ],
+        envs,
+    )
+    .await
+}
+
 /// `vigie dev --demo` on `data`, reminders to `smtp`.
 async fn dev_demo(data: &Path, smtp: &SmtpServer) -> Result<VigieServer> {
     let data = data.to_str().unwrap_or_default();
@@ -771,32 +792,11 @@ async fn distributed_escalation_reaches_the_referent_and_facilitation_across_a_n
     );
     let dir = tempfile::tempdir()?;
     let url = nats.url();
-    let serve = |service: &'static str, db: String, envs: Vec<(String, String)>| {
-        let url = url.clone();
-        async move {
-            start(
-                &[
-                    "serve",
-                    service,
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--database-url",
-                    &db,
-                    "--nats-url",
-                    &url,
-                    "--auth",
-                    "none",
-                ],
-                &envs,
-            )
-            .await
-        }
-    };
     let mut alerting_envs = alerting_env(&smtp);
     alerting_envs.push(("VIGIE_ALERTING__LINK_SECRET".to_owned(), LINK_SECRET.to_owned()));
-    let inventory = serve("inventory", inventory_db.url().to_owned(), Vec::new()).await?;
-    let alerting = serve("alerting", alerting_db.url().to_owned(), alerting_envs).await?;
-    let facilitation = serve("facilitation", facilitation_db.url().to_owned(), Vec::new()).await?;
+    let inventory = serve("inventory", inventory_db.url(), &url, &[]).await?;
+    let alerting = serve("alerting", alerting_db.url(), &url, &alerting_envs).await?;
+    let facilitation = serve("facilitation", facilitation_db.url(), &url, &[]).await?;
 
     // A federation, known to alerting through JetStream.
     let (set, structures) = generate(dir.path(), "30", "7").await?;
@@ -1021,32 +1021,11 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
     let (inventory_db, alerting_db) = (PgDatabase::create().await, PgDatabase::create().await);
     let dir = tempfile::tempdir()?;
     let url = nats.url();
-    let serve = |service: &'static str, db: String, envs: Vec<(String, String)>| {
-        let url = url.clone();
-        async move {
-            start(
-                &[
-                    "serve",
-                    service,
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--database-url",
-                    &db,
-                    "--nats-url",
-                    &url,
-                    "--auth",
-                    "none",
-                ],
-                &envs,
-            )
-            .await
-        }
-    };
     let mut envs = alerting_env(&smtp);
     envs.push(("VIGIE_ALERTING__LINK_SECRET".to_owned(), LINK_SECRET.to_owned()));
     envs.push(("VIGIE_ALERTING__LEASE_SECONDS".to_owned(), "4".to_owned()));
-    let inventory = serve("inventory", inventory_db.url().to_owned(), Vec::new()).await?;
-    let first = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
+    let inventory = serve("inventory", inventory_db.url(), &url, &[]).await?;
+    let first = serve("alerting", alerting_db.url(), &url, &envs).await?;
     let (set, structures) = generate(dir.path(), "30", "11").await?;
     ok(inventory
         .cli(&["inventory", "import", set.to_str().unwrap_or_default()])
@@ -1082,8 +1061,8 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
         Ok(smtp.messages()?.len() >= 3)
     })
     .await?;
-    let second = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
-    let third = serve("alerting", alerting_db.url().to_owned(), envs.clone()).await?;
+    let second = serve("alerting", alerting_db.url(), &url, &envs).await?;
+    let third = serve("alerting", alerting_db.url(), &url, &envs).await?;
     let before_kill = smtp.messages()?.len();
     first.kill().await?;
 

@@ -20,7 +20,6 @@
 //! and a base URL that cannot be used stop a fetch.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -33,6 +32,7 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use vigie_alerting_domain::call::{ImportProblem, Parsed, Severity};
 use vigie_alerting_domain::connectors::aides_territoires::{parse_page, SOURCE};
+use vigie_platform::net::is_loopback_host as is_loopback;
 
 /// How long a token is used (the API gives 24 h; renewed an hour early).
 const TOKEN_LIFETIME: Duration = Duration::from_secs(23 * 3600);
@@ -400,11 +400,6 @@ fn check_url(url: &str) -> Result<(), SourceError> {
         ))),
         _ => Err(SourceError::Url(url.to_owned())),
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
