@@ -90,7 +90,9 @@ impl VigieServer {
                 if std::env::var_os("TEST_LOG").is_some() {
                     eprintln!("vigie: {line}");
                 }
-                let announced = line.find("https://127.0.0.1:").or_else(|| line.find("http://127.0.0.1:"));
+                let announced = line
+                    .find("https://127.0.0.1:")
+                    .or_else(|| line.find("http://127.0.0.1:"));
                 if let Some(start) = announced {
                     let endpoint: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
                     return Ok::<_, anyhow::Error>(endpoint);

@@ -45,11 +45,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let data = data.to_str().context("non UTF-8 path")?;
-    let server = VigieServer::start(
-        &["dev", "--demo", "--listen", "127.0.0.1:0", "--data-dir", data],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::start(&["dev", "--demo", "--listen", "127.0.0.1:0", "--data-dir", data], &[]).await?;
     let channel = Channel::from_shared(server.endpoint.clone())?.connect().await?;
     // Warm up both paths (connection, SQLite cache, lazy statics).
     measure(&channel, Path::Fragility, 50, 1).await?;

@@ -18,8 +18,8 @@ use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::free_port;
 use crate::pki::IssuedCert;
+use crate::server_process::free_port;
 
 /// How long the cluster may take to accept connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -221,9 +221,11 @@ pub async fn start_alerting(
             "alerting.smtp est requis pour envoyer les rappels (hôte, port, expéditeur ; voir docs/operations.md)"
         ),
     };
-    let webhooks =
-        vigie_alerting::channels::webhook::WebhookSender::with_addresses(std::time::Duration::from_secs(15), webhook_addresses)?
-        .allow_plain_http(config.alerting.allow_plain_http_webhooks);
+    let webhooks = vigie_alerting::channels::webhook::WebhookSender::with_addresses(
+        std::time::Duration::from_secs(15),
+        webhook_addresses,
+    )?
+    .allow_plain_http(config.alerting.allow_plain_http_webhooks);
     tasks.spawn(vigie_alerting::http::serve(listener, app.clone(), shutdown.clone()));
     tasks.spawn(alerting::run_dispatcher(
         app.clone(),

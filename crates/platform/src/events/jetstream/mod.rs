@@ -25,8 +25,8 @@
 mod consumer;
 pub mod dead_letters;
 mod publisher;
-mod streams;
 mod security;
+mod streams;
 
 use std::time::Duration;
 
@@ -37,8 +37,8 @@ pub use consumer::{
     ConsumerOptions,
 };
 pub use publisher::JetStreamPublisher;
-pub use streams::{StreamSettings, DEFAULT_MAX_AGE};
 pub use security::{NatsSecurity, NatsSecurityError};
+pub use streams::{StreamSettings, DEFAULT_MAX_AGE};
 
 /// Window during which JetStream drops a message whose `Nats-Msg-Id` it
 /// already stored. It bounds how late a relay retry can be and still be
