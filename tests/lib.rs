@@ -34,6 +34,23 @@ pub fn vigie_bin() -> Result<PathBuf> {
     )
 }
 
+/// The arguments of `vigie serve SERVICE` on loopback port 0, on `database`
+/// and the nats-server at `nats`, with `--auth none` (add more after them).
+pub fn serve_args<'a>(service: &'a str, database: &'a str, nats: &'a str) -> Vec<&'a str> {
+    vec![
+        "serve",
+        service,
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        database,
+        "--nats-url",
+        nats,
+        "--auth",
+        "none",
+    ]
+}
+
 /// A running `vigie` server process, killed on drop.
 pub struct VigieServer {
     child: Child,
@@ -111,6 +128,16 @@ impl VigieServer {
             }
         });
         Ok(VigieServer { child, endpoint })
+    }
+
+    /// Starts `vigie serve SERVICE` on loopback port 0, on `database` and the
+    /// nats-server at `nats`, trusting every caller (`--auth none`), with
+    /// `envs`: the distributed deployment of the scenarios.
+    ///
+    /// # Errors
+    /// As [`VigieServer::start`].
+    pub async fn serve(service: &str, database: &str, nats: &str, envs: &[(&str, &str)]) -> Result<VigieServer> {
+        VigieServer::start(&serve_args(service, database, nats), envs).await
     }
 
     /// Runs a client command against this server.

@@ -167,22 +167,7 @@ async fn distributed(n: usize, set: &str) -> Result<Row> {
     let nats = NatsServer::start().await;
     let db = PgDatabase::create().await;
     let url = nats.url();
-    let server = VigieServer::start(
-        &[
-            "serve",
-            "inventory",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            db.url(),
-            "--nats-url",
-            &url,
-            "--auth",
-            "none",
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::serve("inventory", db.url(), &url, &[]).await?;
     let started = Instant::now();
     let (elapsed, events) = import(&server, set).await?;
     let js = async_nats::jetstream::new(async_nats::connect(&url).await?);

@@ -64,22 +64,7 @@ async fn start(args: &[&str], envs: &[(String, String)]) -> Result<VigieServer> 
 /// `vigie serve SERVICE` on `database` and the nats-server at `nats`
 /// (`--auth none`), with `envs`.
 async fn serve(service: &str, database: &str, nats: &str, envs: &[(String, String)]) -> Result<VigieServer> {
-    start(
-        &[
-            "serve",
-            service,
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            database,
-            "--nats-url",
-            nats,
-            "--auth",
-            "none",
-        ],
-        envs,
-    )
-    .await
+    start(&vigie_e2e::serve_args(service, database, nats), envs).await
 }
 
 /// `vigie dev --demo` on `data`, reminders to `smtp`.

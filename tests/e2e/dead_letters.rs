@@ -33,16 +33,7 @@ async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
 
     let mut listed = serde_json::Value::Null;
     for _ in 0..100 {
-        let output = ok(run_cli(&[
-            "events",
-            "dead-letters",
-            "list",
-            "--data-dir",
-            &data_dir,
-            "--format",
-            "json",
-        ])
-        .await?)?;
+        let output = list_json(&data_dir).await?;
         listed = serde_json::from_str(&output.stdout)?;
         if listed.as_array().is_some_and(|letters| letters.len() >= 3) {
             break;
@@ -92,16 +83,7 @@ async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
         replay.stdout,
         replay.stderr
     );
-    let after = ok(run_cli(&[
-        "events",
-        "dead-letters",
-        "list",
-        "--data-dir",
-        &data_dir,
-        "--format",
-        "json",
-    ])
-    .await?)?;
+    let after = list_json(&data_dir).await?;
     let after: serde_json::Value = serde_json::from_str(&after.stdout)?;
     let deliveries: Vec<(String, i64)> = after
         .as_array()
@@ -144,23 +126,8 @@ async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
 async fn dead_letters_are_listed_and_replayed_in_distributed_mode() -> Result<()> {
     let nats = vigie_testkit::NatsServer::start().await;
     let db = vigie_testkit::PgDatabase::create().await;
-    let server = VigieServer::start(
-        &[
-            "serve",
-            "training",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            db.url(),
-            "--nats-url",
-            &nats.url(),
-            "--auth",
-            "none",
-        ],
-        &[],
-    )
-    .await?;
     let url = nats.url();
+    let server = VigieServer::serve("training", db.url(), &url, &[]).await?;
     let empty = ok(run_cli(&["events", "dead-letters", "list", "--nats-url", &url]).await?)?;
     ensure!(empty.stdout.contains("Aucune lettre morte"), "{}", empty.stdout);
 
@@ -227,4 +194,18 @@ async fn dead_letters_are_listed_and_replayed_in_distributed_mode() -> Result<()
     ensure!(again[0]["event_id"] == poison.to_string(), "{again:?}");
     drop(server);
     Ok(())
+}
+
+/// `vigie events dead-letters list --format json` on the data directory `data_dir`.
+async fn list_json(data_dir: &str) -> Result<vigie_e2e::CliOutput> {
+    ok(run_cli(&[
+        "events",
+        "dead-letters",
+        "list",
+        "--data-dir",
+        data_dir,
+        "--format",
+        "json",
+    ])
+    .await?)
 }

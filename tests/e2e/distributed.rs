@@ -3,7 +3,7 @@
 
 use anyhow::{ensure, Context, Result};
 use futures::StreamExt;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{run_cli, serve_args, VigieServer};
 use vigie_testkit::{NatsServer, PgDatabase};
 
 use crate::ok;
@@ -35,41 +35,14 @@ async fn serve_inventory_publishes_import_events_to_jetstream() -> Result<()> {
     // Services that pseudonymise erased people refuse to start without the
     // deployment's secret, before any connection.
     for service in ["training", "facilitation", "alerting"] {
-        let refused = run_cli(&[
-            "serve",
-            service,
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            db.url(),
-            "--nats-url",
-            &nats.url(),
-            "--auth",
-            "none",
-        ])
-        .await?;
+        let refused = run_cli(&serve_args(service, db.url(), &nats.url())).await?;
         ensure!(
             !refused.success && refused.stderr.contains("pseudonym_secret"),
             "{service} needs the pseudonym secret: {refused:?}"
         );
     }
 
-    let server = VigieServer::start(
-        &[
-            "serve",
-            "inventory",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            db.url(),
-            "--nats-url",
-            &nats.url(),
-            "--auth",
-            "none",
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::serve("inventory", db.url(), &nats.url(), &[]).await?;
     let imported = ok(server.cli(&["inventory", "import", set_arg]).await?)?;
     let events: u64 = imported
         .stdout

@@ -367,29 +367,8 @@ async fn distributed_fragility_proposal_intervention_raises_the_inventory() -> R
     let (inventory_db, facilitation_db) = (PgDatabase::create().await, PgDatabase::create().await);
     let dir = tempfile::tempdir()?;
     let url = nats.url();
-    let serve = |service: &'static str, db: String| {
-        let url = url.clone();
-        async move {
-            VigieServer::start(
-                &[
-                    "serve",
-                    service,
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--database-url",
-                    &db,
-                    "--nats-url",
-                    &url,
-                    "--auth",
-                    "none",
-                ],
-                &[],
-            )
-            .await
-        }
-    };
-    let inventory = serve("inventory", inventory_db.url().to_owned()).await?;
-    let facilitation = serve("facilitation", facilitation_db.url().to_owned()).await?;
+    let inventory = VigieServer::serve("inventory", inventory_db.url(), &url, &[]).await?;
+    let facilitation = VigieServer::serve("facilitation", facilitation_db.url(), &url, &[]).await?;
     // Nothing publishes alerting events yet, but facilitation created their
     // stream and its durable consumer of deadline escalations.
     let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await?);

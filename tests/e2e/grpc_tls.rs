@@ -20,18 +20,7 @@ async fn serve_over_tls_and_the_cli_with_its_ca() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let pki = TestCa::new("Fédération test CA")?.write(dir.path())?;
     let nats_url = nats.url();
-    let base = [
-        "serve",
-        "inventory",
-        "--listen",
-        "127.0.0.1:0",
-        "--database-url",
-        db.url(),
-        "--nats-url",
-        &nats_url,
-        "--auth",
-        "none",
-    ];
+    let base = vigie_e2e::serve_args("inventory", db.url(), &nats_url);
     let with = |extra: &[&str]| -> Vec<String> { base.iter().chain(extra).map(|s| (*s).to_owned()).collect() };
 
     // Refused at start, in French: a certificate without key, a key that is not the certificate's.

@@ -204,29 +204,8 @@ async fn distributed_plan_enrol_complete_moves_fragility_as_predicted() -> Resul
     let (inventory_db, training_db) = (PgDatabase::create().await, PgDatabase::create().await);
     let dir = tempfile::tempdir()?;
     let url = nats.url();
-    let serve = |service: &'static str, db: String| {
-        let url = url.clone();
-        async move {
-            VigieServer::start(
-                &[
-                    "serve",
-                    service,
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--database-url",
-                    &db,
-                    "--nats-url",
-                    &url,
-                    "--auth",
-                    "none",
-                ],
-                &[],
-            )
-            .await
-        }
-    };
-    let inventory = serve("inventory", inventory_db.url().to_owned()).await?;
-    let training = serve("training", training_db.url().to_owned()).await?;
+    let inventory = VigieServer::serve("inventory", inventory_db.url(), &url, &[]).await?;
+    let training = VigieServer::serve("training", training_db.url(), &url, &[]).await?;
 
     let set = dir.path().join("set");
     ok(run_cli(&[
