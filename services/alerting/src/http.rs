@@ -30,7 +30,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use limits::{AcceptBackoff, HttpLimits, Pause};
+pub use limits::HttpLimits;
+use vigie_platform::net::AcceptBackoff;
 
 use crate::app::AlertingApp;
 use crate::error::AlertingError;
