@@ -93,18 +93,7 @@ pub fn alerting_secret(config: &VigieConfig, generate_in_data_dir: bool) -> anyh
             "alerting.link_secret (ou VIGIE_ALERTING='{{link_secret=\"…\"}}') est requis : au moins 32 caractères aléatoires, gardés secrets (ils signent les liens des rappels et les URL des calendriers)"
         );
     }
-    let path = config.data_dir.join("alerting-link-secret");
-    if let Ok(secret) = std::fs::read(&path) {
-        if secret.len() >= 32 {
-            return Ok(secret);
-        }
-    }
-    let mut bytes = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        .map_err(|_| anyhow::anyhow!("générateur aléatoire du système indisponible"))?;
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, secret.as_bytes())?;
-    Ok(secret.into_bytes())
+    dev_secret(&config.data_dir.join("alerting-link-secret"))
 }
 
 /// The key of the pseudonyms that replace erased people's ids: the
@@ -125,18 +114,28 @@ pub fn pseudonym_key(
             "pseudonym_secret (ou VIGIE_PSEUDONYM_SECRET) est requis : au moins 32 caractères aléatoires, les mêmes pour tous les services, gardés secrets (ils rendent les pseudonymes des personnes effacées impossibles à recalculer)"
         );
     }
-    let path = config.data_dir.join("pseudonym-secret");
-    if let Ok(secret) = std::fs::read(&path) {
+    let secret = dev_secret(&config.data_dir.join("pseudonym-secret"))?;
+    Ok(vigie_training::erasure::PseudonymKey::new(&secret))
+}
+
+/// A secret of `vigie dev` kept in the file `path` of its data directory:
+/// read when it holds at least 32 bytes, else 32 random bytes written there
+/// in hexadecimal (mode 0600), so it survives restarts.
+///
+/// # Errors
+/// No system randomness, or the file cannot be written.
+fn dev_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(secret) = std::fs::read(path) {
         if secret.len() >= 32 {
-            return Ok(vigie_training::erasure::PseudonymKey::new(&secret));
+            return Ok(secret);
         }
     }
     let mut bytes = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| anyhow::anyhow!("générateur aléatoire du système indisponible"))?;
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, secret.as_bytes())?;
-    Ok(vigie_training::erasure::PseudonymKey::new(secret.as_bytes()))
+    write_private(path, secret.as_bytes())?;
+    Ok(secret.into_bytes())
 }
 
 /// Creates the data directory of `vigie dev` (and its parents) with mode
