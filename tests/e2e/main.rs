@@ -2,6 +2,7 @@
 //! binary. Each test has its own data directory, database and nats-server.
 
 mod alerting;
+mod backup_restore;
 mod dead_letters;
 mod distributed;
 mod embedded;

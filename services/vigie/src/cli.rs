@@ -48,6 +48,9 @@ pub enum Command {
     /// Événements : lettres mortes (événements qu'un consommateur a écartés), liste et rejeu.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Administration : republier l'état courant d'un service (resync) pour un consommateur ajouté ou restauré.
+    #[command(subcommand)]
+    Admin(crate::admin::AdminCommand),
     /// Connexion auprès du fournisseur d'identité (Keycloak) : autorisation d'appareil, ou identifiants de client pour les intégrations.
     Login(LoginArgs),
     /// Oublie les jetons enregistrés pour un serveur.

@@ -2,6 +2,7 @@
 //! telemetry and hands over to the command. Errors are printed once, in the
 //! user's language, and the process exits non-zero.
 
+mod admin;
 mod cli;
 mod client;
 mod config;
@@ -165,6 +166,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             store,
             wait,
         })) => dead_letters::replay(&store, &consumer, &event_id, wait, lang).await,
+        Command::Admin(command) => admin::run(command, lang).await,
         Command::Login(args) => {
             let request = login::Login {
                 issuer: args.issuer,

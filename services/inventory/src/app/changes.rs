@@ -56,6 +56,15 @@ pub fn fingerprint(a: &Assessment) -> String {
     )
 }
 
+/// Which assessments [`Inventory::assess_changes`] publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Publish {
+    /// Only those whose result changed (every change, the daily re-assessment).
+    Changed,
+    /// Every one, unchanged results too (a resync restates the current state).
+    All,
+}
+
 impl Inventory {
     /// Publishes `structure.inventoried` for each changed structure, then
     /// re-assesses them on `today` and publishes `fragility_assessed` where the
@@ -74,7 +83,9 @@ impl Inventory {
             .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
             .collect();
         let inventoried = drafts.len() as u64;
-        let assessed = self.assess_changes(tx, changed, today, &mut drafts).await?;
+        let assessed = self
+            .assess_changes(tx, changed, today, Publish::Changed, &mut drafts)
+            .await?;
         events::append(tx, drafts).await?;
         Ok(Appended { inventoried, assessed })
     }
@@ -89,18 +100,21 @@ impl Inventory {
         today: NaiveDate,
     ) -> Result<u64, InventoryError> {
         let mut drafts = Vec::new();
-        let assessed = self.assess_changes(tx, structures, today, &mut drafts).await?;
+        let assessed = self
+            .assess_changes(tx, structures, today, Publish::Changed, &mut drafts)
+            .await?;
         events::append(tx, drafts).await?;
         Ok(assessed)
     }
 
-    /// Assesses `structures`, records the results that changed and adds their
-    /// events to `drafts`; returns how many.
-    async fn assess_changes(
+    /// Assesses `structures`, records the results that changed and adds the
+    /// events `publish` asks for to `drafts`; returns how many.
+    pub(super) async fn assess_changes(
         &self,
         tx: &mut Transaction<'_, Any>,
         structures: &[Stored],
         today: NaiveDate,
+        publish: Publish,
         drafts: &mut Vec<vigie_platform::events::EventDraft>,
     ) -> Result<u64, InventoryError> {
         let ids: Vec<String> = structures.iter().map(|s| s.inventory.structure.id.clone()).collect();
@@ -112,7 +126,8 @@ impl Inventory {
             let assessment = assess(inv, today, &self.params);
             let print = fingerprint(&assessment);
             let before = previous.get(&inv.structure.id);
-            if before.is_some_and(|b| b.fingerprint == print) {
+            let unchanged = before.is_some_and(|b| b.fingerprint == print);
+            if unchanged && publish == Publish::Changed {
                 continue;
             }
             let previous_band = before.map(|b| (b.band.parse::<Band>().unwrap_or(Band::Unknown), b.score));
@@ -121,6 +136,9 @@ impl Inventory {
                 previous_band,
             ));
             events += 1;
+            if unchanged {
+                continue;
+            }
             to_save.push(NewAssessment {
                 structure_id: inv.structure.id.clone(),
                 network: inv.structure.network.clone(),

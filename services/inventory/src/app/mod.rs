@@ -10,6 +10,7 @@ mod changes;
 mod import;
 mod people;
 mod queries;
+mod resync;
 
 use std::sync::Arc;
 
@@ -18,9 +19,11 @@ use tokio::sync::Notify;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_platform::db::Db;
 
+pub use changes::Appended;
 pub use import::{ImportPhase, ImportReport};
 pub use people::{Erasure, PersonExport, PersonLocation};
 pub use queries::{HoldingChange, RollupBy};
+pub use resync::{superseding_version, Versions};
 
 /// Gives "today" — injectable so tests and `--at` evaluations are reproducible.
 pub type Clock = Arc<dyn Fn() -> NaiveDate + Send + Sync>;

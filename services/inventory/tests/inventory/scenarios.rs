@@ -1,7 +1,7 @@
 //! The scenarios of the contract suite (backend-independent).
 
 use anyhow::{ensure, Context, Result};
-use vigie_inventory::app::{HoldingChange, ImportPhase, RollupBy};
+use vigie_inventory::app::{HoldingChange, ImportPhase, RollupBy, Versions};
 use vigie_inventory::error::InventoryError;
 use vigie_inventory::events::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
 use vigie_inventory_domain::fragility::{assess, Band, FragilityParams};
@@ -434,5 +434,98 @@ pub async fn erasure_forgets_the_person(h: Harness) -> Result<()> {
         h.app.export_person(&person.id).await,
         Err(InventoryError::NotFound(_))
     ));
+    Ok(())
+}
+
+/// The newest outbox row of `event_type` for `structure_id`: (event id, payload).
+async fn latest_event(h: &Harness, event_type: &str, structure_id: &str) -> Result<(String, Vec<u8>)> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT id, payload FROM vigie_outbox WHERE event_type = $1 AND subject = $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(event_type.to_owned())
+    .bind(structure_id.to_owned())
+    .fetch_one(h.db.pool())
+    .await?;
+    Ok((row.try_get("id")?, row.try_get("payload")?))
+}
+
+pub async fn resync_restates_the_current_state_as_new_events(h: Harness) -> Result<()> {
+    use prost::Message;
+    use vigie_proto::events::v1::{FragilityAssessed, StructureInventoried};
+
+    h.app.import(set(12, 3).to_files()?, quiet).await?;
+    let inventoried = h.events(STRUCTURE_INVENTORIED).await?;
+    let assessed = h.events(FRAGILITY_ASSESSED).await?;
+    let first = h.app.structures(None).await?.first().cloned().context("no structure")?;
+    let id = first.inventory.structure.id.clone();
+    let (import_event, _) = latest_event(&h, STRUCTURE_INVENTORIED, &id).await?;
+
+    // Everything: one snapshot and one assessment per structure, even though
+    // nothing changed since the import.
+    let appended = h.app.resync(&[], Versions::Keep).await?;
+    ensure!(
+        appended.inventoried == 12 && appended.assessed == 12,
+        "{appended:?}"
+    );
+    ensure!(h.events(STRUCTURE_INVENTORIED).await? == inventoried + 12, "12 new snapshots");
+    ensure!(h.events(FRAGILITY_ASSESSED).await? == assessed + 12, "12 new assessments");
+
+    // A new event (new id, so no deduplication drops it) with the same state
+    // and the same version: applying it is idempotent.
+    let (resync_event, payload) = latest_event(&h, STRUCTURE_INVENTORIED, &id).await?;
+    ensure!(resync_event != import_event, "a resync appends new event ids");
+    let snapshot = StructureInventoried::decode(payload.as_slice())?
+        .structure
+        .context("snapshot without a structure")?;
+    ensure!(
+        snapshot == vigie_inventory::convert::structure_to_pb(&first),
+        "the snapshot is the stored state"
+    );
+    ensure!(
+        h.app.structures(None).await?.first().map(|s| s.version) == Some(first.version),
+        "versions are not changed"
+    );
+    let (_, payload) = latest_event(&h, FRAGILITY_ASSESSED, &id).await?;
+    let restated = FragilityAssessed::decode(payload.as_slice())?;
+    ensure!(
+        restated.fragility.as_ref().map(|f| f.band) == Some(restated.previous_band),
+        "an unchanged result is restated with its own band as the previous one"
+    );
+
+    // Chosen structures, each once; an unknown one refuses the whole resync.
+    let appended = h.app.resync(&[id.clone(), id.clone()], Versions::Keep).await?;
+    ensure!(appended.inventoried == 1 && appended.assessed == 1, "{appended:?}");
+    let before = h.events(STRUCTURE_INVENTORIED).await?;
+    let refused = h.app.resync(&[id.clone(), "inconnue".to_owned()], Versions::Keep).await;
+    ensure!(
+        matches!(&refused, Err(InventoryError::NotFound(what)) if what.contains("inconnue")),
+        "{refused:?}"
+    );
+    ensure!(h.events(STRUCTURE_INVENTORIED).await? == before, "nothing appended on refusal");
+
+    // After a restore of the inventory: new versions, above any issued before,
+    // carried by the snapshots; later changes keep counting from there.
+    let appended = h.app.resync(std::slice::from_ref(&id), Versions::Supersede).await?;
+    ensure!(appended.inventoried == 1, "{appended:?}");
+    let superseded = h.app.structures(None).await?.first().map(|s| s.version).unwrap_or_default();
+    ensure!(
+        superseded > first.version && superseded >= chrono::Utc::now().timestamp_millis() - 60_000,
+        "version {superseded} after {}",
+        first.version
+    );
+    let (_, payload) = latest_event(&h, STRUCTURE_INVENTORIED, &id).await?;
+    let snapshot = StructureInventoried::decode(payload.as_slice())?
+        .structure
+        .context("snapshot without a structure")?;
+    ensure!(
+        i64::try_from(snapshot.version)? == superseded,
+        "the snapshot carries the new version"
+    );
+    let untouched = h.app.structures(None).await?;
+    ensure!(
+        untouched.iter().skip(1).all(|s| s.version < superseded),
+        "only the chosen structure got a new version"
+    );
     Ok(())
 }
