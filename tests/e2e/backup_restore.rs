@@ -57,12 +57,16 @@ async fn training_view(training: &VigieServer, structures: &[String]) -> Result<
 
 /// Waits until the training service knows `structure` (its last snapshot arrived).
 async fn training_knows(training: &VigieServer, structure: &str) -> Result<()> {
-    eventually("the training read model has the structure", Duration::from_secs(30), || async {
-        Ok(training
-            .cli(&["training", "plan", "--structure", structure, "--format", "json"])
-            .await?
-            .success)
-    })
+    eventually(
+        "the training read model has the structure",
+        Duration::from_secs(30),
+        || async {
+            Ok(training
+                .cli(&["training", "plan", "--structure", structure, "--format", "json"])
+                .await?
+                .success)
+        },
+    )
     .await
 }
 
@@ -129,31 +133,57 @@ async fn inventory_restored_from_pg_dump_is_identical_and_consumers_converge() -
     inventory.kill().await?;
     let admin = admin_url(&inventory_db);
     let name = inventory_db.name();
-    pg_tool("psql", &[&admin, "-c", &format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#)]).await?;
+    pg_tool(
+        "psql",
+        &[&admin, "-c", &format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#)],
+    )
+    .await?;
     pg_tool("psql", &[&admin, "-c", &format!(r#"CREATE DATABASE "{name}""#)]).await?;
 
     // Restore, then (service still stopped) restate the restored state with
     // versions above those the consumer holds; the relay publishes at start.
     pg_tool(
         "pg_restore",
-        &["--no-owner", "--exit-on-error", "--dbname", inventory_db.url(), dump_arg],
+        &[
+            "--no-owner",
+            "--exit-on-error",
+            "--dbname",
+            inventory_db.url(),
+            dump_arg,
+        ],
     )
     .await?;
-    let resync = ok(run_cli(&["admin", "resync", "--new-versions", "--database-url", inventory_db.url()]).await?)?;
-    ensure!(resync.stdout.contains("15 instantanés et 15 évaluations"), "{}", resync.stdout);
+    let resync = ok(run_cli(&[
+        "admin",
+        "resync",
+        "--new-versions",
+        "--database-url",
+        inventory_db.url(),
+    ])
+    .await?)?;
+    ensure!(
+        resync.stdout.contains("15 instantanés et 15 évaluations"),
+        "{}",
+        resync.stdout
+    );
     let inventory = VigieServer::serve("inventory", inventory_db.url(), &url, &[]).await?;
     ensure!(
         inventory_state(&inventory).await? == inventory_before,
         "the restored inventory differs from the one dumped"
     );
-    eventually("training converges to the restored state", Duration::from_secs(60), || async {
-        Ok(training_view(&training, &structures).await? == training_before)
-    })
+    eventually(
+        "training converges to the restored state",
+        Duration::from_secs(60),
+        || async { Ok(training_view(&training, &structures).await? == training_before) },
+    )
     .await?;
 
     // A plain resync (same versions) changes nothing anywhere.
     ok(run_cli(&["admin", "resync", "--database-url", inventory_db.url()]).await?)?;
-    ensure!(inventory_state(&inventory).await? == inventory_before, "a resync changed the inventory");
+    ensure!(
+        inventory_state(&inventory).await? == inventory_before,
+        "a resync changed the inventory"
+    );
     ensure!(
         training_view(&training, &structures).await? == training_before,
         "a second resync changed the training read model"
@@ -169,10 +199,7 @@ async fn inventory_restored_from_pg_dump_is_identical_and_consumers_converge() -
         inventory_db.url(),
     ])
     .await?;
-    ensure!(
-        !refused.success && refused.stderr.contains("inconnue"),
-        "{refused:?}"
-    );
+    ensure!(!refused.success && refused.stderr.contains("inconnue"), "{refused:?}");
     Ok(())
 }
 
@@ -208,11 +235,14 @@ async fn embedded_resync_feeds_a_consumer_that_starts_empty() -> Result<()> {
 
     // Without a Vigie data directory, the command says where to look.
     let empty = tempfile::tempdir()?;
-    let refused = run_cli(&["admin", "resync", "--data-dir", empty.path().to_str().unwrap_or_default()]).await?;
-    ensure!(
-        !refused.success && refused.stderr.contains("--data-dir"),
-        "{refused:?}"
-    );
+    let refused = run_cli(&[
+        "admin",
+        "resync",
+        "--data-dir",
+        empty.path().to_str().unwrap_or_default(),
+    ])
+    .await?;
+    ensure!(!refused.success && refused.stderr.contains("--data-dir"), "{refused:?}");
     Ok(())
 }
 
@@ -258,7 +288,10 @@ async fn two_replicas_migrate_a_fresh_database_at_once() -> Result<()> {
     ensure!(components.len() == 2, "events and inventory migrated: {history}");
     for line in &components {
         let fields: Vec<&str> = line.split('|').collect();
-        ensure!(fields.len() == 3 && fields[1] == fields[2], "a migration recorded twice: {history}");
+        ensure!(
+            fields.len() == 3 && fields[1] == fields[2],
+            "a migration recorded twice: {history}"
+        );
     }
     for server in [&first, &second] {
         ok(server.cli(&["inventory", "rollup", "--format", "json"]).await?)?;

@@ -125,7 +125,10 @@ impl Inventory {
 }
 
 /// Records a superseding version for each structure of `batch`.
-async fn supersede(tx: &mut sqlx::Transaction<'_, sqlx::Any>, batch: Vec<Stored>) -> Result<Vec<Stored>, InventoryError> {
+async fn supersede(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    batch: Vec<Stored>,
+) -> Result<Vec<Stored>, InventoryError> {
     let now = chrono::Utc::now();
     let updated_at = now.to_rfc3339();
     let mut superseded = Vec::with_capacity(batch.len());

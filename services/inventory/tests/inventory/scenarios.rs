@@ -464,12 +464,15 @@ pub async fn resync_restates_the_current_state_as_new_events(h: Harness) -> Resu
     // Everything: one snapshot and one assessment per structure, even though
     // nothing changed since the import.
     let appended = h.app.resync(&[], Versions::Keep).await?;
+    ensure!(appended.inventoried == 12 && appended.assessed == 12, "{appended:?}");
     ensure!(
-        appended.inventoried == 12 && appended.assessed == 12,
-        "{appended:?}"
+        h.events(STRUCTURE_INVENTORIED).await? == inventoried + 12,
+        "12 new snapshots"
     );
-    ensure!(h.events(STRUCTURE_INVENTORIED).await? == inventoried + 12, "12 new snapshots");
-    ensure!(h.events(FRAGILITY_ASSESSED).await? == assessed + 12, "12 new assessments");
+    ensure!(
+        h.events(FRAGILITY_ASSESSED).await? == assessed + 12,
+        "12 new assessments"
+    );
 
     // A new event (new id, so no deduplication drops it) with the same state
     // and the same version: applying it is idempotent.
@@ -502,13 +505,22 @@ pub async fn resync_restates_the_current_state_as_new_events(h: Harness) -> Resu
         matches!(&refused, Err(InventoryError::NotFound(what)) if what.contains("inconnue")),
         "{refused:?}"
     );
-    ensure!(h.events(STRUCTURE_INVENTORIED).await? == before, "nothing appended on refusal");
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == before,
+        "nothing appended on refusal"
+    );
 
     // After a restore of the inventory: new versions, above any issued before,
     // carried by the snapshots; later changes keep counting from there.
     let appended = h.app.resync(std::slice::from_ref(&id), Versions::Supersede).await?;
     ensure!(appended.inventoried == 1, "{appended:?}");
-    let superseded = h.app.structures(None).await?.first().map(|s| s.version).unwrap_or_default();
+    let superseded = h
+        .app
+        .structures(None)
+        .await?
+        .first()
+        .map(|s| s.version)
+        .unwrap_or_default();
     ensure!(
         superseded > first.version && superseded >= chrono::Utc::now().timestamp_millis() - 60_000,
         "version {superseded} after {}",
