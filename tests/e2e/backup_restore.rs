@@ -1,7 +1,8 @@
 //! The operator's runbook (docs/operations.md, « Runbook »), run for real:
 //! backup and restore of the inventory with `pg_dump` / `pg_restore`, a
-//! consumer rebuilt by `vigie admin resync` (distributed and embedded), and
-//! replicas migrating a fresh database at once.
+//! consumer rebuilt by `vigie admin resync` (distributed and embedded), a
+//! consumer restored on a new broker fed again from the producer's outbox,
+//! and replicas migrating a fresh database at once.
 
 use std::path::Path;
 use std::time::Duration;
@@ -200,6 +201,123 @@ async fn inventory_restored_from_pg_dump_is_identical_and_consumers_converge() -
     ])
     .await?;
     ensure!(!refused.success && refused.stderr.contains("inconnue"), "{refused:?}");
+    Ok(())
+}
+
+/// One value from `psql -At -c SQL` on `database`.
+async fn psql_value(database: &str, sql: &str) -> Result<String> {
+    let output = Command::new("psql").args([database, "-At", "-c", sql]).output().await?;
+    ensure!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+#[tokio::test]
+async fn consumer_restored_on_a_new_broker_catches_up_by_outbox_replay() -> Result<()> {
+    let mut nats = NatsServer::start().await;
+    let (inventory_db, training_db) = (PgDatabase::create().await, PgDatabase::create().await);
+    let dir = tempfile::tempdir()?;
+    let (set, later_set) = (dir.path().join("set"), dir.path().join("later"));
+    let (set, later_set) = (set.to_str().unwrap_or_default(), later_set.to_str().unwrap_or_default());
+    ok(run_cli(&["inventory", "generate", "--structures", "12", "--seed", "31", set]).await?)?;
+    ok(run_cli(&["inventory", "generate", "--structures", "12", "--seed", "32", later_set]).await?)?;
+    let catalogue = dir.path().join("catalogue");
+    std::fs::create_dir_all(&catalogue)?;
+    let files = vigie_training::demo::catalogue(chrono::Local::now().date_naive());
+    std::fs::write(catalogue.join("trainings.csv"), &files.trainings)?;
+    std::fs::write(catalogue.join("sessions.csv"), &files.sessions)?;
+
+    let url = nats.url();
+    let inventory = VigieServer::serve("inventory", inventory_db.url(), &url, &[]).await?;
+    let training = VigieServer::serve("training", training_db.url(), &url, &[]).await?;
+    ok(training
+        .cli(&["training", "catalog", "import", catalogue.to_str().unwrap_or_default()])
+        .await?)?;
+    ok(inventory.cli(&["inventory", "import", set]).await?)?;
+    let structures = structure_ids(&inventory).await?;
+    training_knows(&training, structures.last().context("no structure")?).await?;
+    let at_dump = training_view(&training, &structures).await?;
+    let sessions = ok(training.cli(&["training", "sessions", "--format", "json"]).await?)?.stdout;
+
+    // Nightly dump of the training service; the operator notes when it was taken.
+    let dumped_at = psql_value(
+        training_db.url(),
+        "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    )
+    .await?;
+    let dump = dir.path().join("training.dump");
+    let dump_arg = dump.to_str().unwrap_or_default();
+    pg_tool("pg_dump", &["--format=custom", "--file", dump_arg, training_db.url()]).await?;
+
+    // Later changes reach training; then training's database AND the broker are lost.
+    ok(inventory.cli(&["inventory", "import", later_set]).await?)?;
+    eventually("the later changes reach training", Duration::from_secs(60), || async {
+        Ok(training_view(&training, &structures).await? != at_dump)
+    })
+    .await?;
+    let latest = training_view(&training, &structures).await?;
+    inventory.kill().await?;
+    training.kill().await?;
+    nats.stop().await;
+    let admin = admin_url(&training_db);
+    let name = training_db.name();
+    pg_tool(
+        "psql",
+        &[&admin, "-c", &format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#)],
+    )
+    .await?;
+    pg_tool("psql", &[&admin, "-c", &format!(r#"CREATE DATABASE "{name}""#)]).await?;
+    pg_tool(
+        "pg_restore",
+        &["--no-owner", "--exit-on-error", "--dbname", training_db.url(), dump_arg],
+    )
+    .await?;
+
+    // A new broker; the restored training service is back at the dump.
+    let fresh = NatsServer::start().await;
+    let url = fresh.url();
+    // The inventory runs for its relay, which publishes the replay below.
+    let _inventory = VigieServer::serve("inventory", inventory_db.url(), &url, &[]).await?;
+    let training = VigieServer::serve("training", training_db.url(), &url, &[]).await?;
+    let restored_sessions = ok(training.cli(&["training", "sessions", "--format", "json"]).await?)?.stdout;
+    ensure!(
+        restored_sessions == sessions,
+        "the restored training service differs from the dump"
+    );
+    ensure!(
+        training_view(&training, &structures).await? == at_dump,
+        "the restored read model should be the one of the dump"
+    );
+
+    // Replay from the producer's outbox what was published since the dump:
+    // the relay sends it again to the new stream, with the same ids.
+    let replayed = psql_value(
+        inventory_db.url(),
+        &format!("WITH r AS (UPDATE vigie_outbox SET published_at = NULL, attempts = 0 WHERE event_time >= '{dumped_at}' RETURNING 1) SELECT count(*) FROM r"),
+    )
+    .await?;
+    ensure!(
+        replayed.parse::<u64>().unwrap_or(0) > 0,
+        "nothing to replay since {dumped_at}"
+    );
+    eventually(
+        "training catches up with the replayed events",
+        Duration::from_secs(60),
+        || async { Ok(training_view(&training, &structures).await? == latest) },
+    )
+    .await?;
+    eventually(
+        "every replayed row published again",
+        Duration::from_secs(30),
+        || async {
+            Ok(psql_value(
+                inventory_db.url(),
+                "SELECT count(*) FROM vigie_outbox WHERE published_at IS NULL",
+            )
+            .await?
+                == "0")
+        },
+    )
+    .await?;
     Ok(())
 }
 
