@@ -243,7 +243,7 @@ fn ack_links(mail: &ReceivedMail) -> Vec<(String, String)> {
 }
 
 /// A minimal HTTP/1.0 client: `(status, body)`.
-async fn http(method: &str, url: &str) -> Result<(u16, String)> {
+pub(crate) async fn http(method: &str, url: &str) -> Result<(u16, String)> {
     let rest = url
         .strip_prefix("http://")
         .context(format!("not an http:// URL: {url}"))?;
@@ -647,7 +647,7 @@ async fn embedded_demo_lists_matches_reminds_serves_the_calendar_and_records_ack
 }
 
 /// `http://host:port` of a URL.
-fn base_of(url: &str) -> Result<String> {
+pub(crate) fn base_of(url: &str) -> Result<String> {
     let rest = url
         .strip_prefix("http://")
         .context(format!("not an http:// URL: {url}"))?;

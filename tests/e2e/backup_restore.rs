@@ -2,7 +2,8 @@
 //! backup and restore of the inventory with `pg_dump` / `pg_restore`, a
 //! consumer rebuilt by `vigie admin resync` (distributed and embedded), a
 //! consumer restored on a new broker fed again from the producer's outbox,
-//! and replicas migrating a fresh database at once.
+//! replicas migrating a fresh database at once, and the rotation of the
+//! alerting link key.
 
 use std::path::Path;
 use std::time::Duration;
@@ -414,5 +415,100 @@ async fn two_replicas_migrate_a_fresh_database_at_once() -> Result<()> {
     for server in [&first, &second] {
         ok(server.cli(&["inventory", "rollup", "--format", "json"]).await?)?;
     }
+    Ok(())
+}
+
+/// `vigie dev --demo` on `data` with the `[alerting]` section `alerting`
+/// (HTTP endpoints on a free loopback port).
+async fn dev_with_alerting(dir: &Path, data: &str, name: &str, alerting: &str) -> Result<VigieServer> {
+    let config = dir.join(name);
+    std::fs::write(
+        &config,
+        format!("[alerting]\nhttp_listen = \"127.0.0.1:0\"\n{alerting}"),
+    )?;
+    let config = config.to_str().unwrap_or_default().to_owned();
+    let args = [
+        "dev",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data,
+        "--config",
+        &config,
+    ];
+    VigieServer::start(&args, &[]).await
+}
+
+/// The status of GET on `url`'s path at the HTTP endpoints of the server
+/// whose current feed URL is `current` (the port changes at each start).
+async fn status_on(current: &str, url: &str) -> Result<u16> {
+    use crate::alerting::{base_of, http};
+    let path = url.strip_prefix(base_of(url)?.as_str()).unwrap_or_default();
+    Ok(http("GET", &format!("{}{path}", base_of(current)?)).await?.0)
+}
+
+/// The feed URL of S000001 once the alerting read model knows it.
+async fn feed_url(server: &VigieServer) -> Result<String> {
+    let found = std::sync::Mutex::new(String::new());
+    eventually(
+        "the calendar feed of S000001 opens",
+        Duration::from_secs(30),
+        || async {
+            let out = server.cli(&["alerts", "feed", "--structure", "S000001"]).await?;
+            let url = out.stdout.trim().to_owned();
+            if !out.success || status_on(&url, &url).await? != 200 {
+                return Ok(false);
+            }
+            *found.lock().unwrap_or_else(|e| e.into_inner()) = url;
+            Ok(true)
+        },
+    )
+    .await?;
+    let url = found.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(url)
+}
+
+#[tokio::test]
+async fn rotating_the_link_key_keeps_old_links_until_the_old_key_is_removed() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap_or_default();
+    let (old, new) = (
+        "old-link-key-0123456789abcdef-0123",
+        "new-link-key-0123456789abcdef-4567",
+    );
+
+    let server = dev_with_alerting(dir.path(), data, "key1.toml", &format!("link_secret = \"{old}\"\n")).await?;
+    let first = feed_url(&server).await?;
+    server.kill().await?;
+
+    // Step 1 of the runbook: a new key under a new id, the old one kept by its id.
+    let rotated =
+        format!("link_key_id = \"2\"\nlink_secret = \"{new}\"\nprevious_link_secrets = {{ \"1\" = \"{old}\" }}\n");
+    let server = dev_with_alerting(dir.path(), data, "key2.toml", &rotated).await?;
+    let second = feed_url(&server).await?;
+    ensure!(
+        second.rsplit('/').next() != first.rsplit('/').next(),
+        "the new key signs new links: {first} / {second}"
+    );
+    ensure!(
+        status_on(&second, &first).await? == 200,
+        "a link signed with the old key still opens"
+    );
+    server.kill().await?;
+
+    // Step 2: the old key removed, its links die; the new ones still open.
+    let server = dev_with_alerting(
+        dir.path(),
+        data,
+        "key2-only.toml",
+        &format!("link_key_id = \"2\"\nlink_secret = \"{new}\"\n"),
+    )
+    .await?;
+    let third = feed_url(&server).await?;
+    ensure!(status_on(&third, &second).await? == 200, "a link of the new key opens");
+    let refused = status_on(&third, &first).await?;
+    ensure!(refused == 404, "a link of the removed key answered {refused}");
     Ok(())
 }
