@@ -78,6 +78,11 @@ ensure_nats_server
 ensure_aiosmtpd
 ensure_postgres
 
+# The Helm chart and compose files, checked offline (helm lint and template,
+# Kubernetes schemas, values schema, compose specification): fails the run.
+log "checking the deployment files (scripts/check-deploy.sh)"
+./scripts/check-deploy.sh
+
 # The end-to-end scenarios run the real `vigie` binary: build it first
 # (cargo builds test binaries, not other packages' executables).
 cargo build --workspace --bins
