@@ -78,14 +78,15 @@ ensure_nats_server
 ensure_aiosmtpd
 ensure_postgres
 
-# The Helm chart and compose files, checked offline (helm lint and template,
-# Kubernetes schemas, values schema, compose specification): fails the run.
-log "checking the deployment files (scripts/check-deploy.sh)"
-./scripts/check-deploy.sh
-
 # The end-to-end scenarios run the real `vigie` binary: build it first
 # (cargo builds test binaries, not other packages' executables).
 cargo build --workspace --bins
+
+# The Helm chart and compose files, checked offline (helm lint and template,
+# Kubernetes schemas, values schema, compose specification, each rendered
+# vigie.toml loaded by the binary just built): fails the run.
+log "checking the deployment files (scripts/check-deploy.sh)"
+./scripts/check-deploy.sh
 
 # Two cores: build once, run tests in parallel but bounded.
 if cargo nextest --version >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 """Checks of one `helm template` output that kubernetes-validate cannot do.
 
-Usage: manifests.py RENDERED.yaml KUBERNETES_ONLY.yaml
+Usage: manifests.py RENDERED.yaml KUBERNETES_ONLY.yaml [CONFIG_DIR]
 
 Writes the documents of Kubernetes' own kinds to KUBERNETES_ONLY.yaml (for
 kubernetes-validate, which has no schema for custom resources), and checks
@@ -9,6 +9,10 @@ here what is left or lies inside strings:
   Prometheus operator's CRD defines for the parts the chart writes);
 - each ConfigMap's vigie.toml parses as TOML and holds no secret key;
 - the Grafana dashboard parses as JSON and has panels.
+With CONFIG_DIR, each role's vigie.toml is also written there as ROLE.toml,
+and the environment its Deployment gives as ROLE.env (NAME=VALUE lines,
+every Secret replaced by a stand-in, the database unreachable), for
+check-deploy.sh to load them with the real binary.
 Exits 1 with one line per problem.
 """
 
@@ -24,6 +28,8 @@ CUSTOM_KINDS = {("monitoring.coreos.com/v1", "PrometheusRule")}
 # Secrets reach the pods as VIGIE_* variables from Secrets, never in a ConfigMap.
 SECRET_KEYS = {"database_url", "pseudonym_secret", "link_secret", "previous_link_secrets", "password", "api_key"}
 HERE = pathlib.Path(__file__).parent
+STAND_IN_SECRET = "check-deploy-0123456789-abcdefghijklmnop"
+UNREACHABLE_DATABASE = "postgres://vigie@127.0.0.1:1/vigie"
 
 
 def secret_keys_in(table, path=""):
@@ -61,16 +67,41 @@ def check(doc, rule_schema):
                     yield f"ConfigMap/{name}: {file} has no panels"
 
 
-def main(rendered, kubernetes_only):
+def stand_in_environment(deployment):
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        for var in container.get("env", []):
+            if var["name"] == "VIGIE_DATABASE_URL":
+                yield var["name"], UNREACHABLE_DATABASE
+            elif "valueFrom" in var:
+                yield var["name"], STAND_IN_SECRET
+            elif not var["name"].startswith("OTEL_"):
+                yield var["name"], var.get("value", "")
+
+
+def write_configs(docs, directory):
+    for doc in docs:
+        role = doc.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/component")
+        if not role:
+            continue
+        if doc.get("kind") == "ConfigMap" and "vigie.toml" in doc.get("data", {}):
+            (pathlib.Path(directory) / f"{role}.toml").write_text(doc["data"]["vigie.toml"])
+        if doc.get("kind") == "Deployment":
+            lines = [f"{name}={value}\n" for name, value in stand_in_environment(doc)]
+            (pathlib.Path(directory) / f"{role}.env").write_text("".join(lines))
+
+
+def main(rendered, kubernetes_only, config_dir=None):
     rule_schema = json.loads((HERE / "prometheusrule.schema.json").read_text())
     docs = [d for d in yaml.safe_load_all(pathlib.Path(rendered).read_text()) if d]
     problems = [p for doc in docs for p in check(doc, rule_schema)]
     own = [d for d in docs if (d.get("apiVersion"), d.get("kind")) not in CUSTOM_KINDS]
     pathlib.Path(kubernetes_only).write_text(yaml.safe_dump_all(own, sort_keys=False))
+    if config_dir:
+        write_configs(docs, config_dir)
     for problem in problems:
         print(f"  {rendered}: {problem}", file=sys.stderr)
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main(*sys.argv[1:4]))
