@@ -141,6 +141,15 @@ reject "an unknown authentication mode" --set-string auth.mode=basic
 reject "a public URL in cleartext" --set-string roles.alerting.config.alerting.public_url=http://alertes.example
 reject "an unknown SMTP TLS mode" --set-string roles.alerting.config.alerting.smtp.tls=ssl
 reject "alerting without an SMTP relay" --set roles.alerting.config.alerting.smtp=null
+# And what only the templates can see, with the reason in the message.
+if "$HELM" template vigie "$CHART" -f "$CHART/values-regional.yaml" --set roles.alerting.ingress.host=other.example \
+  >/dev/null 2>"$out/reject.err"; then
+  fail "the chart accepted an Ingress host other than public_url's"
+elif grep -q "must be the host of alerting.public_url" "$out/reject.err"; then
+  log "refused by the templates: an Ingress host other than public_url's"
+else
+  cat "$out/reject.err" >&2; fail "an Ingress host other than public_url's failed, but not for that reason"
+fi
 
 # 4. Compose files, against the compose specification (check-jsonschema's vendored schema).
 compose_check() {
