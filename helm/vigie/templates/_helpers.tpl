@@ -71,10 +71,15 @@ app.kubernetes.io/component: {{ .role }}
 {{- default .root.Values.tls.existingSecret $role.tlsSecret -}}
 {{- end -}}
 
-{{/* The NATS credentials Secret of a role: {existingSecret, key}. */}}
+{{/* The NATS credentials Secret of a role, {existingSecret, key}: its own when named, else the shared one. */}}
 {{- define "vigie.natsCredentials" -}}
 {{- $role := get .root.Values.roles .role -}}
-{{- toYaml (default .root.Values.nats.credentials $role.natsCredentials) -}}
+{{- $own := default dict $role.natsCredentials -}}
+{{- if $own.existingSecret -}}
+{{- toYaml $own -}}
+{{- else -}}
+{{- toYaml .root.Values.nats.credentials -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The pod settings of a role: podDefaults overridden by the role's own. */}}
