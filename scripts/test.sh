@@ -82,6 +82,12 @@ ensure_postgres
 # (cargo builds test binaries, not other packages' executables).
 cargo build --workspace --bins
 
+# The Helm chart and compose files, checked offline (helm lint and template,
+# Kubernetes schemas, values schema, compose specification, each rendered
+# vigie.toml loaded by the binary just built): fails the run.
+log "checking the deployment files (scripts/check-deploy.sh)"
+./scripts/check-deploy.sh
+
 # Two cores: build once, run tests in parallel but bounded.
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads "${VIGIE_TEST_THREADS:-4}" "$@"
