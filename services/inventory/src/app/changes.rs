@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
+use tracing::Instrument;
 use vigie_inventory_domain::explain::Lang;
 use vigie_inventory_domain::fragility::{assess, Assessment, Band};
 
@@ -95,8 +96,31 @@ impl Inventory {
     }
 
     /// Assesses `structures`, records the results that changed and adds their
-    /// events to `drafts`; returns how many.
+    /// events to `drafts`; returns how many. Runs in a `fragility.assess`
+    /// span (counts only: no structure ids), the last step of the trace of a
+    /// change that came as an event (a training completed…).
     async fn assess_changes(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        structures: &[Stored],
+        today: NaiveDate,
+        drafts: &mut Vec<vigie_platform::events::EventDraft>,
+    ) -> Result<u64, InventoryError> {
+        let span = tracing::info_span!(
+            "fragility.assess",
+            otel.kind = "internal",
+            structures = structures.len(),
+            changed = tracing::field::Empty,
+        );
+        let changed = self
+            .assess_and_record(tx, structures, today, drafts)
+            .instrument(span.clone())
+            .await?;
+        span.record("changed", changed);
+        Ok(changed)
+    }
+
+    async fn assess_and_record(
         &self,
         tx: &mut Transaction<'_, Any>,
         structures: &[Stored],
