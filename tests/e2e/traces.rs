@@ -45,7 +45,14 @@ async fn one_training_completion_is_one_trace_across_both_services() -> Result<(
     let step = prepare_a_completion(&inventory, &training).await?;
 
     ok(training
-        .cli(&["training", "enrol", "--session", &step.session, "--person", &step.person])
+        .cli(&[
+            "training",
+            "enrol",
+            "--session",
+            &step.session,
+            "--person",
+            &step.person,
+        ])
         .await?)?;
     let today = chrono::Local::now().date_naive().to_string();
     ok(training
@@ -72,16 +79,25 @@ async fn one_training_completion_is_one_trace_across_both_services() -> Result<(
     let chain = completion_trace(&receiver.spans())?;
 
     let [request, append, publish, process, assess] = &chain;
-    ensure!(request.parent_span_id.is_empty(), "the trace starts at the gRPC server: {request:?}");
+    ensure!(
+        request.parent_span_id.is_empty(),
+        "the trace starts at the gRPC server: {request:?}"
+    );
     ensure!(
         request.kind == SERVER && publish.kind == PRODUCER && process.kind == CONSUMER,
         "span kinds: {chain:?}"
     );
     ensure!(append.attribute("event_type") == Some(COMPLETED_EVENT), "{append:?}");
     ensure!(publish.attribute("event_type") == Some(COMPLETED_EVENT), "{publish:?}");
-    ensure!(process.attribute("consumer") == Some(COMPLETION_CONSUMER), "{process:?}");
+    ensure!(
+        process.attribute("consumer") == Some(COMPLETION_CONSUMER),
+        "{process:?}"
+    );
     ensure!(assess.attribute("structures") == Some("1"), "{assess:?}");
-    ensure!(assess.attribute("changed") == Some("1"), "the plan predicted a change: {assess:?}");
+    ensure!(
+        assess.attribute("changed") == Some("1"),
+        "the plan predicted a change: {assess:?}"
+    );
     // No personal data on the spans: the learner's id appears nowhere.
     for span in receiver.spans().iter().filter(|span| span.trace_id == request.trace_id) {
         ensure!(
@@ -135,7 +151,9 @@ fn completion_trace(spans: &[ReceivedSpan]) -> Result<[ReceivedSpan; 5]> {
     let requests: Vec<&ReceivedSpan> = spans
         .iter()
         .filter(|span| {
-            span.service == TRAINING && span.name == "grpc.request" && span.attribute("rpc.method") == Some(COMPLETE_METHOD)
+            span.service == TRAINING
+                && span.name == "grpc.request"
+                && span.attribute("rpc.method") == Some(COMPLETE_METHOD)
         })
         .collect();
     let [request] = requests.as_slice() else {
@@ -145,7 +163,13 @@ fn completion_trace(spans: &[ReceivedSpan]) -> Result<[ReceivedSpan; 5]> {
     let publish = only_child(spans, append, TRAINING, "relay.publish")?;
     let process = only_child(spans, publish, INVENTORY, "consumer.process")?;
     let assess = only_child(spans, process, INVENTORY, "fragility.assess")?;
-    Ok([(*request).clone(), append.clone(), publish.clone(), process.clone(), assess.clone()])
+    Ok([
+        (*request).clone(),
+        append.clone(),
+        publish.clone(),
+        process.clone(),
+        assess.clone(),
+    ])
 }
 
 /// The one span `name` of `service` whose parent is `parent`, in its trace.
