@@ -12,6 +12,7 @@ mod hostile;
 mod identity;
 mod keycloak;
 mod privacy;
+mod traces;
 mod training;
 
 use anyhow::{ensure, Result};

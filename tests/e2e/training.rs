@@ -12,15 +12,15 @@ use vigie_testkit::{eventually, NatsServer, PgDatabase};
 use crate::ok;
 
 /// A plan step that can be carried out: (structure, session, person, predicted score, predicted band).
-struct Step {
-    structure: String,
-    session: String,
-    person: String,
-    predicted_score: Option<u64>,
-    predicted_band: String,
+pub(crate) struct Step {
+    pub(crate) structure: String,
+    pub(crate) session: String,
+    pub(crate) person: String,
+    pub(crate) predicted_score: Option<u64>,
+    pub(crate) predicted_band: String,
 }
 
-async fn find_step(server: &VigieServer, structures: &[String]) -> Result<Step> {
+pub(crate) async fn find_step(server: &VigieServer, structures: &[String]) -> Result<Step> {
     for structure in structures {
         let out = server
             .cli(&["training", "plan", "--structure", structure, "--format", "json"])
@@ -63,7 +63,7 @@ async fn find_step(server: &VigieServer, structures: &[String]) -> Result<Step> 
     )
 }
 
-async fn structure_ids(server: &VigieServer) -> Result<Vec<String>> {
+pub(crate) async fn structure_ids(server: &VigieServer) -> Result<Vec<String>> {
     let csv = ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?;
     Ok(csv
         .stdout
@@ -172,7 +172,7 @@ async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<(
     Ok(())
 }
 
-fn write_catalogue(dir: &Path) -> Result<()> {
+pub(crate) fn write_catalogue(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let files = vigie_training::demo::catalogue(chrono::Local::now().date_naive());
     std::fs::write(dir.join("trainings.csv"), &files.trainings)?;

@@ -17,7 +17,9 @@
 //! - [`init_test_logging`]: logs to the test output, silent unless `TEST_LOG=1`;
 //! - [`eventually`]: waits (bounded) until an asynchronous condition holds —
 //!   the alternative to sleeping "long enough";
-//! - [`TestCa`]: a certificate authority generated in the test, for TLS on loopback.
+//! - [`TestCa`]: a certificate authority generated in the test, for TLS on loopback;
+//! - [`OtlpReceiver`]: a real OTLP/gRPC receiver (traces and metrics), what a
+//!   collector sees of the processes under test.
 //!
 //! Environment overrides: `VIGIE_NATS_SERVER` (path of the `nats-server`
 //! binary, default `/usr/sbin/nats-server`) and `VIGIE_TEST_DATABASE_URL`
@@ -28,6 +30,7 @@ mod logging;
 mod nats;
 mod nats_jwt;
 mod oidc;
+mod otlp;
 mod pg_tls;
 mod pki;
 mod postgres;
@@ -42,6 +45,7 @@ pub use logging::init_test_logging;
 pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
 pub use nats_jwt::NatsOperator;
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
+pub use otlp::{OtlpReceiver, ReceivedMetric, ReceivedSpan};
 pub use pg_tls::PgTls;
 pub use pki::{IssuedCert, PemFiles, PemPair, TestCa, TestPki};
 pub use postgres::PgDatabase;

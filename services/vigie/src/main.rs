@@ -50,7 +50,13 @@ async fn main() -> std::process::ExitCode {
     client::set_token(token);
     let is_server = matches!(cli.command, Command::Dev(_) | Command::Serve(_));
     // Servers log at info; client commands stay quiet so their output is clean.
-    let telemetry = vigie_platform::telemetry::init("vigie", if is_server { "info" } else { "warn" });
+    // `vigie serve training` exports as `vigie-training`, so a trace that
+    // crosses services shows which process did what (OTEL_SERVICE_NAME wins).
+    let service_name = match &cli.command {
+        Command::Serve(args) => format!("vigie-{}", args.service.name()),
+        _ => "vigie".to_owned(),
+    };
+    let telemetry = vigie_platform::telemetry::init(&service_name, if is_server { "info" } else { "warn" });
     let result = run(cli.command, lang).await;
     telemetry.shutdown();
     match result {

@@ -223,7 +223,7 @@ impl Consumer {
     /// Nothing is committed on error.
     pub async fn process(&self, envelope: &Envelope) -> Result<Outcome, HandlerError> {
         let span = tracing::info_span!(
-            "consume event",
+            "consumer.process",
             otel.kind = "consumer",
             consumer = %self.name(),
             event_type = %envelope.event_type,

@@ -15,6 +15,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Row, Transaction};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::envelope::{format_time, now, Envelope};
@@ -91,8 +92,9 @@ impl Outbox {
     /// Appends `draft` in the caller's transaction and returns the event id.
     ///
     /// The event is committed — and will be published — if and only if `tx`
-    /// commits. The current span's W3C `traceparent` (when an OpenTelemetry
-    /// layer is installed) is recorded so the trace continues in consumers.
+    /// commits. The insert runs in an `outbox.append` span, child of the
+    /// current one, whose W3C `traceparent` (when an OpenTelemetry layer is
+    /// installed) is recorded so the trace continues in consumers.
     /// Call the relay's `notify()` after committing for prompt publication.
     ///
     /// # Errors
@@ -101,6 +103,7 @@ impl Outbox {
     /// [`DbError::Sqlx`] when the insert fails (e.g. missing migrations).
     pub async fn append(&self, tx: &mut Transaction<'_, Any>, draft: EventDraft) -> Result<Uuid, DbError> {
         self.validate(&draft)?;
+        let span = append_span(1, Some(&draft.event_type));
         let id = Uuid::now_v7();
         sqlx::query(
             "INSERT INTO vigie_outbox (id, source, event_type, subject, event_time, traceparent, payload) \
@@ -111,9 +114,10 @@ impl Outbox {
         .bind(&draft.event_type)
         .bind(&draft.subject)
         .bind(format_time(&now()))
-        .bind(trace::current_traceparent())
+        .bind(trace::traceparent_of(&span))
         .bind(draft.payload.to_vec())
         .execute(&mut **tx)
+        .instrument(span)
         .await?;
         Ok(id)
     }
@@ -126,8 +130,8 @@ impl Outbox {
     /// import): every draft is validated before anything is written, then
     /// they are inserted with multi-row INSERTs (at most 500 rows and 30,000
     /// bound parameters per statement, within the limits of both SQLite and
-    /// PostgreSQL). The current span's `traceparent` and the event time are
-    /// taken once for all of them.
+    /// PostgreSQL). One `outbox.append` span covers them all: its
+    /// `traceparent` and the event time are taken once for all of them.
     ///
     /// # Errors
     /// [`DbError::Invalid`] when any draft is invalid (nothing is written);
@@ -144,8 +148,13 @@ impl Outbox {
         if drafts.is_empty() {
             return Ok(Vec::new());
         }
+        let event_type = drafts
+            .iter()
+            .all(|draft| draft.event_type == drafts[0].event_type)
+            .then(|| drafts[0].event_type.as_str());
+        let span = append_span(drafts.len(), event_type);
         let time = format_time(&now());
-        let traceparent = trace::current_traceparent();
+        let traceparent = trace::traceparent_of(&span);
         let ids: Vec<Uuid> = drafts.iter().map(|_| Uuid::now_v7()).collect();
         let id_texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let full_statement = insert_statement(INSERT_ROWS.min(drafts.len()));
@@ -169,7 +178,7 @@ impl Outbox {
                     .bind(traceparent.as_deref())
                     .bind(draft.payload.as_ref());
             }
-            query.execute(&mut **tx).await?;
+            query.execute(&mut **tx).instrument(span.clone()).await?;
         }
         Ok(ids)
     }
@@ -318,4 +327,18 @@ pub(crate) async fn record_failure(db: &Db, seq: i64, error: &str) -> Result<(),
         .execute(db.pool())
         .await?;
     Ok(())
+}
+
+/// The `outbox.append` span, child of the caller's (a gRPC request, a
+/// consumer…): its `traceparent` is stored with the rows, so the relay's
+/// publication continues the trace from here. `event_type` is named when
+/// every event appended has the same one; no ids (span attributes stay
+/// low-cardinality and free of personal data).
+fn append_span(events: usize, event_type: Option<&str>) -> tracing::Span {
+    tracing::info_span!(
+        "outbox.append",
+        otel.kind = "internal",
+        events,
+        event_type = event_type.unwrap_or("mixed"),
+    )
 }

@@ -272,7 +272,7 @@ impl Relay {
             .iter()
             .map(|event| {
                 let span = tracing::info_span!(
-                    "publish event",
+                    "relay.publish",
                     otel.kind = "producer",
                     event_type = %event.envelope.event_type,
                     event_id = %event.envelope.id,

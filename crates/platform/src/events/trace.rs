@@ -1,7 +1,7 @@
 //! W3C trace context across the outbox and the broker.
 //!
-//! The `traceparent` of the span that appends an event is stored with the
-//! outbox row; the relay publishes in a child span of it and sends that
+//! The `traceparent` of the `outbox.append` span that appends an event is
+//! stored with the outbox row; the relay publishes in a child span of it and sends that
 //! span's `traceparent` header; the consumer runs its handler in a child of
 //! the received context. One trace thus spans gRPC → outbox → NATS →
 //! consumer, even across the relay's asynchronous hop. Without an
@@ -16,11 +16,6 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 const TRACEPARENT: &str = "traceparent";
-
-/// The `traceparent` of the current span, if it belongs to a valid trace.
-pub(crate) fn current_traceparent() -> Option<String> {
-    traceparent_of(&Span::current())
-}
 
 /// The `traceparent` of `span`, if it belongs to a valid trace.
 pub(crate) fn traceparent_of(span: &Span) -> Option<String> {

@@ -189,6 +189,7 @@ async fn the_trace_context_travels_with_the_event() {
     let db = &test_db.db;
     let request = tracing::info_span!("grpc request");
     let trace_id = request.context().span().span_context().trace_id();
+    let request_span_id = request.context().span().span_context().span_id();
     async {
         let mut tx = db.begin().await.unwrap();
         Outbox::new(SOURCE)
@@ -210,6 +211,10 @@ async fn the_trace_context_travels_with_the_event() {
     };
     let stored = stored.expect("traceparent recorded");
     assert!(stored.starts_with(&format!("00-{trace_id}-")), "{stored}");
+    assert!(
+        !stored.contains(&request_span_id.to_string()),
+        "recorded from the outbox.append child span, not the caller's: {stored}"
+    );
 
     // Other test threads (without subscriber) may have registered the
     // relay's span callsite concurrently and cached "never interested" for

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
+use tracing::Instrument;
 use vigie_inventory_domain::explain::Lang;
 use vigie_inventory_domain::fragility::{assess, Assessment, Band};
 
@@ -108,8 +109,32 @@ impl Inventory {
     }
 
     /// Assesses `structures`, records the results that changed and adds the
-    /// events `publish` asks for to `drafts`; returns how many.
+    /// events `publish` asks for to `drafts`; returns how many. Runs in a
+    /// `fragility.assess` span (counts only: no structure ids), the last step
+    /// of the trace of a change that came as an event (a training completed…).
     pub(super) async fn assess_changes(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        structures: &[Stored],
+        today: NaiveDate,
+        publish: Publish,
+        drafts: &mut Vec<vigie_platform::events::EventDraft>,
+    ) -> Result<u64, InventoryError> {
+        let span = tracing::info_span!(
+            "fragility.assess",
+            otel.kind = "internal",
+            structures = structures.len(),
+            changed = tracing::field::Empty,
+        );
+        let changed = self
+            .assess_and_record(tx, structures, today, publish, drafts)
+            .instrument(span.clone())
+            .await?;
+        span.record("changed", changed);
+        Ok(changed)
+    }
+
+    async fn assess_and_record(
         &self,
         tx: &mut Transaction<'_, Any>,
         structures: &[Stored],
