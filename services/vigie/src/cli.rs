@@ -55,6 +55,23 @@ pub enum Command {
     Login(LoginArgs),
     /// Oublie les jetons enregistrés pour un serveur.
     Logout(LogoutArgs),
+    /// Vérifie qu'un serveur Vigie répond (grpc.health.v1) ; code de sortie 0 s'il sert, 1 sinon.
+    /// Sert aux contrôles de santé des conteneurs (l'image n'a ni shell ni grpcurl).
+    Health(HealthArgs),
+}
+
+/// `vigie health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Service dont l'état est demandé, p. ex. vigie.inventory.v1.InventoryService (défaut : le processus).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Délai maximal de la réponse, en secondes.
+    #[arg(long, default_value_t = 3, value_name = "SECONDES")]
+    pub timeout: u64,
+    /// Adresse du serveur et options de connexion.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// Options shared by server commands.

@@ -184,6 +184,9 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             login::login(request, lang).await
         }
         Command::Logout(args) => login::logout(&args.endpoint, lang),
+        Command::Health(args) => {
+            client::health::check(&args.client.endpoint, args.service.as_deref(), args.timeout, lang).await
+        }
     }
 }
 
