@@ -1,8 +1,10 @@
 //! Event counters: `vigie.events.published`, `vigie.events.consumed`,
 //! `vigie.events.failed`, `vigie.events.retries` (a transient failure that
-//! will be retried: a steadily growing count means a stuck consumer) and
-//! `vigie.events.dead_letters` (events a consumer gave up on: alert on any
-//! increase).
+//! will be retried: a steadily growing count means a stuck consumer),
+//! `vigie.events.redelivered` (an event handed to a consumer again after a
+//! failed or unacknowledged delivery: JetStream delivery count above 1, or an
+//! in-process retry) and `vigie.events.dead_letters` (events a consumer gave
+//! up on: alert on any increase). The backlog gauges are in `gauges.rs`.
 //!
 //! Instruments come from `opentelemetry::global::meter("vigie")` when a
 //! relay or consumer is built, i.e. after telemetry was initialised at
@@ -24,6 +26,7 @@ pub(crate) struct EventMetrics {
     consumed: Counter<u64>,
     failed: Counter<u64>,
     retries: Counter<u64>,
+    redelivered: Counter<u64>,
     dead_letters: Counter<u64>,
 }
 
@@ -57,6 +60,12 @@ impl EventMetrics {
                     "Deliveries that failed transiently and will be retried (forever, with capped backoff)",
                 )
                 .build(),
+            redelivered: meter
+                .u64_counter("vigie.events.redelivered")
+                .with_description(
+                    "Events delivered to a consumer again after a failed or unacknowledged delivery",
+                )
+                .build(),
             dead_letters: meter
                 .u64_counter("vigie.events.dead_letters")
                 .with_description("Events stored as dead letters (permanent failures and unparseable messages)")
@@ -66,6 +75,16 @@ impl EventMetrics {
 
     pub(crate) fn retried(&self, event_type: &str, consumer: &str) {
         self.retries.add(
+            1,
+            &[
+                KeyValue::new("event_type", event_type.to_owned()),
+                KeyValue::new("consumer", consumer.to_owned()),
+            ],
+        );
+    }
+
+    pub(crate) fn redelivered(&self, event_type: &str, consumer: &str) {
+        self.redelivered.add(
             1,
             &[
                 KeyValue::new("event_type", event_type.to_owned()),
