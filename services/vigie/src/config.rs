@@ -50,6 +50,9 @@ pub struct VigieConfig {
     pub tls_client_ca: Option<PathBuf>,
     /// Bounds of the gRPC server (message sizes, concurrency, timeouts).
     pub grpc: vigie_platform::grpc::GrpcLimits,
+    /// Address of the Prometheus scrape endpoint (`GET /metrics`); none by
+    /// default. Operational figures only, no personal data (docs/security.md).
+    pub metrics_listen: Option<SocketAddr>,
     /// Parameters of the fragility index.
     pub fragility: FragilityConfig,
     /// Parameters of the facilitation service.
@@ -85,6 +88,7 @@ impl Default for VigieConfig {
             tls_key: None,
             tls_client_ca: None,
             grpc: vigie_platform::grpc::GrpcLimits::default(),
+            metrics_listen: None,
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
@@ -414,6 +418,9 @@ pub struct Overrides {
     /// `--tls-client-ca`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_client_ca: Option<PathBuf>,
+    /// `--metrics-listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Keys that may come from `VIGIE_*` variables.
@@ -435,6 +442,7 @@ const ENV_KEYS: &[&str] = &[
     "tls_key",
     "tls_client_ca",
     "grpc",
+    "metrics_listen",
     "fragility",
     "facilitation",
     "alerting",

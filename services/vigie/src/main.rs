@@ -49,8 +49,8 @@ async fn main() -> std::process::ExitCode {
     client::set_token(token);
     let is_server = matches!(cli.command, Command::Dev(_) | Command::Serve(_));
     // Servers log at info; client commands stay quiet so their output is clean.
-    let telemetry = vigie_platform::telemetry::init("vigie", if is_server { "info" } else { "warn" });
-    let result = run(cli.command, lang).await;
+    let mut telemetry = vigie_platform::telemetry::init("vigie", if is_server { "info" } else { "warn" });
+    let result = run(cli.command, lang, &mut telemetry).await;
     telemetry.shutdown();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -66,10 +66,10 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
+async fn run(command: Command, lang: Lang, telemetry: &mut vigie_platform::telemetry::Telemetry) -> anyhow::Result<()> {
     match command {
-        Command::Dev(args) => server::dev::run(args, lang).await,
-        Command::Serve(args) => server::serve::run(args, lang).await,
+        Command::Dev(args) => server::dev::run(args, lang, telemetry).await,
+        Command::Serve(args) => server::serve::run(args, lang, telemetry).await,
         Command::Inventory(command) => match command {
             InventoryCommand::Import { dir, client } => client::inventory::import(&client.endpoint, &dir, lang).await,
             InventoryCommand::Fragility {
