@@ -10,6 +10,7 @@ mod grpc_tls;
 mod hostile;
 mod identity;
 mod keycloak;
+mod metrics;
 mod privacy;
 mod training;
 
