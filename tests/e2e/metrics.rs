@@ -36,24 +36,36 @@ async fn serve_exposes_prometheus_metrics_that_follow_the_backbone() -> Result<(
     // the broker.
     eventually("backlog gauges at start", Duration::from_secs(20), || async {
         let text = scrape(&addr).await?;
-        Ok(value(&text, "vigie_outbox_pending", &[("outbox", "inventory")]) == Some(0.0)
-            && value(
-                &text,
-                "vigie_consumer_pending",
-                &[("consumer", "inventory-training-completed"), ("stream", "VIGIE_TRAINING")],
-            ) == Some(0.0)
-            && value(
-                &text,
-                "vigie_consumer_pending",
-                &[("consumer", "inventory-facilitation-intervention"), ("stream", "VIGIE_FACILITATION")],
-            ) == Some(0.0))
+        Ok(
+            value(&text, "vigie_outbox_pending", &[("outbox", "inventory")]) == Some(0.0)
+                && value(
+                    &text,
+                    "vigie_consumer_pending",
+                    &[
+                        ("consumer", "inventory-training-completed"),
+                        ("stream", "VIGIE_TRAINING"),
+                    ],
+                ) == Some(0.0)
+                && value(
+                    &text,
+                    "vigie_consumer_pending",
+                    &[
+                        ("consumer", "inventory-facilitation-intervention"),
+                        ("stream", "VIGIE_FACILITATION"),
+                    ],
+                ) == Some(0.0),
+        )
     })
     .await?;
 
     // An import: its RPC is timed, its events published and counted.
     let events = import(&server, first).await?;
     let text = scrape(&addr).await?;
-    let import_calls = sum(&text, "vigie_rpc_duration_seconds_count", &[("rpc_grpc_status_code", "0")]);
+    let import_calls = sum(
+        &text,
+        "vigie_rpc_duration_seconds_count",
+        &[("rpc_grpc_status_code", "0")],
+    );
     ensure!(import_calls >= 1.0, "no RPC timed:\n{text}");
     ensure!(
         text.contains("# TYPE vigie_rpc_duration_seconds histogram\n")
@@ -90,12 +102,8 @@ async fn serve_exposes_prometheus_metrics_that_follow_the_backbone() -> Result<(
 
     // A poison event for one of its consumers: dead-lettered and counted.
     let js = vigie_platform::events::jetstream::connect(&url, "e2e").await?;
-    let envelope = vigie_platform::events::Envelope::new(
-        "/vigie/training",
-        TRAINING_COMPLETED,
-        "S-POISON",
-        b"garbage".to_vec(),
-    );
+    let envelope =
+        vigie_platform::events::Envelope::new("/vigie/training", TRAINING_COMPLETED, "S-POISON", b"garbage".to_vec());
     js.publish_with_headers(TRAINING_COMPLETED, envelope.to_headers(), envelope.payload.clone())
         .await?
         .await?;
@@ -138,7 +146,10 @@ async fn scrape(addr: &str) -> Result<String> {
         answer.contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
         "{answer}"
     );
-    Ok(answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default())
+    Ok(answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default())
 }
 
 /// One raw HTTP/1.1 exchange (the server closes the connection).

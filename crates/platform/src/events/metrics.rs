@@ -62,9 +62,7 @@ impl EventMetrics {
                 .build(),
             redelivered: meter
                 .u64_counter("vigie.events.redelivered")
-                .with_description(
-                    "Events delivered to a consumer again after a failed or unacknowledged delivery",
-                )
+                .with_description("Events delivered to a consumer again after a failed or unacknowledged delivery")
                 .build(),
             dead_letters: meter
                 .u64_counter("vigie.events.dead_letters")
@@ -91,6 +89,13 @@ impl EventMetrics {
                 KeyValue::new("consumer", consumer.to_owned()),
             ],
         );
+    }
+
+    /// Shows the consumer's dead-letter count at 0 from the start: an alert
+    /// on `increase(…) > 0` cannot see a series that appears at 1.
+    pub(crate) fn declare_consumer(&self, consumer: &str) {
+        self.dead_letters
+            .add(0, &[KeyValue::new("consumer", consumer.to_owned())]);
     }
 
     pub(crate) fn dead_lettered(&self, consumer: &str) {

@@ -172,7 +172,11 @@ mod tests {
     async fn serves_metrics_and_nothing_else_over_real_http() {
         let scrape = Scrape::new();
         let provider = SdkMeterProvider::builder().with_reader(scrape.reader()).build();
-        provider.meter("vigie").u64_counter("vigie.test.hits").build().add(4, &[]);
+        provider
+            .meter("vigie")
+            .u64_counter("vigie.test.hits")
+            .build()
+            .add(4, &[]);
         let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
@@ -182,8 +186,14 @@ mod tests {
 
         let ok = request(addr, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
-        assert!(ok.contains("content-type: text/plain; version=0.0.4; charset=utf-8\r\n"), "{ok}");
-        assert!(ok.contains("\r\n\r\n# TYPE vigie_test_hits_total counter\nvigie_test_hits_total 4\n"), "{ok}");
+        assert!(
+            ok.contains("content-type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+            "{ok}"
+        );
+        assert!(
+            ok.contains("\r\n\r\n# TYPE vigie_test_hits_total counter\nvigie_test_hits_total 4\n"),
+            "{ok}"
+        );
 
         let missing = request(addr, "GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
@@ -195,7 +205,10 @@ mod tests {
         assert!(post.starts_with("HTTP/1.1 405"), "{post}");
         assert!(post.contains("allow: GET\r\n"), "{post}");
         // Oversized headers are refused, not buffered.
-        let huge = format!("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(MAX_BUF * 2));
+        let huge = format!(
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(MAX_BUF * 2)
+        );
         let refused = request(addr, &huge).await;
         assert!(!refused.starts_with("HTTP/1.1 200"), "{refused}");
 

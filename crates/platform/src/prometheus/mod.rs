@@ -135,7 +135,10 @@ mod tests {
         // Cumulative: a second scrape keeps counting from the first.
         counter.add(1, &[KeyValue::new("consumer", "inventory-training")]);
         let text = scrape.render().unwrap_or_default();
-        assert!(text.contains("vigie_events_dead_letters_total{consumer=\"inventory-training\"} 3\n"), "{text}");
+        assert!(
+            text.contains("vigie_events_dead_letters_total{consumer=\"inventory-training\"} 3\n"),
+            "{text}"
+        );
 
         // After shutdown the scrape fails instead of showing stale figures.
         let _ = provider.shutdown();

@@ -162,11 +162,23 @@ pub fn render(families: &[Family]) -> String {
                     let mut cumulative = 0u64;
                     for (bound, in_bucket) in bounds.iter().zip(counts) {
                         cumulative += in_bucket;
-                        line(&mut out, &bucket, labels, Some(&number(*bound)), &cumulative.to_string());
+                        line(
+                            &mut out,
+                            &bucket,
+                            labels,
+                            Some(&number(*bound)),
+                            &cumulative.to_string(),
+                        );
                     }
                     line(&mut out, &bucket, labels, Some("+Inf"), &count.to_string());
                     line(&mut out, &format!("{}_sum", family.name), labels, None, &number(*sum));
-                    line(&mut out, &format!("{}_count", family.name), labels, None, &count.to_string());
+                    line(
+                        &mut out,
+                        &format!("{}_count", family.name),
+                        labels,
+                        None,
+                        &count.to_string(),
+                    );
                 }
             }
         }
@@ -179,7 +191,11 @@ fn line(out: &mut String, name: &str, labels: &[(String, String)], le: Option<&s
     if !labels.is_empty() || le.is_some() {
         out.push('{');
         let mut first = true;
-        for (key, val) in labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(le.map(|le| ("le", le))) {
+        for (key, val) in labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(le.map(|le| ("le", le)))
+        {
             if !first {
                 out.push(',');
             }
@@ -224,20 +240,32 @@ mod tests {
 
     #[test]
     fn names_follow_prometheus_conventions() {
-        assert_eq!(metric_name("vigie.outbox.lag", "s", Kind::Gauge), "vigie_outbox_lag_seconds");
-        assert_eq!(metric_name("vigie.outbox.pending", "{event}", Kind::Gauge), "vigie_outbox_pending");
+        assert_eq!(
+            metric_name("vigie.outbox.lag", "s", Kind::Gauge),
+            "vigie_outbox_lag_seconds"
+        );
+        assert_eq!(
+            metric_name("vigie.outbox.pending", "{event}", Kind::Gauge),
+            "vigie_outbox_pending"
+        );
         assert_eq!(
             metric_name("vigie.events.dead_letters", "", Kind::Counter),
             "vigie_events_dead_letters_total"
         );
-        assert_eq!(metric_name("vigie.rpc.duration", "s", Kind::Histogram), "vigie_rpc_duration_seconds");
+        assert_eq!(
+            metric_name("vigie.rpc.duration", "s", Kind::Histogram),
+            "vigie_rpc_duration_seconds"
+        );
         // No repeated suffix.
         assert_eq!(metric_name("jobs_total", "", Kind::Counter), "jobs_total");
         assert_eq!(metric_name("wait_seconds", "s", Kind::Gauge), "wait_seconds");
         assert_eq!(metric_name("size", "By", Kind::Gauge), "size_bytes");
         assert_eq!(metric_name("ratio", "1", Kind::Gauge), "ratio");
         // Invalid characters and a leading digit.
-        assert_eq!(metric_name("http.server/req-count", "", Kind::Gauge), "http_server_req_count");
+        assert_eq!(
+            metric_name("http.server/req-count", "", Kind::Gauge),
+            "http_server_req_count"
+        );
         assert_eq!(metric_name("9lives", "", Kind::Gauge), "_9lives");
         assert_eq!(metric_name("a:b", "", Kind::Gauge), "a:b");
         assert_eq!(label_name("rpc.method"), "rpc_method");

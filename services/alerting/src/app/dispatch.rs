@@ -557,9 +557,7 @@ impl AlertingApp {
     ) {
         if report.sent > sent_before {
             let late = match storage::message_lateness(conn, &message.message_id).await {
-                Ok(Some((created_at, claimed_late))) => {
-                    super::metrics::sent_late(created_at, claimed_late, self.now())
-                }
+                Ok(Some((created_at, claimed_late))) => super::metrics::sent_late(created_at, claimed_late, self.now()),
                 Ok(None) => false,
                 Err(error) => {
                     tracing::debug!(%error, "lateness of a sent message not read");

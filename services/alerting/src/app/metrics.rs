@@ -39,7 +39,7 @@ impl DeliveryMetrics {
     /// Instruments of the global meter provider (no-ops without one).
     pub(crate) fn new() -> DeliveryMetrics {
         let meter = opentelemetry::global::meter("vigie");
-        DeliveryMetrics {
+        let metrics = DeliveryMetrics {
             sent: meter
                 .u64_counter("vigie.reminders.sent")
                 .with_description("Reminder messages (digests, notices) accepted by their channel")
@@ -52,7 +52,16 @@ impl DeliveryMetrics {
                 .u64_counter("vigie.reminders.late")
                 .with_description("Reminder messages sent more than an hour after they were due")
                 .build(),
+        };
+        // Every series at 0 from the start: an alert on `increase(…) > 0`
+        // cannot see a series that appears at 1.
+        for channel in ["email", "webhook"] {
+            let attributes = [KeyValue::new("channel", channel)];
+            metrics.sent.add(0, &attributes);
+            metrics.failed.add(0, &attributes);
+            metrics.late.add(0, &attributes);
         }
+        metrics
     }
 
     pub(crate) fn sent(&self, channel: &str, late: bool) {

@@ -33,7 +33,10 @@ pub async fn start(
     let listener = prometheus::http::bind(addr).await.map_err(|error| {
         anyhow::anyhow!(
             "{} {addr} : {error}",
-            lang.pick("point de collecte des métriques (--metrics-listen)", "metrics endpoint (--metrics-listen)")
+            lang.pick(
+                "point de collecte des métriques (--metrics-listen)",
+                "metrics endpoint (--metrics-listen)"
+            )
         )
     })?;
     let bound = listener.local_addr()?;
