@@ -566,6 +566,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_metrics_endpoint_is_off_unless_asked_from_file_or_flag() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(VigieConfig::load(None, &Overrides::default())?.metrics_listen, None);
+        let file = std::env::temp_dir().join(format!("vigie-metrics-config-{}.toml", std::process::id()));
+        std::fs::write(&file, "metrics_listen = \"0.0.0.0:9464\"\n")?;
+        let from_file = VigieConfig::load(Some(&file), &Overrides::default())?;
+        assert_eq!(from_file.metrics_listen, Some(SocketAddr::from(([0, 0, 0, 0], 9464))));
+        let flag = Overrides {
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 19464))),
+            ..Overrides::default()
+        };
+        let from_flag = VigieConfig::load(Some(&file), &flag);
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(
+            from_flag?.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 19464)))
+        );
+        Ok(())
+    }
+
+    #[test]
     fn tls_and_grpc_bounds_are_validated_before_anything_connects() {
         let cert_only = Overrides {
             tls_cert: Some(PathBuf::from("server.pem")),
