@@ -32,6 +32,12 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
+    /// Whether metrics go anywhere (OTLP or a scrape endpoint): without
+    /// that, samplers that only feed instruments can be left out.
+    pub fn metrics_enabled(&self) -> bool {
+        self.meters.is_some()
+    }
+
     /// Installs the global meter provider again, with a reader for the
     /// Prometheus scrape endpoint besides the OTLP export (when that is on),
     /// and returns the reader's handle to serve.

@@ -94,20 +94,37 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     let mut tasks = JoinSet::new();
     // Before anything creates an instrument (relays, consumers, gRPC layer).
     super::metrics::start(&config, telemetry, &mut tasks, &stop, "vigie dev", lang).await?;
+    // Outbox backlog gauges, sampled only when metrics go somewhere.
+    let metrics_enabled = telemetry.metrics_enabled();
+    let sampled = |relay: Relay, service: &str| {
+        if metrics_enabled {
+            relay.with_metrics_name(service)
+        } else {
+            relay
+        }
+    };
     // Each service's outbox is relayed to the in-process consumers of the
     // others, which apply events in their own database with their own inbox.
     let inventory_bus = EmbeddedBus::new();
     let training_bus = EmbeddedBus::new();
-    let inventory_relay =
-        Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher())).with_metrics_name("inventory");
-    let training_relay =
-        Relay::new(training_db.clone(), Arc::new(training_bus.publisher())).with_metrics_name("training");
+    let inventory_relay = sampled(
+        Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher())),
+        "inventory",
+    );
+    let training_relay = sampled(
+        Relay::new(training_db.clone(), Arc::new(training_bus.publisher())),
+        "training",
+    );
     let facilitation_bus = EmbeddedBus::new();
-    let facilitation_relay =
-        Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher())).with_metrics_name("facilitation");
+    let facilitation_relay = sampled(
+        Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher())),
+        "facilitation",
+    );
     let alerting_bus = EmbeddedBus::new();
-    let alerting_relay =
-        Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher())).with_metrics_name("alerting");
+    let alerting_relay = sampled(
+        Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher())),
+        "alerting",
+    );
     let app = super::start_inventory(
         inventory_db.clone(),
         &config,

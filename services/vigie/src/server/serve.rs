@@ -159,8 +159,11 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
     for service in [inventory::NAME, training::NAME, facilitation::NAME, ALERTING] {
         jetstream::ensure_stream_with(&js, service, &retention).await?;
     }
-    let relay =
-        Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone()))).with_metrics_name(args.service.name());
+    let mut relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
+    if telemetry.metrics_enabled() {
+        // Outbox backlog gauges, sampled only when metrics go somewhere.
+        relay = relay.with_metrics_name(args.service.name());
+    }
     let (routes, served) = match args.service {
         ServiceName::Inventory => {
             let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
