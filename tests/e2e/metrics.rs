@@ -2,7 +2,8 @@
 //! the figures an operator alerts on, and they move with what happens —
 //! RPC durations and publications after an import, an outbox backlog that
 //! grows and ages while NATS is down and drains when it is back, the
-//! backlog of each JetStream consumer, a dead letter counted.
+//! backlog of each JetStream consumer, a dead letter counted; and `vigie dev
+//! --metrics-listen`: every service's outbox, the demo's reminders counted.
 
 use std::time::Duration;
 
@@ -120,6 +121,45 @@ async fn serve_exposes_prometheus_metrics_that_follow_the_backbone() -> Result<(
     // Only /metrics, only GET.
     let other = http(&addr, "GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
     ensure!(other.starts_with("HTTP/1.1 404"), "{other}");
+    drop(server);
+    Ok(())
+}
+
+#[tokio::test]
+async fn dev_exposes_the_outboxes_of_every_service_and_the_reminders_sent() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().to_str().unwrap_or_default().to_owned();
+    let server = VigieServer::start(
+        &[
+            "dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data_dir,
+            "--demo",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+    )
+    .await?;
+    let addr = server.metrics.clone().context("no metrics address announced")?;
+    // The demo's reminders go out as .eml files: counted as sent by email,
+    // none failed; every service's outbox drained.
+    eventually(
+        "demo reminders sent and outboxes drained",
+        Duration::from_secs(30),
+        || async {
+            let text = scrape(&addr).await?;
+            let drained = ["inventory", "training", "facilitation", "alerting"]
+                .iter()
+                .all(|service| value(&text, "vigie_outbox_pending", &[("outbox", service)]) == Some(0.0));
+            Ok(drained
+                && value(&text, "vigie_reminders_sent_total", &[("channel", "email")]).is_some_and(|sent| sent > 0.0)
+                && value(&text, "vigie_reminders_failed_total", &[("channel", "email")]) == Some(0.0))
+        },
+    )
+    .await?;
     drop(server);
     Ok(())
 }
