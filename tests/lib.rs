@@ -57,6 +57,9 @@ pub struct VigieServer {
     /// The gRPC endpoint it announced (`http://127.0.0.1:PORT`, or
     /// `https://…` when it serves TLS).
     pub endpoint: String,
+    /// The address of its Prometheus endpoint (`127.0.0.1:PORT`), when
+    /// started with `--metrics-listen` (announced before the endpoint).
+    pub metrics: Option<String>,
 }
 
 /// The pseudonym secret the servers of `vigie serve` get in the scenarios.
@@ -102,10 +105,14 @@ impl VigieServer {
         let mut child = command.spawn().context("spawning vigie")?;
         let stderr = child.stderr.take().context("no stderr")?;
         let mut lines = BufReader::new(stderr).lines();
+        let mut metrics = None;
         let endpoint = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await? {
                 if std::env::var_os("TEST_LOG").is_some() {
                     eprintln!("vigie: {line}");
+                }
+                if let Some((_, rest)) = line.split_once("métriques Prometheus sur ") {
+                    metrics = rest.split_whitespace().next().map(str::to_owned);
                 }
                 let announced = line
                     .find("https://127.0.0.1:")
@@ -127,7 +134,11 @@ impl VigieServer {
                 }
             }
         });
-        Ok(VigieServer { child, endpoint })
+        Ok(VigieServer {
+            child,
+            endpoint,
+            metrics,
+        })
     }
 
     /// Starts `vigie serve SERVICE` on loopback port 0, on `database` and the

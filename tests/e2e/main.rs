@@ -11,6 +11,7 @@ mod grpc_tls;
 mod hostile;
 mod identity;
 mod keycloak;
+mod metrics;
 mod privacy;
 mod traces;
 mod training;

@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: typed, layered configuration (defaults → file → `VIGIE_*` env → flags);
 //! - [`telemetry`]: `tracing` logs and OpenTelemetry export;
+//! - [`prometheus`]: the `/metrics` scrape endpoint (same instruments as the OTLP export);
 //! - [`grpc`]: gRPC server bootstrap with health and reflection;
 //! - [`db`]: one storage layer over PostgreSQL and SQLite;
 //! - [`events`]: the event backbone (transactional outbox, relay, idempotent
@@ -16,6 +17,7 @@ pub mod db;
 pub mod events;
 pub mod grpc;
 pub mod net;
+pub mod prometheus;
 pub mod redact;
 pub mod shutdown;
 pub mod telemetry;

@@ -7,6 +7,11 @@
 //! from `RUST_LOG` (default `info`). The W3C trace-context propagator is
 //! installed globally in every case, so `traceparent` travels across gRPC and
 //! NATS even without an exporter.
+//!
+//! Metrics go to OTLP with the traces, and/or to a Prometheus scrape endpoint
+//! when a server asks for one ([`Telemetry::enable_scrape`], `vigie serve
+//! --metrics-listen`). Without either, no meter provider is installed and
+//! every instrument is a no-op.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
@@ -22,9 +27,42 @@ use tracing_subscriber::{EnvFilter, Layer};
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
     meters: Option<SdkMeterProvider>,
+    service_name: String,
+    exporting: bool,
 }
 
 impl Telemetry {
+    /// Whether metrics go anywhere (OTLP or a scrape endpoint): without
+    /// that, samplers that only feed instruments can be left out.
+    pub fn metrics_enabled(&self) -> bool {
+        self.meters.is_some()
+    }
+
+    /// Installs the global meter provider again, with a reader for the
+    /// Prometheus scrape endpoint besides the OTLP export (when that is on),
+    /// and returns the reader's handle to serve.
+    ///
+    /// Call it before anything creates an instrument (relays, consumers,
+    /// gRPC layers…): instruments keep the provider they were created from.
+    /// The provider it replaces (OTLP only) had recorded nothing yet.
+    pub fn enable_scrape(&mut self) -> crate::prometheus::Scrape {
+        let scrape = crate::prometheus::Scrape::new();
+        let mut builder = SdkMeterProvider::builder()
+            .with_resource(resource(&self.service_name))
+            .with_reader(scrape.reader());
+        if self.exporting {
+            if let Some(exporter) = otlp_metric_exporter() {
+                builder = builder.with_periodic_exporter(exporter);
+            }
+        }
+        let meters = builder.build();
+        opentelemetry::global::set_meter_provider(meters.clone());
+        if let Some(previous) = self.meters.replace(meters) {
+            let _ = previous.shutdown();
+        }
+        scrape
+    }
+
     /// Flushes and stops the exporters (no-op without one).
     pub fn shutdown(self) {
         if let Some(provider) = self.provider {
@@ -73,6 +111,8 @@ pub fn init(service_name: &str, default_filter: &str) -> Telemetry {
     Telemetry {
         provider: Some(provider),
         meters,
+        service_name: service_name.to_owned(),
+        exporting,
     }
 }
 
@@ -84,13 +124,17 @@ fn resource(service_name: &str) -> opentelemetry_sdk::Resource {
 /// Metrics (events published/consumed/failed, gRPC latency) are exported
 /// with the traces, every 60 s (`OTEL_METRIC_EXPORT_INTERVAL` to change).
 fn meter_provider(service_name: &str) -> Option<SdkMeterProvider> {
+    otlp_metric_exporter().map(|exporter| {
+        SdkMeterProvider::builder()
+            .with_periodic_exporter(exporter)
+            .with_resource(resource(service_name))
+            .build()
+    })
+}
+
+fn otlp_metric_exporter() -> Option<opentelemetry_otlp::MetricExporter> {
     match opentelemetry_otlp::MetricExporter::builder().with_tonic().build() {
-        Ok(exporter) => Some(
-            SdkMeterProvider::builder()
-                .with_periodic_exporter(exporter)
-                .with_resource(resource(service_name))
-                .build(),
-        ),
+        Ok(exporter) => Some(exporter),
         Err(error) => {
             eprintln!("opentelemetry: OTLP metrics exporter not started: {error}");
             None

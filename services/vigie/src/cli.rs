@@ -98,6 +98,9 @@ pub struct ServerArgs {
     /// TLS mutuel : certificat PEM de l'autorité qui signe les certificats des clients ; un client sans certificat valide est refusé.
     #[arg(long, env = "VIGIE_TLS_CLIENT_CA", value_name = "FICHIER")]
     pub tls_client_ca: Option<PathBuf>,
+    /// Point de collecte Prometheus (GET /metrics) sur cette adresse, p. ex. 0.0.0.0:9464 : retard de l'outbox et des consommateurs, lettres mortes, rappels, durée des appels. Chiffres d'exploitation sans donnée personnelle ; sans authentification, à garder hors du réseau public.
+    #[arg(long, value_name = "ADRESSE")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// `vigie dev`.

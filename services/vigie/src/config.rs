@@ -50,6 +50,9 @@ pub struct VigieConfig {
     pub tls_client_ca: Option<PathBuf>,
     /// Bounds of the gRPC server (message sizes, concurrency, timeouts).
     pub grpc: vigie_platform::grpc::GrpcLimits,
+    /// Address of the Prometheus scrape endpoint (`GET /metrics`); none by
+    /// default. Operational figures only, no personal data (docs/security.md).
+    pub metrics_listen: Option<SocketAddr>,
     /// Parameters of the fragility index.
     pub fragility: FragilityConfig,
     /// Parameters of the facilitation service.
@@ -85,6 +88,7 @@ impl Default for VigieConfig {
             tls_key: None,
             tls_client_ca: None,
             grpc: vigie_platform::grpc::GrpcLimits::default(),
+            metrics_listen: None,
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
@@ -414,6 +418,9 @@ pub struct Overrides {
     /// `--tls-client-ca`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_client_ca: Option<PathBuf>,
+    /// `--metrics-listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Keys that may come from `VIGIE_*` variables.
@@ -435,6 +442,7 @@ const ENV_KEYS: &[&str] = &[
     "tls_key",
     "tls_client_ca",
     "grpc",
+    "metrics_listen",
     "fragility",
     "facilitation",
     "alerting",
@@ -556,6 +564,26 @@ impl VigieConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_metrics_endpoint_is_off_unless_asked_from_file_or_flag() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(VigieConfig::load(None, &Overrides::default())?.metrics_listen, None);
+        let file = std::env::temp_dir().join(format!("vigie-metrics-config-{}.toml", std::process::id()));
+        std::fs::write(&file, "metrics_listen = \"0.0.0.0:9464\"\n")?;
+        let from_file = VigieConfig::load(Some(&file), &Overrides::default())?;
+        assert_eq!(from_file.metrics_listen, Some(SocketAddr::from(([0, 0, 0, 0], 9464))));
+        let flag = Overrides {
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 19464))),
+            ..Overrides::default()
+        };
+        let from_flag = VigieConfig::load(Some(&file), &flag);
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(
+            from_flag?.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 19464)))
+        );
+        Ok(())
+    }
 
     #[test]
     fn tls_and_grpc_bounds_are_validated_before_anything_connects() {

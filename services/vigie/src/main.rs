@@ -56,8 +56,8 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => format!("vigie-{}", args.service.name()),
         _ => "vigie".to_owned(),
     };
-    let telemetry = vigie_platform::telemetry::init(&service_name, if is_server { "info" } else { "warn" });
-    let result = run(cli.command, lang).await;
+    let mut telemetry = vigie_platform::telemetry::init(&service_name, if is_server { "info" } else { "warn" });
+    let result = run(cli.command, lang, &mut telemetry).await;
     telemetry.shutdown();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -73,10 +73,10 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
+async fn run(command: Command, lang: Lang, telemetry: &mut vigie_platform::telemetry::Telemetry) -> anyhow::Result<()> {
     match command {
-        Command::Dev(args) => server::dev::run(args, lang).await,
-        Command::Serve(args) => server::serve::run(args, lang).await,
+        Command::Dev(args) => server::dev::run(args, lang, telemetry).await,
+        Command::Serve(args) => server::serve::run(args, lang, telemetry).await,
         Command::Inventory(command) => match command {
             InventoryCommand::Import { dir, client } => client::inventory::import(&client.endpoint, &dir, lang).await,
             InventoryCommand::Fragility {

@@ -156,6 +156,12 @@ impl EmbeddedBus {
         *count
     }
 
+    /// Whether delivering `event` to `consumer` failed before (this is a redelivery).
+    fn failed_before(&self, consumer: &str, event: Uuid) -> bool {
+        let failures = self.inner.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        failures.contains_key(&(consumer.to_owned(), event))
+    }
+
     fn forget_failures(&self, consumer: &str, event: Uuid) {
         let mut failures = self.inner.failures.lock().unwrap_or_else(PoisonError::into_inner);
         failures.remove(&(consumer.to_owned(), event));
@@ -182,6 +188,9 @@ impl Publisher for EmbeddedPublisher {
         let mut failures = Vec::new();
         for consumer in self.bus.matching(&envelope.event_type) {
             let name = consumer.name().to_owned();
+            if self.bus.failed_before(&name, envelope.id) {
+                consumer.metrics().redelivered(&envelope.event_type, &name);
+            }
             let dead_letter_reason = match consumer.process(envelope).await {
                 Ok(_) => {
                     self.bus.forget_failures(&name, envelope.id);

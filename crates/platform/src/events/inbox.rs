@@ -183,11 +183,9 @@ impl std::fmt::Debug for Consumer {
 impl Consumer {
     /// Binds `handler` to `db` (migrated with `events::MIGRATIONS`).
     pub fn new(db: Db, handler: Arc<dyn EventHandler>) -> Consumer {
-        Consumer {
-            db,
-            handler,
-            metrics: EventMetrics::new(),
-        }
+        let metrics = EventMetrics::new();
+        metrics.declare_consumer(handler.name());
+        Consumer { db, handler, metrics }
     }
 
     /// The handler's durable name.

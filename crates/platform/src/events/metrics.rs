@@ -1,8 +1,10 @@
 //! Event counters: `vigie.events.published`, `vigie.events.consumed`,
 //! `vigie.events.failed`, `vigie.events.retries` (a transient failure that
-//! will be retried: a steadily growing count means a stuck consumer) and
-//! `vigie.events.dead_letters` (events a consumer gave up on: alert on any
-//! increase).
+//! will be retried: a steadily growing count means a stuck consumer),
+//! `vigie.events.redelivered` (an event handed to a consumer again after a
+//! failed or unacknowledged delivery: JetStream delivery count above 1, or an
+//! in-process retry) and `vigie.events.dead_letters` (events a consumer gave
+//! up on: alert on any increase). The backlog gauges are in `gauges.rs`.
 //!
 //! Instruments come from `opentelemetry::global::meter("vigie")` when a
 //! relay or consumer is built, i.e. after telemetry was initialised at
@@ -24,6 +26,7 @@ pub(crate) struct EventMetrics {
     consumed: Counter<u64>,
     failed: Counter<u64>,
     retries: Counter<u64>,
+    redelivered: Counter<u64>,
     dead_letters: Counter<u64>,
 }
 
@@ -57,6 +60,10 @@ impl EventMetrics {
                     "Deliveries that failed transiently and will be retried (forever, with capped backoff)",
                 )
                 .build(),
+            redelivered: meter
+                .u64_counter("vigie.events.redelivered")
+                .with_description("Events delivered to a consumer again after a failed or unacknowledged delivery")
+                .build(),
             dead_letters: meter
                 .u64_counter("vigie.events.dead_letters")
                 .with_description("Events stored as dead letters (permanent failures and unparseable messages)")
@@ -72,6 +79,23 @@ impl EventMetrics {
                 KeyValue::new("consumer", consumer.to_owned()),
             ],
         );
+    }
+
+    pub(crate) fn redelivered(&self, event_type: &str, consumer: &str) {
+        self.redelivered.add(
+            1,
+            &[
+                KeyValue::new("event_type", event_type.to_owned()),
+                KeyValue::new("consumer", consumer.to_owned()),
+            ],
+        );
+    }
+
+    /// Shows the consumer's dead-letter count at 0 from the start: an alert
+    /// on `increase(…) > 0` cannot see a series that appears at 1.
+    pub(crate) fn declare_consumer(&self, consumer: &str) {
+        self.dead_letters
+            .add(0, &[KeyValue::new("consumer", consumer.to_owned())]);
     }
 
     pub(crate) fn dead_lettered(&self, consumer: &str) {

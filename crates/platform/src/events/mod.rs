@@ -72,6 +72,7 @@ mod backoff;
 pub mod dead_letters;
 mod embedded;
 mod envelope;
+pub mod gauges;
 mod inbox;
 pub mod jetstream;
 mod metrics;

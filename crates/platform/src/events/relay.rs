@@ -43,6 +43,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
+use super::gauges;
 use super::metrics::{EventMetrics, RELAY};
 use super::outbox::{self, PendingEvent};
 use super::{trace, Envelope, PublishError, Publisher};
@@ -118,6 +119,8 @@ pub struct Relay {
     notify: Arc<Notify>,
     options: RelayOptions,
     metrics: EventMetrics,
+    /// Service whose outbox this is, for the backlog gauges (none: not sampled).
+    outbox_name: Option<String>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -144,6 +147,7 @@ impl Relay {
             notify: Arc::new(Notify::new()),
             options: RelayOptions::default(),
             metrics: EventMetrics::new(),
+            outbox_name: None,
         }
     }
 
@@ -157,6 +161,14 @@ impl Relay {
     /// application service) as the wake-up signal.
     pub fn with_notify(mut self, notify: Arc<Notify>) -> Relay {
         self.notify = notify;
+        self
+    }
+
+    /// Reports the outbox backlog in the `vigie.outbox.pending` and
+    /// `vigie.outbox.lag` gauges, labelled `outbox=<service>`, while the
+    /// relay runs (a query every few seconds, `gauges.rs`).
+    pub fn with_metrics_name(mut self, service: impl Into<String>) -> Relay {
+        self.outbox_name = Some(service.into());
         self
     }
 
@@ -179,6 +191,9 @@ impl Relay {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Backoff::new(self.options.backoff_initial, self.options.backoff_max);
         tracing::info!("outbox relay started");
+        if let Some(name) = self.outbox_name.clone() {
+            tokio::spawn(gauges::sample_outbox(self.db.clone(), name, shutdown.clone()));
+        }
         loop {
             let pause = match self.pass(LockMode::Try, Some(&shutdown)).await {
                 Ok(published) => {

@@ -1,9 +1,17 @@
-//! `rpc.server.duration`: latency of every gRPC call, as an OpenTelemetry
-//! histogram (seconds), exported with the other metrics when OTLP is on.
+//! `vigie.rpc.duration`: latency of every gRPC call, as an OpenTelemetry
+//! histogram (seconds), exported with the other metrics (OTLP, and
+//! `vigie_rpc_duration_seconds` on the Prometheus endpoint).
+//!
+//! Named in the `vigie.` namespace like every other Vigie instrument (one
+//! prefix to find them all in Prometheus), rather than the semantic
+//! convention's `rpc.server.duration`, whose unit changed across versions.
+//! Buckets from 1 ms to 10 s: the SDK's default ones are made for
+//! milliseconds and would put every call in the first bucket.
 //!
 //! Labels stay low-cardinality: the method is recorded only for the services
 //! this server hosts and when the method exists (a client could otherwise
 //! create one time series per invented path); everything else is `other`.
+//! `rpc.grpc.status_code` is the gRPC status code (17 values).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -16,6 +24,10 @@ use tower::{Layer, Service};
 
 /// gRPC status code `UNIMPLEMENTED`.
 const UNIMPLEMENTED: &str = "12";
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 /// Adds latency measurement to a service.
 #[derive(Clone)]
@@ -29,8 +41,9 @@ impl RpcMetricsLayer {
     /// service names) with their method.
     pub fn new(services: &[&str]) -> Self {
         let histogram = opentelemetry::global::meter("vigie")
-            .f64_histogram("rpc.server.duration")
+            .f64_histogram("vigie.rpc.duration")
             .with_unit("s")
+            .with_boundaries(BUCKETS.to_vec())
             .with_description("Duration of gRPC calls handled by the server")
             .build();
         RpcMetricsLayer {
@@ -95,7 +108,19 @@ where
             } else {
                 "other".to_owned()
             };
-            histogram.record(started.elapsed().as_secs_f64(), &[KeyValue::new("rpc.method", method)]);
+            // A status outside the 17 codes would be a broken server: folded, not a new series.
+            let status = if status.len() <= 2 && status.bytes().all(|b| b.is_ascii_digit()) {
+                status
+            } else {
+                "other".to_owned()
+            };
+            histogram.record(
+                started.elapsed().as_secs_f64(),
+                &[
+                    KeyValue::new("rpc.method", method),
+                    KeyValue::new("rpc.grpc.status_code", status),
+                ],
+            );
             result
         })
     }

@@ -5,7 +5,7 @@
 //! reflection (so `grpcurl` works without the .proto files). Incoming W3C
 //! `traceparent` metadata becomes the parent of the request span, so one trace
 //! spans gRPC → outbox → NATS → consumer. Every call's latency is recorded
-//! in the `rpc.server.duration` histogram. Every call but health and
+//! in the `vigie.rpc.duration` histogram. Every call but health and
 //! reflection goes through the [`AuthLayer`] given to [`serve`] (OIDC tokens,
 //! or the local development identity of `vigie dev`).
 //!

@@ -18,6 +18,7 @@ mod jetstream_relay_crash;
 mod jetstream_replay;
 mod jetstream_restart;
 mod jetstream_streams;
+mod metrics;
 mod outbox_relay;
 mod relay_batches;
 mod sqlite_erasure;

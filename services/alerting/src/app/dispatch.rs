@@ -500,6 +500,7 @@ impl AlertingApp {
                 self.links.unsubscribe_token(unsubscribe_identity(&message.recipient))
             );
             let outcome = transport.deliver(message, secret, &unsubscribe).await;
+            let (sent_before, failed_before) = (report.sent, report.failed);
             let mut conn = self.db.pool().acquire().await?;
             let (recorded, counter) = match outcome {
                 Ok(()) => (
@@ -524,6 +525,8 @@ impl AlertingApp {
             };
             if recorded {
                 *counter += 1;
+                self.count_delivery(&mut conn, message, &report, sent_before, failed_before)
+                    .await;
             } else {
                 // Our lease expired and another replica took the message: its
                 // outcome is that replica's to record (a copy it sends carries
@@ -537,6 +540,34 @@ impl AlertingApp {
             }
         }
         Ok(report)
+    }
+}
+
+impl AlertingApp {
+    /// Counts a recorded outcome in the delivery metrics: sent (and late?)
+    /// or given up. Best effort: a failed lateness lookup only loses the
+    /// `late` count.
+    async fn count_delivery(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        message: &MessageRow,
+        report: &DeliveryReport,
+        sent_before: usize,
+        failed_before: usize,
+    ) {
+        if report.sent > sent_before {
+            let late = match storage::message_lateness(conn, &message.message_id).await {
+                Ok(Some((created_at, claimed_late))) => super::metrics::sent_late(created_at, claimed_late, self.now()),
+                Ok(None) => false,
+                Err(error) => {
+                    tracing::debug!(%error, "lateness of a sent message not read");
+                    false
+                }
+            };
+            self.metrics.sent(&message.channel, late);
+        } else if report.failed > failed_before {
+            self.metrics.failed(&message.channel);
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod dispatch;
 mod feeds;
 mod import;
 mod listing;
+pub mod metrics;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -125,6 +126,8 @@ pub struct AlertingApp {
     lease: std::time::Duration,
     /// Which addresses webhooks may reach, checked when one is configured.
     webhook_addresses: Arc<crate::channels::address::AddressPolicy>,
+    /// Delivery counters (`metrics.rs`).
+    metrics: metrics::DeliveryMetrics,
 }
 
 impl AlertingApp {
@@ -147,6 +150,7 @@ impl AlertingApp {
             lease_owner: Arc::from(uuid::Uuid::now_v7().to_string()),
             lease: DEFAULT_LEASE,
             webhook_addresses: Arc::new(crate::channels::address::AddressPolicy::public_only()),
+            metrics: metrics::DeliveryMetrics::new(),
         }
     }
 

@@ -448,6 +448,33 @@ pub async fn mark_sent(
     Ok(done.rows_affected() == 1)
 }
 
+/// When the message was created (claimed), and whether a reminder in it
+/// was already late when claimed; `None` for an unknown message.
+///
+/// # Errors
+/// [`StorageError`] on a database error or a corrupt time.
+pub async fn message_lateness(
+    conn: &mut AnyConnection,
+    message_id: &str,
+) -> Result<Option<(DateTime<Utc>, bool)>, StorageError> {
+    let row = sqlx::query(
+        "SELECT m.created_at, (SELECT COUNT(*) FROM al_send_log s WHERE s.message_id = m.message_id AND s.late <> 0) \
+         FROM al_messages m WHERE m.message_id = $1",
+    )
+    .bind(message_id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let created_at: String = row.try_get(0)?;
+    let late_rows: i64 = row.try_get(1)?;
+    Ok(Some((
+        super::parse_timestamp("al_messages", "created_at", &created_at)?,
+        late_rows > 0,
+    )))
+}
+
 /// Records a failed attempt: retried at `next` (transient) or given up
 /// (`next` = None), if `owner` still holds the lease (`false` otherwise, as
 /// for [`mark_sent`]). The lease is given back.

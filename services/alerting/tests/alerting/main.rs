@@ -54,6 +54,7 @@ on_both_backends!(
     an_outcome_needs_the_lease,
     two_networks_on_one_webhook_url_get_their_own_deliveries_and_secrets,
     a_webhook_to_a_private_address_is_refused_when_set,
+    sent_messages_tell_whether_they_were_late,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -752,3 +752,69 @@ pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Res
 
 pub use crate::leases::*;
 pub use crate::webhooks::*;
+
+/// The `vigie.reminders.late` counter's input: a message sent on time is not
+/// late, one that carries reminders claimed after an outage is, whatever the
+/// backend.
+pub async fn sent_messages_tell_whether_they_were_late(h: Harness) -> Result<()> {
+    use anyhow::Context as _;
+    use chrono::TimeDelta;
+    use vigie_alerting::app::metrics::sent_late;
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    rennes(&h, "S1", &holders()).await?;
+    h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
+    let lateness = |message_id: String| {
+        let db = h.db.clone();
+        async move {
+            let mut conn = db.pool().acquire().await?;
+            anyhow::Ok(vigie_alerting::storage::message_lateness(&mut conn, &message_id).await?)
+        }
+    };
+    let sent_ids = |h: &Harness| {
+        let db = h.db.clone();
+        async move {
+            let rows = sqlx::query("SELECT message_id FROM al_messages WHERE status = 'sent' ORDER BY message_id")
+                .fetch_all(db.pool())
+                .await?;
+            anyhow::Ok(
+                rows.iter()
+                    .map(|row| sqlx::Row::try_get::<String, _>(row, 0))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+    };
+
+    // J-30 at 09:00 Paris (08:00 UTC), sent five minutes later: on time.
+    let now = utc("2027-02-12 08:05");
+    h.at(now);
+    h.app.claim_due(now).await?;
+    let report = h.app.deliver_due(now, &transport, 100).await?;
+    ensure!(report.sent >= 1, "{report:?}");
+    let on_time = sent_ids(&h).await?;
+    for id in &on_time {
+        let (created, claimed_late) = lateness(id.clone()).await?.context("message not found")?;
+        ensure!(!claimed_late && !sent_late(created, claimed_late, now), "{id}");
+        // The same message, had its channel kept it waiting two hours.
+        ensure!(sent_late(created, claimed_late, now + TimeDelta::hours(2)), "{id}");
+    }
+
+    // Down from before J-14 (2027-02-28) to J-7: the digest of J-7 carries
+    // the missed J-14, claimed late.
+    let now = utc("2027-03-07 08:05");
+    h.at(now);
+    h.app.claim_due(now).await?;
+    h.app.deliver_due(now, &transport, 100).await?;
+    let late: Vec<String> = sent_ids(&h)
+        .await?
+        .into_iter()
+        .filter(|id| !on_time.contains(id))
+        .collect();
+    ensure!(!late.is_empty(), "nothing sent after the outage");
+    for id in late {
+        let (_, claimed_late) = lateness(id.clone()).await?.context("message not found")?;
+        ensure!(claimed_late, "{id} carries reminders claimed late");
+    }
+    ensure!(lateness("unknown@vigie".to_owned()).await?.is_none());
+    Ok(())
+}

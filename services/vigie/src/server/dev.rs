@@ -28,6 +28,7 @@ use super::transport::limited;
 use crate::cli::{AuthMode, DevArgs};
 use crate::config::{Overrides, VigieConfig};
 use crate::i18n::Lang;
+use vigie_platform::telemetry::Telemetry;
 
 /// Structures in the demo federation: enough to see every band, small enough
 /// to load in a blink.
@@ -39,7 +40,7 @@ const DEMO_SEED: u64 = 2026;
 /// # Errors
 /// Invalid configuration, a non-loopback address, an unusable data directory
 /// or port.
-pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
+pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: args.server.listen,
         data_dir: args.data_dir.clone(),
@@ -48,6 +49,7 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
         tls_cert: args.server.tls_cert.clone(),
         tls_key: args.server.tls_key.clone(),
         tls_client_ca: args.server.tls_client_ca.clone(),
+        metrics_listen: args.server.metrics_listen,
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
@@ -90,16 +92,39 @@ pub async fn run(args: DevArgs, lang: Lang) -> anyhow::Result<()> {
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
+    // Before anything creates an instrument (relays, consumers, gRPC layer).
+    super::metrics::start(&config, telemetry, &mut tasks, &stop, "vigie dev", lang).await?;
+    // Outbox backlog gauges, sampled only when metrics go somewhere.
+    let metrics_enabled = telemetry.metrics_enabled();
+    let sampled = |relay: Relay, service: &str| {
+        if metrics_enabled {
+            relay.with_metrics_name(service)
+        } else {
+            relay
+        }
+    };
     // Each service's outbox is relayed to the in-process consumers of the
     // others, which apply events in their own database with their own inbox.
     let inventory_bus = EmbeddedBus::new();
     let training_bus = EmbeddedBus::new();
-    let inventory_relay = Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher()));
-    let training_relay = Relay::new(training_db.clone(), Arc::new(training_bus.publisher()));
+    let inventory_relay = sampled(
+        Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher())),
+        "inventory",
+    );
+    let training_relay = sampled(
+        Relay::new(training_db.clone(), Arc::new(training_bus.publisher())),
+        "training",
+    );
     let facilitation_bus = EmbeddedBus::new();
-    let facilitation_relay = Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher()));
+    let facilitation_relay = sampled(
+        Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher())),
+        "facilitation",
+    );
     let alerting_bus = EmbeddedBus::new();
-    let alerting_relay = Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher()));
+    let alerting_relay = sampled(
+        Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher())),
+        "alerting",
+    );
     let app = super::start_inventory(
         inventory_db.clone(),
         &config,

@@ -3,6 +3,7 @@
 //! the adapters differ (SQLite + in-process events, or PostgreSQL + NATS).
 
 pub mod dev;
+mod metrics;
 pub mod serve;
 mod transport;
 

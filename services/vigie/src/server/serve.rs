@@ -21,12 +21,13 @@ use super::transport::limited;
 use crate::cli::{AuthMode, ServeArgs, ServiceName};
 use crate::config::{Overrides, VigieConfig};
 use crate::i18n::Lang;
+use vigie_platform::telemetry::Telemetry;
 
 /// Runs one service until SIGTERM or Ctrl-C.
 ///
 /// # Errors
 /// Missing settings, an unreachable database or NATS server, a taken port.
-pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
+pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: args.server.listen,
         database_url: args.database_url.clone(),
@@ -43,6 +44,7 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
         tls_cert: args.server.tls_cert.clone(),
         tls_key: args.server.tls_key.clone(),
         tls_client_ca: args.server.tls_client_ca.clone(),
+        metrics_listen: args.server.metrics_listen,
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
@@ -139,6 +141,16 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
+    // Before anything creates an instrument (relay, consumers, gRPC layer).
+    super::metrics::start(
+        &config,
+        telemetry,
+        &mut tasks,
+        &stop,
+        &format!("vigie serve {}", args.service.name()),
+        lang,
+    )
+    .await?;
     // Every service creates the streams it publishes to and consumes from
     // (idempotent), so services can start in any order
     // (created when missing, with the configured retention; an existing
@@ -147,7 +159,11 @@ pub async fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<()> {
     for service in [inventory::NAME, training::NAME, facilitation::NAME, ALERTING] {
         jetstream::ensure_stream_with(&js, service, &retention).await?;
     }
-    let relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
+    let mut relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
+    if telemetry.metrics_enabled() {
+        // Outbox backlog gauges, sampled only when metrics go somewhere.
+        relay = relay.with_metrics_name(args.service.name());
+    }
     let (routes, served) = match args.service {
         ServiceName::Inventory => {
             let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;

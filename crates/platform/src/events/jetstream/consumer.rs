@@ -234,6 +234,13 @@ pub async fn run_jetstream_consumer(
         consumer,
         options,
     };
+    // Backlog gauges, sampled while this function runs (aborted on return).
+    let _lag = super::lag::watch(
+        worker.js.clone(),
+        worker.stream.clone(),
+        worker.consumer.name().to_owned(),
+        shutdown.clone(),
+    );
     let mut backoff = Backoff::new(Duration::from_millis(100), worker.options.resubscribe_max);
     loop {
         if shutdown.is_cancelled() {
@@ -390,6 +397,11 @@ impl Worker {
                 return;
             }
         };
+        if delivered > 1 {
+            self.consumer
+                .metrics()
+                .redelivered(&envelope.event_type, self.consumer.name());
+        }
         let replay_for_other = message
             .headers
             .as_ref()

@@ -24,6 +24,7 @@
 
 mod consumer;
 pub mod dead_letters;
+mod lag;
 mod publisher;
 mod security;
 mod streams;
