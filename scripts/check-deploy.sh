@@ -212,6 +212,50 @@ else
   log "no vigie binary at $VIGIE_BIN (cargo build -p vigie): rendered configurations not loaded"
 fi
 
+# 6. The compose files' Vigie services: the environment each gets (values from
+#    .env.example standing in for the secrets), handed to the real binary; as in
+#    5, only a configuration error fails.
+if [ -x "$VIGIE_BIN" ]; then
+  for file in "${compose_files[@]}"; do
+    envs="$out/compose-env-$(basename "$file" .yaml)"
+    if ! "$VENV/bin/python" scripts/check-deploy/compose_env.py "$file" deploy/compose/.env.example "$envs"; then
+      fail "reading the services of $file"; continue
+    fi
+    before=$failures
+    for args in "$envs"/*.args; do
+      service=$(basename "$args" .args)
+      mapfile -t env <"$envs/$service.env"
+      mapfile -t command <"$args"
+      env -i PATH="$PATH" "${env[@]}" timeout 30 "$VIGIE_BIN" "${command[@]}" >"$out/serve.log" 2>&1 || true
+      if grep -q -e 'configuration illisible' -e 'configuration invalide' "$out/serve.log"; then
+        cat "$envs/$service.env" "$out/serve.log" >&2; fail "$file: vigie ${command[*]} refuses its environment"
+      fi
+    done
+    [ "$failures" = "$before" ] && log "vigie serve accepts the environment of each service of $file"
+  done
+fi
+
+# 7. The nats-server configurations (deploy/nats) with the real server
+#    (`-t`: parse and check, then exit), their $VARIABLES given stand-ins.
+NATS_SERVER="${VIGIE_NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}"
+if [ -x "$NATS_SERVER" ]; then
+  for conf in deploy/nats/*.conf; do
+    # every $NAME the file uses, set to a stand-in (a URL for the hub's address)
+    mapfile -t names < <(grep -o '\$[A-Z][A-Z0-9_]*' "$conf" deploy/nats/regional.conf | sed 's/.*\$//' | sort -u)
+    env=()
+    for name in "${names[@]}"; do
+      case "$name" in *_URL) env+=("$name=nats-leaf://region:stand-in@127.0.0.1:7422") ;; *) env+=("$name=stand-in") ;; esac
+    done
+    if (cd deploy/nats && env "${env[@]}" "$NATS_SERVER" -t -c "$(basename "$conf")") >"$out/nats.log" 2>&1; then
+      log "nats-server accepts $conf"
+    else
+      cat "$out/nats.log" >&2; fail "nats-server refuses $conf"
+    fi
+  done
+else
+  fail "no nats-server to check deploy/nats/*.conf (scripts/test.sh installs it)"
+fi
+
 if [ "$failures" != 0 ]; then
   fail "$failures deployment check(s) failed"
   exit 1
