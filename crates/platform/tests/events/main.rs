@@ -21,4 +21,5 @@ mod jetstream_streams;
 mod outbox_relay;
 mod relay_batches;
 mod sqlite_erasure;
+mod sqlite_read_pool;
 mod throughput;
