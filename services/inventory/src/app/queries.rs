@@ -46,13 +46,10 @@ impl Inventory {
     /// # Errors
     /// [`InventoryError::NotFound`] when it does not exist.
     pub async fn structure(&self, id: &str) -> Result<Stored, InventoryError> {
-        // One read transaction: the structure and its rows come from one
-        // snapshot even if the writer commits between the four queries.
-        let mut snapshot = self.db.begin_read().await?;
-        let mut loaded = storage::load(&mut snapshot, Scope::Structure(id)).await?;
-        snapshot.commit().await?;
-        loaded
-            .remove(id)
+        // One statement: one round trip, one snapshot of the structure and
+        // its rows even while the writer commits.
+        storage::load_one(self.db.reader(), id)
+            .await?
             .map(|mut stored| {
                 stored.inventory = normalize(stored.inventory);
                 stored

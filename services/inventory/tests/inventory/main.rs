@@ -41,6 +41,7 @@ on_both_backends!(
     reassessment_publishes_only_when_the_date_changes_a_result,
     fragility_on_another_date_and_rollups,
     erasure_forgets_the_person,
+    one_structure_reads_as_the_list_does,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).
