@@ -83,7 +83,11 @@ pub async fn run(args: &[String]) -> Result<()> {
                 (server, endpoint, Some((nats, db)))
             }
         };
-        let label = if *mode == "dev" { "dev (SQLite)" } else { "serve (PostgreSQL)" };
+        let label = if *mode == "dev" {
+            "dev (SQLite)"
+        } else {
+            "serve (PostgreSQL)"
+        };
         measure_mode(label, &endpoint, calls, callers).await?;
     }
     Ok(())

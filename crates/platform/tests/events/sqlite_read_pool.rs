@@ -195,8 +195,14 @@ async fn the_erasure_checkpoint_completes_while_readers_read() {
 #[tokio::test]
 async fn an_in_memory_database_reads_through_its_only_connection() {
     let db = Db::connect("sqlite::memory:").await.unwrap();
-    sqlx::query("CREATE TABLE t (n BIGINT)").execute(db.pool()).await.unwrap();
-    sqlx::query("INSERT INTO t (n) VALUES (7)").execute(db.pool()).await.unwrap();
+    sqlx::query("CREATE TABLE t (n BIGINT)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO t (n) VALUES (7)")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let n: i64 = sqlx::query("SELECT n FROM t")
         .fetch_one(db.reader())
         .await

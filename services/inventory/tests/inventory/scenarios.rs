@@ -469,7 +469,7 @@ pub async fn one_structure_reads_as_the_list_does(h: Harness) -> Result<()> {
     let after = h.app.structure(&target.inventory.structure.id).await?;
     ensure!(after.version == target.version + 1, "new version read");
     ensure!(
-        after.inventory.holdings.iter().any(|x| *x == holding),
+        after.inventory.holdings.contains(&holding),
         "the new level is read after the commit"
     );
     match h.app.structure("S-absent").await {
