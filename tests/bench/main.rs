@@ -5,7 +5,10 @@
 //! server (embedded: `vigie dev` on SQLite; distributed: `vigie serve
 //! inventory` on a fresh PostgreSQL database and a private nats-server), and
 //! measures the import through the CLI, the time until every event is in
-//! JetStream, the time to consume them all, and the server's peak memory.
+//! JetStream, the time to consume them all, and the server's peak memory;
+//! then the fragility export (`vigie inventory fragility --format csv`) beside
+//! the bare part, `scripts/bench/fragility_plain.py`, a plain single-threaded
+//! script computing the same CSV from the same set (outputs compared).
 //!
 //! ```sh
 //! cargo build --release -p vigie -p vigie-e2e
@@ -15,8 +18,9 @@
 //! `vigie-bench alerting [--mode …]`: matching, planning and a backlog of
 //! reminders in the alerting service (issue 3), see [`alerting`].
 //!
-//! `vigie-bench unary [--calls N] [--callers C]`: one gRPC answer beside
-//! tonic's own health check on the same server, see [`unary`].
+//! `vigie-bench unary [--mode dev|serve|both] [--calls N] [--callers C]`:
+//! `GetFragility` and `GetStructure` beside tonic's own health check on the
+//! same server, see [`unary`].
 
 mod alerting;
 mod unary;
@@ -32,6 +36,10 @@ struct Row {
     mode: &'static str,
     structures: usize,
     import: Duration,
+    /// `vigie inventory fragility --format csv` right after the import.
+    export: Duration,
+    /// The plain script computing the same CSV from the same set.
+    plain: Duration,
     events: u64,
     in_stream: Option<Duration>,
     consumed: Option<Duration>,
@@ -81,14 +89,18 @@ async fn main() -> Result<()> {
             bail!("generate failed: {}", generated.stderr);
         }
         if mode == "embedded" || mode == "both" {
-            rows.push(embedded(n, set_arg, dir.path()).await?);
+            let mut row = embedded(n, set_arg, dir.path()).await?;
+            row.plain = plain_script(set_arg, dir.path()).await?;
+            rows.push(row);
         }
         if mode == "distributed" || mode == "both" {
-            rows.push(distributed(n, set_arg).await?);
+            let mut row = distributed(n, set_arg, dir.path()).await?;
+            row.plain = plain_script(set_arg, dir.path()).await?;
+            rows.push(row);
         }
     }
-    println!("| mode | structures | import (s) | structures/s | events | all events in JetStream (s) | events/s to JetStream | consume all (s) | events/s consumed | server peak RSS (MiB) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| mode | structures | import (s) | structures/s | events | all events in JetStream (s) | events/s to JetStream | consume all (s) | events/s consumed | server peak RSS (MiB) | fragility CSV export (s) | import + export (s) | plain script, same CSV (s) | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let secs = |d: Option<Duration>| {
             d.map(|d| format!("{:.2}", d.as_secs_f64()))
@@ -98,8 +110,9 @@ async fn main() -> Result<()> {
             d.map(|d| format!("{:.0}", r.events as f64 / d.as_secs_f64()))
                 .unwrap_or_else(|| "—".into())
         };
+        let both = r.import + r.export;
         println!(
-            "| {} | {} | {:.2} | {:.0} | {} | {} | {} | {} | {} | {:.0} |",
+            "| {} | {} | {:.2} | {:.0} | {} | {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
             r.mode,
             r.structures,
             r.import.as_secs_f64(),
@@ -109,7 +122,11 @@ async fn main() -> Result<()> {
             rate(r.in_stream),
             secs(r.consumed),
             rate(r.consumed),
-            r.peak_rss_mib
+            r.peak_rss_mib,
+            r.export.as_secs_f64(),
+            both.as_secs_f64(),
+            r.plain.as_secs_f64(),
+            both.as_secs_f64() / r.plain.as_secs_f64()
         );
     }
     Ok(())
@@ -132,6 +149,45 @@ async fn import(server: &VigieServer, set: &str) -> Result<(Duration, u64)> {
     Ok((elapsed, events))
 }
 
+/// The day the sets are generated for: exports and the plain script assess on it.
+const SET_DAY: &str = "2026-11-28";
+
+/// Times `vigie inventory fragility --format csv` (every structure, streamed
+/// by `ListFragility`) and keeps its output as `vigie.csv` in `dir`.
+async fn export(server: &VigieServer, dir: &std::path::Path) -> Result<Duration> {
+    let started = Instant::now();
+    let out = server
+        .cli(&["inventory", "fragility", "--format", "csv", "--at", SET_DAY])
+        .await?;
+    let elapsed = started.elapsed();
+    if !out.success {
+        bail!("fragility export failed: {}", out.stderr);
+    }
+    std::fs::write(dir.join("vigie.csv"), &out.stdout)?;
+    Ok(elapsed)
+}
+
+/// Times the bare part: `scripts/bench/fragility_plain.py`, a plain
+/// single-threaded Python script computing the same CSV from the same set,
+/// and checks that its output equals Vigie's (`vigie.csv` in `dir`).
+async fn plain_script(set: &str, dir: &std::path::Path) -> Result<Duration> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/bench/fragility_plain.py");
+    let started = Instant::now();
+    let out = tokio::process::Command::new("python3")
+        .args([script, set, "--today", SET_DAY])
+        .output()
+        .await?;
+    let elapsed = started.elapsed();
+    if !out.status.success() {
+        bail!("plain script failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let vigie = std::fs::read(dir.join("vigie.csv"))?;
+    if vigie != out.stdout {
+        bail!("the plain script and vigie disagree on the fragility CSV");
+    }
+    Ok(elapsed)
+}
+
 /// Peak resident memory (VmHWM) of a process, in MiB.
 fn peak_rss_mib(pid: Option<u32>) -> Result<f64> {
     let pid = pid.context("server already exited")?;
@@ -150,12 +206,19 @@ async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
     let data_arg = data.to_str().context("non UTF-8 path")?;
     let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", data_arg], &[]).await?;
     let (elapsed, events) = import(&server, set).await?;
+    let export = export(&server, dir).await?;
     let peak = peak_rss_mib(server.pid())?;
-    eprintln!("embedded {n}: import {:.2}s", elapsed.as_secs_f64());
+    eprintln!(
+        "embedded {n}: import {:.2}s, export {:.2}s",
+        elapsed.as_secs_f64(),
+        export.as_secs_f64()
+    );
     Ok(Row {
         mode: "embedded (SQLite)",
         structures: n,
         import: elapsed,
+        export,
+        plain: Duration::ZERO,
         events,
         in_stream: None,
         consumed: None,
@@ -163,7 +226,7 @@ async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
     })
 }
 
-async fn distributed(n: usize, set: &str) -> Result<Row> {
+async fn distributed(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
     let nats = NatsServer::start().await;
     let db = PgDatabase::create().await;
     let url = nats.url();
@@ -181,6 +244,7 @@ async fn distributed(n: usize, set: &str) -> Result<Row> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let in_stream = started.elapsed();
+    let export = export(&server, dir).await?;
     let peak = peak_rss_mib(server.pid())?;
 
     let consumer = stream
@@ -212,6 +276,8 @@ async fn distributed(n: usize, set: &str) -> Result<Row> {
         mode: "distributed (PostgreSQL + JetStream)",
         structures: n,
         import: elapsed,
+        export,
+        plain: Duration::ZERO,
         events,
         in_stream: Some(in_stream),
         consumed: Some(consumed),

@@ -2,8 +2,13 @@
 //! part it is built on — tonic's own `grpc.health.v1/Check`, served by the
 //! same process on the same connection, in the same run.
 //!
-//! Starts `vigie dev --demo` (SQLite, 60 structures) and measures, for
-//! `--calls N` calls (default 2,000):
+//! `--mode dev` (default) starts `vigie dev --demo` (SQLite, 60 structures);
+//! `--mode serve` starts `vigie serve inventory` on a fresh PostgreSQL
+//! database and a private nats-server, then imports the same 60 structures
+//! (`vigie inventory generate --seed 2026`, as the demo) through the CLI;
+//! `--mode both` runs one then the other. Each measures, for `--calls N`
+//! calls (default 2,000), `GetFragility` and `GetStructure` of one structure
+//! beside the health check:
 //!
 //! - **one caller**: sequential calls on one connection, as the CLI or the
 //!   console make them; this is where a missing `TCP_NODELAY` showed (each
@@ -12,62 +17,131 @@
 //!
 //! ```sh
 //! cargo build --release -p vigie -p vigie-e2e
-//! target/release/vigie-bench unary --calls 2000 --callers 64
+//! target/release/vigie-bench unary --mode both --calls 2000 --callers 64
 //! ```
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use futures::future::try_join_all;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-use vigie_e2e::VigieServer;
+use vigie_e2e::{run_cli, VigieServer};
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
-use vigie_proto::inventory::v1::GetFragilityRequest;
+use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
+use vigie_testkit::{NatsServer, PgDatabase};
 
 /// A demo structure (the demo federation is generated with a fixed seed).
 const STRUCTURE: &str = "S000004";
+/// The demo federation's size and seed (`vigie dev --demo`).
+const DEMO_STRUCTURES: &str = "60";
+const DEMO_SEED: &str = "2026";
 
 /// Runs the scenario with `args` (after `unary`).
 ///
 /// # Errors
 /// When the server cannot start or a call fails.
 pub async fn run(args: &[String]) -> Result<()> {
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
     let flag = |name: &str, default: usize| -> Result<usize> {
-        match args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)) {
+        match value(name) {
             Some(value) => value.parse().with_context(|| format!("{name} takes a number")),
             None => Ok(default),
         }
     };
     let calls = flag("--calls", 2_000)?.max(1);
     let callers = flag("--callers", 64)?.max(1);
-    let dir = tempfile::tempdir()?;
-    let data = dir.path().join("data");
-    let data = data.to_str().context("non UTF-8 path")?;
-    let server = VigieServer::start(&["dev", "--demo", "--listen", "127.0.0.1:0", "--data-dir", data], &[]).await?;
-    let channel = Channel::from_shared(server.endpoint.clone())?.connect().await?;
-    // Warm up both paths (connection, SQLite cache, lazy statics).
-    measure(&channel, Path::Fragility, 50, 1).await?;
-    measure(&channel, Path::Health, 50, 1).await?;
+    let mode = value("--mode").map_or("dev", String::as_str);
+    let modes: &[&str] = match mode {
+        "dev" => &["dev"],
+        "serve" => &["serve"],
+        "both" => &["dev", "serve"],
+        other => bail!("unknown --mode {other}: dev, serve or both"),
+    };
+    println!("| mode | callers | path | calls | seconds | calls/s | ratio to the health check |");
+    println!("|---|---:|---|---:|---:|---:|---:|");
+    for mode in modes {
+        let dir = tempfile::tempdir()?;
+        // The servers (and for `serve` the database and nats-server) live
+        // until the end of this mode's measurements.
+        let (_server, endpoint, _keep) = match *mode {
+            "dev" => {
+                let data = dir.path().join("data");
+                let data = data.to_str().context("non UTF-8 path")?;
+                let server =
+                    VigieServer::start(&["dev", "--demo", "--listen", "127.0.0.1:0", "--data-dir", data], &[]).await?;
+                let endpoint = server.endpoint.clone();
+                (server, endpoint, None)
+            }
+            _ => {
+                let nats = NatsServer::start().await;
+                let db = PgDatabase::create().await;
+                let server = VigieServer::serve("inventory", db.url(), &nats.url(), &[]).await?;
+                load_demo_set(&server, dir.path()).await?;
+                let endpoint = server.endpoint.clone();
+                (server, endpoint, Some((nats, db)))
+            }
+        };
+        let label = if *mode == "dev" {
+            "dev (SQLite)"
+        } else {
+            "serve (PostgreSQL)"
+        };
+        measure_mode(label, &endpoint, calls, callers).await?;
+    }
+    Ok(())
+}
 
-    println!("| callers | path | calls | seconds | calls/s | ratio to the health check |");
-    println!("|---:|---|---:|---:|---:|---:|");
+/// Imports the demo federation's set into a `vigie serve inventory` server.
+async fn load_demo_set(server: &VigieServer, dir: &std::path::Path) -> Result<()> {
+    let set = dir.join("set");
+    let set = set.to_str().context("non UTF-8 path")?;
+    let generated = run_cli(&[
+        "inventory",
+        "generate",
+        "--structures",
+        DEMO_STRUCTURES,
+        "--seed",
+        DEMO_SEED,
+        set,
+    ])
+    .await?;
+    if !generated.success {
+        bail!("generate failed: {}", generated.stderr);
+    }
+    let imported = server.cli(&["inventory", "import", set]).await?;
+    if !imported.success {
+        bail!("import failed: {}", imported.stderr);
+    }
+    Ok(())
+}
+
+/// Prints the rows of one server: each path beside the health check, for
+/// one caller then `callers`.
+async fn measure_mode(mode: &str, endpoint: &str, calls: usize, callers: usize) -> Result<()> {
+    let channel = Channel::from_shared(endpoint.to_owned())?.connect().await?;
+    // Warm up every path (connection, database cache, lazy statics).
+    for path in [Path::Health, Path::Fragility, Path::Structure] {
+        measure(&channel, path, 50, 1).await?;
+    }
     for parallel in [1, callers] {
         let health = measure(&channel, Path::Health, calls, parallel).await?;
-        let fragility = measure(&channel, Path::Fragility, calls, parallel).await?;
         let rate = |d: Duration| calls as f64 / d.as_secs_f64();
         println!(
-            "| {parallel} | `grpc.health.v1/Check` (tonic alone) | {calls} | {:.2} | {:.0} | 1 |",
+            "| {mode} | {parallel} | `grpc.health.v1/Check` (tonic alone) | {calls} | {:.2} | {:.0} | 1 |",
             health.as_secs_f64(),
             rate(health)
         );
-        println!(
-            "| {parallel} | `GetFragility` (SQLite) | {calls} | {:.2} | {:.0} | {:.2} |",
-            fragility.as_secs_f64(),
-            rate(fragility),
-            rate(fragility) / rate(health)
-        );
+        for (path, name) in [(Path::Fragility, "GetFragility"), (Path::Structure, "GetStructure")] {
+            let took = measure(&channel, path, calls, parallel).await?;
+            println!(
+                "| {mode} | {parallel} | `{name}` | {calls} | {:.2} | {:.0} | {:.2} |",
+                took.as_secs_f64(),
+                rate(took),
+                rate(took) / rate(health)
+            );
+        }
     }
     Ok(())
 }
@@ -76,6 +150,7 @@ pub async fn run(args: &[String]) -> Result<()> {
 enum Path {
     Health,
     Fragility,
+    Structure,
 }
 
 /// Makes `calls` calls split among `parallel` callers on `channel`; the wall time.
@@ -98,6 +173,13 @@ async fn measure(channel: &Channel, path: Path, calls: usize, parallel: usize) -
                             .get_fragility(GetFragilityRequest {
                                 structure_id: STRUCTURE.into(),
                                 ..GetFragilityRequest::default()
+                            })
+                            .await?;
+                    }
+                    Path::Structure => {
+                        inventory
+                            .get_structure(GetStructureRequest {
+                                structure_id: STRUCTURE.into(),
                             })
                             .await?;
                     }

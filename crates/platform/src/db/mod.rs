@@ -25,11 +25,18 @@
 //!
 //! SQLite allows one writer at a time. A pool of several connections makes
 //! concurrent write transactions fail with `SQLITE_BUSY` whenever a deferred
-//! transaction tries to upgrade its lock, so the SQLite pool has exactly ONE
-//! connection: transactions queue in the pool instead of failing. The
-//! consequence for callers: never acquire a second connection (or call
-//! [`Db::pool`]) while holding a transaction on a SQLite [`Db`] — it would
-//! wait for itself until the acquire timeout.
+//! transaction tries to upgrade its lock, so the SQLite write pool
+//! ([`Db::pool`], [`Db::begin`]) has exactly ONE connection: transactions
+//! queue in the pool instead of failing. The consequence for callers: never
+//! acquire a second write connection (or call [`Db::pool`]) while holding a
+//! transaction on a SQLite [`Db`] — it would wait for itself until the
+//! acquire timeout.
+//!
+//! Reads that need no transaction go to [`Db::reader`]: on a SQLite file, a
+//! second pool of read-only connections (`PRAGMA query_only`), which WAL lets
+//! run in parallel with each other and with the writer, each seeing the last
+//! committed state when its statement starts (see [`reader`]). On PostgreSQL
+//! and on an in-memory SQLite database it is the same pool as [`Db::pool`].
 //!
 //! Erasure on SQLite (docs/security.md, "Personal data"): every connection
 //! runs with `secure_delete` on, so deleted or rewritten rows are zeroed in
@@ -43,6 +50,7 @@
 //! without `verify-full` is reported at connection (see [`transport`]).
 
 mod migrate;
+pub mod reader;
 mod storage_error;
 pub mod transport;
 
@@ -153,7 +161,11 @@ impl DbError {
 /// A connection pool to a SQLite or PostgreSQL database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Every write and transaction (one connection on SQLite).
     pool: AnyPool,
+    /// Reads outside a transaction (read-only connections on a SQLite file,
+    /// the same pool otherwise).
+    reader: AnyPool,
     backend: Backend,
 }
 
@@ -179,7 +191,7 @@ impl Db {
                 create_private_file(url)?;
                 let url = sqlite_create_if_missing(url);
                 let options = AnyConnectOptions::from_str(&url)?;
-                AnyPoolOptions::new()
+                let writer = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _meta| {
@@ -195,8 +207,21 @@ impl Db {
                             Ok(())
                         })
                     })
-                    .connect_with(options)
-                    .await?
+                    .connect_with(options.clone())
+                    .await?;
+                // The write pool's first connection has put the file in WAL
+                // mode: readers can open now.
+                let reader = if sqlite_path(&url).is_some() {
+                    reader::sqlite_pool(options).await?
+                } else {
+                    // An in-memory database exists once per connection.
+                    writer.clone()
+                };
+                return Ok(Db {
+                    pool: writer,
+                    reader,
+                    backend,
+                });
             }
             Backend::Postgres => {
                 if let Some(weak) = transport::weakness(url, std::env::var("PGSSLMODE").ok().as_deref()) {
@@ -214,12 +239,28 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            reader: pool.clone(),
+            pool,
+            backend,
+        })
     }
 
-    /// The underlying pool, for queries outside a transaction.
+    /// The write pool, for statements outside a transaction that write (or
+    /// must see the writer's own state). On SQLite it holds the only write
+    /// connection: never use it while holding a transaction.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The read pool, for reads outside a transaction: on a SQLite file,
+    /// read-only connections that run in parallel with each other and with
+    /// the writer, and see every transaction committed before the statement
+    /// starts; a write through it fails (`query_only`). Safe to use while
+    /// holding a transaction (it never waits for the write connection), but
+    /// it does not see that transaction's uncommitted changes.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
     }
 
     /// Which engine this is.
@@ -234,6 +275,18 @@ impl Db {
     /// [`DbError::Sqlx`] when no connection is available or `BEGIN` fails.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, DbError> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// Begins a read transaction on [`Db::reader`]: several statements that
+    /// must see one state (a structure and its rows) read one snapshot on
+    /// SQLite, even if the writer commits between them. It writes nothing;
+    /// end it with [`Transaction::commit`] (or drop it).
+    ///
+    /// # Errors
+    /// [`DbError::Sqlx`] when no read connection is available or `BEGIN`
+    /// fails.
+    pub async fn begin_read(&self) -> Result<Transaction<'static, Any>, DbError> {
+        Ok(self.reader.begin().await?)
     }
 
     /// Applies the `migrations` of `component` that are not applied yet, in
@@ -277,8 +330,9 @@ impl Db {
         Ok(())
     }
 
-    /// Closes every connection of the pool (waiting for borrowed ones).
+    /// Closes every connection of both pools (waiting for borrowed ones).
     pub async fn close(&self) {
+        self.reader.close().await;
         self.pool.close().await;
     }
 }

@@ -22,4 +22,5 @@ mod metrics;
 mod outbox_relay;
 mod relay_batches;
 mod sqlite_erasure;
+mod sqlite_read_pool;
 mod throughput;

@@ -55,7 +55,7 @@ impl Inventory {
             let s = &stored.inventory.structure;
             return Ok(Some(PersonLocation::Current(s.id.clone(), s.network.clone())));
         }
-        let mut conn = self.db.pool().acquire().await?;
+        let mut conn = self.db.reader().acquire().await?;
         Ok(storage::erasure_of(&mut conn, person_id)
             .await?
             .map(|(structure, network)| PersonLocation::Erased(structure, network)))

@@ -46,10 +46,10 @@ impl Inventory {
     /// # Errors
     /// [`InventoryError::NotFound`] when it does not exist.
     pub async fn structure(&self, id: &str) -> Result<Stored, InventoryError> {
-        let mut conn = self.db.pool().acquire().await?;
-        storage::load(&mut conn, Scope::Structure(id))
+        // One statement: one round trip, one snapshot of the structure and
+        // its rows even while the writer commits.
+        storage::load_one(self.db.reader(), id)
             .await?
-            .remove(id)
             .map(|mut stored| {
                 stored.inventory = normalize(stored.inventory);
                 stored
@@ -62,10 +62,11 @@ impl Inventory {
     /// # Errors
     /// Storage errors.
     pub async fn structures(&self, network: Option<&str>) -> Result<Vec<Stored>, InventoryError> {
-        let mut conn = self.db.pool().acquire().await?;
         let scope = network.map_or(Scope::All, Scope::Network);
-        Ok(storage::load(&mut conn, scope)
-            .await?
+        let mut snapshot = self.db.begin_read().await?;
+        let loaded = storage::load(&mut snapshot, scope).await?;
+        snapshot.commit().await?;
+        Ok(loaded
             .into_values()
             .map(|mut s| {
                 s.inventory = normalize(s.inventory);
@@ -91,15 +92,15 @@ impl Inventory {
             Visibility::Only { networks, structures } => (networks, structures),
         };
         let wanted = |n: &str| network.is_none_or(|w| w == n);
-        let mut conn = self.db.pool().acquire().await?;
+        let mut snapshot = self.db.begin_read().await?;
         let mut found = std::collections::BTreeMap::new();
         for n in networks.iter().filter(|n| wanted(n)) {
-            found.extend(storage::load(&mut conn, Scope::Network(n)).await?);
+            found.extend(storage::load(&mut snapshot, Scope::Network(n)).await?);
         }
         let singles: Vec<&(String, String)> = structures.iter().filter(|(n, _)| wanted(n)).collect();
         for chunk in singles.chunks(500) {
             let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
-            for (id, stored) in storage::load(&mut conn, Scope::Structures(&ids)).await? {
+            for (id, stored) in storage::load(&mut snapshot, Scope::Structures(&ids)).await? {
                 // A structure group only counts for a structure really in its network.
                 if chunk
                     .iter()
@@ -109,6 +110,7 @@ impl Inventory {
                 }
             }
         }
+        snapshot.commit().await?;
         Ok(found
             .into_values()
             .map(|mut s| {
@@ -124,7 +126,7 @@ impl Inventory {
     /// Storage errors.
     pub async fn structure_of_person(&self, person_id: &str) -> Result<Option<Stored>, InventoryError> {
         let owner = {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.reader().acquire().await?;
             storage::structures_of_people(&mut conn, &[person_id.to_owned()])
                 .await?
                 .remove(person_id)
@@ -166,8 +168,14 @@ impl Inventory {
     /// [`InventoryError::NotFound`] when the structure does not exist.
     pub async fn fragility(&self, id: &str, at: Option<NaiveDate>) -> Result<(Stored, Assessment), InventoryError> {
         let stored = self.structure(id).await?;
-        let assessment = assess(&stored.inventory, at.unwrap_or_else(|| self.today()), &self.params);
+        let assessment = self.assess(&stored, at);
         Ok((stored, assessment))
+    }
+
+    /// The fragility of a structure already loaded, on `at` (today by
+    /// default): pure computation, no storage.
+    pub fn assess(&self, stored: &Stored, at: Option<NaiveDate>) -> Assessment {
+        assess(&stored.inventory, at.unwrap_or_else(|| self.today()), &self.params)
     }
 
     /// The fragility of every structure (of one network) on `at`, by id.

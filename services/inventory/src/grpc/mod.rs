@@ -194,8 +194,9 @@ impl InventoryService for InventoryApi {
         let req = request.get_ref();
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
         let id = req.structure_id.trim();
-        self.visible_structure(&request, "GetFragility", id).await?;
-        let (stored, assessment) = self.app.fragility(id, at).await?;
+        // One load serves the authorisation check and the assessment.
+        let stored = self.visible_structure(&request, "GetFragility", id).await?;
+        let assessment = self.app.assess(&stored, at);
         Ok(Response::new(fragility_to_pb(
             &stored.inventory,
             &assessment,

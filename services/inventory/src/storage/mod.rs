@@ -7,6 +7,7 @@
 //! transaction.
 
 mod migrations;
+mod one;
 pub mod rows;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +19,7 @@ use vigie_inventory_domain::model::{
 };
 
 pub use migrations::MIGRATIONS;
+pub use one::load_one;
 use rows::{execute_for_keys, insert_batched, Value};
 
 pub use vigie_platform::db::StorageError;

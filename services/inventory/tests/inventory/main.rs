@@ -42,6 +42,7 @@ on_both_backends!(
     fragility_on_another_date_and_rollups,
     erasure_forgets_the_person,
     resync_restates_the_current_state_as_new_events,
+    one_structure_reads_as_the_list_does,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -540,4 +540,43 @@ pub async fn resync_restates_the_current_state_as_new_events(h: Harness) -> Resu
         "only the chosen structure got a new version"
     );
     Ok(())
+/// `structure` (one statement on the read pool) returns exactly what the
+/// list (four queries) returns, sees a change as soon as it is committed,
+/// and reports a missing structure.
+pub async fn one_structure_reads_as_the_list_does(h: Harness) -> Result<()> {
+    let generated = set(30, 3);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let all = h.app.structures(None).await?;
+    ensure!(all.len() == 30, "30 structures stored");
+    for listed in &all {
+        let one = h.app.structure(&listed.inventory.structure.id).await?;
+        ensure!(
+            one == *listed,
+            "structure {} differs from the list",
+            listed.inventory.structure.id
+        );
+    }
+    // A committed change is read at once, by the one-statement read too.
+    let target = all
+        .iter()
+        .find(|s| !s.inventory.holdings.is_empty())
+        .context("a structure with holdings")?;
+    let mut holding = target.inventory.holdings[0].clone();
+    holding.level = if holding.level == 4 { 1 } else { 4 };
+    h.app
+        .set_holding(HoldingChange {
+            holding: holding.clone(),
+            raise_only: false,
+        })
+        .await?;
+    let after = h.app.structure(&target.inventory.structure.id).await?;
+    ensure!(after.version == target.version + 1, "new version read");
+    ensure!(
+        after.inventory.holdings.contains(&holding),
+        "the new level is read after the commit"
+    );
+    match h.app.structure("S-absent").await {
+        Err(InventoryError::NotFound(_)) => Ok(()),
+        other => anyhow::bail!("a missing structure must be NOT_FOUND, got {other:?}"),
+    }
 }
