@@ -540,6 +540,8 @@ pub async fn resync_restates_the_current_state_as_new_events(h: Harness) -> Resu
         "only the chosen structure got a new version"
     );
     Ok(())
+}
+
 /// `structure` (one statement on the read pool) returns exactly what the
 /// list (four queries) returns, sees a change as soon as it is committed,
 /// and reports a missing structure.
