@@ -63,6 +63,26 @@ async fn serve_over_tls_and_the_cli_with_its_ca() -> Result<()> {
         .await?)?;
     ensure!(rollup.stdout.contains("\"structures\": 8"), "rollup: {}", rollup.stdout);
 
+    // `vigie health` (the compose health check) over TLS: the process, one service, an unknown one.
+    let serving = ok(server.cli(&["health", "--ca-cert", path(&pki.ca)]).await?)?;
+    ensure!(serving.stdout.contains("en service"), "health: {serving:?}");
+    ok(server
+        .cli(&[
+            "health",
+            "--service",
+            "vigie.inventory.v1.InventoryService",
+            "--ca-cert",
+            path(&pki.ca),
+        ])
+        .await?)?;
+    let unknown_service = server
+        .cli(&["health", "--service", "vigie.nope.v1.Nope", "--ca-cert", path(&pki.ca)])
+        .await?;
+    ensure!(
+        !unknown_service.success,
+        "health of an unknown service: {unknown_service:?}"
+    );
+
     // Without the CA: a clear message saying what to give.
     let unknown = server.cli(&["inventory", "rollup"]).await?;
     ensure!(
@@ -73,7 +93,10 @@ async fn serve_over_tls_and_the_cli_with_its_ca() -> Result<()> {
     let port = server.endpoint.rsplit(':').next().unwrap_or_default();
     let plain = run_cli(&["inventory", "rollup", "--endpoint", &format!("http://127.0.0.1:{port}")]).await?;
     ensure!(!plain.success, "cleartext to a TLS server: {plain:?}");
+    let endpoint = server.endpoint.clone();
     server.kill().await?;
+    let stopped = run_cli(&["health", "--endpoint", &endpoint, "--ca-cert", path(&pki.ca)]).await?;
+    ensure!(!stopped.success, "health of a stopped server: {stopped:?}");
 
     // Mutual TLS: the CLI must present a certificate signed by the client CA.
     let args = with(&[
