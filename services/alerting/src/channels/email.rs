@@ -10,8 +10,14 @@
 //!   mail client);
 //! - `Auto-Submitted: auto-generated` (RFC 3834: no auto-replies expected).
 //!
-//! One SMTP connection is opened per message (no pool): a relay that
-//! restarted between two sends is simply reconnected to.
+//! Connections are pooled (lettre's pool, [`POOL_SIZE`] at most) and reused
+//! from one message to the next: a delivery pass sends its whole batch over
+//! one connection instead of paying a TCP (and TLS, and AUTH) handshake per
+//! message. A parked connection is checked (`NOOP`) before it is reused; one
+//! that failed (any error reply, a broken socket, a timeout) is closed, never
+//! reused, and the next message opens a new one: a relay that restarted
+//! between two sends is simply reconnected to, and one refused recipient
+//! costs a reconnection, not the other messages.
 //!
 //! Transport security ([`SmtpTls`]): STARTTLS (port 587) or implicit TLS
 //! (port 465, "SMTPS"), with the Mozilla roots or a private CA
@@ -20,12 +26,14 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -201,12 +209,45 @@ pub struct OutgoingEmail {
     pub list_unsubscribe: String,
 }
 
+/// At most this many connections to the relay are kept open for reuse
+/// (delivery passes send one message at a time; more are opened only by
+/// concurrent senders).
+pub const POOL_SIZE: u32 = 4;
+/// A parked connection unused for this long is closed (relays drop idle
+/// clients after a few minutes; delivery passes run every few seconds).
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
 /// Sends [`OutgoingEmail`]s through the configured relay.
 #[derive(Clone)]
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    builder: AsyncSmtpTransportBuilder,
+    pool: Arc<Mutex<PooledTransport>>,
     from: Mailbox,
     timeout: Duration,
+}
+
+/// The transport and its pool of connections, built at the first send:
+/// lettre's pool starts a tokio task, which needs a runtime (the mailer is
+/// configured before one runs, and in synchronous code).
+#[derive(Default)]
+struct PooledTransport {
+    current: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    /// Counts the transports built, to tell whether the one a send used is
+    /// still the current one.
+    generation: u64,
+}
+
+impl Drop for PooledTransport {
+    fn drop(&mut self) {
+        // Dropping lettre's pool spawns a task that closes its connections:
+        // outside a runtime (the process ending) that would panic; the
+        // sockets close with the process instead.
+        if let Some(transport) = self.current.take() {
+            if tokio::runtime::Handle::try_current().is_err() {
+                std::mem::forget(transport);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for SmtpMailer {
@@ -243,7 +284,8 @@ impl SmtpMailer {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.as_str())
             .port(config.port)
             .tls(tls)
-            .timeout(Some(config.timeout));
+            .timeout(Some(config.timeout))
+            .pool_config(PoolConfig::new().max_size(POOL_SIZE).idle_timeout(POOL_IDLE));
         if let Some(username) = &config.username {
             builder = builder.credentials(Credentials::new(
                 username.clone(),
@@ -251,7 +293,8 @@ impl SmtpMailer {
             ));
         }
         Ok(SmtpMailer {
-            transport: builder.build(),
+            builder,
+            pool: Arc::new(Mutex::new(PooledTransport::default())),
             from,
             timeout: config.timeout,
         })
@@ -312,14 +355,45 @@ impl SmtpMailer {
     /// recipient or the message) or the message cannot be built.
     pub async fn send(&self, mail: &OutgoingEmail) -> Result<(), SendError> {
         let message = self.build(mail)?;
-        let outcome = tokio::time::timeout(self.timeout.saturating_mul(3), self.transport.send(message)).await;
+        let (transport, generation) = self.transport();
+        let outcome = tokio::time::timeout(self.timeout.saturating_mul(3), transport.send(message)).await;
         match outcome {
-            Err(_) => Err(SendError::Transient(format!(
-                "le serveur SMTP n'a pas répondu en {:?}",
-                self.timeout.saturating_mul(3)
-            ))),
+            Err(_) => {
+                // The send was cut in the middle of a transaction: lettre would
+                // park that connection as if it were idle, and the next message
+                // would read this one's late replies. The whole pool is
+                // dropped (its connections closed); the next send starts afresh.
+                self.discard(generation);
+                Err(SendError::Transient(format!(
+                    "le serveur SMTP n'a pas répondu en {:?}",
+                    self.timeout.saturating_mul(3)
+                )))
+            }
             Ok(Ok(_response)) => Ok(()),
             Ok(Err(error)) => Err(classify(&error)),
+        }
+    }
+}
+
+impl SmtpMailer {
+    /// The pooled transport (built at the first call) and its generation.
+    fn transport(&self) -> (AsyncSmtpTransport<Tokio1Executor>, u64) {
+        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.current.is_none() {
+            pool.generation += 1;
+        }
+        let generation = pool.generation;
+        let transport = pool.current.get_or_insert_with(|| self.builder.clone().build()).clone();
+        (transport, generation)
+    }
+
+    /// Forgets the pool of `generation`, if it is still the current one
+    /// (another send may have replaced it already). Its connections close
+    /// once the sends still using them end.
+    fn discard(&self, generation: u64) {
+        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.generation == generation {
+            pool.current = None;
         }
     }
 }
