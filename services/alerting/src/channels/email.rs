@@ -369,7 +369,13 @@ impl SmtpMailer {
                     self.timeout.saturating_mul(3)
                 )))
             }
-            Ok(Ok(_response)) => Ok(()),
+            Ok(Ok(_response)) => {
+                // lettre parks the connection in a task it spawns as the send
+                // ends: let it run before the next message asks the pool for
+                // one, or that message would open a second connection.
+                tokio::task::yield_now().await;
+                Ok(())
+            }
             Ok(Err(error)) => Err(classify(&error)),
         }
     }
