@@ -283,8 +283,8 @@ fn message(prefix: &str, i: usize, now: DateTime<Utc>) -> MessageRow {
     let line = format!("- Structure {i} : Fonds régional pour la vie associative, dépôt avant le 14 mars 2027\n");
     MessageRow {
         message_id: format!("{prefix}{i:07}@vigie"),
-        recipient: format!("person:P{i}"),
-        person_id: Some(format!("P{i}")),
+        recipient: format!("person:{prefix}P{i}"),
+        person_id: Some(format!("{prefix}P{i}")),
         channel: "email".to_owned(),
         address: format!("p{i}@asso.example.org"),
         network: "reseau-00".to_owned(),

@@ -10,14 +10,15 @@
 //!   mail client);
 //! - `Auto-Submitted: auto-generated` (RFC 3834: no auto-replies expected).
 //!
-//! Connections are pooled (lettre's pool, [`POOL_SIZE`] at most) and reused
-//! from one message to the next: a delivery pass sends its whole batch over
-//! one connection instead of paying a TCP (and TLS, and AUTH) handshake per
-//! message. A parked connection is checked (`NOOP`) before it is reused; one
-//! that failed (any error reply, a broken socket, a timeout) is closed, never
-//! reused, and the next message opens a new one: a relay that restarted
-//! between two sends is simply reconnected to, and one refused recipient
-//! costs a reconnection, not the other messages.
+//! Connections are kept open and reused from one message to the next
+//! ([`super::smtp_pool`], [`POOL_SIZE`] parked at most, with `TCP_NODELAY`):
+//! a delivery pass sends its whole batch over one connection instead of
+//! paying a TCP (and TLS, and AUTH) handshake per message. A parked
+//! connection is checked (`NOOP`) before it is reused; one that failed (any
+//! error reply, a broken socket, a timeout) is closed, never reused, and the
+//! next message opens a new one: a relay that restarted between two sends is
+//! simply reconnected to, and one refused recipient costs a reconnection, not
+//! the other messages.
 //!
 //! Transport security ([`SmtpTls`]): STARTTLS (port 587) or implicit TLS
 //! (port 465, "SMTPS"), with the Mozilla roots or a private CA
@@ -26,17 +27,18 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, Message};
 use serde::{Deserialize, Serialize};
 
+pub use super::smtp_pool::POOL_SIZE;
+use super::smtp_pool::{Endpoint, PoolError, SmtpPool};
 use super::SendError;
 
 /// The SMTP relay the reminders go through.
@@ -209,45 +211,13 @@ pub struct OutgoingEmail {
     pub list_unsubscribe: String,
 }
 
-/// At most this many connections to the relay are kept open for reuse
-/// (delivery passes send one message at a time; more are opened only by
-/// concurrent senders).
-pub const POOL_SIZE: u32 = 4;
-/// A parked connection unused for this long is closed (relays drop idle
-/// clients after a few minutes; delivery passes run every few seconds).
-const POOL_IDLE: Duration = Duration::from_secs(60);
-
-/// Sends [`OutgoingEmail`]s through the configured relay.
+/// Sends [`OutgoingEmail`]s through the configured relay (clones share
+/// their connections).
 #[derive(Clone)]
 pub struct SmtpMailer {
-    builder: AsyncSmtpTransportBuilder,
-    pool: Arc<Mutex<PooledTransport>>,
+    pool: Arc<SmtpPool>,
     from: Mailbox,
     timeout: Duration,
-}
-
-/// The transport and its pool of connections, built at the first send:
-/// lettre's pool starts a tokio task, which needs a runtime (the mailer is
-/// configured before one runs, and in synchronous code).
-#[derive(Default)]
-struct PooledTransport {
-    current: Option<AsyncSmtpTransport<Tokio1Executor>>,
-    /// Counts the transports built, to tell whether the one a send used is
-    /// still the current one.
-    generation: u64,
-}
-
-impl Drop for PooledTransport {
-    fn drop(&mut self) {
-        // Dropping lettre's pool spawns a task that closes its connections:
-        // outside a runtime (the process ending) that would panic; the
-        // sockets close with the process instead.
-        if let Some(transport) = self.current.take() {
-            if tokio::runtime::Handle::try_current().is_err() {
-                std::mem::forget(transport);
-            }
-        }
-    }
 }
 
 impl fmt::Debug for SmtpMailer {
@@ -281,23 +251,26 @@ impl SmtpMailer {
             SmtpTls::Starttls => Tls::Required(config.tls_parameters()?),
             SmtpTls::Implicit => Tls::Wrapper(config.tls_parameters()?),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.as_str())
-            .port(config.port)
-            .tls(tls)
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(POOL_SIZE).idle_timeout(POOL_IDLE));
-        if let Some(username) = &config.username {
-            builder = builder.credentials(Credentials::new(
-                username.clone(),
-                config.password.clone().unwrap_or_default(),
-            ));
-        }
+        let credentials = config
+            .username
+            .as_ref()
+            .map(|username| Credentials::new(username.clone(), config.password.clone().unwrap_or_default()));
         Ok(SmtpMailer {
-            builder,
-            pool: Arc::new(Mutex::new(PooledTransport::default())),
+            pool: Arc::new(SmtpPool::new(Endpoint {
+                host: config.host.clone(),
+                port: config.port,
+                tls,
+                credentials,
+                connect_timeout: config.timeout,
+            })),
             from,
             timeout: config.timeout,
         })
+    }
+
+    /// How many connections are parked for reuse.
+    pub fn parked_connections(&self) -> usize {
+        self.pool.parked()
     }
 
     /// Builds the message (see the module's documentation for its headers).
@@ -355,51 +328,18 @@ impl SmtpMailer {
     /// recipient or the message) or the message cannot be built.
     pub async fn send(&self, mail: &OutgoingEmail) -> Result<(), SendError> {
         let message = self.build(mail)?;
-        let (transport, generation) = self.transport();
-        let outcome = tokio::time::timeout(self.timeout.saturating_mul(3), transport.send(message)).await;
+        let bound = self.timeout.saturating_mul(3);
+        // A send cut by this timeout drops its connection (never parked again).
+        let outcome = tokio::time::timeout(bound, self.pool.send(message.envelope(), &message.formatted())).await;
         match outcome {
-            Err(_) => {
-                // The send was cut in the middle of a transaction: lettre would
-                // park that connection as if it were idle, and the next message
-                // would read this one's late replies. The whole pool is
-                // dropped (its connections closed); the next send starts afresh.
-                self.discard(generation);
-                Err(SendError::Transient(format!(
-                    "le serveur SMTP n'a pas répondu en {:?}",
-                    self.timeout.saturating_mul(3)
-                )))
-            }
-            Ok(Ok(_response)) => {
-                // lettre parks the connection in a task it spawns as the send
-                // ends: let it run before the next message asks the pool for
-                // one, or that message would open a second connection.
-                tokio::task::yield_now().await;
-                Ok(())
-            }
-            Ok(Err(error)) => Err(classify(&error)),
-        }
-    }
-}
-
-impl SmtpMailer {
-    /// The pooled transport (built at the first call) and its generation.
-    fn transport(&self) -> (AsyncSmtpTransport<Tokio1Executor>, u64) {
-        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pool.current.is_none() {
-            pool.generation += 1;
-        }
-        let generation = pool.generation;
-        let transport = pool.current.get_or_insert_with(|| self.builder.clone().build()).clone();
-        (transport, generation)
-    }
-
-    /// Forgets the pool of `generation`, if it is still the current one
-    /// (another send may have replaced it already). Its connections close
-    /// once the sends still using them end.
-    fn discard(&self, generation: u64) {
-        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pool.generation == generation {
-            pool.current = None;
+            Err(_) => Err(SendError::Transient(format!(
+                "le serveur SMTP n'a pas répondu en {bound:?}"
+            ))),
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(PoolError::Smtp(error))) => Err(classify(&error)),
+            Ok(Err(PoolError::Connect(error))) => Err(SendError::Transient(format!(
+                "connexion au serveur SMTP impossible : {error}"
+            ))),
         }
     }
 }

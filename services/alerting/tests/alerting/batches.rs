@@ -164,7 +164,7 @@ pub async fn a_pass_reuses_one_connection_skips_leased_messages_and_fails_only_t
     // One connection for the messages before the refusal, one after it (a
     // refused transaction closes its connection): not one per message.
     let opened = smtp.connections()? - before;
-    ensure!(opened <= 2, "{opened} connections for {} messages", report.leased());
+    ensure!(opened == 2, "{opened} connections for {} messages", report.leased());
     let received = smtp.messages()?;
     ensure!(received.len() == STRUCTURES - 3);
     ensure!(received.iter().all(|m| {
