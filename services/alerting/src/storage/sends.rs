@@ -79,7 +79,7 @@ impl SendLogRow {
 /// [`StorageError`] on a database error, including a key already claimed.
 pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRow]) -> Result<(), StorageError> {
     const COLUMNS: usize = 13;
-    for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
+    for chunk in rows.chunks(rows_per_statement(conn, COLUMNS)) {
         let sql = format!(
             "INSERT INTO al_send_log (recipient, call_id, stage_kind, revision, offset_days, channel, person_id, \
              structure_id, due_at, late, escalation, message_id, claimed_at) VALUES {}",
@@ -264,7 +264,7 @@ pub async fn insert_messages(
 ) -> Result<(), StorageError> {
     const COLUMNS: usize = 15;
     let created_at = timestamp(created_at);
-    for chunk in messages.chunks(MAX_PARAMS / COLUMNS) {
+    for chunk in messages.chunks(rows_per_statement(conn, COLUMNS)) {
         let sql = format!(
             "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, \
              body_text, body_html, status, attempts, next_attempt_at, last_error, created_at, network, sent_at) \
@@ -293,6 +293,23 @@ pub async fn insert_messages(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Bound parameters per multi-row `INSERT` on PostgreSQL (its limit is
+/// 65,535): a claim batch of 200 messages then goes in one statement per
+/// table, one round trip each. SQLite keeps [`MAX_PARAMS`] (binding through
+/// `sqlx::Any` grows worse than linearly past it there, and it has no round
+/// trip to save).
+const POSTGRES_INSERT_PARAMS: usize = 4_000;
+
+/// How many rows of `columns` values one `INSERT` carries on this connection's backend.
+fn rows_per_statement(conn: &AnyConnection, columns: usize) -> usize {
+    let params = if conn.backend_name() == "PostgreSQL" {
+        POSTGRES_INSERT_PARAMS
+    } else {
+        MAX_PARAMS
+    };
+    (params / columns).max(1)
 }
 
 /// `($1, …, $columns<tail>), ($columns+1, …)` for `rows` rows: the
