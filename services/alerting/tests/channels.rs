@@ -233,6 +233,7 @@ async fn messages_in_a_row_reuse_one_pooled_connection() {
     let opened = server.connections().unwrap() - before;
     // One connection per message before pooling: 20.
     assert_eq!(opened, 1, "{opened} connections for 20 messages");
+    assert_eq!(mailer.parked_connections(), 1);
     let received = server.messages().unwrap();
     assert_eq!(received.len(), 20);
     for (i, mail) in received.iter().enumerate() {
@@ -300,6 +301,7 @@ async fn a_send_cut_by_a_slow_server_does_not_leave_its_replies_to_the_next_mess
         .await
         .unwrap_err();
     assert!(matches!(error, SendError::Transient(_)), "{error:?}");
+    assert_eq!(mailer.parked_connections(), 0, "the cut connection is not parked");
     server.delay_data(Duration::ZERO).unwrap();
     // A fresh connection: the late `250` of r-s2 is not read as r-s3's answer.
     mailer
