@@ -12,7 +12,8 @@
 //!    `mark_sent` under the lease) draining pending messages to the real
 //!    test SMTP server (`vigie_testkit::SmtpServer`, aiosmtpd), beside a plain
 //!    client (Python's `smtplib`, one connection) sending the same message
-//!    bytes to the same server, before and after Vigie.
+//!    bytes to the same server, before and after Vigie; and `SmtpMailer::send`
+//!    alone (no database) in between.
 //!
 //! Options (defaults): `--mode both|embedded|distributed`, `--messages
 //! 20000` (claimed messages; 4 send-log rows for every 3), `--smtp-messages
@@ -92,6 +93,7 @@ struct Measured {
     batched: Duration,
     smtp_messages: usize,
     plain_before: Duration,
+    mailer_alone: Duration,
     vigie: Duration,
     plain_after: Duration,
     vigie_connections: u64,
@@ -125,17 +127,18 @@ pub async fn run(args: &[String]) -> Result<()> {
         );
     }
     println!("\n## SMTP: deliver_due through the pooled mailer beside a plain client on one connection, same server\n");
-    println!("| mode | messages | message (kB) | plain client before (msg/s) | Vigie `deliver_due` (msg/s) | plain client after (msg/s) | ratio to the plain mean | connections opened by Vigie |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| mode | messages | message (kB) | plain client before (msg/s) | `SmtpMailer::send` alone (msg/s) | Vigie `deliver_due` (msg/s) | plain client after (msg/s) | ratio to the plain mean | connections opened by `deliver_due` |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &results {
         let plain = (rate(r.smtp_messages, r.plain_before) + rate(r.smtp_messages, r.plain_after)) / 2.0;
         let vigie = rate(r.smtp_messages, r.vigie);
         println!(
-            "| {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
             r.mode,
             r.smtp_messages,
             r.message_bytes as f64 / 1e3,
             rate(r.smtp_messages, r.plain_before),
+            rate(r.smtp_messages, r.mailer_alone),
             vigie,
             rate(r.smtp_messages, r.plain_after),
             vigie / plain.max(1e-9),
@@ -216,6 +219,21 @@ async fn run_mode(mode: &'static str, o: &Options) -> Result<Measured> {
     let raw_path = dir.path().join("message.eml");
     std::fs::write(&raw_path, &raw)?;
     let plain_before = plain_client(&server, o.smtp_messages, &raw_path).await?;
+    // The mailer alone (no database): what the SMTP client costs by itself.
+    let outgoing = OutgoingEmail {
+        message_id: sample.message_id.clone(),
+        to: sample.address.clone(),
+        to_name: String::new(),
+        subject: sample.subject.clone(),
+        text: sample.body_text.clone(),
+        html: sample.body_html.clone(),
+        list_unsubscribe: "https://vigie.example.org/alertes/unsubscribe/x".to_owned(),
+    };
+    let started = Instant::now();
+    for _ in 0..o.smtp_messages {
+        mailer.send(&outgoing).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mailer_alone = started.elapsed();
     let pending = smtp_messages("d", o.smtp_messages, now);
     let mut conn = db.pool().acquire().await?;
     for chunk in pending.chunks(CLAIM_BATCH) {
@@ -251,15 +269,16 @@ async fn run_mode(mode: &'static str, o: &Options) -> Result<Measured> {
     let vigie_connections = server.connections()? - connections_before;
     let plain_after = plain_client(&server, o.smtp_messages, &raw_path).await?;
     eprintln!(
-        "{mode}: {} messages: plain {:.2}s, Vigie {:.2}s ({vigie_connections} connections), plain {:.2}s",
+        "{mode}: {} messages: plain {:.2}s, mailer alone {:.2}s, Vigie {:.2}s ({vigie_connections} connections), plain {:.2}s",
         o.smtp_messages,
         plain_before.as_secs_f64(),
+        mailer_alone.as_secs_f64(),
         vigie.as_secs_f64(),
         plain_after.as_secs_f64()
     );
     let received = server.messages()?.len();
-    if received != 3 * o.smtp_messages {
-        bail!("the server holds {received} messages, not {}", 3 * o.smtp_messages);
+    if received != 4 * o.smtp_messages {
+        bail!("the server holds {received} messages, not {}", 4 * o.smtp_messages);
     }
     db.close().await;
     Ok(Measured {
@@ -270,6 +289,7 @@ async fn run_mode(mode: &'static str, o: &Options) -> Result<Measured> {
         batched,
         smtp_messages: o.smtp_messages,
         plain_before,
+        mailer_alone,
         vigie,
         plain_after,
         vigie_connections,
