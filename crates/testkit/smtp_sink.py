@@ -14,6 +14,10 @@ the message parsed by Python's `email` package: decoded subject and headers,
 decoded text parts). Both files are written atomically, the .json last, before
 the server answers 250: a client that got 250 finds the message on disk.
 
+Every connection the server accepts adds one to DIR/connections (an integer,
+written atomically, kept across restarts): how tests see that a client reuses
+its connections.
+
 Faults are controlled through files the test writes in DIR/control:
 - `refuse_next`: an integer N; the next N DATA transactions are answered
   `451 4.3.0 try again later` (and not stored), the count going down by one each;
@@ -84,6 +88,20 @@ class Sink:
         os.makedirs(self.mail, exist_ok=True)
         os.makedirs(self.control, exist_ok=True)
         self.counter = 0
+        self.connections_file = os.path.join(directory, "connections")
+        try:
+            with open(self.connections_file, encoding="utf-8") as text:
+                self.connections = int(text.read().strip() or "0")
+        except (FileNotFoundError, ValueError):
+            self.connections = 0
+
+    def connected(self):
+        """Counts one more accepted connection (not fsynced: a count, not a message)."""
+        self.connections += 1
+        tmp = self.connections_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(str(self.connections))
+        os.replace(tmp, self.connections_file)
 
     def rejected(self):
         try:
@@ -157,6 +175,18 @@ def authenticator_for(user, password):
     return authenticate
 
 
+class CountingSMTP(SMTP):
+    """aiosmtpd's server, counting the connections it accepts."""
+
+    def __init__(self, sink, **options):
+        super().__init__(sink, **options)
+        self.sink = sink
+
+    def connection_made(self, transport):
+        self.sink.connected()
+        super().connection_made(transport)
+
+
 async def serve(args):
     loop = asyncio.get_running_loop()
     sink = Sink(args.dir)
@@ -170,7 +200,7 @@ async def serve(args):
             # aiosmtpd only knows about STARTTLS; here every byte is already TLS.
             options.update(auth_require_tls=False)
     server = await loop.create_server(
-        lambda: SMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True, **options),
+        lambda: CountingSMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True, **options),
         host="127.0.0.1",
         port=args.port,
         reuse_address=True,

@@ -18,11 +18,15 @@
 //! `vigie-bench alerting [--mode …]`: matching, planning and a backlog of
 //! reminders in the alerting service (issue 3), see [`alerting`].
 //!
+//! `vigie-bench delivery [--mode …]`: claim writes and SMTP delivery beside
+//! their bare parts (issue 14), see [`delivery`].
+//!
 //! `vigie-bench unary [--mode dev|serve|both] [--calls N] [--callers C]`:
 //! `GetFragility` and `GetStructure` beside tonic's own health check on the
 //! same server, see [`unary`].
 
 mod alerting;
+mod delivery;
 mod unary;
 
 use std::time::{Duration, Instant};
@@ -52,9 +56,10 @@ async fn main() -> Result<()> {
     match args.get(1).map(String::as_str) {
         Some("alerting") => return alerting::run(&args[2..]).await,
         Some("unary") => return unary::run(&args[2..]).await,
+        Some("delivery") => return delivery::run(&args[2..]).await,
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
-        Some(other) => bail!("unknown scenario {other}: import (default), alerting or unary"),
+        Some(other) => bail!("unknown scenario {other}: import (default), alerting, delivery or unary"),
     }
     let flag = |name: &str| {
         args.iter()

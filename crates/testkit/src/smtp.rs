@@ -271,6 +271,21 @@ impl SmtpServer {
             .collect())
     }
 
+    /// How many connections the server accepted since it was first started
+    /// (restarts included, and the harness's own readiness probes: compare
+    /// counts taken before and after): a client that reuses its connection
+    /// opens one for many messages.
+    ///
+    /// # Errors
+    /// The count cannot be read.
+    pub fn connections(&self) -> Result<u64> {
+        match std::fs::read_to_string(self.dir.path().join("connections")) {
+            Ok(text) => Ok(text.trim().parse().unwrap_or(0)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(error) => Err(error).context("reading the connection count"),
+        }
+    }
+
     /// The next `n` DATA transactions are answered `451 4.3.0 try again later`
     /// and not stored (replaces any refusals still pending; 0 cancels them).
     ///

@@ -220,6 +220,100 @@ async fn a_server_down_is_transient_and_the_send_succeeds_once_it_is_back() {
 }
 
 #[tokio::test]
+async fn messages_in_a_row_reuse_one_pooled_connection() {
+    let server = SmtpServer::start().await.unwrap();
+    let mailer = SmtpMailer::new(config(server.port())).unwrap();
+    let before = server.connections().unwrap();
+    for i in 0..20 {
+        mailer
+            .send(&outgoing(&format!("r-pool-{i}@vigie.example"), "helene@asso.example"))
+            .await
+            .unwrap();
+    }
+    let opened = server.connections().unwrap() - before;
+    // One connection per message before pooling: 20.
+    assert_eq!(opened, 1, "{opened} connections for 20 messages");
+    assert_eq!(mailer.parked_connections(), 1);
+    let received = server.messages().unwrap();
+    assert_eq!(received.len(), 20);
+    for (i, mail) in received.iter().enumerate() {
+        assert_eq!(
+            mail.message_id.as_deref(),
+            Some(format!("<r-pool-{i}@vigie.example>").as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_recipient_fails_alone_and_a_connection_broken_by_a_restart_is_replaced() {
+    let mut server = SmtpServer::start().await.unwrap();
+    server.reject_recipient("parti@asso.example").unwrap();
+    let mailer = SmtpMailer::new(config(server.port())).unwrap();
+    mailer
+        .send(&outgoing("r-a@vigie.example", "helene@asso.example"))
+        .await
+        .unwrap();
+    let error = mailer
+        .send(&outgoing("r-b@vigie.example", "parti@asso.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
+    mailer
+        .send(&outgoing("r-c@vigie.example", "marc@asso.example"))
+        .await
+        .unwrap();
+    // The parked connection dies with the server; the next send notices
+    // (NOOP) and opens a new one instead of failing.
+    server.restart().await.unwrap();
+    let before = server.connections().unwrap();
+    mailer
+        .send(&outgoing("r-d@vigie.example", "helene@asso.example"))
+        .await
+        .unwrap();
+    assert_eq!(server.connections().unwrap() - before, 1);
+    let ids: Vec<String> = server
+        .messages()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.message_id.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        ids,
+        ["<r-a@vigie.example>", "<r-c@vigie.example>", "<r-d@vigie.example>"]
+    );
+}
+
+#[tokio::test]
+async fn a_send_cut_by_a_slow_server_does_not_leave_its_replies_to_the_next_message() {
+    let server = SmtpServer::start().await.unwrap();
+    let mailer = SmtpMailer::new(SmtpConfig {
+        timeout: Duration::from_millis(400),
+        ..config(server.port())
+    })
+    .unwrap();
+    mailer
+        .send(&outgoing("r-s1@vigie.example", "helene@asso.example"))
+        .await
+        .unwrap();
+    server.delay_data(Duration::from_millis(2_500)).unwrap();
+    let error = mailer
+        .send(&outgoing("r-s2@vigie.example", "helene@asso.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Transient(_)), "{error:?}");
+    assert_eq!(mailer.parked_connections(), 0, "the cut connection is not parked");
+    server.delay_data(Duration::ZERO).unwrap();
+    // A fresh connection: the late `250` of r-s2 is not read as r-s3's answer.
+    mailer
+        .send(&outgoing("r-s3@vigie.example", "marc@asso.example"))
+        .await
+        .unwrap();
+    let to_marc = server.messages_to("marc@asso.example").unwrap();
+    assert_eq!(to_marc.len(), 1);
+    assert_eq!(to_marc[0].message_id.as_deref(), Some("<r-s3@vigie.example>"));
+}
+
+#[tokio::test]
 async fn a_silent_server_is_a_transient_timeout() {
     // Accepts connections and never says a word.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

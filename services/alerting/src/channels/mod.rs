@@ -16,6 +16,7 @@
 pub mod address;
 pub mod email;
 pub mod links;
+mod smtp_pool;
 pub mod webhook;
 
 /// Why a message was not delivered.

@@ -79,25 +79,12 @@ impl SendLogRow {
 /// [`StorageError`] on a database error, including a key already claimed.
 pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRow]) -> Result<(), StorageError> {
     const COLUMNS: usize = 13;
-    for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
-        let mut sql = String::from(
+    for chunk in rows.chunks(rows_per_statement(conn, COLUMNS)) {
+        let sql = format!(
             "INSERT INTO al_send_log (recipient, call_id, stage_kind, revision, offset_days, channel, person_id, \
-             structure_id, due_at, late, escalation, message_id, claimed_at) VALUES ",
+             structure_id, due_at, late, escalation, message_id, claimed_at) VALUES {}",
+            values_list(chunk.len(), COLUMNS, "")
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let b = i * COLUMNS;
-            sql.push('(');
-            sql.push_str(
-                &(1..=COLUMNS)
-                    .map(|c| format!("${}", b + c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            sql.push(')');
-        }
         let mut query = sqlx::query(&sql);
         for r in chunk {
             query = query
@@ -258,29 +245,94 @@ pub async fn insert_message(
     m: &MessageRow,
     created_at: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, body_text, \
-         body_html, status, attempts, next_attempt_at, last_error, created_at, sent_at, network) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)",
-    )
-    .bind(m.message_id.clone())
-    .bind(m.recipient.clone())
-    .bind(m.person_id.clone())
-    .bind(m.channel.clone())
-    .bind(m.address.clone())
-    .bind(m.local_date.to_string())
-    .bind(m.subject.clone())
-    .bind(m.body_text.clone())
-    .bind(m.body_html.clone())
-    .bind(m.status.clone())
-    .bind(i64::from(m.attempts))
-    .bind(timestamp(m.next_attempt_at))
-    .bind(m.last_error.clone())
-    .bind(timestamp(created_at))
-    .bind(m.network.clone())
-    .execute(&mut *conn)
-    .await?;
+    insert_messages(conn, std::slice::from_ref(m), created_at).await
+}
+
+/// Stores new pending messages, as few statements as the parameter limit
+/// allows (multi-row `VALUES` lists, the same SQL on both backends): a claim
+/// of a backlog writes tens of thousands of them, and on PostgreSQL each
+/// statement is a round trip.
+///
+/// # Errors
+/// [`StorageError`] on a database error, including a message id already
+/// stored (nothing of the statement is kept; the caller's transaction is to
+/// be rolled back).
+pub async fn insert_messages(
+    conn: &mut AnyConnection,
+    messages: &[MessageRow],
+    created_at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    const COLUMNS: usize = 15;
+    let created_at = timestamp(created_at);
+    for chunk in messages.chunks(rows_per_statement(conn, COLUMNS)) {
+        let sql = format!(
+            "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, \
+             body_text, body_html, status, attempts, next_attempt_at, last_error, created_at, network, sent_at) \
+             VALUES {}",
+            values_list(chunk.len(), COLUMNS, ", NULL")
+        );
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(m.message_id.clone())
+                .bind(m.recipient.clone())
+                .bind(m.person_id.clone())
+                .bind(m.channel.clone())
+                .bind(m.address.clone())
+                .bind(m.local_date.to_string())
+                .bind(m.subject.clone())
+                .bind(m.body_text.clone())
+                .bind(m.body_html.clone())
+                .bind(m.status.clone())
+                .bind(i64::from(m.attempts))
+                .bind(timestamp(m.next_attempt_at))
+                .bind(m.last_error.clone())
+                .bind(created_at.clone())
+                .bind(m.network.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// Bound parameters per multi-row `INSERT` on PostgreSQL (its limit is
+/// 65,535): a claim batch of 200 messages then goes in one statement per
+/// table, one round trip each. SQLite keeps [`MAX_PARAMS`] (binding through
+/// `sqlx::Any` grows worse than linearly past it there, and it has no round
+/// trip to save).
+const POSTGRES_INSERT_PARAMS: usize = 4_000;
+
+/// How many rows of `columns` values one `INSERT` carries on this connection's backend.
+fn rows_per_statement(conn: &AnyConnection, columns: usize) -> usize {
+    let params = if conn.backend_name() == "PostgreSQL" {
+        POSTGRES_INSERT_PARAMS
+    } else {
+        MAX_PARAMS
+    };
+    (params / columns).max(1)
+}
+
+/// `($1, …, $columns<tail>), ($columns+1, …)` for `rows` rows: the
+/// placeholders of a multi-row `VALUES` list; `tail` is appended to each row
+/// (constant columns, e.g. `", NULL"`).
+fn values_list(rows: usize, columns: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 1..=columns {
+            if column > 1 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + column).to_string());
+        }
+        sql.push_str(tail);
+        sql.push(')');
+    }
+    sql
 }
 
 const MESSAGE_COLUMNS: &str = "message_id, recipient, person_id, channel, address, network, local_date, subject, \

@@ -2,6 +2,7 @@
 //! and on PostgreSQL (real servers), through the application service with its
 //! real storage and outbox, delivering to a real SMTP server on loopback.
 
+mod batches;
 mod harness;
 mod isolation;
 mod leases;
@@ -55,6 +56,8 @@ on_both_backends!(
     two_networks_on_one_webhook_url_get_their_own_deliveries_and_secrets,
     a_webhook_to_a_private_address_is_refused_when_set,
     sent_messages_tell_whether_they_were_late,
+    a_claim_batch_spans_statements_and_a_refused_row_keeps_nothing_of_it,
+    a_pass_reuses_one_connection_skips_leased_messages_and_fails_only_the_refused_one,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -750,6 +750,7 @@ pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Res
     Ok(())
 }
 
+pub use crate::batches::*;
 pub use crate::leases::*;
 pub use crate::webhooks::*;
 

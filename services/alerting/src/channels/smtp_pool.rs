@@ -1,0 +1,181 @@
+//! The connections to one SMTP relay, kept open and reused from one message
+//! to the next.
+//!
+//! Why not lettre's own pool: its connections are opened with Nagle's
+//! algorithm on, and lettre writes a message's body and its final
+//! `CRLF . CRLF` in two writes; the terminator then waits for the relay to
+//! acknowledge the body, which it delays (40 ms on Linux): every message pays
+//! it, a pooled connection or not. Here cleartext and STARTTLS connections are
+//! opened with `TCP_NODELAY` and handed to lettre
+//! (`AsyncSmtpConnection::connect_with_transport`); lettre still speaks the
+//! protocol (EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA, dot-stuffing, 8BITMIME).
+//! Implicit TLS (SMTPS) goes through lettre's own connect, Nagle included
+//! (its TLS wrapper takes no stream of ours).
+//!
+//! A connection goes back to the pool only after a message it carried was
+//! accepted: one that saw an error reply, a broken socket, or whose send was
+//! cut by a timeout (the future dropped mid-transaction) is closed, so no
+//! message ever reads another one's late replies. A parked connection is
+//! checked (`NOOP`) before reuse, and closed after [`IDLE`] unused.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls};
+use lettre::transport::smtp::extension::ClientId;
+
+/// At most this many connections are parked for reuse (delivery passes send
+/// one message at a time; more are opened only by concurrent senders, and
+/// closed after their message when the pool is full).
+pub const POOL_SIZE: usize = 4;
+/// A parked connection unused for this long is closed rather than reused
+/// (relays drop idle clients after a few minutes).
+pub const IDLE: Duration = Duration::from_secs(60);
+
+/// Where and how to connect.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub credentials: Option<Credentials>,
+    /// Bound on opening the TCP connection.
+    pub connect_timeout: Duration,
+}
+
+/// Why a send failed.
+#[derive(Debug)]
+pub(crate) enum PoolError {
+    /// The TCP connection could not be opened (transient).
+    Connect(std::io::Error),
+    /// lettre's error: a reply, TLS, the network.
+    Smtp(lettre::transport::smtp::Error),
+}
+
+impl From<lettre::transport::smtp::Error> for PoolError {
+    fn from(error: lettre::transport::smtp::Error) -> Self {
+        PoolError::Smtp(error)
+    }
+}
+
+struct Parked {
+    connection: AsyncSmtpConnection,
+    since: Instant,
+}
+
+/// Connections to one relay (see the module's documentation).
+pub(crate) struct SmtpPool {
+    endpoint: Endpoint,
+    parked: Mutex<Vec<Parked>>,
+}
+
+impl SmtpPool {
+    /// An empty pool: nothing is connected until the first send.
+    pub fn new(endpoint: Endpoint) -> Self {
+        SmtpPool {
+            endpoint,
+            parked: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends one message (`email`: its formatted bytes) over a parked
+    /// connection or a new one; the connection is parked again only when the
+    /// relay accepted the message.
+    ///
+    /// # Errors
+    /// [`PoolError`]; the connection that saw it is closed.
+    pub async fn send(&self, envelope: &Envelope, email: &[u8]) -> Result<(), PoolError> {
+        let mut connection = self.checkout().await?;
+        match connection.send(envelope, email).await {
+            Ok(_) => {
+                self.park(connection);
+                Ok(())
+            }
+            Err(error) => {
+                // lettre already closed it on an error reply; a network error
+                // may have left it open.
+                connection.abort().await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// How many connections are parked (for tests).
+    pub fn parked(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Parked>> {
+        self.parked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The most recently parked connection that still answers, or a new one.
+    async fn checkout(&self) -> Result<AsyncSmtpConnection, PoolError> {
+        loop {
+            let parked = self.lock().pop();
+            let Some(Parked { mut connection, since }) = parked else {
+                return self.connect().await;
+            };
+            if since.elapsed() < IDLE && connection.test_connected().await {
+                return Ok(connection);
+            }
+            connection.abort().await;
+        }
+    }
+
+    fn park(&self, connection: AsyncSmtpConnection) {
+        if connection.has_broken() {
+            return;
+        }
+        let mut parked = self.lock();
+        if parked.len() < POOL_SIZE {
+            parked.push(Parked {
+                connection,
+                since: Instant::now(),
+            });
+        }
+        // Otherwise dropped here: the socket closes.
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, PoolError> {
+        let endpoint = &self.endpoint;
+        let hello = ClientId::default();
+        let mut connection = match &endpoint.tls {
+            Tls::Wrapper(parameters) => {
+                AsyncSmtpConnection::connect_tokio1(
+                    (endpoint.host.as_str(), endpoint.port),
+                    Some(endpoint.connect_timeout),
+                    &hello,
+                    Some(parameters.clone()),
+                    None,
+                )
+                .await?
+            }
+            _ => {
+                let stream = tokio::time::timeout(
+                    endpoint.connect_timeout,
+                    tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)),
+                )
+                .await
+                .map_err(|_| {
+                    PoolError::Connect(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "connexion au serveur SMTP trop longue",
+                    ))
+                })?
+                .map_err(PoolError::Connect)?;
+                stream.set_nodelay(true).map_err(PoolError::Connect)?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello).await?
+            }
+        };
+        if let Tls::Required(parameters) = &endpoint.tls {
+            connection.starttls(parameters.clone(), &hello).await?;
+        }
+        if let Some(credentials) = &endpoint.credentials {
+            connection.auth(DEFAULT_MECHANISMS, credentials).await?;
+        }
+        Ok(connection)
+    }
+}
