@@ -8,6 +8,7 @@ mod dispatch;
 mod feeds;
 mod import;
 mod listing;
+mod preview;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
 pub use import::ImportReport;
 pub use listing::{CallView, PreviewAlert};
+pub use preview::PreviewPlan;
 pub use settings::{NetworkPolicy, PolicyInput};
 
 /// Gives the current instant (injectable for tests).
