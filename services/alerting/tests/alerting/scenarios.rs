@@ -767,6 +767,7 @@ pub async fn the_chunked_preview_equals_the_preview_planned_in_memory(h: Harness
             referent_name: "Camille Référente".into(),
             referent_email: "referente@reseau.example.org".into(),
             webhook_url: "https://hooks.example.org/vigie".into(),
+            webhook_secret: "un secret de test assez long".into(),
             ..PolicyInput::default()
         })
         .await?;
