@@ -192,7 +192,7 @@ impl AlertingApp {
     }
 
     /// The reminders of [`AlertingApp::preview`], planned but not yet
-    /// materialised: about 24 bytes each until [`PreviewPlan::next_chunk`]
+    /// materialised: about 20 bytes each until [`PreviewPlan::next_chunk`]
     /// gives them (the planning runs on a blocking thread).
     ///
     /// # Errors
