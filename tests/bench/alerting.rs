@@ -719,11 +719,21 @@ fn reset_peak_rss() {
 
 /// Peak resident memory of this process since the last reset, in MiB.
 fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// Resident memory of this process now, in MiB.
+fn rss_mib() -> f64 {
+    status_mib("VmRSS:")
+}
+
+/// A memory line of `/proc/self/status`, in MiB.
+fn status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
@@ -769,6 +779,7 @@ struct Run {
     preview: Duration,
     preview_alerts: usize,
     preview_rss: f64,
+    preview_base_rss: f64,
     restart: DateTime<Utc>,
     claim: Duration,
     claim_rss: f64,
@@ -965,12 +976,24 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     reset_peak_rss();
     let started = Instant::now();
     let to = add_days(o.today, i64::from(o.window_days) - 1);
-    let preview_alerts = app.preview(o.today, to, None).await?.len();
+    // As the server streams it: planned in compact entries, then
+    // materialised chunk by chunk (`PreviewAlertsStream`), nothing kept.
+    let preview_base_rss = rss_mib();
+    let mut plan = app.preview_plan(o.today, to, None).await?;
+    let preview_plan = started.elapsed();
+    let mut preview_alerts = 0;
+    while plan.remaining() > 0 {
+        preview_alerts += plan.next_chunk(2_000).len();
+    }
+    drop(plan);
     let preview = started.elapsed();
     let preview_rss = peak_rss_mib();
     eprintln!(
-        "{label}: preview {preview_alerts} reminders in {:.1}s, peak RSS {preview_rss:.0} MiB",
-        secs(preview)
+        "{label}: preview {preview_alerts} reminders in {:.1}s (planned and sorted in {:.1}s), \
+         peak RSS {preview_rss:.0} MiB from {preview_base_rss:.0} MiB before (+{:.0} MiB)",
+        secs(preview),
+        secs(preview_plan),
+        preview_rss - preview_base_rss
     );
 
     // 3. Backlog after an outage.
@@ -1051,6 +1074,7 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
         preview,
         preview_alerts,
         preview_rss,
+        preview_base_rss,
         restart: at,
         claim,
         claim_rss,
@@ -1140,19 +1164,21 @@ fn print_runs(o: &Options, runs: &[Run]) {
         );
     }
     println!(
-        "\n## Planning: AlertingApp::preview over {} days from {}\n",
+        "\n## Planning: AlertingApp::preview_plan over {} days from {}, read chunk by chunk\n",
         o.window_days, o.today
     );
-    println!("| mode | planned reminders | preview (s) | reminders/s | peak RSS (MiB) |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| mode | planned reminders | preview (s) | reminders/s | peak RSS (MiB) | RSS before (MiB) | preview's own (MiB) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in runs {
         println!(
-            "| {} | {} | {:.1} | {:.0} | {:.0} |",
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} |",
             r.mode.label(),
             r.preview_alerts,
             secs(r.preview),
             rate(r.preview_alerts as u64, r.preview),
-            r.preview_rss
+            r.preview_rss,
+            r.preview_base_rss,
+            r.preview_rss - r.preview_base_rss
         );
     }
     println!("\n## Backlog: claim_due then deliver_due until nothing is pending\n");

@@ -215,8 +215,21 @@ fn missing_metrics(receiver: &OtlpReceiver) -> Vec<&'static str> {
     if !has(INVENTORY, &|name| name == "vigie.events.consumed") {
         missing.push("vigie.events.consumed (inventory)");
     }
-    if !has(TRAINING, &|name| name.contains("rpc") && name.contains("duration")) {
-        missing.push("RPC duration (training)");
+    if !has(TRAINING, &|name| name == "vigie.rpc.duration") {
+        missing.push("vigie.rpc.duration (training)");
+    }
+    // The operator's gauges and counters (docs/operations.md, "Metrics"):
+    // outbox lag of the producer, consumer lag and dead letters (reported
+    // from zero) of the consumer, redeliveries.
+    for (service, name) in [
+        (TRAINING, "vigie.outbox.pending"),
+        (TRAINING, "vigie.outbox.lag"),
+        (INVENTORY, "vigie.consumer.pending"),
+        (INVENTORY, "vigie.events.dead_letters"),
+    ] {
+        if !has(service, &|metric| metric == name) {
+            missing.push(name);
+        }
     }
     missing
 }

@@ -1,10 +1,11 @@
 //! Reading: calls (all, or those matching a structure), and the preview of
 //! the reminders that would go out.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::plan::{plan_stage, PlannedAlert, StageRef, Window};
 
 use super::context::Context;
+use super::preview::PreviewPlan;
 use super::AlertingApp;
 use crate::error::AlertingError;
 use crate::storage::{self, StoredCall};
@@ -175,6 +176,9 @@ impl AlertingApp {
 
     /// The reminders that would go out in `[from, to]` (local dates in Europe/Paris), without sending.
     ///
+    /// Holds every full alert at once: for a whole instance use
+    /// [`AlertingApp::preview_plan`], which gives them chunk by chunk in the same order.
+    ///
     /// # Errors
     /// [`AlertingError::NotFound`] for an unknown structure; [`AlertingError::Invalid`] when `to < from`.
     pub async fn preview(
@@ -183,6 +187,57 @@ impl AlertingApp {
         to: NaiveDate,
         structure_id: Option<&str>,
     ) -> Result<Vec<PreviewAlert>, AlertingError> {
+        let mut plan = self.preview_plan(from, to, structure_id).await?;
+        Ok(plan.next_chunk(plan.len()))
+    }
+
+    /// The reminders of [`AlertingApp::preview`], planned but not yet
+    /// materialised: about 20 bytes each until [`PreviewPlan::next_chunk`]
+    /// gives them (the planning runs on a blocking thread).
+    ///
+    /// # Errors
+    /// As [`AlertingApp::preview`]; [`AlertingError::Invalid`] for a window of more than 130 years.
+    pub async fn preview_plan(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        structure_id: Option<&str>,
+    ) -> Result<PreviewPlan, AlertingError> {
+        let (ctx, calls, start, end) = self.preview_inputs(from, to, structure_id).await?;
+        let territory = self.territory();
+        tokio::task::spawn_blocking(move || PreviewPlan::new(ctx, calls, start, end, territory))
+            .await
+            .map_err(|e| AlertingError::Invalid(format!("aperçu interrompu : {e}")))?
+    }
+
+    /// The preview planned the simple way, every full alert in memory then
+    /// sorted: the reference the chunked [`AlertingApp::preview_plan`] is tested against.
+    ///
+    /// # Errors
+    /// As [`AlertingApp::preview`].
+    pub async fn preview_in_memory(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        structure_id: Option<&str>,
+    ) -> Result<Vec<PreviewAlert>, AlertingError> {
+        let (ctx, calls, start, end) = self.preview_inputs(from, to, structure_id).await?;
+        Ok(plan_calls(&ctx, &calls, Window::Between(start, end), self.territory())
+            .into_iter()
+            .map(|(c, alert)| PreviewAlert {
+                call_title: calls[c].title.clone(),
+                alert,
+            })
+            .collect())
+    }
+
+    /// The context, the calls and the window of a preview.
+    async fn preview_inputs(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        structure_id: Option<&str>,
+    ) -> Result<(Context, Vec<StoredCall>, DateTime<Utc>, DateTime<Utc>), AlertingError> {
         if to < from {
             return Err(AlertingError::Invalid("la date de fin précède la date de début".into()));
         }
@@ -198,18 +253,7 @@ impl AlertingApp {
                 .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?;
         }
         let calls = storage::calls(&mut conn, Some(from)).await?;
-        Ok(plan_calls(
-            &ctx,
-            &calls,
-            vigie_alerting_domain::plan::Window::Between(start, end),
-            self.territory(),
-        )
-        .into_iter()
-        .map(|(c, alert)| PreviewAlert {
-            call_title: calls[c].title.clone(),
-            alert,
-        })
-        .collect())
+        Ok((ctx, calls, start, end))
     }
 }
 

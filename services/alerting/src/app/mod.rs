@@ -9,6 +9,7 @@ mod feeds;
 mod import;
 mod listing;
 pub mod metrics;
+mod preview;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
 pub use import::ImportReport;
 pub use listing::{CallView, PreviewAlert};
+pub use preview::PreviewPlan;
 pub use settings::{NetworkPolicy, PolicyInput};
 
 /// Gives the current instant (injectable for tests).

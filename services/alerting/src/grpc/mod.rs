@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod paging;
+mod preview;
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -94,6 +95,35 @@ impl AlertingApi {
             return Ok(HashMap::new());
         }
         Ok(self.app.structure_networks().await?.into_iter().collect())
+    }
+
+    /// What the caller may see of a preview, and its reminders planned
+    /// (authorised as `PreviewAlerts`, streamed or not).
+    async fn preview_plan(
+        &self,
+        request: &Request<pb::PreviewAlertsRequest>,
+    ) -> Result<(preview::PreviewFilter, crate::app::PreviewPlan), Status> {
+        let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
+        let visible_structures = match &structure {
+            Some(s) => {
+                self.authorize_structure(request, "PreviewAlerts", s).await?;
+                None
+            }
+            None => self.visible_structures(request, "PreviewAlerts").await?,
+        };
+        let from = date(request.get_ref().from.as_ref(), "de début")?;
+        let to = date(request.get_ref().to.as_ref(), "de fin")?;
+        let plan = self.app.preview_plan(from, to, structure.as_deref()).await?;
+        let people = self.people_visibility(request)?;
+        let networks = self.networks_for(&people).await?;
+        Ok((
+            preview::PreviewFilter {
+                visible_structures,
+                people,
+                networks,
+            },
+            plan,
+        ))
     }
 
     /// What structures the caller may see under `method` (`None` = all).
@@ -338,13 +368,10 @@ impl AlertingService for AlertingApi {
         &self,
         request: Request<pb::PreviewAlertsRequest>,
     ) -> Result<Response<Self::PreviewAlertsStreamStream>, Status> {
-        let alerts = self.preview_alerts(request).await?.into_inner().alerts;
-        Ok(stream_of(
-            paging::by_size(alerts, paging::MESSAGE_BYTES)
-                .into_iter()
-                .map(|alerts| pb::PreviewAlertsResponse { alerts })
-                .collect(),
-        ))
+        let (filter, plan) = self.preview_plan(&request).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(preview::QUEUED_MESSAGES);
+        tokio::spawn(preview::send(plan, filter, tx));
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
     }
 
     async fn import_calls(
@@ -417,35 +444,12 @@ impl AlertingService for AlertingApi {
         &self,
         request: Request<pb::PreviewAlertsRequest>,
     ) -> Result<Response<pb::PreviewAlertsResponse>, Status> {
-        let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
-        let visible_structures = match &structure {
-            Some(s) => {
-                self.authorize_structure(&request, "PreviewAlerts", s).await?;
-                None
-            }
-            None => self.visible_structures(&request, "PreviewAlerts").await?,
-        };
-        let from = date(request.get_ref().from.as_ref(), "de début")?;
-        let to = date(request.get_ref().to.as_ref(), "de fin")?;
-        let alerts = self.app.preview(from, to, structure.as_deref()).await?;
-        let people = self.people_visibility(&request)?;
-        let networks = self.networks_for(&people).await?;
+        let (filter, mut plan) = self.preview_plan(&request).await?;
         Ok(Response::new(pb::PreviewAlertsResponse {
-            alerts: alerts
+            alerts: plan
+                .next_chunk(plan.len())
                 .iter()
-                .filter(|a| {
-                    visible_structures
-                        .as_ref()
-                        .is_none_or(|v| v.contains_key(&a.alert.structure_id))
-                })
-                .map(|a| {
-                    let alert = alert_to_pb(a);
-                    if Self::sees_people(&people, &networks, &alert.structure_id) {
-                        alert
-                    } else {
-                        without_people_alert(alert)
-                    }
-                })
+                .filter_map(|a| filter.apply(a))
                 .collect(),
         }))
     }

@@ -47,6 +47,7 @@ on_both_backends!(
     the_calendar_feed_parses_with_a_real_parser,
     a_revoked_feed_url_stops_working_and_the_new_one_opens,
     a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_unpaged_answer,
+    the_chunked_preview_equals_the_preview_planned_in_memory,
     an_erased_person_is_held_nowhere,
     an_erasure_removes_mail_files_and_delivery_errors,
     passes_are_incremental_and_catch_up_what_changed,

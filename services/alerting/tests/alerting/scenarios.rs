@@ -819,3 +819,83 @@ pub async fn sent_messages_tell_whether_they_were_late(h: Harness) -> Result<()>
     ensure!(lateness("unknown@vigie".to_owned()).await?.is_none());
     Ok(())
 }
+
+/// The preview planned in compact entries and materialised chunk by chunk
+/// (`AlertingApp::preview`, both RPCs) gives exactly the alerts, in exactly
+/// the order, of the preview planned the simple way with every full alert in
+/// memory: ties (the same person id in several structures, the same due
+/// time), referents (escalations), webhooks, an acknowledgement and an
+/// unsubscription included; the whole instance and one structure.
+pub async fn the_chunked_preview_equals_the_preview_planned_in_memory(h: Harness) -> Result<()> {
+    h.app
+        .set_network_policy(&PolicyInput {
+            network: "reseau-bretagne".into(),
+            offsets_days: vec![30, 14, 7, 2, 1],
+            referent_name: "Camille Référente".into(),
+            referent_email: "referente@reseau.example.org".into(),
+            webhook_url: "https://hooks.example.org/vigie".into(),
+            webhook_secret: "un secret de test assez long".into(),
+            ..PolicyInput::default()
+        })
+        .await?;
+    // S1..S6 share the people ids D1, H1, H2 (recipient ids tie across
+    // structures); S7 has a single holder leaving soon (escalation).
+    for n in 1..=6 {
+        rennes(&h, &format!("S{n}"), &holders()).await?;
+    }
+    rennes(
+        &h,
+        "S7",
+        &[PersonSpec {
+            id: "L1",
+            role: "employee",
+            funding_level: 3,
+            end: Some("2027-03-20"),
+        }],
+    )
+    .await?;
+    // Several calls on the same deadline (same due times), others later.
+    let aids: Vec<_> = (1..=40)
+        .map(|n| {
+            let deadline = if n % 3 == 0 { "2027-03-21" } else { DEADLINE };
+            aid(n, "Bretagne", "Région", deadline)
+        })
+        .collect();
+    h.import(&aids).await?;
+    let call = h.app.list_calls(Some("S2"), None, false).await?.remove(0).call.call_id;
+    h.app.acknowledge("S2", &call, AckAction::Submitted, "link").await?;
+    h.app.unsubscribe("person:H2").await?;
+
+    let (from, to) = (date("2027-02-01"), date("2027-03-31"));
+    let key = |a: &vigie_alerting::app::PreviewAlert| (a.alert.clone(), a.call_title.clone());
+    for structure in [None, Some("S3"), Some("S7")] {
+        let simple: Vec<_> = h
+            .app
+            .preview_in_memory(from, to, structure)
+            .await?
+            .iter()
+            .map(key)
+            .collect();
+        let chunked: Vec<_> = h.app.preview(from, to, structure).await?.iter().map(key).collect();
+        ensure!(!simple.is_empty(), "{structure:?}: no reminder");
+        ensure!(
+            simple == chunked,
+            "{structure:?}: {} alerts planned in memory, {} chunked; first difference at {:?}",
+            simple.len(),
+            chunked.len(),
+            simple.iter().zip(&chunked).position(|(a, b)| a != b)
+        );
+        if structure.is_none() {
+            use vigie_alerting_domain::plan::RecipientKind;
+            let kinds: HashSet<_> = simple.iter().map(|(a, _)| format!("{:?}", a.recipient.kind)).collect();
+            ensure!(
+                kinds.contains(&format!("{:?}", RecipientKind::Referent))
+                    && kinds.contains(&format!("{:?}", RecipientKind::Webhook)),
+                "{kinds:?}"
+            );
+            ensure!(simple.iter().all(|(a, _)| a.recipient.id != "person:H2"));
+            ensure!(!simple.iter().any(|(a, _)| a.structure_id == "S2" && a.call_id == call));
+        }
+    }
+    Ok(())
+}

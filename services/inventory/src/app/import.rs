@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use vigie_inventory_domain::csv_set::{parse_set, CsvSetFiles};
+use vigie_inventory_domain::csv_set::{parse_set_owned, CsvSetFiles};
 use vigie_inventory_domain::model::StructureInventory;
 
 use crate::error::InventoryError;
@@ -79,7 +79,7 @@ impl Inventory {
         progress(ImportPhase::Validating, 0, 1);
         // Parsing 100,000 structures takes CPU seconds: keep it off the
         // async workers so the server keeps answering meanwhile.
-        let parsed = tokio::task::spawn_blocking(move || parse_set(&files))
+        let parsed = tokio::task::spawn_blocking(move || parse_set_owned(files))
             .await
             .map_err(|error| InventoryError::Invalid(format!("validation interrompue : {error}")))?
             .map_err(InventoryError::Rejected)?;
@@ -177,9 +177,15 @@ impl Inventory {
             }
         }
         let written = started.elapsed();
-        let appended = self.record_changes(&mut tx, &changed, today).await?;
+        // The events of a batch of structures at a time: their payloads (a
+        // snapshot and an assessment per structure, kilobytes each) never
+        // all sit in memory together. Each structure's `inventoried` still
+        // precedes its `fragility_assessed`.
+        for batch in changed.chunks(APPLY_BATCH) {
+            report.events += self.record_changes(&mut tx, batch, today).await?.total();
+        }
+        drop(changed);
         tx.commit().await?;
-        report.events = appended.total();
         if report.events > 0 {
             self.events_committed();
         }

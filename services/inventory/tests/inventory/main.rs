@@ -35,6 +35,7 @@ on_both_backends!(
     reimporting_the_same_set_changes_nothing,
     a_changed_set_updates_in_place,
     a_bad_set_changes_nothing,
+    an_error_on_the_last_line_of_the_last_file_writes_nothing,
     a_person_moving_leaves_their_old_structure,
     set_holding_recomputes_fragility_with_its_event,
     raise_only_never_lowers,

@@ -582,3 +582,50 @@ pub async fn one_structure_reads_as_the_list_does(h: Harness) -> Result<()> {
         other => anyhow::bail!("a missing structure must be NOT_FOUND, got {other:?}"),
     }
 }
+
+/// A set larger than one write batch whose only mistake is on the last line
+/// of the last file (read file by file, each file released once read) is
+/// refused with that line named, and writes nothing; the same set corrected
+/// is written whole, each structure's two events in order.
+pub async fn an_error_on_the_last_line_of_the_last_file_writes_nothing(h: Harness) -> Result<()> {
+    const N: usize = 1_200;
+    let generated = set(N, 11);
+    let good = generated.to_files()?;
+    let mut bad = good.clone();
+    let text = String::from_utf8(bad.holdings.clone())?;
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.last().context("holdings")?;
+    let fields: Vec<&str> = last.split(',').collect();
+    ensure!(fields.len() == 4, "{last}");
+    let broken = format!("{},{},9,{}", fields[0], fields[1], fields[3]);
+    bad.holdings = format!("{}\n{broken}\n", lines[..lines.len() - 1].join("\n")).into_bytes();
+    match h.app.import(bad, quiet).await {
+        Err(InventoryError::Rejected(errors)) => {
+            ensure!(errors.len() == 1, "{errors:?}");
+            ensure!(
+                errors[0].file == "holdings.csv" && errors[0].line == lines.len() as u64,
+                "{errors:?} (last line {})",
+                lines.len()
+            );
+        }
+        other => anyhow::bail!("a bad set must be rejected, got {other:?}"),
+    }
+    ensure!(
+        h.app.structures(None).await?.is_empty(),
+        "a rejected import wrote structures"
+    );
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == 0,
+        "a rejected import appended events"
+    );
+
+    let report = h.app.import(good, quiet).await?;
+    ensure!(
+        report.created == N as u64 && report.events == 2 * N as u64,
+        "{report:?}"
+    );
+    ensure!(h.app.structures(None).await?.len() == N);
+    ensure!(h.events(STRUCTURE_INVENTORIED).await? == N as i64);
+    ensure!(h.events(FRAGILITY_ASSESSED).await? == N as i64);
+    Ok(())
+}

@@ -693,100 +693,50 @@ pub async fn preview(
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    let mut response = pb::PreviewAlertsResponse::default();
-    while let Some(page) = stream.message().await.map_err(|s| status_error(s, lang))? {
-        response.alerts.extend(page.alerts);
-    }
+    // Rows are written as their message arrives (CSV and JSON): the client
+    // holds one message at a time, whatever the size of the instance. A table
+    // needs every row for its column widths: it keeps their cells only.
     let mut out = std::io::stdout().lock();
+    let mut next_page = async || stream.message().await.map_err(|s| status_error(s, lang));
     match format {
         Format::Json => {
-            let values: Vec<_> = response
-                .alerts
-                .iter()
-                .map(|a| {
-                    json!({"due_at": a.due_at, "local_date": date_text(a.local_date.as_ref()), "recipient": a.recipient,
+            let mut count = 0usize;
+            while let Some(page) = next_page().await? {
+                for a in &page.alerts {
+                    let value = json!({"due_at": a.due_at, "local_date": date_text(a.local_date.as_ref()), "recipient": a.recipient,
                            "recipient_name": a.recipient_name, "structure_id": a.structure_id, "call_id": a.call_id,
                            "call_title": a.call_title, "stage_kind": a.stage_kind,
                            "deadline": date_text(a.deadline.as_ref()), "offset_days": a.offset_days,
-                           "channel": a.channel, "escalation": a.escalation, "revision": a.revision})
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
+                           "channel": a.channel, "escalation": a.escalation, "revision": a.revision});
+                    // serde_json's pretty layout of the whole array, one element at a time.
+                    let element = serde_json::to_string_pretty(&value)?.replace('\n', "\n  ");
+                    write!(out, "{}\n  {element}", if count == 0 { "[" } else { "," })?;
+                    count += 1;
+                }
+            }
+            writeln!(out, "{}", if count == 0 { "[]" } else { "\n]" })?;
         }
         Format::Csv => {
             let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "due_at",
-                "local_date",
-                "recipient",
-                "recipient_name",
-                "structure_id",
-                "call_id",
-                "call_title",
-                "stage_kind",
-                "deadline",
-                "offset_days",
-                "channel",
-                "escalation",
-                "revision",
-            ])?;
-            for a in &response.alerts {
-                writer.write_record([
-                    a.due_at.clone(),
-                    date_text(a.local_date.as_ref()),
-                    a.recipient.clone(),
-                    a.recipient_name.clone(),
-                    a.structure_id.clone(),
-                    a.call_id.clone(),
-                    a.call_title.clone(),
-                    a.stage_kind.clone(),
-                    date_text(a.deadline.as_ref()),
-                    a.offset_days.to_string(),
-                    a.channel.clone(),
-                    a.escalation.clone(),
-                    a.revision.to_string(),
-                ])?;
+            writer.write_record(PREVIEW_CSV_HEADER)?;
+            while let Some(page) = next_page().await? {
+                for a in &page.alerts {
+                    writer.write_record(preview_csv_row(a))?;
+                }
             }
             writer.flush()?;
         }
         Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "date locale",
-                    "heure",
-                    "destinataire",
-                    "structure",
-                    "appel",
-                    "étape",
-                    "échéance",
-                    "J-n",
-                    "canal",
-                    "escalade",
-                ],
-                Lang::En => [
-                    "local date",
-                    "time",
-                    "recipient",
-                    "structure",
-                    "call",
-                    "stage",
-                    "deadline",
-                    "D-n",
-                    "channel",
-                    "escalation",
-                ],
-            };
-            let mut table = Table::new(
-                &header,
-                &[false, false, false, false, false, false, false, true, false, false],
-            );
-            for alert in &response.alerts {
-                table.row(alert_row(alert, lang));
+            let mut table = preview_table(lang);
+            let (mut n, mut escalations) = (0usize, 0usize);
+            while let Some(page) = next_page().await? {
+                for a in &page.alerts {
+                    n += 1;
+                    escalations += usize::from(!a.escalation.is_empty());
+                    table.row(alert_row(a, lang));
+                }
             }
             table.write(&mut out)?;
-            let escalations = response.alerts.iter().filter(|a| !a.escalation.is_empty()).count();
-            let n = response.alerts.len();
             match lang {
                 Lang::Fr => writeln!(
                     out,
@@ -800,6 +750,76 @@ pub async fn preview(
         }
     }
     Ok(())
+}
+
+/// Columns of `vigie alerts preview --format csv`.
+const PREVIEW_CSV_HEADER: [&str; 13] = [
+    "due_at",
+    "local_date",
+    "recipient",
+    "recipient_name",
+    "structure_id",
+    "call_id",
+    "call_title",
+    "stage_kind",
+    "deadline",
+    "offset_days",
+    "channel",
+    "escalation",
+    "revision",
+];
+
+/// A row of `vigie alerts preview --format csv`.
+fn preview_csv_row(a: &pb::Alert) -> [String; 13] {
+    [
+        a.due_at.clone(),
+        date_text(a.local_date.as_ref()),
+        a.recipient.clone(),
+        a.recipient_name.clone(),
+        a.structure_id.clone(),
+        a.call_id.clone(),
+        a.call_title.clone(),
+        a.stage_kind.clone(),
+        date_text(a.deadline.as_ref()),
+        a.offset_days.to_string(),
+        a.channel.clone(),
+        a.escalation.clone(),
+        a.revision.to_string(),
+    ]
+}
+
+/// The empty table of `vigie alerts preview`.
+fn preview_table(lang: Lang) -> Table {
+    let header = match lang {
+        Lang::Fr => [
+            "date locale",
+            "heure",
+            "destinataire",
+            "structure",
+            "appel",
+            "étape",
+            "échéance",
+            "J-n",
+            "canal",
+            "escalade",
+        ],
+        Lang::En => [
+            "local date",
+            "time",
+            "recipient",
+            "structure",
+            "call",
+            "stage",
+            "deadline",
+            "D-n",
+            "channel",
+            "escalation",
+        ],
+    };
+    Table::new(
+        &header,
+        &[false, false, false, false, false, false, false, true, false, false],
+    )
 }
 
 /// A row of `vigie alerts log`: statut, envoyé le, en retard, destinataire, appel, étape, J-n, canal, tentatives,
