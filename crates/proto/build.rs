@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "vigie/facilitation/v1/facilitation.proto",
         "vigie/alerting/v1/alerting.proto",
         "vigie/events/v1/events.proto",
+        "vigie/federation/v1/federation.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={}", root.join(file).display());

@@ -39,6 +39,13 @@ pub mod alerting {
     }
 }
 
+/// The federation of regional instances: snapshots and the national view.
+pub mod federation {
+    pub mod v1 {
+        tonic::include_proto!("vigie.federation.v1");
+    }
+}
+
 /// Event payloads carried over the event backbone.
 pub mod events {
     pub mod v1 {
