@@ -42,6 +42,9 @@ pub enum Command {
     /// Rappels d'échéances : aperçu, journal des envois, politique des réseaux, préférences, accusés, agendas.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Fédération : agrégats des régions (jamais de personnes ni de structures), par région, réseau, département ou fonction.
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Données personnelles : effacer ou exporter ce que Vigie sait d'une personne (RGPD).
     #[command(subcommand)]
     People(PeopleCommand),
@@ -139,6 +142,10 @@ pub struct ServeArgs {
     /// ou « none », qui doit être demandé explicitement.
     #[arg(long, value_enum, env = "VIGIE_AUTH")]
     pub auth: Option<AuthMode>,
+    /// Avec « federation » : instance nationale, qui reçoit les agrégats des régions
+    /// (flux VIGIE_NATIONAL) au lieu de publier ceux de sa région.
+    #[arg(long)]
+    pub national: bool,
 }
 
 /// NATS authentication and TLS flags of `vigie serve` (docs/security.md).
@@ -175,6 +182,8 @@ pub enum ServiceName {
     Facilitation,
     /// Alertes (appels à projets et échéances).
     Alerting,
+    /// Fédération : publie les agrégats de la région (ou, avec --national, reçoit ceux des régions).
+    Federation,
 }
 
 impl ServiceName {
@@ -185,6 +194,7 @@ impl ServiceName {
             ServiceName::Training => "training",
             ServiceName::Facilitation => "facilitation",
             ServiceName::Alerting => "alerting",
+            ServiceName::Federation => "federation",
         }
     }
 }
@@ -269,6 +279,58 @@ pub enum Format {
     Json,
     /// CSV, stable, pour les tableurs.
     Csv,
+}
+
+/// `vigie federation …` (docs/federation.md).
+#[derive(Debug, Subcommand)]
+pub enum FederationCommand {
+    /// Sommes des derniers agrégats reçus des régions (rôle federation-admin).
+    Rollup {
+        /// Regroupement.
+        #[arg(long, value_enum, default_value_t)]
+        by: FederationBy,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Régions connues, avec la date de leurs données et leur fraîcheur.
+    Regions {
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Grouping of `vigie federation rollup`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum FederationBy {
+    /// Par région (défaut).
+    #[default]
+    Region,
+    /// Par réseau, dans chaque région.
+    Network,
+    /// Par département.
+    Department,
+    /// Par fonction vitale (orphelines, une seule personne).
+    Function,
+}
+
+impl FederationBy {
+    /// The value as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FederationBy::Region => "region",
+            FederationBy::Network => "network",
+            FederationBy::Department => "department",
+            FederationBy::Function => "function",
+        }
+    }
 }
 
 /// `vigie people …` (docs/security.md, « Personal data »).

@@ -59,6 +59,8 @@ pub struct VigieConfig {
     pub facilitation: FacilitationConfig,
     /// Parameters of the alerting service.
     pub alerting: AlertingConfig,
+    /// Parameters of the federation service (docs/federation.md).
+    pub federation: FederationConfig,
     /// Retention of the event streams (distributed mode).
     pub events: EventsConfig,
     /// Secret keying the pseudonyms that replace an erased person's id
@@ -92,6 +94,7 @@ impl Default for VigieConfig {
             fragility: FragilityConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
+            federation: FederationConfig::default(),
             events: EventsConfig::default(),
             pseudonym_secret: None,
         }
@@ -133,6 +136,74 @@ impl EventsConfig {
             max_bytes: if self.max_bytes <= 0 { -1 } else { self.max_bytes },
             replicas: self.replicas,
         }
+    }
+}
+
+/// The configurable parameters of the federation service (docs/federation.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// Id of the region this instance publishes for (letters, digits, `-`,
+    /// `_`; e.g. `bretagne`). `vigie dev` uses `demo`; `vigie serve
+    /// federation` requires it.
+    pub region: Option<String>,
+    /// Statistical secrecy: a cell counting fewer structures is suppressed
+    /// (default 5, never below 3).
+    pub threshold: u32,
+    /// Seconds between two snapshots when nothing significant changes
+    /// (default 21600: 6 hours); a significant change publishes at once.
+    pub publish_every_seconds: u64,
+    /// Seconds between two looks for a significant change (default 60).
+    pub check_interval_seconds: u64,
+    /// A region whose latest snapshot was computed longer ago than this many
+    /// seconds is marked stale in the national view (default 172800: 48 hours).
+    pub stale_after_seconds: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            region: None,
+            threshold: vigie_federation_domain::secrecy::DEFAULT_THRESHOLD,
+            publish_every_seconds: 6 * 3600,
+            check_interval_seconds: 60,
+            stale_after_seconds: 48 * 3600,
+        }
+    }
+}
+
+impl FederationConfig {
+    /// The service settings, `default_region` when none is configured.
+    ///
+    /// # Errors
+    /// No region, a malformed one, or a threshold below 3 (French message).
+    pub fn settings(&self, default_region: Option<&str>) -> Result<vigie_federation::app::FederationSettings, String> {
+        let region = self
+            .region
+            .as_deref()
+            .or(default_region)
+            .ok_or("federation.region (ou VIGIE_FEDERATION='{region=\"…\"}') est requis : l'identifiant de la région que cette instance publie, p. ex. « bretagne »")?;
+        if region.is_empty()
+            || region.len() > 64
+            || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "federation.region « {region} » : lettres, chiffres, « - » et « _ » seulement (64 au plus)"
+            ));
+        }
+        let threshold =
+            vigie_federation_domain::secrecy::Threshold::new(self.threshold).map_err(|e| format!("federation.threshold : {e}"))?;
+        Ok(vigie_federation::app::FederationSettings {
+            region: region.to_owned(),
+            threshold,
+            publish_every: std::time::Duration::from_secs(self.publish_every_seconds.max(1)),
+            stale_after: std::time::Duration::from_secs(self.stale_after_seconds.max(1)),
+        })
+    }
+
+    /// Interval of the regional publisher's checks.
+    pub fn check_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.check_interval_seconds.max(1))
     }
 }
 

@@ -17,7 +17,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::{
     AlertsCommand, CallsCommand, CatalogCommand, Cli, Command, DeadLettersCommand, EventsCommand, FacilitationCommand,
-    FacilitatorsCommand, InventoryCommand, PeopleCommand, TrainingCommand,
+    FacilitatorsCommand, FederationCommand, InventoryCommand, PeopleCommand, TrainingCommand,
 };
 use i18n::Lang;
 
@@ -172,6 +172,12 @@ async fn run(command: Command, lang: Lang, telemetry: &mut vigie_platform::telem
             store,
             wait,
         })) => dead_letters::replay(&store, &consumer, &event_id, wait, lang).await,
+        Command::Federation(FederationCommand::Rollup { by, format, client }) => {
+            client::federation::rollup(&client.endpoint, by, format, lang).await
+        }
+        Command::Federation(FederationCommand::Regions { format, client }) => {
+            client::federation::regions(&client.endpoint, format, lang).await
+        }
         Command::Admin(command) => admin::run(command, lang).await,
         Command::Login(args) => {
             let request = login::Login {

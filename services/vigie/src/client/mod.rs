@@ -15,6 +15,7 @@
 
 pub mod alerting;
 pub mod facilitation;
+pub mod federation;
 pub mod health;
 pub mod inventory;
 pub mod people;

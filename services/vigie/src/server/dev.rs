@@ -34,6 +34,8 @@ use vigie_platform::telemetry::Telemetry;
 /// to load in a blink.
 const DEMO_STRUCTURES: usize = 60;
 const DEMO_SEED: u64 = 2026;
+/// The region `vigie dev` publishes for when `[federation] region` is unset.
+const DEMO_REGION: &str = "demo";
 
 /// Runs until Ctrl-C.
 ///
@@ -89,6 +91,7 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     let training_db = Db::connect(&sqlite("training")).await?;
     let facilitation_db = Db::connect(&sqlite("facilitation")).await?;
     let alerting_db = Db::connect(&sqlite("alerting")).await?;
+    let federation_db = Db::connect(&sqlite("federation")).await?;
 
     let stop = shutdown::on_signal();
     let mut tasks = JoinSet::new();
@@ -125,6 +128,13 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
         Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher())),
         "alerting",
     );
+    // The federation's snapshots stay in this process: the publisher writes
+    // its own region's national view itself (docs/federation.md).
+    let federation_bus = EmbeddedBus::new();
+    let federation_relay = sampled(
+        Relay::new(federation_db.clone(), Arc::new(federation_bus.publisher())),
+        "federation",
+    );
     let app = super::start_inventory(
         inventory_db.clone(),
         &config,
@@ -152,6 +162,24 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
         &stop,
     )
     .await?;
+    let federation_app = super::start_federation(
+        federation_db.clone(),
+        &config,
+        Some(DEMO_REGION),
+        federation_relay.notifier(),
+        // A few structures: look often, so the demo's roll-up follows edits.
+        Some(config.federation.check_interval().min(std::time::Duration::from_secs(5))),
+        &mut tasks,
+        &stop,
+    )
+    .await?;
+    // The regional read model hears every service of the instance.
+    for bus in [&inventory_bus, &training_bus, &facilitation_bus, &alerting_bus] {
+        bus.register(Consumer::new(
+            federation_db.clone(),
+            Arc::new(vigie_federation::handlers::RegionalReadModel),
+        ));
+    }
     inventory_bus.register(Consumer::new(
         alerting_db.clone(),
         Arc::new(vigie_alerting::handlers::InventoryReadModel),
@@ -194,8 +222,9 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     tasks.spawn(training_relay.run(stop.clone()));
     tasks.spawn(facilitation_relay.run(stop.clone()));
     tasks.spawn(alerting_relay.run(stop.clone()));
+    tasks.spawn(federation_relay.run(stop.clone()));
     // Dead letters replayed on request (`vigie events dead-letters replay`).
-    for bus in [&inventory_bus, &training_bus, &facilitation_bus, &alerting_bus] {
+    for bus in [&inventory_bus, &training_bus, &facilitation_bus, &alerting_bus, &federation_bus] {
         tasks.spawn(bus.clone().run_replays(REPLAY_POLL_INTERVAL, stop.clone()));
     }
 
@@ -222,20 +251,21 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     let endpoint = super::transport::endpoint(addr, &grpc_options);
     match lang {
         Lang::Fr => eprintln!(
-            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}{}\n  Ctrl-C pour arrêter.",
+            "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}\n    vigie federation rollup{}{}\n  Ctrl-C pour arrêter.",
             config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint),
-            endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
+            endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
         ),
         Lang::En => eprintln!(
-            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}{}\n  Ctrl-C to stop.",
+            "Vigie (local mode) is ready on {endpoint} — data in {}.\n  Try, in another terminal:\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}\n    vigie federation rollup{}{}\n  Ctrl-C to stop.",
             config.data_dir.display(), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint),
-            endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
+            endpoint_flag(&endpoint), endpoint_flag(&endpoint), endpoint_flag(&endpoint), mails_note(&config, lang)
         ),
     }
     let routes = tonic::service::Routes::new(limited!(inventory::grpc(app), limits))
         .add_service(limited!(training::grpc(training_app), limits))
         .add_service(limited!(facilitation::grpc(facilitation_app), limits))
-        .add_service(limited!(vigie_alerting::service::grpc(alerting_app), limits));
+        .add_service(limited!(vigie_alerting::service::grpc(alerting_app), limits))
+        .add_service(limited!(vigie_federation::service::grpc(federation_app), limits));
     grpc::serve(
         listener,
         routes,
@@ -244,6 +274,7 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
             training::GRPC_SERVICE,
             facilitation::GRPC_SERVICE,
             vigie_alerting::service::GRPC_SERVICE,
+            vigie_federation::service::GRPC_SERVICE,
         ],
         auth,
         grpc_options,

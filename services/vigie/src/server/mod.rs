@@ -4,6 +4,7 @@
 
 pub mod dev;
 mod metrics;
+mod national;
 pub mod serve;
 mod transport;
 
@@ -77,6 +78,37 @@ pub async fn start_facilitation(
         facilitation::ESCALATION_CHECK_INTERVAL,
         shutdown.clone(),
     ));
+    Ok(app)
+}
+
+/// Builds the federation application over a migrated database. With
+/// `publish` (its check interval), starts the regional publisher in `tasks`
+/// (a national instance only receives).
+///
+/// # Errors
+/// Migration failures, an invalid `[federation]` configuration.
+pub async fn start_federation(
+    db: Db,
+    config: &VigieConfig,
+    default_region: Option<&str>,
+    relay: Arc<Notify>,
+    publish: Option<std::time::Duration>,
+    tasks: &mut JoinSet<()>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<vigie_federation::app::FederationApp> {
+    let settings = config
+        .federation
+        .settings(default_region)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    vigie_federation::service::migrate(&db).await?;
+    let app = vigie_federation::service::application(db, settings, vigie_federation::app::system_now(), relay);
+    if let Some(check_every) = publish {
+        tasks.spawn(vigie_federation::service::run_publisher(
+            app.clone(),
+            check_every,
+            shutdown.clone(),
+        ));
+    }
     Ok(app)
 }
 

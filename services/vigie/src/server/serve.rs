@@ -48,6 +48,15 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         ..Overrides::default()
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
+    if args.national && !matches!(args.service, ServiceName::Federation) {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "--national ne s'emploie qu'avec « vigie serve federation »",
+                "--national only goes with `vigie serve federation`"
+            )
+        );
+    }
     if matches!(args.service, ServiceName::Alerting) {
         // Links and calendar URLs are capabilities: never in cleartext off loopback.
         vigie_alerting::public_url::check_for_serve(&config.alerting.public_url()).map_err(|e| anyhow::anyhow!(e))?;
@@ -107,7 +116,7 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
 
     // Services that pseudonymise erased people need the deployment's key.
     let pseudonyms = match args.service {
-        ServiceName::Inventory => None,
+        ServiceName::Inventory | ServiceName::Federation => None,
         _ => Some(super::pseudonym_key(&config, false)?),
     };
     let pseudonym_key = move || pseudonyms.clone().context("pseudonym_secret");
@@ -156,8 +165,14 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
     // (created when missing, with the configured retention; an existing
     // stream is never modified: docs/events.md, « Streams and retention »).
     let retention = config.events.stream_settings();
-    for service in [inventory::NAME, training::NAME, facilitation::NAME, ALERTING] {
-        jetstream::ensure_stream_with(&js, service, &retention).await?;
+    if args.national {
+        // The national hub holds only the sourced stream of the regions'
+        // snapshots (docs/federation.md).
+        super::national::ensure_streams(&js, &config).await?;
+    } else {
+        for service in [inventory::NAME, training::NAME, facilitation::NAME, ALERTING, vigie_federation::service::NAME] {
+            jetstream::ensure_stream_with(&js, service, &retention).await?;
+        }
     }
     let mut relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     if telemetry.metrics_enabled() {
@@ -248,6 +263,37 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             (
                 tonic::service::Routes::new(limited!(vigie_alerting::service::grpc(app), limits)),
                 [vigie_alerting::service::GRPC_SERVICE],
+            )
+        }
+        ServiceName::Federation if args.national => {
+            let app = super::start_federation(db.clone(), &config, Some("national"), relay.notifier(), None, &mut tasks, &stop)
+                .await?;
+            let handler = Consumer::new(db, Arc::new(vigie_federation::handlers::RegionSnapshots::new(app.clock())));
+            tasks.spawn(super::national::consume(js.clone(), handler, stop.clone()));
+            (
+                tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),
+                [vigie_federation::service::GRPC_SERVICE],
+            )
+        }
+        ServiceName::Federation => {
+            let app = super::start_federation(
+                db.clone(),
+                &config,
+                None,
+                relay.notifier(),
+                Some(config.federation.check_interval()),
+                &mut tasks,
+                &stop,
+            )
+            .await?;
+            tasks.spawn(consume(
+                js.clone(),
+                Consumer::new(db, Arc::new(vigie_federation::handlers::RegionalReadModel)),
+                stop.clone(),
+            ));
+            (
+                tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),
+                [vigie_federation::service::GRPC_SERVICE],
             )
         }
     };

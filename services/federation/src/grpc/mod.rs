@@ -1,0 +1,84 @@
+//! gRPC adapter of `vigie.federation.v1.FederationService`: decode, check
+//! the caller, call the app, encode.
+
+mod authz;
+
+pub use authz::rule;
+
+use tonic::{Request, Response, Status};
+use vigie_federation_domain::rollup::By;
+use vigie_platform::auth::{authorize, principal};
+use vigie_proto::dates::date_to_pb;
+use vigie_proto::federation::v1 as pb;
+use vigie_proto::federation::v1::federation_service_server::FederationService;
+use vigie_proto::federation::v1::rollup_request::By as PbBy;
+
+use crate::app::{FederationApp, FederationError};
+use crate::convert;
+
+/// The tonic service.
+pub struct FederationApi {
+    app: FederationApp,
+}
+
+impl FederationApi {
+    /// The adapter over the application service.
+    pub fn new(app: FederationApp) -> Self {
+        FederationApi { app }
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
+    authorize(principal(request)?, &authz::rule_for(method)?, None, || "agrégats".to_owned())
+}
+
+fn internal(error: FederationError) -> Status {
+    tracing::error!(%error, "federation request failed");
+    Status::internal("erreur interne du service de fédération (voir les journaux du serveur)")
+}
+
+#[tonic::async_trait]
+impl FederationService for FederationApi {
+    async fn rollup(&self, request: Request<pb::RollupRequest>) -> Result<Response<pb::RollupResponse>, Status> {
+        authorize_call(&request, "Rollup")?;
+        let by = match PbBy::try_from(request.get_ref().by).unwrap_or(PbBy::Unspecified) {
+            PbBy::Unspecified | PbBy::Region => By::Region,
+            PbBy::Network => By::Network,
+            PbBy::Department => By::Department,
+            PbBy::Function => By::Function,
+        };
+        let function_labels = matches!(by, By::Function);
+        let rows = self.app.rollup(by).await.map_err(internal)?;
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let label = if function_labels {
+                    vigie_inventory_domain::catalogue::label_fr(&row.key)
+                } else {
+                    String::new()
+                };
+                convert::row_to_pb(row, label)
+            })
+            .collect();
+        Ok(Response::new(pb::RollupResponse { rows }))
+    }
+
+    async fn regions(&self, request: Request<pb::RegionsRequest>) -> Result<Response<pb::RegionsResponse>, Status> {
+        authorize_call(&request, "Regions")?;
+        let regions = self.app.regions().await.map_err(internal)?;
+        let regions = regions
+            .into_iter()
+            .map(|r| pb::RegionStatus {
+                region: r.row.region,
+                evaluated_on: Some(date_to_pb(r.row.evaluated_on)),
+                sequence: r.row.sequence,
+                received_at: r.row.received_at,
+                stale: r.stale,
+                networks: r.networks,
+                departments: r.departments,
+            })
+            .collect();
+        Ok(Response::new(pb::RegionsResponse { regions }))
+    }
+}

@@ -1,0 +1,307 @@
+//! `vigie federation rollup|regions`: the national view of the regions'
+//! aggregate snapshots (docs/federation.md, docs/cli.md). A suppressed cell
+//! (statistical secrecy) prints as « secret », never as a number.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+use vigie_proto::common::v1::Date;
+use vigie_proto::federation::v1 as pb;
+use vigie_proto::federation::v1::federation_service_client::FederationServiceClient;
+use vigie_proto::federation::v1::rollup_request::By;
+
+use super::{connect, status_error};
+use crate::cli::{Format, FederationBy};
+use crate::i18n::Lang;
+use crate::output::Table;
+
+fn date_text(date: Option<&Date>) -> String {
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .unwrap_or_default()
+}
+
+fn cell_text(cell: Option<&pb::Cell>) -> String {
+    match cell {
+        Some(c) if c.suppressed => "secret".to_owned(),
+        Some(c) => c.value.to_string(),
+        None => String::new(),
+    }
+}
+
+fn cell_json(cell: Option<&pb::Cell>) -> Value {
+    match cell {
+        Some(c) if c.suppressed => json!({ "suppressed": true }),
+        Some(c) => json!(c.value),
+        None => Value::Null,
+    }
+}
+
+fn stat_text(value: Option<f64>) -> String {
+    value.map(|v| format!("{v:.1}")).unwrap_or_default()
+}
+
+/// The columns of a group row: (CSV/JSON name, French title, English title, value).
+fn group_columns(g: &pb::GroupFigures) -> Vec<(&'static str, &'static str, &'static str, Option<&pb::Cell>)> {
+    vec![
+        ("structures", "structures", "structures", g.structures.as_ref()),
+        ("critical", "critique", "critical", g.band_critical.as_ref()),
+        ("high", "élevée", "high", g.band_high.as_ref()),
+        ("moderate", "modérée", "moderate", g.band_moderate.as_ref()),
+        ("low", "faible", "low", g.band_low.as_ref()),
+        ("unknown", "non inventoriée", "unknown", g.band_unknown.as_ref()),
+        ("director_dependent", "dépendantes direction", "director-dependent", g.director_dependent.as_ref()),
+        ("deadline_at_risk", "échéance à risque (30 j)", "deadline at risk (30 d)", g.deadline_at_risk.as_ref()),
+        ("reminders_sent", "rappels envoyés", "reminders sent", g.reminders_sent.as_ref()),
+        ("reminders_acknowledged", "accusés", "acknowledged", g.reminders_acknowledged.as_ref()),
+        ("facilitation_minutes_internal", "min. internes", "internal min.", g.facilitation_minutes_internal.as_ref()),
+        ("facilitation_minutes_external", "min. externes", "external min.", g.facilitation_minutes_external.as_ref()),
+        ("training_completions", "formations suivies", "trainings completed", g.training_completions.as_ref()),
+    ]
+}
+
+/// Prints the national roll-up.
+///
+/// # Errors
+/// Connection or server errors.
+pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let mut client = super::sized!(FederationServiceClient::new(connect(endpoint, lang).await?));
+    let by_pb = match by {
+        FederationBy::Region => By::Region,
+        FederationBy::Network => By::Network,
+        FederationBy::Department => By::Department,
+        FederationBy::Function => By::Function,
+    };
+    let rows = client
+        .rollup(pb::RollupRequest { by: by_pb as i32 })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner()
+        .rows;
+    let mut out = std::io::stdout().lock();
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            lang.pick(
+                "Aucune région n'a encore publié d'agrégats.",
+                "No region has published aggregates yet."
+            )
+        )?;
+        return Ok(());
+    }
+    let by_function = by == FederationBy::Function;
+    match format {
+        Format::Json => {
+            let rows: Vec<Value> = rows.iter().map(|r| row_json(r, by_function)).collect();
+            serde_json::to_writer_pretty(&mut out, &json!({ "by": by.as_str(), "rows": rows }))?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
+            if by_function {
+                writer.write_record(["function", "label", "orphan", "single_holder", "suppressed_cells", "data_date", "stale"])?;
+                for r in &rows {
+                    writer.write_record([
+                        r.key.clone(),
+                        r.label.clone(),
+                        cell_text(r.orphan.as_ref()),
+                        cell_text(r.single_holder.as_ref()),
+                        r.suppressed_cells.to_string(),
+                        date_text(r.data_date.as_ref()),
+                        r.stale.to_string(),
+                    ])?;
+                }
+            } else {
+                let empty = pb::GroupFigures::default();
+                let mut header = vec!["region".to_owned(), "key".to_owned()];
+                header.extend(group_columns(&empty).iter().map(|c| c.0.to_owned()));
+                header.extend(["score_mean", "score_q1", "score_median", "score_q3", "suppressed_cells", "data_date", "stale"].map(str::to_owned));
+                writer.write_record(&header)?;
+                for r in &rows {
+                    let g = r.figures.clone().unwrap_or_default();
+                    let mut record = vec![r.region.clone(), r.key.clone()];
+                    record.extend(group_columns(&g).iter().map(|c| cell_text(c.3)));
+                    record.extend([g.score_mean, g.score_q1, g.score_median, g.score_q3].map(stat_text));
+                    record.push(r.suppressed_cells.to_string());
+                    record.push(date_text(r.data_date.as_ref()));
+                    record.push(r.stale.to_string());
+                    writer.write_record(&record)?;
+                }
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            if by_function {
+                let header = match lang {
+                    Lang::Fr => ["fonction", "orpheline (personne)", "une seule personne", "cellules secrètes"],
+                    Lang::En => ["function", "orphan (nobody)", "one person only", "secret cells"],
+                };
+                let mut table = Table::new(&header, &[false, true, true, true]);
+                for r in &rows {
+                    table.row(vec![
+                        if r.label.is_empty() { r.key.clone() } else { r.label.clone() },
+                        cell_text(r.orphan.as_ref()),
+                        cell_text(r.single_holder.as_ref()),
+                        r.suppressed_cells.to_string(),
+                    ]);
+                }
+                table.write(&mut out)?;
+            } else {
+                let first = match (by, lang) {
+                    (FederationBy::Region, Lang::Fr) => "région",
+                    (FederationBy::Region, Lang::En) => "region",
+                    (FederationBy::Network, Lang::Fr) => "région / réseau",
+                    (FederationBy::Network, Lang::En) => "region / network",
+                    (_, Lang::Fr) => "département",
+                    (_, Lang::En) => "department",
+                };
+                let empty = pb::GroupFigures::default();
+                let columns = group_columns(&empty);
+                let mut header: Vec<&str> = vec![first];
+                // The table keeps the figures a reader scans first; JSON and CSV have every one.
+                header.extend(columns.iter().take(8).map(|c| if lang == Lang::Fr { c.1 } else { c.2 }));
+                header.push(lang.pick("score moyen", "mean score"));
+                header.push(lang.pick("données du", "data of"));
+                let mut right = vec![false];
+                right.extend([true; 9]);
+                right.push(false);
+                let mut table = Table::new(&header, &right);
+                for r in &rows {
+                    let g = r.figures.clone().unwrap_or_default();
+                    let name = match by {
+                        FederationBy::Network => format!("{} / {}", r.region, r.key),
+                        _ => r.key.clone(),
+                    };
+                    let mut cells = vec![name];
+                    cells.extend(group_columns(&g).iter().take(8).map(|c| cell_text(c.3)));
+                    cells.push(stat_text(g.score_mean));
+                    let mut when = date_text(r.data_date.as_ref());
+                    if r.stale {
+                        when.push_str(lang.pick(" (périmées)", " (stale)"));
+                    }
+                    cells.push(when);
+                    table.row(cells);
+                }
+                table.write(&mut out)?;
+            }
+            let secret = rows.iter().map(|r| r.suppressed_cells).sum::<u32>();
+            if secret > 0 {
+                writeln!(
+                    out,
+                    "{}",
+                    lang.pick(
+                        "« secret » : moins de structures que le seuil de secret statistique ; les sommes laissent ces cellules de côté.",
+                        "“secret”: fewer structures than the statistical secrecy threshold; sums leave these cells out."
+                    )
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn row_json(r: &pb::RollupRow, by_function: bool) -> Value {
+    let mut value = json!({
+        "region": r.region,
+        "key": r.key,
+        "suppressed_cells": r.suppressed_cells,
+        "data_date": date_text(r.data_date.as_ref()),
+        "stale": r.stale,
+    });
+    if by_function {
+        value["label"] = json!(r.label);
+        value["orphan"] = cell_json(r.orphan.as_ref());
+        value["single_holder"] = cell_json(r.single_holder.as_ref());
+    } else if let Some(g) = &r.figures {
+        for (name, _, _, cell) in group_columns(g) {
+            value[name] = cell_json(cell);
+        }
+        value["score_mean"] = json!(g.score_mean);
+        value["score_q1"] = json!(g.score_q1);
+        value["score_median"] = json!(g.score_median);
+        value["score_q3"] = json!(g.score_q3);
+        value["functions"] = g
+            .functions
+            .iter()
+            .map(|f| {
+                json!({
+                    "function": f.function,
+                    "orphan": cell_json(f.orphan.as_ref()),
+                    "single_holder": cell_json(f.single_holder.as_ref()),
+                })
+            })
+            .collect();
+    }
+    value
+}
+
+/// Prints the regions known to the national view.
+///
+/// # Errors
+/// Connection or server errors.
+pub async fn regions(endpoint: &str, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let mut client = super::sized!(FederationServiceClient::new(connect(endpoint, lang).await?));
+    let regions = client
+        .regions(pb::RegionsRequest {})
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner()
+        .regions;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let rows: Vec<Value> = regions
+                .iter()
+                .map(|r| {
+                    json!({
+                        "region": r.region, "evaluated_on": date_text(r.evaluated_on.as_ref()),
+                        "sequence": r.sequence, "received_at": r.received_at, "stale": r.stale,
+                        "networks": r.networks, "departments": r.departments,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &json!({ "regions": rows }))?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
+            writer.write_record(["region", "evaluated_on", "sequence", "received_at", "stale", "networks", "departments"])?;
+            for r in &regions {
+                writer.write_record([
+                    r.region.clone(),
+                    date_text(r.evaluated_on.as_ref()),
+                    r.sequence.to_string(),
+                    r.received_at.clone(),
+                    r.stale.to_string(),
+                    r.networks.to_string(),
+                    r.departments.to_string(),
+                ])?;
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            if regions.is_empty() {
+                writeln!(out, "{}", lang.pick("Aucune région connue pour l'instant.", "No region known yet."))?;
+                return Ok(());
+            }
+            let header = match lang {
+                Lang::Fr => ["région", "données du", "état", "instantané n°", "reçu le", "réseaux", "départements"],
+                Lang::En => ["region", "data of", "state", "snapshot #", "received at", "networks", "departments"],
+            };
+            let mut table = Table::new(&header, &[false, false, false, true, false, true, true]);
+            for r in &regions {
+                table.row(vec![
+                    r.region.clone(),
+                    date_text(r.evaluated_on.as_ref()),
+                    if r.stale { lang.pick("périmées", "stale") } else { lang.pick("à jour", "up to date") }.to_owned(),
+                    r.sequence.to_string(),
+                    r.received_at.clone(),
+                    r.networks.to_string(),
+                    r.departments.to_string(),
+                ]);
+            }
+            table.write(&mut out)?;
+        }
+    }
+    Ok(())
+}
