@@ -46,6 +46,7 @@
 //!    that is not suppressed and has at least `k` scored structures; they are
 //!    rounded to one decimal.
 
+mod audit;
 mod grid;
 mod stats;
 mod suppress;

@@ -7,10 +7,24 @@
 //! The result is deterministic: candidates are taken smallest value first,
 //! ties broken by group order (keys are sorted), measures in a fixed order.
 
+use super::audit::{self, At};
 use super::grid::{Grid, Work, BANDS, STRUCTURES};
 
 pub(crate) fn suppress(grid: &mut Grid, k: u64) {
     primary(grid, k);
+    // The audit finds what the one-equation rules miss; each repair hides one
+    // more cell, so this loop ends for the same reason as `secondary`.
+    loop {
+        secondary(grid, k);
+        let found = audit::recomputable(grid);
+        if !found.iter().any(|at| repair(grid, *at)) {
+            return;
+        }
+    }
+}
+
+/// Rules 3 and 4 until nothing changes.
+fn secondary(grid: &mut Grid, k: u64) {
     loop {
         let mut changed = false;
         for part in &mut grid.parts {
@@ -104,6 +118,32 @@ fn across_partition(grid: &mut Grid, m: usize, p: usize, k: u64) -> bool {
     if let Some(g) = smallest(grid.parts[q].iter().map(|cells| &cells[m]).enumerate()) {
         grid.parts[q][g][m].suppressed = true;
         return true;
+    }
+    false
+}
+
+/// Hides one more cell next to a recomputable one: a published band of its
+/// group (or the group's count) for the coupled measures, else a cell of the
+/// same measure in its partition, else in the other partition. Returns false
+/// when nothing is left to hide.
+fn repair(grid: &mut Grid, (p, g, m): At) -> bool {
+    if m == STRUCTURES || BANDS.contains(&m) {
+        let cells = &mut grid.parts[p][g];
+        let bands = cells.iter().enumerate().filter(|(i, _)| BANDS.contains(i));
+        if let Some(i) = smallest(bands) {
+            cells[i].suppressed = true;
+            return true;
+        }
+        if !cells[STRUCTURES].suppressed && cells[STRUCTURES].value > 0 {
+            cells[STRUCTURES].suppressed = true;
+            return true;
+        }
+    }
+    for part in [p, 1 - p] {
+        if let Some(other) = smallest(grid.parts[part].iter().map(|cells| &cells[m]).enumerate()) {
+            grid.parts[part][other][m].suppressed = true;
+            return true;
+        }
     }
     false
 }
