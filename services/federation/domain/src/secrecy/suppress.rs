@@ -145,5 +145,24 @@ fn repair(grid: &mut Grid, (p, g, m): At) -> bool {
             return true;
         }
     }
+    if m == STRUCTURES || BANDS.contains(&m) {
+        // The chain runs through other groups (a cycle of band and count
+        // equations): an unknown anywhere on it breaks it, so hide the
+        // smallest published count or band cell, this partition first. The
+        // audit runs again and says whether that was enough.
+        for part in [p, 1 - p] {
+            let coupled = grid.parts[part]
+                .iter()
+                .enumerate()
+                .flat_map(|(g, cells)| (STRUCTURES..=*BANDS.end()).map(move |m| (g, m, &cells[m])))
+                .filter(|(_, _, c)| !c.suppressed && c.value > 0)
+                .min_by_key(|(g, m, c)| (c.value, *g, *m))
+                .map(|(g, m, _)| (g, m));
+            if let Some((g, m)) = coupled {
+                grid.parts[part][g][m].suppressed = true;
+                return true;
+            }
+        }
+    }
     false
 }
