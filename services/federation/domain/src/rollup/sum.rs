@@ -1,0 +1,129 @@
+//! Sums of published cells and groups.
+
+use std::collections::BTreeMap;
+
+use crate::secrecy::{stats_round1, Cell, PublishedFunction, PublishedGroup};
+
+/// The sum of published cells.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct CellSum {
+    value: u64,
+    cells: u32,
+    /// Suppressed cells, left out of `value`.
+    pub left_out: u32,
+}
+
+impl CellSum {
+    pub fn add(&mut self, c: Cell) {
+        self.cells += 1;
+        if c.suppressed {
+            self.left_out += 1;
+        } else {
+            self.value += c.value;
+        }
+    }
+
+    /// Suppressed only when every summed cell was (and there was one).
+    pub fn cell(self) -> Cell {
+        if self.cells > 0 && self.left_out == self.cells {
+            Cell::hidden()
+        } else {
+            Cell::shown(self.value)
+        }
+    }
+}
+
+/// The sum of published groups, cell by cell.
+#[derive(Default)]
+pub(super) struct GroupSum<'a> {
+    groups: Vec<&'a PublishedGroup>,
+    cells: [CellSum; 13],
+    functions: BTreeMap<&'a str, [CellSum; 2]>,
+}
+
+/// The thirteen plain cells of a group, in the order `finish` reads them.
+fn cells(g: &PublishedGroup) -> [Cell; 13] {
+    let b = g.bands;
+    [
+        g.structures,
+        b[0],
+        b[1],
+        b[2],
+        b[3],
+        b[4],
+        g.director_dependent,
+        g.deadline_at_risk,
+        g.reminders_sent,
+        g.reminders_acknowledged,
+        g.minutes_internal,
+        g.minutes_external,
+        g.training_completions,
+    ]
+}
+
+impl<'a> GroupSum<'a> {
+    pub fn add(&mut self, g: &'a PublishedGroup) {
+        self.groups.push(g);
+        for (sum, c) in self.cells.iter_mut().zip(cells(g)) {
+            sum.add(c);
+        }
+        for f in &g.functions {
+            let [orphan, single] = self.functions.entry(&f.function).or_default();
+            orphan.add(f.orphan);
+            single.add(f.single_holder);
+        }
+    }
+
+    /// The summed group named `key`, and the number of cells left out.
+    pub fn finish(&self, key: &str) -> (PublishedGroup, u32) {
+        let c = |i: usize| self.cells[i].cell();
+        let left_out = self.cells.iter().map(|s| s.left_out).sum::<u32>()
+            + self.functions.values().flatten().map(|s| s.left_out).sum::<u32>();
+        let mut g = PublishedGroup {
+            key: key.to_owned(),
+            structures: c(0),
+            bands: [c(1), c(2), c(3), c(4), c(5)],
+            score_mean: self.weighted_mean(),
+            director_dependent: c(6),
+            deadline_at_risk: c(7),
+            reminders_sent: c(8),
+            reminders_acknowledged: c(9),
+            minutes_internal: c(10),
+            minutes_external: c(11),
+            training_completions: c(12),
+            functions: self
+                .functions
+                .iter()
+                .map(|(f, [o, s])| PublishedFunction {
+                    function: (*f).to_owned(),
+                    orphan: o.cell(),
+                    single_holder: s.cell(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        // A row of a single group is that group's own published figures:
+        // its quartiles stay. Quartiles of several groups cannot be summed.
+        if let [only] = self.groups.as_slice() {
+            g.score_mean = only.score_mean;
+            g.score_q1 = only.score_q1;
+            g.score_median = only.score_median;
+            g.score_q3 = only.score_q3;
+        }
+        (g, left_out)
+    }
+
+    /// Mean of the groups' means weighted by their published structure
+    /// counts; a group whose count is suppressed has no known weight and is
+    /// left out.
+    fn weighted_mean(&self) -> Option<f64> {
+        let (mut num, mut den) = (0.0, 0u64);
+        for g in &self.groups {
+            if let (Some(mean), false) = (g.score_mean, g.structures.suppressed) {
+                num += mean * g.structures.value as f64;
+                den += g.structures.value;
+            }
+        }
+        (den > 0).then(|| stats_round1(num / den as f64))
+    }
+}

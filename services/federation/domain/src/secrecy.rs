@@ -1,0 +1,209 @@
+//! Statistical secrecy: which figures of a region may be published.
+//!
+//! The true figures ([`RawSnapshot`]) are grouped twice — per network and per
+//! department — and both groupings are partitions of the same structures. A
+//! figure is a *cell*; every cell belongs to a *measure* (structures, each
+//! band, director dependency, deadline risk, each activity sum, each
+//! function's orphan and single-holder counts). With `k` the threshold
+//! (default 5, never below 3):
+//!
+//! 1. **Group.** A group with fewer than `k` structures is suppressed entirely:
+//!    every cell, and no score statistics.
+//! 2. **Primary.** A count cell with `1 ≤ n < k` structures is suppressed. A
+//!    zero is published: there is nobody to protect. An activity cell is a sum
+//!    (reminders, minutes, completions); it is suppressed when `1 ≤ c < k`
+//!    structures contributed to it, whatever the size of the sum.
+//! 3. **Secondary, inside a group.** `structures = Σ bands`. If exactly one of
+//!    those six cells is suppressed, the other five give it back: the smallest
+//!    non-zero unsuppressed band cell is suppressed too (or, when no band is
+//!    left, the structure count). When the structure count is published, the
+//!    suppressed bands must also not add up to `1..k-1`: their sum is known, so
+//!    two bands of one structure each would be read as "1 and 1".
+//! 4. **Secondary, across a partition.** For each measure the network cells and
+//!    the department cells add up to the same region total, so the total is
+//!    known as soon as one partition has no suppressed cell. In each partition,
+//!    when exactly one cell of a measure is suppressed, or the suppressed cells
+//!    hold together `1..k-1` contributors, the smallest non-zero unsuppressed
+//!    cell of that measure in the same partition is suppressed too. When the
+//!    partition has no such cell left (every other cell is zero), the region
+//!    total *is* the suppressed figure; it stays hidden only if the other
+//!    partition does not publish every cell of that measure, so the smallest
+//!    non-zero unsuppressed cell of the *other* partition is suppressed (and
+//!    rule 4 then protects that one in its own partition). Why this is safe:
+//!    afterwards the only equation tying the suppressed cells together is
+//!    `Σ suppressed(networks) − Σ suppressed(departments) = published
+//!    difference`, with at least two unknowns, so no single one is determined.
+//!    The one case left alone is a measure whose region total is zero: every
+//!    cell is then zero, which anyone reads from the other partition and which
+//!    says nothing about a group.
+//!
+//! Rules 3 and 4 are applied again until nothing changes (see `suppress.rs` for
+//! why this ends). A suppressed cell always carries `value = 0`: the true value
+//! never leaves the region.
+//!
+//! 5. **Scores.** Mean and quartiles (linear interpolation between order
+//!    statistics, "type 7", numpy's default) are published only for a group
+//!    that is not suppressed and has at least `k` scored structures; they are
+//!    rounded to one decimal.
+
+mod audit;
+mod grid;
+mod stats;
+mod suppress;
+
+pub(crate) use stats::round1 as stats_round1;
+
+use crate::aggregate::RawSnapshot;
+
+/// Default threshold `k`: cells counting fewer structures are suppressed.
+pub const DEFAULT_THRESHOLD: u32 = 5;
+/// The lowest threshold a region may configure.
+pub const MIN_THRESHOLD: u32 = 3;
+
+/// One published figure. `suppressed ⇒ value == 0`, always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Cell {
+    /// The figure (0 when suppressed).
+    pub value: u64,
+    /// Whether the figure was withheld by statistical secrecy.
+    pub suppressed: bool,
+}
+
+impl Cell {
+    /// A published figure.
+    pub fn shown(value: u64) -> Cell {
+        Cell {
+            value,
+            suppressed: false,
+        }
+    }
+
+    /// A withheld figure (value 0 on the wire).
+    pub fn hidden() -> Cell {
+        Cell {
+            value: 0,
+            suppressed: true,
+        }
+    }
+}
+
+/// Errors of the secrecy settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecrecyError {
+    /// The configured threshold is below [`MIN_THRESHOLD`].
+    #[error("le seuil de secret statistique doit être au moins {min} (reçu {got})", min = MIN_THRESHOLD)]
+    ThresholdTooLow {
+        /// The rejected value.
+        got: u32,
+    },
+}
+
+/// The secrecy threshold `k`, checked once: never below [`MIN_THRESHOLD`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threshold(u32);
+
+impl Threshold {
+    /// Checks a configured threshold.
+    ///
+    /// # Errors
+    /// [`SecrecyError::ThresholdTooLow`] when `k < MIN_THRESHOLD`.
+    pub fn new(k: u32) -> Result<Threshold, SecrecyError> {
+        if k < MIN_THRESHOLD {
+            return Err(SecrecyError::ThresholdTooLow { got: k });
+        }
+        Ok(Threshold(k))
+    }
+
+    /// The threshold value.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold(DEFAULT_THRESHOLD)
+    }
+}
+
+/// The publishable figures of one network or department.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PublishedGroup {
+    /// Network id or department code.
+    pub key: String,
+    /// Structures in the group.
+    pub structures: Cell,
+    /// Structures per band: Unknown, Low, Moderate, High, Critical.
+    pub bands: [Cell; 5],
+    /// Mean score (rule 5).
+    pub score_mean: Option<f64>,
+    /// First quartile of the scores.
+    pub score_q1: Option<f64>,
+    /// Median score.
+    pub score_median: Option<f64>,
+    /// Third quartile of the scores.
+    pub score_q3: Option<f64>,
+    /// Director-dependent structures.
+    pub director_dependent: Cell,
+    /// Structures with a deadline at risk.
+    pub deadline_at_risk: Cell,
+    /// Reminders sent in the year.
+    pub reminders_sent: Cell,
+    /// Reminders acknowledged in the year.
+    pub reminders_acknowledged: Cell,
+    /// Facilitation minutes, internal needs.
+    pub minutes_internal: Cell,
+    /// Facilitation minutes, external beneficiaries.
+    pub minutes_external: Cell,
+    /// Training completions in the year.
+    pub training_completions: Cell,
+    /// One entry per function code of the region, sorted by code.
+    pub functions: Vec<PublishedFunction>,
+}
+
+/// The publishable counts of one function in a group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublishedFunction {
+    /// Vital-function code.
+    pub function: String,
+    /// Structures where nobody holds it.
+    pub orphan: Cell,
+    /// Structures where one person holds it.
+    pub single_holder: Cell,
+}
+
+/// What a region publishes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PublishedSnapshot {
+    /// The threshold `k` the cells were suppressed with.
+    pub threshold: u32,
+    /// Per network, sorted by key.
+    pub networks: Vec<PublishedGroup>,
+    /// Per department, sorted by key.
+    pub departments: Vec<PublishedGroup>,
+}
+
+/// Applies the secrecy rules (module documentation) to the true figures.
+pub fn publish(raw: &RawSnapshot, threshold: Threshold) -> PublishedSnapshot {
+    let k = u64::from(threshold.get());
+    let mut grid = grid::Grid::from_raw(raw);
+    suppress::suppress(&mut grid, k);
+    let [networks, departments] = grid.parts.each_ref();
+    let publish_part = |raws: &[crate::aggregate::RawGroup], cells: &[Vec<grid::Work>]| {
+        raws.iter()
+            .zip(cells)
+            .map(|(raw, cells)| grid.published_group(raw, cells, k))
+            .collect()
+    };
+    PublishedSnapshot {
+        threshold: threshold.get(),
+        networks: publish_part(&raw.networks, networks),
+        departments: publish_part(&raw.departments, departments),
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod property_tests;
