@@ -62,6 +62,7 @@ fn cell_to_pb(cell: Cell) -> pb::Cell {
     pb::Cell {
         value: if cell.suppressed { 0 } else { cell.value },
         suppressed: cell.suppressed,
+        partial: cell.partial,
     }
 }
 
@@ -72,9 +73,13 @@ fn cell_from_pb(cell: Option<&pb::Cell>) -> Result<Cell, String> {
         // rather than keep what it should not have sent.
         return Err("cellule masquée portant une valeur".to_owned());
     }
+    if cell.partial {
+        return Err("cellule partielle dans un instantané".to_owned());
+    }
     Ok(Cell {
         value: cell.value,
         suppressed: cell.suppressed,
+        partial: false,
     })
 }
 

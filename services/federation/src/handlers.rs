@@ -152,7 +152,7 @@ impl EventHandler for RegionSnapshots {
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         let snapshot: RegionSnapshot = decode(envelope, "RegionSnapshot")?;
         let row = convert::received(&snapshot, &(self.clock)()).map_err(|e| permanent("RegionSnapshot", e))?;
-        if storage::save_region(&mut **tx, &row).await.map_err(transient)? {
+        if storage::save_region(tx, &row).await.map_err(transient)? {
             tracing::info!(region = %row.region, sequence = row.sequence, "region snapshot received");
         }
         Ok(())

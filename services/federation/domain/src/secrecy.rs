@@ -67,6 +67,9 @@ pub struct Cell {
     pub value: u64,
     /// Whether the figure was withheld by statistical secrecy.
     pub suppressed: bool,
+    /// Only in roll-ups: a sum that left suppressed cells out, hence a lower
+    /// bound of the true total (never set in a published snapshot).
+    pub partial: bool,
 }
 
 impl Cell {
@@ -75,6 +78,7 @@ impl Cell {
         Cell {
             value,
             suppressed: false,
+            partial: false,
         }
     }
 
@@ -83,6 +87,7 @@ impl Cell {
         Cell {
             value: 0,
             suppressed: true,
+            partial: false,
         }
     }
 }

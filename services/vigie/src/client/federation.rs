@@ -20,17 +20,22 @@ fn date_text(date: Option<&Date>) -> String {
         .unwrap_or_default()
 }
 
+/// « secret » for a suppressed cell; « ≥ N » for a sum that left secret
+/// cells out (« secret » when they were its only non-zero part).
 fn cell_text(cell: Option<&pb::Cell>) -> String {
     match cell {
-        Some(c) if c.suppressed => "secret".to_owned(),
+        Some(c) if c.suppressed || (c.partial && c.value == 0) => "secret".to_owned(),
+        Some(c) if c.partial => format!("≥ {}", c.value),
         Some(c) => c.value.to_string(),
         None => String::new(),
     }
 }
 
+/// A number; `{"suppressed": true}`; or `{"at_least": N}` for a partial sum.
 fn cell_json(cell: Option<&pb::Cell>) -> Value {
     match cell {
         Some(c) if c.suppressed => json!({ "suppressed": true }),
+        Some(c) if c.partial => json!({ "at_least": c.value }),
         Some(c) => json!(c.value),
         None => Value::Null,
     }
@@ -78,7 +83,7 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
         .into_inner()
         .rows;
     let mut out = std::io::stdout().lock();
-    if rows.is_empty() {
+    if rows.is_empty() && format == Format::Table {
         writeln!(
             out,
             "{}",
@@ -190,8 +195,8 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
                     out,
                     "{}",
                     lang.pick(
-                        "« secret » : moins de structures que le seuil de secret statistique ; les sommes laissent ces cellules de côté.",
-                        "“secret”: fewer structures than the statistical secrecy threshold; sums leave these cells out."
+                        "« secret » : moins de structures que le seuil de secret statistique. « ≥ N » : somme des seules cellules publiées.",
+                        "“secret”: fewer structures than the statistical secrecy threshold. “≥ N”: sum of the published cells only."
                     )
                 )?;
             }

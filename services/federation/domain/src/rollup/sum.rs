@@ -23,12 +23,16 @@ impl CellSum {
         }
     }
 
-    /// Suppressed only when every summed cell was (and there was one).
+    /// Suppressed only when every summed cell was (and there was one);
+    /// `partial` when some were left out.
     pub fn cell(self) -> Cell {
         if self.cells > 0 && self.left_out == self.cells {
             Cell::hidden()
         } else {
-            Cell::shown(self.value)
+            Cell {
+                partial: self.left_out > 0,
+                ..Cell::shown(self.value)
+            }
         }
     }
 }
