@@ -21,3 +21,27 @@ pub fn intervention_recorded(event: &InterventionRecorded) -> EventDraft {
 pub fn time_recorded(event: &FacilitationTimeRecorded) -> EventDraft {
     EventDraft::protobuf(TIME_RECORDED, event.structure_id.clone(), event)
 }
+
+/// The `intervention_key` of [`FacilitationTimeRecorded`]: the first 128 bits
+/// of SHA-256 of the intervention's key, in hex. A key derived from the
+/// intervention's values names the person helped (and a client's key may
+/// carry anything), while this event carries no person: consumers get a
+/// stable, unique identifier of the intervention, not its key.
+pub fn opaque_key(key: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opaque_key_is_stable_distinct_and_hides_the_person() {
+        let key = "R1/2026-11-28/internal/45/P2/3";
+        assert_eq!(opaque_key(key), opaque_key(key));
+        assert_ne!(opaque_key(key), opaque_key("R1/2026-11-28/internal/45/P3/3"));
+        assert_eq!(opaque_key(key).len(), 32);
+        assert!(!opaque_key(key).contains("P2"));
+    }
+}

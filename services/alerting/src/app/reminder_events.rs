@@ -89,7 +89,11 @@ mod tests {
                 kind,
                 person_id: None,
                 name: "Nom Prénom".into(),
-                channel: if kind == RecipientKind::Webhook { "webhook" } else { "email" },
+                channel: if kind == RecipientKind::Webhook {
+                    "webhook"
+                } else {
+                    "email"
+                },
                 address: "someone@example.org".into(),
             },
             structure_id: structure.into(),
@@ -115,7 +119,14 @@ mod tests {
         let events = reminder_events(&alerts, date(2027, 3, 7));
         let seen: Vec<(&str, &str, u32, &str)> = events
             .iter()
-            .map(|e| (e.structure_id.as_str(), e.call_id.as_str(), e.days_before, e.recipient_kind.as_str()))
+            .map(|e| {
+                (
+                    e.structure_id.as_str(),
+                    e.call_id.as_str(),
+                    e.days_before,
+                    e.recipient_kind.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             seen,

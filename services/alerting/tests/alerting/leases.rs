@@ -96,7 +96,10 @@ pub async fn three_replicas_deliver_each_message_once_through_a_slow_server(h: H
     // The claims raced; a losing batch rolled back with its events: one
     // `reminder.sent` per reminder claimed, none twice.
     let events = h.outbox_count(vigie_alerting::events::REMINDER_SENT).await?;
-    ensure!(events == MESSAGES as i64, "{events} reminder events for {MESSAGES} messages");
+    ensure!(
+        events == MESSAGES as i64,
+        "{events} reminder events for {MESSAGES} messages"
+    );
     Ok(())
 }
 

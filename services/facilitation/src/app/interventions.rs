@@ -208,9 +208,10 @@ impl FacilitationApp {
         let outbox = vigie_platform::events::Outbox::new(events::SOURCE);
         // Every recorded intervention, internal or external, with or without
         // a person: its time is what the federation aggregates. Reached only
-        // after the insert succeeded, so a key recorded before publishes nothing.
+        // after the insert succeeded, so a key recorded before publishes
+        // nothing. The key is published opaque: a derived one names the person.
         let time = FacilitationTimeRecorded {
-            intervention_key: key.clone(),
+            intervention_key: events::opaque_key(&key),
             structure_id: request.structure_id.clone(),
             network: request.network_id.clone(),
             beneficiary: beneficiary.as_str().to_owned(),
