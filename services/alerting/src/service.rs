@@ -50,6 +50,7 @@ pub async fn dispatch_once(app: &AlertingApp, transport: &dyn Transport) -> anyh
             reminders = claimed.claimed,
             notices = claimed.notices,
             escalations = claimed.escalations,
+            reminder_events = claimed.reminders_published,
             "reminders claimed"
         ),
         Ok(_) => {}

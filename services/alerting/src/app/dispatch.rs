@@ -2,8 +2,8 @@
 //!
 //! 1. **claim** ([`AlertingApp::claim_due`]): the reminders due now and not in
 //!    the send log are grouped into one message per address (a daily digest),
-//!    rendered, and committed in one transaction with their send-log rows and
-//!    any escalation event. The send log's primary key makes a second claim of
+//!    rendered, and committed in one transaction with their send-log rows,
+//!    their `reminder.sent` events and any escalation event. The send log's primary key makes a second claim of
 //!    the same reminder impossible, whatever crashes or runs concurrently.
 //! 2. **deliver** ([`AlertingApp::deliver_due`]): pending messages are
 //!    leased (one owner at a time, whatever the number of replicas), handed
@@ -30,6 +30,7 @@ use vigie_proto::events::v1::DeadlineEscalated;
 
 use super::context::{call_profile, network_settings, Context};
 use super::listing::plan_pair;
+use super::reminder_events::reminder_events;
 use super::AlertingApp;
 use crate::channels::links::AckAction;
 use crate::channels::SendError;
@@ -68,6 +69,9 @@ pub struct DispatchReport {
     pub escalations: usize,
     /// Reminders left for tomorrow's digest (a digest already went today).
     pub deferred: usize,
+    /// `reminder.sent` events appended (one per message, structure, call
+    /// and stage).
+    pub reminders_published: usize,
 }
 
 /// What a delivery pass did.
@@ -278,6 +282,16 @@ impl AlertingApp {
                 batch_report.claimed += rows.len();
                 claims.extend(rows);
                 batch_report.notices += draft_lines.iter().filter(|l| l.notice.is_some()).count();
+                // What the federation counts: the reminders of this message,
+                // committed with its claim, so a reminder claimed once is
+                // counted once (a second claim finds its send-log row).
+                for event in reminder_events(draft_lines.iter().filter_map(|l| l.alert.as_ref()), today) {
+                    Outbox::new(events::SOURCE)
+                        .append(&mut tx, events::reminder_sent(&event))
+                        .await
+                        .map_err(|e| AlertingError::Events(e.to_string()))?;
+                    batch_report.reminders_published += 1;
+                }
                 for line in &draft_lines {
                     let Some(alert) = &line.alert else { continue };
                     let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
@@ -324,7 +338,8 @@ impl AlertingApp {
             report.notices += batch_report.notices;
             report.escalations += batch_report.escalations;
             report.deferred += batch_report.deferred;
-            if events > 0 {
+            report.reminders_published += batch_report.reminders_published;
+            if events > 0 || batch_report.reminders_published > 0 {
                 self.relay.notify_one();
             }
         }

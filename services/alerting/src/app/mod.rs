@@ -10,6 +10,7 @@ mod import;
 mod listing;
 pub mod metrics;
 mod preview;
+mod reminder_events;
 mod settings;
 
 use std::collections::BTreeMap;

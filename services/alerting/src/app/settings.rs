@@ -4,10 +4,14 @@
 
 use chrono::NaiveTime;
 use chrono_tz::Tz;
+use vigie_platform::events::Outbox;
+use vigie_proto::events::v1::CallAcknowledged;
 
 use super::AlertingApp;
 use crate::channels::links::{AckAction, FeedKind};
+use crate::convert::date_to_pb;
 use crate::error::AlertingError;
+use crate::events;
 use crate::storage::{self, PolicyRow, PreferencesRow};
 
 /// A network's policy as shown (the webhook secret is never returned).
@@ -240,7 +244,10 @@ impl AlertingApp {
         Ok(())
     }
 
-    /// Records an acknowledgement: no more reminders for that structure and call.
+    /// Records an acknowledgement: no more reminders for that structure and
+    /// call. A change of status (the first one included) appends
+    /// `call.acknowledged` in the same transaction; the same status again
+    /// records and publishes nothing.
     ///
     /// # Errors
     /// [`AlertingError::NotFound`] for an unknown call or structure; storage errors.
@@ -258,8 +265,24 @@ impl AlertingApp {
         if storage::structure_version(&mut tx, structure_id).await?.is_none() {
             return Err(AlertingError::NotFound(format!("structure {structure_id}")));
         }
-        storage::save_ack(&mut tx, structure_id, call_id, action.code(), self.now(), via).await?;
+        let now = self.now();
+        let changed = storage::save_ack(&mut tx, structure_id, call_id, action.code(), now, via).await?;
+        if changed {
+            let event = CallAcknowledged {
+                structure_id: structure_id.to_owned(),
+                call_id: call_id.to_owned(),
+                status: action.code().to_owned(),
+                on: Some(date_to_pb(self.today())),
+            };
+            Outbox::new(events::SOURCE)
+                .append(&mut tx, events::call_acknowledged(&event))
+                .await
+                .map_err(|e| AlertingError::Events(e.to_string()))?;
+        }
         tx.commit().await?;
+        if changed {
+            self.relay.notify_one();
+        }
         Ok(())
     }
 

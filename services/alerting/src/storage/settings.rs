@@ -154,7 +154,15 @@ pub async fn preferences(conn: &mut AnyConnection) -> Result<Vec<PreferencesRow>
         .collect()
 }
 
-/// Records an acknowledgement (the latest wins).
+/// Records an acknowledgement (the latest status wins); returns whether the
+/// status changed (a first acknowledgement, or another status than the
+/// stored one).
+///
+/// The same status again changes nothing, not even `at` and `via`: `at` stays
+/// the instant of the change, and the caller publishes an event only for a
+/// change. The condition sits in the upsert itself, so two concurrent
+/// acknowledgements with one status cannot both report a change (PostgreSQL
+/// locks the conflicting row and re-checks it; SQLite has one writer).
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
@@ -165,10 +173,11 @@ pub async fn save_ack(
     status: &str,
     at: DateTime<Utc>,
     via: &str,
-) -> Result<(), StorageError> {
-    sqlx::query(
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
         "INSERT INTO al_acks (structure_id, call_id, status, at, via) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (structure_id, call_id) DO UPDATE SET status = excluded.status, at = excluded.at, via = excluded.via",
+         ON CONFLICT (structure_id, call_id) DO UPDATE SET status = excluded.status, at = excluded.at, via = excluded.via \
+         WHERE al_acks.status <> excluded.status",
     )
     .bind(structure_id.to_owned())
     .bind(call_id.to_owned())
@@ -177,7 +186,7 @@ pub async fn save_ack(
     .bind(via.to_owned())
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// Every acknowledgement as `(structure_id, call_id, status)`.

@@ -168,6 +168,20 @@ impl Harness {
         )
     }
 
+    /// Events of one type in the outbox, in commit order: `(ce-subject, payload)`.
+    pub async fn outbox<M: Message + Default>(&self, event_type: &str) -> Result<Vec<(String, M)>> {
+        let rows = sqlx::query("SELECT subject, payload FROM vigie_outbox WHERE event_type = $1 ORDER BY seq")
+            .bind(event_type.to_owned())
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let payload: Vec<u8> = row.try_get("payload")?;
+                Ok((row.try_get("subject")?, M::decode(payload.as_slice())?))
+            })
+            .collect()
+    }
+
     /// Rows of a table.
     pub async fn count(&self, table: &str) -> Result<i64> {
         Ok(sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))

@@ -93,6 +93,13 @@ pub async fn three_replicas_deliver_each_message_once_through_a_slow_server(h: H
     let ids: HashSet<&str> = log.iter().map(|e| e.row.message_id.as_str()).collect();
     let sent: HashSet<&str> = per_id.keys().map(|id| id.trim_matches(['<', '>'])).collect();
     ensure!(ids == sent, "the send log's messages are the ones delivered");
+    // The claims raced; a losing batch rolled back with its events: one
+    // `reminder.sent` per reminder claimed, none twice.
+    let events = h.outbox_count(vigie_alerting::events::REMINDER_SENT).await?;
+    ensure!(
+        events == MESSAGES as i64,
+        "{events} reminder events for {MESSAGES} messages"
+    );
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! real storage and outbox, delivering to a real SMTP server on loopback.
 
 mod batches;
+mod federation_events;
 mod harness;
 mod isolation;
 mod leases;
@@ -59,6 +60,9 @@ on_both_backends!(
     sent_messages_tell_whether_they_were_late,
     a_claim_batch_spans_statements_and_a_refused_row_keeps_nothing_of_it,
     a_pass_reuses_one_connection_skips_leased_messages_and_fails_only_the_refused_one,
+    each_reminder_message_publishes_one_event_per_structure_call_and_stage,
+    a_moved_deadline_notice_is_not_a_reminder,
+    an_acknowledgement_publishes_once_per_change_of_status,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

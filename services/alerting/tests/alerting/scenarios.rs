@@ -751,6 +751,7 @@ pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Res
 }
 
 pub use crate::batches::*;
+pub use crate::federation_events::*;
 pub use crate::leases::*;
 pub use crate::webhooks::*;
 

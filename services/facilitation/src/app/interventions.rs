@@ -1,10 +1,12 @@
-//! Interventions: counted once per key, internal ones close the request, and
-//! one that leaves a member of the structure autonomous (level ≥ 3) on the
-//! request's function tells the inventory (`intervention.recorded` event).
+//! Interventions: counted once per key, internal ones close the request;
+//! every one publishes its time (`time.recorded`, no person: the federation
+//! counts facilitation minutes), and one that leaves a member of the
+//! structure autonomous (level ≥ 3) on the request's function tells the
+//! inventory (`intervention.recorded` event).
 
 use chrono::NaiveDate;
 use vigie_facilitation_domain::model::{parse_themes, ActivityType, Beneficiary, PlaceType};
-use vigie_proto::events::v1::InterventionRecorded;
+use vigie_proto::events::v1::{FacilitationTimeRecorded, InterventionRecorded};
 
 use crate::convert::date_to_pb;
 use crate::error::FacilitationError;
@@ -203,6 +205,23 @@ impl FacilitationApp {
             request.closed_at = Some(self.now());
             storage::update_request(&mut tx, &request).await?;
         }
+        let outbox = vigie_platform::events::Outbox::new(events::SOURCE);
+        // Every recorded intervention, internal or external, with or without
+        // a person: its time is what the federation aggregates. Reached only
+        // after the insert succeeded, so a key recorded before publishes
+        // nothing. The key is published opaque: a derived one names the person.
+        let time = FacilitationTimeRecorded {
+            intervention_key: events::opaque_key(&key),
+            structure_id: request.structure_id.clone(),
+            network: request.network_id.clone(),
+            beneficiary: beneficiary.as_str().to_owned(),
+            minutes: input.minutes,
+            on: Some(date_to_pb(on)),
+        };
+        outbox
+            .append(&mut tx, events::time_recorded(&time))
+            .await
+            .map_err(|e| FacilitationError::Events(e.to_string()))?;
         let mut published = false;
         if let (Some(person), Some(level)) = (&person, input.autonomy_after) {
             if level >= AUTONOMOUS {
@@ -217,7 +236,7 @@ impl FacilitationApp {
                     on: Some(date_to_pb(on)),
                     minutes: input.minutes,
                 };
-                vigie_platform::events::Outbox::new(events::SOURCE)
+                outbox
                     .append(&mut tx, events::intervention_recorded(&event))
                     .await
                     .map_err(|e| FacilitationError::Events(e.to_string()))?;
@@ -225,9 +244,8 @@ impl FacilitationApp {
             }
         }
         tx.commit().await?;
-        if published {
-            self.relay.notify_one();
-        }
+        // The time event is always there to relay.
+        self.relay.notify_one();
         Ok(InterventionOutcome {
             key,
             recorded: true,

@@ -42,6 +42,7 @@ on_both_backends!(
     a_moderate_fragility_opens_no_proposal,
     an_intervention_is_counted_once,
     an_autonomy_intervention_publishes_one_event,
+    every_intervention_publishes_its_time_once,
     an_erased_person_is_held_nowhere,
     the_report_sums_internal_and_external_minutes,
     a_proposal_intervention_raises_the_inventory_and_moves_fragility,

@@ -7,12 +7,13 @@ use prost::Message;
 use tokio::task::JoinSet;
 use vigie_facilitation::app::{HelpInput, InterventionInput};
 use vigie_facilitation::error::FacilitationError;
-use vigie_facilitation::events::INTERVENTION_RECORDED;
+use vigie_facilitation::events::{opaque_key, INTERVENTION_RECORDED, TIME_RECORDED};
 use vigie_facilitation::handlers::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
 use vigie_facilitation::storage::RequestRow;
 use vigie_inventory_domain::model::Evidence;
 use vigie_platform::events::Outcome;
-use vigie_proto::events::v1::{FragilityAssessed, InterventionRecorded};
+use vigie_proto::dates::date_to_pb;
+use vigie_proto::events::v1::{FacilitationTimeRecorded, FragilityAssessed, InterventionRecorded};
 use vigie_proto::inventory::v1::Band;
 
 use crate::harness::{escalation_event, expect_err, facilitators_csv, fragility_event, set, start, today, Harness};
@@ -347,6 +348,90 @@ pub async fn an_intervention_is_counted_once(h: Harness) -> Result<()> {
         |e| matches!(e, FacilitationError::Conflict(_)),
         "a request without facilitator",
     )
+}
+
+pub async fn every_intervention_publishes_its_time_once(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    let row = h.app.request_help(help("S1", "payroll", 60)).await?;
+    let times = |events: &[vigie_platform::events::Envelope]| -> Result<Vec<FacilitationTimeRecorded>> {
+        events
+            .iter()
+            .map(|e| {
+                ensure!(e.subject == "S1", "ce-subject {}", e.subject);
+                Ok(FacilitationTimeRecorded::decode(e.payload.clone())?)
+            })
+            .collect()
+    };
+    // Internal, without a person: published, no autonomy event.
+    let first = h.app.record_intervention(internal(&row.request_id, 45)).await?;
+    ensure!(first.recorded && !first.autonomy_published);
+    let again = h.app.record_intervention(internal(&row.request_id, 45)).await?;
+    ensure!(!again.recorded);
+    let events = times(&h.outbox(TIME_RECORDED).await?)?;
+    ensure!(
+        events
+            == vec![FacilitationTimeRecorded {
+                intervention_key: opaque_key(&first.key),
+                structure_id: "S1".into(),
+                network: "N1".into(),
+                beneficiary: "internal".into(),
+                minutes: 45,
+                on: Some(date_to_pb(today())),
+            }],
+        "{events:?}"
+    );
+    // External, replayed concurrently under a client key: once.
+    let mut tasks = JoinSet::new();
+    for _ in 0..6 {
+        let app = h.app.clone();
+        let input = InterventionInput {
+            key: Some("client-key-time".to_owned()),
+            beneficiary: "external".to_owned(),
+            on: Some(today() - chrono::Days::new(3)),
+            ..internal(&row.request_id, 30)
+        };
+        tasks.spawn(async move { app.record_intervention(input).await });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
+    let events = times(&h.outbox(TIME_RECORDED).await?)?;
+    ensure!(events.len() == 2, "{events:?}");
+    ensure!(
+        events[1].beneficiary == "external"
+            && events[1].minutes == 30
+            && events[1].intervention_key == opaque_key("client-key-time")
+            && events[1].on == Some(date_to_pb(today() - chrono::Days::new(3))),
+        "{events:?}"
+    );
+    // With a person made autonomous: both events, the time one without the
+    // person (its derived key names them).
+    let autonomous = h
+        .app
+        .record_intervention(InterventionInput {
+            person_id: Some("P2".to_owned()),
+            autonomy_after: Some(3),
+            ..internal(&row.request_id, 20)
+        })
+        .await?;
+    ensure!(autonomous.recorded && autonomous.autonomy_published && autonomous.key.contains("P2"));
+    let raw = h.outbox(TIME_RECORDED).await?;
+    ensure!(raw.len() == 3 && h.outbox(INTERVENTION_RECORDED).await?.len() == 1);
+    ensure!(
+        !String::from_utf8_lossy(&raw[2].payload).contains("P2"),
+        "the time event carries no person"
+    );
+    // Refused interventions publish nothing.
+    let unassigned = h.app.request_help(help("S1", "payroll", 5000)).await?;
+    ensure!(h
+        .app
+        .record_intervention(internal(&unassigned.request_id, 10))
+        .await
+        .is_err());
+    ensure!(h.app.record_intervention(internal(&row.request_id, 0)).await.is_err());
+    ensure!(h.app.record_intervention(internal("nope", 10)).await.is_err());
+    ensure!(h.outbox(TIME_RECORDED).await?.len() == 3);
+    Ok(())
 }
 
 pub async fn an_autonomy_intervention_publishes_one_event(h: Harness) -> Result<()> {
