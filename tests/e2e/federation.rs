@@ -52,11 +52,7 @@ fn cells(row: &Value) -> Vec<(&str, &Value)> {
 async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?.to_owned();
-    let server = VigieServer::start(
-        &["dev", "--listen", "127.0.0.1:0", "--data-dir", &data, "--demo"],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data, "--demo"], &[]).await?;
     // Until the demo's 60 structures are counted (the first snapshot may
     // predate the demo's events).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -72,7 +68,11 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
         if counted + 4 * secret as u64 >= 60 && !rows.is_empty() {
             break rows;
         }
-        ensure!(tokio::time::Instant::now() < deadline, "demo never aggregated: {}", out.stdout);
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "demo never aggregated: {}",
+            out.stdout
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let mut published = 0u64;
@@ -82,7 +82,10 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
             if let Some(v) = cell.as_u64() {
                 ensure!(v == 0 || v >= 5, "{name} = {v} is below the threshold: {row}");
             } else {
-                ensure!(cell["suppressed"] == true, "{name} neither a number nor suppressed: {row}");
+                ensure!(
+                    cell["suppressed"] == true,
+                    "{name} neither a number nor suppressed: {row}"
+                );
             }
         }
         published += row["structures"].as_u64().unwrap_or(0);
@@ -94,7 +97,10 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
     let value: Value = serde_json::from_str(&out.stdout)?;
     let region = &value["rows"][0];
     ensure!(region["key"] == "demo", "{region}");
-    ensure!(region["structures"].as_u64() == Some(published), "{region} vs {published}");
+    ensure!(
+        region["structures"].as_u64() == Some(published),
+        "{region} vs {published}"
+    );
 
     // Nothing identifies a structure or a person in any view.
     for by in ["region", "network", "department", "function"] {

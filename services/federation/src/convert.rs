@@ -118,7 +118,9 @@ fn group_to_pb(g: &PublishedGroup) -> pb::GroupFigures {
 fn key_ok(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= MAX_KEY
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 fn statistic(value: Option<f64>) -> Result<Option<f64>, String> {
@@ -130,7 +132,10 @@ fn statistic(value: Option<f64>) -> Result<Option<f64>, String> {
 
 fn group_from_pb(g: &pb::GroupFigures) -> Result<PublishedGroup, String> {
     if !key_ok(&g.key) {
-        return Err(format!("clé de groupe invalide : {:?}", g.key.chars().take(MAX_KEY).collect::<String>()));
+        return Err(format!(
+            "clé de groupe invalide : {:?}",
+            g.key.chars().take(MAX_KEY).collect::<String>()
+        ));
     }
     if g.functions.len() > MAX_FUNCTIONS {
         return Err(format!("trop de fonctions : {}", g.functions.len()));
@@ -199,7 +204,10 @@ pub fn snapshot_to_pb(
 /// A malformed or oversized snapshot (French message).
 pub fn snapshot_from_pb(s: &pb::RegionSnapshot) -> Result<PublishedSnapshot, String> {
     if s.threshold < MIN_THRESHOLD {
-        return Err(format!("seuil de secret statistique {} inférieur à {MIN_THRESHOLD}", s.threshold));
+        return Err(format!(
+            "seuil de secret statistique {} inférieur à {MIN_THRESHOLD}",
+            s.threshold
+        ));
     }
     if s.networks.len() > MAX_GROUPS || s.departments.len() > MAX_GROUPS {
         return Err("trop de groupes".to_owned());

@@ -185,14 +185,16 @@ impl FederationConfig {
             .ok_or("federation.region (ou VIGIE_FEDERATION='{region=\"…\"}') est requis : l'identifiant de la région que cette instance publie, p. ex. « bretagne »")?;
         if region.is_empty()
             || region.len() > 64
-            || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(format!(
                 "federation.region « {region} » : lettres, chiffres, « - » et « _ » seulement (64 au plus)"
             ));
         }
-        let threshold =
-            vigie_federation_domain::secrecy::Threshold::new(self.threshold).map_err(|e| format!("federation.threshold : {e}"))?;
+        let threshold = vigie_federation_domain::secrecy::Threshold::new(self.threshold)
+            .map_err(|e| format!("federation.threshold : {e}"))?;
         Ok(vigie_federation::app::FederationSettings {
             region: region.to_owned(),
             threshold,

@@ -38,8 +38,8 @@ impl FederationApp {
         let previous = storage::published(&mut tx).await?;
         let previous_snapshot = match &previous {
             Some(p) => {
-                let payload: vigie_proto::federation::v1::RegionSnapshot = prost::Message::decode(p.bytes.as_slice())
-                    .map_err(|e| FederationError::Corrupt(e.to_string()))?;
+                let payload: vigie_proto::federation::v1::RegionSnapshot =
+                    prost::Message::decode(p.bytes.as_slice()).map_err(|e| FederationError::Corrupt(e.to_string()))?;
                 Some(convert::snapshot_from_pb(&payload).map_err(FederationError::Corrupt)?)
             }
             None => None,

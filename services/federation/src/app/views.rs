@@ -36,8 +36,8 @@ impl FederationApp {
         let rows = storage::regions(&mut conn).await?;
         rows.into_iter()
             .map(|row| {
-                let payload: vigie_proto::federation::v1::RegionSnapshot =
-                    prost::Message::decode(row.bytes.as_slice()).map_err(|e| FederationError::Corrupt(e.to_string()))?;
+                let payload: vigie_proto::federation::v1::RegionSnapshot = prost::Message::decode(row.bytes.as_slice())
+                    .map_err(|e| FederationError::Corrupt(e.to_string()))?;
                 let snapshot = convert::snapshot_from_pb(&payload).map_err(FederationError::Corrupt)?;
                 Ok((row, snapshot))
             })

@@ -30,12 +30,30 @@ impl FederationApi {
 
 #[allow(clippy::result_large_err)]
 fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
-    authorize(principal(request)?, &authz::rule_for(method)?, None, || "agrégats".to_owned())
+    authorize(principal(request)?, &authz::rule_for(method)?, None, || {
+        "agrégats".to_owned()
+    })
 }
 
 fn internal(error: FederationError) -> Status {
     tracing::error!(%error, "federation request failed");
     Status::internal("erreur interne du service de fédération (voir les journaux du serveur)")
+}
+
+/// The French label of a vital function; a network's own function (not in
+/// the catalogue) reads as its code in words: `boutique_en_ligne` →
+/// « Boutique en ligne ».
+fn function_label(code: &str) -> String {
+    let label = vigie_inventory_domain::catalogue::label_fr(code);
+    if label != code {
+        return label;
+    }
+    let words = code.replace(['_', '-'], " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[tonic::async_trait]
@@ -54,7 +72,7 @@ impl FederationService for FederationApi {
             .iter()
             .map(|row| {
                 let label = if function_labels {
-                    vigie_inventory_domain::catalogue::label_fr(&row.key)
+                    function_label(&row.key)
                 } else {
                     String::new()
                 };
@@ -80,5 +98,17 @@ impl FederationService for FederationApi {
             })
             .collect();
         Ok(Response::new(pb::RegionsResponse { regions }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_label;
+
+    #[test]
+    fn catalogue_functions_have_their_label_and_others_read_as_words() {
+        assert_eq!(function_label("payroll"), "Paie et déclarations sociales (DSN)");
+        assert_eq!(function_label("boutique_en_ligne"), "Boutique en ligne");
+        assert_eq!(function_label(""), "");
     }
 }

@@ -140,7 +140,12 @@ pub async fn save_deadline(
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_ack(conn: &mut AnyConnection, structure_id: &str, call_id: &str, status: &str) -> Result<(), StorageError> {
+pub async fn save_ack(
+    conn: &mut AnyConnection,
+    structure_id: &str,
+    call_id: &str,
+    status: &str,
+) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO fe_acks (structure_id, call_id, status) VALUES ($1, $2, $3) \
          ON CONFLICT (structure_id, call_id) DO UPDATE SET status = excluded.status",
@@ -227,7 +232,9 @@ pub async fn facts(conn: &mut AnyConnection, from: NaiveDate, year: i32) -> Resu
         let id: String = row.try_get(0)?;
         let text: String = row.try_get(1)?;
         if let Some(&i) = index.get(&id) {
-            facts[i].open_deadlines.push(parse_date("fe_deadlines", "deadline", &text)?);
+            facts[i]
+                .open_deadlines
+                .push(parse_date("fe_deadlines", "deadline", &text)?);
         }
     }
     let activity = sqlx::query("SELECT structure_id, measure, value FROM fe_activity WHERE year = $1")

@@ -11,7 +11,7 @@ use vigie_proto::federation::v1::federation_service_client::FederationServiceCli
 use vigie_proto::federation::v1::rollup_request::By;
 
 use super::{connect, status_error};
-use crate::cli::{Format, FederationBy};
+use crate::cli::{FederationBy, Format};
 use crate::i18n::Lang;
 use crate::output::Table;
 
@@ -54,13 +54,48 @@ fn group_columns(g: &pb::GroupFigures) -> Vec<(&'static str, &'static str, &'sta
         ("moderate", "modérée", "moderate", g.band_moderate.as_ref()),
         ("low", "faible", "low", g.band_low.as_ref()),
         ("unknown", "non inventoriée", "unknown", g.band_unknown.as_ref()),
-        ("director_dependent", "dépendantes direction", "director-dependent", g.director_dependent.as_ref()),
-        ("deadline_at_risk", "échéance à risque (30 j)", "deadline at risk (30 d)", g.deadline_at_risk.as_ref()),
-        ("reminders_sent", "rappels envoyés", "reminders sent", g.reminders_sent.as_ref()),
-        ("reminders_acknowledged", "accusés", "acknowledged", g.reminders_acknowledged.as_ref()),
-        ("facilitation_minutes_internal", "min. internes", "internal min.", g.facilitation_minutes_internal.as_ref()),
-        ("facilitation_minutes_external", "min. externes", "external min.", g.facilitation_minutes_external.as_ref()),
-        ("training_completions", "formations suivies", "trainings completed", g.training_completions.as_ref()),
+        (
+            "director_dependent",
+            "dépendantes direction",
+            "director-dependent",
+            g.director_dependent.as_ref(),
+        ),
+        (
+            "deadline_at_risk",
+            "échéance à risque (30 j)",
+            "deadline at risk (30 d)",
+            g.deadline_at_risk.as_ref(),
+        ),
+        (
+            "reminders_sent",
+            "rappels envoyés",
+            "reminders sent",
+            g.reminders_sent.as_ref(),
+        ),
+        (
+            "reminders_acknowledged",
+            "accusés",
+            "acknowledged",
+            g.reminders_acknowledged.as_ref(),
+        ),
+        (
+            "facilitation_minutes_internal",
+            "min. internes",
+            "internal min.",
+            g.facilitation_minutes_internal.as_ref(),
+        ),
+        (
+            "facilitation_minutes_external",
+            "min. externes",
+            "external min.",
+            g.facilitation_minutes_external.as_ref(),
+        ),
+        (
+            "training_completions",
+            "formations suivies",
+            "trainings completed",
+            g.training_completions.as_ref(),
+        ),
     ]
 }
 
@@ -104,7 +139,15 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
         Format::Csv => {
             let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
             if by_function {
-                writer.write_record(["function", "label", "orphan", "single_holder", "suppressed_cells", "data_date", "stale"])?;
+                writer.write_record([
+                    "function",
+                    "label",
+                    "orphan",
+                    "single_holder",
+                    "suppressed_cells",
+                    "data_date",
+                    "stale",
+                ])?;
                 for r in &rows {
                     writer.write_record([
                         r.key.clone(),
@@ -120,7 +163,18 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
                 let empty = pb::GroupFigures::default();
                 let mut header = vec!["region".to_owned(), "key".to_owned()];
                 header.extend(group_columns(&empty).iter().map(|c| c.0.to_owned()));
-                header.extend(["score_mean", "score_q1", "score_median", "score_q3", "suppressed_cells", "data_date", "stale"].map(str::to_owned));
+                header.extend(
+                    [
+                        "score_mean",
+                        "score_q1",
+                        "score_median",
+                        "score_q3",
+                        "suppressed_cells",
+                        "data_date",
+                        "stale",
+                    ]
+                    .map(str::to_owned),
+                );
                 writer.write_record(&header)?;
                 for r in &rows {
                     let g = r.figures.clone().unwrap_or_default();
@@ -138,13 +192,22 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
         Format::Table => {
             if by_function {
                 let header = match lang {
-                    Lang::Fr => ["fonction", "orpheline (personne)", "une seule personne", "cellules secrètes"],
+                    Lang::Fr => [
+                        "fonction",
+                        "orpheline (personne)",
+                        "une seule personne",
+                        "cellules secrètes",
+                    ],
                     Lang::En => ["function", "orphan (nobody)", "one person only", "secret cells"],
                 };
                 let mut table = Table::new(&header, &[false, true, true, true]);
                 for r in &rows {
                     table.row(vec![
-                        if r.label.is_empty() { r.key.clone() } else { r.label.clone() },
+                        if r.label.is_empty() {
+                            r.key.clone()
+                        } else {
+                            r.label.clone()
+                        },
                         cell_text(r.orphan.as_ref()),
                         cell_text(r.single_holder.as_ref()),
                         r.suppressed_cells.to_string(),
@@ -270,7 +333,15 @@ pub async fn regions(endpoint: &str, format: Format, lang: Lang) -> anyhow::Resu
         }
         Format::Csv => {
             let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record(["region", "evaluated_on", "sequence", "received_at", "stale", "networks", "departments"])?;
+            writer.write_record([
+                "region",
+                "evaluated_on",
+                "sequence",
+                "received_at",
+                "stale",
+                "networks",
+                "departments",
+            ])?;
             for r in &regions {
                 writer.write_record([
                     r.region.clone(),
@@ -286,19 +357,44 @@ pub async fn regions(endpoint: &str, format: Format, lang: Lang) -> anyhow::Resu
         }
         Format::Table => {
             if regions.is_empty() {
-                writeln!(out, "{}", lang.pick("Aucune région connue pour l'instant.", "No region known yet."))?;
+                writeln!(
+                    out,
+                    "{}",
+                    lang.pick("Aucune région connue pour l'instant.", "No region known yet.")
+                )?;
                 return Ok(());
             }
             let header = match lang {
-                Lang::Fr => ["région", "données du", "état", "instantané n°", "reçu le", "réseaux", "départements"],
-                Lang::En => ["region", "data of", "state", "snapshot #", "received at", "networks", "departments"],
+                Lang::Fr => [
+                    "région",
+                    "données du",
+                    "état",
+                    "instantané n°",
+                    "reçu le",
+                    "réseaux",
+                    "départements",
+                ],
+                Lang::En => [
+                    "region",
+                    "data of",
+                    "state",
+                    "snapshot #",
+                    "received at",
+                    "networks",
+                    "departments",
+                ],
             };
             let mut table = Table::new(&header, &[false, false, false, true, false, true, true]);
             for r in &regions {
                 table.row(vec![
                     r.region.clone(),
                     date_text(r.evaluated_on.as_ref()),
-                    if r.stale { lang.pick("périmées", "stale") } else { lang.pick("à jour", "up to date") }.to_owned(),
+                    if r.stale {
+                        lang.pick("périmées", "stale")
+                    } else {
+                        lang.pick("à jour", "up to date")
+                    }
+                    .to_owned(),
                     r.sequence.to_string(),
                     r.received_at.clone(),
                     r.networks.to_string(),

@@ -168,7 +168,12 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
         Some(DEMO_REGION),
         federation_relay.notifier(),
         // A few structures: look often, so the demo's roll-up follows edits.
-        Some(config.federation.check_interval().min(std::time::Duration::from_secs(5))),
+        Some(
+            config
+                .federation
+                .check_interval()
+                .min(std::time::Duration::from_secs(5)),
+        ),
         &mut tasks,
         &stop,
     )
@@ -224,7 +229,13 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     tasks.spawn(alerting_relay.run(stop.clone()));
     tasks.spawn(federation_relay.run(stop.clone()));
     // Dead letters replayed on request (`vigie events dead-letters replay`).
-    for bus in [&inventory_bus, &training_bus, &facilitation_bus, &alerting_bus, &federation_bus] {
+    for bus in [
+        &inventory_bus,
+        &training_bus,
+        &facilitation_bus,
+        &alerting_bus,
+        &federation_bus,
+    ] {
         tasks.spawn(bus.clone().run_replays(REPLAY_POLL_INTERVAL, stop.clone()));
     }
 

@@ -170,7 +170,13 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         // snapshots (docs/federation.md).
         super::national::ensure_streams(&js, &config).await?;
     } else {
-        for service in [inventory::NAME, training::NAME, facilitation::NAME, ALERTING, vigie_federation::service::NAME] {
+        for service in [
+            inventory::NAME,
+            training::NAME,
+            facilitation::NAME,
+            ALERTING,
+            vigie_federation::service::NAME,
+        ] {
             jetstream::ensure_stream_with(&js, service, &retention).await?;
         }
     }
@@ -266,9 +272,20 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             )
         }
         ServiceName::Federation if args.national => {
-            let app = super::start_federation(db.clone(), &config, Some("national"), relay.notifier(), None, &mut tasks, &stop)
-                .await?;
-            let handler = Consumer::new(db, Arc::new(vigie_federation::handlers::RegionSnapshots::new(app.clock())));
+            let app = super::start_federation(
+                db.clone(),
+                &config,
+                Some("national"),
+                relay.notifier(),
+                None,
+                &mut tasks,
+                &stop,
+            )
+            .await?;
+            let handler = Consumer::new(
+                db,
+                Arc::new(vigie_federation::handlers::RegionSnapshots::new(app.clock())),
+            );
             tasks.spawn(super::national::consume(js.clone(), handler, stop.clone()));
             (
                 tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),

@@ -325,7 +325,9 @@ impl Worker {
             .into_iter()
             // A stream made only of sources (the national stream) has no
             // subjects of its own: every wanted type may be in it.
-            .filter(|event_type| subjects.is_empty() || subjects.iter().any(|subject| subject_matches(subject, event_type)))
+            .filter(|event_type| {
+                subjects.is_empty() || subjects.iter().any(|subject| subject_matches(subject, event_type))
+            })
             .collect();
         let filter = filter_subject(&wanted).ok_or_else(|| {
             Subscribe::Fatal(ConsumerError::NoSubjects {

@@ -1,0 +1,268 @@
+//! One federation service per test on a fresh database, a fixed clock, and
+//! builders of the events it consumes.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use prost::Message;
+use sqlx::Row;
+use tokio::sync::Notify;
+use vigie_federation::app::{FederationApp, FederationSettings, Now};
+use vigie_federation::handlers::{RegionSnapshots, RegionalReadModel};
+use vigie_federation_domain::secrecy::Threshold;
+use vigie_platform::db::Db;
+use vigie_platform::events::{Consumer, Envelope, HandlerError, Outcome};
+use vigie_proto::dates::date_to_pb;
+use vigie_proto::events::v1 as ev;
+use vigie_proto::federation::v1::RegionSnapshot;
+use vigie_proto::inventory::v1 as inv;
+use vigie_testkit::PgDatabase;
+
+/// The date every scenario runs on.
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default()
+}
+
+fn noon() -> DateTime<Utc> {
+    Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap_or_default())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] PgDatabase),
+}
+
+/// A migrated federation service.
+pub struct Harness {
+    pub app: FederationApp,
+    pub db: Db,
+    _guard: Guard,
+}
+
+impl Harness {
+    pub async fn new(backend: Backend, region: &str) -> Result<Harness> {
+        vigie_testkit::init_test_logging();
+        let (db, guard) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "federation")).await?;
+                (db, Guard::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let pg = PgDatabase::try_create().await?;
+                let db = Db::connect(pg.url()).await?;
+                (db, Guard::Postgres(pg))
+            }
+        };
+        vigie_federation::service::migrate(&db).await?;
+        let now: Now = Arc::new(noon);
+        let settings = FederationSettings {
+            region: region.to_owned(),
+            threshold: Threshold::new(5)?,
+            publish_every: std::time::Duration::from_secs(6 * 3600),
+            stale_after: std::time::Duration::from_secs(48 * 3600),
+        };
+        let app = vigie_federation::service::application(db.clone(), settings, now, Arc::new(Notify::new()));
+        Ok(Harness { app, db, _guard: guard })
+    }
+
+    /// Delivers an envelope to the regional read model.
+    pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(Consumer::new(self.db.clone(), Arc::new(RegionalReadModel))
+            .process(envelope)
+            .await?)
+    }
+
+    /// Delivers an envelope to the national reception.
+    pub async fn receive(&self, envelope: &Envelope) -> Result<Outcome> {
+        Ok(self.receive_raw(envelope).await?)
+    }
+
+    /// The same, with the handler's error as it is.
+    pub async fn receive_raw(&self, envelope: &Envelope) -> Result<Outcome, HandlerError> {
+        Consumer::new(self.db.clone(), Arc::new(RegionSnapshots::new(self.app.clock())))
+            .process(envelope)
+            .await
+    }
+
+    /// The snapshots in the outbox, in order.
+    pub async fn published(&self) -> Result<Vec<(Envelope, RegionSnapshot)>> {
+        let rows = sqlx::query(
+            "SELECT id, subject, payload FROM vigie_outbox WHERE event_type = 'vigie.federation.region.aggregated.v1' ORDER BY seq",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let subject: String = row.try_get("subject")?;
+                let payload: Vec<u8> = row.try_get("payload")?;
+                let snapshot = RegionSnapshot::decode(payload.as_slice())?;
+                let mut envelope = Envelope::new(
+                    vigie_federation::events::SOURCE,
+                    vigie_federation::events::REGION_AGGREGATED,
+                    subject,
+                    payload,
+                );
+                envelope.id = uuid::Uuid::parse_str(&id)?;
+                Ok((envelope, snapshot))
+            })
+            .collect()
+    }
+
+    /// Rows of a table of the service (to scan what it keeps).
+    pub async fn count(&self, table: &str) -> Result<i64> {
+        let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(self.db.pool())
+            .await?;
+        row.try_get(0).context("count")
+    }
+}
+
+/// A structure of the scenarios.
+pub struct Place<'a> {
+    pub id: &'a str,
+    pub network: &'a str,
+    pub department: &'a str,
+}
+
+pub fn inventoried(p: &Place<'_>, version: u64) -> Envelope {
+    let payload = ev::StructureInventoried {
+        structure: Some(inv::Structure {
+            structure_id: p.id.to_owned(),
+            name: format!("Association {}", p.id),
+            network: p.network.to_owned(),
+            department_code: p.department.to_owned(),
+            version,
+            ..Default::default()
+        }),
+    };
+    Envelope::new(
+        "/vigie/inventory",
+        "vigie.inventory.structure.inventoried.v1",
+        p.id,
+        payload.encode_to_vec(),
+    )
+}
+
+/// An assessment: `band`, `score`, the funding function held by `funding`
+/// people, `orphans` functions nobody holds.
+pub fn assessed(p: &Place<'_>, band: inv::Band, score: u32, funding: usize, orphans: &[&str]) -> Envelope {
+    let holders: Vec<String> = (0..funding).map(|i| format!("{}-P{i}", p.id)).collect();
+    let payload = ev::FragilityAssessed {
+        fragility: Some(inv::StructureFragility {
+            structure_id: p.id.to_owned(),
+            name: format!("Association {}", p.id),
+            network: p.network.to_owned(),
+            band: band as i32,
+            score: Some(score),
+            orphan_functions: orphans.iter().map(|s| (*s).to_owned()).collect(),
+            spof_functions: if funding == 1 {
+                vec!["funding_applications".to_owned()]
+            } else {
+                Vec::new()
+            },
+            top_key_person_id: holders.first().cloned().unwrap_or_default(),
+            top_key_person_name: "Anne Martin".to_owned(),
+            director_dependency: 0.6,
+            functions: vec![inv::FunctionExposure {
+                code: "funding_applications".to_owned(),
+                holder_ids: holders,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        evaluated_on: Some(date_to_pb(today())),
+        ..Default::default()
+    };
+    Envelope::new(
+        "/vigie/inventory",
+        "vigie.inventory.structure.fragility_assessed.v1",
+        p.id,
+        payload.encode_to_vec(),
+    )
+}
+
+pub fn reminder(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
+    let payload = ev::ReminderSent {
+        structure_id: structure.to_owned(),
+        call_id: call.to_owned(),
+        stage_kind: "submission".to_owned(),
+        deadline: Some(date_to_pb(deadline)),
+        days_before: 14,
+        recipient_kind: "holder".to_owned(),
+        sent_on: Some(date_to_pb(today())),
+    };
+    Envelope::new(
+        "/vigie/alerting",
+        "vigie.alerting.reminder.sent.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}
+
+pub fn acknowledged(structure: &str, call: &str, status: &str) -> Envelope {
+    let payload = ev::CallAcknowledged {
+        structure_id: structure.to_owned(),
+        call_id: call.to_owned(),
+        status: status.to_owned(),
+        on: Some(date_to_pb(today())),
+    };
+    Envelope::new(
+        "/vigie/alerting",
+        "vigie.alerting.call.acknowledged.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}
+
+pub fn time_recorded(structure: &str, network: &str, beneficiary: &str, minutes: u32) -> Envelope {
+    let payload = ev::FacilitationTimeRecorded {
+        intervention_key: format!("{structure}/{minutes}"),
+        structure_id: structure.to_owned(),
+        network: network.to_owned(),
+        beneficiary: beneficiary.to_owned(),
+        minutes,
+        on: Some(date_to_pb(today())),
+    };
+    Envelope::new(
+        "/vigie/facilitation",
+        "vigie.facilitation.time.recorded.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}
+
+pub fn completed(structure: &str) -> Envelope {
+    let payload = ev::TrainingCompleted {
+        session_id: "SESS1".to_owned(),
+        training_id: "T1".to_owned(),
+        person_id: format!("{structure}-P0"),
+        structure_id: structure.to_owned(),
+        completed_on: Some(date_to_pb(today())),
+        raises: Vec::new(),
+    };
+    Envelope::new(
+        "/vigie/training",
+        "vigie.training.enrolment.completed.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}
+
+/// A snapshot event as a region would send it.
+pub fn snapshot_event(snapshot: &RegionSnapshot) -> Envelope {
+    Envelope::new(
+        vigie_federation::events::SOURCE,
+        vigie_federation::events::REGION_AGGREGATED,
+        snapshot.region.clone(),
+        snapshot.encode_to_vec(),
+    )
+}
