@@ -287,8 +287,9 @@ fn rank(mut m: Vec<Vec<f64>>) -> usize {
             if r != rank {
                 let f = m[r][c] / m[rank][c];
                 if f != 0.0 {
-                    for j in c..cols {
-                        m[r][j] -= f * m[rank][j];
+                    let pivot_row = m[rank].clone();
+                    for (x, p) in m[r].iter_mut().zip(&pivot_row).skip(c).take(cols - c) {
+                        *x -= f * p;
                     }
                 }
             }
@@ -345,7 +346,7 @@ fn no_suppressed_cell_can_be_recomputed_in_random_regions() {
         suppressed_seen += published
             .departments
             .iter()
-            .flat_map(|g| published_cells(g))
+            .flat_map(published_cells)
             .filter(|c| c.suppressed)
             .count();
     }
