@@ -151,6 +151,15 @@ impl EventHandler for RegionSnapshots {
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         let snapshot: RegionSnapshot = decode(envelope, "RegionSnapshot")?;
+        // The envelope's subject is the region as the transport vouches for
+        // it (on the national hub, the stream source the server recorded,
+        // never the payload): a region cannot speak for another.
+        if snapshot.region != envelope.subject {
+            return Err(permanent(
+                "RegionSnapshot",
+                format!("region {:?} sent by the source of {:?}", snapshot.region, envelope.subject),
+            ));
+        }
         let row = convert::received(&snapshot, &(self.clock)()).map_err(|e| permanent("RegionSnapshot", e))?;
         if storage::save_region(tx, &row).await.map_err(transient)? {
             tracing::info!(region = %row.region, sequence = row.sequence, "region snapshot received");

@@ -158,6 +158,15 @@ pub struct FederationConfig {
     /// A region whose latest snapshot was computed longer ago than this many
     /// seconds is marked stale in the national view (default 172800: 48 hours).
     pub stale_after_seconds: u64,
+    /// Regional side, federated: NATS URL of the `federation-link` user of
+    /// the FEDERATION account (deploy/nats/regional.conf), with which the
+    /// service creates the stream the national hub sources. Unset: the
+    /// region publishes only for itself.
+    pub link_nats_url: Option<String>,
+    /// National side (`vigie serve federation --national`): the regions
+    /// whose snapshots the national stream sources, by id — each region's
+    /// JetStream domain is its id, as in deploy/nats.
+    pub national_regions: Vec<String>,
 }
 
 impl Default for FederationConfig {
@@ -168,6 +177,8 @@ impl Default for FederationConfig {
             publish_every_seconds: 6 * 3600,
             check_interval_seconds: 60,
             stale_after_seconds: 48 * 3600,
+            link_nats_url: None,
+            national_regions: Vec::new(),
         }
     }
 }

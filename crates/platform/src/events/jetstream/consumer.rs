@@ -37,6 +37,7 @@
 //! included) and returns; prefetched messages are simply redelivered to the
 //! next instance after `ack_wait`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy, PullConsumer};
@@ -94,6 +95,21 @@ pub struct ConsumerOptions {
     pub resubscribe_max: Duration,
     /// Deadline for a dead-letter publication to be confirmed.
     pub publish_timeout: Duration,
+    /// Where a message really comes from, read from headers the server
+    /// writes (the national stream: `Nats-Stream-Source`), when the producer
+    /// cannot be trusted to say it: the handler sees it as the envelope's
+    /// `subject`; a message without a known origin is dead-lettered.
+    pub origin: Option<OriginCheck>,
+}
+
+/// The origin of a message from its NATS headers, `None` when unknown.
+#[derive(Clone)]
+pub struct OriginCheck(pub Arc<dyn Fn(Option<&async_nats::HeaderMap>) -> Option<String> + Send + Sync>);
+
+impl std::fmt::Debug for OriginCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginCheck(…)")
+    }
 }
 
 impl Default for ConsumerOptions {
@@ -107,6 +123,7 @@ impl Default for ConsumerOptions {
             heartbeat: Duration::from_secs(5),
             resubscribe_max: Duration::from_secs(5),
             publish_timeout: Duration::from_secs(10),
+            origin: None,
         }
     }
 }
@@ -390,7 +407,7 @@ impl Worker {
 
     async fn handle(&self, message: jetstream::Message, wanted: &[String]) {
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        let envelope = match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
+        let mut envelope = match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
             Ok(envelope) => envelope,
             Err(error) => {
                 self.consumer
@@ -401,6 +418,19 @@ impl Worker {
                 return;
             }
         };
+        if let Some(OriginCheck(origin)) = &self.options.origin {
+            match origin(message.headers.as_ref()) {
+                Some(known) => envelope.subject = known,
+                None => {
+                    self.consumer
+                        .metrics()
+                        .failed(&envelope.event_type, self.consumer.name(), "invalid");
+                    self.dead_letter(&message, Some(&envelope), delivered, "unknown origin".to_owned())
+                        .await;
+                    return;
+                }
+            }
+        }
         if delivered > 1 {
             self.consumer
                 .metrics()

@@ -35,7 +35,7 @@ use async_nats::jetstream::{self, stream};
 
 pub use consumer::{
     consumer_config, ensure_consumer, filter_subject, run_jetstream_consumer, run_jetstream_consumers, ConsumerError,
-    ConsumerOptions,
+    ConsumerOptions, OriginCheck,
 };
 pub use publisher::JetStreamPublisher;
 pub use security::{NatsSecurity, NatsSecurityError};
