@@ -7,6 +7,7 @@ mod dead_letters;
 mod distributed;
 mod embedded;
 mod facilitation;
+mod federation_nats;
 mod grpc_tls;
 mod hostile;
 mod identity;
