@@ -8,6 +8,7 @@ mod distributed;
 mod embedded;
 mod facilitation;
 mod federation;
+mod federation_nats;
 mod grpc_tls;
 mod hostile;
 mod identity;

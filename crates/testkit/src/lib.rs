@@ -9,6 +9,8 @@
 //! - [`NatsServer`]: a private `nats-server -js` process on a free loopback
 //!   port with its own store directory; it can be stopped and restarted on the
 //!   same port and store (to test broker outages) and is killed on drop;
+//! - [`ConfiguredNats`]: a `nats-server` run from a shipped deploy/nats file,
+//!   its `$VARIABLES` in the environment, on free ports, restartable;
 //! - [`PgDatabase`]: a fresh PostgreSQL database dropped (best effort) on drop;
 //! - [`PgTls`]: a private PostgreSQL cluster with or without TLS, for transport tests;
 //! - [`TestCa`]: a certificate authority made by the test, and the
@@ -28,6 +30,7 @@
 
 mod logging;
 mod nats;
+mod nats_conf;
 mod nats_jwt;
 mod oidc;
 mod otlp;
@@ -43,6 +46,7 @@ use std::path::Path;
 
 pub use logging::init_test_logging;
 pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
+pub use nats_conf::ConfiguredNats;
 pub use nats_jwt::NatsOperator;
 pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
 pub use otlp::{OtlpReceiver, ReceivedMetric, ReceivedSpan};

@@ -24,6 +24,7 @@
 
 mod consumer;
 pub mod dead_letters;
+pub mod federation;
 mod lag;
 mod publisher;
 mod security;
