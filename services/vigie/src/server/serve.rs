@@ -168,7 +168,7 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
     if args.national {
         // The national hub holds only the sourced stream of the regions'
         // snapshots (docs/federation.md).
-        super::national::ensure_streams(&js, &config).await?;
+        super::national::ensure_streams(&js, &config, lang).await?;
     } else {
         for service in [
             inventory::NAME,
@@ -286,7 +286,12 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
                 db,
                 Arc::new(vigie_federation::handlers::RegionSnapshots::new(app.clock())),
             );
-            tasks.spawn(super::national::consume(js.clone(), handler, stop.clone()));
+            tasks.spawn(super::national::consume(
+                js.clone(),
+                handler,
+                super::national::regions(&config),
+                stop.clone(),
+            ));
             (
                 tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),
                 [vigie_federation::service::GRPC_SERVICE],
@@ -303,6 +308,7 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
                 &stop,
             )
             .await?;
+            super::national::link_region(&config, &app.settings().region, lang).await?;
             tasks.spawn(consume(
                 js.clone(),
                 Consumer::new(db, Arc::new(vigie_federation::handlers::RegionalReadModel)),
