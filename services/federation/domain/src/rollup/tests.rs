@@ -28,6 +28,9 @@ fn region(prefix: &str, sizes: &[usize], deps: &[&str]) -> PublishedSnapshot {
     publish(&aggregate(&facts, date(1)), Threshold::default())
 }
 
+/// Reads one cell of a group.
+type Accessor = Box<dyn Fn(&PublishedGroup) -> Cell>;
+
 fn data<'a>(region: &'a str, on: NaiveDate, stale: bool, snapshot: &'a PublishedSnapshot) -> RegionData<'a> {
     RegionData {
         region,
@@ -57,7 +60,7 @@ fn by_region_is_the_sum_of_each_regions_own_unsuppressed_network_cells() {
     for (row, snapshot) in rows.iter().zip([&a, &b]) {
         assert_eq!(row.region, row.key);
         let f = row.figures.as_ref().unwrap();
-        let accessors: Vec<(Cell, Box<dyn Fn(&PublishedGroup) -> Cell>)> = vec![
+        let accessors: Vec<(Cell, Accessor)> = vec![
             (f.structures, Box::new(|g| g.structures)),
             (f.bands[0], Box::new(|g| g.bands[0])),
             (f.bands[1], Box::new(|g| g.bands[1])),

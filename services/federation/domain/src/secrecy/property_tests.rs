@@ -283,14 +283,11 @@ fn rank(mut m: Vec<Vec<f64>>) -> usize {
             continue;
         }
         m.swap(rank, pivot);
-        for r in 0..m.len() {
-            if r != rank {
-                let f = m[r][c] / m[rank][c];
-                if f != 0.0 {
-                    for j in c..cols {
-                        m[r][j] -= f * m[rank][j];
-                    }
-                }
+        let pivot_row = m[rank].clone();
+        for (r, row) in m.iter_mut().enumerate() {
+            let f = row[c] / pivot_row[c];
+            if r != rank && f != 0.0 {
+                row.iter_mut().zip(&pivot_row).skip(c).for_each(|(x, p)| *x -= f * p);
             }
         }
         rank += 1;
@@ -345,7 +342,7 @@ fn no_suppressed_cell_can_be_recomputed_in_random_regions() {
         suppressed_seen += published
             .departments
             .iter()
-            .flat_map(|g| published_cells(g))
+            .flat_map(published_cells)
             .filter(|c| c.suppressed)
             .count();
     }
