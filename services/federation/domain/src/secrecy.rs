@@ -38,8 +38,15 @@
 //!    says nothing about a group.
 //!
 //! Rules 3 and 4 are applied again until nothing changes (see `suppress.rs` for
-//! why this ends). A suppressed cell always carries `value = 0`: the true value
-//! never leaves the region.
+//! why this ends). They look at one equation at a time, and equations share
+//! cells (a band is in its group and in its measure), so an **audit** follows
+//! (`audit.rs`): the hidden cells are the unknowns of every equation an
+//! adversary can write from the published figures, and any cell that linear
+//! algebra pins down gets a neighbour hidden too (a band of its group, a cell
+//! of its measure, else the smallest count or band that breaks the chain);
+//! rules 3–4 and the audit run again until the audit finds nothing. A
+//! suppressed cell always carries `value = 0`: the true value never leaves the
+//! region.
 //!
 //! 5. **Scores.** Mean and quartiles (linear interpolation between order
 //!    statistics, "type 7", numpy's default) are published only for a group

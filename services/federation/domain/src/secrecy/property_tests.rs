@@ -283,15 +283,11 @@ fn rank(mut m: Vec<Vec<f64>>) -> usize {
             continue;
         }
         m.swap(rank, pivot);
-        for r in 0..m.len() {
-            if r != rank {
-                let f = m[r][c] / m[rank][c];
-                if f != 0.0 {
-                    let pivot_row = m[rank].clone();
-                    for (x, p) in m[r].iter_mut().zip(&pivot_row).skip(c).take(cols - c) {
-                        *x -= f * p;
-                    }
-                }
+        let pivot_row = m[rank].clone();
+        for (r, row) in m.iter_mut().enumerate() {
+            let f = row[c] / pivot_row[c];
+            if r != rank && f != 0.0 {
+                row.iter_mut().zip(&pivot_row).skip(c).for_each(|(x, p)| *x -= f * p);
             }
         }
         rank += 1;
