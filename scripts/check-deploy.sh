@@ -236,7 +236,8 @@ if [ -x "$VIGIE_BIN" ]; then
 fi
 
 # 7. The nats-server configurations (deploy/nats) with the real server
-#    (`-t`: parse and check, then exit), their $VARIABLES given stand-ins.
+#    (`-t`: parse and check, then exit), their $VARIABLES given stand-ins
+#    (a port number for `*_PORT`, a URL for `*_URL`).
 NATS_SERVER="${VIGIE_NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}"
 if [ -x "$NATS_SERVER" ]; then
   for conf in deploy/nats/*.conf; do
@@ -244,7 +245,11 @@ if [ -x "$NATS_SERVER" ]; then
     mapfile -t names < <(grep -o '\$[A-Z][A-Z0-9_]*' "$conf" deploy/nats/regional.conf | sed 's/.*\$//' | sort -u)
     env=()
     for name in "${names[@]}"; do
-      case "$name" in *_URL) env+=("$name=nats-leaf://region:stand-in@127.0.0.1:7422") ;; *) env+=("$name=stand-in") ;; esac
+      case "$name" in
+        *_URL) env+=("$name=nats-leaf://region:stand-in@127.0.0.1:7422") ;;
+        *_PORT) env+=("$name=4222") ;;
+        *) env+=("$name=stand-in") ;;
+      esac
     done
     if (cd deploy/nats && env "${env[@]}" "$NATS_SERVER" -t -c "$(basename "$conf")") >"$out/nats.log" 2>&1; then
       log "nats-server accepts $conf"
