@@ -34,13 +34,13 @@ const ARRIVAL: Duration = Duration::from_secs(60);
 const NO_ANSWER: Duration = Duration::from_secs(2);
 const REGIONS: [&str; 2] = ["bretagne", "occitanie"];
 
-fn deploy_file(name: &str) -> PathBuf {
+pub(crate) fn deploy_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../deploy/nats")
         .join(name)
 }
 
-fn password(user: &str) -> String {
+pub(crate) fn password(user: &str) -> String {
     format!("secret-of-{user}")
 }
 
@@ -105,7 +105,7 @@ impl Federation {
     }
 }
 
-async fn start_hub() -> Result<ConfiguredNats> {
+pub(crate) async fn start_hub() -> Result<ConfiguredNats> {
     let passwords: Vec<(String, String)> = [
         ("LEAF_BRETAGNE_PASSWORD", "bretagne"),
         ("LEAF_OCCITANIE_PASSWORD", "occitanie"),
@@ -121,7 +121,7 @@ async fn start_hub() -> Result<ConfiguredNats> {
     ConfiguredNats::start(&deploy_file("national.conf"), &env).await
 }
 
-async fn start_region(name: &str, hub: &ConfiguredNats) -> Result<ConfiguredNats> {
+pub(crate) async fn start_region(name: &str, hub: &ConfiguredNats) -> Result<ConfiguredNats> {
     let hub_url = hub.leafnode_url_as(name, &password(name));
     let passwords: Vec<(String, String)> = ["inventory", "training", "facilitation", "alerting", "federation"]
         .iter()
@@ -137,7 +137,7 @@ async fn start_region(name: &str, hub: &ConfiguredNats) -> Result<ConfiguredNats
     ConfiguredNats::start(&deploy_file("regional-federated.conf"), &env).await
 }
 
-async fn connect(server: &ConfiguredNats, user: &str) -> Result<async_nats::Client> {
+pub(crate) async fn connect(server: &ConfiguredNats, user: &str) -> Result<async_nats::Client> {
     let url = server.url();
     async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password(user))
         .connect(&url)
@@ -219,7 +219,7 @@ async fn read_national(js: &jetstream::Context) -> Result<Vec<NationalMessage>> 
     Ok(messages)
 }
 
-fn tail(log: &str) -> String {
+pub(crate) fn tail(log: &str) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
