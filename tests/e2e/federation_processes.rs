@@ -85,23 +85,28 @@ async fn start_region_instance(name: &'static str, seed: u64, hub: &ConfiguredNa
 /// Structure ids, names, SIRETs, person ids, names and emails of a CSV set.
 fn secrets_of(set: &Path) -> Result<BTreeSet<String>> {
     let mut secrets = BTreeSet::new();
-    let structures = std::fs::read_to_string(set.join("structures.csv"))?;
-    for line in structures.lines().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        secrets.extend(fields.iter().take(2).map(|f| (*f).to_owned()));
-        if let Some(siret) = fields.get(4).filter(|s| !s.is_empty()) {
-            secrets.insert((*siret).to_owned());
+    let mut read = |file: &str, columns: &[&str]| -> Result<()> {
+        let mut reader = csv::Reader::from_path(set.join(file))?;
+        let header = reader.headers()?.clone();
+        let indexes: Vec<usize> = columns
+            .iter()
+            .filter_map(|c| header.iter().position(|h| h == *c))
+            .collect();
+        ensure!(indexes.len() == columns.len(), "{file}: {header:?}");
+        for record in reader.records() {
+            let record = record?;
+            secrets.extend(
+                indexes
+                    .iter()
+                    .filter_map(|&i| record.get(i))
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned),
+            );
         }
-    }
-    let people = std::fs::read_to_string(set.join("people.csv"))?;
-    for line in people.lines().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        for i in [0, 2, 5] {
-            if let Some(f) = fields.get(i).filter(|f| !f.is_empty()) {
-                secrets.insert((*f).to_owned());
-            }
-        }
-    }
+        Ok(())
+    };
+    read("structures.csv", &["structure_id", "name", "siret"])?;
+    read("people.csv", &["person_id", "display_name", "email"])?;
     Ok(secrets)
 }
 
