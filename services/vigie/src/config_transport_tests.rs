@@ -80,7 +80,10 @@ fn the_federation_table_gives_the_service_settings_or_a_french_refusal() {
     assert_eq!(config.federation.national_regions, ["bretagne", "occitanie"]);
 
     let defaults = load("", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(defaults.federation.settings(Some("demo")).map(|s| s.region), Ok("demo".to_owned()));
+    assert_eq!(
+        defaults.federation.settings(Some("demo")).map(|s| s.region),
+        Ok("demo".to_owned())
+    );
     let missing = defaults.federation.settings(None).err().unwrap_or_default();
     assert!(missing.contains("federation.region"), "{missing}");
 
