@@ -9,6 +9,7 @@ mod embedded;
 mod facilitation;
 mod federation;
 mod federation_nats;
+mod federation_processes;
 mod grpc_tls;
 mod hostile;
 mod identity;

@@ -157,7 +157,10 @@ impl EventHandler for RegionSnapshots {
         if snapshot.region != envelope.subject {
             return Err(permanent(
                 "RegionSnapshot",
-                format!("region {:?} sent by the source of {:?}", snapshot.region, envelope.subject),
+                format!(
+                    "region {:?} sent by the source of {:?}",
+                    snapshot.region, envelope.subject
+                ),
             ));
         }
         let row = convert::received(&snapshot, &(self.clock)()).map_err(|e| permanent("RegionSnapshot", e))?;

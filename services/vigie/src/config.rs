@@ -529,6 +529,7 @@ const ENV_KEYS: &[&str] = &[
     "metrics_listen",
     "fragility",
     "facilitation",
+    "federation",
     "alerting",
     "events",
     "pseudonym_secret",

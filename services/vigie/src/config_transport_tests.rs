@@ -64,3 +64,38 @@ fn an_smtp_password_without_tls_is_refused_at_load() {
     let config = load(&format!("{smtp}tls = \"starttls\"\n"), &Overrides::default()).unwrap();
     assert!(config.alerting.smtp.is_some());
 }
+
+#[test]
+fn the_federation_table_gives_the_service_settings_or_a_french_refusal() {
+    let config = load(
+        "[federation]\nregion = \"bretagne\"\nthreshold = 7\npublish_every_seconds = 60\nstale_after_seconds = 120\nnational_regions = [\"bretagne\", \"occitanie\"]\n",
+        &Overrides::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let settings = config.federation.settings(None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(settings.region, "bretagne");
+    assert_eq!(settings.threshold.get(), 7);
+    assert_eq!(settings.publish_every, std::time::Duration::from_secs(60));
+    assert_eq!(settings.stale_after, std::time::Duration::from_secs(120));
+    assert_eq!(config.federation.national_regions, ["bretagne", "occitanie"]);
+
+    let defaults = load("", &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        defaults.federation.settings(Some("demo")).map(|s| s.region),
+        Ok("demo".to_owned())
+    );
+    let missing = defaults.federation.settings(None).err().unwrap_or_default();
+    assert!(missing.contains("federation.region"), "{missing}");
+
+    for (toml, expected) in [
+        ("[federation]\nregion = \"../etc\"\n", "lettres, chiffres"),
+        ("[federation]\nregion = \"\"\n", "lettres, chiffres"),
+        ("[federation]\nregion = \"bretagne\"\nthreshold = 2\n", "au moins 3"),
+    ] {
+        let config = load(toml, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        let error = config.federation.settings(None).err().unwrap_or_default();
+        assert!(error.contains(expected), "{toml}: {error}");
+    }
+    let unknown = load("[federation]\nregoin = \"x\"\n", &Overrides::default());
+    assert!(unknown.is_err(), "a misspelt key is refused");
+}

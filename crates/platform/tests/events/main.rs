@@ -12,6 +12,7 @@ mod embedded_crash;
 mod envelope;
 mod jetstream_consumer_crash;
 mod jetstream_delivery;
+mod jetstream_origin;
 mod jetstream_outage;
 mod jetstream_poison;
 mod jetstream_relay_crash;

@@ -302,6 +302,7 @@ pub fn fast_consumer_options() -> ConsumerOptions {
         heartbeat: Duration::from_millis(500),
         resubscribe_max: Duration::from_millis(500),
         publish_timeout: Duration::from_secs(2),
+        origin: None,
     }
 }
 

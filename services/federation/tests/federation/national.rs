@@ -113,7 +113,10 @@ async fn refuses_a_snapshot_that_carries_a_secret_or_a_malformed_field() -> Resu
     let mut impersonation = snapshot_event(&good);
     impersonation.subject = "occitanie".to_owned();
     let outcome = national.receive_raw(&impersonation).await;
-    ensure!(outcome.as_ref().is_err_and(|e| !e.is_transient()), "impersonation: {outcome:?}");
+    ensure!(
+        outcome.as_ref().is_err_and(|e| !e.is_transient()),
+        "impersonation: {outcome:?}"
+    );
     let garbage = vigie_platform::events::Envelope::new(
         vigie_federation::events::SOURCE,
         vigie_federation::events::REGION_AGGREGATED,

@@ -85,7 +85,10 @@ pub async fn link_region(config: &VigieConfig, region: &str, lang: Lang) -> anyh
         .with_context(|| {
             format!(
                 "{} {}",
-                lang.pick("connexion à NATS (compte FEDERATION)", "connecting to NATS (FEDERATION account)"),
+                lang.pick(
+                    "connexion à NATS (compte FEDERATION)",
+                    "connecting to NATS (FEDERATION account)"
+                ),
                 redact::url(url)
             )
         })?;

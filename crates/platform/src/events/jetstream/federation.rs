@@ -102,7 +102,10 @@ impl RegionSource {
         if token(&self.name) && token(&self.domain) {
             Ok(())
         } else {
-            Err(FederationStreamError::InvalidRegion(self.name.clone(), self.domain.clone()))
+            Err(FederationStreamError::InvalidRegion(
+                self.name.clone(),
+                self.domain.clone(),
+            ))
         }
     }
 }
@@ -167,7 +170,9 @@ pub async fn ensure_region_aggregates(
     };
     let config = settings.apply(stream::Config {
         name: region_stream_name(region),
-        description: Some(format!("aggregate snapshots of region {region}, read by the national hub")),
+        description: Some(format!(
+            "aggregate snapshots of region {region}, read by the national hub"
+        )),
         ..federation_defaults()
     });
     ensure_sources(js, config, vec![source]).await
@@ -272,7 +277,8 @@ async fn ensure_sources(
             tracing::info!(stream = %name, before = ?before, after = ?source_names(&info), "federation stream sources updated");
             Ok(info)
         }
-        Err(error) if matches!(error.kind(), GetStreamErrorKind::JetStream(e) if e.error_code() == ErrorCode::STREAM_NOT_FOUND) => {
+        Err(error) if matches!(error.kind(), GetStreamErrorKind::JetStream(e) if e.error_code() == ErrorCode::STREAM_NOT_FOUND) =>
+        {
             let config = stream::Config {
                 sources: Some(sources),
                 ..config

@@ -136,8 +136,47 @@ pub async fn connect_with(
                 other => tracing::debug!(event = %other, "nats client event"),
             }
         });
+    let options = match url_credentials(url) {
+        Some((user, password)) => options.user_and_password(user, password),
+        None => options,
+    };
     let client = security.apply(options).await?.connect(url).await?;
     Ok(jetstream::new(client))
+}
+
+/// The user and password written in a NATS URL (`nats://user:pass@host:4222`,
+/// percent-decoded), which async-nats does not send by itself: without this,
+/// a URL with a password fails with "authorization violation".
+fn url_credentials(url: &str) -> Option<(String, String)> {
+    let first = url.split(',').next()?.trim();
+    let addr: async_nats::ServerAddr = first.parse().ok()?;
+    let user = addr.username()?;
+    Some((
+        percent_decode(user),
+        percent_decode(addr.password().unwrap_or_default()),
+    ))
+}
+
+/// `%XX` sequences decoded (a password may hold `@`, `:` or `/`).
+fn percent_decode(text: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if let (b'%', Some(Some(high)), Some(Some(low))) = (
+            bytes[i],
+            bytes.get(i + 1).map(|b| hex(*b)),
+            bytes.get(i + 2).map(|b| hex(*b)),
+        ) {
+            out.push(high * 16 + low);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Name of the stream of events produced by `service`: `VIGIE_<SERVICE>`
@@ -238,5 +277,34 @@ mod tests {
         assert_eq!(stream_for_event_type("vigie.deadletter.x"), None);
         assert!(!valid_service("Inventory"));
         assert!(!valid_service("a.b"));
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::{percent_decode, url_credentials};
+
+    #[test]
+    fn credentials_of_a_url_are_read_and_decoded() {
+        assert_eq!(
+            url_credentials("nats://inventory:s%40cr%3At@nats:4222"),
+            Some(("inventory".to_owned(), "s@cr:t".to_owned()))
+        );
+        assert_eq!(
+            url_credentials("nats://a:b@one:4222,nats://c:d@two:4222"),
+            Some(("a".to_owned(), "b".to_owned()))
+        );
+        assert_eq!(url_credentials("nats://nats:4222"), None);
+        assert_eq!(
+            url_credentials("tls://user@nats:4222"),
+            Some(("user".to_owned(), String::new()))
+        );
+    }
+
+    #[test]
+    fn percent_decoding_leaves_malformed_sequences_alone() {
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("é%41"), "éA");
     }
 }
