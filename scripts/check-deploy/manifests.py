@@ -13,9 +13,10 @@ here what is left or lies inside strings:
   security context, probes, no service-account token, secrets only from
   Secrets, a NetworkPolicy selecting its pods, SMTP egress for alerting only.
 With CONFIG_DIR, each role's vigie.toml is also written there as ROLE.toml,
-and the environment its Deployment gives as ROLE.env (NAME=VALUE lines,
-every Secret replaced by a stand-in, the database unreachable), for
-check-deploy.sh to load them with the real binary.
+the environment its Deployment gives as ROLE.env (NAME=VALUE lines, every
+Secret replaced by a stand-in, the database unreachable) and its container's
+arguments as ROLE.args (one a line, pointing at ROLE.toml), for
+check-deploy.sh to run them with the real binary.
 Exits 1 with one line per problem.
 """
 
@@ -29,10 +30,20 @@ import yaml
 
 CUSTOM_KINDS = {("monitoring.coreos.com/v1", "PrometheusRule")}
 # Secrets reach the pods as VIGIE_* variables from Secrets, never in a ConfigMap.
-SECRET_KEYS = {"database_url", "pseudonym_secret", "link_secret", "previous_link_secrets", "password", "api_key"}
+SECRET_KEYS = {
+    "database_url",
+    "pseudonym_secret",
+    "link_secret",
+    "previous_link_secrets",
+    "password",
+    "api_key",
+    "link_nats_url",
+}
 HERE = pathlib.Path(__file__).parent
 STAND_IN_SECRET = "check-deploy-0123456789-abcdefghijklmnop"
 UNREACHABLE_DATABASE = "postgres://vigie@127.0.0.1:1/vigie"
+# A NATS URL with a password (VIGIE_NATS_URL, the federation link), as unreachable.
+STAND_IN_NATS_URL = "nats://stand-in:check-deploy-password@127.0.0.1:1"
 
 
 def secret_keys_in(table, path=""):
@@ -97,7 +108,8 @@ def deployment_promises(doc, docs):
             if probe not in container:
                 yield f"Deployment/{name}: container {container['name']} has no {probe}"
         for var in container.get("env", []):
-            secret_like = var["name"] == "VIGIE_DATABASE_URL" or any(
+            # URLs carry their user's password (database, NATS, federation link).
+            secret_like = var["name"].endswith("_URL") or any(
                 word in var["name"] for word in ("SECRET", "PASSWORD", "API_KEY")
             )
             if secret_like and "secretKeyRef" not in var.get("valueFrom", {}):
@@ -122,6 +134,8 @@ def stand_in_environment(deployment):
         for var in container.get("env", []):
             if var["name"] == "VIGIE_DATABASE_URL":
                 yield var["name"], UNREACHABLE_DATABASE
+            elif var["name"].endswith("NATS_URL"):
+                yield var["name"], STAND_IN_NATS_URL
             elif "valueFrom" in var:
                 yield var["name"], STAND_IN_SECRET
             elif not var["name"].startswith("OTEL_"):
@@ -138,6 +152,11 @@ def write_configs(docs, directory):
         if doc.get("kind") == "Deployment":
             lines = [f"{name}={value}\n" for name, value in stand_in_environment(doc)]
             (pathlib.Path(directory) / f"{role}.env").write_text("".join(lines))
+            # The container's arguments (e.g. federation's --national), with the
+            # ConfigMap's path replaced by the file written next to them.
+            args = doc["spec"]["template"]["spec"]["containers"][0]["args"]
+            args = [str(pathlib.Path(directory) / f"{role}.toml") if a == "/etc/vigie/vigie.toml" else a for a in args]
+            (pathlib.Path(directory) / f"{role}.args").write_text("".join(f"{a}\n" for a in args))
 
 
 def main(rendered, kubernetes_only, config_dir=None):

@@ -54,5 +54,8 @@ process as VIGIE_* variables from Secrets (deployment.yaml).
 {{- else -}}
 {{- $_ := unset $config "alerting" -}}
 {{- end -}}
+{{- if ne .role "federation" -}}
+{{- $_ := unset $config "federation" -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}

@@ -56,7 +56,7 @@ app.kubernetes.io/component: {{ .role }}
 
 {{/* The gRPC service name a role registers in grpc.health.v1 (crates/platform/src/grpc). */}}
 {{- define "vigie.healthService" -}}
-{{- $services := dict "inventory" "vigie.inventory.v1.InventoryService" "training" "vigie.training.v1.TrainingService" "facilitation" "vigie.facilitation.v1.FacilitationService" "alerting" "vigie.alerting.v1.AlertingService" -}}
+{{- $services := dict "inventory" "vigie.inventory.v1.InventoryService" "training" "vigie.training.v1.TrainingService" "facilitation" "vigie.facilitation.v1.FacilitationService" "alerting" "vigie.alerting.v1.AlertingService" "federation" "vigie.federation.v1.FederationService" -}}
 {{- required (printf "no gRPC service known for role %s" .) (get $services .) -}}
 {{- end -}}
 
@@ -87,4 +87,34 @@ app.kubernetes.io/component: {{ .role }}
 {{- $role := get .root.Values.roles .role -}}
 {{- $own := pick $role "resources" "nodeSelector" "tolerations" "affinity" "podAnnotations" "podLabels" "priorityClassName" "terminationGracePeriodSeconds" -}}
 {{- toYaml (mergeOverwrite (deepCopy .root.Values.podDefaults) (deepCopy $own)) -}}
+{{- end -}}
+
+{{/*
+The arguments of a role's container. The federation role's national mode is
+a flag of `vigie serve`, not a key of vigie.toml.
+*/}}
+{{- define "vigie.args" -}}
+{{- $role := get .root.Values.roles .role -}}
+{{- $args := list "serve" .role "--config" "/etc/vigie/vigie.toml" -}}
+{{- if and (eq .role "federation") $role.national -}}
+{{- $args = append $args "--national" -}}
+{{- end -}}
+{{- toJson $args -}}
+{{- end -}}
+
+{{/*
+The federation link URL Secret, after the one check only the templates can
+make: the binary opens the link with the role's NATS credentials or nkey
+too, which would log it in as the VIGIE user rather than `federation-link`.
+*/}}
+{{- define "vigie.federationLink" -}}
+{{- $role := get .root.Values.roles .role -}}
+{{- $link := default dict $role.linkNatsUrl -}}
+{{- if and (eq .role "federation") $link.existingSecret -}}
+{{- $creds := fromYaml (include "vigie.natsCredentials" .) -}}
+{{- if or $creds.existingSecret .root.Values.nats.nkey.existingSecret -}}
+{{- fail "roles.federation.linkNatsUrl: the link to the FEDERATION account is a user and password in its URL, and vigie opens it with the role's NATS credentials or nkey as well; leave nats.credentials, nats.nkey and roles.federation.natsCredentials empty for this role, or leave linkNatsUrl empty" -}}
+{{- end -}}
+{{- toYaml $link -}}
+{{- end -}}
 {{- end -}}
