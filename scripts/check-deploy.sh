@@ -166,9 +166,6 @@ reject_template() {
 }
 reject_template "an Ingress host other than public_url's" "must be the host of alerting.public_url" \
   -f "$CHART/values-regional.yaml" --set roles.alerting.ingress.host=other.example
-reject_template "the federation link with NATS credentials (the binary would log in with them)" \
-  "roles.federation.linkNatsUrl: the link" \
-  -f "$CHART/values-regional.yaml" --set-string roles.federation.linkNatsUrl.existingSecret=vigie-federation-link
 
 # 4. Compose files, against the compose specification (check-jsonschema's vendored schema).
 compose_check() {

@@ -245,7 +245,7 @@ async fn two_regions_and_the_national_view_with_real_processes() -> Result<()> {
     let national_db = PgDatabase::try_create().await?;
     let hub_url = nats_url(&hub, "federation");
     let mut args = serve_args("federation", national_db.url(), &hub_url);
-    args.push("--national");
+    args.extend(["--national", "--metrics-listen", "127.0.0.1:0"]);
     let national = VigieServer::start(
         &args,
         &[(
@@ -333,6 +333,22 @@ async fn two_regions_and_the_national_view_with_real_processes() -> Result<()> {
         let bretagne = region_status(&national, "bretagne").await?.context("bretagne")?;
         let occitanie = region_status(&national, "occitanie").await?.context("occitanie")?;
         Ok(bretagne["stale"] == true && occitanie["stale"] == false)
+    })
+    .await?;
+    // The stale region shows on the national instance's metrics (alerts).
+    let metrics = national.metrics.clone().context("metrics address")?;
+    until("the stale gauge of bretagne at 1", || {
+        let metrics = metrics.clone();
+        async move {
+            let text = crate::metrics::scrape(&metrics).await?;
+            Ok(text.lines().any(|l| {
+                l.starts_with("vigie_federation_region_stale") && l.contains("region=\"bretagne\"") && l.ends_with(" 1")
+            }) && text.lines().any(|l| {
+                l.starts_with("vigie_federation_region_stale")
+                    && l.contains("region=\"occitanie\"")
+                    && l.ends_with(" 0")
+            }))
+        }
     })
     .await?;
     let stale = region_status(&national, "bretagne").await?.context("bretagne")?;

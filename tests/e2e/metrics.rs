@@ -179,7 +179,7 @@ async fn import(server: &VigieServer, set: &str) -> Result<u64> {
 }
 
 /// `GET /metrics` on `addr`: the body.
-async fn scrape(addr: &str) -> Result<String> {
+pub(crate) async fn scrape(addr: &str) -> Result<String> {
     let answer = http(addr, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
     ensure!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     ensure!(

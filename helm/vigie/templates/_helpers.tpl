@@ -103,18 +103,14 @@ a flag of `vigie serve`, not a key of vigie.toml.
 {{- end -}}
 
 {{/*
-The federation link URL Secret, after the one check only the templates can
-make: the binary opens the link with the role's NATS credentials or nkey
-too, which would log it in as the VIGIE user rather than `federation-link`.
+The federation link URL Secret (`federation-link` of the FEDERATION
+account). The binary opens the link with that URL's user and password
+only, never with the role's own credentials file or nkey.
 */}}
 {{- define "vigie.federationLink" -}}
 {{- $role := get .root.Values.roles .role -}}
 {{- $link := default dict $role.linkNatsUrl -}}
 {{- if and (eq .role "federation") $link.existingSecret -}}
-{{- $creds := fromYaml (include "vigie.natsCredentials" .) -}}
-{{- if or $creds.existingSecret .root.Values.nats.nkey.existingSecret -}}
-{{- fail "roles.federation.linkNatsUrl: the link to the FEDERATION account is a user and password in its URL, and vigie opens it with the role's NATS credentials or nkey as well; leave nats.credentials, nats.nkey and roles.federation.natsCredentials empty for this role, or leave linkNatsUrl empty" -}}
-{{- end -}}
 {{- toYaml $link -}}
 {{- end -}}
 {{- end -}}

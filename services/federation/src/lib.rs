@@ -12,5 +12,6 @@ pub mod convert;
 pub mod events;
 pub mod grpc;
 pub mod handlers;
+pub mod metrics;
 pub mod service;
 pub mod storage;

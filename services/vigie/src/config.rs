@@ -163,6 +163,11 @@ pub struct FederationConfig {
     /// service creates the stream the national hub sources. Unset: the
     /// region publishes only for itself.
     pub link_nats_url: Option<String>,
+    /// Credentials file of `federation-link` when the region's NATS uses
+    /// nsc accounts (the service's own `nats_creds` is never used for it).
+    pub link_nats_creds: Option<PathBuf>,
+    /// File holding the nkey seed of `federation-link`, likewise.
+    pub link_nats_nkey: Option<PathBuf>,
     /// National side (`vigie serve federation --national`): the regions
     /// whose snapshots the national stream sources, by id — each region's
     /// JetStream domain is its id, as in deploy/nats.
@@ -178,6 +183,8 @@ impl Default for FederationConfig {
             check_interval_seconds: 60,
             stale_after_seconds: 48 * 3600,
             link_nats_url: None,
+            link_nats_creds: None,
+            link_nats_nkey: None,
             national_regions: Vec::new(),
         }
     }

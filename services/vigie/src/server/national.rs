@@ -80,7 +80,15 @@ pub async fn link_region(config: &VigieConfig, region: &str, lang: Lang) -> anyh
         tracing::info!("federation.link_nats_url unset: snapshots are not offered to a national hub");
         return Ok(());
     };
-    let js = jetstream::connect_with(url, "vigie-federation-link", &config.nats_security())
+    // The link logs in as `federation-link` only: never with the service's
+    // own credentials file or nkey (they name another user); its own, if
+    // any, come from `link_nats_creds` / `link_nats_nkey`.
+    let security = vigie_platform::events::jetstream::NatsSecurity {
+        creds: config.federation.link_nats_creds.clone(),
+        nkey: config.federation.link_nats_nkey.clone(),
+        ..config.nats_security()
+    };
+    let js = jetstream::connect_with(url, "vigie-federation-link", &security)
         .await
         .with_context(|| {
             format!(

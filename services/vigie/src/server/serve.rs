@@ -282,6 +282,9 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
                 &stop,
             )
             .await?;
+            if telemetry.metrics_enabled() {
+                tasks.spawn(vigie_federation::metrics::run_sampler(app.clone(), stop.clone()));
+            }
             let handler = Consumer::new(
                 db,
                 Arc::new(vigie_federation::handlers::RegionSnapshots::new(app.clock())),

@@ -102,9 +102,12 @@ pub struct ConsumerOptions {
     pub origin: Option<OriginCheck>,
 }
 
+/// Reads a message's origin from its NATS headers, `None` when unknown.
+pub type OriginFn = dyn Fn(Option<&async_nats::HeaderMap>) -> Option<String> + Send + Sync;
+
 /// The origin of a message from its NATS headers, `None` when unknown.
 #[derive(Clone)]
-pub struct OriginCheck(pub Arc<dyn Fn(Option<&async_nats::HeaderMap>) -> Option<String> + Send + Sync>);
+pub struct OriginCheck(pub Arc<OriginFn>);
 
 impl std::fmt::Debug for OriginCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
