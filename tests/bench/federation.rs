@@ -501,6 +501,17 @@ async fn ingest(mode: &'static str, o: &Options, regions: &[Region]) -> Result<I
         let (p50, max) = p50_max(times);
         rollups.push((name, rows, p50, max));
     }
+    // What every roll-up starts with, alone: read the latest snapshots,
+    // decode and check them (`regions()` adds no sum).
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        rows = app.regions().await?.len();
+        times.push(started.elapsed());
+    }
+    let (p50, max) = p50_max(times);
+    rollups.push(("`regions()`: read + decode only", rows, p50, max));
     let region_rows = rollups.first().map_or(0, |r| r.1);
     ensure!(
         region_rows == regions.len(),
