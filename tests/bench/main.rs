@@ -24,9 +24,14 @@
 //! `vigie-bench unary [--mode dev|serve|both] [--calls N] [--callers C]`:
 //! `GetFragility` and `GetStructure` beside tonic's own health check on the
 //! same server, see [`unary`].
+//!
+//! `vigie-bench federation [--regions 100] [--structures 2000] [--mode
+//! dev|serve|both]`: regional snapshots under secrecy and their national
+//! ingest and roll-ups beside a bare insert (issue 12), see [`federation`].
 
 mod alerting;
 mod delivery;
+mod federation;
 mod unary;
 
 use std::time::{Duration, Instant};
@@ -57,9 +62,10 @@ async fn main() -> Result<()> {
         Some("alerting") => return alerting::run(&args[2..]).await,
         Some("unary") => return unary::run(&args[2..]).await,
         Some("delivery") => return delivery::run(&args[2..]).await,
+        Some("federation") => return federation::run(&args[2..]).await,
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
-        Some(other) => bail!("unknown scenario {other}: import (default), alerting, delivery or unary"),
+        Some(other) => bail!("unknown scenario {other}: import (default), alerting, delivery, federation or unary"),
     }
     let flag = |name: &str| {
         args.iter()
