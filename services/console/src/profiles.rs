@@ -24,6 +24,13 @@ pub trait TokenSource: Send + Sync + 'static {
     fn issue(&self, subject: &str, roles: &[Role], groups: &[String], ttl: Duration) -> String;
 }
 
+/// `vigie dev`'s issuer: the same tokens its gRPC layer verifies.
+impl TokenSource for vigie_platform::auth::DevIssuer {
+    fn issue(&self, subject: &str, roles: &[Role], groups: &[String], ttl: Duration) -> String {
+        vigie_platform::auth::DevIssuer::issue(self, subject, roles, groups, ttl)
+    }
+}
+
 /// What kind of person a profile is (the sign-in page groups them so).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {

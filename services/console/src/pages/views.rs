@@ -89,7 +89,7 @@ pub struct StructureAnswers {
 
 fn importance(criticality: u32) -> &'static str {
     match criticality {
-        3.. => "vitale",
+        3.. => "essentielle",
         2 => "importante",
         _ => "utile",
     }
