@@ -119,7 +119,12 @@ pub struct DevArgs {
     #[arg(long)]
     pub demo: bool,
     /// Adresse d'écoute de la console web (boucle locale seulement ; port 0 : un port libre).
-    #[arg(long, env = "VIGIE_CONSOLE_LISTEN", value_name = "ADRESSE", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "VIGIE_CONSOLE_LISTEN",
+        value_name = "ADRESSE",
+        default_value = "127.0.0.1:8080"
+    )]
     pub console_listen: SocketAddr,
 }
 
