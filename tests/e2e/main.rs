@@ -16,6 +16,7 @@ mod identity;
 mod keycloak;
 mod metrics;
 mod privacy;
+mod reflection;
 mod traces;
 mod training;
 
