@@ -17,6 +17,7 @@ mod identity;
 mod keycloak;
 mod metrics;
 mod privacy;
+mod reflection;
 mod traces;
 mod training;
 

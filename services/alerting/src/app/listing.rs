@@ -118,7 +118,9 @@ pub(super) fn plan_pair(
 
 impl AlertingApp {
     /// Calls soonest deadline first: all, or those matching `structure_id`;
-    /// closing within `closing_within` days; closed ones only with `include_closed`.
+    /// closing within `closing_within` days; closed ones only with
+    /// `include_closed`. Permanent calls (no deadline) come last, whatever
+    /// `closing_within`.
     ///
     /// # Errors
     /// [`AlertingError::NotFound`] for an unknown structure; storage errors.
@@ -153,8 +155,10 @@ impl AlertingApp {
             .into_iter()
             .filter_map(|(call, acknowledgement)| {
                 let next = next_deadline(&call, today);
-                if let Some(limit) = limit {
-                    if !next.is_some_and(|d| d >= today && d <= limit) {
+                // A permanent call (no deadline) is open whatever the window:
+                // listed after the dated ones.
+                if let (Some(limit), Some(next)) = (limit, next) {
+                    if next < today || next > limit {
                         return None;
                     }
                 }

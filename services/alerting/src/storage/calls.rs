@@ -356,8 +356,11 @@ pub async fn calls(
 ) -> Result<Vec<StoredCall>, StorageError> {
     let (call_filter, stage_filter) = match deadline_from {
         Some(from) => (
-            format!("WHERE next_deadline >= '{from}'"),
-            format!("WHERE call_id IN (SELECT call_id FROM al_calls WHERE next_deadline >= '{from}')"),
+            // Permanent calls (no deadline) stay open.
+            format!("WHERE next_deadline IS NULL OR next_deadline >= '{from}'"),
+            format!(
+                "WHERE call_id IN (SELECT call_id FROM al_calls WHERE next_deadline IS NULL OR next_deadline >= '{from}')"
+            ),
         ),
         None => (String::new(), String::new()),
     };

@@ -63,6 +63,7 @@ on_both_backends!(
     each_reminder_message_publishes_one_event_per_structure_call_and_stage,
     a_moved_deadline_notice_is_not_a_reminder,
     an_acknowledgement_publishes_once_per_change_of_status,
+    a_permanent_call_is_listed_after_the_dated_ones,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

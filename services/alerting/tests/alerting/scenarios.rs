@@ -900,3 +900,27 @@ pub async fn the_chunked_preview_equals_the_preview_planned_in_memory(h: Harness
     }
     Ok(())
 }
+
+/// A permanent call (no deadline) is open: listed after the dated ones,
+/// with or without a window, and never closed by the passing days.
+pub async fn a_permanent_call_is_listed_after_the_dated_ones(h: Harness) -> Result<()> {
+    rennes(&h, "S1", &holders()).await?;
+    let mut permanent = aid(7, "Bretagne", "Région", DEADLINE);
+    permanent["submission_deadline"] = serde_json::Value::Null;
+    permanent["recurrence"] = serde_json::json!("Permanente");
+    let report = h.import(&[aid(1, "Bretagne", "Région", DEADLINE), permanent]).await?;
+    ensure!(report.problems.is_empty(), "{:?}", report.problems);
+    let refs = |calls: Vec<vigie_alerting::app::CallView>| -> Vec<(String, Option<i64>)> {
+        calls.into_iter().map(|c| (c.call.source_ref, c.days_left)).collect()
+    };
+    let all = refs(h.app.list_calls(Some("S1"), None, false).await?);
+    ensure!(
+        all.len() == 2 && all[0].0 == "1" && all[1] == ("7".to_owned(), None),
+        "{all:?}"
+    );
+    let window = refs(h.app.list_calls(Some("S1"), Some(3650), false).await?);
+    ensure!(window == all, "{window:?}");
+    let everyone = refs(h.app.list_calls(None, Some(3650), false).await?);
+    ensure!(everyone.iter().any(|(r, d)| r == "7" && d.is_none()), "{everyone:?}");
+    Ok(())
+}

@@ -40,20 +40,10 @@ fn internal(error: FederationError) -> Status {
     Status::internal("erreur interne du service de fédération (voir les journaux du serveur)")
 }
 
-/// The French label of a vital function; a network's own function (not in
-/// the catalogue) reads as its code in words: `boutique_en_ligne` →
-/// « Boutique en ligne ».
+/// The French label of a vital function (a network's own function reads as
+/// its code in words).
 fn function_label(code: &str) -> String {
-    let label = vigie_inventory_domain::catalogue::label_fr(code);
-    if label != code {
-        return label;
-    }
-    let words = code.replace(['_', '-'], " ");
-    let mut chars = words.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    vigie_inventory_domain::catalogue::label_fr(code)
 }
 
 #[tonic::async_trait]

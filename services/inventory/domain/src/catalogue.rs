@@ -103,15 +103,27 @@ pub fn find(code: &str) -> Option<&'static CatalogueEntry> {
     CATALOGUE.iter().find(|entry| entry.code == code)
 }
 
-/// French label of a function; a custom code is its own label, because the
-/// structure that invented it chose that name.
+/// French label of a function; a custom code (a network's own function)
+/// reads as its words, « boutique_en_ligne » → « Boutique en ligne »: the
+/// structure that invented it chose those words.
 pub fn label_fr(code: &str) -> String {
-    find(code).map_or_else(|| code.to_owned(), |entry| entry.label_fr.to_owned())
+    find(code).map_or_else(|| readable(code), |entry| entry.label_fr.to_owned())
 }
 
-/// English label of a function; a custom code is its own label.
+/// English label of a function; a custom code reads as its words.
 pub fn label_en(code: &str) -> String {
-    find(code).map_or_else(|| code.to_owned(), |entry| entry.label_en.to_owned())
+    find(code).map_or_else(|| readable(code), |entry| entry.label_en.to_owned())
+}
+
+/// A custom code in words: `_` and `-` become spaces, first letter in
+/// capitals.
+fn readable(code: &str) -> String {
+    let words = code.replace(['_', '-'], " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Highest level of the 0–4 scale.
@@ -221,9 +233,11 @@ mod tests {
     }
 
     #[test]
-    fn custom_codes_are_their_own_label() {
-        assert_eq!(label_fr("cantine_reservations"), "cantine_reservations");
-        assert_eq!(label_en("cantine_reservations"), "cantine_reservations");
+    fn custom_codes_read_as_their_words() {
+        assert_eq!(label_fr("cantine_reservations"), "Cantine reservations");
+        assert_eq!(label_en("boutique-en-ligne"), "Boutique en ligne");
+        assert_eq!(label_fr("Épicerie"), "Épicerie");
+        assert_eq!(label_fr(""), "");
     }
 
     #[test]

@@ -286,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn custom_codes_are_named_by_their_code() {
+    fn custom_codes_are_named_by_their_words() {
         let inv = Builder::new("S")
             .person("d", "Dana", Role::Director, None)
             .function("cantine_reservations", 2)
@@ -294,7 +294,7 @@ mod tests {
             .build();
         assert_eq!(
             run(&inv, Lang::Fr),
-            ["cantine_reservations : une seule personne (Dana, direction) — risque 15 %."]
+            ["Cantine reservations : une seule personne (Dana, direction) — risque 15 %."]
         );
     }
 

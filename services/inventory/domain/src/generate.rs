@@ -430,42 +430,63 @@ fn rna(rng: &mut ChaCha8Rng, department: &str) -> String {
     format!("W{prefix}{:06}", rng.gen_range(0..1_000_000u32))
 }
 
+/// « de » before a place name, as French writes it: « d'Ajaccio »,
+/// « du Havre », « des Abymes », « de Rennes ».
+fn of_place(city: &str) -> String {
+    if let Some(rest) = city.strip_prefix("Le ") {
+        return format!("du {rest}");
+    }
+    if let Some(rest) = city.strip_prefix("Les ") {
+        return format!("des {rest}");
+    }
+    let vowel = city
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUYÉÈÊËÎÏÔÂÀÛÙ".contains(c.to_uppercase().next().unwrap_or(c)));
+    if vowel {
+        format!("d'{city}")
+    } else {
+        format!("de {city}")
+    }
+}
+
 fn structure_name(rng: &mut ChaCha8Rng, form: LegalForm, city: &str) -> String {
     let nick = NICKNAMES[rng.gen_range(0..NICKNAMES.len())];
+    let of_city = of_place(city);
     let pick = rng.gen_range(0..6);
     match form {
         LegalForm::Association => match rng.gen_range(0..12) {
-            0 => format!("Association Les Jardins Partagés de {city}"),
+            0 => format!("Association Les Jardins Partagés {of_city}"),
             1 => format!("Épicerie solidaire {nick}"),
-            2 => format!("Maison des Solidarités de {city}"),
+            2 => format!("Maison des Solidarités {of_city}"),
             3 => format!("Ressourcerie {nick}"),
-            4 => format!("Repair Café de {city}"),
+            4 => format!("Repair Café {of_city}"),
             5 => format!("Centre social {nick}"),
             // Commas and quotes on purpose: real names have them, and the
             // files must quote them correctly.
-            6 => format!("Association Lire, Écrire, Compter de {city}"),
+            6 => format!("Association Lire, Écrire, Compter {of_city}"),
             7 => format!("Compagnie \"{nick}\""),
             8 => format!("Atelier vélo {nick}"),
-            9 => format!("AMAP {nick} de {city}"),
+            9 => format!("AMAP {nick} {of_city}"),
             10 => format!("Accueil de jour {nick}"),
             _ => format!("Collectif Numérique {city}"),
         },
         LegalForm::Scop => match pick {
-            0 | 1 => format!("SCOP Bois, Terre et Paille de {city}"),
-            2 => format!("SCOP Les Menuisiers de {city}"),
+            0 | 1 => format!("SCOP Bois, Terre et Paille {of_city}"),
+            2 => format!("SCOP Les Menuisiers {of_city}"),
             3 => format!("SCOP Imprimerie {nick}"),
             _ => format!("SCOP Conseil & Territoires {city}"),
         },
         LegalForm::Scic => match pick {
-            0 | 1 => format!("SCIC Énergies citoyennes de {city}"),
+            0 | 1 => format!("SCIC Énergies citoyennes {of_city}"),
             2 | 3 => format!("SCIC Tiers-lieu {nick}"),
-            _ => format!("SCIC Cantine bio de {city}"),
+            _ => format!("SCIC Cantine bio {of_city}"),
         },
-        LegalForm::Mutual => format!("Mutuelle solidaire de {city}"),
+        LegalForm::Mutual => format!("Mutuelle solidaire {of_city}"),
         LegalForm::Foundation => format!("Fondation {nick} pour l'inclusion"),
         LegalForm::EsusCompany => match pick {
             0..=2 => format!("{nick} Insertion"),
-            _ => format!("Recyclerie {nick} de {city}"),
+            _ => format!("Recyclerie {nick} {of_city}"),
         },
     }
 }
@@ -948,6 +969,24 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    }
+
+    #[test]
+    fn place_names_take_french_elision_and_contraction() {
+        assert_eq!(of_place("Ajaccio"), "d'Ajaccio");
+        assert_eq!(of_place("Évry"), "d'Évry");
+        assert_eq!(of_place("Le Havre"), "du Havre");
+        assert_eq!(of_place("Les Abymes"), "des Abymes");
+        assert_eq!(of_place("La Rochelle"), "de La Rochelle");
+        assert_eq!(of_place("Rennes"), "de Rennes");
+        let names: Vec<String> = generate(params(300, 5))
+            .inventories
+            .iter()
+            .map(|i| i.structure.name.clone())
+            .collect();
+        for vowel in ["de A", "de E", "de I", "de O", "de U", "de É", "de Le ", "de Les "] {
+            assert!(names.iter().all(|n| !n.contains(vowel)), "« {vowel} » in {names:?}");
+        }
     }
 
     fn params(structures: usize, seed: u64) -> GenerateParams {

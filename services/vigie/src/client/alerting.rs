@@ -155,7 +155,8 @@ pub fn offset_label(offset_days: i32, lang: Lang) -> String {
     }
 }
 
-/// `J-12` before the next deadline, `J+3` after the last one, `annulé` for a cancelled call.
+/// `J-12` before the next deadline, `J+3` after the last one, `annulé` for a
+/// cancelled call, `sans date limite` for a permanent one.
 fn days_left_label(call: &pb::Call, lang: Lang) -> String {
     if call.cancelled {
         return lang.pick("annulé", "cancelled").to_owned();
@@ -163,7 +164,7 @@ fn days_left_label(call: &pb::Call, lang: Lang) -> String {
     match call.days_left {
         Some(n) if n >= 0 => format!("J-{n}"),
         Some(n) => format!("J+{}", n.unsigned_abs()),
-        None => "—".to_owned(),
+        None => lang.pick("sans date limite", "no deadline").to_owned(),
     }
 }
 

@@ -533,7 +533,13 @@ pub async fn rollup(
                             .total_cmp(&(b.orphan_share + b.spof_share))
                             .then(b.code.cmp(&a.code))
                     })
-                    .map(|f| format!("{} ({})", f.code, percent(f.orphan_share + f.spof_share)))
+                    .map(|f| {
+                        let label = match lang {
+                            Lang::Fr => vigie_inventory_domain::catalogue::label_fr(&f.code),
+                            Lang::En => vigie_inventory_domain::catalogue::label_en(&f.code),
+                        };
+                        format!("{label} ({})", percent(f.orphan_share + f.spof_share))
+                    })
                     .unwrap_or_default();
                 table.row(vec![
                     g.key.clone(),

@@ -219,7 +219,7 @@ fn reasons_for_each_link_and_a_custom_function() {
     assert_eq!(
         ranked[0].reasons,
         [
-            "pas de compétence déclarée sur la fonction « cantine_planning » (aide générale)",
+            "pas de compétence déclarée sur la fonction « Cantine planning » (aide générale)",
             "intervient déjà pour la structure (poste partagé)",
             "300 min disponibles cette semaine sur 300 min réservées au soutien interne",
             "a déjà aidé la structure une fois",
