@@ -81,8 +81,12 @@ class PageChecker:
         errors = self.console_errors.setdefault(id(page), [])
 
         def on_console(message) -> None:
-            # A browser asks for /favicon.ico by itself; its absence is no fault of a page.
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            # A browser asks for /favicon.ico by itself, and logs a 404 page's
+            # own status (the "introuvable" page is one on purpose): neither is a
+            # fault of the page. A missing stylesheet or a blocked script is.
+            url = message.location.get("url", "")
+            own_status = message.text.startswith("Failed to load resource") and url == page.url
+            if message.type == "error" and not url.endswith("/favicon.ico") and not own_status:
                 errors.append(message.text)
 
         page.on("console", on_console)

@@ -18,14 +18,19 @@ class Failure:
 class Report:
     failures: list[Failure] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
+    # Whether each outcome is printed as it comes (not for the self-test's
+    # inner reports, whose failures are expected).
+    echo: bool = True
 
     def fail(self, where: str, check: str, detail: str) -> None:
         self.failures.append(Failure(where, check, detail))
-        print(f"ÉCHEC  {where} — {check} : {detail.splitlines()[0] if detail else ''}", file=sys.stderr, flush=True)
+        if self.echo:
+            print(f"ÉCHEC  {where} — {check} : {detail.splitlines()[0] if detail else ''}", file=sys.stderr, flush=True)
 
     def ok(self, where: str, check: str) -> None:
         self.passed.append(f"{where} — {check}")
-        print(f"ok     {where} — {check}", file=sys.stderr, flush=True)
+        if self.echo:
+            print(f"ok     {where} — {check}", file=sys.stderr, flush=True)
 
     def expect(self, condition: bool, where: str, check: str, detail: str) -> bool:
         """Records `check` as passed or failed; returns the condition."""

@@ -74,7 +74,7 @@ def run(browser: Browser, axe_source: str, outer: Report) -> None:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         for name in ["good.html", *FAULTS]:
-            report = Report()
+            report = Report(echo=False)
             context = browser.new_context()
             page = context.new_page()
             checker = PageChecker(report, axe_source)
