@@ -60,6 +60,9 @@ pub struct VigieServer {
     /// The address of its Prometheus endpoint (`127.0.0.1:PORT`), when
     /// started with `--metrics-listen` (announced before the endpoint).
     pub metrics: Option<String>,
+    /// The web console's address (`http://127.0.0.1:PORT`) that `vigie dev`
+    /// announces first, when it serves one.
+    pub console: Option<String>,
 }
 
 /// The pseudonym secret the servers of `vigie serve` get in the scenarios.
@@ -80,6 +83,9 @@ impl VigieServer {
             .env_remove("VIGIE_AUTH")
             .env_remove("VIGIE_OIDC_ISSUER")
             .env_remove("VIGIE_OIDC_AUDIENCE")
+            // Scenarios run side by side: each `vigie dev` console on a free
+            // port rather than all on 8080 (a scenario may set another).
+            .env("VIGIE_CONSOLE_LISTEN", "127.0.0.1:0")
             .env(
                 "RUST_LOG",
                 if std::env::var_os("TEST_LOG").is_some() {
@@ -106,6 +112,7 @@ impl VigieServer {
         let stderr = child.stderr.take().context("no stderr")?;
         let mut lines = BufReader::new(stderr).lines();
         let mut metrics = None;
+        let mut console = None;
         let endpoint = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await? {
                 if std::env::var_os("TEST_LOG").is_some() {
@@ -113,6 +120,15 @@ impl VigieServer {
                 }
                 if let Some((_, rest)) = line.split_once("métriques Prometheus sur ") {
                     metrics = rest.split_whitespace().next().map(str::to_owned);
+                }
+                if let Some(rest) = line.strip_prefix("Console : ") {
+                    // Announced before the gRPC endpoint, which it is not.
+                    console = rest
+                        .split_whitespace()
+                        .next()
+                        .filter(|a| a.starts_with("http://"))
+                        .map(str::to_owned);
+                    continue;
                 }
                 let announced = line
                     .find("https://127.0.0.1:")
@@ -138,6 +154,7 @@ impl VigieServer {
             child,
             endpoint,
             metrics,
+            console,
         })
     }
 

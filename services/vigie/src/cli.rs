@@ -118,6 +118,14 @@ pub struct DevArgs {
     /// Charge une fédération de démonstration générée (si l'inventaire est vide).
     #[arg(long)]
     pub demo: bool,
+    /// Adresse d'écoute de la console web (boucle locale seulement ; port 0 : un port libre).
+    #[arg(
+        long,
+        env = "VIGIE_CONSOLE_LISTEN",
+        value_name = "ADRESSE",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub console_listen: SocketAddr,
 }
 
 /// `vigie serve <service>`.

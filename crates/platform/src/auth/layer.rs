@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use tower::{Layer, Service};
 
+use super::dev_issuer::DevIssuer;
 use super::oidc::{OidcValidator, TokenError};
 use super::principal::Principal;
 
@@ -31,6 +32,11 @@ pub enum Authenticator {
     /// `vigie dev`: every request is [`Principal::dev`], no token read.
     /// Only for a loopback listener.
     DevIdentity,
+    /// `vigie dev` with its console: a request without a token is
+    /// [`Principal::dev`] (the CLI); a request with one is the demo profile
+    /// the [`DevIssuer`] signed it for, and an invalid one is refused (never
+    /// the all-powerful identity). Only for a loopback listener.
+    DevIssued(Arc<DevIssuer>),
 }
 
 /// Adds authentication to a service (see the module documentation).
@@ -57,6 +63,12 @@ impl AuthLayer {
     /// The local development identity (`vigie dev`).
     pub fn dev() -> Self {
         Self::new(Authenticator::DevIdentity)
+    }
+
+    /// The local development identity, and the demo profiles' tokens of
+    /// `issuer` (`vigie dev` with its console).
+    pub fn dev_with_issuer(issuer: Arc<DevIssuer>) -> Self {
+        Self::new(Authenticator::DevIssued(issuer))
     }
 
     /// Replaces the services reachable without a token (fully qualified gRPC
@@ -120,6 +132,10 @@ where
         Box::pin(async move {
             let outcome = match &authenticator {
                 Authenticator::DevIdentity => Ok(Principal::dev()),
+                Authenticator::DevIssued(issuer) => match bearer(request.headers()) {
+                    Some(token) => issuer.verify(token),
+                    None => Ok(Principal::dev()),
+                },
                 Authenticator::Oidc(validator) => match bearer(request.headers()) {
                     Some(token) => validator.validate(token).await,
                     None => Err(TokenError::Missing),

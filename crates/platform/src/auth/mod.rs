@@ -6,11 +6,13 @@
 //! - [`layer`]: the tower layer every gRPC server puts in front of its
 //!   services, and [`principal`] for handlers;
 //! - [`Principal`], [`Role`], [`Scope`]: the authenticated caller;
-//! - [`authz`]: the check of each RPC against its service's matrix.
+//! - [`authz`]: the check of each RPC against its service's matrix;
+//! - [`DevIssuer`]: the demo profiles' tokens of `vigie dev` (console sign-in).
 //!
 //! See `docs/security.md` ("Token validation").
 
 pub mod authz;
+mod dev_issuer;
 mod fetch;
 mod jwks;
 pub mod layer;
@@ -20,6 +22,7 @@ mod principal;
 pub mod testing;
 
 pub use authz::{authorize, authorize_structure, visible, Reach, Rule, Target, Visibility};
+pub use dev_issuer::{DevIssuer, NoRandomness, DEV_ISSUER};
 pub use fetch::{exchange, form_urlencoded, FetchError};
 pub use jwks::{Algorithm, AlgorithmError};
 pub use layer::{principal, Auth, AuthLayer, Authenticator, OPEN_SERVICES};

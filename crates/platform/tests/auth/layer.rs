@@ -104,3 +104,45 @@ async fn the_dev_identity_needs_no_token_and_holds_every_role() {
         assert!(principal.has_role(role), "{role}");
     }
 }
+
+#[tokio::test]
+async fn the_dev_issuer_signs_in_demo_profiles_and_refuses_any_other_token() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use vigie_platform::auth::{DevIssuer, Scope};
+
+    let issuer = Arc::new(DevIssuer::new().unwrap());
+    let server = Server::protected(AuthLayer::dev_with_issuer(issuer.clone())).await;
+    // No token: the CLI of `vigie dev`, all-powerful as before.
+    assert_eq!(server.call(None).await.unwrap(), Principal::dev());
+    // A profile's token: exactly that profile.
+    let director = issuer.issue(
+        "direction-S000004",
+        &[Role::StructureManager],
+        &["/networks/n1/structures/S000004".to_owned()],
+        Duration::from_secs(60),
+    );
+    let principal = server.call(Some(&director)).await.unwrap();
+    assert_eq!(principal.subject, "direction-S000004");
+    assert_eq!(
+        principal.roles.iter().copied().collect::<Vec<_>>(),
+        vec![Role::StructureManager]
+    );
+    assert_eq!(
+        principal.scopes,
+        vec![Scope::Structure {
+            network: "n1".to_owned(),
+            structure: "S000004".to_owned()
+        }]
+    );
+    // A token of another process, an expired one, garbage: refused, never
+    // the all-powerful identity.
+    let other = DevIssuer::new()
+        .unwrap()
+        .issue("x", &[Role::FederationAdmin], &[], Duration::from_secs(60));
+    let expired = issuer.issue("x", &[Role::FederationAdmin], &[], Duration::ZERO);
+    for token in [other.as_str(), expired.as_str(), "garbage"] {
+        let status = server.call(Some(token)).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated, "{token:.20}");
+    }
+}

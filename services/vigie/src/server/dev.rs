@@ -16,7 +16,7 @@ use vigie_inventory::app::{ImportPhase, Inventory};
 use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
-use vigie_platform::auth::AuthLayer;
+use vigie_platform::auth::{AuthLayer, DevIssuer};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, EmbeddedBus, Relay, REPLAY_POLL_INTERVAL};
 use vigie_platform::{grpc, shutdown};
@@ -66,11 +66,14 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
             )
         );
     }
-    let auth = match super::oidc(&config, lang).await? {
-        Some(oidc) => oidc,
+    // Without OIDC, the development identity — and the issuer of the demo
+    // profiles' tokens, which the same layer verifies (the console's sign-in).
+    let (auth, issuer) = match super::oidc(&config, lang).await? {
+        Some(oidc) => (oidc, None),
         None => {
             tracing::warn!("development mode: local identity, no authentication — loopback only");
-            AuthLayer::dev()
+            let issuer = Arc::new(DevIssuer::new().map_err(|error| anyhow::anyhow!("{error}"))?);
+            (AuthLayer::dev_with_issuer(issuer.clone()), Some(issuer))
         }
     };
     // TLS files are read and checked before anything is created.
@@ -260,6 +263,35 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     })?;
     let addr = listener.local_addr()?;
     let endpoint = super::transport::endpoint(addr, &grpc_options);
+    // The console, bound now so that its address comes first in the banner.
+    let console = match issuer {
+        Some(issuer) if grpc_options.tls.is_none() => {
+            let bound = super::console::bind(args.console_listen, issuer, lang).await?;
+            eprintln!(
+                "{} http://{} {}",
+                lang.pick("Console :", "Console:"),
+                bound.addr,
+                lang.pick(
+                    "— ouvrez-la dans un navigateur et choisissez un profil de démonstration.",
+                    "— open it in a browser and choose a demo profile."
+                )
+            );
+            Some(bound)
+        }
+        _ => {
+            eprintln!(
+                "{}",
+                lang.pick(
+                    "Console : désactivée (avec OIDC ou TLS, la connexion à la console viendra avec OIDC ; voir docs/console.md).",
+                    "Console: disabled (with OIDC or TLS, signing in to the console comes with OIDC; see docs/console.md)."
+                )
+            );
+            None
+        }
+    };
+    if let Some(bound) = console {
+        super::console::serve(bound, &endpoint, &mut tasks, &stop)?;
+    }
     match lang {
         Lang::Fr => eprintln!(
             "Vigie (mode local) est prêt sur {endpoint} — données dans {}.\n  Essayez, dans un autre terminal :\n    vigie inventory fragility{}\n    vigie inventory rollup --by network{}\n    vigie training plan --structure S000004{}\n    vigie facilitation proposals{}\n    vigie calls list --closing-within 30{}\n    vigie alerts log{}\n    vigie federation rollup{}{}\n  Ctrl-C pour arrêter.",

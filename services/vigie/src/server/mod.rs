@@ -2,6 +2,7 @@
 //! (one service, production adapters). Both run the same service code; only
 //! the adapters differ (SQLite + in-process events, or PostgreSQL + NATS).
 
+mod console;
 pub mod dev;
 mod metrics;
 mod national;

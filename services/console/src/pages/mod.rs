@@ -1,0 +1,144 @@
+//! The console's pages: one module per page, this one for what they share
+//! (the layout every template extends, the session of a request, the error
+//! pages).
+
+mod assets;
+mod home;
+mod signin;
+mod structure;
+mod views;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use askama::Template;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::PageError;
+use crate::session::{csrf_matches, Session, SignedIn};
+use crate::web;
+use crate::Console;
+
+/// The routes of the console (state: the [`Console`]).
+pub fn routes() -> Router<Arc<Console>> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/connexion", get(signin::page).post(signin::sign_in))
+        .route("/deconnexion", post(signin::sign_out))
+        .route("/structures/{id}", get(structure::page))
+        .route("/structures/{id}/echeances", post(structure::acknowledge))
+        .route("/structures/{id}/aide", post(structure::ask_for_help))
+        .route("/static/console.css", get(assets::stylesheet))
+        .fallback(not_found)
+}
+
+/// What the layout (`base.html`) shows on every page.
+pub struct Layout {
+    /// The page's title (before « — Vigie »).
+    pub title: String,
+    /// Who is signed in (the sign-out button shows with it).
+    pub who: Option<String>,
+    /// The session's CSRF token, for the page's forms.
+    pub csrf: String,
+    /// The message left by the previous action.
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    /// The layout of a page of `session`; takes its pending message.
+    fn new(console: &Console, title: impl Into<String>, session: Option<&Session>) -> Self {
+        Layout {
+            title: title.into(),
+            who: session.and_then(|s| s.signed_in.as_ref()).map(|p| p.label.clone()),
+            csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+            flash: session.and_then(|s| console.sessions.take_flash(&s.id)),
+        }
+    }
+}
+
+/// The session of a request, if its cookie names a live one.
+fn session(console: &Console, headers: &HeaderMap) -> Option<Session> {
+    web::session_cookie(headers).and_then(|id| console.sessions.get(id, Instant::now()))
+}
+
+/// The signed-in session of a request, or [`PageError::SignedOut`].
+fn signed_in(console: &Console, headers: &HeaderMap) -> Result<(Session, SignedIn), PageError> {
+    let session = session(console, headers).ok_or(PageError::SignedOut)?;
+    let person = session.signed_in.clone().ok_or(PageError::SignedOut)?;
+    Ok((session, person))
+}
+
+/// The session of a form, whose CSRF token must be the session's.
+fn checked_form(console: &Console, headers: &HeaderMap, csrf: Option<&str>) -> Result<Session, PageError> {
+    let session = session(console, headers).ok_or(PageError::Csrf)?;
+    match csrf {
+        Some(given) if csrf_matches(&session, given) => Ok(session),
+        _ => Err(PageError::Csrf),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: &'static str,
+    message: &'static str,
+}
+
+/// The page of an error, for a request of `session`.
+fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -> Response {
+    let (heading, message) = match error {
+        PageError::SignedOut => {
+            // The session is gone or its token was refused: sign in again.
+            if let Some(session) = session {
+                console.sessions.remove(&session.id);
+            }
+            return web::with_cookie(web::see_other("/connexion"), web::clear_cookie(console.secure_cookies));
+        }
+        PageError::NotFound => (
+            "Page introuvable",
+            "Cette page n'existe pas, ou elle n'est pas accessible avec votre profil.",
+        ),
+        PageError::Csrf => (
+            "Formulaire refusé",
+            "Ce formulaire a expiré ou ne vient pas de cette console. Revenez à la page, puis recommencez : rien n'a été modifié.",
+        ),
+        PageError::Unavailable(status) => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "a service failed a console page");
+            (
+                "Service indisponible",
+                "Un service de Vigie ne répond pas pour l'instant. Réessayez dans un moment.",
+            )
+        }
+        PageError::Internal(cause) => {
+            tracing::error!(cause = %cause, "console page failed");
+            ("Erreur interne", "La console a rencontré une erreur. Réessayez dans un moment.")
+        }
+    };
+    let page = ErrorPage {
+        layout: Layout::new(console, heading, session),
+        heading,
+        message,
+    };
+    match page.render() {
+        Ok(body) => web::html(error.status(), body),
+        Err(_) => (error.status(), heading).into_response(),
+    }
+}
+
+/// Unknown paths.
+async fn not_found(axum::extract::State(console): axum::extract::State<Arc<Console>>, headers: HeaderMap) -> Response {
+    let session = session(&console, &headers);
+    error_page(&console, session.as_ref(), &PageError::NotFound)
+}
+
+/// Renders a page, or the page of its error.
+fn render(console: &Console, session: Option<&Session>, status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => web::html(status, body),
+        Err(error) => error_page(console, session, &PageError::from(error)),
+    }
+}

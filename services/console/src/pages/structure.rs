@@ -1,0 +1,318 @@
+//! `/structures/<id>` — « Ma structure » — and its two forms: acknowledging
+//! a deadline and asking for help. Every call carries the person's token: a
+//! structure outside her reach is `NOT_FOUND` from the services, hence the
+//! same « introuvable » page as an unknown id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use vigie_proto::alerting::v1::{AcknowledgeRequest, GetFeedUrlRequest, ListCallsRequest};
+use vigie_proto::facilitation::v1::{ListProposalsRequest, RequestHelpRequest};
+use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
+use vigie_proto::training::v1::PlanRequest;
+
+use super::views::{structure_view, StructureAnswers, StructureView};
+use super::{checked_form, error_page, render, session, signed_in, Layout};
+use crate::error::PageError;
+use crate::labels::{self, ACKNOWLEDGEMENTS};
+use crate::services::Clients;
+use crate::session::Session;
+use crate::{web, Console};
+
+/// Longest help description accepted (the service stores it whole).
+const MAX_DESCRIPTION: usize = 2000;
+
+/// The help form's values and errors (empty on a first display).
+#[derive(Default)]
+pub struct HelpForm {
+    function: String,
+    description: String,
+    function_error: Option<String>,
+    description_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "structure.html")]
+struct StructurePage {
+    layout: Layout,
+    s: StructureView,
+    help: HelpForm,
+    acknowledgements: [(&'static str, &'static str); 3],
+}
+
+/// `GET /structures/<id>`.
+pub async fn page(State(console): State<Arc<Console>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let result = async {
+        let (session, person) = signed_in(&console, &headers)?;
+        let mut clients = console.services.for_token(&person.token)?;
+        show(
+            &console,
+            &session,
+            &mut clients,
+            &id,
+            HelpForm::default(),
+            StatusCode::OK,
+        )
+        .await
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
+/// Reads everything the page shows, concurrently, then renders it.
+async fn show(
+    console: &Console,
+    session: &Session,
+    clients: &mut Clients,
+    id: &str,
+    help: HelpForm,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let structure_id = id.to_owned();
+    // One clone per concurrent call (a client serves one call at a time).
+    let (mut inventory, mut inventory2) = (clients.inventory.clone(), clients.inventory.clone());
+    let (mut alerting, mut alerting2) = (clients.alerting.clone(), clients.alerting.clone());
+    let (structure, fragility, calls, feed, plan, requests) = tokio::join!(
+        inventory.get_structure(GetStructureRequest {
+            structure_id: structure_id.clone(),
+        }),
+        inventory2.get_fragility(GetFragilityRequest {
+            structure_id: structure_id.clone(),
+            at: None,
+            lang: "fr".to_owned(),
+        }),
+        alerting.list_calls(ListCallsRequest {
+            structure_id: structure_id.clone(),
+            closing_within_days: None,
+            include_closed: false,
+        }),
+        alerting2.get_feed_url(GetFeedUrlRequest {
+            structure_id: structure_id.clone(),
+            network: String::new(),
+        }),
+        clients.training.plan(PlanRequest {
+            structure_id: structure_id.clone(),
+            at: None,
+        }),
+        clients.facilitation.list_proposals(ListProposalsRequest {
+            structure_id: structure_id.clone(),
+        }),
+    );
+    // The structure itself decides the page (404 when out of reach); the
+    // other parts show what they can, and a refused token signs out.
+    let structure = structure?.into_inner();
+    let fragility = fragility?.into_inner();
+    let calls = optional(calls.map(|a| a.into_inner().calls), "calls")?.unwrap_or_default();
+    let feed_url = optional(feed.map(|a| a.into_inner().url), "feed")?;
+    let plan = optional(plan.map(tonic::Response::into_inner), "plan")?;
+    let requests = optional(requests.map(|a| a.into_inner().proposals), "requests")?.unwrap_or_default();
+    let view = structure_view(StructureAnswers {
+        structure,
+        fragility,
+        calls,
+        feed_url: feed_url.filter(|url| !url.is_empty()),
+        plan,
+        requests,
+    });
+    let page = StructurePage {
+        layout: Layout::new(console, format!("{} — ma structure", view.name), Some(session)),
+        s: view,
+        help,
+        acknowledgements: ACKNOWLEDGEMENTS,
+    };
+    Ok(render(console, Some(session), status, &page))
+}
+
+/// A part of the page that may be missing: shown when the service answers,
+/// left out otherwise — except a refused token, which signs out.
+fn optional<T>(result: Result<T, tonic::Status>, what: &str) -> Result<Option<T>, PageError> {
+    match result {
+        Ok(answer) => Ok(Some(answer)),
+        Err(status) if status.code() == tonic::Code::Unauthenticated => Err(PageError::SignedOut),
+        Err(status) => {
+            tracing::debug!(part = what, code = ?status.code(), "part of a structure page unavailable");
+            Ok(None)
+        }
+    }
+}
+
+type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
+
+/// The signed-in session of a form whose CSRF token checks, and its fields.
+fn form_session(
+    console: &Console,
+    headers: &HeaderMap,
+    form: Fields,
+) -> Result<(Session, Clients, HashMap<String, String>), PageError> {
+    let fields = form.map(|Form(fields)| fields).unwrap_or_default();
+    let session = checked_form(console, headers, fields.get("csrf").map(String::as_str))?;
+    let person = session.signed_in.clone().ok_or(PageError::SignedOut)?;
+    let clients = console.services.for_token(&person.token)?;
+    Ok((session, clients, fields))
+}
+
+/// `POST /structures/<id>/echeances`: déposé / en cours / pas concerné.
+pub async fn acknowledge(
+    State(console): State<Arc<Console>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Fields,
+) -> Response {
+    let result = async {
+        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
+        let status = fields.get("status").map(String::as_str).unwrap_or_default();
+        let Some(words) = labels::acknowledgement(status) else {
+            console
+                .sessions
+                .set_flash(&session.id, "Choix inconnu : rien n'a été enregistré.");
+            return Ok(web::see_other(&format!("/structures/{id}#echeances")));
+        };
+        clients
+            .alerting
+            .acknowledge(AcknowledgeRequest {
+                structure_id: id.clone(),
+                call_id: fields.get("call_id").cloned().unwrap_or_default(),
+                status: status.to_owned(),
+            })
+            .await?;
+        console.sessions.set_flash(
+            &session.id,
+            format!("Votre suivi de l'échéance est enregistré : {words}."),
+        );
+        Ok(web::see_other(&format!("/structures/{id}#echeances")))
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
+/// The help form's errors, in French, tied to their field by the template.
+fn check_help(form: &mut HelpForm, functions: &[String]) -> bool {
+    if form.function.is_empty() || !functions.contains(&form.function) {
+        form.function_error = Some("choisissez la fonction pour laquelle vous demandez de l'aide.".to_owned());
+    }
+    let description = form.description.trim();
+    if description.is_empty() {
+        form.description_error = Some("décrivez votre besoin en quelques mots.".to_owned());
+    } else if description.chars().count() > MAX_DESCRIPTION {
+        form.description_error = Some(format!(
+            "votre description fait {} caractères ; raccourcissez-la à 2 000 caractères au plus.",
+            description.chars().count()
+        ));
+    }
+    form.function_error.is_none() && form.description_error.is_none()
+}
+
+/// `POST /structures/<id>/aide`: a help request to the facilitation service.
+pub async fn ask_for_help(
+    State(console): State<Arc<Console>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Fields,
+) -> Response {
+    let result = async {
+        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
+        let mut help = HelpForm {
+            function: fields.get("function").cloned().unwrap_or_default(),
+            description: fields.get("description").cloned().unwrap_or_default(),
+            ..HelpForm::default()
+        };
+        // The structure's functions (404 when out of reach, as the page).
+        let structure = clients
+            .inventory
+            .get_structure(GetStructureRequest {
+                structure_id: id.clone(),
+            })
+            .await?
+            .into_inner();
+        let functions: Vec<String> = structure.functions.iter().map(|f| f.code.clone()).collect();
+        if !check_help(&mut help, &functions) {
+            return show(
+                &console,
+                &session,
+                &mut clients,
+                &id,
+                help,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        let answer = clients
+            .facilitation
+            .request_help(RequestHelpRequest {
+                structure_id: id.clone(),
+                function: help.function.clone(),
+                description: help.description.trim().to_owned(),
+                ..RequestHelpRequest::default()
+            })
+            .await;
+        let request = match answer {
+            Ok(answer) => answer.into_inner(),
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                // The service's message is French and meant for people.
+                help.description_error = Some(status.message().to_owned());
+                return show(
+                    &console,
+                    &session,
+                    &mut clients,
+                    &id,
+                    help,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+            Err(status) => return Err(status.into()),
+        };
+        let who = if request.facilitator_name.is_empty() {
+            "elle attend qu'un conseiller ou une conseillère numérique se libère".to_owned()
+        } else {
+            format!("elle est proposée à {}", request.facilitator_name)
+        };
+        console
+            .sessions
+            .set_flash(&session.id, format!("Votre demande d'aide est envoyée : {who}."));
+        Ok(web::see_other(&format!("/structures/{id}#aide")))
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_form_says_what_is_missing() {
+        let functions = vec!["submission".to_owned()];
+        let mut empty = HelpForm::default();
+        assert!(!check_help(&mut empty, &functions));
+        assert!(empty.function_error.is_some() && empty.description_error.is_some());
+
+        let mut unknown = HelpForm {
+            function: "other".to_owned(),
+            description: "aide".to_owned(),
+            ..HelpForm::default()
+        };
+        assert!(!check_help(&mut unknown, &functions));
+        assert!(unknown.function_error.is_some() && unknown.description_error.is_none());
+
+        let mut long = HelpForm {
+            function: "submission".to_owned(),
+            description: "é".repeat(MAX_DESCRIPTION + 1),
+            ..HelpForm::default()
+        };
+        assert!(!check_help(&mut long, &functions));
+        assert!(long.description_error.unwrap().contains("2001 caractères"));
+
+        let mut good = HelpForm {
+            function: "submission".to_owned(),
+            description: "  personne d'autre ne sait déposer  ".to_owned(),
+            ..HelpForm::default()
+        };
+        assert!(check_help(&mut good, &functions));
+    }
+}
