@@ -176,6 +176,7 @@ def director(console: Console, profiles: list[Profile]) -> None:
     )
     acknowledge(console, page, where)
     page.goto(console.url + f"/structures/{structure}")
+    ask_for_help(console, page, where, structure, profiles)
 
     # Someone else's structure and a structure that does not exist: the same page.
     foreign = console.visit(page, f"/structures/{other}", f"/structures/{other} (structure d'une autre)")
@@ -214,3 +215,56 @@ def acknowledge(console: Console, page: Page, where: str) -> None:
     console.report.expect(
         choice in status, where, f"l'échéance « {title} » passe de « {before} » à « {choice} »", f"suivi affiché : {status!r}",
     )
+
+
+def ask_for_help(console: Console, page: Page, where: str, structure: str, profiles: list[Profile]) -> None:
+    """The help form: an empty one shows its errors tied to their fields; a
+    filled one reaches the facilitation service, and the facilitator it was
+    offered to sees the request on her own home page."""
+    report = console.report
+    form = page.locator("form[action$='/aide']")
+    with page.expect_navigation() as navigation:
+        form.get_by_role("button", name="Envoyer la demande").click()
+    response = navigation.value
+    console.checker.check(page, f"{where} (demande d'aide vide)", response)
+    select = page.locator("select#function")
+    report.expect(
+        response is not None and response.status == 422
+        and select.get_attribute("aria-invalid") == "true"
+        and "function-error" in (select.get_attribute("aria-describedby") or "")
+        and page.locator("#function-error").is_visible()
+        and "description-error" in (page.locator("textarea#description").get_attribute("aria-describedby") or ""),
+        where, "une demande vide est refusée, chaque erreur liée à son champ",
+        f"statut {response.status if response else None}, select aria-invalid={select.get_attribute('aria-invalid')}",
+    )
+
+    option = select.locator("option").nth(1)
+    function_label = option.inner_text().strip()
+    select.select_option(value=option.get_attribute("value"))
+    page.locator("textarea#description").fill(
+        "Personne d'autre que moi ne sait faire cette tâche ; nous aimerions être deux (essai du navigateur)."
+    )
+    with page.expect_navigation() as navigation:
+        page.locator("form[action$='/aide']").get_by_role("button", name="Envoyer la demande").click()
+    console.checker.check(page, f"{where} (demande d'aide envoyée)", navigation.value)
+    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    offered = re.search(r"proposée à (.+?)\.?$", flash.strip())
+    if not report.expect(
+        offered is not None, where, f"la demande d'aide ({function_label}) est proposée à un conseiller",
+        f"message affiché : {flash!r}",
+    ):
+        return
+    name = offered.group(1)
+    facilitator = next((p for p in profiles if p.label.startswith(f"{name} — ")), None)
+    if not report.expect(facilitator is not None, where, f"{name} est un profil de /connexion", name):
+        return
+    other = console.open()
+    response = sign_in(console, other, facilitator.label)
+    seen_where = f"accueil de « {facilitator.label} »"
+    console.checker.check(other, seen_where, response)
+    rows = other.locator("tbody tr").filter(has=other.locator("th", has_text=structure)).filter(has_text="demande de la structure")
+    report.expect(
+        rows.count() >= 1, seen_where, f"le conseiller voit la demande d'aide de {structure}",
+        other.locator("main").inner_text()[:2000],
+    )
+    other.context.close()

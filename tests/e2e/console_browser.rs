@@ -63,6 +63,9 @@ async fn console_pages_pass_axe_html_keyboard_and_the_director_scenario_in_chrom
         .with_context(|| format!("running {python:?} {}", runner.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
+    if std::env::var_os("TEST_LOG").is_some() {
+        eprintln!("{stderr}\n{stdout}");
+    }
     ensure!(
         output.status.success(),
         "the browser run failed ({}):\n{stdout}\n--- progress ---\n{stderr}",
