@@ -5,7 +5,9 @@
 # processes (they stop and restart them), so only the nats-server binary and
 # the aiosmtpd package are needed; PostgreSQL must answer on 127.0.0.1:5432
 # as user `postgres` without a password (override with
-# VIGIE_TEST_DATABASE_URL). What is missing is installed or started here, so
+# VIGIE_TEST_DATABASE_URL). The console's browser tests need Debian's
+# chromium (or VIGIE_CHROMIUM), Playwright and html5lib for Python, and
+# axe-core from npm (see ensure_browser_tools). What is missing is installed or started here, so
 # the same command works on a fresh Debian machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +56,44 @@ ensure_aiosmtpd() {
   fi
 }
 
+ensure_browser_tools() {
+  # The console's browser tests (tests/browser, run by tests/e2e/console_browser.rs) drive Debian's Chromium with
+  # Playwright for Python (never `playwright install`: no browser is downloaded) and inject axe-core, taken from
+  # npm once into a cache directory (VIGIE_BROWSER_TOOLS, default ~/.cache/vigie-browser-tools). HTML is checked
+  # with html5lib (PyPI), which needs no Java, unlike the W3C validator.
+  local python="${VIGIE_PYTHON:-python3}"
+  if [ -n "${VIGIE_CHROMIUM:-}" ]; then
+    [ -x "$VIGIE_CHROMIUM" ] || { log "VIGIE_CHROMIUM=$VIGIE_CHROMIUM is not an executable"; exit 1; }
+  elif ! command -v chromium >/dev/null; then
+    log "installing chromium (Debian package)"
+    apt_install chromium
+  fi
+  if ! "$python" -c 'import playwright.sync_api, html5lib' 2>/dev/null; then
+    "$python" -m pip --version >/dev/null 2>&1 || { log "installing pip (Debian package)"; apt_install python3-pip; }
+    log "installing playwright and html5lib (PyPI, user site of $python)"
+    "$python" -m pip install --quiet --no-warn-script-location --user playwright==1.63.0 html5lib==1.1 2>/dev/null \
+      || "$python" -m pip install --quiet --no-warn-script-location --user --break-system-packages \
+        playwright==1.63.0 html5lib==1.1
+    "$python" -c 'import playwright.sync_api, html5lib' || { log "playwright is still not importable by $python"; exit 1; }
+  fi
+  # The version lives in one place, next to the code that loads the file.
+  local axe_version cache
+  axe_version=$(sed -n 's/^AXE_VERSION = "\(.*\)"$/\1/p' tests/browser/tools.py)
+  cache="${VIGIE_BROWSER_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vigie-browser-tools}/axe-core-$axe_version"
+  if [ -z "${VIGIE_AXE_JS:-}" ] && [ ! -f "$cache/axe.min.js" ]; then
+    command -v npm >/dev/null || { log "installing npm (Debian package)"; apt_install npm; }
+    log "installing axe-core $axe_version (npm) into $cache"
+    local work
+    work=$(mktemp -d)
+    (cd "$work" && npm pack --silent "axe-core@$axe_version" >/dev/null)
+    tar -xzf "$work"/axe-core-*.tgz -C "$work" package/axe.min.js package/LICENSE
+    mkdir -p "$cache"
+    mv "$work/package/LICENSE" "$cache/LICENSE"
+    mv "$work/package/axe.min.js" "$cache/axe.min.js"
+    rm -rf "$work"
+  fi
+}
+
 pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 
 ensure_postgres() {
@@ -76,6 +116,7 @@ ensure_postgres() {
 
 ensure_nats_server
 ensure_aiosmtpd
+ensure_browser_tools
 ensure_postgres
 
 # The end-to-end scenarios run the real `vigie` binary: build it first

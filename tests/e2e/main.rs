@@ -4,6 +4,7 @@
 mod alerting;
 mod backup_restore;
 mod console;
+mod console_browser;
 mod dead_letters;
 mod distributed;
 mod embedded;
