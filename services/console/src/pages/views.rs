@@ -329,7 +329,8 @@ fn plan_view(plan: &StructurePlan, name_of: &dyn Fn(&str) -> String) -> PlanView
 pub fn request_row(r: &HelpRequest) -> RequestRow {
     RequestRow {
         structure_id: r.structure_id.clone(),
-        function: r.function.clone(),
+        // The French label, as everywhere a person reads a function.
+        function: vigie_inventory_domain::catalogue::label_fr(&r.function),
         kind: match r.kind.as_str() {
             "fragility" => "proposition (fragilité)",
             "co-submission" => "proposition (dépôt d'un dossier)",
