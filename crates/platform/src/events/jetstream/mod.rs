@@ -157,26 +157,10 @@ fn url_credentials(url: &str) -> Option<(String, String)> {
     ))
 }
 
-/// `%XX` sequences decoded (a password may hold `@`, `:` or `/`).
+/// `%XX` sequences decoded (a password may hold `@`, `:` or `/`); a
+/// malformed sequence is kept as written.
 fn percent_decode(text: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if let (b'%', Some(Some(high)), Some(Some(low))) = (
-            bytes[i],
-            bytes.get(i + 1).map(|b| hex(*b)),
-            bytes.get(i + 2).map(|b| hex(*b)),
-        ) {
-            out.push(high * 16 + low);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// Name of the stream of events produced by `service`: `VIGIE_<SERVICE>`
