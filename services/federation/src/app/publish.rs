@@ -59,7 +59,7 @@ impl FederationApp {
         let payload = convert::snapshot_to_pb(&self.settings.region, today, sequence, now, &snapshot);
         let bytes = prost::Message::encode_to_vec(&payload);
         let computed_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-        storage::save_published(
+        let recorded = storage::save_published(
             &mut tx,
             &Published {
                 sequence,
@@ -67,8 +67,14 @@ impl FederationApp {
                 evaluated_on: today,
                 bytes: bytes.clone(),
             },
+            previous.as_ref().map(|p| p.sequence),
         )
         .await?;
+        if !recorded {
+            // Another replica published this sequence meanwhile: its
+            // snapshot stands, this one is dropped with the transaction.
+            return Ok(PublishOutcome::Unchanged);
+        }
         // The region's own national view: `vigie federation rollup` on a
         // regional instance shows exactly what it sent.
         storage::save_region(

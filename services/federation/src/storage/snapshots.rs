@@ -39,23 +39,46 @@ pub async fn published(conn: &mut AnyConnection) -> Result<Option<Published>, St
     }))
 }
 
-/// Replaces the last published snapshot.
+/// Records `p` as the last published snapshot if the one held is still
+/// `previous` (none for the first): returns false when another replica
+/// published meanwhile, so the caller rolls back instead of sending a
+/// second snapshot under the same sequence.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_published(conn: &mut AnyConnection, p: &Published) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO fe_published (id, sequence, computed_at, evaluated_on, snapshot) VALUES (1, $1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, computed_at = excluded.computed_at, \
-         evaluated_on = excluded.evaluated_on, snapshot = excluded.snapshot",
-    )
-    .bind(i64::try_from(p.sequence).unwrap_or(i64::MAX))
-    .bind(p.computed_at.clone())
-    .bind(p.evaluated_on.format("%Y-%m-%d").to_string())
-    .bind(p.bytes.clone())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+pub async fn save_published(
+    conn: &mut AnyConnection,
+    p: &Published,
+    previous: Option<u64>,
+) -> Result<bool, StorageError> {
+    let sequence = i64::try_from(p.sequence).unwrap_or(i64::MAX);
+    let evaluated_on = p.evaluated_on.format("%Y-%m-%d").to_string();
+    let done = match previous {
+        None => sqlx::query(
+            "INSERT INTO fe_published (id, sequence, computed_at, evaluated_on, snapshot) VALUES (1, $1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(sequence)
+        .bind(p.computed_at.clone())
+        .bind(evaluated_on)
+        .bind(p.bytes.clone())
+        .execute(&mut *conn)
+        .await?,
+        Some(previous) => {
+            sqlx::query(
+                "UPDATE fe_published SET sequence = $1, computed_at = $2, evaluated_on = $3, snapshot = $4 \
+             WHERE id = 1 AND sequence = $5",
+            )
+            .bind(sequence)
+            .bind(p.computed_at.clone())
+            .bind(evaluated_on)
+            .bind(p.bytes.clone())
+            .bind(i64::try_from(previous).unwrap_or(i64::MAX))
+            .execute(&mut *conn)
+            .await?
+        }
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 /// The latest snapshot received from a region.

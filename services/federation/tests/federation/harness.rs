@@ -62,15 +62,13 @@ impl Harness {
             }
         };
         vigie_federation::service::migrate(&db).await?;
-        let now: Now = Arc::new(noon);
-        let settings = FederationSettings {
-            region: region.to_owned(),
-            threshold: Threshold::new(5)?,
-            publish_every: std::time::Duration::from_secs(6 * 3600),
-            stale_after: std::time::Duration::from_secs(48 * 3600),
-        };
-        let app = vigie_federation::service::application(db.clone(), settings, now, Arc::new(Notify::new()));
+        let app = app_on(&db, region)?;
         Ok(Harness { app, db, _guard: guard })
+    }
+
+    /// A second replica of the service on the same database.
+    pub fn replica(&self) -> Result<FederationApp> {
+        app_on(&self.db, &self.app.settings().region)
     }
 
     /// Delivers an envelope to the regional read model.
@@ -124,6 +122,22 @@ impl Harness {
             .await?;
         row.try_get(0).context("count")
     }
+}
+
+fn app_on(db: &Db, region: &str) -> Result<FederationApp> {
+    let now: Now = Arc::new(noon);
+    let settings = FederationSettings {
+        region: region.to_owned(),
+        threshold: Threshold::new(5)?,
+        publish_every: std::time::Duration::from_secs(6 * 3600),
+        stale_after: std::time::Duration::from_secs(48 * 3600),
+    };
+    Ok(vigie_federation::service::application(
+        db.clone(),
+        settings,
+        now,
+        Arc::new(Notify::new()),
+    ))
 }
 
 /// A structure of the scenarios.

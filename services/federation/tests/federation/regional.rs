@@ -187,3 +187,37 @@ async fn redelivered_events_count_once_sqlite() -> Result<()> {
 async fn redelivered_events_count_once_postgres() -> Result<()> {
     redelivered_events_count_once(Backend::Postgres).await
 }
+
+async fn two_replicas_never_publish_one_sequence_twice(backend: Backend) -> Result<()> {
+    let h = Harness::new(backend, "bretagne").await?;
+    ten_structures(&h).await?;
+    let replicas = [h.app.clone(), h.replica()?, h.replica()?];
+    for _ in 0..5 {
+        let passes = replicas.iter().map(|app| {
+            let app = app.clone();
+            tokio::spawn(async move { app.publish_if_due(true).await })
+        });
+        let outcomes: Vec<PublishOutcome> = futures::future::try_join_all(passes)
+            .await?
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        ensure!(
+            outcomes.iter().any(|o| matches!(o, PublishOutcome::Published(_))),
+            "{outcomes:?}"
+        );
+    }
+    let sequences: Vec<u64> = h.published().await?.iter().map(|(_, s)| s.sequence).collect();
+    let expected: Vec<u64> = (1..=sequences.len() as u64).collect();
+    ensure!(sequences == expected, "each sequence once, in order: {sequences:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_replicas_never_publish_one_sequence_twice_sqlite() -> Result<()> {
+    two_replicas_never_publish_one_sequence_twice(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn two_replicas_never_publish_one_sequence_twice_postgres() -> Result<()> {
+    two_replicas_never_publish_one_sequence_twice(Backend::Postgres).await
+}

@@ -160,7 +160,9 @@ fn url_credentials(url: &str) -> Option<(String, String)> {
 /// `%XX` sequences decoded (a password may hold `@`, `:` or `/`); a
 /// malformed sequence is kept as written.
 fn percent_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Name of the stream of events produced by `service`: `VIGIE_<SERVICE>`
