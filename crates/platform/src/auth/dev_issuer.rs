@@ -19,13 +19,11 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
-use super::oidc::TokenError;
-use super::principal::{Principal, Role, Scope};
+use super::oidc::{decode_json, scopes_of, Compact, TokenError};
+use super::principal::{Principal, Role};
 
 /// `iss` and `kid` of the development tokens.
 pub const DEV_ISSUER: &str = "vigie-dev";
-/// Longest token read (a profile's token is a few hundred bytes).
-const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -112,27 +110,14 @@ impl DevIssuer {
     /// # Errors
     /// [`TokenError`] naming the first check that failed.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenError::Malformed("trop long"));
-        }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed("pas trois parties"));
-        };
-        let header: Header = decode(header_b64)?;
+        let jws = Compact::split(token)?;
+        let header: Header = decode_json(jws.header)?;
         if header.alg != "HS256" || header.kid != DEV_ISSUER {
             return Err(TokenError::Algorithm(header.alg));
         }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature_b64)
-            .map_err(|_| TokenError::Malformed("signature illisible"))?;
-        let signed_len = header_b64.len() + 1 + payload_b64.len();
-        let signed = token.get(..signed_len).ok_or(TokenError::Malformed("découpage"))?;
         // Constant time.
-        hmac::verify(&self.key, signed.as_bytes(), &signature).map_err(|_| TokenError::Signature)?;
-        let claims: Claims = decode(payload_b64)?;
+        hmac::verify(&self.key, jws.signed.as_bytes(), &jws.signature()?).map_err(|_| TokenError::Signature)?;
+        let claims: Claims = decode_json(jws.payload)?;
         if claims.iss != DEV_ISSUER {
             return Err(TokenError::Issuer(claims.iss));
         }
@@ -142,12 +127,7 @@ impl DevIssuer {
         if claims.sub.is_empty() {
             return Err(TokenError::Subject);
         }
-        let mut scopes: Vec<Scope> = Vec::new();
-        for scope in claims.groups.iter().filter_map(|g| Scope::from_group(g)) {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
+        let scopes = scopes_of(&claims.groups);
         Ok(Principal {
             subject: claims.sub,
             roles: claims
@@ -162,13 +142,6 @@ impl DevIssuer {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, TokenError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| TokenError::Malformed("base64url illisible"))?;
-    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed("JSON illisible"))
-}
-
 /// A token part: base64url of its JSON (serialising these plain structs
 /// cannot fail).
 fn encode<T: Serialize>(value: &T) -> String {
@@ -178,6 +151,8 @@ fn encode<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::oidc::MAX_TOKEN_LEN;
+    use crate::auth::Scope;
 
     fn issuer() -> DevIssuer {
         DevIssuer::new().unwrap_or_else(|e| panic!("{e}"))

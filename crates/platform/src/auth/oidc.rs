@@ -47,7 +47,7 @@ use super::jwks::{Algorithm, KeySet, PublicKey};
 use super::principal::{Principal, Role, Scope};
 
 /// Tokens longer than this are refused before any parsing.
-const MAX_TOKEN_LEN: usize = 16 * 1024;
+pub(super) const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// How tokens are validated.
 #[derive(Debug, Clone)]
@@ -293,16 +293,8 @@ impl OidcValidator {
     /// # Errors
     /// [`TokenError`] naming the first check that failed.
     pub async fn validate(&self, token: &str) -> Result<Principal, TokenError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenError::Malformed("trop long"));
-        }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed("pas trois parties"));
-        };
-        let header: Header = decode_json(header_b64)?;
+        let jws = Compact::split(token)?;
+        let header: Header = decode_json(jws.header)?;
         let alg = header
             .alg
             .parse::<Algorithm>()
@@ -320,15 +312,11 @@ impl OidcValidator {
         }
         let kid = header.kid.ok_or(TokenError::Malformed("kid absent"))?;
         let key = self.key(&kid, alg).await?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature_b64)
-            .map_err(|_| TokenError::Malformed("signature illisible"))?;
-        let signed_len = header_b64.len() + 1 + payload_b64.len();
-        let signed = token.get(..signed_len).ok_or(TokenError::Malformed("découpage"))?;
-        if !key.verify(alg, signed.as_bytes(), &signature) {
+        let signature = jws.signature()?;
+        if !key.verify(alg, jws.signed.as_bytes(), &signature) {
             return Err(TokenError::Signature);
         }
-        let claims: Claims = decode_json(payload_b64)?;
+        let claims: Claims = decode_json(jws.payload)?;
         self.check_claims(claims)
     }
 
@@ -413,17 +401,7 @@ impl OidcValidator {
                 }
             }
         }
-        let mut scopes: Vec<Scope> = Vec::new();
-        for scope in claims
-            .groups
-            .iter()
-            .flatten()
-            .filter_map(|group| Scope::from_group(group))
-        {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
+        let scopes = scopes_of(claims.groups.iter().flatten());
         Ok(Principal {
             subject,
             roles,
@@ -433,7 +411,58 @@ impl OidcValidator {
     }
 }
 
-fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, TokenError> {
+/// A compact JWS, split and bounded: `header.payload.signature`, each
+/// base64url; `signed` is what the signature covers.
+pub(super) struct Compact<'a> {
+    pub(super) header: &'a str,
+    pub(super) payload: &'a str,
+    pub(super) signed: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// The three parts of `token`.
+    pub(super) fn split(token: &'a str) -> Result<Compact<'a>, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed("trop long"));
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed("pas trois parties"));
+        };
+        let signed = token
+            .get(..header.len() + 1 + payload.len())
+            .ok_or(TokenError::Malformed("découpage"))?;
+        Ok(Compact {
+            header,
+            payload,
+            signed,
+            signature,
+        })
+    }
+
+    /// The signature's bytes.
+    pub(super) fn signature(&self) -> Result<Vec<u8>, TokenError> {
+        URL_SAFE_NO_PAD
+            .decode(self.signature)
+            .map_err(|_| TokenError::Malformed("signature illisible"))
+    }
+}
+
+/// The tenant scopes of a token's group paths, each once, in order.
+pub(super) fn scopes_of<'g>(groups: impl IntoIterator<Item = &'g String>) -> Vec<Scope> {
+    let mut scopes: Vec<Scope> = Vec::new();
+    for scope in groups.into_iter().filter_map(|group| Scope::from_group(group)) {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    scopes
+}
+
+pub(super) fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, TokenError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| TokenError::Malformed("base64url illisible"))?;
