@@ -41,7 +41,7 @@ use vigie_federation::handlers::RegionSnapshots;
 use vigie_federation_domain::aggregate::aggregate;
 use vigie_federation_domain::facts::{Activity, Band, StructureFacts};
 use vigie_federation_domain::rollup::By;
-use vigie_federation_domain::secrecy::{publish, Cell, PublishedGroup, PublishedSnapshot, Threshold};
+use vigie_federation_domain::secrecy::{publish, PublishedGroup, PublishedSnapshot, Threshold};
 use vigie_inventory_domain::fragility::{self, FragilityParams};
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::db::{Backend, Db};
@@ -214,28 +214,11 @@ fn region_facts(r: usize, structures: usize) -> Vec<StructureFacts> {
         .collect()
 }
 
-/// Every cell of a group (the ones `snapshot_to_pb` sends).
-fn cells(g: &PublishedGroup) -> impl Iterator<Item = Cell> + '_ {
-    [
-        g.structures,
-        g.director_dependent,
-        g.deadline_at_risk,
-        g.reminders_sent,
-        g.reminders_acknowledged,
-        g.minutes_internal,
-        g.minutes_external,
-        g.training_completions,
-    ]
-    .into_iter()
-    .chain(g.bands)
-    .chain(g.functions.iter().flat_map(|f| [f.orphan, f.single_holder]))
-}
-
 /// (suppressed, all) cells of a partition.
 fn suppressed(groups: &[PublishedGroup]) -> (usize, usize) {
     groups
         .iter()
-        .flat_map(cells)
+        .flat_map(PublishedGroup::all_cells)
         .fold((0, 0), |(s, n), c| (s + usize::from(c.suppressed), n + 1))
 }
 

@@ -173,6 +173,37 @@ pub struct PublishedGroup {
     pub functions: Vec<PublishedFunction>,
 }
 
+impl PublishedGroup {
+    /// Its thirteen plain cells, in one fixed order: structures, the five
+    /// bands, director dependent, deadline at risk, then the five activity
+    /// sums (function cells are in `functions`).
+    pub fn plain_cells(&self) -> [Cell; 13] {
+        let b = self.bands;
+        [
+            self.structures,
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            self.director_dependent,
+            self.deadline_at_risk,
+            self.reminders_sent,
+            self.reminders_acknowledged,
+            self.minutes_internal,
+            self.minutes_external,
+            self.training_completions,
+        ]
+    }
+
+    /// Every cell it publishes: the plain ones, then each function's two.
+    pub fn all_cells(&self) -> impl Iterator<Item = Cell> + '_ {
+        self.plain_cells()
+            .into_iter()
+            .chain(self.functions.iter().flat_map(|f| [f.orphan, f.single_holder]))
+    }
+}
+
 /// The publishable counts of one function in a group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PublishedFunction {

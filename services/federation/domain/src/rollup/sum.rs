@@ -45,30 +45,10 @@ pub(super) struct GroupSum<'a> {
     functions: BTreeMap<&'a str, [CellSum; 2]>,
 }
 
-/// The thirteen plain cells of a group, in the order `finish` reads them.
-fn cells(g: &PublishedGroup) -> [Cell; 13] {
-    let b = g.bands;
-    [
-        g.structures,
-        b[0],
-        b[1],
-        b[2],
-        b[3],
-        b[4],
-        g.director_dependent,
-        g.deadline_at_risk,
-        g.reminders_sent,
-        g.reminders_acknowledged,
-        g.minutes_internal,
-        g.minutes_external,
-        g.training_completions,
-    ]
-}
-
 impl<'a> GroupSum<'a> {
     pub fn add(&mut self, g: &'a PublishedGroup) {
         self.groups.push(g);
-        for (sum, c) in self.cells.iter_mut().zip(cells(g)) {
+        for (sum, c) in self.cells.iter_mut().zip(g.plain_cells()) {
             sum.add(c);
         }
         for f in &g.functions {
