@@ -11,6 +11,7 @@
 pub mod dates;
 pub mod error;
 pub mod labels;
+pub mod lang;
 mod pages;
 pub mod profiles;
 pub mod services;

@@ -20,6 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::lang::Lang;
+
 /// Sessions kept at most; beyond, the oldest is forgotten.
 pub const MAX_SESSIONS: usize = 10_000;
 /// Life of a signed-in session (the access token lives as long).
@@ -57,6 +59,8 @@ pub struct Session {
     pub csrf: String,
     /// `None` for an anonymous session.
     pub signed_in: Option<SignedIn>,
+    /// The language of its pages.
+    pub lang: Lang,
 }
 
 struct Entry {
@@ -121,6 +125,7 @@ impl Sessions {
             id: self.token()?,
             csrf: self.token()?,
             signed_in,
+            lang: Lang::default(),
         };
         let mut entries = self.lock();
         if entries.len() >= self.capacity {
@@ -172,6 +177,13 @@ impl Sessions {
     pub fn set_flash(&self, id: &str, message: impl Into<String>) {
         if let Some(entry) = self.lock().get_mut(id) {
             entry.flash = Some(message.into());
+        }
+    }
+
+    /// Sets the language of a session's pages.
+    pub fn set_lang(&self, id: &str, lang: Lang) {
+        if let Some(entry) = self.lock().get_mut(id) {
+            entry.session.lang = lang;
         }
     }
 
@@ -277,6 +289,16 @@ mod tests {
         sessions.remove(&session.id);
         assert!(sessions.get(&session.id, now).is_none());
         assert!(sessions.is_empty());
+    }
+
+    #[test]
+    fn a_session_speaks_french_until_told_otherwise() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let session = sessions.create(None, now).unwrap();
+        assert_eq!(session.lang, Lang::Fr);
+        sessions.set_lang(&session.id, Lang::En);
+        assert_eq!(sessions.get(&session.id, now).unwrap().lang, Lang::En);
     }
 
     #[test]

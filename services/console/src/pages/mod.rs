@@ -4,6 +4,7 @@
 
 mod assets;
 mod home;
+mod language;
 mod signin;
 mod structure;
 mod views;
@@ -18,6 +19,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::PageError;
+use crate::lang::Lang;
 use crate::session::{csrf_matches, Session, SignedIn};
 use crate::web;
 use crate::Console;
@@ -28,6 +30,7 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/", get(home::page))
         .route("/connexion", get(signin::page).post(signin::sign_in))
         .route("/deconnexion", post(signin::sign_out))
+        .route("/langue", post(language::switch))
         .route("/structures/{id}", get(structure::page))
         .route("/structures/{id}/echeances", post(structure::acknowledge))
         .route("/structures/{id}/aide", post(structure::ask_for_help))
@@ -45,6 +48,8 @@ pub struct Layout {
     pub csrf: String,
     /// The message left by the previous action.
     pub flash: Option<String>,
+    /// The language of the page (the session's).
+    pub lang: Lang,
 }
 
 impl Layout {
@@ -55,6 +60,7 @@ impl Layout {
             who: session.and_then(|s| s.signed_in.as_ref()).map(|p| p.label.clone()),
             csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
             flash: session.and_then(|s| console.sessions.take_flash(&s.id)),
+            lang: session.map(|s| s.lang).unwrap_or_default(),
         }
     }
 }

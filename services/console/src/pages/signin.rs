@@ -105,6 +105,8 @@ pub async fn sign_in(
     match console.sessions.create(Some(person), Instant::now()) {
         Ok(session) => {
             tracing::info!(profile = %profile.id, "console sign-in");
+            // The language chosen before signing in stays.
+            console.sessions.set_lang(&session.id, old.lang);
             console
                 .sessions
                 .set_flash(&session.id, format!("Vous êtes connecté·e : {}.", profile.label));
