@@ -1,6 +1,8 @@
 //! Harness of the end-to-end scenarios: runs the real `vigie` binary, as a
 //! user would, against real SQLite files, PostgreSQL and nats-server.
 
+pub mod console_client;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;

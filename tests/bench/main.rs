@@ -28,8 +28,13 @@
 //! `vigie-bench federation [--regions 100] [--structures 2000] [--mode
 //! dev|serve|both]`: regional snapshots under secrecy and their national
 //! ingest and roll-ups beside a bare insert (issue 12), see [`federation`].
+//!
+//! `vigie-bench console [--structures 2000] [--requests 200]`: server time
+//! per page of the web console and page weight for a network of that size,
+//! beside its stylesheet and the bare gRPC reads (issue 11), see [`console`].
 
 mod alerting;
+mod console;
 mod delivery;
 mod federation;
 mod unary;
@@ -63,9 +68,12 @@ async fn main() -> Result<()> {
         Some("unary") => return unary::run(&args[2..]).await,
         Some("delivery") => return delivery::run(&args[2..]).await,
         Some("federation") => return federation::run(&args[2..]).await,
+        Some("console") => return console::run(&args[2..]).await,
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
-        Some(other) => bail!("unknown scenario {other}: import (default), alerting, delivery, federation or unary"),
+        Some(other) => {
+            bail!("unknown scenario {other}: import (default), alerting, console, delivery, federation or unary")
+        }
     }
     let flag = |name: &str| {
         args.iter()

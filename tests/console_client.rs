@@ -1,0 +1,139 @@
+//! A browser without script for the web console: one cookie jar (the
+//! session), redirects not followed (callers check them). Used by the e2e
+//! scenarios and by `vigie-bench console`.
+
+use anyhow::{ensure, Context, Result};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use vigie_platform::auth::form_urlencoded;
+
+/// One answer of the console.
+pub struct Page {
+    /// Its status.
+    pub status: StatusCode,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its body, as text.
+    pub body: String,
+}
+
+impl Page {
+    /// The `Location` of a redirect ("" when none).
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of the first `name="NAME" value="…"` of the page.
+    ///
+    /// # Errors
+    /// No such field.
+    pub fn field(&self, name: &str) -> Result<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
+        Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
+    }
+}
+
+/// The console's client: its base URL and the session cookie.
+pub struct Browser {
+    base: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+    /// The `vigie_session` cookie, once the console set one.
+    pub session: Option<String>,
+}
+
+impl Browser {
+    /// A client of the console at `base` (`http://127.0.0.1:PORT`).
+    pub fn new(base: &str) -> Self {
+        Browser {
+            base: base.to_owned(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            session: None,
+        }
+    }
+
+    /// Sends a request (a form when `form` is given) with the session cookie.
+    ///
+    /// # Errors
+    /// Transport, or a body that is not UTF-8.
+    pub async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
+        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
+        if let Some(id) = &self.session {
+            request = request.header(COOKIE, format!("vigie_session={id}"));
+        }
+        let body = match form {
+            Some(pairs) => {
+                request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Full::new(Bytes::from(form_urlencoded(pairs)))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let response = self.client.request(request.body(body)?).await?;
+        let (parts, body) = response.into_parts();
+        for cookie in parts.headers.get_all(SET_COOKIE) {
+            let cookie = cookie.to_str()?;
+            if let Some(rest) = cookie.strip_prefix("vigie_session=") {
+                let value = rest.split(';').next().unwrap_or_default();
+                self.session = (!value.is_empty()).then(|| value.to_owned());
+            }
+        }
+        let body = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
+        Ok(Page {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    /// `GET path`.
+    ///
+    /// # Errors
+    /// As [`Browser::send`].
+    pub async fn get(&mut self, path: &str) -> Result<Page> {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// `POST path` with a form.
+    ///
+    /// # Errors
+    /// As [`Browser::send`].
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Page> {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Signs in as `profile` through the dev page `/connexion`; returns the
+    /// person's home: where `/` leads, or `/` itself when it is the home.
+    ///
+    /// # Errors
+    /// The sign-in did not go as the console documents it.
+    pub async fn sign_in(&mut self, profile: &str) -> Result<String> {
+        let page = self.get("/connexion").await?;
+        ensure!(page.status == StatusCode::OK, "connexion: {}", page.status);
+        let before = self.session.clone().context("an anonymous session for the form")?;
+        let csrf = page.field("csrf")?;
+        let signed = self
+            .post("/connexion", &[("csrf", &csrf), ("profile", profile)])
+            .await?;
+        ensure!(
+            signed.status == StatusCode::SEE_OTHER && signed.location() == "/",
+            "{} {}",
+            signed.status,
+            signed.body
+        );
+        ensure!(self.session.as_deref() != Some(&before), "a new session id on sign-in");
+        let home = self.get("/").await?;
+        match home.status {
+            StatusCode::SEE_OTHER => Ok(home.location().to_owned()),
+            StatusCode::OK => Ok("/".to_owned()),
+            other => anyhow::bail!("/ after sign-in: {other}"),
+        }
+    }
+}
