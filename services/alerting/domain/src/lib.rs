@@ -10,6 +10,7 @@
 
 pub mod call;
 pub mod connectors;
+pub mod grants;
 pub mod ical;
 pub mod matching;
 pub mod message;
