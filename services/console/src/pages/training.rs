@@ -82,8 +82,8 @@ impl EnrolmentForm {
         {
             self.person_error = Some(
                 lang.pick(
-                    "indiquez l'identifiant de la personne dans l'inventaire (par exemple P000123).",
-                    "give the person's identifier in the inventory (for example P000123).",
+                    "indiquez l'identifiant de la personne dans l'inventaire (par exemple P000004-2).",
+                    "give the person's identifier in the inventory (for example P000004-2).",
                 )
                 .to_owned(),
             );
