@@ -570,6 +570,46 @@ mod tests {
     }
 
     #[test]
+    fn the_page_reads_in_english_with_the_catalogues_english_labels() {
+        let mut english = answers();
+        // The API answers `lang: "en"` with English sentences.
+        english.fragility.explanations =
+            vec!["Payroll and social security returns (DSN): nobody performs it today — risk 100%.".to_owned()];
+        english.fragility.functions[2].code = "payroll".to_owned();
+        english.fragility.orphan_functions = vec!["payroll".to_owned()];
+        let view = structure_view(english, Lang::En);
+        assert_eq!(
+            (view.band_words, view.evaluated_on.as_str()),
+            ("high", "1 December 2026")
+        );
+        assert_eq!(
+            view.orphan_sentence.as_deref(),
+            Some("1 vital function rests on nobody today: Payroll and social security returns (DSN).")
+        );
+        let payroll = view.functions.iter().find(|f| f.label.starts_with("Payroll")).unwrap();
+        assert_eq!((payroll.holders.as_str(), payroll.importance), ("Nobody", "essential"));
+        assert!(payroll
+            .explanation
+            .as_deref()
+            .unwrap()
+            .starts_with("Payroll and social security returns (DSN): "));
+        assert!(view.truck_sentence.unwrap().starts_with("If Anne is away, "));
+        assert_eq!(view.calls[0].acknowledgement, "Not given yet");
+        assert!(view.calls[0]
+            .deadline
+            .starts_with("2 December 2026 at 12:00 (application deadline, tomorrow)"));
+    }
+
+    #[test]
+    fn levels_are_offered_in_words() {
+        let levels = level_choices(Lang::Fr);
+        assert_eq!(levels.len(), 5);
+        assert_eq!(levels[0], (0, "0 — aucune".to_owned()));
+        assert_eq!(levels[4], (4, "4 — peut former".to_owned()));
+        assert_eq!(level_choices(Lang::En)[3].1, "3 — autonomous");
+    }
+
+    #[test]
     fn explanations_are_the_apis_verbatim_beside_their_function() {
         let view = structure_view(answers(), Lang::Fr);
         let row = |label: &str| view.functions.iter().find(|f| f.label == label).unwrap();
