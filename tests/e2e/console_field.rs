@@ -388,13 +388,21 @@ struct Target {
 }
 
 async fn find_target(server: &VigieServer, set: &DemoSet) -> Result<Target> {
-    eventually("the demo opens proposals", Duration::from_secs(30), || async {
-        Ok(proposals(server)
-            .await?
-            .iter()
-            .any(|p| p["kind"] == "fragility" && p["status"] == "offered"))
-    })
-    .await?;
+    // The demo's proposals open one by one as fragility events travel: look
+    // again until one fits (or give up after 30 s).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(target) = fitting_target(server, set).await? {
+            return Ok(target);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("no offered proposal on a single-holder function with a colleague within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn fitting_target(server: &VigieServer, set: &DemoSet) -> Result<Option<Target>> {
     for p in proposals(server).await? {
         let field = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
         if p["kind"] != "fragility" || p["status"] != "offered" {
@@ -406,7 +414,7 @@ async fn find_target(server: &VigieServer, set: &DemoSet) -> Result<Target> {
             continue;
         }
         if let Some(person) = colleague(set, &structure, &holders(&current, &function)) {
-            return Ok(Target {
+            return Ok(Some(Target {
                 request: field("request_id"),
                 network: field("network"),
                 facilitator: field("facilitator_id"),
@@ -414,10 +422,10 @@ async fn find_target(server: &VigieServer, set: &DemoSet) -> Result<Target> {
                 structure,
                 function,
                 person,
-            });
+            }));
         }
     }
-    bail!("no offered proposal on a single-holder function with a colleague")
+    Ok(None)
 }
 
 #[tokio::test]
@@ -525,6 +533,12 @@ async fn a_facilitator_accepts_a_proposal_and_records_an_intervention_that_moves
         "the confirmation"
     );
     ensure!(home.body.contains("1 h 30"), "the time counts as internal");
+    let switched = browser.post("/langue", &[("csrf", &csrf), ("lang", "en")]).await?;
+    ensure!(switched.status == StatusCode::SEE_OTHER);
+    let english = browser.get("/accompagnement").await?;
+    ensure!(
+        english.body.contains("Supporting the structures") && english.body.contains("Structures&#39; internal needs")
+    );
     // The inventory applies the autonomy (an event): the score moves.
     eventually("the structure's score moves", Duration::from_secs(30), || async {
         let after = fragility(&server, &target.structure).await?;
@@ -685,5 +699,12 @@ async fn a_trainer_enrols_a_person_and_marks_the_completion() -> Result<()> {
     // next to the choice).
     let again = post(&mut browser, &act("cancel", person.clone())).await?;
     ensure!(again.status == StatusCode::UNPROCESSABLE_ENTITY && again.body.contains("id=\"action-error\""));
+
+    // The same page in English.
+    let switched = browser.post("/langue", &[("csrf", &csrf), ("lang", "en")]).await?;
+    ensure!(switched.status == StatusCode::SEE_OTHER);
+    let english = browser.get("/formations").await?;
+    ensure!(english.body.contains("<html lang=\"en\">") && english.body.contains("Training sessions, by date"));
+    ensure!(english.body.contains("Record the completion") && !english.body.contains("Noter la formation suivie"));
     Ok(())
 }
