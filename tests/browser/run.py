@@ -64,6 +64,7 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("direction", lambda: scenarios.director(console, profiles)),
         ("conseiller numérique", lambda: scenarios.facilitator(console, profiles)),
         ("formation", lambda: scenarios.trainer(console, profiles)),
+        ("niveaux", lambda: scenarios.director_levels(console, profiles)),
     ]:
         try:
             scenario()

@@ -412,3 +412,50 @@ def trainer(console: Console, profiles: list[Profile]) -> None:
     flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
     report.expect("formation terminée" in flash, where, "la formation est notée comme suivie", flash)
     page.context.close()
+
+
+def director_levels(console: Console, profiles: list[Profile]) -> None:
+    """The director of S000004 sets a colleague's level on a function nobody
+    holds: a first try without the level shows the error next to its field;
+    after saving, the page's score is the API's new one."""
+    report = console.report
+    label = next((p.label for p in profiles if p.label.startswith("Direction de S000004 — ")), None)
+    if not report.expect(label is not None, "niveaux", "la direction de S000004", ""):
+        return
+    where = "/structures/S000004 (niveaux)"
+    before = console.cli_json("inventory", "fragility", "--structure", "S000004")
+    function = (before["orphan_functions"] or before["spof_functions"] or [None])[0]
+    holders = next((f["holders"] for f in before["functions"] if f["code"] == function), [])
+    page = console.open()
+    sign_in(console, page, label)
+    people = [o.get_attribute("value") for o in page.locator("select#holding-person option").all()]
+    person = next((p for p in people if p and p not in holders), None)
+    if not report.expect(function is not None and person is not None, where, "une fonction fragile et une personne", f"{function} {people}"):
+        page.context.close()
+        return
+    page.locator("select#holding-function").select_option(value=function)
+    page.locator("select#holding-person").select_option(value=person)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer le niveau").click()
+    response = navigation.value
+    console.checker.check(page, f"{where} (sans niveau)", response)
+    level = page.locator("select#holding-level")
+    report.expect(
+        response is not None and response.status == 422 and level.get_attribute("aria-invalid") == "true"
+        and "holding-level-error" in (level.get_attribute("aria-describedby") or "")
+        and page.locator("select#holding-person").input_value() == person,
+        where, "sans niveau : l'erreur est liée au champ, la personne reste choisie",
+        f"statut {response.status if response else None}",
+    )
+    level.select_option(value="3")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer le niveau").click()
+    console.checker.check(page, f"{where} après l'enregistrement", navigation.value)
+    after = console.cli_json("inventory", "fragility", "--structure", "S000004")
+    band = page.locator("#fragilite").locator("xpath=..").inner_text()
+    report.expect(
+        after.get("score") is not None and f"score de {after['score']} sur 100" in band
+        and person in next((f["holders"] for f in after["functions"] if f["code"] == function), []),
+        where, f"la page montre le nouveau score de l'API ({before.get('score')} → {after.get('score')})", band,
+    )
+    page.context.close()
