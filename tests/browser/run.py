@@ -62,6 +62,9 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("connexion", lambda: profiles.extend(scenarios.connexion(console))),
         ("pages d'accueil", lambda: scenarios.home_pages(console, profiles)),
         ("direction", lambda: scenarios.director(console, profiles)),
+        ("conseiller numérique", lambda: scenarios.facilitator(console, profiles)),
+        ("formation", lambda: scenarios.trainer(console, profiles)),
+        ("niveaux", lambda: scenarios.director_levels(console, profiles)),
     ]:
         try:
             scenario()

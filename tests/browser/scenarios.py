@@ -268,3 +268,194 @@ def ask_for_help(console: Console, page: Page, where: str, structure: str, profi
         other.locator("main").inner_text()[:2000],
     )
     other.context.close()
+
+
+def facilitator(console: Console, profiles: list[Profile]) -> None:
+    """A facilitator lands on their home, accepts a proposal offered to them,
+    and records an intervention with the keyboard only: a first try without
+    the duration shows the error next to its field and keeps what was chosen;
+    the second is recorded."""
+    report = console.report
+    proposals = console.cli_json("facilitation", "proposals")
+    offered = next((p for p in proposals if p["status"] == "offered" and p["facilitator_name"]), None)
+    if not report.expect(offered is not None, "accompagnement", "une proposition offerte à un conseiller", json.dumps(proposals)[:2000]):
+        return
+    name = offered["facilitator_name"]
+    profile = next((p for p in profiles if p.label.startswith(f"{name} — ")), None)
+    if not report.expect(profile is not None, "accompagnement", f"{name} est un profil de /connexion", name):
+        return
+    where = f"/accompagnement ({profile.label})"
+    page = console.open()
+    response = sign_in(console, page, profile.label)
+    if not report.expect(page.url.endswith("/accompagnement"), where, "le conseiller arrive sur « Accompagnement »", page.url):
+        page.context.close()
+        return
+    console.checker.check(page, where, response)
+
+    # Accept with the keyboard: focus the button, press Enter.
+    accept = page.locator(f"form:has(input[name='request_id'][value='{offered['request_id']}'])").get_by_role(
+        "button", name=re.compile("^Accepter"))
+    accept.focus()
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    console.checker.check(page, f"{where} après « Accepter »", navigation.value)
+    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    report.expect("Vous avez accepté" in flash, where, "l'acceptation est confirmée", flash)
+
+    link = page.locator(f"a[href='/accompagnement/demandes/{offered['request_id']}']")
+    if not report.expect(link.count() == 1, where, "un lien pour noter l'intervention", page.locator("main").inner_text()[:2000]):
+        page.context.close()
+        return
+    link.focus()
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    form_where = f"/accompagnement/demandes/{offered['request_id']}"
+    console.checker.check(page, form_where, navigation.value)
+    for label in ["Accompagnement individuel", "Atelier collectif", "Lieu d’activité", "Réseaux sociaux communication"]:
+        report.expect(page.get_by_text(label, exact=True).count() >= 1, form_where, f"le vocabulaire du CRA : « {label} »", "absent")
+
+    def choose(selector: str, presses: int) -> None:
+        page.locator(selector).focus()
+        for _ in range(presses):
+            page.keyboard.press("ArrowDown")
+
+    # First try: everything but the duration.
+    choose("#beneficiary", 1)  # « un besoin interne »
+    choose("#person", 1)  # the first member of the structure
+    choose("#autonomy-before", 2)  # 1 — avec guidage
+    choose("#autonomy-after", 4)  # 3 — autonome
+    page.locator("#theme-bureautique").focus()
+    page.keyboard.press("Space")
+    page.locator("form[action^='/accompagnement/demandes/'] button[type=submit]").focus()
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    response = navigation.value
+    console.checker.check(page, f"{form_where} (sans durée)", response)
+    minutes = page.locator("#minutes")
+    report.expect(
+        response is not None and response.status == 422
+        and minutes.get_attribute("aria-invalid") == "true"
+        and "minutes-error" in (minutes.get_attribute("aria-describedby") or "")
+        and page.locator("#minutes-error").is_visible()
+        and page.locator("#beneficiary").input_value() == "internal"
+        and page.locator("#autonomy-after").input_value() == "3"
+        and page.locator("#theme-bureautique").is_checked(),
+        form_where, "sans durée : l'erreur est liée au champ, rien de ce qui était choisi n'est perdu",
+        f"statut {response.status if response else None}, minutes aria-invalid={minutes.get_attribute('aria-invalid')}",
+    )
+    minutes.focus()
+    page.keyboard.type("45")
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")  # submits the form from the text field
+    console.checker.check(page, f"{where} après l'intervention", navigation.value)
+    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    report.expect("Intervention notée : 45 min" in flash, where, "l'intervention est enregistrée", flash)
+    page.context.close()
+
+
+TRAINER = re.compile(r"^Formateur·rice du réseau (.+)$")
+
+
+def trainer(console: Console, profiles: list[Profile]) -> None:
+    """A trainer lands on the sessions, enrols a person of her network (a
+    first try without the person shows the error next to its field), then
+    records the completion; the API counts the enrolment."""
+    report = console.report
+    profile = next((p for p in profiles if TRAINER.match(p.label)), None)
+    if not report.expect(profile is not None, "formations", "un profil de formateur·rice", ""):
+        return
+    network = TRAINER.match(profile.label).group(1)
+    structures = console.cli_json("inventory", "fragility")
+    person = next(
+        (h for s in structures if s["network"] == network for f in s["functions"] for h in f["holders"]), None)
+    sessions = console.cli_json("training", "sessions")
+    session = next((s for s in sessions if s["enrolled"] < s["capacity"]), None)
+    if not report.expect(person is not None and session is not None, "formations", "une personne du réseau et une session libre", ""):
+        return
+    where = f"/formations ({profile.label})"
+    page = console.open()
+    response = sign_in(console, page, profile.label)
+    if not report.expect(page.url.endswith("/formations"), where, "la formatrice arrive sur « Formations »", page.url):
+        page.context.close()
+        return
+    console.checker.check(page, where, response)
+    rows = page.locator("#sessions").locator("xpath=..").locator("tbody tr")
+    report.expect(rows.count() == len(sessions), where, f"les {len(sessions)} sessions de l'API", f"{rows.count()} lignes")
+
+    page.locator("select#session").select_option(value=session["session_id"])
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Inscrire", exact=True).click()
+    response = navigation.value
+    console.checker.check(page, f"{where} (sans personne)", response)
+    field = page.locator("input#person")
+    report.expect(
+        response is not None and response.status == 422 and field.get_attribute("aria-invalid") == "true"
+        and "person-error" in (field.get_attribute("aria-describedby") or "")
+        and page.locator("select#session").input_value() == session["session_id"],
+        where, "sans personne : l'erreur est liée au champ, la session reste choisie",
+        f"statut {response.status if response else None}",
+    )
+    field.fill(person)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Inscrire", exact=True).click()
+    console.checker.check(page, f"{where} après l'inscription", navigation.value)
+    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    report.expect(person in flash and "inscrite" in flash, where, f"{person} est inscrite", flash)
+    after = next(s for s in console.cli_json("training", "sessions") if s["session_id"] == session["session_id"])
+    report.expect(after["enrolled"] == session["enrolled"] + 1, where, "l'API compte l'inscription", json.dumps(after))
+
+    page.locator("select#session").select_option(value=session["session_id"])
+    page.locator("input#person").fill(person)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Noter la formation suivie", exact=True).click()
+    console.checker.check(page, f"{where} après « formation suivie »", navigation.value)
+    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    report.expect("formation terminée" in flash, where, "la formation est notée comme suivie", flash)
+    page.context.close()
+
+
+def director_levels(console: Console, profiles: list[Profile]) -> None:
+    """The director of S000004 sets a colleague's level on a function nobody
+    holds: a first try without the level shows the error next to its field;
+    after saving, the page's score is the API's new one."""
+    report = console.report
+    label = next((p.label for p in profiles if p.label.startswith("Direction de S000004 — ")), None)
+    if not report.expect(label is not None, "niveaux", "la direction de S000004", ""):
+        return
+    where = "/structures/S000004 (niveaux)"
+    before = console.cli_json("inventory", "fragility", "--structure", "S000004")
+    function = (before["orphan_functions"] or before["spof_functions"] or [None])[0]
+    holders = next((f["holders"] for f in before["functions"] if f["code"] == function), [])
+    page = console.open()
+    sign_in(console, page, label)
+    people = [o.get_attribute("value") for o in page.locator("select#holding-person option").all()]
+    person = next((p for p in people if p and p not in holders), None)
+    if not report.expect(function is not None and person is not None, where, "une fonction fragile et une personne", f"{function} {people}"):
+        page.context.close()
+        return
+    page.locator("select#holding-function").select_option(value=function)
+    page.locator("select#holding-person").select_option(value=person)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer le niveau").click()
+    response = navigation.value
+    console.checker.check(page, f"{where} (sans niveau)", response)
+    level = page.locator("select#holding-level")
+    report.expect(
+        response is not None and response.status == 422 and level.get_attribute("aria-invalid") == "true"
+        and "holding-level-error" in (level.get_attribute("aria-describedby") or "")
+        and page.locator("select#holding-person").input_value() == person,
+        where, "sans niveau : l'erreur est liée au champ, la personne reste choisie",
+        f"statut {response.status if response else None}",
+    )
+    level.select_option(value="3")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer le niveau").click()
+    console.checker.check(page, f"{where} après l'enregistrement", navigation.value)
+    after = console.cli_json("inventory", "fragility", "--structure", "S000004")
+    band = page.locator("#fragilite").locator("xpath=..").inner_text()
+    report.expect(
+        after.get("score") is not None and f"score de {after['score']} sur 100" in band
+        and person in next((f["holders"] for f in after["functions"] if f["code"] == function), []),
+        where, f"la page montre le nouveau score de l'API ({before.get('score')} → {after.get('score')})", band,
+    )
+    page.context.close()

@@ -4,6 +4,8 @@ use chrono::{Datelike, NaiveDate};
 use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_from_pb;
 
+use crate::lang::Lang;
+
 const MONTHS: [&str; 12] = [
     "janvier",
     "février",
@@ -47,6 +49,46 @@ pub fn days_from_now(days: i64) -> String {
     }
 }
 
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A date in words in `lang`: « 1er mars 2027 », "1 March 2027".
+pub fn long(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => french(date),
+        Lang::En => format!("{} {} {}", date.day(), MONTHS_EN[date.month0() as usize], date.year()),
+    }
+}
+
+/// A protobuf date in words in `lang`; `None` when absent or impossible.
+pub fn long_pb(date: Option<&Date>, lang: Lang) -> Option<String> {
+    date.and_then(date_from_pb).map(|d| long(d, lang))
+}
+
+/// [`days_from_now`] in `lang`.
+pub fn days_from_now_in(days: i64, lang: Lang) -> String {
+    match (lang, days) {
+        (Lang::Fr, _) => days_from_now(days),
+        (Lang::En, 0) => "today".to_owned(),
+        (Lang::En, 1) => "tomorrow".to_owned(),
+        (Lang::En, -1) => "yesterday".to_owned(),
+        (Lang::En, d) if d > 1 => format!("in {d} days"),
+        (Lang::En, d) => format!("{} days ago", -d),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +129,13 @@ mod tests {
         assert_eq!(days_from_now(12), "dans 12 jours");
         assert_eq!(days_from_now(-1), "hier");
         assert_eq!(days_from_now(-3), "il y a 3 jours");
+    }
+
+    #[test]
+    fn dates_read_in_english_too() {
+        assert_eq!(long(date(2027, 3, 1), Lang::En), "1 March 2027");
+        assert_eq!(long(date(2027, 3, 1), Lang::Fr), "1er mars 2027");
+        assert_eq!(days_from_now_in(12, Lang::En), "in 12 days");
+        assert_eq!(days_from_now_in(-3, Lang::En), "3 days ago");
     }
 }

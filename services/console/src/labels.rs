@@ -4,6 +4,8 @@
 
 use vigie_proto::inventory::v1::Band;
 
+use crate::lang::Lang;
+
 /// A band in words, with the sentence that says what it means.
 pub fn band(band: i32) -> (&'static str, &'static str) {
     match Band::try_from(band).unwrap_or(Band::Unspecified) {
@@ -75,6 +77,86 @@ pub fn functions_stop(count: usize) -> String {
     }
 }
 
+/// A band in words in `lang`, with the sentence that says what it means.
+pub fn band_in(band: i32, lang: Lang) -> (&'static str, &'static str) {
+    if lang == Lang::Fr {
+        return self::band(band);
+    }
+    match Band::try_from(band).unwrap_or(Band::Unspecified) {
+        Band::Low => ("low", "Every vital function rests on at least two competent people."),
+        Band::Moderate => ("moderate", "Some functions rest on one person only, or on nobody."),
+        Band::High => (
+            "high",
+            "A very important function rests on one person only: one absence is enough to stop it.",
+        ),
+        Band::Critical => (
+            "critical",
+            "A very important function rests on nobody: it has already stopped, or will at the first mishap.",
+        ),
+        Band::Unknown | Band::Unspecified => (
+            "unknown",
+            "The structure has not been inventoried yet: its fragility cannot be measured.",
+        ),
+    }
+}
+
+/// The acknowledgements a structure can give a call, in `lang`.
+pub fn acknowledgements(lang: Lang) -> [(&'static str, &'static str); 3] {
+    match lang {
+        Lang::Fr => ACKNOWLEDGEMENTS,
+        Lang::En => [
+            ("submitted", "Submitted"),
+            ("in_progress", "In progress"),
+            ("not_concerned", "Not concerned"),
+        ],
+    }
+}
+
+/// An acknowledgement's words in `lang`; `None` for none or an unknown code.
+pub fn acknowledgement_in(code: &str, lang: Lang) -> Option<&'static str> {
+    acknowledgements(lang)
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, words)| *words)
+}
+
+/// A deadline's kind in words, in `lang`.
+pub fn stage_kind_in(kind: &str, lang: Lang) -> &'static str {
+    match (kind, lang) {
+        (_, Lang::Fr) => stage_kind(kind),
+        ("letter_of_intent", Lang::En) => "letter of intent",
+        ("pre_deposit", Lang::En) => "pre-submission",
+        ("internal", Lang::En) => "internal deadline",
+        (_, Lang::En) => "application deadline",
+    }
+}
+
+/// « 4 fonctions vitales s'arrêtent », "4 vital functions stop".
+pub fn functions_stop_in(count: usize, lang: Lang) -> String {
+    match (lang, count) {
+        (Lang::Fr, _) => functions_stop(count),
+        (Lang::En, 1) => "1 vital function stops".to_owned(),
+        (Lang::En, n) => format!("{n} vital functions stop"),
+    }
+}
+
+/// A level of the 0–4 scale in words (« autonome »), `None` outside it.
+pub fn level(level: u32, lang: Lang) -> Option<&'static str> {
+    let level = u8::try_from(level).ok()?;
+    match lang {
+        Lang::Fr => vigie_inventory_domain::catalogue::level_label_fr(level),
+        Lang::En => vigie_inventory_domain::catalogue::level_label_en(level),
+    }
+}
+
+/// A function's label in `lang` (the catalogue's, or a custom code's words).
+pub fn function(code: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => vigie_inventory_domain::catalogue::label_fr(code),
+        Lang::En => vigie_inventory_domain::catalogue::label_en(code),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +187,17 @@ mod tests {
         assert_eq!(functions_stop(1), "1 fonction vitale s'arrête");
         assert_eq!(functions_stop(4), "4 fonctions vitales s'arrêtent");
         assert_eq!(stage_kind("submission"), "dépôt du dossier");
+    }
+
+    #[test]
+    fn labels_read_in_english_too() {
+        assert_eq!(band_in(Band::High as i32, Lang::En).0, "high");
+        assert_eq!(band_in(Band::High as i32, Lang::Fr).0, "élevée");
+        assert_eq!(acknowledgement_in("submitted", Lang::En), Some("Submitted"));
+        assert_eq!(functions_stop_in(2, Lang::En), "2 vital functions stop");
+        assert_eq!(stage_kind_in("pre_deposit", Lang::En), "pre-submission");
+        assert_eq!(level(3, Lang::Fr), Some("autonome"));
+        assert_eq!(level(4, Lang::En), Some("can train others"));
+        assert_eq!(level(5, Lang::Fr), None);
     }
 }

@@ -8,6 +8,7 @@
 //! binary with auto-escaping (askama), one self-hosted stylesheet, and strict
 //! security headers on every answer ([`web`]).
 
+pub mod cra;
 pub mod dates;
 pub mod error;
 pub mod labels;

@@ -21,6 +21,7 @@ use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::lang::Lang;
+use crate::profiles::Kind;
 
 /// Sessions kept at most; beyond, the oldest is forgotten.
 pub const MAX_SESSIONS: usize = 10_000;
@@ -38,6 +39,15 @@ pub struct SignedIn {
     pub label: String,
     /// Where `/` leads: a structure's page for a director, else `None`.
     pub home_structure: Option<String>,
+    /// The kind of profile known at sign-in (where `/` leads, see
+    /// `pages::landing`); `None` when sign-in did not say.
+    pub kind: Option<Kind>,
+    /// The networks of the person's groups (`/networks/N`): a facilitator's
+    /// time report is read per network.
+    pub networks: Vec<String>,
+    /// A facilitator's id in the facilitation service (their own line of the
+    /// time report).
+    pub facilitator_id: Option<String>,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -46,6 +56,7 @@ impl std::fmt::Debug for SignedIn {
         f.debug_struct("SignedIn")
             .field("label", &self.label)
             .field("home_structure", &self.home_structure)
+            .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
 }
@@ -223,6 +234,9 @@ mod tests {
             token: format!("token-{label}"),
             label: label.to_owned(),
             home_structure: None,
+            kind: None,
+            networks: Vec::new(),
+            facilitator_id: None,
         })
     }
 

@@ -42,8 +42,8 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
 
 async fn home(console: &Console, headers: &HeaderMap) -> Result<Response, PageError> {
     let (session, person) = signed_in(console, headers)?;
-    if let Some(structure) = &person.home_structure {
-        return Ok(web::see_other(&format!("/structures/{structure}")));
+    if let Some(path) = super::landing::landing(&person) {
+        return Ok(web::see_other(&path));
     }
     let mut clients = console.services.for_token(&person.token)?;
     // A role the RPC does not grant sees nothing here rather than an error.

@@ -3,10 +3,15 @@
 //! pages).
 
 mod assets;
+mod facilitation;
+mod holdings;
 mod home;
+mod intervention;
+mod landing;
 mod language;
 mod signin;
 mod structure;
+mod training;
 mod views;
 
 use std::sync::Arc;
@@ -34,6 +39,15 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/structures/{id}", get(structure::page))
         .route("/structures/{id}/echeances", post(structure::acknowledge))
         .route("/structures/{id}/aide", post(structure::ask_for_help))
+        .route("/structures/{id}/niveaux", post(holdings::set_level))
+        .route(landing::FACILITATION, get(facilitation::page))
+        .route("/accompagnement/reponse", post(facilitation::respond))
+        .route(
+            "/accompagnement/demandes/{id}",
+            get(intervention::page).post(intervention::record),
+        )
+        .route(landing::TRAINING, get(training::page))
+        .route("/formations/inscriptions", post(training::act))
         .route("/static/console.css", get(assets::stylesheet))
         .fallback(not_found)
 }

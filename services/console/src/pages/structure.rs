@@ -1,5 +1,5 @@
-//! `/structures/<id>` — « Ma structure » — and its two forms: acknowledging
-//! a deadline and asking for help. Every call carries the person's token: a
+//! `/structures/<id>` — « Ma structure » — and its forms: acknowledging
+//! a deadline and asking for help (here), setting a level (`holdings.rs`). Every call carries the person's token: a
 //! structure outside her reach is `NOT_FOUND` from the services, hence the
 //! same « introuvable » page as an unknown id.
 
@@ -16,10 +16,12 @@ use vigie_proto::facilitation::v1::{ListProposalsRequest, RequestHelpRequest};
 use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
 use vigie_proto::training::v1::PlanRequest;
 
-use super::views::{structure_view, StructureAnswers, StructureView};
+use super::holdings::HoldingForm;
+use super::views::{level_choices, structure_view, StructureAnswers, StructureView};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
-use crate::labels::{self, ACKNOWLEDGEMENTS};
+use crate::labels;
+use crate::lang::Lang;
 use crate::services::Clients;
 use crate::session::Session;
 use crate::{web, Console};
@@ -42,7 +44,17 @@ struct StructurePage {
     layout: Layout,
     s: StructureView,
     help: HelpForm,
+    holding: HoldingForm,
     acknowledgements: [(&'static str, &'static str); 3],
+    levels: Vec<(u32, String)>,
+}
+
+/// The forms of the page, as typed (a form sent back with errors keeps
+/// everything the person wrote).
+#[derive(Default)]
+pub struct Forms {
+    pub help: HelpForm,
+    pub holding: HoldingForm,
 }
 
 /// `GET /structures/<id>`.
@@ -50,29 +62,22 @@ pub async fn page(State(console): State<Arc<Console>>, Path(id): Path<String>, h
     let result = async {
         let (session, person) = signed_in(&console, &headers)?;
         let mut clients = console.services.for_token(&person.token)?;
-        show(
-            &console,
-            &session,
-            &mut clients,
-            &id,
-            HelpForm::default(),
-            StatusCode::OK,
-        )
-        .await
+        show(&console, &session, &mut clients, &id, Forms::default(), StatusCode::OK).await
     }
     .await;
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
 }
 
 /// Reads everything the page shows, concurrently, then renders it.
-async fn show(
+pub(super) async fn show(
     console: &Console,
     session: &Session,
     clients: &mut Clients,
     id: &str,
-    help: HelpForm,
+    forms: Forms,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    let lang = session.lang;
     let structure_id = id.to_owned();
     // One clone per concurrent call (a client serves one call at a time).
     let (mut inventory, mut inventory2) = (clients.inventory.clone(), clients.inventory.clone());
@@ -84,7 +89,7 @@ async fn show(
         inventory2.get_fragility(GetFragilityRequest {
             structure_id: structure_id.clone(),
             at: None,
-            lang: "fr".to_owned(),
+            lang: lang.code().to_owned(),
         }),
         alerting.list_calls(ListCallsRequest {
             structure_id: structure_id.clone(),
@@ -111,19 +116,28 @@ async fn show(
     let feed_url = optional(feed.map(|a| a.into_inner().url), "feed")?;
     let plan = optional(plan.map(tonic::Response::into_inner), "plan")?;
     let requests = optional(requests.map(|a| a.into_inner().proposals), "requests")?.unwrap_or_default();
-    let view = structure_view(StructureAnswers {
-        structure,
-        fragility,
-        calls,
-        feed_url: feed_url.filter(|url| !url.is_empty()),
-        plan,
-        requests,
-    });
+    let view = structure_view(
+        StructureAnswers {
+            structure,
+            fragility,
+            calls,
+            feed_url: feed_url.filter(|url| !url.is_empty()),
+            plan,
+            requests,
+        },
+        lang,
+    );
     let page = StructurePage {
-        layout: Layout::new(console, format!("{} — ma structure", view.name), Some(session)),
+        layout: Layout::new(
+            console,
+            format!("{} — {}", view.name, lang.pick("ma structure", "my structure")),
+            Some(session),
+        ),
         s: view,
-        help,
-        acknowledgements: ACKNOWLEDGEMENTS,
+        help: forms.help,
+        holding: forms.holding,
+        acknowledgements: labels::acknowledgements(lang),
+        levels: level_choices(lang),
     };
     Ok(render(console, Some(session), status, &page))
 }
@@ -141,10 +155,10 @@ fn optional<T>(result: Result<T, tonic::Status>, what: &str) -> Result<Option<T>
     }
 }
 
-type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
+pub(super) type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
 
 /// The signed-in session of a form whose CSRF token checks, and its fields.
-fn form_session(
+pub(super) fn form_session(
     console: &Console,
     headers: &HeaderMap,
     form: Fields,
@@ -166,10 +180,15 @@ pub async fn acknowledge(
     let result = async {
         let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let status = fields.get("status").map(String::as_str).unwrap_or_default();
-        let Some(words) = labels::acknowledgement(status) else {
-            console
-                .sessions
-                .set_flash(&session.id, "Choix inconnu : rien n'a été enregistré.");
+        let lang = session.lang;
+        let Some(words) = labels::acknowledgement_in(status, lang) else {
+            console.sessions.set_flash(
+                &session.id,
+                lang.pick(
+                    "Choix inconnu : rien n'a été enregistré.",
+                    "Unknown choice: nothing was saved.",
+                ),
+            );
             return Ok(web::see_other(&format!("/structures/{id}#echeances")));
         };
         clients
@@ -180,10 +199,11 @@ pub async fn acknowledge(
                 status: status.to_owned(),
             })
             .await?;
-        console.sessions.set_flash(
-            &session.id,
-            format!("Votre suivi de l'échéance est enregistré : {words}."),
-        );
+        let message = match lang {
+            Lang::Fr => format!("Votre suivi de l'échéance est enregistré : {words}."),
+            Lang::En => format!("Your follow-up of the deadline is saved: {words}."),
+        };
+        console.sessions.set_flash(&session.id, message);
         Ok(web::see_other(&format!("/structures/{id}#echeances")))
     }
     .await;
@@ -191,18 +211,33 @@ pub async fn acknowledge(
 }
 
 /// The help form's errors, in French, tied to their field by the template.
-fn check_help(form: &mut HelpForm, functions: &[String]) -> bool {
+fn check_help(form: &mut HelpForm, functions: &[String], lang: Lang) -> bool {
     if form.function.is_empty() || !functions.contains(&form.function) {
-        form.function_error = Some("choisissez la fonction pour laquelle vous demandez de l'aide.".to_owned());
+        form.function_error = Some(
+            lang.pick(
+                "choisissez la fonction pour laquelle vous demandez de l'aide.",
+                "choose the function you ask help for.",
+            )
+            .to_owned(),
+        );
     }
     let description = form.description.trim();
+    let count = description.chars().count();
     if description.is_empty() {
-        form.description_error = Some("décrivez votre besoin en quelques mots.".to_owned());
-    } else if description.chars().count() > MAX_DESCRIPTION {
-        form.description_error = Some(format!(
-            "votre description fait {} caractères ; raccourcissez-la à 2 000 caractères au plus.",
-            description.chars().count()
-        ));
+        form.description_error = Some(
+            lang.pick(
+                "décrivez votre besoin en quelques mots.",
+                "describe your need in a few words.",
+            )
+            .to_owned(),
+        );
+    } else if count > MAX_DESCRIPTION {
+        form.description_error = Some(match lang {
+            Lang::Fr => {
+                format!("votre description fait {count} caractères ; raccourcissez-la à 2 000 caractères au plus.")
+            }
+            Lang::En => format!("your description is {count} characters long; shorten it to 2,000 at most."),
+        });
     }
     form.function_error.is_none() && form.description_error.is_none()
 }
@@ -216,6 +251,7 @@ pub async fn ask_for_help(
 ) -> Response {
     let result = async {
         let (session, mut clients, fields) = form_session(&console, &headers, form)?;
+        let lang = session.lang;
         let mut help = HelpForm {
             function: fields.get("function").cloned().unwrap_or_default(),
             description: fields.get("description").cloned().unwrap_or_default(),
@@ -230,13 +266,16 @@ pub async fn ask_for_help(
             .await?
             .into_inner();
         let functions: Vec<String> = structure.functions.iter().map(|f| f.code.clone()).collect();
-        if !check_help(&mut help, &functions) {
+        if !check_help(&mut help, &functions, lang) {
             return show(
                 &console,
                 &session,
                 &mut clients,
                 &id,
-                help,
+                Forms {
+                    help,
+                    ..Forms::default()
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -260,21 +299,24 @@ pub async fn ask_for_help(
                     &session,
                     &mut clients,
                     &id,
-                    help,
+                    Forms {
+                        help,
+                        ..Forms::default()
+                    },
                     StatusCode::UNPROCESSABLE_ENTITY,
                 )
                 .await;
             }
             Err(status) => return Err(status.into()),
         };
-        let who = if request.facilitator_name.is_empty() {
-            "elle attend qu'un conseiller ou une conseillère numérique se libère".to_owned()
-        } else {
-            format!("elle est proposée à {}", request.facilitator_name)
+        let name = &request.facilitator_name;
+        let message = match (lang, name.is_empty()) {
+            (Lang::Fr, true) => "Votre demande d'aide est envoyée : elle attend qu'un conseiller ou une conseillère numérique se libère.".to_owned(),
+            (Lang::Fr, false) => format!("Votre demande d'aide est envoyée : elle est proposée à {name}."),
+            (Lang::En, true) => "Your help request is sent: it waits for a digital adviser to be free.".to_owned(),
+            (Lang::En, false) => format!("Your help request is sent: it is offered to {name}."),
         };
-        console
-            .sessions
-            .set_flash(&session.id, format!("Votre demande d'aide est envoyée : {who}."));
+        console.sessions.set_flash(&session.id, message);
         Ok(web::see_other(&format!("/structures/{id}#aide")))
     }
     .await;
@@ -289,7 +331,7 @@ mod tests {
     fn the_help_form_says_what_is_missing() {
         let functions = vec!["submission".to_owned()];
         let mut empty = HelpForm::default();
-        assert!(!check_help(&mut empty, &functions));
+        assert!(!check_help(&mut empty, &functions, Lang::Fr));
         assert!(empty.function_error.is_some() && empty.description_error.is_some());
 
         let mut unknown = HelpForm {
@@ -297,7 +339,7 @@ mod tests {
             description: "aide".to_owned(),
             ..HelpForm::default()
         };
-        assert!(!check_help(&mut unknown, &functions));
+        assert!(!check_help(&mut unknown, &functions, Lang::Fr));
         assert!(unknown.function_error.is_some() && unknown.description_error.is_none());
 
         let mut long = HelpForm {
@@ -305,7 +347,7 @@ mod tests {
             description: "é".repeat(MAX_DESCRIPTION + 1),
             ..HelpForm::default()
         };
-        assert!(!check_help(&mut long, &functions));
+        assert!(!check_help(&mut long, &functions, Lang::Fr));
         assert!(long.description_error.unwrap().contains("2001 caractères"));
 
         let mut good = HelpForm {
@@ -313,6 +355,6 @@ mod tests {
             description: "  personne d'autre ne sait déposer  ".to_owned(),
             ..HelpForm::default()
         };
-        assert!(check_help(&mut good, &functions));
+        assert!(check_help(&mut good, &functions, Lang::Fr));
     }
 }

@@ -1,6 +1,6 @@
 //! What the templates show, built from the services' answers by pure
-//! functions (unit-tested without a server): sentences, French dates,
-//! labels instead of codes.
+//! functions (unit-tested without a server): sentences, dates in words,
+//! labels instead of codes, in the session's language.
 
 use std::collections::HashMap;
 
@@ -11,15 +11,16 @@ use vigie_proto::facilitation::v1::HelpRequest;
 use vigie_proto::inventory::v1::{Structure, StructureFragility};
 use vigie_proto::training::v1::StructurePlan;
 
-use crate::dates::{days_from_now, french, french_pb};
+use crate::dates::{days_from_now_in, long, long_pb};
 use crate::labels;
+use crate::lang::Lang;
 
 /// One vital function's row.
 pub struct FunctionRow {
     pub label: String,
     pub importance: &'static str,
     pub holders: String,
-    /// The API's plain-French sentence for this function, verbatim.
+    /// The API's plain sentence for this function, verbatim.
     pub explanation: Option<String>,
 }
 
@@ -54,6 +55,14 @@ pub struct RequestRow {
     pub created_on: String,
 }
 
+/// One recorded level: who, on what, how well, last practised when.
+pub struct HoldingRow {
+    pub person: String,
+    pub function: String,
+    pub level: String,
+    pub last_practised: String,
+}
+
 /// Everything « Ma structure » shows.
 pub struct StructureView {
     pub id: String,
@@ -72,9 +81,13 @@ pub struct StructureView {
     pub calls: Vec<CallRow>,
     pub feed_url: Option<String>,
     pub plan: Option<PlanView>,
-    /// (code, label) of the functions one can ask help for.
+    /// (code, label) of the structure's vital functions (help and levels forms).
     pub help_functions: Vec<(String, String)>,
     pub requests: Vec<RequestRow>,
+    /// The levels recorded, by function then person.
+    pub holdings: Vec<HoldingRow>,
+    /// (id, name) of the structure's people (levels form).
+    pub people: Vec<(String, String)>,
 }
 
 /// The answers a structure page is built from.
@@ -87,25 +100,32 @@ pub struct StructureAnswers {
     pub requests: Vec<HelpRequest>,
 }
 
-fn importance(criticality: u32) -> &'static str {
+fn importance(criticality: u32, lang: Lang) -> &'static str {
     match criticality {
-        3.. => "essentielle",
-        2 => "importante",
-        _ => "utile",
+        3.. => lang.pick("essentielle", "essential"),
+        2 => lang.pick("importante", "important"),
+        _ => lang.pick("utile", "useful"),
     }
 }
 
-/// « a, b et c ».
-fn and_list(items: &[String]) -> String {
+/// « a, b et c », "a, b and c".
+fn and_list(items: &[String], lang: Lang) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} et {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {} {last}", init.join(", "), lang.pick("et", "and")),
     }
 }
 
+/// The levels of the 0–4 scale in words, for a form's choices.
+pub fn level_choices(lang: Lang) -> Vec<(u32, String)> {
+    (0..=4)
+        .filter_map(|l| labels::level(l, lang).map(|words| (l, format!("{l} — {words}"))))
+        .collect()
+}
+
 /// Builds the page from the answers.
-pub fn structure_view(answers: StructureAnswers) -> StructureView {
+pub fn structure_view(answers: StructureAnswers, lang: Lang) -> StructureView {
     let StructureAnswers {
         structure,
         fragility,
@@ -120,15 +140,17 @@ pub fn structure_view(answers: StructureAnswers) -> StructureView {
         .map(|p| (p.person_id.as_str(), p.display_name.as_str()))
         .collect();
     let name_of = |id: &str| names.get(id).map_or_else(|| id.to_owned(), |n| (*n).to_owned());
-    let label_of = |code: &str| {
-        fragility
+    // French: the API's label; English: the catalogue's English label.
+    let label_of = |code: &str| match lang {
+        Lang::Fr => fragility
             .functions
             .iter()
             .find(|f| f.code == code)
-            .map_or_else(|| code.to_owned(), |f| f.label.clone())
+            .map_or_else(|| labels::function(code, lang), |f| f.label.clone()),
+        Lang::En => labels::function(code, lang),
     };
     let today = fragility.evaluated_on.as_ref().and_then(date_from_pb);
-    let (band_words, band_meaning) = labels::band(fragility.band);
+    let (band_words, band_meaning) = labels::band_in(fragility.band, lang);
 
     // The sentences of the API, attached to their function ("Label : …").
     let mut explanations: Vec<Option<String>> = fragility.explanations.iter().cloned().map(Some).collect();
@@ -136,54 +158,76 @@ pub fn structure_view(answers: StructureAnswers) -> StructureView {
         .functions
         .iter()
         .map(|f| {
-            let prefix = format!("{} : ", f.label);
+            let label = label_of(&f.code);
+            let prefix = match lang {
+                Lang::Fr => format!("{label} : "),
+                Lang::En => format!("{label}: "),
+            };
             let explanation = explanations
                 .iter_mut()
                 .find(|e| e.as_deref().is_some_and(|e| e.starts_with(&prefix)))
                 .and_then(Option::take);
             let holders: Vec<String> = f.holder_ids.iter().map(|id| name_of(id)).collect();
             FunctionRow {
-                label: f.label.clone(),
-                importance: importance(f.criticality),
+                label,
+                importance: importance(f.criticality, lang),
                 holders: if holders.is_empty() {
-                    "Personne".to_owned()
+                    lang.pick("Personne", "Nobody").to_owned()
                 } else {
-                    and_list(&holders)
+                    and_list(&holders, lang)
                 },
                 explanation,
             }
         })
         .collect();
+    let mut holdings: Vec<HoldingRow> = structure
+        .holdings
+        .iter()
+        .map(|h| HoldingRow {
+            person: name_of(&h.person_id),
+            function: label_of(&h.function),
+            level: labels::level(h.level, lang).map_or_else(|| h.level.to_string(), |w| format!("{} — {w}", h.level)),
+            last_practised: long_pb(h.last_practised.as_ref(), lang).unwrap_or_else(|| "—".to_owned()),
+        })
+        .collect();
+    holdings.sort_by(|a, b| a.function.cmp(&b.function).then_with(|| a.person.cmp(&b.person)));
 
     StructureView {
         id: structure.structure_id.clone(),
         name: structure.name.clone(),
         network: structure.network.clone(),
-        evaluated_on: french_pb(fragility.evaluated_on.as_ref()).unwrap_or_else(|| "jour inconnu".to_owned()),
+        evaluated_on: long_pb(fragility.evaluated_on.as_ref(), lang)
+            .unwrap_or_else(|| lang.pick("jour inconnu", "unknown day").to_owned()),
         score: fragility.score,
         band_words,
         band_meaning,
         band_class: labels::band_class(fragility.band),
-        truck_sentence: truck_sentence(&fragility, &label_of),
-        orphan_sentence: orphan_sentence(&fragility, &label_of),
+        truck_sentence: truck_sentence(&fragility, &label_of, lang),
+        orphan_sentence: orphan_sentence(&fragility, &label_of, lang),
         functions,
         other_explanations: explanations.into_iter().flatten().collect(),
-        calls: call_rows(&calls, today),
+        calls: call_rows(&calls, today, lang),
         feed_url,
-        plan: plan.map(|p| plan_view(&p, &name_of)),
+        plan: plan.map(|p| plan_view(&p, &name_of, lang)),
         help_functions: structure
             .functions
             .iter()
-            .map(|f| (f.code.clone(), f.label.clone()))
+            .map(|f| (f.code.clone(), label_of(&f.code)))
             .collect(),
-        requests: requests.iter().map(request_row).collect(),
+        requests: requests.iter().map(|r| request_row_in(r, lang)).collect(),
+        holdings,
+        people: structure
+            .people
+            .iter()
+            .map(|p| (p.person_id.clone(), p.display_name.clone()))
+            .collect(),
     }
 }
 
 /// « Si Anne Martin s'absente, 4 fonctions vitales s'arrêtent : … » — the
 /// top key person and the functions they hold alone; else what the truck
 /// factor says.
-fn truck_sentence(fragility: &StructureFragility, label_of: &dyn Fn(&str) -> String) -> Option<String> {
+fn truck_sentence(fragility: &StructureFragility, label_of: &dyn Fn(&str) -> String, lang: Lang) -> Option<String> {
     let top = &fragility.top_key_person_id;
     if !top.is_empty() {
         let alone: Vec<String> = fragility
@@ -193,41 +237,46 @@ fn truck_sentence(fragility: &StructureFragility, label_of: &dyn Fn(&str) -> Str
             .map(|f| label_of(&f.code))
             .collect();
         if !alone.is_empty() {
-            return Some(format!(
-                "Si {} s'absente, {} : {}.",
-                fragility.top_key_person_name,
-                labels::functions_stop(alone.len()),
-                and_list(&alone)
-            ));
+            let who = &fragility.top_key_person_name;
+            let stop = labels::functions_stop_in(alone.len(), lang);
+            let list = and_list(&alone, lang);
+            return Some(match lang {
+                Lang::Fr => format!("Si {who} s'absente, {stop} : {list}."),
+                Lang::En => format!("If {who} is away, {stop}: {list}."),
+            });
         }
     }
     match fragility.truck_factor {
-        Some(n) if n >= 2 => Some(format!(
-            "Il faudrait que {n} personnes s'absentent en même temps pour qu'une fonction vitale s'arrête."
-        )),
+        Some(n) if n >= 2 => Some(match lang {
+            Lang::Fr => {
+                format!("Il faudrait que {n} personnes s'absentent en même temps pour qu'une fonction vitale s'arrête.")
+            }
+            Lang::En => format!("{n} people would have to be away at the same time for a vital function to stop."),
+        }),
         _ => None,
     }
 }
 
 /// « 2 fonctions vitales ne reposent sur personne aujourd'hui : … ».
-fn orphan_sentence(fragility: &StructureFragility, label_of: &dyn Fn(&str) -> String) -> Option<String> {
+fn orphan_sentence(fragility: &StructureFragility, label_of: &dyn Fn(&str) -> String, lang: Lang) -> Option<String> {
     let orphans: Vec<String> = fragility.orphan_functions.iter().map(|c| label_of(c)).collect();
-    match orphans.len() {
-        0 => None,
-        1 => Some(format!(
-            "1 fonction vitale ne repose sur personne aujourd'hui : {}.",
-            orphans[0]
+    let list = and_list(&orphans, lang);
+    match (orphans.len(), lang) {
+        (0, _) => None,
+        (1, Lang::Fr) => Some(format!(
+            "1 fonction vitale ne repose sur personne aujourd'hui : {list}."
         )),
-        n => Some(format!(
-            "{n} fonctions vitales ne reposent sur personne aujourd'hui : {}.",
-            and_list(&orphans)
+        (1, Lang::En) => Some(format!("1 vital function rests on nobody today: {list}.")),
+        (n, Lang::Fr) => Some(format!(
+            "{n} fonctions vitales ne reposent sur personne aujourd'hui : {list}."
         )),
+        (n, Lang::En) => Some(format!("{n} vital functions rest on nobody today: {list}.")),
     }
 }
 
 /// The calls still open, by next deadline (the first stage on or after
 /// `today`; cancelled calls and passed deadlines are left out).
-fn call_rows(calls: &[Call], today: Option<NaiveDate>) -> Vec<CallRow> {
+fn call_rows(calls: &[Call], today: Option<NaiveDate>, lang: Lang) -> Vec<CallRow> {
     let mut rows: Vec<(NaiveDate, CallRow)> = calls
         .iter()
         .filter(|c| !c.cancelled)
@@ -238,9 +287,13 @@ fn call_rows(calls: &[Call], today: Option<NaiveDate>) -> Vec<CallRow> {
                 .filter_map(|s| s.date.as_ref().and_then(date_from_pb).map(|d| (d, s)))
                 .filter(|(d, _)| today.is_none_or(|t| *d >= t))
                 .min_by_key(|(d, _)| *d)?;
-            let at = stage.time.as_deref().map(|t| format!(" à {t}")).unwrap_or_default();
+            let at = stage
+                .time
+                .as_deref()
+                .map(|t| format!(" {} {t}", lang.pick("à", "at")))
+                .unwrap_or_default();
             let distance = today
-                .map(|t| format!(", {}", days_from_now((date - t).num_days())))
+                .map(|t| format!(", {}", days_from_now_in((date - t).num_days(), lang)))
                 .unwrap_or_default();
             let url = if c.application_url.is_empty() {
                 &c.info_url
@@ -253,8 +306,13 @@ fn call_rows(calls: &[Call], today: Option<NaiveDate>) -> Vec<CallRow> {
                     id: c.call_id.clone(),
                     title: c.title.clone(),
                     url: safe_url(url),
-                    deadline: format!("{}{at} ({}{distance})", french(date), labels::stage_kind(&stage.kind)),
-                    acknowledgement: labels::acknowledgement(&c.acknowledgement).unwrap_or("Pas encore indiqué"),
+                    deadline: format!(
+                        "{}{at} ({}{distance})",
+                        long(date, lang),
+                        labels::stage_kind_in(&stage.kind, lang)
+                    ),
+                    acknowledgement: labels::acknowledgement_in(&c.acknowledgement, lang)
+                        .unwrap_or(lang.pick("Pas encore indiqué", "Not given yet")),
                 },
             ))
         })
@@ -274,23 +332,39 @@ fn safe_url(url: &str) -> String {
     }
 }
 
-fn plan_view(plan: &StructurePlan, name_of: &dyn Fn(&str) -> String) -> PlanView {
-    let (current, _) = labels::band(plan.current_band);
-    let (predicted, _) = labels::band(plan.predicted_band);
+fn plan_view(plan: &StructurePlan, name_of: &dyn Fn(&str) -> String, lang: Lang) -> PlanView {
+    let (current, _) = labels::band_in(plan.current_band, lang);
+    let (predicted, _) = labels::band_in(plan.predicted_band, lang);
     let summary = match (plan.current_score, plan.predicted_score) {
-        _ if plan.items.is_empty() => "Aucune formation n'est nécessaire : aucune fonction vitale ne repose sur une seule personne ou sur personne.".to_owned(),
-        (Some(now), Some(then)) => format!(
-            "Si ce plan est suivi, le score de fragilité passera de {now} à {then} sur 100 (fragilité {current} aujourd'hui, {predicted} ensuite)."
-        ),
-        _ => format!("Fragilité {current} aujourd'hui, {predicted} si ce plan est suivi."),
+        _ if plan.items.is_empty() => lang
+            .pick(
+                "Aucune formation n'est nécessaire : aucune fonction vitale ne repose sur une seule personne ou sur personne.",
+                "No training is needed: no vital function rests on one person only or on nobody.",
+            )
+            .to_owned(),
+        (Some(now), Some(then)) => match lang {
+            Lang::Fr => format!(
+                "Si ce plan est suivi, le score de fragilité passera de {now} à {then} sur 100 (fragilité {current} aujourd'hui, {predicted} ensuite)."
+            ),
+            Lang::En => format!(
+                "If this plan is followed, the fragility score will go from {now} to {then} out of 100 ({current} fragility today, {predicted} afterwards)."
+            ),
+        },
+        _ => match lang {
+            Lang::Fr => format!("Fragilité {current} aujourd'hui, {predicted} si ce plan est suivi."),
+            Lang::En => format!("Fragility {current} today, {predicted} if this plan is followed."),
+        },
     };
     let items = plan
         .items
         .iter()
         .map(|item| {
             let what = if item.trainings.is_empty() {
-                "aucune formation du catalogue ne couvre encore cette fonction ; une demande d'aide peut suffire."
-                    .to_owned()
+                lang.pick(
+                    "aucune formation du catalogue ne couvre encore cette fonction ; une demande d'aide peut suffire.",
+                    "no training of the catalogue covers this function yet; a help request may be enough.",
+                )
+                .to_owned()
             } else {
                 item.trainings
                     .iter()
@@ -300,23 +374,35 @@ fn plan_view(plan: &StructurePlan, name_of: &dyn Fn(&str) -> String) -> PlanView
                             .next_session_starts
                             .get(..10)
                             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                            .map(|d| format!(", prochaine session le {}", french(d)))
+                            .map(|d| {
+                                format!(
+                                    ", {} {}",
+                                    lang.pick("prochaine session le", "next session on"),
+                                    long(d, lang)
+                                )
+                            })
                             .unwrap_or_default();
+                        let training = lang.pick("formation", "training");
                         if learners.is_empty() {
-                            format!("formation « {} »{when}", t.title)
+                            format!("{training} « {} »{when}", t.title)
                         } else {
-                            format!("formation « {} » pour {}{when}", t.title, and_list(&learners))
+                            format!(
+                                "{training} « {} » {} {}{when}",
+                                t.title,
+                                lang.pick("pour", "for"),
+                                and_list(&learners, lang)
+                            )
                         }
                     })
                     .collect::<Vec<_>>()
                     .join(" ; ")
             };
             PlanItemRow {
-                label: item.label.clone(),
+                label: labels::function(&item.function, lang),
                 exposure: if item.exposure == "orphan" {
-                    "ne repose sur personne"
+                    lang.pick("ne repose sur personne", "rests on nobody")
                 } else {
-                    "repose sur une seule personne"
+                    lang.pick("repose sur une seule personne", "rests on one person only")
                 },
                 what,
             }
@@ -325,26 +411,33 @@ fn plan_view(plan: &StructurePlan, name_of: &dyn Fn(&str) -> String) -> PlanView
     PlanView { summary, items }
 }
 
-/// A help request or proposal in words.
+/// A help request or proposal in French words (the home page's).
 pub fn request_row(r: &HelpRequest) -> RequestRow {
+    request_row_in(r, Lang::Fr)
+}
+
+/// A help request or proposal in words, in `lang`.
+pub fn request_row_in(r: &HelpRequest, lang: Lang) -> RequestRow {
     RequestRow {
         structure_id: r.structure_id.clone(),
-        // The French label, as everywhere a person reads a function.
-        function: vigie_inventory_domain::catalogue::label_fr(&r.function),
+        function: labels::function(&r.function, lang),
         kind: match r.kind.as_str() {
-            "fragility" => "proposition (fragilité)",
-            "co-submission" => "proposition (dépôt d'un dossier)",
-            _ => "demande de la structure",
+            "fragility" => lang.pick("proposition (fragilité)", "proposal (fragility)"),
+            "co-submission" => lang.pick(
+                "proposition (dépôt d'un dossier)",
+                "proposal (submitting an application)",
+            ),
+            _ => lang.pick("demande de la structure", "request from the structure"),
         },
         status: match r.status.as_str() {
-            "offered" => "proposée à un conseiller",
-            "accepted" => "prise en charge",
-            "unassigned" => "en attente d'un conseiller",
-            "escalated" => "transmise à la coordination",
-            "closed" => "terminée",
-            _ => "en cours",
+            "offered" => lang.pick("proposée à un conseiller", "offered to an adviser"),
+            "accepted" => lang.pick("prise en charge", "taken on"),
+            "unassigned" => lang.pick("en attente d'un conseiller", "waiting for an adviser"),
+            "escalated" => lang.pick("transmise à la coordination", "handed to the coordination"),
+            "closed" => lang.pick("terminée", "closed"),
+            _ => lang.pick("en cours", "in progress"),
         },
-        created_on: french_pb(r.created_on.as_ref()).unwrap_or_default(),
+        created_on: long_pb(r.created_on.as_ref(), lang).unwrap_or_default(),
     }
 }
 
@@ -463,7 +556,7 @@ mod tests {
 
     #[test]
     fn the_truck_factor_names_the_key_person_and_what_stops() {
-        let view = structure_view(answers());
+        let view = structure_view(answers(), Lang::Fr);
         assert_eq!(
             view.truck_sentence.as_deref(),
             Some("Si Anne s'absente, 2 fonctions vitales s'arrêtent : Dépôt des dossiers et Banque en ligne.")
@@ -477,8 +570,48 @@ mod tests {
     }
 
     #[test]
+    fn the_page_reads_in_english_with_the_catalogues_english_labels() {
+        let mut english = answers();
+        // The API answers `lang: "en"` with English sentences.
+        english.fragility.explanations =
+            vec!["Payroll and social security returns (DSN): nobody performs it today — risk 100%.".to_owned()];
+        english.fragility.functions[2].code = "payroll".to_owned();
+        english.fragility.orphan_functions = vec!["payroll".to_owned()];
+        let view = structure_view(english, Lang::En);
+        assert_eq!(
+            (view.band_words, view.evaluated_on.as_str()),
+            ("high", "1 December 2026")
+        );
+        assert_eq!(
+            view.orphan_sentence.as_deref(),
+            Some("1 vital function rests on nobody today: Payroll and social security returns (DSN).")
+        );
+        let payroll = view.functions.iter().find(|f| f.label.starts_with("Payroll")).unwrap();
+        assert_eq!((payroll.holders.as_str(), payroll.importance), ("Nobody", "essential"));
+        assert!(payroll
+            .explanation
+            .as_deref()
+            .unwrap()
+            .starts_with("Payroll and social security returns (DSN): "));
+        assert!(view.truck_sentence.unwrap().starts_with("If Anne is away, "));
+        assert_eq!(view.calls[0].acknowledgement, "Not given yet");
+        assert!(view.calls[0]
+            .deadline
+            .starts_with("2 December 2026 at 12:00 (application deadline, tomorrow)"));
+    }
+
+    #[test]
+    fn levels_are_offered_in_words() {
+        let levels = level_choices(Lang::Fr);
+        assert_eq!(levels.len(), 5);
+        assert_eq!(levels[0], (0, "0 — aucune".to_owned()));
+        assert_eq!(levels[4], (4, "4 — peut former".to_owned()));
+        assert_eq!(level_choices(Lang::En)[3].1, "3 — autonomous");
+    }
+
+    #[test]
     fn explanations_are_the_apis_verbatim_beside_their_function() {
-        let view = structure_view(answers());
+        let view = structure_view(answers(), Lang::Fr);
         let row = |label: &str| view.functions.iter().find(|f| f.label == label).unwrap();
         assert_eq!(
             row("Paie").explanation.as_deref(),
@@ -492,7 +625,7 @@ mod tests {
 
     #[test]
     fn open_calls_by_next_deadline_in_french_without_unsafe_links() {
-        let view = structure_view(answers());
+        let view = structure_view(answers(), Lang::Fr);
         let ids: Vec<&str> = view.calls.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["soon", "late"]);
         assert_eq!(
@@ -513,7 +646,7 @@ mod tests {
             ..StructureFragility::default()
         };
         assert_eq!(
-            truck_sentence(&fragility, &|c: &str| c.to_owned()).as_deref(),
+            truck_sentence(&fragility, &|c: &str| c.to_owned(), Lang::Fr).as_deref(),
             Some("Il faudrait que 2 personnes s'absentent en même temps pour qu'une fonction vitale s'arrête.")
         );
     }
