@@ -38,6 +38,9 @@ pub struct SignedIn {
     pub label: String,
     /// Where `/` leads: a structure's page for a director, else `None`.
     pub home_structure: Option<String>,
+    /// Where `/` leads, from the token's roles and groups
+    /// ([`crate::reach::home_of`]).
+    pub home: crate::reach::Home,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for SignedIn {
         f.debug_struct("SignedIn")
             .field("label", &self.label)
             .field("home_structure", &self.home_structure)
+            .field("home", &self.home)
             .finish_non_exhaustive()
     }
 }
@@ -223,6 +227,7 @@ mod tests {
             token: format!("token-{label}"),
             label: label.to_owned(),
             home_structure: None,
+            home: crate::reach::Home::Elsewhere,
         })
     }
 

@@ -45,6 +45,10 @@ async fn home(console: &Console, headers: &HeaderMap) -> Result<Response, PageEr
     if let Some(structure) = &person.home_structure {
         return Ok(web::see_other(&format!("/structures/{structure}")));
     }
+    // A coordinator of one network and the federation have their own page.
+    if let Some(path) = person.home.path() {
+        return Ok(web::see_other(&path));
+    }
     let mut clients = console.services.for_token(&person.token)?;
     // A role the RPC does not grant sees nothing here rather than an error.
     let structures = match clients

@@ -3,8 +3,11 @@
 //! pages).
 
 mod assets;
+mod federation;
 mod home;
 mod language;
+mod network;
+mod network_view;
 mod signin;
 mod structure;
 mod views;
@@ -31,6 +34,9 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/connexion", get(signin::page).post(signin::sign_in))
         .route("/deconnexion", post(signin::sign_out))
         .route("/langue", post(language::switch))
+        .route("/reseaux/{network}", get(network::page))
+        .route("/reseaux/{network}/rappels", post(network::set_policy))
+        .route("/federation", get(federation::page))
         .route("/structures/{id}", get(structure::page))
         .route("/structures/{id}/echeances", post(structure::acknowledge))
         .route("/structures/{id}/aide", post(structure::ask_for_help))

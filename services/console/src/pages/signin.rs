@@ -99,6 +99,7 @@ pub async fn sign_in(
         token,
         label: profile.label.clone(),
         home_structure: profile.home_structure.clone(),
+        home: crate::reach::home_of(&profile.roles, &profile.groups),
     };
     // A new id on sign-in: an id planted before cannot ride the session.
     console.sessions.remove(&old.id);
