@@ -230,7 +230,8 @@ pub fn table(fragility: &[StructureFragility], query: &TableQuery, lang: Lang) -
     }
     let matching = rows.len();
     let pages = matching.div_ceil(PAGE_ROWS).max(1);
-    let page = query.page.min(pages);
+    // Page 0 (a default query) reads as the first.
+    let page = query.page.clamp(1, pages);
     let rows = rows.into_iter().skip((page - 1) * PAGE_ROWS).take(PAGE_ROWS).collect();
     Table {
         rows,

@@ -116,6 +116,7 @@ fn a_large_network_is_cut_into_pages_of_at_most_200_rows() {
     let last = table(&many, &query(&[("tri", "nom"), ("page", "3")]), Lang::Fr);
     assert_eq!((last.rows.len(), last.page), (50, 3));
     assert_eq!(last.rows[0].id, "S0400");
+    assert_eq!(table(&many, &TableQuery::default(), Lang::Fr).page, 1);
     // Beyond the last page: the last page.
     assert_eq!(table(&many, &query(&[("page", "99")]), Lang::Fr).page, 3);
 }
