@@ -50,7 +50,10 @@ async fn fragility(server: &VigieServer, network: &str) -> Result<Vec<Value>> {
 async fn listed(browser: &mut Browser, network: &str, filter: &str) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for n in 1.. {
-        let page = browser.get(&format!("/reseaux/{network}?tri=nom{filter}&page={n}")).await.context("line 53")?;
+        let page = browser
+            .get(&format!("/reseaux/{network}?tri=nom{filter}&page={n}"))
+            .await
+            .context("line 53")?;
         ensure!(page.status == StatusCode::OK, "{}", page.status);
         ids.extend(row_ids(&page, "structures"));
         if !page.body.contains(&format!("page={}#structures", n + 1)) {
@@ -75,7 +78,16 @@ async fn expected_at_risk(server: &VigieServer, api: &[Value]) -> Result<Option<
         }
         let id = s["structure_id"].as_str().context("an id")?;
         let calls = server
-            .cli(&["calls", "list", "--structure", id, "--closing-within", "14", "--format", "json"])
+            .cli(&[
+                "calls",
+                "list",
+                "--structure",
+                id,
+                "--closing-within",
+                "14",
+                "--format",
+                "json",
+            ])
             .await?;
         if !calls.success && calls.stderr.contains("introuvable") {
             return Ok(None);
@@ -112,7 +124,11 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
         .and_then(|s| s["network"].as_str())
         .context("S000004's network")?
         .to_owned();
-    let other = networks.iter().find(|n| **n != network).context("another network")?.clone();
+    let other = networks
+        .iter()
+        .find(|n| **n != network)
+        .context("another network")?
+        .clone();
 
     let mut browser = Browser::new(&console);
     ensure!(browser.sign_in(&format!("coordinator:{network}")).await? == format!("/reseaux/{network}"));
@@ -126,7 +142,10 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
     expected.sort();
     let mut shown = listed(&mut browser, &network, "").await.context("line 127")?;
     shown.sort();
-    ensure!(!expected.is_empty() && shown == expected, "page {shown:?}\nAPI {expected:?}");
+    ensure!(
+        !expected.is_empty() && shown == expected,
+        "page {shown:?}\nAPI {expected:?}"
+    );
 
     // The band filter keeps that band only.
     let band = api[0]["band"].as_str().context("a band")?;
@@ -136,7 +155,9 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
         .filter_map(|s| s["structure_id"].as_str().map(str::to_owned))
         .collect();
     of_band.sort();
-    let mut filtered = listed(&mut browser, &network, &format!("&bande={band}")).await.context("line 139")?;
+    let mut filtered = listed(&mut browser, &network, &format!("&bande={band}"))
+        .await
+        .context("line 139")?;
     filtered.sort();
     ensure!(filtered == of_band, "band {band}: page {filtered:?}\nAPI {of_band:?}");
     ensure!(filtered.len() < expected.len() || api.iter().all(|s| s["band"] == band));
@@ -201,7 +222,10 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
         ("webhook_url", "https://hooks.example.invalid/vigie"),
         ("webhook_secret", secret),
     ];
-    let saved = browser.post(&format!("/reseaux/{network}/rappels"), &policy).await.context("line 204")?;
+    let saved = browser
+        .post(&format!("/reseaux/{network}/rappels"), &policy)
+        .await
+        .context("line 204")?;
     ensure!(
         saved.status == StatusCode::SEE_OTHER && saved.location() == format!("/reseaux/{network}#rappels"),
         "{} {}",
@@ -219,7 +243,10 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
     ] {
         ensure!(after.field(name)? == escaped(value), "{name}: {:?}", after.field(name));
     }
-    ensure!(after.body.contains("Un secret est enregistré."), "the secret is said to be set");
+    ensure!(
+        after.body.contains("Un secret est enregistré."),
+        "the secret is said to be set"
+    );
     ensure!(after.body.contains("La politique de rappel du réseau est enregistrée."));
     ensure!(!after.body.contains(secret), "the secret shows in the page");
     let stored = ok(server
@@ -235,10 +262,18 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
     let mut wrong = policy;
     wrong[3] = ("timezone", "Mars/Olympus");
     wrong[4] = ("referent_name", "Paul Durand");
-    let refused = browser.post(&format!("/reseaux/{network}/rappels"), &wrong).await.context("line 238")?;
+    let refused = browser
+        .post(&format!("/reseaux/{network}/rappels"), &wrong)
+        .await
+        .context("line 238")?;
     ensure!(refused.status == StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.status);
-    ensure!(refused.body.contains("id=\"policy-timezone-error\""), "the error next to the time zone");
-    ensure!(refused.body.contains("policy-timezone-hint policy-timezone-error\" aria-invalid=\"true\""));
+    ensure!(
+        refused.body.contains("id=\"policy-timezone-error\""),
+        "the error next to the time zone"
+    );
+    ensure!(refused
+        .body
+        .contains("policy-timezone-hint policy-timezone-error\" aria-invalid=\"true\""));
     ensure!(refused.field("timezone")? == "Mars/Olympus" && refused.field("referent_name")? == "Paul Durand");
     ensure!(!refused.body.contains(secret), "the secret typed is not shown back");
 
@@ -248,7 +283,10 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
         if let Some(csrf) = csrf {
             form.push(("csrf", csrf));
         }
-        let forged = browser.post(&format!("/reseaux/{network}/rappels"), &form).await.context("line 251")?;
+        let forged = browser
+            .post(&format!("/reseaux/{network}/rappels"), &form)
+            .await
+            .context("line 251")?;
         ensure!(forged.status == StatusCode::FORBIDDEN, "{csrf:?}: {}", forged.status);
     }
     let unchanged = ok(server
@@ -258,9 +296,22 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
     ensure!(unchanged == stored, "a forged form changed the policy: {unchanged}");
     // Nor can a coordinator set another network's policy.
     let theirs = browser
-        .post(&format!("/reseaux/{other}/rappels"), &[("csrf", csrf.as_str()), ("offsets", "1")])
+        .post(
+            &format!("/reseaux/{other}/rappels"),
+            &[("csrf", csrf.as_str()), ("offsets", "1")],
+        )
         .await?;
     ensure!(theirs.status == StatusCode::NOT_FOUND, "{}", theirs.status);
+
+    // In English: the same pages, their own words.
+    let switched = browser
+        .post("/langue", &[("csrf", csrf.as_str()), ("lang", "en")])
+        .await?;
+    ensure!(switched.status == StatusCode::SEE_OTHER, "{}", switched.status);
+    let english = browser.get(&format!("/reseaux/{network}")).await?;
+    ensure!(english.body.contains("At risk this fortnight") && english.body.contains("Save the reminders"));
+    let foreign = browser.get(&format!("/reseaux/{other}")).await?;
+    ensure!(foreign.status == StatusCode::NOT_FOUND && foreign.body.contains("Page not found"));
     Ok(())
 }
 
@@ -281,7 +332,10 @@ async fn the_federation_lands_on_its_networks_and_reaches_each_network_page() ->
         .filter_map(|s| s["network"].as_str())
         .collect();
     for network in &networks {
-        ensure!(page.body.contains(&format!("href=\"/reseaux/{network}\"")), "no link to {network}");
+        ensure!(
+            page.body.contains(&format!("href=\"/reseaux/{network}\"")),
+            "no link to {network}"
+        );
     }
     let first = networks.first().context("a network")?;
     let network_page = browser.get(&format!("/reseaux/{first}")).await.context("line 287")?;

@@ -59,7 +59,9 @@ pub fn home_of(roles: &[Role], groups: &[String]) -> Home {
             .iter()
             .map(parts)
             .filter_map(|p| match p.as_slice() {
-                [networks, _, structures, s] if networks == "networks" && structures == "structures" && !s.is_empty() => {
+                [networks, _, structures, s]
+                    if networks == "networks" && structures == "structures" && !s.is_empty() =>
+                {
                     Some(s.clone())
                 }
                 _ => None,
@@ -88,11 +90,20 @@ mod tests {
             Home::Network("guyane".to_owned())
         );
         assert_eq!(
-            home_of(&[Role::StructureManager], &groups(&["/networks/guyane/structures/S000004"])),
+            home_of(
+                &[Role::StructureManager],
+                &groups(&["/networks/guyane/structures/S000004"])
+            ),
             Home::Structure("S000004".to_owned())
         );
-        assert_eq!(home_of(&[Role::Facilitator], &groups(&["/networks/guyane"])), Home::Elsewhere);
-        assert_eq!(home_of(&[Role::Trainer], &groups(&["/networks/guyane"])), Home::Elsewhere);
+        assert_eq!(
+            home_of(&[Role::Facilitator], &groups(&["/networks/guyane"])),
+            Home::Elsewhere
+        );
+        assert_eq!(
+            home_of(&[Role::Trainer], &groups(&["/networks/guyane"])),
+            Home::Elsewhere
+        );
         assert_eq!(Home::Network("n1".to_owned()).path().as_deref(), Some("/reseaux/n1"));
         assert_eq!(Home::Federation.path().as_deref(), Some("/federation"));
         assert_eq!(Home::Elsewhere.path(), None);

@@ -102,6 +102,7 @@ struct ErrorPage {
 
 /// The page of an error, for a request of `session`.
 fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -> Response {
+    let lang = session.map(|s| s.lang).unwrap_or_default();
     let (heading, message) = match error {
         PageError::SignedOut => {
             // The session is gone or its token was refused: sign in again.
@@ -111,23 +112,38 @@ fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -
             return web::with_cookie(web::see_other("/connexion"), web::clear_cookie(console.secure_cookies));
         }
         PageError::NotFound => (
-            "Page introuvable",
-            "Cette page n'existe pas, ou elle n'est pas accessible avec votre profil.",
+            lang.pick("Page introuvable", "Page not found"),
+            lang.pick(
+                "Cette page n'existe pas, ou elle n'est pas accessible avec votre profil.",
+                "This page does not exist, or your profile cannot see it.",
+            ),
         ),
         PageError::Csrf => (
-            "Formulaire refusé",
-            "Ce formulaire a expiré ou ne vient pas de cette console. Revenez à la page, puis recommencez : rien n'a été modifié.",
+            lang.pick("Formulaire refusé", "Form refused"),
+            lang.pick(
+                "Ce formulaire a expiré ou ne vient pas de cette console. Revenez à la page, puis recommencez : rien n'a été modifié.",
+                "This form has expired or does not come from this console. Go back to the page and try again: nothing was changed.",
+            ),
         ),
         PageError::Unavailable(status) => {
             tracing::warn!(code = ?status.code(), message = status.message(), "a service failed a console page");
             (
-                "Service indisponible",
-                "Un service de Vigie ne répond pas pour l'instant. Réessayez dans un moment.",
+                lang.pick("Service indisponible", "Service unavailable"),
+                lang.pick(
+                    "Un service de Vigie ne répond pas pour l'instant. Réessayez dans un moment.",
+                    "A Vigie service is not answering right now. Try again in a moment.",
+                ),
             )
         }
         PageError::Internal(cause) => {
             tracing::error!(cause = %cause, "console page failed");
-            ("Erreur interne", "La console a rencontré une erreur. Réessayez dans un moment.")
+            (
+                lang.pick("Erreur interne", "Internal error"),
+                lang.pick(
+                    "La console a rencontré une erreur. Réessayez dans un moment.",
+                    "The console ran into an error. Try again in a moment.",
+                ),
+            )
         }
     };
     let page = ErrorPage {

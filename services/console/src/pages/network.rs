@@ -175,7 +175,11 @@ async fn show(
             .iter()
             .filter(|r| known.contains(r.structure_id.as_str()))
             .map(|r| NamedRequest {
-                name: names.get(r.structure_id.as_str()).copied().unwrap_or_default().to_owned(),
+                name: names
+                    .get(r.structure_id.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
                 row: request_row(r),
             })
             .collect(),

@@ -136,7 +136,10 @@ pub fn parse_query(params: &HashMap<String, String>) -> TableQuery {
             Some("bande") => Sort::Band,
             _ => Sort::Score,
         },
-        page: get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1),
+        page: get("page")
+            .and_then(|p| p.parse().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1),
     }
 }
 
@@ -252,7 +255,10 @@ fn normal_band(band: i32) -> i32 {
 
 /// The band choices of the filter: (code, words).
 pub fn band_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
-    BANDS.iter().map(|(band, code)| (*code, band_words(*band as i32, lang))).collect()
+    BANDS
+        .iter()
+        .map(|(band, code)| (*code, band_words(*band as i32, lang)))
+        .collect()
 }
 
 /// The function choices of the filter: the functions the network's
@@ -425,7 +431,11 @@ pub fn federation_rollups(groups: &[RollupGroup], lang: Lang) -> Vec<RollupView>
                 .map(|f| {
                     let share = f.orphan_share + f.spof_share;
                     // Shares are of the inventoried structures.
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss,
+                        clippy::cast_precision_loss
+                    )]
                     let count = (share * inventoried as f64).round() as u64;
                     (f.code.as_str(), count)
                 })
@@ -559,7 +569,11 @@ pub fn parse_policy(
     let offsets_text = values[0].clone();
     let mut offsets = Vec::new();
     let mut bad = Vec::new();
-    for part in offsets_text.split([',', ';', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in offsets_text
+        .split([',', ';', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         match part.parse::<u32>() {
             Ok(days) => offsets.push(days),
             Err(_) => bad.push(part.to_owned()),
@@ -630,7 +644,9 @@ pub fn place_service_error(form: &mut PolicyForm, message: &str) {
 
 /// A date of the fragility (the services' today).
 pub fn evaluated_on(fragility: &[StructureFragility]) -> Option<NaiveDate> {
-    fragility.iter().find_map(|s| s.evaluated_on.as_ref().and_then(date_from_pb))
+    fragility
+        .iter()
+        .find_map(|s| s.evaluated_on.as_ref().and_then(date_from_pb))
 }
 
 #[cfg(test)]

@@ -13,7 +13,13 @@ fn function(code: &str, holders: &[&str]) -> FunctionExposure {
     }
 }
 
-fn structure(id: &str, name: &str, band: Band, score: Option<u32>, functions: Vec<FunctionExposure>) -> StructureFragility {
+fn structure(
+    id: &str,
+    name: &str,
+    band: Band,
+    score: Option<u32>,
+    functions: Vec<FunctionExposure>,
+) -> StructureFragility {
     StructureFragility {
         structure_id: id.to_owned(),
         name: name.to_owned(),
@@ -67,12 +73,23 @@ fn ids(table: &Table) -> Vec<&str> {
 
 #[test]
 fn the_query_reads_known_values_and_ignores_the_rest() {
-    let q = query(&[("bande", "critical"), ("fonction", "payroll"), ("tri", "nom"), ("page", "3")]);
+    let q = query(&[
+        ("bande", "critical"),
+        ("fonction", "payroll"),
+        ("tri", "nom"),
+        ("page", "3"),
+    ]);
     assert_eq!(q.band.as_deref(), Some("critical"));
     assert_eq!(q.function.as_deref(), Some("payroll"));
     assert_eq!((q.sort, q.page), (Sort::Name, 3));
     let odd = query(&[("bande", "rouge"), ("tri", "x"), ("page", "0"), ("fonction", " ")]);
-    assert_eq!(odd, TableQuery { page: 1, ..TableQuery::default() });
+    assert_eq!(
+        odd,
+        TableQuery {
+            page: 1,
+            ..TableQuery::default()
+        }
+    );
     assert_eq!(
         q.href("n1", 2),
         "/reseaux/n1?bande=critical&fonction=payroll&tri=nom&page=2#structures"
@@ -85,10 +102,19 @@ fn the_table_sorts_by_score_name_or_band() {
     let by_score = table(&all, &query(&[]), Lang::Fr);
     // Unknown (no score) last.
     assert_eq!(ids(&by_score), ["S1", "S4", "S3", "S2"]);
-    assert_eq!(ids(&table(&all, &query(&[("tri", "nom")]), Lang::Fr)), ["S1", "S2", "S3", "S4"]);
-    assert_eq!(ids(&table(&all, &query(&[("tri", "bande")]), Lang::Fr)), ["S1", "S4", "S3", "S2"]);
+    assert_eq!(
+        ids(&table(&all, &query(&[("tri", "nom")]), Lang::Fr)),
+        ["S1", "S2", "S3", "S4"]
+    );
+    assert_eq!(
+        ids(&table(&all, &query(&[("tri", "bande")]), Lang::Fr)),
+        ["S1", "S4", "S3", "S2"]
+    );
     let first = &by_score.rows[0];
-    assert_eq!((first.band_words, first.score, first.fragile_functions), ("critique", Some(90), 2));
+    assert_eq!(
+        (first.band_words, first.score, first.fragile_functions),
+        ("critique", Some(90), 2)
+    );
     assert_eq!(by_score.rows[2].fragile_functions, 1, "two holders is not fragile");
     assert_eq!(table(&all, &query(&[]), Lang::En).rows[0].band_words, "critical");
 }
@@ -100,8 +126,14 @@ fn the_table_filters_by_band_and_by_fragile_function() {
     assert_eq!((ids(&critical), critical.matching), (vec!["S1"], 1));
     assert_eq!(ids(&table(&all, &query(&[("bande", "unknown")]), Lang::Fr)), ["S2"]);
     // S3 records payroll on one person, S1 too; funding rests on two in S3.
-    assert_eq!(ids(&table(&all, &query(&[("fonction", "payroll")]), Lang::Fr)), ["S1", "S3"]);
-    assert_eq!(ids(&table(&all, &query(&[("fonction", FUNDING_FUNCTION)]), Lang::Fr)), ["S1", "S4"]);
+    assert_eq!(
+        ids(&table(&all, &query(&[("fonction", "payroll")]), Lang::Fr)),
+        ["S1", "S3"]
+    );
+    assert_eq!(
+        ids(&table(&all, &query(&[("fonction", FUNDING_FUNCTION)]), Lang::Fr)),
+        ["S1", "S4"]
+    );
     let none = table(&all, &query(&[("bande", "low")]), Lang::Fr);
     assert!(none.rows.is_empty() && none.pages == 1);
 }
@@ -112,7 +144,10 @@ fn a_large_network_is_cut_into_pages_of_at_most_200_rows() {
         .map(|i| structure(&format!("S{i:04}"), "x", Band::Low, Some(i % 100), vec![]))
         .collect();
     let first = table(&many, &query(&[("tri", "nom")]), Lang::Fr);
-    assert_eq!((first.rows.len(), first.matching, first.pages, first.page), (200, 450, 3, 1));
+    assert_eq!(
+        (first.rows.len(), first.matching, first.pages, first.page),
+        (200, 450, 3, 1)
+    );
     let last = table(&many, &query(&[("tri", "nom"), ("page", "3")]), Lang::Fr);
     assert_eq!((last.rows.len(), last.page), (50, 3));
     assert_eq!(last.rows[0].id, "S0400");
@@ -127,7 +162,10 @@ fn the_filter_offers_the_functions_recorded_with_their_labels() {
     let codes: Vec<&str> = choices.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(codes, [FUNDING_FUNCTION, "payroll"]);
     assert!(choices[0].1.starts_with("Dépôt en ligne"));
-    assert_eq!(function_choices(&network(), Lang::En)[0].1, "Online funding applications and responses to calls for projects");
+    assert_eq!(
+        function_choices(&network(), Lang::En)[0].1,
+        "Online funding applications and responses to calls for projects"
+    );
     assert_eq!(band_choices(Lang::Fr)[0], ("critical", "critique"));
 }
 
@@ -148,7 +186,14 @@ fn deadlines_are_at_risk_when_funding_rests_on_one_person_or_nobody() {
     all[3].top_key_person_name = "Anne Martin".to_owned();
     assert_eq!(funding_fragile(&all), ["S1", "S4"]);
     let calls: HashMap<String, Vec<Call>> = [
-        ("S1", vec![call("Fonds vert", Some(3)), call("Permanent", None), call("Passé", Some(-1))]),
+        (
+            "S1",
+            vec![
+                call("Fonds vert", Some(3)),
+                call("Permanent", None),
+                call("Passé", Some(-1)),
+            ],
+        ),
         // S3's funding rests on two people: not at risk whatever its calls.
         ("S3", vec![call("Région", Some(1))]),
         ("S4", vec![call("Région", Some(14)), call("Trop tard", Some(15))]),
@@ -180,7 +225,10 @@ fn deadlines_are_at_risk_when_funding_rests_on_one_person_or_nobody() {
     assert_eq!(rows[0].days_words, "dans 3 jours");
     assert_eq!(rows[0].structure_name, "atelier");
     let english = at_risk(&all, &calls, today, Lang::En);
-    assert_eq!((english[0].holder.as_str(), english[0].deadline.as_str()), ("nobody", "4 December 2026"));
+    assert_eq!(
+        (english[0].holder.as_str(), english[0].deadline.as_str()),
+        ("nobody", "4 December 2026")
+    );
     assert_eq!(english[0].days_words, "in 3 days");
     // A sole holder who is not the top key person shows by id.
     all[3].top_key_person_id = "p1".to_owned();
@@ -195,16 +243,28 @@ fn the_network_rollup_counts_bands_mean_and_fragile_functions() {
     let counts: Vec<(&str, u64)> = view.bands.iter().map(|b| (b.0, b.2)).collect();
     assert_eq!(
         counts,
-        [("critique", 1), ("élevée", 1), ("modérée", 1), ("faible", 0), ("inconnue", 1)]
+        [
+            ("critique", 1),
+            ("élevée", 1),
+            ("modérée", 1),
+            ("faible", 0),
+            ("inconnue", 1)
+        ]
     );
     // (40 + 90 + 70) / 3
     assert_eq!(view.mean_score.as_deref(), Some("66,7"));
-    assert_eq!(network_rollup("n1", &network(), Lang::En).mean_score.as_deref(), Some("66.7"));
+    assert_eq!(
+        network_rollup("n1", &network(), Lang::En).mean_score.as_deref(),
+        Some("66.7")
+    );
     let top: Vec<(&str, u64)> = view.top_functions.iter().map(|f| (f.0.as_str(), f.1)).collect();
     assert_eq!(
         top,
         [
-            ("Dépôt en ligne des demandes de financement et réponses aux appels à projets", 2),
+            (
+                "Dépôt en ligne des demandes de financement et réponses aux appels à projets",
+                2
+            ),
             ("Paie et déclarations sociales (DSN)", 2)
         ]
     );
@@ -252,7 +312,10 @@ fn the_federation_rollups_read_in_words_by_network() {
     assert_eq!(zeta.mean_score.as_deref(), Some("42,2"));
     assert_eq!(zeta.bands.iter().map(|b| b.2).collect::<Vec<_>>(), [1, 1, 3, 3, 2]);
     // 75 % of the 8 inventoried structures; invoicing is never fragile.
-    assert_eq!(zeta.top_functions, [("Paie et déclarations sociales (DSN)".to_owned(), 6)]);
+    assert_eq!(
+        zeta.top_functions,
+        [("Paie et déclarations sociales (DSN)".to_owned(), 6)]
+    );
 }
 
 fn fields(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -305,9 +368,16 @@ fn the_policy_form_parses_offsets_and_keeps_what_was_typed_on_error() {
     assert_eq!(form.value("webhook_secret"), "", "the secret is never shown back");
     assert!(form.secret_set);
     let english = parse_policy("n1", &wrong, true, Lang::En).unwrap_err();
-    assert!(english.fields[0].error.as_deref().unwrap().contains("not a number of days"));
+    assert!(english.fields[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("not a number of days"));
     // Empty offsets: the service's defaults.
-    assert!(parse_policy("n1", &fields(&[]), false, Lang::Fr).unwrap().offsets_days.is_empty());
+    assert!(parse_policy("n1", &fields(&[]), false, Lang::Fr)
+        .unwrap()
+        .offsets_days
+        .is_empty());
 }
 
 #[test]
@@ -320,12 +390,20 @@ fn a_service_refusal_goes_next_to_the_field_it_names_else_on_top() {
         ("adresse du référent « x » invalide", "referent_email"),
         ("webhook « ftp://x » : attendu une URL http(s)", "webhook_url"),
         ("adresse de webhook refusée", "webhook_url"),
-        ("un webhook demande un secret d'au moins 16 caractères (--webhook-secret)", "webhook_secret"),
+        (
+            "un webhook demande un secret d'au moins 16 caractères (--webhook-secret)",
+            "webhook_secret",
+        ),
     ];
     for (message, field) in cases {
         let mut form = typed_form(&typed, false);
         place_service_error(&mut form, message);
-        let errors: Vec<&str> = form.fields.iter().filter(|f| f.error.is_some()).map(|f| f.name).collect();
+        let errors: Vec<&str> = form
+            .fields
+            .iter()
+            .filter(|f| f.error.is_some())
+            .map(|f| f.name)
+            .collect();
         assert_eq!(errors, [field], "{message}");
         assert!(form.top_error.is_none());
         assert_eq!(form.value("timezone"), "Mars/Olympus");
