@@ -23,9 +23,9 @@ use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
 use super::network_view::{
-    at_risk, band_choices, evaluated_on, function_choices, funding_fragile, network_rollup, parse_policy, parse_query,
-    place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm, RollupView, Table, TableQuery,
-    AT_RISK_DAYS,
+    at_risk, band_choices, evaluated_on, function_choices, funding_fragile, network_rollup, page_of, parse_policy,
+    parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm, RollupView, Table,
+    TableQuery, AT_RISK_DAYS,
 };
 use super::views::{request_row, RequestRow};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
@@ -36,7 +36,7 @@ use crate::session::Session;
 use crate::{web, Console};
 
 /// Calls asked for at once when listing the at-risk structures' calls.
-const CONCURRENT_CALLS: usize = 8;
+const CONCURRENT_CALLS: usize = 16;
 
 /// A help request with its structure's name.
 pub struct NamedRequest {
@@ -55,7 +55,12 @@ struct NetworkPage {
     page_links: Vec<(usize, String)>,
     bands: Vec<(&'static str, &'static str)>,
     functions: Vec<(String, String)>,
+    /// This page of the at-risk deadlines.
     at_risk: Vec<AtRiskRow>,
+    /// Every at-risk deadline (all pages).
+    at_risk_count: usize,
+    risk_page: usize,
+    risk_links: Vec<(usize, String)>,
     rollup: RollupView,
     requests: Vec<NamedRequest>,
     policy: PolicyForm,
@@ -155,6 +160,14 @@ async fn show(
     };
     let today = evaluated_on(&fragility).unwrap_or_else(|| chrono::Local::now().date_naive());
 
+    let at_risk_rows = at_risk(&fragility, &calls, today, lang);
+    let at_risk_count = at_risk_rows.len();
+    let (at_risk_rows, risk_page, risk_pages) = page_of(at_risk_rows, query.risk_page);
+    let risk_links = if risk_pages > 1 {
+        (1..=risk_pages).map(|n| (n, query.risk_href(network, n))).collect()
+    } else {
+        Vec::new()
+    };
     let table = table(&fragility, query, lang);
     let page_links = (1..=table.pages).map(|n| (n, query.href(network, n))).collect();
     let page = NetworkPage {
@@ -169,7 +182,10 @@ async fn show(
         page_links,
         bands: band_choices(lang),
         functions: function_choices(&fragility, lang),
-        at_risk: at_risk(&fragility, &calls, today, lang),
+        at_risk: at_risk_rows,
+        at_risk_count,
+        risk_page,
+        risk_links,
         rollup: network_rollup(network, &fragility, lang),
         requests: requests
             .iter()

@@ -121,6 +121,8 @@ pub struct TableQuery {
     pub sort: Sort,
     /// 1-based.
     pub page: usize,
+    /// The page of the at-risk deadlines (`?risque=`), 1-based.
+    pub risk_page: usize,
 }
 
 /// Reads the query parameters of the network page.
@@ -140,13 +142,27 @@ pub fn parse_query(params: &HashMap<String, String>) -> TableQuery {
             .and_then(|p| p.parse().ok())
             .filter(|p| *p >= 1)
             .unwrap_or(1),
+        risk_page: get("risque")
+            .and_then(|p| p.parse().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1),
     }
 }
 
 impl TableQuery {
     /// The address of this query's page `page` (filters and sort kept).
     pub fn href(&self, network: &str, page: usize) -> String {
-        let page = page.to_string();
+        self.address(network, page, self.risk_page, "structures")
+    }
+
+    /// The address of the at-risk deadlines' page `page` (the table's
+    /// query kept).
+    pub fn risk_href(&self, network: &str, page: usize) -> String {
+        self.address(network, self.page.max(1), page, "a-risque")
+    }
+
+    fn address(&self, network: &str, page: usize, risk_page: usize, anchor: &str) -> String {
+        let (page, risk_page) = (page.to_string(), risk_page.max(1).to_string());
         let mut pairs: Vec<(&str, &str)> = Vec::new();
         if let Some(band) = &self.band {
             pairs.push(("bande", band));
@@ -156,10 +172,22 @@ impl TableQuery {
         }
         pairs.push(("tri", self.sort.code()));
         pairs.push(("page", &page));
+        if risk_page != "1" {
+            pairs.push(("risque", &risk_page));
+        }
         // A network id is an identifier the services checked (the page
         // exists): it needs no encoding.
-        format!("/reseaux/{network}?{}#structures", form_urlencoded(&pairs))
+        format!("/reseaux/{network}?{}#{anchor}", form_urlencoded(&pairs))
     }
+}
+
+/// One page of `rows` (`page` 1-based, 0 read as 1, beyond the last read
+/// as the last): the rows, the page shown and the number of pages.
+pub fn page_of<T>(rows: Vec<T>, page: usize) -> (Vec<T>, usize, usize) {
+    let pages = rows.len().div_ceil(PAGE_ROWS).max(1);
+    let page = page.clamp(1, pages);
+    let rows = rows.into_iter().skip((page - 1) * PAGE_ROWS).take(PAGE_ROWS).collect();
+    (rows, page, pages)
 }
 
 /// One structure's row.
@@ -232,10 +260,7 @@ pub fn table(fragility: &[StructureFragility], query: &TableQuery, lang: Lang) -
         }),
     }
     let matching = rows.len();
-    let pages = matching.div_ceil(PAGE_ROWS).max(1);
-    // Page 0 (a default query) reads as the first.
-    let page = query.page.clamp(1, pages);
-    let rows = rows.into_iter().skip((page - 1) * PAGE_ROWS).take(PAGE_ROWS).collect();
+    let (rows, page, pages) = page_of(rows, query.page);
     Table {
         rows,
         matching,

@@ -87,6 +87,7 @@ fn the_query_reads_known_values_and_ignores_the_rest() {
         odd,
         TableQuery {
             page: 1,
+            risk_page: 1,
             ..TableQuery::default()
         }
     );
@@ -94,6 +95,26 @@ fn the_query_reads_known_values_and_ignores_the_rest() {
         q.href("n1", 2),
         "/reseaux/n1?bande=critical&fonction=payroll&tri=nom&page=2#structures"
     );
+    // The at-risk deadlines page on their own, the table's query kept.
+    let both = query(&[("tri", "bande"), ("page", "2"), ("risque", "3")]);
+    assert_eq!(both.risk_page, 3);
+    assert_eq!(both.href("n1", 1), "/reseaux/n1?tri=bande&page=1&risque=3#structures");
+    assert_eq!(both.risk_href("n1", 1), "/reseaux/n1?tri=bande&page=2#a-risque");
+    assert_eq!(
+        both.risk_href("n1", 4),
+        "/reseaux/n1?tri=bande&page=2&risque=4#a-risque"
+    );
+}
+
+#[test]
+fn long_lists_are_cut_into_pages() {
+    let rows: Vec<usize> = (0..401).collect();
+    let (first, page, pages) = page_of(rows.clone(), 0);
+    assert_eq!((first.len(), first[0], page, pages), (200, 0, 1, 3));
+    let (last, page, _) = page_of(rows.clone(), 7);
+    assert_eq!((last, page), (vec![400], 3));
+    let (empty, page, pages) = page_of(Vec::<usize>::new(), 2);
+    assert_eq!((empty.len(), page, pages), (0, 1, 1));
 }
 
 #[test]
