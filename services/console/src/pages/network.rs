@@ -3,11 +3,10 @@
 //! person's token: a network outside her reach has no structure for her
 //! (and its policy is refused), hence « Page introuvable ».
 //!
-//! The page is one pass over the network: ListStructures, ListFragility
-//! (streamed, filtered by network in the request), ListProposals and
-//! GetNetworkPolicy at once; then ListCalls only for the structures whose
-//! funding applications rest on one person or nobody, and only when some
-//! call closes within the fortnight at all.
+//! The page is one pass over the network, five calls at once whatever its
+//! size: ListStructures, ListFragility (streamed, filtered by network in the
+//! request), ListProposals, GetNetworkPolicy, and ListCalls for the network
+//! (each call closing within the fortnight with the structures it matches).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -17,13 +16,13 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use futures::{StreamExt, TryStreamExt};
-use vigie_proto::alerting::v1::{Call, GetNetworkPolicyRequest, ListCallsRequest};
+use futures::TryStreamExt;
+use vigie_proto::alerting::v1::{GetNetworkPolicyRequest, ListCallsRequest};
 use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
 use super::network_view::{
-    at_risk, band_choices, evaluated_on, function_choices, funding_fragile, network_rollup, page_of, parse_policy,
+    at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, network_rollup, page_of, parse_policy,
     parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm, RollupView, Table,
     TableQuery, AT_RISK_DAYS,
 };
@@ -34,9 +33,6 @@ use crate::lang::Lang;
 use crate::services::Clients;
 use crate::session::Session;
 use crate::{web, Console};
-
-/// Calls asked for at once when listing the at-risk structures' calls.
-const CONCURRENT_CALLS: usize = 16;
 
 /// A help request with its structure's name.
 pub struct NamedRequest {
@@ -121,7 +117,7 @@ async fn show(
             .into_inner();
         stream.try_collect::<Vec<StructureFragility>>().await
     };
-    let (structures, fragility, requests, stored_policy, soon) = tokio::join!(
+    let (structures, fragility, requests, stored_policy, calls) = tokio::join!(
         inventory.list_structures(ListStructuresRequest {
             network: network.to_owned(),
         }),
@@ -130,11 +126,12 @@ async fn show(
         alerting.get_network_policy(GetNetworkPolicyRequest {
             network: network.to_owned(),
         }),
-        // Calls are public: the whole list says whether any closes soon.
+        // One call for the whole network: each call with the structures it matches.
         alerting2.list_calls(ListCallsRequest {
             structure_id: String::new(),
             closing_within_days: Some(AT_RISK_DAYS),
             include_closed: false,
+            network: network.to_owned(),
         }),
     );
     let structures = structures?.into_inner().structures;
@@ -152,12 +149,7 @@ async fn show(
         .map(|s| (s.structure_id.as_str(), s.name.as_str()))
         .collect();
     let requests = requests?.into_inner().proposals;
-    let any_soon = soon?.into_inner().calls.iter().any(|c| c.days_left.is_some());
-    let calls = if any_soon {
-        calls_of(clients, funding_fragile(&fragility)).await?
-    } else {
-        HashMap::new()
-    };
+    let calls = calls_by_structure(calls?.into_inner().calls);
     let today = evaluated_on(&fragility).unwrap_or_else(|| chrono::Local::now().date_naive());
 
     let at_risk_rows = at_risk(&fragility, &calls, today, lang);
@@ -207,33 +199,6 @@ async fn show(
         ..page
     };
     Ok(render(console, Some(session), status, &page))
-}
-
-/// The calls closing within the fortnight of each structure, a few at a time.
-async fn calls_of(clients: &Clients, structures: Vec<String>) -> Result<HashMap<String, Vec<Call>>, PageError> {
-    let alerting = clients.alerting.clone();
-    futures::stream::iter(structures)
-        .map(|id| {
-            let mut alerting = alerting.clone();
-            async move {
-                let answer = alerting
-                    .list_calls(ListCallsRequest {
-                        structure_id: id.clone(),
-                        closing_within_days: Some(AT_RISK_DAYS),
-                        include_closed: false,
-                    })
-                    .await;
-                match answer {
-                    Ok(answer) => Ok((id, answer.into_inner().calls)),
-                    // A structure gone meanwhile has no calls.
-                    Err(status) if status.code() == tonic::Code::NotFound => Ok((id, Vec::new())),
-                    Err(status) => Err(PageError::from(status)),
-                }
-            }
-        })
-        .buffer_unordered(CONCURRENT_CALLS)
-        .try_collect()
-        .await
 }
 
 /// The policy form's fields with their labels and hints.

@@ -305,14 +305,16 @@ pub fn function_choices(fragility: &[StructureFragility], lang: Lang) -> Vec<(St
 
 // ----- « à risque cette quinzaine » -----
 
-/// The structures whose funding applications rest on one person or nobody:
-/// only their calls are asked for.
-pub fn funding_fragile(fragility: &[StructureFragility]) -> Vec<String> {
-    fragility
-        .iter()
-        .filter(|s| s.functions.iter().any(|f| f.code == FUNDING_FUNCTION && fragile(f)))
-        .map(|s| s.structure_id.clone())
-        .collect()
+/// The calls of a network's listing (alerting ListCalls for a network:
+/// each call with the structures it matches) by structure.
+pub fn calls_by_structure(calls: Vec<Call>) -> HashMap<String, Vec<Call>> {
+    let mut by_structure: HashMap<String, Vec<Call>> = HashMap::new();
+    for call in calls {
+        for structure in &call.matched_structures {
+            by_structure.entry(structure.clone()).or_default().push(call.clone());
+        }
+    }
+    by_structure
 }
 
 /// One deadline at risk.

@@ -205,7 +205,6 @@ fn deadlines_are_at_risk_when_funding_rests_on_one_person_or_nobody() {
     let mut all = network();
     all[3].top_key_person_id = "p9".to_owned();
     all[3].top_key_person_name = "Anne Martin".to_owned();
-    assert_eq!(funding_fragile(&all), ["S1", "S4"]);
     let calls: HashMap<String, Vec<Call>> = [
         (
             "S1",
@@ -255,6 +254,19 @@ fn deadlines_are_at_risk_when_funding_rests_on_one_person_or_nobody() {
     all[3].top_key_person_id = "p1".to_owned();
     assert_eq!(at_risk(&all, &calls, today, Lang::Fr)[1].holder, "p9");
     assert!(at_risk(&all, &HashMap::new(), today, Lang::Fr).is_empty());
+}
+
+#[test]
+fn a_network_listing_of_calls_is_split_by_the_structures_each_matches() {
+    let mut region = call("Région", Some(4));
+    region.matched_structures = vec!["S1".to_owned(), "S4".to_owned()];
+    let mut local = call("Commune", Some(9));
+    local.matched_structures = vec!["S4".to_owned()];
+    let by = calls_by_structure(vec![region, local, call("Personne", Some(1))]);
+    let titles = |id: &str| by[id].iter().map(|c| c.title.as_str()).collect::<Vec<_>>();
+    assert_eq!(titles("S1"), ["Région"]);
+    assert_eq!(titles("S4"), ["Région", "Commune"]);
+    assert_eq!(by.len(), 2, "a call matching nobody is nobody's");
 }
 
 #[test]
