@@ -312,8 +312,8 @@ def coordinator(console: Console, profiles: list[Profile]) -> None:
     page.locator("select#bande").focus()
     for _ in range(options.index(first_band)):
         page.keyboard.press("ArrowDown")
-    # Band → function → sort → the button.
-    for _ in range(3):
+    # Band → function → minimum score → sort → the button.
+    for _ in range(4):
         page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement && document.activeElement.innerText")
     report.expect(focused == "Afficher", where, "Tab mène du filtre au bouton « Afficher »", repr(focused))

@@ -162,6 +162,19 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
     ensure!(filtered == of_band, "band {band}: page {filtered:?}\nAPI {of_band:?}");
     ensure!(filtered.len() < expected.len() || api.iter().all(|s| s["band"] == band));
 
+    // A minimum score keeps the structures scoring at least that (an
+    // unknown band has no score).
+    let min = api[0]["score"].as_u64().unwrap_or(0);
+    let mut scoring: Vec<String> = api
+        .iter()
+        .filter(|s| s["score"].as_u64().is_some_and(|score| score >= min))
+        .filter_map(|s| s["structure_id"].as_str().map(str::to_owned))
+        .collect();
+    scoring.sort();
+    let mut shown = listed(&mut browser, &network, &format!("&score_min={min}")).await?;
+    shown.sort();
+    ensure!(shown == scoring, "score ≥ {min}: page {shown:?}\nAPI {scoring:?}");
+
     // « À risque cette quinzaine »: the calls closing within 14 days of the
     // structures whose funding applications rest on one person or nobody.
     // Alerting learns the structures from the inventory's events: wait

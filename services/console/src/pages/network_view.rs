@@ -109,7 +109,7 @@ impl Sort {
     }
 }
 
-/// The table's query (`?bande=…&fonction=…&tri=…&page=…`); anything
+/// The table's query (`?bande=…&fonction=…&score_min=…&tri=…&page=…`); anything
 /// unknown is ignored rather than refused (a hand-edited address still
 /// shows the page).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -118,6 +118,8 @@ pub struct TableQuery {
     pub band: Option<String>,
     /// Only structures where this function rests on one person or nobody.
     pub function: Option<String>,
+    /// Only structures scoring at least this (`?score_min=`, 0–100).
+    pub score_min: Option<u32>,
     pub sort: Sort,
     /// 1-based.
     pub page: usize,
@@ -133,6 +135,7 @@ pub fn parse_query(params: &HashMap<String, String>) -> TableQuery {
             .filter(|code| BANDS.iter().any(|(_, known)| known == code))
             .map(str::to_owned),
         function: get("fonction").map(str::to_owned),
+        score_min: get("score_min").and_then(|v| v.parse().ok()).filter(|v| *v <= 100),
         sort: match get("tri") {
             Some("nom") => Sort::Name,
             Some("bande") => Sort::Band,
@@ -169,6 +172,10 @@ impl TableQuery {
         }
         if let Some(function) = &self.function {
             pairs.push(("fonction", function));
+        }
+        let score_min = self.score_min.map(|v| v.to_string());
+        if let Some(score_min) = &score_min {
+            pairs.push(("score_min", score_min));
         }
         pairs.push(("tri", self.sort.code()));
         pairs.push(("page", &page));
@@ -228,6 +235,12 @@ pub fn table(fragility: &[StructureFragility], query: &TableQuery, lang: Lang) -
     let mut rows: Vec<StructureRow> = fragility
         .iter()
         .filter(|s| band.is_none_or(|b| normal_band(s.band) == b))
+        // An unknown band has no score: a minimum leaves it out.
+        .filter(|s| {
+            query
+                .score_min
+                .is_none_or(|min| s.score.is_some_and(|score| score >= min))
+        })
         .filter(|s| {
             query
                 .function

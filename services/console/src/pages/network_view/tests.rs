@@ -155,6 +155,20 @@ fn the_table_filters_by_band_and_by_fragile_function() {
         ids(&table(&all, &query(&[("fonction", FUNDING_FUNCTION)]), Lang::Fr)),
         ["S1", "S4"]
     );
+    // A minimum score: unknown (no score) is left out.
+    assert_eq!(
+        ids(&table(&all, &query(&[("score_min", "70")]), Lang::Fr)),
+        ["S1", "S4"]
+    );
+    assert_eq!(
+        ids(&table(&all, &query(&[("score_min", "0")]), Lang::Fr)),
+        ["S1", "S4", "S3"]
+    );
+    assert_eq!(query(&[("score_min", "101")]).score_min, None);
+    assert_eq!(
+        query(&[("score_min", "70"), ("tri", "nom")]).href("n1", 1),
+        "/reseaux/n1?score_min=70&tri=nom&page=1#structures"
+    );
     let none = table(&all, &query(&[("bande", "low")]), Lang::Fr);
     assert!(none.rows.is_empty() && none.pages == 1);
 }
