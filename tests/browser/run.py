@@ -65,6 +65,7 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("conseiller numérique", lambda: scenarios.facilitator(console, profiles)),
         ("formation", lambda: scenarios.trainer(console, profiles)),
         ("niveaux", lambda: scenarios.director_levels(console, profiles)),
+        ("coordination", lambda: scenarios.coordinator(console, profiles)),
     ]:
         try:
             scenario()

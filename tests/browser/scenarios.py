@@ -459,3 +459,99 @@ def director_levels(console: Console, profiles: list[Profile]) -> None:
         where, f"la page montre le nouveau score de l'API ({before.get('score')} → {after.get('score')})", band,
     )
     page.context.close()
+
+
+COORDINATOR = re.compile(r"^Coordination du réseau (\S+) — ")
+
+
+def coordinator(console: Console, profiles: list[Profile]) -> None:
+    """A network's coordinator lands on her network's page, which lists the
+    structures the API gives; she filters them by band with the keyboard
+    only, and sets the network's reminder policy (an error shown next to its
+    field first; the webhook secret never shown back)."""
+    found = [(COORDINATOR.match(p.label), p.label) for p in profiles if COORDINATOR.match(p.label)]
+    if not found:
+        console.report.fail("coordination", "scénario", "aucun profil de coordination sur /connexion")
+        return
+    (match, label) = found[0]
+    network = match.group(1)
+    report = console.report
+    where = f"/reseaux/{network} (coordination)"
+    page = console.open()
+    response = sign_in(console, page, label)
+    if not report.expect(
+        page.url.endswith(f"/reseaux/{network}"), where, "la coordination arrive sur la page de son réseau",
+        f"arrivée sur {page.url}",
+    ):
+        page.context.close()
+        return
+    console.checker.check(page, where, response)
+
+    api = console.cli_json("inventory", "fragility", "--network", network)
+    caption = page.locator("table.structures caption").inner_text()
+    report.expect(
+        f"({len(api)})" in caption, where, f"le tableau compte les {len(api)} structures que l'API donne pour le réseau",
+        caption,
+    )
+
+    # The filter form, with the keyboard only: the band of the first row.
+    first_band = page.locator("table.structures tbody tr").first.locator("td").first.inner_text().strip()
+    options = [o.inner_text().strip() for o in page.locator("select#bande option").all()]
+    if not report.expect(first_band in options, where, f"la fragilité « {first_band} » est un choix du filtre", str(options)):
+        page.context.close()
+        return
+    page.locator("select#bande").focus()
+    for _ in range(options.index(first_band)):
+        page.keyboard.press("ArrowDown")
+    # Band → function → minimum score → sort → the button.
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement && document.activeElement.innerText")
+    report.expect(focused == "Afficher", where, "Tab mène du filtre au bouton « Afficher »", repr(focused))
+    with page.expect_navigation() as navigation:
+        page.keyboard.press("Enter")
+    console.checker.check(page, f"{where} filtrée au clavier", navigation.value)
+    bands = {c.inner_text().strip() for c in page.locator("table.structures tbody tr td:first-of-type").all()}
+    code = next((k for k, v in BAND_WORDS.items() if v == first_band), first_band)
+    expected = sum(1 for s in api if s["band"] == code)
+    report.expect(
+        "bande=" in page.url and bands == {first_band}
+        and f"({expected})" in page.locator("table.structures caption").inner_text(),
+        where, f"le filtre garde les {expected} structures de fragilité « {first_band} », et elles seules",
+        f"adresse {page.url}, fragilités affichées {sorted(bands)}",
+    )
+
+    # The reminder policy: an unknown time zone is refused next to its field.
+    page.goto(console.url + f"/reseaux/{network}#rappels")
+    secret = "secret-du-navigateur-assez-long"
+    page.locator("#policy-referent_name").fill("Référente du navigateur")
+    page.locator("#policy-timezone").fill("Mars/Olympus")
+    page.locator("#policy-webhook_secret").fill(secret)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer les rappels").click()
+    response = navigation.value
+    console.checker.check(page, f"{where} (rappels refusés)", response)
+    zone = page.locator("#policy-timezone")
+    report.expect(
+        response is not None and response.status == 422 and zone.get_attribute("aria-invalid") == "true"
+        and "policy-timezone-error" in (zone.get_attribute("aria-describedby") or "")
+        and page.locator("#policy-timezone-error").is_visible()
+        and page.locator("#policy-referent_name").input_value() == "Référente du navigateur",
+        where, "un fuseau inconnu est refusé à côté de son champ, le reste de la saisie gardé",
+        f"statut {response.status if response else None}, aria-invalid={zone.get_attribute('aria-invalid')}",
+    )
+    zone.fill("America/Cayenne")
+    page.locator("#policy-webhook_url").fill("https://hooks.example.invalid/navigateur")
+    page.locator("#policy-webhook_secret").fill(secret)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer les rappels").click()
+    console.checker.check(page, f"{where} (rappels enregistrés)", navigation.value)
+    stored = console.cli_json("alerts", "policy", "--network", network)
+    report.expect(
+        stored.get("timezone") == "America/Cayenne" and stored.get("webhook_secret_set") is True
+        and page.locator("#policy-timezone").input_value() == "America/Cayenne"
+        and secret not in page.content(),
+        where, "les rappels sont enregistrés, relus de l'API, et le secret n'est jamais réaffiché",
+        json.dumps(stored, ensure_ascii=False),
+    )
+    page.context.close()

@@ -21,14 +21,14 @@ const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// One answer of the console.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(super) struct Page {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(super) fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -36,7 +36,7 @@ impl Page {
     }
 
     /// The value of the first `name="NAME" value="…"` of the page.
-    fn field(&self, name: &str) -> Result<String> {
+    pub(super) fn field(&self, name: &str) -> Result<String> {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
         Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
@@ -45,14 +45,14 @@ impl Page {
 
 /// A browser without script: one cookie jar (the session), no redirects
 /// followed (the scenarios check them).
-struct Browser {
+pub(super) struct Browser {
     base: String,
     client: Client<HttpConnector, Full<Bytes>>,
     session: Option<String>,
 }
 
 impl Browser {
-    fn new(base: &str) -> Self {
+    pub(super) fn new(base: &str) -> Self {
         Browser {
             base: base.to_owned(),
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -89,17 +89,17 @@ impl Browser {
         })
     }
 
-    async fn get(&mut self, path: &str) -> Result<Page> {
+    pub(super) async fn get(&mut self, path: &str) -> Result<Page> {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Page> {
+    pub(super) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Page> {
         self.send(Method::POST, path, Some(form)).await
     }
 
     /// Signs in as `profile` through `/connexion`; returns the home page's
     /// redirect target.
-    async fn sign_in(&mut self, profile: &str) -> Result<String> {
+    pub(super) async fn sign_in(&mut self, profile: &str) -> Result<String> {
         let page = self.get("/connexion").await?;
         ensure!(page.status == StatusCode::OK, "connexion: {}", page.status);
         let before = self.session.clone().context("an anonymous session for the form")?;
@@ -121,7 +121,7 @@ impl Browser {
 }
 
 /// Text as askama writes it into HTML.
-fn escaped(text: &str) -> String {
+pub(super) fn escaped(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -129,7 +129,7 @@ fn escaped(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-async fn start_demo(dir: &tempfile::TempDir) -> Result<(VigieServer, String)> {
+pub(super) async fn start_demo(dir: &tempfile::TempDir) -> Result<(VigieServer, String)> {
     let data = dir.path().join("data");
     let server = VigieServer::start(
         &[

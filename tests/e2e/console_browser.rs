@@ -79,7 +79,12 @@ async fn console_pages_pass_axe_html_keyboard_and_the_director_scenario_in_chrom
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
     ensure!(passed >= 40, "too few checks ran ({passed}):\n{stdout}\n{stderr}");
-    for home in ["connexion", "accueil-federation", "accueil-direction-de-structure"] {
+    for home in [
+        "connexion",
+        "accueil-federation",
+        "accueil-coordination-de-reseau",
+        "accueil-direction-de-structure",
+    ] {
         ensure!(
             screenshots.join(format!("{home}.png")).is_file(),
             "no screenshot {home}.png in {}",

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod lang;
 mod pages;
 pub mod profiles;
+pub mod reach;
 pub mod services;
 pub mod session;
 pub mod web;

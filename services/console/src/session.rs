@@ -21,7 +21,6 @@ use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::lang::Lang;
-use crate::profiles::Kind;
 
 /// Sessions kept at most; beyond, the oldest is forgotten.
 pub const MAX_SESSIONS: usize = 10_000;
@@ -37,17 +36,15 @@ pub struct SignedIn {
     pub token: String,
     /// How the profile is named to its owner ("Direction de S000004 — …").
     pub label: String,
-    /// Where `/` leads: a structure's page for a director, else `None`.
-    pub home_structure: Option<String>,
-    /// The kind of profile known at sign-in (where `/` leads, see
-    /// `pages::landing`); `None` when sign-in did not say.
-    pub kind: Option<Kind>,
     /// The networks of the person's groups (`/networks/N`): a facilitator's
     /// time report is read per network.
     pub networks: Vec<String>,
     /// A facilitator's id in the facilitation service (their own line of the
     /// time report).
     pub facilitator_id: Option<String>,
+    /// Where `/` leads, from the token's roles and groups
+    /// ([`crate::reach::home_of`]).
+    pub home: crate::reach::Home,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -55,8 +52,7 @@ impl std::fmt::Debug for SignedIn {
         // Never print the token.
         f.debug_struct("SignedIn")
             .field("label", &self.label)
-            .field("home_structure", &self.home_structure)
-            .field("kind", &self.kind)
+            .field("home", &self.home)
             .finish_non_exhaustive()
     }
 }
@@ -233,10 +229,9 @@ mod tests {
         Some(SignedIn {
             token: format!("token-{label}"),
             label: label.to_owned(),
-            home_structure: None,
-            kind: None,
             networks: Vec::new(),
             facilitator_id: None,
+            home: crate::reach::Home::Elsewhere,
         })
     }
 

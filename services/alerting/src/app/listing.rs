@@ -4,7 +4,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::plan::{plan_stage, PlannedAlert, StageRef, Window};
 
-use super::context::Context;
+use super::context::{Context, Scope};
 use super::preview::PreviewPlan;
 use super::AlertingApp;
 use crate::error::AlertingError;
@@ -19,6 +19,27 @@ pub struct CallView {
     pub days_left: Option<i64>,
     /// The structure's acknowledgement, when listed for a structure.
     pub acknowledgement: Option<String>,
+    /// The structures of the network it matches, when listed for a network.
+    pub matched_structures: Vec<String>,
+}
+
+/// Which calls [`AlertingApp::list_calls`] lists.
+#[derive(Debug, Clone, Copy)]
+pub enum CallsOf<'a> {
+    /// Every call.
+    All,
+    /// The calls matching a structure, with its acknowledgement.
+    Structure(&'a str),
+    /// The calls matching at least one structure of a network, with them:
+    /// one pass for a whole network (its coordinator's page) instead of a
+    /// call per structure.
+    Network(&'a str),
+}
+
+impl<'a> From<Option<&'a str>> for CallsOf<'a> {
+    fn from(structure: Option<&'a str>) -> Self {
+        structure.map_or(CallsOf::All, CallsOf::Structure)
+    }
 }
 
 /// A reminder that would go out, with its call's title.
@@ -126,15 +147,15 @@ impl AlertingApp {
     /// [`AlertingError::NotFound`] for an unknown structure; storage errors.
     pub async fn list_calls(
         &self,
-        structure_id: Option<&str>,
+        of: impl Into<CallsOf<'_>>,
         closing_within: Option<u32>,
         include_closed: bool,
     ) -> Result<Vec<CallView>, AlertingError> {
         let today = self.today();
         let mut conn = self.db.pool().acquire().await?;
         let calls = storage::calls(&mut conn, if include_closed { None } else { Some(today) }).await?;
-        let selected: Vec<(StoredCall, Option<String>)> = match structure_id {
-            Some(id) => {
+        let selected: Vec<(StoredCall, Option<String>, Vec<String>)> = match of.into() {
+            CallsOf::Structure(id) => {
                 let ctx = Context::load(&mut conn, today, Some(id).into(), self.territory()).await?;
                 if ctx.position(id).is_none() {
                     return Err(AlertingError::NotFound(format!("structure {id}")));
@@ -144,16 +165,31 @@ impl AlertingApp {
                     .filter(|c| !ctx.matching(c, self.territory()).is_empty())
                     .map(|c| {
                         let ack = ctx.acknowledged(id, &c.call_id).map(str::to_owned);
-                        (c, ack)
+                        (c, ack, Vec::new())
                     })
                     .collect()
             }
-            None => calls.into_iter().map(|c| (c, None)).collect(),
+            CallsOf::Network(network) => {
+                let ctx = Context::load(&mut conn, today, Scope::Network(network), self.territory()).await?;
+                calls
+                    .into_iter()
+                    .filter_map(|c| {
+                        let mut matched: Vec<String> = ctx
+                            .matching(&c, self.territory())
+                            .into_iter()
+                            .map(|i| ctx.structures[i].profile.structure_id.clone())
+                            .collect();
+                        matched.sort();
+                        (!matched.is_empty()).then_some((c, None, matched))
+                    })
+                    .collect()
+            }
+            CallsOf::All => calls.into_iter().map(|c| (c, None, Vec::new())).collect(),
         };
         let limit = closing_within.and_then(|d| today.checked_add_days(Days::new(u64::from(d))));
         let mut out: Vec<CallView> = selected
             .into_iter()
-            .filter_map(|(call, acknowledgement)| {
+            .filter_map(|(call, acknowledgement, matched_structures)| {
                 let next = next_deadline(&call, today);
                 // A permanent call (no deadline) is open whatever the window:
                 // listed after the dated ones.
@@ -169,6 +205,7 @@ impl AlertingApp {
                     days_left: next.map(|d| (d - today).num_days()),
                     call,
                     acknowledgement,
+                    matched_structures,
                 })
             })
             .collect();

@@ -17,7 +17,7 @@ use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
-use crate::app::{AlertingApp, CallView, ImportReport, NetworkPolicy, PolicyInput, PreviewAlert};
+use crate::app::{AlertingApp, CallView, CallsOf, ImportReport, NetworkPolicy, PolicyInput, PreviewAlert};
 use crate::channels::links::{AckAction, FeedKind};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::error::AlertingError;
@@ -227,6 +227,7 @@ fn call_to_pb(v: &CallView) -> pb::Call {
         revision: c.revision,
         days_left: v.days_left,
         acknowledgement: v.acknowledgement.clone().unwrap_or_default(),
+        matched_structures: v.matched_structures.clone(),
     }
 }
 
@@ -413,16 +414,31 @@ impl AlertingService for AlertingApi {
         request: Request<pb::ListCallsRequest>,
     ) -> Result<Response<pb::ListCallsResponse>, Status> {
         let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
-        match &structure {
-            Some(s) => self.authorize_structure(&request, "ListCalls", s).await?,
+        let network = non_empty(&request.get_ref().network).map(str::to_owned);
+        let of = match (&structure, &network) {
+            (Some(_), Some(_)) => {
+                return Err(Status::invalid_argument(
+                    "préciser une structure ou un réseau (l'un des deux)",
+                ))
+            }
+            (Some(s), None) => {
+                self.authorize_structure(&request, "ListCalls", s).await?;
+                CallsOf::Structure(s)
+            }
+            // Which structures of the network a call matches: read like
+            // the structures themselves (ListCalls' rule, for the network).
+            (None, Some(n)) => {
+                self.authorize_network(&request, "ListCalls", n)?;
+                CallsOf::Network(n)
+            }
             // Calls are public: every role may list them.
-            None => authorize(principal(&request)?, &authz::CATALOGUE, None, || "opération".to_owned())?,
-        }
+            (None, None) => {
+                authorize(principal(&request)?, &authz::CATALOGUE, None, || "opération".to_owned())?;
+                CallsOf::All
+            }
+        };
         let r = request.get_ref();
-        let calls = self
-            .app
-            .list_calls(structure.as_deref(), r.closing_within_days, r.include_closed)
-            .await?;
+        let calls = self.app.list_calls(of, r.closing_within_days, r.include_closed).await?;
         Ok(Response::new(pb::ListCallsResponse {
             calls: calls.iter().map(call_to_pb).collect(),
         }))

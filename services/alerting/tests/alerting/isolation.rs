@@ -304,6 +304,57 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
 async fn documented(f: &Fixture) -> Result<()> {
     let in_a = |role| caller(role, Scope::Network(NET_A.to_owned()));
     let code = |outcome: Result<(), tonic::Status>| outcome.err().map(|s| s.code());
+    // A network's calls with the structures each matches: its coordinator
+    // gets the same as asking structure by structure; another network,
+    // nothing.
+    let admin = in_a(Role::NetworkAdmin);
+    let of_network = |network: &str| pb::ListCallsRequest {
+        network: network.to_owned(),
+        include_closed: true,
+        ..Default::default()
+    };
+    let listed = f
+        .api
+        .list_calls(request(&admin, of_network(NET_A)))
+        .await?
+        .into_inner()
+        .calls;
+    let mut pairs: Vec<(String, String)> = listed
+        .iter()
+        .flat_map(|c| c.matched_structures.iter().map(|s| (s.clone(), c.call_id.clone())))
+        .collect();
+    pairs.sort();
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for structure in [S_A, SIBLING] {
+        let ask = pb::ListCallsRequest {
+            structure_id: structure.to_owned(),
+            include_closed: true,
+            ..Default::default()
+        };
+        for c in f.api.list_calls(request(&admin, ask)).await?.into_inner().calls {
+            expected.push((structure.to_owned(), c.call_id));
+        }
+    }
+    expected.sort();
+    ensure!(
+        !pairs.is_empty() && pairs == expected,
+        "network listing {pairs:?}, by structure {expected:?}"
+    );
+    let theirs = code(f.api.list_calls(request(&admin, of_network(NET_B))).await.map(|_| ()));
+    ensure!(
+        matches!(theirs, Some(tonic::Code::NotFound | tonic::Code::PermissionDenied)),
+        "ListCalls for {NET_B} as its non-admin: {theirs:?}"
+    );
+    let both = pb::ListCallsRequest {
+        network: NET_A.to_owned(),
+        structure_id: S_A.to_owned(),
+        ..Default::default()
+    };
+    let both = code(f.api.list_calls(request(&admin, both)).await.map(|_| ()));
+    ensure!(
+        both == Some(tonic::Code::InvalidArgument),
+        "a structure and a network: {both:?}"
+    );
     for role in [Role::NetworkAdmin, Role::StructureManager, Role::Facilitator] {
         let p = in_a(role);
         let list = |structure: &str| pb::ListCallsRequest {

@@ -193,7 +193,7 @@ pub async fn respond(
                         "Unknown answer: nothing was saved.",
                     ),
                 );
-                return Ok(web::see_other(super::landing::FACILITATION));
+                return Ok(web::see_other(crate::reach::FACILITATION));
             }
         };
         let mut clients = console.services.for_token(&person.token)?;
@@ -229,7 +229,7 @@ pub async fn respond(
             Err(status) => return Err(PageError::from(status)),
         };
         console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(super::landing::FACILITATION))
+        Ok(web::see_other(crate::reach::FACILITATION))
     }
     .await;
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))

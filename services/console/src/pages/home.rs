@@ -15,6 +15,7 @@ use vigie_proto::inventory::v1::ListStructuresRequest;
 use super::views::{request_row, RequestRow};
 use super::{error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
+use crate::lang::Lang;
 use crate::{web, Console};
 
 struct Network {
@@ -42,7 +43,9 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
 
 async fn home(console: &Console, headers: &HeaderMap) -> Result<Response, PageError> {
     let (session, person) = signed_in(console, headers)?;
-    if let Some(path) = super::landing::landing(&person) {
+    // Each role has its own page; only a person reaching several networks
+    // or structures stays here.
+    if let Some(path) = person.home.path() {
         return Ok(web::see_other(&path));
     }
     let mut clients = console.services.for_token(&person.token)?;
@@ -70,14 +73,31 @@ async fn home(console: &Console, headers: &HeaderMap) -> Result<Response, PageEr
         by_network.entry(s.network).or_default().push((s.structure_id, s.name));
     }
     let count: usize = by_network.values().map(Vec::len).sum();
+    let lang = session.lang;
     let intro = match (by_network.len(), count) {
-        (_, 0) => "Votre profil ne donne accès à aucune structure pour l'instant.".to_owned(),
-        (1, 1) => "Votre profil donne accès à une structure.".to_owned(),
-        (1, n) => format!("Votre profil donne accès à {n} structures d'un réseau."),
-        (r, n) => format!("Votre profil donne accès à {n} structures de {r} réseaux."),
+        (_, 0) => lang
+            .pick(
+                "Votre profil ne donne accès à aucune structure pour l'instant.",
+                "Your profile gives access to no structure yet.",
+            )
+            .to_owned(),
+        (1, 1) => lang
+            .pick(
+                "Votre profil donne accès à une structure.",
+                "Your profile gives access to one structure.",
+            )
+            .to_owned(),
+        (1, n) => match lang {
+            Lang::Fr => format!("Votre profil donne accès à {n} structures d'un réseau."),
+            Lang::En => format!("Your profile gives access to {n} structures of one network."),
+        },
+        (r, n) => match lang {
+            Lang::Fr => format!("Votre profil donne accès à {n} structures de {r} réseaux."),
+            Lang::En => format!("Your profile gives access to {n} structures of {r} networks."),
+        },
     };
     let page = HomePage {
-        layout: Layout::new(console, "Accueil", Some(&session)),
+        layout: Layout::new(console, lang.pick("Accueil", "Home"), Some(&session)),
         intro,
         networks: by_network
             .into_iter()

@@ -410,7 +410,7 @@ pub async fn record(
             });
         }
         console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(super::landing::FACILITATION))
+        Ok(web::see_other(crate::reach::FACILITATION))
     }
     .await;
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))

@@ -5,10 +5,12 @@
 mod assets;
 mod facilitation;
 mod holdings;
+mod federation;
 mod home;
 mod intervention;
-mod landing;
 mod language;
+mod network;
+mod network_view;
 mod signin;
 mod structure;
 mod training;
@@ -36,17 +38,20 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/connexion", get(signin::page).post(signin::sign_in))
         .route("/deconnexion", post(signin::sign_out))
         .route("/langue", post(language::switch))
+        .route("/reseaux/{network}", get(network::page))
+        .route("/reseaux/{network}/rappels", post(network::set_policy))
+        .route("/federation", get(federation::page))
         .route("/structures/{id}", get(structure::page))
         .route("/structures/{id}/echeances", post(structure::acknowledge))
         .route("/structures/{id}/aide", post(structure::ask_for_help))
         .route("/structures/{id}/niveaux", post(holdings::set_level))
-        .route(landing::FACILITATION, get(facilitation::page))
+        .route(crate::reach::FACILITATION, get(facilitation::page))
         .route("/accompagnement/reponse", post(facilitation::respond))
         .route(
             "/accompagnement/demandes/{id}",
             get(intervention::page).post(intervention::record),
         )
-        .route(landing::TRAINING, get(training::page))
+        .route(crate::reach::TRAINING, get(training::page))
         .route("/formations/inscriptions", post(training::act))
         .route("/static/console.css", get(assets::stylesheet))
         .fallback(not_found)
@@ -110,6 +115,7 @@ struct ErrorPage {
 
 /// The page of an error, for a request of `session`.
 fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -> Response {
+    let lang = session.map(|s| s.lang).unwrap_or_default();
     let (heading, message) = match error {
         PageError::SignedOut => {
             // The session is gone or its token was refused: sign in again.
@@ -119,23 +125,38 @@ fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -
             return web::with_cookie(web::see_other("/connexion"), web::clear_cookie(console.secure_cookies));
         }
         PageError::NotFound => (
-            "Page introuvable",
-            "Cette page n'existe pas, ou elle n'est pas accessible avec votre profil.",
+            lang.pick("Page introuvable", "Page not found"),
+            lang.pick(
+                "Cette page n'existe pas, ou elle n'est pas accessible avec votre profil.",
+                "This page does not exist, or your profile cannot see it.",
+            ),
         ),
         PageError::Csrf => (
-            "Formulaire refusé",
-            "Ce formulaire a expiré ou ne vient pas de cette console. Revenez à la page, puis recommencez : rien n'a été modifié.",
+            lang.pick("Formulaire refusé", "Form refused"),
+            lang.pick(
+                "Ce formulaire a expiré ou ne vient pas de cette console. Revenez à la page, puis recommencez : rien n'a été modifié.",
+                "This form has expired or does not come from this console. Go back to the page and try again: nothing was changed.",
+            ),
         ),
         PageError::Unavailable(status) => {
             tracing::warn!(code = ?status.code(), message = status.message(), "a service failed a console page");
             (
-                "Service indisponible",
-                "Un service de Vigie ne répond pas pour l'instant. Réessayez dans un moment.",
+                lang.pick("Service indisponible", "Service unavailable"),
+                lang.pick(
+                    "Un service de Vigie ne répond pas pour l'instant. Réessayez dans un moment.",
+                    "A Vigie service is not answering right now. Try again in a moment.",
+                ),
             )
         }
         PageError::Internal(cause) => {
             tracing::error!(cause = %cause, "console page failed");
-            ("Erreur interne", "La console a rencontré une erreur. Réessayez dans un moment.")
+            (
+                lang.pick("Erreur interne", "Internal error"),
+                lang.pick(
+                    "La console a rencontré une erreur. Réessayez dans un moment.",
+                    "The console ran into an error. Try again in a moment.",
+                ),
+            )
         }
     };
     let page = ErrorPage {

@@ -98,16 +98,9 @@ pub async fn sign_in(
     let person = SignedIn {
         token,
         label: profile.label.clone(),
-        home_structure: profile.home_structure.clone(),
-        kind: Some(profile.kind),
-        networks: profile
-            .groups
-            .iter()
-            .filter_map(|g| g.strip_prefix("/networks/"))
-            .filter(|n| !n.contains('/'))
-            .map(str::to_owned)
-            .collect(),
+        networks: crate::reach::networks_of(&profile.groups),
         facilitator_id: profile.id.strip_prefix("facilitator:").map(str::to_owned),
+        home: crate::reach::home_of(&profile.roles, &profile.groups),
     };
     // A new id on sign-in: an id planted before cannot ride the session.
     console.sessions.remove(&old.id);

@@ -95,6 +95,7 @@ pub(super) async fn show(
             structure_id: structure_id.clone(),
             closing_within_days: None,
             include_closed: false,
+            network: String::new(),
         }),
         alerting2.get_feed_url(GetFeedUrlRequest {
             structure_id: structure_id.clone(),

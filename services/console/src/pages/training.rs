@@ -312,7 +312,7 @@ pub async fn act(
             Lang::En => format!("Person {person_id}, session {session_id}: {words}."),
         };
         console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(super::landing::TRAINING))
+        Ok(web::see_other(crate::reach::TRAINING))
     }
     .await;
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))

@@ -523,6 +523,7 @@ pub async fn list(
             structure_id: structure.unwrap_or_default().to_owned(),
             closing_within_days: closing_within,
             include_closed: all,
+            network: String::new(),
         })
         .await
         .map_err(|s| status_error(s, lang))?

@@ -1,0 +1,64 @@
+//! `/federation` — the federation's home: its networks with their
+//! roll-ups (inventory Rollup by network and for the instance), each
+//! linked to the network's page. Rollup is the federation's RPC: anyone
+//! else gets « Page introuvable ».
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use vigie_proto::inventory::v1::rollup_request::By;
+use vigie_proto::inventory::v1::RollupRequest;
+
+use super::network_view::{date_words, federation_rollups, RollupView};
+use super::{error_page, render, session, signed_in, Layout};
+use crate::error::PageError;
+use crate::Console;
+
+#[derive(Template)]
+#[template(path = "federation.html")]
+struct FederationPage {
+    layout: Layout,
+    evaluated_on: String,
+    instance: Option<RollupView>,
+    networks: Vec<RollupView>,
+}
+
+/// `GET /federation`.
+pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    let result = async {
+        let (session, person) = signed_in(&console, &headers)?;
+        let clients = console.services.for_token(&person.token)?;
+        let lang = session.lang;
+        let (mut a, mut b) = (clients.inventory.clone(), clients.inventory.clone());
+        let (networks, instance) = tokio::join!(
+            a.rollup(RollupRequest {
+                by: By::Network as i32,
+                at: None,
+            }),
+            b.rollup(RollupRequest {
+                by: By::Instance as i32,
+                at: None,
+            }),
+        );
+        let networks = networks?.into_inner();
+        let instance = instance?.into_inner();
+        let evaluated_on = networks
+            .evaluated_on
+            .as_ref()
+            .and_then(vigie_proto::dates::date_from_pb)
+            .map(|d| date_words(d, lang))
+            .unwrap_or_default();
+        let page = FederationPage {
+            layout: Layout::new(&console, lang.pick("Fédération", "Federation"), Some(&session)),
+            evaluated_on,
+            instance: federation_rollups(&instance.groups, lang).into_iter().next(),
+            networks: federation_rollups(&networks.groups, lang),
+        };
+        Ok::<_, PageError>(render(&console, Some(&session), StatusCode::OK, &page))
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
