@@ -598,7 +598,15 @@ async fn a_facilitator_accepts_a_proposal_and_records_an_intervention_that_moves
         .context("a structure in another network")?;
     let hidden = browser.get(&format!("/structures/{}", outside.0)).await?;
     let unknown = browser.get("/structures/S999999").await?;
-    ensure!(hidden.status == StatusCode::NOT_FOUND && hidden.body.contains("Page introuvable"));
+    // The session reads English since the switch above.
+    ensure!(
+        hidden.status == StatusCode::NOT_FOUND && hidden.body.contains("Page not found"),
+        "{} for {}: {} {}",
+        hidden.status,
+        outside.0,
+        hidden.location(),
+        hidden.body.chars().take(300).collect::<String>()
+    );
     ensure!(hidden.body == unknown.body, "out of reach reads as unknown");
     Ok(())
 }
