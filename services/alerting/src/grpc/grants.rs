@@ -92,6 +92,11 @@ impl AlertingApi {
         match (non_empty(structure), non_empty(network)) {
             (Some(s), None) => {
                 self.authorize_structure(request, method, s).await?;
+                // A caller who sees every structure is not checked against
+                // the read model: an unknown structure is still not found.
+                if self.app.structure_network(s).await?.is_none() {
+                    return Err(Status::not_found(format!("structure « {s} » introuvable")));
+                }
                 Ok(Some(vec![s.to_owned()]))
             }
             (None, Some(n)) => {

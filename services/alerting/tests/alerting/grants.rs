@@ -519,6 +519,17 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         "{every:?}"
     );
     ensure!(h.count("al_agreement_dates").await? == 0);
+    // An unknown structure is not found, even for who sees every structure.
+    let unknown = api
+        .list_obligations(request(
+            &fed,
+            pb::ListObligationsRequest {
+                structure_id: "S404".to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await;
+    ensure!(unknown.is_err_and(|s| s.code() == tonic::Code::NotFound));
     Ok(())
 }
 
