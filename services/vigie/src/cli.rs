@@ -888,6 +888,9 @@ pub enum AlertsCommand {
         /// Secret de signature du webhook (jamais réaffiché) ; « - » le lit sur l'entrée standard, hors de la ligne de commande.
         #[arg(long)]
         webhook_secret: Option<String>,
+        /// Jours entre la date interne de brouillon et l'échéance d'une obligation de compte rendu (0 à 90 ; défaut du serveur : 14).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=90))]
+        draft_days: Option<u32>,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,

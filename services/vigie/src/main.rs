@@ -398,6 +398,7 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
             referent_email,
             webhook_url,
             webhook_secret,
+            draft_days,
             format,
             client,
         } => {
@@ -409,6 +410,7 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
                 referent_email,
                 webhook_url,
                 webhook_secret,
+                draft_days,
             };
             a::policy(&client.endpoint, &network, changes, format, lang).await
         }
