@@ -12,8 +12,13 @@ use vigie_alerting_domain::grants::obligations::{obligations, AgreementDate, Obl
 use vigie_alerting_domain::grants::rules::{Rule, DEFAULT_DRAFT_DAYS};
 use vigie_alerting_domain::grants::{Agreement, Grant};
 
+use vigie_platform::events::Outbox;
+use vigie_proto::events::v1::GrantRecorded;
+
 use super::AlertingApp;
+use crate::convert::date_to_pb;
 use crate::error::AlertingError;
+use crate::events;
 use crate::storage::{self, AgreementDateRow, GrantRow};
 
 /// Largest amount accepted: 100 M€, in cents.
@@ -398,7 +403,9 @@ impl AlertingApp {
     }
 
     /// Records a decision: on an application (its id, or the structure's
-    /// application for a call, created when missing), or a new grant.
+    /// application for a call, created when missing), or a new grant. A
+    /// change appends `alerting.grant.recorded` in the same transaction; the
+    /// same decision again records and publishes nothing.
     ///
     /// # Errors
     /// [`AlertingError::Invalid`] for an invalid field, [`AlertingError::NotFound`]
@@ -453,12 +460,35 @@ impl AlertingApp {
             public_subsidy: input.public_subsidy.unwrap_or(true),
             ..base.clone()
         };
-        if base.stage.is_empty() {
-            storage::insert_grant(&mut tx, &row, now).await?;
+        let changed = if base.stage.is_empty() {
+            storage::insert_grant(&mut tx, &row, now).await?
         } else if row != base {
             storage::update_grant(&mut tx, &row, now).await?;
+            true
+        } else {
+            false
+        };
+        if changed {
+            let event = GrantRecorded {
+                structure_id: row.structure_id.clone(),
+                grant_id: row.grant_id.clone(),
+                call_id: row.call_id.clone(),
+                funder: row.funder.clone(),
+                stage: row.stage.clone(),
+                amount_granted_cents: row.amount_granted,
+                financial_year_end: row.financial_year_end.map(date_to_pb),
+                public_subsidy: row.public_subsidy,
+                on: Some(date_to_pb(self.today())),
+            };
+            Outbox::new(events::SOURCE)
+                .append(&mut tx, events::grant_recorded(&event))
+                .await
+                .map_err(|e| AlertingError::Events(e.to_string()))?;
         }
         tx.commit().await?;
+        if changed {
+            self.relay.notify_one();
+        }
         Ok(row)
     }
 

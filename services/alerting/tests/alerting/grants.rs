@@ -5,6 +5,7 @@
 use anyhow::{ensure, Context, Result};
 use vigie_alerting::app::PolicyInput;
 use vigie_alerting::channels::links::AckAction;
+use vigie_alerting::events::GRANT_RECORDED;
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, refused, request};
 use vigie_platform::auth::{Principal, Role, Scope};
@@ -12,6 +13,7 @@ use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
+use vigie_proto::events::v1::GrantRecorded;
 
 use crate::harness::{aid, structure_event, Harness, PersonSpec};
 
@@ -369,6 +371,20 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             "{decided:?}"
         );
     }
+    // One event for the decision, in its transaction; none for the repeat.
+    let events: Vec<(String, GrantRecorded)> = h.outbox(GRANT_RECORDED).await?;
+    ensure!(events.len() == 1, "{events:?}");
+    let (subject, event) = &events[0];
+    ensure!(
+        subject == "SA1"
+            && event.grant_id == same.grant_id
+            && event.stage == "won"
+            && event.amount_granted_cents == 1_500_000
+            && event.public_subsidy
+            && text(event.financial_year_end.as_ref()) == "2027-12-31"
+            && text(event.on.as_ref()) == "2027-01-04",
+        "{event:?}"
+    );
     let listed = api
         .list_grants(request(
             &p,
@@ -647,6 +663,7 @@ pub async fn invalid_grant_inputs_are_refused_naming_the_field(h: Harness) -> Re
         .await;
     ensure!(outcome.is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("montant demandé")));
     ensure!(h.count("al_grants").await? == 0);
+    ensure!(h.outbox_count(GRANT_RECORDED).await? == 0);
     let grant = api.record_grant(request(&p, base)).await?.into_inner();
     let outcome = api
         .set_agreement_date(request(
