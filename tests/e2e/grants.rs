@@ -10,6 +10,7 @@ use anyhow::{bail, ensure, Context, Result};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 use vigie_e2e::VigieServer;
+use vigie_testkit::eventually;
 
 use crate::ok;
 
@@ -81,24 +82,21 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
     )
     .await?;
     // The alerting service learns the demo structures from inventory events.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let out = server
-            .cli(&["grants", "list", "--structure", STRUCTURE, "--format", "json"])
-            .await?;
-        if out.success {
-            break;
-        }
-        ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the alerting service never learnt {STRUCTURE}: {}",
-            out.stderr
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let server = &server;
+    eventually(
+        &format!("the alerting service to know {STRUCTURE}"),
+        WAIT,
+        || async move {
+            Ok(server
+                .cli(&["grants", "list", "--structure", STRUCTURE, "--format", "json"])
+                .await?
+                .success)
+        },
+    )
+    .await?;
 
     // « Déposé » twice: one application for the call.
-    let calls = json_of(&server, &["calls", "list"]).await?;
+    let calls = json_of(server, &["calls", "list"]).await?;
     let call = calls
         .as_array()
         .and_then(|c| c.first())
@@ -118,7 +116,7 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
             ])
             .await?)?;
     }
-    let listed = json_of(&server, &["grants", "list", "--structure", STRUCTURE]).await?;
+    let listed = json_of(server, &["grants", "list", "--structure", STRUCTURE]).await?;
     let grants = listed["grants"].as_array().context("grants")?;
     ensure!(
         grants.len() == 1 && text(&grants[0], "call_id") == call && text(&grants[0], "stage") == "applied",
@@ -130,16 +128,16 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
     // application becomes the first one, won).
     let (end, six, nine) = year_end();
     let end = end.to_string();
-    let first = record(&server, "Insertion", "60000", &end, &["--call", &call]).await?;
+    let first = record(server, "Insertion", "60000", &end, &["--call", &call]).await?;
     ensure!(text(&first, "grant_id") == text(&grants[0], "grant_id"), "{first}");
-    record(&server, "Jardins partagés", "60 000", &end, &[]).await?;
-    let before = obligations(&server).await?;
+    record(server, "Jardins partagés", "60 000", &end, &[]).await?;
+    let before = obligations(server).await?;
     ensure!(
         before.iter().all(|o| text(o, "rule") == "financial_report_6_months") && before.len() == 2,
         "{before:?}"
     );
-    record(&server, "Mobilité", "33001", &end, &[]).await?;
-    let after = obligations(&server).await?;
+    record(server, "Mobilité", "33001", &end, &[]).await?;
+    let after = obligations(server).await?;
     let wide: Vec<(String, String, String)> = after
         .iter()
         .filter(|o| text(o, "grant_id").is_empty())
@@ -170,8 +168,8 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
     let (start, stop) = (format!("{year}-01-01"), format!("{}-12-31", year + 2));
     let mut private = vec!["--agreement-start", start.as_str(), "--agreement-end", stop.as_str()];
     private.push("--private");
-    record(&server, "CPO fondation", "10000", &end, &private).await?;
-    let yearly: Vec<String> = obligations(&server)
+    record(server, "CPO fondation", "10000", &end, &private).await?;
+    let yearly: Vec<String> = obligations(server)
         .await?
         .iter()
         .filter(|o| text(o, "rule") == "multi_year_yearly_report")
@@ -228,7 +226,7 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
     // An unknown structure is not found.
     let unknown = server.cli(&["grants", "obligations", "--structure", "S999999"]).await?;
     ensure!(!unknown.success, "{unknown:?}");
-    let listed = json_of(&server, &["grants", "list", "--structure", STRUCTURE]).await?;
+    let listed = json_of(server, &["grants", "list", "--structure", STRUCTURE]).await?;
     ensure!(
         listed["pipeline"]["won"] == 4 && listed["pipeline"]["applied"] == 4,
         "{listed}"
