@@ -185,6 +185,35 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
         "{yearly:?}"
     );
 
+    // The agreement moves the first yearly report: the date wins.
+    let first_yearly = obligations(server)
+        .await?
+        .into_iter()
+        .find(|o| text(o, "rule") == "multi_year_yearly_report")
+        .context("a yearly report")?;
+    let moved = format!("{}-04-30", year + 1);
+    ok(server
+        .cli(&[
+            "grants",
+            "set-date",
+            "--structure",
+            STRUCTURE,
+            "--obligation",
+            &text(&first_yearly, "key"),
+            "--due",
+            &moved,
+        ])
+        .await?)?;
+    let now = obligations(server)
+        .await?
+        .into_iter()
+        .find(|o| text(o, "key") == text(&first_yearly, "key"))
+        .context("the moved report")?;
+    ensure!(
+        text(&now, "due") == moved && now["edited"] == true && text(&now, "draft") == draft_of(&moved)?,
+        "{now}"
+    );
+
     // CSV: the due date, the rule and the draft date first.
     let csv = ok(server
         .cli(&["grants", "obligations", "--structure", STRUCTURE, "--format", "csv"])

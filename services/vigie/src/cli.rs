@@ -1022,6 +1022,27 @@ pub enum GrantsCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Date écrite dans la convention : déplace une obligation calculée (--obligation CLÉ) ou en ajoute une à une subvention (--grant ID --label TEXTE) ; la convention prime.
+    SetDate {
+        /// La structure.
+        #[arg(long)]
+        structure: String,
+        /// La clé de l'obligation déplacée (colonne key de vigie grants obligations --format csv).
+        #[arg(long, conflicts_with = "grant", required_unless_present = "grant")]
+        obligation: Option<String>,
+        /// La subvention (G…) dont la convention ajoute une échéance.
+        #[arg(long, requires = "label")]
+        grant: Option<String>,
+        /// L'échéance AAAA-MM-JJ.
+        #[arg(long)]
+        due: chrono::NaiveDate,
+        /// Ce que la convention demande (« bilan intermédiaire »), avec --grant.
+        #[arg(long)]
+        label: Option<String>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Obligations de compte rendu, la plus proche d'abord : échéance (due), règle (rule) et date interne de brouillon (draft).
     Obligations {
         /// Seulement cette structure.

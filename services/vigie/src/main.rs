@@ -364,6 +364,25 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             };
             g::record(&client.endpoint, &args, format, lang).await
         }
+        GrantsCommand::SetDate {
+            structure,
+            obligation,
+            grant,
+            due,
+            label,
+            client,
+        } => {
+            g::set_date(
+                &client.endpoint,
+                &structure,
+                obligation.as_deref(),
+                grant.as_deref(),
+                due,
+                label.as_deref(),
+                lang,
+            )
+            .await
+        }
         GrantsCommand::Obligations {
             structure,
             network,

@@ -464,6 +464,52 @@ pub async fn obligations(
     Ok(())
 }
 
+/// `vigie grants set-date --structure ID (--obligation KEY | --grant G --label TEXT) --due DATE`:
+/// a date written in the agreement, which wins over the derived one.
+///
+/// # Errors
+/// An unknown structure, obligation or grant, an invalid date, an
+/// unreachable server.
+pub async fn set_date(
+    endpoint: &str,
+    structure: &str,
+    obligation: Option<&str>,
+    grant: Option<&str>,
+    due: NaiveDate,
+    label: Option<&str>,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let o = client(endpoint, lang)
+        .await?
+        .set_agreement_date(pb::SetAgreementDateRequest {
+            structure_id: structure.to_owned(),
+            obligation_key: obligation.unwrap_or_default().to_owned(),
+            grant_id: grant.unwrap_or_default().to_owned(),
+            due: Some(pb_date(due)),
+            label: label.unwrap_or_default().to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    match lang {
+        Lang::Fr => println!(
+            "Date de la convention enregistrée : {} — échéance {}, brouillon interne {} ({}).",
+            o.duty,
+            date_text(o.due.as_ref()),
+            date_text(o.draft.as_ref()),
+            o.key
+        ),
+        Lang::En => println!(
+            "Date of the agreement recorded: {} — due {}, internal draft {} ({}).",
+            o.duty,
+            date_text(o.due.as_ref()),
+            date_text(o.draft.as_ref()),
+            o.key
+        ),
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
