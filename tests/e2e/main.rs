@@ -14,6 +14,7 @@ mod facilitation;
 mod federation;
 mod federation_nats;
 mod federation_processes;
+mod grants;
 mod grpc_tls;
 mod hostile;
 mod identity;

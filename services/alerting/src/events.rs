@@ -1,7 +1,7 @@
 //! Events the alerting service publishes (see docs/events.md).
 
 use vigie_platform::events::EventDraft;
-use vigie_proto::events::v1::{CallAcknowledged, DeadlineEscalated, ReminderSent};
+use vigie_proto::events::v1::{CallAcknowledged, DeadlineEscalated, GrantRecorded, ReminderSent};
 
 /// `ce-source` of every alerting event.
 pub const SOURCE: &str = "/vigie/alerting";
@@ -11,6 +11,14 @@ pub const DEADLINE_ESCALATED: &str = "vigie.alerting.call.escalated.v1";
 pub const REMINDER_SENT: &str = "vigie.alerting.reminder.sent.v1";
 /// Type (and NATS subject) of [`CallAcknowledged`].
 pub const CALL_ACKNOWLEDGED: &str = "vigie.alerting.call.acknowledged.v1";
+
+/// Type (and NATS subject) of [`GrantRecorded`].
+pub const GRANT_RECORDED: &str = "vigie.alerting.grant.recorded.v1";
+
+/// The event of a decision on a structure's grant, about the structure.
+pub fn grant_recorded(event: &GrantRecorded) -> EventDraft {
+    EventDraft::protobuf(GRANT_RECORDED, event.structure_id.clone(), event)
+}
 
 /// The event of a deadline escalated to the network, about the structure.
 pub fn deadline_escalated(event: &DeadlineEscalated) -> EventDraft {

@@ -42,6 +42,9 @@ pub enum Command {
     /// Rappels d'échéances : aperçu, journal des envois, politique des réseaux, préférences, accusés, agendas.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Subventions : candidatures, subventions obtenues et obligations de compte rendu qui en découlent.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
     /// Fédération : agrégats des régions (jamais de personnes ni de structures), par région, réseau, département ou fonction.
     #[command(subcommand)]
     Federation(FederationCommand),
@@ -885,6 +888,9 @@ pub enum AlertsCommand {
         /// Secret de signature du webhook (jamais réaffiché) ; « - » le lit sur l'entrée standard, hors de la ligne de commande.
         #[arg(long)]
         webhook_secret: Option<String>,
+        /// Jours entre la date interne de brouillon et l'échéance d'une obligation de compte rendu (0 à 90 ; défaut du serveur : 14).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=90))]
+        draft_days: Option<u32>,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -947,6 +953,107 @@ pub enum AlertsCommand {
         /// fonctionner) et en affiche une nouvelle (gestionnaires de la structure, administrateurs du réseau).
         #[arg(long)]
         revoke: bool,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `vigie grants …` (alerting service, docs/grants.md).
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    /// Candidatures et subventions : déposées, en attente, obtenues, refusées, avec les montants.
+    List {
+        /// Seulement cette structure.
+        #[arg(long, conflicts_with = "network")]
+        structure: Option<String>,
+        /// Tout un réseau (administrateurs du réseau).
+        #[arg(long)]
+        network: Option<String>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Enregistre une subvention obtenue (la candidature à l'appel, s'il y en a une, devient obtenue).
+    Record {
+        /// La structure bénéficiaire.
+        #[arg(long)]
+        structure: String,
+        /// Le financeur (« Région Bretagne »).
+        #[arg(long)]
+        funder: String,
+        /// L'intitulé du projet ou de l'action.
+        #[arg(long)]
+        title: String,
+        /// Montant accordé en euros (20000, 20 000 ou 1234,50).
+        #[arg(long, value_parser = crate::client::grants::parse_euros)]
+        amount: i64,
+        /// Date de la décision AAAA-MM-JJ.
+        #[arg(long)]
+        granted_on: chrono::NaiveDate,
+        /// Dernier jour de l'exercice pour lequel elle est accordée AAAA-MM-JJ (le compte rendu financier est dû six mois après).
+        #[arg(long)]
+        financial_year_end: chrono::NaiveDate,
+        /// L'appel (identifiant de vigie calls list) auquel la structure avait répondu.
+        #[arg(long)]
+        call: Option<String>,
+        /// Début d'une convention pluriannuelle AAAA-MM-JJ (avec --agreement-end).
+        #[arg(long, requires = "agreement_end")]
+        agreement_start: Option<chrono::NaiveDate>,
+        /// Fin de la convention pluriannuelle AAAA-MM-JJ (un compte rendu par exercice couvert).
+        #[arg(long, requires = "agreement_start")]
+        agreement_end: Option<chrono::NaiveDate>,
+        /// Référence de la convention.
+        #[arg(long)]
+        reference: Option<String>,
+        /// Objet de la subvention.
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Financement privé (fondation, mécénat) : ne compte pas dans le seuil de 153 000 € de subventions publiques.
+        #[arg(long)]
+        private: bool,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Date écrite dans la convention : déplace une obligation calculée (--obligation CLÉ) ou en ajoute une à une subvention (--grant ID --label TEXTE) ; la convention prime.
+    SetDate {
+        /// La structure.
+        #[arg(long)]
+        structure: String,
+        /// La clé de l'obligation déplacée (colonne key de vigie grants obligations --format csv).
+        #[arg(long, conflicts_with = "grant", required_unless_present = "grant")]
+        obligation: Option<String>,
+        /// La subvention (G…) dont la convention ajoute une échéance.
+        #[arg(long, requires = "label")]
+        grant: Option<String>,
+        /// L'échéance AAAA-MM-JJ.
+        #[arg(long)]
+        due: chrono::NaiveDate,
+        /// Ce que la convention demande (« bilan intermédiaire »), avec --grant.
+        #[arg(long)]
+        label: Option<String>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Obligations de compte rendu, la plus proche d'abord : échéance (due), règle (rule) et date interne de brouillon (draft).
+    Obligations {
+        /// Seulement cette structure.
+        #[arg(long, conflicts_with = "network")]
+        structure: Option<String>,
+        /// Tout un réseau (administrateurs du réseau).
+        #[arg(long)]
+        network: Option<String>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,
@@ -1123,6 +1230,80 @@ mod alerting_tests {
         // The Etalab table is a file format, not a source that can be fetched.
         assert!(parse(&["calls", "fetch", "--source", "etalab"]).is_err());
         assert!(parse(&["calls", "fetch", "--source", "feed:region", "--format", "json"]).is_ok());
+    }
+
+    #[test]
+    fn grants_record_takes_euros_and_dates() {
+        let Ok(Command::Grants(GrantsCommand::Record {
+            structure,
+            amount,
+            financial_year_end,
+            agreement_start,
+            private,
+            ..
+        })) = parse(&[
+            "grants",
+            "record",
+            "--structure",
+            "S000004",
+            "--funder",
+            "Région Bretagne",
+            "--title",
+            "Insertion",
+            "--amount",
+            "20 000,50",
+            "--granted-on",
+            "2026-11-15",
+            "--financial-year-end",
+            "2026-12-31",
+        ])
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (
+                structure.as_str(),
+                amount,
+                financial_year_end.to_string(),
+                agreement_start,
+                private
+            ),
+            ("S000004", 2_000_050, "2026-12-31".to_owned(), None, false)
+        );
+        // An agreement needs both ends; an amount is in euros.
+        let base = [
+            "grants",
+            "record",
+            "--structure",
+            "S1",
+            "--funder",
+            "F",
+            "--title",
+            "T",
+            "--granted-on",
+            "2026-11-15",
+            "--financial-year-end",
+            "2026-12-31",
+        ];
+        let with = |extra: &[&'static str]| {
+            let mut args = base.to_vec();
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        assert!(with(&["--amount", "100"]).is_ok());
+        assert!(with(&["--amount", "douze"]).is_err());
+        assert!(with(&["--amount", "100", "--agreement-start", "2026-01-01"]).is_err());
+        assert!(with(&[
+            "--amount",
+            "100",
+            "--agreement-start",
+            "2026-01-01",
+            "--agreement-end",
+            "2028-12-31"
+        ])
+        .is_ok());
+        assert!(parse(&["grants", "obligations", "--structure", "S1", "--format", "csv"]).is_ok());
+        assert!(parse(&["grants", "list", "--structure", "S1", "--network", "n"]).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::{
     AlertsCommand, CallsCommand, CatalogCommand, Cli, Command, DeadLettersCommand, EventsCommand, FacilitationCommand,
-    FacilitatorsCommand, FederationCommand, InventoryCommand, PeopleCommand, TrainingCommand,
+    FacilitatorsCommand, FederationCommand, GrantsCommand, InventoryCommand, PeopleCommand, TrainingCommand,
 };
 use i18n::Lang;
 
@@ -155,6 +155,7 @@ async fn run(command: Command, lang: Lang, telemetry: &mut vigie_platform::telem
         Command::Facilitation(command) => run_facilitation(command, lang).await,
         Command::Calls(command) => run_calls(command, lang).await,
         Command::Alerts(command) => run_alerts(command, lang).await,
+        Command::Grants(command) => run_grants(command, lang).await,
         Command::People(PeopleCommand::Erase { person_id, yes, client }) => {
             client::people::erase(&client.endpoint, &person_id, yes, lang).await
         }
@@ -322,6 +323,75 @@ async fn run_calls(command: CallsCommand, lang: Lang) -> anyhow::Result<()> {
     }
 }
 
+async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
+    use client::grants as g;
+    match command {
+        GrantsCommand::List {
+            structure,
+            network,
+            format,
+            client,
+        } => g::list(&client.endpoint, structure.as_deref(), network.as_deref(), format, lang).await,
+        GrantsCommand::Record {
+            structure,
+            funder,
+            title,
+            amount,
+            granted_on,
+            financial_year_end,
+            call,
+            agreement_start,
+            agreement_end,
+            reference,
+            purpose,
+            private,
+            format,
+            client,
+        } => {
+            let args = g::RecordArgs {
+                structure,
+                funder,
+                title,
+                amount_cents: amount,
+                granted_on,
+                financial_year_end,
+                call,
+                agreement_start,
+                agreement_end,
+                reference,
+                purpose,
+                private,
+            };
+            g::record(&client.endpoint, &args, format, lang).await
+        }
+        GrantsCommand::SetDate {
+            structure,
+            obligation,
+            grant,
+            due,
+            label,
+            client,
+        } => {
+            g::set_date(
+                &client.endpoint,
+                &structure,
+                obligation.as_deref(),
+                grant.as_deref(),
+                due,
+                label.as_deref(),
+                lang,
+            )
+            .await
+        }
+        GrantsCommand::Obligations {
+            structure,
+            network,
+            format,
+            client,
+        } => g::obligations(&client.endpoint, structure.as_deref(), network.as_deref(), format, lang).await,
+    }
+}
+
 async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
     use client::alerting as a;
     match command {
@@ -347,6 +417,7 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
             referent_email,
             webhook_url,
             webhook_secret,
+            draft_days,
             format,
             client,
         } => {
@@ -358,6 +429,7 @@ async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
                 referent_email,
                 webhook_url,
                 webhook_secret,
+                draft_days,
             };
             a::policy(&client.endpoint, &network, changes, format, lang).await
         }

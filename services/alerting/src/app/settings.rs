@@ -33,6 +33,8 @@ pub struct NetworkPolicy {
     pub webhook_url: String,
     /// Whether a webhook secret is set.
     pub webhook_secret_set: bool,
+    /// Days between a reporting duty's internal draft date and its due date.
+    pub draft_days: u32,
 }
 
 /// A policy to set; an empty secret keeps the current one.
@@ -54,10 +56,13 @@ pub struct PolicyInput {
     pub webhook_url: String,
     /// Webhook secret (empty = keep).
     pub webhook_secret: String,
+    /// Draft days of reporting duties (`None` = keep, at most 90).
+    pub draft_days: Option<u32>,
 }
 
-fn shown(row: &PolicyRow) -> NetworkPolicy {
+fn shown(row: &PolicyRow, draft_days: u32) -> NetworkPolicy {
     NetworkPolicy {
+        draft_days,
         network: row.network_id.clone(),
         offsets_days: row.offsets.clone(),
         local_hour: row.local_hour.clone(),
@@ -152,6 +157,15 @@ pub fn validate(input: &PolicyInput, current_secret: &str) -> Result<PolicyRow, 
     })
 }
 
+/// A network's draft days (the default when it set none).
+async fn network_draft_days(conn: &mut sqlx::AnyConnection, network: &str) -> Result<u32, AlertingError> {
+    Ok(storage::draft_days(conn)
+        .await?
+        .into_iter()
+        .find(|(n, _)| n == network)
+        .map_or(vigie_alerting_domain::grants::rules::DEFAULT_DRAFT_DAYS, |(_, d)| d))
+}
+
 impl AlertingApp {
     /// A network's policy (the defaults when none was set).
     ///
@@ -164,7 +178,8 @@ impl AlertingApp {
             .into_iter()
             .find(|p| p.network_id == network)
             .unwrap_or_else(|| default_row(network));
-        Ok(shown(&row))
+        let draft_days = network_draft_days(&mut conn, network).await?;
+        Ok(shown(&row, draft_days))
     }
 
     /// Sets a network's policy.
@@ -180,6 +195,12 @@ impl AlertingApp {
             .map(|p| p.webhook_secret)
             .unwrap_or_default();
         let row = validate(input, &current)?;
+        if let Some(days) = input.draft_days.filter(|&d| d > super::grants::MAX_DRAFT_DAYS) {
+            return Err(invalid(format!(
+                "jours de préparation {days} : au plus {}",
+                super::grants::MAX_DRAFT_DAYS
+            )));
+        }
         if !row.webhook_url.is_empty() {
             // Checked again at each send (a name may resolve elsewhere later).
             if let Err(refusal) =
@@ -192,8 +213,12 @@ impl AlertingApp {
             }
         }
         storage::save_policy(&mut tx, &row, self.now()).await?;
+        if let Some(days) = input.draft_days {
+            storage::set_draft_days(&mut tx, &row.network_id, days).await?;
+        }
+        let draft_days = network_draft_days(&mut tx, &row.network_id).await?;
         tx.commit().await?;
-        Ok(shown(&row))
+        Ok(shown(&row, draft_days))
     }
 
     /// Sets a structure's (`structure`) or a network's (`network`) preferences.
@@ -245,7 +270,8 @@ impl AlertingApp {
     }
 
     /// Records an acknowledgement: no more reminders for that structure and
-    /// call. A change of status (the first one included) appends
+    /// call; « déposé » (submitted) records the structure's application for
+    /// the call if it has none (docs/grants.md). A change of status (the first one included) appends
     /// `call.acknowledged` in the same transaction; the same status again
     /// records and publishes nothing.
     ///
@@ -259,14 +285,19 @@ impl AlertingApp {
         via: &str,
     ) -> Result<(), AlertingError> {
         let mut tx = self.db.begin().await?;
-        if storage::call(&mut tx, call_id).await?.is_none() {
+        let Some(call) = storage::call(&mut tx, call_id).await? else {
             return Err(AlertingError::NotFound(format!("appel {call_id}")));
-        }
+        };
         if storage::structure_version(&mut tx, structure_id).await?.is_none() {
             return Err(AlertingError::NotFound(format!("structure {structure_id}")));
         }
         let now = self.now();
         let changed = storage::save_ack(&mut tx, structure_id, call_id, action.code(), now, via).await?;
+        if action == AckAction::Submitted {
+            // « Déposé »: the structure applied (one application per call,
+            // whatever the number of acknowledgements).
+            super::grants::apply_for_call(&mut tx, structure_id, &call, self.today(), now).await?;
+        }
         if changed {
             let event = CallAcknowledged {
                 structure_id: structure_id.to_owned(),

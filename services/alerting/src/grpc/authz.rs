@@ -84,6 +84,10 @@ pub fn rule(method: &str) -> Option<Rule> {
         // Revoking a feed cuts every subscriber off: like every write, its managers only.
         "Acknowledge" | "GetFeedUrl" | "SetPreferences" | "RevokeFeedUrl" => STRUCTURE_WRITE,
         "GetNetworkPolicy" | "SetNetworkPolicy" => NETWORK_WRITE,
+        // A structure's applications, grants and reporting duties (amounts
+        // and funders are its own business): the people who run it, read or
+        // write, like acknowledgements (docs/grants.md).
+        "RecordApplication" | "RecordGrant" | "SetAgreementDate" | "ListGrants" | "ListObligations" => STRUCTURE_WRITE,
         _ => return None,
     })
 }
@@ -93,7 +97,7 @@ pub fn rule(method: &str) -> Option<Rule> {
 /// unknown method.
 pub fn network_rule(method: &str) -> Option<Rule> {
     match method {
-        "SetPreferences" | "GetFeedUrl" | "RevokeFeedUrl" => Some(NETWORK_WRITE),
+        "SetPreferences" | "GetFeedUrl" | "RevokeFeedUrl" | "ListGrants" | "ListObligations" => Some(NETWORK_WRITE),
         other => rule(other),
     }
 }

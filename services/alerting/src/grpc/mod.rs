@@ -3,6 +3,7 @@
 //! encode the answer.
 
 pub mod authz;
+mod grants;
 pub mod paging;
 mod preview;
 
@@ -17,7 +18,10 @@ use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
-use crate::app::{AlertingApp, CallView, CallsOf, ImportReport, NetworkPolicy, PolicyInput, PreviewAlert};
+use crate::app::{
+    AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantInput, ImportReport, NetworkPolicy,
+    PolicyInput, PreviewAlert,
+};
 use crate::channels::links::{AckAction, FeedKind};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::error::AlertingError;
@@ -316,6 +320,7 @@ fn policy_to_pb(p: NetworkPolicy) -> pb::NetworkPolicy {
         webhook_url: p.webhook_url,
         webhook_secret: String::new(),
         webhook_secret_set: p.webhook_secret_set,
+        draft_days: Some(p.draft_days),
     }
 }
 
@@ -527,6 +532,7 @@ impl AlertingService for AlertingApi {
                 referent_email: r.referent_email,
                 webhook_url: r.webhook_url,
                 webhook_secret: r.webhook_secret,
+                draft_days: r.draft_days,
             })
             .await?;
         Ok(Response::new(policy_to_pb(policy)))
@@ -599,6 +605,100 @@ impl AlertingService for AlertingApi {
         let (kind, id) = self.feed_scope(&request, "RevokeFeedUrl").await?;
         let url = self.app.revoke_feed_url(kind, &id).await?;
         Ok(Response::new(pb::GetFeedUrlResponse { url }))
+    }
+
+    async fn record_application(
+        &self,
+        request: Request<pb::RecordApplicationRequest>,
+    ) -> Result<Response<pb::Grant>, Status> {
+        let r = request.get_ref().clone();
+        self.authorize_structure(&request, "RecordApplication", r.structure_id.trim())
+            .await?;
+        let row = self
+            .app
+            .record_application(&ApplicationInput {
+                structure_id: r.structure_id,
+                call_id: r.call_id,
+                funder: r.funder,
+                title: r.title,
+                applied_on: grants::optional_date(r.applied_on.as_ref(), "date de dépôt")?,
+                amount_asked: r.amount_asked_cents,
+            })
+            .await?;
+        Ok(Response::new(grants::grant_to_pb(&row)))
+    }
+
+    async fn record_grant(&self, request: Request<pb::RecordGrantRequest>) -> Result<Response<pb::Grant>, Status> {
+        let r = request.get_ref().clone();
+        self.authorize_structure(&request, "RecordGrant", r.structure_id.trim())
+            .await?;
+        let row = self
+            .app
+            .record_grant(&GrantInput {
+                structure_id: r.structure_id,
+                grant_id: r.grant_id,
+                call_id: r.call_id,
+                funder: r.funder,
+                title: r.title,
+                outcome: r.outcome,
+                amount_granted: r.amount_granted_cents,
+                decided_on: grants::optional_date(r.decided_on.as_ref(), "date de décision")?,
+                financial_year_end: grants::optional_date(r.financial_year_end.as_ref(), "fin d'exercice")?,
+                agreement_start: grants::optional_date(r.agreement_start.as_ref(), "début de convention")?,
+                agreement_end: grants::optional_date(r.agreement_end.as_ref(), "fin de convention")?,
+                reference: r.reference,
+                purpose: r.purpose,
+                public_subsidy: r.public_subsidy,
+                amount_asked: r.amount_asked_cents,
+            })
+            .await?;
+        Ok(Response::new(grants::grant_to_pb(&row)))
+    }
+
+    async fn list_grants(
+        &self,
+        request: Request<pb::ListGrantsRequest>,
+    ) -> Result<Response<pb::ListGrantsResponse>, Status> {
+        let r = request.get_ref();
+        let only = self
+            .grants_scope(&request, "ListGrants", &r.structure_id, &r.network)
+            .await?;
+        let grants = self.app.grants(only.as_deref()).await?;
+        Ok(Response::new(Self::grants_answer(&grants)))
+    }
+
+    async fn list_obligations(
+        &self,
+        request: Request<pb::ListObligationsRequest>,
+    ) -> Result<Response<pb::ListObligationsResponse>, Status> {
+        let r = request.get_ref();
+        let only = self
+            .grants_scope(&request, "ListObligations", &r.structure_id, &r.network)
+            .await?;
+        let obligations = self.app.obligations(only.as_deref()).await?;
+        Ok(Response::new(pb::ListObligationsResponse {
+            obligations: obligations.iter().map(grants::obligation_to_pb).collect(),
+        }))
+    }
+
+    async fn set_agreement_date(
+        &self,
+        request: Request<pb::SetAgreementDateRequest>,
+    ) -> Result<Response<pb::Obligation>, Status> {
+        let r = request.get_ref().clone();
+        self.authorize_structure(&request, "SetAgreementDate", r.structure_id.trim())
+            .await?;
+        let view = self
+            .app
+            .set_agreement_date(&AgreementDateInput {
+                structure_id: r.structure_id,
+                obligation_key: r.obligation_key,
+                grant_id: r.grant_id,
+                due: grants::optional_date(r.due.as_ref(), "échéance")?,
+                label: r.label,
+            })
+            .await?;
+        Ok(Response::new(grants::obligation_to_pb(&view)))
     }
 }
 

@@ -216,6 +216,46 @@ CREATE TABLE al_feed_generations (
 );
 ";
 
+/// After the deadline (issue 16, docs/grants.md): applications and grants
+/// (one row per application, its stage and decision; amounts in cents; one
+/// application per structure and call), the dates written in agreements
+/// (moving a derived duty, or adding one), and each network's draft days.
+const SCHEMA_V8: &str = "
+CREATE TABLE al_grants (
+    grant_id TEXT PRIMARY KEY,
+    structure_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    funder TEXT NOT NULL,
+    title TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    applied_on TEXT,
+    amount_asked BIGINT NOT NULL,
+    decided_on TEXT,
+    amount_granted BIGINT NOT NULL,
+    financial_year_end TEXT,
+    agreement_start TEXT,
+    agreement_end TEXT,
+    reference TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    public_subsidy BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX al_grants_structure ON al_grants (structure_id);
+CREATE UNIQUE INDEX al_grants_call ON al_grants (structure_id, call_id) WHERE call_id <> '';
+CREATE TABLE al_agreement_dates (
+    structure_id TEXT NOT NULL,
+    obligation_key TEXT NOT NULL,
+    grant_id TEXT,
+    kind TEXT NOT NULL,
+    due TEXT NOT NULL,
+    label TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (structure_id, obligation_key)
+);
+ALTER TABLE al_policies ADD COLUMN draft_days BIGINT;
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -260,5 +300,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "generations of the calendar feed urls (revocation per scope)",
         sqlite: SCHEMA_V7,
         postgres: SCHEMA_V7,
+    },
+    Migration {
+        version: 8,
+        name: "applications and grants, dates written in agreements, draft days per network",
+        sqlite: SCHEMA_V8,
+        postgres: SCHEMA_V8,
     },
 ];

@@ -3,6 +3,7 @@
 //! connection so the application decides the transaction.
 
 mod calls;
+mod grants;
 mod migrations;
 mod sends;
 mod settings;
@@ -11,6 +12,7 @@ mod structures;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 pub use calls::*;
+pub use grants::*;
 pub use migrations::MIGRATIONS;
 pub use sends::*;
 pub use settings::*;

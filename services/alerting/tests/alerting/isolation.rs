@@ -38,7 +38,7 @@ fn expected(method: &str, principal: &Principal, network: &str, structure: Optio
 }
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 15, authz::rule)
+    testing::every_rpc_has_a_rule(SERVICE, 20, authz::rule)
 }
 
 const NET_A: &str = "reseau-a";
@@ -899,7 +899,101 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
         "ListCallsStream" | "ExportCallsStream" | "PreviewAlertsStream" => {
             same_as_unary(f, method, p, structure).await?
         }
+        "ListGrants" | "ListObligations" | "RecordApplication" | "RecordGrant" | "SetAgreementDate" => {
+            grants_check(f, method, p, structure, granted, see).await?
+        }
         other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
+    }
+    Ok(())
+}
+
+/// The grants RPCs on one structure: read when seen, refused like an
+/// unknown structure when not; the writes are sent invalid (an allowed
+/// caller gets INVALID_ARGUMENT, nothing is written).
+async fn grants_check(
+    f: &Fixture,
+    method: &str,
+    p: &Principal,
+    structure: &str,
+    granted: bool,
+    see: bool,
+) -> Result<()> {
+    let call = |structure: &str| {
+        let api = f.api.clone();
+        let method = method.to_owned();
+        let structure = structure.to_owned();
+        let p = p.clone();
+        async move {
+            match method.as_str() {
+                "ListGrants" => api
+                    .list_grants(request(
+                        &p,
+                        pb::ListGrantsRequest {
+                            structure_id: structure,
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| ()),
+                "ListObligations" => api
+                    .list_obligations(request(
+                        &p,
+                        pb::ListObligationsRequest {
+                            structure_id: structure,
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| ()),
+                "RecordApplication" => api
+                    .record_application(request(
+                        &p,
+                        pb::RecordApplicationRequest {
+                            structure_id: structure,
+                            amount_asked_cents: -1,
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| ()),
+                "RecordGrant" => api
+                    .record_grant(request(
+                        &p,
+                        pb::RecordGrantRequest {
+                            structure_id: structure,
+                            outcome: "invalide".to_owned(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| ()),
+                _ => api
+                    .set_agreement_date(request(
+                        &p,
+                        pb::SetAgreementDateRequest {
+                            structure_id: structure,
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| ()),
+            }
+        }
+    };
+    let outcome = call(structure).await;
+    if see {
+        allowed(&outcome)?;
+        if method.starts_with("List") {
+            ensure!(outcome.is_ok(), "{outcome:?}");
+        } else {
+            ensure!(
+                outcome.is_err_and(|s| s.code() == tonic::Code::InvalidArgument),
+                "an invalid write was accepted"
+            );
+        }
+    } else {
+        let missing = call("absent-object").await;
+        refused(granted, &outcome, &missing, structure)?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod batches;
 mod federation_events;
+mod grants;
 mod harness;
 mod isolation;
 mod leases;
@@ -64,6 +65,35 @@ on_both_backends!(
     a_moved_deadline_notice_is_not_a_reminder,
     an_acknowledgement_publishes_once_per_change_of_status,
     a_permanent_call_is_listed_after_the_dated_ones,
+);
+
+/// Grants and their reporting duties (issue 16), on both backends.
+macro_rules! grants_on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod grants_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::grants::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod grants_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::grants::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+grants_on_both_backends!(
+    grants_bring_their_reporting_duties,
+    a_submitted_call_becomes_one_application,
+    another_network_sees_no_grant,
+    invalid_grant_inputs_are_refused_naming_the_field,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -61,6 +61,7 @@ fn policy(network: &str, url: &str, secret: &str) -> PolicyInput {
         referent_email: String::new(),
         webhook_url: url.to_owned(),
         webhook_secret: secret.to_owned(),
+        draft_days: None,
     }
 }
 

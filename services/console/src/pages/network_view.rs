@@ -646,6 +646,8 @@ pub fn parse_policy(
         webhook_url: values[5].trim().to_owned(),
         webhook_secret: secret,
         webhook_secret_set: false,
+        // Not on this form: the service keeps the network's draft days.
+        draft_days: None,
     })
 }
 

@@ -988,6 +988,8 @@ pub struct PolicyChanges {
     pub webhook_url: Option<String>,
     /// The webhook's signing secret.
     pub webhook_secret: Option<String>,
+    /// Days between a reporting duty's internal draft date and its due date.
+    pub draft_days: Option<u32>,
 }
 
 impl PolicyChanges {
@@ -1019,6 +1021,8 @@ impl PolicyChanges {
             policy.webhook_url = trimmed(url);
         }
         policy.webhook_secret = self.webhook_secret.unwrap_or_default();
+        // Absent: the server keeps the network's draft days.
+        policy.draft_days = self.draft_days;
     }
 }
 
@@ -1083,6 +1087,17 @@ pub fn write_policy(policy: &pb::NetworkPolicy, lang: Lang, out: &mut impl Write
         )
     };
     writeln!(out, "  {:<17}{webhook}", "webhook :")?;
+    if let Some(days) = policy.draft_days {
+        writeln!(
+            out,
+            "  {:<17}{}",
+            lang.pick("brouillons :", "drafts:"),
+            match lang {
+                Lang::Fr => format!("{days} jours avant chaque obligation de compte rendu"),
+                Lang::En => format!("{days} days before each reporting duty"),
+            }
+        )?;
+    }
     Ok(())
 }
 
@@ -1095,7 +1110,7 @@ fn print_policy(policy: &pb::NetworkPolicy, format: Format, lang: Lang) -> anyho
                 "network": policy.network, "offsets_days": policy.offsets_days, "local_hour": policy.local_hour,
                 "timezone": policy.timezone, "referent_name": policy.referent_name,
                 "referent_email": policy.referent_email, "webhook_url": vigie_platform::redact::url(&policy.webhook_url),
-                "webhook_secret_set": policy.webhook_secret_set,
+                "webhook_secret_set": policy.webhook_secret_set, "draft_days": policy.draft_days,
             });
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
@@ -1736,6 +1751,7 @@ mod tests {
             webhook_url: "https://hooks.example/vigie".to_owned(),
             webhook_secret: String::new(),
             webhook_secret_set: true,
+            draft_days: Some(14),
         };
         assert!(PolicyChanges::default().is_empty());
         let changes = PolicyChanges {

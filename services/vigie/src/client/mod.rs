@@ -16,6 +16,7 @@
 pub mod alerting;
 pub mod facilitation;
 pub mod federation;
+pub mod grants;
 pub mod health;
 pub mod inventory;
 pub mod people;

@@ -1,0 +1,122 @@
+//! The grants RPCs of `AlertingService` (issue 16, docs/grants.md):
+//! decoding, scope (one structure, a network, or the caller's structures)
+//! and encoding; the checks are those of [`super::authz`].
+
+use tonic::{Request, Status};
+use vigie_proto::alerting::v1 as pb;
+
+use super::{non_empty, AlertingApi};
+use crate::app::grants::pipeline;
+use crate::app::{ObligationView, Pipeline};
+use crate::convert::{date_from_pb, date_to_pb};
+use crate::storage::GrantRow;
+
+/// An optional date of a request: absent is `None`, present but invalid
+/// is refused naming the field.
+#[allow(clippy::result_large_err)]
+pub(super) fn optional_date(
+    value: Option<&vigie_proto::common::v1::Date>,
+    field: &str,
+) -> Result<Option<chrono::NaiveDate>, Status> {
+    match value {
+        None => Ok(None),
+        Some(d) if d.year == 0 && d.month == 0 && d.day == 0 => Ok(None),
+        Some(d) => date_from_pb(d)
+            .map(Some)
+            .ok_or_else(|| Status::invalid_argument(format!("{field} : date invalide"))),
+    }
+}
+
+pub(super) fn grant_to_pb(g: &GrantRow) -> pb::Grant {
+    pb::Grant {
+        grant_id: g.grant_id.clone(),
+        structure_id: g.structure_id.clone(),
+        call_id: g.call_id.clone(),
+        funder: g.funder.clone(),
+        title: g.title.clone(),
+        stage: g.stage.clone(),
+        applied_on: g.applied_on.map(date_to_pb),
+        amount_asked_cents: g.amount_asked,
+        decided_on: g.decided_on.map(date_to_pb),
+        amount_granted_cents: g.amount_granted,
+        financial_year_end: g.financial_year_end.map(date_to_pb),
+        agreement_start: g.agreement_start.map(date_to_pb),
+        agreement_end: g.agreement_end.map(date_to_pb),
+        reference: g.reference.clone(),
+        purpose: g.purpose.clone(),
+        public_subsidy: g.public_subsidy,
+    }
+}
+
+pub(super) fn pipeline_to_pb(p: Pipeline) -> pb::Pipeline {
+    pb::Pipeline {
+        applied: p.applied,
+        pending: p.pending,
+        won: p.won,
+        refused: p.refused,
+        amount_asked_cents: p.amount_asked,
+        amount_granted_cents: p.amount_granted,
+    }
+}
+
+pub(super) fn obligation_to_pb(v: &ObligationView) -> pb::Obligation {
+    let o = &v.obligation;
+    pb::Obligation {
+        key: o.key.clone(),
+        structure_id: o.structure_id.clone(),
+        grant_id: o.grant_id.clone().unwrap_or_default(),
+        funder: v.funder.clone(),
+        title: v.title.clone(),
+        rule: o.rule.code().to_owned(),
+        duty: o.rule.duty_fr().to_owned(),
+        source: o.rule.source_fr().to_owned(),
+        year_end: Some(date_to_pb(o.year_end)),
+        due: Some(date_to_pb(o.due)),
+        draft: Some(date_to_pb(o.draft)),
+        edited: o.edited,
+        label: o.label.clone().unwrap_or_default(),
+    }
+}
+
+impl AlertingApi {
+    /// The structures a grants read covers, once the caller is authorised:
+    /// one structure, a whole network, or the caller's visible structures
+    /// (`None` = every structure).
+    pub(super) async fn grants_scope<T>(
+        &self,
+        request: &Request<T>,
+        method: &str,
+        structure: &str,
+        network: &str,
+    ) -> Result<Option<Vec<String>>, Status> {
+        match (non_empty(structure), non_empty(network)) {
+            (Some(s), None) => {
+                self.authorize_structure(request, method, s).await?;
+                // A caller who sees every structure is not checked against
+                // the read model: an unknown structure is still not found.
+                if self.app.structure_network(s).await?.is_none() {
+                    return Err(Status::not_found(format!("structure « {s} » introuvable")));
+                }
+                Ok(Some(vec![s.to_owned()]))
+            }
+            (None, Some(n)) => {
+                self.authorize_network(request, method, n)?;
+                Ok(Some(self.app.structures_of_network(n).await?))
+            }
+            (None, None) => Ok(self
+                .visible_structures(request, method)
+                .await?
+                .map(|v| v.into_keys().collect())),
+            (Some(_), Some(_)) => Err(Status::invalid_argument(
+                "préciser une structure ou un réseau (l'un des deux)",
+            )),
+        }
+    }
+
+    pub(super) fn grants_answer(grants: &[GrantRow]) -> pb::ListGrantsResponse {
+        pb::ListGrantsResponse {
+            grants: grants.iter().map(grant_to_pb).collect(),
+            pipeline: Some(pipeline_to_pb(pipeline(grants))),
+        }
+    }
+}
