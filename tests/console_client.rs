@@ -40,6 +40,48 @@ impl Page {
         let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
         Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
     }
+
+    /// « score de N sur 100 » as « Ma structure » writes it.
+    ///
+    /// # Errors
+    /// No score on the page.
+    pub fn score(&self) -> Result<u64> {
+        let start = self.body.find("score de ").context("no score on the page")? + "score de ".len();
+        let digits: String = self.body[start..].chars().take_while(char::is_ascii_digit).collect();
+        Ok(digits.parse()?)
+    }
+}
+
+/// Text as askama writes it into HTML.
+pub fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `vigie dev --demo` with its data in `dir`, and its console's address.
+///
+/// # Errors
+/// The server did not start or announced no loopback console.
+pub async fn start_demo(dir: &std::path::Path) -> Result<(crate::VigieServer, String)> {
+    let data = dir.join("data");
+    let server = crate::VigieServer::start(
+        &[
+            "dev",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+        ],
+        &[],
+    )
+    .await?;
+    let console = server.console.clone().context("vigie dev announced no console")?;
+    ensure!(console.starts_with("http://127.0.0.1:"), "{console}");
+    Ok((server, console))
 }
 
 /// The console's client: its base URL and the session cookie.

@@ -5,153 +5,19 @@
 //! forged forms refused, security headers and cookie flags.
 
 use anyhow::{bail, ensure, Context, Result};
-use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use vigie_e2e::VigieServer;
-use vigie_platform::auth::form_urlencoded;
+use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE};
+use http::StatusCode;
+use vigie_e2e::console_client::{escaped, start_demo, Browser};
 
 use super::ok;
 
 const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// One answer of the console.
-pub(super) struct Page {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    pub(super) body: String,
-}
-
-impl Page {
-    pub(super) fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The value of the first `name="NAME" value="…"` of the page.
-    pub(super) fn field(&self, name: &str) -> Result<String> {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
-        Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
-    }
-}
-
-/// A browser without script: one cookie jar (the session), no redirects
-/// followed (the scenarios check them).
-pub(super) struct Browser {
-    base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
-    session: Option<String>,
-}
-
-impl Browser {
-    pub(super) fn new(base: &str) -> Self {
-        Browser {
-            base: base.to_owned(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
-            session: None,
-        }
-    }
-
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
-        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
-        if let Some(id) = &self.session {
-            request = request.header(COOKIE, format!("vigie_session={id}"));
-        }
-        let body = match form {
-            Some(pairs) => {
-                request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Full::new(Bytes::from(form_urlencoded(pairs)))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let response = self.client.request(request.body(body)?).await?;
-        let (parts, body) = response.into_parts();
-        for cookie in parts.headers.get_all(SET_COOKIE) {
-            let cookie = cookie.to_str()?;
-            if let Some(rest) = cookie.strip_prefix("vigie_session=") {
-                let value = rest.split(';').next().unwrap_or_default();
-                self.session = (!value.is_empty()).then(|| value.to_owned());
-            }
-        }
-        let body = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
-        Ok(Page {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
-    }
-
-    pub(super) async fn get(&mut self, path: &str) -> Result<Page> {
-        self.send(Method::GET, path, None).await
-    }
-
-    pub(super) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Page> {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
-    /// Signs in as `profile` through `/connexion`; returns the home page's
-    /// redirect target.
-    pub(super) async fn sign_in(&mut self, profile: &str) -> Result<String> {
-        let page = self.get("/connexion").await?;
-        ensure!(page.status == StatusCode::OK, "connexion: {}", page.status);
-        let before = self.session.clone().context("an anonymous session for the form")?;
-        let csrf = page.field("csrf")?;
-        let signed = self
-            .post("/connexion", &[("csrf", &csrf), ("profile", profile)])
-            .await?;
-        ensure!(
-            signed.status == StatusCode::SEE_OTHER && signed.location() == "/",
-            "{} {}",
-            signed.status,
-            signed.body
-        );
-        ensure!(self.session.as_deref() != Some(&before), "a new session id on sign-in");
-        let home = self.get("/").await?;
-        ensure!(home.status == StatusCode::SEE_OTHER, "{}", home.status);
-        Ok(home.location().to_owned())
-    }
-}
-
-/// Text as askama writes it into HTML.
-pub(super) fn escaped(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-pub(super) async fn start_demo(dir: &tempfile::TempDir) -> Result<(VigieServer, String)> {
-    let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
-    let console = server.console.clone().context("vigie dev announced no console")?;
-    ensure!(console.starts_with("http://127.0.0.1:"), "{console}");
-    Ok((server, console))
-}
-
 #[tokio::test]
 async fn a_director_sees_her_fragility_as_the_api_says_acknowledges_a_deadline_and_asks_for_help() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (server, console) = start_demo(&dir).await?;
+    let (server, console) = start_demo(dir.path()).await?;
     let mut browser = Browser::new(&console);
 
     // Not signed in: the sign-in page, which lists the demo profiles.
@@ -275,7 +141,7 @@ async fn a_director_sees_her_fragility_as_the_api_says_acknowledges_a_deadline_a
 #[tokio::test]
 async fn the_console_hides_other_structures_refuses_forged_forms_and_sets_its_headers() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (server, console) = start_demo(&dir).await?;
+    let (server, console) = start_demo(dir.path()).await?;
     let mut browser = Browser::new(&console);
     let cookie_page = browser.get("/connexion").await?;
     let cookie = cookie_page

@@ -13,16 +13,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http::StatusCode;
 use serde_json::Value;
+use vigie_e2e::console_client::{escaped, start_demo, Browser, Page};
 use vigie_e2e::{run_cli, VigieServer};
-use vigie_platform::auth::form_urlencoded;
 use vigie_testkit::eventually;
 
 use super::ok;
@@ -31,133 +25,8 @@ use super::ok;
 const DEMO_STRUCTURES: &str = "60";
 const DEMO_SEED: &str = "2026";
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The value of the first `name="NAME" value="…"` of the page.
-    fn field(&self, name: &str) -> Result<String> {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
-        Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
-    }
-
-    /// « score de N sur 100 » as the page writes it.
-    fn score(&self) -> Result<u64> {
-        let start = self.body.find("score de ").context("no score on the page")? + "score de ".len();
-        let digits: String = self.body[start..].chars().take_while(char::is_ascii_digit).collect();
-        Ok(digits.parse()?)
-    }
-}
-
-/// A browser without script: one session cookie, no redirects followed.
-struct Browser {
-    base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
-    session: Option<String>,
-}
-
-impl Browser {
-    fn new(base: &str) -> Self {
-        Browser {
-            base: base.to_owned(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
-            session: None,
-        }
-    }
-
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
-        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
-        if let Some(id) = &self.session {
-            request = request.header(COOKIE, format!("vigie_session={id}"));
-        }
-        let body = match form {
-            Some(pairs) => {
-                request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Full::new(Bytes::from(form_urlencoded(pairs)))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let response = self.client.request(request.body(body)?).await?;
-        let (parts, body) = response.into_parts();
-        for cookie in parts.headers.get_all(SET_COOKIE) {
-            if let Some(rest) = cookie.to_str()?.strip_prefix("vigie_session=") {
-                let value = rest.split(';').next().unwrap_or_default();
-                self.session = (!value.is_empty()).then(|| value.to_owned());
-            }
-        }
-        let body = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
-        Ok(Page {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
-    }
-
-    async fn get(&mut self, path: &str) -> Result<Page> {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<Page> {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
-    /// Signs in as `profile`; returns where `/` then leads.
-    async fn sign_in(&mut self, profile: &str) -> Result<String> {
-        let page = self.get("/connexion").await?;
-        let csrf = page.field("csrf")?;
-        let signed = self
-            .post("/connexion", &[("csrf", &csrf), ("profile", profile)])
-            .await?;
-        ensure!(signed.status == StatusCode::SEE_OTHER, "{profile}: {}", signed.status);
-        let home = self.get("/").await?;
-        ensure!(
-            home.status == StatusCode::SEE_OTHER,
-            "{profile}: / answered {}",
-            home.status
-        );
-        Ok(home.location().to_owned())
-    }
-}
-
-fn escaped(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 fn today() -> String {
     chrono::Local::now().date_naive().to_string()
-}
-
-async fn start_demo(dir: &Path) -> Result<(VigieServer, String)> {
-    let data = dir.join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
-    let console = server.console.clone().context("vigie dev announced no console")?;
-    Ok((server, console))
 }
 
 /// The demo's people and structures, from the same generator with the same

@@ -12,8 +12,8 @@ use http::StatusCode;
 use serde_json::Value;
 use vigie_e2e::VigieServer;
 
-use super::console::{escaped, start_demo, Browser, Page};
 use super::ok;
+use vigie_e2e::console_client::{escaped, start_demo, Browser, Page};
 
 /// The ids of the rows of the table of `class` (`<table class="…">`).
 fn row_ids(page: &Page, class: &str) -> Vec<String> {
@@ -107,7 +107,7 @@ async fn expected_at_risk(server: &VigieServer, api: &[Value]) -> Result<Option<
 #[tokio::test]
 async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (server, console) = start_demo(&dir).await?;
+    let (server, console) = start_demo(dir.path()).await?;
     let everything = ok(server.cli(&["inventory", "fragility", "--format", "json"]).await?)?;
     let everything: Value = serde_json::from_str(&everything.stdout)?;
     let networks: BTreeSet<String> = everything
@@ -331,7 +331,7 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
 #[tokio::test]
 async fn the_federation_lands_on_its_networks_and_reaches_each_network_page() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (server, console) = start_demo(&dir).await?;
+    let (server, console) = start_demo(dir.path()).await?;
     let mut browser = Browser::new(&console);
     ensure!(browser.sign_in("federation").await? == "/federation");
     let page = browser.get("/federation").await.context("line 273")?;

@@ -172,7 +172,13 @@ mod tests {
     #[test]
     fn networks_come_from_network_and_structure_groups_once() {
         assert_eq!(
-            networks_of(&groups(&["/networks/a", "/networks/b/structures/S1", "/networks/a/structures/S2", "/other/x", "/networks/"])),
+            networks_of(&groups(&[
+                "/networks/a",
+                "/networks/b/structures/S1",
+                "/networks/a/structures/S2",
+                "/other/x",
+                "/networks/"
+            ])),
             vec!["a".to_owned(), "b".to_owned()]
         );
         assert!(networks_of(&[]).is_empty());

@@ -4,8 +4,8 @@
 
 mod assets;
 mod facilitation;
-mod holdings;
 mod federation;
+mod holdings;
 mod home;
 mod intervention;
 mod language;
