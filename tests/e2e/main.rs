@@ -15,6 +15,7 @@ mod federation_processes;
 mod grpc_tls;
 mod hostile;
 mod identity;
+mod inventory_workbook;
 mod keycloak;
 mod metrics;
 mod privacy;

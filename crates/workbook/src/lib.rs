@@ -12,9 +12,13 @@
 //!   first sheet « Lisez-moi », identifiers formatted as text, drop-down
 //!   lists). [`template`] is the empty set written the same way.
 //!
+//! - [`export::SetBuilder`]: the structures `GetStructure` returns → a CSV
+//!   set (for the CLI's and the console's export).
+//!
 //! ODS is read, not written: the XLSX written here opens in LibreOffice.
 
 mod cells;
+pub mod export;
 mod limits;
 mod ods_scan;
 mod read;

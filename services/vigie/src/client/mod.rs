@@ -18,6 +18,7 @@ pub mod facilitation;
 pub mod federation;
 pub mod health;
 pub mod inventory;
+pub mod inventory_files;
 pub mod people;
 pub mod training;
 
