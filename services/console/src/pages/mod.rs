@@ -4,6 +4,8 @@
 
 mod assets;
 mod home;
+mod import;
+mod import_check;
 mod language;
 mod signin;
 mod structure;
@@ -34,6 +36,14 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/structures/{id}", get(structure::page))
         .route("/structures/{id}/echeances", post(structure::acknowledge))
         .route("/structures/{id}/aide", post(structure::ask_for_help))
+        .route(
+            "/reseaux/{network}/import",
+            get(import::page)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_BODY_BYTES)),
+        )
+        .route("/reseaux/{network}/modele.xlsx", get(import::template))
+        .route("/reseaux/{network}/inventaire.xlsx", get(import::export))
         .route("/static/console.css", get(assets::stylesheet))
         .fallback(not_found)
 }
