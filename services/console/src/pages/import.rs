@@ -65,7 +65,14 @@ async fn coordinator(console: &Console, headers: &HeaderMap, network: &str) -> R
     Ok((session, clients))
 }
 
-fn show(console: &Console, session: &Session, network: &str, status: StatusCode, form_error: Option<String>, errors: Vec<String>) -> Response {
+fn show(
+    console: &Console,
+    session: &Session,
+    network: &str,
+    status: StatusCode,
+    form_error: Option<String>,
+    errors: Vec<String>,
+) -> Response {
     let lang = session.lang;
     let errors_heading = match (lang, errors.len()) {
         (Lang::Fr, 1) => "1 erreur : rien n'a été importé".to_owned(),
@@ -76,7 +83,10 @@ fn show(console: &Console, session: &Session, network: &str, status: StatusCode,
     let page = ImportPage {
         layout: Layout::new(
             console,
-            format!("{} {network}", lang.pick("Importer l'inventaire du réseau", "Import the inventory of network")),
+            format!(
+                "{} {network}",
+                lang.pick("Importer l'inventaire du réseau", "Import the inventory of network")
+            ),
             Some(session),
         ),
         network: network.to_owned(),
@@ -152,7 +162,9 @@ pub async fn upload(
                 console.sessions.set_flash(&session.id, message);
                 web::see_other(&format!("/reseaux/{network}/import"))
             }
-            Outcome::Refused(status, form_error, errors) => show(&console, &session, &network, status, form_error, errors),
+            Outcome::Refused(status, form_error, errors) => {
+                show(&console, &session, &network, status, form_error, errors)
+            }
         })
     }
     .await;
@@ -195,7 +207,13 @@ async fn receive(
     }
     let prepared = match prepare(uploads, lang) {
         Ok(prepared) => prepared,
-        Err(Refusal::Field(message)) => return Ok(Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), Vec::new())),
+        Err(Refusal::Field(message)) => {
+            return Ok(Outcome::Refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+                Vec::new(),
+            ))
+        }
         Err(Refusal::Lines(lines)) => return Ok(refused_lines(lines, lang)),
     };
     let lines = validate(&prepared, network, lang);
@@ -224,7 +242,10 @@ fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
 async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result<Outcome, PageError> {
     let Prepared { origin, files } = prepared;
     let mut messages = Vec::new();
-    for (name, bytes) in SET_FILES.iter().zip([&files.structures, &files.people, &files.functions, &files.holdings]) {
+    for (name, bytes) in SET_FILES
+        .iter()
+        .zip([&files.structures, &files.people, &files.functions, &files.holdings])
+    {
         for chunk in bytes.chunks(CHUNK) {
             messages.push(ImportRequest {
                 file_name: (*name).to_owned(),
@@ -326,7 +347,11 @@ fn internal(error: impl std::fmt::Display) -> PageError {
 }
 
 /// `GET /reseaux/<network>/modele.xlsx`.
-pub async fn template(State(console): State<Arc<Console>>, Path(network): Path<String>, headers: HeaderMap) -> Response {
+pub async fn template(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let result = async {
         coordinator(&console, &headers, &network).await?;
         let bytes = vigie_workbook::template().map_err(internal)?;
@@ -383,7 +408,10 @@ mod tests {
             events: 2,
         };
         let fr = done_message(&s, &Origin::Workbook("inventaire.xlsx".into()), Lang::Fr);
-        assert!(fr.starts_with("Import terminé (inventaire.xlsx) : 3 structures importées (1 nouvelles"), "{fr}");
+        assert!(
+            fr.starts_with("Import terminé (inventaire.xlsx) : 3 structures importées (1 nouvelles"),
+            "{fr}"
+        );
         let en = done_message(&s, &Origin::Csv, Lang::En);
         assert!(en.starts_with("Import done: 3 structures imported"), "{en}");
     }

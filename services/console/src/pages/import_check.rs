@@ -75,7 +75,10 @@ fn base_name(name: &str) -> &str {
 /// The uploaded files as a CSV set: one workbook alone, or CSV files named
 /// like the files of the set (`structures.csv` required).
 pub fn prepare(uploads: Vec<Upload>, lang: Lang) -> Result<Prepared, Refusal> {
-    let uploads: Vec<Upload> = uploads.into_iter().filter(|u| !u.name.is_empty() || !u.bytes.is_empty()).collect();
+    let uploads: Vec<Upload> = uploads
+        .into_iter()
+        .filter(|u| !u.name.is_empty() || !u.bytes.is_empty())
+        .collect();
     if uploads.is_empty() {
         return Err(Refusal::Field(
             lang.pick(
@@ -85,7 +88,10 @@ pub fn prepare(uploads: Vec<Upload>, lang: Lang) -> Result<Prepared, Refusal> {
             .to_owned(),
         ));
     }
-    let workbooks = uploads.iter().filter(|u| vigie_workbook::detect(&u.bytes).is_some()).count();
+    let workbooks = uploads
+        .iter()
+        .filter(|u| vigie_workbook::detect(&u.bytes).is_some())
+        .count();
     if workbooks > 0 {
         if uploads.len() > 1 {
             return Err(Refusal::Field(
@@ -151,10 +157,14 @@ pub fn validate(prepared: &Prepared, network: &str, lang: Lang) -> Vec<String> {
         }
     }
     let mut ignored = Vec::new();
-    read_rows(&STRUCTURES, &prepared.files.structures, &mut ignored, |line, fields, _| {
-        let (id, other) = (fields[0], fields[2]);
-        if !other.is_empty() && other != network {
-            let message = match lang {
+    read_rows(
+        &STRUCTURES,
+        &prepared.files.structures,
+        &mut ignored,
+        |line, fields, _| {
+            let (id, other) = (fields[0], fields[2]);
+            if !other.is_empty() && other != network {
+                let message = match lang {
                 Lang::Fr => format!(
                     "la structure « {id} » est du réseau « {other} » : cette page n'importe que les structures du réseau « {network} »"
                 ),
@@ -162,9 +172,10 @@ pub fn validate(prepared: &Prepared, network: &str, lang: Lang) -> Vec<String> {
                     "structure « {id} » belongs to network « {other} »: this page only imports structures of network « {network} »"
                 ),
             };
-            lines.push((0, line, prepared.origin.line(STRUCTURES_FILE, line, &message)));
-        }
-    });
+                lines.push((0, line, prepared.origin.line(STRUCTURES_FILE, line, &message)));
+            }
+        },
+    );
     // Stable: the service's messages first on a line shared with ours.
     lines.sort_by_key(|(order, line, _)| (*order, *line));
     lines.into_iter().map(|(_, _, text)| text).collect()
@@ -174,7 +185,8 @@ pub fn validate(prepared: &Prepared, network: &str, lang: Lang) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const STRUCTURES_CSV: &str = "structure_id,name,network,legal_form,siret,rna,region_code,department_code,commune_insee\n\
+    const STRUCTURES_CSV: &str =
+        "structure_id,name,network,legal_form,siret,rna,region_code,department_code,commune_insee\n\
 S1,Les Jardins,N1,association,,,84,01,01053\n\
 S2,Scop,N2,scop,,,84,01,01004\n";
 
@@ -201,11 +213,19 @@ S2,Scop,N2,scop,,,84,01,01004\n";
 
     #[test]
     fn every_problem_is_a_file_line_with_the_network_kept() {
-        let people = "person_id,structure_id,display_name,role,end_date,email\nP1,S9,Jeanne,director,,\nP2,S1,Paul,chef,,\n";
-        let prepared = prepare(vec![csv("structures.csv", STRUCTURES_CSV), csv("people.csv", people)], Lang::Fr).unwrap();
+        let people =
+            "person_id,structure_id,display_name,role,end_date,email\nP1,S9,Jeanne,director,,\nP2,S1,Paul,chef,,\n";
+        let prepared = prepare(
+            vec![csv("structures.csv", STRUCTURES_CSV), csv("people.csv", people)],
+            Lang::Fr,
+        )
+        .unwrap();
         let lines = validate(&prepared, "N1", Lang::Fr);
         assert_eq!(lines.len(), 3, "{lines:?}");
-        assert!(lines[0].starts_with("structures.csv:3: la structure « S2 » est du réseau « N2 »"), "{lines:?}");
+        assert!(
+            lines[0].starts_with("structures.csv:3: la structure « S2 » est du réseau « N2 »"),
+            "{lines:?}"
+        );
         assert!(lines[1].starts_with("people.csv:2: "), "{lines:?}");
         assert!(lines[2].starts_with("people.csv:3: "), "{lines:?}");
     }
