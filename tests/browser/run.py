@@ -62,6 +62,7 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("connexion", lambda: profiles.extend(scenarios.connexion(console))),
         ("pages d'accueil", lambda: scenarios.home_pages(console, profiles)),
         ("direction", lambda: scenarios.director(console, profiles)),
+        ("import (coordination)", lambda: scenarios.coordinator_import(console, profiles)),
     ]:
         try:
             scenario()

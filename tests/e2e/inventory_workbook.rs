@@ -120,6 +120,23 @@ async fn a_workbook_imports_like_its_csv_set_and_exports_round_trip() -> Result<
         out.stdout
     );
 
+    // --from converts a CSV set offline; it reads back as the same set.
+    let converted = dir.path().join("converti.xlsx");
+    ok(run_cli(&[
+        "inventory",
+        "template",
+        "--from",
+        set.to_str().unwrap_or_default(),
+        "--out",
+        converted.to_str().unwrap_or_default(),
+    ])
+    .await?)?;
+    let back = vigie_workbook::read_workbook(&std::fs::read(&converted)?).map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    ensure!(
+        back == read_set(&set)?,
+        "the converted workbook differs from its CSV set"
+    );
+
     // The template is a readable, empty workbook.
     let template = dir.path().join("modele.xlsx");
     ok(run_cli(&["inventory", "template", "--out", template.to_str().unwrap_or_default()]).await?)?;

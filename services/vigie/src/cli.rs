@@ -431,11 +431,15 @@ pub enum InventoryCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Écrit le modèle de classeur (XLSX) à remplir : feuille « Lisez-moi », listes déroulantes.
+    /// Écrit le modèle de classeur (XLSX) à remplir : feuille « Lisez-moi », listes déroulantes ;
+    /// avec --from, rempli avec un jeu CSV (conversion hors ligne).
     Template {
         /// Fichier .xlsx à écrire.
         #[arg(long, value_name = "FICHIER")]
         out: PathBuf,
+        /// Répertoire d'un jeu CSV dont le classeur reprend les lignes.
+        #[arg(long, value_name = "RÉPERTOIRE")]
+        from: Option<PathBuf>,
     },
     /// Exporte l'inventaire (les structures visibles avec votre jeton) en jeu CSV ou en classeur ;
     /// le résultat se réimporte tel quel.

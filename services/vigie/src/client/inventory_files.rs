@@ -137,11 +137,12 @@ fn is_xlsx(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
-/// `vigie inventory template --out FILE.xlsx`.
+/// `vigie inventory template --out FILE.xlsx [--from DIR]`: the empty
+/// template, or the CSV set in `DIR` as a workbook (offline conversion).
 ///
 /// # Errors
-/// A path that is not `.xlsx`, or a write failure.
-pub fn template(out: &Path, lang: Lang) -> anyhow::Result<()> {
+/// A path that is not `.xlsx`, an unreadable set, or a write failure.
+pub fn template(out: &Path, from: Option<&Path>, lang: Lang) -> anyhow::Result<()> {
     if !is_xlsx(out) {
         anyhow::bail!(
             "{}",
@@ -151,9 +152,24 @@ pub fn template(out: &Path, lang: Lang) -> anyhow::Result<()> {
             )
         );
     }
-    let bytes = vigie_workbook::template()?;
+    let bytes = match from {
+        None => vigie_workbook::template()?,
+        Some(dir) => {
+            let mut set = CsvSetFiles::default();
+            for (name, bytes) in load_dir(dir, lang)?.files {
+                if let Some(slot) = set.file_mut(name) {
+                    *slot = bytes;
+                }
+            }
+            vigie_workbook::write_workbook(&set)?
+        }
+    };
     std::fs::write(out, bytes).with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), out.display()))?;
-    println!("{} {}", lang.pick("Modèle écrit :", "Template written:"), out.display());
+    println!(
+        "{} {}",
+        lang.pick("Classeur écrit :", "Workbook written:"),
+        out.display()
+    );
     Ok(())
 }
 
