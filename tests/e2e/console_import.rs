@@ -239,6 +239,27 @@ async fn console_import_of_a_workbook_lists_every_error_then_imports() -> Result
         "the API does not show the new name"
     );
 
+    // An ODS workbook (the crate's fixture, network reseau-ain) through the page.
+    let ods = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/workbook/tests/fixtures/inventaire.ods"
+    ))?;
+    let ain = "/reseaux/reseau-ain/import";
+    let fed_csrf_ain = federation.get(ain).await?.field("csrf")?;
+    let (status, location, body) =
+        upload(&base, &fed_session, "reseau-ain", &fed_csrf_ain, "inventaire.ods", &ods).await?;
+    ensure!(
+        status == StatusCode::SEE_OTHER && location == ain,
+        "{status} {location}\n{body}"
+    );
+    let done = federation.get(ain).await?;
+    ensure!(
+        done.body
+            .contains("Import terminé (inventaire.ods) : 1 structures importées (1 nouvelles"),
+        "{}",
+        done.body
+    );
+
     // An upload over 20 MiB: a page saying so, not a reset.
     let huge = vec![b'x'; vigie_workbook::MAX_WORKBOOK_BYTES + 200 * 1024];
     let (status, _, body) = upload(&base, &fed_session, &network, &fed_csrf, "structures.csv", &huge).await?;

@@ -188,5 +188,13 @@ async fn workbook_errors_point_at_sheet_rows_and_change_nothing() -> Result<()> 
         "a refused import changed the inventory:\n{}",
         csv.stdout
     );
+
+    // An ODS workbook (the crate's LibreOffice-like fixture) imports too.
+    let ods = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/workbook/tests/fixtures/inventaire.ods"
+    );
+    let imported = ok(server.cli(&["inventory", "import", ods]).await?)?;
+    ensure!(imported.stdout.contains("1 nouvelles"), "{}", imported.stdout);
     Ok(())
 }
