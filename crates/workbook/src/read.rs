@@ -99,6 +99,17 @@ pub fn read_workbook(bytes: &[u8]) -> Result<CsvSetFiles, ReadError> {
     if let Some(content) = content {
         crate::ods_scan::check(&content).map_err(|m| vec![Problem::whole(m)])?;
     }
+    // calamine parses outside data: a panic in it (none known; tests/hostile.rs
+    // looks for them) must end as a refused file, not as a dead request.
+    std::panic::catch_unwind(|| read_checked(bytes, format)).unwrap_or_else(|_| {
+        Err(vec![Problem::whole(
+            "classeur illisible (le lecteur de classeurs a échoué sur ce fichier)".to_owned(),
+        )])
+    })
+}
+
+/// [`read_workbook`] once the container passed every bound.
+fn read_checked(bytes: &[u8], format: Format) -> Result<CsvSetFiles, ReadError> {
     let unreadable = |e: &dyn std::fmt::Display| vec![Problem::whole(format!("classeur illisible ({e})"))];
     let mut sheets: Vec<SheetOut> = Vec::new();
     match format {
