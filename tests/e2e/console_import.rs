@@ -30,12 +30,30 @@ async fn upload(
     file: &str,
     bytes: &[u8],
 ) -> Result<(StatusCode, String, String)> {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichiers\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    upload_files(base, session, network, csrf, &[(file, bytes)]).await
+}
+
+/// The same form with several files in the one field (`multiple`).
+async fn upload_files(
+    base: &str,
+    session: &str,
+    network: &str,
+    csrf: &str,
+    files: &[(&str, &[u8])],
+) -> Result<(StatusCode, String, String)> {
+    let mut body =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
+    for (file, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichiers\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
     let request = Request::builder()
         .method(Method::POST)
         .uri(format!("{base}/reseaux/{network}/import"))
@@ -237,6 +255,39 @@ async fn console_import_of_a_workbook_lists_every_error_then_imports() -> Result
             .iter()
             .any(|r| r[1] == "Nom changé par la console"),
         "the API does not show the new name"
+    );
+
+    // The CSV files of the network (CLI export) through the page: unchanged.
+    let folder = dir.path().join("csv-network");
+    ok(server
+        .cli(&[
+            "inventory",
+            "export",
+            "--network",
+            &network,
+            "--out",
+            folder.to_str().unwrap_or_default(),
+        ])
+        .await?)?;
+    let csv = read_dir_set(&folder)?;
+    let files: [(&str, &[u8]); 4] = [
+        ("structures.csv", &csv.structures),
+        ("people.csv", &csv.people),
+        ("functions.csv", &csv.functions),
+        ("holdings.csv", &csv.holdings),
+    ];
+    let (status, location, body) = upload_files(&base, &fed_session, &network, &fed_csrf, &files).await?;
+    ensure!(
+        status == StatusCode::SEE_OTHER && location == page_path,
+        "{status} {location}\n{body}"
+    );
+    let done = federation.get(&page_path).await?;
+    let unchanged =
+        format!("Import terminé : {expected} structures importées (0 nouvelles, 0 modifiées, {expected} inchangées)");
+    ensure!(
+        done.body.contains(&unchanged),
+        "missing « {unchanged} » in\n{}",
+        done.body
     );
 
     // An ODS workbook (the crate's fixture, network reseau-ain) through the page.
