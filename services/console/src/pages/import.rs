@@ -1,7 +1,6 @@
 //! `/reseaux/<network>/import` — a coordinator sends the network's
-//! inventory as one workbook (XLSX/ODS) or as the CSV files — and the two
-//! downloads beside it: `/reseaux/<network>/modele.xlsx` (the template) and
-//! `/reseaux/<network>/inventaire.xlsx` (the network's inventory now).
+//! inventory as one workbook (XLSX/ODS) or as the CSV files. The two
+//! downloads beside it are in [`super::inventory_download`].
 //!
 //! Who reaches these pages is asked of the services with the person's token:
 //! the network's reminder policy (`GetNetworkPolicy`) answers the network's
@@ -18,14 +17,13 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use futures::StreamExt;
 use vigie_proto::alerting::v1::GetNetworkPolicyRequest;
 use vigie_proto::inventory::v1::import_progress::Phase;
-use vigie_proto::inventory::v1::{GetStructureRequest, ImportRequest, ImportSummary, ListStructuresRequest};
-use vigie_workbook::export::{Flavour, SetBuilder};
+use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
@@ -39,7 +37,6 @@ use crate::{web, Console};
 pub const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 64 * 1024;
 /// Bytes per streamed chunk of the Import RPC (as the CLI).
 const CHUNK: usize = 64 * 1024;
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[derive(Template)]
 #[template(path = "import.html")]
@@ -53,7 +50,11 @@ struct ImportPage {
 
 /// The signed-in person, her clients, once the services said she may
 /// coordinate `network`.
-async fn coordinator(console: &Console, headers: &HeaderMap, network: &str) -> Result<(Session, Clients), PageError> {
+pub(super) async fn coordinator(
+    console: &Console,
+    headers: &HeaderMap,
+    network: &str,
+) -> Result<(Session, Clients), PageError> {
     let (session, person) = signed_in(console, headers)?;
     let mut clients = console.services.for_token(&person.token)?;
     clients
@@ -318,79 +319,6 @@ pub fn done_message(s: &ImportSummary, origin: &Origin, lang: Lang) -> String {
     }
 }
 
-/// A workbook to download: attachment, never cached.
-fn download(bytes: Vec<u8>, file_name: &str) -> Response {
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    (
-        [
-            (CONTENT_TYPE, HeaderValue::from_static(XLSX)),
-            (CONTENT_DISPOSITION, disposition),
-            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// The network's name as it may appear in a file name.
-fn file_part(network: &str) -> String {
-    network
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-        .take(64)
-        .collect()
-}
-
-fn internal(error: impl std::fmt::Display) -> PageError {
-    PageError::Internal(error.to_string())
-}
-
-/// `GET /reseaux/<network>/modele.xlsx`.
-pub async fn template(
-    State(console): State<Arc<Console>>,
-    Path(network): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        coordinator(&console, &headers, &network).await?;
-        let bytes = vigie_workbook::template().map_err(internal)?;
-        Ok::<_, PageError>(download(bytes, "modele-inventaire.xlsx"))
-    }
-    .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
-}
-
-/// `GET /reseaux/<network>/inventaire.xlsx`: ListStructures of the network,
-/// then GetStructure one by one (the person's token: what she may read).
-pub async fn export(State(console): State<Arc<Console>>, Path(network): Path<String>, headers: HeaderMap) -> Response {
-    let result = async {
-        let (_, mut clients) = coordinator(&console, &headers, &network).await?;
-        let list = clients
-            .inventory
-            .list_structures(ListStructuresRequest {
-                network: network.clone(),
-            })
-            .await?
-            .into_inner();
-        let mut set = SetBuilder::new(Flavour::Workbook);
-        for summary in list.structures {
-            let structure = clients
-                .inventory
-                .get_structure(GetStructureRequest {
-                    structure_id: summary.structure_id,
-                })
-                .await?
-                .into_inner();
-            set.add(&structure);
-        }
-        let bytes = vigie_workbook::write_workbook(&set.finish()).map_err(internal)?;
-        Ok::<_, PageError>(download(bytes, &format!("inventaire-{}.xlsx", file_part(&network))))
-    }
-    .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,11 +342,5 @@ mod tests {
         );
         let en = done_message(&s, &Origin::Csv, Lang::En);
         assert!(en.starts_with("Import done: 3 structures imported"), "{en}");
-    }
-
-    #[test]
-    fn file_names_keep_safe_characters_only() {
-        assert_eq!(file_part("reseau-ain_2"), "reseau-ain_2");
-        assert_eq!(file_part("a\"; b/../c"), "abc");
     }
 }

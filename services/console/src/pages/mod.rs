@@ -6,6 +6,7 @@ mod assets;
 mod home;
 mod import;
 mod import_check;
+mod inventory_download;
 mod language;
 mod signin;
 mod structure;
@@ -42,8 +43,8 @@ pub fn routes() -> Router<Arc<Console>> {
                 .post(import::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(import::MAX_BODY_BYTES)),
         )
-        .route("/reseaux/{network}/modele.xlsx", get(import::template))
-        .route("/reseaux/{network}/inventaire.xlsx", get(import::export))
+        .route("/reseaux/{network}/modele.xlsx", get(inventory_download::template))
+        .route("/reseaux/{network}/inventaire.xlsx", get(inventory_download::export))
         .route("/static/console.css", get(assets::stylesheet))
         .fallback(not_found)
 }
