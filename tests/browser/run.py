@@ -66,6 +66,7 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("formation", lambda: scenarios.trainer(console, profiles)),
         ("niveaux", lambda: scenarios.director_levels(console, profiles)),
         ("coordination", lambda: scenarios.coordinator(console, profiles)),
+        ("import (coordination)", lambda: scenarios.coordinator_import(console, profiles)),
     ]:
         try:
             scenario()

@@ -555,3 +555,88 @@ def coordinator(console: Console, profiles: list[Profile]) -> None:
         json.dumps(stored, ensure_ascii=False),
     )
     page.context.close()
+
+
+def cli(console: Console, *args: str) -> str:
+    """`vigie <args>` against the same services (offline commands ignore the endpoint)."""
+    command = [console.vigie, *args]
+    env = {**os.environ, "LANG": "fr_FR.UTF-8"}
+    for name in ("VIGIE_TOKEN", "VIGIE_AUTH", "VIGIE_OIDC_ISSUER", "VIGIE_OIDC_AUDIENCE"):
+        env.pop(name, None)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} a échoué :\n{done.stderr}")
+    return done.stdout
+
+
+def workbook_with_three_errors(console: Console, network: str, work: Path) -> tuple[Path, list[str]]:
+    """The network's inventory (CLI export) with one error in each of three
+    sheets, as a workbook (`vigie inventory template --from`); returns it and
+    the places the page must name."""
+    import csv
+
+    folder = work / "jeu"
+    cli(console, "inventory", "export", "--network", network, "--out", str(folder), "--endpoint", console.grpc)
+
+    def rows(name: str) -> list[list[str]]:
+        with open(folder / name, newline="", encoding="utf-8") as f:
+            return list(csv.reader(f))
+
+    def write(name: str, content: list[list[str]]) -> None:
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(content)
+
+    structures = rows("structures.csv")
+    structures[1][1] = ""  # an empty name
+    write("structures.csv", structures)
+    people = rows("people.csv")
+    people.append(["PX1", "S999999", "Inconnu", "director", "", ""])  # an unknown structure
+    write("people.csv", people)
+    functions = rows("functions.csv")
+    functions[1][2] = "9"  # a criticality out of 1–3
+    write("functions.csv", functions)
+    book = work / "inventaire.xlsx"
+    cli(console, "inventory", "template", "--from", str(folder), "--out", str(book))
+    return book, ["inventaire.xlsx/structures:2: ", f"inventaire.xlsx/people:{len(people)}: ", "inventaire.xlsx/functions:2: "]
+
+
+def coordinator_import(console: Console, profiles: list[Profile]) -> None:
+    """A coordinator opens her network's import page, sends a workbook with
+    three errors and sees every one as FILE:LINE, the field marked invalid."""
+    import tempfile
+
+    report = console.report
+    coordinator = next((COORDINATOR.match(p.label) for p in profiles if COORDINATOR.match(p.label)), None)
+    if coordinator is None:
+        report.fail("import (coordination)", "scénario", "aucune coordination sur /connexion")
+        return
+    network = coordinator.group(1)
+    where = f"/reseaux/{network}/import (coordination)"
+    page = console.open()
+    sign_in(console, page, next(p.label for p in profiles if p.label.startswith(coordinator.group(0))))
+    response = console.visit(page, f"/reseaux/{network}/import", where)
+    if not report.expect(response is not None and response.status == 200, where, "la page d'import s'ouvre", f"statut {response.status if response else None}"):
+        page.context.close()
+        return
+    console.screenshot(page, "import-coordination")
+    with tempfile.TemporaryDirectory() as work:
+        book, places = workbook_with_three_errors(console, network, Path(work))
+        page.locator("input#fichiers").set_input_files(str(book))
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="Vérifier et importer").click()
+        response = navigation.value
+    console.checker.check(page, f"{where} (classeur avec 3 erreurs)", response)
+    items = [" ".join(li.inner_text().split()) for li in page.locator("ul.import-errors li").all()]
+    found = [any(item.startswith(place) for item in items) for place in places]
+    report.expect(
+        response is not None and response.status == 422 and len(items) == 3 and all(found),
+        where, "les 3 erreurs du classeur sont listées, chacune « inventaire.xlsx/FEUILLE:LIGNE: … »",
+        f"statut {response.status if response else None}\nattendu : {places}\naffiché :\n  " + "\n  ".join(items),
+    )
+    field = page.locator("input#fichiers")
+    report.expect(
+        field.get_attribute("aria-invalid") == "true" and "fichiers-error" in (field.get_attribute("aria-describedby") or ""),
+        where, "le champ du fichier est marqué invalide et lié au message", f"aria-describedby={field.get_attribute('aria-describedby')}",
+    )
+    console.screenshot(page, "import-erreurs")
+    page.context.close()

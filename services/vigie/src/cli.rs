@@ -424,10 +424,35 @@ pub struct DeadLetterStore {
 /// `vigie inventory …`.
 #[derive(Debug, Subcommand)]
 pub enum InventoryCommand {
-    /// Importe un jeu CSV (structures.csv, people.csv, functions.csv, holdings.csv) : tout ou rien.
+    /// Importe un jeu CSV (structures.csv, people.csv, functions.csv, holdings.csv) ou un classeur
+    /// XLSX/ODS (une feuille par fichier) : tout ou rien.
     Import {
-        /// Répertoire contenant les fichiers CSV.
+        /// Répertoire contenant les fichiers CSV, ou classeur .xlsx / .ods.
+        #[arg(value_name = "CHEMIN")]
         dir: PathBuf,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Écrit le modèle de classeur (XLSX) à remplir : feuille « Lisez-moi », listes déroulantes ;
+    /// avec --from, rempli avec un jeu CSV (conversion hors ligne).
+    Template {
+        /// Fichier .xlsx à écrire.
+        #[arg(long, value_name = "FICHIER")]
+        out: PathBuf,
+        /// Répertoire d'un jeu CSV dont le classeur reprend les lignes.
+        #[arg(long, value_name = "RÉPERTOIRE")]
+        from: Option<PathBuf>,
+    },
+    /// Exporte l'inventaire (les structures visibles avec votre jeton) en jeu CSV ou en classeur ;
+    /// le résultat se réimporte tel quel.
+    Export {
+        /// Répertoire (jeu CSV, créé si besoin) ou fichier .xlsx.
+        #[arg(long, value_name = "RÉPERTOIRE|FICHIER.xlsx")]
+        out: PathBuf,
+        /// Seulement ce réseau.
+        #[arg(long)]
+        network: Option<String>,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,

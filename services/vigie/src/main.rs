@@ -79,6 +79,10 @@ async fn run(command: Command, lang: Lang, telemetry: &mut vigie_platform::telem
         Command::Serve(args) => server::serve::run(args, lang, telemetry).await,
         Command::Inventory(command) => match command {
             InventoryCommand::Import { dir, client } => client::inventory::import(&client.endpoint, &dir, lang).await,
+            InventoryCommand::Template { out, from } => client::inventory_files::template(&out, from.as_deref(), lang),
+            InventoryCommand::Export { out, network, client } => {
+                client::inventory_files::export(&client.endpoint, &out, network.as_deref(), lang).await
+            }
             InventoryCommand::Fragility {
                 structure,
                 network,

@@ -8,6 +8,9 @@ mod federation;
 mod holdings;
 mod home;
 mod intervention;
+mod import;
+mod import_check;
+mod inventory_download;
 mod language;
 mod network;
 mod network_view;
@@ -53,6 +56,14 @@ pub fn routes() -> Router<Arc<Console>> {
         )
         .route(crate::reach::TRAINING, get(training::page))
         .route("/formations/inscriptions", post(training::act))
+        .route(
+            "/reseaux/{network}/import",
+            get(import::page)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_BODY_BYTES)),
+        )
+        .route("/reseaux/{network}/modele.xlsx", get(inventory_download::template))
+        .route("/reseaux/{network}/inventaire.xlsx", get(inventory_download::export))
         .route("/static/console.css", get(assets::stylesheet))
         .fallback(not_found)
 }

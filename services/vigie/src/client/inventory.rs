@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -58,30 +57,17 @@ fn band_label(band: i32, lang: Lang) -> &'static str {
     }
 }
 
-/// `vigie inventory import DIR`.
+/// `vigie inventory import PATH`: a directory holding the CSV set, or an
+/// XLSX/ODS workbook (read by [`super::inventory_files::load`]).
 ///
 /// # Errors
 /// Unreadable files, an unreachable server, or a rejected set (every row
-/// error is printed first as `FILE:LINE: message`).
-pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()> {
-    let mut files = Vec::new();
-    for name in SET_FILES {
-        let path = dir.join(name);
-        if path.exists() {
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("{} {}", lang.pick("lecture de", "reading"), path.display()))?;
-            files.push((name, bytes));
-        } else if name == "structures.csv" {
-            anyhow::bail!(
-                "{} {}",
-                path.display(),
-                lang.pick(
-                    "est introuvable : un jeu d'inventaire commence par structures.csv",
-                    "is missing: an inventory set starts with structures.csv"
-                )
-            );
-        }
-    }
+/// error is printed first as `FILE:LINE: message`, or for a workbook
+/// `inventaire.xlsx/people:12: message`).
+pub async fn import(endpoint: &str, path: &Path, lang: Lang) -> anyhow::Result<()> {
+    let loaded = super::inventory_files::load(path, lang)?;
+    let origin = loaded.origin;
+    let files = loaded.files;
     let total: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
     let channel = connect(endpoint, lang).await?;
     let mut client = super::sized!(InventoryServiceClient::new(channel));
@@ -143,7 +129,7 @@ pub async fn import(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::Result<()
     if !errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &errors {
-            writeln!(err, "{}:{}: {}", dir.join(&e.file).display(), e.line, e.message)?;
+            writeln!(err, "{}: {}", origin.locate(&e.file, e.line), e.message)?;
         }
         anyhow::bail!(
             "{} {} {}",

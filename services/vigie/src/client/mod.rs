@@ -19,6 +19,7 @@ pub mod federation;
 pub mod grants;
 pub mod health;
 pub mod inventory;
+pub mod inventory_files;
 pub mod people;
 pub mod training;
 

@@ -1,0 +1,346 @@
+//! `/reseaux/<network>/import` — a coordinator sends the network's
+//! inventory as one workbook (XLSX/ODS) or as the CSV files. The two
+//! downloads beside it are in [`super::inventory_download`].
+//!
+//! Who reaches these pages is asked of the services with the person's token:
+//! the network's reminder policy (`GetNetworkPolicy`) answers the network's
+//! coordinators (and the federation) only; anyone else gets « introuvable ».
+//! The import itself goes through the inventory's `Import` RPC, whose rule
+//! decides: its refusal is shown, never worked around.
+//!
+//! The upload is validated whole first ([`super::import_check`]): every
+//! problem is listed as `FILE:LINE: message`, and nothing is sent until
+//! there is none. The import is then all or nothing.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use futures::StreamExt;
+use vigie_proto::alerting::v1::GetNetworkPolicyRequest;
+use vigie_proto::inventory::v1::import_progress::Phase;
+use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
+
+use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
+use super::{checked_form, error_page, render, session, signed_in, Layout};
+use crate::error::PageError;
+use crate::lang::Lang;
+use crate::services::Clients;
+use crate::session::Session;
+use crate::{web, Console};
+
+/// The request body accepted: the files plus the multipart envelope.
+pub const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+/// Bytes per streamed chunk of the Import RPC (as the CLI).
+const CHUNK: usize = 64 * 1024;
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    layout: Layout,
+    network: String,
+    form_error: Option<String>,
+    errors_heading: String,
+    errors: Vec<String>,
+}
+
+/// The signed-in person, her clients, once the services said she may
+/// coordinate `network`.
+pub(super) async fn coordinator(
+    console: &Console,
+    headers: &HeaderMap,
+    network: &str,
+) -> Result<(Session, Clients), PageError> {
+    let (session, person) = signed_in(console, headers)?;
+    let mut clients = console.services.for_token(&person.token)?;
+    clients
+        .alerting
+        .get_network_policy(GetNetworkPolicyRequest {
+            network: network.to_owned(),
+        })
+        .await?;
+    Ok((session, clients))
+}
+
+fn show(
+    console: &Console,
+    session: &Session,
+    network: &str,
+    status: StatusCode,
+    form_error: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let lang = session.lang;
+    let errors_heading = match (lang, errors.len()) {
+        (Lang::Fr, 1) => "1 erreur : rien n'a été importé".to_owned(),
+        (Lang::Fr, n) => format!("{n} erreurs : rien n'a été importé"),
+        (Lang::En, 1) => "1 error: nothing was imported".to_owned(),
+        (Lang::En, n) => format!("{n} errors: nothing was imported"),
+    };
+    let page = ImportPage {
+        layout: Layout::new(
+            console,
+            format!(
+                "{} {network}",
+                lang.pick("Importer l'inventaire du réseau", "Import the inventory of network")
+            ),
+            Some(session),
+        ),
+        network: network.to_owned(),
+        form_error,
+        errors_heading,
+        errors,
+    };
+    render(console, Some(session), status, &page)
+}
+
+/// `GET /reseaux/<network>/import`.
+pub async fn page(State(console): State<Arc<Console>>, Path(network): Path<String>, headers: HeaderMap) -> Response {
+    match coordinator(&console, &headers, &network).await {
+        Ok((session, _)) => show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
+        Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
+    }
+}
+
+/// What became of an upload.
+enum Outcome {
+    /// Imported: the flash message, then back to the page.
+    Done(String),
+    /// Refused: the status, the message next to the field, the error lines.
+    Refused(StatusCode, Option<String>, Vec<String>),
+}
+
+fn too_large(lang: Lang) -> Outcome {
+    Outcome::Refused(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some(
+            lang.pick(
+                "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
+                "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
+            )
+            .to_owned(),
+        ),
+        Vec::new(),
+    )
+}
+
+fn upload_error(error: MultipartError, lang: Lang) -> Result<Outcome, PageError> {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Ok(too_large(lang))
+    } else {
+        // A truncated or malformed body: not a form of this page.
+        Err(PageError::Csrf)
+    }
+}
+
+/// `POST /reseaux/<network>/import` (multipart: `csrf` first, then `fichiers`).
+pub async fn upload(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let result = async {
+        let (session, mut clients) = coordinator(&console, &headers, &network).await?;
+        let lang = session.lang;
+        let declared = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let outcome = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            // Refused before reading: the page says why (no connection reset).
+            too_large(lang)
+        } else {
+            let mut multipart = multipart.map_err(|_| PageError::Csrf)?;
+            receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?
+        };
+        Ok(match outcome {
+            Outcome::Done(message) => {
+                console.sessions.set_flash(&session.id, message);
+                web::see_other(&format!("/reseaux/{network}/import"))
+            }
+            Outcome::Refused(status, form_error, errors) => {
+                show(&console, &session, &network, status, form_error, errors)
+            }
+        })
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
+/// Reads the form (CSRF first, before any file), validates, imports.
+async fn receive(
+    console: &Console,
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+    clients: &mut Clients,
+    network: &str,
+    lang: Lang,
+) -> Result<Outcome, PageError> {
+    let first = match multipart.next_field().await {
+        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
+        Ok(_) => None,
+        Err(error) => return upload_error(error, lang),
+    };
+    checked_form(console, headers, first.as_deref())?;
+    let mut uploads = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return upload_error(error, lang),
+        };
+        if field.name() != Some("fichiers") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        match field.bytes().await {
+            Ok(bytes) => uploads.push(Upload {
+                name,
+                bytes: bytes.to_vec(),
+            }),
+            Err(error) => return upload_error(error, lang),
+        }
+    }
+    let prepared = match prepare(uploads, lang) {
+        Ok(prepared) => prepared,
+        Err(Refusal::Field(message)) => {
+            return Ok(Outcome::Refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+                Vec::new(),
+            ))
+        }
+        Err(Refusal::Lines(lines)) => return Ok(refused_lines(lines, lang)),
+    };
+    let lines = validate(&prepared, network, lang);
+    if !lines.is_empty() {
+        return Ok(refused_lines(lines, lang));
+    }
+    import(clients, prepared, lang).await
+}
+
+fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
+    let message = match lang {
+        Lang::Fr => format!(
+            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
+            lines.len()
+        ),
+        Lang::En => format!(
+            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
+            lines.len()
+        ),
+    };
+    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
+}
+
+/// The Import RPC, with the person's token; its rejection lines mapped back
+/// to the upload's files or sheets.
+async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result<Outcome, PageError> {
+    let Prepared { origin, files } = prepared;
+    let mut messages = Vec::new();
+    for (name, bytes) in SET_FILES
+        .iter()
+        .zip([&files.structures, &files.people, &files.functions, &files.holdings])
+    {
+        for chunk in bytes.chunks(CHUNK) {
+            messages.push(ImportRequest {
+                file_name: (*name).to_owned(),
+                chunk: chunk.to_vec(),
+            });
+        }
+    }
+    let answer = clients.inventory.import(futures::stream::iter(messages)).await;
+    let mut progress = match answer {
+        Ok(answer) => answer.into_inner(),
+        Err(status) => return refused_by_service(status, lang),
+    };
+    let (mut summary, mut errors) = (None, Vec::new());
+    while let Some(message) = progress.next().await {
+        let message = match message {
+            Ok(message) => message,
+            Err(status) => return refused_by_service(status, lang),
+        };
+        match Phase::try_from(message.phase).unwrap_or(Phase::Unspecified) {
+            Phase::Done => summary = message.summary,
+            Phase::Rejected => errors.extend(message.errors.iter().map(|e| origin.line(&e.file, e.line, &e.message))),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(refused_lines(errors, lang));
+    }
+    let summary = summary.ok_or_else(|| PageError::Internal("import sans résumé".to_owned()))?;
+    Ok(Outcome::Done(done_message(&summary, &origin, lang)))
+}
+
+/// The service said no: its reason on the page (the person reached the page
+/// rightly; the import is what is refused), or the usual error pages.
+fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
+    let message = match status.code() {
+        tonic::Code::PermissionDenied | tonic::Code::NotFound => lang
+            .pick(
+                "le service d'inventaire n'autorise pas votre profil à importer un inventaire : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
+                "the inventory service does not let your profile import an inventory: nothing was imported. Ask the federation to import it, sending them this file.",
+            )
+            .to_owned(),
+        tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::ResourceExhausted | tonic::Code::FailedPrecondition => {
+            format!("{} {}", lang.pick("import refusé :", "import refused:"), status.message())
+        }
+        _ => return Err(PageError::from(status)),
+    };
+    let code = if status.code() == tonic::Code::PermissionDenied || status.code() == tonic::Code::NotFound {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(Outcome::Refused(code, Some(message), Vec::new()))
+}
+
+/// « Import terminé : N structures importées … ».
+pub fn done_message(s: &ImportSummary, origin: &Origin, lang: Lang) -> String {
+    let from = match origin {
+        Origin::Workbook(name) => format!(" ({name})"),
+        Origin::Csv => String::new(),
+    };
+    match lang {
+        Lang::Fr => format!(
+            "Import terminé{from} : {} structures importées ({} nouvelles, {} modifiées, {} inchangées), {} personnes, {} fonctions, {} compétences.",
+            s.structures, s.structures_created, s.structures_updated, s.structures_unchanged, s.people, s.functions, s.holdings
+        ),
+        Lang::En => format!(
+            "Import done{from}: {} structures imported ({} new, {} changed, {} unchanged), {} people, {} functions, {} holdings.",
+            s.structures, s.structures_created, s.structures_updated, s.structures_unchanged, s.people, s.functions, s.holdings
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_says_how_many_structures() {
+        let s = ImportSummary {
+            structures: 3,
+            structures_created: 1,
+            structures_updated: 1,
+            structures_unchanged: 1,
+            people: 4,
+            functions: 5,
+            holdings: 6,
+            events: 2,
+        };
+        let fr = done_message(&s, &Origin::Workbook("inventaire.xlsx".into()), Lang::Fr);
+        assert!(
+            fr.starts_with("Import terminé (inventaire.xlsx) : 3 structures importées (1 nouvelles"),
+            "{fr}"
+        );
+        let en = done_message(&s, &Origin::Csv, Lang::En);
+        assert!(en.starts_with("Import done: 3 structures imported"), "{en}");
+    }
+}
