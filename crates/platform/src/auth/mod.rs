@@ -14,6 +14,7 @@
 pub mod authz;
 mod dev_issuer;
 mod fetch;
+mod id_token;
 mod jwks;
 pub mod layer;
 pub mod oidc;
@@ -24,7 +25,8 @@ pub mod testing;
 pub use authz::{authorize, authorize_structure, visible, Reach, Rule, Target, Visibility};
 pub use dev_issuer::{DevIssuer, NoRandomness, DEV_ISSUER};
 pub use fetch::{exchange, form_urlencoded, FetchError};
+pub use id_token::IdToken;
 pub use jwks::{Algorithm, AlgorithmError};
 pub use layer::{principal, Auth, AuthLayer, Authenticator, OPEN_SERVICES};
-pub use oidc::{OidcConfig, OidcError, OidcValidator, TokenError};
+pub use oidc::{OidcConfig, OidcError, OidcValidator, ProviderEndpoints, TokenError};
 pub use principal::{Principal, Role, Scope, UnknownRole};
