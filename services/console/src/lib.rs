@@ -12,6 +12,7 @@ pub mod dates;
 pub mod error;
 pub mod labels;
 pub mod lang;
+pub mod oidc;
 mod pages;
 pub mod profiles;
 pub mod services;
@@ -25,6 +26,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use oidc::{OidcSettings, RelyingParty};
 pub use profiles::TokenSource;
 pub use services::Services;
 use session::Sessions;
@@ -33,8 +35,16 @@ use session::Sessions;
 pub struct Console {
     services: Services,
     sessions: Sessions,
-    tokens: Arc<dyn TokenSource>,
+    sign_in: SignIn,
     secure_cookies: bool,
+}
+
+/// How people sign in: never both (with OIDC the dev list is never served).
+enum SignIn {
+    /// `vigie dev`: a list of demo profiles, tokens signed by the process.
+    Dev(Arc<dyn TokenSource>),
+    /// `vigie serve console`: OIDC authorization code with PKCE.
+    Oidc(Arc<RelyingParty>),
 }
 
 impl Console {
@@ -45,9 +55,41 @@ impl Console {
         Arc::new(Console {
             services,
             sessions: Sessions::default(),
-            tokens,
+            sign_in: SignIn::Dev(tokens),
             secure_cookies: !listen.ip().is_loopback(),
         })
+    }
+
+    /// A console signing people in with OIDC (`oidc`). Cookies are `Secure`
+    /// unless it listens on loopback behind a plain-HTTP public URL (a
+    /// browser on the same machine); an `https` public URL always gets them.
+    pub fn with_oidc(services: Services, oidc: RelyingParty, listen: SocketAddr) -> Arc<Self> {
+        let https = oidc.settings().public_url.starts_with("https://");
+        Arc::new(Console {
+            services,
+            sessions: Sessions::default(),
+            sign_in: SignIn::Oidc(Arc::new(oidc)),
+            secure_cookies: secure_cookies(listen, https),
+        })
+    }
+}
+
+/// Whether session cookies get `Secure`: always off loopback, and always
+/// behind an `https` public URL.
+pub fn secure_cookies(listen: SocketAddr, https_public_url: bool) -> bool {
+    https_public_url || !listen.ip().is_loopback()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cookies_are_secure_off_loopback_or_behind_https() {
+        let local = "127.0.0.1:8080".parse().unwrap();
+        let public = "0.0.0.0:8080".parse().unwrap();
+        assert!(!super::secure_cookies(local, false));
+        assert!(super::secure_cookies(local, true));
+        assert!(super::secure_cookies(public, false));
+        assert!(super::secure_cookies("[::]:8080".parse().unwrap(), false));
     }
 }
 

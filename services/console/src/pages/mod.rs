@@ -5,6 +5,7 @@
 mod assets;
 mod home;
 mod language;
+mod oidc_signin;
 mod signin;
 mod structure;
 mod views;
@@ -29,7 +30,8 @@ pub fn routes() -> Router<Arc<Console>> {
     Router::new()
         .route("/", get(home::page))
         .route("/connexion", get(signin::page).post(signin::sign_in))
-        .route("/deconnexion", post(signin::sign_out))
+        .route("/connexion/retour", get(oidc_signin::callback))
+        .route("/deconnexion", get(oidc_signin::signed_out).post(signin::sign_out))
         .route("/langue", post(language::switch))
         .route("/structures/{id}", get(structure::page))
         .route("/structures/{id}/echeances", post(structure::acknowledge))
