@@ -407,10 +407,12 @@ mod tests {
         let signed = sessions
             .create_for(person("a"), now, Duration::from_secs(300))
             .unwrap();
-        assert!(sessions.get(&signed.id, now + Duration::from_secs(301)).is_none());
         sessions.set_id_token(&signed.id, "id-token".to_owned());
+        let other = sessions.create_for(person("c"), now, Duration::from_secs(300)).unwrap();
         assert_eq!(sessions.end(&signed.id).as_deref(), Some("id-token"));
         assert_eq!(sessions.end(&signed.id), None);
+        assert!(sessions.get(&other.id, now + Duration::from_secs(299)).is_some());
+        assert!(sessions.get(&other.id, now + Duration::from_secs(301)).is_none());
         let long = sessions.create_for(person("b"), now, Duration::from_secs(u64::MAX / 4)).unwrap();
         assert!(sessions.get(&long.id, now + SIGNED_IN_TTL).is_none(), "capped");
     }
