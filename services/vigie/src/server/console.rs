@@ -1,12 +1,15 @@
-//! The web console of `vigie dev` (docs/console.md): bound before the
-//! banner, so that its address is printed first, and served until Ctrl-C.
+//! The web console (docs/console.md).
 //!
-//! Dev sign-in only in this slice: the console signs demo profiles in with
-//! the process's [`DevIssuer`], whose tokens the gRPC layer verifies. So it
-//! runs only with the development identity (not with OIDC, whose code flow
-//! comes later), only on loopback, and only over a cleartext loopback gRPC
-//! channel (with `--tls-cert` the services would need the console to trust
-//! their certificate: later too).
+//! In `vigie dev` it is bound before the banner, so that its address is
+//! printed first, and served until Ctrl-C, with the dev sign-in: demo
+//! profiles signed by the process's [`DevIssuer`], whose tokens the gRPC
+//! layer verifies. So it runs only with the development identity, only on
+//! loopback, over a cleartext loopback gRPC channel.
+//!
+//! `vigie serve console` ([`run_serve`]) is the production console: OIDC
+//! sign-in only (it refuses to start without), the services reached over
+//! TLS (or cleartext loopback: a token never travels in cleartext to
+//! another machine).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,4 +84,149 @@ pub fn serve(
         }
     });
     Ok(())
+}
+
+/// `vigie serve console`: the console alone, signing people in with OIDC,
+/// calling the services at `--services-endpoint`, until SIGTERM or Ctrl-C.
+///
+/// # Errors
+/// No OIDC (the dev sign-in is never served here), no services endpoint, a
+/// public URL in cleartext off loopback, an unreachable issuer, a taken port.
+pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Result<()> {
+    use vigie_platform::grpc::tls::ClientTlsFiles;
+
+    let console = &args.console;
+    let (Some(issuer), Some(client_id)) = (&args.server.oidc_issuer, &console.oidc_client_id) else {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "vigie serve console exige OIDC : --oidc-issuer URL (l'émetteur des services) et --oidc-client-id CLIENT (Keycloak : vigie-console), ou VIGIE_OIDC_ISSUER et VIGIE_OIDC_CLIENT_ID. La connexion par liste de profils n'existe que dans vigie dev.",
+                "vigie serve console requires OIDC: --oidc-issuer URL (the services' issuer) and --oidc-client-id CLIENT (Keycloak: vigie-console), or VIGIE_OIDC_ISSUER and VIGIE_OIDC_CLIENT_ID. Signing in from a list of profiles only exists in vigie dev."
+            )
+        );
+    };
+    let Some(services) = &console.services_endpoint else {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "vigie serve console exige --services-endpoint URL (ou VIGIE_SERVICES_ENDPOINT) : l'adresse gRPC des services",
+                "vigie serve console requires --services-endpoint URL (or VIGIE_SERVICES_ENDPOINT): the services' gRPC address"
+            )
+        );
+    };
+    let client_secret = match &console.oidc_client_secret_file {
+        Some(path) => {
+            let secret = std::fs::read_to_string(path).with_context(|| {
+                format!("{} {}", lang.pick("secret du client OIDC", "OIDC client secret"), path.display())
+            })?;
+            let secret = secret.trim().to_owned();
+            anyhow::ensure!(
+                !secret.is_empty(),
+                "{} {}",
+                lang.pick("fichier de secret vide :", "empty secret file:"),
+                path.display()
+            );
+            Some(secret)
+        }
+        None => None,
+    };
+    // The channel first: a token must never travel in cleartext off loopback.
+    let options = ClientOptions {
+        tls: ClientTlsFiles {
+            ca_cert: console.ca_cert.clone(),
+            client_cert: console.client_cert.clone(),
+            client_key: console.client_key.clone(),
+        },
+        credentials: true,
+    };
+    let channel = endpoint(services, &options)
+        .context(lang.pick("adresse des services (--services-endpoint)", "services address (--services-endpoint)"))?
+        .connect_lazy();
+    let listen = args
+        .server
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let listener = TcpListener::bind(listen).await.with_context(|| {
+        format!("{} {listen}", lang.pick("console web : port indisponible", "web console: port unavailable"))
+    })?;
+    let addr = listener.local_addr()?;
+    let public_url = public_url(console.public_url.as_deref(), addr, lang)?;
+    let settings = vigie_console::OidcSettings {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret,
+        public_url: public_url.clone(),
+    };
+    let rp = vigie_console::RelyingParty::discover(settings)
+        .await
+        .map_err(|error| match lang {
+            Lang::Fr => anyhow::anyhow!(
+                "émetteur OIDC {issuer} injoignable ou invalide ({error}).\n  Vérifiez --oidc-issuer (l'URL exacte du royaume, sans « / » final)."
+            ),
+            Lang::En => anyhow::anyhow!(
+                "OIDC issuer {issuer} unreachable or invalid ({error}).\n  Check --oidc-issuer (the exact realm URL, no trailing `/`)."
+            ),
+        })?;
+    let console = vigie_console::Console::with_oidc(vigie_console::Services::new(channel), rp, addr);
+    let stop = vigie_platform::shutdown::on_signal();
+    eprintln!(
+        "{} {public_url} ({} http://{addr}, {} {services})",
+        lang.pick("Console Vigie prête :", "Vigie console ready:"),
+        lang.pick("écoute sur", "listening on"),
+        lang.pick("services :", "services:")
+    );
+    vigie_console::serve(listener, console, stop).await?;
+    Ok(())
+}
+
+/// The console's public URL: as given (https, or http to loopback only),
+/// else `http://<bound address>` when it listens on loopback.
+fn public_url(given: Option<&str>, addr: SocketAddr, lang: Lang) -> anyhow::Result<String> {
+    let Some(url) = given else {
+        anyhow::ensure!(
+            addr.ip().is_loopback(),
+            "{}",
+            lang.pick(
+                "--public-url (ou VIGIE_PUBLIC_URL) est requis hors de la boucle locale : l'adresse https:// de la console pour les navigateurs",
+                "--public-url (or VIGIE_PUBLIC_URL) is required off loopback: the console's https:// address for browsers"
+            )
+        );
+        return Ok(format!("http://{addr}"));
+    };
+    let url = url.trim_end_matches('/');
+    let uri: tonic::codegen::http::Uri = url
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--public-url {url}"))?;
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => Ok(url.to_owned()),
+        Some("http") if vigie_platform::net::is_loopback_host(host) => Ok(url.to_owned()),
+        _ => anyhow::bail!(
+            "{} {url}",
+            lang.pick(
+                "--public-url doit être en https:// (http:// seulement en boucle locale) : cookies de session et codes de connexion n'y circulent jamais en clair.",
+                "--public-url must be https:// (http:// only on loopback): session cookies and sign-in codes never travel there in cleartext."
+            )
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_is_https_or_loopback() {
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(public_url(None, local, Lang::En).unwrap(), "http://127.0.0.1:8080");
+        assert!(public_url(None, public, Lang::En).is_err());
+        assert_eq!(
+            public_url(Some("https://console.example.org/"), public, Lang::En).unwrap(),
+            "https://console.example.org"
+        );
+        assert!(public_url(Some("http://console.example.org"), public, Lang::En).is_err());
+        assert!(public_url(Some("http://localhost:8080"), local, Lang::En).is_ok());
+        assert!(public_url(Some("ftp://x"), local, Lang::En).is_err());
+    }
 }
