@@ -5,6 +5,7 @@ mod alerting;
 mod backup_restore;
 mod console;
 mod console_browser;
+mod console_oidc;
 mod dead_letters;
 mod distributed;
 mod embedded;

@@ -404,16 +404,16 @@ mod tests {
         assert!(!format!("{pending:?}").contains(&pending.state));
         assert_eq!(sessions.take_pending(&session.id), Some(pending));
         assert_eq!(sessions.take_pending(&session.id), None);
-        let signed = sessions
-            .create_for(person("a"), now, Duration::from_secs(300))
-            .unwrap();
+        let signed = sessions.create_for(person("a"), now, Duration::from_secs(300)).unwrap();
         sessions.set_id_token(&signed.id, "id-token".to_owned());
         let other = sessions.create_for(person("c"), now, Duration::from_secs(300)).unwrap();
         assert_eq!(sessions.end(&signed.id).as_deref(), Some("id-token"));
         assert_eq!(sessions.end(&signed.id), None);
         assert!(sessions.get(&other.id, now + Duration::from_secs(299)).is_some());
         assert!(sessions.get(&other.id, now + Duration::from_secs(301)).is_none());
-        let long = sessions.create_for(person("b"), now, Duration::from_secs(u64::MAX / 4)).unwrap();
+        let long = sessions
+            .create_for(person("b"), now, Duration::from_secs(u64::MAX / 4))
+            .unwrap();
         assert!(sessions.get(&long.id, now + SIGNED_IN_TTL).is_none(), "capped");
     }
 

@@ -162,7 +162,16 @@ mod tests {
         let refused = |change: fn(&mut serde_json::Value), nonce: &str| check(claims(change), &config(), nonce, NOW);
         assert_eq!(refused(|_| {}, "n-2"), Err(TokenError::Nonce));
         assert_eq!(refused(|_| {}, ""), Err(TokenError::Nonce));
-        assert_eq!(refused(|c| { c["nonce"].take(); }, "n-1").err(), Some(TokenError::Nonce));
+        assert_eq!(
+            refused(
+                |c| {
+                    c["nonce"].take();
+                },
+                "n-1"
+            )
+            .err(),
+            Some(TokenError::Nonce)
+        );
         assert!(matches!(
             refused(|c| c["iss"] = "https://evil.example/realms/vigie".into(), "n-1"),
             Err(TokenError::Issuer(_))
@@ -182,9 +191,18 @@ mod tests {
             ),
             Err(TokenError::Audience)
         );
-        assert_eq!(refused(|c| c["exp"] = (NOW - 120.0).into(), "n-1"), Err(TokenError::Expired));
-        assert_eq!(refused(|c| c["nbf"] = (NOW + 120.0).into(), "n-1"), Err(TokenError::NotYetValid));
-        assert!(matches!(refused(|c| c["typ"] = "Bearer".into(), "n-1"), Err(TokenError::Type(_))));
+        assert_eq!(
+            refused(|c| c["exp"] = (NOW - 120.0).into(), "n-1"),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            refused(|c| c["nbf"] = (NOW + 120.0).into(), "n-1"),
+            Err(TokenError::NotYetValid)
+        );
+        assert!(matches!(
+            refused(|c| c["typ"] = "Bearer".into(), "n-1"),
+            Err(TokenError::Type(_))
+        ));
         assert_eq!(refused(|c| c["sub"] = "".into(), "n-1"), Err(TokenError::Subject));
     }
 }

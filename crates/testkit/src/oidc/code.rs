@@ -149,7 +149,9 @@ fn vigie_form(pairs: &[(&str, &str)]) -> String {
             let encode = |text: &str| {
                 text.bytes()
                     .map(|b| match b {
-                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                            char::from(b).to_string()
+                        }
                         _ => format!("%{b:02X}"),
                     })
                     .collect::<String>()

@@ -206,7 +206,11 @@ impl RelyingParty {
             return Err(ExchangeError::Refused {
                 status: status.as_u16(),
                 // An OAuth error code is a short token; never the body itself.
-                error: error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect(),
+                error: error
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(40)
+                    .collect(),
             });
         }
         let answer: TokenAnswer =

@@ -153,9 +153,7 @@ pub async fn callback(
     };
     let current = session(&console, &headers);
     // The sign-in under way is taken once: a replayed answer finds none.
-    let pending = current
-        .as_ref()
-        .and_then(|s| console.sessions.take_pending(&s.id));
+    let pending = current.as_ref().and_then(|s| console.sessions.take_pending(&s.id));
     let (Some(old), Some(pending)) = (current.as_ref(), pending) else {
         tracing::info!("console sign-in: answer without a sign-in under way");
         return failed(&console, current.as_ref(), Failure::Expired);
@@ -172,7 +170,11 @@ pub async fn callback(
         return failed(&console, Some(old), Failure::State);
     }
     if let Some(error) = &answer.error {
-        let error: String = error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+        let error: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
         tracing::info!(%error, "console sign-in: the issuer refused");
         return failed(&console, Some(old), Failure::Refused);
     }
@@ -191,8 +193,8 @@ pub async fn callback(
         }
     };
     let lang = old.lang;
-    let label = flow::label(&tokens.person)
-        .unwrap_or_else(|| lang.pick("compte sans nom", "unnamed account").to_owned());
+    let label =
+        flow::label(&tokens.person).unwrap_or_else(|| lang.pick("compte sans nom", "unnamed account").to_owned());
     let person = SignedIn {
         token: tokens.access_token,
         label: label.clone(),

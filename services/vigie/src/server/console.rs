@@ -117,7 +117,11 @@ pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Resu
     let client_secret = match &console.oidc_client_secret_file {
         Some(path) => {
             let secret = std::fs::read_to_string(path).with_context(|| {
-                format!("{} {}", lang.pick("secret du client OIDC", "OIDC client secret"), path.display())
+                format!(
+                    "{} {}",
+                    lang.pick("secret du client OIDC", "OIDC client secret"),
+                    path.display()
+                )
             })?;
             let secret = secret.trim().to_owned();
             anyhow::ensure!(
@@ -140,14 +144,20 @@ pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Resu
         credentials: true,
     };
     let channel = endpoint(services, &options)
-        .context(lang.pick("adresse des services (--services-endpoint)", "services address (--services-endpoint)"))?
+        .context(lang.pick(
+            "adresse des services (--services-endpoint)",
+            "services address (--services-endpoint)",
+        ))?
         .connect_lazy();
     let listen = args
         .server
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let listener = TcpListener::bind(listen).await.with_context(|| {
-        format!("{} {listen}", lang.pick("console web : port indisponible", "web console: port unavailable"))
+        format!(
+            "{} {listen}",
+            lang.pick("console web : port indisponible", "web console: port unavailable")
+        )
     })?;
     let addr = listener.local_addr()?;
     let public_url = public_url(console.public_url.as_deref(), addr, lang)?;
@@ -194,9 +204,7 @@ fn public_url(given: Option<&str>, addr: SocketAddr, lang: Lang) -> anyhow::Resu
         return Ok(format!("http://{addr}"));
     };
     let url = url.trim_end_matches('/');
-    let uri: tonic::codegen::http::Uri = url
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--public-url {url}"))?;
+    let uri: tonic::codegen::http::Uri = url.parse().map_err(|_| anyhow::anyhow!("--public-url {url}"))?;
     let host = uri.host().unwrap_or_default();
     match uri.scheme_str() {
         Some("https") if !host.is_empty() => Ok(url.to_owned()),
