@@ -282,8 +282,8 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
             eprintln!(
                 "{}",
                 lang.pick(
-                    "Console : désactivée (avec OIDC ou TLS, la connexion à la console viendra avec OIDC ; voir docs/console.md).",
-                    "Console: disabled (with OIDC or TLS, signing in to the console comes with OIDC; see docs/console.md)."
+                    "Console : désactivée (sa connexion par liste de profils n'existe qu'avec l'identité de développement, sans TLS). Avec OIDC, lancez la console à part : vigie serve console --services-endpoint … --oidc-issuer … --oidc-client-id … (docs/console.md).",
+                    "Console: disabled (its sign-in from a list of profiles only exists with the development identity, without TLS). With OIDC, run the console on its own: vigie serve console --services-endpoint … --oidc-issuer … --oidc-client-id … (docs/console.md)."
                 )
             );
             None
