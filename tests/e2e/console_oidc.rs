@@ -230,6 +230,9 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
             "127.0.0.1:0",
             "--services-endpoint",
             &services.endpoint,
+            // One address per service is possible too (here the same one).
+            "--inventory-endpoint",
+            &services.endpoint,
             "--oidc-issuer",
             issuer.issuer(),
             "--oidc-client-id",

@@ -146,7 +146,9 @@ fn the_keycloak_realm_export_has_what_vigie_needs() -> Result<()> {
                 .is_some_and(|u| u.starts_with("https://") && u.ends_with("/connexion/retour") && !u.contains('*'))),
         "vigie-console redirects only to https://…/connexion/retour, no wildcard: {redirects:?}"
     );
-    let after_logout = console["attributes"]["post.logout.redirect.uris"].as_str().unwrap_or_default();
+    let after_logout = console["attributes"]["post.logout.redirect.uris"]
+        .as_str()
+        .unwrap_or_default();
     ensure!(
         after_logout.starts_with("https://") && after_logout.ends_with("/deconnexion"),
         "vigie-console logout comes back to /deconnexion: {after_logout}"
@@ -159,14 +161,14 @@ fn the_keycloak_realm_export_has_what_vigie_needs() -> Result<()> {
     );
     let mappers = array(&scope["protocolMappers"], "protocolMappers")?;
     ensure!(
-        mappers.iter().any(|m| m["protocolMapper"] == "oidc-group-membership-mapper"
-            && m["config"]["id.token.claim"] == "true"),
+        mappers
+            .iter()
+            .any(|m| m["protocolMapper"] == "oidc-group-membership-mapper" && m["config"]["id.token.claim"] == "true"),
         "groups in the ID token (the console's home structure)"
     );
     ensure!(
         mappers.iter().any(|m| m["config"]["id.token.claim"] == "true"
-            && (m["protocolMapper"] == "oidc-full-name-mapper"
-                || m["config"]["claim.name"] == "preferred_username")),
+            && (m["protocolMapper"] == "oidc-full-name-mapper" || m["config"]["claim.name"] == "preferred_username")),
         "a name in the ID token (the console's header)"
     );
 

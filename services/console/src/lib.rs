@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use oidc::{OidcSettings, RelyingParty};
 pub use profiles::TokenSource;
-pub use services::Services;
+pub use services::{Channels, Services};
 use session::Sessions;
 
 /// Everything the console's handlers share.

@@ -166,6 +166,18 @@ pub struct ConsoleArgs {
     /// Console : adresse gRPC des services (https://HÔTE:PORT, ou http://127.0.0.1:PORT en local).
     #[arg(long, env = "VIGIE_SERVICES_ENDPOINT", value_name = "URL")]
     pub services_endpoint: Option<String>,
+    /// Console : adresse gRPC de l'inventaire, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_INVENTORY_ENDPOINT", value_name = "URL")]
+    pub inventory_endpoint: Option<String>,
+    /// Console : adresse gRPC des alertes, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_ALERTING_ENDPOINT", value_name = "URL")]
+    pub alerting_endpoint: Option<String>,
+    /// Console : adresse gRPC de la formation, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_TRAINING_ENDPOINT", value_name = "URL")]
+    pub training_endpoint: Option<String>,
+    /// Console : adresse gRPC de la facilitation, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_FACILITATION_ENDPOINT", value_name = "URL")]
+    pub facilitation_endpoint: Option<String>,
     /// Console : son adresse publique, telle que la voient les navigateurs (https://console.example.org) ;
     /// l'adresse de retour OIDC en est <URL>/connexion/retour. Par défaut, http://ADRESSE-D-ÉCOUTE en boucle locale.
     #[arg(long, env = "VIGIE_PUBLIC_URL", value_name = "URL")]

@@ -105,15 +105,19 @@ pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Resu
             )
         );
     };
-    let Some(services) = &console.services_endpoint else {
-        anyhow::bail!(
-            "{}",
-            lang.pick(
-                "vigie serve console exige --services-endpoint URL (ou VIGIE_SERVICES_ENDPOINT) : l'adresse gRPC des services",
-                "vigie serve console requires --services-endpoint URL (or VIGIE_SERVICES_ENDPOINT): the services' gRPC address"
-            )
-        );
+    // Each service at its own address, or at the shared one.
+    let address = |own: &Option<String>, flag: &str| -> anyhow::Result<String> {
+        own.clone().or_else(|| console.services_endpoint.clone()).with_context(|| match lang {
+            Lang::Fr => format!("vigie serve console exige --services-endpoint URL (ou VIGIE_SERVICES_ENDPOINT), l'adresse gRPC des services, ou {flag}"),
+            Lang::En => format!("vigie serve console requires --services-endpoint URL (or VIGIE_SERVICES_ENDPOINT), the services' gRPC address, or {flag}"),
+        })
     };
+    let addresses = [
+        address(&console.inventory_endpoint, "--inventory-endpoint")?,
+        address(&console.alerting_endpoint, "--alerting-endpoint")?,
+        address(&console.training_endpoint, "--training-endpoint")?,
+        address(&console.facilitation_endpoint, "--facilitation-endpoint")?,
+    ];
     let client_secret = match &console.oidc_client_secret_file {
         Some(path) => {
             let secret = std::fs::read_to_string(path).with_context(|| {
@@ -143,12 +147,18 @@ pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Resu
         },
         credentials: true,
     };
-    let channel = endpoint(services, &options)
-        .context(lang.pick(
-            "adresse des services (--services-endpoint)",
-            "services address (--services-endpoint)",
-        ))?
-        .connect_lazy();
+    let channel = |address: &str| -> anyhow::Result<tonic::transport::Channel> {
+        Ok(endpoint(address, &options)
+            .with_context(|| format!("{} {address}", lang.pick("adresse des services :", "services address:")))?
+            .connect_lazy())
+    };
+    let [inventory, alerting, training, facilitation] = &addresses;
+    let services = vigie_console::Services::per_service(vigie_console::Channels {
+        inventory: channel(inventory)?,
+        alerting: channel(alerting)?,
+        training: channel(training)?,
+        facilitation: channel(facilitation)?,
+    });
     let listen = args
         .server
         .listen
@@ -177,13 +187,13 @@ pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Resu
                 "OIDC issuer {issuer} unreachable or invalid ({error}).\n  Check --oidc-issuer (the exact realm URL, no trailing `/`)."
             ),
         })?;
-    let console = vigie_console::Console::with_oidc(vigie_console::Services::new(channel), rp, addr);
+    let console = vigie_console::Console::with_oidc(services, rp, addr);
     let stop = vigie_platform::shutdown::on_signal();
     eprintln!(
-        "{} {public_url} ({} http://{addr}, {} {services})",
+        "{} {public_url} ({} http://{addr}, {} {inventory})",
         lang.pick("Console Vigie prête :", "Vigie console ready:"),
         lang.pick("écoute sur", "listening on"),
-        lang.pick("services :", "services:")
+        lang.pick("inventaire :", "inventory:")
     );
     vigie_console::serve(listener, console, stop).await?;
     Ok(())
