@@ -117,7 +117,7 @@ impl Browser {
 
     /// `/connexion`, then the issuer: returns the console URL the issuer
     /// sends the browser back to (with `code` and `state`), not yet visited.
-    async fn to_issuer_and_back(&mut self, issuer: &OidcIssuer) -> Result<String> {
+    async fn through_the_issuer(&mut self, issuer: &OidcIssuer) -> Result<String> {
         let start = self.get("/connexion").await?;
         ensure!(start.status == StatusCode::SEE_OTHER, "connexion: {}", start.status);
         let authorize = start.location();
@@ -277,7 +277,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         refused.status
     );
 
-    let back = browser.to_issuer_and_back(&issuer).await?;
+    let back = browser.through_the_issuer(&issuer).await?;
     let anonymous = browser
         .session
         .clone()
@@ -318,7 +318,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     ensure!(replayed.body.contains("Connexion expirée"), "{}", replayed.body);
     // Even bound to a fresh sign-in of the attacker's own browser, the
     // issuer refuses a code already used.
-    let fresh = replay.to_issuer_and_back(&issuer).await?;
+    let fresh = replay.through_the_issuer(&issuer).await?;
     let stolen = with_param(&fresh, "code", &param(&back, "code").context("code")?);
     let refused = replay.get(&stolen).await?;
     ensure!(
@@ -336,7 +336,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     // A wrong state: refused before any exchange, and the sign-in it was
     // meant for is over.
     let mut forged = Browser::new(&base);
-    let answer = forged.to_issuer_and_back(&issuer).await?;
+    let answer = forged.through_the_issuer(&issuer).await?;
     let exchanges = issuer.token_requests();
     let wrong = forged.get(&with_param(&answer, "state", "forged-state")).await?;
     ensure!(wrong.status == StatusCode::BAD_REQUEST, "{}", wrong.status);
@@ -348,7 +348,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     // A refusal at the issuer: a clear page with a way back.
     issuer.refuse_sign_in();
     let mut denied = Browser::new(&base);
-    let answer = denied.to_issuer_and_back(&issuer).await?;
+    let answer = denied.through_the_issuer(&issuer).await?;
     let page = denied.get(&answer).await?;
     ensure!(page.status == StatusCode::FORBIDDEN && page.body.contains("Connexion refusée"));
 

@@ -80,19 +80,6 @@ pub fn secure_cookies(listen: SocketAddr, https_public_url: bool) -> bool {
     https_public_url || !listen.ip().is_loopback()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn cookies_are_secure_off_loopback_or_behind_https() {
-        let local = "127.0.0.1:8080".parse().unwrap();
-        let public = "0.0.0.0:8080".parse().unwrap();
-        assert!(!super::secure_cookies(local, false));
-        assert!(super::secure_cookies(local, true));
-        assert!(super::secure_cookies(public, false));
-        assert!(super::secure_cookies("[::]:8080".parse().unwrap(), false));
-    }
-}
-
 /// The console's routes, with the security headers on every answer.
 pub fn router(console: Arc<Console>) -> Router {
     pages::routes()
@@ -108,4 +95,17 @@ pub async fn serve(listener: TcpListener, console: Arc<Console>, stop: Cancellat
     axum::serve(listener, router(console))
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cookies_are_secure_off_loopback_or_behind_https() {
+        let local = "127.0.0.1:8080".parse().unwrap();
+        let public = "0.0.0.0:8080".parse().unwrap();
+        assert!(!super::secure_cookies(local, false));
+        assert!(super::secure_cookies(local, true));
+        assert!(super::secure_cookies(public, false));
+        assert!(super::secure_cookies("[::]:8080".parse().unwrap(), false));
+    }
 }

@@ -156,7 +156,7 @@ pub struct ServeArgs {
     pub national: bool,
     /// Options de « vigie serve console ».
     #[command(flatten)]
-    pub console: ConsoleArgs,
+    pub console: Box<ConsoleArgs>,
 }
 
 /// Flags of `vigie serve console` (the web console, docs/console.md): where
