@@ -6,7 +6,8 @@
 //! lands, as a structure manager, on her structure with the service's data;
 //! a wrong `state` and a replayed code are refused; logout ends the session
 //! and reaches the issuer's end-session endpoint; without OIDC,
-//! `serve console` refuses to start.
+//! `serve console` refuses to start. `vigie dev` with OIDC and
+//! `--oidc-client-id` serves its console with the same sign-in.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -425,5 +426,69 @@ async fn serve_console_refuses_to_start_without_oidc_or_with_cleartext_off_loopb
     ])
     .await?;
     ensure!(!public.success && public.stderr.contains("https://"), "{public:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let issuer = OidcIssuer::start(AUDIENCE).await?;
+    let data = dir.path().join("data");
+    let server = VigieServer::start(
+        &[
+            "dev",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+            "--oidc-issuer",
+            issuer.issuer(),
+            "--oidc-audience",
+            AUDIENCE,
+            // A public client: PKCE alone.
+            "--oidc-client-id",
+            CLIENT,
+        ],
+        &[],
+    )
+    .await?;
+    let base = server
+        .console
+        .clone()
+        .context("vigie dev with OIDC announced no console")?;
+    issuer.add_code_client(
+        CLIENT,
+        &format!("{base}/connexion/retour"),
+        &format!("{base}/deconnexion"),
+        None,
+    );
+    let (network, name) = structure_of(&server, &issuer, "S000004").await?;
+    issuer.sign_in_as(CodeUser {
+        subject: "manager-s000004".to_owned(),
+        name: String::new(),
+        username: "awa".to_owned(),
+        roles: vec!["structure-manager".to_owned()],
+        groups: vec![format!("/networks/{network}/structures/S000004")],
+    });
+    let mut browser = Browser::new(&base);
+    let back = browser.through_the_issuer(&issuer).await?;
+    let signed = browser.get(&back).await?;
+    ensure!(
+        signed.status == StatusCode::SEE_OTHER,
+        "{} {}",
+        signed.status,
+        signed.body
+    );
+    let home = browser.get("/").await?;
+    ensure!(home.location() == "/structures/S000004", "{}", home.location());
+    let page = browser.get("/structures/S000004").await?;
+    let escaped_name = name.replace('&', "&amp;").replace('\'', "&#39;").replace('"', "&quot;");
+    ensure!(page.status == StatusCode::OK && page.body.contains(&escaped_name));
+    // Without a name in the ID token, the header shows the user name.
+    ensure!(
+        page.body.contains("Connecté·e : awa</p>"),
+        "preferred_username in the header"
+    );
     Ok(())
 }

@@ -126,6 +126,13 @@ pub struct DevArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub console_listen: SocketAddr,
+    /// Avec OIDC : la console signe les personnes auprès de l'émetteur, avec ce client (Keycloak : vigie-console) ;
+    /// son adresse de retour est http://ADRESSE-DE-LA-CONSOLE/connexion/retour. Sans lui, la console est désactivée avec OIDC.
+    #[arg(long, env = "VIGIE_OIDC_CLIENT_ID", value_name = "CLIENT")]
+    pub oidc_client_id: Option<String>,
+    /// Avec --oidc-client-id : fichier contenant le secret du client (client confidentiel).
+    #[arg(long, env = "VIGIE_OIDC_CLIENT_SECRET_FILE", value_name = "FICHIER")]
+    pub oidc_client_secret_file: Option<PathBuf>,
 }
 
 /// `vigie serve <service>`.

@@ -26,9 +26,69 @@ use crate::i18n::Lang;
 /// A console bound to its address, not yet serving.
 pub struct Bound {
     listener: TcpListener,
-    issuer: Arc<DevIssuer>,
+    sign_in: SignIn,
     /// The address it answers on.
     pub addr: SocketAddr,
+}
+
+/// How the console of `vigie dev` signs people in.
+enum SignIn {
+    /// The list of demo profiles (development identity).
+    Dev(Arc<DevIssuer>),
+    /// OIDC, when `vigie dev` runs with an issuer and `--oidc-client-id`.
+    Oidc(Box<vigie_console::RelyingParty>),
+}
+
+/// Binds the console of `vigie dev` with OIDC sign-in (the services' issuer,
+/// client `client_id`): loopback only, its public URL `http://<address>`.
+///
+/// # Errors
+/// A non-loopback address, a port already taken, an unreachable issuer.
+pub async fn bind_oidc(
+    listen: SocketAddr,
+    issuer: &str,
+    client_id: &str,
+    secret_file: Option<&std::path::Path>,
+    lang: Lang,
+) -> anyhow::Result<Bound> {
+    let client_secret = secret_file.map(|path| read_secret(path, lang)).transpose()?;
+    let (listener, addr) = bind_loopback(listen, lang).await?;
+    let settings = vigie_console::OidcSettings {
+        issuer: issuer.to_owned(),
+        client_id: client_id.to_owned(),
+        client_secret,
+        public_url: format!("http://{addr}"),
+    };
+    let rp = vigie_console::RelyingParty::discover(settings).await.with_context(|| {
+        format!(
+            "{} {issuer}",
+            lang.pick("émetteur OIDC de la console :", "console OIDC issuer:")
+        )
+    })?;
+    Ok(Bound {
+        listener,
+        sign_in: SignIn::Oidc(Box::new(rp)),
+        addr,
+    })
+}
+
+/// The client secret in `path` (trimmed, not empty).
+fn read_secret(path: &std::path::Path, lang: Lang) -> anyhow::Result<String> {
+    let secret = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "{} {}",
+            lang.pick("secret du client OIDC", "OIDC client secret"),
+            path.display()
+        )
+    })?;
+    let secret = secret.trim().to_owned();
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "{} {}",
+        lang.pick("fichier de secret vide :", "empty secret file:"),
+        path.display()
+    );
+    Ok(secret)
 }
 
 /// Binds the console's address.
@@ -37,6 +97,15 @@ pub struct Bound {
 /// A non-loopback address (the dev sign-in authenticates nobody), or a port
 /// already taken.
 pub async fn bind(listen: SocketAddr, issuer: Arc<DevIssuer>, lang: Lang) -> anyhow::Result<Bound> {
+    let (listener, addr) = bind_loopback(listen, lang).await?;
+    Ok(Bound {
+        listener,
+        sign_in: SignIn::Dev(issuer),
+        addr,
+    })
+}
+
+async fn bind_loopback(listen: SocketAddr, lang: Lang) -> anyhow::Result<(TcpListener, SocketAddr)> {
     if !listen.ip().is_loopback() {
         anyhow::bail!(
             "{}",
@@ -57,7 +126,7 @@ pub async fn bind(listen: SocketAddr, issuer: Arc<DevIssuer>, lang: Lang) -> any
         )
     })?;
     let addr = listener.local_addr()?;
-    Ok(Bound { listener, issuer, addr })
+    Ok((listener, addr))
 }
 
 /// Serves the console, calling the services at `grpc_endpoint` (cleartext
@@ -76,7 +145,11 @@ pub fn serve(
         ..ClientOptions::default()
     };
     let channel = endpoint(grpc_endpoint, &options)?.connect_lazy();
-    let console = vigie_console::Console::new(vigie_console::Services::new(channel), bound.issuer, bound.addr);
+    let services = vigie_console::Services::new(channel);
+    let console = match bound.sign_in {
+        SignIn::Dev(issuer) => vigie_console::Console::new(services, issuer, bound.addr),
+        SignIn::Oidc(rp) => vigie_console::Console::with_oidc(services, *rp, bound.addr),
+    };
     let stop = stop.clone();
     tasks.spawn(async move {
         if let Err(error) = vigie_console::serve(bound.listener, console, stop).await {
@@ -118,26 +191,11 @@ pub async fn run_serve(args: &crate::cli::ServeArgs, lang: Lang) -> anyhow::Resu
         address(&console.training_endpoint, "--training-endpoint")?,
         address(&console.facilitation_endpoint, "--facilitation-endpoint")?,
     ];
-    let client_secret = match &console.oidc_client_secret_file {
-        Some(path) => {
-            let secret = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "{} {}",
-                    lang.pick("secret du client OIDC", "OIDC client secret"),
-                    path.display()
-                )
-            })?;
-            let secret = secret.trim().to_owned();
-            anyhow::ensure!(
-                !secret.is_empty(),
-                "{} {}",
-                lang.pick("fichier de secret vide :", "empty secret file:"),
-                path.display()
-            );
-            Some(secret)
-        }
-        None => None,
-    };
+    let client_secret = console
+        .oidc_client_secret_file
+        .as_deref()
+        .map(|path| read_secret(path, lang))
+        .transpose()?;
     // The channel first: a token must never travel in cleartext off loopback.
     let options = ClientOptions {
         tls: ClientTlsFiles {
