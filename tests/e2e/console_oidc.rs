@@ -307,6 +307,17 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     let escaped_name = name.replace('&', "&amp;").replace('\'', "&#39;").replace('"', "&quot;");
     ensure!(page.body.contains(&escaped_name), "structure name {name} missing");
     ensure!(page.body.contains("Awa Diallo"), "her name in the header");
+    // The sign-out form's answer leads to the issuer: its origin, and only
+    // it, joins `form-action` (browsers check it along the redirects).
+    let csp = page
+        .headers
+        .get(http::header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    ensure!(
+        csp.contains(&format!("form-action 'self' http://{};", issuer.addr())) && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
     // Another structure is outside her reach, as the services decide.
     let other = browser.get("/structures/S000005").await?;
     ensure!(other.status == StatusCode::NOT_FOUND, "{}", other.status);
@@ -490,5 +501,85 @@ async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result
         page.body.contains("Connecté·e : awa</p>"),
         "preferred_username in the header"
     );
+    Ok(())
+}
+
+/// The OIDC pages in a real browser: tests/browser/run.py --oidc (Chromium,
+/// axe-core, HTML conformance, keyboard), as tests/e2e/console_browser.rs
+/// does for the dev console.
+#[tokio::test]
+async fn console_oidc_pages_pass_axe_html_and_keyboard_in_chromium() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let issuer = OidcIssuer::start(AUDIENCE).await?;
+    let data = dir.path().join("data");
+    let server = VigieServer::start(
+        &[
+            "dev",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or_default(),
+            "--oidc-issuer",
+            issuer.issuer(),
+            "--oidc-audience",
+            AUDIENCE,
+            "--oidc-client-id",
+            CLIENT,
+        ],
+        &[],
+    )
+    .await?;
+    let base = server
+        .console
+        .clone()
+        .context("vigie dev with OIDC announced no console")?;
+    issuer.add_code_client(
+        CLIENT,
+        &format!("{base}/connexion/retour"),
+        &format!("{base}/deconnexion"),
+        None,
+    );
+    let (network, _) = structure_of(&server, &issuer, "S000004").await?;
+    issuer.sign_in_as(CodeUser {
+        subject: "manager-s000004".to_owned(),
+        name: "Awa Diallo".to_owned(),
+        username: "awa".to_owned(),
+        roles: vec!["structure-manager".to_owned()],
+        groups: vec![format!("/networks/{network}/structures/S000004")],
+    });
+    let runner = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/run.py");
+    let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
+    let run = tokio::process::Command::new(&python)
+        .arg(&runner)
+        .args(["--oidc", "--console", &base, "--grpc", &server.endpoint, "--vigie"])
+        .arg(vigie_e2e::vigie_bin()?)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(600), run)
+        .await
+        .context("the browser run did not finish within 10 minutes")??;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(
+        output.status.success(),
+        "the browser run failed ({}):\n{stdout}\n--- progress ---\n{stderr}",
+        output.status
+    );
+    // The self-test's checks and the OIDC pages' (3 pages × 4 audits + 6).
+    let passed: usize = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.split(" passed").next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    ensure!(passed >= 18, "too few checks ran ({passed}):\n{stdout}\n{stderr}");
+    ensure!(
+        stderr.contains("Connexion expirée") && stderr.contains("la page d'au revoir"),
+        "{stderr}"
+    );
+    let logouts = issuer.logouts();
+    ensure!(logouts.len() == 1 && logouts[0].id_token_hint.is_some(), "{logouts:?}");
     Ok(())
 }

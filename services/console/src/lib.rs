@@ -82,9 +82,29 @@ pub fn secure_cookies(listen: SocketAddr, https_public_url: bool) -> bool {
 
 /// The console's routes, with the security headers on every answer.
 pub fn router(console: Arc<Console>) -> Router {
-    pages::routes()
-        .layer(axum::middleware::map_response(web::security_headers))
-        .with_state(console)
+    let routes = pages::routes().layer(axum::middleware::map_response(web::security_headers));
+    // The sign-out form's answer redirects to the issuer's end-session
+    // endpoint: browsers check `form-action` along a form's redirects, so
+    // that origin (only) joins it.
+    let logout_origin = match &console.sign_in {
+        SignIn::Oidc(rp) => rp.logout_origin(),
+        SignIn::Dev(_) => None,
+    };
+    let routes = match logout_origin.and_then(|origin| web::csp_with_form_target(&origin)) {
+        Some(csp) => routes.layer(axum::middleware::map_response(
+            move |mut response: axum::response::Response| {
+                let csp = csp.clone();
+                async move {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+                    response
+                }
+            },
+        )),
+        None => routes,
+    };
+    routes.with_state(console)
 }
 
 /// Serves the console on `listener` until `stop` is cancelled.

@@ -164,6 +164,13 @@ impl RelyingParty {
         })
     }
 
+    /// The origin (`scheme://host[:port]`) of the end-session endpoint, where
+    /// the sign-out form's answer leads.
+    pub fn logout_origin(&self) -> Option<String> {
+        let uri: http::Uri = self.end_session.as_deref()?.parse().ok()?;
+        Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
+    }
+
     /// The RP-initiated logout URL, when the issuer has an end-session endpoint.
     pub fn logout_url(&self, id_token_hint: Option<&str>) -> Option<String> {
         self.end_session.as_deref().map(|endpoint| {
