@@ -224,6 +224,10 @@ pub async fn callback(
 
 /// `GET /deconnexion`: where the issuer sends the browser after logout.
 pub async fn signed_out(State(console): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    if matches!(console.sign_in, SignIn::Dev(_)) {
+        // The dev sign-out leads back to the list of profiles instead.
+        return super::not_found(State(console.clone()), headers).await;
+    }
     let current = session(&console, &headers);
     let lang = current.as_ref().map(|s| s.lang).unwrap_or_default();
     notice(
