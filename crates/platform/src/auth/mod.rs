@@ -3,6 +3,9 @@
 //! - [`oidc`]: validation of OIDC access tokens (Keycloak-compatible):
 //!   discovery, JWKS cached by `kid` and refreshed, algorithm allow-list,
 //!   exact issuer, audience, expiry; roles and tenant scopes from the claims;
+//!   the issuer's relying-party endpoints ([`ProviderEndpoints`]) and ID
+//!   tokens ([`IdToken`], the web console's sign-in) with the same key and
+//!   signature checks;
 //! - [`layer`]: the tower layer every gRPC server puts in front of its
 //!   services, and [`principal`] for handlers;
 //! - [`Principal`], [`Role`], [`Scope`]: the authenticated caller;

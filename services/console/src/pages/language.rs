@@ -31,10 +31,7 @@ pub async fn switch(
         return error_page(&console, Some(&current), &PageError::NotFound);
     };
     console.sessions.set_lang(&current.id, lang);
-    let back = headers
-        .get(REFERER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(local_path);
+    let back = headers.get(REFERER).and_then(|value| value.to_str().ok()).and_then(local_path);
     web::see_other(back.unwrap_or("/"))
 }
 
@@ -57,10 +54,7 @@ mod tests {
 
     #[test]
     fn only_a_local_path_is_followed_back() {
-        assert_eq!(
-            local_path("http://127.0.0.1:8080/structures/S1?x=1"),
-            Some("/structures/S1?x=1")
-        );
+        assert_eq!(local_path("http://127.0.0.1:8080/structures/S1?x=1"), Some("/structures/S1?x=1"));
         assert_eq!(local_path("http://127.0.0.1:8080"), None);
         assert_eq!(local_path("http://127.0.0.1:8080//evil.example/"), None);
         assert_eq!(local_path("http://127.0.0.1:8080/\\evil.example/"), None);
