@@ -132,7 +132,9 @@ reject() {
 }
 reject "replicas: \"two\"" --set-string roles.inventory.replicas=two
 reject "an unknown key" --set roles.inventory.replica=2
-reject "a role the binary does not have yet" --set roles.console.enabled=true
+reject "a role the binary does not have" --set roles.portal.enabled=true
+reject "a console public URL in cleartext" --set roles.console.enabled=true \
+  --set-string tls.existingSecret=vigie-grpc-tls --set-string roles.console.publicUrl=http://console.example
 reject "an image tag with a space" --set-string "image.tag=1.0 beta"
 reject "a secret value in the configuration" --set-string config.pseudonym_secret=0123456789abcdef0123456789abcdef
 reject "a database URL instead of a Secret reference" --set-string roles.training.database=postgres://u:p@db/x
@@ -166,6 +168,9 @@ reject_template() {
 }
 reject_template "an Ingress host other than public_url's" "must be the host of alerting.public_url" \
   -f "$CHART/values-regional.yaml" --set roles.alerting.ingress.host=other.example
+reject_template "a console calling the services in cleartext" "needs gRPC TLS on" --set roles.console.enabled=true
+reject_template "a console without OIDC" "needs auth.mode oidc" --set roles.console.enabled=true \
+  --set-string tls.existingSecret=vigie-grpc-tls --set auth.mode=none --set-string auth.oidcIssuer= --set-string auth.oidcAudience=
 
 # 4. Compose files, against the compose specification (check-jsonschema's vendored schema).
 compose_check() {
@@ -208,7 +213,7 @@ if [ -x "$VIGIE_BIN" ]; then
     configs="$out/configs-$(basename "$values" .yaml)"
     mkdir -p "$configs"
     if ! { "$HELM" template vigie "$CHART" -f "$values" --set auth.mode=none --set-string auth.oidcIssuer= \
-      --set-string auth.oidcAudience= "${extra[@]}" >"$out/auth-none.yaml" \
+      --set-string auth.oidcAudience= --set roles.console.enabled=false "${extra[@]}" >"$out/auth-none.yaml" \
       && "$VENV/bin/python" scripts/check-deploy/manifests.py "$out/auth-none.yaml" "$out/auth-none.k8s.yaml" "$configs"; }
     then
       fail "rendering $values with --auth none"; continue

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+import oidc
 import scenarios
 import selftest
 import tools
@@ -34,6 +35,7 @@ def main() -> int:
     parser.add_argument("--vigie", default="vigie", help="le binaire vigie (défaut : celui du PATH)")
     parser.add_argument("--screenshots", type=Path, help="dossier où écrire une capture de chaque page d'accueil")
     parser.add_argument("--selftest", action="store_true", help="seulement l'auto-test des vérifications")
+    parser.add_argument("--oidc", action="store_true", help="la console connecte par OIDC : le scénario de connexion OIDC seul")
     args = parser.parse_args()
     if not args.selftest and not (args.console and args.grpc):
         parser.error("--console et --grpc sont nécessaires (ou --selftest)")
@@ -49,7 +51,10 @@ def main() -> int:
                 url=args.console.rstrip("/"), grpc=args.grpc, vigie=args.vigie, browser=browser,
                 checker=PageChecker(report, axe), report=report, screenshots=args.screenshots,
             )
-            run_scenarios(console)
+            if args.oidc:
+                run_oidc(console)
+            else:
+                run_scenarios(console)
         browser.close()
     print(report.summary())
     return 1 if report.failures else 0
@@ -72,6 +77,14 @@ def run_scenarios(console: scenarios.Console) -> None:
             scenario()
         except Exception:  # noqa: BLE001 — reported, and the run fails
             console.report.fail(f"scénario {name}", "s'est interrompu", traceback.format_exc())
+
+
+def run_oidc(console: scenarios.Console) -> None:
+    """The OIDC sign-in and sign-out (tests/browser/oidc.py)."""
+    try:
+        oidc.sign_in_and_out(console)
+    except Exception:  # noqa: BLE001 — reported, and the run fails
+        console.report.fail("scénario OIDC", "s'est interrompu", traceback.format_exc())
 
 
 if __name__ == "__main__":

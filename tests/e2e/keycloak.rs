@@ -1,7 +1,8 @@
 //! The Keycloak realm export of `deploy/keycloak/vigie-realm.json` keeps
 //! what Vigie relies on (docs/security.md, "Keycloak"): the six roles, the
 //! group tree, the audience and group mappers, the CLI client with the device
-//! flow and the integration client with its service account.
+//! flow, the integration client with its service account, and the web
+//! console's client (code flow with PKCE S256, logout back to the console).
 
 use anyhow::{ensure, Context as _, Result};
 use serde_json::Value;
@@ -121,6 +122,56 @@ fn the_keycloak_realm_export_has_what_vigie_needs() -> Result<()> {
             client["clientId"]
         );
     }
+    // The console: authorization code only, PKCE S256 required, redirect to
+    // /connexion/retour, back to /deconnexion after logout, and the same
+    // scope (audience vigie for the services, groups for the home page).
+    let console = client(&realm, "vigie-console")?;
+    ensure!(
+        console["standardFlowEnabled"] == true
+            && console["implicitFlowEnabled"] == false
+            && console["directAccessGrantsEnabled"] == false
+            && console["serviceAccountsEnabled"] == false
+            && console["attributes"]["oauth2.device.authorization.grant.enabled"] == "false",
+        "vigie-console: standard flow only"
+    );
+    ensure!(
+        console["attributes"]["pkce.code.challenge.method"] == "S256",
+        "vigie-console requires PKCE S256"
+    );
+    let redirects = array(&console["redirectUris"], "redirectUris")?;
+    ensure!(
+        !redirects.is_empty()
+            && redirects.iter().all(|uri| uri
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://") && u.ends_with("/connexion/retour") && !u.contains('*'))),
+        "vigie-console redirects only to https://…/connexion/retour, no wildcard: {redirects:?}"
+    );
+    let after_logout = console["attributes"]["post.logout.redirect.uris"]
+        .as_str()
+        .unwrap_or_default();
+    ensure!(
+        after_logout.starts_with("https://") && after_logout.ends_with("/deconnexion"),
+        "vigie-console logout comes back to /deconnexion: {after_logout}"
+    );
+    ensure!(
+        array(&console["defaultClientScopes"], "defaultClientScopes")?
+            .iter()
+            .any(|s| s == scope_name),
+        "vigie-console gets the {scope_name} scope by default"
+    );
+    let mappers = array(&scope["protocolMappers"], "protocolMappers")?;
+    ensure!(
+        mappers
+            .iter()
+            .any(|m| m["protocolMapper"] == "oidc-group-membership-mapper" && m["config"]["id.token.claim"] == "true"),
+        "groups in the ID token (the console's home structure)"
+    );
+    ensure!(
+        mappers.iter().any(|m| m["config"]["id.token.claim"] == "true"
+            && (m["protocolMapper"] == "oidc-full-name-mapper" || m["config"]["claim.name"] == "preferred_username")),
+        "a name in the ID token (the console's header)"
+    );
+
     let service_account = array(&realm["users"], "users")?
         .iter()
         .find(|u| u["serviceAccountClientId"] == "vigie-integration")

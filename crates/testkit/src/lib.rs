@@ -48,7 +48,7 @@ pub use logging::init_test_logging;
 pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
 pub use nats_conf::ConfiguredNats;
 pub use nats_jwt::NatsOperator;
-pub use oidc::{tamper_payload, OidcIssuer, TestKey, TokenBuilder};
+pub use oidc::{tamper_payload, CodeUser, Logout, OidcIssuer, TestKey, TokenBuilder};
 pub use otlp::{OtlpReceiver, ReceivedMetric, ReceivedSpan};
 pub use pg_tls::PgTls;
 pub use pki::{IssuedCert, PemFiles, PemPair, TestCa, TestPki};

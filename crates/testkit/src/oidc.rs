@@ -29,6 +29,9 @@ use serde_json::{json, Map, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+mod code;
+pub use code::{CodeUser, Logout};
+
 /// TEST-ONLY RSA 2048 private keys (see `fixtures/oidc/README.md`).
 const RSA_FIXTURES: [&str; 3] = [
     include_str!("../fixtures/oidc/rsa-1.pk8.pem"),
@@ -188,6 +191,8 @@ struct Grants {
     device_lifetime: Duration,
     /// How many token requests were answered (all grants).
     token_requests: usize,
+    /// The authorization code flow (browser sign-in, logout).
+    code: code::CodeFlow,
 }
 
 struct Shared {
@@ -725,6 +730,9 @@ fn answer(shared: &Shared, request: &hyper::Request<Bytes>) -> hyper::Response<F
                 "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
                 "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
                 "device_authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth/device"),
+                "end_session_endpoint": format!("{issuer}/protocol/openid-connect/logout"),
+                "response_types_supported": ["code"],
+                "code_challenge_methods_supported": ["S256"],
                 "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
                 "id_token_signing_alg_values_supported": ["RS256", "PS256", "ES256"],
                 "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials",
@@ -776,6 +784,10 @@ fn answer(shared: &Shared, request: &hyper::Request<Bytes>) -> hyper::Response<F
                 "interval": interval,
             }),
         )
+    } else if path == format!("{REALM_PATH}/protocol/openid-connect/auth") && request.method() == "GET" {
+        code::authorize(shared, request.uri().query().unwrap_or_default())
+    } else if path == format!("{REALM_PATH}/protocol/openid-connect/logout") && request.method() == "GET" {
+        code::end_session(shared, request.uri().query().unwrap_or_default())
     } else if path == format!("{REALM_PATH}/protocol/openid-connect/token") && request.method() == "POST" {
         let form = parse_form(request.body());
         let (status, body) = token_endpoint(shared, &form);
@@ -932,6 +944,7 @@ fn token_endpoint(shared: &Shared, form: &HashMap<String, String>) -> (u16, Valu
             }
             (status, body)
         }
+        "authorization_code" => code::exchange(shared, &mut grants, form),
         _ => oauth_error("unsupported_grant_type"),
     }
 }

@@ -56,14 +56,14 @@ impl Kind {
         Kind::Trainer,
     ];
 
-    /// The heading of the kind on the sign-in page.
-    pub fn heading(self) -> &'static str {
+    /// The heading of the kind on the sign-in page, in `lang`.
+    pub fn heading(self, lang: crate::lang::Lang) -> &'static str {
         match self {
-            Kind::Federation => "Fédération",
-            Kind::Coordinator => "Coordination de réseau",
-            Kind::Director => "Direction de structure",
-            Kind::Facilitator => "Conseillers et conseillères numériques",
-            Kind::Trainer => "Formation",
+            Kind::Federation => lang.pick("Fédération", "Federation"),
+            Kind::Coordinator => lang.pick("Coordination de réseau", "Network coordination"),
+            Kind::Director => lang.pick("Direction de structure", "Structure management"),
+            Kind::Facilitator => lang.pick("Conseillers et conseillères numériques", "Digital facilitators"),
+            Kind::Trainer => lang.pick("Formation", "Training"),
         }
     }
 }

@@ -31,11 +31,28 @@ impl Interceptor for Bearer {
     }
 }
 
-/// The services, reached through one channel (`vigie dev` serves them all
-/// on one address).
+/// The services' channels: one for all (`vigie dev` serves them all on one
+/// address), or one per service (`vigie serve console` in front of
+/// separately deployed services).
 #[derive(Clone, Debug)]
 pub struct Services {
-    channel: Channel,
+    inventory: Channel,
+    alerting: Channel,
+    training: Channel,
+    facilitation: Channel,
+}
+
+/// One channel per service, for [`Services::per_service`].
+#[derive(Clone, Debug)]
+pub struct Channels {
+    /// Inventory.
+    pub inventory: Channel,
+    /// Alerting.
+    pub alerting: Channel,
+    /// Training.
+    pub training: Channel,
+    /// Facilitation.
+    pub facilitation: Channel,
 }
 
 /// The clients of the four services for one caller.
@@ -53,7 +70,22 @@ pub struct Clients {
 impl Services {
     /// Clients over `channel` (lazy: nothing connects before the first call).
     pub fn new(channel: Channel) -> Self {
-        Services { channel }
+        Services::per_service(Channels {
+            inventory: channel.clone(),
+            alerting: channel.clone(),
+            training: channel.clone(),
+            facilitation: channel,
+        })
+    }
+
+    /// Each service over its own channel.
+    pub fn per_service(channels: Channels) -> Self {
+        Services {
+            inventory: channels.inventory,
+            alerting: channels.alerting,
+            training: channels.training,
+            facilitation: channels.facilitation,
+        }
     }
 
     /// The clients for the person whose access token is `token`.
@@ -73,12 +105,12 @@ impl Services {
     }
 
     fn clients(&self, bearer: Bearer) -> Clients {
-        let channel = || InterceptedService::new(self.channel.clone(), bearer.clone());
+        let authed = |channel: &Channel| InterceptedService::new(channel.clone(), bearer.clone());
         Clients {
-            inventory: InventoryServiceClient::new(channel()),
-            alerting: AlertingServiceClient::new(channel()),
-            training: TrainingServiceClient::new(channel()),
-            facilitation: FacilitationServiceClient::new(channel()),
+            inventory: InventoryServiceClient::new(authed(&self.inventory)),
+            alerting: AlertingServiceClient::new(authed(&self.alerting)),
+            training: TrainingServiceClient::new(authed(&self.training)),
+            facilitation: FacilitationServiceClient::new(authed(&self.facilitation)),
         }
     }
 }

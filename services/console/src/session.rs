@@ -70,11 +70,35 @@ pub struct Session {
     pub lang: Lang,
 }
 
+/// An OIDC sign-in under way, bound to the anonymous session that started
+/// it: the `state` and `nonce` sent to the issuer and the PKCE verifier,
+/// which never leaves the console (docs/security.md, "Console sign-in").
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    /// Echoed back by the issuer with the code.
+    pub state: String,
+    /// Must come back inside the ID token.
+    pub nonce: String,
+    /// PKCE `code_verifier`, sent only with the code to the token endpoint.
+    pub verifier: String,
+}
+
+impl std::fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingSignIn { .. }")
+    }
+}
+
 struct Entry {
     session: Session,
     created: Instant,
     expires: Instant,
     flash: Option<String>,
+    /// OIDC: the sign-in started by this (anonymous) session.
+    pending: Option<PendingSignIn>,
+    /// OIDC: the ID token of the sign-in, sent back as `id_token_hint` on
+    /// logout (never to the browser).
+    id_token: Option<String>,
 }
 
 /// Why a session could not be created.
@@ -128,6 +152,21 @@ impl Sessions {
         } else {
             ANONYMOUS_TTL
         };
+        self.create_for(signed_in, now, ttl)
+    }
+
+    /// A new session living `ttl` at most [`SIGNED_IN_TTL`] (an OIDC
+    /// sign-in ends with its access token: the person signs in again).
+    ///
+    /// # Errors
+    /// The system's random generator failed.
+    pub fn create_for(
+        &self,
+        signed_in: Option<SignedIn>,
+        now: Instant,
+        ttl: Duration,
+    ) -> Result<Session, RandomUnavailable> {
+        let ttl = ttl.min(SIGNED_IN_TTL);
         let session = Session {
             id: self.token()?,
             csrf: self.token()?,
@@ -157,6 +196,8 @@ impl Sessions {
                 created: now,
                 expires: now + ttl,
                 flash: None,
+                pending: None,
+                id_token: None,
             },
         );
         Ok(session)
@@ -192,6 +233,39 @@ impl Sessions {
         if let Some(entry) = self.lock().get_mut(id) {
             entry.session.lang = lang;
         }
+    }
+
+    /// Binds an OIDC sign-in under way to a session (replacing any earlier one).
+    pub fn set_pending(&self, id: &str, pending: PendingSignIn) {
+        if let Some(entry) = self.lock().get_mut(id) {
+            entry.pending = Some(pending);
+        }
+    }
+
+    /// Takes the sign-in under way, once: a second answer for it is refused.
+    pub fn take_pending(&self, id: &str) -> Option<PendingSignIn> {
+        self.lock().get_mut(id).and_then(|entry| entry.pending.take())
+    }
+
+    /// Keeps the ID token of a session's sign-in, for its logout.
+    pub fn set_id_token(&self, id: &str, token: String) {
+        if let Some(entry) = self.lock().get_mut(id) {
+            entry.id_token = Some(token);
+        }
+    }
+
+    /// Ends a session, giving back its ID token (the logout's hint).
+    pub fn end(&self, id: &str) -> Option<String> {
+        self.lock().remove(id).and_then(|entry| entry.id_token)
+    }
+
+    /// A random 256-bit value, URL-safe base64 (OIDC `state`, `nonce`,
+    /// PKCE verifier).
+    ///
+    /// # Errors
+    /// The system's random generator failed.
+    pub fn random(&self) -> Result<String, RandomUnavailable> {
+        self.token()
     }
 
     /// Takes the message left for this page, once.
@@ -323,6 +397,33 @@ mod tests {
         assert!(!csrf_matches(&session, &String::from_utf8(wrong).unwrap()));
         let other = sessions.create(None, Instant::now()).unwrap();
         assert!(!csrf_matches(&session, &other.csrf));
+    }
+
+    #[test]
+    fn a_pending_sign_in_is_taken_once_and_an_id_token_ends_with_its_session() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let session = sessions.create(None, now).unwrap();
+        let pending = PendingSignIn {
+            state: sessions.random().unwrap(),
+            nonce: "n".to_owned(),
+            verifier: "v".to_owned(),
+        };
+        sessions.set_pending(&session.id, pending.clone());
+        assert!(!format!("{pending:?}").contains(&pending.state));
+        assert_eq!(sessions.take_pending(&session.id), Some(pending));
+        assert_eq!(sessions.take_pending(&session.id), None);
+        let signed = sessions.create_for(person("a"), now, Duration::from_secs(300)).unwrap();
+        sessions.set_id_token(&signed.id, "id-token".to_owned());
+        let other = sessions.create_for(person("c"), now, Duration::from_secs(300)).unwrap();
+        assert_eq!(sessions.end(&signed.id).as_deref(), Some("id-token"));
+        assert_eq!(sessions.end(&signed.id), None);
+        assert!(sessions.get(&other.id, now + Duration::from_secs(299)).is_some());
+        assert!(sessions.get(&other.id, now + Duration::from_secs(301)).is_none());
+        let long = sessions
+            .create_for(person("b"), now, Duration::from_secs(u64::MAX / 4))
+            .unwrap();
+        assert!(sessions.get(&long.id, now + SIGNED_IN_TTL).is_none(), "capped");
     }
 
     #[test]

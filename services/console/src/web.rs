@@ -16,6 +16,24 @@ pub const COOKIE_NAME: &str = "vigie_session";
 pub const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// [`CSP`] whose `form-action` also allows `origin` (`https://host[:port]`,
+/// the OIDC issuer's, where the sign-out form's answer redirects); `None`
+/// for an origin that is not one (never widened by accident).
+pub fn csp_with_form_target(origin: &str) -> Option<HeaderValue> {
+    let uri: http::Uri = origin.parse().ok()?;
+    let valid = matches!(uri.scheme_str(), Some("https" | "http"))
+        && uri.host().is_some()
+        && uri
+            .path_and_query()
+            .is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/")
+        && !origin.contains([' ', ';', ',', '\'', '"']);
+    if !valid {
+        return None;
+    }
+    let origin = origin.trim_end_matches('/');
+    HeaderValue::from_str(&CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}"))).ok()
+}
+
 /// Adds the security headers to every answer; pages are personal, so
 /// nothing is cached except the stylesheet (which says so itself).
 pub async fn security_headers(mut response: Response) -> Response {
@@ -104,6 +122,18 @@ mod tests {
         let remote = set_cookie("id", true);
         assert_eq!(remote, "vigie_session=id; Path=/; HttpOnly; SameSite=Lax; Secure");
         assert!(clear_cookie(true).to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_issuer_origin_joins_form_action_only() {
+        let csp = csp_with_form_target("https://sso.example.org:8443").unwrap();
+        assert_eq!(
+            csp,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https://sso.example.org:8443; frame-ancestors 'none'; base-uri 'none'"
+        );
+        assert!(csp_with_form_target("https://sso.example.org/realms/vigie").is_none());
+        assert!(csp_with_form_target("https://a.example; script-src *").is_none());
+        assert!(csp_with_form_target("javascript:alert(1)").is_none());
     }
 
     #[tokio::test]

@@ -129,6 +129,13 @@ pub struct DevArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub console_listen: SocketAddr,
+    /// Avec OIDC : la console signe les personnes auprès de l'émetteur, avec ce client (Keycloak : vigie-console) ;
+    /// son adresse de retour est http://ADRESSE-DE-LA-CONSOLE/connexion/retour. Sans lui, la console est désactivée avec OIDC.
+    #[arg(long, env = "VIGIE_OIDC_CLIENT_ID", value_name = "CLIENT")]
+    pub oidc_client_id: Option<String>,
+    /// Avec --oidc-client-id : fichier contenant le secret du client (client confidentiel).
+    #[arg(long, env = "VIGIE_OIDC_CLIENT_SECRET_FILE", value_name = "FICHIER")]
+    pub oidc_client_secret_file: Option<PathBuf>,
 }
 
 /// `vigie serve <service>`.
@@ -157,6 +164,49 @@ pub struct ServeArgs {
     /// (flux VIGIE_NATIONAL) au lieu de publier ceux de sa région.
     #[arg(long)]
     pub national: bool,
+    /// Options de « vigie serve console ».
+    #[command(flatten)]
+    pub console: Box<ConsoleArgs>,
+}
+
+/// Flags of `vigie serve console` (the web console, docs/console.md): where
+/// the services are, its public URL, its OIDC client.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConsoleArgs {
+    /// Console : adresse gRPC des services (https://HÔTE:PORT, ou http://127.0.0.1:PORT en local).
+    #[arg(long, env = "VIGIE_SERVICES_ENDPOINT", value_name = "URL")]
+    pub services_endpoint: Option<String>,
+    /// Console : adresse gRPC de l'inventaire, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_INVENTORY_ENDPOINT", value_name = "URL")]
+    pub inventory_endpoint: Option<String>,
+    /// Console : adresse gRPC des alertes, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_ALERTING_ENDPOINT", value_name = "URL")]
+    pub alerting_endpoint: Option<String>,
+    /// Console : adresse gRPC de la formation, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_TRAINING_ENDPOINT", value_name = "URL")]
+    pub training_endpoint: Option<String>,
+    /// Console : adresse gRPC de la facilitation, si elle diffère de --services-endpoint.
+    #[arg(long, env = "VIGIE_FACILITATION_ENDPOINT", value_name = "URL")]
+    pub facilitation_endpoint: Option<String>,
+    /// Console : son adresse publique, telle que la voient les navigateurs (https://console.example.org) ;
+    /// l'adresse de retour OIDC en est <URL>/connexion/retour. Par défaut, http://ADRESSE-D-ÉCOUTE en boucle locale.
+    #[arg(long, env = "VIGIE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Console : identifiant de son client OIDC (Keycloak : vigie-console).
+    #[arg(long, env = "VIGIE_OIDC_CLIENT_ID", value_name = "CLIENT")]
+    pub oidc_client_id: Option<String>,
+    /// Console : fichier contenant le secret de son client OIDC (client confidentiel) ; sans lui, client public (PKCE seul).
+    #[arg(long, env = "VIGIE_OIDC_CLIENT_SECRET_FILE", value_name = "FICHIER")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Console : certificat PEM de l'autorité (privée) qui a signé le certificat des services (adresse https://).
+    #[arg(long, env = "VIGIE_CA_CERT", value_name = "FICHIER")]
+    pub ca_cert: Option<PathBuf>,
+    /// Console : TLS mutuel vers les services, certificat client PEM (avec --client-key).
+    #[arg(long, env = "VIGIE_CLIENT_CERT", value_name = "FICHIER")]
+    pub client_cert: Option<PathBuf>,
+    /// Console : TLS mutuel vers les services, clé privée PEM du certificat client.
+    #[arg(long, env = "VIGIE_CLIENT_KEY", value_name = "FICHIER")]
+    pub client_key: Option<PathBuf>,
 }
 
 /// NATS authentication and TLS flags of `vigie serve` (docs/security.md).
@@ -195,6 +245,8 @@ pub enum ServiceName {
     Alerting,
     /// Fédération : publie les agrégats de la région (ou, avec --national, reçoit ceux des régions).
     Federation,
+    /// Console web (pages HTML) : cliente des services, connexion OIDC (--oidc-issuer, --oidc-client-id).
+    Console,
 }
 
 impl ServiceName {
@@ -206,6 +258,7 @@ impl ServiceName {
             ServiceName::Facilitation => "facilitation",
             ServiceName::Alerting => "alerting",
             ServiceName::Federation => "federation",
+            ServiceName::Console => "console",
         }
     }
 }

@@ -148,12 +148,31 @@ pub enum TokenError {
     /// `sub` is missing or empty.
     #[error("sujet absent")]
     Subject,
+    /// An ID token's `nonce` is not the one of the sign-in (replay).
+    #[error("nonce refusé")]
+    Nonce,
 }
 
 #[derive(Debug, Deserialize)]
 struct Discovery {
     issuer: String,
     jwks_uri: String,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    end_session_endpoint: Option<String>,
+}
+
+/// The endpoints a relying party (the web console) uses, as the issuer's
+/// discovery document announced them (each checked like the JWKS URL:
+/// https, or http to loopback).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderEndpoints {
+    /// Where the browser is sent to sign in (authorization code flow).
+    pub authorization: Option<String>,
+    /// Where codes are exchanged for tokens.
+    pub token: Option<String>,
+    /// RP-initiated logout, when the issuer offers it.
+    pub end_session: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +219,7 @@ pub struct OidcValidator {
     config: OidcConfig,
     fetcher: Fetcher,
     jwks_uri: String,
+    endpoints: ProviderEndpoints,
     keys: RwLock<Arc<KeySet>>,
     /// Serialises refreshes triggered by unknown `kid`s.
     on_demand: tokio::sync::Mutex<Option<Instant>>,
@@ -240,10 +260,26 @@ impl OidcValidator {
             )));
         }
         fetcher.check_url(&discovery.jwks_uri)?;
+        for url in [
+            &discovery.authorization_endpoint,
+            &discovery.token_endpoint,
+            &discovery.end_session_endpoint,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fetcher.check_url(url)?;
+        }
+        let endpoints = ProviderEndpoints {
+            authorization: discovery.authorization_endpoint,
+            token: discovery.token_endpoint,
+            end_session: discovery.end_session_endpoint,
+        };
         let stop = CancellationToken::new();
         let validator = Arc::new(OidcValidator {
             fetcher,
             jwks_uri: discovery.jwks_uri,
+            endpoints,
             keys: RwLock::new(Arc::new(KeySet::default())),
             on_demand: tokio::sync::Mutex::new(None),
             fetches: AtomicU64::new(0),
@@ -258,6 +294,11 @@ impl OidcValidator {
     /// The configuration in force.
     pub fn config(&self) -> &OidcConfig {
         &self.config
+    }
+
+    /// The relying-party endpoints of the discovery document.
+    pub fn endpoints(&self) -> &ProviderEndpoints {
+        &self.endpoints
     }
 
     /// How many times the JWKS was fetched (successfully or not) since discovery.
@@ -293,6 +334,15 @@ impl OidcValidator {
     /// # Errors
     /// [`TokenError`] naming the first check that failed.
     pub async fn validate(&self, token: &str) -> Result<Principal, TokenError> {
+        let payload = self.verified_payload(token).await?;
+        let claims: Claims = decode_json(payload)?;
+        self.check_claims(claims)
+    }
+
+    /// Checks steps 1 to 4 (shape, header, key, signature) and returns the
+    /// payload (base64url) whose claims the caller then checks: access
+    /// tokens here, ID tokens in [`super::id_token`].
+    pub(super) async fn verified_payload<'t>(&self, token: &'t str) -> Result<&'t str, TokenError> {
         let jws = Compact::split(token)?;
         let header: Header = decode_json(jws.header)?;
         let alg = header
@@ -316,8 +366,7 @@ impl OidcValidator {
         if !key.verify(alg, jws.signed.as_bytes(), &signature) {
             return Err(TokenError::Signature);
         }
-        let claims: Claims = decode_json(jws.payload)?;
-        self.check_claims(claims)
+        Ok(jws.payload)
     }
 
     /// The key for `kid`, refreshing the JWKS once (rate-limited) when unknown.

@@ -11,6 +11,7 @@ mod support;
 mod accepted;
 mod claims;
 mod discovery;
+mod id_token;
 mod keys;
 mod layer;
 mod rejected;

@@ -7,13 +7,14 @@ mod facilitation;
 mod federation;
 mod holdings;
 mod home;
-mod intervention;
 mod import;
 mod import_check;
+mod intervention;
 mod inventory_download;
 mod language;
 mod network;
 mod network_view;
+mod oidc_signin;
 mod signin;
 mod structure;
 mod training;
@@ -39,7 +40,8 @@ pub fn routes() -> Router<Arc<Console>> {
     Router::new()
         .route("/", get(home::page))
         .route("/connexion", get(signin::page).post(signin::sign_in))
-        .route("/deconnexion", post(signin::sign_out))
+        .route("/connexion/retour", get(oidc_signin::callback))
+        .route("/deconnexion", get(oidc_signin::signed_out).post(signin::sign_out))
         .route("/langue", post(language::switch))
         .route("/reseaux/{network}", get(network::page))
         .route("/reseaux/{network}/rappels", post(network::set_policy))

@@ -1,5 +1,5 @@
-//! `/connexion` (dev sign-in: one button per demo profile) and
-//! `/deconnexion`.
+//! `/connexion` (dev sign-in: one button per demo profile; with OIDC, the
+//! redirect to the issuer of [`super::oidc_signin`]) and `/deconnexion`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,10 +15,10 @@ use super::{checked_form, error_page, render, session, Layout};
 use crate::error::PageError;
 use crate::profiles::{self, Kind};
 use crate::session::{SignedIn, SIGNED_IN_TTL};
-use crate::{web, Console};
+use crate::{web, Console, SignIn};
 
 struct Group {
-    heading: &'static str,
+    heading: String,
     /// (profile id, label)
     profiles: Vec<(String, String)>,
 }
@@ -34,6 +34,10 @@ struct SignInPage {
 /// without a session gets an anonymous one, so that this form too carries a
 /// CSRF token.
 pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    if let SignIn::Oidc(rp) = &console.sign_in {
+        // With OIDC the dev list is never served.
+        return super::oidc_signin::start(&console, rp, &headers);
+    }
     let (current, new_cookie) = match session(&console, &headers) {
         Some(session) => (session, None),
         None => match console.sessions.create(None, Instant::now()) {
@@ -49,7 +53,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
             let groups = Kind::ALL
                 .iter()
                 .map(|kind| Group {
-                    heading: kind.heading(),
+                    heading: kind.heading(current.lang).to_owned(),
                     profiles: all
                         .iter()
                         .filter(|p| p.kind == *kind)
@@ -59,7 +63,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
                 .filter(|group| !group.profiles.is_empty())
                 .collect();
             let page = SignInPage {
-                layout: Layout::new(&console, "Se connecter", Some(&current)),
+                layout: Layout::new(&console, current.lang.pick("Se connecter", "Sign in"), Some(&current)),
                 groups,
             };
             render(&console, Some(&current), StatusCode::OK, &page)
@@ -78,6 +82,10 @@ pub async fn sign_in(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let SignIn::Dev(tokens) = &console.sign_in else {
+        // With OIDC, no profile can be chosen.
+        return super::not_found(State(console.clone()), headers).await;
+    };
     let fields = form.map(|Form(fields)| fields).unwrap_or_default();
     let old = match checked_form(&console, &headers, fields.get("csrf").map(String::as_str)) {
         Ok(session) => session,
@@ -92,9 +100,7 @@ pub async fn sign_in(
     let Some(profile) = all.into_iter().find(|p| p.id == chosen) else {
         return error_page(&console, Some(&old), &PageError::NotFound);
     };
-    let token = console
-        .tokens
-        .issue(&profile.subject, &profile.roles, &profile.groups, SIGNED_IN_TTL);
+    let token = tokens.issue(&profile.subject, &profile.roles, &profile.groups, SIGNED_IN_TTL);
     let person = SignedIn {
         token,
         label: profile.label.clone(),
@@ -109,9 +115,14 @@ pub async fn sign_in(
             tracing::info!(profile = %profile.id, "console sign-in");
             // The language chosen before signing in stays.
             console.sessions.set_lang(&session.id, old.lang);
-            console
-                .sessions
-                .set_flash(&session.id, format!("Vous êtes connecté·e : {}.", profile.label));
+            console.sessions.set_flash(
+                &session.id,
+                format!(
+                    "{} {}.",
+                    old.lang.pick("Vous êtes connecté·e :", "You are signed in:"),
+                    profile.label
+                ),
+            );
             web::with_cookie(
                 web::see_other("/"),
                 web::set_cookie(&session.id, console.secure_cookies),
@@ -121,7 +132,8 @@ pub async fn sign_in(
     }
 }
 
-/// `POST /deconnexion`: ends the session.
+/// `POST /deconnexion`: ends the session; with OIDC, then at the issuer
+/// (RP-initiated logout).
 pub async fn sign_out(
     State(console): State<Arc<Console>>,
     headers: HeaderMap,
@@ -130,8 +142,12 @@ pub async fn sign_out(
     let fields = form.map(|Form(fields)| fields).unwrap_or_default();
     match checked_form(&console, &headers, fields.get("csrf").map(String::as_str)) {
         Ok(session) => {
-            console.sessions.remove(&session.id);
-            web::with_cookie(web::see_other("/connexion"), web::clear_cookie(console.secure_cookies))
+            let id_token = console.sessions.end(&session.id);
+            let next = match &console.sign_in {
+                SignIn::Oidc(rp) => super::oidc_signin::after_logout(rp, id_token.as_deref()),
+                SignIn::Dev(_) => web::see_other("/connexion"),
+            };
+            web::with_cookie(next, web::clear_cookie(console.secure_cookies))
         }
         Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
     }

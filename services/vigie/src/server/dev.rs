@@ -264,8 +264,9 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     let addr = listener.local_addr()?;
     let endpoint = super::transport::endpoint(addr, &grpc_options);
     // The console, bound now so that its address comes first in the banner.
-    let console = match issuer {
-        Some(issuer) if grpc_options.tls.is_none() => {
+    let console = match (issuer, &config.oidc_issuer, &args.oidc_client_id) {
+        _ if grpc_options.tls.is_some() => None,
+        (Some(issuer), _, _) => {
             let bound = super::console::bind(args.console_listen, issuer, lang).await?;
             eprintln!(
                 "{} http://{} {}",
@@ -278,17 +279,39 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
             );
             Some(bound)
         }
-        _ => {
+        // With OIDC and the console's client: sign-in at the issuer.
+        (None, Some(oidc_issuer), Some(client_id)) => {
+            let bound = super::console::bind_oidc(
+                args.console_listen,
+                oidc_issuer,
+                client_id,
+                config.oidc_audience.as_deref(),
+                args.oidc_client_secret_file.as_deref(),
+                lang,
+            )
+            .await?;
             eprintln!(
-                "{}",
+                "{} http://{} {}",
+                lang.pick("Console :", "Console:"),
+                bound.addr,
                 lang.pick(
-                    "Console : désactivée (avec OIDC ou TLS, la connexion à la console viendra avec OIDC ; voir docs/console.md).",
-                    "Console: disabled (with OIDC or TLS, signing in to the console comes with OIDC; see docs/console.md)."
+                    "— ouvrez-la dans un navigateur ; la connexion se fait auprès de l'émetteur OIDC.",
+                    "— open it in a browser; you sign in with the OIDC issuer."
                 )
             );
-            None
+            Some(bound)
         }
+        _ => None,
     };
+    if console.is_none() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "Console : désactivée (avec TLS, ou avec OIDC sans --oidc-client-id). Avec OIDC, donnez --oidc-client-id (client vigie-console), ou lancez la console à part : vigie serve console (docs/console.md).",
+                "Console: disabled (with TLS, or with OIDC without --oidc-client-id). With OIDC, give --oidc-client-id (client vigie-console), or run the console on its own: vigie serve console (docs/console.md)."
+            )
+        );
+    }
     if let Some(bound) = console {
         super::console::serve(bound, &endpoint, &mut tasks, &stop)?;
     }

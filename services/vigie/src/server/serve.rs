@@ -28,6 +28,10 @@ use vigie_platform::telemetry::Telemetry;
 /// # Errors
 /// Missing settings, an unreachable database or NATS server, a taken port.
 pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow::Result<()> {
+    if args.service == ServiceName::Console {
+        // A client of the services: no database, no NATS, no gRPC server.
+        return super::console::run_serve(&args, lang).await;
+    }
     let overrides = Overrides {
         listen: args.server.listen,
         database_url: args.database_url.clone(),
@@ -322,6 +326,8 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
                 [vigie_federation::service::GRPC_SERVICE],
             )
         }
+        // Served by `console::run_serve` above, before anything connects.
+        ServiceName::Console => anyhow::bail!("vigie serve console"),
     };
     tasks.spawn(relay.run(stop.clone()));
     let listener = grpc::bind(config.listen).await?;

@@ -381,6 +381,7 @@ fn the_policy_form_shows_the_policy_but_never_the_secret() {
         webhook_url: "https://hooks.example/v".to_owned(),
         webhook_secret: "never-returned-anyway".to_owned(),
         webhook_secret_set: true,
+        draft_days: None,
     };
     let form = policy_form(&policy);
     assert_eq!(form.value("offsets"), "30, 7");
