@@ -1,9 +1,8 @@
 //! The console's inventory import (`/reseaux/<network>/import`) with the
 //! real `vigie dev --demo`: a workbook with three errors shows the three
 //! `FILE:LINE` lines and changes nothing (checked through the CLI export), a
-//! good workbook imports (as the federation: the inventory service grants
-//! `Import` to federation admins only, and a coordinator is shown its
-//! refusal), downloads are attachments, other people get « introuvable »,
+//! good workbook imports (the coordinator's own network, then the
+//! federation's), downloads are attachments, other people get « introuvable »,
 //! and an oversized upload gets a page.
 
 use anyhow::{ensure, Context, Result};
@@ -225,13 +224,22 @@ async fn console_import_of_a_workbook_lists_every_error_then_imports() -> Result
     let mut good = set.clone();
     edit_line(&mut good.structures, 2, |f| f[1] = "Nom changé par la console".into())?;
     let book = vigie_workbook::write_workbook(&good)?;
-    // The coordinator: checked, then refused by the inventory service's rule.
-    let (status, _, body) = upload(&base, &session, &network, &csrf, "inventaire.xlsx", &book).await?;
-    ensure!(
-        status == StatusCode::FORBIDDEN && body.contains("autorise pas votre profil à importer"),
-        "{status}\n{body}"
+    let summary = format!(
+        "{expected} structures importées (0 nouvelles, 1 modifiées, {} inchangées)",
+        expected - 1
     );
-    // The federation imports it.
+    // The coordinator imports her network's workbook.
+    let (status, location, body) = upload(&base, &session, &network, &csrf, "inventaire.xlsx", &book).await?;
+    ensure!(
+        status == StatusCode::SEE_OTHER && location == page_path,
+        "{status} {location}\n{body}"
+    );
+    let done = coordinator.get(&page_path).await?;
+    ensure!(done.body.contains(&summary), "missing « {summary} » in\n{}", done.body);
+    // The federation imports for any network: another name.
+    let mut again = good.clone();
+    edit_line(&mut again.structures, 3, |f| f[1] = "Nom changé par la fédération".into())?;
+    let book = vigie_workbook::write_workbook(&again)?;
     let mut federation = Browser::new(&base);
     federation.sign_in("federation").await?;
     let page = federation.get(&page_path).await?;
@@ -244,17 +252,16 @@ async fn console_import_of_a_workbook_lists_every_error_then_imports() -> Result
         "{status} {location}\n{body}"
     );
     let done = federation.get(&page_path).await?;
-    let summary = format!(
-        "{expected} structures importées (0 nouvelles, 1 modifiées, {} inchangées)",
-        expected - 1
-    );
     ensure!(done.body.contains(&summary), "missing « {summary} » in\n{}", done.body);
     let after = export(&server, dir.path(), "after").await?;
     ensure!(
         records(&after.structures)?
             .iter()
-            .any(|r| r[1] == "Nom changé par la console"),
-        "the API does not show the new name"
+            .any(|r| r[1] == "Nom changé par la console")
+            && records(&after.structures)?
+                .iter()
+                .any(|r| r[1] == "Nom changé par la fédération"),
+        "the API does not show the new names"
     );
 
     // The CSV files of the network (CLI export) through the page: unchanged.

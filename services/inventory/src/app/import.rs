@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use vigie_inventory_domain::csv_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
 use vigie_inventory_domain::csv_set::{parse_set_owned, CsvSetFiles};
 use vigie_inventory_domain::model::StructureInventory;
 
@@ -69,13 +70,36 @@ impl Inventory {
     /// [`InventoryError::Rejected`] with every row error when the set is not
     /// valid (nothing is changed); storage or outbox errors otherwise (the
     /// transaction is rolled back, nothing is changed either).
-    #[tracing::instrument(name = "inventory.import", skip_all)]
     pub async fn import(
         &self,
         files: CsvSetFiles,
         progress: impl Fn(ImportPhase, u64, u64) + Send + Sync,
     ) -> Result<ImportReport, InventoryError> {
+        self.import_within(files, &ImportScope::Instance, progress).await
+    }
+
+    /// Validates and applies a CSV set whose structures must all lie within
+    /// `scope` (a coordinator's networks): a row outside it is refused like
+    /// an invalid one, naming its `FILE:LINE`, and nothing changes.
+    ///
+    /// # Errors
+    /// As [`Inventory::import`].
+    #[tracing::instrument(name = "inventory.import", skip_all)]
+    pub async fn import_within(
+        &self,
+        files: CsvSetFiles,
+        scope: &ImportScope,
+        progress: impl Fn(ImportPhase, u64, u64) + Send + Sync,
+    ) -> Result<ImportReport, InventoryError> {
         let started = std::time::Instant::now();
+        // Where each structure and person is, to name a refused row.
+        let lines = match scope {
+            ImportScope::Instance => SetLines::default(),
+            ImportScope::Networks(_) => SetLines {
+                structures: lines_of(&files.structures, "structure_id"),
+                people: lines_of(&files.people, "person_id"),
+            },
+        };
         progress(ImportPhase::Validating, 0, 1);
         // Parsing 100,000 structures takes CPU seconds: keep it off the
         // async workers so the server keeps answering meanwhile.
@@ -87,6 +111,13 @@ impl Inventory {
         let validated = started.elapsed();
 
         let incoming: Vec<StructureInventory> = parsed.inventories.into_iter().map(normalize).collect();
+        let declared: Vec<(String, String)> = match scope {
+            ImportScope::Instance => Vec::new(),
+            ImportScope::Networks(_) => incoming
+                .iter()
+                .map(|i| (i.structure.id.clone(), i.structure.network.clone()))
+                .collect(),
+        };
         let mut report = ImportReport {
             structures: incoming.len() as u64,
             people: incoming.iter().map(|i| i.people.len() as u64).sum(),
@@ -137,6 +168,28 @@ impl Inventory {
         }
         left_behind.sort();
         left_behind.dedup();
+        if let ImportScope::Networks(_) = scope {
+            let existing_networks: BTreeMap<String, String> = existing
+                .iter()
+                .map(|(id, old)| (id.clone(), old.inventory.structure.network.clone()))
+                .collect();
+            let left = if left_behind.is_empty() {
+                BTreeMap::new()
+            } else {
+                storage::load(&mut tx, Scope::Structures(&left_behind)).await?
+            };
+            let mut moving: BTreeMap<String, String> = BTreeMap::new();
+            for (person, old) in storage::structures_of_people(&mut tx, &movers).await? {
+                if let Some(stored) = left.get(&old) {
+                    moving.insert(person, stored.inventory.structure.network.clone());
+                }
+            }
+            let refused = outside_scope(scope, &declared, &existing_networks, &moving, &lines);
+            if !refused.is_empty() {
+                // Nothing was written: the transaction is dropped.
+                return Err(InventoryError::Rejected(refused));
+            }
+        }
         let existing_changed: HashSet<&str> = changed
             .iter()
             .filter(|s| existing.contains_key(&s.inventory.structure.id))

@@ -24,9 +24,11 @@ const READ_STRUCTURE: Rule = Rule {
 /// `None` for an unknown method.
 pub fn rule(method: &str) -> Option<Rule> {
     Some(match method {
-        // Imports replace whole structures of any network.
+        // Imports replace whole structures: the federation's anywhere, a
+        // coordinator's only within her networks (checked row by row on the
+        // set, `csv_set::scope`).
         "Import" => Rule {
-            grants: &[(FederationAdmin, Instance)],
+            grants: &[(FederationAdmin, Instance), (NetworkAdmin, Network)],
         },
         "GetStructure" | "GetFragility" | "ListFragility" => READ_STRUCTURE,
         // Summaries only (no people): integrations may list them too.

@@ -5,6 +5,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Response, Status, Streaming};
 use tracing::Instrument;
+use vigie_inventory_domain::csv_set::scope::ImportScope;
 use vigie_inventory_domain::csv_set::CsvSetFiles;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
@@ -26,6 +27,7 @@ const ERRORS_PER_MESSAGE: usize = 1_000;
 /// `INVALID_ARGUMENT` for an unknown file name or a set that is too large.
 pub async fn run(
     app: Inventory,
+    scope: ImportScope,
     mut stream: Streaming<pb::ImportRequest>,
 ) -> Result<Response<ReceiverStream<Result<pb::ImportProgress, Status>>>, Status> {
     let mut files = CsvSetFiles::default();
@@ -63,7 +65,7 @@ pub async fn run(
                     ..Default::default()
                 }));
             };
-            let last = match app.import(files, progress).await {
+            let last = match app.import_within(files, &scope, progress).await {
                 Err(InventoryError::Rejected(errors)) => {
                     // Every error reaches the client, in messages small enough
                     // for the default 4 MiB gRPC limit.

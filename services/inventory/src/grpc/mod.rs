@@ -9,7 +9,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use vigie_inventory_domain::model::Evidence;
-use vigie_platform::auth::{authorize, principal, visible, Target};
+use vigie_inventory_domain::csv_set::scope::ImportScope;
+use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
@@ -103,8 +104,18 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<Streaming<pb::ImportRequest>>,
     ) -> Result<Response<Self::ImportStream>, Status> {
-        authorize_call(&request, "Import")?;
-        import::run(self.app.clone(), request.into_inner()).await
+        let scope = match visible(principal(&request)?, &authz::rule_for("Import")?)? {
+            Visibility::All => ImportScope::Instance,
+            Visibility::Only { networks, .. } if !networks.is_empty() => {
+                ImportScope::Networks(networks.into_iter().collect())
+            }
+            Visibility::Only { .. } => {
+                return Err(Status::permission_denied(
+                    "import réservé à la fédération et aux coordinations de réseau",
+                ))
+            }
+        };
+        import::run(self.app.clone(), scope, request.into_inner()).await
     }
 
     async fn get_structure(

@@ -309,7 +309,10 @@ async fn check(
             }
         }
         "Import" => {
-            if !see {
+            // A coordinator may import, within her networks only (checked
+            // row by row: scenarios::a_coordinator_imports_only_within_her_network);
+            // every other role is refused before reading anything.
+            if !granted {
                 let body = tonic::Streaming::new_request(
                     tonic::codec::Codec::decoder(&mut tonic_prost::ProstCodec::<(), pb::ImportRequest>::default()),
                     tonic::body::Body::empty(),

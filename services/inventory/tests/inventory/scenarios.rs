@@ -147,6 +147,77 @@ pub async fn a_person_moving_leaves_their_old_structure(h: Harness) -> Result<()
     Ok(())
 }
 
+/// A coordinator imports her own network's structures; a structure of
+/// another network, a structure moved in from another network or a person
+/// taken from another network's structure is refused with its `FILE:LINE`,
+/// and nothing changes.
+pub async fn a_coordinator_imports_only_within_her_network(h: Harness) -> Result<()> {
+    use vigie_inventory_domain::csv_set::scope::ImportScope;
+    use vigie_inventory_domain::generate::GeneratedSet;
+
+    let generated = set(30, 7);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let first = &generated.inventories[0];
+    let network = first.structure.network.clone();
+    let mine = ImportScope::Networks([network.clone()].into());
+    let own: Vec<_> = generated
+        .inventories
+        .iter()
+        .filter(|i| i.structure.network == network)
+        .cloned()
+        .collect();
+    let other = generated
+        .inventories
+        .iter()
+        .find(|i| i.structure.network != network)
+        .context("one network only")?
+        .clone();
+    let before = h.app.structures(None).await?;
+    let events = h.events(STRUCTURE_INVENTORIED).await?;
+
+    // Her network's set, renamed: accepted.
+    let mut renamed = own.clone();
+    renamed[0].structure.name = format!("{} (renommée)", renamed[0].structure.name);
+    let report = h
+        .app
+        .import_within(GeneratedSet { inventories: renamed.clone() }.to_files()?, &mine, quiet)
+        .await?;
+    ensure!(report.updated == 1 && report.unchanged as usize == own.len() - 1, "{report:?}");
+
+    // Each way out of her network is refused, naming its row.
+    let mut stolen = other.clone();
+    stolen.structure.network = network.clone();
+    let mut taker = renamed[0].clone();
+    let mut person = other.people.first().context("structure without people")?.clone();
+    person.structure_id = taker.structure.id.clone();
+    taker.people.push(person.clone());
+    let attempts = [
+        (vec![other.clone()], "structures.csv", 2, "est déclarée dans le réseau"),
+        (vec![stolen], "structures.csv", 2, "appartient au réseau"),
+        (vec![taker], "people.csv", 0, &*format!("la personne {}", person.id)),
+    ];
+    let after_rename = h.app.structures(None).await?;
+    for (inventories, file, line, words) in attempts {
+        match h.app.import_within(GeneratedSet { inventories }.to_files()?, &mine, quiet).await {
+            Err(InventoryError::Rejected(errors)) => {
+                ensure!(errors.len() == 1, "{errors:?}");
+                let error = &errors[0];
+                ensure!(error.file == file && error.message.contains(words), "{error:?}");
+                ensure!(line == 0 || error.line == line, "{error:?}");
+                ensure!(error.line >= 2, "a real line: {error:?}");
+            }
+            other => anyhow::bail!("{words}: must be refused, got {other:?}"),
+        }
+    }
+    ensure!(h.app.structures(None).await? == after_rename, "a refused import changed data");
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == events + 1,
+        "only the accepted rename appended an event"
+    );
+    ensure!(before.len() == after_rename.len());
+    Ok(())
+}
+
 pub async fn set_holding_recomputes_fragility_with_its_event(h: Harness) -> Result<()> {
     let generated = set(15, 7);
     h.app.import(generated.to_files()?, quiet).await?;

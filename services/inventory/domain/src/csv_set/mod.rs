@@ -18,6 +18,7 @@
 //! The last three may be empty or absent, meaning "none".
 
 mod fields;
+pub mod scope;
 #[cfg(test)]
 mod tests;
 
