@@ -105,7 +105,7 @@ impl Browser {
     /// Sends a request (a form when `form` is given) with the session cookie.
     ///
     /// # Errors
-    /// Transport, or a body that is not UTF-8.
+    /// Transport.
     pub async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
         let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
         if let Some(id) = &self.session {
@@ -127,7 +127,8 @@ impl Browser {
                 self.session = (!value.is_empty()).then(|| value.to_owned());
             }
         }
-        let body = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
+        // Pages are UTF-8; a download (a workbook) is read lossily, for its status and headers.
+        let body = String::from_utf8_lossy(&body.collect().await?.to_bytes()).into_owned();
         Ok(Page {
             status: parts.status,
             headers: parts.headers,

@@ -238,7 +238,9 @@ async fn console_import_of_a_workbook_lists_every_error_then_imports() -> Result
     ensure!(done.body.contains(&summary), "missing « {summary} » in\n{}", done.body);
     // The federation imports for any network: another name.
     let mut again = good.clone();
-    edit_line(&mut again.structures, 3, |f| f[1] = "Nom changé par la fédération".into())?;
+    edit_line(&mut again.structures, 3, |f| {
+        f[1] = "Nom changé par la fédération".into()
+    })?;
     let book = vigie_workbook::write_workbook(&again)?;
     let mut federation = Browser::new(&base);
     federation.sign_in("federation").await?;

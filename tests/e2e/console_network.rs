@@ -132,6 +132,13 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
 
     let mut browser = Browser::new(&console);
     ensure!(browser.sign_in(&format!("coordinator:{network}")).await? == format!("/reseaux/{network}"));
+    // Her page leads to the inventory import and its downloads, which answer.
+    let home = browser.get(&format!("/reseaux/{network}")).await?;
+    for link in ["import", "modele.xlsx", "inventaire.xlsx"] {
+        let path = format!("/reseaux/{network}/{link}");
+        ensure!(home.body.contains(&format!("href=\"{path}\"")), "no link to {path}");
+        ensure!(browser.get(&path).await?.status == StatusCode::OK, "{path}");
+    }
 
     // Exactly the structures the API gives for the network.
     let api = fragility(&server, &network).await?;

@@ -180,9 +180,19 @@ pub async fn a_coordinator_imports_only_within_her_network(h: Harness) -> Result
     renamed[0].structure.name = format!("{} (renommée)", renamed[0].structure.name);
     let report = h
         .app
-        .import_within(GeneratedSet { inventories: renamed.clone() }.to_files()?, &mine, quiet)
+        .import_within(
+            GeneratedSet {
+                inventories: renamed.clone(),
+            }
+            .to_files()?,
+            &mine,
+            quiet,
+        )
         .await?;
-    ensure!(report.updated == 1 && report.unchanged as usize == own.len() - 1, "{report:?}");
+    ensure!(
+        report.updated == 1 && report.unchanged as usize == own.len() - 1,
+        "{report:?}"
+    );
 
     // Each way out of her network is refused, naming its row.
     let mut stolen = other.clone();
@@ -198,7 +208,11 @@ pub async fn a_coordinator_imports_only_within_her_network(h: Harness) -> Result
     ];
     let after_rename = h.app.structures(None).await?;
     for (inventories, file, line, words) in attempts {
-        match h.app.import_within(GeneratedSet { inventories }.to_files()?, &mine, quiet).await {
+        match h
+            .app
+            .import_within(GeneratedSet { inventories }.to_files()?, &mine, quiet)
+            .await
+        {
             Err(InventoryError::Rejected(errors)) => {
                 ensure!(errors.len() == 1, "{errors:?}");
                 let error = &errors[0];
@@ -209,7 +223,10 @@ pub async fn a_coordinator_imports_only_within_her_network(h: Harness) -> Result
             other => anyhow::bail!("{words}: must be refused, got {other:?}"),
         }
     }
-    ensure!(h.app.structures(None).await? == after_rename, "a refused import changed data");
+    ensure!(
+        h.app.structures(None).await? == after_rename,
+        "a refused import changed data"
+    );
     ensure!(
         h.events(STRUCTURE_INVENTORIED).await? == events + 1,
         "only the accepted rename appended an event"

@@ -23,11 +23,11 @@ pub enum ImportScope {
 /// read (the set's own validation has already refused a broken one).
 pub fn lines_of(bytes: &[u8], column: &str) -> HashMap<String, u64> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let Some(index) = reader
-        .headers()
-        .ok()
-        .and_then(|headers| headers.iter().position(|h| h.trim_start_matches('\u{feff}').trim() == column))
-    else {
+    let Some(index) = reader.headers().ok().and_then(|headers| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').trim() == column)
+    }) else {
         return HashMap::new();
     };
     let mut lines = HashMap::new();
@@ -133,9 +133,18 @@ mod tests {
     #[test]
     fn the_federation_imports_anything() {
         let (incoming, _) = set();
-        let everywhere: BTreeMap<String, String> =
-            incoming.iter().map(|i| (i.structure.id.clone(), "ailleurs".to_owned())).collect();
-        assert!(outside_scope(&ImportScope::Instance, &declared(&incoming), &everywhere, &everywhere, &SetLines::default()).is_empty());
+        let everywhere: BTreeMap<String, String> = incoming
+            .iter()
+            .map(|i| (i.structure.id.clone(), "ailleurs".to_owned()))
+            .collect();
+        assert!(outside_scope(
+            &ImportScope::Instance,
+            &declared(&incoming),
+            &everywhere,
+            &everywhere,
+            &SetLines::default()
+        )
+        .is_empty());
     }
 
     #[test]
@@ -147,7 +156,10 @@ mod tests {
         };
         let first = &incoming[0].structure;
         let mine = networks(&[&first.network]);
-        let others: Vec<&StructureInventory> = incoming.iter().filter(|i| i.structure.network != first.network).collect();
+        let others: Vec<&StructureInventory> = incoming
+            .iter()
+            .filter(|i| i.structure.network != first.network)
+            .collect();
         assert!(!others.is_empty(), "the generated set spans several networks");
         let errors = outside_scope(&mine, &declared(&incoming), &BTreeMap::new(), &BTreeMap::new(), &lines);
         assert_eq!(errors.len(), others.len(), "{errors:?}");
@@ -158,7 +170,11 @@ mod tests {
             assert!(error.message.contains(&other.structure.id) && error.message.contains(&other.structure.network));
         }
         // Her network's structures alone: accepted.
-        let own: Vec<StructureInventory> = incoming.iter().filter(|i| i.structure.network == first.network).cloned().collect();
+        let own: Vec<StructureInventory> = incoming
+            .iter()
+            .filter(|i| i.structure.network == first.network)
+            .cloned()
+            .collect();
         assert!(outside_scope(&mine, &declared(&own), &BTreeMap::new(), &BTreeMap::new(), &lines).is_empty());
         // …unless one is today in another network, or takes someone from there.
         let taken = BTreeMap::from([(first.id.clone(), "reseau-voisin".to_owned())]);
@@ -169,7 +185,10 @@ mod tests {
         let moved = BTreeMap::from([(person.clone(), "reseau-voisin".to_owned())]);
         let errors = outside_scope(&mine, &declared(&own), &BTreeMap::new(), &moved, &lines);
         assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].file.as_str(), errors[0].line), ("people.csv", lines.people[&person]));
+        assert_eq!(
+            (errors[0].file.as_str(), errors[0].line),
+            ("people.csv", lines.people[&person])
+        );
         // A move within her networks is hers to make.
         let within = BTreeMap::from([(person, first.network.clone())]);
         assert!(outside_scope(&mine, &declared(&own), &BTreeMap::new(), &within, &lines).is_empty());
