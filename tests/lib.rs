@@ -193,6 +193,27 @@ impl VigieServer {
         self.child.kill().await?;
         Ok(())
     }
+
+    /// Stops the process as an operator would (`SIGTERM`: the server finishes
+    /// its work — the relay publishes what is committed — then exits), and
+    /// waits for it (at most 30 s, then `SIGKILL`).
+    ///
+    /// # Errors
+    /// The signal could not be sent.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(pid) = self.child.id() {
+            let sent = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?;
+            if sent.success()
+                && tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+                    .await
+                    .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        self.child.kill().await?;
+        Ok(())
+    }
 }
 
 /// Output of one CLI run.
