@@ -22,9 +22,9 @@ use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
 use super::network_view::{
-    at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, network_rollup, page_of, parse_policy,
+    at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup, page_of, parse_policy,
     parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm, RollupView, Table,
-    TableQuery, AT_RISK_DAYS,
+    TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
 };
 use super::views::{request_row, RequestRow};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
@@ -59,6 +59,8 @@ struct NetworkPage {
     risk_links: Vec<(usize, String)>,
     rollup: RollupView,
     requests: Vec<NamedRequest>,
+    /// Requests of the network in all (only the most recent are shown).
+    requests_total: usize,
     policy: PolicyForm,
     policy_inputs: Vec<PolicyInput>,
 }
@@ -148,7 +150,13 @@ async fn show(
         .iter()
         .map(|s| (s.structure_id.as_str(), s.name.as_str()))
         .collect();
-    let requests = requests?.into_inner().proposals;
+    let requests: Vec<_> = requests?
+        .into_inner()
+        .proposals
+        .into_iter()
+        .filter(|r| known.contains(r.structure_id.as_str()))
+        .collect();
+    let (requests, requests_total) = latest_requests(requests, SHOWN_REQUESTS);
     let calls = calls_by_structure(calls?.into_inner().calls);
     let today = evaluated_on(&fragility).unwrap_or_else(|| chrono::Local::now().date_naive());
 
@@ -179,9 +187,9 @@ async fn show(
         risk_page,
         risk_links,
         rollup: network_rollup(network, &fragility, lang),
+        requests_total,
         requests: requests
             .iter()
-            .filter(|r| known.contains(r.structure_id.as_str()))
             .map(|r| NamedRequest {
                 name: names
                     .get(r.structure_id.as_str())

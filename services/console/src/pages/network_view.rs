@@ -25,6 +25,9 @@ pub const FUNDING_FUNCTION: &str = "funding_applications";
 pub const PAGE_ROWS: usize = 200;
 /// The window of « à risque cette quinzaine », in days.
 pub const AT_RISK_DAYS: u32 = 14;
+/// Facilitation requests shown on the network page, the most recent first:
+/// a network of 2,000 structures has hundreds, and the page stays light.
+pub const SHOWN_REQUESTS: usize = 50;
 
 /// The bands, most fragile first, with the code used in `?bande=`.
 const BANDS: [(Band, &str); 5] = [
@@ -190,6 +193,21 @@ impl TableQuery {
 
 /// One page of `rows` (`page` 1-based, 0 read as 1, beyond the last read
 /// as the last): the rows, the page shown and the number of pages.
+/// The `limit` most recent of `requests` (by creation date, then id, most
+/// recent first), and how many there were.
+pub fn latest_requests(
+    mut requests: Vec<vigie_proto::facilitation::v1::HelpRequest>,
+    limit: usize,
+) -> (Vec<vigie_proto::facilitation::v1::HelpRequest>, usize) {
+    let total = requests.len();
+    let key = |r: &vigie_proto::facilitation::v1::HelpRequest| {
+        r.created_on.as_ref().map(|d| (d.year, d.month, d.day))
+    };
+    requests.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| b.request_id.cmp(&a.request_id)));
+    requests.truncate(limit);
+    (requests, total)
+}
+
 pub fn page_of<T>(rows: Vec<T>, page: usize) -> (Vec<T>, usize, usize) {
     let pages = rows.len().div_ceil(PAGE_ROWS).max(1);
     let page = page.clamp(1, pages);

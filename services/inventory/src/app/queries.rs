@@ -62,17 +62,7 @@ impl Inventory {
     /// # Errors
     /// Storage errors.
     pub async fn structures(&self, network: Option<&str>) -> Result<Vec<Stored>, InventoryError> {
-        let scope = network.map_or(Scope::All, Scope::Network);
-        let mut snapshot = self.db.begin_read().await?;
-        let loaded = storage::load(&mut snapshot, scope).await?;
-        snapshot.commit().await?;
-        Ok(loaded
-            .into_values()
-            .map(|mut s| {
-                s.inventory = normalize(s.inventory);
-                s
-            })
-            .collect())
+        self.read_in(network, &Visibility::All, Depth::Whole).await
     }
 
     /// Structures (optionally of one network) restricted to what `visibility`
@@ -87,26 +77,53 @@ impl Inventory {
         network: Option<&str>,
         visibility: &Visibility,
     ) -> Result<Vec<Stored>, InventoryError> {
-        let (networks, structures) = match visibility {
-            Visibility::All => return self.structures(network).await,
-            Visibility::Only { networks, structures } => (networks, structures),
-        };
-        let wanted = |n: &str| network.is_none_or(|w| w == n);
+        self.read_in(network, visibility, Depth::Whole).await
+    }
+
+    /// As [`Inventory::structures_in`], the structures' own rows only (their
+    /// people, functions and holdings left empty): one query per scope, for
+    /// lists of names.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn summaries_in(
+        &self,
+        network: Option<&str>,
+        visibility: &Visibility,
+    ) -> Result<Vec<Stored>, InventoryError> {
+        self.read_in(network, visibility, Depth::StructureOnly).await
+    }
+
+    async fn read_in(
+        &self,
+        network: Option<&str>,
+        visibility: &Visibility,
+        depth: Depth,
+    ) -> Result<Vec<Stored>, InventoryError> {
         let mut snapshot = self.db.begin_read().await?;
         let mut found = std::collections::BTreeMap::new();
-        for n in networks.iter().filter(|n| wanted(n)) {
-            found.extend(storage::load(&mut snapshot, Scope::Network(n)).await?);
-        }
-        let singles: Vec<&(String, String)> = structures.iter().filter(|(n, _)| wanted(n)).collect();
-        for chunk in singles.chunks(500) {
-            let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
-            for (id, stored) in storage::load(&mut snapshot, Scope::Structures(&ids)).await? {
-                // A structure group only counts for a structure really in its network.
-                if chunk
-                    .iter()
-                    .any(|(n, s)| *s == id && *n == stored.inventory.structure.network)
-                {
-                    found.insert(id, stored);
+        match visibility {
+            Visibility::All => {
+                let scope = network.map_or(Scope::All, Scope::Network);
+                found = depth.load(&mut snapshot, scope).await?;
+            }
+            Visibility::Only { networks, structures } => {
+                let wanted = |n: &str| network.is_none_or(|w| w == n);
+                for n in networks.iter().filter(|n| wanted(n)) {
+                    found.extend(depth.load(&mut snapshot, Scope::Network(n)).await?);
+                }
+                let singles: Vec<&(String, String)> = structures.iter().filter(|(n, _)| wanted(n)).collect();
+                for chunk in singles.chunks(500) {
+                    let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
+                    for (id, stored) in depth.load(&mut snapshot, Scope::Structures(&ids)).await? {
+                        // A structure group only counts for a structure really in its network.
+                        if chunk
+                            .iter()
+                            .any(|(n, s)| *s == id && *n == stored.inventory.structure.network)
+                        {
+                            found.insert(id, stored);
+                        }
+                    }
                 }
             }
         }
@@ -340,5 +357,27 @@ impl Inventory {
             self.events_committed();
         }
         Ok(events)
+    }
+}
+
+/// How much of each structure a read loads.
+#[derive(Debug, Clone, Copy)]
+enum Depth {
+    /// The whole inventory: people, functions, holdings.
+    Whole,
+    /// The structure's own row.
+    StructureOnly,
+}
+
+impl Depth {
+    async fn load(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        scope: Scope<'_>,
+    ) -> Result<std::collections::BTreeMap<String, Stored>, crate::storage::StorageError> {
+        match self {
+            Depth::Whole => storage::load(conn, scope).await,
+            Depth::StructureOnly => storage::load_structures(conn, scope).await,
+        }
     }
 }

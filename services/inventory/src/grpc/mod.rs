@@ -135,7 +135,7 @@ impl InventoryService for InventoryApi {
         let visibility = visible(principal(&request)?, &authz::rule_for("ListStructures")?)?;
         let structures = self
             .app
-            .structures_in(non_empty(&request.get_ref().network), &visibility)
+            .summaries_in(non_empty(&request.get_ref().network), &visibility)
             .await?;
         let structures = structures
             .iter()

@@ -75,16 +75,18 @@ impl Scope<'_> {
     }
 }
 
-/// Loads the inventories in `scope`, keyed by structure id (sorted).
-///
-/// Four queries whatever the number of structures: rows are grouped in memory.
+/// The structures in `scope` alone (no people, functions nor holdings: their
+/// parts are empty), keyed by id: one query, for the lists that show only
+/// names and networks.
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
-pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap<String, Stored>, StorageError> {
+pub async fn load_structures(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+) -> Result<BTreeMap<String, Stored>, StorageError> {
     let (clause, keys) = scope.clause();
     let mut result = BTreeMap::new();
-
     let sql = format!(
         "SELECT structure_id, name, network_id, legal_form, siret, rna, region_code, department_code, commune_insee, version FROM inv_structures{clause}"
     );
@@ -116,6 +118,19 @@ pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap
             },
         );
     }
+
+    Ok(result)
+}
+
+/// Loads the inventories in `scope`, keyed by structure id (sorted).
+///
+/// Four queries whatever the number of structures: rows are grouped in memory.
+///
+/// # Errors
+/// [`StorageError`] on a database error or an invalid stored value.
+pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap<String, Stored>, StorageError> {
+    let mut result = load_structures(conn, scope).await?;
+    let (clause, keys) = scope.clause();
 
     let sql = format!(
         "SELECT person_id, structure_id, display_name, role, end_date, email FROM inv_people{clause} ORDER BY person_id"
