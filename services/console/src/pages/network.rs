@@ -22,9 +22,9 @@ use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
 use super::network_view::{
-    at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup, page_of, parse_policy,
-    parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm, RollupView, Table,
-    TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
+    at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup,
+    page_of, parse_policy, parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm,
+    RollupView, Table, TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
 };
 use super::views::{request_row, RequestRow};
 use super::{checked_form, error_page, render, session, signed_in, Layout};

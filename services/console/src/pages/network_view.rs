@@ -200,9 +200,7 @@ pub fn latest_requests(
     limit: usize,
 ) -> (Vec<vigie_proto::facilitation::v1::HelpRequest>, usize) {
     let total = requests.len();
-    let key = |r: &vigie_proto::facilitation::v1::HelpRequest| {
-        r.created_on.as_ref().map(|d| (d.year, d.month, d.day))
-    };
+    let key = |r: &vigie_proto::facilitation::v1::HelpRequest| r.created_on.as_ref().map(|d| (d.year, d.month, d.day));
     requests.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| b.request_id.cmp(&a.request_id)));
     requests.truncate(limit);
     (requests, total)

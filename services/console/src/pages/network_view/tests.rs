@@ -480,13 +480,20 @@ fn the_network_page_shows_the_most_recent_requests_only() {
     use vigie_proto::facilitation::v1::HelpRequest;
     let request = |id: &str, day: u32| HelpRequest {
         request_id: id.to_owned(),
-        created_on: Some(Date { year: 2026, month: 11, day }),
+        created_on: Some(Date {
+            year: 2026,
+            month: 11,
+            day,
+        }),
         ..HelpRequest::default()
     };
     let all = vec![request("R1", 1), request("R3", 20), request("R2", 20), request("R4", 5)];
     let (shown, total) = latest_requests(all.clone(), 2);
     assert_eq!(total, 4);
-    assert_eq!(shown.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["R3", "R2"]);
+    assert_eq!(
+        shown.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(),
+        ["R3", "R2"]
+    );
     let (shown, total) = latest_requests(all, 10);
     assert_eq!((shown.len(), total), (4, 4));
 }
