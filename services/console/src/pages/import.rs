@@ -35,6 +35,11 @@ use crate::{web, Console};
 
 /// The request body accepted: the files plus the multipart envelope.
 pub const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+/// An upload declared over [`MAX_BODY_BYTES`] but under this is read to its
+/// end and thrown away before the refusal: a browser that is still sending
+/// would otherwise see the connection cut instead of the page saying why.
+/// Beyond it the refusal is sent at once (the route's body limit).
+pub const DRAIN_BYTES: usize = 2 * MAX_BODY_BYTES;
 /// Bytes per streamed chunk of the Import RPC (as the CLI).
 const CHUNK: usize = 64 * 1024;
 
@@ -152,7 +157,12 @@ pub async fn upload(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let outcome = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            // Refused before reading: the page says why (no connection reset).
+            // Refused without keeping anything; a body the browser is still
+            // sending is read to its end first (bounded by DRAIN_BYTES), so
+            // that it gets the page saying why rather than a reset.
+            if let Ok(mut multipart) = multipart {
+                drain(&mut multipart).await;
+            }
             too_large(lang)
         } else {
             let mut multipart = multipart.map_err(|_| PageError::Csrf)?;
@@ -188,6 +198,7 @@ async fn receive(
     };
     checked_form(console, headers, first.as_deref())?;
     let mut uploads = Vec::new();
+    let mut received = 0usize;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -198,13 +209,24 @@ async fn receive(
             continue;
         }
         let name = field.file_name().unwrap_or_default().to_owned();
-        match field.bytes().await {
-            Ok(bytes) => uploads.push(Upload {
-                name,
-                bytes: bytes.to_vec(),
-            }),
-            Err(error) => return upload_error(error, lang),
+        let mut field = field;
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    received += chunk.len();
+                    // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
+                    if received > MAX_UPLOAD_BYTES {
+                        drain(multipart).await;
+                        return Ok(too_large(lang));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => return upload_error(error, lang),
+            }
         }
+        uploads.push(Upload { name, bytes });
     }
     let prepared = match prepare(uploads, lang) {
         Ok(prepared) => prepared,
@@ -222,6 +244,14 @@ async fn receive(
         return Ok(refused_lines(lines, lang));
     }
     import(clients, prepared, lang).await
+}
+
+/// Reads what is left of a refused form and throws it away (the route's body
+/// limit bounds it; an error ends it).
+async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {

@@ -62,7 +62,7 @@ pub fn routes() -> Router<Arc<Console>> {
             "/reseaux/{network}/import",
             get(import::page)
                 .post(import::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_BODY_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(import::DRAIN_BYTES)),
         )
         .route("/reseaux/{network}/modele.xlsx", get(inventory_download::template))
         .route("/reseaux/{network}/inventaire.xlsx", get(inventory_download::export))
