@@ -3,7 +3,7 @@
 //! roles and groups, an OIDC sign-in passes the token's claims, and both get
 //! the same answer.
 
-use vigie_platform::auth::Role;
+use vigie_platform::auth::{Role, Scope};
 
 /// The home page a person lands on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,41 +48,36 @@ impl Home {
 /// exactly one structure, then a facilitator, then a trainer; several
 /// networks or structures get the list.
 pub fn home_of(roles: &[Role], groups: &[String]) -> Home {
-    let parts = |g: &String| -> Vec<String> { g.trim_matches('/').split('/').map(str::to_owned).collect() };
+    // Groups are read as the services read them (`Scope::from_group`).
+    let scopes: Vec<Scope> = groups.iter().filter_map(|g| Scope::from_group(g)).collect();
     if roles.contains(&Role::FederationAdmin) {
         return Home::Federation;
     }
     if roles.contains(&Role::NetworkAdmin) {
-        let networks: Vec<String> = groups
+        let networks: Vec<&String> = scopes
             .iter()
-            .map(parts)
-            .filter_map(|p| match p.as_slice() {
-                [networks, n] if networks == "networks" && !n.is_empty() => Some(n.clone()),
-                _ => None,
+            .filter_map(|s| match s {
+                Scope::Network(network) => Some(network),
+                Scope::Structure { .. } => None,
             })
             .collect();
-        if let [only] = networks.as_slice() {
-            return Home::Network(only.clone());
-        }
-        return Home::Elsewhere;
+        return match networks.as_slice() {
+            [only] => Home::Network((*only).clone()),
+            _ => Home::Elsewhere,
+        };
     }
     if roles.contains(&Role::StructureManager) {
-        let structures: Vec<String> = groups
+        let structures: Vec<&String> = scopes
             .iter()
-            .map(parts)
-            .filter_map(|p| match p.as_slice() {
-                [networks, _, structures, s]
-                    if networks == "networks" && structures == "structures" && !s.is_empty() =>
-                {
-                    Some(s.clone())
-                }
-                _ => None,
+            .filter_map(|s| match s {
+                Scope::Structure { structure, .. } => Some(structure),
+                Scope::Network(_) => None,
             })
             .collect();
-        if let [only] = structures.as_slice() {
-            return Home::Structure(only.clone());
-        }
-        return Home::Elsewhere;
+        return match structures.as_slice() {
+            [only] => Home::Structure((*only).clone()),
+            _ => Home::Elsewhere,
+        };
     }
     if roles.contains(&Role::Facilitator) {
         return Home::Facilitation;
@@ -97,12 +92,9 @@ pub fn home_of(roles: &[Role], groups: &[String]) -> Home {
 /// `/networks/N/structures/S`), each once, in order.
 pub fn networks_of(groups: &[String]) -> Vec<String> {
     let mut networks: Vec<String> = Vec::new();
-    for group in groups {
-        let mut parts = group.trim_matches('/').split('/');
-        if let (Some("networks"), Some(network)) = (parts.next(), parts.next()) {
-            if !network.is_empty() && !networks.iter().any(|n| n == network) {
-                networks.push(network.to_owned());
-            }
+    for scope in groups.iter().filter_map(|g| Scope::from_group(g)) {
+        if !networks.iter().any(|n| n == scope.network()) {
+            networks.push(scope.network().to_owned());
         }
     }
     networks
