@@ -263,32 +263,41 @@ async fn two_regions_and_the_national_view_with_real_processes() -> Result<()> {
         .await
         .with_context(|| format!("hub log:\n{}", tail(&hub.log())))?;
     }
-    // By region: the sum of the region's own published network cells.
-    let by_region = json(&national, &["federation", "rollup", "--format", "json"]).await?;
+    // By region: the sum of the region's own published network cells. A
+    // region may publish again between the two reads (its imports still
+    // arriving on a loaded machine): the national view must catch up.
     for region in &regions {
-        let own = json(
-            &region.federation,
-            &["federation", "rollup", "--by", "network", "--format", "json"],
+        until(
+            &format!("{}: national count = published cells", region.name),
+            || async {
+                let by_region = json(&national, &["federation", "rollup", "--format", "json"]).await?;
+                let own = json(
+                    &region.federation,
+                    &["federation", "rollup", "--by", "network", "--format", "json"],
+                )
+                .await?;
+                let published: u64 = own["rows"]
+                    .as_array()
+                    .map(|rows| rows.iter().filter_map(|r| r["structures"].as_u64()).sum())
+                    .unwrap_or(0);
+                let row = by_region["rows"]
+                    .as_array()
+                    .and_then(|rows| rows.iter().find(|r| r["key"] == region.name))
+                    .context("region row")?;
+                let national_count = row["structures"]
+                    .as_u64()
+                    .or_else(|| row["structures"]["at_least"].as_u64())
+                    .context("structures")?;
+                ensure!(
+                    national_count == published,
+                    "{}: {national_count} vs {published}",
+                    region.name
+                );
+                ensure!(published > 0 && published <= STRUCTURES as u64);
+                Ok(true)
+            },
         )
         .await?;
-        let published: u64 = own["rows"]
-            .as_array()
-            .map(|rows| rows.iter().filter_map(|r| r["structures"].as_u64()).sum())
-            .unwrap_or(0);
-        let row = by_region["rows"]
-            .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["key"] == region.name))
-            .context("region row")?;
-        let national_count = row["structures"]
-            .as_u64()
-            .or_else(|| row["structures"]["at_least"].as_u64())
-            .context("structures")?;
-        ensure!(
-            national_count == published,
-            "{}: {national_count} vs {published}",
-            region.name
-        );
-        ensure!(published > 0 && published <= STRUCTURES as u64);
     }
     // No published cell counts 1 to 4 structures, at any level.
     for by in ["network", "department"] {
