@@ -75,6 +75,10 @@ pub(super) fn obligation_to_pb(v: &ObligationView) -> pb::Obligation {
         draft: Some(date_to_pb(o.draft)),
         edited: o.edited,
         label: o.label.clone().unwrap_or_default(),
+        // Filled by the acknowledgement and the holders' count (issue 16, next slice).
+        status: String::new(),
+        sent_on: None,
+        reporting_holders: 0,
     }
 }
 
