@@ -103,6 +103,10 @@ fn group_to_pb(g: &PublishedGroup) -> pb::GroupFigures {
         facilitation_minutes_internal: Some(cell_to_pb(g.minutes_internal)),
         facilitation_minutes_external: Some(cell_to_pb(g.minutes_external)),
         training_completions: Some(cell_to_pb(g.training_completions)),
+        reporting_at_risk: Some(cell_to_pb(g.reporting_at_risk)),
+        grants_won: Some(cell_to_pb(g.grants_won)),
+        grants_refused: Some(cell_to_pb(g.grants_refused)),
+        amount_granted_euros: Some(cell_to_pb(g.amount_granted_euros)),
         functions: g
             .functions
             .iter()
@@ -175,6 +179,10 @@ fn group_from_pb(g: &pb::GroupFigures) -> Result<PublishedGroup, String> {
         minutes_internal: cell_from_pb(g.facilitation_minutes_internal.as_ref())?,
         minutes_external: cell_from_pb(g.facilitation_minutes_external.as_ref())?,
         training_completions: cell_from_pb(g.training_completions.as_ref())?,
+        reporting_at_risk: cell_from_pb(g.reporting_at_risk.as_ref())?,
+        grants_won: cell_from_pb(g.grants_won.as_ref())?,
+        grants_refused: cell_from_pb(g.grants_refused.as_ref())?,
+        amount_granted_euros: cell_from_pb(g.amount_granted_euros.as_ref())?,
         functions,
     })
 }

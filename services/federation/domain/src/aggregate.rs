@@ -14,6 +14,8 @@ use crate::facts::StructureFacts;
 
 /// A deadline is at risk when it falls within this many days of the evaluation date.
 pub const DEADLINE_HORIZON_DAYS: i64 = 30;
+/// A reporting duty is at risk when it falls due within this many days.
+pub const REPORTING_HORIZON_DAYS: i64 = 30;
 
 /// A summed measure: its total, and how many structures contributed a non-zero
 /// value (secrecy protects the contributors, not the size of the sum).
@@ -23,11 +25,14 @@ pub struct Summed {
     pub value: u64,
     /// Structures with a non-zero value.
     pub contributors: u64,
+    /// The largest value of one structure (the dominance rule of magnitudes).
+    pub largest: u64,
 }
 
 impl Summed {
     fn add(&mut self, value: u64) {
-        self.value += value;
+        self.value = self.value.saturating_add(value);
+        self.largest = self.largest.max(value);
         if value > 0 {
             self.contributors += 1;
         }
@@ -47,6 +52,12 @@ pub struct ActivityTotals {
     pub minutes_external: Summed,
     /// Training completions.
     pub training_completions: Summed,
+    /// Grants won (decisions of the year).
+    pub grants_won: Summed,
+    /// Grants refused (decisions of the year).
+    pub grants_refused: Summed,
+    /// Σ of the amounts won in the year, whole euros (a magnitude).
+    pub amount_granted_euros: Summed,
 }
 
 /// Orphan and single-holder counts of one function in a group.
@@ -73,6 +84,8 @@ pub struct RawGroup {
     pub director_dependent: u64,
     /// Structures with a deadline at risk.
     pub deadline_at_risk: u64,
+    /// Structures with a reporting duty at risk.
+    pub reporting_at_risk: u64,
     /// Activity sums.
     pub activity: ActivityTotals,
     /// Per function code of the region (every code, zeros included).
@@ -140,12 +153,16 @@ fn add(group: &mut RawGroup, f: &StructureFacts, today: NaiveDate) {
     }
     group.director_dependent += u64::from(f.director_dependent());
     group.deadline_at_risk += u64::from(f.deadline_at_risk(today, DEADLINE_HORIZON_DAYS));
+    group.reporting_at_risk += u64::from(f.reporting_at_risk(today, REPORTING_HORIZON_DAYS));
     let a = &mut group.activity;
     a.reminders_sent.add(f.activity.reminders_sent);
     a.reminders_acknowledged.add(f.activity.reminders_acknowledged);
     a.minutes_internal.add(f.activity.minutes_internal);
     a.minutes_external.add(f.activity.minutes_external);
     a.training_completions.add(f.activity.training_completions);
+    a.grants_won.add(f.activity.grants_won);
+    a.grants_refused.add(f.activity.grants_refused);
+    a.amount_granted_euros.add(f.activity.amount_granted_euros);
     // A code listed twice for one structure still counts the structure once.
     let orphan: BTreeSet<&String> = f.orphan_functions.iter().collect();
     let single: BTreeSet<&String> = f.single_holder_functions.iter().collect();

@@ -1,8 +1,9 @@
 //! When a region publishes off schedule: on a *significant* change.
 //!
-//! Activity counters move every day and score statistics drift with every
-//! assessment; they wait for the scheduled snapshot. A change in who is where
-//! (structures, bands), in a risk (deadline, director dependency, orphan or
+//! Activity counters (grants won, refused and their amounts included) move
+//! every day and score statistics drift with every assessment; they wait for
+//! the scheduled snapshot. A change in who is where (structures, bands), in a
+//! risk (deadline, reporting duty, director dependency, orphan or
 //! single-holder functions), a group appearing or disappearing, or a new
 //! threshold, is news for the national view and goes out at once. A cell
 //! turning suppressed or published counts as a change, as its value does.
@@ -30,6 +31,7 @@ fn risk_differs(a: &PublishedGroup, b: &PublishedGroup) -> bool {
     a.structures != b.structures
         || a.bands != b.bands
         || a.deadline_at_risk != b.deadline_at_risk
+        || a.reporting_at_risk != b.reporting_at_risk
         || a.director_dependent != b.director_dependent
         || a.functions != b.functions
 }
@@ -94,6 +96,9 @@ mod tests {
             g.minutes_internal = Cell::shown(600);
             g.minutes_external = Cell::shown(60);
             g.training_completions = Cell::shown(9);
+            g.grants_won = Cell::shown(12);
+            g.grants_refused = Cell::hidden();
+            g.amount_granted_euros = Cell::shown(250_000);
             g.score_mean = Some(42.5);
             g.score_q1 = Some(30.0);
             g.score_median = Some(41.0);
@@ -109,6 +114,8 @@ mod tests {
             "a suppressed flag that flips counts"
         );
         assert!(after(|s| s.networks[1].deadline_at_risk = Cell::shown(5)));
+        assert!(after(|s| s.networks[1].reporting_at_risk = Cell::shown(6)));
+        assert!(after(|s| s.departments[0].reporting_at_risk = Cell::hidden()));
         assert!(after(|s| s.networks[1].director_dependent = Cell::hidden()));
         assert!(after(|s| s.networks[0].functions[0].orphan = Cell::hidden()));
         assert!(after(|s| s.networks[0].functions[0].single_holder = Cell::shown(7)));

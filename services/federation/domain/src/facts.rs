@@ -65,6 +65,11 @@ pub struct StructureFacts {
     pub funding_holders: u32,
     /// Deadlines of the calls not acknowledged as submitted or not concerned.
     pub open_deadlines: Vec<NaiveDate>,
+    /// Whether `funder_reporting` rests on nobody or one person (orphan or
+    /// single-holder code of its assessment; true while never assessed).
+    pub reporting_fragile: bool,
+    /// Due dates of its reporting duties not marked sent to the funder.
+    pub open_duties: Vec<NaiveDate>,
     /// Activity counts of the calendar year of the evaluation date.
     pub activity: Activity,
 }
@@ -82,6 +87,12 @@ pub struct Activity {
     pub minutes_external: u64,
     /// Training completions of the structure's members.
     pub training_completions: u64,
+    /// Grants won (decisions recorded in the year).
+    pub grants_won: u64,
+    /// Grants refused (decisions recorded in the year).
+    pub grants_refused: u64,
+    /// Σ of the amounts won in the year, whole euros.
+    pub amount_granted_euros: u64,
 }
 
 impl StructureFacts {
@@ -97,9 +108,21 @@ impl StructureFacts {
         if self.funding_holders > 1 {
             return false;
         }
-        let last = today + chrono::Duration::days(horizon_days);
-        self.open_deadlines.iter().any(|d| *d >= today && *d <= last)
+        within(&self.open_deadlines, today, horizon_days)
     }
+
+    /// Whether a reporting duty not marked sent falls due within
+    /// `horizon_days` of `today` (both ends included) while `funder_reporting`
+    /// rests on nobody or one person. A duty already past due is late, no
+    /// longer "coming due": the alerting service's escalation deals with it.
+    pub fn reporting_at_risk(&self, today: NaiveDate, horizon_days: i64) -> bool {
+        self.reporting_fragile && within(&self.open_duties, today, horizon_days)
+    }
+}
+
+fn within(dates: &[NaiveDate], today: NaiveDate, horizon_days: i64) -> bool {
+    let last = today + chrono::Duration::days(horizon_days);
+    dates.iter().any(|d| *d >= today && *d <= last)
 }
 
 #[cfg(test)]
@@ -149,5 +172,29 @@ mod tests {
         assert!(!at(day(10), 2).deadline_at_risk(today, 30));
         // no open deadline at all
         assert!(!StructureFacts::default().deadline_at_risk(today, 30));
+    }
+
+    #[test]
+    fn reporting_at_risk_within_thirty_days_when_reporting_rests_on_at_most_one() {
+        let today = day(1);
+        let at = |d: NaiveDate, fragile: bool| StructureFacts {
+            open_duties: vec![d],
+            reporting_fragile: fragile,
+            ..Default::default()
+        };
+        assert!(at(today, true).reporting_at_risk(today, 30), "today included");
+        assert!(at(day(31), true).reporting_at_risk(today, 30), "day 30 included");
+        assert!(!at(NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(), true).reporting_at_risk(today, 30));
+        assert!(!at(NaiveDate::from_ymd_opt(2025, 2, 28).unwrap(), true).reporting_at_risk(today, 30));
+        assert!(!at(day(10), false).reporting_at_risk(today, 30), "two holders or more");
+        // the call deadlines are another risk, not a reporting one
+        let calls_only = StructureFacts {
+            open_deadlines: vec![day(10)],
+            reporting_fragile: true,
+            ..Default::default()
+        };
+        assert!(!calls_only.reporting_at_risk(today, 30));
+        // and a duty is not a call deadline
+        assert!(!at(day(10), true).deadline_at_risk(today, 30));
     }
 }

@@ -11,8 +11,12 @@
 //!    every cell, and no score statistics.
 //! 2. **Primary.** A count cell with `1 ≤ n < k` structures is suppressed. A
 //!    zero is published: there is nobody to protect. An activity cell is a sum
-//!    (reminders, minutes, completions); it is suppressed when `1 ≤ c < k`
-//!    structures contributed to it, whatever the size of the sum.
+//!    (reminders, minutes, completions, grants won or refused); it is
+//!    suppressed when `1 ≤ c < k` structures contributed to it, whatever the
+//!    size of the sum. The amount granted is a *magnitude*: besides, it is
+//!    suppressed when one structure holds more than 85 % of it (dominance:
+//!    the others would read its grant within 15 %, and any contributor
+//!    subtracting its own amount would learn the rest).
 //! 3. **Secondary, inside a group.** `structures = Σ bands`. If exactly one of
 //!    those six cells is suppressed, the other five give it back: the smallest
 //!    non-zero unsuppressed band cell is suppressed too (or, when no band is
@@ -23,7 +27,8 @@
 //!    the department cells add up to the same region total, so the total is
 //!    known as soon as one partition has no suppressed cell. In each partition,
 //!    when exactly one cell of a measure is suppressed, or the suppressed cells
-//!    hold together `1..k-1` contributors, the smallest non-zero unsuppressed
+//!    hold together `1..k-1` contributors (or, for the amount, are dominated
+//!    together by one structure), the smallest non-zero unsuppressed
 //!    cell of that measure in the same partition is suppressed too. When the
 //!    partition has no such cell left (every other cell is zero), the region
 //!    total *is* the suppressed figure; it stays hidden only if the other
@@ -61,6 +66,18 @@ mod suppress;
 pub(crate) use stats::round1 as stats_round1;
 
 use crate::aggregate::RawSnapshot;
+
+/// Plain cells of a group ([`PublishedGroup::plain_cells`]).
+pub const PLAIN_CELLS: usize = 17;
+
+/// Dominance rule of magnitudes (the amount granted): a cell where one
+/// structure holds more than this percentage of the sum is suppressed.
+pub const DOMINANCE_PERCENT: u64 = 85;
+
+/// Whether one part `largest` holds more than [`DOMINANCE_PERCENT`] % of `value`.
+pub fn dominated(value: u64, largest: u64) -> bool {
+    largest > 0 && u128::from(largest) * 100 > u128::from(value) * u128::from(DOMINANCE_PERCENT)
+}
 
 /// Default threshold `k`: cells counting fewer structures are suppressed.
 pub const DEFAULT_THRESHOLD: u32 = 5;
@@ -169,15 +186,24 @@ pub struct PublishedGroup {
     pub minutes_external: Cell,
     /// Training completions in the year.
     pub training_completions: Cell,
+    /// Structures with a reporting duty at risk.
+    pub reporting_at_risk: Cell,
+    /// Grants won in the year.
+    pub grants_won: Cell,
+    /// Grants refused in the year.
+    pub grants_refused: Cell,
+    /// Σ of the amounts won in the year, whole euros.
+    pub amount_granted_euros: Cell,
     /// One entry per function code of the region, sorted by code.
     pub functions: Vec<PublishedFunction>,
 }
 
 impl PublishedGroup {
-    /// Its thirteen plain cells, in one fixed order: structures, the five
-    /// bands, director dependent, deadline at risk, then the five activity
-    /// sums (function cells are in `functions`).
-    pub fn plain_cells(&self) -> [Cell; 13] {
+    /// Its seventeen plain cells, in one fixed order: structures, the five
+    /// bands, director dependent, deadline at risk, the five activity sums,
+    /// reporting at risk, grants won, grants refused, amount granted
+    /// (function cells are in `functions`).
+    pub fn plain_cells(&self) -> [Cell; PLAIN_CELLS] {
         let b = self.bands;
         [
             self.structures,
@@ -193,6 +219,10 @@ impl PublishedGroup {
             self.minutes_internal,
             self.minutes_external,
             self.training_completions,
+            self.reporting_at_risk,
+            self.grants_won,
+            self.grants_refused,
+            self.amount_granted_euros,
         ]
     }
 

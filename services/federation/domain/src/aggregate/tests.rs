@@ -89,7 +89,7 @@ fn director_dependency_and_deadline_risk_are_counted() {
 }
 
 #[test]
-fn activity_sums_count_their_contributors() {
+fn activity_sums_count_their_contributors_and_their_largest_part() {
     let mut a = s("n1", "01", Band::Low, None);
     a.activity = Activity {
         reminders_sent: 3,
@@ -97,6 +97,7 @@ fn activity_sums_count_their_contributors() {
         minutes_internal: 90,
         minutes_external: 0,
         training_completions: 2,
+        ..Default::default()
     };
     let mut b = s("n1", "01", Band::Low, None);
     b.activity = Activity {
@@ -107,39 +108,81 @@ fn activity_sums_count_their_contributors() {
     let c = s("n1", "01", Band::Low, None);
     let raw = aggregate(&[a, b, c], today());
     let t = raw.networks[0].activity;
+    let summed = |value, contributors, largest| Summed {
+        value,
+        contributors,
+        largest,
+    };
+    assert_eq!(t.reminders_sent, summed(5, 2, 3));
+    assert_eq!(t.reminders_acknowledged, summed(1, 1, 1));
+    assert_eq!(t.minutes_internal, summed(90, 1, 90));
+    assert_eq!(t.minutes_external, summed(30, 1, 30));
+    assert_eq!(t.training_completions, summed(2, 1, 2));
+}
+
+#[test]
+fn grants_are_summed_with_their_contributors_and_largest_amount() {
+    let grants = |won, refused, euros| {
+        let mut f = s("n1", "01", Band::Low, None);
+        f.activity = Activity {
+            grants_won: won,
+            grants_refused: refused,
+            amount_granted_euros: euros,
+            ..Default::default()
+        };
+        f
+    };
+    let raw = aggregate(
+        &[grants(2, 0, 30_000), grants(1, 1, 5_000), grants(0, 3, 0), grants(0, 0, 0)],
+        today(),
+    );
+    let t = raw.networks[0].activity;
     assert_eq!(
-        t.reminders_sent,
+        t.grants_won,
         Summed {
-            value: 5,
-            contributors: 2
+            value: 3,
+            contributors: 2,
+            largest: 2
         }
     );
     assert_eq!(
-        t.reminders_acknowledged,
+        t.grants_refused,
         Summed {
-            value: 1,
-            contributors: 1
+            value: 4,
+            contributors: 2,
+            largest: 3
         }
     );
     assert_eq!(
-        t.minutes_internal,
+        t.amount_granted_euros,
         Summed {
-            value: 90,
-            contributors: 1
+            value: 35_000,
+            contributors: 2,
+            largest: 30_000
         }
     );
-    assert_eq!(
-        t.minutes_external,
-        Summed {
-            value: 30,
-            contributors: 1
-        }
-    );
-    assert_eq!(
-        t.training_completions,
-        Summed {
-            value: 2,
-            contributors: 1
-        }
-    );
+    assert_eq!(raw.departments[0].activity, t, "the same structures in the department");
+}
+
+#[test]
+fn reporting_risk_counts_structures_whose_duty_comes_due_on_at_most_one_person() {
+    let duty = |days: i64, fragile: bool| {
+        let mut f = s("n1", "01", Band::Low, None);
+        f.open_duties = vec![today() + chrono::Duration::days(days)];
+        f.reporting_fragile = fragile;
+        f
+    };
+    let mut two_duties = duty(3, true);
+    two_duties.open_duties.push(today() + chrono::Duration::days(20));
+    let facts = [
+        duty(0, true),
+        duty(REPORTING_HORIZON_DAYS, true),
+        duty(REPORTING_HORIZON_DAYS + 1, true),
+        duty(-1, true),
+        duty(5, false),
+        two_duties,
+    ];
+    let raw = aggregate(&facts, today());
+    assert_eq!(raw.networks[0].reporting_at_risk, 3, "a structure counts once");
+    assert_eq!(raw.networks[0].deadline_at_risk, 0, "duties are not call deadlines");
 }

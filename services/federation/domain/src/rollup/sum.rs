@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::secrecy::{stats_round1, Cell, PublishedFunction, PublishedGroup};
+use crate::secrecy::{stats_round1, Cell, PublishedFunction, PublishedGroup, PLAIN_CELLS};
 
 /// The sum of published cells.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,7 +19,7 @@ impl CellSum {
         if c.suppressed {
             self.left_out += 1;
         } else {
-            self.value += c.value;
+            self.value = self.value.saturating_add(c.value);
         }
     }
 
@@ -41,7 +41,7 @@ impl CellSum {
 #[derive(Default)]
 pub(super) struct GroupSum<'a> {
     groups: Vec<&'a PublishedGroup>,
-    cells: [CellSum; 13],
+    cells: [CellSum; PLAIN_CELLS],
     functions: BTreeMap<&'a str, [CellSum; 2]>,
 }
 
@@ -75,6 +75,10 @@ impl<'a> GroupSum<'a> {
             minutes_internal: c(10),
             minutes_external: c(11),
             training_completions: c(12),
+            reporting_at_risk: c(13),
+            grants_won: c(14),
+            grants_refused: c(15),
+            amount_granted_euros: c(16),
             functions: self
                 .functions
                 .iter()

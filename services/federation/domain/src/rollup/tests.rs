@@ -1,6 +1,6 @@
 use super::*;
 use crate::aggregate::aggregate;
-use crate::facts::{Band, StructureFacts};
+use crate::facts::{Activity, Band, StructureFacts};
 use crate::secrecy::{publish, PublishedFunction, Threshold};
 
 fn date(d: u32) -> NaiveDate {
@@ -21,6 +21,14 @@ fn region(prefix: &str, sizes: &[usize], deps: &[&str]) -> PublishedSnapshot {
                 director_dependency: if j % 4 == 0 { 0.9 } else { 0.0 },
                 orphan_functions: if j % 3 == 0 { vec!["payroll".into()] } else { vec![] },
                 single_holder_functions: vec!["accounting".into()],
+                reporting_fragile: j % 2 == 0,
+                open_duties: vec![date(1) + chrono::Duration::days(j as i64 % 40)],
+                activity: Activity {
+                    grants_won: u64::from(j % 3 != 0),
+                    grants_refused: u64::from(j % 5 == 0),
+                    amount_granted_euros: if j % 3 != 0 { 1_000 * (j as u64 + 1) } else { 0 },
+                    ..Default::default()
+                },
                 ..Default::default()
             });
         }
@@ -71,6 +79,10 @@ fn by_region_is_the_sum_of_each_regions_own_unsuppressed_network_cells() {
             (f.deadline_at_risk, Box::new(|g| g.deadline_at_risk)),
             (f.reminders_sent, Box::new(|g| g.reminders_sent)),
             (f.training_completions, Box::new(|g| g.training_completions)),
+            (f.reporting_at_risk, Box::new(|g| g.reporting_at_risk)),
+            (f.grants_won, Box::new(|g| g.grants_won)),
+            (f.grants_refused, Box::new(|g| g.grants_refused)),
+            (f.amount_granted_euros, Box::new(|g| g.amount_granted_euros)),
         ];
         let mut left_out = 0;
         for (summed, cell) in &accessors {
@@ -93,6 +105,7 @@ fn by_region_is_the_sum_of_each_regions_own_unsuppressed_network_cells() {
             + own_sum(snapshot, |g| g.minutes_external).1;
         assert_eq!(row.suppressed_cells, left_out);
         assert!(row.suppressed_cells > 0, "the fixture has suppressed cells");
+        assert!(f.amount_granted_euros.value > 0, "the fixture publishes grants");
         assert_eq!(
             (f.score_q1, f.score_median, f.score_q3),
             (None, None, None),

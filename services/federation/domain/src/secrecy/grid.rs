@@ -3,8 +3,9 @@
 //!
 //! Measures are numbered so that the rules can treat them alike:
 //! `0` structures, `1..=5` the bands, `6` director dependency, `7` deadline
-//! risk, `8..=12` the activity sums, then two per function code (orphan,
-//! single holder) in code order.
+//! risk, `8..=12` the activity sums, `13` reporting risk, `14` grants won,
+//! `15` grants refused, `16` amount granted (the one magnitude), then two per
+//! function code (orphan, single holder) in code order.
 
 use std::collections::BTreeSet;
 
@@ -13,7 +14,9 @@ use crate::aggregate::{RawGroup, RawSnapshot, Summed};
 
 pub(crate) const STRUCTURES: usize = 0;
 pub(crate) const BANDS: std::ops::RangeInclusive<usize> = 1..=5;
-const FUNCTIONS: usize = 13;
+/// The amount granted: the measure the dominance rule applies to.
+pub(crate) const AMOUNT_GRANTED: usize = 16;
+const FUNCTIONS: usize = 17;
 
 /// One cell while the rules run: the true figures and the verdict so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +25,9 @@ pub(crate) struct Work {
     pub value: u64,
     /// Structures behind the value (the value itself for counts).
     pub contributors: u64,
+    /// A magnitude's largest part from one structure (dominance rule); 0 for
+    /// counts and activity sums, which the rule does not concern.
+    pub largest: u64,
     pub suppressed: bool,
 }
 
@@ -30,6 +36,7 @@ impl Work {
         Work {
             value: n,
             contributors: n,
+            largest: 0,
             suppressed: false,
         }
     }
@@ -38,7 +45,15 @@ impl Work {
         Work {
             value: s.value,
             contributors: s.contributors,
+            largest: 0,
             suppressed: false,
+        }
+    }
+
+    fn magnitude(s: Summed) -> Work {
+        Work {
+            largest: s.largest,
+            ..Work::summed(s)
         }
     }
 
@@ -103,6 +118,10 @@ impl Grid {
             minutes_internal: c(10),
             minutes_external: c(11),
             training_completions: c(12),
+            reporting_at_risk: c(13),
+            grants_won: c(14),
+            grants_refused: c(15),
+            amount_granted_euros: c(AMOUNT_GRANTED),
             functions: self
                 .functions
                 .iter()
@@ -132,6 +151,10 @@ fn row(g: &RawGroup, functions: &[String]) -> Vec<Work> {
     ] {
         cells.push(Work::summed(s));
     }
+    cells.push(Work::count(g.reporting_at_risk));
+    cells.push(Work::summed(a.grants_won));
+    cells.push(Work::summed(a.grants_refused));
+    cells.push(Work::magnitude(a.amount_granted_euros));
     for f in functions {
         let counts = g.functions.get(f).copied().unwrap_or_default();
         cells.push(Work::count(counts.orphan));
@@ -154,6 +177,10 @@ pub(crate) fn published_cells(g: &PublishedGroup) -> Vec<Cell> {
         g.minutes_internal,
         g.minutes_external,
         g.training_completions,
+        g.reporting_at_risk,
+        g.grants_won,
+        g.grants_refused,
+        g.amount_granted_euros,
     ]);
     for f in &g.functions {
         cells.extend([f.orphan, f.single_holder]);

@@ -1,7 +1,7 @@
 //! Seeded random regions: no suppressed cell can be recomputed from what is
 //! published. The checker is shared with the hand-written cases of `tests.rs`.
 
-use super::grid::{published_cells, Grid, Work, BANDS, STRUCTURES};
+use super::grid::{published_cells, Grid, Work, AMOUNT_GRANTED, BANDS, STRUCTURES};
 use super::*;
 use crate::aggregate::{aggregate, RawGroup};
 use crate::facts::{Activity, Band, StructureFacts};
@@ -74,12 +74,29 @@ fn random_region(rng: &mut Rng) -> Vec<StructureFacts> {
                 open_deadlines: (0..rng.below(3))
                     .map(|_| today() + chrono::Duration::days(rng.below(60) as i64))
                     .collect(),
-                activity: Activity {
-                    reminders_sent: activity(rng, 40, 6),
-                    reminders_acknowledged: activity(rng, 20, 3),
-                    minutes_internal: activity(rng, 30, 300),
-                    minutes_external: activity(rng, 10, 300),
-                    training_completions: activity(rng, 25, 4),
+                reporting_fragile: rng.chance(50),
+                open_duties: (0..rng.below(3))
+                    .map(|_| today() + chrono::Duration::days(rng.below(60) as i64 - 5))
+                    .collect(),
+                activity: {
+                    let grants_won = activity(rng, 35, 3);
+                    // Amounts of a few thousand euros, and now and then one
+                    // large enough to dominate its group.
+                    let amount_granted_euros = match grants_won {
+                        0 => 0,
+                        _ if rng.chance(10) => 200_000 + rng.below(800_000),
+                        _ => 1_000 + rng.below(40_000),
+                    };
+                    Activity {
+                        reminders_sent: activity(rng, 40, 6),
+                        reminders_acknowledged: activity(rng, 20, 3),
+                        minutes_internal: activity(rng, 30, 300),
+                        minutes_external: activity(rng, 10, 300),
+                        training_completions: activity(rng, 25, 4),
+                        grants_won,
+                        grants_refused: activity(rng, 20, 2),
+                        amount_granted_euros,
+                    }
                 },
             }
         })
@@ -121,6 +138,22 @@ pub(super) fn check(raw: &RawSnapshot, published: &PublishedSnapshot, k: u64, co
                         c.value
                     );
                 }
+            }
+            // Dominance: no published amount is more than 85 % one structure's.
+            let amount = raws[p][g].activity.amount_granted_euros;
+            if !cells[AMOUNT_GRANTED].suppressed {
+                assert!(
+                    u128::from(amount.largest) * 100 <= u128::from(amount.value) * 85,
+                    "{context}: dominated amount published in {} ({} of {})",
+                    group.key,
+                    amount.largest,
+                    amount.value
+                );
+                assert!(
+                    !(1..k).contains(&amount.contributors),
+                    "{context}: amount of fewer than k structures published in {}",
+                    group.key
+                );
             }
             // Rule 1 and rule 5.
             let raw_group = &raws[p][g];
@@ -183,6 +216,19 @@ pub(super) fn check(raw: &RawSnapshot, published: &PublishedSnapshot, k: u64, co
                     !(1..k).contains(&sum),
                     "{context}: measure {m}, partition {p}: hidden cells sum to {sum}"
                 );
+                if m == AMOUNT_GRANTED {
+                    // Their total is known: no structure may hold most of it.
+                    let parts: Vec<_> = (0..shown[p].len())
+                        .filter(|g| shown[p][*g][m].suppressed)
+                        .map(|g| raws[p][g].activity.amount_granted_euros)
+                        .collect();
+                    let value: u64 = parts.iter().map(|a| a.value).sum();
+                    let largest = parts.iter().map(|a| a.largest).max().unwrap_or(0);
+                    assert!(
+                        u128::from(largest) * 100 <= u128::from(value) * 85,
+                        "{context}: partition {p}: the hidden amounts ({value}) are {largest} from one structure"
+                    );
+                }
             }
         }
     }
@@ -331,6 +377,7 @@ fn checker_catches_a_lone_suppressed_cell() {
 #[test]
 fn no_suppressed_cell_can_be_recomputed_in_random_regions() {
     let mut suppressed_seen = 0;
+    let (mut dominated_seen, mut amounts_published) = (0, 0);
     for seed in 1..=400u64 {
         let mut rng = Rng::new(seed);
         let k = 3 + rng.below(4) as u32;
@@ -339,6 +386,12 @@ fn no_suppressed_cell_can_be_recomputed_in_random_regions() {
         let published = publish(&raw, Threshold::new(k).unwrap());
         assert_eq!(published.threshold, k);
         check(&raw, &published, u64::from(k), &format!("seed {seed}, k {k}"));
+        for (truth, shown) in raw.networks.iter().zip(&published.networks) {
+            let a = truth.activity.amount_granted_euros;
+            // Hidden by dominance alone: enough contributors, one holds most.
+            dominated_seen += usize::from(a.contributors >= u64::from(k) && dominated(a.value, a.largest));
+            amounts_published += usize::from(!shown.amount_granted_euros.suppressed && a.value > 0);
+        }
         suppressed_seen += published
             .departments
             .iter()
@@ -349,5 +402,9 @@ fn no_suppressed_cell_can_be_recomputed_in_random_regions() {
     assert!(
         suppressed_seen > 1000,
         "the random regions exercise suppression ({suppressed_seen} cells)"
+    );
+    assert!(
+        dominated_seen > 20 && amounts_published > 100,
+        "the random regions exercise the dominance rule ({dominated_seen} dominated, {amounts_published} published)"
     );
 }

@@ -8,6 +8,7 @@
 //! ties broken by group order (keys are sorted), measures in a fixed order.
 
 use super::audit::{self, At};
+use super::dominated;
 use super::grid::{Grid, Work, BANDS, STRUCTURES};
 
 pub(crate) fn suppress(grid: &mut Grid, k: u64) {
@@ -48,7 +49,7 @@ fn primary(grid: &mut Grid, k: u64) {
     for cells in grid.parts.iter_mut().flatten() {
         let small_group = cells[STRUCTURES].value < k;
         for c in cells.iter_mut() {
-            if small_group || is_small(c.contributors, k) {
+            if small_group || is_small(c.contributors, k) || dominated(c.value, c.largest) {
                 c.suppressed = true;
             }
         }
@@ -101,7 +102,15 @@ fn across_partition(grid: &mut Grid, m: usize, p: usize, k: u64) -> bool {
         .map(|cells| &cells[m])
         .filter(|c| c.suppressed)
         .collect();
-    let needs = hidden.len() == 1 || is_small(hidden.iter().map(|c| c.contributors).sum(), k);
+    // The hidden cells' sum is known when the other partition publishes all
+    // of its cells: it must be no easier to read than one cell (enough
+    // contributors; for a magnitude, no structure holding most of it).
+    let needs = hidden.len() == 1
+        || is_small(hidden.iter().map(|c| c.contributors).sum(), k)
+        || dominated(
+            hidden.iter().map(|c| c.value).sum(),
+            hidden.iter().map(|c| c.largest).max().unwrap_or(0),
+        );
     if !needs {
         return false;
     }

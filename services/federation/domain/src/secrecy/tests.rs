@@ -228,3 +228,69 @@ fn score_statistics_need_k_scored_structures_of_an_unsuppressed_group() {
         "mean of 10, 20, 40, 80 at k = 3"
     );
 }
+
+#[test]
+fn dominance_is_more_than_85_percent_of_the_sum() {
+    assert!(!dominated(100, 85), "exactly 85 % is published");
+    assert!(dominated(100, 86));
+    assert!(dominated(1_000, 1_000), "a lone contributor always dominates");
+    assert!(!dominated(0, 0), "an empty sum has nobody to protect");
+    assert!(!dominated(u64::MAX, u64::MAX / 2), "no overflow on huge sums");
+    assert_eq!(DOMINANCE_PERCENT, 85);
+}
+
+#[test]
+fn an_amount_one_structure_dominates_is_hidden_with_enough_complement() {
+    // n1: 90,000 € of 100,000 € come from one structure (90 %): hidden although
+    // five structures won. Its complement n2 (5 × 1,000 €) would leave the two
+    // hidden cells at 105,000 € of which 90,000 € (85.7 %) from that one
+    // structure, so n3 (60,000 €, 40,000 € from one: 67 %) is hidden too. n4
+    // is published; grant counts follow their own (contributor) rule.
+    let mut facts = many(6, "n1", "01", Band::Low);
+    facts.extend(many(6, "n2", "02", Band::Low));
+    facts.extend(many(6, "n3", "03", Band::Low));
+    facts.extend(many(6, "n4", "04", Band::Low));
+    let amounts: [&[u64]; 4] = [
+        &[90_000, 3_000, 3_000, 2_000, 2_000],
+        &[1_000; 5],
+        &[40_000, 5_000, 5_000, 5_000, 5_000],
+        &[20_000; 5],
+    ];
+    for (n, amounts) in amounts.iter().enumerate() {
+        for (f, euros) in facts[6 * n..].iter_mut().zip(*amounts) {
+            f.activity.grants_won = 1;
+            f.activity.amount_granted_euros = *euros;
+        }
+    }
+    facts[23].activity.grants_refused = 2;
+    let (_, p) = publish_facts(&facts, 5);
+    let amount: Vec<Cell> = p.networks.iter().map(|g| g.amount_granted_euros).collect();
+    assert_eq!(
+        amount,
+        [Cell::hidden(), Cell::hidden(), Cell::hidden(), Cell::shown(100_000)]
+    );
+    assert_eq!(p.departments[3].amount_granted_euros, Cell::shown(100_000));
+    assert!(p.departments[..3].iter().all(|g| g.amount_granted_euros.suppressed));
+    for g in &p.networks {
+        assert_eq!(g.grants_won, Cell::shown(5), "five winners in {}", g.key);
+    }
+    assert!(p.networks[3].grants_refused.suppressed, "one structure refused");
+}
+
+#[test]
+fn reporting_risk_is_a_count_like_deadline_risk() {
+    // 6 structures at risk in n1, 2 in n2 (small: hidden with its complement).
+    let mut facts = many(8, "n1", "01", Band::Low);
+    facts.extend(many(8, "n2", "01", Band::Low));
+    facts.extend(many(6, "n3", "02", Band::Low));
+    for (i, f) in facts.iter_mut().enumerate() {
+        if i < 6 || (8..10).contains(&i) {
+            f.reporting_fragile = true;
+            f.open_duties = vec![today() + chrono::Duration::days(12)];
+        }
+    }
+    let (_, p) = publish_facts(&facts, 5);
+    let risk: Vec<Cell> = p.networks.iter().map(|g| g.reporting_at_risk).collect();
+    assert_eq!(risk, [Cell::hidden(), Cell::hidden(), Cell::shown(0)]);
+    assert_eq!(p.departments[0].reporting_at_risk, Cell::shown(8));
+}
