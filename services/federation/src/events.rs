@@ -23,6 +23,14 @@ pub mod consumed {
     pub const TIME_RECORDED: &str = "vigie.facilitation.time.recorded.v1";
     /// Training completions.
     pub const TRAINING_COMPLETED: &str = "vigie.training.enrolment.completed.v1";
+
+    // Grants and reporting duties (issue 16).
+    /// Decisions on grants (won or refused, amount, date).
+    pub const GRANT_RECORDED: &str = "vigie.alerting.grant.recorded.v1";
+    /// Reminders of reporting duties, with their due dates.
+    pub const OBLIGATION_REMINDED: &str = "vigie.alerting.obligation.reminded.v1";
+    /// Duties marked sent to the funder, or taken back.
+    pub const OBLIGATION_ACKNOWLEDGED: &str = "vigie.alerting.obligation.acknowledged.v1";
 }
 
 /// The snapshot event; ce-subject = the region.

@@ -12,8 +12,8 @@ use sqlx::{Any, Transaction};
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::dates::date_from_pb;
 use vigie_proto::events::v1::{
-    CallAcknowledged, FacilitationTimeRecorded, FragilityAssessed, ReminderSent, StructureInventoried,
-    TrainingCompleted,
+    CallAcknowledged, FacilitationTimeRecorded, FragilityAssessed, GrantRecorded, ObligationAcknowledged,
+    ObligationReminded, ReminderSent, StructureInventoried, TrainingCompleted,
 };
 use vigie_proto::federation::v1::RegionSnapshot;
 
@@ -39,7 +39,19 @@ fn date(value: Option<&vigie_proto::common::v1::Date>, what: &str) -> Result<chr
         .ok_or_else(|| permanent(what, "missing or invalid date"))
 }
 
-/// Keeps `fe_structures`, `fe_deadlines`, `fe_acks` and `fe_activity`.
+/// Longest identifier (structure, grant, obligation key) a grant or duty event
+/// may carry: an event beyond it is malformed, not truncated.
+const MAX_ID: usize = 200;
+
+fn id<'a>(value: &'a str, what: &str) -> Result<&'a str, HandlerError> {
+    if value.is_empty() || value.len() > MAX_ID {
+        return Err(permanent(what, format!("identifiant vide ou de plus de {MAX_ID} octets")));
+    }
+    Ok(value)
+}
+
+/// Keeps `fe_structures`, `fe_deadlines`, `fe_acks`, `fe_activity`, and
+/// (issue 16) `fe_grants` and `fe_duties`.
 pub struct RegionalReadModel;
 
 #[async_trait]
@@ -56,6 +68,9 @@ impl EventHandler for RegionalReadModel {
             consumed::CALL_ACKNOWLEDGED,
             consumed::TIME_RECORDED,
             consumed::TRAINING_COMPLETED,
+            consumed::GRANT_RECORDED,
+            consumed::OBLIGATION_REMINDED,
+            consumed::OBLIGATION_ACKNOWLEDGED,
         ]
         .map(str::to_owned)
         .to_vec()
@@ -119,10 +134,69 @@ impl EventHandler for RegionalReadModel {
                     .await
                     .map_err(transient)?;
             }
+            consumed::GRANT_RECORDED => grant_recorded(conn, envelope).await?,
+            consumed::OBLIGATION_REMINDED => obligation_reminded(conn, envelope).await?,
+            consumed::OBLIGATION_ACKNOWLEDGED => obligation_acknowledged(conn, envelope).await?,
             other => return Err(permanent("unexpected event type", other)),
         }
         Ok(())
     }
+}
+
+/// A decision on a grant: its stage, amount and date, nothing else (the
+/// funder and the title stay in the alerting service).
+async fn grant_recorded(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> Result<(), HandlerError> {
+    let event: GrantRecorded = decode(envelope, "GrantRecorded")?;
+    let won = match event.stage.as_str() {
+        "won" => true,
+        "refused" => false,
+        other => return Err(permanent("GrantRecorded.stage", format!("étape inconnue {other:?}"))),
+    };
+    let amount_cents = u64::try_from(event.amount_granted_cents)
+        .map_err(|_| permanent("GrantRecorded.amount_granted_cents", "montant négatif"))?;
+    let decision = storage::GrantDecision {
+        grant_id: id(&event.grant_id, "GrantRecorded.grant_id")?.to_owned(),
+        structure_id: id(&event.structure_id, "GrantRecorded.structure_id")?.to_owned(),
+        won,
+        amount_cents: if won { amount_cents } else { 0 },
+        on: date(event.on.as_ref(), "GrantRecorded.on")?,
+    };
+    storage::save_grant(conn, &decision).await.map_err(transient)?;
+    Ok(())
+}
+
+/// A reminder of a reporting duty: the region learns the duty and its due date.
+async fn obligation_reminded(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> Result<(), HandlerError> {
+    let event: ObligationReminded = decode(envelope, "ObligationReminded")?;
+    let structure = id(&event.structure_id, "ObligationReminded.structure_id")?;
+    let key = id(&event.obligation_key, "ObligationReminded.obligation_key")?;
+    let due = date(event.due.as_ref(), "ObligationReminded.due")?;
+    let sent_on = date(event.sent_on.as_ref(), "ObligationReminded.sent_on")?;
+    storage::save_duty_due(conn, structure, key, due, sent_on)
+        .await
+        .map_err(transient)
+}
+
+/// A duty marked sent (no longer at risk) or taken back (at risk again).
+async fn obligation_acknowledged(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> Result<(), HandlerError> {
+    let event: ObligationAcknowledged = decode(envelope, "ObligationAcknowledged")?;
+    let structure = id(&event.structure_id, "ObligationAcknowledged.structure_id")?;
+    let key = id(&event.obligation_key, "ObligationAcknowledged.obligation_key")?;
+    if event.status != storage::SENT && !event.status.is_empty() {
+        return Err(permanent(
+            "ObligationAcknowledged.status",
+            format!("statut inconnu {:?}", event.status),
+        ));
+    }
+    let on = date(event.on.as_ref(), "ObligationAcknowledged.on")?;
+    if let Some(due) = event.due.as_ref().and_then(date_from_pb) {
+        storage::save_duty_due(conn, structure, key, due, on)
+            .await
+            .map_err(transient)?;
+    }
+    storage::save_duty_status(conn, structure, key, &event.status, on)
+        .await
+        .map_err(transient)
 }
 
 /// Keeps the latest snapshot of each region (`fe_regions`), national side.

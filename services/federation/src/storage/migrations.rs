@@ -6,6 +6,11 @@
 //! National side (also written by a regional instance for its own region, so
 //! `vigie federation rollup` works everywhere): the latest snapshot received
 //! from each region (`fe_regions`).
+//!
+//! Version 2 (issue 16), regional side: the grants decided (`fe_grants`: stage,
+//! amount and date, keyed by grant id so a later decision replaces the earlier)
+//! and the reporting duties (`fe_duties`: due date and whether marked sent). No
+//! funder, no title, no person: only what the counts need.
 
 use vigie_platform::db::Migration;
 
@@ -71,10 +76,41 @@ CREATE TABLE fe_regions (
     };
 }
 
+/// Grants and reporting duties of the regional read model (same text on
+/// both backends).
+const GRANTS_AND_DUTIES: &str = "
+CREATE TABLE fe_grants (
+    grant_id TEXT PRIMARY KEY,
+    structure_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    decided_on TEXT NOT NULL
+);
+CREATE INDEX fe_grants_decided_on ON fe_grants (decided_on);
+CREATE TABLE fe_duties (
+    structure_id TEXT NOT NULL,
+    obligation_key TEXT NOT NULL,
+    due TEXT NOT NULL,
+    due_learned_on TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT '',
+    status_on TEXT,
+    PRIMARY KEY (structure_id, obligation_key)
+);
+CREATE INDEX fe_duties_due ON fe_duties (due);
+";
+
 /// Migrations of the `federation` component.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "federation read model, published and received snapshots",
-    sqlite: schema_v1!("BLOB"),
-    postgres: schema_v1!("BYTEA"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "federation read model, published and received snapshots",
+        sqlite: schema_v1!("BLOB"),
+        postgres: schema_v1!("BYTEA"),
+    },
+    Migration {
+        version: 2,
+        name: "federation read model: grants and reporting duties",
+        sqlite: GRANTS_AND_DUTIES,
+        postgres: GRANTS_AND_DUTIES,
+    },
+];

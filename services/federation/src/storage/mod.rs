@@ -3,10 +3,12 @@
 //! connection so the application decides the transaction. Dates are stored
 //! as `YYYY-MM-DD`, times as RFC 3339.
 
+mod grants;
 mod migrations;
 mod read_model;
 mod snapshots;
 
+pub use grants::{save_duty_due, save_duty_status, save_grant, GrantDecision, SENT};
 pub use migrations::MIGRATIONS;
 pub use read_model::*;
 pub use snapshots::*;

@@ -8,6 +8,9 @@ use vigie_federation_domain::facts::{Activity, Band, StructureFacts};
 
 use super::{measure, parse_date, StorageError};
 
+/// The vital function reporting to funders rests on (inventory catalogue).
+const FUNDER_REPORTING: &str = "funder_reporting";
+
 /// Where a structure belongs, from `structure.inventoried`; a newer version
 /// only. Returns whether it was applied.
 ///
@@ -185,14 +188,15 @@ pub async fn add_activity(
 
 /// The facts of every structure of the region: its place and fragility, its
 /// open deadlines from `from` on (calls it has not acknowledged as submitted
-/// or not concerned), and its activity of `year`.
+/// or not concerned), its reporting duties due from `from` on and not marked
+/// sent, and its activity and grant decisions of `year`.
 ///
 /// # Errors
 /// [`StorageError`] on a database error or a corrupt row.
 pub async fn facts(conn: &mut AnyConnection, from: NaiveDate, year: i32) -> Result<Vec<StructureFacts>, StorageError> {
     let rows = sqlx::query(
         "SELECT structure_id, network_id, department_code, band, score, orphan_functions, single_functions, \
-         director_dependency, funding_holders FROM fe_structures ORDER BY structure_id",
+         director_dependency, funding_holders, assessed_on FROM fe_structures ORDER BY structure_id",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -205,17 +209,30 @@ pub async fn facts(conn: &mut AnyConnection, from: NaiveDate, year: i32) -> Resu
         let orphans: String = row.try_get(5)?;
         let singles: String = row.try_get(6)?;
         let holders: i64 = row.try_get(8)?;
+        let assessed_on: Option<String> = row.try_get(9)?;
+        let orphan_functions = split(&orphans);
+        let single_holder_functions = split(&singles);
+        // Reporting rests on nobody or one person when the assessment says so;
+        // a structure never assessed has nobody known to hold it (as its
+        // funding holders count 0).
+        let reporting_fragile = assessed_on.is_none()
+            || orphan_functions
+                .iter()
+                .chain(&single_holder_functions)
+                .any(|code| code == FUNDER_REPORTING);
         index.insert(id, facts.len());
         facts.push(StructureFacts {
             network: row.try_get(1)?,
             department: row.try_get(2)?,
             band: parse_band(&band).ok_or_else(|| StorageError::corrupt("fe_structures", "band", &band))?,
             score: score.and_then(|s| u32::try_from(s).ok()),
-            orphan_functions: split(&orphans),
-            single_holder_functions: split(&singles),
+            orphan_functions,
+            single_holder_functions,
             director_dependency: row.try_get(7)?,
             funding_holders: u32::try_from(holders).unwrap_or(0),
             open_deadlines: Vec::new(),
+            reporting_fragile,
+            open_duties: Vec::new(),
             activity: Activity::default(),
         });
     }
@@ -256,6 +273,7 @@ pub async fn facts(conn: &mut AnyConnection, from: NaiveDate, year: i32) -> Resu
             other => return Err(StorageError::corrupt("fe_activity", "measure", other)),
         }
     }
+    super::grants::add_grants_and_duties(conn, &index, &mut facts, from, year).await?;
     Ok(facts)
 }
 

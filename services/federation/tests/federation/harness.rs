@@ -280,3 +280,88 @@ pub fn snapshot_event(snapshot: &RegionSnapshot) -> Envelope {
         snapshot.encode_to_vec(),
     )
 }
+
+/// An assessment naming the functions nobody holds and those one person holds
+/// (issue 16: `funder_reporting` among them or not).
+pub fn assessed_with(p: &Place<'_>, orphans: &[&str], single: &[&str]) -> Envelope {
+    let payload = ev::FragilityAssessed {
+        fragility: Some(inv::StructureFragility {
+            structure_id: p.id.to_owned(),
+            name: format!("Association {}", p.id),
+            network: p.network.to_owned(),
+            band: inv::Band::Moderate as i32,
+            score: Some(30),
+            orphan_functions: orphans.iter().map(|s| (*s).to_owned()).collect(),
+            spof_functions: single.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        }),
+        evaluated_on: Some(date_to_pb(today())),
+        ..Default::default()
+    };
+    Envelope::new(
+        "/vigie/inventory",
+        "vigie.inventory.structure.fragility_assessed.v1",
+        p.id,
+        payload.encode_to_vec(),
+    )
+}
+
+/// A decision on a grant: `stage` won or refused, `euros` granted, on `on`.
+pub fn grant(structure: &str, grant_id: &str, stage: &str, euros: i64, on: NaiveDate) -> Envelope {
+    let payload = ev::GrantRecorded {
+        structure_id: structure.to_owned(),
+        grant_id: grant_id.to_owned(),
+        call_id: String::new(),
+        funder: "Région Bretagne".to_owned(),
+        stage: stage.to_owned(),
+        amount_granted_cents: euros * 100,
+        financial_year_end: Some(date_to_pb(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default())),
+        public_subsidy: true,
+        on: Some(date_to_pb(on)),
+    };
+    Envelope::new(
+        "/vigie/alerting",
+        "vigie.alerting.grant.recorded.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}
+
+/// A reminder of a structure's reporting duty `key`, due on `due`.
+pub fn duty_reminded(structure: &str, key: &str, due: NaiveDate) -> Envelope {
+    let payload = ev::ObligationReminded {
+        structure_id: structure.to_owned(),
+        obligation_key: key.to_owned(),
+        rule: "financial_report_6_months".to_owned(),
+        due: Some(date_to_pb(due)),
+        draft: Some(date_to_pb(due - chrono::Duration::days(14))),
+        days_before: 30,
+        recipient_kind: "holder".to_owned(),
+        sent_on: Some(date_to_pb(today())),
+        draft_reminder: false,
+    };
+    Envelope::new(
+        "/vigie/alerting",
+        "vigie.alerting.obligation.reminded.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}
+
+/// A duty marked sent (`status` = "sent") or taken back (""), today.
+pub fn duty_acknowledged(structure: &str, key: &str, status: &str, due: NaiveDate) -> Envelope {
+    let payload = ev::ObligationAcknowledged {
+        structure_id: structure.to_owned(),
+        obligation_key: key.to_owned(),
+        rule: "financial_report_6_months".to_owned(),
+        status: status.to_owned(),
+        due: Some(date_to_pb(due)),
+        on: Some(date_to_pb(today())),
+    };
+    Envelope::new(
+        "/vigie/alerting",
+        "vigie.alerting.obligation.acknowledged.v1",
+        structure,
+        payload.encode_to_vec(),
+    )
+}

@@ -2,6 +2,7 @@
 //! PostgreSQL): read model from real envelopes, publication in the outbox,
 //! national reception of hostile and replayed snapshots.
 
+mod grants;
 mod harness;
 mod national;
 mod regional;

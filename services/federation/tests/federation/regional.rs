@@ -12,11 +12,11 @@ use crate::harness::{
     acknowledged, assessed, completed, inventoried, reminder, time_recorded, today, Backend, Harness, Place,
 };
 
-fn value(cell: Option<&Cell>) -> Option<u64> {
+pub fn value(cell: Option<&Cell>) -> Option<u64> {
     cell.filter(|c| !c.suppressed).map(|c| c.value)
 }
 
-fn group<'a>(groups: &'a [GroupFigures], key: &str) -> &'a GroupFigures {
+pub fn group<'a>(groups: &'a [GroupFigures], key: &str) -> &'a GroupFigures {
     static EMPTY: GroupFigures = GroupFigures {
         key: String::new(),
         structures: None,
@@ -37,6 +37,10 @@ fn group<'a>(groups: &'a [GroupFigures], key: &str) -> &'a GroupFigures {
         facilitation_minutes_external: None,
         training_completions: None,
         functions: Vec::new(),
+        reporting_at_risk: None,
+        grants_won: None,
+        grants_refused: None,
+        amount_granted_euros: None,
     };
     groups.iter().find(|g| g.key == key).unwrap_or(&EMPTY)
 }
