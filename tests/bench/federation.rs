@@ -208,6 +208,14 @@ fn region_facts(r: usize, structures: usize) -> Vec<StructureFacts> {
                 director_dependency: a.director_dependency,
                 funding_holders,
                 open_deadlines,
+                // Grants and duties (issue 16) are not drawn: the random
+                // stream, hence the measured regions, stay as documented.
+                reporting_fragile: a
+                    .functions
+                    .iter()
+                    .find(|f| f.code == "funder_reporting")
+                    .is_none_or(|f| f.holders.len() <= 1),
+                open_duties: Vec::new(),
                 activity,
             }
         })

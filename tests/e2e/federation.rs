@@ -42,6 +42,10 @@ fn cells(row: &Value) -> Vec<(&str, &Value)> {
         "unknown",
         "director_dependent",
         "deadline_at_risk",
+        // Issue 16: a count and two sums of at least k structures each.
+        "reporting_at_risk",
+        "grants_won",
+        "grants_refused",
     ]
     .into_iter()
     .map(|name| (name, &row[name]))
@@ -88,6 +92,11 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
                 );
             }
         }
+        let amount = &row["amount_granted_euros"];
+        ensure!(
+            amount.is_u64() || amount["suppressed"] == true,
+            "amount_granted_euros neither a number nor suppressed: {row}"
+        );
         published += row["structures"].as_u64().unwrap_or(0);
     }
     ensure!(published > 0 && published <= 60, "published structures {published}");
@@ -116,6 +125,12 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
             );
         }
     }
+    let table = ok(server.cli(&["federation", "rollup", "--by", "network"]).await?)?;
+    ensure!(
+        table.stdout.contains("compte rendu à risque (30 j)") && table.stdout.contains("montant obtenu (€)"),
+        "grants and reporting duties in the table, in French:\n{}",
+        table.stdout
+    );
     let table = ok(server.cli(&["federation", "rollup", "--by", "function"]).await?)?;
     ensure!(
         table.stdout.contains("Dépôt") || table.stdout.contains("financement"),

@@ -96,7 +96,57 @@ fn group_columns(g: &pb::GroupFigures) -> Vec<(&'static str, &'static str, &'sta
             "trainings completed",
             g.training_completions.as_ref(),
         ),
+        // Grants and reporting duties (issue 16).
+        (
+            "reporting_at_risk",
+            "compte rendu à risque (30 j)",
+            "reporting at risk (30 d)",
+            g.reporting_at_risk.as_ref(),
+        ),
+        (
+            "grants_won",
+            "subventions obtenues",
+            "grants won",
+            g.grants_won.as_ref(),
+        ),
+        (
+            "grants_refused",
+            "subventions refusées",
+            "grants refused",
+            g.grants_refused.as_ref(),
+        ),
+        (
+            "amount_granted_euros",
+            "montant obtenu (€)",
+            "amount granted (€)",
+            g.amount_granted_euros.as_ref(),
+        ),
     ]
+}
+
+/// The columns of the table: the first eight (structures, bands, director
+/// dependency, deadline risk), then the reporting risk and the grants.
+/// JSON and CSV have every column.
+const TABLE_COLUMNS: [&str; 12] = [
+    "structures",
+    "critical",
+    "high",
+    "moderate",
+    "low",
+    "unknown",
+    "director_dependent",
+    "deadline_at_risk",
+    "reporting_at_risk",
+    "grants_won",
+    "grants_refused",
+    "amount_granted_euros",
+];
+
+fn table_columns(g: &pb::GroupFigures) -> Vec<(&'static str, &'static str, &'static str, Option<&pb::Cell>)> {
+    group_columns(g)
+        .into_iter()
+        .filter(|c| TABLE_COLUMNS.contains(&c.0))
+        .collect()
 }
 
 /// Prints the national roll-up.
@@ -224,14 +274,14 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
                     (_, Lang::En) => "department",
                 };
                 let empty = pb::GroupFigures::default();
-                let columns = group_columns(&empty);
+                let columns = table_columns(&empty);
                 let mut header: Vec<&str> = vec![first];
                 // The table keeps the figures a reader scans first; JSON and CSV have every one.
-                header.extend(columns.iter().take(8).map(|c| if lang == Lang::Fr { c.1 } else { c.2 }));
+                header.extend(columns.iter().map(|c| if lang == Lang::Fr { c.1 } else { c.2 }));
                 header.push(lang.pick("score moyen", "mean score"));
                 header.push(lang.pick("données du", "data of"));
                 let mut right = vec![false];
-                right.extend([true; 9]);
+                right.extend(vec![true; columns.len() + 1]);
                 right.push(false);
                 let mut table = Table::new(&header, &right);
                 for r in &rows {
@@ -241,7 +291,7 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
                         _ => r.key.clone(),
                     };
                     let mut cells = vec![name];
-                    cells.extend(group_columns(&g).iter().take(8).map(|c| cell_text(c.3)));
+                    cells.extend(table_columns(&g).iter().map(|c| cell_text(c.3)));
                     cells.push(stat_text(g.score_mean));
                     let mut when = date_text(r.data_date.as_ref());
                     if r.stale {
@@ -405,4 +455,39 @@ pub async fn regions(endpoint: &str, format: Format, lang: Lang) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_the_reporting_risk_and_the_grants_under_french_labels() {
+        let g = pb::GroupFigures {
+            amount_granted_euros: Some(pb::Cell {
+                value: 107_000,
+                ..Default::default()
+            }),
+            grants_won: Some(pb::Cell {
+                suppressed: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let columns = table_columns(&g);
+        assert_eq!(columns.iter().map(|c| c.0).collect::<Vec<_>>(), TABLE_COLUMNS);
+        let text = |name: &str| {
+            let c = columns.iter().find(|c| c.0 == name).unwrap();
+            (c.1, cell_text(c.3))
+        };
+        assert_eq!(text("amount_granted_euros"), ("montant obtenu (€)", "107000".to_owned()));
+        assert_eq!(text("grants_won"), ("subventions obtenues", "secret".to_owned()));
+        assert_eq!(text("reporting_at_risk").0, "compte rendu à risque (30 j)");
+        // JSON and CSV keep every column, the new ones last.
+        let all: Vec<&str> = group_columns(&g).iter().map(|c| c.0).collect();
+        assert_eq!(
+            all[all.len() - 4..],
+            ["reporting_at_risk", "grants_won", "grants_refused", "amount_granted_euros"]
+        );
+    }
 }
