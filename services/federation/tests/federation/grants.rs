@@ -9,8 +9,11 @@ use vigie_platform::events::Outcome;
 use vigie_proto::federation::v1::{GroupFigures, RegionSnapshot};
 
 use crate::harness::{
-    assessed_with, duty_acknowledged, duty_reminded, grant, inventoried, today, Backend, Harness, Place,
+    assessed_with, duty_acknowledged, duty_reminded, grant, inventoried, snapshot_event, today, Backend, Harness,
+    Place,
 };
+use vigie_federation_domain::rollup::By;
+use vigie_federation_domain::secrecy::Cell;
 use crate::regional::{group, value};
 
 /// Six structures `{network}-1…6` of one network in one department, placed and
@@ -91,6 +94,18 @@ async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -
     ensure!(value(rb.structures.as_ref()) == Some(6), "{rb:?}");
     let d29 = group(&snapshot.departments, "29");
     ensure!(value(d29.amount_granted_euros.as_ref()) == Some(107_000), "{d29:?}");
+    // The national view sums what was published: a lower bound, the secret
+    // cells of reseau-b and reseau-c left out.
+    let national = Harness::new(backend, "national").await?;
+    ensure!(national.receive(&snapshot_event(&snapshot)).await? == Outcome::Applied);
+    let rows = national.app.rollup(By::Region).await?;
+    let region = rows.first().and_then(|r| r.figures.clone()).unwrap_or_default();
+    ensure!(
+        region.amount_granted_euros.value == 107_000 && region.amount_granted_euros.partial,
+        "{region:?}"
+    );
+    ensure!(region.grants_won.value == 11 && region.grants_won.partial, "{region:?}");
+    ensure!(region.grants_refused == Cell::shown(5), "{region:?}");
     // Grant figures alone wait for the schedule.
     h.feed(&grant(&a[5], "G-new", "won", 1_000, today())).await?;
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Unchanged);

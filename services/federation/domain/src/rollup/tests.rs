@@ -251,3 +251,47 @@ fn summed_cell_is_suppressed_only_when_every_contributor_was() {
     );
     assert_eq!(rollup(&[], By::Region), vec![]);
 }
+
+#[test]
+fn grants_and_reporting_risk_are_summed_like_the_other_cells() {
+    let group = |key: &str, won: Cell, amount: Cell, reporting: Cell| PublishedGroup {
+        key: key.into(),
+        structures: Cell::shown(8),
+        grants_won: won,
+        amount_granted_euros: amount,
+        reporting_at_risk: reporting,
+        ..Default::default()
+    };
+    let a = PublishedSnapshot {
+        threshold: 5,
+        networks: vec![
+            group("a1", Cell::shown(7), Cell::shown(120_000), Cell::shown(5)),
+            group("a2", Cell::hidden(), Cell::hidden(), Cell::shown(0)),
+        ],
+        departments: vec![group("35", Cell::shown(9), Cell::shown(150_000), Cell::shown(5))],
+    };
+    let b = PublishedSnapshot {
+        threshold: 5,
+        networks: vec![group("b1", Cell::shown(6), Cell::shown(80_000), Cell::hidden())],
+        departments: vec![group("35", Cell::shown(6), Cell::shown(80_000), Cell::hidden())],
+    };
+    let regions = [data("bretagne", date(1), false, &a), data("pdl", date(1), false, &b)];
+    let by_region = rollup(&regions, By::Region);
+    let bretagne = by_region[0].figures.as_ref().unwrap();
+    let partial = |value| Cell {
+        partial: true,
+        ..Cell::shown(value)
+    };
+    assert_eq!(bretagne.grants_won, partial(7), "a2 left out: a lower bound");
+    assert_eq!(bretagne.amount_granted_euros, partial(120_000));
+    assert_eq!(bretagne.reporting_at_risk, Cell::shown(5));
+    let pdl = by_region[1].figures.as_ref().unwrap();
+    assert_eq!(pdl.amount_granted_euros, Cell::shown(80_000));
+    assert_eq!(pdl.reporting_at_risk, Cell::hidden(), "every part was secret");
+    // Department 35 in both regions: the national sum of what each published.
+    let d35 = rollup(&regions, By::Department);
+    let d35 = d35[0].figures.as_ref().unwrap();
+    assert_eq!(d35.amount_granted_euros, Cell::shown(230_000));
+    assert_eq!(d35.grants_won, Cell::shown(15));
+    assert_eq!(d35.reporting_at_risk, partial(5));
+}
