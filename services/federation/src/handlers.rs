@@ -45,7 +45,10 @@ const MAX_ID: usize = 200;
 
 fn id<'a>(value: &'a str, what: &str) -> Result<&'a str, HandlerError> {
     if value.is_empty() || value.len() > MAX_ID {
-        return Err(permanent(what, format!("identifiant vide ou de plus de {MAX_ID} octets")));
+        return Err(permanent(
+            what,
+            format!("identifiant vide ou de plus de {MAX_ID} octets"),
+        ));
     }
     Ok(value)
 }

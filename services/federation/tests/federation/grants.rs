@@ -9,12 +9,11 @@ use vigie_platform::events::Outcome;
 use vigie_proto::federation::v1::{GroupFigures, RegionSnapshot};
 
 use crate::harness::{
-    assessed_with, duty_acknowledged, duty_reminded, grant, inventoried, snapshot_event, today, Backend, Harness,
-    Place,
+    assessed_with, duty_acknowledged, duty_reminded, grant, inventoried, snapshot_event, today, Backend, Harness, Place,
 };
+use crate::regional::{group, value};
 use vigie_federation_domain::rollup::By;
 use vigie_federation_domain::secrecy::Cell;
-use crate::regional::{group, value};
 
 /// Six structures `{network}-1…6` of one network in one department, placed and
 /// assessed; `funder_reporting` rests on one person in the first `fragile`.
@@ -27,7 +26,11 @@ async fn network(h: &Harness, network: &str, department: &str, fragile: usize) -
             department,
         };
         ensure!(h.feed(&inventoried(&p, 1)).await? == Outcome::Applied);
-        let single: &[&str] = if i < fragile { &["funder_reporting"] } else { &["payroll"] };
+        let single: &[&str] = if i < fragile {
+            &["funder_reporting"]
+        } else {
+            &["payroll"]
+        };
         ensure!(h.feed(&assessed_with(&p, &[], single)).await? == Outcome::Applied);
     }
     Ok(ids)
@@ -57,7 +60,8 @@ async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -
         }
         h.feed(&grant(id, &format!("G-{id}-3"), "refused", 0, on)).await?;
     }
-    h.feed(&grant(&a[5], &format!("G-{}-3", a[5]), "refused", 0, on)).await?;
+    h.feed(&grant(&a[5], &format!("G-{}-3", a[5]), "refused", 0, on))
+        .await?;
     // The same event again: the inbox drops it.
     let again = grant(&a[0], &format!("G-{}-1", a[0]), "won", 10_000, on);
     ensure!(h.feed(&again).await? == Outcome::Applied);
@@ -66,10 +70,17 @@ async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -
     let changed = format!("G-{}-3", a[1]);
     h.feed(&grant(&a[1], &changed, "won", 7_000, today())).await?;
     // An older decision of the same grant arriving late changes nothing.
-    h.feed(&grant(&a[1], &changed, "refused", 0, on - Duration::days(1))).await?;
-    // Last year's decision is not this year's.
-    h.feed(&grant(&a[5], "G-old", "won", 50_000, NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default()))
+    h.feed(&grant(&a[1], &changed, "refused", 0, on - Duration::days(1)))
         .await?;
+    // Last year's decision is not this year's.
+    h.feed(&grant(
+        &a[5],
+        "G-old",
+        "won",
+        50_000,
+        NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
+    ))
+    .await?;
     // reseau-b: three winners only; reseau-c: five winners of 4,000 €.
     for id in &b[..3] {
         h.feed(&grant(id, &format!("G-{id}"), "won", 5_000, on)).await?;
@@ -81,7 +92,10 @@ async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -
     let snapshot = latest(&h).await?;
     let ra = group(&snapshot.networks, "reseau-a");
     ensure!(value(ra.grants_won.as_ref()) == Some(11), "10 won + 1 changed: {ra:?}");
-    ensure!(value(ra.grants_refused.as_ref()) == Some(5), "6 refused − 1 changed: {ra:?}");
+    ensure!(
+        value(ra.grants_refused.as_ref()) == Some(5),
+        "6 refused − 1 changed: {ra:?}"
+    );
     ensure!(value(ra.amount_granted_euros.as_ref()) == Some(107_000), "{ra:?}");
     // Three structures: secret; reseau-c, the smallest other cell, is hidden
     // with it so that the region total (the departments') does not give it back.
@@ -109,7 +123,10 @@ async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -
     // Grant figures alone wait for the schedule.
     h.feed(&grant(&a[5], "G-new", "won", 1_000, today())).await?;
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Unchanged);
-    ensure!(h.count("fe_grants").await? == 5 * 3 + 2 + 3 + 5 + 1, "one row per grant");
+    ensure!(
+        h.count("fe_grants").await? == 5 * 3 + 2 + 3 + 5 + 1,
+        "one row per grant"
+    );
     // No funder, title nor grant id leaves the region.
     let bytes = prost::Message::encode_to_vec(&snapshot);
     let text = String::from_utf8_lossy(&bytes);
@@ -136,11 +153,16 @@ async fn a_duty_marked_sent_leaves_reporting_at_risk(backend: Backend) -> Result
     let sturdy = network(&h, "reseau-b", "29", 0).await?;
     let due = today() + Duration::days(20);
     for id in fragile.iter().chain(&sturdy) {
-        h.feed(&duty_reminded(id, &format!("{id}:financial_report_6_months:2026-06-30"), due))
-            .await?;
+        h.feed(&duty_reminded(
+            id,
+            &format!("{id}:financial_report_6_months:2026-06-30"),
+            due,
+        ))
+        .await?;
     }
     // A duty due in 40 days is not at risk yet.
-    h.feed(&duty_reminded(&sturdy[0], "far", today() + Duration::days(40))).await?;
+    h.feed(&duty_reminded(&sturdy[0], "far", today() + Duration::days(40)))
+        .await?;
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Published(1));
     let at_risk = |s: &RegionSnapshot| {
         (
@@ -157,7 +179,8 @@ async fn a_duty_marked_sent_leaves_reporting_at_risk(backend: Backend) -> Result
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Published(2));
     ensure!(at_risk(&latest(&h).await?) == (Some(5), Some(0), Some(5)));
     // A later reminder of the same duty (its date moved) does not undo « envoyé ».
-    h.feed(&duty_reminded(&fragile[0], &key, due + Duration::days(1))).await?;
+    h.feed(&duty_reminded(&fragile[0], &key, due + Duration::days(1)))
+        .await?;
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Unchanged);
     // Taken back: at risk again.
     h.feed(&duty_acknowledged(&fragile[0], &key, "", due)).await?;

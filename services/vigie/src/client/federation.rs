@@ -480,14 +480,22 @@ mod tests {
             let c = columns.iter().find(|c| c.0 == name).unwrap();
             (c.1, cell_text(c.3))
         };
-        assert_eq!(text("amount_granted_euros"), ("montant obtenu (€)", "107000".to_owned()));
+        assert_eq!(
+            text("amount_granted_euros"),
+            ("montant obtenu (€)", "107000".to_owned())
+        );
         assert_eq!(text("grants_won"), ("subventions obtenues", "secret".to_owned()));
         assert_eq!(text("reporting_at_risk").0, "compte rendu à risque (30 j)");
         // JSON and CSV keep every column, the new ones last.
         let all: Vec<&str> = group_columns(&g).iter().map(|c| c.0).collect();
         assert_eq!(
             all[all.len() - 4..],
-            ["reporting_at_risk", "grants_won", "grants_refused", "amount_granted_euros"]
+            [
+                "reporting_at_risk",
+                "grants_won",
+                "grants_refused",
+                "amount_granted_euros"
+            ]
         );
     }
 }

@@ -133,7 +133,12 @@ fn grants_are_summed_with_their_contributors_and_largest_amount() {
         f
     };
     let raw = aggregate(
-        &[grants(2, 0, 30_000), grants(1, 1, 5_000), grants(0, 3, 0), grants(0, 0, 0)],
+        &[
+            grants(2, 0, 30_000),
+            grants(1, 1, 5_000),
+            grants(0, 3, 0),
+            grants(0, 0, 0),
+        ],
         today(),
     );
     let t = raw.networks[0].activity;
