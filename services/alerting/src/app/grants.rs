@@ -524,7 +524,7 @@ impl AlertingApp {
         self.obligations_on(&mut conn, structures).await
     }
 
-    async fn obligations_on(
+    pub(super) async fn obligations_on(
         &self,
         conn: &mut AnyConnection,
         structures: Option<&[String]>,
