@@ -13,8 +13,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use sqlx::AnyConnection;
+use vigie_alerting_domain::grants::calendar::{duty_entries, DutyEvent};
 use vigie_alerting_domain::grants::remind::{date_of_revision, plan_duty, revision_of, Duty, DutyAlert, Step};
 use vigie_alerting_domain::grants::rules::Rule;
+use vigie_alerting_domain::ical::CalendarEntry;
 use vigie_alerting_domain::message::{duty_heading, Notice};
 use vigie_alerting_domain::plan::Window;
 use vigie_alerting_domain::reminders::{planned_reminders, resolve_local, ReminderPolicy};
@@ -242,7 +244,85 @@ impl DutyStates {
     }
 }
 
+/// Since when each obligation's due date is known: its grant's last change
+/// or the agreement date's, whichever is later; a structure-wide duty
+/// (audit, publication) follows the structure's latest grant.
+async fn known_times(
+    conn: &mut AnyConnection,
+    views: &[ObligationView],
+) -> Result<HashMap<(String, String), DateTime<Utc>>, AlertingError> {
+    let (grant_times, date_times) = storage::duty_times(conn).await?;
+    let structures: Vec<String> = views.iter().map(|v| v.obligation.structure_id.clone()).collect();
+    let mut latest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for g in storage::grants_of(conn, Some(&structures)).await? {
+        if let Some(&at) = grant_times.get(&g.grant_id) {
+            let entry = latest.entry(g.structure_id).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+    }
+    let mut out = HashMap::new();
+    for view in views {
+        let o = &view.obligation;
+        let grant_at = match &o.grant_id {
+            Some(id) => grant_times.get(id).copied(),
+            None => latest.get(&o.structure_id).copied(),
+        };
+        let date_at = date_times.get(&(o.structure_id.clone(), o.key.clone())).copied();
+        if let Some(at) = grant_at.max(date_at) {
+            out.insert((o.structure_id.clone(), o.key.clone()), at);
+        }
+    }
+    Ok(out)
+}
+
 impl AlertingApp {
+    /// The calendar events of these structures' duties not « envoyé » whose
+    /// due date is `since` or later: the due date and the internal draft
+    /// date of each (the structure's and the network's feeds).
+    pub(super) async fn duty_calendar_entries(
+        &self,
+        conn: &mut AnyConnection,
+        structures: &[String],
+        since: NaiveDate,
+    ) -> Result<Vec<CalendarEntry>, AlertingError> {
+        let views: Vec<ObligationView> = self
+            .obligations_on(conn, Some(structures))
+            .await?
+            .into_iter()
+            .filter(|v| v.obligation.due >= since)
+            .collect();
+        if views.is_empty() {
+            return Ok(Vec::new());
+        }
+        let acks = storage::obligation_acks(conn, Some(structures)).await?;
+        let known = known_times(conn, &views).await?;
+        let mut out = Vec::new();
+        for view in views {
+            let o = &view.obligation;
+            let id = (o.structure_id.clone(), o.key.clone());
+            if acks.get(&id).is_some_and(|a| a.status == DUTY_SENT) {
+                continue;
+            }
+            let open = OpenDuty {
+                view: view.clone(),
+                network: String::new(),
+                known_since: None,
+            };
+            out.extend(duty_entries(&DutyEvent {
+                key: o.key.clone(),
+                duty: open.duty_fr(),
+                funder: view.funder.clone(),
+                title: view.title.clone(),
+                source: o.rule.source_fr().to_owned(),
+                due: o.due,
+                draft: o.draft,
+                edited: o.edited,
+                dtstamp: known.get(&id).copied().unwrap_or_default(),
+            }));
+        }
+        Ok(out)
+    }
+
     /// Every duty not « envoyé » whose due date has not passed at `now`.
     pub(super) async fn open_duties(
         &self,
@@ -255,22 +335,12 @@ impl AlertingApp {
             return Ok(Vec::new());
         }
         let acks = storage::obligation_acks(conn, None).await?;
-        let (grant_times, date_times) = storage::duty_times(conn).await?;
+        let known = known_times(conn, &all).await?;
         let networks: HashMap<String, String> = storage::structures(conn)
             .await?
             .into_iter()
             .map(|s| (s.structure_id, s.network_id))
             .collect();
-        // A structure-wide duty (audit, publication) is known since the
-        // structure's latest grant changed.
-        let mut latest: HashMap<&str, DateTime<Utc>> = HashMap::new();
-        let grants = storage::grants_of(conn, None).await?;
-        for g in &grants {
-            if let Some(&at) = grant_times.get(&g.grant_id) {
-                let entry = latest.entry(g.structure_id.as_str()).or_insert(at);
-                *entry = (*entry).max(at);
-            }
-        }
         let default = ReminderPolicy::default();
         let mut out = Vec::new();
         for view in all {
@@ -282,13 +352,8 @@ impl AlertingApp {
             if sent || end_of_day(o.due, policy_of(policies, &network, &default)) <= now {
                 continue;
             }
-            let grant_at = match &o.grant_id {
-                Some(id) => grant_times.get(id).copied(),
-                None => latest.get(o.structure_id.as_str()).copied(),
-            };
-            let date_at = date_times.get(&(o.structure_id.clone(), o.key.clone())).copied();
             out.push(OpenDuty {
-                known_since: grant_at.max(date_at),
+                known_since: known.get(&(o.structure_id.clone(), o.key.clone())).copied(),
                 network,
                 view,
             });

@@ -125,6 +125,7 @@ duties_on_both_backends!(
     sent_by_the_signed_link_stops_the_reminders,
     a_moved_date_gives_one_notice_and_a_new_series,
     two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_items,
+    the_feeds_hold_each_duty_not_sent,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -20,6 +20,7 @@ use sqlx::Row;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_util::sync::CancellationToken;
 use vigie_alerting::app::{AgreementDateInput, GrantInput, PolicyInput};
+use vigie_alerting::channels::links::FeedKind;
 use vigie_alerting::events::{DEADLINE_ESCALATED, OBLIGATION_ACKNOWLEDGED, OBLIGATION_REMINDED};
 use vigie_alerting::grpc::AlertingApi;
 use vigie_alerting::http::{serve_with, HttpLimits};
@@ -508,5 +509,62 @@ pub async fn two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_ite
             && item["funder"] == "Région Bretagne",
         "{json}"
     );
+    Ok(())
+}
+
+/// The token of a feed URL (`…/calendar/<token>.ics`).
+fn feed_token(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".ics")
+        .to_owned()
+}
+
+pub async fn the_feeds_hold_each_duty_not_sent(h: Harness) -> Result<()> {
+    structure(&h, &reporting_team()).await?;
+    let key = grant(&h).await?;
+    let structure_url = h.app.feed_url(FeedKind::Structure, "S1").await?;
+    let network_url = h.app.feed_url(FeedKind::Network, NETWORK).await?;
+    for url in [&structure_url, &network_url] {
+        let ics = h.app.calendar(&feed_token(url)).await?;
+        let calendar = ical::IcalParser::new(ics.as_bytes())
+            .next()
+            .context("a calendar")??;
+        let events: Vec<(String, String, String)> = calendar
+            .events
+            .iter()
+            .map(|e| {
+                let prop = |name: &str| {
+                    e.properties
+                        .iter()
+                        .find(|p| p.name == name)
+                        .and_then(|p| p.value.clone())
+                        .unwrap_or_default()
+                };
+                (prop("UID"), prop("DTSTART"), prop("SUMMARY"))
+            })
+            .collect();
+        ensure!(
+            events
+                == vec![
+                    (
+                        format!("obligation-{key}-due@vigie"),
+                        "20270630".to_owned(),
+                        "Compte rendu financier (Cerfa n° 15059) — Région Bretagne".to_owned()
+                    ),
+                    (
+                        format!("obligation-{key}-draft@vigie"),
+                        "20270616".to_owned(),
+                        "Rédaction interne — Compte rendu financier (Cerfa n° 15059) — Région Bretagne".to_owned()
+                    ),
+                ],
+            "{events:?}\n{ics}"
+        );
+    }
+    // « Envoyé »: out of the feeds.
+    h.app.acknowledge_obligation("S1", &key, "sent", "rpc").await?;
+    let ics = h.app.calendar(&feed_token(&structure_url)).await?;
+    ensure!(!ics.contains("obligation-"), "{ics}");
     Ok(())
 }

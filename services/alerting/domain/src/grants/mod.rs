@@ -11,6 +11,7 @@
 //!   which win over the derived dates.
 
 pub mod obligations;
+pub mod calendar;
 pub mod remind;
 pub mod rules;
 
