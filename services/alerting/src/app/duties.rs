@@ -336,11 +336,7 @@ impl AlertingApp {
         }
         let acks = storage::obligation_acks(conn, None).await?;
         let known = known_times(conn, &all).await?;
-        let networks: HashMap<String, String> = storage::structures(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.structure_id, s.network_id))
-            .collect();
+        let networks = storage::structure_networks(conn).await?;
         let default = ReminderPolicy::default();
         let mut out = Vec::new();
         for view in all {

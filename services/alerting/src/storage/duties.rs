@@ -132,3 +132,17 @@ pub async fn duties_changed_since(conn: &mut AnyConnection, after: DateTime<Utc>
     .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
+
+/// Each structure's network, without the snapshots (a dispatch pass reads
+/// it every minute).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_networks(conn: &mut AnyConnection) -> Result<HashMap<String, String>, StorageError> {
+    let rows = sqlx::query("SELECT structure_id, network_id FROM al_structures")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("structure_id")?, row.try_get("network_id")?)))
+        .collect()
+}
