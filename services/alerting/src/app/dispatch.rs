@@ -1073,7 +1073,16 @@ async fn escalate_duty(
     let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
         return Ok(false);
     };
-    if !storage::insert_escalation(&mut *tx, &alert.structure_id, &alert.key, STEP_REPORT, reason.code(), now).await? {
+    if !storage::insert_escalation(
+        &mut *tx,
+        &alert.structure_id,
+        &alert.key,
+        STEP_REPORT,
+        reason.code(),
+        now,
+    )
+    .await?
+    {
         return Ok(false);
     }
     let event = DeadlineEscalated {

@@ -18,9 +18,9 @@ use vigie_alerting_domain::grants::remind::{date_of_revision, plan_duty, revisio
 use vigie_alerting_domain::grants::rules::Rule;
 use vigie_alerting_domain::ical::CalendarEntry;
 use vigie_alerting_domain::message::{duty_heading, Notice};
+use vigie_alerting_domain::model::{Stage, StageKind};
 use vigie_alerting_domain::plan::Window;
 use vigie_alerting_domain::reminders::{planned_reminders, resolve_local, ReminderPolicy};
-use vigie_alerting_domain::model::{Stage, StageKind};
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::ObligationAcknowledged;
 
@@ -86,7 +86,11 @@ pub(super) fn policies_by_network(rows: &[storage::PolicyRow]) -> HashMap<String
         .collect()
 }
 
-fn policy_of<'a>(policies: &'a HashMap<String, ReminderPolicy>, network: &str, default: &'a ReminderPolicy) -> &'a ReminderPolicy {
+fn policy_of<'a>(
+    policies: &'a HashMap<String, ReminderPolicy>,
+    network: &str,
+    default: &'a ReminderPolicy,
+) -> &'a ReminderPolicy {
     policies.get(network).unwrap_or(default)
 }
 
@@ -170,7 +174,12 @@ pub(super) fn duty_notices(
     let by_key: HashMap<(&str, &str), usize> = duties
         .iter()
         .enumerate()
-        .map(|(i, d)| ((d.view.obligation.structure_id.as_str(), d.view.obligation.key.as_str()), i))
+        .map(|(i, d)| {
+            (
+                (d.view.obligation.structure_id.as_str(), d.view.obligation.key.as_str()),
+                i,
+            )
+        })
         .collect();
     // The last reminder each recipient had of each duty: the date they were told.
     let mut last: HashMap<(&str, &str, &str), &SendLogRow> = HashMap::new();
@@ -221,7 +230,7 @@ pub(super) fn duty_notices(
         };
         out.push((d, row, notice));
     }
-    out.sort_by(|a, b| a.1.key().cmp(&b.1.key()));
+    out.sort_by_key(|a| a.1.key());
     out
 }
 

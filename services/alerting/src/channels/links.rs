@@ -519,7 +519,11 @@ mod tests {
         assert_eq!(signer.verify_ack(&token), Err(LinkError::WrongKind));
         assert_eq!(signer.verify_feed(&token), Err(LinkError::WrongKind));
         assert_eq!(signer.verify_unsubscribe(&token), Err(LinkError::WrongKind));
-        let ack = signer.ack_token("S000003", "G01:financial_report_6_months:2026-12-31", AckAction::Submitted);
+        let ack = signer.ack_token(
+            "S000003",
+            "G01:financial_report_6_months:2026-12-31",
+            AckAction::Submitted,
+        );
         assert_eq!(signer.verify_duty_sent(&ack), Err(LinkError::WrongKind));
         // Another secret, or a changed byte: refused.
         assert_eq!(

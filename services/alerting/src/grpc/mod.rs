@@ -718,7 +718,10 @@ impl AlertingService for AlertingApi {
             .acknowledge_obligation(&structure, &r.obligation_key, &r.status, "rpc")
             .await?;
         let states = self.app.duty_states(Some(&[structure])).await?;
-        Ok(Response::new(grants::with_state(grants::obligation_to_pb(&view), &states)))
+        Ok(Response::new(grants::with_state(
+            grants::obligation_to_pb(&view),
+            &states,
+        )))
     }
 }
 

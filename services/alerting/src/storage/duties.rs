@@ -97,7 +97,10 @@ pub async fn duty_times(
         .await?
     {
         let at: String = row.try_get("updated_at")?;
-        grants.insert(row.try_get("grant_id")?, parse_timestamp("al_grants", "updated_at", &at)?);
+        grants.insert(
+            row.try_get("grant_id")?,
+            parse_timestamp("al_grants", "updated_at", &at)?,
+        );
     }
     let mut dates = HashMap::new();
     for row in sqlx::query("SELECT structure_id, obligation_key, at FROM al_agreement_dates")

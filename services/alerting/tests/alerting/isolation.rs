@@ -899,10 +899,12 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
         "ListCallsStream" | "ExportCallsStream" | "PreviewAlertsStream" => {
             same_as_unary(f, method, p, structure).await?
         }
-        "ListGrants" | "ListObligations" | "RecordApplication" | "RecordGrant" | "SetAgreementDate"
-        | "AcknowledgeObligation" => {
-            grants_check(f, method, p, structure, granted, see).await?
-        }
+        "ListGrants"
+        | "ListObligations"
+        | "RecordApplication"
+        | "RecordGrant"
+        | "SetAgreementDate"
+        | "AcknowledgeObligation" => grants_check(f, method, p, structure, granted, see).await?,
         other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
     }
     Ok(())

@@ -89,7 +89,7 @@ async fn grant(h: &Harness) -> Result<String> {
             funder: "Région Bretagne".into(),
             title: "Insertion".into(),
             outcome: "won".into(),
-            amount_granted: 20_000_00,
+            amount_granted: 20_000 * 100,
             decided_on: Some(date("2026-11-15")),
             financial_year_end: Some(date("2026-12-31")),
             ..GrantInput::default()
@@ -198,10 +198,15 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
     ensure!(duty_log_rows(&h).await? == 15);
     let events: Vec<(String, ObligationReminded)> = h.outbox(OBLIGATION_REMINDED).await?;
     ensure!(events.len() == 15, "{}", events.len());
-    ensure!(events.iter().all(|(subject, e)| subject == "S1" && e.obligation_key == key));
+    ensure!(events
+        .iter()
+        .all(|(subject, e)| subject == "S1" && e.obligation_key == key));
     let drafts: Vec<&ObligationReminded> = events.iter().map(|(_, e)| e).filter(|e| e.draft_reminder).collect();
     ensure!(
-        drafts.len() == 3 && drafts.iter().all(|e| e.days_before == 14 && e.rule == "financial_report_6_months"),
+        drafts.len() == 3
+            && drafts
+                .iter()
+                .all(|e| e.days_before == 14 && e.rule == "financial_report_6_months"),
         "{drafts:?}"
     );
     let mut kinds: Vec<&str> = events
@@ -248,7 +253,8 @@ pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: 
     ensure!(referent.len() == 1, "{}", referent.len());
     let text = referent[0].text().context("a text part")?;
     ensure!(
-        text.contains("une seule personne sait rendre compte aux financeurs") && text.contains("Bonjour Camille Référente"),
+        text.contains("une seule personne sait rendre compte aux financeurs")
+            && text.contains("Bonjour Camille Référente"),
         "{text}"
     );
     let escalations: Vec<(String, DeadlineEscalated)> = h.outbox(DEADLINE_ESCALATED).await?;
@@ -277,8 +283,10 @@ async fn http(addr: SocketAddr, method: &str, path: &str) -> Result<(String, Str
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         stream
             .write_all(
-                format!("{method} {path} HTTP/1.1\r\nHost: vigie.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
+                format!(
+                    "{method} {path} HTTP/1.1\r\nHost: vigie.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
             )
             .await?;
         let mut answer = Vec::new();
@@ -287,7 +295,10 @@ async fn http(addr: SocketAddr, method: &str, path: &str) -> Result<(String, Str
     };
     let answer = tokio::time::timeout(Duration::from_secs(20), exchange).await??;
     let status = answer.lines().next().unwrap_or_default().to_owned();
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Ok((status, body))
 }
 
@@ -314,10 +325,16 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     let path = format!("/ack/{token}");
     // A GET (a mail scanner) shows the button and changes nothing.
     let (status, page) = http(addr, "GET", &path).await?;
-    ensure!(status.contains("200") && page.contains("Confirmer « envoyé »"), "{status} {page}");
+    ensure!(
+        status.contains("200") && page.contains("Confirmer « envoyé »"),
+        "{status} {page}"
+    );
     ensure!(h.outbox_count(OBLIGATION_ACKNOWLEDGED).await? == 0);
     let (status, page) = http(addr, "POST", &path).await?;
-    ensure!(status.contains("200") && page.contains("Plus aucun rappel pour cette obligation"), "{status} {page}");
+    ensure!(
+        status.contains("200") && page.contains("Plus aucun rappel pour cette obligation"),
+        "{status} {page}"
+    );
     ensure!(h.outbox_count(OBLIGATION_ACKNOWLEDGED).await? == 1);
     // The same answer again publishes nothing.
     http(addr, "POST", &path).await?;
@@ -451,16 +468,20 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
     dispatch_once(&h.app, &transport).await?;
     let j14 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j14) == team_addresses());
-    ensure!(j14.iter().all(|m| m.text().is_some_and(|t| t.contains("dimanche 20 juin 2027 — J-14")
-        && t.contains("Date de rédaction interne : dimanche 6 juin 2027 — une première version"))));
+    ensure!(j14
+        .iter()
+        .all(|m| m.text().is_some_and(|t| t.contains("dimanche 20 juin 2027 — J-14")
+            && t.contains("Date de rédaction interne : dimanche 6 juin 2027 — une première version"))));
     ensure!(
-        j14.iter().all(|m| !m.text().is_some_and(|t| t.contains("Date déplacée"))),
+        j14.iter()
+            .all(|m| !m.text().is_some_and(|t| t.contains("Date déplacée"))),
         "the notice went once"
     );
-    let notices: i64 = sqlx::query("SELECT COUNT(*) AS n FROM al_send_log WHERE stage_kind = 'report' AND offset_days = -1")
-        .fetch_one(h.db.pool())
-        .await?
-        .try_get("n")?;
+    let notices: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM al_send_log WHERE stage_kind = 'report' AND offset_days = -1")
+            .fetch_one(h.db.pool())
+            .await?
+            .try_get("n")?;
     ensure!(notices == 3, "{notices}");
     // The old date's J-14 (2027-06-16) never goes.
     h.at(utc("2027-06-16 07:05"));
@@ -528,9 +549,7 @@ pub async fn the_feeds_hold_each_duty_not_sent(h: Harness) -> Result<()> {
     let network_url = h.app.feed_url(FeedKind::Network, NETWORK).await?;
     for url in [&structure_url, &network_url] {
         let ics = h.app.calendar(&feed_token(url)).await?;
-        let calendar = ical::IcalParser::new(ics.as_bytes())
-            .next()
-            .context("a calendar")??;
+        let calendar = ical::IcalParser::new(ics.as_bytes()).next().context("a calendar")??;
         let events: Vec<(String, String, String)> = calendar
             .events
             .iter()

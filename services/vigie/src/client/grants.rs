@@ -529,8 +529,14 @@ pub async fn ack(endpoint: &str, structure: &str, key: &str, undo: bool, lang: L
         .into_inner();
     let due = date_text(o.due.as_ref());
     match (lang, undo) {
-        (Lang::Fr, false) => println!("« Envoyé » enregistré : {} ({due}) — plus de rappel ({}).", o.duty, o.key),
-        (Lang::Fr, true) => println!("« Envoyé » annulé : {} ({due}) — les rappels reprennent ({}).", o.duty, o.key),
+        (Lang::Fr, false) => println!(
+            "« Envoyé » enregistré : {} ({due}) — plus de rappel ({}).",
+            o.duty, o.key
+        ),
+        (Lang::Fr, true) => println!(
+            "« Envoyé » annulé : {} ({due}) — les rappels reprennent ({}).",
+            o.duty, o.key
+        ),
         (Lang::En, false) => println!("Recorded as sent: {} ({due}) — no more reminders ({}).", o.duty, o.key),
         (Lang::En, true) => println!("Sent taken back: {} ({due}) — reminders resume ({}).", o.duty, o.key),
     }

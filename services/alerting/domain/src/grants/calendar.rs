@@ -50,7 +50,10 @@ pub fn duty_entries(d: &DutyEvent) -> Vec<CalendarEntry> {
     if !d.title.trim().is_empty() {
         description.push(format!("Subvention : {}", d.title.trim()));
     }
-    description.push(format!("À envoyer au financeur au plus tard le {}.", french_date(d.due)));
+    description.push(format!(
+        "À envoyer au financeur au plus tard le {}.",
+        french_date(d.due)
+    ));
     description.push(format!("Date de rédaction interne : {}.", french_date(d.draft)));
     if !d.source.trim().is_empty() {
         description.push(format!("Règle : {}", d.source.trim()));
@@ -106,9 +109,18 @@ mod tests {
     fn a_duty_is_its_due_date_and_its_draft_date_all_day() {
         let entries = duty_entries(&event());
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].uid, "obligation-G1:financial_report_6_months:2026-12-31-due@vigie");
-        assert_eq!(entries[1].uid, "obligation-G1:financial_report_6_months:2026-12-31-draft@vigie");
-        assert_eq!(entries[0].summary, "Compte rendu financier (Cerfa n° 15059) — Région Bretagne");
+        assert_eq!(
+            entries[0].uid,
+            "obligation-G1:financial_report_6_months:2026-12-31-due@vigie"
+        );
+        assert_eq!(
+            entries[1].uid,
+            "obligation-G1:financial_report_6_months:2026-12-31-draft@vigie"
+        );
+        assert_eq!(
+            entries[0].summary,
+            "Compte rendu financier (Cerfa n° 15059) — Région Bretagne"
+        );
         assert_eq!(
             entries[1].summary,
             "Rédaction interne — Compte rendu financier (Cerfa n° 15059) — Région Bretagne"
@@ -145,7 +157,10 @@ mod tests {
         };
         let entries = duty_entries(&d);
         assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].summary, "Certification des comptes par un commissaire aux comptes");
+        assert_eq!(
+            entries[0].summary,
+            "Certification des comptes par un commissaire aux comptes"
+        );
         assert!(!entries[0].description.contains("Subvention"));
     }
 }

@@ -10,8 +10,8 @@
 //!   with its internal draft date, and the edits written in an agreement,
 //!   which win over the derived dates.
 
-pub mod obligations;
 pub mod calendar;
+pub mod obligations;
 pub mod remind;
 pub mod rules;
 

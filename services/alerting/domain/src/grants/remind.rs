@@ -21,7 +21,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::rules::Rule;
 use crate::model::{Stage, StageKind};
-use crate::plan::{escalation_reason, recipients, EscalationReason, NetworkContacts, Recipient, StructureRecipients, Window, REFERENT_FROM_DAYS};
+use crate::plan::{
+    escalation_reason, recipients, EscalationReason, NetworkContacts, Recipient, StructureRecipients, Window,
+    REFERENT_FROM_DAYS,
+};
 use crate::reminders::{deadline_instant, planned_reminders, resolve_local, ReminderPolicy};
 
 /// The vital function whose holders are reminded of reporting duties.

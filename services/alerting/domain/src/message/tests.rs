@@ -393,14 +393,20 @@ fn a_duty_says_its_due_date_its_draft_date_and_how_to_say_sent() {
     d.duties = vec![duty_item(14, true)];
     let r = render_digest(&d);
     assert_eq!(r.subject, "Vigie — 1 obligation envers un financeur (dont 1 à risque)");
-    assert!(r.text.contains("obligations envers vos financeurs à préparer"), "{}", r.text);
+    assert!(
+        r.text.contains("obligations envers vos financeurs à préparer"),
+        "{}",
+        r.text
+    );
     assert!(
         r.text
             .contains("1. Compte rendu financier (Cerfa n° 15059) — Région <Bretagne> (Insertion) — Les Amis du Quai"),
         "{}",
         r.text
     );
-    assert!(r.text.contains("Échéance externe (financeur) : dimanche 21 mars 2027 — J-14"));
+    assert!(r
+        .text
+        .contains("Échéance externe (financeur) : dimanche 21 mars 2027 — J-14"));
     assert!(r.text.contains(
         "Date de rédaction interne : dimanche 7 mars 2027 — une première version doit être prête pour l'échéance du dimanche 21 mars 2027."
     ));
@@ -412,7 +418,11 @@ fn a_duty_says_its_due_date_its_draft_date_and_how_to_say_sent() {
     // Not the draft reminder: the draft date is only shown.
     d.duties = vec![duty_item(7, false)];
     let r = render_digest(&d);
-    assert!(r.text.contains("Date de rédaction interne : dimanche 7 mars 2027\n"), "{}", r.text);
+    assert!(
+        r.text.contains("Date de rédaction interne : dimanche 7 mars 2027\n"),
+        "{}",
+        r.text
+    );
 }
 
 #[test]
@@ -433,9 +443,17 @@ fn calls_and_duties_share_one_digest() {
     assert!(r.text.contains("1. FDVA"));
     assert!(r.text.contains("Obligations envers les financeurs :"));
     assert!(r.text.contains("2. Compte rendu financier"));
-    assert!(r.text.contains("- Compte rendu financier — CAF — Les Amis du Quai"), "{}", r.text);
-    assert!(r.text.contains("Date déplacée : du mercredi 30 juin 2027 au vendredi 30 avril 2027."));
-    assert!(r.html.contains("Date déplacée : du mercredi 30 juin 2027 au vendredi 30 avril 2027."));
+    assert!(
+        r.text.contains("- Compte rendu financier — CAF — Les Amis du Quai"),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("Date déplacée : du mercredi 30 juin 2027 au vendredi 30 avril 2027."));
+    assert!(r
+        .html
+        .contains("Date déplacée : du mercredi 30 juin 2027 au vendredi 30 avril 2027."));
     // A moved duty alone.
     let only = Digest {
         items: Vec::new(),
@@ -443,7 +461,10 @@ fn calls_and_duties_share_one_digest() {
         ..d
     };
     let r = render_digest(&only);
-    assert_eq!(r.subject, "Vigie — 1 changement sur vos obligations envers les financeurs");
+    assert_eq!(
+        r.subject,
+        "Vigie — 1 changement sur vos obligations envers les financeurs"
+    );
     assert!(r.text.contains("Des obligations envers vos financeurs ont changé"));
 }
 
@@ -452,7 +473,10 @@ fn duty_headings() {
     assert_eq!(duty_heading("certification", "", ""), "Certification");
     assert_eq!(duty_heading("bilan", "CAF", ""), "Bilan — CAF");
     assert_eq!(duty_heading("bilan", "", "Projet"), "Bilan — Projet");
-    assert_eq!(reporting_escalation_label("x"), "la structure est fragile pour rendre compte à ce financeur.");
+    assert_eq!(
+        reporting_escalation_label("x"),
+        "la structure est fragile pour rendre compte à ce financeur."
+    );
     assert!(reporting_escalation_label("orphan").contains("aucun titulaire"));
     assert!(reporting_escalation_label("holders_leaving").contains("partent"));
 }

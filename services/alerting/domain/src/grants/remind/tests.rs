@@ -109,9 +109,18 @@ fn across_the_spring_change_the_local_hour_stays_nine() {
         everything(),
     );
     let got = schedule(&alerts);
-    assert!(got.contains(&(Step::Draft, 21, date(2027, 3, 20), utc(2027, 3, 20, 8))), "{got:?}");
-    assert!(got.contains(&(Step::Due, 7, date(2027, 4, 3), utc(2027, 4, 3, 7))), "{got:?}");
-    assert!(got.contains(&(Step::Due, 30, date(2027, 3, 11), utc(2027, 3, 11, 8))), "{got:?}");
+    assert!(
+        got.contains(&(Step::Draft, 21, date(2027, 3, 20), utc(2027, 3, 20, 8))),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(Step::Due, 7, date(2027, 4, 3), utc(2027, 4, 3, 7))),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(Step::Due, 30, date(2027, 3, 11), utc(2027, 3, 11, 8))),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -121,7 +130,13 @@ fn the_networks_zone_and_hour_apply() {
         local_hour: NaiveTime::from_hms_opt(8, 30, 0).unwrap(),
         timezone: chrono_tz::America::Cayenne,
     };
-    let alerts = plan_duty(&duty(), &structure(vec![None, None]), &contacts(), &policy, everything());
+    let alerts = plan_duty(
+        &duty(),
+        &structure(vec![None, None]),
+        &contacts(),
+        &policy,
+        everything(),
+    );
     // Cayenne is UTC−3 all year.
     assert_eq!(
         schedule(&alerts),
@@ -259,17 +274,12 @@ fn the_webhook_receives_every_reminder() {
 fn none_once_the_due_date_has_passed_and_late_after_an_outage() {
     let s = structure(vec![None, None]);
     let at = |now| {
-        let mut got: Vec<(Step, u32, bool)> = plan_duty(
-            &duty(),
-            &s,
-            &contacts(),
-            &ReminderPolicy::default(),
-            Window::DueAt(now),
-        )
-        .iter()
-        .filter(|a| a.recipient.id == "person:dir")
-        .map(|a| (a.step, a.offset_days, a.late))
-        .collect();
+        let mut got: Vec<(Step, u32, bool)> =
+            plan_duty(&duty(), &s, &contacts(), &ReminderPolicy::default(), Window::DueAt(now))
+                .iter()
+                .filter(|a| a.recipient.id == "person:dir")
+                .map(|a| (a.step, a.offset_days, a.late))
+                .collect();
         got.sort_unstable();
         got
     };
