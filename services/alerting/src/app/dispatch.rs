@@ -177,8 +177,17 @@ impl AlertingApp {
         let duty_due = match after {
             None => !open_duties.is_empty(),
             Some(after) => {
+                // A duty's line deferred to tomorrow's digest (the address had
+                // one today) fell due before the last pass: the first pass of a
+                // new local day looks a day back, so it is caught up then.
+                let new_day = after.with_timezone(&chrono_tz::Europe::Paris).date_naive() < today;
+                let from = if new_day {
+                    after - chrono::TimeDelta::days(1)
+                } else {
+                    after
+                };
                 storage::duties_changed_since(&mut conn, after).await?
-                    || duties::any_due_between(&open_duties, &duty_policies, after, now)
+                    || duties::any_due_between(&open_duties, &duty_policies, from, now)
             }
         };
         let windows: Vec<Vec<Option<Window>>> = calls.iter().map(|c| stage_windows(c, after, now, &policies)).collect();

@@ -126,6 +126,7 @@ duties_on_both_backends!(
     a_moved_date_gives_one_notice_and_a_new_series,
     two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_items,
     the_feeds_hold_each_duty_not_sent,
+    a_duty_deferred_to_tomorrows_digest_goes_the_next_day,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

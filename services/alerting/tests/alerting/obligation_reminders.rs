@@ -587,3 +587,62 @@ pub async fn the_feeds_hold_each_duty_not_sent(h: Harness) -> Result<()> {
     ensure!(!ics.contains("obligation-"), "{ics}");
     Ok(())
 }
+
+pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    structure(&h, &reporting_team()).await?;
+    grant(&h).await?;
+    let mut seen = 0;
+    h.at(utc("2027-05-31 07:05"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(new_mails(&smtp, &mut seen)?.len() == 3);
+    // A second grant recorded at noon, due 2027-06-20: its J-30 is caught
+    // up, but today's digest already went — it waits for tomorrow's.
+    h.at(utc("2027-05-31 12:00"));
+    h.app
+        .record_grant(&GrantInput {
+            structure_id: "S1".into(),
+            funder: "CAF d'Ille-et-Vilaine".into(),
+            title: "Parentalité".into(),
+            outcome: "won".into(),
+            amount_granted: 5_000 * 100,
+            decided_on: Some(date("2026-11-15")),
+            financial_year_end: Some(date("2026-12-31")),
+            ..GrantInput::default()
+        })
+        .await?;
+    let caf = h
+        .app
+        .obligations(Some(&["S1".to_owned()]))
+        .await?
+        .into_iter()
+        .find(|o| o.funder.starts_with("CAF"))
+        .context("the CAF's duty")?;
+    h.app
+        .set_agreement_date(&AgreementDateInput {
+            structure_id: "S1".into(),
+            obligation_key: caf.obligation.key.clone(),
+            due: Some(date("2027-06-20")),
+            ..AgreementDateInput::default()
+        })
+        .await?;
+    h.at(utc("2027-05-31 12:05"));
+    let report = h.app.claim_due(utc("2027-05-31 12:05")).await?;
+    ensure!(report.deferred == 3 && report.messages == 0, "{report:?}");
+    h.at(utc("2027-05-31 18:00"));
+    dispatch_once(&h.app, &transport).await?;
+    ensure!(
+        new_mails(&smtp, &mut seen)?.is_empty(),
+        "one digest per address and day"
+    );
+    // The first pass of the next day sends it.
+    h.at(utc("2027-06-01 07:05"));
+    dispatch_once(&h.app, &transport).await?;
+    let next = new_mails(&smtp, &mut seen)?;
+    ensure!(addresses(&next) == team_addresses(), "{:?}", addresses(&next));
+    ensure!(next.iter().all(|m| m
+        .text()
+        .is_some_and(|t| t.contains("CAF d'Ille-et-Vilaine") && t.contains("dimanche 20 juin 2027"))));
+    Ok(())
+}
