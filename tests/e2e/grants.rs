@@ -214,6 +214,35 @@ async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()>
         "{now}"
     );
 
+    // « Envoyé » (issue 16): the duty is marked sent, then taken back.
+    let key = text(&first_yearly, "key");
+    let sent = ok(server
+        .cli(&["grants", "ack", "--structure", STRUCTURE, "--key", &key])
+        .await?)?;
+    ensure!(sent.stdout.contains("« Envoyé » enregistré"), "{}", sent.stdout);
+    let status_of = |list: Vec<Value>| {
+        list.into_iter()
+            .find(|o| text(o, "key") == key)
+            .map(|o| (text(&o, "status"), text(&o, "sent_on")))
+    };
+    let (status, sent_on) = status_of(obligations(server).await?).context("the acknowledged duty")?;
+    ensure!(status == "sent" && !sent_on.is_empty(), "{status} {sent_on}");
+    ok(server
+        .cli(&["grants", "ack", "--structure", STRUCTURE, "--key", &key, "--undo"])
+        .await?)?;
+    ensure!(status_of(obligations(server).await?) == Some((String::new(), String::new())));
+    let unknown_key = server
+        .cli(&[
+            "grants",
+            "ack",
+            "--structure",
+            STRUCTURE,
+            "--key",
+            "G0:financial_report_6_months:2026-12-31",
+        ])
+        .await?;
+    ensure!(!unknown_key.success, "{unknown_key:?}");
+
     // CSV: the due date, the rule and the draft date first.
     let csv = ok(server
         .cli(&["grants", "obligations", "--structure", STRUCTURE, "--format", "csv"])

@@ -1,7 +1,9 @@
 //! Events the alerting service publishes (see docs/events.md).
 
 use vigie_platform::events::EventDraft;
-use vigie_proto::events::v1::{CallAcknowledged, DeadlineEscalated, GrantRecorded, ReminderSent};
+use vigie_proto::events::v1::{
+    CallAcknowledged, DeadlineEscalated, GrantRecorded, ObligationAcknowledged, ObligationReminded, ReminderSent,
+};
 
 /// `ce-source` of every alerting event.
 pub const SOURCE: &str = "/vigie/alerting";
@@ -35,4 +37,21 @@ pub fn reminder_sent(event: &ReminderSent) -> EventDraft {
 /// the structure.
 pub fn call_acknowledged(event: &CallAcknowledged) -> EventDraft {
     EventDraft::protobuf(CALL_ACKNOWLEDGED, event.structure_id.clone(), event)
+}
+
+/// Type (and NATS subject) of [`ObligationReminded`].
+pub const OBLIGATION_REMINDED: &str = "vigie.alerting.obligation.reminded.v1";
+/// Type (and NATS subject) of [`ObligationAcknowledged`].
+pub const OBLIGATION_ACKNOWLEDGED: &str = "vigie.alerting.obligation.acknowledged.v1";
+
+/// The event of a reporting duty's reminder claimed for one of a
+/// structure's recipients, about the structure.
+pub fn obligation_reminded(event: &ObligationReminded) -> EventDraft {
+    EventDraft::protobuf(OBLIGATION_REMINDED, event.structure_id.clone(), event)
+}
+
+/// The event of a reporting duty marked « envoyé » (or taken back), about
+/// the structure.
+pub fn obligation_acknowledged(event: &ObligationAcknowledged) -> EventDraft {
+    EventDraft::protobuf(OBLIGATION_ACKNOWLEDGED, event.structure_id.clone(), event)
 }

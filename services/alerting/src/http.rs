@@ -4,7 +4,8 @@
 //!
 //! - `GET /calendar/<token>.ics`: the iCalendar feed of a structure or network;
 //! - `GET /ack/<token>` shows what the link does, `POST /ack/<token>` records it
-//!   (mail scanners follow links with GET: a GET changes nothing);
+//!   (mail scanners follow links with GET: a GET changes nothing): a call's
+//!   status, or a reporting duty's « envoyé »;
 //! - `GET|POST /unsubscribe/<token>`: stop emails (RFC 8058 one-click with POST);
 //! - `GET /healthz`.
 //!
@@ -212,6 +213,30 @@ async fn answer(app: &AlertingApp, method: &Method, path: &str, _body: &Bytes) -
                     .body(Full::new(Bytes::from(ics)))
                     .unwrap_or_default(),
                 Err(error) => failure(&error),
+            }
+        }
+        // A reporting duty's « envoyé » (issue 16): same page, same button.
+        (&Method::GET, ["ack", token]) if app.links().verify_duty_sent(token).is_ok() => page(
+            StatusCode::OK,
+            "Confirmer : « envoyé »",
+            "<p>Le compte rendu a été envoyé au financeur ? Vigie ne vous rappellera plus cette obligation \
+             pour votre structure.</p><form method=\"post\"><button type=\"submit\" \
+             style=\"font-size:1.2em;padding:.5em 1em\">Confirmer « envoyé »</button></form>",
+        ),
+        (&Method::POST, ["ack", token]) if app.links().verify_duty_sent(token).is_ok() => {
+            match app.links().verify_duty_sent(token) {
+                Ok(claim) => match app
+                    .acknowledge_obligation(&claim.structure_id, &claim.obligation_key, "sent", "link")
+                    .await
+                {
+                    Ok(_) => page(
+                        StatusCode::OK,
+                        "C'est noté, merci",
+                        "<p>Réponse enregistrée : « envoyé ». Plus aucun rappel pour cette obligation.</p>",
+                    ),
+                    Err(error) => failure(&error),
+                },
+                Err(_) => not_found(),
             }
         }
         (&Method::GET, ["ack", token]) => match app.links().verify_ack(token) {

@@ -75,6 +75,7 @@ fn digest() -> Digest {
                 not_concerned: link(AckAction::NotConcerned),
             },
         }],
+        duties: Vec::new(),
         notices: vec![Notice::Cancelled {
             structure_name: "Coop Bois".into(),
             call_title: "Appel retiré".into(),

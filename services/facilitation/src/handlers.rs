@@ -318,6 +318,9 @@ impl EventHandler for AlertingEscalations {
 /// The proposal's description, in French: the call, its stage and deadline,
 /// why submission is at risk, and by when to help.
 fn co_submission_description(event: &DeadlineEscalated, title: &str, deadline: NaiveDate, due: NaiveDate) -> String {
+    if event.stage_kind == "report" {
+        return report_description(event, title, deadline, due);
+    }
     let stage = match event.stage_kind.as_str() {
         "letter_of_intent" => "lettre d'intention",
         "pre_deposit" => "pré-dépôt",
@@ -342,6 +345,24 @@ fn co_submission_description(event: &DeadlineEscalated, title: &str, deadline: N
     };
     format!(
         "Co-dépôt : appel « {title} », {stage} le {}{at} ; {why}. Préparer et déposer le dossier avec un membre de la structure d'ici le {}.",
+        deadline.format("%d/%m/%Y"),
+        due.format("%d/%m/%Y")
+    )
+}
+
+/// The description of a proposal on a reporting duty (issue 16: stage
+/// `report`, function `funder_reporting`; the title names the duty and its
+/// funder): a report owed to a funder, not a call to apply to.
+fn report_description(event: &DeadlineEscalated, title: &str, deadline: NaiveDate, due: NaiveDate) -> String {
+    let why = match event.reason.as_str() {
+        "orphan" => "personne dans la structure ne sait rendre compte aux financeurs",
+        "spof" => "une seule personne sait rendre compte aux financeurs",
+        "holders_leaving" => "les personnes qui savent rendre compte aux financeurs partent avant l'échéance",
+        _ => "le compte rendu repose sur une seule personne",
+    };
+    format!(
+        "Compte rendu au financeur : « {title} », à envoyer au plus tard le {} ; {why}. \
+         Préparer et envoyer le compte rendu avec un membre de la structure d'ici le {}.",
         deadline.format("%d/%m/%Y"),
         due.format("%d/%m/%Y")
     )

@@ -1121,6 +1121,21 @@ pub enum GrantsCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// « Envoyé » : l'obligation a été remplie auprès du financeur, plus aucun rappel (--undo pour revenir en arrière).
+    Ack {
+        /// La structure.
+        #[arg(long)]
+        structure: String,
+        /// La clé de l'obligation (colonne key de vigie grants obligations --format csv).
+        #[arg(long)]
+        key: String,
+        /// Annule « envoyé » : les rappels reprennent.
+        #[arg(long)]
+        undo: bool,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Obligations de compte rendu, la plus proche d'abord : échéance (due), règle (rule) et date interne de brouillon (draft).
     Obligations {
         /// Seulement cette structure.

@@ -387,6 +387,12 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             )
             .await
         }
+        GrantsCommand::Ack {
+            structure,
+            key,
+            undo,
+            client,
+        } => g::ack(&client.endpoint, &structure, &key, undo, lang).await,
         GrantsCommand::Obligations {
             structure,
             network,

@@ -19,6 +19,10 @@ use chrono_tz::Tz;
 
 use crate::model::StageKind;
 
+mod duty;
+
+pub use duty::{duty_heading, reporting_escalation_label, DutyItem};
+
 /// One deadline of a digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestItem {
@@ -76,6 +80,18 @@ pub enum Notice {
         /// The call's page.
         url: String,
     },
+    /// A reporting duty's due date moved (an agreement's date set since
+    /// the recipient was reminded of it).
+    DutyMoved {
+        /// The structure concerned.
+        structure_name: String,
+        /// The duty and its funder, as [`duty_heading`] writes them.
+        heading: String,
+        /// The former due date.
+        from: NaiveDate,
+        /// The new due date.
+        to: NaiveDate,
+    },
     /// The call was cancelled or withdrawn.
     Cancelled {
         /// The structure concerned.
@@ -96,6 +112,8 @@ pub struct Digest {
     pub local_date: NaiveDate,
     /// The deadlines, rendered nearest first.
     pub items: Vec<DigestItem>,
+    /// The reporting duties, rendered nearest due date first.
+    pub duties: Vec<DutyItem>,
     /// The changes, rendered in the order given.
     pub notices: Vec<Notice>,
     /// The recipient's one-click unsubscribe link.
@@ -221,10 +239,12 @@ const CANCELLED_LABEL: &str =
 pub fn render_digest(d: &Digest) -> Rendered {
     let mut items: Vec<&DigestItem> = d.items.iter().collect();
     items.sort_by_key(|item| (item.days_left, item.deadline_date, item.deadline_time));
+    let mut duties: Vec<&DutyItem> = d.duties.iter().collect();
+    duties.sort_by_key(|item| (item.days_left, item.due));
     Rendered {
         subject: subject(d),
-        text: render_text(d, &items),
-        html: render_html(d, &items),
+        text: render_text(d, &items, &duties),
+        html: render_html(d, &items, &duties),
     }
 }
 
@@ -249,18 +269,61 @@ fn subject(d: &Digest) -> String {
     } else {
         deadlines
     };
+    if !d.duties.is_empty() {
+        let duties = plural(
+            d.duties.len(),
+            "obligation envers un financeur",
+            "obligations envers les financeurs",
+        );
+        let urgent = d.duties.iter().filter(|item| item.escalation.is_some()).count();
+        let duties = if urgent > 0 {
+            format!("{duties} (dont {urgent} à risque)")
+        } else {
+            duties
+        };
+        let mut parts = Vec::new();
+        if !d.items.is_empty() {
+            parts.push(deadlines);
+        }
+        parts.push(duties);
+        if !d.notices.is_empty() {
+            parts.push(changes);
+        }
+        let last = parts.pop().unwrap_or_default();
+        return if parts.is_empty() {
+            format!("Vigie — {last}")
+        } else {
+            format!("Vigie — {} et {last}", parts.join(", "))
+        };
+    }
     match (d.items.is_empty(), d.notices.is_empty()) {
         (false, true) => format!("Vigie — {deadlines}"),
         (false, false) => format!("Vigie — {deadlines} et {changes}"),
+        (true, false) if only_duty_notices(d) => format!("Vigie — {changes} sur vos obligations envers les financeurs"),
         (true, false) => format!("Vigie — {changes} sur vos appels à projets"),
         (true, true) => "Vigie — aucune échéance à venir".to_owned(),
     }
 }
 
+/// Every notice is about a reporting duty (none about a call).
+fn only_duty_notices(d: &Digest) -> bool {
+    d.notices.iter().all(|n| matches!(n, Notice::DutyMoved { .. }))
+}
+
 fn intro(d: &Digest) -> String {
+    if d.items.is_empty() && !d.duties.is_empty() {
+        return format!(
+            "Voici les obligations envers vos financeurs à préparer, au {} :",
+            french_date(d.local_date)
+        );
+    }
     match (d.items.is_empty(), d.notices.is_empty()) {
         (false, _) => format!(
             "Voici les échéances de financement à surveiller, au {} :",
+            french_date(d.local_date)
+        ),
+        (true, false) if only_duty_notices(d) => format!(
+            "Des obligations envers vos financeurs ont changé, au {} :",
             french_date(d.local_date)
         ),
         (true, false) => format!(
@@ -309,7 +372,7 @@ fn greeting(name: &str) -> String {
     }
 }
 
-fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
+fn render_text(d: &Digest, items: &[&DigestItem], duties: &[&DutyItem]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{},\n", greeting(&d.recipient_name));
     let _ = writeln!(out, "{}\n", intro(d));
@@ -329,6 +392,12 @@ fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
         let _ = writeln!(out, "   - pas concerné : {}", item.ack_links.not_concerned);
         out.push('\n');
     }
+    if !duties.is_empty() {
+        if !items.is_empty() {
+            let _ = writeln!(out, "Obligations envers les financeurs :\n");
+        }
+        duty::render_text(&mut out, duties, items.len() + 1);
+    }
     if !d.notices.is_empty() {
         let _ = writeln!(out, "Changements :\n");
         for notice in &d.notices {
@@ -344,6 +413,15 @@ fn render_text(d: &Digest, items: &[&DigestItem]) -> String {
                     let _ = writeln!(out, "- {call_title} — {structure_name}");
                     let _ = writeln!(out, "  {}", moved_line(*kind, *from, *to));
                     text_link(&mut out, "  ", "Appel", url);
+                }
+                Notice::DutyMoved {
+                    structure_name,
+                    heading,
+                    from,
+                    to,
+                } => {
+                    let _ = writeln!(out, "- {heading} — {structure_name}");
+                    let _ = writeln!(out, "  {}", duty::moved_line(*from, *to));
                 }
                 Notice::Cancelled {
                     structure_name,
@@ -415,7 +493,7 @@ fn text_link(out: &mut String, indent: &str, label: &str, url: &str) {
     }
 }
 
-fn render_html(d: &Digest, items: &[&DigestItem]) -> String {
+fn render_html(d: &Digest, items: &[&DigestItem], duties: &[&DutyItem]) -> String {
     let e = escape_html;
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -456,9 +534,28 @@ fn render_html(d: &Digest, items: &[&DigestItem]) -> String {
         }
         out.push_str("</ol>\n");
     }
+    if !duties.is_empty() {
+        duty::render_html(&mut out, duties);
+    }
     if !d.notices.is_empty() {
         out.push_str("<h2 style=\"font-size: 1.1em;\">Changements</h2>\n<ul>\n");
         for notice in &d.notices {
+            if let Notice::DutyMoved {
+                structure_name,
+                heading,
+                from,
+                to,
+            } = notice
+            {
+                let _ = writeln!(
+                    out,
+                    "<li><strong>{}</strong> — {}<br>{}</li>",
+                    e(heading),
+                    e(structure_name),
+                    e(&duty::moved_line(*from, *to))
+                );
+                continue;
+            }
             let (structure_name, call_title, url, what) = match notice {
                 Notice::Moved {
                     structure_name,
@@ -473,6 +570,7 @@ fn render_html(d: &Digest, items: &[&DigestItem]) -> String {
                     call_title,
                     url,
                 } => (structure_name, call_title, url, capitalised(CANCELLED_LABEL)),
+                Notice::DutyMoved { .. } => continue,
             };
             let _ = writeln!(
                 out,

@@ -191,6 +191,35 @@ pub struct PlannedAlert {
     pub escalation: Option<EscalationReason>,
 }
 
+/// Who receives one reminder of a structure: its people (holders and
+/// director), the network's referent when the reminder is `escalated` and a
+/// referent is set, and the network's webhook when one is set. Shared by the
+/// reminders of calls and of reporting duties ([`crate::grants::remind`]).
+pub fn recipients(structure: &StructureRecipients, contacts: &NetworkContacts, escalated: bool) -> Vec<Recipient> {
+    let mut recipients: Vec<Recipient> = structure.people.clone();
+    if escalated && !contacts.referent_email.trim().is_empty() {
+        recipients.push(Recipient {
+            id: format!("referent:{}:{}", structure.network, structure.structure_id),
+            kind: RecipientKind::Referent,
+            person_id: None,
+            name: contacts.referent_name.clone(),
+            channel: "email",
+            address: contacts.referent_email.trim().to_owned(),
+        });
+    }
+    if !contacts.webhook_url.trim().is_empty() {
+        recipients.push(Recipient {
+            id: format!("webhook:{}:{}", structure.network, structure.structure_id),
+            kind: RecipientKind::Webhook,
+            person_id: None,
+            name: structure.network.clone(),
+            channel: "webhook",
+            address: contacts.webhook_url.trim().to_owned(),
+        });
+    }
+    recipients
+}
+
 /// The reminders of one stage for one structure in `window`.
 pub fn plan_stage(
     stage: &StageRef,
@@ -207,28 +236,7 @@ pub fn plan_stage(
             continue;
         };
         let escalated = reason.filter(|_| planned.offset_days <= REFERENT_FROM_DAYS);
-        let mut recipients: Vec<Recipient> = structure.people.clone();
-        if escalated.is_some() && !contacts.referent_email.trim().is_empty() {
-            recipients.push(Recipient {
-                id: format!("referent:{}:{}", structure.network, structure.structure_id),
-                kind: RecipientKind::Referent,
-                person_id: None,
-                name: contacts.referent_name.clone(),
-                channel: "email",
-                address: contacts.referent_email.trim().to_owned(),
-            });
-        }
-        if !contacts.webhook_url.trim().is_empty() {
-            recipients.push(Recipient {
-                id: format!("webhook:{}:{}", structure.network, structure.structure_id),
-                kind: RecipientKind::Webhook,
-                person_id: None,
-                name: structure.network.clone(),
-                channel: "webhook",
-                address: contacts.webhook_url.trim().to_owned(),
-            });
-        }
-        for recipient in recipients {
+        for recipient in recipients(structure, contacts, escalated.is_some()) {
             out.push(PlannedAlert {
                 recipient,
                 structure_id: structure.structure_id.clone(),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Days, NaiveDate, NaiveTime};
 use prost::Message;
+use vigie_alerting_domain::grants::remind::REPORTING_FUNCTION;
 use vigie_alerting_domain::matching::{self, CallProfile, MatchIndex, Preferences, StructureProfile};
 use vigie_alerting_domain::plan::{NetworkContacts, Recipient, RecipientKind, StructureRecipients, FUNDING_FUNCTION};
 use vigie_alerting_domain::reminders::ReminderPolicy;
@@ -28,8 +29,12 @@ pub struct StructureView {
     pub name: String,
     /// Territory, network and legal form.
     pub profile: StructureProfile,
-    /// Holders, directors and the holders' end dates.
+    /// Holders of `funding_applications`, directors and the holders' end
+    /// dates: the recipients of calls' reminders.
     pub recipients: StructureRecipients,
+    /// The same for `funder_reporting`: the recipients of reporting duties'
+    /// reminders (issue 16).
+    pub reporting: StructureRecipients,
 }
 
 /// A network's reminder policy and contacts.
@@ -104,6 +109,36 @@ pub fn network_settings(row: &PolicyRow) -> NetworkSettings {
 pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureView, AlertingError> {
     let snapshot = pb::Structure::decode(row.snapshot.as_slice())
         .map_err(|_| storage::StorageError::corrupt("al_structures", "snapshot", &row.structure_id))?;
+    let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today);
+    let reporting = holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today);
+    let place = Place {
+        commune: Some(row.commune_insee.clone()).filter(|c| !c.is_empty()),
+        department: Some(row.department_code.clone()).filter(|c| !c.is_empty()),
+        region: Some(row.region_code.clone()).filter(|c| !c.is_empty()),
+    };
+    Ok(StructureView {
+        name: snapshot.name.clone(),
+        profile: StructureProfile {
+            structure_id: row.structure_id.clone(),
+            network: row.network_id.clone(),
+            legal_form: row.legal_form.clone(),
+            place,
+        },
+        recipients,
+        reporting,
+    })
+}
+
+/// The people to remind of what rests on the vital function `function`:
+/// its holders (level ≥ 3, practised within 365 days, not gone —
+/// FRAGILITY.md) and the directors, with an email address, deduplicated; and
+/// the holders' end dates (escalation).
+fn holders_and_directors(
+    row: &StructureRow,
+    snapshot: &pb::Structure,
+    function: &str,
+    today: NaiveDate,
+) -> StructureRecipients {
     let recency_limit = today.checked_sub_days(Days::new(RECENCY_DAYS)).unwrap_or(today);
     let people: HashMap<&str, &pb::Person> = snapshot.people.iter().map(|p| (p.person_id.as_str(), p)).collect();
     let active = |p: &pb::Person| {
@@ -133,7 +168,7 @@ pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureV
         });
     };
     for holding in &snapshot.holdings {
-        if holding.function != FUNDING_FUNCTION || holding.level < HOLDING_LEVEL {
+        if holding.function != function || holding.level < HOLDING_LEVEL {
             continue;
         }
         if holding
@@ -156,26 +191,12 @@ pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureV
     for person in snapshot.people.iter().filter(|p| p.role == "director" && active(p)) {
         push(person, RecipientKind::Director, &mut recipients);
     }
-    let place = Place {
-        commune: Some(row.commune_insee.clone()).filter(|c| !c.is_empty()),
-        department: Some(row.department_code.clone()).filter(|c| !c.is_empty()),
-        region: Some(row.region_code.clone()).filter(|c| !c.is_empty()),
-    };
-    Ok(StructureView {
-        name: snapshot.name.clone(),
-        profile: StructureProfile {
-            structure_id: row.structure_id.clone(),
-            network: row.network_id.clone(),
-            legal_form: row.legal_form.clone(),
-            place,
-        },
-        recipients: StructureRecipients {
-            structure_id: row.structure_id.clone(),
-            network: row.network_id.clone(),
-            people: recipients,
-            holder_end_dates,
-        },
-    })
+    StructureRecipients {
+        structure_id: row.structure_id.clone(),
+        network: row.network_id.clone(),
+        people: recipients,
+        holder_end_dates,
+    }
 }
 
 /// What matching needs to know of a call.

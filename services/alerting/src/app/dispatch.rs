@@ -21,14 +21,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
+use vigie_alerting_domain::grants::remind::{DutyAlert, Step, REPORTING_FUNCTION, STEP_REPORT};
+use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, DutyItem, Notice};
 use vigie_alerting_domain::plan::{unsubscribe_identity, PlannedAlert, RecipientKind, Window};
 use vigie_alerting_domain::reminders::deadline_instant;
 use vigie_alerting_domain::reminders::{planned_reminders, ReminderPolicy};
 use vigie_platform::events::Outbox;
-use vigie_proto::events::v1::DeadlineEscalated;
+use vigie_proto::events::v1::{DeadlineEscalated, ObligationReminded};
 
 use super::context::{call_profile, network_settings, Context};
+use super::duties::{self, OpenDuty};
 use super::listing::plan_pair;
 use super::reminder_events::reminder_events;
 use super::AlertingApp;
@@ -119,13 +121,24 @@ fn message_network(message: &MessageRow) -> &str {
         .map_or("", |(network, _)| network)
 }
 
-/// One line of a message before rendering.
+/// One line of a message before rendering: a call's reminder (`alert`), a
+/// reporting duty's (`duty`), or a notice.
 struct Line {
     row: SendLogRow,
     alert: Option<PlannedAlert>,
+    duty: Option<DutyLine>,
     notice: Option<Notice>,
     structure_name: String,
-    call: usize,
+    /// The call's index in the pass's calls (`None` for duties).
+    call: Option<usize>,
+}
+
+/// A reporting duty's reminder with what its line shows.
+struct DutyLine {
+    alert: DutyAlert,
+    duty: OpenDuty,
+    /// The end of the due date's local day.
+    deadline: DateTime<Utc>,
 }
 
 /// A message being built for one address.
@@ -153,13 +166,30 @@ impl AlertingApp {
         let after = storage::planned_until(&mut conn).await?;
         let since = today.checked_sub_days(Days::new(1)).unwrap_or(today);
         let calls = storage::calls(&mut conn, Some(since)).await?;
+        let policy_rows = storage::policies(&mut conn).await?;
         let mut policies = vec![ReminderPolicy::default()];
-        policies.extend(
-            storage::policies(&mut conn)
-                .await?
-                .iter()
-                .map(|p| network_settings(p).policy),
-        );
+        policies.extend(policy_rows.iter().map(|p| network_settings(p).policy));
+        // Reporting duties (issue 16): planned whenever the pass plans, and
+        // the pass plans when one of their reminders fell due since the last
+        // one or a grant, an agreement's date or an « envoyé » changed.
+        let duty_policies = duties::policies_by_network(&policy_rows);
+        let open_duties = self.open_duties(&mut conn, &duty_policies, now).await?;
+        let duty_due = match after {
+            None => !open_duties.is_empty(),
+            Some(after) => {
+                // A duty's line deferred to tomorrow's digest (the address had
+                // one today) fell due before the last pass: the first pass of a
+                // new local day looks a day back, so it is caught up then.
+                let new_day = after.with_timezone(&chrono_tz::Europe::Paris).date_naive() < today;
+                let from = if new_day {
+                    after - chrono::TimeDelta::days(1)
+                } else {
+                    after
+                };
+                storage::duties_changed_since(&mut conn, after).await?
+                    || duties::any_due_between(&open_duties, &duty_policies, from, now)
+            }
+        };
         let windows: Vec<Vec<Option<Window>>> = calls.iter().map(|c| stage_windows(c, after, now, &policies)).collect();
         let unplanned = storage::unplanned_structures(&mut conn).await?;
         let (changed_networks, changed_structures) = match after {
@@ -167,7 +197,12 @@ impl AlertingApp {
             None => (Vec::new(), Vec::new()),
         };
         let nothing_due = windows.iter().flatten().all(Option::is_none);
-        if nothing_due && unplanned.is_empty() && changed_networks.is_empty() && changed_structures.is_empty() {
+        if nothing_due
+            && !duty_due
+            && unplanned.is_empty()
+            && changed_networks.is_empty()
+            && changed_structures.is_empty()
+        {
             storage::set_planned_until(&mut conn, now).await?;
             return Ok(DispatchReport::default());
         }
@@ -189,6 +224,8 @@ impl AlertingApp {
             .map(|c| c.call_id.clone())
             .collect();
         call_ids.extend(changed_calls.iter().cloned());
+        let duty_keys: Vec<String> = open_duties.iter().map(|d| d.view.obligation.key.clone()).collect();
+        call_ids.extend(duty_keys.iter().cloned());
         call_ids.sort_unstable();
         call_ids.dedup();
         let claimed = storage::claimed_keys(&mut conn, &call_ids).await?;
@@ -206,9 +243,30 @@ impl AlertingApp {
             lines.push(Line {
                 row,
                 alert: Some(alert),
+                duty: None,
                 notice: None,
                 structure_name,
-                call: c,
+                call: Some(c),
+            });
+        }
+        for (d, alert) in duties::due_duty_alerts(&ctx, &open_duties, now) {
+            let row = duties::duty_log_row(&alert, now);
+            if claimed.contains(&row.key()) || !keys.insert(row.key()) {
+                continue;
+            }
+            let Some(i) = ctx.position(&alert.structure_id) else {
+                continue;
+            };
+            let duty = open_duties[d].clone();
+            let structure_name = ctx.structures[i].name.clone();
+            let deadline = duties::end_of_day(alert.due, &ctx.network(&ctx.structures[i].profile.network).policy);
+            lines.push(Line {
+                row,
+                alert: None,
+                duty: Some(DutyLine { alert, duty, deadline }),
+                notice: None,
+                structure_name,
+                call: None,
             });
         }
         lines.extend(notices(
@@ -218,6 +276,21 @@ impl AlertingApp {
             &storage::reminders_sent_for(&mut conn, &changed_calls).await?,
             now,
         ));
+        let duty_sent = storage::reminders_sent_for(&mut conn, &duty_keys).await?;
+        for (_, row, notice) in duties::duty_notices(&ctx, &open_duties, &claimed, &duty_sent, now) {
+            let structure_name = ctx
+                .position(&row.structure_id)
+                .map(|i| ctx.structures[i].name.clone())
+                .unwrap_or_default();
+            lines.push(Line {
+                row,
+                alert: None,
+                duty: None,
+                notice: Some(notice),
+                structure_name,
+                call: None,
+            });
+        }
         let digested_today: HashSet<(String, String, String)> = storage::addresses_with_digest_on(&mut conn, today)
             .await?
             .iter()
@@ -260,9 +333,10 @@ impl AlertingApp {
                 if digested_today.contains(&digest_key(&draft.channel, &draft.address, &draft.network)) {
                     let tomorrow = now + chrono::TimeDelta::days(1);
                     let before = draft_lines.len();
-                    draft_lines.retain(|l| match &l.alert {
-                        Some(a) => deadline_instant(&a.stage) <= tomorrow,
-                        None => false,
+                    draft_lines.retain(|l| match (&l.alert, &l.duty) {
+                        (Some(a), _) => deadline_instant(&a.stage) <= tomorrow,
+                        (None, Some(d)) => d.deadline <= tomorrow,
+                        (None, None) => false,
                     });
                     batch_report.deferred += before - draft_lines.len();
                 }
@@ -292,12 +366,26 @@ impl AlertingApp {
                         .map_err(|e| AlertingError::Events(e.to_string()))?;
                     batch_report.reminders_published += 1;
                 }
+                for event in obligation_events(draft_lines.iter().filter_map(|l| l.duty.as_ref()), today) {
+                    Outbox::new(events::SOURCE)
+                        .append(&mut tx, events::obligation_reminded(&event))
+                        .await
+                        .map_err(|e| AlertingError::Events(e.to_string()))?;
+                    batch_report.reminders_published += 1;
+                }
                 for line in &draft_lines {
+                    if let Some(duty) = &line.duty {
+                        if escalate_duty(&mut tx, duty, now).await? {
+                            events += 1;
+                        }
+                        continue;
+                    }
                     let Some(alert) = &line.alert else { continue };
                     let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
                         continue;
                     };
-                    let call = &calls[line.call];
+                    let Some(c) = line.call else { continue };
+                    let call = &calls[c];
                     if storage::insert_escalation(
                         &mut tx,
                         &alert.structure_id,
@@ -368,8 +456,79 @@ impl AlertingApp {
         let mut json_items = Vec::new();
         let mut ordered: Vec<&&Line> = lines.iter().collect();
         ordered.sort_by_key(|l| (l.alert.as_ref().map(|a| a.offset_days), l.row.call_id.clone()));
+        let mut duty_items: Vec<DutyItem> = Vec::new();
+        let mut duty_lines: Vec<(&str, &DutyLine)> = ordered
+            .iter()
+            .filter_map(|l| Some((l.structure_name.as_str(), l.duty.as_ref()?)))
+            .collect();
+        // Several reminders of one duty due together (after an outage, or
+        // J-14 on the draft date) make one line: the draft date's when it is
+        // among them, the nearest offset otherwise.
+        duty_lines.sort_by_key(|(_, d)| {
+            (
+                d.alert.structure_id.clone(),
+                d.alert.key.clone(),
+                d.alert.step != Step::Draft,
+                d.alert.offset_days,
+            )
+        });
+        let mut duty_seen = HashSet::new();
+        for (structure_name, d) in duty_lines {
+            if !duty_seen.insert((d.alert.structure_id.clone(), d.alert.key.clone())) {
+                continue;
+            }
+            let item = DutyItem {
+                structure_name: structure_name.to_owned(),
+                duty: d.duty.duty_fr(),
+                funder: d.duty.view.funder.clone(),
+                title: d.duty.view.title.clone(),
+                due: d.alert.due,
+                draft: d.alert.draft,
+                draft_reminder: d.alert.step == Step::Draft,
+                days_left: (d.alert.due - today).num_days(),
+                late: d.alert.late,
+                escalation: d.alert.escalation.map(|r| r.code().to_owned()),
+                sent_link: format!(
+                    "{base}/ack/{}",
+                    self.links.duty_sent_token(&d.alert.structure_id, &d.alert.key)
+                ),
+            };
+            json_items.push(serde_json::json!({
+                "kind": "obligation",
+                "structure_id": d.alert.structure_id,
+                "obligation_key": d.alert.key,
+                "rule": d.alert.rule.code(),
+                "duty": item.duty,
+                "funder": item.funder,
+                "title": item.title,
+                "due": d.alert.due.to_string(),
+                "draft": d.alert.draft.to_string(),
+                "draft_reminder": item.draft_reminder,
+                "offset_days": d.alert.offset_days,
+                "late": d.alert.late,
+                "escalation": d.alert.escalation.map(|r| r.code()),
+            }));
+            duty_items.push(item);
+        }
         for line in ordered {
-            let call = &calls[line.call];
+            if line.duty.is_some() {
+                continue;
+            }
+            if let Some(Notice::DutyMoved { from, to, .. }) = &line.notice {
+                json_items.push(serde_json::json!({
+                    "kind": "obligation_moved",
+                    "structure_id": line.row.structure_id,
+                    "obligation_key": line.row.call_id,
+                    "from": from.to_string(),
+                    "to": to.to_string(),
+                }));
+                if let Some(notice) = &line.notice {
+                    notices.push(notice.clone());
+                }
+                continue;
+            }
+            let Some(c) = line.call else { continue };
+            let call = &calls[c];
             if let Some(notice) = &line.notice {
                 notices.push(notice.clone());
                 json_items.push(serde_json::json!({
@@ -438,6 +597,7 @@ impl AlertingApp {
                 recipient_name: draft.name.clone(),
                 local_date: today,
                 items,
+                duties: duty_items,
                 notices,
                 unsubscribe_url: format!(
                     "{base}/unsubscribe/{}",
@@ -792,9 +952,10 @@ fn notices(
                 ..row.clone()
             },
             alert: None,
+            duty: None,
             notice: Some(notice),
             structure_name,
-            call: c,
+            call: Some(c),
         });
     }
     out
@@ -810,6 +971,19 @@ fn told_date(row: &SendLogRow) -> NaiveDate {
 
 /// Channel, address, greeting name and network of a line's recipient, as known now.
 fn address_of(ctx: &Context, line: &Line) -> Option<(String, String, String, String)> {
+    if let Some(duty) = &line.duty {
+        let network = ctx
+            .position(&duty.alert.structure_id)
+            .map(|i| ctx.structures[i].profile.network.clone())
+            .unwrap_or_default();
+        let recipient = &duty.alert.recipient;
+        return Some((
+            recipient.channel.to_owned(),
+            recipient.address.clone(),
+            recipient.name.clone(),
+            network,
+        ));
+    }
     if let Some(alert) = &line.alert {
         let network = ctx
             .position(&alert.structure_id)
@@ -847,10 +1021,94 @@ fn address_of(ctx: &Context, line: &Line) -> Option<(String, String, String, Str
             )
         });
     }
+    // People reminded of calls, or of reporting duties (a notice of a moved duty).
     structure
         .recipients
         .people
         .iter()
+        .chain(&structure.reporting.people)
         .find(|r| &r.id == recipient)
         .map(|r| ("email".to_owned(), r.address.clone(), r.name.clone(), network.clone()))
+}
+
+/// One `ObligationReminded` per structure, duty and step among the duties'
+/// reminders of one message claimed on `sent_on` (the line the digest
+/// shows: the nearest offset, the structure's own recipient kind first);
+/// none for webhooks, as for calls (`reminder_events`).
+fn obligation_events<'a>(lines: impl IntoIterator<Item = &'a DutyLine>, sent_on: NaiveDate) -> Vec<ObligationReminded> {
+    let mut by_line: BTreeMap<(&str, &str, Step), (u32, RecipientKind, &DutyLine)> = BTreeMap::new();
+    for line in lines {
+        let alert = &line.alert;
+        if alert.recipient.kind == RecipientKind::Webhook {
+            continue;
+        }
+        let entry = by_line
+            .entry((alert.structure_id.as_str(), alert.key.as_str(), alert.step))
+            .or_insert((alert.offset_days, alert.recipient.kind, line));
+        entry.0 = entry.0.min(alert.offset_days);
+        entry.1 = entry.1.min(alert.recipient.kind);
+    }
+    by_line
+        .into_values()
+        .map(|(days_before, kind, line)| ObligationReminded {
+            structure_id: line.alert.structure_id.clone(),
+            obligation_key: line.alert.key.clone(),
+            rule: line.alert.rule.code().to_owned(),
+            due: Some(date_to_pb(line.alert.due)),
+            draft: Some(date_to_pb(line.alert.draft)),
+            days_before,
+            recipient_kind: match kind {
+                RecipientKind::Holder => "holder",
+                RecipientKind::Director => "director",
+                _ => "referent",
+            }
+            .to_owned(),
+            sent_on: Some(date_to_pb(sent_on)),
+            draft_reminder: line.alert.step == Step::Draft,
+        })
+        .collect()
+}
+
+/// Records the escalation of a duty whose reminder goes to the referent,
+/// once per structure and duty (`al_escalations`), with its
+/// `DeadlineEscalated` event in the claim's transaction; `true` when it was
+/// the first.
+async fn escalate_duty(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    line: &DutyLine,
+    now: DateTime<Utc>,
+) -> Result<bool, AlertingError> {
+    let alert = &line.alert;
+    let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
+        return Ok(false);
+    };
+    if !storage::insert_escalation(
+        &mut *tx,
+        &alert.structure_id,
+        &alert.key,
+        STEP_REPORT,
+        reason.code(),
+        now,
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    let event = DeadlineEscalated {
+        structure_id: alert.structure_id.clone(),
+        call_id: alert.key.clone(),
+        call_title: line.duty.heading(),
+        stage_kind: STEP_REPORT.to_owned(),
+        deadline: Some(date_to_pb(alert.due)),
+        time: None,
+        timezone: "Europe/Paris".to_owned(),
+        function: REPORTING_FUNCTION.to_owned(),
+        reason: reason.code().to_owned(),
+        url: String::new(),
+    };
+    Outbox::new(events::SOURCE)
+        .append(tx, events::deadline_escalated(&event))
+        .await
+        .map_err(|e| AlertingError::Events(e.to_string()))?;
+    Ok(true)
 }

@@ -1,4 +1,5 @@
-//! The iCalendar feeds of a structure and of a network, at secret URLs. A
+//! The iCalendar feeds of a structure and of a network, at secret URLs: the
+//! deadlines of the calls they match and their reporting duties. A
 //! URL opens its feed only while its generation is the scope's current one
 //! (`vigie alerts feed --revoke` bumps it).
 
@@ -84,6 +85,9 @@ impl AlertingApp {
                 events.extend(entries(call));
             }
         }
+        // Reporting duties not « envoyé » (issue 16): due and draft dates.
+        let structures: Vec<String> = ctx.structures.iter().map(|s| s.profile.structure_id.clone()).collect();
+        events.extend(self.duty_calendar_entries(&mut conn, &structures, since).await?);
         let name = match kind {
             FeedKind::Structure => format!("Vigie — échéances de {}", ctx.structures[0].name),
             FeedKind::Network => format!("Vigie — échéances du réseau {id}"),

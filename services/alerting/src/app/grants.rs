@@ -524,18 +524,15 @@ impl AlertingApp {
         self.obligations_on(&mut conn, structures).await
     }
 
-    async fn obligations_on(
+    pub(super) async fn obligations_on(
         &self,
         conn: &mut AnyConnection,
         structures: Option<&[String]>,
     ) -> Result<Vec<ObligationView>, AlertingError> {
         let rows = storage::grants_of(conn, structures).await?;
         let dates = storage::agreement_dates_of(conn, structures).await?;
-        let networks: HashMap<String, String> = storage::structures(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.structure_id, s.network_id))
-            .collect();
+        // Networks only: the snapshots are not needed (the dispatch pass reads this every minute).
+        let networks: HashMap<String, String> = storage::structure_networks(conn).await?;
         let draft: HashMap<String, u32> = storage::draft_days(conn).await?.into_iter().collect();
         let mut by_network: BTreeMap<&str, (Vec<Grant>, Vec<AgreementDate>)> = BTreeMap::new();
         for row in &rows {

@@ -5,6 +5,7 @@
 
 mod context;
 mod dispatch;
+mod duties;
 mod feeds;
 pub mod grants;
 mod import;
@@ -27,6 +28,7 @@ use crate::channels::links::{LinkKey, LinkSigner, DEFAULT_KEY_ID};
 
 pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
+pub use duties::DutyStates;
 pub use grants::{AgreementDateInput, ApplicationInput, GrantInput, ObligationView, Pipeline};
 pub use import::ImportReport;
 pub use listing::{CallView, CallsOf, PreviewAlert};

@@ -90,6 +90,15 @@ pub struct AckClaim {
     pub action: AckAction,
 }
 
+/// What a valid « envoyé » token of a reporting duty says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyClaim {
+    /// The structure that owes the duty.
+    pub structure_id: String,
+    /// The obligation key.
+    pub obligation_key: String,
+}
+
 /// Whose iCalendar feed a feed token opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FeedKind {
@@ -195,6 +204,11 @@ enum Payload {
     },
     #[serde(rename = "unsub")]
     Unsubscribe { r: String },
+    /// A reporting duty sent to its funder (« envoyé », issue 16): the
+    /// structure and the obligation key. A kind of its own, so a call's
+    /// acknowledgement token never opens a duty and the reverse.
+    #[serde(rename = "duty")]
+    DutySent { s: String, o: String },
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -269,6 +283,28 @@ impl LinkSigner {
                 structure_id: s,
                 call_id: c,
                 action: AckAction::from_code(&a).ok_or(LinkError::Malformed)?,
+            }),
+            _ => Err(LinkError::WrongKind),
+        }
+    }
+
+    /// The token of the « envoyé » link of a structure's reporting duty.
+    pub fn duty_sent_token(&self, structure_id: &str, obligation_key: &str) -> String {
+        self.sign(&Payload::DutySent {
+            s: structure_id.to_owned(),
+            o: obligation_key.to_owned(),
+        })
+    }
+
+    /// Checks the token of a duty's « envoyé » link.
+    ///
+    /// # Errors
+    /// See [`LinkError`] (a call's acknowledgement token is [`LinkError::WrongKind`]).
+    pub fn verify_duty_sent(&self, token: &str) -> Result<DutyClaim, LinkError> {
+        match self.open(token)? {
+            Payload::DutySent { s, o } => Ok(DutyClaim {
+                structure_id: s,
+                obligation_key: o,
             }),
             _ => Err(LinkError::WrongKind),
         }
@@ -467,6 +503,40 @@ mod tests {
         assert_eq!(signer.verify_unsubscribe(&feed), Err(LinkError::WrongKind));
         assert_eq!(signer.verify_ack(&unsubscribe), Err(LinkError::WrongKind));
         assert_eq!(signer.verify_feed(&unsubscribe), Err(LinkError::WrongKind));
+    }
+
+    #[test]
+    fn duty_tokens_round_trip_and_open_nothing_else() {
+        let signer = signer();
+        let token = signer.duty_sent_token("S000003", "G01:financial_report_6_months:2026-12-31");
+        assert_eq!(
+            signer.verify_duty_sent(&token),
+            Ok(DutyClaim {
+                structure_id: "S000003".into(),
+                obligation_key: "G01:financial_report_6_months:2026-12-31".into(),
+            })
+        );
+        assert_eq!(signer.verify_ack(&token), Err(LinkError::WrongKind));
+        assert_eq!(signer.verify_feed(&token), Err(LinkError::WrongKind));
+        assert_eq!(signer.verify_unsubscribe(&token), Err(LinkError::WrongKind));
+        let ack = signer.ack_token(
+            "S000003",
+            "G01:financial_report_6_months:2026-12-31",
+            AckAction::Submitted,
+        );
+        assert_eq!(signer.verify_duty_sent(&ack), Err(LinkError::WrongKind));
+        // Another secret, or a changed byte: refused.
+        assert_eq!(
+            LinkSigner::new(b"another secret, just as long....").verify_duty_sent(&token),
+            Err(LinkError::BadSignature)
+        );
+        let mut altered = token.clone().into_bytes();
+        let middle = altered.len() / 2;
+        altered[middle] = if altered[middle] == b'A' { b'B' } else { b'A' };
+        assert!(signer.verify_duty_sent(&String::from_utf8(altered).unwrap()).is_err());
+        // Call tokens signed before duties existed still verify as before.
+        let old = signer.ack_token("S1", "C1", AckAction::InProgress);
+        assert!(signer.verify_ack(&old).is_ok());
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub fn rule(method: &str) -> Option<Rule> {
         // and funders are its own business): the people who run it, read or
         // write, like acknowledgements (docs/grants.md).
         "RecordApplication" | "RecordGrant" | "SetAgreementDate" | "ListGrants" | "ListObligations" => STRUCTURE_WRITE,
+        // « Envoyé » of a reporting duty: as SetAgreementDate (issue 16).
+        "AcknowledgeObligation" => STRUCTURE_WRITE,
         _ => return None,
     })
 }

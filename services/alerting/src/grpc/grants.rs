@@ -7,7 +7,7 @@ use vigie_proto::alerting::v1 as pb;
 
 use super::{non_empty, AlertingApi};
 use crate::app::grants::pipeline;
-use crate::app::{ObligationView, Pipeline};
+use crate::app::{DutyStates, ObligationView, Pipeline};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::storage::GrantRow;
 
@@ -80,6 +80,16 @@ pub(super) fn obligation_to_pb(v: &ObligationView) -> pb::Obligation {
         sent_on: None,
         reporting_holders: 0,
     }
+}
+
+/// An obligation with its « envoyé » state and its structure's holders of
+/// `funder_reporting` today.
+pub(super) fn with_state(mut o: pb::Obligation, states: &DutyStates) -> pb::Obligation {
+    let (status, sent_on, holders) = states.of(&o.structure_id, &o.key);
+    o.status = status;
+    o.sent_on = sent_on.map(date_to_pb);
+    o.reporting_holders = holders;
+    o
 }
 
 impl AlertingApi {

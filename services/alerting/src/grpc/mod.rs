@@ -676,8 +676,12 @@ impl AlertingService for AlertingApi {
             .grants_scope(&request, "ListObligations", &r.structure_id, &r.network)
             .await?;
         let obligations = self.app.obligations(only.as_deref()).await?;
+        let states = self.app.duty_states(only.as_deref()).await?;
         Ok(Response::new(pb::ListObligationsResponse {
-            obligations: obligations.iter().map(grants::obligation_to_pb).collect(),
+            obligations: obligations
+                .iter()
+                .map(|o| grants::with_state(grants::obligation_to_pb(o), &states))
+                .collect(),
         }))
     }
 
@@ -699,6 +703,25 @@ impl AlertingService for AlertingApi {
             })
             .await?;
         Ok(Response::new(grants::obligation_to_pb(&view)))
+    }
+
+    async fn acknowledge_obligation(
+        &self,
+        request: Request<pb::AcknowledgeObligationRequest>,
+    ) -> Result<Response<pb::Obligation>, Status> {
+        let r = request.get_ref().clone();
+        let structure = r.structure_id.trim().to_owned();
+        self.authorize_structure(&request, "AcknowledgeObligation", &structure)
+            .await?;
+        let view = self
+            .app
+            .acknowledge_obligation(&structure, &r.obligation_key, &r.status, "rpc")
+            .await?;
+        let states = self.app.duty_states(Some(&[structure])).await?;
+        Ok(Response::new(grants::with_state(
+            grants::obligation_to_pb(&view),
+            &states,
+        )))
     }
 }
 

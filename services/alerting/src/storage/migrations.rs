@@ -256,6 +256,20 @@ CREATE TABLE al_agreement_dates (
 ALTER TABLE al_policies ADD COLUMN draft_days BIGINT;
 ";
 
+/// Reporting duties marked « envoyé » (issue 16): one row per structure and
+/// obligation key; `status` `sent`, or empty once taken back (the row stays,
+/// so a second identical acknowledgement is recognised and publishes nothing).
+const SCHEMA_V9: &str = "
+CREATE TABLE al_obligation_acks (
+    structure_id TEXT NOT NULL,
+    obligation_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    sent_on TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (structure_id, obligation_key)
+);
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -306,5 +320,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "applications and grants, dates written in agreements, draft days per network",
         sqlite: SCHEMA_V8,
         postgres: SCHEMA_V8,
+    },
+    Migration {
+        version: 9,
+        name: "reporting duties acknowledged as sent",
+        sqlite: SCHEMA_V9,
+        postgres: SCHEMA_V9,
     },
 ];

@@ -3,6 +3,7 @@
 //! connection so the application decides the transaction.
 
 mod calls;
+mod duties;
 mod grants;
 mod migrations;
 mod sends;
@@ -12,6 +13,7 @@ mod structures;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 pub use calls::*;
+pub use duties::*;
 pub use grants::*;
 pub use migrations::MIGRATIONS;
 pub use sends::*;

@@ -257,6 +257,20 @@ pub fn structure_event(
     people: &[PersonSpec<'_>],
     version: u64,
 ) -> Envelope {
+    structure_event_holding(id, network, commune, region, people, "funding_applications", version)
+}
+
+/// [`structure_event`] whose people's `funding_level` is their level on
+/// `function` (`funder_reporting` for the reminders of reporting duties).
+pub fn structure_event_holding(
+    id: &str,
+    network: &str,
+    commune: &str,
+    region: &str,
+    people: &[PersonSpec<'_>],
+    function: &str,
+    version: u64,
+) -> Envelope {
     let structure = inv::Structure {
         structure_id: id.to_owned(),
         name: format!("Structure {id}"),
@@ -280,7 +294,7 @@ pub fn structure_event(
             .filter(|p| p.funding_level > 0)
             .map(|p| inv::Holding {
                 person_id: p.id.to_owned(),
-                function: "funding_applications".to_owned(),
+                function: function.to_owned(),
                 level: p.funding_level,
                 ..Default::default()
             })

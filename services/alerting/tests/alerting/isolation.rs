@@ -899,9 +899,12 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
         "ListCallsStream" | "ExportCallsStream" | "PreviewAlertsStream" => {
             same_as_unary(f, method, p, structure).await?
         }
-        "ListGrants" | "ListObligations" | "RecordApplication" | "RecordGrant" | "SetAgreementDate" => {
-            grants_check(f, method, p, structure, granted, see).await?
-        }
+        "ListGrants"
+        | "ListObligations"
+        | "RecordApplication"
+        | "RecordGrant"
+        | "SetAgreementDate"
+        | "AcknowledgeObligation" => grants_check(f, method, p, structure, granted, see).await?,
         other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
     }
     Ok(())
@@ -963,6 +966,17 @@ async fn grants_check(
                             structure_id: structure,
                             outcome: "invalide".to_owned(),
                             ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(|_| ()),
+                "AcknowledgeObligation" => api
+                    .acknowledge_obligation(request(
+                        &p,
+                        pb::AcknowledgeObligationRequest {
+                            structure_id: structure,
+                            obligation_key: "G0:financial_report_6_months:2026-12-31".to_owned(),
+                            status: "invalide".to_owned(),
                         },
                     ))
                     .await

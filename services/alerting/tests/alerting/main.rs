@@ -8,6 +8,7 @@ mod grants;
 mod harness;
 mod isolation;
 mod leases;
+mod obligation_reminders;
 mod scenarios;
 mod webhooks;
 
@@ -94,6 +95,38 @@ grants_on_both_backends!(
     a_submitted_call_becomes_one_application,
     another_network_sees_no_grant,
     invalid_grant_inputs_are_refused_naming_the_field,
+);
+
+/// Reminders of reporting duties (issue 16), on both backends.
+macro_rules! duties_on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod duties_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::obligation_reminders::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod duties_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::obligation_reminders::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+duties_on_both_backends!(
+    duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date,
+    reporting_on_one_person_escalates_to_the_referent_from_j14_once,
+    sent_by_the_signed_link_stops_the_reminders,
+    a_moved_date_gives_one_notice_and_a_new_series,
+    two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_items,
+    the_feeds_hold_each_duty_not_sent,
+    a_duty_deferred_to_tomorrows_digest_goes_the_next_day,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

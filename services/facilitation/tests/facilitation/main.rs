@@ -53,6 +53,7 @@ on_both_backends!(
     an_on_site_request_prefers_a_facilitator_covering_the_structure,
     a_deadline_escalation_opens_one_co_submission_proposal_per_call,
     a_deadline_within_a_week_makes_the_co_submission_due_today,
+    a_reporting_duty_escalation_opens_a_proposal_on_funder_reporting,
     an_escalation_for_a_structure_not_yet_known_is_retried,
 );
 

@@ -13,7 +13,7 @@ use vigie_facilitation::storage::RequestRow;
 use vigie_inventory_domain::model::Evidence;
 use vigie_platform::events::Outcome;
 use vigie_proto::dates::date_to_pb;
-use vigie_proto::events::v1::{FacilitationTimeRecorded, FragilityAssessed, InterventionRecorded};
+use vigie_proto::events::v1::{DeadlineEscalated, FacilitationTimeRecorded, FragilityAssessed, InterventionRecorded};
 use vigie_proto::inventory::v1::Band;
 
 use crate::harness::{escalation_event, expect_err, facilitators_csv, fragility_event, set, start, today, Harness};
@@ -1024,6 +1024,41 @@ pub async fn a_deadline_escalation_opens_one_co_submission_proposal_per_call(h: 
         all.iter().filter(|p| p.kind == "fragility").count() == 1 && all.len() == 3,
         "{all:?}"
     );
+    Ok(())
+}
+
+/// `F-REP` helps with reports to funders in department 35.
+const REPORTING: &str = "F-REP,Rémi Rapports,conseiller_numerique,,,35,funder_reporting,10,50%,,";
+
+/// A reporting duty escalated by alerting (issue 16): stage `report`,
+/// function `funder_reporting`, the duty and funder as title.
+pub async fn a_reporting_duty_escalation_opens_a_proposal_on_funder_reporting(h: Harness) -> Result<()> {
+    h.import(&[FUNDING, REPORTING]).await?;
+    h.structure("S1", "N1", "35238", &["P1"]).await?;
+    let mut envelope = escalation_event("S1", "G1:financial_report_6_months:2026-12-31", date(2027, 6, 30)?);
+    let mut event = DeadlineEscalated::decode(envelope.payload.clone())?;
+    event.call_title = "Compte rendu financier (Cerfa n° 15059) — Région Bretagne (Insertion)".to_owned();
+    event.stage_kind = "report".to_owned();
+    event.function = "funder_reporting".to_owned();
+    event.time = None;
+    event.url = String::new();
+    envelope.payload = event.encode_to_vec().into();
+    ensure!(h.escalate(&envelope).await? == Outcome::Applied);
+    let open = co_submissions(&h, "S1").await?;
+    ensure!(open.len() == 1, "{open:?}");
+    let p = &open[0];
+    offered_to(p, "F-REP")?;
+    ensure!(p.function == "funder_reporting", "{p:?}");
+    ensure!(p.due_on == Some(date(2027, 6, 23)?), "{:?}", p.due_on);
+    ensure!(
+        p.description
+            == "Compte rendu au financeur : « Compte rendu financier (Cerfa n° 15059) — Région Bretagne (Insertion) », \
+                à envoyer au plus tard le 30/06/2027 ; une seule personne sait rendre compte aux financeurs. \
+                Préparer et envoyer le compte rendu avec un membre de la structure d'ici le 23/06/2027.",
+        "{}",
+        p.description
+    );
+    ensure!(!p.description.contains("Co-dépôt") && !p.description.contains("dépôt"));
     Ok(())
 }
 

@@ -381,7 +381,8 @@ pub async fn obligations(
                            "duty": o.duty, "source": o.source, "structure_id": o.structure_id,
                            "grant_id": o.grant_id, "funder": o.funder, "title": o.title,
                            "year_end": date_text(o.year_end.as_ref()), "edited": o.edited, "label": o.label,
-                           "key": o.key})
+                           "key": o.key, "status": o.status, "sent_on": date_text(o.sent_on.as_ref()),
+                           "reporting_holders": o.reporting_holders})
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &values)?;
@@ -506,6 +507,38 @@ pub async fn set_date(
             date_text(o.draft.as_ref()),
             o.key
         ),
+    }
+    Ok(())
+}
+
+/// `vigie grants ack --structure ID --key KEY [--undo]`: the duty « envoyé »
+/// to its funder (no more reminders), or taken back.
+///
+/// # Errors
+/// An unknown structure or obligation, an unreachable server.
+pub async fn ack(endpoint: &str, structure: &str, key: &str, undo: bool, lang: Lang) -> anyhow::Result<()> {
+    let o = client(endpoint, lang)
+        .await?
+        .acknowledge_obligation(pb::AcknowledgeObligationRequest {
+            structure_id: structure.to_owned(),
+            obligation_key: key.to_owned(),
+            status: if undo { String::new() } else { "sent".to_owned() },
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let due = date_text(o.due.as_ref());
+    match (lang, undo) {
+        (Lang::Fr, false) => println!(
+            "« Envoyé » enregistré : {} ({due}) — plus de rappel ({}).",
+            o.duty, o.key
+        ),
+        (Lang::Fr, true) => println!(
+            "« Envoyé » annulé : {} ({due}) — les rappels reprennent ({}).",
+            o.duty, o.key
+        ),
+        (Lang::En, false) => println!("Recorded as sent: {} ({due}) — no more reminders ({}).", o.duty, o.key),
+        (Lang::En, true) => println!("Sent taken back: {} ({due}) — reminders resume ({}).", o.duty, o.key),
     }
     Ok(())
 }

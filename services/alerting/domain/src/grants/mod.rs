@@ -10,7 +10,9 @@
 //!   with its internal draft date, and the edits written in an agreement,
 //!   which win over the derived dates.
 
+pub mod calendar;
 pub mod obligations;
+pub mod remind;
 pub mod rules;
 
 use chrono::NaiveDate;

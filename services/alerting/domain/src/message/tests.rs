@@ -35,6 +35,7 @@ fn digest(items: Vec<DigestItem>, notices: Vec<Notice>) -> Digest {
         recipient_name: "Marie Dupont".into(),
         local_date: date(2027, 3, 7),
         items,
+        duties: Vec::new(),
         notices,
         unsubscribe_url: "https://vigie.example/u/TOKEN".into(),
     }
@@ -368,4 +369,114 @@ fn only_http_https_and_mailto_urls_become_links() {
     assert!(!is_linkable("mailto:a@b.fr\"><script>"));
     assert!(is_linkable("https://vigie.example/u/TOKEN"));
     assert!(!is_linkable("vbscript:x"));
+}
+
+fn duty_item(days_left: i64, draft_reminder: bool) -> DutyItem {
+    DutyItem {
+        structure_name: "Les Amis du Quai".into(),
+        duty: "compte rendu financier (Cerfa n° 15059)".into(),
+        funder: "Région <Bretagne>".into(),
+        title: "Insertion".into(),
+        due: date(2027, 3, 21),
+        draft: date(2027, 3, 7),
+        draft_reminder,
+        days_left,
+        late: false,
+        escalation: Some("spof".into()),
+        sent_link: "https://vigie.example/ack/SENT".into(),
+    }
+}
+
+#[test]
+fn a_duty_says_its_due_date_its_draft_date_and_how_to_say_sent() {
+    let mut d = digest(Vec::new(), Vec::new());
+    d.duties = vec![duty_item(14, true)];
+    let r = render_digest(&d);
+    assert_eq!(r.subject, "Vigie — 1 obligation envers un financeur (dont 1 à risque)");
+    assert!(
+        r.text.contains("obligations envers vos financeurs à préparer"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text
+            .contains("1. Compte rendu financier (Cerfa n° 15059) — Région <Bretagne> (Insertion) — Les Amis du Quai"),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("Échéance externe (financeur) : dimanche 21 mars 2027 — J-14"));
+    assert!(r.text.contains(
+        "Date de rédaction interne : dimanche 7 mars 2027 — une première version doit être prête pour l'échéance du dimanche 21 mars 2027."
+    ));
+    assert!(r.text.contains("une seule personne sait rendre compte aux financeurs"));
+    assert!(r.text.contains("- envoyé : https://vigie.example/ack/SENT"));
+    assert!(r.html.contains("Région &lt;Bretagne&gt;"), "escaped");
+    assert!(!r.html.contains("<Bretagne>"));
+    assert!(r.html.contains("<a href=\"https://vigie.example/ack/SENT\">envoyé</a>"));
+    // Not the draft reminder: the draft date is only shown.
+    d.duties = vec![duty_item(7, false)];
+    let r = render_digest(&d);
+    assert!(
+        r.text.contains("Date de rédaction interne : dimanche 7 mars 2027\n"),
+        "{}",
+        r.text
+    );
+}
+
+#[test]
+fn calls_and_duties_share_one_digest() {
+    let mut d = digest(vec![item("FDVA", 7, date(2027, 3, 14))], Vec::new());
+    d.duties = vec![duty_item(14, false)];
+    d.notices = vec![Notice::DutyMoved {
+        structure_name: "Les Amis du Quai".into(),
+        heading: duty_heading("compte rendu financier", "CAF", ""),
+        from: date(2027, 6, 30),
+        to: date(2027, 4, 30),
+    }];
+    let r = render_digest(&d);
+    assert_eq!(
+        r.subject,
+        "Vigie — 1 échéance de financement à venir, 1 obligation envers un financeur (dont 1 à risque) et 1 changement"
+    );
+    assert!(r.text.contains("1. FDVA"));
+    assert!(r.text.contains("Obligations envers les financeurs :"));
+    assert!(r.text.contains("2. Compte rendu financier"));
+    assert!(
+        r.text.contains("- Compte rendu financier — CAF — Les Amis du Quai"),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("Date déplacée : du mercredi 30 juin 2027 au vendredi 30 avril 2027."));
+    assert!(r
+        .html
+        .contains("Date déplacée : du mercredi 30 juin 2027 au vendredi 30 avril 2027."));
+    // A moved duty alone.
+    let only = Digest {
+        items: Vec::new(),
+        duties: Vec::new(),
+        ..d
+    };
+    let r = render_digest(&only);
+    assert_eq!(
+        r.subject,
+        "Vigie — 1 changement sur vos obligations envers les financeurs"
+    );
+    assert!(r.text.contains("Des obligations envers vos financeurs ont changé"));
+}
+
+#[test]
+fn duty_headings() {
+    assert_eq!(duty_heading("certification", "", ""), "Certification");
+    assert_eq!(duty_heading("bilan", "CAF", ""), "Bilan — CAF");
+    assert_eq!(duty_heading("bilan", "", "Projet"), "Bilan — Projet");
+    assert_eq!(
+        reporting_escalation_label("x"),
+        "la structure est fragile pour rendre compte à ce financeur."
+    );
+    assert!(reporting_escalation_label("orphan").contains("aucun titulaire"));
+    assert!(reporting_escalation_label("holders_leaving").contains("partent"));
 }
