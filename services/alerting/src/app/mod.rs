@@ -6,6 +6,7 @@
 mod context;
 mod dispatch;
 mod feeds;
+pub mod grant_stats;
 pub mod grants;
 mod import;
 mod listing;
@@ -27,6 +28,7 @@ use crate::channels::links::{LinkKey, LinkSigner, DEFAULT_KEY_ID};
 
 pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
+pub use grant_stats::{DutyAtRisk, GrantStats, Reporting};
 pub use grants::{AgreementDateInput, ApplicationInput, GrantInput, ObligationView, Pipeline};
 pub use import::ImportReport;
 pub use listing::{CallView, CallsOf, PreviewAlert};

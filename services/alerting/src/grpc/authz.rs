@@ -88,6 +88,12 @@ pub fn rule(method: &str) -> Option<Rule> {
         // and funders are its own business): the people who run it, read or
         // write, like acknowledgements (docs/grants.md).
         "RecordApplication" | "RecordGrant" | "SetAgreementDate" | "ListGrants" | "ListObligations" => STRUCTURE_WRITE,
+        // The views of grants across structures: without a network, the
+        // whole instance — federation admins only (a network's admins ask
+        // for their network, under `network_rule`).
+        "GrantStats" => Rule {
+            grants: &[(FederationAdmin, Instance)],
+        },
         _ => return None,
     })
 }
@@ -98,6 +104,8 @@ pub fn rule(method: &str) -> Option<Rule> {
 pub fn network_rule(method: &str) -> Option<Rule> {
     match method {
         "SetPreferences" | "GetFeedUrl" | "RevokeFeedUrl" | "ListGrants" | "ListObligations" => Some(NETWORK_WRITE),
+        // A network's views of grants: its network admins.
+        "GrantStats" => Some(NETWORK_WRITE),
         other => rule(other),
     }
 }

@@ -676,9 +676,9 @@ impl AlertingService for AlertingApi {
             .grants_scope(&request, "ListObligations", &r.structure_id, &r.network)
             .await?;
         let obligations = self.app.obligations(only.as_deref()).await?;
-        Ok(Response::new(pb::ListObligationsResponse {
-            obligations: obligations.iter().map(grants::obligation_to_pb).collect(),
-        }))
+        let mut obligations: Vec<pb::Obligation> = obligations.iter().map(grants::obligation_to_pb).collect();
+        grants::fill_reporting_holders(&self.app, only.as_deref(), &mut obligations).await?;
+        Ok(Response::new(pb::ListObligationsResponse { obligations }))
     }
 
     async fn set_agreement_date(
@@ -699,6 +699,19 @@ impl AlertingService for AlertingApi {
             })
             .await?;
         Ok(Response::new(grants::obligation_to_pb(&view)))
+    }
+
+    async fn grant_stats(
+        &self,
+        request: Request<pb::GrantStatsRequest>,
+    ) -> Result<Response<pb::GrantStatsResponse>, Status> {
+        let only = self.grant_stats_scope(&request)?;
+        let only = match only {
+            Some(network) => Some(self.app.structures_of_network(&network).await?),
+            None => None,
+        };
+        let stats = self.app.grant_stats(only.as_deref()).await?;
+        Ok(Response::new(grants::grant_stats_to_pb(&stats)))
     }
 }
 
