@@ -6,11 +6,11 @@ use tonic::{Request, Status};
 use vigie_proto::alerting::v1 as pb;
 
 use super::{non_empty, AlertingApi};
+use crate::app::grant_stats::holder_count;
 use crate::app::grants::pipeline;
 use crate::app::{AlertingApp, GrantStats, ObligationView, Pipeline};
-use crate::app::grant_stats::holder_count;
-use crate::error::AlertingError;
 use crate::convert::{date_from_pb, date_to_pb};
+use crate::error::AlertingError;
 use crate::storage::GrantRow;
 
 /// Longest network id accepted in a request.

@@ -223,11 +223,9 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
         "the call's title names the programme: {:?}",
         stats.by_funder
     );
-    ensure!(
-        record(&stats, "Fondation de France", "Solidarités")?
-            .success_rate_per_mille
-            .is_none()
-    );
+    ensure!(record(&stats, "Fondation de France", "Solidarités")?
+        .success_rate_per_mille
+        .is_none());
     ensure!(record(&stats, "CAF d'Ille-et-Vilaine", "Jeunesse")?.success_rate_per_mille == Some(1000));
     // The call refused: its programme's rate is 0 ‰.
     grant(
@@ -268,10 +266,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
             1,
         )
     };
-    ensure!(
-        at_risk == vec![spof("2027-01-10"), spof("2027-01-18")],
-        "{at_risk:?}"
-    );
+    ensure!(at_risk == vec![spof("2027-01-10"), spof("2027-01-18")], "{at_risk:?}");
     ensure!(
         stats.at_risk[0]
             .obligation
@@ -287,7 +282,9 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
     let insertion = record(&all, REGION, "Insertion")?;
     ensure!(
         insertion.success_rate_per_mille == Some(800)
-            && insertion.pipeline.is_some_and(|p| p.amount_granted_cents == 73_500 * 100),
+            && insertion
+                .pipeline
+                .is_some_and(|p| p.amount_granted_cents == 73_500 * 100),
         "{insertion:?}"
     );
     ensure!(
@@ -346,14 +343,18 @@ pub async fn holders_leaving_before_the_due_date_put_a_duty_at_risk(h: Harness) 
 pub async fn grant_stats_stay_within_reach(h: Harness) -> Result<()> {
     ensure!(h.feed(&structure("SA1", NET_A, 1)).await? == Outcome::Applied);
     let api = AlertingApi::new(h.app.clone());
-    let code = |outcome: Result<tonic::Response<pb::GrantStatsResponse>, tonic::Status>| {
-        outcome.err().map(|s| s.code())
-    };
+    let code =
+        |outcome: Result<tonic::Response<pb::GrantStatsResponse>, tonic::Status>| outcome.err().map(|s| s.code());
     let other = api.grant_stats(request(&admin_of(NET_B), stats_of(NET_A))).await;
     let unknown = api.grant_stats(request(&admin_of(NET_B), stats_of("inconnu"))).await;
     ensure!(code(other) == Some(tonic::Code::NotFound));
     ensure!(code(unknown) == Some(tonic::Code::NotFound));
-    for role in [Role::NetworkAdmin, Role::StructureManager, Role::Facilitator, Role::Integration] {
+    for role in [
+        Role::NetworkAdmin,
+        Role::StructureManager,
+        Role::Facilitator,
+        Role::Integration,
+    ] {
         let p = caller(role, Scope::Network(NET_A.to_owned()));
         let whole = api.grant_stats(request(&p, stats_of(""))).await;
         ensure!(code(whole) == Some(tonic::Code::PermissionDenied), "{role:?}");

@@ -10,8 +10,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use vigie_proto::inventory::v1::rollup_request::By;
 use vigie_proto::alerting::v1::GrantStatsRequest;
+use vigie_proto::inventory::v1::rollup_request::By;
 use vigie_proto::inventory::v1::RollupRequest;
 
 use super::grants::{grant_views, GrantViews};

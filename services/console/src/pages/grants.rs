@@ -365,11 +365,8 @@ impl DecisionForm {
     /// of the structure's applications awaiting a decision.
     pub fn check(&mut self, structure_id: &str, pending: &[String], lang: Lang) -> Option<RecordGrantRequest> {
         self.grant_error = (!pending.contains(&self.grant_id)).then(|| {
-            lang.pick(
-                "choisissez la candidature décidée.",
-                "choose the application decided.",
-            )
-            .to_owned()
+            lang.pick("choisissez la candidature décidée.", "choose the application decided.")
+                .to_owned()
         });
         let won = match self.outcome.as_str() {
             "won" => Some(true),
@@ -670,7 +667,10 @@ mod tests {
         let risk = &views.at_risk[0];
         assert_eq!(risk.due, "10 janvier 2027 (dans 6 jours)");
         assert!(risk.why.contains("une seule personne"));
-        assert_eq!(reason_words("orphan", Lang::En), "nobody can write the reports to funders");
+        assert_eq!(
+            reason_words("orphan", Lang::En),
+            "nobody can write the reports to funders"
+        );
         assert!(reason_words("holders_leaving", Lang::Fr).contains("partent"));
         assert_eq!(rate_words(Some(1000), Lang::En), "100.0\u{a0}%");
     }
@@ -703,7 +703,11 @@ mod tests {
         };
         let request = good.check("S1", Lang::Fr).unwrap();
         assert_eq!(
-            (request.funder.as_str(), request.amount_asked_cents, request.structure_id.as_str()),
+            (
+                request.funder.as_str(),
+                request.amount_asked_cents,
+                request.structure_id.as_str()
+            ),
             ("CAF", 300_000, "S1")
         );
     }
@@ -733,7 +737,10 @@ mod tests {
             ..DecisionForm::default()
         };
         let request = refused.check("S1", &pending, Lang::Fr).unwrap();
-        assert_eq!((request.outcome.as_str(), request.financial_year_end), ("refused", None));
+        assert_eq!(
+            (request.outcome.as_str(), request.financial_year_end),
+            ("refused", None)
+        );
         let mut other = DecisionForm {
             grant_id: "G9".into(),
             ..refused

@@ -21,12 +21,12 @@ use vigie_proto::alerting::v1::{GetNetworkPolicyRequest, GrantStatsRequest, List
 use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
+use super::grants::{grant_views, GrantViews};
 use super::network_view::{
     at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup,
     page_of, parse_policy, parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm,
     RollupView, Table, TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
 };
-use super::grants::{grant_views, GrantViews};
 use super::views::{request_row, RequestRow};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
@@ -169,7 +169,11 @@ async fn show(
 
     // The grants' views are a part of the page: shown when the service answers.
     let grants = match grants {
-        Ok(answer) => Some(grant_views(&answer.into_inner(), chrono::Local::now().date_naive(), lang)),
+        Ok(answer) => Some(grant_views(
+            &answer.into_inner(),
+            chrono::Local::now().date_naive(),
+            lang,
+        )),
         Err(status) if status.code() == tonic::Code::Unauthenticated => return Err(PageError::SignedOut),
         Err(status) => {
             tracing::debug!(code = ?status.code(), "grants of a network page unavailable");

@@ -168,7 +168,9 @@ pub struct DutyFact<'a> {
 /// nobody, on one person, or on holders who all leave before the due date
 /// ([`escalation_reason`], the rule of calls' escalations).
 pub fn at_risk(duty: &DutyFact<'_>, today: NaiveDate) -> Option<EscalationReason> {
-    let last = today.checked_add_days(Days::new(AT_RISK_DAYS)).unwrap_or(NaiveDate::MAX);
+    let last = today
+        .checked_add_days(Days::new(AT_RISK_DAYS))
+        .unwrap_or(NaiveDate::MAX);
     if duty.sent || duty.due < today || duty.due > last {
         return None;
     }
@@ -270,7 +272,10 @@ mod tests {
             fact("Région Bretagne", "Insertion", Stage::Won, 100, 100),
         ];
         let stats = by_funder(&facts);
-        let keys: Vec<_> = stats.iter().map(|s| (s.funder.as_str(), s.programme.as_str())).collect();
+        let keys: Vec<_> = stats
+            .iter()
+            .map(|s| (s.funder.as_str(), s.programme.as_str()))
+            .collect();
         assert_eq!(
             keys,
             vec![
