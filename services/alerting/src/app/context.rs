@@ -132,10 +132,10 @@ pub fn holders<'s>(snapshot: &'s pb::Structure, function: &str, today: NaiveDate
         .iter()
         .filter(|h| h.function == function && h.level >= HOLDING_LEVEL)
         .filter(|h| {
-            !h.last_practised
+            h.last_practised
                 .as_ref()
                 .and_then(date_from_pb)
-                .is_some_and(|d| d < recency_limit)
+                .is_none_or(|d| d >= recency_limit)
         })
         .filter_map(|h| people.get(h.person_id.as_str()).copied())
         .filter(|p| active(p, today))
