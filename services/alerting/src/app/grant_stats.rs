@@ -17,6 +17,9 @@ use super::{AlertingApp, ObligationView};
 use crate::error::AlertingError;
 use crate::storage;
 
+/// Up to this many structures are read one by one rather than in one pass.
+const FEW_STRUCTURES: usize = 50;
+
 /// Who sends a structure's reports to funders, today.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reporting {
@@ -73,8 +76,20 @@ impl AlertingApp {
         let today = self.today();
         let wanted: Option<HashSet<&str>> = structures.map(|s| s.iter().map(String::as_str).collect());
         let mut conn = self.db.pool().acquire().await?;
+        // A few structures (one structure's duties, a small network) are
+        // read one by one; more, in one pass over the read model.
+        let rows = match structures {
+            Some(ids) if ids.len() <= FEW_STRUCTURES => {
+                let mut rows = Vec::with_capacity(ids.len());
+                for id in ids {
+                    rows.extend(storage::structure(&mut conn, id).await?);
+                }
+                rows
+            }
+            _ => storage::structures(&mut conn).await?,
+        };
         let mut out = HashMap::new();
-        for row in storage::structures(&mut conn).await? {
+        for row in rows {
             if wanted.as_ref().is_some_and(|w| !w.contains(row.structure_id.as_str())) {
                 continue;
             }
