@@ -219,6 +219,38 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         "{stats}"
     );
 
+    // The same in a sheet and in a table.
+    let csv = ok(server
+        .cli(&["grants", "stats", "--network", &network, "--format", "csv"])
+        .await?)?;
+    ensure!(
+        csv.stdout.starts_with("section,funder,programme,applied,") && csv.stdout.contains("\ntotal,"),
+        "{}",
+        csv.stdout
+    );
+    ensure!(
+        csv.stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("funder,{FUNDER},{TITLE},1,0,1,0,15000.00,12500.00,1000,"))),
+        "{}",
+        csv.stdout
+    );
+    ensure!(
+        csv.stdout
+            .lines()
+            .any(|l| l.starts_with("at_risk,") && l.contains(&format!(",{structure},"))),
+        "{}",
+        csv.stdout
+    );
+    let words = ok(server.cli(&["grants", "stats", "--network", &network]).await?)?;
+    ensure!(
+        words.stdout.contains("taux de réussite")
+            && words.stdout.contains("100,0\u{a0}%")
+            && words.stdout.contains("Obligations à risque cette quinzaine"),
+        "{}",
+        words.stdout
+    );
+
     // The federation: the instance's table by funder, no structure named.
     let mut federation = Browser::new(&console);
     federation.sign_in("federation").await?;
