@@ -70,6 +70,7 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("conseiller numérique", lambda: scenarios.facilitator(console, profiles)),
         ("formation", lambda: scenarios.trainer(console, profiles)),
         ("niveaux", lambda: scenarios.director_levels(console, profiles)),
+        ("subventions", lambda: scenarios.director_grants(console, profiles)),
         ("coordination", lambda: scenarios.coordinator(console, profiles)),
         ("import (coordination)", lambda: scenarios.coordinator_import(console, profiles)),
     ]:

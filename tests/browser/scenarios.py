@@ -8,6 +8,8 @@ a sighted mouse user would click; keyboard use is PageChecker's part.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import json
 import os
 import re
@@ -458,6 +460,83 @@ def director_levels(console: Console, profiles: list[Profile]) -> None:
         and person in next((f["holders"] for f in after["functions"] if f["code"] == function), []),
         where, f"la page montre le nouveau score de l'API ({before.get('score')} → {after.get('score')})", band,
     )
+    page.context.close()
+
+
+def report_due_in_a_week() -> tuple[str, str]:
+    """A financial year end whose financial report (year end + 6 months, a
+    month end staying a month end) falls due in about a week; and today."""
+    today = datetime.date.today()
+    due = today + datetime.timedelta(days=7)
+    year, month = (due.year, due.month - 6) if due.month > 6 else (due.year - 1, due.month + 6)
+    day = min(due.day, calendar.monthrange(year, month)[1])
+    return datetime.date(year, month, day).isoformat(), today.isoformat()
+
+
+def director_grants(console: Console, profiles: list[Profile]) -> None:
+    """The director of S000004 records an application to a funder, then the
+    grant won: without its financial year end first (the error next to its
+    field, the choices kept), then whole; the page shows the report due.
+    Her network's coordinator sees the funder's programme on the network
+    page (« Subventions du réseau »)."""
+    report = console.report
+    label = next((p.label for p in profiles if p.label.startswith("Direction de S000004 — ")), None)
+    if not report.expect(label is not None, "subventions", "la direction de S000004", ""):
+        return
+    where = "/structures/S000004 (subventions)"
+    funder, title = "Région Bretagne", "Jardins partagés du quartier"
+    page = console.open()
+    sign_in(console, page, label)
+    page.locator("#application-funder").fill(funder)
+    page.locator("#application-title").fill(title)
+    page.locator("#application-amount").fill("15 000")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer la candidature").click()
+    console.checker.check(page, f"{where} après la candidature", navigation.value)
+    grants = page.locator("table.grants").inner_text() if page.locator("table.grants").count() else ""
+    report.expect(title in grants and "déposée" in grants, where, "la candidature est dans le tableau", grants)
+
+    choice = f"{funder} — {title}"
+    page.locator("select#decision-grant").select_option(label=choice)
+    page.locator("select#decision-outcome").select_option(value="won")
+    page.locator("#decision-amount").fill("12 500")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer la décision").click()
+    response = navigation.value
+    console.checker.check(page, f"{where} (décision sans fin d'exercice)", response)
+    year_end_field = page.locator("#decision-year-end")
+    report.expect(
+        response is not None and response.status == 422 and year_end_field.get_attribute("aria-invalid") == "true"
+        and "decision-year-end-error" in (year_end_field.get_attribute("aria-describedby") or "")
+        and page.locator("select#decision-outcome").input_value() == "won",
+        where, "sans fin d'exercice : l'erreur est liée au champ, la décision reste choisie",
+        f"statut {response.status if response else None}",
+    )
+    year_end, _ = report_due_in_a_week()
+    year_end_field.fill(year_end)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Enregistrer la décision").click()
+    console.checker.check(page, f"{where} après la décision", navigation.value)
+    duties = page.locator("table.duties").inner_text() if page.locator("table.duties").count() else ""
+    report.expect(
+        "compte rendu financier" in duties and funder in duties, where,
+        "le compte rendu financier dû au financeur est listé", duties,
+    )
+    console.screenshot(page, "subventions-direction")
+    page.context.close()
+
+    network = console.cli_json("inventory", "fragility", "--structure", "S000004").get("network", "")
+    coordinator_label = next((p.label for p in profiles if p.label.startswith(f"Coordination du réseau {network} — ")), None)
+    if not report.expect(coordinator_label is not None, where, f"la coordination du réseau {network}", ""):
+        return
+    page = console.open()
+    sign_in(console, page, coordinator_label)
+    where = f"/reseaux/{network} (subventions)"
+    console.visit(page, f"/reseaux/{network}#subventions", where)
+    funders = page.locator("table.funders").inner_text() if page.locator("table.funders").count() else ""
+    report.expect(title in funders and "100,0" in funders, where, "le programme du financeur et son taux de réussite", funders)
+    page.locator("#subventions").scroll_into_view_if_needed()
+    console.screenshot(page, "subventions-reseau")
     page.context.close()
 
 

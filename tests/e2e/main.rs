@@ -6,6 +6,7 @@ mod backup_restore;
 mod console;
 mod console_browser;
 mod console_field;
+mod console_grants;
 mod console_import;
 mod console_network;
 mod console_oidc;

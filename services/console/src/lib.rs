@@ -13,6 +13,7 @@ pub mod dates;
 pub mod error;
 pub mod labels;
 pub mod lang;
+pub mod money;
 pub mod oidc;
 mod pages;
 pub mod profiles;

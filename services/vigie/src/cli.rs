@@ -1136,6 +1136,18 @@ pub enum GrantsCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Vue d'ensemble d'un réseau (ou de toute l'instance) : candidatures, taux de réussite et montants par financeur et programme, obligations à risque cette quinzaine.
+    Stats {
+        /// Le réseau (ses administrateurs) ; sans lui, toute l'instance (administrateurs de la fédération).
+        #[arg(long)]
+        network: Option<String>,
+        /// Format de sortie.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Obligations de compte rendu, la plus proche d'abord : échéance (due), règle (rule) et date interne de brouillon (draft).
     Obligations {
         /// Seulement cette structure.

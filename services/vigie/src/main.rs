@@ -399,6 +399,11 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             format,
             client,
         } => g::obligations(&client.endpoint, structure.as_deref(), network.as_deref(), format, lang).await,
+        GrantsCommand::Stats {
+            network,
+            format,
+            client,
+        } => g::stats(&client.endpoint, network.as_deref(), format, lang).await,
     }
 }
 

@@ -102,13 +102,57 @@ pub fn network_settings(row: &PolicyRow) -> NetworkSettings {
     }
 }
 
+/// The structure snapshot of a read-model row.
+///
+/// # Errors
+/// [`AlertingError::Storage`] for an undecodable snapshot.
+pub fn snapshot(row: &StructureRow) -> Result<pb::Structure, AlertingError> {
+    pb::Structure::decode(row.snapshot.as_slice())
+        .map_err(|_| storage::StorageError::corrupt("al_structures", "snapshot", &row.structure_id).into())
+}
+
+/// Whether a person is still there on `today` (no end date, or not past).
+fn active(p: &pb::Person, today: NaiveDate) -> bool {
+    p.end_date
+        .as_ref()
+        .and_then(date_from_pb)
+        .is_none_or(|end| end >= today)
+}
+
+/// A person's end date, if any.
+pub fn end_date(p: &pb::Person) -> Option<NaiveDate> {
+    p.end_date.as_ref().and_then(date_from_pb)
+}
+
+/// The people who hold `function` in a structure on `today`, one per
+/// holding (FRAGILITY.md): level ≥ 3, practised within 365 days (or never
+/// dated), not gone. The one rule for every function reminders and views
+/// look at (`funding_applications` for calls, `funder_reporting` for the
+/// duties of grants).
+pub fn holders<'s>(snapshot: &'s pb::Structure, function: &str, today: NaiveDate) -> Vec<&'s pb::Person> {
+    let recency_limit = today.checked_sub_days(Days::new(RECENCY_DAYS)).unwrap_or(today);
+    let people: HashMap<&str, &pb::Person> = snapshot.people.iter().map(|p| (p.person_id.as_str(), p)).collect();
+    snapshot
+        .holdings
+        .iter()
+        .filter(|h| h.function == function && h.level >= HOLDING_LEVEL)
+        .filter(|h| {
+            h.last_practised
+                .as_ref()
+                .and_then(date_from_pb)
+                .is_none_or(|d| d >= recency_limit)
+        })
+        .filter_map(|h| people.get(h.person_id.as_str()).copied())
+        .filter(|p| active(p, today))
+        .collect()
+}
+
 /// The structure's view from its read-model row, on `today`.
 ///
 /// # Errors
 /// [`AlertingError::Storage`] for an undecodable snapshot.
 pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureView, AlertingError> {
-    let snapshot = pb::Structure::decode(row.snapshot.as_slice())
-        .map_err(|_| storage::StorageError::corrupt("al_structures", "snapshot", &row.structure_id))?;
+    let snapshot = snapshot(row)?;
     let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today);
     let reporting = holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today);
     let place = Place {
@@ -130,23 +174,14 @@ pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureV
 }
 
 /// The people to remind of what rests on the vital function `function`:
-/// its holders (level ≥ 3, practised within 365 days, not gone —
-/// FRAGILITY.md) and the directors, with an email address, deduplicated; and
-/// the holders' end dates (escalation).
+/// its [`holders`] and the directors, with an email address, deduplicated;
+/// and the holders' end dates (escalation).
 fn holders_and_directors(
     row: &StructureRow,
     snapshot: &pb::Structure,
     function: &str,
     today: NaiveDate,
 ) -> StructureRecipients {
-    let recency_limit = today.checked_sub_days(Days::new(RECENCY_DAYS)).unwrap_or(today);
-    let people: HashMap<&str, &pb::Person> = snapshot.people.iter().map(|p| (p.person_id.as_str(), p)).collect();
-    let active = |p: &pb::Person| {
-        p.end_date
-            .as_ref()
-            .and_then(date_from_pb)
-            .is_none_or(|end| end >= today)
-    };
     let mut holder_end_dates = Vec::new();
     let mut recipients: Vec<Recipient> = Vec::new();
     let push = |p: &pb::Person, kind: RecipientKind, recipients: &mut Vec<Recipient>| {
@@ -167,28 +202,15 @@ fn holders_and_directors(
             address: email.to_owned(),
         });
     };
-    for holding in &snapshot.holdings {
-        if holding.function != function || holding.level < HOLDING_LEVEL {
-            continue;
-        }
-        if holding
-            .last_practised
-            .as_ref()
-            .and_then(date_from_pb)
-            .is_some_and(|d| d < recency_limit)
-        {
-            continue;
-        }
-        let Some(person) = people.get(holding.person_id.as_str()) else {
-            continue;
-        };
-        if !active(person) {
-            continue;
-        }
-        holder_end_dates.push(person.end_date.as_ref().and_then(date_from_pb));
+    for person in holders(snapshot, function, today) {
+        holder_end_dates.push(end_date(person));
         push(person, RecipientKind::Holder, &mut recipients);
     }
-    for person in snapshot.people.iter().filter(|p| p.role == "director" && active(p)) {
+    for person in snapshot
+        .people
+        .iter()
+        .filter(|p| p.role == "director" && active(p, today))
+    {
         push(person, RecipientKind::Director, &mut recipients);
     }
     StructureRecipients {

@@ -374,25 +374,14 @@ impl AlertingApp {
     pub async fn duty_states(&self, structures: Option<&[String]>) -> Result<DutyStates, AlertingError> {
         let mut conn = self.db.pool().acquire().await?;
         let acks = storage::obligation_acks(&mut conn, structures).await?;
-        let today = self.today();
-        let mut holders = HashMap::new();
-        let rows = match structures {
-            None => storage::structures(&mut conn).await?,
-            Some(ids) => {
-                let mut rows = Vec::new();
-                for id in ids {
-                    rows.extend(storage::structure(&mut conn, id).await?);
-                }
-                rows
-            }
-        };
-        for row in &rows {
-            let view = super::context::structure_view(row, today)?;
-            holders.insert(
-                row.structure_id.clone(),
-                u32::try_from(view.reporting.holder_end_dates.len()).unwrap_or(u32::MAX),
-            );
-        }
+        // One connection at a time (SQLite has one for everything).
+        drop(conn);
+        let holders = self
+            .reporting(structures)
+            .await?
+            .iter()
+            .map(|(id, r)| (id.clone(), super::grant_stats::holder_count(Some(r))))
+            .collect();
         Ok(DutyStates { acks, holders })
     }
 

@@ -10,6 +10,7 @@ use chrono::{Months, NaiveDate};
 use sqlx::AnyConnection;
 use vigie_alerting_domain::grants::obligations::{obligations, AgreementDate, Obligation};
 use vigie_alerting_domain::grants::rules::{Rule, DEFAULT_DRAFT_DAYS};
+use vigie_alerting_domain::grants::stats::Stage;
 use vigie_alerting_domain::grants::{Agreement, Grant};
 
 use vigie_platform::events::Outbox;
@@ -122,37 +123,14 @@ pub struct ObligationView {
     pub title: String,
 }
 
-/// Counts and amounts of a pipeline.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pipeline {
-    /// Every application.
-    pub applied: u64,
-    /// Without a decision.
-    pub pending: u64,
-    /// Won.
-    pub won: u64,
-    /// Refused.
-    pub refused: u64,
-    /// Cents asked.
-    pub amount_asked: i64,
-    /// Cents granted.
-    pub amount_granted: i64,
-}
+/// Counts and amounts of a pipeline (the domain's, shared with the views).
+pub use vigie_alerting_domain::grants::stats::Pipeline;
 
 /// The pipeline of `grants`.
 pub fn pipeline(grants: &[GrantRow]) -> Pipeline {
     let mut p = Pipeline::default();
     for g in grants {
-        p.applied += 1;
-        p.amount_asked = p.amount_asked.saturating_add(g.amount_asked);
-        match g.stage.as_str() {
-            WON => {
-                p.won += 1;
-                p.amount_granted = p.amount_granted.saturating_add(g.amount_granted);
-            }
-            REFUSED => p.refused += 1,
-            _ => p.pending += 1,
-        }
+        p.add(Stage::from_code(&g.stage), g.amount_asked, g.amount_granted);
     }
     p
 }

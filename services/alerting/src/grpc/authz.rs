@@ -90,6 +90,12 @@ pub fn rule(method: &str) -> Option<Rule> {
         "RecordApplication" | "RecordGrant" | "SetAgreementDate" | "ListGrants" | "ListObligations" => STRUCTURE_WRITE,
         // « Envoyé » of a reporting duty: as SetAgreementDate (issue 16).
         "AcknowledgeObligation" => STRUCTURE_WRITE,
+        // The views of grants across structures: without a network, the
+        // whole instance — federation admins only (a network's admins ask
+        // for their network, under `network_rule`).
+        "GrantStats" => Rule {
+            grants: &[(FederationAdmin, Instance)],
+        },
         _ => return None,
     })
 }
@@ -100,6 +106,8 @@ pub fn rule(method: &str) -> Option<Rule> {
 pub fn network_rule(method: &str) -> Option<Rule> {
     match method {
         "SetPreferences" | "GetFeedUrl" | "RevokeFeedUrl" | "ListGrants" | "ListObligations" => Some(NETWORK_WRITE),
+        // A network's views of grants: its network admins.
+        "GrantStats" => Some(NETWORK_WRITE),
         other => rule(other),
     }
 }

@@ -7,9 +7,12 @@ use vigie_proto::alerting::v1 as pb;
 
 use super::{non_empty, AlertingApi};
 use crate::app::grants::pipeline;
-use crate::app::{DutyStates, ObligationView, Pipeline};
+use crate::app::{DutyStates, GrantStats, ObligationView, Pipeline};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::storage::GrantRow;
+
+/// Longest network id accepted in a request.
+const MAX_NETWORK_CHARS: usize = 200;
 
 /// An optional date of a request: absent is `None`, present but invalid
 /// is refused naming the field.
@@ -92,7 +95,63 @@ pub(super) fn with_state(mut o: pb::Obligation, states: &DutyStates) -> pb::Obli
     o
 }
 
+pub(super) fn grant_stats_to_pb(stats: &GrantStats) -> pb::GrantStatsResponse {
+    pb::GrantStatsResponse {
+        pipeline: Some(pipeline_to_pb(stats.pipeline)),
+        by_funder: stats
+            .by_funder
+            .iter()
+            .map(|f| pb::FunderStats {
+                funder: f.funder.clone(),
+                programme: f.programme.clone(),
+                pipeline: Some(pipeline_to_pb(f.pipeline)),
+                success_rate_per_mille: f.success_rate_per_mille,
+            })
+            .collect(),
+        at_risk: stats
+            .at_risk
+            .iter()
+            .map(|d| pb::DutyAtRisk {
+                obligation: Some(pb::Obligation {
+                    reporting_holders: d.reporting_holders,
+                    ..obligation_to_pb(&d.obligation)
+                }),
+                structure_name: d.structure_name.clone(),
+                reason: d.reason.code().to_owned(),
+            })
+            .collect(),
+    }
+}
+
 impl AlertingApi {
+    /// The network a `GrantStats` covers once the caller is authorised: a
+    /// network for its admins, `None` (the whole instance) for federation
+    /// admins only.
+    #[allow(clippy::result_large_err)]
+    pub(super) fn grant_stats_scope(&self, request: &Request<pb::GrantStatsRequest>) -> Result<Option<String>, Status> {
+        let network = request.get_ref().network.trim();
+        if network.chars().count() > MAX_NETWORK_CHARS {
+            return Err(Status::invalid_argument(format!(
+                "réseau : au plus {MAX_NETWORK_CHARS} caractères"
+            )));
+        }
+        match non_empty(network) {
+            Some(n) => {
+                self.authorize_network(request, "GrantStats", n)?;
+                Ok(Some(n.to_owned()))
+            }
+            None => {
+                vigie_platform::auth::authorize(
+                    vigie_platform::auth::principal(request)?,
+                    &super::authz::rule_for("GrantStats")?,
+                    None,
+                    || "instance".to_owned(),
+                )?;
+                Ok(None)
+            }
+        }
+    }
+
     /// The structures a grants read covers, once the caller is authorised:
     /// one structure, a whole network, or the caller's visible structures
     /// (`None` = every structure).

@@ -723,6 +723,19 @@ impl AlertingService for AlertingApi {
             &states,
         )))
     }
+
+    async fn grant_stats(
+        &self,
+        request: Request<pb::GrantStatsRequest>,
+    ) -> Result<Response<pb::GrantStatsResponse>, Status> {
+        let only = self.grant_stats_scope(&request)?;
+        let only = match only {
+            Some(network) => Some(self.app.structures_of_network(&network).await?),
+            None => None,
+        };
+        let stats = self.app.grant_stats(only.as_deref()).await?;
+        Ok(Response::new(grants::grant_stats_to_pb(&stats)))
+    }
 }
 
 impl AlertingApi {

@@ -38,7 +38,7 @@ fn expected(method: &str, principal: &Principal, network: &str, structure: Optio
 }
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 20, authz::rule)
+    testing::every_rpc_has_a_rule(SERVICE, 22, authz::rule)
 }
 
 const NET_A: &str = "reseau-a";
@@ -587,6 +587,22 @@ async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
             }
         }
         "ListCallsStream" | "ExportCallsStream" | "PreviewAlertsStream" => same_as_unary(f, method, p, "").await?,
+        "GrantStats" => {
+            // Without a network: the whole instance, federation admins only.
+            let outcome = f
+                .api
+                .grant_stats(request(p, pb::GrantStatsRequest::default()))
+                .await
+                .map(|_| ());
+            if granted {
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                ensure!(
+                    outcome.is_err_and(|s| s.code() == tonic::Code::PermissionDenied),
+                    "a role not granted read the instance's grant stats"
+                );
+            }
+        }
         "ListSendLog" => {
             let mut want = vec![];
             for l in &f.log {
@@ -905,6 +921,24 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
         | "RecordGrant"
         | "SetAgreementDate"
         | "AcknowledgeObligation" => grants_check(f, method, p, structure, granted, see).await?,
+        "GrantStats" => {
+            // A network's views: its network admins; another network's
+            // answer is that of an unknown network.
+            let of_network = |network: &str| pb::GrantStatsRequest {
+                network: network.to_owned(),
+            };
+            let outcome = f.api.grant_stats(request(p, of_network(network))).await.map(|_| ());
+            if see_network {
+                ensure!(outcome.is_ok(), "{outcome:?}");
+            } else {
+                let missing = f
+                    .api
+                    .grant_stats(request(p, of_network("absent-object")))
+                    .await
+                    .map(|_| ());
+                refused(on_network.is_some(), &outcome, &missing, network)?;
+            }
+        }
         other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 mod batches;
 mod federation_events;
+mod grant_stats;
 mod grants;
 mod harness;
 mod isolation;
@@ -141,3 +142,31 @@ mod isolation_sqlite {
         crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
     }
 }
+
+/// Views of grants (issue 16, item 4), on both backends.
+macro_rules! grant_stats_on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod grant_stats_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::grant_stats::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod grant_stats_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::grant_stats::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+grant_stats_on_both_backends!(
+    network_stats_count_funders_and_duties_at_risk,
+    holders_leaving_before_the_due_date_put_a_duty_at_risk,
+    grant_stats_stay_within_reach,
+);

@@ -1,6 +1,7 @@
 //! `/federation` — the federation's home: its networks with their
 //! roll-ups (inventory Rollup by network and for the instance), each
-//! linked to the network's page. Rollup is the federation's RPC: anyone
+//! linked to the network's page, and the instance's grants by funder and
+//! programme (alerting GrantStats without a network). Rollup is the federation's RPC: anyone
 //! else gets « Page introuvable ».
 
 use std::sync::Arc;
@@ -9,9 +10,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use vigie_proto::alerting::v1::GrantStatsRequest;
 use vigie_proto::inventory::v1::rollup_request::By;
 use vigie_proto::inventory::v1::RollupRequest;
 
+use super::grants::{grant_views, GrantViews};
 use super::network_view::{date_words, federation_rollups, RollupView};
 use super::{error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
@@ -24,6 +27,9 @@ struct FederationPage {
     evaluated_on: String,
     instance: Option<RollupView>,
     networks: Vec<RollupView>,
+    /// The instance's grants by funder (no structure named: the duties at
+    /// risk stay on the networks' pages).
+    grants: Option<GrantViews>,
 }
 
 /// `GET /federation`.
@@ -33,7 +39,8 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
         let clients = console.services.for_token(&person.token)?;
         let lang = session.lang;
         let (mut a, mut b) = (clients.inventory.clone(), clients.inventory.clone());
-        let (networks, instance) = tokio::join!(
+        let mut alerting = clients.alerting.clone();
+        let (networks, instance, grants) = tokio::join!(
             a.rollup(RollupRequest {
                 by: By::Network as i32,
                 at: None,
@@ -42,6 +49,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
                 by: By::Instance as i32,
                 at: None,
             }),
+            alerting.grant_stats(GrantStatsRequest::default()),
         );
         let networks = networks?.into_inner();
         let instance = instance?.into_inner();
@@ -51,11 +59,24 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
             .and_then(vigie_proto::dates::date_from_pb)
             .map(|d| date_words(d, lang))
             .unwrap_or_default();
+        let grants = match grants {
+            Ok(answer) => {
+                let mut views = grant_views(&answer.into_inner(), chrono::Local::now().date_naive(), lang);
+                views.at_risk.clear();
+                Some(views)
+            }
+            Err(status) if status.code() == tonic::Code::Unauthenticated => return Err(PageError::SignedOut),
+            Err(status) => {
+                tracing::debug!(code = ?status.code(), "grants of the federation page unavailable");
+                None
+            }
+        };
         let page = FederationPage {
             layout: Layout::new(&console, lang.pick("Fédération", "Federation"), Some(&session)),
             evaluated_on,
             instance: federation_rollups(&instance.groups, lang).into_iter().next(),
             networks: federation_rollups(&networks.groups, lang),
+            grants,
         };
         Ok::<_, PageError>(render(&console, Some(&session), StatusCode::OK, &page))
     }

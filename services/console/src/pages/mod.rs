@@ -5,6 +5,7 @@
 mod assets;
 mod facilitation;
 mod federation;
+mod grants;
 mod holdings;
 mod home;
 mod import;
@@ -50,6 +51,11 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/structures/{id}/echeances", post(structure::acknowledge))
         .route("/structures/{id}/aide", post(structure::ask_for_help))
         .route("/structures/{id}/niveaux", post(holdings::set_level))
+        .route(
+            "/structures/{id}/subventions/candidature",
+            post(grants::record_application),
+        )
+        .route("/structures/{id}/subventions/decision", post(grants::record_decision))
         .route(crate::reach::FACILITATION, get(facilitation::page))
         .route("/accompagnement/reponse", post(facilitation::respond))
         .route(

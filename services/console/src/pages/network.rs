@@ -17,10 +17,11 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures::TryStreamExt;
-use vigie_proto::alerting::v1::{GetNetworkPolicyRequest, ListCallsRequest};
+use vigie_proto::alerting::v1::{GetNetworkPolicyRequest, GrantStatsRequest, ListCallsRequest};
 use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
+use super::grants::{grant_views, GrantViews};
 use super::network_view::{
     at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup,
     page_of, parse_policy, parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm,
@@ -63,6 +64,8 @@ struct NetworkPage {
     requests_total: usize,
     policy: PolicyForm,
     policy_inputs: Vec<PolicyInput>,
+    /// « Subventions du réseau », when the alerting service answers.
+    grants: Option<GrantViews>,
 }
 
 /// A field of the policy form as the template shows it.
@@ -108,6 +111,7 @@ async fn show(
     let lang = session.lang;
     let (mut inventory, mut inventory2) = (clients.inventory.clone(), clients.inventory.clone());
     let (mut alerting, mut alerting2) = (clients.alerting.clone(), clients.alerting.clone());
+    let mut alerting3 = clients.alerting.clone();
     let fragility = async {
         let stream = inventory2
             .list_fragility(ListFragilityRequest {
@@ -119,7 +123,7 @@ async fn show(
             .into_inner();
         stream.try_collect::<Vec<StructureFragility>>().await
     };
-    let (structures, fragility, requests, stored_policy, calls) = tokio::join!(
+    let (structures, fragility, requests, stored_policy, calls, grants) = tokio::join!(
         inventory.list_structures(ListStructuresRequest {
             network: network.to_owned(),
         }),
@@ -133,6 +137,9 @@ async fn show(
             structure_id: String::new(),
             closing_within_days: Some(AT_RISK_DAYS),
             include_closed: false,
+            network: network.to_owned(),
+        }),
+        alerting3.grant_stats(GrantStatsRequest {
             network: network.to_owned(),
         }),
     );
@@ -160,6 +167,19 @@ async fn show(
     let calls = calls_by_structure(calls?.into_inner().calls);
     let today = evaluated_on(&fragility).unwrap_or_else(|| chrono::Local::now().date_naive());
 
+    // The grants' views are a part of the page: shown when the service answers.
+    let grants = match grants {
+        Ok(answer) => Some(grant_views(
+            &answer.into_inner(),
+            chrono::Local::now().date_naive(),
+            lang,
+        )),
+        Err(status) if status.code() == tonic::Code::Unauthenticated => return Err(PageError::SignedOut),
+        Err(status) => {
+            tracing::debug!(code = ?status.code(), "grants of a network page unavailable");
+            None
+        }
+    };
     let at_risk_rows = at_risk(&fragility, &calls, today, lang);
     let at_risk_count = at_risk_rows.len();
     let (at_risk_rows, risk_page, risk_pages) = page_of(at_risk_rows, query.risk_page);
@@ -201,6 +221,7 @@ async fn show(
             .collect(),
         policy_inputs: Vec::new(),
         policy: policy.unwrap_or_else(|| policy_form(&stored_policy)),
+        grants,
     };
     let page = NetworkPage {
         policy_inputs: policy_inputs(&page.policy, lang),

@@ -1,5 +1,6 @@
 //! `/structures/<id>` — « Ma structure » — and its forms: acknowledging
-//! a deadline and asking for help (here), setting a level (`holdings.rs`). Every call carries the person's token: a
+//! a deadline and asking for help (here), setting a level (`holdings.rs`),
+//! recording applications and grants (`grants.rs`). Every call carries the person's token: a
 //! structure outside her reach is `NOT_FOUND` from the services, hence the
 //! same « introuvable » page as an unknown id.
 
@@ -11,11 +12,14 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use vigie_proto::alerting::v1::{AcknowledgeRequest, GetFeedUrlRequest, ListCallsRequest};
+use vigie_proto::alerting::v1::{
+    AcknowledgeRequest, GetFeedUrlRequest, ListCallsRequest, ListGrantsRequest, ListObligationsRequest,
+};
 use vigie_proto::facilitation::v1::{ListProposalsRequest, RequestHelpRequest};
 use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
 use vigie_proto::training::v1::PlanRequest;
 
+use super::grants::{structure_grants, GrantForms, StructureGrants};
 use super::holdings::HoldingForm;
 use super::views::{level_choices, structure_view, StructureAnswers, StructureView};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
@@ -47,6 +51,9 @@ struct StructurePage {
     holding: HoldingForm,
     acknowledgements: [(&'static str, &'static str); 3],
     levels: Vec<(u32, String)>,
+    /// « Subventions », when the alerting service answers.
+    grants: Option<StructureGrants>,
+    grant_forms: GrantForms,
 }
 
 /// The forms of the page, as typed (a form sent back with errors keeps
@@ -55,6 +62,7 @@ struct StructurePage {
 pub struct Forms {
     pub help: HelpForm,
     pub holding: HoldingForm,
+    pub grants: GrantForms,
 }
 
 /// `GET /structures/<id>`.
@@ -82,7 +90,8 @@ pub(super) async fn show(
     // One clone per concurrent call (a client serves one call at a time).
     let (mut inventory, mut inventory2) = (clients.inventory.clone(), clients.inventory.clone());
     let (mut alerting, mut alerting2) = (clients.alerting.clone(), clients.alerting.clone());
-    let (structure, fragility, calls, feed, plan, requests) = tokio::join!(
+    let (mut alerting3, mut alerting4) = (clients.alerting.clone(), clients.alerting.clone());
+    let (structure, fragility, calls, feed, plan, requests, grants, obligations) = tokio::join!(
         inventory.get_structure(GetStructureRequest {
             structure_id: structure_id.clone(),
         }),
@@ -108,6 +117,14 @@ pub(super) async fn show(
         clients.facilitation.list_proposals(ListProposalsRequest {
             structure_id: structure_id.clone(),
         }),
+        alerting3.list_grants(ListGrantsRequest {
+            structure_id: structure_id.clone(),
+            network: String::new(),
+        }),
+        alerting4.list_obligations(ListObligationsRequest {
+            structure_id: structure_id.clone(),
+            network: String::new(),
+        }),
     );
     // The structure itself decides the page (404 when out of reach); the
     // other parts show what they can, and a refused token signs out.
@@ -117,6 +134,10 @@ pub(super) async fn show(
     let feed_url = optional(feed.map(|a| a.into_inner().url), "feed")?;
     let plan = optional(plan.map(tonic::Response::into_inner), "plan")?;
     let requests = optional(requests.map(|a| a.into_inner().proposals), "requests")?.unwrap_or_default();
+    let grants = optional(grants.map(tonic::Response::into_inner), "grants")?;
+    let obligations = optional(obligations.map(|a| a.into_inner().obligations), "obligations")?.unwrap_or_default();
+    let today = chrono::Local::now().date_naive();
+    let grants = grants.map(|g| structure_grants(&g, &obligations, today, lang));
     let view = structure_view(
         StructureAnswers {
             structure,
@@ -139,6 +160,8 @@ pub(super) async fn show(
         holding: forms.holding,
         acknowledgements: labels::acknowledgements(lang),
         levels: level_choices(lang),
+        grants,
+        grant_forms: forms.grants,
     };
     Ok(render(console, Some(session), status, &page))
 }

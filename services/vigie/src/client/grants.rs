@@ -465,6 +465,254 @@ pub async fn obligations(
     Ok(())
 }
 
+/// Why a duty is at risk, in words.
+fn reason_label(reason: &str, lang: Lang) -> &str {
+    match (reason, lang) {
+        ("orphan", Lang::Fr) => "personne ne s'en charge",
+        ("spof", Lang::Fr) => "une seule personne",
+        ("holders_leaving", Lang::Fr) => "départ avant l'échéance",
+        ("orphan", Lang::En) => "nobody holds it",
+        ("spof", Lang::En) => "one person only",
+        ("holders_leaving", Lang::En) => "holders leave before the date",
+        (other, _) => other,
+    }
+}
+
+/// A success rate in per mille as a percentage with one decimal
+/// (`66,7 %`, `66.7 %`), « — » while nothing is decided.
+fn rate_text(per_mille: Option<u32>, lang: Lang) -> String {
+    match per_mille {
+        None => "—".to_owned(),
+        Some(r) => {
+            let sep = match lang {
+                Lang::Fr => ',',
+                Lang::En => '.',
+            };
+            format!("{}{sep}{}\u{a0}%", r / 10, r % 10)
+        }
+    }
+}
+
+/// `vigie grants stats [--network NET]`: the views of a network's grants
+/// (its admins), or of the whole instance (federation admins): pipeline,
+/// record by funder and programme with the success rate, duties at risk
+/// this fortnight.
+///
+/// # Errors
+/// A network out of reach, an unreachable server.
+pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: Lang) -> anyhow::Result<()> {
+    let response = client(endpoint, lang)
+        .await?
+        .grant_stats(pb::GrantStatsRequest {
+            network: network.unwrap_or_default().to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    let total = response.pipeline.unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let pipeline_json = |p: &pb::Pipeline| {
+        json!({"applied": p.applied, "pending": p.pending, "won": p.won, "refused": p.refused,
+               "amount_asked_cents": p.amount_asked_cents, "amount_granted_cents": p.amount_granted_cents})
+    };
+    match format {
+        Format::Json => {
+            let by_funder: Vec<_> = response
+                .by_funder
+                .iter()
+                .map(|f| {
+                    json!({"funder": f.funder, "programme": f.programme,
+                           "pipeline": pipeline_json(&f.pipeline.unwrap_or_default()),
+                           "success_rate_per_mille": f.success_rate_per_mille})
+                })
+                .collect();
+            let at_risk: Vec<_> = response
+                .at_risk
+                .iter()
+                .map(|r| {
+                    let o = r.obligation.clone().unwrap_or_default();
+                    json!({"structure_id": o.structure_id, "structure_name": r.structure_name,
+                           "due": date_text(o.due.as_ref()), "draft": date_text(o.draft.as_ref()),
+                           "rule": o.rule, "duty": o.duty, "funder": o.funder, "title": o.title,
+                           "reason": r.reason, "reporting_holders": o.reporting_holders, "key": o.key})
+                })
+                .collect();
+            let value = json!({"pipeline": pipeline_json(&total), "by_funder": by_funder, "at_risk": at_risk});
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            // One sheet: a `section` column tells the whole (`total`), the
+            // funders' rows (`funder`) and the duties at risk (`at_risk`).
+            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
+            writer.write_record([
+                "section",
+                "funder",
+                "programme",
+                "applied",
+                "pending",
+                "won",
+                "refused",
+                "amount_asked",
+                "amount_granted",
+                "success_rate_per_mille",
+                "structure_id",
+                "structure_name",
+                "due",
+                "rule",
+                "reason",
+                "key",
+            ])?;
+            let counts = |section: &str, funder: &str, programme: &str, p: &pb::Pipeline, rate: Option<u32>| {
+                vec![
+                    section.to_owned(),
+                    funder.to_owned(),
+                    programme.to_owned(),
+                    p.applied.to_string(),
+                    p.pending.to_string(),
+                    p.won.to_string(),
+                    p.refused.to_string(),
+                    euros_plain(p.amount_asked_cents),
+                    euros_plain(p.amount_granted_cents),
+                    rate.map(|r| r.to_string()).unwrap_or_default(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]
+            };
+            // The service gives rates by funder and programme only.
+            writer.write_record(counts("total", "", "", &total, None))?;
+            for f in &response.by_funder {
+                writer.write_record(counts(
+                    "funder",
+                    &f.funder,
+                    &f.programme,
+                    &f.pipeline.unwrap_or_default(),
+                    f.success_rate_per_mille,
+                ))?;
+            }
+            for r in &response.at_risk {
+                let o = r.obligation.clone().unwrap_or_default();
+                let mut row = vec![String::new(); 16];
+                row[0] = "at_risk".to_owned();
+                row[1] = o.funder.clone();
+                row[2] = o.title.clone();
+                row[10] = o.structure_id.clone();
+                row[11] = r.structure_name.clone();
+                row[12] = date_text(o.due.as_ref());
+                row[13] = o.rule.clone();
+                row[14] = r.reason.clone();
+                row[15] = o.key.clone();
+                writer.write_record(row)?;
+            }
+            writer.flush()?;
+        }
+        Format::Table => {
+            let header = match lang {
+                Lang::Fr => [
+                    "financeur",
+                    "programme",
+                    "dossiers",
+                    "en attente",
+                    "obtenus",
+                    "refusés",
+                    "taux de réussite",
+                    "demandé",
+                    "accordé",
+                ],
+                Lang::En => [
+                    "funder",
+                    "programme",
+                    "applications",
+                    "pending",
+                    "won",
+                    "refused",
+                    "success rate",
+                    "asked",
+                    "granted",
+                ],
+            };
+            let mut table = Table::new(&header, &[false, false, true, true, true, true, true, true, true]);
+            for f in &response.by_funder {
+                let p = f.pipeline.unwrap_or_default();
+                table.row(vec![
+                    f.funder.clone(),
+                    f.programme.clone(),
+                    p.applied.to_string(),
+                    p.pending.to_string(),
+                    p.won.to_string(),
+                    p.refused.to_string(),
+                    rate_text(f.success_rate_per_mille, lang),
+                    euros_fr(p.amount_asked_cents),
+                    euros_fr(p.amount_granted_cents),
+                ]);
+            }
+            table.write(&mut out)?;
+            match lang {
+                Lang::Fr => writeln!(
+                    out,
+                    "\n{} candidature(s) : {} en attente, {} obtenue(s), {} refusée(s) ; demandé {}, accordé {}.",
+                    total.applied,
+                    total.pending,
+                    total.won,
+                    total.refused,
+                    euros_fr(total.amount_asked_cents),
+                    euros_fr(total.amount_granted_cents)
+                )?,
+                Lang::En => writeln!(
+                    out,
+                    "\n{} application(s): {} pending, {} won, {} refused; asked {}, granted {}.",
+                    total.applied,
+                    total.pending,
+                    total.won,
+                    total.refused,
+                    euros_fr(total.amount_asked_cents),
+                    euros_fr(total.amount_granted_cents)
+                )?,
+            }
+            if response.at_risk.is_empty() {
+                writeln!(
+                    out,
+                    "{}",
+                    match lang {
+                        Lang::Fr => "Aucune obligation à risque cette quinzaine.",
+                        Lang::En => "No duty at risk this fortnight.",
+                    }
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "\n{}",
+                    match lang {
+                        Lang::Fr => "Obligations à risque cette quinzaine :",
+                        Lang::En => "Duties at risk this fortnight:",
+                    }
+                )?;
+                let header = match lang {
+                    Lang::Fr => ["échéance", "structure", "obligation", "financeur", "pourquoi"],
+                    Lang::En => ["due", "structure", "duty", "funder", "why"],
+                };
+                let mut table = Table::new(&header, &[false; 5]);
+                for r in &response.at_risk {
+                    let o = r.obligation.clone().unwrap_or_default();
+                    table.row(vec![
+                        date_text(o.due.as_ref()),
+                        format!("{} ({})", r.structure_name, o.structure_id),
+                        o.duty.clone(),
+                        o.funder.clone(),
+                        reason_label(&r.reason, lang).to_owned(),
+                    ]);
+                }
+                table.write(&mut out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `vigie grants set-date --structure ID (--obligation KEY | --grant G --label TEXT) --due DATE`:
 /// a date written in the agreement, which wins over the derived one.
 ///
@@ -557,6 +805,16 @@ mod tests {
         for bad in ["", "-5", "12,345", "douze", "1,2,3", ",5"] {
             assert!(parse_euros(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn rates_and_reasons_read_in_words() {
+        assert_eq!(rate_text(None, Lang::Fr), "—");
+        assert_eq!(rate_text(Some(667), Lang::Fr), "66,7\u{a0}%");
+        assert_eq!(rate_text(Some(1000), Lang::En), "100.0\u{a0}%");
+        assert_eq!(reason_label("spof", Lang::Fr), "une seule personne");
+        assert_eq!(reason_label("orphan", Lang::En), "nobody holds it");
+        assert_eq!(reason_label("autre", Lang::Fr), "autre");
     }
 
     #[test]

@@ -9,11 +9,14 @@
 //! - [`obligations`]: every obligation of a structure from its grants, each
 //!   with its internal draft date, and the edits written in an agreement,
 //!   which win over the derived dates.
+//! - [`stats`]: the views — pipeline, record by funder and programme,
+//!   duties at risk this fortnight.
 
 pub mod calendar;
 pub mod obligations;
 pub mod remind;
 pub mod rules;
+pub mod stats;
 
 use chrono::NaiveDate;
 
