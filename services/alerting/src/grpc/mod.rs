@@ -623,6 +623,7 @@ impl AlertingService for AlertingApi {
                 title: r.title,
                 applied_on: grants::optional_date(r.applied_on.as_ref(), "date de dépôt")?,
                 amount_asked: r.amount_asked_cents,
+                idempotency_key: String::new(),
             })
             .await?;
         Ok(Response::new(grants::grant_to_pb(&row)))
@@ -650,6 +651,8 @@ impl AlertingService for AlertingApi {
                 purpose: r.purpose,
                 public_subsidy: r.public_subsidy,
                 amount_asked: r.amount_asked_cents,
+                applied_on: None,
+                idempotency_key: r.idempotency_key,
             })
             .await?;
         Ok(Response::new(grants::grant_to_pb(&row)))

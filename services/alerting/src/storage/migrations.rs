@@ -256,6 +256,15 @@ CREATE TABLE al_agreement_dates (
 ALTER TABLE al_policies ADD COLUMN draft_days BIGINT;
 ";
 
+/// Version 10 (issue 16, helper C): the idempotency key a client chooses for a
+/// grant without call nor application id, and the key an import derives for
+/// such a row; unique per structure when not empty (`''` = no key), so a
+/// retry or a re-import finds the grant first recorded instead of adding one.
+const SCHEMA_V10: &str = "
+ALTER TABLE al_grants ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX al_grants_key ON al_grants (structure_id, idempotency_key) WHERE idempotency_key <> '';
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -306,5 +315,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "applications and grants, dates written in agreements, draft days per network",
         sqlite: SCHEMA_V8,
         postgres: SCHEMA_V8,
+    },
+    // Issue 16, idempotency key and import of grants (helper C).
+    Migration {
+        version: 10,
+        name: "idempotency key of a grant, unique per structure",
+        sqlite: SCHEMA_V10,
+        postgres: SCHEMA_V10,
     },
 ];

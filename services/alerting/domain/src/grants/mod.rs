@@ -10,8 +10,10 @@
 //!   with its internal draft date, and the edits written in an agreement,
 //!   which win over the derived dates.
 
+pub mod import;
 pub mod obligations;
 pub mod rules;
+pub mod validate;
 
 use chrono::NaiveDate;
 
