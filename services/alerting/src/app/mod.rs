@@ -6,6 +6,8 @@
 mod context;
 mod dispatch;
 mod feeds;
+// Issue 16, import of grants (helper C).
+mod grant_import;
 pub mod grants;
 mod import;
 mod listing;
@@ -28,6 +30,7 @@ use crate::channels::links::{LinkKey, LinkSigner, DEFAULT_KEY_ID};
 pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
 pub use grants::{AgreementDateInput, ApplicationInput, Change, GrantInput, ObligationView, Pipeline};
+pub use grant_import::{GrantImportInput, GrantImportReport, GRANTS_SHEET};
 pub use import::ImportReport;
 pub use listing::{CallView, CallsOf, PreviewAlert};
 pub use preview::PreviewPlan;

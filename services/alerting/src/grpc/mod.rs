@@ -19,7 +19,8 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
 use crate::app::{
-    AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantInput, ImportReport, NetworkPolicy,
+    AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantImportInput, GrantInput, ImportReport,
+    NetworkPolicy,
     PolicyInput, PreviewAlert,
 };
 use crate::channels::links::{AckAction, FeedKind};
@@ -702,6 +703,27 @@ impl AlertingService for AlertingApi {
             })
             .await?;
         Ok(Response::new(grants::obligation_to_pb(&view)))
+    }
+
+    async fn import_grants(
+        &self,
+        request: Request<pb::ImportGrantsRequest>,
+    ) -> Result<Response<pb::ImportGrantsResponse>, Status> {
+        let reach = self.import_reach(&request)?;
+        let r = request.into_inner();
+        let report = self
+            .app
+            .import_grants(
+                &GrantImportInput {
+                    filename: r.filename,
+                    content: r.content,
+                    dry_run: r.dry_run,
+                    network: r.network,
+                },
+                &reach,
+            )
+            .await?;
+        Ok(Response::new(grants::import_report_to_pb(report)))
     }
 }
 
