@@ -92,8 +92,9 @@ impl AlertingApp {
                 ),
             )]));
         }
-        // A workbook is recognised by its content, whatever its name.
-        let (prefix, csv) = if vigie_workbook::detect(&input.content).is_some()
+        // A workbook is recognised by its content, whatever its name: a zip
+        // (XLSX, ODS, or a damaged one, reported as such) or an old `.xls`.
+        let (prefix, csv) = if input.content.starts_with(b"PK\x03\x04")
             || input.content.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
         {
             match vigie_workbook::read_table(&input.content, GRANTS_SHEET) {

@@ -4,6 +4,7 @@
 
 mod batches;
 mod federation_events;
+mod grant_import;
 mod grants;
 mod harness;
 mod isolation;
@@ -94,6 +95,36 @@ grants_on_both_backends!(
     a_submitted_call_becomes_one_application,
     another_network_sees_no_grant,
     invalid_grant_inputs_are_refused_naming_the_field,
+);
+
+/// The import of grants and the idempotency key (issue 16, helper C), on both backends.
+macro_rules! grant_import_on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod grant_import_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::grant_import::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod grant_import_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::grant_import::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+grant_import_on_both_backends!(
+    a_file_with_three_bad_rows_reports_their_lines_and_writes_nothing,
+    an_import_creates_grants_and_duties_and_a_reimport_changes_nothing,
+    a_row_of_another_network_is_refused_by_line,
+    a_workbook_that_is_not_one_is_reported,
+    the_idempotency_key_returns_the_first_grant,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).
