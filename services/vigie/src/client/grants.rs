@@ -283,6 +283,10 @@ pub struct RecordArgs {
     pub purpose: Option<String>,
     /// Not a public subsidy.
     pub private: bool,
+    /// Idempotency key (`--key`): the same key again for the structure
+    /// returns the grant first recorded with it. None when absent: the CLI
+    /// derives none (docs/cli.md).
+    pub key: Option<String>,
 }
 
 /// `vigie grants record …`: a grant won (the call's application, if any,
@@ -308,6 +312,7 @@ pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lan
             reference: args.reference.clone().unwrap_or_default(),
             purpose: args.purpose.clone().unwrap_or_default(),
             public_subsidy: Some(!args.private),
+            idempotency_key: args.key.clone().unwrap_or_default(),
             ..Default::default()
         })
         .await
