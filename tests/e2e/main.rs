@@ -16,6 +16,8 @@ mod facilitation;
 mod federation;
 mod federation_nats;
 mod federation_processes;
+// Issue 16, import of grants (helper C).
+mod grant_import;
 mod grants;
 mod grpc_tls;
 mod hostile;
