@@ -81,7 +81,10 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
     let csv = dir.path().join("subventions.csv");
     ok(run_cli(&["grants", "template", "--out", csv.to_str().unwrap_or_default()]).await?)?;
     let template = std::fs::read_to_string(&csv)?;
-    ensure!(template.starts_with("\u{feff}structure;financeur;intitulé;appel;"), "{template}");
+    ensure!(
+        template.starts_with("\u{feff}structure;financeur;intitulé;appel;"),
+        "{template}"
+    );
     let mut filled = template.clone();
     filled.push_str(&format!(
         "{STRUCTURE};Région Bretagne;Jardins partagés;;15/01/{year};20 000;obtenu;01/03/{year};12 500,50 €;31/12/{year};;;CONV-1;Jardins;oui;\r\n\
@@ -106,18 +109,27 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
             && lines[1] == "mauvais.csv:3: structure « INCONNUE » inconnue ou hors de votre périmètre",
         "{stdout}"
     );
-    ensure!(stderr.contains("2 problème(s)") && stderr.contains("rien n'a été importé"), "{stderr}");
+    ensure!(
+        stderr.contains("2 problème(s)") && stderr.contains("rien n'a été importé"),
+        "{stderr}"
+    );
     ensure!(grants(server).await?.is_empty());
 
     // A dry run counts and writes nothing.
     let (code, stdout, stderr) = import(server, &csv, &["--dry-run"]).await?;
     ensure!(code == Some(0), "{stdout}\n{stderr}");
-    ensure!(stdout.contains("rien n'a été écrit") && stdout.contains("2 ligne(s) à créer"), "{stdout}");
+    ensure!(
+        stdout.contains("rien n'a été écrit") && stdout.contains("2 ligne(s) à créer"),
+        "{stdout}"
+    );
     ensure!(grants(server).await?.is_empty());
 
     // The import, then the same file again: nothing changes.
     let (code, stdout, stderr) = import(server, &csv, &[]).await?;
-    ensure!(code == Some(0) && stdout.contains("Import réussi : 2 ligne(s) créée(s)"), "{stdout}\n{stderr}");
+    ensure!(
+        code == Some(0) && stdout.contains("Import réussi : 2 ligne(s) créée(s)"),
+        "{stdout}\n{stderr}"
+    );
     let (code, stdout, _) = import(server, &csv, &[]).await?;
     ensure!(
         code == Some(0) && stdout.contains("0 ligne(s) créée(s), 0 modifiée(s), 2 déjà à jour"),
@@ -125,18 +137,18 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
     );
     let listed = grants(server).await?;
     ensure!(listed.len() == 2, "{listed:?}");
-    let won = listed
-        .iter()
-        .find(|g| g["stage"] == "won")
-        .context("the grant won")?;
-    ensure!(won["amount_granted_cents"] == 1_250_050 && won["reference"] == "CONV-1", "{won}");
+    let won = listed.iter().find(|g| g["stage"] == "won").context("the grant won")?;
+    ensure!(
+        won["amount_granted_cents"] == 1_250_050 && won["reference"] == "CONV-1",
+        "{won}"
+    );
 
     // The XLSX template: « Lisez-moi » and the data sheet with the same
     // header; filled as a spreadsheet would be (a date cell, a number).
     let xlsx = dir.path().join("subventions.xlsx");
     ok(run_cli(&["grants", "template", "--out", xlsx.to_str().unwrap_or_default()]).await?)?;
-    let table = vigie_workbook::read_table(&std::fs::read(&xlsx)?, "Subventions")
-        .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let table =
+        vigie_workbook::read_table(&std::fs::read(&xlsx)?, "Subventions").map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let header_line = String::from_utf8(table.csv)?;
     let header: Vec<&str> = header_line.trim_end().split(',').collect();
     ensure!(
@@ -150,7 +162,13 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
     for (col, name) in header.iter().enumerate() {
         sheet.write_string(0, col as u16, *name)?;
     }
-    let column = |name: &str| header.iter().position(|h| *h == name).map(|c| c as u16).context("column");
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .map(|c| c as u16)
+            .context("column")
+    };
     let date = rust_xlsxwriter::ExcelDateTime::from_ymd(u16::try_from(year)?, 12, 31)?;
     let date_format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
     sheet.write_string(1, column("structure")?, STRUCTURE)?;
@@ -162,7 +180,10 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
     let filled = dir.path().join("rempli.xlsx");
     wb.save(&filled)?;
     let (code, stdout, stderr) = import(server, &filled, &[]).await?;
-    ensure!(code == Some(0) && stdout.contains("1 ligne(s) créée(s)"), "{stdout}\n{stderr}");
+    ensure!(
+        code == Some(0) && stdout.contains("1 ligne(s) créée(s)"),
+        "{stdout}\n{stderr}"
+    );
     let listed = grants(server).await?;
     let mobility = listed
         .iter()
@@ -182,7 +203,10 @@ async fn sheet_problem(server: &VigieServer, dir: &std::path::Path) -> Result<()
     let mut wb = rust_xlsxwriter::Workbook::new();
     let sheet = wb.add_worksheet();
     sheet.set_name("Subventions")?;
-    for (col, name) in ["structure", "financeur", "intitulé", "montant demandé"].iter().enumerate() {
+    for (col, name) in ["structure", "financeur", "intitulé", "montant demandé"]
+        .iter()
+        .enumerate()
+    {
         sheet.write_string(0, col as u16, *name)?;
     }
     for (col, value) in [STRUCTURE, "Région", "Projet", "beaucoup"].iter().enumerate() {

@@ -90,13 +90,13 @@ pub fn read_workbook(bytes: &[u8]) -> Result<CsvSetFiles, ReadError> {
     Ok(files)
 }
 
+/// Picks the sheets to read from a workbook's sheet names, each with its spec.
+pub(crate) type Plan<'a> = dyn Fn(&[String]) -> Result<Vec<(String, SheetSpec)>, ReadError> + 'a;
+
 /// The bounded reading every workbook goes through: size, format, zip
 /// container, ODS repeats, then the sheets `plan` picks from the workbook's
 /// sheet names, each turned into CSV text (row N on line N).
-pub(crate) fn read_sheets(
-    bytes: &[u8],
-    plan: &dyn Fn(&[String]) -> Result<Vec<(String, SheetSpec)>, ReadError>,
-) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
+pub(crate) fn read_sheets(bytes: &[u8], plan: &Plan<'_>) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
     if bytes.len() > MAX_WORKBOOK_BYTES {
         return Err(vec![Problem::whole(format!(
             "le classeur fait {:.1} Mio, au-delà de la limite de {} Mio : découpez-le, ou importez le jeu de fichiers CSV",
@@ -126,11 +126,7 @@ pub(crate) fn read_sheets(
 }
 
 /// [`read_sheets`] once the container passed every bound.
-fn read_checked(
-    bytes: &[u8],
-    format: Format,
-    plan: &dyn Fn(&[String]) -> Result<Vec<(String, SheetSpec)>, ReadError>,
-) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
+fn read_checked(bytes: &[u8], format: Format, plan: &Plan<'_>) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
     let unreadable = |e: &dyn std::fmt::Display| vec![Problem::whole(format!("classeur illisible ({e})"))];
     let mut sheets: Vec<SheetOut> = Vec::new();
     match format {

@@ -183,7 +183,10 @@ mod tests {
         let bytes = wb.save_to_buffer().unwrap();
         let err = read_table(&bytes, "Subventions").unwrap_err();
         assert_eq!(err.len(), 1);
-        assert!(err[0].render("f.xlsx").contains("feuille « Subventions » introuvable"), "{err:?}");
+        assert!(
+            err[0].render("f.xlsx").contains("feuille « Subventions » introuvable"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -201,6 +204,9 @@ mod tests {
         sheet.write_string(4, 0, "deux\nlignes").unwrap();
         let bytes = wb.save_to_buffer().unwrap();
         let err = read_table(&bytes, "Subventions").unwrap_err();
-        assert_eq!(err[0].render("g.xlsx").split(": ").next(), Some("g.xlsx/Mes subventions:5"));
+        assert_eq!(
+            err[0].render("g.xlsx").split(": ").next(),
+            Some("g.xlsx/Mes subventions:5")
+        );
     }
 }

@@ -94,26 +94,25 @@ impl AlertingApp {
         }
         // A workbook is recognised by its content, whatever its name: a zip
         // (XLSX, ODS, or a damaged one, reported as such) or an old `.xls`.
-        let (prefix, csv) = if input.content.starts_with(b"PK\x03\x04")
-            || input.content.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
-        {
-            match vigie_workbook::read_table(&input.content, GRANTS_SHEET) {
-                Ok(table) => (format!("{file}/{}", table.sheet), table.csv),
-                Err(problems) => {
-                    return Ok(GrantImportReport::refused(
-                        problems
-                            .iter()
-                            .map(|p| match &p.sheet {
-                                Some(sheet) => (format!("{file}/{sheet}:{}", p.line), p.message.clone()),
-                                None => (file.clone(), p.message.clone()),
-                            })
-                            .collect(),
-                    ))
+        let (prefix, csv) =
+            if input.content.starts_with(b"PK\x03\x04") || input.content.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+                match vigie_workbook::read_table(&input.content, GRANTS_SHEET) {
+                    Ok(table) => (format!("{file}/{}", table.sheet), table.csv),
+                    Err(problems) => {
+                        return Ok(GrantImportReport::refused(
+                            problems
+                                .iter()
+                                .map(|p| match &p.sheet {
+                                    Some(sheet) => (format!("{file}/{sheet}:{}", p.line), p.message.clone()),
+                                    None => (file.clone(), p.message.clone()),
+                                })
+                                .collect(),
+                        ))
+                    }
                 }
-            }
-        } else {
-            (file.clone(), input.content.clone())
-        };
+            } else {
+                (file.clone(), input.content.clone())
+            };
         let position = |line: u64| {
             if line == 0 {
                 prefix.clone()

@@ -23,12 +23,12 @@ use crate::storage::{self, AgreementDateRow, GrantRow};
 
 // The inputs, bounds and validation rules live in the domain (one home for
 // RecordGrant and the import of a sheet); re-exported for the adapters.
+use vigie_alerting_domain::grants::validate::{bounded_text, near};
 pub use vigie_alerting_domain::grants::validate::{
     validate_application, validate_grant, ApplicationInput, GrantInput, APPLIED, MAX_AMOUNT_CENTS, MAX_DRAFT_DAYS,
     MAX_KEY_CHARS, MAX_LABEL_CHARS, MAX_PURPOSE_CHARS, MAX_REFERENCE_CHARS, MAX_TITLE_CHARS, MAX_YEARS_AWAY, REFUSED,
     WON,
 };
-use vigie_alerting_domain::grants::validate::{bounded_text, near};
 
 /// A date of an agreement to set: moves an obligation (`obligation_key`) or
 /// adds one to a grant (`grant_id`, with a label).
@@ -378,7 +378,9 @@ impl AlertingApp {
                 // in between: that one is the grant.
                 let first = storage::grant_by_key(tx, &input.structure_id, &input.idempotency_key)
                     .await?
-                    .ok_or_else(|| AlertingError::NotFound(format!("clé d'idempotence « {} »", input.idempotency_key)))?;
+                    .ok_or_else(|| {
+                        AlertingError::NotFound(format!("clé d'idempotence « {} »", input.idempotency_key))
+                    })?;
                 return Ok((first, Change::Unchanged));
             }
             Change::Created

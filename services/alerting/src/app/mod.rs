@@ -29,8 +29,8 @@ use crate::channels::links::{LinkKey, LinkSigner, DEFAULT_KEY_ID};
 
 pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
-pub use grants::{AgreementDateInput, ApplicationInput, Change, GrantInput, ObligationView, Pipeline};
 pub use grant_import::{GrantImportInput, GrantImportReport, GRANTS_SHEET};
+pub use grants::{AgreementDateInput, ApplicationInput, Change, GrantInput, ObligationView, Pipeline};
 pub use import::ImportReport;
 pub use listing::{CallView, CallsOf, PreviewAlert};
 pub use preview::PreviewPlan;

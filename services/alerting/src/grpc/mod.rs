@@ -20,8 +20,7 @@ use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
 use crate::app::{
     AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantImportInput, GrantInput, ImportReport,
-    NetworkPolicy,
-    PolicyInput, PreviewAlert,
+    NetworkPolicy, PolicyInput, PreviewAlert,
 };
 use crate::channels::links::{AckAction, FeedKind};
 use crate::convert::{date_from_pb, date_to_pb};

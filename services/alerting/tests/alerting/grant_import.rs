@@ -172,7 +172,10 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
     let mut rules: Vec<(String, String)> = duties
         .iter()
         .map(|o| {
-            let due = o.due.as_ref().map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
+            let due = o
+                .due
+                .as_ref()
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day));
             (o.rule.clone(), due.unwrap_or_default())
         })
         .collect();
@@ -198,7 +201,8 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
 
     // The pending application decided in a new version of the file: one
     // update, one event; the others unchanged.
-    let decided = "SA2;CAF d'Ille-et-Vilaine;Accueil de loisirs;;01/10/2026;5 000;obtenu;20/12/2026;4 000;31/12/2026;;;;;;";
+    let decided =
+        "SA2;CAF d'Ille-et-Vilaine;Accueil de loisirs;;01/10/2026;5 000;obtenu;20/12/2026;4 000;31/12/2026;;;;;;";
     let next = import(&api, &p, ask(sheet(&[GOOD[0], GOOD[1], decided, GOOD[3]]), false, "")).await?;
     ensure!(next.problems.is_empty() && counts(&next) == (0, 1, 3), "{next:?}");
     ensure!(h.count("al_grants").await? == 4);
@@ -217,7 +221,12 @@ pub async fn a_row_of_another_network_is_refused_by_line(h: Harness) -> Result<(
     let call = h.app.list_calls(None, None, false).await?.remove(0).call.call_id;
     let api = AlertingApi::new(h.app.clone());
     let with_call = format!("SA1;;;{call};;;;;;;;;;;;");
-    let rows = [GOOD[0], "SB1;Région;Projet B;;;;;;;;;;;;;", with_call.as_str(), "SA1;;;C-INCONNU;;;;;;;;;;;;"];
+    let rows = [
+        GOOD[0],
+        "SB1;Région;Projet B;;;;;;;;;;;;;",
+        with_call.as_str(),
+        "SA1;;;C-INCONNU;;;;;;;;;;;;",
+    ];
     // A coordinator of A: B's structure reads as unknown, on its line.
     let answer = import(&api, &admin_of(NET_A), ask(sheet(&rows), false, "")).await?;
     ensure!(
@@ -300,8 +309,14 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
         ..Default::default()
     };
     // A retry after a lost answer: the grant first recorded, one event.
-    let first = api.record_grant(request(&p, grant("SA1", "retry-1", "won"))).await?.into_inner();
-    let retry = api.record_grant(request(&p, grant("SA1", "retry-1", "won"))).await?.into_inner();
+    let first = api
+        .record_grant(request(&p, grant("SA1", "retry-1", "won")))
+        .await?
+        .into_inner();
+    let retry = api
+        .record_grant(request(&p, grant("SA1", "retry-1", "won")))
+        .await?
+        .into_inner();
     ensure!(first == retry, "{first:?} / {retry:?}");
     ensure!(h.count("al_grants").await? == 1);
     ensure!(h.outbox::<GrantRecorded>(GRANT_RECORDED).await?.len() == 1);
@@ -310,11 +325,17 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
         .record_grant(request(&p, grant("SA1", "retry-1", "refused")))
         .await?
         .into_inner();
-    ensure!(changed.grant_id == first.grant_id && changed.stage == "refused", "{changed:?}");
+    ensure!(
+        changed.grant_id == first.grant_id && changed.stage == "refused",
+        "{changed:?}"
+    );
     ensure!(h.count("al_grants").await? == 1);
     ensure!(h.outbox::<GrantRecorded>(GRANT_RECORDED).await?.len() == 2);
     // The key is the structure's: another structure's same key is its own grant.
-    let other = api.record_grant(request(&p, grant("SA2", "retry-1", "won"))).await?.into_inner();
+    let other = api
+        .record_grant(request(&p, grant("SA2", "retry-1", "won")))
+        .await?
+        .into_inner();
     ensure!(other.grant_id != first.grant_id, "{other:?}");
     // Without a key, each sending is a new grant (docs/grants.md).
     api.record_grant(request(&p, grant("SA1", "", "won"))).await?;
@@ -324,8 +345,9 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
     for key in ["k".repeat(101), "a\u{1}b".to_owned()] {
         let outcome = api.record_grant(request(&p, grant("SA1", &key, "won"))).await;
         ensure!(
-            outcome.as_ref().is_err_and(|s| s.code() == tonic::Code::InvalidArgument
-                && s.message().contains("clé d'idempotence")),
+            outcome
+                .as_ref()
+                .is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("clé d'idempotence")),
             "{outcome:?}"
         );
     }

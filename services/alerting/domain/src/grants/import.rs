@@ -331,7 +331,8 @@ pub fn parse_euros(text: &str, field: &str) -> Result<Option<i64>, String> {
     if raw.is_empty() {
         return Ok(None);
     }
-    let refuse = || format!("{field} « {raw} » : attendu un montant en euros, par exemple 12500, 12 500 ou 12 500,50 €");
+    let refuse =
+        || format!("{field} « {raw} » : attendu un montant en euros, par exemple 12500, 12 500 ou 12 500,50 €");
     let mut cleaned: String = raw
         .trim_end_matches("EUR")
         .trim_end_matches("eur")
@@ -396,9 +397,9 @@ pub fn parse_date(text: &str, field: &str) -> Result<Option<NaiveDate>, String> 
         return Err(refuse());
     };
     let year = i32::try_from(year).map_err(|_| refuse())?;
-    NaiveDate::from_ymd_opt(year, month, day).map(Some).ok_or_else(|| {
-        format!("{field} « {raw} » : cette date n'existe pas")
-    })
+    NaiveDate::from_ymd_opt(year, month, day)
+        .map(Some)
+        .ok_or_else(|| format!("{field} « {raw} » : cette date n'existe pas"))
 }
 
 /// `oui`/`non` (and `yes`/`no`, `vrai`/`faux`, `true`/`false`, `1`/`0`);
@@ -448,12 +449,7 @@ fn fnv1a(seed: u64, bytes: &[u8]) -> u64 {
 /// and spaces folded) and the date of submission (empty when not given, so
 /// that a re-import on another day finds the same rows), hashed on 128 bits.
 pub fn derived_key(structure_id: &str, funder: &str, title: &str, applied_on: Option<NaiveDate>) -> String {
-    let fold = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     let text = format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}",
         structure_id.trim(),
@@ -494,10 +490,25 @@ impl RowCheck {
 /// Reads one data row into what it records; every problem of the row.
 fn read_row(cells: &Cells<'_>, today: NaiveDate) -> Result<RowAction, Vec<String>> {
     let mut check = RowCheck { problems: Vec::new() };
-    let structure_id = check.keep(bounded_text(cells.get(Field::Structure), MAX_ID_CHARS, "structure", true));
+    let structure_id = check.keep(bounded_text(
+        cells.get(Field::Structure),
+        MAX_ID_CHARS,
+        "structure",
+        true,
+    ));
     let call_id = check.keep(bounded_text(cells.get(Field::Call), MAX_ID_CHARS, "appel", false));
-    let funder = check.keep(bounded_text(cells.get(Field::Funder), MAX_TITLE_CHARS, "financeur", call_id.is_empty()));
-    let title = check.keep(bounded_text(cells.get(Field::Title), MAX_TITLE_CHARS, "intitulé", call_id.is_empty()));
+    let funder = check.keep(bounded_text(
+        cells.get(Field::Funder),
+        MAX_TITLE_CHARS,
+        "financeur",
+        call_id.is_empty(),
+    ));
+    let title = check.keep(bounded_text(
+        cells.get(Field::Title),
+        MAX_TITLE_CHARS,
+        "intitulé",
+        call_id.is_empty(),
+    ));
     let applied_on = check.keep(parse_date(cells.get(Field::AppliedOn), "date de dépôt"));
     let amount_asked = check.keep(parse_euros(cells.get(Field::AmountAsked), "montant demandé"));
     let outcome = check.keep(parse_outcome(cells.get(Field::Outcome)));
@@ -590,7 +601,11 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(doc: &'a [u8]) -> Self {
-        LineCounter { doc, offset: 0, line: 1 }
+        LineCounter {
+            doc,
+            offset: 0,
+            line: 1,
+        }
     }
 
     /// The line (from 1) of the record starting at byte `at`: the reader
@@ -776,7 +791,10 @@ pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
     if header.is_none() && parsed.problems.is_empty() {
         whole(
             &mut parsed,
-            format!("fichier vide : la première ligne doit nommer les colonnes ({})", header_fr().join(", ")),
+            format!(
+                "fichier vide : la première ligne doit nommer les colonnes ({})",
+                header_fr().join(", ")
+            ),
         );
     }
     parsed

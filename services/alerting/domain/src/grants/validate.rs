@@ -93,9 +93,7 @@ pub struct GrantInput {
 
 fn amount(cents: i64, field: &str) -> Result<i64, String> {
     if !(0..=MAX_AMOUNT_CENTS).contains(&cents) {
-        return Err(format!(
-            "{field} : {cents} centimes hors bornes (de 0 à 100 000 000 €)"
-        ));
+        return Err(format!("{field} : {cents} centimes hors bornes (de 0 à 100 000 000 €)"));
     }
     Ok(cents)
 }
@@ -192,9 +190,7 @@ pub fn validate_grant(input: &GrantInput, today: NaiveDate) -> Result<GrantInput
         (Some(start), Some(end)) => {
             near(start, today, "début de convention")?;
             if end <= start {
-                return Err(format!(
-                    "fin de convention {end} : attendue après le début {start}"
-                ));
+                return Err(format!("fin de convention {end} : attendue après le début {start}"));
             }
             let limit = start
                 .checked_add_months(Months::new(12 * MAX_YEARS_AWAY))
@@ -227,10 +223,7 @@ pub fn validate_grant(input: &GrantInput, today: NaiveDate) -> Result<GrantInput
         purpose: bounded_text(&input.purpose, MAX_PURPOSE_CHARS, "objet", false)?,
         public_subsidy: Some(input.public_subsidy.unwrap_or(true)),
         amount_asked: amount(input.amount_asked, "montant demandé")?,
-        applied_on: input
-            .applied_on
-            .map(|d| near(d, today, "date de dépôt"))
-            .transpose()?,
+        applied_on: input.applied_on.map(|d| near(d, today, "date de dépôt")).transpose()?,
         idempotency_key: idempotency_key(&input.idempotency_key)?,
     })
 }
@@ -359,7 +352,9 @@ mod tests {
             idempotency_key: "x".repeat(101),
             ..ApplicationInput::default()
         };
-        assert!(validate_application(&app, today).unwrap_err().contains("clé d'idempotence"));
+        assert!(validate_application(&app, today)
+            .unwrap_err()
+            .contains("clé d'idempotence"));
     }
 
     #[test]
@@ -396,11 +391,17 @@ mod tests {
         assert_eq!(bounded_text("  a ", 3, "objet", false).unwrap(), "a");
         assert_eq!(bounded_text("a\nb", 3, "objet", false).unwrap(), "a\nb");
         assert!(bounded_text("a\tb", 3, "objet", false).unwrap_err().contains("objet"));
-        assert!(bounded_text("abcd", 3, "objet", false).unwrap_err().contains("au plus 3"));
-        assert!(bounded_text(" ", 3, "objet", true).unwrap_err().contains("objet manquant"));
+        assert!(bounded_text("abcd", 3, "objet", false)
+            .unwrap_err()
+            .contains("au plus 3"));
+        assert!(bounded_text(" ", 3, "objet", true)
+            .unwrap_err()
+            .contains("objet manquant"));
         let today = d(2026, 12, 3);
         assert!(near(d(2036, 12, 3), today, "échéance").is_ok());
-        assert!(near(d(2036, 12, 4), today, "échéance").unwrap_err().contains("échéance"));
+        assert!(near(d(2036, 12, 4), today, "échéance")
+            .unwrap_err()
+            .contains("échéance"));
         assert!(near(d(2016, 12, 3), today, "échéance").is_ok());
         assert!(near(d(2016, 12, 2), today, "échéance").is_err());
     }

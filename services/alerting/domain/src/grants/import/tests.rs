@@ -72,11 +72,15 @@ fn an_empty_outcome_is_a_pending_application_and_refused_needs_no_amount() {
         "S1,Fondation X,Atelier,,,,refusé,2026-05-01,,,,,,,non,k-2",
     ]));
     assert_eq!(parsed.problems, vec![]);
-    let RowAction::Application(a) = &parsed.rows[0].action else { panic!() };
+    let RowAction::Application(a) = &parsed.rows[0].action else {
+        panic!()
+    };
     assert_eq!(a.applied_on, Some(d(2026, 2, 1)));
     assert_eq!(a.amount_asked, 500_000);
     assert!(a.idempotency_key.starts_with(DERIVED_KEY_PREFIX));
-    let RowAction::Decision(g) = &parsed.rows[1].action else { panic!() };
+    let RowAction::Decision(g) = &parsed.rows[1].action else {
+        panic!()
+    };
     assert_eq!(g.outcome, "refused");
     assert_eq!(g.public_subsidy, Some(false));
     assert_eq!(g.idempotency_key, "k-2");
@@ -87,7 +91,9 @@ fn an_empty_outcome_is_a_pending_application_and_refused_needs_no_amount() {
 fn a_row_with_a_call_needs_no_funder_nor_title_and_has_no_key() {
     let parsed = parse_str(&file(&["S1,,,C42,,,,,,,,,,,,my-key"]));
     assert_eq!(parsed.problems, vec![]);
-    let RowAction::Application(a) = &parsed.rows[0].action else { panic!() };
+    let RowAction::Application(a) = &parsed.rows[0].action else {
+        panic!()
+    };
     assert_eq!(a.call_id, "C42");
     assert_eq!(a.idempotency_key, "");
     assert_eq!(parsed.rows[0].call_id(), "C42");
@@ -120,24 +126,69 @@ fn each_column_names_itself_in_its_problems() {
     let cases: &[(&str, &str)] = &[
         ("S1,,Projet,,,,,,,,,,,,,", "financeur manquant"),
         ("S1,Région,,,,,,,,,,,,,,", "intitulé manquant"),
-        (&format!("{},Région,P,,,,,,,,,,,,,", "s".repeat(101)), "structure : au plus 100"),
-        (&format!("S1,Région,P,{},,,,,,,,,,,,", "c".repeat(101)), "appel : au plus 100"),
-        (&format!("S1,{},P,,,,,,,,,,,,,", "f".repeat(301)), "financeur : au plus 300"),
+        (
+            &format!("{},Région,P,,,,,,,,,,,,,", "s".repeat(101)),
+            "structure : au plus 100",
+        ),
+        (
+            &format!("S1,Région,P,{},,,,,,,,,,,,", "c".repeat(101)),
+            "appel : au plus 100",
+        ),
+        (
+            &format!("S1,{},P,,,,,,,,,,,,,", "f".repeat(301)),
+            "financeur : au plus 300",
+        ),
         ("S1,Région,P,,2001-01-01,,,,,,,,,,,", "date de dépôt 2001-01-01"),
         ("S1,Région,P,,,-5,,,,,,,,,,", "montant demandé « -5 »"),
-        ("S1,Région,P,,,200000000,,,,,,,,,,", "montant demandé : 20000000000 centimes hors bornes"),
-        ("S1,Région,P,,,,obtenu,2026-13-01,10,2026-12-31,,,,,,", "date de décision « 2026-13-01 »"),
-        ("S1,Région,P,,,,obtenu,,1.5.2,2026-12-31,,,,,,", "montant accordé « 1.5.2 »"),
+        (
+            "S1,Région,P,,,200000000,,,,,,,,,,",
+            "montant demandé : 20000000000 centimes hors bornes",
+        ),
+        (
+            "S1,Région,P,,,,obtenu,2026-13-01,10,2026-12-31,,,,,,",
+            "date de décision « 2026-13-01 »",
+        ),
+        (
+            "S1,Région,P,,,,obtenu,,1.5.2,2026-12-31,,,,,,",
+            "montant accordé « 1.5.2 »",
+        ),
         ("S1,Région,P,,,,obtenu,,10,31/12,,,,,,", "fin d'exercice « 31/12 »"),
-        ("S1,Région,P,,,,obtenu,,10,2026-12-31,2026-01-01,,,,,", "convention : préciser son début et sa fin"),
-        ("S1,Région,P,,,,obtenu,,10,2026-12-31,2027-01-01,2026-01-01,,,,", "fin de convention 2026-01-01"),
-        ("S1,Région,P,,,,obtenu,,10,2026-12-31,x,,,,,", "début de convention « x »"),
-        (&format!("S1,Région,P,,,,obtenu,,10,2026-12-31,,,{},,,", "r".repeat(101)), "référence de convention : au plus 100"),
-        (&format!("S1,Région,P,,,,obtenu,,10,2026-12-31,,,,{},,", "o".repeat(2001)), "objet : au plus 2000"),
-        (&format!("S1,Région,P,,,,,,,,,,,,,{}", "k".repeat(101)), "clé d'idempotence : au plus 100"),
-        ("S1,Région,P,,,,,,,,,,,,,\"a\tb\"", "clé d'idempotence : caractère de contrôle"),
-        ("S1,Région,P,,,,,,10,,,,,,,", "issue vide (candidature en attente) mais montant accordé renseigné"),
-        ("S1,Région,P,,,,,2026-01-01,,2026-12-31,,,,,,", "mais date de décision, fin d'exercice renseigné"),
+        (
+            "S1,Région,P,,,,obtenu,,10,2026-12-31,2026-01-01,,,,,",
+            "convention : préciser son début et sa fin",
+        ),
+        (
+            "S1,Région,P,,,,obtenu,,10,2026-12-31,2027-01-01,2026-01-01,,,,",
+            "fin de convention 2026-01-01",
+        ),
+        (
+            "S1,Région,P,,,,obtenu,,10,2026-12-31,x,,,,,",
+            "début de convention « x »",
+        ),
+        (
+            &format!("S1,Région,P,,,,obtenu,,10,2026-12-31,,,{},,,", "r".repeat(101)),
+            "référence de convention : au plus 100",
+        ),
+        (
+            &format!("S1,Région,P,,,,obtenu,,10,2026-12-31,,,,{},,", "o".repeat(2001)),
+            "objet : au plus 2000",
+        ),
+        (
+            &format!("S1,Région,P,,,,,,,,,,,,,{}", "k".repeat(101)),
+            "clé d'idempotence : au plus 100",
+        ),
+        (
+            "S1,Région,P,,,,,,,,,,,,,\"a\tb\"",
+            "clé d'idempotence : caractère de contrôle",
+        ),
+        (
+            "S1,Région,P,,,,,,10,,,,,,,",
+            "issue vide (candidature en attente) mais montant accordé renseigné",
+        ),
+        (
+            "S1,Région,P,,,,,2026-01-01,,2026-12-31,,,,,,",
+            "mais date de décision, fin d'exercice renseigné",
+        ),
     ];
     for (row, expected) in cases {
         let out = problems(&file(&[row]));
@@ -165,7 +216,16 @@ fn french_amounts() {
     assert_eq!(cents("12.500"), Some(1_250_000));
     assert_eq!(cents("1.234.567,89"), Some(123_456_789));
     assert_eq!(cents("0"), Some(0));
-    for bad in ["-5", "12,555", "abc", "12 500,50,1", "€", "1e5", "1234567890123", "12.50.3"] {
+    for bad in [
+        "-5",
+        "12,555",
+        "abc",
+        "12 500,50,1",
+        "€",
+        "1e5",
+        "1234567890123",
+        "12.50.3",
+    ] {
         let err = parse_euros(bad, "montant accordé").unwrap_err();
         assert!(err.starts_with("montant accordé « "), "{bad}: {err}");
     }
@@ -181,8 +241,21 @@ fn dates_as_people_and_spreadsheets_write_them() {
     assert_eq!(date("15.01.2026"), Some(d(2026, 1, 15)));
     assert_eq!(date("2026-01-15"), Some(d(2026, 1, 15)));
     assert_eq!(date(" 2028-02-29 "), Some(d(2028, 2, 29)));
-    for bad in ["2027-02-29", "31/04/2026", "2026/01", "15/01/26", "hier", "2026-01-15T00:00", "1/2/3/2026"] {
-        assert!(parse_date(bad, "fin d'exercice").unwrap_err().starts_with("fin d'exercice « "), "{bad}");
+    for bad in [
+        "2027-02-29",
+        "31/04/2026",
+        "2026/01",
+        "15/01/26",
+        "hier",
+        "2026-01-15T00:00",
+        "1/2/3/2026",
+    ] {
+        assert!(
+            parse_date(bad, "fin d'exercice")
+                .unwrap_err()
+                .starts_with("fin d'exercice « "),
+            "{bad}"
+        );
     }
 }
 
@@ -217,7 +290,9 @@ fn semicolons_a_bom_and_crlf_are_read() {
     );
     let parsed = parse_str(&text);
     assert_eq!(parsed.problems, vec![]);
-    let RowAction::Decision(g) = &parsed.rows[0].action else { panic!() };
+    let RowAction::Decision(g) = &parsed.rows[0].action else {
+        panic!()
+    };
     assert_eq!(g.amount_granted, 1_250_050);
     assert_eq!(g.amount_asked, 1_250_050);
     assert_eq!(parsed.rows[0].line, 2);
@@ -229,7 +304,9 @@ fn english_and_reordered_headers_and_missing_optional_columns() {
                 Projet,Région,S1,won,1000,2026-12-31,no\n";
     let parsed = parse_str(text);
     assert_eq!(parsed.problems, vec![]);
-    let RowAction::Decision(g) = &parsed.rows[0].action else { panic!() };
+    let RowAction::Decision(g) = &parsed.rows[0].action else {
+        panic!()
+    };
     assert_eq!((g.structure_id.as_str(), g.title.as_str()), ("S1", "Projet"));
     assert_eq!(g.public_subsidy, Some(false));
     // Accents, case and underscores do not matter.
@@ -283,26 +360,35 @@ fn rows_given_twice_are_refused_naming_the_first() {
 #[test]
 fn derived_keys_are_stable_and_fold_case_and_spaces() {
     let k = derived_key("S1", "Région  Bretagne", "Projet", Some(d(2026, 1, 15)));
-    assert_eq!(k, derived_key(" S1 ", "région bretagne", " PROJET ", Some(d(2026, 1, 15))));
+    assert_eq!(
+        k,
+        derived_key(" S1 ", "région bretagne", " PROJET ", Some(d(2026, 1, 15)))
+    );
     assert_ne!(k, derived_key("S2", "Région Bretagne", "Projet", Some(d(2026, 1, 15))));
     assert_ne!(k, derived_key("S1", "Région Bretagne", "Projet", None));
-    assert_ne!(k, derived_key("S1", "Région Bretagne", "Projet 2", Some(d(2026, 1, 15))));
+    assert_ne!(
+        k,
+        derived_key("S1", "Région Bretagne", "Projet 2", Some(d(2026, 1, 15)))
+    );
     // Separators cannot be forged by moving text between fields.
     assert_ne!(derived_key("S1", "a b", "c", None), derived_key("S1", "a", "b c", None));
     // Pinned: a key stored by one version must be found by the next.
     assert_eq!(derived_key("S1", "F", "T", None).len(), DERIVED_KEY_PREFIX.len() + 32);
-    assert_eq!(
-        derived_key("S1", "F", "T", None),
-        derived_key("S1", "F", "T", None)
-    );
+    assert_eq!(derived_key("S1", "F", "T", None), derived_key("S1", "F", "T", None));
 }
 
 #[test]
 fn extra_fields_invalid_utf8_and_bounds() {
     let out = problems(&file(&["S1,Région,Projet,,,,,,,,,,,,,,,surplus"]));
-    assert_eq!(out, vec!["f.csv:2: 18 champs pour 16 colonnes d'en-tête (un séparateur en trop ?)"]);
+    assert_eq!(
+        out,
+        vec!["f.csv:2: 18 champs pour 16 colonnes d'en-tête (un séparateur en trop ?)"]
+    );
     // Trailing empty fields are harmless (a spreadsheet's export).
-    assert_eq!(problems(&file(&["S1,Région,Projet,,,,,,,,,,,,,,,"])), Vec::<String>::new());
+    assert_eq!(
+        problems(&file(&["S1,Région,Projet,,,,,,,,,,,,,,,"])),
+        Vec::<String>::new()
+    );
     let mut bytes = file(&["S1,Région,Projet,,,,,,,,,,,,,"]).into_bytes();
     bytes.extend_from_slice(b"S1,R\xe9gion,P2,,,,,,,,,,,,,\n");
     let parsed = parse(&bytes, today());
