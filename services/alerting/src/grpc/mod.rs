@@ -708,6 +708,11 @@ impl AlertingService for AlertingApi {
         &self,
         request: Request<pb::ImportGrantsRequest>,
     ) -> Result<Response<pb::ImportGrantsResponse>, Status> {
+        if request.get_ref().network.chars().count() > 100 || request.get_ref().filename.chars().count() > 1000 {
+            return Err(Status::invalid_argument(
+                "réseau (100 caractères au plus) ou nom de fichier (1000 au plus) trop long",
+            ));
+        }
         let reach = self.import_reach(&request)?;
         let r = request.into_inner();
         let report = self

@@ -282,6 +282,14 @@ pub async fn a_workbook_that_is_not_one_is_reported(h: Harness) -> Result<()> {
         problems(&answer) == vec!["subventions.xlsx: ce fichier n'est ni un classeur XLSX ni un classeur ODS"],
         "{answer:?}"
     );
+    let long = api
+        .import_grants(request(&federation(), ask(sheet(&GOOD), false, &"n".repeat(101))))
+        .await;
+    ensure!(
+        long.as_ref()
+            .is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("réseau")),
+        "{long:?}"
+    );
     let empty = import(&api, &federation(), ask(Vec::new(), false, "")).await?;
     ensure!(
         empty.problems.len() == 1 && empty.problems[0].message.starts_with("fichier vide"),
