@@ -190,6 +190,22 @@ mod tests {
     }
 
     #[test]
+    fn an_ods_sheet_is_read_by_its_name_among_others() {
+        // The inventory's fixture: several sheets, « people » among them.
+        // Rows end at their last cell (no header to pad them to): the
+        // import reads a short row's missing cells as empty.
+        let ods = include_bytes!("../tests/fixtures/inventaire.ods");
+        let table = read_table(ods, "people").unwrap();
+        assert_eq!(table.sheet, "people");
+        assert_eq!(
+            String::from_utf8(table.csv).unwrap(),
+            "person_id,structure_id,display_name,role,end_date,email\n\
+0042,S-0001,Jeanne,director,2027-06-30,jeanne@exemple.fr\n\n\
+0043,S-0001,Paul,volunteer\n"
+        );
+    }
+
+    #[test]
     fn a_csv_file_is_not_a_workbook() {
         let err = read_table(b"structure\nS1\n", "Subventions").unwrap_err();
         assert!(err[0].message.contains("ni un classeur XLSX"));

@@ -384,6 +384,9 @@ fn extra_fields_invalid_utf8_and_bounds() {
         out,
         vec!["f.csv:2: 18 champs pour 16 colonnes d'en-tête (un séparateur en trop ?)"]
     );
+    // A row ending early (a workbook's row stops at its last cell) reads
+    // its missing cells as empty.
+    assert_eq!(problems(&file(&["S1,Région,Projet"])), Vec::<String>::new());
     // Trailing empty fields are harmless (a spreadsheet's export).
     assert_eq!(
         problems(&file(&["S1,Région,Projet,,,,,,,,,,,,,,,"])),
