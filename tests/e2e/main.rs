@@ -17,6 +17,8 @@ mod facilitation;
 mod federation;
 mod federation_nats;
 mod federation_processes;
+// Issue 16, import of grants.
+mod grant_import;
 mod grants;
 mod grpc_tls;
 mod hostile;

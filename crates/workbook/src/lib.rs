@@ -15,6 +15,9 @@
 //! - [`export::SetBuilder`]: the structures `GetStructure` returns → a CSV
 //!   set (for the CLI's and the console's export).
 //!
+//! - [`read_table`] / [`table_template`]: one data sheet of another import
+//!   (the grants of issue 16), read with the same bounds, and its template.
+//!
 //! ODS is read, not written: the XLSX written here opens in LibreOffice.
 
 mod cells;
@@ -23,10 +26,12 @@ mod limits;
 mod ods_scan;
 mod read;
 mod sheets;
+mod table;
 mod write;
 
 pub use limits::{MAX_COLUMNS, MAX_ROWS, MAX_SHEETS, MAX_UNCOMPRESSED_BYTES, MAX_WORKBOOK_BYTES, MAX_ZIP_ENTRIES};
 pub use read::{detect, read_workbook, Format, Problem, ReadError};
-pub use sheets::{locate, sheet_for_file, README_SHEET, SHEETS};
+pub use sheets::{locate, sheet_for_file, SheetSpec, README_SHEET, SHEETS};
+pub use table::{read_table, table_template, Table, TableTemplate};
 pub use vigie_inventory_domain::csv_set::CsvSetFiles;
 pub use write::{template, write_workbook, WriteError};

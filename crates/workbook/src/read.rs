@@ -31,7 +31,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn whole(message: String) -> Self {
+    pub(crate) fn whole(message: String) -> Self {
         Problem {
             sheet: None,
             line: 0,
@@ -80,6 +80,23 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 /// # Errors
 /// Every problem found, in sheet order then row order.
 pub fn read_workbook(bytes: &[u8]) -> Result<CsvSetFiles, ReadError> {
+    let sheets = read_sheets(bytes, &plan)?;
+    let mut files = CsvSetFiles::default();
+    for (spec, bytes) in sheets {
+        if let Some(slot) = files.file_mut(spec.file) {
+            *slot = bytes;
+        }
+    }
+    Ok(files)
+}
+
+/// Picks the sheets to read from a workbook's sheet names, each with its spec.
+pub(crate) type Plan<'a> = dyn Fn(&[String]) -> Result<Vec<(String, SheetSpec)>, ReadError> + 'a;
+
+/// The bounded reading every workbook goes through: size, format, zip
+/// container, ODS repeats, then the sheets `plan` picks from the workbook's
+/// sheet names, each turned into CSV text (row N on line N).
+pub(crate) fn read_sheets(bytes: &[u8], plan: &Plan<'_>) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
     if bytes.len() > MAX_WORKBOOK_BYTES {
         return Err(vec![Problem::whole(format!(
             "le classeur fait {:.1} Mio, au-delà de la limite de {} Mio : découpez-le, ou importez le jeu de fichiers CSV",
@@ -101,15 +118,15 @@ pub fn read_workbook(bytes: &[u8]) -> Result<CsvSetFiles, ReadError> {
     }
     // calamine parses outside data: a panic in it (none known; tests/hostile.rs
     // looks for them) must end as a refused file, not as a dead request.
-    std::panic::catch_unwind(|| read_checked(bytes, format)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_checked(bytes, format, plan))).unwrap_or_else(|_| {
         Err(vec![Problem::whole(
             "classeur illisible (le lecteur de classeurs a échoué sur ce fichier)".to_owned(),
         )])
     })
 }
 
-/// [`read_workbook`] once the container passed every bound.
-fn read_checked(bytes: &[u8], format: Format) -> Result<CsvSetFiles, ReadError> {
+/// [`read_sheets`] once the container passed every bound.
+fn read_checked(bytes: &[u8], format: Format, plan: &Plan<'_>) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
     let unreadable = |e: &dyn std::fmt::Display| vec![Problem::whole(format!("classeur illisible ({e})"))];
     let mut sheets: Vec<SheetOut> = Vec::new();
     match format {
@@ -142,16 +159,15 @@ fn read_checked(bytes: &[u8], format: Format) -> Result<CsvSetFiles, ReadError> 
             }
         }
     }
-    let mut files = CsvSetFiles::default();
+    let mut out = Vec::new();
     let mut problems = Vec::new();
     for sheet in sheets {
-        let (file, bytes) = sheet.finish(&mut problems);
-        if let Some(slot) = files.file_mut(file) {
-            *slot = bytes;
-        }
+        let spec = sheet.spec;
+        let (_, bytes) = sheet.finish(&mut problems);
+        out.push((spec, bytes));
     }
     if problems.is_empty() {
-        Ok(files)
+        Ok(out)
     } else {
         Err(problems)
     }

@@ -1093,6 +1093,10 @@ pub enum GrantsCommand {
         /// Financement privé (fondation, mécénat) : ne compte pas dans le seuil de 153 000 € de subventions publiques.
         #[arg(long)]
         private: bool,
+        /// Clé d'idempotence (100 caractères au plus) : renvoyer la même clé pour la structure rend la subvention
+        /// déjà enregistrée au lieu d'en créer une deuxième. Sans --key, aucune clé n'est déduite.
+        #[arg(long, value_name = "CLÉ")]
+        key: Option<String>,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -1162,6 +1166,30 @@ pub enum GrantsCommand {
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,
+    },
+    /// Importe candidatures et décisions d'un tableau (CSV, XLSX ou ODS ; modèle : vigie grants template) :
+    /// tout est vérifié d'abord, chaque problème est listé avec sa ligne (code de sortie 2), puis tout
+    /// ou rien est écrit ; réimporter le même fichier ne change rien.
+    Import {
+        /// Le fichier (.csv en UTF-8 avec , ou ;, .xlsx ou .ods ; 20 Mio au plus).
+        #[arg(value_name = "FICHIER")]
+        file: PathBuf,
+        /// Vérifier seulement : les problèmes et les comptes, rien n'est écrit.
+        #[arg(long)]
+        dry_run: bool,
+        /// Limiter l'import aux structures de ce réseau (une ligne d'un autre réseau est un problème).
+        #[arg(long)]
+        network: Option<String>,
+        /// Serveur.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Écrit le modèle à remplir pour vigie grants import : en-têtes des colonnes, et pour un .xlsx
+    /// une feuille « Lisez-moi » qui explique chaque colonne.
+    Template {
+        /// Fichier .xlsx ou .csv à écrire.
+        #[arg(long, value_name = "FICHIER")]
+        out: PathBuf,
     },
 }
 

@@ -63,6 +63,12 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // `vigie … | head` closes the pipe early: that is not a failure.
         Err(error) if is_broken_pipe(&error) => std::process::ExitCode::SUCCESS,
+        // An import that found problems in the file (listed on stdout): 2,
+        // so a script tells a bad file from a failure to run.
+        Err(error) if error.downcast_ref::<client::grants_import::ProblemsFound>().is_some() => {
+            eprintln!("{error}");
+            std::process::ExitCode::from(2)
+        }
         Err(error) => {
             // Error chains may echo a URL given by the operator (sqlx,
             // figment): its password never reaches the terminal.
@@ -349,6 +355,7 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             reference,
             purpose,
             private,
+            key,
             format,
             client,
         } => {
@@ -365,6 +372,7 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
                 reference,
                 purpose,
                 private,
+                key,
             };
             g::record(&client.endpoint, &args, format, lang).await
         }
@@ -404,6 +412,14 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             format,
             client,
         } => g::stats(&client.endpoint, network.as_deref(), format, lang).await,
+        // Issue 16, import of grants.
+        GrantsCommand::Import {
+            file,
+            dry_run,
+            network,
+            client,
+        } => client::grants_import::import(&client.endpoint, &file, dry_run, network.as_deref(), lang).await,
+        GrantsCommand::Template { out } => client::grants_import::template(&out, lang),
     }
 }
 

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Months, NaiveDate};
-use sqlx::AnyConnection;
+use chrono::NaiveDate;
+use sqlx::{Any, AnyConnection, Transaction};
 use vigie_alerting_domain::grants::obligations::{obligations, AgreementDate, Obligation};
 use vigie_alerting_domain::grants::rules::{Rule, DEFAULT_DRAFT_DAYS};
 use vigie_alerting_domain::grants::stats::Stage;
@@ -22,79 +22,14 @@ use crate::error::AlertingError;
 use crate::events;
 use crate::storage::{self, AgreementDateRow, GrantRow};
 
-/// Largest amount accepted: 100 M€, in cents.
-pub const MAX_AMOUNT_CENTS: i64 = 100_000_000 * 100;
-/// Longest funder or title.
-pub const MAX_TITLE_CHARS: usize = 300;
-/// Longest agreement reference.
-pub const MAX_REFERENCE_CHARS: usize = 100;
-/// Longest purpose.
-pub const MAX_PURPOSE_CHARS: usize = 2000;
-/// Longest label of an agreement date.
-pub const MAX_LABEL_CHARS: usize = 200;
-/// Dates are accepted within this many years of today.
-pub const MAX_YEARS_AWAY: u32 = 10;
-/// Largest number of draft days a network may set.
-pub const MAX_DRAFT_DAYS: u32 = 90;
-
-/// Stage of an application without a decision.
-pub const APPLIED: &str = "applied";
-/// Stage of a grant won.
-pub const WON: &str = "won";
-/// Stage of an application refused.
-pub const REFUSED: &str = "refused";
-
-/// An application to record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApplicationInput {
-    /// The structure.
-    pub structure_id: String,
-    /// An imported call, or empty.
-    pub call_id: String,
-    /// Funder (required without a call).
-    pub funder: String,
-    /// Title (required without a call).
-    pub title: String,
-    /// Date of submission (default today).
-    pub applied_on: Option<NaiveDate>,
-    /// Cents asked.
-    pub amount_asked: i64,
-}
-
-/// A decision (or a grant won without an application recorded) to record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GrantInput {
-    /// The structure.
-    pub structure_id: String,
-    /// The application decided, or empty.
-    pub grant_id: String,
-    /// The call, or empty.
-    pub call_id: String,
-    /// Funder.
-    pub funder: String,
-    /// Title.
-    pub title: String,
-    /// `won` or `refused`.
-    pub outcome: String,
-    /// Cents granted.
-    pub amount_granted: i64,
-    /// Date of the decision (default today).
-    pub decided_on: Option<NaiveDate>,
-    /// Last day of the financial year granted for (won).
-    pub financial_year_end: Option<NaiveDate>,
-    /// First day of a multi-year agreement.
-    pub agreement_start: Option<NaiveDate>,
-    /// Last day of a multi-year agreement.
-    pub agreement_end: Option<NaiveDate>,
-    /// The agreement's reference.
-    pub reference: String,
-    /// Its purpose.
-    pub purpose: String,
-    /// A public subsidy (default true).
-    pub public_subsidy: Option<bool>,
-    /// Cents asked, when no application was recorded.
-    pub amount_asked: i64,
-}
+// The inputs, bounds and validation rules live in the domain (one home for
+// RecordGrant and the import of a sheet); re-exported for the adapters.
+use vigie_alerting_domain::grants::validate::{bounded_text, near};
+pub use vigie_alerting_domain::grants::validate::{
+    validate_application, validate_grant, ApplicationInput, GrantInput, APPLIED, MAX_AMOUNT_CENTS, MAX_DRAFT_DAYS,
+    MAX_KEY_CHARS, MAX_LABEL_CHARS, MAX_PURPOSE_CHARS, MAX_REFERENCE_CHARS, MAX_TITLE_CHARS, MAX_YEARS_AWAY, REFUSED,
+    WON,
+};
 
 /// A date of an agreement to set: moves an obligation (`obligation_key`) or
 /// adds one to a grant (`grant_id`, with a label).
@@ -110,6 +45,17 @@ pub struct AgreementDateInput {
     pub due: Option<NaiveDate>,
     /// What the agreement asks for.
     pub label: String,
+}
+
+/// What recording an application or a decision did (counted by the import).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A new row.
+    Created,
+    /// An existing row changed.
+    Updated,
+    /// Nothing to do: the same again.
+    Unchanged,
 }
 
 /// An obligation with the grant it comes from.
@@ -137,119 +83,6 @@ pub fn pipeline(grants: &[GrantRow]) -> Pipeline {
 
 fn invalid(message: impl Into<String>) -> AlertingError {
     AlertingError::Invalid(message.into())
-}
-
-fn amount(cents: i64, field: &str) -> Result<i64, AlertingError> {
-    if !(0..=MAX_AMOUNT_CENTS).contains(&cents) {
-        return Err(invalid(format!(
-            "{field} : {cents} centimes hors bornes (de 0 à 100 000 000 €)"
-        )));
-    }
-    Ok(cents)
-}
-
-fn bounded_text(value: &str, max: usize, field: &str, required: bool) -> Result<String, AlertingError> {
-    let value = value.trim();
-    if required && value.is_empty() {
-        return Err(invalid(format!("{field} manquant")));
-    }
-    if value.chars().count() > max {
-        return Err(invalid(format!("{field} : au plus {max} caractères")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid(format!("{field} : caractère de contrôle refusé")));
-    }
-    Ok(value.to_owned())
-}
-
-/// `date` is within [`MAX_YEARS_AWAY`] years of `today`.
-fn near(date: NaiveDate, today: NaiveDate, field: &str) -> Result<NaiveDate, AlertingError> {
-    let years = Months::new(12 * MAX_YEARS_AWAY);
-    let low = today.checked_sub_months(years).unwrap_or(NaiveDate::MIN);
-    let high = today.checked_add_months(years).unwrap_or(NaiveDate::MAX);
-    if date < low || date > high {
-        return Err(invalid(format!(
-            "{field} {date} : attendu à moins de {MAX_YEARS_AWAY} ans d'aujourd'hui"
-        )));
-    }
-    Ok(date)
-}
-
-/// Validates an application (French messages naming the field).
-///
-/// # Errors
-/// [`AlertingError::Invalid`] for the first invalid field.
-pub fn validate_application(input: &ApplicationInput, today: NaiveDate) -> Result<ApplicationInput, AlertingError> {
-    let with_call = !input.call_id.trim().is_empty();
-    Ok(ApplicationInput {
-        structure_id: input.structure_id.trim().to_owned(),
-        call_id: input.call_id.trim().to_owned(),
-        funder: bounded_text(&input.funder, MAX_TITLE_CHARS, "financeur", !with_call)?,
-        title: bounded_text(&input.title, MAX_TITLE_CHARS, "intitulé", !with_call)?,
-        applied_on: Some(near(input.applied_on.unwrap_or(today), today, "date de dépôt")?),
-        amount_asked: amount(input.amount_asked, "montant demandé")?,
-    })
-}
-
-/// Validates a decision (French messages naming the field).
-///
-/// # Errors
-/// [`AlertingError::Invalid`] for the first invalid field.
-pub fn validate_grant(input: &GrantInput, today: NaiveDate) -> Result<GrantInput, AlertingError> {
-    let outcome = input.outcome.trim();
-    if outcome != WON && outcome != REFUSED {
-        return Err(invalid(format!(
-            "issue « {outcome} » inconnue : won (obtenu) ou refused (refusé)"
-        )));
-    }
-    let won = outcome == WON;
-    let known = !input.call_id.trim().is_empty() || !input.grant_id.trim().is_empty();
-    let financial_year_end = match (input.financial_year_end, won) {
-        (Some(end), _) => Some(near(end, today, "fin d'exercice")?),
-        (None, true) => return Err(invalid("fin d'exercice manquante (la subvention obtenue la demande)")),
-        (None, false) => None,
-    };
-    match (input.agreement_start, input.agreement_end) {
-        (None, None) => {}
-        (Some(start), Some(end)) => {
-            near(start, today, "début de convention")?;
-            if end <= start {
-                return Err(invalid(format!(
-                    "fin de convention {end} : attendue après le début {start}"
-                )));
-            }
-            let limit = start
-                .checked_add_months(Months::new(12 * MAX_YEARS_AWAY))
-                .unwrap_or(NaiveDate::MAX);
-            if end > limit {
-                return Err(invalid(format!(
-                    "fin de convention {end} : une convention dure au plus {MAX_YEARS_AWAY} ans"
-                )));
-            }
-        }
-        _ => return Err(invalid("convention : préciser son début et sa fin (les deux)")),
-    }
-    Ok(GrantInput {
-        structure_id: input.structure_id.trim().to_owned(),
-        grant_id: input.grant_id.trim().to_owned(),
-        call_id: input.call_id.trim().to_owned(),
-        funder: bounded_text(&input.funder, MAX_TITLE_CHARS, "financeur", !known)?,
-        title: bounded_text(&input.title, MAX_TITLE_CHARS, "intitulé", !known)?,
-        outcome: outcome.to_owned(),
-        amount_granted: if won {
-            amount(input.amount_granted, "montant accordé")?
-        } else {
-            0
-        },
-        decided_on: Some(near(input.decided_on.unwrap_or(today), today, "date de décision")?),
-        financial_year_end,
-        agreement_start: input.agreement_start,
-        agreement_end: input.agreement_end,
-        reference: bounded_text(&input.reference, MAX_REFERENCE_CHARS, "référence de convention", false)?,
-        purpose: bounded_text(&input.purpose, MAX_PURPOSE_CHARS, "objet", false)?,
-        public_subsidy: Some(input.public_subsidy.unwrap_or(true)),
-        amount_asked: amount(input.amount_asked, "montant demandé")?,
-    })
 }
 
 /// A new grant id: `G` and a time-ordered UUID.
@@ -333,15 +166,31 @@ impl AlertingApp {
     }
 
     /// Records an application; for a call, the structure's existing
-    /// application for it is returned unchanged.
+    /// application for it is returned (its amount asked completed when it
+    /// was unknown); with an idempotency key, the structure's application
+    /// recorded with that key.
     ///
     /// # Errors
     /// [`AlertingError::Invalid`] for an invalid field, [`AlertingError::NotFound`]
     /// for an unknown structure or call; storage errors.
     pub async fn record_application(&self, input: &ApplicationInput) -> Result<GrantRow, AlertingError> {
-        let input = validate_application(input, self.today())?;
+        let input = validate_application(input, self.today()).map_err(invalid)?;
         let mut tx = self.db.begin().await?;
         self.known_structure(&mut tx, &input.structure_id).await?;
+        let (row, _) = self.application_in(&mut tx, &input, self.now()).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// [`Self::record_application`] of a validated input, in the caller's
+    /// transaction (the import writes many in one); says what it changed.
+    pub(crate) async fn application_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        input: &ApplicationInput,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(GrantRow, Change), AlertingError> {
+        let with_call = !input.call_id.is_empty();
         let mut row = GrantRow {
             grant_id: new_grant_id(),
             structure_id: input.structure_id.clone(),
@@ -352,10 +201,16 @@ impl AlertingApp {
             applied_on: input.applied_on,
             amount_asked: input.amount_asked,
             public_subsidy: true,
+            // A call is its own key (one application per structure and call).
+            idempotency_key: if with_call {
+                String::new()
+            } else {
+                input.idempotency_key.clone()
+            },
             ..GrantRow::default()
         };
-        if !input.call_id.is_empty() {
-            let call = self.known_call(&mut tx, &input.call_id).await?;
+        if with_call {
+            let call = self.known_call(tx, &input.call_id).await?;
             if row.funder.is_empty() {
                 row.funder = call.funders.join(", ");
             }
@@ -363,52 +218,108 @@ impl AlertingApp {
                 row.title = call.title.clone();
             }
         }
-        let now = self.now();
-        if !storage::insert_grant(&mut tx, &row, now).await? {
-            // The structure's application for that call exists: the amount
-            // asked completes it when it was unknown, nothing else changes.
-            let mut existing = storage::grant_for_call(&mut tx, &row.structure_id, &row.call_id)
-                .await?
-                .ok_or_else(|| AlertingError::NotFound(format!("candidature à l'appel « {} »", row.call_id)))?;
-            if existing.amount_asked == 0 && row.amount_asked > 0 {
-                existing.amount_asked = row.amount_asked;
-                storage::update_grant(&mut tx, &existing, now).await?;
+        if !with_call && !row.idempotency_key.is_empty() {
+            if let Some(existing) = storage::grant_by_key(tx, &row.structure_id, &row.idempotency_key).await? {
+                // The same key is the same application: its description
+                // follows the latest sending while no decision was taken; a
+                // decision is never undone by an application sent again.
+                if existing.stage != APPLIED {
+                    return Ok((existing, Change::Unchanged));
+                }
+                let updated = GrantRow {
+                    funder: row.funder,
+                    title: row.title,
+                    applied_on: row.applied_on,
+                    amount_asked: row.amount_asked,
+                    ..existing.clone()
+                };
+                if updated == existing {
+                    return Ok((existing, Change::Unchanged));
+                }
+                storage::update_grant(tx, &updated, now).await?;
+                return Ok((updated, Change::Updated));
             }
-            row = existing;
         }
-        tx.commit().await?;
-        Ok(row)
+        if storage::insert_grant(tx, &row, now).await? {
+            return Ok((row, Change::Created));
+        }
+        // The structure's application for that call (or with that key,
+        // recorded concurrently) exists: the amount asked completes it when
+        // it was unknown, nothing else changes.
+        let found = if with_call {
+            storage::grant_for_call(tx, &row.structure_id, &row.call_id).await?
+        } else {
+            storage::grant_by_key(tx, &row.structure_id, &row.idempotency_key).await?
+        };
+        let mut existing =
+            found.ok_or_else(|| AlertingError::NotFound(format!("candidature à l'appel « {} »", row.call_id)))?;
+        if existing.amount_asked == 0 && row.amount_asked > 0 {
+            existing.amount_asked = row.amount_asked;
+            storage::update_grant(tx, &existing, now).await?;
+            return Ok((existing, Change::Updated));
+        }
+        Ok((existing, Change::Unchanged))
     }
 
     /// Records a decision: on an application (its id, or the structure's
-    /// application for a call, created when missing), or a new grant. A
-    /// change appends `alerting.grant.recorded` in the same transaction; the
-    /// same decision again records and publishes nothing.
+    /// application for a call, created when missing), on the grant recorded
+    /// with the same idempotency key, or a new grant. A change publishes
+    /// `vigie.alerting.grant.recorded` in the same transaction; the same
+    /// decision again records and publishes nothing, a different one under
+    /// the same key updates the grant (docs/grants.md).
     ///
     /// # Errors
     /// [`AlertingError::Invalid`] for an invalid field, [`AlertingError::NotFound`]
     /// for an unknown structure, call or application; storage errors.
     pub async fn record_grant(&self, input: &GrantInput) -> Result<GrantRow, AlertingError> {
-        let input = validate_grant(input, self.today())?;
+        let input = validate_grant(input, self.today()).map_err(invalid)?;
         let mut tx = self.db.begin().await?;
         self.known_structure(&mut tx, &input.structure_id).await?;
-        let now = self.now();
+        let (row, change) = self.grant_in(&mut tx, &input, self.now()).await?;
+        tx.commit().await?;
+        if change != Change::Unchanged {
+            self.relay.notify_one();
+        }
+        Ok(row)
+    }
+
+    /// [`Self::record_grant`] of a validated input, in the caller's
+    /// transaction (the import writes many in one), its event appended to
+    /// the outbox when it changed something; says what it changed. The
+    /// caller wakes the relay after its commit.
+    pub(crate) async fn grant_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        input: &GrantInput,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(GrantRow, Change), AlertingError> {
+        let mut applied_now = false;
+        // A call or an application id identifies the grant by itself; the
+        // key only serves a grant Vigie knows nothing else of.
+        let keyed = input.grant_id.is_empty() && input.call_id.is_empty() && !input.idempotency_key.is_empty();
         let existing = if !input.grant_id.is_empty() {
             Some(
-                storage::grant(&mut tx, &input.structure_id, &input.grant_id)
+                storage::grant(tx, &input.structure_id, &input.grant_id)
                     .await?
                     .ok_or_else(|| AlertingError::NotFound(format!("candidature « {} »", input.grant_id)))?,
             )
         } else if !input.call_id.is_empty() {
-            let call = self.known_call(&mut tx, &input.call_id).await?;
-            apply_for_call(&mut tx, &input.structure_id, &call, self.today(), now).await?;
-            storage::grant_for_call(&mut tx, &input.structure_id, &input.call_id).await?
+            let call = self.known_call(tx, &input.call_id).await?;
+            applied_now = apply_for_call(tx, &input.structure_id, &call, self.today(), now).await?;
+            storage::grant_for_call(tx, &input.structure_id, &input.call_id).await?
+        } else if keyed {
+            storage::grant_by_key(tx, &input.structure_id, &input.idempotency_key).await?
         } else {
             None
         };
         let base = existing.unwrap_or_else(|| GrantRow {
             grant_id: new_grant_id(),
             structure_id: input.structure_id.clone(),
+            idempotency_key: if keyed {
+                input.idempotency_key.clone()
+            } else {
+                String::new()
+            },
             ..GrantRow::default()
         });
         let row = GrantRow {
@@ -423,6 +334,7 @@ impl AlertingApp {
                 input.title.clone()
             },
             stage: input.outcome.clone(),
+            applied_on: input.applied_on.or(base.applied_on),
             amount_asked: if input.amount_asked > 0 {
                 input.amount_asked
             } else {
@@ -438,15 +350,31 @@ impl AlertingApp {
             public_subsidy: input.public_subsidy.unwrap_or(true),
             ..base.clone()
         };
-        let changed = if base.stage.is_empty() {
-            storage::insert_grant(&mut tx, &row, now).await?
+        let change = if base.stage.is_empty() {
+            if !storage::insert_grant(tx, &row, now).await? {
+                // The same key recorded by a concurrent request, committed
+                // in between: that one is the grant.
+                let first = storage::grant_by_key(tx, &input.structure_id, &input.idempotency_key)
+                    .await?
+                    .ok_or_else(|| {
+                        AlertingError::NotFound(format!("clé d'idempotence « {} »", input.idempotency_key))
+                    })?;
+                return Ok((first, Change::Unchanged));
+            }
+            Change::Created
         } else if row != base {
-            storage::update_grant(&mut tx, &row, now).await?;
-            true
+            storage::update_grant(tx, &row, now).await?;
+            if applied_now {
+                Change::Created
+            } else {
+                Change::Updated
+            }
+        } else if applied_now {
+            Change::Created
         } else {
-            false
+            Change::Unchanged
         };
-        if changed {
+        if change != Change::Unchanged {
             let event = GrantRecorded {
                 structure_id: row.structure_id.clone(),
                 grant_id: row.grant_id.clone(),
@@ -459,15 +387,11 @@ impl AlertingApp {
                 on: Some(date_to_pb(self.today())),
             };
             Outbox::new(events::SOURCE)
-                .append(&mut tx, events::grant_recorded(&event))
+                .append(tx, events::grant_recorded(&event))
                 .await
                 .map_err(|e| AlertingError::Events(e.to_string()))?;
         }
-        tx.commit().await?;
-        if changed {
-            self.relay.notify_one();
-        }
-        Ok(row)
+        Ok((row, change))
     }
 
     /// The structures of a network, by id.
@@ -560,8 +484,9 @@ impl AlertingApp {
             input.due.ok_or_else(|| invalid("échéance manquante"))?,
             today,
             "échéance",
-        )?;
-        let label = bounded_text(&input.label, MAX_LABEL_CHARS, "libellé", !grant_id.is_empty())?;
+        )
+        .map_err(invalid)?;
+        let label = bounded_text(&input.label, MAX_LABEL_CHARS, "libellé", !grant_id.is_empty()).map_err(invalid)?;
         let mut tx = self.db.begin().await?;
         self.known_structure(&mut tx, &structure_id).await?;
         let only = [structure_id.clone()];
@@ -616,124 +541,6 @@ impl AlertingApp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-
-    fn won() -> GrantInput {
-        GrantInput {
-            structure_id: "S1".into(),
-            funder: "Région".into(),
-            title: "Projet".into(),
-            outcome: "won".into(),
-            amount_granted: 1_000_000,
-            financial_year_end: Some(d(2026, 12, 31)),
-            ..GrantInput::default()
-        }
-    }
-
-    #[test]
-    fn invalid_grants_are_refused_naming_the_field() {
-        let today = d(2026, 12, 3);
-        let err = |i: GrantInput| validate_grant(&i, today).unwrap_err().to_string();
-        assert!(err(GrantInput {
-            amount_granted: -1,
-            ..won()
-        })
-        .contains("montant accordé"));
-        assert!(err(GrantInput {
-            amount_granted: MAX_AMOUNT_CENTS + 1,
-            ..won()
-        })
-        .contains("montant accordé"));
-        assert!(err(GrantInput {
-            financial_year_end: Some(d(2040, 12, 31)),
-            ..won()
-        })
-        .contains("fin d'exercice"));
-        assert!(err(GrantInput {
-            financial_year_end: None,
-            ..won()
-        })
-        .contains("fin d'exercice"));
-        assert!(err(GrantInput {
-            agreement_start: Some(d(2027, 1, 1)),
-            agreement_end: Some(d(2026, 12, 31)),
-            ..won()
-        })
-        .contains("fin de convention"));
-        assert!(err(GrantInput {
-            agreement_start: Some(d(2026, 1, 1)),
-            agreement_end: Some(d(2036, 1, 2)),
-            ..won()
-        })
-        .contains("10 ans"));
-        assert!(err(GrantInput {
-            agreement_start: Some(d(2026, 1, 1)),
-            ..won()
-        })
-        .contains("convention"));
-        assert!(err(GrantInput {
-            funder: "x".repeat(301),
-            ..won()
-        })
-        .contains("financeur"));
-        assert!(err(GrantInput {
-            title: " ".into(),
-            ..won()
-        })
-        .contains("intitulé"));
-        assert!(err(GrantInput {
-            outcome: "maybe".into(),
-            ..won()
-        })
-        .contains("issue"));
-        let ok = validate_grant(&won(), today).unwrap();
-        assert_eq!(ok.public_subsidy, Some(true));
-        assert_eq!(ok.decided_on, Some(today));
-        // A refusal needs neither amount nor year.
-        let refused = validate_grant(
-            &GrantInput {
-                outcome: "refused".into(),
-                amount_granted: 5,
-                financial_year_end: None,
-                ..won()
-            },
-            today,
-        )
-        .unwrap();
-        assert_eq!(refused.amount_granted, 0);
-    }
-
-    #[test]
-    fn applications_need_a_call_or_a_funder_and_title() {
-        let today = d(2026, 12, 3);
-        let err = |i: ApplicationInput| validate_application(&i, today).unwrap_err().to_string();
-        assert!(err(ApplicationInput {
-            structure_id: "S1".into(),
-            title: "x".into(),
-            ..ApplicationInput::default()
-        })
-        .contains("financeur"));
-        assert!(err(ApplicationInput {
-            structure_id: "S1".into(),
-            call_id: "C1".into(),
-            amount_asked: -5,
-            ..ApplicationInput::default()
-        })
-        .contains("montant demandé"));
-        let ok = validate_application(
-            &ApplicationInput {
-                structure_id: "S1".into(),
-                call_id: "C1".into(),
-                ..ApplicationInput::default()
-            },
-            today,
-        )
-        .unwrap();
-        assert_eq!(ok.applied_on, Some(today));
-    }
 
     #[test]
     fn the_pipeline_counts_stages_and_amounts() {

@@ -8,6 +8,8 @@ mod dispatch;
 mod duties;
 mod feeds;
 pub mod grant_stats;
+// Issue 16, import of grants.
+mod grant_import;
 pub mod grants;
 mod import;
 mod listing;
@@ -31,7 +33,8 @@ pub use context::{Context, StructureView};
 pub use dispatch::{DeliveryReport, DispatchReport, Transport};
 pub use duties::DutyStates;
 pub use grant_stats::{DutyAtRisk, GrantStats, Reporting};
-pub use grants::{AgreementDateInput, ApplicationInput, GrantInput, ObligationView, Pipeline};
+pub use grant_import::{GrantImportInput, GrantImportReport, GRANTS_SHEET};
+pub use grants::{AgreementDateInput, ApplicationInput, Change, GrantInput, ObligationView, Pipeline};
 pub use import::ImportReport;
 pub use listing::{CallView, CallsOf, PreviewAlert};
 pub use preview::PreviewPlan;

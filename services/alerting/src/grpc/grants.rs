@@ -5,9 +5,11 @@
 use tonic::{Request, Status};
 use vigie_proto::alerting::v1 as pb;
 
+use vigie_platform::auth::{principal, visible, Target, Visibility};
+
 use super::{non_empty, AlertingApi};
 use crate::app::grants::pipeline;
-use crate::app::{DutyStates, GrantStats, ObligationView, Pipeline};
+use crate::app::{DutyStates, GrantImportReport, GrantStats, ObligationView, Pipeline};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::storage::GrantRow;
 
@@ -123,6 +125,23 @@ pub(super) fn grant_stats_to_pb(stats: &GrantStats) -> pb::GrantStatsResponse {
     }
 }
 
+pub(super) fn import_report_to_pb(r: GrantImportReport) -> pb::ImportGrantsResponse {
+    pb::ImportGrantsResponse {
+        problems: r
+            .problems
+            .into_iter()
+            .map(|(position, message)| pb::ImportProblem {
+                position,
+                message,
+                error: true,
+            })
+            .collect(),
+        created: r.created,
+        updated: r.updated,
+        unchanged: r.unchanged,
+    }
+}
+
 impl AlertingApi {
     /// The network a `GrantStats` covers once the caller is authorised: a
     /// network for its admins, `None` (the whole instance) for federation
@@ -150,6 +169,28 @@ impl AlertingApi {
                 Ok(None)
             }
         }
+    }
+
+    /// Who an import of grants may write for: the caller's reach under
+    /// `ImportGrants` (a role without it is refused here), and with a
+    /// `network`, the right to act for that whole network first. The answer
+    /// says whether a structure of a network is within reach.
+    #[allow(clippy::result_large_err)]
+    pub(super) fn import_reach(
+        &self,
+        request: &Request<pb::ImportGrantsRequest>,
+    ) -> Result<impl Fn(&str, &str) -> bool + Send + Sync, Status> {
+        let visibility = visible(principal(request)?, &super::authz::rule_for("ImportGrants")?)?;
+        if let Some(network) = non_empty(&request.get_ref().network) {
+            self.authorize_network(request, "ImportGrants", network)?;
+        }
+        Ok(move |network: &str, structure: &str| {
+            visibility == Visibility::All
+                || visibility.covers(Target {
+                    network,
+                    structure: Some(structure),
+                })
+        })
     }
 
     /// The structures a grants read covers, once the caller is authorised:

@@ -19,8 +19,8 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
 use crate::app::{
-    AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantInput, ImportReport, NetworkPolicy,
-    PolicyInput, PreviewAlert,
+    AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantImportInput, GrantInput, ImportReport,
+    NetworkPolicy, PolicyInput, PreviewAlert,
 };
 use crate::channels::links::{AckAction, FeedKind};
 use crate::convert::{date_from_pb, date_to_pb};
@@ -623,6 +623,7 @@ impl AlertingService for AlertingApi {
                 title: r.title,
                 applied_on: grants::optional_date(r.applied_on.as_ref(), "date de dépôt")?,
                 amount_asked: r.amount_asked_cents,
+                idempotency_key: String::new(),
             })
             .await?;
         Ok(Response::new(grants::grant_to_pb(&row)))
@@ -650,6 +651,8 @@ impl AlertingService for AlertingApi {
                 purpose: r.purpose,
                 public_subsidy: r.public_subsidy,
                 amount_asked: r.amount_asked_cents,
+                applied_on: None,
+                idempotency_key: r.idempotency_key,
             })
             .await?;
         Ok(Response::new(grants::grant_to_pb(&row)))
@@ -735,6 +738,32 @@ impl AlertingService for AlertingApi {
         };
         let stats = self.app.grant_stats(only.as_deref()).await?;
         Ok(Response::new(grants::grant_stats_to_pb(&stats)))
+    }
+
+    async fn import_grants(
+        &self,
+        request: Request<pb::ImportGrantsRequest>,
+    ) -> Result<Response<pb::ImportGrantsResponse>, Status> {
+        if request.get_ref().network.chars().count() > 100 || request.get_ref().filename.chars().count() > 1000 {
+            return Err(Status::invalid_argument(
+                "réseau (100 caractères au plus) ou nom de fichier (1000 au plus) trop long",
+            ));
+        }
+        let reach = self.import_reach(&request)?;
+        let r = request.into_inner();
+        let report = self
+            .app
+            .import_grants(
+                &GrantImportInput {
+                    filename: r.filename,
+                    content: r.content,
+                    dry_run: r.dry_run,
+                    network: r.network,
+                },
+                &reach,
+            )
+            .await?;
+        Ok(Response::new(grants::import_report_to_pb(report)))
     }
 }
 

@@ -42,11 +42,14 @@ pub struct GrantRow {
     pub purpose: String,
     /// A public subsidy.
     pub public_subsidy: bool,
+    /// The idempotency key it was recorded with ("" for none): unique per
+    /// structure (migration 10).
+    pub idempotency_key: String,
 }
 
 const COLUMNS: &str = "grant_id, structure_id, call_id, funder, title, stage, applied_on, amount_asked, decided_on, \
                        amount_granted, financial_year_end, agreement_start, agreement_end, reference, purpose, \
-                       public_subsidy";
+                       public_subsidy, idempotency_key";
 
 fn opt_date(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<NaiveDate>, StorageError> {
     let value: Option<String> = row.try_get(column)?;
@@ -71,6 +74,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<GrantRow, StorageError> {
         reference: row.try_get("reference")?,
         purpose: row.try_get("purpose")?,
         public_subsidy: row.try_get::<i64, _>("public_subsidy")? != 0,
+        idempotency_key: row.try_get("idempotency_key")?,
     })
 }
 
@@ -86,7 +90,7 @@ fn text(date: Option<NaiveDate>) -> Option<String> {
 pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRow, at: DateTime<Utc>) -> Result<bool, StorageError> {
     let done = sqlx::query(&format!(
         "INSERT INTO al_grants ({COLUMNS}, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17) \
          ON CONFLICT DO NOTHING"
     ))
     .bind(g.grant_id.clone())
@@ -106,6 +110,7 @@ pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRow, at: DateTime<U
     .bind(g.purpose.clone())
     .bind(i64::from(g.public_subsidy))
     .bind(timestamp(at))
+    .bind(g.idempotency_key.clone())
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -157,6 +162,25 @@ pub async fn grant(
     ))
     .bind(structure_id.to_owned())
     .bind(grant_id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A structure's grant recorded with an idempotency key (not empty).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn grant_by_key(
+    conn: &mut AnyConnection,
+    structure_id: &str,
+    key: &str,
+) -> Result<Option<GrantRow>, StorageError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''"
+    ))
+    .bind(structure_id.to_owned())
+    .bind(key.to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()

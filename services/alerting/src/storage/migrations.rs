@@ -270,6 +270,15 @@ CREATE TABLE al_obligation_acks (
 );
 ";
 
+/// Version 10 (issue 16): the idempotency key a client chooses for a
+/// grant without call nor application id, and the key an import derives for
+/// such a row; unique per structure when not empty (`''` = no key), so a
+/// retry or a re-import finds the grant first recorded instead of adding one.
+const SCHEMA_V10: &str = "
+ALTER TABLE al_grants ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX al_grants_key ON al_grants (structure_id, idempotency_key) WHERE idempotency_key <> '';
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -326,5 +335,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "reporting duties acknowledged as sent",
         sqlite: SCHEMA_V9,
         postgres: SCHEMA_V9,
+    },
+    // Issue 16, idempotency key and import of grants.
+    Migration {
+        version: 10,
+        name: "idempotency key of a grant, unique per structure",
+        sqlite: SCHEMA_V10,
+        postgres: SCHEMA_V10,
     },
 ];

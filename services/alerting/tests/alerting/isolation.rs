@@ -38,7 +38,7 @@ fn expected(method: &str, principal: &Principal, network: &str, structure: Optio
 }
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 22, authz::rule)
+    testing::every_rpc_has_a_rule(SERVICE, 23, authz::rule)
 }
 
 const NET_A: &str = "reseau-a";
@@ -939,6 +939,7 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
                 refused(on_network.is_some(), &outcome, &missing, network)?;
             }
         }
+        "ImportGrants" => import_grants_check(f, p, network, structure, granted, see, see_network).await?,
         other => bail!("RPC {other} has no isolation check: add one to tests/alerting/isolation.rs"),
     }
     Ok(())
@@ -1042,6 +1043,61 @@ async fn grants_check(
     } else {
         let missing = call("absent-object").await;
         refused(granted, &outcome, &missing, structure)?;
+    }
+    Ok(())
+}
+
+/// `ImportGrants` (a dry run, nothing written) of one row for `structure`:
+/// counted when seen; out of reach, a problem on the row worded exactly as
+/// for an unknown structure; refused to roles without the rule. Restricted
+/// to `network`, only its network admins (and federation admins) may run it.
+async fn import_grants_check(
+    f: &Fixture,
+    p: &Principal,
+    network: &str,
+    structure: &str,
+    granted: bool,
+    see: bool,
+    see_network: bool,
+) -> Result<()> {
+    let ask = |structure: &str, network: &str| pb::ImportGrantsRequest {
+        filename: "g.csv".to_owned(),
+        content: format!("structure,financeur,intitulé\n{structure},Région,Projet d'isolation\n").into_bytes(),
+        dry_run: true,
+        network: network.to_owned(),
+    };
+    let outcome = f.api.import_grants(request(p, ask(structure, ""))).await;
+    if !granted {
+        ensure!(
+            outcome.is_err_and(|s| s.code() == tonic::Code::PermissionDenied),
+            "a role not granted imported grants"
+        );
+        return Ok(());
+    }
+    let answer = outcome.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner();
+    if see {
+        ensure!(answer.problems.is_empty() && answer.created == 1, "{answer:?}");
+    } else {
+        let missing = f
+            .api
+            .import_grants(request(p, ask("absent-object", "")))
+            .await
+            .map_err(|s| anyhow::anyhow!("{s:?}"))?
+            .into_inner();
+        ensure!(
+            answer.problems.len() == 1
+                && missing.problems.len() == 1
+                && answer.problems[0].message == missing.problems[0].message.replace("absent-object", structure)
+                && answer.problems[0].message.contains("hors de votre périmètre"),
+            "out of reach {answer:?} differs from missing {missing:?}"
+        );
+    }
+    let restricted = f.api.import_grants(request(p, ask(structure, network))).await;
+    if see_network {
+        let answer = restricted.map_err(|s| anyhow::anyhow!("{s:?}"))?.into_inner();
+        ensure!(answer.problems.is_empty() && answer.created == 1, "{answer:?}");
+    } else {
+        ensure!(restricted.is_err(), "an import restricted to {network} ran for {p:?}");
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod batches;
 mod federation_events;
+mod grant_import;
 mod grant_stats;
 mod grants;
 mod harness;
@@ -15,29 +16,30 @@ mod webhooks;
 
 use harness::Harness;
 
-/// Runs each scenario once per backend, as `sqlite::<name>` and `postgres::<name>`.
+/// Runs each scenario of a module once per backend, as `<sqlite>::<name>`
+/// and `<postgres>::<name>`.
 macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
+    ($scenarios:ident in $sqlite:ident, $postgres:ident: $($name:ident),+ $(,)?) => {
+        mod $sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
+                    crate::$scenarios::$name(crate::Harness::sqlite().await?).await
                 }
             )+
         }
-        mod postgres {
+        mod $postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::scenarios::$name(crate::Harness::postgres().await?).await
+                    crate::$scenarios::$name(crate::Harness::postgres().await?).await
                 }
             )+
         }
     };
 }
 
-on_both_backends!(
+on_both_backends!(scenarios in sqlite, postgres:
     reimporting_is_idempotent_and_a_moved_deadline_is_a_new_revision,
     a_file_with_a_bad_item_is_refused_and_changes_nothing,
     calls_match_structures_by_perimeter_audience_and_preferences,
@@ -69,58 +71,16 @@ on_both_backends!(
     a_permanent_call_is_listed_after_the_dated_ones,
 );
 
-/// Grants and their reporting duties (issue 16), on both backends.
-macro_rules! grants_on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod grants_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::grants::$name(crate::Harness::sqlite().await?).await
-                }
-            )+
-        }
-        mod grants_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::grants::$name(crate::Harness::postgres().await?).await
-                }
-            )+
-        }
-    };
-}
-
-grants_on_both_backends!(
+// Grants and their reporting duties (issue 16).
+on_both_backends!(grants in grants_sqlite, grants_postgres:
     grants_bring_their_reporting_duties,
     a_submitted_call_becomes_one_application,
     another_network_sees_no_grant,
     invalid_grant_inputs_are_refused_naming_the_field,
 );
 
-/// Reminders of reporting duties (issue 16), on both backends.
-macro_rules! duties_on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod duties_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::obligation_reminders::$name(crate::Harness::sqlite().await?).await
-                }
-            )+
-        }
-        mod duties_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::obligation_reminders::$name(crate::Harness::postgres().await?).await
-                }
-            )+
-        }
-    };
-}
-
-duties_on_both_backends!(
+// Reminders of reporting duties.
+on_both_backends!(obligation_reminders in duties_sqlite, duties_postgres:
     duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date,
     reporting_on_one_person_escalates_to_the_referent_from_j14_once,
     sent_by_the_signed_link_stops_the_reminders,
@@ -128,6 +88,22 @@ duties_on_both_backends!(
     two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_items,
     the_feeds_hold_each_duty_not_sent,
     a_duty_deferred_to_tomorrows_digest_goes_the_next_day,
+);
+
+// Views of grants.
+on_both_backends!(grant_stats in grant_stats_sqlite, grant_stats_postgres:
+    network_stats_count_funders_and_duties_at_risk,
+    holders_leaving_before_the_due_date_put_a_duty_at_risk,
+    grant_stats_stay_within_reach,
+);
+
+// The import of grants and the idempotency key.
+on_both_backends!(grant_import in grant_import_sqlite, grant_import_postgres:
+    a_file_with_three_bad_rows_reports_their_lines_and_writes_nothing,
+    an_import_creates_grants_and_duties_and_a_reimport_changes_nothing,
+    a_row_of_another_network_is_refused_by_line,
+    a_workbook_that_is_not_one_is_reported,
+    the_idempotency_key_returns_the_first_grant,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).
@@ -142,31 +118,3 @@ mod isolation_sqlite {
         crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
     }
 }
-
-/// Views of grants (issue 16, item 4), on both backends.
-macro_rules! grant_stats_on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod grant_stats_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::grant_stats::$name(crate::Harness::sqlite().await?).await
-                }
-            )+
-        }
-        mod grant_stats_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::grant_stats::$name(crate::Harness::postgres().await?).await
-                }
-            )+
-        }
-    };
-}
-
-grant_stats_on_both_backends!(
-    network_stats_count_funders_and_duties_at_risk,
-    holders_leaving_before_the_due_date_put_a_duty_at_risk,
-    grant_stats_stay_within_reach,
-);

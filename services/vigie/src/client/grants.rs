@@ -34,37 +34,16 @@ async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceCli
     )))
 }
 
-/// Parses an amount in euros (`20000`, `20 000`, `1234,50`, `1234.5`) into
-/// cents.
+/// Parses an amount in euros (`20000`, `20 000`, `1234,50`, `1234.5`,
+/// `12 500 €`) into cents, with the rule the import of a sheet uses (one
+/// home: `vigie_alerting_domain::grants::import::parse_euros`).
 ///
 /// # Errors
-/// A French message for anything else (negative amounts, more than two
-/// decimals, letters).
+/// A French message for anything else (empty, negative amounts, more than
+/// two decimals, letters).
 pub fn parse_euros(text: &str) -> Result<i64, String> {
-    let cleaned: String = text
-        .trim()
-        .trim_end_matches('€')
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '_'))
-        .collect();
-    let refuse = || format!("montant « {text} » : attendu des euros, par exemple 20000 ou 1234,50");
-    let (whole, fraction) = match cleaned.split_once([',', '.']) {
-        Some((w, f)) => (w, f),
-        None => (cleaned.as_str(), ""),
-    };
-    if whole.is_empty()
-        || !whole.chars().all(|c| c.is_ascii_digit())
-        || fraction.len() > 2
-        || !fraction.chars().all(|c| c.is_ascii_digit())
-    {
-        return Err(refuse());
-    }
-    let euros: i64 = whole.parse().map_err(|_| refuse())?;
-    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| refuse())?;
-    euros
-        .checked_mul(100)
-        .and_then(|c| c.checked_add(cents))
-        .ok_or_else(refuse)
+    vigie_alerting_domain::grants::import::parse_euros(text, "montant")?
+        .ok_or_else(|| "montant manquant : attendu des euros, par exemple 20000 ou 1234,50".to_owned())
 }
 
 /// Cents in euros the French way: `153 001 €`, `1 234,50 €` (narrow
@@ -283,6 +262,10 @@ pub struct RecordArgs {
     pub purpose: Option<String>,
     /// Not a public subsidy.
     pub private: bool,
+    /// Idempotency key (`--key`): the same key again for the structure
+    /// returns the grant first recorded with it. None when absent: the CLI
+    /// derives none (docs/cli.md).
+    pub key: Option<String>,
 }
 
 /// `vigie grants record …`: a grant won (the call's application, if any,
@@ -308,6 +291,7 @@ pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lan
             reference: args.reference.clone().unwrap_or_default(),
             purpose: args.purpose.clone().unwrap_or_default(),
             public_subsidy: Some(!args.private),
+            idempotency_key: args.key.clone().unwrap_or_default(),
             ..Default::default()
         })
         .await

@@ -17,6 +17,7 @@ pub mod alerting;
 pub mod facilitation;
 pub mod federation;
 pub mod grants;
+pub mod grants_import;
 pub mod health;
 pub mod inventory;
 pub mod inventory_files;

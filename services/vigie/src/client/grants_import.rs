@@ -1,0 +1,145 @@
+//! `vigie grants import FILE` and `vigie grants template --out FILE`: a
+//! sheet of applications and decisions sent to the alerting service's
+//! `ImportGrants` (issue 16, docs/grants.md « Import d'un tableau »), and
+//! the empty sheet to fill, with its read-me. The columns are the domain's
+//! ([`vigie_alerting_domain::grants::import::COLUMNS`]): the template and
+//! the server's parser cannot drift apart.
+
+use std::path::Path;
+
+use anyhow::Context;
+use vigie_alerting_domain::grants::import::{header_fr, COLUMNS, MAX_IMPORT_BYTES};
+use vigie_proto::alerting::v1 as pb;
+use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
+
+use super::{connect, status_error};
+use crate::i18n::Lang;
+
+/// The name of the template's data sheet (the server looks for it first).
+const SHEET: &str = "Subventions";
+
+/// The import found problems in the file (listed on stdout); `main` exits
+/// with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProblemsFound(pub String);
+
+/// `vigie grants import FILE [--dry-run] [--network N]`.
+///
+/// # Errors
+/// An unreadable or too large file, an unreachable server, a refused call;
+/// [`ProblemsFound`] when the file has problems (nothing was written).
+pub async fn import(
+    endpoint: &str,
+    file: &Path,
+    dry_run: bool,
+    network: Option<&str>,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let reading = || format!("{} {}", lang.pick("lecture de", "reading"), file.display());
+    let size = std::fs::metadata(file).with_context(reading)?.len();
+    if size > MAX_IMPORT_BYTES as u64 {
+        anyhow::bail!(
+            "{} : {:.1} Mio, {} {} Mio",
+            file.display(),
+            size as f64 / 1_048_576.0,
+            lang.pick("au-delà de la limite de", "over the limit of"),
+            MAX_IMPORT_BYTES / 1_048_576
+        );
+    }
+    let content = std::fs::read(file).with_context(reading)?;
+    let filename = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let response = super::sized!(AlertingServiceClient::new(connect(endpoint, lang).await?))
+        .import_grants(pb::ImportGrantsRequest {
+            filename,
+            content,
+            dry_run,
+            network: network.unwrap_or_default().to_owned(),
+        })
+        .await
+        .map_err(|s| status_error(s, lang))?
+        .into_inner();
+    if !response.problems.is_empty() {
+        for p in &response.problems {
+            println!("{}: {}", p.position, p.message);
+        }
+        let n = response.problems.len();
+        return Err(ProblemsFound(match lang {
+            Lang::Fr => format!("{n} problème(s) dans le fichier : rien n'a été importé. Corrigez-les puis relancez."),
+            Lang::En => format!("{n} problem(s) in the file: nothing was imported. Fix them and run again."),
+        })
+        .into());
+    }
+    let (created, updated, unchanged) = (response.created, response.updated, response.unchanged);
+    match (lang, dry_run) {
+        (Lang::Fr, true) => println!(
+            "Vérification réussie, rien n'a été écrit (--dry-run) : {created} ligne(s) à créer, {updated} à modifier, {unchanged} déjà à jour."
+        ),
+        (Lang::Fr, false) => println!(
+            "Import réussi : {created} ligne(s) créée(s), {updated} modifiée(s), {unchanged} déjà à jour. Les obligations : vigie grants obligations"
+        ),
+        (Lang::En, true) => println!(
+            "Check passed, nothing written (--dry-run): {created} row(s) to create, {updated} to update, {unchanged} up to date."
+        ),
+        (Lang::En, false) => println!(
+            "Imported: {created} row(s) created, {updated} updated, {unchanged} up to date. Duties: vigie grants obligations"
+        ),
+    }
+    Ok(())
+}
+
+/// What « Lisez-moi » says before the columns.
+const README: [(&str, &str); 6] = [
+    ("", "Une ligne par candidature ou par subvention, dans la feuille « Subventions ». Ne changez pas la première ligne (les noms de colonnes). Cette feuille est ignorée à l'import : vigie grants import FICHIER.xlsx"),
+    ("Issue", "Vide : candidature en attente. « obtenu » : subvention obtenue (montant accordé et fin d'exercice obligatoires ; Vigie en déduit les comptes rendus dus). « refusé » : candidature refusée."),
+    ("Montants", "En euros : 12500, 12 500, 12 500,50 ou 12 500 €."),
+    ("Dates", "JJ/MM/AAAA (15/01/2026) ou AAAA-MM-JJ (2026-01-15)."),
+    ("Réimport", "Réimporter le même fichier ne change rien : une ligne est reconnue par son appel, sa clé, ou à défaut par structure, financeur, intitulé et date de dépôt. Modifier une ligne puis réimporter met la subvention à jour."),
+    ("Erreurs", "Rien n'est écrit s'il reste un problème. Chaque problème donne la feuille et la ligne : « subventions.xlsx/Subventions:12 » veut dire feuille Subventions, ligne 12. 20 Mio et 100 000 lignes au plus."),
+];
+
+/// `vigie grants template --out FILE.xlsx|FILE.csv`: the empty sheet.
+///
+/// # Errors
+/// Another extension, or a write failure.
+pub fn template(out: &Path, lang: Lang) -> anyhow::Result<()> {
+    let extension = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let header = header_fr();
+    let bytes = match extension.as_str() {
+        "xlsx" => {
+            let mut readme: Vec<(&str, &str)> = README.to_vec();
+            readme.push(("", ""));
+            readme.push(("Colonne", "Contenu"));
+            readme.extend(COLUMNS.iter().map(|c| (c.fr, c.help_fr)));
+            vigie_workbook::table_template(&vigie_workbook::TableTemplate {
+                sheet: SHEET,
+                header: &header,
+                title: "Candidatures et subventions : mode d'emploi",
+                readme: &readme,
+                lists: &[
+                    ("issue", &["obtenu", "refusé"]),
+                    ("subvention publique", &["oui", "non"]),
+                ],
+            })?
+        }
+        // A BOM and `;`: what a French spreadsheet opens with its accents
+        // and columns right (the import reads `,` as well).
+        "csv" => format!("\u{feff}{}\r\n", header.join(";")).into_bytes(),
+        _ => anyhow::bail!(
+            "{}",
+            lang.pick(
+                "le modèle s'écrit en .xlsx ou en .csv : donnez un fichier avec l'une de ces extensions",
+                "the template is written as .xlsx or .csv: give a file with one of these extensions"
+            )
+        ),
+    };
+    std::fs::write(out, bytes).with_context(|| format!("{} {}", lang.pick("écriture de", "writing"), out.display()))?;
+    println!("{} {}", lang.pick("Modèle écrit :", "Template written:"), out.display());
+    Ok(())
+}
