@@ -204,15 +204,39 @@ async fn wait_known(server: &VigieServer, structures: &[Structure]) -> Result<()
 /// Waits until every message of the send log is `sent` and the SMTP server
 /// holds exactly the log's messages (by Message-ID); returns both.
 async fn wait_delivered(server: &VigieServer, smtp: &SmtpServer) -> Result<(Vec<Value>, Vec<ReceivedMail>)> {
-    eventually("every claimed reminder delivered by SMTP", WAIT, || async {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
         let log = send_log(server, None).await?;
         let mails = smtp.messages()?;
         let logged: BTreeSet<String> = log.iter().map(|e| format!("<{}>", text(e, "message_id"))).collect();
         let received: BTreeSet<String> = mails.iter().filter_map(|m| m.message_id.clone()).collect();
-        Ok(!log.is_empty() && log.iter().all(|e| e["status"] == "sent") && logged == received)
-    })
-    .await?;
-    Ok((send_log(server, None).await?, smtp.messages()?))
+        let unsent: Vec<String> = log
+            .iter()
+            .filter(|e| e["status"] != "sent")
+            .map(|e| {
+                format!(
+                    "{} {} attempts={} error={}",
+                    text(e, "message_id"),
+                    e["status"],
+                    e["attempts"],
+                    e["last_error"]
+                )
+            })
+            .collect();
+        if !log.is_empty() && unsent.is_empty() && logged == received {
+            return Ok((log, mails));
+        }
+        // What was still missing, so a failure under load says why.
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "not every claimed reminder was delivered by SMTP within {WAIT:?}: {} log rows, unsent {unsent:?}, \
+             logged but not received {:?}, received but not logged {:?}",
+            log.len(),
+            logged.difference(&received).collect::<Vec<_>>(),
+            received.difference(&logged).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// `(href, label)` of every link of an HTML body.
