@@ -139,6 +139,8 @@ struct DutyLine {
     duty: OpenDuty,
     /// The end of the due date's local day.
     deadline: DateTime<Utc>,
+    /// The zone of the due date (the network's reminder policy).
+    timezone: chrono_tz::Tz,
 }
 
 /// A message being built for one address.
@@ -259,11 +261,18 @@ impl AlertingApp {
             };
             let duty = open_duties[d].clone();
             let structure_name = ctx.structures[i].name.clone();
-            let deadline = duties::end_of_day(alert.due, &ctx.network(&ctx.structures[i].profile.network).policy);
+            let policy = &ctx.network(&ctx.structures[i].profile.network).policy;
+            let deadline = duties::end_of_day(alert.due, policy);
+            let timezone = policy.timezone;
             lines.push(Line {
                 row,
                 alert: None,
-                duty: Some(DutyLine { alert, duty, deadline }),
+                duty: Some(DutyLine {
+                    alert,
+                    duty,
+                    deadline,
+                    timezone,
+                }),
                 notice: None,
                 structure_name,
                 call: None,
@@ -1101,7 +1110,7 @@ async fn escalate_duty(
         stage_kind: STEP_REPORT.to_owned(),
         deadline: Some(date_to_pb(alert.due)),
         time: None,
-        timezone: "Europe/Paris".to_owned(),
+        timezone: line.timezone.name().to_owned(),
         function: REPORTING_FUNCTION.to_owned(),
         reason: reason.code().to_owned(),
         url: String::new(),

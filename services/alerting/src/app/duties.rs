@@ -14,7 +14,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use sqlx::AnyConnection;
 use vigie_alerting_domain::grants::calendar::{duty_entries, DutyEvent};
-use vigie_alerting_domain::grants::remind::{date_of_revision, plan_duty, revision_of, Duty, DutyAlert, Step};
+use vigie_alerting_domain::grants::remind::{
+    date_of_revision, plan_duty, revision_of, Duty, DutyAlert, Step, STEP_REPORT, STEP_REPORT_DRAFT,
+};
 use vigie_alerting_domain::grants::rules::Rule;
 use vigie_alerting_domain::ical::CalendarEntry;
 use vigie_alerting_domain::message::{duty_heading, Notice};
@@ -57,20 +59,30 @@ impl OpenDuty {
         }
     }
 
-    /// What the duty is, in French: the agreement's label for a date it
-    /// writes, the rule's duty otherwise.
+    /// What the duty is, in French (see [`duty_fr`]).
     pub fn duty_fr(&self) -> String {
-        let o = &self.view.obligation;
-        match (&o.label, o.rule) {
-            (Some(label), Rule::Agreement) if !label.trim().is_empty() => label.clone(),
-            _ => o.rule.duty_fr().to_owned(),
-        }
+        duty_fr(&self.view)
     }
 
     /// « Compte rendu financier (Cerfa n° 15059) — Région Bretagne (Insertion) ».
     pub fn heading(&self) -> String {
-        duty_heading(&self.duty_fr(), &self.view.funder, &self.view.title)
+        heading(&self.view)
     }
+}
+
+/// What a duty is, in French: the agreement's label for a date it writes,
+/// the rule's duty otherwise.
+fn duty_fr(view: &ObligationView) -> String {
+    let o = &view.obligation;
+    match (&o.label, o.rule) {
+        (Some(label), Rule::Agreement) if !label.trim().is_empty() => label.clone(),
+        _ => o.rule.duty_fr().to_owned(),
+    }
+}
+
+/// The duty, its funder and title, as its reminders and the send log show it.
+fn heading(view: &ObligationView) -> String {
+    duty_heading(&duty_fr(view), &view.funder, &view.title)
 }
 
 /// The end of a due date's local day: after it, no more reminders.
@@ -285,6 +297,45 @@ async fn known_times(
 }
 
 impl AlertingApp {
+    /// Gives the send log's rows of duties (stage `report`, `report_draft`)
+    /// the duty's heading where a call's row has the call's title: their
+    /// `call_id` is the obligation key, which names no call.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub(super) async fn title_duty_rows(&self, entries: &mut [storage::LogEntry]) -> Result<(), AlertingError> {
+        let is_duty = |e: &storage::LogEntry| {
+            e.call_title.is_empty() && [STEP_REPORT, STEP_REPORT_DRAFT].contains(&e.row.stage_kind.as_str())
+        };
+        let mut structures: Vec<String> = entries
+            .iter()
+            .filter(|e| is_duty(e))
+            .map(|e| e.row.structure_id.clone())
+            .collect();
+        if structures.is_empty() {
+            return Ok(());
+        }
+        structures.sort_unstable();
+        structures.dedup();
+        let headings: HashMap<(String, String), String> = self
+            .obligations(Some(&structures))
+            .await?
+            .iter()
+            .map(|v| {
+                (
+                    (v.obligation.structure_id.clone(), v.obligation.key.clone()),
+                    heading(v),
+                )
+            })
+            .collect();
+        for entry in entries.iter_mut().filter(|e| is_duty(e)) {
+            if let Some(title) = headings.get(&(entry.row.structure_id.clone(), entry.row.call_id.clone())) {
+                entry.call_title.clone_from(title);
+            }
+        }
+        Ok(())
+    }
+
     /// The calendar events of these structures' duties not « envoyé » whose
     /// due date is `since` or later: the due date and the internal draft
     /// date of each (the structure's and the network's feeds).

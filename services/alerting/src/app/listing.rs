@@ -349,9 +349,8 @@ impl AlertingApp {
         structure_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<storage::LogEntry>, AlertingError> {
-        let mut conn = self.db.pool().acquire().await?;
         let only = structure_id.map(|s| vec![s.to_owned()]);
-        Ok(storage::send_log(&mut conn, only.as_deref(), limit).await?)
+        self.send_log_of(only.as_deref(), limit).await
     }
 
     /// The send log of `structures` only (`None`: all), newest first,
@@ -364,8 +363,12 @@ impl AlertingApp {
         structures: Option<&[String]>,
         limit: u32,
     ) -> Result<Vec<storage::LogEntry>, AlertingError> {
-        let mut conn = self.db.pool().acquire().await?;
-        Ok(storage::send_log(&mut conn, structures, limit).await?)
+        let mut entries = {
+            let mut conn = self.db.pool().acquire().await?;
+            storage::send_log(&mut conn, structures, limit).await?
+        };
+        self.title_duty_rows(&mut entries).await?;
+        Ok(entries)
     }
 
     /// The network of a structure of the read model.

@@ -88,6 +88,7 @@ on_both_backends!(obligation_reminders in duties_sqlite, duties_postgres:
     two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_items,
     the_feeds_hold_each_duty_not_sent,
     a_duty_deferred_to_tomorrows_digest_goes_the_next_day,
+    a_duty_escalated_in_another_zone_says_so_and_the_log_names_the_duty,
 );
 
 // Views of grants.

@@ -277,6 +277,51 @@ pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: 
     Ok(())
 }
 
+/// In a network whose reminders follow another zone, the escalation event
+/// carries that zone (the due date is a local date there), and the send log
+/// names each duty's reminders by the duty, as a call's by its title.
+pub async fn a_duty_escalated_in_another_zone_says_so_and_the_log_names_the_duty(h: Harness) -> Result<()> {
+    let smtp = SmtpServer::start().await?;
+    let transport = channels(&smtp)?;
+    h.app
+        .set_network_policy(&PolicyInput {
+            network: NETWORK.into(),
+            timezone: "Indian/Reunion".into(),
+            referent_name: "Camille Référente".into(),
+            referent_email: REFERENT.into(),
+            ..PolicyInput::default()
+        })
+        .await?;
+    structure(
+        &h,
+        &[PersonSpec {
+            id: "D1",
+            role: "director",
+            funding_level: 3,
+            end: None,
+        }],
+    )
+    .await?;
+    let key = grant(&h).await?;
+    h.at(utc("2027-06-16 05:05")); // J-14 at 09:00 in La Réunion (UTC+4)
+    dispatch_once(&h.app, &transport).await?;
+    let escalations: Vec<(String, DeadlineEscalated)> = h.outbox(DEADLINE_ESCALATED).await?;
+    ensure!(escalations.len() == 1, "{escalations:?}");
+    ensure!(escalations[0].1.timezone == "Indian/Reunion", "{:?}", escalations[0].1);
+    let log = h.app.send_log(Some("S1"), 100).await?;
+    ensure!(!log.is_empty());
+    for entry in &log {
+        ensure!(
+            entry.row.call_id == key
+                && entry.call_title == "Compte rendu financier (Cerfa n° 15059) — Région Bretagne (Insertion)",
+            "{} {}",
+            entry.row.call_id,
+            entry.call_title
+        );
+    }
+    Ok(())
+}
+
 /// One request on a new connection to the endpoints: status line and body.
 async fn http(addr: SocketAddr, method: &str, path: &str) -> Result<(String, String)> {
     let exchange = async {
