@@ -56,6 +56,7 @@ pub fn routes() -> Router<Arc<Console>> {
             post(grants::record_application),
         )
         .route("/structures/{id}/subventions/decision", post(grants::record_decision))
+        .route("/structures/{id}/subventions/envoye", post(grants::mark_sent))
         .route(crate::reach::FACILITATION, get(facilitation::page))
         .route("/accompagnement/reponse", post(facilitation::respond))
         .route(
