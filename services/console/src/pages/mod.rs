@@ -6,6 +6,7 @@ mod assets;
 mod facilitation;
 mod federation;
 mod grants;
+mod grants_import;
 mod holdings;
 mod home;
 mod import;
@@ -70,6 +71,16 @@ pub fn routes() -> Router<Arc<Console>> {
             get(import::page)
                 .post(import::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(import::DRAIN_BYTES)),
+        )
+        .route(
+            "/reseaux/{network}/subventions/import",
+            get(grants_import::page)
+                .post(grants_import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(grants_import::DRAIN_BYTES)),
+        )
+        .route(
+            "/reseaux/{network}/subventions/modele.xlsx",
+            get(grants_import::template),
         )
         .route("/reseaux/{network}/modele.xlsx", get(inventory_download::template))
         .route("/reseaux/{network}/inventaire.xlsx", get(inventory_download::export))
