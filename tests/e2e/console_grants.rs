@@ -41,11 +41,16 @@ fn single_reporter(all: &Value) -> Option<(String, String)> {
     })
 }
 
-/// The pending application's id offered by the decision form.
+/// The id of the pending application titled [`TITLE`] offered by the
+/// decision form (the demo may have others pending).
 fn pending_id(page: &Page) -> Result<String> {
     let marker = "<option value=\"G";
-    let start = page.body.find(marker).context("no pending application in the form")? + marker.len() - 1;
-    Ok(page.body[start..].chars().take_while(|c| *c != '"').collect())
+    page.body
+        .split(marker)
+        .skip(1)
+        .find(|option| option.split("</option>").next().is_some_and(|o| o.contains(&escaped(TITLE))))
+        .map(|option| format!("G{}", option.chars().take_while(|c| *c != '"').collect::<String>()))
+        .context("no pending application in the form")
 }
 
 /// The director's page once the alerting service knows the structure (its
@@ -483,9 +488,7 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
         template.headers
     );
     let cli_template = dir.path().join("modele.xlsx");
-    ok(server
-        .cli(&["grants", "template", "--out", cli_template.to_str().unwrap_or_default()])
-        .await?)?;
+    ok(vigie_e2e::run_cli(&["grants", "template", "--out", cli_template.to_str().unwrap_or_default()]).await?)?;
     let from_cli = vigie_workbook::read_table(&std::fs::read(&cli_template)?, "Subventions")
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     // The page's body is text: read the sheet from the bytes the console sends.
@@ -499,13 +502,13 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
     let header = "structure,financeur,intitulé,montant demandé,issue,montant accordé,fin d'exercice\n";
     let year = chrono::Utc::now().date_naive().format("%Y");
     let first = format!(
-        "{},Fondation de France,Numérique solidaire,8000,obtenu,6000,31/12/{year}",
+        "{},Fondation Vélo pour tous,Réparation de vélos,8000,obtenu,6000,31/12/{year}",
         mine[0]
     );
     let good = |row: &str| format!("{header}{first}\n{row}\n");
     let bad = format!(
         "{}{other},CAF,Loisirs,1000,,,\n",
-        good(&format!("{},Département,Ateliers,beaucoup,,,", mine[1]))
+        good(&format!("{},Département,Ateliers couture,beaucoup,,,", mine[1]))
     );
     let refused = upload_grants(&console, &session, &network, &[("csrf", &csrf)], ("subventions.csv", bad.as_bytes())).await?;
     ensure!(refused.status == StatusCode::UNPROCESSABLE_ENTITY, "{} {}", refused.status, refused.body);
@@ -516,10 +519,10 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
         "{errors}"
     );
     let listed = ok(server.cli(&["grants", "list", "--network", &network, "--format", "json"]).await?)?;
-    ensure!(!listed.stdout.contains("Numérique solidaire"), "nothing written: {}", listed.stdout);
+    ensure!(!listed.stdout.contains("Réparation de vélos"), "nothing written: {}", listed.stdout);
 
     // Corrected: imported, the summary; the same file again changes nothing.
-    let fixed = good(&format!("{},Département,Ateliers,2500,,,", mine[1]));
+    let fixed = good(&format!("{},Département,Ateliers couture,2500,,,", mine[1]));
     let done = upload_grants(&console, &session, &network, &[("csrf", &csrf)], ("subventions.csv", fixed.as_bytes())).await?;
     ensure!(
         done.status == StatusCode::SEE_OTHER && done.location() == format!("/reseaux/{network}/subventions/import"),
@@ -537,7 +540,7 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
     );
     let listed = ok(server.cli(&["grants", "list", "--network", &network, "--format", "json"]).await?)?;
     ensure!(
-        listed.stdout.contains("Numérique solidaire") && listed.stdout.contains("Ateliers"),
+        listed.stdout.contains("Réparation de vélos") && listed.stdout.contains("Ateliers couture"),
         "{}",
         listed.stdout
     );
