@@ -162,11 +162,11 @@ pub struct DemoStructure {
 /// financial year (their report is due in more than six months, so they
 /// send no reminder).
 const GRANTS: &[(&str, &str, u32, &str, u32)] = &[
-    ("Région Bretagne", "Emploi associatif", 20_000, "obtenu", 15_000),
+    ("Conseil régional", "Emploi associatif", 20_000, "obtenu", 15_000),
     ("Fondation de France", "Numérique solidaire", 8_000, "refusé", 0),
     ("CAF", "Accueil de loisirs", 5_000, "", 0),
     ("Fonds pour le développement de la vie associative (FDVA)", "Fonctionnement", 6_000, "obtenu", 4_500),
-    ("Région Bretagne", "Emploi associatif", 18_000, "refusé", 0),
+    ("Conseil régional", "Emploi associatif", 18_000, "refusé", 0),
     ("Fondation de France", "Numérique solidaire", 10_000, "obtenu", 7_500),
     ("CAF", "Accueil de loisirs", 4_000, "obtenu", 3_000),
     ("Fonds pour le développement de la vie associative (FDVA)", "Fonctionnement", 7_000, "", 0),
@@ -202,7 +202,7 @@ pub fn grants_sheet(structures: &[DemoStructure], today: NaiveDate) -> Vec<u8> {
         let ended = due.checked_sub_months(Months::new(6)).unwrap_or(today);
         let applied = ended.checked_sub_months(Months::new(12)).unwrap_or(ended);
         let decided = applied.checked_add_days(Days::new(45)).unwrap_or(applied);
-        sheet.push_str(&row(&s.id, "Région Bretagne", "Insertion par le numérique", applied, 12_000, "obtenu", decided, 10_000, ended));
+        sheet.push_str(&row(&s.id, "Conseil départemental", "Insertion par le numérique", applied, 12_000, "obtenu", decided, 10_000, ended));
     }
     sheet.into_bytes()
 }
