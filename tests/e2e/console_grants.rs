@@ -48,7 +48,12 @@ fn pending_id(page: &Page) -> Result<String> {
     page.body
         .split(marker)
         .skip(1)
-        .find(|option| option.split("</option>").next().is_some_and(|o| o.contains(&escaped(TITLE))))
+        .find(|option| {
+            option
+                .split("</option>")
+                .next()
+                .is_some_and(|o| o.contains(&escaped(TITLE)))
+        })
         .map(|option| format!("G{}", option.chars().take_while(|c| *c != '"').collect::<String>()))
         .context("no pending application in the form")
 }
@@ -291,7 +296,10 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         sent.body
     );
     let page = director.get(&format!("/structures/{structure}")).await?;
-    ensure!(page.body.contains("Compte rendu marqué comme envoyé"), "the confirmation");
+    ensure!(
+        page.body.contains("Compte rendu marqué comme envoyé"),
+        "the confirmation"
+    );
     let duties_table = table(&page, "duties").context("the duties' table")?;
     let row = duties_table
         .split("<tr>")
@@ -341,14 +349,20 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         .await?;
     ensure!(undone.status == StatusCode::SEE_OTHER, "{}", undone.status);
     let page = director.get(&format!("/structures/{structure}")).await?;
-    ensure!(page.body.contains("Compte rendu de nouveau à envoyer"), "the confirmation");
+    ensure!(
+        page.body.contains("Compte rendu de nouveau à envoyer"),
+        "the confirmation"
+    );
     let row = table(&page, "duties")
         .context("the duties' table")?
         .split("<tr>")
         .find(|r| r.contains(&escaped(TITLE)))
         .context("the report's row")?
         .to_owned();
-    ensure!(row.contains("Marquer comme envoyé") && !row.contains("Envoyé le"), "{row}");
+    ensure!(
+        row.contains("Marquer comme envoyé") && !row.contains("Envoyé le"),
+        "{row}"
+    );
     let page = coordinator.get(&format!("/reseaux/{network}")).await?;
     ensure!(
         table(&page, "duties-at-risk").is_some_and(|t| t.contains(&escaped(TITLE))),
@@ -369,10 +383,24 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
 fn french_date(date: chrono::NaiveDate) -> String {
     use chrono::Datelike;
     const MONTHS: [&str; 12] = [
-        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
         "décembre",
     ];
-    let day = if date.day() == 1 { "1er".to_owned() } else { date.day().to_string() };
+    let day = if date.day() == 1 {
+        "1er".to_owned()
+    } else {
+        date.day().to_string()
+    };
     format!("{day} {} {}", MONTHS[date.month0() as usize], date.year())
 }
 
@@ -468,11 +496,17 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
     let mut coordinator = Browser::new(&console);
     ensure!(coordinator.sign_in(&format!("coordinator:{network}")).await? == format!("/reseaux/{network}"));
     let page = coordinator.get(&format!("/reseaux/{network}")).await?;
-    ensure!(page.body.contains(&format!("href=\"/reseaux/{network}/subventions/import\"")));
-    let page = coordinator.get(&format!("/reseaux/{network}/subventions/import")).await?;
+    ensure!(page
+        .body
+        .contains(&format!("href=\"/reseaux/{network}/subventions/import\"")));
+    let page = coordinator
+        .get(&format!("/reseaux/{network}/subventions/import"))
+        .await?;
     ensure!(page.status == StatusCode::OK, "{}", page.status);
     ensure!(page.body.contains("enctype=\"multipart/form-data\"") && page.body.contains("name=\"fichier\""));
-    ensure!(page.body.contains(&format!("href=\"/reseaux/{network}/subventions/modele.xlsx\"")));
+    ensure!(page
+        .body
+        .contains(&format!("href=\"/reseaux/{network}/subventions/modele.xlsx\"")));
     let csrf = page.field("csrf")?;
     let session = coordinator.session.clone().context("a session")?;
 
@@ -492,9 +526,13 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
     let from_cli = vigie_workbook::read_table(&std::fs::read(&cli_template)?, "Subventions")
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     // The page's body is text: read the sheet from the bytes the console sends.
-    let bytes = http_bytes(&console, &session, &format!("/reseaux/{network}/subventions/modele.xlsx")).await?;
-    let from_console =
-        vigie_workbook::read_table(&bytes, "Subventions").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let bytes = http_bytes(
+        &console,
+        &session,
+        &format!("/reseaux/{network}/subventions/modele.xlsx"),
+    )
+    .await?;
+    let from_console = vigie_workbook::read_table(&bytes, "Subventions").map_err(|e| anyhow::anyhow!("{e:?}"))?;
     ensure!(from_console == from_cli, "the console's template is the CLI's");
 
     // One bad amount (line 3) and a structure of another network (line 4):
@@ -510,27 +548,64 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
         "{}{other},CAF,Loisirs,1000,,,\n",
         good(&format!("{},Département,Ateliers couture,beaucoup,,,", mine[1]))
     );
-    let refused = upload_grants(&console, &session, &network, &[("csrf", &csrf)], ("subventions.csv", bad.as_bytes())).await?;
-    ensure!(refused.status == StatusCode::UNPROCESSABLE_ENTITY, "{} {}", refused.status, refused.body);
-    ensure!(refused.body.contains(&escaped("2 erreurs : rien n'a été importé")), "{}", refused.body);
-    let errors = refused.body.split("<ul class=\"import-errors\">").nth(1).context("the list of errors")?;
+    let refused = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", &csrf)],
+        ("subventions.csv", bad.as_bytes()),
+    )
+    .await?;
     ensure!(
-        errors.contains("subventions.csv:3: ") && errors.contains("subventions.csv:4: ") && !errors.contains("subventions.csv:2: "),
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{} {}",
+        refused.status,
+        refused.body
+    );
+    ensure!(
+        refused.body.contains(&escaped("2 erreurs : rien n'a été importé")),
+        "{}",
+        refused.body
+    );
+    let errors = refused
+        .body
+        .split("<ul class=\"import-errors\">")
+        .nth(1)
+        .context("the list of errors")?;
+    ensure!(
+        errors.contains("subventions.csv:3: ")
+            && errors.contains("subventions.csv:4: ")
+            && !errors.contains("subventions.csv:2: "),
         "{errors}"
     );
-    let listed = ok(server.cli(&["grants", "list", "--network", &network, "--format", "json"]).await?)?;
-    ensure!(!listed.stdout.contains("Réparation de vélos"), "nothing written: {}", listed.stdout);
+    let listed = ok(server
+        .cli(&["grants", "list", "--network", &network, "--format", "json"])
+        .await?)?;
+    ensure!(
+        !listed.stdout.contains("Réparation de vélos"),
+        "nothing written: {}",
+        listed.stdout
+    );
 
     // Corrected: imported, the summary; the same file again changes nothing.
     let fixed = good(&format!("{},Département,Ateliers couture,2500,,,", mine[1]));
-    let done = upload_grants(&console, &session, &network, &[("csrf", &csrf)], ("subventions.csv", fixed.as_bytes())).await?;
+    let done = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", &csrf)],
+        ("subventions.csv", fixed.as_bytes()),
+    )
+    .await?;
     ensure!(
         done.status == StatusCode::SEE_OTHER && done.location() == format!("/reseaux/{network}/subventions/import"),
         "{} {}",
         done.status,
         done.body
     );
-    let page = coordinator.get(&format!("/reseaux/{network}/subventions/import")).await?;
+    let page = coordinator
+        .get(&format!("/reseaux/{network}/subventions/import"))
+        .await?;
     ensure!(
         page.body.contains(&escaped(
             "Import terminé (subventions.csv) : 2 ligne(s) créée(s), 0 modifiée(s), 0 déjà à jour."
@@ -538,15 +613,26 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
         "{}",
         page.body
     );
-    let listed = ok(server.cli(&["grants", "list", "--network", &network, "--format", "json"]).await?)?;
+    let listed = ok(server
+        .cli(&["grants", "list", "--network", &network, "--format", "json"])
+        .await?)?;
     ensure!(
         listed.stdout.contains("Réparation de vélos") && listed.stdout.contains("Ateliers couture"),
         "{}",
         listed.stdout
     );
-    let again = upload_grants(&console, &session, &network, &[("csrf", &csrf), ("verifier", "oui")], ("subventions.csv", fixed.as_bytes())).await?;
+    let again = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", &csrf), ("verifier", "oui")],
+        ("subventions.csv", fixed.as_bytes()),
+    )
+    .await?;
     ensure!(again.status == StatusCode::SEE_OTHER, "{}", again.status);
-    let page = coordinator.get(&format!("/reseaux/{network}/subventions/import")).await?;
+    let page = coordinator
+        .get(&format!("/reseaux/{network}/subventions/import"))
+        .await?;
     ensure!(
         page.body.contains(&escaped(
             "Vérification réussie (subventions.csv), rien n'a été écrit : 0 ligne(s) à créer, 0 à modifier, 2 déjà à jour."
@@ -556,7 +642,14 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
     );
 
     // A forged form, an empty form: refused; a director never reaches the page.
-    let forged = upload_grants(&console, &session, &network, &[("csrf", "forged")], ("subventions.csv", fixed.as_bytes())).await?;
+    let forged = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", "forged")],
+        ("subventions.csv", fixed.as_bytes()),
+    )
+    .await?;
     ensure!(forged.status == StatusCode::FORBIDDEN, "{}", forged.status);
     let empty = upload_grants(&console, &session, &network, &[("csrf", &csrf)], ("", b"")).await?;
     ensure!(
@@ -568,7 +661,9 @@ async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summ
     director.sign_in(&format!("director:{}", mine[0])).await?;
     let page = director.get(&format!("/reseaux/{network}/subventions/import")).await?;
     ensure!(page.status == StatusCode::NOT_FOUND, "{}", page.status);
-    let page = director.get(&format!("/reseaux/{network}/subventions/modele.xlsx")).await?;
+    let page = director
+        .get(&format!("/reseaux/{network}/subventions/modele.xlsx"))
+        .await?;
     ensure!(page.status == StatusCode::NOT_FOUND, "{}", page.status);
     Ok(())
 }

@@ -165,11 +165,23 @@ const GRANTS: &[(&str, &str, u32, &str, u32)] = &[
     ("Conseil régional", "Emploi associatif", 20_000, "obtenu", 15_000),
     ("Fondation de France", "Numérique solidaire", 8_000, "refusé", 0),
     ("CAF", "Accueil de loisirs", 5_000, "", 0),
-    ("Fonds pour le développement de la vie associative (FDVA)", "Fonctionnement", 6_000, "obtenu", 4_500),
+    (
+        "Fonds pour le développement de la vie associative (FDVA)",
+        "Fonctionnement",
+        6_000,
+        "obtenu",
+        4_500,
+    ),
     ("Conseil régional", "Emploi associatif", 18_000, "refusé", 0),
     ("Fondation de France", "Numérique solidaire", 10_000, "obtenu", 7_500),
     ("CAF", "Accueil de loisirs", 4_000, "obtenu", 3_000),
-    ("Fonds pour le développement de la vie associative (FDVA)", "Fonctionnement", 7_000, "", 0),
+    (
+        "Fonds pour le développement de la vie associative (FDVA)",
+        "Fonctionnement",
+        7_000,
+        "",
+        0,
+    ),
 ];
 
 /// Structures that get demo grants besides the one at risk (a few per network).
@@ -192,8 +204,12 @@ pub fn grants_sheet(structures: &[DemoStructure], today: NaiveDate) -> Vec<u8> {
     let (chosen, at_risk) = choose(structures);
     for (i, s) in chosen.iter().enumerate() {
         // Two rows each, taken in turn from GRANTS.
-        for (funder, title, asked, outcome, granted) in [GRANTS[(2 * i) % GRANTS.len()], GRANTS[(2 * i + 1) % GRANTS.len()]] {
-            sheet.push_str(&row(&s.id, funder, title, applied, asked, outcome, decided, granted, year_end));
+        for (funder, title, asked, outcome, granted) in
+            [GRANTS[(2 * i) % GRANTS.len()], GRANTS[(2 * i + 1) % GRANTS.len()]]
+        {
+            sheet.push_str(&row(
+                &s.id, funder, title, applied, asked, outcome, decided, granted, year_end,
+            ));
         }
     }
     if let Some(s) = at_risk {
@@ -202,7 +218,17 @@ pub fn grants_sheet(structures: &[DemoStructure], today: NaiveDate) -> Vec<u8> {
         let ended = due.checked_sub_months(Months::new(6)).unwrap_or(today);
         let applied = ended.checked_sub_months(Months::new(12)).unwrap_or(ended);
         let decided = applied.checked_add_days(Days::new(45)).unwrap_or(applied);
-        sheet.push_str(&row(&s.id, "Conseil départemental", "Insertion par le numérique", applied, 12_000, "obtenu", decided, 10_000, ended));
+        sheet.push_str(&row(
+            &s.id,
+            "Conseil départemental",
+            "Insertion par le numérique",
+            applied,
+            12_000,
+            "obtenu",
+            decided,
+            10_000,
+            ended,
+        ));
     }
     sheet.into_bytes()
 }
@@ -303,7 +329,13 @@ mod tests {
         }
         let count = |word: &str| text.lines().filter(|l| l.contains(&format!(",{word},"))).count();
         assert!(count("obtenu") >= 3 && count("refusé") >= 2, "{text}");
-        assert!(parsed.rows.iter().any(|r| matches!(r.action, RowAction::Application(_))), "a pending one");
+        assert!(
+            parsed
+                .rows
+                .iter()
+                .any(|r| matches!(r.action, RowAction::Application(_))),
+            "a pending one"
+        );
         // Every network has some.
         for network in ["S0", "S1", "S2"] {
             assert!(text.lines().any(|l| l.starts_with(network)), "{network}");
@@ -314,11 +346,21 @@ mod tests {
     fn the_grant_at_risk_is_on_the_single_reporter_and_due_in_ten_days() {
         let today = d(2026, 12, 3);
         let text = String::from_utf8(grants_sheet(&structures(), today)).unwrap();
-        let at_risk: Vec<&str> = text.lines().filter(|l| l.contains("Insertion par le numérique")).collect();
+        let at_risk: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("Insertion par le numérique"))
+            .collect();
         assert_eq!(at_risk.len(), 1);
         // Due 13 December 2026: the financial year ended 13 June 2026.
-        assert!(at_risk[0].starts_with("S13,") && at_risk[0].ends_with(",2026-06-13"), "{}", at_risk[0]);
-        assert!(!text.lines().skip(1).any(|l| l.starts_with("S13,") && !l.contains("Insertion")));
+        assert!(
+            at_risk[0].starts_with("S13,") && at_risk[0].ends_with(",2026-06-13"),
+            "{}",
+            at_risk[0]
+        );
+        assert!(!text
+            .lines()
+            .skip(1)
+            .any(|l| l.starts_with("S13,") && !l.contains("Insertion")));
         // Nobody holds it anywhere: the first structure without a holder.
         let mut none = structures();
         for s in &mut none {
@@ -327,6 +369,9 @@ mod tests {
         let text = String::from_utf8(grants_sheet(&none, today)).unwrap();
         assert!(text.lines().any(|l| l.starts_with("S21,") && l.contains("Insertion")));
         // The other wins are for this year: their report is due next summer.
-        assert!(text.lines().filter(|l| l.contains(",obtenu,") && !l.contains("Insertion")).all(|l| l.ends_with(",2026-12-31")));
+        assert!(text
+            .lines()
+            .filter(|l| l.contains(",obtenu,") && !l.contains("Insertion"))
+            .all(|l| l.ends_with(",2026-12-31")));
     }
 }

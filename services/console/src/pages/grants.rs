@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use vigie_proto::alerting::v1::{
-    AcknowledgeObligationRequest, GrantStatsResponse, ListGrantsResponse, Obligation, Pipeline, RecordApplicationRequest, RecordGrantRequest,
+    AcknowledgeObligationRequest, GrantStatsResponse, ListGrantsResponse, Obligation, Pipeline,
+    RecordApplicationRequest, RecordGrantRequest,
 };
 use vigie_proto::dates::{date_from_pb, date_to_pb};
 
@@ -861,18 +862,30 @@ mod tests {
         let line = &view.duties[0];
         assert_eq!(line.key, o.key);
         assert_eq!(line.sent.as_deref(), Some("Envoyé le 3 décembre 2026"));
-        assert!(!line.duty.contains("envoyé"), "the state has its own column: {}", line.duty);
+        assert!(
+            !line.duty.contains("envoyé"),
+            "the state has its own column: {}",
+            line.duty
+        );
 
         let request = sent_request("S1", &format!(" {} ", o.key), "sent", Lang::Fr).unwrap();
         assert_eq!(
-            (request.structure_id.as_str(), request.obligation_key.as_str(), request.status.as_str()),
+            (
+                request.structure_id.as_str(),
+                request.obligation_key.as_str(),
+                request.status.as_str()
+            ),
             ("S1", o.key.as_str(), "sent")
         );
         assert_eq!(sent_request("S1", &o.key, "", Lang::Fr).unwrap().status, "");
-        assert!(sent_request("S1", &o.key, "déposé", Lang::Fr).unwrap_err().contains("état inconnu"));
+        assert!(sent_request("S1", &o.key, "déposé", Lang::Fr)
+            .unwrap_err()
+            .contains("état inconnu"));
         for key in ["", "  ", "a\nb", &"k".repeat(301)] {
             assert!(
-                sent_request("S1", key, "sent", Lang::En).unwrap_err().contains("unknown report"),
+                sent_request("S1", key, "sent", Lang::En)
+                    .unwrap_err()
+                    .contains("unknown report"),
                 "{key:?}"
             );
         }

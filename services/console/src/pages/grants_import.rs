@@ -241,7 +241,11 @@ async fn receive(
         }
     }
     if let Some(message) = file_error(files, &received.bytes, lang) {
-        return Ok(Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), Vec::new()));
+        return Ok(Outcome::Refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            Vec::new(),
+        ));
     }
     import(clients, received, network, lang).await
 }
@@ -385,7 +389,10 @@ mod tests {
             "{fr}"
         );
         let check = done_message(&r, "", true, Lang::Fr);
-        assert!(check.starts_with("Vérification réussie, rien n'a été écrit : 3 ligne(s) à créer"), "{check}");
+        assert!(
+            check.starts_with("Vérification réussie, rien n'a été écrit : 3 ligne(s) à créer"),
+            "{check}"
+        );
         assert!(done_message(&r, "a.xlsx", false, Lang::En).starts_with("Import done (a.xlsx): 3 row(s) created"));
         assert!(done_message(&r, "a.xlsx", true, Lang::En).contains("nothing written"));
     }

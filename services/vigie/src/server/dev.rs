@@ -510,7 +510,10 @@ async fn load_demo_grants(
             break;
         }
         if tokio::time::Instant::now() > deadline {
-            tracing::warn!(missing = needed.len(), "demo grants not loaded: structures unknown to alerting");
+            tracing::warn!(
+                missing = needed.len(),
+                "demo grants not loaded: structures unknown to alerting"
+            );
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -14,7 +14,10 @@ pub const TEMPLATE_TITLE: &str = "Candidatures et subventions : mode d'emploi";
 
 /// Closed lists offered by a drop-down in the data sheet (a blank cell stays
 /// allowed: an application awaiting its decision).
-pub const TEMPLATE_LISTS: [(&str, &[&str]); 2] = [("issue", &["obtenu", "refusé"]), ("subvention publique", &["oui", "non"])];
+pub const TEMPLATE_LISTS: [(&str, &[&str]); 2] = [
+    ("issue", &["obtenu", "refusé"]),
+    ("subvention publique", &["oui", "non"]),
+];
 
 /// What « Lisez-moi » says before the columns.
 const README: [(&str, &str); 6] = [
