@@ -1,7 +1,8 @@
 //! « Subventions » (issue 16, docs/grants.md « Views »): the grants section
-//! of « Ma structure » — pipeline, grants, next reporting duties, and the
-//! two forms that record an application (`RecordApplication`) and a
-//! decision (`RecordGrant`) — and the grants views of the network and
+//! of « Ma structure » — pipeline, grants, next reporting duties with their
+//! « envoyé » button (`AcknowledgeObligation`), and the two forms that
+//! record an application (`RecordApplication`) and a decision
+//! (`RecordGrant`) — and the grants views of the network and
 //! federation pages (`GrantStats`). Every call carries the person's token:
 //! the services decide who may see and record what.
 
