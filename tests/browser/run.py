@@ -73,6 +73,7 @@ def run_scenarios(console: scenarios.Console) -> None:
         ("subventions", lambda: scenarios.director_grants(console, profiles)),
         ("coordination", lambda: scenarios.coordinator(console, profiles)),
         ("import (coordination)", lambda: scenarios.coordinator_import(console, profiles)),
+        ("import des subventions", lambda: scenarios.coordinator_grants_import(console, profiles)),
     ]:
         try:
             scenario()

@@ -523,6 +523,28 @@ def director_grants(console: Console, profiles: list[Profile]) -> None:
         "le compte rendu financier dû au financeur est listé", duties,
     )
     console.screenshot(page, "subventions-direction")
+
+    # « Marquer comme envoyé » on the report's row, then « Annuler »: each
+    # answer page passes the four checks.
+    row = page.locator("table.duties tbody tr").filter(has_text=title)
+    with page.expect_navigation() as navigation:
+        row.get_by_role("button", name=re.compile("^Marquer comme envoyé")).click()
+    console.checker.check(page, f"{where} (compte rendu marqué envoyé)", navigation.value)
+    row = page.locator("table.duties tbody tr").filter(has_text=title)
+    state = row.inner_text() if row.count() else ""
+    report.expect(
+        "Envoyé le" in state and row.get_by_role("button", name=re.compile("^Annuler")).count() == 1,
+        where, "le compte rendu est « Envoyé le … », avec « Annuler »", state,
+    )
+    console.screenshot(page, "subventions-envoye")
+    with page.expect_navigation() as navigation:
+        row.get_by_role("button", name=re.compile("^Annuler")).click()
+    console.checker.check(page, f"{where} (envoi annulé)", navigation.value)
+    row = page.locator("table.duties tbody tr").filter(has_text=title)
+    report.expect(
+        row.get_by_role("button", name=re.compile("^Marquer comme envoyé")).count() == 1,
+        where, "« Annuler » remet le compte rendu à envoyer", row.inner_text() if row.count() else "",
+    )
     page.context.close()
 
     network = console.cli_json("inventory", "fragility", "--structure", "S000004").get("network", "")
@@ -718,4 +740,64 @@ def coordinator_import(console: Console, profiles: list[Profile]) -> None:
         where, "le champ du fichier est marqué invalide et lié au message", f"aria-describedby={field.get_attribute('aria-describedby')}",
     )
     console.screenshot(page, "import-erreurs")
+    page.context.close()
+
+
+def coordinator_grants_import(console: Console, profiles: list[Profile]) -> None:
+    """A coordinator opens « Importer des subventions » from her network's
+    page and sends a sheet with one bad amount: the error listed as
+    FILE:LINE, the field marked invalid; then the corrected sheet: the
+    summary. Every page passes the four checks (axe, keyboard…)."""
+    import tempfile
+
+    report = console.report
+    coordinator = next((COORDINATOR.match(p.label) for p in profiles if COORDINATOR.match(p.label)), None)
+    if coordinator is None:
+        report.fail("import des subventions", "scénario", "aucune coordination sur /connexion")
+        return
+    network = coordinator.group(1)
+    where = f"/reseaux/{network}/subventions/import (coordination)"
+    page = console.open()
+    sign_in(console, page, next(p.label for p in profiles if p.label.startswith(coordinator.group(0))))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("link", name=re.compile("^Importer des subventions")).click()
+    response = navigation.value
+    console.checker.check(page, where, response)
+    if not report.expect(response is not None and response.status == 200 and page.url.endswith("/subventions/import"), where, "la page d'import des subventions s'ouvre depuis la page du réseau", page.url):
+        page.context.close()
+        return
+    console.screenshot(page, "subventions-import")
+    structure = next(
+        (s.get("structure_id", "") for s in console.cli_json("inventory", "fragility") if s.get("network") == network),
+        "",
+    )
+    header = "structure,financeur,intitulé,montant demandé,issue,montant accordé,fin d'exercice\n"
+    good = f"{structure},Fondation des navigateurs,Atelier clavier,3000,,,\n"
+    with tempfile.TemporaryDirectory() as work:
+        sheet = Path(work) / "subventions.csv"
+        sheet.write_text(header + good + f"{structure},Fondation des navigateurs,Atelier souris,beaucoup,,,\n", encoding="utf-8")
+        page.locator("input#fichier").set_input_files(str(sheet))
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="Vérifier et importer").click()
+        response = navigation.value
+        console.checker.check(page, f"{where} (une ligne fausse)", response)
+        items = [" ".join(li.inner_text().split()) for li in page.locator("ul.import-errors li").all()]
+        report.expect(
+            response is not None and response.status == 422 and len(items) == 1 and items[0].startswith("subventions.csv:3: "),
+            where, "l'erreur est listée « subventions.csv:3: … »",
+            f"statut {response.status if response else None}\naffiché :\n  " + "\n  ".join(items),
+        )
+        field = page.locator("input#fichier")
+        report.expect(
+            field.get_attribute("aria-invalid") == "true" and "fichier-error" in (field.get_attribute("aria-describedby") or ""),
+            where, "le champ du fichier est marqué invalide et lié au message", f"aria-describedby={field.get_attribute('aria-describedby')}",
+        )
+        console.screenshot(page, "subventions-import-erreurs")
+        sheet.write_text(header + good, encoding="utf-8")
+        page.locator("input#fichier").set_input_files(str(sheet))
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="Vérifier et importer").click()
+        console.checker.check(page, f"{where} (corrigé)", navigation.value)
+        body = page.locator("main").inner_text()
+        report.expect("Import terminé (subventions.csv) : 1 ligne(s) créée(s)" in body, where, "le résumé de l'import", body[:400])
     page.context.close()

@@ -5,7 +5,11 @@
 //! the report due; her network's coordinator sees the funder's success rate
 //! and the duty at risk this fortnight, linked to the structure; the CLI's
 //! `vigie grants stats` says the same; an invalid decision is refused in
-//! the page, naming the field, and a forged form changes nothing.
+//! the page, naming the field, and a forged form changes nothing. She marks
+//! the report « envoyé » (no longer at risk), then takes it back. A
+//! coordinator imports a sheet of grants: every problem listed by line and
+//! nothing written, then the corrected sheet and its summary; the template
+//! downloaded is the CLI's.
 
 use std::time::{Duration, Instant};
 
@@ -37,11 +41,21 @@ fn single_reporter(all: &Value) -> Option<(String, String)> {
     })
 }
 
-/// The pending application's id offered by the decision form.
+/// The id of the pending application titled [`TITLE`] offered by the
+/// decision form (the demo may have others pending).
 fn pending_id(page: &Page) -> Result<String> {
     let marker = "<option value=\"G";
-    let start = page.body.find(marker).context("no pending application in the form")? + marker.len() - 1;
-    Ok(page.body[start..].chars().take_while(|c| *c != '"').collect())
+    page.body
+        .split(marker)
+        .skip(1)
+        .find(|option| {
+            option
+                .split("</option>")
+                .next()
+                .is_some_and(|o| o.contains(&escaped(TITLE)))
+        })
+        .map(|option| format!("G{}", option.chars().take_while(|c| *c != '"').collect::<String>()))
+        .context("no pending application in the form")
 }
 
 /// The director's page once the alerting service knows the structure (its
@@ -258,7 +272,136 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
     let funders = table(&page, "funders").context("the federation's funders")?;
     ensure!(funders.contains(&escaped(TITLE)), "{funders}");
     ensure!(!page.body.contains("duties-at-risk") && !page.body.contains(&structure));
+
+    // The director marks the report « envoyé »: its state and date on her
+    // page, no longer at risk for the coordinator, « envoyé » in the API.
+    let key = report["key"].as_str().context("the report's key")?.to_owned();
+    let page = director.get(&format!("/structures/{structure}")).await?;
+    ensure!(
+        page.body
+            .contains(&format!("action=\"/structures/{structure}/subventions/envoye\""))
+            && page.body.contains("Marquer comme envoyé"),
+        "the « envoyé » button"
+    );
+    let sent = director
+        .post(
+            &format!("/structures/{structure}/subventions/envoye"),
+            &[("csrf", &csrf), ("key", &key), ("status", "sent")],
+        )
+        .await?;
+    ensure!(
+        sent.status == StatusCode::SEE_OTHER && sent.location() == format!("/structures/{structure}#obligations"),
+        "{} {}",
+        sent.status,
+        sent.body
+    );
+    let page = director.get(&format!("/structures/{structure}")).await?;
+    ensure!(
+        page.body.contains("Compte rendu marqué comme envoyé"),
+        "the confirmation"
+    );
+    let duties_table = table(&page, "duties").context("the duties' table")?;
+    let row = duties_table
+        .split("<tr>")
+        .find(|r| r.contains(&escaped(TITLE)))
+        .context("the report's row")?;
+    ensure!(
+        row.contains(&format!("Envoyé le {}", french_date(today))) && row.contains("Annuler"),
+        "{row}"
+    );
+    let listed = ok(server
+        .cli(&["grants", "obligations", "--structure", &structure, "--format", "json"])
+        .await?)?;
+    let listed: Value = serde_json::from_str(&listed.stdout)?;
+    let state = listed
+        .as_array()
+        .and_then(|all| all.iter().find(|o| o["key"] == key.as_str()))
+        .context("the report in the API")?;
+    ensure!(
+        state["status"] == "sent" && state["sent_on"] == today.to_string().as_str(),
+        "{state}"
+    );
+    let page = coordinator.get(&format!("/reseaux/{network}")).await?;
+    ensure!(
+        table(&page, "duties-at-risk").is_none_or(|t| !t.contains(&escaped(TITLE))),
+        "a report sent is no longer at risk"
+    );
+    // An unknown state is refused in the page, naming what is wrong.
+    let refused = director
+        .post(
+            &format!("/structures/{structure}/subventions/envoye"),
+            &[("csrf", &csrf), ("key", &key), ("status", "déposé")],
+        )
+        .await?;
+    ensure!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY
+            && refused.body.contains("id=\"duty-error\"")
+            && refused.body.contains("état inconnu"),
+        "{}",
+        refused.status
+    );
+    // « Annuler »: to send again, at risk again.
+    let undone = director
+        .post(
+            &format!("/structures/{structure}/subventions/envoye"),
+            &[("csrf", &csrf), ("key", &key), ("status", "")],
+        )
+        .await?;
+    ensure!(undone.status == StatusCode::SEE_OTHER, "{}", undone.status);
+    let page = director.get(&format!("/structures/{structure}")).await?;
+    ensure!(
+        page.body.contains("Compte rendu de nouveau à envoyer"),
+        "the confirmation"
+    );
+    let row = table(&page, "duties")
+        .context("the duties' table")?
+        .split("<tr>")
+        .find(|r| r.contains(&escaped(TITLE)))
+        .context("the report's row")?
+        .to_owned();
+    ensure!(
+        row.contains("Marquer comme envoyé") && !row.contains("Envoyé le"),
+        "{row}"
+    );
+    let page = coordinator.get(&format!("/reseaux/{network}")).await?;
+    ensure!(
+        table(&page, "duties-at-risk").is_some_and(|t| t.contains(&escaped(TITLE))),
+        "at risk again once taken back"
+    );
+    // A forged « envoyé » changes nothing.
+    let forged = director
+        .post(
+            &format!("/structures/{structure}/subventions/envoye"),
+            &[("csrf", "forged"), ("key", &key), ("status", "sent")],
+        )
+        .await?;
+    ensure!(forged.status == StatusCode::FORBIDDEN);
     Ok(())
+}
+
+/// « 3 décembre 2026 », as the console writes a date.
+fn french_date(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let day = if date.day() == 1 {
+        "1er".to_owned()
+    } else {
+        date.day().to_string()
+    };
+    format!("{day} {} {}", MONTHS[date.month0() as usize], date.year())
 }
 
 /// « dans N jours » as the console writes it.
@@ -275,4 +418,271 @@ fn table(page: &Page, class: &str) -> Option<String> {
     let start = page.body.find(&format!("<table class=\"{class}\">"))?;
     let rest = &page.body[start..];
     Some(rest[..rest.find("</table>")?].to_owned())
+}
+
+const BOUNDARY: &str = "----vigie-e2e-grants-boundary";
+
+/// The import form as a browser sends it: `csrf` first, then the file.
+async fn upload_grants(
+    base: &str,
+    session: &str,
+    network: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &[u8]),
+) -> Result<Page> {
+    use bytes::Bytes;
+    use http::header::{CONTENT_TYPE, COOKIE};
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n",
+            file.0
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(format!("{base}/reseaux/{network}/subventions/import"))
+        .header(COOKIE, format!("vigie_session={session}"))
+        .header(CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Full::new(Bytes::from(body)))?;
+    let response = Client::builder(TokioExecutor::new())
+        .build_http()
+        .request(request)
+        .await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = String::from_utf8(response.into_body().collect().await?.to_bytes().to_vec())?;
+    Ok(Page { status, headers, body })
+}
+
+/// The structures of `network` and one of another network, from the CLI.
+fn structures_of(all: &Value, network: &str) -> (Vec<String>, Option<String>) {
+    let mut mine = Vec::new();
+    let mut other = None;
+    for s in all.as_array().into_iter().flatten() {
+        let id = s["structure_id"].as_str().unwrap_or_default().to_owned();
+        if s["network"] == network {
+            mine.push(id);
+        } else if other.is_none() {
+            other = Some(id);
+        }
+    }
+    (mine, other)
+}
+
+#[tokio::test]
+async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summary() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, console) = start_demo(dir.path()).await?;
+    let all = ok(server.cli(&["inventory", "fragility", "--format", "json"]).await?)?;
+    let all: Value = serde_json::from_str(&all.stdout)?;
+    let (_, network) = single_reporter(&all).context("a demo structure")?;
+    let (mine, other) = structures_of(&all, &network);
+    ensure!(mine.len() >= 2, "two structures in {network}: {mine:?}");
+    let other = other.context("a structure of another network")?;
+
+    let mut coordinator = Browser::new(&console);
+    ensure!(coordinator.sign_in(&format!("coordinator:{network}")).await? == format!("/reseaux/{network}"));
+    let page = coordinator.get(&format!("/reseaux/{network}")).await?;
+    ensure!(page
+        .body
+        .contains(&format!("href=\"/reseaux/{network}/subventions/import\"")));
+    let page = coordinator
+        .get(&format!("/reseaux/{network}/subventions/import"))
+        .await?;
+    ensure!(page.status == StatusCode::OK, "{}", page.status);
+    ensure!(page.body.contains("enctype=\"multipart/form-data\"") && page.body.contains("name=\"fichier\""));
+    ensure!(page
+        .body
+        .contains(&format!("href=\"/reseaux/{network}/subventions/modele.xlsx\"")));
+    let csrf = page.field("csrf")?;
+    let session = coordinator.session.clone().context("a session")?;
+
+    // The template: an attachment, the workbook the CLI writes.
+    let template = coordinator
+        .get(&format!("/reseaux/{network}/subventions/modele.xlsx"))
+        .await?;
+    ensure!(template.status == StatusCode::OK, "{}", template.status);
+    ensure!(
+        template.headers[http::header::CONTENT_DISPOSITION] == "attachment; filename=\"modele-subventions.xlsx\""
+            && template.headers[http::header::CACHE_CONTROL] == "no-store",
+        "{:?}",
+        template.headers
+    );
+    let cli_template = dir.path().join("modele.xlsx");
+    ok(vigie_e2e::run_cli(&["grants", "template", "--out", cli_template.to_str().unwrap_or_default()]).await?)?;
+    let from_cli = vigie_workbook::read_table(&std::fs::read(&cli_template)?, "Subventions")
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    // The page's body is text: read the sheet from the bytes the console sends.
+    let bytes = http_bytes(
+        &console,
+        &session,
+        &format!("/reseaux/{network}/subventions/modele.xlsx"),
+    )
+    .await?;
+    let from_console = vigie_workbook::read_table(&bytes, "Subventions").map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    ensure!(from_console == from_cli, "the console's template is the CLI's");
+
+    // One bad amount (line 3) and a structure of another network (line 4):
+    // both listed by line, nothing written.
+    let header = "structure,financeur,intitulé,montant demandé,issue,montant accordé,fin d'exercice\n";
+    let year = chrono::Utc::now().date_naive().format("%Y");
+    let first = format!(
+        "{},Fondation Vélo pour tous,Réparation de vélos,8000,obtenu,6000,31/12/{year}",
+        mine[0]
+    );
+    let good = |row: &str| format!("{header}{first}\n{row}\n");
+    let bad = format!(
+        "{}{other},CAF,Loisirs,1000,,,\n",
+        good(&format!("{},Département,Ateliers couture,beaucoup,,,", mine[1]))
+    );
+    let refused = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", &csrf)],
+        ("subventions.csv", bad.as_bytes()),
+    )
+    .await?;
+    ensure!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{} {}",
+        refused.status,
+        refused.body
+    );
+    ensure!(
+        refused.body.contains(&escaped("2 erreurs : rien n'a été importé")),
+        "{}",
+        refused.body
+    );
+    let errors = refused
+        .body
+        .split("<ul class=\"import-errors\">")
+        .nth(1)
+        .context("the list of errors")?;
+    ensure!(
+        errors.contains("subventions.csv:3: ")
+            && errors.contains("subventions.csv:4: ")
+            && !errors.contains("subventions.csv:2: "),
+        "{errors}"
+    );
+    let listed = ok(server
+        .cli(&["grants", "list", "--network", &network, "--format", "json"])
+        .await?)?;
+    ensure!(
+        !listed.stdout.contains("Réparation de vélos"),
+        "nothing written: {}",
+        listed.stdout
+    );
+
+    // Corrected: imported, the summary; the same file again changes nothing.
+    let fixed = good(&format!("{},Département,Ateliers couture,2500,,,", mine[1]));
+    let done = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", &csrf)],
+        ("subventions.csv", fixed.as_bytes()),
+    )
+    .await?;
+    ensure!(
+        done.status == StatusCode::SEE_OTHER && done.location() == format!("/reseaux/{network}/subventions/import"),
+        "{} {}",
+        done.status,
+        done.body
+    );
+    let page = coordinator
+        .get(&format!("/reseaux/{network}/subventions/import"))
+        .await?;
+    ensure!(
+        page.body.contains(&escaped(
+            "Import terminé (subventions.csv) : 2 ligne(s) créée(s), 0 modifiée(s), 0 déjà à jour."
+        )),
+        "{}",
+        page.body
+    );
+    let listed = ok(server
+        .cli(&["grants", "list", "--network", &network, "--format", "json"])
+        .await?)?;
+    ensure!(
+        listed.stdout.contains("Réparation de vélos") && listed.stdout.contains("Ateliers couture"),
+        "{}",
+        listed.stdout
+    );
+    let again = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", &csrf), ("verifier", "oui")],
+        ("subventions.csv", fixed.as_bytes()),
+    )
+    .await?;
+    ensure!(again.status == StatusCode::SEE_OTHER, "{}", again.status);
+    let page = coordinator
+        .get(&format!("/reseaux/{network}/subventions/import"))
+        .await?;
+    ensure!(
+        page.body.contains(&escaped(
+            "Vérification réussie (subventions.csv), rien n'a été écrit : 0 ligne(s) à créer, 0 à modifier, 2 déjà à jour."
+        )),
+        "{}",
+        page.body
+    );
+
+    // A forged form, an empty form: refused; a director never reaches the page.
+    let forged = upload_grants(
+        &console,
+        &session,
+        &network,
+        &[("csrf", "forged")],
+        ("subventions.csv", fixed.as_bytes()),
+    )
+    .await?;
+    ensure!(forged.status == StatusCode::FORBIDDEN, "{}", forged.status);
+    let empty = upload_grants(&console, &session, &network, &[("csrf", &csrf)], ("", b"")).await?;
+    ensure!(
+        empty.status == StatusCode::UNPROCESSABLE_ENTITY && empty.body.contains("id=\"fichier-error\""),
+        "{}",
+        empty.status
+    );
+    let mut director = Browser::new(&console);
+    director.sign_in(&format!("director:{}", mine[0])).await?;
+    let page = director.get(&format!("/reseaux/{network}/subventions/import")).await?;
+    ensure!(page.status == StatusCode::NOT_FOUND, "{}", page.status);
+    let page = director
+        .get(&format!("/reseaux/{network}/subventions/modele.xlsx"))
+        .await?;
+    ensure!(page.status == StatusCode::NOT_FOUND, "{}", page.status);
+    Ok(())
+}
+
+/// The raw bytes of a GET with the session (a workbook is not text).
+async fn http_bytes(base: &str, session: &str, path: &str) -> Result<Vec<u8>> {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let request = http::Request::builder()
+        .uri(format!("{base}{path}"))
+        .header(http::header::COOKIE, format!("vigie_session={session}"))
+        .body(Full::new(Bytes::new()))?;
+    let response = Client::builder(TokioExecutor::new())
+        .build_http()
+        .request(request)
+        .await?;
+    ensure!(response.status() == StatusCode::OK, "{path}: {}", response.status());
+    Ok(response.into_body().collect().await?.to_bytes().to_vec())
 }

@@ -16,12 +16,14 @@
 //!   set (for the CLI's and the console's export).
 //!
 //! - [`read_table`] / [`table_template`]: one data sheet of another import
-//!   (the grants of issue 16), read with the same bounds, and its template.
+//!   (the grants of issue 16), read with the same bounds, and its template;
+//!   [`grants_template`] is the grants' own (the CLI's and the console's).
 //!
 //! ODS is read, not written: the XLSX written here opens in LibreOffice.
 
 mod cells;
 pub mod export;
+mod grants;
 mod limits;
 mod ods_scan;
 mod read;
@@ -29,6 +31,7 @@ mod sheets;
 mod table;
 mod write;
 
+pub use grants::grants_template;
 pub use limits::{MAX_COLUMNS, MAX_ROWS, MAX_SHEETS, MAX_UNCOMPRESSED_BYTES, MAX_WORKBOOK_BYTES, MAX_ZIP_ENTRIES};
 pub use read::{detect, read_workbook, Format, Problem, ReadError};
 pub use sheets::{locate, sheet_for_file, SheetSpec, README_SHEET, SHEETS};

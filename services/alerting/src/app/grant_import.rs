@@ -19,7 +19,7 @@ use crate::storage;
 
 /// The name the data sheet of a workbook is looked for under (the
 /// template's); a workbook with a single data sheet is read whatever its name.
-pub const GRANTS_SHEET: &str = "Subventions";
+pub use vigie_alerting_domain::grants::import::GRANTS_SHEET;
 
 /// An import to run.
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,8 @@
 //! « Subventions » (issue 16, docs/grants.md « Views »): the grants section
-//! of « Ma structure » — pipeline, grants, next reporting duties, and the
-//! two forms that record an application (`RecordApplication`) and a
-//! decision (`RecordGrant`) — and the grants views of the network and
+//! of « Ma structure » — pipeline, grants, next reporting duties with their
+//! « envoyé » button (`AcknowledgeObligation`), and the two forms that
+//! record an application (`RecordApplication`) and a decision
+//! (`RecordGrant`) — and the grants views of the network and
 //! federation pages (`GrantStats`). Every call carries the person's token:
 //! the services decide who may see and record what.
 
@@ -12,7 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use vigie_proto::alerting::v1::{
-    GrantStatsResponse, ListGrantsResponse, Obligation, Pipeline, RecordApplicationRequest, RecordGrantRequest,
+    AcknowledgeObligationRequest, GrantStatsResponse, ListGrantsResponse, Obligation, Pipeline,
+    RecordApplicationRequest, RecordGrantRequest,
 };
 use vigie_proto::dates::{date_from_pb, date_to_pb};
 
@@ -54,12 +56,17 @@ pub struct GrantLine {
 /// A reporting duty to come.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DutyLine {
+    /// The obligation's stable key, sent back by its « envoyé » form.
+    pub key: String,
     /// « 30 juin 2027 (dans 177 jours) ».
     pub due: String,
     /// What is due, with its funder.
     pub duty: String,
     /// The internal draft date in words.
     pub draft: String,
+    /// Marked « envoyé » to the funder: « Envoyé le 3 décembre 2026 »;
+    /// `None` while not sent.
+    pub sent: Option<String>,
 }
 
 /// The « Subventions » section of « Ma structure ».
@@ -159,8 +166,9 @@ fn pipeline_view(p: Option<&Pipeline>) -> PipelineView {
 }
 
 /// A duty in words: its French duty (from the service), the agreement's
-/// label, and whom it goes to.
-fn duty_words(o: &Obligation, lang: Lang) -> String {
+/// label, and whom it goes to. Whether it was sent is said apart (its own
+/// column on « Ma structure »; the duties at risk are never sent ones).
+fn duty_words(o: &Obligation) -> String {
     let mut words = o.duty.clone();
     if !o.label.is_empty() {
         words = format!("{words} : {}", o.label);
@@ -171,10 +179,15 @@ fn duty_words(o: &Obligation, lang: Lang) -> String {
     if !o.title.is_empty() {
         words = format!("{words} ({})", o.title);
     }
-    if o.status == "sent" {
-        words = format!("{words}, {}", lang.pick("envoyé", "sent"));
-    }
     words
+}
+
+/// « Envoyé le 3 décembre 2026 » for a duty marked sent, `None` otherwise.
+pub fn sent_words(o: &Obligation, lang: Lang) -> Option<String> {
+    (o.status == "sent").then(|| match dates::long_pb(o.sent_on.as_ref(), lang) {
+        Some(on) => format!("{} {on}", lang.pick("Envoyé le", "Sent on")),
+        None => lang.pick("Envoyé", "Sent").to_owned(),
+    })
 }
 
 /// A date in words with how far it is: « 30 juin 2027 (dans 177 jours) ».
@@ -222,9 +235,11 @@ pub fn structure_grants(
         .iter()
         .take(SHOWN_DUTIES)
         .map(|(due, o)| DutyLine {
+            key: o.key.clone(),
             due: date_with_distance(*due, today, lang),
-            duty: duty_words(o, lang),
+            duty: duty_words(o),
             draft: dates::long_pb(o.draft.as_ref(), lang).unwrap_or_default(),
+            sent: sent_words(o, lang),
         })
         .collect();
     StructureGrants {
@@ -267,7 +282,7 @@ pub fn grant_views(stats: &GrantStatsResponse, today: NaiveDate, lang: Lang) -> 
                 Some(RiskLine {
                     structure_id: o.structure_id.clone(),
                     structure_name: r.structure_name.clone(),
-                    duty: duty_words(o, lang),
+                    duty: duty_words(o),
                     due: date_with_distance(due, today, lang),
                     why: reason_words(&r.reason, lang),
                 })
@@ -304,11 +319,53 @@ pub struct DecisionForm {
     pub error: Option<String>,
 }
 
-/// Both forms of the section.
+/// Both forms of the section, and the refusal of an « envoyé » button.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GrantForms {
     pub application: ApplicationForm,
     pub decision: DecisionForm,
+    /// Why marking a duty « envoyé » (or taking it back) was refused.
+    pub duty_error: Option<String>,
+}
+
+/// Longest obligation key the service accepts (checked here first so that
+/// a forged form gets a message, not a round trip).
+const MAX_KEY_CHARS: usize = 300;
+
+/// The `AcknowledgeObligation` request of an « envoyé » form: `status` is
+/// `sent` (« Marquer comme envoyé ») or empty (« Annuler »).
+///
+/// # Errors
+/// The message shown in the page for another status or a missing,
+/// overlong or control-laden key.
+pub fn sent_request(
+    structure_id: &str,
+    key: &str,
+    status: &str,
+    lang: Lang,
+) -> Result<AcknowledgeObligationRequest, String> {
+    if status != "sent" && !status.is_empty() {
+        return Err(lang
+            .pick(
+                "état inconnu : « envoyé » ou rien. Rien n'a été enregistré.",
+                "unknown state: “sent” or nothing. Nothing was saved.",
+            )
+            .to_owned());
+    }
+    let key = key.trim();
+    if key.is_empty() || key.chars().count() > MAX_KEY_CHARS || key.chars().any(char::is_control) {
+        return Err(lang
+            .pick(
+                "compte rendu inconnu : rechargez la page puis recommencez. Rien n'a été enregistré.",
+                "unknown report: reload the page, then try again. Nothing was saved.",
+            )
+            .to_owned());
+    }
+    Ok(AcknowledgeObligationRequest {
+        structure_id: structure_id.to_owned(),
+        obligation_key: key.to_owned(),
+        status: status.to_owned(),
+    })
 }
 
 fn text_error(value: &str, lang: Lang, what_fr: &str, what_en: &str) -> Option<String> {
@@ -564,6 +621,50 @@ pub async fn record_decision(
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
 }
 
+/// `POST /structures/<id>/subventions/envoye`: a duty marked « envoyé » to
+/// its funder (`status=sent`: no more reminders of it), or taken back
+/// (`status` empty). A refusal is shown in the page (422).
+pub async fn mark_sent(
+    State(console): State<Arc<Console>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Fields,
+) -> Response {
+    let result = async {
+        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
+        let lang = session.lang;
+        let refused = |message: String| GrantForms {
+            duty_error: Some(message),
+            ..GrantForms::default()
+        };
+        let request = match sent_request(&id, &field(&fields, "key"), &field(&fields, "status"), lang) {
+            Ok(request) => request,
+            Err(message) => return again(&console, &session, &mut clients, &id, refused(message)).await,
+        };
+        let sent = request.status == "sent";
+        let duty = match clients.alerting.acknowledge_obligation(request).await {
+            Ok(duty) => duty.into_inner(),
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                // The service's message is French and says what is wrong.
+                let message = status.message().to_owned();
+                return again(&console, &session, &mut clients, &id, refused(message)).await;
+            }
+            Err(status) => return Err(status.into()),
+        };
+        let what = duty_words(&duty);
+        let message = match (lang, sent) {
+            (Lang::Fr, true) => format!("Compte rendu marqué comme envoyé : {what}. Vigie n'en fera plus le rappel."),
+            (Lang::Fr, false) => format!("Compte rendu de nouveau à envoyer : {what}."),
+            (Lang::En, true) => format!("Report marked as sent: {what}. Vigie will no longer remind you of it."),
+            (Lang::En, false) => format!("Report to send again: {what}."),
+        };
+        console.sessions.set_flash(&session.id, message);
+        Ok(web::see_other(&format!("/structures/{id}#obligations")))
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -747,5 +848,48 @@ mod tests {
         };
         assert!(other.check("S1", &pending, Lang::Fr).is_none());
         assert!(other.grant_error.is_some());
+    }
+
+    #[test]
+    fn a_duty_sent_says_when_and_the_envoye_form_admits_sent_or_nothing() {
+        let mut o = obligation(d(2027, 1, 10), "CAF");
+        o.key = "G1:financial_report_6_months:2026-07-10".into();
+        assert_eq!(sent_words(&o, Lang::Fr), None);
+        o.status = "sent".into();
+        assert_eq!(sent_words(&o, Lang::En).as_deref(), Some("Sent"));
+        o.sent_on = Some(date_to_pb(d(2026, 12, 3)));
+        assert_eq!(sent_words(&o, Lang::Fr).as_deref(), Some("Envoyé le 3 décembre 2026"));
+        let view = structure_grants(&ListGrantsResponse::default(), &[o.clone()], d(2027, 1, 4), Lang::Fr);
+        let line = &view.duties[0];
+        assert_eq!(line.key, o.key);
+        assert_eq!(line.sent.as_deref(), Some("Envoyé le 3 décembre 2026"));
+        assert!(
+            !line.duty.contains("envoyé"),
+            "the state has its own column: {}",
+            line.duty
+        );
+
+        let request = sent_request("S1", &format!(" {} ", o.key), "sent", Lang::Fr).unwrap();
+        assert_eq!(
+            (
+                request.structure_id.as_str(),
+                request.obligation_key.as_str(),
+                request.status.as_str()
+            ),
+            ("S1", o.key.as_str(), "sent")
+        );
+        assert_eq!(sent_request("S1", &o.key, "", Lang::Fr).unwrap().status, "");
+        assert!(sent_request("S1", &o.key, "déposé", Lang::Fr)
+            .unwrap_err()
+            .contains("état inconnu"));
+        for key in ["", "  ", "a\nb", &"k".repeat(301)] {
+            assert!(
+                sent_request("S1", key, "sent", Lang::En)
+                    .unwrap_err()
+                    .contains("unknown report"),
+                "{key:?}"
+            );
+        }
+        assert!(sent_request("S1", &"k".repeat(300), "sent", Lang::Fr).is_ok());
     }
 }

@@ -248,7 +248,7 @@ async fn receive(
 
 /// Reads what is left of a refused form and throws it away (the route's body
 /// limit bounds it; an error ends it).
-async fn drain(multipart: &mut Multipart) {
+pub(super) async fn drain(multipart: &mut Multipart) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
         while let Ok(Some(_)) = field.chunk().await {}
     }

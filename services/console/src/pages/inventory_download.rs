@@ -20,7 +20,7 @@ use crate::Console;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A workbook to download: attachment, never cached.
-fn download(bytes: Vec<u8>, file_name: &str) -> Response {
+pub(super) fn download(bytes: Vec<u8>, file_name: &str) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (

@@ -6,6 +6,7 @@ mod assets;
 mod facilitation;
 mod federation;
 mod grants;
+mod grants_import;
 mod holdings;
 mod home;
 mod import;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<Arc<Console>> {
             post(grants::record_application),
         )
         .route("/structures/{id}/subventions/decision", post(grants::record_decision))
+        .route("/structures/{id}/subventions/envoye", post(grants::mark_sent))
         .route(crate::reach::FACILITATION, get(facilitation::page))
         .route("/accompagnement/reponse", post(facilitation::respond))
         .route(
@@ -69,6 +71,16 @@ pub fn routes() -> Router<Arc<Console>> {
             get(import::page)
                 .post(import::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(import::DRAIN_BYTES)),
+        )
+        .route(
+            "/reseaux/{network}/subventions/import",
+            get(grants_import::page)
+                .post(grants_import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(grants_import::DRAIN_BYTES)),
+        )
+        .route(
+            "/reseaux/{network}/subventions/modele.xlsx",
+            get(grants_import::template),
         )
         .route("/reseaux/{network}/modele.xlsx", get(inventory_download::template))
         .route("/reseaux/{network}/inventaire.xlsx", get(inventory_download::export))

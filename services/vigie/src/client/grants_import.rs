@@ -1,22 +1,21 @@
 //! `vigie grants import FILE` and `vigie grants template --out FILE`: a
 //! sheet of applications and decisions sent to the alerting service's
 //! `ImportGrants` (issue 16, docs/grants.md « Import d'un tableau »), and
-//! the empty sheet to fill, with its read-me. The columns are the domain's
-//! ([`vigie_alerting_domain::grants::import::COLUMNS`]): the template and
-//! the server's parser cannot drift apart.
+//! the empty sheet to fill, with its read-me. The columns and the read-me
+//! are the domain's ([`vigie_alerting_domain::grants::import::COLUMNS`],
+//! `template_readme`), the workbook is `vigie_workbook::grants_template`, as
+//! the console's download: the template and the server's parser cannot
+//! drift apart.
 
 use std::path::Path;
 
 use anyhow::Context;
-use vigie_alerting_domain::grants::import::{header_fr, COLUMNS, MAX_IMPORT_BYTES};
+use vigie_alerting_domain::grants::import::{template_csv, MAX_IMPORT_BYTES};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 
 use super::{connect, status_error};
 use crate::i18n::Lang;
-
-/// The name of the template's data sheet (the server looks for it first).
-const SHEET: &str = "Subventions";
 
 /// The import found problems in the file (listed on stdout); `main` exits
 /// with code 2.
@@ -91,16 +90,6 @@ pub async fn import(
     Ok(())
 }
 
-/// What « Lisez-moi » says before the columns.
-const README: [(&str, &str); 6] = [
-    ("", "Une ligne par candidature ou par subvention, dans la feuille « Subventions ». Ne changez pas la première ligne (les noms de colonnes). Cette feuille est ignorée à l'import : vigie grants import FICHIER.xlsx"),
-    ("Issue", "Vide : candidature en attente. « obtenu » : subvention obtenue (montant accordé et fin d'exercice obligatoires ; Vigie en déduit les comptes rendus dus). « refusé » : candidature refusée."),
-    ("Montants", "En euros : 12500, 12 500, 12 500,50 ou 12 500 €."),
-    ("Dates", "JJ/MM/AAAA (15/01/2026) ou AAAA-MM-JJ (2026-01-15)."),
-    ("Réimport", "Réimporter le même fichier ne change rien : une ligne est reconnue par son appel, sa clé, ou à défaut par structure, financeur, intitulé et date de dépôt. Modifier une ligne puis réimporter met la subvention à jour."),
-    ("Erreurs", "Rien n'est écrit s'il reste un problème. Chaque problème donne la feuille et la ligne : « subventions.xlsx/Subventions:12 » veut dire feuille Subventions, ligne 12. 20 Mio et 100 000 lignes au plus."),
-];
-
 /// `vigie grants template --out FILE.xlsx|FILE.csv`: the empty sheet.
 ///
 /// # Errors
@@ -110,27 +99,9 @@ pub fn template(out: &Path, lang: Lang) -> anyhow::Result<()> {
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let header = header_fr();
     let bytes = match extension.as_str() {
-        "xlsx" => {
-            let mut readme: Vec<(&str, &str)> = README.to_vec();
-            readme.push(("", ""));
-            readme.push(("Colonne", "Contenu"));
-            readme.extend(COLUMNS.iter().map(|c| (c.fr, c.help_fr)));
-            vigie_workbook::table_template(&vigie_workbook::TableTemplate {
-                sheet: SHEET,
-                header: &header,
-                title: "Candidatures et subventions : mode d'emploi",
-                readme: &readme,
-                lists: &[
-                    ("issue", &["obtenu", "refusé"]),
-                    ("subvention publique", &["oui", "non"]),
-                ],
-            })?
-        }
-        // A BOM and `;`: what a French spreadsheet opens with its accents
-        // and columns right (the import reads `,` as well).
-        "csv" => format!("\u{feff}{}\r\n", header.join(";")).into_bytes(),
+        "xlsx" => vigie_workbook::grants_template()?,
+        "csv" => template_csv(),
         _ => anyhow::bail!(
             "{}",
             lang.pick(

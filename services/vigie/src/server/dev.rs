@@ -461,5 +461,103 @@ async fn load_demo(
             mail_dir.display()
         ),
     }
+    load_demo_grants(alerting_app, &set, lang).await?;
     Ok(())
+}
+
+/// Longest wait for the alerting read model to know the demo structures
+/// (it follows the inventory's events; a few seconds in practice).
+const DEMO_GRANTS_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Loads the demo grants (`vigie_alerting::demo::grants_sheet`) through the
+/// grants import, once the alerting read model knows the structures they
+/// are for, so that « Subventions » shows applications, grants and a duty
+/// at risk at first try. Idempotent as the import; a wait that runs out
+/// leaves the grants out with a warning (the rest of the demo works).
+async fn load_demo_grants(
+    alerting_app: &vigie_alerting::app::AlertingApp,
+    set: &vigie_inventory_domain::generate::GeneratedSet,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let today = alerting_app.today();
+    let structures: Vec<vigie_alerting::demo::DemoStructure> = set
+        .inventories
+        .iter()
+        .map(|i| vigie_alerting::demo::DemoStructure {
+            id: i.structure.id.clone(),
+            network: i.structure.network.clone(),
+            reporting_holders: reporting_holders(i, today),
+        })
+        .collect();
+    let sheet = vigie_alerting::demo::grants_sheet(&structures, today);
+    let named = vigie_alerting::demo::grant_structures(&structures);
+    let mut needed: Vec<(String, String)> = structures
+        .iter()
+        .filter(|s| named.contains(&s.id))
+        .map(|s| (s.network.clone(), s.id.clone()))
+        .collect();
+    let deadline = tokio::time::Instant::now() + DEMO_GRANTS_WAIT;
+    while !needed.is_empty() {
+        let mut known = std::collections::HashSet::new();
+        let mut networks: Vec<&str> = needed.iter().map(|(n, _)| n.as_str()).collect();
+        networks.sort_unstable();
+        networks.dedup();
+        for network in networks {
+            known.extend(alerting_app.structures_of_network(network).await?);
+        }
+        needed.retain(|(_, id)| !known.contains(id));
+        if needed.is_empty() {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            tracing::warn!(
+                missing = needed.len(),
+                "demo grants not loaded: structures unknown to alerting"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let report = alerting_app
+        .import_grants(
+            &vigie_alerting::app::GrantImportInput {
+                filename: vigie_alerting::demo::DEMO_GRANTS_FILE.to_owned(),
+                content: sheet,
+                dry_run: false,
+                network: String::new(),
+            },
+            &|_, _| true,
+        )
+        .await?;
+    if let Some((position, message)) = report.problems.first() {
+        anyhow::bail!("demo grants refused: {position}: {message}");
+    }
+    match lang {
+        Lang::Fr => eprintln!(
+            "Subventions de démonstration chargées : {} candidatures et décisions.",
+            report.created
+        ),
+        Lang::En => eprintln!("Demo grants loaded: {} applications and decisions.", report.created),
+    }
+    Ok(())
+}
+
+/// People who hold `funder_reporting` in a demo structure, by alerting's
+/// rule (level 3 or more, practised within a year, not gone). Only picks
+/// the structure of the demo's duty at risk: should alerting count one
+/// fewer, 0 holders puts it at risk as well.
+fn reporting_holders(inventory: &vigie_inventory_domain::model::StructureInventory, today: chrono::NaiveDate) -> usize {
+    let staying = |person: &str| {
+        inventory
+            .people
+            .iter()
+            .any(|p| p.id == person && p.end_date.is_none_or(|end| end > today))
+    };
+    inventory
+        .holdings
+        .iter()
+        .filter(|h| h.function == vigie_alerting_domain::grants::remind::REPORTING_FUNCTION)
+        .filter(|h| h.level >= 3 && h.last_practised.is_some_and(|d| (today - d).num_days() <= 365))
+        .filter(|h| staying(&h.person_id))
+        .count()
 }

@@ -21,9 +21,11 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 mod columns;
+mod template;
 mod values;
 
 pub use columns::{header_fr, Column, Field, COLUMNS};
+pub use template::{template_csv, template_readme, GRANTS_SHEET, TEMPLATE_LISTS, TEMPLATE_TITLE};
 pub use values::{derived_key, parse_date, parse_euros, parse_outcome, parse_yes_no};
 
 use columns::column_of;

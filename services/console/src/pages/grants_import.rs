@@ -1,0 +1,413 @@
+//! `/reseaux/<network>/subventions/import` — a coordinator sends the
+//! network's applications and grants as one sheet (CSV, XLSX or ODS) to
+//! `ImportGrants` (issue 16, docs/grants.md « Import d'un tableau »), and
+//! `/reseaux/<network>/subventions/modele.xlsx`, the sheet to fill: the same
+//! workbook as `vigie grants template` (`vigie_workbook::grants_template`).
+//!
+//! Same reach as the inventory import page ([`super::import::coordinator`]:
+//! the network's coordinators and the federation), same bounds and draining
+//! of a too large upload. The service checks every row before writing any:
+//! every problem comes back as `FILE:LINE: message` and is listed here,
+//! nothing is written while one remains; then the summary (created,
+//! updated, unchanged). « Vérifier seulement » asks the same with `dry_run`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
+
+use super::import::{coordinator, drain};
+use super::inventory_download::download;
+use super::{checked_form, error_page, render, session, Layout};
+use crate::error::PageError;
+use crate::lang::Lang;
+use crate::services::Clients;
+use crate::session::Session;
+use crate::{web, Console};
+
+/// Largest sheet accepted: the service's bound (`ImportGrantsRequest.content`).
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+/// The request body accepted: the file plus the multipart envelope.
+pub const MAX_BODY_BYTES: usize = MAX_FILE_BYTES + 64 * 1024;
+/// An upload declared over [`MAX_BODY_BYTES`] but under this is read to its
+/// end and thrown away before the refusal, so that a browser still sending
+/// gets the page saying why rather than a reset (as the inventory import).
+pub const DRAIN_BYTES: usize = 2 * MAX_BODY_BYTES;
+
+#[derive(Template)]
+#[template(path = "grants_import.html")]
+struct GrantsImportPage {
+    layout: Layout,
+    network: String,
+    form_error: Option<String>,
+    errors_heading: String,
+    errors: Vec<String>,
+}
+
+fn show(
+    console: &Console,
+    session: &Session,
+    network: &str,
+    status: StatusCode,
+    form_error: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let lang = session.lang;
+    let page = GrantsImportPage {
+        layout: Layout::new(
+            console,
+            format!(
+                "{} {network}",
+                lang.pick("Importer des subventions du réseau", "Import grants of network")
+            ),
+            Some(session),
+        ),
+        network: network.to_owned(),
+        form_error,
+        errors_heading: errors_heading(errors.len(), lang),
+        errors,
+    };
+    render(console, Some(session), status, &page)
+}
+
+/// « 2 erreurs : rien n'a été importé ».
+pub fn errors_heading(count: usize, lang: Lang) -> String {
+    match (lang, count) {
+        (Lang::Fr, 1) => "1 erreur : rien n'a été importé".to_owned(),
+        (Lang::Fr, n) => format!("{n} erreurs : rien n'a été importé"),
+        (Lang::En, 1) => "1 error: nothing was imported".to_owned(),
+        (Lang::En, n) => format!("{n} errors: nothing was imported"),
+    }
+}
+
+/// `GET /reseaux/<network>/subventions/import`.
+pub async fn page(State(console): State<Arc<Console>>, Path(network): Path<String>, headers: HeaderMap) -> Response {
+    match coordinator(&console, &headers, &network).await {
+        Ok((session, _)) => show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
+        Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
+    }
+}
+
+/// `GET /reseaux/<network>/subventions/modele.xlsx`: the sheet to fill.
+pub async fn template(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        coordinator(&console, &headers, &network).await?;
+        let bytes = vigie_workbook::grants_template().map_err(|e| PageError::Internal(e.to_string()))?;
+        Ok::<_, PageError>(download(bytes, "modele-subventions.xlsx"))
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
+/// What became of an upload.
+enum Outcome {
+    /// Imported (or checked): the flash message, then back to the page.
+    Done(String),
+    /// Refused: the status, the message next to the field, the error lines.
+    Refused(StatusCode, Option<String>, Vec<String>),
+}
+
+fn too_large(lang: Lang) -> Outcome {
+    Outcome::Refused(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some(
+            lang.pick(
+                "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
+                "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
+            )
+            .to_owned(),
+        ),
+        Vec::new(),
+    )
+}
+
+fn upload_error(error: MultipartError, lang: Lang) -> Result<Outcome, PageError> {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Ok(too_large(lang))
+    } else {
+        // A truncated or malformed body: not a form of this page.
+        Err(PageError::Csrf)
+    }
+}
+
+/// `POST /reseaux/<network>/subventions/import` (multipart: `csrf` first,
+/// then `fichier`, and `verifier` for a check that writes nothing).
+pub async fn upload(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let result = async {
+        let (session, mut clients) = coordinator(&console, &headers, &network).await?;
+        let lang = session.lang;
+        let declared = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let outcome = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            if let Ok(mut multipart) = multipart {
+                drain(&mut multipart).await;
+            }
+            too_large(lang)
+        } else {
+            let mut multipart = multipart.map_err(|_| PageError::Csrf)?;
+            receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?
+        };
+        Ok(match outcome {
+            Outcome::Done(message) => {
+                console.sessions.set_flash(&session.id, message);
+                web::see_other(&format!("/reseaux/{network}/subventions/import"))
+            }
+            Outcome::Refused(status, form_error, errors) => {
+                show(&console, &session, &network, status, form_error, errors)
+            }
+        })
+    }
+    .await;
+    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+}
+
+/// The file as received: its base name and content.
+struct Received {
+    name: String,
+    bytes: Vec<u8>,
+    dry_run: bool,
+}
+
+/// Reads the form (CSRF first, before any file), then sends the sheet.
+async fn receive(
+    console: &Console,
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+    clients: &mut Clients,
+    network: &str,
+    lang: Lang,
+) -> Result<Outcome, PageError> {
+    let first = match multipart.next_field().await {
+        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
+        Ok(_) => None,
+        Err(error) => return upload_error(error, lang),
+    };
+    checked_form(console, headers, first.as_deref())?;
+    let mut received = Received {
+        name: String::new(),
+        bytes: Vec::new(),
+        dry_run: false,
+    };
+    let mut files = 0usize;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return upload_error(error, lang),
+        };
+        match field.name() {
+            Some("verifier") => received.dry_run = true,
+            Some("fichier") => {
+                let name = base_name(field.file_name().unwrap_or_default());
+                let mut bytes = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            // The route admits up to DRAIN_BYTES; the file, MAX_FILE_BYTES.
+                            if received.bytes.len() + bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                                drain(multipart).await;
+                                return Ok(too_large(lang));
+                            }
+                            bytes.extend_from_slice(&chunk);
+                        }
+                        Ok(None) => break,
+                        Err(error) => return upload_error(error, lang),
+                    }
+                }
+                // A file input left empty still sends a part, nameless and empty.
+                if !name.is_empty() || !bytes.is_empty() {
+                    files += 1;
+                    received.name = name;
+                    received.bytes = bytes;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(message) = file_error(files, &received.bytes, lang) {
+        return Ok(Outcome::Refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            Vec::new(),
+        ));
+    }
+    import(clients, received, network, lang).await
+}
+
+/// The last component of the name a browser sent, without control
+/// characters, bounded (the service bounds it too, and names it in positions).
+pub fn base_name(name: &str) -> String {
+    let name = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    name.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// Why the form's file cannot be sent, if it cannot: none, several, or empty.
+pub fn file_error(files: usize, bytes: &[u8], lang: Lang) -> Option<String> {
+    let message = match files {
+        0 => lang.pick(
+            "choisissez le fichier à importer (.csv, .xlsx ou .ods) : rien n'a été importé.",
+            "choose the file to import (.csv, .xlsx or .ods): nothing was imported.",
+        ),
+        1 if bytes.is_empty() => lang.pick(
+            "le fichier est vide : rien n'a été importé.",
+            "the file is empty: nothing was imported.",
+        ),
+        1 => return None,
+        _ => lang.pick(
+            "un seul fichier à la fois : rien n'a été importé.",
+            "one file at a time: nothing was imported.",
+        ),
+    };
+    Some(message.to_owned())
+}
+
+/// The ImportGrants RPC, with the person's token, restricted to the network.
+async fn import(clients: &mut Clients, received: Received, network: &str, lang: Lang) -> Result<Outcome, PageError> {
+    let Received { name, bytes, dry_run } = received;
+    // Bounds as the CLI's: a 20 MiB sheet goes in one message, and a long
+    // list of problems comes back in one.
+    let mut alerting = clients
+        .alerting
+        .clone()
+        .max_encoding_message_size(vigie_platform::grpc::CLIENT_MAX_REQUEST_BYTES.max(MAX_BODY_BYTES))
+        .max_decoding_message_size(vigie_platform::grpc::CLIENT_MAX_RESPONSE_BYTES);
+    let answer = alerting
+        .import_grants(ImportGrantsRequest {
+            filename: name.clone(),
+            content: bytes,
+            dry_run,
+            network: network.to_owned(),
+        })
+        .await;
+    let answer = match answer {
+        Ok(answer) => answer.into_inner(),
+        Err(status) => return refused_by_service(status, lang),
+    };
+    if !answer.problems.is_empty() {
+        let lines: Vec<String> = answer
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.position, p.message))
+            .collect();
+        return Ok(refused_lines(lines, lang));
+    }
+    Ok(Outcome::Done(done_message(&answer, &name, dry_run, lang)))
+}
+
+fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
+    let message = match lang {
+        Lang::Fr => format!(
+            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
+            lines.len()
+        ),
+        Lang::En => format!(
+            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
+            lines.len()
+        ),
+    };
+    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
+}
+
+/// The service said no: its reason on the page, or the usual error pages.
+fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
+    let (code, message) = match status.code() {
+        tonic::Code::PermissionDenied => (
+            StatusCode::FORBIDDEN,
+            lang.pick(
+                "le service des subventions n'autorise pas votre profil à importer : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
+                "the grants service does not let your profile import: nothing was imported. Ask the federation to import it, sending them this file.",
+            )
+            .to_owned(),
+        ),
+        tonic::Code::InvalidArgument
+        | tonic::Code::OutOfRange
+        | tonic::Code::ResourceExhausted
+        | tonic::Code::FailedPrecondition => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{} {}", lang.pick("import refusé :", "import refused:"), status.message()),
+        ),
+        _ => return Err(PageError::from(status)),
+    };
+    Ok(Outcome::Refused(code, Some(message), Vec::new()))
+}
+
+/// « Import terminé (subventions.csv) : 3 ligne(s) créée(s) … ».
+pub fn done_message(r: &ImportGrantsResponse, name: &str, dry_run: bool, lang: Lang) -> String {
+    let from = if name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({name})")
+    };
+    let (created, updated, unchanged) = (r.created, r.updated, r.unchanged);
+    match (lang, dry_run) {
+        (Lang::Fr, false) => format!(
+            "Import terminé{from} : {created} ligne(s) créée(s), {updated} modifiée(s), {unchanged} déjà à jour. Les comptes rendus dus sont sur la page de chaque structure."
+        ),
+        (Lang::Fr, true) => format!(
+            "Vérification réussie{from}, rien n'a été écrit : {created} ligne(s) à créer, {updated} à modifier, {unchanged} déjà à jour. Renvoyez-le sans cocher « Vérifier seulement » pour l'importer."
+        ),
+        (Lang::En, false) => format!(
+            "Import done{from}: {created} row(s) created, {updated} updated, {unchanged} up to date. The reports due are on each structure's page."
+        ),
+        (Lang::En, true) => format!(
+            "Check passed{from}, nothing written: {created} row(s) to create, {updated} to update, {unchanged} up to date. Send it again without ticking “Check only” to import it."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_says_what_was_created_updated_and_unchanged_or_would_be() {
+        let r = ImportGrantsResponse {
+            problems: Vec::new(),
+            created: 3,
+            updated: 1,
+            unchanged: 2,
+        };
+        let fr = done_message(&r, "subventions.csv", false, Lang::Fr);
+        assert!(
+            fr.starts_with("Import terminé (subventions.csv) : 3 ligne(s) créée(s), 1 modifiée(s), 2 déjà à jour."),
+            "{fr}"
+        );
+        let check = done_message(&r, "", true, Lang::Fr);
+        assert!(
+            check.starts_with("Vérification réussie, rien n'a été écrit : 3 ligne(s) à créer"),
+            "{check}"
+        );
+        assert!(done_message(&r, "a.xlsx", false, Lang::En).starts_with("Import done (a.xlsx): 3 row(s) created"));
+        assert!(done_message(&r, "a.xlsx", true, Lang::En).contains("nothing written"));
+    }
+
+    #[test]
+    fn one_non_empty_file_is_sent_and_its_name_is_cut_to_its_base() {
+        assert!(file_error(0, b"", Lang::Fr).unwrap().contains("choisissez le fichier"));
+        assert!(file_error(1, b"", Lang::Fr).unwrap().contains("vide"));
+        assert!(file_error(2, b"x", Lang::En).unwrap().contains("one file at a time"));
+        assert_eq!(file_error(1, b"x", Lang::Fr), None);
+        assert_eq!(base_name("C:\\Users\\ana\\subventions.csv"), "subventions.csv");
+        assert_eq!(base_name("/tmp/a/b.xlsx"), "b.xlsx");
+        assert_eq!(base_name("x\u{7}y.csv"), "xy.csv");
+        assert_eq!(base_name(&"n".repeat(500)).chars().count(), 200);
+        assert_eq!(errors_heading(1, Lang::Fr), "1 erreur : rien n'a été importé");
+        assert_eq!(errors_heading(3, Lang::En), "3 errors: nothing was imported");
+    }
+}
