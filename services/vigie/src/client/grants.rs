@@ -46,23 +46,9 @@ pub fn parse_euros(text: &str) -> Result<i64, String> {
         .ok_or_else(|| "montant manquant : attendu des euros, par exemple 20000 ou 1234,50".to_owned())
 }
 
-/// Cents in euros the French way: `153 001 €`, `1 234,50 €` (narrow
-/// no-break spaces between thousands, a no-break space before the sign).
+/// Cents in euros the French way: `153 001 €`, `1 234,50 €`.
 pub fn euros_fr(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    let digits = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    match cents % 100 {
-        0 => format!("{sign}{grouped}\u{a0}€"),
-        rest => format!("{sign}{grouped},{rest:02}\u{a0}€"),
-    }
+    vigie_alerting_domain::grants::import::euros_fr(cents)
 }
 
 /// Cents as a plain decimal number of euros (`153001.00`), for CSV and JSON.

@@ -26,7 +26,7 @@ mod values;
 
 pub use columns::{header_fr, Column, Field, COLUMNS};
 pub use template::{template_csv, template_readme, GRANTS_SHEET, TEMPLATE_LISTS, TEMPLATE_TITLE};
-pub use values::{derived_key, parse_date, parse_euros, parse_outcome, parse_yes_no};
+pub use values::{derived_key, euros_fr, parse_date, parse_euros, parse_outcome, parse_yes_no};
 
 use columns::column_of;
 

@@ -441,3 +441,16 @@ fn the_template_header_is_read_back() {
     assert_eq!(parsed.problems, vec![]);
     assert!(COLUMNS.iter().all(|c| !c.help_fr.is_empty()));
 }
+
+#[test]
+fn euros_are_shown_the_french_way_and_read_back() {
+    assert_eq!(euros_fr(1_250_000), "12\u{202f}500\u{a0}€");
+    assert_eq!(euros_fr(123_450), "1\u{202f}234,50\u{a0}€");
+    assert_eq!(euros_fr(0), "0\u{a0}€");
+    assert_eq!(euros_fr(99_900), "999\u{a0}€");
+    assert_eq!(euros_fr(100_000_000), "1\u{202f}000\u{202f}000\u{a0}€");
+    assert_eq!(euros_fr(-5_00), "-5\u{a0}€");
+    for cents in [0, 1, 99, 100, 123_456, 1_000_000_000] {
+        assert_eq!(parse_euros(&euros_fr(cents), "montant"), Ok(Some(cents)), "{cents}");
+    }
+}

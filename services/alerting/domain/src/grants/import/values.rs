@@ -8,6 +8,26 @@ use super::columns::normalise_header;
 use super::DERIVED_KEY_PREFIX;
 use crate::grants::validate::{REFUSED, WON};
 
+/// Cents the French way: `12 500 €`, `1 234,50 €` (narrow no-break spaces
+/// between thousands, a no-break space before the sign) — as the console and
+/// the CLI show amounts; [`parse_euros`] reads them back.
+pub fn euros_fr(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    let digits = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    match cents % 100 {
+        0 => format!("{sign}{grouped}\u{a0}€"),
+        rest => format!("{sign}{grouped},{rest:02}\u{a0}€"),
+    }
+}
+
 /// An amount in euros the French way (« 12 500,50 », « 12500 », « 12 500 € »,
 /// « 12.500 », or a spreadsheet's « 12500.5 ») in cents; `None` for empty.
 ///
