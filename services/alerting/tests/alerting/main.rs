@@ -88,6 +88,7 @@ on_both_backends!(obligation_reminders in duties_sqlite, duties_postgres:
     two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_items,
     the_feeds_hold_each_duty_not_sent,
     a_duty_deferred_to_tomorrows_digest_goes_the_next_day,
+    the_send_log_is_read_by_call_id_through_its_index,
 );
 
 // Views of grants.
