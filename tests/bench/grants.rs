@@ -54,8 +54,8 @@ const SECRET: &[u8] = b"bench-secret-of-at-least-32-bytes!!";
 const NETWORK: &str = "reseau-subventions";
 /// Envelopes per transaction when loading the read model.
 const FEED_BATCH: usize = 500;
-/// Rows per multi-row statement of the bare insert (17 parameters a row:
-/// under SQLite's and the service's 400-parameter statements on SQLite).
+/// Rows per multi-row statement of the bare insert: 19 parameters a row,
+/// 437 a statement, about the 400 the service binds per statement on SQLite.
 const BARE_ROWS_PER_STATEMENT: usize = 23;
 
 const FUNDERS: &[&str] = &[
@@ -311,8 +311,13 @@ fn sheet(rng: &mut Rng, rows: usize, structures: usize, all_won: bool) -> Sheet 
         let s = r % structures;
         let n = r / structures;
         let funder = FUNDERS[(s + n) % FUNDERS.len()];
-        let title = format!("{} {}", PROGRAMMES[(s * 7 + n) % PROGRAMMES.len()], 2026 + (n / 48) as i64);
-        let applied = NaiveDate::from_ymd_opt(2026, 1, 5).expect("date") + chrono::Days::new(rng.between(0, 300) as u64);
+        let title = format!(
+            "{} {}",
+            PROGRAMMES[(s * 7 + n) % PROGRAMMES.len()],
+            2026 + (n / 48) as i64
+        );
+        let applied =
+            NaiveDate::from_ymd_opt(2026, 1, 5).expect("date") + chrono::Days::new(rng.between(0, 300) as u64);
         let asked = rng.between(20, 600) * 10_000;
         let pick = if all_won { 99 } else { rng.below(100) };
         let (stage, outcome) = match pick {
@@ -515,7 +520,9 @@ fn bind_row<'q>(
 /// prepared statement per row, or `BARE_ROWS_PER_STATEMENT` rows a statement.
 async fn bare_insert(db: &Db, rows: &[BareRow], multi: bool) -> Result<Duration> {
     let mut conn = db.pool().acquire().await?;
-    sqlx::query("DROP TABLE IF EXISTS bench_grants").execute(&mut *conn).await?;
+    sqlx::query("DROP TABLE IF EXISTS bench_grants")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(BARE_TABLE).execute(&mut *conn).await?;
     for index in BARE_INDEXES {
         sqlx::query(index).execute(&mut *conn).await?;
@@ -541,7 +548,10 @@ async fn bare_insert(db: &Db, rows: &[BareRow], multi: bool) -> Result<Duration>
         }
     } else {
         let marks: Vec<String> = (1..=19).map(|j| format!("${j}")).collect();
-        let sql = format!("INSERT INTO bench_grants ({BARE_COLUMNS}) VALUES ({})", marks.join(", "));
+        let sql = format!(
+            "INSERT INTO bench_grants ({BARE_COLUMNS}) VALUES ({})",
+            marks.join(", ")
+        );
         for (i, r) in rows.iter().enumerate() {
             bind_row(sqlx::query(&sql), i, r, at).execute(&mut *tx).await?;
         }

@@ -78,7 +78,9 @@ async fn main() -> Result<()> {
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
         Some(other) => {
-            bail!("unknown scenario {other}: import (default), alerting, console, delivery, federation, grants or unary")
+            bail!(
+                "unknown scenario {other}: import (default), alerting, console, delivery, federation, grants or unary"
+            )
         }
     }
     let flag = |name: &str| {
