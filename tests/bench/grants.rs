@@ -174,14 +174,20 @@ impl Clock {
     }
 }
 
-fn paris(day: &str, time: &str) -> DateTime<Utc> {
-    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("bench date");
-    let time = NaiveTime::parse_from_str(time, "%H:%M").expect("bench time");
-    chrono_tz::Europe::Paris
+/// A Paris local time (`YYYY-MM-DD`, `HH:MM`) as an instant.
+fn paris(day: &str, time: &str) -> Result<DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")?;
+    let time = NaiveTime::parse_from_str(time, "%H:%M")?;
+    Ok(chrono_tz::Europe::Paris
         .from_local_datetime(&day.and_time(time))
         .single()
-        .expect("unambiguous Paris time")
-        .with_timezone(&Utc)
+        .context("ambiguous or missing Paris time")?
+        .with_timezone(&Utc))
+}
+
+/// A date of the generated data.
+fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
 }
 
 fn pb_date(d: NaiveDate) -> PbDate {
@@ -263,7 +269,7 @@ fn euros(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(' ');
         }
         grouped.push(c);
@@ -316,8 +322,7 @@ fn sheet(rng: &mut Rng, rows: usize, structures: usize, all_won: bool) -> Sheet 
             PROGRAMMES[(s * 7 + n) % PROGRAMMES.len()],
             2026 + (n / 48) as i64
         );
-        let applied =
-            NaiveDate::from_ymd_opt(2026, 1, 5).expect("date") + chrono::Days::new(rng.between(0, 300) as u64);
+        let applied = ymd(2026, 1, 5) + chrono::Days::new(rng.between(0, 300) as u64);
         let asked = rng.between(20, 600) * 10_000;
         let pick = if all_won { 99 } else { rng.below(100) };
         let (stage, outcome) = match pick {
@@ -572,7 +577,7 @@ async fn run_import(mode: Mode, o: &Options) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (db, _pg) = database(mode, dir.path(), "import").await?;
     let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(paris("2027-01-15", "10:00"));
+    clock.set(paris("2027-01-15", "10:00")?);
     let app = app_on(&db, &clock).await?;
     load(&db, o.structures, o.seed, clock.now().date_naive()).await?;
     let mut rng = Rng(o.seed ^ 0x5EED);
@@ -634,7 +639,7 @@ async fn run_duties(mode: Mode, o: &Options) -> Result<()> {
     let (db, _pg) = database(mode, dir.path(), "duties").await?;
     let (twin_db, _twin_pg) = database(mode, dir.path(), "twin").await?;
     let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(paris("2027-01-15", "09:00"));
+    clock.set(paris("2027-01-15", "09:00")?);
     let app = app_on(&db, &clock).await?;
     let twin = app_on(&twin_db, &clock).await?;
     // Structures known a week before the grants (holders' recency as of then).
@@ -645,7 +650,7 @@ async fn run_duties(mode: Mode, o: &Options) -> Result<()> {
     twin.claim_due(clock.now()).await?;
     let mut rng = Rng(o.seed ^ 0xD0_7135);
     let sheet = sheet(&mut rng, o.duty_structures * 3, o.duty_structures, true);
-    clock.set(paris("2027-01-15", "10:00"));
+    clock.set(paris("2027-01-15", "10:00")?);
     let (recorded, report) = import(&app, &sheet.csv).await?;
     eprintln!(
         "{label}: first pass {first:?}; {} grants won recorded in {:.2}s",
@@ -660,10 +665,7 @@ async fn run_duties(mode: Mode, o: &Options) -> Result<()> {
             .await?;
         acked += 1;
     }
-    let due_june = duties
-        .iter()
-        .filter(|d| d.obligation.due == NaiveDate::from_ymd_opt(2027, 6, 30).expect("date"))
-        .count();
+    let due_june = duties.iter().filter(|d| d.obligation.due == ymd(2027, 6, 30)).count();
     println!(
         "{label}: {} structures, {} grants won, {} duties ({due_june} due 2027-06-30), {acked} marked « envoyé »",
         o.duty_structures,
@@ -677,14 +679,14 @@ async fn run_duties(mode: Mode, o: &Options) -> Result<()> {
         ("2027-06-16", "J-14 and draft date"),
         ("2027-06-23", "J-7"),
     ] {
-        clock.set(paris(day, "08:05"));
+        clock.set(paris(day, "08:05")?);
         let started = Instant::now();
         let with = app.claim_due(clock.now()).await?;
         let with_time = started.elapsed();
         let started = Instant::now();
         let without = twin.claim_due(clock.now()).await?;
         let without_time = started.elapsed();
-        clock.set(paris(day, "08:06"));
+        clock.set(paris(day, "08:06")?);
         let started = Instant::now();
         let next = app.claim_due(clock.now()).await?;
         let next_time = started.elapsed();
