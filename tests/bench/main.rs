@@ -32,11 +32,16 @@
 //! `vigie-bench console [--structures 2000] [--requests 200]`: server time
 //! per page of the web console and page weight for a network of that size,
 //! beside its stylesheet and the bare gRPC reads (issue 11), see [`console`].
+//!
+//! `vigie-bench grants [--mode …] [--rows 5000] [--duty-structures 2000]`:
+//! the grants import and the claim pass with reporting duties beside their
+//! bare parts (issue 16), see [`grants`].
 
 mod alerting;
 mod console;
 mod delivery;
 mod federation;
+mod grants;
 mod unary;
 
 use std::time::{Duration, Instant};
@@ -69,10 +74,13 @@ async fn main() -> Result<()> {
         Some("delivery") => return delivery::run(&args[2..]).await,
         Some("federation") => return federation::run(&args[2..]).await,
         Some("console") => return console::run(&args[2..]).await,
+        Some("grants") => return grants::run(&args[2..]).await,
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
         Some(other) => {
-            bail!("unknown scenario {other}: import (default), alerting, console, delivery, federation or unary")
+            bail!(
+                "unknown scenario {other}: import (default), alerting, console, delivery, federation, grants or unary"
+            )
         }
     }
     let flag = |name: &str| {

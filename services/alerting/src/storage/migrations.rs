@@ -279,6 +279,16 @@ ALTER TABLE al_grants ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX al_grants_key ON al_grants (structure_id, idempotency_key) WHERE idempotency_key <> '';
 ";
 
+/// Version 11 (issue 16, measured by `vigie-bench grants`): the send log by
+/// call id. A claim pass reads the rows of every open duty's key
+/// (`claimed_keys`, `reminders_sent_for`: `call_id IN (…)`, 400 keys a
+/// statement); the primary key leads with the recipient, so each statement
+/// scanned the whole log — statements × rows, both growing with the duties:
+/// 18–34 s for the J-7 pass of 2,000 structures on PostgreSQL.
+const SCHEMA_V11: &str = "
+CREATE INDEX al_send_log_call ON al_send_log (call_id);
+";
+
 /// Migrations of the `alerting` component.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -342,5 +352,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "idempotency key of a grant, unique per structure",
         sqlite: SCHEMA_V10,
         postgres: SCHEMA_V10,
+    },
+    // Issue 16, benchmarks: the send log by call id (claim passes with duties).
+    Migration {
+        version: 11,
+        name: "index of the send log by call id",
+        sqlite: SCHEMA_V11,
+        postgres: SCHEMA_V11,
     },
 ];

@@ -89,6 +89,7 @@ on_both_backends!(obligation_reminders in duties_sqlite, duties_postgres:
     the_feeds_hold_each_duty_not_sent,
     a_duty_deferred_to_tomorrows_digest_goes_the_next_day,
     a_duty_escalated_in_another_zone_says_so_and_the_log_names_the_duty,
+    the_send_log_is_read_by_call_id_through_its_index,
 );
 
 // Views of grants.

@@ -691,3 +691,39 @@ pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -
         .is_some_and(|t| t.contains("CAF d'Ille-et-Vilaine") && t.contains("dimanche 20 juin 2027"))));
     Ok(())
 }
+
+/// A claim pass reads the send-log rows of every open duty's key
+/// (`call_id IN (…)`, 400 keys a statement); without an index leading with
+/// `call_id` each statement scanned the whole log, and a J-7 pass of 2,000
+/// structures took 18–34 s on PostgreSQL (`vigie-bench grants`). The plan of
+/// that statement must go through `al_send_log_call` (migration 11).
+pub async fn the_send_log_is_read_by_call_id_through_its_index(h: Harness) -> Result<()> {
+    let sql = "SELECT recipient, call_id, stage_kind, revision, offset_days, channel FROM al_send_log \
+               WHERE call_id IN ('G1:financial_report_6_months:2026-12-31', 'call-1')";
+    let mut conn = h.db.pool().acquire().await?;
+    let plan: Vec<String> = match h.db.backend() {
+        vigie_platform::db::Backend::Sqlite => sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("detail"))
+            .collect::<Result<_, _>>()?,
+        vigie_platform::db::Backend::Postgres => {
+            // An empty table is cheapest to scan: forbid that, as a large log would.
+            sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await?;
+            let plan = sqlx::query(&format!("EXPLAIN {sql}"))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+            sqlx::query("RESET enable_seqscan").execute(&mut *conn).await?;
+            plan
+        }
+    };
+    ensure!(
+        plan.iter().any(|line| line.contains("al_send_log_call")),
+        "the send log is not read through al_send_log_call: {plan:?}"
+    );
+    Ok(())
+}
