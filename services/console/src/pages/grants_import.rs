@@ -16,28 +16,19 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 
-use super::import::{coordinator, drain};
+use super::import::coordinator;
 use super::inventory_download::download;
+use super::upload::{self, Outcome};
 use super::{checked_form, error_page, render, session, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
 use crate::session::Session;
-use crate::{web, Console};
-
-/// Largest sheet accepted: the service's bound (`ImportGrantsRequest.content`).
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
-/// The request body accepted: the file plus the multipart envelope.
-pub const MAX_BODY_BYTES: usize = MAX_FILE_BYTES + 64 * 1024;
-/// An upload declared over [`MAX_BODY_BYTES`] but under this is read to its
-/// end and thrown away before the refusal, so that a browser still sending
-/// gets the page saying why rather than a reset (as the inventory import).
-pub const DRAIN_BYTES: usize = 2 * MAX_BODY_BYTES;
+use crate::Console;
 
 #[derive(Template)]
 #[template(path = "grants_import.html")]
@@ -108,35 +99,16 @@ pub async fn template(
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
 }
 
-/// What became of an upload.
-enum Outcome {
-    /// Imported (or checked): the flash message, then back to the page.
-    Done(String),
-    /// Refused: the status, the message next to the field, the error lines.
-    Refused(StatusCode, Option<String>, Vec<String>),
-}
-
 fn too_large(lang: Lang) -> Outcome {
-    Outcome::Refused(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        Some(
-            lang.pick(
-                "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
-                "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
-            )
-            .to_owned(),
-        ),
-        Vec::new(),
+    upload::too_large(
+        lang,
+        "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
+        "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
     )
 }
 
 fn upload_error(error: MultipartError, lang: Lang) -> Result<Outcome, PageError> {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Ok(too_large(lang))
-    } else {
-        // A truncated or malformed body: not a form of this page.
-        Err(PageError::Csrf)
-    }
+    upload::upload_error(&error, too_large(lang))
 }
 
 /// `POST /reseaux/<network>/subventions/import` (multipart: `csrf` first,
@@ -150,28 +122,17 @@ pub async fn upload(
     let result = async {
         let (session, mut clients) = coordinator(&console, &headers, &network).await?;
         let lang = session.lang;
-        let declared = headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let outcome = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            if let Ok(mut multipart) = multipart {
-                drain(&mut multipart).await;
-            }
-            too_large(lang)
-        } else {
-            let mut multipart = multipart.map_err(|_| PageError::Csrf)?;
-            receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?
+        let outcome = match upload::accepted(&headers, multipart).await? {
+            None => too_large(lang),
+            Some(mut multipart) => receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
         };
-        Ok(match outcome {
-            Outcome::Done(message) => {
-                console.sessions.set_flash(&session.id, message);
-                web::see_other(&format!("/reseaux/{network}/subventions/import"))
-            }
-            Outcome::Refused(status, form_error, errors) => {
-                show(&console, &session, &network, status, form_error, errors)
-            }
-        })
+        Ok(upload::answer(
+            &console,
+            &session,
+            outcome,
+            &format!("/reseaux/{network}/subventions/import"),
+            |status, form_error, errors| show(&console, &session, &network, status, form_error, errors),
+        ))
     }
     .await;
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
@@ -219,9 +180,9 @@ async fn receive(
                 loop {
                     match field.chunk().await {
                         Ok(Some(chunk)) => {
-                            // The route admits up to DRAIN_BYTES; the file, MAX_FILE_BYTES.
-                            if received.bytes.len() + bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                                drain(multipart).await;
+                            // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
+                            if received.bytes.len() + bytes.len() + chunk.len() > upload::MAX_FILES_BYTES {
+                                upload::drain(multipart).await;
                                 return Ok(too_large(lang));
                             }
                             bytes.extend_from_slice(&chunk);
@@ -285,7 +246,7 @@ async fn import(clients: &mut Clients, received: Received, network: &str, lang: 
     let mut alerting = clients
         .alerting
         .clone()
-        .max_encoding_message_size(vigie_platform::grpc::CLIENT_MAX_REQUEST_BYTES.max(MAX_BODY_BYTES))
+        .max_encoding_message_size(vigie_platform::grpc::CLIENT_MAX_REQUEST_BYTES.max(upload::MAX_BODY_BYTES))
         .max_decoding_message_size(vigie_platform::grpc::CLIENT_MAX_RESPONSE_BYTES);
     let answer = alerting
         .import_grants(ImportGrantsRequest {

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures::StreamExt;
@@ -26,20 +25,14 @@ use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
+use super::upload::{self, Outcome};
 use super::{checked_form, error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
 use crate::session::Session;
-use crate::{web, Console};
+use crate::Console;
 
-/// The request body accepted: the files plus the multipart envelope.
-pub const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 64 * 1024;
-/// An upload declared over [`MAX_BODY_BYTES`] but under this is read to its
-/// end and thrown away before the refusal: a browser that is still sending
-/// would otherwise see the connection cut instead of the page saying why.
-/// Beyond it the refusal is sent at once (the route's body limit).
-pub const DRAIN_BYTES: usize = 2 * MAX_BODY_BYTES;
 /// Bytes per streamed chunk of the Import RPC (as the CLI).
 const CHUNK: usize = 64 * 1024;
 
@@ -111,35 +104,16 @@ pub async fn page(State(console): State<Arc<Console>>, Path(network): Path<Strin
     }
 }
 
-/// What became of an upload.
-enum Outcome {
-    /// Imported: the flash message, then back to the page.
-    Done(String),
-    /// Refused: the status, the message next to the field, the error lines.
-    Refused(StatusCode, Option<String>, Vec<String>),
-}
-
 fn too_large(lang: Lang) -> Outcome {
-    Outcome::Refused(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        Some(
-            lang.pick(
-                "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
-                "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
-            )
-            .to_owned(),
-        ),
-        Vec::new(),
+    upload::too_large(
+        lang,
+        "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
+        "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
     )
 }
 
 fn upload_error(error: MultipartError, lang: Lang) -> Result<Outcome, PageError> {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Ok(too_large(lang))
-    } else {
-        // A truncated or malformed body: not a form of this page.
-        Err(PageError::Csrf)
-    }
+    upload::upload_error(&error, too_large(lang))
 }
 
 /// `POST /reseaux/<network>/import` (multipart: `csrf` first, then `fichiers`).
@@ -152,31 +126,17 @@ pub async fn upload(
     let result = async {
         let (session, mut clients) = coordinator(&console, &headers, &network).await?;
         let lang = session.lang;
-        let declared = headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let outcome = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            // Refused without keeping anything; a body the browser is still
-            // sending is read to its end first (bounded by DRAIN_BYTES), so
-            // that it gets the page saying why rather than a reset.
-            if let Ok(mut multipart) = multipart {
-                drain(&mut multipart).await;
-            }
-            too_large(lang)
-        } else {
-            let mut multipart = multipart.map_err(|_| PageError::Csrf)?;
-            receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?
+        let outcome = match upload::accepted(&headers, multipart).await? {
+            None => too_large(lang),
+            Some(mut multipart) => receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
         };
-        Ok(match outcome {
-            Outcome::Done(message) => {
-                console.sessions.set_flash(&session.id, message);
-                web::see_other(&format!("/reseaux/{network}/import"))
-            }
-            Outcome::Refused(status, form_error, errors) => {
-                show(&console, &session, &network, status, form_error, errors)
-            }
-        })
+        Ok(upload::answer(
+            &console,
+            &session,
+            outcome,
+            &format!("/reseaux/{network}/import"),
+            |status, form_error, errors| show(&console, &session, &network, status, form_error, errors),
+        ))
     }
     .await;
     result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
@@ -217,7 +177,7 @@ async fn receive(
                     received += chunk.len();
                     // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
                     if received > MAX_UPLOAD_BYTES {
-                        drain(multipart).await;
+                        upload::drain(multipart).await;
                         return Ok(too_large(lang));
                     }
                     bytes.extend_from_slice(&chunk);
@@ -244,14 +204,6 @@ async fn receive(
         return Ok(refused_lines(lines, lang));
     }
     import(clients, prepared, lang).await
-}
-
-/// Reads what is left of a refused form and throws it away (the route's body
-/// limit bounds it; an error ends it).
-pub(super) async fn drain(multipart: &mut Multipart) {
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
-    }
 }
 
 fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {

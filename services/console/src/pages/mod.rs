@@ -20,6 +20,7 @@ mod oidc_signin;
 mod signin;
 mod structure;
 mod training;
+mod upload;
 mod views;
 
 use std::sync::Arc;
@@ -70,13 +71,13 @@ pub fn routes() -> Router<Arc<Console>> {
             "/reseaux/{network}/import",
             get(import::page)
                 .post(import::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(import::DRAIN_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(upload::DRAIN_BYTES)),
         )
         .route(
             "/reseaux/{network}/subventions/import",
             get(grants_import::page)
                 .post(grants_import::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(grants_import::DRAIN_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(upload::DRAIN_BYTES)),
         )
         .route(
             "/reseaux/{network}/subventions/modele.xlsx",

@@ -1,0 +1,99 @@
+//! What the console's two uploads — a network's inventory files and a sheet
+//! of grants — share: the limits of a request, the refusal of one too large
+//! (read to its end first, so a browser still sending gets the page saying
+//! why rather than a cut connection), and where the answer leads.
+
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::error::PageError;
+use crate::lang::Lang;
+use crate::session::Session;
+use crate::{web, Console};
+
+/// Largest upload: the files of one import (20 MiB: the workbook reader's
+/// bound, and the services' bound of an import).
+pub const MAX_FILES_BYTES: usize = vigie_workbook::MAX_WORKBOOK_BYTES;
+/// The request body accepted: the files plus the multipart envelope.
+pub const MAX_BODY_BYTES: usize = MAX_FILES_BYTES + 64 * 1024;
+/// An upload declared over [`MAX_BODY_BYTES`] but under this is read to its
+/// end and thrown away before the refusal; beyond it the refusal is sent at
+/// once (the routes' body limit).
+pub const DRAIN_BYTES: usize = 2 * MAX_BODY_BYTES;
+
+/// What became of an upload.
+pub enum Outcome {
+    /// Imported (or checked): the flash message, then back to the page.
+    Done(String),
+    /// Refused: the status, the message next to the field, the error lines.
+    Refused(StatusCode, Option<String>, Vec<String>),
+}
+
+/// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
+pub fn too_large(lang: Lang, french: &str, english: &str) -> Outcome {
+    Outcome::Refused(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some(lang.pick(french, english).to_owned()),
+        Vec::new(),
+    )
+}
+
+/// A multipart error: the body limit is `too_large`; a truncated or
+/// malformed body is not a form of this page.
+pub fn upload_error(error: &MultipartError, too_large: Outcome) -> Result<Outcome, PageError> {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Ok(too_large)
+    } else {
+        Err(PageError::Csrf)
+    }
+}
+
+/// The form, unless its declared length is over [`MAX_BODY_BYTES`]: then
+/// what the browser sends is read and thrown away, and `None` says to refuse.
+///
+/// # Errors
+/// [`PageError::Csrf`] for a request that is no multipart form.
+pub async fn accepted(
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Option<Multipart>, PageError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        if let Ok(mut multipart) = multipart {
+            drain(&mut multipart).await;
+        }
+        return Ok(None);
+    }
+    multipart.map(Some).map_err(|_| PageError::Csrf)
+}
+
+/// Reads what is left of a refused form and throws it away (the route's body
+/// limit bounds it; an error ends it).
+pub async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+}
+
+/// The answer: done → the flash message and back to `page` (POST, redirect,
+/// GET); refused → the page again with the problems (`show`).
+pub fn answer(
+    console: &Console,
+    session: &Session,
+    outcome: Outcome,
+    page: &str,
+    show: impl FnOnce(StatusCode, Option<String>, Vec<String>) -> Response,
+) -> Response {
+    match outcome {
+        Outcome::Done(message) => {
+            console.sessions.set_flash(&session.id, message);
+            web::see_other(page)
+        }
+        Outcome::Refused(status, form_error, errors) => show(status, form_error, errors),
+    }
+}
