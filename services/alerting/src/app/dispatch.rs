@@ -383,45 +383,15 @@ impl AlertingApp {
                     batch_report.reminders_published += 1;
                 }
                 for line in &draft_lines {
-                    if let Some(duty) = &line.duty {
-                        if escalate_duty(&mut tx, duty, now).await? {
+                    let escalation = match (&line.duty, &line.alert, line.call) {
+                        (Some(duty), _, _) => duty_escalation(duty),
+                        (None, Some(alert), Some(c)) => call_escalation(alert, &calls[c]),
+                        _ => None,
+                    };
+                    if let Some(event) = escalation {
+                        if escalate_once(&mut tx, &event, now).await? {
                             events += 1;
                         }
-                        continue;
-                    }
-                    let Some(alert) = &line.alert else { continue };
-                    let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
-                        continue;
-                    };
-                    let Some(c) = line.call else { continue };
-                    let call = &calls[c];
-                    if storage::insert_escalation(
-                        &mut tx,
-                        &alert.structure_id,
-                        &call.call_id,
-                        alert.stage.kind.code(),
-                        reason.code(),
-                        now,
-                    )
-                    .await?
-                    {
-                        let event = DeadlineEscalated {
-                            structure_id: alert.structure_id.clone(),
-                            call_id: call.call_id.clone(),
-                            call_title: call.title.clone(),
-                            stage_kind: alert.stage.kind.code().to_owned(),
-                            deadline: Some(date_to_pb(alert.stage.date)),
-                            time: alert.stage.time.map(|t| t.format("%H:%M").to_string()),
-                            timezone: alert.stage.timezone.name().to_owned(),
-                            function: vigie_alerting_domain::plan::FUNDING_FUNCTION.to_owned(),
-                            reason: reason.code().to_owned(),
-                            url: call.url().to_owned(),
-                        };
-                        Outbox::new(events::SOURCE)
-                            .append(&mut tx, events::deadline_escalated(&event))
-                            .await
-                            .map_err(|e| AlertingError::Events(e.to_string()))?;
-                        events += 1;
                     }
                 }
             }
@@ -1078,32 +1048,34 @@ fn obligation_events<'a>(lines: impl IntoIterator<Item = &'a DutyLine>, sent_on:
         .collect()
 }
 
-/// Records the escalation of a duty whose reminder goes to the referent,
-/// once per structure and duty (`al_escalations`), with its
-/// `DeadlineEscalated` event in the claim's transaction; `true` when it was
-/// the first.
-async fn escalate_duty(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    line: &DutyLine,
-    now: DateTime<Utc>,
-) -> Result<bool, AlertingError> {
+/// The escalation a call's reminder to the referent announces (`None` for
+/// any other line).
+fn call_escalation(alert: &PlannedAlert, call: &StoredCall) -> Option<DeadlineEscalated> {
+    let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
+        return None;
+    };
+    Some(DeadlineEscalated {
+        structure_id: alert.structure_id.clone(),
+        call_id: call.call_id.clone(),
+        call_title: call.title.clone(),
+        stage_kind: alert.stage.kind.code().to_owned(),
+        deadline: Some(date_to_pb(alert.stage.date)),
+        time: alert.stage.time.map(|t| t.format("%H:%M").to_string()),
+        timezone: alert.stage.timezone.name().to_owned(),
+        function: vigie_alerting_domain::plan::FUNDING_FUNCTION.to_owned(),
+        reason: reason.code().to_owned(),
+        url: call.url().to_owned(),
+    })
+}
+
+/// The escalation a duty's reminder to the referent announces: the duty in
+/// place of a call (its obligation key, stage `report`, `funder_reporting`).
+fn duty_escalation(line: &DutyLine) -> Option<DeadlineEscalated> {
     let alert = &line.alert;
     let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
-        return Ok(false);
+        return None;
     };
-    if !storage::insert_escalation(
-        &mut *tx,
-        &alert.structure_id,
-        &alert.key,
-        STEP_REPORT,
-        reason.code(),
-        now,
-    )
-    .await?
-    {
-        return Ok(false);
-    }
-    let event = DeadlineEscalated {
+    Some(DeadlineEscalated {
         structure_id: alert.structure_id.clone(),
         call_id: alert.key.clone(),
         call_title: line.duty.heading(),
@@ -1114,9 +1086,31 @@ async fn escalate_duty(
         function: REPORTING_FUNCTION.to_owned(),
         reason: reason.code().to_owned(),
         url: String::new(),
-    };
+    })
+}
+
+/// Records an escalation once per structure, call (or duty), stage and
+/// reason (`al_escalations`), with its `DeadlineEscalated` event in the
+/// claim's transaction; `true` when it was the first.
+async fn escalate_once(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event: &DeadlineEscalated,
+    now: DateTime<Utc>,
+) -> Result<bool, AlertingError> {
+    if !storage::insert_escalation(
+        &mut *tx,
+        &event.structure_id,
+        &event.call_id,
+        &event.stage_kind,
+        &event.reason,
+        now,
+    )
+    .await?
+    {
+        return Ok(false);
+    }
     Outbox::new(events::SOURCE)
-        .append(tx, events::deadline_escalated(&event))
+        .append(tx, events::deadline_escalated(event))
         .await
         .map_err(|e| AlertingError::Events(e.to_string()))?;
     Ok(true)
