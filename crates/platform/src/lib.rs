@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod https;
 pub mod net;
 pub mod prometheus;
 pub mod redact;

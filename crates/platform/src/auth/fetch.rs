@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// The largest discovery document or JWKS accepted.
 const MAX_BODY: usize = 1024 * 1024;
@@ -58,12 +57,7 @@ pub(crate) struct Fetcher {
 
 impl Fetcher {
     pub(crate) fn new(timeout: Duration, allow_http: bool) -> Result<Self, FetchError> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = crate::https::https_client()?;
         Ok(Fetcher {
             client,
             timeout,
@@ -124,12 +118,7 @@ pub async fn exchange(
     timeout: Duration,
 ) -> Result<(http::StatusCode, Bytes), FetchError> {
     let uri = check_url(url, false)?;
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let client = crate::https::https_client::<Full<Bytes>>()?;
     let builder = http::Request::builder()
         .uri(uri)
         .header(http::header::ACCEPT, "application/json");

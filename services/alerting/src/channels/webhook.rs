@@ -87,13 +87,8 @@ impl WebhookSender {
     pub fn with_addresses(timeout: Duration, addresses: AddressPolicy) -> anyhow::Result<WebhookSender> {
         let addresses = Arc::new(addresses);
         let mut http = HttpConnector::new_with_resolver(CheckedResolver::new(addresses.clone()));
-        http.enforce_http(false);
         http.set_connect_timeout(Some(timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let connector = vigie_platform::https::https_connector(http)?;
         Ok(WebhookSender {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,

@@ -28,7 +28,6 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use vigie_alerting_domain::call::{ImportProblem, Parsed, Severity};
 use vigie_alerting_domain::connectors::aides_territoires::{parse_page, SOURCE};
@@ -134,12 +133,7 @@ impl AidesTerritoiresClient {
     pub fn new(base_url: &str, api_key: &str) -> Result<Self, SourceError> {
         let base_url = base_url.trim().trim_end_matches('/').to_owned();
         check_url(&base_url)?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|error| SourceError::Tls(error.to_string()))?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let http = vigie_platform::https::https_client().map_err(|error| SourceError::Tls(error.to_string()))?;
         Ok(AidesTerritoiresClient {
             base_url,
             api_key: api_key.to_owned(),
@@ -148,7 +142,7 @@ impl AidesTerritoiresClient {
             retries: 3,
             backoff: Duration::from_millis(500),
             timeout: Duration::from_secs(60),
-            http: Client::builder(TokioExecutor::new()).build(connector),
+            http,
             token: tokio::sync::Mutex::new(None),
         })
     }

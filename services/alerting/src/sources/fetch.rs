@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// Largest document read.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
@@ -17,12 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// # Errors
 /// An invalid URL, a connection failure, a timeout, a non-2xx status or a body over 32 MiB.
 pub async fn fetch_bytes(url: &str) -> anyhow::Result<Vec<u8>> {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let client = vigie_platform::https::https_client::<Empty<Bytes>>()?;
     let request = hyper::Request::get(url)
         .header("user-agent", "vigie-alerting")
         .body(Empty::new())?;

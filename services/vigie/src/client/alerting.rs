@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeDelta, Utc};
-use serde_json::json;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{json, Value};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::common::v1::Date;
@@ -16,7 +16,7 @@ use vigie_proto::common::v1::Date;
 use super::{connect, status_error};
 use crate::cli::{AckStatus, Format, Offsets};
 use crate::i18n::Lang;
-use crate::output::Table;
+use crate::output::Listing;
 
 /// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
 const CHUNK: usize = 64 * 1024;
@@ -53,25 +53,9 @@ async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceCli
 
 // ----- time in Europe/Paris -----
 
-/// The last Sunday of a month.
-fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
-    let next_month = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }?;
-    let last = next_month.pred_opt()?;
-    last.checked_sub_days(Days::new(u64::from(last.weekday().num_days_from_sunday())))
-}
-
-/// Local time in Europe/Paris: UTC+1, and UTC+2 from the last Sunday of
-/// March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule in
-/// force since 1996; enough for display).
+/// Local time in Europe/Paris, from the time-zone database.
 fn paris_local(at: DateTime<Utc>) -> NaiveDateTime {
-    let switch = |month| last_sunday(at.year(), month).and_then(|d| d.and_hms_opt(1, 0, 0));
-    let utc = at.naive_utc();
-    let summer = matches!((switch(3), switch(10)), (Some(start), Some(end)) if utc >= start && utc < end);
-    utc + TimeDelta::hours(if summer { 2 } else { 1 })
+    at.with_timezone(&chrono_tz::Europe::Paris).naive_local()
 }
 
 /// Today in Europe/Paris.
@@ -399,24 +383,6 @@ pub async fn fetch(endpoint: &str, source: &str, format: Format, lang: Lang) -> 
 
 // ----- calls -----
 
-fn call_json(call: &pb::Call) -> serde_json::Value {
-    let perimeter = call.perimeter.clone().unwrap_or_default();
-    json!({
-        "call_id": call.call_id, "source": call.source, "source_ref": call.source_ref, "title": call.title,
-        "funders": call.funders, "programmes": call.programmes, "info_url": call.info_url,
-        "application_url": call.application_url, "themes": call.themes, "audiences": call.audiences,
-        "perimeter": {"name": perimeter.name, "scale_label": perimeter.scale_label, "areas": perimeter.areas,
-                      "exclusions": perimeter.exclusions, "unresolved": perimeter.unresolved},
-        "recurrence": call.recurrence,
-        "stages": call.stages.iter().map(|s| json!({
-            "kind": s.kind, "date": date_text(s.date.as_ref()), "time": s.time, "timezone": s.timezone,
-            "wording": s.wording, "revision": s.revision,
-        })).collect::<Vec<_>>(),
-        "cancelled": call.cancelled, "revision": call.revision, "days_left": call.days_left,
-        "acknowledgement": call.acknowledgement,
-    })
-}
-
 fn perimeter_label(call: &pb::Call, lang: Lang) -> String {
     let Some(perimeter) = &call.perimeter else {
         return String::new();
@@ -429,78 +395,72 @@ fn perimeter_label(call: &pb::Call, lang: Lang) -> String {
     }
 }
 
-/// A row of `vigie calls list`: échéance, J-n, étape, titre, financeurs, périmètre, accusé, appel.
-pub fn call_row(call: &pb::Call, today: NaiveDate, lang: Lang) -> Vec<String> {
-    let stage = next_stage(call, today);
-    vec![
-        stage.map(stage_when).unwrap_or_else(|| "—".to_owned()),
-        days_left_label(call, lang),
-        stage.map(|s| stage_label(&s.kind, lang).to_owned()).unwrap_or_default(),
-        truncate(&call.title, 50),
-        truncate(&call.funders.join(", "), 30),
-        perimeter_label(call, lang),
-        ack_label(&call.acknowledgement, lang).to_owned(),
-        call.call_id.clone(),
-    ]
+/// The columns of `vigie calls list`. JSON has each call whole (its
+/// perimeter and every stage); CSV has one row per call with its next
+/// stage, lists `;`-separated; the table shows the next stage's date, J-n,
+/// the stage, the title, the funders, the perimeter, the acknowledgement and
+/// the call's id.
+pub fn calls<'a>(today: NaiveDate, lang: Lang) -> Listing<'a, pb::Call> {
+    let next =
+        move |call: &pb::Call, field: fn(&pb::Stage) -> Value| next_stage(call, today).map_or(Value::Null, field);
+    Listing::new()
+        .data("call_id", |c: &pb::Call| c.call_id.clone())
+        .data("source", |c| c.source.clone())
+        .data("source_ref", |c| c.source_ref.clone())
+        .data("title", |c| c.title.clone())
+        .csv("next_stage", move |c| next(c, |s| s.kind.clone().into()))
+        .csv("next_date", move |c| next(c, |s| date_text(s.date.as_ref()).into()))
+        .csv("next_time", move |c| next(c, |s| s.time.clone().into()))
+        .csv("next_timezone", move |c| next(c, |s| s.timezone.clone().into()))
+        .json("stages", |c| c.stages.iter().map(stage_json).collect::<Vec<_>>())
+        .data("days_left", |c| c.days_left)
+        .data("funders", |c| c.funders.clone())
+        .data("programmes", |c| c.programmes.clone())
+        .data("themes", |c| c.themes.clone())
+        .data("audiences", |c| c.audiences.clone())
+        .csv("perimeter", |c| c.perimeter.clone().unwrap_or_default().name)
+        .csv("perimeter_areas", |c| c.perimeter.clone().unwrap_or_default().areas)
+        .csv("perimeter_unresolved", |c| {
+            c.perimeter.clone().unwrap_or_default().unresolved
+        })
+        .json("perimeter", |c| {
+            perimeter_json(&c.perimeter.clone().unwrap_or_default())
+        })
+        .data("recurrence", |c| c.recurrence.clone())
+        .data("cancelled", |c| c.cancelled)
+        .data("revision", |c| c.revision)
+        .data("acknowledgement", |c| c.acknowledgement.clone())
+        .data("info_url", |c| c.info_url.clone())
+        .data("application_url", |c| c.application_url.clone())
+        .shown(("échéance", "deadline"), move |c| {
+            next_stage(c, today).map(stage_when).unwrap_or_else(|| "—".to_owned())
+        })
+        .shown(("J-n", "D-n"), move |c| days_left_label(c, lang))
+        .right()
+        .shown(("étape", "stage"), move |c| {
+            next_stage(c, today)
+                .map(|s| stage_label(&s.kind, lang).to_owned())
+                .unwrap_or_default()
+        })
+        .shown(("titre", "title"), |c| truncate(&c.title, 50))
+        .shown(("financeurs", "funders"), |c| truncate(&c.funders.join(", "), 30))
+        .shown(("périmètre", "perimeter"), move |c| perimeter_label(c, lang))
+        .shown(("accusé", "acknowledged"), move |c| {
+            ack_label(&c.acknowledgement, lang).to_owned()
+        })
+        .shown(("appel", "call"), |c| c.call_id.clone())
 }
 
-/// The CSV of `vigie calls list --format csv`: one row per call, its next stage, lists `;`-separated.
-fn write_calls_csv(calls: &[pb::Call], today: NaiveDate, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut writer = vigie_csv_out::Writer::from_writer(out);
-    writer.write_record([
-        "call_id",
-        "source",
-        "source_ref",
-        "title",
-        "next_stage",
-        "next_date",
-        "next_time",
-        "next_timezone",
-        "days_left",
-        "funders",
-        "programmes",
-        "themes",
-        "audiences",
-        "perimeter",
-        "perimeter_areas",
-        "perimeter_unresolved",
-        "recurrence",
-        "cancelled",
-        "revision",
-        "acknowledgement",
-        "info_url",
-        "application_url",
-    ])?;
-    for call in calls {
-        let stage = next_stage(call, today);
-        let perimeter = call.perimeter.clone().unwrap_or_default();
-        writer.write_record([
-            call.call_id.clone(),
-            call.source.clone(),
-            call.source_ref.clone(),
-            call.title.clone(),
-            stage.map(|s| s.kind.clone()).unwrap_or_default(),
-            stage.map(|s| date_text(s.date.as_ref())).unwrap_or_default(),
-            stage.and_then(|s| s.time.clone()).unwrap_or_default(),
-            stage.map(|s| s.timezone.clone()).unwrap_or_default(),
-            call.days_left.map(|d| d.to_string()).unwrap_or_default(),
-            call.funders.join(";"),
-            call.programmes.join(";"),
-            call.themes.join(";"),
-            call.audiences.join(";"),
-            perimeter.name,
-            perimeter.areas.join(";"),
-            perimeter.unresolved,
-            call.recurrence.clone(),
-            call.cancelled.to_string(),
-            call.revision.to_string(),
-            call.acknowledgement.clone(),
-            call.info_url.clone(),
-            call.application_url.clone(),
-        ])?;
-    }
-    writer.flush()?;
-    Ok(())
+fn stage_json(s: &pb::Stage) -> Value {
+    json!({
+        "kind": s.kind, "date": date_text(s.date.as_ref()), "time": s.time, "timezone": s.timezone,
+        "wording": s.wording, "revision": s.revision,
+    })
+}
+
+fn perimeter_json(p: &pb::Perimeter) -> Value {
+    json!({"name": p.name, "scale_label": p.scale_label, "areas": p.areas,
+           "exclusions": p.exclusions, "unresolved": p.unresolved})
 }
 
 /// `vigie calls list`.
@@ -532,54 +492,19 @@ pub async fn list(
     while let Some(page) = stream.message().await.map_err(|s| status_error(s, lang))? {
         response.calls.extend(page.calls);
     }
-    let today = paris_today();
     let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            let values: Vec<_> = response.calls.iter().map(call_json).collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
-        }
-        Format::Csv => write_calls_csv(&response.calls, today, &mut out)?,
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "échéance",
-                    "J-n",
-                    "étape",
-                    "titre",
-                    "financeurs",
-                    "périmètre",
-                    "accusé",
-                    "appel",
-                ],
-                Lang::En => [
-                    "deadline",
-                    "D-n",
-                    "stage",
-                    "title",
-                    "funders",
-                    "perimeter",
-                    "acknowledged",
-                    "call",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, true, false, false, false, false, false, false]);
-            for call in &response.calls {
-                table.row(call_row(call, today, lang));
-            }
-            table.write(&mut out)?;
-            let n = response.calls.len();
-            match lang {
-                Lang::Fr => writeln!(
-                    out,
-                    "\n{n} appel(s). Détail (étapes, liens, thèmes) : vigie calls list --format json"
-                )?,
-                Lang::En => writeln!(
-                    out,
-                    "\n{n} call(s). Details (stages, links, themes): vigie calls list --format json"
-                )?,
-            }
+    calls(paris_today(), lang).write(&response.calls, format, lang, &mut out)?;
+    if format == Format::Table {
+        let n = response.calls.len();
+        match lang {
+            Lang::Fr => writeln!(
+                out,
+                "\n{n} appel(s). Détail (étapes, liens, thèmes) : vigie calls list --format json"
+            )?,
+            Lang::En => writeln!(
+                out,
+                "\n{n} call(s). Details (stages, links, themes): vigie calls list --format json"
+            )?,
         }
     }
     Ok(())
@@ -646,21 +571,38 @@ fn title_or_id(title: &str, id: &str) -> String {
     }
 }
 
-/// A row of `vigie alerts preview`: date locale, heure (Europe/Paris), destinataire, structure, appel, étape,
-/// échéance, J-n, canal, escalade.
-pub fn alert_row(alert: &pb::Alert, lang: Lang) -> Vec<String> {
-    vec![
-        date_text(alert.local_date.as_ref()),
-        paris_hour(&alert.due_at),
-        recipient_label(alert),
-        alert.structure_id.clone(),
-        title_or_id(&alert.call_title, &alert.call_id),
-        stage_label(&alert.stage_kind, lang).to_owned(),
-        date_text(alert.deadline.as_ref()),
-        format!("J-{}", alert.offset_days),
-        channel_label(&alert.channel, lang).to_owned(),
-        escalation_label(&alert.escalation, lang).to_owned(),
-    ]
+/// The columns of `vigie alerts preview`: the table shows the local date,
+/// the hour (Europe/Paris), the recipient, the structure, the call, the
+/// stage, the deadline, J-n, the channel and the escalation.
+fn alerts<'a>(lang: Lang) -> Listing<'a, pb::Alert> {
+    Listing::new()
+        .data("due_at", |a: &pb::Alert| a.due_at.clone())
+        .column("local_date", ("date locale", "local date"), |a| {
+            date_text(a.local_date.as_ref())
+        })
+        .shown(("heure", "time"), |a| paris_hour(&a.due_at))
+        .data("recipient", |a| a.recipient.clone())
+        .column("recipient_name", ("destinataire", "recipient"), |a| {
+            a.recipient_name.clone()
+        })
+        .showing(recipient_label)
+        .column("structure_id", ("structure", "structure"), |a| a.structure_id.clone())
+        .data("call_id", |a| a.call_id.clone())
+        .column("call_title", ("appel", "call"), |a| a.call_title.clone())
+        .showing(|a| title_or_id(&a.call_title, &a.call_id))
+        .column("stage_kind", ("étape", "stage"), |a| a.stage_kind.clone())
+        .showing(move |a| stage_label(&a.stage_kind, lang).to_owned())
+        .column("deadline", ("échéance", "deadline"), |a| {
+            date_text(a.deadline.as_ref())
+        })
+        .column("offset_days", ("J-n", "D-n"), |a| a.offset_days)
+        .showing(|a| format!("J-{}", a.offset_days))
+        .right()
+        .column("channel", ("canal", "channel"), |a| a.channel.clone())
+        .showing(move |a| channel_label(&a.channel, lang).to_owned())
+        .column("escalation", ("escalade", "escalation"), |a| a.escalation.clone())
+        .showing(move |a| escalation_label(&a.escalation, lang).to_owned())
+        .data("revision", |a| a.revision)
 }
 
 /// `vigie alerts preview --from DATE --to DATE [--structure ID]`.
@@ -698,158 +640,75 @@ pub async fn preview(
     // Rows are written as their message arrives (CSV and JSON): the client
     // holds one message at a time, whatever the size of the instance. A table
     // needs every row for its column widths: it keeps their cells only.
-    let mut out = std::io::stdout().lock();
-    let mut next_page = async || stream.message().await.map_err(|s| status_error(s, lang));
-    match format {
-        Format::Json => {
-            let mut count = 0usize;
-            while let Some(page) = next_page().await? {
-                for a in &page.alerts {
-                    let value = json!({"due_at": a.due_at, "local_date": date_text(a.local_date.as_ref()), "recipient": a.recipient,
-                           "recipient_name": a.recipient_name, "structure_id": a.structure_id, "call_id": a.call_id,
-                           "call_title": a.call_title, "stage_kind": a.stage_kind,
-                           "deadline": date_text(a.deadline.as_ref()), "offset_days": a.offset_days,
-                           "channel": a.channel, "escalation": a.escalation, "revision": a.revision});
-                    // serde_json's pretty layout of the whole array, one element at a time.
-                    let element = serde_json::to_string_pretty(&value)?.replace('\n', "\n  ");
-                    write!(out, "{}\n  {element}", if count == 0 { "[" } else { "," })?;
-                    count += 1;
-                }
-            }
-            writeln!(out, "{}", if count == 0 { "[]" } else { "\n]" })?;
-        }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record(PREVIEW_CSV_HEADER)?;
-            while let Some(page) = next_page().await? {
-                for a in &page.alerts {
-                    writer.write_record(preview_csv_row(a))?;
-                }
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            let mut table = preview_table(lang);
-            let (mut n, mut escalations) = (0usize, 0usize);
-            while let Some(page) = next_page().await? {
-                for a in &page.alerts {
-                    n += 1;
-                    escalations += usize::from(!a.escalation.is_empty());
-                    table.row(alert_row(a, lang));
-                }
-            }
-            table.write(&mut out)?;
-            match lang {
-                Lang::Fr => writeln!(
-                    out,
-                    "\n{n} rappel(s) du {from} au {to} (heures de Paris), dont {escalations} escalade(s) vers le référent du réseau ; rien n'a été envoyé."
-                )?,
-                Lang::En => writeln!(
-                    out,
-                    "\n{n} reminder(s) from {from} to {to} (Paris times), {escalations} of them escalated to the network referent; nothing was sent."
-                )?,
-            }
+    let listing = alerts(lang);
+    let mut printer = listing.printer(format, lang, std::io::stdout().lock())?;
+    let mut escalations = 0usize;
+    while let Some(page) = stream.message().await.map_err(|s| status_error(s, lang))? {
+        escalations += page.alerts.iter().filter(|a| !a.escalation.is_empty()).count();
+        printer.rows(&page.alerts)?;
+    }
+    let n = printer.count();
+    let mut out = printer.finish()?;
+    if format == Format::Table {
+        match lang {
+            Lang::Fr => writeln!(
+                out,
+                "\n{n} rappel(s) du {from} au {to} (heures de Paris), dont {escalations} escalade(s) vers le référent du réseau ; rien n'a été envoyé."
+            )?,
+            Lang::En => writeln!(
+                out,
+                "\n{n} reminder(s) from {from} to {to} (Paris times), {escalations} of them escalated to the network referent; nothing was sent."
+            )?,
         }
     }
     Ok(())
 }
 
-/// Columns of `vigie alerts preview --format csv`.
-const PREVIEW_CSV_HEADER: [&str; 13] = [
-    "due_at",
-    "local_date",
-    "recipient",
-    "recipient_name",
-    "structure_id",
-    "call_id",
-    "call_title",
-    "stage_kind",
-    "deadline",
-    "offset_days",
-    "channel",
-    "escalation",
-    "revision",
-];
-
-/// A row of `vigie alerts preview --format csv`.
-fn preview_csv_row(a: &pb::Alert) -> [String; 13] {
-    [
-        a.due_at.clone(),
-        date_text(a.local_date.as_ref()),
-        a.recipient.clone(),
-        a.recipient_name.clone(),
-        a.structure_id.clone(),
-        a.call_id.clone(),
-        a.call_title.clone(),
-        a.stage_kind.clone(),
-        date_text(a.deadline.as_ref()),
-        a.offset_days.to_string(),
-        a.channel.clone(),
-        a.escalation.clone(),
-        a.revision.to_string(),
-    ]
-}
-
-/// The empty table of `vigie alerts preview`.
-fn preview_table(lang: Lang) -> Table {
-    let header = match lang {
-        Lang::Fr => [
-            "date locale",
-            "heure",
-            "destinataire",
-            "structure",
-            "appel",
-            "étape",
-            "échéance",
-            "J-n",
-            "canal",
-            "escalade",
-        ],
-        Lang::En => [
-            "local date",
-            "time",
-            "recipient",
-            "structure",
-            "call",
-            "stage",
-            "deadline",
-            "D-n",
-            "channel",
-            "escalation",
-        ],
-    };
-    Table::new(
-        &header,
-        &[false, false, false, false, false, false, false, true, false, false],
-    )
-}
-
-/// A row of `vigie alerts log`: statut, envoyé le, en retard, destinataire, appel, étape, J-n, canal, tentatives,
-/// dernière erreur.
-pub fn log_row(entry: &pb::SendLogEntry, lang: Lang) -> Vec<String> {
-    let sent = if !entry.sent_at.is_empty() {
-        paris_date_time(&entry.sent_at)
-    } else if !entry.due_at.is_empty() {
-        format!("({} {})", lang.pick("prévu", "due"), paris_date_time(&entry.due_at))
-    } else {
-        "—".to_owned()
-    };
-    vec![
-        send_status_label(&entry.status, lang).to_owned(),
-        sent,
-        if entry.late {
-            lang.pick("oui", "yes").to_owned()
-        } else {
-            String::new()
-        },
-        entry.recipient.clone(),
-        title_or_id(&entry.call_title, &entry.call_id),
-        stage_label(&entry.stage_kind, lang).to_owned(),
-        offset_label(entry.offset_days, lang),
-        channel_label(&entry.channel, lang).to_owned(),
-        entry.attempts.to_string(),
-        truncate(&entry.last_error, 60),
-    ]
+/// The columns of `vigie alerts log`; the table shows the status, when it
+/// was sent (or is due), whether late, the recipient, the call, the stage,
+/// J-n, the channel, the attempts and the last error.
+pub fn send_log<'a>(lang: Lang) -> Listing<'a, pb::SendLogEntry> {
+    Listing::new()
+        .column("status", ("statut", "status"), |e: &pb::SendLogEntry| e.status.clone())
+        .showing(move |e| send_status_label(&e.status, lang).to_owned())
+        .column("sent_at", ("envoyé le", "sent at"), |e| e.sent_at.clone())
+        .showing(move |e| {
+            if !e.sent_at.is_empty() {
+                paris_date_time(&e.sent_at)
+            } else if !e.due_at.is_empty() {
+                format!("({} {})", lang.pick("prévu", "due"), paris_date_time(&e.due_at))
+            } else {
+                "—".to_owned()
+            }
+        })
+        .data("due_at", |e| e.due_at.clone())
+        .column("late", ("en retard", "late"), |e| e.late)
+        .showing(move |e| {
+            if e.late {
+                lang.pick("oui", "yes").to_owned()
+            } else {
+                String::new()
+            }
+        })
+        .column("recipient", ("destinataire", "recipient"), |e| e.recipient.clone())
+        .data("structure_id", |e| e.structure_id.clone())
+        .data("call_id", |e| e.call_id.clone())
+        .column("call_title", ("appel", "call"), |e| e.call_title.clone())
+        .showing(|e| title_or_id(&e.call_title, &e.call_id))
+        .column("stage_kind", ("étape", "stage"), |e| e.stage_kind.clone())
+        .showing(move |e| stage_label(&e.stage_kind, lang).to_owned())
+        .data("revision", |e| e.revision)
+        .column("offset_days", ("J-n", "D-n"), |e| e.offset_days)
+        .showing(move |e| offset_label(e.offset_days, lang))
+        .column("channel", ("canal", "channel"), |e| e.channel.clone())
+        .showing(move |e| channel_label(&e.channel, lang).to_owned())
+        .column("attempts", ("tentatives", "attempts"), |e| e.attempts)
+        .right()
+        .column("last_error", ("dernière erreur", "last error"), |e| {
+            e.last_error.clone()
+        })
+        .showing(|e| truncate(&e.last_error, 60))
+        .data("message_id", |e| e.message_id.clone())
 }
 
 /// `vigie alerts log [--structure ID] [--limit N]`.
@@ -872,101 +731,7 @@ pub async fn log(
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            let values: Vec<_> = response
-                .entries
-                .iter()
-                .map(|e| {
-                    json!({"recipient": e.recipient, "call_id": e.call_id, "call_title": e.call_title,
-                           "stage_kind": e.stage_kind, "revision": e.revision, "offset_days": e.offset_days,
-                           "channel": e.channel, "structure_id": e.structure_id, "due_at": e.due_at, "late": e.late,
-                           "status": e.status, "sent_at": e.sent_at, "attempts": e.attempts,
-                           "last_error": e.last_error, "message_id": e.message_id})
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
-        }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "status",
-                "sent_at",
-                "due_at",
-                "late",
-                "recipient",
-                "structure_id",
-                "call_id",
-                "call_title",
-                "stage_kind",
-                "revision",
-                "offset_days",
-                "channel",
-                "attempts",
-                "last_error",
-                "message_id",
-            ])?;
-            for e in &response.entries {
-                writer.write_record([
-                    e.status.clone(),
-                    e.sent_at.clone(),
-                    e.due_at.clone(),
-                    e.late.to_string(),
-                    e.recipient.clone(),
-                    e.structure_id.clone(),
-                    e.call_id.clone(),
-                    e.call_title.clone(),
-                    e.stage_kind.clone(),
-                    e.revision.to_string(),
-                    e.offset_days.to_string(),
-                    e.channel.clone(),
-                    e.attempts.to_string(),
-                    e.last_error.clone(),
-                    e.message_id.clone(),
-                ])?;
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "statut",
-                    "envoyé le",
-                    "en retard",
-                    "destinataire",
-                    "appel",
-                    "étape",
-                    "J-n",
-                    "canal",
-                    "tentatives",
-                    "dernière erreur",
-                ],
-                Lang::En => [
-                    "status",
-                    "sent at",
-                    "late",
-                    "recipient",
-                    "call",
-                    "stage",
-                    "D-n",
-                    "channel",
-                    "attempts",
-                    "last error",
-                ],
-            };
-            let mut table = Table::new(
-                &header,
-                &[false, false, false, false, false, false, false, false, true, false],
-            );
-            for entry in &response.entries {
-                table.row(log_row(entry, lang));
-            }
-            table.write(&mut out)?;
-        }
-    }
-    Ok(())
+    send_log(lang).write(&response.entries, format, lang, std::io::stdout().lock())
 }
 
 // ----- configuration -----
@@ -1537,7 +1302,7 @@ mod tests {
             ..pb::Call::default()
         };
         assert_eq!(
-            call_row(&call, on(2027, 3, 2), Lang::Fr),
+            calls(on(2027, 3, 2), Lang::Fr).cells(&call),
             vec![
                 "2027-03-14 12:00",
                 "J-12",
@@ -1558,7 +1323,7 @@ mod tests {
             }),
             ..call.clone()
         };
-        let row = call_row(&closed, on(2027, 3, 17), Lang::Fr);
+        let row = calls(on(2027, 3, 17), Lang::Fr).cells(&closed);
         assert_eq!(row[1], "J+3");
         assert_eq!(row[5], "Pays de Brocéliande (non résolu)");
         let cancelled = pb::Call {
@@ -1567,7 +1332,7 @@ mod tests {
             days_left: None,
             ..call
         };
-        let row = call_row(&cancelled, on(2027, 3, 2), Lang::Fr);
+        let row = calls(on(2027, 3, 2), Lang::Fr).cells(&cancelled);
         assert_eq!((row[0].as_str(), row[1].as_str(), row[2].as_str()), ("—", "annulé", ""));
     }
 
@@ -1583,8 +1348,9 @@ mod tests {
         assert_eq!(paris_hour("2027-07-01T09:00:00+02:00"), "09:00");
         assert_eq!(paris_date_time("2027-12-31T23:30:00Z"), "2028-01-01 00:30");
         assert_eq!(paris_hour("bientôt"), "bientôt");
-        assert_eq!(last_sunday(2026, 3), Some(on(2026, 3, 29)));
-        assert_eq!(last_sunday(2026, 10), Some(on(2026, 10, 25)));
+        // 2026: the switches fall on 29 March and 25 October.
+        assert_eq!(paris_hour("2026-03-29T01:00:00Z"), "03:00");
+        assert_eq!(paris_hour("2026-10-25T01:00:00Z"), "02:00");
     }
 
     #[test]
@@ -1605,7 +1371,7 @@ mod tests {
             revision: 1,
         };
         assert_eq!(
-            alert_row(&alert, Lang::Fr),
+            alerts(Lang::Fr).cells(&alert),
             vec![
                 "2027-03-07",
                 "09:00",
@@ -1633,7 +1399,7 @@ mod tests {
             ..pb::SendLogEntry::default()
         };
         assert_eq!(
-            log_row(&entry, Lang::Fr),
+            send_log(Lang::Fr).cells(&entry),
             vec![
                 "envoyé",
                 "2027-03-07 11:15",
@@ -1654,7 +1420,7 @@ mod tests {
             offset_days: 14,
             ..entry
         };
-        let row = log_row(&pending, Lang::Fr);
+        let row = send_log(Lang::Fr).cells(&pending);
         assert_eq!(
             (row[0].as_str(), row[1].as_str(), row[2].as_str(), row[6].as_str()),
             ("en attente", "(prévu 2027-03-07 09:00)", "", "J-14")

@@ -14,7 +14,7 @@ use vigie_proto::facilitation::v1::facilitation_service_client::FacilitationServ
 use super::{connect, status_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
-use crate::output::{percent, Table};
+use crate::output::{percent, Listing};
 
 const FACILITATORS_FILE: &str = "facilitators.csv";
 const CHUNK: usize = 64 * 1024;
@@ -96,58 +96,31 @@ pub async fn facilitators(endpoint: &str, format: Format, lang: Lang) -> anyhow:
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json | Format::Csv => {
-            let values: Vec<_> = response
-                .facilitators
-                .iter()
-                .map(|f| {
-                    json!({"facilitator_id": f.facilitator_id, "display_name": f.display_name, "kind": f.kind,
-                           "employer_structure_id": f.employer_structure_id, "served_structures": f.served_structures,
-                           "territory_codes": f.territory_codes, "functions": f.functions,
-                           "weekly_minutes": f.weekly_minutes, "internal_share": f.internal_share,
-                           "internal_minutes_per_week": f.internal_minutes_per_week,
-                           "funding_programme": f.funding_programme, "funding_end": show_date(f.funding_end.as_ref())})
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
-        }
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "facilitateur",
-                    "nom",
-                    "type",
-                    "territoire",
-                    "min internes/sem.",
-                    "financement",
-                ],
-                Lang::En => [
-                    "facilitator",
-                    "name",
-                    "kind",
-                    "territory",
-                    "internal min/week",
-                    "funding",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, false, false, false, true, false]);
-            for f in &response.facilitators {
-                table.row(vec![
-                    f.facilitator_id.clone(),
-                    f.display_name.clone(),
-                    f.kind.clone(),
-                    f.territory_codes.join(";"),
-                    f.internal_minutes_per_week.to_string(),
-                    f.funding_programme.clone(),
-                ]);
-            }
-            table.write(&mut out)?;
-        }
-    }
-    Ok(())
+    Listing::<pb::Facilitator>::new()
+        .column("facilitator_id", ("facilitateur", "facilitator"), |f| {
+            f.facilitator_id.clone()
+        })
+        .column("display_name", ("nom", "name"), |f| f.display_name.clone())
+        .column("kind", ("type", "kind"), |f| f.kind.clone())
+        .data("employer_structure_id", |f| f.employer_structure_id.clone())
+        .data("served_structures", |f| f.served_structures.clone())
+        .column("territory_codes", ("territoire", "territory"), |f| {
+            f.territory_codes.clone()
+        })
+        .data("functions", |f| f.functions.clone())
+        .data("weekly_minutes", |f| f.weekly_minutes)
+        .data("internal_share", |f| f.internal_share)
+        .column(
+            "internal_minutes_per_week",
+            ("min internes/sem.", "internal min/week"),
+            |f| f.internal_minutes_per_week,
+        )
+        .right()
+        .column("funding_programme", ("financement", "funding"), |f| {
+            f.funding_programme.clone()
+        })
+        .data("funding_end", |f| show_date(f.funding_end.as_ref()))
+        .write(&response.facilitators, format, lang, &mut std::io::stdout().lock())
 }
 
 /// A help request from the command line.
@@ -269,101 +242,88 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json | Format::Csv => {
-            let values: Vec<_> = response
-                .proposals
-                .iter()
-                .map(|p| {
-                    json!({"request_id": p.request_id, "origin": p.origin, "structure_id": p.structure_id,
-                           "network": p.network, "function": p.function, "description": p.description,
-                           "urgency": p.urgency, "due": show_date(p.due.as_ref()), "estimated_minutes": p.estimated_minutes,
-                           "status": p.status, "facilitator_id": p.facilitator_id, "facilitator_name": p.facilitator_name,
-                           "reasons": p.reasons, "declined_by": p.declined_by, "created_on": show_date(p.created_on.as_ref()),
-                           "modality": p.modality, "offered_at": p.offered_at, "accepted_at": p.accepted_at,
-                           "escalated_at": p.escalated_at, "closed_at": p.closed_at,
-                           "overdue_without_coordinator": p.overdue_without_coordinator,
-                           "kind": p.kind, "call_id": p.call_id, "call_title": p.call_title,
-                           "call_deadline": show_date(p.call_deadline.as_ref()), "call_url": p.call_url})
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
-        }
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "demande",
-                    "origine",
-                    "structure",
-                    "fonction",
-                    "échéance",
-                    "statut",
-                    "facilitateur",
-                    "min",
-                    "appel",
-                ],
-                Lang::En => [
-                    "request",
-                    "origin",
-                    "structure",
-                    "function",
-                    "due",
-                    "status",
-                    "facilitator",
-                    "min",
-                    "call",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, false, false, false, false, false, false, true, false]);
-            for p in &response.proposals {
-                let origin = match (p.origin.as_str(), p.kind.as_str(), lang) {
-                    ("proposal", "co-submission", Lang::Fr) => "proposition de co-dépôt",
-                    ("proposal", "co-submission", Lang::En) => "co-submission proposal",
-                    ("proposal", _, Lang::Fr) => "proposition",
-                    ("proposal", _, Lang::En) => "proposal",
-                    (_, _, Lang::Fr) => "demande",
-                    (_, _, Lang::En) => "request",
-                };
-                let call = if p.call_id.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "{} ({} {})",
-                        p.call_title,
-                        lang.pick("clôture le", "closes on"),
-                        show_date(p.call_deadline.as_ref())
-                    )
-                };
-                table.row(vec![
-                    p.request_id.clone(),
-                    origin.to_owned(),
-                    p.structure_id.clone(),
-                    p.function.clone(),
-                    show_date(p.due.as_ref()),
-                    if p.overdue_without_coordinator {
-                        lang.pick(
-                            "proposée, sans réponse, aucun coordinateur",
-                            "offered, unanswered, no coordinator",
-                        )
-                        .to_owned()
-                    } else {
-                        status_fr(&p.status, lang).to_owned()
-                    },
-                    if p.facilitator_name.is_empty() {
-                        "—".to_owned()
-                    } else {
-                        p.facilitator_name.clone()
-                    },
-                    p.estimated_minutes.to_string(),
-                    call,
-                ]);
+    Listing::<pb::HelpRequest>::new()
+        .column("request_id", ("demande", "request"), |p| p.request_id.clone())
+        .column("origin", ("origine", "origin"), |p| p.origin.clone())
+        .showing(|p| origin_label(p, lang).to_owned())
+        .column("structure_id", ("structure", "structure"), |p| p.structure_id.clone())
+        .data("network", |p| p.network.clone())
+        .column("function", ("fonction", "function"), |p| p.function.clone())
+        .data("description", |p| p.description.clone())
+        .data("urgency", |p| p.urgency.clone())
+        .column("due", ("échéance", "due"), |p| show_date(p.due.as_ref()))
+        .data("estimated_minutes", |p| p.estimated_minutes)
+        .column("status", ("statut", "status"), |p| p.status.clone())
+        .showing(|p| proposal_status(p, lang))
+        .data("facilitator_id", |p| p.facilitator_id.clone())
+        .column("facilitator_name", ("facilitateur", "facilitator"), |p| {
+            p.facilitator_name.clone()
+        })
+        .showing(|p| {
+            if p.facilitator_name.is_empty() {
+                "—".to_owned()
+            } else {
+                p.facilitator_name.clone()
             }
-            table.write(&mut out)?;
-        }
+        })
+        .shown(("min", "min"), |p| p.estimated_minutes.to_string())
+        .right()
+        .data("reasons", |p| p.reasons.clone())
+        .data("declined_by", |p| p.declined_by.clone())
+        .data("created_on", |p| show_date(p.created_on.as_ref()))
+        .data("modality", |p| p.modality.clone())
+        .data("offered_at", |p| p.offered_at.clone())
+        .data("accepted_at", |p| p.accepted_at.clone())
+        .data("escalated_at", |p| p.escalated_at.clone())
+        .data("closed_at", |p| p.closed_at.clone())
+        .data("overdue_without_coordinator", |p| p.overdue_without_coordinator)
+        .data("kind", |p| p.kind.clone())
+        .data("call_id", |p| p.call_id.clone())
+        .column("call_title", ("appel", "call"), |p| p.call_title.clone())
+        .showing(|p| call_text(p, lang))
+        .data("call_deadline", |p| show_date(p.call_deadline.as_ref()))
+        .data("call_url", |p| p.call_url.clone())
+        .write(&response.proposals, format, lang, &mut std::io::stdout().lock())
+}
+
+/// Where a proposal comes from, in words.
+fn origin_label(p: &pb::HelpRequest, lang: Lang) -> &'static str {
+    match (p.origin.as_str(), p.kind.as_str(), lang) {
+        ("proposal", "co-submission", Lang::Fr) => "proposition de co-dépôt",
+        ("proposal", "co-submission", Lang::En) => "co-submission proposal",
+        ("proposal", _, Lang::Fr) => "proposition",
+        ("proposal", _, Lang::En) => "proposal",
+        (_, _, Lang::Fr) => "demande",
+        (_, _, Lang::En) => "request",
     }
-    Ok(())
+}
+
+/// A proposal's status in words; an offer nobody answered and no
+/// coordinator can take up says so.
+fn proposal_status(p: &pb::HelpRequest, lang: Lang) -> String {
+    if p.overdue_without_coordinator {
+        lang.pick(
+            "proposée, sans réponse, aucun coordinateur",
+            "offered, unanswered, no coordinator",
+        )
+        .to_owned()
+    } else {
+        status_fr(&p.status, lang).to_owned()
+    }
+}
+
+/// The call a co-submission proposal is for, with its closing date.
+fn call_text(p: &pb::HelpRequest, lang: Lang) -> String {
+    if p.call_id.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{} ({} {})",
+            p.call_title,
+            lang.pick("clôture le", "closes on"),
+            show_date(p.call_deadline.as_ref())
+        )
+    }
 }
 
 /// An intervention from the command line.
@@ -485,6 +445,46 @@ pub async fn report(
     lang: Lang,
 ) -> anyhow::Result<()> {
     let response = fetch_report(endpoint, network, from, to, lang).await?;
+    let lines = Listing::<pb::ReportLine>::new()
+        .column("facilitator_id", ("facilitateur", "facilitator"), |l| {
+            l.facilitator_id.clone()
+        })
+        .column("display_name", ("nom", "name"), |l| l.display_name.clone())
+        .column("internal_minutes", ("min internes", "internal min"), |l| {
+            l.internal_minutes
+        })
+        .right()
+        .column("external_minutes", ("min externes", "external min"), |l| {
+            l.external_minutes
+        })
+        .right()
+        .column("internal_share", ("part interne", "internal share"), |l| {
+            l.internal_share
+        })
+        .showing(|l| l.internal_share.map_or_else(|| "—".to_owned(), percent))
+        .right()
+        .column(
+            "response_hours_median",
+            ("réponse (h, méd.)", "response (h, median)"),
+            |l| l.response_hours_median,
+        )
+        .showing(|l| hours(l.response_hours_median))
+        .right()
+        .column(
+            "resolution_hours_median",
+            ("résolution (h, méd.)", "resolution (h, median)"),
+            |l| l.resolution_hours_median,
+        )
+        .showing(|l| hours(l.resolution_hours_median))
+        .right();
+    let unhelped = Listing::<pb::UnhelpedStructure>::new()
+        .column("structure_id", ("structure", "structure"), |u| u.structure_id.clone())
+        .column("band", ("fragilité", "band"), |u| u.band.clone())
+        .column(
+            "functions",
+            ("fonctions exposées sans aide", "exposed functions without help"),
+            |u| u.functions.clone(),
+        );
     let mut out = std::io::stdout().lock();
     match format {
         Format::Csv => {
@@ -493,62 +493,16 @@ pub async fn report(
             out.write_all(response.unhelped_csv.as_bytes())?;
         }
         Format::Json => {
-            let lines: Vec<_> = response
-                .lines
-                .iter()
-                .map(|l| {
-                    json!({"facilitator_id": l.facilitator_id, "display_name": l.display_name,
-                           "internal_minutes": l.internal_minutes, "external_minutes": l.external_minutes,
-                           "internal_share": l.internal_share, "response_hours_median": l.response_hours_median,
-                           "resolution_hours_median": l.resolution_hours_median})
-                })
-                .collect();
-            let unhelped: Vec<_> = response
-                .unhelped
-                .iter()
-                .map(|u| json!({"structure_id": u.structure_id, "band": u.band, "functions": u.functions}))
-                .collect();
             serde_json::to_writer_pretty(
                 &mut out,
                 &json!({"network": network, "from": from.to_string(), "to": to.to_string(),
-                        "facilitators": lines, "unhelped_structures": unhelped}),
+                        "facilitators": lines.json_array(&response.lines),
+                        "unhelped_structures": unhelped.json_array(&response.unhelped)}),
             )?;
             writeln!(out)?;
         }
         Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "facilitateur",
-                    "nom",
-                    "min internes",
-                    "min externes",
-                    "part interne",
-                    "réponse (h, méd.)",
-                    "résolution (h, méd.)",
-                ],
-                Lang::En => [
-                    "facilitator",
-                    "name",
-                    "internal min",
-                    "external min",
-                    "internal share",
-                    "response (h, median)",
-                    "resolution (h, median)",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, false, true, true, true, true, true]);
-            for l in &response.lines {
-                table.row(vec![
-                    l.facilitator_id.clone(),
-                    l.display_name.clone(),
-                    l.internal_minutes.to_string(),
-                    l.external_minutes.to_string(),
-                    l.internal_share.map_or_else(|| "—".to_owned(), percent),
-                    hours(l.response_hours_median),
-                    hours(l.resolution_hours_median),
-                ]);
-            }
-            table.write(&mut out)?;
+            lines.table(&response.lines, lang).write(&mut out)?;
             writeln!(out)?;
             if response.unhelped.is_empty() {
                 writeln!(
@@ -568,15 +522,7 @@ pub async fn report(
                         "Fragile structures never helped in the period:"
                     )
                 )?;
-                let header = match lang {
-                    Lang::Fr => ["structure", "fragilité", "fonctions exposées sans aide"],
-                    Lang::En => ["structure", "band", "exposed functions without help"],
-                };
-                let mut table = Table::new(&header, &[false, false, false]);
-                for u in &response.unhelped {
-                    table.row(vec![u.structure_id.clone(), u.band.clone(), u.functions.join(";")]);
-                }
-                table.write(&mut out)?;
+                unhelped.table(&response.unhelped, lang).write(&mut out)?;
             }
         }
     }

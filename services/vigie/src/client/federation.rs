@@ -13,7 +13,7 @@ use vigie_proto::federation::v1::rollup_request::By;
 use super::{connect, status_error};
 use crate::cli::{FederationBy, Format};
 use crate::i18n::Lang;
-use crate::output::Table;
+use crate::output::{Listing, Table};
 
 fn date_text(date: Option<&Date>) -> String {
     date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
@@ -366,93 +366,38 @@ pub async fn regions(endpoint: &str, format: Format, lang: Lang) -> anyhow::Resu
         .into_inner()
         .regions;
     let mut out = std::io::stdout().lock();
+    let listing = Listing::<pb::RegionStatus>::new()
+        .column("region", ("région", "region"), |r| r.region.clone())
+        .column("evaluated_on", ("données du", "data of"), |r| {
+            date_text(r.evaluated_on.as_ref())
+        })
+        .shown(("état", "state"), |r| {
+            if r.stale {
+                lang.pick("périmées", "stale")
+            } else {
+                lang.pick("à jour", "up to date")
+            }
+            .to_owned()
+        })
+        .column("sequence", ("instantané n°", "snapshot #"), |r| r.sequence)
+        .right()
+        .column("received_at", ("reçu le", "received at"), |r| r.received_at.clone())
+        .data("stale", |r| r.stale)
+        .column("networks", ("réseaux", "networks"), |r| r.networks)
+        .right()
+        .column("departments", ("départements", "departments"), |r| r.departments)
+        .right();
     match format {
         Format::Json => {
-            let rows: Vec<Value> = regions
-                .iter()
-                .map(|r| {
-                    json!({
-                        "region": r.region, "evaluated_on": date_text(r.evaluated_on.as_ref()),
-                        "sequence": r.sequence, "received_at": r.received_at, "stale": r.stale,
-                        "networks": r.networks, "departments": r.departments,
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &json!({ "regions": rows }))?;
+            serde_json::to_writer_pretty(&mut out, &json!({ "regions": listing.json_array(&regions) }))?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "region",
-                "evaluated_on",
-                "sequence",
-                "received_at",
-                "stale",
-                "networks",
-                "departments",
-            ])?;
-            for r in &regions {
-                writer.write_record([
-                    r.region.clone(),
-                    date_text(r.evaluated_on.as_ref()),
-                    r.sequence.to_string(),
-                    r.received_at.clone(),
-                    r.stale.to_string(),
-                    r.networks.to_string(),
-                    r.departments.to_string(),
-                ])?;
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            if regions.is_empty() {
-                writeln!(
-                    out,
-                    "{}",
-                    lang.pick("Aucune région connue pour l'instant.", "No region known yet.")
-                )?;
-                return Ok(());
-            }
-            let header = match lang {
-                Lang::Fr => [
-                    "région",
-                    "données du",
-                    "état",
-                    "instantané n°",
-                    "reçu le",
-                    "réseaux",
-                    "départements",
-                ],
-                Lang::En => [
-                    "region",
-                    "data of",
-                    "state",
-                    "snapshot #",
-                    "received at",
-                    "networks",
-                    "departments",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, false, false, true, false, true, true]);
-            for r in &regions {
-                table.row(vec![
-                    r.region.clone(),
-                    date_text(r.evaluated_on.as_ref()),
-                    if r.stale {
-                        lang.pick("périmées", "stale")
-                    } else {
-                        lang.pick("à jour", "up to date")
-                    }
-                    .to_owned(),
-                    r.sequence.to_string(),
-                    r.received_at.clone(),
-                    r.networks.to_string(),
-                    r.departments.to_string(),
-                ]);
-            }
-            table.write(&mut out)?;
-        }
+        Format::Table if regions.is_empty() => writeln!(
+            out,
+            "{}",
+            lang.pick("Aucune région connue pour l'instant.", "No region known yet.")
+        )?,
+        Format::Table | Format::Csv => listing.write(&regions, format, lang, &mut out)?,
     }
     Ok(())
 }

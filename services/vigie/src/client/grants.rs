@@ -13,7 +13,7 @@ use vigie_proto::common::v1::Date;
 use super::{connect, status_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
-use crate::output::Table;
+use crate::output::{Listing, Table};
 
 fn pb_date(date: NaiveDate) -> Date {
     Date {
@@ -89,27 +89,38 @@ pub async fn list(
         .map_err(|s| status_error(s, lang))?
         .into_inner();
     let pipeline = response.pipeline.unwrap_or_default();
+    let grants = Listing::<pb::Grant>::new()
+        .data("grant_id", |g| g.grant_id.clone())
+        .column("structure_id", ("structure", "structure"), |g| g.structure_id.clone())
+        .data("call_id", |g| g.call_id.clone())
+        .column("funder", ("financeur", "funder"), |g| g.funder.clone())
+        .column("title", ("intitulé", "title"), |g| g.title.clone())
+        .column("stage", ("étape", "stage"), |g| g.stage.clone())
+        .showing(|g| stage_label(&g.stage, lang).to_owned())
+        .data("applied_on", |g| date_text(g.applied_on.as_ref()))
+        .json("amount_asked_cents", |g| g.amount_asked_cents)
+        .csv("amount_asked", |g| euros_plain(g.amount_asked_cents))
+        .shown(("demandé", "asked"), |g| euros_fr(g.amount_asked_cents))
+        .right()
+        .data("decided_on", |g| date_text(g.decided_on.as_ref()))
+        .json("amount_granted_cents", |g| g.amount_granted_cents)
+        .csv("amount_granted", |g| euros_plain(g.amount_granted_cents))
+        .shown(("accordé", "granted"), |g| euros_fr(g.amount_granted_cents))
+        .right()
+        .column("financial_year_end", ("fin d'exercice", "year end"), |g| {
+            date_text(g.financial_year_end.as_ref())
+        })
+        .data("agreement_start", |g| date_text(g.agreement_start.as_ref()))
+        .data("agreement_end", |g| date_text(g.agreement_end.as_ref()))
+        .data("reference", |g| g.reference.clone())
+        .json("purpose", |g| g.purpose.clone())
+        .data("public_subsidy", |g| g.public_subsidy)
+        .shown(("subvention", "grant"), |g| g.grant_id.clone());
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let grants: Vec<_> = response
-                .grants
-                .iter()
-                .map(|g| {
-                    json!({"grant_id": g.grant_id, "structure_id": g.structure_id, "call_id": g.call_id,
-                           "funder": g.funder, "title": g.title, "stage": g.stage,
-                           "applied_on": date_text(g.applied_on.as_ref()),
-                           "amount_asked_cents": g.amount_asked_cents,
-                           "decided_on": date_text(g.decided_on.as_ref()),
-                           "amount_granted_cents": g.amount_granted_cents,
-                           "financial_year_end": date_text(g.financial_year_end.as_ref()),
-                           "agreement_start": date_text(g.agreement_start.as_ref()),
-                           "agreement_end": date_text(g.agreement_end.as_ref()),
-                           "reference": g.reference, "purpose": g.purpose, "public_subsidy": g.public_subsidy})
-                })
-                .collect();
             let value = json!({
-                "grants": grants,
+                "grants": grants.json_array(&response.grants),
                 "pipeline": {"applied": pipeline.applied, "pending": pipeline.pending, "won": pipeline.won,
                              "refused": pipeline.refused, "amount_asked_cents": pipeline.amount_asked_cents,
                              "amount_granted_cents": pipeline.amount_granted_cents},
@@ -117,83 +128,9 @@ pub async fn list(
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "grant_id",
-                "structure_id",
-                "call_id",
-                "funder",
-                "title",
-                "stage",
-                "applied_on",
-                "amount_asked",
-                "decided_on",
-                "amount_granted",
-                "financial_year_end",
-                "agreement_start",
-                "agreement_end",
-                "reference",
-                "public_subsidy",
-            ])?;
-            for g in &response.grants {
-                writer.write_record([
-                    g.grant_id.clone(),
-                    g.structure_id.clone(),
-                    g.call_id.clone(),
-                    g.funder.clone(),
-                    g.title.clone(),
-                    g.stage.clone(),
-                    date_text(g.applied_on.as_ref()),
-                    euros_plain(g.amount_asked_cents),
-                    date_text(g.decided_on.as_ref()),
-                    euros_plain(g.amount_granted_cents),
-                    date_text(g.financial_year_end.as_ref()),
-                    date_text(g.agreement_start.as_ref()),
-                    date_text(g.agreement_end.as_ref()),
-                    g.reference.clone(),
-                    g.public_subsidy.to_string(),
-                ])?;
-            }
-            writer.flush()?;
-        }
+        Format::Csv => grants.write_csv(&response.grants, &mut out)?,
         Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "structure",
-                    "financeur",
-                    "intitulé",
-                    "étape",
-                    "demandé",
-                    "accordé",
-                    "fin d'exercice",
-                    "subvention",
-                ],
-                Lang::En => [
-                    "structure",
-                    "funder",
-                    "title",
-                    "stage",
-                    "asked",
-                    "granted",
-                    "year end",
-                    "grant",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, false, false, false, true, true, false, false]);
-            for g in &response.grants {
-                table.row(vec![
-                    g.structure_id.clone(),
-                    g.funder.clone(),
-                    g.title.clone(),
-                    stage_label(&g.stage, lang).to_owned(),
-                    euros_fr(g.amount_asked_cents),
-                    euros_fr(g.amount_granted_cents),
-                    date_text(g.financial_year_end.as_ref()),
-                    g.grant_id.clone(),
-                ]);
-            }
-            table.write(&mut out)?;
+            grants.table(&response.grants, lang).write(&mut out)?;
             match lang {
                 Lang::Fr => writeln!(
                     out,
@@ -340,99 +277,42 @@ pub async fn obligations(
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            let values: Vec<_> = response
-                .obligations
-                .iter()
-                .map(|o| {
-                    json!({"due": date_text(o.due.as_ref()), "rule": o.rule, "draft": date_text(o.draft.as_ref()),
-                           "duty": o.duty, "source": o.source, "structure_id": o.structure_id,
-                           "grant_id": o.grant_id, "funder": o.funder, "title": o.title,
-                           "year_end": date_text(o.year_end.as_ref()), "edited": o.edited, "label": o.label,
-                           "key": o.key, "status": o.status, "sent_on": date_text(o.sent_on.as_ref()),
-                           "reporting_holders": o.reporting_holders})
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
-        }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "due",
-                "rule",
-                "draft",
-                "duty",
-                "structure_id",
-                "grant_id",
-                "funder",
-                "title",
-                "year_end",
-                "edited",
-                "label",
-                "source",
-                "key",
-            ])?;
-            for o in &response.obligations {
-                writer.write_record([
-                    date_text(o.due.as_ref()),
-                    o.rule.clone(),
-                    date_text(o.draft.as_ref()),
-                    o.duty.clone(),
-                    o.structure_id.clone(),
-                    o.grant_id.clone(),
-                    o.funder.clone(),
-                    o.title.clone(),
-                    date_text(o.year_end.as_ref()),
-                    o.edited.to_string(),
-                    o.label.clone(),
-                    o.source.clone(),
-                    o.key.clone(),
-                ])?;
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "due (échéance)",
-                    "draft (brouillon)",
-                    "rule (règle)",
-                    "obligation",
-                    "structure",
-                    "financeur",
-                    "intitulé",
-                ],
-                Lang::En => ["due", "draft", "rule", "duty", "structure", "funder", "title"],
-            };
-            let mut table = Table::new(&header, &[false; 7]);
-            for o in &response.obligations {
-                let mut duty = o.duty.clone();
-                if !o.label.is_empty() {
-                    duty = format!("{duty} : {}", o.label);
-                }
-                if o.edited {
-                    duty.push_str(match lang {
-                        Lang::Fr => " (date de la convention)",
-                        Lang::En => " (date of the agreement)",
-                    });
-                }
-                table.row(vec![
-                    date_text(o.due.as_ref()),
-                    date_text(o.draft.as_ref()),
-                    o.rule.clone(),
-                    duty,
-                    o.structure_id.clone(),
-                    o.funder.clone(),
-                    o.title.clone(),
-                ]);
-            }
-            table.write(&mut out)?;
-        }
+    Listing::<pb::Obligation>::new()
+        .column("due", ("due (échéance)", "due"), |o| date_text(o.due.as_ref()))
+        .data("rule", |o| o.rule.clone())
+        .column("draft", ("draft (brouillon)", "draft"), |o| date_text(o.draft.as_ref()))
+        .shown(("rule (règle)", "rule"), |o| o.rule.clone())
+        .column("duty", ("obligation", "duty"), |o| o.duty.clone())
+        .showing(|o| duty_text(o, lang))
+        .column("structure_id", ("structure", "structure"), |o| o.structure_id.clone())
+        .data("grant_id", |o| o.grant_id.clone())
+        .column("funder", ("financeur", "funder"), |o| o.funder.clone())
+        .column("title", ("intitulé", "title"), |o| o.title.clone())
+        .data("year_end", |o| date_text(o.year_end.as_ref()))
+        .data("edited", |o| o.edited)
+        .data("label", |o| o.label.clone())
+        .data("source", |o| o.source.clone())
+        .data("key", |o| o.key.clone())
+        .json("status", |o| o.status.clone())
+        .json("sent_on", |o| date_text(o.sent_on.as_ref()))
+        .json("reporting_holders", |o| o.reporting_holders)
+        .write(&response.obligations, format, lang, &mut std::io::stdout().lock())
+}
+
+/// A duty in words for the table: its code, its label, and whether the
+/// agreement set its date.
+fn duty_text(o: &pb::Obligation, lang: Lang) -> String {
+    let mut duty = o.duty.clone();
+    if !o.label.is_empty() {
+        duty = format!("{duty} : {}", o.label);
     }
-    Ok(())
+    if o.edited {
+        duty.push_str(match lang {
+            Lang::Fr => " (date de la convention)",
+            Lang::En => " (date of the agreement)",
+        });
+    }
+    duty
 }
 
 /// Why a duty is at risk, in words.

@@ -14,7 +14,7 @@ use super::inventory::band_code;
 use super::{connect, status_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
-use crate::output::Table;
+use crate::output::Listing;
 
 const CATALOG_FILES: [&str; 2] = ["trainings.csv", "sessions.csv"];
 const CHUNK: usize = 64 * 1024;
@@ -124,85 +124,36 @@ pub async fn sessions(endpoint: &str, training: Option<&str>, format: Format, la
         .await
         .map_err(|s| status_error(s, lang))?
         .into_inner();
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            let values: Vec<_> = response
-                .sessions
-                .iter()
-                .map(|s| {
-                    json!({"session_id": s.session_id, "training_id": s.training_id, "starts_at": s.starts_at,
-                           "ends_at": s.ends_at, "timezone": s.timezone, "commune_insee": s.commune_insee,
-                           "remote_url": s.remote_url, "capacity": s.capacity, "enrolled": s.enrolled, "waiting": s.waiting})
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &values)?;
-            writeln!(out)?;
+    let place = |s: &pb::Session| {
+        if s.commune_insee.is_empty() {
+            lang.pick("à distance", "remote").to_owned()
+        } else {
+            s.commune_insee.clone()
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "session_id",
-                "training_id",
-                "starts_at",
-                "ends_at",
-                "timezone",
-                "commune_insee",
-                "remote_url",
-                "capacity",
-                "enrolled",
-                "waiting",
-            ])?;
-            for s in &response.sessions {
-                writer.write_record([
-                    s.session_id.clone(),
-                    s.training_id.clone(),
-                    s.starts_at.clone(),
-                    s.ends_at.clone(),
-                    s.timezone.clone(),
-                    s.commune_insee.clone(),
-                    s.remote_url.clone(),
-                    s.capacity.to_string(),
-                    s.enrolled.to_string(),
-                    s.waiting.to_string(),
-                ])?;
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "session",
-                    "formation",
-                    "début",
-                    "lieu",
-                    "places",
-                    "inscrits",
-                    "en attente",
-                ],
-                Lang::En => ["session", "training", "starts", "place", "seats", "enrolled", "waiting"],
-            };
-            let mut table = Table::new(&header, &[false, false, false, false, true, true, true]);
-            for s in &response.sessions {
-                let place = if s.commune_insee.is_empty() {
-                    lang.pick("à distance", "remote").to_owned()
-                } else {
-                    s.commune_insee.clone()
-                };
-                table.row(vec![
-                    s.session_id.clone(),
-                    s.training_id.clone(),
-                    s.starts_at.replace('T', " "),
-                    place,
-                    s.capacity.to_string(),
-                    s.enrolled.to_string(),
-                    s.waiting.to_string(),
-                ]);
-            }
-            table.write(&mut out)?;
-        }
-    }
-    Ok(())
+    };
+    Listing::new()
+        .column("session_id", ("session", "session"), |s: &pb::Session| {
+            s.session_id.clone()
+        })
+        .column("training_id", ("formation", "training"), |s: &pb::Session| {
+            s.training_id.clone()
+        })
+        .column("starts_at", ("début", "starts"), |s: &pb::Session| s.starts_at.clone())
+        .showing(|s| s.starts_at.replace('T', " "))
+        .data("ends_at", |s: &pb::Session| s.ends_at.clone())
+        .data("timezone", |s: &pb::Session| s.timezone.clone())
+        .column("commune_insee", ("lieu", "place"), |s: &pb::Session| {
+            s.commune_insee.clone()
+        })
+        .showing(place)
+        .data("remote_url", |s: &pb::Session| s.remote_url.clone())
+        .column("capacity", ("places", "seats"), |s: &pb::Session| s.capacity)
+        .right()
+        .column("enrolled", ("inscrits", "enrolled"), |s: &pb::Session| s.enrolled)
+        .right()
+        .column("waiting", ("en attente", "waiting"), |s: &pb::Session| s.waiting)
+        .right()
+        .write(&response.sessions, format, lang, &mut std::io::stdout().lock())
 }
 
 fn describe(enrolment: &pb::Enrolment, lang: Lang) -> String {
@@ -450,47 +401,25 @@ fn write_network_plan(
     lang: Lang,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    match format {
-        Format::Json => {
-            let values: Vec<_> = response
-                .lines
-                .iter()
-                .map(|l| json!({"training_id": l.training_id, "title": l.title, "department_code": l.department_code, "learners": l.learners, "structures": l.structures}))
-                .collect();
-            serde_json::to_writer_pretty(&mut *out, &values)?;
-            writeln!(out)?;
-        }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut *out);
-            writer.write_record(["training_id", "title", "department_code", "learners", "structures"])?;
-            for l in &response.lines {
-                writer.write_record([
-                    l.training_id.clone(),
-                    l.title.clone(),
-                    l.department_code.clone(),
-                    l.learners.to_string(),
-                    l.structures.to_string(),
-                ])?;
-            }
-            writer.flush()?;
-        }
-        Format::Table => {
-            let header = match lang {
-                Lang::Fr => ["formation", "intitulé", "département", "personnes", "structures"],
-                Lang::En => ["training", "title", "department", "learners", "structures"],
-            };
-            let mut table = Table::new(&header, &[false, false, false, true, true]);
-            for l in &response.lines {
-                table.row(vec![
-                    l.training_id.clone(),
-                    l.title.clone(),
-                    l.department_code.clone(),
-                    l.learners.to_string(),
-                    l.structures.to_string(),
-                ]);
-            }
-            table.write(out)?;
-        }
-    }
-    Ok(())
+    Listing::new()
+        .column("training_id", ("formation", "training"), |l: &pb::NetworkPlanLine| {
+            l.training_id.clone()
+        })
+        .column("title", ("intitulé", "title"), |l: &pb::NetworkPlanLine| {
+            l.title.clone()
+        })
+        .column(
+            "department_code",
+            ("département", "department"),
+            |l: &pb::NetworkPlanLine| l.department_code.clone(),
+        )
+        .column("learners", ("personnes", "learners"), |l: &pb::NetworkPlanLine| {
+            l.learners
+        })
+        .right()
+        .column("structures", ("structures", "structures"), |l: &pb::NetworkPlanLine| {
+            l.structures
+        })
+        .right()
+        .write(&response.lines, format, lang, out)
 }

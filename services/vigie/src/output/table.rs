@@ -1,4 +1,4 @@
-//! Rendering for people (aligned tables) and for scripts (CSV, JSON).
+//! Aligned plain-text tables for people.
 
 use std::io::{self, Write};
 
@@ -64,11 +64,6 @@ impl Table {
         }
         Ok(())
     }
-}
-
-/// Formats a share 0–1 as a French or English percentage without decimals.
-pub fn percent(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
 }
 
 #[cfg(test)]

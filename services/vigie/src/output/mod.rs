@@ -1,0 +1,16 @@
+//! Rendering for people (aligned tables) and for scripts (CSV, JSON).
+//!
+//! A listing is described once ([`Listing`]: its columns, each with its
+//! JSON/CSV key, its table title in both languages and how it reads a row)
+//! and printed in any [`crate::cli::Format`] from that description.
+
+mod listing;
+mod table;
+
+pub use listing::Listing;
+pub use table::Table;
+
+/// Formats a share 0–1 as a French or English percentage without decimals.
+pub fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
