@@ -3,6 +3,7 @@
 //! escalation events together, so a crash at any point loses nothing and
 //! never sends a reminder twice (docs/alerting.md).
 
+mod call_plans;
 mod context;
 mod dispatch;
 mod duties;
