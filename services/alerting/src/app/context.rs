@@ -48,6 +48,16 @@ pub struct NetworkSettings {
     pub webhook_secret: String,
 }
 
+/// What a [`Context`] keeps of each structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything: name, calls' and reporting duties' recipients.
+    Full,
+    /// What the reminders of calls need (the preview): no name, no
+    /// recipients of reporting duties — a fifth of a whole instance's context.
+    Calls,
+}
+
 /// Which structures a [`Context`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
@@ -158,17 +168,28 @@ pub fn holders<'s>(snapshot: &'s pb::Structure, function: &str, today: NaiveDate
 ///
 /// # Errors
 /// [`AlertingError::Storage`] for an undecodable snapshot.
-pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureView, AlertingError> {
+pub fn structure_view(row: &StructureRow, today: NaiveDate, detail: Detail) -> Result<StructureView, AlertingError> {
     let snapshot = snapshot(row)?;
     let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today);
-    let reporting = holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today);
+    let reporting = match detail {
+        Detail::Full => holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today),
+        Detail::Calls => StructureRecipients {
+            structure_id: String::new(),
+            network: String::new(),
+            people: Vec::new(),
+            holder_end_dates: Vec::new(),
+        },
+    };
     let place = Place {
         commune: Some(row.commune_insee.clone()).filter(|c| !c.is_empty()),
         department: Some(row.department_code.clone()).filter(|c| !c.is_empty()),
         region: Some(row.region_code.clone()).filter(|c| !c.is_empty()),
     };
     Ok(StructureView {
-        name: snapshot.name.clone(),
+        name: match detail {
+            Detail::Full => snapshot.name.clone(),
+            Detail::Calls => String::new(),
+        },
         profile: StructureProfile {
             structure_id: row.structure_id.clone(),
             network: row.network_id.clone(),
@@ -275,10 +296,24 @@ impl Context {
         scope: Scope<'_>,
         territory: &Territory,
     ) -> Result<Context, AlertingError> {
+        Context::load_with(conn, today, scope, territory, Detail::Full).await
+    }
+
+    /// [`Context::load`], keeping only `detail` of each structure.
+    ///
+    /// # Errors
+    /// [`AlertingError::Storage`] on a database error.
+    pub async fn load_with(
+        conn: &mut sqlx::AnyConnection,
+        today: NaiveDate,
+        scope: Scope<'_>,
+        territory: &Territory,
+        detail: Detail,
+    ) -> Result<Context, AlertingError> {
         let mut structures = Vec::new();
         // Each snapshot is dropped once its view is taken.
         let mut take = |row: StructureRow| -> Result<(), AlertingError> {
-            structures.push(structure_view(&row, today)?);
+            structures.push(structure_view(&row, today, detail)?);
             Ok(())
         };
         match scope {

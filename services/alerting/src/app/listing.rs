@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate};
 use vigie_alerting_domain::plan::{PlannedAlert, Window};
 
 use super::call_plans::CallPlans;
-use super::context::{Context, Scope};
+use super::context::{Context, Detail, Scope};
 use super::preview::{day_start, PreviewPlan};
 use super::AlertingApp;
 use crate::error::AlertingError;
@@ -273,13 +273,18 @@ impl AlertingApp {
             return Err(AlertingError::Invalid("la date de fin précède la date de début".into()));
         }
         let mut conn = self.db.pool().acquire().await?;
-        let ctx = Context::load(&mut conn, from, structure_id.into(), self.territory()).await?;
+        let mut calls = storage::calls(&mut conn, Some(from)).await?;
+        for call in &mut calls {
+            // The source's payload (export only) is most of a call's bytes; a
+            // whole instance's preview holds every call until its last day.
+            call.raw = String::new();
+        }
+        let ctx = Context::load_with(&mut conn, from, structure_id.into(), self.territory(), Detail::Calls).await?;
         // The context holds only that structure when one is asked for.
         if let Some(id) = structure_id {
             ctx.position(id)
                 .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?;
         }
-        let calls = storage::calls(&mut conn, Some(from)).await?;
         Ok((ctx, calls))
     }
 }
