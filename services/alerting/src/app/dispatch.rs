@@ -176,10 +176,26 @@ impl AlertingApp {
         // the pass plans when one of their reminders fell due since the last
         // one or a grant, an agreement's date or an « envoyé » changed.
         let duty_policies = duties::policies_by_network(&policy_rows);
-        let open_duties = self.open_duties(&mut conn, &duty_policies, now).await?;
-        let duty_due = match after {
-            None => !open_duties.is_empty(),
-            Some(after) => {
+        // The instants of the last pass that derived the duties, while they
+        // still hold (same policies, derived before the last pass, and no
+        // grant, agreement date or « envoyé » changed since).
+        let cached = self
+            .duty_instants
+            .lock()
+            .ok()
+            .and_then(|c| c.clone())
+            .filter(|c| c.policies == duty_policies && after.is_some_and(|a| c.at <= a));
+        let cache_holds = match &cached {
+            Some(c) => !storage::duties_changed_since(&mut conn, c.at).await?,
+            None => false,
+        };
+        let (open_duties, duty_due) = match (after, cached) {
+            (None, _) => {
+                let (open, _) = self.derive_duties(&mut conn, &duty_policies, now).await?;
+                let due = !open.is_empty();
+                (Some(open), due)
+            }
+            (Some(after), cached) => {
                 // A duty's line deferred to tomorrow's digest (the address had
                 // one today) fell due before the last pass: the first pass of a
                 // new local day looks a day back, so it is caught up then.
@@ -189,8 +205,14 @@ impl AlertingApp {
                 } else {
                     after
                 };
-                storage::duties_changed_since(&mut conn, after).await?
-                    || duties::any_due_between(&open_duties, &duty_policies, from, now)
+                match cached.filter(|_| cache_holds) {
+                    Some(c) => (None, c.any_between(from, now)),
+                    None => {
+                        let changed = storage::duties_changed_since(&mut conn, after).await?;
+                        let (open, instants) = self.derive_duties(&mut conn, &duty_policies, now).await?;
+                        (Some(open), changed || instants.any_between(from, now))
+                    }
+                }
             }
         };
         let windows: Vec<Vec<Option<Window>>> = calls.iter().map(|c| stage_windows(c, after, now, &policies)).collect();
@@ -209,6 +231,12 @@ impl AlertingApp {
             storage::set_planned_until(&mut conn, now).await?;
             return Ok(DispatchReport::default());
         }
+        // The pass plans: duties are planned with it, derived now if the
+        // instants of an earlier pass answered above.
+        let open_duties = match open_duties {
+            Some(open) => open,
+            None => self.derive_duties(&mut conn, &duty_policies, now).await?.0,
+        };
         let ctx = Context::load(&mut conn, today, super::context::Scope::All, territory).await?;
         let mut dirty: HashSet<usize> = unplanned.iter().filter_map(|(id, _)| ctx.position(id)).collect();
         dirty.extend(changed_structures.iter().filter_map(|id| ctx.position(id)));
