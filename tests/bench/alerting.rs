@@ -976,20 +976,20 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     reset_peak_rss();
     let started = Instant::now();
     let to = add_days(o.today, i64::from(o.window_days) - 1);
-    // As the server streams it: planned in compact entries, then
+    // As the server streams it: planned a day at a time in compact entries,
     // materialised chunk by chunk (`PreviewAlertsStream`), nothing kept.
     let preview_base_rss = rss_mib();
     let mut plan = app.preview_plan(o.today, to, None).await?;
     let preview_plan = started.elapsed();
     let mut preview_alerts = 0;
-    while plan.remaining() > 0 {
-        preview_alerts += plan.next_chunk(2_000).len();
+    while !plan.is_done() {
+        preview_alerts += plan.next_chunk(2_000).await?.len();
     }
     drop(plan);
     let preview = started.elapsed();
     let preview_rss = peak_rss_mib();
     eprintln!(
-        "{label}: preview {preview_alerts} reminders in {:.1}s (planned and sorted in {:.1}s), \
+        "{label}: preview {preview_alerts} reminders in {:.1}s (context loaded in {:.1}s), \
          peak RSS {preview_rss:.0} MiB from {preview_base_rss:.0} MiB before (+{:.0} MiB)",
         secs(preview),
         secs(preview_plan),

@@ -57,7 +57,7 @@ pub struct CallProfile {
 }
 
 /// Subscription preferences of a network or of a structure.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Preferences {
     /// Preferred themes ("Thème" or "Thème / Sous-thème"); empty means every theme.
     pub themes: Vec<String>,

@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::model::Stage;
-use crate::reminders::{deadline_instant, planned_reminders, ReminderPolicy, LATE_GRACE};
+use crate::reminders::{deadline_instant, planned_reminders, PlannedReminder, ReminderPolicy, LATE_GRACE};
 
 /// The vital function whose holders receive the reminders.
 pub const FUNDING_FUNCTION: &str = "funding_applications";
@@ -228,30 +228,66 @@ pub fn plan_stage(
     policy: &ReminderPolicy,
     window: Window,
 ) -> Vec<PlannedAlert> {
-    let deadline = deadline_instant(&stage.stage);
-    let reason = escalation_reason(&structure.holder_end_dates, stage.stage.date);
-    let mut out = Vec::new();
-    for planned in planned_reminders(&stage.stage, policy) {
-        let Some(late) = window.select(planned.due_at, deadline, stage.known_since) else {
-            continue;
-        };
-        let escalated = reason.filter(|_| planned.offset_days <= REFERENT_FROM_DAYS);
-        for recipient in recipients(structure, contacts, escalated.is_some()) {
-            out.push(PlannedAlert {
-                recipient,
-                structure_id: structure.structure_id.clone(),
-                call_id: stage.call_id.clone(),
-                stage: stage.stage.clone(),
-                revision: stage.revision,
-                offset_days: planned.offset_days,
-                due_at: planned.due_at,
-                local_date: planned.local_date,
-                late,
-                escalation: escalated,
-            });
+    StagePlan::new(stage.clone(), policy).alerts(structure, contacts, window)
+}
+
+/// One stage's reminders under one policy, without their recipients:
+/// planned once for every structure whose network has that policy (a call
+/// matches thousands of structures of a few networks), so that a structure
+/// costs only the window check of a few instants, and the cloning of
+/// strings only for the reminders in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagePlan {
+    /// The stage.
+    pub stage: StageRef,
+    /// Its deadline instant.
+    pub deadline: DateTime<Utc>,
+    /// Its reminders under the policy, largest offset first.
+    pub planned: Vec<PlannedReminder>,
+}
+
+impl StagePlan {
+    /// Plans `stage` under `policy`.
+    pub fn new(stage: StageRef, policy: &ReminderPolicy) -> StagePlan {
+        StagePlan {
+            deadline: deadline_instant(&stage.stage),
+            planned: planned_reminders(&stage.stage, policy),
+            stage,
         }
     }
-    out
+
+    /// The reminders of the stage for one structure in `window`, as [`plan_stage`].
+    pub fn alerts(
+        &self,
+        structure: &StructureRecipients,
+        contacts: &NetworkContacts,
+        window: Window,
+    ) -> Vec<PlannedAlert> {
+        let stage = &self.stage;
+        let mut out = Vec::new();
+        for planned in &self.planned {
+            let Some(late) = window.select(planned.due_at, self.deadline, stage.known_since) else {
+                continue;
+            };
+            let reason = escalation_reason(&structure.holder_end_dates, stage.stage.date);
+            let escalated = reason.filter(|_| planned.offset_days <= REFERENT_FROM_DAYS);
+            for recipient in recipients(structure, contacts, escalated.is_some()) {
+                out.push(PlannedAlert {
+                    recipient,
+                    structure_id: structure.structure_id.clone(),
+                    call_id: stage.call_id.clone(),
+                    stage: stage.stage.clone(),
+                    revision: stage.revision,
+                    offset_days: planned.offset_days,
+                    due_at: planned.due_at,
+                    local_date: planned.local_date,
+                    late,
+                    escalation: escalated,
+                });
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,16 @@ pub struct NetworkSettings {
     pub webhook_secret: String,
 }
 
+/// What a [`Context`] keeps of each structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything: name, calls' and reporting duties' recipients.
+    Full,
+    /// What the reminders of calls need (the preview): no name, no
+    /// recipients of reporting duties — a fifth of a whole instance's context.
+    Calls,
+}
+
 /// Which structures a [`Context`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
@@ -73,10 +83,17 @@ pub struct Context {
     index: MatchIndex,
     networks: BTreeMap<String, NetworkSettings>,
     default_network: NetworkSettings,
-    structure_prefs: HashMap<String, Preferences>,
-    network_prefs: HashMap<String, Preferences>,
-    /// `(structure_id, call_id)` → acknowledgement status.
-    pub acks: HashMap<(String, String), String>,
+    /// Per structure, its matching class: an index into `classes`.
+    class_of: Vec<usize>,
+    /// The distinct (legal form, effective preferences) of the structures,
+    /// each with one structure that has it. Apart from territory, whether a
+    /// call matches a structure depends on nothing else, so a call is
+    /// checked once per class (a few hundred) instead of once per candidate
+    /// structure (thousands), with no string hashing per pair.
+    classes: Vec<(usize, Preferences)>,
+    /// `structure_id` → `call_id` → acknowledgement status (looked up by
+    /// `&str`: nothing allocated per pair).
+    acks: HashMap<String, HashMap<String, String>>,
     unsubscribed: HashSet<String>,
 }
 
@@ -151,17 +168,28 @@ pub fn holders<'s>(snapshot: &'s pb::Structure, function: &str, today: NaiveDate
 ///
 /// # Errors
 /// [`AlertingError::Storage`] for an undecodable snapshot.
-pub fn structure_view(row: &StructureRow, today: NaiveDate) -> Result<StructureView, AlertingError> {
+pub fn structure_view(row: &StructureRow, today: NaiveDate, detail: Detail) -> Result<StructureView, AlertingError> {
     let snapshot = snapshot(row)?;
     let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today);
-    let reporting = holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today);
+    let reporting = match detail {
+        Detail::Full => holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today),
+        Detail::Calls => StructureRecipients {
+            structure_id: String::new(),
+            network: String::new(),
+            people: Vec::new(),
+            holder_end_dates: Vec::new(),
+        },
+    };
     let place = Place {
         commune: Some(row.commune_insee.clone()).filter(|c| !c.is_empty()),
         department: Some(row.department_code.clone()).filter(|c| !c.is_empty()),
         region: Some(row.region_code.clone()).filter(|c| !c.is_empty()),
     };
     Ok(StructureView {
-        name: snapshot.name.clone(),
+        name: match detail {
+            Detail::Full => snapshot.name.clone(),
+            Detail::Calls => String::new(),
+        },
         profile: StructureProfile {
             structure_id: row.structure_id.clone(),
             network: row.network_id.clone(),
@@ -232,6 +260,31 @@ pub fn call_profile(call: &StoredCall) -> CallProfile {
     }
 }
 
+/// Each structure's matching class, and the classes: the distinct pairs of
+/// legal form and effective preferences (its network's, overridden by its
+/// own), each with the first structure that has it.
+fn matching_classes(
+    structures: &[StructureView],
+    network_prefs: &HashMap<String, Preferences>,
+    structure_prefs: &HashMap<String, Preferences>,
+) -> (Vec<usize>, Vec<(usize, Preferences)>) {
+    let mut ids: HashMap<(&str, Preferences), usize> = HashMap::new();
+    let mut classes = Vec::new();
+    let class_of = structures
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let s = &s.profile;
+            let prefs = Preferences::effective(network_prefs.get(&s.network), structure_prefs.get(&s.structure_id));
+            *ids.entry((s.legal_form.as_str(), prefs.clone())).or_insert_with(|| {
+                classes.push((i, prefs));
+                classes.len() - 1
+            })
+        })
+        .collect();
+    (class_of, classes)
+}
+
 impl Context {
     /// Loads the context from the database on `today`, for the structures of `scope`.
     ///
@@ -243,15 +296,37 @@ impl Context {
         scope: Scope<'_>,
         territory: &Territory,
     ) -> Result<Context, AlertingError> {
-        let rows = match scope {
-            Scope::All => storage::structures(conn).await?,
-            Scope::Structure(id) => storage::structure(conn, id).await?.into_iter().collect(),
-            Scope::Network(network) => storage::structures_of_network(conn, network).await?,
+        Context::load_with(conn, today, scope, territory, Detail::Full).await
+    }
+
+    /// [`Context::load`], keeping only `detail` of each structure.
+    ///
+    /// # Errors
+    /// [`AlertingError::Storage`] on a database error.
+    pub async fn load_with(
+        conn: &mut sqlx::AnyConnection,
+        today: NaiveDate,
+        scope: Scope<'_>,
+        territory: &Territory,
+        detail: Detail,
+    ) -> Result<Context, AlertingError> {
+        let mut structures = Vec::new();
+        // Each snapshot is dropped once its view is taken.
+        let mut take = |row: StructureRow| -> Result<(), AlertingError> {
+            structures.push(structure_view(&row, today, detail)?);
+            Ok(())
         };
-        let structures = rows
-            .iter()
-            .map(|row| structure_view(row, today))
-            .collect::<Result<Vec<_>, _>>()?;
+        match scope {
+            Scope::All => storage::for_each_structure(conn, &mut take).await?,
+            Scope::Structure(id) => storage::structure(conn, id)
+                .await?
+                .into_iter()
+                .try_for_each(&mut take)?,
+            Scope::Network(network) => storage::structures_of_network(conn, network)
+                .await?
+                .into_iter()
+                .try_for_each(&mut take)?,
+        }
         let by_id = structures
             .iter()
             .enumerate()
@@ -264,8 +339,8 @@ impl Context {
             .iter()
             .map(|row| (row.network_id.clone(), network_settings(row)))
             .collect();
-        let mut structure_prefs = HashMap::new();
-        let mut network_prefs = HashMap::new();
+        let mut structure_prefs: HashMap<String, Preferences> = HashMap::new();
+        let mut network_prefs: HashMap<String, Preferences> = HashMap::new();
         for p in storage::preferences(conn).await? {
             let prefs = Preferences {
                 themes: p.themes,
@@ -278,11 +353,11 @@ impl Context {
                 network_prefs.insert(p.scope_id, prefs);
             }
         }
-        let acks = storage::acks(conn)
-            .await?
-            .into_iter()
-            .map(|(s, c, status)| ((s, c), status))
-            .collect();
+        let (class_of, classes) = matching_classes(&structures, &network_prefs, &structure_prefs);
+        let mut acks: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for (structure, call, status) in storage::acks(conn).await? {
+            acks.entry(structure).or_default().insert(call, status);
+        }
         let unsubscribed = storage::unsubscribed(conn).await?.into_iter().collect();
         Ok(Context {
             structures,
@@ -290,8 +365,8 @@ impl Context {
             index,
             networks,
             default_network: NetworkSettings::default(),
-            structure_prefs,
-            network_prefs,
+            class_of,
+            classes,
             acks,
             unsubscribed,
         })
@@ -300,6 +375,14 @@ impl Context {
     /// The index of a structure.
     pub fn position(&self, structure_id: &str) -> Option<usize> {
         self.by_id.get(structure_id).copied()
+    }
+
+    /// Every reminder policy of the instance: the networks' and the default.
+    pub fn policies(&self) -> impl Iterator<Item = &ReminderPolicy> {
+        self.networks
+            .values()
+            .chain(std::iter::once(&self.default_network))
+            .map(|n| &n.policy)
     }
 
     /// A network's settings (defaults when none were set).
@@ -313,16 +396,17 @@ impl Context {
             return Vec::new();
         }
         let profile = call_profile(call);
-        self.index
-            .candidates(&profile, territory)
+        let candidates = self.index.candidates(&profile, territory);
+        // Each class checked at most once for this call, when a candidate has it.
+        let mut verdicts: Vec<Option<bool>> = vec![None; self.classes.len()];
+        candidates
             .into_iter()
             .filter(|&i| {
-                let s = &self.structures[i].profile;
-                let prefs = Preferences::effective(
-                    self.network_prefs.get(&s.network),
-                    self.structure_prefs.get(&s.structure_id),
-                );
-                matching::matches_without_territory(&profile, s, &prefs)
+                let class = self.class_of[i];
+                *verdicts[class].get_or_insert_with(|| {
+                    let (example, prefs) = &self.classes[class];
+                    matching::matches_without_territory(&profile, &self.structures[*example].profile, prefs)
+                })
             })
             .collect()
     }
@@ -333,18 +417,19 @@ impl Context {
         if !call.unresolved.is_empty() || call.areas.is_empty() {
             return false;
         }
-        let s = &self.structures[i].profile;
-        let prefs = Preferences::effective(
-            self.network_prefs.get(&s.network),
-            self.structure_prefs.get(&s.structure_id),
-        );
-        matching::matches(profile, s, &prefs, territory)
+        let (_, prefs) = &self.classes[self.class_of[i]];
+        matching::matches(profile, &self.structures[i].profile, prefs, territory)
     }
 
     /// Whether a structure acknowledged a call (then nothing more is sent about it).
     pub fn acknowledged(&self, structure_id: &str, call_id: &str) -> Option<&str> {
+        if self.acks.is_empty() {
+            // The common case, asked once per matched pair: not even a hash.
+            return None;
+        }
         self.acks
-            .get(&(structure_id.to_owned(), call_id.to_owned()))
+            .get(structure_id)
+            .and_then(|calls| calls.get(call_id))
             .map(String::as_str)
     }
 

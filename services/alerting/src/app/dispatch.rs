@@ -26,9 +26,10 @@ use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem
 use vigie_alerting_domain::plan::{unsubscribe_identity, PlannedAlert, RecipientKind, Window};
 use vigie_alerting_domain::reminders::deadline_instant;
 use vigie_alerting_domain::reminders::{planned_reminders, ReminderPolicy};
-use vigie_platform::events::Outbox;
+use vigie_platform::events::{EventDraft, Outbox};
 use vigie_proto::events::v1::{DeadlineEscalated, ObligationReminded};
 
+use super::call_plans::CallPlans;
 use super::context::{call_profile, network_settings, Context};
 use super::duties::{self, OpenDuty};
 use super::listing::plan_pair;
@@ -175,10 +176,26 @@ impl AlertingApp {
         // the pass plans when one of their reminders fell due since the last
         // one or a grant, an agreement's date or an « envoyé » changed.
         let duty_policies = duties::policies_by_network(&policy_rows);
-        let open_duties = self.open_duties(&mut conn, &duty_policies, now).await?;
-        let duty_due = match after {
-            None => !open_duties.is_empty(),
-            Some(after) => {
+        // The instants of the last pass that derived the duties, while they
+        // still hold (same policies, derived before the last pass, and no
+        // grant, agreement date or « envoyé » changed since).
+        let cached = self
+            .duty_instants
+            .lock()
+            .ok()
+            .and_then(|c| c.clone())
+            .filter(|c| c.policies == duty_policies && after.is_some_and(|a| c.at <= a));
+        let cache_holds = match &cached {
+            Some(c) => !storage::duties_changed_since(&mut conn, c.at).await?,
+            None => false,
+        };
+        let (open_duties, duty_due) = match (after, cached) {
+            (None, _) => {
+                let (open, _) = self.derive_duties(&mut conn, &duty_policies, now).await?;
+                let due = !open.is_empty();
+                (Some(open), due)
+            }
+            (Some(after), cached) => {
                 // A duty's line deferred to tomorrow's digest (the address had
                 // one today) fell due before the last pass: the first pass of a
                 // new local day looks a day back, so it is caught up then.
@@ -188,8 +205,14 @@ impl AlertingApp {
                 } else {
                     after
                 };
-                storage::duties_changed_since(&mut conn, after).await?
-                    || duties::any_due_between(&open_duties, &duty_policies, from, now)
+                match cached.filter(|_| cache_holds) {
+                    Some(c) => (None, c.any_between(from, now)),
+                    None => {
+                        let changed = storage::duties_changed_since(&mut conn, after).await?;
+                        let (open, instants) = self.derive_duties(&mut conn, &duty_policies, now).await?;
+                        (Some(open), changed || instants.any_between(from, now))
+                    }
+                }
             }
         };
         let windows: Vec<Vec<Option<Window>>> = calls.iter().map(|c| stage_windows(c, after, now, &policies)).collect();
@@ -208,6 +231,12 @@ impl AlertingApp {
             storage::set_planned_until(&mut conn, now).await?;
             return Ok(DispatchReport::default());
         }
+        // The pass plans: duties are planned with it, derived now if the
+        // instants of an earlier pass answered above.
+        let open_duties = match open_duties {
+            Some(open) => open,
+            None => self.derive_duties(&mut conn, &duty_policies, now).await?.0,
+        };
         let ctx = Context::load(&mut conn, today, super::context::Scope::All, territory).await?;
         let mut dirty: HashSet<usize> = unplanned.iter().filter_map(|(id, _)| ctx.position(id)).collect();
         dirty.extend(changed_structures.iter().filter_map(|id| ctx.position(id)));
@@ -335,6 +364,9 @@ impl AlertingApp {
             // batch instead of two per message (a round trip each on PostgreSQL).
             let mut messages: Vec<MessageRow> = Vec::with_capacity(batch.len());
             let mut claims: Vec<SendLogRow> = Vec::new();
+            // The batch's events, in the order they were appended one by one
+            // before: one multi-row insert instead of a round trip per event.
+            let mut drafts_out: Vec<EventDraft> = Vec::new();
             for draft in batch {
                 let mut draft_lines: Vec<&Line> = draft.lines.iter().collect();
                 // One digest per address and local day: when today's already
@@ -369,17 +401,11 @@ impl AlertingApp {
                 // committed with its claim, so a reminder claimed once is
                 // counted once (a second claim finds its send-log row).
                 for event in reminder_events(draft_lines.iter().filter_map(|l| l.alert.as_ref()), today) {
-                    Outbox::new(events::SOURCE)
-                        .append(&mut tx, events::reminder_sent(&event))
-                        .await
-                        .map_err(|e| AlertingError::Events(e.to_string()))?;
+                    drafts_out.push(events::reminder_sent(&event));
                     batch_report.reminders_published += 1;
                 }
                 for event in obligation_events(draft_lines.iter().filter_map(|l| l.duty.as_ref()), today) {
-                    Outbox::new(events::SOURCE)
-                        .append(&mut tx, events::obligation_reminded(&event))
-                        .await
-                        .map_err(|e| AlertingError::Events(e.to_string()))?;
+                    drafts_out.push(events::obligation_reminded(&event));
                     batch_report.reminders_published += 1;
                 }
                 for line in &draft_lines {
@@ -388,8 +414,20 @@ impl AlertingApp {
                         (None, Some(alert), Some(c)) => call_escalation(alert, &calls[c]),
                         _ => None,
                     };
+                    // Recorded once per structure, call (or duty), stage and
+                    // reason (`al_escalations`): its event only the first time.
                     if let Some(event) = escalation {
-                        if escalate_once(&mut tx, &event, now).await? {
+                        if storage::insert_escalation(
+                            &mut tx,
+                            &event.structure_id,
+                            &event.call_id,
+                            &event.stage_kind,
+                            &event.reason,
+                            now,
+                        )
+                        .await?
+                        {
+                            drafts_out.push(events::deadline_escalated(&event));
                             events += 1;
                         }
                     }
@@ -398,6 +436,10 @@ impl AlertingApp {
             // Messages first: each send-log row names its message.
             storage::insert_messages(&mut tx, &messages, now).await?;
             storage::claim(&mut tx, &claims).await?;
+            Outbox::new(events::SOURCE)
+                .append_many(&mut tx, drafts_out)
+                .await
+                .map_err(|e| AlertingError::Events(e.to_string()))?;
             tx.commit().await?;
             batch_report.escalations = events;
             report.claimed += batch_report.claimed;
@@ -783,9 +825,10 @@ fn due_alerts(
         if windows[c].iter().all(Option::is_none) {
             continue;
         }
+        let mut plans = CallPlans::new(call);
         for i in ctx.matching(call, territory) {
             let everything = dirty.contains(&i);
-            plan_pair(ctx, c, call, i, &mut out, |s| {
+            plan_pair(ctx, c, &mut plans, i, &mut out, |s| {
                 if everything && !call.stages[s].withdrawn && !call.cancelled {
                     Some(Window::DueAt(now))
                 } else {
@@ -815,8 +858,9 @@ fn due_alerts(
                     .filter(|i| dirty.contains(i))
                     .collect()
             };
+            let mut plans = CallPlans::new(call);
             for i in structures {
-                plan_pair(ctx, c, call, i, &mut out, |s| {
+                plan_pair(ctx, c, &mut plans, i, &mut out, |s| {
                     (!call.stages[s].withdrawn).then_some(Window::DueAt(now))
                 });
             }
@@ -1087,31 +1131,4 @@ fn duty_escalation(line: &DutyLine) -> Option<DeadlineEscalated> {
         reason: reason.code().to_owned(),
         url: String::new(),
     })
-}
-
-/// Records an escalation once per structure, call (or duty), stage and
-/// reason (`al_escalations`), with its `DeadlineEscalated` event in the
-/// claim's transaction; `true` when it was the first.
-async fn escalate_once(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    event: &DeadlineEscalated,
-    now: DateTime<Utc>,
-) -> Result<bool, AlertingError> {
-    if !storage::insert_escalation(
-        &mut *tx,
-        &event.structure_id,
-        &event.call_id,
-        &event.stage_kind,
-        &event.reason,
-        now,
-    )
-    .await?
-    {
-        return Ok(false);
-    }
-    Outbox::new(events::SOURCE)
-        .append(tx, events::deadline_escalated(event))
-        .await
-        .map_err(|e| AlertingError::Events(e.to_string()))?;
-    Ok(true)
 }

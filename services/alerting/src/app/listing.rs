@@ -1,11 +1,12 @@
 //! Reading: calls (all, or those matching a structure), and the preview of
 //! the reminders that would go out.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use vigie_alerting_domain::plan::{plan_stage, PlannedAlert, StageRef, Window};
+use chrono::{Days, NaiveDate};
+use vigie_alerting_domain::plan::{PlannedAlert, Window};
 
-use super::context::{Context, Scope};
-use super::preview::PreviewPlan;
+use super::call_plans::CallPlans;
+use super::context::{Context, Detail, Scope};
+use super::preview::{day_start, PreviewPlan};
 use super::AlertingApp;
 use crate::error::AlertingError;
 use crate::storage::{self, StoredCall};
@@ -81,8 +82,9 @@ pub fn plan_calls(
         if call.cancelled {
             continue;
         }
+        let mut plans = CallPlans::new(call);
         for i in ctx.matching(call, territory) {
-            plan_pair(ctx, c, call, i, &mut out, |s| {
+            plan_pair(ctx, c, &mut plans, i, &mut out, |s| {
                 (!call.stages[s].withdrawn).then_some(window)
             });
         }
@@ -98,38 +100,27 @@ pub fn plan_calls(
     out
 }
 
-/// The reminders of one call for one structure, each stage in its window.
-pub(super) fn plan_pair(
-    ctx: &Context,
+/// The reminders of one call (number `c`, planned in `plans`) for one
+/// structure, each stage in its window.
+pub(super) fn plan_pair<'a>(
+    ctx: &'a Context,
     c: usize,
-    call: &StoredCall,
+    plans: &mut CallPlans<'a>,
     i: usize,
     out: &mut Vec<(usize, PlannedAlert)>,
     window: impl Fn(usize) -> Option<Window>,
 ) {
     let structure = &ctx.structures[i];
     if ctx
-        .acknowledged(&structure.profile.structure_id, &call.call_id)
+        .acknowledged(&structure.profile.structure_id, &plans.call.call_id)
         .is_some()
     {
         return;
     }
     let network = ctx.network(&structure.profile.network);
-    for (s, stage) in call.stages.iter().enumerate() {
+    for (s, plan) in plans.stages(&network.policy).iter().enumerate() {
         let Some(window) = window(s) else { continue };
-        let stage_ref = StageRef {
-            call_id: call.call_id.clone(),
-            stage: stage.stage.clone(),
-            revision: stage.revision,
-            known_since: stage.known_since,
-        };
-        for alert in plan_stage(
-            &stage_ref,
-            &structure.recipients,
-            &network.contacts,
-            &network.policy,
-            window,
-        ) {
+        for alert in plan.alerts(&structure.recipients, &network.contacts, window) {
             if !ctx.unsubscribed(&alert.recipient.id) {
                 out.push((c, alert));
             }
@@ -228,27 +219,23 @@ impl AlertingApp {
         to: NaiveDate,
         structure_id: Option<&str>,
     ) -> Result<Vec<PreviewAlert>, AlertingError> {
-        let mut plan = self.preview_plan(from, to, structure_id).await?;
-        Ok(plan.next_chunk(plan.len()))
+        self.preview_plan(from, to, structure_id).await?.rest().await
     }
 
-    /// The reminders of [`AlertingApp::preview`], planned but not yet
-    /// materialised: about 20 bytes each until [`PreviewPlan::next_chunk`]
-    /// gives them (the planning runs on a blocking thread).
+    /// The reminders of [`AlertingApp::preview`], not yet planned:
+    /// [`PreviewPlan::next_chunk`] plans them a day at a time and gives them
+    /// chunk by chunk.
     ///
     /// # Errors
-    /// As [`AlertingApp::preview`]; [`AlertingError::Invalid`] for a window of more than 130 years.
+    /// As [`AlertingApp::preview`].
     pub async fn preview_plan(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         structure_id: Option<&str>,
     ) -> Result<PreviewPlan, AlertingError> {
-        let (ctx, calls, start, end) = self.preview_inputs(from, to, structure_id).await?;
-        let territory = self.territory();
-        tokio::task::spawn_blocking(move || PreviewPlan::new(ctx, calls, start, end, territory))
-            .await
-            .map_err(|e| AlertingError::Invalid(format!("aperçu interrompu : {e}")))?
+        let (ctx, calls) = self.preview_inputs(from, to, structure_id).await?;
+        PreviewPlan::new(ctx, calls, from, to, self.territory())
     }
 
     /// The preview planned the simple way, every full alert in memory then
@@ -262,39 +249,43 @@ impl AlertingApp {
         to: NaiveDate,
         structure_id: Option<&str>,
     ) -> Result<Vec<PreviewAlert>, AlertingError> {
-        let (ctx, calls, start, end) = self.preview_inputs(from, to, structure_id).await?;
-        Ok(plan_calls(&ctx, &calls, Window::Between(start, end), self.territory())
-            .into_iter()
-            .map(|(c, alert)| PreviewAlert {
-                call_title: calls[c].title.clone(),
-                alert,
-            })
-            .collect())
+        let (ctx, calls) = self.preview_inputs(from, to, structure_id).await?;
+        let end = day_start(to.checked_add_days(Days::new(1)).unwrap_or(to));
+        Ok(
+            plan_calls(&ctx, &calls, Window::Between(day_start(from), end), self.territory())
+                .into_iter()
+                .map(|(c, alert)| PreviewAlert {
+                    call_title: calls[c].title.clone(),
+                    alert,
+                })
+                .collect(),
+        )
     }
 
-    /// The context, the calls and the window of a preview.
+    /// The context and the calls of a preview.
     async fn preview_inputs(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         structure_id: Option<&str>,
-    ) -> Result<(Context, Vec<StoredCall>, DateTime<Utc>, DateTime<Utc>), AlertingError> {
+    ) -> Result<(Context, Vec<StoredCall>), AlertingError> {
         if to < from {
             return Err(AlertingError::Invalid("la date de fin précède la date de début".into()));
         }
-        let paris = chrono_tz::Europe::Paris;
-        let start = vigie_alerting_domain::reminders::resolve_local(paris, from.and_time(chrono::NaiveTime::MIN));
-        let end_day = to.checked_add_days(Days::new(1)).unwrap_or(to);
-        let end = vigie_alerting_domain::reminders::resolve_local(paris, end_day.and_time(chrono::NaiveTime::MIN));
         let mut conn = self.db.pool().acquire().await?;
-        let ctx = Context::load(&mut conn, from, structure_id.into(), self.territory()).await?;
+        let mut calls = storage::calls(&mut conn, Some(from)).await?;
+        for call in &mut calls {
+            // The source's payload (export only) is most of a call's bytes; a
+            // whole instance's preview holds every call until its last day.
+            call.raw = String::new();
+        }
+        let ctx = Context::load_with(&mut conn, from, structure_id.into(), self.territory(), Detail::Calls).await?;
         // The context holds only that structure when one is asked for.
         if let Some(id) = structure_id {
             ctx.position(id)
                 .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?;
         }
-        let calls = storage::calls(&mut conn, Some(from)).await?;
-        Ok((ctx, calls, start, end))
+        Ok((ctx, calls))
     }
 }
 

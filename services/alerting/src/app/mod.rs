@@ -3,6 +3,7 @@
 //! escalation events together, so a crash at any point loses nothing and
 //! never sends a reminder twice (docs/alerting.md).
 
+mod call_plans;
 mod context;
 mod dispatch;
 mod duties;
@@ -140,6 +141,9 @@ pub struct AlertingApp {
     webhook_addresses: Arc<crate::channels::address::AddressPolicy>,
     /// Delivery counters (`metrics.rs`).
     metrics: metrics::DeliveryMetrics,
+    /// When the open duties' reminders fall due, as the last claim pass
+    /// that derived them found (`duties.rs`): quiet passes read these.
+    duty_instants: Arc<std::sync::Mutex<Option<duties::DutyInstants>>>,
 }
 
 impl AlertingApp {
@@ -163,6 +167,7 @@ impl AlertingApp {
             lease: DEFAULT_LEASE,
             webhook_addresses: Arc::new(crate::channels::address::AddressPolicy::public_only()),
             metrics: metrics::DeliveryMetrics::new(),
+            duty_instants: Arc::default(),
         }
     }
 

@@ -467,11 +467,7 @@ impl AlertingService for AlertingApi {
     ) -> Result<Response<pb::PreviewAlertsResponse>, Status> {
         let (filter, mut plan) = self.preview_plan(&request).await?;
         Ok(Response::new(pb::PreviewAlertsResponse {
-            alerts: plan
-                .next_chunk(plan.len())
-                .iter()
-                .filter_map(|a| filter.apply(a))
-                .collect(),
+            alerts: plan.rest().await?.iter().filter_map(|a| filter.apply(a)).collect(),
         }))
     }
 

@@ -65,8 +65,15 @@ pub async fn send(
     let mut alerts = Vec::new();
     let mut size = 0;
     let mut sent_any = false;
-    while plan.remaining() > 0 {
-        for alert in plan.next_chunk(ALERTS_PER_PASS).iter().filter_map(|a| filter.apply(a)) {
+    while !plan.is_done() {
+        let chunk = match plan.next_chunk(ALERTS_PER_PASS).await {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        for alert in chunk.iter().filter_map(|a| filter.apply(a)) {
             // The repeated field's tag and length prefix: at most 6 bytes more.
             let len = alert.encoded_len() + 6;
             if !alerts.is_empty() && size + len > paging::MESSAGE_BYTES {

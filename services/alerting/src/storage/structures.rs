@@ -1,6 +1,7 @@
 //! The read model of structures, fed by `structure.inventoried`: one row per
 //! structure with its encoded snapshot, one row per person.
 
+use futures::TryStreamExt;
 use sqlx::{AnyConnection, Row};
 
 use super::StorageError;
@@ -104,10 +105,31 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StructureRow, StorageError> {
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn structures(conn: &mut AnyConnection) -> Result<Vec<StructureRow>, StorageError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM al_structures ORDER BY structure_id"))
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(from_row).collect()
+    let mut out = Vec::new();
+    for_each_structure(conn, |row| {
+        out.push(row);
+        Ok::<_, StorageError>(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Hands every structure, by id, to `f` as it is read: a whole instance's
+/// snapshots (hundreds of MB at 200,000 structures) are never all held at
+/// once when `f` keeps only what it needs of each.
+///
+/// # Errors
+/// [`StorageError`] on a database error; the first error of `f`.
+pub async fn for_each_structure<E: From<StorageError>>(
+    conn: &mut AnyConnection,
+    mut f: impl FnMut(StructureRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = format!("SELECT {COLUMNS} FROM al_structures ORDER BY structure_id");
+    let mut rows = sqlx::query(&sql).fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await.map_err(StorageError::from)? {
+        f(from_row(&row)?)?;
+    }
+    Ok(())
 }
 
 /// One structure.

@@ -855,6 +855,28 @@ pub async fn the_chunked_preview_equals_the_preview_planned_in_memory(h: Harness
         }],
     )
     .await?;
+    // Networks in other time zones, their reminders on another local day
+    // than in Paris (the preview plans a Paris day at a time): 06:00 in
+    // Nouméa is the evening before in Paris, 23:00 in Cayenne the next
+    // morning; offsets of their own.
+    for (network, timezone, hour, structure) in [
+        ("reseau-noumea", "Pacific/Noumea", "06:00", "N1"),
+        ("reseau-cayenne", "America/Cayenne", "23:00", "K1"),
+    ] {
+        h.app
+            .set_network_policy(&PolicyInput {
+                network: network.into(),
+                offsets_days: vec![9, 3],
+                local_hour: hour.into(),
+                timezone: timezone.into(),
+                ..PolicyInput::default()
+            })
+            .await?;
+        let outcome = h
+            .feed(&structure_event(structure, network, "35238", "53", &holders(), 1))
+            .await?;
+        ensure!(outcome == Outcome::Applied, "{outcome:?}");
+    }
     // Several calls on the same deadline (same due times), others later.
     let aids: Vec<_> = (1..=40)
         .map(|n| {
@@ -894,6 +916,17 @@ pub async fn the_chunked_preview_equals_the_preview_planned_in_memory(h: Harness
                     && kinds.contains(&format!("{:?}", RecipientKind::Webhook)),
                 "{kinds:?}"
             );
+            let paris = |a: &vigie_alerting_domain::plan::PlannedAlert| {
+                a.due_at.with_timezone(&chrono_tz::Europe::Paris).date_naive()
+            };
+            for structure in ["N1", "K1"] {
+                ensure!(
+                    simple
+                        .iter()
+                        .any(|(a, _)| a.structure_id == structure && paris(a) != a.local_date),
+                    "{structure}: no reminder on another day in Paris"
+                );
+            }
             ensure!(simple.iter().all(|(a, _)| a.recipient.id != "person:H2"));
             ensure!(!simple.iter().any(|(a, _)| a.structure_id == "S2" && a.call_id == call));
         }
