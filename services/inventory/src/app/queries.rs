@@ -1,6 +1,8 @@
 //! Read-side use cases: structures, fragility on any date, roll-ups, holding
 //! changes, and the daily re-assessment.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 use vigie_inventory_domain::fragility::{assess, Assessment};
@@ -8,10 +10,12 @@ use vigie_inventory_domain::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
 
 use vigie_platform::auth::Visibility;
+use vigie_platform::db::clock::WriteClock;
 
 use crate::error::InventoryError;
 use crate::storage::{self, Scope, Stored};
 
+use super::cache::Cached;
 use super::import::normalize;
 use super::Inventory;
 
@@ -46,15 +50,73 @@ impl Inventory {
     /// # Errors
     /// [`InventoryError::NotFound`] when it does not exist.
     pub async fn structure(&self, id: &str) -> Result<Stored, InventoryError> {
-        // One statement: one round trip, one snapshot of the structure and
-        // its rows even while the writer commits.
-        storage::load_one(self.db.reader(), id)
-            .await?
-            .map(|mut stored| {
-                stored.inventory = normalize(stored.inventory);
-                stored
-            })
-            .ok_or_else(|| InventoryError::NotFound(format!("structure « {id} »")))
+        Ok(Stored::clone(&*self.structure_shared(id).await?))
+    }
+
+    /// [`Inventory::structure`], shared: served from the answer cache when
+    /// its copy is still the database's state (`cache.rs`), read otherwise.
+    ///
+    /// # Errors
+    /// [`InventoryError::NotFound`] when it does not exist.
+    pub async fn structure_shared(&self, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        match self.db.write_clock() {
+            Some(clock) => self.structure_by_clock(clock, id).await,
+            None => self.structure_by_version(id).await,
+        }
+    }
+
+    /// The only writer is this process: a copy is current while the write
+    /// connection has not been handed out since it was stamped.
+    async fn structure_by_clock(&self, clock: &WriteClock, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        let cached = self.cache.get(id);
+        if let Some(cached) = cached.filter(|c| c.stamp.is_some_and(|s| clock.still(s))) {
+            return Ok(cached.stored);
+        }
+        // Stamped before the read: a write that lands during it keeps what
+        // was read out of the cache.
+        let stamp = clock.stamp();
+        let stored = self.read_one(&mut *self.db.reader().acquire().await?, id).await?;
+        if let Some(stamp) = stamp.filter(|s| clock.still(*s)) {
+            let stamp = Some(stamp);
+            self.cache.put(
+                id,
+                Cached {
+                    stored: stored.clone(),
+                    stamp,
+                },
+            );
+        }
+        Ok(stored)
+    }
+
+    /// Other processes write too: a copy is current while the structure's
+    /// version is still the copy's (one indexed lookup).
+    async fn structure_by_version(&self, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        let mut conn = self.db.reader().acquire().await?;
+        if let Some(cached) = self.cache.get(id) {
+            match storage::version_of(&mut conn, id).await? {
+                Some(version) if version == cached.stored.version => return Ok(cached.stored),
+                Some(_) => {}
+                None => return Err(not_found(id)),
+            }
+        }
+        let stored = self.read_one(&mut conn, id).await?;
+        self.cache.put(
+            id,
+            Cached {
+                stored: stored.clone(),
+                stamp: None,
+            },
+        );
+        Ok(stored)
+    }
+
+    /// Reads structure `id` in one statement: one round trip, one snapshot
+    /// of the structure and its rows even while the writer commits.
+    async fn read_one(&self, conn: &mut sqlx::AnyConnection, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        let mut stored = storage::load_one(conn, id).await?.ok_or_else(|| not_found(id))?;
+        stored.inventory = normalize(stored.inventory);
+        Ok(Arc::new(stored))
     }
 
     /// Structures, optionally of one network, ordered by id.
@@ -358,6 +420,10 @@ impl Inventory {
         }
         Ok(events)
     }
+}
+
+fn not_found(id: &str) -> InventoryError {
+    InventoryError::NotFound(format!("structure « {id} »"))
 }
 
 /// How much of each structure a read loads.

@@ -5,6 +5,8 @@
 pub mod authz;
 mod import;
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -61,12 +63,12 @@ fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
 impl InventoryApi {
     /// Loads structure `id` if the caller of `method` may see it; a structure
     /// outside the caller's reach is `NOT_FOUND` exactly like a missing one.
-    async fn visible_structure<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<Stored, Status> {
+    async fn visible_structure<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<Arc<Stored>, Status> {
         let principal = principal(request)?;
         let rule = authz::rule_for(method)?;
         // Roles first: a caller without any granted role learns nothing.
         visible(principal, &rule)?;
-        let stored = self.app.structure(id).await?;
+        let stored = self.app.structure_shared(id).await?;
         authorize(principal, &rule, Some(target(&stored)), || {
             format!("structure « {id} »")
         })?;
