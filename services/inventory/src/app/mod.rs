@@ -23,7 +23,7 @@ use vigie_platform::db::Db;
 pub use changes::Appended;
 pub use import::{ImportPhase, ImportReport};
 pub use people::{Erasure, PersonExport, PersonLocation};
-pub use queries::{HoldingChange, RollupBy};
+pub use queries::{HoldingChange, RollupBy, LIST_CHUNK};
 pub use resync::{superseding_version, Versions};
 
 /// Gives "today" — injectable so tests and `--at` evaluations are reproducible.

@@ -19,6 +19,10 @@ use super::cache::Cached;
 use super::import::normalize;
 use super::Inventory;
 
+/// Structures a listing reads per statement ([`Inventory::fragility_of`]):
+/// one placeholder each.
+pub const LIST_CHUNK: usize = 500;
+
 /// Structures re-assessed per transaction by [`Inventory::reassess_all`].
 const REASSESS_BATCH: usize = 500;
 
@@ -128,23 +132,10 @@ impl Inventory {
     }
 
     /// Structures (optionally of one network) restricted to what `visibility`
-    /// shows, ordered by id: the restriction is in the queries (one per
-    /// visible network, one for the single structures), never applied to a
-    /// truncated result.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub async fn structures_in(
-        &self,
-        network: Option<&str>,
-        visibility: &Visibility,
-    ) -> Result<Vec<Stored>, InventoryError> {
-        self.read_in(network, visibility, Depth::Whole).await
-    }
-
-    /// As [`Inventory::structures_in`], the structures' own rows only (their
-    /// people, functions and holdings left empty): one query per scope, for
-    /// lists of names.
+    /// shows, ordered by id, their own rows only (their people, functions and
+    /// holdings left empty): one query per scope, for lists of names. The
+    /// restriction is in the queries (one per visible network, one for the
+    /// single structures), never applied to a truncated result.
     ///
     /// # Errors
     /// Storage errors.
@@ -220,23 +211,33 @@ impl Inventory {
         }
     }
 
-    /// [`Inventory::fragility_all`] restricted to what `visibility` shows.
+    /// The fragility on `at` of the structures of `summaries` (from
+    /// [`Inventory::summaries_in`], whose order is kept), read in one
+    /// statement — a listing reads [`LIST_CHUNK`] at a time, so its first
+    /// answers leave while the next are read, and the whole instance is never
+    /// in memory. A structure that moved to another network since its summary
+    /// was read is left out: the caller's visibility was checked on the
+    /// summary's network.
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn fragility_in(
+    pub async fn fragility_of(
         &self,
-        network: Option<&str>,
-        visibility: &Visibility,
-        at: Option<NaiveDate>,
+        summaries: &[Stored],
+        at: NaiveDate,
     ) -> Result<Vec<(Stored, Assessment)>, InventoryError> {
-        let at = at.unwrap_or_else(|| self.today());
-        let structures = self.structures_in(network, visibility).await?;
-        Ok(structures
-            .into_iter()
-            .map(|stored| {
+        let ids: Vec<String> = summaries.iter().map(|s| s.inventory.structure.id.clone()).collect();
+        let mut loaded = storage::load(&mut *self.db.reader().acquire().await?, Scope::Structures(&ids)).await?;
+        Ok(summaries
+            .iter()
+            .filter_map(|summary| {
+                let listed = &summary.inventory.structure;
+                let mut stored = loaded
+                    .remove(&listed.id)
+                    .filter(|s| s.inventory.structure.network == listed.network)?;
+                stored.inventory = normalize(stored.inventory);
                 let assessment = assess(&stored.inventory, at, &self.params);
-                (stored, assessment)
+                Some((stored, assessment))
             })
             .collect())
     }

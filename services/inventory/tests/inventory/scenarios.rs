@@ -743,6 +743,46 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
     Ok(())
 }
 
+/// `ListFragility` reads the structures a chunk at a time: across chunks it
+/// streams every structure once, in id order, each answer as computed from
+/// the whole instance read at once.
+pub async fn a_listing_streams_chunk_after_chunk(h: Harness) -> Result<()> {
+    use tokio_stream::StreamExt as _;
+    use vigie_inventory::app::LIST_CHUNK;
+    use vigie_inventory::convert::{date_to_pb, fragility_to_pb, lang_from_pb};
+    use vigie_inventory::grpc::InventoryApi;
+    use vigie_platform::auth::testing::{caller, request};
+    use vigie_platform::auth::{Role as Access, Scope};
+    use vigie_proto::inventory::v1::inventory_service_server::InventoryService as _;
+    use vigie_proto::inventory::v1::ListFragilityRequest;
+
+    let generated = set(LIST_CHUNK + 20, 8);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let network = generated.inventories[0].structure.network.clone();
+    let admin = caller(Access::FederationAdmin, Scope::Network(network));
+    let at = today();
+    let message = ListFragilityRequest {
+        at: Some(date_to_pb(at)),
+        ..ListFragilityRequest::default()
+    };
+    let listed: Vec<_> = InventoryApi::new(h.app.clone())
+        .list_fragility(request(&admin, message))
+        .await?
+        .into_inner()
+        .collect::<Result<_, _>>()
+        .await?;
+    let whole: Vec<_> = h
+        .app
+        .fragility_all(None, Some(at))
+        .await?
+        .iter()
+        .map(|(stored, assessment)| fragility_to_pb(&stored.inventory, assessment, lang_from_pb("")))
+        .collect();
+    ensure!(listed.len() == LIST_CHUNK + 20, "every structure listed once");
+    ensure!(listed == whole, "the chunked listing is the whole one, in id order");
+    Ok(())
+}
+
 /// A set larger than one write batch whose only mistake is on the last line
 /// of the last file (read file by file, each file released once read) is
 /// refused with that line named, and writes nothing; the same set corrected
