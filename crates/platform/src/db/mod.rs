@@ -16,7 +16,9 @@
 //! - `INSERT … ON CONFLICT … DO NOTHING / DO UPDATE`, `RETURNING`, partial
 //!   indexes and `CREATE … IF NOT EXISTS` exist on both;
 //! - only the DDL differs (auto-increment keys, blob and float type names):
-//!   a [`Migration`] carries one script per backend;
+//!   a [`Migration`] carries one script per backend — and JSON aggregation
+//!   (`json_group_array` / `json_agg`), which a read may choose by
+//!   `AnyConnection::backend_name` (ADR 0002, amendment);
 //! - aggregate results that PostgreSQL types as `NUMERIC` (e.g. `SUM` of a
 //!   `BIGINT`) are not decodable through `Any`: cast them (`CAST(… AS BIGINT)`).
 //!
@@ -37,6 +39,16 @@
 //! run in parallel with each other and with the writer, each seeing the last
 //! committed state when its statement starts (see [`reader`]). On PostgreSQL
 //! and on an in-memory SQLite database it is the same pool as [`Db::pool`].
+//! A SQLite file also has a [`clock::WriteClock`] ([`Db::write_clock`]): it
+//! tells an in-process cache that nothing was written since it read, without
+//! a query.
+//!
+//! No pool pings a connection before handing it out (`test_before_acquire`,
+//! a round trip per acquire: on SQLite a hand-off to the connection's worker
+//! thread, for a connection that cannot drop). sqlx still pings each one
+//! when it comes back to the pool; a PostgreSQL connection idle for more
+//! than [`PING_AFTER_IDLE`] is pinged before use (a server or proxy may
+//! have closed it meanwhile).
 //!
 //! Erasure on SQLite (docs/security.md, "Personal data"): every connection
 //! runs with `secure_delete` on, so deleted or rewritten rows are zeroed in
@@ -49,6 +61,7 @@
 //! (`?sslmode=verify-full&sslrootcert=/etc/vigie/db-ca.pem`); a remote host
 //! without `verify-full` is reported at connection (see [`transport`]).
 
+pub mod clock;
 mod migrate;
 pub mod reader;
 mod storage_error;
@@ -61,6 +74,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use clock::{Ticks, WriteClock};
+
 pub use migrate::Migration;
 pub use storage_error::StorageError;
 
@@ -70,6 +85,9 @@ const POSTGRES_POOL_SIZE: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite: how long a statement waits for another process's lock.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// PostgreSQL: a pooled connection idle longer than this is pinged before
+/// use; a busy pool never pings.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
 
 /// The database engine behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +184,8 @@ pub struct Db {
     /// Reads outside a transaction (read-only connections on a SQLite file,
     /// the same pool otherwise).
     reader: AnyPool,
+    /// Hand-outs of the write connection of a SQLite file.
+    write_clock: Option<WriteClock>,
     backend: Backend,
 }
 
@@ -191,10 +211,19 @@ impl Db {
                 create_private_file(url)?;
                 let url = sqlite_create_if_missing(url);
                 let options = AnyConnectOptions::from_str(&url)?;
+                let ticks = Ticks::default();
+                let on_acquire = ticks.clone();
+                let on_connect = ticks.clone();
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .after_connect(|conn, _meta| {
+                    .test_before_acquire(false)
+                    .before_acquire(move |_conn, _meta| {
+                        on_acquire.tick();
+                        Box::pin(async { Ok(true) })
+                    })
+                    .after_connect(move |conn, _meta| {
+                        on_connect.tick();
                         Box::pin(async move {
                             // `journal_mode` is persistent in the file; the others
                             // are per connection.
@@ -211,15 +240,18 @@ impl Db {
                     .await?;
                 // The write pool's first connection has put the file in WAL
                 // mode: readers can open now.
-                let reader = if sqlite_path(&url).is_some() {
-                    reader::sqlite_pool(options).await?
+                let (reader, write_clock) = if sqlite_path(&url).is_some() {
+                    let clock = WriteClock::new(&ticks, writer.clone());
+                    (reader::sqlite_pool(options).await?, Some(clock))
                 } else {
-                    // An in-memory database exists once per connection.
-                    writer.clone()
+                    // An in-memory database exists once per connection: its
+                    // reads take the write connection, which the clock counts.
+                    (writer.clone(), None)
                 };
                 return Ok(Db {
                     pool: writer,
                     reader,
+                    write_clock,
                     backend,
                 });
             }
@@ -235,6 +267,15 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(POSTGRES_POOL_SIZE)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > PING_AFTER_IDLE {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }
@@ -242,6 +283,7 @@ impl Db {
         Ok(Db {
             reader: pool.clone(),
             pool,
+            write_clock: None,
             backend,
         })
     }
@@ -261,6 +303,13 @@ impl Db {
     /// it does not see that transaction's uncommitted changes.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// The write clock of a SQLite file ([`clock`]), `None` on PostgreSQL
+    /// (other replicas write) and in memory: there, a cached read must be
+    /// checked against the database.
+    pub fn write_clock(&self) -> Option<&WriteClock> {
+        self.write_clock.as_ref()
     }
 
     /// Which engine this is.

@@ -40,6 +40,8 @@ pub async fn sqlite_pool(options: AnyConnectOptions) -> Result<AnyPool, sqlx::Er
     AnyPoolOptions::new()
         .max_connections(read_pool_size())
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A SQLite connection cannot drop; a ping is a worker round trip.
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // A reader waits (instead of failing) while a checkpoint or

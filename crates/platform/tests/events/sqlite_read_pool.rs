@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 use tokio::time::timeout;
+use vigie_platform::db::clock::{Stamp, WriteClock};
 use vigie_platform::db::Db;
 
 /// Longer than any wait below should be; a blocked reader or writer fails the
@@ -210,4 +211,56 @@ async fn an_in_memory_database_reads_through_its_only_connection() {
         .try_get(0)
         .unwrap();
     assert_eq!(n, 7);
+}
+
+/// The write clock (`Db::write_clock`) of a SQLite file: a stamp taken with
+/// nothing written since stays valid; any use of the write connection —
+/// a transaction, committed or not, a statement on `Db::pool` — ends it; no
+/// stamp is given while a write transaction is open (its commit could land
+/// during the read).
+#[tokio::test]
+async fn the_write_clock_sees_every_use_of_the_write_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = counter_db(&dir).await;
+    let clock = db.write_clock().expect("a SQLite file has a write clock").clone();
+    let stamp = stamp_when_idle(&clock).await;
+    assert_eq!(read_counter(db.reader()).await, 0);
+    assert!(clock.still(stamp), "reads do not move the clock");
+
+    write_one(&db, 1).await;
+    assert!(!clock.still(stamp), "a committed transaction moves the clock");
+
+    let stamp = stamp_when_idle(&clock).await;
+    let tx = db.begin().await.unwrap();
+    assert!(!clock.still(stamp), "an open transaction has moved the clock");
+    assert!(clock.stamp().is_none(), "no stamp while a transaction is open");
+    drop(tx);
+    let stamp = stamp_when_idle(&clock).await;
+
+    read_counter(db.pool()).await;
+    assert!(!clock.still(stamp), "a statement on the write pool moves the clock");
+}
+
+/// A stamp, once the write connection is back in the pool (sqlx returns it
+/// from a task, after a ping, once the statement or transaction is done).
+async fn stamp_when_idle(clock: &WriteClock) -> Stamp {
+    timeout(PATIENCE, async {
+        loop {
+            if let Some(stamp) = clock.stamp() {
+                break stamp;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the write connection comes back")
+}
+
+#[tokio::test]
+async fn postgres_and_memory_have_no_write_clock() {
+    let memory = Db::connect("sqlite::memory:").await.unwrap();
+    assert!(memory.write_clock().is_none());
+    let pg = vigie_testkit::PgDatabase::create().await;
+    let db = Db::connect(pg.url()).await.unwrap();
+    assert!(db.write_clock().is_none(), "other replicas write PostgreSQL");
 }

@@ -6,6 +6,7 @@
 //! assessments that changed and append the events to the outbox; then wake
 //! the relay. A crash at any point either keeps everything or nothing.
 
+mod cache;
 mod changes;
 mod import;
 mod people;
@@ -22,7 +23,7 @@ use vigie_platform::db::Db;
 pub use changes::Appended;
 pub use import::{ImportPhase, ImportReport};
 pub use people::{Erasure, PersonExport, PersonLocation};
-pub use queries::{HoldingChange, RollupBy};
+pub use queries::{HoldingChange, RollupBy, LIST_CHUNK};
 pub use resync::{superseding_version, Versions};
 
 /// Gives "today" — injectable so tests and `--at` evaluations are reproducible.
@@ -41,6 +42,8 @@ pub struct Inventory {
     params: FragilityParams,
     clock: Clock,
     relay: Arc<Notify>,
+    /// Single-structure reads as last read (`cache.rs`).
+    cache: Arc<cache::ReadCache>,
 }
 
 impl Inventory {
@@ -52,6 +55,7 @@ impl Inventory {
             params,
             clock,
             relay,
+            cache: Arc::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Read-side use cases: structures, fragility on any date, roll-ups, holding
 //! changes, and the daily re-assessment.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 use vigie_inventory_domain::fragility::{assess, Assessment};
@@ -8,12 +10,18 @@ use vigie_inventory_domain::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
 
 use vigie_platform::auth::Visibility;
+use vigie_platform::db::clock::WriteClock;
 
 use crate::error::InventoryError;
 use crate::storage::{self, Scope, Stored};
 
+use super::cache::Cached;
 use super::import::normalize;
 use super::Inventory;
+
+/// Structures a listing reads per statement ([`Inventory::fragility_of`]):
+/// one placeholder each.
+pub const LIST_CHUNK: usize = 500;
 
 /// Structures re-assessed per transaction by [`Inventory::reassess_all`].
 const REASSESS_BATCH: usize = 500;
@@ -46,15 +54,73 @@ impl Inventory {
     /// # Errors
     /// [`InventoryError::NotFound`] when it does not exist.
     pub async fn structure(&self, id: &str) -> Result<Stored, InventoryError> {
-        // One statement: one round trip, one snapshot of the structure and
-        // its rows even while the writer commits.
-        storage::load_one(self.db.reader(), id)
-            .await?
-            .map(|mut stored| {
-                stored.inventory = normalize(stored.inventory);
-                stored
-            })
-            .ok_or_else(|| InventoryError::NotFound(format!("structure « {id} »")))
+        Ok(Stored::clone(&*self.structure_shared(id).await?))
+    }
+
+    /// [`Inventory::structure`], shared: served from the answer cache when
+    /// its copy is still the database's state (`cache.rs`), read otherwise.
+    ///
+    /// # Errors
+    /// [`InventoryError::NotFound`] when it does not exist.
+    pub async fn structure_shared(&self, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        match self.db.write_clock() {
+            Some(clock) => self.structure_by_clock(clock, id).await,
+            None => self.structure_by_version(id).await,
+        }
+    }
+
+    /// The only writer is this process: a copy is current while the write
+    /// connection has not been handed out since it was stamped.
+    async fn structure_by_clock(&self, clock: &WriteClock, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        let cached = self.cache.get(id);
+        if let Some(cached) = cached.filter(|c| c.stamp.is_some_and(|s| clock.still(s))) {
+            return Ok(cached.stored);
+        }
+        // Stamped before the read: a write that lands during it keeps what
+        // was read out of the cache.
+        let stamp = clock.stamp();
+        let stored = self.read_one(&mut *self.db.reader().acquire().await?, id).await?;
+        if let Some(stamp) = stamp.filter(|s| clock.still(*s)) {
+            let stamp = Some(stamp);
+            self.cache.put(
+                id,
+                Cached {
+                    stored: stored.clone(),
+                    stamp,
+                },
+            );
+        }
+        Ok(stored)
+    }
+
+    /// Other processes write too: a copy is current while the structure's
+    /// version is still the copy's (one indexed lookup).
+    async fn structure_by_version(&self, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        let mut conn = self.db.reader().acquire().await?;
+        if let Some(cached) = self.cache.get(id) {
+            match storage::version_of(&mut conn, id).await? {
+                Some(version) if version == cached.stored.version => return Ok(cached.stored),
+                Some(_) => {}
+                None => return Err(not_found(id)),
+            }
+        }
+        let stored = self.read_one(&mut conn, id).await?;
+        self.cache.put(
+            id,
+            Cached {
+                stored: stored.clone(),
+                stamp: None,
+            },
+        );
+        Ok(stored)
+    }
+
+    /// Reads structure `id` in one statement: one round trip, one snapshot
+    /// of the structure and its rows even while the writer commits.
+    async fn read_one(&self, conn: &mut sqlx::AnyConnection, id: &str) -> Result<Arc<Stored>, InventoryError> {
+        let mut stored = storage::load_one(conn, id).await?.ok_or_else(|| not_found(id))?;
+        stored.inventory = normalize(stored.inventory);
+        Ok(Arc::new(stored))
     }
 
     /// Structures, optionally of one network, ordered by id.
@@ -66,23 +132,10 @@ impl Inventory {
     }
 
     /// Structures (optionally of one network) restricted to what `visibility`
-    /// shows, ordered by id: the restriction is in the queries (one per
-    /// visible network, one for the single structures), never applied to a
-    /// truncated result.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub async fn structures_in(
-        &self,
-        network: Option<&str>,
-        visibility: &Visibility,
-    ) -> Result<Vec<Stored>, InventoryError> {
-        self.read_in(network, visibility, Depth::Whole).await
-    }
-
-    /// As [`Inventory::structures_in`], the structures' own rows only (their
-    /// people, functions and holdings left empty): one query per scope, for
-    /// lists of names.
+    /// shows, ordered by id, their own rows only (their people, functions and
+    /// holdings left empty): one query per scope, for lists of names. The
+    /// restriction is in the queries (one per visible network, one for the
+    /// single structures), never applied to a truncated result.
     ///
     /// # Errors
     /// Storage errors.
@@ -158,23 +211,33 @@ impl Inventory {
         }
     }
 
-    /// [`Inventory::fragility_all`] restricted to what `visibility` shows.
+    /// The fragility on `at` of the structures of `summaries` (from
+    /// [`Inventory::summaries_in`], whose order is kept), read in one
+    /// statement — a listing reads [`LIST_CHUNK`] at a time, so its first
+    /// answers leave while the next are read, and the whole instance is never
+    /// in memory. A structure that moved to another network since its summary
+    /// was read is left out: the caller's visibility was checked on the
+    /// summary's network.
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn fragility_in(
+    pub async fn fragility_of(
         &self,
-        network: Option<&str>,
-        visibility: &Visibility,
-        at: Option<NaiveDate>,
+        summaries: &[Stored],
+        at: NaiveDate,
     ) -> Result<Vec<(Stored, Assessment)>, InventoryError> {
-        let at = at.unwrap_or_else(|| self.today());
-        let structures = self.structures_in(network, visibility).await?;
-        Ok(structures
-            .into_iter()
-            .map(|stored| {
+        let ids: Vec<String> = summaries.iter().map(|s| s.inventory.structure.id.clone()).collect();
+        let mut loaded = storage::load(&mut *self.db.reader().acquire().await?, Scope::Structures(&ids)).await?;
+        Ok(summaries
+            .iter()
+            .filter_map(|summary| {
+                let listed = &summary.inventory.structure;
+                let mut stored = loaded
+                    .remove(&listed.id)
+                    .filter(|s| s.inventory.structure.network == listed.network)?;
+                stored.inventory = normalize(stored.inventory);
                 let assessment = assess(&stored.inventory, at, &self.params);
-                (stored, assessment)
+                Some((stored, assessment))
             })
             .collect())
     }
@@ -358,6 +421,10 @@ impl Inventory {
         }
         Ok(events)
     }
+}
+
+fn not_found(id: &str) -> InventoryError {
+    InventoryError::NotFound(format!("structure « {id} »"))
 }
 
 /// How much of each structure a read loads.

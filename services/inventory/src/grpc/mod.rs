@@ -5,6 +5,8 @@
 pub mod authz;
 mod import;
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -14,7 +16,7 @@ use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
-use crate::app::{HoldingChange, Inventory, PersonLocation, RollupBy};
+use crate::app::{HoldingChange, Inventory, PersonLocation, RollupBy, LIST_CHUNK};
 use crate::convert::{
     date_from_pb, date_to_pb, fragility_to_pb, holding_to_pb, lang_from_pb, person_to_pb, rollup_group_to_pb,
     structure_to_pb,
@@ -61,12 +63,12 @@ fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
 impl InventoryApi {
     /// Loads structure `id` if the caller of `method` may see it; a structure
     /// outside the caller's reach is `NOT_FOUND` exactly like a missing one.
-    async fn visible_structure<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<Stored, Status> {
+    async fn visible_structure<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<Arc<Stored>, Status> {
         let principal = principal(request)?;
         let rule = authz::rule_for(method)?;
         // Roles first: a caller without any granted role learns nothing.
         visible(principal, &rule)?;
-        let stored = self.app.structure(id).await?;
+        let stored = self.app.structure_shared(id).await?;
         authorize(principal, &rule, Some(target(&stored)), || {
             format!("structure « {id} »")
         })?;
@@ -223,13 +225,28 @@ impl InventoryService for InventoryApi {
         let req = request.into_inner();
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
         let lang = lang_from_pb(&req.lang);
-        let all = self.app.fragility_in(non_empty(&req.network), &visibility, at).await?;
+        let at = at.unwrap_or_else(|| self.app.today());
+        // Who sees what is decided here, on the summaries; the structures
+        // are then read a chunk at a time and sent as they are assessed.
+        let summaries = self.app.summaries_in(non_empty(&req.network), &visibility).await?;
+        let app = self.app.clone();
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
-            for (stored, assessment) in all {
-                let message = fragility_to_pb(&stored.inventory, &assessment, lang);
-                if tx.send(Ok(message)).await.is_err() {
-                    break; // the client went away
+            for chunk in summaries.chunks(LIST_CHUNK) {
+                let assessed = match app.fragility_of(chunk, at).await {
+                    Ok(assessed) => assessed,
+                    Err(error) => {
+                        // The stream ends with the error: a partial list is
+                        // never taken for the whole.
+                        let _ = tx.send(Err(error.into())).await;
+                        return;
+                    }
+                };
+                for (stored, assessment) in assessed {
+                    let message = fragility_to_pb(&stored.inventory, &assessment, lang);
+                    if tx.send(Ok(message)).await.is_err() {
+                        return; // the client went away
+                    }
                 }
             }
         });

@@ -7,19 +7,17 @@
 //! transaction.
 
 mod migrations;
-mod one;
+mod read;
 pub mod rows;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sqlx::{AnyConnection, Row};
-use vigie_inventory_domain::model::{
-    Evidence, FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord,
-};
+use vigie_inventory_domain::model::{HoldingRecord, StructureInventory, StructureRecord};
 
 pub use migrations::MIGRATIONS;
-pub use one::load_one;
+pub use read::{load, load_one, load_structures, version_of};
 use rows::{execute_for_keys, insert_batched, Value};
 
 pub use vigie_platform::db::StorageError;
@@ -73,127 +71,6 @@ impl Scope<'_> {
             }
         }
     }
-}
-
-/// The structures in `scope` alone (no people, functions nor holdings: their
-/// parts are empty), keyed by id: one query, for the lists that show only
-/// names and networks.
-///
-/// # Errors
-/// [`StorageError`] on a database error or an invalid stored value.
-pub async fn load_structures(
-    conn: &mut AnyConnection,
-    scope: Scope<'_>,
-) -> Result<BTreeMap<String, Stored>, StorageError> {
-    let (clause, keys) = scope.clause();
-    let mut result = BTreeMap::new();
-    let sql = format!(
-        "SELECT structure_id, name, network_id, legal_form, siret, rna, region_code, department_code, commune_insee, version FROM inv_structures{clause}"
-    );
-    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
-        let id: String = row.try_get("structure_id")?;
-        let legal_form: String = row.try_get("legal_form")?;
-        let structure = StructureRecord {
-            id: id.clone(),
-            name: row.try_get("name")?,
-            network: row.try_get("network_id")?,
-            legal_form: parse("inv_structures", "legal_form", &legal_form)?,
-            siret: row.try_get("siret")?,
-            rna: row.try_get("rna")?,
-            region_code: row.try_get("region_code")?,
-            department_code: row.try_get("department_code")?,
-            commune_insee: row.try_get("commune_insee")?,
-        };
-        let inventory = StructureInventory {
-            structure,
-            people: vec![],
-            functions: vec![],
-            holdings: vec![],
-        };
-        result.insert(
-            id,
-            Stored {
-                inventory,
-                version: row.try_get("version")?,
-            },
-        );
-    }
-
-    Ok(result)
-}
-
-/// Loads the inventories in `scope`, keyed by structure id (sorted).
-///
-/// Four queries whatever the number of structures: rows are grouped in memory.
-///
-/// # Errors
-/// [`StorageError`] on a database error or an invalid stored value.
-pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap<String, Stored>, StorageError> {
-    let mut result = load_structures(conn, scope).await?;
-    let (clause, keys) = scope.clause();
-
-    let sql = format!(
-        "SELECT person_id, structure_id, display_name, role, end_date, email FROM inv_people{clause} ORDER BY person_id"
-    );
-    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
-        let structure_id: String = row.try_get("structure_id")?;
-        let role: String = row.try_get("role")?;
-        let person = PersonRecord {
-            id: row.try_get("person_id")?,
-            structure_id: structure_id.clone(),
-            display_name: row.try_get("display_name")?,
-            role: parse("inv_people", "role", &role)?,
-            end_date: date_opt("inv_people", "end_date", row.try_get("end_date")?)?,
-            email: row.try_get("email")?,
-        };
-        if let Some(stored) = result.get_mut(&structure_id) {
-            stored.inventory.people.push(person);
-        }
-    }
-
-    let sql = format!("SELECT structure_id, code, criticality, tools FROM inv_functions{clause} ORDER BY code");
-    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
-        let structure_id: String = row.try_get("structure_id")?;
-        let tools: String = row.try_get("tools")?;
-        let criticality: i64 = row.try_get("criticality")?;
-        let function = FunctionRecord {
-            structure_id: structure_id.clone(),
-            code: row.try_get("code")?,
-            criticality: u8::try_from(criticality).map_err(|_| StorageError::Corrupt {
-                table: "inv_functions",
-                column: "criticality",
-                value: criticality.to_string(),
-            })?,
-            tools: split_tools(&tools),
-        };
-        if let Some(stored) = result.get_mut(&structure_id) {
-            stored.inventory.functions.push(function);
-        }
-    }
-
-    let sql = format!(
-        "SELECT person_id, function_code, structure_id, level, last_practised, evidence FROM inv_holdings{clause} ORDER BY person_id, function_code"
-    );
-    for row in bind_key(sqlx::query(&sql), &keys).fetch_all(&mut *conn).await? {
-        let structure_id: String = row.try_get("structure_id")?;
-        let level: i64 = row.try_get("level")?;
-        let evidence: String = row.try_get("evidence")?;
-        let holding = HoldingRecord {
-            person_id: row.try_get("person_id")?,
-            function: row.try_get("function_code")?,
-            level: u8::try_from(level).map_err(|_| StorageError::Corrupt {
-                table: "inv_holdings",
-                column: "level",
-                value: level.to_string(),
-            })?,
-            last_practised: date_opt("inv_holdings", "last_practised", row.try_get("last_practised")?)?,
-            evidence: parse::<Evidence>("inv_holdings", "evidence", &evidence)?,
-        };
-        if let Some(stored) = result.get_mut(&structure_id) {
-            stored.inventory.holdings.push(holding);
-        }
-    }
-    Ok(result)
 }
 
 /// The structures (id → structure id) that currently employ these people.
@@ -570,13 +447,6 @@ pub async fn structure_ids(conn: &mut AnyConnection) -> Result<Vec<String>, Stor
     rows.iter()
         .map(|row| row.try_get("structure_id").map_err(StorageError::from))
         .collect()
-}
-
-fn bind_key<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    keys: &[String],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    keys.iter().fold(query, |query, key| query.bind(key.clone()))
 }
 
 fn split_tools(tools: &str) -> Vec<String> {

@@ -66,6 +66,24 @@ impl Harness {
         })
     }
 
+    /// Another replica of the service on the same database, as `vigie serve
+    /// inventory` runs several: PostgreSQL only (a SQLite file has one
+    /// writing process, the embedded server).
+    pub async fn replica(&self) -> Result<Option<Inventory>> {
+        let Guard::Postgres(pg) = &self._guard else {
+            return Ok(None);
+        };
+        let db = Db::connect(pg.url()).await?;
+        let date = self.date.clone();
+        let clock: Clock = Arc::new(move || *date.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(Some(Inventory::new(
+            db,
+            FragilityParams::default(),
+            clock,
+            Arc::new(Notify::new()),
+        )))
+    }
+
     /// Moves the clock.
     pub fn set_today(&self, date: NaiveDate) {
         *self.date.lock().unwrap_or_else(|e| e.into_inner()) = date;

@@ -45,6 +45,8 @@ on_both_backends!(
     erasure_forgets_the_person,
     resync_restates_the_current_state_as_new_events,
     one_structure_reads_as_the_list_does,
+    cached_reads_answer_as_cold_ones,
+    a_listing_streams_chunk_after_chunk,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

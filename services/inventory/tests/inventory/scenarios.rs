@@ -671,6 +671,118 @@ pub async fn one_structure_reads_as_the_list_does(h: Harness) -> Result<()> {
     }
 }
 
+/// A cached read answers exactly as a cold one (the same bytes of
+/// `GetFragility`), and a change is read at once: made by this service, or
+/// on PostgreSQL by another replica writing the same database.
+pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
+    use prost::Message as _;
+    use vigie_inventory::grpc::InventoryApi;
+    use vigie_platform::auth::testing::{caller, request};
+    use vigie_platform::auth::{Role as Access, Scope};
+    use vigie_proto::inventory::v1::inventory_service_server::InventoryService as _;
+    use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
+
+    let generated = set(10, 5);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let target = generated
+        .inventories
+        .iter()
+        .find(|i| !i.holdings.is_empty())
+        .context("a structure with holdings")?;
+    let id = target.structure.id.clone();
+    let api = InventoryApi::new(h.app.clone());
+    let reader = caller(Access::Facilitator, Scope::Network(target.structure.network.clone()));
+    // Both single-structure answers, encoded.
+    let answer = || async {
+        let fragility = GetFragilityRequest {
+            structure_id: id.clone(),
+            ..GetFragilityRequest::default()
+        };
+        let structure = GetStructureRequest {
+            structure_id: id.clone(),
+        };
+        let fragility = api.get_fragility(request(&reader, fragility)).await?.into_inner();
+        let structure = api.get_structure(request(&reader, structure)).await?.into_inner();
+        anyhow::Ok((fragility.encode_to_vec(), structure.encode_to_vec()))
+    };
+    let cold = answer().await?;
+    ensure!(
+        std::sync::Arc::ptr_eq(&h.app.structure_shared(&id).await?, &h.app.structure_shared(&id).await?),
+        "a read with nothing written since is served by the cache"
+    );
+    ensure!(answer().await? == cold, "warm answers are the cold ones, byte for byte");
+
+    let mut holding = target.holdings[0].clone();
+    holding.level = if holding.level == 4 { 1 } else { 4 };
+    let change = |holding: &HoldingRecord| HoldingChange {
+        holding: holding.clone(),
+        raise_only: false,
+    };
+    h.app.set_holding(change(&holding)).await?;
+    let (_, structure) = answer().await?;
+    ensure!(structure != cold.1, "a change is answered at once");
+    let listed = h.app.structures(None).await?;
+    let uncached = listed
+        .iter()
+        .find(|s| s.inventory.structure.id == id)
+        .context("listed")?;
+    ensure!(
+        h.app.structure(&id).await? == *uncached,
+        "the cached read is the listed one"
+    );
+
+    if let Some(replica) = h.replica().await? {
+        holding.level = if holding.level == 4 { 2 } else { 4 };
+        replica.set_holding(change(&holding)).await?;
+        let read = h.app.structure(&id).await?;
+        ensure!(
+            read.inventory.holdings.contains(&holding) && read.version == uncached.version + 1,
+            "another replica's change is read at once"
+        );
+    }
+    Ok(())
+}
+
+/// `ListFragility` reads the structures a chunk at a time: across chunks it
+/// streams every structure once, in id order, each answer as computed from
+/// the whole instance read at once.
+pub async fn a_listing_streams_chunk_after_chunk(h: Harness) -> Result<()> {
+    use tokio_stream::StreamExt as _;
+    use vigie_inventory::app::LIST_CHUNK;
+    use vigie_inventory::convert::{date_to_pb, fragility_to_pb, lang_from_pb};
+    use vigie_inventory::grpc::InventoryApi;
+    use vigie_platform::auth::testing::{caller, request};
+    use vigie_platform::auth::{Role as Access, Scope};
+    use vigie_proto::inventory::v1::inventory_service_server::InventoryService as _;
+    use vigie_proto::inventory::v1::ListFragilityRequest;
+
+    let generated = set(LIST_CHUNK + 20, 8);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let network = generated.inventories[0].structure.network.clone();
+    let admin = caller(Access::FederationAdmin, Scope::Network(network));
+    let at = today();
+    let message = ListFragilityRequest {
+        at: Some(date_to_pb(at)),
+        ..ListFragilityRequest::default()
+    };
+    let listed: Vec<_> = InventoryApi::new(h.app.clone())
+        .list_fragility(request(&admin, message))
+        .await?
+        .into_inner()
+        .collect::<Result<_, _>>()
+        .await?;
+    let whole: Vec<_> = h
+        .app
+        .fragility_all(None, Some(at))
+        .await?
+        .iter()
+        .map(|(stored, assessment)| fragility_to_pb(&stored.inventory, assessment, lang_from_pb("")))
+        .collect();
+    ensure!(listed.len() == LIST_CHUNK + 20, "every structure listed once");
+    ensure!(listed == whole, "the chunked listing is the whole one, in id order");
+    Ok(())
+}
+
 /// A set larger than one write batch whose only mistake is on the last line
 /// of the last file (read file by file, each file released once read) is
 /// refused with that line named, and writes nothing; the same set corrected
