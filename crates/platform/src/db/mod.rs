@@ -50,6 +50,7 @@
 //! without `verify-full` is reported at connection (see [`transport`]).
 
 mod migrate;
+pub mod multi_row;
 pub mod reader;
 mod storage_error;
 pub mod transport;
