@@ -17,7 +17,7 @@
 
 mod snapshots;
 
-pub use snapshots::{decode_inventoried, newer_snapshots, people_placement, NewSnapshot, STRUCTURE_INVENTORIED};
+pub use snapshots::{batch_changes, decode_inventoried, BatchChanges, NewSnapshot, Placement, STRUCTURE_INVENTORIED};
 
 use prost::Message;
 use sqlx::{Any, Row, Transaction};

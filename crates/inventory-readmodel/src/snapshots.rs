@@ -1,14 +1,15 @@
-//! Batches of `structure.inventoried`: which snapshots a read model must
-//! store.
+//! Batches of `structure.inventoried`: what a read model must write.
 //!
-//! Applied one by one, each event replaces the stored snapshot when its
-//! version is newer. Over a batch the same result comes from keeping the
-//! newest snapshot of each structure in the batch, dropping those not newer
-//! than the stored one (one `SELECT … IN (…)`), and writing the rest in the
-//! order of their events (so that a person in two of them ends where the
-//! later one puts them, as one by one).
+//! Applied one by one, an event whose version is newer than the stored one
+//! replaces the structure's snapshot, removes the people the read model
+//! placed in that structure and places the snapshot's people there (a person
+//! who moved leaves their previous structure). [`batch_changes`] computes
+//! the end state of a whole batch in memory — from the versions held (one
+//! `SELECT … IN (…)`) and the people concerned (two more) — so that a
+//! consumer writes it with a few multi-row statements, with exactly the
+//! effect of applying the events one by one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use prost::Message;
 use sqlx::{AnyConnection, Row};
@@ -16,6 +17,8 @@ use vigie_platform::db::multi_row::for_keys;
 use vigie_platform::events::{Envelope, HandlerError};
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as pb;
+
+use crate::ReadModelTables;
 
 /// Type (and subject) of the inventory snapshot event.
 pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
@@ -27,6 +30,29 @@ pub struct NewSnapshot {
     pub structure: pb::Structure,
     /// Its version.
     pub version: i64,
+}
+
+/// Where a person ends up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The person.
+    pub person_id: String,
+    /// Their structure.
+    pub structure_id: String,
+    /// The network of the snapshot that placed them.
+    pub network_id: String,
+}
+
+/// The writes of a batch: upsert `structures`, delete the rows of
+/// `removed`, upsert `placed` (each person once).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchChanges {
+    /// Each changed structure's newest snapshot, in the order of the events.
+    pub structures: Vec<NewSnapshot>,
+    /// People who leave the read model.
+    pub removed: Vec<String>,
+    /// People placed (again) in a structure.
+    pub placed: Vec<Placement>,
 }
 
 /// Decodes one `structure.inventoried` payload.
@@ -43,69 +69,159 @@ pub fn decode_inventoried(envelope: &Envelope) -> Result<NewSnapshot, HandlerErr
     Ok(NewSnapshot { structure, version })
 }
 
-/// The snapshots of the `structure.inventoried` events among `envelopes`
-/// that applying them one by one would store last: per structure, the newest
-/// of the batch (the first of equal versions), if newer than the version
-/// held in `structures_table` (`structure_id`, `version` columns); in the
-/// order of the events that carried them.
+/// What applying the `structure.inventoried` events among `envelopes` one by
+/// one, in order, would change in `tables` (`structures`: `structure_id`,
+/// `version`; `people`: `person_id`, `structure_id`); other events are
+/// ignored.
 ///
 /// # Errors
 /// [`HandlerError::Permanent`] when an event does not decode (the consumer
 /// then applies the batch one by one to set it aside);
 /// [`HandlerError::Transient`] on a database error.
-pub async fn newer_snapshots(
+pub async fn batch_changes(
     conn: &mut AnyConnection,
     envelopes: &[&Envelope],
-    structures_table: &str,
-) -> Result<Vec<NewSnapshot>, HandlerError> {
-    // Per structure: (position of the event, snapshot).
-    let mut newest: HashMap<String, (usize, NewSnapshot)> = HashMap::new();
-    for (position, envelope) in envelopes.iter().enumerate() {
-        if envelope.event_type != STRUCTURE_INVENTORIED {
-            continue;
+    tables: &ReadModelTables,
+) -> Result<BatchChanges, HandlerError> {
+    let mut snapshots = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        if envelope.event_type == STRUCTURE_INVENTORIED {
+            snapshots.push(decode_inventoried(envelope)?);
         }
-        let snapshot = decode_inventoried(envelope)?;
-        match newest.get(&snapshot.structure.structure_id) {
-            Some((_, kept)) if kept.version >= snapshot.version => {}
-            _ => {
-                newest.insert(snapshot.structure.structure_id.clone(), (position, snapshot));
+    }
+    let ids = distinct(snapshots.iter().map(|s| s.structure.structure_id.as_str()));
+    let mut held: HashMap<String, i64> = HashMap::with_capacity(ids.len());
+    let head = format!("SELECT structure_id, version FROM {} WHERE structure_id", tables.structures);
+    for row in for_keys(conn, &head, &ids).await.map_err(HandlerError::transient)? {
+        held.insert(
+            row.try_get(0).map_err(HandlerError::transient)?,
+            row.try_get(1).map_err(HandlerError::transient)?,
+        );
+    }
+    // The events that would apply: newer than what is held when they come.
+    let applied: Vec<NewSnapshot> = snapshots
+        .into_iter()
+        .filter(|snapshot| {
+            let held = held.entry(snapshot.structure.structure_id.clone()).or_insert(i64::MIN);
+            let newer = snapshot.version > *held;
+            if newer {
+                *held = snapshot.version;
             }
-        }
+            newer
+        })
+        .collect();
+    if applied.is_empty() {
+        return Ok(BatchChanges::default());
     }
-    let ids: Vec<String> = newest.keys().cloned().collect();
-    let held = for_keys(
-        conn,
-        &format!("SELECT structure_id, version FROM {structures_table} WHERE structure_id"),
-        &ids,
-    )
-    .await
-    .map_err(HandlerError::transient)?;
-    for row in held {
-        let id: String = row.try_get(0).map_err(HandlerError::transient)?;
-        let version: i64 = row.try_get(1).map_err(HandlerError::transient)?;
-        if newest.get(&id).is_some_and(|(_, kept)| kept.version <= version) {
-            newest.remove(&id); // stale or replayed snapshot
-        }
+    let mut people = People::load(conn, &applied, tables).await?;
+    for (index, snapshot) in applied.iter().enumerate() {
+        people.apply(index, snapshot);
     }
-    let mut kept: Vec<(usize, NewSnapshot)> = newest.into_values().collect();
-    kept.sort_unstable_by_key(|(position, _)| *position);
-    Ok(kept.into_iter().map(|(_, snapshot)| snapshot).collect())
+    Ok(people.changes(applied))
 }
 
-/// The people of `snapshots` as `(person_id, structure)` pairs, each person
-/// once, where the last snapshot naming them puts them (as applying them in
-/// order would).
-pub fn people_placement(snapshots: &[NewSnapshot]) -> Vec<(String, &NewSnapshot)> {
-    let mut placed: HashMap<&str, usize> = HashMap::new();
-    for (index, snapshot) in snapshots.iter().enumerate() {
+/// The people concerned by a batch, as the events leave them.
+struct People {
+    /// Person → their structure and the index of the applied snapshot that
+    /// placed them there (`None`: before the batch); `None`: not in the read
+    /// model.
+    placement: HashMap<String, Option<(String, Option<usize>)>>,
+    /// Structure → the people placed there.
+    members: HashMap<String, HashSet<String>>,
+    /// People whose row changes.
+    touched: HashSet<String>,
+}
+
+impl People {
+    /// The current placement of everyone in the structures of `applied` or
+    /// named by them.
+    async fn load(
+        conn: &mut AnyConnection,
+        applied: &[NewSnapshot],
+        tables: &ReadModelTables,
+    ) -> Result<People, HandlerError> {
+        let structures = distinct(applied.iter().map(|s| s.structure.structure_id.as_str()));
+        let named = distinct(
+            applied
+                .iter()
+                .flat_map(|s| s.structure.people.iter().map(|p| p.person_id.as_str())),
+        );
+        let mut people = People {
+            placement: HashMap::new(),
+            members: HashMap::new(),
+            touched: HashSet::new(),
+        };
+        for (column, keys) in [("structure_id", &structures), ("person_id", &named)] {
+            let head = format!("SELECT person_id, structure_id FROM {} WHERE {column}", tables.people);
+            for row in for_keys(conn, &head, keys).await.map_err(HandlerError::transient)? {
+                let person: String = row.try_get(0).map_err(HandlerError::transient)?;
+                let structure: String = row.try_get(1).map_err(HandlerError::transient)?;
+                people.members.entry(structure.clone()).or_default().insert(person.clone());
+                people.placement.insert(person, Some((structure, None)));
+            }
+        }
+        Ok(people)
+    }
+
+    /// Applies the `index`-th applied snapshot: its structure's people leave
+    /// it, the snapshot's people are placed there.
+    fn apply(&mut self, index: usize, snapshot: &NewSnapshot) {
+        let structure = &snapshot.structure.structure_id;
+        for person in self.members.remove(structure).unwrap_or_default() {
+            self.placement.insert(person.clone(), None);
+            self.touched.insert(person);
+        }
         for person in &snapshot.structure.people {
-            placed.insert(person.person_id.as_str(), index);
+            let id = &person.person_id;
+            if let Some(Some((previous, _))) = self.placement.get(id) {
+                if let Some(members) = self.members.get_mut(previous) {
+                    members.remove(id);
+                }
+            }
+            self.members.entry(structure.clone()).or_default().insert(id.clone());
+            self.placement.insert(id.clone(), Some((structure.clone(), Some(index))));
+            self.touched.insert(id.clone());
         }
     }
-    let mut pairs: Vec<(String, &NewSnapshot)> = placed
-        .into_iter()
-        .map(|(person, index)| (person.to_owned(), &snapshots[index]))
-        .collect();
-    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    pairs
+
+    fn changes(self, applied: Vec<NewSnapshot>) -> BatchChanges {
+        let mut removed = Vec::new();
+        let mut placed = Vec::new();
+        for person in self.touched {
+            match &self.placement[&person] {
+                None => removed.push(person),
+                Some((structure_id, placer)) => {
+                    // Every touched person still placed was placed by the batch.
+                    let network_id = placer.map_or_else(String::new, |i| applied[i].structure.network.clone());
+                    placed.push(Placement {
+                        person_id: person,
+                        structure_id: structure_id.clone(),
+                        network_id,
+                    });
+                }
+            }
+        }
+        removed.sort_unstable();
+        placed.sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
+        // The newest snapshot of each structure, in the order of the events.
+        let mut newest: HashMap<String, usize> = HashMap::new();
+        for (index, snapshot) in applied.iter().enumerate() {
+            newest.insert(snapshot.structure.structure_id.clone(), index);
+        }
+        let mut last: Vec<usize> = newest.into_values().collect();
+        last.sort_unstable();
+        let mut applied: Vec<Option<NewSnapshot>> = applied.into_iter().map(Some).collect();
+        let structures = last.into_iter().filter_map(|index| applied[index].take()).collect();
+        BatchChanges {
+            structures,
+            removed,
+            placed,
+        }
+    }
+}
+
+/// The distinct `values`, in their first order.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(*v)).map(str::to_owned).collect()
 }

@@ -14,8 +14,8 @@ use sqlx::{Any, Transaction};
 use std::path::PathBuf;
 
 use vigie_inventory_readmodel::{
-    apply_person_erased, checkpoint_after_erasure, newer_snapshots, people_placement, NewSnapshot, PseudonymKey,
-    ReadModelTables, PERSON_ERASED,
+    apply_person_erased, batch_changes, checkpoint_after_erasure, NewSnapshot, PseudonymKey, ReadModelTables,
+    PERSON_ERASED,
 };
 use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
@@ -49,11 +49,12 @@ impl EventHandler for InventoryReadModel {
         self.handle_batch(tx, &[envelope]).await
     }
 
-    /// The newest snapshot of each structure, written with multi-row
-    /// statements (the per-event statements dominated the consumer's cost).
+    /// The batch's end state, written with multi-row statements (the
+    /// per-event statements dominated the consumer's cost).
     async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
-        let snapshots = newer_snapshots(tx, envelopes, "al_structures").await?;
-        let rows: Vec<StructureRow> = snapshots
+        let changes = batch_changes(tx, envelopes, &TABLES).await?;
+        let rows: Vec<StructureRow> = changes
+            .structures
             .iter()
             .map(|NewSnapshot { structure, version }| StructureRow {
                 structure_id: structure.structure_id.clone(),
@@ -66,11 +67,14 @@ impl EventHandler for InventoryReadModel {
                 snapshot: structure.encode_to_vec(),
             })
             .collect();
-        let people: Vec<(String, String)> = people_placement(&snapshots)
+        let placed: Vec<(String, String)> = changes
+            .placed
             .into_iter()
-            .map(|(person, snapshot)| (person, snapshot.structure.structure_id.clone()))
+            .map(|placement| (placement.person_id, placement.structure_id))
             .collect();
-        storage::save_structures(tx, &rows, &people).await.map_err(transient)
+        storage::save_structures(tx, &rows, &changes.removed, &placed)
+            .await
+            .map_err(transient)
     }
 }
 

@@ -39,18 +39,17 @@ pub async fn structure_version(conn: &mut AnyConnection, structure_id: &str) -> 
     Ok(row.map(|r| r.try_get("version")).transpose()?)
 }
 
-/// Replaces the snapshots of `rows` (one per structure) and their people,
-/// with multi-row statements: the upserts of the structures, one delete of
-/// their people, then the inserts of `people` (`(person_id,
-/// structure_id)`, each person once; a person who moved goes where the
-/// pair puts them).
+/// Stores the snapshots of `rows` (one per structure), deletes the people
+/// of `removed` and places each of `placed` (`(person_id, structure_id)`,
+/// each person once) — with multi-row statements.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn save_structures(
     conn: &mut AnyConnection,
     rows: &[StructureRow],
-    people: &[(String, String)],
+    removed: &[String],
+    placed: &[(String, String)],
 ) -> Result<(), StorageError> {
     let structures: Vec<Vec<Value>> = rows
         .iter()
@@ -77,9 +76,8 @@ pub async fn save_structures(
         &structures,
     )
     .await?;
-    let ids: Vec<String> = rows.iter().map(|row| row.structure_id.clone()).collect();
-    for_keys(conn, "DELETE FROM al_people WHERE structure_id", &ids).await?;
-    let people: Vec<Vec<Value>> = people
+    for_keys(conn, "DELETE FROM al_people WHERE person_id", removed).await?;
+    let people: Vec<Vec<Value>> = placed
         .iter()
         .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
         .collect();
