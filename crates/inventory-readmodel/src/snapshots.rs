@@ -91,7 +91,10 @@ pub async fn batch_changes(
     }
     let ids = distinct(snapshots.iter().map(|s| s.structure.structure_id.as_str()));
     let mut held: HashMap<String, i64> = HashMap::with_capacity(ids.len());
-    let head = format!("SELECT structure_id, version FROM {} WHERE structure_id", tables.structures);
+    let head = format!(
+        "SELECT structure_id, version FROM {} WHERE structure_id",
+        tables.structures
+    );
     for row in for_keys(conn, &head, &ids).await.map_err(HandlerError::transient)? {
         held.insert(
             row.try_get(0).map_err(HandlerError::transient)?,
@@ -156,7 +159,11 @@ impl People {
             for row in for_keys(conn, &head, keys).await.map_err(HandlerError::transient)? {
                 let person: String = row.try_get(0).map_err(HandlerError::transient)?;
                 let structure: String = row.try_get(1).map_err(HandlerError::transient)?;
-                people.members.entry(structure.clone()).or_default().insert(person.clone());
+                people
+                    .members
+                    .entry(structure.clone())
+                    .or_default()
+                    .insert(person.clone());
                 people.placement.insert(person, Some((structure, None)));
             }
         }
@@ -179,7 +186,8 @@ impl People {
                 }
             }
             self.members.entry(structure.clone()).or_default().insert(id.clone());
-            self.placement.insert(id.clone(), Some((structure.clone(), Some(index))));
+            self.placement
+                .insert(id.clone(), Some((structure.clone(), Some(index))));
             self.touched.insert(id.clone());
         }
     }

@@ -1,19 +1,22 @@
 //! The read model of structures fed by batches (`Consumer::process_batch`,
 //! multi-row statements): the same end state as the events applied one by
-//! one, on both backends.
+//! one with plain statements (the handler before batches, kept here as the
+//! reference), on both backends.
 
 use std::sync::Arc;
 
 use anyhow::Result;
+use prost::Message;
 use sqlx::Row;
 use vigie_alerting::handlers::InventoryReadModel;
+use vigie_inventory_readmodel::decode_inventoried;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 
 use crate::harness::{structure_event, Harness, PersonSpec};
 
 const PEOPLE: [&str; 20] = [
-    "P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14", "P15", "P16",
-    "P17", "P18", "P19",
+    "P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14", "P15", "P16", "P17",
+    "P18", "P19",
 ];
 
 fn person(id: &str) -> PersonSpec<'_> {
@@ -66,10 +69,53 @@ async fn state(harness: &Harness) -> Result<State> {
     Ok((structures, people))
 }
 
+/// The reference: one event, one statement at a time — skip a snapshot not
+/// newer than the one held, else store it, remove the structure's people and
+/// place the snapshot's (a person who moved leaves their previous structure).
+async fn apply_one(harness: &Harness, envelope: &Envelope) -> Result<()> {
+    let snapshot = decode_inventoried(envelope).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = snapshot.structure.structure_id.clone();
+    let mut tx = harness.db.begin().await?;
+    let held: Option<i64> = sqlx::query("SELECT version FROM al_structures WHERE structure_id = $1")
+        .bind(id.clone())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| row.get(0));
+    if held.is_some_and(|held| held >= snapshot.version) {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO al_structures (structure_id, network_id, legal_form, commune_insee, department_code, \
+         region_code, version, snapshot) VALUES ($1, '', '', '', '', '', $2, $3) \
+         ON CONFLICT (structure_id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot",
+    )
+    .bind(id.clone())
+    .bind(snapshot.version)
+    .bind(snapshot.structure.encode_to_vec())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM al_people WHERE structure_id = $1")
+        .bind(id.clone())
+        .execute(&mut *tx)
+        .await?;
+    for person in &snapshot.structure.people {
+        sqlx::query(
+            "INSERT INTO al_people (person_id, structure_id) VALUES ($1, $2) \
+             ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
+        )
+        .bind(person.person_id.clone())
+        .bind(id.clone())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn batches_leave_the_read_model_as_one_by_one(one_by_one: Harness, batched: Harness) -> Result<()> {
     let events = events();
     for envelope in &events {
-        one_by_one.feed(envelope).await?;
+        apply_one(&one_by_one, envelope).await?;
     }
     let consumer = Consumer::new(batched.db.clone(), Arc::new(InventoryReadModel));
     for chunk in events.chunks(37) {
