@@ -21,8 +21,9 @@ use sqlx::{Any, Transaction};
 use vigie_facilitation_domain::matching::StructurePlace;
 use vigie_facilitation_domain::report::FragileStructure;
 use vigie_inventory_domain::catalogue::label_fr;
+use vigie_inventory_readmodel::{decode_inventoried, NewSnapshot};
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
-use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
+use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed};
 use vigie_proto::inventory::v1::{Band, StructureFragility};
 
 use crate::app::{open_call_proposal, open_proposal, CallProposal, FacilitationApp};
@@ -67,12 +68,7 @@ impl EventHandler for InventoryReadModel {
 }
 
 async fn inventoried(tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-    let event = StructureInventoried::decode(envelope.payload.clone())
-        .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable StructureInventoried: {error}")))?;
-    let structure = event
-        .structure
-        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
-    let version = i64::try_from(structure.version).unwrap_or(i64::MAX);
+    let NewSnapshot { structure, version } = decode_inventoried(envelope)?;
     let held = storage::structure_version(tx, &structure.structure_id)
         .await
         .map_err(|e| HandlerError::Transient(e.into()))?;

@@ -296,17 +296,7 @@ impl Consumer {
         if inserted == 0 {
             return Ok(Outcome::Duplicate);
         }
-        let handled = AssertUnwindSafe(self.handler.handle(tx, envelope)).catch_unwind().await;
-        match handled {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(error),
-            Err(panic) => {
-                return Err(HandlerError::Transient(anyhow::anyhow!(
-                    "handler panicked: {}",
-                    panic_message(&panic)
-                )))
-            }
-        }
+        guarded(self.handler.handle(tx, envelope)).await?;
         Ok(Outcome::Applied)
     }
 
@@ -436,6 +426,18 @@ impl Consumer {
 
     pub(crate) fn metrics(&self) -> &EventMetrics {
         &self.metrics
+    }
+}
+
+/// Runs a handler's future; a panic becomes a transient failure (the
+/// transaction is rolled back by the caller).
+async fn guarded(handling: impl std::future::Future<Output = Result<(), HandlerError>>) -> Result<(), HandlerError> {
+    match AssertUnwindSafe(handling).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(HandlerError::Transient(anyhow::anyhow!(
+            "handler panicked: {}",
+            panic_message(&panic)
+        ))),
     }
 }
 

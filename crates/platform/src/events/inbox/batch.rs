@@ -7,14 +7,11 @@
 //! crash anywhere in a batch leaves either all of it or none of it, and the
 //! redelivery of a committed event is a duplicate.
 
-use std::collections::HashSet;
-use std::panic::AssertUnwindSafe;
-
-use futures::FutureExt;
 use sqlx::{Any, Row, Transaction};
+use std::collections::HashSet;
 use tracing::Instrument;
 
-use super::{panic_message, Consumer, HandlerError, Outcome};
+use super::{guarded, Consumer, HandlerError, Outcome};
 use crate::db::multi_row::{rows_per_statement, values_list};
 use crate::events::envelope::{format_time, now};
 use crate::events::{trace, Envelope};
@@ -117,19 +114,7 @@ impl Consumer {
             tx.rollback().await?;
             return Ok(outcomes);
         }
-        match AssertUnwindSafe(self.handler.handle_batch(&mut tx, &fresh))
-            .catch_unwind()
-            .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(error),
-            Err(panic) => {
-                return Err(HandlerError::Transient(anyhow::anyhow!(
-                    "handler panicked: {}",
-                    panic_message(&panic)
-                )))
-            }
-        }
+        guarded(self.handler.handle_batch(&mut tx, &fresh)).await?;
         tx.commit().await?;
         for envelope in fresh {
             self.handler.after_commit(&self.db, envelope).await;
