@@ -11,6 +11,7 @@ mod harness;
 mod isolation;
 mod leases;
 mod obligation_reminders;
+mod read_model;
 mod scenarios;
 mod webhooks;
 
