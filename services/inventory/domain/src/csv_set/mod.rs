@@ -29,7 +29,6 @@ use crate::model::{
 use crate::tabular::{flush, keep, read_rows, FileSpec};
 use chrono::NaiveDate;
 use std::borrow::Cow;
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// Name of the structures file in a set.
@@ -111,6 +110,8 @@ pub struct ParsedSet {
     codes: Vec<String>,
     /// Tool lists by number.
     tools: Vec<Vec<String>>,
+    /// The people's ids, names and addresses, end to end.
+    text: String,
 }
 
 /// One structure of a valid set.
@@ -122,14 +123,40 @@ struct ParsedStructure {
     holdings: Vec<ParsedHolding>,
 }
 
-/// A person, without the structure its [`ParsedStructure`] already names.
-#[derive(Debug, Clone)]
+/// A person, without the structure its [`ParsedStructure`] already names;
+/// its texts are spans of [`ParsedSet::text`] (one allocation each would
+/// cost more than the text itself).
+#[derive(Debug, Clone, Copy)]
 struct ParsedPerson {
-    id: Box<str>,
-    display_name: Box<str>,
+    id: Span,
+    display_name: Span,
     role: Role,
     end_date: Option<NaiveDate>,
-    email: Option<Box<str>>,
+    email: Option<Span>,
+}
+
+/// Where a text lies in a text arena.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// Appends `text` to `arena`. A set is at most 1 GiB, so offsets fit.
+    fn push(arena: &mut String, text: &str) -> Span {
+        let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+        arena.push_str(text);
+        Span {
+            start,
+            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn of(self, arena: &str) -> &str {
+        let start = self.start as usize;
+        &arena[start..start + self.len as usize]
+    }
 }
 
 /// A function: its code and tools are numbers into the set's tables.
@@ -138,6 +165,8 @@ struct ParsedFunction {
     code: u32,
     criticality: u8,
     tools: u32,
+    /// Line of declaration, for a duplicate's message.
+    line: u32,
 }
 
 /// A holding: its person is an index into its structure's people.
@@ -147,6 +176,14 @@ struct ParsedHolding {
     code: u32,
     level: u8,
     last_practised: Option<NaiveDate>,
+    /// Line of declaration, for a duplicate's message.
+    line: u32,
+}
+
+/// A line number as kept in compact rows: a set is at most 1 GiB, so far
+/// fewer than 2³² lines (beyond, messages would name line 4294967295).
+fn short_line(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 impl ParsedSet {
@@ -176,7 +213,7 @@ impl ParsedSet {
     pub fn people(&self) -> impl Iterator<Item = (&str, &str)> {
         self.structures
             .iter()
-            .flat_map(|s| s.people.iter().map(|p| (&*p.id, s.record.id.as_str())))
+            .flat_map(|s| s.people.iter().map(|p| (p.id.of(&self.text), s.record.id.as_str())))
     }
 
     /// People, functions and holdings of the whole set.
@@ -197,12 +234,12 @@ impl ParsedSet {
             .people
             .iter()
             .map(|p| PersonRecord {
-                id: p.id.to_string(),
+                id: p.id.of(&self.text).to_owned(),
                 structure_id: structure_id.clone(),
-                display_name: p.display_name.to_string(),
+                display_name: p.display_name.of(&self.text).to_owned(),
                 role: p.role,
                 end_date: p.end_date,
-                email: p.email.as_deref().map(str::to_owned),
+                email: p.email.map(|e| e.of(&self.text).to_owned()),
             })
             .collect();
         let mut functions: Vec<FunctionRecord> = s
@@ -219,7 +256,7 @@ impl ParsedSet {
             .holdings
             .iter()
             .map(|h| HoldingRecord {
-                person_id: s.people[h.person as usize].id.to_string(),
+                person_id: s.people[h.person as usize].id.of(&self.text).to_owned(),
                 function: self.codes[h.code as usize].clone(),
                 level: h.level,
                 last_practised: h.last_practised,
@@ -352,11 +389,17 @@ struct SetParser {
     /// Function code → dense number (codes repeat across structures: a
     /// few dozen distinct codes for hundreds of thousands of rows).
     codes: HashMap<String, u32>,
-    /// (structure index, code number) → line of declaration.
-    functions: HashMap<(usize, u32), u64>,
+    /// (structure index, code number) → line of declaration, of function
+    /// rows not kept in their slot (rows with errors). Kept rows are found
+    /// in their slot, a few per structure: no map of hundreds of thousands
+    /// of entries for a valid set.
+    rejected_functions: HashMap<(usize, u32), u64>,
     functions_usable: bool,
-    /// (person number, code number) → line of declaration.
-    holdings: HashMap<(u32, u32), u64>,
+    /// (person number, code number) → line of declaration, of holding rows
+    /// not kept in their slot (likewise).
+    rejected_holdings: HashMap<(u32, u32), u64>,
+    /// Texts of the kept people ([`ParsedSet::text`]).
+    person_text: String,
     /// Tool list → dense number (a few distinct lists for many functions).
     tool_lists: HashMap<Vec<String>, u32>,
 }
@@ -395,15 +438,11 @@ impl SetParser {
     /// churn hundreds of megabytes.
     fn with_capacity(files: &CsvSetFiles) -> Self {
         let structures = lines(&files.structures);
-        let functions = lines(&files.functions);
-        let holdings = lines(&files.holdings);
         let people = lines(&files.people);
         SetParser {
             slots: Vec::with_capacity(structures),
             structure_index: HashMap::with_capacity(structures),
             people: HashMap::with_capacity(people),
-            functions: HashMap::with_capacity(functions),
-            holdings: HashMap::with_capacity(holdings),
             ..SetParser::default()
         }
     }
@@ -518,12 +557,13 @@ impl SetParser {
         {
             let people = &mut self.slots[si].people;
             local = Some(people.len() as u32);
+            let text = &mut self.person_text;
             people.push(ParsedPerson {
-                id: id.into(),
-                display_name: f[2].into(),
+                id: Span::push(text, id),
+                display_name: Span::push(text, f[2]),
                 role,
                 end_date,
-                email: email.map(String::into_boxed_str),
+                email: email.map(|e| Span::push(text, &e)),
             });
         }
         if id_ok && !duplicate {
@@ -546,17 +586,16 @@ impl SetParser {
         let structure = keep(&mut msgs, self.structure_ref(f[0])).flatten();
         let code = f[1];
         let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
+        // (structure index, code number) of a first declaration.
+        let mut first = None;
         if let (Some(si), true) = (structure, code_ok) {
-            let key = (si, self.code_number(code));
-            match self.functions.entry(key) {
-                Entry::Occupied(first) => msgs.push(format!(
-                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {})",
+            let cn = self.code_number(code);
+            match self.function_line(si, cn) {
+                Some(earlier) => msgs.push(format!(
+                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {earlier})",
                     f[0],
-                    first.get()
                 )),
-                Entry::Vacant(v) => {
-                    v.insert(line);
-                }
+                None => first = Some((si, cn)),
             }
         }
         let criticality = if f[2].is_empty() {
@@ -578,13 +617,20 @@ impl SetParser {
         };
         let tools = keep(&mut msgs, fields::tools(f[3]));
 
-        if let (true, Some(si), Some(criticality), Some(tools)) = (msgs.is_empty(), structure, criticality, tools) {
-            let function = ParsedFunction {
-                code: self.code_number(code),
-                criticality,
-                tools: self.tools_number(tools),
-            };
-            self.slots[si].functions.push(function);
+        match (first, msgs.is_empty(), criticality, tools) {
+            (Some((si, code)), true, Some(criticality), Some(tools)) => {
+                let function = ParsedFunction {
+                    code,
+                    criticality,
+                    tools: self.tools_number(tools),
+                    line: short_line(line),
+                };
+                self.slots[si].functions.push(function);
+            }
+            (Some(key), ..) => {
+                self.rejected_functions.insert(key, line);
+            }
+            (None, ..) => {}
         }
         flush(FUNCTIONS_FILE, line, msgs, errors);
     }
@@ -610,22 +656,19 @@ impl SetParser {
         };
         let code = f[1];
         let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
-        // (structure index, code number) of a holding that can be kept.
-        let mut placed = None;
-        if let (Some((number, si, _)), true) = (person, code_ok) {
+        // (person number, code number) of a first declaration, and the
+        // structure index when known.
+        let mut first = None;
+        if let (Some((number, si, local)), true) = (person, code_ok) {
             let cn = self.code_number(code);
-            match self.holdings.entry((number, cn)) {
-                Entry::Occupied(first) => msgs.push(format!(
-                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {})",
-                    first.get()
+            match self.holding_line(number, si.zip(local), cn) {
+                Some(earlier) => msgs.push(format!(
+                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {earlier})"
                 )),
-                Entry::Vacant(v) => {
-                    v.insert(line);
-                }
+                None => first = Some(((number, cn), si)),
             }
-            placed = si.map(|si| (si, cn));
             if let (Some(si), true) = (si, self.functions_usable) {
-                if !self.functions.contains_key(&(si, cn)) {
+                if self.function_line(si, cn).is_none() {
                     msgs.push(format!(
                         "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
                         self.slots[si].id
@@ -640,19 +683,47 @@ impl SetParser {
         let last_practised = keep(&mut msgs, fields::date("last_practised", f[3]));
 
         // A person whose own row had errors has no local index: the set is
-        // rejected anyway, so the holding need not be kept.
+        // rejected anyway, so the holding is only remembered by its key.
         let local = person.and_then(|(_, _, local)| local);
-        if let (true, Some((si, code)), Some(local), Some(level), Some(last_practised)) =
-            (msgs.is_empty(), placed, local, level, last_practised)
-        {
-            self.slots[si].holdings.push(ParsedHolding {
-                person: local,
-                code,
-                level,
-                last_practised,
-            });
+        match (first, local, msgs.is_empty(), level, last_practised) {
+            (Some(((_, code), Some(si))), Some(local), true, Some(level), Some(last_practised)) => {
+                self.slots[si].holdings.push(ParsedHolding {
+                    person: local,
+                    code,
+                    level,
+                    last_practised,
+                    line: short_line(line),
+                });
+            }
+            (Some((key, _)), ..) => {
+                self.rejected_holdings.insert(key, line);
+            }
+            (None, ..) => {}
         }
         flush(HOLDINGS_FILE, line, msgs, errors);
+    }
+
+    /// Line of the function `code` already declared for structure `si`.
+    fn function_line(&self, si: usize, code: u32) -> Option<u64> {
+        self.slots[si]
+            .functions
+            .iter()
+            .find(|f| f.code == code)
+            .map(|f| u64::from(f.line))
+            .or_else(|| self.rejected_functions.get(&(si, code)).copied())
+    }
+
+    /// Line of the level already given to a person (number, and
+    /// (structure index, index among its people) when kept) on `code`.
+    fn holding_line(&self, number: u32, kept: Option<(usize, u32)>, code: u32) -> Option<u64> {
+        kept.and_then(|(si, local)| {
+            self.slots[si]
+                .holdings
+                .iter()
+                .find(|h| h.person == local && h.code == code)
+                .map(|h| u64::from(h.line))
+        })
+        .or_else(|| self.rejected_holdings.get(&(number, code)).copied())
     }
 
     fn tools_number(&mut self, tools: Vec<String>) -> u32 {
@@ -681,6 +752,7 @@ impl SetParser {
             structures,
             codes: table(self.codes),
             tools: table(self.tool_lists),
+            text: self.person_text,
         }
     }
 }
