@@ -1005,7 +1005,7 @@ mod tests {
             let files = set.to_files().unwrap();
             match parse_set(&files) {
                 Ok(parsed) => assert!(
-                    parsed.inventories == set.inventories,
+                    parsed.inventories() == set.inventories,
                     "size {size} seed {seed}: parsed set differs from the generated one"
                 ),
                 Err(errs) => panic!("size {size} seed {seed}: {:#?}", &errs[..errs.len().min(10)]),

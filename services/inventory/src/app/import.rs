@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use vigie_inventory_domain::csv_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
-use vigie_inventory_domain::csv_set::{parse_set_owned, CsvSetFiles};
+use vigie_inventory_domain::csv_set::{parse_set_owned, CsvSetFiles, ParsedSet, RowError};
 use vigie_inventory_domain::model::StructureInventory;
 
 use crate::error::InventoryError;
@@ -17,11 +17,13 @@ use crate::storage::{self, Scope, Stored};
 
 use super::Inventory;
 
-/// Below this many structures, existing inventories are read one by one;
-/// above, the whole table is read once (fewer round trips).
-const READ_ALL_THRESHOLD: usize = 200;
-/// Structures written per batch between two progress reports.
+/// Structures built, compared, written and assessed together: the
+/// inventories and event payloads of one batch are in memory at once.
 const APPLY_BATCH: usize = 1_000;
+/// Structures read per query (one placeholder each).
+const STRUCTURES_READ: usize = 500;
+/// People looked up per round of [`movers`].
+const PEOPLE_READ: usize = 4_000;
 
 /// Phases reported while an import runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,134 +112,96 @@ impl Inventory {
         progress(ImportPhase::Validating, 1, 1);
         let validated = started.elapsed();
 
-        let incoming: Vec<StructureInventory> = parsed.inventories.into_iter().map(normalize).collect();
-        let declared: Vec<(String, String)> = match scope {
-            ImportScope::Instance => Vec::new(),
-            ImportScope::Networks(_) => incoming
-                .iter()
-                .map(|i| (i.structure.id.clone(), i.structure.network.clone()))
-                .collect(),
-        };
+        let (people, functions, holdings) = parsed.counts();
         let mut report = ImportReport {
-            structures: incoming.len() as u64,
-            people: incoming.iter().map(|i| i.people.len() as u64).sum(),
-            functions: incoming.iter().map(|i| i.functions.len() as u64).sum(),
-            holdings: incoming.iter().map(|i| i.holdings.len() as u64).sum(),
+            structures: parsed.len() as u64,
+            people: people as u64,
+            functions: functions as u64,
+            holdings: holdings as u64,
             ..ImportReport::default()
         };
-
         let today = self.today();
         let now = chrono::Utc::now().to_rfc3339();
         let mut tx = self.db.begin().await?;
-        let existing = self.existing(&mut tx, &incoming).await?;
-
-        let mut changed: Vec<Stored> = Vec::new();
-        for inv in incoming {
-            match existing.get(&inv.structure.id) {
-                Some(old) if normalize(old.inventory.clone()) == inv => report.unchanged += 1,
-                Some(old) => {
-                    report.updated += 1;
-                    changed.push(Stored {
-                        inventory: inv,
-                        version: old.version + 1,
-                    });
-                }
-                None => {
-                    report.created += 1;
-                    changed.push(Stored {
-                        inventory: inv,
-                        version: 1,
-                    });
-                }
-            }
-        }
-
-        // People who move in from a structure outside the set leave it.
-        let listed: HashSet<&str> = changed.iter().map(|s| s.inventory.structure.id.as_str()).collect();
-        let people: Vec<String> = changed
+        let movers = movers(&mut tx, &parsed).await?;
+        // Structures outside the set that lose people: bumped after the set.
+        let mut left_behind: Vec<String> = movers
             .iter()
-            .flat_map(|s| s.inventory.people.iter().map(|p| p.id.clone()))
+            .map(|m| m.from.clone())
+            .filter(|from| !parsed.contains(from))
             .collect();
-        let mut movers = Vec::new();
-        let mut left_behind = Vec::new();
-        for (person, old) in storage::structures_of_people(&mut tx, &people).await? {
-            if !listed.contains(old.as_str()) {
-                movers.push(person);
-                left_behind.push(old);
-            }
-        }
         left_behind.sort();
         left_behind.dedup();
         if let ImportScope::Networks(_) = scope {
-            let existing_networks: BTreeMap<String, String> = existing
-                .iter()
-                .map(|(id, old)| (id.clone(), old.inventory.structure.network.clone()))
-                .collect();
-            let left = if left_behind.is_empty() {
-                BTreeMap::new()
-            } else {
-                storage::load(&mut tx, Scope::Structures(&left_behind)).await?
-            };
-            let mut moving: BTreeMap<String, String> = BTreeMap::new();
-            for (person, old) in storage::structures_of_people(&mut tx, &movers).await? {
-                if let Some(stored) = left.get(&old) {
-                    moving.insert(person, stored.inventory.structure.network.clone());
-                }
-            }
-            let refused = outside_scope(scope, &declared, &existing_networks, &moving, &lines);
+            let refused = refused_rows(&mut tx, scope, &parsed, &movers, &left_behind, &lines).await?;
             if !refused.is_empty() {
                 // Nothing was written: the transaction is dropped.
                 return Err(InventoryError::Rejected(refused));
             }
         }
-        let existing_changed: HashSet<&str> = changed
-            .iter()
-            .filter(|s| existing.contains_key(&s.inventory.structure.id))
-            .map(|s| s.inventory.structure.id.as_str())
-            .collect();
+        // A structure of the set that loses a person to an earlier batch
+        // looks unchanged once that batch has deleted the person's rows.
+        let losing: HashSet<&str> = movers.iter().map(|m| m.from.as_str()).collect();
 
-        let total = changed.len() as u64;
+        // A batch of structures at a time, built from the compact set, read
+        // back, compared, written, assessed and appended to the outbox: only
+        // one batch of inventories and event payloads is in memory at once.
+        // Each structure's `inventoried` still precedes its `fragility_assessed`.
+        let total = parsed.len() as u64;
         progress(ImportPhase::Applying, 0, total);
-        for (n, batch) in changed.chunks(APPLY_BATCH).enumerate() {
-            let rows: Vec<(&StructureInventory, i64)> = batch.iter().map(|s| (&s.inventory, s.version)).collect();
-            let existing_ids: Vec<String> = batch
-                .iter()
-                .map(|s| s.inventory.structure.id.clone())
-                .filter(|id| existing_changed.contains(id.as_str()))
-                .collect();
-            let batch_people: HashSet<&str> = batch
-                .iter()
-                .flat_map(|s| s.inventory.people.iter().map(|p| p.id.as_str()))
-                .collect();
+        let mut written = std::time::Duration::ZERO;
+        for start in (0..parsed.len()).step_by(APPLY_BATCH) {
+            let end = (start + APPLY_BATCH).min(parsed.len());
+            let batch_started = std::time::Instant::now();
+            let incoming: Vec<StructureInventory> = (start..end).map(|i| parsed.inventory(i)).collect();
+            let ids: Vec<String> = incoming.iter().map(|i| i.structure.id.clone()).collect();
+            let existing = existing(&mut tx, &ids).await?;
+            let mut changed = Vec::new();
+            let mut existing_ids = Vec::new();
+            for inventory in incoming {
+                let id = inventory.structure.id.as_str();
+                let version = match existing.get(id) {
+                    Some(old) if !losing.contains(id) && normalize(old.inventory.clone()) == inventory => {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    Some(old) => {
+                        report.updated += 1;
+                        existing_ids.push(id.to_owned());
+                        old.version + 1
+                    }
+                    None => {
+                        report.created += 1;
+                        1
+                    }
+                };
+                changed.push(Stored { inventory, version });
+            }
+            // A mover's new structure always changes (it gains the person).
+            let batch_ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
             let batch_movers: Vec<String> = movers
                 .iter()
-                .filter(|m| batch_people.contains(m.as_str()))
-                .cloned()
+                .filter(|m| batch_ids.contains(m.to))
+                .map(|m| m.person.to_owned())
                 .collect();
+            let rows: Vec<(&StructureInventory, i64)> = changed.iter().map(|s| (&s.inventory, s.version)).collect();
             storage::replace(&mut tx, &rows, &existing_ids, &batch_movers, &now).await?;
-            progress(
-                ImportPhase::Applying,
-                ((n * APPLY_BATCH + batch.len()) as u64).min(total),
-                total,
-            );
+            written += batch_started.elapsed();
+            report.events += self.record_changes(&mut tx, &changed, today).await?.total();
+            progress(ImportPhase::Applying, end as u64, total);
         }
+        let mut bumped = Vec::new();
         for id in &left_behind {
             if let Some(mut stored) = storage::load(&mut tx, Scope::Structure(id)).await?.remove(id) {
                 stored.version += 1;
                 storage::bump_version(&mut tx, id, stored.version, &now).await?;
                 stored.inventory = normalize(stored.inventory);
-                changed.push(stored);
+                bumped.push(stored);
             }
         }
-        let written = started.elapsed();
-        // The events of a batch of structures at a time: their payloads (a
-        // snapshot and an assessment per structure, kilobytes each) never
-        // all sit in memory together. Each structure's `inventoried` still
-        // precedes its `fragility_assessed`.
-        for batch in changed.chunks(APPLY_BATCH) {
+        for batch in bumped.chunks(APPLY_BATCH) {
             report.events += self.record_changes(&mut tx, batch, today).await?.total();
         }
-        drop(changed);
         tx.commit().await?;
         if report.events > 0 {
             self.events_committed();
@@ -249,25 +213,88 @@ impl Inventory {
             unchanged = report.unchanged,
             events = report.events,
             validate_ms = validated.as_millis() as u64,
-            write_ms = (written - validated).as_millis() as u64,
-            events_ms = (started.elapsed() - written).as_millis() as u64,
+            write_ms = written.as_millis() as u64,
+            events_ms = (started.elapsed() - validated - written).as_millis() as u64,
             "inventory imported"
         );
         Ok(report)
     }
+}
 
-    async fn existing(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        incoming: &[StructureInventory],
-    ) -> Result<BTreeMap<String, Stored>, InventoryError> {
-        if incoming.len() > READ_ALL_THRESHOLD {
-            let wanted: HashSet<&str> = incoming.iter().map(|i| i.structure.id.as_str()).collect();
-            let mut all = storage::load(tx, Scope::All).await?;
-            all.retain(|id, _| wanted.contains(id.as_str()));
-            return Ok(all);
+/// A person of the set stored today under another structure.
+struct Mover<'a> {
+    person: &'a str,
+    /// The structure that loses the person.
+    from: String,
+    /// The structure of the set that gains the person.
+    to: &'a str,
+}
+
+/// The set's people stored today under another structure, read a few
+/// thousand people at a time.
+async fn movers<'a>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    parsed: &'a ParsedSet,
+) -> Result<Vec<Mover<'a>>, InventoryError> {
+    let people: Vec<(&str, &str)> = parsed.people().collect();
+    let mut movers = Vec::new();
+    for chunk in people.chunks(PEOPLE_READ) {
+        let ids: Vec<String> = chunk.iter().map(|(person, _)| (*person).to_owned()).collect();
+        let mut stored = storage::structures_of_people(tx, &ids).await?;
+        for &(person, to) in chunk {
+            if let Some(from) = stored.remove(person).filter(|from| from != to) {
+                movers.push(Mover { person, from, to });
+            }
         }
-        let ids: Vec<String> = incoming.iter().map(|i| i.structure.id.clone()).collect();
-        Ok(storage::load(tx, Scope::Structures(&ids)).await?)
     }
+    Ok(movers)
+}
+
+/// The stored inventories of some of the set's structures (a batch).
+async fn existing(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ids: &[String],
+) -> Result<BTreeMap<String, Stored>, InventoryError> {
+    let mut found = BTreeMap::new();
+    for chunk in ids.chunks(STRUCTURES_READ) {
+        found.append(&mut storage::load(tx, Scope::Structures(chunk)).await?);
+    }
+    Ok(found)
+}
+
+/// For a coordinator's import: the rows naming a structure or a person
+/// outside her networks, today or in the set (empty when all is hers).
+async fn refused_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    scope: &ImportScope,
+    parsed: &ParsedSet,
+    movers: &[Mover<'_>],
+    left_behind: &[String],
+    lines: &SetLines,
+) -> Result<Vec<RowError>, InventoryError> {
+    let declared: Vec<(String, String)> = parsed.structures().map(|s| (s.id.clone(), s.network.clone())).collect();
+    let ids: Vec<String> = declared.iter().map(|(id, _)| id.clone()).collect();
+    let networks = |stored: BTreeMap<String, Stored>| -> BTreeMap<String, String> {
+        stored
+            .into_iter()
+            .map(|(id, s)| (id, s.inventory.structure.network))
+            .collect()
+    };
+    let mut existing_networks = BTreeMap::new();
+    let mut left = BTreeMap::new();
+    for chunk in ids.chunks(STRUCTURES_READ) {
+        existing_networks.append(&mut networks(
+            storage::load_structures(tx, Scope::Structures(chunk)).await?,
+        ));
+    }
+    for chunk in left_behind.chunks(STRUCTURES_READ) {
+        left.append(&mut networks(
+            storage::load_structures(tx, Scope::Structures(chunk)).await?,
+        ));
+    }
+    let moving: BTreeMap<String, String> = movers
+        .iter()
+        .filter_map(|m| Some((m.person.to_owned(), left.get(&m.from)?.clone())))
+        .collect();
+    Ok(outside_scope(scope, &declared, &existing_networks, &moving, lines))
 }

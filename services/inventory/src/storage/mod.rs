@@ -18,7 +18,7 @@ use vigie_inventory_domain::model::{HoldingRecord, StructureInventory, Structure
 
 pub use migrations::MIGRATIONS;
 pub use read::{load, load_one, load_structures, version_of};
-use rows::{execute_for_keys, insert_batched, Value};
+use rows::{execute_for_keys, fetch_for_keys, insert_batched, Value};
 
 pub use vigie_platform::db::StorageError;
 
@@ -81,22 +81,15 @@ pub async fn structures_of_people(
     conn: &mut AnyConnection,
     person_ids: &[String],
 ) -> Result<HashMap<String, String>, StorageError> {
-    let mut found = HashMap::new();
-    for chunk in person_ids.chunks(500) {
-        let placeholders = (1..=chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT person_id, structure_id FROM inv_people WHERE person_id IN ({placeholders})");
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.clone());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            found.insert(row.try_get("person_id")?, row.try_get("structure_id")?);
-        }
-    }
-    Ok(found)
+    let rows = fetch_for_keys(
+        conn,
+        "SELECT person_id, structure_id FROM inv_people WHERE person_id IN",
+        person_ids,
+    )
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("person_id")?, row.try_get("structure_id")?)))
+        .collect()
 }
 
 /// Replaces the stored inventory of each given structure (structure row

@@ -2,6 +2,7 @@
 //! one per row, which is what makes importing 100,000 structures take seconds.
 
 use sqlx::any::AnyArguments;
+use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection};
 
@@ -44,14 +45,63 @@ impl From<Option<i64>> for Value {
     }
 }
 
-/// Parameters per statement. Both engines accept far more (SQLite 32,766,
-/// PostgreSQL 65,535), but binding through `sqlx::Any` on SQLite grows worse
-/// than linearly with the parameter count: measured on 20,000 structures,
-/// ~3,500 parameters per statement took 4× longer than ~400 (see
-/// docs/benchmarks.md), and much smaller statements pay per-statement costs.
-const MAX_PARAMS: usize = 400;
-/// Rows per statement for narrow tables.
-const MAX_ROWS: usize = 100;
+/// How statements name their parameters on one connection's backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placeholders {
+    /// `$1, $2, …`: PostgreSQL's only form.
+    Numbered,
+    /// `?, ?, …`: bound in order. On SQLite, sqlx looks up the name of every
+    /// named parameter when binding (`sqlite3_bind_parameter_name`, a linear
+    /// scan of the statement's parameter list), so `$N` costs grow with the
+    /// square of the parameters of a multi-row statement; anonymous `?`
+    /// parameters have no name to look up.
+    Anonymous,
+}
+
+impl Placeholders {
+    fn of(conn: &AnyConnection) -> Placeholders {
+        if conn.backend_name() == "PostgreSQL" {
+            Placeholders::Numbered
+        } else {
+            Placeholders::Anonymous
+        }
+    }
+
+    /// Parameters one statement carries: PostgreSQL saves a round trip per
+    /// statement (its limit is 65,535); SQLite has no round trip, and its
+    /// statements are prepared once per row count and cached by sqlx, so the
+    /// size only needs to amortise the per-statement work (measured in
+    /// docs/benchmarks.md, « Import of a generated inventory »).
+    fn max_params(self) -> usize {
+        match self {
+            Placeholders::Numbered => 8_000,
+            Placeholders::Anonymous => 4_000,
+        }
+    }
+
+    /// Appends the placeholder of the `n`-th parameter (from 1).
+    fn push(self, sql: &mut String, n: usize) {
+        match self {
+            Placeholders::Numbered => {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            Placeholders::Anonymous => sql.push('?'),
+        }
+    }
+
+    /// `(p1, p2, …)` for `count` parameters numbered from `first`.
+    fn push_tuple(self, sql: &mut String, first: usize, count: usize) {
+        sql.push('(');
+        for n in first..first + count {
+            if n > first {
+                sql.push_str(", ");
+            }
+            self.push(sql, n);
+        }
+        sql.push(')');
+    }
+}
 
 /// Inserts `rows` into `table` (`columns` in order), batching rows into
 /// multi-row `INSERT … VALUES` statements. `suffix` is appended to each
@@ -66,14 +116,17 @@ pub async fn insert_batched(
     suffix: &str,
     rows: Vec<Vec<Value>>,
 ) -> Result<(), sqlx::Error> {
-    let per_statement = (MAX_PARAMS / columns.len()).clamp(1, MAX_ROWS);
-    for chunk in rows.chunks(per_statement) {
-        let sql = insert_sql(table, columns, chunk.len(), suffix);
+    let style = Placeholders::of(conn);
+    let per_statement = (style.max_params() / columns.len()).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+        let sql = insert_sql(style, table, columns, chunk.len(), suffix);
         let mut query = sqlx::query(&sql);
         for row in chunk {
             debug_assert_eq!(row.len(), columns.len());
             for value in row {
-                query = bind(query, value.clone());
+                query = bind(query, value);
             }
         }
         query.execute(&mut *conn).await?;
@@ -81,19 +134,16 @@ pub async fn insert_batched(
     Ok(())
 }
 
-/// Runs `sql_prefix ($1, $2, …)` for `keys` in batches, e.g.
+/// Runs `sql_prefix (p1, p2, …)` for `keys` in batches, e.g.
 /// `DELETE FROM inv_people WHERE structure_id IN`.
 ///
 /// # Errors
 /// The first database error.
 pub async fn execute_for_keys(conn: &mut AnyConnection, sql_prefix: &str, keys: &[String]) -> Result<u64, sqlx::Error> {
+    let style = Placeholders::of(conn);
     let mut affected = 0;
-    for chunk in keys.chunks(MAX_ROWS) {
-        let placeholders = (1..=chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("{sql_prefix} ({placeholders})");
+    for chunk in keys.chunks(style.max_params()) {
+        let sql = in_list_sql(style, sql_prefix, chunk.len());
         let mut query = sqlx::query(&sql);
         for key in chunk {
             query = query.bind(key.clone());
@@ -103,23 +153,43 @@ pub async fn execute_for_keys(conn: &mut AnyConnection, sql_prefix: &str, keys: 
     Ok(affected)
 }
 
-fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
+/// Runs `sql_prefix (p1, p2, …)` for `keys` in batches and returns every
+/// row, e.g. `SELECT person_id, structure_id FROM inv_people WHERE person_id IN`.
+///
+/// # Errors
+/// The first database error.
+pub async fn fetch_for_keys(
+    conn: &mut AnyConnection,
+    sql_prefix: &str,
+    keys: &[String],
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let style = Placeholders::of(conn);
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(style.max_params()) {
+        let sql = in_list_sql(style, sql_prefix, chunk.len());
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(key.clone());
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
+/// `sql_prefix (p1, …, p<keys>)`.
+fn in_list_sql(style: Placeholders, sql_prefix: &str, keys: usize) -> String {
+    let mut sql = format!("{sql_prefix} ");
+    style.push_tuple(&mut sql, 1, keys);
+    sql
+}
+
+fn insert_sql(style: Placeholders, table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut n = 0;
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
-        sql.push('(');
-        for column in 0..columns.len() {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
-        }
-        sql.push(')');
+        style.push_tuple(&mut sql, row * columns.len() + 1, columns.len());
     }
     if !suffix.is_empty() {
         sql.push(' ');
@@ -142,8 +212,16 @@ mod tests {
     #[test]
     fn insert_sql_numbers_placeholders_across_rows() {
         assert_eq!(
-            insert_sql("t", &["a", "b"], 2, "ON CONFLICT DO NOTHING"),
+            insert_sql(Placeholders::Numbered, "t", &["a", "b"], 2, "ON CONFLICT DO NOTHING"),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn insert_sql_leaves_sqlite_placeholders_anonymous() {
+        assert_eq!(
+            insert_sql(Placeholders::Anonymous, "t", &["a", "b"], 2, ""),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
         );
     }
 }

@@ -37,6 +37,7 @@ on_both_backends!(
     a_bad_set_changes_nothing,
     an_error_on_the_last_line_of_the_last_file_writes_nothing,
     a_person_moving_leaves_their_old_structure,
+    moves_across_the_batches_of_one_set,
     a_coordinator_imports_only_within_her_network,
     set_holding_recomputes_fragility_with_its_event,
     raise_only_never_lowers,

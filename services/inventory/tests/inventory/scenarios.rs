@@ -147,6 +147,46 @@ pub async fn a_person_moving_leaves_their_old_structure(h: Harness) -> Result<()
     Ok(())
 }
 
+/// The import writes 1,000 structures at a time: a person moving between
+/// structures of one set written in different batches — to an earlier batch
+/// (still stored under her old structure when the new one is written) and
+/// to a later one — leaves the old structure, which gets a new version.
+pub async fn moves_across_the_batches_of_one_set(h: Harness) -> Result<()> {
+    let mut generated = set(1_100, 8);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let last = generated.inventories.len() - 1;
+    let mut moves = Vec::new();
+    for (from, to) in [(last, 0), (1, last - 1)] {
+        let structure_id = generated.inventories[to].structure.id.clone();
+        let from_inventory = &mut generated.inventories[from];
+        let mut person = from_inventory.people.pop().context("structure without people")?;
+        from_inventory.holdings.retain(|holding| holding.person_id != person.id);
+        person.structure_id = structure_id;
+        moves.push((person.id.clone(), from, to));
+        generated.inventories[to].people.push(person);
+    }
+    let report = h.app.import(generated.to_files()?, quiet).await?;
+    ensure!(report.updated == 4 && report.unchanged == 1_096, "{report:?}");
+    for (person, from, to) in moves {
+        let old = h.app.structure(&generated.inventories[from].structure.id).await?;
+        ensure!(
+            !old.inventory.people.iter().any(|p| p.id == person) && old.version == 2,
+            "{person} still in structure {from}, or its version did not move: {}",
+            old.version
+        );
+        let new = h.app.structure(&generated.inventories[to].structure.id).await?;
+        ensure!(
+            new.inventory.people.iter().any(|p| p.id == person) && new.version == 2,
+            "{person} did not arrive in structure {to}"
+        );
+    }
+    ensure!(
+        h.events(STRUCTURE_INVENTORIED).await? == 1_104,
+        "one more inventoried event per changed structure"
+    );
+    Ok(())
+}
+
 /// A coordinator imports her own network's structures; a structure of
 /// another network, a structure moved in from another network or a person
 /// taken from another network's structure is refused with its `FILE:LINE`,

@@ -27,8 +27,8 @@ use crate::model::{
     Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
 };
 use crate::tabular::{flush, keep, read_rows, FileSpec};
+use chrono::NaiveDate;
 use std::borrow::Cow;
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// Name of the structures file in a set.
@@ -95,12 +95,203 @@ impl CsvSetFiles {
 
 /// A valid set: one inventory per structure, sorted by structure id (byte
 /// order); within each, people by id, functions by code, holdings by
-/// (person id, function code) — so equal inputs give equal values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (person id, function code) — so equal inputs give equal inventories.
+///
+/// Held compact (a function or a holding is a few numbers, its code and
+/// tools shared through the set's tables) and turned into
+/// [`StructureInventory`] values one structure at a time: a
+/// 100,000-structure set as inventories would take over 500 MB, the
+/// importer needs a batch of them at once.
+#[derive(Debug, Clone, Default)]
 pub struct ParsedSet {
-    /// The structures with their people, functions and holdings.
-    pub inventories: Vec<StructureInventory>,
+    /// Sorted by structure id.
+    structures: Vec<ParsedStructure>,
+    /// Function codes by number.
+    codes: Vec<String>,
+    /// Tool lists by number.
+    tools: Vec<Vec<String>>,
+    /// The people's ids, names and addresses, end to end.
+    text: String,
 }
+
+/// One structure of a valid set.
+#[derive(Debug, Clone)]
+struct ParsedStructure {
+    record: StructureRecord,
+    people: Vec<ParsedPerson>,
+    functions: Vec<ParsedFunction>,
+    holdings: Vec<ParsedHolding>,
+}
+
+/// A person, without the structure its [`ParsedStructure`] already names;
+/// its texts are spans of [`ParsedSet::text`] (one allocation each would
+/// cost more than the text itself).
+#[derive(Debug, Clone, Copy)]
+struct ParsedPerson {
+    id: Span,
+    display_name: Span,
+    role: Role,
+    end_date: Option<NaiveDate>,
+    email: Option<Span>,
+}
+
+/// Where a text lies in a text arena.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// Appends `text` to `arena`. A set is at most 1 GiB, so offsets fit.
+    fn push(arena: &mut String, text: &str) -> Span {
+        let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+        arena.push_str(text);
+        Span {
+            start,
+            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn of(self, arena: &str) -> &str {
+        let start = self.start as usize;
+        &arena[start..start + self.len as usize]
+    }
+}
+
+/// A function: its code and tools are numbers into the set's tables.
+#[derive(Debug, Clone, Copy)]
+struct ParsedFunction {
+    code: u32,
+    criticality: u8,
+    tools: u32,
+    /// Line of declaration, for a duplicate's message.
+    line: u32,
+}
+
+/// A holding: its person is an index into its structure's people.
+#[derive(Debug, Clone, Copy)]
+struct ParsedHolding {
+    person: u32,
+    code: u32,
+    level: u8,
+    last_practised: Option<NaiveDate>,
+    /// Line of declaration, for a duplicate's message.
+    line: u32,
+}
+
+/// A line number as kept in compact rows: a set is at most 1 GiB, so far
+/// fewer than 2³² lines (beyond, messages would name line 4294967295).
+fn short_line(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+impl ParsedSet {
+    /// Number of structures.
+    pub fn len(&self) -> usize {
+        self.structures.len()
+    }
+
+    /// Whether the set lists no structure.
+    pub fn is_empty(&self) -> bool {
+        self.structures.is_empty()
+    }
+
+    /// Whether the set lists the structure `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.structures
+            .binary_search_by(|s| s.record.id.as_str().cmp(id))
+            .is_ok()
+    }
+
+    /// The structures' own records, in order.
+    pub fn structures(&self) -> impl Iterator<Item = &StructureRecord> {
+        self.structures.iter().map(|s| &s.record)
+    }
+
+    /// Every person as (person id, structure id).
+    pub fn people(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.structures
+            .iter()
+            .flat_map(|s| s.people.iter().map(|p| (p.id.of(&self.text), s.record.id.as_str())))
+    }
+
+    /// People, functions and holdings of the whole set.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        self.structures.iter().fold((0, 0, 0), |(p, f, h), s| {
+            (p + s.people.len(), f + s.functions.len(), h + s.holdings.len())
+        })
+    }
+
+    /// The inventory of the `index`-th structure (in id order).
+    ///
+    /// # Panics
+    /// When `index` is not below [`ParsedSet::len`].
+    pub fn inventory(&self, index: usize) -> StructureInventory {
+        let s = &self.structures[index];
+        let structure_id = &s.record.id;
+        let mut people: Vec<PersonRecord> = s
+            .people
+            .iter()
+            .map(|p| PersonRecord {
+                id: p.id.of(&self.text).to_owned(),
+                structure_id: structure_id.clone(),
+                display_name: p.display_name.of(&self.text).to_owned(),
+                role: p.role,
+                end_date: p.end_date,
+                email: p.email.map(|e| e.of(&self.text).to_owned()),
+            })
+            .collect();
+        let mut functions: Vec<FunctionRecord> = s
+            .functions
+            .iter()
+            .map(|f| FunctionRecord {
+                structure_id: structure_id.clone(),
+                code: self.codes[f.code as usize].clone(),
+                criticality: f.criticality,
+                tools: self.tools[f.tools as usize].clone(),
+            })
+            .collect();
+        let mut holdings: Vec<HoldingRecord> = s
+            .holdings
+            .iter()
+            .map(|h| HoldingRecord {
+                person_id: s.people[h.person as usize].id.of(&self.text).to_owned(),
+                function: self.codes[h.code as usize].clone(),
+                level: h.level,
+                last_practised: h.last_practised,
+                evidence: Evidence::Import,
+            })
+            .collect();
+        people.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        functions.sort_unstable_by(|a, b| a.code.cmp(&b.code));
+        holdings.sort_unstable_by(|a, b| {
+            (a.person_id.as_str(), a.function.as_str()).cmp(&(b.person_id.as_str(), b.function.as_str()))
+        });
+        StructureInventory {
+            structure: s.record.clone(),
+            people,
+            functions,
+            holdings,
+        }
+    }
+
+    /// Every inventory, in order (small sets; an importer takes batches
+    /// with [`ParsedSet::inventory`]).
+    pub fn inventories(&self) -> Vec<StructureInventory> {
+        (0..self.len()).map(|i| self.inventory(i)).collect()
+    }
+}
+
+/// Two sets are equal when their inventories are (whatever order their
+/// codes and tools were first met in).
+impl PartialEq for ParsedSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.inventory(i) == other.inventory(i))
+    }
+}
+
+impl Eq for ParsedSet {}
 
 /// One problem in one row (or in the header, line 1) of one file; defined
 /// in [`crate::tabular`], shared by every import.
@@ -166,9 +357,9 @@ struct StructureSlot {
     id: String,
     /// `None` when the row had errors (then the set is rejected anyway).
     record: Option<StructureRecord>,
-    people: Vec<PersonRecord>,
-    functions: Vec<FunctionRecord>,
-    holdings: Vec<HoldingRecord>,
+    people: Vec<ParsedPerson>,
+    functions: Vec<ParsedFunction>,
+    holdings: Vec<ParsedHolding>,
 }
 
 /// A person id defined in `people.csv`.
@@ -180,6 +371,8 @@ struct PersonSlot {
     /// Index of the person's structure; `None` when it is unknown (already
     /// reported on the person's row, so holdings skip the function check).
     structure: Option<usize>,
+    /// Index among the structure's people; `None` when the row had errors.
+    local: Option<u32>,
 }
 
 /// Everything learnt so far. Ids of rows with errors are still registered
@@ -196,11 +389,19 @@ struct SetParser {
     /// Function code → dense number (codes repeat across structures: a
     /// few dozen distinct codes for hundreds of thousands of rows).
     codes: HashMap<String, u32>,
-    /// (structure index, code number) → line of declaration.
-    functions: HashMap<(usize, u32), u64>,
+    /// (structure index, code number) → line of declaration, of function
+    /// rows not kept in their slot (rows with errors). Kept rows are found
+    /// in their slot, a few per structure: no map of hundreds of thousands
+    /// of entries for a valid set.
+    rejected_functions: HashMap<(usize, u32), u64>,
     functions_usable: bool,
-    /// (person number, code number) → line of declaration.
-    holdings: HashMap<(u32, u32), u64>,
+    /// (person number, code number) → line of declaration, of holding rows
+    /// not kept in their slot (likewise).
+    rejected_holdings: HashMap<(u32, u32), u64>,
+    /// Texts of the kept people ([`ParsedSet::text`]).
+    person_text: String,
+    /// Tool list → dense number (a few distinct lists for many functions).
+    tool_lists: HashMap<Vec<String>, u32>,
 }
 
 fn keep_id<T>(msgs: &mut Vec<String>, r: Result<T, ids::IdError>) -> Option<T> {
@@ -237,15 +438,11 @@ impl SetParser {
     /// churn hundreds of megabytes.
     fn with_capacity(files: &CsvSetFiles) -> Self {
         let structures = lines(&files.structures);
-        let functions = lines(&files.functions);
-        let holdings = lines(&files.holdings);
         let people = lines(&files.people);
         SetParser {
             slots: Vec::with_capacity(structures),
             structure_index: HashMap::with_capacity(structures),
             people: HashMap::with_capacity(people),
-            functions: HashMap::with_capacity(functions),
-            holdings: HashMap::with_capacity(holdings),
             ..SetParser::default()
         }
     }
@@ -354,6 +551,21 @@ impl SetParser {
         let end_date = keep(&mut msgs, fields::date("end_date", f[4]));
         let email = keep(&mut msgs, fields::email(f[5]));
 
+        let mut local = None;
+        if let (true, Some(si), true, Some(role), Some(end_date), Some(email)) =
+            (msgs.is_empty(), structure, name_ok, role, end_date, email)
+        {
+            let people = &mut self.slots[si].people;
+            local = Some(people.len() as u32);
+            let text = &mut self.person_text;
+            people.push(ParsedPerson {
+                id: Span::push(text, id),
+                display_name: Span::push(text, f[2]),
+                role,
+                end_date,
+                email: email.map(|e| Span::push(text, &e)),
+            });
+        }
         if id_ok && !duplicate {
             let number = self.people.len() as u32;
             self.people.insert(
@@ -362,20 +574,9 @@ impl SetParser {
                     line,
                     number,
                     structure,
+                    local,
                 },
             );
-        }
-        if let (true, Some(si), true, Some(role), Some(end_date), Some(email)) =
-            (msgs.is_empty(), structure, name_ok, role, end_date, email)
-        {
-            self.slots[si].people.push(PersonRecord {
-                id: id.to_owned(),
-                structure_id: f[1].to_owned(),
-                display_name: f[2].to_owned(),
-                role,
-                end_date,
-                email,
-            });
         }
         flush(PEOPLE_FILE, line, msgs, errors);
     }
@@ -385,17 +586,16 @@ impl SetParser {
         let structure = keep(&mut msgs, self.structure_ref(f[0])).flatten();
         let code = f[1];
         let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
+        // (structure index, code number) of a first declaration.
+        let mut first = None;
         if let (Some(si), true) = (structure, code_ok) {
-            let key = (si, self.code_number(code));
-            match self.functions.entry(key) {
-                Entry::Occupied(first) => msgs.push(format!(
-                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {})",
+            let cn = self.code_number(code);
+            match self.function_line(si, cn) {
+                Some(earlier) => msgs.push(format!(
+                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {earlier})",
                     f[0],
-                    first.get()
                 )),
-                Entry::Vacant(v) => {
-                    v.insert(line);
-                }
+                None => first = Some((si, cn)),
             }
         }
         let criticality = if f[2].is_empty() {
@@ -417,13 +617,20 @@ impl SetParser {
         };
         let tools = keep(&mut msgs, fields::tools(f[3]));
 
-        if let (true, Some(si), Some(criticality), Some(tools)) = (msgs.is_empty(), structure, criticality, tools) {
-            self.slots[si].functions.push(FunctionRecord {
-                structure_id: f[0].to_owned(),
-                code: code.to_owned(),
-                criticality,
-                tools,
-            });
+        match (first, msgs.is_empty(), criticality, tools) {
+            (Some((si, code)), true, Some(criticality), Some(tools)) => {
+                let function = ParsedFunction {
+                    code,
+                    criticality,
+                    tools: self.tools_number(tools),
+                    line: short_line(line),
+                };
+                self.slots[si].functions.push(function);
+            }
+            (Some(key), ..) => {
+                self.rejected_functions.insert(key, line);
+            }
+            (None, ..) => {}
         }
         flush(FUNCTIONS_FILE, line, msgs, errors);
     }
@@ -438,7 +645,7 @@ impl SetParser {
                 None
             }
             Ok(()) => match self.people.get(person_id) {
-                Some(p) => Some((p.number, p.structure)),
+                Some(p) => Some((p.number, p.structure, p.local)),
                 None => {
                     if self.people_usable {
                         msgs.push(format!("personne « {person_id} » inconnue (absente de people.csv)"));
@@ -449,21 +656,19 @@ impl SetParser {
         };
         let code = f[1];
         let code_ok = keep(&mut msgs, fields::function_code("function", code)).is_some();
-        let mut structure = None;
-        if let (Some((number, si)), true) = (person, code_ok) {
+        // (person number, code number) of a first declaration, and the
+        // structure index when known.
+        let mut first = None;
+        if let (Some((number, si, local)), true) = (person, code_ok) {
             let cn = self.code_number(code);
-            match self.holdings.entry((number, cn)) {
-                Entry::Occupied(first) => msgs.push(format!(
-                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {})",
-                    first.get()
+            match self.holding_line(number, si.zip(local), cn) {
+                Some(earlier) => msgs.push(format!(
+                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {earlier})"
                 )),
-                Entry::Vacant(v) => {
-                    v.insert(line);
-                }
+                None => first = Some(((number, cn), si)),
             }
-            structure = si;
             if let (Some(si), true) = (si, self.functions_usable) {
-                if !self.functions.contains_key(&(si, cn)) {
+                if self.function_line(si, cn).is_none() {
                     msgs.push(format!(
                         "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
                         self.slots[si].id
@@ -477,43 +682,84 @@ impl SetParser {
         );
         let last_practised = keep(&mut msgs, fields::date("last_practised", f[3]));
 
-        if let (true, Some(si), Some(level), Some(last_practised)) = (msgs.is_empty(), structure, level, last_practised)
-        {
-            self.slots[si].holdings.push(HoldingRecord {
-                person_id: person_id.to_owned(),
-                function: code.to_owned(),
-                level,
-                last_practised,
-                evidence: Evidence::Import,
-            });
+        // A person whose own row had errors has no local index: the set is
+        // rejected anyway, so the holding is only remembered by its key.
+        let local = person.and_then(|(_, _, local)| local);
+        match (first, local, msgs.is_empty(), level, last_practised) {
+            (Some(((_, code), Some(si))), Some(local), true, Some(level), Some(last_practised)) => {
+                self.slots[si].holdings.push(ParsedHolding {
+                    person: local,
+                    code,
+                    level,
+                    last_practised,
+                    line: short_line(line),
+                });
+            }
+            (Some((key, _)), ..) => {
+                self.rejected_holdings.insert(key, line);
+            }
+            (None, ..) => {}
         }
         flush(HOLDINGS_FILE, line, msgs, errors);
     }
 
-    /// Builds the sorted inventories; only called when no error was found,
-    /// so every slot has its record.
+    /// Line of the function `code` already declared for structure `si`.
+    fn function_line(&self, si: usize, code: u32) -> Option<u64> {
+        self.slots[si]
+            .functions
+            .iter()
+            .find(|f| f.code == code)
+            .map(|f| u64::from(f.line))
+            .or_else(|| self.rejected_functions.get(&(si, code)).copied())
+    }
+
+    /// Line of the level already given to a person (number, and
+    /// (structure index, index among its people) when kept) on `code`.
+    fn holding_line(&self, number: u32, kept: Option<(usize, u32)>, code: u32) -> Option<u64> {
+        kept.and_then(|(si, local)| {
+            self.slots[si]
+                .holdings
+                .iter()
+                .find(|h| h.person == local && h.code == code)
+                .map(|h| u64::from(h.line))
+        })
+        .or_else(|| self.rejected_holdings.get(&(number, code)).copied())
+    }
+
+    fn tools_number(&mut self, tools: Vec<String>) -> u32 {
+        let next = self.tool_lists.len() as u32;
+        *self.tool_lists.entry(tools).or_insert(next)
+    }
+
+    /// Sorts the structures by id and turns the code and tool maps into
+    /// tables; only called when no error was found, so every slot has its
+    /// record. Parts are sorted when an inventory is built.
     fn finish(self) -> ParsedSet {
-        let mut inventories: Vec<StructureInventory> = self
+        let mut structures: Vec<ParsedStructure> = self
             .slots
             .into_iter()
             .filter_map(|slot| {
-                let mut people = slot.people;
-                let mut functions = slot.functions;
-                let mut holdings = slot.holdings;
-                people.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-                functions.sort_unstable_by(|a, b| a.code.cmp(&b.code));
-                holdings.sort_unstable_by(|a, b| {
-                    (a.person_id.as_str(), a.function.as_str()).cmp(&(b.person_id.as_str(), b.function.as_str()))
-                });
-                Some(StructureInventory {
-                    structure: slot.record?,
-                    people,
-                    functions,
-                    holdings,
+                Some(ParsedStructure {
+                    record: slot.record?,
+                    people: slot.people,
+                    functions: slot.functions,
+                    holdings: slot.holdings,
                 })
             })
             .collect();
-        inventories.sort_unstable_by(|a, b| a.structure.id.cmp(&b.structure.id));
-        ParsedSet { inventories }
+        structures.sort_unstable_by(|a, b| a.record.id.cmp(&b.record.id));
+        ParsedSet {
+            structures,
+            codes: table(self.codes),
+            tools: table(self.tool_lists),
+            text: self.person_text,
+        }
     }
+}
+
+/// The keys of a `key → dense number` map, in number order.
+fn table<K>(numbers: HashMap<K, u32>) -> Vec<K> {
+    let mut keyed: Vec<(u32, K)> = numbers.into_iter().map(|(k, n)| (n, k)).collect();
+    keyed.sort_unstable_by_key(|(n, _)| *n);
+    keyed.into_iter().map(|(_, k)| k).collect()
 }

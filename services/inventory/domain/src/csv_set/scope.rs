@@ -116,7 +116,7 @@ mod tests {
         });
         let files = generated.to_files().unwrap();
         let parsed = parse_set_owned(files.clone()).unwrap();
-        (parsed.inventories, files)
+        (parsed.inventories(), files)
     }
 
     fn declared(inventories: &[StructureInventory]) -> Vec<(String, String)> {

@@ -55,7 +55,7 @@ fn base() -> CsvSetFiles {
 
 fn errors(files: &CsvSetFiles) -> Vec<String> {
     match parse_set(files) {
-        Ok(set) => panic!("expected errors, parsed {} structures", set.inventories.len()),
+        Ok(set) => panic!("expected errors, parsed {} structures", set.len()),
         Err(errs) => errs.iter().map(ToString::to_string).collect(),
     }
 }
@@ -73,11 +73,11 @@ fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
 
 #[test]
 fn valid_set_is_parsed_sorted_and_complete() {
-    let set = parsed(&base());
-    let ids: Vec<&str> = set.inventories.iter().map(|i| i.structure.id.as_str()).collect();
+    let set = parsed(&base()).inventories();
+    let ids: Vec<&str> = set.iter().map(|i| i.structure.id.as_str()).collect();
     assert_eq!(ids, ["S1", "S2"]);
 
-    let s1 = &set.inventories[0];
+    let s1 = &set[0];
     assert_eq!(
         s1.structure,
         StructureRecord {
@@ -145,7 +145,7 @@ fn valid_set_is_parsed_sorted_and_complete() {
     );
     assert!(s1.holdings.iter().all(|h| h.evidence == Evidence::Import));
 
-    let s2 = &set.inventories[1];
+    let s2 = &set[1];
     assert_eq!(s2.structure.rna.as_deref(), Some("W351234567"));
     assert_eq!(s2.structure.siret, None);
     assert_eq!(s2.people.len(), 1);
@@ -204,22 +204,22 @@ fn structures_file_is_required() {
 #[test]
 fn other_files_may_be_absent_or_header_only() {
     let set = parsed(&files(&format!("{S_H}{S_OK}"), "", "", ""));
-    assert_eq!(set.inventories.len(), 2);
+    assert_eq!(set.len(), 2);
     assert!(set
-        .inventories
+        .inventories()
         .iter()
         .all(|i| i.people.is_empty() && i.functions.is_empty()));
 
     let set = parsed(&files(&format!("{S_H}{S_OK}"), P_H, F_H, H_H));
     assert!(set
-        .inventories
+        .inventories()
         .iter()
         .all(|i| i.people.is_empty() && i.holdings.is_empty()));
 }
 
 #[test]
 fn header_only_structures_gives_an_empty_set() {
-    assert_eq!(parsed(&files(S_H, "", "", "")).inventories, vec![]);
+    assert_eq!(parsed(&files(S_H, "", "", "")).inventories(), vec![]);
 }
 
 #[test]
@@ -327,8 +327,8 @@ fn quoting_commas_quotes_and_spaces() {
     // RFC 4180: a quoted value starts with its quote; spaces after the closing
     // quote and around unquoted values are trimmed.
     let s = "S1 ,\" Compagnie \"\"Les Inattendus\"\", Rennes\"  ,  reseau-bretagne\u{a0},association,,,53,35,35238\n";
-    let set = parsed(&files(&format!("{S_H}{s}"), "", "", ""));
-    let st = &set.inventories[0].structure;
+    let set = parsed(&files(&format!("{S_H}{s}"), "", "", "")).inventories();
+    let st = &set[0].structure;
     assert_eq!(st.id, "S1");
     assert_eq!(st.name, "Compagnie \"Les Inattendus\", Rennes");
     assert_eq!(st.network, "reseau-bretagne", "non-breaking space trimmed too");
@@ -478,7 +478,7 @@ S2,communication,,Site;Facebook\tpage
 #[test]
 fn explicit_criticality_overrides_the_catalogue() {
     let set = parsed(&with_rows(S_OK, "", "S2,communication,3,\n", ""));
-    assert_eq!(set.inventories[1].functions[0].criticality, 3);
+    assert_eq!(set.inventories()[1].functions[0].criticality, 3);
 }
 
 #[test]
@@ -540,8 +540,8 @@ fn same_function_in_two_structures_is_not_a_duplicate() {
         "S1,payroll,,\nS2,payroll,,\n",
         "P1,payroll,3,\nP2,payroll,3,\n",
     ));
-    assert_eq!(set.inventories[0].holdings.len(), 1);
-    assert_eq!(set.inventories[1].holdings.len(), 1);
+    assert_eq!(set.inventories()[0].holdings.len(), 1);
+    assert_eq!(set.inventories()[1].holdings.len(), 1);
 }
 
 #[test]
