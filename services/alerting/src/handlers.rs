@@ -14,19 +14,18 @@ use sqlx::{Any, Transaction};
 use std::path::PathBuf;
 
 use vigie_inventory_readmodel::{
-    apply_person_erased, batch_changes, checkpoint_after_erasure, NewSnapshot, PseudonymKey, ReadModelTables,
-    PERSON_ERASED,
+    apply_person_erased, checkpoint_after_erasure, PseudonymKey, ReadModelTables, PERSON_ERASED,
 };
 use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
-use vigie_proto::events::v1::PersonErased;
+use vigie_proto::events::v1::{PersonErased, StructureInventoried};
 
 use crate::storage::{self, StructureRow};
 
 /// Type (and subject) of the inventory's erasure event.
 pub const PERSON_ERASED_TYPE: &str = PERSON_ERASED;
 /// Type (and subject) of the inventory snapshot event.
-pub const STRUCTURE_INVENTORIED: &str = vigie_inventory_readmodel::STRUCTURE_INVENTORIED;
+pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
 
 fn transient(error: impl Into<anyhow::Error>) -> HandlerError {
     HandlerError::Transient(error.into())
@@ -46,35 +45,33 @@ impl EventHandler for InventoryReadModel {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        self.handle_batch(tx, &[envelope]).await
-    }
-
-    /// The batch's end state, written with multi-row statements (the
-    /// per-event statements dominated the consumer's cost).
-    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
-        let changes = batch_changes(tx, envelopes, &TABLES).await?;
-        let rows: Vec<StructureRow> = changes
-            .structures
-            .iter()
-            .map(|NewSnapshot { structure, version }| StructureRow {
-                structure_id: structure.structure_id.clone(),
-                network_id: structure.network.clone(),
-                legal_form: structure.legal_form.clone(),
-                commune_insee: structure.commune_insee.clone(),
-                department_code: structure.department_code.clone(),
-                region_code: structure.region_code.clone(),
-                version: *version,
-                snapshot: structure.encode_to_vec(),
-            })
-            .collect();
-        let placed: Vec<(String, String)> = changes
-            .placed
-            .into_iter()
-            .map(|placement| (placement.person_id, placement.structure_id))
-            .collect();
-        storage::save_structures(tx, &rows, &changes.removed, &placed)
+        if envelope.event_type != STRUCTURE_INVENTORIED {
+            return Ok(());
+        }
+        let event = StructureInventoried::decode(envelope.payload.clone())
+            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable StructureInventoried: {error}")))?;
+        let structure = event
+            .structure
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
+        let version = i64::try_from(structure.version).unwrap_or(i64::MAX);
+        let held = storage::structure_version(tx, &structure.structure_id)
             .await
-            .map_err(transient)
+            .map_err(transient)?;
+        if held.is_some_and(|held| held >= version) {
+            return Ok(()); // stale or replayed snapshot
+        }
+        let row = StructureRow {
+            structure_id: structure.structure_id.clone(),
+            network_id: structure.network.clone(),
+            legal_form: structure.legal_form.clone(),
+            commune_insee: structure.commune_insee.clone(),
+            department_code: structure.department_code.clone(),
+            region_code: structure.region_code.clone(),
+            version,
+            snapshot: structure.encode_to_vec(),
+        };
+        let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
+        storage::save_structure(tx, &row, &people).await.map_err(transient)
     }
 }
 

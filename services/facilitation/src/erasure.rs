@@ -13,7 +13,7 @@ use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 pub use vigie_inventory_readmodel::{PseudonymKey, PERSON_ERASED};
 
 /// This service's read-model tables.
-pub(crate) const TABLES: ReadModelTables = ReadModelTables {
+const TABLES: ReadModelTables = ReadModelTables {
     people: "fa_people",
     structures: "fa_structures",
     pseudonymised: &[("fa_interventions", "person_id")],

@@ -5,14 +5,13 @@
 use async_trait::async_trait;
 use prost::Message;
 use sqlx::{Any, Transaction};
-use vigie_inventory_readmodel::{batch_changes, NewSnapshot};
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_proto::events::v1::StructureInventoried;
 
-use crate::erasure::TABLES;
 use crate::storage::{self, Snapshot};
 
 /// Type (and subject) of the inventory snapshot event.
-pub const STRUCTURE_INVENTORIED: &str = vigie_inventory_readmodel::STRUCTURE_INVENTORIED;
+pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
 
 /// Keeps `tr_structures` and `tr_people` up to date.
 pub struct InventoryReadModel;
@@ -28,25 +27,29 @@ impl EventHandler for InventoryReadModel {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        self.handle_batch(tx, &[envelope]).await
-    }
-
-    /// The batch's end state, written with multi-row statements.
-    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
-        let changes = batch_changes(tx, envelopes, &TABLES).await?;
-        let snapshots: Vec<Snapshot> = changes
-            .structures
-            .iter()
-            .map(|NewSnapshot { structure, version }| Snapshot {
-                structure_id: structure.structure_id.clone(),
-                network_id: structure.network.clone(),
-                department_code: structure.department_code.clone(),
-                version: *version,
-                bytes: structure.encode_to_vec(),
-            })
-            .collect();
-        storage::save_snapshots(tx, &snapshots, &changes.removed, &changes.placed)
+        let event = StructureInventoried::decode(envelope.payload.clone())
+            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable StructureInventoried: {error}")))?;
+        let structure = event
+            .structure
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
+        let version = i64::try_from(structure.version).unwrap_or(i64::MAX);
+        let held = storage::structure_version(tx, &structure.structure_id)
             .await
-            .map_err(|e| HandlerError::Transient(e.into()))
+            .map_err(|e| HandlerError::Transient(e.into()))?;
+        if held.is_some_and(|held| held >= version) {
+            return Ok(()); // stale or replayed snapshot
+        }
+        let snapshot = Snapshot {
+            structure_id: structure.structure_id.clone(),
+            network_id: structure.network.clone(),
+            department_code: structure.department_code.clone(),
+            version,
+            people: structure.people.iter().map(|p| p.person_id.clone()).collect(),
+            bytes: structure.encode_to_vec(),
+        };
+        storage::save_snapshot(tx, &snapshot)
+            .await
+            .map_err(|e| HandlerError::Transient(e.into()))?;
+        Ok(())
     }
 }

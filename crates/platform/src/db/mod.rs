@@ -63,7 +63,6 @@
 
 pub mod clock;
 mod migrate;
-pub mod multi_row;
 pub mod reader;
 mod storage_error;
 pub mod transport;

@@ -6,7 +6,6 @@
 
 mod support;
 
-mod batches;
 mod db_contract;
 mod embedded;
 mod embedded_crash;

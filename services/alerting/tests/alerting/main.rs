@@ -11,7 +11,6 @@ mod harness;
 mod isolation;
 mod leases;
 mod obligation_reminders;
-mod read_model;
 mod scenarios;
 mod webhooks;
 
