@@ -69,7 +69,14 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
         let rows = value["rows"].as_array().cloned().unwrap_or_default();
         let counted: u64 = rows.iter().filter_map(|r| r["structures"].as_u64()).sum();
         let secret = rows.iter().filter(|r| r["structures"]["suppressed"] == true).count();
-        if counted + 4 * secret as u64 >= 60 && !rows.is_empty() {
+        // A snapshot taken between a structure's inventory and its
+        // assessment counts it without its functions: wait for both.
+        let functions = ok(server
+            .cli(&["federation", "rollup", "--by", "function", "--format", "json"])
+            .await?)?;
+        let functions: Value = serde_json::from_str(&functions.stdout)?;
+        let assessed = functions["rows"].as_array().is_some_and(|r| !r.is_empty());
+        if counted + 4 * secret as u64 >= 60 && !rows.is_empty() && assessed {
             break rows;
         }
         ensure!(
