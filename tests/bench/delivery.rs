@@ -25,12 +25,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::Notify;
+use vigie_alerting::app::views::SendLogRecord;
 use vigie_alerting::app::{AlertingApp, AlertingSettings};
 use vigie_alerting::channels::email::{OutgoingEmail, SmtpConfig, SmtpMailer};
 use vigie_alerting::channels::webhook::WebhookSender;
 use vigie_alerting::delivery::{Channels, Mailbox};
 use vigie_alerting::service::DELIVERY_BATCH;
-use vigie_alerting::storage::{self, MessageRow, SendLogRow};
+use vigie_alerting::storage::{self, MessageRow};
 use vigie_platform::db::Db;
 use vigie_testkit::{PgDatabase, SmtpServer};
 
@@ -326,13 +327,13 @@ fn smtp_messages(prefix: &str, n: usize, now: DateTime<Utc>) -> Vec<MessageRow> 
 
 /// `n` messages and their send-log rows: one row for two messages in three,
 /// two for the third (4 rows per 3 messages, about the backlog's 1.29).
-fn claim_data(prefix: &str, n: usize, now: DateTime<Utc>) -> (Vec<MessageRow>, Vec<SendLogRow>) {
+fn claim_data(prefix: &str, n: usize, now: DateTime<Utc>) -> (Vec<MessageRow>, Vec<SendLogRecord>) {
     let messages = smtp_messages(prefix, n, now);
     let mut rows = Vec::with_capacity(n * 4 / 3 + 1);
     for (i, m) in messages.iter().enumerate() {
         let calls = if i % 3 == 2 { 2 } else { 1 };
         for c in 0..calls {
-            rows.push(SendLogRow {
+            rows.push(SendLogRecord {
                 recipient: m.recipient.clone(),
                 call_id: format!("aides-territoires:{}", (i + c) % 10_000),
                 stage_kind: "submission".to_owned(),
@@ -353,7 +354,10 @@ fn claim_data(prefix: &str, n: usize, now: DateTime<Utc>) -> (Vec<MessageRow>, V
 }
 
 /// The rows of each message, in message order (`rows` is grouped so).
-fn per_message<'a>(messages: &'a [MessageRow], rows: &'a [SendLogRow]) -> Vec<(&'a MessageRow, &'a [SendLogRow])> {
+fn per_message<'a>(
+    messages: &'a [MessageRow],
+    rows: &'a [SendLogRecord],
+) -> Vec<(&'a MessageRow, &'a [SendLogRecord])> {
     let mut out = Vec::with_capacity(messages.len());
     let mut start = 0;
     for m in messages {
@@ -369,7 +373,7 @@ fn per_message<'a>(messages: &'a [MessageRow], rows: &'a [SendLogRow]) -> Vec<(&
 }
 
 /// As `claim_due` wrote before issue 14: per message, its `INSERT` and one for its rows.
-async fn write_one_by_one(db: &Db, messages: &[MessageRow], rows: &[SendLogRow], now: DateTime<Utc>) -> Result<()> {
+async fn write_one_by_one(db: &Db, messages: &[MessageRow], rows: &[SendLogRecord], now: DateTime<Utc>) -> Result<()> {
     for batch in per_message(messages, rows).chunks(CLAIM_BATCH) {
         let mut tx = db.begin().await?;
         for (message, rows) in batch {
@@ -382,10 +386,10 @@ async fn write_one_by_one(db: &Db, messages: &[MessageRow], rows: &[SendLogRow],
 }
 
 /// As `claim_due` writes now: per batch, the messages then the rows, in multi-row statements.
-async fn write_batched(db: &Db, messages: &[MessageRow], rows: &[SendLogRow], now: DateTime<Utc>) -> Result<()> {
+async fn write_batched(db: &Db, messages: &[MessageRow], rows: &[SendLogRecord], now: DateTime<Utc>) -> Result<()> {
     for batch in per_message(messages, rows).chunks(CLAIM_BATCH) {
         let batch_messages: Vec<MessageRow> = batch.iter().map(|(m, _)| (*m).clone()).collect();
-        let batch_rows: Vec<SendLogRow> = batch.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+        let batch_rows: Vec<SendLogRecord> = batch.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
         let mut tx = db.begin().await?;
         storage::insert_messages(&mut tx, &batch_messages, now).await?;
         storage::claim(&mut tx, &batch_rows).await?;

@@ -25,9 +25,10 @@ use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1::{Band, StructureFragility};
 
+use crate::app::views::CallRef;
 use crate::app::{open_call_proposal, open_proposal, CallProposal, FacilitationApp};
 use crate::convert::date_from_pb;
-use crate::storage::{self, CallRef, Snapshot};
+use crate::storage::{self, Snapshot};
 
 /// Type (and subject) of the inventory snapshot event.
 pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";

@@ -10,8 +10,8 @@ use vigie_inventory_domain::rollup::RollupGroup;
 use vigie_proto::common::v1::Date;
 use vigie_proto::inventory::v1 as pb;
 
+use crate::app::views::VersionedInventory;
 use crate::error::InventoryError;
-use crate::storage::Stored;
 
 /// A domain date as a protobuf date.
 pub fn date_to_pb(date: NaiveDate) -> Date {
@@ -79,7 +79,7 @@ pub fn person_to_pb(p: &vigie_inventory_domain::model::PersonRecord) -> pb::Pers
 }
 
 /// The inventory as a message.
-pub fn structure_to_pb(stored: &Stored) -> pb::Structure {
+pub fn structure_to_pb(stored: &VersionedInventory) -> pb::Structure {
     let inv = &stored.inventory;
     let s = &inv.structure;
     pb::Structure {

@@ -52,6 +52,13 @@ pub struct TerritoryCode {
     pub code: String,
 }
 
+/// `scale:code`, e.g. `departement:35`: how the API and the storage spell an area.
+impl std::fmt::Display for TerritoryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.scale.code(), self.code)
+    }
+}
+
 /// Where a call applies. Sources give either codes or a name with a scale
 /// label (Aides-territoires gives "Bretagne" + "Région"); names are resolved
 /// against the territory table by the service, and reported when they cannot

@@ -10,12 +10,12 @@
 use vigie_alerting_domain::plan::{StagePlan, StageRef};
 use vigie_alerting_domain::reminders::ReminderPolicy;
 
-use crate::storage::StoredCall;
+use super::views::CallRecord;
 
 /// The stages of one call under the policies planned so far.
 pub(super) struct CallPlans<'a> {
     /// The call.
-    pub call: &'a StoredCall,
+    pub call: &'a CallRecord,
     /// Per policy met (a network's, or the default), one plan per stage of
     /// the call, in the call's order. Policies are few (one per network): a
     /// list compared by address is enough.
@@ -24,7 +24,7 @@ pub(super) struct CallPlans<'a> {
 
 impl<'a> CallPlans<'a> {
     /// No stage planned yet.
-    pub fn new(call: &'a StoredCall) -> CallPlans<'a> {
+    pub fn new(call: &'a CallRecord) -> CallPlans<'a> {
         CallPlans {
             call,
             by_policy: Vec::new(),
@@ -49,7 +49,7 @@ impl<'a> CallPlans<'a> {
 }
 
 /// The stage `s` of a call at its current revision.
-pub(super) fn stage_ref(call: &StoredCall, s: usize) -> StageRef {
+pub(super) fn stage_ref(call: &CallRecord, s: usize) -> StageRef {
     let stage = &call.stages[s];
     StageRef {
         call_id: call.call_id.clone(),

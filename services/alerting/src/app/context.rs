@@ -13,9 +13,10 @@ use vigie_alerting_domain::reminders::ReminderPolicy;
 use vigie_alerting_domain::territory::{Place, Territory};
 use vigie_proto::inventory::v1 as pb;
 
+use super::views::CallRecord;
 use crate::convert::date_from_pb;
 use crate::error::AlertingError;
-use crate::storage::{self, PolicyRow, StoredCall, StructureRow};
+use crate::storage::{self, PolicyRow, StructureRow};
 
 /// Level from which a person holds a function (FRAGILITY.md).
 const HOLDING_LEVEL: u32 = 3;
@@ -250,7 +251,7 @@ fn holders_and_directors(
 }
 
 /// What matching needs to know of a call.
-pub fn call_profile(call: &StoredCall) -> CallProfile {
+pub fn call_profile(call: &CallRecord) -> CallProfile {
     CallProfile {
         call_id: call.call_id.clone(),
         audiences: call.audiences.clone(),
@@ -391,7 +392,7 @@ impl Context {
     }
 
     /// The structures a call matches (territory, audience, preferences), by index.
-    pub fn matching(&self, call: &StoredCall, territory: &Territory) -> Vec<usize> {
+    pub fn matching(&self, call: &CallRecord, territory: &Territory) -> Vec<usize> {
         if !call.unresolved.is_empty() || call.areas.is_empty() {
             return Vec::new();
         }
@@ -413,7 +414,7 @@ impl Context {
 
     /// Whether a call matches the structure at index `i` (territory, audience, preferences).
     /// `profile` is the call's [`call_profile`], computed once per call.
-    pub fn matches_profile(&self, call: &StoredCall, profile: &CallProfile, i: usize, territory: &Territory) -> bool {
+    pub fn matches_profile(&self, call: &CallRecord, profile: &CallProfile, i: usize, territory: &Territory) -> bool {
         if !call.unresolved.is_empty() || call.areas.is_empty() {
             return false;
         }

@@ -34,13 +34,14 @@ use super::context::{call_profile, network_settings, Context};
 use super::duties::{self, OpenDuty};
 use super::listing::plan_pair;
 use super::reminder_events::reminder_events;
+use super::views::{CallRecord, SendLogRecord};
 use super::AlertingApp;
 use crate::channels::links::AckAction;
 use crate::channels::SendError;
 use crate::convert::date_to_pb;
 use crate::error::AlertingError;
 use crate::events;
-use crate::storage::{self, MessageRow, SendLogRow, StoredCall, NOTICE_CANCELLED, NOTICE_MOVED};
+use crate::storage::{self, MessageRow, NOTICE_CANCELLED, NOTICE_MOVED};
 
 /// Up to this many changed structures are checked one by one against each
 /// call; more (a first import) go through the territory index.
@@ -125,7 +126,7 @@ fn message_network(message: &MessageRow) -> &str {
 /// One line of a message before rendering: a call's reminder (`alert`), a
 /// reporting duty's (`duty`), or a notice.
 struct Line {
-    row: SendLogRow,
+    row: SendLogRecord,
     alert: Option<PlannedAlert>,
     duty: Option<DutyLine>,
     notice: Option<Notice>,
@@ -363,7 +364,7 @@ impl AlertingApp {
             // Written together after the loop: a few multi-row statements per
             // batch instead of two per message (a round trip each on PostgreSQL).
             let mut messages: Vec<MessageRow> = Vec::with_capacity(batch.len());
-            let mut claims: Vec<SendLogRow> = Vec::new();
+            let mut claims: Vec<SendLogRecord> = Vec::new();
             // The batch's events, in the order they were appended one by one
             // before: one multi-row insert instead of a round trip per event.
             let mut drafts_out: Vec<EventDraft> = Vec::new();
@@ -385,9 +386,9 @@ impl AlertingApp {
                     continue;
                 }
                 let message_id = format!("{}@vigie", uuid::Uuid::now_v7());
-                let rows: Vec<SendLogRow> = draft_lines
+                let rows: Vec<SendLogRecord> = draft_lines
                     .iter()
-                    .map(|l| SendLogRow {
+                    .map(|l| SendLogRecord {
                         message_id: message_id.clone(),
                         ..l.row.clone()
                     })
@@ -464,7 +465,7 @@ impl AlertingApp {
         &self,
         draft: &Draft,
         lines: &[&Line],
-        calls: &[StoredCall],
+        calls: &[CallRecord],
         message_id: &str,
         today: NaiveDate,
         now: DateTime<Utc>,
@@ -778,7 +779,7 @@ impl AlertingApp {
 /// the first pass), what fell due since otherwise, `None` when no policy has a
 /// reminder of it in between.
 fn stage_windows(
-    call: &StoredCall,
+    call: &CallRecord,
     after: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     policies: &[ReminderPolicy],
@@ -814,7 +815,7 @@ fn stage_windows(
 /// other call they match.
 fn due_alerts(
     ctx: &Context,
-    calls: &[StoredCall],
+    calls: &[CallRecord],
     windows: &[Vec<Option<Window>>],
     dirty: &HashSet<usize>,
     now: DateTime<Utc>,
@@ -869,8 +870,8 @@ fn due_alerts(
     out
 }
 
-fn log_row(alert: &PlannedAlert, now: DateTime<Utc>, message_id: String) -> SendLogRow {
-    SendLogRow {
+fn log_row(alert: &PlannedAlert, now: DateTime<Utc>, message_id: String) -> SendLogRecord {
+    SendLogRecord {
         recipient: alert.recipient.id.clone(),
         call_id: alert.call_id.clone(),
         stage_kind: alert.stage.kind.code().to_owned(),
@@ -890,14 +891,14 @@ fn log_row(alert: &PlannedAlert, now: DateTime<Utc>, message_id: String) -> Send
 /// Notices to whoever received a reminder of a stage that moved since, or of a call since cancelled.
 fn notices(
     ctx: &Context,
-    calls: &[StoredCall],
-    claimed: &HashSet<storage::SendKeyTuple>,
-    sent: &[SendLogRow],
+    calls: &[CallRecord],
+    claimed: &HashSet<super::views::SendKeyTuple>,
+    sent: &[SendLogRecord],
     now: DateTime<Utc>,
 ) -> Vec<Line> {
     let by_id: HashMap<&str, usize> = calls.iter().enumerate().map(|(i, c)| (c.call_id.as_str(), i)).collect();
     // The last reminder each recipient had of each stage: it tells the date they were told.
-    let mut last: HashMap<(&str, &str, &str), &SendLogRow> = HashMap::new();
+    let mut last: HashMap<(&str, &str, &str), &SendLogRecord> = HashMap::new();
     for row in sent {
         let entry = last
             .entry((row.recipient.as_str(), row.call_id.as_str(), row.stage_kind.as_str()))
@@ -964,7 +965,7 @@ fn notices(
             },
         };
         out.push(Line {
-            row: SendLogRow {
+            row: SendLogRecord {
                 revision,
                 offset_days: offset,
                 due_at: now,
@@ -985,7 +986,7 @@ fn notices(
 }
 
 /// The deadline a reminder told of: its due instant is J-n before it.
-fn told_date(row: &SendLogRow) -> NaiveDate {
+fn told_date(row: &SendLogRecord) -> NaiveDate {
     let local = row.due_at.with_timezone(&chrono_tz::Europe::Paris).date_naive();
     local
         .checked_add_days(Days::new(u64::try_from(row.offset_days).unwrap_or(0)))
@@ -1094,7 +1095,7 @@ fn obligation_events<'a>(lines: impl IntoIterator<Item = &'a DutyLine>, sent_on:
 
 /// The escalation a call's reminder to the referent announces (`None` for
 /// any other line).
-fn call_escalation(alert: &PlannedAlert, call: &StoredCall) -> Option<DeadlineEscalated> {
+fn call_escalation(alert: &PlannedAlert, call: &CallRecord) -> Option<DeadlineEscalated> {
     let (Some(reason), RecipientKind::Referent) = (alert.escalation, alert.recipient.kind) else {
         return None;
     };

@@ -28,11 +28,12 @@ use vigie_proto::events::v1::ObligationAcknowledged;
 
 use super::context::{network_settings, Context};
 use super::grants::ObligationView;
+use super::views::{SendKeyTuple, SendLogRecord};
 use super::AlertingApp;
 use crate::convert::date_to_pb;
 use crate::error::AlertingError;
 use crate::events;
-use crate::storage::{self, ObligationAckRow, SendKeyTuple, SendLogRow, DUTY_SENT, NOTICE_MOVED};
+use crate::storage::{self, ObligationAckRow, DUTY_SENT, NOTICE_MOVED};
 
 /// A duty still to remind of: not « envoyé », its due date not passed.
 #[derive(Debug, Clone)]
@@ -184,8 +185,8 @@ pub(super) fn due_duty_alerts(ctx: &Context, duties: &[OpenDuty], now: DateTime<
 }
 
 /// The send-log row of a duty's reminder.
-pub(super) fn duty_log_row(alert: &DutyAlert, now: DateTime<Utc>) -> SendLogRow {
-    SendLogRow {
+pub(super) fn duty_log_row(alert: &DutyAlert, now: DateTime<Utc>) -> SendLogRecord {
+    SendLogRecord {
         recipient: alert.recipient.id.clone(),
         call_id: alert.key.clone(),
         stage_kind: alert.step.code().to_owned(),
@@ -209,9 +210,9 @@ pub(super) fn duty_notices(
     ctx: &Context,
     duties: &[OpenDuty],
     claimed: &HashSet<SendKeyTuple>,
-    sent: &[SendLogRow],
+    sent: &[SendLogRecord],
     now: DateTime<Utc>,
-) -> Vec<(usize, SendLogRow, Notice)> {
+) -> Vec<(usize, SendLogRecord, Notice)> {
     let by_key: HashMap<(&str, &str), usize> = duties
         .iter()
         .enumerate()
@@ -223,7 +224,7 @@ pub(super) fn duty_notices(
         })
         .collect();
     // The last reminder each recipient had of each duty: the date they were told.
-    let mut last: HashMap<(&str, &str, &str), &SendLogRow> = HashMap::new();
+    let mut last: HashMap<(&str, &str, &str), &SendLogRecord> = HashMap::new();
     for row in sent {
         let entry = last
             .entry((row.recipient.as_str(), row.structure_id.as_str(), row.call_id.as_str()))
@@ -242,7 +243,7 @@ pub(super) fn duty_notices(
         if told.revision == revision {
             continue;
         }
-        let row = SendLogRow {
+        let row = SendLogRecord {
             stage_kind: Step::Due.code().to_owned(),
             revision,
             offset_days: NOTICE_MOVED,
@@ -332,8 +333,8 @@ impl AlertingApp {
     ///
     /// # Errors
     /// Storage errors.
-    pub(super) async fn title_duty_rows(&self, entries: &mut [storage::LogEntry]) -> Result<(), AlertingError> {
-        let is_duty = |e: &storage::LogEntry| {
+    pub(super) async fn title_duty_rows(&self, entries: &mut [super::views::LogEntry]) -> Result<(), AlertingError> {
+        let is_duty = |e: &super::views::LogEntry| {
             e.call_title.is_empty() && [STEP_REPORT, STEP_REPORT_DRAFT].contains(&e.row.stage_kind.as_str())
         };
         let mut structures: Vec<String> = entries

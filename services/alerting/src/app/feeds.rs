@@ -8,10 +8,11 @@ use vigie_alerting_domain::ical::{calendar, CalendarEntry};
 use vigie_alerting_domain::model::StageKind;
 
 use super::context::{Context, Scope};
+use super::views::CallRecord;
 use super::AlertingApp;
 use crate::channels::links::FeedKind;
 use crate::error::AlertingError;
-use crate::storage::{self, StoredCall};
+use crate::storage;
 
 /// Calendars keep past deadlines this long (days).
 const FEED_HISTORY_DAYS: u64 = 90;
@@ -26,7 +27,7 @@ fn stage_label(kind: StageKind) -> &'static str {
     }
 }
 
-fn entries(call: &StoredCall) -> Vec<CalendarEntry> {
+fn entries(call: &CallRecord) -> Vec<CalendarEntry> {
     call.stages
         .iter()
         .map(|s| CalendarEntry {

@@ -16,11 +16,12 @@ use vigie_alerting_domain::grants::{Agreement, Grant};
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::GrantRecorded;
 
+use super::views::GrantRecord;
 use super::AlertingApp;
 use crate::convert::date_to_pb;
 use crate::error::AlertingError;
 use crate::events;
-use crate::storage::{self, AgreementDateRow, GrantRow};
+use crate::storage::{self, AgreementDateRow};
 
 // The inputs, bounds and validation rules live in the domain (one home for
 // RecordGrant and the import of a sheet); re-exported for the adapters.
@@ -73,7 +74,7 @@ pub struct ObligationView {
 pub use vigie_alerting_domain::grants::stats::Pipeline;
 
 /// The pipeline of `grants`.
-pub fn pipeline(grants: &[GrantRow]) -> Pipeline {
+pub fn pipeline(grants: &[GrantRecord]) -> Pipeline {
     let mut p = Pipeline::default();
     for g in grants {
         p.add(Stage::from_code(&g.stage), g.amount_asked, g.amount_granted);
@@ -91,7 +92,7 @@ fn new_grant_id() -> String {
 }
 
 /// The domain grant of a grant won.
-fn domain_grant(row: &GrantRow) -> Option<Grant> {
+fn domain_grant(row: &GrantRecord) -> Option<Grant> {
     if row.stage != WON {
         return None;
     }
@@ -133,11 +134,11 @@ fn domain_date(row: &AgreementDateRow) -> AgreementDate {
 pub(crate) async fn apply_for_call(
     conn: &mut AnyConnection,
     structure_id: &str,
-    call: &storage::StoredCall,
+    call: &super::views::CallRecord,
     applied_on: NaiveDate,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, AlertingError> {
-    let row = GrantRow {
+    let row = GrantRecord {
         grant_id: new_grant_id(),
         structure_id: structure_id.to_owned(),
         call_id: call.call_id.clone(),
@@ -146,7 +147,7 @@ pub(crate) async fn apply_for_call(
         stage: APPLIED.to_owned(),
         applied_on: Some(applied_on),
         public_subsidy: true,
-        ..GrantRow::default()
+        ..GrantRecord::default()
     };
     Ok(storage::insert_grant(conn, &row, at).await?)
 }
@@ -159,7 +160,11 @@ impl AlertingApp {
         Ok(())
     }
 
-    async fn known_call(&self, conn: &mut AnyConnection, call_id: &str) -> Result<storage::StoredCall, AlertingError> {
+    async fn known_call(
+        &self,
+        conn: &mut AnyConnection,
+        call_id: &str,
+    ) -> Result<super::views::CallRecord, AlertingError> {
         storage::call(conn, call_id)
             .await?
             .ok_or_else(|| AlertingError::NotFound(format!("appel « {call_id} »")))
@@ -173,7 +178,7 @@ impl AlertingApp {
     /// # Errors
     /// [`AlertingError::Invalid`] for an invalid field, [`AlertingError::NotFound`]
     /// for an unknown structure or call; storage errors.
-    pub async fn record_application(&self, input: &ApplicationInput) -> Result<GrantRow, AlertingError> {
+    pub async fn record_application(&self, input: &ApplicationInput) -> Result<GrantRecord, AlertingError> {
         let input = validate_application(input, self.today()).map_err(invalid)?;
         let mut tx = self.db.begin().await?;
         self.known_structure(&mut tx, &input.structure_id).await?;
@@ -189,9 +194,9 @@ impl AlertingApp {
         tx: &mut Transaction<'_, Any>,
         input: &ApplicationInput,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(GrantRow, Change), AlertingError> {
+    ) -> Result<(GrantRecord, Change), AlertingError> {
         let with_call = !input.call_id.is_empty();
-        let mut row = GrantRow {
+        let mut row = GrantRecord {
             grant_id: new_grant_id(),
             structure_id: input.structure_id.clone(),
             call_id: input.call_id.clone(),
@@ -207,7 +212,7 @@ impl AlertingApp {
             } else {
                 input.idempotency_key.clone()
             },
-            ..GrantRow::default()
+            ..GrantRecord::default()
         };
         if with_call {
             let call = self.known_call(tx, &input.call_id).await?;
@@ -226,7 +231,7 @@ impl AlertingApp {
                 if existing.stage != APPLIED {
                     return Ok((existing, Change::Unchanged));
                 }
-                let updated = GrantRow {
+                let updated = GrantRecord {
                     funder: row.funder,
                     title: row.title,
                     applied_on: row.applied_on,
@@ -271,7 +276,7 @@ impl AlertingApp {
     /// # Errors
     /// [`AlertingError::Invalid`] for an invalid field, [`AlertingError::NotFound`]
     /// for an unknown structure, call or application; storage errors.
-    pub async fn record_grant(&self, input: &GrantInput) -> Result<GrantRow, AlertingError> {
+    pub async fn record_grant(&self, input: &GrantInput) -> Result<GrantRecord, AlertingError> {
         let input = validate_grant(input, self.today()).map_err(invalid)?;
         let mut tx = self.db.begin().await?;
         self.known_structure(&mut tx, &input.structure_id).await?;
@@ -292,7 +297,7 @@ impl AlertingApp {
         tx: &mut Transaction<'_, Any>,
         input: &GrantInput,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(GrantRow, Change), AlertingError> {
+    ) -> Result<(GrantRecord, Change), AlertingError> {
         let mut applied_now = false;
         // A call or an application id identifies the grant by itself; the
         // key only serves a grant Vigie knows nothing else of.
@@ -312,7 +317,7 @@ impl AlertingApp {
         } else {
             None
         };
-        let base = existing.unwrap_or_else(|| GrantRow {
+        let base = existing.unwrap_or_else(|| GrantRecord {
             grant_id: new_grant_id(),
             structure_id: input.structure_id.clone(),
             idempotency_key: if keyed {
@@ -320,9 +325,9 @@ impl AlertingApp {
             } else {
                 String::new()
             },
-            ..GrantRow::default()
+            ..GrantRecord::default()
         });
-        let row = GrantRow {
+        let row = GrantRecord {
             funder: if input.funder.is_empty() {
                 base.funder.clone()
             } else {
@@ -411,7 +416,7 @@ impl AlertingApp {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn grants(&self, structures: Option<&[String]>) -> Result<Vec<GrantRow>, AlertingError> {
+    pub async fn grants(&self, structures: Option<&[String]>) -> Result<Vec<GrantRecord>, AlertingError> {
         let mut conn = self.db.pool().acquire().await?;
         Ok(storage::grants_of(&mut conn, structures).await?)
     }
@@ -447,7 +452,7 @@ impl AlertingApp {
             let network = networks.get(&date.structure_id).map_or("", String::as_str);
             by_network.entry(network).or_default().1.push(domain_date(date));
         }
-        let by_id: HashMap<&str, &GrantRow> = rows.iter().map(|r| (r.grant_id.as_str(), r)).collect();
+        let by_id: HashMap<&str, &GrantRecord> = rows.iter().map(|r| (r.grant_id.as_str(), r)).collect();
         let mut all: Vec<ObligationView> = Vec::new();
         for (network, (grants, dates)) in by_network {
             let days = draft.get(network).copied().unwrap_or(DEFAULT_DRAFT_DAYS);
@@ -544,11 +549,11 @@ mod tests {
 
     #[test]
     fn the_pipeline_counts_stages_and_amounts() {
-        let row = |stage: &str, asked: i64, granted: i64| GrantRow {
+        let row = |stage: &str, asked: i64, granted: i64| GrantRecord {
             stage: stage.into(),
             amount_asked: asked,
             amount_granted: granted,
-            ..GrantRow::default()
+            ..GrantRecord::default()
         };
         let p = pipeline(&[row(APPLIED, 100, 0), row(WON, 200, 150), row(REFUSED, 50, 0)]);
         assert_eq!(

@@ -8,9 +8,10 @@ use vigie_alerting_domain::call::{CallDraft, ImportProblem, Parsed, Severity};
 use vigie_alerting_domain::connectors::{aides_territoires, etalab, feed};
 use vigie_alerting_domain::model::Stage;
 
+use super::views::{CallRecord, StageRecord};
 use super::{AlertingApp, RemoteSource};
 use crate::error::AlertingError;
-use crate::storage::{self, StoredCall, StoredStage};
+use crate::storage;
 
 /// What an import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,7 +166,7 @@ impl AlertingApp {
     }
 
     /// The stored form of a draft, its perimeter resolved (or the reason it cannot be).
-    fn resolve(&self, draft: CallDraft, file_name: &str, now: DateTime<Utc>) -> (StoredCall, Option<ImportProblem>) {
+    fn resolve(&self, draft: CallDraft, file_name: &str, now: DateTime<Utc>) -> (CallRecord, Option<ImportProblem>) {
         let mut problem = None;
         let (areas, unresolved) = if !draft.perimeter.codes.is_empty() {
             (draft.perimeter.codes.clone(), String::new())
@@ -187,7 +188,7 @@ impl AlertingApp {
                 }
             }
         };
-        let call = StoredCall {
+        let call = CallRecord {
             call_id: call_id(&draft.source, &draft.source_ref),
             source: draft.source,
             source_ref: draft.source_ref,
@@ -211,7 +212,7 @@ impl AlertingApp {
             stages: draft
                 .stages
                 .into_iter()
-                .map(|stage| StoredStage {
+                .map(|stage| StageRecord {
                     stage,
                     revision: 1,
                     withdrawn: false,
@@ -225,8 +226,8 @@ impl AlertingApp {
     async fn save(
         &self,
         conn: &mut sqlx::AnyConnection,
-        mut call: StoredCall,
-        previous: Option<StoredCall>,
+        mut call: CallRecord,
+        previous: Option<CallRecord>,
         import_id: &str,
         now: DateTime<Utc>,
         report: &mut ImportReport,
@@ -260,7 +261,7 @@ impl AlertingApp {
         // A stage the source no longer lists is withdrawn (a new revision, shown cancelled in calendars).
         for old in previous.stages.iter().filter(|o| !o.withdrawn) {
             if !call.stages.iter().any(|s| s.stage.kind == old.stage.kind) {
-                let withdrawn = StoredStage {
+                let withdrawn = StageRecord {
                     stage: old.stage.clone(),
                     revision: old.revision + 1,
                     withdrawn: true,
@@ -277,7 +278,7 @@ impl AlertingApp {
         }
         call.revision = previous.revision + u32::from(!revised.is_empty());
         let newly_cancelled = call.cancelled && !previous.cancelled;
-        let same_fields = StoredCall {
+        let same_fields = CallRecord {
             updated_at: previous.updated_at,
             revision: previous.revision,
             stages: previous.stages.clone(),

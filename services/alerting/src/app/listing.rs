@@ -7,15 +7,16 @@ use vigie_alerting_domain::plan::{PlannedAlert, Window};
 use super::call_plans::CallPlans;
 use super::context::{Context, Detail, Scope};
 use super::preview::{day_start, PreviewPlan};
+use super::views::CallRecord;
 use super::AlertingApp;
 use crate::error::AlertingError;
-use crate::storage::{self, StoredCall};
+use crate::storage;
 
 /// A call with, for a structure, its acknowledgement.
 #[derive(Debug, Clone)]
 pub struct CallView {
     /// The call.
-    pub call: StoredCall,
+    pub call: CallRecord,
     /// Days until its next deadline (from today), when it has one.
     pub days_left: Option<i64>,
     /// The structure's acknowledgement, when listed for a structure.
@@ -53,7 +54,7 @@ pub struct PreviewAlert {
 }
 
 /// The next deadline of a call on or after `today` (the last one when all passed).
-pub fn next_deadline(call: &StoredCall, today: NaiveDate) -> Option<NaiveDate> {
+pub fn next_deadline(call: &CallRecord, today: NaiveDate) -> Option<NaiveDate> {
     let mut dates: Vec<NaiveDate> = call
         .stages
         .iter()
@@ -73,7 +74,7 @@ pub fn next_deadline(call: &StoredCall, today: NaiveDate) -> Option<NaiveDate> {
 /// time, recipient and call.
 pub fn plan_calls(
     ctx: &Context,
-    calls: &[StoredCall],
+    calls: &[CallRecord],
     window: Window,
     territory: &vigie_alerting_domain::territory::Territory,
 ) -> Vec<(usize, PlannedAlert)> {
@@ -145,7 +146,7 @@ impl AlertingApp {
         let today = self.today();
         let mut conn = self.db.pool().acquire().await?;
         let calls = storage::calls(&mut conn, if include_closed { None } else { Some(today) }).await?;
-        let selected: Vec<(StoredCall, Option<String>, Vec<String>)> = match of.into() {
+        let selected: Vec<(CallRecord, Option<String>, Vec<String>)> = match of.into() {
             CallsOf::Structure(id) => {
                 let ctx = Context::load(&mut conn, today, Some(id).into(), self.territory()).await?;
                 if ctx.position(id).is_none() {
@@ -268,7 +269,7 @@ impl AlertingApp {
         from: NaiveDate,
         to: NaiveDate,
         structure_id: Option<&str>,
-    ) -> Result<(Context, Vec<StoredCall>), AlertingError> {
+    ) -> Result<(Context, Vec<CallRecord>), AlertingError> {
         if to < from {
             return Err(AlertingError::Invalid("la date de fin précède la date de début".into()));
         }
@@ -290,7 +291,7 @@ impl AlertingApp {
 }
 
 /// A stored call as a draft again (for the Etalab export).
-pub fn to_draft(call: &StoredCall) -> vigie_alerting_domain::call::CallDraft {
+pub fn to_draft(call: &CallRecord) -> vigie_alerting_domain::call::CallDraft {
     vigie_alerting_domain::call::CallDraft {
         source: call.source.clone(),
         source_ref: call.source_ref.clone(),
@@ -339,7 +340,7 @@ impl AlertingApp {
         &self,
         structure_id: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<storage::LogEntry>, AlertingError> {
+    ) -> Result<Vec<super::views::LogEntry>, AlertingError> {
         let only = structure_id.map(|s| vec![s.to_owned()]);
         self.send_log_of(only.as_deref(), limit).await
     }
@@ -353,7 +354,7 @@ impl AlertingApp {
         &self,
         structures: Option<&[String]>,
         limit: u32,
-    ) -> Result<Vec<storage::LogEntry>, AlertingError> {
+    ) -> Result<Vec<super::views::LogEntry>, AlertingError> {
         let mut entries = {
             let mut conn = self.db.pool().acquire().await?;
             storage::send_log(&mut conn, structures, limit).await?

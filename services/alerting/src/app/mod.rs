@@ -18,6 +18,7 @@ pub mod metrics;
 mod preview;
 mod reminder_events;
 mod settings;
+pub mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

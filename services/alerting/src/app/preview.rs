@@ -25,8 +25,8 @@ use vigie_alerting_domain::territory::Territory;
 use super::call_plans::{stage_ref, CallPlans};
 use super::context::Context;
 use super::listing::PreviewAlert;
+use super::views::CallRecord;
 use crate::error::AlertingError;
-use crate::storage::StoredCall;
 
 /// [`Entry::recipient`] of the network referent.
 const REFERENT: u16 = u16::MAX - 1;
@@ -67,7 +67,7 @@ pub struct PreviewPlan {
 /// The state a day's planning needs and leaves.
 struct DayPlanner {
     ctx: Context,
-    calls: Vec<StoredCall>,
+    calls: Vec<CallRecord>,
     territory: &'static Territory,
     /// Per call, the local dates its reminders can fall on under any policy
     /// of the instance (stage date minus an offset), sorted.
@@ -98,7 +98,7 @@ impl PreviewPlan {
     /// indices (4 billion calls or structures).
     pub fn new(
         ctx: Context,
-        calls: Vec<StoredCall>,
+        calls: Vec<CallRecord>,
         from: NaiveDate,
         to: NaiveDate,
         territory: &'static Territory,
@@ -328,7 +328,7 @@ fn recipient_parts<'a>(ctx: &'a Context, entry: &Entry) -> [&'a str; 5] {
 
 /// The order of [`super::listing::plan_calls`]: due time, recipient id, call id,
 /// offset, then planning order.
-fn compare(ctx: &Context, calls: &[StoredCall], a: &Entry, b: &Entry) -> Ordering {
+fn compare(ctx: &Context, calls: &[CallRecord], a: &Entry, b: &Entry) -> Ordering {
     a.due
         .cmp(&b.due)
         .then_with(|| {

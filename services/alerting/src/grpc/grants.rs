@@ -9,9 +9,9 @@ use vigie_platform::auth::{principal, visible, Target, Visibility};
 
 use super::{non_empty, AlertingApi};
 use crate::app::grants::pipeline;
+use crate::app::views::GrantRecord;
 use crate::app::{DutyStates, GrantImportReport, GrantStats, ObligationView, Pipeline};
 use crate::convert::{date_from_pb, date_to_pb};
-use crate::storage::GrantRow;
 
 /// Longest network id accepted in a request.
 const MAX_NETWORK_CHARS: usize = 200;
@@ -32,7 +32,7 @@ pub(super) fn optional_date(
     }
 }
 
-pub(super) fn grant_to_pb(g: &GrantRow) -> pb::Grant {
+pub(super) fn grant_to_pb(g: &GrantRecord) -> pb::Grant {
     pb::Grant {
         grant_id: g.grant_id.clone(),
         structure_id: g.structure_id.clone(),
@@ -227,7 +227,7 @@ impl AlertingApi {
         }
     }
 
-    pub(super) fn grants_answer(grants: &[GrantRow]) -> pb::ListGrantsResponse {
+    pub(super) fn grants_answer(grants: &[GrantRecord]) -> pb::ListGrantsResponse {
         pb::ListGrantsResponse {
             grants: grants.iter().map(grant_to_pb).collect(),
             pipeline: Some(pipeline_to_pb(pipeline(grants))),

@@ -18,6 +18,7 @@ use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
+use crate::app::views::{LogEntry, StageRecord};
 use crate::app::{
     AgreementDateInput, AlertingApp, ApplicationInput, CallView, CallsOf, GrantImportInput, GrantInput, ImportReport,
     NetworkPolicy, PolicyInput, PreviewAlert,
@@ -25,7 +26,6 @@ use crate::app::{
 use crate::channels::links::{AckAction, FeedKind};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::error::AlertingError;
-use crate::storage::{area_code, timestamp, LogEntry, StoredStage};
 
 /// Largest file accepted in one import.
 const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -194,7 +194,7 @@ fn import_result(result: Result<ImportReport, AlertingError>) -> Result<Response
     }
 }
 
-fn stage_to_pb(s: &StoredStage) -> pb::Stage {
+fn stage_to_pb(s: &StageRecord) -> pb::Stage {
     pb::Stage {
         kind: s.stage.kind.code().to_owned(),
         date: Some(date_to_pb(s.stage.date)),
@@ -221,8 +221,8 @@ fn call_to_pb(v: &CallView) -> pb::Call {
         perimeter: Some(pb::Perimeter {
             name: c.perimeter_name.clone(),
             scale_label: c.perimeter_scale.clone(),
-            areas: c.areas.iter().map(area_code).collect(),
-            exclusions: c.exclusions.iter().map(area_code).collect(),
+            areas: c.areas.iter().map(ToString::to_string).collect(),
+            exclusions: c.exclusions.iter().map(ToString::to_string).collect(),
             unresolved: c.unresolved.clone(),
         }),
         recurrence: c.recurrence.map(|r| r.code().to_owned()).unwrap_or_default(),
@@ -238,7 +238,7 @@ fn call_to_pb(v: &CallView) -> pb::Call {
 fn alert_to_pb(p: &PreviewAlert) -> pb::Alert {
     let a = &p.alert;
     pb::Alert {
-        due_at: timestamp(a.due_at),
+        due_at: rfc3339(a.due_at),
         local_date: Some(date_to_pb(a.local_date)),
         recipient: a.recipient.id.clone(),
         recipient_name: a.recipient.name.clone(),
@@ -254,6 +254,11 @@ fn alert_to_pb(p: &PreviewAlert) -> pb::Alert {
     }
 }
 
+/// A time as the API spells it: RFC 3339, UTC, to the second.
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn log_to_pb(e: &LogEntry) -> pb::SendLogEntry {
     let r = &e.row;
     pb::SendLogEntry {
@@ -264,10 +269,10 @@ fn log_to_pb(e: &LogEntry) -> pb::SendLogEntry {
         offset_days: i32::try_from(r.offset_days).unwrap_or(i32::MIN),
         channel: r.channel.clone(),
         structure_id: r.structure_id.clone(),
-        due_at: timestamp(r.due_at),
+        due_at: rfc3339(r.due_at),
         late: r.late,
         status: e.status.clone(),
-        sent_at: e.sent_at.map(timestamp).unwrap_or_default(),
+        sent_at: e.sent_at.map(rfc3339).unwrap_or_default(),
         attempts: e.attempts,
         last_error: e.last_error.clone(),
         message_id: r.message_id.clone(),

@@ -5,82 +5,13 @@ use sqlx::{AnyConnection, Row};
 use vigie_alerting_domain::call::{Scale, TerritoryCode};
 use vigie_alerting_domain::model::{Recurrence, Stage, StageKind};
 
+use crate::app::views::{CallRecord, StageRecord};
+
 use super::{from_json, parse_date, parse_timestamp, timestamp, to_json, StorageError};
-
-/// A stage as stored: the current version and its revision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredStage {
-    /// The stage.
-    pub stage: Stage,
-    /// 1 for the first version, raised at every change.
-    pub revision: u32,
-    /// The source no longer lists this stage.
-    pub withdrawn: bool,
-    /// When this revision became known (`None` for stages stored before it was recorded).
-    pub known_since: Option<DateTime<Utc>>,
-}
-
-/// A call as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCall {
-    /// Stable id (derived from source and source_ref).
-    pub call_id: String,
-    /// The source.
-    pub source: String,
-    /// Its id within the source.
-    pub source_ref: String,
-    /// Title.
-    pub title: String,
-    /// Funders.
-    pub funders: Vec<String>,
-    /// Programmes.
-    pub programmes: Vec<String>,
-    /// Information page.
-    pub info_url: String,
-    /// Application page.
-    pub application_url: String,
-    /// Themes verbatim.
-    pub themes: Vec<String>,
-    /// Audience codes.
-    pub audiences: Vec<String>,
-    /// The source's perimeter name.
-    pub perimeter_name: String,
-    /// The source's scale label.
-    pub perimeter_scale: String,
-    /// Resolved areas.
-    pub areas: Vec<TerritoryCode>,
-    /// Excluded areas.
-    pub exclusions: Vec<TerritoryCode>,
-    /// Why the perimeter could not be resolved ("" when resolved).
-    pub unresolved: String,
-    /// Recurrence.
-    pub recurrence: Option<Recurrence>,
-    /// Withdrawn by its source.
-    pub cancelled: bool,
-    /// Raised at every change of a stage.
-    pub revision: u32,
-    /// The source's item verbatim.
-    pub raw: String,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Stages, by kind.
-    pub stages: Vec<StoredStage>,
-}
-
-impl StoredCall {
-    /// The URL to show: the application page, else the information page.
-    pub fn url(&self) -> &str {
-        if self.info_url.is_empty() {
-            &self.application_url
-        } else {
-            &self.info_url
-        }
-    }
-}
 
 /// `scale:code`.
 pub fn area_code(area: &TerritoryCode) -> String {
-    format!("{}:{}", area.scale.code(), area.code)
+    area.to_string()
 }
 
 /// Parses `scale:code`.
@@ -116,7 +47,7 @@ fn recurrence_from(code: &str) -> Option<Recurrence> {
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_call(conn: &mut AnyConnection, call: &StoredCall) -> Result<(), StorageError> {
+pub async fn save_call(conn: &mut AnyConnection, call: &CallRecord) -> Result<(), StorageError> {
     let next_deadline = call
         .stages
         .iter()
@@ -171,7 +102,7 @@ pub async fn save_call(conn: &mut AnyConnection, call: &StoredCall) -> Result<()
 pub async fn save_stage(
     conn: &mut AnyConnection,
     call_id: &str,
-    stage: &StoredStage,
+    stage: &StageRecord,
     new_revision: Option<(&str, DateTime<Utc>)>,
 ) -> Result<(), StorageError> {
     let time = stage.stage.time.map(|t| t.format("%H:%M").to_string());
@@ -217,9 +148,9 @@ const CALL_COLUMNS: &str = "call_id, source, source_ref, title, funders, program
     themes, audiences, perimeter_name, perimeter_scale, areas, exclusions, unresolved, recurrence, cancelled, \
     revision, raw, updated_at";
 
-fn call_from_row(row: &sqlx::any::AnyRow) -> Result<StoredCall, StorageError> {
+fn call_from_row(row: &sqlx::any::AnyRow) -> Result<CallRecord, StorageError> {
     let get = |c: &str| -> Result<String, StorageError> { Ok(row.try_get::<String, _>(c)?) };
-    Ok(StoredCall {
+    Ok(CallRecord {
         call_id: get("call_id")?,
         source: get("source")?,
         source_ref: get("source_ref")?,
@@ -244,7 +175,7 @@ fn call_from_row(row: &sqlx::any::AnyRow) -> Result<StoredCall, StorageError> {
     })
 }
 
-fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StoredStage), StorageError> {
+fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StageRecord), StorageError> {
     let kind: String = row.try_get("kind")?;
     let deadline: String = row.try_get("deadline")?;
     let time: Option<String> = row.try_get("deadline_time")?;
@@ -266,7 +197,7 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StoredStage), Stor
     };
     Ok((
         row.try_get("call_id")?,
-        StoredStage {
+        StageRecord {
             stage,
             revision: u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
             withdrawn: row.try_get::<i64, _>("withdrawn")? != 0,
@@ -277,7 +208,7 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StoredStage), Stor
     ))
 }
 
-async fn attach_stages(conn: &mut AnyConnection, calls: &mut [StoredCall], filter: &str) -> Result<(), StorageError> {
+async fn attach_stages(conn: &mut AnyConnection, calls: &mut [CallRecord], filter: &str) -> Result<(), StorageError> {
     let rows = sqlx::query(&format!(
         "SELECT call_id, kind, revision, deadline, deadline_time, timezone, wording, withdrawn, known_since FROM al_stages {filter} \
          ORDER BY call_id, deadline, kind"
@@ -303,7 +234,7 @@ pub async fn call_by_source(
     conn: &mut AnyConnection,
     source: &str,
     source_ref: &str,
-) -> Result<Option<StoredCall>, StorageError> {
+) -> Result<Option<CallRecord>, StorageError> {
     let row = sqlx::query(&format!(
         "SELECT {CALL_COLUMNS} FROM al_calls WHERE source = $1 AND source_ref = $2"
     ))
@@ -330,7 +261,7 @@ pub async fn call_by_source(
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
-pub async fn call(conn: &mut AnyConnection, call_id: &str) -> Result<Option<StoredCall>, StorageError> {
+pub async fn call(conn: &mut AnyConnection, call_id: &str) -> Result<Option<CallRecord>, StorageError> {
     let row = sqlx::query("SELECT source, source_ref FROM al_calls WHERE call_id = $1")
         .bind(call_id.to_owned())
         .fetch_optional(&mut *conn)
@@ -353,7 +284,7 @@ pub async fn call(conn: &mut AnyConnection, call_id: &str) -> Result<Option<Stor
 pub async fn calls(
     conn: &mut AnyConnection,
     deadline_from: Option<chrono::NaiveDate>,
-) -> Result<Vec<StoredCall>, StorageError> {
+) -> Result<Vec<CallRecord>, StorageError> {
     let (call_filter, stage_filter) = match deadline_from {
         Some(from) => (
             // Permanent calls (no deadline) stay open.

@@ -5,47 +5,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 
-use super::{parse_date, timestamp, StorageError};
+use crate::app::views::GrantRecord;
 
-/// An application or grant as stored (validated by the application).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct GrantRow {
-    /// `G…`.
-    pub grant_id: String,
-    /// The structure.
-    pub structure_id: String,
-    /// The call applied to ("" for one Vigie never imported).
-    pub call_id: String,
-    /// Who pays.
-    pub funder: String,
-    /// What for.
-    pub title: String,
-    /// `applied`, `won` or `refused`.
-    pub stage: String,
-    /// When it was submitted.
-    pub applied_on: Option<NaiveDate>,
-    /// Cents asked.
-    pub amount_asked: i64,
-    /// When it was decided.
-    pub decided_on: Option<NaiveDate>,
-    /// Cents granted.
-    pub amount_granted: i64,
-    /// Last day of the financial year granted for.
-    pub financial_year_end: Option<NaiveDate>,
-    /// First day of a multi-year agreement.
-    pub agreement_start: Option<NaiveDate>,
-    /// Last day of a multi-year agreement.
-    pub agreement_end: Option<NaiveDate>,
-    /// The agreement's reference.
-    pub reference: String,
-    /// Its purpose.
-    pub purpose: String,
-    /// A public subsidy.
-    pub public_subsidy: bool,
-    /// The idempotency key it was recorded with ("" for none): unique per
-    /// structure (migration 10).
-    pub idempotency_key: String,
-}
+use super::{parse_date, timestamp, StorageError};
 
 const COLUMNS: &str = "grant_id, structure_id, call_id, funder, title, stage, applied_on, amount_asked, decided_on, \
                        amount_granted, financial_year_end, agreement_start, agreement_end, reference, purpose, \
@@ -56,8 +18,8 @@ fn opt_date(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<Naiv
     value.map(|v| parse_date("al_grants", column, &v)).transpose()
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<GrantRow, StorageError> {
-    Ok(GrantRow {
+fn from_row(row: &sqlx::any::AnyRow) -> Result<GrantRecord, StorageError> {
+    Ok(GrantRecord {
         grant_id: row.try_get("grant_id")?,
         structure_id: row.try_get("structure_id")?,
         call_id: row.try_get("call_id")?,
@@ -87,7 +49,7 @@ fn text(date: Option<NaiveDate>) -> Option<String> {
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRow, at: DateTime<Utc>) -> Result<bool, StorageError> {
+pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRecord, at: DateTime<Utc>) -> Result<bool, StorageError> {
     let done = sqlx::query(&format!(
         "INSERT INTO al_grants ({COLUMNS}, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17) \
@@ -120,7 +82,7 @@ pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRow, at: DateTime<U
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn update_grant(conn: &mut AnyConnection, g: &GrantRow, at: DateTime<Utc>) -> Result<(), StorageError> {
+pub async fn update_grant(conn: &mut AnyConnection, g: &GrantRecord, at: DateTime<Utc>) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE al_grants SET funder = $1, title = $2, stage = $3, applied_on = $4, amount_asked = $5, \
          decided_on = $6, amount_granted = $7, financial_year_end = $8, agreement_start = $9, agreement_end = $10, \
@@ -156,7 +118,7 @@ pub async fn grant(
     conn: &mut AnyConnection,
     structure_id: &str,
     grant_id: &str,
-) -> Result<Option<GrantRow>, StorageError> {
+) -> Result<Option<GrantRecord>, StorageError> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND grant_id = $2"
     ))
@@ -175,7 +137,7 @@ pub async fn grant_by_key(
     conn: &mut AnyConnection,
     structure_id: &str,
     key: &str,
-) -> Result<Option<GrantRow>, StorageError> {
+) -> Result<Option<GrantRecord>, StorageError> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''"
     ))
@@ -194,7 +156,7 @@ pub async fn grant_for_call(
     conn: &mut AnyConnection,
     structure_id: &str,
     call_id: &str,
-) -> Result<Option<GrantRow>, StorageError> {
+) -> Result<Option<GrantRecord>, StorageError> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND call_id = $2"
     ))
@@ -210,7 +172,10 @@ pub async fn grant_for_call(
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn grants_of(conn: &mut AnyConnection, structures: Option<&[String]>) -> Result<Vec<GrantRow>, StorageError> {
+pub async fn grants_of(
+    conn: &mut AnyConnection,
+    structures: Option<&[String]>,
+) -> Result<Vec<GrantRecord>, StorageError> {
     let mut all = Vec::new();
     match structures {
         None => {

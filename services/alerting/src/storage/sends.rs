@@ -16,68 +16,21 @@ use sqlx::{AnyConnection, Row};
 
 use vigie_platform::db::Backend;
 
-use super::{parse_timestamp, timestamp, StorageError, MAX_PARAMS};
+use crate::app::views::{LogEntry, SendKeyTuple, SendLogRecord};
 
-/// The key of the send log: `(recipient, call, stage, revision, offset, channel)`.
-/// Notices use offset −1 (the deadline moved) and −2 (the call was cancelled).
-pub type SendKeyTuple = (String, String, String, u32, i64, String);
+use super::{parse_timestamp, timestamp, StorageError, MAX_PARAMS};
 
 /// Offset of a notice that a deadline moved.
 pub const NOTICE_MOVED: i64 = -1;
 /// Offset of a notice that a call was cancelled.
 pub const NOTICE_CANCELLED: i64 = -2;
 
-/// One row of the send log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendLogRow {
-    /// `person:<id>`, `referent:<network>:<structure>`, `webhook:<network>:<structure>`.
-    pub recipient: String,
-    /// The call.
-    pub call_id: String,
-    /// The stage kind code.
-    pub stage_kind: String,
-    /// The stage's revision.
-    pub revision: u32,
-    /// Days before the stage (negative for notices).
-    pub offset_days: i64,
-    /// `email` or `webhook`.
-    pub channel: String,
-    /// The person, for people.
-    pub person_id: Option<String>,
-    /// The structure.
-    pub structure_id: String,
-    /// When it was due.
-    pub due_at: DateTime<Utc>,
-    /// Sent late (after an outage).
-    pub late: bool,
-    /// Escalation reason code, "" when none.
-    pub escalation: String,
-    /// The message that carries it.
-    pub message_id: String,
-    /// When it was claimed.
-    pub claimed_at: DateTime<Utc>,
-}
-
-impl SendLogRow {
-    /// Its key.
-    pub fn key(&self) -> SendKeyTuple {
-        (
-            self.recipient.clone(),
-            self.call_id.clone(),
-            self.stage_kind.clone(),
-            self.revision,
-            self.offset_days,
-            self.channel.clone(),
-        )
-    }
-}
-
 /// Claims send-log rows. A key already present fails the statement (unique
 /// key), so the caller's transaction, and the message with it, is rolled back.
 ///
 /// # Errors
 /// [`StorageError`] on a database error, including a key already claimed.
-pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRow]) -> Result<(), StorageError> {
+pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRecord]) -> Result<(), StorageError> {
     const COLUMNS: usize = 13;
     for chunk in rows.chunks(rows_per_statement(conn, COLUMNS)) {
         let sql = format!(
@@ -152,7 +105,7 @@ pub async fn claimed_keys(
 pub async fn reminders_sent_for(
     conn: &mut AnyConnection,
     call_ids: &[String],
-) -> Result<Vec<SendLogRow>, StorageError> {
+) -> Result<Vec<SendLogRecord>, StorageError> {
     let mut out = Vec::new();
     for chunk in call_ids.chunks(MAX_PARAMS) {
         let placeholders = (1..=chunk.len())
@@ -179,10 +132,10 @@ pub async fn reminders_sent_for(
     Ok(out)
 }
 
-fn log_row(row: &sqlx::any::AnyRow) -> Result<SendLogRow, StorageError> {
+fn log_row(row: &sqlx::any::AnyRow) -> Result<SendLogRecord, StorageError> {
     let due_at: String = row.try_get("due_at")?;
     let claimed_at: String = row.try_get("claimed_at")?;
-    Ok(SendLogRow {
+    Ok(SendLogRecord {
         recipient: row.try_get("recipient")?,
         call_id: row.try_get("call_id")?,
         stage_kind: row.try_get("stage_kind")?,
@@ -563,23 +516,6 @@ pub async fn mark_failed_attempt(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// A send-log row with its message's delivery state and the call's title.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
-    /// The send-log row.
-    pub row: SendLogRow,
-    /// Title of the call.
-    pub call_title: String,
-    /// The message's status.
-    pub status: String,
-    /// When it was sent.
-    pub sent_at: Option<DateTime<Utc>>,
-    /// Delivery attempts.
-    pub attempts: u32,
-    /// Last failure.
-    pub last_error: String,
 }
 
 /// The send log, newest first, optionally of some structures only (in the query).

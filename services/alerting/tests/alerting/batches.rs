@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use anyhow::{ensure, Result};
 use chrono::TimeDelta;
 use sqlx::Row;
-use vigie_alerting::storage::{self, Lease, MessageRow, SendLogRow};
+use vigie_alerting::app::views::SendLogRecord;
+use vigie_alerting::storage::{self, Lease, MessageRow};
 use vigie_testkit::SmtpServer;
 
 use crate::harness::{aid, date, structure_event, utc, Harness, PersonSpec};
@@ -37,8 +38,8 @@ fn message(i: usize) -> MessageRow {
     }
 }
 
-fn log_row(i: usize, message_id: &str) -> SendLogRow {
-    SendLogRow {
+fn log_row(i: usize, message_id: &str) -> SendLogRecord {
+    SendLogRecord {
         recipient: format!("person:P{i}"),
         call_id: "aides-territoires:1".to_owned(),
         stage_kind: "submission".to_owned(),
@@ -58,7 +59,7 @@ fn log_row(i: usize, message_id: &str) -> SendLogRow {
 pub async fn a_claim_batch_spans_statements_and_a_refused_row_keeps_nothing_of_it(h: Harness) -> Result<()> {
     let now = utc("2027-03-07 08:05");
     let messages: Vec<MessageRow> = (0..MANY).map(message).collect();
-    let rows: Vec<SendLogRow> = (0..MANY).map(|i| log_row(i, &messages[i].message_id)).collect();
+    let rows: Vec<SendLogRecord> = (0..MANY).map(|i| log_row(i, &messages[i].message_id)).collect();
     let mut tx = h.db.begin().await?;
     storage::insert_messages(&mut tx, &messages, now).await?;
     storage::claim(&mut tx, &rows).await?;
@@ -76,7 +77,7 @@ pub async fn a_claim_batch_spans_statements_and_a_refused_row_keeps_nothing_of_i
     // A second batch whose last rows repeat keys already claimed: the whole
     // batch is refused, its new messages and rows included.
     let again: Vec<MessageRow> = (MANY..2 * MANY).map(message).collect();
-    let mut again_rows: Vec<SendLogRow> = (MANY..2 * MANY)
+    let mut again_rows: Vec<SendLogRecord> = (MANY..2 * MANY)
         .map(|i| log_row(i, &again[i - MANY].message_id))
         .collect();
     again_rows.push(log_row(3, &again[0].message_id));

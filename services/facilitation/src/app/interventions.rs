@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use vigie_facilitation_domain::model::{parse_themes, ActivityType, Beneficiary, PlaceType};
 use vigie_proto::events::v1::{FacilitationTimeRecorded, InterventionRecorded};
 
+use super::views::HelpRequest;
 use crate::convert::date_to_pb;
 use crate::error::FacilitationError;
 use crate::events;
-use crate::storage::{self, InterventionRow, RequestRow};
+use crate::storage::{self, InterventionRow};
 
 use super::{FacilitationApp, CLOSED};
 
@@ -53,7 +54,7 @@ pub struct InterventionOutcome {
     /// False when the key was already recorded: nothing counted twice.
     pub recorded: bool,
     /// The request afterwards.
-    pub request: RequestRow,
+    pub request: HelpRequest,
     /// Whether the inventory is told that the person became autonomous.
     pub autonomy_published: bool,
 }

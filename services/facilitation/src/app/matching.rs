@@ -10,8 +10,9 @@ use vigie_facilitation_domain::matching::{rank, Need, StructurePlace};
 use vigie_facilitation_domain::model::{week_start, Modality};
 use vigie_inventory_domain::catalogue::label_fr;
 
+use super::views::{CallRef, HelpRequest};
 use crate::error::FacilitationError;
-use crate::storage::{self, CallRef, RequestRow};
+use crate::storage;
 
 use super::{DEFAULT_MINUTES, KIND_CO_SUBMISSION, KIND_FRAGILITY, OFFERED, UNASSIGNED};
 
@@ -24,7 +25,7 @@ use super::{DEFAULT_MINUTES, KIND_CO_SUBMISSION, KIND_FRAGILITY, OFFERED, UNASSI
 /// Storage errors.
 pub(crate) async fn offer(
     conn: &mut AnyConnection,
-    row: &mut RequestRow,
+    row: &mut HelpRequest,
     place: &StructurePlace,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -115,7 +116,7 @@ pub async fn open_proposal(
     description: String,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Option<RequestRow>, FacilitationError> {
+) -> Result<Option<HelpRequest>, FacilitationError> {
     let mut row = proposal_row(place, function, description, today, now);
     row.open_key = Some(format!("{}/{function}", place.structure_id));
     open(conn, row, place, today, now).await
@@ -148,7 +149,7 @@ pub async fn open_call_proposal(
     proposal: CallProposal,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Option<RequestRow>, FacilitationError> {
+) -> Result<Option<HelpRequest>, FacilitationError> {
     let mut row = proposal_row(place, &proposal.function, proposal.description, today, now);
     row.open_key = Some(format!("{}/call:{}", place.structure_id, proposal.call.call_id));
     row.kind = KIND_CO_SUBMISSION.to_owned();
@@ -164,8 +165,8 @@ fn proposal_row(
     description: String,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> RequestRow {
-    RequestRow {
+) -> HelpRequest {
+    HelpRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         origin: "proposal".to_owned(),
         structure_id: place.structure_id.clone(),
@@ -199,11 +200,11 @@ fn proposal_row(
 /// (a proposal already open), nothing is inserted nor reserved.
 async fn open(
     conn: &mut AnyConnection,
-    mut row: RequestRow,
+    mut row: HelpRequest,
     place: &StructurePlace,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Option<RequestRow>, FacilitationError> {
+) -> Result<Option<HelpRequest>, FacilitationError> {
     if !storage::insert_request(conn, &row).await? {
         return Ok(None);
     }

@@ -6,6 +6,7 @@ mod escalation;
 mod interventions;
 mod matching;
 mod requests;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -164,7 +165,7 @@ impl FacilitationApp {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn proposals(&self, structure: Option<&str>) -> Result<Vec<storage::RequestRow>, FacilitationError> {
+    pub async fn proposals(&self, structure: Option<&str>) -> Result<Vec<views::HelpRequest>, FacilitationError> {
         let mut conn = self.db.pool().acquire().await?;
         Ok(storage::open_requests(&mut conn, structure).await?)
     }
@@ -179,7 +180,7 @@ impl FacilitationApp {
         &self,
         structure: Option<&str>,
         visibility: &Visibility,
-    ) -> Result<Vec<storage::RequestRow>, FacilitationError> {
+    ) -> Result<Vec<views::HelpRequest>, FacilitationError> {
         let Visibility::Only { networks, structures } = visibility else {
             return self.proposals(structure).await;
         };
@@ -213,7 +214,7 @@ impl FacilitationApp {
     ///
     /// # Errors
     /// [`FacilitationError::NotFound`]; storage errors.
-    pub async fn request(&self, id: &str) -> Result<storage::RequestRow, FacilitationError> {
+    pub async fn request(&self, id: &str) -> Result<views::HelpRequest, FacilitationError> {
         let mut conn = self.db.pool().acquire().await?;
         storage::request(&mut conn, id)
             .await?

@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 use vigie_facilitation_domain::model::{Modality, Urgency};
 
+use super::views::HelpRequest;
 use crate::error::FacilitationError;
-use crate::storage::{self, RequestRow};
+use crate::storage;
 
 use super::matching::offer;
 use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
@@ -36,7 +37,7 @@ impl FacilitationApp {
     /// # Errors
     /// [`FacilitationError::NotFound`] for a structure the inventory has not
     /// published; [`FacilitationError::Invalid`] for a malformed request.
-    pub async fn request_help(&self, input: HelpInput) -> Result<RequestRow, FacilitationError> {
+    pub async fn request_help(&self, input: HelpInput) -> Result<HelpRequest, FacilitationError> {
         let structure_id = input.structure_id.trim();
         let function = input.function.trim();
         if function.is_empty() {
@@ -70,7 +71,7 @@ impl FacilitationApp {
         let place = storage::structure_place(&mut tx, structure_id).await?.ok_or_else(|| {
             FacilitationError::NotFound(format!("structure « {structure_id} » (absente de l'inventaire)"))
         })?;
-        let mut row = RequestRow {
+        let mut row = HelpRequest {
             request_id: uuid::Uuid::now_v7().to_string(),
             origin: "request".to_owned(),
             structure_id: place.structure_id.clone(),
@@ -110,7 +111,7 @@ impl FacilitationApp {
     /// # Errors
     /// [`FacilitationError::NotFound`] for an unknown request;
     /// [`FacilitationError::Conflict`] when it is not waiting for an answer.
-    pub async fn respond(&self, request_id: &str, accept: bool) -> Result<RequestRow, FacilitationError> {
+    pub async fn respond(&self, request_id: &str, accept: bool) -> Result<HelpRequest, FacilitationError> {
         let request_id = request_id.trim();
         let today = self.today();
         let now = self.now();

@@ -12,10 +12,10 @@ use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
 use vigie_proto::inventory::v1 as inv;
 
+use crate::app::views::HelpRequest;
 use crate::app::{FacilitationApp, HelpInput, InterventionInput};
 use crate::convert::{date_from_pb, date_to_pb};
 use crate::error::FacilitationError;
-use crate::storage::{timestamp, RequestRow};
 
 /// Largest facilitators file accepted in one import.
 const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
@@ -92,8 +92,13 @@ impl FacilitationApi {
     }
 }
 
+/// A time as the API spells it: RFC 3339, UTC, to the second.
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// A request as the API shows it.
-pub fn request_to_pb(row: &RequestRow) -> pb::HelpRequest {
+pub fn request_to_pb(row: &HelpRequest) -> pb::HelpRequest {
     pb::HelpRequest {
         request_id: row.request_id.clone(),
         origin: row.origin.clone(),
@@ -111,10 +116,10 @@ pub fn request_to_pb(row: &RequestRow) -> pb::HelpRequest {
         created_on: Some(date_to_pb(row.created_on)),
         declined_by: row.declined_by.clone(),
         modality: row.modality.clone(),
-        offered_at: row.offered_at.map(timestamp).unwrap_or_default(),
-        accepted_at: row.accepted_at.map(timestamp).unwrap_or_default(),
-        escalated_at: row.escalated_at.map(timestamp).unwrap_or_default(),
-        closed_at: row.closed_at.map(timestamp).unwrap_or_default(),
+        offered_at: row.offered_at.map(rfc3339).unwrap_or_default(),
+        accepted_at: row.accepted_at.map(rfc3339).unwrap_or_default(),
+        escalated_at: row.escalated_at.map(rfc3339).unwrap_or_default(),
+        closed_at: row.closed_at.map(rfc3339).unwrap_or_default(),
         overdue_without_coordinator: row.overdue_at.is_some() && row.status == crate::app::OFFERED,
         kind: row.kind.clone(),
         call_id: row.call.as_ref().map(|c| c.call_id.clone()).unwrap_or_default(),

@@ -12,6 +12,8 @@ use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
 use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
 
+use crate::app::views::{CallRef, HelpRequest};
+
 pub use migrations::MIGRATIONS;
 
 /// Separator of the list columns (as in the CSV file).
@@ -291,91 +293,17 @@ fn empty_load() -> FacilitatorLoad {
 
 // ----- help requests and proactive proposals -----
 
-/// The call a co-submission proposal is about (from an alerting escalation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallRef {
-    /// The alerting service's id of the call.
-    pub call_id: String,
-    /// Its title.
-    pub title: String,
-    /// The escalated stage's deadline (local date).
-    pub deadline: NaiveDate,
-    /// Where to read or apply (may be empty).
-    pub url: String,
-}
-
-/// A help request (asked by a structure) or a proactive proposal (opened on
-/// a fragility event or an alerting escalation).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequestRow {
-    /// Its id (UUID v7, so ids sort by creation).
-    pub request_id: String,
-    /// `request` or `proposal`.
-    pub origin: String,
-    /// The structure helped.
-    pub structure_id: String,
-    /// Its network.
-    pub network_id: String,
-    /// The vital function concerned.
-    pub function: String,
-    /// What the structure needs.
-    pub description: String,
-    /// low, normal, high.
-    pub urgency: String,
-    /// on_site, remote, either.
-    pub modality: String,
-    /// Deadline.
-    pub due_on: Option<NaiveDate>,
-    /// Minutes reserved when offered.
-    pub estimated_minutes: u32,
-    /// offered, accepted, unassigned, closed.
-    pub status: String,
-    /// The facilitator it is offered to or accepted by.
-    pub facilitator_id: Option<String>,
-    /// That facilitator's name (read only).
-    pub facilitator_name: Option<String>,
-    /// The week whose minutes are reserved.
-    pub week_start: Option<NaiveDate>,
-    /// Why this facilitator, or why nobody (plain French).
-    pub reasons: Vec<String>,
-    /// Facilitators who declined.
-    pub declined_by: Vec<String>,
-    /// Creation date.
-    pub created_on: NaiveDate,
-    /// While a proposal is open (unique): `structure/function` for a
-    /// fragility proposal, `structure/call:<call id>` for a co-submission
-    /// one; else `None`.
-    pub open_key: Option<String>,
-    /// When it was created (absent on requests older than schema v2).
-    pub created_at: Option<DateTime<Utc>>,
-    /// When it was last offered.
-    pub offered_at: Option<DateTime<Utc>>,
-    /// When its facilitator accepted it.
-    pub accepted_at: Option<DateTime<Utc>>,
-    /// When an internal intervention closed it.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// When it escalated to the network's coordinator.
-    pub escalated_at: Option<DateTime<Utc>>,
-    /// When it was found unanswered past the delay with no coordinator to
-    /// escalate to (it stays offered).
-    pub overdue_at: Option<DateTime<Utc>>,
-    /// help, fragility or co-submission.
-    pub kind: String,
-    /// The call of a co-submission proposal.
-    pub call: Option<CallRef>,
-}
-
 const REQUEST_COLUMNS: &str = "r.request_id, r.origin, r.structure_id, r.network_id, r.function_code, r.description, \
      r.urgency, r.modality, r.due_on, r.estimated_minutes, r.status, r.facilitator_id, f.display_name, r.week_start, \
      r.reasons, r.declined_by, r.created_on, r.open_key, r.created_at, r.offered_at, r.accepted_at, r.closed_at, \
      r.escalated_at, r.overdue_at, r.kind, r.call_id, r.call_title, r.call_deadline, r.call_url";
 
-fn decode_request(row: &sqlx::any::AnyRow) -> Result<RequestRow, StorageError> {
+fn decode_request(row: &sqlx::any::AnyRow) -> Result<HelpRequest, StorageError> {
     let minutes: i64 = row.try_get("estimated_minutes")?;
     let reasons: String = row.try_get("reasons")?;
     let declined: String = row.try_get("declined_by")?;
     let created: String = row.try_get("created_on")?;
-    Ok(RequestRow {
+    Ok(HelpRequest {
         request_id: row.try_get("request_id")?,
         origin: row.try_get("origin")?,
         structure_id: row.try_get("structure_id")?,
@@ -427,7 +355,7 @@ fn decode_call(row: &sqlx::any::AnyRow) -> Result<Option<CallRef>, StorageError>
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Result<bool, StorageError> {
+pub async fn insert_request(conn: &mut AnyConnection, row: &HelpRequest) -> Result<bool, StorageError> {
     let result = sqlx::query(
         "INSERT INTO fa_requests (request_id, origin, structure_id, network_id, function_code, description, urgency, \
          modality, due_on, estimated_minutes, status, facilitator_id, week_start, reasons, declined_by, created_on, \
@@ -468,7 +396,7 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &RequestRow) -> Resul
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn update_request(conn: &mut AnyConnection, row: &RequestRow) -> Result<(), StorageError> {
+pub async fn update_request(conn: &mut AnyConnection, row: &HelpRequest) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE fa_requests SET status = $1, facilitator_id = $2, week_start = $3, reasons = $4, declined_by = $5, \
          open_key = $6, offered_at = $7, accepted_at = $8, closed_at = $9, escalated_at = $10, overdue_at = $11 \
@@ -509,7 +437,7 @@ pub async fn lock_request(conn: &mut AnyConnection, id: &str) -> Result<bool, St
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
-pub async fn request(conn: &mut AnyConnection, id: &str) -> Result<Option<RequestRow>, StorageError> {
+pub async fn request(conn: &mut AnyConnection, id: &str) -> Result<Option<HelpRequest>, StorageError> {
     let row = sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM fa_requests r LEFT JOIN fa_facilitators f \
          ON f.facilitator_id = r.facilitator_id WHERE r.request_id = $1"
@@ -525,7 +453,10 @@ pub async fn request(conn: &mut AnyConnection, id: &str) -> Result<Option<Reques
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
-pub async fn open_requests(conn: &mut AnyConnection, structure: Option<&str>) -> Result<Vec<RequestRow>, StorageError> {
+pub async fn open_requests(
+    conn: &mut AnyConnection,
+    structure: Option<&str>,
+) -> Result<Vec<HelpRequest>, StorageError> {
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM fa_requests r LEFT JOIN fa_facilitators f \
          ON f.facilitator_id = r.facilitator_id WHERE r.status <> 'closed'"
@@ -555,7 +486,7 @@ pub async fn open_requests_in(
     conn: &mut AnyConnection,
     network: &str,
     structure: Option<&str>,
-) -> Result<Vec<RequestRow>, StorageError> {
+) -> Result<Vec<HelpRequest>, StorageError> {
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM fa_requests r LEFT JOIN fa_facilitators f \
          ON f.facilitator_id = r.facilitator_id WHERE r.status <> 'closed' AND r.network_id = $1"

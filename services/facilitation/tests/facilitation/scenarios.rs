@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use anyhow::{ensure, Context, Result};
 use prost::Message;
 use tokio::task::JoinSet;
+use vigie_facilitation::app::views::HelpRequest;
 use vigie_facilitation::app::{HelpInput, InterventionInput};
 use vigie_facilitation::error::FacilitationError;
 use vigie_facilitation::events::{opaque_key, INTERVENTION_RECORDED, TIME_RECORDED};
 use vigie_facilitation::handlers::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
-use vigie_facilitation::storage::RequestRow;
 use vigie_inventory_domain::model::Evidence;
 use vigie_platform::events::Outcome;
 use vigie_proto::dates::date_to_pb;
@@ -54,7 +54,7 @@ fn internal(request: &str, minutes: u32) -> InterventionInput {
     }
 }
 
-fn offered_to(row: &RequestRow, facilitator: &str) -> Result<()> {
+fn offered_to(row: &HelpRequest, facilitator: &str) -> Result<()> {
     ensure!(
         row.status == "offered" && row.facilitator_id.as_deref() == Some(facilitator),
         "expected offered to {facilitator}, got {} {:?} {:?}",
@@ -970,7 +970,7 @@ fn date(y: i32, m: u32, d: u32) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::from_ymd_opt(y, m, d).context("date")
 }
 
-async fn co_submissions(h: &Harness, structure: &str) -> Result<Vec<RequestRow>> {
+async fn co_submissions(h: &Harness, structure: &str) -> Result<Vec<HelpRequest>> {
     let mut rows = h.app.proposals(Some(structure)).await?;
     rows.retain(|r| r.kind == "co-submission");
     Ok(rows)

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use vigie_platform::db::clock::Stamp;
 
-use crate::storage::Stored;
+use super::views::VersionedInventory;
 
 /// Structures kept at most (a few kilobytes each).
 pub const CAPACITY: usize = 1_024;
@@ -33,7 +33,7 @@ pub const CAPACITY: usize = 1_024;
 #[derive(Clone)]
 pub(super) struct Cached {
     /// The structure, normalised.
-    pub stored: Arc<Stored>,
+    pub stored: Arc<VersionedInventory>,
     /// The write clock when it was read (SQLite files), `None` where the
     /// version is checked instead.
     pub stamp: Option<Stamp>,

@@ -8,10 +8,11 @@ use tracing::Instrument;
 use vigie_inventory_domain::explain::Lang;
 use vigie_inventory_domain::fragility::{assess, Assessment, Band};
 
+use super::views::VersionedInventory;
 use crate::convert::{fragility_to_pb, structure_to_pb};
 use crate::error::InventoryError;
 use crate::events;
-use crate::storage::{self, NewAssessment, Stored, StoredAssessment};
+use crate::storage::{self, NewAssessment, StoredAssessment};
 
 use super::Inventory;
 
@@ -76,7 +77,7 @@ impl Inventory {
     pub(crate) async fn record_changes(
         &self,
         tx: &mut Transaction<'_, Any>,
-        changed: &[Stored],
+        changed: &[VersionedInventory],
         today: NaiveDate,
     ) -> Result<Appended, InventoryError> {
         let mut drafts: Vec<_> = changed
@@ -97,7 +98,7 @@ impl Inventory {
     pub(crate) async fn reassess(
         &self,
         tx: &mut Transaction<'_, Any>,
-        structures: &[Stored],
+        structures: &[VersionedInventory],
         today: NaiveDate,
     ) -> Result<u64, InventoryError> {
         let mut drafts = Vec::new();
@@ -115,7 +116,7 @@ impl Inventory {
     pub(super) async fn assess_changes(
         &self,
         tx: &mut Transaction<'_, Any>,
-        structures: &[Stored],
+        structures: &[VersionedInventory],
         today: NaiveDate,
         publish: Publish,
         drafts: &mut Vec<vigie_platform::events::EventDraft>,
@@ -137,7 +138,7 @@ impl Inventory {
     async fn assess_and_record(
         &self,
         tx: &mut Transaction<'_, Any>,
-        structures: &[Stored],
+        structures: &[VersionedInventory],
         today: NaiveDate,
         publish: Publish,
         drafts: &mut Vec<vigie_platform::events::EventDraft>,

@@ -12,8 +12,9 @@ use vigie_inventory_domain::csv_set::scope::{lines_of, outside_scope, ImportScop
 use vigie_inventory_domain::csv_set::{parse_set_owned, CsvSetFiles, ParsedSet, RowError};
 use vigie_inventory_domain::model::StructureInventory;
 
+use super::views::VersionedInventory;
 use crate::error::InventoryError;
-use crate::storage::{self, Scope, Stored};
+use crate::storage::{self, Scope};
 
 use super::Inventory;
 
@@ -175,7 +176,7 @@ impl Inventory {
                         1
                     }
                 };
-                changed.push(Stored { inventory, version });
+                changed.push(VersionedInventory { inventory, version });
             }
             // A mover's new structure always changes (it gains the person).
             let batch_ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
@@ -254,7 +255,7 @@ async fn movers<'a>(
 async fn existing(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     ids: &[String],
-) -> Result<BTreeMap<String, Stored>, InventoryError> {
+) -> Result<BTreeMap<String, VersionedInventory>, InventoryError> {
     let mut found = BTreeMap::new();
     for chunk in ids.chunks(STRUCTURES_READ) {
         found.append(&mut storage::load(tx, Scope::Structures(chunk)).await?);
@@ -274,7 +275,7 @@ async fn refused_rows(
 ) -> Result<Vec<RowError>, InventoryError> {
     let declared: Vec<(String, String)> = parsed.structures().map(|s| (s.id.clone(), s.network.clone())).collect();
     let ids: Vec<String> = declared.iter().map(|(id, _)| id.clone()).collect();
-    let networks = |stored: BTreeMap<String, Stored>| -> BTreeMap<String, String> {
+    let networks = |stored: BTreeMap<String, VersionedInventory>| -> BTreeMap<String, String> {
         stored
             .into_iter()
             .map(|(id, s)| (id, s.inventory.structure.network))

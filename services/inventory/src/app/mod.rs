@@ -12,6 +12,7 @@ mod import;
 mod people;
 mod queries;
 mod resync;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -5,10 +5,11 @@ use vigie_inventory_domain::explain::Lang;
 use vigie_inventory_domain::fragility::{assess, Band};
 use vigie_inventory_domain::model::{HoldingRecord, PersonRecord};
 
+use super::views::VersionedInventory;
 use crate::convert::fragility_to_pb;
 use crate::error::InventoryError;
 use crate::events;
-use crate::storage::{self, Scope, Stored};
+use crate::storage::{self, Scope};
 
 use super::import::normalize;
 use super::Inventory;
@@ -30,7 +31,7 @@ pub struct PersonExport {
     /// The person.
     pub person: PersonRecord,
     /// Their structure.
-    pub structure: Stored,
+    pub structure: VersionedInventory,
     /// Their holdings.
     pub holdings: Vec<HoldingRecord>,
 }

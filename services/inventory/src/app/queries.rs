@@ -12,8 +12,9 @@ use vigie_inventory_domain::rollup::{rollup, RollupGroup};
 use vigie_platform::auth::Visibility;
 use vigie_platform::db::clock::WriteClock;
 
+use super::views::VersionedInventory;
 use crate::error::InventoryError;
-use crate::storage::{self, Scope, Stored};
+use crate::storage::{self, Scope};
 
 use super::cache::Cached;
 use super::import::normalize;
@@ -53,8 +54,8 @@ impl Inventory {
     ///
     /// # Errors
     /// [`InventoryError::NotFound`] when it does not exist.
-    pub async fn structure(&self, id: &str) -> Result<Stored, InventoryError> {
-        Ok(Stored::clone(&*self.structure_shared(id).await?))
+    pub async fn structure(&self, id: &str) -> Result<VersionedInventory, InventoryError> {
+        Ok(VersionedInventory::clone(&*self.structure_shared(id).await?))
     }
 
     /// [`Inventory::structure`], shared: served from the answer cache when
@@ -62,7 +63,7 @@ impl Inventory {
     ///
     /// # Errors
     /// [`InventoryError::NotFound`] when it does not exist.
-    pub async fn structure_shared(&self, id: &str) -> Result<Arc<Stored>, InventoryError> {
+    pub async fn structure_shared(&self, id: &str) -> Result<Arc<VersionedInventory>, InventoryError> {
         match self.db.write_clock() {
             Some(clock) => self.structure_by_clock(clock, id).await,
             None => self.structure_by_version(id).await,
@@ -71,7 +72,11 @@ impl Inventory {
 
     /// The only writer is this process: a copy is current while the write
     /// connection has not been handed out since it was stamped.
-    async fn structure_by_clock(&self, clock: &WriteClock, id: &str) -> Result<Arc<Stored>, InventoryError> {
+    async fn structure_by_clock(
+        &self,
+        clock: &WriteClock,
+        id: &str,
+    ) -> Result<Arc<VersionedInventory>, InventoryError> {
         let cached = self.cache.get(id);
         if let Some(cached) = cached.filter(|c| c.stamp.is_some_and(|s| clock.still(s))) {
             return Ok(cached.stored);
@@ -95,7 +100,7 @@ impl Inventory {
 
     /// Other processes write too: a copy is current while the structure's
     /// version is still the copy's (one indexed lookup).
-    async fn structure_by_version(&self, id: &str) -> Result<Arc<Stored>, InventoryError> {
+    async fn structure_by_version(&self, id: &str) -> Result<Arc<VersionedInventory>, InventoryError> {
         let mut conn = self.db.reader().acquire().await?;
         if let Some(cached) = self.cache.get(id) {
             match storage::version_of(&mut conn, id).await? {
@@ -117,7 +122,11 @@ impl Inventory {
 
     /// Reads structure `id` in one statement: one round trip, one snapshot
     /// of the structure and its rows even while the writer commits.
-    async fn read_one(&self, conn: &mut sqlx::AnyConnection, id: &str) -> Result<Arc<Stored>, InventoryError> {
+    async fn read_one(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: &str,
+    ) -> Result<Arc<VersionedInventory>, InventoryError> {
         let mut stored = storage::load_one(conn, id).await?.ok_or_else(|| not_found(id))?;
         stored.inventory = normalize(stored.inventory);
         Ok(Arc::new(stored))
@@ -127,7 +136,7 @@ impl Inventory {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn structures(&self, network: Option<&str>) -> Result<Vec<Stored>, InventoryError> {
+    pub async fn structures(&self, network: Option<&str>) -> Result<Vec<VersionedInventory>, InventoryError> {
         self.read_in(network, &Visibility::All, Depth::Whole).await
     }
 
@@ -143,7 +152,7 @@ impl Inventory {
         &self,
         network: Option<&str>,
         visibility: &Visibility,
-    ) -> Result<Vec<Stored>, InventoryError> {
+    ) -> Result<Vec<VersionedInventory>, InventoryError> {
         self.read_in(network, visibility, Depth::StructureOnly).await
     }
 
@@ -152,7 +161,7 @@ impl Inventory {
         network: Option<&str>,
         visibility: &Visibility,
         depth: Depth,
-    ) -> Result<Vec<Stored>, InventoryError> {
+    ) -> Result<Vec<VersionedInventory>, InventoryError> {
         let mut snapshot = self.db.begin_read().await?;
         let mut found = std::collections::BTreeMap::new();
         match visibility {
@@ -194,7 +203,7 @@ impl Inventory {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn structure_of_person(&self, person_id: &str) -> Result<Option<Stored>, InventoryError> {
+    pub async fn structure_of_person(&self, person_id: &str) -> Result<Option<VersionedInventory>, InventoryError> {
         let owner = {
             let mut conn = self.db.reader().acquire().await?;
             storage::structures_of_people(&mut conn, &[person_id.to_owned()])
@@ -223,9 +232,9 @@ impl Inventory {
     /// Storage errors.
     pub async fn fragility_of(
         &self,
-        summaries: &[Stored],
+        summaries: &[VersionedInventory],
         at: NaiveDate,
-    ) -> Result<Vec<(Stored, Assessment)>, InventoryError> {
+    ) -> Result<Vec<(VersionedInventory, Assessment)>, InventoryError> {
         let ids: Vec<String> = summaries.iter().map(|s| s.inventory.structure.id.clone()).collect();
         let mut loaded = storage::load(&mut *self.db.reader().acquire().await?, Scope::Structures(&ids)).await?;
         Ok(summaries
@@ -246,7 +255,11 @@ impl Inventory {
     ///
     /// # Errors
     /// [`InventoryError::NotFound`] when the structure does not exist.
-    pub async fn fragility(&self, id: &str, at: Option<NaiveDate>) -> Result<(Stored, Assessment), InventoryError> {
+    pub async fn fragility(
+        &self,
+        id: &str,
+        at: Option<NaiveDate>,
+    ) -> Result<(VersionedInventory, Assessment), InventoryError> {
         let stored = self.structure(id).await?;
         let assessment = self.assess(&stored, at);
         Ok((stored, assessment))
@@ -254,7 +267,7 @@ impl Inventory {
 
     /// The fragility of a structure already loaded, on `at` (today by
     /// default): pure computation, no storage.
-    pub fn assess(&self, stored: &Stored, at: Option<NaiveDate>) -> Assessment {
+    pub fn assess(&self, stored: &VersionedInventory, at: Option<NaiveDate>) -> Assessment {
         assess(&stored.inventory, at.unwrap_or_else(|| self.today()), &self.params)
     }
 
@@ -266,7 +279,7 @@ impl Inventory {
         &self,
         network: Option<&str>,
         at: Option<NaiveDate>,
-    ) -> Result<Vec<(Stored, Assessment)>, InventoryError> {
+    ) -> Result<Vec<(VersionedInventory, Assessment)>, InventoryError> {
         let at = at.unwrap_or_else(|| self.today());
         let structures = self.structures(network).await?;
         Ok(structures
@@ -308,7 +321,7 @@ impl Inventory {
     pub async fn set_holding(
         &self,
         change: HoldingChange,
-    ) -> Result<(HoldingRecord, Stored, Assessment), InventoryError> {
+    ) -> Result<(HoldingRecord, VersionedInventory, Assessment), InventoryError> {
         let today = self.today();
         let mut tx = self.db.begin().await?;
         let (holding, stored, changed) = self.apply_holding(&mut tx, change, today).await?;
@@ -333,7 +346,7 @@ impl Inventory {
         tx: &mut Transaction<'_, Any>,
         change: HoldingChange,
         today: NaiveDate,
-    ) -> Result<(HoldingRecord, Stored, bool), InventoryError> {
+    ) -> Result<(HoldingRecord, VersionedInventory, bool), InventoryError> {
         let HoldingChange {
             mut holding,
             raise_only,
@@ -404,7 +417,7 @@ impl Inventory {
         let mut events = 0;
         for chunk in ids.chunks(REASSESS_BATCH) {
             let mut tx = self.db.begin().await?;
-            let batch: Vec<Stored> = storage::load(&mut tx, Scope::Structures(chunk))
+            let batch: Vec<VersionedInventory> = storage::load(&mut tx, Scope::Structures(chunk))
                 .await?
                 .into_values()
                 .map(|mut stored| {
@@ -441,7 +454,7 @@ impl Depth {
         self,
         conn: &mut sqlx::AnyConnection,
         scope: Scope<'_>,
-    ) -> Result<std::collections::BTreeMap<String, Stored>, crate::storage::StorageError> {
+    ) -> Result<std::collections::BTreeMap<String, VersionedInventory>, crate::storage::StorageError> {
         match self {
             Depth::Whole => storage::load(conn, scope).await,
             Depth::StructureOnly => storage::load_structures(conn, scope).await,

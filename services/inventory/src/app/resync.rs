@@ -22,9 +22,10 @@
 
 use std::collections::BTreeSet;
 
+use super::views::VersionedInventory;
 use crate::error::InventoryError;
 use crate::events;
-use crate::storage::{self, Scope, Stored};
+use crate::storage::{self, Scope};
 
 use super::changes::{Appended, Publish};
 use super::import::normalize;
@@ -73,7 +74,7 @@ impl Inventory {
         let mut total = Appended::default();
         for chunk in ids.chunks(RESYNC_BATCH) {
             let mut tx = self.db.begin().await?;
-            let batch: Vec<Stored> = storage::load(&mut tx, Scope::Structures(chunk))
+            let batch: Vec<VersionedInventory> = storage::load(&mut tx, Scope::Structures(chunk))
                 .await?
                 .into_values()
                 .map(|mut stored| {
@@ -127,8 +128,8 @@ impl Inventory {
 /// Records a superseding version for each structure of `batch`.
 async fn supersede(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    batch: Vec<Stored>,
-) -> Result<Vec<Stored>, InventoryError> {
+    batch: Vec<VersionedInventory>,
+) -> Result<Vec<VersionedInventory>, InventoryError> {
     let now = chrono::Utc::now();
     let updated_at = now.to_rfc3339();
     let mut superseded = Vec::with_capacity(batch.len());

@@ -16,13 +16,13 @@ use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
+use crate::app::views::VersionedInventory;
 use crate::app::{HoldingChange, Inventory, PersonLocation, RollupBy, LIST_CHUNK};
 use crate::convert::{
     date_from_pb, date_to_pb, fragility_to_pb, holding_to_pb, lang_from_pb, person_to_pb, rollup_group_to_pb,
     structure_to_pb,
 };
 use crate::error::InventoryError;
-use crate::storage::Stored;
 use vigie_inventory_domain::model::HoldingRecord;
 
 /// Implements the inventory's gRPC API over the application service.
@@ -44,7 +44,7 @@ fn non_empty(value: &str) -> Option<&str> {
 }
 
 /// The structure as an authorisation target.
-fn target(stored: &Stored) -> Target<'_> {
+fn target(stored: &VersionedInventory) -> Target<'_> {
     let s = &stored.inventory.structure;
     Target {
         network: &s.network,
@@ -63,7 +63,12 @@ fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
 impl InventoryApi {
     /// Loads structure `id` if the caller of `method` may see it; a structure
     /// outside the caller's reach is `NOT_FOUND` exactly like a missing one.
-    async fn visible_structure<T>(&self, request: &Request<T>, method: &str, id: &str) -> Result<Arc<Stored>, Status> {
+    async fn visible_structure<T>(
+        &self,
+        request: &Request<T>,
+        method: &str,
+        id: &str,
+    ) -> Result<Arc<VersionedInventory>, Status> {
         let principal = principal(request)?;
         let rule = authz::rule_for(method)?;
         // Roles first: a caller without any granted role learns nothing.

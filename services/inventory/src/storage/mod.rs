@@ -22,16 +22,6 @@ use rows::{execute_for_keys, fetch_for_keys, insert_batched, Value};
 
 pub use vigie_platform::db::StorageError;
 
-/// A structure's inventory as stored, with its version.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stored {
-    /// The inventory.
-    pub inventory: StructureInventory,
-    /// Incremented at each change; carried by events so consumers can ignore
-    /// stale snapshots.
-    pub version: i64,
-}
-
 /// The last assessment recorded for a structure (used to publish an event only
 /// when the result changes).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use vigie_inventory_domain::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
 
-use super::{date_opt, parse, split_tools, Scope, StorageError, Stored};
+use super::{date_opt, parse, split_tools, Scope, StorageError};
+use crate::app::views::VersionedInventory;
 
 /// The columns of `inv_structures` every read decodes ([`structure`]).
 const STRUCTURE_COLUMNS: &str = "s.structure_id, s.name, s.network_id, s.legal_form, s.siret, s.rna, \
@@ -77,7 +78,10 @@ impl List {
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
-pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap<String, Stored>, StorageError> {
+pub async fn load(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+) -> Result<BTreeMap<String, VersionedInventory>, StorageError> {
     let (clause, keys) = scope.clause();
     let sql = format!(
         "SELECT {STRUCTURE_COLUMNS}, {} AS people, {} AS functions, {} AS holdings FROM inv_structures s{clause}",
@@ -128,7 +132,7 @@ pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap
                 .collect::<Result<_, StorageError>>()?,
             structure,
         };
-        result.insert(id, Stored { inventory, version });
+        result.insert(id, VersionedInventory { inventory, version });
     }
     Ok(result)
 }
@@ -137,7 +141,7 @@ pub async fn load(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<BTreeMap
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
-pub async fn load_one(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, StorageError> {
+pub async fn load_one(conn: &mut AnyConnection, id: &str) -> Result<Option<VersionedInventory>, StorageError> {
     Ok(load(conn, Scope::Structure(id)).await?.remove(id))
 }
 
@@ -163,7 +167,7 @@ pub async fn version_of(conn: &mut AnyConnection, id: &str) -> Result<Option<i64
 pub async fn load_structures(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
-) -> Result<BTreeMap<String, Stored>, StorageError> {
+) -> Result<BTreeMap<String, VersionedInventory>, StorageError> {
     let (clause, keys) = scope.clause();
     let sql = format!("SELECT {STRUCTURE_COLUMNS} FROM inv_structures s{clause}");
     let mut result = BTreeMap::new();
@@ -175,7 +179,10 @@ pub async fn load_structures(
             functions: vec![],
             holdings: vec![],
         };
-        result.insert(inventory.structure.id.clone(), Stored { inventory, version });
+        result.insert(
+            inventory.structure.id.clone(),
+            VersionedInventory { inventory, version },
+        );
     }
     Ok(result)
 }

@@ -11,10 +11,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
+use vigie_inventory::app::views::VersionedInventory;
 use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory::convert::structure_to_pb;
 use vigie_inventory::handlers::TrainingCompletedHandler;
-use vigie_inventory::storage::Stored;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_inventory_domain::model::StructureInventory;
@@ -239,7 +239,7 @@ async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>>
 /// The `structure.inventoried` envelope the inventory would publish for
 /// `inventory` stored at `version`.
 pub fn snapshot(inventory: &StructureInventory, version: i64) -> Envelope {
-    let stored = Stored {
+    let stored = VersionedInventory {
         inventory: inventory.clone(),
         version,
     };
