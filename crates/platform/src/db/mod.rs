@@ -276,6 +276,12 @@ impl Db {
                             Ok(true)
                         })
                     })
+                    // Vigie's statements are short and many: compiling one
+                    // with LLVM costs more than running it. Right after a
+                    // large import (no statistics yet) a 500-structure read
+                    // was costed above `jit_above_cost` and spent 1.1 s of
+                    // its 1.3 s in JIT compilation (docs/operations.md).
+                    .after_connect(|conn, _meta| Box::pin(async move { conn.execute("SET jit = off").await.map(drop) }))
                     .connect_with(options)
                     .await?
             }

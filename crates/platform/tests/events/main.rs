@@ -21,6 +21,7 @@ mod jetstream_restart;
 mod jetstream_streams;
 mod metrics;
 mod outbox_relay;
+mod postgres_sessions;
 mod relay_batches;
 mod sqlite_erasure;
 mod sqlite_read_pool;
