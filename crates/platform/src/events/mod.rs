@@ -82,6 +82,7 @@ mod relay;
 mod schema;
 mod subject;
 mod trace;
+mod typed;
 
 pub use dead_letters::DeadLetter;
 pub use embedded::{EmbeddedBus, EmbeddedPublisher, REPLAY_POLL_INTERVAL};
@@ -93,6 +94,7 @@ pub use publisher::{BoxError, PublishError, Publisher};
 pub use relay::{Relay, RelayError, RelayHandle, RelayOptions};
 pub use schema::MIGRATIONS;
 pub use subject::subject_matches;
+pub use vigie_proto::Event;
 
 use crate::db::Migration;
 
