@@ -17,12 +17,13 @@
 
 use prost::Message;
 use sqlx::{Any, Row, Transaction};
-use vigie_platform::events::{Envelope, HandlerError};
+use vigie_platform::events::{Envelope, Event, HandlerError};
 use vigie_proto::events::v1::PersonErased;
 use vigie_proto::inventory::v1 as pb;
 
-/// Type (and subject) of the erasure event.
-pub const PERSON_ERASED: &str = "vigie.inventory.person.erased.v1";
+/// Type (and subject) of the erasure event: [`PersonErased`]'s [`Event::TYPE`], named here
+/// for the callers that match on strings.
+pub const PERSON_ERASED: &str = PersonErased::TYPE;
 
 /// The key of the pseudonyms, derived from the deployment secret; cheap to
 /// clone, never printed.
@@ -89,8 +90,7 @@ pub async fn apply_person_erased(
     tables: &ReadModelTables,
     key: &PseudonymKey,
 ) -> Result<(), HandlerError> {
-    let event = PersonErased::decode(envelope.payload.clone())
-        .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable PersonErased: {error}")))?;
+    let event = envelope.decode::<PersonErased>()?;
     let person = event.person_id;
     if person.trim().is_empty() {
         return Err(HandlerError::Permanent(anyhow::anyhow!(

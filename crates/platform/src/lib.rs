@@ -7,6 +7,8 @@
 //! - [`db`]: one storage layer over PostgreSQL and SQLite;
 //! - [`events`]: the event backbone (transactional outbox, relay, idempotent
 //!   consumers, CloudEvents over NATS JetStream or in-process delivery);
+//! - [`service`]: a service's description of itself (name, gRPC service,
+//!   consumers), composed by `vigie dev`, `vigie serve` and the test harnesses;
 //! - [`shutdown`]: graceful shutdown on signals;
 //! - [`redact`]: passwords removed from URLs before they are shown;
 //! - [`net`]: what counts as a loopback host (cleartext is only ever allowed there).
@@ -20,5 +22,6 @@ pub mod https;
 pub mod net;
 pub mod prometheus;
 pub mod redact;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;

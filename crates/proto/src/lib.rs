@@ -53,6 +53,9 @@ pub mod events {
     }
 }
 
+pub mod event;
+pub use event::Event;
+
 /// Conversions between `vigie.common.v1.Date` and calendar dates, shared by
 /// every service's adapters.
 pub mod dates {

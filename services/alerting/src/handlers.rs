@@ -17,15 +17,17 @@ use vigie_inventory_readmodel::{
     apply_person_erased, checkpoint_after_erasure, PseudonymKey, ReadModelTables, PERSON_ERASED,
 };
 use vigie_platform::db::Db;
-use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_platform::event_types;
+use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::events::v1::{PersonErased, StructureInventoried};
 
 use crate::storage::{self, StructureRow};
 
 /// Type (and subject) of the inventory's erasure event.
 pub const PERSON_ERASED_TYPE: &str = PERSON_ERASED;
-/// Type (and subject) of the inventory snapshot event.
-pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
+/// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
+/// for the callers that match on strings.
+pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
 
 fn transient(error: impl Into<anyhow::Error>) -> HandlerError {
     HandlerError::Transient(error.into())
@@ -41,15 +43,14 @@ impl EventHandler for InventoryReadModel {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![STRUCTURE_INVENTORIED.to_owned()]
+        event_types![StructureInventoried]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        if envelope.event_type != STRUCTURE_INVENTORIED {
+        if !envelope.is::<StructureInventoried>() {
             return Ok(());
         }
-        let event = StructureInventoried::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable StructureInventoried: {error}")))?;
+        let event = envelope.decode::<StructureInventoried>()?;
         let structure = event
             .structure
             .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
@@ -130,15 +131,14 @@ impl EventHandler for PersonErasures {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![PERSON_ERASED.to_owned()]
+        event_types![PersonErased]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        if envelope.event_type != PERSON_ERASED {
+        if !envelope.is::<PersonErased>() {
             return Ok(());
         }
-        let event = PersonErased::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable PersonErased: {error}")))?;
+        let event = envelope.decode::<PersonErased>()?;
         let recipient = format!("person:{}", event.person_id);
         let alias = format!("person:{}", self.key.pseudonym(&event.person_id));
         // Recipient ids embed the person id; messages keep no address, name,

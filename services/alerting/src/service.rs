@@ -2,14 +2,20 @@
 //! service, and the background loops (claim and deliver reminders, fetch
 //! the configured sources).
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use vigie_inventory_readmodel::PseudonymKey;
 use vigie_platform::db::Db;
+use vigie_platform::events::Consumer;
+use vigie_platform::service::ServiceDescription;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingServiceServer;
 
 use crate::app::{AlertingApp, Transport};
 use crate::grpc::AlertingApi;
+use crate::handlers::{InventoryReadModel, PersonErasures};
 
 /// Fully qualified gRPC name, reported by the health service.
 pub const GRPC_SERVICE: &str = "vigie.alerting.v1.AlertingService";
@@ -28,6 +34,20 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     db.migrate("events", vigie_platform::events::MIGRATIONS).await?;
     db.migrate(NAME, crate::storage::MIGRATIONS).await?;
     Ok(())
+}
+
+/// What the alerting service runs, over its database `db`: the inventory
+/// read model and the erasure of people (pseudonyms made with `pseudonyms`;
+/// written emails removed from `mail_dir`, when mails go to files).
+/// `vigie dev`, `vigie serve` and the harnesses compose from it; a new
+/// consumer is added here only.
+pub fn describe(db: &Db, pseudonyms: &PseudonymKey, mail_dir: Option<PathBuf>) -> ServiceDescription {
+    ServiceDescription::new(NAME, GRPC_SERVICE)
+        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(PersonErasures::new(pseudonyms.clone(), mail_dir)),
+        ))
 }
 
 /// The tonic service to add to a server's routes.

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use sqlx::{Any, Transaction};
 use vigie_inventory_readmodel::{apply_person_erased, checkpoint_after_erasure, ReadModelTables};
 use vigie_platform::db::Db;
+use vigie_platform::event_types;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_proto::events::v1::PersonErased;
 
 pub use vigie_inventory_readmodel::{PseudonymKey, PERSON_ERASED};
 
@@ -39,7 +41,7 @@ impl EventHandler for PersonErasures {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![PERSON_ERASED.to_owned()]
+        event_types![PersonErased]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {

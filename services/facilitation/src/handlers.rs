@@ -21,7 +21,8 @@ use sqlx::{Any, Transaction};
 use vigie_facilitation_domain::matching::StructurePlace;
 use vigie_facilitation_domain::report::FragileStructure;
 use vigie_inventory_domain::catalogue::label_fr;
-use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_platform::event_types;
+use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1::{Band, StructureFragility};
 
@@ -30,10 +31,12 @@ use crate::app::{open_call_proposal, open_proposal, CallProposal, FacilitationAp
 use crate::convert::date_from_pb;
 use crate::storage::{self, Snapshot};
 
-/// Type (and subject) of the inventory snapshot event.
-pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
-/// Type (and subject) of the inventory fragility event.
-pub const FRAGILITY_ASSESSED: &str = "vigie.inventory.structure.fragility_assessed.v1";
+/// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
+/// for the callers that match on strings.
+pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
+/// Type (and subject) of the inventory fragility event: [`FragilityAssessed`]'s [`Event::TYPE`], named here
+/// for the callers that match on strings.
+pub const FRAGILITY_ASSESSED: &str = FragilityAssessed::TYPE;
 
 /// Keeps `fa_structures` and `fa_people` up to date and opens proactive
 /// proposals on fragile structures.
@@ -55,21 +58,20 @@ impl EventHandler for InventoryReadModel {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![STRUCTURE_INVENTORIED.to_owned(), FRAGILITY_ASSESSED.to_owned()]
+        event_types![StructureInventoried, FragilityAssessed]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         match envelope.event_type.as_str() {
-            STRUCTURE_INVENTORIED => inventoried(tx, envelope).await,
-            FRAGILITY_ASSESSED => self.fragility(tx, envelope).await,
+            StructureInventoried::TYPE => inventoried(tx, envelope).await,
+            FragilityAssessed::TYPE => self.fragility(tx, envelope).await,
             _ => Ok(()),
         }
     }
 }
 
 async fn inventoried(tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-    let event = StructureInventoried::decode(envelope.payload.clone())
-        .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable StructureInventoried: {error}")))?;
+    let event = envelope.decode::<StructureInventoried>()?;
     let structure = event
         .structure
         .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
@@ -119,8 +121,7 @@ pub fn most_exposed(fragility: &StructureFragility) -> Option<String> {
 
 impl InventoryReadModel {
     async fn fragility(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event = FragilityAssessed::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable FragilityAssessed: {error}")))?;
+        let event = envelope.decode::<FragilityAssessed>()?;
         let Some(fragility) = event.fragility else {
             return Err(HandlerError::Permanent(anyhow::anyhow!(
                 "FragilityAssessed without a fragility"
@@ -200,8 +201,9 @@ impl InventoryReadModel {
     }
 }
 
-/// Type (and subject) of the alerting service's deadline escalation.
-pub const DEADLINE_ESCALATED: &str = "vigie.alerting.call.escalated.v1";
+/// Type (and subject) of the alerting service's deadline escalation: [`DeadlineEscalated`]'s [`Event::TYPE`], named here
+/// for the callers that match on strings.
+pub const DEADLINE_ESCALATED: &str = DeadlineEscalated::TYPE;
 /// The service whose stream (`VIGIE_ALERTING`) holds [`DEADLINE_ESCALATED`]:
 /// consumers ensure it exists before creating their durable consumer.
 pub const ALERTING: &str = "alerting";
@@ -245,16 +247,15 @@ impl EventHandler for AlertingEscalations {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![DEADLINE_ESCALATED.to_owned()]
+        event_types![DeadlineEscalated]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        if envelope.event_type != DEADLINE_ESCALATED {
+        if !envelope.is::<DeadlineEscalated>() {
             return Ok(());
         }
         let permanent = |message: String| HandlerError::Permanent(anyhow::anyhow!(message));
-        let event = DeadlineEscalated::decode(envelope.payload.clone())
-            .map_err(|error| permanent(format!("undecodable DeadlineEscalated: {error}")))?;
+        let event = envelope.decode::<DeadlineEscalated>()?;
         let structure_id = event.structure_id.trim();
         let call_id = event.call_id.trim();
         if structure_id.is_empty() || call_id.is_empty() {

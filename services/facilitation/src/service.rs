@@ -6,10 +6,14 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Db;
+use vigie_platform::events::Consumer;
+use vigie_platform::service::ServiceDescription;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationServiceServer;
 
 use crate::app::{Clock, FacilitationApp};
+use crate::erasure::{PersonErasures, PseudonymKey};
 use crate::grpc::FacilitationApi;
+use crate::handlers::{AlertingEscalations, InventoryReadModel};
 
 /// Fully qualified gRPC name, reported by the health service.
 pub const GRPC_SERVICE: &str = "vigie.facilitation.v1.FacilitationService";
@@ -29,6 +33,27 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// Builds the application service.
 pub fn application(db: Db, clock: Clock, relay: Arc<Notify>) -> FacilitationApp {
     FacilitationApp::new(db, clock, relay)
+}
+
+/// What the facilitation service runs, over its database `db`: the
+/// inventory read model, the erasure of people (pseudonyms made with
+/// `pseudonyms`) and the alerting escalations, the first and last opening
+/// proposals through `app`. `vigie dev`, `vigie serve` and the harnesses
+/// compose from it; a new consumer is added here only.
+pub fn describe(db: &Db, app: &FacilitationApp, pseudonyms: &PseudonymKey) -> ServiceDescription {
+    ServiceDescription::new(NAME, GRPC_SERVICE)
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(InventoryReadModel::new(app.clone())),
+        ))
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(PersonErasures::new(pseudonyms.clone())),
+        ))
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(AlertingEscalations::new(app.clone())),
+        ))
 }
 
 /// The tonic service to add to a server's routes.

@@ -7,9 +7,9 @@
 
 use async_trait::async_trait;
 use chrono::Datelike;
-use prost::Message;
 use sqlx::{Any, Transaction};
-use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_platform::event_types;
+use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::dates::date_from_pb;
 use vigie_proto::events::v1::{
     CallAcknowledged, FacilitationTimeRecorded, FragilityAssessed, GrantRecorded, ObligationAcknowledged,
@@ -18,7 +18,6 @@ use vigie_proto::events::v1::{
 use vigie_proto::federation::v1::RegionSnapshot;
 
 use crate::convert;
-use crate::events::{consumed, REGION_AGGREGATED};
 use crate::storage::{self, measure};
 
 fn permanent(what: &str, error: impl std::fmt::Display) -> HandlerError {
@@ -27,10 +26,6 @@ fn permanent(what: &str, error: impl std::fmt::Display) -> HandlerError {
 
 fn transient(error: storage::StorageError) -> HandlerError {
     HandlerError::Transient(error.into())
-}
-
-fn decode<M: Message + Default>(envelope: &Envelope, name: &str) -> Result<M, HandlerError> {
-    M::decode(envelope.payload.clone()).map_err(|e| permanent(&format!("undecodable {name}"), e))
 }
 
 fn date(value: Option<&vigie_proto::common::v1::Date>, what: &str) -> Result<chrono::NaiveDate, HandlerError> {
@@ -64,26 +59,24 @@ impl EventHandler for RegionalReadModel {
     }
 
     fn event_types(&self) -> Vec<String> {
-        [
-            consumed::STRUCTURE_INVENTORIED,
-            consumed::FRAGILITY_ASSESSED,
-            consumed::REMINDER_SENT,
-            consumed::CALL_ACKNOWLEDGED,
-            consumed::TIME_RECORDED,
-            consumed::TRAINING_COMPLETED,
-            consumed::GRANT_RECORDED,
-            consumed::OBLIGATION_REMINDED,
-            consumed::OBLIGATION_ACKNOWLEDGED,
+        event_types![
+            StructureInventoried,
+            FragilityAssessed,
+            ReminderSent,
+            CallAcknowledged,
+            FacilitationTimeRecorded,
+            TrainingCompleted,
+            GrantRecorded,
+            ObligationReminded,
+            ObligationAcknowledged,
         ]
-        .map(str::to_owned)
-        .to_vec()
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
         let conn = &mut **tx;
         match envelope.event_type.as_str() {
-            consumed::STRUCTURE_INVENTORIED => {
-                let event: StructureInventoried = decode(envelope, "StructureInventoried")?;
+            StructureInventoried::TYPE => {
+                let event = envelope.decode::<StructureInventoried>()?;
                 let s = event
                     .structure
                     .ok_or_else(|| permanent("StructureInventoried", "no structure"))?;
@@ -92,13 +85,13 @@ impl EventHandler for RegionalReadModel {
                     .await
                     .map_err(transient)?;
             }
-            consumed::FRAGILITY_ASSESSED => {
-                let event: FragilityAssessed = decode(envelope, "FragilityAssessed")?;
+            FragilityAssessed::TYPE => {
+                let event = envelope.decode::<FragilityAssessed>()?;
                 let assessment = convert::assessment(&event).map_err(|e| permanent("FragilityAssessed", e))?;
                 storage::save_assessment(conn, &assessment).await.map_err(transient)?;
             }
-            consumed::REMINDER_SENT => {
-                let event: ReminderSent = decode(envelope, "ReminderSent")?;
+            ReminderSent::TYPE => {
+                let event = envelope.decode::<ReminderSent>()?;
                 let deadline = date(event.deadline.as_ref(), "ReminderSent.deadline")?;
                 let sent_on = date(event.sent_on.as_ref(), "ReminderSent.sent_on")?;
                 storage::save_deadline(conn, &event.structure_id, &event.call_id, &event.stage_kind, deadline)
@@ -108,8 +101,8 @@ impl EventHandler for RegionalReadModel {
                     .await
                     .map_err(transient)?;
             }
-            consumed::CALL_ACKNOWLEDGED => {
-                let event: CallAcknowledged = decode(envelope, "CallAcknowledged")?;
+            CallAcknowledged::TYPE => {
+                let event = envelope.decode::<CallAcknowledged>()?;
                 let on = date(event.on.as_ref(), "CallAcknowledged.on")?;
                 storage::save_ack(conn, &event.structure_id, &event.call_id, &event.status)
                     .await
@@ -118,8 +111,8 @@ impl EventHandler for RegionalReadModel {
                     .await
                     .map_err(transient)?;
             }
-            consumed::TIME_RECORDED => {
-                let event: FacilitationTimeRecorded = decode(envelope, "FacilitationTimeRecorded")?;
+            FacilitationTimeRecorded::TYPE => {
+                let event = envelope.decode::<FacilitationTimeRecorded>()?;
                 let on = date(event.on.as_ref(), "FacilitationTimeRecorded.on")?;
                 let which = match event.beneficiary.as_str() {
                     "internal" => measure::MINUTES_INTERNAL,
@@ -130,16 +123,16 @@ impl EventHandler for RegionalReadModel {
                     .await
                     .map_err(transient)?;
             }
-            consumed::TRAINING_COMPLETED => {
-                let event: TrainingCompleted = decode(envelope, "TrainingCompleted")?;
+            TrainingCompleted::TYPE => {
+                let event = envelope.decode::<TrainingCompleted>()?;
                 let on = date(event.completed_on.as_ref(), "TrainingCompleted.completed_on")?;
                 storage::add_activity(conn, &event.structure_id, on.year(), measure::TRAINING_COMPLETIONS, 1)
                     .await
                     .map_err(transient)?;
             }
-            consumed::GRANT_RECORDED => grant_recorded(conn, envelope).await?,
-            consumed::OBLIGATION_REMINDED => obligation_reminded(conn, envelope).await?,
-            consumed::OBLIGATION_ACKNOWLEDGED => obligation_acknowledged(conn, envelope).await?,
+            GrantRecorded::TYPE => grant_recorded(conn, envelope).await?,
+            ObligationReminded::TYPE => obligation_reminded(conn, envelope).await?,
+            ObligationAcknowledged::TYPE => obligation_acknowledged(conn, envelope).await?,
             other => return Err(permanent("unexpected event type", other)),
         }
         Ok(())
@@ -149,7 +142,7 @@ impl EventHandler for RegionalReadModel {
 /// A decision on a grant: its stage, amount and date, nothing else (the
 /// funder and the title stay in the alerting service).
 async fn grant_recorded(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> Result<(), HandlerError> {
-    let event: GrantRecorded = decode(envelope, "GrantRecorded")?;
+    let event = envelope.decode::<GrantRecorded>()?;
     let won = match event.stage.as_str() {
         "won" => true,
         "refused" => false,
@@ -170,7 +163,7 @@ async fn grant_recorded(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> 
 
 /// A reminder of a reporting duty: the region learns the duty and its due date.
 async fn obligation_reminded(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> Result<(), HandlerError> {
-    let event: ObligationReminded = decode(envelope, "ObligationReminded")?;
+    let event = envelope.decode::<ObligationReminded>()?;
     let structure = id(&event.structure_id, "ObligationReminded.structure_id")?;
     let key = id(&event.obligation_key, "ObligationReminded.obligation_key")?;
     let due = date(event.due.as_ref(), "ObligationReminded.due")?;
@@ -182,7 +175,7 @@ async fn obligation_reminded(conn: &mut sqlx::AnyConnection, envelope: &Envelope
 
 /// A duty marked sent (no longer at risk) or taken back (at risk again).
 async fn obligation_acknowledged(conn: &mut sqlx::AnyConnection, envelope: &Envelope) -> Result<(), HandlerError> {
-    let event: ObligationAcknowledged = decode(envelope, "ObligationAcknowledged")?;
+    let event = envelope.decode::<ObligationAcknowledged>()?;
     let structure = id(&event.structure_id, "ObligationAcknowledged.structure_id")?;
     let key = id(&event.obligation_key, "ObligationAcknowledged.obligation_key")?;
     if event.status != storage::SENT && !event.status.is_empty() {
@@ -223,11 +216,11 @@ impl EventHandler for RegionSnapshots {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![REGION_AGGREGATED.to_owned()]
+        event_types![RegionSnapshot]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let snapshot: RegionSnapshot = decode(envelope, "RegionSnapshot")?;
+        let snapshot = envelope.decode::<RegionSnapshot>()?;
         // The envelope's subject is the region as the transport vouches for
         // it (on the national hub, the stream source the server recorded,
         // never the payload): a region cannot speak for another.

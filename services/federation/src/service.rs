@@ -6,10 +6,13 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Db;
+use vigie_platform::events::Consumer;
+use vigie_platform::service::ServiceDescription;
 use vigie_proto::federation::v1::federation_service_server::FederationServiceServer;
 
 use crate::app::{FederationApp, FederationSettings, Now, PublishOutcome};
 use crate::grpc::FederationApi;
+use crate::handlers::{RegionSnapshots, RegionalReadModel};
 
 /// Fully qualified gRPC name, reported by the health service.
 pub const GRPC_SERVICE: &str = "vigie.federation.v1.FederationService";
@@ -31,6 +34,24 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// Builds the application service.
 pub fn application(db: Db, settings: FederationSettings, now: Now, relay: Arc<Notify>) -> FederationApp {
     FederationApp::new(db, settings, now, relay)
+}
+
+/// What a regional federation instance runs, over its database `db`: the
+/// regional read model, which hears every service of the instance (the
+/// producers its event types name). `vigie dev`, `vigie serve` and the
+/// harnesses compose from it; a new consumer is added here only.
+pub fn describe(db: &Db) -> ServiceDescription {
+    ServiceDescription::new(NAME, GRPC_SERVICE).consumer(Consumer::new(db.clone(), Arc::new(RegionalReadModel)))
+}
+
+/// What the national hub runs: the reception of the regions' snapshots.
+/// Its consumer reads the national stream that sources every region
+/// (docs/federation.md), not a service's stream: `vigie serve federation
+/// --national` wires it on that stream, and `vigie dev` has none (the
+/// regional publisher writes its own region's national view itself).
+pub fn describe_national(db: &Db, app: &FederationApp) -> ServiceDescription {
+    ServiceDescription::new(NAME, GRPC_SERVICE)
+        .consumer(Consumer::new(db.clone(), Arc::new(RegionSnapshots::new(app.clock()))))
 }
 
 /// The tonic service to add to a server's routes.

@@ -6,7 +6,7 @@
 use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_inventory_domain::fragility::Band;
-use vigie_platform::events::{EventDraft, Outbox};
+use vigie_platform::events::{Event, EventDraft, Outbox};
 use vigie_proto::events::v1::{FragilityAssessed, PersonErased, StructureInventoried};
 use vigie_proto::inventory::v1 as pb;
 
@@ -15,12 +15,12 @@ use crate::error::InventoryError;
 /// `ce-source` of every inventory event.
 pub const SOURCE: &str = "/vigie/inventory";
 /// Type (and NATS subject) of [`StructureInventoried`].
-pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
+pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
 /// Type (and NATS subject) of [`FragilityAssessed`].
-pub const FRAGILITY_ASSESSED: &str = "vigie.inventory.structure.fragility_assessed.v1";
+pub const FRAGILITY_ASSESSED: &str = FragilityAssessed::TYPE;
 
 /// Type (and NATS subject) of [`PersonErased`].
-pub const PERSON_ERASED: &str = "vigie.inventory.person.erased.v1";
+pub const PERSON_ERASED: &str = PersonErased::TYPE;
 
 /// The `person.erased` event (ce-subject = structure id).
 pub fn person_erased(person_id: &str, structure_id: &str) -> EventDraft {

@@ -11,22 +11,15 @@
 //! intervention date as last practice.
 
 use async_trait::async_trait;
-use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_inventory_domain::model::{Evidence, HoldingRecord};
+use vigie_platform::event_types;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::events::v1::{InterventionRecorded, TrainingCompleted};
 
 use crate::app::{HoldingChange, Inventory};
 use crate::convert::date_from_pb;
 use crate::error::InventoryError;
-
-/// Type (and subject) of the training completion event.
-pub const TRAINING_COMPLETED: &str = "vigie.training.enrolment.completed.v1";
-
-/// Type (and subject) of the facilitation event of an intervention that left
-/// a person autonomous on a function.
-pub const INTERVENTION_RECORDED: &str = "vigie.facilitation.intervention.recorded.v1";
 
 /// Raises holdings when a training is completed.
 pub struct TrainingCompletedHandler {
@@ -47,12 +40,11 @@ impl EventHandler for TrainingCompletedHandler {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![TRAINING_COMPLETED.to_owned()]
+        event_types![TrainingCompleted]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event = TrainingCompleted::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable TrainingCompleted: {error}")))?;
+        let event = envelope.decode::<TrainingCompleted>()?;
         let completed_on = date(event.completed_on.as_ref())?;
         for raise in &event.raises {
             let source = Raise {
@@ -86,12 +78,11 @@ impl EventHandler for InterventionRecordedHandler {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![INTERVENTION_RECORDED.to_owned()]
+        event_types![InterventionRecorded]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event = InterventionRecorded::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable InterventionRecorded: {error}")))?;
+        let event = envelope.decode::<InterventionRecorded>()?;
         let on = date(event.on.as_ref())?;
         let source = Raise {
             person_id: &event.person_id,

@@ -8,10 +8,13 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_platform::db::Db;
+use vigie_platform::events::Consumer;
+use vigie_platform::service::ServiceDescription;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryServiceServer;
 
 use crate::app::{Clock, Inventory};
 use crate::grpc::InventoryApi;
+use crate::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 
 /// Fully qualified gRPC name, reported by the health service.
 pub const GRPC_SERVICE: &str = "vigie.inventory.v1.InventoryService";
@@ -33,6 +36,22 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// Builds the application service.
 pub fn application(db: Db, params: FragilityParams, clock: Clock, relay: Arc<Notify>) -> Inventory {
     Inventory::new(db, params, clock, relay)
+}
+
+/// What the inventory runs, over its database `db`: the consumers of
+/// training completions and of recorded interventions, which update the
+/// holdings through `app`. `vigie dev`, `vigie serve` and the harnesses
+/// compose from it; a new consumer is added here only.
+pub fn describe(db: &Db, app: &Inventory) -> ServiceDescription {
+    ServiceDescription::new(NAME, GRPC_SERVICE)
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(TrainingCompletedHandler::new(app.clone())),
+        ))
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(InterventionRecordedHandler::new(app.clone())),
+        ))
 }
 
 /// The tonic service to add to a server's routes.

@@ -1,14 +1,14 @@
 //! Events the training service publishes (see docs/events.md).
 
-use vigie_platform::events::EventDraft;
+use vigie_platform::events::{Event, EventDraft};
 use vigie_proto::events::v1::TrainingCompleted;
 
 /// `ce-source` of every training event.
 pub const SOURCE: &str = "/vigie/training";
 /// Type (and NATS subject) of [`TrainingCompleted`].
-pub const TRAINING_COMPLETED: &str = "vigie.training.enrolment.completed.v1";
+pub const TRAINING_COMPLETED: &str = TrainingCompleted::TYPE;
 
 /// The event of a completion, about the person's structure.
 pub fn training_completed(event: &TrainingCompleted) -> EventDraft {
-    EventDraft::protobuf(TRAINING_COMPLETED, event.structure_id.clone(), event)
+    EventDraft::of(event.structure_id.clone(), event)
 }

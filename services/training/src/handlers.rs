@@ -5,13 +5,15 @@
 use async_trait::async_trait;
 use prost::Message;
 use sqlx::{Any, Transaction};
-use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_platform::event_types;
+use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::events::v1::StructureInventoried;
 
 use crate::storage::{self, Snapshot};
 
-/// Type (and subject) of the inventory snapshot event.
-pub const STRUCTURE_INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
+/// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
+/// for the callers that match on strings.
+pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
 
 /// Keeps `tr_structures` and `tr_people` up to date.
 pub struct InventoryReadModel;
@@ -23,12 +25,11 @@ impl EventHandler for InventoryReadModel {
     }
 
     fn event_types(&self) -> Vec<String> {
-        vec![STRUCTURE_INVENTORIED.to_owned()]
+        event_types![StructureInventoried]
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event = StructureInventoried::decode(envelope.payload.clone())
-            .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("undecodable StructureInventoried: {error}")))?;
+        let event = envelope.decode::<StructureInventoried>()?;
         let structure = event
             .structure
             .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;

@@ -5,10 +5,14 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_platform::db::Db;
+use vigie_platform::events::Consumer;
+use vigie_platform::service::ServiceDescription;
 use vigie_proto::training::v1::training_service_server::TrainingServiceServer;
 
 use crate::app::{Clock, TrainingApp};
+use crate::erasure::{PersonErasures, PseudonymKey};
 use crate::grpc::TrainingApi;
+use crate::handlers::InventoryReadModel;
 
 /// Fully qualified gRPC name, reported by the health service.
 pub const GRPC_SERVICE: &str = "vigie.training.v1.TrainingService";
@@ -28,6 +32,19 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// Builds the application service.
 pub fn application(db: Db, fragility: FragilityParams, clock: Clock, relay: Arc<Notify>) -> TrainingApp {
     TrainingApp::new(db, fragility, clock, relay)
+}
+
+/// What the training service runs, over its database `db`: the inventory
+/// read model and the erasure of people (pseudonyms made with `pseudonyms`).
+/// `vigie dev`, `vigie serve` and the harnesses compose from it; a new
+/// consumer is added here only.
+pub fn describe(db: &Db, pseudonyms: &PseudonymKey) -> ServiceDescription {
+    ServiceDescription::new(NAME, GRPC_SERVICE)
+        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
+        .consumer(Consumer::new(
+            db.clone(),
+            Arc::new(PersonErasures::new(pseudonyms.clone())),
+        ))
 }
 
 /// The tonic service to add to a server's routes.

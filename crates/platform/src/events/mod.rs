@@ -67,6 +67,13 @@
 //! bus.register(Consumer::new(training_db, handler));     // before the relay starts
 //! Relay::new(inventory_db, Arc::new(bus.publisher())).run(shutdown)
 //! ```
+//!
+//! The services do not wire their consumers by hand: each lists them once in
+//! a [`ServiceDescription`](crate::service::ServiceDescription), which
+//! `vigie dev` ([`EmbeddedBuses`](crate::service::EmbeddedBuses)), `vigie
+//! serve` and the test harnesses compose. Payloads are typed ([`Event`]):
+//! `EventDraft::of(subject, &message)`, `event_types![…]`,
+//! `envelope.decode::<E>()`.
 
 mod backoff;
 pub mod dead_letters;
@@ -82,6 +89,7 @@ mod relay;
 mod schema;
 mod subject;
 mod trace;
+mod typed;
 
 pub use dead_letters::DeadLetter;
 pub use embedded::{EmbeddedBus, EmbeddedPublisher, REPLAY_POLL_INTERVAL};
@@ -93,6 +101,7 @@ pub use publisher::{BoxError, PublishError, Publisher};
 pub use relay::{Relay, RelayError, RelayHandle, RelayOptions};
 pub use schema::MIGRATIONS;
 pub use subject::subject_matches;
+pub use vigie_proto::Event;
 
 use crate::db::Migration;
 

@@ -12,7 +12,7 @@ use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport};
 use vigie_alerting::channels::address::AddressPolicy;
-use vigie_alerting::handlers::{InventoryReadModel, PersonErasures, STRUCTURE_INVENTORIED};
+use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::common::v1::Date;
@@ -129,9 +129,17 @@ impl Harness {
 
     /// Delivers an inventory envelope to the read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
-        Ok(Consumer::new(self.db.clone(), Arc::new(InventoryReadModel))
-            .process(envelope)
-            .await?)
+        Ok(self.consumer("alerting-inventory", None)?.process(envelope).await?)
+    }
+
+    /// The alerting consumer `name`, as the service describes it (emails
+    /// written to `mail_dir`, if any).
+    pub fn consumer(&self, name: &str, mail_dir: Option<std::path::PathBuf>) -> Result<Consumer> {
+        let key = vigie_inventory_readmodel::PseudonymKey::new(b"the alerting tests' pseudonym secret");
+        vigie_alerting::service::describe(&self.db, &key, mail_dir)
+            .find(name)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("alerting runs no consumer {name}"))
     }
 
     /// Delivers an erasure envelope.
@@ -141,12 +149,7 @@ impl Harness {
 
     /// Delivers an erasure envelope, emails being written to `mail_dir`.
     pub async fn erase_with_mails(&self, envelope: &Envelope, mail_dir: Option<std::path::PathBuf>) -> Result<Outcome> {
-        let key = vigie_inventory_readmodel::PseudonymKey::new(b"the alerting tests' pseudonym secret");
-        Ok(
-            Consumer::new(self.db.clone(), Arc::new(PersonErasures::new(key, mail_dir)))
-                .process(envelope)
-                .await?,
-        )
+        Ok(self.consumer("alerting-erasures", mail_dir)?.process(envelope).await?)
     }
 
     /// Imports an Aides-territoires page that must be accepted.

@@ -12,12 +12,10 @@ use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_facilitation::app::{Clock, FacilitationApp};
+use vigie_facilitation::erasure::PseudonymKey;
 use vigie_facilitation::error::FacilitationError;
-use vigie_facilitation::handlers::{
-    AlertingEscalations, InventoryReadModel, DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED,
-};
+use vigie_facilitation::handlers::{DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
 use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
-use vigie_inventory::handlers::InterventionRecordedHandler;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
@@ -25,6 +23,10 @@ use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::PgDatabase;
+
+/// The pseudonym secret of the consumers the harness takes from the
+/// service's description (the erasure scenarios bring their own key).
+const PSEUDONYM_SECRET: &[u8] = b"the facilitation tests' pseudonym secret";
 
 /// The date every scenario runs on (both services' clocks): a Saturday.
 pub fn today() -> NaiveDate {
@@ -114,24 +116,33 @@ impl Harness {
         Ok(InventorySide { app, db, _guard: guard })
     }
 
+    /// The facilitation consumer `name`, as the service describes it
+    /// (pseudonyms made with `key`).
+    pub fn consumer(&self, name: &str, key: &PseudonymKey) -> Result<Consumer> {
+        vigie_facilitation::service::describe(&self.db, &self.app, key)
+            .find(name)
+            .cloned()
+            .with_context(|| format!("facilitation runs no consumer {name}"))
+    }
+
     /// The inventory read model's consumer, as the service wires it.
-    pub fn read_model(&self) -> Consumer {
-        Consumer::new(self.db.clone(), Arc::new(InventoryReadModel::new(self.app.clone())))
+    pub fn read_model(&self) -> Result<Consumer> {
+        self.consumer("facilitation-inventory", &PseudonymKey::new(PSEUDONYM_SECRET))
     }
 
     /// Delivers one envelope to the read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
-        Ok(self.read_model().process(envelope).await?)
+        Ok(self.read_model()?.process(envelope).await?)
     }
 
     /// The alerting escalations' consumer, as the service wires it.
-    pub fn alerting(&self) -> Consumer {
-        Consumer::new(self.db.clone(), Arc::new(AlertingEscalations::new(self.app.clone())))
+    pub fn alerting(&self) -> Result<Consumer> {
+        self.consumer("facilitation-alerting", &PseudonymKey::new(PSEUDONYM_SECRET))
     }
 
     /// Delivers one alerting envelope to its consumer.
     pub async fn escalate(&self, envelope: &Envelope) -> Result<Outcome> {
-        Ok(self.alerting().process(envelope).await?)
+        Ok(self.alerting()?.process(envelope).await?)
     }
 
     /// The events of one type in the facilitation outbox, in order.
@@ -181,12 +192,12 @@ pub struct InventorySide {
 }
 
 impl InventorySide {
-    /// The consumer of facilitation interventions, as the inventory wires it.
-    pub fn interventions(&self) -> Consumer {
-        Consumer::new(
-            self.db.clone(),
-            Arc::new(InterventionRecordedHandler::new(self.app.clone())),
-        )
+    /// The consumer of facilitation interventions, as the inventory describes it.
+    pub fn interventions(&self) -> Result<Consumer> {
+        vigie_inventory::service::describe(&self.db, &self.app)
+            .find("inventory-facilitation-intervention")
+            .cloned()
+            .context("the inventory runs no consumer of interventions")
     }
 
     /// Imports a generated set.

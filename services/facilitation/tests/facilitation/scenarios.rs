@@ -639,7 +639,7 @@ pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h:
     ensure!(outcome.autonomy_published && outcome.request.status == "closed");
     let events = h.outbox(INTERVENTION_RECORDED).await?;
     ensure!(events.len() == 1);
-    let consumer = inventory.interventions();
+    let consumer = inventory.interventions()?;
     ensure!(consumer.process(&events[0]).await? == Outcome::Applied);
     ensure!(consumer.process(&events[0]).await? == Outcome::Duplicate);
 
@@ -1084,7 +1084,7 @@ pub async fn a_deadline_within_a_week_makes_the_co_submission_due_today(h: Harne
 pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) -> Result<()> {
     h.import(&[FUNDING]).await?;
     let event = escalation_event("S9", "AAP-5", date(2026, 12, 20)?);
-    match h.alerting().process(&event).await {
+    match h.alerting()?.process(&event).await {
         Err(error) => ensure!(error.is_transient(), "expected a transient error, got {error:?}"),
         Ok(outcome) => anyhow::bail!("expected a transient error, got {outcome:?}"),
     }
@@ -1099,9 +1099,9 @@ pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) 
 // ----- personal data -----
 
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
-    use vigie_facilitation::erasure::{PersonErasures, PseudonymKey, PERSON_ERASED};
+    use vigie_facilitation::erasure::{PseudonymKey, PERSON_ERASED};
     let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
-    use vigie_platform::events::{Consumer, Envelope};
+    use vigie_platform::events::Envelope;
     use vigie_proto::events::v1::{PersonErased, StructureInventoried};
     rennes(&h).await?;
     // A newer snapshot where P2 has an email.
@@ -1139,7 +1139,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
         }
         .encode_to_vec(),
     );
-    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures::new(key.clone())));
+    let erasures = h.consumer("facilitation-erasures", &key)?;
     ensure!(erasures.process(&erased).await? == Outcome::Applied);
     for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
         // The facilitation outbox carries person ids only (InterventionRecorded).

@@ -9,10 +9,9 @@ use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_federation::app::{FederationApp, FederationSettings, Now};
-use vigie_federation::handlers::{RegionSnapshots, RegionalReadModel};
 use vigie_federation_domain::secrecy::Threshold;
 use vigie_platform::db::Db;
-use vigie_platform::events::{Consumer, Envelope, HandlerError, Outcome};
+use vigie_platform::events::{Envelope, HandlerError, Outcome};
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1 as ev;
 use vigie_proto::federation::v1::RegionSnapshot;
@@ -73,9 +72,11 @@ impl Harness {
 
     /// Delivers an envelope to the regional read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
-        Ok(Consumer::new(self.db.clone(), Arc::new(RegionalReadModel))
-            .process(envelope)
-            .await?)
+        let regional = vigie_federation::service::describe(&self.db);
+        let read_model = regional
+            .find("federation-region")
+            .context("a regional instance runs the regional read model")?;
+        Ok(read_model.process(envelope).await?)
     }
 
     /// Delivers an envelope to the national reception.
@@ -85,9 +86,13 @@ impl Harness {
 
     /// The same, with the handler's error as it is.
     pub async fn receive_raw(&self, envelope: &Envelope) -> Result<Outcome, HandlerError> {
-        Consumer::new(self.db.clone(), Arc::new(RegionSnapshots::new(self.app.clock())))
-            .process(envelope)
-            .await
+        let national = vigie_federation::service::describe_national(&self.db, &self.app);
+        match national.find("federation-national") {
+            Some(reception) => reception.process(envelope).await,
+            None => Err(HandlerError::Permanent(anyhow::anyhow!(
+                "the national hub runs no reception of snapshots"
+            ))),
+        }
     }
 
     /// The snapshots in the outbox, in order.

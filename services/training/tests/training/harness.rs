@@ -14,7 +14,6 @@ use tokio::sync::Notify;
 use vigie_inventory::app::views::VersionedInventory;
 use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory::convert::structure_to_pb;
-use vigie_inventory::handlers::TrainingCompletedHandler;
 use vigie_inventory_domain::fragility::FragilityParams;
 use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_inventory_domain::model::StructureInventory;
@@ -23,9 +22,14 @@ use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_testkit::PgDatabase;
 use vigie_training::app::{Clock, TrainingApp};
-use vigie_training::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
+use vigie_training::erasure::PseudonymKey;
+use vigie_training::handlers::STRUCTURE_INVENTORIED;
 use vigie_training::storage::StoredSession;
 use vigie_training_domain::catalogue::{CatalogueFiles, SESSIONS_HEADER, TRAININGS_HEADER};
+
+/// The pseudonym secret of the consumers the harness takes from the
+/// service's description (the erasure scenarios bring their own key).
+const PSEUDONYM_SECRET: &[u8] = b"the training tests' pseudonym secret";
 
 /// The date every scenario runs on (both services' clocks).
 pub fn today() -> NaiveDate {
@@ -114,14 +118,23 @@ impl Harness {
         Ok(InventorySide { app, db, _guard: guard })
     }
 
+    /// The training consumer `name`, as the service describes it
+    /// (pseudonyms made with `key`).
+    pub fn consumer(&self, name: &str, key: &PseudonymKey) -> Result<Consumer> {
+        vigie_training::service::describe(&self.db, key)
+            .find(name)
+            .cloned()
+            .with_context(|| format!("training runs no consumer {name}"))
+    }
+
     /// The inventory read model's consumer, as the service wires it.
-    pub fn read_model(&self) -> Consumer {
-        Consumer::new(self.db.clone(), Arc::new(InventoryReadModel))
+    pub fn read_model(&self) -> Result<Consumer> {
+        self.consumer("training-inventory", &PseudonymKey::new(PSEUDONYM_SECRET))
     }
 
     /// Delivers one envelope to the read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
-        Ok(self.read_model().process(envelope).await?)
+        Ok(self.read_model()?.process(envelope).await?)
     }
 
     /// Delivers a snapshot of each inventory at `version`; each must apply.
@@ -176,12 +189,12 @@ pub struct InventorySide {
 }
 
 impl InventorySide {
-    /// The consumer of training completions, as the inventory wires it.
-    pub fn completions(&self) -> Consumer {
-        Consumer::new(
-            self.db.clone(),
-            Arc::new(TrainingCompletedHandler::new(self.app.clone())),
-        )
+    /// The consumer of training completions, as the inventory describes it.
+    pub fn completions(&self) -> Result<Consumer> {
+        vigie_inventory::service::describe(&self.db, &self.app)
+            .find("inventory-training-completed")
+            .cloned()
+            .context("the inventory runs no consumer of training completions")
     }
 
     /// Imports a generated set.

@@ -451,7 +451,7 @@ pub async fn a_replayed_snapshot_is_a_duplicate(h: Harness) -> Result<()> {
     ensure!(h.feed(&first).await? == Outcome::Duplicate);
     ensure!(h.feed(&second).await? == Outcome::Duplicate);
     // A fresh consumer (a restarted service) remembers too.
-    ensure!(h.read_model().process(&first).await? == Outcome::Duplicate);
+    ensure!(h.read_model()?.process(&first).await? == Outcome::Duplicate);
     let (seen, _) = h.app.plan(&id, None).await?;
     ensure!(seen == v2, "{}", seen.structure.name);
     let processed: i64 = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM vigie_inbox WHERE consumer = $1")
@@ -837,7 +837,7 @@ pub async fn a_completion_raises_the_inventory_exactly_once(h: Harness) -> Resul
     let before = inventory.app.structure(&structure_id).await?;
     let rows_before = inventory.outbox_len().await?;
     let snapshots_before = inventory.outbox(STRUCTURE_INVENTORIED).await?.len();
-    let consumer = inventory.completions();
+    let consumer = inventory.completions()?;
     ensure!(consumer.process(&envelope).await? == Outcome::Applied);
 
     let after = inventory.app.structure(&structure_id).await?;
@@ -883,7 +883,7 @@ pub async fn a_completion_raises_the_inventory_exactly_once(h: Harness) -> Resul
     // Redelivered: a duplicate, nothing moves.
     ensure!(consumer.process(&envelope).await? == Outcome::Duplicate);
     ensure!(
-        inventory.completions().process(&envelope).await? == Outcome::Duplicate,
+        inventory.completions()?.process(&envelope).await? == Outcome::Duplicate,
         "after a restart too"
     );
     let replayed = inventory.app.structure(&structure_id).await?;
@@ -957,7 +957,7 @@ pub async fn a_lower_goal_never_lowers_a_holding(h: Harness) -> Result<()> {
     expected.sort_by(|a, b| a.function.cmp(&b.function));
     ensure!(event.raises == expected, "{:?}", event.raises);
 
-    let consumer = inventory.completions();
+    let consumer = inventory.completions()?;
     ensure!(consumer.process(&envelope).await? == Outcome::Applied);
     let after = inventory.app.structure(&structure_id).await?;
     let on = date("2026-12-10")?;
@@ -1089,7 +1089,7 @@ pub async fn the_plan_prediction_comes_true_in_the_inventory(h: Harness) -> Resu
     }
     let completions = h.outbox(TRAINING_COMPLETED).await?;
     ensure!(completions.len() == done.len(), "one event per completion");
-    let consumer = inventory.completions();
+    let consumer = inventory.completions()?;
     for envelope in &completions {
         ensure!(consumer.process(envelope).await? == Outcome::Applied);
     }
@@ -1136,8 +1136,7 @@ pub async fn the_plan_prediction_comes_true_in_the_inventory(h: Harness) -> Resu
 
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     use vigie_inventory::events::PERSON_ERASED;
-    use vigie_platform::events::Consumer;
-    use vigie_training::erasure::{PersonErasures, PseudonymKey};
+    use vigie_training::erasure::PseudonymKey;
     let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
     h.import(small_catalogue(100)).await?;
     let inventory = h.inventory().await?;
@@ -1174,7 +1173,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     let [erased] = erased.as_slice() else {
         bail!("one PersonErased expected, got {}", erased.len())
     };
-    let erasures = Consumer::new(h.db.clone(), std::sync::Arc::new(PersonErasures::new(key.clone())));
+    let erasures = h.consumer("training-erasures", &key)?;
     ensure!(erasures.process(erased).await? == Outcome::Applied);
     for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
         ensure!(

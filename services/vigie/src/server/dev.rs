@@ -10,18 +10,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::task::JoinSet;
 use vigie_facilitation::app::FacilitationApp;
-use vigie_facilitation::handlers::InventoryReadModel as FacilitationReadModel;
 use vigie_facilitation::service as facilitation;
 use vigie_inventory::app::{ImportPhase, Inventory};
-use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
 use vigie_inventory_domain::generate::{generate, GenerateParams};
 use vigie_platform::auth::{AuthLayer, DevIssuer};
 use vigie_platform::db::Db;
-use vigie_platform::events::{Consumer, EmbeddedBus, Relay, REPLAY_POLL_INTERVAL};
+use vigie_platform::events::{Relay, REPLAY_POLL_INTERVAL};
+use vigie_platform::service::EmbeddedBuses;
 use vigie_platform::{grpc, shutdown};
 use vigie_training::app::TrainingApp;
-use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
 
 use super::transport::limited;
@@ -109,35 +107,29 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
             relay
         }
     };
-    // Each service's outbox is relayed to the in-process consumers of the
-    // others, which apply events in their own database with their own inbox.
-    let inventory_bus = EmbeddedBus::new();
-    let training_bus = EmbeddedBus::new();
-    let inventory_relay = sampled(
-        Relay::new(inventory_db.clone(), Arc::new(inventory_bus.publisher())),
-        "inventory",
-    );
-    let training_relay = sampled(
-        Relay::new(training_db.clone(), Arc::new(training_bus.publisher())),
-        "training",
-    );
-    let facilitation_bus = EmbeddedBus::new();
-    let facilitation_relay = sampled(
-        Relay::new(facilitation_db.clone(), Arc::new(facilitation_bus.publisher())),
-        "facilitation",
-    );
-    let alerting_bus = EmbeddedBus::new();
-    let alerting_relay = sampled(
-        Relay::new(alerting_db.clone(), Arc::new(alerting_bus.publisher())),
-        "alerting",
-    );
-    // The federation's snapshots stay in this process: the publisher writes
-    // its own region's national view itself (docs/federation.md).
-    let federation_bus = EmbeddedBus::new();
-    let federation_relay = sampled(
-        Relay::new(federation_db.clone(), Arc::new(federation_bus.publisher())),
-        "federation",
-    );
+    // Each service's outbox is relayed to its own in-process bus; the
+    // consumers of the others, registered on the buses of the producers
+    // they listen to, apply its events in their own database with their own
+    // inbox. The federation's snapshots stay in this process: the publisher
+    // writes its own region's national view itself (docs/federation.md).
+    let buses = EmbeddedBuses::new([
+        inventory::NAME,
+        training::NAME,
+        facilitation::NAME,
+        vigie_alerting::service::NAME,
+        vigie_federation::service::NAME,
+    ]);
+    let relay = |db: &Db, service: &str| -> anyhow::Result<Relay> {
+        let bus = buses
+            .bus(service)
+            .with_context(|| format!("no in-process bus for {service}"))?;
+        Ok(sampled(Relay::new(db.clone(), Arc::new(bus.publisher())), service))
+    };
+    let inventory_relay = relay(&inventory_db, inventory::NAME)?;
+    let training_relay = relay(&training_db, training::NAME)?;
+    let facilitation_relay = relay(&facilitation_db, facilitation::NAME)?;
+    let alerting_relay = relay(&alerting_db, vigie_alerting::service::NAME)?;
+    let federation_relay = relay(&federation_db, vigie_federation::service::NAME)?;
     let app = super::start_inventory(
         inventory_db.clone(),
         &config,
@@ -181,64 +173,25 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
         &stop,
     )
     .await?;
-    // The regional read model hears every service of the instance.
-    for bus in [&inventory_bus, &training_bus, &facilitation_bus, &alerting_bus] {
-        bus.register(Consumer::new(
-            federation_db.clone(),
-            Arc::new(vigie_federation::handlers::RegionalReadModel),
-        ));
+    // Each service describes its consumers; every one is registered, before
+    // the relays start, on the buses of the producers it listens to.
+    let services = [
+        inventory::describe(&inventory_db, &app),
+        training::describe(&training_db, &pseudonyms),
+        facilitation::describe(&facilitation_db, &facilitation_app, &pseudonyms),
+        vigie_alerting::service::describe(&alerting_db, &pseudonyms, Some(config.data_dir.join("mails"))),
+        vigie_federation::service::describe(&federation_db),
+    ];
+    for service in &services {
+        buses.register(service)?;
     }
-    inventory_bus.register(Consumer::new(
-        alerting_db.clone(),
-        Arc::new(vigie_alerting::handlers::InventoryReadModel),
-    ));
-    inventory_bus.register(Consumer::new(
-        alerting_db.clone(),
-        Arc::new(vigie_alerting::handlers::PersonErasures::new(
-            pseudonyms.clone(),
-            Some(config.data_dir.join("mails")),
-        )),
-    ));
-    alerting_bus.register(Consumer::new(
-        facilitation_db.clone(),
-        Arc::new(vigie_facilitation::handlers::AlertingEscalations::new(
-            facilitation_app.clone(),
-        )),
-    ));
-    inventory_bus.register(Consumer::new(training_db.clone(), Arc::new(InventoryReadModel)));
-    inventory_bus.register(Consumer::new(
-        training_db,
-        Arc::new(vigie_training::erasure::PersonErasures::new(pseudonyms.clone())),
-    ));
-    inventory_bus.register(Consumer::new(
-        facilitation_db.clone(),
-        Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonyms)),
-    ));
-    inventory_bus.register(Consumer::new(
-        facilitation_db,
-        Arc::new(FacilitationReadModel::new(facilitation_app.clone())),
-    ));
-    training_bus.register(Consumer::new(
-        inventory_db.clone(),
-        Arc::new(TrainingCompletedHandler::new(app.clone())),
-    ));
-    facilitation_bus.register(Consumer::new(
-        inventory_db,
-        Arc::new(InterventionRecordedHandler::new(app.clone())),
-    ));
     tasks.spawn(inventory_relay.run(stop.clone()));
     tasks.spawn(training_relay.run(stop.clone()));
     tasks.spawn(facilitation_relay.run(stop.clone()));
     tasks.spawn(alerting_relay.run(stop.clone()));
     tasks.spawn(federation_relay.run(stop.clone()));
     // Dead letters replayed on request (`vigie events dead-letters replay`).
-    for bus in [
-        &inventory_bus,
-        &training_bus,
-        &facilitation_bus,
-        &alerting_bus,
-        &federation_bus,
-    ] {
+    for (_, bus) in buses.iter() {
         tasks.spawn(bus.clone().run_replays(REPLAY_POLL_INTERVAL, stop.clone()));
     }
 
@@ -335,13 +288,7 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     grpc::serve(
         listener,
         routes,
-        &[
-            inventory::GRPC_SERVICE,
-            training::GRPC_SERVICE,
-            facilitation::GRPC_SERVICE,
-            vigie_alerting::service::GRPC_SERVICE,
-            vigie_federation::service::GRPC_SERVICE,
-        ],
+        &services.iter().map(|service| service.grpc_service).collect::<Vec<_>>(),
         auth,
         grpc_options,
         stop.clone(),

@@ -5,16 +5,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
-use vigie_facilitation::handlers::{AlertingEscalations, InventoryReadModel as FacilitationReadModel, ALERTING};
+use vigie_facilitation::handlers::ALERTING;
 use vigie_facilitation::service as facilitation;
-use vigie_inventory::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 use vigie_inventory::service as inventory;
 use vigie_platform::auth::AuthLayer;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
 use vigie_platform::events::{jetstream, JetStreamPublisher, Relay};
 use vigie_platform::{grpc, redact, shutdown};
-use vigie_training::handlers::InventoryReadModel;
 use vigie_training::service as training;
 
 use super::transport::limited;
@@ -189,61 +187,28 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         // Outbox backlog gauges, sampled only when metrics go somewhere.
         relay = relay.with_metrics_name(args.service.name());
     }
-    let (routes, served) = match args.service {
+    // The service describes its consumers; each runs as a JetStream durable
+    // consumer of its name (docs/events.md).
+    let (service, routes) = match args.service {
         ServiceName::Inventory => {
             let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
-            let handler = Consumer::new(db.clone(), Arc::new(TrainingCompletedHandler::new(app.clone())));
-            tasks.spawn(consume(js.clone(), handler, stop.clone()));
-            let handler = Consumer::new(db, Arc::new(InterventionRecordedHandler::new(app.clone())));
-            tasks.spawn(consume(js.clone(), handler, stop.clone()));
             (
+                inventory::describe(&db, &app),
                 tonic::service::Routes::new(limited!(inventory::grpc(app), limits)),
-                [inventory::GRPC_SERVICE],
             )
         }
         ServiceName::Training => {
             let app = super::start_training(db.clone(), &config, relay.notifier()).await?;
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(db.clone(), Arc::new(InventoryReadModel)),
-                stop.clone(),
-            ));
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(
-                    db,
-                    Arc::new(vigie_training::erasure::PersonErasures::new(pseudonym_key()?)),
-                ),
-                stop.clone(),
-            ));
             (
+                training::describe(&db, &pseudonym_key()?),
                 tonic::service::Routes::new(limited!(training::grpc(app), limits)),
-                [training::GRPC_SERVICE],
             )
         }
         ServiceName::Facilitation => {
             let app = super::start_facilitation(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(db.clone(), Arc::new(FacilitationReadModel::new(app.clone()))),
-                stop.clone(),
-            ));
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(
-                    db.clone(),
-                    Arc::new(vigie_facilitation::erasure::PersonErasures::new(pseudonym_key()?)),
-                ),
-                stop.clone(),
-            ));
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(db, Arc::new(AlertingEscalations::new(app.clone()))),
-                stop.clone(),
-            ));
             (
+                facilitation::describe(&db, &app, &pseudonym_key()?),
                 tonic::service::Routes::new(limited!(facilitation::grpc(app), limits)),
-                [facilitation::GRPC_SERVICE],
             )
         }
         ServiceName::Alerting => {
@@ -257,22 +222,9 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
                 &stop,
             )
             .await?;
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(db.clone(), Arc::new(vigie_alerting::handlers::InventoryReadModel)),
-                stop.clone(),
-            ));
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(
-                    db,
-                    Arc::new(vigie_alerting::handlers::PersonErasures::new(pseudonym_key()?, None)),
-                ),
-                stop.clone(),
-            ));
             (
+                vigie_alerting::service::describe(&db, &pseudonym_key()?, None),
                 tonic::service::Routes::new(limited!(vigie_alerting::service::grpc(app), limits)),
-                [vigie_alerting::service::GRPC_SERVICE],
             )
         }
         ServiceName::Federation if args.national => {
@@ -289,19 +241,9 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             if telemetry.metrics_enabled() {
                 tasks.spawn(vigie_federation::metrics::run_sampler(app.clone(), stop.clone()));
             }
-            let handler = Consumer::new(
-                db,
-                Arc::new(vigie_federation::handlers::RegionSnapshots::new(app.clock())),
-            );
-            tasks.spawn(super::national::consume(
-                js.clone(),
-                handler,
-                super::national::regions(&config),
-                stop.clone(),
-            ));
             (
+                vigie_federation::service::describe_national(&db, &app),
                 tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),
-                [vigie_federation::service::GRPC_SERVICE],
             )
         }
         ServiceName::Federation => {
@@ -316,19 +258,27 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             )
             .await?;
             super::national::link_region(&config, &app.settings().region, lang).await?;
-            tasks.spawn(consume(
-                js.clone(),
-                Consumer::new(db, Arc::new(vigie_federation::handlers::RegionalReadModel)),
-                stop.clone(),
-            ));
             (
+                vigie_federation::service::describe(&db),
                 tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),
-                [vigie_federation::service::GRPC_SERVICE],
             )
         }
         // Served by `console::run_serve` above, before anything connects.
         ServiceName::Console => anyhow::bail!("vigie serve console"),
     };
+    for consumer in &service.consumers {
+        if args.national {
+            // The national hub reads the stream that sources every region.
+            tasks.spawn(super::national::consume(
+                js.clone(),
+                consumer.clone(),
+                super::national::regions(&config),
+                stop.clone(),
+            ));
+        } else {
+            tasks.spawn(consume(js.clone(), consumer.clone(), stop.clone()));
+        }
+    }
     tasks.spawn(relay.run(stop.clone()));
     let listener = grpc::bind(config.listen).await?;
     // One plain line for operators and scripts, whatever the log level.
@@ -338,7 +288,15 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         lang.pick("à l'écoute sur", "listening on"),
         super::transport::endpoint(listener.local_addr()?, &grpc_options)
     );
-    grpc::serve(listener, routes, &served, auth, grpc_options, stop.clone()).await?;
+    grpc::serve(
+        listener,
+        routes,
+        &[service.grpc_service],
+        auth,
+        grpc_options,
+        stop.clone(),
+    )
+    .await?;
     stop.cancel();
     super::join_all(tasks).await;
     Ok(())

@@ -34,11 +34,14 @@ use std::collections::BTreeMap;
 use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
 use async_nats::jetstream::{self, stream, ErrorCode};
 use async_nats::HeaderMap;
+use vigie_proto::federation::v1::RegionSnapshot;
+use vigie_proto::Event;
 
 use super::{StreamSettings, DUPLICATE_WINDOW};
 
-/// Subject of a region's aggregate snapshot (payload: `RegionSnapshot`).
-pub const REGION_AGGREGATED_SUBJECT: &str = "vigie.federation.region.aggregated.v1";
+/// Subject of a region's aggregate snapshot (payload: `RegionSnapshot`,
+/// whose [`Event`] type it is).
+pub const REGION_AGGREGATED_SUBJECT: &str = RegionSnapshot::TYPE;
 /// Stream of the regional federation service in account VIGIE.
 pub const REGION_OUTBOX_STREAM: &str = "VIGIE_FEDERATION";
 /// The national stream, in account NATIONAL of the hub.
