@@ -16,10 +16,10 @@ use vigie_facilitation::error::FacilitationError;
 use vigie_facilitation::handlers::{
     AlertingEscalations, InventoryReadModel, DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED,
 };
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory::handlers::InterventionRecordedHandler;
-use vigie_inventory_domain::fragility::FragilityParams;
-use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
+use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};

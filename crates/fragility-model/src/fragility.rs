@@ -434,16 +434,18 @@ fn truck_factor_removals(functions: &[FunctionExposure], threshold: f64) -> Vec<
     order
 }
 
-/// Builders shared by the unit tests of this crate's fragility modules.
-#[cfg(test)]
-pub(crate) mod fixtures {
+/// Builders of inventories for tests: this crate's unit tests, and, with the
+/// `fixtures` feature, the tests of crates that compute on assessments
+/// (the inventory's roll-ups) — one builder rather than one per crate.
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
     use crate::model::{
         Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
     };
     use chrono::NaiveDate;
 
     /// A calendar date; panics on an invalid one (tests only).
-    pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         match NaiveDate::from_ymd_opt(y, m, d) {
             Some(date) => date,
             None => panic!("invalid test date {y}-{m}-{d}"),
@@ -451,7 +453,7 @@ pub(crate) mod fixtures {
     }
 
     /// `day` shifted by `days` (may be negative).
-    pub(crate) fn shift(day: NaiveDate, days: i64) -> NaiveDate {
+    pub fn shift(day: NaiveDate, days: i64) -> NaiveDate {
         match day.checked_add_signed(chrono::TimeDelta::days(days)) {
             Some(date) => date,
             None => panic!("date out of range"),
@@ -459,12 +461,13 @@ pub(crate) mod fixtures {
     }
 
     /// Fluent builder of a [`StructureInventory`].
-    pub(crate) struct Builder {
+    pub struct Builder {
         inv: StructureInventory,
     }
 
     impl Builder {
-        pub(crate) fn new(id: &str) -> Self {
+        /// An association `id` of network `net` with nothing recorded.
+        pub fn new(id: &str) -> Self {
             Self {
                 inv: StructureInventory {
                     structure: StructureRecord {
@@ -485,7 +488,8 @@ pub(crate) mod fixtures {
             }
         }
 
-        pub(crate) fn person(mut self, id: &str, name: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
+        /// Adds a person of the structure.
+        pub fn person(mut self, id: &str, name: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
             let structure_id = self.inv.structure.id.clone();
             self.inv.people.push(PersonRecord {
                 id: id.to_owned(),
@@ -498,7 +502,8 @@ pub(crate) mod fixtures {
             self
         }
 
-        pub(crate) fn function(mut self, code: &str, criticality: u8) -> Self {
+        /// Adds a function of the given criticality, without tools.
+        pub fn function(mut self, code: &str, criticality: u8) -> Self {
             let structure_id = self.inv.structure.id.clone();
             self.inv.functions.push(FunctionRecord {
                 structure_id,
@@ -509,13 +514,8 @@ pub(crate) mod fixtures {
             self
         }
 
-        pub(crate) fn holding(
-            mut self,
-            person: &str,
-            function: &str,
-            level: u8,
-            last_practised: Option<NaiveDate>,
-        ) -> Self {
+        /// Adds a manual holding of `function` by `person`.
+        pub fn holding(mut self, person: &str, function: &str, level: u8, last_practised: Option<NaiveDate>) -> Self {
             self.inv.holdings.push(HoldingRecord {
                 person_id: person.to_owned(),
                 function: function.to_owned(),
@@ -527,22 +527,23 @@ pub(crate) mod fixtures {
         }
 
         /// A level-3 holding with no practice date (always recent).
-        pub(crate) fn holds(self, person: &str, function: &str) -> Self {
+        pub fn holds(self, person: &str, function: &str) -> Self {
             self.holding(person, function, 3, None)
         }
 
-        pub(crate) fn build(self) -> StructureInventory {
+        /// The inventory built.
+        pub fn build(self) -> StructureInventory {
             self.inv
         }
     }
 
     /// The evaluation date of the worked example.
-    pub(crate) fn worked_example_date() -> NaiveDate {
+    pub fn worked_example_date() -> NaiveDate {
         date(2026, 11, 28)
     }
 
     /// The worked example of `docs/fragility.md`.
-    pub(crate) fn worked_example() -> StructureInventory {
+    pub fn worked_example() -> StructureInventory {
         let recent = Some(date(2026, 10, 15));
         Builder::new("S1")
             .person("dir", "Claire Martin", Role::Director, None)
