@@ -9,6 +9,7 @@
 //! does not depend on the order of the input records — two runs on the same
 //! inputs give bit-for-bit identical assessments.
 
+use crate::holding;
 use crate::model::{PersonRecord, Role, StructureInventory, UnknownCode};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
@@ -188,12 +189,6 @@ pub(crate) fn round_half_up(x: f64) -> u32 {
     }
 }
 
-/// A person is active on `today` unless their engagement ended strictly
-/// before: the last day of a contract is still a working day.
-fn is_active(person: &PersonRecord, today: NaiveDate) -> bool {
-    person.end_date.is_none_or(|end| end >= today)
-}
-
 /// `q_p`: the probability that `person` is unavailable within the horizon.
 fn unavailability(person: &PersonRecord, today: NaiveDate, params: &FragilityParams) -> f64 {
     // Computed as a signed day count rather than `today + horizon` so that a
@@ -291,12 +286,8 @@ pub fn assess(inventory: &StructureInventory, today: NaiveDate, params: &Fragili
         let Some(person) = people.get(holding.person_id.as_str()) else {
             continue;
         };
-        // A practice date in the future is "0 days or less before today",
-        // hence recent: we do not second-guess the declared date.
-        let recent = holding
-            .last_practised
-            .is_none_or(|last| today.signed_duration_since(last).num_days() <= params.recency_days);
-        if is_active(person, today) && holding.level >= 3 && recent {
+        // The holding rule shared with alerting's recipients (`holding`).
+        if holding::holds(holding.level, holding.last_practised, person.end_date, today, params) {
             function_holders.insert(person.id.as_str());
         }
     }

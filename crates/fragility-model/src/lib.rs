@@ -1,8 +1,8 @@
 //! What a structure's vital digital functions are and how fragile they are:
 //! the catalogue of vital functions and its level scale, the plain data of
 //! an inventory (structures, people, functions, holdings), the fragility
-//! index of `docs/fragility.md` with its parameters, and the plain-sentence
-//! explanation of an assessment.
+//! index of `docs/fragility.md` with its parameters, the rule of who holds a
+//! function (`holding`), and the plain-sentence explanation of an assessment.
 //!
 //! A kernel crate: the inventory computes the index, and the other services
 //! read the same words and rules (training plans, facilitation matching,
@@ -13,4 +13,5 @@
 pub mod catalogue;
 pub mod explain;
 pub mod fragility;
+pub mod holding;
 pub mod model;
