@@ -5,7 +5,7 @@
 //!    ([`StructureFacts`]): fragility (band, score, orphan and single-holder
 //!    functions, director dependency, holders of `funding_applications`) from
 //!    the real inventory generator and fragility index
-//!    (`vigie_inventory_domain::generate` + `fragility::assess`, seed = the
+//!    (`vigie_inventory_set::generate` + `fragility::assess`, seed = the
 //!    region's number); network (16–24 per region, uneven sizes), department
 //!    (4–6 per region, codes of their own), open deadlines and yearly activity
 //!    from a seeded splitmix64 (the generator has none of those). Then
@@ -42,8 +42,8 @@ use vigie_federation_domain::aggregate::aggregate;
 use vigie_federation_domain::facts::{Activity, Band, StructureFacts};
 use vigie_federation_domain::rollup::By;
 use vigie_federation_domain::secrecy::{publish, PublishedGroup, PublishedSnapshot, Threshold};
-use vigie_inventory_domain::fragility::{self, FragilityParams};
-use vigie_inventory_domain::generate::{generate, GenerateParams};
+use vigie_fragility_model::fragility::{self, FragilityParams};
+use vigie_inventory_set::generate::{generate, GenerateParams};
 use vigie_platform::db::{Backend, Db};
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_testkit::{NatsServer, PgDatabase};

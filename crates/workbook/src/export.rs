@@ -10,9 +10,7 @@
 //!   (a name starting with `-`, say) re-imports with its `'`: the price of
 //!   the protection, documented in docs/cli.md.
 
-use vigie_inventory_domain::csv_set::{
-    CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER, STRUCTURES_HEADER,
-};
+use vigie_inventory_set::{CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER, STRUCTURES_HEADER};
 use vigie_proto::common::v1::Date;
 use vigie_proto::inventory::v1 as pb;
 

@@ -36,5 +36,5 @@ pub use limits::{MAX_COLUMNS, MAX_ROWS, MAX_SHEETS, MAX_UNCOMPRESSED_BYTES, MAX_
 pub use read::{detect, read_workbook, Format, Problem, ReadError};
 pub use sheets::{locate, sheet_for_file, SheetSpec, README_SHEET, SHEETS};
 pub use table::{read_table, table_template, Table, TableTemplate};
-pub use vigie_inventory_domain::csv_set::CsvSetFiles;
+pub use vigie_inventory_set::CsvSetFiles;
 pub use write::{template, write_workbook, WriteError};

@@ -3,7 +3,7 @@
 use std::io::{Cursor, Read};
 
 use calamine::{Ods, Reader, Xlsx};
-use vigie_inventory_domain::csv_set::CsvSetFiles;
+use vigie_inventory_set::CsvSetFiles;
 
 use crate::cells::{cell_text, column_letters, Kind, Value};
 use crate::limits::{MAX_COLUMNS, MAX_ROWS, MAX_SHEETS, MAX_UNCOMPRESSED_BYTES, MAX_WORKBOOK_BYTES, MAX_ZIP_ENTRIES};

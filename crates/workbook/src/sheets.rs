@@ -1,7 +1,7 @@
 //! Which sheet holds which file of the CSV set, and the one place where a
 //! server error on a file is turned back into a place in the workbook.
 
-use vigie_inventory_domain::csv_set::{
+use vigie_inventory_set::{
     FUNCTIONS_FILE, FUNCTIONS_HEADER, HOLDINGS_FILE, HOLDINGS_HEADER, PEOPLE_FILE, PEOPLE_HEADER, STRUCTURES_FILE,
     STRUCTURES_HEADER,
 };

@@ -8,9 +8,9 @@
 //! digits, `_`). Levels, criticality, roles and legal forms are closed lists.
 
 use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Format, Formula, Workbook, Worksheet, XlsxError};
-use vigie_inventory_domain::catalogue::{level_label_fr, CATALOGUE, MAX_LEVEL};
-use vigie_inventory_domain::csv_set::CsvSetFiles;
-use vigie_inventory_domain::model::{LegalForm, Role};
+use vigie_fragility_model::catalogue::{level_label_fr, CATALOGUE, MAX_LEVEL};
+use vigie_fragility_model::model::{LegalForm, Role};
+use vigie_inventory_set::CsvSetFiles;
 
 use crate::sheets::{SheetSpec, README_SHEET, SHEETS};
 

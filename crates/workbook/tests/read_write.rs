@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use rust_xlsxwriter::Workbook;
-use vigie_inventory_domain::csv_set::parse_set;
+use vigie_inventory_set::parse_set;
 use vigie_workbook::{detect, read_workbook, template, write_workbook, CsvSetFiles, Format, Problem};
 
 fn sample() -> CsvSetFiles {

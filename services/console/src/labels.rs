@@ -144,16 +144,16 @@ pub fn functions_stop_in(count: usize, lang: Lang) -> String {
 pub fn level(level: u32, lang: Lang) -> Option<&'static str> {
     let level = u8::try_from(level).ok()?;
     match lang {
-        Lang::Fr => vigie_inventory_domain::catalogue::level_label_fr(level),
-        Lang::En => vigie_inventory_domain::catalogue::level_label_en(level),
+        Lang::Fr => vigie_fragility_model::catalogue::level_label_fr(level),
+        Lang::En => vigie_fragility_model::catalogue::level_label_en(level),
     }
 }
 
 /// A function's label in `lang` (the catalogue's, or a custom code's words).
 pub fn function(code: &str, lang: Lang) -> String {
     match lang {
-        Lang::Fr => vigie_inventory_domain::catalogue::label_fr(code),
-        Lang::En => vigie_inventory_domain::catalogue::label_en(code),
+        Lang::Fr => vigie_fragility_model::catalogue::label_fr(code),
+        Lang::En => vigie_fragility_model::catalogue::label_en(code),
     }
 }
 

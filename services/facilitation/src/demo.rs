@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use vigie_facilitation_domain::facilitators_csv::FACILITATORS_HEADER;
-use vigie_inventory_domain::catalogue::CATALOGUE;
+use vigie_fragility_model::catalogue::CATALOGUE;
 
 /// First names and last names of the demo facilitators: 8 × 7 distinct
 /// combinations, taken in turn (two per network).

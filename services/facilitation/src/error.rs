@@ -1,6 +1,6 @@
 //! The facilitation service's error type and its one mapping to gRPC statuses.
 
-use vigie_inventory_domain::tabular::RowError;
+use vigie_tabular::RowError;
 
 use crate::storage::StorageError;
 

@@ -20,7 +20,7 @@ use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_facilitation_domain::matching::StructurePlace;
 use vigie_facilitation_domain::report::FragileStructure;
-use vigie_inventory_domain::catalogue::label_fr;
+use vigie_fragility_model::catalogue::label_fr;
 use vigie_platform::event_types;
 use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};

@@ -2,10 +2,10 @@
 //! the API and the events.
 
 use chrono::{Datelike, NaiveDate};
-use vigie_inventory_domain::catalogue;
-use vigie_inventory_domain::explain::{explain, Lang};
-use vigie_inventory_domain::fragility::{Assessment, Band};
-use vigie_inventory_domain::model::{HoldingRecord, StructureInventory};
+use vigie_fragility_model::catalogue;
+use vigie_fragility_model::explain::{explain, Lang};
+use vigie_fragility_model::fragility::{Assessment, Band};
+use vigie_fragility_model::model::{HoldingRecord, StructureInventory};
 use vigie_inventory_domain::rollup::RollupGroup;
 use vigie_proto::common::v1::Date;
 use vigie_proto::inventory::v1 as pb;
@@ -68,7 +68,7 @@ pub fn holding_to_pb(h: &HoldingRecord) -> pb::Holding {
 
 /// A stored structure with its whole inventory.
 /// A person of the inventory.
-pub fn person_to_pb(p: &vigie_inventory_domain::model::PersonRecord) -> pb::Person {
+pub fn person_to_pb(p: &vigie_fragility_model::model::PersonRecord) -> pb::Person {
     pb::Person {
         person_id: p.id.clone(),
         display_name: p.display_name.clone(),

@@ -1,6 +1,6 @@
 //! The inventory's error type, and its one mapping to gRPC status codes.
 
-use vigie_inventory_domain::csv_set::RowError;
+use vigie_tabular::RowError;
 
 use crate::storage::StorageError;
 

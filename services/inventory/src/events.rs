@@ -5,7 +5,7 @@
 
 use prost::Message;
 use sqlx::{Any, Transaction};
-use vigie_inventory_domain::fragility::Band;
+use vigie_fragility_model::fragility::Band;
 use vigie_platform::events::{Event, EventDraft, Outbox};
 use vigie_proto::events::v1::{FragilityAssessed, PersonErased, StructureInventoried};
 use vigie_proto::inventory::v1 as pb;

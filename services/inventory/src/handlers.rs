@@ -12,7 +12,7 @@
 
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
-use vigie_inventory_domain::model::{Evidence, HoldingRecord};
+use vigie_fragility_model::model::{Evidence, HoldingRecord};
 use vigie_platform::event_types;
 use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::events::v1::{InterventionRecorded, TrainingCompleted};

@@ -2,7 +2,9 @@
 //! member structure, and the fragility index computed from it.
 //!
 //! Layers, from the inside out:
-//! - the pure domain lives in the `vigie-inventory-domain` crate;
+//! - the pure domain lives in kernel crates (`vigie-fragility-model`: model,
+//!   catalogue, fragility index; `vigie-inventory-set`: the CSV set) and in
+//!   `vigie-inventory-domain` (roll-ups, the inventory's alone);
 //! - [`app`]: use cases, each one transaction with its events;
 //! - [`storage`]: SQL on PostgreSQL or SQLite;
 //! - [`events`]: the events it publishes through the outbox;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
 use vigie_platform::service::ServiceDescription;

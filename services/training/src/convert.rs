@@ -1,7 +1,7 @@
 //! Conversions between the inventory's snapshot messages, the domain and the
 //! training API.
 
-use vigie_inventory_domain::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
+use vigie_fragility_model::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
 use vigie_proto::inventory::v1 as inv;
 
 pub use vigie_proto::dates::{date_from_pb, date_to_pb};
@@ -73,8 +73,8 @@ pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Strin
 }
 
 /// The protobuf band of a domain band.
-pub fn band_to_pb(band: vigie_inventory_domain::fragility::Band) -> inv::Band {
-    use vigie_inventory_domain::fragility::Band;
+pub fn band_to_pb(band: vigie_fragility_model::fragility::Band) -> inv::Band {
+    use vigie_fragility_model::fragility::Band;
     match band {
         Band::Unknown => inv::Band::Unknown,
         Band::Low => inv::Band::Low,

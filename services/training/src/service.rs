@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tokio::sync::Notify;
-use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
 use vigie_platform::service::ServiceDescription;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::config::{self, ConfigError};
 
 use crate::cli::AuthMode;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use vigie_inventory_domain::generate::{generate, GenerateParams};
+use vigie_inventory_set::generate::{generate, GenerateParams};
 
 use crate::client::inventory::SET_FILES;
 use crate::i18n::Lang;

@@ -4,24 +4,21 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveTime};
 use prost::Message;
 use vigie_alerting_domain::grants::remind::REPORTING_FUNCTION;
 use vigie_alerting_domain::matching::{self, CallProfile, MatchIndex, Preferences, StructureProfile};
 use vigie_alerting_domain::plan::{NetworkContacts, Recipient, RecipientKind, StructureRecipients, FUNDING_FUNCTION};
 use vigie_alerting_domain::reminders::ReminderPolicy;
 use vigie_alerting_domain::territory::{Place, Territory};
+use vigie_fragility_model::fragility::FragilityParams;
+use vigie_fragility_model::holding;
 use vigie_proto::inventory::v1 as pb;
 
 use super::views::CallRecord;
 use crate::convert::date_from_pb;
 use crate::error::AlertingError;
 use crate::storage::{self, PolicyRow, StructureRow};
-
-/// Level from which a person holds a function (FRAGILITY.md).
-const HOLDING_LEVEL: u32 = 3;
-/// A holding practised longer ago than this no longer counts (FRAGILITY.md).
-const RECENCY_DAYS: u64 = 365;
 
 /// A structure with what reminders need.
 #[derive(Debug, Clone)]
@@ -129,12 +126,10 @@ pub fn snapshot(row: &StructureRow) -> Result<pb::Structure, AlertingError> {
         .map_err(|_| storage::StorageError::corrupt("al_structures", "snapshot", &row.structure_id).into())
 }
 
-/// Whether a person is still there on `today` (no end date, or not past).
+/// Whether a person is still there on `today` (no end date, or not past:
+/// the index's rule, `holding::is_active`).
 fn active(p: &pb::Person, today: NaiveDate) -> bool {
-    p.end_date
-        .as_ref()
-        .and_then(date_from_pb)
-        .is_none_or(|end| end >= today)
+    holding::is_active(end_date(p), today)
 }
 
 /// A person's end date, if any.
@@ -143,25 +138,31 @@ pub fn end_date(p: &pb::Person) -> Option<NaiveDate> {
 }
 
 /// The people who hold `function` in a structure on `today`, one per
-/// holding (FRAGILITY.md): level ≥ 3, practised within 365 days (or never
-/// dated), not gone. The one rule for every function reminders and views
-/// look at (`funding_applications` for calls, `funder_reporting` for the
-/// duties of grants).
-pub fn holders<'s>(snapshot: &'s pb::Structure, function: &str, today: NaiveDate) -> Vec<&'s pb::Person> {
-    let recency_limit = today.checked_sub_days(Days::new(RECENCY_DAYS)).unwrap_or(today);
+/// holding, by the fragility index's own rule (`holding::holds`, with the
+/// instance's `params`): level ≥ 3, practised within `recency_days` (or
+/// never dated), not gone. Changing the recency setting thus moves the
+/// recipients with the index. The one rule for every function reminders and
+/// views look at (`funding_applications` for calls, `funder_reporting` for
+/// the duties of grants).
+pub fn holders<'s>(
+    snapshot: &'s pb::Structure,
+    function: &str,
+    today: NaiveDate,
+    params: &FragilityParams,
+) -> Vec<&'s pb::Person> {
     let people: HashMap<&str, &pb::Person> = snapshot.people.iter().map(|p| (p.person_id.as_str(), p)).collect();
     snapshot
         .holdings
         .iter()
-        .filter(|h| h.function == function && h.level >= HOLDING_LEVEL)
-        .filter(|h| {
-            h.last_practised
-                .as_ref()
-                .and_then(date_from_pb)
-                .is_none_or(|d| d >= recency_limit)
+        .filter(|h| h.function == function)
+        .filter_map(|h| people.get(h.person_id.as_str()).map(|p| (h, *p)))
+        .filter(|(h, p)| {
+            // A level beyond u8 (never written by the inventory) still holds.
+            let level = u8::try_from(h.level).unwrap_or(u8::MAX);
+            let last_practised = h.last_practised.as_ref().and_then(date_from_pb);
+            holding::holds(level, last_practised, end_date(p), today, params)
         })
-        .filter_map(|h| people.get(h.person_id.as_str()).copied())
-        .filter(|p| active(p, today))
+        .map(|(_, p)| p)
         .collect()
 }
 
@@ -169,11 +170,16 @@ pub fn holders<'s>(snapshot: &'s pb::Structure, function: &str, today: NaiveDate
 ///
 /// # Errors
 /// [`AlertingError::Storage`] for an undecodable snapshot.
-pub fn structure_view(row: &StructureRow, today: NaiveDate, detail: Detail) -> Result<StructureView, AlertingError> {
+pub fn structure_view(
+    row: &StructureRow,
+    today: NaiveDate,
+    detail: Detail,
+    params: &FragilityParams,
+) -> Result<StructureView, AlertingError> {
     let snapshot = snapshot(row)?;
-    let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today);
+    let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today, params);
     let reporting = match detail {
-        Detail::Full => holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today),
+        Detail::Full => holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today, params),
         Detail::Calls => StructureRecipients {
             structure_id: String::new(),
             network: String::new(),
@@ -210,6 +216,7 @@ fn holders_and_directors(
     snapshot: &pb::Structure,
     function: &str,
     today: NaiveDate,
+    params: &FragilityParams,
 ) -> StructureRecipients {
     let mut holder_end_dates = Vec::new();
     let mut recipients: Vec<Recipient> = Vec::new();
@@ -231,7 +238,7 @@ fn holders_and_directors(
             address: email.to_owned(),
         });
     };
-    for person in holders(snapshot, function, today) {
+    for person in holders(snapshot, function, today, params) {
         holder_end_dates.push(end_date(person));
         push(person, RecipientKind::Holder, &mut recipients);
     }
@@ -287,7 +294,8 @@ fn matching_classes(
 }
 
 impl Context {
-    /// Loads the context from the database on `today`, for the structures of `scope`.
+    /// Loads the context from the database on `today`, for the structures of
+    /// `scope`, their recipients picked by the holding rule under `params`.
     ///
     /// # Errors
     /// [`AlertingError::Storage`] on a database error.
@@ -296,8 +304,9 @@ impl Context {
         today: NaiveDate,
         scope: Scope<'_>,
         territory: &Territory,
+        params: &FragilityParams,
     ) -> Result<Context, AlertingError> {
-        Context::load_with(conn, today, scope, territory, Detail::Full).await
+        Context::load_with(conn, today, scope, territory, Detail::Full, params).await
     }
 
     /// [`Context::load`], keeping only `detail` of each structure.
@@ -310,11 +319,12 @@ impl Context {
         scope: Scope<'_>,
         territory: &Territory,
         detail: Detail,
+        params: &FragilityParams,
     ) -> Result<Context, AlertingError> {
         let mut structures = Vec::new();
         // Each snapshot is dropped once its view is taken.
         let mut take = |row: StructureRow| -> Result<(), AlertingError> {
-            structures.push(structure_view(&row, today, detail)?);
+            structures.push(structure_view(&row, today, detail, params)?);
             Ok(())
         };
         match scope {

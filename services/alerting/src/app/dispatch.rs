@@ -238,7 +238,14 @@ impl AlertingApp {
             Some(open) => open,
             None => self.derive_duties(&mut conn, &duty_policies, now).await?.0,
         };
-        let ctx = Context::load(&mut conn, today, super::context::Scope::All, territory).await?;
+        let ctx = Context::load(
+            &mut conn,
+            today,
+            super::context::Scope::All,
+            territory,
+            self.fragility(),
+        )
+        .await?;
         let mut dirty: HashSet<usize> = unplanned.iter().filter_map(|(id, _)| ctx.position(id)).collect();
         dirty.extend(changed_structures.iter().filter_map(|id| ctx.position(id)));
         if !changed_networks.is_empty() {

@@ -74,7 +74,7 @@ impl AlertingApp {
             FeedKind::Network => Scope::Network(&id),
         };
         // Only the structures of the feed: a calendar app polls it.
-        let ctx = Context::load(&mut conn, today, scope, self.territory()).await?;
+        let ctx = Context::load(&mut conn, today, scope, self.territory(), self.fragility()).await?;
         if ctx.structures.is_empty() {
             return Err(AlertingError::NotFound("calendrier".into()));
         }

@@ -94,7 +94,7 @@ impl AlertingApp {
                 continue;
             }
             let snapshot = snapshot(&row)?;
-            let holder_end_dates = holders(&snapshot, REPORTING_FUNCTION, today)
+            let holder_end_dates = holders(&snapshot, REPORTING_FUNCTION, today, self.fragility())
                 .into_iter()
                 .map(end_date)
                 .collect();

@@ -148,7 +148,7 @@ impl AlertingApp {
         let calls = storage::calls(&mut conn, if include_closed { None } else { Some(today) }).await?;
         let selected: Vec<(CallRecord, Option<String>, Vec<String>)> = match of.into() {
             CallsOf::Structure(id) => {
-                let ctx = Context::load(&mut conn, today, Some(id).into(), self.territory()).await?;
+                let ctx = Context::load(&mut conn, today, Some(id).into(), self.territory(), self.fragility()).await?;
                 if ctx.position(id).is_none() {
                     return Err(AlertingError::NotFound(format!("structure {id}")));
                 }
@@ -162,7 +162,14 @@ impl AlertingApp {
                     .collect()
             }
             CallsOf::Network(network) => {
-                let ctx = Context::load(&mut conn, today, Scope::Network(network), self.territory()).await?;
+                let ctx = Context::load(
+                    &mut conn,
+                    today,
+                    Scope::Network(network),
+                    self.territory(),
+                    self.fragility(),
+                )
+                .await?;
                 calls
                     .into_iter()
                     .filter_map(|c| {
@@ -280,7 +287,15 @@ impl AlertingApp {
             // whole instance's preview holds every call until its last day.
             call.raw = String::new();
         }
-        let ctx = Context::load_with(&mut conn, from, structure_id.into(), self.territory(), Detail::Calls).await?;
+        let ctx = Context::load_with(
+            &mut conn,
+            from,
+            structure_id.into(),
+            self.territory(),
+            Detail::Calls,
+            self.fragility(),
+        )
+        .await?;
         // The context holds only that structure when one is asked for.
         if let Some(id) = structure_id {
             ctx.position(id)

@@ -27,6 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::Notify;
 use vigie_alerting_domain::connectors::feed::FeedMapping;
 use vigie_alerting_domain::territory::Territory;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 
 use crate::channels::links::{LinkKey, LinkSigner, DEFAULT_KEY_ID};
@@ -145,6 +146,10 @@ pub struct AlertingApp {
     /// When the open duties' reminders fall due, as the last claim pass
     /// that derived them found (`duties.rs`): quiet passes read these.
     duty_instants: Arc<std::sync::Mutex<Option<duties::DutyInstants>>>,
+    /// The instance's fragility parameters: who holds a function — hence
+    /// who receives reminders — follows the index's rule under the same
+    /// settings (`vigie_fragility_model::holding`).
+    fragility: Arc<FragilityParams>,
 }
 
 impl AlertingApp {
@@ -169,7 +174,21 @@ impl AlertingApp {
             webhook_addresses: Arc::new(crate::channels::address::AddressPolicy::public_only()),
             metrics: metrics::DeliveryMetrics::new(),
             duty_instants: Arc::default(),
+            fragility: Arc::new(FragilityParams::default()),
         }
+    }
+
+    /// The same service, picking holders by the index's rule under `params`
+    /// (the instance's `[fragility]` configuration, as the inventory's).
+    #[must_use]
+    pub fn with_fragility(mut self, params: FragilityParams) -> Self {
+        self.fragility = Arc::new(params);
+        self
+    }
+
+    /// The fragility parameters holders are picked by.
+    pub fn fragility(&self) -> &FragilityParams {
+        &self.fragility
     }
 
     /// The same service, leasing messages for `lease` before sending them

@@ -8,6 +8,7 @@ mod grant_import;
 mod grant_stats;
 mod grants;
 mod harness;
+mod holding_rule;
 mod isolation;
 mod leases;
 mod obligation_reminders;
@@ -120,3 +121,8 @@ mod isolation_sqlite {
         crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
     }
 }
+
+// One holding rule for the index and the recipients (issue 15, item 2).
+on_both_backends!(holding_rule in holding_rule_sqlite, holding_rule_postgres:
+    the_recency_setting_moves_the_index_and_the_recipients_together,
+);

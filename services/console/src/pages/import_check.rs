@@ -7,10 +7,10 @@
 //! The network check is the page's promise (« the import of network N »),
 //! not an authorisation: the inventory service decides who may import.
 
-use vigie_inventory_domain::csv_set::{
+use vigie_inventory_set::{
     parse_set, CsvSetFiles, FUNCTIONS_FILE, HOLDINGS_FILE, PEOPLE_FILE, STRUCTURES_FILE, STRUCTURES_HEADER,
 };
-use vigie_inventory_domain::tabular::{read_rows, FileSpec};
+use vigie_tabular::{read_rows, FileSpec};
 
 use crate::lang::Lang;
 

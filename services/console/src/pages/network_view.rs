@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate};
-use vigie_inventory_domain::catalogue;
+use vigie_fragility_model::catalogue;
 use vigie_platform::auth::form_urlencoded;
 use vigie_proto::alerting::v1::{Call, NetworkPolicy};
 use vigie_proto::dates::date_from_pb;

@@ -21,16 +21,16 @@
 //!   100 % (`30%`, `30 %`, `12,5 %`);
 //! - `funding_end`: empty, or a date `YYYY-MM-DD`.
 //!
-//! [`tabular`]: vigie_inventory_domain::tabular
+//! [`tabular`]: vigie_tabular
 
 use crate::model::{Facilitator, FacilitatorKind};
 use crate::territory;
 use chrono::NaiveDate;
 use std::collections::HashMap;
-use vigie_inventory_domain::tabular::fields::{self, MAX_TEXT_CHARS};
-use vigie_inventory_domain::tabular::{flush, keep, read_rows, FileSpec};
+use vigie_tabular::fields::{self, MAX_TEXT_CHARS};
+use vigie_tabular::{flush, keep, read_rows, FileSpec};
 
-pub use vigie_inventory_domain::tabular::RowError;
+pub use vigie_tabular::RowError;
 
 /// Name of the facilitators file (used in every error).
 pub const FACILITATORS_FILE: &str = "facilitators.csv";

@@ -48,7 +48,7 @@
 use crate::model::{Facilitator, FacilitatorKind, Modality};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
-use vigie_inventory_domain::catalogue;
+use vigie_fragility_model::catalogue;
 
 /// Score for a facilitator who lists the function among their skills.
 pub const SKILL_WEIGHT: f64 = 1000.0;

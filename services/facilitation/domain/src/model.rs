@@ -8,7 +8,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 use std::fmt;
 use std::str::FromStr;
-use vigie_inventory_domain::model::UnknownCode;
+use vigie_fragility_model::model::UnknownCode;
 
 /// Declares a code enum: `ALL`, `as_str` (stable code), `label_fr`,
 /// `FromStr` (error [`UnknownCode`] listing the codes) and `Display` (the code).

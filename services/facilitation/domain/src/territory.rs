@@ -2,10 +2,10 @@
 //! EPCI (intercommunality) or an INSEE department code, told apart by their
 //! length and validated with the inventory's [`ids`] rules.
 //!
-//! [`ids`]: vigie_inventory_domain::ids
+//! [`ids`]: vigie_french_ids
 
 use std::fmt;
-use vigie_inventory_domain::ids;
+use vigie_french_ids as ids;
 
 /// What a territory code designates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

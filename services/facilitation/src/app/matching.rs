@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AnyConnection;
 use vigie_facilitation_domain::matching::{rank, Need, StructurePlace};
 use vigie_facilitation_domain::model::{week_start, Modality};
-use vigie_inventory_domain::catalogue::label_fr;
+use vigie_fragility_model::catalogue::label_fr;
 
 use super::views::{CallRef, HelpRequest};
 use crate::error::FacilitationError;

@@ -10,7 +10,7 @@ use vigie_facilitation::app::{HelpInput, InterventionInput};
 use vigie_facilitation::error::FacilitationError;
 use vigie_facilitation::events::{opaque_key, INTERVENTION_RECORDED, TIME_RECORDED};
 use vigie_facilitation::handlers::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
-use vigie_inventory_domain::model::Evidence;
+use vigie_fragility_model::model::Evidence;
 use vigie_platform::events::Outcome;
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::{DeadlineEscalated, FacilitationTimeRecorded, FragilityAssessed, InterventionRecorded};

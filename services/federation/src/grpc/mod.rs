@@ -43,7 +43,7 @@ fn internal(error: FederationError) -> Status {
 /// The French label of a vital function (a network's own function reads as
 /// its code in words).
 fn function_label(code: &str) -> String {
-    vigie_inventory_domain::catalogue::label_fr(code)
+    vigie_fragility_model::catalogue::label_fr(code)
 }
 
 #[tonic::async_trait]

@@ -1,14 +1,10 @@
-//! Pure domain of the Vigie inventory: vital functions, people and holdings,
-//! the fragility index of `docs/fragility.md`, roll-ups, and the validation of
-//! the CSV set (and the CSV reading shared with other imports, `tabular`).
-//! Nothing here does I/O, so every rule is unit-tested directly.
+//! Pure domain of the Vigie inventory that no other service shares: roll-ups
+//! of fragility assessments per network, region or department.
+//!
+//! What other services share with the inventory lives in kernel crates
+//! (ADR 0004): the vital-function catalogue, model and fragility index in
+//! `vigie-fragility-model`, the CSV set and its generator in
+//! `vigie-inventory-set`, CSV reading in `vigie-tabular`, French identifiers
+//! in `vigie-french-ids`. Nothing here does I/O.
 
-pub mod catalogue;
-pub mod csv_set;
-pub mod explain;
-pub mod fragility;
-pub mod generate;
-pub mod ids;
-pub mod model;
 pub mod rollup;
-pub mod tabular;

@@ -6,8 +6,8 @@
 //! only aggregates, in integers as long as possible, so that the result does
 //! not depend on the order of the rows.
 
-use crate::fragility::{Assessment, Band};
 use std::collections::BTreeMap;
+use vigie_fragility_model::fragility::{Assessment, Band};
 
 /// How one function fares across the inventoried structures of a group.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,9 +143,9 @@ pub fn rollup<'a>(rows: impl IntoIterator<Item = (String, &'a Assessment)>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fragility::fixtures::{date, Builder};
-    use crate::fragility::{assess, FragilityParams};
-    use crate::model::{Role, StructureInventory};
+    use vigie_fragility_model::fragility::fixtures::{date, Builder};
+    use vigie_fragility_model::fragility::{assess, FragilityParams};
+    use vigie_fragility_model::model::{Role, StructureInventory};
 
     const EPS: f64 = 1e-12;
 

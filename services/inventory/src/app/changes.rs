@@ -5,8 +5,8 @@
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 use tracing::Instrument;
-use vigie_inventory_domain::explain::Lang;
-use vigie_inventory_domain::fragility::{assess, Assessment, Band};
+use vigie_fragility_model::explain::Lang;
+use vigie_fragility_model::fragility::{assess, Assessment, Band};
 
 use super::views::VersionedInventory;
 use crate::convert::{fragility_to_pb, structure_to_pb};

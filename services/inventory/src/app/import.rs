@@ -8,9 +8,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use vigie_inventory_domain::csv_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
-use vigie_inventory_domain::csv_set::{parse_set_owned, CsvSetFiles, ParsedSet, RowError};
-use vigie_inventory_domain::model::StructureInventory;
+use vigie_fragility_model::model::StructureInventory;
+use vigie_inventory_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
+use vigie_inventory_set::{parse_set_owned, CsvSetFiles, ParsedSet};
+use vigie_tabular::RowError;
 
 use super::views::VersionedInventory;
 use crate::error::InventoryError;

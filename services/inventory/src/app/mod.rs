@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tokio::sync::Notify;
-use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 
 pub use changes::Appended;

@@ -1,9 +1,9 @@
 //! Personal-data rights (docs/security.md, "Personal data"): erase a person
 //! at their request, export what the inventory holds about them.
 
-use vigie_inventory_domain::explain::Lang;
-use vigie_inventory_domain::fragility::{assess, Band};
-use vigie_inventory_domain::model::{HoldingRecord, PersonRecord};
+use vigie_fragility_model::explain::Lang;
+use vigie_fragility_model::fragility::{assess, Band};
+use vigie_fragility_model::model::{HoldingRecord, PersonRecord};
 
 use super::views::VersionedInventory;
 use crate::convert::fragility_to_pb;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
-use vigie_inventory_domain::fragility::{assess, Assessment};
-use vigie_inventory_domain::model::HoldingRecord;
+use vigie_fragility_model::fragility::{assess, Assessment};
+use vigie_fragility_model::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
 
 use vigie_platform::auth::Visibility;

@@ -2,7 +2,7 @@
 //! storage fills these types and the gRPC layer encodes them; neither sees the
 //! other's rows.
 
-use vigie_inventory_domain::model::StructureInventory;
+use vigie_fragility_model::model::StructureInventory;
 
 /// A structure's inventory with its version.
 #[derive(Debug, Clone, PartialEq)]

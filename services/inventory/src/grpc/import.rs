@@ -5,8 +5,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Response, Status, Streaming};
 use tracing::Instrument;
-use vigie_inventory_domain::csv_set::scope::ImportScope;
-use vigie_inventory_domain::csv_set::CsvSetFiles;
+use vigie_inventory_set::scope::ImportScope;
+use vigie_inventory_set::CsvSetFiles;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
 

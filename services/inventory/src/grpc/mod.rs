@@ -10,8 +10,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
-use vigie_inventory_domain::csv_set::scope::ImportScope;
-use vigie_inventory_domain::model::Evidence;
+use vigie_fragility_model::model::Evidence;
+use vigie_inventory_set::scope::ImportScope;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
@@ -23,7 +23,7 @@ use crate::convert::{
     structure_to_pb,
 };
 use crate::error::InventoryError;
-use vigie_inventory_domain::model::HoldingRecord;
+use vigie_fragility_model::model::HoldingRecord;
 
 /// Implements the inventory's gRPC API over the application service.
 #[derive(Clone)]
@@ -181,7 +181,7 @@ impl InventoryService for InventoryApi {
             .map_err(|_| InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", req.level)))?;
         let evidence = match non_empty(&req.evidence) {
             None => Evidence::Manual,
-            Some(code) => code.parse().map_err(|e: vigie_inventory_domain::model::UnknownCode| {
+            Some(code) => code.parse().map_err(|e: vigie_fragility_model::model::UnknownCode| {
                 InventoryError::Invalid(format!("preuve : {e}"))
             })?,
         };

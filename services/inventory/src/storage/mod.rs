@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sqlx::{AnyConnection, Row};
-use vigie_inventory_domain::model::{HoldingRecord, StructureInventory, StructureRecord};
+use vigie_fragility_model::model::{HoldingRecord, StructureInventory, StructureRecord};
 
 pub use migrations::MIGRATIONS;
 pub use read::{load, load_one, load_structures, version_of};

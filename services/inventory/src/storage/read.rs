@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use vigie_inventory_domain::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
+use vigie_fragility_model::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
 
 use super::{date_opt, parse, split_tools, Scope, StorageError};
 use crate::app::views::VersionedInventory;

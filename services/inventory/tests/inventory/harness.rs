@@ -8,10 +8,10 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use sqlx::Row;
 use tokio::sync::Notify;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_inventory::app::{Clock, Inventory};
 use vigie_inventory::service;
-use vigie_inventory_domain::fragility::FragilityParams;
-use vigie_inventory_domain::generate::{generate, GenerateParams, GeneratedSet};
+use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_testkit::PgDatabase;
 

@@ -168,7 +168,7 @@ async fn check(
     see: bool,
     s_a: &str,
     net_a: &str,
-    holding: &vigie_inventory_domain::model::HoldingRecord,
+    holding: &vigie_fragility_model::model::HoldingRecord,
 ) -> Result<()> {
     let get = |id: &str| pb::GetStructureRequest {
         structure_id: id.to_owned(),

@@ -1,11 +1,11 @@
 //! The scenarios of the contract suite (backend-independent).
 
 use anyhow::{ensure, Context, Result};
+use vigie_fragility_model::fragility::{assess, Band, FragilityParams};
+use vigie_fragility_model::model::{Evidence, HoldingRecord, Role};
 use vigie_inventory::app::{HoldingChange, ImportPhase, RollupBy, Versions};
 use vigie_inventory::error::InventoryError;
 use vigie_inventory::events::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
-use vigie_inventory_domain::fragility::{assess, Band, FragilityParams};
-use vigie_inventory_domain::model::{Evidence, HoldingRecord, Role};
 
 use crate::harness::{set, today, Harness};
 
@@ -124,7 +124,7 @@ pub async fn a_person_moving_leaves_their_old_structure(h: Harness) -> Result<()
     let mut person = mover.clone();
     person.structure_id = moved_to.structure.id.clone();
     moved_to.people.push(person);
-    let only_b = vigie_inventory_domain::generate::GeneratedSet {
+    let only_b = vigie_inventory_set::generate::GeneratedSet {
         inventories: vec![moved_to.clone()],
     };
     let report = h.app.import(only_b.to_files()?, quiet).await?;
@@ -192,8 +192,8 @@ pub async fn moves_across_the_batches_of_one_set(h: Harness) -> Result<()> {
 /// taken from another network's structure is refused with its `FILE:LINE`,
 /// and nothing changes.
 pub async fn a_coordinator_imports_only_within_her_network(h: Harness) -> Result<()> {
-    use vigie_inventory_domain::csv_set::scope::ImportScope;
-    use vigie_inventory_domain::generate::GeneratedSet;
+    use vigie_inventory_set::generate::GeneratedSet;
+    use vigie_inventory_set::scope::ImportScope;
 
     let generated = set(30, 7);
     h.app.import(generated.to_files()?, quiet).await?;

@@ -18,7 +18,7 @@
 //!   clocks is refused, an ambiguous one means the earlier instant (see
 //!   [`local_to_utc`]).
 //!
-//! [`tabular`]: vigie_inventory_domain::tabular
+//! [`tabular`]: vigie_tabular
 
 use crate::model::{local_to_utc, Modality, Session, Training, TrainingTarget, DEFAULT_TIMEZONE};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -26,11 +26,11 @@ use chrono_tz::Tz;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use vigie_csv_out::push_row;
-use vigie_inventory_domain::ids;
-use vigie_inventory_domain::tabular::fields::{self, MAX_TEXT_CHARS};
-use vigie_inventory_domain::tabular::{flush, keep, read_rows, FileSpec};
+use vigie_french_ids as ids;
+use vigie_tabular::fields::{self, MAX_TEXT_CHARS};
+use vigie_tabular::{flush, keep, read_rows, FileSpec};
 
-pub use vigie_inventory_domain::tabular::RowError;
+pub use vigie_tabular::RowError;
 
 /// Name of the trainings file of a catalogue.
 pub const TRAININGS_FILE: &str = "trainings.csv";

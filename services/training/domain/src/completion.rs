@@ -9,7 +9,7 @@
 
 use crate::model::Training;
 use chrono::NaiveDate;
-use vigie_inventory_domain::model::{Evidence, HoldingRecord, StructureInventory};
+use vigie_fragility_model::model::{Evidence, HoldingRecord, StructureInventory};
 
 /// One function a completion raises, and the level it raises it to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -98,7 +98,7 @@ pub fn apply_completion(
 mod tests {
     use super::*;
     use crate::fixtures::{date, training, Builder};
-    use vigie_inventory_domain::model::Role;
+    use vigie_fragility_model::model::Role;
 
     fn raise(function: &str, level: u8) -> Raise {
         Raise {

@@ -2,7 +2,7 @@
 
 use crate::model::{Modality, Session, Training, TrainingTarget, DEFAULT_TIMEZONE};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use vigie_inventory_domain::model::{
+use vigie_fragility_model::model::{
     Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
 };
 

@@ -9,7 +9,7 @@
 //! stored and what it learnt from the inventory's events, so every rule is
 //! unit-tested directly.
 //!
-//! [`assess`]: vigie_inventory_domain::fragility::assess
+//! [`assess`]: vigie_fragility_model::fragility::assess
 
 pub mod catalogue;
 pub mod completion;

@@ -2,14 +2,14 @@
 //! target, and their sessions.
 //!
 //! Levels are those of the inventory (0–4, see
-//! [`vigie_inventory_domain::catalogue::level_label_fr`]); function codes are
+//! [`vigie_fragility_model::catalogue::level_label_fr`]); function codes are
 //! the inventory's catalogue codes or a structure's custom codes.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::fmt;
 use std::str::FromStr;
-use vigie_inventory_domain::model::UnknownCode;
+use vigie_fragility_model::model::UnknownCode;
 
 /// The time zone of a session whose `timezone` cell is empty: most member
 /// structures are in metropolitan France.

@@ -46,8 +46,8 @@ use crate::model::{Session, Training};
 use chrono::{NaiveDate, NaiveDateTime};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use vigie_inventory_domain::fragility::{assess, Assessment, FragilityParams};
-use vigie_inventory_domain::model::{StructureInventory, StructureRecord};
+use vigie_fragility_model::fragility::{assess, Assessment, FragilityParams};
+use vigie_fragility_model::model::{StructureInventory, StructureRecord};
 
 /// How many learners a plan proposes per function.
 #[derive(Debug, Clone, PartialEq, Eq)]

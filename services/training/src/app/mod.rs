@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tokio::sync::Notify;
-use vigie_inventory_domain::fragility::FragilityParams;
+use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 use vigie_training_domain::catalogue::{catalogue_to_csv, parse_catalogue, Catalogue, CatalogueFiles};
 use vigie_training_domain::model::Training;

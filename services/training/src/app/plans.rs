@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use prost::Message;
-use vigie_inventory_domain::model::{StructureInventory, StructureRecord};
+use vigie_fragility_model::model::{StructureInventory, StructureRecord};
 use vigie_proto::inventory::v1 as inv;
 use vigie_training_domain::plan::{network_plan, plan, NetworkPlanLine, Plan, PlanParams, SessionSeats};
 

@@ -5,7 +5,7 @@
 pub mod authz;
 
 use tonic::{Request, Response, Status, Streaming};
-use vigie_inventory_domain::catalogue::label_fr;
+use vigie_fragility_model::catalogue::label_fr;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;

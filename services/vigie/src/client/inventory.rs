@@ -521,8 +521,8 @@ pub async fn rollup(
                     })
                     .map(|f| {
                         let label = match lang {
-                            Lang::Fr => vigie_inventory_domain::catalogue::label_fr(&f.code),
-                            Lang::En => vigie_inventory_domain::catalogue::label_en(&f.code),
+                            Lang::Fr => vigie_fragility_model::catalogue::label_fr(&f.code),
+                            Lang::En => vigie_fragility_model::catalogue::label_en(&f.code),
                         };
                         format!("{label} ({})", percent(f.orphan_share + f.spof_share))
                     })

@@ -13,7 +13,7 @@ use vigie_facilitation::app::FacilitationApp;
 use vigie_facilitation::service as facilitation;
 use vigie_inventory::app::{ImportPhase, Inventory};
 use vigie_inventory::service as inventory;
-use vigie_inventory_domain::generate::{generate, GenerateParams};
+use vigie_inventory_set::generate::{generate, GenerateParams};
 use vigie_platform::auth::{AuthLayer, DevIssuer};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Relay, REPLAY_POLL_INTERVAL};
@@ -423,7 +423,7 @@ const DEMO_GRANTS_WAIT: std::time::Duration = std::time::Duration::from_secs(60)
 /// leaves the grants out with a warning (the rest of the demo works).
 async fn load_demo_grants(
     alerting_app: &vigie_alerting::app::AlertingApp,
-    set: &vigie_inventory_domain::generate::GeneratedSet,
+    set: &vigie_inventory_set::generate::GeneratedSet,
     lang: Lang,
 ) -> anyhow::Result<()> {
     let today = alerting_app.today();
@@ -493,7 +493,7 @@ async fn load_demo_grants(
 /// rule (level 3 or more, practised within a year, not gone). Only picks
 /// the structure of the demo's duty at risk: should alerting count one
 /// fewer, 0 holders puts it at risk as well.
-fn reporting_holders(inventory: &vigie_inventory_domain::model::StructureInventory, today: chrono::NaiveDate) -> usize {
+fn reporting_holders(inventory: &vigie_fragility_model::model::StructureInventory, today: chrono::NaiveDate) -> usize {
     let staying = |person: &str| {
         inventory
             .people

@@ -242,7 +242,10 @@ pub async fn start_alerting(
         settings.public_url = format!("http://{}", listener.local_addr()?);
     }
     let webhook_addresses = config.alerting.webhook_addresses().map_err(anyhow::Error::msg)?;
+    // The same fragility parameters as the inventory's: reminders go to
+    // the people the index counts as holders.
     let app = vigie_alerting::app::AlertingApp::new(db, settings, relay)
+        .with_fragility(config.fragility.params())
         .with_lease(config.alerting.lease())
         .with_webhook_addresses(webhook_addresses.clone());
     let mailbox = match (&config.alerting.smtp, mail_dir) {

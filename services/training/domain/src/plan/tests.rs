@@ -1,8 +1,8 @@
 use super::*;
 use crate::completion::Raise;
 use crate::fixtures::{date, local, session, shift, training, Builder};
-use vigie_inventory_domain::fragility::Band;
-use vigie_inventory_domain::model::{Evidence, HoldingRecord, Role};
+use vigie_fragility_model::fragility::Band;
+use vigie_fragility_model::model::{Evidence, HoldingRecord, Role};
 
 const EPS: f64 = 1e-12;
 

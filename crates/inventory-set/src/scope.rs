@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::tabular::RowError;
+use vigie_tabular::RowError;
 
 /// The structures an import may touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,11 +104,11 @@ pub fn outside_scope(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_set::parse_set_owned;
     use crate::generate::{generate, GenerateParams};
-    use crate::model::StructureInventory;
+    use crate::parse_set_owned;
+    use vigie_fragility_model::model::StructureInventory;
 
-    fn set() -> (Vec<StructureInventory>, crate::csv_set::CsvSetFiles) {
+    fn set() -> (Vec<StructureInventory>, crate::CsvSetFiles) {
         let generated = generate(GenerateParams {
             structures: 6,
             seed: 3,

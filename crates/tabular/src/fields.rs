@@ -144,7 +144,33 @@ pub fn small_int(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Role;
+
+    /// A code type of the kind `code` reads (the inventory's roles, the
+    /// training modes…), local so that this crate depends on no model.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Mode {
+        OnSite,
+        Remote,
+    }
+
+    impl Mode {
+        const ALL: &[Mode] = &[Mode::OnSite, Mode::Remote];
+
+        fn as_str(self) -> &'static str {
+            match self {
+                Mode::OnSite => "on_site",
+                Mode::Remote => "remote",
+            }
+        }
+    }
+
+    impl FromStr for Mode {
+        type Err = ();
+
+        fn from_str(s: &str) -> Result<Self, ()> {
+            Mode::ALL.iter().copied().find(|m| m.as_str() == s).ok_or(())
+        }
+    }
 
     #[test]
     fn ids() {
@@ -177,12 +203,12 @@ mod tests {
     #[test]
     fn codes_list_the_accepted_values() {
         assert_eq!(
-            code("rôle", "inconnu", Role::ALL, Role::as_str, "volunteer"),
-            Ok(Role::Volunteer)
+            code("mode", "inconnu", Mode::ALL, Mode::as_str, "remote"),
+            Ok(Mode::Remote)
         );
         assert_eq!(
-            code("rôle", "inconnu", Role::ALL, Role::as_str, "bénévole"),
-            Err("rôle « bénévole » inconnu (attendu : director, employee, volunteer, board_member, facilitator, contractor)".to_owned())
+            code("mode", "inconnu", Mode::ALL, Mode::as_str, "distanciel"),
+            Err("mode « distanciel » inconnu (attendu : on_site, remote)".to_owned())
         );
     }
 

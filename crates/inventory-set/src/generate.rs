@@ -3,7 +3,7 @@
 //! Deterministic: the same [`GenerateParams`] always give the same bytes
 //! (ChaCha8 seeded from `seed`, no hash-map iteration, no clock), so a demo
 //! or a benchmark can be reproduced exactly. The generated set always passes
-//! [`crate::csv_set::parse_set`], and [`GeneratedSet::inventories`] is exactly
+//! [`crate::parse_set`], and [`GeneratedSet::inventories`] is exactly
 //! what parsing its files returns (same order, same values).
 //!
 //! "Realistic" means the shapes the fragility index must cope with: regional
@@ -12,15 +12,15 @@
 //! within the year, service-civique volunteers, stale practice dates, custom
 //! functions, and a few structures not inventoried yet (no function).
 
-use crate::csv_set::{CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER, STRUCTURES_HEADER};
-use crate::ids::luhn_check_digit;
-use crate::model::{
-    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
-};
+use crate::{CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER, STRUCTURES_HEADER};
 use chrono::{Days, NaiveDate};
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use std::io;
+use vigie_fragility_model::model::{
+    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
+};
+use vigie_french_ids::luhn_check_digit;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct GenerateParams {
 /// A generated set, as the inventories `parse_set` would return for its files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedSet {
-    /// Sorted like [`crate::csv_set::ParsedSet::inventories`].
+    /// Sorted like [`crate::ParsedSet::inventories`].
     pub inventories: Vec<StructureInventory>,
 }
 
@@ -704,7 +704,7 @@ impl Generator<'_> {
             4..=15 => 1,
             _ => 0,
         };
-        let candidates: Vec<(&str, u32)> = crate::catalogue::CATALOGUE
+        let candidates: Vec<(&str, u32)> = vigie_fragility_model::catalogue::CATALOGUE
             .iter()
             .map(|entry| {
                 let code = entry.code;
@@ -730,7 +730,7 @@ impl Generator<'_> {
             .unwrap_or_default();
         let mut picked: Vec<(String, u8)> = Vec::with_capacity(count);
         for code in chosen {
-            let default = crate::catalogue::find(code).map_or(2, |c| c.default_criticality);
+            let default = vigie_fragility_model::catalogue::find(code).map_or(2, |c| c.default_criticality);
             // A structure may rate a catalogue function differently.
             let criticality = if rng.gen_bool(0.15) {
                 rng.gen_range(1..=3)
@@ -924,7 +924,7 @@ impl GeneratedSet {
         let mut out = vigie_csv_out::Writer::from_writer(w);
         out.write_record(FUNCTIONS_HEADER)?;
         for f in self.inventories.iter().flat_map(|i| &i.functions) {
-            let default = crate::catalogue::find(&f.code).map(|c| c.default_criticality);
+            let default = vigie_fragility_model::catalogue::find(&f.code).map(|c| c.default_criticality);
             let criticality = if default == Some(f.criticality) {
                 String::new()
             } else {
@@ -963,9 +963,9 @@ impl GeneratedSet {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::csv_set::parse_set;
-    use crate::ids;
+    use crate::parse_set;
     use std::collections::{BTreeMap, BTreeSet};
+    use vigie_french_ids as ids;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
@@ -1195,7 +1195,13 @@ mod tests {
         });
         assert!(ends_within_year > 0.1, "fixed-term {ends_within_year}");
         assert!(share(&|i| i.people.iter().any(|p| p.role == Role::Volunteer)) > 0.3);
-        assert!(share(&|i| i.functions.iter().any(|f| crate::catalogue::find(&f.code).is_none())) > 0.05);
+        assert!(
+            share(&|i| i
+                .functions
+                .iter()
+                .any(|f| vigie_fragility_model::catalogue::find(&f.code).is_none()))
+                > 0.05
+        );
         assert!(
             share(&|i| i
                 .holdings

@@ -1,5 +1,11 @@
-//! Parsing and validation of a whole CSV set (structures, people, functions,
-//! holdings) received as bytes.
+//! The inventory CSV set, the exchange format of inventories: parsing and
+//! validation of a whole set (structures, people, functions, holdings)
+//! received as bytes, the import scope (`scope`) and the demo generator
+//! (`generate`).
+//!
+//! A kernel crate, not the inventory's own domain: the inventory imports the
+//! set, the console checks it before upload, the workbook converts it, and
+//! the other services' tests and the `vigie` binary generate it.
 //!
 //! The import is all-or-nothing (see the `Import` RPC): the set is validated
 //! completely and either every structure is produced or every problem is
@@ -8,7 +14,7 @@
 //! files is usually a volunteer editing a spreadsheet: one round trip per
 //! error would be unbearable.
 //!
-//! Formats (read by [`crate::tabular`]: UTF-8, header row checked exactly,
+//! Formats (read by [`vigie_tabular`]: UTF-8, header row checked exactly,
 //! RFC 4180 quoting, fields trimmed, optional BOM, blank lines skipped):
 //! - `structures.csv`: [`STRUCTURES_HEADER`] — required;
 //! - `people.csv`: [`PEOPLE_HEADER`];
@@ -18,18 +24,19 @@
 //! The last three may be empty or absent, meaning "none".
 
 mod fields;
+pub mod generate;
 pub mod scope;
 #[cfg(test)]
 mod tests;
 
-use crate::ids;
-use crate::model::{
-    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
-};
-use crate::tabular::{flush, keep, read_rows, FileSpec};
 use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use vigie_fragility_model::model::{
+    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
+};
+use vigie_french_ids as ids;
+use vigie_tabular::{flush, keep, read_rows, FileSpec};
 
 /// Name of the structures file in a set.
 pub const STRUCTURES_FILE: &str = "structures.csv";
@@ -293,9 +300,7 @@ impl PartialEq for ParsedSet {
 
 impl Eq for ParsedSet {}
 
-/// One problem in one row (or in the header, line 1) of one file; defined
-/// in [`crate::tabular`], shared by every import.
-pub use crate::tabular::RowError;
+use vigie_tabular::RowError;
 
 /// Parses and validates a whole set. Returns every error of every file, in
 /// file order (structures, people, functions, holdings) then line order.

@@ -9,6 +9,7 @@
 //! does not depend on the order of the input records — two runs on the same
 //! inputs give bit-for-bit identical assessments.
 
+use crate::holding;
 use crate::model::{PersonRecord, Role, StructureInventory, UnknownCode};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
@@ -188,12 +189,6 @@ pub(crate) fn round_half_up(x: f64) -> u32 {
     }
 }
 
-/// A person is active on `today` unless their engagement ended strictly
-/// before: the last day of a contract is still a working day.
-fn is_active(person: &PersonRecord, today: NaiveDate) -> bool {
-    person.end_date.is_none_or(|end| end >= today)
-}
-
 /// `q_p`: the probability that `person` is unavailable within the horizon.
 fn unavailability(person: &PersonRecord, today: NaiveDate, params: &FragilityParams) -> f64 {
     // Computed as a signed day count rather than `today + horizon` so that a
@@ -291,12 +286,8 @@ pub fn assess(inventory: &StructureInventory, today: NaiveDate, params: &Fragili
         let Some(person) = people.get(holding.person_id.as_str()) else {
             continue;
         };
-        // A practice date in the future is "0 days or less before today",
-        // hence recent: we do not second-guess the declared date.
-        let recent = holding
-            .last_practised
-            .is_none_or(|last| today.signed_duration_since(last).num_days() <= params.recency_days);
-        if is_active(person, today) && holding.level >= 3 && recent {
+        // The holding rule shared with alerting's recipients (`holding`).
+        if holding::holds(holding.level, holding.last_practised, person.end_date, today, params) {
             function_holders.insert(person.id.as_str());
         }
     }
@@ -434,16 +425,18 @@ fn truck_factor_removals(functions: &[FunctionExposure], threshold: f64) -> Vec<
     order
 }
 
-/// Builders shared by the unit tests of this crate's fragility modules.
-#[cfg(test)]
-pub(crate) mod fixtures {
+/// Builders of inventories for tests: this crate's unit tests, and, with the
+/// `fixtures` feature, the tests of crates that compute on assessments
+/// (the inventory's roll-ups) — one builder rather than one per crate.
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
     use crate::model::{
         Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
     };
     use chrono::NaiveDate;
 
     /// A calendar date; panics on an invalid one (tests only).
-    pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         match NaiveDate::from_ymd_opt(y, m, d) {
             Some(date) => date,
             None => panic!("invalid test date {y}-{m}-{d}"),
@@ -451,7 +444,7 @@ pub(crate) mod fixtures {
     }
 
     /// `day` shifted by `days` (may be negative).
-    pub(crate) fn shift(day: NaiveDate, days: i64) -> NaiveDate {
+    pub fn shift(day: NaiveDate, days: i64) -> NaiveDate {
         match day.checked_add_signed(chrono::TimeDelta::days(days)) {
             Some(date) => date,
             None => panic!("date out of range"),
@@ -459,12 +452,13 @@ pub(crate) mod fixtures {
     }
 
     /// Fluent builder of a [`StructureInventory`].
-    pub(crate) struct Builder {
+    pub struct Builder {
         inv: StructureInventory,
     }
 
     impl Builder {
-        pub(crate) fn new(id: &str) -> Self {
+        /// An association `id` of network `net` with nothing recorded.
+        pub fn new(id: &str) -> Self {
             Self {
                 inv: StructureInventory {
                     structure: StructureRecord {
@@ -485,7 +479,8 @@ pub(crate) mod fixtures {
             }
         }
 
-        pub(crate) fn person(mut self, id: &str, name: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
+        /// Adds a person of the structure.
+        pub fn person(mut self, id: &str, name: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
             let structure_id = self.inv.structure.id.clone();
             self.inv.people.push(PersonRecord {
                 id: id.to_owned(),
@@ -498,7 +493,8 @@ pub(crate) mod fixtures {
             self
         }
 
-        pub(crate) fn function(mut self, code: &str, criticality: u8) -> Self {
+        /// Adds a function of the given criticality, without tools.
+        pub fn function(mut self, code: &str, criticality: u8) -> Self {
             let structure_id = self.inv.structure.id.clone();
             self.inv.functions.push(FunctionRecord {
                 structure_id,
@@ -509,13 +505,8 @@ pub(crate) mod fixtures {
             self
         }
 
-        pub(crate) fn holding(
-            mut self,
-            person: &str,
-            function: &str,
-            level: u8,
-            last_practised: Option<NaiveDate>,
-        ) -> Self {
+        /// Adds a manual holding of `function` by `person`.
+        pub fn holding(mut self, person: &str, function: &str, level: u8, last_practised: Option<NaiveDate>) -> Self {
             self.inv.holdings.push(HoldingRecord {
                 person_id: person.to_owned(),
                 function: function.to_owned(),
@@ -527,22 +518,23 @@ pub(crate) mod fixtures {
         }
 
         /// A level-3 holding with no practice date (always recent).
-        pub(crate) fn holds(self, person: &str, function: &str) -> Self {
+        pub fn holds(self, person: &str, function: &str) -> Self {
             self.holding(person, function, 3, None)
         }
 
-        pub(crate) fn build(self) -> StructureInventory {
+        /// The inventory built.
+        pub fn build(self) -> StructureInventory {
             self.inv
         }
     }
 
     /// The evaluation date of the worked example.
-    pub(crate) fn worked_example_date() -> NaiveDate {
+    pub fn worked_example_date() -> NaiveDate {
         date(2026, 11, 28)
     }
 
     /// The worked example of `docs/fragility.md`.
-    pub(crate) fn worked_example() -> StructureInventory {
+    pub fn worked_example() -> StructureInventory {
         let recent = Some(date(2026, 10, 15));
         Builder::new("S1")
             .person("dir", "Claire Martin", Role::Director, None)

@@ -1,7 +1,7 @@
 //! Plain data of an inventory: structures, people, vital functions, holdings.
 //!
 //! These types carry no behaviour beyond parsing and printing their codes; the
-//! fragility index (`fragility`) and the CSV set (`csv_set`) work on them.
+//! fragility index (`fragility`) and the CSV set (`vigie-inventory-set`) work on them.
 
 use chrono::NaiveDate;
 use std::fmt;

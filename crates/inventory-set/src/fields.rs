@@ -1,13 +1,13 @@
 //! Field-level rules specific to the CSV set. Each check returns the French
 //! message to report, naming the column so the user finds the cell to fix;
-//! the rules shared with other imports come from [`crate::tabular::fields`].
+//! the rules shared with other imports come from [`vigie_tabular::fields`].
 
-use crate::tabular::fields::{bounded, MAX_TEXT_CHARS};
-pub(super) use crate::tabular::fields::{code, date, function_code, id, small_int, text};
+use vigie_tabular::fields::{bounded, MAX_TEXT_CHARS};
+pub(super) use vigie_tabular::fields::{code, date, function_code, id, small_int, text};
 
 /// Default criticality of a catalogue code, `None` for a custom code.
 pub(crate) fn catalogue_default(code: &str) -> Option<u8> {
-    crate::catalogue::find(code).map(|entry| entry.default_criticality)
+    vigie_fragility_model::catalogue::find(code).map(|entry| entry.default_criticality)
 }
 
 /// A plausible e-mail address (empty allowed): one `@`, a non-empty local
@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(catalogue_default("communication"), Some(1));
         assert_eq!(catalogue_default("funder_reporting"), Some(2));
         assert_eq!(catalogue_default("billetterie"), None);
-        let three: Vec<&str> = crate::catalogue::CATALOGUE
+        let three: Vec<&str> = vigie_fragility_model::catalogue::CATALOGUE
             .iter()
             .filter(|e| e.default_criticality == 3)
             .map(|e| e.code)
