@@ -1,8 +1,14 @@
-//! Demo facilitators for `vigie dev --demo`: two conseillers numériques per
-//! network of the demo federation, each intervening in every department
-//! where that network has structures, able to support every vital function
-//! of the catalogue, with 30 % of their 35 hours reserved for structures'
-//! internal needs.
+//! Demo facilitators for `vigie dev --demo`: conseillers numériques for each
+//! network of the demo federation — one for two of its structures, at least
+//! two — each intervening in every department where that network has
+//! structures, able to support every vital function of the catalogue, with
+//! 30 % of their 35 hours reserved for structures' internal needs.
+//!
+//! Why one for two structures: the demo's fragile structures and escalated
+//! calls open proposals of two hours each (up to four per structure), and an
+//! offer reserves its facilitator's week. With two per network, the larger
+//! networks' weeks filled up within minutes and a director's own request
+//! found nobody — not what a first try of the demo should show.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,11 +25,13 @@ const LAST_NAMES: &[&str] = &["Martin", "Benali", "Dubois", "Le Gall", "Moreau",
 /// funding ends at the end of next year.
 pub fn facilitators(structures: &[(String, String)], today: NaiveDate) -> Vec<u8> {
     let mut departments: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
     for (network, department) in structures {
         departments
             .entry(network.as_str())
             .or_default()
             .insert(department.as_str());
+        *sizes.entry(network.as_str()).or_default() += 1;
     }
     let functions: Vec<&str> = CATALOGUE.iter().map(|entry| entry.code).collect();
     let funding_end = NaiveDate::from_ymd_opt(today.year() + 1, 12, 31).unwrap_or(today);
@@ -32,7 +40,7 @@ pub fn facilitators(structures: &[(String, String)], today: NaiveDate) -> Vec<u8
     let mut index = 0;
     for (network, departments) in &departments {
         let territory: Vec<&str> = departments.iter().copied().collect();
-        for n in 1..=2 {
+        for n in 1..=facilitators_for(sizes[network]) {
             let name = format!(
                 "{} {}",
                 FIRST_NAMES[index % FIRST_NAMES.len()],
@@ -47,4 +55,43 @@ pub fn facilitators(structures: &[(String, String)], today: NaiveDate) -> Vec<u8
         }
     }
     csv.into_bytes()
+}
+
+/// Facilitators of a network of `structures` structures: one for two, at
+/// least two.
+fn facilitators_for(structures: usize) -> usize {
+    structures.div_ceil(2).max(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(csv: &[u8]) -> Vec<String> {
+        String::from_utf8(csv.to_vec())
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_network_gets_one_facilitator_for_two_structures_and_at_least_two() {
+        assert_eq!(facilitators_for(1), 2);
+        assert_eq!(facilitators_for(4), 2);
+        assert_eq!(facilitators_for(5), 3);
+        assert_eq!(facilitators_for(9), 5);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let mut structures = vec![("small".to_owned(), "35".to_owned())];
+        structures.extend((0..7).map(|i| ("large".to_owned(), if i % 2 == 0 { "973" } else { "972" }.to_owned())));
+        let rows = lines(&facilitators(&structures, today));
+        let large: Vec<&String> = rows.iter().filter(|r| r.starts_with("CN-large-")).collect();
+        let small: Vec<&String> = rows.iter().filter(|r| r.starts_with("CN-small-")).collect();
+        assert_eq!((large.len(), small.len()), (4, 2), "{rows:#?}");
+        assert!(large.iter().all(|r| r.contains("972;973")), "{large:#?}");
+        // Every facilitator of the demo has a name of their own.
+        let names: BTreeSet<&str> = rows.iter().map(|r| r.split(',').nth(1).unwrap()).collect();
+        assert_eq!(names.len(), rows.len());
+    }
 }
