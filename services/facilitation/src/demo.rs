@@ -1,14 +1,15 @@
 //! Demo facilitators for `vigie dev --demo`: conseillers numériques for each
-//! network of the demo federation — one for two of its structures, at least
-//! two — each intervening in every department where that network has
+//! network of the demo federation — one for two of its structures, plus one
+//! — each intervening in every department where that network has
 //! structures, able to support every vital function of the catalogue, with
 //! 30 % of their 35 hours reserved for structures' internal needs.
 //!
-//! Why one for two structures: the demo's fragile structures and escalated
-//! calls open proposals of two hours each (up to four per structure), and an
-//! offer reserves its facilitator's week. With two per network, the larger
-//! networks' weeks filled up within minutes and a director's own request
-//! found nobody — not what a first try of the demo should show.
+//! Why so many: the demo's fragile structures and escalated calls open
+//! proposals of two hours each (about three per structure once every call
+//! is planned), and an offer reserves its facilitator's week (630 minutes
+//! of internal time). With two per network, the larger networks' weeks
+//! filled up within minutes and a director's own request found nobody — not
+//! what a first try of the demo should show.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,10 +58,10 @@ pub fn facilitators(structures: &[(String, String)], today: NaiveDate) -> Vec<u8
     csv.into_bytes()
 }
 
-/// Facilitators of a network of `structures` structures: one for two, at
-/// least two.
+/// Facilitators of a network of `structures` structures: one for two, plus
+/// one (so at least two).
 fn facilitators_for(structures: usize) -> usize {
-    structures.div_ceil(2).max(2)
+    structures.div_ceil(2) + 1
 }
 
 #[cfg(test)]
@@ -77,18 +78,18 @@ mod tests {
     }
 
     #[test]
-    fn a_network_gets_one_facilitator_for_two_structures_and_at_least_two() {
+    fn a_network_gets_one_facilitator_for_two_structures_plus_one() {
         assert_eq!(facilitators_for(1), 2);
-        assert_eq!(facilitators_for(4), 2);
-        assert_eq!(facilitators_for(5), 3);
-        assert_eq!(facilitators_for(9), 5);
+        assert_eq!(facilitators_for(4), 3);
+        assert_eq!(facilitators_for(5), 4);
+        assert_eq!(facilitators_for(9), 6);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         let mut structures = vec![("small".to_owned(), "35".to_owned())];
         structures.extend((0..7).map(|i| ("large".to_owned(), if i % 2 == 0 { "973" } else { "972" }.to_owned())));
         let rows = lines(&facilitators(&structures, today));
         let large: Vec<&String> = rows.iter().filter(|r| r.starts_with("CN-large-")).collect();
         let small: Vec<&String> = rows.iter().filter(|r| r.starts_with("CN-small-")).collect();
-        assert_eq!((large.len(), small.len()), (4, 2), "{rows:#?}");
+        assert_eq!((large.len(), small.len()), (5, 2), "{rows:#?}");
         assert!(large.iter().all(|r| r.contains("972;973")), "{large:#?}");
         // Every facilitator of the demo has a name of their own.
         let names: BTreeSet<&str> = rows.iter().map(|r| r.split(',').nth(1).unwrap()).collect();
