@@ -151,10 +151,7 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
         vigie_workbook::read_table(&std::fs::read(&xlsx)?, "Subventions").map_err(|p| anyhow::anyhow!("{p:?}"))?;
     let header_line = String::from_utf8(table.csv)?;
     let header: Vec<&str> = header_line.trim_end().split(',').collect();
-    ensure!(
-        header == vigie_alerting_domain::grants::import::header_fr(),
-        "{header:?}"
-    );
+    ensure!(header == vigie_grants_sheet::import::header_fr(), "{header:?}");
     let mut wb = rust_xlsxwriter::Workbook::new();
     wb.add_worksheet().set_name("Lisez-moi")?;
     let sheet = wb.add_worksheet();

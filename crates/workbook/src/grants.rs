@@ -4,7 +4,7 @@
 //! `/reseaux/<n>/subventions/modele.xlsx` give the same file, and it is the
 //! one the import reads.
 
-use vigie_alerting_domain::grants::import::{header_fr, template_readme, GRANTS_SHEET, TEMPLATE_LISTS, TEMPLATE_TITLE};
+use vigie_grants_sheet::import::{header_fr, template_readme, GRANTS_SHEET, TEMPLATE_LISTS, TEMPLATE_TITLE};
 
 use crate::table::{table_template, TableTemplate};
 use crate::write::WriteError;

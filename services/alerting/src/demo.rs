@@ -295,7 +295,7 @@ fn row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigie_alerting_domain::grants::import::{parse, RowAction};
+    use vigie_grants_sheet::import::{parse, RowAction};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

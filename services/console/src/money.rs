@@ -3,7 +3,7 @@
 //! rules are the alerting domain's, shared with the CLI and the import of
 //! grants.
 
-use vigie_alerting_domain::grants::import;
+use vigie_grants_sheet::import;
 
 /// Cents the French way: `12 500 €`, `1 234,50 €`.
 pub fn euros(cents: i64) -> String {

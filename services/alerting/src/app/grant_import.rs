@@ -2,7 +2,7 @@
 //! docs/grants.md « Import d'un tableau »): decode the file (CSV, or the
 //! data sheet of an XLSX/ODS workbook through `vigie_workbook`'s bounded
 //! reader), check every row — its values by the domain
-//! ([`vigie_alerting_domain::grants::import`]), its structure and call
+//! ([`vigie_grants_sheet::import`]), its structure and call
 //! against the database and the caller's reach — and only when nothing is
 //! wrong, write every row in one transaction with the events of
 //! `RecordGrant`. A dry run does the same writes and rolls them back, so its
@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use vigie_alerting_domain::grants::import::{self, RowAction};
+use vigie_grants_sheet::import::{self, RowAction};
 
 use super::grants::Change;
 use super::AlertingApp;
@@ -19,7 +19,7 @@ use crate::storage;
 
 /// The name the data sheet of a workbook is looked for under (the
 /// template's); a workbook with a single data sheet is read whatever its name.
-pub use vigie_alerting_domain::grants::import::GRANTS_SHEET;
+pub use vigie_grants_sheet::import::GRANTS_SHEET;
 
 /// An import to run.
 #[derive(Debug, Clone, Default)]

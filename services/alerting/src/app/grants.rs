@@ -25,8 +25,8 @@ use crate::storage::{self, AgreementDateRow};
 
 // The inputs, bounds and validation rules live in the domain (one home for
 // RecordGrant and the import of a sheet); re-exported for the adapters.
-use vigie_alerting_domain::grants::validate::{bounded_text, near};
-pub use vigie_alerting_domain::grants::validate::{
+use vigie_grants_sheet::validate::{bounded_text, near};
+pub use vigie_grants_sheet::validate::{
     validate_application, validate_grant, ApplicationInput, GrantInput, APPLIED, MAX_AMOUNT_CENTS, MAX_DRAFT_DAYS,
     MAX_KEY_CHARS, MAX_LABEL_CHARS, MAX_PURPOSE_CHARS, MAX_REFERENCE_CHARS, MAX_TITLE_CHARS, MAX_YEARS_AWAY, REFUSED,
     WON,

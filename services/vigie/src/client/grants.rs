@@ -36,19 +36,19 @@ async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceCli
 
 /// Parses an amount in euros (`20000`, `20 000`, `1234,50`, `1234.5`,
 /// `12 500 €`) into cents, with the rule the import of a sheet uses (one
-/// home: `vigie_alerting_domain::grants::import::parse_euros`).
+/// home: `vigie_grants_sheet::import::parse_euros`).
 ///
 /// # Errors
 /// A French message for anything else (empty, negative amounts, more than
 /// two decimals, letters).
 pub fn parse_euros(text: &str) -> Result<i64, String> {
-    vigie_alerting_domain::grants::import::parse_euros(text, "montant")?
+    vigie_grants_sheet::import::parse_euros(text, "montant")?
         .ok_or_else(|| "montant manquant : attendu des euros, par exemple 20000 ou 1234,50".to_owned())
 }
 
 /// Cents in euros the French way: `153 001 €`, `1 234,50 €`.
 pub fn euros_fr(cents: i64) -> String {
-    vigie_alerting_domain::grants::import::euros_fr(cents)
+    vigie_grants_sheet::import::euros_fr(cents)
 }
 
 /// Cents as a plain decimal number of euros (`153001.00`), for CSV and JSON.

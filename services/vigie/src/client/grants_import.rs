@@ -2,7 +2,7 @@
 //! sheet of applications and decisions sent to the alerting service's
 //! `ImportGrants` (issue 16, docs/grants.md « Import d'un tableau »), and
 //! the empty sheet to fill, with its read-me. The columns and the read-me
-//! are the domain's ([`vigie_alerting_domain::grants::import::COLUMNS`],
+//! are the domain's ([`vigie_grants_sheet::import::COLUMNS`],
 //! `template_readme`), the workbook is `vigie_workbook::grants_template`, as
 //! the console's download: the template and the server's parser cannot
 //! drift apart.
@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use vigie_alerting_domain::grants::import::{template_csv, MAX_IMPORT_BYTES};
+use vigie_grants_sheet::import::{template_csv, MAX_IMPORT_BYTES};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 

@@ -13,12 +13,10 @@
 //!   duties at risk this fortnight.
 
 pub mod calendar;
-pub mod import;
 pub mod obligations;
 pub mod remind;
 pub mod rules;
 pub mod stats;
-pub mod validate;
 
 use chrono::NaiveDate;
 

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::columns::normalise_header;
 use super::DERIVED_KEY_PREFIX;
-use crate::grants::validate::{REFUSED, WON};
+use crate::validate::{REFUSED, WON};
 
 /// Cents the French way: `12 500 €`, `1 234,50 €` (narrow no-break spaces
 /// between thousands, a no-break space before the sign) — as the console and

@@ -30,7 +30,7 @@ pub use values::{derived_key, euros_fr, parse_date, parse_euros, parse_outcome, 
 
 use columns::column_of;
 
-use super::validate::{
+use crate::validate::{
     bounded_text, idempotency_key, validate_application, validate_grant, ApplicationInput, GrantInput, MAX_TITLE_CHARS,
 };
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::*;
-use crate::grants::validate::{REFUSED, WON};
+use crate::validate::{REFUSED, WON};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -63,7 +63,7 @@ fn a_won_row_is_a_decision_with_every_field() {
         derived_key("S1", "Région Bretagne", "Projet jardin", Some(d(2026, 1, 15)))
     );
     assert!(g.idempotency_key.starts_with(DERIVED_KEY_PREFIX));
-    assert!(g.idempotency_key.len() <= crate::grants::validate::MAX_KEY_CHARS);
+    assert!(g.idempotency_key.len() <= crate::validate::MAX_KEY_CHARS);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The rules a recorded application or decision must follow, one home for
 //! them: `RecordApplication`, `RecordGrant`, `SetAgreementDate` and the
-//! import of a sheet ([`super::import`]) all check their inputs here, so a
+//! import of a sheet ([`crate::import`]) all check their inputs here, so a
 //! row of a file is refused exactly when the same values sent one by one
 //! would be. Every message is French and names the field.
 
