@@ -33,12 +33,18 @@
 //! per page of the web console and page weight for a network of that size,
 //! beside its stylesheet and the bare gRPC reads (issue 11), see [`console`].
 //!
+//! `vigie-bench consumers [--mode embedded|distributed|both] [--events
+//! 100000] [--batch 500]`: events applied by alerting's read model through
+//! the JetStream consumer loop beside bare JetStream consumption (issue 14),
+//! see [`consumers`].
+//!
 //! `vigie-bench grants [--mode …] [--rows 5000] [--duty-structures 2000]`:
 //! the grants import and the claim pass with reporting duties beside their
 //! bare parts (issue 16), see [`grants`].
 
 mod alerting;
 mod console;
+mod consumers;
 mod delivery;
 mod federation;
 mod grants;
@@ -74,12 +80,13 @@ async fn main() -> Result<()> {
         Some("delivery") => return delivery::run(&args[2..]).await,
         Some("federation") => return federation::run(&args[2..]).await,
         Some("console") => return console::run(&args[2..]).await,
+        Some("consumers") => return consumers::run(&args[2..]).await,
         Some("grants") => return grants::run(&args[2..]).await,
         Some("import") | None => {}
         Some(flag) if flag.starts_with("--") => {}
         Some(other) => {
             bail!(
-                "unknown scenario {other}: import (default), alerting, console, delivery, federation, grants or unary"
+                "unknown scenario {other}: import (default), alerting, console, consumers, delivery, federation, grants or unary"
             )
         }
     }

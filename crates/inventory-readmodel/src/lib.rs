@@ -15,6 +15,10 @@
 //! service of one deployment uses the same secret, so the same person has
 //! the same pseudonym everywhere.
 
+mod snapshots;
+
+pub use snapshots::{batch_changes, decode_inventoried, BatchChanges, NewSnapshot, Placement, STRUCTURE_INVENTORIED};
+
 use prost::Message;
 use sqlx::{Any, Row, Transaction};
 use vigie_platform::events::{Envelope, Event, HandlerError};

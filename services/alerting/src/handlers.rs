@@ -14,7 +14,8 @@ use sqlx::{Any, Transaction};
 use std::path::PathBuf;
 
 use vigie_inventory_readmodel::{
-    apply_person_erased, checkpoint_after_erasure, PseudonymKey, ReadModelTables, PERSON_ERASED,
+    apply_person_erased, batch_changes, checkpoint_after_erasure, NewSnapshot, PseudonymKey, ReadModelTables,
+    PERSON_ERASED,
 };
 use vigie_platform::db::Db;
 use vigie_platform::event_types;
@@ -47,32 +48,35 @@ impl EventHandler for InventoryReadModel {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        if !envelope.is::<StructureInventoried>() {
-            return Ok(());
-        }
-        let event = envelope.decode::<StructureInventoried>()?;
-        let structure = event
-            .structure
-            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
-        let version = i64::try_from(structure.version).unwrap_or(i64::MAX);
-        let held = storage::structure_version(tx, &structure.structure_id)
+        self.handle_batch(tx, &[envelope]).await
+    }
+
+    /// The batch's end state, written with multi-row statements (the
+    /// per-event statements dominated the consumer's cost).
+    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
+        let changes = batch_changes(tx, envelopes, &TABLES).await?;
+        let rows: Vec<StructureRow> = changes
+            .structures
+            .iter()
+            .map(|NewSnapshot { structure, version }| StructureRow {
+                structure_id: structure.structure_id.clone(),
+                network_id: structure.network.clone(),
+                legal_form: structure.legal_form.clone(),
+                commune_insee: structure.commune_insee.clone(),
+                department_code: structure.department_code.clone(),
+                region_code: structure.region_code.clone(),
+                version: *version,
+                snapshot: structure.encode_to_vec(),
+            })
+            .collect();
+        let placed: Vec<(String, String)> = changes
+            .placed
+            .into_iter()
+            .map(|placement| (placement.person_id, placement.structure_id))
+            .collect();
+        storage::save_structures(tx, &rows, &changes.removed, &placed)
             .await
-            .map_err(transient)?;
-        if held.is_some_and(|held| held >= version) {
-            return Ok(()); // stale or replayed snapshot
-        }
-        let row = StructureRow {
-            structure_id: structure.structure_id.clone(),
-            network_id: structure.network.clone(),
-            legal_form: structure.legal_form.clone(),
-            commune_insee: structure.commune_insee.clone(),
-            department_code: structure.department_code.clone(),
-            region_code: structure.region_code.clone(),
-            version,
-            snapshot: structure.encode_to_vec(),
-        };
-        let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
-        storage::save_structure(tx, &row, &people).await.map_err(transient)
+            .map_err(transient)
     }
 }
 

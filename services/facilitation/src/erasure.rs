@@ -15,7 +15,7 @@ use vigie_proto::events::v1::PersonErased;
 pub use vigie_inventory_readmodel::{PseudonymKey, PERSON_ERASED};
 
 /// This service's read-model tables.
-const TABLES: ReadModelTables = ReadModelTables {
+pub(crate) const TABLES: ReadModelTables = ReadModelTables {
     people: "fa_people",
     structures: "fa_structures",
     pseudonymised: &[("fa_interventions", "person_id")],

@@ -21,6 +21,7 @@ use sqlx::{Any, Transaction};
 use vigie_facilitation_domain::matching::StructurePlace;
 use vigie_facilitation_domain::report::FragileStructure;
 use vigie_fragility_model::catalogue::label_fr;
+use vigie_inventory_readmodel::{batch_changes, NewSnapshot};
 use vigie_platform::event_types;
 use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
@@ -29,6 +30,7 @@ use vigie_proto::inventory::v1::{Band, StructureFragility};
 use crate::app::views::CallRef;
 use crate::app::{open_call_proposal, open_proposal, CallProposal, FacilitationApp};
 use crate::convert::date_from_pb;
+use crate::erasure::TABLES;
 use crate::storage::{self, Snapshot};
 
 /// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
@@ -62,38 +64,56 @@ impl EventHandler for InventoryReadModel {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        match envelope.event_type.as_str() {
-            StructureInventoried::TYPE => inventoried(tx, envelope).await,
-            FragilityAssessed::TYPE => self.fragility(tx, envelope).await,
-            _ => Ok(()),
+        self.handle_batch(tx, &[envelope]).await
+    }
+
+    /// In stream order: each run of consecutive snapshots written at once
+    /// (multi-row statements), each assessment on its own (it reads the
+    /// snapshots before it).
+    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
+        let mut rest = envelopes;
+        while let Some(first) = rest.first() {
+            if first.is::<StructureInventoried>() {
+                let run = rest
+                    .iter()
+                    .position(|e| !e.is::<StructureInventoried>())
+                    .unwrap_or(rest.len());
+                inventoried(tx, &rest[..run]).await?;
+                rest = &rest[run..];
+            } else {
+                if first.is::<FragilityAssessed>() {
+                    self.fragility(tx, first).await?;
+                }
+                rest = &rest[1..];
+            }
         }
+        Ok(())
     }
 }
 
-async fn inventoried(tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-    let event = envelope.decode::<StructureInventoried>()?;
-    let structure = event
-        .structure
-        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
-    let version = i64::try_from(structure.version).unwrap_or(i64::MAX);
-    let held = storage::structure_version(tx, &structure.structure_id)
-        .await
-        .map_err(|e| HandlerError::Transient(e.into()))?;
-    if held.is_some_and(|held| held >= version) {
-        return Ok(()); // stale or replayed snapshot
-    }
-    let snapshot = Snapshot {
-        place: StructurePlace {
-            structure_id: structure.structure_id.clone(),
-            network: structure.network.clone(),
-            commune_insee: structure.commune_insee.clone(),
-            department_code: structure.department_code.clone(),
-        },
-        version,
-        people: structure.people.iter().map(|p| p.person_id.clone()).collect(),
-        bytes: structure.encode_to_vec(),
-    };
-    storage::save_snapshot(tx, &snapshot)
+/// Writes the end state of a run of snapshots.
+async fn inventoried(tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
+    let changes = batch_changes(tx, envelopes, &TABLES).await?;
+    let snapshots: Vec<Snapshot> = changes
+        .structures
+        .iter()
+        .map(|NewSnapshot { structure, version }| Snapshot {
+            place: StructurePlace {
+                structure_id: structure.structure_id.clone(),
+                network: structure.network.clone(),
+                commune_insee: structure.commune_insee.clone(),
+                department_code: structure.department_code.clone(),
+            },
+            version: *version,
+            bytes: structure.encode_to_vec(),
+        })
+        .collect();
+    let placed: Vec<(String, String)> = changes
+        .placed
+        .into_iter()
+        .map(|placement| (placement.person_id, placement.structure_id))
+        .collect();
+    storage::save_snapshots(tx, &snapshots, &changes.removed, &placed)
         .await
         .map_err(|e| HandlerError::Transient(e.into()))
 }

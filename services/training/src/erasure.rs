@@ -15,7 +15,7 @@ use vigie_proto::events::v1::PersonErased;
 pub use vigie_inventory_readmodel::{PseudonymKey, PERSON_ERASED};
 
 /// This service's read-model tables.
-const TABLES: ReadModelTables = ReadModelTables {
+pub(crate) const TABLES: ReadModelTables = ReadModelTables {
     people: "tr_people",
     structures: "tr_structures",
     pseudonymised: &[("tr_enrolments", "person_id")],

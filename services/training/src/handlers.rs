@@ -5,10 +5,12 @@
 use async_trait::async_trait;
 use prost::Message;
 use sqlx::{Any, Transaction};
+use vigie_inventory_readmodel::{batch_changes, NewSnapshot};
 use vigie_platform::event_types;
 use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
 use vigie_proto::events::v1::StructureInventoried;
 
+use crate::erasure::TABLES;
 use crate::storage::{self, Snapshot};
 
 /// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
@@ -29,28 +31,25 @@ impl EventHandler for InventoryReadModel {
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        let event = envelope.decode::<StructureInventoried>()?;
-        let structure = event
-            .structure
-            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("StructureInventoried without a structure")))?;
-        let version = i64::try_from(structure.version).unwrap_or(i64::MAX);
-        let held = storage::structure_version(tx, &structure.structure_id)
+        self.handle_batch(tx, &[envelope]).await
+    }
+
+    /// The batch's end state, written with multi-row statements.
+    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
+        let changes = batch_changes(tx, envelopes, &TABLES).await?;
+        let snapshots: Vec<Snapshot> = changes
+            .structures
+            .iter()
+            .map(|NewSnapshot { structure, version }| Snapshot {
+                structure_id: structure.structure_id.clone(),
+                network_id: structure.network.clone(),
+                department_code: structure.department_code.clone(),
+                version: *version,
+                bytes: structure.encode_to_vec(),
+            })
+            .collect();
+        storage::save_snapshots(tx, &snapshots, &changes.removed, &changes.placed)
             .await
-            .map_err(|e| HandlerError::Transient(e.into()))?;
-        if held.is_some_and(|held| held >= version) {
-            return Ok(()); // stale or replayed snapshot
-        }
-        let snapshot = Snapshot {
-            structure_id: structure.structure_id.clone(),
-            network_id: structure.network.clone(),
-            department_code: structure.department_code.clone(),
-            version,
-            people: structure.people.iter().map(|p| p.person_id.clone()).collect(),
-            bytes: structure.encode_to_vec(),
-        };
-        storage::save_snapshot(tx, &snapshot)
-            .await
-            .map_err(|e| HandlerError::Transient(e.into()))?;
-        Ok(())
+            .map_err(|e| HandlerError::Transient(e.into()))
     }
 }

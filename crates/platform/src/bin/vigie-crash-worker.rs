@@ -2,13 +2,15 @@
 //! `embedded_crash` to prove that the embedded event mode keeps its
 //! guarantees across a `SIGKILL`.
 //!
-//! Usage: `vigie-crash-worker <DIR> <TOTAL> [PACE_MS]`
+//! Usage: `vigie-crash-worker <DIR> <TOTAL> [PACE_MS] [PER_TX]`
 //!
 //! Opens (creating them) `<DIR>/producer.db` and `<DIR>/consumer.db` — two
 //! SQLite files, as two embedded services would have — then:
-//! - appends events until `<TOTAL>` exist, each in its own transaction with a
-//!   state change (a `produced` row), pausing `PACE_MS` (default 2) between
-//!   two, so the test has time to kill it mid-stream;
+//! - appends events until `<TOTAL>` exist, `PER_TX` (default 1) per
+//!   transaction with their state change (a `produced` row each), pausing
+//!   `PACE_MS` (default 2) between two transactions, so the test has time to
+//!   kill it mid-stream; many per transaction make the relay's batches, and
+//!   so the consumer's transactions, hold many events;
 //! - meanwhile runs the outbox relay with the embedded bus, delivering to a
 //!   consumer whose handler upserts `received(event_id, n = n + 1)` — so a
 //!   double application would show as `n = 2`;
@@ -82,11 +84,12 @@ async fn main() -> Result<()> {
     }
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(total)) = (args.next(), args.next()) else {
-        bail!("usage: vigie-crash-worker <DIR> <TOTAL> [PACE_MS]");
+        bail!("usage: vigie-crash-worker <DIR> <TOTAL> [PACE_MS] [PER_TX]");
     };
     let dir = PathBuf::from(dir);
     let total: i64 = total.parse().context("TOTAL must be an integer")?;
     let pace = Duration::from_millis(args.next().map_or(Ok(2), |p| p.parse()).context("PACE_MS")?);
+    let per_tx: i64 = args.next().map_or(Ok(1), |p| p.parse()).context("PER_TX")?;
 
     let producer = Db::connect(&format!("sqlite://{}", dir.join("producer.db").display())).await?;
     producer.migrate("events", events::MIGRATIONS).await?;
@@ -110,20 +113,23 @@ async fn main() -> Result<()> {
         .fetch_one(producer.pool())
         .await?
         .try_get(0)?;
-    for n in produced..total {
+    let mut next = produced;
+    while next < total {
+        let upto = (next + per_tx.max(1)).min(total);
+        let drafts = (next..upto)
+            .map(|n| EventDraft::new(EVENT_TYPE, format!("item-{n}"), n.to_be_bytes().to_vec()))
+            .collect();
         let mut tx = producer.begin().await?;
-        let id = outbox
-            .append(
-                &mut tx,
-                EventDraft::new(EVENT_TYPE, format!("item-{n}"), n.to_be_bytes().to_vec()),
-            )
-            .await?;
-        sqlx::query("INSERT INTO produced (n, event_id) VALUES ($1, $2)")
-            .bind(n)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let ids = outbox.append_many(&mut tx, drafts).await?;
+        for (n, id) in (next..upto).zip(ids) {
+            sqlx::query("INSERT INTO produced (n, event_id) VALUES ($1, $2)")
+                .bind(n)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
+        next = upto;
         wake.notify();
         tokio::time::sleep(pace).await;
     }

@@ -63,6 +63,7 @@
 
 pub mod clock;
 mod migrate;
+pub mod multi_row;
 pub mod reader;
 mod storage_error;
 pub mod transport;

@@ -5,9 +5,11 @@
 //! envelope to every registered [`Consumer`] whose event types match and
 //! awaits their transactions. It confirms an event only when every one of
 //! them committed — exactly the contract of a JetStream `PubAck` followed
-//! by durable consumers. A relay batch is delivered one event after the
-//! other, in order, stopping at the first event not confirmed; the relay
-//! then marks the confirmed events of the batch with one UPDATE. A crash at
+//! by durable consumers. A relay batch goes to each consumer as one batch
+//! (the events it wants, in order, applied in one transaction by
+//! [`Consumer::process_batch`]); the confirmations stop at the first event
+//! not confirmed, and the relay marks the confirmed prefix of the batch
+//! with one UPDATE. A crash at
 //! any point leaves the unmarked rows pending; the next run redelivers
 //! them, and consumers that had already committed answer
 //! [`Outcome::Duplicate`](super::Outcome).
@@ -41,7 +43,7 @@ use uuid::Uuid;
 
 use super::dead_letters;
 use super::relay::error_chain;
-use super::{Consumer, Envelope, HandlerError, PublishError, Publisher};
+use super::{Consumer, Envelope, HandlerError, Outcome, PublishError, Publisher};
 
 /// How often [`EmbeddedBus::run_replays`] looks for replay requests.
 pub const REPLAY_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -111,12 +113,8 @@ impl EmbeddedBus {
     /// were attempted. Errors are logged: the request stays and the next
     /// pass tries again.
     pub async fn replay_requested(&self) -> usize {
-        let consumers = {
-            let consumers = self.inner.consumers.read().unwrap_or_else(PoisonError::into_inner);
-            consumers.clone()
-        };
         let mut attempted = 0;
-        for consumer in consumers {
+        for consumer in self.registered() {
             let requested = match dead_letters::replay_requests(consumer.db(), consumer.name()).await {
                 Ok(requested) => requested,
                 Err(error) => {
@@ -139,13 +137,9 @@ impl EmbeddedBus {
         attempted
     }
 
-    fn matching(&self, event_type: &str) -> Vec<Consumer> {
+    fn registered(&self) -> Vec<Consumer> {
         let consumers = self.inner.consumers.read().unwrap_or_else(PoisonError::into_inner);
-        consumers
-            .iter()
-            .filter(|consumer| consumer.wants(event_type))
-            .cloned()
-            .collect()
+        consumers.clone()
     }
 
     /// Counts a transient failure; returns the attempts so far.
@@ -174,63 +168,108 @@ pub struct EmbeddedPublisher {
     bus: EmbeddedBus,
 }
 
-/// [`Publisher::publish_batch`] keeps its default: the events of a batch are
-/// delivered one after the other and delivery stops at the first failure.
 #[async_trait]
 impl Publisher for EmbeddedPublisher {
-    /// Delivers to every matching consumer in registration order (each in
-    /// its own transaction on its own database).
+    /// Delivers to every matching consumer, as [`Publisher::publish_batch`].
     ///
     /// # Errors
     /// [`PublishError::Consumers`] when a consumer failed transiently (the
     /// relay retries it, forever) or a dead letter could not be recorded.
     async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
-        let mut failures = Vec::new();
-        for consumer in self.bus.matching(&envelope.event_type) {
-            let name = consumer.name().to_owned();
-            if self.bus.failed_before(&name, envelope.id) {
-                consumer.metrics().redelivered(&envelope.event_type, &name);
+        self.publish_batch(std::slice::from_ref(envelope))
+            .await
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Delivers the batch to every matching consumer in registration order,
+    /// each applying the events it wants in one transaction on its own
+    /// database ([`Consumer::process_batch`]). An event is confirmed when
+    /// every consumer applied it or recorded it as a dead letter; the results
+    /// stop at the first event not confirmed.
+    async fn publish_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), PublishError>> {
+        let mut failures: Vec<Vec<String>> = vec![Vec::new(); envelopes.len()];
+        for consumer in self.bus.registered() {
+            let wanted: Vec<usize> = (0..envelopes.len())
+                .filter(|&index| consumer.wants(&envelopes[index].event_type))
+                .collect();
+            if wanted.is_empty() {
+                continue;
             }
-            let dead_letter_reason = match consumer.process(envelope).await {
-                Ok(_) => {
-                    self.bus.forget_failures(&name, envelope.id);
-                    continue;
+            let batch: Vec<Envelope> = wanted.iter().map(|&index| envelopes[index].clone()).collect();
+            for envelope in &batch {
+                if self.bus.failed_before(consumer.name(), envelope.id) {
+                    consumer.metrics().redelivered(&envelope.event_type, consumer.name());
                 }
-                Err(HandlerError::Permanent(error)) => format!("permanent failure: {error:#}"),
-                Err(HandlerError::Transient(error)) => {
-                    let attempts = self.bus.count_failure(&name, envelope.id);
-                    consumer.metrics().retried(&envelope.event_type, &name);
-                    tracing::warn!(
-                        consumer = %name,
-                        event_id = %envelope.id,
-                        event_type = %envelope.event_type,
-                        attempts,
-                        error = %format!("{error:#}"),
-                        "in-process delivery failed, will retry"
-                    );
-                    failures.push(format!("{name}: {error:#}"));
-                    continue;
+            }
+            let results = consumer.process_batch(&batch).await;
+            for ((index, envelope), result) in wanted.into_iter().zip(&batch).zip(results) {
+                if let Err(failure) = self.settle(&consumer, envelope, result).await {
+                    failures[index].push(failure);
                 }
-            };
-            tracing::error!(
-                consumer = %name,
-                event_id = %envelope.id,
-                event_type = %envelope.event_type,
-                reason = %dead_letter_reason,
-                "event dead-lettered"
-            );
-            match consumer.dead_letter(envelope, &dead_letter_reason).await {
-                Ok(()) => self.bus.forget_failures(&name, envelope.id),
-                Err(error) => failures.push(format!("{name}: recording the dead letter: {}", error_chain(&error))),
             }
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(PublishError::Consumers {
-                failed: failures.len(),
-                details: failures.join("; "),
-            })
+        let mut results = Vec::with_capacity(envelopes.len());
+        for failed in failures {
+            if failed.is_empty() {
+                results.push(Ok(()));
+            } else {
+                results.push(Err(PublishError::Consumers {
+                    failed: failed.len(),
+                    details: failed.join("; "),
+                }));
+                break;
+            }
+        }
+        results
+    }
+}
+
+impl EmbeddedPublisher {
+    /// Acts on `consumer`'s result for `envelope`: forgets past failures
+    /// once applied, records a dead letter on a permanent failure, counts a
+    /// transient one. `Err` (`name: reason`) when the event is not settled
+    /// for this consumer.
+    async fn settle(
+        &self,
+        consumer: &Consumer,
+        envelope: &Envelope,
+        result: Result<Outcome, HandlerError>,
+    ) -> Result<(), String> {
+        let name = consumer.name();
+        let dead_letter_reason = match result {
+            Ok(_) => {
+                self.bus.forget_failures(name, envelope.id);
+                return Ok(());
+            }
+            Err(HandlerError::Permanent(error)) => format!("permanent failure: {error:#}"),
+            Err(HandlerError::Transient(error)) => {
+                let attempts = self.bus.count_failure(name, envelope.id);
+                consumer.metrics().retried(&envelope.event_type, name);
+                tracing::warn!(
+                    consumer = %name,
+                    event_id = %envelope.id,
+                    event_type = %envelope.event_type,
+                    attempts,
+                    error = %format!("{error:#}"),
+                    "in-process delivery failed, will retry"
+                );
+                return Err(format!("{name}: {error:#}"));
+            }
+        };
+        tracing::error!(
+            consumer = %name,
+            event_id = %envelope.id,
+            event_type = %envelope.event_type,
+            reason = %dead_letter_reason,
+            "event dead-lettered"
+        );
+        match consumer.dead_letter(envelope, &dead_letter_reason).await {
+            Ok(()) => {
+                self.bus.forget_failures(name, envelope.id);
+                Ok(())
+            }
+            Err(error) => Err(format!("{name}: recording the dead letter: {}", error_chain(&error))),
         }
     }
 }

@@ -9,6 +9,8 @@
 //! redelivery applies the event normally. "Exactly once" holds for the
 //! effects, which is what matters.
 
+mod batch;
+
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -43,6 +45,26 @@ pub trait EventHandler: Send + Sync + 'static {
     /// help (undecodable payload, invariant violated): the event goes to the
     /// dead letters.
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError>;
+
+    /// Applies `envelopes`, in this order, using `tx` only: what
+    /// [`Consumer::process_batch`] calls with the events of a batch that are
+    /// new to this consumer, their inbox rows in the same transaction.
+    ///
+    /// The default calls [`EventHandler::handle`] for each; a handler whose
+    /// per-event statements dominate overrides it with multi-row
+    /// statements, with the same final effect as handling them one by one.
+    ///
+    /// # Errors
+    /// As [`EventHandler::handle`], for the whole batch: a transient error
+    /// retries the whole batch; a permanent one makes the consumer apply
+    /// the events one by one, so that only the poison event is
+    /// dead-lettered.
+    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
+        for envelope in envelopes {
+            self.handle(tx, envelope).await?;
+        }
+        Ok(())
+    }
 
     /// Runs once `envelope`'s transaction is committed on `db` (never for a
     /// duplicate): work that cannot run inside it, such as the WAL
@@ -274,17 +296,7 @@ impl Consumer {
         if inserted == 0 {
             return Ok(Outcome::Duplicate);
         }
-        let handled = AssertUnwindSafe(self.handler.handle(tx, envelope)).catch_unwind().await;
-        match handled {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => return Err(error),
-            Err(panic) => {
-                return Err(HandlerError::Transient(anyhow::anyhow!(
-                    "handler panicked: {}",
-                    panic_message(&panic)
-                )))
-            }
-        }
+        guarded(self.handler.handle(tx, envelope)).await?;
         Ok(Outcome::Applied)
     }
 
@@ -414,6 +426,18 @@ impl Consumer {
 
     pub(crate) fn metrics(&self) -> &EventMetrics {
         &self.metrics
+    }
+}
+
+/// Runs a handler's future; a panic becomes a transient failure (the
+/// transaction is rolled back by the caller).
+async fn guarded(handling: impl std::future::Future<Output = Result<(), HandlerError>>) -> Result<(), HandlerError> {
+    match AssertUnwindSafe(handling).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(HandlerError::Transient(anyhow::anyhow!(
+            "handler panicked: {}",
+            panic_message(&panic)
+        ))),
     }
 }
 

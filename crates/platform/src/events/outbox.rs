@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::envelope::{format_time, now, Envelope};
 use super::{subject, trace};
+use crate::db::multi_row::values_list;
 use crate::db::{Db, DbError};
 
 /// Longest `last_error` kept on an outbox row.
@@ -217,24 +218,10 @@ impl Outbox {
 
 /// `INSERT INTO vigie_outbox … VALUES ($1, …, $7), ($8, …)` for `rows` rows.
 fn insert_statement(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO vigie_outbox (id, source, event_type, subject, event_time, traceparent, payload) VALUES ",
-    );
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..INSERT_COLUMNS {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * INSERT_COLUMNS + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
+    format!(
+        "INSERT INTO vigie_outbox (id, source, event_type, subject, event_time, traceparent, payload) VALUES {}",
+        values_list(rows, INSERT_COLUMNS, 1)
+    )
 }
 
 fn check_attribute(name: &str, value: &str) -> Result<(), DbError> {

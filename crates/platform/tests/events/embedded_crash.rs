@@ -1,7 +1,8 @@
 //! Embedded mode across `SIGKILL`: a worker process appends events and
 //! delivers them in process; it is killed mid-stream (twice), then run to
 //! completion. Every committed event must be applied exactly once and
-//! nothing may be left unpublished.
+//! nothing may be left unpublished — also when the events come in bulk and
+//! the consumer applies dozens per transaction (killed mid-batch).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -17,13 +18,22 @@ use vigie_platform::db::Db;
 const WORKER: &str = env!("CARGO_BIN_EXE_vigie-crash-worker");
 const TOTAL: usize = 300;
 
-/// Starts the worker, waits until it reported `applied_before_kill` more
-/// applications, and kills it. Returns false if it finished first.
-async fn run_and_kill(dir: &Path, applied_before_kill: usize) -> bool {
+/// How the worker produces: events per transaction, milliseconds between two.
+#[derive(Clone, Copy)]
+struct Pace {
+    per_tx: usize,
+    pause_ms: u64,
+}
+
+/// Starts the worker producing at `pace`, waits until it reported
+/// `applied_before_kill` more applications, and kills it. Returns false if
+/// it finished first.
+async fn run_and_kill(dir: &Path, applied_before_kill: usize, pace: Pace) -> bool {
     let mut child = Command::new(WORKER)
         .arg(dir)
         .arg(TOTAL.to_string())
-        .arg("2")
+        .arg(pace.pause_ms.to_string())
+        .arg(pace.per_tx.to_string())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -51,10 +61,27 @@ async fn run_and_kill(dir: &Path, applied_before_kill: usize) -> bool {
 
 #[tokio::test]
 async fn embedded_delivery_survives_sigkill() {
+    survives_two_kills(Pace { per_tx: 1, pause_ms: 2 }).await;
+}
+
+#[tokio::test]
+async fn embedded_delivery_survives_sigkill_mid_batch() {
+    // 40 applications in: in the middle of the second batch of 30.
+    survives_two_kills(Pace {
+        per_tx: 30,
+        pause_ms: 20,
+    })
+    .await;
+}
+
+async fn survives_two_kills(pace: Pace) {
     vigie_testkit::init_test_logging();
     let dir = tempfile::tempdir().unwrap();
 
-    assert!(run_and_kill(dir.path(), 40).await, "first kill happened mid-stream");
+    assert!(
+        run_and_kill(dir.path(), 40, pace).await,
+        "first kill happened mid-stream"
+    );
     let producer = Db::connect(&format!("sqlite://{}", dir.path().join("producer.db").display()))
         .await
         .unwrap();
@@ -69,7 +96,10 @@ async fn embedded_delivery_survives_sigkill() {
     );
     producer.close().await;
 
-    assert!(run_and_kill(dir.path(), 40).await, "second kill happened mid-stream");
+    assert!(
+        run_and_kill(dir.path(), 40, pace).await,
+        "second kill happened mid-stream"
+    );
 
     let output = tokio::time::timeout(
         Duration::from_secs(60),

@@ -93,7 +93,13 @@ async fn jetstream_consumer_waits_out_a_database_outage() {
     .await
     .unwrap();
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
-    assert_eq!(handler.calls_for(poison), 1);
+    // Not retried: called once, or twice when it came in a batch (in the
+    // batch, then alone when the batch is applied one by one).
+    assert!(
+        (1..=2).contains(&handler.calls_for(poison)),
+        "{}",
+        handler.calls_for(poison)
+    );
     let letter = nats
         .js
         .get_stream(DEAD_LETTER_STREAM)

@@ -80,7 +80,14 @@ async fn a_replayed_dead_letter_reaches_its_consumer_once_and_is_removed() {
     );
     assert_exactly_once(&poisoned_db.db, "poisoned-inventory", &ids).await;
     assert_exactly_once(&bystander_db.db, "bystander-inventory", &ids).await;
-    assert_eq!(poisoned.calls_for(poison), 2, "one failure, one replay");
+    // One failed delivery (the poison fails in its batch, then alone when
+    // the batch is applied one by one, if it came with the other event) and
+    // one replay.
+    assert!(
+        (2..=3).contains(&poisoned.calls_for(poison)),
+        "one failure, one replay: {}",
+        poisoned.calls_for(poison)
+    );
     assert_eq!(bystander.calls_for(poison), 1, "the replay was not for the bystander");
     assert_eq!(
         stream_messages(&nats.js, STREAM).await,

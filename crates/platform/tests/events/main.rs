@@ -6,6 +6,7 @@
 
 mod support;
 
+mod batches;
 mod db_contract;
 mod embedded;
 mod embedded_crash;

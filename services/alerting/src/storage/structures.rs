@@ -3,6 +3,7 @@
 
 use futures::TryStreamExt;
 use sqlx::{AnyConnection, Row};
+use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
 
 use super::StorageError;
 
@@ -39,48 +40,55 @@ pub async fn structure_version(conn: &mut AnyConnection, structure_id: &str) -> 
     Ok(row.map(|r| r.try_get("version")).transpose()?)
 }
 
-/// Replaces a structure's snapshot and its people.
+/// Stores the snapshots of `rows` (one per structure), deletes the people
+/// of `removed` and places each of `placed` (`(person_id, structure_id)`,
+/// each person once) — with multi-row statements.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_structure(
+pub async fn save_structures(
     conn: &mut AnyConnection,
-    row: &StructureRow,
-    people: &[String],
+    rows: &[StructureRow],
+    removed: &[String],
+    placed: &[(String, String)],
 ) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO al_structures (structure_id, network_id, legal_form, commune_insee, department_code, \
-         region_code, version, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
+    let structures: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                Value::Text(row.structure_id.clone()),
+                Value::Text(row.network_id.clone()),
+                Value::Text(row.legal_form.clone()),
+                Value::Text(row.commune_insee.clone()),
+                Value::Text(row.department_code.clone()),
+                Value::Text(row.region_code.clone()),
+                Value::Int(row.version),
+                Value::Bytes(row.snapshot.clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        &format!("INSERT INTO al_structures ({COLUMNS})"),
+        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
          legal_form = excluded.legal_form, commune_insee = excluded.commune_insee, \
          department_code = excluded.department_code, region_code = excluded.region_code, \
          version = excluded.version, snapshot = excluded.snapshot",
+        &structures,
     )
-    .bind(row.structure_id.clone())
-    .bind(row.network_id.clone())
-    .bind(row.legal_form.clone())
-    .bind(row.commune_insee.clone())
-    .bind(row.department_code.clone())
-    .bind(row.region_code.clone())
-    .bind(row.version)
-    .bind(row.snapshot.clone())
-    .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM al_people WHERE structure_id = $1")
-        .bind(row.structure_id.clone())
-        .execute(&mut *conn)
-        .await?;
-    for person in people {
-        // A person who moved: the newest snapshot wins.
-        sqlx::query(
-            "INSERT INTO al_people (person_id, structure_id) VALUES ($1, $2) \
-             ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
-        )
-        .bind(person.clone())
-        .bind(row.structure_id.clone())
-        .execute(&mut *conn)
-        .await?;
-    }
+    for_keys(conn, "DELETE FROM al_people WHERE person_id", removed).await?;
+    let people: Vec<Vec<Value>> = placed
+        .iter()
+        .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO al_people (person_id, structure_id)",
+        "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
+        &people,
+    )
+    .await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod holding_rule;
 mod isolation;
 mod leases;
 mod obligation_reminders;
+mod read_model;
 mod scenarios;
 mod webhooks;
 

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
 use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
+use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
 
 use crate::app::views::{CallRef, HelpRequest};
 
@@ -687,19 +688,6 @@ pub async fn interventions(
 
 // ----- read model of the inventory -----
 
-/// The version of a structure held by the read model.
-///
-/// # Errors
-/// [`StorageError`] on a database error.
-pub async fn structure_version(conn: &mut AnyConnection, structure: &str) -> Result<Option<i64>, StorageError> {
-    let row = sqlx::query("SELECT version FROM fa_structures WHERE structure_id = $1")
-        .bind(structure.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| r.try_get("version").map_err(StorageError::from))
-        .transpose()
-}
-
 /// A structure snapshot to keep.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -709,45 +697,55 @@ pub struct Snapshot {
     pub version: i64,
     /// The encoded `vigie.inventory.v1.Structure`.
     pub bytes: Vec<u8>,
-    /// Its people.
-    pub people: Vec<String>,
 }
 
-/// Replaces a structure's snapshot and its people in the read model.
+/// Stores `snapshots` (one per structure), deletes the people of `removed`
+/// and places each of `placed` (`(person_id, structure_id)`, each person
+/// once) — with multi-row statements.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_snapshot(conn: &mut AnyConnection, snapshot: &Snapshot) -> Result<(), StorageError> {
-    let place = &snapshot.place;
-    sqlx::query(
-        "INSERT INTO fa_structures (structure_id, network_id, commune_insee, department_code, version, snapshot) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
+pub async fn save_snapshots(
+    conn: &mut AnyConnection,
+    snapshots: &[Snapshot],
+    removed: &[String],
+    placed: &[(String, String)],
+) -> Result<(), StorageError> {
+    let structures: Vec<Vec<Value>> = snapshots
+        .iter()
+        .map(|s| {
+            vec![
+                Value::Text(s.place.structure_id.clone()),
+                Value::Text(s.place.network.clone()),
+                Value::Text(s.place.commune_insee.clone()),
+                Value::Text(s.place.department_code.clone()),
+                Value::Int(s.version),
+                Value::Bytes(s.bytes.clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO fa_structures (structure_id, network_id, commune_insee, department_code, version, snapshot)",
+        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
          commune_insee = excluded.commune_insee, department_code = excluded.department_code, \
          version = excluded.version, snapshot = excluded.snapshot",
+        &structures,
     )
-    .bind(place.structure_id.clone())
-    .bind(place.network.clone())
-    .bind(place.commune_insee.clone())
-    .bind(place.department_code.clone())
-    .bind(snapshot.version)
-    .bind(snapshot.bytes.clone())
-    .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM fa_people WHERE structure_id = $1")
-        .bind(place.structure_id.clone())
-        .execute(&mut *conn)
-        .await?;
-    for person in &snapshot.people {
-        // A person who moved here leaves their previous structure's list.
-        sqlx::query(
-            "INSERT INTO fa_people (person_id, structure_id) VALUES ($1, $2) \
-             ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
-        )
-        .bind(person.clone())
-        .bind(place.structure_id.clone())
-        .execute(&mut *conn)
-        .await?;
-    }
+    for_keys(conn, "DELETE FROM fa_people WHERE person_id", removed).await?;
+    let people: Vec<Vec<Value>> = placed
+        .iter()
+        .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
+        .collect();
+    // A person who moved here leaves their previous structure's list.
+    insert_rows(
+        conn,
+        "INSERT INTO fa_people (person_id, structure_id)",
+        "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
+        &people,
+    )
+    .await?;
     Ok(())
 }
 

@@ -6,6 +6,8 @@ mod migrations;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{AnyConnection, Row};
+use vigie_inventory_readmodel::Placement;
+use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
 use vigie_training_domain::model::{Modality, Session, Training, TrainingTarget};
 
 pub use migrations::MIGRATIONS;
@@ -408,19 +410,6 @@ pub async fn person(conn: &mut AnyConnection, person: &str) -> Result<Option<(St
         .transpose()
 }
 
-/// The version of a structure held by the read model.
-///
-/// # Errors
-/// [`StorageError`] on a database error.
-pub async fn structure_version(conn: &mut AnyConnection, structure: &str) -> Result<Option<i64>, StorageError> {
-    let row = sqlx::query("SELECT version FROM tr_structures WHERE structure_id = $1")
-        .bind(structure.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| r.try_get("version").map_err(StorageError::from))
-        .transpose()
-}
-
 /// The network of a structure held by the read model.
 ///
 /// # Errors
@@ -447,43 +436,59 @@ pub struct Snapshot {
     pub version: i64,
     /// The encoded `vigie.inventory.v1.Structure`.
     pub bytes: Vec<u8>,
-    /// Its people.
-    pub people: Vec<String>,
 }
 
-/// Replaces a structure's snapshot and its people in the read model.
+/// Stores `snapshots` (one per structure), deletes the people of `removed`
+/// and places each of `placed` (each person once) — with multi-row
+/// statements.
 ///
 /// # Errors
 /// [`StorageError`] on a database error.
-pub async fn save_snapshot(conn: &mut AnyConnection, snapshot: &Snapshot) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO tr_structures (structure_id, network_id, department_code, version, snapshot) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
+pub async fn save_snapshots(
+    conn: &mut AnyConnection,
+    snapshots: &[Snapshot],
+    removed: &[String],
+    placed: &[Placement],
+) -> Result<(), StorageError> {
+    let structures: Vec<Vec<Value>> = snapshots
+        .iter()
+        .map(|s| {
+            vec![
+                Value::Text(s.structure_id.clone()),
+                Value::Text(s.network_id.clone()),
+                Value::Text(s.department_code.clone()),
+                Value::Int(s.version),
+                Value::Bytes(s.bytes.clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO tr_structures (structure_id, network_id, department_code, version, snapshot)",
+        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
          department_code = excluded.department_code, version = excluded.version, snapshot = excluded.snapshot",
+        &structures,
     )
-    .bind(snapshot.structure_id.clone())
-    .bind(snapshot.network_id.clone())
-    .bind(snapshot.department_code.clone())
-    .bind(snapshot.version)
-    .bind(snapshot.bytes.clone())
-    .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM tr_people WHERE structure_id = $1")
-        .bind(snapshot.structure_id.clone())
-        .execute(&mut *conn)
-        .await?;
-    for person in &snapshot.people {
-        // A person who moved here leaves their previous structure's list.
-        sqlx::query(
-            "INSERT INTO tr_people (person_id, structure_id, network_id) VALUES ($1, $2, $3) \
-             ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id, network_id = excluded.network_id",
-        )
-        .bind(person.clone())
-        .bind(snapshot.structure_id.clone())
-        .bind(snapshot.network_id.clone())
-        .execute(&mut *conn)
-        .await?;
-    }
+    for_keys(conn, "DELETE FROM tr_people WHERE person_id", removed).await?;
+    let people: Vec<Vec<Value>> = placed
+        .iter()
+        .map(|p| {
+            vec![
+                Value::Text(p.person_id.clone()),
+                Value::Text(p.structure_id.clone()),
+                Value::Text(p.network_id.clone()),
+            ]
+        })
+        .collect();
+    // A person who moved here leaves their previous structure's list.
+    insert_rows(
+        conn,
+        "INSERT INTO tr_people (person_id, structure_id, network_id)",
+        "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id, network_id = excluded.network_id",
+        &people,
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,10 +1,14 @@
 //! Durable pull consumers feeding a [`Consumer`].
 //!
-//! Per message: parse the envelope, run [`Consumer::process`] (inbox row and
-//! effects in one transaction), then
+//! The messages already received from a pull (up to
+//! [`ConsumerOptions::batch`], without waiting for more) are applied together
+//! by [`Consumer::process_batch`]: their inbox rows and effects in one
+//! transaction. Then, per message (the acks awaited concurrently):
 //! - applied or duplicate → double ack (awaited: the server confirmed it; if
 //!   the ack is lost the redelivery is a duplicate);
-//! - transient failure → `Nak` with a delay growing with the delivery count
+//! - transient failure → (when the batch held other events, they are first
+//!   applied one by one, each in its own transaction, so that one failing
+//!   event does not hold back the others) `Nak` with a delay growing with the delivery count
 //!   (1 s, 2 s, 4 s… capped at 60 s by default), **forever**: a database
 //!   down for an hour must not turn a valid event (a `person.erased`…) into
 //!   a dead letter. Each retry counts in `vigie.events.retries` and logs a
@@ -28,12 +32,12 @@
 //! ([`super::dead_letters`]): the other consumers of the subject acknowledge
 //! it without calling their handler.
 //!
-//! Messages are handled one at a time per consumer, which keeps the stream
-//! order (except for a message being retried after a nak, which later
-//! messages overtake). Errors from the message stream (missed heartbeats
+//! Batches are handled one at a time per consumer, each in the stream's
+//! order, which keeps the stream order (except for a message being retried
+//! after a nak, which later messages overtake). Errors from the message stream (missed heartbeats
 //! while the server is down, a deleted consumer…) are logged and the loop
 //! carries on, re-creating the consumer and its subscription when the stream
-//! ends or keeps failing. Shutdown lets the in-flight message finish (ack
+//! ends or keeps failing. Shutdown lets the in-flight batch finish (ack
 //! included) and returns; prefetched messages are simply redelivered to the
 //! next instance after `ack_wait`.
 
@@ -79,8 +83,10 @@ pub struct ConsumerOptions {
     /// How long the server waits for an ack before redelivering (extended
     /// while the handler runs).
     pub ack_wait: Duration,
-    /// Messages requested per pull (kept small: they wait in memory while
-    /// earlier ones are processed, and their `ack_wait` is running).
+    /// Messages requested per pull, and most messages applied in one
+    /// transaction: those already received are processed together
+    /// ([`Consumer::process_batch`]) without waiting for more, so a lone
+    /// event is not delayed.
     pub batch: usize,
     /// Nak delay after the first failed delivery; doubles per delivery.
     pub retry_initial: Duration,
@@ -119,7 +125,7 @@ impl Default for ConsumerOptions {
     fn default() -> Self {
         ConsumerOptions {
             ack_wait: Duration::from_secs(30),
-            batch: 10,
+            batch: 500,
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
             pull_expires: Duration::from_secs(30),
@@ -369,56 +375,107 @@ impl Worker {
         Ok((messages, wanted))
     }
 
-    async fn consume(&self, mut messages: pull::Stream, wanted: &[String], shutdown: &CancellationToken) -> Flow {
+    async fn consume(&self, messages: pull::Stream, wanted: &[String], shutdown: &CancellationToken) -> Flow {
+        // What has arrived, up to `batch` messages, without waiting for more.
+        let mut chunks = messages.ready_chunks(self.options.batch.max(1));
         let mut consecutive_errors = 0;
         loop {
             let next = tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return Flow::Stop,
-                next = messages.next() => next,
+                next = chunks.next() => next,
             };
-            match next {
-                Some(Ok(message)) => {
-                    consecutive_errors = 0;
-                    // Not raced with shutdown: the in-flight message completes.
-                    self.handle(message, wanted).await;
-                }
-                Some(Err(error)) => {
-                    consecutive_errors += 1;
-                    tracing::warn!(
-                        consumer = %self.consumer.name(),
-                        error = %error,
-                        consecutive_errors,
-                        "error from the message stream"
-                    );
-                    use async_nats::jetstream::consumer::pull::MessagesErrorKind as Kind;
-                    let ended = matches!(
-                        error.kind(),
-                        Kind::ConsumerDeleted | Kind::PushBasedConsumer | Kind::RequestLimitExceeded
-                    );
-                    if ended || consecutive_errors >= MAX_STREAM_ERRORS {
-                        return Flow::Resubscribe;
+            let Some(chunk) = next else {
+                tracing::warn!(consumer = %self.consumer.name(), "message stream ended, re-subscribing");
+                return Flow::Resubscribe;
+            };
+            let mut received = Vec::with_capacity(chunk.len());
+            let mut resubscribe = false;
+            for item in chunk {
+                match item {
+                    Ok(message) => {
+                        consecutive_errors = 0;
+                        received.push(message);
+                    }
+                    Err(error) => {
+                        consecutive_errors += 1;
+                        tracing::warn!(
+                            consumer = %self.consumer.name(),
+                            error = %error,
+                            consecutive_errors,
+                            "error from the message stream"
+                        );
+                        use async_nats::jetstream::consumer::pull::MessagesErrorKind as Kind;
+                        let ended = matches!(
+                            error.kind(),
+                            Kind::ConsumerDeleted | Kind::PushBasedConsumer | Kind::RequestLimitExceeded
+                        );
+                        resubscribe |= ended || consecutive_errors >= MAX_STREAM_ERRORS;
                     }
                 }
-                None => {
-                    tracing::warn!(consumer = %self.consumer.name(), "message stream ended, re-subscribing");
-                    return Flow::Resubscribe;
-                }
+            }
+            // Not raced with shutdown: the in-flight batch completes.
+            self.handle(received, wanted).await;
+            if resubscribe {
+                return Flow::Resubscribe;
             }
         }
     }
 
-    async fn handle(&self, message: jetstream::Message, wanted: &[String]) {
-        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+    /// Applies the messages of one pull in one transaction, then settles
+    /// each: ack, dead letter or nak.
+    async fn handle(&self, messages: Vec<jetstream::Message>, wanted: &[String]) {
+        let mut admitted = Vec::with_capacity(messages.len());
+        let mut envelopes = Vec::with_capacity(messages.len());
+        for message in messages {
+            if let Some(envelope) = self.admit(&message, wanted).await {
+                admitted.push(message);
+                envelopes.push(envelope);
+            }
+        }
+        if admitted.is_empty() {
+            return;
+        }
+        let mut results = self.process_extending_ack(&admitted, &envelopes).await;
+        if admitted.len() > 1 {
+            // A transient failure rolled back the whole batch (or stopped
+            // it): apply its events one by one, so that an event failing
+            // again does not hold back the others (later messages overtake a
+            // nak'ed one, as without batches).
+            for (index, result) in results.iter_mut().enumerate() {
+                if matches!(result, Err(error) if error.is_transient()) {
+                    let one = std::slice::from_ref(&admitted[index]);
+                    let retried = self
+                        .process_extending_ack(one, std::slice::from_ref(&envelopes[index]))
+                        .await;
+                    if let Some(retried) = retried.into_iter().next() {
+                        *result = retried;
+                    }
+                }
+            }
+        }
+        let settled = admitted
+            .iter()
+            .zip(&envelopes)
+            .zip(results)
+            .map(|((message, envelope), result)| self.settle(message, envelope, result));
+        futures::future::join_all(settled).await;
+    }
+
+    /// The envelope of `message` when this handler must process it;
+    /// otherwise settles the message (dead letter of an invalid one, ack of
+    /// one not for this handler) and returns `None`.
+    async fn admit(&self, message: &jetstream::Message, wanted: &[String]) -> Option<Envelope> {
+        let delivered = delivery_count(message);
         let mut envelope = match Envelope::from_headers(message.headers.as_ref(), message.payload.clone()) {
             Ok(envelope) => envelope,
             Err(error) => {
                 self.consumer
                     .metrics()
                     .failed(UNKNOWN_TYPE, self.consumer.name(), "invalid");
-                self.dead_letter(&message, None, delivered, format!("invalid envelope: {error}"))
+                self.dead_letter(message, None, delivered, format!("invalid envelope: {error}"))
                     .await;
-                return;
+                return None;
             }
         };
         if let Some(OriginCheck(origin)) = &self.options.origin {
@@ -428,9 +485,9 @@ impl Worker {
                     self.consumer
                         .metrics()
                         .failed(&envelope.event_type, self.consumer.name(), "invalid");
-                    self.dead_letter(&message, Some(&envelope), delivered, "unknown origin".to_owned())
+                    self.dead_letter(message, Some(&envelope), delivered, "unknown origin".to_owned())
                         .await;
-                    return;
+                    return None;
                 }
             }
         }
@@ -454,9 +511,20 @@ impl Worker {
             if let Err(error) = message.ack().await {
                 tracing::debug!(error = %error, "ack of a skipped message failed");
             }
-            return;
+            return None;
         }
-        match self.process_extending_ack(&message, &envelope).await {
+        Some(envelope)
+    }
+
+    /// Acks, dead-letters or naks `message` after its processing.
+    async fn settle(
+        &self,
+        message: &jetstream::Message,
+        envelope: &Envelope,
+        result: Result<crate::events::Outcome, HandlerError>,
+    ) {
+        let delivered = delivery_count(message);
+        match result {
             Ok(outcome) => {
                 if let Err(error) = message.double_ack().await {
                     tracing::warn!(
@@ -470,7 +538,7 @@ impl Worker {
             }
             Err(HandlerError::Permanent(error)) => {
                 let reason = format!("permanent failure: {error:#}");
-                self.dead_letter(&message, Some(&envelope), delivered, reason).await;
+                self.dead_letter(message, Some(envelope), delivered, reason).await;
             }
             Err(HandlerError::Transient(error)) => {
                 let attempt = u32::try_from(delivered.saturating_sub(1)).unwrap_or(u32::MAX);
@@ -494,23 +562,26 @@ impl Worker {
         }
     }
 
-    /// Runs the handler, telling the server every half `ack_wait` that the
-    /// message is still being worked on.
+    /// Runs the handler on the batch, telling the server every half
+    /// `ack_wait` that its messages are still being worked on.
     async fn process_extending_ack(
         &self,
-        message: &jetstream::Message,
-        envelope: &Envelope,
-    ) -> Result<crate::events::Outcome, HandlerError> {
-        let process = self.consumer.process(envelope);
+        messages: &[jetstream::Message],
+        envelopes: &[Envelope],
+    ) -> Vec<Result<crate::events::Outcome, HandlerError>> {
+        let process = self.consumer.process_batch(envelopes);
         tokio::pin!(process);
         let period = (self.options.ack_wait / 2).max(Duration::from_millis(100));
         let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             tokio::select! {
-                result = &mut process => return result,
+                results = &mut process => return results,
                 _ = progress.tick() => {
-                    if let Err(error) = message.ack_with(AckKind::Progress).await {
-                        tracing::debug!(error = %error, "progress ack failed");
+                    let extend = messages.iter().map(|message| message.ack_with(AckKind::Progress));
+                    for result in futures::future::join_all(extend).await {
+                        if let Err(error) = result {
+                            tracing::debug!(error = %error, "progress ack failed");
+                        }
                     }
                 }
             }
@@ -582,6 +653,11 @@ impl Worker {
             }
         }
     }
+}
+
+/// How many times `message` has been delivered (1 when unknown).
+fn delivery_count(message: &jetstream::Message) -> i64 {
+    message.info().map(|info| info.delivered).unwrap_or(1)
 }
 
 /// `headers` without the `Nats-Expected-*` conditions the message was
