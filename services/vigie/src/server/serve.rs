@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::task::JoinSet;
-use vigie_facilitation::handlers::ALERTING;
 use vigie_facilitation::service as facilitation;
 use vigie_inventory::service as inventory;
 use vigie_platform::auth::AuthLayer;
@@ -162,25 +161,10 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         lang,
     )
     .await?;
-    // Every service creates the streams it publishes to and consumes from
-    // (idempotent), so services can start in any order
-    // (created when missing, with the configured retention; an existing
-    // stream is never modified: docs/events.md, « Streams and retention »).
-    let retention = config.events.stream_settings();
     if args.national {
         // The national hub holds only the sourced stream of the regions'
         // snapshots (docs/federation.md).
         super::national::ensure_streams(&js, &config, lang).await?;
-    } else {
-        for service in [
-            inventory::NAME,
-            training::NAME,
-            facilitation::NAME,
-            ALERTING,
-            vigie_federation::service::NAME,
-        ] {
-            jetstream::ensure_stream_with(&js, service, &retention).await?;
-        }
     }
     let mut relay = Relay::new(db.clone(), Arc::new(JetStreamPublisher::new(js.clone())));
     if telemetry.metrics_enabled() {
@@ -266,6 +250,17 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         // Served by `console::run_serve` above, before anything connects.
         ServiceName::Console => anyhow::bail!("vigie serve console"),
     };
+    if !args.national {
+        // A service creates the stream it publishes to and those its
+        // consumers read, as its description names them (idempotent), so
+        // services can start in any order: created when missing, with the
+        // configured retention; an existing stream is never modified
+        // (docs/events.md, « Streams and retention »).
+        let retention = config.events.stream_settings();
+        for stream in std::iter::once(service.name.to_owned()).chain(service.producers()) {
+            jetstream::ensure_stream_with(&js, &stream, &retention).await?;
+        }
+    }
     for consumer in &service.consumers {
         if args.national {
             // The national hub reads the stream that sources every region.
