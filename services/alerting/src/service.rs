@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use vigie_inventory_readmodel::PseudonymKey;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
-use vigie_platform::service::ServiceDescription;
+use vigie_platform::service::{BackgroundLoop, ServiceDescription};
 use vigie_proto::alerting::v1::alerting_service_server::AlertingServiceServer;
 
 use crate::app::{AlertingApp, Transport};
@@ -41,13 +41,55 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// written emails removed from `mail_dir`, when mails go to files).
 /// `vigie dev`, `vigie serve` and the harnesses compose from it; a new
 /// consumer is added here only.
-pub fn describe(db: &Db, pseudonyms: &PseudonymKey, mail_dir: Option<PathBuf>) -> ServiceDescription {
-    ServiceDescription::new(NAME, GRPC_SERVICE)
+pub fn describe(
+    db: &Db,
+    pseudonyms: &PseudonymKey,
+    mail_dir: Option<PathBuf>,
+    loops: Option<Loops>,
+) -> ServiceDescription {
+    let service = ServiceDescription::new(NAME, GRPC_SERVICE)
         .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
         .consumer(Consumer::new(
             db.clone(),
             Arc::new(PersonErasures::new(pseudonyms.clone(), mail_dir)),
-        ))
+        ));
+    let Some(Loops {
+        app,
+        transport,
+        dispatch_every,
+        fetch_every,
+    }) = loops
+    else {
+        return service;
+    };
+    // Without configured sources there is nothing to fetch.
+    let fetcher = (!app.settings().sources.is_empty()).then(|| {
+        let app = app.clone();
+        BackgroundLoop::new("source-fetcher", move |stop| run_fetcher(app, fetch_every, stop))
+    });
+    let service = service.background(BackgroundLoop::new("reminder-dispatcher", move |stop| {
+        run_dispatcher(app, transport, dispatch_every, stop)
+    }));
+    match fetcher {
+        Some(fetcher) => service.background(fetcher),
+        None => service,
+    }
+}
+
+/// The background loops of a running alerting service: the dispatcher
+/// (claim, then deliver through `transport`, every `dispatch_every` and as
+/// soon as calls are imported) and, when sources are configured, the
+/// fetcher (every `fetch_every`). The test harnesses run passes themselves
+/// and give none.
+pub struct Loops {
+    /// The application the loops act on.
+    pub app: AlertingApp,
+    /// Where messages go (mail, files, webhooks).
+    pub transport: Box<dyn Transport>,
+    /// Period of the dispatch passes.
+    pub dispatch_every: Duration,
+    /// Period of the source fetches.
+    pub fetch_every: Duration,
 }
 
 /// The tonic service to add to a server's routes.

@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
-use vigie_platform::service::ServiceDescription;
+use vigie_platform::service::{BackgroundLoop, ServiceDescription};
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationServiceServer;
 
 use crate::app::{Clock, FacilitationApp};
@@ -38,8 +38,9 @@ pub fn application(db: Db, clock: Clock, relay: Arc<Notify>) -> FacilitationApp 
 /// What the facilitation service runs, over its database `db`: the
 /// inventory read model, the erasure of people (pseudonyms made with
 /// `pseudonyms`) and the alerting escalations, the first and last opening
-/// proposals through `app`. `vigie dev`, `vigie serve` and the harnesses
-/// compose from it; a new consumer is added here only.
+/// proposals through `app`; and the escalation of unanswered offers every
+/// [`ESCALATION_CHECK_INTERVAL`]. `vigie dev`, `vigie serve` and the
+/// harnesses compose from it; a new consumer or loop is added here only.
 pub fn describe(db: &Db, app: &FacilitationApp, pseudonyms: &PseudonymKey) -> ServiceDescription {
     ServiceDescription::new(NAME, GRPC_SERVICE)
         .consumer(Consumer::new(
@@ -54,6 +55,10 @@ pub fn describe(db: &Db, app: &FacilitationApp, pseudonyms: &PseudonymKey) -> Se
             db.clone(),
             Arc::new(AlertingEscalations::new(app.clone())),
         ))
+        .background(BackgroundLoop::new("offer-escalation", {
+            let app = app.clone();
+            move |stop| run_escalation(app, ESCALATION_CHECK_INTERVAL, stop)
+        }))
 }
 
 /// The tonic service to add to a server's routes.

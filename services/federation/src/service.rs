@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
-use vigie_platform::service::ServiceDescription;
+use vigie_platform::service::{BackgroundLoop, ServiceDescription};
 use vigie_proto::federation::v1::federation_service_server::FederationServiceServer;
 
 use crate::app::{FederationApp, FederationSettings, Now, PublishOutcome};
@@ -38,10 +38,20 @@ pub fn application(db: Db, settings: FederationSettings, now: Now, relay: Arc<No
 
 /// What a regional federation instance runs, over its database `db`: the
 /// regional read model, which hears every service of the instance (the
-/// producers its event types name). `vigie dev`, `vigie serve` and the
-/// harnesses compose from it; a new consumer is added here only.
-pub fn describe(db: &Db) -> ServiceDescription {
-    ServiceDescription::new(NAME, GRPC_SERVICE).consumer(Consumer::new(db.clone(), Arc::new(RegionalReadModel)))
+/// producers its event types name), and, with `publish_every`, the
+/// publisher of `app`'s snapshots ([`run_publisher`]; the harnesses publish
+/// by hand). `vigie dev`, `vigie serve` and the harnesses compose from it;
+/// a new consumer or loop is added here only.
+pub fn describe(db: &Db, app: &FederationApp, publish_every: Option<Duration>) -> ServiceDescription {
+    let service =
+        ServiceDescription::new(NAME, GRPC_SERVICE).consumer(Consumer::new(db.clone(), Arc::new(RegionalReadModel)));
+    match publish_every {
+        Some(every) => service.background(BackgroundLoop::new("region-publisher", {
+            let app = app.clone();
+            move |stop| run_publisher(app, every, stop)
+        })),
+        None => service,
+    }
 }
 
 /// What the national hub runs: the reception of the regions' snapshots.

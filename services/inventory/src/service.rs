@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
-use vigie_platform::service::ServiceDescription;
+use vigie_platform::service::{BackgroundLoop, ServiceDescription};
 use vigie_proto::inventory::v1::inventory_service_server::InventoryServiceServer;
 
 use crate::app::{Clock, Inventory};
@@ -40,8 +40,9 @@ pub fn application(db: Db, params: FragilityParams, clock: Clock, relay: Arc<Not
 
 /// What the inventory runs, over its database `db`: the consumers of
 /// training completions and of recorded interventions, which update the
-/// holdings through `app`. `vigie dev`, `vigie serve` and the harnesses
-/// compose from it; a new consumer is added here only.
+/// holdings through `app`, and the daily re-assessment. `vigie dev`,
+/// `vigie serve` and the harnesses compose from it; a new consumer or loop
+/// is added here only.
 pub fn describe(db: &Db, app: &Inventory) -> ServiceDescription {
     ServiceDescription::new(NAME, GRPC_SERVICE)
         .consumer(Consumer::new(
@@ -52,6 +53,10 @@ pub fn describe(db: &Db, app: &Inventory) -> ServiceDescription {
             db.clone(),
             Arc::new(InterventionRecordedHandler::new(app.clone())),
         ))
+        .background(BackgroundLoop::new("fragility-reassessment", {
+            let app = app.clone();
+            move |stop| run_reassessment(app, stop)
+        }))
 }
 
 /// The tonic service to add to a server's routes.

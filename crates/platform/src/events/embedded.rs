@@ -5,11 +5,11 @@
 //! envelope to every registered [`Consumer`] whose event types match and
 //! awaits their transactions. It confirms an event only when every one of
 //! them committed — exactly the contract of a JetStream `PubAck` followed
-//! by durable consumers. A relay batch goes to each consumer as one batch
-//! (the events it wants, in order, applied in one transaction by
-//! [`Consumer::process_batch`]); the confirmations stop at the first event
-//! not confirmed, and the relay marks the confirmed prefix of the batch
-//! with one UPDATE. A crash at
+//! by durable consumers. A relay batch is delivered event by event, each to
+//! every consumer that wants it, each applying it in its own transaction
+//! ([`Consumer::process`]; see [`EmbeddedPublisher`] for why not in
+//! batches); the confirmations stop at the first event not confirmed, and
+//! the relay marks the confirmed prefix of the batch with one UPDATE. A crash at
 //! any point leaves the unmarked rows pending; the next run redelivers
 //! them, and consumers that had already committed answer
 //! [`Outcome::Duplicate`](super::Outcome).
@@ -182,41 +182,40 @@ impl Publisher for EmbeddedPublisher {
             .unwrap_or(Ok(()))
     }
 
-    /// Delivers the batch to every matching consumer in registration order,
-    /// each applying the events it wants in one transaction on its own
-    /// database ([`Consumer::process_batch`]). An event is confirmed when
-    /// every consumer applied it or recorded it as a dead letter; the results
-    /// stop at the first event not confirmed.
+    /// Delivers the batch event by event, each to every matching consumer in
+    /// registration order, each consumer applying it in its own transaction
+    /// on its own database ([`Consumer::process`]). An event is confirmed
+    /// when every consumer applied it or recorded it as a dead letter; the
+    /// results stop at the first event not confirmed (the events after it
+    /// wait, as the producer's order requires).
+    ///
+    /// Not one transaction per batch, unlike the JetStream consumers: on a
+    /// SQLite file a consumer shares its service's one write connection with
+    /// the requests people make (console, CLI), which must not wait behind a
+    /// batch of hundreds of events; and each service learns of an event as
+    /// soon as it is applied, not after other consumers applied the whole
+    /// batch (alerting's next pass already sees the structures imported
+    /// before the calls).
     async fn publish_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), PublishError>> {
-        let mut failures: Vec<Vec<String>> = vec![Vec::new(); envelopes.len()];
-        for consumer in self.bus.registered() {
-            let wanted: Vec<usize> = (0..envelopes.len())
-                .filter(|&index| consumer.wants(&envelopes[index].event_type))
-                .collect();
-            if wanted.is_empty() {
-                continue;
-            }
-            let batch: Vec<Envelope> = wanted.iter().map(|&index| envelopes[index].clone()).collect();
-            for envelope in &batch {
+        let consumers = self.bus.registered();
+        let mut results = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let mut failures = Vec::new();
+            for consumer in consumers.iter().filter(|c| c.wants(&envelope.event_type)) {
                 if self.bus.failed_before(consumer.name(), envelope.id) {
                     consumer.metrics().redelivered(&envelope.event_type, consumer.name());
                 }
-            }
-            let results = consumer.process_batch(&batch).await;
-            for ((index, envelope), result) in wanted.into_iter().zip(&batch).zip(results) {
-                if let Err(failure) = self.settle(&consumer, envelope, result).await {
-                    failures[index].push(failure);
+                let result = consumer.process(envelope).await;
+                if let Err(failure) = self.settle(consumer, envelope, result).await {
+                    failures.push(failure);
                 }
             }
-        }
-        let mut results = Vec::with_capacity(envelopes.len());
-        for failed in failures {
-            if failed.is_empty() {
+            if failures.is_empty() {
                 results.push(Ok(()));
             } else {
                 results.push(Err(PublishError::Consumers {
-                    failed: failed.len(),
-                    details: failed.join("; "),
+                    failed: failures.len(),
+                    details: failures.join("; "),
                 }));
                 break;
             }

@@ -1,8 +1,8 @@
 //! A service describes itself once; the hosts compose the descriptions.
 //!
 //! Each service crate builds its [`ServiceDescription`] in its
-//! `service::describe` function: its component name, its gRPC service and
-//! the event consumers it runs, bound to its database. `vigie dev`
+//! `service::describe` function: its component name, its gRPC service, the
+//! event consumers it runs, bound to its database, and its background loops. `vigie dev`
 //! (in-process buses, [`EmbeddedBuses`]), `vigie serve` (one JetStream
 //! durable consumer per consumer) and the test harnesses compose from these
 //! descriptions in a loop, so adding a consumer touches the consuming
@@ -16,11 +16,52 @@ mod embedded;
 
 pub use embedded::{EmbeddedBuses, UnknownProducer};
 
+use std::future::Future;
+
+use futures::future::BoxFuture;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
 use crate::events::Consumer;
+
+/// A task a service runs for as long as it is up — a periodic check, a
+/// dispatcher — started once by the host with the shutdown token.
+pub struct BackgroundLoop {
+    /// What it does, for logs and tests (`fragility-reassessment`, …).
+    pub name: &'static str,
+    run: Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>,
+}
+
+impl BackgroundLoop {
+    /// A loop named `name` that `run` starts; its future returns once the
+    /// token it is given is cancelled.
+    pub fn new<F>(name: &'static str, run: impl FnOnce(CancellationToken) -> F + Send + 'static) -> BackgroundLoop
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        BackgroundLoop {
+            name,
+            run: Box::new(move |stop| Box::pin(run(stop))),
+        }
+    }
+
+    /// The loop's future, to spawn.
+    pub fn start(self, stop: CancellationToken) -> BoxFuture<'static, ()> {
+        (self.run)(stop)
+    }
+}
+
+impl std::fmt::Debug for BackgroundLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackgroundLoop")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
 
 /// What a service runs besides its gRPC handlers, as the service itself
 /// states it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServiceDescription {
     /// Component name: its migrations, its outbox's stream `VIGIE_<NAME>`,
     /// its in-process bus in `vigie dev`.
@@ -31,6 +72,10 @@ pub struct ServiceDescription {
     /// state in production (JetStream durables, inbox keys): never rename
     /// one.
     pub consumers: Vec<Consumer>,
+    /// Its background loops, started by [`ServiceDescription::spawn_loops`]
+    /// (the test harnesses drive the same passes themselves and never start
+    /// them).
+    pub loops: Vec<BackgroundLoop>,
 }
 
 impl ServiceDescription {
@@ -40,6 +85,27 @@ impl ServiceDescription {
             name,
             grpc_service,
             consumers: Vec::new(),
+            loops: Vec::new(),
+        }
+    }
+
+    /// Adds a background loop.
+    #[must_use]
+    pub fn background(mut self, background: BackgroundLoop) -> ServiceDescription {
+        self.loops.push(background);
+        self
+    }
+
+    /// Starts every background loop in `tasks`, each until `stop`; the
+    /// loops are moved out (a second call starts nothing).
+    pub fn spawn_loops(&mut self, tasks: &mut JoinSet<()>, stop: &CancellationToken) {
+        for background in self.loops.drain(..) {
+            tracing::debug!(
+                service = self.name,
+                background = background.name,
+                "background loop started"
+            );
+            tasks.spawn(background.start(stop.clone()));
         }
     }
 
@@ -97,7 +163,40 @@ fn producer_of(event_type: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::producer_of;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use tokio::task::JoinSet;
+    use tokio_util::sync::CancellationToken;
+
+    use super::{producer_of, BackgroundLoop, ServiceDescription};
+
+    #[tokio::test]
+    async fn loops_start_once_and_end_with_the_token() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let counter = started.clone();
+        let mut service = ServiceDescription::new("test", "test.v1.Test").background(BackgroundLoop::new(
+            "count",
+            move |stop| async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                stop.cancelled().await;
+            },
+        ));
+        assert_eq!(
+            format!("{:?}", service.loops),
+            r#"[BackgroundLoop { name: "count", .. }]"#
+        );
+        let mut tasks = JoinSet::new();
+        let stop = CancellationToken::new();
+        service.spawn_loops(&mut tasks, &stop);
+        service.spawn_loops(&mut tasks, &stop);
+        assert_eq!(tasks.len(), 1, "a loop is started once");
+        stop.cancel();
+        while let Some(ended) = tasks.join_next().await {
+            ended.expect("the loop ends cleanly");
+        }
+        assert_eq!(started.load(Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn the_producer_is_the_second_token() {

@@ -136,7 +136,7 @@ impl Harness {
     /// written to `mail_dir`, if any).
     pub fn consumer(&self, name: &str, mail_dir: Option<std::path::PathBuf>) -> Result<Consumer> {
         let key = vigie_inventory_readmodel::PseudonymKey::new(b"the alerting tests' pseudonym secret");
-        vigie_alerting::service::describe(&self.db, &key, mail_dir)
+        vigie_alerting::service::describe(&self.db, &key, mail_dir, None)
             .find(name)
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("alerting runs no consumer {name}"))

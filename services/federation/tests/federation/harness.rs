@@ -72,7 +72,7 @@ impl Harness {
 
     /// Delivers an envelope to the regional read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
-        let regional = vigie_federation::service::describe(&self.db);
+        let regional = vigie_federation::service::describe(&self.db, &self.app, None);
         let read_model = regional
             .find("federation-region")
             .context("a regional instance runs the regional read model")?;

@@ -130,24 +130,11 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
     let facilitation_relay = relay(&facilitation_db, facilitation::NAME)?;
     let alerting_relay = relay(&alerting_db, vigie_alerting::service::NAME)?;
     let federation_relay = relay(&federation_db, vigie_federation::service::NAME)?;
-    let app = super::start_inventory(
-        inventory_db.clone(),
-        &config,
-        inventory_relay.notifier(),
-        &mut tasks,
-        &stop,
-    )
-    .await?;
+    let app = super::start_inventory(inventory_db.clone(), &config, inventory_relay.notifier()).await?;
     let training_app = super::start_training(training_db.clone(), &config, training_relay.notifier()).await?;
-    let facilitation_app = super::start_facilitation(
-        facilitation_db.clone(),
-        &config,
-        facilitation_relay.notifier(),
-        &mut tasks,
-        &stop,
-    )
-    .await?;
-    let alerting_app = super::start_alerting(
+    let facilitation_app =
+        super::start_facilitation(facilitation_db.clone(), &config, facilitation_relay.notifier()).await?;
+    let (alerting_app, alerting_loops) = super::start_alerting(
         alerting_db.clone(),
         &config,
         super::alerting_secret(&config, true)?,
@@ -162,28 +149,36 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
         &config,
         Some(DEMO_REGION),
         federation_relay.notifier(),
-        // A few structures: look often, so the demo's roll-up follows edits.
-        Some(
-            config
-                .federation
-                .check_interval()
-                .min(std::time::Duration::from_secs(5)),
-        ),
-        &mut tasks,
-        &stop,
     )
     .await?;
-    // Each service describes its consumers; every one is registered, before
-    // the relays start, on the buses of the producers it listens to.
-    let services = [
+    // Each service describes its consumers and loops; every consumer is
+    // registered, before the relays start, on the buses of the producers it
+    // listens to.
+    let mut services = [
         inventory::describe(&inventory_db, &app),
         training::describe(&training_db, &pseudonyms),
         facilitation::describe(&facilitation_db, &facilitation_app, &pseudonyms),
-        vigie_alerting::service::describe(&alerting_db, &pseudonyms, Some(config.data_dir.join("mails"))),
-        vigie_federation::service::describe(&federation_db),
+        vigie_alerting::service::describe(
+            &alerting_db,
+            &pseudonyms,
+            Some(config.data_dir.join("mails")),
+            Some(alerting_loops),
+        ),
+        // A few structures: publish often, so the demo's roll-up follows edits.
+        vigie_federation::service::describe(
+            &federation_db,
+            &federation_app,
+            Some(
+                config
+                    .federation
+                    .check_interval()
+                    .min(std::time::Duration::from_secs(5)),
+            ),
+        ),
     ];
-    for service in &services {
+    for service in &mut services {
         buses.register(service)?;
+        service.spawn_loops(&mut tasks, &stop);
     }
     tasks.spawn(inventory_relay.run(stop.clone()));
     tasks.spawn(training_relay.run(stop.clone()));

@@ -27,22 +27,19 @@ use crate::cli::AuthMode;
 use crate::config::VigieConfig;
 use crate::i18n::Lang;
 
-/// Builds the inventory application over a migrated database and starts its
-/// background re-assessment in `tasks`.
+/// Builds the inventory application over a migrated database (its
+/// re-assessment loop is in its description).
 ///
 /// # Errors
 /// Migration failures.
-pub async fn start_inventory(
-    db: Db,
-    config: &VigieConfig,
-    relay: Arc<Notify>,
-    tasks: &mut JoinSet<()>,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<Inventory> {
+pub async fn start_inventory(db: Db, config: &VigieConfig, relay: Arc<Notify>) -> anyhow::Result<Inventory> {
     inventory::migrate(&db).await?;
-    let app = inventory::application(db, config.fragility.params(), system_clock(), relay);
-    tasks.spawn(inventory::run_reassessment(app.clone(), shutdown.clone()));
-    Ok(app)
+    Ok(inventory::application(
+        db,
+        config.fragility.params(),
+        system_clock(),
+        relay,
+    ))
 }
 
 /// Builds the training application over a migrated database.
@@ -59,32 +56,21 @@ pub async fn start_training(db: Db, config: &VigieConfig, relay: Arc<Notify>) ->
     ))
 }
 
-/// Builds the facilitation application over a migrated database and starts
-/// its periodic escalation of unanswered offers in `tasks`.
+/// Builds the facilitation application over a migrated database (its
+/// escalation loop is in its description).
 ///
 /// # Errors
 /// Migration failures.
-pub async fn start_facilitation(
-    db: Db,
-    config: &VigieConfig,
-    relay: Arc<Notify>,
-    tasks: &mut JoinSet<()>,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<FacilitationApp> {
+pub async fn start_facilitation(db: Db, config: &VigieConfig, relay: Arc<Notify>) -> anyhow::Result<FacilitationApp> {
     facilitation::migrate(&db).await?;
-    let app = facilitation::application(db, vigie_facilitation::app::system_clock(), relay)
-        .with_escalation_delay(config.facilitation.escalation_delay());
-    tasks.spawn(facilitation::run_escalation(
-        app.clone(),
-        facilitation::ESCALATION_CHECK_INTERVAL,
-        shutdown.clone(),
-    ));
-    Ok(app)
+    Ok(
+        facilitation::application(db, vigie_facilitation::app::system_clock(), relay)
+            .with_escalation_delay(config.facilitation.escalation_delay()),
+    )
 }
 
-/// Builds the federation application over a migrated database. With
-/// `publish` (its check interval), starts the regional publisher in `tasks`
-/// (a national instance only receives).
+/// Builds the federation application over a migrated database (the
+/// regional publisher is in its description).
 ///
 /// # Errors
 /// Migration failures, an invalid `[federation]` configuration.
@@ -93,24 +79,18 @@ pub async fn start_federation(
     config: &VigieConfig,
     default_region: Option<&str>,
     relay: Arc<Notify>,
-    publish: Option<std::time::Duration>,
-    tasks: &mut JoinSet<()>,
-    shutdown: &CancellationToken,
 ) -> anyhow::Result<vigie_federation::app::FederationApp> {
     let settings = config
         .federation
         .settings(default_region)
         .map_err(|e| anyhow::anyhow!(e))?;
     vigie_federation::service::migrate(&db).await?;
-    let app = vigie_federation::service::application(db, settings, vigie_federation::app::system_now(), relay);
-    if let Some(check_every) = publish {
-        tasks.spawn(vigie_federation::service::run_publisher(
-            app.clone(),
-            check_every,
-            shutdown.clone(),
-        ));
-    }
-    Ok(app)
+    Ok(vigie_federation::service::application(
+        db,
+        settings,
+        vigie_federation::app::system_now(),
+        relay,
+    ))
 }
 
 /// The alerting service's signing secret: the configured one, else (in
@@ -207,8 +187,9 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Builds the alerting application over a migrated database and starts its
-/// HTTP endpoints, its dispatcher and its scheduled fetches in `tasks`.
-/// Without an SMTP relay, emails are written under `mail_dir` (`vigie dev`).
+/// HTTP endpoints in `tasks`; returns it with its loops (dispatcher and
+/// scheduled fetches), for its description. Without an SMTP relay, emails
+/// are written under `mail_dir` (`vigie dev`).
 ///
 /// # Errors
 /// Migration failures, a taken HTTP port, an invalid SMTP or TLS setup.
@@ -220,7 +201,7 @@ pub async fn start_alerting(
     relay: Arc<Notify>,
     tasks: &mut JoinSet<()>,
     shutdown: &CancellationToken,
-) -> anyhow::Result<vigie_alerting::app::AlertingApp> {
+) -> anyhow::Result<(vigie_alerting::app::AlertingApp, vigie_alerting::service::Loops)> {
     use vigie_alerting::delivery::{Channels, Mailbox};
     use vigie_alerting::service as alerting;
     alerting::migrate(&db).await?;
@@ -263,20 +244,13 @@ pub async fn start_alerting(
     )?
     .allow_plain_http(config.alerting.allow_plain_http_webhooks);
     tasks.spawn(vigie_alerting::http::serve(listener, app.clone(), shutdown.clone()));
-    tasks.spawn(alerting::run_dispatcher(
-        app.clone(),
-        Box::new(Channels::new(mailbox, webhooks)),
-        std::time::Duration::from_secs(config.alerting.dispatch_interval_seconds),
-        shutdown.clone(),
-    ));
-    if !app.settings().sources.is_empty() {
-        tasks.spawn(alerting::run_fetcher(
-            app.clone(),
-            std::time::Duration::from_secs(config.alerting.fetch_interval_hours.saturating_mul(3600)),
-            shutdown.clone(),
-        ));
-    }
-    Ok(app)
+    let loops = alerting::Loops {
+        app: app.clone(),
+        transport: Box::new(Channels::new(mailbox, webhooks)),
+        dispatch_every: std::time::Duration::from_secs(config.alerting.dispatch_interval_seconds),
+        fetch_every: std::time::Duration::from_secs(config.alerting.fetch_interval_hours.saturating_mul(3600)),
+    };
+    Ok((app, loops))
 }
 
 /// The OIDC authentication of `config`, when an issuer is configured:

@@ -173,9 +173,9 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
     }
     // The service describes its consumers; each runs as a JetStream durable
     // consumer of its name (docs/events.md).
-    let (service, routes) = match args.service {
+    let (mut service, routes) = match args.service {
         ServiceName::Inventory => {
-            let app = super::start_inventory(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
+            let app = super::start_inventory(db.clone(), &config, relay.notifier()).await?;
             (
                 inventory::describe(&db, &app),
                 tonic::service::Routes::new(limited!(inventory::grpc(app), limits)),
@@ -189,14 +189,14 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             )
         }
         ServiceName::Facilitation => {
-            let app = super::start_facilitation(db.clone(), &config, relay.notifier(), &mut tasks, &stop).await?;
+            let app = super::start_facilitation(db.clone(), &config, relay.notifier()).await?;
             (
                 facilitation::describe(&db, &app, &pseudonym_key()?),
                 tonic::service::Routes::new(limited!(facilitation::grpc(app), limits)),
             )
         }
         ServiceName::Alerting => {
-            let app = super::start_alerting(
+            let (app, loops) = super::start_alerting(
                 db.clone(),
                 &config,
                 super::alerting_secret(&config, false)?,
@@ -207,21 +207,12 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             )
             .await?;
             (
-                vigie_alerting::service::describe(&db, &pseudonym_key()?, None),
+                vigie_alerting::service::describe(&db, &pseudonym_key()?, None, Some(loops)),
                 tonic::service::Routes::new(limited!(vigie_alerting::service::grpc(app), limits)),
             )
         }
         ServiceName::Federation if args.national => {
-            let app = super::start_federation(
-                db.clone(),
-                &config,
-                Some("national"),
-                relay.notifier(),
-                None,
-                &mut tasks,
-                &stop,
-            )
-            .await?;
+            let app = super::start_federation(db.clone(), &config, Some("national"), relay.notifier()).await?;
             if telemetry.metrics_enabled() {
                 tasks.spawn(vigie_federation::metrics::run_sampler(app.clone(), stop.clone()));
             }
@@ -231,19 +222,10 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             )
         }
         ServiceName::Federation => {
-            let app = super::start_federation(
-                db.clone(),
-                &config,
-                None,
-                relay.notifier(),
-                Some(config.federation.check_interval()),
-                &mut tasks,
-                &stop,
-            )
-            .await?;
+            let app = super::start_federation(db.clone(), &config, None, relay.notifier()).await?;
             super::national::link_region(&config, &app.settings().region, lang).await?;
             (
-                vigie_federation::service::describe(&db),
+                vigie_federation::service::describe(&db, &app, Some(config.federation.check_interval())),
                 tonic::service::Routes::new(limited!(vigie_federation::service::grpc(app), limits)),
             )
         }
@@ -274,6 +256,7 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
             tasks.spawn(consume(js.clone(), consumer.clone(), stop.clone()));
         }
     }
+    service.spawn_loops(&mut tasks, &stop);
     tasks.spawn(relay.run(stop.clone()));
     let listener = grpc::bind(config.listen).await?;
     // One plain line for operators and scripts, whatever the log level.
