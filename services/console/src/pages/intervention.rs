@@ -368,7 +368,7 @@ pub async fn record(
             Ok(answer) => answer.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 // The service's message is meant for people (French).
-                form.minutes_error = Some(status.message().to_owned());
+                form.minutes_error = Some(crate::error::service_message(&status, lang));
                 return show(
                     &console,
                     &session,

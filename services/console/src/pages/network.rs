@@ -363,7 +363,7 @@ pub async fn set_policy(
             }
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 let mut form = typed_form(&fields, current.webhook_secret_set);
-                place_service_error(&mut form, status.message());
+                place_service_error(&mut form, &crate::error::service_message(&status, lang));
                 show(
                     &console,
                     &session,

@@ -317,7 +317,7 @@ pub async fn ask_for_help(
             Ok(answer) => answer.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 // The service's message is French and meant for people.
-                help.description_error = Some(status.message().to_owned());
+                help.description_error = Some(crate::error::service_message(&status, lang));
                 return show(
                     &console,
                     &session,

@@ -292,7 +292,7 @@ pub async fn act(
                 ) =>
             {
                 // The service's message is meant for people (French).
-                form.action_error = Some(status.message().to_owned());
+                form.action_error = Some(crate::error::service_message(&status, lang));
                 return show(&console, &session, &mut clients, form, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
             Err(status) => return Err(PageError::from(status)),
