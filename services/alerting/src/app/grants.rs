@@ -555,10 +555,12 @@ impl AlertingApp {
                     label,
                 }
             }
-            _ => return Err(AlertingError::Invalid(words!(
+            _ => {
+                return Err(AlertingError::Invalid(words!(
                 "préciser l'obligation déplacée ou la subvention dont la convention ajoute une date (l'une des deux)",
                 "give the obligation moved or the grant whose agreement adds a date (one of the two)"
-            ))),
+            )))
+            }
         };
         storage::save_agreement_date(&mut tx, &row, self.now()).await?;
         let after = self.obligations_on(&mut tx, Some(&only)).await?;

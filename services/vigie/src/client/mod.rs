@@ -203,7 +203,8 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
         ),
         _ => lang.pick("erreur du serveur", "server error"),
     };
-    anyhow::anyhow!("{kind} : {}", server_message(&status, lang))
+    // French sets its colon apart with a space; English does not.
+    anyhow::anyhow!("{kind}{}{}", lang.pick(" : ", ": "), server_message(&status, lang))
 }
 
 /// The server's own words for `status` in `lang`: servers send French as the
@@ -227,7 +228,7 @@ mod tests {
     #[test]
     fn english_readers_get_the_servers_english_words() {
         let error = status_error(refused(), Lang::En).to_string();
-        assert_eq!(error, "invalid request : invalid date “2026-02-30” — ça");
+        assert_eq!(error, "invalid request: invalid date “2026-02-30” — ça");
     }
 
     #[test]
@@ -242,7 +243,7 @@ mod tests {
         assert_eq!(server_message(&old_server, Lang::En), "structure « S1 » introuvable");
         assert_eq!(
             status_error(old_server, Lang::En).to_string(),
-            "not found : structure « S1 » introuvable"
+            "not found: structure « S1 » introuvable"
         );
     }
 }
