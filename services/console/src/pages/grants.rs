@@ -519,7 +519,8 @@ pub async fn record_application(
         match clients.alerting.record_application(request).await {
             Ok(_) => {}
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is French and names the field.
+                // The service's message names the field (in French only so far: the
+                // grants sheet's rules have no English words yet).
                 application.error = Some(crate::error::service_message(&status, lang));
                 let forms = GrantForms {
                     application,

@@ -291,7 +291,7 @@ pub async fn act(
                     tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument
                 ) =>
             {
-                // The service's message is meant for people (French).
+                // The service's message is meant for people, in the page's language.
                 form.action_error = Some(crate::error::service_message(&status, lang));
                 return show(&console, &session, &mut clients, form, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
