@@ -10,7 +10,6 @@
 //! duties together), the same transaction for the outbox events.
 
 use std::collections::{HashMap, HashSet};
-use vigie_platform::words;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use sqlx::AnyConnection;
@@ -25,6 +24,7 @@ use vigie_alerting_domain::model::{Stage, StageKind};
 use vigie_alerting_domain::plan::Window;
 use vigie_alerting_domain::reminders::{planned_reminders, resolve_local, ReminderPolicy};
 use vigie_platform::events::Outbox;
+use vigie_platform::words;
 use vigie_proto::events::v1::ObligationAcknowledged;
 
 use super::context::{network_settings, Context};

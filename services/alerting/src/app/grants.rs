@@ -5,8 +5,6 @@
 //! or an existing application are idempotent.
 
 use std::collections::{BTreeMap, HashMap};
-use vigie_platform::words;
-use vigie_platform::words::Words;
 
 use chrono::NaiveDate;
 use sqlx::{Any, AnyConnection, Transaction};
@@ -14,6 +12,8 @@ use vigie_alerting_domain::grants::obligations::{obligations, AgreementDate, Obl
 use vigie_alerting_domain::grants::rules::{Rule, DEFAULT_DRAFT_DAYS};
 use vigie_alerting_domain::grants::stats::Stage;
 use vigie_alerting_domain::grants::{Agreement, Grant};
+use vigie_platform::words;
+use vigie_platform::words::Words;
 
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::GrantRecorded;

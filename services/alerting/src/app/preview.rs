@@ -16,12 +16,12 @@
 //! [`plan_calls`]: super::listing::plan_calls
 
 use std::cmp::Ordering;
-use vigie_platform::words;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::plan::{plan_stage, PlannedAlert, RecipientKind, Window};
 use vigie_alerting_domain::reminders::resolve_local;
 use vigie_alerting_domain::territory::Territory;
+use vigie_platform::words;
 
 use super::call_plans::{stage_ref, CallPlans};
 use super::context::Context;

@@ -9,9 +9,9 @@ mod preview;
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use vigie_platform::words;
 
 use futures::Stream;
+use vigie_platform::words;
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_alerting_domain::call::{ImportProblem, Severity};

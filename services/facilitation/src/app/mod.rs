@@ -9,7 +9,6 @@ mod requests;
 pub mod views;
 
 use std::sync::Arc;
-use vigie_platform::words;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::Notify;
@@ -18,6 +17,7 @@ use vigie_facilitation_domain::model::{week_start, Facilitator};
 use vigie_facilitation_domain::report::{report, unhelped, with_times, Intervention, ReportLine, Unhelped};
 use vigie_platform::auth::Visibility;
 use vigie_platform::db::Db;
+use vigie_platform::words;
 
 use crate::error::FacilitationError;
 use crate::storage;

@@ -7,11 +7,11 @@
 //! listed structure (a move), in which case they lose that person.
 
 use std::collections::{BTreeMap, HashSet};
-use vigie_platform::words;
 
 use vigie_fragility_model::model::StructureInventory;
 use vigie_inventory_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
 use vigie_inventory_set::{parse_set_owned, CsvSetFiles, ParsedSet};
+use vigie_platform::words;
 use vigie_tabular::RowError;
 
 use super::views::VersionedInventory;

@@ -2,13 +2,13 @@
 //! changes, and the daily re-assessment.
 
 use std::sync::Arc;
-use vigie_platform::words;
 
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 use vigie_fragility_model::fragility::{assess, Assessment};
 use vigie_fragility_model::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
+use vigie_platform::words;
 
 use vigie_platform::auth::Visibility;
 use vigie_platform::db::clock::WriteClock;

@@ -21,6 +21,7 @@
 //! changes add one to it.
 
 use std::collections::BTreeSet;
+
 use vigie_platform::words;
 
 use super::views::VersionedInventory;

@@ -6,7 +6,6 @@ pub mod authz;
 mod import;
 
 use std::sync::Arc;
-use vigie_platform::words;
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -14,6 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use vigie_fragility_model::model::Evidence;
 use vigie_inventory_set::scope::ImportScope;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::words;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
