@@ -28,6 +28,7 @@ mod keycloak;
 mod metrics;
 mod privacy;
 mod reflection;
+mod server_words;
 mod traces;
 mod training;
 

@@ -1,6 +1,7 @@
 //! The alerting service's error type and its one mapping to gRPC statuses.
 
-use vigie_alerting_domain::call::ImportProblem;
+use vigie_alerting_domain::call::{ImportProblem, Severity};
+use vigie_platform::words::{internal_status, not_found_status, Words};
 
 use crate::storage::StorageError;
 
@@ -9,10 +10,10 @@ use crate::storage::StorageError;
 pub enum AlertingError {
     /// Unknown call, structure or network (or outside the caller's scope).
     #[error("{0} introuvable")]
-    NotFound(String),
+    NotFound(Words),
     /// A malformed request.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Words),
     /// Storage failed.
     #[error("stockage : {0}")]
     Storage(#[from] StorageError),
@@ -23,7 +24,7 @@ pub enum AlertingError {
     #[error("source injoignable : {0}")]
     Source(String),
     /// A file import was refused; nothing changed.
-    #[error("fichier refusé : {} erreur(s)", .0.iter().filter(|p| p.severity == vigie_alerting_domain::call::Severity::Error).count())]
+    #[error("fichier refusé : {} erreur(s)", errors(.0))]
     Rejected(Vec<ImportProblem>),
 }
 
@@ -40,17 +41,30 @@ impl From<sqlx::Error> for AlertingError {
 }
 
 impl From<AlertingError> for tonic::Status {
+    /// Client errors keep their message, in both languages; internal ones are
+    /// logged with their cause chain, once, and the client only learns that
+    /// it failed.
     fn from(error: AlertingError) -> Self {
-        match &error {
-            AlertingError::NotFound(_) => tonic::Status::not_found(error.to_string()),
-            AlertingError::Invalid(_) | AlertingError::Rejected(_) => {
-                tonic::Status::invalid_argument(error.to_string())
+        match error {
+            AlertingError::NotFound(what) => not_found_status(what),
+            AlertingError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
+            AlertingError::Rejected(problems) => {
+                let count = errors(&problems);
+                vigie_platform::words!("fichier refusé : {count} erreur(s)", "file refused: {count} error(s)")
+                    .into_status(tonic::Code::InvalidArgument)
             }
-            AlertingError::Source(_) => tonic::Status::unavailable(error.to_string()),
-            AlertingError::Storage(_) | AlertingError::Events(_) => {
-                tracing::error!(%error, "alerting request failed");
-                tonic::Status::internal("erreur interne du service d'alertes")
+            AlertingError::Source(reason) => {
+                vigie_platform::words!("source injoignable : {reason}", "source unreachable: {reason}")
+                    .into_status(tonic::Code::Unavailable)
+            }
+            internal @ (AlertingError::Storage(_) | AlertingError::Events(_)) => {
+                internal_status("alerting", "service d'alertes", &internal)
             }
         }
     }
+}
+
+/// How many of an import's problems refuse it (warnings do not).
+fn errors(problems: &[ImportProblem]) -> usize {
+    problems.iter().filter(|p| p.severity == Severity::Error).count()
 }

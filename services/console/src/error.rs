@@ -50,6 +50,13 @@ impl From<tonic::Status> for PageError {
     }
 }
 
+/// A service's own words for `status`, in the page's language: services send
+/// French as the status message and English beside it
+/// (`vigie_platform::words`); a text not translated yet reads in French.
+pub fn service_message(status: &tonic::Status, lang: crate::lang::Lang) -> String {
+    vigie_platform::words::message_for(status, lang == crate::lang::Lang::En)
+}
+
 impl From<askama::Error> for PageError {
     fn from(error: askama::Error) -> Self {
         PageError::Internal(error.to_string())

@@ -1,5 +1,6 @@
 //! The facilitation service's error type and its one mapping to gRPC statuses.
 
+use vigie_platform::words::{internal_status, not_found_status, rejected_status, Words};
 use vigie_tabular::RowError;
 
 use crate::storage::StorageError;
@@ -9,13 +10,13 @@ use crate::storage::StorageError;
 pub enum FacilitationError {
     /// Unknown request, structure, person (or outside the caller's scope).
     #[error("{0} introuvable")]
-    NotFound(String),
+    NotFound(Words),
     /// A malformed request.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Words),
     /// The request conflicts with the current state (already closed…).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Words),
     /// A facilitators import was refused; nothing changed.
     #[error("fichier des facilitateurs refusé : {} erreur(s)", .0.len())]
     Rejected(Vec<RowError>),
@@ -40,17 +41,17 @@ impl From<sqlx::Error> for FacilitationError {
 }
 
 impl From<FacilitationError> for tonic::Status {
+    /// Client errors keep their message, in both languages; internal ones are
+    /// logged with their cause chain, once, and the client only learns that
+    /// it failed.
     fn from(error: FacilitationError) -> Self {
         match error {
-            FacilitationError::NotFound(what) => tonic::Status::not_found(format!("{what} introuvable")),
-            FacilitationError::Invalid(message) => tonic::Status::invalid_argument(message),
-            FacilitationError::Conflict(message) => tonic::Status::failed_precondition(message),
-            FacilitationError::Rejected(errors) => {
-                tonic::Status::invalid_argument(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-            }
+            FacilitationError::NotFound(what) => not_found_status(what),
+            FacilitationError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
+            FacilitationError::Conflict(message) => message.into_status(tonic::Code::FailedPrecondition),
+            FacilitationError::Rejected(errors) => rejected_status(&errors),
             internal @ (FacilitationError::Storage(_) | FacilitationError::Events(_)) => {
-                tracing::error!(error = %internal, "facilitation request failed");
-                tonic::Status::internal("erreur interne du service de facilitation (voir les journaux du serveur)")
+                internal_status("facilitation", "service de facilitation", &internal)
             }
         }
     }

@@ -7,6 +7,7 @@ use vigie_fragility_model::explain::{explain, Lang};
 use vigie_fragility_model::fragility::{Assessment, Band};
 use vigie_fragility_model::model::{HoldingRecord, StructureInventory};
 use vigie_inventory_domain::rollup::RollupGroup;
+use vigie_platform::words;
 use vigie_proto::common::v1::Date;
 use vigie_proto::inventory::v1 as pb;
 
@@ -28,9 +29,12 @@ pub fn date_to_pb(date: NaiveDate) -> Date {
 /// [`InventoryError::Invalid`] when the date does not exist.
 pub fn date_from_pb(date: &Date) -> Result<NaiveDate, InventoryError> {
     NaiveDate::from_ymd_opt(date.year, date.month, date.day).ok_or_else(|| {
-        InventoryError::Invalid(format!(
+        InventoryError::Invalid(words!(
             "date invalide : {:04}-{:02}-{:02}",
-            date.year, date.month, date.day
+            "invalid date: {:04}-{:02}-{:02}",
+            date.year,
+            date.month,
+            date.day
         ))
     })
 }

@@ -1,5 +1,6 @@
 //! The inventory's error type, and its one mapping to gRPC status codes.
 
+use vigie_platform::words::{internal_status, not_found_status, rejected_status, Words};
 use vigie_tabular::RowError;
 
 use crate::storage::StorageError;
@@ -9,10 +10,10 @@ use crate::storage::StorageError;
 pub enum InventoryError {
     /// The object does not exist (or is outside the caller's scope).
     #[error("{0} introuvable")]
-    NotFound(String),
+    NotFound(Words),
     /// The request is malformed.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Words),
     /// An import was refused; nothing was changed.
     #[error("import refusé : {} erreur(s)", .0.len())]
     Rejected(Vec<RowError>),
@@ -37,19 +38,16 @@ impl From<sqlx::Error> for InventoryError {
 }
 
 impl From<InventoryError> for tonic::Status {
-    /// Client errors keep their message; internal ones are logged with their
-    /// cause chain here, once, and the client only learns that it failed.
+    /// Client errors keep their message, in both languages; internal ones are
+    /// logged with their cause chain, once, and the client only learns that
+    /// it failed.
     fn from(error: InventoryError) -> Self {
         match error {
-            InventoryError::NotFound(what) => tonic::Status::not_found(format!("{what} introuvable")),
-            InventoryError::Invalid(message) => tonic::Status::invalid_argument(message),
-            InventoryError::Rejected(errors) => {
-                let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                tonic::Status::invalid_argument(lines.join("\n"))
-            }
+            InventoryError::NotFound(what) => not_found_status(what),
+            InventoryError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
+            InventoryError::Rejected(errors) => rejected_status(&errors),
             internal @ (InventoryError::Storage(_) | InventoryError::Events(_)) => {
-                tracing::error!(error = %internal, "inventory request failed");
-                tonic::Status::internal("erreur interne du service d'inventaire (voir les journaux du serveur)")
+                internal_status("inventory", "service d'inventaire", &internal)
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The training service's error type and its one mapping to gRPC statuses.
 
+use vigie_platform::words::{internal_status, not_found_status, rejected_status, Words};
 use vigie_tabular::RowError;
 
 use crate::storage::StorageError;
@@ -9,13 +10,13 @@ use crate::storage::StorageError;
 pub enum TrainingError {
     /// Unknown session, person, structure (or outside the caller's scope).
     #[error("{0} introuvable")]
-    NotFound(String),
+    NotFound(Words),
     /// A malformed request.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Words),
     /// The request conflicts with the current state (already enrolled…).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Words),
     /// A catalogue import was refused; nothing changed.
     #[error("catalogue refusé : {} erreur(s)", .0.len())]
     Rejected(Vec<RowError>),
@@ -40,17 +41,17 @@ impl From<sqlx::Error> for TrainingError {
 }
 
 impl From<TrainingError> for tonic::Status {
+    /// Client errors keep their message, in both languages; internal ones are
+    /// logged with their cause chain, once, and the client only learns that
+    /// it failed.
     fn from(error: TrainingError) -> Self {
         match error {
-            TrainingError::NotFound(what) => tonic::Status::not_found(format!("{what} introuvable")),
-            TrainingError::Invalid(message) => tonic::Status::invalid_argument(message),
-            TrainingError::Conflict(message) => tonic::Status::failed_precondition(message),
-            TrainingError::Rejected(errors) => {
-                tonic::Status::invalid_argument(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-            }
+            TrainingError::NotFound(what) => not_found_status(what),
+            TrainingError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
+            TrainingError::Conflict(message) => message.into_status(tonic::Code::FailedPrecondition),
+            TrainingError::Rejected(errors) => rejected_status(&errors),
             internal @ (TrainingError::Storage(_) | TrainingError::Events(_)) => {
-                tracing::error!(error = %internal, "training request failed");
-                tonic::Status::internal("erreur interne du service de formation (voir les journaux du serveur)")
+                internal_status("training", "service de formation", &internal)
             }
         }
     }

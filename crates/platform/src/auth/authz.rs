@@ -11,6 +11,8 @@
 //! See `docs/security.md` ("Authorisation").
 
 use super::{Principal, Role, Scope};
+use crate::words;
+use crate::words::{not_found_status, Words};
 
 /// How far a role reaches for one RPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,7 +92,13 @@ fn reach(principal: &Principal, rule: &Rule) -> Result<Reach, tonic::Status> {
         .iter()
         .filter_map(|role| rule.reach_of(*role))
         .max()
-        .ok_or_else(|| tonic::Status::permission_denied("opération non autorisée pour vos rôles"))
+        .ok_or_else(|| {
+            words!(
+                "opération non autorisée pour vos rôles",
+                "operation not allowed for your roles"
+            )
+            .into_status(tonic::Code::PermissionDenied)
+        })
 }
 
 /// What of the instance the caller may see under `rule`.
@@ -134,7 +142,7 @@ pub fn authorize(
     principal: &Principal,
     rule: &Rule,
     target: Option<Target<'_>>,
-    what: impl FnOnce() -> String,
+    what: impl FnOnce() -> Words,
 ) -> Result<(), tonic::Status> {
     let visibility = visible(principal, rule)?;
     let allowed = match target {
@@ -144,7 +152,7 @@ pub fn authorize(
     if allowed {
         Ok(())
     } else {
-        Err(tonic::Status::not_found(format!("{} introuvable", what())))
+        Err(not_found_status(what()))
     }
 }
 
@@ -160,7 +168,7 @@ pub async fn authorize_structure<F, Fut, E>(
     principal: &Principal,
     rule: &Rule,
     structure: &str,
-    what: &str,
+    what: &Words,
     network_of: F,
 ) -> Result<(), tonic::Status>
 where
@@ -179,9 +187,9 @@ where
                 network: &network,
                 structure: Some(structure),
             }),
-            || what.to_owned(),
+            || what.clone(),
         ),
-        None => Err(tonic::Status::not_found(format!("{what} introuvable"))),
+        None => Err(not_found_status(what.clone())),
     }
 }
 
@@ -216,7 +224,7 @@ mod tests {
 
     #[test]
     fn reaches_follow_roles_and_scopes() {
-        let code = |p: &Principal, t| authorize(p, &RULE, t, || "x".into()).map_err(|s| s.code());
+        let code = |p: &Principal, t| authorize(p, &RULE, t, || Words::same("x")).map_err(|s| s.code());
         let dev = Principal::dev();
         assert_eq!(code(&dev, target("a", "s1")), Ok(()));
         assert_eq!(code(&dev, None), Ok(()));
@@ -244,7 +252,7 @@ mod tests {
     /// How roles and groups combine (docs/security.md, "How roles and groups combine").
     #[test]
     fn roles_and_groups_combine_as_documented() {
-        let code = |p: &Principal, t| authorize(p, &RULE, t, || "x".into()).map_err(|s| s.code());
+        let code = |p: &Principal, t| authorize(p, &RULE, t, || Words::same("x")).map_err(|s| s.code());
         // Several roles: the widest granted reach, over every group; a role
         // the rule does not name adds nothing.
         let both = principal(

@@ -24,6 +24,7 @@ use vigie_alerting_domain::model::{Stage, StageKind};
 use vigie_alerting_domain::plan::Window;
 use vigie_alerting_domain::reminders::{planned_reminders, resolve_local, ReminderPolicy};
 use vigie_platform::events::Outbox;
+use vigie_platform::words;
 use vigie_proto::events::v1::ObligationAcknowledged;
 
 use super::context::{network_settings, Context};
@@ -502,20 +503,25 @@ impl AlertingApp {
     ) -> Result<ObligationView, AlertingError> {
         let status = status.trim();
         if status != DUTY_SENT && !status.is_empty() {
-            return Err(AlertingError::Invalid(format!(
-                "statut « {status} » inconnu : « sent » (envoyé) ou vide pour l'annuler"
+            return Err(AlertingError::Invalid(words!(
+                "statut « {status} » inconnu : « sent » (envoyé) ou vide pour l'annuler",
+                "unknown status “{status}”: “sent”, or empty to cancel it"
             )));
         }
         let key = obligation_key.trim();
         if key.is_empty() || key.chars().count() > 300 || key.chars().any(char::is_control) {
-            return Err(AlertingError::Invalid(
-                "clé d'obligation : requise, au plus 300 caractères, sans caractère de contrôle".to_owned(),
-            ));
+            return Err(AlertingError::Invalid(words!(
+                "clé d'obligation : requise, au plus 300 caractères, sans caractère de contrôle",
+                "obligation key: required, 300 characters at most, no control character"
+            )));
         }
         let structure_id = structure_id.trim();
         let mut tx = self.db.begin().await?;
         if structure_id.is_empty() || storage::structure_version(&mut tx, structure_id).await?.is_none() {
-            return Err(AlertingError::NotFound(format!("structure {structure_id}")));
+            return Err(AlertingError::NotFound(words!(
+                "structure {structure_id}",
+                "structure {structure_id}"
+            )));
         }
         let only = [structure_id.to_owned()];
         let view = self
@@ -523,7 +529,7 @@ impl AlertingApp {
             .await?
             .into_iter()
             .find(|o| o.obligation.key == key)
-            .ok_or_else(|| AlertingError::NotFound(format!("obligation « {key} »")))?;
+            .ok_or_else(|| AlertingError::NotFound(words!("obligation « {key} »", "obligation “{key}”")))?;
         let today = self.today();
         let row = ObligationAckRow {
             structure_id: structure_id.to_owned(),

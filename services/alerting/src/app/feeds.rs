@@ -6,6 +6,7 @@
 use chrono::Days;
 use vigie_alerting_domain::ical::{calendar, CalendarEntry};
 use vigie_alerting_domain::model::StageKind;
+use vigie_platform::words;
 
 use super::context::{Context, Scope};
 use super::views::CallRecord;
@@ -61,13 +62,13 @@ impl AlertingApp {
         let claim = self
             .links
             .verify_feed(token)
-            .map_err(|_| AlertingError::NotFound("calendrier".into()))?;
+            .map_err(|_| AlertingError::NotFound(words!("calendrier", "calendar")))?;
         let (kind, id) = (claim.kind, claim.id);
         let today = self.today();
         let mut conn = self.db.pool().acquire().await?;
         // A revoked URL (of an older generation) is an unknown link.
         if storage::feed_generation(&mut conn, kind.code(), &id).await? != claim.generation {
-            return Err(AlertingError::NotFound("calendrier".into()));
+            return Err(AlertingError::NotFound(words!("calendrier", "calendar")));
         }
         let scope = match kind {
             FeedKind::Structure => Scope::Structure(&id),
@@ -76,7 +77,7 @@ impl AlertingApp {
         // Only the structures of the feed: a calendar app polls it.
         let ctx = Context::load(&mut conn, today, scope, self.territory(), self.fragility()).await?;
         if ctx.structures.is_empty() {
-            return Err(AlertingError::NotFound("calendrier".into()));
+            return Err(AlertingError::NotFound(words!("calendrier", "calendar")));
         }
         let since = today.checked_sub_days(Days::new(FEED_HISTORY_DAYS)).unwrap_or(today);
         let calls = storage::calls(&mut conn, Some(since)).await?;

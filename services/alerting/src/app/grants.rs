@@ -12,6 +12,8 @@ use vigie_alerting_domain::grants::obligations::{obligations, AgreementDate, Obl
 use vigie_alerting_domain::grants::rules::{Rule, DEFAULT_DRAFT_DAYS};
 use vigie_alerting_domain::grants::stats::Stage;
 use vigie_alerting_domain::grants::{Agreement, Grant};
+use vigie_platform::words;
+use vigie_platform::words::Words;
 
 use vigie_platform::events::Outbox;
 use vigie_proto::events::v1::GrantRecorded;
@@ -82,8 +84,10 @@ pub fn pipeline(grants: &[GrantRecord]) -> Pipeline {
     p
 }
 
+/// A refusal by the grants domain (`vigie-grants-sheet`), whose messages
+/// are French only so far.
 fn invalid(message: impl Into<String>) -> AlertingError {
-    AlertingError::Invalid(message.into())
+    AlertingError::Invalid(Words::same(message))
 }
 
 /// A new grant id: `G` and a time-ordered UUID.
@@ -155,7 +159,10 @@ pub(crate) async fn apply_for_call(
 impl AlertingApp {
     async fn known_structure(&self, conn: &mut AnyConnection, structure_id: &str) -> Result<(), AlertingError> {
         if structure_id.is_empty() || storage::structure_version(conn, structure_id).await?.is_none() {
-            return Err(AlertingError::NotFound(format!("structure « {structure_id} »")));
+            return Err(AlertingError::NotFound(words!(
+                "structure « {structure_id} »",
+                "structure “{structure_id}”"
+            )));
         }
         Ok(())
     }
@@ -167,7 +174,7 @@ impl AlertingApp {
     ) -> Result<super::views::CallRecord, AlertingError> {
         storage::call(conn, call_id)
             .await?
-            .ok_or_else(|| AlertingError::NotFound(format!("appel « {call_id} »")))
+            .ok_or_else(|| AlertingError::NotFound(words!("appel « {call_id} »", "call “{call_id}”")))
     }
 
     /// Records an application; for a call, the structure's existing
@@ -256,8 +263,13 @@ impl AlertingApp {
         } else {
             storage::grant_by_key(tx, &row.structure_id, &row.idempotency_key).await?
         };
-        let mut existing =
-            found.ok_or_else(|| AlertingError::NotFound(format!("candidature à l'appel « {} »", row.call_id)))?;
+        let mut existing = found.ok_or_else(|| {
+            AlertingError::NotFound(words!(
+                "candidature à l'appel « {} »",
+                "application to call “{}”",
+                row.call_id
+            ))
+        })?;
         if existing.amount_asked == 0 && row.amount_asked > 0 {
             existing.amount_asked = row.amount_asked;
             storage::update_grant(tx, &existing, now).await?;
@@ -306,7 +318,9 @@ impl AlertingApp {
             Some(
                 storage::grant(tx, &input.structure_id, &input.grant_id)
                     .await?
-                    .ok_or_else(|| AlertingError::NotFound(format!("candidature « {} »", input.grant_id)))?,
+                    .ok_or_else(|| {
+                        AlertingError::NotFound(words!("candidature « {} »", "application “{}”", input.grant_id))
+                    })?,
             )
         } else if !input.call_id.is_empty() {
             let call = self.known_call(tx, &input.call_id).await?;
@@ -362,7 +376,11 @@ impl AlertingApp {
                 let first = storage::grant_by_key(tx, &input.structure_id, &input.idempotency_key)
                     .await?
                     .ok_or_else(|| {
-                        AlertingError::NotFound(format!("clé d'idempotence « {} »", input.idempotency_key))
+                        AlertingError::NotFound(words!(
+                            "clé d'idempotence « {} »",
+                            "idempotency key “{}”",
+                            input.idempotency_key
+                        ))
                     })?;
                 return Ok((first, Change::Unchanged));
             }
@@ -486,7 +504,9 @@ impl AlertingApp {
         let key = input.obligation_key.trim();
         let grant_id = input.grant_id.trim();
         let due = near(
-            input.due.ok_or_else(|| invalid("échéance manquante"))?,
+            input
+                .due
+                .ok_or_else(|| AlertingError::Invalid(words!("échéance manquante", "due date missing")))?,
             today,
             "échéance",
         )
@@ -499,12 +519,16 @@ impl AlertingApp {
             (false, true) => {
                 let current = self.obligations_on(&mut tx, Some(&only)).await?;
                 let Some(found) = current.iter().find(|o| o.obligation.key == key) else {
-                    return Err(AlertingError::NotFound(format!("obligation « {key} »")));
+                    return Err(AlertingError::NotFound(words!(
+                        "obligation « {key} »",
+                        "obligation “{key}”"
+                    )));
                 };
                 if found.obligation.rule == Rule::Agreement {
-                    return Err(invalid(
+                    return Err(AlertingError::Invalid(words!(
                         "obligation : une date de la convention se remplace en l'ajoutant de nouveau (--grant)",
-                    ));
+                        "obligation: a date of the agreement is replaced by adding it again (--grant)"
+                    )));
                 }
                 AgreementDateRow {
                     structure_id: structure_id.clone(),
@@ -519,7 +543,9 @@ impl AlertingApp {
                 let grant = storage::grant(&mut tx, &structure_id, grant_id)
                     .await?
                     .filter(|g| g.stage == WON)
-                    .ok_or_else(|| AlertingError::NotFound(format!("subvention obtenue « {grant_id} »")))?;
+                    .ok_or_else(|| {
+                        AlertingError::NotFound(words!("subvention obtenue « {grant_id} »", "won grant “{grant_id}”"))
+                    })?;
                 AgreementDateRow {
                     structure_id: structure_id.clone(),
                     obligation_key: format!("{}:{}:{due}", grant.grant_id, Rule::Agreement.code()),
@@ -529,9 +555,12 @@ impl AlertingApp {
                     label,
                 }
             }
-            _ => return Err(invalid(
+            _ => {
+                return Err(AlertingError::Invalid(words!(
                 "préciser l'obligation déplacée ou la subvention dont la convention ajoute une date (l'une des deux)",
-            )),
+                "give the obligation moved or the grant whose agreement adds a date (one of the two)"
+            )))
+            }
         };
         storage::save_agreement_date(&mut tx, &row, self.now()).await?;
         let after = self.obligations_on(&mut tx, Some(&only)).await?;
@@ -539,7 +568,7 @@ impl AlertingApp {
         after
             .into_iter()
             .find(|o| o.obligation.key == row.obligation_key)
-            .ok_or_else(|| AlertingError::NotFound(format!("obligation « {} »", row.obligation_key)))
+            .ok_or_else(|| AlertingError::NotFound(words!("obligation « {} »", "obligation “{}”", row.obligation_key)))
     }
 }
 

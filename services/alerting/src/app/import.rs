@@ -7,6 +7,8 @@ use ring::digest;
 use vigie_alerting_domain::call::{CallDraft, ImportProblem, Parsed, Severity};
 use vigie_alerting_domain::connectors::{aides_territoires, etalab, feed};
 use vigie_alerting_domain::model::Stage;
+use vigie_platform::words;
+use vigie_platform::words::Words;
 
 use super::views::{CallRecord, StageRecord};
 use super::{AlertingApp, RemoteSource};
@@ -76,14 +78,15 @@ impl AlertingApp {
     /// [`AlertingError::Source`] when it cannot be reached at all.
     pub async fn fetch_source(&self, source: &str) -> Result<ImportReport, AlertingError> {
         let Some(remote) = self.settings.sources.get(source).cloned() else {
-            return Err(AlertingError::Invalid(format!(
-                "source « {source} » non configurée (voir docs/alerting.md, section sources)"
+            return Err(AlertingError::Invalid(words!(
+                "source « {source} » non configurée (voir docs/alerting.md, section sources)",
+                "source “{source}” not configured (see docs/alerting.md, section sources)"
             )));
         };
         let (parsed, pages, payload) = match remote {
             RemoteSource::AidesTerritoires { base_url, api_key } => {
                 let client = crate::sources::aides_territoires::AidesTerritoiresClient::new(&base_url, &api_key)
-                    .map_err(|e| AlertingError::Invalid(e.to_string()))?;
+                    .map_err(|e| AlertingError::Invalid(Words::same(e.to_string())))?;
                 let outcome = client
                     .fetch_all(|page, total| tracing::info!(page, ?total, "aides-territoires page fetched"))
                     .await
@@ -114,12 +117,14 @@ impl AlertingApp {
             "etalab" => Ok(etalab::parse_csv(bytes, file_name)),
             _ if source.starts_with("feed:") => match self.settings.feed_mapping(source) {
                 Some(mapping) => Ok(feed::parse_feed(bytes, file_name, mapping)),
-                None => Err(AlertingError::Invalid(format!(
-                    "flux « {source} » inconnu : déclarez sa correspondance dans la configuration (docs/alerting.md)"
+                None => Err(AlertingError::Invalid(words!(
+                    "flux « {source} » inconnu : déclarez sa correspondance dans la configuration (docs/alerting.md)",
+                    "unknown feed “{source}”: declare its mapping in the configuration (docs/alerting.md)"
                 ))),
             },
-            _ => Err(AlertingError::Invalid(format!(
-                "source « {source} » inconnue : aides-territoires, etalab ou feed:<nom>"
+            _ => Err(AlertingError::Invalid(words!(
+                "source « {source} » inconnue : aides-territoires, etalab ou feed:<nom>",
+                "unknown source “{source}”: aides-territoires, etalab or feed:<name>"
             ))),
         }
     }

@@ -3,6 +3,7 @@
 
 use chrono::{Days, NaiveDate};
 use vigie_alerting_domain::plan::{PlannedAlert, Window};
+use vigie_platform::words;
 
 use super::call_plans::CallPlans;
 use super::context::{Context, Detail, Scope};
@@ -150,7 +151,7 @@ impl AlertingApp {
             CallsOf::Structure(id) => {
                 let ctx = Context::load(&mut conn, today, Some(id).into(), self.territory(), self.fragility()).await?;
                 if ctx.position(id).is_none() {
-                    return Err(AlertingError::NotFound(format!("structure {id}")));
+                    return Err(AlertingError::NotFound(words!("structure {id}", "structure {id}")));
                 }
                 calls
                     .into_iter()
@@ -278,7 +279,10 @@ impl AlertingApp {
         structure_id: Option<&str>,
     ) -> Result<(Context, Vec<CallRecord>), AlertingError> {
         if to < from {
-            return Err(AlertingError::Invalid("la date de fin précède la date de début".into()));
+            return Err(AlertingError::Invalid(words!(
+                "la date de fin précède la date de début",
+                "the end date is before the start date"
+            )));
         }
         let mut conn = self.db.pool().acquire().await?;
         let mut calls = storage::calls(&mut conn, Some(from)).await?;
@@ -299,7 +303,7 @@ impl AlertingApp {
         // The context holds only that structure when one is asked for.
         if let Some(id) = structure_id {
             ctx.position(id)
-                .ok_or_else(|| AlertingError::NotFound(format!("structure {id}")))?;
+                .ok_or_else(|| AlertingError::NotFound(words!("structure {id}", "structure {id}")))?;
         }
         Ok((ctx, calls))
     }

@@ -21,6 +21,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use vigie_alerting_domain::plan::{plan_stage, PlannedAlert, RecipientKind, Window};
 use vigie_alerting_domain::reminders::resolve_local;
 use vigie_alerting_domain::territory::Territory;
+use vigie_platform::words;
 
 use super::call_plans::{stage_ref, CallPlans};
 use super::context::Context;
@@ -85,7 +86,10 @@ struct DayPlanner {
 }
 
 fn too_large() -> AlertingError {
-    AlertingError::Invalid("aperçu trop grand : réduisez la période ou choisissez une structure".into())
+    AlertingError::Invalid(words!(
+        "aperçu trop grand : réduisez la période ou choisissez une structure",
+        "preview too large: shorten the period or choose a structure"
+    ))
 }
 
 impl PreviewPlan {
@@ -166,7 +170,9 @@ impl PreviewPlan {
             self.days = Some(
                 tokio::task::spawn_blocking(move || days.plan_next_day().map(|()| days))
                     .await
-                    .map_err(|e| AlertingError::Invalid(format!("aperçu interrompu : {e}")))??,
+                    .map_err(|e| {
+                        AlertingError::Invalid(words!("aperçu interrompu : {e}", "preview interrupted: {e}"))
+                    })??,
             );
         }
         Ok(self.days.as_mut().map(|d| d.chunk(max)).unwrap_or_default())

@@ -5,6 +5,8 @@
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 use vigie_platform::events::Outbox;
+use vigie_platform::words;
+use vigie_platform::words::Words;
 use vigie_proto::events::v1::CallAcknowledged;
 
 use super::AlertingApp;
@@ -84,8 +86,8 @@ fn default_row(network: &str) -> PolicyRow {
     }
 }
 
-fn invalid(message: impl Into<String>) -> AlertingError {
-    AlertingError::Invalid(message.into())
+fn invalid(message: Words) -> AlertingError {
+    AlertingError::Invalid(message)
 }
 
 /// Validates a policy (French messages naming the field).
@@ -95,7 +97,7 @@ fn invalid(message: impl Into<String>) -> AlertingError {
 pub fn validate(input: &PolicyInput, current_secret: &str) -> Result<PolicyRow, AlertingError> {
     let network = input.network.trim();
     if network.is_empty() {
-        return Err(invalid("réseau manquant"));
+        return Err(invalid(words!("réseau manquant", "network missing")));
     }
     let mut offsets = if input.offsets_days.is_empty() {
         vec![30, 14, 7, 2]
@@ -103,7 +105,10 @@ pub fn validate(input: &PolicyInput, current_secret: &str) -> Result<PolicyRow, 
         input.offsets_days.clone()
     };
     if let Some(bad) = offsets.iter().find(|&&o| o > 366) {
-        return Err(invalid(format!("délai de rappel {bad} jours : au plus 366")));
+        return Err(invalid(words!(
+            "délai de rappel {bad} jours : au plus 366",
+            "reminder offset {bad} days: 366 at most"
+        )));
     }
     offsets.sort_unstable_by(|a, b| b.cmp(a));
     offsets.dedup();
@@ -112,27 +117,36 @@ pub fn validate(input: &PolicyInput, current_secret: &str) -> Result<PolicyRow, 
     } else {
         input.local_hour.trim()
     };
-    NaiveTime::parse_from_str(hour, "%H:%M")
-        .map_err(|_| invalid(format!("heure d'envoi « {hour} » : attendu HH:MM, par exemple 09:00")))?;
+    NaiveTime::parse_from_str(hour, "%H:%M").map_err(|_| {
+        invalid(words!(
+            "heure d'envoi « {hour} » : attendu HH:MM, par exemple 09:00",
+            "sending time “{hour}”: expected HH:MM, for example 09:00"
+        ))
+    })?;
     let zone = if input.timezone.trim().is_empty() {
         "Europe/Paris"
     } else {
         input.timezone.trim()
     };
     zone.parse::<Tz>().map_err(|_| {
-        invalid(format!(
-            "fuseau « {zone} » inconnu : attendu un nom IANA, par exemple Europe/Paris"
+        invalid(words!(
+            "fuseau « {zone} » inconnu : attendu un nom IANA, par exemple Europe/Paris",
+            "unknown time zone “{zone}”: expected an IANA name, for example Europe/Paris"
         ))
     })?;
     let email = input.referent_email.trim();
     if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace)) {
-        return Err(invalid(format!("adresse du référent « {email} » invalide")));
+        return Err(invalid(words!(
+            "adresse du référent « {email} » invalide",
+            "invalid referent address “{email}”"
+        )));
     }
     let url = input.webhook_url.trim();
     if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(invalid(format!(
-            "webhook « {} » : attendu une URL http(s)",
-            vigie_platform::redact::url(url)
+        let shown = vigie_platform::redact::url(url);
+        return Err(invalid(words!(
+            "webhook « {shown} » : attendu une URL http(s)",
+            "webhook “{shown}”: expected an http(s) URL"
         )));
     }
     let secret = if input.webhook_secret.is_empty() {
@@ -141,9 +155,10 @@ pub fn validate(input: &PolicyInput, current_secret: &str) -> Result<PolicyRow, 
         input.webhook_secret.as_str()
     };
     if !url.is_empty() && secret.len() < 16 {
-        return Err(invalid(
+        return Err(invalid(words!(
             "un webhook demande un secret d'au moins 16 caractères (--webhook-secret)",
-        ));
+            "a webhook needs a secret of at least 16 characters (--webhook-secret)"
+        )));
     }
     Ok(PolicyRow {
         network_id: network.to_owned(),
@@ -196,8 +211,9 @@ impl AlertingApp {
             .unwrap_or_default();
         let row = validate(input, &current)?;
         if let Some(days) = input.draft_days.filter(|&d| d > super::grants::MAX_DRAFT_DAYS) {
-            return Err(invalid(format!(
+            return Err(invalid(words!(
                 "jours de préparation {days} : au plus {}",
+                "preparation days {days}: {} at most",
                 super::grants::MAX_DRAFT_DAYS
             )));
         }
@@ -207,9 +223,10 @@ impl AlertingApp {
                 crate::channels::webhook::check_webhook_address(&row.webhook_url, &self.webhook_addresses).await
             {
                 tracing::warn!(network = %row.network_id, detail = %refusal, "webhook address refused");
-                return Err(AlertingError::Invalid(
-                    crate::channels::webhook::ADDRESS_REFUSED.to_owned(),
-                ));
+                return Err(AlertingError::Invalid(Words::new(
+                    crate::channels::webhook::ADDRESS_REFUSED,
+                    "webhook address refused",
+                )));
             }
         }
         storage::save_policy(&mut tx, &row, self.now()).await?;
@@ -234,7 +251,10 @@ impl AlertingApp {
         opted_out: bool,
     ) -> Result<(), AlertingError> {
         if scope_id.trim().is_empty() || !matches!(scope_kind, "structure" | "network") {
-            return Err(invalid("préciser une structure ou un réseau"));
+            return Err(invalid(words!(
+                "préciser une structure ou un réseau",
+                "give a structure or a network"
+            )));
         }
         let themes = themes
             .into_iter()
@@ -244,9 +264,10 @@ impl AlertingApp {
         let mut codes: Vec<String> = Vec::new();
         for audience in audiences.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
             if !vigie_alerting_domain::model::AUDIENCE_CODES.contains(&audience) {
-                return Err(invalid(format!(
-                    "public « {audience} » inconnu : {}",
-                    vigie_alerting_domain::model::AUDIENCE_CODES.join(", ")
+                let codes = vigie_alerting_domain::model::AUDIENCE_CODES.join(", ");
+                return Err(invalid(words!(
+                    "public « {audience} » inconnu : {codes}",
+                    "unknown audience “{audience}”: {codes}"
                 )));
             }
             codes.push(audience.to_owned());
@@ -286,10 +307,13 @@ impl AlertingApp {
     ) -> Result<(), AlertingError> {
         let mut tx = self.db.begin().await?;
         let Some(call) = storage::call(&mut tx, call_id).await? else {
-            return Err(AlertingError::NotFound(format!("appel {call_id}")));
+            return Err(AlertingError::NotFound(words!("appel {call_id}", "call {call_id}")));
         };
         if storage::structure_version(&mut tx, structure_id).await?.is_none() {
-            return Err(AlertingError::NotFound(format!("structure {structure_id}")));
+            return Err(AlertingError::NotFound(words!(
+                "structure {structure_id}",
+                "structure {structure_id}"
+            )));
         }
         let now = self.now();
         let changed = storage::save_ack(&mut tx, structure_id, call_id, action.code(), now, via).await?;

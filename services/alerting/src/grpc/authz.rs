@@ -122,7 +122,8 @@ pub fn network_rule(method: &str) -> Option<Rule> {
 pub fn network_rule_for(method: &str) -> Result<Rule, tonic::Status> {
     network_rule(method).ok_or_else(|| {
         tracing::error!(method, "no authorisation rule for this RPC");
-        tonic::Status::permission_denied("opération non autorisée")
+        vigie_platform::words!("opération non autorisée", "operation not allowed")
+            .into_status(tonic::Code::PermissionDenied)
     })
 }
 
@@ -131,6 +132,7 @@ pub fn network_rule_for(method: &str) -> Result<Rule, tonic::Status> {
 pub fn rule_for(method: &str) -> Result<Rule, tonic::Status> {
     rule(method).ok_or_else(|| {
         tracing::error!(method, "no authorisation rule for this RPC");
-        tonic::Status::permission_denied("opération non autorisée")
+        vigie_platform::words!("opération non autorisée", "operation not allowed")
+            .into_status(tonic::Code::PermissionDenied)
     })
 }

@@ -3,6 +3,8 @@
 //! and encoding; the checks are those of [`super::authz`].
 
 use tonic::{Request, Status};
+use vigie_platform::words;
+use vigie_platform::words::not_found_status;
 use vigie_proto::alerting::v1 as pb;
 
 use vigie_platform::auth::{principal, visible, Target, Visibility};
@@ -26,9 +28,9 @@ pub(super) fn optional_date(
     match value {
         None => Ok(None),
         Some(d) if d.year == 0 && d.month == 0 && d.day == 0 => Ok(None),
-        Some(d) => date_from_pb(d)
-            .map(Some)
-            .ok_or_else(|| Status::invalid_argument(format!("{field} : date invalide"))),
+        Some(d) => date_from_pb(d).map(Some).ok_or_else(|| {
+            words!("{field} : date invalide", "{field}: invalid date").into_status(tonic::Code::InvalidArgument)
+        }),
     }
 }
 
@@ -150,9 +152,11 @@ impl AlertingApi {
     pub(super) fn grant_stats_scope(&self, request: &Request<pb::GrantStatsRequest>) -> Result<Option<String>, Status> {
         let network = request.get_ref().network.trim();
         if network.chars().count() > MAX_NETWORK_CHARS {
-            return Err(Status::invalid_argument(format!(
-                "réseau : au plus {MAX_NETWORK_CHARS} caractères"
-            )));
+            return Err(words!(
+                "réseau : au plus {MAX_NETWORK_CHARS} caractères",
+                "network: {MAX_NETWORK_CHARS} characters at most"
+            )
+            .into_status(tonic::Code::InvalidArgument));
         }
         match non_empty(network) {
             Some(n) => {
@@ -164,7 +168,7 @@ impl AlertingApi {
                     vigie_platform::auth::principal(request)?,
                     &super::authz::rule_for("GrantStats")?,
                     None,
-                    || "instance".to_owned(),
+                    || words!("instance", "instance"),
                 )?;
                 Ok(None)
             }
@@ -209,7 +213,7 @@ impl AlertingApi {
                 // A caller who sees every structure is not checked against
                 // the read model: an unknown structure is still not found.
                 if self.app.structure_network(s).await?.is_none() {
-                    return Err(Status::not_found(format!("structure « {s} » introuvable")));
+                    return Err(not_found_status(words!("structure « {s} »", "structure “{s}”")));
                 }
                 Ok(Some(vec![s.to_owned()]))
             }
@@ -221,9 +225,7 @@ impl AlertingApi {
                 .visible_structures(request, method)
                 .await?
                 .map(|v| v.into_keys().collect())),
-            (Some(_), Some(_)) => Err(Status::invalid_argument(
-                "préciser une structure ou un réseau (l'un des deux)",
-            )),
+            (Some(_), Some(_)) => Err(super::structure_or_network()),
         }
     }
 

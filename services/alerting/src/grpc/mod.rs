@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::pin::Pin;
 
 use futures::Stream;
+use vigie_platform::words;
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_alerting_domain::call::{ImportProblem, Severity};
@@ -49,7 +50,7 @@ impl AlertingApi {
             principal(request)?,
             &authz::rule_for(method)?,
             structure,
-            &format!("structure « {structure} »"),
+            &words!("structure « {structure} »", "structure “{structure}”"),
             || self.app.structure_network(structure),
         )
         .await
@@ -66,7 +67,7 @@ impl AlertingApi {
                 network,
                 structure: None,
             }),
-            || format!("réseau « {network} »"),
+            || words!("réseau « {network} »", "network “{network}”"),
         )
     }
 
@@ -329,11 +330,21 @@ fn policy_to_pb(p: NetworkPolicy) -> pb::NetworkPolicy {
     }
 }
 
+/// A request that names both a structure and a network, or neither.
+fn structure_or_network() -> Status {
+    words!(
+        "préciser une structure ou un réseau (l'un des deux)",
+        "give a structure or a network (one of the two)"
+    )
+    .into_status(tonic::Code::InvalidArgument)
+}
+
 #[allow(clippy::result_large_err)]
 fn date(value: Option<&vigie_proto::common::v1::Date>, what: &str) -> Result<chrono::NaiveDate, Status> {
-    value
-        .and_then(date_from_pb)
-        .ok_or_else(|| Status::invalid_argument(format!("date {what} manquante ou invalide")))
+    value.and_then(date_from_pb).ok_or_else(|| {
+        words!("date {what} manquante ou invalide", "{what} date missing or invalid")
+            .into_status(tonic::Code::InvalidArgument)
+    })
 }
 
 /// The answer of a streaming RPC: its messages, already cut.
@@ -390,7 +401,7 @@ impl AlertingService for AlertingApi {
         request: Request<Streaming<pb::CallsChunk>>,
     ) -> Result<Response<pb::ImportCallsResponse>, Status> {
         authorize(principal(&request)?, &authz::rule_for("ImportCalls")?, None, || {
-            "opération".to_owned()
+            words!("opération", "operation")
         })?;
         let mut stream = request.into_inner();
         let mut bytes = Vec::new();
@@ -402,7 +413,11 @@ impl AlertingService for AlertingApi {
                 file_name = chunk.file_name.clone();
             }
             if bytes.len() + chunk.chunk.len() > MAX_FILE_BYTES {
-                return Err(Status::invalid_argument("fichier trop volumineux (64 Mio au plus)"));
+                return Err(words!(
+                    "fichier trop volumineux (64 Mio au plus)",
+                    "file too large (64 MiB at most)"
+                )
+                .into_status(tonic::Code::InvalidArgument));
             }
             bytes.extend_from_slice(&chunk.chunk);
         }
@@ -414,7 +429,7 @@ impl AlertingService for AlertingApi {
         request: Request<pb::FetchSourceRequest>,
     ) -> Result<Response<pb::ImportCallsResponse>, Status> {
         authorize(principal(&request)?, &authz::rule_for("FetchSource")?, None, || {
-            "opération".to_owned()
+            words!("opération", "operation")
         })?;
         import_result(self.app.fetch_source(request.get_ref().source.trim()).await)
     }
@@ -426,11 +441,7 @@ impl AlertingService for AlertingApi {
         let structure = non_empty(&request.get_ref().structure_id).map(str::to_owned);
         let network = non_empty(&request.get_ref().network).map(str::to_owned);
         let of = match (&structure, &network) {
-            (Some(_), Some(_)) => {
-                return Err(Status::invalid_argument(
-                    "préciser une structure ou un réseau (l'un des deux)",
-                ))
-            }
+            (Some(_), Some(_)) => return Err(structure_or_network()),
             (Some(s), None) => {
                 self.authorize_structure(&request, "ListCalls", s).await?;
                 CallsOf::Structure(s)
@@ -443,7 +454,9 @@ impl AlertingService for AlertingApi {
             }
             // Calls are public: every role may list them.
             (None, None) => {
-                authorize(principal(&request)?, &authz::CATALOGUE, None, || "opération".to_owned())?;
+                authorize(principal(&request)?, &authz::CATALOGUE, None, || {
+                    words!("opération", "operation")
+                })?;
                 CallsOf::All
             }
         };
@@ -459,7 +472,7 @@ impl AlertingService for AlertingApi {
         request: Request<pb::ExportCallsRequest>,
     ) -> Result<Response<pb::ExportCallsResponse>, Status> {
         authorize(principal(&request)?, &authz::rule_for("ExportCalls")?, None, || {
-            "opération".to_owned()
+            words!("opération", "operation")
         })?;
         Ok(Response::new(pb::ExportCallsResponse {
             csv: self.app.export_calls().await?.into_bytes(),
@@ -559,11 +572,7 @@ impl AlertingService for AlertingApi {
                 self.authorize_network(&request, "SetPreferences", n)?;
                 ("network", n.to_owned())
             }
-            _ => {
-                return Err(Status::invalid_argument(
-                    "préciser une structure ou un réseau (l'un des deux)",
-                ))
-            }
+            _ => return Err(structure_or_network()),
         };
         self.app
             .set_preferences(kind, &id, r.themes.clone(), r.audiences.clone(), r.opted_out)
@@ -579,10 +588,12 @@ impl AlertingService for AlertingApi {
         self.authorize_structure(&request, "Acknowledge", r.structure_id.trim())
             .await?;
         let action = AckAction::from_code(r.status.trim()).ok_or_else(|| {
-            Status::invalid_argument(format!(
+            words!(
                 "statut « {} » inconnu : submitted, in_progress ou not_concerned",
+                "unknown status “{}”: submitted, in_progress or not_concerned",
                 r.status
-            ))
+            )
+            .into_status(tonic::Code::InvalidArgument)
         })?;
         self.app
             .acknowledge(r.structure_id.trim(), r.call_id.trim(), action, "api")
@@ -746,9 +757,11 @@ impl AlertingService for AlertingApi {
         request: Request<pb::ImportGrantsRequest>,
     ) -> Result<Response<pb::ImportGrantsResponse>, Status> {
         if request.get_ref().network.chars().count() > 100 || request.get_ref().filename.chars().count() > 1000 {
-            return Err(Status::invalid_argument(
+            return Err(words!(
                 "réseau (100 caractères au plus) ou nom de fichier (1000 au plus) trop long",
-            ));
+                "network (100 characters at most) or file name (1000 at most) too long"
+            )
+            .into_status(tonic::Code::InvalidArgument));
         }
         let reach = self.import_reach(&request)?;
         let r = request.into_inner();
@@ -786,9 +799,7 @@ impl AlertingApi {
                 self.authorize_network(request, method, n)?;
                 Ok((FeedKind::Network, n.to_owned()))
             }
-            _ => Err(Status::invalid_argument(
-                "préciser une structure ou un réseau (l'un des deux)",
-            )),
+            _ => Err(structure_or_network()),
         }
     }
 }

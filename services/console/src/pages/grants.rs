@@ -519,8 +519,9 @@ pub async fn record_application(
         match clients.alerting.record_application(request).await {
             Ok(_) => {}
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is French and names the field.
-                application.error = Some(status.message().to_owned());
+                // The service's message names the field (in French only so far: the
+                // grants sheet's rules have no English words yet).
+                application.error = Some(crate::error::service_message(&status, lang));
                 let forms = GrantForms {
                     application,
                     ..GrantForms::default()
@@ -589,7 +590,7 @@ pub async fn record_decision(
         let grant = match clients.alerting.record_grant(request).await {
             Ok(grant) => grant.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                decision.error = Some(status.message().to_owned());
+                decision.error = Some(crate::error::service_message(&status, lang));
                 let forms = GrantForms {
                     decision,
                     ..GrantForms::default()
@@ -645,8 +646,8 @@ pub async fn mark_sent(
         let duty = match clients.alerting.acknowledge_obligation(request).await {
             Ok(duty) => duty.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is French and says what is wrong.
-                let message = status.message().to_owned();
+                // The service says what is wrong, in the page's language.
+                let message = crate::error::service_message(&status, lang);
                 return again(&console, &session, &mut clients, &id, refused(message)).await;
             }
             Err(status) => return Err(status.into()),

@@ -301,7 +301,7 @@ fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, Page
         | tonic::Code::ResourceExhausted
         | tonic::Code::FailedPrecondition => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{} {}", lang.pick("import refusé :", "import refused:"), status.message()),
+            format!("{} {}", lang.pick("import refusé :", "import refused:"), crate::error::service_message(&status, lang)),
         ),
         _ => return Err(PageError::from(status)),
     };

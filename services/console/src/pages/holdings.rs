@@ -184,7 +184,7 @@ pub async fn set_level(
             Ok(answer) => answer.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 // The service's message is meant for people.
-                holding.level_error = Some(status.message().to_owned());
+                holding.level_error = Some(crate::error::service_message(&status, lang));
                 let forms = Forms {
                     holding,
                     ..Forms::default()

@@ -271,7 +271,7 @@ fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, Page
             )
             .to_owned(),
         tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::ResourceExhausted | tonic::Code::FailedPrecondition => {
-            format!("{} {}", lang.pick("import refusé :", "import refused:"), status.message())
+            format!("{} {}", lang.pick("import refusé :", "import refused:"), crate::error::service_message(&status, lang))
         }
         _ => return Err(PageError::from(status)),
     };

@@ -367,8 +367,8 @@ pub async fn record(
         let answer = match clients.facilitation.record_intervention(call.clone()).await {
             Ok(answer) => answer.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is meant for people (French).
-                form.minutes_error = Some(status.message().to_owned());
+                // The service's message is meant for people, in the page's language.
+                form.minutes_error = Some(crate::error::service_message(&status, lang));
                 return show(
                     &console,
                     &session,

@@ -24,7 +24,7 @@ use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, St
 use super::grants::{grant_views, GrantViews};
 use super::network_view::{
     at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup,
-    page_of, parse_policy, parse_query, place_service_error, policy_form, table, typed_form, AtRiskRow, PolicyForm,
+    page_of, parse_policy, parse_query, place_service_refusal, policy_form, table, typed_form, AtRiskRow, PolicyForm,
     RollupView, Table, TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
 };
 use super::views::{request_row, RequestRow};
@@ -363,7 +363,11 @@ pub async fn set_policy(
             }
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 let mut form = typed_form(&fields, current.webhook_secret_set);
-                place_service_error(&mut form, status.message());
+                place_service_refusal(
+                    &mut form,
+                    status.message(),
+                    &crate::error::service_message(&status, lang),
+                );
                 show(
                     &console,
                     &session,

@@ -611,7 +611,7 @@ pub fn policy_form(policy: &NetworkPolicy) -> PolicyForm {
 
 /// Reads the posted form: the request to send, or the form with its errors
 /// (offsets that are not whole numbers of days). The service checks the
-/// rest; its refusals go through [`place_service_error`].
+/// rest; its refusals go through [`place_service_refusal`].
 pub fn parse_policy(
     network: &str,
     fields: &HashMap<String, String>,
@@ -675,10 +675,14 @@ pub fn typed_form(fields: &HashMap<String, String>, secret_set: bool) -> PolicyF
     form_of(values, secret_set)
 }
 
-/// Puts the service's refusal (INVALID_ARGUMENT, plain French) next to the
-/// field its message names, else at the top of the form.
-pub fn place_service_error(form: &mut PolicyForm, message: &str) {
-    let lower = message.to_lowercase();
+/// Puts the service's refusal (INVALID_ARGUMENT), shown in the page's
+/// language (`shown`), next to the field its message names, else at the top
+/// of the form. The field is found from the service's French words
+/// (`french`, the status message), which do not change with the reader's
+/// language.
+pub fn place_service_refusal(form: &mut PolicyForm, french: &str, shown: &str) {
+    let message = shown;
+    let lower = french.to_lowercase();
     let field = if lower.starts_with("délai") {
         Some("offsets")
     } else if lower.starts_with("heure") {

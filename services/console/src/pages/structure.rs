@@ -316,8 +316,8 @@ pub async fn ask_for_help(
         let request = match answer {
             Ok(answer) => answer.into_inner(),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is French and meant for people.
-                help.description_error = Some(status.message().to_owned());
+                // The service's message is meant for people, in the page's language.
+                help.description_error = Some(crate::error::service_message(&status, lang));
                 return show(
                     &console,
                     &session,

@@ -291,8 +291,8 @@ pub async fn act(
                     tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument
                 ) =>
             {
-                // The service's message is meant for people (French).
-                form.action_error = Some(status.message().to_owned());
+                // The service's message is meant for people, in the page's language.
+                form.action_error = Some(crate::error::service_message(&status, lang));
                 return show(&console, &session, &mut clients, form, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
             Err(status) => return Err(PageError::from(status)),

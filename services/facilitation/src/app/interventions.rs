@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use vigie_facilitation_domain::model::{parse_themes, ActivityType, Beneficiary, PlaceType};
+use vigie_platform::words;
 use vigie_proto::events::v1::{FacilitationTimeRecorded, InterventionRecorded};
 
 use super::views::HelpRequest;
@@ -73,14 +74,18 @@ impl FacilitationApp {
     ) -> Result<InterventionOutcome, FacilitationError> {
         let request_id = input.request_id.trim().to_owned();
         if input.minutes == 0 {
-            return Err(FacilitationError::Invalid(
-                "la durée (en minutes) doit être positive".to_owned(),
-            ));
+            return Err(FacilitationError::Invalid(words!(
+                "la durée (en minutes) doit être positive",
+                "the duration (in minutes) must be positive"
+            )));
         }
         let text = input.beneficiary.trim();
-        let beneficiary = text
-            .parse::<Beneficiary>()
-            .map_err(|_| FacilitationError::Invalid(format!("bénéficiaire « {text} » inconnu (internal, external)")))?;
+        let beneficiary = text.parse::<Beneficiary>().map_err(|_| {
+            FacilitationError::Invalid(words!(
+                "bénéficiaire « {text} » inconnu (internal, external)",
+                "unknown beneficiary “{text}” (internal, external)"
+            ))
+        })?;
         let internal = beneficiary == Beneficiary::Internal;
         let person = input
             .person_id
@@ -91,41 +96,48 @@ impl FacilitationApp {
         let activity_type = match input.activity_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             None => ActivityType::Individuel,
             Some(text) => text.parse::<ActivityType>().map_err(|_| {
-                FacilitationError::Invalid(format!("type d'activité « {text} » inconnu (individuel, collectif)"))
+                FacilitationError::Invalid(words!(
+                    "type d'activité « {text} » inconnu (individuel, collectif)",
+                    "unknown activity type “{text}” (individuel, collectif)"
+                ))
             })?,
         };
         let place = match input.place.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             None => PlaceType::Autre,
             Some(text) => text.parse::<PlaceType>().map_err(|_| {
-                FacilitationError::Invalid(format!(
-                    "lieu « {text} » inconnu (lieu_activite, domicile, a_distance, autre)"
+                FacilitationError::Invalid(words!(
+                    "lieu « {text} » inconnu (lieu_activite, domicile, a_distance, autre)",
+                    "unknown place “{text}” (lieu_activite, domicile, a_distance, autre)"
                 ))
             })?,
         };
         let themes = parse_themes(&input.themes).map_err(|e| {
-            FacilitationError::Invalid(format!(
-                "thématique « {} » inconnue (codes du CRA : {})",
-                e.value,
-                vigie_facilitation_domain::model::THEMATIQUES.join(", ")
+            let codes = vigie_facilitation_domain::model::THEMATIQUES.join(", ");
+            FacilitationError::Invalid(words!(
+                "thématique « {} » inconnue (codes du CRA : {codes})",
+                "unknown theme “{}” (CRA codes: {codes})",
+                e.value
             ))
         })?;
         for level in [input.autonomy_before, input.autonomy_after].into_iter().flatten() {
             if level > 4 {
-                return Err(FacilitationError::Invalid(format!(
-                    "niveau d'autonomie {level} invalide (0 à 4)"
+                return Err(FacilitationError::Invalid(words!(
+                    "niveau d'autonomie {level} invalide (0 à 4)",
+                    "invalid autonomy level {level} (0 to 4)"
                 )));
             }
             if person.is_none() {
-                return Err(FacilitationError::Invalid(
-                    "le niveau d'autonomie se note pour une personne (--person)".to_owned(),
-                ));
+                return Err(FacilitationError::Invalid(words!(
+                    "le niveau d'autonomie se note pour une personne (--person)",
+                    "an autonomy level is recorded for a person (--person)"
+                )));
             }
         }
         if person.is_some() && !internal {
-            return Err(FacilitationError::Invalid(
-                "une personne de la structure ne se note que pour un besoin interne (--beneficiary internal)"
-                    .to_owned(),
-            ));
+            return Err(FacilitationError::Invalid(words!(
+                "une personne de la structure ne se note que pour un besoin interne (--beneficiary internal)",
+                "a person of the structure is only recorded for an internal need (--beneficiary internal)"
+            )));
         }
         let on = input.on.unwrap_or_else(|| self.today());
         let key = input
@@ -146,11 +158,14 @@ impl FacilitationApp {
 
         let mut tx = self.db.begin().await?;
         if !storage::lock_request(&mut tx, &request_id).await? {
-            return Err(FacilitationError::NotFound(format!("demande « {request_id} »")));
+            return Err(FacilitationError::NotFound(words!(
+                "demande « {request_id} »",
+                "request “{request_id}”"
+            )));
         }
         let mut request = storage::request(&mut tx, &request_id)
             .await?
-            .ok_or_else(|| FacilitationError::NotFound(format!("demande « {request_id} »")))?;
+            .ok_or_else(|| FacilitationError::NotFound(words!("demande « {request_id} »", "request “{request_id}”")))?;
         if storage::intervention_exists(&mut tx, &key).await? {
             return Ok(InterventionOutcome {
                 key,
@@ -160,15 +175,17 @@ impl FacilitationApp {
             });
         }
         let Some(facilitator) = request.facilitator_id.clone() else {
-            return Err(FacilitationError::Conflict(format!(
-                "la demande « {request_id} » n'a pas de facilitateur : rien à enregistrer"
+            return Err(FacilitationError::Conflict(words!(
+                "la demande « {request_id} » n'a pas de facilitateur : rien à enregistrer",
+                "request “{request_id}” has no facilitator: nothing to record"
             )));
         };
         if let Some(person) = &person {
             let member = storage::person_structure(&mut tx, person).await?;
             if member.as_deref() != Some(request.structure_id.as_str()) {
-                return Err(FacilitationError::NotFound(format!(
+                return Err(FacilitationError::NotFound(words!(
                     "personne « {person} » dans la structure « {} »",
+                    "person “{person}” in structure “{}”",
                     request.structure_id
                 )));
             }

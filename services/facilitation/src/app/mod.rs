@@ -17,6 +17,7 @@ use vigie_facilitation_domain::model::{week_start, Facilitator};
 use vigie_facilitation_domain::report::{report, unhelped, with_times, Intervention, ReportLine, Unhelped};
 use vigie_platform::auth::Visibility;
 use vigie_platform::db::Db;
+use vigie_platform::words;
 
 use crate::error::FacilitationError;
 use crate::storage;
@@ -218,7 +219,7 @@ impl FacilitationApp {
         let mut conn = self.db.pool().acquire().await?;
         storage::request(&mut conn, id)
             .await?
-            .ok_or_else(|| FacilitationError::NotFound(format!("demande « {id} »")))
+            .ok_or_else(|| FacilitationError::NotFound(words!("demande « {id} »", "request “{id}”")))
     }
 
     /// Per facilitator, minutes on internal needs and on external
@@ -251,13 +252,17 @@ impl FacilitationApp {
         visible: bool,
     ) -> Result<NetworkReport, FacilitationError> {
         if from > to {
-            return Err(FacilitationError::Invalid(format!(
-                "période invalide : {from} est après {to}"
+            return Err(FacilitationError::Invalid(words!(
+                "période invalide : {from} est après {to}",
+                "invalid period: {from} is after {to}"
             )));
         }
         let network = network.trim();
         if network.is_empty() {
-            return Err(FacilitationError::Invalid("le réseau est requis".to_owned()));
+            return Err(FacilitationError::Invalid(words!(
+                "le réseau est requis",
+                "the network is required"
+            )));
         }
         let mut conn = self.db.pool().acquire().await?;
         let facilitators = storage::facilitators(&mut conn).await?;

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 use vigie_facilitation_domain::model::{Modality, Urgency};
+use vigie_platform::words;
+use vigie_platform::words::Words;
 
 use super::views::HelpRequest;
 use crate::error::FacilitationError;
@@ -41,16 +43,27 @@ impl FacilitationApp {
         let structure_id = input.structure_id.trim();
         let function = input.function.trim();
         if function.is_empty() {
-            return Err(FacilitationError::Invalid("la fonction est requise".to_owned()));
+            return Err(FacilitationError::Invalid(words!(
+                "la fonction est requise",
+                "the function is required"
+            )));
         }
         if input.description.trim().is_empty() {
-            return Err(FacilitationError::Invalid("la description est requise".to_owned()));
+            return Err(FacilitationError::Invalid(words!(
+                "la description est requise",
+                "the description is required"
+            )));
         }
         let urgency = match input.urgency.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             None => "normal".to_owned(),
             Some(text) => text
                 .parse::<Urgency>()
-                .map_err(|_| FacilitationError::Invalid(format!("urgence « {text} » inconnue (low, normal, high)")))?
+                .map_err(|_| {
+                    FacilitationError::Invalid(words!(
+                        "urgence « {text} » inconnue (low, normal, high)",
+                        "unknown urgency “{text}” (low, normal, high)"
+                    ))
+                })?
                 .as_str()
                 .to_owned(),
         };
@@ -59,7 +72,10 @@ impl FacilitationApp {
             Some(text) => text
                 .parse::<Modality>()
                 .map_err(|_| {
-                    FacilitationError::Invalid(format!("modalité « {text} » inconnue (on_site, remote, either)"))
+                    FacilitationError::Invalid(words!(
+                        "modalité « {text} » inconnue (on_site, remote, either)",
+                        "unknown modality “{text}” (on_site, remote, either)"
+                    ))
                 })?
                 .as_str()
                 .to_owned(),
@@ -69,7 +85,10 @@ impl FacilitationApp {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let place = storage::structure_place(&mut tx, structure_id).await?.ok_or_else(|| {
-            FacilitationError::NotFound(format!("structure « {structure_id} » (absente de l'inventaire)"))
+            FacilitationError::NotFound(words!(
+                "structure « {structure_id} » (absente de l'inventaire)",
+                "structure “{structure_id}” (not in the inventory)"
+            ))
         })?;
         let mut row = HelpRequest {
             request_id: uuid::Uuid::now_v7().to_string(),
@@ -117,20 +136,30 @@ impl FacilitationApp {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         if !storage::lock_request(&mut tx, request_id).await? {
-            return Err(FacilitationError::NotFound(format!("demande « {request_id} »")));
+            return Err(FacilitationError::NotFound(words!(
+                "demande « {request_id} »",
+                "request “{request_id}”"
+            )));
         }
         let mut row = storage::request(&mut tx, request_id)
             .await?
-            .ok_or_else(|| FacilitationError::NotFound(format!("demande « {request_id} »")))?;
+            .ok_or_else(|| FacilitationError::NotFound(words!("demande « {request_id} »", "request “{request_id}”")))?;
         if row.status != OFFERED {
-            return Err(FacilitationError::Conflict(format!(
-                "la demande « {request_id} » n'attend pas de réponse ({})",
-                status_fr(&row.status)
+            return Err(FacilitationError::Conflict(Words::new(
+                format!(
+                    "la demande « {request_id} » n'attend pas de réponse ({})",
+                    status_fr(&row.status)
+                ),
+                format!(
+                    "request “{request_id}” is not waiting for an answer ({})",
+                    status_en(&row.status)
+                ),
             )));
         }
         let Some(facilitator) = row.facilitator_id.clone() else {
-            return Err(FacilitationError::Conflict(format!(
-                "la demande « {request_id} » n'est proposée à personne"
+            return Err(FacilitationError::Conflict(words!(
+                "la demande « {request_id} » n'est proposée à personne",
+                "request “{request_id}” is offered to nobody"
             )));
         };
         if accept {
@@ -143,7 +172,9 @@ impl FacilitationApp {
             row.declined_by.push(facilitator);
             let place = storage::structure_place(&mut tx, &row.structure_id)
                 .await?
-                .ok_or_else(|| FacilitationError::NotFound(format!("structure « {} »", row.structure_id)))?;
+                .ok_or_else(|| {
+                    FacilitationError::NotFound(words!("structure « {} »", "structure “{}”", row.structure_id))
+                })?;
             offer(&mut tx, &mut row, &place, today, now).await?;
         }
         storage::update_request(&mut tx, &row).await?;
@@ -160,6 +191,18 @@ pub fn status_fr(status: &str) -> &str {
         UNASSIGNED => "sans facilitateur",
         CLOSED => "close",
         ESCALATED => "transmise au coordinateur",
+        other => other,
+    }
+}
+
+/// A request status in English words, for `--lang en`.
+pub fn status_en(status: &str) -> &str {
+    match status {
+        OFFERED => "offered to a facilitator",
+        ACCEPTED => "accepted",
+        UNASSIGNED => "without a facilitator",
+        CLOSED => "closed",
+        ESCALATED => "escalated to the coordinator",
         other => other,
     }
 }

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status, Streaming};
 use vigie_facilitation_domain::facilitators_csv::FACILITATORS_FILE;
 use vigie_facilitation_domain::report::{activity_csv, report_csv, unhelped_csv};
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::words;
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
 use vigie_proto::inventory::v1 as inv;
@@ -41,8 +42,15 @@ fn non_empty(value: &str) -> Option<&str> {
 fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, FacilitationError> {
     value
         .map(|d| {
-            date_from_pb(d)
-                .ok_or_else(|| FacilitationError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
+            date_from_pb(d).ok_or_else(|| {
+                FacilitationError::Invalid(words!(
+                    "date invalide : {}-{}-{}",
+                    "invalid date: {}-{}-{}",
+                    d.year,
+                    d.month,
+                    d.day
+                ))
+            })
         })
         .transpose()
 }
@@ -51,7 +59,7 @@ fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::
 #[allow(clippy::result_large_err)]
 fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
     authorize(principal(request)?, &authz::rule_for(method)?, None, || {
-        "opération".to_owned()
+        words!("opération", "operation")
     })
 }
 
@@ -64,7 +72,10 @@ impl FacilitationApi {
             principal(request)?,
             &authz::rule_for(method)?,
             structure,
-            &format!("structure « {structure} » (absente de l'inventaire)"),
+            &words!(
+                "structure « {structure} » (absente de l'inventaire)",
+                "structure “{structure}” (not in the inventory)"
+            ),
             || self.app.structure_network(structure),
         )
         .await
@@ -87,7 +98,7 @@ impl FacilitationApi {
                 network: &row.network_id,
                 structure: Some(&row.structure_id),
             }),
-            || format!("demande « {id} »"),
+            || words!("demande « {id} »", "request “{id}”"),
         )
     }
 }
@@ -140,13 +151,19 @@ impl FacilitationService for FacilitationApi {
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.message().await? {
             if !chunk.file_name.is_empty() && chunk.file_name != FACILITATORS_FILE {
-                return Err(Status::invalid_argument(format!(
+                return Err(words!(
                     "fichier « {} » inattendu (attendu : {FACILITATORS_FILE})",
+                    "unexpected file “{}” (expected: {FACILITATORS_FILE})",
                     chunk.file_name
-                )));
+                )
+                .into_status(tonic::Code::InvalidArgument));
             }
             if bytes.len() + chunk.chunk.len() > MAX_FILE_BYTES {
-                return Err(Status::invalid_argument("fichier trop volumineux (16 Mio au plus)"));
+                return Err(words!(
+                    "fichier trop volumineux (16 Mio au plus)",
+                    "file too large (16 MiB at most)"
+                )
+                .into_status(tonic::Code::InvalidArgument));
             }
             bytes.extend_from_slice(&chunk.chunk);
         }
@@ -255,7 +272,10 @@ impl FacilitationService for FacilitationApi {
             value
                 .map(|level| {
                     u8::try_from(level).ok().filter(|l| *l <= 4).ok_or_else(|| {
-                        FacilitationError::Invalid(format!("niveau d'autonomie {level} invalide (0 à 4)"))
+                        FacilitationError::Invalid(words!(
+                            "niveau d'autonomie {level} invalide (0 à 4)",
+                            "invalid autonomy level {level} (0 to 4)"
+                        ))
                     })
                 })
                 .transpose()
@@ -290,7 +310,11 @@ impl FacilitationService for FacilitationApi {
         let visibility = visible(principal(&request)?, &authz::rule_for("Report")?)?;
         let req = request.get_ref();
         let (Some(from), Some(to)) = (date(req.from.as_ref())?, date(req.to.as_ref())?) else {
-            return Err(FacilitationError::Invalid("la période (from, to) est requise".to_owned()).into());
+            return Err(FacilitationError::Invalid(words!(
+                "la période (from, to) est requise",
+                "the period (from, to) is required"
+            ))
+            .into());
         };
         // A network outside the caller's reach answers like one without activity.
         let covered = visibility.covers(Target {

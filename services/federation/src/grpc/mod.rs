@@ -31,13 +31,12 @@ impl FederationApi {
 #[allow(clippy::result_large_err)]
 fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
     authorize(principal(request)?, &authz::rule_for(method)?, None, || {
-        "agrégats".to_owned()
+        vigie_platform::words!("agrégats", "aggregates")
     })
 }
 
 fn internal(error: FederationError) -> Status {
-    tracing::error!(%error, "federation request failed");
-    Status::internal("erreur interne du service de fédération (voir les journaux du serveur)")
+    vigie_platform::words::internal_status("federation", "service de fédération", &error)
 }
 
 /// The French label of a vital function (a network's own function reads as

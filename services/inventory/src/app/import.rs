@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use vigie_fragility_model::model::StructureInventory;
 use vigie_inventory_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
 use vigie_inventory_set::{parse_set_owned, CsvSetFiles, ParsedSet};
+use vigie_platform::words;
 use vigie_tabular::RowError;
 
 use super::views::VersionedInventory;
@@ -109,7 +110,12 @@ impl Inventory {
         // async workers so the server keeps answering meanwhile.
         let parsed = tokio::task::spawn_blocking(move || parse_set_owned(files))
             .await
-            .map_err(|error| InventoryError::Invalid(format!("validation interrompue : {error}")))?
+            .map_err(|error| {
+                InventoryError::Invalid(words!(
+                    "validation interrompue : {error}",
+                    "validation interrupted: {error}"
+                ))
+            })?
             .map_err(InventoryError::Rejected)?;
         progress(ImportPhase::Validating, 1, 1);
         let validated = started.elapsed();

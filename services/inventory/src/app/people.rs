@@ -4,6 +4,7 @@
 use vigie_fragility_model::explain::Lang;
 use vigie_fragility_model::fragility::{assess, Band};
 use vigie_fragility_model::model::{HoldingRecord, PersonRecord};
+use vigie_platform::words;
 
 use super::views::VersionedInventory;
 use crate::convert::fragility_to_pb;
@@ -77,7 +78,7 @@ impl Inventory {
     #[tracing::instrument(name = "inventory.erase_person", skip_all)]
     pub async fn erase_person(&self, person_id: &str) -> Result<Erasure, InventoryError> {
         let today = self.today();
-        let not_found = || InventoryError::NotFound(format!("personne « {person_id} »"));
+        let not_found = || InventoryError::NotFound(words!("personne « {person_id} »", "person “{person_id}”"));
         let mut tx = self.db.begin().await?;
         let owners = storage::structures_of_people(&mut tx, &[person_id.to_owned()]).await?;
         let Some(structure_id) = owners.get(person_id).cloned() else {
@@ -148,7 +149,7 @@ impl Inventory {
     /// # Errors
     /// [`InventoryError::NotFound`] for an unknown (or erased) person.
     pub async fn export_person(&self, person_id: &str) -> Result<PersonExport, InventoryError> {
-        let not_found = || InventoryError::NotFound(format!("personne « {person_id} »"));
+        let not_found = || InventoryError::NotFound(words!("personne « {person_id} »", "person “{person_id}”"));
         let structure = self.structure_of_person(person_id).await?.ok_or_else(not_found)?;
         let person = structure
             .inventory

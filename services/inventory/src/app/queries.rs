@@ -8,6 +8,7 @@ use sqlx::{Any, Transaction};
 use vigie_fragility_model::fragility::{assess, Assessment};
 use vigie_fragility_model::model::HoldingRecord;
 use vigie_inventory_domain::rollup::{rollup, RollupGroup};
+use vigie_platform::words;
 
 use vigie_platform::auth::Visibility;
 use vigie_platform::db::clock::WriteClock;
@@ -352,8 +353,9 @@ impl Inventory {
             raise_only,
         } = change;
         if holding.level > 4 {
-            return Err(InventoryError::Invalid(format!(
+            return Err(InventoryError::Invalid(words!(
                 "niveau {} invalide (0 à 4)",
+                "invalid level {} (0 to 4)",
                 holding.level
             )));
         }
@@ -361,15 +363,18 @@ impl Inventory {
         let structure_id = owners
             .get(&holding.person_id)
             .cloned()
-            .ok_or_else(|| InventoryError::NotFound(format!("personne « {} »", holding.person_id)))?;
+            .ok_or_else(|| InventoryError::NotFound(words!("personne « {} »", "person “{}”", holding.person_id)))?;
         let mut stored = storage::load(tx, Scope::Structure(&structure_id))
             .await?
             .remove(&structure_id)
-            .ok_or_else(|| InventoryError::NotFound(format!("structure « {structure_id} »")))?;
+            .ok_or_else(|| {
+                InventoryError::NotFound(words!("structure « {structure_id} »", "structure “{structure_id}”"))
+            })?;
         stored.inventory = normalize(stored.inventory);
         if !stored.inventory.functions.iter().any(|f| f.code == holding.function) {
-            return Err(InventoryError::NotFound(format!(
+            return Err(InventoryError::NotFound(words!(
                 "fonction « {} » dans la structure « {structure_id} »",
+                "function “{}” in structure “{structure_id}”",
                 holding.function
             )));
         }
@@ -437,7 +442,7 @@ impl Inventory {
 }
 
 fn not_found(id: &str) -> InventoryError {
-    InventoryError::NotFound(format!("structure « {id} »"))
+    InventoryError::NotFound(words!("structure « {id} »", "structure “{id}”"))
 }
 
 /// How much of each structure a read loads.

@@ -22,6 +22,8 @@
 
 use std::collections::BTreeSet;
 
+use vigie_platform::words;
+
 use super::views::VersionedInventory;
 use crate::error::InventoryError;
 use crate::events;
@@ -119,7 +121,11 @@ impl Inventory {
         let missing: Vec<&String> = wanted.difference(&existing).collect();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-            return Err(InventoryError::NotFound(format!("structure {}", names.join(", "))));
+            let names = names.join(", ");
+            return Err(InventoryError::NotFound(words!(
+                "structure {names}",
+                "structure {names}"
+            )));
         }
         Ok(wanted.into_iter().collect())
     }

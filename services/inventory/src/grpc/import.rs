@@ -7,6 +7,7 @@ use tonic::{Response, Status, Streaming};
 use tracing::Instrument;
 use vigie_inventory_set::scope::ImportScope;
 use vigie_inventory_set::CsvSetFiles;
+use vigie_platform::words;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
 
@@ -35,15 +36,19 @@ pub async fn run(
     while let Some(message) = stream.message().await? {
         received += message.chunk.len();
         if received > MAX_SET_BYTES {
-            return Err(Status::invalid_argument(
+            return Err(words!(
                 "jeu de fichiers trop volumineux (1 Gio au plus)",
-            ));
+                "file set too large (1 GiB at most)"
+            )
+            .into_status(tonic::Code::InvalidArgument));
         }
         let Some(target) = files.file_mut(&message.file_name) else {
-            return Err(Status::invalid_argument(format!(
+            return Err(words!(
                 "fichier « {} » inattendu (attendus : structures.csv, people.csv, functions.csv, holdings.csv)",
+                "unexpected file “{}” (expected: structures.csv, people.csv, functions.csv, holdings.csv)",
                 message.file_name
-            )));
+            )
+            .into_status(tonic::Code::InvalidArgument));
         };
         target.extend_from_slice(&message.chunk);
     }

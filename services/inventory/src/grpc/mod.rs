@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use vigie_fragility_model::model::Evidence;
 use vigie_inventory_set::scope::ImportScope;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::words;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
@@ -56,7 +57,7 @@ fn target(stored: &VersionedInventory) -> Target<'_> {
 #[allow(clippy::result_large_err)]
 fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
     authorize(principal(request)?, &authz::rule_for(method)?, None, || {
-        "opération".to_owned()
+        words!("opération", "operation")
     })
 }
 
@@ -75,7 +76,7 @@ impl InventoryApi {
         visible(principal, &rule)?;
         let stored = self.app.structure_shared(id).await?;
         authorize(principal, &rule, Some(target(&stored)), || {
-            format!("structure « {id} »")
+            words!("structure « {id} »", "structure “{id}”")
         })?;
         Ok(stored)
     }
@@ -89,7 +90,7 @@ impl InventoryApi {
         let principal = principal(request)?;
         let rule = authz::rule_for(method)?;
         visible(principal, &rule)?;
-        let not_found = || format!("personne « {id} »");
+        let not_found = || words!("personne « {id} »", "person “{id}”");
         let (structure, network) = match self.app.locate_person(id).await? {
             Some(PersonLocation::Current(s, n) | PersonLocation::Erased(s, n)) => (s, n),
             None => return Err(InventoryError::NotFound(not_found()).into()),
@@ -117,9 +118,11 @@ impl InventoryService for InventoryApi {
                 ImportScope::Networks(networks.into_iter().collect())
             }
             Visibility::Only { .. } => {
-                return Err(Status::permission_denied(
+                return Err(words!(
                     "import réservé à la fédération et aux coordinations de réseau",
-                ))
+                    "import reserved to the federation and the network coordinators"
+                )
+                .into_status(tonic::Code::PermissionDenied))
             }
         };
         import::run(self.app.clone(), scope, request.into_inner()).await
@@ -170,19 +173,24 @@ impl InventoryService for InventoryApi {
             visible(principal, &rule)?;
             let person = request.get_ref().person_id.trim();
             let owner = self.app.structure_of_person(person).await?;
-            let not_found = || format!("personne « {person} »");
+            let not_found = || words!("personne « {person} »", "person “{person}”");
             match &owner {
                 Some(stored) => authorize(principal, &rule, Some(target(stored)), not_found)?,
                 None => return Err(InventoryError::NotFound(not_found()).into()),
             }
         }
         let req = request.into_inner();
-        let level = u8::try_from(req.level)
-            .map_err(|_| InventoryError::Invalid(format!("niveau {} invalide (0 à 4)", req.level)))?;
+        let level = u8::try_from(req.level).map_err(|_| {
+            InventoryError::Invalid(words!(
+                "niveau {} invalide (0 à 4)",
+                "invalid level {} (0 to 4)",
+                req.level
+            ))
+        })?;
         let evidence = match non_empty(&req.evidence) {
             None => Evidence::Manual,
             Some(code) => code.parse().map_err(|e: vigie_fragility_model::model::UnknownCode| {
-                InventoryError::Invalid(format!("preuve : {e}"))
+                InventoryError::Invalid(words!("preuve : {e}", "evidence: {e}"))
             })?,
         };
         let holding = HoldingRecord {

@@ -3,6 +3,8 @@
 //! the inventory (through the `training.enrolment.completed` event).
 
 use chrono::NaiveDate;
+use vigie_platform::words;
+use vigie_platform::words::Words;
 use vigie_proto::events::v1::{HoldingRaise, TrainingCompleted};
 
 use crate::convert::date_to_pb;
@@ -38,15 +40,24 @@ impl TrainingApp {
         storage::lock_session(&mut tx, session_id).await?;
         storage::session(&mut tx, session_id)
             .await?
-            .ok_or_else(|| TrainingError::NotFound(format!("session « {session_id} »")))?;
-        let (structure_id, network_id) = storage::person(&mut tx, person_id)
-            .await?
-            .ok_or_else(|| TrainingError::NotFound(format!("personne « {person_id} » (absente de l'inventaire)")))?;
+            .ok_or_else(|| TrainingError::NotFound(words!("session « {session_id} »", "session “{session_id}”")))?;
+        let (structure_id, network_id) = storage::person(&mut tx, person_id).await?.ok_or_else(|| {
+            TrainingError::NotFound(words!(
+                "personne « {person_id} » (absente de l'inventaire)",
+                "person “{person_id}” (not in the inventory)"
+            ))
+        })?;
         if let Some(existing) = storage::enrolment(&mut tx, session_id, person_id).await? {
             if existing.status != CANCELLED {
-                return Err(TrainingError::Conflict(format!(
-                    "« {person_id} » est déjà inscrit·e à la session « {session_id} » ({})",
-                    status_fr(&existing.status)
+                return Err(TrainingError::Conflict(Words::new(
+                    format!(
+                        "« {person_id} » est déjà inscrit·e à la session « {session_id} » ({})",
+                        status_fr(&existing.status)
+                    ),
+                    format!(
+                        "“{person_id}” is already enrolled in session “{session_id}” ({})",
+                        status_en(&existing.status)
+                    ),
                 )));
             }
         }
@@ -89,11 +100,16 @@ impl TrainingApp {
         storage::lock_session(&mut tx, session_id).await?;
         let mut row = storage::enrolment(&mut tx, session_id, person_id)
             .await?
-            .ok_or_else(|| TrainingError::NotFound(format!("inscription de « {person_id} » à « {session_id} »")))?;
+            .ok_or_else(|| {
+                TrainingError::NotFound(words!(
+                    "inscription de « {person_id} » à « {session_id} »",
+                    "enrolment of “{person_id}” in “{session_id}”"
+                ))
+            })?;
         if row.status == CANCELLED || row.status == COMPLETED {
-            return Err(TrainingError::Conflict(format!(
-                "inscription déjà {}",
-                status_fr(&row.status)
+            return Err(TrainingError::Conflict(Words::new(
+                format!("inscription déjà {}", status_fr(&row.status)),
+                format!("enrolment already {}", status_en(&row.status)),
             )));
         }
         let held_seat = row.status == ENROLLED;
@@ -141,10 +157,15 @@ impl TrainingApp {
         storage::lock_session(&mut tx, session_id).await?;
         let session = storage::session(&mut tx, session_id)
             .await?
-            .ok_or_else(|| TrainingError::NotFound(format!("session « {session_id} »")))?;
+            .ok_or_else(|| TrainingError::NotFound(words!("session « {session_id} »", "session “{session_id}”")))?;
         let mut row = storage::enrolment(&mut tx, session_id, person_id)
             .await?
-            .ok_or_else(|| TrainingError::NotFound(format!("inscription de « {person_id} » à « {session_id} »")))?;
+            .ok_or_else(|| {
+                TrainingError::NotFound(words!(
+                    "inscription de « {person_id} » à « {session_id} »",
+                    "enrolment of “{person_id}” in “{session_id}”"
+                ))
+            })?;
         if row.status == COMPLETED {
             return Ok(EnrolmentView {
                 row,
@@ -152,9 +173,12 @@ impl TrainingApp {
             });
         }
         if row.status != ENROLLED {
-            return Err(TrainingError::Conflict(format!(
-                "« {person_id} » n'a pas de place dans cette session ({})",
-                status_fr(&row.status)
+            return Err(TrainingError::Conflict(Words::new(
+                format!(
+                    "« {person_id} » n'a pas de place dans cette session ({})",
+                    status_fr(&row.status)
+                ),
+                format!("“{person_id}” has no seat in this session ({})", status_en(&row.status)),
             )));
         }
         let completed_on = on.unwrap_or_else(|| session.session.ends_on());
@@ -203,6 +227,17 @@ pub fn status_fr(status: &str) -> &str {
         WAITLISTED => "en liste d'attente",
         CANCELLED => "annulée",
         COMPLETED => "formation suivie",
+        other => other,
+    }
+}
+
+/// An enrolment status in English words, for `--lang en`.
+pub fn status_en(status: &str) -> &str {
+    match status {
+        ENROLLED => "enrolled",
+        WAITLISTED => "on the waiting list",
+        CANCELLED => "cancelled",
+        COMPLETED => "completed",
         other => other,
     }
 }

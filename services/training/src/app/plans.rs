@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use prost::Message;
 use vigie_fragility_model::model::{StructureInventory, StructureRecord};
+use vigie_platform::words;
+use vigie_platform::words::Words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_training_domain::plan::{network_plan, plan, NetworkPlanLine, Plan, PlanParams, SessionSeats};
 
@@ -27,10 +29,9 @@ impl TrainingApp {
     ) -> Result<(StructureInventory, Plan), TrainingError> {
         let at = at.unwrap_or_else(|| self.today());
         let (inventories, trainings, seats) = self.plan_inputs(Some(structure_id), None).await?;
-        let inventory = inventories
-            .into_iter()
-            .next()
-            .ok_or_else(|| TrainingError::NotFound(format!("structure « {structure_id} »")))?;
+        let inventory = inventories.into_iter().next().ok_or_else(|| {
+            TrainingError::NotFound(words!("structure « {structure_id} »", "structure “{structure_id}”"))
+        })?;
         let plan = plan(
             &inventory,
             &trainings,
@@ -98,9 +99,11 @@ impl TrainingApp {
         let inventories = snapshots
             .iter()
             .map(|bytes| {
-                let structure = inv::Structure::decode(bytes.as_slice())
-                    .map_err(|e| TrainingError::Invalid(format!("instantané illisible : {e}")))?;
-                structure_from_pb(&structure).map_err(TrainingError::Invalid)
+                let structure = inv::Structure::decode(bytes.as_slice()).map_err(|e| {
+                    TrainingError::Invalid(words!("instantané illisible : {e}", "unreadable snapshot: {e}"))
+                })?;
+                // The converter's message names a code in French only.
+                structure_from_pb(&structure).map_err(|e| TrainingError::Invalid(Words::same(e)))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((inventories, trainings, seats))

@@ -70,6 +70,7 @@ pub fn rule(method: &str) -> Option<Rule> {
 pub fn rule_for(method: &str) -> Result<Rule, tonic::Status> {
     rule(method).ok_or_else(|| {
         tracing::error!(method, "no authorisation rule for this RPC");
-        tonic::Status::permission_denied("opération non autorisée")
+        vigie_platform::words!("opération non autorisée", "operation not allowed")
+            .into_status(tonic::Code::PermissionDenied)
     })
 }

@@ -7,6 +7,7 @@ pub mod authz;
 use tonic::{Request, Response, Status, Streaming};
 use vigie_fragility_model::catalogue::label_fr;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
@@ -43,8 +44,15 @@ fn non_empty(value: &str) -> Option<&str> {
 fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, TrainingError> {
     value
         .map(|d| {
-            date_from_pb(d)
-                .ok_or_else(|| TrainingError::Invalid(format!("date invalide : {}-{}-{}", d.year, d.month, d.day)))
+            date_from_pb(d).ok_or_else(|| {
+                TrainingError::Invalid(words!(
+                    "date invalide : {}-{}-{}",
+                    "invalid date: {}-{}-{}",
+                    d.year,
+                    d.month,
+                    d.day
+                ))
+            })
         })
         .transpose()
 }
@@ -53,7 +61,7 @@ fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::
 #[allow(clippy::result_large_err)]
 fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
     authorize(principal(request)?, &authz::rule_for(method)?, None, || {
-        "opération".to_owned()
+        words!("opération", "operation")
     })
 }
 
@@ -69,7 +77,12 @@ impl TrainingApi {
         if visible(principal, &rule)? == Visibility::All {
             return Ok(());
         }
-        let what = || format!("personne « {person} » (absente de l'inventaire)");
+        let what = || {
+            words!(
+                "personne « {person} » (absente de l'inventaire)",
+                "person “{person}” (not in the inventory)"
+            )
+        };
         match self.app.person_place(person).await? {
             Some((structure, network)) => authorize(
                 principal,
@@ -98,7 +111,12 @@ impl TrainingApi {
         if visible(principal, &rule)? == Visibility::All {
             return Ok(());
         }
-        let what = || format!("inscription de « {person} » à « {session} »");
+        let what = || {
+            words!(
+                "inscription de « {person} » à « {session} »",
+                "enrolment of “{person}” in “{session}”"
+            )
+        };
         match self.app.enrolment(session, person).await? {
             Some(row) => authorize(
                 principal,
@@ -119,7 +137,7 @@ impl TrainingApi {
             principal(request)?,
             &authz::rule_for(method)?,
             structure,
-            &format!("structure « {structure} »"),
+            &words!("structure « {structure} »", "structure “{structure}”"),
             || self.app.structure_network(structure),
         )
         .await
@@ -150,13 +168,19 @@ impl TrainingService for TrainingApi {
         while let Some(chunk) = stream.message().await? {
             received += chunk.chunk.len();
             if received > MAX_CATALOG_BYTES {
-                return Err(Status::invalid_argument("catalogue trop volumineux (64 Mio au plus)"));
+                return Err(words!(
+                    "catalogue trop volumineux (64 Mio au plus)",
+                    "catalogue too large (64 MiB at most)"
+                )
+                .into_status(tonic::Code::InvalidArgument));
             }
             let Some(target) = files.file_mut(&chunk.file_name) else {
-                return Err(Status::invalid_argument(format!(
+                return Err(words!(
                     "fichier « {} » inattendu (attendus : trainings.csv, sessions.csv)",
+                    "unexpected file “{}” (expected: trainings.csv, sessions.csv)",
                     chunk.file_name
-                )));
+                )
+                .into_status(tonic::Code::InvalidArgument));
             };
             target.extend_from_slice(&chunk.chunk);
         }

@@ -203,5 +203,47 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
         ),
         _ => lang.pick("erreur du serveur", "server error"),
     };
-    anyhow::anyhow!("{kind} : {}", status.message())
+    // French sets its colon apart with a space; English does not.
+    anyhow::anyhow!("{kind}{}{}", lang.pick(" : ", ": "), server_message(&status, lang))
+}
+
+/// The server's own words for `status` in `lang`: servers send French as the
+/// status message and English beside it (`vigie_platform::words`); an older
+/// server, or a text not translated yet, reads in French.
+pub fn server_message(status: &tonic::Status, lang: Lang) -> String {
+    vigie_platform::words::message_for(status, lang == Lang::En)
+}
+
+#[cfg(test)]
+mod tests {
+    use vigie_platform::words::Words;
+
+    use super::*;
+
+    fn refused() -> tonic::Status {
+        Words::new("date « 2026-02-30 » invalide", "invalid date “2026-02-30” — ça")
+            .into_status(tonic::Code::InvalidArgument)
+    }
+
+    #[test]
+    fn english_readers_get_the_servers_english_words() {
+        let error = status_error(refused(), Lang::En).to_string();
+        assert_eq!(error, "invalid request: invalid date “2026-02-30” — ça");
+    }
+
+    #[test]
+    fn french_readers_get_the_status_message() {
+        let error = status_error(refused(), Lang::Fr).to_string();
+        assert_eq!(error, "demande invalide : date « 2026-02-30 » invalide");
+    }
+
+    #[test]
+    fn a_status_without_english_reads_in_french_in_both_languages() {
+        let old_server = tonic::Status::not_found("structure « S1 » introuvable");
+        assert_eq!(server_message(&old_server, Lang::En), "structure « S1 » introuvable");
+        assert_eq!(
+            status_error(old_server, Lang::En).to_string(),
+            "not found: structure « S1 » introuvable"
+        );
+    }
 }

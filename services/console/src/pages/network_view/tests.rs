@@ -445,7 +445,7 @@ fn a_service_refusal_goes_next_to_the_field_it_names_else_on_top() {
     ];
     for (message, field) in cases {
         let mut form = typed_form(&typed, false);
-        place_service_error(&mut form, message);
+        place_service_refusal(&mut form, message, message);
         let errors: Vec<&str> = form
             .fields
             .iter()
@@ -458,9 +458,25 @@ fn a_service_refusal_goes_next_to_the_field_it_names_else_on_top() {
         assert_eq!(form.value("webhook_secret"), "");
     }
     let mut form = typed_form(&typed, false);
-    place_service_error(&mut form, "réseau manquant");
+    place_service_refusal(&mut form, "réseau manquant", "réseau manquant");
     assert_eq!(form.top_error.as_deref(), Some("réseau manquant"));
     assert!(form.fields.iter().all(|f| f.error.is_none()));
+
+    // In English, the field is still found from the service's French words.
+    let mut form = typed_form(&typed, false);
+    let shown = "unknown time zone “Mars/Olympus”: expected an IANA name";
+    place_service_refusal(
+        &mut form,
+        "fuseau « Mars/Olympus » inconnu : attendu un nom IANA",
+        shown,
+    );
+    let placed: Vec<(&str, Option<&str>)> = form
+        .fields
+        .iter()
+        .filter(|f| f.error.is_some())
+        .map(|f| (f.name, f.error.as_deref()))
+        .collect();
+    assert_eq!(placed, [("timezone", Some(shown))]);
 }
 
 #[test]
