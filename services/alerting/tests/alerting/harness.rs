@@ -18,21 +18,10 @@ use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::common::v1::Date;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::PgDatabase;
+use vigie_testkit::{Backend, TestDatabase};
 
 /// The secret of the signed links in tests.
 pub const SECRET: &[u8] = b"test-secret-of-at-least-32-bytes!!";
-
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
-}
 
 /// A migrated alerting service and its database.
 pub struct Harness {
@@ -41,7 +30,7 @@ pub struct Harness {
     /// Its database.
     pub db: Db,
     now: Arc<Mutex<DateTime<Utc>>>,
-    _guard: Guard,
+    _database: TestDatabase,
 }
 
 /// `YYYY-MM-DD HH:MM` UTC.
@@ -69,30 +58,20 @@ impl Harness {
 
     async fn build(backend: Backend) -> Result<Harness> {
         vigie_testkit::init_test_logging();
-        let (db, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "alerting")).await?;
-                (db, Guard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let pg = PgDatabase::try_create().await?;
-                let db = Db::connect(pg.url()).await?;
-                (db, Guard::Postgres(pg))
-            }
-        };
+        let database = TestDatabase::create(backend, "alerting").await?;
+        let db = Db::connect(database.url()).await?;
         vigie_alerting::service::migrate(&db).await?;
-        Ok(Self::over(db, guard))
+        Ok(Self::over(db, database))
     }
 
-    fn over(db: Db, guard: Guard) -> Harness {
+    fn over(db: Db, database: TestDatabase) -> Harness {
         let now = Arc::new(Mutex::new(utc("2027-01-04 10:00")));
         let app = Self::app_on(&db, &now);
         Harness {
             app,
             db,
             now,
-            _guard: guard,
+            _database: database,
         }
     }
 

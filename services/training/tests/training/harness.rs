@@ -20,7 +20,7 @@ use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::events::v1::StructureInventoried;
-use vigie_testkit::PgDatabase;
+use vigie_testkit::{Backend, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
 use vigie_training::erasure::PseudonymKey;
 use vigie_training::handlers::STRUCTURE_INVENTORIED;
@@ -41,33 +41,12 @@ pub fn date(text: &str) -> Result<NaiveDate> {
     text.parse().with_context(|| format!("bad date {text}"))
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// What keeps a test database alive; dropped after the pool.
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
-}
-
-/// A fresh database of `backend`, not migrated.
-async fn database(backend: Backend, name: &str) -> Result<(Db, Guard)> {
+/// A fresh database of `backend`, not migrated, and what keeps it alive
+/// (to be dropped after the pool).
+async fn fresh_db(backend: Backend, name: &str) -> Result<(Db, TestDatabase)> {
     vigie_testkit::init_test_logging();
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir()?;
-            let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), name)).await?;
-            Ok((db, Guard::Sqlite(dir)))
-        }
-        Backend::Postgres => {
-            let pg = PgDatabase::try_create().await?;
-            let db = Db::connect(pg.url()).await?;
-            Ok((db, Guard::Postgres(pg)))
-        }
-    }
+    let database = TestDatabase::create(backend, name).await?;
+    Ok((Db::connect(database.url()).await?, database))
 }
 
 /// A migrated training service and its database.
@@ -76,8 +55,8 @@ pub struct Harness {
     pub app: TrainingApp,
     /// Its database (outbox, read model).
     pub db: Db,
-    backend: Backend,
-    _guard: Guard,
+    /// Keeps the database alive (dropped after `db`); its engine.
+    database: TestDatabase,
 }
 
 impl Harness {
@@ -92,7 +71,7 @@ impl Harness {
     }
 
     async fn build(backend: Backend) -> Result<Harness> {
-        let (db, guard) = database(backend, "training").await?;
+        let (db, database) = fresh_db(backend, "training").await?;
         vigie_training::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
         let app = vigie_training::service::application(
@@ -101,21 +80,20 @@ impl Harness {
             clock,
             Arc::new(Notify::new()),
         );
-        Ok(Harness {
-            app,
-            db,
-            backend,
-            _guard: guard,
-        })
+        Ok(Harness { app, db, database })
     }
 
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<InventorySide> {
-        let (db, guard) = database(self.backend, "inventory").await?;
+        let (db, database) = fresh_db(self.database.backend(), "inventory").await?;
         vigie_inventory::service::migrate(&db).await?;
         let clock: InventoryClock = Arc::new(today);
         let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
-        Ok(InventorySide { app, db, _guard: guard })
+        Ok(InventorySide {
+            app,
+            db,
+            _database: database,
+        })
     }
 
     /// The training consumer `name`, as the service describes it
@@ -185,7 +163,7 @@ pub struct InventorySide {
     pub app: Inventory,
     /// Its database.
     pub db: Db,
-    _guard: Guard,
+    _database: TestDatabase,
 }
 
 impl InventorySide {
