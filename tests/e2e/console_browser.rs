@@ -27,20 +27,7 @@ const RUN_LIMIT: Duration = Duration::from_secs(600);
 async fn console_pages_pass_axe_html_keyboard_and_the_director_scenario_in_chromium() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let dev = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--console-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let dev = VigieServer::dev(&data, &["--demo", "--console-listen", "127.0.0.1:0"], &[]).await?;
     let console = dev.console.clone().context("vigie dev announced no console")?;
     let screenshots = match std::env::var_os("VIGIE_CONSOLE_SCREENSHOTS") {
         Some(kept) => PathBuf::from(kept),

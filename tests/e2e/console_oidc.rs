@@ -198,24 +198,57 @@ async fn structure_of(services: &VigieServer, issuer: &OidcIssuer, structure: &s
     Ok((found.network, found.name))
 }
 
+/// Makes the issuer's next sign-in Awa, manager of S000004 in `network`
+/// (`name` in her ID token; empty for none).
+fn next_sign_in_manages_s000004(issuer: &OidcIssuer, network: &str, name: &str) {
+    issuer.sign_in_as(CodeUser {
+        subject: "manager-s000004".to_owned(),
+        name: name.to_owned(),
+        username: "awa".to_owned(),
+        roles: vec!["structure-manager".to_owned()],
+        groups: vec![format!("/networks/{network}/structures/S000004")],
+    });
+}
+
+/// `vigie dev --demo` with its data in `data`, whose services trust `issuer`
+/// and whose console signs people in there as a public client (PKCE alone),
+/// registered with the issuer: the server and the console's address.
+async fn dev_with_oidc_console(data: &std::path::Path, issuer: &OidcIssuer) -> Result<(VigieServer, String)> {
+    let server = VigieServer::dev(
+        data,
+        &[
+            "--demo",
+            "--oidc-issuer",
+            issuer.issuer(),
+            "--oidc-audience",
+            AUDIENCE,
+            "--oidc-client-id",
+            CLIENT,
+        ],
+        &[],
+    )
+    .await?;
+    let base = server
+        .console
+        .clone()
+        .context("vigie dev with OIDC announced no console")?;
+    issuer.add_code_client(
+        CLIENT,
+        &format!("{base}/connexion/retour"),
+        &format!("{base}/deconnexion"),
+        None,
+    );
+    Ok((server, base))
+}
+
 #[tokio::test]
 async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out_at_the_issuer() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
     let data = dir.path().join("data");
-    let services = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-        ],
+    let services = VigieServer::dev(
+        &data,
+        &["--demo", "--oidc-issuer", issuer.issuer(), "--oidc-audience", AUDIENCE],
         &[],
     )
     .await?;
@@ -256,13 +289,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         &format!("{base}/deconnexion"),
         Some(SECRET),
     );
-    issuer.sign_in_as(CodeUser {
-        subject: "manager-s000004".to_owned(),
-        name: "Awa Diallo".to_owned(),
-        username: "awa".to_owned(),
-        roles: vec!["structure-manager".to_owned()],
-        groups: vec![format!("/networks/{network}/structures/S000004")],
-    });
+    next_sign_in_manages_s000004(&issuer, &network, "Awa Diallo");
 
     // Not signed in: `/` leads to `/connexion`, which leads to the issuer —
     // never to the dev list of profiles.
@@ -448,44 +475,9 @@ async fn serve_console_refuses_to_start_without_oidc_or_with_cleartext_off_loopb
 async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
-    let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-            // A public client: PKCE alone.
-            "--oidc-client-id",
-            CLIENT,
-        ],
-        &[],
-    )
-    .await?;
-    let base = server
-        .console
-        .clone()
-        .context("vigie dev with OIDC announced no console")?;
-    issuer.add_code_client(
-        CLIENT,
-        &format!("{base}/connexion/retour"),
-        &format!("{base}/deconnexion"),
-        None,
-    );
+    let (server, base) = dev_with_oidc_console(&dir.path().join("data"), &issuer).await?;
     let (network, name) = structure_of(&server, &issuer, "S000004").await?;
-    issuer.sign_in_as(CodeUser {
-        subject: "manager-s000004".to_owned(),
-        name: String::new(),
-        username: "awa".to_owned(),
-        roles: vec!["structure-manager".to_owned()],
-        groups: vec![format!("/networks/{network}/structures/S000004")],
-    });
+    next_sign_in_manages_s000004(&issuer, &network, "");
     let mut browser = Browser::new(&base);
     let back = browser.through_the_issuer(&issuer).await?;
     let signed = browser.get(&back).await?;
@@ -515,43 +507,9 @@ async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result
 async fn console_oidc_pages_pass_axe_html_and_keyboard_in_chromium() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
-    let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-            "--oidc-client-id",
-            CLIENT,
-        ],
-        &[],
-    )
-    .await?;
-    let base = server
-        .console
-        .clone()
-        .context("vigie dev with OIDC announced no console")?;
-    issuer.add_code_client(
-        CLIENT,
-        &format!("{base}/connexion/retour"),
-        &format!("{base}/deconnexion"),
-        None,
-    );
+    let (server, base) = dev_with_oidc_console(&dir.path().join("data"), &issuer).await?;
     let (network, _) = structure_of(&server, &issuer, "S000004").await?;
-    issuer.sign_in_as(CodeUser {
-        subject: "manager-s000004".to_owned(),
-        name: "Awa Diallo".to_owned(),
-        username: "awa".to_owned(),
-        roles: vec!["structure-manager".to_owned()],
-        groups: vec![format!("/networks/{network}/structures/S000004")],
-    });
+    next_sign_in_manages_s000004(&issuer, &network, "Awa Diallo");
     let runner = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/run.py");
     let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
     let run = tokio::process::Command::new(&python)

@@ -56,7 +56,7 @@ fn cells(row: &Value) -> Vec<(&str, &Value)> {
 async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?.to_owned();
-    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data, "--demo"], &[]).await?;
+    let server = VigieServer::dev(&data, &["--demo"], &[]).await?;
     // Until the demo's 60 structures are counted (the first snapshot may
     // predate the demo's events).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);

@@ -51,18 +51,7 @@ async fn grants(server: &VigieServer) -> Result<Vec<Value>> {
 async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::dev(&data, &["--demo"], &[]).await?;
     let server = &server;
     eventually(
         &format!("the alerting service to know {STRUCTURE}"),

@@ -69,18 +69,7 @@ fn year_end() -> (NaiveDate, String, String) {
 async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::dev(&data, &["--demo"], &[]).await?;
     // The alerting service learns the demo structures from inventory events.
     let server = &server;
     eventually(
