@@ -14,6 +14,8 @@
 //! - [`PgDatabase`]: a fresh PostgreSQL database dropped (best effort) on drop;
 //! - [`TestDatabase`]: a test's own database on either [`Backend`] (a SQLite
 //!   file or a fresh PostgreSQL database), what the service suites run on;
+//! - [`on_both_backends!`] and [`isolation_on_sqlite!`]: a suite's scenarios
+//!   and its isolation matrix as tests;
 //! - [`PgTls`]: a private PostgreSQL cluster with or without TLS, for transport tests;
 //! - [`TestCa`]: a certificate authority made by the test, and the
 //!   certificates it issues (TLS tests of PostgreSQL, NATS and SMTP);
@@ -30,6 +32,7 @@
 //! (administrative PostgreSQL URL, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 
+mod backends;
 mod database;
 mod logging;
 mod nats;
