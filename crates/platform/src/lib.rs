@@ -11,7 +11,8 @@
 //!   consumers), composed by `vigie dev`, `vigie serve` and the test harnesses;
 //! - [`shutdown`]: graceful shutdown on signals;
 //! - [`redact`]: passwords removed from URLs before they are shown;
-//! - [`net`]: what counts as a loopback host (cleartext is only ever allowed there).
+//! - [`net`]: what counts as a loopback host (cleartext is only ever allowed there);
+//! - `testing` (feature `testing`): helpers of the services' contract suites.
 
 pub mod auth;
 pub mod config;
@@ -25,3 +26,5 @@ pub mod redact;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;

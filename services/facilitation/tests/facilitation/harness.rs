@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use prost::Message;
-use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_facilitation::app::{Clock, FacilitationApp};
 use vigie_facilitation::erasure::PseudonymKey;
@@ -20,6 +19,7 @@ use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_platform::testing::outbox_envelopes;
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{Backend, TestDatabase};
@@ -124,7 +124,7 @@ impl Harness {
 
     /// The events of one type in the facilitation outbox, in order.
     pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, Some(event_type)).await
+        outbox_envelopes(&self.db, Some(event_type)).await
     }
 
     /// Imports facilitators that must be valid.
@@ -186,42 +186,8 @@ impl InventorySide {
 
     /// Every event of the inventory outbox, in order.
     pub async fn outbox(&self) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, None).await
+        outbox_envelopes(&self.db, None).await
     }
-}
-
-/// The outbox rows (of one type, or all) as the relay would publish them.
-async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>> {
-    let select = "SELECT id, source, event_type, subject, event_time, traceparent, payload FROM vigie_outbox";
-    let rows = match event_type {
-        Some(event_type) => {
-            sqlx::query(&format!("{select} WHERE event_type = $1 ORDER BY seq"))
-                .bind(event_type.to_owned())
-                .fetch_all(db.pool())
-                .await?
-        }
-        None => {
-            sqlx::query(&format!("{select} ORDER BY seq"))
-                .fetch_all(db.pool())
-                .await?
-        }
-    };
-    rows.iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            let time: String = row.try_get("event_time")?;
-            let payload: Vec<u8> = row.try_get("payload")?;
-            Ok(Envelope {
-                id: uuid::Uuid::parse_str(&id)?,
-                source: row.try_get("source")?,
-                event_type: row.try_get("event_type")?,
-                subject: row.try_get("subject")?,
-                time: DateTime::parse_from_rfc3339(&time)?.with_timezone(&Utc),
-                traceparent: row.try_get("traceparent")?,
-                payload: payload.into(),
-            })
-        })
-        .collect()
 }
 
 /// `facilitators.csv` from data rows (the header is added).

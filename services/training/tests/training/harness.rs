@@ -7,9 +7,8 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use prost::Message;
-use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_fragility_model::fragility::FragilityParams;
 use vigie_fragility_model::model::StructureInventory;
@@ -19,6 +18,7 @@ use vigie_inventory::convert::structure_to_pb;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_platform::testing::outbox_envelopes;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_testkit::{Backend, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
@@ -126,12 +126,12 @@ impl Harness {
 
     /// The events of one type in the training outbox, in order.
     pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, Some(event_type)).await
+        outbox_envelopes(&self.db, Some(event_type)).await
     }
 
     /// Every row of the training outbox.
     pub async fn outbox_len(&self) -> Result<usize> {
-        Ok(read_outbox(&self.db, None).await?.len())
+        Ok(outbox_envelopes(&self.db, None).await?.len())
     }
 
     /// One session with its occupation.
@@ -184,47 +184,13 @@ impl InventorySide {
 
     /// The events of one type in the inventory outbox, in order.
     pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, Some(event_type)).await
+        outbox_envelopes(&self.db, Some(event_type)).await
     }
 
     /// Every row of the inventory outbox.
     pub async fn outbox_len(&self) -> Result<usize> {
-        Ok(read_outbox(&self.db, None).await?.len())
+        Ok(outbox_envelopes(&self.db, None).await?.len())
     }
-}
-
-/// The outbox rows (of one type, or all) as the relay would publish them.
-async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>> {
-    let select = "SELECT id, source, event_type, subject, event_time, traceparent, payload FROM vigie_outbox";
-    let rows = match event_type {
-        Some(event_type) => {
-            sqlx::query(&format!("{select} WHERE event_type = $1 ORDER BY seq"))
-                .bind(event_type.to_owned())
-                .fetch_all(db.pool())
-                .await?
-        }
-        None => {
-            sqlx::query(&format!("{select} ORDER BY seq"))
-                .fetch_all(db.pool())
-                .await?
-        }
-    };
-    rows.iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            let time: String = row.try_get("event_time")?;
-            let payload: Vec<u8> = row.try_get("payload")?;
-            Ok(Envelope {
-                id: uuid::Uuid::parse_str(&id)?,
-                source: row.try_get("source")?,
-                event_type: row.try_get("event_type")?,
-                subject: row.try_get("subject")?,
-                time: DateTime::parse_from_rfc3339(&time)?.with_timezone(&Utc),
-                traceparent: row.try_get("traceparent")?,
-                payload: payload.into(),
-            })
-        })
-        .collect()
 }
 
 /// The `structure.inventoried` envelope the inventory would publish for
