@@ -77,6 +77,13 @@ pub mod dates {
         NaiveDate::from_ymd_opt(date.year, date.month, date.day)
     }
 
+    /// A protobuf date as machine output and files print it, `YYYY-MM-DD`
+    /// (as received, even when it does not exist); empty when absent.
+    pub fn date_text(date: Option<&Date>) -> String {
+        date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+            .unwrap_or_default()
+    }
+
     /// An instant as the APIs spell it and the services store it: RFC 3339,
     /// UTC (`Z`), to the second — fixed width, so the text sorts as the
     /// instants do.

@@ -13,6 +13,7 @@ use vigie_platform::events::{Envelope, Outcome};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 
@@ -25,11 +26,6 @@ const REGION: &str = "Région Bretagne";
 fn d(text: &str) -> Option<Date> {
     let date: chrono::NaiveDate = text.parse().ok()?;
     Some(vigie_proto::dates::date_to_pb(date))
-}
-
-fn text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
 }
 
 /// A structure whose `funder_reporting` is held (level 3) by `holders` people,
@@ -250,7 +246,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
             let o = r.obligation.clone().unwrap_or_default();
             (
                 o.structure_id,
-                text(o.due.as_ref()),
+                date_text(o.due.as_ref()),
                 r.structure_name.clone(),
                 r.reason.clone(),
                 o.reporting_holders,

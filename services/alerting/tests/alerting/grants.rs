@@ -13,6 +13,7 @@ use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::GrantRecorded;
 
 use crate::harness::{aid, structure_event, Harness, PersonSpec};
@@ -23,11 +24,6 @@ const NET_B: &str = "reseau-b";
 fn d(text: &str) -> Option<Date> {
     let date: chrono::NaiveDate = text.parse().ok()?;
     Some(vigie_proto::dates::date_to_pb(date))
-}
-
-fn text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
 }
 
 async fn structures(h: &Harness) -> Result<()> {
@@ -78,7 +74,9 @@ async fn obligations(api: &AlertingApi, p: &Principal, structure: &str) -> Resul
 }
 
 fn rules(list: &[pb::Obligation]) -> Vec<(String, String)> {
-    list.iter().map(|o| (o.rule.clone(), text(o.due.as_ref()))).collect()
+    list.iter()
+        .map(|o| (o.rule.clone(), date_text(o.due.as_ref())))
+        .collect()
 }
 
 /// The third grant of a year crosses 153,000 €: audit and publication; a
@@ -106,7 +104,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     );
     let report = &two[0];
     ensure!(
-        text(report.draft.as_ref()) == "2027-06-16"
+        date_text(report.draft.as_ref()) == "2027-06-16"
             && report.duty.contains("15059")
             && report.source.contains("2000-321")
             && report.funder == "Région Bretagne"
@@ -125,7 +123,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     let wide: Vec<_> = all.iter().filter(|o| o.grant_id.is_empty()).collect();
     ensure!(
         wide.iter()
-            .map(|o| (o.rule.as_str(), text(o.due.as_ref())))
+            .map(|o| (o.rule.as_str(), date_text(o.due.as_ref())))
             .collect::<Vec<_>>()
             == vec![
                 ("audit_above_153k", "2027-06-30".to_owned()),
@@ -164,7 +162,9 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         .await?
         .into_inner();
     ensure!(
-        moved.edited && text(moved.due.as_ref()) == "2027-04-30" && text(moved.draft.as_ref()) == "2027-04-16",
+        moved.edited
+            && date_text(moved.due.as_ref()) == "2027-04-30"
+            && date_text(moved.draft.as_ref()) == "2027-04-16",
         "{moved:?}"
     );
     let added = api
@@ -231,7 +231,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     ensure!(h.app.network_policy(NET_A).await?.draft_days == 10);
     ensure!(h.app.network_policy(NET_B).await?.draft_days == 14);
     let drafted = obligations(&api, &p, "SA2").await?;
-    ensure!(text(drafted[0].draft.as_ref()) == "2027-04-20", "{drafted:?}");
+    ensure!(date_text(drafted[0].draft.as_ref()) == "2027-04-20", "{drafted:?}");
     // Another policy change without draft days keeps them.
     h.app
         .set_network_policy(&PolicyInput {
@@ -332,7 +332,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             && application.funder == "Région Bretagne"
             && application.title == "Appel à projets n° 1"
             && application.amount_asked_cents == 2_000_000
-            && text(application.applied_on.as_ref()) == "2027-01-04",
+            && date_text(application.applied_on.as_ref()) == "2027-01-04",
         "{application:?}"
     );
     ensure!(
@@ -381,8 +381,8 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             && event.stage == "won"
             && event.amount_granted_cents == 1_500_000
             && event.public_subsidy
-            && text(event.financial_year_end.as_ref()) == "2027-12-31"
-            && text(event.on.as_ref()) == "2027-01-04",
+            && date_text(event.financial_year_end.as_ref()) == "2027-12-31"
+            && date_text(event.on.as_ref()) == "2027-01-04",
         "{event:?}"
     );
     let listed = api

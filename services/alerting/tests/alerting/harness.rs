@@ -15,7 +15,7 @@ use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{Backend, TestDatabase};
@@ -221,15 +221,6 @@ pub struct PersonSpec<'a> {
     pub end: Option<&'a str>,
 }
 
-fn pb_date(d: NaiveDate) -> Date {
-    use chrono::Datelike;
-    Date {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
 /// A `structure.inventoried` envelope: an association of `network` in `commune` (region 53 when in 35).
 pub fn structure_event(
     id: &str,
@@ -267,7 +258,7 @@ pub fn structure_event_holding(
                 person_id: p.id.to_owned(),
                 display_name: format!("Personne {}", p.id),
                 role: p.role.to_owned(),
-                end_date: p.end.map(|e| pb_date(date(e))),
+                end_date: p.end.map(|e| date_to_pb(date(e))),
                 email: format!("{}@asso.example.org", p.id.to_lowercase()),
             })
             .collect(),
