@@ -14,7 +14,6 @@ use vigie_proto::inventory::v1 as pb;
 use crate::app::views::VersionedInventory;
 use crate::error::InventoryError;
 
-
 /// A protobuf date as a domain date.
 ///
 /// # Errors

@@ -9,42 +9,13 @@ use vigie_alerting::events::GRANT_RECORDED;
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, refused, request};
 use vigie_platform::auth::{Principal, Role, Scope};
-use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::GrantRecorded;
 
-use crate::harness::{aid, structure_event, Harness, PersonSpec};
-
-const NET_A: &str = "reseau-a";
-const NET_B: &str = "reseau-b";
-
-fn d(text: &str) -> Option<Date> {
-    let date: chrono::NaiveDate = text.parse().ok()?;
-    Some(vigie_proto::dates::date_to_pb(date))
-}
-
-async fn structures(h: &Harness) -> Result<()> {
-    let director = [PersonSpec {
-        id: "D1",
-        role: "director",
-        funding_level: 0,
-        end: None,
-    }];
-    for (id, network) in [("SA1", NET_A), ("SA2", NET_A), ("SB1", NET_B)] {
-        let outcome = h
-            .feed(&structure_event(id, network, "35238", "53", &director, 1))
-            .await?;
-        ensure!(outcome == Outcome::Applied, "{outcome:?}");
-    }
-    Ok(())
-}
-
-fn admin_of(network: &str) -> Principal {
-    caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))
-}
+use crate::harness::{admin_of, aid, d, grant_structures, Harness, NET_A, NET_B};
 
 fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
     pb::RecordGrantRequest {
@@ -83,7 +54,7 @@ fn rules(list: &[pb::Obligation]) -> Vec<(String, String)> {
 /// multi-year agreement owes one report per year; an agreement's date wins;
 /// draft dates follow the network's draft days.
 pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
     let first = api
@@ -278,7 +249,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
 /// Acknowledging a call « déposé » records one application, however many
 /// times; its decision completes it.
 pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     let call = h.app.list_calls(None, None, false).await?.remove(0).call.call_id;
     let api = AlertingApi::new(h.app.clone());
@@ -419,7 +390,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
 /// A caller of another network gets NOT_FOUND, exactly as for an unknown
 /// structure, and sees none of the grants when listing its own.
 pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
     let grant = api
@@ -551,7 +522,7 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
 
 /// Invalid inputs are refused naming the field, and change nothing.
 pub async fn invalid_grant_inputs_are_refused_naming_the_field(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
     let base = won("SA1", "Insertion", 20_000, "2026-12-31");

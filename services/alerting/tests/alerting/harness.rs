@@ -13,8 +13,11 @@ use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport};
 use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
+use vigie_platform::auth::testing::caller;
+use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
@@ -171,6 +174,40 @@ impl Harness {
             .await?
             .try_get("n")?)
     }
+}
+
+/// The networks of the grant scenarios.
+pub const NET_A: &str = "reseau-a";
+/// The other network, whose people must see nothing of the first.
+pub const NET_B: &str = "reseau-b";
+
+/// A date of the grant scenarios, `YYYY-MM-DD`, as the API carries it.
+pub fn d(text: &str) -> Option<Date> {
+    let date: NaiveDate = text.parse().ok()?;
+    Some(date_to_pb(date))
+}
+
+/// The grant scenarios' structures: SA1 and SA2 in [`NET_A`], SB1 in
+/// [`NET_B`], each with a director who holds nothing.
+pub async fn grant_structures(h: &Harness) -> Result<()> {
+    let director = [PersonSpec {
+        id: "D1",
+        role: "director",
+        funding_level: 0,
+        end: None,
+    }];
+    for (id, network) in [("SA1", NET_A), ("SA2", NET_A), ("SB1", NET_B)] {
+        let outcome = h
+            .feed(&structure_event(id, network, "35238", "53", &director, 1))
+            .await?;
+        anyhow::ensure!(outcome == Outcome::Applied, "{outcome:?}");
+    }
+    Ok(())
+}
+
+/// The administrator of `network`.
+pub fn admin_of(network: &str) -> Principal {
+    caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))
 }
 
 /// An Aides-territoires envelope of `aids`.
