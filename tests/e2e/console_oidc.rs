@@ -23,6 +23,8 @@ use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient
 use vigie_proto::inventory::v1::ListStructuresRequest;
 use vigie_testkit::{CodeUser, OidcIssuer};
 
+use crate::console_browser::run_browser;
+
 /// The services' audience.
 const AUDIENCE: &str = "vigie";
 /// The console's client.
@@ -510,33 +512,8 @@ async fn console_oidc_pages_pass_axe_html_and_keyboard_in_chromium() -> Result<(
     let (server, base) = dev_with_oidc_console(&dir.path().join("data"), &issuer).await?;
     let (network, _) = structure_of(&server, &issuer, "S000004").await?;
     next_sign_in_manages_s000004(&issuer, &network, "Awa Diallo");
-    let runner = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/run.py");
-    let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
-    let run = tokio::process::Command::new(&python)
-        .arg(&runner)
-        .args(["--oidc", "--console", &base, "--grpc", &server.endpoint, "--vigie"])
-        .arg(vigie_e2e::vigie_bin()?)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(600), run)
-        .await
-        .context("the browser run did not finish within 10 minutes")??;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    ensure!(
-        output.status.success(),
-        "the browser run failed ({}):\n{stdout}\n--- progress ---\n{stderr}",
-        output.status
-    );
     // The self-test's checks and the OIDC pages' (3 pages × 4 audits + 6).
-    let passed: usize = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.split(" passed").next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    ensure!(passed >= 18, "too few checks ran ({passed}):\n{stdout}\n{stderr}");
+    let stderr = run_browser(&["--oidc", "--console", &base, "--grpc", &server.endpoint], None, 18).await?;
     ensure!(
         stderr.contains("Connexion expirée") && stderr.contains("la page d'au revoir"),
         "{stderr}"

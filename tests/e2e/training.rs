@@ -63,6 +63,7 @@ pub(crate) async fn find_step(server: &VigieServer, structures: &[String]) -> Re
     )
 }
 
+/// Ids of every structure, from the inventory.
 pub(crate) async fn structure_ids(server: &VigieServer) -> Result<Vec<String>> {
     let csv = ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?;
     Ok(csv
