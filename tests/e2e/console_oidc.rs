@@ -10,15 +10,9 @@
 //! `--oidc-client-id` serves its console with the same sign-in.
 
 use anyhow::{ensure, Context, Result};
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http::{Method, StatusCode};
+use vigie_e2e::console_client::Browser;
 use vigie_e2e::{run_cli, VigieServer};
-use vigie_platform::auth::form_urlencoded;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::ListStructuresRequest;
 use vigie_testkit::{CodeUser, OidcIssuer};
@@ -31,127 +25,39 @@ const AUDIENCE: &str = "vigie";
 const CLIENT: &str = "vigie-console";
 const SECRET: &str = "console-secret-0123456789";
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> String {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
+/// `/connexion`, then the issuer: returns the console URL the issuer
+/// sends the browser back to (with `code` and `state`), not yet visited.
+async fn through_the_issuer(browser: &mut Browser, issuer: &OidcIssuer) -> Result<String> {
+    let start = browser.get("/connexion").await?;
+    ensure!(start.status == StatusCode::SEE_OTHER, "connexion: {}", start.status);
+    let authorize = start.location();
+    ensure!(
+        authorize.starts_with(&format!("{}/protocol/openid-connect/auth?", issuer.issuer())),
+        "{authorize}"
+    );
+    for needed in [
+        "response_type=code",
+        "code_challenge_method=S256",
+        "scope=openid",
+        "nonce=",
+        "state=",
+    ] {
+        ensure!(authorize.contains(needed), "{needed} missing in {authorize}");
     }
-
-    fn field(&self, name: &str) -> Result<String> {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
-        Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
-    }
-
-    fn set_cookie(&self) -> Option<String> {
-        self.headers
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    }
-}
-
-/// A browser without script: the console's session cookie (sent only to
-/// the console), redirects followed by the scenario.
-struct Browser {
-    console: String,
-    client: Client<HttpConnector, Full<Bytes>>,
-    session: Option<String>,
-}
-
-impl Browser {
-    fn new(console: &str) -> Self {
-        Browser {
-            console: console.to_owned(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
-            session: None,
-        }
-    }
-
-    /// `target`: a path of the console, or an absolute URL (the issuer).
-    async fn send(&mut self, method: Method, target: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
-        let url = if target.starts_with("http") {
-            target.to_owned()
-        } else {
-            format!("{}{target}", self.console)
-        };
-        let to_console = url.starts_with(&self.console);
-        let mut request = Request::builder().method(method).uri(&url);
-        if let (Some(id), true) = (&self.session, to_console) {
-            request = request.header(COOKIE, format!("vigie_session={id}"));
-        }
-        let body = match form {
-            Some(pairs) => {
-                request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Full::new(Bytes::from(form_urlencoded(pairs)))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let response = self.client.request(request.body(body)?).await?;
-        let (parts, body) = response.into_parts();
-        if to_console {
-            for cookie in parts.headers.get_all(SET_COOKIE) {
-                if let Some(rest) = cookie.to_str()?.strip_prefix("vigie_session=") {
-                    let value = rest.split(';').next().unwrap_or_default();
-                    self.session = (!value.is_empty()).then(|| value.to_owned());
-                }
-            }
-        }
-        let body = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
-        Ok(Page {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
-    }
-
-    async fn get(&mut self, target: &str) -> Result<Page> {
-        self.send(Method::GET, target, None).await
-    }
-
-    /// `/connexion`, then the issuer: returns the console URL the issuer
-    /// sends the browser back to (with `code` and `state`), not yet visited.
-    async fn through_the_issuer(&mut self, issuer: &OidcIssuer) -> Result<String> {
-        let start = self.get("/connexion").await?;
-        ensure!(start.status == StatusCode::SEE_OTHER, "connexion: {}", start.status);
-        let authorize = start.location();
-        ensure!(
-            authorize.starts_with(&format!("{}/protocol/openid-connect/auth?", issuer.issuer())),
-            "{authorize}"
-        );
-        for needed in [
-            "response_type=code",
-            "code_challenge_method=S256",
-            "scope=openid",
-            "nonce=",
-            "state=",
-        ] {
-            ensure!(authorize.contains(needed), "{needed} missing in {authorize}");
-        }
-        ensure!(authorize.contains(&format!("client_id={CLIENT}")), "{authorize}");
-        let approved = self.get(&authorize).await?;
-        ensure!(
-            approved.status == StatusCode::FOUND,
-            "issuer: {} {}",
-            approved.status,
-            approved.body
-        );
-        let back = approved.location();
-        ensure!(
-            back.starts_with(&format!("{}/connexion/retour?", self.console)),
-            "{back}"
-        );
-        Ok(back)
-    }
+    ensure!(authorize.contains(&format!("client_id={CLIENT}")), "{authorize}");
+    let approved = browser.get(authorize).await?;
+    ensure!(
+        approved.status == StatusCode::FOUND,
+        "issuer: {} {}",
+        approved.status,
+        approved.body
+    );
+    let back = approved.location();
+    ensure!(
+        back.starts_with(&format!("{}/connexion/retour?", browser.base())),
+        "{back}"
+    );
+    Ok(back.to_owned())
 }
 
 /// `url` with its query parameter `name` replaced by `value`.
@@ -311,7 +217,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         refused.status
     );
 
-    let back = browser.through_the_issuer(&issuer).await?;
+    let back = through_the_issuer(&mut browser, &issuer).await?;
     let anonymous = browser
         .session
         .clone()
@@ -363,7 +269,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     ensure!(replayed.body.contains("Connexion expirée"), "{}", replayed.body);
     // Even bound to a fresh sign-in of the attacker's own browser, the
     // issuer refuses a code already used.
-    let fresh = replay.through_the_issuer(&issuer).await?;
+    let fresh = through_the_issuer(&mut replay, &issuer).await?;
     let stolen = with_param(&fresh, "code", &param(&back, "code").context("code")?);
     let refused = replay.get(&stolen).await?;
     ensure!(
@@ -381,7 +287,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     // A wrong state: refused before any exchange, and the sign-in it was
     // meant for is over.
     let mut forged = Browser::new(&base);
-    let answer = forged.through_the_issuer(&issuer).await?;
+    let answer = through_the_issuer(&mut forged, &issuer).await?;
     let exchanges = issuer.token_requests();
     let wrong = forged.get(&with_param(&answer, "state", "forged-state")).await?;
     ensure!(wrong.status == StatusCode::BAD_REQUEST, "{}", wrong.status);
@@ -393,7 +299,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     // A refusal at the issuer: a clear page with a way back.
     issuer.refuse_sign_in();
     let mut denied = Browser::new(&base);
-    let answer = denied.through_the_issuer(&issuer).await?;
+    let answer = through_the_issuer(&mut denied, &issuer).await?;
     let page = denied.get(&answer).await?;
     ensure!(page.status == StatusCode::FORBIDDEN && page.body.contains("Connexion refusée"));
 
@@ -413,7 +319,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         "{end_session}"
     );
     ensure!(out.set_cookie().is_some_and(|c| c.contains("Max-Age=0")));
-    let bye = browser.get(&end_session).await?;
+    let bye = browser.get(end_session).await?;
     ensure!(bye.status == StatusCode::FOUND && bye.location() == format!("{base}/deconnexion"));
     let logouts = issuer.logouts();
     ensure!(logouts.len() == 1, "{logouts:?}");
@@ -422,7 +328,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         .as_deref()
         .is_some_and(|t| t.split('.').count() == 3));
     ensure!(logouts[0].post_logout_redirect_uri.as_deref() == Some(format!("{base}/deconnexion").as_str()));
-    let goodbye = browser.get(&bye.location()).await?;
+    let goodbye = browser.get(bye.location()).await?;
     ensure!(goodbye.status == StatusCode::OK && goodbye.body.contains("Vous êtes déconnecté·e"));
     // The old session id opens nothing any more.
     browser.session = Some(session);
@@ -481,7 +387,7 @@ async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result
     let (network, name) = structure_of(&server, &issuer, "S000004").await?;
     next_sign_in_manages_s000004(&issuer, &network, "");
     let mut browser = Browser::new(&base);
-    let back = browser.through_the_issuer(&issuer).await?;
+    let back = through_the_issuer(&mut browser, &issuer).await?;
     let signed = browser.get(&back).await?;
     ensure!(
         signed.status == StatusCode::SEE_OTHER,
