@@ -31,6 +31,11 @@ impl Page {
             .unwrap_or_default()
     }
 
+    /// The `Set-Cookie` header of the answer, when it sets one.
+    pub fn set_cookie(&self) -> Option<&str> {
+        self.headers.get(SET_COOKIE).and_then(|v| v.to_str().ok())
+    }
+
     /// The value of the first `name="NAME" value="…"` of the page.
     ///
     /// # Errors
@@ -66,19 +71,7 @@ pub fn escaped(text: &str) -> String {
 /// # Errors
 /// The server did not start or announced no loopback console.
 pub async fn start_demo(dir: &std::path::Path) -> Result<(crate::VigieServer, String)> {
-    let data = dir.join("data");
-    let server = crate::VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let server = crate::VigieServer::dev(dir.join("data"), &["--demo"], &[]).await?;
     let console = server.console.clone().context("vigie dev announced no console")?;
     ensure!(console.starts_with("http://127.0.0.1:"), "{console}");
     Ok((server, console))
@@ -102,13 +95,27 @@ impl Browser {
         }
     }
 
-    /// Sends a request (a form when `form` is given) with the session cookie.
+    /// The console's address.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a request (a form when `form` is given) to `target`, a path of
+    /// the console or an absolute URL (another origin, such as an OIDC
+    /// issuer): the session cookie goes to the console only, and is taken
+    /// from its answers only.
     ///
     /// # Errors
     /// Transport.
-    pub async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
-        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.base));
-        if let Some(id) = &self.session {
+    pub async fn send(&mut self, method: Method, target: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
+        let url = if target.starts_with("http") {
+            target.to_owned()
+        } else {
+            format!("{}{target}", self.base)
+        };
+        let to_console = url.starts_with(&self.base);
+        let mut request = Request::builder().method(method).uri(&url);
+        if let (Some(id), true) = (&self.session, to_console) {
             request = request.header(COOKIE, format!("vigie_session={id}"));
         }
         let body = match form {
@@ -120,11 +127,13 @@ impl Browser {
         };
         let response = self.client.request(request.body(body)?).await?;
         let (parts, body) = response.into_parts();
-        for cookie in parts.headers.get_all(SET_COOKIE) {
-            let cookie = cookie.to_str()?;
-            if let Some(rest) = cookie.strip_prefix("vigie_session=") {
-                let value = rest.split(';').next().unwrap_or_default();
-                self.session = (!value.is_empty()).then(|| value.to_owned());
+        if to_console {
+            for cookie in parts.headers.get_all(SET_COOKIE) {
+                let cookie = cookie.to_str()?;
+                if let Some(rest) = cookie.strip_prefix("vigie_session=") {
+                    let value = rest.split(';').next().unwrap_or_default();
+                    self.session = (!value.is_empty()).then(|| value.to_owned());
+                }
             }
         }
         // Pages are UTF-8; a download (a workbook) is read lossily, for its status and headers.
@@ -136,12 +145,12 @@ impl Browser {
         })
     }
 
-    /// `GET path`.
+    /// `GET target` (a path of the console or an absolute URL).
     ///
     /// # Errors
     /// As [`Browser::send`].
-    pub async fn get(&mut self, path: &str) -> Result<Page> {
-        self.send(Method::GET, path, None).await
+    pub async fn get(&mut self, target: &str) -> Result<Page> {
+        self.send(Method::GET, target, None).await
     }
 
     /// `POST path` with a form.

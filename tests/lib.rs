@@ -3,7 +3,7 @@
 
 pub mod console_client;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -158,6 +158,19 @@ impl VigieServer {
             metrics,
             console,
         })
+    }
+
+    /// Starts `vigie dev` on loopback port 0 with its data in `data`, then
+    /// the `more` arguments (`--demo`, OIDC settings…), with `envs`: the
+    /// embedded platform of the scenarios.
+    ///
+    /// # Errors
+    /// As [`VigieServer::start`], or when `data` is not UTF-8.
+    pub async fn dev(data: impl AsRef<Path>, more: &[&str], envs: &[(&str, &str)]) -> Result<VigieServer> {
+        let data = data.as_ref().to_str().context("the data directory is not UTF-8")?;
+        let mut args = vec!["dev", "--listen", "127.0.0.1:0", "--data-dir", data];
+        args.extend_from_slice(more);
+        VigieServer::start(&args, envs).await
     }
 
     /// Starts `vigie serve SERVICE` on loopback port 0, on `database` and the

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigie_e2e::{run_cli, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase, ReceivedMail, SmtpServer};
 
-use crate::ok;
+use crate::{json_of, ok, text};
 
 /// Signs links and calendar URLs in `vigie serve alerting` (32+ characters).
 const LINK_SECRET: &str = "e2e-alerting-link-secret-0123456789abcdef";
@@ -85,18 +85,6 @@ fn today() -> NaiveDate {
 
 fn plus(day: NaiveDate, days: u64) -> NaiveDate {
     day.checked_add_days(Days::new(days)).unwrap_or(day)
-}
-
-fn text(value: &Value, key: &str) -> String {
-    value[key].as_str().unwrap_or_default().to_owned()
-}
-
-/// Runs a command with `--format json` and parses its output.
-async fn json_of(server: &VigieServer, args: &[&str]) -> Result<Value> {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = ok(server.cli(&all).await?)?;
-    serde_json::from_str(&out.stdout).with_context(|| format!("{args:?} printed no JSON:\n{}", out.stdout))
 }
 
 async fn list_of(server: &VigieServer, args: &[&str]) -> Result<Vec<Value>> {

@@ -15,18 +15,7 @@ use vigie_e2e::{run_cli, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase};
 
 use crate::ok;
-
-/// Ids of every structure, from the inventory.
-async fn structure_ids(inventory: &VigieServer) -> Result<Vec<String>> {
-    let csv = ok(inventory.cli(&["inventory", "fragility", "--format", "csv"]).await?)?;
-    Ok(csv
-        .stdout
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').next())
-        .map(str::to_owned)
-        .collect())
-}
+use crate::training::structure_ids;
 
 /// What the inventory exports: every structure's fragility, and the rollup.
 async fn inventory_state(inventory: &VigieServer) -> Result<(Value, Value)> {

@@ -27,58 +27,18 @@ const RUN_LIMIT: Duration = Duration::from_secs(600);
 async fn console_pages_pass_axe_html_keyboard_and_the_director_scenario_in_chromium() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let dev = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--console-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let dev = VigieServer::dev(&data, &["--demo", "--console-listen", "127.0.0.1:0"], &[]).await?;
     let console = dev.console.clone().context("vigie dev announced no console")?;
     let screenshots = match std::env::var_os("VIGIE_CONSOLE_SCREENSHOTS") {
         Some(kept) => PathBuf::from(kept),
         None => dir.path().join("screenshots"),
     };
-    let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/run.py");
-    let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
-    let run = Command::new(&python)
-        .arg(&runner)
-        .args(["--console", &console, "--grpc", &dev.endpoint, "--vigie"])
-        .arg(vigie_bin()?)
-        .arg("--screenshots")
-        .arg(&screenshots)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(RUN_LIMIT, run)
-        .await
-        .context("the browser run did not finish within 10 minutes")?
-        .with_context(|| format!("running {python:?} {}", runner.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if std::env::var_os("TEST_LOG").is_some() {
-        eprintln!("{stderr}\n{stdout}");
-    }
-    ensure!(
-        output.status.success(),
-        "the browser run failed ({}):\n{stdout}\n--- progress ---\n{stderr}",
-        output.status
-    );
-    // A run that checked nothing is no pass: the report counts its checks.
-    let passed: usize = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.split(" passed").next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    ensure!(passed >= 40, "too few checks ran ({passed}):\n{stdout}\n{stderr}");
+    run_browser(
+        &["--console", &console, "--grpc", &dev.endpoint],
+        Some(&screenshots),
+        40,
+    )
+    .await?;
     for home in [
         "connexion",
         "accueil-federation",
@@ -92,4 +52,45 @@ async fn console_pages_pass_axe_html_keyboard_and_the_director_scenario_in_chrom
         );
     }
     Ok(())
+}
+
+/// Runs tests/browser/run.py with `args`, the `vigie` binary and, when
+/// given, the folder to keep screenshots in; fails unless it succeeds having
+/// passed at least `min_checks` checks (a run that checked nothing is no
+/// pass: the report's last line counts them). Returns what it printed of
+/// its progress.
+pub(crate) async fn run_browser(args: &[&str], screenshots: Option<&Path>, min_checks: usize) -> Result<String> {
+    let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/run.py");
+    let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
+    let mut command = Command::new(&python);
+    command.arg(&runner).args(args).arg("--vigie").arg(vigie_bin()?);
+    if let Some(folder) = screenshots {
+        command.arg("--screenshots").arg(folder);
+    }
+    let run = command.stdin(Stdio::null()).kill_on_drop(true).output();
+    let output = tokio::time::timeout(RUN_LIMIT, run)
+        .await
+        .context("the browser run did not finish within 10 minutes")?
+        .with_context(|| format!("running {python:?} {}", runner.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if std::env::var_os("TEST_LOG").is_some() {
+        eprintln!("{stderr}\n{stdout}");
+    }
+    ensure!(
+        output.status.success(),
+        "the browser run failed ({}):\n{stdout}\n--- progress ---\n{stderr}",
+        output.status
+    );
+    let passed: usize = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.split(" passed").next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    ensure!(
+        passed >= min_checks,
+        "too few checks ran ({passed}):\n{stdout}\n{stderr}"
+    );
+    Ok(stderr)
 }

@@ -19,7 +19,7 @@ use http::StatusCode;
 use serde_json::Value;
 use vigie_e2e::console_client::{escaped, start_demo, Browser, Page};
 
-use super::ok;
+use super::{json_of, ok};
 
 const FUNDER: &str = "Région Bretagne";
 const TITLE: &str = "Jardins partagés du quartier";
@@ -82,8 +82,7 @@ async fn grants_section(browser: &mut Browser, structure: &str) -> Result<Page> 
 async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_duty_at_risk() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, console) = start_demo(dir.path()).await?;
-    let all = ok(server.cli(&["inventory", "fragility", "--format", "json"]).await?)?;
-    let all: Value = serde_json::from_str(&all.stdout)?;
+    let all = json_of(&server, &["inventory", "fragility"]).await?;
     let (structure, network) =
         single_reporter(&all).context("the demo has a structure whose reports rest on one person")?;
 
@@ -173,10 +172,7 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         "the report due, in words"
     );
     // The API's due date, in words on the page.
-    let duties = ok(server
-        .cli(&["grants", "obligations", "--structure", &structure, "--format", "json"])
-        .await?)?;
-    let duties: Value = serde_json::from_str(&duties.stdout)?;
+    let duties = json_of(&server, &["grants", "obligations", "--structure", &structure]).await?;
     let report = duties
         .as_array()
         .and_then(|all| all.iter().find(|o| o["rule"] == "financial_report_6_months"))
@@ -214,10 +210,7 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
     );
 
     // The CLI says the same.
-    let stats = ok(server
-        .cli(&["grants", "stats", "--network", &network, "--format", "json"])
-        .await?)?;
-    let stats: Value = serde_json::from_str(&stats.stdout)?;
+    let stats = json_of(&server, &["grants", "stats", "--network", &network]).await?;
     let record = stats["by_funder"]
         .as_array()
         .and_then(|all| all.iter().find(|f| f["programme"] == TITLE))
@@ -309,10 +302,7 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         row.contains(&format!("Envoyé le {}", french_date(today))) && row.contains("Annuler"),
         "{row}"
     );
-    let listed = ok(server
-        .cli(&["grants", "obligations", "--structure", &structure, "--format", "json"])
-        .await?)?;
-    let listed: Value = serde_json::from_str(&listed.stdout)?;
+    let listed = json_of(&server, &["grants", "obligations", "--structure", &structure]).await?;
     let state = listed
         .as_array()
         .and_then(|all| all.iter().find(|o| o["key"] == key.as_str()))
@@ -486,8 +476,7 @@ fn structures_of(all: &Value, network: &str) -> (Vec<String>, Option<String>) {
 async fn a_coordinator_imports_grants_every_problem_listed_by_line_then_the_summary() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, console) = start_demo(dir.path()).await?;
-    let all = ok(server.cli(&["inventory", "fragility", "--format", "json"]).await?)?;
-    let all: Value = serde_json::from_str(&all.stdout)?;
+    let all = json_of(&server, &["inventory", "fragility"]).await?;
     let (_, network) = single_reporter(&all).context("a demo structure")?;
     let (mine, other) = structures_of(&all, &network);
     ensure!(mine.len() >= 2, "two structures in {network}: {mine:?}");

@@ -151,18 +151,7 @@ fn items(body: &str) -> Vec<String> {
 #[tokio::test]
 async fn console_import_of_a_workbook_lists_every_error_then_imports() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.path().join("data").to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::dev(dir.path().join("data"), &["--demo"], &[]).await?;
     let base = server.console.clone().context("vigie dev announced no console")?;
     let before = export(&server, dir.path(), "before").await?;
     let all = records(&before.structures)?;

@@ -12,7 +12,7 @@ use http::StatusCode;
 use serde_json::Value;
 use vigie_e2e::VigieServer;
 
-use super::ok;
+use super::{json_of, ok};
 use vigie_e2e::console_client::{escaped, start_demo, Browser, Page};
 
 /// The ids of the rows of the table of `class` (`<table class="…">`).
@@ -108,8 +108,7 @@ async fn expected_at_risk(server: &VigieServer, api: &[Value]) -> Result<Option<
 async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (server, console) = start_demo(dir.path()).await?;
-    let everything = ok(server.cli(&["inventory", "fragility", "--format", "json"]).await?)?;
-    let everything: Value = serde_json::from_str(&everything.stdout)?;
+    let everything = json_of(&server, &["inventory", "fragility"]).await?;
     let networks: BTreeSet<String> = everything
         .as_array()
         .context("structures")?
@@ -269,10 +268,7 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
     );
     ensure!(after.body.contains("La politique de rappel du réseau est enregistrée."));
     ensure!(!after.body.contains(secret), "the secret shows in the page");
-    let stored = ok(server
-        .cli(&["alerts", "policy", "--network", &network, "--format", "json"])
-        .await?)?;
-    let stored: Value = serde_json::from_str(&stored.stdout)?;
+    let stored = json_of(&server, &["alerts", "policy", "--network", &network]).await?;
     ensure!(
         stored["offsets_days"] == serde_json::json!([21, 5]) && stored["timezone"] == "America/Cayenne",
         "{stored}"
@@ -309,10 +305,7 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
             .context("line 251")?;
         ensure!(forged.status == StatusCode::FORBIDDEN, "{csrf:?}: {}", forged.status);
     }
-    let unchanged = ok(server
-        .cli(&["alerts", "policy", "--network", &network, "--format", "json"])
-        .await?)?;
-    let unchanged: Value = serde_json::from_str(&unchanged.stdout)?;
+    let unchanged = json_of(&server, &["alerts", "policy", "--network", &network]).await?;
     ensure!(unchanged == stored, "a forged form changed the policy: {unchanged}");
     // Nor can a coordinator set another network's policy.
     let theirs = browser
@@ -343,8 +336,7 @@ async fn the_federation_lands_on_its_networks_and_reaches_each_network_page() ->
     ensure!(browser.sign_in("federation").await? == "/federation");
     let page = browser.get("/federation").await.context("line 273")?;
     ensure!(page.status == StatusCode::OK, "{}", page.status);
-    let everything = ok(server.cli(&["inventory", "fragility", "--format", "json"]).await?)?;
-    let everything: Value = serde_json::from_str(&everything.stdout)?;
+    let everything = json_of(&server, &["inventory", "fragility"]).await?;
     let networks: BTreeSet<&str> = everything
         .as_array()
         .context("structures")?

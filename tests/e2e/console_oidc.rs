@@ -10,18 +10,14 @@
 //! `--oidc-client-id` serves its console with the same sign-in.
 
 use anyhow::{ensure, Context, Result};
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http::{Method, StatusCode};
+use vigie_e2e::console_client::Browser;
 use vigie_e2e::{run_cli, VigieServer};
-use vigie_platform::auth::form_urlencoded;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::ListStructuresRequest;
 use vigie_testkit::{CodeUser, OidcIssuer};
+
+use crate::console_browser::run_browser;
 
 /// The services' audience.
 const AUDIENCE: &str = "vigie";
@@ -29,127 +25,39 @@ const AUDIENCE: &str = "vigie";
 const CLIENT: &str = "vigie-console";
 const SECRET: &str = "console-secret-0123456789";
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> String {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
+/// `/connexion`, then the issuer: returns the console URL the issuer
+/// sends the browser back to (with `code` and `state`), not yet visited.
+async fn through_the_issuer(browser: &mut Browser, issuer: &OidcIssuer) -> Result<String> {
+    let start = browser.get("/connexion").await?;
+    ensure!(start.status == StatusCode::SEE_OTHER, "connexion: {}", start.status);
+    let authorize = start.location();
+    ensure!(
+        authorize.starts_with(&format!("{}/protocol/openid-connect/auth?", issuer.issuer())),
+        "{authorize}"
+    );
+    for needed in [
+        "response_type=code",
+        "code_challenge_method=S256",
+        "scope=openid",
+        "nonce=",
+        "state=",
+    ] {
+        ensure!(authorize.contains(needed), "{needed} missing in {authorize}");
     }
-
-    fn field(&self, name: &str) -> Result<String> {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.body.find(&marker).context(format!("no field {name}"))? + marker.len();
-        Ok(self.body[start..].chars().take_while(|c| *c != '"').collect())
-    }
-
-    fn set_cookie(&self) -> Option<String> {
-        self.headers
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    }
-}
-
-/// A browser without script: the console's session cookie (sent only to
-/// the console), redirects followed by the scenario.
-struct Browser {
-    console: String,
-    client: Client<HttpConnector, Full<Bytes>>,
-    session: Option<String>,
-}
-
-impl Browser {
-    fn new(console: &str) -> Self {
-        Browser {
-            console: console.to_owned(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
-            session: None,
-        }
-    }
-
-    /// `target`: a path of the console, or an absolute URL (the issuer).
-    async fn send(&mut self, method: Method, target: &str, form: Option<&[(&str, &str)]>) -> Result<Page> {
-        let url = if target.starts_with("http") {
-            target.to_owned()
-        } else {
-            format!("{}{target}", self.console)
-        };
-        let to_console = url.starts_with(&self.console);
-        let mut request = Request::builder().method(method).uri(&url);
-        if let (Some(id), true) = (&self.session, to_console) {
-            request = request.header(COOKIE, format!("vigie_session={id}"));
-        }
-        let body = match form {
-            Some(pairs) => {
-                request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Full::new(Bytes::from(form_urlencoded(pairs)))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let response = self.client.request(request.body(body)?).await?;
-        let (parts, body) = response.into_parts();
-        if to_console {
-            for cookie in parts.headers.get_all(SET_COOKIE) {
-                if let Some(rest) = cookie.to_str()?.strip_prefix("vigie_session=") {
-                    let value = rest.split(';').next().unwrap_or_default();
-                    self.session = (!value.is_empty()).then(|| value.to_owned());
-                }
-            }
-        }
-        let body = String::from_utf8(body.collect().await?.to_bytes().to_vec())?;
-        Ok(Page {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
-    }
-
-    async fn get(&mut self, target: &str) -> Result<Page> {
-        self.send(Method::GET, target, None).await
-    }
-
-    /// `/connexion`, then the issuer: returns the console URL the issuer
-    /// sends the browser back to (with `code` and `state`), not yet visited.
-    async fn through_the_issuer(&mut self, issuer: &OidcIssuer) -> Result<String> {
-        let start = self.get("/connexion").await?;
-        ensure!(start.status == StatusCode::SEE_OTHER, "connexion: {}", start.status);
-        let authorize = start.location();
-        ensure!(
-            authorize.starts_with(&format!("{}/protocol/openid-connect/auth?", issuer.issuer())),
-            "{authorize}"
-        );
-        for needed in [
-            "response_type=code",
-            "code_challenge_method=S256",
-            "scope=openid",
-            "nonce=",
-            "state=",
-        ] {
-            ensure!(authorize.contains(needed), "{needed} missing in {authorize}");
-        }
-        ensure!(authorize.contains(&format!("client_id={CLIENT}")), "{authorize}");
-        let approved = self.get(&authorize).await?;
-        ensure!(
-            approved.status == StatusCode::FOUND,
-            "issuer: {} {}",
-            approved.status,
-            approved.body
-        );
-        let back = approved.location();
-        ensure!(
-            back.starts_with(&format!("{}/connexion/retour?", self.console)),
-            "{back}"
-        );
-        Ok(back)
-    }
+    ensure!(authorize.contains(&format!("client_id={CLIENT}")), "{authorize}");
+    let approved = browser.get(authorize).await?;
+    ensure!(
+        approved.status == StatusCode::FOUND,
+        "issuer: {} {}",
+        approved.status,
+        approved.body
+    );
+    let back = approved.location();
+    ensure!(
+        back.starts_with(&format!("{}/connexion/retour?", browser.base())),
+        "{back}"
+    );
+    Ok(back.to_owned())
 }
 
 /// `url` with its query parameter `name` replaced by `value`.
@@ -198,24 +106,57 @@ async fn structure_of(services: &VigieServer, issuer: &OidcIssuer, structure: &s
     Ok((found.network, found.name))
 }
 
+/// Makes the issuer's next sign-in Awa, manager of S000004 in `network`
+/// (`name` in her ID token; empty for none).
+fn next_sign_in_manages_s000004(issuer: &OidcIssuer, network: &str, name: &str) {
+    issuer.sign_in_as(CodeUser {
+        subject: "manager-s000004".to_owned(),
+        name: name.to_owned(),
+        username: "awa".to_owned(),
+        roles: vec!["structure-manager".to_owned()],
+        groups: vec![format!("/networks/{network}/structures/S000004")],
+    });
+}
+
+/// `vigie dev --demo` with its data in `data`, whose services trust `issuer`
+/// and whose console signs people in there as a public client (PKCE alone),
+/// registered with the issuer: the server and the console's address.
+async fn dev_with_oidc_console(data: &std::path::Path, issuer: &OidcIssuer) -> Result<(VigieServer, String)> {
+    let server = VigieServer::dev(
+        data,
+        &[
+            "--demo",
+            "--oidc-issuer",
+            issuer.issuer(),
+            "--oidc-audience",
+            AUDIENCE,
+            "--oidc-client-id",
+            CLIENT,
+        ],
+        &[],
+    )
+    .await?;
+    let base = server
+        .console
+        .clone()
+        .context("vigie dev with OIDC announced no console")?;
+    issuer.add_code_client(
+        CLIENT,
+        &format!("{base}/connexion/retour"),
+        &format!("{base}/deconnexion"),
+        None,
+    );
+    Ok((server, base))
+}
+
 #[tokio::test]
 async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out_at_the_issuer() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
     let data = dir.path().join("data");
-    let services = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-        ],
+    let services = VigieServer::dev(
+        &data,
+        &["--demo", "--oidc-issuer", issuer.issuer(), "--oidc-audience", AUDIENCE],
         &[],
     )
     .await?;
@@ -256,13 +197,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         &format!("{base}/deconnexion"),
         Some(SECRET),
     );
-    issuer.sign_in_as(CodeUser {
-        subject: "manager-s000004".to_owned(),
-        name: "Awa Diallo".to_owned(),
-        username: "awa".to_owned(),
-        roles: vec!["structure-manager".to_owned()],
-        groups: vec![format!("/networks/{network}/structures/S000004")],
-    });
+    next_sign_in_manages_s000004(&issuer, &network, "Awa Diallo");
 
     // Not signed in: `/` leads to `/connexion`, which leads to the issuer —
     // never to the dev list of profiles.
@@ -282,7 +217,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         refused.status
     );
 
-    let back = browser.through_the_issuer(&issuer).await?;
+    let back = through_the_issuer(&mut browser, &issuer).await?;
     let anonymous = browser
         .session
         .clone()
@@ -334,7 +269,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     ensure!(replayed.body.contains("Connexion expirée"), "{}", replayed.body);
     // Even bound to a fresh sign-in of the attacker's own browser, the
     // issuer refuses a code already used.
-    let fresh = replay.through_the_issuer(&issuer).await?;
+    let fresh = through_the_issuer(&mut replay, &issuer).await?;
     let stolen = with_param(&fresh, "code", &param(&back, "code").context("code")?);
     let refused = replay.get(&stolen).await?;
     ensure!(
@@ -352,7 +287,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     // A wrong state: refused before any exchange, and the sign-in it was
     // meant for is over.
     let mut forged = Browser::new(&base);
-    let answer = forged.through_the_issuer(&issuer).await?;
+    let answer = through_the_issuer(&mut forged, &issuer).await?;
     let exchanges = issuer.token_requests();
     let wrong = forged.get(&with_param(&answer, "state", "forged-state")).await?;
     ensure!(wrong.status == StatusCode::BAD_REQUEST, "{}", wrong.status);
@@ -364,7 +299,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
     // A refusal at the issuer: a clear page with a way back.
     issuer.refuse_sign_in();
     let mut denied = Browser::new(&base);
-    let answer = denied.through_the_issuer(&issuer).await?;
+    let answer = through_the_issuer(&mut denied, &issuer).await?;
     let page = denied.get(&answer).await?;
     ensure!(page.status == StatusCode::FORBIDDEN && page.body.contains("Connexion refusée"));
 
@@ -384,7 +319,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         "{end_session}"
     );
     ensure!(out.set_cookie().is_some_and(|c| c.contains("Max-Age=0")));
-    let bye = browser.get(&end_session).await?;
+    let bye = browser.get(end_session).await?;
     ensure!(bye.status == StatusCode::FOUND && bye.location() == format!("{base}/deconnexion"));
     let logouts = issuer.logouts();
     ensure!(logouts.len() == 1, "{logouts:?}");
@@ -393,7 +328,7 @@ async fn a_structure_manager_signs_in_with_oidc_sees_her_structure_and_signs_out
         .as_deref()
         .is_some_and(|t| t.split('.').count() == 3));
     ensure!(logouts[0].post_logout_redirect_uri.as_deref() == Some(format!("{base}/deconnexion").as_str()));
-    let goodbye = browser.get(&bye.location()).await?;
+    let goodbye = browser.get(bye.location()).await?;
     ensure!(goodbye.status == StatusCode::OK && goodbye.body.contains("Vous êtes déconnecté·e"));
     // The old session id opens nothing any more.
     browser.session = Some(session);
@@ -448,46 +383,11 @@ async fn serve_console_refuses_to_start_without_oidc_or_with_cleartext_off_loopb
 async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
-    let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-            // A public client: PKCE alone.
-            "--oidc-client-id",
-            CLIENT,
-        ],
-        &[],
-    )
-    .await?;
-    let base = server
-        .console
-        .clone()
-        .context("vigie dev with OIDC announced no console")?;
-    issuer.add_code_client(
-        CLIENT,
-        &format!("{base}/connexion/retour"),
-        &format!("{base}/deconnexion"),
-        None,
-    );
+    let (server, base) = dev_with_oidc_console(&dir.path().join("data"), &issuer).await?;
     let (network, name) = structure_of(&server, &issuer, "S000004").await?;
-    issuer.sign_in_as(CodeUser {
-        subject: "manager-s000004".to_owned(),
-        name: String::new(),
-        username: "awa".to_owned(),
-        roles: vec!["structure-manager".to_owned()],
-        groups: vec![format!("/networks/{network}/structures/S000004")],
-    });
+    next_sign_in_manages_s000004(&issuer, &network, "");
     let mut browser = Browser::new(&base);
-    let back = browser.through_the_issuer(&issuer).await?;
+    let back = through_the_issuer(&mut browser, &issuer).await?;
     let signed = browser.get(&back).await?;
     ensure!(
         signed.status == StatusCode::SEE_OTHER,
@@ -515,70 +415,11 @@ async fn dev_with_oidc_serves_the_console_with_sign_in_at_the_issuer() -> Result
 async fn console_oidc_pages_pass_axe_html_and_keyboard_in_chromium() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
-    let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-            "--oidc-client-id",
-            CLIENT,
-        ],
-        &[],
-    )
-    .await?;
-    let base = server
-        .console
-        .clone()
-        .context("vigie dev with OIDC announced no console")?;
-    issuer.add_code_client(
-        CLIENT,
-        &format!("{base}/connexion/retour"),
-        &format!("{base}/deconnexion"),
-        None,
-    );
+    let (server, base) = dev_with_oidc_console(&dir.path().join("data"), &issuer).await?;
     let (network, _) = structure_of(&server, &issuer, "S000004").await?;
-    issuer.sign_in_as(CodeUser {
-        subject: "manager-s000004".to_owned(),
-        name: "Awa Diallo".to_owned(),
-        username: "awa".to_owned(),
-        roles: vec!["structure-manager".to_owned()],
-        groups: vec![format!("/networks/{network}/structures/S000004")],
-    });
-    let runner = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/run.py");
-    let python = std::env::var_os("VIGIE_PYTHON").unwrap_or_else(|| "python3".into());
-    let run = tokio::process::Command::new(&python)
-        .arg(&runner)
-        .args(["--oidc", "--console", &base, "--grpc", &server.endpoint, "--vigie"])
-        .arg(vigie_e2e::vigie_bin()?)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(std::time::Duration::from_secs(600), run)
-        .await
-        .context("the browser run did not finish within 10 minutes")??;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    ensure!(
-        output.status.success(),
-        "the browser run failed ({}):\n{stdout}\n--- progress ---\n{stderr}",
-        output.status
-    );
+    next_sign_in_manages_s000004(&issuer, &network, "Awa Diallo");
     // The self-test's checks and the OIDC pages' (3 pages × 4 audits + 6).
-    let passed: usize = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.split(" passed").next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    ensure!(passed >= 18, "too few checks ran ({passed}):\n{stdout}\n{stderr}");
+    let stderr = run_browser(&["--oidc", "--console", &base, "--grpc", &server.endpoint], None, 18).await?;
     ensure!(
         stderr.contains("Connexion expirée") && stderr.contains("la page d'au revoir"),
         "{stderr}"

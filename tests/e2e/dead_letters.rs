@@ -16,7 +16,7 @@ const INVENTORIED: &str = "vigie.inventory.structure.inventoried.v1";
 async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().to_str().unwrap_or_default().to_owned();
-    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data_dir], &[]).await?;
+    let server = VigieServer::dev(&data_dir, &[], &[]).await?;
 
     let empty = ok(run_cli(&["events", "dead-letters", "list", "--data-dir", &data_dir]).await?)?;
     ensure!(empty.stdout.contains("Aucune lettre morte"), "{}", empty.stdout);

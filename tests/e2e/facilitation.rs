@@ -12,6 +12,7 @@ use vigie_e2e::{run_cli, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase};
 
 use crate::ok;
+use crate::training::fragility;
 
 /// A proposal that can be carried out: a single-holder function and a
 /// colleague (staying in the structure) to make autonomous on it.
@@ -218,17 +219,7 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
         "the inventory applies the intervention",
         Duration::from_secs(30),
         || async {
-            let out = inventory
-                .cli(&[
-                    "inventory",
-                    "fragility",
-                    "--structure",
-                    &target.structure,
-                    "--format",
-                    "json",
-                ])
-                .await?;
-            let value: Value = serde_json::from_str(&out.stdout)?;
+            let value = fragility(inventory, &target.structure).await?;
             let still_spof = value["spof_functions"]
                 .as_array()
                 .is_some_and(|l| l.iter().any(|f| f.as_str() == Some(target.function.as_str())));
@@ -345,17 +336,7 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
 async fn embedded_fragility_proposal_intervention_raises_the_inventory() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::dev(&data, &[], &[]).await?;
     let set = prepare(&server, &server, dir.path()).await?;
     let target = find_target(&server, &server, &set).await?;
     record_and_check(&server, &server, &target).await

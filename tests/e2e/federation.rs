@@ -8,7 +8,7 @@ use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use vigie_e2e::VigieServer;
 
-use crate::ok;
+use crate::{json_of, ok};
 
 /// Polls `vigie federation regions` until `region` appears.
 async fn wait_for_region(server: &VigieServer, region: &str) -> Result<Value> {
@@ -56,7 +56,7 @@ fn cells(row: &Value) -> Vec<(&str, &Value)> {
 async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?.to_owned();
-    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data, "--demo"], &[]).await?;
+    let server = VigieServer::dev(&data, &["--demo"], &[]).await?;
     // Until the demo's 60 structures are counted (the first snapshot may
     // predate the demo's events).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -71,10 +71,7 @@ async fn the_demo_publishes_its_region_under_statistical_secrecy() -> Result<()>
         let secret = rows.iter().filter(|r| r["structures"]["suppressed"] == true).count();
         // A snapshot taken between a structure's inventory and its
         // assessment counts it without its functions: wait for both.
-        let functions = ok(server
-            .cli(&["federation", "rollup", "--by", "function", "--format", "json"])
-            .await?)?;
-        let functions: Value = serde_json::from_str(&functions.stdout)?;
+        let functions = json_of(&server, &["federation", "rollup", "--by", "function"]).await?;
         let assessed = functions["rows"].as_array().is_some_and(|r| !r.is_empty());
         if counted + 4 * secret as u64 >= 60 && !rows.is_empty() && assessed {
             break rows;

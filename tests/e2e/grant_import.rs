@@ -5,19 +5,13 @@
 //! line, exits with code 2 and writes nothing; a dry run writes nothing; a
 //! re-import changes nothing.
 
-use std::time::Duration;
-
 use anyhow::{ensure, Context, Result};
 use chrono::Datelike;
 use serde_json::Value;
 use vigie_e2e::{run_cli, vigie_bin, VigieServer};
-use vigie_testkit::eventually;
 
+use crate::grants::{dev_demo_with_structure, STRUCTURE};
 use crate::ok;
-
-const WAIT: Duration = Duration::from_secs(30);
-/// A structure of the demo federation (`vigie dev --demo`).
-const STRUCTURE: &str = "S000001";
 
 /// `vigie grants import FILE` against `server`: (exit code, stdout, stderr).
 async fn import(server: &VigieServer, file: &std::path::Path, extra: &[&str]) -> Result<(Option<i32>, String, String)> {
@@ -51,30 +45,7 @@ async fn grants(server: &VigieServer) -> Result<Vec<Value>> {
 async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
-    let server = &server;
-    eventually(
-        &format!("the alerting service to know {STRUCTURE}"),
-        WAIT,
-        || async move {
-            Ok(server
-                .cli(&["grants", "list", "--structure", STRUCTURE, "--format", "json"])
-                .await?
-                .success)
-        },
-    )
-    .await?;
+    let server = &dev_demo_with_structure(&data).await?;
     let year = chrono::Local::now().date_naive().year();
 
     // The CSV template: its header line, then rows typed the French way.

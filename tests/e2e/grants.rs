@@ -4,6 +4,7 @@
 //! the audit and publication duties; a multi-year agreement one report per
 //! year; amounts in French in tables; an invalid field refused by name.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -12,23 +13,12 @@ use serde_json::Value;
 use vigie_e2e::VigieServer;
 use vigie_testkit::eventually;
 
-use crate::ok;
+use crate::{json_of, ok, text};
 
 /// Every wait is bounded by this.
 const WAIT: Duration = Duration::from_secs(30);
 /// A structure of the demo federation (`vigie dev --demo`).
-const STRUCTURE: &str = "S000001";
-
-fn text(value: &Value, key: &str) -> String {
-    value[key].as_str().unwrap_or_default().to_owned()
-}
-
-async fn json_of(server: &VigieServer, args: &[&str]) -> Result<Value> {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = ok(server.cli(&all).await?)?;
-    serde_json::from_str(&out.stdout).with_context(|| format!("{args:?} printed no JSON:\n{}", out.stdout))
-}
+pub(crate) const STRUCTURE: &str = "S000001";
 
 async fn obligations(server: &VigieServer) -> Result<Vec<Value>> {
     match json_of(server, &["grants", "obligations", "--structure", STRUCTURE]).await? {
@@ -58,6 +48,25 @@ async fn record(server: &VigieServer, title: &str, amount: &str, year_end: &str,
     json_of(server, &args).await
 }
 
+/// `vigie dev --demo` once the alerting service knows [`STRUCTURE`]: it
+/// learns the demo structures from inventory events.
+pub(crate) async fn dev_demo_with_structure(data: &Path) -> Result<VigieServer> {
+    let server = VigieServer::dev(data, &["--demo"], &[]).await?;
+    let known = &server;
+    eventually(
+        &format!("the alerting service to know {STRUCTURE}"),
+        WAIT,
+        || async move {
+            Ok(known
+                .cli(&["grants", "list", "--structure", STRUCTURE, "--format", "json"])
+                .await?
+                .success)
+        },
+    )
+    .await?;
+    Ok(server)
+}
+
 /// The end of the current calendar year, and the dates six and nine months after it.
 fn year_end() -> (NaiveDate, String, String) {
     let year = chrono::Local::now().date_naive().year();
@@ -69,31 +78,7 @@ fn year_end() -> (NaiveDate, String, String) {
 async fn grants_from_submission_to_reporting_duties_with_the_cli() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
-    // The alerting service learns the demo structures from inventory events.
-    let server = &server;
-    eventually(
-        &format!("the alerting service to know {STRUCTURE}"),
-        WAIT,
-        || async move {
-            Ok(server
-                .cli(&["grants", "list", "--structure", STRUCTURE, "--format", "json"])
-                .await?
-                .success)
-        },
-    )
-    .await?;
+    let server = &dev_demo_with_structure(&data).await?;
 
     // « Déposé » twice: one application for the call.
     let calls = json_of(server, &["calls", "list"]).await?;

@@ -41,17 +41,7 @@ fn column(csv_text: &str, name: &str) -> Result<Vec<String>> {
 async fn hostile_imports_never_stop_the_server_and_csv_leaves_neutralised() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[("VIGIE_ALERTING__HTTP_LISTEN", "127.0.0.1:0")],
-    )
-    .await?;
+    let server = VigieServer::dev(&data, &[], &[("VIGIE_ALERTING__HTTP_LISTEN", "127.0.0.1:0")]).await?;
     let closing = Local::now()
         .date_naive()
         .checked_add_days(Days::new(200))

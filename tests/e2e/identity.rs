@@ -144,18 +144,9 @@ async fn dev_keeps_its_loopback_rule_and_uses_oidc_when_configured() -> Result<(
 
     // With OIDC, the development identity is replaced: tokens are required.
     let issuer = OidcIssuer::start(AUDIENCE).await?;
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data,
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-        ],
+    let server = VigieServer::dev(
+        data,
+        &["--oidc-issuer", issuer.issuer(), "--oidc-audience", AUDIENCE],
         &[],
     )
     .await?;
@@ -271,18 +262,9 @@ async fn login_caches_refreshes_and_forgets_tokens() -> Result<()> {
     let data = tempfile::tempdir()?;
     let issuer = OidcIssuer::start(AUDIENCE).await?;
     issuer.add_client("vigie-integration", "s3cret-integration");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.path().to_str().unwrap_or_default(),
-            "--oidc-issuer",
-            issuer.issuer(),
-            "--oidc-audience",
-            AUDIENCE,
-        ],
+    let server = VigieServer::dev(
+        data.path(),
+        &["--oidc-issuer", issuer.issuer(), "--oidc-audience", AUDIENCE],
         &[],
     )
     .await?;

@@ -30,17 +30,7 @@ async fn server_with_generated_set(dir: &std::path::Path) -> Result<(VigieServer
     ])
     .await?)?;
     let data = dir.join("data");
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap_or_default(),
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::dev(&data, &[], &[]).await?;
     Ok((server, set))
 }
 

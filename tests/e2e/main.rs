@@ -32,8 +32,9 @@ mod server_words;
 mod traces;
 mod training;
 
-use anyhow::{ensure, Result};
-use vigie_e2e::CliOutput;
+use anyhow::{ensure, Context, Result};
+use serde_json::Value;
+use vigie_e2e::{CliOutput, VigieServer};
 
 /// Fails with both output streams when a command did not succeed.
 fn ok(output: CliOutput) -> Result<CliOutput> {
@@ -44,6 +45,19 @@ fn ok(output: CliOutput) -> Result<CliOutput> {
         output.stderr
     );
     Ok(output)
+}
+
+/// A command's `--format json` output, parsed.
+async fn json_of(server: &VigieServer, args: &[&str]) -> Result<Value> {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = ok(server.cli(&all).await?)?;
+    serde_json::from_str(&out.stdout).with_context(|| format!("{args:?} printed no JSON:\n{}", out.stdout))
+}
+
+/// A string field of a JSON object (empty when absent).
+fn text(value: &Value, key: &str) -> String {
+    value[key].as_str().unwrap_or_default().to_owned()
 }
 
 /// Data rows of a CSV output (header excluded).

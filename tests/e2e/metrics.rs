@@ -129,20 +129,7 @@ async fn serve_exposes_prometheus_metrics_that_follow_the_backbone() -> Result<(
 async fn dev_exposes_the_outboxes_of_every_service_and_the_reminders_sent() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data_dir = dir.path().to_str().unwrap_or_default().to_owned();
-    let server = VigieServer::start(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            &data_dir,
-            "--demo",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ],
-        &[],
-    )
-    .await?;
+    let server = VigieServer::dev(&data_dir, &["--demo", "--metrics-listen", "127.0.0.1:0"], &[]).await?;
     let addr = server.metrics.clone().context("no metrics address announced")?;
     // The demo's reminders go out as .eml files: counted as sent by email,
     // none failed; every service's outbox drained.

@@ -104,7 +104,7 @@ async fn embedded_erasure_leaves_no_name_or_email() -> Result<()> {
     let data_dir = root.path().join("vigie-data");
     let dir = data_dir.as_path();
     let data = data_dir.to_str().unwrap_or_default().to_owned();
-    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data, "--demo"], &[]).await?;
+    let server = VigieServer::dev(&data, &["--demo"], &[]).await?;
 
     // The demo's reminders are written as .eml files by the first dispatch.
     eventually("the demo's emails are written", Duration::from_secs(60), || async {

@@ -10,7 +10,7 @@ use vigie_e2e::VigieServer;
 async fn both_reflection_versions_list_the_services() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().context("path")?.to_owned();
-    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data], &[]).await?;
+    let server = VigieServer::dev(&data, &[], &[]).await?;
     let channel = tonic::transport::Endpoint::from_shared(server.endpoint.clone())?
         .connect()
         .await?;

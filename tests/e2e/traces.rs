@@ -20,7 +20,7 @@ use vigie_e2e::{run_cli, VigieServer};
 use vigie_testkit::{eventually, NatsServer, OtlpReceiver, PgDatabase, ReceivedSpan};
 
 use crate::ok;
-use crate::training::{find_step, structure_ids, write_catalogue, Step};
+use crate::training::{complete, enrol, find_step, structure_ids, write_catalogue, Step};
 
 const TRAINING: &str = "vigie-training";
 const INVENTORY: &str = "vigie-inventory";
@@ -44,29 +44,9 @@ async fn one_training_completion_is_one_trace_across_both_services() -> Result<(
     let training = VigieServer::serve("training", training_db.url(), &url, &otel).await?;
     let step = prepare_a_completion(&inventory, &training).await?;
 
-    ok(training
-        .cli(&[
-            "training",
-            "enrol",
-            "--session",
-            &step.session,
-            "--person",
-            &step.person,
-        ])
-        .await?)?;
+    ok(enrol(&training, &step).await?)?;
     let today = chrono::Local::now().date_naive().to_string();
-    ok(training
-        .cli(&[
-            "training",
-            "complete",
-            "--session",
-            &step.session,
-            "--person",
-            &step.person,
-            "--on",
-            &today,
-        ])
-        .await?)?;
+    ok(complete(&training, &step, &today).await?)?;
 
     // Spans come in batches from two processes: wait for the whole chain.
     eventually(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{run_cli, CliOutput, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase};
 
 use crate::ok;
@@ -63,6 +63,7 @@ pub(crate) async fn find_step(server: &VigieServer, structures: &[String]) -> Re
     )
 }
 
+/// Ids of every structure, from the inventory.
 pub(crate) async fn structure_ids(server: &VigieServer) -> Result<Vec<String>> {
     let csv = ok(server.cli(&["inventory", "fragility", "--format", "csv"]).await?)?;
     Ok(csv
@@ -74,9 +75,9 @@ pub(crate) async fn structure_ids(server: &VigieServer) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<()> {
-    let today = chrono::Local::now().date_naive().to_string();
-    let enrolled = ok(server
+/// `training enrol` of the step's person in its session.
+pub(crate) async fn enrol(server: &VigieServer, step: &Step) -> Result<CliOutput> {
+    server
         .cli(&[
             "training",
             "enrol",
@@ -85,23 +86,12 @@ async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<(
             "--person",
             &step.person,
         ])
-        .await?)?;
-    ensure!(enrolled.stdout.contains("inscrit"), "{}", enrolled.stdout);
-    let twice = server
-        .cli(&[
-            "training",
-            "enrol",
-            "--session",
-            &step.session,
-            "--person",
-            &step.person,
-        ])
-        .await?;
-    ensure!(
-        !twice.success && twice.stderr.contains("déjà inscrit"),
-        "double enrolment must be refused: {twice:?}"
-    );
-    ok(server
+        .await
+}
+
+/// `training complete` of the step's person in its session, on `day`.
+pub(crate) async fn complete(server: &VigieServer, step: &Step, day: &str) -> Result<CliOutput> {
+    server
         .cli(&[
             "training",
             "complete",
@@ -110,26 +100,37 @@ async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<(
             "--person",
             &step.person,
             "--on",
-            &today,
+            day,
         ])
-        .await?)?;
+        .await
+}
+
+/// The fragility of `structure`, as `inventory fragility --format json`
+/// shows it.
+pub(crate) async fn fragility(server: &VigieServer, structure: &str) -> Result<Value> {
+    let out = server
+        .cli(&["inventory", "fragility", "--structure", structure, "--format", "json"])
+        .await?;
+    Ok(serde_json::from_str(&out.stdout)?)
+}
+
+async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<()> {
+    let today = chrono::Local::now().date_naive().to_string();
+    let enrolled = ok(enrol(server, step).await?)?;
+    ensure!(enrolled.stdout.contains("inscrit"), "{}", enrolled.stdout);
+    let twice = enrol(server, step).await?;
+    ensure!(
+        !twice.success && twice.stderr.contains("déjà inscrit"),
+        "double enrolment must be refused: {twice:?}"
+    );
+    ok(complete(server, step, &today).await?)?;
     // The completion travels as an event to the inventory, which raises the
     // holding and recomputes the fragility.
     eventually(
         "the inventory applies the completion",
         Duration::from_secs(30),
         || async {
-            let out = server
-                .cli(&[
-                    "inventory",
-                    "fragility",
-                    "--structure",
-                    &step.structure,
-                    "--format",
-                    "json",
-                ])
-                .await?;
-            let value: Value = serde_json::from_str(&out.stdout)?;
+            let value = fragility(server, &step.structure).await?;
             Ok(value["score"].as_u64() == step.predicted_score
                 && value["band"].as_str() == Some(step.predicted_band.as_str()))
         },
@@ -142,29 +143,8 @@ async fn enrol_complete_and_check(server: &VigieServer, step: &Step) -> Result<(
         )
     })?;
     // Completing again changes nothing.
-    ok(server
-        .cli(&[
-            "training",
-            "complete",
-            "--session",
-            &step.session,
-            "--person",
-            &step.person,
-            "--on",
-            &today,
-        ])
-        .await?)?;
-    let out = ok(server
-        .cli(&[
-            "inventory",
-            "fragility",
-            "--structure",
-            &step.structure,
-            "--format",
-            "json",
-        ])
-        .await?)?;
-    let value: Value = serde_json::from_str(&out.stdout)?;
+    ok(complete(server, step, &today).await?)?;
+    let value = fragility(server, &step.structure).await?;
     ensure!(
         value["score"].as_u64() == step.predicted_score,
         "a repeated completion moved the score"
@@ -184,7 +164,7 @@ pub(crate) fn write_catalogue(dir: &Path) -> Result<()> {
 async fn embedded_plan_enrol_complete_moves_fragility_as_predicted() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().unwrap_or_default().to_owned();
-    let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", &data, "--demo"], &[]).await?;
+    let server = VigieServer::dev(&data, &["--demo"], &[]).await?;
     let structures = structure_ids(&server).await?;
     // The training read model is fed by inventory events: wait until it knows the structures.
     eventually("the training read model is fed", Duration::from_secs(30), || async {
@@ -258,43 +238,13 @@ async fn distributed_plan_enrol_complete_moves_fragility_as_predicted() -> Resul
     // One client per service: training commands go to the training service,
     // fragility to the inventory.
     let today = chrono::Local::now().date_naive().to_string();
-    ok(training
-        .cli(&[
-            "training",
-            "enrol",
-            "--session",
-            &step.session,
-            "--person",
-            &step.person,
-        ])
-        .await?)?;
-    ok(training
-        .cli(&[
-            "training",
-            "complete",
-            "--session",
-            &step.session,
-            "--person",
-            &step.person,
-            "--on",
-            &today,
-        ])
-        .await?)?;
+    ok(enrol(&training, &step).await?)?;
+    ok(complete(&training, &step, &today).await?)?;
     eventually(
         "the inventory applies the completion from NATS",
         Duration::from_secs(30),
         || async {
-            let out = inventory
-                .cli(&[
-                    "inventory",
-                    "fragility",
-                    "--structure",
-                    &step.structure,
-                    "--format",
-                    "json",
-                ])
-                .await?;
-            let value: Value = serde_json::from_str(&out.stdout)?;
+            let value = fragility(&inventory, &step.structure).await?;
             Ok(value["score"].as_u64() == step.predicted_score
                 && value["band"].as_str() == Some(step.predicted_band.as_str()))
         },

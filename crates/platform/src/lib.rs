@@ -13,6 +13,7 @@
 //! - [`redact`]: passwords removed from URLs before they are shown;
 //! - [`net`]: what counts as a loopback host (cleartext is only ever allowed there);
 //! - [`words`]: words people read, in French and English, carried by gRPC statuses.
+//! - `testing` (feature `testing`): helpers of the services' contract suites.
 
 pub mod auth;
 pub mod config;
@@ -26,4 +27,6 @@ pub mod redact;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod words;

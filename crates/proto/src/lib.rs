@@ -56,10 +56,10 @@ pub mod events {
 pub mod event;
 pub use event::Event;
 
-/// Conversions between `vigie.common.v1.Date` and calendar dates, shared by
-/// every service's adapters.
+/// Conversions between `vigie.common.v1.Date` and calendar dates, and the
+/// one text form of an instant, shared by every service's adapters.
 pub mod dates {
-    use chrono::{Datelike, NaiveDate};
+    use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 
     use crate::common::v1::Date;
 
@@ -75,6 +75,20 @@ pub mod dates {
     /// A protobuf date as a calendar date, `None` when it does not exist.
     pub fn date_from_pb(date: &Date) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(date.year, date.month, date.day)
+    }
+
+    /// A protobuf date as machine output and files print it, `YYYY-MM-DD`
+    /// (as received, even when it does not exist); empty when absent.
+    pub fn date_text(date: Option<&Date>) -> String {
+        date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+            .unwrap_or_default()
+    }
+
+    /// An instant as the APIs spell it and the services store it: RFC 3339,
+    /// UTC (`Z`), to the second — fixed width, so the text sorts as the
+    /// instants do.
+    pub fn rfc3339(t: DateTime<Utc>) -> String {
+        t.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 }
 

@@ -12,6 +12,10 @@
 //! - [`ConfiguredNats`]: a `nats-server` run from a shipped deploy/nats file,
 //!   its `$VARIABLES` in the environment, on free ports, restartable;
 //! - [`PgDatabase`]: a fresh PostgreSQL database dropped (best effort) on drop;
+//! - [`TestDatabase`]: a test's own database on either [`Backend`] (a SQLite
+//!   file or a fresh PostgreSQL database), what the service suites run on;
+//! - [`on_both_backends!`] and [`isolation_on_sqlite!`]: a suite's scenarios
+//!   and its isolation matrix as tests;
 //! - [`PgTls`]: a private PostgreSQL cluster with or without TLS, for transport tests;
 //! - [`TestCa`]: a certificate authority made by the test, and the
 //!   certificates it issues (TLS tests of PostgreSQL, NATS and SMTP);
@@ -28,6 +32,8 @@
 //! (administrative PostgreSQL URL, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 
+mod backends;
+mod database;
 mod logging;
 mod nats;
 mod nats_conf;
@@ -44,6 +50,7 @@ mod wait;
 
 use std::path::Path;
 
+pub use database::{Backend, TestDatabase};
 pub use logging::init_test_logging;
 pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};
 pub use nats_conf::ConfiguredNats;

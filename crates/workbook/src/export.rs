@@ -11,7 +11,7 @@
 //!   the protection, documented in docs/cli.md.
 
 use vigie_inventory_set::{CsvSetFiles, FUNCTIONS_HEADER, HOLDINGS_HEADER, PEOPLE_HEADER, STRUCTURES_HEADER};
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::inventory::v1 as pb;
 
 /// Which output the set is for (see the module comment).
@@ -29,11 +29,6 @@ pub struct SetBuilder {
     flavour: Flavour,
     files: [String; 4],
     structures: u64,
-}
-
-fn date(d: Option<&Date>) -> String {
-    d.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
 }
 
 /// RFC 4180 row, values untouched.
@@ -93,7 +88,7 @@ impl SetBuilder {
             ],
         );
         for p in &s.people {
-            let end = date(p.end_date.as_ref());
+            let end = date_text(p.end_date.as_ref());
             self.push(
                 1,
                 &[&p.person_id, &s.structure_id, &p.display_name, &p.role, &end, &p.email],
@@ -106,7 +101,7 @@ impl SetBuilder {
         }
         for h in &s.holdings {
             let level = h.level.to_string();
-            let last = date(h.last_practised.as_ref());
+            let last = date_text(h.last_practised.as_ref());
             self.push(3, &[&h.person_id, &h.function, &level, &last]);
         }
     }
@@ -130,6 +125,8 @@ impl SetBuilder {
 
 #[cfg(test)]
 mod tests {
+    use vigie_proto::common::v1::Date;
+
     use super::*;
 
     fn structure() -> pb::Structure {

@@ -2,11 +2,11 @@
 //! a region are hostile until checked: sizes bounded, identifiers shaped,
 //! suppressed cells empty.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use vigie_federation_domain::facts::Band;
 use vigie_federation_domain::rollup::RollupRow;
 use vigie_federation_domain::secrecy::{Cell, PublishedFunction, PublishedGroup, PublishedSnapshot, MIN_THRESHOLD};
-use vigie_proto::dates::{date_from_pb, date_to_pb};
+use vigie_proto::dates::{date_from_pb, date_to_pb, rfc3339};
 use vigie_proto::events::v1::FragilityAssessed;
 use vigie_proto::federation::v1 as pb;
 use vigie_proto::inventory::v1::Band as PbBand;
@@ -202,7 +202,7 @@ pub fn snapshot_to_pb(
         threshold: snapshot.threshold,
         networks: snapshot.networks.iter().map(group_to_pb).collect(),
         departments: snapshot.departments.iter().map(group_to_pb).collect(),
-        computed_at: computed_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        computed_at: rfc3339(computed_at),
     }
 }
 
@@ -248,8 +248,8 @@ pub fn received(s: &pb::RegionSnapshot, now: &DateTime<Utc>) -> Result<RegionRow
         region: s.region.clone(),
         sequence: s.sequence,
         evaluated_on,
-        computed_at: computed_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        received_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        computed_at: rfc3339(computed_at),
+        received_at: rfc3339(*now),
         bytes: prost::Message::encode_to_vec(s),
     })
 }

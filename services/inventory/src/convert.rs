@@ -1,7 +1,7 @@
 //! Conversions between the domain's plain data and the protobuf messages of
 //! the API and the events.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use vigie_fragility_model::catalogue;
 use vigie_fragility_model::explain::{explain, Lang};
 use vigie_fragility_model::fragility::{Assessment, Band};
@@ -9,19 +9,11 @@ use vigie_fragility_model::model::{HoldingRecord, StructureInventory};
 use vigie_inventory_domain::rollup::RollupGroup;
 use vigie_platform::words;
 use vigie_proto::common::v1::Date;
+pub use vigie_proto::dates::date_to_pb;
 use vigie_proto::inventory::v1 as pb;
 
 use crate::app::views::VersionedInventory;
 use crate::error::InventoryError;
-
-/// A domain date as a protobuf date.
-pub fn date_to_pb(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
 
 /// A protobuf date as a domain date.
 ///

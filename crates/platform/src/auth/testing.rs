@@ -56,6 +56,28 @@ pub fn caller(role: Role, scope: Scope) -> Principal {
     }
 }
 
+/// The callers an isolation matrix tries, for every role in turn: one of
+/// network `a`, one of network `b`, one of `sibling` (another structure of
+/// `a`), and one whose structure group names `a_structure` under network
+/// `b` — which must grant nothing on it.
+pub fn matrix_callers(a: &str, b: &str, a_structure: &str, sibling: &str) -> Vec<Principal> {
+    let structure = |network: &str, structure: &str| Scope::Structure {
+        network: network.to_owned(),
+        structure: structure.to_owned(),
+    };
+    Role::ALL
+        .into_iter()
+        .flat_map(|role| {
+            [
+                caller(role, Scope::Network(a.to_owned())),
+                caller(role, Scope::Network(b.to_owned())),
+                caller(role, structure(a, sibling)),
+                caller(role, structure(b, a_structure)),
+            ]
+        })
+        .collect()
+}
+
 /// A request carrying `principal` in its extensions.
 pub fn request<T>(principal: &Principal, message: T) -> Request<T> {
     let mut request = Request::new(message);

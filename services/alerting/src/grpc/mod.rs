@@ -18,6 +18,7 @@ use vigie_alerting_domain::call::{ImportProblem, Severity};
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
+use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{LogEntry, StageRecord};
 use crate::app::{
@@ -253,11 +254,6 @@ fn alert_to_pb(p: &PreviewAlert) -> pb::Alert {
         escalation: a.escalation.map(|r| r.code().to_owned()).unwrap_or_default(),
         revision: a.revision,
     }
-}
-
-/// A time as the API spells it: RFC 3339, UTC, to the second.
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn log_to_pb(e: &LogEntry) -> pb::SendLogEntry {

@@ -4,10 +4,11 @@ use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_alerting_domain::call::{Scale, TerritoryCode};
 use vigie_alerting_domain::model::{Recurrence, Stage, StageKind};
+use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{CallRecord, StageRecord};
 
-use super::{from_json, parse_date, parse_timestamp, timestamp, to_json, StorageError};
+use super::{from_json, parse_date, parse_timestamp, to_json, StorageError};
 
 /// `scale:code`.
 pub fn area_code(area: &TerritoryCode) -> String {
@@ -88,7 +89,7 @@ pub async fn save_call(conn: &mut AnyConnection, call: &CallRecord) -> Result<()
     .bind(i64::from(call.revision))
     .bind(next_deadline)
     .bind(call.raw.clone())
-    .bind(timestamp(call.updated_at))
+    .bind(rfc3339(call.updated_at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -121,7 +122,7 @@ pub async fn save_stage(
     .bind(stage.stage.timezone.name().to_owned())
     .bind(stage.stage.wording.clone())
     .bind(i64::from(stage.withdrawn))
-    .bind(stage.known_since.map(timestamp))
+    .bind(stage.known_since.map(rfc3339))
     .execute(&mut *conn)
     .await?;
     if let Some((import_id, at)) = new_revision {
@@ -136,7 +137,7 @@ pub async fn save_stage(
         .bind(time)
         .bind(stage.stage.timezone.name().to_owned())
         .bind(stage.stage.wording.clone())
-        .bind(timestamp(at))
+        .bind(rfc3339(at))
         .bind(import_id.to_owned())
         .execute(&mut *conn)
         .await?;
@@ -327,7 +328,7 @@ pub async fn save_import(
     .bind(import_id.to_owned())
     .bind(source.to_owned())
     .bind(file_name.to_owned())
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .bind(payload.to_vec())
     .bind(i64::try_from(calls).unwrap_or(i64::MAX))
     .bind(to_json(problems))

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
+use vigie_proto::dates::rfc3339;
 
-use super::{parse_date, parse_timestamp, timestamp, StorageError};
+use super::{parse_date, parse_timestamp, StorageError};
 
 /// Status of a duty sent to its funder.
 pub const DUTY_SENT: &str = "sent";
@@ -45,7 +46,7 @@ pub async fn save_obligation_ack(
     .bind(ack.obligation_key.clone())
     .bind(ack.status.clone())
     .bind(ack.sent_on.map(|d| d.to_string()))
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -122,7 +123,7 @@ pub async fn duty_times(
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn duties_changed_since(conn: &mut AnyConnection, after: DateTime<Utc>) -> Result<bool, StorageError> {
-    let at = timestamp(after);
+    let at = rfc3339(after);
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM al_grants WHERE updated_at >= $1) \
          + (SELECT COUNT(*) FROM al_agreement_dates WHERE at >= $2) \

@@ -4,10 +4,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
+use vigie_proto::dates::rfc3339;
 
 use crate::app::views::GrantRecord;
 
-use super::{parse_date, timestamp, StorageError};
+use super::{parse_date, StorageError};
+
+/// A query of the `Any` driver with its bound arguments.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 const COLUMNS: &str = "grant_id, structure_id, call_id, funder, title, stage, applied_on, amount_asked, decided_on, \
                        amount_granted, financial_year_end, agreement_start, agreement_end, reference, purpose, \
@@ -50,31 +54,20 @@ fn text(date: Option<NaiveDate>) -> Option<String> {
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRecord, at: DateTime<Utc>) -> Result<bool, StorageError> {
-    let done = sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO al_grants ({COLUMNS}, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17) \
          ON CONFLICT DO NOTHING"
-    ))
-    .bind(g.grant_id.clone())
-    .bind(g.structure_id.clone())
-    .bind(g.call_id.clone())
-    .bind(g.funder.clone())
-    .bind(g.title.clone())
-    .bind(g.stage.clone())
-    .bind(text(g.applied_on))
-    .bind(g.amount_asked)
-    .bind(text(g.decided_on))
-    .bind(g.amount_granted)
-    .bind(text(g.financial_year_end))
-    .bind(text(g.agreement_start))
-    .bind(text(g.agreement_end))
-    .bind(g.reference.clone())
-    .bind(g.purpose.clone())
-    .bind(i64::from(g.public_subsidy))
-    .bind(timestamp(at))
-    .bind(g.idempotency_key.clone())
-    .execute(&mut *conn)
-    .await?;
+    );
+    let query = sqlx::query(&sql)
+        .bind(g.grant_id.clone())
+        .bind(g.structure_id.clone())
+        .bind(g.call_id.clone());
+    let done = bind_editable(query, g)
+        .bind(rfc3339(at))
+        .bind(g.idempotency_key.clone())
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -83,31 +76,39 @@ pub async fn insert_grant(conn: &mut AnyConnection, g: &GrantRecord, at: DateTim
 /// # Errors
 /// [`StorageError`] on a database error.
 pub async fn update_grant(conn: &mut AnyConnection, g: &GrantRecord, at: DateTime<Utc>) -> Result<(), StorageError> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE al_grants SET funder = $1, title = $2, stage = $3, applied_on = $4, amount_asked = $5, \
          decided_on = $6, amount_granted = $7, financial_year_end = $8, agreement_start = $9, agreement_end = $10, \
          reference = $11, purpose = $12, public_subsidy = $13, updated_at = $14 \
          WHERE grant_id = $15 AND structure_id = $16",
-    )
-    .bind(g.funder.clone())
-    .bind(g.title.clone())
-    .bind(g.stage.clone())
-    .bind(text(g.applied_on))
-    .bind(g.amount_asked)
-    .bind(text(g.decided_on))
-    .bind(g.amount_granted)
-    .bind(text(g.financial_year_end))
-    .bind(text(g.agreement_start))
-    .bind(text(g.agreement_end))
-    .bind(g.reference.clone())
-    .bind(g.purpose.clone())
-    .bind(i64::from(g.public_subsidy))
-    .bind(timestamp(at))
-    .bind(g.grant_id.clone())
-    .bind(g.structure_id.clone())
-    .execute(&mut *conn)
-    .await?;
+    );
+    bind_editable(query, g)
+        .bind(rfc3339(at))
+        .bind(g.grant_id.clone())
+        .bind(g.structure_id.clone())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
+}
+
+/// Binds the thirteen fields an update may change, `funder` to
+/// `public_subsidy` in [`COLUMNS`] order: the insert and the update list
+/// them once, here.
+fn bind_editable<'q>(query: AnyQuery<'q>, g: &GrantRecord) -> AnyQuery<'q> {
+    query
+        .bind(g.funder.clone())
+        .bind(g.title.clone())
+        .bind(g.stage.clone())
+        .bind(text(g.applied_on))
+        .bind(g.amount_asked)
+        .bind(text(g.decided_on))
+        .bind(g.amount_granted)
+        .bind(text(g.financial_year_end))
+        .bind(text(g.agreement_start))
+        .bind(text(g.agreement_end))
+        .bind(g.reference.clone())
+        .bind(g.purpose.clone())
+        .bind(i64::from(g.public_subsidy))
 }
 
 /// One grant of a structure.
@@ -119,14 +120,7 @@ pub async fn grant(
     structure_id: &str,
     grant_id: &str,
 ) -> Result<Option<GrantRecord>, StorageError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND grant_id = $2"
-    ))
-    .bind(structure_id.to_owned())
-    .bind(grant_id.to_owned())
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    grant_where(conn, structure_id, "grant_id = $2", grant_id).await
 }
 
 /// A structure's grant recorded with an idempotency key (not empty).
@@ -138,14 +132,13 @@ pub async fn grant_by_key(
     structure_id: &str,
     key: &str,
 ) -> Result<Option<GrantRecord>, StorageError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''"
-    ))
-    .bind(structure_id.to_owned())
-    .bind(key.to_owned())
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    grant_where(
+        conn,
+        structure_id,
+        "idempotency_key = $2 AND idempotency_key <> ''",
+        key,
+    )
+    .await
 }
 
 /// A structure's application for a call.
@@ -157,11 +150,22 @@ pub async fn grant_for_call(
     structure_id: &str,
     call_id: &str,
 ) -> Result<Option<GrantRecord>, StorageError> {
+    grant_where(conn, structure_id, "call_id = $2", call_id).await
+}
+
+/// The grant of `structure_id` that `condition` (SQL written here, never
+/// input) selects with `value` bound as `$2`.
+async fn grant_where(
+    conn: &mut AnyConnection,
+    structure_id: &str,
+    condition: &'static str,
+    value: &str,
+) -> Result<Option<GrantRecord>, StorageError> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND call_id = $2"
+        "SELECT {COLUMNS} FROM al_grants WHERE structure_id = $1 AND {condition}"
     ))
     .bind(structure_id.to_owned())
-    .bind(call_id.to_owned())
+    .bind(value.to_owned())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -249,7 +253,7 @@ pub async fn save_agreement_date(
     .bind(d.kind.clone())
     .bind(d.due.to_string())
     .bind(d.label.clone())
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)

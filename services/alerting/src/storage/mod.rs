@@ -10,7 +10,7 @@ mod sends;
 mod settings;
 mod structures;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub use calls::*;
 pub use duties::*;
@@ -20,11 +20,6 @@ pub use sends::*;
 pub use settings::*;
 pub use structures::*;
 pub use vigie_platform::db::StorageError;
-
-/// A timestamp as stored: RFC 3339, UTC, to the second (sorts as text).
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 fn parse_timestamp(table: &'static str, column: &'static str, value: &str) -> Result<DateTime<Utc>, StorageError> {
     DateTime::parse_from_rfc3339(value)

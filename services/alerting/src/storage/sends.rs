@@ -15,10 +15,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 
 use vigie_platform::db::Backend;
+use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{LogEntry, SendKeyTuple, SendLogRecord};
 
-use super::{parse_timestamp, timestamp, StorageError, MAX_PARAMS};
+use super::{parse_timestamp, StorageError, MAX_PARAMS};
 
 /// Offset of a notice that a deadline moved.
 pub const NOTICE_MOVED: i64 = -1;
@@ -49,11 +50,11 @@ pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRecord]) -> Result<(
                 .bind(r.channel.clone())
                 .bind(r.person_id.clone())
                 .bind(r.structure_id.clone())
-                .bind(timestamp(r.due_at))
+                .bind(rfc3339(r.due_at))
                 .bind(i64::from(r.late))
                 .bind(r.escalation.clone())
                 .bind(r.message_id.clone())
-                .bind(timestamp(r.claimed_at));
+                .bind(rfc3339(r.claimed_at));
         }
         query.execute(&mut *conn).await?;
     }
@@ -222,7 +223,7 @@ pub async fn insert_messages(
     created_at: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     const COLUMNS: usize = 15;
-    let created_at = timestamp(created_at);
+    let created_at = rfc3339(created_at);
     for chunk in messages.chunks(rows_per_statement(conn, COLUMNS)) {
         let sql = format!(
             "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, \
@@ -244,7 +245,7 @@ pub async fn insert_messages(
                 .bind(m.body_html.clone())
                 .bind(m.status.clone())
                 .bind(i64::from(m.attempts))
-                .bind(timestamp(m.next_attempt_at))
+                .bind(rfc3339(m.next_attempt_at))
                 .bind(m.last_error.clone())
                 .bind(created_at.clone())
                 .bind(m.network.clone());
@@ -336,7 +337,7 @@ pub async fn due_messages(
         "SELECT {MESSAGE_COLUMNS} FROM al_messages WHERE status = 'pending' AND next_attempt_at <= $1 \
          ORDER BY next_attempt_at, message_id LIMIT {limit}"
     ))
-    .bind(timestamp(now))
+    .bind(rfc3339(now))
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(message_row).collect()
@@ -382,9 +383,9 @@ pub async fn lease_due_messages(
          WHERE message_id IN (SELECT message_id FROM candidates) AND {free} RETURNING {MESSAGE_COLUMNS}"
     ))
     .bind(lease.owner.to_owned())
-    .bind(timestamp(lease.until))
-    .bind(timestamp(now))
-    .bind(timestamp(now))
+    .bind(rfc3339(lease.until))
+    .bind(rfc3339(now))
+    .bind(rfc3339(now))
     .fetch_all(&mut *conn)
     .await?;
     let mut messages = rows.iter().map(message_row).collect::<Result<Vec<_>, _>>()?;
@@ -451,7 +452,7 @@ pub async fn mark_sent(
         "UPDATE al_messages SET status = 'sent', sent_at = $1, attempts = attempts + 1, lease_owner = NULL, \
          lease_until = NULL WHERE message_id = $2 AND lease_owner = $3 AND status = 'pending'",
     )
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .bind(message_id.to_owned())
     .bind(owner.to_owned())
     .execute(&mut *conn)
@@ -500,7 +501,7 @@ pub async fn mark_failed_attempt(
     next: Option<DateTime<Utc>>,
 ) -> Result<bool, StorageError> {
     let (status, next) = match next {
-        Some(next) => (PENDING, Some(timestamp(next))),
+        Some(next) => (PENDING, Some(rfc3339(next))),
         None => (FAILED, None),
     };
     let done = sqlx::query(
@@ -585,7 +586,7 @@ pub async fn insert_escalation(
     .bind(call_id.to_owned())
     .bind(stage_kind.to_owned())
     .bind(reason.to_owned())
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
+use vigie_proto::dates::rfc3339;
 
-use super::{from_json, timestamp, to_json, StorageError};
+use super::{from_json, to_json, StorageError};
 
 /// A network's policy as stored (validated by the application).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -49,7 +50,7 @@ pub async fn save_policy(conn: &mut AnyConnection, p: &PolicyRow, at: DateTime<U
     .bind(p.referent_email.clone())
     .bind(p.webhook_url.clone())
     .bind(p.webhook_secret.clone())
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -125,7 +126,7 @@ pub async fn save_preferences(
     .bind(to_json(&p.themes))
     .bind(i64::from(p.opted_out))
     .bind(to_json(&p.audiences))
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -182,7 +183,7 @@ pub async fn save_ack(
     .bind(structure_id.to_owned())
     .bind(call_id.to_owned())
     .bind(status.to_owned())
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .bind(via.to_owned())
     .execute(&mut *conn)
     .await?;
@@ -215,7 +216,7 @@ pub async fn save_unsubscribed(
     sqlx::query("INSERT INTO al_unsubscribed (recipient, person_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(recipient.to_owned())
         .bind(person_id.map(str::to_owned))
-        .bind(timestamp(at))
+        .bind(rfc3339(at))
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -241,7 +242,7 @@ pub async fn settings_changed_since(
     conn: &mut AnyConnection,
     after: DateTime<Utc>,
 ) -> Result<(Vec<String>, Vec<String>), StorageError> {
-    let after = timestamp(after);
+    let after = rfc3339(after);
     let mut networks: Vec<String> = sqlx::query("SELECT network_id FROM al_policies WHERE changed_at >= $1")
         .bind(after.clone())
         .fetch_all(&mut *conn)
@@ -290,7 +291,7 @@ pub async fn set_planned_until(conn: &mut AnyConnection, at: DateTime<Utc>) -> R
         "INSERT INTO al_dispatch_state (id, planned_until) VALUES (1, $1) \
          ON CONFLICT (id) DO UPDATE SET planned_until = excluded.planned_until",
     )
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -333,7 +334,7 @@ pub async fn bump_feed_generation(
     )
     .bind(scope_kind.to_owned())
     .bind(scope_id.to_owned())
-    .bind(timestamp(at))
+    .bind(rfc3339(at))
     .execute(&mut *conn)
     .await?;
     feed_generation(conn, scope_kind, scope_id).await

@@ -11,7 +11,8 @@ use vigie_alerting::app::views::SendLogRecord;
 use vigie_alerting::storage::{self, Lease, MessageRow};
 use vigie_testkit::SmtpServer;
 
-use crate::harness::{aid, date, structure_event, utc, Harness, PersonSpec};
+use crate::harness::{date, utc, Harness};
+use crate::leases::rennes_directors;
 use crate::scenarios::channels;
 
 /// More rows than one statement carries (the parameter limit): the batch
@@ -105,25 +106,7 @@ pub async fn a_pass_reuses_one_connection_skips_leased_messages_and_fails_only_t
 ) -> Result<()> {
     const STRUCTURES: usize = 8;
     let smtp = SmtpServer::start().await?;
-    for i in 0..STRUCTURES {
-        let id = format!("S{i}");
-        let person = format!("P{i}");
-        h.feed(&structure_event(
-            &id,
-            "reseau-bretagne",
-            "35238",
-            "53",
-            &[PersonSpec {
-                id: &person,
-                role: "director",
-                funding_level: 3,
-                end: None,
-            }],
-            1,
-        ))
-        .await?;
-    }
-    h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
+    rennes_directors(&h, STRUCTURES).await?;
     h.at(utc("2027-03-07 08:05"));
     let claimed = h.app.claim_due(h.app.now()).await?;
     ensure!(claimed.messages == STRUCTURES, "{claimed:?}");

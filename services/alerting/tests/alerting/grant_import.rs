@@ -7,38 +7,14 @@ use vigie_alerting::events::GRANT_RECORDED;
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, request};
 use vigie_platform::auth::{Principal, Role, Scope};
-use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::GrantRecorded;
 
-use crate::harness::{aid, structure_event, Harness, PersonSpec};
-
-const NET_A: &str = "reseau-a";
-const NET_B: &str = "reseau-b";
+use crate::harness::{admin_of, aid, grant_structures, Harness, NET_A, NET_B};
 
 const HEADER: &str = "structure;financeur;intitulé;appel;date de dépôt;montant demandé;issue;date de décision;\
 montant accordé;fin d'exercice;début de convention;fin de convention;référence;objet;subvention publique;clé";
-
-async fn structures(h: &Harness) -> Result<()> {
-    let director = [PersonSpec {
-        id: "D1",
-        role: "director",
-        funding_level: 0,
-        end: None,
-    }];
-    for (id, network) in [("SA1", NET_A), ("SA2", NET_A), ("SB1", NET_B)] {
-        let outcome = h
-            .feed(&structure_event(id, network, "35238", "53", &director, 1))
-            .await?;
-        ensure!(outcome == Outcome::Applied, "{outcome:?}");
-    }
-    Ok(())
-}
-
-fn admin_of(network: &str) -> Principal {
-    caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))
-}
 
 fn federation() -> Principal {
     caller(Role::FederationAdmin, Scope::Network(NET_A.to_owned()))
@@ -90,7 +66,7 @@ const GOOD: [&str; 4] = [
 ];
 
 pub async fn a_file_with_three_bad_rows_reports_their_lines_and_writes_nothing(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let content = sheet(&[
         GOOD[0],
@@ -117,7 +93,7 @@ pub async fn a_file_with_three_bad_rows_reports_their_lines_and_writes_nothing(h
 }
 
 pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
     // A dry run counts what would be done and writes nothing.
@@ -216,7 +192,7 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
 }
 
 pub async fn a_row_of_another_network_is_refused_by_line(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     let call = h.app.list_calls(None, None, false).await?.remove(0).call.call_id;
     let api = AlertingApi::new(h.app.clone());
@@ -273,7 +249,7 @@ pub async fn a_row_of_another_network_is_refused_by_line(h: Harness) -> Result<(
 }
 
 pub async fn a_workbook_that_is_not_one_is_reported(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let mut request_ = ask(b"PK\x03\x04not a zip".to_vec(), false, "");
     request_.filename = "/tmp/subventions.xlsx".to_owned();
@@ -299,7 +275,7 @@ pub async fn a_workbook_that_is_not_one_is_reported(h: Harness) -> Result<()> {
 }
 
 pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
     let grant = |structure: &str, key: &str, outcome: &str| pb::RecordGrantRequest {

@@ -12,25 +12,13 @@ use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_platform::events::{Envelope, Outcome};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 
-use crate::harness::{aid, Harness};
+use crate::harness::{admin_of, aid, d, Harness, NET_A, NET_B};
 
-const NET_A: &str = "reseau-a";
-const NET_B: &str = "reseau-b";
 const REGION: &str = "Région Bretagne";
-
-fn d(text: &str) -> Option<Date> {
-    let date: chrono::NaiveDate = text.parse().ok()?;
-    Some(vigie_proto::dates::date_to_pb(date))
-}
-
-fn text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 /// A structure whose `funder_reporting` is held (level 3) by `holders` people,
 /// and a director who holds nothing.
@@ -118,10 +106,6 @@ fn stats_of(network: &str) -> pb::GrantStatsRequest {
     pb::GrantStatsRequest {
         network: network.to_owned(),
     }
-}
-
-fn admin_of(network: &str) -> Principal {
-    caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))
 }
 
 /// The record of `funder` / `programme`.
@@ -250,7 +234,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
             let o = r.obligation.clone().unwrap_or_default();
             (
                 o.structure_id,
-                text(o.due.as_ref()),
+                date_text(o.due.as_ref()),
                 r.structure_name.clone(),
                 r.reason.clone(),
                 o.reporting_holders,

@@ -9,46 +9,13 @@ use vigie_alerting::events::GRANT_RECORDED;
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, refused, request};
 use vigie_platform::auth::{Principal, Role, Scope};
-use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::GrantRecorded;
 
-use crate::harness::{aid, structure_event, Harness, PersonSpec};
-
-const NET_A: &str = "reseau-a";
-const NET_B: &str = "reseau-b";
-
-fn d(text: &str) -> Option<Date> {
-    let date: chrono::NaiveDate = text.parse().ok()?;
-    Some(vigie_proto::dates::date_to_pb(date))
-}
-
-fn text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
-
-async fn structures(h: &Harness) -> Result<()> {
-    let director = [PersonSpec {
-        id: "D1",
-        role: "director",
-        funding_level: 0,
-        end: None,
-    }];
-    for (id, network) in [("SA1", NET_A), ("SA2", NET_A), ("SB1", NET_B)] {
-        let outcome = h
-            .feed(&structure_event(id, network, "35238", "53", &director, 1))
-            .await?;
-        ensure!(outcome == Outcome::Applied, "{outcome:?}");
-    }
-    Ok(())
-}
-
-fn admin_of(network: &str) -> Principal {
-    caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))
-}
+use crate::harness::{admin_of, aid, d, grant_structures, Harness, NET_A, NET_B};
 
 fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
     pb::RecordGrantRequest {
@@ -78,14 +45,16 @@ async fn obligations(api: &AlertingApi, p: &Principal, structure: &str) -> Resul
 }
 
 fn rules(list: &[pb::Obligation]) -> Vec<(String, String)> {
-    list.iter().map(|o| (o.rule.clone(), text(o.due.as_ref()))).collect()
+    list.iter()
+        .map(|o| (o.rule.clone(), date_text(o.due.as_ref())))
+        .collect()
 }
 
 /// The third grant of a year crosses 153,000 €: audit and publication; a
 /// multi-year agreement owes one report per year; an agreement's date wins;
 /// draft dates follow the network's draft days.
 pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
     let first = api
@@ -106,7 +75,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     );
     let report = &two[0];
     ensure!(
-        text(report.draft.as_ref()) == "2027-06-16"
+        date_text(report.draft.as_ref()) == "2027-06-16"
             && report.duty.contains("15059")
             && report.source.contains("2000-321")
             && report.funder == "Région Bretagne"
@@ -125,7 +94,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     let wide: Vec<_> = all.iter().filter(|o| o.grant_id.is_empty()).collect();
     ensure!(
         wide.iter()
-            .map(|o| (o.rule.as_str(), text(o.due.as_ref())))
+            .map(|o| (o.rule.as_str(), date_text(o.due.as_ref())))
             .collect::<Vec<_>>()
             == vec![
                 ("audit_above_153k", "2027-06-30".to_owned()),
@@ -164,7 +133,9 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         .await?
         .into_inner();
     ensure!(
-        moved.edited && text(moved.due.as_ref()) == "2027-04-30" && text(moved.draft.as_ref()) == "2027-04-16",
+        moved.edited
+            && date_text(moved.due.as_ref()) == "2027-04-30"
+            && date_text(moved.draft.as_ref()) == "2027-04-16",
         "{moved:?}"
     );
     let added = api
@@ -231,7 +202,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     ensure!(h.app.network_policy(NET_A).await?.draft_days == 10);
     ensure!(h.app.network_policy(NET_B).await?.draft_days == 14);
     let drafted = obligations(&api, &p, "SA2").await?;
-    ensure!(text(drafted[0].draft.as_ref()) == "2027-04-20", "{drafted:?}");
+    ensure!(date_text(drafted[0].draft.as_ref()) == "2027-04-20", "{drafted:?}");
     // Another policy change without draft days keeps them.
     h.app
         .set_network_policy(&PolicyInput {
@@ -278,7 +249,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
 /// Acknowledging a call « déposé » records one application, however many
 /// times; its decision completes it.
 pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     let call = h.app.list_calls(None, None, false).await?.remove(0).call.call_id;
     let api = AlertingApi::new(h.app.clone());
@@ -332,7 +303,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             && application.funder == "Région Bretagne"
             && application.title == "Appel à projets n° 1"
             && application.amount_asked_cents == 2_000_000
-            && text(application.applied_on.as_ref()) == "2027-01-04",
+            && date_text(application.applied_on.as_ref()) == "2027-01-04",
         "{application:?}"
     );
     ensure!(
@@ -381,8 +352,8 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             && event.stage == "won"
             && event.amount_granted_cents == 1_500_000
             && event.public_subsidy
-            && text(event.financial_year_end.as_ref()) == "2027-12-31"
-            && text(event.on.as_ref()) == "2027-01-04",
+            && date_text(event.financial_year_end.as_ref()) == "2027-12-31"
+            && date_text(event.on.as_ref()) == "2027-01-04",
         "{event:?}"
     );
     let listed = api
@@ -419,7 +390,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
 /// A caller of another network gets NOT_FOUND, exactly as for an unknown
 /// structure, and sees none of the grants when listing its own.
 pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
     let grant = api
@@ -551,7 +522,7 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
 
 /// Invalid inputs are refused naming the field, and change nothing.
 pub async fn invalid_grant_inputs_are_refused_naming_the_field(h: Harness) -> Result<()> {
-    structures(&h).await?;
+    grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
     let base = won("SA1", "Insertion", 20_000, "2026-12-31");

@@ -13,26 +13,18 @@ use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport};
 use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
+use vigie_platform::auth::testing::caller;
+use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::PgDatabase;
+use vigie_testkit::{Backend, TestDatabase};
 
 /// The secret of the signed links in tests.
 pub const SECRET: &[u8] = b"test-secret-of-at-least-32-bytes!!";
-
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
-}
 
 /// A migrated alerting service and its database.
 pub struct Harness {
@@ -41,7 +33,7 @@ pub struct Harness {
     /// Its database.
     pub db: Db,
     now: Arc<Mutex<DateTime<Utc>>>,
-    _guard: Guard,
+    _database: TestDatabase,
 }
 
 /// `YYYY-MM-DD HH:MM` UTC.
@@ -69,30 +61,20 @@ impl Harness {
 
     async fn build(backend: Backend) -> Result<Harness> {
         vigie_testkit::init_test_logging();
-        let (db, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "alerting")).await?;
-                (db, Guard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let pg = PgDatabase::try_create().await?;
-                let db = Db::connect(pg.url()).await?;
-                (db, Guard::Postgres(pg))
-            }
-        };
+        let database = TestDatabase::create(backend, "alerting").await?;
+        let db = Db::connect(database.url()).await?;
         vigie_alerting::service::migrate(&db).await?;
-        Ok(Self::over(db, guard))
+        Ok(Self::over(db, database))
     }
 
-    fn over(db: Db, guard: Guard) -> Harness {
+    fn over(db: Db, database: TestDatabase) -> Harness {
         let now = Arc::new(Mutex::new(utc("2027-01-04 10:00")));
         let app = Self::app_on(&db, &now);
         Harness {
             app,
             db,
             now,
-            _guard: guard,
+            _database: database,
         }
     }
 
@@ -194,6 +176,40 @@ impl Harness {
     }
 }
 
+/// The networks of the grant scenarios.
+pub const NET_A: &str = "reseau-a";
+/// The other network, whose people must see nothing of the first.
+pub const NET_B: &str = "reseau-b";
+
+/// A date of the grant scenarios, `YYYY-MM-DD`, as the API carries it.
+pub fn d(text: &str) -> Option<Date> {
+    let date: NaiveDate = text.parse().ok()?;
+    Some(date_to_pb(date))
+}
+
+/// The grant scenarios' structures: SA1 and SA2 in [`NET_A`], SB1 in
+/// [`NET_B`], each with a director who holds nothing.
+pub async fn grant_structures(h: &Harness) -> Result<()> {
+    let director = [PersonSpec {
+        id: "D1",
+        role: "director",
+        funding_level: 0,
+        end: None,
+    }];
+    for (id, network) in [("SA1", NET_A), ("SA2", NET_A), ("SB1", NET_B)] {
+        let outcome = h
+            .feed(&structure_event(id, network, "35238", "53", &director, 1))
+            .await?;
+        anyhow::ensure!(outcome == Outcome::Applied, "{outcome:?}");
+    }
+    Ok(())
+}
+
+/// The administrator of `network`.
+pub fn admin_of(network: &str) -> Principal {
+    caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))
+}
+
 /// An Aides-territoires envelope of `aids`.
 pub fn page(aids: &[serde_json::Value]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
@@ -242,15 +258,6 @@ pub struct PersonSpec<'a> {
     pub end: Option<&'a str>,
 }
 
-fn pb_date(d: NaiveDate) -> Date {
-    use chrono::Datelike;
-    Date {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
 /// A `structure.inventoried` envelope: an association of `network` in `commune` (region 53 when in 35).
 pub fn structure_event(
     id: &str,
@@ -288,7 +295,7 @@ pub fn structure_event_holding(
                 person_id: p.id.to_owned(),
                 display_name: format!("Personne {}", p.id),
                 role: p.role.to_owned(),
-                end_date: p.end.map(|e| pb_date(date(e))),
+                end_date: p.end.map(|e| date_to_pb(date(e))),
                 email: format!("{}@asso.example.org", p.id.to_lowercase()),
             })
             .collect(),

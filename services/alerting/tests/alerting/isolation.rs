@@ -13,7 +13,7 @@ use anyhow::{bail, ensure, Context, Result};
 use prost::Message;
 use vigie_alerting::app::{AlertingApp, PolicyInput};
 use vigie_alerting::grpc::{authz, AlertingApi};
-use vigie_platform::auth::testing::{self, allowed, caller, refused, request, service_methods};
+use vigie_platform::auth::testing::{self, allowed, caller, matrix_callers, refused, request, service_methods};
 use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
@@ -264,26 +264,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
 
     documented(&fixture).await?;
 
-    let mut principals = vec![];
-    for role in Role::ALL {
-        principals.push(caller(role, Scope::Network(NET_A.to_owned())));
-        principals.push(caller(role, Scope::Network(NET_B.to_owned())));
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: NET_A.to_owned(),
-                structure: SIBLING.to_owned(),
-            },
-        ));
-        // A structure group naming A's structure under network B grants nothing on it.
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: NET_B.to_owned(),
-                structure: S_A.to_owned(),
-            },
-        ));
-    }
+    let principals = matrix_callers(NET_A, NET_B, S_A, SIBLING);
 
     for method in methods()? {
         for p in &principals {

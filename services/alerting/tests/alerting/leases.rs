@@ -18,8 +18,9 @@ use vigie_testkit::{eventually, SmtpServer};
 use crate::harness::{aid, date, structure_event, utc, Harness, PersonSpec};
 use crate::scenarios::channels;
 
-/// `n` structures of Rennes, each with one director (one digest each).
-async fn structures(h: &Harness, n: usize) -> Result<()> {
+/// `n` structures of Rennes, each with one director (one digest each), and
+/// the call of the Région closing on 2027-03-14.
+pub async fn rennes_directors(h: &Harness, n: usize) -> Result<()> {
     for i in 0..n {
         let id = format!("S{i}");
         let person = format!("P{i}");
@@ -55,7 +56,7 @@ pub async fn three_replicas_deliver_each_message_once_through_a_slow_server(h: H
     const MESSAGES: usize = 12;
     let smtp = SmtpServer::start().await?;
     smtp.delay_data(Duration::from_millis(150))?;
-    structures(&h, MESSAGES).await?;
+    rennes_directors(&h, MESSAGES).await?;
     h.at(utc("2027-03-07 08:05"));
     let mut replicas = Vec::new();
     for _ in 0..3 {
@@ -124,7 +125,7 @@ impl Transport for DiesWhileSending<'_> {
 pub async fn a_dead_replicas_messages_go_out_once_after_its_lease(h: Harness) -> Result<()> {
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
-    structures(&h, 6).await?;
+    rennes_directors(&h, 6).await?;
     h.at(utc("2027-03-07 08:05"));
     let claimed = h.app.claim_due(h.app.now()).await?;
     ensure!(claimed.messages == 6, "{claimed:?}");

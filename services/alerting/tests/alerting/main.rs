@@ -17,29 +17,7 @@ mod scenarios;
 mod webhooks;
 
 use harness::Harness;
-
-/// Runs each scenario of a module once per backend, as `<sqlite>::<name>`
-/// and `<postgres>::<name>`.
-macro_rules! on_both_backends {
-    ($scenarios:ident in $sqlite:ident, $postgres:ident: $($name:ident),+ $(,)?) => {
-        mod $sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::$scenarios::$name(crate::Harness::sqlite().await?).await
-                }
-            )+
-        }
-        mod $postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::$scenarios::$name(crate::Harness::postgres().await?).await
-                }
-            )+
-        }
-    };
-}
+use vigie_testkit::{isolation_on_sqlite, on_both_backends};
 
 on_both_backends!(scenarios in sqlite, postgres:
     reimporting_is_idempotent_and_a_moved_deadline_is_a_new_revision,
@@ -110,18 +88,8 @@ on_both_backends!(grant_import in grant_import_sqlite, grant_import_postgres:
     the_idempotency_key_returns_the_first_grant,
 );
 
-/// The isolation matrix (SQLite: the rules do not depend on the backend).
-mod isolation_sqlite {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
-        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn other_networks_see_nothing() -> anyhow::Result<()> {
-        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
-    }
-}
+// The isolation matrix (SQLite: the rules do not depend on the backend).
+isolation_on_sqlite!();
 
 // One holding rule for the index and the recipients (issue 15, item 2).
 on_both_backends!(holding_rule in holding_rule_sqlite, holding_rule_postgres:

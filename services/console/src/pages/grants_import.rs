@@ -23,7 +23,7 @@ use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 use super::import::coordinator;
 use super::inventory_download::download;
 use super::upload::{self, Outcome};
-use super::{checked_form, error_page, render, session, Layout};
+use super::{error_page, render, session, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -60,20 +60,10 @@ fn show(
         ),
         network: network.to_owned(),
         form_error,
-        errors_heading: errors_heading(errors.len(), lang),
+        errors_heading: upload::errors_heading(errors.len(), lang),
         errors,
     };
     render(console, Some(session), status, &page)
-}
-
-/// « 2 erreurs : rien n'a été importé ».
-pub fn errors_heading(count: usize, lang: Lang) -> String {
-    match (lang, count) {
-        (Lang::Fr, 1) => "1 erreur : rien n'a été importé".to_owned(),
-        (Lang::Fr, n) => format!("{n} erreurs : rien n'a été importé"),
-        (Lang::En, 1) => "1 error: nothing was imported".to_owned(),
-        (Lang::En, n) => format!("{n} errors: nothing was imported"),
-    }
 }
 
 /// `GET /reseaux/<network>/subventions/import`.
@@ -154,12 +144,9 @@ async fn receive(
     network: &str,
     lang: Lang,
 ) -> Result<Outcome, PageError> {
-    let first = match multipart.next_field().await {
-        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
-        Ok(_) => None,
-        Err(error) => return upload_error(error, lang),
-    };
-    checked_form(console, headers, first.as_deref())?;
+    if let Some(refusal) = upload::csrf_first(console, headers, multipart, || too_large(lang)).await? {
+        return Ok(refusal);
+    }
     let mut received = Received {
         name: String::new(),
         bytes: Vec::new(),
@@ -176,21 +163,16 @@ async fn receive(
             Some("verifier") => received.dry_run = true,
             Some("fichier") => {
                 let name = base_name(field.file_name().unwrap_or_default());
-                let mut bytes = Vec::new();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
-                            if received.bytes.len() + bytes.len() + chunk.len() > upload::MAX_FILES_BYTES {
-                                upload::drain(multipart).await;
-                                return Ok(too_large(lang));
-                            }
-                            bytes.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(error) => return upload_error(error, lang),
+                // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
+                let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
+                let bytes = match upload::read_within(&mut field, room).await {
+                    Ok(Some(bytes)) => bytes,
+                    Ok(None) => {
+                        upload::drain(multipart).await;
+                        return Ok(too_large(lang));
                     }
-                }
+                    Err(error) => return upload_error(error, lang),
+                };
                 // A file input left empty still sends a part, nameless and empty.
                 if !name.is_empty() || !bytes.is_empty() {
                     files += 1;
@@ -368,7 +350,7 @@ mod tests {
         assert_eq!(base_name("/tmp/a/b.xlsx"), "b.xlsx");
         assert_eq!(base_name("x\u{7}y.csv"), "xy.csv");
         assert_eq!(base_name(&"n".repeat(500)).chars().count(), 200);
-        assert_eq!(errors_heading(1, Lang::Fr), "1 erreur : rien n'a été importé");
-        assert_eq!(errors_heading(3, Lang::En), "3 errors: nothing was imported");
+        assert_eq!(upload::errors_heading(1, Lang::Fr), "1 erreur : rien n'a été importé");
+        assert_eq!(upload::errors_heading(3, Lang::En), "3 errors: nothing was imported");
     }
 }

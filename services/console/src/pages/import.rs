@@ -26,7 +26,7 @@ use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
 use super::upload::{self, Outcome};
-use super::{checked_form, error_page, render, session, signed_in, Layout};
+use super::{error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -73,12 +73,7 @@ fn show(
     errors: Vec<String>,
 ) -> Response {
     let lang = session.lang;
-    let errors_heading = match (lang, errors.len()) {
-        (Lang::Fr, 1) => "1 erreur : rien n'a été importé".to_owned(),
-        (Lang::Fr, n) => format!("{n} erreurs : rien n'a été importé"),
-        (Lang::En, 1) => "1 error: nothing was imported".to_owned(),
-        (Lang::En, n) => format!("{n} errors: nothing was imported"),
-    };
+    let errors_heading = upload::errors_heading(errors.len(), lang);
     let page = ImportPage {
         layout: Layout::new(
             console,
@@ -151,12 +146,9 @@ async fn receive(
     network: &str,
     lang: Lang,
 ) -> Result<Outcome, PageError> {
-    let first = match multipart.next_field().await {
-        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
-        Ok(_) => None,
-        Err(error) => return upload_error(error, lang),
-    };
-    checked_form(console, headers, first.as_deref())?;
+    if let Some(refusal) = upload::csrf_first(console, headers, multipart, || too_large(lang)).await? {
+        return Ok(refusal);
+    }
     let mut uploads = Vec::new();
     let mut received = 0usize;
     loop {
@@ -170,22 +162,16 @@ async fn receive(
         }
         let name = field.file_name().unwrap_or_default().to_owned();
         let mut field = field;
-        let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    received += chunk.len();
-                    // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
-                    if received > MAX_UPLOAD_BYTES {
-                        upload::drain(multipart).await;
-                        return Ok(too_large(lang));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(error) => return upload_error(error, lang),
+        // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
+        let bytes = match upload::read_within(&mut field, MAX_UPLOAD_BYTES.saturating_sub(received)).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                upload::drain(multipart).await;
+                return Ok(too_large(lang));
             }
-        }
+            Err(error) => return upload_error(error, lang),
+        };
+        received += bytes.len();
         uploads.push(Upload { name, bytes });
     }
     let prepared = match prepare(uploads, lang) {

@@ -12,8 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures::TryStreamExt;
@@ -27,8 +26,9 @@ use super::network_view::{
     page_of, parse_policy, parse_query, place_service_refusal, policy_form, table, typed_form, AtRiskRow, PolicyForm,
     RollupView, Table, TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
 };
+use super::structure::{form_session, Fields};
 use super::views::{request_row, RequestRow};
-use super::{checked_form, error_page, render, session, signed_in, Layout};
+use super::{error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -318,13 +318,10 @@ pub async fn set_policy(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    form: Fields,
 ) -> Response {
     let result = async {
-        let fields = form.map(|Form(fields)| fields).unwrap_or_default();
-        let session = checked_form(&console, &headers, fields.get("csrf").map(String::as_str))?;
-        let person = session.signed_in.clone().ok_or(PageError::SignedOut)?;
-        let mut clients = console.services.for_token(&person.token)?;
+        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         // The stored policy: out of reach is « introuvable » like the page.
         let current = clients

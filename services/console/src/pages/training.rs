@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDateTime;
@@ -19,7 +18,8 @@ use vigie_proto::training::v1::{
     Session as TrainingSession, Training,
 };
 
-use super::{checked_form, error_page, render, session, signed_in, Layout};
+use super::structure::{form_session, Fields};
+use super::{error_page, render, session, signed_in, Layout};
 use crate::dates::long;
 use crate::error::PageError;
 use crate::lang::Lang;
@@ -220,17 +220,10 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
 }
 
 /// `POST /formations/inscriptions`: enrol, complete or cancel.
-pub async fn act(
-    State(console): State<Arc<Console>>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
+pub async fn act(State(console): State<Arc<Console>>, headers: HeaderMap, form: Fields) -> Response {
     let result = async {
-        let fields = form.map(|Form(fields)| fields).unwrap_or_default();
-        let session = checked_form(&console, &headers, fields.get("csrf").map(String::as_str))?;
-        let person = session.signed_in.clone().ok_or(PageError::SignedOut)?;
+        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
-        let mut clients = console.services.for_token(&person.token)?;
         let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
         let mut form = EnrolmentForm {
             session: get("session"),

@@ -3,7 +3,7 @@
 //! (read to its end first, so a browser still sending gets the page saying
 //! why rather than a cut connection), and where the answer leads.
 
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -12,6 +12,8 @@ use crate::error::PageError;
 use crate::lang::Lang;
 use crate::session::Session;
 use crate::{web, Console};
+
+use super::checked_form;
 
 /// Largest upload: the files of one import (20 MiB: the workbook reader's
 /// bound, and the services' bound of an import).
@@ -48,6 +50,54 @@ pub fn upload_error(error: &MultipartError, too_large: Outcome) -> Result<Outcom
     } else {
         Err(PageError::Csrf)
     }
+}
+
+/// « 2 erreurs : rien n'a été importé »: the heading of a refused upload's
+/// error lines.
+pub fn errors_heading(count: usize, lang: Lang) -> String {
+    match (lang, count) {
+        (Lang::Fr, 1) => "1 erreur : rien n'a été importé".to_owned(),
+        (Lang::Fr, n) => format!("{n} erreurs : rien n'a été importé"),
+        (Lang::En, 1) => "1 error: nothing was imported".to_owned(),
+        (Lang::En, n) => format!("{n} errors: nothing was imported"),
+    }
+}
+
+/// Checks the form's CSRF token, its first field, before any file is read.
+/// `Ok(Some(refusal))` is the answer to a body over the limit (`too_large`).
+///
+/// # Errors
+/// [`PageError::Csrf`] when the first field is not a matching token, or the
+/// body is no form of this page.
+pub async fn csrf_first(
+    console: &Console,
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+    too_large: impl FnOnce() -> Outcome,
+) -> Result<Option<Outcome>, PageError> {
+    let first = match multipart.next_field().await {
+        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
+        Ok(_) => None,
+        Err(error) => return upload_error(&error, too_large()).map(Some),
+    };
+    checked_form(console, headers, first.as_deref())?;
+    Ok(None)
+}
+
+/// The rest of a file field, or `None` as soon as it exceeds `room` bytes
+/// (the caller then drains the form and refuses it).
+///
+/// # Errors
+/// The multipart error of a body that broke off or exceeded the route's limit.
+pub async fn read_within(field: &mut Field<'_>, room: usize) -> Result<Option<Vec<u8>>, MultipartError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > room {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
 }
 
 /// The form, unless its declared length is over [`MAX_BODY_BYTES`]: then

@@ -9,6 +9,7 @@ use vigie_facilitation_domain::facilitators_csv::FACILITATORS_FILE;
 use vigie_facilitation_domain::report::{activity_csv, report_csv, unhelped_csv};
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_platform::words;
+use vigie_proto::dates::rfc3339;
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
 use vigie_proto::inventory::v1 as inv;
@@ -101,11 +102,6 @@ impl FacilitationApi {
             || words!("demande « {id} »", "request “{id}”"),
         )
     }
-}
-
-/// A time as the API spells it: RFC 3339, UTC, to the second.
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A request as the API shows it.

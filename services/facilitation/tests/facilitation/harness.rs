@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use prost::Message;
-use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_facilitation::app::{Clock, FacilitationApp};
 use vigie_facilitation::erasure::PseudonymKey;
@@ -20,9 +19,10 @@ use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_platform::testing::outbox_envelopes;
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::PgDatabase;
+use vigie_testkit::{Backend, TestDatabase};
 
 /// The pseudonym secret of the consumers the harness takes from the
 /// service's description (the erasure scenarios bring their own key).
@@ -38,33 +38,12 @@ pub fn start() -> DateTime<Utc> {
     today().and_hms_opt(9, 0, 0).unwrap_or_default().and_utc()
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// What keeps a test database alive; dropped after the pool.
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
-}
-
-/// A fresh database of `backend`, not migrated.
-async fn database(backend: Backend, name: &str) -> Result<(Db, Guard)> {
+/// A fresh database of `backend`, not migrated, and what keeps it alive
+/// (to be dropped after the pool).
+async fn fresh_db(backend: Backend, name: &str) -> Result<(Db, TestDatabase)> {
     vigie_testkit::init_test_logging();
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir()?;
-            let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), name)).await?;
-            Ok((db, Guard::Sqlite(dir)))
-        }
-        Backend::Postgres => {
-            let pg = PgDatabase::try_create().await?;
-            let db = Db::connect(pg.url()).await?;
-            Ok((db, Guard::Postgres(pg)))
-        }
-    }
+    let database = TestDatabase::create(backend, name).await?;
+    Ok((Db::connect(database.url()).await?, database))
 }
 
 /// A migrated facilitation service and its database.
@@ -74,8 +53,8 @@ pub struct Harness {
     /// Its database (outbox, read model).
     pub db: Db,
     now: Arc<Mutex<DateTime<Utc>>>,
-    backend: Backend,
-    _guard: Guard,
+    /// Keeps the database alive (dropped after `db`); its engine.
+    database: TestDatabase,
 }
 
 impl Harness {
@@ -90,7 +69,7 @@ impl Harness {
     }
 
     async fn build(backend: Backend) -> Result<Harness> {
-        let (db, guard) = database(backend, "facilitation").await?;
+        let (db, database) = fresh_db(backend, "facilitation").await?;
         vigie_facilitation::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
         let now = Arc::new(Mutex::new(start()));
@@ -98,22 +77,20 @@ impl Harness {
         let app = vigie_facilitation::service::application(db.clone(), clock, Arc::new(Notify::new())).with_now(
             Arc::new(move || *read.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
         );
-        Ok(Harness {
-            app,
-            db,
-            now,
-            backend,
-            _guard: guard,
-        })
+        Ok(Harness { app, db, now, database })
     }
 
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<InventorySide> {
-        let (db, guard) = database(self.backend, "inventory").await?;
+        let (db, database) = fresh_db(self.database.backend(), "inventory").await?;
         vigie_inventory::service::migrate(&db).await?;
         let clock: InventoryClock = Arc::new(today);
         let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
-        Ok(InventorySide { app, db, _guard: guard })
+        Ok(InventorySide {
+            app,
+            db,
+            _database: database,
+        })
     }
 
     /// The facilitation consumer `name`, as the service describes it
@@ -147,7 +124,7 @@ impl Harness {
 
     /// The events of one type in the facilitation outbox, in order.
     pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, Some(event_type)).await
+        outbox_envelopes(&self.db, Some(event_type)).await
     }
 
     /// Imports facilitators that must be valid.
@@ -188,7 +165,7 @@ pub struct InventorySide {
     pub app: Inventory,
     /// Its database.
     pub db: Db,
-    _guard: Guard,
+    _database: TestDatabase,
 }
 
 impl InventorySide {
@@ -209,42 +186,8 @@ impl InventorySide {
 
     /// Every event of the inventory outbox, in order.
     pub async fn outbox(&self) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, None).await
+        outbox_envelopes(&self.db, None).await
     }
-}
-
-/// The outbox rows (of one type, or all) as the relay would publish them.
-async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>> {
-    let select = "SELECT id, source, event_type, subject, event_time, traceparent, payload FROM vigie_outbox";
-    let rows = match event_type {
-        Some(event_type) => {
-            sqlx::query(&format!("{select} WHERE event_type = $1 ORDER BY seq"))
-                .bind(event_type.to_owned())
-                .fetch_all(db.pool())
-                .await?
-        }
-        None => {
-            sqlx::query(&format!("{select} ORDER BY seq"))
-                .fetch_all(db.pool())
-                .await?
-        }
-    };
-    rows.iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            let time: String = row.try_get("event_time")?;
-            let payload: Vec<u8> = row.try_get("payload")?;
-            Ok(Envelope {
-                id: uuid::Uuid::parse_str(&id)?,
-                source: row.try_get("source")?,
-                event_type: row.try_get("event_type")?,
-                subject: row.try_get("subject")?,
-                time: DateTime::parse_from_rfc3339(&time)?.with_timezone(&Utc),
-                traceparent: row.try_get("traceparent")?,
-                payload: payload.into(),
-            })
-        })
-        .collect()
 }
 
 /// `facilitators.csv` from data rows (the header is added).

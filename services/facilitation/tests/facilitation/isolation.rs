@@ -8,7 +8,7 @@
 use anyhow::{bail, ensure, Context, Result};
 use vigie_facilitation::app::HelpInput;
 use vigie_facilitation::grpc::{authz, FacilitationApi};
-use vigie_platform::auth::testing::{self, allowed, caller, refused, request, service_methods};
+use vigie_platform::auth::testing::{self, allowed, matrix_callers, refused, request, service_methods};
 use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
@@ -60,26 +60,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     h.app.request_help(ask("S3")).await?;
     let api = FacilitationApi::new(h.app.clone());
 
-    let mut principals = vec![];
-    for role in Role::ALL {
-        principals.push(caller(role, Scope::Network(NET_A.to_owned())));
-        principals.push(caller(role, Scope::Network(NET_B.to_owned())));
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: NET_A.to_owned(),
-                structure: SIBLING.to_owned(),
-            },
-        ));
-        // A structure group naming A's structure under network B grants nothing.
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: NET_B.to_owned(),
-                structure: S_A.to_owned(),
-            },
-        ));
-    }
+    let principals = matrix_callers(NET_A, NET_B, S_A, SIBLING);
 
     for method in methods()? {
         for p in &principals {

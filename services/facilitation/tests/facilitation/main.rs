@@ -9,30 +9,9 @@ mod isolation;
 mod scenarios;
 
 use harness::Harness;
+use vigie_testkit::{isolation_on_sqlite, on_both_backends};
 
-/// Runs each scenario once per backend, as `sqlite::<name>` and `postgres::<name>`.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    crate::scenarios::$name(crate::Harness::postgres().await?).await
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+on_both_backends!(scenarios in sqlite, postgres:
     an_import_is_all_or_nothing,
     a_request_is_offered_to_the_best_ranked_facilitator,
     a_request_nobody_covers_is_unassigned_with_a_reason,
@@ -57,15 +36,5 @@ on_both_backends!(
     an_escalation_for_a_structure_not_yet_known_is_retried,
 );
 
-/// The isolation matrix (SQLite: the rules do not depend on the backend).
-mod isolation_sqlite {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
-        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn other_networks_see_nothing() -> anyhow::Result<()> {
-        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
-    }
-}
+// The isolation matrix (SQLite: the rules do not depend on the backend).
+isolation_on_sqlite!();

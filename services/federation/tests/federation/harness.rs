@@ -16,7 +16,8 @@ use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1 as ev;
 use vigie_proto::federation::v1::RegionSnapshot;
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::PgDatabase;
+pub use vigie_testkit::Backend;
+use vigie_testkit::TestDatabase;
 
 /// The date every scenario runs on.
 pub fn today() -> NaiveDate {
@@ -27,42 +28,25 @@ fn noon() -> DateTime<Utc> {
     Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap_or_default())
 }
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
-}
-
 /// A migrated federation service.
 pub struct Harness {
     pub app: FederationApp,
     pub db: Db,
-    _guard: Guard,
+    _database: TestDatabase,
 }
 
 impl Harness {
     pub async fn new(backend: Backend, region: &str) -> Result<Harness> {
         vigie_testkit::init_test_logging();
-        let (db, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir()?;
-                let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "federation")).await?;
-                (db, Guard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let pg = PgDatabase::try_create().await?;
-                let db = Db::connect(pg.url()).await?;
-                (db, Guard::Postgres(pg))
-            }
-        };
+        let database = TestDatabase::create(backend, "federation").await?;
+        let db = Db::connect(database.url()).await?;
         vigie_federation::service::migrate(&db).await?;
         let app = app_on(&db, region)?;
-        Ok(Harness { app, db, _guard: guard })
+        Ok(Harness {
+            app,
+            db,
+            _database: database,
+        })
     }
 
     /// A second replica of the service on the same database.

@@ -13,16 +13,11 @@ use vigie_inventory::app::{Clock, Inventory};
 use vigie_inventory::service;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
-use vigie_testkit::PgDatabase;
+use vigie_testkit::{Backend, TestDatabase};
 
 /// The date every scenario starts on.
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default()
-}
-
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
 }
 
 /// A migrated inventory and its database.
@@ -32,27 +27,25 @@ pub struct Harness {
     /// Its database (for reading the outbox).
     pub db: Db,
     date: Arc<Mutex<NaiveDate>>,
-    _guard: Guard,
+    /// Keeps the database alive (dropped after `db`); its engine.
+    database: TestDatabase,
 }
 
 impl Harness {
     /// On a SQLite file.
     pub async fn sqlite() -> Result<Harness> {
-        vigie_testkit::init_test_logging();
-        let dir = tempfile::tempdir()?;
-        let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), "inventory")).await?;
-        Self::build(db, Guard::Sqlite(dir)).await
+        Self::build(Backend::Sqlite).await
     }
 
     /// On a fresh PostgreSQL database.
     pub async fn postgres() -> Result<Harness> {
-        vigie_testkit::init_test_logging();
-        let pg = PgDatabase::try_create().await?;
-        let db = Db::connect(pg.url()).await?;
-        Self::build(db, Guard::Postgres(pg)).await
+        Self::build(Backend::Postgres).await
     }
 
-    async fn build(db: Db, guard: Guard) -> Result<Harness> {
+    async fn build(backend: Backend) -> Result<Harness> {
+        vigie_testkit::init_test_logging();
+        let database = TestDatabase::create(backend, "inventory").await?;
+        let db = Db::connect(database.url()).await?;
         service::migrate(&db).await?;
         let date = Arc::new(Mutex::new(today()));
         let shared = date.clone();
@@ -62,7 +55,7 @@ impl Harness {
             app,
             db,
             date,
-            _guard: guard,
+            database,
         })
     }
 
@@ -70,10 +63,10 @@ impl Harness {
     /// inventory` runs several: PostgreSQL only (a SQLite file has one
     /// writing process, the embedded server).
     pub async fn replica(&self) -> Result<Option<Inventory>> {
-        let Guard::Postgres(pg) = &self._guard else {
+        if self.database.backend() != Backend::Postgres {
             return Ok(None);
-        };
-        let db = Db::connect(pg.url()).await?;
+        }
+        let db = Db::connect(self.database.url()).await?;
         let date = self.date.clone();
         let clock: Clock = Arc::new(move || *date.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(Some(Inventory::new(

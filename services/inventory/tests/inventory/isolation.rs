@@ -8,8 +8,8 @@
 use anyhow::{bail, ensure, Context, Result};
 use tokio_stream::StreamExt;
 use vigie_inventory::grpc::{authz, InventoryApi};
-use vigie_platform::auth::testing::{self, caller, refused, request, service_methods};
-use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::auth::testing::{self, matrix_callers, refused, request, service_methods};
+use vigie_platform::auth::{Principal, Role};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
@@ -61,26 +61,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     };
     let before = version(&h).await?;
 
-    let mut principals = vec![];
-    for role in Role::ALL {
-        principals.push(caller(role, Scope::Network(net_a.clone())));
-        principals.push(caller(role, Scope::Network(net_b.clone())));
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: net_a.clone(),
-                structure: sibling.clone(),
-            },
-        ));
-        // A structure group naming A's structure under network B grants nothing.
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: net_b.clone(),
-                structure: s_a.clone(),
-            },
-        ));
-    }
+    let principals = matrix_callers(&net_a, &net_b, &s_a, &sibling);
 
     for method in methods()? {
         for p in &principals {

@@ -7,9 +7,8 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use prost::Message;
-use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_fragility_model::fragility::FragilityParams;
 use vigie_fragility_model::model::StructureInventory;
@@ -19,8 +18,9 @@ use vigie_inventory::convert::structure_to_pb;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_platform::testing::outbox_envelopes;
 use vigie_proto::events::v1::StructureInventoried;
-use vigie_testkit::PgDatabase;
+use vigie_testkit::{Backend, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
 use vigie_training::erasure::PseudonymKey;
 use vigie_training::handlers::STRUCTURE_INVENTORIED;
@@ -41,33 +41,12 @@ pub fn date(text: &str) -> Result<NaiveDate> {
     text.parse().with_context(|| format!("bad date {text}"))
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// What keeps a test database alive; dropped after the pool.
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgDatabase),
-}
-
-/// A fresh database of `backend`, not migrated.
-async fn database(backend: Backend, name: &str) -> Result<(Db, Guard)> {
+/// A fresh database of `backend`, not migrated, and what keeps it alive
+/// (to be dropped after the pool).
+async fn fresh_db(backend: Backend, name: &str) -> Result<(Db, TestDatabase)> {
     vigie_testkit::init_test_logging();
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir()?;
-            let db = Db::connect(&vigie_testkit::sqlite_url(dir.path(), name)).await?;
-            Ok((db, Guard::Sqlite(dir)))
-        }
-        Backend::Postgres => {
-            let pg = PgDatabase::try_create().await?;
-            let db = Db::connect(pg.url()).await?;
-            Ok((db, Guard::Postgres(pg)))
-        }
-    }
+    let database = TestDatabase::create(backend, name).await?;
+    Ok((Db::connect(database.url()).await?, database))
 }
 
 /// A migrated training service and its database.
@@ -76,8 +55,8 @@ pub struct Harness {
     pub app: TrainingApp,
     /// Its database (outbox, read model).
     pub db: Db,
-    backend: Backend,
-    _guard: Guard,
+    /// Keeps the database alive (dropped after `db`); its engine.
+    database: TestDatabase,
 }
 
 impl Harness {
@@ -92,7 +71,7 @@ impl Harness {
     }
 
     async fn build(backend: Backend) -> Result<Harness> {
-        let (db, guard) = database(backend, "training").await?;
+        let (db, database) = fresh_db(backend, "training").await?;
         vigie_training::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
         let app = vigie_training::service::application(
@@ -101,21 +80,20 @@ impl Harness {
             clock,
             Arc::new(Notify::new()),
         );
-        Ok(Harness {
-            app,
-            db,
-            backend,
-            _guard: guard,
-        })
+        Ok(Harness { app, db, database })
     }
 
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<InventorySide> {
-        let (db, guard) = database(self.backend, "inventory").await?;
+        let (db, database) = fresh_db(self.database.backend(), "inventory").await?;
         vigie_inventory::service::migrate(&db).await?;
         let clock: InventoryClock = Arc::new(today);
         let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
-        Ok(InventorySide { app, db, _guard: guard })
+        Ok(InventorySide {
+            app,
+            db,
+            _database: database,
+        })
     }
 
     /// The training consumer `name`, as the service describes it
@@ -148,12 +126,12 @@ impl Harness {
 
     /// The events of one type in the training outbox, in order.
     pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, Some(event_type)).await
+        outbox_envelopes(&self.db, Some(event_type)).await
     }
 
     /// Every row of the training outbox.
     pub async fn outbox_len(&self) -> Result<usize> {
-        Ok(read_outbox(&self.db, None).await?.len())
+        Ok(outbox_envelopes(&self.db, None).await?.len())
     }
 
     /// One session with its occupation.
@@ -185,7 +163,7 @@ pub struct InventorySide {
     pub app: Inventory,
     /// Its database.
     pub db: Db,
-    _guard: Guard,
+    _database: TestDatabase,
 }
 
 impl InventorySide {
@@ -206,47 +184,13 @@ impl InventorySide {
 
     /// The events of one type in the inventory outbox, in order.
     pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        read_outbox(&self.db, Some(event_type)).await
+        outbox_envelopes(&self.db, Some(event_type)).await
     }
 
     /// Every row of the inventory outbox.
     pub async fn outbox_len(&self) -> Result<usize> {
-        Ok(read_outbox(&self.db, None).await?.len())
+        Ok(outbox_envelopes(&self.db, None).await?.len())
     }
-}
-
-/// The outbox rows (of one type, or all) as the relay would publish them.
-async fn read_outbox(db: &Db, event_type: Option<&str>) -> Result<Vec<Envelope>> {
-    let select = "SELECT id, source, event_type, subject, event_time, traceparent, payload FROM vigie_outbox";
-    let rows = match event_type {
-        Some(event_type) => {
-            sqlx::query(&format!("{select} WHERE event_type = $1 ORDER BY seq"))
-                .bind(event_type.to_owned())
-                .fetch_all(db.pool())
-                .await?
-        }
-        None => {
-            sqlx::query(&format!("{select} ORDER BY seq"))
-                .fetch_all(db.pool())
-                .await?
-        }
-    };
-    rows.iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            let time: String = row.try_get("event_time")?;
-            let payload: Vec<u8> = row.try_get("payload")?;
-            Ok(Envelope {
-                id: uuid::Uuid::parse_str(&id)?,
-                source: row.try_get("source")?,
-                event_type: row.try_get("event_type")?,
-                subject: row.try_get("subject")?,
-                time: DateTime::parse_from_rfc3339(&time)?.with_timezone(&Utc),
-                traceparent: row.try_get("traceparent")?,
-                payload: payload.into(),
-            })
-        })
-        .collect()
 }
 
 /// The `structure.inventoried` envelope the inventory would publish for

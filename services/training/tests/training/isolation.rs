@@ -6,8 +6,8 @@
 //! directly, with the principal in the request extensions as `AuthLayer` puts it.
 
 use anyhow::{bail, ensure, Context, Result};
-use vigie_platform::auth::testing::{self, allowed, caller, refused, request, service_methods};
-use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::auth::testing::{self, allowed, matrix_callers, refused, request, service_methods};
+use vigie_platform::auth::Principal;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
 use vigie_training::grpc::{authz, TrainingApi};
@@ -81,26 +81,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
         session,
     };
 
-    let mut principals = vec![];
-    for role in Role::ALL {
-        principals.push(caller(role, Scope::Network(net_a.clone())));
-        principals.push(caller(role, Scope::Network(net_b.clone())));
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: net_a.clone(),
-                structure: sibling.clone(),
-            },
-        ));
-        // A structure group naming A's structure under network B grants nothing.
-        principals.push(caller(
-            role,
-            Scope::Structure {
-                network: net_b.clone(),
-                structure: s_a.clone(),
-            },
-        ));
-    }
+    let principals = matrix_callers(&net_a, &net_b, &s_a, &sibling);
 
     for method in methods()? {
         for p in &principals {

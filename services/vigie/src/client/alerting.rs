@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{json, Value};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::{date_text, date_to_pb};
 
 use super::{connect, status_error};
 use crate::cli::{AckStatus, Format, Offsets};
@@ -22,19 +22,6 @@ use crate::output::Listing;
 const CHUNK: usize = 64 * 1024;
 /// The zone of deadlines and reminders unless a source or a network says otherwise.
 const PARIS: &str = "Europe/Paris";
-
-fn pb_date(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
-
-fn date_text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -630,8 +617,8 @@ pub async fn preview(
     let mut stream = client(endpoint, lang)
         .await?
         .preview_alerts_stream(pb::PreviewAlertsRequest {
-            from: Some(pb_date(from)),
-            to: Some(pb_date(to)),
+            from: Some(date_to_pb(from)),
+            to: Some(date_to_pb(to)),
             structure_id: structure.unwrap_or_default().to_owned(),
         })
         .await
@@ -1176,6 +1163,8 @@ pub async fn feed(endpoint: &str, subscriber: Subscriber, revoke: bool, lang: La
 
 #[cfg(test)]
 mod tests {
+    use vigie_proto::common::v1::Date;
+
     use super::*;
 
     fn date(y: i32, m: u32, d: u32) -> Option<Date> {

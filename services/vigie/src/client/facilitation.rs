@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::json;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::{date_text, date_to_pb};
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_client::FacilitationServiceClient;
 
@@ -18,19 +18,6 @@ use crate::output::{percent, Listing};
 
 const FACILITATORS_FILE: &str = "facilitators.csv";
 const CHUNK: usize = 64 * 1024;
-
-fn pb_date(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
-
-fn show_date(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<FacilitationServiceClient<super::Channel>> {
     Ok(super::sized!(FacilitationServiceClient::new(
@@ -119,7 +106,7 @@ pub async fn facilitators(endpoint: &str, format: Format, lang: Lang) -> anyhow:
         .column("funding_programme", ("financement", "funding"), |f| {
             f.funding_programme.clone()
         })
-        .data("funding_end", |f| show_date(f.funding_end.as_ref()))
+        .data("funding_end", |f| date_text(f.funding_end.as_ref()))
         .write(&response.facilitators, format, lang, &mut std::io::stdout().lock())
 }
 
@@ -200,7 +187,7 @@ pub async fn request(endpoint: &str, help: Help, lang: Lang) -> anyhow::Result<(
             function: help.function,
             description: help.description,
             urgency: help.urgency.unwrap_or_default(),
-            due: help.due.map(pb_date),
+            due: help.due.map(date_to_pb),
             estimated_minutes: help.minutes.unwrap_or(0),
             modality: help.modality.unwrap_or_default(),
         })
@@ -251,7 +238,7 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
         .column("function", ("fonction", "function"), |p| p.function.clone())
         .data("description", |p| p.description.clone())
         .data("urgency", |p| p.urgency.clone())
-        .column("due", ("échéance", "due"), |p| show_date(p.due.as_ref()))
+        .column("due", ("échéance", "due"), |p| date_text(p.due.as_ref()))
         .data("estimated_minutes", |p| p.estimated_minutes)
         .column("status", ("statut", "status"), |p| p.status.clone())
         .showing(|p| proposal_status(p, lang))
@@ -270,7 +257,7 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
         .right()
         .data("reasons", |p| p.reasons.clone())
         .data("declined_by", |p| p.declined_by.clone())
-        .data("created_on", |p| show_date(p.created_on.as_ref()))
+        .data("created_on", |p| date_text(p.created_on.as_ref()))
         .data("modality", |p| p.modality.clone())
         .data("offered_at", |p| p.offered_at.clone())
         .data("accepted_at", |p| p.accepted_at.clone())
@@ -281,7 +268,7 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
         .data("call_id", |p| p.call_id.clone())
         .column("call_title", ("appel", "call"), |p| p.call_title.clone())
         .showing(|p| call_text(p, lang))
-        .data("call_deadline", |p| show_date(p.call_deadline.as_ref()))
+        .data("call_deadline", |p| date_text(p.call_deadline.as_ref()))
         .data("call_url", |p| p.call_url.clone())
         .write(&response.proposals, format, lang, &mut std::io::stdout().lock())
 }
@@ -321,7 +308,7 @@ fn call_text(p: &pb::HelpRequest, lang: Lang) -> String {
             "{} ({} {})",
             p.call_title,
             lang.pick("clôture le", "closes on"),
-            show_date(p.call_deadline.as_ref())
+            date_text(p.call_deadline.as_ref())
         )
     }
 }
@@ -370,7 +357,7 @@ pub async fn record(endpoint: &str, intervention: Intervention, lang: Lang) -> a
             activity_type: intervention.activity_type.unwrap_or_default(),
             place: intervention.place.unwrap_or_default(),
             themes: intervention.themes,
-            on: intervention.on.map(pb_date),
+            on: intervention.on.map(date_to_pb),
             key: intervention.key.unwrap_or_default(),
         })
         .await
@@ -420,8 +407,8 @@ async fn fetch_report(
         .await?
         .report(pb::ReportRequest {
             network: network.to_owned(),
-            from: Some(pb_date(from)),
-            to: Some(pb_date(to)),
+            from: Some(date_to_pb(from)),
+            to: Some(date_to_pb(to)),
         })
         .await
         .map_err(|s| status_error(s, lang))?

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use serde_json::{json, Value};
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::federation::v1 as pb;
 use vigie_proto::federation::v1::federation_service_client::FederationServiceClient;
 use vigie_proto::federation::v1::rollup_request::By;
@@ -14,11 +14,6 @@ use super::{connect, status_error};
 use crate::cli::{FederationBy, Format};
 use crate::i18n::Lang;
 use crate::output::{Listing, Table};
-
-fn date_text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 /// « secret » for a suppressed cell; « ≥ N » for a sum that left secret
 /// cells out (« secret » when they were its only non-zero part).

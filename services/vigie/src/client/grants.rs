@@ -4,29 +4,16 @@
 
 use std::io::Write;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::json;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::{date_text, date_to_pb};
 
 use super::{connect, status_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
 use crate::output::{Listing, Table};
-
-fn pb_date(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
-
-fn date_text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
     Ok(super::sized!(AlertingServiceClient::new(
@@ -207,10 +194,10 @@ pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lan
             title: args.title.clone(),
             outcome: "won".to_owned(),
             amount_granted_cents: args.amount_cents,
-            decided_on: Some(pb_date(args.granted_on)),
-            financial_year_end: Some(pb_date(args.financial_year_end)),
-            agreement_start: args.agreement_start.map(pb_date),
-            agreement_end: args.agreement_end.map(pb_date),
+            decided_on: Some(date_to_pb(args.granted_on)),
+            financial_year_end: Some(date_to_pb(args.financial_year_end)),
+            agreement_start: args.agreement_start.map(date_to_pb),
+            agreement_end: args.agreement_end.map(date_to_pb),
             reference: args.reference.clone().unwrap_or_default(),
             purpose: args.purpose.clone().unwrap_or_default(),
             public_subsidy: Some(!args.private),
@@ -584,7 +571,7 @@ pub async fn set_date(
             structure_id: structure.to_owned(),
             obligation_key: obligation.unwrap_or_default().to_owned(),
             grant_id: grant.unwrap_or_default().to_owned(),
-            due: Some(pb_date(due)),
+            due: Some(date_to_pb(due)),
             label: label.unwrap_or_default().to_owned(),
         })
         .await

@@ -4,11 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use tokio_stream::StreamExt;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::{date_text, date_to_pb};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
@@ -22,19 +22,6 @@ use crate::output::{percent, Table};
 pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv", "holdings.csv"];
 /// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
 const CHUNK: usize = 64 * 1024;
-
-fn pb_date(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
-
-fn date_text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 /// Band code as printed in machine output.
 pub fn band_code(band: i32) -> &'static str {
@@ -173,7 +160,7 @@ pub async fn fragility(
     lang: Lang,
 ) -> anyhow::Result<()> {
     let mut client = super::sized!(InventoryServiceClient::new(connect(endpoint, lang).await?));
-    let at = at.map(pb_date);
+    let at = at.map(date_to_pb);
     let items = match structure {
         Some(id) => vec![client
             .get_fragility(pb::GetFragilityRequest {
@@ -431,7 +418,7 @@ pub async fn rollup(
     let response = client
         .rollup(pb::RollupRequest {
             by: by as i32,
-            at: at.map(pb_date),
+            at: at.map(date_to_pb),
         })
         .await
         .map_err(|s| status_error(s, lang))?

@@ -4,18 +4,13 @@
 use std::io::Write;
 
 use serde_json::json;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_text;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 
 use super::{connect, status_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
-
-fn date_text(date: Option<&Date>) -> String {
-    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
 
 /// Erases a person everywhere (the inventory erases and publishes
 /// `person.erased`, which training and facilitation apply). Refuses without

@@ -4,9 +4,9 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::json;
-use vigie_proto::common::v1::Date;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_client::TrainingServiceClient;
 
@@ -18,14 +18,6 @@ use crate::output::Listing;
 
 const CATALOG_FILES: [&str; 2] = ["trainings.csv", "sessions.csv"];
 const CHUNK: usize = 64 * 1024;
-
-fn pb_date(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        month: date.month(),
-        day: date.day(),
-    }
-}
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<TrainingServiceClient<super::Channel>> {
     Ok(super::sized!(TrainingServiceClient::new(
@@ -229,7 +221,7 @@ pub async fn complete(
         .complete(pb::CompleteRequest {
             session_id: session.to_owned(),
             person_id: person.to_owned(),
-            on: on.map(pb_date),
+            on: on.map(date_to_pb),
         })
         .await
         .map_err(|s| status_error(s, lang))?
@@ -263,7 +255,7 @@ pub async fn plan(
         let response = client
             .network_plan(pb::NetworkPlanRequest {
                 network: network.to_owned(),
-                at: at.map(pb_date),
+                at: at.map(date_to_pb),
             })
             .await
             .map_err(|s| status_error(s, lang))?
@@ -274,7 +266,7 @@ pub async fn plan(
     let plan = client
         .plan(pb::PlanRequest {
             structure_id: structure.to_owned(),
-            at: at.map(pb_date),
+            at: at.map(date_to_pb),
         })
         .await
         .map_err(|s| status_error(s, lang))?

@@ -42,15 +42,8 @@ const DEMO_REGION: &str = "demo";
 /// or port.
 pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow::Result<()> {
     let overrides = Overrides {
-        listen: args.server.listen,
         data_dir: args.data_dir.clone(),
-        oidc_issuer: args.server.oidc_issuer.clone(),
-        oidc_audience: args.server.oidc_audience.clone(),
-        tls_cert: args.server.tls_cert.clone(),
-        tls_key: args.server.tls_key.clone(),
-        tls_client_ca: args.server.tls_client_ca.clone(),
-        metrics_listen: args.server.metrics_listen,
-        ..Overrides::default()
+        ..super::server_overrides(&args.server)
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
     let oidc_configured =

@@ -23,8 +23,8 @@ use vigie_platform::db::Db;
 use vigie_training::app::TrainingApp;
 use vigie_training::service as training;
 
-use crate::cli::AuthMode;
-use crate::config::VigieConfig;
+use crate::cli::{AuthMode, ServerArgs};
+use crate::config::{Overrides, VigieConfig};
 use crate::i18n::Lang;
 
 /// Builds the inventory application over a migrated database (its
@@ -91,6 +91,21 @@ pub async fn start_federation(
         vigie_federation::app::system_now(),
         relay,
     ))
+}
+
+/// What the flags every server takes (`vigie dev` and `vigie serve`)
+/// override in the configuration.
+fn server_overrides(server: &ServerArgs) -> Overrides {
+    Overrides {
+        listen: server.listen,
+        oidc_issuer: server.oidc_issuer.clone(),
+        oidc_audience: server.oidc_audience.clone(),
+        tls_cert: server.tls_cert.clone(),
+        tls_key: server.tls_key.clone(),
+        tls_client_ca: server.tls_client_ca.clone(),
+        metrics_listen: server.metrics_listen,
+        ..Overrides::default()
+    }
 }
 
 /// The alerting service's signing secret: the configured one, else (in

@@ -30,7 +30,6 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         return super::console::run_serve(&args, lang).await;
     }
     let overrides = Overrides {
-        listen: args.server.listen,
         database_url: args.database_url.clone(),
         nats_url: args.nats_url.clone(),
         nats_creds: args.nats.nats_creds.clone(),
@@ -40,13 +39,7 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         nats_tls_key: args.nats.nats_tls_key.clone(),
         nats_require_tls: args.nats.nats_require_tls.then_some(true),
         auth: args.auth,
-        oidc_issuer: args.server.oidc_issuer.clone(),
-        oidc_audience: args.server.oidc_audience.clone(),
-        tls_cert: args.server.tls_cert.clone(),
-        tls_key: args.server.tls_key.clone(),
-        tls_client_ca: args.server.tls_client_ca.clone(),
-        metrics_listen: args.server.metrics_listen,
-        ..Overrides::default()
+        ..super::server_overrides(&args.server)
     };
     let config = VigieConfig::load(args.server.config.as_deref(), &overrides)?;
     if args.national && !matches!(args.service, ServiceName::Federation) {

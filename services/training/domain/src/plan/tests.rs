@@ -51,6 +51,17 @@ fn seats(s: Session, seats_left: u32) -> SessionSeats {
     SessionSeats { session: s, seats_left }
 }
 
+/// Payroll (criticality 3) held by nobody; `a` at level 1, `b` at level 2.
+fn payroll_orphan_a1_b2() -> StructureInventory {
+    Builder::new("S")
+        .person("a", Role::Employee, None)
+        .person("b", Role::Employee, None)
+        .function("payroll", 3)
+        .level("a", "payroll", 1)
+        .level("b", "payroll", 2)
+        .build()
+}
+
 fn many() -> PlanParams {
     PlanParams {
         learners_for_orphan: 10,
@@ -234,13 +245,7 @@ fn candidates_rank_by_fewest_functions_held_then_byte_order() {
 
 #[test]
 fn matching_trainings_meet_the_prerequisite_reach_3_and_are_ordered_by_preference() {
-    let inv = Builder::new("S")
-        .person("a", Role::Employee, None)
-        .person("b", Role::Employee, None)
-        .function("payroll", 3)
-        .level("a", "payroll", 1)
-        .level("b", "payroll", 2)
-        .build();
+    let inv = payroll_orphan_a1_b2();
     let trainings = [
         training("TA", Some(100.0), &[("payroll", 2, 3)]),
         training("TB", Some(200.0), &[("payroll", 1, 3)]),
@@ -279,13 +284,7 @@ fn matching_trainings_meet_the_prerequisite_reach_3_and_are_ordered_by_preferenc
 #[test]
 fn the_chosen_training_is_the_first_that_fits_each_learner() {
     // Only b meets TA's prerequisite; TA (goal 4) is b's choice, a gets TB.
-    let inv = Builder::new("S")
-        .person("a", Role::Employee, None)
-        .person("b", Role::Employee, None)
-        .function("payroll", 3)
-        .level("a", "payroll", 1)
-        .level("b", "payroll", 2)
-        .build();
+    let inv = payroll_orphan_a1_b2();
     let trainings = [
         training("TA", Some(900.0), &[("payroll", 2, 4)]),
         training("TB", Some(100.0), &[("payroll", 1, 3)]),
@@ -308,13 +307,7 @@ fn the_chosen_training_is_the_first_that_fits_each_learner() {
 
 #[test]
 fn a_candidate_without_matching_training_stays_listed_without_upgrade() {
-    let inv = Builder::new("S")
-        .person("a", Role::Employee, None)
-        .person("b", Role::Employee, None)
-        .function("payroll", 3)
-        .level("a", "payroll", 1)
-        .level("b", "payroll", 2)
-        .build();
+    let inv = payroll_orphan_a1_b2();
     let trainings = [training("T", Some(100.0), &[("payroll", 2, 3)])];
     let p = run(&inv, &trainings, &[]);
     let payroll = item(&p, "payroll");

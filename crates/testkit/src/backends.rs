@@ -1,0 +1,57 @@
+//! The contract suites' one way of running every storage scenario on both
+//! engines (ADR 0002: one SQL for SQLite and PostgreSQL).
+
+/// Runs each scenario of a module once per backend: `scenarios in sqlite,
+/// postgres: a, b` makes the tests `sqlite::a`, `postgres::a`, `sqlite::b`…,
+/// each calling `crate::scenarios::a(crate::Harness::sqlite().await?)` (or
+/// `postgres()`) on a multi-threaded runtime. The suite provides `Harness`
+/// at its root, with `sqlite()` and `postgres()` constructors returning
+/// `anyhow::Result<Harness>`; each scenario takes the harness and returns
+/// `anyhow::Result<()>`.
+// `crate::` is meant: the suite that calls the macro holds the scenarios.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! on_both_backends {
+    ($scenarios:ident in $sqlite:ident, $postgres:ident: $($name:ident),+ $(,)?) => {
+        mod $sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::$scenarios::$name(crate::Harness::sqlite().await?).await
+                }
+            )+
+        }
+        mod $postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    crate::$scenarios::$name(crate::Harness::postgres().await?).await
+                }
+            )+
+        }
+    };
+}
+
+/// The generated isolation matrix of a suite's `isolation` module, on SQLite
+/// only (the rules do not depend on the backend): the tests
+/// `isolation_sqlite::every_rpc_has_a_rule` and
+/// `isolation_sqlite::other_networks_see_nothing`, each given
+/// `crate::Harness::sqlite()`.
+// `crate::` is meant: the suite that calls the macro holds the matrix.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! isolation_on_sqlite {
+    () => {
+        mod isolation_sqlite {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
+                crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn other_networks_see_nothing() -> anyhow::Result<()> {
+                crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+            }
+        }
+    };
+}
