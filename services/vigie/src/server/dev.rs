@@ -189,7 +189,13 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
             &training_app,
             &facilitation_app,
             &alerting_app,
-            &config.data_dir.join("mails"),
+            // Where reminders are written, unless an SMTP relay sends them.
+            config
+                .alerting
+                .smtp
+                .is_none()
+                .then(|| config.data_dir.join("mails"))
+                .as_deref(),
             lang,
         )
         .await?;
@@ -314,7 +320,7 @@ async fn load_demo(
     training_app: &TrainingApp,
     facilitation_app: &FacilitationApp,
     alerting_app: &vigie_alerting::app::AlertingApp,
-    mail_dir: &std::path::Path,
+    mail_dir: Option<&std::path::Path>,
     lang: Lang,
 ) -> anyhow::Result<()> {
     if !app.structures(None).await?.is_empty() {
@@ -384,17 +390,18 @@ async fn load_demo(
             &vigie_alerting::demo::aides_territoires_page(app.today()),
         )
         .await?;
+    let sent = match (mail_dir, lang) {
+        (Some(dir), Lang::Fr) => format!("les rappels (courriels) sont écrits dans {}", dir.display()),
+        (Some(dir), Lang::En) => format!("reminder emails are written to {}", dir.display()),
+        (None, Lang::Fr) => "les rappels partent par le relais SMTP configuré".to_owned(),
+        (None, Lang::En) => "reminders go out through the configured SMTP relay".to_owned(),
+    };
     match lang {
         Lang::Fr => eprintln!(
-            "Appels à projets de démonstration chargés : {} appels ; les rappels (courriels) sont écrits dans {}.",
-            calls.calls,
-            mail_dir.display()
+            "Appels à projets de démonstration chargés : {} appels ; {sent}.",
+            calls.calls
         ),
-        Lang::En => eprintln!(
-            "Demo project calls loaded: {} calls; reminder emails are written to {}.",
-            calls.calls,
-            mail_dir.display()
-        ),
+        Lang::En => eprintln!("Demo project calls loaded: {} calls; {sent}.", calls.calls),
     }
     load_demo_grants(alerting_app, &set, lang).await?;
     Ok(())
