@@ -71,9 +71,17 @@ pub struct SmtpConfig {
     #[serde(default, skip_serializing)]
     pub password: Option<String>,
     /// Bound on each network step (connecting, each command); a whole send is
-    /// bounded by three times this. In seconds in configuration files.
-    #[serde(with = "seconds")]
+    /// bounded by three times this. In seconds in configuration files;
+    /// [`DEFAULT_SMTP_TIMEOUT`] when not given.
+    #[serde(with = "seconds", default = "default_timeout")]
     pub timeout: Duration,
+}
+
+/// The bound on each SMTP step when the configuration gives none.
+pub const DEFAULT_SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn default_timeout() -> Duration {
+    DEFAULT_SMTP_TIMEOUT
 }
 
 impl Default for SmtpConfig {
@@ -88,7 +96,7 @@ impl Default for SmtpConfig {
             ca_cert: None,
             username: None,
             password: None,
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_SMTP_TIMEOUT,
         }
     }
 }
@@ -456,6 +464,17 @@ mod tests {
             from_json(r#"{"host":"smtp.example","port":465,"from":"a@b.example","tls":"implicit","timeout":10}"#);
         assert_eq!(config.tls_mode(), SmtpTls::Implicit);
         assert!(!config.starttls);
+    }
+
+    #[test]
+    fn the_timeout_defaults_to_thirty_seconds() {
+        let config = from_json(r#"{"host":"smtp.example","port":587,"from":"a@b.example"}"#);
+        assert_eq!(config.timeout, DEFAULT_SMTP_TIMEOUT);
+        assert_eq!(DEFAULT_SMTP_TIMEOUT, Duration::from_secs(30));
+        assert_eq!(
+            from_json(r#"{"host":"h","port":25,"from":"a@b.example","timeout":5}"#).timeout,
+            Duration::from_secs(5)
+        );
     }
 
     fn from_json(json: &str) -> SmtpConfig {
