@@ -3,10 +3,15 @@
 //! row (`committed + minutes <= capacity`): when it fails (another request
 //! took the time meanwhile), the next ranked facilitator is tried, so
 //! concurrent requests never exceed anyone's capacity.
+//!
+//! A structure's own request comes first: when nobody ranked has the time
+//! left, the automatic proposals (fragility, co-submission) offered to a
+//! ranked facilitator and not answered yet give their minutes back, newest
+//! first, and wait unassigned with the reason.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::AnyConnection;
-use vigie_facilitation_domain::matching::{rank, Need, StructurePlace};
+use vigie_facilitation_domain::matching::{rank, Need, Ranked, StructurePlace};
 use vigie_facilitation_domain::model::{week_start, Modality};
 use vigie_fragility_model::catalogue::label_fr;
 
@@ -14,7 +19,7 @@ use super::views::{CallRef, HelpRequest};
 use crate::error::FacilitationError;
 use crate::storage;
 
-use super::{DEFAULT_MINUTES, KIND_CO_SUBMISSION, KIND_FRAGILITY, OFFERED, UNASSIGNED};
+use super::{DEFAULT_MINUTES, KIND_CO_SUBMISSION, KIND_FRAGILITY, KIND_HELP, OFFERED, UNASSIGNED};
 
 /// Offers `row` (not yet offered, or just released) to the best ranked
 /// facilitator who has not declined it, reserving its minutes in the week of
@@ -53,30 +58,26 @@ pub(crate) async fn offer(
             storage::ensure_capacity(conn, id, week, f.internal_minutes_per_week()).await?;
         }
     }
+    let offered = |row: &mut HelpRequest, candidate: &Ranked| {
+        row.status = OFFERED.to_owned();
+        row.facilitator_id = Some(candidate.facilitator_id.clone());
+        row.facilitator_name = facilitators
+            .iter()
+            .find(|f| f.id == candidate.facilitator_id)
+            .map(|f| f.display_name.clone());
+        row.week_start = Some(week);
+        row.reasons = candidate.reasons.clone();
+        row.offered_at = Some(now);
+        row.overdue_at = None;
+    };
     for candidate in &ranked {
         if storage::reserve(conn, &candidate.facilitator_id, week, row.estimated_minutes).await? {
-            row.status = OFFERED.to_owned();
-            row.facilitator_id = Some(candidate.facilitator_id.clone());
-            row.facilitator_name = facilitators
-                .iter()
-                .find(|f| f.id == candidate.facilitator_id)
-                .map(|f| f.display_name.clone());
-            row.week_start = Some(week);
-            row.reasons = candidate.reasons.clone();
-            row.offered_at = Some(now);
-            row.overdue_at = None;
+            offered(row, candidate);
             return Ok(());
         }
     }
-    row.status = UNASSIGNED.to_owned();
-    row.facilitator_id = None;
-    row.facilitator_name = None;
-    row.week_start = None;
-    row.offered_at = None;
-    row.overdue_at = None;
-    let function = label_fr(&row.function);
-    // Would anyone cover the need with time to spare?
-    let covering = rank(
+    // Who would cover the need if they had time left (ranked the same way).
+    let covering: Vec<Ranked> = rank(
         &Need {
             estimated_minutes: 0,
             ..need
@@ -86,7 +87,27 @@ pub(crate) async fn offer(
     )
     .into_iter()
     .filter(|r| !row.declined_by.contains(&r.facilitator_id))
-    .count();
+    .collect();
+    // Nobody has the time left: a structure's own request comes before the
+    // proposals Vigie opened by itself, which give back their minutes.
+    if row.kind == KIND_HELP {
+        for candidate in &covering {
+            if make_room(conn, &candidate.facilitator_id, week, row.estimated_minutes).await?
+                && storage::reserve(conn, &candidate.facilitator_id, week, row.estimated_minutes).await?
+            {
+                offered(row, candidate);
+                return Ok(());
+            }
+        }
+    }
+    row.status = UNASSIGNED.to_owned();
+    row.facilitator_id = None;
+    row.facilitator_name = None;
+    row.week_start = None;
+    row.offered_at = None;
+    row.overdue_at = None;
+    let function = label_fr(&row.function);
+    let covering = covering.len();
     row.reasons = vec![if covering == 0 && row.declined_by.is_empty() {
         format!(
             "aucun facilitateur ne couvre la fonction « {function} » pour cette structure (territoire, réseau ou structures servies)"
@@ -100,6 +121,62 @@ pub(crate) async fn offer(
         )
     }];
     Ok(())
+}
+
+/// Frees `minutes` of `facilitator`'s week, if taking back the automatic
+/// proposals offered to them and not answered yet (newest offer first) is
+/// enough: each taken back gives its minutes back and waits, unassigned,
+/// with the reason. Returns whether the minutes now fit; takes nothing back
+/// when they cannot.
+///
+/// # Errors
+/// Storage errors.
+async fn make_room(
+    conn: &mut AnyConnection,
+    facilitator: &str,
+    week: NaiveDate,
+    minutes: u32,
+) -> Result<bool, FacilitationError> {
+    let Some((capacity, committed)) = storage::capacity(conn, facilitator, week).await? else {
+        return Ok(false);
+    };
+    let mut free = capacity.saturating_sub(committed);
+    let mut taken = Vec::new();
+    for id in storage::offered_proposals(conn, facilitator, week, KIND_HELP).await? {
+        if free >= minutes {
+            break;
+        }
+        // Locked, then read again: it may have been answered meanwhile.
+        storage::lock_request(conn, &id).await?;
+        let Some(proposal) = storage::request(conn, &id).await? else {
+            continue;
+        };
+        if proposal.status != OFFERED || proposal.facilitator_id.as_deref() != Some(facilitator) {
+            continue;
+        }
+        free = free.saturating_add(proposal.estimated_minutes);
+        taken.push(proposal);
+    }
+    if free < minutes {
+        return Ok(false);
+    }
+    for mut proposal in taken {
+        storage::release(conn, facilitator, week, proposal.estimated_minutes).await?;
+        let name = proposal
+            .facilitator_name
+            .take()
+            .unwrap_or_else(|| facilitator.to_owned());
+        proposal.status = UNASSIGNED.to_owned();
+        proposal.facilitator_id = None;
+        proposal.week_start = None;
+        proposal.offered_at = None;
+        proposal.overdue_at = None;
+        proposal.reasons = vec![format!(
+            "proposition reprise à {name} : son temps de la semaine est allé à une demande d'aide d'une structure, prioritaire sur les propositions automatiques"
+        )];
+        storage::update_request(conn, &proposal).await?;
+    }
+    Ok(true)
 }
 
 /// Opens a proactive proposal on `function` of a fragile structure, offered

@@ -247,6 +247,30 @@ pub async fn capacity(
     .transpose()
 }
 
+/// The automatic proposals (not a structure's own request) offered to
+/// `facilitator` in `week` and not answered yet, newest offer first: what a
+/// structure's own request may take back when nobody has time left.
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn offered_proposals(
+    conn: &mut AnyConnection,
+    facilitator: &str,
+    week: NaiveDate,
+    help_kind: &str,
+) -> Result<Vec<String>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT request_id FROM fa_requests WHERE facilitator_id = $1 AND week_start = $2 \
+         AND status = 'offered' AND kind <> $3 ORDER BY offered_at DESC, request_id",
+    )
+    .bind(facilitator.to_owned())
+    .bind(week.to_string())
+    .bind(help_kind.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("request_id")?)).collect()
+}
+
 /// The load of every facilitator: minutes committed in `week`, and past
 /// interventions with `structure`.
 ///

@@ -17,6 +17,7 @@ on_both_backends!(scenarios in sqlite, postgres:
     a_request_nobody_covers_is_unassigned_with_a_reason,
     concurrent_requests_never_exceed_capacity,
     declining_moves_the_request_to_the_next_facilitator,
+    a_structures_own_request_takes_back_an_unanswered_automatic_proposal,
     a_fragility_event_opens_one_proposal_even_replayed,
     a_moderate_fragility_opens_no_proposal,
     an_intervention_is_counted_once,

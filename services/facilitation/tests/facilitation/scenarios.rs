@@ -199,6 +199,51 @@ pub async fn concurrent_requests_never_exceed_capacity(h: Harness) -> Result<()>
     Ok(())
 }
 
+pub async fn a_structures_own_request_takes_back_an_unanswered_automatic_proposal(h: Harness) -> Result<()> {
+    rennes(&h).await?;
+    // An automatic proposal takes F-COM's whole week (120 min)…
+    h.feed(&fragility_event("S1", "N1", Band::Critical, "payroll", &["P1"]))
+        .await?;
+    let proposal = h.app.proposals(Some("S1")).await?.remove(0);
+    offered_to(&proposal, "F-COM")?;
+    ensure!(h.load("F-COM").await? == (120, 120));
+    // …and the structure's own requests fill F-DEP's (300 min).
+    for _ in 0..5 {
+        offered_to(&h.app.request_help(help("S1", "payroll", 60)).await?, "F-DEP")?;
+    }
+    // One more request: nobody has time left, so the unanswered proposal
+    // gives its minutes back and the request takes them.
+    let request = h.app.request_help(help("S1", "payroll", 60)).await?;
+    offered_to(&request, "F-COM")?;
+    ensure!(
+        h.load("F-COM").await? == (120, 60),
+        "the proposal's minutes went back, the request's taken"
+    );
+    let taken_back = h
+        .app
+        .proposals(Some("S1"))
+        .await?
+        .into_iter()
+        .find(|r| r.request_id == proposal.request_id)
+        .context("the proposal is still open")?;
+    ensure!(
+        taken_back.status == "unassigned" && taken_back.facilitator_id.is_none(),
+        "{taken_back:?}"
+    );
+    ensure!(
+        taken_back.reasons.len() == 1 && taken_back.reasons[0].contains("prioritaire"),
+        "{:?}",
+        taken_back.reasons
+    );
+    // An accepted request is never taken back: F-COM accepts, the next
+    // request finds no room anywhere.
+    h.app.respond(&request.request_id, true).await?;
+    let last = h.app.request_help(help("S1", "payroll", 120)).await?;
+    ensure!(last.status == "unassigned", "{last:?}");
+    ensure!(h.load("F-COM").await? == (120, 60));
+    Ok(())
+}
+
 pub async fn declining_moves_the_request_to_the_next_facilitator(h: Harness) -> Result<()> {
     rennes(&h).await?;
     let row = h.app.request_help(help("S1", "payroll", 60)).await?;
