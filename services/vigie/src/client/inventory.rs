@@ -192,12 +192,7 @@ pub async fn fragility(
     let mut out = std::io::stdout().lock();
     let listing = fragility_listing(lang);
     match format {
-        Format::Csv => {
-            // The CSV contract: rows by structure id.
-            let mut sorted: Vec<&pb::StructureFragility> = items.iter().collect();
-            sorted.sort_by(|a, b| a.structure_id.cmp(&b.structure_id));
-            listing.write_csv(sorted, &mut out)?;
-        }
+        Format::Csv => write_fragility_csv(&items, &mut out)?,
         Format::Json if structure.is_some() => {
             let value = items.first().map(|item| listing.json_object(item)).unwrap_or_default();
             serde_json::to_writer_pretty(&mut out, &value)?;
@@ -215,6 +210,17 @@ pub async fn fragility(
         }
     }
     Ok(())
+}
+
+/// `vigie inventory fragility --format csv`: the rows by structure id (the
+/// CSV contract, see [`fragility_listing`]).
+///
+/// # Errors
+/// I/O errors of `out`.
+fn write_fragility_csv(items: &[pb::StructureFragility], out: impl Write) -> std::io::Result<()> {
+    let mut sorted: Vec<&pb::StructureFragility> = items.iter().collect();
+    sorted.sort_by(|a, b| a.structure_id.cmp(&b.structure_id));
+    fragility_listing(Lang::Fr).write_csv(sorted, out)
 }
 
 /// The columns of `vigie inventory fragility`. The CSV contract: exactly
@@ -476,4 +482,40 @@ pub async fn rollup(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fragility_csv_keeps_its_contract() {
+        let items = [
+            pb::StructureFragility {
+                structure_id: "S2".to_owned(),
+                name: "Unknown".to_owned(),
+                band: pb::Band::Unknown as i32,
+                ..Default::default()
+            },
+            pb::StructureFragility {
+                structure_id: "S1".to_owned(),
+                name: "Known".to_owned(),
+                band: pb::Band::High as i32,
+                score: Some(43),
+                truck_factor: Some(2),
+                orphan_functions: vec!["payroll".to_owned(), "accounting".to_owned()],
+                spof_functions: vec!["invoicing".to_owned()],
+                director_dependency: 0.25,
+                ..Default::default()
+            },
+        ];
+        let mut out = Vec::new();
+        write_fragility_csv(&items, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "structure_id,score,band,truck_factor,orphan_functions,spof_functions,director_dependency\n\
+             S1,43,high,2,accounting;payroll,invoicing,0.2500\n\
+             S2,,unknown,,,,0.0000\n"
+        );
+    }
 }
