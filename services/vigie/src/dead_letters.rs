@@ -21,7 +21,7 @@ use vigie_platform::events::{self, dead_letters, jetstream, DeadLetter};
 
 use crate::cli::{DeadLetterStore, Format, NatsArgs};
 use crate::i18n::Lang;
-use crate::output::Table;
+use crate::output::Listing;
 
 /// The SQLite files of `vigie dev`, one per service.
 const SERVICES: [&str; 4] = ["inventory", "training", "facilitation", "alerting"];
@@ -198,59 +198,35 @@ async fn open_data_dir(dir: &Path, lang: Lang) -> anyhow::Result<Vec<(Db, String
 fn print(letters: &[DeadLetter], format: Format, lang: Lang) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
+        // The JSON is the platform's `DeadLetter` as serde writes it (its
+        // field order, `replay_requested_at` included), not a listing.
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, letters)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "subject",
-                "type",
-                "id",
-                "consumer",
-                "error",
-                "failed_at",
-                "deliveries",
-                "location",
-            ])?;
-            for letter in letters {
-                writer.write_record([
-                    letter.subject.as_str(),
-                    &letter.event_type,
-                    letter.event_id.as_deref().unwrap_or(""),
-                    &letter.consumer,
-                    &letter.error,
-                    &letter.failed_at,
-                    &letter.deliveries.to_string(),
-                    &letter.location,
-                ])?;
-            }
-            writer.flush()?;
+        Format::Table if letters.is_empty() => {
+            writeln!(out, "{}", lang.pick("Aucune lettre morte.", "No dead letters."))?;
         }
-        Format::Table => {
-            if letters.is_empty() {
-                writeln!(out, "{}", lang.pick("Aucune lettre morte.", "No dead letters."))?;
-                return Ok(());
-            }
-            let header = match lang {
-                Lang::Fr => ["sujet", "type", "id", "consommateur", "erreur", "date", "livraisons"],
-                Lang::En => ["subject", "type", "id", "consumer", "error", "time", "count"],
-            };
-            let mut table = Table::new(&header, &[false, false, false, false, false, false, true]);
-            for letter in letters {
-                table.row(vec![
-                    letter.subject.clone(),
-                    letter.event_type.clone(),
-                    letter.event_id.clone().unwrap_or_else(|| "—".to_owned()),
-                    letter.consumer.clone(),
-                    letter.error.clone(),
-                    letter.failed_at.clone(),
-                    letter.deliveries.to_string(),
-                ]);
-            }
-            table.write(&mut out)?;
-        }
+        Format::Table | Format::Csv => listing().write(letters, format, lang, &mut out)?,
     }
     Ok(())
+}
+
+/// The columns of `dead-letters list` (CSV keys, table titles).
+fn listing<'a>() -> Listing<'a, DeadLetter> {
+    Listing::new()
+        .column("subject", ("sujet", "subject"), |l: &DeadLetter| l.subject.clone())
+        .column("type", ("type", "type"), |l: &DeadLetter| l.event_type.clone())
+        .column("id", ("id", "id"), |l: &DeadLetter| {
+            l.event_id.clone().unwrap_or_default()
+        })
+        .showing(|l: &DeadLetter| l.event_id.clone().unwrap_or_else(|| "—".to_owned()))
+        .column("consumer", ("consommateur", "consumer"), |l: &DeadLetter| {
+            l.consumer.clone()
+        })
+        .column("error", ("erreur", "error"), |l: &DeadLetter| l.error.clone())
+        .column("failed_at", ("date", "time"), |l: &DeadLetter| l.failed_at.clone())
+        .column("deliveries", ("livraisons", "count"), |l: &DeadLetter| l.deliveries)
+        .right()
+        .csv("location", |l: &DeadLetter| l.location.clone())
 }

@@ -248,12 +248,31 @@ pub fn import_summary(response: &pb::ImportCallsResponse, lang: Lang) -> String 
     text
 }
 
+/// The counts of an import for scripts; JSON also carries its problems.
+fn import_listing<'a>(problems: &'a Listing<'a, pb::ImportProblem>) -> Listing<'a, pb::ImportCallsResponse> {
+    Listing::<pb::ImportCallsResponse>::new()
+        .data("refused", |r| r.refused)
+        .data("calls", |r| r.calls)
+        .data("pages", |r| r.pages)
+        .data("created", |r| r.created)
+        .data("revised", |r| r.revised)
+        .data("unchanged", |r| r.unchanged)
+        .data("updated", |r| r.updated)
+        .data("cancelled", |r| r.cancelled)
+        .json("problems", |r| problems.json_array(&r.problems))
+}
+
 /// Prints the outcome of an import or a fetch; a refused file is an error
 /// (exit status 1) after its problems are printed.
 fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lang) -> anyhow::Result<()> {
     // Errors first, in the server's order, then warnings.
     response.problems.sort_by_key(|p| !p.error);
     let mut out = std::io::stdout().lock();
+    let problems = Listing::<pb::ImportProblem>::new()
+        .data("position", |p| p.position.clone())
+        .csv("severity", |p| if p.error { "error" } else { "warning" })
+        .data("message", |p| p.message.clone())
+        .json("error", |p| p.error);
     match format {
         Format::Table => {
             let mut err = std::io::stderr().lock();
@@ -265,51 +284,15 @@ fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lan
             }
         }
         Format::Json => {
-            let problems: Vec<_> = response
-                .problems
-                .iter()
-                .map(|p| json!({"position": p.position, "message": p.message, "error": p.error}))
-                .collect();
-            let value = json!({
-                "refused": response.refused, "calls": response.calls, "pages": response.pages,
-                "created": response.created, "revised": response.revised, "unchanged": response.unchanged,
-                "updated": response.updated, "cancelled": response.cancelled, "problems": problems,
-            });
+            let value = import_listing(&problems).json_object(&response);
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "refused",
-                "calls",
-                "pages",
-                "created",
-                "revised",
-                "unchanged",
-                "updated",
-                "cancelled",
-            ])?;
-            writer.write_record([
-                response.refused.to_string(),
-                response.calls.to_string(),
-                response.pages.to_string(),
-                response.created.to_string(),
-                response.revised.to_string(),
-                response.unchanged.to_string(),
-                response.updated.to_string(),
-                response.cancelled.to_string(),
-            ])?;
-            writer.flush()?;
-            drop(writer);
+            // Two tables: the counts, a blank line, then the problems.
+            import_listing(&problems).write_csv([&response], &mut out)?;
             writeln!(out)?;
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record(["position", "severity", "message"])?;
-            for p in &response.problems {
-                let severity = if p.error { "error" } else { "warning" };
-                writer.write_record([p.position.as_str(), severity, p.message.as_str()])?;
-            }
-            writer.flush()?;
+            problems.write_csv(&response.problems, &mut out)?;
         }
     }
     if response.refused {
@@ -855,47 +838,25 @@ pub fn write_policy(policy: &pb::NetworkPolicy, lang: Lang, out: &mut impl Write
 
 fn print_policy(policy: &pb::NetworkPolicy, format: Format, lang: Lang) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
+    // One policy: a JSON object, a CSV of one row (the webhook's address
+    // without its credentials, whether a secret is set, never the secret).
+    let listing = Listing::<pb::NetworkPolicy>::new()
+        .data("network", |p| p.network.clone())
+        .data("offsets_days", |p| p.offsets_days.clone())
+        .data("local_hour", |p| p.local_hour.clone())
+        .data("timezone", |p| p.timezone.clone())
+        .data("referent_name", |p| p.referent_name.clone())
+        .data("referent_email", |p| p.referent_email.clone())
+        .data("webhook_url", |p| vigie_platform::redact::url(&p.webhook_url))
+        .data("webhook_secret_set", |p| p.webhook_secret_set)
+        .json("draft_days", |p| p.draft_days);
     match format {
         Format::Table => write_policy(policy, lang, &mut out)?,
         Format::Json => {
-            let value = json!({
-                "network": policy.network, "offsets_days": policy.offsets_days, "local_hour": policy.local_hour,
-                "timezone": policy.timezone, "referent_name": policy.referent_name,
-                "referent_email": policy.referent_email, "webhook_url": vigie_platform::redact::url(&policy.webhook_url),
-                "webhook_secret_set": policy.webhook_secret_set, "draft_days": policy.draft_days,
-            });
-            serde_json::to_writer_pretty(&mut out, &value)?;
+            serde_json::to_writer_pretty(&mut out, &listing.json_object(policy))?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "network",
-                "offsets_days",
-                "local_hour",
-                "timezone",
-                "referent_name",
-                "referent_email",
-                "webhook_url",
-                "webhook_secret_set",
-            ])?;
-            writer.write_record([
-                policy.network.clone(),
-                policy
-                    .offsets_days
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                policy.local_hour.clone(),
-                policy.timezone.clone(),
-                policy.referent_name.clone(),
-                policy.referent_email.clone(),
-                vigie_platform::redact::url(&policy.webhook_url),
-                policy.webhook_secret_set.to_string(),
-            ])?;
-            writer.flush()?;
-        }
+        Format::Csv => listing.write_csv([policy], &mut out)?,
     }
     Ok(())
 }
@@ -1033,25 +994,18 @@ pub async fn preferences(
         .map_err(|s| status_error(s, lang))?
         .into_inner();
     let mut out = std::io::stdout().lock();
+    let listing = Listing::<pb::Preferences>::new()
+        .data("structure_id", |p| p.structure_id.clone())
+        .data("network", |p| p.network.clone())
+        .data("themes", |p| p.themes.clone())
+        .json("audiences", |p| p.audiences.clone())
+        .data("opted_out", |p| p.opted_out);
     match format {
         Format::Json => {
-            let value = json!({"structure_id": saved.structure_id, "network": saved.network,
-                               "themes": saved.themes, "audiences": saved.audiences,
-                               "opted_out": saved.opted_out});
-            serde_json::to_writer_pretty(&mut out, &value)?;
+            serde_json::to_writer_pretty(&mut out, &listing.json_object(&saved))?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record(["structure_id", "network", "themes", "opted_out"])?;
-            writer.write_record([
-                saved.structure_id.clone(),
-                saved.network.clone(),
-                saved.themes.join(";"),
-                saved.opted_out.to_string(),
-            ])?;
-            writer.flush()?;
-        }
+        Format::Csv => listing.write_csv([&saved], &mut out)?,
         Format::Table => {
             let who = if saved.structure_id.is_empty() {
                 format!("{} {}", lang.pick("du réseau", "of network"), saved.network)

@@ -13,7 +13,7 @@ use vigie_proto::federation::v1::rollup_request::By;
 use super::{connect, status_error};
 use crate::cli::{FederationBy, Format};
 use crate::i18n::Lang;
-use crate::output::{Listing, Table};
+use crate::output::Listing;
 
 /// « secret » for a suppressed cell; « ≥ N » for a sum that left secret
 /// cells out (« secret » when they were its only non-zero part).
@@ -137,13 +137,6 @@ const TABLE_COLUMNS: [&str; 12] = [
     "amount_granted_euros",
 ];
 
-fn table_columns(g: &pb::GroupFigures) -> Vec<(&'static str, &'static str, &'static str, Option<&pb::Cell>)> {
-    group_columns(g)
-        .into_iter()
-        .filter(|c| TABLE_COLUMNS.contains(&c.0))
-        .collect()
-}
-
 /// Prints the national roll-up.
 ///
 /// # Errors
@@ -174,129 +167,20 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
         )?;
         return Ok(());
     }
-    let by_function = by == FederationBy::Function;
+    let listing = if by == FederationBy::Function {
+        function_listing()
+    } else {
+        group_listing(by, lang)
+    };
     match format {
         Format::Json => {
-            let rows: Vec<Value> = rows.iter().map(|r| row_json(r, by_function)).collect();
-            serde_json::to_writer_pretty(&mut out, &json!({ "by": by.as_str(), "rows": rows }))?;
+            let value = json!({ "by": by.as_str(), "rows": listing.json_array(&rows) });
+            serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            if by_function {
-                writer.write_record([
-                    "function",
-                    "label",
-                    "orphan",
-                    "single_holder",
-                    "suppressed_cells",
-                    "data_date",
-                    "stale",
-                ])?;
-                for r in &rows {
-                    writer.write_record([
-                        r.key.clone(),
-                        r.label.clone(),
-                        cell_text(r.orphan.as_ref()),
-                        cell_text(r.single_holder.as_ref()),
-                        r.suppressed_cells.to_string(),
-                        date_text(r.data_date.as_ref()),
-                        r.stale.to_string(),
-                    ])?;
-                }
-            } else {
-                let empty = pb::GroupFigures::default();
-                let mut header = vec!["region".to_owned(), "key".to_owned()];
-                header.extend(group_columns(&empty).iter().map(|c| c.0.to_owned()));
-                header.extend(
-                    [
-                        "score_mean",
-                        "score_q1",
-                        "score_median",
-                        "score_q3",
-                        "suppressed_cells",
-                        "data_date",
-                        "stale",
-                    ]
-                    .map(str::to_owned),
-                );
-                writer.write_record(&header)?;
-                for r in &rows {
-                    let g = r.figures.clone().unwrap_or_default();
-                    let mut record = vec![r.region.clone(), r.key.clone()];
-                    record.extend(group_columns(&g).iter().map(|c| cell_text(c.3)));
-                    record.extend([g.score_mean, g.score_q1, g.score_median, g.score_q3].map(stat_text));
-                    record.push(r.suppressed_cells.to_string());
-                    record.push(date_text(r.data_date.as_ref()));
-                    record.push(r.stale.to_string());
-                    writer.write_record(&record)?;
-                }
-            }
-            writer.flush()?;
-        }
+        Format::Csv => listing.write_csv(&rows, &mut out)?,
         Format::Table => {
-            if by_function {
-                let header = match lang {
-                    Lang::Fr => [
-                        "fonction",
-                        "orpheline (personne)",
-                        "une seule personne",
-                        "cellules secrètes",
-                    ],
-                    Lang::En => ["function", "orphan (nobody)", "one person only", "secret cells"],
-                };
-                let mut table = Table::new(&header, &[false, true, true, true]);
-                for r in &rows {
-                    table.row(vec![
-                        if r.label.is_empty() {
-                            r.key.clone()
-                        } else {
-                            r.label.clone()
-                        },
-                        cell_text(r.orphan.as_ref()),
-                        cell_text(r.single_holder.as_ref()),
-                        r.suppressed_cells.to_string(),
-                    ]);
-                }
-                table.write(&mut out)?;
-            } else {
-                let first = match (by, lang) {
-                    (FederationBy::Region, Lang::Fr) => "région",
-                    (FederationBy::Region, Lang::En) => "region",
-                    (FederationBy::Network, Lang::Fr) => "région / réseau",
-                    (FederationBy::Network, Lang::En) => "region / network",
-                    (_, Lang::Fr) => "département",
-                    (_, Lang::En) => "department",
-                };
-                let empty = pb::GroupFigures::default();
-                let columns = table_columns(&empty);
-                let mut header: Vec<&str> = vec![first];
-                // The table keeps the figures a reader scans first; JSON and CSV have every one.
-                header.extend(columns.iter().map(|c| if lang == Lang::Fr { c.1 } else { c.2 }));
-                header.push(lang.pick("score moyen", "mean score"));
-                header.push(lang.pick("données du", "data of"));
-                let mut right = vec![false];
-                right.extend(vec![true; columns.len() + 1]);
-                right.push(false);
-                let mut table = Table::new(&header, &right);
-                for r in &rows {
-                    let g = r.figures.clone().unwrap_or_default();
-                    let name = match by {
-                        FederationBy::Network => format!("{} / {}", r.region, r.key),
-                        _ => r.key.clone(),
-                    };
-                    let mut cells = vec![name];
-                    cells.extend(table_columns(&g).iter().map(|c| cell_text(c.3)));
-                    cells.push(stat_text(g.score_mean));
-                    let mut when = date_text(r.data_date.as_ref());
-                    if r.stale {
-                        when.push_str(lang.pick(" (périmées)", " (stale)"));
-                    }
-                    cells.push(when);
-                    table.row(cells);
-                }
-                table.write(&mut out)?;
-            }
+            listing.table(&rows, lang).write(&mut out)?;
             let secret = rows.iter().map(|r| r.suppressed_cells).sum::<u32>();
             if secret > 0 {
                 writeln!(
@@ -313,39 +197,107 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
     Ok(())
 }
 
-fn row_json(r: &pb::RollupRow, by_function: bool) -> Value {
-    let mut value = json!({
-        "region": r.region,
-        "key": r.key,
-        "suppressed_cells": r.suppressed_cells,
-        "data_date": date_text(r.data_date.as_ref()),
-        "stale": r.stale,
-    });
-    if by_function {
-        value["label"] = json!(r.label);
-        value["orphan"] = cell_json(r.orphan.as_ref());
-        value["single_holder"] = cell_json(r.single_holder.as_ref());
-    } else if let Some(g) = &r.figures {
-        for (name, _, _, cell) in group_columns(g) {
-            value[name] = cell_json(cell);
+/// The rows of `--by function`: a vital function's orphan and single-holder
+/// counts over every region (its code is `function` in the CSV, `key` in
+/// JSON).
+fn function_listing<'a>() -> Listing<'a, pb::RollupRow> {
+    Listing::<pb::RollupRow>::new()
+        .json("region", |r| r.region.clone())
+        .json("key", |r| r.key.clone())
+        .csv("function", |r| r.key.clone())
+        .shown(("fonction", "function"), |r| {
+            if r.label.is_empty() {
+                r.key.clone()
+            } else {
+                r.label.clone()
+            }
+        })
+        .data("label", |r| r.label.clone())
+        .json("orphan", |r| cell_json(r.orphan.as_ref()))
+        .csv("orphan", |r| cell_text(r.orphan.as_ref()))
+        .shown(("orpheline (personne)", "orphan (nobody)"), |r| {
+            cell_text(r.orphan.as_ref())
+        })
+        .right()
+        .json("single_holder", |r| cell_json(r.single_holder.as_ref()))
+        .csv("single_holder", |r| cell_text(r.single_holder.as_ref()))
+        .shown(("une seule personne", "one person only"), |r| {
+            cell_text(r.single_holder.as_ref())
+        })
+        .right()
+        .column("suppressed_cells", ("cellules secrètes", "secret cells"), |r| {
+            r.suppressed_cells
+        })
+        .right()
+        .data("data_date", |r| date_text(r.data_date.as_ref()))
+        .data("stale", |r| r.stale)
+}
+
+/// The rows of a group dimension (region, network, department): every
+/// figure in JSON (a suppressed cell as an object) and CSV (as « secret »),
+/// the ones a reader scans first in the table.
+fn group_listing<'a>(by: FederationBy, lang: Lang) -> Listing<'a, pb::RollupRow> {
+    let first = match by {
+        FederationBy::Region => ("région", "region"),
+        FederationBy::Network => ("région / réseau", "region / network"),
+        _ => ("département", "department"),
+    };
+    let mut listing = Listing::<pb::RollupRow>::new()
+        .data("region", |r| r.region.clone())
+        .data("key", |r| r.key.clone())
+        .shown(first, move |r| match by {
+            FederationBy::Network => format!("{} / {}", r.region, r.key),
+            _ => r.key.clone(),
+        });
+    // A figure of a row, by its place in `group_columns`.
+    let figure = |r: &pb::RollupRow, i: usize| r.figures.as_ref().and_then(|g| group_columns(g)[i].3.cloned());
+    for (i, (name, fr, en, _)) in group_columns(&pb::GroupFigures::default()).into_iter().enumerate() {
+        listing = listing
+            .json(name, move |r| cell_json(figure(r, i).as_ref()))
+            .csv(name, move |r| cell_text(figure(r, i).as_ref()));
+        if TABLE_COLUMNS.contains(&name) {
+            listing = listing
+                .shown((fr, en), move |r| cell_text(figure(r, i).as_ref()))
+                .right();
         }
-        value["score_mean"] = json!(g.score_mean);
-        value["score_q1"] = json!(g.score_q1);
-        value["score_median"] = json!(g.score_median);
-        value["score_q3"] = json!(g.score_q3);
-        value["functions"] = g
-            .functions
-            .iter()
-            .map(|f| {
-                json!({
-                    "function": f.function,
-                    "orphan": cell_json(f.orphan.as_ref()),
-                    "single_holder": cell_json(f.single_holder.as_ref()),
-                })
-            })
-            .collect();
     }
-    value
+    let stat = |r: &pb::RollupRow, read: fn(&pb::GroupFigures) -> Option<f64>| r.figures.as_ref().and_then(read);
+    listing
+        .json("score_mean", move |r| stat(r, |g| g.score_mean))
+        .csv("score_mean", move |r| stat_text(stat(r, |g| g.score_mean)))
+        .shown(("score moyen", "mean score"), move |r| {
+            stat_text(stat(r, |g| g.score_mean))
+        })
+        .right()
+        .json("score_q1", move |r| stat(r, |g| g.score_q1))
+        .csv("score_q1", move |r| stat_text(stat(r, |g| g.score_q1)))
+        .json("score_median", move |r| stat(r, |g| g.score_median))
+        .csv("score_median", move |r| stat_text(stat(r, |g| g.score_median)))
+        .json("score_q3", move |r| stat(r, |g| g.score_q3))
+        .csv("score_q3", move |r| stat_text(stat(r, |g| g.score_q3)))
+        .data("suppressed_cells", |r| r.suppressed_cells)
+        .data("data_date", |r| date_text(r.data_date.as_ref()))
+        .shown(("données du", "data of"), move |r| {
+            let mut when = date_text(r.data_date.as_ref());
+            if r.stale {
+                when.push_str(lang.pick(" (périmées)", " (stale)"));
+            }
+            when
+        })
+        .data("stale", |r| r.stale)
+        .json("functions", |r| {
+            r.figures
+                .iter()
+                .flat_map(|g| &g.functions)
+                .map(|f| {
+                    json!({
+                        "function": f.function,
+                        "orphan": cell_json(f.orphan.as_ref()),
+                        "single_holder": cell_json(f.single_holder.as_ref()),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
 }
 
 /// Prints the regions known to the national view.
@@ -403,33 +355,49 @@ mod tests {
 
     #[test]
     fn the_table_shows_the_reporting_risk_and_the_grants_under_french_labels() {
-        let g = pb::GroupFigures {
-            amount_granted_euros: Some(pb::Cell {
-                value: 107_000,
-                ..Default::default()
-            }),
-            grants_won: Some(pb::Cell {
-                suppressed: true,
+        let row = pb::RollupRow {
+            key: "NA".to_owned(),
+            figures: Some(pb::GroupFigures {
+                amount_granted_euros: Some(pb::Cell {
+                    value: 107_000,
+                    ..Default::default()
+                }),
+                grants_won: Some(pb::Cell {
+                    suppressed: true,
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        let columns = table_columns(&g);
-        assert_eq!(columns.iter().map(|c| c.0).collect::<Vec<_>>(), TABLE_COLUMNS);
-        let text = |name: &str| {
-            let c = columns.iter().find(|c| c.0 == name).unwrap();
-            (c.1, cell_text(c.3))
-        };
+        let mut table = Vec::new();
+        group_listing(FederationBy::Region, Lang::Fr)
+            .table([&row], Lang::Fr)
+            .write(&mut table)
+            .unwrap();
+        let table = String::from_utf8(table).unwrap();
+        let header = table.lines().next().unwrap();
+        let titles: Vec<&str> = header.split("  ").map(str::trim).filter(|t| !t.is_empty()).collect();
         assert_eq!(
-            text("amount_granted_euros"),
-            ("montant obtenu (€)", "107000".to_owned())
+            titles[9..13],
+            [
+                "compte rendu à risque (30 j)",
+                "subventions obtenues",
+                "subventions refusées",
+                "montant obtenu (€)"
+            ]
         );
-        assert_eq!(text("grants_won"), ("subventions obtenues", "secret".to_owned()));
-        assert_eq!(text("reporting_at_risk").0, "compte rendu à risque (30 j)");
-        // JSON and CSV keep every column, the new ones last.
-        let all: Vec<&str> = group_columns(&g).iter().map(|c| c.0).collect();
+        let cells = table.lines().nth(2).unwrap();
+        assert!(cells.contains("secret") && cells.contains("107000"), "{cells}");
+        // JSON and CSV keep every column, the new ones last; a secret cell
+        // is an object in JSON and « secret » in CSV.
+        let listing = group_listing(FederationBy::Region, Lang::Fr);
+        let mut csv = Vec::new();
+        listing.write_csv([&row], &mut csv).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let keys: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
         assert_eq!(
-            all[all.len() - 4..],
+            keys[keys.len() - 11..keys.len() - 7],
             [
                 "reporting_at_risk",
                 "grants_won",
@@ -437,5 +405,8 @@ mod tests {
                 "amount_granted_euros"
             ]
         );
+        let json = listing.json_object(&row);
+        assert_eq!(json["grants_won"], json!({ "suppressed": true }));
+        assert_eq!(json["amount_granted_euros"], json!(107_000));
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use chrono::NaiveDate;
-use serde_json::json;
+use serde_json::{json, Value};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
@@ -13,7 +13,7 @@ use vigie_proto::dates::{date_text, date_to_pb};
 use super::{connect, status_error};
 use crate::cli::Format;
 use crate::i18n::Lang;
-use crate::output::{Listing, Table};
+use crate::output::Listing;
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
     Ok(super::sized!(AlertingServiceClient::new(
@@ -108,9 +108,7 @@ pub async fn list(
         Format::Json => {
             let value = json!({
                 "grants": grants.json_array(&response.grants),
-                "pipeline": {"applied": pipeline.applied, "pending": pipeline.pending, "won": pipeline.won,
-                             "refused": pipeline.refused, "amount_asked_cents": pipeline.amount_asked_cents,
-                             "amount_granted_cents": pipeline.amount_granted_cents},
+                "pipeline": pipeline_json(&pipeline),
             });
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
@@ -348,33 +346,13 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
         .into_inner();
     let total = response.pipeline.unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    let pipeline_json = |p: &pb::Pipeline| {
-        json!({"applied": p.applied, "pending": p.pending, "won": p.won, "refused": p.refused,
-               "amount_asked_cents": p.amount_asked_cents, "amount_granted_cents": p.amount_granted_cents})
-    };
+    let by_funder = by_funder_listing(lang);
+    let at_risk = at_risk_listing(lang);
     match format {
         Format::Json => {
-            let by_funder: Vec<_> = response
-                .by_funder
-                .iter()
-                .map(|f| {
-                    json!({"funder": f.funder, "programme": f.programme,
-                           "pipeline": pipeline_json(&f.pipeline.unwrap_or_default()),
-                           "success_rate_per_mille": f.success_rate_per_mille})
-                })
-                .collect();
-            let at_risk: Vec<_> = response
-                .at_risk
-                .iter()
-                .map(|r| {
-                    let o = r.obligation.clone().unwrap_or_default();
-                    json!({"structure_id": o.structure_id, "structure_name": r.structure_name,
-                           "due": date_text(o.due.as_ref()), "draft": date_text(o.draft.as_ref()),
-                           "rule": o.rule, "duty": o.duty, "funder": o.funder, "title": o.title,
-                           "reason": r.reason, "reporting_holders": o.reporting_holders, "key": o.key})
-                })
-                .collect();
-            let value = json!({"pipeline": pipeline_json(&total), "by_funder": by_funder, "at_risk": at_risk});
+            let value = json!({"pipeline": pipeline_json(&total),
+                               "by_funder": by_funder.json_array(&response.by_funder),
+                               "at_risk": at_risk.json_array(&response.at_risk)});
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
@@ -448,46 +426,7 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
             writer.flush()?;
         }
         Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "financeur",
-                    "programme",
-                    "dossiers",
-                    "en attente",
-                    "obtenus",
-                    "refusés",
-                    "taux de réussite",
-                    "demandé",
-                    "accordé",
-                ],
-                Lang::En => [
-                    "funder",
-                    "programme",
-                    "applications",
-                    "pending",
-                    "won",
-                    "refused",
-                    "success rate",
-                    "asked",
-                    "granted",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, false, true, true, true, true, true, true, true]);
-            for f in &response.by_funder {
-                let p = f.pipeline.unwrap_or_default();
-                table.row(vec![
-                    f.funder.clone(),
-                    f.programme.clone(),
-                    p.applied.to_string(),
-                    p.pending.to_string(),
-                    p.won.to_string(),
-                    p.refused.to_string(),
-                    rate_text(f.success_rate_per_mille, lang),
-                    euros_fr(p.amount_asked_cents),
-                    euros_fr(p.amount_granted_cents),
-                ]);
-            }
-            table.write(&mut out)?;
+            by_funder.table(&response.by_funder, lang).write(&mut out)?;
             match lang {
                 Lang::Fr => writeln!(
                     out,
@@ -528,26 +467,65 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
                         Lang::En => "Duties at risk this fortnight:",
                     }
                 )?;
-                let header = match lang {
-                    Lang::Fr => ["échéance", "structure", "obligation", "financeur", "pourquoi"],
-                    Lang::En => ["due", "structure", "duty", "funder", "why"],
-                };
-                let mut table = Table::new(&header, &[false; 5]);
-                for r in &response.at_risk {
-                    let o = r.obligation.clone().unwrap_or_default();
-                    table.row(vec![
-                        date_text(o.due.as_ref()),
-                        format!("{} ({})", r.structure_name, o.structure_id),
-                        o.duty.clone(),
-                        o.funder.clone(),
-                        reason_label(&r.reason, lang).to_owned(),
-                    ]);
-                }
-                table.write(&mut out)?;
+                at_risk.table(&response.at_risk, lang).write(&mut out)?;
             }
         }
     }
     Ok(())
+}
+
+/// A pipeline's counts and amounts for scripts.
+fn pipeline_json(p: &pb::Pipeline) -> Value {
+    json!({"applied": p.applied, "pending": p.pending, "won": p.won, "refused": p.refused,
+           "amount_asked_cents": p.amount_asked_cents, "amount_granted_cents": p.amount_granted_cents})
+}
+
+/// The record by funder and programme of `grants stats` (JSON and table; the
+/// CSV sheet is written with the other sections).
+fn by_funder_listing<'a>(lang: Lang) -> Listing<'a, pb::FunderStats> {
+    let p = |f: &pb::FunderStats| f.pipeline.unwrap_or_default();
+    Listing::<pb::FunderStats>::new()
+        .column("funder", ("financeur", "funder"), |f| f.funder.clone())
+        .column("programme", ("programme", "programme"), |f| f.programme.clone())
+        .json("pipeline", move |f| pipeline_json(&p(f)))
+        .shown(("dossiers", "applications"), move |f| p(f).applied.to_string())
+        .right()
+        .shown(("en attente", "pending"), move |f| p(f).pending.to_string())
+        .right()
+        .shown(("obtenus", "won"), move |f| p(f).won.to_string())
+        .right()
+        .shown(("refusés", "refused"), move |f| p(f).refused.to_string())
+        .right()
+        .json("success_rate_per_mille", |f| f.success_rate_per_mille)
+        .shown(("taux de réussite", "success rate"), move |f| {
+            rate_text(f.success_rate_per_mille, lang)
+        })
+        .right()
+        .shown(("demandé", "asked"), move |f| euros_fr(p(f).amount_asked_cents))
+        .right()
+        .shown(("accordé", "granted"), move |f| euros_fr(p(f).amount_granted_cents))
+        .right()
+}
+
+/// The duties at risk this fortnight of `grants stats` (JSON and table).
+fn at_risk_listing<'a>(lang: Lang) -> Listing<'a, pb::DutyAtRisk> {
+    let o = |r: &pb::DutyAtRisk| r.obligation.clone().unwrap_or_default();
+    Listing::<pb::DutyAtRisk>::new()
+        .column("due", ("échéance", "due"), move |r| date_text(o(r).due.as_ref()))
+        .json("structure_id", move |r| o(r).structure_id)
+        .json("structure_name", |r| r.structure_name.clone())
+        .shown(("structure", "structure"), move |r| {
+            format!("{} ({})", r.structure_name, o(r).structure_id)
+        })
+        .column("duty", ("obligation", "duty"), move |r| o(r).duty)
+        .column("funder", ("financeur", "funder"), move |r| o(r).funder)
+        .column("reason", ("pourquoi", "why"), |r| r.reason.clone())
+        .showing(move |r| reason_label(&r.reason, lang).to_owned())
+        .json("draft", move |r| date_text(o(r).draft.as_ref()))
+        .json("rule", move |r| o(r).rule)
+        .json("title", move |r| o(r).title)
+        .json("reporting_holders", move |r| o(r).reporting_holders)
+        .json("key", move |r| o(r).key)
 }
 
 /// `vigie grants set-date --structure ID (--obligation KEY | --grant G --label TEXT) --due DATE`:

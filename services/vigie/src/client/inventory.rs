@@ -16,7 +16,7 @@ use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient
 use super::{connect, status_error};
 use crate::cli::{Format, RollupByArg};
 use crate::i18n::Lang;
-use crate::output::{percent, Table};
+use crate::output::{percent, Listing, Table};
 
 /// The four files of a CSV set, in the order they are sent.
 pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv", "holdings.csv"];
@@ -190,15 +190,11 @@ pub async fn fragility(
         }
     };
     let mut out = std::io::stdout().lock();
+    let listing = fragility_listing(lang);
     match format {
         Format::Csv => write_fragility_csv(&items, &mut out)?,
-        Format::Json => {
-            let values: Vec<_> = items.iter().map(fragility_json).collect();
-            let value = if structure.is_some() {
-                values.into_iter().next().unwrap_or_default()
-            } else {
-                json!(values)
-            };
+        Format::Json if structure.is_some() => {
+            let value = items.first().map(|item| listing.json_object(item)).unwrap_or_default();
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
@@ -207,106 +203,84 @@ pub async fn fragility(
                 write_fragility_detail(item, lang, &mut out)?;
             }
         }
-        Format::Table => write_fragility_table(&items, lang, &mut out)?,
+        Format::Json => listing.write(&items, format, lang, &mut out)?,
+        Format::Table => {
+            listing.table(&items, lang).write(&mut out)?;
+            write_fragility_summary(&items, lang, &mut out)?;
+        }
     }
     Ok(())
 }
 
-/// The CSV contract of `vigie inventory fragility --format csv`: exactly this
-/// header, rows by structure id, function codes sorted and `;`-separated,
-/// director dependency with 4 decimals, empty score and truck factor for
-/// `unknown`.
-pub fn write_fragility_csv(items: &[pb::StructureFragility], out: &mut impl Write) -> anyhow::Result<()> {
+/// `vigie inventory fragility --format csv`: the rows by structure id (the
+/// CSV contract, see [`fragility_listing`]).
+///
+/// # Errors
+/// I/O errors of `out`.
+fn write_fragility_csv(items: &[pb::StructureFragility], out: impl Write) -> std::io::Result<()> {
     let mut sorted: Vec<&pb::StructureFragility> = items.iter().collect();
     sorted.sort_by(|a, b| a.structure_id.cmp(&b.structure_id));
-    let mut writer = vigie_csv_out::Writer::from_writer(out);
-    writer.write_record([
-        "structure_id",
-        "score",
-        "band",
-        "truck_factor",
-        "orphan_functions",
-        "spof_functions",
-        "director_dependency",
-    ])?;
-    for item in sorted {
-        let mut orphans = item.orphan_functions.clone();
-        orphans.sort();
-        let mut spofs = item.spof_functions.clone();
-        spofs.sort();
-        writer.write_record([
-            item.structure_id.clone(),
-            item.score.map(|s| s.to_string()).unwrap_or_default(),
-            band_code(item.band).to_owned(),
-            item.truck_factor.map(|t| t.to_string()).unwrap_or_default(),
-            orphans.join(";"),
-            spofs.join(";"),
-            format!("{:.4}", item.director_dependency),
-        ])?;
-    }
-    writer.flush()?;
-    Ok(())
+    fragility_listing(Lang::Fr).write_csv(sorted, out)
 }
 
-fn fragility_json(item: &pb::StructureFragility) -> serde_json::Value {
-    json!({
-        "structure_id": item.structure_id,
-        "name": item.name,
-        "network": item.network,
-        "evaluated_on": date_text(item.evaluated_on.as_ref()),
-        "band": band_code(item.band),
-        "score": item.score,
-        "truck_factor": item.truck_factor,
-        "orphan_functions": item.orphan_functions,
-        "spof_functions": item.spof_functions,
-        "top_key_person": if item.top_key_person_id.is_empty() { serde_json::Value::Null } else {
-            json!({"person_id": item.top_key_person_id, "name": item.top_key_person_name, "share": item.top_key_person_share})
-        },
-        "director_dependency": item.director_dependency,
-        "functions": item.functions.iter().map(|f| json!({
-            "code": f.code, "criticality": f.criticality, "holders": f.holder_ids, "risk": f.risk,
-        })).collect::<Vec<_>>(),
-        "explanations": item.explanations,
-    })
-}
-
-fn write_fragility_table(items: &[pb::StructureFragility], lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
-    let header = match lang {
-        Lang::Fr => [
-            "structure",
-            "nom",
-            "score",
-            "fragilité",
-            "facteur bus",
-            "orphelines",
-            "une seule personne",
-            "dépendance direction",
-        ],
-        Lang::En => [
-            "structure",
-            "name",
-            "score",
-            "band",
-            "truck factor",
-            "orphans",
-            "single holder",
-            "director dependency",
-        ],
+/// The columns of `vigie inventory fragility`. The CSV contract: exactly
+/// the header `structure_id,score,band,truck_factor,orphan_functions,
+/// spof_functions,director_dependency`, function codes sorted and
+/// `;`-separated, director dependency with 4 decimals, empty score and truck
+/// factor for `unknown`. JSON carries the whole evaluation, functions as the
+/// server ordered them.
+fn fragility_listing<'a>(lang: Lang) -> Listing<'a, pb::StructureFragility> {
+    let sorted = |codes: &[String]| {
+        let mut codes = codes.to_vec();
+        codes.sort();
+        codes.join(";")
     };
-    let mut table = Table::new(&header, &[false, false, true, false, true, true, true, true]);
-    for item in items {
-        table.row(vec![
-            item.structure_id.clone(),
-            truncate(&item.name, 40),
-            item.score.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
-            band_label(item.band, lang).to_owned(),
-            item.truck_factor.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
-            item.orphan_functions.len().to_string(),
-            item.spof_functions.len().to_string(),
-            percent(item.director_dependency),
-        ]);
-    }
-    table.write(out)?;
+    let or_dash = |n: Option<u32>| n.map_or_else(|| "—".to_owned(), |n| n.to_string());
+    Listing::<pb::StructureFragility>::new()
+        .column("structure_id", ("structure", "structure"), |i| i.structure_id.clone())
+        .json("name", |i| i.name.clone())
+        .shown(("nom", "name"), |i| truncate(&i.name, 40))
+        .json("network", |i| i.network.clone())
+        .json("evaluated_on", |i| date_text(i.evaluated_on.as_ref()))
+        .column("score", ("score", "score"), |i| i.score)
+        .showing(move |i| or_dash(i.score))
+        .right()
+        .column("band", ("fragilité", "band"), |i| band_code(i.band))
+        .showing(move |i| band_label(i.band, lang).to_owned())
+        .column("truck_factor", ("facteur bus", "truck factor"), |i| i.truck_factor)
+        .showing(move |i| or_dash(i.truck_factor))
+        .right()
+        .json("orphan_functions", |i| i.orphan_functions.clone())
+        .csv("orphan_functions", move |i| sorted(&i.orphan_functions))
+        .shown(("orphelines", "orphans"), |i| i.orphan_functions.len().to_string())
+        .right()
+        .json("spof_functions", |i| i.spof_functions.clone())
+        .csv("spof_functions", move |i| sorted(&i.spof_functions))
+        .shown(("une seule personne", "single holder"), |i| i.spof_functions.len().to_string())
+        .right()
+        .json("top_key_person", |i| {
+            if i.top_key_person_id.is_empty() {
+                serde_json::Value::Null
+            } else {
+                json!({"person_id": i.top_key_person_id, "name": i.top_key_person_name, "share": i.top_key_person_share})
+            }
+        })
+        .json("director_dependency", |i| i.director_dependency)
+        .csv("director_dependency", |i| format!("{:.4}", i.director_dependency))
+        .shown(("dépendance direction", "director dependency"), |i| percent(i.director_dependency))
+        .right()
+        .json("functions", |i| {
+            i.functions
+                .iter()
+                .map(|f| json!({"code": f.code, "criticality": f.criticality, "holders": f.holder_ids, "risk": f.risk}))
+                .collect::<Vec<_>>()
+        })
+        .json("explanations", |i| i.explanations.clone())
+}
+
+/// The line under the fragility table: how many structures, how many of
+/// them critical or high, and how to see one.
+fn write_fragility_summary(items: &[pb::StructureFragility], lang: Lang, out: &mut impl Write) -> anyhow::Result<()> {
     let critical = items.iter().filter(|i| band_code(i.band) == "critical").count();
     let high = items.iter().filter(|i| band_code(i.band) == "high").count();
     match lang {
@@ -388,6 +362,68 @@ fn write_fragility_detail(item: &pb::StructureFragility, lang: Lang, out: &mut i
     Ok(())
 }
 
+/// The columns of `vigie inventory rollup`: scripts get the counts from
+/// the best band up (and JSON the functions' shares), people read them from
+/// the worst band down, with the most exposed function in words.
+fn rollup_listing<'a>(lang: Lang) -> Listing<'a, pb::RollupGroup> {
+    let mean = |g: &pb::RollupGroup| g.mean_score.map(|m| format!("{m:.1}")).unwrap_or_default();
+    Listing::<pb::RollupGroup>::new()
+        .column("key", ("groupe", "group"), |g| g.key.clone())
+        .column("structures", ("structures", "structures"), |g| g.structures)
+        .right()
+        .data("unknown", |g| g.unknown)
+        .data("low", |g| g.low)
+        .data("moderate", |g| g.moderate)
+        .data("high", |g| g.high)
+        .data("critical", |g| g.critical)
+        .json("mean_score", |g| g.mean_score)
+        .csv("mean_score", mean)
+        .json("functions", |g| {
+            g.functions
+                .iter()
+                .map(|f| {
+                    json!({"code": f.code, "structures": f.structures,
+                           "orphan_share": f.orphan_share, "spof_share": f.spof_share})
+                })
+                .collect::<Vec<_>>()
+        })
+        .shown(("critique", "critical"), |g| g.critical.to_string())
+        .right()
+        .shown(("élevée", "high"), |g| g.high.to_string())
+        .right()
+        .shown(("modérée", "moderate"), |g| g.moderate.to_string())
+        .right()
+        .shown(("faible", "low"), |g| g.low.to_string())
+        .right()
+        .shown(("inconnue", "unknown"), |g| g.unknown.to_string())
+        .right()
+        .shown(("score moyen", "mean score"), mean)
+        .right()
+        .shown(("fonction la plus exposée", "most exposed function"), move |g| {
+            most_exposed(g, lang)
+        })
+}
+
+/// The function of a group with the largest orphan and single-holder share,
+/// in words, with that share.
+fn most_exposed(g: &pb::RollupGroup, lang: Lang) -> String {
+    g.functions
+        .iter()
+        .max_by(|a, b| {
+            (a.orphan_share + a.spof_share)
+                .total_cmp(&(b.orphan_share + b.spof_share))
+                .then(b.code.cmp(&a.code))
+        })
+        .map(|f| {
+            let label = match lang {
+                Lang::Fr => vigie_fragility_model::catalogue::label_fr(&f.code),
+                Lang::En => vigie_fragility_model::catalogue::label_en(&f.code),
+            };
+            format!("{label} ({})", percent(f.orphan_share + f.spof_share))
+        })
+        .unwrap_or_default()
+}
+
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
@@ -424,116 +460,62 @@ pub async fn rollup(
         .map_err(|s| status_error(s, lang))?
         .into_inner();
     let mut out = std::io::stdout().lock();
-    let mean = |g: &pb::RollupGroup| g.mean_score.map(|m| format!("{m:.1}")).unwrap_or_default();
+    let groups = rollup_listing(lang);
     match format {
-        Format::Csv => {
-            let mut writer = vigie_csv_out::Writer::from_writer(&mut out);
-            writer.write_record([
-                "key",
-                "structures",
-                "unknown",
-                "low",
-                "moderate",
-                "high",
-                "critical",
-                "mean_score",
-            ])?;
-            for g in &response.groups {
-                writer.write_record([
-                    g.key.clone(),
-                    g.structures.to_string(),
-                    g.unknown.to_string(),
-                    g.low.to_string(),
-                    g.moderate.to_string(),
-                    g.high.to_string(),
-                    g.critical.to_string(),
-                    mean(g),
-                ])?;
-            }
-            writer.flush()?;
-        }
+        Format::Csv => groups.write_csv(&response.groups, &mut out)?,
         Format::Json => {
-            let groups: Vec<_> = response
-                .groups
-                .iter()
-                .map(|g| {
-                    json!({
-                        "key": g.key, "structures": g.structures, "unknown": g.unknown, "low": g.low,
-                        "moderate": g.moderate, "high": g.high, "critical": g.critical, "mean_score": g.mean_score,
-                        "functions": g.functions.iter().map(|f| json!({
-                            "code": f.code, "structures": f.structures,
-                            "orphan_share": f.orphan_share, "spof_share": f.spof_share,
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let value = json!({ "evaluated_on": date_text(response.evaluated_on.as_ref()), "groups": groups });
+            let value = json!({
+                "evaluated_on": date_text(response.evaluated_on.as_ref()),
+                "groups": groups.json_array(&response.groups),
+            });
             serde_json::to_writer_pretty(&mut out, &value)?;
             writeln!(out)?;
         }
         Format::Table => {
-            let header = match lang {
-                Lang::Fr => [
-                    "groupe",
-                    "structures",
-                    "critique",
-                    "élevée",
-                    "modérée",
-                    "faible",
-                    "inconnue",
-                    "score moyen",
-                    "fonction la plus exposée",
-                ],
-                Lang::En => [
-                    "group",
-                    "structures",
-                    "critical",
-                    "high",
-                    "moderate",
-                    "low",
-                    "unknown",
-                    "mean score",
-                    "most exposed function",
-                ],
-            };
-            let mut table = Table::new(&header, &[false, true, true, true, true, true, true, true, false]);
-            for g in &response.groups {
-                let worst = g
-                    .functions
-                    .iter()
-                    .max_by(|a, b| {
-                        (a.orphan_share + a.spof_share)
-                            .total_cmp(&(b.orphan_share + b.spof_share))
-                            .then(b.code.cmp(&a.code))
-                    })
-                    .map(|f| {
-                        let label = match lang {
-                            Lang::Fr => vigie_fragility_model::catalogue::label_fr(&f.code),
-                            Lang::En => vigie_fragility_model::catalogue::label_en(&f.code),
-                        };
-                        format!("{label} ({})", percent(f.orphan_share + f.spof_share))
-                    })
-                    .unwrap_or_default();
-                table.row(vec![
-                    g.key.clone(),
-                    g.structures.to_string(),
-                    g.critical.to_string(),
-                    g.high.to_string(),
-                    g.moderate.to_string(),
-                    g.low.to_string(),
-                    g.unknown.to_string(),
-                    mean(g),
-                    worst,
-                ]);
-            }
             writeln!(
                 out,
                 "{} {}",
                 lang.pick("Évaluation au", "Evaluated on"),
                 date_text(response.evaluated_on.as_ref())
             )?;
-            table.write(&mut out)?;
+            groups.table(&response.groups, lang).write(&mut out)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fragility_csv_keeps_its_contract() {
+        let items = [
+            pb::StructureFragility {
+                structure_id: "S2".to_owned(),
+                name: "Unknown".to_owned(),
+                band: pb::Band::Unknown as i32,
+                ..Default::default()
+            },
+            pb::StructureFragility {
+                structure_id: "S1".to_owned(),
+                name: "Known".to_owned(),
+                band: pb::Band::High as i32,
+                score: Some(43),
+                truck_factor: Some(2),
+                orphan_functions: vec!["payroll".to_owned(), "accounting".to_owned()],
+                spof_functions: vec!["invoicing".to_owned()],
+                director_dependency: 0.25,
+                ..Default::default()
+            },
+        ];
+        let mut out = Vec::new();
+        write_fragility_csv(&items, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "structure_id,score,band,truck_factor,orphan_functions,spof_functions,director_dependency\n\
+             S1,43,high,2,accounting;payroll,invoicing,0.2500\n\
+             S2,,unknown,,,,0.0000\n"
+        );
+    }
 }
