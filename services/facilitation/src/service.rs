@@ -11,7 +11,7 @@ use vigie_platform::service::{BackgroundLoop, ServiceDescription};
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationServiceServer;
 
 use crate::app::{Clock, FacilitationApp};
-use crate::erasure::{PersonErasures, PseudonymKey};
+use crate::erasure::{person_erasures, PseudonymKey};
 use crate::grpc::FacilitationApi;
 use crate::handlers::{AlertingEscalations, InventoryReadModel};
 
@@ -49,7 +49,7 @@ pub fn describe(db: &Db, app: &FacilitationApp, pseudonyms: &PseudonymKey) -> Se
         ))
         .consumer(Consumer::new(
             db.clone(),
-            Arc::new(PersonErasures::new(pseudonyms.clone())),
+            Arc::new(person_erasures(pseudonyms.clone())),
         ))
         .consumer(Consumer::new(
             db.clone(),

@@ -10,7 +10,7 @@ use vigie_platform::service::ServiceDescription;
 use vigie_proto::training::v1::training_service_server::TrainingServiceServer;
 
 use crate::app::{Clock, TrainingApp};
-use crate::erasure::{PersonErasures, PseudonymKey};
+use crate::erasure::{person_erasures, PseudonymKey};
 use crate::grpc::TrainingApi;
 use crate::handlers::InventoryReadModel;
 
@@ -43,7 +43,7 @@ pub fn describe(db: &Db, pseudonyms: &PseudonymKey) -> ServiceDescription {
         .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
         .consumer(Consumer::new(
             db.clone(),
-            Arc::new(PersonErasures::new(pseudonyms.clone())),
+            Arc::new(person_erasures(pseudonyms.clone())),
         ))
 }
 
