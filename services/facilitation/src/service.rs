@@ -47,10 +47,7 @@ pub fn describe(db: &Db, app: &FacilitationApp, pseudonyms: &PseudonymKey) -> Se
             db.clone(),
             Arc::new(InventoryReadModel::new(app.clone())),
         ))
-        .consumer(Consumer::new(
-            db.clone(),
-            Arc::new(person_erasures(pseudonyms.clone())),
-        ))
+        .consumer(Consumer::new(db.clone(), Arc::new(person_erasures(pseudonyms.clone()))))
         .consumer(Consumer::new(
             db.clone(),
             Arc::new(AlertingEscalations::new(app.clone())),

@@ -41,10 +41,7 @@ pub fn application(db: Db, fragility: FragilityParams, clock: Clock, relay: Arc<
 pub fn describe(db: &Db, pseudonyms: &PseudonymKey) -> ServiceDescription {
     ServiceDescription::new(NAME, GRPC_SERVICE)
         .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
-        .consumer(Consumer::new(
-            db.clone(),
-            Arc::new(person_erasures(pseudonyms.clone())),
-        ))
+        .consumer(Consumer::new(db.clone(), Arc::new(person_erasures(pseudonyms.clone()))))
 }
 
 /// The tonic service to add to a server's routes.

@@ -49,9 +49,18 @@ mod tests {
     #[test]
     fn dates_must_be_calendar_days() {
         assert_eq!(optional_date(None).unwrap(), None);
-        let day = Date { year: 2026, month: 2, day: 28 };
+        let day = Date {
+            year: 2026,
+            month: 2,
+            day: 28,
+        };
         assert_eq!(optional_date(Some(&day)).unwrap(), NaiveDate::from_ymd_opt(2026, 2, 28));
-        let error = optional_date(Some(&Date { year: 2026, month: 2, day: 30 })).unwrap_err();
+        let error = optional_date(Some(&Date {
+            year: 2026,
+            month: 2,
+            day: 30,
+        }))
+        .unwrap_err();
         assert_eq!(error.pick(false), "date invalide : 2026-2-30");
         assert_eq!(error.pick(true), "invalid date: 2026-2-30");
     }
