@@ -240,7 +240,6 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
 /// of `call` (titled `Appel <call>`) closes on `deadline` while
 /// `funding_applications` of `structure` rests on one person.
 pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
-    use chrono::Datelike;
     Envelope::new(
         "/vigie/alerting",
         DEADLINE_ESCALATED,
@@ -250,11 +249,7 @@ pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Env
             call_id: call.to_owned(),
             call_title: format!("Appel {call}"),
             stage_kind: "submission".to_owned(),
-            deadline: Some(vigie_proto::common::v1::Date {
-                year: deadline.year(),
-                month: deadline.month(),
-                day: deadline.day(),
-            }),
+            deadline: Some(vigie_proto::dates::date_to_pb(deadline)),
             time: Some("12:00".to_owned()),
             timezone: "Europe/Paris".to_owned(),
             function: "funding_applications".to_owned(),
