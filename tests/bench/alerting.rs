@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use prost::Message as _;
 use sqlx::Row;
 use tokio::sync::Notify;
@@ -56,7 +56,7 @@ use vigie_alerting_domain::plan::{escalation_reason, REFERENT_FROM_DAYS};
 use vigie_alerting_domain::territory::{official, Place};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, EventHandler};
-use vigie_proto::common::v1::Date as PbDate;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{PgDatabase, SmtpServer};
@@ -314,14 +314,6 @@ struct GenStructure {
     holder_ends: Vec<Option<NaiveDate>>,
 }
 
-fn pb_date(d: NaiveDate) -> PbDate {
-    PbDate {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
 fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
     if n >= 0 {
         d.checked_add_days(Days::new(n as u64)).unwrap_or(d)
@@ -390,7 +382,7 @@ fn structure(rng: &mut Rng, index: usize, map: &Map, networks: usize, today: Nai
                 person_id: person_id.clone(),
                 function: "funding_applications".to_owned(),
                 level,
-                last_practised: practised.map(pb_date),
+                last_practised: practised.map(date_to_pb),
                 evidence: "import".to_owned(),
             });
         }
@@ -398,7 +390,7 @@ fn structure(rng: &mut Rng, index: usize, map: &Map, networks: usize, today: Nai
             person_id,
             display_name: format!("Personne {k} de la structure {index}"),
             role: role.to_owned(),
-            end_date: end.map(pb_date),
+            end_date: end.map(date_to_pb),
             email,
         });
     }

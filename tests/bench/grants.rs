@@ -45,7 +45,7 @@ use vigie_alerting::app::{AlertingApp, AlertingSettings, GrantImportInput, Polic
 use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler};
-use vigie_proto::common::v1::Date as PbDate;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::PgDatabase;
@@ -190,15 +190,6 @@ fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
 }
 
-fn pb_date(d: NaiveDate) -> PbDate {
-    use chrono::Datelike as _;
-    PbDate {
-        year: d.year(),
-        month: d.month(),
-        day: d.day(),
-    }
-}
-
 fn structure_id(index: usize) -> String {
     format!("S{index:06}")
 }
@@ -226,7 +217,7 @@ fn structure(rng: &mut Rng, index: usize, today: NaiveDate) -> Envelope {
                 person_id: person_id.clone(),
                 function: "funder_reporting".to_owned(),
                 level: rng.between(3, 4) as u32,
-                last_practised: Some(pb_date(today - chrono::Days::new(rng.between(10, 200) as u64))),
+                last_practised: Some(date_to_pb(today - chrono::Days::new(rng.between(10, 200) as u64))),
                 evidence: "import".to_owned(),
             });
         }
@@ -235,7 +226,7 @@ fn structure(rng: &mut Rng, index: usize, today: NaiveDate) -> Envelope {
                 person_id,
                 function: "funding_applications".to_owned(),
                 level: 3,
-                last_practised: Some(pb_date(today - chrono::Days::new(30))),
+                last_practised: Some(date_to_pb(today - chrono::Days::new(30))),
                 evidence: "import".to_owned(),
             });
         }

@@ -7,7 +7,8 @@
 //! the snapshots without them (people and holdings) and replace their id by
 //! a stable pseudonym (`erased-<hash>`) in its own history tables, so counts
 //! stay right and nobody can be named. This crate does that once, for any
-//! service's table names; replays are absorbed by the consumer's inbox.
+//! service's table names ([`PersonErasures`] is the whole consumer); replays
+//! are absorbed by the consumer's inbox.
 //!
 //! The pseudonym is keyed ([`PseudonymKey`], HMAC-SHA256 with the
 //! deployment's `pseudonym_secret`): person ids are short and enumerable, so
@@ -15,8 +16,10 @@
 //! service of one deployment uses the same secret, so the same person has
 //! the same pseudonym everywhere.
 
+mod erasures;
 mod snapshots;
 
+pub use erasures::PersonErasures;
 pub use snapshots::{batch_changes, decode_inventoried, BatchChanges, NewSnapshot, Placement, STRUCTURE_INVENTORIED};
 
 use prost::Message;

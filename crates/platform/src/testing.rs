@@ -4,14 +4,27 @@
 //! A suite checks what a use case appended by reading the outbox back as
 //! the relay would publish it, then hands those envelopes to another
 //! service's consumer: one reader, so every suite decodes the rows as the
-//! relay does.
+//! relay does. Each test has its own database ([`fresh_db`]).
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use vigie_testkit::{Backend, TestDatabase};
+
 use crate::db::Db;
 use crate::events::Envelope;
+
+/// A fresh database of `backend` named after `name`, not migrated, its pool,
+/// and what keeps it alive (drop it after the pool); test logging is on.
+///
+/// # Errors
+/// The database could not be created or reached.
+pub async fn fresh_db(backend: Backend, name: &str) -> Result<(Db, TestDatabase)> {
+    vigie_testkit::init_test_logging();
+    let database = TestDatabase::create(backend, name).await?;
+    Ok((Db::connect(database.url()).await?, database))
+}
 
 /// The outbox rows of `event_type` (every row with `None`), in commit order,
 /// as envelopes the relay would publish, published or not.

@@ -33,9 +33,9 @@ use crate::convert::date_from_pb;
 use crate::erasure::TABLES;
 use crate::storage::{self, Snapshot};
 
-/// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
-/// for the callers that match on strings.
-pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
+/// Type (and subject) of the inventory snapshot event, for the callers that
+/// match on strings.
+pub use vigie_inventory_readmodel::STRUCTURE_INVENTORIED;
 /// Type (and subject) of the inventory fragility event: [`FragilityAssessed`]'s [`Event::TYPE`], named here
 /// for the callers that match on strings.
 pub const FRAGILITY_ASSESSED: &str = FragilityAssessed::TYPE;

@@ -11,7 +11,7 @@ use vigie_platform::service::{BackgroundLoop, ServiceDescription};
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationServiceServer;
 
 use crate::app::{Clock, FacilitationApp};
-use crate::erasure::{PersonErasures, PseudonymKey};
+use crate::erasure::{person_erasures, PseudonymKey};
 use crate::grpc::FacilitationApi;
 use crate::handlers::{AlertingEscalations, InventoryReadModel};
 
@@ -47,10 +47,7 @@ pub fn describe(db: &Db, app: &FacilitationApp, pseudonyms: &PseudonymKey) -> Se
             db.clone(),
             Arc::new(InventoryReadModel::new(app.clone())),
         ))
-        .consumer(Consumer::new(
-            db.clone(),
-            Arc::new(PersonErasures::new(pseudonyms.clone())),
-        ))
+        .consumer(Consumer::new(db.clone(), Arc::new(person_erasures(pseudonyms.clone()))))
         .consumer(Consumer::new(
             db.clone(),
             Arc::new(AlertingEscalations::new(app.clone())),

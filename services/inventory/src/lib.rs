@@ -10,7 +10,9 @@
 //! - [`events`]: the events it publishes through the outbox;
 //! - [`grpc`]: the `vigie.inventory.v1` API;
 //! - [`handlers`]: events of other services it applies (training completions);
-//! - [`service`]: wiring for the `vigie` binary (migrations, background tasks).
+//! - [`service`]: wiring for the `vigie` binary (migrations, background tasks);
+//! - `testing` (feature `testing`, dev-only): a real inventory on its own
+//!   database for other services' end-to-end suites.
 
 pub mod app;
 pub mod convert;
@@ -20,3 +22,5 @@ pub mod grpc;
 pub mod handlers;
 pub mod service;
 pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;

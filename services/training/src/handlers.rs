@@ -7,15 +7,15 @@ use prost::Message;
 use sqlx::{Any, Transaction};
 use vigie_inventory_readmodel::{batch_changes, NewSnapshot};
 use vigie_platform::event_types;
-use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
+use vigie_platform::events::{Envelope, EventHandler, HandlerError};
 use vigie_proto::events::v1::StructureInventoried;
 
 use crate::erasure::TABLES;
 use crate::storage::{self, Snapshot};
 
-/// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
-/// for the callers that match on strings.
-pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
+/// Type (and subject) of the inventory snapshot event, for the callers that
+/// match on strings.
+pub use vigie_inventory_readmodel::STRUCTURE_INVENTORIED;
 
 /// Keeps `tr_structures` and `tr_people` up to date.
 pub struct InventoryReadModel;

@@ -10,7 +10,7 @@ use vigie_platform::service::ServiceDescription;
 use vigie_proto::training::v1::training_service_server::TrainingServiceServer;
 
 use crate::app::{Clock, TrainingApp};
-use crate::erasure::{PersonErasures, PseudonymKey};
+use crate::erasure::{person_erasures, PseudonymKey};
 use crate::grpc::TrainingApi;
 use crate::handlers::InventoryReadModel;
 
@@ -41,10 +41,7 @@ pub fn application(db: Db, fragility: FragilityParams, clock: Clock, relay: Arc<
 pub fn describe(db: &Db, pseudonyms: &PseudonymKey) -> ServiceDescription {
     ServiceDescription::new(NAME, GRPC_SERVICE)
         .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
-        .consumer(Consumer::new(
-            db.clone(),
-            Arc::new(PersonErasures::new(pseudonyms.clone())),
-        ))
+        .consumer(Consumer::new(db.clone(), Arc::new(person_erasures(pseudonyms.clone()))))
 }
 
 /// The tonic service to add to a server's routes.

@@ -129,6 +129,20 @@ pub fn visible(principal: &Principal, rule: &Rule) -> Result<Visibility, tonic::
     Ok(Visibility::Only { networks, structures })
 }
 
+/// `method`'s rule from a service's matrix (`rule`, the matrix's answer),
+/// or a refusal: a method the adapter implements without an entry is a bug
+/// the isolation test catches, refused (and logged) rather than a panic.
+///
+/// # Errors
+/// `PERMISSION_DENIED` when `rule` is `None`.
+#[allow(clippy::result_large_err)]
+pub fn rule_or_refusal(method: &str, rule: Option<Rule>) -> Result<Rule, tonic::Status> {
+    rule.ok_or_else(|| {
+        tracing::error!(method, "no authorisation rule for this RPC");
+        words!("opération non autorisée", "operation not allowed").into_status(tonic::Code::PermissionDenied)
+    })
+}
+
 /// Checks that the caller may act on `target` under `rule` (`None`: the RPC
 /// has no object, only the roles count and an instance reach is required
 /// unless the rule grants less for a scope-less RPC).

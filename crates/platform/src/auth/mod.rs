@@ -25,7 +25,7 @@ mod principal;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use authz::{authorize, authorize_structure, visible, Reach, Rule, Target, Visibility};
+pub use authz::{authorize, authorize_structure, rule_or_refusal, visible, Reach, Rule, Target, Visibility};
 pub use dev_issuer::{DevIssuer, NoRandomness, DEV_ISSUER};
 pub use fetch::{exchange, form_urlencoded, FetchError};
 pub use id_token::IdToken;

@@ -15,9 +15,10 @@
 //! in all, and time per request). Message size limits belong to each
 //! generated service server: apply [`GrpcLimits::max_request_bytes`] and
 //! [`GrpcLimits::max_response_bytes`] where the routes are built. Clients
-//! connect through [`client`].
+//! connect through [`client`]; adapters read request fields with [`fields`].
 
 pub mod client;
+pub mod fields;
 mod incoming;
 mod limits;
 mod metrics;

@@ -120,19 +120,11 @@ pub fn network_rule(method: &str) -> Option<Rule> {
 /// [`network_rule`] of a method the adapter implements (refuse rather than panic).
 #[allow(clippy::result_large_err)]
 pub fn network_rule_for(method: &str) -> Result<Rule, tonic::Status> {
-    network_rule(method).ok_or_else(|| {
-        tracing::error!(method, "no authorisation rule for this RPC");
-        vigie_platform::words!("opération non autorisée", "operation not allowed")
-            .into_status(tonic::Code::PermissionDenied)
-    })
+    vigie_platform::auth::rule_or_refusal(method, network_rule(method))
 }
 
 /// The rule of a method the adapter implements (a missing entry is a bug; refuse rather than panic).
 #[allow(clippy::result_large_err)]
 pub fn rule_for(method: &str) -> Result<Rule, tonic::Status> {
-    rule(method).ok_or_else(|| {
-        tracing::error!(method, "no authorisation rule for this RPC");
-        vigie_platform::words!("opération non autorisée", "operation not allowed")
-            .into_status(tonic::Code::PermissionDenied)
-    })
+    vigie_platform::auth::rule_or_refusal(method, rule(method))
 }

@@ -82,7 +82,7 @@ impl FacilitationApp {
                     row.facilitator_name = Some(coordinator.display_name.clone());
                     row.reasons = vec![format!(
                         "sans réponse de {silent_name} ({silent}) depuis plus de {hours} h : transmise le {} au coordinateur {} ({})",
-                        storage::timestamp(now),
+                        vigie_proto::dates::rfc3339(now),
                         coordinator.display_name,
                         coordinator.id
                     )];

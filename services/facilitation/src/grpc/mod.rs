@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status, Streaming};
 use vigie_facilitation_domain::facilitators_csv::FACILITATORS_FILE;
 use vigie_facilitation_domain::report::{activity_csv, report_csv, unhelped_csv};
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::grpc::fields::{non_empty, optional_date};
 use vigie_platform::words;
 use vigie_proto::dates::rfc3339;
 use vigie_proto::facilitation::v1 as pb;
@@ -16,7 +17,7 @@ use vigie_proto::inventory::v1 as inv;
 
 use crate::app::views::HelpRequest;
 use crate::app::{FacilitationApp, HelpInput, InterventionInput};
-use crate::convert::{date_from_pb, date_to_pb};
+use crate::convert::date_to_pb;
 use crate::error::FacilitationError;
 
 /// Largest facilitators file accepted in one import.
@@ -35,25 +36,8 @@ impl FacilitationApi {
     }
 }
 
-fn non_empty(value: &str) -> Option<&str> {
-    let value = value.trim();
-    (!value.is_empty()).then_some(value)
-}
-
 fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, FacilitationError> {
-    value
-        .map(|d| {
-            date_from_pb(d).ok_or_else(|| {
-                FacilitationError::Invalid(words!(
-                    "date invalide : {}-{}-{}",
-                    "invalid date: {}-{}-{}",
-                    d.year,
-                    d.month,
-                    d.day
-                ))
-            })
-        })
-        .transpose()
+    optional_date(value).map_err(FacilitationError::Invalid)
 }
 
 /// Checks `method` without an object (instance-wide RPCs).

@@ -6,12 +6,13 @@ mod migrations;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
 use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
 use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
+use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{CallRef, HelpRequest};
 
@@ -46,11 +47,6 @@ fn parse_date(
                 .map_err(|_| StorageError::corrupt(table, column, &d))
         })
         .transpose()
-}
-
-/// A timestamp as stored: RFC 3339, UTC, to the second (sorts as text).
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn parse_time(
@@ -405,8 +401,8 @@ pub async fn insert_request(conn: &mut AnyConnection, row: &HelpRequest) -> Resu
     .bind(join(&row.declined_by))
     .bind(row.created_on.to_string())
     .bind(row.open_key.clone())
-    .bind(row.created_at.map(timestamp))
-    .bind(row.offered_at.map(timestamp))
+    .bind(row.created_at.map(rfc3339))
+    .bind(row.offered_at.map(rfc3339))
     .bind(row.kind.clone())
     .bind(row.call.as_ref().map(|c| c.call_id.clone()))
     .bind(row.call.as_ref().map(|c| c.title.clone()))
@@ -433,11 +429,11 @@ pub async fn update_request(conn: &mut AnyConnection, row: &HelpRequest) -> Resu
     .bind(row.reasons.join("\n"))
     .bind(join(&row.declined_by))
     .bind(row.open_key.clone())
-    .bind(row.offered_at.map(timestamp))
-    .bind(row.accepted_at.map(timestamp))
-    .bind(row.closed_at.map(timestamp))
-    .bind(row.escalated_at.map(timestamp))
-    .bind(row.overdue_at.map(timestamp))
+    .bind(row.offered_at.map(rfc3339))
+    .bind(row.accepted_at.map(rfc3339))
+    .bind(row.closed_at.map(rfc3339))
+    .bind(row.escalated_at.map(rfc3339))
+    .bind(row.overdue_at.map(rfc3339))
     .bind(row.request_id.clone())
     .execute(&mut *conn)
     .await?;
@@ -544,7 +540,7 @@ pub async fn overdue_offers(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> 
         "SELECT request_id FROM fa_requests WHERE status = 'offered' AND offered_at IS NOT NULL \
          AND offered_at <= $1 ORDER BY request_id",
     )
-    .bind(timestamp(cutoff))
+    .bind(rfc3339(cutoff))
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()

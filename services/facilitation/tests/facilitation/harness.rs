@@ -14,12 +14,11 @@ use vigie_facilitation::app::{Clock, FacilitationApp};
 use vigie_facilitation::erasure::PseudonymKey;
 use vigie_facilitation::error::FacilitationError;
 use vigie_facilitation::handlers::{DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
-use vigie_fragility_model::fragility::FragilityParams;
-use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
+use vigie_inventory::testing::TestInventory;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
-use vigie_platform::testing::outbox_envelopes;
+use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{Backend, TestDatabase};
@@ -36,14 +35,6 @@ pub fn today() -> NaiveDate {
 /// The instant the facilitation clock starts at: 09:00 UTC on [`today`].
 pub fn start() -> DateTime<Utc> {
     today().and_hms_opt(9, 0, 0).unwrap_or_default().and_utc()
-}
-
-/// A fresh database of `backend`, not migrated, and what keeps it alive
-/// (to be dropped after the pool).
-async fn fresh_db(backend: Backend, name: &str) -> Result<(Db, TestDatabase)> {
-    vigie_testkit::init_test_logging();
-    let database = TestDatabase::create(backend, name).await?;
-    Ok((Db::connect(database.url()).await?, database))
 }
 
 /// A migrated facilitation service and its database.
@@ -81,16 +72,8 @@ impl Harness {
     }
 
     /// A real inventory on its own database of the same backend.
-    pub async fn inventory(&self) -> Result<InventorySide> {
-        let (db, database) = fresh_db(self.database.backend(), "inventory").await?;
-        vigie_inventory::service::migrate(&db).await?;
-        let clock: InventoryClock = Arc::new(today);
-        let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
-        Ok(InventorySide {
-            app,
-            db,
-            _database: database,
-        })
+    pub async fn inventory(&self) -> Result<TestInventory> {
+        TestInventory::start(self.database.backend(), Arc::new(today)).await
     }
 
     /// The facilitation consumer `name`, as the service describes it
@@ -156,37 +139,6 @@ impl Harness {
     /// `(capacity, committed)` of a facilitator this week.
     pub async fn load(&self, facilitator: &str) -> Result<(u32, u32)> {
         Ok(self.app.week_load(facilitator, today()).await?.unwrap_or((0, 0)))
-    }
-}
-
-/// A real inventory (its own database) for the end-to-end scenario.
-pub struct InventorySide {
-    /// The inventory application service.
-    pub app: Inventory,
-    /// Its database.
-    pub db: Db,
-    _database: TestDatabase,
-}
-
-impl InventorySide {
-    /// The consumer of facilitation interventions, as the inventory describes it.
-    pub fn interventions(&self) -> Result<Consumer> {
-        vigie_inventory::service::describe(&self.db, &self.app)
-            .find("inventory-facilitation-intervention")
-            .cloned()
-            .context("the inventory runs no consumer of interventions")
-    }
-
-    /// Imports a generated set.
-    pub async fn import(&self, set: &GeneratedSet) -> Result<()> {
-        fn quiet(_: ImportPhase, _: u64, _: u64) {}
-        self.app.import(set.to_files()?, quiet).await?;
-        Ok(())
-    }
-
-    /// Every event of the inventory outbox, in order.
-    pub async fn outbox(&self) -> Result<Vec<Envelope>> {
-        outbox_envelopes(&self.db, None).await
     }
 }
 
@@ -288,7 +240,6 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
 /// of `call` (titled `Appel <call>`) closes on `deadline` while
 /// `funding_applications` of `structure` rests on one person.
 pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
-    use chrono::Datelike;
     Envelope::new(
         "/vigie/alerting",
         DEADLINE_ESCALATED,
@@ -298,11 +249,7 @@ pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Env
             call_id: call.to_owned(),
             call_title: format!("Appel {call}"),
             stage_kind: "submission".to_owned(),
-            deadline: Some(vigie_proto::common::v1::Date {
-                year: deadline.year(),
-                month: deadline.month(),
-                day: deadline.day(),
-            }),
+            deadline: Some(vigie_proto::dates::date_to_pb(deadline)),
             time: Some("12:00".to_owned()),
             timezone: "Europe/Paris".to_owned(),
             function: "funding_applications".to_owned(),

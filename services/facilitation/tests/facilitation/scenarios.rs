@@ -618,7 +618,7 @@ pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h:
         .map_err(|e| anyhow::anyhow!("demo facilitators: {e:?}"))?;
     // Every inventory event, in order, as the stream delivers them.
     let mut fragile = Vec::new();
-    for envelope in inventory.outbox().await? {
+    for envelope in inventory.outbox_all().await? {
         ensure!(envelope.event_type == STRUCTURE_INVENTORIED || envelope.event_type == FRAGILITY_ASSESSED);
         if envelope.event_type == FRAGILITY_ASSESSED {
             let event = FragilityAssessed::decode(envelope.payload.clone())?;
@@ -684,7 +684,7 @@ pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h:
     ensure!(outcome.autonomy_published && outcome.request.status == "closed");
     let events = h.outbox(INTERVENTION_RECORDED).await?;
     ensure!(events.len() == 1);
-    let consumer = inventory.interventions()?;
+    let consumer = inventory.consumer("inventory-facilitation-intervention")?;
     ensure!(consumer.process(&events[0]).await? == Outcome::Applied);
     ensure!(consumer.process(&events[0]).await? == Outcome::Duplicate);
 
@@ -705,7 +705,7 @@ pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h:
     );
     // The inventory re-assessed: the function is no longer a single point of failure.
     let latest = inventory
-        .outbox()
+        .outbox_all()
         .await?
         .into_iter()
         .rfind(|e| e.event_type == FRAGILITY_ASSESSED && e.subject == before.structure_id)

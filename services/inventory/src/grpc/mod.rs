@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 use vigie_fragility_model::model::Evidence;
 use vigie_inventory_set::scope::ImportScope;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::grpc::fields::non_empty;
 use vigie_platform::words;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
@@ -37,11 +38,6 @@ impl InventoryApi {
     pub fn new(app: Inventory) -> Self {
         InventoryApi { app }
     }
-}
-
-fn non_empty(value: &str) -> Option<&str> {
-    let value = value.trim();
-    (!value.is_empty()).then_some(value)
 }
 
 /// The structure as an authorisation target.

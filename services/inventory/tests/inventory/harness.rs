@@ -13,6 +13,7 @@ use vigie_inventory::app::{Clock, Inventory};
 use vigie_inventory::service;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
+use vigie_platform::testing::fresh_db;
 use vigie_testkit::{Backend, TestDatabase};
 
 /// The date every scenario starts on.
@@ -43,9 +44,7 @@ impl Harness {
     }
 
     async fn build(backend: Backend) -> Result<Harness> {
-        vigie_testkit::init_test_logging();
-        let database = TestDatabase::create(backend, "inventory").await?;
-        let db = Db::connect(database.url()).await?;
+        let (db, database) = fresh_db(backend, "inventory").await?;
         service::migrate(&db).await?;
         let date = Arc::new(Mutex::new(today()));
         let shared = date.clone();

@@ -68,9 +68,5 @@ pub fn rule(method: &str) -> Option<Rule> {
 /// the isolation test catches; refuse rather than panic).
 #[allow(clippy::result_large_err)]
 pub fn rule_for(method: &str) -> Result<Rule, tonic::Status> {
-    rule(method).ok_or_else(|| {
-        tracing::error!(method, "no authorisation rule for this RPC");
-        vigie_platform::words!("opération non autorisée", "operation not allowed")
-            .into_status(tonic::Code::PermissionDenied)
-    })
+    vigie_platform::auth::rule_or_refusal(method, rule(method))
 }

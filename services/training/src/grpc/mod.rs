@@ -7,6 +7,7 @@ pub mod authz;
 use tonic::{Request, Response, Status, Streaming};
 use vigie_fragility_model::catalogue::label_fr;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
+use vigie_platform::grpc::fields::{non_empty, optional_date};
 use vigie_platform::words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;
@@ -15,7 +16,7 @@ use vigie_training_domain::catalogue::CatalogueFiles;
 use vigie_training_domain::plan::Exposure;
 
 use crate::app::{EnrolmentView, TrainingApp};
-use crate::convert::{band_to_pb, date_from_pb, date_to_pb};
+use crate::convert::{band_to_pb, date_to_pb};
 use crate::error::TrainingError;
 
 /// Largest catalogue accepted in one import.
@@ -36,25 +37,8 @@ impl TrainingApi {
     }
 }
 
-fn non_empty(value: &str) -> Option<&str> {
-    let value = value.trim();
-    (!value.is_empty()).then_some(value)
-}
-
 fn date(value: Option<&vigie_proto::common::v1::Date>) -> Result<Option<chrono::NaiveDate>, TrainingError> {
-    value
-        .map(|d| {
-            date_from_pb(d).ok_or_else(|| {
-                TrainingError::Invalid(words!(
-                    "date invalide : {}-{}-{}",
-                    "invalid date: {}-{}-{}",
-                    d.year,
-                    d.month,
-                    d.day
-                ))
-            })
-        })
-        .transpose()
+    optional_date(value).map_err(TrainingError::Invalid)
 }
 
 /// Checks `method` without an object (instance-wide RPCs).

@@ -13,12 +13,12 @@ use tokio::sync::Notify;
 use vigie_fragility_model::fragility::FragilityParams;
 use vigie_fragility_model::model::StructureInventory;
 use vigie_inventory::app::views::VersionedInventory;
-use vigie_inventory::app::{Clock as InventoryClock, ImportPhase, Inventory};
 use vigie_inventory::convert::structure_to_pb;
+use vigie_inventory::testing::TestInventory;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
-use vigie_platform::testing::outbox_envelopes;
+use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_testkit::{Backend, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
@@ -39,14 +39,6 @@ pub fn today() -> NaiveDate {
 /// A date of the scenarios, `YYYY-MM-DD`.
 pub fn date(text: &str) -> Result<NaiveDate> {
     text.parse().with_context(|| format!("bad date {text}"))
-}
-
-/// A fresh database of `backend`, not migrated, and what keeps it alive
-/// (to be dropped after the pool).
-async fn fresh_db(backend: Backend, name: &str) -> Result<(Db, TestDatabase)> {
-    vigie_testkit::init_test_logging();
-    let database = TestDatabase::create(backend, name).await?;
-    Ok((Db::connect(database.url()).await?, database))
 }
 
 /// A migrated training service and its database.
@@ -84,16 +76,8 @@ impl Harness {
     }
 
     /// A real inventory on its own database of the same backend.
-    pub async fn inventory(&self) -> Result<InventorySide> {
-        let (db, database) = fresh_db(self.database.backend(), "inventory").await?;
-        vigie_inventory::service::migrate(&db).await?;
-        let clock: InventoryClock = Arc::new(today);
-        let app = Inventory::new(db.clone(), FragilityParams::default(), clock, Arc::new(Notify::new()));
-        Ok(InventorySide {
-            app,
-            db,
-            _database: database,
-        })
+    pub async fn inventory(&self) -> Result<TestInventory> {
+        TestInventory::start(self.database.backend(), Arc::new(today)).await
     }
 
     /// The training consumer `name`, as the service describes it
@@ -154,42 +138,6 @@ impl Harness {
             }
             Err(other) => Err(other.into()),
         }
-    }
-}
-
-/// A real inventory (its own database) for the end-to-end scenarios.
-pub struct InventorySide {
-    /// The inventory application service.
-    pub app: Inventory,
-    /// Its database.
-    pub db: Db,
-    _database: TestDatabase,
-}
-
-impl InventorySide {
-    /// The consumer of training completions, as the inventory describes it.
-    pub fn completions(&self) -> Result<Consumer> {
-        vigie_inventory::service::describe(&self.db, &self.app)
-            .find("inventory-training-completed")
-            .cloned()
-            .context("the inventory runs no consumer of training completions")
-    }
-
-    /// Imports a generated set.
-    pub async fn import(&self, set: &GeneratedSet) -> Result<()> {
-        fn quiet(_: ImportPhase, _: u64, _: u64) {}
-        self.app.import(set.to_files()?, quiet).await?;
-        Ok(())
-    }
-
-    /// The events of one type in the inventory outbox, in order.
-    pub async fn outbox(&self, event_type: &str) -> Result<Vec<Envelope>> {
-        outbox_envelopes(&self.db, Some(event_type)).await
-    }
-
-    /// Every row of the inventory outbox.
-    pub async fn outbox_len(&self) -> Result<usize> {
-        Ok(outbox_envelopes(&self.db, None).await?.len())
     }
 }
 

@@ -837,7 +837,7 @@ pub async fn a_completion_raises_the_inventory_exactly_once(h: Harness) -> Resul
     let before = inventory.app.structure(&structure_id).await?;
     let rows_before = inventory.outbox_len().await?;
     let snapshots_before = inventory.outbox(STRUCTURE_INVENTORIED).await?.len();
-    let consumer = inventory.completions()?;
+    let consumer = inventory.consumer("inventory-training-completed")?;
     ensure!(consumer.process(&envelope).await? == Outcome::Applied);
 
     let after = inventory.app.structure(&structure_id).await?;
@@ -883,7 +883,11 @@ pub async fn a_completion_raises_the_inventory_exactly_once(h: Harness) -> Resul
     // Redelivered: a duplicate, nothing moves.
     ensure!(consumer.process(&envelope).await? == Outcome::Duplicate);
     ensure!(
-        inventory.completions()?.process(&envelope).await? == Outcome::Duplicate,
+        inventory
+            .consumer("inventory-training-completed")?
+            .process(&envelope)
+            .await?
+            == Outcome::Duplicate,
         "after a restart too"
     );
     let replayed = inventory.app.structure(&structure_id).await?;
@@ -957,7 +961,7 @@ pub async fn a_lower_goal_never_lowers_a_holding(h: Harness) -> Result<()> {
     expected.sort_by(|a, b| a.function.cmp(&b.function));
     ensure!(event.raises == expected, "{:?}", event.raises);
 
-    let consumer = inventory.completions()?;
+    let consumer = inventory.consumer("inventory-training-completed")?;
     ensure!(consumer.process(&envelope).await? == Outcome::Applied);
     let after = inventory.app.structure(&structure_id).await?;
     let on = date("2026-12-10")?;
@@ -1089,7 +1093,7 @@ pub async fn the_plan_prediction_comes_true_in_the_inventory(h: Harness) -> Resu
     }
     let completions = h.outbox(TRAINING_COMPLETED).await?;
     ensure!(completions.len() == done.len(), "one event per completion");
-    let consumer = inventory.completions()?;
+    let consumer = inventory.consumer("inventory-training-completed")?;
     for envelope in &completions {
         ensure!(consumer.process(envelope).await? == Outcome::Applied);
     }
