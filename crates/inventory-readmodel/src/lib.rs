@@ -20,7 +20,10 @@ mod erasures;
 mod snapshots;
 
 pub use erasures::PersonErasures;
-pub use snapshots::{batch_changes, decode_inventoried, BatchChanges, NewSnapshot, Placement, STRUCTURE_INVENTORIED};
+pub use snapshots::{
+    batch_changes, decode_inventoried, write_batch, BatchChanges, NewSnapshot, Placement, SnapshotTables,
+    STRUCTURE_INVENTORIED,
+};
 
 use prost::Message;
 use sqlx::{Any, Row, Transaction};

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, Row};
-use vigie_platform::db::multi_row::for_keys;
+use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
 use vigie_platform::events::{Envelope, Event, HandlerError};
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as pb;
@@ -231,4 +231,77 @@ impl People {
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut seen = HashSet::new();
     values.filter(|v| seen.insert(*v)).map(str::to_owned).collect()
+}
+
+/// Where one service stores its read model of the snapshots: its
+/// structures table and columns (`structure_id` first) and its people
+/// table and columns (`person_id` first), in the order of the values given
+/// to [`write_batch`].
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotTables {
+    /// The structures table.
+    pub structures: &'static str,
+    /// Its columns, the key first.
+    pub structure_columns: &'static [&'static str],
+    /// The people table.
+    pub people: &'static str,
+    /// Its columns, the key first.
+    pub people_columns: &'static [&'static str],
+}
+
+/// Writes a batch's end state ([`batch_changes`]) into a service's read
+/// model with a few multi-row statements whatever the batch's size: the
+/// `structures` rows upserted by their key, the people of `removed`
+/// deleted, the `people` rows upserted by their key (a person who moved
+/// leaves their previous structure).
+///
+/// # Errors
+/// The database's.
+pub async fn write_batch(
+    conn: &mut AnyConnection,
+    tables: &SnapshotTables,
+    structures: &[Vec<Value>],
+    removed: &[String],
+    people: &[Vec<Value>],
+) -> Result<(), sqlx::Error> {
+    insert_rows(
+        conn,
+        &format!(
+            "INSERT INTO {} ({})",
+            tables.structures,
+            tables.structure_columns.join(", ")
+        ),
+        &upsert_tail(tables.structure_columns),
+        structures,
+    )
+    .await?;
+    let key = tables.people_columns.first().copied().unwrap_or("person_id");
+    for_keys(conn, &format!("DELETE FROM {} WHERE {key}", tables.people), removed).await?;
+    insert_rows(
+        conn,
+        &format!("INSERT INTO {} ({})", tables.people, tables.people_columns.join(", ")),
+        &upsert_tail(tables.people_columns),
+        people,
+    )
+    .await
+}
+
+/// `ON CONFLICT (key) DO UPDATE SET c = excluded.c, …` for the other columns.
+fn upsert_tail(columns: &[&str]) -> String {
+    let (key, rest) = columns.split_first().unwrap_or((&"", &[]));
+    let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    format!("ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upsert_tail;
+
+    #[test]
+    fn the_upsert_updates_every_column_but_the_key() {
+        assert_eq!(
+            upsert_tail(&["person_id", "structure_id", "network_id"]),
+            "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id, network_id = excluded.network_id"
+        );
+    }
 }

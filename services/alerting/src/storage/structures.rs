@@ -3,7 +3,8 @@
 
 use futures::TryStreamExt;
 use sqlx::{AnyConnection, Row};
-use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
+use vigie_inventory_readmodel::{write_batch, SnapshotTables};
+use vigie_platform::db::multi_row::Value;
 
 use super::StorageError;
 
@@ -67,30 +68,30 @@ pub async fn save_structures(
             ]
         })
         .collect();
-    insert_rows(
-        conn,
-        &format!("INSERT INTO al_structures ({COLUMNS})"),
-        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
-         legal_form = excluded.legal_form, commune_insee = excluded.commune_insee, \
-         department_code = excluded.department_code, region_code = excluded.region_code, \
-         version = excluded.version, snapshot = excluded.snapshot",
-        &structures,
-    )
-    .await?;
-    for_keys(conn, "DELETE FROM al_people WHERE person_id", removed).await?;
     let people: Vec<Vec<Value>> = placed
         .iter()
         .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
         .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO al_people (person_id, structure_id)",
-        "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
-        &people,
-    )
-    .await?;
+    write_batch(conn, &SNAPSHOTS, &structures, removed, &people).await?;
     Ok(())
 }
+
+/// The read model of inventory snapshots, for [`write_batch`].
+const SNAPSHOTS: SnapshotTables = SnapshotTables {
+    structures: "al_structures",
+    structure_columns: &[
+        "structure_id",
+        "network_id",
+        "legal_form",
+        "commune_insee",
+        "department_code",
+        "region_code",
+        "version",
+        "snapshot",
+    ],
+    people: "al_people",
+    people_columns: &["person_id", "structure_id"],
+};
 
 const COLUMNS: &str =
     "structure_id, network_id, legal_form, commune_insee, department_code, region_code, version, snapshot";

@@ -11,7 +11,8 @@ use sqlx::{AnyConnection, Row};
 use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
 use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
-use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
+use vigie_inventory_readmodel::{write_batch, SnapshotTables};
+use vigie_platform::db::multi_row::Value;
 use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{CallRef, HelpRequest};
@@ -744,30 +745,28 @@ pub async fn save_snapshots(
             ]
         })
         .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO fa_structures (structure_id, network_id, commune_insee, department_code, version, snapshot)",
-        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
-         commune_insee = excluded.commune_insee, department_code = excluded.department_code, \
-         version = excluded.version, snapshot = excluded.snapshot",
-        &structures,
-    )
-    .await?;
-    for_keys(conn, "DELETE FROM fa_people WHERE person_id", removed).await?;
     let people: Vec<Vec<Value>> = placed
         .iter()
         .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
         .collect();
-    // A person who moved here leaves their previous structure's list.
-    insert_rows(
-        conn,
-        "INSERT INTO fa_people (person_id, structure_id)",
-        "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id",
-        &people,
-    )
-    .await?;
+    write_batch(conn, &SNAPSHOTS, &structures, removed, &people).await?;
     Ok(())
 }
+
+/// The read model of inventory snapshots, for [`write_batch`].
+const SNAPSHOTS: SnapshotTables = SnapshotTables {
+    structures: "fa_structures",
+    structure_columns: &[
+        "structure_id",
+        "network_id",
+        "commune_insee",
+        "department_code",
+        "version",
+        "snapshot",
+    ],
+    people: "fa_people",
+    people_columns: &["person_id", "structure_id"],
+};
 
 /// Where a structure is, from the read model.
 ///

@@ -7,7 +7,8 @@ mod migrations;
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{AnyConnection, Row};
 use vigie_inventory_readmodel::Placement;
-use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
+use vigie_inventory_readmodel::{write_batch, SnapshotTables};
+use vigie_platform::db::multi_row::Value;
 use vigie_training_domain::model::{Modality, Session, Training, TrainingTarget};
 
 pub use migrations::MIGRATIONS;
@@ -462,15 +463,6 @@ pub async fn save_snapshots(
             ]
         })
         .collect();
-    insert_rows(
-        conn,
-        "INSERT INTO tr_structures (structure_id, network_id, department_code, version, snapshot)",
-        "ON CONFLICT (structure_id) DO UPDATE SET network_id = excluded.network_id, \
-         department_code = excluded.department_code, version = excluded.version, snapshot = excluded.snapshot",
-        &structures,
-    )
-    .await?;
-    for_keys(conn, "DELETE FROM tr_people WHERE person_id", removed).await?;
     let people: Vec<Vec<Value>> = placed
         .iter()
         .map(|p| {
@@ -481,16 +473,17 @@ pub async fn save_snapshots(
             ]
         })
         .collect();
-    // A person who moved here leaves their previous structure's list.
-    insert_rows(
-        conn,
-        "INSERT INTO tr_people (person_id, structure_id, network_id)",
-        "ON CONFLICT (person_id) DO UPDATE SET structure_id = excluded.structure_id, network_id = excluded.network_id",
-        &people,
-    )
-    .await?;
+    write_batch(conn, &SNAPSHOTS, &structures, removed, &people).await?;
     Ok(())
 }
+
+/// The read model of inventory snapshots, for [`write_batch`].
+const SNAPSHOTS: SnapshotTables = SnapshotTables {
+    structures: "tr_structures",
+    structure_columns: &["structure_id", "network_id", "department_code", "version", "snapshot"],
+    people: "tr_people",
+    people_columns: &["person_id", "structure_id", "network_id"],
+};
 
 /// Encoded snapshots of one structure, or of every structure of a network.
 ///
