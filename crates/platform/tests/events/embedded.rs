@@ -190,3 +190,54 @@ async fn a_replayed_dead_letter_is_applied_once_and_removed() {
     );
     assert_eq!(bus.replay_requested().await, 0);
 }
+
+/// Records, across consumers, which consumer applied which event, in order.
+struct Journal {
+    name: &'static str,
+    log: Arc<std::sync::Mutex<Vec<(&'static str, uuid::Uuid)>>>,
+}
+
+#[async_trait::async_trait]
+impl vigie_platform::events::EventHandler for Journal {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        vec![EVENT_TYPE.to_owned()]
+    }
+
+    async fn handle(
+        &self,
+        _tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        envelope: &vigie_platform::events::Envelope,
+    ) -> Result<(), vigie_platform::events::HandlerError> {
+        self.log.lock().unwrap().push((self.name, envelope.id));
+        Ok(())
+    }
+}
+
+/// In `vigie dev` a relay batch is delivered event by event: every consumer
+/// has applied an event before any applies the next, so no service learns of
+/// a batch only after another has worked through all of it (alerting's
+/// read model used to fill only after facilitation had applied a whole
+/// import, and the demo's first dispatch pass found no structure).
+#[tokio::test]
+async fn each_event_reaches_every_consumer_before_the_next_one() {
+    let producer = TestDb::producer(Backend::Sqlite).await;
+    let db_a = TestDb::consumer(Backend::Sqlite).await;
+    let db_b = TestDb::consumer(Backend::Sqlite).await;
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let bus = EmbeddedBus::new();
+    for (name, db) in [("first", &db_a), ("second", &db_b)] {
+        bus.register(Consumer::new(
+            db.db.clone(),
+            Arc::new(Journal { name, log: log.clone() }),
+        ));
+    }
+    let ids = append_events(&producer.db, 4, b"p").await;
+    let relay = Relay::new(producer.db.clone(), Arc::new(bus.publisher()));
+    assert_eq!(relay.drain().await.unwrap(), 4);
+    let expected: Vec<(&str, uuid::Uuid)> = ids.iter().flat_map(|id| [("first", *id), ("second", *id)]).collect();
+    assert_eq!(*log.lock().unwrap(), expected);
+}
