@@ -108,11 +108,18 @@ fn envelope(i: usize) -> Envelope {
 /// message of the stream up to `last` (stream sequence).
 async fn wait_consumed(js: &jetstream::Context, name: &str, last: u64) -> Result<()> {
     let stream = js.get_stream(STREAM).await?;
+    let created_by = Instant::now() + Duration::from_secs(30);
     loop {
-        let mut durable = stream
-            .get_consumer::<pull::Config>(name)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The consumer loop creates its durable when it starts: until then
+        // it is not found (for 30 s at most).
+        let mut durable = match stream.get_consumer::<pull::Config>(name).await {
+            Ok(durable) => durable,
+            Err(_) if Instant::now() < created_by => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            Err(error) => anyhow::bail!("durable {name}: {error}"),
+        };
         let info = durable.info().await?;
         if info.ack_floor.stream_sequence >= last {
             return Ok(());
