@@ -234,9 +234,9 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// Where one service stores its read model of the snapshots: its
-/// structures table and columns (`structure_id` first) and its people
-/// table and columns (`person_id` first), in the order of the values given
-/// to [`write_batch`].
+/// structures table and columns (`structure_id` first, in the order of the
+/// values given to [`write_batch`]) and its people table, whose columns are
+/// `person_id`, `structure_id` and, with `people_network`, `network_id`.
 #[derive(Debug, Clone, Copy)]
 pub struct SnapshotTables {
     /// The structures table.
@@ -245,15 +245,15 @@ pub struct SnapshotTables {
     pub structure_columns: &'static [&'static str],
     /// The people table.
     pub people: &'static str,
-    /// Its columns, the key first.
-    pub people_columns: &'static [&'static str],
+    /// Whether the people table also keeps the snapshot's network.
+    pub people_network: bool,
 }
 
 /// Writes a batch's end state ([`batch_changes`]) into a service's read
 /// model with a few multi-row statements whatever the batch's size: the
-/// `structures` rows upserted by their key, the people of `removed`
-/// deleted, the `people` rows upserted by their key (a person who moved
-/// leaves their previous structure).
+/// `structures` rows upserted by their key, the people of `changes.removed`
+/// deleted, those of `changes.placed` upserted (a person who moved leaves
+/// their previous structure).
 ///
 /// # Errors
 /// The database's.
@@ -261,8 +261,7 @@ pub async fn write_batch(
     conn: &mut AnyConnection,
     tables: &SnapshotTables,
     structures: &[Vec<Value>],
-    removed: &[String],
-    people: &[Vec<Value>],
+    changes: &BatchChanges,
 ) -> Result<(), sqlx::Error> {
     insert_rows(
         conn,
@@ -275,13 +274,33 @@ pub async fn write_batch(
         structures,
     )
     .await?;
-    let key = tables.people_columns.first().copied().unwrap_or("person_id");
-    for_keys(conn, &format!("DELETE FROM {} WHERE {key}", tables.people), removed).await?;
+    for_keys(
+        conn,
+        &format!("DELETE FROM {} WHERE person_id", tables.people),
+        &changes.removed,
+    )
+    .await?;
+    let people_columns: &[&str] = if tables.people_network {
+        &["person_id", "structure_id", "network_id"]
+    } else {
+        &["person_id", "structure_id"]
+    };
+    let people: Vec<Vec<Value>> = changes
+        .placed
+        .iter()
+        .map(|p| {
+            let mut row = vec![Value::Text(p.person_id.clone()), Value::Text(p.structure_id.clone())];
+            if tables.people_network {
+                row.push(Value::Text(p.network_id.clone()));
+            }
+            row
+        })
+        .collect();
     insert_rows(
         conn,
-        &format!("INSERT INTO {} ({})", tables.people, tables.people_columns.join(", ")),
-        &upsert_tail(tables.people_columns),
-        people,
+        &format!("INSERT INTO {} ({})", tables.people, people_columns.join(", ")),
+        &upsert_tail(people_columns),
+        &people,
     )
     .await
 }

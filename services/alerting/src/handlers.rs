@@ -69,14 +69,7 @@ impl EventHandler for InventoryReadModel {
                 snapshot: structure.encode_to_vec(),
             })
             .collect();
-        let placed: Vec<(String, String)> = changes
-            .placed
-            .into_iter()
-            .map(|placement| (placement.person_id, placement.structure_id))
-            .collect();
-        storage::save_structures(tx, &rows, &changes.removed, &placed)
-            .await
-            .map_err(transient)
+        storage::save_structures(tx, &rows, &changes).await.map_err(transient)
     }
 }
 

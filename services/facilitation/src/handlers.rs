@@ -108,12 +108,7 @@ async fn inventoried(tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> 
             bytes: structure.encode_to_vec(),
         })
         .collect();
-    let placed: Vec<(String, String)> = changes
-        .placed
-        .into_iter()
-        .map(|placement| (placement.person_id, placement.structure_id))
-        .collect();
-    storage::save_snapshots(tx, &snapshots, &changes.removed, &placed)
+    storage::save_snapshots(tx, &snapshots, &changes)
         .await
         .map_err(|e| HandlerError::Transient(e.into()))
 }

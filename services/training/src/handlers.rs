@@ -48,7 +48,7 @@ impl EventHandler for InventoryReadModel {
                 bytes: structure.encode_to_vec(),
             })
             .collect();
-        storage::save_snapshots(tx, &snapshots, &changes.removed, &changes.placed)
+        storage::save_snapshots(tx, &snapshots, &changes)
             .await
             .map_err(|e| HandlerError::Transient(e.into()))
     }

@@ -3,7 +3,7 @@
 
 use futures::TryStreamExt;
 use sqlx::{AnyConnection, Row};
-use vigie_inventory_readmodel::{write_batch, SnapshotTables};
+use vigie_inventory_readmodel::{write_batch, BatchChanges, SnapshotTables};
 use vigie_platform::db::multi_row::Value;
 
 use super::StorageError;
@@ -50,8 +50,7 @@ pub async fn structure_version(conn: &mut AnyConnection, structure_id: &str) -> 
 pub async fn save_structures(
     conn: &mut AnyConnection,
     rows: &[StructureRow],
-    removed: &[String],
-    placed: &[(String, String)],
+    changes: &BatchChanges,
 ) -> Result<(), StorageError> {
     let structures: Vec<Vec<Value>> = rows
         .iter()
@@ -68,11 +67,7 @@ pub async fn save_structures(
             ]
         })
         .collect();
-    let people: Vec<Vec<Value>> = placed
-        .iter()
-        .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
-        .collect();
-    write_batch(conn, &SNAPSHOTS, &structures, removed, &people).await?;
+    write_batch(conn, &SNAPSHOTS, &structures, changes).await?;
     Ok(())
 }
 
@@ -90,7 +85,7 @@ const SNAPSHOTS: SnapshotTables = SnapshotTables {
         "snapshot",
     ],
     people: "al_people",
-    people_columns: &["person_id", "structure_id"],
+    people_network: false,
 };
 
 const COLUMNS: &str =

@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
 use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
-use vigie_inventory_readmodel::{write_batch, SnapshotTables};
+use vigie_inventory_readmodel::{write_batch, BatchChanges, SnapshotTables};
 use vigie_platform::db::multi_row::Value;
 use vigie_proto::dates::rfc3339;
 
@@ -729,8 +729,7 @@ pub struct Snapshot {
 pub async fn save_snapshots(
     conn: &mut AnyConnection,
     snapshots: &[Snapshot],
-    removed: &[String],
-    placed: &[(String, String)],
+    changes: &BatchChanges,
 ) -> Result<(), StorageError> {
     let structures: Vec<Vec<Value>> = snapshots
         .iter()
@@ -745,11 +744,7 @@ pub async fn save_snapshots(
             ]
         })
         .collect();
-    let people: Vec<Vec<Value>> = placed
-        .iter()
-        .map(|(person, structure)| vec![Value::Text(person.clone()), Value::Text(structure.clone())])
-        .collect();
-    write_batch(conn, &SNAPSHOTS, &structures, removed, &people).await?;
+    write_batch(conn, &SNAPSHOTS, &structures, changes).await?;
     Ok(())
 }
 
@@ -765,7 +760,7 @@ const SNAPSHOTS: SnapshotTables = SnapshotTables {
         "snapshot",
     ],
     people: "fa_people",
-    people_columns: &["person_id", "structure_id"],
+    people_network: false,
 };
 
 /// Where a structure is, from the read model.

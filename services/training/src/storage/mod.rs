@@ -6,8 +6,7 @@ mod migrations;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{AnyConnection, Row};
-use vigie_inventory_readmodel::Placement;
-use vigie_inventory_readmodel::{write_batch, SnapshotTables};
+use vigie_inventory_readmodel::{write_batch, BatchChanges, SnapshotTables};
 use vigie_platform::db::multi_row::Value;
 use vigie_training_domain::model::{Modality, Session, Training, TrainingTarget};
 
@@ -448,8 +447,7 @@ pub struct Snapshot {
 pub async fn save_snapshots(
     conn: &mut AnyConnection,
     snapshots: &[Snapshot],
-    removed: &[String],
-    placed: &[Placement],
+    changes: &BatchChanges,
 ) -> Result<(), StorageError> {
     let structures: Vec<Vec<Value>> = snapshots
         .iter()
@@ -463,17 +461,7 @@ pub async fn save_snapshots(
             ]
         })
         .collect();
-    let people: Vec<Vec<Value>> = placed
-        .iter()
-        .map(|p| {
-            vec![
-                Value::Text(p.person_id.clone()),
-                Value::Text(p.structure_id.clone()),
-                Value::Text(p.network_id.clone()),
-            ]
-        })
-        .collect();
-    write_batch(conn, &SNAPSHOTS, &structures, removed, &people).await?;
+    write_batch(conn, &SNAPSHOTS, &structures, changes).await?;
     Ok(())
 }
 
@@ -482,7 +470,7 @@ const SNAPSHOTS: SnapshotTables = SnapshotTables {
     structures: "tr_structures",
     structure_columns: &["structure_id", "network_id", "department_code", "version", "snapshot"],
     people: "tr_people",
-    people_columns: &["person_id", "structure_id", "network_id"],
+    people_network: true,
 };
 
 /// Encoded snapshots of one structure, or of every structure of a network.
