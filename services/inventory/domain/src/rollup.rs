@@ -78,9 +78,25 @@ struct GroupTally {
 /// Groups assessments by key; groups are sorted by key, their functions by
 /// code. A key given several times accumulates all its rows.
 pub fn rollup<'a>(rows: impl IntoIterator<Item = (String, &'a Assessment)>) -> Vec<RollupGroup> {
-    let mut groups: BTreeMap<String, GroupTally> = BTreeMap::new();
+    let mut tally = Rollup::default();
     for (key, assessment) in rows {
-        let group = groups.entry(key).or_default();
+        tally.add(key, assessment);
+    }
+    tally.finish()
+}
+
+/// A roll-up fed one assessment at a time, so that a whole instance can be
+/// grouped while its structures are read a chunk at a time: only the
+/// groups' counts are held, never the assessments.
+#[derive(Default)]
+pub struct Rollup {
+    groups: BTreeMap<String, GroupTally>,
+}
+
+impl Rollup {
+    /// Counts `assessment` in the group `key`.
+    pub fn add(&mut self, key: String, assessment: &Assessment) {
+        let group = self.groups.entry(key).or_default();
         group.structures += 1;
         match assessment.band {
             Band::Unknown => group.unknown += 1,
@@ -90,7 +106,7 @@ pub fn rollup<'a>(rows: impl IntoIterator<Item = (String, &'a Assessment)>) -> V
             Band::Critical => group.critical += 1,
         }
         if assessment.band == Band::Unknown {
-            continue;
+            return;
         }
         if let Some(score) = assessment.score {
             group.scored += 1;
@@ -107,37 +123,40 @@ pub fn rollup<'a>(rows: impl IntoIterator<Item = (String, &'a Assessment)>) -> V
         }
     }
 
-    groups
-        .into_iter()
-        .map(|(key, g)| {
-            let inventoried = g.structures - g.unknown;
-            // Counts fit easily in f64's 53-bit mantissa; the ratios are exact
-            // up to one rounding, whatever the row order.
-            let share = |count: u64| count as f64 / inventoried as f64;
-            RollupGroup {
-                key,
-                structures: g.structures,
-                unknown: g.unknown,
-                low: g.low,
-                moderate: g.moderate,
-                high: g.high,
-                critical: g.critical,
-                mean_score: (g.scored > 0).then(|| g.score_sum as f64 / g.scored as f64),
-                // Non-empty only when some structure is inventoried, so
-                // `inventoried > 0` whenever `share` is called.
-                functions: g
-                    .functions
-                    .into_iter()
-                    .map(|(code, t)| FunctionShare {
-                        code,
-                        structures: t.recording,
-                        orphan_share: share(t.orphan),
-                        spof_share: share(t.spof),
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
+    /// The groups, sorted by key, their functions by code.
+    pub fn finish(self) -> Vec<RollupGroup> {
+        self.groups
+            .into_iter()
+            .map(|(key, g)| {
+                let inventoried = g.structures - g.unknown;
+                // Counts fit easily in f64's 53-bit mantissa; the ratios are exact
+                // up to one rounding, whatever the row order.
+                let share = |count: u64| count as f64 / inventoried as f64;
+                RollupGroup {
+                    key,
+                    structures: g.structures,
+                    unknown: g.unknown,
+                    low: g.low,
+                    moderate: g.moderate,
+                    high: g.high,
+                    critical: g.critical,
+                    mean_score: (g.scored > 0).then(|| g.score_sum as f64 / g.scored as f64),
+                    // Non-empty only when some structure is inventoried, so
+                    // `inventoried > 0` whenever `share` is called.
+                    functions: g
+                        .functions
+                        .into_iter()
+                        .map(|(code, t)| FunctionShare {
+                            code,
+                            structures: t.recording,
+                            orphan_share: share(t.orphan),
+                            spof_share: share(t.spof),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -267,6 +286,19 @@ mod tests {
         let backward = rollup(keys.iter().zip(&s).rev().map(|(k, a)| ((*k).to_owned(), a)));
         assert_eq!(forward, backward);
         assert_eq!(forward.len(), 2);
+    }
+
+    #[test]
+    fn fed_in_chunks_it_equals_the_whole_rollup() {
+        let s = sample();
+        let keys = ["n", "s", "n", "s"];
+        let mut fed = Rollup::default();
+        for chunk in keys.iter().zip(&s).collect::<Vec<_>>().chunks(3) {
+            for (k, a) in chunk {
+                fed.add((**k).to_owned(), a);
+            }
+        }
+        assert_eq!(fed.finish(), rollup(keys.iter().zip(&s).map(|(k, a)| ((*k).to_owned(), a))));
     }
 
     #[test]

@@ -7,15 +7,17 @@ use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 use vigie_fragility_model::fragility::{assess, Assessment};
 use vigie_fragility_model::model::HoldingRecord;
-use vigie_inventory_domain::rollup::{rollup, RollupGroup};
+use vigie_inventory_domain::rollup::{Rollup, RollupGroup};
 use vigie_platform::words;
 
 use vigie_platform::auth::Visibility;
 use vigie_platform::db::clock::WriteClock;
 
-use super::views::VersionedInventory;
+use std::collections::BTreeMap;
+
+use super::views::{ListedStructure, VersionedInventory};
 use crate::error::InventoryError;
-use crate::storage::{self, Scope};
+use crate::storage::{self, Scope, StorageError};
 
 use super::cache::Cached;
 use super::import::normalize;
@@ -138,7 +140,7 @@ impl Inventory {
     /// # Errors
     /// Storage errors.
     pub async fn structures(&self, network: Option<&str>) -> Result<Vec<VersionedInventory>, InventoryError> {
-        self.read_in(network, &Visibility::All, Depth::Whole).await
+        self.read_in(network, &Visibility::All, Whole).await
     }
 
     /// Structures (optionally of one network) restricted to what `visibility`
@@ -154,15 +156,33 @@ impl Inventory {
         network: Option<&str>,
         visibility: &Visibility,
     ) -> Result<Vec<VersionedInventory>, InventoryError> {
-        self.read_in(network, visibility, Depth::StructureOnly).await
+        self.read_in(network, visibility, StructureOnly).await
     }
 
-    async fn read_in(
+    /// The ids and networks of the structures (optionally of one network)
+    /// that `visibility` shows, ordered by id: what a listing reads first,
+    /// to read the structures themselves [`LIST_CHUNK`] at a time.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn listed_in(
         &self,
         network: Option<&str>,
         visibility: &Visibility,
-        depth: Depth,
-    ) -> Result<Vec<VersionedInventory>, InventoryError> {
+    ) -> Result<Vec<ListedStructure>, InventoryError> {
+        self.read_in(network, visibility, Key).await
+    }
+
+    /// What `visibility` shows of `depth`, in one read snapshot: one query
+    /// per scope (the instance, a visible network), the single structures
+    /// of a grant a chunk at a time — the restriction is in the queries,
+    /// never applied to a truncated result.
+    async fn read_in<D: Depth>(
+        &self,
+        network: Option<&str>,
+        visibility: &Visibility,
+        depth: D,
+    ) -> Result<Vec<D::Item>, InventoryError> {
         let mut snapshot = self.db.begin_read().await?;
         let mut found = std::collections::BTreeMap::new();
         match visibility {
@@ -178,26 +198,17 @@ impl Inventory {
                 let singles: Vec<&(String, String)> = structures.iter().filter(|(n, _)| wanted(n)).collect();
                 for chunk in singles.chunks(500) {
                     let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
-                    for (id, stored) in depth.load(&mut snapshot, Scope::Structures(&ids)).await? {
+                    for (id, item) in depth.load(&mut snapshot, Scope::Structures(&ids)).await? {
                         // A structure group only counts for a structure really in its network.
-                        if chunk
-                            .iter()
-                            .any(|(n, s)| *s == id && *n == stored.inventory.structure.network)
-                        {
-                            found.insert(id, stored);
+                        if chunk.iter().any(|(n, s)| *s == id && n == D::network(&item)) {
+                            found.insert(id, item);
                         }
                     }
                 }
             }
         }
         snapshot.commit().await?;
-        Ok(found
-            .into_values()
-            .map(|mut s| {
-                s.inventory = normalize(s.inventory);
-                s
-            })
-            .collect())
+        Ok(found.into_values().collect())
     }
 
     /// The structure a person belongs to, if the person exists.
@@ -221,27 +232,26 @@ impl Inventory {
         }
     }
 
-    /// The fragility on `at` of the structures of `summaries` (from
-    /// [`Inventory::summaries_in`], whose order is kept), read in one
+    /// The fragility on `at` of the `listed` structures (from
+    /// [`Inventory::listed_in`], whose order is kept), read in one
     /// statement — a listing reads [`LIST_CHUNK`] at a time, so its first
     /// answers leave while the next are read, and the whole instance is never
-    /// in memory. A structure that moved to another network since its summary
-    /// was read is left out: the caller's visibility was checked on the
-    /// summary's network.
+    /// in memory. A structure that moved to another network since it was
+    /// listed is left out: the caller's visibility was checked on the
+    /// network it was listed in.
     ///
     /// # Errors
     /// Storage errors.
     pub async fn fragility_of(
         &self,
-        summaries: &[VersionedInventory],
+        listed: &[ListedStructure],
         at: NaiveDate,
     ) -> Result<Vec<(VersionedInventory, Assessment)>, InventoryError> {
-        let ids: Vec<String> = summaries.iter().map(|s| s.inventory.structure.id.clone()).collect();
+        let ids: Vec<String> = listed.iter().map(|l| l.id.clone()).collect();
         let mut loaded = storage::load(&mut *self.db.reader().acquire().await?, Scope::Structures(&ids)).await?;
-        Ok(summaries
+        Ok(listed
             .iter()
-            .filter_map(|summary| {
-                let listed = &summary.inventory.structure;
+            .filter_map(|listed| {
                 let mut stored = loaded
                     .remove(&listed.id)
                     .filter(|s| s.inventory.structure.network == listed.network)?;
@@ -297,18 +307,24 @@ impl Inventory {
     /// # Errors
     /// Storage errors.
     pub async fn rollup(&self, by: RollupBy, at: Option<NaiveDate>) -> Result<Vec<RollupGroup>, InventoryError> {
-        let all = self.fragility_all(None, at).await?;
-        let rows = all.iter().map(|(stored, assessment)| {
-            let s = &stored.inventory.structure;
-            let key = match by {
-                RollupBy::Instance => "*".to_owned(),
-                RollupBy::Network => s.network.clone(),
-                RollupBy::Region => s.region_code.clone(),
-                RollupBy::Department => s.department_code.clone(),
-            };
-            (key, assessment)
-        });
-        Ok(rollup(rows))
+        let at = at.unwrap_or_else(|| self.today());
+        // A chunk of structures at a time, like a listing: an instance of
+        // 100,000 structures is never in memory whole.
+        let listed = self.listed_in(None, &Visibility::All).await?;
+        let mut groups = Rollup::default();
+        for chunk in listed.chunks(LIST_CHUNK) {
+            for (stored, assessment) in self.fragility_of(chunk, at).await? {
+                let s = &stored.inventory.structure;
+                let key = match by {
+                    RollupBy::Instance => "*".to_owned(),
+                    RollupBy::Network => s.network.clone(),
+                    RollupBy::Region => s.region_code.clone(),
+                    RollupBy::Department => s.department_code.clone(),
+                };
+                groups.add(key, &assessment);
+            }
+        }
+        Ok(groups.finish())
     }
 
     /// Sets one person's level on one function of their structure, then
@@ -445,24 +461,87 @@ fn not_found(id: &str) -> InventoryError {
     InventoryError::NotFound(words!("structure « {id} »", "structure “{id}”"))
 }
 
-/// How much of each structure a read loads.
-#[derive(Debug, Clone, Copy)]
-enum Depth {
-    /// The whole inventory: people, functions, holdings.
-    Whole,
-    /// The structure's own row.
-    StructureOnly,
+/// How much of each structure a read loads, and what it is then called.
+trait Depth: Copy + Send {
+    type Item: Send;
+
+    fn load<'a>(
+        self,
+        conn: &'a mut sqlx::AnyConnection,
+        scope: Scope<'a>,
+    ) -> impl std::future::Future<Output = Result<BTreeMap<String, Self::Item>, StorageError>> + Send + 'a;
+
+    /// The network the structure was read in.
+    fn network(item: &Self::Item) -> &str;
 }
 
-impl Depth {
+/// The whole inventory: people, functions, holdings (each list sorted).
+#[derive(Clone, Copy)]
+struct Whole;
+
+/// The structure's own row.
+#[derive(Clone, Copy)]
+struct StructureOnly;
+
+/// Its id and network alone.
+#[derive(Clone, Copy)]
+struct Key;
+
+impl Depth for Whole {
+    type Item = VersionedInventory;
+
     async fn load(
         self,
         conn: &mut sqlx::AnyConnection,
         scope: Scope<'_>,
-    ) -> Result<std::collections::BTreeMap<String, VersionedInventory>, crate::storage::StorageError> {
-        match self {
-            Depth::Whole => storage::load(conn, scope).await,
-            Depth::StructureOnly => storage::load_structures(conn, scope).await,
-        }
+    ) -> Result<BTreeMap<String, Self::Item>, StorageError> {
+        Ok(storage::load(conn, scope)
+            .await?
+            .into_iter()
+            .map(|(id, mut stored)| {
+                stored.inventory = normalize(stored.inventory);
+                (id, stored)
+            })
+            .collect())
+    }
+
+    fn network(item: &Self::Item) -> &str {
+        &item.inventory.structure.network
+    }
+}
+
+impl Depth for StructureOnly {
+    type Item = VersionedInventory;
+
+    async fn load(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        scope: Scope<'_>,
+    ) -> Result<BTreeMap<String, Self::Item>, StorageError> {
+        storage::load_structures(conn, scope).await
+    }
+
+    fn network(item: &Self::Item) -> &str {
+        &item.inventory.structure.network
+    }
+}
+
+impl Depth for Key {
+    type Item = ListedStructure;
+
+    async fn load(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        scope: Scope<'_>,
+    ) -> Result<BTreeMap<String, Self::Item>, StorageError> {
+        Ok(storage::load_keys(conn, scope)
+            .await?
+            .into_iter()
+            .map(|listed| (listed.id.clone(), listed))
+            .collect())
+    }
+
+    fn network(item: &Self::Item) -> &str {
+        &item.network
     }
 }

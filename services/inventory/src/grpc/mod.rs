@@ -235,13 +235,14 @@ impl InventoryService for InventoryApi {
         let at = req.at.as_ref().map(date_from_pb).transpose()?;
         let lang = lang_from_pb(&req.lang);
         let at = at.unwrap_or_else(|| self.app.today());
-        // Who sees what is decided here, on the summaries; the structures
-        // are then read a chunk at a time and sent as they are assessed.
-        let summaries = self.app.summaries_in(non_empty(&req.network), &visibility).await?;
+        // Who sees what is decided here, on the ids and networks; the
+        // structures are then read a chunk at a time and sent as they are
+        // assessed.
+        let listed = self.app.listed_in(non_empty(&req.network), &visibility).await?;
         let app = self.app.clone();
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
-            for chunk in summaries.chunks(LIST_CHUNK) {
+            for chunk in listed.chunks(LIST_CHUNK) {
                 let assessed = match app.fragility_of(chunk, at).await {
                     Ok(assessed) => assessed,
                     Err(error) => {

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 use vigie_fragility_model::model::{HoldingRecord, StructureInventory, StructureRecord};
 
 pub use migrations::MIGRATIONS;
-pub use read::{load, load_one, load_structures, version_of};
+pub use read::{load, load_keys, load_one, load_structures, version_of};
 use rows::{execute_for_keys, fetch_for_keys, insert_batched, Value};
 
 pub use vigie_platform::db::StorageError;
