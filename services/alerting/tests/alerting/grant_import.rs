@@ -11,6 +11,7 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::GrantRecorded;
 
+use crate::grant_listings::{grants_in, list_grants, list_obligations, obligations_of};
 use crate::harness::{admin_of, aid, grant_structures, Harness, NET_A, NET_B};
 
 const HEADER: &str = "structure;financeur;intitulé;appel;date de dépôt;montant demandé;issue;date de décision;\
@@ -104,16 +105,7 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
 
     let done = import(&api, &p, ask(sheet(&GOOD), false, NET_A)).await?;
     ensure!(done.problems.is_empty() && counts(&done) == (4, 0, 0), "{done:?}");
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                network: NET_A.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_in(NET_A)).await?;
     ensure!(
         listed.pipeline
             == Some(pb::Pipeline {
@@ -134,17 +126,7 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
     ensure!(!velo.public_subsidy && velo.agreement_end.is_some(), "{velo:?}");
     // The duties of the grants won: the financial report of the 2026 grant,
     // one report per year of the 2026–2027 agreement (instead of one).
-    let duties = api
-        .list_obligations(request(
-            &p,
-            pb::ListObligationsRequest {
-                structure_id: "SA1".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations;
+    let duties = list_obligations(&api, &p, obligations_of("SA1")).await?;
     let mut rules: Vec<(String, String)> = duties
         .iter()
         .map(|o| {

@@ -4,19 +4,17 @@
 //! in `ListObligations`, through the gRPC handlers over the real storage.
 
 use anyhow::{ensure, Context, Result};
-use prost::Message;
 use vigie_alerting::grpc::AlertingApi;
-use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_platform::auth::testing::{caller, request};
 use vigie_platform::auth::{Principal, Role, Scope};
-use vigie_platform::events::{Envelope, Outcome};
+use vigie_platform::events::Envelope;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::dates::date_text;
-use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 
-use crate::harness::{admin_of, aid, d, Harness, NET_A, NET_B};
+use crate::grant_listings::{list_obligations, obligations_of};
+use crate::harness::{admin_of, aid, d, inventoried, Harness, NET_A, NET_B};
 
 const REGION: &str = "Région Bretagne";
 
@@ -65,15 +63,7 @@ fn structure_leaving(id: &str, network: &str, holders: usize, leave: Option<&str
         version: 1,
         ..Default::default()
     };
-    Envelope::new(
-        "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
-        id.to_owned(),
-        StructureInventoried {
-            structure: Some(snapshot),
-        }
-        .encode_to_vec(),
-    )
+    inventoried(snapshot)
 }
 
 fn won(structure: &str, funder: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
@@ -123,8 +113,7 @@ fn record<'a>(stats: &'a pb::GrantStatsResponse, funder: &str, programme: &str) 
 /// fortnight), 2026-07-19 → 2027-01-19 (in 15 days, not yet).
 pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Result<()> {
     for (id, network, holders) in [("SA1", NET_A, 1), ("SA2", NET_A, 2), ("SB1", NET_B, 1)] {
-        let outcome = h.feed(&structure(id, network, holders)).await?;
-        ensure!(outcome == Outcome::Applied, "{outcome:?}");
+        h.feed_applied(&structure(id, network, holders)).await?;
     }
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     let call_id = h
@@ -284,17 +273,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
 
     // ListObligations tells how many hold funder_reporting.
     for (structure, holders) in [("SA1", 1), ("SA2", 2)] {
-        let listed = api
-            .list_obligations(request(
-                &a,
-                pb::ListObligationsRequest {
-                    structure_id: structure.to_owned(),
-                    ..Default::default()
-                },
-            ))
-            .await?
-            .into_inner()
-            .obligations;
+        let listed = list_obligations(&api, &a, obligations_of(structure)).await?;
         ensure!(
             !listed.is_empty() && listed.iter().all(|o| o.reporting_holders == holders),
             "{structure}: {listed:?}"
@@ -306,7 +285,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
 /// Holders who leave before the due date put it at risk; one of them staying does not.
 pub async fn holders_leaving_before_the_due_date_put_a_duty_at_risk(h: Harness) -> Result<()> {
     let leaving = structure_leaving("SA1", NET_A, 2, Some("2027-01-08"));
-    ensure!(h.feed(&leaving).await? == Outcome::Applied);
+    h.feed_applied(&leaving).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
     api.record_grant(request(&a, won("SA1", REGION, "Insertion", 1_000, "2026-07-10")))
@@ -325,7 +304,7 @@ pub async fn holders_leaving_before_the_due_date_put_a_duty_at_risk(h: Harness) 
 /// structure manager or a facilitator is refused; an over-long network is
 /// invalid.
 pub async fn grant_stats_stay_within_reach(h: Harness) -> Result<()> {
-    ensure!(h.feed(&structure("SA1", NET_A, 1)).await? == Outcome::Applied);
+    h.feed_applied(&structure("SA1", NET_A, 1)).await?;
     let api = AlertingApi::new(h.app.clone());
     let code =
         |outcome: Result<tonic::Response<pb::GrantStatsResponse>, tonic::Status>| outcome.err().map(|s| s.code());

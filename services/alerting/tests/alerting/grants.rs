@@ -8,13 +8,14 @@ use vigie_alerting::channels::links::AckAction;
 use vigie_alerting::events::GRANT_RECORDED;
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, refused, request};
-use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::auth::{Role, Scope};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::GrantRecorded;
 
+use crate::grant_listings::{grants_in, grants_of, list_grants, list_obligations, obligations_in, obligations_of};
 use crate::harness::{admin_of, aid, d, grant_structures, Harness, NET_A, NET_B};
 
 fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
@@ -28,20 +29,6 @@ fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGr
         financial_year_end: d(year_end),
         ..Default::default()
     }
-}
-
-async fn obligations(api: &AlertingApi, p: &Principal, structure: &str) -> Result<Vec<pb::Obligation>> {
-    Ok(api
-        .list_obligations(request(
-            p,
-            pb::ListObligationsRequest {
-                structure_id: structure.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations)
 }
 
 fn rules(list: &[pb::Obligation]) -> Vec<(String, String)> {
@@ -64,7 +51,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     ensure!(first.grant_id.starts_with('G') && first.stage == "won", "{first:?}");
     api.record_grant(request(&p, won("SA1", "Jardins", 60_000, "2026-12-31")))
         .await?;
-    let two = obligations(&api, &p, "SA1").await?;
+    let two = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
         rules(&two)
             == vec![
@@ -90,7 +77,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     private.public_subsidy = Some(false);
     private.funder = "Fondation de France".to_owned();
     api.record_grant(request(&p, private)).await?;
-    let all = obligations(&api, &p, "SA1").await?;
+    let all = list_obligations(&api, &p, obligations_of("SA1")).await?;
     let wide: Vec<_> = all.iter().filter(|o| o.grant_id.is_empty()).collect();
     ensure!(
         wide.iter()
@@ -110,7 +97,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     cpo.agreement_end = d("2028-12-31");
     cpo.reference = "CPO-2026-014".to_owned();
     let cpo = api.record_grant(request(&p, cpo)).await?.into_inner();
-    let yearly = obligations(&api, &p, "SA2").await?;
+    let yearly = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
         rules(&yearly)
             == ["2027-06-30", "2028-06-30", "2029-06-30"]
@@ -167,7 +154,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     ))
     .await?;
     ensure!(h.count("al_agreement_dates").await? == 2);
-    let after = obligations(&api, &p, "SA2").await?;
+    let after = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
         rules(&after)
             == vec![
@@ -201,7 +188,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         .await?;
     ensure!(h.app.network_policy(NET_A).await?.draft_days == 10);
     ensure!(h.app.network_policy(NET_B).await?.draft_days == 14);
-    let drafted = obligations(&api, &p, "SA2").await?;
+    let drafted = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(date_text(drafted[0].draft.as_ref()) == "2027-04-20", "{drafted:?}");
     // Another policy change without draft days keeps them.
     h.app
@@ -213,16 +200,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         .await?;
     ensure!(h.app.network_policy(NET_A).await?.draft_days == 10);
     // The network's pipeline and duties.
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                network: NET_A.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_in(NET_A)).await?;
     let pipeline = listed.pipeline.context("pipeline")?;
     ensure!(
         pipeline.won == 5
@@ -231,17 +209,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
             && pipeline.amount_granted_cents == (60_000 + 60_000 + 33_001 + 100_000 + 30_000) * 100,
         "{pipeline:?}"
     );
-    let network_duties = api
-        .list_obligations(request(
-            &p,
-            pb::ListObligationsRequest {
-                network: NET_A.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations;
+    let network_duties = list_obligations(&api, &p, obligations_in(NET_A)).await?;
     ensure!(network_duties.len() == all.len() + after.len(), "{network_duties:?}");
     Ok(())
 }
@@ -284,16 +252,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
         ))
         .await?
         .into_inner();
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                structure_id: "SA1".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_of("SA1")).await?;
     ensure!(listed.grants.len() == 1, "{listed:?}");
     let application = &listed.grants[0];
     ensure!(
@@ -356,16 +315,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             && date_text(event.on.as_ref()) == "2027-01-04",
         "{event:?}"
     );
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                structure_id: "SA1".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_of("SA1")).await?;
     ensure!(
         listed.pipeline
             == Some(pb::Pipeline {
@@ -378,7 +328,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             }),
         "{listed:?}"
     );
-    let duties = obligations(&api, &p, "SA1").await?;
+    let duties = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
         rules(&duties) == vec![("financial_report_6_months".to_owned(), "2028-06-30".to_owned())],
         "{duties:?}"
@@ -397,7 +347,7 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         .record_grant(request(&a, won("SA1", "Insertion", 20_000, "2026-12-31")))
         .await?
         .into_inner();
-    let key = obligations(&api, &a, "SA1").await?.remove(0).key;
+    let key = list_obligations(&api, &a, obligations_of("SA1")).await?.remove(0).key;
     let others = [
         admin_of(NET_B),
         caller(
@@ -417,19 +367,20 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         ),
     ];
     for p in &others {
-        let list = |s: &str| pb::ListGrantsRequest {
-            structure_id: s.to_owned(),
-            ..Default::default()
-        };
-        let outcome = api.list_grants(request(p, list("SA1"))).await.map(|_| ());
-        let missing = api.list_grants(request(p, list("absent-object"))).await.map(|_| ());
+        let outcome = api.list_grants(request(p, grants_of("SA1"))).await.map(|_| ());
+        let missing = api
+            .list_grants(request(p, grants_of("absent-object")))
+            .await
+            .map(|_| ());
         refused(true, &outcome, &missing, "SA1").context("ListGrants")?;
-        let ask = |s: &str| pb::ListObligationsRequest {
-            structure_id: s.to_owned(),
-            ..Default::default()
-        };
-        let outcome = api.list_obligations(request(p, ask("SA1"))).await.map(|_| ());
-        let missing = api.list_obligations(request(p, ask("absent-object"))).await.map(|_| ());
+        let outcome = api
+            .list_obligations(request(p, obligations_of("SA1")))
+            .await
+            .map(|_| ());
+        let missing = api
+            .list_obligations(request(p, obligations_of("absent-object")))
+            .await
+            .map(|_| ());
         refused(true, &outcome, &missing, "SA1").context("ListObligations")?;
         let record = |s: &str| won(s, "Intrus", 1, "2026-12-31");
         let outcome = api.record_grant(request(p, record("SA1"))).await.map(|_| ());
@@ -472,24 +423,12 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         ensure!(mine.obligations.is_empty(), "{mine:?}");
     }
     // A whole network belongs to its network admins.
-    let network = |n: &str| pb::ListGrantsRequest {
-        network: n.to_owned(),
-        ..Default::default()
-    };
-    let outcome = api.list_grants(request(&admin_of(NET_B), network(NET_A))).await;
+    let outcome = api.list_grants(request(&admin_of(NET_B), grants_in(NET_A))).await;
     ensure!(outcome.is_err_and(|s| s.code() == tonic::Code::NotFound));
     // Facilitators, trainers and integrations get nothing of it.
     for role in [Role::Facilitator, Role::Trainer, Role::Integration] {
         let p = caller(role, Scope::Network(NET_A.to_owned()));
-        let outcome = api
-            .list_grants(request(
-                &p,
-                pb::ListGrantsRequest {
-                    structure_id: "SA1".to_owned(),
-                    ..Default::default()
-                },
-            ))
-            .await;
+        let outcome = api.list_grants(request(&p, grants_of("SA1"))).await;
         ensure!(
             outcome.is_err_and(|s| s.code() == tonic::Code::PermissionDenied),
             "{role}"
@@ -507,15 +446,7 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
     );
     ensure!(h.count("al_agreement_dates").await? == 0);
     // An unknown structure is not found, even for who sees every structure.
-    let unknown = api
-        .list_obligations(request(
-            &fed,
-            pb::ListObligationsRequest {
-                structure_id: "S404".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await;
+    let unknown = api.list_obligations(request(&fed, obligations_of("S404"))).await;
     ensure!(unknown.is_err_and(|s| s.code() == tonic::Code::NotFound));
     Ok(())
 }

@@ -5,6 +5,7 @@
 mod batches;
 mod federation_events;
 mod grant_import;
+mod grant_listings;
 mod grant_stats;
 mod grants;
 mod harness;

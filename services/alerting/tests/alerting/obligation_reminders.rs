@@ -27,57 +27,38 @@ use vigie_alerting::http::{serve_with, HttpLimits};
 use vigie_alerting::service::dispatch_once;
 use vigie_platform::auth::testing::{caller, request};
 use vigie_platform::auth::{Role, Scope};
-use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::{DeadlineEscalated, ObligationReminded};
 use vigie_testkit::SmtpServer;
 
-use crate::harness::{date, structure_event_holding, utc, Harness, PersonSpec};
+use crate::grant_listings::{list_obligations, obligations_of};
+use crate::harness::{
+    bretagne_with_referent, date, director_and_two_holders, structure_event_holding, utc, Harness, PersonSpec,
+    BRETAGNE, REFERENT,
+};
 use crate::scenarios::channels;
 
-const NETWORK: &str = "reseau-bretagne";
-const REFERENT: &str = "referente@reseau.example.org";
+const NETWORK: &str = BRETAGNE;
 
 /// A director, two holders of `funder_reporting` and a holder of
 /// `funding_applications` only (reminded of calls, not of duties).
 fn reporting_team() -> Vec<PersonSpec<'static>> {
-    vec![
-        PersonSpec {
-            id: "D1",
-            role: "director",
-            funding_level: 0,
-            end: None,
-        },
-        PersonSpec {
-            id: "R1",
-            role: "employee",
-            funding_level: 3,
-            end: None,
-        },
-        PersonSpec {
-            id: "R2",
-            role: "employee",
-            funding_level: 4,
-            end: None,
-        },
-    ]
+    director_and_two_holders("D1", "R1", "R2")
 }
 
+/// Feeds S1, its `people` holding `funder_reporting`.
 async fn structure(h: &Harness, people: &[PersonSpec<'_>]) -> Result<()> {
-    let outcome = h
-        .feed(&structure_event_holding(
-            "S1",
-            NETWORK,
-            "35238",
-            "53",
-            people,
-            "funder_reporting",
-            1,
-        ))
-        .await?;
-    ensure!(outcome == Outcome::Applied, "{outcome:?}");
-    Ok(())
+    h.feed_applied(&structure_event_holding(
+        "S1",
+        NETWORK,
+        "35238",
+        "53",
+        people,
+        "funder_reporting",
+        1,
+    ))
+    .await
 }
 
 /// Records the grant; returns the key of its compte rendu financier.
@@ -133,12 +114,7 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
     let mut people = reporting_team();
-    people.push(PersonSpec {
-        id: "H1",
-        role: "employee",
-        funding_level: 0,
-        end: None,
-    });
+    people.push(PersonSpec::staying("H1", "employee", 0));
     structure(&h, &people).await?;
     let key = grant(&h).await?;
     let mut seen = 0;
@@ -222,25 +198,9 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
 pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: Harness) -> Result<()> {
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
-    h.app
-        .set_network_policy(&PolicyInput {
-            network: NETWORK.into(),
-            referent_name: "Camille Référente".into(),
-            referent_email: REFERENT.into(),
-            ..PolicyInput::default()
-        })
-        .await?;
+    h.app.set_network_policy(&bretagne_with_referent()).await?;
     // The director alone knows how to report.
-    structure(
-        &h,
-        &[PersonSpec {
-            id: "D1",
-            role: "director",
-            funding_level: 3,
-            end: None,
-        }],
-    )
-    .await?;
+    structure(&h, &[PersonSpec::sole_holder("D1")]).await?;
     let key = grant(&h).await?;
     h.at(utc("2027-05-31 07:05")); // J-30: the director only
     dispatch_once(&h.app, &transport).await?;
@@ -285,23 +245,11 @@ pub async fn a_duty_escalated_in_another_zone_says_so_and_the_log_names_the_duty
     let transport = channels(&smtp)?;
     h.app
         .set_network_policy(&PolicyInput {
-            network: NETWORK.into(),
             timezone: "Indian/Reunion".into(),
-            referent_name: "Camille Référente".into(),
-            referent_email: REFERENT.into(),
-            ..PolicyInput::default()
+            ..bretagne_with_referent()
         })
         .await?;
-    structure(
-        &h,
-        &[PersonSpec {
-            id: "D1",
-            role: "director",
-            funding_level: 3,
-            end: None,
-        }],
-    )
-    .await?;
+    structure(&h, &[PersonSpec::sole_holder("D1")]).await?;
     let key = grant(&h).await?;
     h.at(utc("2027-06-16 05:05")); // J-14 at 09:00 in La Réunion (UTC+4)
     dispatch_once(&h.app, &transport).await?;
@@ -390,17 +338,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     // ListObligations tells it, with the holders of funder_reporting.
     let api = AlertingApi::new(h.app.clone());
     let admin = caller(Role::NetworkAdmin, Scope::Network(NETWORK.to_owned()));
-    let listed = api
-        .list_obligations(request(
-            &admin,
-            pb::ListObligationsRequest {
-                structure_id: "S1".into(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations;
+    let listed = list_obligations(&api, &admin, obligations_of("S1")).await?;
     let duty = listed.iter().find(|o| o.key == key).context("the duty listed")?;
     ensure!(
         duty.status == "sent"

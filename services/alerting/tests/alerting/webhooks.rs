@@ -83,12 +83,7 @@ pub async fn two_networks_on_one_webhook_url_get_their_own_deliveries_and_secret
             network,
             "35238",
             "53",
-            &[PersonSpec {
-                id: &format!("P{i}"),
-                role: "director",
-                funding_level: 3,
-                end: None,
-            }],
+            &[PersonSpec::sole_holder(&format!("P{i}"))],
             1,
         ))
         .await?;
