@@ -2,25 +2,7 @@ use chrono::{NaiveTime, TimeZone};
 
 use super::*;
 use crate::plan::RecipientKind;
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
-}
-
-fn person(id: &str, kind: RecipientKind) -> Recipient {
-    Recipient {
-        id: format!("person:{id}"),
-        kind,
-        person_id: Some(id.into()),
-        name: id.into(),
-        channel: "email",
-        address: format!("{id}@example.org"),
-    }
-}
+use crate::test_fixtures::{contacts, date, person, utc};
 
 /// A director and one holder of funder_reporting per end date given.
 fn structure(holders: Vec<Option<NaiveDate>>) -> StructureRecipients {
@@ -33,14 +15,6 @@ fn structure(holders: Vec<Option<NaiveDate>>) -> StructureRecipients {
         network: "net".into(),
         people,
         holder_end_dates: holders,
-    }
-}
-
-fn contacts() -> NetworkContacts {
-    NetworkContacts {
-        referent_name: "Référente".into(),
-        referent_email: "ref@example.org".into(),
-        webhook_url: String::new(),
     }
 }
 
