@@ -11,7 +11,7 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::GrantRecorded;
 
-use crate::grant_listings::{grants_in, list_grants, list_obligations, obligations_of};
+use crate::grant_calls::{grants_in, list_grants, list_obligations, obligations_of, record_grant};
 use crate::harness::{admin_of, aid, grant_structures, Harness, NET_A, NET_B};
 
 const HEADER: &str = "structure;financeur;intitulé;appel;date de dépôt;montant demandé;issue;date de décision;\
@@ -275,22 +275,13 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
         ..Default::default()
     };
     // A retry after a lost answer: the grant first recorded, one event.
-    let first = api
-        .record_grant(request(&p, grant("SA1", "retry-1", "won")))
-        .await?
-        .into_inner();
-    let retry = api
-        .record_grant(request(&p, grant("SA1", "retry-1", "won")))
-        .await?
-        .into_inner();
+    let first = record_grant(&api, &p, grant("SA1", "retry-1", "won")).await?;
+    let retry = record_grant(&api, &p, grant("SA1", "retry-1", "won")).await?;
     ensure!(first == retry, "{first:?} / {retry:?}");
     ensure!(h.count("al_grants").await? == 1);
     ensure!(h.outbox::<GrantRecorded>(GRANT_RECORDED).await?.len() == 1);
     // Another decision under the same key updates that grant (one event).
-    let changed = api
-        .record_grant(request(&p, grant("SA1", "retry-1", "refused")))
-        .await?
-        .into_inner();
+    let changed = record_grant(&api, &p, grant("SA1", "retry-1", "refused")).await?;
     ensure!(
         changed.grant_id == first.grant_id && changed.stage == "refused",
         "{changed:?}"
@@ -298,14 +289,11 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
     ensure!(h.count("al_grants").await? == 1);
     ensure!(h.outbox::<GrantRecorded>(GRANT_RECORDED).await?.len() == 2);
     // The key is the structure's: another structure's same key is its own grant.
-    let other = api
-        .record_grant(request(&p, grant("SA2", "retry-1", "won")))
-        .await?
-        .into_inner();
+    let other = record_grant(&api, &p, grant("SA2", "retry-1", "won")).await?;
     ensure!(other.grant_id != first.grant_id, "{other:?}");
     // Without a key, each sending is a new grant (docs/grants.md).
-    api.record_grant(request(&p, grant("SA1", "", "won"))).await?;
-    api.record_grant(request(&p, grant("SA1", "", "won"))).await?;
+    record_grant(&api, &p, grant("SA1", "", "won")).await?;
+    record_grant(&api, &p, grant("SA1", "", "won")).await?;
     ensure!(h.count("al_grants").await? == 4);
     // A key too long, or with a control character, is refused naming it.
     for key in ["k".repeat(101), "a\u{1}b".to_owned()] {

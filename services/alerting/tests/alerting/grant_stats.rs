@@ -6,14 +6,14 @@
 use anyhow::{ensure, Context, Result};
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, request};
-use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::auth::{Role, Scope};
 use vigie_platform::events::Envelope;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::dates::date_text;
 use vigie_proto::inventory::v1 as inv;
 
-use crate::grant_listings::{list_obligations, obligations_of};
+use crate::grant_calls::{list_obligations, obligations_of, record_grant};
 use crate::harness::{admin_of, aid, d, inventoried, Harness, NET_A, NET_B};
 
 const REGION: &str = "Région Bretagne";
@@ -127,18 +127,18 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
         .call_id;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
-    let grant = |p: &Principal, g: pb::RecordGrantRequest| {
-        let api = api.clone();
-        let p = p.clone();
-        async move { api.record_grant(request(&p, g)).await }
-    };
     // Région Bretagne « Insertion »: three won, one refused in network A.
-    grant(&a, won("SA1", REGION, "Insertion", 12_500, "2026-07-10")).await?;
-    grant(&a, won("SA1", REGION, "Insertion", 3_000, "2026-07-18")).await?;
-    grant(&a, won("SA2", REGION, "Insertion", 8_000, "2026-07-10")).await?;
-    grant(&a, refused("SA2", REGION, "Insertion", 4_000)).await?;
+    record_grant(&api, &a, won("SA1", REGION, "Insertion", 12_500, "2026-07-10")).await?;
+    record_grant(&api, &a, won("SA1", REGION, "Insertion", 3_000, "2026-07-18")).await?;
+    record_grant(&api, &a, won("SA2", REGION, "Insertion", 8_000, "2026-07-10")).await?;
+    record_grant(&api, &a, refused("SA2", REGION, "Insertion", 4_000)).await?;
     // A report due in 15 days, on SA1: not this fortnight.
-    grant(&a, won("SA1", "CAF d'Ille-et-Vilaine", "Jeunesse", 2_000, "2026-07-19")).await?;
+    record_grant(
+        &api,
+        &a,
+        won("SA1", "CAF d'Ille-et-Vilaine", "Jeunesse", 2_000, "2026-07-19"),
+    )
+    .await?;
     // An application to the imported call, titled otherwise by the person:
     // its programme is the call's title; then refused.
     api.record_application(request(
@@ -166,7 +166,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
     .await?;
     // Network B's grant, due in 6 days with one holder: at risk, in B only.
     let b = admin_of(NET_B);
-    grant(&b, won("SB1", REGION, "Insertion", 50_000, "2026-07-10")).await?;
+    record_grant(&api, &b, won("SB1", REGION, "Insertion", 50_000, "2026-07-10")).await?;
 
     let stats = api.grant_stats(request(&a, stats_of(NET_A))).await?.into_inner();
     let pipeline = stats.pipeline.context("pipeline")?;
@@ -201,7 +201,8 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
         .is_none());
     ensure!(record(&stats, "CAF d'Ille-et-Vilaine", "Jeunesse")?.success_rate_per_mille == Some(1000));
     // The call refused: its programme's rate is 0 ‰.
-    grant(
+    record_grant(
+        &api,
         &a,
         pb::RecordGrantRequest {
             structure_id: "SA2".to_owned(),
@@ -288,8 +289,7 @@ pub async fn holders_leaving_before_the_due_date_put_a_duty_at_risk(h: Harness) 
     h.feed_applied(&leaving).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
-    api.record_grant(request(&a, won("SA1", REGION, "Insertion", 1_000, "2026-07-10")))
-        .await?;
+    record_grant(&api, &a, won("SA1", REGION, "Insertion", 1_000, "2026-07-10")).await?;
     let stats = api.grant_stats(request(&a, stats_of(NET_A))).await?.into_inner();
     ensure!(
         stats.at_risk.len() == 1 && stats.at_risk[0].reason == "holders_leaving",

@@ -15,7 +15,9 @@ use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::GrantRecorded;
 
-use crate::grant_listings::{grants_in, grants_of, list_grants, list_obligations, obligations_in, obligations_of};
+use crate::grant_calls::{
+    grants_in, grants_of, list_grants, list_obligations, obligations_in, obligations_of, record_grant,
+};
 use crate::harness::{admin_of, aid, d, grant_structures, Harness, NET_A, NET_B};
 
 fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
@@ -44,13 +46,9 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
-    let first = api
-        .record_grant(request(&p, won("SA1", "Insertion", 60_000, "2026-12-31")))
-        .await?
-        .into_inner();
+    let first = record_grant(&api, &p, won("SA1", "Insertion", 60_000, "2026-12-31")).await?;
     ensure!(first.grant_id.starts_with('G') && first.stage == "won", "{first:?}");
-    api.record_grant(request(&p, won("SA1", "Jardins", 60_000, "2026-12-31")))
-        .await?;
+    record_grant(&api, &p, won("SA1", "Jardins", 60_000, "2026-12-31")).await?;
     let two = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
         rules(&two)
@@ -70,13 +68,12 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         "{report:?}"
     );
     // The third grant of 2026: 153,001 € of public subsidies.
-    api.record_grant(request(&p, won("SA1", "Mobilité", 33_001, "2026-12-31")))
-        .await?;
+    record_grant(&api, &p, won("SA1", "Mobilité", 33_001, "2026-12-31")).await?;
     // Private money does not count.
     let mut private = won("SA1", "Fondation", 100_000, "2026-12-31");
     private.public_subsidy = Some(false);
     private.funder = "Fondation de France".to_owned();
-    api.record_grant(request(&p, private)).await?;
+    record_grant(&api, &p, private).await?;
     let all = list_obligations(&api, &p, obligations_of("SA1")).await?;
     let wide: Vec<_> = all.iter().filter(|o| o.grant_id.is_empty()).collect();
     ensure!(
@@ -96,7 +93,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     cpo.agreement_start = d("2026-01-01");
     cpo.agreement_end = d("2028-12-31");
     cpo.reference = "CPO-2026-014".to_owned();
-    let cpo = api.record_grant(request(&p, cpo)).await?.into_inner();
+    let cpo = record_grant(&api, &p, cpo).await?;
     let yearly = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
         rules(&yearly)
@@ -295,7 +292,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
         ..Default::default()
     };
     for _ in 0..2 {
-        let decided = api.record_grant(request(&p, decide.clone())).await?.into_inner();
+        let decided = record_grant(&api, &p, decide.clone()).await?;
         ensure!(
             decided.grant_id == same.grant_id && decided.stage == "won",
             "{decided:?}"
@@ -343,10 +340,7 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
     grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
-    let grant = api
-        .record_grant(request(&a, won("SA1", "Insertion", 20_000, "2026-12-31")))
-        .await?
-        .into_inner();
+    let grant = record_grant(&api, &a, won("SA1", "Insertion", 20_000, "2026-12-31")).await?;
     let key = list_obligations(&api, &a, obligations_of("SA1")).await?.remove(0).key;
     let others = [
         admin_of(NET_B),
@@ -566,7 +560,7 @@ pub async fn invalid_grant_inputs_are_refused_naming_the_field(h: Harness) -> Re
     ensure!(outcome.is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("montant demandé")));
     ensure!(h.count("al_grants").await? == 0);
     ensure!(h.outbox_count(GRANT_RECORDED).await? == 0);
-    let grant = api.record_grant(request(&p, base)).await?.into_inner();
+    let grant = record_grant(&api, &p, base).await?;
     let outcome = api
         .set_agreement_date(request(
             &p,

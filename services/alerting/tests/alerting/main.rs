@@ -4,8 +4,8 @@
 
 mod batches;
 mod federation_events;
+mod grant_calls;
 mod grant_import;
-mod grant_listings;
 mod grant_stats;
 mod grants;
 mod harness;

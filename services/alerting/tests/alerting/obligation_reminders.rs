@@ -32,7 +32,7 @@ use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::{DeadlineEscalated, ObligationReminded};
 use vigie_testkit::SmtpServer;
 
-use crate::grant_listings::{list_obligations, obligations_of};
+use crate::grant_calls::{list_obligations, obligations_of};
 use crate::harness::{
     bretagne_with_referent, date, director_and_two_holders, structure_event_holding, utc, Harness, PersonSpec,
     BRETAGNE, REFERENT,

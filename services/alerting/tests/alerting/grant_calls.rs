@@ -1,6 +1,6 @@
-//! The listings the grant scenarios ask again and again: the request for one
-//! structure or a whole network, and the answer unwrapped, so that a scenario
-//! reads as what it checks.
+//! The grant RPCs the scenarios call again and again: the listings' requests
+//! for one structure or a whole network, and the answers unwrapped, so that
+//! a scenario reads as what it checks.
 
 use anyhow::Result;
 use vigie_alerting::grpc::AlertingApi;
@@ -57,4 +57,9 @@ pub async fn list_obligations(
     ask: pb::ListObligationsRequest,
 ) -> Result<Vec<pb::Obligation>> {
     Ok(api.list_obligations(request(p, ask)).await?.into_inner().obligations)
+}
+
+/// The grant `p` records with `ask`.
+pub async fn record_grant(api: &AlertingApi, p: &Principal, ask: pb::RecordGrantRequest) -> Result<pb::Grant> {
+    Ok(api.record_grant(request(p, ask)).await?.into_inner())
 }
