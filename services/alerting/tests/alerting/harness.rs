@@ -230,6 +230,15 @@ pub async fn grant_structures(h: &Harness) -> Result<()> {
     Ok(())
 }
 
+/// The token of a feed URL (`…/calendar/<token>.ics`).
+pub fn feed_token(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".ics")
+        .to_owned()
+}
+
 /// The administrator of `network`.
 pub fn admin_of(network: &str) -> Principal {
     caller(Role::NetworkAdmin, Scope::Network(network.to_owned()))

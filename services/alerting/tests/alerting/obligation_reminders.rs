@@ -34,8 +34,8 @@ use vigie_testkit::SmtpServer;
 
 use crate::grant_calls::{list_obligations, obligations_of};
 use crate::harness::{
-    bretagne_with_referent, date, director_and_two_holders, structure_event_holding, utc, Harness, PersonSpec,
-    BRETAGNE, REFERENT,
+    bretagne_with_referent, date, director_and_two_holders, feed_token, structure_event_holding, utc, Harness,
+    PersonSpec, BRETAGNE, REFERENT,
 };
 use crate::scenarios::channels;
 
@@ -514,15 +514,6 @@ pub async fn two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_ite
         "{json}"
     );
     Ok(())
-}
-
-/// The token of a feed URL (`…/calendar/<token>.ics`).
-fn feed_token(url: &str) -> String {
-    url.rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".ics")
-        .to_owned()
 }
 
 pub async fn the_feeds_hold_each_duty_not_sent(h: Harness) -> Result<()> {

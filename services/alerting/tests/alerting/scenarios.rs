@@ -17,8 +17,8 @@ use vigie_platform::events::Outcome;
 use vigie_testkit::SmtpServer;
 
 use crate::harness::{
-    aid, bretagne_with_referent, date, director_and_two_holders, page, structure_event, utc, Harness, PersonSpec,
-    BRETAGNE, REFERENT,
+    aid, bretagne_with_referent, date, director_and_two_holders, feed_token, page, structure_event, utc, Harness,
+    PersonSpec, BRETAGNE, REFERENT,
 };
 
 /// The deadline of the issue: J-7 is 2027-03-07 at 09:00 Paris = 08:00 UTC.
@@ -445,15 +445,6 @@ pub async fn the_calendar_feed_parses_with_a_real_parser(h: Harness) -> Result<(
     let network = h.app.feed_url(FeedKind::Network, BRETAGNE).await?;
     ensure!(network != url);
     Ok(())
-}
-
-/// The token of a feed URL (`…/calendar/<token>.ics`).
-fn feed_token(url: &str) -> String {
-    url.rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".ics")
-        .to_owned()
 }
 
 pub async fn a_revoked_feed_url_stops_working_and_the_new_one_opens(h: Harness) -> Result<()> {
