@@ -61,20 +61,26 @@ async fn structure(h: &Harness, people: &[PersonSpec<'_>]) -> Result<()> {
     .await
 }
 
+/// S1's grant of `euros` from `funder` for `title`, won on 2026-11-15 for
+/// the financial year ending 2026-12-31 (its report due 2027-06-30).
+fn won_for_2026(funder: &str, title: &str, euros: i64) -> GrantInput {
+    GrantInput {
+        structure_id: "S1".into(),
+        funder: funder.into(),
+        title: title.into(),
+        outcome: "won".into(),
+        amount_granted: euros * 100,
+        decided_on: Some(date("2026-11-15")),
+        financial_year_end: Some(date("2026-12-31")),
+        ..GrantInput::default()
+    }
+}
+
 /// Records the grant; returns the key of its compte rendu financier.
 async fn grant(h: &Harness) -> Result<String> {
     let row = h
         .app
-        .record_grant(&GrantInput {
-            structure_id: "S1".into(),
-            funder: "Région Bretagne".into(),
-            title: "Insertion".into(),
-            outcome: "won".into(),
-            amount_granted: 20_000 * 100,
-            decided_on: Some(date("2026-11-15")),
-            financial_year_end: Some(date("2026-12-31")),
-            ..GrantInput::default()
-        })
+        .record_grant(&won_for_2026("Région Bretagne", "Insertion", 20_000))
         .await?;
     Ok(format!("{}:financial_report_6_months:2026-12-31", row.grant_id))
 }
@@ -575,16 +581,7 @@ pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -
     // up, but today's digest already went — it waits for tomorrow's.
     h.at(utc("2027-05-31 12:00"));
     h.app
-        .record_grant(&GrantInput {
-            structure_id: "S1".into(),
-            funder: "CAF d'Ille-et-Vilaine".into(),
-            title: "Parentalité".into(),
-            outcome: "won".into(),
-            amount_granted: 5_000 * 100,
-            decided_on: Some(date("2026-11-15")),
-            financial_year_end: Some(date("2026-12-31")),
-            ..GrantInput::default()
-        })
+        .record_grant(&won_for_2026("CAF d'Ille-et-Vilaine", "Parentalité", 5_000))
         .await?;
     let caf = h
         .app
