@@ -2,6 +2,8 @@
 //! duties, through the gRPC handlers (the principal in the request as
 //! `AuthLayer` puts it) over the real storage, on both backends.
 
+use std::future::Future;
+
 use anyhow::{ensure, Context, Result};
 use vigie_alerting::app::PolicyInput;
 use vigie_alerting::channels::links::AckAction;
@@ -334,6 +336,18 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
     Ok(())
 }
 
+/// `call` (named `rpc`) on SA1 is refused exactly as on an absent
+/// structure: the caller learns nothing of SA1, not even that it exists.
+async fn refused_as_absent<F, Fut>(rpc: &str, call: F) -> Result<()>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: Future<Output = Result<(), tonic::Status>>,
+{
+    let outcome = call("SA1").await;
+    let missing = call("absent-object").await;
+    refused(true, &outcome, &missing, "SA1").context(rpc.to_owned())
+}
+
 /// A caller of another network gets NOT_FOUND, exactly as for an unknown
 /// structure, and sees none of the grants when listing its own.
 pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
@@ -361,49 +375,41 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         ),
     ];
     for p in &others {
-        let outcome = api.list_grants(request(p, grants_of("SA1"))).await.map(|_| ());
-        let missing = api
-            .list_grants(request(p, grants_of("absent-object")))
-            .await
-            .map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("ListGrants")?;
-        let outcome = api
-            .list_obligations(request(p, obligations_of("SA1")))
-            .await
-            .map(|_| ());
-        let missing = api
-            .list_obligations(request(p, obligations_of("absent-object")))
-            .await
-            .map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("ListObligations")?;
-        let record = |s: &str| won(s, "Intrus", 1, "2026-12-31");
-        let outcome = api.record_grant(request(p, record("SA1"))).await.map(|_| ());
-        let missing = api.record_grant(request(p, record("absent-object"))).await.map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("RecordGrant")?;
-        let apply = |s: &str| pb::RecordApplicationRequest {
-            structure_id: s.to_owned(),
-            funder: "x".to_owned(),
-            title: "y".to_owned(),
-            ..Default::default()
-        };
-        let outcome = api.record_application(request(p, apply("SA1"))).await.map(|_| ());
-        let missing = api
-            .record_application(request(p, apply("absent-object")))
-            .await
-            .map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("RecordApplication")?;
-        let set = |s: &str| pb::SetAgreementDateRequest {
-            structure_id: s.to_owned(),
-            obligation_key: key.clone(),
-            due: d("2027-01-31"),
-            ..Default::default()
-        };
-        let outcome = api.set_agreement_date(request(p, set("SA1"))).await.map(|_| ());
-        let missing = api
-            .set_agreement_date(request(p, set("absent-object")))
-            .await
-            .map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("SetAgreementDate")?;
+        // Borrowed by each call's future.
+        let (api, key) = (&api, &key);
+        refused_as_absent("ListGrants", |s| async move {
+            api.list_grants(request(p, grants_of(s))).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("ListObligations", |s| async move {
+            api.list_obligations(request(p, obligations_of(s))).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("RecordGrant", |s| async move {
+            let intruder = won(s, "Intrus", 1, "2026-12-31");
+            api.record_grant(request(p, intruder)).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("RecordApplication", |s| async move {
+            let apply = pb::RecordApplicationRequest {
+                structure_id: s.to_owned(),
+                funder: "x".to_owned(),
+                title: "y".to_owned(),
+                ..Default::default()
+            };
+            api.record_application(request(p, apply)).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("SetAgreementDate", |s| async move {
+            let set = pb::SetAgreementDateRequest {
+                structure_id: s.to_owned(),
+                obligation_key: key.clone(),
+                due: d("2027-01-31"),
+                ..Default::default()
+            };
+            api.set_agreement_date(request(p, set)).await.map(|_| ())
+        })
+        .await?;
         // Its own listing holds nothing of SA1.
         let mine = api
             .list_grants(request(p, pb::ListGrantsRequest::default()))
