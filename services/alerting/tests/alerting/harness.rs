@@ -10,9 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
-use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport, PolicyInput};
+use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport, PolicyInput, Transport};
 use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
+use vigie_alerting::service::dispatch_once;
 use vigie_platform::auth::testing::caller;
 use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_platform::db::Db;
@@ -107,6 +108,14 @@ impl Harness {
     /// Sets the clock.
     pub fn at(&self, instant: DateTime<Utc>) {
         *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = instant;
+    }
+
+    /// Sets the clock to `when` (`YYYY-MM-DD HH:MM` UTC) and runs one pass
+    /// of the dispatcher there: what is due is claimed and delivered
+    /// through `transport`.
+    pub async fn pass_at(&self, when: &str, transport: &dyn Transport) -> Result<()> {
+        self.at(utc(when));
+        dispatch_once(&self.app, transport).await
     }
 
     /// Delivers an inventory envelope to the read model.

@@ -125,12 +125,10 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
     let key = grant(&h).await?;
     let mut seen = 0;
     // Just before J-30's 09:00 Paris: nothing.
-    h.at(utc("2027-05-31 06:55"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 06:55", &transport).await?;
     ensure!(smtp.messages()?.is_empty());
     // J-30: the director and both holders of funder_reporting, nobody else.
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     let j30 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j30) == team_addresses(), "{:?}", addresses(&j30));
     let text = j30[0].text().context("a text part")?;
@@ -150,8 +148,7 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
     dispatch_once(&h.app, &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.is_empty());
     // J-14 is the draft date: one message each, saying so.
-    h.at(utc("2027-06-16 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?;
     let j14 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j14) == team_addresses(), "{:?}", addresses(&j14));
     let text = j14[0].text().context("a text part")?;
@@ -171,10 +168,8 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
         ensure!(mails.iter().all(|m| m.text().is_some_and(|t| t.contains(label))));
     }
     // The due day still counts until midnight Paris; then nothing more.
-    h.at(utc("2027-06-30 21:30"));
-    dispatch_once(&h.app, &transport).await?;
-    h.at(utc("2027-07-01 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-30 21:30", &transport).await?;
+    h.pass_at("2027-07-01 07:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.is_empty());
     // 5 reminders (J-30, 14, 7, 2 and the draft date) × 3 people.
     ensure!(duty_log_rows(&h).await? == 15);
@@ -208,13 +203,11 @@ pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: 
     // The director alone knows how to report.
     structure(&h, &[PersonSpec::sole_holder("D1")]).await?;
     let key = grant(&h).await?;
-    h.at(utc("2027-05-31 07:05")); // J-30: the director only
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?; // J-30: the director only
     ensure!(smtp.messages_to("d1@asso.example.org")?.len() == 1);
     ensure!(smtp.messages_to(REFERENT)?.is_empty());
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 0);
-    h.at(utc("2027-06-16 07:05")); // J-14 and the draft date: the referent too, one event
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?; // J-14 and the draft date: the referent too, one event
     let referent = smtp.messages_to(REFERENT)?;
     ensure!(referent.len() == 1, "{}", referent.len());
     let text = referent[0].text().context("a text part")?;
@@ -236,8 +229,7 @@ pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: 
             && event.deadline == Some(vigie_proto::dates::date_to_pb(date("2027-06-30"))),
         "{event:?}"
     );
-    h.at(utc("2027-06-23 07:05")); // J-7: reminded again, no second event
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-23 07:05", &transport).await?; // J-7: reminded again, no second event
     ensure!(smtp.messages_to(REFERENT)?.len() == 2);
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
     Ok(())
@@ -257,8 +249,7 @@ pub async fn a_duty_escalated_in_another_zone_says_so_and_the_log_names_the_duty
         .await?;
     structure(&h, &[PersonSpec::sole_holder("D1")]).await?;
     let key = grant(&h).await?;
-    h.at(utc("2027-06-16 05:05")); // J-14 at 09:00 in La Réunion (UTC+4)
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 05:05", &transport).await?; // J-14 at 09:00 in La Réunion (UTC+4)
     let escalations: Vec<(String, DeadlineEscalated)> = h.outbox(DEADLINE_ESCALATED).await?;
     ensure!(escalations.len() == 1, "{escalations:?}");
     ensure!(escalations[0].1.timezone == "Indian/Reunion", "{:?}", escalations[0].1);
@@ -306,8 +297,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     let transport = channels(&smtp)?;
     structure(&h, &reporting_team()).await?;
     let key = grant(&h).await?;
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     let mail = smtp.messages_to("r1@asso.example.org")?;
     let text = mail.first().and_then(|m| m.text()).context("J-30 reached R1")?;
     let link = text
@@ -354,8 +344,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     );
     // No more reminders of it.
     let before = smtp.messages()?.len();
-    h.at(utc("2027-06-16 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?;
     ensure!(smtp.messages()?.len() == before, "reminded after « envoyé »");
     // Taken back by RPC: the reminders resume (J-14 and the draft date caught up with J-7).
     let back = api
@@ -409,8 +398,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
         ))
         .await;
     ensure!(invalid.is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("statut")));
-    h.at(utc("2027-06-23 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-23 07:05", &transport).await?;
     ensure!(smtp.messages()?.len() == before + 3);
     Ok(())
 }
@@ -421,8 +409,7 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
     structure(&h, &reporting_team()).await?;
     let key = grant(&h).await?;
     let mut seen = 0;
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.len() == 3);
     // The agreement says 2027-06-20: a new series, drafted 2027-06-06.
     h.at(utc("2027-06-01 08:00"));
@@ -434,8 +421,7 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
             ..AgreementDateInput::default()
         })
         .await?;
-    h.at(utc("2027-06-01 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-01 08:05", &transport).await?;
     let moved = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&moved) == team_addresses(), "{:?}", addresses(&moved));
     let text = moved[0].text().context("a text part")?;
@@ -449,12 +435,10 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
         "{text}"
     );
     // Once.
-    h.at(utc("2027-06-02 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-02 08:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.is_empty());
     // The new series: J-14 and the draft date on 2027-06-06.
-    h.at(utc("2027-06-06 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-06 07:05", &transport).await?;
     let j14 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j14) == team_addresses());
     ensure!(j14
@@ -473,8 +457,7 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
             .try_get("n")?;
     ensure!(notices == 3, "{notices}");
     // The old date's J-14 (2027-06-16) never goes.
-    h.at(utc("2027-06-16 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?;
     let later = new_mails(&smtp, &mut seen)?;
     ensure!(later.iter().all(|m| !m.text().is_some_and(|t| t.contains("30 juin"))));
     Ok(())
@@ -574,8 +557,7 @@ pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -
     structure(&h, &reporting_team()).await?;
     grant(&h).await?;
     let mut seen = 0;
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.len() == 3);
     // A second grant recorded at noon, due 2027-06-20: its J-30 is caught
     // up, but today's digest already went — it waits for tomorrow's.
@@ -601,15 +583,13 @@ pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -
     h.at(utc("2027-05-31 12:05"));
     let report = h.app.claim_due(utc("2027-05-31 12:05")).await?;
     ensure!(report.deferred == 3 && report.messages == 0, "{report:?}");
-    h.at(utc("2027-05-31 18:00"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 18:00", &transport).await?;
     ensure!(
         new_mails(&smtp, &mut seen)?.is_empty(),
         "one digest per address and day"
     );
     // The first pass of the next day sends it.
-    h.at(utc("2027-06-01 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-01 07:05", &transport).await?;
     let next = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&next) == team_addresses(), "{:?}", addresses(&next));
     ensure!(next.iter().all(|m| m

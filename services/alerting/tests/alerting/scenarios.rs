@@ -198,8 +198,7 @@ pub async fn reminders_go_once_through_a_real_smtp_server_that_refuses_first(h: 
     // Still refused: retried after the backoff, not before.
     dispatch_once(&h.app, &transport).await?;
     ensure!(smtp.messages()?.len() == 2);
-    h.at(utc("2027-03-07 09:00"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 09:00", &transport).await?;
     dispatch_once(&h.app, &transport).await?;
     let mails = smtp.messages()?;
     ensure!(mails.len() == 3, "{} mails", mails.len());
@@ -243,8 +242,7 @@ pub async fn after_an_outage_due_reminders_go_late_in_one_digest(h: Harness) -> 
     ])
     .await?;
     // Down since February: J-30, J-14 and J-7 of the first call, J-30 and J-14 of the second fell due.
-    h.at(utc("2027-03-08 14:00"));
-    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    h.pass_at("2027-03-08 14:00", &channels(&smtp)?).await?;
     let mails = smtp.messages_to("h1@asso.example.org")?;
     ensure!(
         mails.len() == 1,
@@ -258,8 +256,7 @@ pub async fn after_an_outage_due_reminders_go_late_in_one_digest(h: Harness) -> 
     let h1: Vec<_> = log.iter().filter(|e| e.row.recipient == "person:H1").collect();
     ensure!(h1.len() == 5 && h1.iter().all(|e| e.row.late), "{h1:?}");
     // After the first deadline: nothing more about it, even late; the second call's J-7 goes.
-    h.at(utc("2027-03-15 08:00"));
-    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    h.pass_at("2027-03-15 08:00", &channels(&smtp)?).await?;
     let mails = smtp.messages_to("h1@asso.example.org")?;
     ensure!(mails.len() == 2);
     let text = mails[1].text().unwrap_or_default();
@@ -274,19 +271,16 @@ pub async fn a_moved_deadline_sends_a_notice_then_new_reminders(h: Harness) -> R
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
     s1_and_its_call(&h).await?;
-    h.at(utc("2027-03-07 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 08:05", &transport).await?;
     ensure!(smtp.messages_to("h1@asso.example.org")?.len() == 1);
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-28")]).await?;
-    h.at(utc("2027-03-08 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-08 08:05", &transport).await?;
     let mails = smtp.messages_to("h1@asso.example.org")?;
     ensure!(mails.len() == 2, "a notice: {}", mails.len());
     let notice = mails[1].text().unwrap_or_default().to_owned();
     ensure!(notice.contains("28 mars 2027"), "{notice}");
     // The new J-14 (2027-03-14) goes out; nothing of the old revision does again.
-    h.at(utc("2027-03-14 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-14 08:05", &transport).await?;
     ensure!(smtp.messages_to("h1@asso.example.org")?.len() == 3);
     let log = h.app.send_log(Some("S1"), 100).await?;
     ensure!(log.iter().any(|e| e.row.offset_days == -1 && e.row.revision == 2));
@@ -308,8 +302,7 @@ pub async fn an_acknowledged_call_gets_no_more_reminders(h: Harness) -> Result<(
         h.app.links().verify_ack(&format!("{token}x")).is_err(),
         "tampered link refused"
     );
-    h.at(utc("2027-03-07 08:05"));
-    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    h.pass_at("2027-03-07 08:05", &channels(&smtp)?).await?;
     ensure!(smtp.messages()?.is_empty());
     let listed = h.app.list_calls(Some("S1"), None, false).await?;
     ensure!(listed[0].acknowledgement.as_deref() == Some("submitted"));
@@ -322,12 +315,10 @@ pub async fn a_single_holder_escalates_to_the_referent_from_j14_once(h: Harness)
     h.app.set_network_policy(&bretagne_with_referent()).await?;
     h.rennes("S1", &[PersonSpec::sole_holder("D1")]).await?;
     h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
-    h.at(utc("2027-02-12 08:05")); // J-30: the director only
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-02-12 08:05", &transport).await?; // J-30: the director only
     ensure!(smtp.messages_to(REFERENT)?.is_empty());
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 0);
-    h.at(utc("2027-02-28 08:05")); // J-14: the referent too, and one event
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-02-28 08:05", &transport).await?; // J-14: the referent too, and one event
     let referent = smtp.messages_to(REFERENT)?;
     ensure!(referent.len() == 1, "{}", referent.len());
     ensure!(
@@ -336,8 +327,7 @@ pub async fn a_single_holder_escalates_to_the_referent_from_j14_once(h: Harness)
         referent[0].text()
     );
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
-    h.at(utc("2027-03-07 08:05")); // J-7: reminded again, no second event
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 08:05", &transport).await?; // J-7: reminded again, no second event
     ensure!(smtp.messages_to(REFERENT)?.len() == 2);
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
     let preview = h
@@ -569,8 +559,7 @@ pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_u
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     let smtp = SmtpServer::start().await?;
     s1_and_its_call(&h).await?;
-    h.at(utc("2027-03-07 08:05"));
-    dispatch_once(&h.app, &channels(&smtp)?).await?;
+    h.pass_at("2027-03-07 08:05", &channels(&smtp)?).await?;
     let erased = vigie_platform::events::Envelope::new(
         "/vigie/inventory",
         vigie_alerting::handlers::PERSON_ERASED_TYPE,
@@ -646,18 +635,15 @@ pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Res
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
     s1_and_its_call(&h).await?;
-    h.at(utc("2027-03-07 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 08:05", &transport).await?;
     let first = smtp.messages()?.len();
     ensure!(first == 3, "{first}");
     // Nothing fell due since: nothing is sent.
-    h.at(utc("2027-03-07 09:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 09:05", &transport).await?;
     ensure!(smtp.messages()?.len() == first);
     // A structure that joins later gets what is due for it, in one digest; S1 nothing more.
     h.rennes("S2", &[PersonSpec::sole_holder("Q1")]).await?;
-    h.at(utc("2027-03-07 10:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 10:05", &transport).await?;
     ensure!(smtp.messages_to("q1@asso.example.org")?.len() == 1);
     ensure!(smtp.messages()?.len() == first + 1);
     // A referent set later is caught up too (S2 rests on one person).
@@ -668,13 +654,11 @@ pub async fn passes_are_incremental_and_catch_up_what_changed(h: Harness) -> Res
             ..PolicyInput::default()
         })
         .await?;
-    h.at(utc("2027-03-07 11:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 11:05", &transport).await?;
     ensure!(smtp.messages_to(REFERENT)?.len() == 1);
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
     // The next reminder falls due at J-2, 2027-03-12 08:00 UTC: the pass after it sends it, once.
-    h.at(utc("2027-03-12 08:01"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-12 08:01", &transport).await?;
     dispatch_once(&h.app, &transport).await?;
     ensure!(smtp.messages_to("h1@asso.example.org")?.len() == 2);
     ensure!(smtp.messages_to("q1@asso.example.org")?.len() == 2);
