@@ -35,10 +35,13 @@ fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGr
     }
 }
 
-fn rules(list: &[pb::Obligation]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|o| (o.rule.clone(), date_text(o.due.as_ref())))
-        .collect()
+/// Whether `list` holds these duties, in this order: `(rule, due date)`.
+fn rules_are(list: &[pb::Obligation], expected: &[(&str, &str)]) -> bool {
+    list.len() == expected.len()
+        && list
+            .iter()
+            .zip(expected)
+            .all(|(o, (rule, due))| o.rule == *rule && date_text(o.due.as_ref()) == *due)
 }
 
 /// The third grant of a year crosses 153,000 €: audit and publication; a
@@ -53,11 +56,13 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     record_grant(&api, &p, won("SA1", "Jardins", 60_000, "2026-12-31")).await?;
     let two = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
-        rules(&two)
-            == vec![
-                ("financial_report_6_months".to_owned(), "2027-06-30".to_owned()),
-                ("financial_report_6_months".to_owned(), "2027-06-30".to_owned()),
-            ],
+        rules_are(
+            &two,
+            &[
+                ("financial_report_6_months", "2027-06-30"),
+                ("financial_report_6_months", "2027-06-30"),
+            ]
+        ),
         "{two:?}"
     );
     let report = &two[0];
@@ -98,11 +103,14 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     let cpo = record_grant(&api, &p, cpo).await?;
     let yearly = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
-        rules(&yearly)
-            == ["2027-06-30", "2028-06-30", "2029-06-30"]
-                .iter()
-                .map(|due| ("multi_year_yearly_report".to_owned(), (*due).to_owned()))
-                .collect::<Vec<_>>(),
+        rules_are(
+            &yearly,
+            &[
+                ("multi_year_yearly_report", "2027-06-30"),
+                ("multi_year_yearly_report", "2028-06-30"),
+                ("multi_year_yearly_report", "2029-06-30"),
+            ]
+        ),
         "{yearly:?}"
     );
     // The agreement moves the first yearly report and adds an interim one.
@@ -155,13 +163,15 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     ensure!(h.count("al_agreement_dates").await? == 2);
     let after = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
-        rules(&after)
-            == vec![
-                ("multi_year_yearly_report".to_owned(), "2027-04-30".to_owned()),
-                ("agreement_date".to_owned(), "2027-09-15".to_owned()),
-                ("multi_year_yearly_report".to_owned(), "2028-06-30".to_owned()),
-                ("multi_year_yearly_report".to_owned(), "2029-06-30".to_owned()),
-            ],
+        rules_are(
+            &after,
+            &[
+                ("multi_year_yearly_report", "2027-04-30"),
+                ("agreement_date", "2027-09-15"),
+                ("multi_year_yearly_report", "2028-06-30"),
+                ("multi_year_yearly_report", "2029-06-30"),
+            ]
+        ),
         "{after:?}"
     );
     // An unknown obligation is not found.
@@ -329,7 +339,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
     );
     let duties = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
-        rules(&duties) == vec![("financial_report_6_months".to_owned(), "2028-06-30".to_owned())],
+        rules_are(&duties, &[("financial_report_6_months", "2028-06-30")]),
         "{duties:?}"
     );
     ensure!(duties[0].title == "Appel à projets n° 1");
