@@ -63,3 +63,12 @@ pub async fn list_obligations(
 pub async fn record_grant(api: &AlertingApi, p: &Principal, ask: pb::RecordGrantRequest) -> Result<pb::Grant> {
     Ok(api.record_grant(request(p, ask)).await?.into_inner())
 }
+
+/// The duty as `ask` dates it.
+pub async fn set_agreement_date(
+    api: &AlertingApi,
+    p: &Principal,
+    ask: pb::SetAgreementDateRequest,
+) -> Result<pb::Obligation> {
+    Ok(api.set_agreement_date(request(p, ask)).await?.into_inner())
+}

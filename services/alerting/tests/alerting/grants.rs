@@ -19,6 +19,7 @@ use vigie_proto::events::v1::GrantRecorded;
 
 use crate::grant_calls::{
     grants_in, grants_of, list_grants, list_obligations, obligations_in, obligations_of, record_grant,
+    set_agreement_date,
 };
 use crate::harness::{admin_of, aid, d, grant_structures, Harness, NET_A, NET_B};
 
@@ -31,6 +32,16 @@ fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGr
         amount_granted_cents: euros * 100,
         decided_on: d("2026-11-15"),
         financial_year_end: d(year_end),
+        ..Default::default()
+    }
+}
+
+/// Moves `structure`'s duty `key` to `due` (an agreement's date).
+fn moving(structure: &str, key: &str, due: &str) -> pb::SetAgreementDateRequest {
+    pb::SetAgreementDateRequest {
+        structure_id: structure.to_owned(),
+        obligation_key: key.to_owned(),
+        due: d(due),
         ..Default::default()
     }
 }
@@ -114,52 +125,27 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         "{yearly:?}"
     );
     // The agreement moves the first yearly report and adds an interim one.
-    let moved = api
-        .set_agreement_date(request(
-            &p,
-            pb::SetAgreementDateRequest {
-                structure_id: "SA2".to_owned(),
-                obligation_key: yearly[0].key.clone(),
-                due: d("2027-04-30"),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let moved = set_agreement_date(&api, &p, moving("SA2", &yearly[0].key, "2027-04-30")).await?;
     ensure!(
         moved.edited
             && date_text(moved.due.as_ref()) == "2027-04-30"
             && date_text(moved.draft.as_ref()) == "2027-04-16",
         "{moved:?}"
     );
-    let added = api
-        .set_agreement_date(request(
-            &p,
-            pb::SetAgreementDateRequest {
-                structure_id: "SA2".to_owned(),
-                grant_id: cpo.grant_id.clone(),
-                due: d("2027-09-15"),
-                label: "bilan intermédiaire".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let interim = pb::SetAgreementDateRequest {
+        structure_id: "SA2".to_owned(),
+        grant_id: cpo.grant_id.clone(),
+        due: d("2027-09-15"),
+        label: "bilan intermédiaire".to_owned(),
+        ..Default::default()
+    };
+    let added = set_agreement_date(&api, &p, interim).await?;
     ensure!(
         added.rule == "agreement_date" && added.label == "bilan intermédiaire",
         "{added:?}"
     );
     // Setting the same date again changes nothing.
-    api.set_agreement_date(request(
-        &p,
-        pb::SetAgreementDateRequest {
-            structure_id: "SA2".to_owned(),
-            obligation_key: yearly[0].key.clone(),
-            due: d("2027-04-30"),
-            ..Default::default()
-        },
-    ))
-    .await?;
+    set_agreement_date(&api, &p, moving("SA2", &yearly[0].key, "2027-04-30")).await?;
     ensure!(h.count("al_agreement_dates").await? == 2);
     let after = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
@@ -178,12 +164,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     let unknown = api
         .set_agreement_date(request(
             &p,
-            pb::SetAgreementDateRequest {
-                structure_id: "SA2".to_owned(),
-                obligation_key: "G0:financial_report_6_months:2026-12-31".to_owned(),
-                due: d("2027-04-30"),
-                ..Default::default()
-            },
+            moving("SA2", "G0:financial_report_6_months:2026-12-31", "2027-04-30"),
         ))
         .await;
     ensure!(unknown.is_err_and(|s| s.code() == tonic::Code::NotFound));
