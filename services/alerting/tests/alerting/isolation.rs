@@ -18,6 +18,7 @@ use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
+use crate::grant_calls::{grants_of, obligations_of};
 use crate::harness::{aid, d, date, director_and_two_holders, page, structure_event, utc, Harness, PersonSpec};
 
 const SERVICE: &str = "vigie.alerting.v1.AlertingService";
@@ -914,24 +915,9 @@ async fn grants_check(
         let p = p.clone();
         async move {
             match method.as_str() {
-                "ListGrants" => api
-                    .list_grants(request(
-                        &p,
-                        pb::ListGrantsRequest {
-                            structure_id: structure,
-                            ..Default::default()
-                        },
-                    ))
-                    .await
-                    .map(|_| ()),
+                "ListGrants" => api.list_grants(request(&p, grants_of(&structure))).await.map(|_| ()),
                 "ListObligations" => api
-                    .list_obligations(request(
-                        &p,
-                        pb::ListObligationsRequest {
-                            structure_id: structure,
-                            ..Default::default()
-                        },
-                    ))
+                    .list_obligations(request(&p, obligations_of(&structure)))
                     .await
                     .map(|_| ()),
                 "RecordApplication" => api
