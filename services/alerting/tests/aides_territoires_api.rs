@@ -169,6 +169,16 @@ async fn serve(api: Api) -> Server {
     Server { base, api }
 }
 
+/// The API whose pages answer as `scripted` (by page number; the other
+/// pages as usual).
+async fn serve_scripted(scripted: HashMap<u32, VecDeque<(StatusCode, String)>>) -> Server {
+    serve(Api {
+        scripted,
+        ..Api::default()
+    })
+    .await
+}
+
 fn client(server: &Server) -> AidesTerritoiresClient {
     AidesTerritoiresClient::new(&server.base, KEY)
         .unwrap()
@@ -297,11 +307,7 @@ async fn a_malformed_middle_page_is_reported_and_the_others_read() {
             r#"{"count": 250, "next": "…", "results": [{"id": 101,"#.to_owned(),
         )]),
     );
-    let server = serve(Api {
-        scripted,
-        ..Api::default()
-    })
-    .await;
+    let server = serve_scripted(scripted).await;
     let (outcome, progress) = fetch(&client(&server)).await;
     assert_eq!(outcome.pages, 3);
     assert_eq!(
@@ -327,11 +333,7 @@ async fn bad_aids_are_reported_at_their_position() {
     let mut page = serde_json::from_str::<serde_json::Value>(&page_body("http://x", 3, 100)).unwrap();
     page["results"][4]["submission_deadline"] = "2027-02-30".into();
     scripted.insert(3, VecDeque::from([(StatusCode::OK, page.to_string())]));
-    let server = serve(Api {
-        scripted,
-        ..Api::default()
-    })
-    .await;
+    let server = serve_scripted(scripted).await;
     let (outcome, _) = fetch(&client(&server)).await;
     assert_eq!(outcome.parsed.calls.len(), 249);
     assert_eq!(outcome.parsed.problems.len(), 1);
@@ -351,11 +353,7 @@ async fn an_aid_met_again_on_a_shifted_page_is_kept_once() {
     results.insert(0, aid(99));
     results.truncate(100);
     scripted.insert(2, VecDeque::from([(StatusCode::OK, page.to_string())]));
-    let server = serve(Api {
-        scripted,
-        ..Api::default()
-    })
-    .await;
+    let server = serve_scripted(scripted).await;
     let (outcome, _) = fetch(&client(&server)).await;
     let mut expected: Vec<u64> = (1..=198).collect();
     expected.extend(201..=250);
@@ -373,11 +371,7 @@ async fn a_500_then_200_is_retried() {
             (StatusCode::SERVICE_UNAVAILABLE, "{}".to_owned()),
         ]),
     );
-    let server = serve(Api {
-        scripted,
-        ..Api::default()
-    })
-    .await;
+    let server = serve_scripted(scripted).await;
     let (outcome, _) = fetch(&client(&server)).await;
     assert_eq!(outcome.parsed.calls.len(), 250);
     assert_eq!(outcome.parsed.problems, []);
@@ -396,11 +390,7 @@ async fn a_page_that_keeps_failing_is_reported_after_three_retries() {
             4
         ]),
     );
-    let server = serve(Api {
-        scripted,
-        ..Api::default()
-    })
-    .await;
+    let server = serve_scripted(scripted).await;
     let (outcome, _) = fetch(&client(&server)).await;
     assert_eq!(outcome.parsed.calls.len(), 150);
     assert_eq!(outcome.parsed.problems.len(), 1);
@@ -416,11 +406,7 @@ async fn a_page_that_keeps_failing_is_reported_after_three_retries() {
 async fn a_failed_first_page_ends_the_fetch() {
     let mut scripted = HashMap::new();
     scripted.insert(1, VecDeque::from([(StatusCode::NOT_FOUND, "{}".to_owned())]));
-    let server = serve(Api {
-        scripted,
-        ..Api::default()
-    })
-    .await;
+    let server = serve_scripted(scripted).await;
     let (outcome, progress) = fetch(&client(&server)).await;
     assert_eq!(outcome.pages, 1);
     assert!(outcome.parsed.calls.is_empty());

@@ -18,4 +18,6 @@ pub mod model;
 pub mod plan;
 pub mod reminders;
 pub mod territory;
+#[cfg(test)]
+mod test_fixtures;
 pub mod url;

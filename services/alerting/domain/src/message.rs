@@ -103,6 +103,59 @@ pub enum Notice {
     },
 }
 
+/// What a notice tells, in text and in HTML alike.
+struct Told<'a> {
+    /// The call's title or the duty's heading.
+    subject: &'a str,
+    /// The structure concerned.
+    structure_name: &'a str,
+    /// The sentence saying what changed.
+    change: String,
+    /// The call's page (a duty has none).
+    call_url: Option<&'a str>,
+}
+
+impl Notice {
+    fn told(&self) -> Told<'_> {
+        match self {
+            Notice::Moved {
+                structure_name,
+                call_title,
+                kind,
+                from,
+                to,
+                url,
+            } => Told {
+                subject: call_title,
+                structure_name,
+                change: moved_line(*kind, *from, *to),
+                call_url: Some(url),
+            },
+            Notice::DutyMoved {
+                structure_name,
+                heading,
+                from,
+                to,
+            } => Told {
+                subject: heading,
+                structure_name,
+                change: duty::moved_line(*from, *to),
+                call_url: None,
+            },
+            Notice::Cancelled {
+                structure_name,
+                call_title,
+                url,
+            } => Told {
+                subject: call_title,
+                structure_name,
+                change: capitalised(CANCELLED_LABEL),
+                call_url: Some(url),
+            },
+        }
+    }
+}
+
 /// Everything one recipient receives on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
@@ -401,37 +454,11 @@ fn render_text(d: &Digest, items: &[&DigestItem], duties: &[&DutyItem]) -> Strin
     if !d.notices.is_empty() {
         let _ = writeln!(out, "Changements :\n");
         for notice in &d.notices {
-            match notice {
-                Notice::Moved {
-                    structure_name,
-                    call_title,
-                    kind,
-                    from,
-                    to,
-                    url,
-                } => {
-                    let _ = writeln!(out, "- {call_title} — {structure_name}");
-                    let _ = writeln!(out, "  {}", moved_line(*kind, *from, *to));
-                    text_link(&mut out, "  ", "Appel", url);
-                }
-                Notice::DutyMoved {
-                    structure_name,
-                    heading,
-                    from,
-                    to,
-                } => {
-                    let _ = writeln!(out, "- {heading} — {structure_name}");
-                    let _ = writeln!(out, "  {}", duty::moved_line(*from, *to));
-                }
-                Notice::Cancelled {
-                    structure_name,
-                    call_title,
-                    url,
-                } => {
-                    let _ = writeln!(out, "- {call_title} — {structure_name}");
-                    let _ = writeln!(out, "  {}", capitalised(CANCELLED_LABEL));
-                    text_link(&mut out, "  ", "Appel", url);
-                }
+            let told = notice.told();
+            let _ = writeln!(out, "- {} — {}", told.subject, told.structure_name);
+            let _ = writeln!(out, "  {}", told.change);
+            if let Some(url) = told.call_url {
+                text_link(&mut out, "  ", "Appel", url);
             }
         }
         out.push('\n');
@@ -540,44 +567,17 @@ fn render_html(d: &Digest, items: &[&DigestItem], duties: &[&DutyItem]) -> Strin
     if !d.notices.is_empty() {
         out.push_str("<h2 style=\"font-size: 1.1em;\">Changements</h2>\n<ul>\n");
         for notice in &d.notices {
-            if let Notice::DutyMoved {
-                structure_name,
-                heading,
-                from,
-                to,
-            } = notice
-            {
-                let _ = writeln!(
-                    out,
-                    "<li><strong>{}</strong> — {}<br>{}</li>",
-                    e(heading),
-                    e(structure_name),
-                    e(&duty::moved_line(*from, *to))
-                );
-                continue;
-            }
-            let (structure_name, call_title, url, what) = match notice {
-                Notice::Moved {
-                    structure_name,
-                    call_title,
-                    kind,
-                    from,
-                    to,
-                    url,
-                } => (structure_name, call_title, url, moved_line(*kind, *from, *to)),
-                Notice::Cancelled {
-                    structure_name,
-                    call_title,
-                    url,
-                } => (structure_name, call_title, url, capitalised(CANCELLED_LABEL)),
-                Notice::DutyMoved { .. } => continue,
+            let told = notice.told();
+            let subject = match told.call_url {
+                Some(url) => link(url, told.subject),
+                None => e(told.subject),
             };
             let _ = writeln!(
                 out,
                 "<li><strong>{}</strong> — {}<br>{}</li>",
-                link(url, call_title),
-                e(structure_name),
-                e(&what)
+                subject,
+                e(told.structure_name),
+                e(&told.change)
             );
         }
         out.push_str("</ul>\n");

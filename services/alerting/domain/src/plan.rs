@@ -292,29 +292,9 @@ impl StagePlan {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
     use super::*;
     use crate::model::StageKind;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
-    }
-
-    fn person(id: &str, kind: RecipientKind) -> Recipient {
-        Recipient {
-            id: format!("person:{id}"),
-            kind,
-            person_id: Some(id.into()),
-            name: id.into(),
-            channel: "email",
-            address: format!("{id}@example.org"),
-        }
-    }
+    use crate::test_fixtures::{contacts, date, person, utc};
 
     fn structure(holders: Vec<Option<NaiveDate>>) -> StructureRecipients {
         StructureRecipients {
@@ -334,14 +314,6 @@ mod tests {
             stage: Stage::on_date(StageKind::Submission, date(2027, 3, 14)),
             revision: 1,
             known_since: None,
-        }
-    }
-
-    fn contacts() -> NetworkContacts {
-        NetworkContacts {
-            referent_name: "Référente".into(),
-            referent_email: "ref@example.org".into(),
-            webhook_url: String::new(),
         }
     }
 

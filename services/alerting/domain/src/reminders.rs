@@ -151,10 +151,7 @@ impl fmt::Display for SendKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
+    use crate::test_fixtures::date;
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.from_utc_datetime(&date(y, m, d).and_hms_opt(h, min, 0).unwrap())

@@ -59,11 +59,11 @@ pub enum Detail {
 /// Which structures a [`Context`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
-    /// Every structure (the dispatcher, previews of the whole instance).
+    /// Every structure (the dispatcher, previews of the whole instance, every call).
     All,
     /// One structure.
     Structure(&'a str),
-    /// The structures of one network (its calendar).
+    /// The structures of one network (its calendar, the calls of its page).
     Network(&'a str),
 }
 

@@ -26,24 +26,13 @@ pub struct CallView {
     pub matched_structures: Vec<String>,
 }
 
-/// Which calls [`AlertingApp::list_calls`] lists.
-#[derive(Debug, Clone, Copy)]
-pub enum CallsOf<'a> {
-    /// Every call.
-    All,
-    /// The calls matching a structure, with its acknowledgement.
-    Structure(&'a str),
-    /// The calls matching at least one structure of a network, with them:
-    /// one pass for a whole network (its coordinator's page) instead of a
-    /// call per structure.
-    Network(&'a str),
-}
-
-impl<'a> From<Option<&'a str>> for CallsOf<'a> {
-    fn from(structure: Option<&'a str>) -> Self {
-        structure.map_or(CallsOf::All, CallsOf::Structure)
-    }
-}
+/// Which calls [`AlertingApp::list_calls`] lists: every call (`All`), the
+/// calls matching a structure, with its acknowledgement (`Structure`), or
+/// those matching at least one structure of a network, with them
+/// (`Network`: one pass for a whole network, its coordinator's page,
+/// instead of a call per structure). The same structures as a
+/// [`Context`]'s scope.
+pub type CallsOf<'a> = Scope<'a>;
 
 /// A reminder that would go out, with its call's title.
 #[derive(Debug, Clone)]

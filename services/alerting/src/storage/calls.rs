@@ -8,7 +8,8 @@ use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{CallRecord, StageRecord};
 
-use super::{from_json, parse_date, parse_timestamp, to_json, StorageError};
+use super::columns::Columns;
+use super::{from_json, to_json, StorageError};
 
 /// `scale:code`.
 pub fn area_code(area: &TerritoryCode) -> String {
@@ -151,40 +152,40 @@ const CALL_COLUMNS: &str = "call_id, source, source_ref, title, funders, program
 
 fn call_from_row(row: &sqlx::any::AnyRow) -> Result<CallRecord, StorageError> {
     let get = |c: &str| -> Result<String, StorageError> { Ok(row.try_get::<String, _>(c)?) };
+    let c = Columns::of(row, "al_calls");
     Ok(CallRecord {
         call_id: get("call_id")?,
         source: get("source")?,
         source_ref: get("source_ref")?,
         title: get("title")?,
-        funders: from_json("al_calls", "funders", &get("funders")?)?,
-        programmes: from_json("al_calls", "programmes", &get("programmes")?)?,
+        funders: c.list("funders")?,
+        programmes: c.list("programmes")?,
         info_url: get("info_url")?,
         application_url: get("application_url")?,
-        themes: from_json("al_calls", "themes", &get("themes")?)?,
-        audiences: from_json("al_calls", "audiences", &get("audiences")?)?,
+        themes: c.list("themes")?,
+        audiences: c.list("audiences")?,
         perimeter_name: get("perimeter_name")?,
         perimeter_scale: get("perimeter_scale")?,
         areas: areas_from_json("areas", &get("areas")?)?,
         exclusions: areas_from_json("exclusions", &get("exclusions")?)?,
         unresolved: get("unresolved")?,
         recurrence: recurrence_from(&get("recurrence")?),
-        cancelled: row.try_get::<i64, _>("cancelled")? != 0,
-        revision: u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
+        cancelled: c.flag("cancelled")?,
+        revision: c.count("revision")?,
         raw: get("raw")?,
-        updated_at: parse_timestamp("al_calls", "updated_at", &get("updated_at")?)?,
+        updated_at: c.instant("updated_at")?,
         stages: Vec::new(),
     })
 }
 
 fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StageRecord), StorageError> {
+    let c = Columns::of(row, "al_stages");
     let kind: String = row.try_get("kind")?;
-    let deadline: String = row.try_get("deadline")?;
     let time: Option<String> = row.try_get("deadline_time")?;
     let zone: String = row.try_get("timezone")?;
-    let known_since: Option<String> = row.try_get("known_since")?;
     let stage = Stage {
         kind: StageKind::from_code(&kind).map_err(|_| StorageError::corrupt("al_stages", "kind", &kind))?,
-        date: parse_date("al_stages", "deadline", &deadline)?,
+        date: c.date("deadline")?,
         time: time
             .map(|t| {
                 NaiveTime::parse_from_str(&t, "%H:%M")
@@ -200,11 +201,9 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StageRecord), Stor
         row.try_get("call_id")?,
         StageRecord {
             stage,
-            revision: u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
-            withdrawn: row.try_get::<i64, _>("withdrawn")? != 0,
-            known_since: known_since
-                .map(|t| parse_timestamp("al_stages", "known_since", &t))
-                .transpose()?,
+            revision: c.count("revision")?,
+            withdrawn: c.flag("withdrawn")?,
+            known_since: c.opt_instant("known_since")?,
         },
     ))
 }

@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_proto::dates::rfc3339;
 
-use super::{parse_date, parse_timestamp, StorageError};
+use super::columns::Columns;
+use super::StorageError;
 
 /// Status of a duty sent to its funder.
 pub const DUTY_SENT: &str = "sent";
@@ -70,14 +71,11 @@ pub async fn obligation_acks(
         if structures.is_some_and(|only| !only.contains(&structure_id)) {
             continue;
         }
-        let sent_on: Option<String> = row.try_get("sent_on")?;
         let ack = ObligationAckRow {
             structure_id,
             obligation_key: row.try_get("obligation_key")?,
             status: row.try_get("status")?,
-            sent_on: sent_on
-                .map(|d| parse_date("al_obligation_acks", "sent_on", &d))
-                .transpose()?,
+            sent_on: Columns::of(row, "al_obligation_acks").opt_date("sent_on")?,
         };
         out.insert((ack.structure_id.clone(), ack.obligation_key.clone()), ack);
     }
@@ -97,10 +95,9 @@ pub async fn duty_times(
         .fetch_all(&mut *conn)
         .await?
     {
-        let at: String = row.try_get("updated_at")?;
         grants.insert(
             row.try_get("grant_id")?,
-            parse_timestamp("al_grants", "updated_at", &at)?,
+            Columns::of(&row, "al_grants").instant("updated_at")?,
         );
     }
     let mut dates = HashMap::new();
@@ -108,10 +105,9 @@ pub async fn duty_times(
         .fetch_all(&mut *conn)
         .await?
     {
-        let at: String = row.try_get("at")?;
         dates.insert(
             (row.try_get("structure_id")?, row.try_get("obligation_key")?),
-            parse_timestamp("al_agreement_dates", "at", &at)?,
+            Columns::of(&row, "al_agreement_dates").instant("at")?,
         );
     }
     Ok((grants, dates))

@@ -8,7 +8,8 @@ use vigie_proto::dates::rfc3339;
 
 use crate::app::views::GrantRecord;
 
-use super::{parse_date, StorageError};
+use super::columns::Columns;
+use super::StorageError;
 
 /// A query of the `Any` driver with its bound arguments.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -17,12 +18,8 @@ const COLUMNS: &str = "grant_id, structure_id, call_id, funder, title, stage, ap
                        amount_granted, financial_year_end, agreement_start, agreement_end, reference, purpose, \
                        public_subsidy, idempotency_key";
 
-fn opt_date(row: &sqlx::any::AnyRow, column: &'static str) -> Result<Option<NaiveDate>, StorageError> {
-    let value: Option<String> = row.try_get(column)?;
-    value.map(|v| parse_date("al_grants", column, &v)).transpose()
-}
-
 fn from_row(row: &sqlx::any::AnyRow) -> Result<GrantRecord, StorageError> {
+    let c = Columns::of(row, "al_grants");
     Ok(GrantRecord {
         grant_id: row.try_get("grant_id")?,
         structure_id: row.try_get("structure_id")?,
@@ -30,16 +27,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<GrantRecord, StorageError> {
         funder: row.try_get("funder")?,
         title: row.try_get("title")?,
         stage: row.try_get("stage")?,
-        applied_on: opt_date(row, "applied_on")?,
+        applied_on: c.opt_date("applied_on")?,
         amount_asked: row.try_get("amount_asked")?,
-        decided_on: opt_date(row, "decided_on")?,
+        decided_on: c.opt_date("decided_on")?,
         amount_granted: row.try_get("amount_granted")?,
-        financial_year_end: opt_date(row, "financial_year_end")?,
-        agreement_start: opt_date(row, "agreement_start")?,
-        agreement_end: opt_date(row, "agreement_end")?,
+        financial_year_end: c.opt_date("financial_year_end")?,
+        agreement_start: c.opt_date("agreement_start")?,
+        agreement_end: c.opt_date("agreement_end")?,
         reference: row.try_get("reference")?,
         purpose: row.try_get("purpose")?,
-        public_subsidy: row.try_get::<i64, _>("public_subsidy")? != 0,
+        public_subsidy: c.flag("public_subsidy")?,
         idempotency_key: row.try_get("idempotency_key")?,
     })
 }
@@ -279,13 +276,12 @@ pub async fn agreement_dates_of(
         if structures.is_some_and(|only| !only.contains(&structure_id)) {
             continue;
         }
-        let due: String = row.try_get("due")?;
         all.push(AgreementDateRow {
             structure_id,
             obligation_key: row.try_get("obligation_key")?,
             grant_id: row.try_get("grant_id")?,
             kind: row.try_get("kind")?,
-            due: parse_date("al_agreement_dates", "due", &due)?,
+            due: Columns::of(row, "al_agreement_dates").date("due")?,
             label: row.try_get("label")?,
         });
     }

@@ -3,6 +3,7 @@
 //! connection so the application decides the transaction.
 
 mod calls;
+mod columns;
 mod duties;
 mod grants;
 mod migrations;

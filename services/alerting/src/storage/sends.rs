@@ -19,7 +19,8 @@ use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{LogEntry, SendKeyTuple, SendLogRecord};
 
-use super::{parse_timestamp, StorageError, MAX_PARAMS};
+use super::columns::Columns;
+use super::{StorageError, MAX_PARAMS};
 
 /// Offset of a notice that a deadline moved.
 pub const NOTICE_MOVED: i64 = -1;
@@ -89,7 +90,7 @@ pub async fn claimed_keys(
                 row.try_get("recipient")?,
                 row.try_get("call_id")?,
                 row.try_get("stage_kind")?,
-                u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
+                Columns::of(&row, "al_send_log").count("revision")?,
                 row.try_get("offset_days")?,
                 row.try_get("channel")?,
             ));
@@ -134,22 +135,21 @@ pub async fn reminders_sent_for(
 }
 
 fn log_row(row: &sqlx::any::AnyRow) -> Result<SendLogRecord, StorageError> {
-    let due_at: String = row.try_get("due_at")?;
-    let claimed_at: String = row.try_get("claimed_at")?;
+    let c = Columns::of(row, "al_send_log");
     Ok(SendLogRecord {
         recipient: row.try_get("recipient")?,
         call_id: row.try_get("call_id")?,
         stage_kind: row.try_get("stage_kind")?,
-        revision: u32::try_from(row.try_get::<i64, _>("revision")?).unwrap_or(u32::MAX),
+        revision: c.count("revision")?,
         offset_days: row.try_get("offset_days")?,
         channel: row.try_get("channel")?,
         person_id: row.try_get("person_id")?,
         structure_id: row.try_get("structure_id")?,
-        due_at: parse_timestamp("al_send_log", "due_at", &due_at)?,
-        late: row.try_get::<i64, _>("late")? != 0,
+        due_at: c.instant("due_at")?,
+        late: c.flag("late")?,
         escalation: row.try_get("escalation")?,
         message_id: row.try_get("message_id")?,
-        claimed_at: parse_timestamp("al_send_log", "claimed_at", &claimed_at)?,
+        claimed_at: c.instant("claimed_at")?,
     })
 }
 
@@ -299,9 +299,7 @@ const MESSAGE_COLUMNS: &str = "message_id, recipient, person_id, channel, addres
     body_text, body_html, status, attempts, next_attempt_at, last_error, sent_at";
 
 fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
-    let local_date: String = row.try_get("local_date")?;
-    let next: String = row.try_get("next_attempt_at")?;
-    let sent_at: Option<String> = row.try_get("sent_at")?;
+    let c = Columns::of(row, "al_messages");
     Ok(MessageRow {
         message_id: row.try_get("message_id")?,
         recipient: row.try_get("recipient")?,
@@ -309,17 +307,15 @@ fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
         channel: row.try_get("channel")?,
         address: row.try_get("address")?,
         network: row.try_get("network")?,
-        local_date: super::parse_date("al_messages", "local_date", &local_date)?,
+        local_date: c.date("local_date")?,
         subject: row.try_get("subject")?,
         body_text: row.try_get("body_text")?,
         body_html: row.try_get("body_html")?,
         status: row.try_get("status")?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        next_attempt_at: parse_timestamp("al_messages", "next_attempt_at", &next)?,
+        attempts: c.count("attempts")?,
+        next_attempt_at: c.instant("next_attempt_at")?,
         last_error: row.try_get("last_error")?,
-        sent_at: sent_at
-            .map(|t| parse_timestamp("al_messages", "sent_at", &t))
-            .transpose()?,
+        sent_at: c.opt_instant("sent_at")?,
     })
 }
 
@@ -551,15 +547,13 @@ pub async fn send_log(
     let rows = query.fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|row| {
-            let sent_at: Option<String> = row.try_get("sent_at")?;
+            let message = Columns::of(row, "al_messages");
             Ok(LogEntry {
                 row: log_row(row)?,
                 call_title: row.try_get("call_title")?,
                 status: row.try_get("status")?,
-                sent_at: sent_at
-                    .map(|t| parse_timestamp("al_messages", "sent_at", &t))
-                    .transpose()?,
-                attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                sent_at: message.opt_instant("sent_at")?,
+                attempts: message.count("attempts")?,
                 last_error: row.try_get("last_error")?,
             })
         })

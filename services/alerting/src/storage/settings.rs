@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_proto::dates::rfc3339;
 
+use super::columns::Columns;
 use super::{from_json, to_json, StorageError};
 
 /// A network's policy as stored (validated by the application).
@@ -142,14 +143,13 @@ pub async fn preferences(conn: &mut AnyConnection) -> Result<Vec<PreferencesRow>
         .await?;
     rows.iter()
         .map(|row| {
-            let themes: String = row.try_get("themes")?;
-            let audiences: String = row.try_get("audiences")?;
+            let c = Columns::of(row, "al_preferences");
             Ok(PreferencesRow {
-                audiences: from_json("al_preferences", "audiences", &audiences)?,
+                audiences: c.list("audiences")?,
                 scope_kind: row.try_get("scope_kind")?,
                 scope_id: row.try_get("scope_id")?,
-                themes: from_json("al_preferences", "themes", &themes)?,
-                opted_out: row.try_get::<i64, _>("opted_out")? != 0,
+                themes: c.list("themes")?,
+                opted_out: c.flag("opted_out")?,
             })
         })
         .collect()
@@ -275,11 +275,8 @@ pub async fn planned_until(conn: &mut AnyConnection) -> Result<Option<DateTime<U
     let row = sqlx::query("SELECT planned_until FROM al_dispatch_state WHERE id = 1")
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| {
-        let t: String = r.try_get("planned_until")?;
-        super::parse_timestamp("al_dispatch_state", "planned_until", &t)
-    })
-    .transpose()
+    row.map(|r| Columns::of(&r, "al_dispatch_state").instant("planned_until"))
+        .transpose()
 }
 
 /// Records until when reminders were planned.

@@ -8,30 +8,10 @@ use vigie_alerting::app::PolicyInput;
 use vigie_alerting::channels::links::AckAction;
 use vigie_alerting::error::AlertingError;
 use vigie_alerting::events::{CALL_ACKNOWLEDGED, REMINDER_SENT};
-use vigie_platform::events::Outcome;
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::{CallAcknowledged, ReminderSent};
 
-use crate::harness::{aid, date, structure_event, utc, Harness, PersonSpec};
-
-const REFERENT: &str = "referente@reseau.example.org";
-
-fn person(id: &'static str, role: &'static str, funding_level: u32) -> PersonSpec<'static> {
-    PersonSpec {
-        id,
-        role,
-        funding_level,
-        end: None,
-    }
-}
-
-async fn structure(h: &Harness, id: &str, people: &[PersonSpec<'_>]) -> Result<()> {
-    let outcome = h
-        .feed(&structure_event(id, "reseau-bretagne", "35238", "53", people, 1))
-        .await?;
-    ensure!(outcome == Outcome::Applied, "{outcome:?}");
-    Ok(())
-}
+use crate::harness::{aid, bretagne_with_referent, date, director_and_two_holders, utc, Harness, PersonSpec, REFERENT};
 
 /// S1 has a director and two holders (no escalation); S2 and S3 rest on
 /// their director alone (escalated to the referent from J-14). The network
@@ -39,26 +19,14 @@ async fn structure(h: &Harness, id: &str, people: &[PersonSpec<'_>]) -> Result<(
 async fn network_of_three(h: &Harness) -> Result<Vec<String>> {
     h.app
         .set_network_policy(&PolicyInput {
-            network: "reseau-bretagne".into(),
-            referent_name: "Camille Référente".into(),
-            referent_email: REFERENT.into(),
             webhook_url: "http://127.0.0.1:9/vigie".into(),
             webhook_secret: "a-secret-of-sixteen-bytes".into(),
-            ..PolicyInput::default()
+            ..bretagne_with_referent()
         })
         .await?;
-    structure(
-        h,
-        "S1",
-        &[
-            person("D1", "director", 0),
-            person("H1", "employee", 3),
-            person("H2", "employee", 4),
-        ],
-    )
-    .await?;
-    structure(h, "S2", &[person("Q1", "director", 3)]).await?;
-    structure(h, "S3", &[person("R1", "director", 3)]).await?;
+    h.rennes("S1", &director_and_two_holders("D1", "H1", "H2")).await?;
+    h.rennes("S2", &[PersonSpec::sole_holder("Q1")]).await?;
+    h.rennes("S3", &[PersonSpec::sole_holder("R1")]).await?;
     h.import(&[
         aid(1, "Bretagne", "Région", "2027-03-14"),
         aid(2, "Bretagne", "Région", "2027-03-14"),
@@ -151,16 +119,7 @@ pub async fn each_reminder_message_publishes_one_event_per_structure_call_and_st
 }
 
 pub async fn a_moved_deadline_notice_is_not_a_reminder(h: Harness) -> Result<()> {
-    structure(
-        &h,
-        "S1",
-        &[
-            person("D1", "director", 0),
-            person("H1", "employee", 3),
-            person("H2", "employee", 4),
-        ],
-    )
-    .await?;
+    h.rennes("S1", &director_and_two_holders("D1", "H1", "H2")).await?;
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     h.app.claim_due(utc("2027-03-07 08:05")).await?;
     ensure!(h.outbox_count(REMINDER_SENT).await? == 3);
@@ -186,7 +145,7 @@ pub async fn a_moved_deadline_notice_is_not_a_reminder(h: Harness) -> Result<()>
 }
 
 pub async fn an_acknowledgement_publishes_once_per_change_of_status(h: Harness) -> Result<()> {
-    structure(&h, "S1", &[person("H1", "employee", 3)]).await?;
+    h.rennes("S1", &[PersonSpec::staying("H1", "employee", 3)]).await?;
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     let call = h.app.list_calls(Some("S1"), None, false).await?.remove(0).call.call_id;
     // 23:30 UTC on the 4th is already the 5th in Paris.

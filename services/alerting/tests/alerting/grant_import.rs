@@ -11,6 +11,7 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::GrantRecorded;
 
+use crate::grant_calls::{grants_in, list_grants, list_obligations, obligations_of, record_grant};
 use crate::harness::{admin_of, aid, grant_structures, Harness, NET_A, NET_B};
 
 const HEADER: &str = "structure;financeur;intitulé;appel;date de dépôt;montant demandé;issue;date de décision;\
@@ -104,16 +105,7 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
 
     let done = import(&api, &p, ask(sheet(&GOOD), false, NET_A)).await?;
     ensure!(done.problems.is_empty() && counts(&done) == (4, 0, 0), "{done:?}");
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                network: NET_A.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_in(NET_A)).await?;
     ensure!(
         listed.pipeline
             == Some(pb::Pipeline {
@@ -134,17 +126,7 @@ pub async fn an_import_creates_grants_and_duties_and_a_reimport_changes_nothing(
     ensure!(!velo.public_subsidy && velo.agreement_end.is_some(), "{velo:?}");
     // The duties of the grants won: the financial report of the 2026 grant,
     // one report per year of the 2026–2027 agreement (instead of one).
-    let duties = api
-        .list_obligations(request(
-            &p,
-            pb::ListObligationsRequest {
-                structure_id: "SA1".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations;
+    let duties = list_obligations(&api, &p, obligations_of("SA1")).await?;
     let mut rules: Vec<(String, String)> = duties
         .iter()
         .map(|o| {
@@ -293,22 +275,13 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
         ..Default::default()
     };
     // A retry after a lost answer: the grant first recorded, one event.
-    let first = api
-        .record_grant(request(&p, grant("SA1", "retry-1", "won")))
-        .await?
-        .into_inner();
-    let retry = api
-        .record_grant(request(&p, grant("SA1", "retry-1", "won")))
-        .await?
-        .into_inner();
+    let first = record_grant(&api, &p, grant("SA1", "retry-1", "won")).await?;
+    let retry = record_grant(&api, &p, grant("SA1", "retry-1", "won")).await?;
     ensure!(first == retry, "{first:?} / {retry:?}");
     ensure!(h.count("al_grants").await? == 1);
     ensure!(h.outbox::<GrantRecorded>(GRANT_RECORDED).await?.len() == 1);
     // Another decision under the same key updates that grant (one event).
-    let changed = api
-        .record_grant(request(&p, grant("SA1", "retry-1", "refused")))
-        .await?
-        .into_inner();
+    let changed = record_grant(&api, &p, grant("SA1", "retry-1", "refused")).await?;
     ensure!(
         changed.grant_id == first.grant_id && changed.stage == "refused",
         "{changed:?}"
@@ -316,14 +289,11 @@ pub async fn the_idempotency_key_returns_the_first_grant(h: Harness) -> Result<(
     ensure!(h.count("al_grants").await? == 1);
     ensure!(h.outbox::<GrantRecorded>(GRANT_RECORDED).await?.len() == 2);
     // The key is the structure's: another structure's same key is its own grant.
-    let other = api
-        .record_grant(request(&p, grant("SA2", "retry-1", "won")))
-        .await?
-        .into_inner();
+    let other = record_grant(&api, &p, grant("SA2", "retry-1", "won")).await?;
     ensure!(other.grant_id != first.grant_id, "{other:?}");
     // Without a key, each sending is a new grant (docs/grants.md).
-    api.record_grant(request(&p, grant("SA1", "", "won"))).await?;
-    api.record_grant(request(&p, grant("SA1", "", "won"))).await?;
+    record_grant(&api, &p, grant("SA1", "", "won")).await?;
+    record_grant(&api, &p, grant("SA1", "", "won")).await?;
     ensure!(h.count("al_grants").await? == 4);
     // A key too long, or with a control character, is refused naming it.
     for key in ["k".repeat(101), "a\u{1}b".to_owned()] {

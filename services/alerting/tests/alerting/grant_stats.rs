@@ -4,19 +4,17 @@
 //! in `ListObligations`, through the gRPC handlers over the real storage.
 
 use anyhow::{ensure, Context, Result};
-use prost::Message;
 use vigie_alerting::grpc::AlertingApi;
-use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_platform::auth::testing::{caller, request};
-use vigie_platform::auth::{Principal, Role, Scope};
-use vigie_platform::events::{Envelope, Outcome};
+use vigie_platform::auth::{Role, Scope};
+use vigie_platform::events::Envelope;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::dates::date_text;
-use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 
-use crate::harness::{admin_of, aid, d, Harness, NET_A, NET_B};
+use crate::grant_calls::{list_obligations, obligations_of, record_grant};
+use crate::harness::{admin_of, aid, d, inventoried, Harness, NET_A, NET_B};
 
 const REGION: &str = "Région Bretagne";
 
@@ -65,15 +63,7 @@ fn structure_leaving(id: &str, network: &str, holders: usize, leave: Option<&str
         version: 1,
         ..Default::default()
     };
-    Envelope::new(
-        "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
-        id.to_owned(),
-        StructureInventoried {
-            structure: Some(snapshot),
-        }
-        .encode_to_vec(),
-    )
+    inventoried(snapshot)
 }
 
 fn won(structure: &str, funder: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
@@ -123,8 +113,7 @@ fn record<'a>(stats: &'a pb::GrantStatsResponse, funder: &str, programme: &str) 
 /// fortnight), 2026-07-19 → 2027-01-19 (in 15 days, not yet).
 pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Result<()> {
     for (id, network, holders) in [("SA1", NET_A, 1), ("SA2", NET_A, 2), ("SB1", NET_B, 1)] {
-        let outcome = h.feed(&structure(id, network, holders)).await?;
-        ensure!(outcome == Outcome::Applied, "{outcome:?}");
+        h.feed_applied(&structure(id, network, holders)).await?;
     }
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     let call_id = h
@@ -138,18 +127,18 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
         .call_id;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
-    let grant = |p: &Principal, g: pb::RecordGrantRequest| {
-        let api = api.clone();
-        let p = p.clone();
-        async move { api.record_grant(request(&p, g)).await }
-    };
     // Région Bretagne « Insertion »: three won, one refused in network A.
-    grant(&a, won("SA1", REGION, "Insertion", 12_500, "2026-07-10")).await?;
-    grant(&a, won("SA1", REGION, "Insertion", 3_000, "2026-07-18")).await?;
-    grant(&a, won("SA2", REGION, "Insertion", 8_000, "2026-07-10")).await?;
-    grant(&a, refused("SA2", REGION, "Insertion", 4_000)).await?;
+    record_grant(&api, &a, won("SA1", REGION, "Insertion", 12_500, "2026-07-10")).await?;
+    record_grant(&api, &a, won("SA1", REGION, "Insertion", 3_000, "2026-07-18")).await?;
+    record_grant(&api, &a, won("SA2", REGION, "Insertion", 8_000, "2026-07-10")).await?;
+    record_grant(&api, &a, refused("SA2", REGION, "Insertion", 4_000)).await?;
     // A report due in 15 days, on SA1: not this fortnight.
-    grant(&a, won("SA1", "CAF d'Ille-et-Vilaine", "Jeunesse", 2_000, "2026-07-19")).await?;
+    record_grant(
+        &api,
+        &a,
+        won("SA1", "CAF d'Ille-et-Vilaine", "Jeunesse", 2_000, "2026-07-19"),
+    )
+    .await?;
     // An application to the imported call, titled otherwise by the person:
     // its programme is the call's title; then refused.
     api.record_application(request(
@@ -177,7 +166,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
     .await?;
     // Network B's grant, due in 6 days with one holder: at risk, in B only.
     let b = admin_of(NET_B);
-    grant(&b, won("SB1", REGION, "Insertion", 50_000, "2026-07-10")).await?;
+    record_grant(&api, &b, won("SB1", REGION, "Insertion", 50_000, "2026-07-10")).await?;
 
     let stats = api.grant_stats(request(&a, stats_of(NET_A))).await?.into_inner();
     let pipeline = stats.pipeline.context("pipeline")?;
@@ -212,7 +201,8 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
         .is_none());
     ensure!(record(&stats, "CAF d'Ille-et-Vilaine", "Jeunesse")?.success_rate_per_mille == Some(1000));
     // The call refused: its programme's rate is 0 ‰.
-    grant(
+    record_grant(
+        &api,
         &a,
         pb::RecordGrantRequest {
             structure_id: "SA2".to_owned(),
@@ -284,17 +274,7 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
 
     // ListObligations tells how many hold funder_reporting.
     for (structure, holders) in [("SA1", 1), ("SA2", 2)] {
-        let listed = api
-            .list_obligations(request(
-                &a,
-                pb::ListObligationsRequest {
-                    structure_id: structure.to_owned(),
-                    ..Default::default()
-                },
-            ))
-            .await?
-            .into_inner()
-            .obligations;
+        let listed = list_obligations(&api, &a, obligations_of(structure)).await?;
         ensure!(
             !listed.is_empty() && listed.iter().all(|o| o.reporting_holders == holders),
             "{structure}: {listed:?}"
@@ -306,11 +286,10 @@ pub async fn network_stats_count_funders_and_duties_at_risk(h: Harness) -> Resul
 /// Holders who leave before the due date put it at risk; one of them staying does not.
 pub async fn holders_leaving_before_the_due_date_put_a_duty_at_risk(h: Harness) -> Result<()> {
     let leaving = structure_leaving("SA1", NET_A, 2, Some("2027-01-08"));
-    ensure!(h.feed(&leaving).await? == Outcome::Applied);
+    h.feed_applied(&leaving).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
-    api.record_grant(request(&a, won("SA1", REGION, "Insertion", 1_000, "2026-07-10")))
-        .await?;
+    record_grant(&api, &a, won("SA1", REGION, "Insertion", 1_000, "2026-07-10")).await?;
     let stats = api.grant_stats(request(&a, stats_of(NET_A))).await?.into_inner();
     ensure!(
         stats.at_risk.len() == 1 && stats.at_risk[0].reason == "holders_leaving",
@@ -325,7 +304,7 @@ pub async fn holders_leaving_before_the_due_date_put_a_duty_at_risk(h: Harness) 
 /// structure manager or a facilitator is refused; an over-long network is
 /// invalid.
 pub async fn grant_stats_stay_within_reach(h: Harness) -> Result<()> {
-    ensure!(h.feed(&structure("SA1", NET_A, 1)).await? == Outcome::Applied);
+    h.feed_applied(&structure("SA1", NET_A, 1)).await?;
     let api = AlertingApi::new(h.app.clone());
     let code =
         |outcome: Result<tonic::Response<pb::GrantStatsResponse>, tonic::Status>| outcome.err().map(|s| s.code());

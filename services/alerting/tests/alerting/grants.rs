@@ -2,19 +2,25 @@
 //! duties, through the gRPC handlers (the principal in the request as
 //! `AuthLayer` puts it) over the real storage, on both backends.
 
+use std::future::Future;
+
 use anyhow::{ensure, Context, Result};
 use vigie_alerting::app::PolicyInput;
 use vigie_alerting::channels::links::AckAction;
 use vigie_alerting::events::GRANT_RECORDED;
 use vigie_alerting::grpc::AlertingApi;
 use vigie_platform::auth::testing::{caller, refused, request};
-use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::auth::{Role, Scope};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_text;
 use vigie_proto::events::v1::GrantRecorded;
 
+use crate::grant_calls::{
+    grants_in, grants_of, list_grants, list_obligations, obligations_in, obligations_of, record_grant,
+    set_agreement_date,
+};
 use crate::harness::{admin_of, aid, d, grant_structures, Harness, NET_A, NET_B};
 
 fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGrantRequest {
@@ -30,24 +36,23 @@ fn won(structure: &str, title: &str, euros: i64, year_end: &str) -> pb::RecordGr
     }
 }
 
-async fn obligations(api: &AlertingApi, p: &Principal, structure: &str) -> Result<Vec<pb::Obligation>> {
-    Ok(api
-        .list_obligations(request(
-            p,
-            pb::ListObligationsRequest {
-                structure_id: structure.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations)
+/// Moves `structure`'s duty `key` to `due` (an agreement's date).
+fn moving(structure: &str, key: &str, due: &str) -> pb::SetAgreementDateRequest {
+    pb::SetAgreementDateRequest {
+        structure_id: structure.to_owned(),
+        obligation_key: key.to_owned(),
+        due: d(due),
+        ..Default::default()
+    }
 }
 
-fn rules(list: &[pb::Obligation]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|o| (o.rule.clone(), date_text(o.due.as_ref())))
-        .collect()
+/// Whether `list` holds these duties, in this order: `(rule, due date)`.
+fn rules_are(list: &[pb::Obligation], expected: &[(&str, &str)]) -> bool {
+    list.len() == expected.len()
+        && list
+            .iter()
+            .zip(expected)
+            .all(|(o, (rule, due))| o.rule == *rule && date_text(o.due.as_ref()) == *due)
 }
 
 /// The third grant of a year crosses 153,000 €: audit and publication; a
@@ -57,20 +62,18 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let p = admin_of(NET_A);
-    let first = api
-        .record_grant(request(&p, won("SA1", "Insertion", 60_000, "2026-12-31")))
-        .await?
-        .into_inner();
+    let first = record_grant(&api, &p, won("SA1", "Insertion", 60_000, "2026-12-31")).await?;
     ensure!(first.grant_id.starts_with('G') && first.stage == "won", "{first:?}");
-    api.record_grant(request(&p, won("SA1", "Jardins", 60_000, "2026-12-31")))
-        .await?;
-    let two = obligations(&api, &p, "SA1").await?;
+    record_grant(&api, &p, won("SA1", "Jardins", 60_000, "2026-12-31")).await?;
+    let two = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
-        rules(&two)
-            == vec![
-                ("financial_report_6_months".to_owned(), "2027-06-30".to_owned()),
-                ("financial_report_6_months".to_owned(), "2027-06-30".to_owned()),
-            ],
+        rules_are(
+            &two,
+            &[
+                ("financial_report_6_months", "2027-06-30"),
+                ("financial_report_6_months", "2027-06-30"),
+            ]
+        ),
         "{two:?}"
     );
     let report = &two[0];
@@ -83,14 +86,13 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         "{report:?}"
     );
     // The third grant of 2026: 153,001 € of public subsidies.
-    api.record_grant(request(&p, won("SA1", "Mobilité", 33_001, "2026-12-31")))
-        .await?;
+    record_grant(&api, &p, won("SA1", "Mobilité", 33_001, "2026-12-31")).await?;
     // Private money does not count.
     let mut private = won("SA1", "Fondation", 100_000, "2026-12-31");
     private.public_subsidy = Some(false);
     private.funder = "Fondation de France".to_owned();
-    api.record_grant(request(&p, private)).await?;
-    let all = obligations(&api, &p, "SA1").await?;
+    record_grant(&api, &p, private).await?;
+    let all = list_obligations(&api, &p, obligations_of("SA1")).await?;
     let wide: Vec<_> = all.iter().filter(|o| o.grant_id.is_empty()).collect();
     ensure!(
         wide.iter()
@@ -109,85 +111,60 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
     cpo.agreement_start = d("2026-01-01");
     cpo.agreement_end = d("2028-12-31");
     cpo.reference = "CPO-2026-014".to_owned();
-    let cpo = api.record_grant(request(&p, cpo)).await?.into_inner();
-    let yearly = obligations(&api, &p, "SA2").await?;
+    let cpo = record_grant(&api, &p, cpo).await?;
+    let yearly = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
-        rules(&yearly)
-            == ["2027-06-30", "2028-06-30", "2029-06-30"]
-                .iter()
-                .map(|due| ("multi_year_yearly_report".to_owned(), (*due).to_owned()))
-                .collect::<Vec<_>>(),
+        rules_are(
+            &yearly,
+            &[
+                ("multi_year_yearly_report", "2027-06-30"),
+                ("multi_year_yearly_report", "2028-06-30"),
+                ("multi_year_yearly_report", "2029-06-30"),
+            ]
+        ),
         "{yearly:?}"
     );
     // The agreement moves the first yearly report and adds an interim one.
-    let moved = api
-        .set_agreement_date(request(
-            &p,
-            pb::SetAgreementDateRequest {
-                structure_id: "SA2".to_owned(),
-                obligation_key: yearly[0].key.clone(),
-                due: d("2027-04-30"),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let moved = set_agreement_date(&api, &p, moving("SA2", &yearly[0].key, "2027-04-30")).await?;
     ensure!(
         moved.edited
             && date_text(moved.due.as_ref()) == "2027-04-30"
             && date_text(moved.draft.as_ref()) == "2027-04-16",
         "{moved:?}"
     );
-    let added = api
-        .set_agreement_date(request(
-            &p,
-            pb::SetAgreementDateRequest {
-                structure_id: "SA2".to_owned(),
-                grant_id: cpo.grant_id.clone(),
-                due: d("2027-09-15"),
-                label: "bilan intermédiaire".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let interim = pb::SetAgreementDateRequest {
+        structure_id: "SA2".to_owned(),
+        grant_id: cpo.grant_id.clone(),
+        due: d("2027-09-15"),
+        label: "bilan intermédiaire".to_owned(),
+        ..Default::default()
+    };
+    let added = set_agreement_date(&api, &p, interim).await?;
     ensure!(
         added.rule == "agreement_date" && added.label == "bilan intermédiaire",
         "{added:?}"
     );
     // Setting the same date again changes nothing.
-    api.set_agreement_date(request(
-        &p,
-        pb::SetAgreementDateRequest {
-            structure_id: "SA2".to_owned(),
-            obligation_key: yearly[0].key.clone(),
-            due: d("2027-04-30"),
-            ..Default::default()
-        },
-    ))
-    .await?;
+    set_agreement_date(&api, &p, moving("SA2", &yearly[0].key, "2027-04-30")).await?;
     ensure!(h.count("al_agreement_dates").await? == 2);
-    let after = obligations(&api, &p, "SA2").await?;
+    let after = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(
-        rules(&after)
-            == vec![
-                ("multi_year_yearly_report".to_owned(), "2027-04-30".to_owned()),
-                ("agreement_date".to_owned(), "2027-09-15".to_owned()),
-                ("multi_year_yearly_report".to_owned(), "2028-06-30".to_owned()),
-                ("multi_year_yearly_report".to_owned(), "2029-06-30".to_owned()),
-            ],
+        rules_are(
+            &after,
+            &[
+                ("multi_year_yearly_report", "2027-04-30"),
+                ("agreement_date", "2027-09-15"),
+                ("multi_year_yearly_report", "2028-06-30"),
+                ("multi_year_yearly_report", "2029-06-30"),
+            ]
+        ),
         "{after:?}"
     );
     // An unknown obligation is not found.
     let unknown = api
         .set_agreement_date(request(
             &p,
-            pb::SetAgreementDateRequest {
-                structure_id: "SA2".to_owned(),
-                obligation_key: "G0:financial_report_6_months:2026-12-31".to_owned(),
-                due: d("2027-04-30"),
-                ..Default::default()
-            },
+            moving("SA2", "G0:financial_report_6_months:2026-12-31", "2027-04-30"),
         ))
         .await;
     ensure!(unknown.is_err_and(|s| s.code() == tonic::Code::NotFound));
@@ -201,7 +178,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         .await?;
     ensure!(h.app.network_policy(NET_A).await?.draft_days == 10);
     ensure!(h.app.network_policy(NET_B).await?.draft_days == 14);
-    let drafted = obligations(&api, &p, "SA2").await?;
+    let drafted = list_obligations(&api, &p, obligations_of("SA2")).await?;
     ensure!(date_text(drafted[0].draft.as_ref()) == "2027-04-20", "{drafted:?}");
     // Another policy change without draft days keeps them.
     h.app
@@ -213,16 +190,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
         .await?;
     ensure!(h.app.network_policy(NET_A).await?.draft_days == 10);
     // The network's pipeline and duties.
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                network: NET_A.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_in(NET_A)).await?;
     let pipeline = listed.pipeline.context("pipeline")?;
     ensure!(
         pipeline.won == 5
@@ -231,17 +199,7 @@ pub async fn grants_bring_their_reporting_duties(h: Harness) -> Result<()> {
             && pipeline.amount_granted_cents == (60_000 + 60_000 + 33_001 + 100_000 + 30_000) * 100,
         "{pipeline:?}"
     );
-    let network_duties = api
-        .list_obligations(request(
-            &p,
-            pb::ListObligationsRequest {
-                network: NET_A.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations;
+    let network_duties = list_obligations(&api, &p, obligations_in(NET_A)).await?;
     ensure!(network_duties.len() == all.len() + after.len(), "{network_duties:?}");
     Ok(())
 }
@@ -284,16 +242,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
         ))
         .await?
         .into_inner();
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                structure_id: "SA1".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_of("SA1")).await?;
     ensure!(listed.grants.len() == 1, "{listed:?}");
     let application = &listed.grants[0];
     ensure!(
@@ -336,7 +285,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
         ..Default::default()
     };
     for _ in 0..2 {
-        let decided = api.record_grant(request(&p, decide.clone())).await?.into_inner();
+        let decided = record_grant(&api, &p, decide.clone()).await?;
         ensure!(
             decided.grant_id == same.grant_id && decided.stage == "won",
             "{decided:?}"
@@ -356,16 +305,7 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             && date_text(event.on.as_ref()) == "2027-01-04",
         "{event:?}"
     );
-    let listed = api
-        .list_grants(request(
-            &p,
-            pb::ListGrantsRequest {
-                structure_id: "SA1".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner();
+    let listed = list_grants(&api, &p, grants_of("SA1")).await?;
     ensure!(
         listed.pipeline
             == Some(pb::Pipeline {
@@ -378,13 +318,25 @@ pub async fn a_submitted_call_becomes_one_application(h: Harness) -> Result<()> 
             }),
         "{listed:?}"
     );
-    let duties = obligations(&api, &p, "SA1").await?;
+    let duties = list_obligations(&api, &p, obligations_of("SA1")).await?;
     ensure!(
-        rules(&duties) == vec![("financial_report_6_months".to_owned(), "2028-06-30".to_owned())],
+        rules_are(&duties, &[("financial_report_6_months", "2028-06-30")]),
         "{duties:?}"
     );
     ensure!(duties[0].title == "Appel à projets n° 1");
     Ok(())
+}
+
+/// `call` (named `rpc`) on SA1 is refused exactly as on an absent
+/// structure: the caller learns nothing of SA1, not even that it exists.
+async fn refused_as_absent<F, Fut>(rpc: &str, call: F) -> Result<()>
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: Future<Output = Result<(), tonic::Status>>,
+{
+    let outcome = call("SA1").await;
+    let missing = call("absent-object").await;
+    refused(true, &outcome, &missing, "SA1").context(rpc.to_owned())
 }
 
 /// A caller of another network gets NOT_FOUND, exactly as for an unknown
@@ -393,11 +345,8 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
     grant_structures(&h).await?;
     let api = AlertingApi::new(h.app.clone());
     let a = admin_of(NET_A);
-    let grant = api
-        .record_grant(request(&a, won("SA1", "Insertion", 20_000, "2026-12-31")))
-        .await?
-        .into_inner();
-    let key = obligations(&api, &a, "SA1").await?.remove(0).key;
+    let grant = record_grant(&api, &a, won("SA1", "Insertion", 20_000, "2026-12-31")).await?;
+    let key = list_obligations(&api, &a, obligations_of("SA1")).await?.remove(0).key;
     let others = [
         admin_of(NET_B),
         caller(
@@ -417,48 +366,41 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         ),
     ];
     for p in &others {
-        let list = |s: &str| pb::ListGrantsRequest {
-            structure_id: s.to_owned(),
-            ..Default::default()
-        };
-        let outcome = api.list_grants(request(p, list("SA1"))).await.map(|_| ());
-        let missing = api.list_grants(request(p, list("absent-object"))).await.map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("ListGrants")?;
-        let ask = |s: &str| pb::ListObligationsRequest {
-            structure_id: s.to_owned(),
-            ..Default::default()
-        };
-        let outcome = api.list_obligations(request(p, ask("SA1"))).await.map(|_| ());
-        let missing = api.list_obligations(request(p, ask("absent-object"))).await.map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("ListObligations")?;
-        let record = |s: &str| won(s, "Intrus", 1, "2026-12-31");
-        let outcome = api.record_grant(request(p, record("SA1"))).await.map(|_| ());
-        let missing = api.record_grant(request(p, record("absent-object"))).await.map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("RecordGrant")?;
-        let apply = |s: &str| pb::RecordApplicationRequest {
-            structure_id: s.to_owned(),
-            funder: "x".to_owned(),
-            title: "y".to_owned(),
-            ..Default::default()
-        };
-        let outcome = api.record_application(request(p, apply("SA1"))).await.map(|_| ());
-        let missing = api
-            .record_application(request(p, apply("absent-object")))
-            .await
-            .map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("RecordApplication")?;
-        let set = |s: &str| pb::SetAgreementDateRequest {
-            structure_id: s.to_owned(),
-            obligation_key: key.clone(),
-            due: d("2027-01-31"),
-            ..Default::default()
-        };
-        let outcome = api.set_agreement_date(request(p, set("SA1"))).await.map(|_| ());
-        let missing = api
-            .set_agreement_date(request(p, set("absent-object")))
-            .await
-            .map(|_| ());
-        refused(true, &outcome, &missing, "SA1").context("SetAgreementDate")?;
+        // Borrowed by each call's future.
+        let (api, key) = (&api, &key);
+        refused_as_absent("ListGrants", |s| async move {
+            api.list_grants(request(p, grants_of(s))).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("ListObligations", |s| async move {
+            api.list_obligations(request(p, obligations_of(s))).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("RecordGrant", |s| async move {
+            let intruder = won(s, "Intrus", 1, "2026-12-31");
+            api.record_grant(request(p, intruder)).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("RecordApplication", |s| async move {
+            let apply = pb::RecordApplicationRequest {
+                structure_id: s.to_owned(),
+                funder: "x".to_owned(),
+                title: "y".to_owned(),
+                ..Default::default()
+            };
+            api.record_application(request(p, apply)).await.map(|_| ())
+        })
+        .await?;
+        refused_as_absent("SetAgreementDate", |s| async move {
+            let set = pb::SetAgreementDateRequest {
+                structure_id: s.to_owned(),
+                obligation_key: key.clone(),
+                due: d("2027-01-31"),
+                ..Default::default()
+            };
+            api.set_agreement_date(request(p, set)).await.map(|_| ())
+        })
+        .await?;
         // Its own listing holds nothing of SA1.
         let mine = api
             .list_grants(request(p, pb::ListGrantsRequest::default()))
@@ -472,24 +414,12 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
         ensure!(mine.obligations.is_empty(), "{mine:?}");
     }
     // A whole network belongs to its network admins.
-    let network = |n: &str| pb::ListGrantsRequest {
-        network: n.to_owned(),
-        ..Default::default()
-    };
-    let outcome = api.list_grants(request(&admin_of(NET_B), network(NET_A))).await;
+    let outcome = api.list_grants(request(&admin_of(NET_B), grants_in(NET_A))).await;
     ensure!(outcome.is_err_and(|s| s.code() == tonic::Code::NotFound));
     // Facilitators, trainers and integrations get nothing of it.
     for role in [Role::Facilitator, Role::Trainer, Role::Integration] {
         let p = caller(role, Scope::Network(NET_A.to_owned()));
-        let outcome = api
-            .list_grants(request(
-                &p,
-                pb::ListGrantsRequest {
-                    structure_id: "SA1".to_owned(),
-                    ..Default::default()
-                },
-            ))
-            .await;
+        let outcome = api.list_grants(request(&p, grants_of("SA1"))).await;
         ensure!(
             outcome.is_err_and(|s| s.code() == tonic::Code::PermissionDenied),
             "{role}"
@@ -507,15 +437,7 @@ pub async fn another_network_sees_no_grant(h: Harness) -> Result<()> {
     );
     ensure!(h.count("al_agreement_dates").await? == 0);
     // An unknown structure is not found, even for who sees every structure.
-    let unknown = api
-        .list_obligations(request(
-            &fed,
-            pb::ListObligationsRequest {
-                structure_id: "S404".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await;
+    let unknown = api.list_obligations(request(&fed, obligations_of("S404"))).await;
     ensure!(unknown.is_err_and(|s| s.code() == tonic::Code::NotFound));
     Ok(())
 }
@@ -635,7 +557,7 @@ pub async fn invalid_grant_inputs_are_refused_naming_the_field(h: Harness) -> Re
     ensure!(outcome.is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("montant demandé")));
     ensure!(h.count("al_grants").await? == 0);
     ensure!(h.outbox_count(GRANT_RECORDED).await? == 0);
-    let grant = api.record_grant(request(&p, base)).await?.into_inner();
+    let grant = record_grant(&api, &p, base).await?;
     let outcome = api
         .set_agreement_date(request(
             &p,

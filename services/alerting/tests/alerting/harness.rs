@@ -10,9 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message;
 use sqlx::Row;
 use tokio::sync::Notify;
-use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport};
+use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport, PolicyInput, Transport};
 use vigie_alerting::channels::address::AddressPolicy;
 use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
+use vigie_alerting::service::dispatch_once;
 use vigie_platform::auth::testing::caller;
 use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_platform::db::Db;
@@ -109,9 +110,31 @@ impl Harness {
         *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = instant;
     }
 
+    /// Sets the clock to `when` (`YYYY-MM-DD HH:MM` UTC) and runs one pass
+    /// of the dispatcher there: what is due is claimed and delivered
+    /// through `transport`.
+    pub async fn pass_at(&self, when: &str, transport: &dyn Transport) -> Result<()> {
+        self.at(utc(when));
+        dispatch_once(&self.app, transport).await
+    }
+
     /// Delivers an inventory envelope to the read model.
     pub async fn feed(&self, envelope: &Envelope) -> Result<Outcome> {
         Ok(self.consumer("alerting-inventory", None)?.process(envelope).await?)
+    }
+
+    /// Delivers a new inventory envelope, which the read model must apply.
+    pub async fn feed_applied(&self, envelope: &Envelope) -> Result<()> {
+        let outcome = self.feed(envelope).await?;
+        anyhow::ensure!(outcome == Outcome::Applied, "{outcome:?}");
+        Ok(())
+    }
+
+    /// Feeds the snapshot of structure `id`, in Rennes (commune 35238,
+    /// region 53) and in [`BRETAGNE`], the network of the reminder scenarios.
+    pub async fn rennes(&self, id: &str, people: &[PersonSpec<'_>]) -> Result<()> {
+        self.feed_applied(&structure_event(id, BRETAGNE, "35238", "53", people, 1))
+            .await
     }
 
     /// The alerting consumer `name`, as the service describes it (emails
@@ -176,6 +199,24 @@ impl Harness {
     }
 }
 
+/// The network of the reminder scenarios.
+pub const BRETAGNE: &str = "reseau-bretagne";
+
+/// The referent of [`BRETAGNE`], to whom the reminders resting on one
+/// person escalate.
+pub const REFERENT: &str = "referente@reseau.example.org";
+
+/// [`BRETAGNE`]'s policy naming its referent, Camille Référente; the
+/// defaults otherwise (a scenario changes more with `..bretagne_with_referent()`).
+pub fn bretagne_with_referent() -> PolicyInput {
+    PolicyInput {
+        network: BRETAGNE.into(),
+        referent_name: "Camille Référente".into(),
+        referent_email: REFERENT.into(),
+        ..PolicyInput::default()
+    }
+}
+
 /// The networks of the grant scenarios.
 pub const NET_A: &str = "reseau-a";
 /// The other network, whose people must see nothing of the first.
@@ -190,19 +231,21 @@ pub fn d(text: &str) -> Option<Date> {
 /// The grant scenarios' structures: SA1 and SA2 in [`NET_A`], SB1 in
 /// [`NET_B`], each with a director who holds nothing.
 pub async fn grant_structures(h: &Harness) -> Result<()> {
-    let director = [PersonSpec {
-        id: "D1",
-        role: "director",
-        funding_level: 0,
-        end: None,
-    }];
+    let director = [PersonSpec::director("D1")];
     for (id, network) in [("SA1", NET_A), ("SA2", NET_A), ("SB1", NET_B)] {
-        let outcome = h
-            .feed(&structure_event(id, network, "35238", "53", &director, 1))
+        h.feed_applied(&structure_event(id, network, "35238", "53", &director, 1))
             .await?;
-        anyhow::ensure!(outcome == Outcome::Applied, "{outcome:?}");
     }
     Ok(())
+}
+
+/// The token of a feed URL (`…/calendar/<token>.ics`).
+pub fn feed_token(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".ics")
+        .to_owned()
 }
 
 /// The administrator of `network`.
@@ -256,6 +299,44 @@ pub struct PersonSpec<'a> {
     pub funding_level: u32,
     /// End of engagement.
     pub end: Option<&'a str>,
+}
+
+impl<'a> PersonSpec<'a> {
+    /// `id`, a `role` who stays, holding the function at `funding_level`.
+    pub fn staying(id: &'a str, role: &'a str, funding_level: u32) -> Self {
+        PersonSpec {
+            id,
+            role,
+            funding_level,
+            end: None,
+        }
+    }
+
+    /// A director who holds nothing.
+    pub fn director(id: &'a str) -> Self {
+        Self::staying(id, "director", 0)
+    }
+
+    /// A director who alone holds the function (level 3): whose reminders
+    /// escalate to the network's referent.
+    pub fn sole_holder(id: &'a str) -> Self {
+        Self::staying(id, "director", 3)
+    }
+
+    /// The same person, leaving on `end` (`YYYY-MM-DD`).
+    pub fn leaving(self, end: &'a str) -> Self {
+        PersonSpec { end: Some(end), ..self }
+    }
+}
+
+/// A director who holds nothing and two employees holding the function at
+/// levels 3 and 4: no one holds it alone, nothing escalates.
+pub fn director_and_two_holders<'a>(director: &'a str, first: &'a str, second: &'a str) -> Vec<PersonSpec<'a>> {
+    vec![
+        PersonSpec::director(director),
+        PersonSpec::staying(first, "employee", 3),
+        PersonSpec::staying(second, "employee", 4),
+    ]
 }
 
 /// A `structure.inventoried` envelope: an association of `network` in `commune` (region 53 when in 35).
@@ -312,10 +393,16 @@ pub fn structure_event_holding(
         version,
         ..Default::default()
     };
+    inventoried(structure)
+}
+
+/// The `structure.inventoried` envelope of a snapshot, as the inventory
+/// publishes it.
+pub fn inventoried(structure: inv::Structure) -> Envelope {
     Envelope::new(
         "/vigie/inventory",
         STRUCTURE_INVENTORIED,
-        id.to_owned(),
+        structure.structure_id.clone(),
         StructureInventoried {
             structure: Some(structure),
         }

@@ -7,19 +7,16 @@ use std::collections::BTreeSet;
 
 use anyhow::{ensure, Result};
 use chrono::NaiveDate;
-use prost::Message;
 use vigie_alerting::app::AlertingApp;
-use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_alerting_domain::plan::RecipientKind;
 use vigie_fragility_model::fragility::fixtures::Builder;
 use vigie_fragility_model::fragility::{assess, FragilityParams};
 use vigie_fragility_model::model::{Role, StructureInventory};
-use vigie_platform::events::{Envelope, Outcome};
+use vigie_platform::events::Envelope;
 use vigie_proto::dates::date_to_pb;
-use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 
-use crate::harness::{aid, date, Harness};
+use crate::harness::{aid, date, inventoried, Harness};
 
 const FUNCTION: &str = "funding_applications";
 /// J-7 of the call's deadline: the day the reminders are previewed, the
@@ -84,15 +81,7 @@ fn event(inventory: &StructureInventory) -> Envelope {
         version: 1,
         ..Default::default()
     };
-    Envelope::new(
-        "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
-        s.id.clone(),
-        StructureInventoried {
-            structure: Some(structure),
-        }
-        .encode_to_vec(),
-    )
+    inventoried(structure)
 }
 
 /// The holders of the function by the index, on `day`.
@@ -119,7 +108,7 @@ async fn reminded_holders(app: &AlertingApp) -> Result<BTreeSet<String>> {
 
 pub async fn the_recency_setting_moves_the_index_and_the_recipients_together(h: Harness) -> Result<()> {
     let inventory = inventory();
-    ensure!(h.feed(&event(&inventory)).await? == Outcome::Applied);
+    h.feed_applied(&event(&inventory)).await?;
     h.import(&[aid(1, "Bretagne", "Région", DEADLINE)]).await?;
     let day = date(REMINDER_DAY);
 

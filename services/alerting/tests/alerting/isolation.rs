@@ -15,11 +15,11 @@ use vigie_alerting::app::{AlertingApp, PolicyInput};
 use vigie_alerting::grpc::{authz, AlertingApi};
 use vigie_platform::auth::testing::{self, allowed, caller, matrix_callers, refused, request, service_methods};
 use vigie_platform::auth::{Principal, Role, Scope};
-use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 
-use crate::harness::{aid, date, page, structure_event, utc, Harness, PersonSpec};
+use crate::grant_calls::{grants_of, obligations_of};
+use crate::harness::{aid, d, date, director_and_two_holders, page, structure_event, utc, Harness, PersonSpec};
 
 const SERVICE: &str = "vigie.alerting.v1.AlertingService";
 
@@ -59,26 +59,7 @@ const TO: &str = "2027-03-14";
 /// A director and two holders of funding applications, of ids `ids`.
 fn people(ids: &[String; 3]) -> Vec<PersonSpec<'_>> {
     let [director, first, second] = ids;
-    vec![
-        PersonSpec {
-            id: director,
-            role: "director",
-            funding_level: 0,
-            end: None,
-        },
-        PersonSpec {
-            id: first,
-            role: "employee",
-            funding_level: 3,
-            end: None,
-        },
-        PersonSpec {
-            id: second,
-            role: "employee",
-            funding_level: 4,
-            end: None,
-        },
-    ]
+    director_and_two_holders(director, first, second)
 }
 
 fn policy(network: &str, offset: u32) -> PolicyInput {
@@ -89,15 +70,6 @@ fn policy(network: &str, offset: u32) -> PolicyInput {
         referent_email: format!("referent@{network}.example.org"),
         ..PolicyInput::default()
     }
-}
-
-fn pb_date(text: &str) -> Option<vigie_proto::common::v1::Date> {
-    let d = date(text);
-    Some(vigie_proto::common::v1::Date {
-        year: chrono::Datelike::year(&d),
-        month: chrono::Datelike::month(&d),
-        day: chrono::Datelike::day(&d),
-    })
 }
 
 /// The network of a structure of the fixture.
@@ -187,9 +159,8 @@ struct Fixture {
 pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     for (structure, network) in STRUCTURES {
         let ids = ["D", "H1", "H2"].map(|p| format!("{structure}-{p}"));
-        let event = structure_event(structure, network, "35238", "53", &people(&ids), 1);
-        let outcome = h.feed(&event).await?;
-        ensure!(outcome == Outcome::Applied, "{outcome:?}");
+        h.feed_applied(&structure_event(structure, network, "35238", "53", &people(&ids), 1))
+            .await?;
     }
     let aids = vec![
         aid(1, "Bretagne", "Région", DEADLINE),
@@ -477,8 +448,8 @@ async fn documented(f: &Fixture) -> Result<()> {
     // An integration of A reads A's reminders and send log, without anybody in them.
     let integration = in_a(Role::Integration);
     let ask = pb::PreviewAlertsRequest {
-        from: pb_date(FROM),
-        to: pb_date(TO),
+        from: d(FROM),
+        to: d(TO),
         structure_id: String::new(),
     };
     let preview = f
@@ -539,8 +510,8 @@ async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
         },
         "PreviewAlerts" => {
             let ask = pb::PreviewAlertsRequest {
-                from: pb_date(FROM),
-                to: pb_date(TO),
+                from: d(FROM),
+                to: d(TO),
                 structure_id: String::new(),
             };
             match f.api.preview_alerts(request(p, ask)).await {
@@ -696,8 +667,8 @@ async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structur
         }
         "PreviewAlerts" => {
             let ask = |structure: &str| pb::PreviewAlertsRequest {
-                from: pb_date(FROM),
-                to: pb_date(TO),
+                from: d(FROM),
+                to: d(TO),
                 structure_id: structure.to_owned(),
             };
             let outcome = f.api.preview_alerts(request(p, ask(structure))).await;
@@ -944,24 +915,9 @@ async fn grants_check(
         let p = p.clone();
         async move {
             match method.as_str() {
-                "ListGrants" => api
-                    .list_grants(request(
-                        &p,
-                        pb::ListGrantsRequest {
-                            structure_id: structure,
-                            ..Default::default()
-                        },
-                    ))
-                    .await
-                    .map(|_| ()),
+                "ListGrants" => api.list_grants(request(&p, grants_of(&structure))).await.map(|_| ()),
                 "ListObligations" => api
-                    .list_obligations(request(
-                        &p,
-                        pb::ListObligationsRequest {
-                            structure_id: structure,
-                            ..Default::default()
-                        },
-                    ))
+                    .list_obligations(request(&p, obligations_of(&structure)))
                     .await
                     .map(|_| ()),
                 "RecordApplication" => api
@@ -1159,8 +1115,8 @@ async fn same_as_unary(f: &Fixture, method: &str, p: &Principal, structure: &str
         }
         "PreviewAlertsStream" => {
             let ask = pb::PreviewAlertsRequest {
-                from: pb_date(FROM),
-                to: pb_date(TO),
+                from: d(FROM),
+                to: d(TO),
                 structure_id: structure.to_owned(),
             };
             let unary = f

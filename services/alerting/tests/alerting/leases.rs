@@ -15,29 +15,15 @@ use vigie_alerting::delivery::Channels;
 use vigie_alerting::storage::{self, Lease, MessageRow};
 use vigie_testkit::{eventually, SmtpServer};
 
-use crate::harness::{aid, date, structure_event, utc, Harness, PersonSpec};
+use crate::harness::{aid, date, utc, Harness, PersonSpec};
 use crate::scenarios::channels;
 
 /// `n` structures of Rennes, each with one director (one digest each), and
 /// the call of the Région closing on 2027-03-14.
 pub async fn rennes_directors(h: &Harness, n: usize) -> Result<()> {
     for i in 0..n {
-        let id = format!("S{i}");
-        let person = format!("P{i}");
-        h.feed(&structure_event(
-            &id,
-            "reseau-bretagne",
-            "35238",
-            "53",
-            &[PersonSpec {
-                id: &person,
-                role: "director",
-                funding_level: 3,
-                end: None,
-            }],
-            1,
-        ))
-        .await?;
+        h.rennes(&format!("S{i}"), &[PersonSpec::sole_holder(&format!("P{i}"))])
+            .await?;
     }
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
     Ok(())

@@ -4,6 +4,7 @@
 
 mod batches;
 mod federation_events;
+mod grant_calls;
 mod grant_import;
 mod grant_stats;
 mod grants;

@@ -27,73 +27,60 @@ use vigie_alerting::http::{serve_with, HttpLimits};
 use vigie_alerting::service::dispatch_once;
 use vigie_platform::auth::testing::{caller, request};
 use vigie_platform::auth::{Role, Scope};
-use vigie_platform::events::Outcome;
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use vigie_proto::events::v1::{DeadlineEscalated, ObligationReminded};
 use vigie_testkit::SmtpServer;
 
-use crate::harness::{date, structure_event_holding, utc, Harness, PersonSpec};
+use crate::grant_calls::{list_obligations, obligations_of};
+use crate::harness::{
+    bretagne_with_referent, date, director_and_two_holders, feed_token, structure_event_holding, utc, Harness,
+    PersonSpec, BRETAGNE, REFERENT,
+};
 use crate::scenarios::channels;
 
-const NETWORK: &str = "reseau-bretagne";
-const REFERENT: &str = "referente@reseau.example.org";
+const NETWORK: &str = BRETAGNE;
 
 /// A director, two holders of `funder_reporting` and a holder of
 /// `funding_applications` only (reminded of calls, not of duties).
 fn reporting_team() -> Vec<PersonSpec<'static>> {
-    vec![
-        PersonSpec {
-            id: "D1",
-            role: "director",
-            funding_level: 0,
-            end: None,
-        },
-        PersonSpec {
-            id: "R1",
-            role: "employee",
-            funding_level: 3,
-            end: None,
-        },
-        PersonSpec {
-            id: "R2",
-            role: "employee",
-            funding_level: 4,
-            end: None,
-        },
-    ]
+    director_and_two_holders("D1", "R1", "R2")
 }
 
+/// Feeds S1, its `people` holding `funder_reporting`.
 async fn structure(h: &Harness, people: &[PersonSpec<'_>]) -> Result<()> {
-    let outcome = h
-        .feed(&structure_event_holding(
-            "S1",
-            NETWORK,
-            "35238",
-            "53",
-            people,
-            "funder_reporting",
-            1,
-        ))
-        .await?;
-    ensure!(outcome == Outcome::Applied, "{outcome:?}");
-    Ok(())
+    h.feed_applied(&structure_event_holding(
+        "S1",
+        NETWORK,
+        "35238",
+        "53",
+        people,
+        "funder_reporting",
+        1,
+    ))
+    .await
+}
+
+/// S1's grant of `euros` from `funder` for `title`, won on 2026-11-15 for
+/// the financial year ending 2026-12-31 (its report due 2027-06-30).
+fn won_for_2026(funder: &str, title: &str, euros: i64) -> GrantInput {
+    GrantInput {
+        structure_id: "S1".into(),
+        funder: funder.into(),
+        title: title.into(),
+        outcome: "won".into(),
+        amount_granted: euros * 100,
+        decided_on: Some(date("2026-11-15")),
+        financial_year_end: Some(date("2026-12-31")),
+        ..GrantInput::default()
+    }
 }
 
 /// Records the grant; returns the key of its compte rendu financier.
 async fn grant(h: &Harness) -> Result<String> {
     let row = h
         .app
-        .record_grant(&GrantInput {
-            structure_id: "S1".into(),
-            funder: "Région Bretagne".into(),
-            title: "Insertion".into(),
-            outcome: "won".into(),
-            amount_granted: 20_000 * 100,
-            decided_on: Some(date("2026-11-15")),
-            financial_year_end: Some(date("2026-12-31")),
-            ..GrantInput::default()
-        })
+        .record_grant(&won_for_2026("Région Bretagne", "Insertion", 20_000))
         .await?;
     Ok(format!("{}:financial_report_6_months:2026-12-31", row.grant_id))
 }
@@ -133,22 +120,15 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
     let mut people = reporting_team();
-    people.push(PersonSpec {
-        id: "H1",
-        role: "employee",
-        funding_level: 0,
-        end: None,
-    });
+    people.push(PersonSpec::staying("H1", "employee", 0));
     structure(&h, &people).await?;
     let key = grant(&h).await?;
     let mut seen = 0;
     // Just before J-30's 09:00 Paris: nothing.
-    h.at(utc("2027-05-31 06:55"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 06:55", &transport).await?;
     ensure!(smtp.messages()?.is_empty());
     // J-30: the director and both holders of funder_reporting, nobody else.
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     let j30 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j30) == team_addresses(), "{:?}", addresses(&j30));
     let text = j30[0].text().context("a text part")?;
@@ -168,8 +148,7 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
     dispatch_once(&h.app, &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.is_empty());
     // J-14 is the draft date: one message each, saying so.
-    h.at(utc("2027-06-16 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?;
     let j14 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j14) == team_addresses(), "{:?}", addresses(&j14));
     let text = j14[0].text().context("a text part")?;
@@ -189,10 +168,8 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
         ensure!(mails.iter().all(|m| m.text().is_some_and(|t| t.contains(label))));
     }
     // The due day still counts until midnight Paris; then nothing more.
-    h.at(utc("2027-06-30 21:30"));
-    dispatch_once(&h.app, &transport).await?;
-    h.at(utc("2027-07-01 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-30 21:30", &transport).await?;
+    h.pass_at("2027-07-01 07:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.is_empty());
     // 5 reminders (J-30, 14, 7, 2 and the draft date) × 3 people.
     ensure!(duty_log_rows(&h).await? == 15);
@@ -222,33 +199,15 @@ pub async fn duties_are_reminded_at_j30_14_7_2_and_on_the_draft_date(h: Harness)
 pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: Harness) -> Result<()> {
     let smtp = SmtpServer::start().await?;
     let transport = channels(&smtp)?;
-    h.app
-        .set_network_policy(&PolicyInput {
-            network: NETWORK.into(),
-            referent_name: "Camille Référente".into(),
-            referent_email: REFERENT.into(),
-            ..PolicyInput::default()
-        })
-        .await?;
+    h.app.set_network_policy(&bretagne_with_referent()).await?;
     // The director alone knows how to report.
-    structure(
-        &h,
-        &[PersonSpec {
-            id: "D1",
-            role: "director",
-            funding_level: 3,
-            end: None,
-        }],
-    )
-    .await?;
+    structure(&h, &[PersonSpec::sole_holder("D1")]).await?;
     let key = grant(&h).await?;
-    h.at(utc("2027-05-31 07:05")); // J-30: the director only
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?; // J-30: the director only
     ensure!(smtp.messages_to("d1@asso.example.org")?.len() == 1);
     ensure!(smtp.messages_to(REFERENT)?.is_empty());
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 0);
-    h.at(utc("2027-06-16 07:05")); // J-14 and the draft date: the referent too, one event
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?; // J-14 and the draft date: the referent too, one event
     let referent = smtp.messages_to(REFERENT)?;
     ensure!(referent.len() == 1, "{}", referent.len());
     let text = referent[0].text().context("a text part")?;
@@ -270,8 +229,7 @@ pub async fn reporting_on_one_person_escalates_to_the_referent_from_j14_once(h: 
             && event.deadline == Some(vigie_proto::dates::date_to_pb(date("2027-06-30"))),
         "{event:?}"
     );
-    h.at(utc("2027-06-23 07:05")); // J-7: reminded again, no second event
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-23 07:05", &transport).await?; // J-7: reminded again, no second event
     ensure!(smtp.messages_to(REFERENT)?.len() == 2);
     ensure!(h.outbox_count(DEADLINE_ESCALATED).await? == 1);
     Ok(())
@@ -285,26 +243,13 @@ pub async fn a_duty_escalated_in_another_zone_says_so_and_the_log_names_the_duty
     let transport = channels(&smtp)?;
     h.app
         .set_network_policy(&PolicyInput {
-            network: NETWORK.into(),
             timezone: "Indian/Reunion".into(),
-            referent_name: "Camille Référente".into(),
-            referent_email: REFERENT.into(),
-            ..PolicyInput::default()
+            ..bretagne_with_referent()
         })
         .await?;
-    structure(
-        &h,
-        &[PersonSpec {
-            id: "D1",
-            role: "director",
-            funding_level: 3,
-            end: None,
-        }],
-    )
-    .await?;
+    structure(&h, &[PersonSpec::sole_holder("D1")]).await?;
     let key = grant(&h).await?;
-    h.at(utc("2027-06-16 05:05")); // J-14 at 09:00 in La Réunion (UTC+4)
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 05:05", &transport).await?; // J-14 at 09:00 in La Réunion (UTC+4)
     let escalations: Vec<(String, DeadlineEscalated)> = h.outbox(DEADLINE_ESCALATED).await?;
     ensure!(escalations.len() == 1, "{escalations:?}");
     ensure!(escalations[0].1.timezone == "Indian/Reunion", "{:?}", escalations[0].1);
@@ -352,8 +297,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     let transport = channels(&smtp)?;
     structure(&h, &reporting_team()).await?;
     let key = grant(&h).await?;
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     let mail = smtp.messages_to("r1@asso.example.org")?;
     let text = mail.first().and_then(|m| m.text()).context("J-30 reached R1")?;
     let link = text
@@ -390,17 +334,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     // ListObligations tells it, with the holders of funder_reporting.
     let api = AlertingApi::new(h.app.clone());
     let admin = caller(Role::NetworkAdmin, Scope::Network(NETWORK.to_owned()));
-    let listed = api
-        .list_obligations(request(
-            &admin,
-            pb::ListObligationsRequest {
-                structure_id: "S1".into(),
-                ..Default::default()
-            },
-        ))
-        .await?
-        .into_inner()
-        .obligations;
+    let listed = list_obligations(&api, &admin, obligations_of("S1")).await?;
     let duty = listed.iter().find(|o| o.key == key).context("the duty listed")?;
     ensure!(
         duty.status == "sent"
@@ -410,8 +344,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
     );
     // No more reminders of it.
     let before = smtp.messages()?.len();
-    h.at(utc("2027-06-16 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?;
     ensure!(smtp.messages()?.len() == before, "reminded after « envoyé »");
     // Taken back by RPC: the reminders resume (J-14 and the draft date caught up with J-7).
     let back = api
@@ -465,8 +398,7 @@ pub async fn sent_by_the_signed_link_stops_the_reminders(h: Harness) -> Result<(
         ))
         .await;
     ensure!(invalid.is_err_and(|s| s.code() == tonic::Code::InvalidArgument && s.message().contains("statut")));
-    h.at(utc("2027-06-23 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-23 07:05", &transport).await?;
     ensure!(smtp.messages()?.len() == before + 3);
     Ok(())
 }
@@ -477,8 +409,7 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
     structure(&h, &reporting_team()).await?;
     let key = grant(&h).await?;
     let mut seen = 0;
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.len() == 3);
     // The agreement says 2027-06-20: a new series, drafted 2027-06-06.
     h.at(utc("2027-06-01 08:00"));
@@ -490,8 +421,7 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
             ..AgreementDateInput::default()
         })
         .await?;
-    h.at(utc("2027-06-01 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-01 08:05", &transport).await?;
     let moved = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&moved) == team_addresses(), "{:?}", addresses(&moved));
     let text = moved[0].text().context("a text part")?;
@@ -505,12 +435,10 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
         "{text}"
     );
     // Once.
-    h.at(utc("2027-06-02 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-02 08:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.is_empty());
     // The new series: J-14 and the draft date on 2027-06-06.
-    h.at(utc("2027-06-06 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-06 07:05", &transport).await?;
     let j14 = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&j14) == team_addresses());
     ensure!(j14
@@ -529,8 +457,7 @@ pub async fn a_moved_date_gives_one_notice_and_a_new_series(h: Harness) -> Resul
             .try_get("n")?;
     ensure!(notices == 3, "{notices}");
     // The old date's J-14 (2027-06-16) never goes.
-    h.at(utc("2027-06-16 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-16 07:05", &transport).await?;
     let later = new_mails(&smtp, &mut seen)?;
     ensure!(later.iter().all(|m| !m.text().is_some_and(|t| t.contains("30 juin"))));
     Ok(())
@@ -576,15 +503,6 @@ pub async fn two_claimers_send_nothing_twice_and_the_webhook_gets_obligation_ite
         "{json}"
     );
     Ok(())
-}
-
-/// The token of a feed URL (`…/calendar/<token>.ics`).
-fn feed_token(url: &str) -> String {
-    url.rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".ics")
-        .to_owned()
 }
 
 pub async fn the_feeds_hold_each_duty_not_sent(h: Harness) -> Result<()> {
@@ -639,23 +557,13 @@ pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -
     structure(&h, &reporting_team()).await?;
     grant(&h).await?;
     let mut seen = 0;
-    h.at(utc("2027-05-31 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 07:05", &transport).await?;
     ensure!(new_mails(&smtp, &mut seen)?.len() == 3);
     // A second grant recorded at noon, due 2027-06-20: its J-30 is caught
     // up, but today's digest already went — it waits for tomorrow's.
     h.at(utc("2027-05-31 12:00"));
     h.app
-        .record_grant(&GrantInput {
-            structure_id: "S1".into(),
-            funder: "CAF d'Ille-et-Vilaine".into(),
-            title: "Parentalité".into(),
-            outcome: "won".into(),
-            amount_granted: 5_000 * 100,
-            decided_on: Some(date("2026-11-15")),
-            financial_year_end: Some(date("2026-12-31")),
-            ..GrantInput::default()
-        })
+        .record_grant(&won_for_2026("CAF d'Ille-et-Vilaine", "Parentalité", 5_000))
         .await?;
     let caf = h
         .app
@@ -675,15 +583,13 @@ pub async fn a_duty_deferred_to_tomorrows_digest_goes_the_next_day(h: Harness) -
     h.at(utc("2027-05-31 12:05"));
     let report = h.app.claim_due(utc("2027-05-31 12:05")).await?;
     ensure!(report.deferred == 3 && report.messages == 0, "{report:?}");
-    h.at(utc("2027-05-31 18:00"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-05-31 18:00", &transport).await?;
     ensure!(
         new_mails(&smtp, &mut seen)?.is_empty(),
         "one digest per address and day"
     );
     // The first pass of the next day sends it.
-    h.at(utc("2027-06-01 07:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-06-01 07:05", &transport).await?;
     let next = new_mails(&smtp, &mut seen)?;
     ensure!(addresses(&next) == team_addresses(), "{:?}", addresses(&next));
     ensure!(next.iter().all(|m| m

@@ -20,12 +20,7 @@ const PEOPLE: [&str; 20] = [
 ];
 
 fn person(id: &str) -> PersonSpec<'_> {
-    PersonSpec {
-        id,
-        role: "employee",
-        funding_level: 1,
-        end: None,
-    }
+    PersonSpec::staying(id, "employee", 1)
 }
 
 /// Snapshots of 6 structures with versions out of order, repeated and

@@ -15,10 +15,9 @@ use tokio::sync::mpsc;
 use vigie_alerting::app::PolicyInput;
 use vigie_alerting::channels::webhook::{verify_signature, ADDRESS_REFUSED};
 use vigie_alerting::error::AlertingError;
-use vigie_alerting::service::dispatch_once;
 use vigie_testkit::SmtpServer;
 
-use crate::harness::{aid, structure_event, utc, Harness, PersonSpec};
+use crate::harness::{aid, structure_event, Harness, PersonSpec};
 use crate::scenarios::channels;
 
 /// A request's headers and body.
@@ -83,20 +82,14 @@ pub async fn two_networks_on_one_webhook_url_get_their_own_deliveries_and_secret
             network,
             "35238",
             "53",
-            &[PersonSpec {
-                id: &format!("P{i}"),
-                role: "director",
-                funding_level: 3,
-                end: None,
-            }],
+            &[PersonSpec::sole_holder(&format!("P{i}"))],
             1,
         ))
         .await?;
         h.app.set_network_policy(&policy(network, &url, secret)).await?;
     }
     h.import(&[aid(1, "Bretagne", "Région", "2027-03-14")]).await?;
-    h.at(utc("2027-03-07 08:05"));
-    dispatch_once(&h.app, &transport).await?;
+    h.pass_at("2027-03-07 08:05", &transport).await?;
     let mut seen = Vec::new();
     for _ in 0..2 {
         let (headers, body) = tokio::time::timeout(std::time::Duration::from_secs(10), requests.recv())

@@ -226,6 +226,39 @@ impl PublishedGroup {
         ]
     }
 
+    /// The group `key` of these plain cells, in the order of
+    /// [`plain_cells`](Self::plain_cells), and of these functions; without
+    /// score statistics, which are not cells.
+    pub fn from_plain_cells(
+        key: String,
+        cells: [Cell; PLAIN_CELLS],
+        functions: Vec<PublishedFunction>,
+    ) -> PublishedGroup {
+        let [structures, b0, b1, b2, b3, b4, director_dependent, deadline_at_risk, reminders_sent, reminders_acknowledged, minutes_internal, minutes_external, training_completions, reporting_at_risk, grants_won, grants_refused, amount_granted_euros] =
+            cells;
+        PublishedGroup {
+            key,
+            structures,
+            bands: [b0, b1, b2, b3, b4],
+            score_mean: None,
+            score_q1: None,
+            score_median: None,
+            score_q3: None,
+            director_dependent,
+            deadline_at_risk,
+            reminders_sent,
+            reminders_acknowledged,
+            minutes_internal,
+            minutes_external,
+            training_completions,
+            reporting_at_risk,
+            grants_won,
+            grants_refused,
+            amount_granted_euros,
+            functions,
+        }
+    }
+
     /// Every cell it publishes: the plain ones, then each function's two.
     pub fn all_cells(&self) -> impl Iterator<Item = Cell> + '_ {
         self.plain_cells()

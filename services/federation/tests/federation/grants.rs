@@ -46,7 +46,7 @@ fn hidden(g: &GroupFigures, cell: impl Fn(&GroupFigures) -> Option<vigie_proto::
     cell(g).is_some_and(|c| c.suppressed && c.value == 0)
 }
 
-async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -> Result<()> {
+pub async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -> Result<()> {
     let h = Harness::new(backend, "bretagne").await?;
     let a = network(&h, "reseau-a", "29", 0).await?;
     let b = network(&h, "reseau-b", "56", 0).await?;
@@ -136,17 +136,7 @@ async fn grants_are_counted_once_and_published_under_secrecy(backend: Backend) -
     Ok(())
 }
 
-#[tokio::test]
-async fn grants_are_counted_once_and_published_under_secrecy_sqlite() -> Result<()> {
-    grants_are_counted_once_and_published_under_secrecy(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn grants_are_counted_once_and_published_under_secrecy_postgres() -> Result<()> {
-    grants_are_counted_once_and_published_under_secrecy(Backend::Postgres).await
-}
-
-async fn a_duty_marked_sent_leaves_reporting_at_risk(backend: Backend) -> Result<()> {
+pub async fn a_duty_marked_sent_leaves_reporting_at_risk(backend: Backend) -> Result<()> {
     let h = Harness::new(backend, "bretagne").await?;
     // Six structures where reporting rests on one person, six where it does not.
     let fragile = network(&h, "reseau-a", "29", 6).await?;
@@ -191,14 +181,4 @@ async fn a_duty_marked_sent_leaves_reporting_at_risk(backend: Backend) -> Result
     let bad = duty_acknowledged(&fragile[1], "k", "envoyé", due);
     ensure!(h.feed(&bad).await.is_err(), "an unknown status is a dead letter");
     Ok(())
-}
-
-#[tokio::test]
-async fn a_duty_marked_sent_leaves_reporting_at_risk_sqlite() -> Result<()> {
-    a_duty_marked_sent_leaves_reporting_at_risk(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn a_duty_marked_sent_leaves_reporting_at_risk_postgres() -> Result<()> {
-    a_duty_marked_sent_leaves_reporting_at_risk(Backend::Postgres).await
 }

@@ -29,7 +29,7 @@ async fn region_snapshot(region: &str, network: &str, n: usize, sequences: u64) 
     Ok(h.published().await?.into_iter().map(|(_, s)| s).collect())
 }
 
-async fn keeps_the_latest_snapshot_of_each_region(backend: Backend) -> Result<()> {
+pub async fn keeps_the_latest_snapshot_of_each_region(backend: Backend) -> Result<()> {
     let national = Harness::new(backend, "national").await?;
     let bretagne = region_snapshot("bretagne", "reseau-b", 8, 3).await?;
     let occitanie = region_snapshot("occitanie", "reseau-o", 6, 1).await?;
@@ -62,16 +62,6 @@ async fn keeps_the_latest_snapshot_of_each_region(backend: Backend) -> Result<()
     let payroll = functions.iter().find(|r| r.key == "payroll");
     ensure!(payroll.is_some_and(|r| r.orphan.value == 14), "{functions:?}");
     Ok(())
-}
-
-#[tokio::test]
-async fn keeps_the_latest_snapshot_of_each_region_sqlite() -> Result<()> {
-    keeps_the_latest_snapshot_of_each_region(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn keeps_the_latest_snapshot_of_each_region_postgres() -> Result<()> {
-    keeps_the_latest_snapshot_of_each_region(Backend::Postgres).await
 }
 
 #[tokio::test]

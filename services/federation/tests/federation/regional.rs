@@ -66,7 +66,7 @@ async fn ten_structures(h: &Harness) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-async fn publishes_aggregates_without_identifiers(backend: Backend) -> Result<()> {
+pub async fn publishes_aggregates_without_identifiers(backend: Backend) -> Result<()> {
     let h = Harness::new(backend, "bretagne").await?;
     ten_structures(&h).await?;
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Published(1));
@@ -102,17 +102,7 @@ async fn publishes_aggregates_without_identifiers(backend: Backend) -> Result<()
     Ok(())
 }
 
-#[tokio::test]
-async fn publishes_aggregates_without_identifiers_sqlite() -> Result<()> {
-    publishes_aggregates_without_identifiers(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn publishes_aggregates_without_identifiers_postgres() -> Result<()> {
-    publishes_aggregates_without_identifiers(Backend::Postgres).await
-}
-
-async fn publishes_on_significant_change_only(backend: Backend) -> Result<()> {
+pub async fn publishes_on_significant_change_only(backend: Backend) -> Result<()> {
     let h = Harness::new(backend, "bretagne").await?;
     let ids = ten_structures(&h).await?;
     ensure!(h.app.publish_if_due(false).await? == PublishOutcome::Published(1));
@@ -141,17 +131,7 @@ async fn publishes_on_significant_change_only(backend: Backend) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn publishes_on_significant_change_only_sqlite() -> Result<()> {
-    publishes_on_significant_change_only(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn publishes_on_significant_change_only_postgres() -> Result<()> {
-    publishes_on_significant_change_only(Backend::Postgres).await
-}
-
-async fn redelivered_events_count_once(backend: Backend) -> Result<()> {
+pub async fn redelivered_events_count_once(backend: Backend) -> Result<()> {
     let h = Harness::new(backend, "bretagne").await?;
     let ids = ten_structures(&h).await?;
     let minutes = time_recorded(&ids[0], "reseau-a", "external", 45);
@@ -182,17 +162,7 @@ async fn redelivered_events_count_once(backend: Backend) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn redelivered_events_count_once_sqlite() -> Result<()> {
-    redelivered_events_count_once(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn redelivered_events_count_once_postgres() -> Result<()> {
-    redelivered_events_count_once(Backend::Postgres).await
-}
-
-async fn two_replicas_never_publish_one_sequence_twice(backend: Backend) -> Result<()> {
+pub async fn two_replicas_never_publish_one_sequence_twice(backend: Backend) -> Result<()> {
     let h = Harness::new(backend, "bretagne").await?;
     ten_structures(&h).await?;
     let replicas = [h.app.clone(), h.replica()?, h.replica()?];
@@ -214,14 +184,4 @@ async fn two_replicas_never_publish_one_sequence_twice(backend: Backend) -> Resu
     let expected: Vec<u64> = (1..=sequences.len() as u64).collect();
     ensure!(sequences == expected, "each sequence once, in order: {sequences:?}");
     Ok(())
-}
-
-#[tokio::test]
-async fn two_replicas_never_publish_one_sequence_twice_sqlite() -> Result<()> {
-    two_replicas_never_publish_one_sequence_twice(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn two_replicas_never_publish_one_sequence_twice_postgres() -> Result<()> {
-    two_replicas_never_publish_one_sequence_twice(Backend::Postgres).await
 }

@@ -86,10 +86,7 @@ mod tests {
 
     use super::*;
     use crate::ical::calendar;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
+    use crate::test_fixtures::date;
 
     fn event() -> DutyEvent {
         DutyEvent {

@@ -1,10 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+use crate::test_fixtures::date;
 
 fn links(n: u32) -> AckLinks {
     AckLinks {

@@ -60,35 +60,20 @@ impl<'a> GroupSum<'a> {
 
     /// The summed group named `key`, and the number of cells left out.
     pub fn finish(&self, key: &str) -> (PublishedGroup, u32) {
-        let c = |i: usize| self.cells[i].cell();
         let left_out = self.cells.iter().map(|s| s.left_out).sum::<u32>()
             + self.functions.values().flatten().map(|s| s.left_out).sum::<u32>();
+        let functions = self
+            .functions
+            .iter()
+            .map(|(f, [o, s])| PublishedFunction {
+                function: (*f).to_owned(),
+                orphan: o.cell(),
+                single_holder: s.cell(),
+            })
+            .collect();
         let mut g = PublishedGroup {
-            key: key.to_owned(),
-            structures: c(0),
-            bands: [c(1), c(2), c(3), c(4), c(5)],
             score_mean: self.weighted_mean(),
-            director_dependent: c(6),
-            deadline_at_risk: c(7),
-            reminders_sent: c(8),
-            reminders_acknowledged: c(9),
-            minutes_internal: c(10),
-            minutes_external: c(11),
-            training_completions: c(12),
-            reporting_at_risk: c(13),
-            grants_won: c(14),
-            grants_refused: c(15),
-            amount_granted_euros: c(16),
-            functions: self
-                .functions
-                .iter()
-                .map(|(f, [o, s])| PublishedFunction {
-                    function: (*f).to_owned(),
-                    orphan: o.cell(),
-                    single_holder: s.cell(),
-                })
-                .collect(),
-            ..Default::default()
+            ..PublishedGroup::from_plain_cells(key.to_owned(), self.cells.map(CellSum::cell), functions)
         };
         // A row of a single group is that group's own published figures:
         // its quartiles stay. Quartiles of several groups cannot be summed.

@@ -16,7 +16,8 @@ pub(crate) const STRUCTURES: usize = 0;
 pub(crate) const BANDS: std::ops::RangeInclusive<usize> = 1..=5;
 /// The amount granted: the measure the dominance rule applies to.
 pub(crate) const AMOUNT_GRANTED: usize = 16;
-const FUNCTIONS: usize = 17;
+/// The first function cell: right after the last plain one.
+const FUNCTIONS: usize = AMOUNT_GRANTED + 1;
 
 /// One cell while the rules run: the true figures and the verdict so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,35 +104,23 @@ impl Grid {
         // Rule 5: no statistics for a suppressed group or too few scores.
         let scored = raw.structures >= k && raw.scores.len() as u64 >= k;
         let stat = |v: Option<f64>| v.filter(|_| scored).map(stats::round1);
+        // The plain measures are numbered as the plain cells are ordered.
+        let functions = self
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| PublishedFunction {
+                function: f.clone(),
+                orphan: c(FUNCTIONS + 2 * i),
+                single_holder: c(FUNCTIONS + 2 * i + 1),
+            })
+            .collect();
         PublishedGroup {
-            key: raw.key.clone(),
-            structures: c(STRUCTURES),
-            bands: [c(1), c(2), c(3), c(4), c(5)],
             score_mean: stat(stats::mean(&raw.scores)),
             score_q1: stat(stats::quantile(&raw.scores, 0.25)),
             score_median: stat(stats::quantile(&raw.scores, 0.5)),
             score_q3: stat(stats::quantile(&raw.scores, 0.75)),
-            director_dependent: c(6),
-            deadline_at_risk: c(7),
-            reminders_sent: c(8),
-            reminders_acknowledged: c(9),
-            minutes_internal: c(10),
-            minutes_external: c(11),
-            training_completions: c(12),
-            reporting_at_risk: c(13),
-            grants_won: c(14),
-            grants_refused: c(15),
-            amount_granted_euros: c(AMOUNT_GRANTED),
-            functions: self
-                .functions
-                .iter()
-                .enumerate()
-                .map(|(i, f)| PublishedFunction {
-                    function: f.clone(),
-                    orphan: c(FUNCTIONS + 2 * i),
-                    single_holder: c(FUNCTIONS + 2 * i + 1),
-                })
-                .collect(),
+            ..PublishedGroup::from_plain_cells(raw.key.clone(), std::array::from_fn(c), functions)
         }
     }
 }

@@ -2,25 +2,7 @@ use chrono::{NaiveTime, TimeZone};
 
 use super::*;
 use crate::plan::RecipientKind;
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
-}
-
-fn person(id: &str, kind: RecipientKind) -> Recipient {
-    Recipient {
-        id: format!("person:{id}"),
-        kind,
-        person_id: Some(id.into()),
-        name: id.into(),
-        channel: "email",
-        address: format!("{id}@example.org"),
-    }
-}
+use crate::test_fixtures::{contacts, date, person, utc};
 
 /// A director and one holder of funder_reporting per end date given.
 fn structure(holders: Vec<Option<NaiveDate>>) -> StructureRecipients {
@@ -36,14 +18,6 @@ fn structure(holders: Vec<Option<NaiveDate>>) -> StructureRecipients {
     }
 }
 
-fn contacts() -> NetworkContacts {
-    NetworkContacts {
-        referent_name: "Référente".into(),
-        referent_email: "ref@example.org".into(),
-        webhook_url: String::new(),
-    }
-}
-
 /// A compte rendu financier due 2027-06-30, drafted 14 days before.
 fn duty() -> Duty {
     Duty {
@@ -54,6 +28,18 @@ fn duty() -> Duty {
         draft: date(2027, 6, 16),
         known_since: None,
     }
+}
+
+/// `d`'s reminders in `window` to a director and two holders who stay,
+/// under the default policy.
+fn planned(d: &Duty, window: Window) -> Vec<DutyAlert> {
+    plan_duty(
+        d,
+        &structure(vec![None, None]),
+        &contacts(),
+        &ReminderPolicy::default(),
+        window,
+    )
 }
 
 fn everything() -> Window {
@@ -71,13 +57,7 @@ fn schedule(alerts: &[DutyAlert]) -> Vec<(Step, u32, NaiveDate, DateTime<Utc>)> 
 
 #[test]
 fn j30_14_7_2_and_the_draft_date_at_nine_paris_time() {
-    let alerts = plan_duty(
-        &duty(),
-        &structure(vec![None, None]),
-        &contacts(),
-        &ReminderPolicy::default(),
-        everything(),
-    );
+    let alerts = planned(&duty(), everything());
     // Summer time: 09:00 Paris is 07:00 UTC.
     assert_eq!(
         schedule(&alerts),
@@ -101,13 +81,7 @@ fn across_the_spring_change_the_local_hour_stays_nine() {
         draft: date(2027, 3, 20),
         ..duty()
     };
-    let alerts = plan_duty(
-        &d,
-        &structure(vec![None, None]),
-        &contacts(),
-        &ReminderPolicy::default(),
-        everything(),
-    );
+    let alerts = planned(&d, everything());
     let got = schedule(&alerts);
     assert!(
         got.contains(&(Step::Draft, 21, date(2027, 3, 20), utc(2027, 3, 20, 8))),
@@ -163,26 +137,14 @@ fn no_draft_reminder_when_the_draft_date_is_the_due_date() {
         draft: date(2027, 6, 30),
         ..duty()
     };
-    let alerts = plan_duty(
-        &d,
-        &structure(vec![None, None]),
-        &contacts(),
-        &ReminderPolicy::default(),
-        everything(),
-    );
+    let alerts = planned(&d, everything());
     assert!(alerts.iter().all(|a| a.step == Step::Due));
     assert_eq!(schedule(&alerts).len(), 4);
 }
 
 #[test]
 fn holders_and_director_receive_them() {
-    let alerts = plan_duty(
-        &duty(),
-        &structure(vec![None, None]),
-        &contacts(),
-        &ReminderPolicy::default(),
-        Window::Between(utc(2027, 6, 23, 0), utc(2027, 6, 24, 0)),
-    );
+    let alerts = planned(&duty(), Window::Between(utc(2027, 6, 23, 0), utc(2027, 6, 24, 0)));
     let mut who: Vec<&str> = alerts.iter().map(|a| a.recipient.id.as_str()).collect();
     who.sort_unstable();
     assert_eq!(who, vec!["person:dir", "person:h0", "person:h1"]);
@@ -327,13 +289,7 @@ fn a_moved_date_is_a_new_revision_that_tells_the_former_date() {
         draft: date(2027, 4, 16),
         ..duty()
     };
-    let alerts = plan_duty(
-        &moved,
-        &structure(vec![None, None]),
-        &contacts(),
-        &ReminderPolicy::default(),
-        everything(),
-    );
+    let alerts = planned(&moved, everything());
     assert!(alerts.iter().all(|a| a.revision == after && a.due == date(2027, 4, 30)));
     assert_eq!(Step::Due.code(), "report");
     assert_eq!(Step::Draft.code(), "report_draft");
