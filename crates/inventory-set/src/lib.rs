@@ -117,17 +117,49 @@ pub struct ParsedSet {
     codes: Vec<String>,
     /// Tool lists by number.
     tools: Vec<Vec<String>>,
-    /// The people's ids, names and addresses, end to end.
+    /// The structures' and people's texts, end to end.
     text: String,
 }
 
 /// One structure of a valid set.
 #[derive(Debug, Clone)]
 struct ParsedStructure {
-    record: StructureRecord,
+    record: ParsedRecord,
     people: Vec<ParsedPerson>,
     functions: Vec<ParsedFunction>,
     holdings: Vec<ParsedHolding>,
+}
+
+/// A structure's own row; its texts are spans of [`ParsedSet::text`]: nine
+/// short strings allocated each took 500 bytes a structure, a sixth of
+/// the parsed set at 100,000 structures.
+#[derive(Debug, Clone, Copy)]
+struct ParsedRecord {
+    id: Span,
+    name: Span,
+    network: Span,
+    legal_form: LegalForm,
+    siret: Option<Span>,
+    rna: Option<Span>,
+    region_code: Span,
+    department_code: Span,
+    commune_insee: Span,
+}
+
+impl ParsedRecord {
+    fn record(&self, text: &str) -> StructureRecord {
+        StructureRecord {
+            id: self.id.of(text).to_owned(),
+            name: self.name.of(text).to_owned(),
+            network: self.network.of(text).to_owned(),
+            legal_form: self.legal_form,
+            siret: self.siret.map(|v| v.of(text).to_owned()),
+            rna: self.rna.map(|v| v.of(text).to_owned()),
+            region_code: self.region_code.of(text).to_owned(),
+            department_code: self.department_code.of(text).to_owned(),
+            commune_insee: self.commune_insee.of(text).to_owned(),
+        }
+    }
 }
 
 /// A person, without the structure its [`ParsedStructure`] already names;
@@ -207,20 +239,24 @@ impl ParsedSet {
     /// Whether the set lists the structure `id`.
     pub fn contains(&self, id: &str) -> bool {
         self.structures
-            .binary_search_by(|s| s.record.id.as_str().cmp(id))
+            .binary_search_by(|s| s.record.id.of(&self.text).cmp(id))
             .is_ok()
     }
 
-    /// The structures' own records, in order.
-    pub fn structures(&self) -> impl Iterator<Item = &StructureRecord> {
-        self.structures.iter().map(|s| &s.record)
+    /// Every structure as (structure id, network id), in order.
+    pub fn structure_keys(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.structures
+            .iter()
+            .map(|s| (s.record.id.of(&self.text), s.record.network.of(&self.text)))
     }
 
     /// Every person as (person id, structure id).
     pub fn people(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.structures
-            .iter()
-            .flat_map(|s| s.people.iter().map(|p| (p.id.of(&self.text), s.record.id.as_str())))
+        let text = self.text.as_str();
+        self.structures.iter().flat_map(move |s| {
+            let structure_id = s.record.id.of(text);
+            s.people.iter().map(move |p| (p.id.of(text), structure_id))
+        })
     }
 
     /// People, functions and holdings of the whole set.
@@ -236,7 +272,8 @@ impl ParsedSet {
     /// When `index` is not below [`ParsedSet::len`].
     pub fn inventory(&self, index: usize) -> StructureInventory {
         let s = &self.structures[index];
-        let structure_id = &s.record.id;
+        let structure = s.record.record(&self.text);
+        let structure_id = &structure.id;
         let mut people: Vec<PersonRecord> = s
             .people
             .iter()
@@ -276,7 +313,7 @@ impl ParsedSet {
             (a.person_id.as_str(), a.function.as_str()).cmp(&(b.person_id.as_str(), b.function.as_str()))
         });
         StructureInventory {
-            structure: s.record.clone(),
+            structure,
             people,
             functions,
             holdings,
@@ -359,23 +396,25 @@ fn parse_files(mut st: SetParser, files: [Cow<'_, [u8]>; 4]) -> Result<ParsedSet
 
 /// A structure id defined in `structures.csv`.
 struct StructureSlot {
-    id: String,
+    /// Its id in [`SetParser::text`].
+    id: Span,
     /// `None` when the row had errors (then the set is rejected anyway).
-    record: Option<StructureRecord>,
+    record: Option<ParsedRecord>,
     people: Vec<ParsedPerson>,
     functions: Vec<ParsedFunction>,
     holdings: Vec<ParsedHolding>,
 }
 
-/// A person id defined in `people.csv`.
+/// A person id defined in `people.csv` (hundreds of thousands in a large
+/// set, so kept to a few numbers).
 struct PersonSlot {
     /// Line of its definition, for duplicate messages.
-    line: u64,
+    line: u32,
     /// Dense number, for compact holding keys.
     number: u32,
     /// Index of the person's structure; `None` when it is unknown (already
     /// reported on the person's row, so holdings skip the function check).
-    structure: Option<usize>,
+    structure: Option<u32>,
     /// Index among the structure's people; `None` when the row had errors.
     local: Option<u32>,
 }
@@ -387,9 +426,9 @@ struct PersonSlot {
 struct SetParser {
     slots: Vec<StructureSlot>,
     /// structure id → (index in `slots`, line of definition).
-    structure_index: HashMap<String, (usize, u64)>,
+    structure_index: HashMap<Box<str>, (u32, u32)>,
     structures_usable: bool,
-    people: HashMap<String, PersonSlot>,
+    people: HashMap<Box<str>, PersonSlot>,
     people_usable: bool,
     /// Function code → dense number (codes repeat across structures: a
     /// few dozen distinct codes for hundreds of thousands of rows).
@@ -403,8 +442,8 @@ struct SetParser {
     /// (person number, code number) → line of declaration, of holding rows
     /// not kept in their slot (likewise).
     rejected_holdings: HashMap<(u32, u32), u64>,
-    /// Texts of the kept people ([`ParsedSet::text`]).
-    person_text: String,
+    /// Texts of the kept structures and people ([`ParsedSet::text`]).
+    text: String,
     /// Tool list → dense number (a few distinct lists for many functions).
     tool_lists: HashMap<Vec<String>, u32>,
 }
@@ -469,7 +508,7 @@ impl SetParser {
             return Ok(None);
         }
         match self.structure_index.get(v) {
-            Some(&(i, _)) => Ok(Some(i)),
+            Some(&(i, _)) => Ok(Some(i as usize)),
             None => Err(format!("structure « {v} » inconnue (absente de structures.csv)")),
         }
     }
@@ -505,23 +544,26 @@ impl SetParser {
         if id_ok && !self.structure_index.contains_key(id) {
             // Every field was checked above; build the record only when all
             // passed (otherwise the set is rejected and it is never used).
+            let text = &mut self.text;
+            let id_span = Span::push(text, id);
             let record = match (msgs.is_empty(), legal_form) {
-                (true, Some(legal_form)) => Some(StructureRecord {
-                    id: id.to_owned(),
-                    name: f[1].to_owned(),
-                    network: f[2].to_owned(),
+                (true, Some(legal_form)) => Some(ParsedRecord {
+                    id: id_span,
+                    name: Span::push(text, f[1]),
+                    network: Span::push(text, f[2]),
                     legal_form,
-                    siret: optional(f[4]).map(str::to_owned),
-                    rna: optional(f[5]).map(str::to_owned),
-                    region_code: f[6].to_owned(),
-                    department_code: f[7].to_owned(),
-                    commune_insee: f[8].to_owned(),
+                    siret: optional(f[4]).map(|v| Span::push(text, v)),
+                    rna: optional(f[5]).map(|v| Span::push(text, v)),
+                    region_code: Span::push(text, f[6]),
+                    department_code: Span::push(text, f[7]),
+                    commune_insee: Span::push(text, f[8]),
                 }),
                 _ => None,
             };
-            self.structure_index.insert(id.to_owned(), (self.slots.len(), line));
+            let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+            self.structure_index.insert(id.into(), (index, short_line(line)));
             self.slots.push(StructureSlot {
-                id: id.to_owned(),
+                id: id_span,
                 record,
                 people: Vec::new(),
                 functions: Vec::new(),
@@ -562,7 +604,7 @@ impl SetParser {
         {
             let people = &mut self.slots[si].people;
             local = Some(people.len() as u32);
-            let text = &mut self.person_text;
+            let text = &mut self.text;
             people.push(ParsedPerson {
                 id: Span::push(text, id),
                 display_name: Span::push(text, f[2]),
@@ -574,11 +616,11 @@ impl SetParser {
         if id_ok && !duplicate {
             let number = self.people.len() as u32;
             self.people.insert(
-                id.to_owned(),
+                id.into(),
                 PersonSlot {
-                    line,
+                    line: short_line(line),
                     number,
-                    structure,
+                    structure: structure.map(|si| si as u32),
                     local,
                 },
             );
@@ -650,7 +692,7 @@ impl SetParser {
                 None
             }
             Ok(()) => match self.people.get(person_id) {
-                Some(p) => Some((p.number, p.structure, p.local)),
+                Some(p) => Some((p.number, p.structure.map(|si| si as usize), p.local)),
                 None => {
                     if self.people_usable {
                         msgs.push(format!("personne « {person_id} » inconnue (absente de people.csv)"));
@@ -676,7 +718,7 @@ impl SetParser {
                 if self.function_line(si, cn).is_none() {
                     msgs.push(format!(
                         "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
-                        self.slots[si].id
+                        self.slots[si].id.of(&self.text)
                     ));
                 }
             }
@@ -752,12 +794,13 @@ impl SetParser {
                 })
             })
             .collect();
-        structures.sort_unstable_by(|a, b| a.record.id.cmp(&b.record.id));
+        let text = self.text;
+        structures.sort_unstable_by(|a, b| a.record.id.of(&text).cmp(b.record.id.of(&text)));
         ParsedSet {
             structures,
             codes: table(self.codes),
             tools: table(self.tool_lists),
-            text: self.person_text,
+            text,
         }
     }
 }

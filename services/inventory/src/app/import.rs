@@ -280,7 +280,10 @@ async fn refused_rows(
     left_behind: &[String],
     lines: &SetLines,
 ) -> Result<Vec<RowError>, InventoryError> {
-    let declared: Vec<(String, String)> = parsed.structures().map(|s| (s.id.clone(), s.network.clone())).collect();
+    let declared: Vec<(String, String)> = parsed
+        .structure_keys()
+        .map(|(id, network)| (id.to_owned(), network.to_owned()))
+        .collect();
     let ids: Vec<String> = declared.iter().map(|(id, _)| id.clone()).collect();
     let networks = |stored: BTreeMap<String, VersionedInventory>| -> BTreeMap<String, String> {
         stored
