@@ -57,6 +57,22 @@ use futures::StreamExt;
 use vigie_e2e::{run_cli, VigieServer};
 use vigie_testkit::{NatsServer, PgDatabase};
 
+/// What `vigie-bench --help` prints.
+const USAGE: &str = "vigie-bench: the benchmarks of docs/benchmarks.md
+
+  vigie-bench [import] [--mode embedded|distributed|both] [--sizes 20000,100000]
+  vigie-bench alerting [--mode …] [--structures N] [--calls N] [--backlog N] [--smtp-messages N] [--feed batch]
+  vigie-bench delivery [--mode …] [--messages N] [--smtp-messages N]
+  vigie-bench unary [--mode dev|serve|both] [--calls N] [--callers C]
+  vigie-bench federation [--regions 100] [--structures 2000] [--mode dev|serve|both]
+  vigie-bench console [--structures 2000] [--requests 200]
+  vigie-bench consumers [--mode embedded|distributed|both] [--events 100000] [--batch 500]
+  vigie-bench grants [--mode …] [--rows 5000] [--duty-structures 2000]
+
+Every option is described at the top of its scenario's file (tests/bench/*.rs)
+and in docs/benchmarks.md. Runs the vigie binary beside this one (or VIGIE_BIN);
+needs PostgreSQL on 127.0.0.1:5432 (or VIGIE_TEST_DATABASE_URL) and nats-server.";
+
 struct Row {
     mode: &'static str,
     structures: usize,
@@ -74,6 +90,12 @@ struct Row {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        // The scenarios and their options are this file's documentation: a
+        // `--help` must never start a benchmark of several minutes.
+        println!("{USAGE}");
+        return Ok(());
+    }
     match args.get(1).map(String::as_str) {
         Some("alerting") => return alerting::run(&args[2..]).await,
         Some("unary") => return unary::run(&args[2..]).await,
