@@ -140,7 +140,7 @@ impl Inventory {
     /// # Errors
     /// Storage errors.
     pub async fn structures(&self, network: Option<&str>) -> Result<Vec<VersionedInventory>, InventoryError> {
-        self.read_in(network, &Visibility::All, Whole).await
+        self.read_in(network, &Visibility::All, WHOLE).await
     }
 
     /// Structures (optionally of one network) restricted to what `visibility`
@@ -156,7 +156,7 @@ impl Inventory {
         network: Option<&str>,
         visibility: &Visibility,
     ) -> Result<Vec<VersionedInventory>, InventoryError> {
-        self.read_in(network, visibility, StructureOnly).await
+        self.read_in(network, visibility, STRUCTURE_ONLY).await
     }
 
     /// The ids and networks of the structures (optionally of one network)
@@ -248,14 +248,15 @@ impl Inventory {
         at: NaiveDate,
     ) -> Result<Vec<(VersionedInventory, Assessment)>, InventoryError> {
         let ids: Vec<String> = listed.iter().map(|l| l.id.clone()).collect();
-        let mut loaded = storage::load(&mut *self.db.reader().acquire().await?, Scope::Structures(&ids)).await?;
+        let mut loaded = WHOLE
+            .load(&mut *self.db.reader().acquire().await?, Scope::Structures(&ids))
+            .await?;
         Ok(listed
             .iter()
             .filter_map(|listed| {
-                let mut stored = loaded
+                let stored = loaded
                     .remove(&listed.id)
                     .filter(|s| s.inventory.structure.network == listed.network)?;
-                stored.inventory = normalize(stored.inventory);
                 let assessment = assess(&stored.inventory, at, &self.params);
                 Some((stored, assessment))
             })
@@ -438,14 +439,7 @@ impl Inventory {
         let mut events = 0;
         for chunk in ids.chunks(REASSESS_BATCH) {
             let mut tx = self.db.begin().await?;
-            let batch: Vec<VersionedInventory> = storage::load(&mut tx, Scope::Structures(chunk))
-                .await?
-                .into_values()
-                .map(|mut stored| {
-                    stored.inventory = normalize(stored.inventory);
-                    stored
-                })
-                .collect();
+            let batch = load_whole(&mut tx, chunk).await?;
             let appended = self.reassess(&mut tx, &batch, today).await?;
             tx.commit().await?;
             events += appended;
@@ -475,19 +469,21 @@ trait Depth: Copy + Send {
     fn network(item: &Self::Item) -> &str;
 }
 
-/// The whole inventory: people, functions, holdings (each list sorted).
+/// Inventories: whole (people, functions, holdings, each list sorted), or
+/// the structure's own row alone (its lists left empty).
 #[derive(Clone, Copy)]
-struct Whole;
+struct Inventories {
+    whole: bool,
+}
 
-/// The structure's own row.
-#[derive(Clone, Copy)]
-struct StructureOnly;
+const WHOLE: Inventories = Inventories { whole: true };
+const STRUCTURE_ONLY: Inventories = Inventories { whole: false };
 
 /// Its id and network alone.
 #[derive(Clone, Copy)]
 struct Key;
 
-impl Depth for Whole {
+impl Depth for Inventories {
     type Item = VersionedInventory;
 
     async fn load(
@@ -495,6 +491,9 @@ impl Depth for Whole {
         conn: &mut sqlx::AnyConnection,
         scope: Scope<'_>,
     ) -> Result<BTreeMap<String, Self::Item>, StorageError> {
+        if !self.whole {
+            return storage::load_structures(conn, scope).await;
+        }
         Ok(storage::load(conn, scope)
             .await?
             .into_iter()
@@ -510,20 +509,16 @@ impl Depth for Whole {
     }
 }
 
-impl Depth for StructureOnly {
-    type Item = VersionedInventory;
-
-    async fn load(
-        self,
-        conn: &mut sqlx::AnyConnection,
-        scope: Scope<'_>,
-    ) -> Result<BTreeMap<String, Self::Item>, StorageError> {
-        storage::load_structures(conn, scope).await
-    }
-
-    fn network(item: &Self::Item) -> &str {
-        &item.inventory.structure.network
-    }
+/// The whole inventories of the structures `ids` (each list sorted), in id
+/// order: one statement, for the batches of the re-assessment and resync.
+///
+/// # Errors
+/// Storage errors.
+pub(super) async fn load_whole(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[String],
+) -> Result<Vec<VersionedInventory>, StorageError> {
+    Ok(WHOLE.load(conn, Scope::Structures(ids)).await?.into_values().collect())
 }
 
 impl Depth for Key {

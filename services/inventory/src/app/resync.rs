@@ -27,10 +27,9 @@ use vigie_platform::words;
 use super::views::VersionedInventory;
 use crate::error::InventoryError;
 use crate::events;
-use crate::storage::{self, Scope};
+use crate::storage;
 
 use super::changes::{Appended, Publish};
-use super::import::normalize;
 use super::Inventory;
 
 /// Which version the restated snapshots carry.
@@ -76,14 +75,7 @@ impl Inventory {
         let mut total = Appended::default();
         for chunk in ids.chunks(RESYNC_BATCH) {
             let mut tx = self.db.begin().await?;
-            let batch: Vec<VersionedInventory> = storage::load(&mut tx, Scope::Structures(chunk))
-                .await?
-                .into_values()
-                .map(|mut stored| {
-                    stored.inventory = normalize(stored.inventory);
-                    stored
-                })
-                .collect();
+            let batch = super::queries::load_whole(&mut tx, chunk).await?;
             let batch = match versions {
                 Versions::Keep => batch,
                 Versions::Supersede => supersede(&mut tx, batch).await?,
