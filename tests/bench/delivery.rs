@@ -35,6 +35,8 @@ use vigie_alerting::storage::{self, MessageRow};
 use vigie_platform::db::Db;
 use vigie_testkit::{PgDatabase, SmtpServer};
 
+use crate::args::Args;
+
 /// Messages per claim transaction, as `claim_due`.
 const CLAIM_BATCH: usize = 200;
 
@@ -59,30 +61,12 @@ struct Options {
 }
 
 fn options(args: &[String]) -> Result<Options> {
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let number = |name: &str, default: usize| -> Result<usize> {
-        flag(name).map_or(Ok(default), |v| {
-            v.replace(['_', ','], "")
-                .parse()
-                .with_context(|| format!("{name} takes a number"))
-        })
-    };
-    let modes = match flag("--mode").as_deref().unwrap_or("both") {
-        "embedded" => vec!["embedded"],
-        "distributed" => vec!["distributed"],
-        "both" => vec!["embedded", "distributed"],
-        other => bail!("--mode embedded|distributed|both, not {other}"),
-    };
+    let args = Args(args);
     Ok(Options {
-        modes,
-        messages: number("--messages", 20_000)?,
-        smtp_messages: number("--smtp-messages", 1_000)?,
-        database_url: flag("--database-url"),
+        modes: args.modes("both", ["embedded", "distributed"])?,
+        messages: args.number("--messages", 20_000)?,
+        smtp_messages: args.number("--smtp-messages", 1_000)?,
+        database_url: args.value("--database-url").map(str::to_owned),
     })
 }
 

@@ -43,11 +43,14 @@
 //! bare parts (issue 16), see [`grants`].
 
 mod alerting;
+mod args;
 mod console;
 mod consumers;
 mod delivery;
 mod federation;
 mod grants;
+mod mode;
+mod rng;
 mod unary;
 
 use std::time::{Duration, Instant};
@@ -56,6 +59,8 @@ use anyhow::{bail, Context, Result};
 use futures::StreamExt;
 use vigie_e2e::{run_cli, VigieServer};
 use vigie_testkit::{NatsServer, PgDatabase};
+
+use crate::args::Args;
 
 struct Row {
     mode: &'static str,
@@ -90,12 +95,7 @@ async fn main() -> Result<()> {
             )
         }
     }
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let flag = |name: &str| Args(&args).value(name).map(str::to_owned);
     let mode = flag("--mode").unwrap_or_else(|| "both".into());
     let sizes: Vec<usize> = flag("--sizes")
         .unwrap_or_else(|| "20000,100000".into())
