@@ -32,12 +32,11 @@
 //! matching only, with the reminders due day by day).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use prost::Message as _;
 use sqlx::Row;
 use tokio::sync::Notify;
@@ -59,9 +58,11 @@ use vigie_platform::events::{Consumer, Envelope, EventHandler};
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::{PgDatabase, SmtpServer};
+use vigie_testkit::SmtpServer;
 
 use crate::args::Args;
+use crate::clock::Clock;
+use crate::database::database_url;
 use crate::mode::Mode;
 use crate::rng::Rng;
 
@@ -656,22 +657,6 @@ fn status_mib(field: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// A settable clock for the application.
-#[derive(Clone)]
-struct Clock(Arc<AtomicI64>);
-
-impl Clock {
-    fn set(&self, t: DateTime<Utc>) {
-        self.0.store(t.timestamp(), Ordering::SeqCst);
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        Utc.timestamp_opt(self.0.load(Ordering::SeqCst), 0)
-            .single()
-            .unwrap_or_default()
-    }
-}
-
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -776,23 +761,11 @@ pub async fn run(args: &[String]) -> Result<()> {
 
 async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, restart: DateTime<Utc>) -> Result<Run> {
     let dir = tempfile::tempdir()?;
-    let mut _pg = None;
-    let url = match mode {
-        Mode::Embedded => vigie_testkit::sqlite_url(dir.path(), "alerting"),
-        Mode::Distributed => match &o.database_url {
-            Some(url) => url.clone(),
-            None => {
-                let pg = PgDatabase::try_create().await?;
-                let url = pg.url().to_owned();
-                _pg = Some(pg);
-                url
-            }
-        },
-    };
+    let embedded = mode == Mode::Embedded;
+    let (url, _pg) = database_url(embedded, dir.path(), "alerting", o.database_url.as_deref()).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
-    let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(setup);
+    let clock = Clock::at(setup);
     let reading = clock.clone();
     let app = AlertingApp::new(
         db.clone(),

@@ -36,6 +36,7 @@ use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{NatsServer, PgDatabase};
 
 use crate::args::Args;
+use crate::database::database_url;
 use crate::mode::Mode;
 
 const STREAM: &str = "VIGIE_INVENTORY";
@@ -155,12 +156,7 @@ async fn bare(js: &jetstream::Context, batch: usize, last: u64) -> Result<Durati
 
 /// Alerting's read model on a fresh database of `mode`.
 async fn read_model(mode: &str, dir: &std::path::Path, name: &str) -> Result<(Consumer, Option<PgDatabase>)> {
-    let (url, pg) = if mode == "embedded" {
-        (vigie_testkit::sqlite_url(dir, name), None)
-    } else {
-        let pg = PgDatabase::try_create().await?;
-        (pg.url().to_owned(), Some(pg))
-    };
+    let (url, pg) = database_url(mode == "embedded", dir, name, None).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
     Ok((Consumer::new(db, Arc::new(InventoryReadModel)), pg))

@@ -33,9 +33,10 @@ use vigie_alerting::delivery::{Channels, Mailbox};
 use vigie_alerting::service::DELIVERY_BATCH;
 use vigie_alerting::storage::{self, MessageRow};
 use vigie_platform::db::Db;
-use vigie_testkit::{PgDatabase, SmtpServer};
+use vigie_testkit::SmtpServer;
 
 use crate::args::Args;
+use crate::database::database_url;
 
 /// Messages per claim transaction, as `claim_due`.
 const CLAIM_BATCH: usize = 200;
@@ -143,17 +144,8 @@ fn rate(n: usize, d: Duration) -> f64 {
 
 async fn run_mode(mode: &'static str, o: &Options) -> Result<Measured> {
     let dir = tempfile::tempdir()?;
-    let mut _pg = None;
-    let url = match (mode, &o.database_url) {
-        ("embedded", _) => vigie_testkit::sqlite_url(dir.path(), "alerting"),
-        (_, Some(url)) => url.clone(),
-        _ => {
-            let pg = PgDatabase::try_create().await?;
-            let url = pg.url().to_owned();
-            _pg = Some(pg);
-            url
-        }
-    };
+    let embedded = mode == "embedded";
+    let (url, _pg) = database_url(embedded, dir.path(), "alerting", o.database_url.as_deref()).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
     let now = Utc::now();

@@ -46,9 +46,10 @@ use vigie_fragility_model::fragility::{self, FragilityParams};
 use vigie_inventory_set::generate::{generate, GenerateParams};
 use vigie_platform::db::{Backend, Db};
 use vigie_platform::events::{Consumer, Envelope, Outcome};
-use vigie_testkit::{NatsServer, PgDatabase};
+use vigie_testkit::NatsServer;
 
 use crate::args::Args;
+use crate::database::database_url;
 use crate::rng::Rng;
 
 /// The evaluation date of every snapshot (the day the other benches use).
@@ -416,17 +417,8 @@ fn national(db: Db) -> FederationApp {
 
 async fn ingest(mode: &'static str, o: &Options, regions: &[Region]) -> Result<Ingest> {
     let dir = tempfile::tempdir()?;
-    let mut _pg = None;
-    let url = match (mode, &o.database_url) {
-        ("dev", _) => vigie_testkit::sqlite_url(dir.path(), "federation"),
-        (_, Some(url)) => url.clone(),
-        _ => {
-            let pg = PgDatabase::try_create().await?;
-            let url = pg.url().to_owned();
-            _pg = Some(pg);
-            url
-        }
-    };
+    let embedded = mode == "dev";
+    let (url, _pg) = database_url(embedded, dir.path(), "federation", o.database_url.as_deref()).await?;
     let db = Db::connect(&url).await?;
     vigie_federation::service::migrate(&db).await?;
     let app = national(db.clone());

@@ -32,7 +32,6 @@
 //! `--skip-import`, `--skip-duties`.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,6 +50,8 @@ use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::PgDatabase;
 
 use crate::args::Args;
+use crate::clock::Clock;
+use crate::database::database_url;
 use crate::mode::Mode;
 use crate::rng::Rng;
 
@@ -103,22 +104,6 @@ impl Options {
             import: !args.has("--skip-import"),
             duties: !args.has("--skip-duties"),
         })
-    }
-}
-
-/// A settable clock for the application.
-#[derive(Clone)]
-struct Clock(Arc<AtomicI64>);
-
-impl Clock {
-    fn set(&self, t: DateTime<Utc>) {
-        self.0.store(t.timestamp(), Ordering::SeqCst);
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        Utc.timestamp_opt(self.0.load(Ordering::SeqCst), 0)
-            .single()
-            .unwrap_or_default()
     }
 }
 
@@ -328,13 +313,7 @@ fn sheet(rng: &mut Rng, rows: usize, structures: usize, all_won: bool) -> Sheet 
 
 /// A fresh database of `mode` (its PostgreSQL database kept alive by the guard).
 async fn database(mode: Mode, dir: &std::path::Path, name: &str) -> Result<(Db, Option<PgDatabase>)> {
-    let (url, pg) = match mode {
-        Mode::Embedded => (vigie_testkit::sqlite_url(dir, name), None),
-        Mode::Distributed => {
-            let pg = PgDatabase::try_create().await?;
-            (pg.url().to_owned(), Some(pg))
-        }
-    };
+    let (url, pg) = database_url(mode == Mode::Embedded, dir, name, None).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
     Ok((db, pg))
@@ -515,8 +494,7 @@ fn ms(d: Duration) -> f64 {
 async fn run_import(mode: Mode, o: &Options) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (db, _pg) = database(mode, dir.path(), "import").await?;
-    let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(paris("2027-01-15", "10:00")?);
+    let clock = Clock::at(paris("2027-01-15", "10:00")?);
     let app = app_on(&db, &clock).await?;
     load(&db, o.structures, o.seed, clock.now().date_naive()).await?;
     let mut rng = Rng(o.seed ^ 0x5EED);
@@ -577,8 +555,7 @@ async fn run_duties(mode: Mode, o: &Options) -> Result<()> {
     let label = mode.label();
     let (db, _pg) = database(mode, dir.path(), "duties").await?;
     let (twin_db, _twin_pg) = database(mode, dir.path(), "twin").await?;
-    let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(paris("2027-01-15", "09:00")?);
+    let clock = Clock::at(paris("2027-01-15", "09:00")?);
     let app = app_on(&db, &clock).await?;
     let twin = app_on(&twin_db, &clock).await?;
     // Structures known a week before the grants (holders' recency as of then).

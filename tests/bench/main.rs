@@ -44,8 +44,10 @@
 
 mod alerting;
 mod args;
+mod clock;
 mod console;
 mod consumers;
+mod database;
 mod delivery;
 mod federation;
 mod grants;
