@@ -23,7 +23,7 @@ use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 use super::import::coordinator;
 use super::inventory_download::download;
 use super::upload::{self, Outcome};
-use super::{error_page, render, session, Layout};
+use super::{error_page, or_error_page, render, session, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -86,7 +86,7 @@ pub async fn template(
         Ok::<_, PageError>(download(bytes, "modele-subventions.xlsx"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 fn too_large(lang: Lang) -> Outcome {
@@ -125,7 +125,7 @@ pub async fn upload(
         ))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// The file as received: its base name and content.
@@ -184,11 +184,7 @@ async fn receive(
         }
     }
     if let Some(message) = file_error(files, &received.bytes, lang) {
-        return Ok(Outcome::Refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            Vec::new(),
-        ));
+        return Ok(upload::refused_field(StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     import(clients, received, network, lang).await
 }
@@ -248,46 +244,21 @@ async fn import(clients: &mut Clients, received: Received, network: &str, lang: 
             .iter()
             .map(|p| format!("{}: {}", p.position, p.message))
             .collect();
-        return Ok(refused_lines(lines, lang));
+        return Ok(upload::refused_lines(lines, lang));
     }
     Ok(Outcome::Done(done_message(&answer, &name, dry_run, lang)))
 }
 
-fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
-    let message = match lang {
-        Lang::Fr => format!(
-            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
-            lines.len()
-        ),
-        Lang::En => format!(
-            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
-            lines.len()
-        ),
-    };
-    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
-}
-
 /// The service said no: its reason on the page, or the usual error pages.
 fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
-    let (code, message) = match status.code() {
-        tonic::Code::PermissionDenied => (
-            StatusCode::FORBIDDEN,
-            lang.pick(
-                "le service des subventions n'autorise pas votre profil à importer : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
-                "the grants service does not let your profile import: nothing was imported. Ask the federation to import it, sending them this file.",
-            )
-            .to_owned(),
-        ),
-        tonic::Code::InvalidArgument
-        | tonic::Code::OutOfRange
-        | tonic::Code::ResourceExhausted
-        | tonic::Code::FailedPrecondition => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{} {}", lang.pick("import refusé :", "import refused:"), crate::error::service_message(&status, lang)),
-        ),
-        _ => return Err(PageError::from(status)),
-    };
-    Ok(Outcome::Refused(code, Some(message), Vec::new()))
+    if status.code() != tonic::Code::PermissionDenied {
+        return upload::refused_by_service(status, lang);
+    }
+    let message = lang.pick(
+        "le service des subventions n'autorise pas votre profil à importer : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
+        "the grants service does not let your profile import: nothing was imported. Ask the federation to import it, sending them this file.",
+    );
+    Ok(upload::refused_field(StatusCode::FORBIDDEN, message.to_owned()))
 }
 
 /// « Import terminé (subventions.csv) : 3 ligne(s) créée(s) … ».

@@ -26,7 +26,7 @@ use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
 use super::upload::{self, Outcome};
-use super::{error_page, render, session, signed_in, Layout};
+use super::{error_page, or_error_page, render, session, signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -134,7 +134,7 @@ pub async fn upload(
         ))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// Reads the form (CSRF first, before any file), validates, imports.
@@ -176,34 +176,14 @@ async fn receive(
     }
     let prepared = match prepare(uploads, lang) {
         Ok(prepared) => prepared,
-        Err(Refusal::Field(message)) => {
-            return Ok(Outcome::Refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-                Vec::new(),
-            ))
-        }
-        Err(Refusal::Lines(lines)) => return Ok(refused_lines(lines, lang)),
+        Err(Refusal::Field(message)) => return Ok(upload::refused_field(StatusCode::UNPROCESSABLE_ENTITY, message)),
+        Err(Refusal::Lines(lines)) => return Ok(upload::refused_lines(lines, lang)),
     };
     let lines = validate(&prepared, network, lang);
     if !lines.is_empty() {
-        return Ok(refused_lines(lines, lang));
+        return Ok(upload::refused_lines(lines, lang));
     }
     import(clients, prepared, lang).await
-}
-
-fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
-    let message = match lang {
-        Lang::Fr => format!(
-            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
-            lines.len()
-        ),
-        Lang::En => format!(
-            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
-            lines.len()
-        ),
-    };
-    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
 }
 
 /// The Import RPC, with the person's token; its rejection lines mapped back
@@ -240,7 +220,7 @@ async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result
         }
     }
     if !errors.is_empty() {
-        return Ok(refused_lines(errors, lang));
+        return Ok(upload::refused_lines(errors, lang));
     }
     let summary = summary.ok_or_else(|| PageError::Internal("import sans résumé".to_owned()))?;
     Ok(Outcome::Done(done_message(&summary, &origin, lang)))
@@ -249,24 +229,14 @@ async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result
 /// The service said no: its reason on the page (the person reached the page
 /// rightly; the import is what is refused), or the usual error pages.
 fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
-    let message = match status.code() {
-        tonic::Code::PermissionDenied | tonic::Code::NotFound => lang
-            .pick(
-                "le service d'inventaire n'autorise pas votre profil à importer un inventaire : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
-                "the inventory service does not let your profile import an inventory: nothing was imported. Ask the federation to import it, sending them this file.",
-            )
-            .to_owned(),
-        tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::ResourceExhausted | tonic::Code::FailedPrecondition => {
-            format!("{} {}", lang.pick("import refusé :", "import refused:"), crate::error::service_message(&status, lang))
-        }
-        _ => return Err(PageError::from(status)),
-    };
-    let code = if status.code() == tonic::Code::PermissionDenied || status.code() == tonic::Code::NotFound {
-        StatusCode::FORBIDDEN
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(Outcome::Refused(code, Some(message), Vec::new()))
+    if !matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound) {
+        return upload::refused_by_service(status, lang);
+    }
+    let message = lang.pick(
+        "le service d'inventaire n'autorise pas votre profil à importer un inventaire : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
+        "the inventory service does not let your profile import an inventory: nothing was imported. Ask the federation to import it, sending them this file.",
+    );
+    Ok(upload::refused_field(StatusCode::FORBIDDEN, message.to_owned()))
 }
 
 /// « Import terminé : N structures importées … ».

@@ -13,7 +13,7 @@ use vigie_proto::inventory::v1::{GetStructureRequest, ListStructuresRequest};
 use vigie_workbook::export::{Flavour, SetBuilder};
 
 use super::import::coordinator;
-use super::{error_page, session};
+use super::or_error_page;
 use crate::error::PageError;
 use crate::Console;
 
@@ -59,7 +59,7 @@ pub async fn template(
         Ok::<_, PageError>(download(bytes, "modele-inventaire.xlsx"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// `GET /reseaux/<network>/inventaire.xlsx`: ListStructures of the network,
@@ -89,7 +89,7 @@ pub async fn export(State(console): State<Arc<Console>>, Path(network): Path<Str
         Ok::<_, PageError>(download(bytes, &format!("inventaire-{}.xlsx", file_part(&network))))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 #[cfg(test)]

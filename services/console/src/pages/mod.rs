@@ -5,6 +5,7 @@
 mod assets;
 mod facilitation;
 mod federation;
+mod forms;
 mod grants;
 mod grants_import;
 mod holdings;
@@ -200,6 +201,12 @@ fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -
         Ok(body) => web::html(error.status(), body),
         Err(_) => (error.status(), heading).into_response(),
     }
+}
+
+/// A handler's response, or the page of its error (for the request's
+/// session, if it has one).
+fn or_error_page(console: &Console, headers: &HeaderMap, result: Result<Response, PageError>) -> Response {
+    result.unwrap_or_else(|error| error_page(console, session(console, headers).as_ref(), &error))
 }
 
 /// Unknown paths.

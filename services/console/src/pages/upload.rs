@@ -63,6 +63,51 @@ pub fn errors_heading(count: usize, lang: Lang) -> String {
     }
 }
 
+/// The refusal of an upload with error lines: how many, and that nothing
+/// was imported.
+pub fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
+    let message = match lang {
+        Lang::Fr => format!(
+            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
+            lines.len()
+        ),
+        Lang::En => format!(
+            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
+            lines.len()
+        ),
+    };
+    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
+}
+
+/// The refusal of the form's one field (nothing to list line by line).
+pub fn refused_field(status: StatusCode, message: String) -> Outcome {
+    Outcome::Refused(status, Some(message), Vec::new())
+}
+
+/// The import service refused what was sent (its reason on the page: the
+/// person reached the page rightly), or failed (the usual error pages). A
+/// refusal of the person herself is left to each page, whose words name its
+/// service.
+///
+/// # Errors
+/// The [`PageError`] of a failure that is no refusal of the content.
+pub fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
+    match status.code() {
+        tonic::Code::InvalidArgument
+        | tonic::Code::OutOfRange
+        | tonic::Code::ResourceExhausted
+        | tonic::Code::FailedPrecondition => {
+            let message = format!(
+                "{} {}",
+                lang.pick("import refusé :", "import refused:"),
+                crate::error::service_message(&status, lang)
+            );
+            Ok(refused_field(StatusCode::UNPROCESSABLE_ENTITY, message))
+        }
+        _ => Err(PageError::from(status)),
+    }
+}
+
 /// Checks the form's CSRF token, its first field, before any file is read.
 /// `Ok(Some(refusal))` is the answer to a body over the limit (`too_large`).
 ///
