@@ -25,7 +25,7 @@ use futures::StreamExt;
 use http::StatusCode;
 use tonic::transport::Channel;
 use vigie_e2e::console_client::Browser;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest};
 
@@ -46,17 +46,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let set = dir.path().join("set");
     let set_arg = set.to_str().context("non UTF-8 path")?;
-    let generated = run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        &structures.to_string(),
-        "--seed",
-        "11",
-        set_arg,
-    ])
-    .await?;
-    ensure!(generated.success, "generate failed: {}", generated.stderr);
+    generate_set(&set, structures, 11, None).await?;
     one_network(&set.join("structures.csv"))?;
 
     let data = dir.path().join("data");

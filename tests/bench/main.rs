@@ -59,7 +59,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_testkit::{NatsServer, PgDatabase};
 
 use crate::args::Args;
@@ -109,21 +109,7 @@ async fn main() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let set = dir.path().join("set");
         let set_arg = set.to_str().context("non UTF-8 path")?;
-        let generated = run_cli(&[
-            "inventory",
-            "generate",
-            "--structures",
-            &n.to_string(),
-            "--seed",
-            "1",
-            "--today",
-            "2026-11-28",
-            set_arg,
-        ])
-        .await?;
-        if !generated.success {
-            bail!("generate failed: {}", generated.stderr);
-        }
+        generate_set(&set, n, 1, Some("2026-11-28")).await?;
         if mode == "embedded" || mode == "both" {
             let mut row = embedded(n, set_arg, dir.path()).await?;
             row.plain = plain_script(set_arg, dir.path()).await?;

@@ -27,7 +27,7 @@ use futures::future::try_join_all;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
 use vigie_testkit::{NatsServer, PgDatabase};
@@ -86,20 +86,8 @@ pub async fn run(args: &[String]) -> Result<()> {
 /// Imports the demo federation's set into a `vigie serve inventory` server.
 async fn load_demo_set(server: &VigieServer, dir: &std::path::Path) -> Result<()> {
     let set = dir.join("set");
+    generate_set(&set, DEMO_STRUCTURES, DEMO_SEED, None).await?;
     let set = set.to_str().context("non UTF-8 path")?;
-    let generated = run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        DEMO_STRUCTURES,
-        "--seed",
-        DEMO_SEED,
-        set,
-    ])
-    .await?;
-    if !generated.success {
-        bail!("generate failed: {}", generated.stderr);
-    }
     let imported = server.cli(&["inventory", "import", set]).await?;
     if !imported.success {
         bail!("import failed: {}", imported.stderr);

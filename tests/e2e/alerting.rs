@@ -14,7 +14,7 @@ use anyhow::{bail, ensure, Context, Result};
 use chrono::{Days, NaiveDate};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, run_cli, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase, ReceivedMail, SmtpServer};
 
 use crate::{json_of, ok, text};
@@ -123,16 +123,7 @@ async fn preview(server: &VigieServer, from: NaiveDate, to: NaiveDate, structure
 /// Generates a federation with `inventory generate` and reads its structures.
 async fn generate(dir: &Path, structures: &str, seed: &str) -> Result<(PathBuf, Vec<Structure>)> {
     let set = dir.join(format!("set-{seed}"));
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        structures,
-        "--seed",
-        seed,
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, structures, seed, None).await?;
     let mut reader = csv::Reader::from_path(set.join("structures.csv"))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| {

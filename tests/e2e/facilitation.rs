@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase};
 
 use crate::ok;
@@ -35,16 +35,7 @@ fn str_of(value: &Value, key: &str) -> String {
 /// inventory; returns the set's directory.
 async fn prepare(inventory: &VigieServer, facilitation: &VigieServer, dir: &Path) -> Result<std::path::PathBuf> {
     let set = dir.join("set");
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        "40",
-        "--seed",
-        "11",
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, 40, 11, None).await?;
     let mut places = Vec::new();
     let mut reader = csv::Reader::from_path(set.join("structures.csv"))?;
     for record in reader.records() {
