@@ -16,21 +16,12 @@ use vigie_proto::dates::{date_text, date_to_pb};
 use super::{connect, status_error};
 use crate::cli::{AckStatus, Format, Offsets};
 use crate::i18n::Lang;
-use crate::output::Listing;
+use crate::output::{truncate, Listing};
 
 /// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
 const CHUNK: usize = 64 * 1024;
 /// The zone of deadlines and reminders unless a source or a network says otherwise.
 const PARIS: &str = "Europe/Paris";
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
     Ok(super::sized!(AlertingServiceClient::new(

@@ -11,7 +11,7 @@ use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
 use super::{connect, status_error};
-use crate::cli::Format;
+use crate::cli::{Format, GrantRecordArgs};
 use crate::i18n::Lang;
 use crate::output::Listing;
 
@@ -143,46 +143,13 @@ pub async fn list(
     Ok(())
 }
 
-/// What `vigie grants record` records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecordArgs {
-    /// The structure.
-    pub structure: String,
-    /// Who pays.
-    pub funder: String,
-    /// What for.
-    pub title: String,
-    /// Cents granted.
-    pub amount_cents: i64,
-    /// Date of the decision.
-    pub granted_on: NaiveDate,
-    /// Last day of the financial year granted for.
-    pub financial_year_end: NaiveDate,
-    /// The call applied to.
-    pub call: Option<String>,
-    /// A multi-year agreement's first day.
-    pub agreement_start: Option<NaiveDate>,
-    /// Its last day.
-    pub agreement_end: Option<NaiveDate>,
-    /// The agreement's reference.
-    pub reference: Option<String>,
-    /// The purpose.
-    pub purpose: Option<String>,
-    /// Not a public subsidy.
-    pub private: bool,
-    /// Idempotency key (`--key`): the same key again for the structure
-    /// returns the grant first recorded with it. None when absent: the CLI
-    /// derives none (docs/cli.md).
-    pub key: Option<String>,
-}
-
 /// `vigie grants record …`: a grant won (the call's application, if any,
 /// becomes won).
 ///
 /// # Errors
 /// An invalid field (named by the server), an unknown structure or call, an
 /// unreachable server.
-pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lang) -> anyhow::Result<()> {
+pub async fn record(endpoint: &str, args: &GrantRecordArgs, format: Format, lang: Lang) -> anyhow::Result<()> {
     let grant = client(endpoint, lang)
         .await?
         .record_grant(pb::RecordGrantRequest {
@@ -191,7 +158,7 @@ pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lan
             funder: args.funder.clone(),
             title: args.title.clone(),
             outcome: "won".to_owned(),
-            amount_granted_cents: args.amount_cents,
+            amount_granted_cents: args.amount,
             decided_on: Some(date_to_pb(args.granted_on)),
             financial_year_end: Some(date_to_pb(args.financial_year_end)),
             agreement_start: args.agreement_start.map(date_to_pb),

@@ -16,7 +16,7 @@ use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient
 use super::{connect, status_error};
 use crate::cli::{Format, RollupByArg};
 use crate::i18n::Lang;
-use crate::output::{percent, Listing, Table};
+use crate::output::{percent, truncate, Listing, Table};
 
 /// The four files of a CSV set, in the order they are sent.
 pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv", "holdings.csv"];
@@ -422,15 +422,6 @@ fn most_exposed(g: &pb::RollupGroup, lang: Lang) -> String {
             format!("{label} ({})", percent(f.orphan_share + f.spof_share))
         })
         .unwrap_or_default()
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }
 
 /// `vigie inventory rollup`.
