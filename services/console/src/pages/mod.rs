@@ -70,14 +70,14 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/formations/inscriptions", post(training::act))
         .route(
             "/reseaux/{network}/import",
-            get(import::page)
-                .post(import::upload)
+            get(upload::page::<import::InventoryImport>)
+                .post(upload::post::<import::InventoryImport>)
                 .layer(axum::extract::DefaultBodyLimit::max(upload::DRAIN_BYTES)),
         )
         .route(
             "/reseaux/{network}/subventions/import",
-            get(grants_import::page)
-                .post(grants_import::upload)
+            get(upload::page::<grants_import::GrantsImport>)
+                .post(upload::post::<grants_import::GrantsImport>)
                 .layer(axum::extract::DefaultBodyLimit::max(upload::DRAIN_BYTES)),
         )
         .route(

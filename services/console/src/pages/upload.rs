@@ -3,17 +3,89 @@
 //! (read to its end first, so a browser still sending gets the page saying
 //! why rather than a cut connection), and where the answer leads.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use crate::error::PageError;
 use crate::lang::Lang;
+use crate::services::Clients;
 use crate::session::Session;
 use crate::{web, Console};
 
-use super::checked_form;
+use super::import::coordinator;
+use super::{checked_form, error_page, or_error_page, session};
+
+/// An upload page of a network (`/reseaux/<network>/…`), reached by its
+/// coordinators ([`coordinator`]): what differs from one to the other. The
+/// handlers [`page`] and [`post`] do the rest.
+pub trait NetworkUpload {
+    /// The page's address, where the form is and where a done upload leads.
+    fn path(network: &str) -> String;
+
+    /// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
+    fn too_large(lang: Lang) -> Outcome;
+
+    /// Reads the rest of the form (its CSRF token checked) and sends it to
+    /// the service.
+    fn receive(
+        console: &Console,
+        headers: &HeaderMap,
+        multipart: &mut Multipart,
+        clients: &mut Clients,
+        network: &str,
+        lang: Lang,
+    ) -> impl Future<Output = Result<Outcome, PageError>> + Send;
+
+    /// The page, with a refused upload's message and error lines.
+    fn show(
+        console: &Console,
+        session: &Session,
+        network: &str,
+        status: StatusCode,
+        form_error: Option<String>,
+        errors: Vec<String>,
+    ) -> Response;
+}
+
+/// `GET` an upload page.
+pub async fn page<U: NetworkUpload>(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match coordinator(&console, &headers, &network).await {
+        Ok((session, _)) => U::show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
+        Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
+    }
+}
+
+/// `POST` an upload page (multipart, `csrf` first): refused at once when
+/// declared too large, else read, sent, and answered ([`answer`]).
+pub async fn post<U: NetworkUpload>(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let result = async {
+        let (session, mut clients) = coordinator(&console, &headers, &network).await?;
+        let lang = session.lang;
+        let outcome = match accepted(&headers, multipart).await? {
+            None => U::too_large(lang),
+            Some(mut multipart) => U::receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
+        };
+        let show = |status, form_error, errors| U::show(&console, &session, &network, status, form_error, errors);
+        Ok(answer(&console, &session, outcome, &U::path(&network), show))
+    }
+    .await;
+    or_error_page(&console, &headers, result)
+}
 
 /// Largest upload: the files of one import (20 MiB: the workbook reader's
 /// bound, and the services' bound of an import).
