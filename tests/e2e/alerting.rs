@@ -79,6 +79,18 @@ async fn dev_demo(data: &Path, smtp: &SmtpServer) -> Result<VigieServer> {
 
 /// The local date (the server counts days in Europe/Paris; a day's shift
 /// around midnight changes nothing below).
+/// `vigie dev --demo` on a fresh data folder (`data` in the returned
+/// folder) mailing to an SMTP server, once alerting knows every structure of
+/// the demo set (returned): the start of the embedded demo scenarios.
+async fn demo_platform() -> Result<(SmtpServer, tempfile::TempDir, VigieServer, Vec<Structure>)> {
+    let smtp = SmtpServer::start().await?;
+    let dir = tempfile::tempdir()?;
+    let server = dev_demo(&dir.path().join("data"), &smtp).await?;
+    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
+    wait_known(&server, &demo).await?;
+    Ok((smtp, dir, server, demo))
+}
+
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -398,12 +410,8 @@ fn log_key(entry: &Value) -> String {
 
 #[tokio::test]
 async fn embedded_demo_lists_matches_reminds_serves_the_calendar_and_records_acknowledgements() -> Result<()> {
-    let smtp = SmtpServer::start().await?;
-    let dir = tempfile::tempdir()?;
-    let server = dev_demo(&dir.path().join("data"), &smtp).await?;
-    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
+    let (smtp, dir, server, demo) = demo_platform().await?;
     let today = today();
-    wait_known(&server, &demo).await?;
 
     // The six demo calls, and only those concerning S000001 for it.
     let all = calls(&server, None).await?;
@@ -660,13 +668,9 @@ pub(crate) fn base_of(url: &str) -> Result<String> {
 
 #[tokio::test]
 async fn embedded_restart_keeps_everything_and_sends_nothing_twice() -> Result<()> {
-    let smtp = SmtpServer::start().await?;
-    let dir = tempfile::tempdir()?;
+    let (smtp, dir, server, demo) = demo_platform().await?;
     let data = dir.path().join("data");
-    let server = dev_demo(&data, &smtp).await?;
-    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
     let today = today();
-    wait_known(&server, &demo).await?;
     let networks = escalated_now(&server, &demo, today).await?;
     ensure!(
         networks.len() >= 2,
@@ -918,12 +922,8 @@ async fn planned_to(server: &VigieServer, today: NaiveDate, prefix: &str) -> Res
 
 #[tokio::test]
 async fn embedded_unsubscribe_stops_every_reminder_to_that_recipient() -> Result<()> {
-    let smtp = SmtpServer::start().await?;
-    let dir = tempfile::tempdir()?;
-    let server = dev_demo(&dir.path().join("data"), &smtp).await?;
-    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
+    let (smtp, _dir, server, demo) = demo_platform().await?;
     let today = today();
-    wait_known(&server, &demo).await?;
 
     // A person: the one-click POST of their digest stops what is planned for them.
     let (log, mails) = wait_delivered(&server, &smtp).await?;
