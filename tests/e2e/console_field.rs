@@ -378,14 +378,7 @@ async fn a_facilitator_accepts_a_proposal_and_records_an_intervention_that_moves
     ensure!(fragility(&server, &target.structure).await?["score"].as_u64() == Some(target.score));
 
     fields[1].1 = "90";
-    let recorded = browser.post(&link, &fields).await?;
-    ensure!(
-        recorded.status == StatusCode::SEE_OTHER && recorded.location() == "/accompagnement",
-        "{} {}",
-        recorded.status,
-        recorded.body
-    );
-    let home = browser.get("/accompagnement").await?;
+    let home = browser.submit(&link, &fields, "/accompagnement").await?;
     ensure!(
         home.body.contains("Intervention notée") && home.body.contains("autonome"),
         "the confirmation"
