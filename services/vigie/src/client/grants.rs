@@ -10,7 +10,7 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::cli::{Format, GrantRecordArgs};
 use crate::i18n::Lang;
 use crate::output::Listing;
@@ -73,8 +73,7 @@ pub async fn list(
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let pipeline = response.pipeline.unwrap_or_default();
     let grants = Listing::<pb::Grant>::new()
         .data("grant_id", |g| g.grant_id.clone())
@@ -170,8 +169,7 @@ pub async fn record(endpoint: &str, args: &GrantRecordArgs, format: Format, lang
             ..Default::default()
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     match format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
@@ -227,8 +225,7 @@ pub async fn obligations(
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     Listing::<pb::Obligation>::new()
         .column("due", ("due (échéance)", "due"), |o| date_text(o.due.as_ref()))
         .data("rule", |o| o.rule.clone())
@@ -309,8 +306,7 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let total = response.pipeline.unwrap_or_default();
     let mut out = std::io::stdout().lock();
     let by_funder = by_funder_listing(lang);
@@ -520,8 +516,7 @@ pub async fn set_date(
             label: label.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     match lang {
         Lang::Fr => println!(
             "Date de la convention enregistrée : {} — échéance {}, brouillon interne {} ({}).",
@@ -555,8 +550,7 @@ pub async fn ack(endpoint: &str, structure: &str, key: &str, undo: bool, lang: L
             status: if undo { String::new() } else { "sent".to_owned() },
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let due = date_text(o.due.as_ref());
     match (lang, undo) {
         (Lang::Fr, false) => println!(

@@ -13,7 +13,7 @@ use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 
-use super::{connect, status_error};
+use super::{connect, status_error, Answered};
 use crate::cli::{Format, RollupByArg};
 use crate::i18n::Lang;
 use crate::output::{percent, truncate, Listing, Table};
@@ -84,8 +84,7 @@ pub async fn import(endpoint: &str, path: &Path, lang: Lang) -> anyhow::Result<(
     let mut progress = client
         .import(tokio_stream::wrappers::ReceiverStream::new(rx))
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
 
     let mut errors = Vec::new();
     let mut summary = None;
@@ -169,19 +168,14 @@ pub async fn fragility(
                 lang: lang.code().to_owned(),
             })
             .await
-            .map_err(|s| status_error(s, lang))?
-            .into_inner()],
+            .answered(lang)?],
         None => {
             let request = pb::ListFragilityRequest {
                 at,
                 network: network.unwrap_or_default().to_owned(),
                 lang: lang.code().to_owned(),
             };
-            let mut stream = client
-                .list_fragility(request)
-                .await
-                .map_err(|s| status_error(s, lang))?
-                .into_inner();
+            let mut stream = client.list_fragility(request).await.answered(lang)?;
             let mut items = Vec::new();
             while let Some(item) = stream.next().await {
                 items.push(item.map_err(|s| status_error(s, lang))?);
@@ -448,8 +442,7 @@ pub async fn rollup(
             at: at.map(date_to_pb),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let mut out = std::io::stdout().lock();
     let groups = rollup_listing(lang);
     match format {
