@@ -354,7 +354,18 @@ pub async fn record(
         let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
         let mut form = InterventionForm::from_pairs(&pairs);
         let today = chrono::Utc::now().date_naive();
-        let Some(call) = form.check(&id, &people, today, lang) else {
+        // Refused by the form's checks or by the service: the form again, as typed.
+        let recorded = match form.check(&id, &people, today, lang) {
+            None => None,
+            Some(call) => match form_answer(clients.facilitation.record_intervention(call.clone()).await, lang)? {
+                FormAnswer::Accepted(answer) => Some((call, answer)),
+                FormAnswer::Refused(message) => {
+                    form.minutes_error = Some(message);
+                    None
+                }
+            },
+        };
+        let Some((call, answer)) = recorded else {
             return show(
                 &console,
                 &session,
@@ -364,21 +375,6 @@ pub async fn record(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
-        };
-        let answer = match form_answer(clients.facilitation.record_intervention(call.clone()).await, lang)? {
-            FormAnswer::Accepted(answer) => answer,
-            FormAnswer::Refused(message) => {
-                form.minutes_error = Some(message);
-                return show(
-                    &console,
-                    &session,
-                    &mut clients,
-                    &request,
-                    form,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
         };
         let function = labels::function(&request.function, lang);
         let name = structure
