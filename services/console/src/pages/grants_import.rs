@@ -20,10 +20,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 
-use super::import::coordinator;
-use super::inventory_download::download;
+use super::inventory_download::blank_workbook;
 use super::upload::{self, NetworkUpload, Outcome};
-use super::{or_error_page, render, Layout};
+use super::{render, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -46,13 +45,8 @@ pub async fn template(
     Path(network): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        coordinator(&console, &headers, &network).await?;
-        let bytes = vigie_workbook::grants_template().map_err(|e| PageError::Internal(e.to_string()))?;
-        Ok::<_, PageError>(download(bytes, "modele-subventions.xlsx"))
-    }
-    .await;
-    or_error_page(&console, &headers, result)
+    let write = vigie_workbook::grants_template;
+    blank_workbook(&console, &headers, &network, write, "modele-subventions.xlsx").await
 }
 
 /// The grants' upload page.

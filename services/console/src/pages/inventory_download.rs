@@ -47,19 +47,38 @@ fn internal(error: impl std::fmt::Display) -> PageError {
     PageError::Internal(error.to_string())
 }
 
+/// A workbook to fill, for the coordinators of `network` only (the pages
+/// it goes with are theirs): `write`'s bytes, downloaded as `name`.
+pub(super) async fn blank_workbook(
+    console: &Console,
+    headers: &HeaderMap,
+    network: &str,
+    write: fn() -> Result<Vec<u8>, vigie_workbook::WriteError>,
+    name: &str,
+) -> Response {
+    let result = async {
+        coordinator(console, headers, network).await?;
+        let bytes = write().map_err(internal)?;
+        Ok::<_, PageError>(download(bytes, name))
+    }
+    .await;
+    or_error_page(console, headers, result)
+}
+
 /// `GET /reseaux/<network>/modele.xlsx`.
 pub async fn template(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        coordinator(&console, &headers, &network).await?;
-        let bytes = vigie_workbook::template().map_err(internal)?;
-        Ok::<_, PageError>(download(bytes, "modele-inventaire.xlsx"))
-    }
-    .await;
-    or_error_page(&console, &headers, result)
+    blank_workbook(
+        &console,
+        &headers,
+        &network,
+        vigie_workbook::template,
+        "modele-inventaire.xlsx",
+    )
+    .await
 }
 
 /// `GET /reseaux/<network>/inventaire.xlsx`: ListStructures of the network,
