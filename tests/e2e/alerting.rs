@@ -91,6 +91,21 @@ async fn demo_platform() -> Result<(SmtpServer, tempfile::TempDir, VigieServer, 
     Ok((smtp, dir, server, demo))
 }
 
+/// `vigie calls import --source aides-territoires <file>`: its JSON summary.
+async fn import_aides(server: &VigieServer, file: &Path) -> Result<Value> {
+    json_of(
+        server,
+        &[
+            "calls",
+            "import",
+            "--source",
+            "aides-territoires",
+            file.to_str().unwrap_or_default(),
+        ],
+    )
+    .await
+}
+
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -815,17 +830,7 @@ async fn distributed_escalation_reaches_the_referent_and_facilitation_across_a_n
             &deadline.to_string(),
         )]),
     )?;
-    let imported = json_of(
-        &alerting,
-        &[
-            "calls",
-            "import",
-            "--source",
-            "aides-territoires",
-            file.to_str().unwrap_or_default(),
-        ],
-    )
-    .await?;
+    let imported = import_aides(&alerting, &file).await?;
     ensure!(imported["created"] == 1 && imported["refused"] == false, "{imported}");
     let call = calls(&alerting, None)
         .await?
@@ -1033,17 +1038,7 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
             &plus(today(), 10).to_string(),
         )]),
     )?;
-    let imported = json_of(
-        &first,
-        &[
-            "calls",
-            "import",
-            "--source",
-            "aides-territoires",
-            file.to_str().unwrap_or_default(),
-        ],
-    )
-    .await?;
+    let imported = import_aides(&first, &file).await?;
     ensure!(imported["created"] == 1, "{imported}");
     eventually("the first replica is sending", WAIT, || async {
         Ok(smtp.messages()?.len() >= 3)
@@ -1122,17 +1117,7 @@ async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<(
         .collect();
     let file = dir.path().join("national.json");
     std::fs::write(&file, page(aids))?;
-    let imported = json_of(
-        &server,
-        &[
-            "calls",
-            "import",
-            "--source",
-            "aides-territoires",
-            file.to_str().unwrap_or_default(),
-        ],
-    )
-    .await?;
+    let imported = import_aides(&server, &file).await?;
     ensure!(imported["created"] == u64::from(CALLS), "{imported}");
 
     // To a file and to standard output: the same bytes, every call in it.
