@@ -161,6 +161,25 @@ impl Browser {
         self.send(Method::POST, path, Some(form)).await
     }
 
+    /// Posts a form that must be done and lead to `to` (303, the console's
+    /// POST, redirect, GET), then follows it: the page `to` with the form's
+    /// confirmation.
+    ///
+    /// # Errors
+    /// As [`Browser::send`]; any other answer to the form (with its body).
+    pub async fn submit(&mut self, path: &str, form: &[(&str, &str)], to: &str) -> Result<Page> {
+        let done = self.post(path, form).await?;
+        ensure!(
+            done.status == StatusCode::SEE_OTHER && done.location() == to,
+            "{path}: {} {} {}",
+            done.status,
+            done.location(),
+            done.body
+        );
+        // The fragment stays in the browser: the request is for the page.
+        self.get(to.split('#').next().unwrap_or(to)).await
+    }
+
     /// Signs in as `profile` through the dev page `/connexion`; returns the
     /// person's home: where `/` leads, or `/` itself when it is the home.
     ///

@@ -3,6 +3,7 @@
 
 pub mod console_client;
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -238,6 +239,27 @@ pub struct CliOutput {
     pub stdout: String,
     /// Standard error.
     pub stderr: String,
+}
+
+/// Generates an inventory set into the folder `set` with `vigie inventory
+/// generate`: `structures` structures drawn from `seed`, their dates as of
+/// `today` (`YYYY-MM-DD`) when given, else as of the real date.
+///
+/// # Errors
+/// When the binary cannot be run or the generation fails (its error output).
+pub async fn generate_set(set: &Path, structures: impl Display, seed: impl Display, today: Option<&str>) -> Result<()> {
+    let (structures, seed) = (structures.to_string(), seed.to_string());
+    let set = set.to_str().context("non UTF-8 path")?;
+    let mut args = vec!["inventory", "generate", "--structures", &structures, "--seed", &seed];
+    if let Some(today) = today {
+        args.extend(["--today", today]);
+    }
+    args.push(set);
+    let generated = run_cli(&args).await?;
+    if !generated.success {
+        bail!("inventory generate failed: {}", generated.stderr);
+    }
+    Ok(())
 }
 
 /// Runs `vigie <args…>` to completion (no server needed for offline commands).

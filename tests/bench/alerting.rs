@@ -32,12 +32,11 @@
 //! matching only, with the reminders due day by day).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use prost::Message as _;
 use sqlx::Row;
 use tokio::sync::Notify;
@@ -59,7 +58,13 @@ use vigie_platform::events::{Consumer, Envelope, EventHandler};
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::{PgDatabase, SmtpServer};
+use vigie_testkit::SmtpServer;
+
+use crate::args::Args;
+use crate::clock::Clock;
+use crate::database::database_url;
+use crate::mode::Mode;
+use crate::rng::Rng;
 
 /// The committed territory table (communes, departments, regions).
 const TERRITORY: &str = include_str!("../../services/alerting/domain/data/territory.tsv");
@@ -115,67 +120,6 @@ const LEGAL_FORMS: &[(u32, &str)] = &[
     (5, "foundation"),
 ];
 
-/// SplitMix64: small, deterministic, good enough for generated data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-
-    fn weighted<T: Copy>(&mut self, table: &[(u32, T)]) -> T {
-        let total: u32 = table.iter().map(|(w, _)| w).sum();
-        let mut pick = (self.next() % u64::from(total)) as u32;
-        for (weight, value) in table {
-            if pick < *weight {
-                return *value;
-            }
-            pick -= weight;
-        }
-        table[table.len() - 1].1
-    }
-
-    fn uuid(&mut self) -> String {
-        uuid::Builder::from_random_bytes(((u128::from(self.next()) << 64) | u128::from(self.next())).to_be_bytes())
-            .into_uuid()
-            .to_string()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Embedded,
-    Distributed,
-}
-
-impl Mode {
-    fn label(self) -> &'static str {
-        match self {
-            Mode::Embedded => "embedded (SQLite)",
-            Mode::Distributed => "distributed (PostgreSQL)",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Feed {
     /// `Consumer::process`, one transaction and inbox row per event.
@@ -205,30 +149,11 @@ struct Options {
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options> {
-        let flag = |name: &str| {
-            args.iter()
-                .position(|a| a == name)
-                .and_then(|i| args.get(i + 1))
-                .cloned()
-        };
-        let number = |name: &str, default: u64| -> Result<u64> {
-            flag(name).map_or(Ok(default), |v| {
-                v.replace(['_', ','], "")
-                    .parse()
-                    .with_context(|| format!("{name} takes a number"))
-            })
-        };
-        let modes = match flag("--mode").as_deref().unwrap_or("both") {
-            "embedded" => vec![Mode::Embedded],
-            "distributed" => vec![Mode::Distributed],
-            "both" => vec![Mode::Embedded, Mode::Distributed],
-            other => bail!("--mode embedded|distributed|both, not {other}"),
-        };
-        let feed = match flag("--feed").as_deref().unwrap_or("consumer") {
-            "consumer" => Feed::Consumer,
-            "batch" => Feed::Batch,
-            other => bail!("--feed consumer|batch, not {other}"),
-        };
+        let args = Args(args);
+        let flag = |name: &str| args.value(name);
+        let number = |name: &str, default: u64| args.number(name, default);
+        let modes = Mode::parse(args)?;
+        let feed = [Feed::Consumer, Feed::Batch][args.choice("--feed", "consumer", &["consumer", "batch"])?];
         let today = match flag("--today") {
             Some(d) => d.parse().context("--today takes YYYY-MM-DD")?,
             None => NaiveDate::from_ymd_opt(2027, 2, 1).context("date")?,
@@ -250,11 +175,11 @@ impl Options {
             backlog: number("--backlog", 100_000)?,
             smtp_messages: number("--smtp-messages", 5_000)? as usize,
             feed,
-            referents: flag("--referents").as_deref() != Some("no"),
-            database_url: flag("--database-url"),
+            referents: flag("--referents") != Some("no"),
+            database_url: flag("--database-url").map(str::to_owned),
             seed: number("--seed", 1)?,
             today,
-            dry_run: args.iter().any(|a| a == "--dry-run"),
+            dry_run: args.has("--dry-run"),
         })
     }
 }
@@ -732,22 +657,6 @@ fn status_mib(field: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// A settable clock for the application.
-#[derive(Clone)]
-struct Clock(Arc<AtomicI64>);
-
-impl Clock {
-    fn set(&self, t: DateTime<Utc>) {
-        self.0.store(t.timestamp(), Ordering::SeqCst);
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        Utc.timestamp_opt(self.0.load(Ordering::SeqCst), 0)
-            .single()
-            .unwrap_or_default()
-    }
-}
-
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -852,23 +761,11 @@ pub async fn run(args: &[String]) -> Result<()> {
 
 async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, restart: DateTime<Utc>) -> Result<Run> {
     let dir = tempfile::tempdir()?;
-    let mut _pg = None;
-    let url = match mode {
-        Mode::Embedded => vigie_testkit::sqlite_url(dir.path(), "alerting"),
-        Mode::Distributed => match &o.database_url {
-            Some(url) => url.clone(),
-            None => {
-                let pg = PgDatabase::try_create().await?;
-                let url = pg.url().to_owned();
-                _pg = Some(pg);
-                url
-            }
-        },
-    };
+    let embedded = mode == Mode::Embedded;
+    let (url, _pg) = database_url(embedded, dir.path(), "alerting", o.database_url.as_deref()).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
-    let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(setup);
+    let clock = Clock::at(setup);
     let reading = clock.clone();
     let app = AlertingApp::new(
         db.clone(),

@@ -25,9 +25,11 @@ use futures::StreamExt;
 use http::StatusCode;
 use tonic::transport::Channel;
 use vigie_e2e::console_client::Browser;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest};
+
+use crate::args::Args;
 
 /// The one network every generated structure is moved into.
 const NETWORK: &str = "reseau-mesure";
@@ -37,29 +39,14 @@ const NETWORK: &str = "reseau-mesure";
 /// # Errors
 /// When the server cannot start, the import fails or a page is not served.
 pub async fn run(args: &[String]) -> Result<()> {
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
-    let number = |name: &str, default: usize| -> Result<usize> {
-        value(name).map_or(Ok(default), |v| {
-            v.parse().with_context(|| format!("{name} takes a number"))
-        })
-    };
-    let structures = number("--structures", 2_000)?.max(1);
-    let requests = number("--requests", 200)?.max(1);
+    let args = Args(args);
+    let structures = args.number("--structures", 2_000_usize)?.max(1);
+    let requests = args.number("--requests", 200_usize)?.max(1);
 
     let dir = tempfile::tempdir()?;
     let set = dir.path().join("set");
     let set_arg = set.to_str().context("non UTF-8 path")?;
-    let generated = run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        &structures.to_string(),
-        "--seed",
-        "11",
-        set_arg,
-    ])
-    .await?;
-    ensure!(generated.success, "generate failed: {}", generated.stderr);
+    generate_set(&set, structures, 11, None).await?;
     one_network(&set.join("structures.csv"))?;
 
     let data = dir.path().join("data");

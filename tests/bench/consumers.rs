@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
 use prost::Message;
@@ -34,6 +34,10 @@ use vigie_platform::events::{Consumer, Envelope, JetStreamPublisher, Publisher};
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{NatsServer, PgDatabase};
+
+use crate::args::Args;
+use crate::database::database_url;
+use crate::mode::Mode;
 
 const STREAM: &str = "VIGIE_INVENTORY";
 
@@ -47,25 +51,14 @@ struct Options {
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options> {
-        let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
-        let number = |name: &str, default: usize| -> Result<usize> {
-            flag(name).map_or(Ok(default), |v| {
-                v.parse().with_context(|| format!("{name} takes a number"))
-            })
-        };
-        let mode = flag("--mode").map_or("both", String::as_str);
-        let (embedded, distributed) = match mode {
-            "embedded" => (true, false),
-            "distributed" => (false, true),
-            "both" => (true, true),
-            other => bail!("--mode embedded|distributed|both, not {other}"),
-        };
+        let args = Args(args);
+        let modes = Mode::parse(args)?;
         Ok(Options {
-            embedded,
-            distributed,
-            events: number("--events", 100_000)?,
-            batch: number("--batch", 500)?.max(1),
-            before_events: number("--before-events", 20_000)?,
+            embedded: modes.contains(&Mode::Embedded),
+            distributed: modes.contains(&Mode::Distributed),
+            events: args.number("--events", 100_000)?,
+            batch: args.number("--batch", 500)?.max(1),
+            before_events: args.number("--before-events", 20_000)?,
         })
     }
 }
@@ -163,12 +156,7 @@ async fn bare(js: &jetstream::Context, batch: usize, last: u64) -> Result<Durati
 
 /// Alerting's read model on a fresh database of `mode`.
 async fn read_model(mode: &str, dir: &std::path::Path, name: &str) -> Result<(Consumer, Option<PgDatabase>)> {
-    let (url, pg) = if mode == "embedded" {
-        (vigie_testkit::sqlite_url(dir, name), None)
-    } else {
-        let pg = PgDatabase::try_create().await?;
-        (pg.url().to_owned(), Some(pg))
-    };
+    let (url, pg) = database_url(mode == "embedded", dir, name, None).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
     Ok((Consumer::new(db, Arc::new(InventoryReadModel)), pg))

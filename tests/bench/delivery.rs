@@ -33,7 +33,10 @@ use vigie_alerting::delivery::{Channels, Mailbox};
 use vigie_alerting::service::DELIVERY_BATCH;
 use vigie_alerting::storage::{self, MessageRow};
 use vigie_platform::db::Db;
-use vigie_testkit::{PgDatabase, SmtpServer};
+use vigie_testkit::SmtpServer;
+
+use crate::args::Args;
+use crate::database::database_url;
 
 /// Messages per claim transaction, as `claim_due`.
 const CLAIM_BATCH: usize = 200;
@@ -59,30 +62,12 @@ struct Options {
 }
 
 fn options(args: &[String]) -> Result<Options> {
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let number = |name: &str, default: usize| -> Result<usize> {
-        flag(name).map_or(Ok(default), |v| {
-            v.replace(['_', ','], "")
-                .parse()
-                .with_context(|| format!("{name} takes a number"))
-        })
-    };
-    let modes = match flag("--mode").as_deref().unwrap_or("both") {
-        "embedded" => vec!["embedded"],
-        "distributed" => vec!["distributed"],
-        "both" => vec!["embedded", "distributed"],
-        other => bail!("--mode embedded|distributed|both, not {other}"),
-    };
+    let args = Args(args);
     Ok(Options {
-        modes,
-        messages: number("--messages", 20_000)?,
-        smtp_messages: number("--smtp-messages", 1_000)?,
-        database_url: flag("--database-url"),
+        modes: args.modes("both", ["embedded", "distributed"])?,
+        messages: args.number("--messages", 20_000)?,
+        smtp_messages: args.number("--smtp-messages", 1_000)?,
+        database_url: args.value("--database-url").map(str::to_owned),
     })
 }
 
@@ -159,17 +144,8 @@ fn rate(n: usize, d: Duration) -> f64 {
 
 async fn run_mode(mode: &'static str, o: &Options) -> Result<Measured> {
     let dir = tempfile::tempdir()?;
-    let mut _pg = None;
-    let url = match (mode, &o.database_url) {
-        ("embedded", _) => vigie_testkit::sqlite_url(dir.path(), "alerting"),
-        (_, Some(url)) => url.clone(),
-        _ => {
-            let pg = PgDatabase::try_create().await?;
-            let url = pg.url().to_owned();
-            _pg = Some(pg);
-            url
-        }
-    };
+    let embedded = mode == "embedded";
+    let (url, _pg) = database_url(embedded, dir.path(), "alerting", o.database_url.as_deref()).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
     let now = Utc::now();

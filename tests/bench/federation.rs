@@ -32,7 +32,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context as _, Result};
+use anyhow::{ensure, Context as _, Result};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::StreamExt;
 use tokio::sync::Notify;
@@ -46,7 +46,11 @@ use vigie_fragility_model::fragility::{self, FragilityParams};
 use vigie_inventory_set::generate::{generate, GenerateParams};
 use vigie_platform::db::{Backend, Db};
 use vigie_platform::events::{Consumer, Envelope, Outcome};
-use vigie_testkit::{NatsServer, PgDatabase};
+use vigie_testkit::NatsServer;
+
+use crate::args::Args;
+use crate::database::database_url;
+use crate::rng::Rng;
 
 /// The evaluation date of every snapshot (the day the other benches use).
 fn today() -> NaiveDate {
@@ -66,49 +70,22 @@ struct Options {
 }
 
 fn options(args: &[String]) -> Result<Options> {
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let number = |name: &str, default: usize| -> Result<usize> {
-        flag(name).map_or(Ok(default), |v| {
-            v.replace(['_', ','], "")
-                .parse()
-                .with_context(|| format!("{name} takes a number"))
-        })
-    };
-    let modes = match flag("--mode").as_deref().unwrap_or("both") {
-        "dev" => vec!["dev"],
-        "serve" => vec!["serve"],
-        "both" => vec!["dev", "serve"],
-        other => bail!("--mode dev|serve|both, not {other}"),
-    };
-    let jetstream = match flag("--jetstream").as_deref().unwrap_or("on") {
-        "on" => true,
-        "off" => false,
-        other => bail!("--jetstream on|off, not {other}"),
-    };
+    let args = Args(args);
     Ok(Options {
-        regions: number("--regions", 100)?,
-        structures: number("--structures", 2_000)?,
-        modes,
-        jetstream,
-        database_url: flag("--database-url"),
+        regions: args.number("--regions", 100)?,
+        structures: args.number("--structures", 2_000)?,
+        modes: args.modes("both", ["dev", "serve"])?,
+        jetstream: args.choice("--jetstream", "on", &["on", "off"])? == 0,
+        database_url: args.value("--database-url").map(str::to_owned),
     })
 }
 
-/// splitmix64: seeded, no dependency, good enough to spread synthetic facts.
-struct Mix(u64);
+/// The shared generator ([`Rng`]) with the draws the synthetic facts use.
+struct Mix(Rng);
 
 impl Mix {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next()
     }
 
     /// Uniform in `lo..=hi`.
@@ -150,7 +127,7 @@ fn region_facts(r: usize, structures: usize) -> Vec<StructureFacts> {
         today: day,
     });
     let params = FragilityParams::default();
-    let mut mix = Mix(seed.wrapping_mul(0x5851_f42d_4c95_7f2d));
+    let mut mix = Mix(Rng(seed.wrapping_mul(0x5851_f42d_4c95_7f2d)));
     // Uneven sizes, as in real federations: weights 1–8.
     let networks = usize::try_from(mix.range(16, 24)).unwrap_or(20);
     let network_weights: Vec<u64> = (0..networks).map(|_| mix.range(1, 8)).collect();
@@ -440,17 +417,8 @@ fn national(db: Db) -> FederationApp {
 
 async fn ingest(mode: &'static str, o: &Options, regions: &[Region]) -> Result<Ingest> {
     let dir = tempfile::tempdir()?;
-    let mut _pg = None;
-    let url = match (mode, &o.database_url) {
-        ("dev", _) => vigie_testkit::sqlite_url(dir.path(), "federation"),
-        (_, Some(url)) => url.clone(),
-        _ => {
-            let pg = PgDatabase::try_create().await?;
-            let url = pg.url().to_owned();
-            _pg = Some(pg);
-            url
-        }
-    };
+    let embedded = mode == "dev";
+    let (url, _pg) = database_url(embedded, dir.path(), "federation", o.database_url.as_deref()).await?;
     let db = Db::connect(&url).await?;
     vigie_federation::service::migrate(&db).await?;
     let app = national(db.clone());

@@ -32,7 +32,6 @@
 //! `--skip-import`, `--skip-duties`.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,6 +48,12 @@ use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::PgDatabase;
+
+use crate::args::Args;
+use crate::clock::Clock;
+use crate::database::database_url;
+use crate::mode::Mode;
+use crate::rng::Rng;
 
 const SECRET: &[u8] = b"bench-secret-of-at-least-32-bytes!!";
 const NETWORK: &str = "reseau-subventions";
@@ -77,46 +82,6 @@ const PROGRAMMES: &[&str] = &[
     "Lutte contre l'isolement",
 ];
 
-/// SplitMix64, as `vigie-bench alerting`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Embedded,
-    Distributed,
-}
-
-impl Mode {
-    fn label(self) -> &'static str {
-        match self {
-            Mode::Embedded => "embedded (SQLite)",
-            Mode::Distributed => "distributed (PostgreSQL)",
-        }
-    }
-}
-
 struct Options {
     modes: Vec<Mode>,
     rows: usize,
@@ -129,48 +94,16 @@ struct Options {
 
 impl Options {
     fn parse(args: &[String]) -> Result<Self> {
-        let flag = |name: &str| {
-            args.iter()
-                .position(|a| a == name)
-                .and_then(|i| args.get(i + 1))
-                .cloned()
-        };
-        let number = |name: &str, default: usize| -> Result<usize> {
-            flag(name).map_or(Ok(default), |v| {
-                v.parse().with_context(|| format!("{name} prend un nombre"))
-            })
-        };
-        let modes = match flag("--mode").as_deref().unwrap_or("both") {
-            "both" => vec![Mode::Embedded, Mode::Distributed],
-            "embedded" => vec![Mode::Embedded],
-            "distributed" => vec![Mode::Distributed],
-            other => bail!("--mode {other} : both, embedded ou distributed"),
-        };
+        let args = Args(args);
         Ok(Options {
-            modes,
-            rows: number("--rows", 5_000)?,
-            structures: number("--structures", 1_000)?.max(1),
-            duty_structures: number("--duty-structures", 2_000)?.max(1),
-            seed: number("--seed", 1)? as u64,
-            import: !args.iter().any(|a| a == "--skip-import"),
-            duties: !args.iter().any(|a| a == "--skip-duties"),
+            modes: Mode::parse(args)?,
+            rows: args.number("--rows", 5_000)?,
+            structures: args.number("--structures", 1_000)?.max(1),
+            duty_structures: args.number("--duty-structures", 2_000)?.max(1),
+            seed: args.number("--seed", 1)?,
+            import: !args.has("--skip-import"),
+            duties: !args.has("--skip-duties"),
         })
-    }
-}
-
-/// A settable clock for the application.
-#[derive(Clone)]
-struct Clock(Arc<AtomicI64>);
-
-impl Clock {
-    fn set(&self, t: DateTime<Utc>) {
-        self.0.store(t.timestamp(), Ordering::SeqCst);
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        Utc.timestamp_opt(self.0.load(Ordering::SeqCst), 0)
-            .single()
-            .unwrap_or_default()
     }
 }
 
@@ -380,13 +313,7 @@ fn sheet(rng: &mut Rng, rows: usize, structures: usize, all_won: bool) -> Sheet 
 
 /// A fresh database of `mode` (its PostgreSQL database kept alive by the guard).
 async fn database(mode: Mode, dir: &std::path::Path, name: &str) -> Result<(Db, Option<PgDatabase>)> {
-    let (url, pg) = match mode {
-        Mode::Embedded => (vigie_testkit::sqlite_url(dir, name), None),
-        Mode::Distributed => {
-            let pg = PgDatabase::try_create().await?;
-            (pg.url().to_owned(), Some(pg))
-        }
-    };
+    let (url, pg) = database_url(mode == Mode::Embedded, dir, name, None).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
     Ok((db, pg))
@@ -567,8 +494,7 @@ fn ms(d: Duration) -> f64 {
 async fn run_import(mode: Mode, o: &Options) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (db, _pg) = database(mode, dir.path(), "import").await?;
-    let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(paris("2027-01-15", "10:00")?);
+    let clock = Clock::at(paris("2027-01-15", "10:00")?);
     let app = app_on(&db, &clock).await?;
     load(&db, o.structures, o.seed, clock.now().date_naive()).await?;
     let mut rng = Rng(o.seed ^ 0x5EED);
@@ -629,8 +555,7 @@ async fn run_duties(mode: Mode, o: &Options) -> Result<()> {
     let label = mode.label();
     let (db, _pg) = database(mode, dir.path(), "duties").await?;
     let (twin_db, _twin_pg) = database(mode, dir.path(), "twin").await?;
-    let clock = Clock(Arc::new(AtomicI64::new(0)));
-    clock.set(paris("2027-01-15", "09:00")?);
+    let clock = Clock::at(paris("2027-01-15", "09:00")?);
     let app = app_on(&db, &clock).await?;
     let twin = app_on(&twin_db, &clock).await?;
     // Structures known a week before the grants (holders' recency as of then).

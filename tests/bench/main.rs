@@ -43,19 +43,26 @@
 //! bare parts (issue 16), see [`grants`].
 
 mod alerting;
+mod args;
+mod clock;
 mod console;
 mod consumers;
+mod database;
 mod delivery;
 mod federation;
 mod grants;
+mod mode;
+mod rng;
 mod unary;
 
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_testkit::{NatsServer, PgDatabase};
+
+use crate::args::Args;
 
 /// What `vigie-bench --help` prints.
 const USAGE: &str = "vigie-bench: the benchmarks of docs/benchmarks.md
@@ -112,12 +119,7 @@ async fn main() -> Result<()> {
             )
         }
     }
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let flag = |name: &str| Args(&args).value(name).map(str::to_owned);
     let mode = flag("--mode").unwrap_or_else(|| "both".into());
     let sizes: Vec<usize> = flag("--sizes")
         .unwrap_or_else(|| "20000,100000".into())
@@ -129,21 +131,7 @@ async fn main() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let set = dir.path().join("set");
         let set_arg = set.to_str().context("non UTF-8 path")?;
-        let generated = run_cli(&[
-            "inventory",
-            "generate",
-            "--structures",
-            &n.to_string(),
-            "--seed",
-            "1",
-            "--today",
-            "2026-11-28",
-            set_arg,
-        ])
-        .await?;
-        if !generated.success {
-            bail!("generate failed: {}", generated.stderr);
-        }
+        generate_set(&set, n, 1, Some("2026-11-28")).await?;
         if mode == "embedded" || mode == "both" {
             let mut row = embedded(n, set_arg, dir.path()).await?;
             row.plain = plain_script(set_arg, dir.path()).await?;

@@ -27,10 +27,12 @@ use futures::future::try_join_all;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
 use vigie_testkit::{NatsServer, PgDatabase};
+
+use crate::args::Args;
 
 /// A demo structure (the demo federation is generated with a fixed seed).
 const STRUCTURE: &str = "S000004";
@@ -43,25 +45,13 @@ const DEMO_SEED: &str = "2026";
 /// # Errors
 /// When the server cannot start or a call fails.
 pub async fn run(args: &[String]) -> Result<()> {
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
-    let flag = |name: &str, default: usize| -> Result<usize> {
-        match value(name) {
-            Some(value) => value.parse().with_context(|| format!("{name} takes a number")),
-            None => Ok(default),
-        }
-    };
-    let calls = flag("--calls", 2_000)?.max(1);
-    let callers = flag("--callers", 64)?.max(1);
-    let mode = value("--mode").map_or("dev", String::as_str);
-    let modes: &[&str] = match mode {
-        "dev" => &["dev"],
-        "serve" => &["serve"],
-        "both" => &["dev", "serve"],
-        other => bail!("unknown --mode {other}: dev, serve or both"),
-    };
+    let args = Args(args);
+    let calls = args.number("--calls", 2_000_usize)?.max(1);
+    let callers = args.number("--callers", 64_usize)?.max(1);
+    let modes = args.modes("dev", ["dev", "serve"])?;
     println!("| mode | callers | path | calls | seconds | calls/s | ratio to the health check |");
     println!("|---|---:|---|---:|---:|---:|---:|");
-    for mode in modes {
+    for mode in &modes {
         let dir = tempfile::tempdir()?;
         // The servers (and for `serve` the database and nats-server) live
         // until the end of this mode's measurements.
@@ -96,20 +86,8 @@ pub async fn run(args: &[String]) -> Result<()> {
 /// Imports the demo federation's set into a `vigie serve inventory` server.
 async fn load_demo_set(server: &VigieServer, dir: &std::path::Path) -> Result<()> {
     let set = dir.join("set");
+    generate_set(&set, DEMO_STRUCTURES, DEMO_SEED, None).await?;
     let set = set.to_str().context("non UTF-8 path")?;
-    let generated = run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        DEMO_STRUCTURES,
-        "--seed",
-        DEMO_SEED,
-        set,
-    ])
-    .await?;
-    if !generated.success {
-        bail!("generate failed: {}", generated.stderr);
-    }
     let imported = server.cli(&["inventory", "import", set]).await?;
     if !imported.success {
         bail!("import failed: {}", imported.stderr);

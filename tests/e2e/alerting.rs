@@ -14,7 +14,7 @@ use anyhow::{bail, ensure, Context, Result};
 use chrono::{Days, NaiveDate};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, run_cli, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase, ReceivedMail, SmtpServer};
 
 use crate::{json_of, ok, text};
@@ -79,6 +79,33 @@ async fn dev_demo(data: &Path, smtp: &SmtpServer) -> Result<VigieServer> {
 
 /// The local date (the server counts days in Europe/Paris; a day's shift
 /// around midnight changes nothing below).
+/// `vigie dev --demo` on a fresh data folder (`data` in the returned
+/// folder) mailing to an SMTP server, once alerting knows every structure of
+/// the demo set (returned): the start of the embedded demo scenarios.
+async fn demo_platform() -> Result<(SmtpServer, tempfile::TempDir, VigieServer, Vec<Structure>)> {
+    let smtp = SmtpServer::start().await?;
+    let dir = tempfile::tempdir()?;
+    let server = dev_demo(&dir.path().join("data"), &smtp).await?;
+    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
+    wait_known(&server, &demo).await?;
+    Ok((smtp, dir, server, demo))
+}
+
+/// `vigie calls import --source aides-territoires <file>`: its JSON summary.
+async fn import_aides(server: &VigieServer, file: &Path) -> Result<Value> {
+    json_of(
+        server,
+        &[
+            "calls",
+            "import",
+            "--source",
+            "aides-territoires",
+            file.to_str().unwrap_or_default(),
+        ],
+    )
+    .await
+}
+
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -123,16 +150,7 @@ async fn preview(server: &VigieServer, from: NaiveDate, to: NaiveDate, structure
 /// Generates a federation with `inventory generate` and reads its structures.
 async fn generate(dir: &Path, structures: &str, seed: &str) -> Result<(PathBuf, Vec<Structure>)> {
     let set = dir.join(format!("set-{seed}"));
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        structures,
-        "--seed",
-        seed,
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, structures, seed, None).await?;
     let mut reader = csv::Reader::from_path(set.join("structures.csv"))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| {
@@ -407,12 +425,8 @@ fn log_key(entry: &Value) -> String {
 
 #[tokio::test]
 async fn embedded_demo_lists_matches_reminds_serves_the_calendar_and_records_acknowledgements() -> Result<()> {
-    let smtp = SmtpServer::start().await?;
-    let dir = tempfile::tempdir()?;
-    let server = dev_demo(&dir.path().join("data"), &smtp).await?;
-    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
+    let (smtp, dir, server, demo) = demo_platform().await?;
     let today = today();
-    wait_known(&server, &demo).await?;
 
     // The six demo calls, and only those concerning S000001 for it.
     let all = calls(&server, None).await?;
@@ -669,13 +683,9 @@ pub(crate) fn base_of(url: &str) -> Result<String> {
 
 #[tokio::test]
 async fn embedded_restart_keeps_everything_and_sends_nothing_twice() -> Result<()> {
-    let smtp = SmtpServer::start().await?;
-    let dir = tempfile::tempdir()?;
+    let (smtp, dir, server, demo) = demo_platform().await?;
     let data = dir.path().join("data");
-    let server = dev_demo(&data, &smtp).await?;
-    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
     let today = today();
-    wait_known(&server, &demo).await?;
     let networks = escalated_now(&server, &demo, today).await?;
     ensure!(
         networks.len() >= 2,
@@ -820,17 +830,7 @@ async fn distributed_escalation_reaches_the_referent_and_facilitation_across_a_n
             &deadline.to_string(),
         )]),
     )?;
-    let imported = json_of(
-        &alerting,
-        &[
-            "calls",
-            "import",
-            "--source",
-            "aides-territoires",
-            file.to_str().unwrap_or_default(),
-        ],
-    )
-    .await?;
+    let imported = import_aides(&alerting, &file).await?;
     ensure!(imported["created"] == 1 && imported["refused"] == false, "{imported}");
     let call = calls(&alerting, None)
         .await?
@@ -927,12 +927,8 @@ async fn planned_to(server: &VigieServer, today: NaiveDate, prefix: &str) -> Res
 
 #[tokio::test]
 async fn embedded_unsubscribe_stops_every_reminder_to_that_recipient() -> Result<()> {
-    let smtp = SmtpServer::start().await?;
-    let dir = tempfile::tempdir()?;
-    let server = dev_demo(&dir.path().join("data"), &smtp).await?;
-    let (_, demo) = generate(dir.path(), DEMO_STRUCTURES, DEMO_SEED).await?;
+    let (smtp, _dir, server, demo) = demo_platform().await?;
     let today = today();
-    wait_known(&server, &demo).await?;
 
     // A person: the one-click POST of their digest stops what is planned for them.
     let (log, mails) = wait_delivered(&server, &smtp).await?;
@@ -1042,17 +1038,7 @@ async fn distributed_replicas_send_each_message_once_even_when_one_is_killed() -
             &plus(today(), 10).to_string(),
         )]),
     )?;
-    let imported = json_of(
-        &first,
-        &[
-            "calls",
-            "import",
-            "--source",
-            "aides-territoires",
-            file.to_str().unwrap_or_default(),
-        ],
-    )
-    .await?;
+    let imported = import_aides(&first, &file).await?;
     ensure!(imported["created"] == 1, "{imported}");
     eventually("the first replica is sending", WAIT, || async {
         Ok(smtp.messages()?.len() >= 3)
@@ -1131,17 +1117,7 @@ async fn embedded_export_and_list_of_5000_calls_are_streamed_whole() -> Result<(
         .collect();
     let file = dir.path().join("national.json");
     std::fs::write(&file, page(aids))?;
-    let imported = json_of(
-        &server,
-        &[
-            "calls",
-            "import",
-            "--source",
-            "aides-territoires",
-            file.to_str().unwrap_or_default(),
-        ],
-    )
-    .await?;
+    let imported = import_aides(&server, &file).await?;
     ensure!(imported["created"] == u64::from(CALLS), "{imported}");
 
     // To a file and to standard output: the same bytes, every call in it.

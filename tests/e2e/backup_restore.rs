@@ -61,6 +61,19 @@ async fn training_knows(training: &VigieServer, structure: &str) -> Result<()> {
     .await
 }
 
+/// Drops a service's database (its service stopped) and creates it again,
+/// empty: the loss a restore starts from.
+async fn recreate_empty(db: &PgDatabase) -> Result<()> {
+    let admin = admin_url(db);
+    let name = db.name();
+    pg_tool(
+        "psql",
+        &[&admin, "-c", &format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#)],
+    )
+    .await?;
+    pg_tool("psql", &[&admin, "-c", &format!(r#"CREATE DATABASE "{name}""#)]).await
+}
+
 /// Runs a PostgreSQL client tool (`pg_dump`, `pg_restore`, `psql`) and fails with its output.
 async fn pg_tool(program: &str, args: &[&str]) -> Result<()> {
     let output = Command::new(program)
@@ -122,14 +135,7 @@ async fn inventory_restored_from_pg_dump_is_identical_and_consumers_converge() -
     })
     .await?;
     inventory.kill().await?;
-    let admin = admin_url(&inventory_db);
-    let name = inventory_db.name();
-    pg_tool(
-        "psql",
-        &[&admin, "-c", &format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#)],
-    )
-    .await?;
-    pg_tool("psql", &[&admin, "-c", &format!(r#"CREATE DATABASE "{name}""#)]).await?;
+    recreate_empty(&inventory_db).await?;
 
     // Restore, then (service still stopped) restate the restored state with
     // versions above those the consumer holds; the relay publishes at start.
@@ -248,14 +254,7 @@ async fn consumer_restored_on_a_new_broker_catches_up_by_outbox_replay() -> Resu
     inventory.kill().await?;
     training.kill().await?;
     nats.stop().await;
-    let admin = admin_url(&training_db);
-    let name = training_db.name();
-    pg_tool(
-        "psql",
-        &[&admin, "-c", &format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#)],
-    )
-    .await?;
-    pg_tool("psql", &[&admin, "-c", &format!(r#"CREATE DATABASE "{name}""#)]).await?;
+    recreate_empty(&training_db).await?;
     pg_tool(
         "pg_restore",
         &["--no-owner", "--exit-on-error", "--dbname", training_db.url(), dump_arg],

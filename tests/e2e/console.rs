@@ -67,19 +67,13 @@ async fn a_director_sees_her_fragility_as_the_api_says_acknowledges_a_deadline_a
     // Acknowledge the first deadline: the API then shows it.
     let csrf = page.field("csrf")?;
     let call_id = page.field("call_id")?;
-    let acknowledged = browser
-        .post(
+    let after = browser
+        .submit(
             "/structures/S000004/echeances",
             &[("csrf", &csrf), ("call_id", &call_id), ("status", "submitted")],
+            "/structures/S000004#echeances",
         )
         .await?;
-    ensure!(
-        acknowledged.status == StatusCode::SEE_OTHER && acknowledged.location() == "/structures/S000004#echeances",
-        "{} {}",
-        acknowledged.status,
-        acknowledged.body
-    );
-    let after = browser.get("/structures/S000004").await?;
     ensure!(after.body.contains("enregistré : Déposé."), "the confirmation");
     let calls = ok(server
         .cli(&["calls", "list", "--structure", "S000004", "--format", "json"])

@@ -16,7 +16,7 @@ use anyhow::{bail, ensure, Context, Result};
 use http::StatusCode;
 use serde_json::Value;
 use vigie_e2e::console_client::{escaped, start_demo, Browser, Page};
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, VigieServer};
 use vigie_testkit::eventually;
 
 use super::ok;
@@ -39,18 +39,7 @@ struct DemoSet {
 
 async fn demo_set(dir: &Path) -> Result<DemoSet> {
     let set = dir.join("set");
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        DEMO_STRUCTURES,
-        "--seed",
-        DEMO_SEED,
-        "--today",
-        &today(),
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, DEMO_STRUCTURES, DEMO_SEED, Some(&today())).await?;
     let read = |file: &str, columns: [usize; 3]| -> Result<Vec<(String, String, String)>> {
         let mut reader = csv::Reader::from_path(set.join(file))?;
         let mut rows = Vec::new();
@@ -389,14 +378,7 @@ async fn a_facilitator_accepts_a_proposal_and_records_an_intervention_that_moves
     ensure!(fragility(&server, &target.structure).await?["score"].as_u64() == Some(target.score));
 
     fields[1].1 = "90";
-    let recorded = browser.post(&link, &fields).await?;
-    ensure!(
-        recorded.status == StatusCode::SEE_OTHER && recorded.location() == "/accompagnement",
-        "{} {}",
-        recorded.status,
-        recorded.body
-    );
-    let home = browser.get("/accompagnement").await?;
+    let home = browser.submit(&link, &fields, "/accompagnement").await?;
     ensure!(
         home.body.contains("Intervention notée") && home.body.contains("autonome"),
         "the confirmation"

@@ -241,17 +241,14 @@ async fn a_coordinator_sees_her_network_as_the_api_says_and_sets_its_reminders()
         ("webhook_url", "https://hooks.example.invalid/vigie"),
         ("webhook_secret", secret),
     ];
-    let saved = browser
-        .post(&format!("/reseaux/{network}/rappels"), &policy)
+    let after = browser
+        .submit(
+            &format!("/reseaux/{network}/rappels"),
+            &policy,
+            &format!("/reseaux/{network}#rappels"),
+        )
         .await
-        .context("line 204")?;
-    ensure!(
-        saved.status == StatusCode::SEE_OTHER && saved.location() == format!("/reseaux/{network}#rappels"),
-        "{} {}",
-        saved.status,
-        saved.body
-    );
-    let after = browser.get(&format!("/reseaux/{network}")).await.context("line 211")?;
+        .context("the policy saved")?;
     for (name, value) in [
         ("offsets", "21, 5"),
         ("local_hour", "08:30"),

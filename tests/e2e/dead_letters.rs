@@ -66,17 +66,7 @@ async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
     // Replayed to one consumer: delivered once more, refused again (the
     // payload is still broken), kept with two deliveries; the others untouched.
     let consumer = letters[0]["consumer"].as_str().unwrap_or_default().to_owned();
-    let replay = run_cli(&[
-        "events",
-        "dead-letters",
-        "replay",
-        &poison.to_string(),
-        "--consumer",
-        &consumer,
-        "--data-dir",
-        &data_dir,
-    ])
-    .await?;
+    let replay = replay_embedded(&poison.to_string(), &consumer, &data_dir).await?;
     ensure!(
         !replay.success && replay.stderr.contains("de nouveau refusé"),
         "stdout:\n{}\nstderr:\n{}",
@@ -102,17 +92,7 @@ async fn dead_letters_are_listed_and_replayed_in_embedded_mode() -> Result<()> {
         ensure!(*count == if *name == consumer { 2 } else { 1 }, "{deliveries:?}");
     }
 
-    let unknown = run_cli(&[
-        "events",
-        "dead-letters",
-        "replay",
-        &uuid::Uuid::now_v7().to_string(),
-        "--consumer",
-        &consumer,
-        "--data-dir",
-        &data_dir,
-    ])
-    .await?;
+    let unknown = replay_embedded(&uuid::Uuid::now_v7().to_string(), &consumer, &data_dir).await?;
     ensure!(
         !unknown.success && unknown.stderr.contains("aucune lettre morte"),
         "{}",
@@ -194,6 +174,22 @@ async fn dead_letters_are_listed_and_replayed_in_distributed_mode() -> Result<()
     ensure!(again[0]["event_id"] == poison.to_string(), "{again:?}");
     drop(server);
     Ok(())
+}
+
+/// `vigie events dead-letters replay <letter> --consumer <consumer>` on
+/// the embedded platform's data folder.
+async fn replay_embedded(letter: &str, consumer: &str, data_dir: &str) -> Result<vigie_e2e::CliOutput> {
+    run_cli(&[
+        "events",
+        "dead-letters",
+        "replay",
+        letter,
+        "--consumer",
+        consumer,
+        "--data-dir",
+        data_dir,
+    ])
+    .await
 }
 
 /// `vigie events dead-letters list --format json` on the data directory `data_dir`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, CliOutput, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase};
 
 use crate::ok;
@@ -30,21 +30,20 @@ fn str_of(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap_or_default().to_owned()
 }
 
+/// `vigie facilitation <what> --network <network>` over the one day `day`
+/// (a report or the activity export), then `extra` (its format).
+async fn of_the_day(server: &VigieServer, what: &str, network: &str, day: &str, extra: &[&str]) -> Result<CliOutput> {
+    let mut args = vec!["facilitation", what, "--network", network, "--from", day, "--to", day];
+    args.extend_from_slice(extra);
+    ok(server.cli(&args).await?)
+}
+
 /// Generates a federation, imports the demo facilitators of its networks
 /// (first, so the proposals find them), then the federation into the
 /// inventory; returns the set's directory.
 async fn prepare(inventory: &VigieServer, facilitation: &VigieServer, dir: &Path) -> Result<std::path::PathBuf> {
     let set = dir.join("set");
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        "40",
-        "--seed",
-        "11",
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, 40, 11, None).await?;
     let mut places = Vec::new();
     let mut reader = csv::Reader::from_path(set.join("structures.csv"))?;
     for record in reader.records() {
@@ -251,20 +250,7 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
         "the proposal is closed: {}",
         open.stdout
     );
-    let report = ok(facilitation
-        .cli(&[
-            "facilitation",
-            "report",
-            "--network",
-            &target.network,
-            "--from",
-            &today,
-            "--to",
-            &today,
-            "--format",
-            "csv",
-        ])
-        .await?)?;
+    let report = of_the_day(facilitation, "report", &target.network, &today, &["--format", "csv"]).await?;
     ensure!(
         report
             .stdout
@@ -275,18 +261,7 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
         report.stdout
     );
     // The activity-report export carries the recorded type, place and themes.
-    let export = ok(facilitation
-        .cli(&[
-            "facilitation",
-            "export",
-            "--network",
-            &target.network,
-            "--from",
-            &today,
-            "--to",
-            &today,
-        ])
-        .await?)?;
+    let export = of_the_day(facilitation, "export", &target.network, &today, &[]).await?;
     let row = format!(
         "{today},individuel,90,domicile,bureautique;email,structure_interne,{},{}",
         target.structure, target.facilitator
@@ -301,20 +276,7 @@ async fn record_and_check(inventory: &VigieServer, facilitation: &VigieServer, t
     );
     // The JSON report: the proposal was closed by an internal intervention
     // (a resolution time), and the helped structure is not among the unhelped.
-    let json = ok(facilitation
-        .cli(&[
-            "facilitation",
-            "report",
-            "--network",
-            &target.network,
-            "--from",
-            &today,
-            "--to",
-            &today,
-            "--format",
-            "json",
-        ])
-        .await?)?;
+    let json = of_the_day(facilitation, "report", &target.network, &today, &["--format", "json"]).await?;
     let value: Value = serde_json::from_str(&json.stdout)?;
     let line = value["facilitators"]
         .as_array()

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 use sqlx::Row;
-use vigie_e2e::{run_cli, serve_args, VigieServer};
+use vigie_e2e::{generate_set, serve_args, VigieServer};
 use vigie_testkit::{ConfiguredNats, PgDatabase};
 
 use crate::federation_nats::{password, start_hub, start_region, tail};
@@ -60,16 +60,7 @@ async fn start_region_instance(name: &'static str, seed: u64, hub: &ConfiguredNa
     .await?;
     let set = dir.join(name);
     let set_text = set.to_str().context("path")?;
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        &STRUCTURES.to_string(),
-        "--seed",
-        &seed.to_string(),
-        set_text,
-    ])
-    .await?)?;
+    generate_set(&set, STRUCTURES, seed, None).await?;
     ok(inventory.cli(&["inventory", "import", set_text]).await?)?;
     Ok(Region {
         name,

@@ -3,7 +3,7 @@
 //! export (workbook or CSV set) imports back with nothing changed.
 
 use anyhow::{ensure, Result};
-use vigie_e2e::{run_cli, VigieServer};
+use vigie_e2e::{generate_set, run_cli, VigieServer};
 use vigie_workbook::CsvSetFiles;
 
 use crate::ok;
@@ -19,16 +19,7 @@ fn read_set(dir: &std::path::Path) -> Result<CsvSetFiles> {
 
 async fn server_with_generated_set(dir: &std::path::Path) -> Result<(VigieServer, std::path::PathBuf)> {
     let set = dir.join("set");
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        "20",
-        "--seed",
-        "5",
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, 20, 5, None).await?;
     let data = dir.join("data");
     let server = VigieServer::dev(&data, &[], &[]).await?;
     Ok((server, set))

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
-use vigie_e2e::{run_cli, CliOutput, VigieServer};
+use vigie_e2e::{generate_set, CliOutput, VigieServer};
 use vigie_testkit::{eventually, NatsServer, PgDatabase};
 
 use crate::ok;
@@ -188,16 +188,7 @@ async fn distributed_plan_enrol_complete_moves_fragility_as_predicted() -> Resul
     let training = VigieServer::serve("training", training_db.url(), &url, &[]).await?;
 
     let set = dir.path().join("set");
-    ok(run_cli(&[
-        "inventory",
-        "generate",
-        "--structures",
-        "40",
-        "--seed",
-        "11",
-        set.to_str().unwrap_or_default(),
-    ])
-    .await?)?;
+    generate_set(&set, 40, 11, None).await?;
     ok(inventory
         .cli(&["inventory", "import", set.to_str().unwrap_or_default()])
         .await?)?;

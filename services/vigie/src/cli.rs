@@ -1037,6 +1037,51 @@ pub enum AlertsCommand {
     },
 }
 
+/// A grant won, as `vigie grants record` takes it.
+#[derive(Debug, Args)]
+pub struct GrantRecordArgs {
+    /// La structure bénéficiaire.
+    #[arg(long)]
+    pub structure: String,
+    /// Le financeur (« Région Bretagne »).
+    #[arg(long)]
+    pub funder: String,
+    /// L'intitulé du projet ou de l'action.
+    #[arg(long)]
+    pub title: String,
+    /// Montant accordé en euros (20000, 20 000 ou 1234,50).
+    #[arg(long, value_parser = crate::client::grants::parse_euros)]
+    pub amount: i64,
+    /// Date de la décision AAAA-MM-JJ.
+    #[arg(long)]
+    pub granted_on: chrono::NaiveDate,
+    /// Dernier jour de l'exercice pour lequel elle est accordée AAAA-MM-JJ (le compte rendu financier est dû six mois après).
+    #[arg(long)]
+    pub financial_year_end: chrono::NaiveDate,
+    /// L'appel (identifiant de vigie calls list) auquel la structure avait répondu.
+    #[arg(long)]
+    pub call: Option<String>,
+    /// Début d'une convention pluriannuelle AAAA-MM-JJ (avec --agreement-end).
+    #[arg(long, requires = "agreement_end")]
+    pub agreement_start: Option<chrono::NaiveDate>,
+    /// Fin de la convention pluriannuelle AAAA-MM-JJ (un compte rendu par exercice couvert).
+    #[arg(long, requires = "agreement_start")]
+    pub agreement_end: Option<chrono::NaiveDate>,
+    /// Référence de la convention.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Objet de la subvention.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Financement privé (fondation, mécénat) : ne compte pas dans le seuil de 153 000 € de subventions publiques.
+    #[arg(long)]
+    pub private: bool,
+    /// Clé d'idempotence (100 caractères au plus) : renvoyer la même clé pour la structure rend la subvention
+    /// déjà enregistrée au lieu d'en créer une deuxième. Sans --key, aucune clé n'est déduite.
+    #[arg(long, value_name = "CLÉ")]
+    pub key: Option<String>,
+}
+
 /// `vigie grants …` (alerting service, docs/grants.md).
 #[derive(Debug, Subcommand)]
 pub enum GrantsCommand {
@@ -1057,46 +1102,9 @@ pub enum GrantsCommand {
     },
     /// Enregistre une subvention obtenue (la candidature à l'appel, s'il y en a une, devient obtenue).
     Record {
-        /// La structure bénéficiaire.
-        #[arg(long)]
-        structure: String,
-        /// Le financeur (« Région Bretagne »).
-        #[arg(long)]
-        funder: String,
-        /// L'intitulé du projet ou de l'action.
-        #[arg(long)]
-        title: String,
-        /// Montant accordé en euros (20000, 20 000 ou 1234,50).
-        #[arg(long, value_parser = crate::client::grants::parse_euros)]
-        amount: i64,
-        /// Date de la décision AAAA-MM-JJ.
-        #[arg(long)]
-        granted_on: chrono::NaiveDate,
-        /// Dernier jour de l'exercice pour lequel elle est accordée AAAA-MM-JJ (le compte rendu financier est dû six mois après).
-        #[arg(long)]
-        financial_year_end: chrono::NaiveDate,
-        /// L'appel (identifiant de vigie calls list) auquel la structure avait répondu.
-        #[arg(long)]
-        call: Option<String>,
-        /// Début d'une convention pluriannuelle AAAA-MM-JJ (avec --agreement-end).
-        #[arg(long, requires = "agreement_end")]
-        agreement_start: Option<chrono::NaiveDate>,
-        /// Fin de la convention pluriannuelle AAAA-MM-JJ (un compte rendu par exercice couvert).
-        #[arg(long, requires = "agreement_start")]
-        agreement_end: Option<chrono::NaiveDate>,
-        /// Référence de la convention.
-        #[arg(long)]
-        reference: Option<String>,
-        /// Objet de la subvention.
-        #[arg(long)]
-        purpose: Option<String>,
-        /// Financement privé (fondation, mécénat) : ne compte pas dans le seuil de 153 000 € de subventions publiques.
-        #[arg(long)]
-        private: bool,
-        /// Clé d'idempotence (100 caractères au plus) : renvoyer la même clé pour la structure rend la subvention
-        /// déjà enregistrée au lieu d'en créer une deuxième. Sans --key, aucune clé n'est déduite.
-        #[arg(long, value_name = "CLÉ")]
-        key: Option<String>,
+        /// La subvention.
+        #[command(flatten)]
+        grant: GrantRecordArgs,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -1368,11 +1376,15 @@ mod alerting_tests {
     #[test]
     fn grants_record_takes_euros_and_dates() {
         let Ok(Command::Grants(GrantsCommand::Record {
-            structure,
-            amount,
-            financial_year_end,
-            agreement_start,
-            private,
+            grant:
+                GrantRecordArgs {
+                    structure,
+                    amount,
+                    financial_year_end,
+                    agreement_start,
+                    private,
+                    ..
+                },
             ..
         })) = parse(&[
             "grants",

@@ -342,40 +342,7 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             format,
             client,
         } => g::list(&client.endpoint, structure.as_deref(), network.as_deref(), format, lang).await,
-        GrantsCommand::Record {
-            structure,
-            funder,
-            title,
-            amount,
-            granted_on,
-            financial_year_end,
-            call,
-            agreement_start,
-            agreement_end,
-            reference,
-            purpose,
-            private,
-            key,
-            format,
-            client,
-        } => {
-            let args = g::RecordArgs {
-                structure,
-                funder,
-                title,
-                amount_cents: amount,
-                granted_on,
-                financial_year_end,
-                call,
-                agreement_start,
-                agreement_end,
-                reference,
-                purpose,
-                private,
-                key,
-            };
-            g::record(&client.endpoint, &args, format, lang).await
-        }
+        GrantsCommand::Record { grant, format, client } => g::record(&client.endpoint, &grant, format, lang).await,
         GrantsCommand::SetDate {
             structure,
             obligation,

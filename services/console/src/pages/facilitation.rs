@@ -17,8 +17,9 @@ use chrono::{Duration, NaiveDate};
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::facilitation::v1::{HelpRequest, ListProposalsRequest, ReportLine, ReportRequest, RespondRequest};
 
+use super::forms::done;
 use super::views::{request_row_in, RequestRow};
-use super::{checked_form, error_page, render, session, signed_in, Layout};
+use super::{checked_form, or_error_page, render, signed_in, Layout};
 use crate::error::PageError;
 use crate::labels;
 use crate::lang::Lang;
@@ -137,7 +138,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
         Ok::<_, PageError>(render(&console, Some(&session), StatusCode::OK, &page))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// The person's time from the report of each of their networks.
@@ -228,11 +229,10 @@ pub async fn respond(
             },
             Err(status) => return Err(PageError::from(status)),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(crate::reach::FACILITATION))
+        done(&console, &session, message, crate::reach::FACILITATION)
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 #[cfg(test)]

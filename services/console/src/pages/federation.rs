@@ -16,7 +16,7 @@ use vigie_proto::inventory::v1::RollupRequest;
 
 use super::grants::{grant_views, GrantViews};
 use super::network_view::{date_words, federation_rollups, RollupView};
-use super::{error_page, render, session, signed_in, Layout};
+use super::{or_error_page, render, signed_in, Layout};
 use crate::error::PageError;
 use crate::Console;
 
@@ -81,5 +81,5 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
         Ok::<_, PageError>(render(&console, Some(&session), StatusCode::OK, &page))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use vigie_proto::alerting::v1::{
@@ -18,13 +17,14 @@ use vigie_proto::alerting::v1::{
 };
 use vigie_proto::dates::{date_from_pb, date_to_pb};
 
-use super::structure::{form_session, show, Fields, Forms};
-use super::{error_page, session};
+use super::error_page;
+use super::forms::{done, form_answer, FormAnswer, SignedInForm};
+use super::structure::{show_again, Forms};
 use crate::dates;
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::money::{euros, parse_euros};
-use crate::{web, Console};
+use crate::Console;
 
 /// Next duties shown on « Ma structure » (the CLI lists them all).
 const SHOWN_DUTIES: usize = 8;
@@ -479,29 +479,21 @@ async fn again(
     id: &str,
     grants: GrantForms,
 ) -> Result<Response, PageError> {
-    show(
-        console,
-        session,
-        clients,
-        id,
-        Forms {
-            grants,
-            ..Forms::default()
-        },
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+    let forms = Forms {
+        grants,
+        ..Forms::default()
+    };
+    show_again(console, session, clients, id, forms).await
 }
 
 /// `POST /structures/<id>/subventions/candidature`: an application to a funder.
 pub async fn record_application(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
+    form: SignedInForm,
 ) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         let mut application = ApplicationForm {
             funder: field(&fields, "funder"),
@@ -516,19 +508,16 @@ pub async fn record_application(
             };
             return again(&console, &session, &mut clients, &id, forms).await;
         };
-        match clients.alerting.record_application(request).await {
-            Ok(_) => {}
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message names the field (in French only so far: the
-                // grants sheet's rules have no English words yet).
-                application.error = Some(crate::error::service_message(&status, lang));
-                let forms = GrantForms {
-                    application,
-                    ..GrantForms::default()
-                };
-                return again(&console, &session, &mut clients, &id, forms).await;
-            }
-            Err(status) => return Err(status.into()),
+        let answer = clients.alerting.record_application(request).await;
+        if let FormAnswer::Refused(message) = form_answer(answer, lang)? {
+            // The service's message names the field (in French only so far: the
+            // grants sheet's rules have no English words yet).
+            application.error = Some(message);
+            let forms = GrantForms {
+                application,
+                ..GrantForms::default()
+            };
+            return again(&console, &session, &mut clients, &id, forms).await;
         }
         let message = match lang {
             Lang::Fr => format!(
@@ -542,22 +531,20 @@ pub async fn record_application(
                 application.title.trim()
             ),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(&format!("/structures/{id}#subventions")))
+        done(&console, &session, message, &format!("/structures/{id}#subventions"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 /// `POST /structures/<id>/subventions/decision`: obtenue or refusée.
 pub async fn record_decision(
     State(console): State<Arc<Console>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
+    form: SignedInForm,
 ) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         let mut decision = DecisionForm {
             grant_id: field(&fields, "grant_id"),
@@ -587,17 +574,16 @@ pub async fn record_decision(
             };
             return again(&console, &session, &mut clients, &id, forms).await;
         };
-        let grant = match clients.alerting.record_grant(request).await {
-            Ok(grant) => grant.into_inner(),
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                decision.error = Some(crate::error::service_message(&status, lang));
+        let grant = match form_answer(clients.alerting.record_grant(request).await, lang)? {
+            FormAnswer::Accepted(grant) => grant,
+            FormAnswer::Refused(message) => {
+                decision.error = Some(message);
                 let forms = GrantForms {
                     decision,
                     ..GrantForms::default()
                 };
                 return again(&console, &session, &mut clients, &id, forms).await;
             }
-            Err(status) => return Err(status.into()),
         };
         let message = match (lang, grant.stage.as_str()) {
             (Lang::Fr, "won") => format!(
@@ -615,24 +601,18 @@ pub async fn record_decision(
             ),
             (Lang::En, _) => format!("Refusal saved: {} — {}.", grant.funder, grant.title),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(&format!("/structures/{id}#subventions")))
+        done(&console, &session, message, &format!("/structures/{id}#subventions"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 /// `POST /structures/<id>/subventions/envoye`: a duty marked « envoyé » to
 /// its funder (`status=sent`: no more reminders of it), or taken back
 /// (`status` empty). A refusal is shown in the page (422).
-pub async fn mark_sent(
-    State(console): State<Arc<Console>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
-) -> Response {
+pub async fn mark_sent(State(console): State<Arc<Console>>, Path(id): Path<String>, form: SignedInForm) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         let refused = |message: String| GrantForms {
             duty_error: Some(message),
@@ -643,14 +623,11 @@ pub async fn mark_sent(
             Err(message) => return again(&console, &session, &mut clients, &id, refused(message)).await,
         };
         let sent = request.status == "sent";
-        let duty = match clients.alerting.acknowledge_obligation(request).await {
-            Ok(duty) => duty.into_inner(),
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service says what is wrong, in the page's language.
-                let message = crate::error::service_message(&status, lang);
+        let duty = match form_answer(clients.alerting.acknowledge_obligation(request).await, lang)? {
+            FormAnswer::Accepted(duty) => duty,
+            FormAnswer::Refused(message) => {
                 return again(&console, &session, &mut clients, &id, refused(message)).await;
             }
-            Err(status) => return Err(status.into()),
         };
         let what = duty_words(&duty);
         let message = match (lang, sent) {
@@ -659,11 +636,10 @@ pub async fn mark_sent(
             (Lang::En, true) => format!("Report marked as sent: {what}. Vigie will no longer remind you of it."),
             (Lang::En, false) => format!("Report to send again: {what}."),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(&format!("/structures/{id}#obligations")))
+        done(&console, &session, message, &format!("/structures/{id}#obligations"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 #[cfg(test)]

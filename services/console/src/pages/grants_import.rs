@@ -14,16 +14,15 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::Multipart;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 
-use super::import::coordinator;
-use super::inventory_download::download;
-use super::upload::{self, Outcome};
-use super::{error_page, render, session, Layout};
+use super::inventory_download::blank_workbook;
+use super::upload::{self, NetworkUpload, Outcome};
+use super::{render, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -40,92 +39,106 @@ struct GrantsImportPage {
     errors: Vec<String>,
 }
 
-fn show(
-    console: &Console,
-    session: &Session,
-    network: &str,
-    status: StatusCode,
-    form_error: Option<String>,
-    errors: Vec<String>,
-) -> Response {
-    let lang = session.lang;
-    let page = GrantsImportPage {
-        layout: Layout::new(
-            console,
-            format!(
-                "{} {network}",
-                lang.pick("Importer des subventions du réseau", "Import grants of network")
-            ),
-            Some(session),
-        ),
-        network: network.to_owned(),
-        form_error,
-        errors_heading: upload::errors_heading(errors.len(), lang),
-        errors,
-    };
-    render(console, Some(session), status, &page)
-}
-
-/// `GET /reseaux/<network>/subventions/import`.
-pub async fn page(State(console): State<Arc<Console>>, Path(network): Path<String>, headers: HeaderMap) -> Response {
-    match coordinator(&console, &headers, &network).await {
-        Ok((session, _)) => show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
-        Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
-    }
-}
-
 /// `GET /reseaux/<network>/subventions/modele.xlsx`: the sheet to fill.
 pub async fn template(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        coordinator(&console, &headers, &network).await?;
-        let bytes = vigie_workbook::grants_template().map_err(|e| PageError::Internal(e.to_string()))?;
-        Ok::<_, PageError>(download(bytes, "modele-subventions.xlsx"))
+    let write = vigie_workbook::grants_template;
+    blank_workbook(&console, &headers, &network, write, "modele-subventions.xlsx").await
+}
+
+/// The grants' upload page.
+pub struct GrantsImport;
+
+impl NetworkUpload for GrantsImport {
+    fn path(network: &str) -> String {
+        format!("/reseaux/{network}/subventions/import")
     }
-    .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
-}
 
-fn too_large(lang: Lang) -> Outcome {
-    upload::too_large(
-        lang,
-        "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
-        "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
-    )
-}
+    fn too_large(lang: Lang) -> Outcome {
+        upload::too_large(
+            lang,
+            "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
+            "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
+        )
+    }
 
-fn upload_error(error: MultipartError, lang: Lang) -> Result<Outcome, PageError> {
-    upload::upload_error(&error, too_large(lang))
-}
-
-/// `POST /reseaux/<network>/subventions/import` (multipart: `csrf` first,
-/// then `fichier`, and `verifier` for a check that writes nothing).
-pub async fn upload(
-    State(console): State<Arc<Console>>,
-    Path(network): Path<String>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let result = async {
-        let (session, mut clients) = coordinator(&console, &headers, &network).await?;
-        let lang = session.lang;
-        let outcome = match upload::accepted(&headers, multipart).await? {
-            None => too_large(lang),
-            Some(mut multipart) => receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
+    /// Reads the sheet (`fichier`) and `verifier`, then sends the sheet.
+    async fn receive(
+        console: &Console,
+        headers: &HeaderMap,
+        multipart: &mut Multipart,
+        clients: &mut Clients,
+        network: &str,
+        lang: Lang,
+    ) -> Result<Outcome, PageError> {
+        let too_large = || Self::too_large(lang);
+        if let Some(refusal) = upload::csrf_first(console, headers, multipart, too_large).await? {
+            return Ok(refusal);
+        }
+        let mut received = Received {
+            name: String::new(),
+            bytes: Vec::new(),
+            dry_run: false,
         };
-        Ok(upload::answer(
-            &console,
-            &session,
-            outcome,
-            &format!("/reseaux/{network}/subventions/import"),
-            |status, form_error, errors| show(&console, &session, &network, status, form_error, errors),
-        ))
+        let mut files = 0usize;
+        loop {
+            let mut field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(error) => return upload::upload_error(&error, too_large()),
+            };
+            match field.name() {
+                Some("verifier") => received.dry_run = true,
+                Some("fichier") => {
+                    let name = base_name(field.file_name().unwrap_or_default());
+                    // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
+                    let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
+                    let bytes = match upload::read_within(&mut field, room).await {
+                        Ok(Some(bytes)) => bytes,
+                        Ok(None) => {
+                            upload::drain(multipart).await;
+                            return Ok(too_large());
+                        }
+                        Err(error) => return upload::upload_error(&error, too_large()),
+                    };
+                    // A file input left empty still sends a part, nameless and empty.
+                    if !name.is_empty() || !bytes.is_empty() {
+                        files += 1;
+                        received.name = name;
+                        received.bytes = bytes;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(message) = file_error(files, &received.bytes, lang) {
+            return Ok(upload::refused_field(StatusCode::UNPROCESSABLE_ENTITY, message));
+        }
+        import(clients, received, network, lang).await
     }
-    .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+
+    fn show(
+        console: &Console,
+        session: &Session,
+        network: &str,
+        status: StatusCode,
+        form_error: Option<String>,
+        errors: Vec<String>,
+    ) -> Response {
+        let lang = session.lang;
+        let title = lang.pick("Importer des subventions du réseau", "Import grants of network");
+        let page = GrantsImportPage {
+            layout: Layout::new(console, format!("{title} {network}"), Some(session)),
+            network: network.to_owned(),
+            form_error,
+            errors_heading: upload::errors_heading(errors.len(), lang),
+            errors,
+        };
+        render(console, Some(session), status, &page)
+    }
 }
 
 /// The file as received: its base name and content.
@@ -133,64 +146,6 @@ struct Received {
     name: String,
     bytes: Vec<u8>,
     dry_run: bool,
-}
-
-/// Reads the form (CSRF first, before any file), then sends the sheet.
-async fn receive(
-    console: &Console,
-    headers: &HeaderMap,
-    multipart: &mut Multipart,
-    clients: &mut Clients,
-    network: &str,
-    lang: Lang,
-) -> Result<Outcome, PageError> {
-    if let Some(refusal) = upload::csrf_first(console, headers, multipart, || too_large(lang)).await? {
-        return Ok(refusal);
-    }
-    let mut received = Received {
-        name: String::new(),
-        bytes: Vec::new(),
-        dry_run: false,
-    };
-    let mut files = 0usize;
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return upload_error(error, lang),
-        };
-        match field.name() {
-            Some("verifier") => received.dry_run = true,
-            Some("fichier") => {
-                let name = base_name(field.file_name().unwrap_or_default());
-                // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
-                let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
-                let bytes = match upload::read_within(&mut field, room).await {
-                    Ok(Some(bytes)) => bytes,
-                    Ok(None) => {
-                        upload::drain(multipart).await;
-                        return Ok(too_large(lang));
-                    }
-                    Err(error) => return upload_error(error, lang),
-                };
-                // A file input left empty still sends a part, nameless and empty.
-                if !name.is_empty() || !bytes.is_empty() {
-                    files += 1;
-                    received.name = name;
-                    received.bytes = bytes;
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(message) = file_error(files, &received.bytes, lang) {
-        return Ok(Outcome::Refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            Vec::new(),
-        ));
-    }
-    import(clients, received, network, lang).await
 }
 
 /// The last component of the name a browser sent, without control
@@ -248,46 +203,21 @@ async fn import(clients: &mut Clients, received: Received, network: &str, lang: 
             .iter()
             .map(|p| format!("{}: {}", p.position, p.message))
             .collect();
-        return Ok(refused_lines(lines, lang));
+        return Ok(upload::refused_lines(lines, lang));
     }
     Ok(Outcome::Done(done_message(&answer, &name, dry_run, lang)))
 }
 
-fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
-    let message = match lang {
-        Lang::Fr => format!(
-            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
-            lines.len()
-        ),
-        Lang::En => format!(
-            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
-            lines.len()
-        ),
-    };
-    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
-}
-
 /// The service said no: its reason on the page, or the usual error pages.
 fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
-    let (code, message) = match status.code() {
-        tonic::Code::PermissionDenied => (
-            StatusCode::FORBIDDEN,
-            lang.pick(
-                "le service des subventions n'autorise pas votre profil à importer : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
-                "the grants service does not let your profile import: nothing was imported. Ask the federation to import it, sending them this file.",
-            )
-            .to_owned(),
-        ),
-        tonic::Code::InvalidArgument
-        | tonic::Code::OutOfRange
-        | tonic::Code::ResourceExhausted
-        | tonic::Code::FailedPrecondition => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{} {}", lang.pick("import refusé :", "import refused:"), crate::error::service_message(&status, lang)),
-        ),
-        _ => return Err(PageError::from(status)),
-    };
-    Ok(Outcome::Refused(code, Some(message), Vec::new()))
+    if status.code() != tonic::Code::PermissionDenied {
+        return upload::refused_by_service(status, lang);
+    }
+    let message = lang.pick(
+        "le service des subventions n'autorise pas votre profil à importer : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
+        "the grants service does not let your profile import: nothing was imported. Ask the federation to import it, sending them this file.",
+    );
+    Ok(upload::refused_field(StatusCode::FORBIDDEN, message.to_owned()))
 }
 
 /// « Import terminé (subventions.csv) : 3 ligne(s) créée(s) … ».

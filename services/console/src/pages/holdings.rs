@@ -8,18 +8,17 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use vigie_proto::dates::date_to_pb;
-use vigie_proto::inventory::v1::{GetStructureRequest, SetHoldingRequest};
+use vigie_proto::inventory::v1::SetHoldingRequest;
 
-use super::structure::{form_session, show, Fields, Forms};
-use super::{error_page, session};
-use crate::error::PageError;
+use super::error_page;
+use super::forms::{done, form_answer, FormAnswer, SignedInForm};
+use super::structure::{people_and_functions, show_again, Forms};
 use crate::labels;
 use crate::lang::Lang;
-use crate::{web, Console};
+use crate::Console;
 
 /// The levels form's values and errors (empty on a first display).
 #[derive(Default)]
@@ -132,42 +131,20 @@ impl HoldingForm {
 }
 
 /// `POST /structures/<id>/niveaux`.
-pub async fn set_level(
-    State(console): State<Arc<Console>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
-) -> Response {
+pub async fn set_level(State(console): State<Arc<Console>>, Path(id): Path<String>, form: SignedInForm) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         let mut holding = HoldingForm::from_fields(&fields);
-        // The structure's people and functions (404 when out of reach): a
-        // person of another structure cannot be changed from this page.
-        let structure = clients
-            .inventory
-            .get_structure(GetStructureRequest {
-                structure_id: id.clone(),
-            })
-            .await?
-            .into_inner();
-        let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
-        let functions: Vec<String> = structure.functions.iter().map(|f| f.code.clone()).collect();
+        // A person of another structure cannot be changed from this page.
+        let (structure, people, functions) = people_and_functions(&mut clients, &id).await?;
         let today = chrono::Utc::now().date_naive();
         let Some(change) = holding.check(&people, &functions, today, lang) else {
             let forms = Forms {
                 holding,
                 ..Forms::default()
             };
-            return show(
-                &console,
-                &session,
-                &mut clients,
-                &id,
-                forms,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return show_again(&console, &session, &mut clients, &id, forms).await;
         };
         let answer = clients
             .inventory
@@ -180,26 +157,16 @@ pub async fn set_level(
                 raise_only: false,
             })
             .await;
-        let answer = match answer {
-            Ok(answer) => answer.into_inner(),
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is meant for people.
-                holding.level_error = Some(crate::error::service_message(&status, lang));
+        let answer = match form_answer(answer, lang)? {
+            FormAnswer::Accepted(answer) => answer,
+            FormAnswer::Refused(message) => {
+                holding.level_error = Some(message);
                 let forms = Forms {
                     holding,
                     ..Forms::default()
                 };
-                return show(
-                    &console,
-                    &session,
-                    &mut clients,
-                    &id,
-                    forms,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                return show_again(&console, &session, &mut clients, &id, forms).await;
             }
-            Err(status) => return Err(PageError::from(status)),
         };
         let name = structure
             .people
@@ -223,11 +190,10 @@ pub async fn set_level(
             ),
             Lang::En => format!("Level saved: {name}, {function}, {} — {words}.{score}", change.level),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(&format!("/structures/{id}#inventaire")))
+        done(&console, &session, message, &format!("/structures/{id}#inventaire"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 #[cfg(test)]

@@ -12,11 +12,8 @@
 //! problem is listed as `FILE:LINE: message`, and nothing is sent until
 //! there is none. The import is then all or nothing.
 
-use std::sync::Arc;
-
 use askama::Template;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::multipart::Multipart;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures::StreamExt;
@@ -25,8 +22,8 @@ use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
-use super::upload::{self, Outcome};
-use super::{error_page, render, session, signed_in, Layout};
+use super::upload::{self, NetworkUpload, Outcome};
+use super::{render, signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -64,146 +61,93 @@ pub(super) async fn coordinator(
     Ok((session, clients))
 }
 
-fn show(
-    console: &Console,
-    session: &Session,
-    network: &str,
-    status: StatusCode,
-    form_error: Option<String>,
-    errors: Vec<String>,
-) -> Response {
-    let lang = session.lang;
-    let errors_heading = upload::errors_heading(errors.len(), lang);
-    let page = ImportPage {
-        layout: Layout::new(
-            console,
-            format!(
-                "{} {network}",
-                lang.pick("Importer l'inventaire du réseau", "Import the inventory of network")
-            ),
-            Some(session),
-        ),
-        network: network.to_owned(),
-        form_error,
-        errors_heading,
-        errors,
-    };
-    render(console, Some(session), status, &page)
-}
+/// The inventory's upload page.
+pub struct InventoryImport;
 
-/// `GET /reseaux/<network>/import`.
-pub async fn page(State(console): State<Arc<Console>>, Path(network): Path<String>, headers: HeaderMap) -> Response {
-    match coordinator(&console, &headers, &network).await {
-        Ok((session, _)) => show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
-        Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
+impl NetworkUpload for InventoryImport {
+    fn path(network: &str) -> String {
+        format!("/reseaux/{network}/import")
     }
-}
 
-fn too_large(lang: Lang) -> Outcome {
-    upload::too_large(
-        lang,
-        "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
-        "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
-    )
-}
-
-fn upload_error(error: MultipartError, lang: Lang) -> Result<Outcome, PageError> {
-    upload::upload_error(&error, too_large(lang))
-}
-
-/// `POST /reseaux/<network>/import` (multipart: `csrf` first, then `fichiers`).
-pub async fn upload(
-    State(console): State<Arc<Console>>,
-    Path(network): Path<String>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let result = async {
-        let (session, mut clients) = coordinator(&console, &headers, &network).await?;
-        let lang = session.lang;
-        let outcome = match upload::accepted(&headers, multipart).await? {
-            None => too_large(lang),
-            Some(mut multipart) => receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
-        };
-        Ok(upload::answer(
-            &console,
-            &session,
-            outcome,
-            &format!("/reseaux/{network}/import"),
-            |status, form_error, errors| show(&console, &session, &network, status, form_error, errors),
-        ))
+    fn too_large(lang: Lang) -> Outcome {
+        upload::too_large(
+            lang,
+            "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
+            "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
+        )
     }
-    .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
-}
 
-/// Reads the form (CSRF first, before any file), validates, imports.
-async fn receive(
-    console: &Console,
-    headers: &HeaderMap,
-    multipart: &mut Multipart,
-    clients: &mut Clients,
-    network: &str,
-    lang: Lang,
-) -> Result<Outcome, PageError> {
-    if let Some(refusal) = upload::csrf_first(console, headers, multipart, || too_large(lang)).await? {
-        return Ok(refusal);
-    }
-    let mut uploads = Vec::new();
-    let mut received = 0usize;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return upload_error(error, lang),
-        };
-        if field.name() != Some("fichiers") {
-            continue;
+    /// Reads the files (`fichiers`), validates them whole, imports.
+    async fn receive(
+        console: &Console,
+        headers: &HeaderMap,
+        multipart: &mut Multipart,
+        clients: &mut Clients,
+        network: &str,
+        lang: Lang,
+    ) -> Result<Outcome, PageError> {
+        let too_large = || Self::too_large(lang);
+        if let Some(refusal) = upload::csrf_first(console, headers, multipart, too_large).await? {
+            return Ok(refusal);
         }
-        let name = field.file_name().unwrap_or_default().to_owned();
-        let mut field = field;
-        // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
-        let bytes = match upload::read_within(&mut field, MAX_UPLOAD_BYTES.saturating_sub(received)).await {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
-                upload::drain(multipart).await;
-                return Ok(too_large(lang));
+        let mut uploads = Vec::new();
+        let mut received = 0usize;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(error) => return upload::upload_error(&error, too_large()),
+            };
+            if field.name() != Some("fichiers") {
+                continue;
             }
-            Err(error) => return upload_error(error, lang),
-        };
-        received += bytes.len();
-        uploads.push(Upload { name, bytes });
-    }
-    let prepared = match prepare(uploads, lang) {
-        Ok(prepared) => prepared,
-        Err(Refusal::Field(message)) => {
-            return Ok(Outcome::Refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-                Vec::new(),
-            ))
+            let name = field.file_name().unwrap_or_default().to_owned();
+            let mut field = field;
+            // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
+            let bytes = match upload::read_within(&mut field, MAX_UPLOAD_BYTES.saturating_sub(received)).await {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    upload::drain(multipart).await;
+                    return Ok(too_large());
+                }
+                Err(error) => return upload::upload_error(&error, too_large()),
+            };
+            received += bytes.len();
+            uploads.push(Upload { name, bytes });
         }
-        Err(Refusal::Lines(lines)) => return Ok(refused_lines(lines, lang)),
-    };
-    let lines = validate(&prepared, network, lang);
-    if !lines.is_empty() {
-        return Ok(refused_lines(lines, lang));
+        let prepared = match prepare(uploads, lang) {
+            Ok(prepared) => prepared,
+            Err(Refusal::Field(message)) => {
+                return Ok(upload::refused_field(StatusCode::UNPROCESSABLE_ENTITY, message))
+            }
+            Err(Refusal::Lines(lines)) => return Ok(upload::refused_lines(lines, lang)),
+        };
+        let lines = validate(&prepared, network, lang);
+        if !lines.is_empty() {
+            return Ok(upload::refused_lines(lines, lang));
+        }
+        import(clients, prepared, lang).await
     }
-    import(clients, prepared, lang).await
-}
 
-fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
-    let message = match lang {
-        Lang::Fr => format!(
-            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
-            lines.len()
-        ),
-        Lang::En => format!(
-            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
-            lines.len()
-        ),
-    };
-    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
+    fn show(
+        console: &Console,
+        session: &Session,
+        network: &str,
+        status: StatusCode,
+        form_error: Option<String>,
+        errors: Vec<String>,
+    ) -> Response {
+        let lang = session.lang;
+        let title = lang.pick("Importer l'inventaire du réseau", "Import the inventory of network");
+        let page = ImportPage {
+            layout: Layout::new(console, format!("{title} {network}"), Some(session)),
+            network: network.to_owned(),
+            form_error,
+            errors_heading: upload::errors_heading(errors.len(), lang),
+            errors,
+        };
+        render(console, Some(session), status, &page)
+    }
 }
 
 /// The Import RPC, with the person's token; its rejection lines mapped back
@@ -240,7 +184,7 @@ async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result
         }
     }
     if !errors.is_empty() {
-        return Ok(refused_lines(errors, lang));
+        return Ok(upload::refused_lines(errors, lang));
     }
     let summary = summary.ok_or_else(|| PageError::Internal("import sans résumé".to_owned()))?;
     Ok(Outcome::Done(done_message(&summary, &origin, lang)))
@@ -249,24 +193,14 @@ async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result
 /// The service said no: its reason on the page (the person reached the page
 /// rightly; the import is what is refused), or the usual error pages.
 fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
-    let message = match status.code() {
-        tonic::Code::PermissionDenied | tonic::Code::NotFound => lang
-            .pick(
-                "le service d'inventaire n'autorise pas votre profil à importer un inventaire : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
-                "the inventory service does not let your profile import an inventory: nothing was imported. Ask the federation to import it, sending them this file.",
-            )
-            .to_owned(),
-        tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::ResourceExhausted | tonic::Code::FailedPrecondition => {
-            format!("{} {}", lang.pick("import refusé :", "import refused:"), crate::error::service_message(&status, lang))
-        }
-        _ => return Err(PageError::from(status)),
-    };
-    let code = if status.code() == tonic::Code::PermissionDenied || status.code() == tonic::Code::NotFound {
-        StatusCode::FORBIDDEN
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(Outcome::Refused(code, Some(message), Vec::new()))
+    if !matches!(status.code(), tonic::Code::PermissionDenied | tonic::Code::NotFound) {
+        return upload::refused_by_service(status, lang);
+    }
+    let message = lang.pick(
+        "le service d'inventaire n'autorise pas votre profil à importer un inventaire : rien n'a été importé. Demandez l'import à la fédération, en lui envoyant ce fichier.",
+        "the inventory service does not let your profile import an inventory: nothing was imported. Ask the federation to import it, sending them this file.",
+    );
+    Ok(upload::refused_field(StatusCode::FORBIDDEN, message.to_owned()))
 }
 
 /// « Import terminé : N structures importées … ».

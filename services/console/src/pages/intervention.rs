@@ -18,15 +18,16 @@ use vigie_proto::dates::date_to_pb;
 use vigie_proto::facilitation::v1::{HelpRequest, ListProposalsRequest, RecordInterventionRequest};
 use vigie_proto::inventory::v1::GetStructureRequest;
 
+use super::forms::{done, form_answer, FormAnswer};
 use super::views::{level_choices, request_row_in, RequestRow};
-use super::{checked_form, error_page, render, session, signed_in, Layout};
+use super::{checked_form, or_error_page, render, signed_in, Layout};
 use crate::cra;
 use crate::error::PageError;
 use crate::labels;
 use crate::lang::Lang;
 use crate::services::Clients;
 use crate::session::{Session, SignedIn};
-use crate::{web, Console};
+use crate::Console;
 
 /// Longest intervention accepted, in minutes (a full day).
 pub const MAX_MINUTES: u32 = 24 * 60;
@@ -325,7 +326,7 @@ pub async fn page(State(console): State<Arc<Console>>, Path(id): Path<String>, h
         show(&console, &session, &mut clients, &request, form, StatusCode::OK).await
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// `POST /accompagnement/demandes/<id>`.
@@ -353,7 +354,18 @@ pub async fn record(
         let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
         let mut form = InterventionForm::from_pairs(&pairs);
         let today = chrono::Utc::now().date_naive();
-        let Some(call) = form.check(&id, &people, today, lang) else {
+        // Refused by the form's checks or by the service: the form again, as typed.
+        let recorded = match form.check(&id, &people, today, lang) {
+            None => None,
+            Some(call) => match form_answer(clients.facilitation.record_intervention(call.clone()).await, lang)? {
+                FormAnswer::Accepted(answer) => Some((call, answer)),
+                FormAnswer::Refused(message) => {
+                    form.minutes_error = Some(message);
+                    None
+                }
+            },
+        };
+        let Some((call, answer)) = recorded else {
             return show(
                 &console,
                 &session,
@@ -363,23 +375,6 @@ pub async fn record(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
-        };
-        let answer = match clients.facilitation.record_intervention(call.clone()).await {
-            Ok(answer) => answer.into_inner(),
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is meant for people, in the page's language.
-                form.minutes_error = Some(crate::error::service_message(&status, lang));
-                return show(
-                    &console,
-                    &session,
-                    &mut clients,
-                    &request,
-                    form,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-            Err(status) => return Err(PageError::from(status)),
         };
         let function = labels::function(&request.function, lang);
         let name = structure
@@ -409,11 +404,10 @@ pub async fn record(
                 }
             });
         }
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(crate::reach::FACILITATION))
+        done(&console, &session, message, crate::reach::FACILITATION)
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 #[cfg(test)]

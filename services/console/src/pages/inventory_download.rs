@@ -13,7 +13,7 @@ use vigie_proto::inventory::v1::{GetStructureRequest, ListStructuresRequest};
 use vigie_workbook::export::{Flavour, SetBuilder};
 
 use super::import::coordinator;
-use super::{error_page, session};
+use super::or_error_page;
 use crate::error::PageError;
 use crate::Console;
 
@@ -47,19 +47,38 @@ fn internal(error: impl std::fmt::Display) -> PageError {
     PageError::Internal(error.to_string())
 }
 
+/// A workbook to fill, for the coordinators of `network` only (the pages
+/// it goes with are theirs): `write`'s bytes, downloaded as `name`.
+pub(super) async fn blank_workbook(
+    console: &Console,
+    headers: &HeaderMap,
+    network: &str,
+    write: fn() -> Result<Vec<u8>, vigie_workbook::WriteError>,
+    name: &str,
+) -> Response {
+    let result = async {
+        coordinator(console, headers, network).await?;
+        let bytes = write().map_err(internal)?;
+        Ok::<_, PageError>(download(bytes, name))
+    }
+    .await;
+    or_error_page(console, headers, result)
+}
+
 /// `GET /reseaux/<network>/modele.xlsx`.
 pub async fn template(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        coordinator(&console, &headers, &network).await?;
-        let bytes = vigie_workbook::template().map_err(internal)?;
-        Ok::<_, PageError>(download(bytes, "modele-inventaire.xlsx"))
-    }
-    .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    blank_workbook(
+        &console,
+        &headers,
+        &network,
+        vigie_workbook::template,
+        "modele-inventaire.xlsx",
+    )
+    .await
 }
 
 /// `GET /reseaux/<network>/inventaire.xlsx`: ListStructures of the network,
@@ -89,7 +108,7 @@ pub async fn export(State(console): State<Arc<Console>>, Path(network): Path<Str
         Ok::<_, PageError>(download(bytes, &format!("inventaire-{}.xlsx", file_part(&network))))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 #[cfg(test)]

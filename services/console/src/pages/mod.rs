@@ -5,6 +5,7 @@
 mod assets;
 mod facilitation;
 mod federation;
+mod forms;
 mod grants;
 mod grants_import;
 mod holdings;
@@ -69,14 +70,14 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/formations/inscriptions", post(training::act))
         .route(
             "/reseaux/{network}/import",
-            get(import::page)
-                .post(import::upload)
+            get(upload::page::<import::InventoryImport>)
+                .post(upload::post::<import::InventoryImport>)
                 .layer(axum::extract::DefaultBodyLimit::max(upload::DRAIN_BYTES)),
         )
         .route(
             "/reseaux/{network}/subventions/import",
-            get(grants_import::page)
-                .post(grants_import::upload)
+            get(upload::page::<grants_import::GrantsImport>)
+                .post(upload::post::<grants_import::GrantsImport>)
                 .layer(axum::extract::DefaultBodyLimit::max(upload::DRAIN_BYTES)),
         )
         .route(
@@ -200,6 +201,12 @@ fn error_page(console: &Console, session: Option<&Session>, error: &PageError) -
         Ok(body) => web::html(error.status(), body),
         Err(_) => (error.status(), heading).into_response(),
     }
+}
+
+/// A handler's response, or the page of its error (for the request's
+/// session, if it has one).
+fn or_error_page(console: &Console, headers: &HeaderMap, result: Result<Response, PageError>) -> Response {
+    result.unwrap_or_else(|error| error_page(console, session(console, headers).as_ref(), &error))
 }
 
 /// Unknown paths.

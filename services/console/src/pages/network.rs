@@ -20,15 +20,15 @@ use vigie_proto::alerting::v1::{GetNetworkPolicyRequest, GrantStatsRequest, List
 use vigie_proto::facilitation::v1::ListProposalsRequest;
 use vigie_proto::inventory::v1::{ListFragilityRequest, ListStructuresRequest, StructureFragility};
 
+use super::forms::SignedInForm;
 use super::grants::{grant_views, GrantViews};
 use super::network_view::{
     at_risk, band_choices, calls_by_structure, evaluated_on, function_choices, latest_requests, network_rollup,
     page_of, parse_policy, parse_query, place_service_refusal, policy_form, table, typed_form, AtRiskRow, PolicyForm,
     RollupView, Table, TableQuery, AT_RISK_DAYS, SHOWN_REQUESTS,
 };
-use super::structure::{form_session, Fields};
 use super::views::{request_row, RequestRow};
-use super::{error_page, render, session, signed_in, Layout};
+use super::{error_page, or_error_page, render, signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -94,7 +94,7 @@ pub async fn page(
         show(&console, &session, &mut clients, &network, &query, None, StatusCode::OK).await
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// Reads everything the page shows, then renders it; `policy` is the form
@@ -317,11 +317,10 @@ fn policy_inputs(form: &PolicyForm, lang: Lang) -> Vec<PolicyInput> {
 pub async fn set_policy(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
+    form: SignedInForm,
 ) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         // The stored policy: out of reach is « introuvable » like the page.
         let current = clients
@@ -380,5 +379,5 @@ pub async fn set_policy(
         }
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }

@@ -4,25 +4,24 @@
 //! structure outside her reach is `NOT_FOUND` from the services, hence the
 //! same « introuvable » page as an unknown id.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use vigie_proto::alerting::v1::{
     AcknowledgeRequest, GetFeedUrlRequest, ListCallsRequest, ListGrantsRequest, ListObligationsRequest,
 };
 use vigie_proto::facilitation::v1::{ListProposalsRequest, RequestHelpRequest};
-use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
+use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest, Structure};
 use vigie_proto::training::v1::PlanRequest;
 
+use super::forms::{done, form_answer, FormAnswer, SignedInForm};
 use super::grants::{structure_grants, GrantForms, StructureGrants};
 use super::holdings::HoldingForm;
 use super::views::{level_choices, structure_view, StructureAnswers, StructureView};
-use super::{checked_form, error_page, render, session, signed_in, Layout};
+use super::{error_page, or_error_page, render, signed_in, Layout};
 use crate::error::PageError;
 use crate::labels;
 use crate::lang::Lang;
@@ -73,7 +72,7 @@ pub async fn page(State(console): State<Arc<Console>>, Path(id): Path<String>, h
         show(&console, &session, &mut clients, &id, Forms::default(), StatusCode::OK).await
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// Reads everything the page shows, concurrently, then renders it.
@@ -166,6 +165,35 @@ pub(super) async fn show(
     Ok(render(console, Some(session), status, &page))
 }
 
+/// Shows the page again with `forms` as typed and their errors (422).
+pub(super) async fn show_again(
+    console: &Console,
+    session: &Session,
+    clients: &mut Clients,
+    id: &str,
+    forms: Forms,
+) -> Result<Response, PageError> {
+    show(console, session, clients, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// The structure's people and functions (ids and codes): what its forms
+/// may name. `NOT_FOUND` when it is out of the person's reach, as the page.
+pub(super) async fn people_and_functions(
+    clients: &mut Clients,
+    id: &str,
+) -> Result<(Structure, Vec<String>, Vec<String>), PageError> {
+    let structure = clients
+        .inventory
+        .get_structure(GetStructureRequest {
+            structure_id: id.to_owned(),
+        })
+        .await?
+        .into_inner();
+    let people = structure.people.iter().map(|p| p.person_id.clone()).collect();
+    let functions = structure.functions.iter().map(|f| f.code.clone()).collect();
+    Ok((structure, people, functions))
+}
+
 /// A part of the page that may be missing: shown when the service answers,
 /// left out otherwise — except a refused token, which signs out.
 fn optional<T>(result: Result<T, tonic::Status>, what: &str) -> Result<Option<T>, PageError> {
@@ -179,30 +207,10 @@ fn optional<T>(result: Result<T, tonic::Status>, what: &str) -> Result<Option<T>
     }
 }
 
-pub(super) type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
-
-/// The signed-in session of a form whose CSRF token checks, and its fields.
-pub(super) fn form_session(
-    console: &Console,
-    headers: &HeaderMap,
-    form: Fields,
-) -> Result<(Session, Clients, HashMap<String, String>), PageError> {
-    let fields = form.map(|Form(fields)| fields).unwrap_or_default();
-    let session = checked_form(console, headers, fields.get("csrf").map(String::as_str))?;
-    let person = session.signed_in.clone().ok_or(PageError::SignedOut)?;
-    let clients = console.services.for_token(&person.token)?;
-    Ok((session, clients, fields))
-}
-
 /// `POST /structures/<id>/echeances`: déposé / en cours / pas concerné.
-pub async fn acknowledge(
-    State(console): State<Arc<Console>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
-) -> Response {
+pub async fn acknowledge(State(console): State<Arc<Console>>, Path(id): Path<String>, form: SignedInForm) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let status = fields.get("status").map(String::as_str).unwrap_or_default();
         let lang = session.lang;
         let Some(words) = labels::acknowledgement_in(status, lang) else {
@@ -227,11 +235,10 @@ pub async fn acknowledge(
             Lang::Fr => format!("Votre suivi de l'échéance est enregistré : {words}."),
             Lang::En => format!("Your follow-up of the deadline is saved: {words}."),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(&format!("/structures/{id}#echeances")))
+        done(&console, &session, message, &format!("/structures/{id}#echeances"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 /// The help form's errors, in French, tied to their field by the template.
@@ -267,42 +274,22 @@ fn check_help(form: &mut HelpForm, functions: &[String], lang: Lang) -> bool {
 }
 
 /// `POST /structures/<id>/aide`: a help request to the facilitation service.
-pub async fn ask_for_help(
-    State(console): State<Arc<Console>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Fields,
-) -> Response {
+pub async fn ask_for_help(State(console): State<Arc<Console>>, Path(id): Path<String>, form: SignedInForm) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         let mut help = HelpForm {
             function: fields.get("function").cloned().unwrap_or_default(),
             description: fields.get("description").cloned().unwrap_or_default(),
             ..HelpForm::default()
         };
-        // The structure's functions (404 when out of reach, as the page).
-        let structure = clients
-            .inventory
-            .get_structure(GetStructureRequest {
-                structure_id: id.clone(),
-            })
-            .await?
-            .into_inner();
-        let functions: Vec<String> = structure.functions.iter().map(|f| f.code.clone()).collect();
+        let (_, _, functions) = people_and_functions(&mut clients, &id).await?;
         if !check_help(&mut help, &functions, lang) {
-            return show(
-                &console,
-                &session,
-                &mut clients,
-                &id,
-                Forms {
-                    help,
-                    ..Forms::default()
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let forms = Forms {
+                help,
+                ..Forms::default()
+            };
+            return show_again(&console, &session, &mut clients, &id, forms).await;
         }
         let answer = clients
             .facilitation
@@ -313,25 +300,16 @@ pub async fn ask_for_help(
                 ..RequestHelpRequest::default()
             })
             .await;
-        let request = match answer {
-            Ok(answer) => answer.into_inner(),
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                // The service's message is meant for people, in the page's language.
-                help.description_error = Some(crate::error::service_message(&status, lang));
-                return show(
-                    &console,
-                    &session,
-                    &mut clients,
-                    &id,
-                    Forms {
-                        help,
-                        ..Forms::default()
-                    },
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+        let request = match form_answer(answer, lang)? {
+            FormAnswer::Accepted(request) => request,
+            FormAnswer::Refused(message) => {
+                help.description_error = Some(message);
+                let forms = Forms {
+                    help,
+                    ..Forms::default()
+                };
+                return show_again(&console, &session, &mut clients, &id, forms).await;
             }
-            Err(status) => return Err(status.into()),
         };
         let name = &request.facilitator_name;
         let message = match (lang, name.is_empty()) {
@@ -340,11 +318,10 @@ pub async fn ask_for_help(
             (Lang::En, true) => "Your help request is sent: it waits for a digital adviser to be free.".to_owned(),
             (Lang::En, false) => format!("Your help request is sent: it is offered to {name}."),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(&format!("/structures/{id}#aide")))
+        done(&console, &session, message, &format!("/structures/{id}#aide"))
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 #[cfg(test)]

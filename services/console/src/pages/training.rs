@@ -18,14 +18,14 @@ use vigie_proto::training::v1::{
     Session as TrainingSession, Training,
 };
 
-use super::structure::{form_session, Fields};
-use super::{error_page, render, session, signed_in, Layout};
+use super::forms::{done, SignedInForm};
+use super::{error_page, or_error_page, render, signed_in, Layout};
 use crate::dates::long;
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
 use crate::session::Session;
-use crate::{web, Console};
+use crate::Console;
 
 /// One session's row.
 #[derive(Debug)]
@@ -216,13 +216,13 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
         .await
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    or_error_page(&console, &headers, result)
 }
 
 /// `POST /formations/inscriptions`: enrol, complete or cancel.
-pub async fn act(State(console): State<Arc<Console>>, headers: HeaderMap, form: Fields) -> Response {
+pub async fn act(State(console): State<Arc<Console>>, form: SignedInForm) -> Response {
+    let (session, mut clients, fields) = form.into_parts();
     let result = async {
-        let (session, mut clients, fields) = form_session(&console, &headers, form)?;
         let lang = session.lang;
         let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
         let mut form = EnrolmentForm {
@@ -304,11 +304,10 @@ pub async fn act(State(console): State<Arc<Console>>, headers: HeaderMap, form: 
             Lang::Fr => format!("Personne {person_id}, session {session_id} : {words}."),
             Lang::En => format!("Person {person_id}, session {session_id}: {words}."),
         };
-        console.sessions.set_flash(&session.id, message);
-        Ok(web::see_other(crate::reach::TRAINING))
+        done(&console, &session, message, crate::reach::TRAINING)
     }
     .await;
-    result.unwrap_or_else(|error| error_page(&console, session(&console, &headers).as_ref(), &error))
+    result.unwrap_or_else(|error| error_page(&console, Some(&session), &error))
 }
 
 #[cfg(test)]

@@ -3,17 +3,89 @@
 //! (read to its end first, so a browser still sending gets the page saying
 //! why rather than a cut connection), and where the answer leads.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use crate::error::PageError;
 use crate::lang::Lang;
+use crate::services::Clients;
 use crate::session::Session;
 use crate::{web, Console};
 
-use super::checked_form;
+use super::import::coordinator;
+use super::{checked_form, error_page, or_error_page, session};
+
+/// An upload page of a network (`/reseaux/<network>/…`), reached by its
+/// coordinators ([`coordinator`]): what differs from one to the other. The
+/// handlers [`page`] and [`post`] do the rest.
+pub trait NetworkUpload {
+    /// The page's address, where the form is and where a done upload leads.
+    fn path(network: &str) -> String;
+
+    /// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
+    fn too_large(lang: Lang) -> Outcome;
+
+    /// Reads the rest of the form (its CSRF token checked) and sends it to
+    /// the service.
+    fn receive(
+        console: &Console,
+        headers: &HeaderMap,
+        multipart: &mut Multipart,
+        clients: &mut Clients,
+        network: &str,
+        lang: Lang,
+    ) -> impl Future<Output = Result<Outcome, PageError>> + Send;
+
+    /// The page, with a refused upload's message and error lines.
+    fn show(
+        console: &Console,
+        session: &Session,
+        network: &str,
+        status: StatusCode,
+        form_error: Option<String>,
+        errors: Vec<String>,
+    ) -> Response;
+}
+
+/// `GET` an upload page.
+pub async fn page<U: NetworkUpload>(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match coordinator(&console, &headers, &network).await {
+        Ok((session, _)) => U::show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
+        Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
+    }
+}
+
+/// `POST` an upload page (multipart, `csrf` first): refused at once when
+/// declared too large, else read, sent, and answered ([`answer`]).
+pub async fn post<U: NetworkUpload>(
+    State(console): State<Arc<Console>>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let result = async {
+        let (session, mut clients) = coordinator(&console, &headers, &network).await?;
+        let lang = session.lang;
+        let outcome = match accepted(&headers, multipart).await? {
+            None => U::too_large(lang),
+            Some(mut multipart) => U::receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
+        };
+        let show = |status, form_error, errors| U::show(&console, &session, &network, status, form_error, errors);
+        Ok(answer(&console, &session, outcome, &U::path(&network), show))
+    }
+    .await;
+    or_error_page(&console, &headers, result)
+}
 
 /// Largest upload: the files of one import (20 MiB: the workbook reader's
 /// bound, and the services' bound of an import).
@@ -60,6 +132,51 @@ pub fn errors_heading(count: usize, lang: Lang) -> String {
         (Lang::Fr, n) => format!("{n} erreurs : rien n'a été importé"),
         (Lang::En, 1) => "1 error: nothing was imported".to_owned(),
         (Lang::En, n) => format!("{n} errors: nothing was imported"),
+    }
+}
+
+/// The refusal of an upload with error lines: how many, and that nothing
+/// was imported.
+pub fn refused_lines(lines: Vec<String>, lang: Lang) -> Outcome {
+    let message = match lang {
+        Lang::Fr => format!(
+            "{} erreur(s), listée(s) plus bas avec leur fichier et leur ligne : corrigez-les puis renvoyez. Rien n'a été importé.",
+            lines.len()
+        ),
+        Lang::En => format!(
+            "{} error(s), listed below with their file and line: fix them, then send again. Nothing was imported.",
+            lines.len()
+        ),
+    };
+    Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, Some(message), lines)
+}
+
+/// The refusal of the form's one field (nothing to list line by line).
+pub fn refused_field(status: StatusCode, message: String) -> Outcome {
+    Outcome::Refused(status, Some(message), Vec::new())
+}
+
+/// The import service refused what was sent (its reason on the page: the
+/// person reached the page rightly), or failed (the usual error pages). A
+/// refusal of the person herself is left to each page, whose words name its
+/// service.
+///
+/// # Errors
+/// The [`PageError`] of a failure that is no refusal of the content.
+pub fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, PageError> {
+    match status.code() {
+        tonic::Code::InvalidArgument
+        | tonic::Code::OutOfRange
+        | tonic::Code::ResourceExhausted
+        | tonic::Code::FailedPrecondition => {
+            let message = format!(
+                "{} {}",
+                lang.pick("import refusé :", "import refused:"),
+                crate::error::service_message(&status, lang)
+            );
+            Ok(refused_field(StatusCode::UNPROCESSABLE_ENTITY, message))
+        }
+        _ => Err(PageError::from(status)),
     }
 }
 

@@ -13,24 +13,15 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
-use super::{connect, status_error};
+use super::{connect, status_error, Answered};
 use crate::cli::{AckStatus, Format, Offsets};
 use crate::i18n::Lang;
-use crate::output::Listing;
+use crate::output::{truncate, Listing};
 
 /// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
 const CHUNK: usize = 64 * 1024;
 /// The zone of deadlines and reminders unless a source or a network says otherwise.
 const PARIS: &str = "Europe/Paris";
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
     Ok(super::sized!(AlertingServiceClient::new(
@@ -327,8 +318,7 @@ pub async fn import(endpoint: &str, source: &str, file: &Path, format: Format, l
         .await?
         .import_calls(tokio_stream::iter(messages))
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     for problem in &mut response.problems {
         problem.position = problem_position(&problem.position, &file_name, file);
     }
@@ -346,8 +336,7 @@ pub async fn fetch(endpoint: &str, source: &str, format: Format, lang: Lang) -> 
             source: source.to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     write_import(response, format, lang)
 }
 
@@ -456,8 +445,7 @@ pub async fn list(
             network: String::new(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let mut response = pb::ListCallsResponse::default();
     while let Some(page) = stream.message().await.map_err(|s| status_error(s, lang))? {
         response.calls.extend(page.calls);
@@ -490,8 +478,7 @@ pub async fn export(endpoint: &str, output: Option<&Path>, lang: Lang) -> anyhow
         .await?
         .export_calls_stream(pb::ExportCallsRequest {})
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let writing = |path: &Path| format!("{} {}", lang.pick("écriture de", "writing"), path.display());
     let mut out: Box<dyn Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -605,8 +592,7 @@ pub async fn preview(
             structure_id: structure.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     // Rows are written as their message arrives (CSV and JSON): the client
     // holds one message at a time, whatever the size of the instance. A table
     // needs every row for its column widths: it keeps their cells only.
@@ -699,8 +685,7 @@ pub async fn log(
             limit,
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     send_log(lang).write(&response.entries, format, lang, std::io::stdout().lock())
 }
 
@@ -904,7 +889,7 @@ pub async fn policy(
         })
         .await;
     if changes.is_empty() {
-        let policy = current.map_err(|s| status_error(s, lang))?.into_inner();
+        let policy = current.answered(lang)?;
         return print_policy(&policy, format, lang);
     }
     let mut policy = match current {
@@ -925,11 +910,7 @@ pub async fn policy(
         changes.webhook_secret = Some(read_secret(lang)?);
     }
     changes.apply(&mut policy);
-    let saved = client
-        .set_network_policy(policy)
-        .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+    let saved = client.set_network_policy(policy).await.answered(lang)?;
     if format == Format::Table {
         println!("{}", lang.pick("Politique enregistrée.", "Policy saved."));
     }
@@ -991,8 +972,7 @@ pub async fn preferences(
             audiences,
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let mut out = std::io::stdout().lock();
     let listing = Listing::<pb::Preferences>::new()
         .data("structure_id", |p| p.structure_id.clone())
@@ -1093,8 +1073,7 @@ pub async fn feed(endpoint: &str, subscriber: Subscriber, revoke: bool, lang: La
     } else {
         client.get_feed_url(request).await
     }
-    .map_err(|s| status_error(s, lang))?
-    .into_inner();
+    .answered(lang)?;
     println!("{}", response.url);
     if revoke {
         eprintln!(

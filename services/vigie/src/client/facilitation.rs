@@ -11,7 +11,7 @@ use vigie_proto::dates::{date_text, date_to_pb};
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_client::FacilitationServiceClient;
 
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::cli::Format;
 use crate::i18n::Lang;
 use crate::output::{percent, Listing};
@@ -51,8 +51,7 @@ pub async fn import_facilitators(endpoint: &str, file: &Path, lang: Lang) -> any
         .await?
         .import_facilitators(tokio_stream::iter(messages))
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     if !response.errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &response.errors {
@@ -81,8 +80,7 @@ pub async fn facilitators(endpoint: &str, format: Format, lang: Lang) -> anyhow:
         .await?
         .list_facilitators(pb::ListFacilitatorsRequest {})
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     Listing::<pb::Facilitator>::new()
         .column("facilitator_id", ("facilitateur", "facilitator"), |f| {
             f.facilitator_id.clone()
@@ -192,8 +190,7 @@ pub async fn request(endpoint: &str, help: Help, lang: Lang) -> anyhow::Result<(
             modality: help.modality.unwrap_or_default(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     describe(&request, lang, &mut std::io::stdout().lock())?;
     Ok(())
 }
@@ -210,8 +207,7 @@ pub async fn respond(endpoint: &str, request: &str, accept: bool, lang: Lang) ->
             accept,
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     describe(&request, lang, &mut std::io::stdout().lock())?;
     Ok(())
 }
@@ -227,8 +223,7 @@ pub async fn proposals(endpoint: &str, structure: Option<&str>, format: Format, 
             structure_id: structure.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     Listing::<pb::HelpRequest>::new()
         .column("request_id", ("demande", "request"), |p| p.request_id.clone())
         .column("origin", ("origine", "origin"), |p| p.origin.clone())
@@ -361,8 +356,7 @@ pub async fn record(endpoint: &str, intervention: Intervention, lang: Lang) -> a
             key: intervention.key.unwrap_or_default(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     if response.recorded {
         println!(
             "{} ({} {})",
@@ -403,7 +397,7 @@ async fn fetch_report(
     to: NaiveDate,
     lang: Lang,
 ) -> anyhow::Result<pb::ReportResponse> {
-    Ok(client(endpoint, lang)
+    client(endpoint, lang)
         .await?
         .report(pb::ReportRequest {
             network: network.to_owned(),
@@ -411,8 +405,7 @@ async fn fetch_report(
             to: Some(date_to_pb(to)),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner())
+        .answered(lang)
 }
 
 fn hours(value: Option<f64>) -> String {

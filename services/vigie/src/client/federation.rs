@@ -10,7 +10,7 @@ use vigie_proto::federation::v1 as pb;
 use vigie_proto::federation::v1::federation_service_client::FederationServiceClient;
 use vigie_proto::federation::v1::rollup_request::By;
 
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::cli::{FederationBy, Format};
 use crate::i18n::Lang;
 use crate::output::Listing;
@@ -152,8 +152,7 @@ pub async fn rollup(endpoint: &str, by: FederationBy, format: Format, lang: Lang
     let rows = client
         .rollup(pb::RollupRequest { by: by_pb as i32 })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner()
+        .answered(lang)?
         .rows;
     let mut out = std::io::stdout().lock();
     if rows.is_empty() && format == Format::Table {
@@ -306,12 +305,7 @@ fn group_listing<'a>(by: FederationBy, lang: Lang) -> Listing<'a, pb::RollupRow>
 /// Connection or server errors.
 pub async fn regions(endpoint: &str, format: Format, lang: Lang) -> anyhow::Result<()> {
     let mut client = super::sized!(FederationServiceClient::new(connect(endpoint, lang).await?));
-    let regions = client
-        .regions(pb::RegionsRequest {})
-        .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner()
-        .regions;
+    let regions = client.regions(pb::RegionsRequest {}).await.answered(lang)?.regions;
     let mut out = std::io::stdout().lock();
     let listing = Listing::<pb::RegionStatus>::new()
         .column("region", ("région", "region"), |r| r.region.clone())

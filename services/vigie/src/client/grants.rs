@@ -10,8 +10,8 @@ use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
-use super::{connect, status_error};
-use crate::cli::Format;
+use super::{connect, Answered};
+use crate::cli::{Format, GrantRecordArgs};
 use crate::i18n::Lang;
 use crate::output::Listing;
 
@@ -73,8 +73,7 @@ pub async fn list(
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let pipeline = response.pipeline.unwrap_or_default();
     let grants = Listing::<pb::Grant>::new()
         .data("grant_id", |g| g.grant_id.clone())
@@ -143,46 +142,13 @@ pub async fn list(
     Ok(())
 }
 
-/// What `vigie grants record` records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecordArgs {
-    /// The structure.
-    pub structure: String,
-    /// Who pays.
-    pub funder: String,
-    /// What for.
-    pub title: String,
-    /// Cents granted.
-    pub amount_cents: i64,
-    /// Date of the decision.
-    pub granted_on: NaiveDate,
-    /// Last day of the financial year granted for.
-    pub financial_year_end: NaiveDate,
-    /// The call applied to.
-    pub call: Option<String>,
-    /// A multi-year agreement's first day.
-    pub agreement_start: Option<NaiveDate>,
-    /// Its last day.
-    pub agreement_end: Option<NaiveDate>,
-    /// The agreement's reference.
-    pub reference: Option<String>,
-    /// The purpose.
-    pub purpose: Option<String>,
-    /// Not a public subsidy.
-    pub private: bool,
-    /// Idempotency key (`--key`): the same key again for the structure
-    /// returns the grant first recorded with it. None when absent: the CLI
-    /// derives none (docs/cli.md).
-    pub key: Option<String>,
-}
-
 /// `vigie grants record …`: a grant won (the call's application, if any,
 /// becomes won).
 ///
 /// # Errors
 /// An invalid field (named by the server), an unknown structure or call, an
 /// unreachable server.
-pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lang) -> anyhow::Result<()> {
+pub async fn record(endpoint: &str, args: &GrantRecordArgs, format: Format, lang: Lang) -> anyhow::Result<()> {
     let grant = client(endpoint, lang)
         .await?
         .record_grant(pb::RecordGrantRequest {
@@ -191,7 +157,7 @@ pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lan
             funder: args.funder.clone(),
             title: args.title.clone(),
             outcome: "won".to_owned(),
-            amount_granted_cents: args.amount_cents,
+            amount_granted_cents: args.amount,
             decided_on: Some(date_to_pb(args.granted_on)),
             financial_year_end: Some(date_to_pb(args.financial_year_end)),
             agreement_start: args.agreement_start.map(date_to_pb),
@@ -203,8 +169,7 @@ pub async fn record(endpoint: &str, args: &RecordArgs, format: Format, lang: Lan
             ..Default::default()
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     match format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
@@ -260,8 +225,7 @@ pub async fn obligations(
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     Listing::<pb::Obligation>::new()
         .column("due", ("due (échéance)", "due"), |o| date_text(o.due.as_ref()))
         .data("rule", |o| o.rule.clone())
@@ -342,8 +306,7 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let total = response.pipeline.unwrap_or_default();
     let mut out = std::io::stdout().lock();
     let by_funder = by_funder_listing(lang);
@@ -553,8 +516,7 @@ pub async fn set_date(
             label: label.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     match lang {
         Lang::Fr => println!(
             "Date de la convention enregistrée : {} — échéance {}, brouillon interne {} ({}).",
@@ -588,8 +550,7 @@ pub async fn ack(endpoint: &str, structure: &str, key: &str, undo: bool, lang: L
             status: if undo { String::new() } else { "sent".to_owned() },
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let due = date_text(o.due.as_ref());
     match (lang, undo) {
         (Lang::Fr, false) => println!(

@@ -14,7 +14,7 @@ use vigie_grants_sheet::import::{template_csv, MAX_IMPORT_BYTES};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::i18n::Lang;
 
 /// The import found problems in the file (listed on stdout); `main` exits
@@ -59,8 +59,7 @@ pub async fn import(
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     if !response.problems.is_empty() {
         for p in &response.problems {
             println!("{}: {}", p.position, p.message);

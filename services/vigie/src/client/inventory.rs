@@ -13,10 +13,10 @@ use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 
-use super::{connect, status_error};
+use super::{connect, status_error, Answered};
 use crate::cli::{Format, RollupByArg};
 use crate::i18n::Lang;
-use crate::output::{percent, Listing, Table};
+use crate::output::{percent, truncate, Listing, Table};
 
 /// The four files of a CSV set, in the order they are sent.
 pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv", "holdings.csv"];
@@ -84,8 +84,7 @@ pub async fn import(endpoint: &str, path: &Path, lang: Lang) -> anyhow::Result<(
     let mut progress = client
         .import(tokio_stream::wrappers::ReceiverStream::new(rx))
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
 
     let mut errors = Vec::new();
     let mut summary = None;
@@ -169,19 +168,14 @@ pub async fn fragility(
                 lang: lang.code().to_owned(),
             })
             .await
-            .map_err(|s| status_error(s, lang))?
-            .into_inner()],
+            .answered(lang)?],
         None => {
             let request = pb::ListFragilityRequest {
                 at,
                 network: network.unwrap_or_default().to_owned(),
                 lang: lang.code().to_owned(),
             };
-            let mut stream = client
-                .list_fragility(request)
-                .await
-                .map_err(|s| status_error(s, lang))?
-                .into_inner();
+            let mut stream = client.list_fragility(request).await.answered(lang)?;
             let mut items = Vec::new();
             while let Some(item) = stream.next().await {
                 items.push(item.map_err(|s| status_error(s, lang))?);
@@ -424,15 +418,6 @@ fn most_exposed(g: &pb::RollupGroup, lang: Lang) -> String {
         .unwrap_or_default()
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
 /// `vigie inventory rollup`.
 ///
 /// # Errors
@@ -457,8 +442,7 @@ pub async fn rollup(
             at: at.map(date_to_pb),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let mut out = std::io::stdout().lock();
     let groups = rollup_listing(lang);
     match format {

@@ -13,7 +13,7 @@ use vigie_workbook::export::{Flavour, SetBuilder};
 use vigie_workbook::CsvSetFiles;
 
 use super::inventory::SET_FILES;
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::i18n::Lang;
 
 /// Where an imported set came from, to point errors back at it.
@@ -187,8 +187,7 @@ pub async fn export(endpoint: &str, out: &Path, network: Option<&str>, lang: Lan
             network: network.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let workbook = is_xlsx(out);
     let mut set = SetBuilder::new(if workbook { Flavour::Workbook } else { Flavour::CsvFiles });
     for summary in list.structures {
@@ -197,8 +196,7 @@ pub async fn export(endpoint: &str, out: &Path, network: Option<&str>, lang: Lan
                 structure_id: summary.structure_id,
             })
             .await
-            .map_err(|s| status_error(s, lang))?
-            .into_inner();
+            .answered(lang)?;
         set.add(&structure);
     }
     let count = set.structures();

@@ -159,6 +159,22 @@ fn connect_error(endpoint: &str, error: &ClientError, lang: Lang) -> anyhow::Err
     )
 }
 
+/// The answer of a call, or its refusal as a message for people
+/// ([`status_error`]): what every command does with what a server says.
+pub trait Answered<T> {
+    /// The answer's message.
+    ///
+    /// # Errors
+    /// The call's status, in words.
+    fn answered(self, lang: Lang) -> anyhow::Result<T>;
+}
+
+impl<T> Answered<T> for Result<tonic::Response<T>, tonic::Status> {
+    fn answered(self, lang: Lang) -> anyhow::Result<T> {
+        self.map(tonic::Response::into_inner).map_err(|s| status_error(s, lang))
+    }
+}
+
 /// Turns a gRPC error into a message for people (the server's message is
 /// already in French and free of internals).
 pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {

@@ -8,7 +8,7 @@ use vigie_proto::dates::date_text;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::cli::Format;
 use crate::i18n::Lang;
 
@@ -32,8 +32,7 @@ pub async fn erase(endpoint: &str, person_id: &str, yes: bool, lang: Lang) -> an
             person_id: person_id.to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let mut out = std::io::stdout().lock();
     if response.already_erased {
         writeln!(out, "Personne « {} » déjà effacée : rien à faire.", response.person_id)?;
@@ -58,8 +57,7 @@ pub async fn export(endpoint: &str, person_id: &str, format: Format, lang: Lang)
             person_id: person_id.to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let person = response.person.unwrap_or_default();
     let holdings: Vec<_> = response
         .holdings

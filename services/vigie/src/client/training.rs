@@ -11,7 +11,7 @@ use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_client::TrainingServiceClient;
 
 use super::inventory::band_code;
-use super::{connect, status_error};
+use super::{connect, Answered};
 use crate::cli::Format;
 use crate::i18n::Lang;
 use crate::output::Listing;
@@ -47,8 +47,7 @@ pub async fn import_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
         .await?
         .import_catalog(tokio_stream::iter(messages))
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     if !response.errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &response.errors {
@@ -83,8 +82,7 @@ pub async fn export_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
         .await?
         .export_catalog(pb::ExportCatalogRequest {})
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{} {}", lang.pick("création de", "creating"), dir.display()))?;
     for (name, bytes) in CATALOG_FILES
@@ -114,8 +112,7 @@ pub async fn sessions(endpoint: &str, training: Option<&str>, format: Format, la
             training_id: training.unwrap_or_default().to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     let place = |s: &pb::Session| {
         if s.commune_insee.is_empty() {
             lang.pick("à distance", "remote").to_owned()
@@ -172,8 +169,7 @@ pub async fn enrol(endpoint: &str, session: &str, person: &str, lang: Lang) -> a
             person_id: person.to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     println!("{}", describe(&enrolment, lang));
     Ok(())
 }
@@ -190,8 +186,7 @@ pub async fn cancel(endpoint: &str, session: &str, person: &str, lang: Lang) -> 
             person_id: person.to_owned(),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     if let Some(cancelled) = &response.cancelled {
         println!("{}", describe(cancelled, lang));
     }
@@ -224,8 +219,7 @@ pub async fn complete(
             on: on.map(date_to_pb),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     println!("{}", describe(&enrolment, lang));
     println!(
         "{}",
@@ -258,8 +252,7 @@ pub async fn plan(
                 at: at.map(date_to_pb),
             })
             .await
-            .map_err(|s| status_error(s, lang))?
-            .into_inner();
+            .answered(lang)?;
         return write_network_plan(&response, format, lang, &mut out);
     }
     let structure = structure.unwrap_or_default();
@@ -269,8 +262,7 @@ pub async fn plan(
             at: at.map(date_to_pb),
         })
         .await
-        .map_err(|s| status_error(s, lang))?
-        .into_inner();
+        .answered(lang)?;
     match format {
         Format::Json | Format::Csv => {
             let value = json!({

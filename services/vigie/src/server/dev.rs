@@ -279,18 +279,8 @@ pub async fn run(args: DevArgs, lang: Lang, telemetry: &mut Telemetry) -> anyhow
         .add_service(limited!(facilitation::grpc(facilitation_app), limits))
         .add_service(limited!(vigie_alerting::service::grpc(alerting_app), limits))
         .add_service(limited!(vigie_federation::service::grpc(federation_app), limits));
-    grpc::serve(
-        listener,
-        routes,
-        &services.iter().map(|service| service.grpc_service).collect::<Vec<_>>(),
-        auth,
-        grpc_options,
-        stop.clone(),
-    )
-    .await?;
-    stop.cancel();
-    super::join_all(tasks).await;
-    Ok(())
+    let served: Vec<_> = services.iter().map(|service| service.grpc_service).collect();
+    super::serve_until_stopped(listener, routes, &served, auth, grpc_options, stop, tasks).await
 }
 
 /// Where reminders go without an SMTP relay (nothing when one is configured).

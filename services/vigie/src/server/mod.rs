@@ -302,6 +302,26 @@ pub async fn oidc(config: &VigieConfig, lang: Lang) -> anyhow::Result<Option<Aut
     Ok(Some(AuthLayer::oidc(validator)))
 }
 
+/// Serves `routes` until `stop`, then stops the background `tasks` and
+/// waits for them: how `vigie dev` and `vigie serve` end.
+///
+/// # Errors
+/// The gRPC server's failure (the tasks are then left to the runtime).
+pub async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    routes: tonic::service::Routes,
+    served: &[&str],
+    auth: AuthLayer,
+    options: vigie_platform::grpc::ServeOptions,
+    stop: CancellationToken,
+    tasks: JoinSet<()>,
+) -> anyhow::Result<()> {
+    vigie_platform::grpc::serve(listener, routes, served, auth, options, stop.clone()).await?;
+    stop.cancel();
+    join_all(tasks).await;
+    Ok(())
+}
+
 /// Waits for background tasks after shutdown, logging any that panicked.
 pub async fn join_all(mut tasks: JoinSet<()>) {
     while let Some(result) = tasks.join_next().await {

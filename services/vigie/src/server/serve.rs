@@ -259,18 +259,16 @@ pub async fn run(args: ServeArgs, lang: Lang, telemetry: &mut Telemetry) -> anyh
         lang.pick("à l'écoute sur", "listening on"),
         super::transport::endpoint(listener.local_addr()?, &grpc_options)
     );
-    grpc::serve(
+    super::serve_until_stopped(
         listener,
         routes,
         &[service.grpc_service],
         auth,
         grpc_options,
-        stop.clone(),
+        stop,
+        tasks,
     )
-    .await?;
-    stop.cancel();
-    super::join_all(tasks).await;
-    Ok(())
+    .await
 }
 
 /// Runs a durable JetStream consumer until shutdown, logging a failure
