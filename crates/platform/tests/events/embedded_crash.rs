@@ -66,10 +66,13 @@ async fn embedded_delivery_survives_sigkill() {
 
 #[tokio::test]
 async fn embedded_delivery_survives_sigkill_mid_batch() {
-    // 40 applications in: in the middle of the second batch of 30.
+    // 40 applications in: in the middle of the second batch of 30. The
+    // producer takes a second for its ten batches, so that the consumer,
+    // slowed by a loaded machine, still reaches 40 before the last one (at
+    // 20 ms between batches a busy CI machine produced everything first).
     survives_two_kills(Pace {
         per_tx: 30,
-        pause_ms: 20,
+        pause_ms: 100,
     })
     .await;
 }
