@@ -38,14 +38,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use prost::Message as _;
 use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, PolicyInput, Transport};
 use vigie_alerting::channels::email::{SmtpConfig, SmtpMailer};
 use vigie_alerting::channels::webhook::WebhookSender;
 use vigie_alerting::delivery::{Channels, Mailbox};
-use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
+use vigie_alerting::handlers::InventoryReadModel;
 use vigie_alerting::service::DELIVERY_BATCH;
 use vigie_alerting_domain::call::TerritoryCode;
 use vigie_alerting_domain::matching::{
@@ -407,14 +406,12 @@ fn structure(rng: &mut Rng, index: usize, map: &Map, networks: usize, today: Nai
         version: 1,
         ..Default::default()
     };
-    let envelope = Envelope::new(
+    let envelope = Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         id.clone(),
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(snapshot),
-        }
-        .encode_to_vec(),
+        },
     );
     let profile = StructureProfile {
         structure_id: id,

@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
-use prost::Message;
 use tokio_util::sync::CancellationToken;
 use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
 use vigie_platform::db::Db;
@@ -93,14 +92,12 @@ fn envelope(i: usize) -> Envelope {
         version: (i % 2 + 1) as u64,
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         id,
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(structure),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 

@@ -38,11 +38,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use prost::Message as _;
 use sqlx::Row as _;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, GrantImportInput, PolicyInput};
-use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
+use vigie_alerting::handlers::InventoryReadModel;
 use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler};
 use vigie_proto::dates::date_to_pb;
@@ -244,14 +243,12 @@ fn structure(rng: &mut Rng, index: usize, today: NaiveDate) -> Envelope {
         version: 1,
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         id,
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(snapshot),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 

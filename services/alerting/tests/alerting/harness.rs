@@ -12,7 +12,6 @@ use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport, PolicyInput, Transport};
 use vigie_alerting::channels::address::AddressPolicy;
-use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_alerting::service::dispatch_once;
 use vigie_platform::auth::testing::caller;
 use vigie_platform::auth::{Principal, Role, Scope};
@@ -399,13 +398,11 @@ pub fn structure_event_holding(
 /// The `structure.inventoried` envelope of a snapshot, as the inventory
 /// publishes it.
 pub fn inventoried(structure: inv::Structure) -> Envelope {
-    Envelope::new(
+    Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         structure.structure_id.clone(),
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(structure),
-        }
-        .encode_to_vec(),
+        },
     )
 }

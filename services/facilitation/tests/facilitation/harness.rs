@@ -8,12 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use prost::Message;
 use tokio::sync::Notify;
 use vigie_facilitation::app::{Clock, FacilitationApp};
 use vigie_facilitation::erasure::PseudonymKey;
 use vigie_facilitation::error::FacilitationError;
-use vigie_facilitation::handlers::{DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
 use vigie_inventory::testing::TestInventory;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
@@ -175,14 +173,12 @@ pub fn structure_event(id: &str, network: &str, commune: &str, people: &[&str], 
         version,
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         vigie_inventory::events::SOURCE,
-        STRUCTURE_INVENTORIED,
-        id.to_owned(),
-        StructureInventoried {
+        id,
+        &StructureInventoried {
             structure: Some(structure),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 
@@ -224,15 +220,13 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
         ],
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         vigie_inventory::events::SOURCE,
-        FRAGILITY_ASSESSED,
-        id.to_owned(),
-        FragilityAssessed {
+        id,
+        &FragilityAssessed {
             fragility: Some(fragility),
             ..Default::default()
-        }
-        .encode_to_vec(),
+        },
     )
 }
 
@@ -240,11 +234,10 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
 /// of `call` (titled `Appel <call>`) closes on `deadline` while
 /// `funding_applications` of `structure` rests on one person.
 pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
-    Envelope::new(
+    Envelope::of(
         "/vigie/alerting",
-        DEADLINE_ESCALATED,
-        structure.to_owned(),
-        DeadlineEscalated {
+        structure,
+        &DeadlineEscalated {
             structure_id: structure.to_owned(),
             call_id: call.to_owned(),
             call_title: format!("Appel {call}"),
@@ -255,8 +248,7 @@ pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Env
             function: "funding_applications".to_owned(),
             reason: "spof".to_owned(),
             url: format!("https://aides-territoires.beta.gouv.fr/aides/{call}/"),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use prost::Message;
 use tokio::sync::Notify;
 use vigie_fragility_model::fragility::FragilityParams;
 use vigie_fragility_model::model::StructureInventory;
@@ -23,7 +22,6 @@ use vigie_proto::events::v1::StructureInventoried;
 use vigie_testkit::{Backend, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
 use vigie_training::erasure::PseudonymKey;
-use vigie_training::handlers::STRUCTURE_INVENTORIED;
 use vigie_training::storage::StoredSession;
 use vigie_training_domain::catalogue::{CatalogueFiles, SESSIONS_HEADER, TRAININGS_HEADER};
 
@@ -150,13 +148,11 @@ pub fn snapshot(inventory: &StructureInventory, version: i64) -> Envelope {
     };
     let payload = StructureInventoried {
         structure: Some(structure_to_pb(&stored)),
-    }
-    .encode_to_vec();
-    Envelope::new(
+    };
+    Envelope::of(
         vigie_inventory::events::SOURCE,
-        STRUCTURE_INVENTORIED,
         inventory.structure.id.clone(),
-        payload,
+        &payload,
     )
 }
 
