@@ -11,6 +11,7 @@ use sqlx::Row;
 use vigie_alerting::handlers::InventoryReadModel;
 use vigie_inventory_readmodel::decode_inventoried;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_testkit::ContractHarness;
 
 use crate::harness::{structure_event, Harness, PersonSpec};
 

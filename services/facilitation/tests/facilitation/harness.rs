@@ -19,7 +19,7 @@ use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::{Backend, TestDatabase};
+use vigie_testkit::{Backend, ContractHarness, TestDatabase};
 
 /// The pseudonym secret of the consumers the harness takes from the
 /// service's description (the erasure scenarios bring their own key).
@@ -46,18 +46,8 @@ pub struct Harness {
     database: TestDatabase,
 }
 
-impl Harness {
-    /// On a SQLite file.
-    pub async fn sqlite() -> Result<Harness> {
-        Self::build(Backend::Sqlite).await
-    }
-
-    /// On a fresh PostgreSQL database (a pool of several connections).
-    pub async fn postgres() -> Result<Harness> {
-        Self::build(Backend::Postgres).await
-    }
-
-    async fn build(backend: Backend) -> Result<Harness> {
+impl ContractHarness for Harness {
+    async fn on(backend: Backend) -> Result<Harness> {
         let (db, database) = fresh_db(backend, "facilitation").await?;
         vigie_facilitation::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
@@ -68,7 +58,9 @@ impl Harness {
         );
         Ok(Harness { app, db, now, database })
     }
+}
 
+impl Harness {
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<TestInventory> {
         TestInventory::start(self.database.backend(), Arc::new(today)).await

@@ -19,7 +19,7 @@ use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::StructureInventoried;
-use vigie_testkit::{Backend, TestDatabase};
+use vigie_testkit::{Backend, ContractHarness, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
 use vigie_training::erasure::PseudonymKey;
 use vigie_training::storage::StoredSession;
@@ -49,18 +49,8 @@ pub struct Harness {
     database: TestDatabase,
 }
 
-impl Harness {
-    /// On a SQLite file.
-    pub async fn sqlite() -> Result<Harness> {
-        Self::build(Backend::Sqlite).await
-    }
-
-    /// On a fresh PostgreSQL database (a pool of several connections).
-    pub async fn postgres() -> Result<Harness> {
-        Self::build(Backend::Postgres).await
-    }
-
-    async fn build(backend: Backend) -> Result<Harness> {
+impl ContractHarness for Harness {
+    async fn on(backend: Backend) -> Result<Harness> {
         let (db, database) = fresh_db(backend, "training").await?;
         vigie_training::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
@@ -72,7 +62,9 @@ impl Harness {
         );
         Ok(Harness { app, db, database })
     }
+}
 
+impl Harness {
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<TestInventory> {
         TestInventory::start(self.database.backend(), Arc::new(today)).await
