@@ -900,7 +900,7 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     let started = Instant::now();
     match o.feed {
         Feed::Consumer => {
-            let consumer = Consumer::new(db.clone(), Arc::new(InventoryReadModel));
+            let consumer = Consumer::new(db.clone(), Arc::new(InventoryReadModel::default()));
             for (i, envelope) in set.envelopes.iter().enumerate() {
                 consumer.process(envelope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 if (i + 1) % 50_000 == 0 {
@@ -909,7 +909,7 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
             }
         }
         Feed::Batch => {
-            let handler = InventoryReadModel;
+            let handler = InventoryReadModel::default();
             for chunk in set.envelopes.chunks(FEED_BATCH) {
                 let mut tx = db.begin().await?;
                 for envelope in chunk {

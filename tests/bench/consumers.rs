@@ -168,7 +168,7 @@ async fn read_model(mode: &str, dir: &std::path::Path, name: &str) -> Result<(Co
     };
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
-    Ok((Consumer::new(db, Arc::new(InventoryReadModel)), pg))
+    Ok((Consumer::new(db, Arc::new(InventoryReadModel::default())), pg))
 }
 
 /// The real consumer loop, batches of up to `batch`; returns the time to

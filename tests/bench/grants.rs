@@ -411,7 +411,7 @@ async fn app_on(db: &Db, clock: &Clock) -> Result<AlertingApp> {
 async fn load(db: &Db, structures: usize, seed: u64, today: NaiveDate) -> Result<()> {
     let mut rng = Rng(seed);
     let envelopes: Vec<Envelope> = (0..structures).map(|i| structure(&mut rng, i, today)).collect();
-    let handler = InventoryReadModel;
+    let handler = InventoryReadModel::default();
     for chunk in envelopes.chunks(FEED_BATCH) {
         let mut tx = db.begin().await?;
         for envelope in chunk {

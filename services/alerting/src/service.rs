@@ -48,7 +48,7 @@ pub fn describe(
     loops: Option<Loops>,
 ) -> ServiceDescription {
     let service = ServiceDescription::new(NAME, GRPC_SERVICE)
-        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
+        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel::default())))
         .consumer(Consumer::new(
             db.clone(),
             Arc::new(PersonErasures::new(pseudonyms.clone(), mail_dir)),
