@@ -37,14 +37,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use prost::Message as _;
 use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, PolicyInput, Transport};
 use vigie_alerting::channels::email::{SmtpConfig, SmtpMailer};
 use vigie_alerting::channels::webhook::WebhookSender;
 use vigie_alerting::delivery::{Channels, Mailbox};
-use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
+use vigie_alerting::handlers::InventoryReadModel;
 use vigie_alerting::service::DELIVERY_BATCH;
 use vigie_alerting_domain::call::TerritoryCode;
 use vigie_alerting_domain::matching::{
@@ -332,14 +331,12 @@ fn structure(rng: &mut Rng, index: usize, map: &Map, networks: usize, today: Nai
         version: 1,
         ..Default::default()
     };
-    let envelope = Envelope::new(
+    let envelope = Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         id.clone(),
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(snapshot),
-        }
-        .encode_to_vec(),
+        },
     );
     let profile = StructureProfile {
         structure_id: id,
@@ -800,7 +797,7 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     let started = Instant::now();
     match o.feed {
         Feed::Consumer => {
-            let consumer = Consumer::new(db.clone(), Arc::new(InventoryReadModel));
+            let consumer = Consumer::new(db.clone(), Arc::new(InventoryReadModel::default()));
             for (i, envelope) in set.envelopes.iter().enumerate() {
                 consumer.process(envelope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 if (i + 1) % 50_000 == 0 {
@@ -809,7 +806,7 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
             }
         }
         Feed::Batch => {
-            let handler = InventoryReadModel;
+            let handler = InventoryReadModel::default();
             for chunk in set.envelopes.chunks(FEED_BATCH) {
                 let mut tx = db.begin().await?;
                 for envelope in chunk {

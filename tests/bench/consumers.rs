@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use async_nats::jetstream::{self, consumer::pull};
 use futures::StreamExt;
-use prost::Message;
 use tokio_util::sync::CancellationToken;
 use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
 use vigie_platform::db::Db;
@@ -86,14 +85,12 @@ fn envelope(i: usize) -> Envelope {
         version: (i % 2 + 1) as u64,
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         id,
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(structure),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 
@@ -159,7 +156,7 @@ async fn read_model(mode: &str, dir: &std::path::Path, name: &str) -> Result<(Co
     let (url, pg) = database_url(mode == "embedded", dir, name, None).await?;
     let db = Db::connect(&url).await?;
     vigie_alerting::service::migrate(&db).await?;
-    Ok((Consumer::new(db, Arc::new(InventoryReadModel)), pg))
+    Ok((Consumer::new(db, Arc::new(InventoryReadModel::default())), pg))
 }
 
 /// The real consumer loop, batches of up to `batch`; returns the time to

@@ -37,11 +37,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use prost::Message as _;
 use sqlx::Row as _;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, GrantImportInput, PolicyInput};
-use vigie_alerting::handlers::{InventoryReadModel, STRUCTURE_INVENTORIED};
+use vigie_alerting::handlers::InventoryReadModel;
 use vigie_platform::db::Db;
 use vigie_platform::events::{Envelope, EventHandler};
 use vigie_proto::dates::date_to_pb;
@@ -177,14 +176,12 @@ fn structure(rng: &mut Rng, index: usize, today: NaiveDate) -> Envelope {
         version: 1,
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         id,
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(snapshot),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 
@@ -341,7 +338,7 @@ async fn app_on(db: &Db, clock: &Clock) -> Result<AlertingApp> {
 async fn load(db: &Db, structures: usize, seed: u64, today: NaiveDate) -> Result<()> {
     let mut rng = Rng(seed);
     let envelopes: Vec<Envelope> = (0..structures).map(|i| structure(&mut rng, i, today)).collect();
-    let handler = InventoryReadModel;
+    let handler = InventoryReadModel::default();
     for chunk in envelopes.chunks(FEED_BATCH) {
         let mut tx = db.begin().await?;
         for envelope in chunk {

@@ -16,9 +16,11 @@
 //! service of one deployment uses the same secret, so the same person has
 //! the same pseudonym everywhere.
 
+mod consumer;
 mod erasures;
 mod snapshots;
 
+pub use consumer::{SnapshotReadModel, StructureStore};
 pub use erasures::PersonErasures;
 pub use snapshots::{
     batch_changes, decode_inventoried, write_batch, BatchChanges, NewSnapshot, Placement, SnapshotTables,

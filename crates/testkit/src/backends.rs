@@ -1,13 +1,35 @@
 //! The contract suites' one way of running every storage scenario on both
 //! engines (ADR 0002: one SQL for SQLite and PostgreSQL).
 
+use std::future::Future;
+
+use crate::Backend;
+
+/// A contract suite's harness: the service under test on a fresh database,
+/// built the same way on either backend. A suite states how once
+/// ([`on`](Self::on)); the scenarios and the macros below ask for
+/// [`sqlite`](Self::sqlite) or [`postgres`](Self::postgres).
+pub trait ContractHarness: Sized {
+    /// The harness on a fresh, migrated database of `backend`.
+    fn on(backend: Backend) -> impl Future<Output = anyhow::Result<Self>>;
+
+    /// On a SQLite file.
+    fn sqlite() -> impl Future<Output = anyhow::Result<Self>> {
+        Self::on(Backend::Sqlite)
+    }
+
+    /// On a fresh PostgreSQL database.
+    fn postgres() -> impl Future<Output = anyhow::Result<Self>> {
+        Self::on(Backend::Postgres)
+    }
+}
+
 /// Runs each scenario of a module once per backend: `scenarios in sqlite,
 /// postgres: a, b` makes the tests `sqlite::a`, `postgres::a`, `sqlite::b`…,
 /// each calling `crate::scenarios::a(crate::Harness::sqlite().await?)` (or
 /// `postgres()`) on a multi-threaded runtime. The suite provides `Harness`
-/// at its root, with `sqlite()` and `postgres()` constructors returning
-/// `anyhow::Result<Harness>`; each scenario takes the harness and returns
-/// `anyhow::Result<()>`.
+/// at its root, a [`ContractHarness`]; each scenario takes the harness and
+/// returns `anyhow::Result<()>`.
 // `crate::` is meant: the suite that calls the macro holds the scenarios.
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
@@ -17,7 +39,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::$scenarios::$name(crate::Harness::sqlite().await?).await
+                    crate::$scenarios::$name(<crate::Harness as $crate::ContractHarness>::sqlite().await?).await
                 }
             )+
         }
@@ -25,7 +47,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::$scenarios::$name(crate::Harness::postgres().await?).await
+                    crate::$scenarios::$name(<crate::Harness as $crate::ContractHarness>::postgres().await?).await
                 }
             )+
         }
@@ -45,12 +67,16 @@ macro_rules! isolation_on_sqlite {
         mod isolation_sqlite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
-                crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+                crate::isolation::every_rpc_has_a_rule(<crate::Harness as $crate::ContractHarness>::sqlite().await?)
+                    .await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn other_networks_see_nothing() -> anyhow::Result<()> {
-                crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+                crate::isolation::other_networks_see_nothing(
+                    <crate::Harness as $crate::ContractHarness>::sqlite().await?,
+                )
+                .await
             }
         }
     };

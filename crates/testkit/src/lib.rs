@@ -50,6 +50,7 @@ mod wait;
 
 use std::path::Path;
 
+pub use backends::ContractHarness;
 pub use database::{Backend, TestDatabase};
 pub use logging::init_test_logging;
 pub use nats::{NatsServer, NatsServerConfig, NatsServerTls};

@@ -10,12 +10,12 @@
 
 use async_trait::async_trait;
 use prost::Message;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 use std::path::PathBuf;
 
 use vigie_inventory_readmodel::{
-    apply_person_erased, batch_changes, checkpoint_after_erasure, NewSnapshot, PseudonymKey, ReadModelTables,
-    PERSON_ERASED,
+    apply_person_erased, checkpoint_after_erasure, BatchChanges, NewSnapshot, PseudonymKey, ReadModelTables,
+    SnapshotReadModel, StructureStore, PERSON_ERASED,
 };
 use vigie_platform::db::Db;
 use vigie_platform::event_types;
@@ -35,26 +35,20 @@ fn transient(error: impl Into<anyhow::Error>) -> HandlerError {
 }
 
 /// Keeps `al_structures` and `al_people` up to date.
-pub struct InventoryReadModel;
+pub type InventoryReadModel = SnapshotReadModel<AlertingStructures>;
+
+/// The alerting service's copy of the inventory's structures: where calls
+/// are matched (legal form, commune, department, region) and reminders find
+/// their recipients.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AlertingStructures;
 
 #[async_trait]
-impl EventHandler for InventoryReadModel {
-    fn name(&self) -> &str {
-        "alerting-inventory"
-    }
+impl StructureStore for AlertingStructures {
+    const CONSUMER: &'static str = "alerting-inventory";
+    const TABLES: ReadModelTables = TABLES;
 
-    fn event_types(&self) -> Vec<String> {
-        event_types![StructureInventoried]
-    }
-
-    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        self.handle_batch(tx, &[envelope]).await
-    }
-
-    /// The batch's end state, written with multi-row statements (the
-    /// per-event statements dominated the consumer's cost).
-    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
-        let changes = batch_changes(tx, envelopes, &TABLES).await?;
+    async fn save(conn: &mut AnyConnection, changes: &BatchChanges) -> Result<(), HandlerError> {
         let rows: Vec<StructureRow> = changes
             .structures
             .iter()
@@ -69,7 +63,7 @@ impl EventHandler for InventoryReadModel {
                 snapshot: structure.encode_to_vec(),
             })
             .collect();
-        storage::save_structures(tx, &rows, &changes).await.map_err(transient)
+        storage::save_structures(conn, &rows, changes).await.map_err(transient)
     }
 }
 

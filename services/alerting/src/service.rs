@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use vigie_inventory_readmodel::PseudonymKey;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
-use vigie_platform::service::{BackgroundLoop, ServiceDescription};
+use vigie_platform::service::{run_every, BackgroundLoop, ServiceDescription};
 use vigie_proto::alerting::v1::alerting_service_server::AlertingServiceServer;
 
 use crate::app::{AlertingApp, Transport};
@@ -48,7 +48,7 @@ pub fn describe(
     loops: Option<Loops>,
 ) -> ServiceDescription {
     let service = ServiceDescription::new(NAME, GRPC_SERVICE)
-        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
+        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel::default())))
         .consumer(Consumer::new(
             db.clone(),
             Arc::new(PersonErasures::new(pseudonyms.clone(), mail_dir)),
@@ -165,26 +165,23 @@ pub async fn run_dispatcher(
 /// Fetches every configured remote source every `every` until `shutdown`; a
 /// failing source is logged and never stops the others.
 pub async fn run_fetcher(app: AlertingApp, every: Duration, shutdown: CancellationToken) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let sources: Vec<String> = app.settings().sources.keys().cloned().collect();
-        for source in sources {
-            match app.fetch_source(&source).await {
-                Ok(report) => tracing::info!(
-                    %source,
-                    calls = report.calls,
-                    created = report.created,
-                    revised = report.revised,
-                    problems = report.problems.len(),
-                    "source fetched"
-                ),
-                Err(error) => tracing::warn!(%source, %error, "source fetch failed, will retry"),
-            }
+    run_every(every, shutdown, || fetch_every_source(&app)).await;
+}
+
+/// One pass of [`run_fetcher`]: each source in turn, its outcome logged.
+async fn fetch_every_source(app: &AlertingApp) {
+    let sources: Vec<String> = app.settings().sources.keys().cloned().collect();
+    for source in sources {
+        match app.fetch_source(&source).await {
+            Ok(report) => tracing::info!(
+                %source,
+                calls = report.calls,
+                created = report.created,
+                revised = report.revised,
+                problems = report.problems.len(),
+                "source fetched"
+            ),
+            Err(error) => tracing::warn!(%source, %error, "source fetch failed, will retry"),
         }
     }
 }

@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
-use vigie_platform::service::{BackgroundLoop, ServiceDescription};
+use vigie_platform::service::{run_every, BackgroundLoop, ServiceDescription};
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationServiceServer;
 
 use crate::app::{Clock, FacilitationApp};
@@ -70,19 +70,16 @@ pub const ESCALATION_CHECK_INTERVAL: Duration = Duration::from_secs(15 * 60);
 /// `shutdown`, at the app's current instant; a failed pass is logged and
 /// retried at the next tick.
 pub async fn run_escalation(app: FacilitationApp, every: Duration, shutdown: CancellationToken) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticker.tick() => {}
+    run_every(every, shutdown, || escalate_once(&app)).await;
+}
+
+/// One pass of [`run_escalation`], its outcome logged.
+async fn escalate_once(app: &FacilitationApp) {
+    match app.escalate_overdue(app.now()).await {
+        Ok(summary) if !summary.escalated.is_empty() => {
+            tracing::info!(escalated = summary.escalated.len(), "facilitation escalation pass done");
         }
-        match app.escalate_overdue(app.now()).await {
-            Ok(summary) if !summary.escalated.is_empty() => {
-                tracing::info!(escalated = summary.escalated.len(), "facilitation escalation pass done");
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "facilitation escalation pass failed, will retry"),
-        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "facilitation escalation pass failed, will retry"),
     }
 }

@@ -4,11 +4,9 @@
 
 use async_trait::async_trait;
 use prost::Message;
-use sqlx::{Any, Transaction};
-use vigie_inventory_readmodel::{batch_changes, NewSnapshot};
-use vigie_platform::event_types;
-use vigie_platform::events::{Envelope, EventHandler, HandlerError};
-use vigie_proto::events::v1::StructureInventoried;
+use sqlx::AnyConnection;
+use vigie_inventory_readmodel::{BatchChanges, NewSnapshot, ReadModelTables, SnapshotReadModel, StructureStore};
+use vigie_platform::events::HandlerError;
 
 use crate::erasure::TABLES;
 use crate::storage::{self, Snapshot};
@@ -18,25 +16,18 @@ use crate::storage::{self, Snapshot};
 pub use vigie_inventory_readmodel::STRUCTURE_INVENTORIED;
 
 /// Keeps `tr_structures` and `tr_people` up to date.
-pub struct InventoryReadModel;
+pub type InventoryReadModel = SnapshotReadModel<TrainingStructures>;
+
+/// The training service's copy of the inventory's structures and people.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TrainingStructures;
 
 #[async_trait]
-impl EventHandler for InventoryReadModel {
-    fn name(&self) -> &str {
-        "training-inventory"
-    }
+impl StructureStore for TrainingStructures {
+    const CONSUMER: &'static str = "training-inventory";
+    const TABLES: ReadModelTables = TABLES;
 
-    fn event_types(&self) -> Vec<String> {
-        event_types![StructureInventoried]
-    }
-
-    async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
-        self.handle_batch(tx, &[envelope]).await
-    }
-
-    /// The batch's end state, written with multi-row statements.
-    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
-        let changes = batch_changes(tx, envelopes, &TABLES).await?;
+    async fn save(conn: &mut AnyConnection, changes: &BatchChanges) -> Result<(), HandlerError> {
         let snapshots: Vec<Snapshot> = changes
             .structures
             .iter()
@@ -48,7 +39,7 @@ impl EventHandler for InventoryReadModel {
                 bytes: structure.encode_to_vec(),
             })
             .collect();
-        storage::save_snapshots(tx, &snapshots, &changes)
+        storage::save_snapshots(conn, &snapshots, changes)
             .await
             .map_err(|e| HandlerError::Transient(e.into()))
     }

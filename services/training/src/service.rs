@@ -40,7 +40,7 @@ pub fn application(db: Db, fragility: FragilityParams, clock: Clock, relay: Arc<
 /// consumer is added here only.
 pub fn describe(db: &Db, pseudonyms: &PseudonymKey) -> ServiceDescription {
     ServiceDescription::new(NAME, GRPC_SERVICE)
-        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel)))
+        .consumer(Consumer::new(db.clone(), Arc::new(InventoryReadModel::default())))
         .consumer(Consumer::new(db.clone(), Arc::new(person_erasures(pseudonyms.clone()))))
 }
 

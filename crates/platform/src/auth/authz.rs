@@ -41,6 +41,20 @@ impl Rule {
     }
 }
 
+/// Public information (a catalogue of calls or of trainings, no personal
+/// data): every role, whatever its groups. Services name it in their own
+/// matrix so that what "public" means is written once.
+pub const EVERY_ROLE: Rule = Rule {
+    grants: &[
+        (Role::FederationAdmin, Reach::Instance),
+        (Role::NetworkAdmin, Reach::Instance),
+        (Role::StructureManager, Reach::Instance),
+        (Role::Facilitator, Reach::Instance),
+        (Role::Trainer, Reach::Instance),
+        (Role::Integration, Reach::Instance),
+    ],
+};
+
 /// The object an RPC acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target<'a> {
@@ -234,6 +248,14 @@ mod tests {
             network,
             structure: Some(structure),
         })
+    }
+
+    #[test]
+    fn every_role_reaches_the_whole_instance() {
+        for role in Role::ALL {
+            assert_eq!(EVERY_ROLE.reach_of(role), Some(Reach::Instance), "{role}");
+        }
+        assert_eq!(EVERY_ROLE.grants.len(), Role::ALL.len());
     }
 
     #[test]

@@ -25,7 +25,9 @@ mod principal;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use authz::{authorize, authorize_structure, rule_or_refusal, visible, Reach, Rule, Target, Visibility};
+pub use authz::{
+    authorize, authorize_structure, rule_or_refusal, visible, Reach, Rule, Target, Visibility, EVERY_ROLE,
+};
 pub use dev_issuer::{DevIssuer, NoRandomness, DEV_ISSUER};
 pub use fetch::{exchange, form_urlencoded, FetchError};
 pub use id_token::IdToken;

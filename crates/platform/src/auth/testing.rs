@@ -46,6 +46,53 @@ pub fn every_rpc_has_a_rule(service: &str, at_least: usize, rule: impl Fn(&str) 
     Ok(())
 }
 
+/// One service's isolation matrix: its RPCs, as the descriptor set lists
+/// them, and the rule its `grpc/authz.rs` gives each. An isolation suite
+/// states it once (`const MATRIX: IsolationMatrix = …`) and asks it for the
+/// methods to try and for what each caller should reach.
+#[derive(Clone, Copy, Debug)]
+pub struct IsolationMatrix {
+    /// The gRPC service, e.g. `vigie.training.v1.TrainingService`.
+    pub service: &'static str,
+    /// The service's rule of an RPC (its `authz::rule`).
+    pub rule: fn(&str) -> Option<Rule>,
+}
+
+impl IsolationMatrix {
+    /// The service's RPCs (see [`service_methods`]).
+    ///
+    /// # Errors
+    /// When the descriptor set does not decode or lacks the service.
+    pub fn methods(&self) -> Result<Vec<String>> {
+        service_methods(self.service)
+    }
+
+    /// Checks that the service has at least `at_least` RPCs, each with a
+    /// rule (see [`every_rpc_has_a_rule`]).
+    ///
+    /// # Errors
+    /// Too few RPCs in the descriptor set, or an RPC without a rule.
+    pub fn every_rpc_has_a_rule(&self, at_least: usize) -> Result<()> {
+        every_rpc_has_a_rule(self.service, at_least, self.rule)
+    }
+
+    /// What `principal` should reach under `method`'s rule on `network`
+    /// (and `structure`): see [`expected`].
+    ///
+    /// # Errors
+    /// When `method` has no rule.
+    pub fn expected(
+        &self,
+        method: &str,
+        principal: &Principal,
+        network: &str,
+        structure: Option<&str>,
+    ) -> Result<Option<bool>> {
+        let rule = (self.rule)(method).with_context(|| format!("no rule for {}/{method}", self.service))?;
+        Ok(expected(&rule, principal, network, structure))
+    }
+}
+
 /// A caller with one role and one scope.
 pub fn caller(role: Role, scope: Scope) -> Principal {
     Principal {

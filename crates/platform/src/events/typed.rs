@@ -11,6 +11,13 @@ use vigie_proto::Event;
 use super::{Envelope, EventDraft, HandlerError};
 
 impl Envelope {
+    /// An envelope of `message`'s type about `subject` from `source`, as the
+    /// producing service would publish it: consumers' tests and tools build
+    /// the events they feed without spelling the type or encoding by hand.
+    pub fn of<E: Event>(source: impl Into<String>, subject: impl Into<String>, message: &E) -> Envelope {
+        Envelope::new(source, E::TYPE, subject, message.encode_to_vec())
+    }
+
     /// Whether the envelope carries an `E`.
     pub fn is<E: Event>(&self) -> bool {
         self.event_type == E::TYPE
@@ -47,7 +54,6 @@ macro_rules! event_types {
 
 #[cfg(test)]
 mod tests {
-    use prost::Message;
     use vigie_proto::events::v1::{PersonErased, StructureInventoried};
 
     use super::*;
@@ -58,8 +64,12 @@ mod tests {
             person_id: "P1".to_owned(),
             structure_id: "S1".to_owned(),
         };
-        let envelope = Envelope::new("/vigie/inventory", PersonErased::TYPE, "S1", erased.encode_to_vec());
+        let envelope = Envelope::of("/vigie/inventory", "S1", &erased);
         assert!(envelope.is::<PersonErased>() && !envelope.is::<StructureInventoried>());
+        assert_eq!(
+            (envelope.source.as_str(), envelope.subject.as_str()),
+            ("/vigie/inventory", "S1")
+        );
         assert_eq!(envelope.decode::<PersonErased>().ok(), Some(erased));
         let garbage = Envelope::new("/vigie/inventory", PersonErased::TYPE, "S1", vec![0xff, 0xff, 0xff]);
         match garbage.decode::<PersonErased>() {

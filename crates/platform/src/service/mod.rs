@@ -13,8 +13,10 @@
 //! JetStream streams, `VIGIE_<PRODUCER>`), see [`producers`].
 
 mod embedded;
+mod periodic;
 
 pub use embedded::{EmbeddedBuses, UnknownProducer};
+pub use periodic::run_every;
 
 use std::future::Future;
 

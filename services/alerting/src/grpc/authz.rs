@@ -13,10 +13,10 @@
 //! whatever concerns a whole network (its preferences, its feed, its policy)
 //! to its network admins only.
 
-use vigie_platform::auth::{Reach, Role, Rule};
+use vigie_platform::auth::{Reach, Role, Rule, EVERY_ROLE};
 
 use Reach::{Instance, Network, Structure};
-use Role::{Facilitator, FederationAdmin, Integration, NetworkAdmin, StructureManager, Trainer};
+use Role::{Facilitator, FederationAdmin, Integration, NetworkAdmin, StructureManager};
 
 /// About one structure (or, without a structure, the caller's visible ones).
 const ON_STRUCTURE: Rule = Rule {
@@ -60,16 +60,7 @@ pub const PERSONAL_DATA: Rule = Rule {
 
 /// The calls themselves (public information): every role, whatever its
 /// groups — `ExportCalls`, and `ListCalls` without a structure.
-pub const CATALOGUE: Rule = Rule {
-    grants: &[
-        (FederationAdmin, Instance),
-        (NetworkAdmin, Instance),
-        (StructureManager, Instance),
-        (Facilitator, Instance),
-        (Trainer, Instance),
-        (Integration, Instance),
-    ],
-};
+pub const CATALOGUE: Rule = EVERY_ROLE;
 
 /// The rule of `method` (the RPC's name as in the proto), `None` for an unknown method.
 pub fn rule(method: &str) -> Option<Rule> {

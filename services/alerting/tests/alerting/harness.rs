@@ -12,7 +12,6 @@ use sqlx::Row;
 use tokio::sync::Notify;
 use vigie_alerting::app::{AlertingApp, AlertingSettings, ImportReport, PolicyInput, Transport};
 use vigie_alerting::channels::address::AddressPolicy;
-use vigie_alerting::handlers::STRUCTURE_INVENTORIED;
 use vigie_alerting::service::dispatch_once;
 use vigie_platform::auth::testing::caller;
 use vigie_platform::auth::{Principal, Role, Scope};
@@ -22,7 +21,7 @@ use vigie_proto::common::v1::Date;
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::{Backend, TestDatabase};
+use vigie_testkit::{Backend, ContractHarness, TestDatabase};
 
 /// The secret of the signed links in tests.
 pub const SECRET: &[u8] = b"test-secret-of-at-least-32-bytes!!";
@@ -49,25 +48,15 @@ pub fn date(text: &str) -> NaiveDate {
     text.parse().unwrap_or_default()
 }
 
-impl Harness {
-    /// On a SQLite file.
-    pub async fn sqlite() -> Result<Harness> {
-        Self::build(Backend::Sqlite).await
-    }
-
-    /// On a fresh PostgreSQL database.
-    pub async fn postgres() -> Result<Harness> {
-        Self::build(Backend::Postgres).await
-    }
-
-    async fn build(backend: Backend) -> Result<Harness> {
-        vigie_testkit::init_test_logging();
-        let database = TestDatabase::create(backend, "alerting").await?;
-        let db = Db::connect(database.url()).await?;
+impl ContractHarness for Harness {
+    async fn on(backend: Backend) -> Result<Harness> {
+        let (db, database) = vigie_platform::testing::fresh_db(backend, "alerting").await?;
         vigie_alerting::service::migrate(&db).await?;
         Ok(Self::over(db, database))
     }
+}
 
+impl Harness {
     fn over(db: Db, database: TestDatabase) -> Harness {
         let now = Arc::new(Mutex::new(utc("2027-01-04 10:00")));
         let app = Self::app_on(&db, &now);
@@ -399,13 +388,11 @@ pub fn structure_event_holding(
 /// The `structure.inventoried` envelope of a snapshot, as the inventory
 /// publishes it.
 pub fn inventoried(structure: inv::Structure) -> Envelope {
-    Envelope::new(
+    Envelope::of(
         "/vigie/inventory",
-        STRUCTURE_INVENTORIED,
         structure.structure_id.clone(),
-        StructureInventoried {
+        &StructureInventoried {
             structure: Some(structure),
-        }
-        .encode_to_vec(),
+        },
     )
 }

@@ -13,7 +13,7 @@ use anyhow::{bail, ensure, Context, Result};
 use prost::Message;
 use vigie_alerting::app::{AlertingApp, PolicyInput};
 use vigie_alerting::grpc::{authz, AlertingApi};
-use vigie_platform::auth::testing::{self, allowed, caller, matrix_callers, refused, request, service_methods};
+use vigie_platform::auth::testing::{self, allowed, caller, matrix_callers, refused, request, IsolationMatrix};
 use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_proto::alerting::v1 as pb;
 use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
@@ -21,24 +21,13 @@ use vigie_proto::alerting::v1::alerting_service_server::AlertingService;
 use crate::grant_calls::{grants_of, obligations_of};
 use crate::harness::{aid, d, date, director_and_two_holders, page, structure_event, utc, Harness, PersonSpec};
 
-const SERVICE: &str = "vigie.alerting.v1.AlertingService";
-
-fn methods() -> Result<Vec<String>> {
-    service_methods(SERVICE)
-}
-
-/// What `principal` should reach under `method`'s rule (see `auth::testing::expected`).
-fn expected(method: &str, principal: &Principal, network: &str, structure: Option<&str>) -> Result<Option<bool>> {
-    Ok(testing::expected(
-        &authz::rule(method).context("rule")?,
-        principal,
-        network,
-        structure,
-    ))
-}
+const MATRIX: IsolationMatrix = IsolationMatrix {
+    service: "vigie.alerting.v1.AlertingService",
+    rule: authz::rule,
+};
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 23, authz::rule)
+    MATRIX.every_rpc_has_a_rule(23)
 }
 
 const NET_A: &str = "reseau-a";
@@ -83,7 +72,7 @@ fn network_of(structure: &str) -> Result<&'static str> {
 
 /// Whether a structure-scoped row is one `p` may see under `method`.
 fn sees_row(method: &str, p: &Principal, structure: &str) -> Result<bool> {
-    Ok(expected(method, p, network_of(structure)?, Some(structure))? == Some(true))
+    Ok(MATRIX.expected(method, p, network_of(structure)?, Some(structure))? == Some(true))
 }
 
 /// Whether `p` may see the people of `structure`'s rows (names, recipients,
@@ -237,7 +226,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
 
     let principals = matrix_callers(NET_A, NET_B, S_A, SIBLING);
 
-    for method in methods()? {
+    for method in MATRIX.methods()? {
         for p in &principals {
             unscoped(&fixture, &method, p)
                 .await
@@ -484,7 +473,7 @@ async fn documented(f: &Fixture) -> Result<()> {
 
 /// The lists asked for without a structure (and the RPCs without an object).
 async fn unscoped(f: &Fixture, method: &str, p: &Principal) -> Result<()> {
-    let granted = expected(method, p, NET_A, None)?.is_some();
+    let granted = MATRIX.expected(method, p, NET_A, None)?.is_some();
     match method {
         "ListCalls" => {
             // Calls are public information: every role may list them, and
@@ -641,7 +630,7 @@ fn sorted<T: Ord>(mut rows: Vec<T>) -> Vec<T> {
 
 /// The RPCs about one structure (`structure` of `network`) or one network.
 async fn check(f: &Fixture, method: &str, p: &Principal, network: &str, structure: &str) -> Result<()> {
-    let on_structure = expected(method, p, network, Some(structure))?;
+    let on_structure = MATRIX.expected(method, p, network, Some(structure))?;
     // A whole network's preferences and feed have their own rule.
     let on_network = testing::expected(&authz::network_rule(method).context("network rule")?, p, network, None);
     let granted = on_structure.is_some();

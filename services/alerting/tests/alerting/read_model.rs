@@ -11,6 +11,7 @@ use sqlx::Row;
 use vigie_alerting::handlers::InventoryReadModel;
 use vigie_inventory_readmodel::decode_inventoried;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_testkit::ContractHarness;
 
 use crate::harness::{structure_event, Harness, PersonSpec};
 
@@ -112,7 +113,7 @@ async fn batches_leave_the_read_model_as_one_by_one(one_by_one: Harness, batched
     for envelope in &events {
         apply_one(&one_by_one, envelope).await?;
     }
-    let consumer = Consumer::new(batched.db.clone(), Arc::new(InventoryReadModel));
+    let consumer = Consumer::new(batched.db.clone(), Arc::new(InventoryReadModel::default()));
     for chunk in events.chunks(37) {
         for result in consumer.process_batch(chunk).await {
             assert_eq!(result?, Outcome::Applied);
@@ -142,7 +143,7 @@ async fn stale_versions_inside_one_batch_keep_the_newest(harness: Harness) -> Re
         structure_event("S1", "reseau-bretagne", "35238", "53", &[person("P3")], 4),
         structure_event("S1", "reseau-bretagne", "35238", "53", &[person("P4")], 3),
     ];
-    let consumer = Consumer::new(harness.db.clone(), Arc::new(InventoryReadModel));
+    let consumer = Consumer::new(harness.db.clone(), Arc::new(InventoryReadModel::default()));
     for result in consumer.process_batch(&batch).await {
         result?;
     }

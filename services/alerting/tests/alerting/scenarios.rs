@@ -556,19 +556,20 @@ pub async fn a_whole_instance_is_streamed_in_bounded_messages_identical_to_the_u
     Ok(())
 }
 
+/// The inventory's word that H1 (a holder of S1) is erased.
+fn h1_erased() -> vigie_platform::events::Envelope {
+    let erased = vigie_proto::events::v1::PersonErased {
+        person_id: "H1".into(),
+        structure_id: "S1".into(),
+    };
+    vigie_platform::events::Envelope::of("/vigie/inventory", "S1", &erased)
+}
+
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     let smtp = SmtpServer::start().await?;
     s1_and_its_call(&h).await?;
     h.pass_at("2027-03-07 08:05", &channels(&smtp)?).await?;
-    let erased = vigie_platform::events::Envelope::new(
-        "/vigie/inventory",
-        vigie_alerting::handlers::PERSON_ERASED_TYPE,
-        "S1",
-        prost::Message::encode_to_vec(&vigie_proto::events::v1::PersonErased {
-            person_id: "H1".into(),
-            structure_id: "S1".into(),
-        }),
-    );
+    let erased = h1_erased();
     ensure!(h.erase(&erased).await? == Outcome::Applied);
     for value in vigie_testkit::scan::stored_values(h.db.pool(), "al_%").await? {
         ensure!(!value.contains("h1@asso.example.org"), "email left in {value:?}");
@@ -607,15 +608,7 @@ pub async fn an_erasure_removes_mail_files_and_delivery_errors(h: Harness) -> Re
         .bind("H1")
         .execute(h.db.pool())
         .await?;
-    let erased = vigie_platform::events::Envelope::new(
-        "/vigie/inventory",
-        vigie_alerting::handlers::PERSON_ERASED_TYPE,
-        "S1",
-        prost::Message::encode_to_vec(&vigie_proto::events::v1::PersonErased {
-            person_id: "H1".into(),
-            structure_id: "S1".into(),
-        }),
-    );
+    let erased = h1_erased();
     ensure!(h.erase_with_mails(&erased, Some(mails.path().to_path_buf())).await? == Outcome::Applied);
     ensure!(files_holding("h1@asso.example.org")? == 0, "H1's mail file is removed");
     ensure!(

@@ -8,12 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use prost::Message;
 use tokio::sync::Notify;
 use vigie_facilitation::app::{Clock, FacilitationApp};
 use vigie_facilitation::erasure::PseudonymKey;
 use vigie_facilitation::error::FacilitationError;
-use vigie_facilitation::handlers::{DEADLINE_ESCALATED, FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
 use vigie_inventory::testing::TestInventory;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
@@ -21,7 +19,7 @@ use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
-use vigie_testkit::{Backend, TestDatabase};
+use vigie_testkit::{Backend, ContractHarness, TestDatabase};
 
 /// The pseudonym secret of the consumers the harness takes from the
 /// service's description (the erasure scenarios bring their own key).
@@ -48,18 +46,8 @@ pub struct Harness {
     database: TestDatabase,
 }
 
-impl Harness {
-    /// On a SQLite file.
-    pub async fn sqlite() -> Result<Harness> {
-        Self::build(Backend::Sqlite).await
-    }
-
-    /// On a fresh PostgreSQL database (a pool of several connections).
-    pub async fn postgres() -> Result<Harness> {
-        Self::build(Backend::Postgres).await
-    }
-
-    async fn build(backend: Backend) -> Result<Harness> {
+impl ContractHarness for Harness {
+    async fn on(backend: Backend) -> Result<Harness> {
         let (db, database) = fresh_db(backend, "facilitation").await?;
         vigie_facilitation::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
@@ -70,7 +58,9 @@ impl Harness {
         );
         Ok(Harness { app, db, now, database })
     }
+}
 
+impl Harness {
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<TestInventory> {
         TestInventory::start(self.database.backend(), Arc::new(today)).await
@@ -175,14 +165,12 @@ pub fn structure_event(id: &str, network: &str, commune: &str, people: &[&str], 
         version,
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         vigie_inventory::events::SOURCE,
-        STRUCTURE_INVENTORIED,
-        id.to_owned(),
-        StructureInventoried {
+        id,
+        &StructureInventoried {
             structure: Some(structure),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 
@@ -224,15 +212,13 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
         ],
         ..Default::default()
     };
-    Envelope::new(
+    Envelope::of(
         vigie_inventory::events::SOURCE,
-        FRAGILITY_ASSESSED,
-        id.to_owned(),
-        FragilityAssessed {
+        id,
+        &FragilityAssessed {
             fragility: Some(fragility),
             ..Default::default()
-        }
-        .encode_to_vec(),
+        },
     )
 }
 
@@ -240,11 +226,10 @@ pub fn fragility_event(id: &str, network: &str, band: inv::Band, function: &str,
 /// of `call` (titled `Appel <call>`) closes on `deadline` while
 /// `funding_applications` of `structure` rests on one person.
 pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
-    Envelope::new(
+    Envelope::of(
         "/vigie/alerting",
-        DEADLINE_ESCALATED,
-        structure.to_owned(),
-        DeadlineEscalated {
+        structure,
+        &DeadlineEscalated {
             structure_id: structure.to_owned(),
             call_id: call.to_owned(),
             call_title: format!("Appel {call}"),
@@ -255,8 +240,7 @@ pub fn escalation_event(structure: &str, call: &str, deadline: NaiveDate) -> Env
             function: "funding_applications".to_owned(),
             reason: "spof".to_owned(),
             url: format!("https://aides-territoires.beta.gouv.fr/aides/{call}/"),
-        }
-        .encode_to_vec(),
+        },
     )
 }
 

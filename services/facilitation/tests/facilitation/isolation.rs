@@ -8,31 +8,20 @@
 use anyhow::{bail, ensure, Context, Result};
 use vigie_facilitation::app::HelpInput;
 use vigie_facilitation::grpc::{authz, FacilitationApi};
-use vigie_platform::auth::testing::{self, allowed, matrix_callers, refused, request, service_methods};
+use vigie_platform::auth::testing::{allowed, matrix_callers, refused, request, IsolationMatrix};
 use vigie_platform::auth::{Principal, Role, Scope};
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
 
 use crate::harness::{today, Harness};
 
-const SERVICE: &str = "vigie.facilitation.v1.FacilitationService";
-
-fn methods() -> Result<Vec<String>> {
-    service_methods(SERVICE)
-}
-
-/// What `principal` should reach under `method`'s rule (see `auth::testing::expected`).
-fn expected(method: &str, principal: &Principal, network: &str, structure: Option<&str>) -> Result<Option<bool>> {
-    Ok(testing::expected(
-        &authz::rule(method).context("rule")?,
-        principal,
-        network,
-        structure,
-    ))
-}
+const MATRIX: IsolationMatrix = IsolationMatrix {
+    service: "vigie.facilitation.v1.FacilitationService",
+    rule: authz::rule,
+};
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 7, authz::rule)
+    MATRIX.every_rpc_has_a_rule(7)
 }
 
 const NET_A: &str = "N1";
@@ -62,11 +51,11 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
 
     let principals = matrix_callers(NET_A, NET_B, S_A, SIBLING);
 
-    for method in methods()? {
+    for method in MATRIX.methods()? {
         for p in &principals {
             // The report targets the whole network, the rest A's structure.
             let structure = (method != "Report").then_some(S_A);
-            let reach = expected(&method, p, NET_A, structure)?;
+            let reach = MATRIX.expected(&method, p, NET_A, structure)?;
             check(&api, &method, p, reach.is_some(), reach == Some(true), &request_a)
                 .await
                 .with_context(|| format!("{method} as {}", p.subject))?;

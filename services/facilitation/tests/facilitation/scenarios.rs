@@ -1144,7 +1144,7 @@ pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) 
 // ----- personal data -----
 
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
-    use vigie_facilitation::erasure::{PseudonymKey, PERSON_ERASED};
+    use vigie_facilitation::erasure::PseudonymKey;
     let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
     use vigie_platform::events::Envelope;
     use vigie_proto::events::v1::{PersonErased, StructureInventoried};
@@ -1174,15 +1174,13 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
         "the scan does not see the email"
     );
 
-    let erased = Envelope::new(
+    let erased = Envelope::of(
         vigie_inventory::events::SOURCE,
-        PERSON_ERASED,
         "S1",
-        PersonErased {
+        &PersonErased {
             person_id: "P2".to_owned(),
             structure_id: "S1".to_owned(),
-        }
-        .encode_to_vec(),
+        },
     );
     let erasures = h.consumer("facilitation-erasures", &key)?;
     ensure!(erasures.process(&erased).await? == Outcome::Applied);

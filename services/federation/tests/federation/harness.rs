@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use vigie_federation::app::{FederationApp, FederationSettings, Now};
 use vigie_federation_domain::secrecy::Threshold;
 use vigie_platform::db::Db;
-use vigie_platform::events::{Envelope, Event, HandlerError, Outcome};
+use vigie_platform::events::{Envelope, HandlerError, Outcome};
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1 as ev;
 use vigie_proto::federation::v1::RegionSnapshot;
@@ -26,12 +26,6 @@ pub fn today() -> NaiveDate {
 
 fn noon() -> DateTime<Utc> {
     Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap_or_default())
-}
-
-/// The envelope of `payload` about `subject`, as the producing service
-/// (`source`) publishes it: its type is the one its message declares.
-fn event<E: Event>(source: &str, subject: &str, payload: &E) -> Envelope {
-    Envelope::new(source, E::TYPE, subject, payload.encode_to_vec())
 }
 
 /// A migrated federation service.
@@ -153,7 +147,7 @@ pub fn inventoried(p: &Place<'_>, version: u64) -> Envelope {
             ..Default::default()
         }),
     };
-    event("/vigie/inventory", p.id, &payload)
+    Envelope::of("/vigie/inventory", p.id, &payload)
 }
 
 /// An assessment: `band`, `score`, the funding function held by `funding`
@@ -186,7 +180,7 @@ pub fn assessed(p: &Place<'_>, band: inv::Band, score: u32, funding: usize, orph
         evaluated_on: Some(date_to_pb(today())),
         ..Default::default()
     };
-    event("/vigie/inventory", p.id, &payload)
+    Envelope::of("/vigie/inventory", p.id, &payload)
 }
 
 pub fn reminder(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
@@ -199,7 +193,7 @@ pub fn reminder(structure: &str, call: &str, deadline: NaiveDate) -> Envelope {
         recipient_kind: "holder".to_owned(),
         sent_on: Some(date_to_pb(today())),
     };
-    event("/vigie/alerting", structure, &payload)
+    Envelope::of("/vigie/alerting", structure, &payload)
 }
 
 pub fn acknowledged(structure: &str, call: &str, status: &str) -> Envelope {
@@ -209,7 +203,7 @@ pub fn acknowledged(structure: &str, call: &str, status: &str) -> Envelope {
         status: status.to_owned(),
         on: Some(date_to_pb(today())),
     };
-    event("/vigie/alerting", structure, &payload)
+    Envelope::of("/vigie/alerting", structure, &payload)
 }
 
 pub fn time_recorded(structure: &str, network: &str, beneficiary: &str, minutes: u32) -> Envelope {
@@ -221,7 +215,7 @@ pub fn time_recorded(structure: &str, network: &str, beneficiary: &str, minutes:
         minutes,
         on: Some(date_to_pb(today())),
     };
-    event("/vigie/facilitation", structure, &payload)
+    Envelope::of("/vigie/facilitation", structure, &payload)
 }
 
 pub fn completed(structure: &str) -> Envelope {
@@ -233,17 +227,12 @@ pub fn completed(structure: &str) -> Envelope {
         completed_on: Some(date_to_pb(today())),
         raises: Vec::new(),
     };
-    event("/vigie/training", structure, &payload)
+    Envelope::of("/vigie/training", structure, &payload)
 }
 
 /// A snapshot event as a region would send it.
 pub fn snapshot_event(snapshot: &RegionSnapshot) -> Envelope {
-    Envelope::new(
-        vigie_federation::events::SOURCE,
-        vigie_federation::events::REGION_AGGREGATED,
-        snapshot.region.clone(),
-        snapshot.encode_to_vec(),
-    )
+    Envelope::of(vigie_federation::events::SOURCE, snapshot.region.clone(), snapshot)
 }
 
 /// An assessment naming the functions nobody holds and those one person holds
@@ -263,7 +252,7 @@ pub fn assessed_with(p: &Place<'_>, orphans: &[&str], single: &[&str]) -> Envelo
         evaluated_on: Some(date_to_pb(today())),
         ..Default::default()
     };
-    event("/vigie/inventory", p.id, &payload)
+    Envelope::of("/vigie/inventory", p.id, &payload)
 }
 
 /// A decision on a grant: `stage` won or refused, `euros` granted, on `on`.
@@ -279,7 +268,7 @@ pub fn grant(structure: &str, grant_id: &str, stage: &str, euros: i64, on: Naive
         public_subsidy: true,
         on: Some(date_to_pb(on)),
     };
-    event("/vigie/alerting", structure, &payload)
+    Envelope::of("/vigie/alerting", structure, &payload)
 }
 
 /// A reminder of a structure's reporting duty `key`, due on `due`.
@@ -295,7 +284,7 @@ pub fn duty_reminded(structure: &str, key: &str, due: NaiveDate) -> Envelope {
         sent_on: Some(date_to_pb(today())),
         draft_reminder: false,
     };
-    event("/vigie/alerting", structure, &payload)
+    Envelope::of("/vigie/alerting", structure, &payload)
 }
 
 /// A duty marked sent (`status` = "sent") or taken back (""), today.
@@ -308,5 +297,5 @@ pub fn duty_acknowledged(structure: &str, key: &str, status: &str, due: NaiveDat
         due: Some(date_to_pb(due)),
         on: Some(date_to_pb(today())),
     };
-    event("/vigie/alerting", structure, &payload)
+    Envelope::of("/vigie/alerting", structure, &payload)
 }

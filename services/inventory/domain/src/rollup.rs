@@ -298,7 +298,10 @@ mod tests {
                 fed.add((**k).to_owned(), a);
             }
         }
-        assert_eq!(fed.finish(), rollup(keys.iter().zip(&s).map(|(k, a)| ((*k).to_owned(), a))));
+        assert_eq!(
+            fed.finish(),
+            rollup(keys.iter().zip(&s).map(|(k, a)| ((*k).to_owned(), a)))
+        );
     }
 
     #[test]

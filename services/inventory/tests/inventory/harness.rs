@@ -14,7 +14,7 @@ use vigie_inventory::service;
 use vigie_inventory_set::generate::{generate, GenerateParams, GeneratedSet};
 use vigie_platform::db::Db;
 use vigie_platform::testing::fresh_db;
-use vigie_testkit::{Backend, TestDatabase};
+use vigie_testkit::{Backend, ContractHarness, TestDatabase};
 
 /// The date every scenario starts on.
 pub fn today() -> NaiveDate {
@@ -32,18 +32,8 @@ pub struct Harness {
     database: TestDatabase,
 }
 
-impl Harness {
-    /// On a SQLite file.
-    pub async fn sqlite() -> Result<Harness> {
-        Self::build(Backend::Sqlite).await
-    }
-
-    /// On a fresh PostgreSQL database.
-    pub async fn postgres() -> Result<Harness> {
-        Self::build(Backend::Postgres).await
-    }
-
-    async fn build(backend: Backend) -> Result<Harness> {
+impl ContractHarness for Harness {
+    async fn on(backend: Backend) -> Result<Harness> {
         let (db, database) = fresh_db(backend, "inventory").await?;
         service::migrate(&db).await?;
         let date = Arc::new(Mutex::new(today()));
@@ -57,7 +47,9 @@ impl Harness {
             database,
         })
     }
+}
 
+impl Harness {
     /// Another replica of the service on the same database, as `vigie serve
     /// inventory` runs several: PostgreSQL only (a SQLite file has one
     /// writing process, the embedded server).

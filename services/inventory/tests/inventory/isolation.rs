@@ -8,31 +8,20 @@
 use anyhow::{bail, ensure, Context, Result};
 use tokio_stream::StreamExt;
 use vigie_inventory::grpc::{authz, InventoryApi};
-use vigie_platform::auth::testing::{self, matrix_callers, refused, request, service_methods};
+use vigie_platform::auth::testing::{matrix_callers, refused, request, IsolationMatrix};
 use vigie_platform::auth::{Principal, Role};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
 use crate::harness::{set, Harness};
 
-const SERVICE: &str = "vigie.inventory.v1.InventoryService";
-
-fn methods() -> Result<Vec<String>> {
-    service_methods(SERVICE)
-}
-
-/// What `principal` should reach under `method`'s rule (see `auth::testing::expected`).
-fn expected(method: &str, principal: &Principal, network: &str, structure: &str) -> Result<Option<bool>> {
-    Ok(testing::expected(
-        &authz::rule(method).context("rule")?,
-        principal,
-        network,
-        Some(structure),
-    ))
-}
+const MATRIX: IsolationMatrix = IsolationMatrix {
+    service: "vigie.inventory.v1.InventoryService",
+    rule: authz::rule,
+};
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 7, authz::rule)
+    MATRIX.every_rpc_has_a_rule(7)
 }
 
 pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
@@ -63,10 +52,10 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
 
     let principals = matrix_callers(&net_a, &net_b, &s_a, &sibling);
 
-    for method in methods()? {
+    for method in MATRIX.methods()? {
         for p in &principals {
             // `None`: the role is not granted, every call is refused.
-            let reach = expected(&method, p, &net_a, &s_a)?;
+            let reach = MATRIX.expected(&method, p, &net_a, Some(&s_a))?;
             check(
                 &api,
                 &method,

@@ -15,7 +15,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::scenarios::$name(crate::Harness::sqlite().await?).await
+                    crate::scenarios::$name(<crate::Harness as vigie_testkit::ContractHarness>::sqlite().await?).await
                 }
             )+
         }
@@ -23,7 +23,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::scenarios::$name(crate::Harness::postgres().await?).await
+                    crate::scenarios::$name(<crate::Harness as vigie_testkit::ContractHarness>::postgres().await?).await
                 }
             )+
         }
@@ -54,11 +54,15 @@ on_both_backends!(
 mod isolation_sqlite {
     #[tokio::test]
     async fn every_rpc_has_a_rule() -> anyhow::Result<()> {
-        crate::isolation::every_rpc_has_a_rule(crate::Harness::sqlite().await?).await
+        crate::isolation::every_rpc_has_a_rule(<crate::Harness as vigie_testkit::ContractHarness>::sqlite().await?)
+            .await
     }
 
     #[tokio::test]
     async fn other_networks_see_nothing() -> anyhow::Result<()> {
-        crate::isolation::other_networks_see_nothing(crate::Harness::sqlite().await?).await
+        crate::isolation::other_networks_see_nothing(
+            <crate::Harness as vigie_testkit::ContractHarness>::sqlite().await?,
+        )
+        .await
     }
 }

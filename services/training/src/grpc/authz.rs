@@ -4,10 +4,10 @@
 //! Documented in `docs/security.md` ("Authorisation"); the isolation test
 //! fails for an RPC without a rule.
 
-use vigie_platform::auth::{Reach, Role, Rule};
+use vigie_platform::auth::{Reach, Role, Rule, EVERY_ROLE};
 
 use Reach::{Instance, Network, Structure};
-use Role::{Facilitator, FederationAdmin, Integration, NetworkAdmin, StructureManager, Trainer};
+use Role::{FederationAdmin, NetworkAdmin, StructureManager, Trainer};
 
 /// Enrolling, cancelling, completing: the target is the person's structure
 /// (for an enrolment, the structure it was made for).
@@ -31,16 +31,7 @@ pub fn rule(method: &str) -> Option<Rule> {
         },
         // The catalogue is public to every authenticated role (no personal
         // data: sessions carry only counts of enrolled and waiting people).
-        "ListTrainings" | "ListSessions" => Rule {
-            grants: &[
-                (FederationAdmin, Instance),
-                (NetworkAdmin, Instance),
-                (StructureManager, Instance),
-                (Facilitator, Instance),
-                (Trainer, Instance),
-                (Integration, Instance),
-            ],
-        },
+        "ListTrainings" | "ListSessions" => EVERY_ROLE,
         "Enrol" | "Cancel" | "Complete" => ENROLMENT,
         // A structure's plan names its people (candidates).
         "Plan" => Rule {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use prost::Message;
 use tokio::sync::Notify;
 use vigie_fragility_model::fragility::FragilityParams;
 use vigie_fragility_model::model::StructureInventory;
@@ -20,10 +19,9 @@ use vigie_platform::db::Db;
 use vigie_platform::events::{Consumer, Envelope, Outcome};
 use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::StructureInventoried;
-use vigie_testkit::{Backend, TestDatabase};
+use vigie_testkit::{Backend, ContractHarness, TestDatabase};
 use vigie_training::app::{Clock, TrainingApp};
 use vigie_training::erasure::PseudonymKey;
-use vigie_training::handlers::STRUCTURE_INVENTORIED;
 use vigie_training::storage::StoredSession;
 use vigie_training_domain::catalogue::{CatalogueFiles, SESSIONS_HEADER, TRAININGS_HEADER};
 
@@ -51,18 +49,8 @@ pub struct Harness {
     database: TestDatabase,
 }
 
-impl Harness {
-    /// On a SQLite file.
-    pub async fn sqlite() -> Result<Harness> {
-        Self::build(Backend::Sqlite).await
-    }
-
-    /// On a fresh PostgreSQL database (a pool of several connections).
-    pub async fn postgres() -> Result<Harness> {
-        Self::build(Backend::Postgres).await
-    }
-
-    async fn build(backend: Backend) -> Result<Harness> {
+impl ContractHarness for Harness {
+    async fn on(backend: Backend) -> Result<Harness> {
         let (db, database) = fresh_db(backend, "training").await?;
         vigie_training::service::migrate(&db).await?;
         let clock: Clock = Arc::new(today);
@@ -74,7 +62,9 @@ impl Harness {
         );
         Ok(Harness { app, db, database })
     }
+}
 
+impl Harness {
     /// A real inventory on its own database of the same backend.
     pub async fn inventory(&self) -> Result<TestInventory> {
         TestInventory::start(self.database.backend(), Arc::new(today)).await
@@ -150,13 +140,11 @@ pub fn snapshot(inventory: &StructureInventory, version: i64) -> Envelope {
     };
     let payload = StructureInventoried {
         structure: Some(structure_to_pb(&stored)),
-    }
-    .encode_to_vec();
-    Envelope::new(
+    };
+    Envelope::of(
         vigie_inventory::events::SOURCE,
-        STRUCTURE_INVENTORIED,
         inventory.structure.id.clone(),
-        payload,
+        &payload,
     )
 }
 

@@ -6,7 +6,7 @@
 //! directly, with the principal in the request extensions as `AuthLayer` puts it.
 
 use anyhow::{bail, ensure, Context, Result};
-use vigie_platform::auth::testing::{self, allowed, matrix_callers, refused, request, service_methods};
+use vigie_platform::auth::testing::{allowed, matrix_callers, refused, request, IsolationMatrix};
 use vigie_platform::auth::Principal;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
@@ -14,24 +14,13 @@ use vigie_training::grpc::{authz, TrainingApi};
 
 use crate::harness::{set, Harness};
 
-const SERVICE: &str = "vigie.training.v1.TrainingService";
-
-fn methods() -> Result<Vec<String>> {
-    service_methods(SERVICE)
-}
-
-/// What `principal` should reach under `method`'s rule (see `auth::testing::expected`).
-fn expected(method: &str, principal: &Principal, network: &str, structure: Option<&str>) -> Result<Option<bool>> {
-    Ok(testing::expected(
-        &authz::rule(method).context("rule")?,
-        principal,
-        network,
-        structure,
-    ))
-}
+const MATRIX: IsolationMatrix = IsolationMatrix {
+    service: "vigie.training.v1.TrainingService",
+    rule: authz::rule,
+};
 
 pub async fn every_rpc_has_a_rule(_h: Harness) -> Result<()> {
-    testing::every_rpc_has_a_rule(SERVICE, 9, authz::rule)
+    MATRIX.every_rpc_has_a_rule(9)
 }
 
 /// What the checks act on: network A, its structure and person, a session.
@@ -83,11 +72,11 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
 
     let principals = matrix_callers(&net_a, &net_b, &s_a, &sibling);
 
-    for method in methods()? {
+    for method in MATRIX.methods()? {
         for p in &principals {
             // The network plan targets the whole network, the rest A's structure.
             let structure = (method != "NetworkPlan").then_some(s_a.as_str());
-            let reach = expected(&method, p, &net_a, structure)?;
+            let reach = MATRIX.expected(&method, p, &net_a, structure)?;
             check(&api, &method, p, reach.is_some(), reach == Some(true), &fixture)
                 .await
                 .with_context(|| format!("{method} as {}", p.subject))?;
