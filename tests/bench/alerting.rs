@@ -57,6 +57,7 @@ use vigie_platform::events::{Consumer, Envelope, EventHandler};
 use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as inv;
+use vigie_testkit::memory::{self, Process};
 use vigie_testkit::SmtpServer;
 
 use crate::args::Args;
@@ -626,32 +627,19 @@ fn estimate(set: &Set, o: &Options) -> Estimate {
     e
 }
 
-/// Clears the process's peak resident memory (Linux `clear_refs`), best effort.
+/// Clears this process's peak resident memory, best effort.
 fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let _ = memory::reset_peak();
 }
 
 /// Peak resident memory of this process since the last reset, in MiB.
 fn peak_rss_mib() -> f64 {
-    status_mib("VmHWM:")
+    memory::peak_mib(Process::This).unwrap_or(0.0)
 }
 
 /// Resident memory of this process now, in MiB.
 fn rss_mib() -> f64 {
-    status_mib("VmRSS:")
-}
-
-/// A memory line of `/proc/self/status`, in MiB.
-fn status_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+    memory::rss_mib(Process::This).unwrap_or(0.0)
 }
 
 fn secs(d: Duration) -> f64 {

@@ -46,6 +46,7 @@ use vigie_fragility_model::fragility::{self, FragilityParams};
 use vigie_inventory_set::generate::{generate, GenerateParams};
 use vigie_platform::db::{Backend, Db};
 use vigie_platform::events::{Consumer, Envelope, Outcome};
+use vigie_testkit::memory::{self, Process};
 use vigie_testkit::NatsServer;
 
 use crate::args::Args;
@@ -270,23 +271,15 @@ fn ms(d: Duration) -> String {
 
 /// `VmHWM` and `VmRSS` of this process, in MiB.
 fn memory_mib() -> Result<(f64, f64)> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let field = |name: &str| -> Result<f64> {
-        let kib: f64 = status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("no {name} in /proc/self/status"))?;
-        Ok(kib / 1024.0)
-    };
-    Ok((field("VmHWM:")?, field("VmRSS:")?))
+    let peak = memory::peak_mib(Process::This).context("no VmHWM in /proc/self/status")?;
+    let rss = memory::rss_mib(Process::This).context("no VmRSS in /proc/self/status")?;
+    Ok((peak, rss))
 }
 
-/// Resets `VmHWM` to the current RSS (Linux ≥ 4.0), so that the next peak
-/// read is the peak of what follows, not of the generation before it.
+/// Resets `VmHWM` to the current RSS, so that the next peak read is the
+/// peak of what follows, not of the generation before it.
 fn reset_peak() -> Result<()> {
-    std::fs::write("/proc/self/clear_refs", "5").context("reset of VmHWM (/proc/self/clear_refs)")
+    memory::reset_peak().context("reset of VmHWM (/proc/self/clear_refs)")
 }
 
 struct Ingest {

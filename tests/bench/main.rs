@@ -60,6 +60,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
 use vigie_e2e::{generate_set, VigieServer};
+use vigie_testkit::memory::{self, Process};
 use vigie_testkit::{NatsServer, PgDatabase};
 
 use crate::args::Args;
@@ -235,14 +236,7 @@ async fn plain_script(set: &str, dir: &std::path::Path) -> Result<Duration> {
 /// Peak resident memory (VmHWM) of a process, in MiB.
 fn peak_rss_mib(pid: Option<u32>) -> Result<f64> {
     let pid = pid.context("server already exited")?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .context("no VmHWM in /proc status")?;
-    Ok(kib / 1024.0)
+    memory::peak_mib(Process::Pid(pid)).context("no VmHWM in /proc status")
 }
 
 async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {

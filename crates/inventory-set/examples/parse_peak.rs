@@ -13,18 +13,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use vigie_inventory_set::{parse_set_owned, CsvSetFiles, FUNCTIONS_FILE, HOLDINGS_FILE, PEOPLE_FILE, STRUCTURES_FILE};
+use vigie_testkit::memory::{self, Process};
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.0} MiB", kib as f64 / 1024.0)
+fn mib(reading: Option<f64>) -> String {
+    reading.map_or_else(|| "? MiB".to_owned(), |mib| format!("{mib:.0} MiB"))
 }
 
 fn main() {
@@ -33,14 +25,14 @@ fn main() {
         std::process::exit(2);
     });
     let read = |name: &str| std::fs::read(Path::new(&dir).join(name)).unwrap_or_default();
-    println!("before reading: {}", mib(status_kib("VmRSS:")));
+    println!("before reading: {}", mib(memory::rss_mib(Process::This)));
     let files = CsvSetFiles {
         structures: read(STRUCTURES_FILE),
         people: read(PEOPLE_FILE),
         functions: read(FUNCTIONS_FILE),
         holdings: read(HOLDINGS_FILE),
     };
-    println!("files read: {}", mib(status_kib("VmRSS:")));
+    println!("files read: {}", mib(memory::rss_mib(Process::This)));
     let started = Instant::now();
     let parsed = parse_set_owned(files);
     let elapsed = started.elapsed();
@@ -48,6 +40,6 @@ fn main() {
         Ok(set) => println!("{} structures parsed in {:.2} s", set.len(), elapsed.as_secs_f64()),
         Err(errors) => println!("{} errors in {:.2} s", errors.len(), elapsed.as_secs_f64()),
     }
-    println!("held after parsing: {}", mib(status_kib("VmRSS:")));
-    println!("peak: {}", mib(status_kib("VmHWM:")));
+    println!("held after parsing: {}", mib(memory::rss_mib(Process::This)));
+    println!("peak: {}", mib(memory::peak_mib(Process::This)));
 }

@@ -35,6 +35,7 @@
 mod backends;
 mod database;
 mod logging;
+pub mod memory;
 mod nats;
 mod nats_conf;
 mod nats_jwt;

@@ -19,16 +19,16 @@ use vigie_inventory_readmodel::{
 };
 use vigie_platform::db::Db;
 use vigie_platform::event_types;
-use vigie_platform::events::{Envelope, Event, EventHandler, HandlerError};
-use vigie_proto::events::v1::{PersonErased, StructureInventoried};
+use vigie_platform::events::{Envelope, EventHandler, HandlerError};
+use vigie_proto::events::v1::PersonErased;
 
 use crate::storage::{self, StructureRow};
 
 /// Type (and subject) of the inventory's erasure event.
 pub const PERSON_ERASED_TYPE: &str = PERSON_ERASED;
-/// Type (and subject) of the inventory snapshot event: [`StructureInventoried`]'s [`Event::TYPE`], named here
-/// for the callers that match on strings.
-pub const STRUCTURE_INVENTORIED: &str = StructureInventoried::TYPE;
+/// Type (and subject) of the inventory snapshot event, for the callers that
+/// match on strings (the read-model kernel's name, as training's).
+pub use vigie_inventory_readmodel::STRUCTURE_INVENTORIED;
 
 fn transient(error: impl Into<anyhow::Error>) -> HandlerError {
     HandlerError::Transient(error.into())
