@@ -310,11 +310,21 @@ impl Inventory {
     pub async fn rollup(&self, by: RollupBy, at: Option<NaiveDate>) -> Result<Vec<RollupGroup>, InventoryError> {
         let at = at.unwrap_or_else(|| self.today());
         // A chunk of structures at a time, like a listing: an instance of
-        // 100,000 structures is never in memory whole.
-        let listed = self.listed_in(None, &Visibility::All).await?;
+        // 100,000 structures is never in memory whole. Not through
+        // `fragility_of`, whose check of the listed network is for a
+        // caller's visibility: the roll-up sees everything, and counts a
+        // structure that moved meanwhile under its new network.
+        let ids: Vec<String> = self
+            .listed_in(None, &Visibility::All)
+            .await?
+            .into_iter()
+            .map(|listed| listed.id)
+            .collect();
         let mut groups = Rollup::default();
-        for chunk in listed.chunks(LIST_CHUNK) {
-            for (stored, assessment) in self.fragility_of(chunk, at).await? {
+        for chunk in ids.chunks(LIST_CHUNK) {
+            let batch = load_whole(&mut *self.db.reader().acquire().await?, chunk).await?;
+            for stored in batch {
+                let assessment = assess(&stored.inventory, at, &self.params);
                 let s = &stored.inventory.structure;
                 let key = match by {
                     RollupBy::Instance => "*".to_owned(),
