@@ -855,6 +855,8 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     let preview_base_rss = rss_mib();
     let mut plan = app.preview_plan(o.today, to, None).await?;
     let preview_plan = started.elapsed();
+    // What the context and calls alone hold, before any day is planned.
+    let context_rss = rss_mib();
     let mut preview_alerts = 0;
     while !plan.is_done() {
         preview_alerts += plan.next_chunk(2_000).await?.len();
@@ -864,10 +866,12 @@ async fn run_mode(mode: Mode, o: &Options, set: &Set, setup: DateTime<Utc>, rest
     let preview_rss = peak_rss_mib();
     eprintln!(
         "{label}: preview {preview_alerts} reminders in {:.1}s (context loaded in {:.1}s), \
-         peak RSS {preview_rss:.0} MiB from {preview_base_rss:.0} MiB before (+{:.0} MiB)",
+         peak RSS {preview_rss:.0} MiB from {preview_base_rss:.0} MiB before (+{:.0} MiB; \
+         the context and calls loaded: +{:.0} MiB)",
         secs(preview),
         secs(preview_plan),
-        preview_rss - preview_base_rss
+        preview_rss - preview_base_rss,
+        context_rss - preview_base_rss
     );
 
     // 3. Backlog after an outage.

@@ -329,14 +329,23 @@ pub struct MatchIndex {
 impl MatchIndex {
     /// Indexes structures by their place in `territory`.
     pub fn new(structures: &[StructureProfile], territory: &Territory) -> MatchIndex {
+        MatchIndex::from_places(structures.iter().map(|s| &s.place), territory)
+    }
+
+    /// Indexes structures by their places alone, in order: what a caller
+    /// holding the profiles inside larger records passes (no copy of every
+    /// profile for the time of indexing — 60 MB for 200,000 structures).
+    pub fn from_places<'p>(places: impl IntoIterator<Item = &'p Place>, territory: &Territory) -> MatchIndex {
         let (communes, departments, regions) = territory.sizes();
         let mut by_commune: Vec<Vec<u32>> = vec![Vec::new(); communes];
         let mut by_department: Vec<Vec<u32>> = vec![Vec::new(); departments];
         let mut by_region: Vec<Vec<u32>> = vec![Vec::new(); regions];
         let mut unknown = Vec::new();
-        for (i, structure) in structures.iter().enumerate() {
+        let mut len = 0;
+        for (i, place) in places.into_iter().enumerate() {
+            len = i + 1;
             let i = i as u32;
-            let slot = match territory.locate(&structure.place) {
+            let slot = match territory.locate(place) {
                 Loc::Commune(c) => by_commune.get_mut(c as usize),
                 Loc::Department(d) => by_department.get_mut(d as usize),
                 Loc::Region(r) => by_region.get_mut(r as usize),
@@ -368,7 +377,7 @@ impl MatchIndex {
                 .collect()
         };
         MatchIndex {
-            len: structures.len(),
+            len,
             by_commune,
             populated,
             by_department: non_empty(by_department),

@@ -1057,7 +1057,7 @@ fn address_of(ctx: &Context, line: &Line) -> Option<(String, String, String, Str
         .recipients
         .people
         .iter()
-        .chain(&structure.reporting.people)
+        .chain(&structure.reporting().people)
         .find(|r| &r.id == recipient)
         .map(|r| ("email".to_owned(), r.address.clone(), r.name.clone(), network.clone()))
 }

@@ -172,7 +172,7 @@ pub(super) fn due_duty_alerts(ctx: &Context, duties: &[OpenDuty], now: DateTime<
         let network = ctx.network(&structure.profile.network);
         for alert in plan_duty(
             &duty.duty(),
-            &structure.reporting,
+            structure.reporting(),
             &network.contacts,
             &network.policy,
             Window::DueAt(now),

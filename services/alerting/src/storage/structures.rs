@@ -118,6 +118,19 @@ pub async fn structures(conn: &mut AnyConnection) -> Result<Vec<StructureRow>, S
     Ok(out)
 }
 
+/// How many structures the read model holds (a capacity hint: a whole
+/// instance's views are then held without a vector's doubling slack).
+///
+/// # Errors
+/// [`StorageError`] on a database error.
+pub async fn structure_count(conn: &mut AnyConnection) -> Result<usize, StorageError> {
+    let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM al_structures")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
 /// Hands every structure, by id, to `f` as it is read: a whole instance's
 /// snapshots (hundreds of MB at 200,000 structures) are never all held at
 /// once when `f` keeps only what it needs of each.
