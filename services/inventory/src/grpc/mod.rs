@@ -7,6 +7,8 @@ mod import;
 
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -242,8 +244,18 @@ impl InventoryService for InventoryApi {
         let app = self.app.clone();
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
-            for chunk in listed.chunks(LIST_CHUNK) {
-                let assessed = match app.fragility_of(chunk, at).await {
+            // The next chunk is read while this one is assessed and sent: the
+            // database works while this task does (order kept, two chunks
+            // held at most).
+            let owned: Vec<Vec<_>> = listed.chunks(LIST_CHUNK).map(<[_]>::to_vec).collect();
+            let mut chunks = futures::stream::iter(owned)
+                .map(|chunk| {
+                    let app = app.clone();
+                    async move { app.fragility_of(&chunk, at).await }
+                })
+                .buffered(2);
+            while let Some(assessed) = chunks.next().await {
+                let assessed = match assessed {
                     Ok(assessed) => assessed,
                     Err(error) => {
                         // The stream ends with the error: a partial list is
