@@ -9,7 +9,7 @@ use super::views::HelpRequest;
 use crate::error::FacilitationError;
 use crate::storage;
 
-use super::matching::offer;
+use super::matching::{offer, unassigned};
 use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
 
 /// What a structure asks.
@@ -91,32 +91,12 @@ impl FacilitationApp {
             ))
         })?;
         let mut row = HelpRequest {
-            request_id: uuid::Uuid::now_v7().to_string(),
-            origin: "request".to_owned(),
-            structure_id: place.structure_id.clone(),
-            network_id: place.network.clone(),
-            function: function.to_owned(),
             description: input.description.trim().to_owned(),
             urgency,
             modality,
             due_on: input.due,
             estimated_minutes: minutes,
-            status: UNASSIGNED.to_owned(),
-            facilitator_id: None,
-            facilitator_name: None,
-            week_start: None,
-            reasons: Vec::new(),
-            declined_by: Vec::new(),
-            created_on: today,
-            open_key: None,
-            created_at: Some(now),
-            offered_at: None,
-            accepted_at: None,
-            closed_at: None,
-            escalated_at: None,
-            overdue_at: None,
-            kind: KIND_HELP.to_owned(),
-            call: None,
+            ..unassigned("request", KIND_HELP, &place, function, today, now)
         };
         offer(&mut tx, &mut row, &place, today, now).await?;
         storage::insert_request(&mut tx, &row).await?;
