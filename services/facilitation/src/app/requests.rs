@@ -10,7 +10,7 @@ use crate::error::FacilitationError;
 use crate::storage;
 
 use super::matching::{offer, unassigned};
-use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
+use super::{code_or, FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
 
 /// What a structure asks.
 #[derive(Debug, Clone, Default)]
@@ -54,32 +54,22 @@ impl FacilitationApp {
                 "the description is required"
             )));
         }
-        let urgency = match input.urgency.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            None => "normal".to_owned(),
-            Some(text) => text
-                .parse::<Urgency>()
-                .map_err(|_| {
-                    FacilitationError::Invalid(words!(
-                        "urgence « {text} » inconnue (low, normal, high)",
-                        "unknown urgency “{text}” (low, normal, high)"
-                    ))
-                })?
-                .as_str()
-                .to_owned(),
-        };
-        let modality = match input.modality.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-            None => "either".to_owned(),
-            Some(text) => text
-                .parse::<Modality>()
-                .map_err(|_| {
-                    FacilitationError::Invalid(words!(
-                        "modalité « {text} » inconnue (on_site, remote, either)",
-                        "unknown modality “{text}” (on_site, remote, either)"
-                    ))
-                })?
-                .as_str()
-                .to_owned(),
-        };
+        let urgency = code_or(input.urgency.as_deref(), Urgency::Normal, |text| {
+            words!(
+                "urgence « {text} » inconnue (low, normal, high)",
+                "unknown urgency “{text}” (low, normal, high)"
+            )
+        })?
+        .as_str()
+        .to_owned();
+        let modality = code_or(input.modality.as_deref(), Modality::Either, |text| {
+            words!(
+                "modalité « {text} » inconnue (on_site, remote, either)",
+                "unknown modality “{text}” (on_site, remote, either)"
+            )
+        })?
+        .as_str()
+        .to_owned();
         let minutes = input.estimated_minutes.filter(|m| *m > 0).unwrap_or(DEFAULT_MINUTES);
         let today = self.today();
         let now = self.now();
