@@ -227,14 +227,13 @@ where
 ///
 /// # Errors
 /// As [`authorize_structure`].
-pub async fn authorize_structure_id<F, Fut, E>(
+pub async fn authorize_structure_id<Fut, E>(
     principal: &Principal,
     rule: &Rule,
     structure: &str,
-    network_of: F,
+    network_of: impl FnOnce() -> Fut,
 ) -> Result<(), tonic::Status>
 where
-    F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Option<String>, E>>,
     E: Into<tonic::Status>,
 {
