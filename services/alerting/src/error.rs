@@ -28,17 +28,7 @@ pub enum AlertingError {
     Rejected(Vec<ImportProblem>),
 }
 
-impl From<vigie_platform::db::DbError> for AlertingError {
-    fn from(error: vigie_platform::db::DbError) -> Self {
-        AlertingError::Storage(StorageError::Db(error))
-    }
-}
-
-impl From<sqlx::Error> for AlertingError {
-    fn from(error: sqlx::Error) -> Self {
-        AlertingError::Storage(StorageError::Database(error))
-    }
-}
+vigie_platform::from_database_errors!(AlertingError);
 
 impl From<AlertingError> for tonic::Status {
     /// Client errors keep their message, in both languages; internal ones are
@@ -67,4 +57,18 @@ impl From<AlertingError> for tonic::Status {
 /// How many of an import's problems refuse it (warnings do not).
 fn errors(problems: &[ImportProblem]) -> usize {
     problems.iter().filter(|p| p.severity == Severity::Error).count()
+}
+
+/// The error and its causes on one line (`error : cause : cause…`, French
+/// spacing), as an outgoing exchange's failure is reported: the webhook
+/// sender and the Aides-territoires client read it the same way.
+pub(crate) fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(" : ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

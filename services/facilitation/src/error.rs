@@ -28,17 +28,7 @@ pub enum FacilitationError {
     Events(String),
 }
 
-impl From<vigie_platform::db::DbError> for FacilitationError {
-    fn from(error: vigie_platform::db::DbError) -> Self {
-        FacilitationError::Storage(StorageError::Db(error))
-    }
-}
-
-impl From<sqlx::Error> for FacilitationError {
-    fn from(error: sqlx::Error) -> Self {
-        FacilitationError::Storage(StorageError::Database(error))
-    }
-}
+vigie_platform::from_database_errors!(FacilitationError);
 
 impl From<FacilitationError> for tonic::Status {
     /// Client errors keep their message, in both languages; internal ones are

@@ -25,17 +25,7 @@ pub enum InventoryError {
     Events(String),
 }
 
-impl From<vigie_platform::db::DbError> for InventoryError {
-    fn from(error: vigie_platform::db::DbError) -> Self {
-        InventoryError::Storage(StorageError::Db(error))
-    }
-}
-
-impl From<sqlx::Error> for InventoryError {
-    fn from(error: sqlx::Error) -> Self {
-        InventoryError::Storage(StorageError::Database(error))
-    }
-}
+vigie_platform::from_database_errors!(InventoryError);
 
 impl From<InventoryError> for tonic::Status {
     /// Client errors keep their message, in both languages; internal ones are

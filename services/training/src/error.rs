@@ -28,17 +28,7 @@ pub enum TrainingError {
     Events(String),
 }
 
-impl From<vigie_platform::db::DbError> for TrainingError {
-    fn from(error: vigie_platform::db::DbError) -> Self {
-        TrainingError::Storage(StorageError::Db(error))
-    }
-}
-
-impl From<sqlx::Error> for TrainingError {
-    fn from(error: sqlx::Error) -> Self {
-        TrainingError::Storage(StorageError::Database(error))
-    }
-}
+vigie_platform::from_database_errors!(TrainingError);
 
 impl From<TrainingError> for tonic::Status {
     /// Client errors keep their message, in both languages; internal ones are

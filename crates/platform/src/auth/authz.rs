@@ -221,6 +221,26 @@ where
     }
 }
 
+/// [`authorize_structure`] for a structure named by its id alone, as
+/// answered when it is unknown or out of reach: « structure « `structure` »
+/// introuvable ». The services whose RPCs act on a structure say it alike.
+///
+/// # Errors
+/// As [`authorize_structure`].
+pub async fn authorize_structure_id<Fut, E>(
+    principal: &Principal,
+    rule: &Rule,
+    structure: &str,
+    network_of: impl FnOnce() -> Fut,
+) -> Result<(), tonic::Status>
+where
+    Fut: std::future::Future<Output = Result<Option<String>, E>>,
+    E: Into<tonic::Status>,
+{
+    let what = crate::words!("structure « {structure} »", "structure “{structure}”");
+    authorize_structure(principal, rule, structure, &what, network_of).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

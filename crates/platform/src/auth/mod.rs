@@ -26,7 +26,8 @@ mod principal;
 pub mod testing;
 
 pub use authz::{
-    authorize, authorize_structure, rule_or_refusal, visible, Reach, Rule, Target, Visibility, EVERY_ROLE,
+    authorize, authorize_structure, authorize_structure_id, rule_or_refusal, visible, Reach, Rule, Target, Visibility,
+    EVERY_ROLE,
 };
 pub use dev_issuer::{DevIssuer, NoRandomness, DEV_ISSUER};
 pub use fetch::{exchange, form_urlencoded, FetchError};

@@ -125,6 +125,54 @@ pub fn matrix_callers(a: &str, b: &str, a_structure: &str, sibling: &str) -> Vec
         .collect()
 }
 
+/// Where an isolation matrix is tried, picked from a generated set's
+/// structures (`(network, structure)`, in order): network `a` and its
+/// structure `a_structure` are the first one's, `b` is another network, and
+/// `sibling` another structure of `a` (a made-up id when `a` has only one).
+/// The inventory's and the training's matrices pick them alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixPlaces {
+    /// Network `a`, whose objects are checked.
+    pub a: String,
+    /// The structure of `a` checked.
+    pub a_structure: String,
+    /// Another network.
+    pub b: String,
+    /// Another structure of `a`.
+    pub sibling: String,
+}
+
+impl MatrixPlaces {
+    /// Picks the places among `structures`.
+    ///
+    /// # Errors
+    /// No structure, or all in one network.
+    pub fn pick<'a>(structures: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<MatrixPlaces> {
+        let structures: Vec<(&str, &str)> = structures.into_iter().collect();
+        let &(a, a_structure) = structures.first().context("empty set")?;
+        let b = structures
+            .iter()
+            .map(|(network, _)| *network)
+            .find(|network| *network != a)
+            .context("one network only")?;
+        let sibling = structures
+            .iter()
+            .find(|(network, structure)| *network == a && *structure != a_structure)
+            .map_or("another-structure", |(_, structure)| *structure);
+        Ok(MatrixPlaces {
+            a: a.to_owned(),
+            a_structure: a_structure.to_owned(),
+            b: b.to_owned(),
+            sibling: sibling.to_owned(),
+        })
+    }
+
+    /// The callers tried at these places ([`matrix_callers`]).
+    pub fn callers(&self) -> Vec<Principal> {
+        matrix_callers(&self.a, &self.b, &self.a_structure, &self.sibling)
+    }
+}
+
 /// A request carrying `principal` in its extensions.
 pub fn request<T>(principal: &Principal, message: T) -> Request<T> {
     let mut request = Request::new(message);

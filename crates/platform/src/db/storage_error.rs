@@ -33,3 +33,26 @@ impl StorageError {
         }
     }
 }
+
+/// Lets `?` turn the database's own errors (`sqlx::Error`,
+/// [`DbError`](super::DbError)) into a service's error type, through the
+/// [`StorageError`] its `Storage(#[from] StorageError)` variant wraps:
+/// `vigie_platform::from_database_errors!(TrainingError);`. Every service
+/// wrote these two conversions word for word; `From` cannot be implemented
+/// here once for all of them (the service's type is foreign to this crate).
+#[macro_export]
+macro_rules! from_database_errors {
+    ($error:ty) => {
+        impl ::std::convert::From<$crate::db::DbError> for $error {
+            fn from(error: $crate::db::DbError) -> Self {
+                <$error>::from($crate::db::StorageError::Db(error))
+            }
+        }
+
+        impl ::std::convert::From<::sqlx::Error> for $error {
+            fn from(error: ::sqlx::Error) -> Self {
+                <$error>::from($crate::db::StorageError::Database(error))
+            }
+        }
+    };
+}

@@ -172,7 +172,7 @@ impl WebhookSender {
                 }
                 return Err(SendError::Transient(format!(
                     "requête vers {url} : {}",
-                    describe(&error)
+                    crate::error::one_line(&error)
                 )));
             }
             Ok(Ok(response)) => response,
@@ -252,18 +252,6 @@ fn check_url(url: &str, allow_http: bool) -> Result<http::Uri, SendError> {
         )),
         _ => Err(refused("seuls https et http sont acceptés")),
     }
-}
-
-/// The error and its causes on one line.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(" : ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The `X-Vigie-Signature` value: `sha256=` and the lower-case hex of

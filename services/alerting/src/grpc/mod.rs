@@ -47,13 +47,9 @@ impl AlertingApi {
     /// Checks that the caller of `method` may act for `structure`; outside
     /// the caller's reach is `NOT_FOUND` like an unknown structure.
     async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
-        vigie_platform::auth::authorize_structure(
-            principal(request)?,
-            &authz::rule_for(method)?,
-            structure,
-            &words!("structure « {structure} »", "structure “{structure}”"),
-            || self.app.structure_network(structure),
-        )
+        vigie_platform::auth::authorize_structure_id(principal(request)?, &authz::rule_for(method)?, structure, || {
+            self.app.structure_network(structure)
+        })
         .await
     }
 

@@ -351,7 +351,7 @@ impl AidesTerritoiresClient {
                 .http
                 .request(request)
                 .await
-                .map_err(|error| format!("{url} injoignable : {}", describe(&error)))?;
+                .map_err(|error| format!("{url} injoignable : {}", crate::error::one_line(&error)))?;
             let status = response.status();
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
@@ -363,18 +363,6 @@ impl AidesTerritoiresClient {
             .await
             .map_err(|_| format!("{url} n'a pas répondu en {} s", self.timeout.as_secs()))?
     }
-}
-
-/// The error and its causes, on one line.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(" : ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Pages needed for `count` aids.

@@ -15,7 +15,7 @@ use crate::error::FacilitationError;
 use crate::events;
 use crate::storage::{self, InterventionRow};
 
-use super::{FacilitationApp, CLOSED};
+use super::{code_or, FacilitationApp, CLOSED};
 
 /// Level from which a person is autonomous on a function.
 pub const AUTONOMOUS: u8 = 3;
@@ -93,24 +93,18 @@ impl FacilitationApp {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
-        let activity_type = match input.activity_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => ActivityType::Individuel,
-            Some(text) => text.parse::<ActivityType>().map_err(|_| {
-                FacilitationError::Invalid(words!(
-                    "type d'activité « {text} » inconnu (individuel, collectif)",
-                    "unknown activity type “{text}” (individuel, collectif)"
-                ))
-            })?,
-        };
-        let place = match input.place.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => PlaceType::Autre,
-            Some(text) => text.parse::<PlaceType>().map_err(|_| {
-                FacilitationError::Invalid(words!(
-                    "lieu « {text} » inconnu (lieu_activite, domicile, a_distance, autre)",
-                    "unknown place “{text}” (lieu_activite, domicile, a_distance, autre)"
-                ))
-            })?,
-        };
+        let activity_type = code_or(input.activity_type.as_deref(), ActivityType::Individuel, |text| {
+            words!(
+                "type d'activité « {text} » inconnu (individuel, collectif)",
+                "unknown activity type “{text}” (individuel, collectif)"
+            )
+        })?;
+        let place = code_or(input.place.as_deref(), PlaceType::Autre, |text| {
+            words!(
+                "lieu « {text} » inconnu (lieu_activite, domicile, a_distance, autre)",
+                "unknown place “{text}” (lieu_activite, domicile, a_distance, autre)"
+            )
+        })?;
         let themes = parse_themes(&input.themes).map_err(|e| {
             let codes = vigie_facilitation_domain::model::THEMATIQUES.join(", ");
             FacilitationError::Invalid(words!(

@@ -244,13 +244,33 @@ fn proposal_row(
     now: DateTime<Utc>,
 ) -> HelpRequest {
     HelpRequest {
+        description,
+        urgency: "high".to_owned(),
+        ..unassigned("proposal", KIND_FRAGILITY, place, function, today, now)
+    }
+}
+
+/// A new request or proposal of `place` about `function`, not yet offered
+/// to anyone, with the default terms (normal urgency, either modality, no
+/// deadline, [`DEFAULT_MINUTES`]): the one place that knows what a fresh
+/// row holds, so that asked requests and opened proposals cannot drift
+/// apart. Callers set the description and any other terms.
+pub(super) fn unassigned(
+    origin: &str,
+    kind: &str,
+    place: &StructurePlace,
+    function: &str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> HelpRequest {
+    HelpRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
-        origin: "proposal".to_owned(),
+        origin: origin.to_owned(),
         structure_id: place.structure_id.clone(),
         network_id: place.network.clone(),
         function: function.to_owned(),
-        description,
-        urgency: "high".to_owned(),
+        description: String::new(),
+        urgency: "normal".to_owned(),
         modality: "either".to_owned(),
         due_on: None,
         estimated_minutes: DEFAULT_MINUTES,
@@ -268,7 +288,7 @@ fn proposal_row(
         closed_at: None,
         escalated_at: None,
         overdue_at: None,
-        kind: KIND_FRAGILITY.to_owned(),
+        kind: kind.to_owned(),
         call: None,
     }
 }

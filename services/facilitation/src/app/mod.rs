@@ -67,6 +67,21 @@ pub const KIND_FRAGILITY: &str = "fragility";
 /// submit an application with a member of the structure before J-7.
 pub const KIND_CO_SUBMISSION: &str = "co-submission";
 
+/// An optional code of a request (urgency, modality, activity type,
+/// place): absent or blank is `default`, anything else must be one of the
+/// codes, or the request is refused with `unknown(text)`. Every optional
+/// code of the use cases is read this way.
+fn code_or<T: std::str::FromStr>(
+    text: Option<&str>,
+    default: T,
+    unknown: impl FnOnce(&str) -> words::Words,
+) -> Result<T, FacilitationError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| FacilitationError::Invalid(unknown(text))),
+    }
+}
+
 /// The facilitation application service.
 #[derive(Clone)]
 pub struct FacilitationApp {

@@ -9,8 +9,8 @@ use super::views::HelpRequest;
 use crate::error::FacilitationError;
 use crate::storage;
 
-use super::matching::offer;
-use super::{FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
+use super::matching::{offer, unassigned};
+use super::{code_or, FacilitationApp, ACCEPTED, CLOSED, DEFAULT_MINUTES, ESCALATED, KIND_HELP, OFFERED, UNASSIGNED};
 
 /// What a structure asks.
 #[derive(Debug, Clone, Default)]
@@ -54,32 +54,22 @@ impl FacilitationApp {
                 "the description is required"
             )));
         }
-        let urgency = match input.urgency.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            None => "normal".to_owned(),
-            Some(text) => text
-                .parse::<Urgency>()
-                .map_err(|_| {
-                    FacilitationError::Invalid(words!(
-                        "urgence « {text} » inconnue (low, normal, high)",
-                        "unknown urgency “{text}” (low, normal, high)"
-                    ))
-                })?
-                .as_str()
-                .to_owned(),
-        };
-        let modality = match input.modality.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-            None => "either".to_owned(),
-            Some(text) => text
-                .parse::<Modality>()
-                .map_err(|_| {
-                    FacilitationError::Invalid(words!(
-                        "modalité « {text} » inconnue (on_site, remote, either)",
-                        "unknown modality “{text}” (on_site, remote, either)"
-                    ))
-                })?
-                .as_str()
-                .to_owned(),
-        };
+        let urgency = code_or(input.urgency.as_deref(), Urgency::Normal, |text| {
+            words!(
+                "urgence « {text} » inconnue (low, normal, high)",
+                "unknown urgency “{text}” (low, normal, high)"
+            )
+        })?
+        .as_str()
+        .to_owned();
+        let modality = code_or(input.modality.as_deref(), Modality::Either, |text| {
+            words!(
+                "modalité « {text} » inconnue (on_site, remote, either)",
+                "unknown modality “{text}” (on_site, remote, either)"
+            )
+        })?
+        .as_str()
+        .to_owned();
         let minutes = input.estimated_minutes.filter(|m| *m > 0).unwrap_or(DEFAULT_MINUTES);
         let today = self.today();
         let now = self.now();
@@ -91,32 +81,12 @@ impl FacilitationApp {
             ))
         })?;
         let mut row = HelpRequest {
-            request_id: uuid::Uuid::now_v7().to_string(),
-            origin: "request".to_owned(),
-            structure_id: place.structure_id.clone(),
-            network_id: place.network.clone(),
-            function: function.to_owned(),
             description: input.description.trim().to_owned(),
             urgency,
             modality,
             due_on: input.due,
             estimated_minutes: minutes,
-            status: UNASSIGNED.to_owned(),
-            facilitator_id: None,
-            facilitator_name: None,
-            week_start: None,
-            reasons: Vec::new(),
-            declined_by: Vec::new(),
-            created_on: today,
-            open_key: None,
-            created_at: Some(now),
-            offered_at: None,
-            accepted_at: None,
-            closed_at: None,
-            escalated_at: None,
-            overdue_at: None,
-            kind: KIND_HELP.to_owned(),
-            call: None,
+            ..unassigned("request", KIND_HELP, &place, function, today, now)
         };
         offer(&mut tx, &mut row, &place, today, now).await?;
         storage::insert_request(&mut tx, &row).await?;

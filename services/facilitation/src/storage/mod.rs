@@ -185,16 +185,16 @@ pub async fn reserve(
     week: NaiveDate,
     minutes: u32,
 ) -> Result<bool, StorageError> {
-    let result = sqlx::query(
+    let changed = change_committed(
+        conn,
         "UPDATE fa_capacity SET committed = committed + $1 \
          WHERE facilitator_id = $2 AND week_start = $3 AND committed + $1 <= capacity",
+        facilitator,
+        week,
+        minutes,
     )
-    .bind(i64::from(minutes))
-    .bind(facilitator.to_owned())
-    .bind(week.to_string())
-    .execute(&mut *conn)
     .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(changed == 1)
 }
 
 /// Gives reserved minutes back.
@@ -207,16 +207,36 @@ pub async fn release(
     week: NaiveDate,
     minutes: u32,
 ) -> Result<(), StorageError> {
-    sqlx::query(
+    change_committed(
+        conn,
         "UPDATE fa_capacity SET committed = CASE WHEN committed >= $1 THEN committed - $1 ELSE 0 END \
          WHERE facilitator_id = $2 AND week_start = $3",
+        facilitator,
+        week,
+        minutes,
     )
-    .bind(i64::from(minutes))
-    .bind(facilitator.to_owned())
-    .bind(week.to_string())
-    .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Runs `update`, a change of a facilitator's committed minutes of a week
+/// (`$1` the minutes, `$2` the facilitator, `$3` the week), and returns how
+/// many rows it changed: [`reserve`] and [`release`] bind the same values
+/// and differ only in their arithmetic.
+async fn change_committed(
+    conn: &mut AnyConnection,
+    update: &str,
+    facilitator: &str,
+    week: NaiveDate,
+    minutes: u32,
+) -> Result<u64, StorageError> {
+    let result = sqlx::query(update)
+        .bind(i64::from(minutes))
+        .bind(facilitator.to_owned())
+        .bind(week.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(result.rows_affected())
 }
 
 /// `(capacity, committed)` of a facilitator's week, when the row exists.

@@ -8,7 +8,7 @@
 use anyhow::{bail, ensure, Context, Result};
 use tokio_stream::StreamExt;
 use vigie_inventory::grpc::{authz, InventoryApi};
-use vigie_platform::auth::testing::{matrix_callers, refused, request, IsolationMatrix};
+use vigie_platform::auth::testing::{refused, request, IsolationMatrix, MatrixPlaces};
 use vigie_platform::auth::{Principal, Role};
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
@@ -30,18 +30,12 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     let api = InventoryApi::new(h.app.clone());
     let inventories = &generated.inventories;
     let first = inventories.first().context("empty set")?;
-    let net_a = first.structure.network.clone();
-    let s_a = first.structure.id.clone();
-    let net_b = inventories
-        .iter()
-        .map(|i| i.structure.network.clone())
-        .find(|n| *n != net_a)
-        .context("one network only")?;
-    let sibling = inventories
-        .iter()
-        .find(|i| i.structure.network == net_a && i.structure.id != s_a)
-        .map(|i| i.structure.id.clone())
-        .unwrap_or_else(|| "another-structure".to_owned());
+    let places = MatrixPlaces::pick(
+        inventories
+            .iter()
+            .map(|i| (i.structure.network.as_str(), i.structure.id.as_str())),
+    )?;
+    let (net_a, s_a) = (places.a.clone(), places.a_structure.clone());
     let holding = first.holdings.first().context("no holding")?.clone();
     let version = |h: &Harness| {
         let app = h.app.clone();
@@ -50,7 +44,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     };
     let before = version(&h).await?;
 
-    let principals = matrix_callers(&net_a, &net_b, &s_a, &sibling);
+    let principals = places.callers();
 
     for method in MATRIX.methods()? {
         for p in &principals {

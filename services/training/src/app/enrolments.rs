@@ -23,6 +23,15 @@ pub struct EnrolmentView {
     pub waiting_position: Option<u32>,
 }
 
+/// How an enrolment is named in an answer (« inscription de « P » à « S » »):
+/// the same words whether it is unknown or outside the caller's reach.
+pub(crate) fn enrolment_words(session_id: &str, person_id: &str) -> Words {
+    words!(
+        "inscription de « {person_id} » à « {session_id} »",
+        "enrolment of “{person_id}” in “{session_id}”"
+    )
+}
+
 const ENROLLED: &str = "enrolled";
 const WAITLISTED: &str = "waitlisted";
 const CANCELLED: &str = "cancelled";
@@ -100,12 +109,7 @@ impl TrainingApp {
         storage::lock_session(&mut tx, session_id).await?;
         let mut row = storage::enrolment(&mut tx, session_id, person_id)
             .await?
-            .ok_or_else(|| {
-                TrainingError::NotFound(words!(
-                    "inscription de « {person_id} » à « {session_id} »",
-                    "enrolment of “{person_id}” in “{session_id}”"
-                ))
-            })?;
+            .ok_or_else(|| TrainingError::NotFound(enrolment_words(session_id, person_id)))?;
         if row.status == CANCELLED || row.status == COMPLETED {
             return Err(TrainingError::Conflict(Words::new(
                 format!("inscription déjà {}", status_fr(&row.status)),
@@ -160,12 +164,7 @@ impl TrainingApp {
             .ok_or_else(|| TrainingError::NotFound(words!("session « {session_id} »", "session “{session_id}”")))?;
         let mut row = storage::enrolment(&mut tx, session_id, person_id)
             .await?
-            .ok_or_else(|| {
-                TrainingError::NotFound(words!(
-                    "inscription de « {person_id} » à « {session_id} »",
-                    "enrolment of “{person_id}” in “{session_id}”"
-                ))
-            })?;
+            .ok_or_else(|| TrainingError::NotFound(enrolment_words(session_id, person_id)))?;
         if row.status == COMPLETED {
             return Ok(EnrolmentView {
                 row,

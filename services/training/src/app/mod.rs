@@ -16,6 +16,7 @@ use vigie_training_domain::model::Training;
 use crate::error::TrainingError;
 use crate::storage::{self, StoredSession};
 
+pub(crate) use enrolments::enrolment_words;
 pub use enrolments::EnrolmentView;
 
 /// Gives "today" (injectable for tests).

@@ -9,13 +9,14 @@ use vigie_fragility_model::catalogue::label_fr;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_platform::grpc::fields::{non_empty, optional_date};
 use vigie_platform::words;
+use vigie_platform::words::Words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
 use vigie_training_domain::catalogue::CatalogueFiles;
 use vigie_training_domain::plan::Exposure;
 
-use crate::app::{EnrolmentView, TrainingApp};
+use crate::app::{enrolment_words, EnrolmentView, TrainingApp};
 use crate::convert::{band_to_pb, date_to_pb};
 use crate::error::TrainingError;
 
@@ -49,36 +50,52 @@ fn authorize_call<T>(request: &Request<T>, method: &str) -> Result<(), Status> {
     })
 }
 
+/// Checks that the caller of `method` may act at the place `place_of` finds
+/// (`(structure, network)`): roles first (a caller without any granted role
+/// learns nothing), the lookup only when the caller's reach is not the whole
+/// instance, and nothing found is `NOT_FOUND` « `what` introuvable » exactly
+/// like a place outside the caller's reach. People and enrolments are
+/// authorised alike; only their lookup differs.
+async fn authorize_placed<T, Fut>(
+    request: &Request<T>,
+    method: &str,
+    what: impl FnOnce() -> Words,
+    place_of: impl FnOnce() -> Fut,
+) -> Result<(), Status>
+where
+    Fut: std::future::Future<Output = Result<Option<(String, String)>, TrainingError>>,
+{
+    let principal = principal(request)?;
+    let rule = authz::rule_for(method)?;
+    if visible(principal, &rule)? == Visibility::All {
+        return Ok(());
+    }
+    match place_of().await? {
+        Some((structure, network)) => authorize(
+            principal,
+            &rule,
+            Some(Target {
+                network: &network,
+                structure: Some(&structure),
+            }),
+            what,
+        ),
+        None => Err(TrainingError::NotFound(what()).into()),
+    }
+}
+
 impl TrainingApi {
     /// Checks that the caller of `method` may act for person `person` (their
     /// structure in the inventory's read model); a person outside the
     /// caller's reach is `NOT_FOUND` exactly like an unknown one.
     async fn authorize_person<T>(&self, request: &Request<T>, method: &str, person: &str) -> Result<(), Status> {
-        let principal = principal(request)?;
-        let rule = authz::rule_for(method)?;
-        // Roles first: a caller without any granted role learns nothing; an
-        // instance reach needs no lookup (the application answers as before).
-        if visible(principal, &rule)? == Visibility::All {
-            return Ok(());
-        }
         let what = || {
             words!(
                 "personne « {person} » (absente de l'inventaire)",
                 "person “{person}” (not in the inventory)"
             )
         };
-        match self.app.person_place(person).await? {
-            Some((structure, network)) => authorize(
-                principal,
-                &rule,
-                Some(Target {
-                    network: &network,
-                    structure: Some(&structure),
-                }),
-                what,
-            ),
-            None => Err(TrainingError::NotFound(what()).into()),
-        }
+        authorize_placed(request, method, what, || self.app.person_place(person)).await
     }
 
     /// Checks that the caller of `method` may act on the enrolment of
@@ -90,40 +107,23 @@ impl TrainingApi {
         session: &str,
         person: &str,
     ) -> Result<(), Status> {
-        let principal = principal(request)?;
-        let rule = authz::rule_for(method)?;
-        if visible(principal, &rule)? == Visibility::All {
-            return Ok(());
-        }
-        let what = || {
-            words!(
-                "inscription de « {person} » à « {session} »",
-                "enrolment of “{person}” in “{session}”"
-            )
-        };
-        match self.app.enrolment(session, person).await? {
-            Some(row) => authorize(
-                principal,
-                &rule,
-                Some(Target {
-                    network: &row.network_id,
-                    structure: Some(&row.structure_id),
-                }),
-                what,
-            ),
-            None => Err(TrainingError::NotFound(what()).into()),
-        }
+        authorize_placed(
+            request,
+            method,
+            || enrolment_words(session, person),
+            || async {
+                let row = self.app.enrolment(session, person).await?;
+                Ok(row.map(|row| (row.structure_id, row.network_id)))
+            },
+        )
+        .await
     }
 
     /// Checks that the caller of `method` may see structure `structure`.
     async fn authorize_structure<T>(&self, request: &Request<T>, method: &str, structure: &str) -> Result<(), Status> {
-        vigie_platform::auth::authorize_structure(
-            principal(request)?,
-            &authz::rule_for(method)?,
-            structure,
-            &words!("structure « {structure} »", "structure “{structure}”"),
-            || self.app.structure_network(structure),
-        )
+        vigie_platform::auth::authorize_structure_id(principal(request)?, &authz::rule_for(method)?, structure, || {
+            self.app.structure_network(structure)
+        })
         .await
     }
 }

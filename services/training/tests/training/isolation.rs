@@ -6,7 +6,7 @@
 //! directly, with the principal in the request extensions as `AuthLayer` puts it.
 
 use anyhow::{bail, ensure, Context, Result};
-use vigie_platform::auth::testing::{allowed, matrix_callers, refused, request, IsolationMatrix};
+use vigie_platform::auth::testing::{allowed, refused, request, IsolationMatrix, MatrixPlaces};
 use vigie_platform::auth::Principal;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
@@ -39,18 +39,12 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
     let api = TrainingApi::new(h.app.clone());
     let inventories = &generated.inventories;
     let first = inventories.first().context("empty set")?;
-    let net_a = first.structure.network.clone();
-    let s_a = first.structure.id.clone();
-    let net_b = inventories
-        .iter()
-        .map(|i| i.structure.network.clone())
-        .find(|n| *n != net_a)
-        .context("one network only")?;
-    let sibling = inventories
-        .iter()
-        .find(|i| i.structure.network == net_a && i.structure.id != s_a)
-        .map(|i| i.structure.id.clone())
-        .unwrap_or_else(|| "another-structure".to_owned());
+    let places = MatrixPlaces::pick(
+        inventories
+            .iter()
+            .map(|i| (i.structure.network.as_str(), i.structure.id.as_str())),
+    )?;
+    let (net_a, s_a) = (places.a.clone(), places.a_structure.clone());
     let person = first.people.first().context("no people")?.id.clone();
     let session = h
         .app
@@ -70,7 +64,7 @@ pub async fn other_networks_see_nothing(h: Harness) -> Result<()> {
         session,
     };
 
-    let principals = matrix_callers(&net_a, &net_b, &s_a, &sibling);
+    let principals = places.callers();
 
     for method in MATRIX.methods()? {
         for p in &principals {

@@ -19,6 +19,7 @@ use vigie_training_domain::model::{Modality, Session, TrainingTarget};
 use vigie_training_domain::plan::Exposure;
 
 use crate::harness::{catalogue, date, set, snapshot, today, Harness};
+use vigie_inventory_set::generate::GeneratedSet;
 
 // ----- fixtures -----
 
@@ -46,6 +47,40 @@ fn small_catalogue(capacity: u32) -> CatalogueFiles {
 
 fn demo() -> CatalogueFiles {
     vigie_training::demo::catalogue(today())
+}
+
+/// The small catalogue with `S-CAP` of `capacity` seats, and the people
+/// of `structures` generated inventories (seed `seed`) fed to the read
+/// model, at least `needed` of them: where every seat and waiting-list
+/// scenario starts.
+async fn small_catalogue_and_people(
+    h: &Harness,
+    capacity: u32,
+    structures: usize,
+    seed: u64,
+    needed: usize,
+) -> Result<(GeneratedSet, Vec<String>)> {
+    h.import(small_catalogue(capacity)).await?;
+    let generated = set(structures, seed);
+    h.feed_inventories(&generated.inventories, 1).await?;
+    let people = people(&generated.inventories);
+    ensure!(people.len() >= needed, "{needed} people, {} generated", people.len());
+    Ok((generated, people))
+}
+
+/// Cancels `person`'s enrolment in `S-CAP`: who was seated in their place.
+async fn promoted_by_cancelling(h: &Harness, person: &str) -> Result<Option<String>> {
+    let (_, promoted) = h.app.cancel("S-CAP", person).await?;
+    Ok(promoted.map(|v| v.row.person_id))
+}
+
+/// The first `training.enrolment.completed` event in the outbox.
+async fn first_completion(h: &Harness) -> Result<Envelope> {
+    h.outbox(TRAINING_COMPLETED)
+        .await?
+        .into_iter()
+        .next()
+        .context("the completion event")
 }
 
 /// Every person of the inventories, in order.
@@ -319,11 +354,7 @@ pub async fn reimporting_a_catalogue_updates_in_place_and_keeps_enrolments(h: Ha
 }
 
 pub async fn a_new_capacity_seats_the_waiting_list_first_and_unseats_nobody(h: Harness) -> Result<()> {
-    h.import(small_catalogue(2)).await?;
-    let generated = set(3, 12);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let p = people(&generated.inventories);
-    ensure!(p.len() >= 7, "seven people");
+    let (_, p) = small_catalogue_and_people(&h, 2, 3, 12, 7).await?;
     for person in &p[..5] {
         h.app.enrol("S-CAP", person).await?;
     }
@@ -348,9 +379,8 @@ pub async fn a_new_capacity_seats_the_waiting_list_first_and_unseats_nobody(h: H
     let (_, promoted) = h.app.cancel("S-CAP", &p[0]).await?;
     ensure!(promoted.is_none(), "still full after one cancellation: {promoted:?}");
     ensure!(occupation(&h, "S-CAP").await? == (3, 2));
-    let (_, promoted) = h.app.cancel("S-CAP", &p[1]).await?;
     ensure!(
-        promoted.map(|v| v.row.person_id) == Some(p[4].clone()),
+        promoted_by_cancelling(&h, &p[1]).await? == Some(p[4].clone()),
         "then the first waiting person"
     );
     ensure!(occupation(&h, "S-CAP").await? == (3, 1));
@@ -465,11 +495,7 @@ pub async fn a_replayed_snapshot_is_a_duplicate(h: Harness) -> Result<()> {
 // ----- 3. enrolment -----
 
 pub async fn enrolment_fills_seats_then_the_waiting_list(h: Harness) -> Result<()> {
-    h.import(small_catalogue(2)).await?;
-    let generated = set(3, 31);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let people = people(&generated.inventories);
-    ensure!(people.len() >= 5, "five people");
+    let (generated, people) = small_catalogue_and_people(&h, 2, 3, 31, 5).await?;
     for (i, person) in people[..5].iter().enumerate() {
         let view = h.app.enrol("S-CAP", person).await?;
         let structure = generated
@@ -502,11 +528,7 @@ pub async fn enrolment_fills_seats_then_the_waiting_list(h: Harness) -> Result<(
 }
 
 pub async fn cancelling_moves_the_waiting_list_up(h: Harness) -> Result<()> {
-    h.import(small_catalogue(2)).await?;
-    let generated = set(3, 32);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let p = people(&generated.inventories);
-    ensure!(p.len() >= 5, "five people");
+    let (_, p) = small_catalogue_and_people(&h, 2, 3, 32, 5).await?;
     for person in &p[..5] {
         h.app.enrol("S-CAP", person).await?;
     }
@@ -534,9 +556,8 @@ pub async fn cancelling_moves_the_waiting_list_up(h: Harness) -> Result<()> {
         again.row.status == "waitlisted" && again.waiting_position == Some(2),
         "{again:?}"
     );
-    let (_, promoted) = h.app.cancel("S-CAP", &p[1]).await?;
     ensure!(
-        promoted.map(|v| v.row.person_id) == Some(p[4].clone()),
+        promoted_by_cancelling(&h, &p[1]).await? == Some(p[4].clone()),
         "first come, first served"
     );
     ensure!(occupation(&h, "S-CAP").await? == (2, 1));
@@ -545,10 +566,8 @@ pub async fn cancelling_moves_the_waiting_list_up(h: Harness) -> Result<()> {
 }
 
 pub async fn unknown_people_sessions_and_enrolments_are_not_found(h: Harness) -> Result<()> {
-    h.import(small_catalogue(2)).await?;
-    let generated = set(2, 33);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let person = people(&generated.inventories).first().context("a person")?.clone();
+    let (_, people) = small_catalogue_and_people(&h, 2, 2, 33, 1).await?;
+    let person = people[0].clone();
     not_found(h.app.enrol("S-NONE", &person).await, "unknown session")?;
     not_found(h.app.enrol("S-CAP", "P-NOBODY").await, "unknown person")?;
     not_found(h.app.cancel("S-CAP", &person).await, "cancel without enrolment")?;
@@ -607,9 +626,8 @@ pub async fn concurrent_enrolments_never_overbook(h: Harness) -> Result<()> {
         .find(|v| v.waiting_position == Some(1))
         .context("position 1")?;
     let a_seated = views.iter().find(|v| seated(v)).context("a seated person")?;
-    let (_, promoted) = h.app.cancel("S-CAP", &a_seated.row.person_id).await?;
     ensure!(
-        promoted.map(|v| v.row.person_id) == Some(first_waiting.row.person_id.clone()),
+        promoted_by_cancelling(&h, &a_seated.row.person_id).await? == Some(first_waiting.row.person_id.clone()),
         "the person told position 1 is promoted"
     );
     ensure!(occupation(&h, "S-CAP").await? == (5, 24));
@@ -617,10 +635,8 @@ pub async fn concurrent_enrolments_never_overbook(h: Harness) -> Result<()> {
 }
 
 pub async fn concurrent_double_enrolment_takes_one_seat(h: Harness) -> Result<()> {
-    h.import(small_catalogue(5)).await?;
-    let generated = set(2, 42);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let person = people(&generated.inventories).first().context("a person")?.clone();
+    let (_, people) = small_catalogue_and_people(&h, 5, 2, 42, 1).await?;
+    let person = people[0].clone();
     let mut tasks = JoinSet::new();
     for _ in 0..8 {
         let app = h.app.clone();
@@ -644,11 +660,7 @@ pub async fn concurrent_double_enrolment_takes_one_seat(h: Harness) -> Result<()
 }
 
 pub async fn concurrent_cancels_and_completions_apply_once(h: Harness) -> Result<()> {
-    h.import(small_catalogue(2)).await?;
-    let generated = set(3, 43);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let p = people(&generated.inventories);
-    ensure!(p.len() >= 5, "five people");
+    let (_, p) = small_catalogue_and_people(&h, 2, 3, 43, 5).await?;
     for person in &p[..5] {
         h.app.enrol("S-CAP", person).await?;
     }
@@ -764,11 +776,7 @@ pub async fn completion_appends_one_event_with_the_goal_levels(h: Harness) -> Re
 }
 
 pub async fn completion_is_idempotent_and_needs_a_seat(h: Harness) -> Result<()> {
-    h.import(small_catalogue(1)).await?;
-    let generated = set(3, 52);
-    h.feed_inventories(&generated.inventories, 1).await?;
-    let p = people(&generated.inventories);
-    ensure!(p.len() >= 3, "three people");
+    let (_, p) = small_catalogue_and_people(&h, 1, 3, 52, 3).await?;
     ensure!(seated(&h.app.enrol("S-CAP", &p[0]).await?));
     ensure!(h.app.enrol("S-CAP", &p[1]).await?.waiting_position == Some(1));
 
@@ -827,12 +835,7 @@ pub async fn a_completion_raises_the_inventory_exactly_once(h: Harness) -> Resul
     .await?;
     ensure!(seated(&h.app.enrol("S-UP", &learner.person_id).await?));
     h.app.complete("S-UP", &learner.person_id, None).await?;
-    let envelope = h
-        .outbox(TRAINING_COMPLETED)
-        .await?
-        .into_iter()
-        .next()
-        .context("the completion event")?;
+    let envelope = first_completion(&h).await?;
 
     let before = inventory.app.structure(&structure_id).await?;
     let rows_before = inventory.outbox_len().await?;
@@ -941,12 +944,7 @@ pub async fn a_lower_goal_never_lowers_a_holding(h: Harness) -> Result<()> {
     .await?;
     h.app.enrol("S-LOW", &strong.person_id).await?;
     h.app.complete("S-LOW", &strong.person_id, None).await?;
-    let envelope = h
-        .outbox(TRAINING_COMPLETED)
-        .await?
-        .into_iter()
-        .next()
-        .context("the completion event")?;
+    let envelope = first_completion(&h).await?;
     let event = TrainingCompleted::decode(envelope.payload.clone())?;
     let mut expected = vec![
         HoldingRaise {
