@@ -66,12 +66,27 @@ pub struct NetworkSettings {
 
 /// What a [`Context`] keeps of each structure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
+pub enum Detail<'a> {
     /// Everything: name, calls' and reporting duties' recipients.
     Full,
+    /// Everything, but the recipients of reporting duties only for these
+    /// structures (a claim pass: those with an open duty; the others' would
+    /// be read by nobody — half of a whole instance's context).
+    ReportingOf(&'a HashSet<String>),
     /// What the reminders of calls need (the preview): no name, no
     /// recipients of reporting duties — a fifth of a whole instance's context.
     Calls,
+}
+
+impl Detail<'_> {
+    /// Whether the reporting recipients of `structure_id` are kept.
+    fn reporting(&self, structure_id: &str) -> bool {
+        match self {
+            Detail::Full => true,
+            Detail::ReportingOf(ids) => ids.contains(structure_id),
+            Detail::Calls => false,
+        }
+    }
 }
 
 /// Which structures a [`Context`] holds.
@@ -201,21 +216,14 @@ pub fn holders<'s>(
 pub fn structure_view(
     row: &StructureRow,
     today: NaiveDate,
-    detail: Detail,
+    detail: Detail<'_>,
     params: &FragilityParams,
 ) -> Result<StructureView, AlertingError> {
     let snapshot = snapshot(row)?;
     let recipients = holders_and_directors(row, &snapshot, FUNDING_FUNCTION, today, params);
-    let reporting = match detail {
-        Detail::Full => Some(Box::new(holders_and_directors(
-            row,
-            &snapshot,
-            REPORTING_FUNCTION,
-            today,
-            params,
-        ))),
-        Detail::Calls => None,
-    };
+    let reporting = detail
+        .reporting(&row.structure_id)
+        .then(|| Box::new(holders_and_directors(row, &snapshot, REPORTING_FUNCTION, today, params)));
     let place = Place {
         commune: Some(row.commune_insee.clone()).filter(|c| !c.is_empty()),
         department: Some(row.department_code.clone()).filter(|c| !c.is_empty()),
@@ -223,7 +231,7 @@ pub fn structure_view(
     };
     Ok(StructureView {
         name: match detail {
-            Detail::Full => snapshot.name.clone(),
+            Detail::Full | Detail::ReportingOf(_) => snapshot.name.clone(),
             Detail::Calls => String::new(),
         },
         profile: StructureProfile {
@@ -347,7 +355,7 @@ impl Context {
         today: NaiveDate,
         scope: Scope<'_>,
         territory: &Territory,
-        detail: Detail,
+        detail: Detail<'_>,
         params: &FragilityParams,
     ) -> Result<Context, AlertingError> {
         let mut structures = Vec::new();

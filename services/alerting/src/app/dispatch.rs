@@ -30,7 +30,7 @@ use vigie_platform::events::{EventDraft, Outbox};
 use vigie_proto::events::v1::{DeadlineEscalated, ObligationReminded};
 
 use super::call_plans::CallPlans;
-use super::context::{call_profile, network_settings, Context};
+use super::context::{call_profile, network_settings, Context, Detail};
 use super::duties::{self, OpenDuty};
 use super::listing::plan_pair;
 use super::reminder_events::reminder_events;
@@ -238,11 +238,18 @@ impl AlertingApp {
             Some(open) => open,
             None => self.derive_duties(&mut conn, &duty_policies, now).await?.0,
         };
-        let ctx = Context::load(
+        // Reporting recipients are read for the duties' reminders and
+        // notices, of open duties only.
+        let with_duties: HashSet<String> = open_duties
+            .iter()
+            .map(|d| d.view.obligation.structure_id.clone())
+            .collect();
+        let ctx = Context::load_with(
             &mut conn,
             today,
             super::context::Scope::All,
             territory,
+            Detail::ReportingOf(&with_duties),
             self.fragility(),
         )
         .await?;
