@@ -465,6 +465,21 @@ fn token_builder(shared: &Shared) -> TokenBuilder {
     builder
 }
 
+/// Setters of one string member of the header or the claims: they differ
+/// only by their name, the member and where it goes (`header_value` or
+/// `claim`), so each is one line of this list.
+macro_rules! string_members {
+    ($($(#[$doc:meta])* $name:ident => $set:ident($member:literal);)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(self, value: &str) -> Self {
+                self.$set($member, json!(value))
+            }
+        )*
+    };
+}
+
 /// A token being built; see [`OidcIssuer::token`].
 #[derive(Debug, Clone)]
 pub struct TokenBuilder {
@@ -484,17 +499,18 @@ impl TokenBuilder {
         self
     }
 
-    /// Header `alg` (the signature follows it: `none` signs nothing, `HS*`
-    /// uses the [`hmac_secret`](Self::hmac_secret)).
-    #[must_use]
-    pub fn alg(self, alg: &str) -> Self {
-        self.header_value("alg", json!(alg))
-    }
-
-    /// Header `kid`.
-    #[must_use]
-    pub fn kid(self, kid: &str) -> Self {
-        self.header_value("kid", json!(kid))
+    string_members! {
+        /// Header `alg` (the signature follows it: `none` signs nothing, `HS*`
+        /// uses the [`hmac_secret`](Self::hmac_secret)).
+        alg => header_value("alg");
+        /// Header `kid`.
+        kid => header_value("kid");
+        /// `iss`.
+        iss => claim("iss");
+        /// `azp`.
+        azp => claim("azp");
+        /// `sub`.
+        subject => claim("sub");
     }
 
     /// Header `typ` (`None` removes it).
@@ -547,28 +563,10 @@ impl TokenBuilder {
         self.claim("nbf", json!(now() + seconds))
     }
 
-    /// `iss`.
-    #[must_use]
-    pub fn iss(self, issuer: &str) -> Self {
-        self.claim("iss", json!(issuer))
-    }
-
     /// `aud` (a string or an array).
     #[must_use]
     pub fn aud(self, audience: Value) -> Self {
         self.claim("aud", audience)
-    }
-
-    /// `azp`.
-    #[must_use]
-    pub fn azp(self, client: &str) -> Self {
-        self.claim("azp", json!(client))
-    }
-
-    /// `sub`.
-    #[must_use]
-    pub fn subject(self, subject: &str) -> Self {
-        self.claim("sub", json!(subject))
     }
 
     /// `realm_access.roles` (replacing Keycloak's defaults).
