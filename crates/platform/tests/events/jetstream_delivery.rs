@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
@@ -36,13 +35,7 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
     let wake = relay.handle();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
-        consumer,
-        fast_consumer_options(),
-        shutdown.clone(),
-    ));
+    let consumer_task = nats.spawn_consumer(consumer, fast_consumer_options(), &shutdown);
 
     let mut ids = Vec::new();
     for _ in 0..EVENTS / 10 {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{dead_letters, run_jetstream_consumer, DEAD_LETTER_STREAM};
+use vigie_platform::events::jetstream::{dead_letters, DEAD_LETTER_STREAM};
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
@@ -28,13 +28,11 @@ async fn a_replayed_dead_letter_reaches_its_consumer_once_and_is_removed() {
     let shutdown = CancellationToken::new();
     let mut tasks = Vec::new();
     for (db, handler) in [(&poisoned_db, &poisoned), (&bystander_db, &bystander)] {
-        tasks.push(tokio::spawn(run_jetstream_consumer(
-            nats.js.clone(),
-            STREAM,
+        tasks.push(nats.spawn_consumer(
             Consumer::new(db.db.clone(), handler.clone()),
             fast_consumer_options(),
-            shutdown.clone(),
-        )));
+            &shutdown,
+        ));
     }
     let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
     let mut ids = append_events(&producer.db, 1, b"ok").await;

@@ -11,7 +11,6 @@ use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::{Backend, Db, DbError};
-use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{
     Consumer, Envelope, EventDraft, JetStreamPublisher, Outbox, PublishError, Publisher, Relay, RelayError,
 };
@@ -187,13 +186,11 @@ async fn pipelined_relay_delivers_every_event_once_in_order(backend: Backend) {
         single: AtomicUsize::new(0),
     });
     let relay_task = tokio::spawn(Relay::new(producer.db.clone(), publisher.clone()).run(shutdown.clone()));
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let consumer_task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
 
     wait_outbox_empty(&producer.db).await;
     wait_received(&consumer_db.db, EVENTS).await;
@@ -288,13 +285,11 @@ async fn a_failure_mid_batch_marks_exactly_the_prefix_and_the_retry_is_deduplica
     );
 
     let shutdown = CancellationToken::new();
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let consumer_task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
     wait_received(&consumer_db.db, EVENTS).await;
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
     assert_eq!(handler.order(), ids, "stream order = commit order");

@@ -9,13 +9,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use async_nats::jetstream::message::StreamMessage;
 use async_trait::async_trait;
 use sqlx::{Any, Row, Transaction};
 use tempfile::TempDir;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::{Backend, Db, Migration};
-use vigie_platform::events::jetstream::ConsumerOptions;
+use vigie_platform::events::jetstream::{run_jetstream_consumer, ConsumerError, ConsumerOptions, DEAD_LETTER_STREAM};
+use vigie_platform::events::Consumer;
 use vigie_platform::events::{self, Envelope, EventDraft, EventHandler, HandlerError, Outbox};
 use vigie_testkit::{sqlite_url, PgDatabase};
 
@@ -310,6 +314,37 @@ pub fn fast_consumer_options() -> ConsumerOptions {
 pub struct Nats {
     pub server: vigie_testkit::NatsServer,
     pub js: async_nats::jetstream::Context,
+}
+
+impl Nats {
+    /// Runs `consumer` on the test stream until `shutdown`: the one way the
+    /// JetStream tests start a consumer, only the consumer and its options
+    /// differ from one test to another.
+    pub fn spawn_consumer(
+        &self,
+        consumer: Consumer,
+        options: ConsumerOptions,
+        shutdown: &CancellationToken,
+    ) -> JoinHandle<Result<(), ConsumerError>> {
+        tokio::spawn(run_jetstream_consumer(
+            self.js.clone(),
+            STREAM,
+            consumer,
+            options,
+            shutdown.clone(),
+        ))
+    }
+
+    /// The first message of the dead-letter stream (it must be there).
+    pub async fn first_dead_letter(&self) -> StreamMessage {
+        self.js
+            .get_stream(DEAD_LETTER_STREAM)
+            .await
+            .unwrap()
+            .get_raw_message(1)
+            .await
+            .unwrap()
+    }
 }
 
 /// Name of the stream the test events go to.
