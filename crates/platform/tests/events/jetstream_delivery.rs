@@ -8,20 +8,16 @@ use vigie_platform::db::Backend;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
-    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
-    wait_received, TestDb, TestHandler, STREAM,
+    append_events, assert_exactly_once, fast_consumer_options, join, nats, on_sqlite_and_postgres, stream_messages,
+    wait_outbox_empty, wait_received, TestDb, TestHandler, STREAM,
 };
 
 const EVENTS: usize = 40;
 
-#[tokio::test]
-async fn delivers_exactly_once_in_order_on_postgres() {
-    delivers_exactly_once_in_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn delivers_exactly_once_in_order_on_sqlite() {
-    delivers_exactly_once_in_order(Backend::Sqlite).await;
+on_sqlite_and_postgres! {
+    delivers_exactly_once_in_order:
+        delivers_exactly_once_in_order_on_sqlite,
+        delivers_exactly_once_in_order_on_postgres
 }
 
 async fn delivers_exactly_once_in_order(backend: Backend) {

@@ -16,8 +16,8 @@ use vigie_platform::events::{
 };
 
 use crate::support::{
-    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
-    wait_received, TestDb, TestHandler, EVENT_TYPE, SOURCE, STREAM,
+    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, on_sqlite_and_postgres,
+    stream_messages, wait_outbox_empty, wait_received, TestDb, TestHandler, EVENT_TYPE, SOURCE, STREAM,
 };
 
 /// More than two full multi-row INSERTs (500 rows each) and a partial one.
@@ -64,14 +64,10 @@ async fn outbox_rows(db: &Db) -> Vec<OutboxRow> {
     .collect()
 }
 
-#[tokio::test]
-async fn append_many_keeps_the_order_and_the_transaction_on_sqlite() {
-    append_many_keeps_the_order_and_the_transaction(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn append_many_keeps_the_order_and_the_transaction_on_postgres() {
-    append_many_keeps_the_order_and_the_transaction(Backend::Postgres).await;
+on_sqlite_and_postgres! {
+    append_many_keeps_the_order_and_the_transaction:
+        append_many_keeps_the_order_and_the_transaction_on_sqlite,
+        append_many_keeps_the_order_and_the_transaction_on_postgres
 }
 
 async fn append_many_keeps_the_order_and_the_transaction(backend: Backend) {
@@ -155,14 +151,10 @@ impl Publisher for Recording {
     }
 }
 
-#[tokio::test]
-async fn a_pipelined_relay_delivers_every_event_once_in_order_on_postgres() {
-    pipelined_relay_delivers_every_event_once_in_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_pipelined_relay_delivers_every_event_once_in_order_on_sqlite() {
-    pipelined_relay_delivers_every_event_once_in_order(Backend::Sqlite).await;
+on_sqlite_and_postgres! {
+    pipelined_relay_delivers_every_event_once_in_order:
+        a_pipelined_relay_delivers_every_event_once_in_order_on_sqlite,
+        a_pipelined_relay_delivers_every_event_once_in_order_on_postgres
 }
 
 async fn pipelined_relay_delivers_every_event_once_in_order(backend: Backend) {

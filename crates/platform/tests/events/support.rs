@@ -415,3 +415,21 @@ pub async fn join<T>(task: tokio::task::JoinHandle<T>) -> T {
         .expect("task stops within 10 s")
         .expect("task did not panic")
 }
+
+/// The `#[tokio::test]`s `$sqlite` and `$postgres`, each running
+/// `$scenario(backend)` on its backend: the pair of one-line tests every
+/// scenario run on both backends had, written once.
+macro_rules! on_sqlite_and_postgres {
+    ($scenario:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $scenario(vigie_platform::db::Backend::Sqlite).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            $scenario(vigie_platform::db::Backend::Postgres).await;
+        }
+    };
+}
+pub(crate) use on_sqlite_and_postgres;
