@@ -425,6 +425,10 @@ impl OidcIssuer {
     }
 }
 
+/// The `sub` of the issuer's one user (a Keycloak user id), in every token
+/// issued to a person: the default claims and the device and refresh grants.
+const USER_SUBJECT: &str = "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60";
+
 fn token_builder(shared: &Shared) -> TokenBuilder {
     let signer = shared.signer();
     let now = now();
@@ -435,7 +439,7 @@ fn token_builder(shared: &Shared) -> TokenBuilder {
         "jti": uuid::Uuid::now_v7().to_string(),
         "iss": shared.issuer,
         "aud": [shared.audience, "account"],
-        "sub": "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
+        "sub": USER_SUBJECT,
         "typ": "Bearer",
         "azp": "vigie-cli",
         "sid": "0b6b1c4e-7d6f-4f39-9a4b-6a2c1b3d4e5f",
@@ -891,13 +895,7 @@ fn token_endpoint(shared: &Shared, form: &HashMap<String, String>) -> (u16, Valu
             };
             grants.devices.remove(field("device_code"));
             let client = field("client_id").to_owned();
-            tokens(
-                shared,
-                &mut grants,
-                &client,
-                "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
-                &roles,
-            )
+            tokens(shared, &mut grants, &client, USER_SUBJECT, &roles)
         }
         "refresh_token" => {
             // Refresh tokens rotate, as Keycloak's do by default.
@@ -905,13 +903,7 @@ fn token_endpoint(shared: &Shared, form: &HashMap<String, String>) -> (u16, Valu
                 return oauth_error("invalid_grant");
             };
             let client = field("client_id").to_owned();
-            tokens(
-                shared,
-                &mut grants,
-                &client,
-                "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
-                &roles,
-            )
+            tokens(shared, &mut grants, &client, USER_SUBJECT, &roles)
         }
         "client_credentials" => {
             let client = field("client_id").to_owned();
