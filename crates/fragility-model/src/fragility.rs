@@ -608,6 +608,17 @@ mod tests {
             .build()
     }
 
+    /// Two single points of failure: an employee (0.15) alone on `first`, a
+    /// volunteer (0.30) alone on `second` (the rounding cases).
+    fn employee_and_volunteer(first: (&str, u8), second: (&str, u8)) -> StructureInventory {
+        Builder::new("S")
+            .person("e", "E", Role::Employee, None)
+            .person("v", "V", Role::Volunteer, None)
+            .functions(&[first, second])
+            .holds_all(&[("e", first.0), ("v", second.0)])
+            .build()
+    }
+
     #[test]
     fn default_params_are_the_spec_ones() {
         let p = FragilityParams::default();
@@ -990,12 +1001,7 @@ mod tests {
         // volunteer (0.30). 100·0.45/2 = 22.5 exactly in decimal, but
         // 0.15 + 0.30 is 0.44999999999999996 in binary floating point.
         let t = today();
-        let inv = Builder::new("S")
-            .person("e", "E", Role::Employee, None)
-            .person("v", "V", Role::Volunteer, None)
-            .functions(&[("communication", 1), ("data_protection", 1)])
-            .holds_all(&[("e", "communication"), ("v", "data_protection")])
-            .build();
+        let inv = employee_and_volunteer(("communication", 1), ("data_protection", 1));
         let a = assess_default(&inv, t);
         let sum: f64 = a.functions.iter().map(|f| f64::from(f.criticality) * f.risk).sum();
         assert!(100.0 * sum / 2.0 < 22.5, "the float sum is just under the half");
@@ -1007,12 +1013,7 @@ mod tests {
     fn exact_half_with_weights_2_rounds_up() {
         // W = 4: (2·0.15 + 2·0.30) / 4 = 0.225 → 22.5 → 23.
         let t = today();
-        let inv = Builder::new("S")
-            .person("e", "E", Role::Employee, None)
-            .person("v", "V", Role::Volunteer, None)
-            .functions(&[("invoicing", 2), ("accounting", 2)])
-            .holds_all(&[("e", "invoicing"), ("v", "accounting")])
-            .build();
+        let inv = employee_and_volunteer(("invoicing", 2), ("accounting", 2));
         assert_eq!(assess_default(&inv, t).score, Some(23));
     }
 
@@ -1080,36 +1081,33 @@ mod tests {
         let a = assess_default(&low, t);
         assert_eq!((a.score, a.band), (Some(9), Band::Low));
 
+        // Four volunteers, a and b on invoicing, c and d on accounting, those
+        // in `leaving` within the horizon: only who leaves differs below.
+        let leaving = |leaving: &[&str]| {
+            let mut builder = Builder::new("S");
+            for id in ["a", "b", "c", "d"] {
+                let end = leaving.contains(&id).then(|| shift(t, 10));
+                builder = builder.person(id, &id.to_uppercase(), Role::Volunteer, end);
+            }
+            builder
+                .functions(&[("invoicing", 2), ("accounting", 2)])
+                .holds_all(&[
+                    ("a", "invoicing"),
+                    ("b", "invoicing"),
+                    ("c", "accounting"),
+                    ("d", "accounting"),
+                ])
+                .build()
+        };
+
         // Both holders of one function leaving: (2·1 + 2·0.09) / 4 = 0.545
         // → 54.5 → 55 → high by score alone (no criticality-3 function).
-        let high = Builder::new("S")
-            .person("a", "A", Role::Volunteer, Some(shift(t, 10)))
-            .person("b", "B", Role::Volunteer, Some(shift(t, 10)))
-            .people(Role::Volunteer, &["c", "d"])
-            .functions(&[("invoicing", 2), ("accounting", 2)])
-            .holds_all(&[
-                ("a", "invoicing"),
-                ("b", "invoicing"),
-                ("c", "accounting"),
-                ("d", "accounting"),
-            ])
-            .build();
-        let a = assess_default(&high, t);
+        let a = assess_default(&leaving(&["a", "b"]), t);
         assert_eq!((a.score, a.band), (Some(55), Band::High));
 
         // One of the two leaving: (2·0.3 + 2·0.09) / 4 = 0.195 → 19.5 → 20
         // → moderate by score alone (no orphan, no SPOF).
-        let moderate = Builder::new("S")
-            .person("a", "A", Role::Volunteer, Some(shift(t, 10)))
-            .people(Role::Volunteer, &["b", "c", "d"])
-            .functions(&[("invoicing", 2), ("accounting", 2)])
-            .holds_all(&[
-                ("a", "invoicing"),
-                ("b", "invoicing"),
-                ("c", "accounting"),
-                ("d", "accounting"),
-            ])
-            .build();
+        let moderate = leaving(&["a"]);
         let a = assess_default(&moderate, t);
         assert!(a.orphan_functions.is_empty() && a.spof_functions.is_empty());
         assert_eq!((a.score, a.band), (Some(20), Band::Moderate));
