@@ -10,10 +10,10 @@ use sqlx::{Any, Transaction};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{OriginCheck, DEAD_LETTER_STREAM};
+use vigie_platform::events::jetstream::OriginCheck;
 use vigie_platform::events::{Consumer, Envelope, EventHandler, HandlerError};
 
-use crate::support::{fast_consumer_options, join, nats, stream_messages, TestDb, EVENT_TYPE, SOURCE, WAIT};
+use crate::support::{fast_consumer_options, join, nats, TestDb, EVENT_TYPE, SOURCE, WAIT};
 
 /// The header a trusted hop would have written.
 const ORIGIN: &str = "Test-Origin";
@@ -70,13 +70,7 @@ async fn the_handler_sees_the_vouched_origin_and_unknown_origins_are_dead_letter
     };
     let shutdown = CancellationToken::new();
     let task = nats.spawn_consumer(Consumer::new(consumer_db.db.clone(), seen.clone()), options, &shutdown);
-    let js = nats.js.clone();
-    vigie_testkit::eventually("the unvouched message dead-lettered", WAIT, || {
-        let js = js.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 1) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("the unvouched message dead-lettered", 1).await;
     let probe = seen.clone();
     vigie_testkit::eventually("the vouched message handled", WAIT, || {
         let seen = probe.clone();

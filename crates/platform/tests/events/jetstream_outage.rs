@@ -83,13 +83,7 @@ async fn jetstream_consumer_waits_out_a_database_outage() {
 
     set_database_reachable(&consumer_db.pg_name(), true).await;
     wait_received(&consumer_db.db, 4).await;
-    let dead = nats.js.clone();
-    vigie_testkit::eventually("the poison dead-lettered", WAIT, || {
-        let js = dead.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 1) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("the poison dead-lettered", 1).await;
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
     // Not retried: called once, or twice when it came in a batch (in the
     // batch, then alone when the batch is applied one by one).

@@ -53,13 +53,7 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
         &shutdown,
     );
     wait_received(&consumer_db.db, good.len()).await;
-    let dead_letters = nats.js.clone();
-    vigie_testkit::eventually("two dead letters", WAIT, || {
-        let js = dead_letters.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 2) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("two dead letters", 2).await;
     let flaky_handler = handler.clone();
     vigie_testkit::eventually("the flaky event retried beyond the old budget", WAIT, || {
         let handler = flaky_handler.clone();

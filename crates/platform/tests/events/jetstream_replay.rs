@@ -12,7 +12,7 @@ use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
     append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_received, TestDb,
-    TestHandler, EVENT_TYPE, POISON, STREAM, WAIT,
+    TestHandler, EVENT_TYPE, POISON, STREAM,
 };
 
 #[tokio::test]
@@ -40,13 +40,7 @@ async fn a_replayed_dead_letter_reaches_its_consumer_once_and_is_removed() {
     relay.drain().await.unwrap();
     wait_received(&bystander_db.db, 2).await;
     wait_received(&poisoned_db.db, 1).await;
-    let js = nats.js.clone();
-    vigie_testkit::eventually("one dead letter", WAIT, || {
-        let js = js.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 1) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("one dead letter", 1).await;
 
     let listed = dead_letters::list(&nats.js).await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");

@@ -335,6 +335,18 @@ impl Nats {
         ))
     }
 
+    /// Waits until the dead-letter stream holds `count` messages; `what`
+    /// names the wait should it time out.
+    pub async fn wait_dead_letters(&self, what: &str, count: u64) {
+        let js = self.js.clone();
+        vigie_testkit::eventually(what, WAIT, || {
+            let js = js.clone();
+            async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == count) }
+        })
+        .await
+        .unwrap();
+    }
+
     /// The first message of the dead-letter stream (it must be there).
     pub async fn first_dead_letter(&self) -> StreamMessage {
         self.js
