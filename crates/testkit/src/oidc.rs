@@ -195,6 +195,16 @@ struct Grants {
     code: code::CodeFlow,
 }
 
+impl Grants {
+    /// The device authorization the user answers by `user_code` (approve or deny).
+    fn pending_device(&mut self, user_code: &str) -> Result<&mut Device> {
+        self.devices
+            .values_mut()
+            .find(|d| d.user_code == user_code)
+            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))
+    }
+}
+
 struct Shared {
     issuer: String,
     audience: String,
@@ -327,11 +337,7 @@ impl OidcIssuer {
     /// When no pending authorization has this user code.
     pub fn approve_with_roles(&self, user_code: &str, roles: &[&str]) -> Result<()> {
         let mut grants = self.shared.grants();
-        let device = grants
-            .devices
-            .values_mut()
-            .find(|d| d.user_code == user_code)
-            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))?;
+        let device = grants.pending_device(user_code)?;
         device.approved = Some(roles.iter().map(|r| (*r).to_owned()).collect());
         Ok(())
     }
@@ -342,11 +348,7 @@ impl OidcIssuer {
     /// When no pending authorization has this user code.
     pub fn deny(&self, user_code: &str) -> Result<()> {
         let mut grants = self.shared.grants();
-        let device = grants
-            .devices
-            .values_mut()
-            .find(|d| d.user_code == user_code)
-            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))?;
+        let device = grants.pending_device(user_code)?;
         device.denied = true;
         Ok(())
     }
