@@ -522,6 +522,27 @@ pub mod fixtures {
             self.holding(person, function, 3, None)
         }
 
+        /// Adds people of the same `role`, staying, each named after its id
+        /// in capitals: most cases differ only by who they are.
+        pub fn people(self, role: Role, ids: &[&str]) -> Self {
+            ids.iter()
+                .fold(self, |builder, id| builder.person(id, &id.to_uppercase(), role, None))
+        }
+
+        /// Adds functions given as `(code, criticality)`.
+        pub fn functions(self, functions: &[(&str, u8)]) -> Self {
+            functions.iter().fold(self, |builder, (code, criticality)| {
+                builder.function(code, *criticality)
+            })
+        }
+
+        /// Adds level-3 holdings given as `(person, function)`.
+        pub fn holds_all(self, holdings: &[(&str, &str)]) -> Self {
+            holdings
+                .iter()
+                .fold(self, |builder, (person, function)| builder.holds(person, function))
+        }
+
         /// The inventory built.
         pub fn build(self) -> StructureInventory {
             self.inv
@@ -584,6 +605,17 @@ mod tests {
             .person("p", "P", role, end)
             .function("communication", 1)
             .holds("p", "communication")
+            .build()
+    }
+
+    /// Two single points of failure: an employee (0.15) alone on `first`, a
+    /// volunteer (0.30) alone on `second` (the rounding cases).
+    fn employee_and_volunteer(first: (&str, u8), second: (&str, u8)) -> StructureInventory {
+        Builder::new("S")
+            .person("e", "E", Role::Employee, None)
+            .person("v", "V", Role::Volunteer, None)
+            .functions(&[first, second])
+            .holds_all(&[("e", first.0), ("v", second.0)])
             .build()
     }
 
@@ -678,12 +710,9 @@ mod tests {
     #[test]
     fn orphan_criticality_3_is_critical() {
         let inv = Builder::new("S")
-            .person("a", "A", Role::Employee, None)
-            .person("b", "B", Role::Employee, None)
-            .function("payroll", 3)
-            .function("invoicing", 2)
-            .holds("a", "invoicing")
-            .holds("b", "invoicing")
+            .people(Role::Employee, &["a", "b"])
+            .functions(&[("payroll", 3), ("invoicing", 2)])
+            .holds_all(&[("a", "invoicing"), ("b", "invoicing")])
             .build();
         let a = assess_default(&inv, today());
         assert_eq!(a.band, Band::Critical);
@@ -700,12 +729,9 @@ mod tests {
     #[test]
     fn orphan_of_lower_criticality_is_only_moderate() {
         let inv = Builder::new("S")
-            .person("a", "A", Role::Employee, None)
-            .person("b", "B", Role::Employee, None)
-            .function("payroll", 3)
-            .function("communication", 1)
-            .holds("a", "payroll")
-            .holds("b", "payroll")
+            .people(Role::Employee, &["a", "b"])
+            .functions(&[("payroll", 3), ("communication", 1)])
+            .holds_all(&[("a", "payroll"), ("b", "payroll")])
             .build();
         let a = assess_default(&inv, today());
         // (3·0.0225 + 1·1) / 4 = 0.266875 → 27 → moderate (< 40), via the orphan too.
@@ -721,12 +747,13 @@ mod tests {
             .person("a", "A", Role::Employee, Some(shift(t, 30)))
             .person("b", "B", Role::Volunteer, Some(shift(t, 200)))
             .person("c", "C", Role::Employee, None)
-            .function("scheduling", 3)
-            .function("accounting", 2)
-            .holds("a", "scheduling")
-            .holds("b", "scheduling")
-            .holds("a", "accounting")
-            .holds("c", "accounting")
+            .functions(&[("scheduling", 3), ("accounting", 2)])
+            .holds_all(&[
+                ("a", "scheduling"),
+                ("b", "scheduling"),
+                ("a", "accounting"),
+                ("c", "accounting"),
+            ])
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(exposure(&a, "scheduling").holders, strings(&["a", "b"]));
@@ -745,8 +772,7 @@ mod tests {
             .person("a", "A", Role::Employee, Some(shift(t, 30)))
             .person("b", "B", Role::Volunteer, None)
             .function("scheduling", 3)
-            .holds("a", "scheduling")
-            .holds("b", "scheduling")
+            .holds_all(&[("a", "scheduling"), ("b", "scheduling")])
             .build();
         let a = assess_default(&inv, t);
         assert!((exposure(&a, "scheduling").risk - 0.30).abs() < EPS);
@@ -759,10 +785,8 @@ mod tests {
         let t = today();
         let inv = Builder::new("S")
             .person("a", "A", Role::Employee, Some(shift(t, 30)))
-            .function("scheduling", 3)
-            .function("other", 3)
-            .holds("a", "scheduling")
-            .holds("a", "other")
+            .functions(&[("scheduling", 3), ("other", 3)])
+            .holds_all(&[("a", "scheduling"), ("a", "other")])
             .build();
         let params = FragilityParams {
             q_fixed_term_leaving: 0.9,
@@ -899,8 +923,7 @@ mod tests {
         let t = today();
         let inv = Builder::new("S")
             .person("p", "P", Role::Employee, None)
-            .function("payroll", 3)
-            .function("invoicing", 2)
+            .functions(&[("payroll", 3), ("invoicing", 2)])
             // Stale level 4 and recent level 2: neither qualifies.
             .holding("p", "invoicing", 4, Some(shift(t, -400)))
             .holding("p", "invoicing", 2, Some(shift(t, -1)))
@@ -935,12 +958,9 @@ mod tests {
     fn custom_functions_use_their_criticality() {
         let t = today();
         let inv = Builder::new("S")
-            .person("p", "P", Role::Employee, None)
-            .person("q", "Q", Role::Employee, None)
-            .function("cantine_reservations", 3)
-            .function("payroll", 1)
-            .holds("p", "payroll")
-            .holds("q", "payroll")
+            .people(Role::Employee, &["p", "q"])
+            .functions(&[("cantine_reservations", 3), ("payroll", 1)])
+            .holds_all(&[("p", "payroll"), ("q", "payroll")])
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(exposure(&a, "cantine_reservations").criticality, 3);
@@ -954,12 +974,9 @@ mod tests {
     fn custom_function_of_criticality_1_orphan_is_moderate() {
         let t = today();
         let inv = Builder::new("S")
-            .person("p", "P", Role::Employee, None)
-            .person("q", "Q", Role::Employee, None)
-            .function("payroll", 3)
-            .function("jardin_partage", 1)
-            .holds("p", "payroll")
-            .holds("q", "payroll")
+            .people(Role::Employee, &["p", "q"])
+            .functions(&[("payroll", 3), ("jardin_partage", 1)])
+            .holds_all(&[("p", "payroll"), ("q", "payroll")])
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(a.orphan_functions, strings(&["jardin_partage"]));
@@ -970,10 +987,7 @@ mod tests {
     fn duplicate_function_codes_keep_the_highest_criticality_and_bad_ones_are_clamped() {
         let t = today();
         let inv = Builder::new("S")
-            .function("payroll", 1)
-            .function("payroll", 3)
-            .function("zero", 0)
-            .function("nine", 9)
+            .functions(&[("payroll", 1), ("payroll", 3), ("zero", 0), ("nine", 9)])
             .build();
         let a = assess_default(&inv, t);
         let w: Vec<(&str, u8)> = a.functions.iter().map(|f| (f.code.as_str(), f.criticality)).collect();
@@ -987,14 +1001,7 @@ mod tests {
         // volunteer (0.30). 100·0.45/2 = 22.5 exactly in decimal, but
         // 0.15 + 0.30 is 0.44999999999999996 in binary floating point.
         let t = today();
-        let inv = Builder::new("S")
-            .person("e", "E", Role::Employee, None)
-            .person("v", "V", Role::Volunteer, None)
-            .function("communication", 1)
-            .function("data_protection", 1)
-            .holds("e", "communication")
-            .holds("v", "data_protection")
-            .build();
+        let inv = employee_and_volunteer(("communication", 1), ("data_protection", 1));
         let a = assess_default(&inv, t);
         let sum: f64 = a.functions.iter().map(|f| f64::from(f.criticality) * f.risk).sum();
         assert!(100.0 * sum / 2.0 < 22.5, "the float sum is just under the half");
@@ -1006,14 +1013,7 @@ mod tests {
     fn exact_half_with_weights_2_rounds_up() {
         // W = 4: (2·0.15 + 2·0.30) / 4 = 0.225 → 22.5 → 23.
         let t = today();
-        let inv = Builder::new("S")
-            .person("e", "E", Role::Employee, None)
-            .person("v", "V", Role::Volunteer, None)
-            .function("invoicing", 2)
-            .function("accounting", 2)
-            .holds("e", "invoicing")
-            .holds("v", "accounting")
-            .build();
+        let inv = employee_and_volunteer(("invoicing", 2), ("accounting", 2));
         assert_eq!(assess_default(&inv, t).score, Some(23));
     }
 
@@ -1034,18 +1034,21 @@ mod tests {
         // 100·(1 + 7·0.0225)/8 = 14.47 → 14, yet moderate because of the orphan.
         let t = today();
         let inv = Builder::new("S")
-            .person("a", "A", Role::Employee, None)
-            .person("b", "B", Role::Employee, None)
-            .function("communication", 1)
-            .function("payroll", 3)
-            .function("scheduling", 3)
-            .function("data_protection", 1)
-            .holds("a", "payroll")
-            .holds("b", "payroll")
-            .holds("a", "scheduling")
-            .holds("b", "scheduling")
-            .holds("a", "data_protection")
-            .holds("b", "data_protection")
+            .people(Role::Employee, &["a", "b"])
+            .functions(&[
+                ("communication", 1),
+                ("payroll", 3),
+                ("scheduling", 3),
+                ("data_protection", 1),
+            ])
+            .holds_all(&[
+                ("a", "payroll"),
+                ("b", "payroll"),
+                ("a", "scheduling"),
+                ("b", "scheduling"),
+                ("a", "data_protection"),
+                ("b", "data_protection"),
+            ])
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(a.score, Some(14));
@@ -1053,8 +1056,7 @@ mod tests {
         // Without the orphan (now held twice) the same structure is low.
         let mut covered = inv.clone();
         let extra = Builder::new("S")
-            .holds("a", "communication")
-            .holds("b", "communication")
+            .holds_all(&[("a", "communication"), ("b", "communication")])
             .build();
         covered.holdings.extend(extra.holdings);
         let a = assess_default(&covered, t);
@@ -1067,49 +1069,45 @@ mod tests {
         // Two criticality-2 functions each held by two volunteers: risk 0.09,
         // score 9 → low.
         let low = Builder::new("S")
-            .person("a", "A", Role::Volunteer, None)
-            .person("b", "B", Role::Volunteer, None)
-            .function("invoicing", 2)
-            .function("accounting", 2)
-            .holds("a", "invoicing")
-            .holds("b", "invoicing")
-            .holds("a", "accounting")
-            .holds("b", "accounting")
+            .people(Role::Volunteer, &["a", "b"])
+            .functions(&[("invoicing", 2), ("accounting", 2)])
+            .holds_all(&[
+                ("a", "invoicing"),
+                ("b", "invoicing"),
+                ("a", "accounting"),
+                ("b", "accounting"),
+            ])
             .build();
         let a = assess_default(&low, t);
         assert_eq!((a.score, a.band), (Some(9), Band::Low));
 
+        // Four volunteers, a and b on invoicing, c and d on accounting, those
+        // in `leaving` within the horizon: only who leaves differs below.
+        let leaving = |leaving: &[&str]| {
+            let mut builder = Builder::new("S");
+            for id in ["a", "b", "c", "d"] {
+                let end = leaving.contains(&id).then(|| shift(t, 10));
+                builder = builder.person(id, &id.to_uppercase(), Role::Volunteer, end);
+            }
+            builder
+                .functions(&[("invoicing", 2), ("accounting", 2)])
+                .holds_all(&[
+                    ("a", "invoicing"),
+                    ("b", "invoicing"),
+                    ("c", "accounting"),
+                    ("d", "accounting"),
+                ])
+                .build()
+        };
+
         // Both holders of one function leaving: (2·1 + 2·0.09) / 4 = 0.545
         // → 54.5 → 55 → high by score alone (no criticality-3 function).
-        let high = Builder::new("S")
-            .person("a", "A", Role::Volunteer, Some(shift(t, 10)))
-            .person("b", "B", Role::Volunteer, Some(shift(t, 10)))
-            .person("c", "C", Role::Volunteer, None)
-            .person("d", "D", Role::Volunteer, None)
-            .function("invoicing", 2)
-            .function("accounting", 2)
-            .holds("a", "invoicing")
-            .holds("b", "invoicing")
-            .holds("c", "accounting")
-            .holds("d", "accounting")
-            .build();
-        let a = assess_default(&high, t);
+        let a = assess_default(&leaving(&["a", "b"]), t);
         assert_eq!((a.score, a.band), (Some(55), Band::High));
 
         // One of the two leaving: (2·0.3 + 2·0.09) / 4 = 0.195 → 19.5 → 20
         // → moderate by score alone (no orphan, no SPOF).
-        let moderate = Builder::new("S")
-            .person("a", "A", Role::Volunteer, Some(shift(t, 10)))
-            .person("b", "B", Role::Volunteer, None)
-            .person("c", "C", Role::Volunteer, None)
-            .person("d", "D", Role::Volunteer, None)
-            .function("invoicing", 2)
-            .function("accounting", 2)
-            .holds("a", "invoicing")
-            .holds("b", "invoicing")
-            .holds("c", "accounting")
-            .holds("d", "accounting")
-            .build();
+        let moderate = leaving(&["a"]);
         let a = assess_default(&moderate, t);
         assert!(a.orphan_functions.is_empty() && a.spof_functions.is_empty());
         assert_eq!((a.score, a.band), (Some(20), Band::Moderate));
@@ -1122,14 +1120,18 @@ mod tests {
             .person("zoe", "Zoé", Role::Director, None)
             .person("Yann", "Yann", Role::Director, None)
             .person("emp", "Emp", Role::Employee, None)
-            .function("payroll", 3)
-            .function("scheduling", 3)
-            .function("invoicing", 2)
-            .function("communication", 2)
-            .holds("zoe", "payroll")
-            .holds("Yann", "scheduling")
-            .holds("emp", "invoicing")
-            .holds("emp", "communication")
+            .functions(&[
+                ("payroll", 3),
+                ("scheduling", 3),
+                ("invoicing", 2),
+                ("communication", 2),
+            ])
+            .holds_all(&[
+                ("zoe", "payroll"),
+                ("Yann", "scheduling"),
+                ("emp", "invoicing"),
+                ("emp", "communication"),
+            ])
             .build();
         let a = assess_default(&inv, t);
         // Sole weights: zoe 3, Yann 3, emp 2 + 2 = 4 → emp is top with 4/10;
@@ -1145,10 +1147,8 @@ mod tests {
         let tie = Builder::new("S")
             .person("zoe", "Zoé", Role::Employee, None)
             .person("Yann", "Yann", Role::Employee, None)
-            .function("payroll", 3)
-            .function("scheduling", 3)
-            .holds("zoe", "payroll")
-            .holds("Yann", "scheduling")
+            .functions(&[("payroll", 3), ("scheduling", 3)])
+            .holds_all(&[("zoe", "payroll"), ("Yann", "scheduling")])
             .build();
         let a = assess_default(&tie, t);
         let kp = match &a.top_key_person {
@@ -1167,21 +1167,17 @@ mod tests {
         // instead would stop at 2.
         let t = today();
         let inv = Builder::new("S")
-            .person("a", "A", Role::Employee, None)
-            .person("b", "B", Role::Employee, None)
-            .person("c", "C", Role::Employee, None)
-            .person("d", "D", Role::Employee, None)
-            .function("f1", 3)
-            .function("f2", 1)
-            .function("f3", 3)
-            .function("f4", 2)
-            .holds("b", "f1")
-            .holds("b", "f2")
-            .holds("d", "f2")
-            .holds("b", "f3")
-            .holds("c", "f3")
-            .holds("a", "f4")
-            .holds("d", "f4")
+            .people(Role::Employee, &["a", "b", "c", "d"])
+            .functions(&[("f1", 3), ("f2", 1), ("f3", 3), ("f4", 2)])
+            .holds_all(&[
+                ("b", "f1"),
+                ("b", "f2"),
+                ("d", "f2"),
+                ("b", "f3"),
+                ("c", "f3"),
+                ("a", "f4"),
+                ("d", "f4"),
+            ])
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(truck_factor_removals(&a.functions, 0.5), ["b", "d", "c"]);
@@ -1195,18 +1191,9 @@ mod tests {
         // which uncovers f3 and stops at 2; "numeric" order (p2) would not.
         let t = today();
         let inv = Builder::new("S")
-            .person("p9", "P9", Role::Employee, None)
-            .person("p2", "P2", Role::Employee, None)
-            .person("p10", "P10", Role::Employee, None)
-            .person("a", "A", Role::Employee, None)
-            .function("f1", 3)
-            .function("f2", 3)
-            .function("f3", 3)
-            .holds("p9", "f2")
-            .holds("p2", "f2")
-            .holds("a", "f2")
-            .holds("p10", "f3")
-            .holds("a", "f3")
+            .people(Role::Employee, &["p9", "p2", "p10", "a"])
+            .functions(&[("f1", 3), ("f2", 3), ("f3", 3)])
+            .holds_all(&[("p9", "f2"), ("p2", "f2"), ("a", "f2"), ("p10", "f3"), ("a", "f3")])
             .build();
         let a = assess_default(&inv, t);
         assert_eq!(truck_factor_removals(&a.functions, 0.5), ["a", "p10"]);
@@ -1219,30 +1206,22 @@ mod tests {
         // Exactly half covered at the start: the loop runs (≥ W/2).
         let half = Builder::new("S")
             .person("a", "A", Role::Employee, None)
-            .function("f1", 2)
-            .function("f2", 2)
+            .functions(&[("f1", 2), ("f2", 2)])
             .holds("a", "f2")
             .build();
         assert_eq!(assess_default(&half, t).truck_factor, Some(1));
         // Less than half covered at the start: 0.
         let under = Builder::new("S")
             .person("a", "A", Role::Employee, None)
-            .function("f1", 3)
-            .function("f2", 2)
+            .functions(&[("f1", 3), ("f2", 2)])
             .holds("a", "f2")
             .build();
         assert_eq!(assess_default(&under, t).truck_factor, Some(0));
         // Everyone must go: three people each covering one third.
         let all = Builder::new("S")
-            .person("a", "A", Role::Employee, None)
-            .person("b", "B", Role::Employee, None)
-            .person("c", "C", Role::Employee, None)
-            .function("f1", 1)
-            .function("f2", 1)
-            .function("f3", 1)
-            .holds("a", "f1")
-            .holds("b", "f2")
-            .holds("c", "f3")
+            .people(Role::Employee, &["a", "b", "c"])
+            .functions(&[("f1", 1), ("f2", 1), ("f3", 1)])
+            .holds_all(&[("a", "f1"), ("b", "f2"), ("c", "f3")])
             .build();
         let a = assess_default(&all, t);
         // Covered 3 → remove a → 2 ≥ 1.5 → remove b → 1 < 1.5.
@@ -1260,12 +1239,9 @@ mod tests {
     fn truck_factor_threshold_is_configurable() {
         let t = today();
         let inv = Builder::new("S")
-            .person("a", "A", Role::Employee, None)
-            .person("b", "B", Role::Employee, None)
-            .function("f1", 1)
-            .function("f2", 1)
-            .holds("a", "f1")
-            .holds("b", "f2")
+            .people(Role::Employee, &["a", "b"])
+            .functions(&[("f1", 1), ("f2", 1)])
+            .holds_all(&[("a", "f1"), ("b", "f2")])
             .build();
         // 0.5: covered 2 ≥ 1 → remove a → 1 ≥ 1 → remove b → 0.
         assert_eq!(assess_default(&inv, t).truck_factor, Some(2));
@@ -1291,12 +1267,13 @@ mod tests {
             email: None,
         });
         let extra = Builder::new("S1")
-            .function("accounts_access", 3)
-            .function("payroll", 2)
-            .holds("B", "accounts_access")
-            .holds("V", "accounts_access")
-            .holds("B", "payroll")
-            .holds("ghost", "payroll")
+            .functions(&[("accounts_access", 3), ("payroll", 2)])
+            .holds_all(&[
+                ("B", "accounts_access"),
+                ("V", "accounts_access"),
+                ("B", "payroll"),
+                ("ghost", "payroll"),
+            ])
             .holding("E", "payroll", 2, None)
             .build();
         inv.functions.extend(extra.functions);

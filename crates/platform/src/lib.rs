@@ -4,6 +4,7 @@
 //! - [`telemetry`]: `tracing` logs and OpenTelemetry export;
 //! - [`prometheus`]: the `/metrics` scrape endpoint (same instruments as the OTLP export);
 //! - [`grpc`]: gRPC server bootstrap with health and reflection;
+//! - [`http_listener`]: the bounded HTTP/1 listener of the plain HTTP endpoints (metrics, alerting links);
 //! - [`db`]: one storage layer over PostgreSQL and SQLite;
 //! - [`events`]: the event backbone (transactional outbox, relay, idempotent
 //!   consumers, CloudEvents over NATS JetStream or in-process delivery);
@@ -20,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod http_listener;
 pub mod https;
 pub mod net;
 pub mod prometheus;

@@ -4,53 +4,37 @@
 //! `build.rs` with protox, so no system `protoc` is needed.
 #![allow(missing_docs, clippy::all)]
 
-/// Types shared by every API.
-pub mod common {
-    pub mod v1 {
-        tonic::include_proto!("vigie.common.v1");
-    }
+/// One `pub mod <package> { pub mod v1 { … } }` per protobuf package, so
+/// that each package is named once (its doc, its module, its proto name)
+/// rather than restating the same include block for every API.
+macro_rules! proto_packages {
+    ($($(#[$doc:meta])* $module:ident => $package:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub mod $module {
+                pub mod v1 {
+                    tonic::include_proto!($package);
+                }
+            }
+        )*
+    };
 }
 
-/// The inventory service API.
-pub mod inventory {
-    pub mod v1 {
-        tonic::include_proto!("vigie.inventory.v1");
-    }
-}
-
-/// The training service API.
-pub mod training {
-    pub mod v1 {
-        tonic::include_proto!("vigie.training.v1");
-    }
-}
-
-/// The facilitation service API.
-pub mod facilitation {
-    pub mod v1 {
-        tonic::include_proto!("vigie.facilitation.v1");
-    }
-}
-
-/// The alerting service API.
-pub mod alerting {
-    pub mod v1 {
-        tonic::include_proto!("vigie.alerting.v1");
-    }
-}
-
-/// The federation of regional instances: snapshots and the national view.
-pub mod federation {
-    pub mod v1 {
-        tonic::include_proto!("vigie.federation.v1");
-    }
-}
-
-/// Event payloads carried over the event backbone.
-pub mod events {
-    pub mod v1 {
-        tonic::include_proto!("vigie.events.v1");
-    }
+proto_packages! {
+    /// Types shared by every API.
+    common => "vigie.common.v1";
+    /// The inventory service API.
+    inventory => "vigie.inventory.v1";
+    /// The training service API.
+    training => "vigie.training.v1";
+    /// The facilitation service API.
+    facilitation => "vigie.facilitation.v1";
+    /// The alerting service API.
+    alerting => "vigie.alerting.v1";
+    /// The federation of regional instances: snapshots and the national view.
+    federation => "vigie.federation.v1";
+    /// Event payloads carried over the event backbone.
+    events => "vigie.events.v1";
 }
 
 pub mod event;

@@ -195,6 +195,16 @@ struct Grants {
     code: code::CodeFlow,
 }
 
+impl Grants {
+    /// The device authorization the user answers by `user_code` (approve or deny).
+    fn pending_device(&mut self, user_code: &str) -> Result<&mut Device> {
+        self.devices
+            .values_mut()
+            .find(|d| d.user_code == user_code)
+            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))
+    }
+}
+
 struct Shared {
     issuer: String,
     audience: String,
@@ -327,11 +337,7 @@ impl OidcIssuer {
     /// When no pending authorization has this user code.
     pub fn approve_with_roles(&self, user_code: &str, roles: &[&str]) -> Result<()> {
         let mut grants = self.shared.grants();
-        let device = grants
-            .devices
-            .values_mut()
-            .find(|d| d.user_code == user_code)
-            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))?;
+        let device = grants.pending_device(user_code)?;
         device.approved = Some(roles.iter().map(|r| (*r).to_owned()).collect());
         Ok(())
     }
@@ -342,11 +348,7 @@ impl OidcIssuer {
     /// When no pending authorization has this user code.
     pub fn deny(&self, user_code: &str) -> Result<()> {
         let mut grants = self.shared.grants();
-        let device = grants
-            .devices
-            .values_mut()
-            .find(|d| d.user_code == user_code)
-            .ok_or_else(|| anyhow!("no device authorization with user code {user_code}"))?;
+        let device = grants.pending_device(user_code)?;
         device.denied = true;
         Ok(())
     }
@@ -425,6 +427,10 @@ impl OidcIssuer {
     }
 }
 
+/// The `sub` of the issuer's one user (a Keycloak user id), in every token
+/// issued to a person: the default claims and the device and refresh grants.
+const USER_SUBJECT: &str = "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60";
+
 fn token_builder(shared: &Shared) -> TokenBuilder {
     let signer = shared.signer();
     let now = now();
@@ -435,7 +441,7 @@ fn token_builder(shared: &Shared) -> TokenBuilder {
         "jti": uuid::Uuid::now_v7().to_string(),
         "iss": shared.issuer,
         "aud": [shared.audience, "account"],
-        "sub": "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
+        "sub": USER_SUBJECT,
         "typ": "Bearer",
         "azp": "vigie-cli",
         "sid": "0b6b1c4e-7d6f-4f39-9a4b-6a2c1b3d4e5f",
@@ -465,6 +471,21 @@ fn token_builder(shared: &Shared) -> TokenBuilder {
     builder
 }
 
+/// Setters of one string member of the header or the claims: they differ
+/// only by their name, the member and where it goes (`header_value` or
+/// `claim`), so each is one line of this list.
+macro_rules! string_members {
+    ($($(#[$doc:meta])* $name:ident => $set:ident($member:literal);)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(self, value: &str) -> Self {
+                self.$set($member, json!(value))
+            }
+        )*
+    };
+}
+
 /// A token being built; see [`OidcIssuer::token`].
 #[derive(Debug, Clone)]
 pub struct TokenBuilder {
@@ -484,17 +505,18 @@ impl TokenBuilder {
         self
     }
 
-    /// Header `alg` (the signature follows it: `none` signs nothing, `HS*`
-    /// uses the [`hmac_secret`](Self::hmac_secret)).
-    #[must_use]
-    pub fn alg(self, alg: &str) -> Self {
-        self.header_value("alg", json!(alg))
-    }
-
-    /// Header `kid`.
-    #[must_use]
-    pub fn kid(self, kid: &str) -> Self {
-        self.header_value("kid", json!(kid))
+    string_members! {
+        /// Header `alg` (the signature follows it: `none` signs nothing, `HS*`
+        /// uses the [`hmac_secret`](Self::hmac_secret)).
+        alg => header_value("alg");
+        /// Header `kid`.
+        kid => header_value("kid");
+        /// `iss`.
+        iss => claim("iss");
+        /// `azp`.
+        azp => claim("azp");
+        /// `sub`.
+        subject => claim("sub");
     }
 
     /// Header `typ` (`None` removes it).
@@ -547,28 +569,10 @@ impl TokenBuilder {
         self.claim("nbf", json!(now() + seconds))
     }
 
-    /// `iss`.
-    #[must_use]
-    pub fn iss(self, issuer: &str) -> Self {
-        self.claim("iss", json!(issuer))
-    }
-
     /// `aud` (a string or an array).
     #[must_use]
     pub fn aud(self, audience: Value) -> Self {
         self.claim("aud", audience)
-    }
-
-    /// `azp`.
-    #[must_use]
-    pub fn azp(self, client: &str) -> Self {
-        self.claim("azp", json!(client))
-    }
-
-    /// `sub`.
-    #[must_use]
-    pub fn subject(self, subject: &str) -> Self {
-        self.claim("sub", json!(subject))
     }
 
     /// `realm_access.roles` (replacing Keycloak's defaults).
@@ -893,13 +897,7 @@ fn token_endpoint(shared: &Shared, form: &HashMap<String, String>) -> (u16, Valu
             };
             grants.devices.remove(field("device_code"));
             let client = field("client_id").to_owned();
-            tokens(
-                shared,
-                &mut grants,
-                &client,
-                "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
-                &roles,
-            )
+            tokens(shared, &mut grants, &client, USER_SUBJECT, &roles)
         }
         "refresh_token" => {
             // Refresh tokens rotate, as Keycloak's do by default.
@@ -907,13 +905,7 @@ fn token_endpoint(shared: &Shared, form: &HashMap<String, String>) -> (u16, Valu
                 return oauth_error("invalid_grant");
             };
             let client = field("client_id").to_owned();
-            tokens(
-                shared,
-                &mut grants,
-                &client,
-                "5f0c3c1e-2b6a-4f1e-9d0a-1c2b3d4e5f60",
-                &roles,
-            )
+            tokens(shared, &mut grants, &client, USER_SUBJECT, &roles)
         }
         "client_credentials" => {
             let client = field("client_id").to_owned();

@@ -17,22 +17,16 @@ mod limits;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use limits::HttpLimits;
-use vigie_platform::net::AcceptBackoff;
+use vigie_platform::http_listener::{self, HttpBounds};
 
 use crate::app::AlertingApp;
 use crate::error::AlertingError;
@@ -41,8 +35,6 @@ use crate::error::AlertingError;
 const MAX_BODY: usize = 4096;
 /// Largest buffer of a connection (request line and headers).
 const MAX_BUF: usize = 16 * 1024;
-/// Time left to a connection past its age limit to finish the request in flight.
-const GRACE: Duration = Duration::from_secs(5);
 
 /// What the pages may load: nothing but their inline style; no framing
 /// (clickjacking of the confirmation buttons); forms post back to Vigie only.
@@ -59,85 +51,37 @@ pub async fn serve(listener: TcpListener, app: AlertingApp, shutdown: Cancellati
 /// A connection slot is taken before each accept: at the cap, new clients
 /// wait in the kernel's accept queue and are served as soon as another
 /// connection ends (a timeout closes idle or stalled ones). An accept error
-/// pauses the loop with a growing delay and is logged once per burst.
+/// pauses the loop with a growing delay and is logged once per burst: the
+/// listener every plain HTTP endpoint shares ([`vigie_platform::http_listener`]).
 pub async fn serve_with(listener: TcpListener, app: AlertingApp, limits: HttpLimits, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let mut backoff = AcceptBackoff::default();
-    let mut connections = JoinSet::new();
-    loop {
-        let slot = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            slot = slots.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
-        };
-        let stream = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let errors = backoff.succeeded();
-                    if errors > 0 {
-                        tracing::info!(errors, "alerting http: accepting again after accept errors");
-                    }
-                    stream
-                }
-                Err(error) => {
-                    let pause = backoff.failed();
-                    if pause.first_of_burst {
-                        tracing::warn!(%error, "alerting http: accept failed, backing off");
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(pause.delay) => continue,
-                    }
-                }
-            },
-        };
+    let bounds = HttpBounds {
+        header_read_timeout: limits.header_read_timeout,
+        max_connection_age: limits.max_connection_age,
+        max_connections: limits.max_connections,
+        max_buf: MAX_BUF,
+    };
+    http_listener::serve(listener, "alerting http", bounds, shutdown, move || {
         let app = app.clone();
-        connections.spawn(async move {
-            serve_connection(stream, app, limits).await;
-            drop(slot);
-        });
-        while connections.try_join_next().is_some() {}
-    }
-}
-
-/// Serves one connection until the client closes it, a timeout of `limits`
-/// fires, or it reaches its age limit (then it ends after the request in flight).
-async fn serve_connection(stream: TcpStream, app: AlertingApp, limits: HttpLimits) {
-    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-        let app = app.clone();
-        async move {
-            let (parts, body) = request.into_parts();
-            let read = tokio::time::timeout(
-                limits.body_timeout,
-                http_body_util::Limited::new(body, MAX_BODY).collect(),
-            );
-            let body = match read.await {
-                Ok(Ok(body)) => body.to_bytes(),
-                Ok(Err(_)) => {
-                    return Ok::<_, Infallible>(page(StatusCode::PAYLOAD_TOO_LARGE, "Requête trop grande", ""))
-                }
-                Err(_) => return Ok(page(StatusCode::REQUEST_TIMEOUT, "Requête trop lente", "")),
-            };
-            Ok::<_, Infallible>(answer(&app, &parts.method, parts.uri.path(), &body).await)
-        }
-    });
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(MAX_BUF);
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => {}
-        _ = tokio::time::sleep(limits.max_connection_age) => {
-            connection.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(GRACE, connection).await;
-        }
-    }
+        service_fn(move |request: Request<hyper::body::Incoming>| {
+            let app = app.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let read = tokio::time::timeout(
+                    limits.body_timeout,
+                    http_body_util::Limited::new(body, MAX_BODY).collect(),
+                );
+                let body = match read.await {
+                    Ok(Ok(body)) => body.to_bytes(),
+                    Ok(Err(_)) => {
+                        return Ok::<_, Infallible>(page(StatusCode::PAYLOAD_TOO_LARGE, "Requête trop grande", ""))
+                    }
+                    Err(_) => return Ok(page(StatusCode::REQUEST_TIMEOUT, "Requête trop lente", "")),
+                };
+                Ok::<_, Infallible>(answer(&app, &parts.method, parts.uri.path(), &body).await)
+            }
+        })
+    })
+    .await;
 }
 
 /// Binds the HTTP listener.

@@ -37,16 +37,26 @@ ALTER TABLE vigie_dead_letters ADD COLUMN deliveries BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE vigie_dead_letters ADD COLUMN replay_requested_at TEXT;
 ";
 
-const SQLITE_V1: &str = "
+/// The version 1 tables, with the types that differ between the engines
+/// (the sequence column, binary payloads): one text for both, so the two
+/// scripts cannot drift apart.
+macro_rules! events_v1 {
+    ($sequence:literal, $binary:literal) => {
+        concat!(
+            "
 CREATE TABLE vigie_outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq ",
+            $sequence,
+            ",
     id TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
     event_type TEXT NOT NULL,
     subject TEXT NOT NULL,
     event_time TEXT NOT NULL,
     traceparent TEXT,
-    payload BLOB NOT NULL,
+    payload ",
+            $binary,
+            " NOT NULL,
     published_at TEXT,
     attempts BIGINT NOT NULL DEFAULT 0,
     last_error TEXT
@@ -67,46 +77,18 @@ CREATE TABLE vigie_dead_letters (
     subject TEXT NOT NULL,
     event_time TEXT NOT NULL,
     traceparent TEXT,
-    payload BLOB NOT NULL,
+    payload ",
+            $binary,
+            " NOT NULL,
     error TEXT NOT NULL,
     failed_at TEXT NOT NULL,
     PRIMARY KEY (consumer, event_id)
 );
-";
+"
+        )
+    };
+}
 
-const POSTGRES_V1: &str = "
-CREATE TABLE vigie_outbox (
-    seq BIGSERIAL PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    event_time TEXT NOT NULL,
-    traceparent TEXT,
-    payload BYTEA NOT NULL,
-    published_at TEXT,
-    attempts BIGINT NOT NULL DEFAULT 0,
-    last_error TEXT
-);
-CREATE INDEX vigie_outbox_pending ON vigie_outbox (seq) WHERE published_at IS NULL;
-CREATE TABLE vigie_inbox (
-    consumer TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    processed_at TEXT NOT NULL,
-    PRIMARY KEY (consumer, event_id)
-);
-CREATE TABLE vigie_dead_letters (
-    consumer TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    event_time TEXT NOT NULL,
-    traceparent TEXT,
-    payload BYTEA NOT NULL,
-    error TEXT NOT NULL,
-    failed_at TEXT NOT NULL,
-    PRIMARY KEY (consumer, event_id)
-);
-";
+const SQLITE_V1: &str = events_v1!("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB");
+
+const POSTGRES_V1: &str = events_v1!("BIGSERIAL PRIMARY KEY", "BYTEA");

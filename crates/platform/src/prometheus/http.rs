@@ -5,30 +5,25 @@
 //! [`HEADER_TIMEOUT`], a connection lives at most [`MAX_CONNECTION_AGE`], at
 //! most [`MAX_CONNECTIONS`] are served at once (the others wait in the
 //! kernel's accept queue), request bodies are never read, and an accept
-//! error pauses the loop ([`AcceptBackoff`]). What it serves holds no
+//! error pauses the loop: the listener of [`crate::http_listener`]. What it serves holds no
 //! personal data (counts, durations, event types and consumer names:
 //! docs/security.md), so it has no authentication; keep it off the public
 //! network (NetworkPolicy, firewall).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::text::CONTENT_TYPE;
 use super::Scrape;
-use crate::net::AcceptBackoff;
+use crate::http_listener::{self, HttpBounds};
 
 /// Time allowed to send a request's headers (and to start the next one on a
 /// kept-alive connection).
@@ -39,8 +34,6 @@ pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(300);
 pub const MAX_CONNECTIONS: usize = 16;
 /// Largest request line and headers.
 const MAX_BUF: usize = 8 * 1024;
-/// Time left past the age limit to finish the request in flight.
-const GRACE: Duration = Duration::from_secs(5);
 
 /// Binds the scrape listener.
 ///
@@ -52,70 +45,20 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Serves `GET /metrics` from `scrape` on `listener` until `shutdown`.
 pub async fn serve(listener: TcpListener, scrape: Scrape, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let mut backoff = AcceptBackoff::default();
-    let mut connections = JoinSet::new();
-    loop {
-        let slot = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            slot = slots.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
-        };
-        let stream = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let errors = backoff.succeeded();
-                    if errors > 0 {
-                        tracing::info!(errors, "metrics http: accepting again after accept errors");
-                    }
-                    stream
-                }
-                Err(error) => {
-                    if crate::net::concerns_one_connection(&error) {
-                        continue;
-                    }
-                    let pause = backoff.failed();
-                    if pause.first_of_burst {
-                        tracing::warn!(%error, "metrics http: accept failed, backing off");
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(pause.delay) => continue,
-                    }
-                }
-            },
-        };
+    let bounds = HttpBounds {
+        header_read_timeout: HEADER_TIMEOUT,
+        max_connection_age: MAX_CONNECTION_AGE,
+        max_connections: MAX_CONNECTIONS,
+        max_buf: MAX_BUF,
+    };
+    http_listener::serve(listener, "metrics http", bounds, shutdown, move || {
         let scrape = scrape.clone();
-        connections.spawn(async move {
-            serve_connection(stream, scrape).await;
-            drop(slot);
-        });
-        while connections.try_join_next().is_some() {}
-    }
-}
-
-async fn serve_connection(stream: TcpStream, scrape: Scrape) {
-    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-        let scrape = scrape.clone();
-        async move { Ok::<_, Infallible>(answer(&scrape, request.method(), request.uri().path())) }
-    });
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(MAX_BUF);
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => {}
-        _ = tokio::time::sleep(MAX_CONNECTION_AGE) => {
-            connection.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(GRACE, connection).await;
-        }
-    }
+        service_fn(move |request: Request<hyper::body::Incoming>| {
+            let scrape = scrape.clone();
+            async move { Ok::<_, Infallible>(answer(&scrape, request.method(), request.uri().path())) }
+        })
+    })
+    .await;
 }
 
 /// The answer to one request.
@@ -159,6 +102,7 @@ mod tests {
     use opentelemetry::metrics::MeterProvider as _;
     use opentelemetry_sdk::metrics::SdkMeterProvider;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
 
     async fn request(addr: SocketAddr, raw: &str) -> String {
         let mut stream = TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));

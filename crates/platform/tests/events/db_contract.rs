@@ -3,7 +3,7 @@
 use sqlx::Row;
 use vigie_platform::db::{Backend, Db, DbError, Migration};
 
-use crate::support::{count, TestDb};
+use crate::support::{count, on_sqlite_and_postgres, TestDb};
 
 const SCHEMA: &[Migration] = &[
     Migration {
@@ -24,14 +24,10 @@ const SCHEMA: &[Migration] = &[
     },
 ];
 
-#[tokio::test]
-async fn storage_contract_on_sqlite() {
-    storage_contract(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn storage_contract_on_postgres() {
-    storage_contract(Backend::Postgres).await;
+on_sqlite_and_postgres! {
+    storage_contract:
+        storage_contract_on_sqlite,
+        storage_contract_on_postgres
 }
 
 async fn storage_contract(backend: Backend) {

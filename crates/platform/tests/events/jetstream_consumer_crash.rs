@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{ensure_consumer, run_jetstream_consumer};
+use vigie_platform::events::jetstream::ensure_consumer;
 use vigie_platform::events::{Consumer, Envelope, JetStreamPublisher, Outcome, Relay};
 
 use crate::support::{
@@ -43,13 +43,7 @@ async fn committed_but_unacked_message_is_redelivered_as_a_duplicate() {
     }
 
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
-        consumer,
-        options,
-        shutdown.clone(),
-    ));
+    let task = nats.spawn_consumer(consumer, options, &shutdown);
     wait_received(&consumer_db.db, 3).await;
     let stream = nats.js.get_stream(STREAM).await.unwrap();
     let durable = stream
@@ -93,13 +87,7 @@ async fn consumer_killed_mid_transaction_applies_on_redelivery() {
         .unwrap();
 
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
-    let first = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
-        consumer.clone(),
-        fast_consumer_options(),
-        CancellationToken::new(),
-    ));
+    let first = nats.spawn_consumer(consumer.clone(), fast_consumer_options(), &CancellationToken::new());
     tokio::time::timeout(WAIT, handler.entered.notified())
         .await
         .expect("handler reached the blocking event");
@@ -107,13 +95,7 @@ async fn consumer_killed_mid_transaction_applies_on_redelivery() {
     assert!(first.await.unwrap_err().is_cancelled());
 
     let shutdown = CancellationToken::new();
-    let second = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
-        consumer,
-        fast_consumer_options(),
-        shutdown.clone(),
-    ));
+    let second = nats.spawn_consumer(consumer, fast_consumer_options(), &shutdown);
     wait_received(&consumer_db.db, 5).await;
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
     assert_eq!(

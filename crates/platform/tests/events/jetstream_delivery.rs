@@ -5,24 +5,19 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
-    append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
-    wait_received, TestDb, TestHandler, STREAM,
+    append_events, assert_exactly_once, fast_consumer_options, join, nats, on_sqlite_and_postgres, stream_messages,
+    wait_outbox_empty, wait_received, TestDb, TestHandler, STREAM,
 };
 
 const EVENTS: usize = 40;
 
-#[tokio::test]
-async fn delivers_exactly_once_in_order_on_postgres() {
-    delivers_exactly_once_in_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn delivers_exactly_once_in_order_on_sqlite() {
-    delivers_exactly_once_in_order(Backend::Sqlite).await;
+on_sqlite_and_postgres! {
+    delivers_exactly_once_in_order:
+        delivers_exactly_once_in_order_on_sqlite,
+        delivers_exactly_once_in_order_on_postgres
 }
 
 async fn delivers_exactly_once_in_order(backend: Backend) {
@@ -36,13 +31,7 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
     let wake = relay.handle();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
-        consumer,
-        fast_consumer_options(),
-        shutdown.clone(),
-    ));
+    let consumer_task = nats.spawn_consumer(consumer, fast_consumer_options(), &shutdown);
 
     let mut ids = Vec::new();
     for _ in 0..EVENTS / 10 {

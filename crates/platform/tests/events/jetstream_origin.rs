@@ -10,10 +10,10 @@ use sqlx::{Any, Transaction};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{run_jetstream_consumer, OriginCheck, DEAD_LETTER_STREAM};
+use vigie_platform::events::jetstream::OriginCheck;
 use vigie_platform::events::{Consumer, Envelope, EventHandler, HandlerError};
 
-use crate::support::{fast_consumer_options, join, nats, stream_messages, TestDb, EVENT_TYPE, SOURCE, STREAM, WAIT};
+use crate::support::{fast_consumer_options, join, nats, TestDb, EVENT_TYPE, SOURCE, WAIT};
 
 /// The header a trusted hop would have written.
 const ORIGIN: &str = "Test-Origin";
@@ -69,20 +69,8 @@ async fn the_handler_sees_the_vouched_origin_and_unknown_origins_are_dead_letter
         ..fast_consumer_options()
     };
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
-        Consumer::new(consumer_db.db.clone(), seen.clone()),
-        options,
-        shutdown.clone(),
-    ));
-    let js = nats.js.clone();
-    vigie_testkit::eventually("the unvouched message dead-lettered", WAIT, || {
-        let js = js.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 1) }
-    })
-    .await
-    .unwrap();
+    let task = nats.spawn_consumer(Consumer::new(consumer_db.db.clone(), seen.clone()), options, &shutdown);
+    nats.wait_dead_letters("the unvouched message dead-lettered", 1).await;
     let probe = seen.clone();
     vigie_testkit::eventually("the vouched message handled", WAIT, || {
         let seen = probe.clone();
@@ -96,14 +84,7 @@ async fn the_handler_sees_the_vouched_origin_and_unknown_origins_are_dead_letter
         vec![(vouched.id, "occitanie".to_owned())],
         "the payload's claim is replaced"
     );
-    let dead = nats
-        .js
-        .get_stream(DEAD_LETTER_STREAM)
-        .await
-        .unwrap()
-        .get_raw_message(1)
-        .await
-        .unwrap();
+    let dead = nats.first_dead_letter().await;
     assert_eq!(
         dead.headers
             .get("Vigie-Error")

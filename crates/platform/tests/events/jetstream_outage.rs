@@ -10,7 +10,7 @@ use async_nats::jetstream::consumer::pull;
 use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{run_jetstream_consumer, DEAD_LETTER_STREAM};
+use vigie_platform::events::jetstream::DEAD_LETTER_STREAM;
 use vigie_platform::events::{Consumer, EmbeddedBus, JetStreamPublisher, Relay, RelayOptions};
 
 use crate::support::{
@@ -28,13 +28,11 @@ async fn jetstream_consumer_waits_out_a_database_outage() {
     let consumer_db = TestDb::consumer(Backend::Postgres).await;
     let handler = TestHandler::new("test-inventory");
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
     let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
     let mut ids = append_events(&producer.db, 1, b"before").await;
     relay.drain().await.unwrap();
@@ -85,13 +83,7 @@ async fn jetstream_consumer_waits_out_a_database_outage() {
 
     set_database_reachable(&consumer_db.pg_name(), true).await;
     wait_received(&consumer_db.db, 4).await;
-    let dead = nats.js.clone();
-    vigie_testkit::eventually("the poison dead-lettered", WAIT, || {
-        let js = dead.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 1) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("the poison dead-lettered", 1).await;
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
     // Not retried: called once, or twice when it came in a batch (in the
     // batch, then alone when the batch is applied one by one).
@@ -100,14 +92,7 @@ async fn jetstream_consumer_waits_out_a_database_outage() {
         "{}",
         handler.calls_for(poison)
     );
-    let letter = nats
-        .js
-        .get_stream(DEAD_LETTER_STREAM)
-        .await
-        .unwrap()
-        .get_raw_message(1)
-        .await
-        .unwrap();
+    let letter = nats.first_dead_letter().await;
     assert_eq!(
         letter.headers.get("ce-id").map(|v| v.as_str().to_owned()),
         Some(poison.to_string())

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{run_jetstream_consumer, DEAD_LETTER_STREAM};
+use vigie_platform::events::jetstream::DEAD_LETTER_STREAM;
 use vigie_platform::events::{header, JetStreamPublisher, Relay};
 
 use crate::support::{
     append_events, fast_consumer_options, join, nats, received, stream_messages, wait_received, TestDb, TestHandler,
-    EVENT_TYPE, FLAKY, POISON, STREAM, WAIT,
+    EVENT_TYPE, FLAKY, POISON, WAIT,
 };
 
 #[tokio::test]
@@ -47,21 +47,13 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_goes_on() {
         .unwrap();
 
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let task = nats.spawn_consumer(
         vigie_platform::events::Consumer::new(consumer_db.db.clone(), handler.clone()),
         options,
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
     wait_received(&consumer_db.db, good.len()).await;
-    let dead_letters = nats.js.clone();
-    vigie_testkit::eventually("two dead letters", WAIT, || {
-        let js = dead_letters.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 2) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("two dead letters", 2).await;
     let flaky_handler = handler.clone();
     vigie_testkit::eventually("the flaky event retried beyond the old budget", WAIT, || {
         let handler = flaky_handler.clone();

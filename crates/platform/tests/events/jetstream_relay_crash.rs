@@ -12,7 +12,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, Envelope, Outbox, PublishError, Publisher, Relay};
 
 use crate::support::{
@@ -81,13 +80,11 @@ async fn republished_events_are_deduplicated() {
     let consumer_db = TestDb::consumer(Backend::Postgres).await;
     let handler = TestHandler::new("test-inventory");
     let shutdown = CancellationToken::new();
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let consumer_task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
 
     let ids = append_events(&producer.db, EVENTS, b"p").await;
     let crashes = [ids[0], ids[3], ids[7], ids[12], ids[19]];

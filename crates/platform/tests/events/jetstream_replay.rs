@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::{dead_letters, run_jetstream_consumer, DEAD_LETTER_STREAM};
+use vigie_platform::events::jetstream::{dead_letters, DEAD_LETTER_STREAM};
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
     append_events, assert_exactly_once, fast_consumer_options, join, nats, stream_messages, wait_received, TestDb,
-    TestHandler, EVENT_TYPE, POISON, STREAM, WAIT,
+    TestHandler, EVENT_TYPE, POISON, STREAM,
 };
 
 #[tokio::test]
@@ -28,13 +28,11 @@ async fn a_replayed_dead_letter_reaches_its_consumer_once_and_is_removed() {
     let shutdown = CancellationToken::new();
     let mut tasks = Vec::new();
     for (db, handler) in [(&poisoned_db, &poisoned), (&bystander_db, &bystander)] {
-        tasks.push(tokio::spawn(run_jetstream_consumer(
-            nats.js.clone(),
-            STREAM,
+        tasks.push(nats.spawn_consumer(
             Consumer::new(db.db.clone(), handler.clone()),
             fast_consumer_options(),
-            shutdown.clone(),
-        )));
+            &shutdown,
+        ));
     }
     let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
     let mut ids = append_events(&producer.db, 1, b"ok").await;
@@ -42,13 +40,7 @@ async fn a_replayed_dead_letter_reaches_its_consumer_once_and_is_removed() {
     relay.drain().await.unwrap();
     wait_received(&bystander_db.db, 2).await;
     wait_received(&poisoned_db.db, 1).await;
-    let js = nats.js.clone();
-    vigie_testkit::eventually("one dead letter", WAIT, || {
-        let js = js.clone();
-        async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == 1) }
-    })
-    .await
-    .unwrap();
+    nats.wait_dead_letters("one dead letter", 1).await;
 
     let listed = dead_letters::list(&nats.js).await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");

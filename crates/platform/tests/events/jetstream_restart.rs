@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
-use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Outbox, Relay, RelayOptions};
 
 use crate::support::{
@@ -32,13 +31,11 @@ async fn survives_a_broker_restart() {
     let relay = Relay::new(producer.db.clone(), Arc::new(publisher)).with_options(options);
     let wake = relay.handle();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let consumer_task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
 
     let mut ids = append_events(&producer.db, 10, b"before").await;
     wake.notify();

@@ -11,14 +11,13 @@ use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::{Backend, Db, DbError};
-use vigie_platform::events::jetstream::run_jetstream_consumer;
 use vigie_platform::events::{
     Consumer, Envelope, EventDraft, JetStreamPublisher, Outbox, PublishError, Publisher, Relay, RelayError,
 };
 
 use crate::support::{
-    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, stream_messages, wait_outbox_empty,
-    wait_received, TestDb, TestHandler, EVENT_TYPE, SOURCE, STREAM,
+    append_events, assert_exactly_once, count, fast_consumer_options, join, nats, on_sqlite_and_postgres,
+    stream_messages, wait_outbox_empty, wait_received, TestDb, TestHandler, EVENT_TYPE, SOURCE, STREAM,
 };
 
 /// More than two full multi-row INSERTs (500 rows each) and a partial one.
@@ -65,14 +64,10 @@ async fn outbox_rows(db: &Db) -> Vec<OutboxRow> {
     .collect()
 }
 
-#[tokio::test]
-async fn append_many_keeps_the_order_and_the_transaction_on_sqlite() {
-    append_many_keeps_the_order_and_the_transaction(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn append_many_keeps_the_order_and_the_transaction_on_postgres() {
-    append_many_keeps_the_order_and_the_transaction(Backend::Postgres).await;
+on_sqlite_and_postgres! {
+    append_many_keeps_the_order_and_the_transaction:
+        append_many_keeps_the_order_and_the_transaction_on_sqlite,
+        append_many_keeps_the_order_and_the_transaction_on_postgres
 }
 
 async fn append_many_keeps_the_order_and_the_transaction(backend: Backend) {
@@ -156,14 +151,10 @@ impl Publisher for Recording {
     }
 }
 
-#[tokio::test]
-async fn a_pipelined_relay_delivers_every_event_once_in_order_on_postgres() {
-    pipelined_relay_delivers_every_event_once_in_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_pipelined_relay_delivers_every_event_once_in_order_on_sqlite() {
-    pipelined_relay_delivers_every_event_once_in_order(Backend::Sqlite).await;
+on_sqlite_and_postgres! {
+    pipelined_relay_delivers_every_event_once_in_order:
+        a_pipelined_relay_delivers_every_event_once_in_order_on_sqlite,
+        a_pipelined_relay_delivers_every_event_once_in_order_on_postgres
 }
 
 async fn pipelined_relay_delivers_every_event_once_in_order(backend: Backend) {
@@ -187,13 +178,11 @@ async fn pipelined_relay_delivers_every_event_once_in_order(backend: Backend) {
         single: AtomicUsize::new(0),
     });
     let relay_task = tokio::spawn(Relay::new(producer.db.clone(), publisher.clone()).run(shutdown.clone()));
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let consumer_task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
 
     wait_outbox_empty(&producer.db).await;
     wait_received(&consumer_db.db, EVENTS).await;
@@ -288,13 +277,11 @@ async fn a_failure_mid_batch_marks_exactly_the_prefix_and_the_retry_is_deduplica
     );
 
     let shutdown = CancellationToken::new();
-    let consumer_task = tokio::spawn(run_jetstream_consumer(
-        nats.js.clone(),
-        STREAM,
+    let consumer_task = nats.spawn_consumer(
         Consumer::new(consumer_db.db.clone(), handler.clone()),
         fast_consumer_options(),
-        shutdown.clone(),
-    ));
+        &shutdown,
+    );
     wait_received(&consumer_db.db, EVENTS).await;
     assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
     assert_eq!(handler.order(), ids, "stream order = commit order");

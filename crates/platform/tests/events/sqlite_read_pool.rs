@@ -3,11 +3,13 @@
 //! every committed write, read one consistent snapshot per transaction,
 //! never write, never starve the writer, and leave the file intact.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Row;
+use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use vigie_platform::db::clock::{Stamp, WriteClock};
 use vigie_platform::db::Db;
@@ -16,7 +18,10 @@ use vigie_platform::db::Db;
 /// test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-async fn counter_db(dir: &tempfile::TempDir) -> Db {
+/// A fresh SQLite file with the counter at 0 and no items, in its own
+/// directory (kept alive by the caller).
+async fn counter_db() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reads.sqlite");
     let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     for sql in [
@@ -26,7 +31,7 @@ async fn counter_db(dir: &tempfile::TempDir) -> Db {
     ] {
         sqlx::query(sql).execute(db.pool()).await.unwrap();
     }
-    db
+    (dir, db)
 }
 
 async fn read_counter(executor: impl sqlx::Executor<'_, Database = sqlx::Any>) -> i64 {
@@ -54,10 +59,20 @@ async fn write_one(db: &Db, n: i64) {
     tx.commit().await.unwrap();
 }
 
+/// Four tasks running `read` on the file until the test sets `done`: the
+/// readers the concurrency tests put beside the writer.
+fn spawn_readers<T, F, Fut>(db: &Db, done: &Arc<AtomicBool>, read: F) -> Vec<JoinHandle<T>>
+where
+    F: Fn(Db, Arc<AtomicBool>) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    (0..4).map(|_| tokio::spawn(read(db.clone(), done.clone()))).collect()
+}
+
 #[tokio::test]
 async fn several_read_transactions_are_open_at_once_beside_a_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = counter_db(&dir).await;
+    let (_dir, db) = counter_db().await;
     // Two read snapshots held together: with one connection for everything
     // the second would wait for the first until the acquire timeout.
     let mut first = timeout(PATIENCE, db.begin_read()).await.unwrap().unwrap();
@@ -77,8 +92,7 @@ async fn several_read_transactions_are_open_at_once_beside_a_write() {
 
 #[tokio::test]
 async fn every_read_after_a_commit_sees_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = counter_db(&dir).await;
+    let (_dir, db) = counter_db().await;
     for n in 1..=200 {
         write_one(&db, n).await;
         assert_eq!(read_counter(db.reader()).await, n, "read after commit {n}");
@@ -87,8 +101,7 @@ async fn every_read_after_a_commit_sees_it() {
 
 #[tokio::test]
 async fn readers_cannot_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = counter_db(&dir).await;
+    let (_dir, db) = counter_db().await;
     let refused = sqlx::query("INSERT INTO items (n) VALUES (99)")
         .execute(db.reader())
         .await;
@@ -102,37 +115,30 @@ async fn readers_cannot_write() {
 
 #[tokio::test]
 async fn a_busy_writer_and_busy_readers_keep_a_consistent_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = counter_db(&dir).await;
+    let (_dir, db) = counter_db().await;
     let writes = 400;
     let done = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let db = db.clone();
-            let done = done.clone();
-            tokio::spawn(async move {
-                let (mut reads, mut last) = (0u64, 0i64);
-                while !done.load(Ordering::Relaxed) {
-                    // Two statements in one snapshot always agree, whatever
-                    // the writer commits between them.
-                    let mut snapshot = db.begin_read().await.unwrap();
-                    let counter = read_counter(&mut *snapshot).await;
-                    let items: i64 = sqlx::query("SELECT COUNT(*) FROM items")
-                        .fetch_one(&mut *snapshot)
-                        .await
-                        .unwrap()
-                        .try_get(0)
-                        .unwrap();
-                    snapshot.commit().await.unwrap();
-                    assert_eq!(counter, items, "a snapshot mixed two commits");
-                    assert!(counter >= last, "a later read saw an older state");
-                    last = counter;
-                    reads += 1;
-                }
-                reads
-            })
-        })
-        .collect();
+    let readers = spawn_readers(&db, &done, |db, done| async move {
+        let (mut reads, mut last) = (0u64, 0i64);
+        while !done.load(Ordering::Relaxed) {
+            // Two statements in one snapshot always agree, whatever
+            // the writer commits between them.
+            let mut snapshot = db.begin_read().await.unwrap();
+            let counter = read_counter(&mut *snapshot).await;
+            let items: i64 = sqlx::query("SELECT COUNT(*) FROM items")
+                .fetch_one(&mut *snapshot)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+            snapshot.commit().await.unwrap();
+            assert_eq!(counter, items, "a snapshot mixed two commits");
+            assert!(counter >= last, "a later read saw an older state");
+            last = counter;
+            reads += 1;
+        }
+        reads
+    });
     // The writer finishes all its transactions while readers hammer the file.
     let writer = {
         let db = db.clone();
@@ -162,23 +168,16 @@ async fn a_busy_writer_and_busy_readers_keep_a_consistent_file() {
 
 #[tokio::test]
 async fn the_erasure_checkpoint_completes_while_readers_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = counter_db(&dir).await;
+    let (dir, db) = counter_db().await;
     for n in 1..=50 {
         write_one(&db, n).await;
     }
     let done = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..4)
-        .map(|_| {
-            let db = db.clone();
-            let done = done.clone();
-            tokio::spawn(async move {
-                while !done.load(Ordering::Relaxed) {
-                    read_counter(db.reader()).await;
-                }
-            })
-        })
-        .collect();
+    let readers = spawn_readers(&db, &done, |db, done| async move {
+        while !done.load(Ordering::Relaxed) {
+            read_counter(db.reader()).await;
+        }
+    });
     tokio::time::sleep(Duration::from_millis(50)).await;
     write_one(&db, 51).await;
     let checkpoint = timeout(PATIENCE, db.checkpoint()).await.expect("checkpoint hung");
@@ -220,8 +219,7 @@ async fn an_in_memory_database_reads_through_its_only_connection() {
 /// during the read).
 #[tokio::test]
 async fn the_write_clock_sees_every_use_of_the_write_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = counter_db(&dir).await;
+    let (_dir, db) = counter_db().await;
     let clock = db.write_clock().expect("a SQLite file has a write clock").clone();
     let stamp = stamp_when_idle(&clock).await;
     assert_eq!(read_counter(db.reader()).await, 0);

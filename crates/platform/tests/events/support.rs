@@ -9,13 +9,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use async_nats::jetstream::message::StreamMessage;
 use async_trait::async_trait;
 use sqlx::{Any, Row, Transaction};
 use tempfile::TempDir;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use vigie_platform::db::{Backend, Db, Migration};
-use vigie_platform::events::jetstream::ConsumerOptions;
+use vigie_platform::events::jetstream::{run_jetstream_consumer, ConsumerError, ConsumerOptions, DEAD_LETTER_STREAM};
+use vigie_platform::events::Consumer;
 use vigie_platform::events::{self, Envelope, EventDraft, EventHandler, HandlerError, Outbox};
 use vigie_testkit::{sqlite_url, PgDatabase};
 
@@ -312,6 +316,49 @@ pub struct Nats {
     pub js: async_nats::jetstream::Context,
 }
 
+impl Nats {
+    /// Runs `consumer` on the test stream until `shutdown`: the one way the
+    /// JetStream tests start a consumer, only the consumer and its options
+    /// differ from one test to another.
+    pub fn spawn_consumer(
+        &self,
+        consumer: Consumer,
+        options: ConsumerOptions,
+        shutdown: &CancellationToken,
+    ) -> JoinHandle<Result<(), ConsumerError>> {
+        tokio::spawn(run_jetstream_consumer(
+            self.js.clone(),
+            STREAM,
+            consumer,
+            options,
+            shutdown.clone(),
+        ))
+    }
+
+    /// Waits until the dead-letter stream holds `count` messages; `what`
+    /// names the wait should it time out.
+    pub async fn wait_dead_letters(&self, what: &str, count: u64) {
+        let js = self.js.clone();
+        vigie_testkit::eventually(what, WAIT, || {
+            let js = js.clone();
+            async move { Ok(stream_messages(&js, DEAD_LETTER_STREAM).await == count) }
+        })
+        .await
+        .unwrap();
+    }
+
+    /// The first message of the dead-letter stream (it must be there).
+    pub async fn first_dead_letter(&self) -> StreamMessage {
+        self.js
+            .get_stream(DEAD_LETTER_STREAM)
+            .await
+            .unwrap()
+            .get_raw_message(1)
+            .await
+            .unwrap()
+    }
+}
+
 /// Name of the stream the test events go to.
 pub const STREAM: &str = "VIGIE_INVENTORY";
 
@@ -380,3 +427,21 @@ pub async fn join<T>(task: tokio::task::JoinHandle<T>) -> T {
         .expect("task stops within 10 s")
         .expect("task did not panic")
 }
+
+/// The `#[tokio::test]`s `$sqlite` and `$postgres`, each running
+/// `$scenario(backend)` on its backend: the pair of one-line tests every
+/// scenario run on both backends had, written once.
+macro_rules! on_sqlite_and_postgres {
+    ($scenario:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $scenario(vigie_platform::db::Backend::Sqlite).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            $scenario(vigie_platform::db::Backend::Postgres).await;
+        }
+    };
+}
+pub(crate) use on_sqlite_and_postgres;

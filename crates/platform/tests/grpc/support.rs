@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::Channel;
@@ -70,6 +71,37 @@ pub async fn serve(routes: Routes, options: ServeOptions) -> Server {
     }
 }
 
+/// A hand-written test service: how it answers one HTTP request.
+pub trait Answer: Clone + Send + Sync + 'static {
+    /// The response to `request`.
+    fn answer(self, request: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>>;
+}
+
+/// Serves an [`Answer`] as a `tower::Service` under its gRPC name: the
+/// plumbing (always ready, a boxed future that cannot fail) is the same for
+/// every test service, so it is written once here.
+#[derive(Clone)]
+pub struct Unary<S>(pub S);
+
+impl<S: NamedService> NamedService for Unary<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S: Answer> tower::Service<http::Request<Body>> for Unary<S> {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let answer = self.0.clone().answer(request);
+        Box::pin(async move { Ok(answer.await) })
+    }
+}
+
 /// Answers `n` bytes for a request `n` (`/vigie.test.Big/Get`), within the
 /// message size limits of `limits`, as the generated servers do with them.
 #[derive(Clone)]
@@ -81,24 +113,18 @@ impl NamedService for Big {
     const NAME: &'static str = "vigie.test.Big";
 }
 
-impl tower::Service<http::Request<tonic::body::Body>> for Big {
-    type Response = http::Response<tonic::body::Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        let limits = self.limits.clone();
+impl Answer for Big {
+    fn answer(self, request: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>> {
         Box::pin(async move {
             let mut grpc = tonic::server::Grpc::new(ProstCodec::<Vec<u8>, u32>::default())
-                .apply_max_message_size_config(Some(limits.max_request_bytes), Some(limits.max_response_bytes));
+                .apply_max_message_size_config(
+                    Some(self.limits.max_request_bytes),
+                    Some(self.limits.max_response_bytes),
+                );
             let answer = tower::service_fn(|request: Request<u32>| async move {
                 Ok::<_, Status>(Response::new(vec![b'v'; request.into_inner() as usize]))
             });
-            Ok(grpc.unary(answer, request).await)
+            grpc.unary(answer, request).await
         })
     }
 }
@@ -138,21 +164,12 @@ impl NamedService for Gate {
     const NAME: &'static str = "vigie.test.Gate";
 }
 
-impl tower::Service<http::Request<tonic::body::Body>> for Gate {
-    type Response = http::Response<tonic::body::Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        let gate = self.clone();
+impl Answer for Gate {
+    fn answer(self, request: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>> {
         Box::pin(async move {
             let mut grpc = tonic::server::Grpc::new(ProstCodec::<u32, u32>::default());
             let answer = tower::service_fn(move |request: Request<u32>| {
-                let gate = gate.clone();
+                let gate = self.clone();
                 async move {
                     gate.arrived.notify_one();
                     let permit = gate.permits.acquire().await.map_err(|_| Status::internal("closed"))?;
@@ -160,7 +177,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for Gate {
                     Ok::<_, Status>(Response::new(request.into_inner()))
                 }
             });
-            Ok(grpc.unary(answer, request).await)
+            grpc.unary(answer, request).await
         })
     }
 }
@@ -191,5 +208,5 @@ pub const SERVING: i32 = 1;
 
 /// Routes with both test services.
 pub fn routes(limits: &GrpcLimits, gate: Gate) -> Routes {
-    Routes::new(Big { limits: limits.clone() }).add_service(gate)
+    Routes::new(Unary(Big { limits: limits.clone() })).add_service(Unary(gate))
 }
