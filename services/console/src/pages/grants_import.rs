@@ -21,22 +21,18 @@ use axum::response::Response;
 use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 
 use super::inventory_download::blank_workbook;
-use super::upload::{self, NetworkUpload, Outcome};
-use super::{render, Layout};
+use super::upload::{self, NetworkUpload, Outcome, UploadForm};
+use super::Layout;
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
-use crate::session::Session;
 use crate::Console;
 
 #[derive(Template)]
 #[template(path = "grants_import.html")]
 struct GrantsImportPage {
     layout: Layout,
-    network: String,
-    form_error: Option<String>,
-    errors_heading: String,
-    errors: Vec<String>,
+    form: UploadForm,
 }
 
 /// `GET /reseaux/<network>/subventions/modele.xlsx`: the sheet to fill.
@@ -57,27 +53,27 @@ impl NetworkUpload for GrantsImport {
         format!("/reseaux/{network}/subventions/import")
     }
 
-    fn too_large(lang: Lang) -> Outcome {
-        upload::too_large(
-            lang,
-            "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
-            "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
-        )
+    const TITLE: (&'static str, &'static str) = ("Importer des subventions du réseau", "Import grants of network");
+
+    const FILE_FIELD: &'static str = "fichier";
+
+    const TOO_LARGE: (&'static str, &'static str) = (
+        "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
+        "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
+    );
+
+    fn template(layout: Layout, form: UploadForm) -> impl Template {
+        GrantsImportPage { layout, form }
     }
 
     /// Reads the sheet (`fichier`) and `verifier`, then sends the sheet.
     async fn receive(
-        console: &Console,
-        headers: &HeaderMap,
         multipart: &mut Multipart,
         clients: &mut Clients,
         network: &str,
         lang: Lang,
     ) -> Result<Outcome, PageError> {
-        let too_large = || Self::too_large(lang);
-        if let Some(refusal) = upload::csrf_first(console, headers, multipart, too_large).await? {
-            return Ok(refusal);
-        }
+        let too_large = || upload::too_large::<Self>(lang);
         let mut received = Received {
             name: String::new(),
             bytes: Vec::new(),
@@ -92,7 +88,7 @@ impl NetworkUpload for GrantsImport {
             };
             match field.name() {
                 Some("verifier") => received.dry_run = true,
-                Some("fichier") => {
+                Some(name) if name == Self::FILE_FIELD => {
                     let name = base_name(field.file_name().unwrap_or_default());
                     // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
                     let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
@@ -118,26 +114,6 @@ impl NetworkUpload for GrantsImport {
             return Ok(upload::refused_field(StatusCode::UNPROCESSABLE_ENTITY, message));
         }
         import(clients, received, network, lang).await
-    }
-
-    fn show(
-        console: &Console,
-        session: &Session,
-        network: &str,
-        status: StatusCode,
-        form_error: Option<String>,
-        errors: Vec<String>,
-    ) -> Response {
-        let lang = session.lang;
-        let title = lang.pick("Importer des subventions du réseau", "Import grants of network");
-        let page = GrantsImportPage {
-            layout: Layout::new(console, format!("{title} {network}"), Some(session)),
-            network: network.to_owned(),
-            form_error,
-            errors_heading: upload::errors_heading(errors.len(), lang),
-            errors,
-        };
-        render(console, Some(session), status, &page)
     }
 }
 

@@ -19,38 +19,79 @@ use crate::session::Session;
 use crate::{web, Console};
 
 use super::import::coordinator;
-use super::{checked_form, error_page, or_error_page, session};
+use super::{checked_form, error_page, or_error_page, render, session, Layout};
 
 /// An upload page of a network (`/reseaux/<network>/…`), reached by its
 /// coordinators ([`coordinator`]): what differs from one to the other. The
-/// handlers [`page`] and [`post`] do the rest.
+/// handlers [`page`] and [`post`] do the rest, and the page is shown by
+/// [`show`] in `upload.html`, whose blocks each page's template fills.
 pub trait NetworkUpload {
     /// The page's address, where the form is and where a done upload leads.
     fn path(network: &str) -> String;
 
-    /// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
-    fn too_large(lang: Lang) -> Outcome;
+    /// The page's title (French, English), followed by the network's name
+    /// (its `<h1>` too).
+    const TITLE: (&'static str, &'static str);
 
-    /// Reads the rest of the form (its CSRF token checked) and sends it to
-    /// the service.
+    /// The name of the form's file field.
+    const FILE_FIELD: &'static str;
+
+    /// The refusal of files over [`MAX_FILES_BYTES`] (French, English), with
+    /// the page's advice ([`too_large`]).
+    const TOO_LARGE: (&'static str, &'static str);
+
+    /// The page's template (extending `upload.html`) around the form.
+    fn template(layout: Layout, form: UploadForm) -> impl askama::Template;
+
+    /// Reads the rest of the form (its CSRF token, the first field, already
+    /// checked by [`post`]) and sends it to the service.
     fn receive(
-        console: &Console,
-        headers: &HeaderMap,
         multipart: &mut Multipart,
         clients: &mut Clients,
         network: &str,
         lang: Lang,
     ) -> impl Future<Output = Result<Outcome, PageError>> + Send;
+}
 
-    /// The page, with a refused upload's message and error lines.
-    fn show(
-        console: &Console,
-        session: &Session,
-        network: &str,
-        status: StatusCode,
-        form_error: Option<String>,
-        errors: Vec<String>,
-    ) -> Response;
+/// What `upload.html` shows of an upload page besides its own texts.
+pub struct UploadForm {
+    /// The page's title ([`NetworkUpload::TITLE`]), before the network.
+    pub title: &'static str,
+    pub network: String,
+    /// Where the form is sent ([`NetworkUpload::path`]).
+    pub action: String,
+    /// The file field's name ([`NetworkUpload::FILE_FIELD`]).
+    pub field: &'static str,
+    /// The refusal, next to the field.
+    pub form_error: Option<String>,
+    /// « 2 erreurs : rien n'a été importé » ([`errors_heading`]).
+    pub errors_heading: String,
+    /// The refused upload's `FILE:LINE: message` lines.
+    pub errors: Vec<String>,
+}
+
+/// The page, with a refused upload's message and error lines.
+pub fn show<U: NetworkUpload>(
+    console: &Console,
+    session: &Session,
+    network: &str,
+    status: StatusCode,
+    form_error: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let lang = session.lang;
+    let title = lang.pick(U::TITLE.0, U::TITLE.1);
+    let form = UploadForm {
+        title,
+        network: network.to_owned(),
+        action: U::path(network),
+        field: U::FILE_FIELD,
+        form_error,
+        errors_heading: errors_heading(errors.len(), lang),
+        errors,
+    };
+    let layout = Layout::new(console, format!("{title} {network}"), Some(session));
+    render(console, Some(session), status, &U::template(layout, form))
 }
 
 /// `GET` an upload page.
@@ -60,13 +101,14 @@ pub async fn page<U: NetworkUpload>(
     headers: HeaderMap,
 ) -> Response {
     match coordinator(&console, &headers, &network).await {
-        Ok((session, _)) => U::show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
+        Ok((session, _)) => show::<U>(&console, &session, &network, StatusCode::OK, None, Vec::new()),
         Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
     }
 }
 
 /// `POST` an upload page (multipart, `csrf` first): refused at once when
-/// declared too large, else read, sent, and answered ([`answer`]).
+/// declared too large, else its token checked, read, sent, and answered
+/// ([`answer`]).
 pub async fn post<U: NetworkUpload>(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
@@ -77,10 +119,14 @@ pub async fn post<U: NetworkUpload>(
         let (session, mut clients) = coordinator(&console, &headers, &network).await?;
         let lang = session.lang;
         let outcome = match accepted(&headers, multipart).await? {
-            None => U::too_large(lang),
-            Some(mut multipart) => U::receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
+            None => too_large::<U>(lang),
+            Some(mut multipart) => match csrf_first(&console, &headers, &mut multipart, || too_large::<U>(lang)).await?
+            {
+                Some(refusal) => refusal,
+                None => U::receive(&mut multipart, &mut clients, &network, lang).await?,
+            },
         };
-        let show = |status, form_error, errors| U::show(&console, &session, &network, status, form_error, errors);
+        let show = |status, form_error, errors| show::<U>(&console, &session, &network, status, form_error, errors);
         Ok(answer(&console, &session, outcome, &U::path(&network), show))
     }
     .await;
@@ -105,8 +151,10 @@ pub enum Outcome {
     Refused(StatusCode, Option<String>, Vec<String>),
 }
 
-/// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
-pub fn too_large(lang: Lang, french: &str, english: &str) -> Outcome {
+/// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice
+/// ([`NetworkUpload::TOO_LARGE`]).
+pub fn too_large<U: NetworkUpload>(lang: Lang) -> Outcome {
+    let (french, english) = U::TOO_LARGE;
     Outcome::Refused(
         StatusCode::PAYLOAD_TOO_LARGE,
         Some(lang.pick(french, english).to_owned()),
@@ -186,7 +234,7 @@ pub fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, 
 /// # Errors
 /// [`PageError::Csrf`] when the first field is not a matching token, or the
 /// body is no form of this page.
-pub async fn csrf_first(
+async fn csrf_first(
     console: &Console,
     headers: &HeaderMap,
     multipart: &mut Multipart,
