@@ -21,7 +21,7 @@ use axum::response::Response;
 use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 
 use super::inventory_download::blank_workbook;
-use super::upload::{self, NetworkUpload, Outcome, UploadForm};
+use super::upload::{self, NetworkUpload, Next, Outcome, Part, UploadForm};
 use super::Layout;
 use crate::error::PageError;
 use crate::lang::Lang;
@@ -73,7 +73,6 @@ impl NetworkUpload for GrantsImport {
         network: &str,
         lang: Lang,
     ) -> Result<Outcome, PageError> {
-        let too_large = || upload::too_large::<Self>(lang);
         let mut received = Received {
             name: String::new(),
             bytes: Vec::new(),
@@ -81,25 +80,15 @@ impl NetworkUpload for GrantsImport {
         };
         let mut files = 0usize;
         loop {
-            let mut field = match multipart.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(error) => return upload::upload_error(&error, too_large()),
-            };
-            match field.name() {
-                Some("verifier") => received.dry_run = true,
-                Some(name) if name == Self::FILE_FIELD => {
-                    let name = base_name(field.file_name().unwrap_or_default());
-                    // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
-                    let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
-                    let bytes = match upload::read_within(&mut field, room).await {
-                        Ok(Some(bytes)) => bytes,
-                        Ok(None) => {
-                            upload::drain(multipart).await;
-                            return Ok(too_large());
-                        }
-                        Err(error) => return upload::upload_error(&error, too_large()),
-                    };
+            // The file within MAX_FILES_BYTES.
+            let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
+            match upload::next_part::<Self>(multipart, room, lang).await? {
+                Next::End => break,
+                Next::Refused(refusal) => return Ok(refusal),
+                Next::Part(Part::Other(name)) if name == "verifier" => received.dry_run = true,
+                Next::Part(Part::Other(_)) => {}
+                Next::Part(Part::File { name, bytes }) => {
+                    let name = base_name(&name);
                     // A file input left empty still sends a part, nameless and empty.
                     if !name.is_empty() || !bytes.is_empty() {
                         files += 1;
@@ -107,7 +96,6 @@ impl NetworkUpload for GrantsImport {
                         received.bytes = bytes;
                     }
                 }
-                _ => {}
             }
         }
         if let Some(message) = file_error(files, &received.bytes, lang) {

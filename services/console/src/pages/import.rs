@@ -21,7 +21,7 @@ use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
-use super::upload::{self, NetworkUpload, Outcome, UploadForm};
+use super::upload::{self, NetworkUpload, Next, Outcome, Part, UploadForm};
 use super::{signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
@@ -85,31 +85,20 @@ impl NetworkUpload for InventoryImport {
         network: &str,
         lang: Lang,
     ) -> Result<Outcome, PageError> {
-        let too_large = || upload::too_large::<Self>(lang);
         let mut uploads = Vec::new();
         let mut received = 0usize;
         loop {
-            let field = match multipart.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(error) => return upload::upload_error(&error, too_large()),
-            };
-            if field.name() != Some(Self::FILE_FIELD) {
-                continue;
-            }
-            let name = field.file_name().unwrap_or_default().to_owned();
-            let mut field = field;
-            // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
-            let bytes = match upload::read_within(&mut field, MAX_UPLOAD_BYTES.saturating_sub(received)).await {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => {
-                    upload::drain(multipart).await;
-                    return Ok(too_large());
+            // The files together within MAX_UPLOAD_BYTES.
+            let room = MAX_UPLOAD_BYTES.saturating_sub(received);
+            match upload::next_part::<Self>(multipart, room, lang).await? {
+                Next::End => break,
+                Next::Refused(refusal) => return Ok(refusal),
+                Next::Part(Part::File { name, bytes }) => {
+                    received += bytes.len();
+                    uploads.push(Upload { name, bytes });
                 }
-                Err(error) => return upload::upload_error(&error, too_large()),
-            };
-            received += bytes.len();
-            uploads.push(Upload { name, bytes });
+                Next::Part(Part::Other(_)) => {}
+            }
         }
         let prepared = match prepare(uploads, lang) {
             Ok(prepared) => prepared,

@@ -164,7 +164,7 @@ pub fn too_large<U: NetworkUpload>(lang: Lang) -> Outcome {
 
 /// A multipart error: the body limit is `too_large`; a truncated or
 /// malformed body is not a form of this page.
-pub fn upload_error(error: &MultipartError, too_large: Outcome) -> Result<Outcome, PageError> {
+fn upload_error(error: &MultipartError, too_large: Outcome) -> Result<Outcome, PageError> {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         Ok(too_large)
     } else {
@@ -249,12 +249,62 @@ async fn csrf_first(
     Ok(None)
 }
 
+/// A part of an upload form, after its token.
+pub enum Part {
+    /// The page's file field ([`NetworkUpload::FILE_FIELD`]): the name the
+    /// browser gave the file, and its bytes.
+    File { name: String, bytes: Vec<u8> },
+    /// Another field, by name (its value left unread).
+    Other(String),
+}
+
+/// What reading an upload form's next part came to.
+pub enum Next {
+    Part(Part),
+    /// The form's end.
+    End,
+    /// The answer to give instead: a file over `room`, or a body over the
+    /// route's limit (the form drained first where it can still be read).
+    Refused(Outcome),
+}
+
+/// The form's next part, its file read within `room` bytes: what both upload
+/// pages do with every part, the limits and refusals included.
+///
+/// # Errors
+/// [`PageError::Csrf`] for a body that broke off or is no form of this page.
+pub async fn next_part<U: NetworkUpload>(
+    multipart: &mut Multipart,
+    room: usize,
+    lang: Lang,
+) -> Result<Next, PageError> {
+    let mut field = match multipart.next_field().await {
+        Ok(Some(field)) => field,
+        Ok(None) => return Ok(Next::End),
+        Err(error) => return upload_error(&error, too_large::<U>(lang)).map(Next::Refused),
+    };
+    let name = field.name().unwrap_or_default().to_owned();
+    if name != U::FILE_FIELD {
+        return Ok(Next::Part(Part::Other(name)));
+    }
+    let file_name = field.file_name().unwrap_or_default().to_owned();
+    // The route admits up to DRAIN_BYTES; the files, `room`.
+    match read_within(&mut field, room).await {
+        Ok(Some(bytes)) => Ok(Next::Part(Part::File { name: file_name, bytes })),
+        Ok(None) => {
+            drain(multipart).await;
+            Ok(Next::Refused(too_large::<U>(lang)))
+        }
+        Err(error) => upload_error(&error, too_large::<U>(lang)).map(Next::Refused),
+    }
+}
+
 /// The rest of a file field, or `None` as soon as it exceeds `room` bytes
 /// (the caller then drains the form and refuses it).
 ///
 /// # Errors
 /// The multipart error of a body that broke off or exceeded the route's limit.
-pub async fn read_within(field: &mut Field<'_>, room: usize) -> Result<Option<Vec<u8>>, MultipartError> {
+async fn read_within(field: &mut Field<'_>, room: usize) -> Result<Option<Vec<u8>>, MultipartError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         if bytes.len() + chunk.len() > room {
@@ -289,7 +339,7 @@ pub async fn accepted(
 
 /// Reads what is left of a refused form and throws it away (the route's body
 /// limit bounds it; an error ends it).
-pub async fn drain(multipart: &mut Multipart) {
+async fn drain(multipart: &mut Multipart) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
         while let Ok(Some(_)) = field.chunk().await {}
     }
