@@ -17,6 +17,7 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from playwright.sync_api import Browser, Page, Response
 
@@ -61,6 +62,26 @@ class Console:
         self.checker.check(page, where, response)
         return response
 
+    def follow(self, page: Page, act: Callable[[], None], where: str) -> Response | None:
+        """Does what leads to another page (a click, a key), waits for that
+        page and checks it: every step of a scenario that changes page."""
+        with page.expect_navigation() as navigation:
+            act()
+        response = navigation.value
+        self.checker.check(page, where, response)
+        return response
+
+    def arrive(self, label: str, where: str, path: str, what: str) -> Page | None:
+        """A new person signs in as `label` and lands on `path` (checked), or
+        the scenario fails there (`what` says where she should land)."""
+        page = self.open()
+        response = sign_in(self, page, label)
+        if not self.report.expect(page.url.endswith(path), where, what, f"arrivée sur {page.url}"):
+            page.context.close()
+            return None
+        self.checker.check(page, where, response)
+        return page
+
     def screenshot(self, page: Page, name: str) -> None:
         if self.screenshots is not None:
             self.screenshots.mkdir(parents=True, exist_ok=True)
@@ -83,6 +104,56 @@ class Console:
 def slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def flash_message(page: Page) -> str:
+    """The message the previous action left at the top of the page, if any."""
+    return page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+
+
+def marked_invalid(page: Page, field: str) -> bool:
+    """The field `#<field>` is marked invalid and described by its error `#<field>-error`."""
+    element = page.locator(f"#{field}")
+    return element.get_attribute("aria-invalid") == "true" and f"{field}-error" in (element.get_attribute("aria-describedby") or "")
+
+
+def first_coordinator(profiles: list[Profile]) -> tuple[str, str] | None:
+    """The network and the label of the first coordination profile of /connexion."""
+    found = next((COORDINATOR.match(p.label) for p in profiles if COORDINATOR.match(p.label)), None)
+    if found is None:
+        return None
+    return found.group(1), next(p.label for p in profiles if p.label.startswith(found.group(0)))
+
+
+def coordinator_signed_in(console: Console, profiles: list[Profile], scenario: str) -> tuple[Page, str] | None:
+    """The first coordinator, signed in, and her network; or `scenario` fails."""
+    coordinator = first_coordinator(profiles)
+    if coordinator is None:
+        console.report.fail(scenario, "scénario", "aucune coordination sur /connexion")
+        return None
+    (network, label) = coordinator
+    page = console.open()
+    sign_in(console, page, label)
+    return page, network
+
+
+def send_file(console: Console, page: Page, field: str, path: Path, where: str) -> Response | None:
+    """Chooses `path` in the file field `#<field>` and sends it (« Vérifier et importer »)."""
+    page.locator(f"input#{field}").set_input_files(str(path))
+    return console.follow(page, page.get_by_role("button", name="Vérifier et importer").click, where)
+
+
+def expect_file_marked_invalid(console: Console, page: Page, field: str, where: str) -> None:
+    """After a refused upload, its file field `#<field>` is marked invalid and tied to the message."""
+    console.report.expect(
+        marked_invalid(page, field), where, "le champ du fichier est marqué invalide et lié au message",
+        f"aria-describedby={page.locator(f'#{field}').get_attribute('aria-describedby')}",
+    )
+
+
+def error_lines(page: Page) -> list[str]:
+    """The lines of a refused upload, white space folded."""
+    return [" ".join(li.inner_text().split()) for li in page.locator("ul.import-errors li").all()]
 
 
 def sign_in(console: Console, page: Page, label: str) -> Response | None:
@@ -152,15 +223,9 @@ def director(console: Console, profiles: list[Profile]) -> None:
     report = console.report
     where = f"/structures/{structure} (direction)"
 
-    page = console.open()
-    response = sign_in(console, page, label)
-    if not report.expect(
-        page.url.endswith(f"/structures/{structure}"), where, "la direction arrive sur « Ma structure »",
-        f"arrivée sur {page.url}",
-    ):
-        page.context.close()
+    page = console.arrive(label, where, f"/structures/{structure}", "la direction arrive sur « Ma structure »")
+    if page is None:
         return
-    console.checker.check(page, where, response)
 
     expected = console.cli_json("inventory", "fragility", "--structure", structure)
     band = page.locator("#fragilite").locator("xpath=..").inner_text()
@@ -208,10 +273,7 @@ def acknowledge(console: Console, page: Page, where: str) -> None:
     title = " ".join(row.locator("th").inner_text().split())
     before = row.locator("td").nth(1).inner_text().strip()
     choice = next(c for c in ACKNOWLEDGEMENTS if c not in before)
-    with page.expect_navigation() as navigation:
-        row.get_by_role("button", name=re.compile(f"^{choice}")).click()
-    response = navigation.value
-    console.checker.check(page, f"{where} après « {choice} »", response)
+    console.follow(page, row.get_by_role("button", name=re.compile(f"^{choice}")).click, f"{where} après « {choice} »")
     after = page.locator("#echeances").locator("xpath=..").locator("tbody tr").filter(has=page.locator("th", has_text=title))
     status = after.first.locator("td").nth(1).inner_text() if after.count() else "(ligne disparue)"
     console.report.expect(
@@ -225,15 +287,11 @@ def ask_for_help(console: Console, page: Page, where: str, structure: str, profi
     offered to sees the request on her own home page."""
     report = console.report
     form = page.locator("form[action$='/aide']")
-    with page.expect_navigation() as navigation:
-        form.get_by_role("button", name="Envoyer la demande").click()
-    response = navigation.value
-    console.checker.check(page, f"{where} (demande d'aide vide)", response)
+    response = console.follow(page, form.get_by_role("button", name="Envoyer la demande").click, f"{where} (demande d'aide vide)")
     select = page.locator("select#function")
     report.expect(
         response is not None and response.status == 422
-        and select.get_attribute("aria-invalid") == "true"
-        and "function-error" in (select.get_attribute("aria-describedby") or "")
+        and marked_invalid(page, "function")
         and page.locator("#function-error").is_visible()
         and "description-error" in (page.locator("textarea#description").get_attribute("aria-describedby") or ""),
         where, "une demande vide est refusée, chaque erreur liée à son champ",
@@ -246,10 +304,8 @@ def ask_for_help(console: Console, page: Page, where: str, structure: str, profi
     page.locator("textarea#description").fill(
         "Personne d'autre que moi ne sait faire cette tâche ; nous aimerions être deux (essai du navigateur)."
     )
-    with page.expect_navigation() as navigation:
-        page.locator("form[action$='/aide']").get_by_role("button", name="Envoyer la demande").click()
-    console.checker.check(page, f"{where} (demande d'aide envoyée)", navigation.value)
-    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    console.follow(page, page.locator("form[action$='/aide']").get_by_role("button", name="Envoyer la demande").click, f"{where} (demande d'aide envoyée)")
+    flash = flash_message(page)
     offered = re.search(r"proposée à (.+?)\.?$", flash.strip())
     if not report.expect(
         offered is not None, where, f"la demande d'aide ({function_label}) est proposée à un conseiller",
@@ -287,21 +343,16 @@ def facilitator(console: Console, profiles: list[Profile]) -> None:
     if not report.expect(profile is not None, "accompagnement", f"{name} est un profil de /connexion", name):
         return
     where = f"/accompagnement ({profile.label})"
-    page = console.open()
-    response = sign_in(console, page, profile.label)
-    if not report.expect(page.url.endswith("/accompagnement"), where, "le conseiller arrive sur « Accompagnement »", page.url):
-        page.context.close()
+    page = console.arrive(profile.label, where, "/accompagnement", "le conseiller arrive sur « Accompagnement »")
+    if page is None:
         return
-    console.checker.check(page, where, response)
 
     # Accept with the keyboard: focus the button, press Enter.
     accept = page.locator(f"form:has(input[name='request_id'][value='{offered['request_id']}'])").get_by_role(
         "button", name=re.compile("^Accepter"))
     accept.focus()
-    with page.expect_navigation() as navigation:
-        page.keyboard.press("Enter")
-    console.checker.check(page, f"{where} après « Accepter »", navigation.value)
-    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    console.follow(page, lambda: page.keyboard.press("Enter"), f"{where} après « Accepter »")
+    flash = flash_message(page)
     report.expect("Vous avez accepté" in flash, where, "l'acceptation est confirmée", flash)
 
     link = page.locator(f"a[href='/accompagnement/demandes/{offered['request_id']}']")
@@ -309,10 +360,8 @@ def facilitator(console: Console, profiles: list[Profile]) -> None:
         page.context.close()
         return
     link.focus()
-    with page.expect_navigation() as navigation:
-        page.keyboard.press("Enter")
     form_where = f"/accompagnement/demandes/{offered['request_id']}"
-    console.checker.check(page, form_where, navigation.value)
+    console.follow(page, lambda: page.keyboard.press("Enter"), form_where)
     for label in ["Accompagnement individuel", "Atelier collectif", "Lieu d’activité", "Réseaux sociaux communication"]:
         report.expect(page.get_by_text(label, exact=True).count() >= 1, form_where, f"le vocabulaire du CRA : « {label} »", "absent")
 
@@ -329,15 +378,11 @@ def facilitator(console: Console, profiles: list[Profile]) -> None:
     page.locator("#theme-bureautique").focus()
     page.keyboard.press("Space")
     page.locator("form[action^='/accompagnement/demandes/'] button[type=submit]").focus()
-    with page.expect_navigation() as navigation:
-        page.keyboard.press("Enter")
-    response = navigation.value
-    console.checker.check(page, f"{form_where} (sans durée)", response)
+    response = console.follow(page, lambda: page.keyboard.press("Enter"), f"{form_where} (sans durée)")
     minutes = page.locator("#minutes")
     report.expect(
         response is not None and response.status == 422
-        and minutes.get_attribute("aria-invalid") == "true"
-        and "minutes-error" in (minutes.get_attribute("aria-describedby") or "")
+        and marked_invalid(page, "minutes")
         and page.locator("#minutes-error").is_visible()
         and page.locator("#beneficiary").input_value() == "internal"
         and page.locator("#autonomy-after").input_value() == "3"
@@ -347,10 +392,8 @@ def facilitator(console: Console, profiles: list[Profile]) -> None:
     )
     minutes.focus()
     page.keyboard.type("45")
-    with page.expect_navigation() as navigation:
-        page.keyboard.press("Enter")  # submits the form from the text field
-    console.checker.check(page, f"{where} après l'intervention", navigation.value)
-    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    console.follow(page, lambda: page.keyboard.press("Enter"), f"{where} après l'intervention")  # submits the form from the text field
+    flash = flash_message(page)
     report.expect("Intervention notée : 45 min" in flash, where, "l'intervention est enregistrée", flash)
     page.context.close()
 
@@ -375,43 +418,32 @@ def trainer(console: Console, profiles: list[Profile]) -> None:
     if not report.expect(person is not None and session is not None, "formations", "une personne du réseau et une session libre", ""):
         return
     where = f"/formations ({profile.label})"
-    page = console.open()
-    response = sign_in(console, page, profile.label)
-    if not report.expect(page.url.endswith("/formations"), where, "la formatrice arrive sur « Formations »", page.url):
-        page.context.close()
+    page = console.arrive(profile.label, where, "/formations", "la formatrice arrive sur « Formations »")
+    if page is None:
         return
-    console.checker.check(page, where, response)
     rows = page.locator("#sessions").locator("xpath=..").locator("tbody tr")
     report.expect(rows.count() == len(sessions), where, f"les {len(sessions)} sessions de l'API", f"{rows.count()} lignes")
 
     page.locator("select#session").select_option(value=session["session_id"])
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Inscrire", exact=True).click()
-    response = navigation.value
-    console.checker.check(page, f"{where} (sans personne)", response)
+    response = console.follow(page, page.get_by_role("button", name="Inscrire", exact=True).click, f"{where} (sans personne)")
     field = page.locator("input#person")
     report.expect(
-        response is not None and response.status == 422 and field.get_attribute("aria-invalid") == "true"
-        and "person-error" in (field.get_attribute("aria-describedby") or "")
+        response is not None and response.status == 422 and marked_invalid(page, "person")
         and page.locator("select#session").input_value() == session["session_id"],
         where, "sans personne : l'erreur est liée au champ, la session reste choisie",
         f"statut {response.status if response else None}",
     )
     field.fill(person)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Inscrire", exact=True).click()
-    console.checker.check(page, f"{where} après l'inscription", navigation.value)
-    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    console.follow(page, page.get_by_role("button", name="Inscrire", exact=True).click, f"{where} après l'inscription")
+    flash = flash_message(page)
     report.expect(person in flash and "inscrite" in flash, where, f"{person} est inscrite", flash)
     after = next(s for s in console.cli_json("training", "sessions") if s["session_id"] == session["session_id"])
     report.expect(after["enrolled"] == session["enrolled"] + 1, where, "l'API compte l'inscription", json.dumps(after))
 
     page.locator("select#session").select_option(value=session["session_id"])
     page.locator("input#person").fill(person)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Noter la formation suivie", exact=True).click()
-    console.checker.check(page, f"{where} après « formation suivie »", navigation.value)
-    flash = page.locator(".flash").inner_text() if page.locator(".flash").count() else ""
+    console.follow(page, page.get_by_role("button", name="Noter la formation suivie", exact=True).click, f"{where} après « formation suivie »")
+    flash = flash_message(page)
     report.expect("formation terminée" in flash, where, "la formation est notée comme suivie", flash)
     page.context.close()
 
@@ -437,22 +469,16 @@ def director_levels(console: Console, profiles: list[Profile]) -> None:
         return
     page.locator("select#holding-function").select_option(value=function)
     page.locator("select#holding-person").select_option(value=person)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer le niveau").click()
-    response = navigation.value
-    console.checker.check(page, f"{where} (sans niveau)", response)
+    response = console.follow(page, page.get_by_role("button", name="Enregistrer le niveau").click, f"{where} (sans niveau)")
     level = page.locator("select#holding-level")
     report.expect(
-        response is not None and response.status == 422 and level.get_attribute("aria-invalid") == "true"
-        and "holding-level-error" in (level.get_attribute("aria-describedby") or "")
+        response is not None and response.status == 422 and marked_invalid(page, "holding-level")
         and page.locator("select#holding-person").input_value() == person,
         where, "sans niveau : l'erreur est liée au champ, la personne reste choisie",
         f"statut {response.status if response else None}",
     )
     level.select_option(value="3")
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer le niveau").click()
-    console.checker.check(page, f"{where} après l'enregistrement", navigation.value)
+    console.follow(page, page.get_by_role("button", name="Enregistrer le niveau").click, f"{where} après l'enregistrement")
     after = console.cli_json("inventory", "fragility", "--structure", "S000004")
     band = page.locator("#fragilite").locator("xpath=..").inner_text()
     report.expect(
@@ -490,9 +516,7 @@ def director_grants(console: Console, profiles: list[Profile]) -> None:
     page.locator("#application-funder").fill(funder)
     page.locator("#application-title").fill(title)
     page.locator("#application-amount").fill("15 000")
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer la candidature").click()
-    console.checker.check(page, f"{where} après la candidature", navigation.value)
+    console.follow(page, page.get_by_role("button", name="Enregistrer la candidature").click, f"{where} après la candidature")
     grants = page.locator("table.grants").inner_text() if page.locator("table.grants").count() else ""
     report.expect(title in grants and "déposée" in grants, where, "la candidature est dans le tableau", grants)
 
@@ -500,23 +524,17 @@ def director_grants(console: Console, profiles: list[Profile]) -> None:
     page.locator("select#decision-grant").select_option(label=choice)
     page.locator("select#decision-outcome").select_option(value="won")
     page.locator("#decision-amount").fill("12 500")
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer la décision").click()
-    response = navigation.value
-    console.checker.check(page, f"{where} (décision sans fin d'exercice)", response)
+    response = console.follow(page, page.get_by_role("button", name="Enregistrer la décision").click, f"{where} (décision sans fin d'exercice)")
     year_end_field = page.locator("#decision-year-end")
     report.expect(
-        response is not None and response.status == 422 and year_end_field.get_attribute("aria-invalid") == "true"
-        and "decision-year-end-error" in (year_end_field.get_attribute("aria-describedby") or "")
+        response is not None and response.status == 422 and marked_invalid(page, "decision-year-end")
         and page.locator("select#decision-outcome").input_value() == "won",
         where, "sans fin d'exercice : l'erreur est liée au champ, la décision reste choisie",
         f"statut {response.status if response else None}",
     )
     year_end, _ = report_due_in_a_week()
     year_end_field.fill(year_end)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer la décision").click()
-    console.checker.check(page, f"{where} après la décision", navigation.value)
+    console.follow(page, page.get_by_role("button", name="Enregistrer la décision").click, f"{where} après la décision")
     duties = page.locator("table.duties").inner_text() if page.locator("table.duties").count() else ""
     report.expect(
         "compte rendu financier" in duties and funder in duties, where,
@@ -527,9 +545,7 @@ def director_grants(console: Console, profiles: list[Profile]) -> None:
     # « Marquer comme envoyé » on the report's row, then « Annuler »: each
     # answer page passes the four checks.
     row = page.locator("table.duties tbody tr").filter(has_text=title)
-    with page.expect_navigation() as navigation:
-        row.get_by_role("button", name=re.compile("^Marquer comme envoyé")).click()
-    console.checker.check(page, f"{where} (compte rendu marqué envoyé)", navigation.value)
+    console.follow(page, row.get_by_role("button", name=re.compile("^Marquer comme envoyé")).click, f"{where} (compte rendu marqué envoyé)")
     row = page.locator("table.duties tbody tr").filter(has_text=title)
     state = row.inner_text() if row.count() else ""
     report.expect(
@@ -537,9 +553,7 @@ def director_grants(console: Console, profiles: list[Profile]) -> None:
         where, "le compte rendu est « Envoyé le … », avec « Annuler »", state,
     )
     console.screenshot(page, "subventions-envoye")
-    with page.expect_navigation() as navigation:
-        row.get_by_role("button", name=re.compile("^Annuler")).click()
-    console.checker.check(page, f"{where} (envoi annulé)", navigation.value)
+    console.follow(page, row.get_by_role("button", name=re.compile("^Annuler")).click, f"{where} (envoi annulé)")
     row = page.locator("table.duties tbody tr").filter(has_text=title)
     report.expect(
         row.get_by_role("button", name=re.compile("^Marquer comme envoyé")).count() == 1,
@@ -570,23 +584,16 @@ def coordinator(console: Console, profiles: list[Profile]) -> None:
     structures the API gives; she filters them by band with the keyboard
     only, and sets the network's reminder policy (an error shown next to its
     field first; the webhook secret never shown back)."""
-    found = [(COORDINATOR.match(p.label), p.label) for p in profiles if COORDINATOR.match(p.label)]
-    if not found:
+    found = first_coordinator(profiles)
+    if found is None:
         console.report.fail("coordination", "scénario", "aucun profil de coordination sur /connexion")
         return
-    (match, label) = found[0]
-    network = match.group(1)
+    (network, label) = found
     report = console.report
     where = f"/reseaux/{network} (coordination)"
-    page = console.open()
-    response = sign_in(console, page, label)
-    if not report.expect(
-        page.url.endswith(f"/reseaux/{network}"), where, "la coordination arrive sur la page de son réseau",
-        f"arrivée sur {page.url}",
-    ):
-        page.context.close()
+    page = console.arrive(label, where, f"/reseaux/{network}", "la coordination arrive sur la page de son réseau")
+    if page is None:
         return
-    console.checker.check(page, where, response)
 
     api = console.cli_json("inventory", "fragility", "--network", network)
     caption = page.locator("table.structures caption").inner_text()
@@ -609,9 +616,7 @@ def coordinator(console: Console, profiles: list[Profile]) -> None:
         page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement && document.activeElement.innerText")
     report.expect(focused == "Afficher", where, "Tab mène du filtre au bouton « Afficher »", repr(focused))
-    with page.expect_navigation() as navigation:
-        page.keyboard.press("Enter")
-    console.checker.check(page, f"{where} filtrée au clavier", navigation.value)
+    console.follow(page, lambda: page.keyboard.press("Enter"), f"{where} filtrée au clavier")
     bands = {c.inner_text().strip() for c in page.locator("table.structures tbody tr td:first-of-type").all()}
     code = next((k for k, v in BAND_WORDS.items() if v == first_band), first_band)
     expected = sum(1 for s in api if s["band"] == code)
@@ -628,14 +633,10 @@ def coordinator(console: Console, profiles: list[Profile]) -> None:
     page.locator("#policy-referent_name").fill("Référente du navigateur")
     page.locator("#policy-timezone").fill("Mars/Olympus")
     page.locator("#policy-webhook_secret").fill(secret)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer les rappels").click()
-    response = navigation.value
-    console.checker.check(page, f"{where} (rappels refusés)", response)
+    response = console.follow(page, page.get_by_role("button", name="Enregistrer les rappels").click, f"{where} (rappels refusés)")
     zone = page.locator("#policy-timezone")
     report.expect(
-        response is not None and response.status == 422 and zone.get_attribute("aria-invalid") == "true"
-        and "policy-timezone-error" in (zone.get_attribute("aria-describedby") or "")
+        response is not None and response.status == 422 and marked_invalid(page, "policy-timezone")
         and page.locator("#policy-timezone-error").is_visible()
         and page.locator("#policy-referent_name").input_value() == "Référente du navigateur",
         where, "un fuseau inconnu est refusé à côté de son champ, le reste de la saisie gardé",
@@ -644,9 +645,7 @@ def coordinator(console: Console, profiles: list[Profile]) -> None:
     zone.fill("America/Cayenne")
     page.locator("#policy-webhook_url").fill("https://hooks.example.invalid/navigateur")
     page.locator("#policy-webhook_secret").fill(secret)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Enregistrer les rappels").click()
-    console.checker.check(page, f"{where} (rappels enregistrés)", navigation.value)
+    console.follow(page, page.get_by_role("button", name="Enregistrer les rappels").click, f"{where} (rappels enregistrés)")
     stored = console.cli_json("alerts", "policy", "--network", network)
     report.expect(
         stored.get("timezone") == "America/Cayenne" and stored.get("webhook_secret_set") is True
@@ -707,14 +706,11 @@ def coordinator_import(console: Console, profiles: list[Profile]) -> None:
     import tempfile
 
     report = console.report
-    coordinator = next((COORDINATOR.match(p.label) for p in profiles if COORDINATOR.match(p.label)), None)
-    if coordinator is None:
-        report.fail("import (coordination)", "scénario", "aucune coordination sur /connexion")
+    signed_in = coordinator_signed_in(console, profiles, "import (coordination)")
+    if signed_in is None:
         return
-    network = coordinator.group(1)
+    (page, network) = signed_in
     where = f"/reseaux/{network}/import (coordination)"
-    page = console.open()
-    sign_in(console, page, next(p.label for p in profiles if p.label.startswith(coordinator.group(0))))
     response = console.visit(page, f"/reseaux/{network}/import", where)
     if not report.expect(response is not None and response.status == 200, where, "la page d'import s'ouvre", f"statut {response.status if response else None}"):
         page.context.close()
@@ -722,23 +718,15 @@ def coordinator_import(console: Console, profiles: list[Profile]) -> None:
     console.screenshot(page, "import-coordination")
     with tempfile.TemporaryDirectory() as work:
         book, places = workbook_with_three_errors(console, network, Path(work))
-        page.locator("input#fichiers").set_input_files(str(book))
-        with page.expect_navigation() as navigation:
-            page.get_by_role("button", name="Vérifier et importer").click()
-        response = navigation.value
-    console.checker.check(page, f"{where} (classeur avec 3 erreurs)", response)
-    items = [" ".join(li.inner_text().split()) for li in page.locator("ul.import-errors li").all()]
+        response = send_file(console, page, "fichiers", book, f"{where} (classeur avec 3 erreurs)")
+    items = error_lines(page)
     found = [any(item.startswith(place) for item in items) for place in places]
     report.expect(
         response is not None and response.status == 422 and len(items) == 3 and all(found),
         where, "les 3 erreurs du classeur sont listées, chacune « inventaire.xlsx/FEUILLE:LIGNE: … »",
         f"statut {response.status if response else None}\nattendu : {places}\naffiché :\n  " + "\n  ".join(items),
     )
-    field = page.locator("input#fichiers")
-    report.expect(
-        field.get_attribute("aria-invalid") == "true" and "fichiers-error" in (field.get_attribute("aria-describedby") or ""),
-        where, "le champ du fichier est marqué invalide et lié au message", f"aria-describedby={field.get_attribute('aria-describedby')}",
-    )
+    expect_file_marked_invalid(console, page, "fichiers", where)
     console.screenshot(page, "import-erreurs")
     page.context.close()
 
@@ -751,18 +739,12 @@ def coordinator_grants_import(console: Console, profiles: list[Profile]) -> None
     import tempfile
 
     report = console.report
-    coordinator = next((COORDINATOR.match(p.label) for p in profiles if COORDINATOR.match(p.label)), None)
-    if coordinator is None:
-        report.fail("import des subventions", "scénario", "aucune coordination sur /connexion")
+    signed_in = coordinator_signed_in(console, profiles, "import des subventions")
+    if signed_in is None:
         return
-    network = coordinator.group(1)
+    (page, network) = signed_in
     where = f"/reseaux/{network}/subventions/import (coordination)"
-    page = console.open()
-    sign_in(console, page, next(p.label for p in profiles if p.label.startswith(coordinator.group(0))))
-    with page.expect_navigation() as navigation:
-        page.get_by_role("link", name=re.compile("^Importer des subventions")).click()
-    response = navigation.value
-    console.checker.check(page, where, response)
+    response = console.follow(page, page.get_by_role("link", name=re.compile("^Importer des subventions")).click, where)
     if not report.expect(response is not None and response.status == 200 and page.url.endswith("/subventions/import"), where, "la page d'import des subventions s'ouvre depuis la page du réseau", page.url):
         page.context.close()
         return
@@ -776,28 +758,17 @@ def coordinator_grants_import(console: Console, profiles: list[Profile]) -> None
     with tempfile.TemporaryDirectory() as work:
         sheet = Path(work) / "subventions.csv"
         sheet.write_text(header + good + f"{structure},Fondation des navigateurs,Atelier souris,beaucoup,,,\n", encoding="utf-8")
-        page.locator("input#fichier").set_input_files(str(sheet))
-        with page.expect_navigation() as navigation:
-            page.get_by_role("button", name="Vérifier et importer").click()
-        response = navigation.value
-        console.checker.check(page, f"{where} (une ligne fausse)", response)
-        items = [" ".join(li.inner_text().split()) for li in page.locator("ul.import-errors li").all()]
+        response = send_file(console, page, "fichier", sheet, f"{where} (une ligne fausse)")
+        items = error_lines(page)
         report.expect(
             response is not None and response.status == 422 and len(items) == 1 and items[0].startswith("subventions.csv:3: "),
             where, "l'erreur est listée « subventions.csv:3: … »",
             f"statut {response.status if response else None}\naffiché :\n  " + "\n  ".join(items),
         )
-        field = page.locator("input#fichier")
-        report.expect(
-            field.get_attribute("aria-invalid") == "true" and "fichier-error" in (field.get_attribute("aria-describedby") or ""),
-            where, "le champ du fichier est marqué invalide et lié au message", f"aria-describedby={field.get_attribute('aria-describedby')}",
-        )
+        expect_file_marked_invalid(console, page, "fichier", where)
         console.screenshot(page, "subventions-import-erreurs")
         sheet.write_text(header + good, encoding="utf-8")
-        page.locator("input#fichier").set_input_files(str(sheet))
-        with page.expect_navigation() as navigation:
-            page.get_by_role("button", name="Vérifier et importer").click()
-        console.checker.check(page, f"{where} (corrigé)", navigation.value)
+        send_file(console, page, "fichier", sheet, f"{where} (corrigé)")
         body = page.locator("main").inner_text()
         report.expect("Import terminé (subventions.csv) : 1 ligne(s) créée(s)" in body, where, "le résumé de l'import", body[:400])
     page.context.close()

@@ -1,4 +1,5 @@
-//! Words people read, in both languages, from a server to its clients.
+//! Words people read, in both languages: the language a person reads in
+//! ([`Lang`]), and a server's messages to its clients.
 //!
 //! A service's error message is written once, at the place it is raised, in
 //! French and in English side by side ([`words!`]), so that a message cannot
@@ -26,6 +27,66 @@ pub const ENGLISH_MESSAGE_KEY: &str = "vigie-message-en-bin";
 /// bounded by the peer, and a status must never fail to reach its client
 /// because of its translation.
 const ENGLISH_MAX_BYTES: usize = 8 * 1024;
+
+/// A language people read Vigie in: French by default, English on request.
+///
+/// The one definition for the CLI (`--lang`, `LANG`) and the console (the
+/// session's choice): both pick a text at the place it is written
+/// (`lang.pick("Accueil", "Home")`), so that a text cannot exist in one
+/// language only and the compiler checks both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// French: Vigie's users are French federations.
+    #[default]
+    Fr,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Picks the French or the English text.
+    pub fn pick<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+
+    /// The BCP 47 code: `<html lang>`, and what is sent to servers for their
+    /// explanations.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language of a code sent by a form (`fr`, `en`); anything else is
+    /// refused rather than guessed.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The other language, offered by the console's switch in its header.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+
+    /// The language's own name, as the console's switch shows it.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::Fr => "Français",
+            Lang::En => "English",
+        }
+    }
+}
 
 /// One text in French and in English.
 ///
@@ -168,6 +229,19 @@ pub fn rejected_status<T: fmt::Display>(problems: &[T]) -> tonic::Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn french_is_the_default_and_codes_round_trip() {
+        assert_eq!(Lang::default(), Lang::Fr);
+        for lang in [Lang::Fr, Lang::En] {
+            assert_eq!(Lang::from_code(lang.code()), Some(lang));
+            assert_eq!(lang.other().other(), lang);
+        }
+        assert_eq!(Lang::from_code("de"), None);
+        assert_eq!(Lang::from_code("EN"), None);
+        assert_eq!(Lang::En.pick("Accueil", "Home"), "Home");
+        assert_eq!(Lang::Fr.pick("Accueil", "Home"), "Accueil");
+    }
 
     #[test]
     fn the_macro_formats_both_languages_with_the_same_arguments() {

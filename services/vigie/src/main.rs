@@ -25,7 +25,7 @@ use i18n::Lang;
 async fn main() -> std::process::ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
-    let lang = Lang::detect(cli.lang.as_deref());
+    let lang = i18n::detect(cli.lang.as_deref());
     let client = client_args(&matches);
     // --ca-cert, --client-cert, --client-key: TLS of every connection (https://).
     if let Some(args) = &client {

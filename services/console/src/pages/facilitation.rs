@@ -23,6 +23,7 @@ use super::{checked_form, or_error_page, render, signed_in, Layout};
 use crate::error::PageError;
 use crate::labels;
 use crate::lang::Lang;
+use crate::services::Clients;
 use crate::session::SignedIn;
 use crate::{web, Console};
 
@@ -108,18 +109,25 @@ pub fn time_view(lines: &[ReportLine], me: &str, lang: Lang) -> Option<TimeView>
     })
 }
 
+/// The help requests and proposals the person may see (the service
+/// decides), for this page and the intervention form's.
+pub(super) async fn proposals(clients: &mut Clients) -> Result<Vec<HelpRequest>, PageError> {
+    let request = ListProposalsRequest::default();
+    Ok(clients
+        .facilitation
+        .list_proposals(request)
+        .await?
+        .into_inner()
+        .proposals)
+}
+
 /// `GET /accompagnement`.
 pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Response {
     let result = async {
         let (session, person) = signed_in(&console, &headers)?;
         let lang = session.lang;
         let mut clients = console.services.for_token(&person.token)?;
-        let requests = clients
-            .facilitation
-            .list_proposals(ListProposalsRequest::default())
-            .await?
-            .into_inner()
-            .proposals;
+        let requests = proposals(&mut clients).await?;
         let (offered, accepted, others) = split(&requests, person.facilitator_id.as_deref(), lang);
         let today = chrono::Utc::now().date_naive();
         let from = today - Duration::days(REPORT_DAYS - 1);
@@ -143,7 +151,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
 
 /// The person's time from the report of each of their networks.
 async fn own_time(
-    clients: &mut crate::services::Clients,
+    clients: &mut Clients,
     person: &SignedIn,
     from: NaiveDate,
     to: NaiveDate,

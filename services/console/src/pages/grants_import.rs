@@ -21,22 +21,18 @@ use axum::response::Response;
 use vigie_proto::alerting::v1::{ImportGrantsRequest, ImportGrantsResponse};
 
 use super::inventory_download::blank_workbook;
-use super::upload::{self, NetworkUpload, Outcome};
-use super::{render, Layout};
+use super::upload::{self, NetworkUpload, Next, Outcome, Part, UploadForm};
+use super::Layout;
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
-use crate::session::Session;
 use crate::Console;
 
 #[derive(Template)]
 #[template(path = "grants_import.html")]
 struct GrantsImportPage {
     layout: Layout,
-    network: String,
-    form_error: Option<String>,
-    errors_heading: String,
-    errors: Vec<String>,
+    form: UploadForm,
 }
 
 /// `GET /reseaux/<network>/subventions/modele.xlsx`: the sheet to fill.
@@ -57,27 +53,26 @@ impl NetworkUpload for GrantsImport {
         format!("/reseaux/{network}/subventions/import")
     }
 
-    fn too_large(lang: Lang) -> Outcome {
-        upload::too_large(
-            lang,
-            "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
-            "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
-        )
+    const TITLE: (&'static str, &'static str) = ("Importer des subventions du réseau", "Import grants of network");
+
+    const FILE_FIELD: &'static str = "fichier";
+
+    const TOO_LARGE: (&'static str, &'static str) = (
+        "le fichier dépasse 20 Mio : rien n'a été importé. Découpez-le en plusieurs fichiers.",
+        "the file exceeds 20 MiB: nothing was imported. Split it into several files.",
+    );
+
+    fn template(layout: Layout, form: UploadForm) -> impl Template {
+        GrantsImportPage { layout, form }
     }
 
     /// Reads the sheet (`fichier`) and `verifier`, then sends the sheet.
     async fn receive(
-        console: &Console,
-        headers: &HeaderMap,
         multipart: &mut Multipart,
         clients: &mut Clients,
         network: &str,
         lang: Lang,
     ) -> Result<Outcome, PageError> {
-        let too_large = || Self::too_large(lang);
-        if let Some(refusal) = upload::csrf_first(console, headers, multipart, too_large).await? {
-            return Ok(refusal);
-        }
         let mut received = Received {
             name: String::new(),
             bytes: Vec::new(),
@@ -85,25 +80,15 @@ impl NetworkUpload for GrantsImport {
         };
         let mut files = 0usize;
         loop {
-            let mut field = match multipart.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(error) => return upload::upload_error(&error, too_large()),
-            };
-            match field.name() {
-                Some("verifier") => received.dry_run = true,
-                Some("fichier") => {
-                    let name = base_name(field.file_name().unwrap_or_default());
-                    // The route admits up to DRAIN_BYTES; the file, MAX_FILES_BYTES.
-                    let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
-                    let bytes = match upload::read_within(&mut field, room).await {
-                        Ok(Some(bytes)) => bytes,
-                        Ok(None) => {
-                            upload::drain(multipart).await;
-                            return Ok(too_large());
-                        }
-                        Err(error) => return upload::upload_error(&error, too_large()),
-                    };
+            // The file within MAX_FILES_BYTES.
+            let room = upload::MAX_FILES_BYTES.saturating_sub(received.bytes.len());
+            match upload::next_part::<Self>(multipart, room, lang).await? {
+                Next::End => break,
+                Next::Refused(refusal) => return Ok(refusal),
+                Next::Part(Part::Other(name)) if name == "verifier" => received.dry_run = true,
+                Next::Part(Part::Other(_)) => {}
+                Next::Part(Part::File { name, bytes }) => {
+                    let name = base_name(&name);
                     // A file input left empty still sends a part, nameless and empty.
                     if !name.is_empty() || !bytes.is_empty() {
                         files += 1;
@@ -111,33 +96,12 @@ impl NetworkUpload for GrantsImport {
                         received.bytes = bytes;
                     }
                 }
-                _ => {}
             }
         }
         if let Some(message) = file_error(files, &received.bytes, lang) {
             return Ok(upload::refused_field(StatusCode::UNPROCESSABLE_ENTITY, message));
         }
         import(clients, received, network, lang).await
-    }
-
-    fn show(
-        console: &Console,
-        session: &Session,
-        network: &str,
-        status: StatusCode,
-        form_error: Option<String>,
-        errors: Vec<String>,
-    ) -> Response {
-        let lang = session.lang;
-        let title = lang.pick("Importer des subventions du réseau", "Import grants of network");
-        let page = GrantsImportPage {
-            layout: Layout::new(console, format!("{title} {network}"), Some(session)),
-            network: network.to_owned(),
-            form_error,
-            errors_heading: upload::errors_heading(errors.len(), lang),
-            errors,
-        };
-        render(console, Some(session), status, &page)
     }
 }
 

@@ -15,15 +15,14 @@
 use askama::Template;
 use axum::extract::multipart::Multipart;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use futures::StreamExt;
 use vigie_proto::alerting::v1::GetNetworkPolicyRequest;
 use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::{ImportRequest, ImportSummary};
 
 use super::import_check::{prepare, validate, Origin, Prepared, Refusal, Upload, MAX_UPLOAD_BYTES, SET_FILES};
-use super::upload::{self, NetworkUpload, Outcome};
-use super::{render, signed_in, Layout};
+use super::upload::{self, NetworkUpload, Next, Outcome, Part, UploadForm};
+use super::{signed_in, Layout};
 use crate::error::PageError;
 use crate::lang::Lang;
 use crate::services::Clients;
@@ -37,10 +36,7 @@ const CHUNK: usize = 64 * 1024;
 #[template(path = "import.html")]
 struct ImportPage {
     layout: Layout,
-    network: String,
-    form_error: Option<String>,
-    errors_heading: String,
-    errors: Vec<String>,
+    form: UploadForm,
 }
 
 /// The signed-in person, her clients, once the services said she may
@@ -69,51 +65,40 @@ impl NetworkUpload for InventoryImport {
         format!("/reseaux/{network}/import")
     }
 
-    fn too_large(lang: Lang) -> Outcome {
-        upload::too_large(
-            lang,
-            "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
-            "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
-        )
+    const TITLE: (&'static str, &'static str) = ("Importer l'inventaire du réseau", "Import the inventory of network");
+
+    const FILE_FIELD: &'static str = "fichiers";
+
+    const TOO_LARGE: (&'static str, &'static str) = (
+        "les fichiers dépassent 20 Mio : rien n'a été importé. Envoyez les fichiers CSV sans les compresser, ou découpez l'inventaire.",
+        "the files exceed 20 MiB: nothing was imported. Send the CSV files uncompressed, or split the inventory.",
+    );
+
+    fn template(layout: Layout, form: UploadForm) -> impl Template {
+        ImportPage { layout, form }
     }
 
     /// Reads the files (`fichiers`), validates them whole, imports.
     async fn receive(
-        console: &Console,
-        headers: &HeaderMap,
         multipart: &mut Multipart,
         clients: &mut Clients,
         network: &str,
         lang: Lang,
     ) -> Result<Outcome, PageError> {
-        let too_large = || Self::too_large(lang);
-        if let Some(refusal) = upload::csrf_first(console, headers, multipart, too_large).await? {
-            return Ok(refusal);
-        }
         let mut uploads = Vec::new();
         let mut received = 0usize;
         loop {
-            let field = match multipart.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(error) => return upload::upload_error(&error, too_large()),
-            };
-            if field.name() != Some("fichiers") {
-                continue;
-            }
-            let name = field.file_name().unwrap_or_default().to_owned();
-            let mut field = field;
-            // The route admits up to DRAIN_BYTES; the files, MAX_UPLOAD_BYTES.
-            let bytes = match upload::read_within(&mut field, MAX_UPLOAD_BYTES.saturating_sub(received)).await {
-                Ok(Some(bytes)) => bytes,
-                Ok(None) => {
-                    upload::drain(multipart).await;
-                    return Ok(too_large());
+            // The files together within MAX_UPLOAD_BYTES.
+            let room = MAX_UPLOAD_BYTES.saturating_sub(received);
+            match upload::next_part::<Self>(multipart, room, lang).await? {
+                Next::End => break,
+                Next::Refused(refusal) => return Ok(refusal),
+                Next::Part(Part::File { name, bytes }) => {
+                    received += bytes.len();
+                    uploads.push(Upload { name, bytes });
                 }
-                Err(error) => return upload::upload_error(&error, too_large()),
-            };
-            received += bytes.len();
-            uploads.push(Upload { name, bytes });
+                Next::Part(Part::Other(_)) => {}
+            }
         }
         let prepared = match prepare(uploads, lang) {
             Ok(prepared) => prepared,
@@ -127,26 +112,6 @@ impl NetworkUpload for InventoryImport {
             return Ok(upload::refused_lines(lines, lang));
         }
         import(clients, prepared, lang).await
-    }
-
-    fn show(
-        console: &Console,
-        session: &Session,
-        network: &str,
-        status: StatusCode,
-        form_error: Option<String>,
-        errors: Vec<String>,
-    ) -> Response {
-        let lang = session.lang;
-        let title = lang.pick("Importer l'inventaire du réseau", "Import the inventory of network");
-        let page = ImportPage {
-            layout: Layout::new(console, format!("{title} {network}"), Some(session)),
-            network: network.to_owned(),
-            form_error,
-            errors_heading: upload::errors_heading(errors.len(), lang),
-            errors,
-        };
-        render(console, Some(session), status, &page)
     }
 }
 

@@ -15,9 +15,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use vigie_proto::dates::date_to_pb;
-use vigie_proto::facilitation::v1::{HelpRequest, ListProposalsRequest, RecordInterventionRequest};
-use vigie_proto::inventory::v1::GetStructureRequest;
+use vigie_proto::facilitation::v1::{HelpRequest, RecordInterventionRequest};
+use vigie_proto::inventory::v1::{GetStructureRequest, Structure};
 
+use super::facilitation::proposals;
 use super::forms::{done, form_answer, FormAnswer};
 use super::views::{level_choices, request_row_in, RequestRow};
 use super::{checked_form, or_error_page, render, signed_in, Layout};
@@ -257,14 +258,20 @@ struct InterventionPage {
     themes: Vec<(&'static str, &'static str)>,
 }
 
+/// The structure a help request is about (its people are the form's
+/// choices), with the person's token.
+async fn structure_of(clients: &mut Clients, request: &HelpRequest) -> Result<Structure, PageError> {
+    let structure_id = request.structure_id.clone();
+    Ok(clients
+        .inventory
+        .get_structure(GetStructureRequest { structure_id })
+        .await?
+        .into_inner())
+}
+
 /// The request `id` if it is open, accepted, and (when known) the person's.
 async fn taken_on(clients: &mut Clients, person: &SignedIn, id: &str) -> Result<HelpRequest, PageError> {
-    let requests = clients
-        .facilitation
-        .list_proposals(ListProposalsRequest::default())
-        .await?
-        .into_inner()
-        .proposals;
+    let requests = proposals(clients).await?;
     requests
         .into_iter()
         .find(|r| {
@@ -285,13 +292,7 @@ async fn show(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let lang = session.lang;
-    let structure = clients
-        .inventory
-        .get_structure(GetStructureRequest {
-            structure_id: request.structure_id.clone(),
-        })
-        .await?
-        .into_inner();
+    let structure = structure_of(clients, request).await?;
     let page = InterventionPage {
         layout: Layout::new(
             console,
@@ -344,13 +345,7 @@ pub async fn record(
         let lang = session.lang;
         let mut clients = console.services.for_token(&person.token)?;
         let request = taken_on(&mut clients, &person, &id).await?;
-        let structure = clients
-            .inventory
-            .get_structure(GetStructureRequest {
-                structure_id: request.structure_id.clone(),
-            })
-            .await?
-            .into_inner();
+        let structure = structure_of(&mut clients, &request).await?;
         let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
         let mut form = InterventionForm::from_pairs(&pairs);
         let today = chrono::Utc::now().date_naive();

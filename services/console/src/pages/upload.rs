@@ -19,38 +19,79 @@ use crate::session::Session;
 use crate::{web, Console};
 
 use super::import::coordinator;
-use super::{checked_form, error_page, or_error_page, session};
+use super::{checked_form, error_page, or_error_page, render, session, Layout};
 
 /// An upload page of a network (`/reseaux/<network>/…`), reached by its
 /// coordinators ([`coordinator`]): what differs from one to the other. The
-/// handlers [`page`] and [`post`] do the rest.
+/// handlers [`page`] and [`post`] do the rest, and the page is shown by
+/// [`show`] in `upload.html`, whose blocks each page's template fills.
 pub trait NetworkUpload {
     /// The page's address, where the form is and where a done upload leads.
     fn path(network: &str) -> String;
 
-    /// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
-    fn too_large(lang: Lang) -> Outcome;
+    /// The page's title (French, English), followed by the network's name
+    /// (its `<h1>` too).
+    const TITLE: (&'static str, &'static str);
 
-    /// Reads the rest of the form (its CSRF token checked) and sends it to
-    /// the service.
+    /// The name of the form's file field.
+    const FILE_FIELD: &'static str;
+
+    /// The refusal of files over [`MAX_FILES_BYTES`] (French, English), with
+    /// the page's advice ([`too_large`]).
+    const TOO_LARGE: (&'static str, &'static str);
+
+    /// The page's template (extending `upload.html`) around the form.
+    fn template(layout: Layout, form: UploadForm) -> impl askama::Template;
+
+    /// Reads the rest of the form (its CSRF token, the first field, already
+    /// checked by [`post`]) and sends it to the service.
     fn receive(
-        console: &Console,
-        headers: &HeaderMap,
         multipart: &mut Multipart,
         clients: &mut Clients,
         network: &str,
         lang: Lang,
     ) -> impl Future<Output = Result<Outcome, PageError>> + Send;
+}
 
-    /// The page, with a refused upload's message and error lines.
-    fn show(
-        console: &Console,
-        session: &Session,
-        network: &str,
-        status: StatusCode,
-        form_error: Option<String>,
-        errors: Vec<String>,
-    ) -> Response;
+/// What `upload.html` shows of an upload page besides its own texts.
+pub struct UploadForm {
+    /// The page's title ([`NetworkUpload::TITLE`]), before the network.
+    pub title: &'static str,
+    pub network: String,
+    /// Where the form is sent ([`NetworkUpload::path`]).
+    pub action: String,
+    /// The file field's name ([`NetworkUpload::FILE_FIELD`]).
+    pub field: &'static str,
+    /// The refusal, next to the field.
+    pub form_error: Option<String>,
+    /// « 2 erreurs : rien n'a été importé » ([`errors_heading`]).
+    pub errors_heading: String,
+    /// The refused upload's `FILE:LINE: message` lines.
+    pub errors: Vec<String>,
+}
+
+/// The page, with a refused upload's message and error lines.
+pub fn show<U: NetworkUpload>(
+    console: &Console,
+    session: &Session,
+    network: &str,
+    status: StatusCode,
+    form_error: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let lang = session.lang;
+    let title = lang.pick(U::TITLE.0, U::TITLE.1);
+    let form = UploadForm {
+        title,
+        network: network.to_owned(),
+        action: U::path(network),
+        field: U::FILE_FIELD,
+        form_error,
+        errors_heading: errors_heading(errors.len(), lang),
+        errors,
+    };
+    let layout = Layout::new(console, format!("{title} {network}"), Some(session));
+    render(console, Some(session), status, &U::template(layout, form))
 }
 
 /// `GET` an upload page.
@@ -60,13 +101,14 @@ pub async fn page<U: NetworkUpload>(
     headers: HeaderMap,
 ) -> Response {
     match coordinator(&console, &headers, &network).await {
-        Ok((session, _)) => U::show(&console, &session, &network, StatusCode::OK, None, Vec::new()),
+        Ok((session, _)) => show::<U>(&console, &session, &network, StatusCode::OK, None, Vec::new()),
         Err(error) => error_page(&console, session(&console, &headers).as_ref(), &error),
     }
 }
 
 /// `POST` an upload page (multipart, `csrf` first): refused at once when
-/// declared too large, else read, sent, and answered ([`answer`]).
+/// declared too large, else its token checked, read, sent, and answered
+/// ([`answer`]).
 pub async fn post<U: NetworkUpload>(
     State(console): State<Arc<Console>>,
     Path(network): Path<String>,
@@ -77,10 +119,14 @@ pub async fn post<U: NetworkUpload>(
         let (session, mut clients) = coordinator(&console, &headers, &network).await?;
         let lang = session.lang;
         let outcome = match accepted(&headers, multipart).await? {
-            None => U::too_large(lang),
-            Some(mut multipart) => U::receive(&console, &headers, &mut multipart, &mut clients, &network, lang).await?,
+            None => too_large::<U>(lang),
+            Some(mut multipart) => match csrf_first(&console, &headers, &mut multipart, || too_large::<U>(lang)).await?
+            {
+                Some(refusal) => refusal,
+                None => U::receive(&mut multipart, &mut clients, &network, lang).await?,
+            },
         };
-        let show = |status, form_error, errors| U::show(&console, &session, &network, status, form_error, errors);
+        let show = |status, form_error, errors| show::<U>(&console, &session, &network, status, form_error, errors);
         Ok(answer(&console, &session, outcome, &U::path(&network), show))
     }
     .await;
@@ -105,8 +151,10 @@ pub enum Outcome {
     Refused(StatusCode, Option<String>, Vec<String>),
 }
 
-/// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice.
-pub fn too_large(lang: Lang, french: &str, english: &str) -> Outcome {
+/// The refusal of files over [`MAX_FILES_BYTES`], with the page's advice
+/// ([`NetworkUpload::TOO_LARGE`]).
+pub fn too_large<U: NetworkUpload>(lang: Lang) -> Outcome {
+    let (french, english) = U::TOO_LARGE;
     Outcome::Refused(
         StatusCode::PAYLOAD_TOO_LARGE,
         Some(lang.pick(french, english).to_owned()),
@@ -116,7 +164,7 @@ pub fn too_large(lang: Lang, french: &str, english: &str) -> Outcome {
 
 /// A multipart error: the body limit is `too_large`; a truncated or
 /// malformed body is not a form of this page.
-pub fn upload_error(error: &MultipartError, too_large: Outcome) -> Result<Outcome, PageError> {
+fn upload_error(error: &MultipartError, too_large: Outcome) -> Result<Outcome, PageError> {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         Ok(too_large)
     } else {
@@ -186,7 +234,7 @@ pub fn refused_by_service(status: tonic::Status, lang: Lang) -> Result<Outcome, 
 /// # Errors
 /// [`PageError::Csrf`] when the first field is not a matching token, or the
 /// body is no form of this page.
-pub async fn csrf_first(
+async fn csrf_first(
     console: &Console,
     headers: &HeaderMap,
     multipart: &mut Multipart,
@@ -201,12 +249,62 @@ pub async fn csrf_first(
     Ok(None)
 }
 
+/// A part of an upload form, after its token.
+pub enum Part {
+    /// The page's file field ([`NetworkUpload::FILE_FIELD`]): the name the
+    /// browser gave the file, and its bytes.
+    File { name: String, bytes: Vec<u8> },
+    /// Another field, by name (its value left unread).
+    Other(String),
+}
+
+/// What reading an upload form's next part came to.
+pub enum Next {
+    Part(Part),
+    /// The form's end.
+    End,
+    /// The answer to give instead: a file over `room`, or a body over the
+    /// route's limit (the form drained first where it can still be read).
+    Refused(Outcome),
+}
+
+/// The form's next part, its file read within `room` bytes: what both upload
+/// pages do with every part, the limits and refusals included.
+///
+/// # Errors
+/// [`PageError::Csrf`] for a body that broke off or is no form of this page.
+pub async fn next_part<U: NetworkUpload>(
+    multipart: &mut Multipart,
+    room: usize,
+    lang: Lang,
+) -> Result<Next, PageError> {
+    let mut field = match multipart.next_field().await {
+        Ok(Some(field)) => field,
+        Ok(None) => return Ok(Next::End),
+        Err(error) => return upload_error(&error, too_large::<U>(lang)).map(Next::Refused),
+    };
+    let name = field.name().unwrap_or_default().to_owned();
+    if name != U::FILE_FIELD {
+        return Ok(Next::Part(Part::Other(name)));
+    }
+    let file_name = field.file_name().unwrap_or_default().to_owned();
+    // The route admits up to DRAIN_BYTES; the files, `room`.
+    match read_within(&mut field, room).await {
+        Ok(Some(bytes)) => Ok(Next::Part(Part::File { name: file_name, bytes })),
+        Ok(None) => {
+            drain(multipart).await;
+            Ok(Next::Refused(too_large::<U>(lang)))
+        }
+        Err(error) => upload_error(&error, too_large::<U>(lang)).map(Next::Refused),
+    }
+}
+
 /// The rest of a file field, or `None` as soon as it exceeds `room` bytes
 /// (the caller then drains the form and refuses it).
 ///
 /// # Errors
 /// The multipart error of a body that broke off or exceeded the route's limit.
-pub async fn read_within(field: &mut Field<'_>, room: usize) -> Result<Option<Vec<u8>>, MultipartError> {
+async fn read_within(field: &mut Field<'_>, room: usize) -> Result<Option<Vec<u8>>, MultipartError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         if bytes.len() + chunk.len() > room {
@@ -241,7 +339,7 @@ pub async fn accepted(
 
 /// Reads what is left of a refused form and throws it away (the route's body
 /// limit bounds it; an error ends it).
-pub async fn drain(multipart: &mut Multipart) {
+async fn drain(multipart: &mut Multipart) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
         while let Ok(Some(_)) = field.chunk().await {}
     }
