@@ -21,6 +21,13 @@ const MONTHS: [&str; 12] = [
     "décembre",
 ];
 
+/// Today in Paris, where the people reading the console are: the services
+/// count their days there too (between 23:00 and midnight UTC the machine's
+/// date is already, or still, another day).
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive()
+}
+
 /// A date in French words; the first of the month is « 1er » as in French
 /// typography.
 pub fn french(date: NaiveDate) -> String {

@@ -129,7 +129,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
         let mut clients = console.services.for_token(&person.token)?;
         let requests = proposals(&mut clients).await?;
         let (offered, accepted, others) = split(&requests, person.facilitator_id.as_deref(), lang);
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::dates::today();
         let from = today - Duration::days(REPORT_DAYS - 1);
         let time = own_time(&mut clients, &person, from, today, lang).await?;
         let page = FacilitationPage {

@@ -138,7 +138,7 @@ pub async fn set_level(State(console): State<Arc<Console>>, Path(id): Path<Strin
         let mut holding = HoldingForm::from_fields(&fields);
         // A person of another structure cannot be changed from this page.
         let (structure, people, functions) = people_and_functions(&mut clients, &id).await?;
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::dates::today();
         let Some(change) = holding.check(&people, &functions, today, lang) else {
             let forms = Forms {
                 holding,

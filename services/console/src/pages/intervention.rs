@@ -323,7 +323,7 @@ pub async fn page(State(console): State<Arc<Console>>, Path(id): Path<String>, h
         let (session, person) = signed_in(&console, &headers)?;
         let mut clients = console.services.for_token(&person.token)?;
         let request = taken_on(&mut clients, &person, &id).await?;
-        let form = InterventionForm::blank(chrono::Utc::now().date_naive());
+        let form = InterventionForm::blank(crate::dates::today());
         show(&console, &session, &mut clients, &request, form, StatusCode::OK).await
     }
     .await;
@@ -348,7 +348,7 @@ pub async fn record(
         let structure = structure_of(&mut clients, &request).await?;
         let people: Vec<String> = structure.people.iter().map(|p| p.person_id.clone()).collect();
         let mut form = InterventionForm::from_pairs(&pairs);
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::dates::today();
         // Refused by the form's checks or by the service: the form again, as typed.
         let recorded = match form.check(&id, &people, today, lang) {
             None => None,

@@ -165,15 +165,11 @@ async fn show(
         .collect();
     let (requests, requests_total) = latest_requests(requests, SHOWN_REQUESTS);
     let calls = calls_by_structure(calls?.into_inner().calls);
-    let today = evaluated_on(&fragility).unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = evaluated_on(&fragility).unwrap_or_else(|| crate::dates::today());
 
     // The grants' views are a part of the page: shown when the service answers.
     let grants = match grants {
-        Ok(answer) => Some(grant_views(
-            &answer.into_inner(),
-            chrono::Local::now().date_naive(),
-            lang,
-        )),
+        Ok(answer) => Some(grant_views(&answer.into_inner(), crate::dates::today(), lang)),
         Err(status) if status.code() == tonic::Code::Unauthenticated => return Err(PageError::SignedOut),
         Err(status) => {
             tracing::debug!(code = ?status.code(), "grants of a network page unavailable");

@@ -135,7 +135,7 @@ pub(super) async fn show(
     let requests = optional(requests.map(|a| a.into_inner().proposals), "requests")?.unwrap_or_default();
     let grants = optional(grants.map(tonic::Response::into_inner), "grants")?;
     let obligations = optional(obligations.map(|a| a.into_inner().obligations), "obligations")?.unwrap_or_default();
-    let today = chrono::Local::now().date_naive();
+    let today = crate::dates::today();
     let grants = grants.map(|g| structure_grants(&g, &obligations, today, lang));
     let view = structure_view(
         StructureAnswers {
