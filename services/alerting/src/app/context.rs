@@ -500,3 +500,23 @@ impl Context {
             .contains(vigie_alerting_domain::plan::unsubscribe_identity(recipient))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::Detail;
+
+    #[test]
+    fn reporting_recipients_are_kept_as_the_detail_says() {
+        let open = HashSet::from(["S2".to_owned()]);
+        for (detail, s1, s2) in [
+            (Detail::Full, true, true),
+            (Detail::ReportingOf(&open), false, true),
+            (Detail::Calls, false, false),
+        ] {
+            assert_eq!(detail.reporting("S1"), s1, "{detail:?} S1");
+            assert_eq!(detail.reporting("S2"), s2, "{detail:?} S2");
+        }
+    }
+}
