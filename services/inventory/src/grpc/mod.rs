@@ -246,8 +246,12 @@ impl InventoryService for InventoryApi {
         tokio::spawn(async move {
             // The next chunk is read while this one is assessed and sent: the
             // database works while this task does (order kept, two chunks
-            // held at most).
-            let owned: Vec<Vec<_>> = listed.chunks(LIST_CHUNK).map(<[_]>::to_vec).collect();
+            // held at most). Each read owns its chunk, moved out of the list.
+            let mut listed = listed.into_iter();
+            let owned = std::iter::from_fn(move || {
+                let chunk: Vec<_> = listed.by_ref().take(LIST_CHUNK).collect();
+                (!chunk.is_empty()).then_some(chunk)
+            });
             let mut chunks = futures::stream::iter(owned)
                 .map(|chunk| {
                     let app = app.clone();
