@@ -178,3 +178,15 @@ pub struct StructureInventory {
     /// Holdings of its people on its functions.
     pub holdings: Vec<HoldingRecord>,
 }
+
+impl StructureInventory {
+    /// Sorts its parts by their keys (people by id, functions by code,
+    /// holdings by person then function), so that two equal inventories
+    /// compare equal whatever order their rows came in.
+    pub fn sort_parts(&mut self) {
+        self.people.sort_by(|a, b| a.id.cmp(&b.id));
+        self.functions.sort_by(|a, b| a.code.cmp(&b.code));
+        self.holdings
+            .sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
+    }
+}

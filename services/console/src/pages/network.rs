@@ -165,7 +165,7 @@ async fn show(
         .collect();
     let (requests, requests_total) = latest_requests(requests, SHOWN_REQUESTS);
     let calls = calls_by_structure(calls?.into_inner().calls);
-    let today = evaluated_on(&fragility).unwrap_or_else(|| crate::dates::today());
+    let today = evaluated_on(&fragility).unwrap_or_else(crate::dates::today);
 
     // The grants' views are a part of the page: shown when the service answers.
     let grants = match grants {

@@ -61,10 +61,7 @@ pub struct ImportReport {
 /// Sorts the parts of an inventory so that two equal inventories compare
 /// equal whatever order their rows came in.
 pub(crate) fn normalize(mut inv: StructureInventory) -> StructureInventory {
-    inv.people.sort_by(|a, b| a.id.cmp(&b.id));
-    inv.functions.sort_by(|a, b| a.code.cmp(&b.code));
-    inv.holdings
-        .sort_by(|a, b| (&a.person_id, &a.function).cmp(&(&b.person_id, &b.function)));
+    inv.sort_parts();
     inv
 }
 

@@ -7,6 +7,7 @@ mod import;
 
 use std::sync::Arc;
 
+use futures::stream::BoxStream;
 use futures::StreamExt;
 
 use tokio::sync::mpsc;
@@ -17,6 +18,7 @@ use vigie_inventory_set::scope::ImportScope;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_platform::grpc::fields::non_empty;
 use vigie_platform::words;
+use vigie_platform::words::internal_status;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryService;
 
@@ -104,7 +106,7 @@ impl InventoryApi {
 #[tonic::async_trait]
 impl InventoryService for InventoryApi {
     type ImportStream = ReceiverStream<Result<pb::ImportProgress, Status>>;
-    type ListFragilityStream = ReceiverStream<Result<pb::StructureFragility, Status>>;
+    type ListFragilityStream = BoxStream<'static, Result<pb::StructureFragility, Status>>;
 
     async fn import(
         &self,
@@ -242,41 +244,53 @@ impl InventoryService for InventoryApi {
         // assessed.
         let listed = self.app.listed_in(non_empty(&req.network), &visibility).await?;
         let app = self.app.clone();
-        let (tx, rx) = mpsc::channel(256);
+        // Pages of encoded answers, one per chunk: a page is one hand-off
+        // between tasks where one answer each was 500.
+        let (tx, rx) = mpsc::channel::<Result<Vec<pb::StructureFragility>, Status>>(2);
         tokio::spawn(async move {
-            // The next chunk is read while this one is assessed and sent: the
-            // database works while this task does (order kept, two chunks
-            // held at most). Each read owns its chunk, moved out of the list.
+            // Each chunk is read, assessed and encoded on its own task, two at
+            // a time: the database reads the next chunk, and a second core
+            // assesses it, while this one's answers leave (order kept, two
+            // chunks held at most). Each task owns its chunk, moved out of
+            // the list.
             let mut listed = listed.into_iter();
             let owned = std::iter::from_fn(move || {
                 let chunk: Vec<_> = listed.by_ref().take(LIST_CHUNK).collect();
                 (!chunk.is_empty()).then_some(chunk)
             });
-            let mut chunks = futures::stream::iter(owned)
+            let mut pages = futures::stream::iter(owned)
                 .map(|chunk| {
                     let app = app.clone();
-                    async move { app.fragility_of(&chunk, at).await }
+                    tokio::spawn(async move {
+                        let assessed = app.fragility_of(&chunk, at).await?;
+                        Ok::<_, InventoryError>(
+                            assessed
+                                .iter()
+                                .map(|(stored, assessment)| fragility_to_pb(&stored.inventory, assessment, lang))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
                 })
                 .buffered(2);
-            while let Some(assessed) = chunks.next().await {
-                let assessed = match assessed {
-                    Ok(assessed) => assessed,
-                    Err(error) => {
-                        // The stream ends with the error: a partial list is
-                        // never taken for the whole.
-                        let _ = tx.send(Err(error.into())).await;
-                        return;
-                    }
+            while let Some(page) = pages.next().await {
+                let page = match page {
+                    Ok(Ok(page)) => Ok(page),
+                    Ok(Err(error)) => Err(Status::from(error)),
+                    Err(panicked) => Err(internal_status("inventory", "service d'inventaire", &panicked)),
                 };
-                for (stored, assessment) in assessed {
-                    let message = fragility_to_pb(&stored.inventory, &assessment, lang);
-                    if tx.send(Ok(message)).await.is_err() {
-                        return; // the client went away
-                    }
+                let failed = page.is_err();
+                // A failed page ends the stream with its error: a partial
+                // list is never taken for the whole.
+                if tx.send(page).await.is_err() || failed {
+                    return; // the client went away, or the list failed
                 }
             }
         });
-        Ok(Response::new(ReceiverStream::new(rx)))
+        let answers = ReceiverStream::new(rx).flat_map(|page| match page {
+            Ok(answers) => futures::stream::iter(answers).map(Ok).left_stream(),
+            Err(error) => futures::stream::once(async { Err(error) }).right_stream(),
+        });
+        Ok(Response::new(answers.boxed()))
     }
 
     async fn rollup(&self, request: Request<pb::RollupRequest>) -> Result<Response<pb::RollupResponse>, Status> {

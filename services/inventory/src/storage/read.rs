@@ -1,18 +1,19 @@
-//! Reading inventories: ONE statement, ONE row per structure.
+//! Reading inventories: ONE statement, FOUR rows whatever the scope.
 //!
-//! A structure's people, functions and holdings come aggregated beside it,
-//! each list as one JSON array of arrays (`json_group_array` on SQLite,
-//! `json_agg` on PostgreSQL: the one place outside DDL where the two
-//! dialects differ, see `docs/adr/0002-one-sql-dialect.md`). Reading rows
-//! one by one cost more than the data: every row of `sqlx::Any` is copied
-//! into an `AnyRow` (a value and a column vector each), and on SQLite
-//! handed from the connection's worker thread to the caller. 20,000
-//! structures are 560,000 such rows, but 20,000 aggregated ones. One
-//! statement is also one snapshot on both engines, without a transaction.
-//! JSON escapes whatever a name or an e-mail holds, which no separator of
-//! our own would.
+//! The structures of a scope, their people, functions and holdings come as
+//! four JSON arrays of arrays (`json_group_array` on SQLite, `json_agg` on
+//! PostgreSQL: the one place outside DDL where the two dialects differ, see
+//! `docs/adr/0002-one-sql-dialect.md`). Reading rows one by one cost more
+//! than the data: every row of `sqlx::Any` is copied into an `AnyRow` (a
+//! value and a column vector each), and on SQLite handed from the
+//! connection's worker thread to the caller. 500 structures were 14,000
+//! such rows, then 500 rows with three correlated aggregates each (each
+//! sorted in a temporary B-tree), and are now four rows read by three
+//! index scans. One statement is also one snapshot on both engines, without
+//! a transaction. JSON escapes whatever a name or an e-mail holds, which no
+//! separator of our own would.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures::TryStreamExt;
 use serde::de::DeserializeOwned;
@@ -27,55 +28,165 @@ use crate::app::views::{ListedStructure, VersionedInventory};
 const STRUCTURE_COLUMNS: &str = "s.structure_id, s.name, s.network_id, s.legal_form, s.siret, s.rna, \
 s.region_code, s.department_code, s.commune_insee, s.version";
 
-/// A list aggregated per structure: its table, its columns (in the order of
-/// the tuple [`decode_list`] reads), its order.
-struct List {
+/// A part of the inventories in a scope, read as ONE JSON array of arrays:
+/// its name, its table, its columns (in the order of the tuple decoded in
+/// [`load`]; every part but the structures starts with `structure_id`).
+/// The four parts of a scope come in one statement (`UNION ALL`): one
+/// round trip, one snapshot on both engines, four rows whatever the
+/// number of structures — each row of `sqlx::Any` costs a copy of its
+/// values and, on SQLite, a hand-off between threads. Aggregated in no
+/// particular order: the lists are sorted once decoded, where an `ORDER BY`
+/// inside an aggregate always sorts in a temporary B-tree.
+struct Part {
+    name: &'static str,
     table: &'static str,
     columns: &'static str,
-    order: &'static str,
 }
 
-const PEOPLE: List = List {
+const STRUCTURES: Part = Part {
+    name: "structures",
+    table: "inv_structures",
+    columns: "structure_id, name, network_id, legal_form, siret, rna, region_code, \
+department_code, commune_insee, version",
+};
+const PEOPLE: Part = Part {
+    name: "people",
     table: "inv_people",
-    columns: "x.person_id, x.display_name, x.role, x.end_date, x.email",
-    order: "x.person_id",
+    columns: "structure_id, person_id, display_name, role, end_date, email",
 };
-const FUNCTIONS: List = List {
+const FUNCTIONS: Part = Part {
+    name: "functions",
     table: "inv_functions",
-    columns: "x.code, x.tools, x.criticality",
-    order: "x.code",
+    columns: "structure_id, code, tools, criticality",
 };
-const HOLDINGS: List = List {
+const HOLDINGS: Part = Part {
+    name: "holdings",
     table: "inv_holdings",
-    columns: "x.person_id, x.function_code, x.last_practised, x.evidence, x.level",
-    order: "x.person_id, x.function_code",
+    columns: "structure_id, person_id, function_code, last_practised, evidence, level",
 };
 
-/// A person as aggregated: id, display name, role, end date, e-mail.
-type PersonTuple = (String, String, String, Option<String>, Option<String>);
-/// A function as aggregated: code, tools, criticality.
-type FunctionTuple = (String, String, i64);
-/// A holding as aggregated: person, function, last practised, evidence, level.
-type HoldingTuple = (String, String, Option<String>, String, i64);
+/// A structure as aggregated: id, name, network, legal form, SIRET, RNA,
+/// region, department, commune, version.
+type StructureTuple = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+);
+/// A person as aggregated: structure, id, display name, role, end date, e-mail.
+type PersonTuple = (String, String, String, String, Option<String>, Option<String>);
+/// A function as aggregated: structure, code, tools, criticality.
+type FunctionTuple = (String, String, String, i64);
+/// A holding as aggregated: structure, person, function, last practised, evidence, level.
+type HoldingTuple = (String, String, String, Option<String>, String, i64);
 
-impl List {
-    /// The scalar subquery aggregating this list for the structure `s`, in
-    /// the dialect of `conn`. An empty list is `[]` on SQLite and `NULL` on
+impl Part {
+    /// The aggregate of this part's columns over the rows in its `FROM`, in
+    /// the dialect of `conn`. An empty part is `[]` on SQLite and `NULL` on
     /// PostgreSQL (both read as empty).
-    fn subquery(&self, conn: &AnyConnection) -> String {
-        let List { table, columns, order } = self;
-        let aggregate = if conn.backend_name() == "PostgreSQL" {
-            format!("CAST(json_agg(json_build_array({columns}) ORDER BY {order}) AS TEXT)")
+    fn aggregate(&self, conn: &AnyConnection) -> String {
+        let columns = self.columns;
+        if is_postgres(conn) {
+            format!("CAST(json_agg(json_build_array({columns})) AS TEXT)")
         } else {
-            format!("json_group_array(json_array({columns}) ORDER BY {order})")
-        };
-        format!("(SELECT {aggregate} FROM {table} x WHERE x.structure_id = s.structure_id)")
+            format!("json_group_array(json_array({columns}))")
+        }
     }
+}
+
+fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
+
+/// The four parts of a scope, decoded, before they are assembled.
+#[derive(Default)]
+struct Parts {
+    structures: Vec<StructureTuple>,
+    people: Vec<PersonTuple>,
+    functions: Vec<FunctionTuple>,
+    holdings: Vec<HoldingTuple>,
+}
+
+/// SQLite: the four parts in one statement of four rows (`UNION ALL` of
+/// one aggregate per table over the scope's condition, which every
+/// inventory table can answer: each has `structure_id` and `network_id`).
+async fn parts_in_four_rows(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Parts, StorageError> {
+    let (clause, keys) = scope.clause();
+    let sql = [STRUCTURES, PEOPLE, FUNCTIONS, HOLDINGS]
+        .iter()
+        .map(|part| {
+            format!(
+                "SELECT '{}' AS part, {} AS list FROM {}{clause}",
+                part.name,
+                part.aggregate(conn),
+                part.table
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut lists = HashMap::new();
+    for row in bind_keys(&sql, &keys).fetch_all(&mut *conn).await? {
+        let name: String = row.try_get("part")?;
+        let list: Option<String> = row.try_get("list")?;
+        lists.insert(name, list);
+    }
+    let mut take = |part: &Part| lists.remove(part.name).flatten();
+    let mut parts = Parts::default();
+    decode_into(&mut parts.structures, take(&STRUCTURES), &STRUCTURES)?;
+    decode_into(&mut parts.people, take(&PEOPLE), &PEOPLE)?;
+    decode_into(&mut parts.functions, take(&FUNCTIONS), &FUNCTIONS)?;
+    decode_into(&mut parts.holdings, take(&HOLDINGS), &HOLDINGS)?;
+    Ok(parts)
+}
+
+/// PostgreSQL: one row per structure, its lists aggregated by correlated
+/// subqueries. The four-row statement measured slower there (the planner
+/// scans the children for a list of 500 ids less well than it follows
+/// each structure's index: docs/benchmarks.md, "Listing").
+async fn parts_per_structure(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Parts, StorageError> {
+    let (clause, keys) = scope.clause();
+    // Built before the first await: the borrow of `conn` ends here.
+    let sql = {
+        let of_structure = |part: &Part| {
+            format!(
+                "(SELECT {} FROM {} y WHERE y.structure_id = s.structure_id) AS {}",
+                part.aggregate(conn),
+                part.table,
+                part.name
+            )
+        };
+        format!(
+            "SELECT CAST(json_build_array({}) AS TEXT) AS structures, {}, {}, {} FROM inv_structures s{clause}",
+            STRUCTURES.columns,
+            of_structure(&PEOPLE),
+            of_structure(&FUNCTIONS),
+            of_structure(&HOLDINGS),
+        )
+    };
+    let mut parts = Parts::default();
+    for row in bind_keys(&sql, &keys).fetch_all(&mut *conn).await? {
+        let structure: Option<String> = row.try_get("structures")?;
+        if let Some(json) = structure {
+            parts
+                .structures
+                .push(serde_json::from_str(&json).map_err(|e| StorageError::corrupt(STRUCTURES.table, "json", e))?);
+        }
+        decode_into(&mut parts.people, row.try_get(PEOPLE.name)?, &PEOPLE)?;
+        decode_into(&mut parts.functions, row.try_get(FUNCTIONS.name)?, &FUNCTIONS)?;
+        decode_into(&mut parts.holdings, row.try_get(HOLDINGS.name)?, &HOLDINGS)?;
+    }
+    Ok(parts)
 }
 
 /// Loads the inventories in `scope`, keyed by structure id (sorted), each
 /// list ordered by its key (people by id, functions by code, holdings by
-/// person then function): one statement, one row per structure.
+/// person then function): one statement of four rows.
 ///
 /// # Errors
 /// [`StorageError`] on a database error or an invalid stored value.
@@ -83,57 +194,73 @@ pub async fn load(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
 ) -> Result<BTreeMap<String, VersionedInventory>, StorageError> {
-    let (clause, keys) = scope.clause();
-    let sql = format!(
-        "SELECT {STRUCTURE_COLUMNS}, {} AS people, {} AS functions, {} AS holdings FROM inv_structures s{clause}",
-        PEOPLE.subquery(conn),
-        FUNCTIONS.subquery(conn),
-        HOLDINGS.subquery(conn),
-    );
+    let parts = if is_postgres(conn) {
+        parts_per_structure(conn, scope).await?
+    } else {
+        parts_in_four_rows(conn, scope).await?
+    };
     let mut result = BTreeMap::new();
-    for row in bind_keys(&sql, &keys).fetch_all(&mut *conn).await? {
-        let (structure, version) = structure(&row)?;
-        let id = structure.id.clone();
+    for (id, name, network, legal_form, siret, rna, region_code, department_code, commune_insee, version) in
+        parts.structures
+    {
+        let structure = StructureRecord {
+            id: id.clone(),
+            name,
+            network,
+            legal_form: parse("inv_structures", "legal_form", &legal_form)?,
+            siret,
+            rna,
+            region_code,
+            department_code,
+            commune_insee,
+        };
         let inventory = StructureInventory {
-            people: decode_list::<PersonTuple>(&row, "people", "inv_people")?
-                .into_iter()
-                .map(|(person_id, display_name, role, end_date, email)| {
-                    Ok(PersonRecord {
-                        id: person_id,
-                        structure_id: id.clone(),
-                        display_name,
-                        role: parse("inv_people", "role", &role)?,
-                        end_date: date_opt("inv_people", "end_date", end_date)?,
-                        email,
-                    })
-                })
-                .collect::<Result<_, StorageError>>()?,
-            functions: decode_list::<FunctionTuple>(&row, "functions", "inv_functions")?
-                .into_iter()
-                .map(|(code, tools, criticality)| {
-                    Ok(FunctionRecord {
-                        structure_id: id.clone(),
-                        code,
-                        criticality: small("inv_functions", "criticality", criticality)?,
-                        tools: split_tools(&tools),
-                    })
-                })
-                .collect::<Result<_, StorageError>>()?,
-            holdings: decode_list::<HoldingTuple>(&row, "holdings", "inv_holdings")?
-                .into_iter()
-                .map(|(person_id, function, last_practised, evidence, level)| {
-                    Ok(HoldingRecord {
-                        person_id,
-                        function,
-                        level: small("inv_holdings", "level", level)?,
-                        last_practised: date_opt("inv_holdings", "last_practised", last_practised)?,
-                        evidence: parse("inv_holdings", "evidence", &evidence)?,
-                    })
-                })
-                .collect::<Result<_, StorageError>>()?,
             structure,
+            people: vec![],
+            functions: vec![],
+            holdings: vec![],
         };
         result.insert(id, VersionedInventory { inventory, version });
+    }
+    // Same snapshot: every row below belongs to a structure above.
+    for (structure_id, person_id, display_name, role, end_date, email) in parts.people {
+        let person = PersonRecord {
+            id: person_id,
+            display_name,
+            role: parse("inv_people", "role", &role)?,
+            end_date: date_opt("inv_people", "end_date", end_date)?,
+            email,
+            structure_id,
+        };
+        if let Some(stored) = result.get_mut(&person.structure_id) {
+            stored.inventory.people.push(person);
+        }
+    }
+    for (structure_id, code, tools, criticality) in parts.functions {
+        let function = FunctionRecord {
+            code,
+            criticality: small("inv_functions", "criticality", criticality)?,
+            tools: split_tools(&tools),
+            structure_id,
+        };
+        if let Some(stored) = result.get_mut(&function.structure_id) {
+            stored.inventory.functions.push(function);
+        }
+    }
+    for (structure_id, person_id, function, last_practised, evidence, level) in parts.holdings {
+        let holding = HoldingRecord {
+            person_id,
+            function,
+            level: small("inv_holdings", "level", level)?,
+            last_practised: date_opt("inv_holdings", "last_practised", last_practised)?,
+            evidence: parse("inv_holdings", "evidence", &evidence)?,
+        };
+        if let Some(stored) = result.get_mut(&structure_id) {
+            stored.inventory.holdings.push(holding);
+        }
+    }
+    for stored in result.values_mut() {
+        stored.inventory.sort_parts();
     }
     Ok(result)
 }
@@ -226,16 +353,14 @@ fn structure(row: &AnyRow) -> Result<(StructureRecord, i64), StorageError> {
     Ok((structure, row.try_get("version")?))
 }
 
-/// The tuples of an aggregated list (`NULL`: none).
-fn decode_list<T: DeserializeOwned>(
-    row: &AnyRow,
-    column: &'static str,
-    table: &'static str,
-) -> Result<Vec<T>, StorageError> {
-    let json: Option<String> = row.try_get(column)?;
-    json.map_or(Ok(Vec::new()), |json| {
-        serde_json::from_str(&json).map_err(|error| StorageError::corrupt(table, column, error))
-    })
+/// Appends the tuples of `part` in `json` (`NULL`: none) to `list`.
+fn decode_into<T: DeserializeOwned>(list: &mut Vec<T>, json: Option<String>, part: &Part) -> Result<(), StorageError> {
+    if let Some(json) = json {
+        let tuples: Vec<T> =
+            serde_json::from_str(&json).map_err(|error| StorageError::corrupt(part.table, "json", error))?;
+        list.extend(tuples);
+    }
+    Ok(())
 }
 
 /// A level or a criticality (0–4 in the domain, a byte here).

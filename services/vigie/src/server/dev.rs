@@ -313,7 +313,12 @@ async fn load_demo(
     mail_dir: Option<&std::path::Path>,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    if !app.structures(None).await?.is_empty() {
+    // The ids alone: an instance of any size answers in one light query.
+    if !app
+        .listed_in(None, &vigie_platform::auth::Visibility::All)
+        .await?
+        .is_empty()
+    {
         eprintln!(
             "{}",
             lang.pick(
