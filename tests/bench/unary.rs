@@ -15,9 +15,14 @@
 //!   answer waited ~40 ms for the client's delayed ACK: 21 calls/s);
 //! - **`--callers C` callers** (default 64) sharing the connection.
 //!
+//! `--read-staleness-ms N` starts the `serve` server with
+//! `inventory.read_staleness_ms = N` (0 by default: every read checks the
+//! structure's version in PostgreSQL).
+//!
 //! ```sh
 //! cargo build --release -p vigie -p vigie-e2e
 //! target/release/vigie-bench unary --mode both --calls 2000 --callers 64
+//! target/release/vigie-bench unary --mode serve --calls 60000 --read-staleness-ms 1000
 //! ```
 
 use std::time::{Duration, Instant};
@@ -49,6 +54,8 @@ pub async fn run(args: &[String]) -> Result<()> {
     let calls = args.number("--calls", 2_000_usize)?.max(1);
     let callers = args.number("--callers", 64_usize)?.max(1);
     let modes = args.modes("dev", ["dev", "serve"])?;
+    let staleness = args.number("--read-staleness-ms", 0_u64)?;
+    let inventory_settings = format!("{{read_staleness_ms={staleness}}}");
     println!("| mode | callers | path | calls | seconds | calls/s | ratio to the health check |");
     println!("|---|---:|---|---:|---:|---:|---:|");
     for mode in &modes {
@@ -67,18 +74,24 @@ pub async fn run(args: &[String]) -> Result<()> {
             _ => {
                 let nats = NatsServer::start().await;
                 let db = PgDatabase::create().await;
-                let server = VigieServer::serve("inventory", db.url(), &nats.url(), &[]).await?;
+                let server = VigieServer::serve(
+                    "inventory",
+                    db.url(),
+                    &nats.url(),
+                    &[("VIGIE_INVENTORY", &inventory_settings)],
+                )
+                .await?;
                 load_demo_set(&server, dir.path()).await?;
                 let endpoint = server.endpoint.clone();
                 (server, endpoint, Some((nats, db)))
             }
         };
         let label = if *mode == "dev" {
-            "dev (SQLite)"
+            "dev (SQLite)".to_owned()
         } else {
-            "serve (PostgreSQL)"
+            format!("serve (PostgreSQL, staleness {staleness} ms)")
         };
-        measure_mode(label, &endpoint, calls, callers).await?;
+        measure_mode(&label, &endpoint, calls, callers).await?;
     }
     Ok(())
 }

@@ -55,6 +55,8 @@ pub struct VigieConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Parameters of the fragility index.
     pub fragility: FragilityConfig,
+    /// Settings of the inventory service.
+    pub inventory: InventoryConfig,
     /// Parameters of the facilitation service.
     pub facilitation: FacilitationConfig,
     /// Parameters of the alerting service.
@@ -92,6 +94,7 @@ impl Default for VigieConfig {
             grpc: vigie_platform::grpc::GrpcLimits::default(),
             metrics_listen: None,
             fragility: FragilityConfig::default(),
+            inventory: InventoryConfig::default(),
             facilitation: FacilitationConfig::default(),
             alerting: AlertingConfig::default(),
             federation: FederationConfig::default(),
@@ -419,6 +422,20 @@ impl AlertingConfig {
     }
 }
 
+/// Settings of the inventory service.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InventoryConfig {
+    /// PostgreSQL only: how long (ms) a structure checked by its version
+    /// may be served again without the check. 0 (default): every read sees
+    /// every replica's last change; more trades that for one query less a
+    /// read (docs/operations.md).
+    pub read_staleness_ms: u64,
+}
+
+/// The longest staleness allowed: a minute.
+const MAX_READ_STALENESS_MS: u64 = 60_000;
+
 /// The configurable parameters of docs/fragility.md.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -535,6 +552,7 @@ const ENV_KEYS: &[&str] = &[
     "grpc",
     "metrics_listen",
     "fragility",
+    "inventory",
     "facilitation",
     "federation",
     "alerting",
@@ -635,6 +653,11 @@ impl VigieConfig {
             return Err(ConfigError::Invalid(
                 "events.replicas doit être compris entre 1 et 5".into(),
             ));
+        }
+        if self.inventory.read_staleness_ms > MAX_READ_STALENESS_MS {
+            return Err(ConfigError::Invalid(format!(
+                "inventory.read_staleness_ms ne peut dépasser {MAX_READ_STALENESS_MS} (une minute)"
+            )));
         }
         let f = &self.fragility;
         if f.recency_days <= 0 || f.horizon_days <= 0 {
@@ -742,5 +765,16 @@ mod delivery_tests {
         config.alerting.lease_seconds = 0;
         let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("lease_seconds"), "{error}");
+    }
+
+    #[test]
+    fn a_read_staleness_over_a_minute_is_refused() {
+        let mut config = VigieConfig::default();
+        assert_eq!(config.inventory.read_staleness_ms, 0, "every read checked by default");
+        config.inventory.read_staleness_ms = 60_000;
+        assert!(config.validate().is_ok());
+        config.inventory.read_staleness_ms = 60_001;
+        let error = config.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("read_staleness_ms"), "{error}");
     }
 }

@@ -13,14 +13,20 @@
 //!   served when the structure's `version` — bumped by every change, carried
 //!   by its events — still is the copy's, read with one indexed lookup
 //!   instead of the structure and all its rows. Read-after-write across
-//!   replicas is kept.
+//!   replicas is kept. **Opt-in** (`inventory.read_staleness_ms`, 0 by
+//!   default): a copy checked less than that long ago is served without the
+//!   lookup, unless this process has committed a change since
+//!   ([`ReadCache::local_writes`]). A change by another replica may then be
+//!   seen that much later; this replica's own changes are seen at once.
 //!
 //! The fragility is still computed on each call (it depends on the date
 //! asked; `assess` is a fraction of a percent of a call). The cache holds
 //! at most [`CAPACITY`] structures.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use vigie_platform::db::clock::Stamp;
 
@@ -37,15 +43,57 @@ pub(super) struct Cached {
     /// The write clock when it was read (SQLite files), `None` where the
     /// version is checked instead.
     pub stamp: Option<Stamp>,
+    /// Where the version is checked: when it last was, and this process's
+    /// committed changes then ([`ReadCache::local_writes`]).
+    pub checked: Option<Checked>,
+}
+
+/// When a copy was last known current, by its version.
+#[derive(Clone, Copy)]
+pub(super) struct Checked {
+    /// The instant before the check (or the read).
+    pub at: Instant,
+    /// This process's committed changes before the check.
+    pub local_writes: u64,
+}
+
+impl Cached {
+    /// Whether the copy may be served without checking its version: checked
+    /// less than `staleness` ago, and no change committed here since.
+    pub fn fresh(&self, staleness: Duration, local_writes: u64) -> bool {
+        self.checked
+            .is_some_and(|c| c.local_writes == local_writes && c.at.elapsed() < staleness)
+    }
 }
 
 /// Copies of structures by id; shared by every clone of the service.
 #[derive(Default)]
 pub(super) struct ReadCache {
     copies: Mutex<HashMap<String, Cached>>,
+    /// Changes this process committed (counted after each commit).
+    writes: AtomicU64,
 }
 
 impl ReadCache {
+    /// How many changes this process has committed: a copy checked before
+    /// one of them is checked again, whatever its age.
+    pub fn local_writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
+    }
+
+    /// Counts a change committed by this process (called after the commit).
+    pub fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A [`Checked`] taken now, before a check or a read.
+    pub fn check_now(&self) -> Checked {
+        Checked {
+            local_writes: self.local_writes(),
+            at: Instant::now(),
+        }
+    }
+
     /// The copy of structure `id`, if any (current or not: the caller checks).
     pub fn get(&self, id: &str) -> Option<Cached> {
         self.lock().get(id).cloned()

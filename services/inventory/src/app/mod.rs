@@ -15,6 +15,7 @@ mod resync;
 pub mod views;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use tokio::sync::Notify;
@@ -45,6 +46,9 @@ pub struct Inventory {
     relay: Arc<Notify>,
     /// Single-structure reads as last read (`cache.rs`).
     cache: Arc<cache::ReadCache>,
+    /// How long a copy checked by its version may be served unchecked
+    /// (`cache.rs`; zero: always checked).
+    read_staleness: Duration,
 }
 
 impl Inventory {
@@ -57,7 +61,19 @@ impl Inventory {
             clock,
             relay,
             cache: Arc::default(),
+            read_staleness: Duration::ZERO,
         }
+    }
+
+    /// Lets a copy of a structure checked by its version (PostgreSQL) be
+    /// served unchecked for `staleness` after its check, unless this
+    /// process commits a change meanwhile: another replica's change may be
+    /// seen up to `staleness` later (`cache.rs`). Without effect on a
+    /// SQLite file, whose copies are exact at no cost.
+    #[must_use]
+    pub fn with_read_staleness(mut self, staleness: Duration) -> Self {
+        self.read_staleness = staleness;
+        self
     }
 
     /// Today's date according to the service's clock.
@@ -71,6 +87,7 @@ impl Inventory {
     }
 
     fn events_committed(&self) {
+        self.cache.wrote();
         self.relay.notify_one();
     }
 }

@@ -95,6 +95,7 @@ impl Inventory {
                 Cached {
                     stored: stored.clone(),
                     stamp,
+                    checked: None,
                 },
             );
         }
@@ -102,12 +103,32 @@ impl Inventory {
     }
 
     /// Other processes write too: a copy is current while the structure's
-    /// version is still the copy's (one indexed lookup).
+    /// version is still the copy's (one indexed lookup) — or, when the
+    /// operator allowed some staleness, while it was checked less than that
+    /// long ago and this process has committed nothing since (`cache.rs`).
     async fn structure_by_version(&self, id: &str) -> Result<Arc<VersionedInventory>, InventoryError> {
+        let cached = self.cache.get(id);
+        if let Some(cached) = &cached {
+            if cached.fresh(self.read_staleness, self.cache.local_writes()) {
+                return Ok(cached.stored.clone());
+            }
+        }
+        // Taken before the check or the read: a change committed here
+        // during either makes the copy checked again.
+        let checked = Some(self.cache.check_now());
         let mut conn = self.db.reader().acquire().await?;
-        if let Some(cached) = self.cache.get(id) {
+        if let Some(cached) = cached {
             match storage::version_of(&mut conn, id).await? {
-                Some(version) if version == cached.stored.version => return Ok(cached.stored),
+                Some(version) if version == cached.stored.version => {
+                    self.cache.put(
+                        id,
+                        Cached {
+                            checked,
+                            ..cached.clone()
+                        },
+                    );
+                    return Ok(cached.stored);
+                }
                 Some(_) => {}
                 None => return Err(not_found(id)),
             }
@@ -118,6 +139,7 @@ impl Inventory {
             Cached {
                 stored: stored.clone(),
                 stamp: None,
+                checked,
             },
         );
         Ok(stored)

@@ -47,6 +47,7 @@ on_both_backends!(
     resync_restates_the_current_state_as_new_events,
     one_structure_reads_as_the_list_does,
     cached_reads_answer_as_cold_ones,
+    a_read_staleness_delays_only_other_replicas_changes,
     a_listing_streams_chunk_after_chunk,
 );
 

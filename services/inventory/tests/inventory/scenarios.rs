@@ -795,6 +795,67 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
     Ok(())
 }
 
+/// With a read staleness allowed (`inventory.read_staleness_ms`), a copy
+/// checked by its version on PostgreSQL is served unchecked for that long:
+/// another replica's change is seen once it has passed, this service's own
+/// changes at once. On SQLite the setting changes nothing (its copies are
+/// exact).
+pub async fn a_read_staleness_delays_only_other_replicas_changes(h: Harness) -> Result<()> {
+    use std::time::Duration;
+
+    let generated = set(6, 3);
+    h.app.import(generated.to_files()?, quiet).await?;
+    let target = generated
+        .inventories
+        .iter()
+        .find(|i| !i.holdings.is_empty())
+        .context("a structure with holdings")?;
+    let id = target.structure.id.clone();
+    // Clones share one cache; only how long they trust a copy differs.
+    let patient = h.app.clone().with_read_staleness(Duration::from_secs(60));
+    let brief = h.app.clone().with_read_staleness(Duration::from_millis(200));
+    let change = |level: u8| {
+        let mut holding = target.holdings[0].clone();
+        holding.level = level;
+        HoldingChange {
+            holding,
+            raise_only: false,
+        }
+    };
+    let has_level = |stored: &vigie_inventory::app::views::VersionedInventory, level: u8| {
+        stored.inventory.holdings.iter().any(|x| {
+            x.person_id == target.holdings[0].person_id && x.function == target.holdings[0].function && x.level == level
+        })
+    };
+    let first = if target.holdings[0].level == 4 { 1 } else { 4 };
+    patient.structure(&id).await?;
+    patient.set_holding(change(first)).await?;
+    ensure!(
+        has_level(&patient.structure(&id).await?, first),
+        "this service's own change is read at once, whatever the staleness allowed"
+    );
+    if let Some(replica) = h.replica().await? {
+        let second = if first == 4 { 2 } else { 4 };
+        let before = patient.structure(&id).await?;
+        replica.set_holding(change(second)).await?;
+        ensure!(
+            patient.structure(&id).await? == before,
+            "another replica's change may wait for the staleness allowed"
+        );
+        ensure!(
+            has_level(&h.app.structure(&id).await?, second),
+            "without staleness it is read at once"
+        );
+        patient.structure(&id).await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        ensure!(
+            has_level(&brief.structure(&id).await?, second),
+            "and once the staleness has passed, with it"
+        );
+    }
+    Ok(())
+}
+
 /// `ListFragility` reads the structures a chunk at a time: across chunks it
 /// streams every structure once, in id order, each answer as computed from
 /// the whole instance read at once.

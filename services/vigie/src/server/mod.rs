@@ -34,12 +34,10 @@ use crate::i18n::Lang;
 /// Migration failures.
 pub async fn start_inventory(db: Db, config: &VigieConfig, relay: Arc<Notify>) -> anyhow::Result<Inventory> {
     inventory::migrate(&db).await?;
-    Ok(inventory::application(
-        db,
-        config.fragility.params(),
-        system_clock(),
-        relay,
-    ))
+    Ok(
+        inventory::application(db, config.fragility.params(), system_clock(), relay)
+            .with_read_staleness(std::time::Duration::from_millis(config.inventory.read_staleness_ms)),
+    )
 }
 
 /// Builds the training application over a migrated database.
