@@ -2,7 +2,7 @@
 
 use anyhow::{ensure, Context, Result};
 use vigie_fragility_model::fragility::{assess, Band, FragilityParams};
-use vigie_fragility_model::model::{Evidence, HoldingRecord, Role};
+use vigie_fragility_model::model::{Evidence, HoldingRecord, Role, StructureInventory};
 use vigie_inventory::app::{HoldingChange, ImportPhase, RollupBy, Versions};
 use vigie_inventory::error::InventoryError;
 use vigie_inventory::events::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
@@ -10,6 +10,17 @@ use vigie_inventory::events::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
 use crate::harness::{set, today, Harness};
 
 fn quiet(_: ImportPhase, _: u64, _: u64) {}
+
+/// Imports a generated set of `n` structures; one of them that has holdings.
+async fn imported_with_holdings(h: &Harness, n: usize, seed: u64) -> Result<StructureInventory> {
+    let generated = set(n, seed);
+    h.app.import(generated.to_files()?, quiet).await?;
+    generated
+        .inventories
+        .into_iter()
+        .find(|i| !i.holdings.is_empty())
+        .context("a structure with holdings")
+}
 
 pub async fn import_stores_the_set_and_appends_events(h: Harness) -> Result<()> {
     let generated = set(30, 1);
@@ -722,13 +733,7 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
     use vigie_proto::inventory::v1::inventory_service_server::InventoryService as _;
     use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest};
 
-    let generated = set(10, 5);
-    h.app.import(generated.to_files()?, quiet).await?;
-    let target = generated
-        .inventories
-        .iter()
-        .find(|i| !i.holdings.is_empty())
-        .context("a structure with holdings")?;
+    let target = imported_with_holdings(&h, 10, 5).await?;
     let id = target.structure.id.clone();
     let api = InventoryApi::new(h.app.clone());
     let reader = caller(Access::Facilitator, Scope::Network(target.structure.network.clone()));
@@ -803,13 +808,7 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
 pub async fn a_read_staleness_delays_only_other_replicas_changes(h: Harness) -> Result<()> {
     use std::time::Duration;
 
-    let generated = set(6, 3);
-    h.app.import(generated.to_files()?, quiet).await?;
-    let target = generated
-        .inventories
-        .iter()
-        .find(|i| !i.holdings.is_empty())
-        .context("a structure with holdings")?;
+    let target = imported_with_holdings(&h, 6, 3).await?;
     let id = target.structure.id.clone();
     // Clones share one cache; only how long they trust a copy differs.
     let patient = h.app.clone().with_read_staleness(Duration::from_secs(60));
