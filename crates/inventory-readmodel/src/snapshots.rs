@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{AnyConnection, Row};
-use vigie_platform::db::multi_row::{for_keys, insert_rows, Value};
+use vigie_platform::db::multi_row::{execute_for_keys, fetch_for_keys, insert_rows, Value};
 use vigie_platform::events::{Envelope, Event, HandlerError};
 use vigie_proto::events::v1::StructureInventoried;
 use vigie_proto::inventory::v1 as pb;
@@ -91,10 +91,13 @@ pub async fn batch_changes(
     let ids = distinct(snapshots.iter().map(|s| s.structure.structure_id.as_str()));
     let mut held: HashMap<String, i64> = HashMap::with_capacity(ids.len());
     let head = format!(
-        "SELECT structure_id, version FROM {} WHERE structure_id",
+        "SELECT structure_id, version FROM {} WHERE structure_id IN",
         tables.structures
     );
-    for row in for_keys(conn, &head, &ids).await.map_err(HandlerError::transient)? {
+    for row in fetch_for_keys(conn, &head, &ids)
+        .await
+        .map_err(HandlerError::transient)?
+    {
         held.insert(
             row.try_get(0).map_err(HandlerError::transient)?,
             row.try_get(1).map_err(HandlerError::transient)?,
@@ -154,8 +157,14 @@ impl People {
             touched: HashSet::new(),
         };
         for (column, keys) in [("structure_id", &structures), ("person_id", &named)] {
-            let head = format!("SELECT person_id, structure_id FROM {} WHERE {column}", tables.people);
-            for row in for_keys(conn, &head, keys).await.map_err(HandlerError::transient)? {
+            let head = format!(
+                "SELECT person_id, structure_id FROM {} WHERE {column} IN",
+                tables.people
+            );
+            for row in fetch_for_keys(conn, &head, keys)
+                .await
+                .map_err(HandlerError::transient)?
+            {
                 let person: String = row.try_get(0).map_err(HandlerError::transient)?;
                 let structure: String = row.try_get(1).map_err(HandlerError::transient)?;
                 people
@@ -260,23 +269,20 @@ pub struct SnapshotTables {
 pub async fn write_batch(
     conn: &mut AnyConnection,
     tables: &SnapshotTables,
-    structures: &[Vec<Value>],
+    structures: Vec<Vec<Value>>,
     changes: &BatchChanges,
 ) -> Result<(), sqlx::Error> {
     insert_rows(
         conn,
-        &format!(
-            "INSERT INTO {} ({})",
-            tables.structures,
-            tables.structure_columns.join(", ")
-        ),
+        tables.structures,
+        tables.structure_columns,
         &upsert_tail(tables.structure_columns),
         structures,
     )
     .await?;
-    for_keys(
+    execute_for_keys(
         conn,
-        &format!("DELETE FROM {} WHERE person_id", tables.people),
+        &format!("DELETE FROM {} WHERE person_id IN", tables.people),
         &changes.removed,
     )
     .await?;
@@ -289,18 +295,19 @@ pub async fn write_batch(
         .placed
         .iter()
         .map(|p| {
-            let mut row = vec![Value::Text(p.person_id.clone()), Value::Text(p.structure_id.clone())];
+            let mut row = vec![Value::from(p.person_id.as_str()), Value::from(p.structure_id.as_str())];
             if tables.people_network {
-                row.push(Value::Text(p.network_id.clone()));
+                row.push(Value::from(p.network_id.as_str()));
             }
             row
         })
         .collect();
     insert_rows(
         conn,
-        &format!("INSERT INTO {} ({})", tables.people, people_columns.join(", ")),
+        tables.people,
+        people_columns,
         &upsert_tail(people_columns),
-        &people,
+        people,
     )
     .await
 }

@@ -1,129 +1,268 @@
-//! Multi-row statements: many rows per round trip, within the limits of
-//! both backends.
+//! Multi-row statements: many rows per statement, within the limits of
+//! both backends — the one home of the placeholders, sizes and binding that
+//! the import, the consumers' inboxes and read models, the outbox and the
+//! reminders' claims share.
 //!
-//! PostgreSQL accepts 65,535 bound parameters per statement and bundled
-//! SQLite 32,766, but binding through `sqlx::Any` on SQLite grows worse than
-//! linearly past a few hundred (docs/benchmarks.md) and SQLite has no round
-//! trip to save, so statements are cut smaller there.
+//! Placeholders differ by backend ([`Placeholders`]): PostgreSQL numbers
+//! them (`$1`); on SQLite they are anonymous (`?`), because sqlx looks up
+//! the name of every named parameter when binding
+//! (`sqlite3_bind_parameter_name`, a scan of the statement's parameter
+//! list), which made `$N` statements cost the square of their parameters
+//! and held them to 400 parameters.
 
-use sqlx::any::AnyRow;
-use sqlx::AnyConnection;
-
-/// Bound parameters per statement on PostgreSQL.
-const POSTGRES_PARAMS: usize = 4_000;
-/// Bound parameters per statement on SQLite.
-const SQLITE_PARAMS: usize = 400;
-
-/// How many rows of `columns` bound values one statement carries on this
-/// connection's backend (at least one).
-pub fn rows_per_statement(conn: &AnyConnection, columns: usize) -> usize {
-    let params = if conn.backend_name() == "PostgreSQL" {
-        POSTGRES_PARAMS
-    } else {
-        SQLITE_PARAMS
-    };
-    (params / columns.max(1)).max(1)
-}
-
-/// `($first, …), (…)`: the placeholders of a multi-row `VALUES` list of
-/// `rows` rows of `columns` values, numbered from `first` (parameters
-/// before it are shared by every row, e.g. a consumer name).
-pub fn values_list(rows: usize, columns: usize, first: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 6);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(first + row * columns + column).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-/// `$first, …`: `count` placeholders for an `IN (…)` list.
-pub fn in_list(count: usize, first: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection};
 
 /// One bound value of a row given to [`insert_rows`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
-    /// `TEXT`.
-    Text(String),
-    /// `BIGINT`.
-    Int(i64),
+    /// `TEXT` (NULL when `None`).
+    Text(Option<String>),
+    /// `BIGINT` (NULL when `None`).
+    Int(Option<i64>),
     /// `BYTEA` / `BLOB`.
     Bytes(Vec<u8>),
 }
 
-/// Inserts `rows` (each of the same number of [`Value`]s) with as few
-/// statements as the backend allows: `{head} VALUES (…), (…) {tail}`, e.g.
-/// head `INSERT INTO t (a, b)` and tail `ON CONFLICT (a) DO NOTHING`. A
-/// statement may not touch one conflict key twice on PostgreSQL (`DO
-/// UPDATE`): the caller keeps keys unique.
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Value::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Value::Text(Some(value))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(value: Option<String>) -> Self {
+        Value::Text(value)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Value::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
+        Value::Int(value)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(value: Vec<u8>) -> Self {
+        Value::Bytes(value)
+    }
+}
+
+/// Binds `value` as the next parameter of `query`.
+pub fn bind<'q>(query: Query<'q, Any, AnyArguments<'q>>, value: Value) -> Query<'q, Any, AnyArguments<'q>> {
+    match value {
+        Value::Text(text) => query.bind(text),
+        Value::Int(int) => query.bind(int),
+        Value::Bytes(bytes) => query.bind(bytes),
+    }
+}
+
+/// How statements name their parameters on one connection's backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholders {
+    /// `$1, $2, …`: PostgreSQL's only form.
+    Numbered,
+    /// `?, ?, …`: bound in order, SQLite.
+    Anonymous,
+}
+
+impl Placeholders {
+    /// The form of `conn`'s backend.
+    pub fn of(conn: &AnyConnection) -> Placeholders {
+        if conn.backend_name() == "PostgreSQL" {
+            Placeholders::Numbered
+        } else {
+            Placeholders::Anonymous
+        }
+    }
+
+    /// Parameters one statement carries: PostgreSQL saves a round trip per
+    /// statement (its limit is 65,535); SQLite has no round trip, its
+    /// statements only need to amortise the per-statement work (its limit
+    /// is 32,766). Measured in docs/benchmarks.md (« Import of a generated
+    /// inventory », « Consumers »).
+    pub fn max_params(self) -> usize {
+        match self {
+            Placeholders::Numbered => 8_000,
+            Placeholders::Anonymous => 4_000,
+        }
+    }
+
+    /// Rows of `columns` bound values one statement carries (at least one).
+    pub fn rows_per_statement(self, columns: usize) -> usize {
+        (self.max_params() / columns.max(1)).max(1)
+    }
+
+    /// `(p1, …, p<columns><tail>), (…)`: the placeholders of a multi-row
+    /// `VALUES` list of `rows` rows; `tail` is appended to each row
+    /// (constant columns, e.g. `", NULL"`).
+    pub fn values_list(self, rows: usize, columns: usize, tail: &str) -> String {
+        let mut sql = String::with_capacity(rows * (columns * 6 + tail.len() + 4));
+        for row in 0..rows {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            self.push_list(&mut sql, row * columns + 1, columns);
+            sql.push_str(tail);
+            sql.push(')');
+        }
+        sql
+    }
+
+    /// `(p1, …, p<count>)`, e.g. for an `IN` list.
+    pub fn in_list(self, count: usize) -> String {
+        let mut sql = String::with_capacity(count * 6 + 2);
+        sql.push('(');
+        self.push_list(&mut sql, 1, count);
+        sql.push(')');
+        sql
+    }
+
+    /// `p<first>, …` for `count` parameters.
+    fn push_list(self, sql: &mut String, first: usize, count: usize) {
+        for n in first..first + count {
+            if n > first {
+                sql.push_str(", ");
+            }
+            match self {
+                Placeholders::Numbered => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+                Placeholders::Anonymous => sql.push('?'),
+            }
+        }
+    }
+}
+
+/// Inserts `rows` into `table` (`columns` in order) with as few statements
+/// as the backend allows: `INSERT INTO table (columns) VALUES (…), (…)
+/// {suffix}`, e.g. suffix `ON CONFLICT (a) DO NOTHING`. A statement may not
+/// touch one conflict key twice on PostgreSQL (`DO UPDATE`): the caller
+/// keeps keys unique.
 ///
 /// # Errors
-/// The database error of the first statement that failed.
+/// The database error of the first statement that failed (the caller's
+/// transaction is then to be rolled back).
 pub async fn insert_rows(
     conn: &mut AnyConnection,
-    head: &str,
-    tail: &str,
-    rows: &[Vec<Value>],
+    table: &str,
+    columns: &[&str],
+    suffix: &str,
+    rows: Vec<Vec<Value>>,
 ) -> Result<(), sqlx::Error> {
-    let Some(columns) = rows.first().map(Vec::len) else {
-        return Ok(());
-    };
-    for chunk in rows.chunks(rows_per_statement(conn, columns)) {
-        let sql = format!("{head} VALUES {} {tail}", values_list(chunk.len(), columns, 1));
-        let mut query = sqlx::query(&sql);
-        for value in chunk.iter().flatten() {
-            query = match value {
-                Value::Text(text) => query.bind(text.clone()),
-                Value::Int(int) => query.bind(*int),
-                Value::Bytes(bytes) => query.bind(bytes.clone()),
-            };
+    let style = Placeholders::of(conn);
+    let per_statement = style.rows_per_statement(columns.len());
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+        let sql = format!("{head}{} {suffix}", style.values_list(chunk.len(), columns.len(), ""));
+        // Full statements recur (every chunk of a large batch): prepared
+        // once; an odd-sized last one would only churn the statement cache.
+        let mut query = sqlx::query(&sql).persistent(chunk.len() == per_statement);
+        for row in chunk {
+            debug_assert_eq!(row.len(), columns.len(), "a row has a value per column");
+            for value in row {
+                query = bind(query, value);
+            }
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// Runs `{head} IN (…)` for every key, as few statements as the backend
-/// allows, e.g. head `DELETE FROM t WHERE id`; returns the rows of all.
+/// Runs `{prefix} (p1, p2, …)` for every key, as few statements as the
+/// backend allows, e.g. prefix `SELECT person_id FROM t WHERE structure_id
+/// IN`; returns the rows of all.
 ///
 /// # Errors
 /// The database error of the first statement that failed.
-pub async fn for_keys(conn: &mut AnyConnection, head: &str, keys: &[String]) -> Result<Vec<AnyRow>, sqlx::Error> {
+pub async fn fetch_for_keys(
+    conn: &mut AnyConnection,
+    prefix: &str,
+    keys: &[String],
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let style = Placeholders::of(conn);
     let mut rows = Vec::new();
-    for chunk in keys.chunks(rows_per_statement(conn, 1)) {
-        let sql = format!("{head} IN ({})", in_list(chunk.len(), 1));
-        let mut query = sqlx::query(&sql);
-        for key in chunk {
-            query = query.bind(key.clone());
-        }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+    for chunk in keys.chunks(style.max_params()) {
+        let sql = format!("{prefix} {}", style.in_list(chunk.len()));
+        rows.extend(bind_keys(style, sqlx::query(&sql), chunk).fetch_all(&mut *conn).await?);
     }
     Ok(rows)
 }
 
+/// Runs `{prefix} (p1, p2, …)` for every key, as few statements as the
+/// backend allows, e.g. prefix `DELETE FROM t WHERE id IN`; returns how
+/// many rows were affected.
+///
+/// # Errors
+/// The database error of the first statement that failed.
+pub async fn execute_for_keys(conn: &mut AnyConnection, prefix: &str, keys: &[String]) -> Result<u64, sqlx::Error> {
+    let style = Placeholders::of(conn);
+    let mut affected = 0;
+    for chunk in keys.chunks(style.max_params()) {
+        let sql = format!("{prefix} {}", style.in_list(chunk.len()));
+        affected += bind_keys(style, sqlx::query(&sql), chunk)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(affected)
+}
+
+/// `query` with `keys` bound, kept prepared only when of the full size
+/// (an odd-sized statement would only churn the statement cache).
+fn bind_keys<'q>(
+    style: Placeholders,
+    query: Query<'q, Any, AnyArguments<'q>>,
+    keys: &'q [String],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    let mut query = query.persistent(keys.len() == style.max_params());
+    for key in keys {
+        query = query.bind(key.as_str());
+    }
+    query
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{in_list, values_list};
+    use super::Placeholders;
 
     #[test]
-    fn placeholders_are_numbered_across_rows() {
-        assert_eq!(values_list(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values_list(1, 2, 3), "($3, $4)");
-        assert_eq!(in_list(3, 2), "$2, $3, $4");
+    fn postgresql_numbers_its_placeholders_across_rows() {
+        let style = Placeholders::Numbered;
+        assert_eq!(style.values_list(2, 3, ""), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(style.values_list(2, 1, ", NULL"), "($1, NULL), ($2, NULL)");
+        assert_eq!(style.in_list(3), "($1, $2, $3)");
+    }
+
+    #[test]
+    fn sqlite_placeholders_are_anonymous() {
+        let style = Placeholders::Anonymous;
+        assert_eq!(style.values_list(2, 2, ""), "(?, ?), (?, ?)");
+        assert_eq!(style.values_list(1, 1, ", NULL"), "(?, NULL)");
+        assert_eq!(style.in_list(2), "(?, ?)");
+    }
+
+    #[test]
+    fn a_statement_carries_at_least_one_row() {
+        assert_eq!(Placeholders::Numbered.rows_per_statement(3), 2_666);
+        assert_eq!(Placeholders::Anonymous.rows_per_statement(0), 4_000);
+        assert_eq!(Placeholders::Anonymous.rows_per_statement(5_000), 1);
     }
 }

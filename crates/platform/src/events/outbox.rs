@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::envelope::{format_time, now, Envelope};
 use super::{subject, trace};
-use crate::db::multi_row::values_list;
+use crate::db::multi_row::Placeholders;
 use crate::db::{Db, DbError};
 
 /// Longest `last_error` kept on an outbox row.
@@ -158,13 +158,14 @@ impl Outbox {
         let traceparent = trace::traceparent_of(&span);
         let ids: Vec<Uuid> = drafts.iter().map(|_| Uuid::now_v7()).collect();
         let id_texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let full_statement = insert_statement(INSERT_ROWS.min(drafts.len()));
+        let style = Placeholders::of(tx);
+        let full_statement = insert_statement(style, INSERT_ROWS.min(drafts.len()));
         for (chunk, chunk_ids) in drafts.chunks(INSERT_ROWS).zip(id_texts.chunks(INSERT_ROWS)) {
             let partial_statement;
             let statement = if chunk.len() == INSERT_ROWS || chunk.len() == drafts.len() {
                 &full_statement
             } else {
-                partial_statement = insert_statement(chunk.len());
+                partial_statement = insert_statement(style, chunk.len());
                 &partial_statement
             };
             // Full statements recur (an import's every 500 rows): prepare once.
@@ -217,10 +218,10 @@ impl Outbox {
 }
 
 /// `INSERT INTO vigie_outbox … VALUES ($1, …, $7), ($8, …)` for `rows` rows.
-fn insert_statement(rows: usize) -> String {
+fn insert_statement(style: Placeholders, rows: usize) -> String {
     format!(
         "INSERT INTO vigie_outbox (id, source, event_type, subject, event_time, traceparent, payload) VALUES {}",
-        values_list(rows, INSERT_COLUMNS, 1)
+        style.values_list(rows, INSERT_COLUMNS, "")
     )
 }
 

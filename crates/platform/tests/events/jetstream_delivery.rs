@@ -2,9 +2,11 @@
 //! exactly once, in order.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use vigie_platform::db::Backend;
+use vigie_platform::events::jetstream::ConsumerOptions;
 use vigie_platform::events::{Consumer, JetStreamPublisher, Relay};
 
 use crate::support::{
@@ -31,7 +33,13 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
     let wake = relay.handle();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
     let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
-    let consumer_task = nats.spawn_consumer(consumer, fast_consumer_options(), &shutdown);
+    // No redelivery within the test: only the consumer's own acks can
+    // empty the pending list below.
+    let options = ConsumerOptions {
+        ack_wait: Duration::from_secs(120),
+        ..fast_consumer_options()
+    };
+    let consumer_task = nats.spawn_consumer(consumer, options, &shutdown);
 
     let mut ids = Vec::new();
     for _ in 0..EVENTS / 10 {
@@ -45,6 +53,26 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
     assert_eq!(handler.order(), ids, "applied in commit order");
     assert_eq!(handler.invocations(), EVENTS, "no redelivery in the happy path");
     assert_eq!(stream_messages(&nats.js, STREAM).await, EVENTS as u64);
+    // The last batch's acks go out while the stream is idle (they are no
+    // longer awaited before the next batch is taken: nothing else would
+    // send them), well before `ack_wait` would redeliver.
+    let durable = nats
+        .js
+        .get_stream(STREAM)
+        .await
+        .unwrap()
+        .get_consumer::<async_nats::jetstream::consumer::pull::Config>("test-inventory")
+        .await
+        .unwrap();
+    vigie_testkit::eventually("every message acknowledged", Duration::from_secs(20), || {
+        let durable = durable.clone();
+        async move {
+            let info = durable.get_info().await?;
+            Ok(info.num_ack_pending == 0 && info.ack_floor.stream_sequence == EVENTS as u64)
+        }
+    })
+    .await
+    .unwrap();
 
     shutdown.cancel();
     join(relay_task).await;

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 
+use vigie_platform::db::multi_row::Placeholders;
 use vigie_platform::db::Backend;
 use vigie_proto::dates::rfc3339;
 
@@ -34,11 +35,12 @@ pub const NOTICE_CANCELLED: i64 = -2;
 /// [`StorageError`] on a database error, including a key already claimed.
 pub async fn claim(conn: &mut AnyConnection, rows: &[SendLogRecord]) -> Result<(), StorageError> {
     const COLUMNS: usize = 13;
-    for chunk in rows.chunks(rows_per_statement(conn, COLUMNS)) {
+    let style = Placeholders::of(conn);
+    for chunk in rows.chunks(style.rows_per_statement(COLUMNS)) {
         let sql = format!(
             "INSERT INTO al_send_log (recipient, call_id, stage_kind, revision, offset_days, channel, person_id, \
              structure_id, due_at, late, escalation, message_id, claimed_at) VALUES {}",
-            values_list(chunk.len(), COLUMNS, "")
+            style.values_list(chunk.len(), COLUMNS, "")
         );
         let mut query = sqlx::query(&sql);
         for r in chunk {
@@ -224,12 +226,13 @@ pub async fn insert_messages(
 ) -> Result<(), StorageError> {
     const COLUMNS: usize = 15;
     let created_at = rfc3339(created_at);
-    for chunk in messages.chunks(rows_per_statement(conn, COLUMNS)) {
+    let style = Placeholders::of(conn);
+    for chunk in messages.chunks(style.rows_per_statement(COLUMNS)) {
         let sql = format!(
             "INSERT INTO al_messages (message_id, recipient, person_id, channel, address, local_date, subject, \
              body_text, body_html, status, attempts, next_attempt_at, last_error, created_at, network, sent_at) \
              VALUES {}",
-            values_list(chunk.len(), COLUMNS, ", NULL")
+            style.values_list(chunk.len(), COLUMNS, ", NULL")
         );
         let mut query = sqlx::query(&sql);
         for m in chunk {
@@ -253,46 +256,6 @@ pub async fn insert_messages(
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// Bound parameters per multi-row `INSERT` on PostgreSQL (its limit is
-/// 65,535): a claim batch of 200 messages then goes in one statement per
-/// table, one round trip each. SQLite keeps [`MAX_PARAMS`] (binding through
-/// `sqlx::Any` grows worse than linearly past it there, and it has no round
-/// trip to save).
-const POSTGRES_INSERT_PARAMS: usize = 4_000;
-
-/// How many rows of `columns` values one `INSERT` carries on this connection's backend.
-fn rows_per_statement(conn: &AnyConnection, columns: usize) -> usize {
-    let params = if conn.backend_name() == "PostgreSQL" {
-        POSTGRES_INSERT_PARAMS
-    } else {
-        MAX_PARAMS
-    };
-    (params / columns).max(1)
-}
-
-/// `($1, …, $columns<tail>), ($columns+1, …)` for `rows` rows: the
-/// placeholders of a multi-row `VALUES` list; `tail` is appended to each row
-/// (constant columns, e.g. `", NULL"`).
-fn values_list(rows: usize, columns: usize, tail: &str) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 1..=columns {
-            if column > 1 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * columns + column).to_string());
-        }
-        sql.push_str(tail);
-        sql.push(')');
-    }
-    sql
 }
 
 const MESSAGE_COLUMNS: &str = "message_id, recipient, person_id, channel, address, network, local_date, subject, \

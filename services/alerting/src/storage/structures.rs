@@ -56,18 +56,18 @@ pub async fn save_structures(
         .iter()
         .map(|row| {
             vec![
-                Value::Text(row.structure_id.clone()),
-                Value::Text(row.network_id.clone()),
-                Value::Text(row.legal_form.clone()),
-                Value::Text(row.commune_insee.clone()),
-                Value::Text(row.department_code.clone()),
-                Value::Text(row.region_code.clone()),
-                Value::Int(row.version),
+                Value::from(row.structure_id.as_str()),
+                Value::from(row.network_id.as_str()),
+                Value::from(row.legal_form.as_str()),
+                Value::from(row.commune_insee.as_str()),
+                Value::from(row.department_code.as_str()),
+                Value::from(row.region_code.as_str()),
+                Value::from(row.version),
                 Value::Bytes(row.snapshot.clone()),
             ]
         })
         .collect();
-    write_batch(conn, &SNAPSHOTS, &structures, changes).await?;
+    write_batch(conn, &SNAPSHOTS, structures, changes).await?;
     Ok(())
 }
 

@@ -755,16 +755,16 @@ pub async fn save_snapshots(
         .iter()
         .map(|s| {
             vec![
-                Value::Text(s.place.structure_id.clone()),
-                Value::Text(s.place.network.clone()),
-                Value::Text(s.place.commune_insee.clone()),
-                Value::Text(s.place.department_code.clone()),
-                Value::Int(s.version),
+                Value::from(s.place.structure_id.as_str()),
+                Value::from(s.place.network.as_str()),
+                Value::from(s.place.commune_insee.as_str()),
+                Value::from(s.place.department_code.as_str()),
+                Value::from(s.version),
                 Value::Bytes(s.bytes.clone()),
             ]
         })
         .collect();
-    write_batch(conn, &SNAPSHOTS, &structures, changes).await?;
+    write_batch(conn, &SNAPSHOTS, structures, changes).await?;
     Ok(())
 }
 

@@ -8,7 +8,6 @@
 
 mod migrations;
 mod read;
-pub mod rows;
 
 use std::collections::HashMap;
 
@@ -18,7 +17,7 @@ use vigie_fragility_model::model::{HoldingRecord, StructureInventory, StructureR
 
 pub use migrations::MIGRATIONS;
 pub use read::{load, load_keys, load_one, load_structures, version_of};
-use rows::{execute_for_keys, fetch_for_keys, insert_batched, Value};
+use vigie_platform::db::multi_row::{execute_for_keys, fetch_for_keys, insert_rows, Value};
 
 pub use vigie_platform::db::StorageError;
 
@@ -119,7 +118,7 @@ pub async fn replace(
         .into_iter()
         .map(|n| vec![Value::from(n), Value::from(now)])
         .collect();
-    insert_batched(
+    insert_rows(
         conn,
         "inv_networks",
         &["network_id", "created_at"],
@@ -147,7 +146,7 @@ pub async fn replace(
             ]
         })
         .collect();
-    insert_batched(
+    insert_rows(
         conn,
         "inv_structures",
         &[
@@ -208,7 +207,7 @@ pub async fn replace(
             ]);
         }
     }
-    insert_batched(
+    insert_rows(
         conn,
         "inv_people",
         &[
@@ -224,7 +223,7 @@ pub async fn replace(
         people,
     )
     .await?;
-    insert_batched(
+    insert_rows(
         conn,
         "inv_functions",
         &["structure_id", "code", "network_id", "criticality", "tools"],
@@ -232,7 +231,7 @@ pub async fn replace(
         functions,
     )
     .await?;
-    insert_batched(
+    insert_rows(
         conn,
         "inv_holdings",
         &[
@@ -407,7 +406,7 @@ pub async fn save_assessments(conn: &mut AnyConnection, assessments: &[NewAssess
             ]
         })
         .collect();
-    insert_batched(
+    insert_rows(
         conn,
         "inv_assessments",
         &["structure_id", "network_id", "evaluated_on", "band", "score", "fingerprint"],

@@ -453,15 +453,15 @@ pub async fn save_snapshots(
         .iter()
         .map(|s| {
             vec![
-                Value::Text(s.structure_id.clone()),
-                Value::Text(s.network_id.clone()),
-                Value::Text(s.department_code.clone()),
-                Value::Int(s.version),
+                Value::from(s.structure_id.as_str()),
+                Value::from(s.network_id.as_str()),
+                Value::from(s.department_code.as_str()),
+                Value::from(s.version),
                 Value::Bytes(s.bytes.clone()),
             ]
         })
         .collect();
-    write_batch(conn, &SNAPSHOTS, &structures, changes).await?;
+    write_batch(conn, &SNAPSHOTS, structures, changes).await?;
     Ok(())
 }
 

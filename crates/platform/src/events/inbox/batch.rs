@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use tracing::Instrument;
 
 use super::{guarded, Consumer, HandlerError, Outcome};
-use crate::db::multi_row::{rows_per_statement, values_list};
+use crate::db::multi_row::Placeholders;
 use crate::events::envelope::{format_time, now};
 use crate::events::{trace, Envelope};
 
@@ -132,15 +132,16 @@ impl Consumer {
         let mut seen = HashSet::with_capacity(envelopes.len());
         let unique: Vec<&Envelope> = envelopes.iter().filter(|e| seen.insert(e.id)).collect();
         let processed_at = format_time(&now());
-        let rows = rows_per_statement(tx, INBOX_COLUMNS);
+        let style = Placeholders::of(tx);
+        let rows = style.rows_per_statement(INBOX_COLUMNS);
         let mut new_ids = HashSet::with_capacity(unique.len());
         for chunk in unique.chunks(rows) {
             let sql = format!(
                 "INSERT INTO vigie_inbox (consumer, event_id, event_type, processed_at) VALUES {} \
                  ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
-                values_list(chunk.len(), INBOX_COLUMNS, 1)
+                style.values_list(chunk.len(), INBOX_COLUMNS, "")
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql).persistent(chunk.len() == rows);
             for envelope in chunk {
                 query = query
                     .bind(self.name())

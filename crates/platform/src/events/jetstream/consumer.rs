@@ -3,7 +3,10 @@
 //! The messages already received from a pull (up to
 //! [`ConsumerOptions::batch`], without waiting for more) are applied together
 //! by [`Consumer::process_batch`]: their inbox rows and effects in one
-//! transaction. Then, per message (the acks awaited concurrently):
+//! transaction. Then, per message (the acks awaited concurrently, and
+//! while the next batch is received and applied — its effects are committed,
+//! so a late or lost ack only makes a redelivery a duplicate; one batch at a
+//! time is being settled):
 //! - applied or duplicate → double ack (awaited: the server confirmed it; if
 //!   the ack is lost the redelivery is a duplicate);
 //! - transient failure → (when the batch held other events, they are first
@@ -47,6 +50,7 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy, PullConsumer};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::{self, stream::ConsumerError as NatsConsumerError};
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -333,6 +337,29 @@ enum Subscribe {
     Retry(String),
 }
 
+/// A message applied (or not) by the handler, waiting to be settled.
+struct Applied {
+    message: jetstream::Message,
+    envelope: Envelope,
+    result: Result<crate::events::Outcome, HandlerError>,
+}
+
+/// Drives the settlement of a batch to its end; never ends when there is
+/// none.
+async fn drive_settlement(settling: &mut Option<BoxFuture<'_, ()>>) {
+    match settling {
+        Some(settling) => settling.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Awaits the settlement of a batch, if any.
+async fn finish(settling: Option<BoxFuture<'_, ()>>) {
+    if let Some(settling) = settling {
+        settling.await;
+    }
+}
+
 struct Worker {
     js: jetstream::Context,
     stream: String,
@@ -379,14 +406,28 @@ impl Worker {
         // What has arrived, up to `batch` messages, without waiting for more.
         let mut chunks = messages.ready_chunks(self.options.batch.max(1));
         let mut consecutive_errors = 0;
+        // The acks of the last committed batch, awaited while the next batch
+        // is received and applied: its effects are committed, so an ack
+        // confirmed later (or lost: the redelivery is a duplicate) costs no
+        // guarantee, and the transaction no longer waits for 500 round trips.
+        // At most one batch is being settled.
+        let mut settling: Option<BoxFuture<'_, ()>> = None;
         loop {
             let next = tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => return Flow::Stop,
+                _ = shutdown.cancelled() => {
+                    finish(settling).await;
+                    return Flow::Stop;
+                }
+                () = drive_settlement(&mut settling) => {
+                    settling = None;
+                    continue;
+                }
                 next = chunks.next() => next,
             };
             let Some(chunk) = next else {
                 tracing::warn!(consumer = %self.consumer.name(), "message stream ended, re-subscribing");
+                finish(settling).await;
                 return Flow::Resubscribe;
             };
             let mut received = Vec::with_capacity(chunk.len());
@@ -414,17 +455,20 @@ impl Worker {
                     }
                 }
             }
-            // Not raced with shutdown: the in-flight batch completes.
-            self.handle(received, wanted).await;
+            // Not raced with shutdown: the in-flight batch completes, acks
+            // included.
+            let (applied, ()) = tokio::join!(self.apply(received, wanted), finish(settling.take()));
+            settling = Some(Box::pin(self.settle_all(applied)));
             if resubscribe {
+                finish(settling).await;
                 return Flow::Resubscribe;
             }
         }
     }
 
-    /// Applies the messages of one pull in one transaction, then settles
-    /// each: ack, dead letter or nak.
-    async fn handle(&self, messages: Vec<jetstream::Message>, wanted: &[String]) {
+    /// Applies the messages of one pull in one transaction; returns each
+    /// admitted message with its envelope and result, to be settled.
+    async fn apply(&self, messages: Vec<jetstream::Message>, wanted: &[String]) -> Vec<Applied> {
         let mut admitted = Vec::with_capacity(messages.len());
         let mut envelopes = Vec::with_capacity(messages.len());
         for message in messages {
@@ -434,7 +478,7 @@ impl Worker {
             }
         }
         if admitted.is_empty() {
-            return;
+            return Vec::new();
         }
         let mut results = self.process_extending_ack(&admitted, &envelopes).await;
         if admitted.len() > 1 {
@@ -454,11 +498,24 @@ impl Worker {
                 }
             }
         }
-        let settled = admitted
-            .iter()
-            .zip(&envelopes)
+        admitted
+            .into_iter()
+            .zip(envelopes)
             .zip(results)
-            .map(|((message, envelope), result)| self.settle(message, envelope, result));
+            .map(|((message, envelope), result)| Applied {
+                message,
+                envelope,
+                result,
+            })
+            .collect()
+    }
+
+    /// Settles every message of an applied batch (acks, dead letters and
+    /// naks awaited concurrently).
+    async fn settle_all(&self, applied: Vec<Applied>) {
+        let settled = applied
+            .iter()
+            .map(|applied| self.settle(&applied.message, &applied.envelope, &applied.result));
         futures::future::join_all(settled).await;
     }
 
@@ -521,7 +578,7 @@ impl Worker {
         &self,
         message: &jetstream::Message,
         envelope: &Envelope,
-        result: Result<crate::events::Outcome, HandlerError>,
+        result: &Result<crate::events::Outcome, HandlerError>,
     ) {
         let delivered = delivery_count(message);
         match result {
