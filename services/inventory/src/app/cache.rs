@@ -12,8 +12,9 @@
 //! - PostgreSQL (distributed mode) is written by every replica: the copy is
 //!   served when the structure's `version` — bumped by every change, carried
 //!   by its events — still is the copy's, read with one indexed lookup
-//!   instead of the structure and all its rows. Read-after-write across
-//!   replicas is kept. **Opt-in** (`inventory.read_staleness_ms`, 0 by
+//!   instead of the structure and all its rows, coalesced with the other
+//!   calls' lookups (`versions.rs`). Read-after-write across replicas is
+//!   kept. **Opt-in** (`inventory.read_staleness_ms`, 0 by
 //!   default): a copy checked less than that long ago is served without the
 //!   lookup, unless this process has committed a change since
 //!   ([`ReadCache::local_writes`]). A change by another replica may then be

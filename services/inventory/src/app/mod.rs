@@ -12,6 +12,7 @@ mod import;
 mod people;
 mod queries;
 mod resync;
+mod versions;
 pub mod views;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct Inventory {
     relay: Arc<Notify>,
     /// Single-structure reads as last read (`cache.rs`).
     cache: Arc<cache::ReadCache>,
+    /// The cache's version checks on PostgreSQL, coalesced (`versions.rs`).
+    versions: Arc<versions::VersionChecks>,
     /// How long a copy checked by its version may be served unchecked
     /// (`cache.rs`; zero: always checked).
     read_staleness: Duration,
@@ -61,6 +64,7 @@ impl Inventory {
             clock,
             relay,
             cache: Arc::default(),
+            versions: Arc::default(),
             read_staleness: Duration::ZERO,
         }
     }

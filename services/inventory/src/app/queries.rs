@@ -116,9 +116,9 @@ impl Inventory {
         // Taken before the check or the read: a change committed here
         // during either makes the copy checked again.
         let checked = Some(self.cache.check_now());
-        let mut conn = self.db.reader().acquire().await?;
         if let Some(cached) = cached {
-            match storage::version_of(&mut conn, id).await? {
+            // Coalesced with the other calls' checks (`versions.rs`).
+            match self.versions.version(&self.db, id).await? {
                 Some(version) if version == cached.stored.version => {
                     self.cache.put(
                         id,
@@ -133,7 +133,7 @@ impl Inventory {
                 None => return Err(not_found(id)),
             }
         }
-        let stored = self.read_one(&mut conn, id).await?;
+        let stored = self.read_one(&mut *self.db.reader().acquire().await?, id).await?;
         self.cache.put(
             id,
             Cached {

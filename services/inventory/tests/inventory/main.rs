@@ -48,6 +48,7 @@ on_both_backends!(
     one_structure_reads_as_the_list_does,
     cached_reads_answer_as_cold_ones,
     a_read_staleness_delays_only_other_replicas_changes,
+    concurrent_reads_each_see_what_was_committed_before,
     a_listing_streams_chunk_after_chunk,
 );
 

@@ -1,0 +1,165 @@
+//! The version checks of the answer cache on PostgreSQL, coalesced: calls
+//! that arrive while a check is running wait for the next one, which reads
+//! every version they asked for in one statement (`… WHERE structure_id IN
+//! (…)`). At 64 callers the database then sees one small query per round
+//! instead of 64 — the version round trip per call was what held
+//! `GetStructure`/`GetFragility` to a fifth of the health check
+//! (docs/benchmarks.md, « Reads »).
+//!
+//! Read-after-write is kept: a call's version is read by a statement that
+//! starts after the call was registered, so it sees every change committed
+//! before the call began, as the lone lookup did. One statement runs at a
+//! time; a call waits for at most the one running and its own.
+//!
+//! If the coalesced statement fails (or its task dies), each waiting call
+//! checks its structure alone, which reports its own error.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sqlx::Row;
+use tokio::sync::oneshot;
+use vigie_platform::db::multi_row::fetch_for_keys;
+use vigie_platform::db::Db;
+
+use crate::storage::{self, StorageError};
+
+/// The answer to one waiting call: the version read (`None`: no such
+/// structure), or `Err(())` when the coalesced statement failed.
+type Answer = Result<Option<i64>, ()>;
+
+/// Coalesces version lookups; shared by every clone of the service.
+#[derive(Default)]
+pub(super) struct VersionChecks {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Calls registered for the next statement, by structure.
+    waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
+    /// Whether a task is running statements.
+    running: bool,
+}
+
+impl VersionChecks {
+    /// The stored version of structure `id` (`None`: there is none), read
+    /// after this call began.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the lookup fails.
+    pub async fn version(self: &Arc<Self>, db: &Db, id: &str) -> Result<Option<i64>, StorageError> {
+        let (answer, receiver) = oneshot::channel();
+        let lead = {
+            let mut state = self.lock();
+            state.waiting.entry(id.to_owned()).or_default().push(answer);
+            !std::mem::replace(&mut state.running, true)
+        };
+        if lead {
+            // A lone call reads its version itself (no hand-off between
+            // tasks); whoever registered meanwhile is served by a task the
+            // guard starts when this round ends (or is abandoned).
+            let leading = Leading {
+                checks: Arc::clone(self),
+                db: db.clone(),
+            };
+            self.round(db).await;
+            drop(leading);
+        }
+        match receiver.await {
+            Ok(Ok(version)) => Ok(version),
+            // The coalesced statement failed or its round was abandoned:
+            // alone.
+            Ok(Err(())) | Err(_) => storage::version_of(&mut *db.reader().acquire().await?, id).await,
+        }
+    }
+
+    /// Runs rounds until no call is waiting.
+    async fn run(self: Arc<Self>, db: Db) {
+        while self.round(&db).await {}
+    }
+
+    /// Answers the calls registered so far with one statement; returns
+    /// whether calls are waiting (otherwise nothing runs any more).
+    async fn round(&self, db: &Db) -> bool {
+        let round = {
+            let mut state = self.lock();
+            if state.waiting.is_empty() {
+                state.running = false;
+                return false;
+            }
+            std::mem::take(&mut state.waiting)
+        };
+        let ids: Vec<String> = round.keys().cloned().collect();
+        let versions = read_versions(db, &ids).await;
+        for (id, answers) in round {
+            let answer = match &versions {
+                Ok(versions) => Ok(versions.get(&id).copied()),
+                Err(()) => Err(()),
+            };
+            for sender in answers {
+                // A caller that left no longer waits: nothing to do.
+                let _ = sender.send(answer);
+            }
+        }
+        true
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock leaves only plain data behind.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The round run by a call itself. When it ends — done, or abandoned
+/// because the caller left — the calls registered meanwhile get a task of
+/// their own, or the checks stop running.
+struct Leading {
+    checks: Arc<VersionChecks>,
+    db: Db,
+}
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        let mut state = self.checks.lock();
+        if state.waiting.is_empty() {
+            state.running = false;
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                drop(state);
+                runtime.spawn(Arc::clone(&self.checks).run(self.db.clone()));
+            }
+            // No runtime any more (shutting down): whoever calls next leads.
+            Err(_) => {
+                state.running = false;
+                state.waiting.clear();
+            }
+        }
+    }
+}
+
+/// The versions of `ids` that exist, in one statement (a few for thousands).
+async fn read_versions(db: &Db, ids: &[String]) -> Result<HashMap<String, i64>, ()> {
+    let read = async {
+        let mut conn = db.reader().acquire().await?;
+        if let [id] = ids {
+            // Alone: the lookup by key, kept prepared (one round trip).
+            let version = storage::version_of(&mut conn, id).await?;
+            return Ok(version.map(|v| HashMap::from([(id.clone(), v)])).unwrap_or_default());
+        }
+        let rows = fetch_for_keys(
+            &mut conn,
+            "SELECT structure_id, version FROM inv_structures WHERE structure_id IN",
+            ids,
+        )
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<HashMap<String, i64>, StorageError>>()
+    };
+    read.await.map_err(|error: StorageError| {
+        tracing::debug!(error = %error, "coalesced version check failed, each call checks alone");
+    })
+}
