@@ -18,6 +18,9 @@ use tokio::process::{Child, Command};
 
 use crate::server_process::{free_port, wait_ready};
 
+/// Launches tried with fresh ports when one was taken meanwhile.
+const START_ATTEMPTS: usize = 5;
+
 /// Default location of the server binary (Debian's `nats-server` package).
 const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
 
@@ -54,25 +57,41 @@ impl ConfiguredNats {
         let config = config
             .canonicalize()
             .with_context(|| format!("finding {}", config.display()))?;
+        let given: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut server = ConfiguredNats {
             binary,
             config,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            port: free_port()?,
-            leafnode_port: free_port()?,
+            env: Vec::new(),
+            port: 0,
+            leafnode_port: 0,
             child: None,
             dir,
         };
-        let http_port = free_port()?;
         let store = server.store_dir();
-        server.env.extend([
-            ("NATS_PORT".to_owned(), server.port.to_string()),
-            ("NATS_HTTP_PORT".to_owned(), http_port.to_string()),
-            ("NATS_LEAFNODE_PORT".to_owned(), server.leafnode_port.to_string()),
-            ("NATS_STORE_DIR".to_owned(), store.display().to_string()),
-        ]);
-        server.child = Some(server.launch().await?);
-        Ok(server)
+        // A port found free may be taken by another test before the server
+        // binds it: try again with other ports.
+        let mut last_error = None;
+        for _ in 0..START_ATTEMPTS {
+            server.port = free_port()?;
+            server.leafnode_port = free_port()?;
+            let http_port = free_port()?;
+            server.env.clone_from(&given);
+            server.env.extend([
+                ("NATS_PORT".to_owned(), server.port.to_string()),
+                ("NATS_HTTP_PORT".to_owned(), http_port.to_string()),
+                ("NATS_LEAFNODE_PORT".to_owned(), server.leafnode_port.to_string()),
+                ("NATS_STORE_DIR".to_owned(), store.display().to_string()),
+            ]);
+            match server.launch().await {
+                Ok(child) => {
+                    server.child = Some(child);
+                    return Ok(server);
+                }
+                Err(error) if format!("{error:#}").contains("address already in use") => last_error = Some(error),
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
     }
 
     /// The client URL, `nats://127.0.0.1:<port>` (credentials go in the
