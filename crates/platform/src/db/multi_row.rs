@@ -197,10 +197,8 @@ pub async fn fetch_for_keys(
     prefix: &str,
     keys: &[String],
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
-    let style = Placeholders::of(conn);
     let mut rows = Vec::new();
-    for chunk in keys.chunks(style.max_params()) {
-        let sql = format!("{prefix} {}", style.in_list(chunk.len()));
+    for (sql, chunk) in key_statements(conn, prefix, keys) {
         rows.extend(bind_keys(sqlx::query(&sql), chunk).fetch_all(&mut *conn).await?);
     }
     Ok(rows)
@@ -213,16 +211,20 @@ pub async fn fetch_for_keys(
 /// # Errors
 /// The database error of the first statement that failed.
 pub async fn execute_for_keys(conn: &mut AnyConnection, prefix: &str, keys: &[String]) -> Result<u64, sqlx::Error> {
-    let style = Placeholders::of(conn);
     let mut affected = 0;
-    for chunk in keys.chunks(style.max_params()) {
-        let sql = format!("{prefix} {}", style.in_list(chunk.len()));
-        affected += bind_keys(sqlx::query(&sql), chunk)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+    for (sql, chunk) in key_statements(conn, prefix, keys) {
+        let done = bind_keys(sqlx::query(&sql), chunk).execute(&mut *conn).await?;
+        affected += done.rows_affected();
     }
     Ok(affected)
+}
+
+/// The statements `{prefix} (p1, …)` covering `keys`, each with its keys.
+fn key_statements<'k>(conn: &AnyConnection, prefix: &str, keys: &'k [String]) -> Vec<(String, &'k [String])> {
+    let style = Placeholders::of(conn);
+    keys.chunks(style.max_params())
+        .map(|chunk| (format!("{prefix} {}", style.in_list(chunk.len())), chunk))
+        .collect()
 }
 
 /// `query` with `keys` bound, never kept prepared: PostgreSQL plans an

@@ -101,12 +101,8 @@ pub async fn reminders_sent_for(
     conn: &mut AnyConnection,
     call_ids: &[String],
 ) -> Result<Vec<SendLogRecord>, StorageError> {
-    // `fetch_for_keys` plans each statement with its values (an unnamed
-    // statement): a cached PostgreSQL statement turns generic after five
-    // runs, and its generic plan, made while the log was small, kept
-    // scanning the whole log and comparing each row with every parameter —
-    // 0.6 s a statement on 50,000 rows, most of a claim pass with 8,000
-    // duties.
+    // Planned with its values each time (`fetch_for_keys`): a generic plan
+    // made while the log was small scanned all of it, most of a claim pass.
     let rows = fetch_for_keys(
         conn,
         "SELECT recipient, call_id, stage_kind, revision, offset_days, channel, person_id, structure_id, due_at, \

@@ -38,7 +38,7 @@ pub(super) struct VersionChecks {
 struct State {
     /// Calls registered for the next statement, by structure.
     waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
-    /// Whether a task is running statements.
+    /// Whether statements are being run (by a leading call, then a task).
     running: bool,
 }
 
