@@ -2,7 +2,8 @@
 //! French by default and in English with `--lang en`, for a unary call and
 //! for a client-streaming one; a client that knows nothing of the English
 //! metadata still gets the French message; the console shows a service's
-//! refusal in the page's language.
+//! refusal in the page's language; the `FILE:LINE: message` lines of a
+//! refused import follow `--lang` too.
 
 use std::collections::BTreeMap;
 
@@ -84,6 +85,78 @@ async fn server_messages_follow_the_language_of_the_cli() -> Result<()> {
             .as_deref()
             .is_some_and(|e| e.starts_with("unexpected file “intrus.csv” (expected: structures.csv")),
         "English in vigie-message-en-bin: {english:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn import_row_errors_follow_the_language_of_the_cli() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = dev(dir.path()).await?;
+
+    // The inventory's set (a streamed import): one structure in a region
+    // that no longer exists, and an unknown role.
+    let set = dir.path().join("set");
+    let set_dir = set.to_str().unwrap_or_default();
+    ok(run_cli(&["inventory", "generate", "--structures", "3", "--seed", "7", set_dir]).await?)?;
+    let mut reader = csv::Reader::from_path(set.join("structures.csv"))?;
+    let header = reader.headers()?.clone();
+    let mut rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+    let region = header
+        .iter()
+        .position(|h| h == "region_code")
+        .context("region_code column")?;
+    rows[0] = rows[0]
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| if i == region { "21" } else { cell })
+        .collect();
+    let mut writer = csv::Writer::from_path(set.join("structures.csv"))?;
+    writer.write_record(&header)?;
+    for row in &rows {
+        writer.write_record(row)?;
+    }
+    writer.flush()?;
+    let import = ["inventory", "import", set_dir];
+    let french = server.cli(&import).await?;
+    ensure!(
+        !french.success
+            && french
+                .stderr
+                .contains("structures.csv:2: code région « 21 » invalide (attendu :"),
+        "French by default: {french:?}"
+    );
+    let english = server.cli(&[&["--lang", "en"], &import[..]].concat()).await?;
+    ensure!(
+        !english.success
+            && english
+                .stderr
+                .contains("structures.csv:2: invalid region code “21” (expected: one of the 18 current region codes")
+            && english.stderr.contains("import rejected: 1 error(s)"),
+        "English with --lang en: {english:?}"
+    );
+    ensure!(!english.stderr.contains("invalide"), "no French left: {english:?}");
+
+    // The training catalogue (a unary import answering its rows): a
+    // spreadsheet that saved with semicolons.
+    let catalogue = dir.path().join("catalogue");
+    std::fs::create_dir(&catalogue)?;
+    std::fs::write(catalogue.join("trainings.csv"), "training_id;title\nT1;Paie\n")?;
+    std::fs::write(catalogue.join("sessions.csv"), "")?;
+    let import = ["training", "catalog", "import", catalogue.to_str().unwrap_or_default()];
+    let english = server.cli(&[&["--lang", "en"], &import[..]].concat()).await?;
+    ensure!(
+        !english.success
+            && english.stderr.contains("trainings.csv:1: invalid header: expected")
+            && english
+                .stderr
+                .contains("the separator must be a comma, not a semicolon"),
+        "English with --lang en: {english:?}"
+    );
+    let french = server.cli(&import).await?;
+    ensure!(
+        !french.success && french.stderr.contains("trainings.csv:1: en-tête invalide : attendu"),
+        "French by default: {french:?}"
     );
     Ok(())
 }

@@ -3,10 +3,13 @@
 //! Pure syntactic validation (no registry lookup): a structure's manager types
 //! these numbers by hand or pastes them from a spreadsheet, and a typo caught
 //! at import time is much cheaper than a wrong roll-up later. Every error
-//! carries the offending value and a French explanation of what is expected,
-//! because the message is shown as-is to the person who filled the CSV.
+//! carries the offending value and an explanation of what is expected, in
+//! French (`Display`) and in English ([`IdError::words`]), because the
+//! message is shown as-is to the person who filled the CSV.
 
 use std::fmt;
+
+use vigie_words::{words, Words};
 
 /// Which kind of identifier an [`IdError`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,7 +41,37 @@ impl fmt::Display for IdKind {
     }
 }
 
-/// Why an identifier is invalid. `Display` gives a complete French sentence.
+impl IdKind {
+    /// The kind's English name.
+    pub fn english(self) -> &'static str {
+        match self {
+            IdKind::Siret => "SIRET",
+            IdKind::Siren => "SIREN",
+            IdKind::Rna => "RNA number",
+            IdKind::Commune => "INSEE commune code",
+            IdKind::Department => "department code",
+            IdKind::Region => "region code",
+        }
+    }
+}
+
+/// What a valid value looks like, in French (`Display`) and in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    /// In French.
+    pub fr: &'static str,
+    /// In English.
+    pub en: &'static str,
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.fr)
+    }
+}
+
+/// Why an identifier is invalid. `Display` gives a complete French sentence,
+/// [`IdError::words`] the same in both languages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// The value does not have the expected shape (length, characters, range).
@@ -48,8 +81,8 @@ pub enum IdError {
         kind: IdKind,
         /// The value as given.
         value: String,
-        /// What a valid value looks like, in French.
-        expected: &'static str,
+        /// What a valid value looks like.
+        expected: Expected,
     },
     /// The shape is right but the check digit is wrong (Luhn key).
     #[error("{kind} {value} invalide (clé de contrôle)")]
@@ -78,6 +111,39 @@ pub enum IdError {
         /// The department code.
         department: String,
     },
+}
+
+impl IdError {
+    /// The message in French and in English.
+    pub fn words(&self) -> Words {
+        match self {
+            IdError::Format { kind, value, expected } => {
+                let english = kind.english();
+                let en = expected.en;
+                words!(
+                    "{kind} « {value} » invalide (attendu : {expected})",
+                    "invalid {english} “{value}” (expected: {en})"
+                )
+            }
+            IdError::Checksum { kind, value } => {
+                let english = kind.english();
+                words!(
+                    "{kind} {value} invalide (clé de contrôle)",
+                    "invalid {english} {value} (check digit)"
+                )
+            }
+            IdError::SirenPartChecksum { value, siren } => words!(
+                "SIRET {value} invalide (clé de contrôle du SIREN {siren})",
+                "invalid SIRET {value} (check digit of its SIREN {siren})"
+            ),
+            IdError::CommuneOutsideDepartment { commune, department } => words!(
+                "la commune {commune} n'est pas dans le département {department} \
+                 (son code devrait commencer par {department})",
+                "the commune {commune} is not in the department {department} \
+                 (its code should start with {department})"
+            ),
+        }
+    }
 }
 
 /// SIREN of La Poste, whose establishments do not follow the Luhn rule.
@@ -149,7 +215,10 @@ pub fn validate_siret(s: &str) -> Result<(), IdError> {
         return Err(IdError::Format {
             kind: IdKind::Siret,
             value: s.to_owned(),
-            expected: "14 chiffres, sans espace",
+            expected: Expected {
+                fr: "14 chiffres, sans espace",
+                en: "14 digits, no space",
+            },
         });
     }
     let la_poste_ok =
@@ -177,7 +246,10 @@ pub fn validate_siren(s: &str) -> Result<(), IdError> {
         return Err(IdError::Format {
             kind: IdKind::Siren,
             value: s.to_owned(),
-            expected: "9 chiffres, sans espace",
+            expected: Expected {
+                fr: "9 chiffres, sans espace",
+                en: "9 digits, no space",
+            },
         });
     }
     if !luhn_valid(s) {
@@ -209,7 +281,10 @@ pub fn validate_rna(s: &str) -> Result<(), IdError> {
         Err(IdError::Format {
             kind: IdKind::Rna,
             value: s.to_owned(),
-            expected: "W majuscule suivi de 9 caractères, ex. W351234567 ou W2A1001234",
+            expected: Expected {
+                fr: "W majuscule suivi de 9 caractères, ex. W351234567 ou W2A1001234",
+                en: "uppercase W followed by 9 characters, e.g. W351234567 or W2A1001234",
+            },
         })
     }
 }
@@ -249,8 +324,12 @@ pub fn validate_commune_insee(s: &str) -> Result<(), IdError> {
         Err(IdError::Format {
             kind: IdKind::Commune,
             value: s.to_owned(),
-            expected: "5 caractères : code département (01 à 95, 2A, 2B) puis 3 chiffres, \
-                       ou 971 à 978 / 984 à 989 puis 2 chiffres, ex. 35238",
+            expected: Expected {
+                fr: "5 caractères : code département (01 à 95, 2A, 2B) puis 3 chiffres, \
+                     ou 971 à 978 / 984 à 989 puis 2 chiffres, ex. 35238",
+                en: "5 characters: department code (01 to 95, 2A, 2B) then 3 digits, \
+                     or 971 to 978 / 984 to 989 then 2 digits, e.g. 35238",
+            },
         })
     }
 }
@@ -268,7 +347,10 @@ pub fn validate_department_code(s: &str) -> Result<(), IdError> {
         Err(IdError::Format {
             kind: IdKind::Department,
             value: s.to_owned(),
-            expected: "01 à 95 (sauf 20 : la Corse s'écrit 2A ou 2B), 2A, 2B ou 971 à 976",
+            expected: Expected {
+                fr: "01 à 95 (sauf 20 : la Corse s'écrit 2A ou 2B), 2A, 2B ou 971 à 976",
+                en: "01 to 95 (except 20: Corsica is 2A or 2B), 2A, 2B or 971 to 976",
+            },
         })
     }
 }
@@ -282,8 +364,12 @@ pub fn validate_region_code(s: &str) -> Result<(), IdError> {
         Err(IdError::Format {
             kind: IdKind::Region,
             value: s.to_owned(),
-            expected: "un des 18 codes de région actuels : 01, 02, 03, 04, 06, 11, 24, 27, 28, \
-                       32, 44, 52, 53, 75, 76, 84, 93, 94",
+            expected: Expected {
+                fr: "un des 18 codes de région actuels : 01, 02, 03, 04, 06, 11, 24, 27, 28, \
+                     32, 44, 52, 53, 75, 76, 84, 93, 94",
+                en: "one of the 18 current region codes: 01, 02, 03, 04, 06, 11, 24, 27, 28, \
+                     32, 44, 52, 53, 75, 76, 84, 93, 94",
+            },
         })
     }
 }
@@ -367,6 +453,10 @@ mod tests {
         assert_eq!(
             validate_siret("1234").unwrap_err().to_string(),
             "SIRET « 1234 » invalide (attendu : 14 chiffres, sans espace)"
+        );
+        assert_eq!(
+            validate_siret("1234").unwrap_err().words().en,
+            "invalid SIRET “1234” (expected: 14 digits, no space)"
         );
     }
 
@@ -489,6 +579,29 @@ mod tests {
         assert_eq!(
             check_commune_in_department("35238", "31").unwrap_err().to_string(),
             "la commune 35238 n'est pas dans le département 31 (son code devrait commencer par 31)"
+        );
+    }
+
+    #[test]
+    fn words_say_in_french_what_display_says_and_have_english() {
+        let errors = [
+            validate_siret("1234").unwrap_err(),
+            validate_siret("73282932000075").unwrap_err(),
+            validate_siren("732829321").unwrap_err(),
+            validate_rna("w351234567").unwrap_err(),
+            validate_commune_insee("3523").unwrap_err(),
+            validate_department_code("20").unwrap_err(),
+            validate_region_code("21").unwrap_err(),
+            check_commune_in_department("35238", "31").unwrap_err(),
+        ];
+        for e in errors {
+            let words = e.words();
+            assert_eq!(words.fr, e.to_string());
+            assert_ne!(words.en, words.fr, "{e}");
+        }
+        assert_eq!(
+            check_commune_in_department("35238", "31").unwrap_err().words().en,
+            "the commune 35238 is not in the department 31 (its code should start with 31)"
         );
     }
 }

@@ -1,9 +1,10 @@
-//! Field-level rules specific to the CSV set. Each check returns the French
-//! message to report, naming the column so the user finds the cell to fix;
+//! Field-level rules specific to the CSV set. Each check returns the
+//! message to report (French and English), naming the column so the user finds the cell to fix;
 //! the rules shared with other imports come from [`vigie_tabular::fields`].
 
 use vigie_tabular::fields::{bounded, MAX_TEXT_CHARS};
-pub(super) use vigie_tabular::fields::{code, date, function_code, id, small_int, text};
+pub(super) use vigie_tabular::fields::{code, date, function_code, id, small_int, text, Label};
+use vigie_tabular::{words, Words};
 
 /// Default criticality of a catalogue code, `None` for a custom code.
 pub(crate) fn catalogue_default(code: &str) -> Option<u8> {
@@ -14,7 +15,7 @@ pub(crate) fn catalogue_default(code: &str) -> Option<u8> {
 /// part, a dotted domain, and none of the characters that betray a pasted
 /// "Name <address>" or a list of several addresses. Deliverability is not our
 /// concern, catching obvious spreadsheet mistakes is.
-pub(super) fn email(v: &str) -> Result<Option<String>, String> {
+pub(super) fn email(v: &str) -> Result<Option<String>, Words> {
     if v.is_empty() {
         return Ok(None);
     }
@@ -39,16 +40,17 @@ pub(super) fn email(v: &str) -> Result<Option<String>, String> {
     if plausible() {
         Ok(Some(v.to_owned()))
     } else {
-        Err(format!(
-            "colonne « email » : adresse « {} » invalide (attendu : une seule adresse, ex. prenom.nom@exemple.fr)",
-            v.escape_debug()
+        let shown = v.escape_debug();
+        Err(words!(
+            "colonne « email » : adresse « {shown} » invalide (attendu : une seule adresse, ex. prenom.nom@exemple.fr)",
+            "column “email”: invalid address “{shown}” (expected: a single address, e.g. first.last@example.org)"
         ))
     }
 }
 
 /// The `tools` column: `;`-separated names, trimmed, empty items dropped
 /// (a trailing `;` is common when lists are concatenated by hand).
-pub(super) fn tools(v: &str) -> Result<Vec<String>, String> {
+pub(super) fn tools(v: &str) -> Result<Vec<String>, Words> {
     let tools: Vec<String> = v
         .split(';')
         .map(str::trim)

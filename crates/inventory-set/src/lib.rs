@@ -36,7 +36,7 @@ use vigie_fragility_model::model::{
     Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
 };
 use vigie_french_ids as ids;
-use vigie_tabular::{flush, keep, read_rows, FileSpec};
+use vigie_tabular::{flush, keep, read_rows, words, FileSpec, Words};
 
 /// Name of the structures file in a set.
 pub const STRUCTURES_FILE: &str = "structures.csv";
@@ -448,20 +448,45 @@ struct SetParser {
     tool_lists: HashMap<Vec<String>, u32>,
 }
 
-fn keep_id<T>(msgs: &mut Vec<String>, r: Result<T, ids::IdError>) -> Option<T> {
-    r.map_err(|e| msgs.push(e.to_string())).ok()
+/// What the coded columns name, in messages.
+const LEGAL_FORM: fields::Label = fields::Label {
+    fr: "forme juridique",
+    en: "legal form",
+    unknown_fr: "inconnue",
+};
+const ROLE: fields::Label = fields::Label {
+    fr: "rôle",
+    en: "role",
+    unknown_fr: "inconnu",
+};
+const CRITICALITY: fields::Label = fields::Label {
+    fr: "criticité",
+    en: "criticality",
+    unknown_fr: "inconnue",
+};
+const LEVEL: fields::Label = fields::Label {
+    fr: "niveau",
+    en: "level",
+    unknown_fr: "inconnu",
+};
+
+fn keep_id<T>(msgs: &mut Vec<Words>, r: Result<T, ids::IdError>) -> Option<T> {
+    r.map_err(|e| msgs.push(e.words())).ok()
 }
 
 /// A mandatory geographic code: roll-ups by region and department need it,
 /// so an empty cell is reported as such rather than as an invalid code.
 fn required(
-    msgs: &mut Vec<String>,
+    msgs: &mut Vec<Words>,
     column: &str,
     v: &str,
     validate: fn(&str) -> Result<(), ids::IdError>,
 ) -> Option<()> {
     if v.is_empty() {
-        msgs.push(format!("colonne « {column} » vide (valeur obligatoire)"));
+        msgs.push(words!(
+            "colonne « {column} » vide (valeur obligatoire)",
+            "column “{column}” is empty (value required)"
+        ));
         return None;
     }
     keep_id(msgs, validate(v))
@@ -502,14 +527,17 @@ impl SetParser {
 
     /// Looks a referenced structure up; `Err` carries the message to report.
     /// `Ok(None)` when structures.csv is unusable (no judgement possible).
-    fn structure_ref(&self, v: &str) -> Result<Option<usize>, String> {
+    fn structure_ref(&self, v: &str) -> Result<Option<usize>, Words> {
         fields::id("structure_id", v)?;
         if !self.structures_usable {
             return Ok(None);
         }
         match self.structure_index.get(v) {
             Some(&(i, _)) => Ok(Some(i as usize)),
-            None => Err(format!("structure « {v} » inconnue (absente de structures.csv)")),
+            None => Err(words!(
+                "structure « {v} » inconnue (absente de structures.csv)",
+                "unknown structure “{v}” (not in structures.csv)"
+            )),
         }
     }
 
@@ -519,14 +547,17 @@ impl SetParser {
         let id_ok = keep(&mut msgs, fields::id("structure_id", id)).is_some();
         if id_ok {
             if let Some(&(_, first)) = self.structure_index.get(id) {
-                msgs.push(format!("structure_id « {id} » en double (déjà défini ligne {first})"));
+                msgs.push(words!(
+                    "structure_id « {id} » en double (déjà défini ligne {first})",
+                    "duplicate structure_id “{id}” (already defined on line {first})"
+                ));
             }
         }
         keep(&mut msgs, fields::text("name", f[1]));
         keep(&mut msgs, fields::id("network", f[2]));
         let legal_form = keep(
             &mut msgs,
-            fields::code("forme juridique", "inconnue", LegalForm::ALL, LegalForm::as_str, f[3]),
+            fields::code(LEGAL_FORM, LegalForm::ALL, LegalForm::as_str, f[3]),
         );
         if let Some(v) = optional(f[4]) {
             keep_id(&mut msgs, ids::validate_siret(v));
@@ -580,9 +611,10 @@ impl SetParser {
         let duplicate = id_ok && {
             match self.people.get(id) {
                 Some(first) => {
-                    msgs.push(format!(
-                        "person_id « {id} » en double (déjà défini ligne {})",
-                        first.line
+                    let first = first.line;
+                    msgs.push(words!(
+                        "person_id « {id} » en double (déjà défini ligne {first})",
+                        "duplicate person_id “{id}” (already defined on line {first})"
                     ));
                     true
                 }
@@ -591,10 +623,7 @@ impl SetParser {
         };
         let structure = keep(&mut msgs, self.structure_ref(f[1])).flatten();
         let name_ok = keep(&mut msgs, fields::text("display_name", f[2])).is_some();
-        let role = keep(
-            &mut msgs,
-            fields::code("rôle", "inconnu", Role::ALL, Role::as_str, f[3]),
-        );
+        let role = keep(&mut msgs, fields::code(ROLE, Role::ALL, Role::as_str, f[3]));
         let end_date = keep(&mut msgs, fields::date("end_date", f[4]));
         let email = keep(&mut msgs, fields::email(f[5]));
 
@@ -638,10 +667,13 @@ impl SetParser {
         if let (Some(si), true) = (structure, code_ok) {
             let cn = self.code_number(code);
             match self.function_line(si, cn) {
-                Some(earlier) => msgs.push(format!(
-                    "fonction « {code} » en double pour la structure « {} » (déjà déclarée ligne {earlier})",
-                    f[0],
-                )),
+                Some(earlier) => {
+                    let structure = f[0];
+                    msgs.push(words!(
+                        "fonction « {code} » en double pour la structure « {structure} » (déjà déclarée ligne {earlier})",
+                        "duplicate function “{code}” for the structure “{structure}” (already declared on line {earlier})"
+                    ));
+                }
                 None => first = Some((si, cn)),
             }
         }
@@ -649,8 +681,9 @@ impl SetParser {
             match (code_ok, fields::catalogue_default(code)) {
                 (true, Some(w)) => Some(w),
                 (true, None) => {
-                    msgs.push(format!(
-                        "fonction « {code} » hors catalogue : sa criticité est obligatoire (1, 2 ou 3)"
+                    msgs.push(words!(
+                        "fonction « {code} » hors catalogue : sa criticité est obligatoire (1, 2 ou 3)",
+                        "function “{code}” is not in the catalogue: its criticality is required (1, 2 or 3)"
                     ));
                     None
                 }
@@ -659,7 +692,7 @@ impl SetParser {
         } else {
             keep(
                 &mut msgs,
-                fields::small_int("criticality", "criticité", 1..=3, "1, 2 ou 3", f[2]),
+                fields::small_int("criticality", CRITICALITY, 1..=3, ("1, 2 ou 3", "1, 2 or 3"), f[2]),
             )
         };
         let tools = keep(&mut msgs, fields::tools(f[3]));
@@ -695,7 +728,10 @@ impl SetParser {
                 Some(p) => Some((p.number, p.structure.map(|si| si as usize), p.local)),
                 None => {
                     if self.people_usable {
-                        msgs.push(format!("personne « {person_id} » inconnue (absente de people.csv)"));
+                        msgs.push(words!(
+                            "personne « {person_id} » inconnue (absente de people.csv)",
+                            "unknown person “{person_id}” (not in people.csv)"
+                        ));
                     }
                     None
                 }
@@ -709,23 +745,25 @@ impl SetParser {
         if let (Some((number, si, local)), true) = (person, code_ok) {
             let cn = self.code_number(code);
             match self.holding_line(number, si.zip(local), cn) {
-                Some(earlier) => msgs.push(format!(
-                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {earlier})"
+                Some(earlier) => msgs.push(words!(
+                    "niveau de « {person_id} » sur « {code} » en double (déjà donné ligne {earlier})",
+                    "duplicate level of “{person_id}” on “{code}” (already given on line {earlier})"
                 )),
                 None => first = Some(((number, cn), si)),
             }
             if let (Some(si), true) = (si, self.functions_usable) {
                 if self.function_line(si, cn).is_none() {
-                    msgs.push(format!(
-                        "fonction « {code} » non déclarée dans functions.csv pour la structure « {} » de « {person_id} »",
-                        self.slots[si].id.of(&self.text)
+                    let structure = self.slots[si].id.of(&self.text);
+                    msgs.push(words!(
+                        "fonction « {code} » non déclarée dans functions.csv pour la structure « {structure} » de « {person_id} »",
+                        "function “{code}” not declared in functions.csv for the structure “{structure}” of “{person_id}”"
                     ));
                 }
             }
         }
         let level = keep(
             &mut msgs,
-            fields::small_int("level", "niveau", 0..=4, "0, 1, 2, 3 ou 4", f[2]),
+            fields::small_int("level", LEVEL, 0..=4, ("0, 1, 2, 3 ou 4", "0, 1, 2, 3 or 4"), f[2]),
         );
         let last_practised = keep(&mut msgs, fields::date("last_practised", f[3]));
 

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use vigie_tabular::RowError;
+use vigie_tabular::{words, RowError};
 
 /// The structures an import may touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,16 +72,18 @@ pub fn outside_scope(
             errors.push(RowError {
                 file: "structures.csv".to_owned(),
                 line: structure_row(id),
-                message: format!(
-                    "la structure {id} est déclarée dans le réseau « {network} » : vous ne pouvez importer que pour votre réseau ({yours})"
+                message: words!(
+                    "la structure {id} est déclarée dans le réseau « {network} » : vous ne pouvez importer que pour votre réseau ({yours})",
+                    "the structure {id} is declared in the network “{network}”: you may only import for your network ({yours})"
                 ),
             });
         } else if let Some(current) = existing_networks.get(id).filter(|current| !allowed.contains(*current)) {
             errors.push(RowError {
                 file: "structures.csv".to_owned(),
                 line: structure_row(id),
-                message: format!(
-                    "la structure {id} appartient au réseau « {current} » : seule la fédération peut la changer de réseau"
+                message: words!(
+                    "la structure {id} appartient au réseau « {current} » : seule la fédération peut la changer de réseau",
+                    "the structure {id} belongs to the network “{current}”: only the federation may move it to another network"
                 ),
             });
         }
@@ -91,8 +93,9 @@ pub fn outside_scope(
             errors.push(RowError {
                 file: "people.csv".to_owned(),
                 line: lines.people.get(person).copied().unwrap_or(0),
-                message: format!(
-                    "la personne {person} figure dans une structure du réseau « {network} » : seule la fédération peut la déplacer"
+                message: words!(
+                    "la personne {person} figure dans une structure du réseau « {network} » : seule la fédération peut la déplacer",
+                    "the person {person} is in a structure of the network “{network}”: only the federation may move them"
                 ),
             });
         }

@@ -158,11 +158,18 @@ fn row_error_display_is_file_line_message() {
     let e = RowError {
         file: "structures.csv".into(),
         line: 3,
-        message: "SIRET 73282932000075 invalide (clé de contrôle)".into(),
+        message: vigie_tabular::words!(
+            "SIRET 73282932000075 invalide (clé de contrôle)",
+            "invalid SIRET 73282932000075 (check digit)"
+        ),
     };
     assert_eq!(
         e.to_string(),
         "structures.csv:3: SIRET 73282932000075 invalide (clé de contrôle)"
+    );
+    assert_eq!(
+        e.line_in(true),
+        "structures.csv:3: invalid SIRET 73282932000075 (check digit)"
     );
 }
 
@@ -624,6 +631,10 @@ fn hostile_sets_never_panic_and_errors_are_positioned() {
                 );
                 assert!(error.line >= 1, "{error}");
                 assert!(!error.message.is_empty(), "{error}");
+                assert!(
+                    !error.message.en.is_empty() && error.message.en != error.message.fr,
+                    "every message has its English form: {error}"
+                );
             }
         }
     });

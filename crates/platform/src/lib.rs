@@ -32,3 +32,6 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod words;
+
+/// `vigie_platform::words!`, as services have always written it.
+pub use vigie_words::words;

@@ -11,9 +11,11 @@
 //! language, so the same status serves a unary call, a stream that fails
 //! half-way and a log line; the client picks ([`message_for`]).
 //!
-//! Texts that have no English form yet (the `FILE:LINE: message` lines of an
-//! import, messages of pure domain crates) are [`Words::same`]: no metadata
-//! is sent, and an English client shows the French text.
+//! [`Lang`] and [`Words`] live in the pure crate `vigie-words` (so that the
+//! CSV readers and other pure crates write bilingual messages too) and are
+//! re-exported here with what carries them in a status ([`IntoStatus`]).
+//! A text that reads the same in both languages is [`Words::same`]: no
+//! metadata is sent.
 
 use std::fmt;
 
@@ -28,124 +30,17 @@ pub const ENGLISH_MESSAGE_KEY: &str = "vigie-message-en-bin";
 /// because of its translation.
 const ENGLISH_MAX_BYTES: usize = 8 * 1024;
 
-/// A language people read Vigie in: French by default, English on request.
-///
-/// The one definition for the CLI (`--lang`, `LANG`) and the console (the
-/// session's choice): both pick a text at the place it is written
-/// (`lang.pick("Accueil", "Home")`), so that a text cannot exist in one
-/// language only and the compiler checks both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// French: Vigie's users are French federations.
-    #[default]
-    Fr,
-    /// English.
-    En,
-}
+pub use vigie_words::{words, Lang, Words};
 
-impl Lang {
-    /// Picks the French or the English text.
-    pub fn pick<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Fr => fr,
-            Lang::En => en,
-        }
-    }
-
-    /// The BCP 47 code: `<html lang>`, and what is sent to servers for their
-    /// explanations.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-
-    /// The language of a code sent by a form (`fr`, `en`); anything else is
-    /// refused rather than guessed.
-    pub fn from_code(code: &str) -> Option<Lang> {
-        match code {
-            "fr" => Some(Lang::Fr),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The other language, offered by the console's switch in its header.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Fr => Lang::En,
-            Lang::En => Lang::Fr,
-        }
-    }
-
-    /// The language's own name, as the console's switch shows it.
-    pub fn own_name(self) -> &'static str {
-        match self {
-            Lang::Fr => "Français",
-            Lang::En => "English",
-        }
-    }
-}
-
-/// One text in French and in English.
-///
-/// It reads as its French form (`Display`, `Deref<Target = str>`,
-/// comparison with `&str`): French is what the wire's `grpc-message`, the
-/// logs and the existing tests see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Words {
-    /// The French text (the default).
-    pub fr: String,
-    /// The English text (`--lang en`).
-    pub en: String,
-}
-
-/// Builds [`Words`] from a French and an English format string with the same
-/// arguments (inline captures work): `words!("{what} introuvable", "{what}
-/// not found")`, `words!("niveau {} invalide", "invalid level {}", level)`.
-/// Arguments are evaluated once per language: pass plain values.
-#[macro_export]
-macro_rules! words {
-    ($fr:literal, $en:literal $(,)?) => {
-        $crate::words::Words::new(format!($fr), format!($en))
-    };
-    ($fr:literal, $en:literal, $($arg:tt)+) => {
-        $crate::words::Words::new(format!($fr, $($arg)+), format!($en, $($arg)+))
-    };
-}
-
-impl Words {
-    /// A text given in both languages.
-    pub fn new(fr: impl Into<String>, en: impl Into<String>) -> Words {
-        Words {
-            fr: fr.into(),
-            en: en.into(),
-        }
-    }
-
-    /// A text that reads the same in both languages (an identifier), or that
-    /// only exists in French so far (an English client shows it as is).
-    pub fn same(text: impl Into<String>) -> Words {
-        let text = text.into();
-        Words {
-            en: text.clone(),
-            fr: text,
-        }
-    }
-
-    /// The text in English when `english`, else in French.
-    pub fn pick(&self, english: bool) -> &str {
-        if english {
-            &self.en
-        } else {
-            &self.fr
-        }
-    }
-
+/// A text sent to a client as a gRPC status.
+pub trait IntoStatus {
     /// A status of `code` whose message is the French text, carrying the
     /// English one in [`ENGLISH_MESSAGE_KEY`] when it differs.
-    pub fn into_status(self, code: tonic::Code) -> tonic::Status {
+    fn into_status(self, code: tonic::Code) -> tonic::Status;
+}
+
+impl IntoStatus for Words {
+    fn into_status(self, code: tonic::Code) -> tonic::Status {
         let mut status = tonic::Status::new(code, self.fr.as_str());
         if self.en != self.fr && self.en.len() <= ENGLISH_MAX_BYTES {
             status
@@ -153,32 +48,6 @@ impl Words {
                 .insert_bin(ENGLISH_MESSAGE_KEY, MetadataValue::from_bytes(self.en.as_bytes()));
         }
         status
-    }
-}
-
-impl fmt::Display for Words {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.fr)
-    }
-}
-
-impl std::ops::Deref for Words {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.fr
-    }
-}
-
-impl PartialEq<&str> for Words {
-    fn eq(&self, other: &&str) -> bool {
-        self.fr == *other
-    }
-}
-
-impl PartialEq<str> for Words {
-    fn eq(&self, other: &str) -> bool {
-        self.fr == other
     }
 }
 
@@ -219,40 +88,16 @@ pub fn internal_status(service: &'static str, fr_name: &str, error: &dyn fmt::Di
     .into_status(tonic::Code::Internal)
 }
 
-/// The status of a refused import: one problem a line (`FILE:LINE: message`,
-/// in French only so far), all of them, so the file can be fixed in one go.
-pub fn rejected_status<T: fmt::Display>(problems: &[T]) -> tonic::Status {
-    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    Words::same(lines.join("\n")).into_status(tonic::Code::InvalidArgument)
+/// The status of a refused import: one problem a line (`FILE:LINE: message`),
+/// all of them, so the file can be fixed in one go, in both languages.
+pub fn rejected_status(problems: impl IntoIterator<Item = Words>) -> tonic::Status {
+    let problems: Vec<Words> = problems.into_iter().collect();
+    Words::lines(&problems).into_status(tonic::Code::InvalidArgument)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn french_is_the_default_and_codes_round_trip() {
-        assert_eq!(Lang::default(), Lang::Fr);
-        for lang in [Lang::Fr, Lang::En] {
-            assert_eq!(Lang::from_code(lang.code()), Some(lang));
-            assert_eq!(lang.other().other(), lang);
-        }
-        assert_eq!(Lang::from_code("de"), None);
-        assert_eq!(Lang::from_code("EN"), None);
-        assert_eq!(Lang::En.pick("Accueil", "Home"), "Home");
-        assert_eq!(Lang::Fr.pick("Accueil", "Home"), "Accueil");
-    }
-
-    #[test]
-    fn the_macro_formats_both_languages_with_the_same_arguments() {
-        let what = "structure « S1 »";
-        let level = 7;
-        let words = words!("{what} introuvable, niveau {}", "{what} not found, level {}", level);
-        assert_eq!(words.fr, "structure « S1 » introuvable, niveau 7");
-        assert_eq!(words.en, "structure « S1 » not found, level 7");
-        assert_eq!(words.to_string(), words.fr);
-        assert!(words.contains("introuvable") && words == "structure « S1 » introuvable, niveau 7");
-    }
 
     #[test]
     fn a_status_keeps_french_as_its_message_and_english_in_metadata() {

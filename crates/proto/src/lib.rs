@@ -40,6 +40,30 @@ proto_packages! {
 pub mod event;
 pub use event::Event;
 
+/// One problem of a refused import, as every import RPC answers it (the
+/// inventory's set, the training catalogue, the facilitators' file).
+impl inventory::v1::ImportError {
+    /// The problem at `line` of `file`, in both languages.
+    pub fn new(file: String, line: u64, message: vigie_words::Words) -> Self {
+        inventory::v1::ImportError {
+            file,
+            line,
+            message: message.fr,
+            message_en: message.en,
+        }
+    }
+
+    /// The message in `lang`; in French when English is asked for but was
+    /// not sent (servers older than `message_en` send French only).
+    pub fn message_in(&self, lang: vigie_words::Lang) -> &str {
+        if lang == vigie_words::Lang::En && !self.message_en.is_empty() {
+            &self.message_en
+        } else {
+            &self.message
+        }
+    }
+}
+
 /// Conversions between `vigie.common.v1.Date` and calendar dates, and the
 /// one text form of an instant, shared by every service's adapters.
 pub mod dates {

@@ -1,14 +1,17 @@
 //! Reading CSV files received as bytes, shared by every import of the
 //! project (the inventory's CSV set, the training catalogue): BOM, encoding,
 //! exact header, blank lines, column count, physical line numbers and the
-//! `FILE:LINE: message` error type. Field-level rules common to several
-//! files live in [`fields`]; rules specific to one file stay with its parser.
+//! `FILE:LINE: message` error type, whose message is in French and in
+//! English ([`Words`]). Field-level rules common to several files live in
+//! [`fields`]; rules specific to one file stay with its parser.
 //!
 //! Formats read here: UTF-8 (an optional BOM is dropped), header row checked
 //! exactly, RFC 4180 quoting, fields trimmed (including non-breaking spaces),
 //! blank lines and all-empty rows (`,,,,`) skipped.
 
 pub mod fields;
+
+pub use vigie_words::{words, Words};
 
 /// Most columns a file may have: lets a row's fields live in a fixed array
 /// instead of a fresh `Vec` per row. [`FileSpec::new`] refuses wider headers.
@@ -25,8 +28,21 @@ pub struct RowError {
     /// Physical line number in the file, the header being line 1 (for a
     /// quoted value spanning several lines, the line where the row starts).
     pub line: u64,
-    /// What is wrong and what is expected, in French.
-    pub message: String,
+    /// What is wrong and what is expected, in French and in English.
+    pub message: Words,
+}
+
+impl RowError {
+    /// `FILE:LINE: message` in English when `english`, else in French (the
+    /// `Display` form).
+    pub fn line_in(&self, english: bool) -> String {
+        format!("{}:{}: {}", self.file, self.line, self.message.pick(english))
+    }
+
+    /// `FILE:LINE: message` in both languages.
+    pub fn to_words(&self) -> Words {
+        self.message.prefixed(&format!("{}:{}: ", self.file, self.line))
+    }
 }
 
 /// One file of a set and what its header must be.
@@ -69,13 +85,13 @@ impl FileSpec {
 
 /// Records `r`'s error message (if any) in `msgs` and returns its value:
 /// lets a row parser check every column and report every problem at once.
-pub fn keep<T>(msgs: &mut Vec<String>, r: Result<T, String>) -> Option<T> {
+pub fn keep<T>(msgs: &mut Vec<Words>, r: Result<T, Words>) -> Option<T> {
     r.map_err(|m| msgs.push(m)).ok()
 }
 
 /// Turns the messages gathered for one row into [`RowError`]s of `file` at
 /// `line`, in the order they were found.
-pub fn flush(file: &str, line: u64, msgs: Vec<String>, errors: &mut Vec<RowError>) {
+pub fn flush(file: &str, line: u64, msgs: Vec<Words>, errors: &mut Vec<RowError>) {
     errors.extend(msgs.into_iter().map(|message| RowError {
         file: file.to_owned(),
         line,
@@ -104,7 +120,7 @@ fn physical_line(bytes: &[u8], position: &csv::Position) -> u64 {
     position.line() + skipped as u64
 }
 
-fn error(spec: &FileSpec, line: u64, message: String) -> RowError {
+fn error(spec: &FileSpec, line: u64, message: Words) -> RowError {
     RowError {
         file: spec.name.to_owned(),
         line,
@@ -135,7 +151,10 @@ pub fn read_rows(
             errors.push(error(
                 spec,
                 1,
-                format!("fichier vide ou absent : il doit commencer par l'en-tête « {expected_header} »"),
+                words!(
+                    "fichier vide ou absent : il doit commencer par l'en-tête « {expected_header} »",
+                    "empty or missing file: it must start with the header “{expected_header}”"
+                ),
             ));
             return false;
         }
@@ -151,9 +170,12 @@ pub fn read_rows(
         errors.push(error(
             spec,
             line,
-            "le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
-             enregistrez-le au format « CSV UTF-8 »"
-                .to_owned(),
+            words!(
+                "le fichier n'est pas encodé en UTF-8 (caractère invalide sur cette ligne) : \
+                 enregistrez-le au format « CSV UTF-8 »",
+                "the file is not UTF-8 encoded (invalid character on this line): \
+                 save it as “CSV UTF-8”"
+            ),
         ));
         return false;
     }
@@ -177,7 +199,11 @@ pub fn read_rows(
             // flexible reader accepts any shape; kept for completeness.
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(error(spec, line, format!("lecture CSV impossible : {e}")));
+                errors.push(error(
+                    spec,
+                    line,
+                    words!("lecture CSV impossible : {e}", "unreadable CSV: {e}"),
+                ));
                 return false;
             }
         }
@@ -194,15 +220,22 @@ pub fn read_rows(
             let found: Vec<&str> = record.iter().map(text).collect();
             if found != spec.header {
                 let raw = found.join(",");
-                let hint = if found.len() == 1 && raw.contains(';') {
-                    " ; le séparateur doit être la virgule, pas le point-virgule"
+                let semicolons = found.len() == 1 && raw.contains(';');
+                let (hint_fr, hint_en) = if semicolons {
+                    (
+                        " ; le séparateur doit être la virgule, pas le point-virgule",
+                        "; the separator must be a comma, not a semicolon",
+                    )
                 } else {
-                    ""
+                    ("", "")
                 };
                 errors.push(error(
                     spec,
                     line,
-                    format!("en-tête invalide : attendu « {expected_header} », trouvé « {raw} »{hint}"),
+                    words!(
+                        "en-tête invalide : attendu « {expected_header} », trouvé « {raw} »{hint_fr}",
+                        "invalid header: expected “{expected_header}”, found “{raw}”{hint_en}"
+                    ),
                 ));
                 return false;
             }
@@ -210,18 +243,22 @@ pub fn read_rows(
         }
 
         if record.len() != width {
+            let found = record.len();
+            let plural = if found > 1 { "s" } else { "" };
+            let (hint_fr, hint_en) = if found > width {
+                (
+                    " ; une valeur contenant une virgule doit être entre guillemets",
+                    "; a value containing a comma must be quoted",
+                )
+            } else {
+                ("", "")
+            };
             errors.push(error(
                 spec,
                 line,
-                format!(
-                    "{} colonne{} au lieu de {width} (en-tête : {expected_header}){}",
-                    record.len(),
-                    if record.len() > 1 { "s" } else { "" },
-                    if record.len() > width {
-                        " ; une valeur contenant une virgule doit être entre guillemets"
-                    } else {
-                        ""
-                    },
+                words!(
+                    "{found} colonne{plural} au lieu de {width} (en-tête : {expected_header}){hint_fr}",
+                    "{found} column{plural} instead of {width} (header: {expected_header}){hint_en}"
                 ),
             ));
             continue;
@@ -239,7 +276,10 @@ pub fn read_rows(
             errors.push(error(
                 spec,
                 1,
-                format!("en-tête manquant : attendu « {expected_header} »"),
+                words!(
+                    "en-tête manquant : attendu « {expected_header} »",
+                    "missing header: expected “{expected_header}”"
+                ),
             ));
             return false;
         }
@@ -303,17 +343,27 @@ mod tests {
             errors,
             ["things.csv:1: en-tête invalide : attendu « id,name », trouvé « id,nom »"]
         );
+        let mut english = Vec::new();
+        read_rows(&SPEC, b"id;nom\nx;y\n", &mut english, |_, _, _| {});
+        assert_eq!(
+            english[0].line_in(true),
+            "things.csv:1: invalid header: expected “id,name”, found “id;nom”; \
+             the separator must be a comma, not a semicolon"
+        );
     }
 
     #[test]
     fn keep_and_flush_gather_every_message_of_a_row() {
         let mut msgs = Vec::new();
-        assert_eq!(keep(&mut msgs, Ok::<u8, String>(3)), Some(3));
-        assert_eq!(keep::<u8>(&mut msgs, Err("premier".to_owned())), None);
-        assert_eq!(keep::<u8>(&mut msgs, Err("second".to_owned())), None);
+        assert_eq!(keep(&mut msgs, Ok::<u8, Words>(3)), Some(3));
+        assert_eq!(keep::<u8>(&mut msgs, Err(words!("premier", "first"))), None);
+        assert_eq!(keep::<u8>(&mut msgs, Err(words!("second", "second"))), None);
         let mut errors = Vec::new();
         flush("things.csv", 7, msgs, &mut errors);
         let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["things.csv:7: premier", "things.csv:7: second"]);
+        assert_eq!(errors[0].line_in(true), "things.csv:7: first");
+        assert_eq!(errors[0].to_words().en, "things.csv:7: first");
+        assert_eq!(errors[1].to_words().fr, "things.csv:7: second");
     }
 }

@@ -1,6 +1,7 @@
 //! The alerting service's error type and its one mapping to gRPC statuses.
 
 use vigie_alerting_domain::call::{ImportProblem, Severity};
+use vigie_platform::words::IntoStatus;
 use vigie_platform::words::{internal_status, not_found_status, Words};
 
 use crate::storage::StorageError;

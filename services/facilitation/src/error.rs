@@ -1,5 +1,6 @@
 //! The facilitation service's error type and its one mapping to gRPC statuses.
 
+use vigie_platform::words::IntoStatus;
 use vigie_platform::words::{internal_status, not_found_status, rejected_status, Words};
 use vigie_tabular::RowError;
 
@@ -39,7 +40,7 @@ impl From<FacilitationError> for tonic::Status {
             FacilitationError::NotFound(what) => not_found_status(what),
             FacilitationError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
             FacilitationError::Conflict(message) => message.into_status(tonic::Code::FailedPrecondition),
-            FacilitationError::Rejected(errors) => rejected_status(&errors),
+            FacilitationError::Rejected(errors) => rejected_status(errors.iter().map(RowError::to_words)),
             internal @ (FacilitationError::Storage(_) | FacilitationError::Events(_)) => {
                 internal_status("facilitation", "service de facilitation", &internal)
             }

@@ -1,5 +1,6 @@
 //! The inventory's error type, and its one mapping to gRPC status codes.
 
+use vigie_platform::words::IntoStatus;
 use vigie_platform::words::{internal_status, not_found_status, rejected_status, Words};
 use vigie_tabular::RowError;
 
@@ -35,7 +36,7 @@ impl From<InventoryError> for tonic::Status {
         match error {
             InventoryError::NotFound(what) => not_found_status(what),
             InventoryError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
-            InventoryError::Rejected(errors) => rejected_status(&errors),
+            InventoryError::Rejected(errors) => rejected_status(errors.iter().map(RowError::to_words)),
             internal @ (InventoryError::Storage(_) | InventoryError::Events(_)) => {
                 internal_status("inventory", "service d'inventaire", &internal)
             }

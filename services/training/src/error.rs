@@ -1,5 +1,6 @@
 //! The training service's error type and its one mapping to gRPC statuses.
 
+use vigie_platform::words::IntoStatus;
 use vigie_platform::words::{internal_status, not_found_status, rejected_status, Words};
 use vigie_tabular::RowError;
 
@@ -39,7 +40,7 @@ impl From<TrainingError> for tonic::Status {
             TrainingError::NotFound(what) => not_found_status(what),
             TrainingError::Invalid(message) => message.into_status(tonic::Code::InvalidArgument),
             TrainingError::Conflict(message) => message.into_status(tonic::Code::FailedPrecondition),
-            TrainingError::Rejected(errors) => rejected_status(&errors),
+            TrainingError::Rejected(errors) => rejected_status(errors.iter().map(RowError::to_words)),
             internal @ (TrainingError::Storage(_) | TrainingError::Events(_)) => {
                 internal_status("training", "service de formation", &internal)
             }

@@ -12,6 +12,7 @@
 
 use super::{Principal, Role, Scope};
 use crate::words;
+use crate::words::IntoStatus;
 use crate::words::{not_found_status, Words};
 
 /// How far a role reaches for one RPC.

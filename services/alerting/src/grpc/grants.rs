@@ -5,6 +5,7 @@
 use tonic::{Request, Status};
 use vigie_platform::words;
 use vigie_platform::words::not_found_status;
+use vigie_platform::words::IntoStatus;
 use vigie_proto::alerting::v1 as pb;
 
 use vigie_platform::auth::{principal, visible, Target, Visibility};

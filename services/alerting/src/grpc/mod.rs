@@ -9,6 +9,7 @@ mod preview;
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use vigie_platform::words::IntoStatus;
 
 use futures::Stream;
 use vigie_platform::words;

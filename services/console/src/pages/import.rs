@@ -144,7 +144,12 @@ async fn import(clients: &mut Clients, prepared: Prepared, lang: Lang) -> Result
         };
         match Phase::try_from(message.phase).unwrap_or(Phase::Unspecified) {
             Phase::Done => summary = message.summary,
-            Phase::Rejected => errors.extend(message.errors.iter().map(|e| origin.line(&e.file, e.line, &e.message))),
+            Phase::Rejected => errors.extend(
+                message
+                    .errors
+                    .iter()
+                    .map(|e| origin.line(&e.file, e.line, e.message_in(lang))),
+            ),
             _ => {}
         }
     }

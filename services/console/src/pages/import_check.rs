@@ -153,7 +153,11 @@ pub fn validate(prepared: &Prepared, network: &str, lang: Lang) -> Vec<String> {
     if let Err(errors) = parse_set(&prepared.files) {
         for e in errors {
             let order = SET_FILES.iter().position(|f| *f == e.file).unwrap_or(SET_FILES.len());
-            lines.push((order, e.line, prepared.origin.line(&e.file, e.line, &e.message)));
+            lines.push((
+                order,
+                e.line,
+                prepared.origin.line(&e.file, e.line, e.message.in_lang(lang)),
+            ));
         }
     }
     let mut ignored = Vec::new();

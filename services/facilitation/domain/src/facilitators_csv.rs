@@ -28,7 +28,7 @@ use crate::territory;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use vigie_tabular::fields::{self, MAX_TEXT_CHARS};
-use vigie_tabular::{flush, keep, read_rows, FileSpec};
+use vigie_tabular::{flush, keep, read_rows, words, FileSpec, Words};
 
 pub use vigie_tabular::RowError;
 
@@ -74,7 +74,11 @@ pub fn parse_facilitators(bytes: &[u8]) -> Result<Vec<Facilitator>, Vec<RowError
             match lines.get(f[0]) {
                 Some(first) => msgs.insert(
                     0,
-                    format!("facilitator_id « {} » en double (déjà défini ligne {first})", f[0]),
+                    words!(
+                        "facilitator_id « {} » en double (déjà défini ligne {first})",
+                        "duplicate facilitator_id “{}” (already defined on line {first})",
+                        f[0]
+                    ),
                 ),
                 None => {
                     lines.insert(f[0].to_owned(), line);
@@ -96,7 +100,7 @@ pub fn parse_facilitators(bytes: &[u8]) -> Result<Vec<Facilitator>, Vec<RowError
 
 /// Checks every cell of one row: the messages in column order, and the
 /// facilitator when there are none.
-fn parse_row(f: &[&str]) -> (Vec<String>, Option<Facilitator>) {
+fn parse_row(f: &[&str]) -> (Vec<Words>, Option<Facilitator>) {
     let mut msgs = Vec::new();
     let id = keep(&mut msgs, fields::id("facilitator_id", f[0]));
     let name = keep(&mut msgs, fields::text("display_name", f[1]));
@@ -112,7 +116,8 @@ fn parse_row(f: &[&str]) -> (Vec<String>, Option<Facilitator>) {
             if m.starts_with("colonne") {
                 m
             } else {
-                format!("colonne « functions » : {m}")
+                let (fr, en) = (&m.fr, &m.en);
+                words!("colonne « functions » : {fr}", "column “functions”: {en}")
             }
         })
     });
@@ -165,25 +170,25 @@ fn parse_row(f: &[&str]) -> (Vec<String>, Option<Facilitator>) {
 }
 
 /// `kind`: one of the codes of [`FacilitatorKind`].
-fn kind(v: &str) -> Result<FacilitatorKind, String> {
+fn kind(v: &str) -> Result<FacilitatorKind, Words> {
     if v.is_empty() {
-        return Err(
+        return Err(words!(
             "colonne « kind » vide (type obligatoire : conseiller_numerique, mediateur, coordinateur, \
-                    internal_referent ou trusted_peer)"
-                .to_owned(),
-        );
+             internal_referent ou trusted_peer)",
+            "column “kind” is empty (type required: conseiller_numerique, mediateur, coordinateur, \
+             internal_referent or trusted_peer)"
+        ));
     }
-    fields::code(
-        "type d'accompagnant",
-        "inconnu",
-        FacilitatorKind::ALL,
-        FacilitatorKind::as_str,
-        v,
-    )
+    const KIND: fields::Label = fields::Label {
+        fr: "type d'accompagnant",
+        en: "facilitator type",
+        unknown_fr: "inconnu",
+    };
+    fields::code(KIND, FacilitatorKind::ALL, FacilitatorKind::as_str, v)
 }
 
 /// An optional identifier: empty means none.
-fn optional_id(column: &str, v: &str) -> Result<Option<String>, String> {
+fn optional_id(column: &str, v: &str) -> Result<Option<String>, Words> {
     if v.is_empty() {
         return Ok(None);
     }
@@ -193,9 +198,9 @@ fn optional_id(column: &str, v: &str) -> Result<Option<String>, String> {
 /// A `;`-separated list: items trimmed (non-breaking spaces included), empty
 /// items dropped, repeats kept once in first-seen order. Each invalid item is
 /// reported (once, however often it is repeated); `None` if any was invalid.
-fn list(msgs: &mut Vec<String>, v: &str, check: impl Fn(&str) -> Result<(), String>) -> Option<Vec<String>> {
+fn list(msgs: &mut Vec<Words>, v: &str, check: impl Fn(&str) -> Result<(), Words>) -> Option<Vec<String>> {
     let mut items: Vec<String> = Vec::new();
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Words> = Vec::new();
     for item in v.split(';').map(str::trim).filter(|i| !i.is_empty()) {
         match check(item) {
             Ok(()) if !items.iter().any(|seen| seen == item) => items.push(item.to_owned()),
@@ -227,44 +232,51 @@ fn decimal(v: &str) -> Option<f64> {
 /// `weekly_hours`, returned in minutes: more than 0, at most
 /// [`MAX_WEEKLY_HOURS`], a whole number of minutes (17.5 is 17 h 30; 17.33 is
 /// not a working time anyone writes in a contract).
-fn weekly_hours(v: &str) -> Result<u32, String> {
+fn weekly_hours(v: &str) -> Result<u32, Words> {
     if v.is_empty() {
-        return Err(
+        return Err(words!(
             "colonne « weekly_hours » vide (temps de travail hebdomadaire obligatoire, en heures, \
-                    ex. 35 ou 17.5)"
-                .to_owned(),
-        );
+             ex. 35 ou 17.5)",
+            "column “weekly_hours” is empty (weekly working time required, in hours, e.g. 35 or 17.5)"
+        ));
     }
     let minutes = decimal(v).map(|h| h * 60.0);
     match minutes {
         Some(m) if m > 0.0 && m <= MAX_WEEKLY_HOURS * 60.0 && (m - m.round()).abs() < 1e-6 => Ok(m.round() as u32),
-        _ => Err(format!(
-            "heures hebdomadaires « {} » invalides (attendu : un nombre d'heures supérieur à 0 et au plus 60, \
-             à la minute près, ex. 35, 17.5 ou 7,25)",
-            v.escape_debug()
-        )),
+        _ => {
+            let shown = v.escape_debug();
+            Err(words!(
+                "heures hebdomadaires « {shown} » invalides (attendu : un nombre d'heures supérieur à 0 et au plus \
+                 60, à la minute près, ex. 35, 17.5 ou 7,25)",
+                "invalid weekly hours “{shown}” (expected: a number of hours above 0 and at most 60, to the \
+                 minute, e.g. 35, 17.5 or 7,25)"
+            ))
+        }
     }
 }
 
 /// `internal_share`: a decimal in `[0, 1]` or a percentage in `[0 %, 100 %]`
 /// (spaces, including non-breaking ones, allowed before `%`).
-fn internal_share(v: &str) -> Result<f64, String> {
+fn internal_share(v: &str) -> Result<f64, Words> {
     if v.is_empty() {
-        return Err(
+        return Err(words!(
             "colonne « internal_share » vide (part du temps réservée au soutien interne obligatoire, \
-                    ex. 0.3 ou 30%)"
-                .to_owned(),
-        );
+             ex. 0.3 ou 30%)",
+            "column “internal_share” is empty (share of time set aside for internal support required, \
+             e.g. 0.3 or 30%)"
+        ));
     }
     let share = match v.strip_suffix('%') {
         Some(percent) => decimal(percent.trim_end()).filter(|p| *p <= 100.0).map(|p| p / 100.0),
         None => decimal(v).filter(|s| *s <= 1.0),
     };
     share.ok_or_else(|| {
-        format!(
-            "part interne « {} » invalide (attendu : un nombre entre 0 et 1 ou un pourcentage entre 0 % et 100 %, \
-             ex. 0.3, 0,25 ou 30%)",
-            v.escape_debug()
+        let shown = v.escape_debug();
+        words!(
+            "part interne « {shown} » invalide (attendu : un nombre entre 0 et 1 ou un pourcentage entre 0 % et \
+             100 %, ex. 0.3, 0,25 ou 30%)",
+            "invalid internal share “{shown}” (expected: a number between 0 and 1 or a percentage between 0% and \
+             100%, e.g. 0.3, 0,25 or 30%)"
         )
     })
 }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use vigie_french_ids as ids;
+use vigie_tabular::{words, Words};
 
 /// What a territory code designates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,6 +29,17 @@ impl fmt::Display for TerritoryKind {
     }
 }
 
+impl TerritoryKind {
+    /// The kind's English name.
+    pub fn english(self) -> &'static str {
+        match self {
+            TerritoryKind::Commune => "commune",
+            TerritoryKind::Epci => "EPCI",
+            TerritoryKind::Department => "department",
+        }
+    }
+}
+
 /// The kind a code claims to be by its length in characters (5: commune,
 /// 9: EPCI, 2 or 3: department), before any validation; `None` for any other
 /// length. The lengths do not overlap, so a typo inside a code is reported
@@ -47,14 +59,18 @@ pub fn classify(code: &str) -> Option<TerritoryKind> {
 ///
 /// # Errors
 ///
-/// A French message naming the column `column`, the kind that failed and why.
-pub fn validate(column: &str, code: &str) -> Result<TerritoryKind, String> {
+/// A message (French, English) naming the column `column`, the kind that
+/// failed and why.
+pub fn validate(column: &str, code: &str) -> Result<TerritoryKind, Words> {
     let Some(kind) = classify(code) else {
-        return Err(format!(
-            "colonne « {column} » : code de territoire « {} » non reconnu (attendu : code commune INSEE \
+        let shown = code.escape_debug();
+        return Err(words!(
+            "colonne « {column} » : code de territoire « {shown} » non reconnu (attendu : code commune INSEE \
              à 5 caractères, SIREN d'EPCI à 9 chiffres ou code département à 2 ou 3 caractères, \
              ex. 35238, 243500139 ou 35)",
-            code.escape_debug()
+            "column “{column}”: territory code “{shown}” not recognised (expected: a 5-character INSEE \
+             commune code, the 9-digit SIREN of an EPCI or a 2- or 3-character department code, \
+             e.g. 35238, 243500139 or 35)"
         ));
     };
     let checked = match kind {
@@ -62,9 +78,14 @@ pub fn validate(column: &str, code: &str) -> Result<TerritoryKind, String> {
         TerritoryKind::Epci => ids::validate_siren(code),
         TerritoryKind::Department => ids::validate_department_code(code),
     };
-    checked
-        .map(|()| kind)
-        .map_err(|e| format!("colonne « {column} » ({kind}) : {e}"))
+    checked.map(|()| kind).map_err(|e| {
+        let (english, e) = (kind.english(), e.words());
+        let (fr, en) = (&e.fr, &e.en);
+        words!(
+            "colonne « {column} » ({kind}) : {fr}",
+            "column “{column}” ({english}): {en}"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -100,18 +121,23 @@ mod tests {
     #[test]
     fn each_failure_names_its_kind() {
         assert_eq!(
-            validate("territory_codes", "243500138"),
+            validate("territory_codes", "20").unwrap_err().en,
+            "column “territory_codes” (department): invalid department code “20” (expected: 01 to 95 \
+             (except 20: Corsica is 2A or 2B), 2A, 2B or 971 to 976)"
+        );
+        assert_eq!(
+            validate("territory_codes", "243500138").map_err(|w| w.fr),
             Err("colonne « territory_codes » (EPCI) : SIREN 243500138 invalide (clé de contrôle)".to_owned())
         );
         assert_eq!(
-            validate("territory_codes", "24350013X"),
+            validate("territory_codes", "24350013X").map_err(|w| w.fr),
             Err(
                 "colonne « territory_codes » (EPCI) : SIREN « 24350013X » invalide (attendu : 9 chiffres, sans espace)"
                     .to_owned()
             )
         );
         assert_eq!(
-            validate("territory_codes", "20004"),
+            validate("territory_codes", "20004").map_err(|w| w.fr),
             Err(
                 "colonne « territory_codes » (commune) : code commune INSEE « 20004 » invalide (attendu : \
                  5 caractères : code département (01 à 95, 2A, 2B) puis 3 chiffres, ou 971 à 978 / 984 à 989 \
@@ -120,7 +146,7 @@ mod tests {
             )
         );
         assert_eq!(
-            validate("territory_codes", "20"),
+            validate("territory_codes", "20").map_err(|w| w.fr),
             Err(
                 "colonne « territory_codes » (département) : code département « 20 » invalide (attendu : 01 à 95 \
                  (sauf 20 : la Corse s'écrit 2A ou 2B), 2A, 2B ou 971 à 976)"
@@ -128,7 +154,7 @@ mod tests {
             )
         );
         assert_eq!(
-            validate("territory_codes", "3523"),
+            validate("territory_codes", "3523").map_err(|w| w.fr),
             Err(
                 "colonne « territory_codes » : code de territoire « 3523 » non reconnu (attendu : code commune \
                  INSEE à 5 caractères, SIREN d'EPCI à 9 chiffres ou code département à 2 ou 3 caractères, \

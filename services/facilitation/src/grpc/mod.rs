@@ -10,6 +10,7 @@ use vigie_facilitation_domain::report::{activity_csv, report_csv, unhelped_csv};
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_platform::grpc::fields::{non_empty, optional_date};
 use vigie_platform::words;
+use vigie_platform::words::IntoStatus;
 use vigie_proto::dates::rfc3339;
 use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_server::FacilitationService;
@@ -155,11 +156,7 @@ impl FacilitationService for FacilitationApi {
             Err(FacilitationError::Rejected(errors)) => Ok(Response::new(pb::ImportFacilitatorsResponse {
                 errors: errors
                     .into_iter()
-                    .map(|e| inv::ImportError {
-                        file: e.file,
-                        line: e.line,
-                        message: e.message,
-                    })
+                    .map(|e| inv::ImportError::new(e.file, e.line, e.message))
                     .collect(),
                 facilitators: 0,
             })),

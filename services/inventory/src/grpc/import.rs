@@ -8,6 +8,7 @@ use tracing::Instrument;
 use vigie_inventory_set::scope::ImportScope;
 use vigie_inventory_set::CsvSetFiles;
 use vigie_platform::words;
+use vigie_platform::words::IntoStatus;
 use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::import_progress::Phase;
 
@@ -79,11 +80,7 @@ pub async fn run(
                             phase: Phase::Rejected as i32,
                             errors: chunk
                                 .iter()
-                                .map(|e| pb::ImportError {
-                                    file: e.file.clone(),
-                                    line: e.line,
-                                    message: e.message.clone(),
-                                })
+                                .map(|e| pb::ImportError::new(e.file.clone(), e.line, e.message.clone()))
                                 .collect(),
                             ..Default::default()
                         };

@@ -6,6 +6,7 @@ pub mod authz;
 mod import;
 
 use std::sync::Arc;
+use vigie_platform::words::IntoStatus;
 
 use futures::stream::BoxStream;
 use futures::StreamExt;

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use vigie_csv_out::push_row;
 use vigie_french_ids as ids;
 use vigie_tabular::fields::{self, MAX_TEXT_CHARS};
-use vigie_tabular::{flush, keep, read_rows, FileSpec};
+use vigie_tabular::{flush, keep, read_rows, words, FileSpec, Words};
 
 pub use vigie_tabular::RowError;
 
@@ -71,7 +71,24 @@ pub const MAX_URL_CHARS: usize = 2000;
 const TRAININGS: FileSpec = FileSpec::new(TRAININGS_FILE, &TRAININGS_HEADER, true);
 const SESSIONS: FileSpec = FileSpec::new(SESSIONS_FILE, &SESSIONS_HEADER, false);
 
-const LEVELS: &str = "0, 1, 2, 3 ou 4";
+const LEVELS: (&str, &str) = ("0, 1, 2, 3 ou 4", "0, 1, 2, 3 or 4");
+
+/// What the coded columns name, in messages.
+const MODALITY: fields::Label = fields::Label {
+    fr: "modalité",
+    en: "modality",
+    unknown_fr: "inconnue",
+};
+const PREREQUISITE_LEVEL: fields::Label = fields::Label {
+    fr: "niveau prérequis",
+    en: "prerequisite level",
+    unknown_fr: "inconnu",
+};
+const GOAL_LEVEL: fields::Label = fields::Label {
+    fr: "niveau visé",
+    en: "goal level",
+    unknown_fr: "inconnu",
+};
 
 /// The raw bytes of the two files of a catalogue. A file that was not sent
 /// is an empty vector: an error for `trainings.csv`, "no sessions" for
@@ -211,18 +228,24 @@ fn decimal(v: &str) -> Option<(f64, usize)> {
 }
 
 /// `modality`: one of the codes of [`Modality`].
-fn modality(v: &str) -> Result<Modality, String> {
+fn modality(v: &str) -> Result<Modality, Words> {
     if v.is_empty() {
-        return Err("colonne « modality » vide (modalité obligatoire : on_site, remote ou hybrid)".to_owned());
+        return Err(words!(
+            "colonne « modality » vide (modalité obligatoire : on_site, remote ou hybrid)",
+            "column “modality” is empty (modality required: on_site, remote or hybrid)"
+        ));
     }
-    fields::code("modalité", "inconnue", Modality::ALL, Modality::as_str, v)
+    fields::code(MODALITY, Modality::ALL, Modality::as_str, v)
 }
 
 /// `duration_hours`: mandatory, more than 0, a whole number of minutes
 /// (1.25 is 1 h 15; 1.33 is not a duration anyone schedules).
-fn duration_hours(v: &str) -> Result<f64, String> {
+fn duration_hours(v: &str) -> Result<f64, Words> {
     if v.is_empty() {
-        return Err("colonne « duration_hours » vide (durée obligatoire, en heures, ex. 7 ou 3.5)".to_owned());
+        return Err(words!(
+            "colonne « duration_hours » vide (durée obligatoire, en heures, ex. 7 ou 3.5)",
+            "column “duration_hours” is empty (duration required, in hours, e.g. 7 or 3.5)"
+        ));
     }
     let whole_minutes = |h: f64| {
         let minutes = h * 60.0;
@@ -230,33 +253,40 @@ fn duration_hours(v: &str) -> Result<f64, String> {
     };
     match decimal(v) {
         Some((h, _)) if h > 0.0 && whole_minutes(h) => Ok(h),
-        _ => Err(format!(
-            "durée « {} » invalide (attendu : un nombre d'heures supérieur à 0, à la minute près, ex. 7, 3.5 ou 1,25)",
-            v.escape_debug()
-        )),
+        _ => {
+            let shown = v.escape_debug();
+            Err(words!(
+                "durée « {shown} » invalide (attendu : un nombre d'heures supérieur à 0, à la minute près, ex. 7, 3.5 ou 1,25)",
+                "invalid duration “{shown}” (expected: a number of hours above 0, to the minute, e.g. 7, 3.5 or 1,25)"
+            ))
+        }
     }
 }
 
 /// `cost_eur`: empty when unknown, otherwise euros with at most 2 decimals.
-fn cost_eur(v: &str) -> Result<Option<f64>, String> {
+fn cost_eur(v: &str) -> Result<Option<f64>, Words> {
     if v.is_empty() {
         return Ok(None);
     }
     match decimal(v) {
         Some((c, decimals)) if decimals <= 2 => Ok(Some(c)),
-        _ => Err(format!(
-            "coût « {} » invalide (attendu : un montant en euros, au centime près, ex. 450 ou 1200.50 ; vide si inconnu)",
-            v.escape_debug()
-        )),
+        _ => {
+            let shown = v.escape_debug();
+            Err(words!(
+                "coût « {shown} » invalide (attendu : un montant en euros, au centime près, ex. 450 ou 1200.50 ; vide si inconnu)",
+                "invalid cost “{shown}” (expected: an amount in euros, to the cent, e.g. 450 or 1200.50; empty if unknown)"
+            ))
+        }
     }
 }
 
 /// A local date-time, strictly `YYYY-MM-DDTHH:MM` (what the export writes;
 /// `15/03/2027 9h30` is a spreadsheet's display, not a value to guess from).
-fn local_date_time(column: &str, v: &str) -> Result<NaiveDateTime, String> {
+fn local_date_time(column: &str, v: &str) -> Result<NaiveDateTime, Words> {
     if v.is_empty() {
-        return Err(format!(
-            "colonne « {column} » vide (date-heure obligatoire, format AAAA-MM-JJTHH:MM, ex. 2027-03-15T09:30)"
+        return Err(words!(
+            "colonne « {column} » vide (date-heure obligatoire, format AAAA-MM-JJTHH:MM, ex. 2027-03-15T09:30)",
+            "column “{column}” is empty (date-time required, format YYYY-MM-DDTHH:MM, e.g. 2027-03-15T09:30)"
         ));
     }
     let b = v.as_bytes();
@@ -268,10 +298,12 @@ fn local_date_time(column: &str, v: &str) -> Result<NaiveDateTime, String> {
             _ => c.is_ascii_digit(),
         });
     if !shaped {
-        return Err(format!(
-            "colonne « {column} » : date-heure « {} » invalide (format attendu AAAA-MM-JJTHH:MM, heure locale, \
+        let shown = v.escape_debug();
+        return Err(words!(
+            "colonne « {column} » : date-heure « {shown} » invalide (format attendu AAAA-MM-JJTHH:MM, heure locale, \
              ex. 2027-03-15T09:30)",
-            v.escape_debug()
+            "column “{column}”: invalid date-time “{shown}” (expected format YYYY-MM-DDTHH:MM, local time, \
+             e.g. 2027-03-15T09:30)"
         ));
     }
     // The shape guarantees these slices are ASCII digits.
@@ -281,28 +313,33 @@ fn local_date_time(column: &str, v: &str) -> Result<NaiveDateTime, String> {
     let time = NaiveTime::from_hms_opt(num(11..13), num(14..16), 0);
     match (day, time) {
         (Some(day), Some(time)) => Ok(day.and_time(time)),
-        _ => Err(format!("colonne « {column} » : la date-heure {v} n'existe pas")),
+        _ => Err(words!(
+            "colonne « {column} » : la date-heure {v} n'existe pas",
+            "column “{column}”: the date-time {v} does not exist"
+        )),
     }
 }
 
 /// `timezone`: an IANA name, exactly as the tz database spells it; empty
 /// means [`DEFAULT_TIMEZONE`].
-fn timezone(v: &str) -> Result<Tz, String> {
+fn timezone(v: &str) -> Result<Tz, Words> {
     if v.is_empty() {
         return Ok(DEFAULT_TIMEZONE);
     }
     v.parse::<Tz>().map_err(|_| {
-        format!(
-            "fuseau horaire « {} » inconnu (attendu : un nom IANA, ex. Europe/Paris, America/Cayenne ou \
+        let shown = v.escape_debug();
+        words!(
+            "fuseau horaire « {shown} » inconnu (attendu : un nom IANA, ex. Europe/Paris, America/Cayenne ou \
              Indian/Reunion ; vide pour Europe/Paris)",
-            v.escape_debug()
+            "unknown time zone “{shown}” (expected: an IANA name, e.g. Europe/Paris, America/Cayenne or \
+             Indian/Reunion; empty for Europe/Paris)"
         )
     })
 }
 
 /// `remote_url` (non-empty): an `http://` or `https://` link with a host,
 /// without spaces — enough to catch a pasted meeting id or phone number.
-fn remote_url(v: &str) -> Result<(), String> {
+fn remote_url(v: &str) -> Result<(), Words> {
     fields::bounded("remote_url", v, MAX_URL_CHARS)?;
     let ok = v.split_once("://").is_some_and(|(scheme, rest)| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -313,34 +350,43 @@ fn remote_url(v: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "colonne « remote_url » : lien « {} » invalide (attendu : une adresse http:// ou https://, \
+        let shown = v.escape_debug();
+        Err(words!(
+            "colonne « remote_url » : lien « {shown} » invalide (attendu : une adresse http:// ou https://, \
              ex. https://visio.exemple.fr/formation)",
-            v.escape_debug()
+            "column “remote_url”: invalid link “{shown}” (expected: an http:// or https:// address, \
+             e.g. https://visio.example.org/training)"
         ))
     }
 }
 
 /// `capacity`: a whole number of seats, at least 1.
-fn capacity(v: &str) -> Result<u32, String> {
+fn capacity(v: &str) -> Result<u32, Words> {
     if v.is_empty() {
-        return Err("colonne « capacity » vide (nombre de places obligatoire, au moins 1)".to_owned());
+        return Err(words!(
+            "colonne « capacity » vide (nombre de places obligatoire, au moins 1)",
+            "column “capacity” is empty (number of seats required, at least 1)"
+        ));
     }
     match v.parse::<u32>() {
         Ok(n) if n >= 1 && !v.starts_with('+') => Ok(n),
-        _ => Err(format!(
-            "capacité « {} » invalide (attendu : un nombre entier de places, au moins 1)",
-            v.escape_debug()
-        )),
+        _ => {
+            let shown = v.escape_debug();
+            Err(words!(
+                "capacité « {shown} » invalide (attendu : un nombre entier de places, au moins 1)",
+                "invalid capacity “{shown}” (expected: a whole number of seats, at least 1)"
+            ))
+        }
     }
 }
 
-/// A value as shown in a message: quoted, or `vide`.
-fn shown(v: &str) -> String {
+/// A value as shown in a message: quoted, or `vide` / `empty`.
+fn shown(v: &str) -> Words {
     if v.is_empty() {
-        "vide".to_owned()
+        words!("vide", "empty")
     } else {
-        format!("« {} »", v.escape_debug())
+        let v = v.escape_debug();
+        words!("« {v} »", "“{v}”")
     }
 }
 
@@ -388,7 +434,7 @@ struct Repeated<'a> {
 impl TrainingSlot {
     /// Messages for the repeated cells of a later row that differ from the
     /// first row's, in column order.
-    fn disagreements(&self, row: &Repeated<'_>, f: &[&str]) -> Vec<String> {
+    fn disagreements(&self, row: &Repeated<'_>, f: &[&str]) -> Vec<Words> {
         fn differ<T: PartialEq>(first: Option<T>, here: Option<T>) -> bool {
             matches!((first, here), (Some(a), Some(b)) if a != b)
         }
@@ -405,13 +451,13 @@ impl TrainingSlot {
             .zip(differs)
             .filter(|(_, d)| *d)
             .map(|((i, column), _)| {
-                format!(
-                    "formation « {} » : colonne « {column} » différente de la ligne {} ({} au lieu de {}) ; \
+                let (id, line, here, first) = (&self.id, self.line, shown(f[*i]), shown(&self.raw[*i - 1]));
+                let (here_en, first_en) = (&here.en, &first.en);
+                words!(
+                    "formation « {id} » : colonne « {column} » différente de la ligne {line} ({here} au lieu de {first}) ; \
                      chaque ligne d'une même formation doit reprendre les mêmes valeurs",
-                    self.id,
-                    self.line,
-                    shown(f[*i]),
-                    shown(&self.raw[*i - 1]),
+                    "training “{id}”: column “{column}” differs from line {line} ({here_en} instead of {first_en}); \
+                     every row of a training must repeat the same values"
                 )
             })
             .collect()
@@ -446,16 +492,18 @@ impl Parser {
         let function_ok = keep(&mut msgs, fields::function_code("function", function)).is_some();
         let prerequisite = keep(
             &mut msgs,
-            fields::small_int("prerequisite_level", "niveau prérequis", 0..=4, LEVELS, f[8]),
+            fields::small_int("prerequisite_level", PREREQUISITE_LEVEL, 0..=4, LEVELS, f[8]),
         );
         let goal = keep(
             &mut msgs,
-            fields::small_int("goal_level", "niveau visé", 0..=4, LEVELS, f[9]),
+            fields::small_int("goal_level", GOAL_LEVEL, 0..=4, LEVELS, f[9]),
         );
         if let (Some(p), Some(g)) = (prerequisite, goal) {
             if g <= p {
-                msgs.push(format!(
+                msgs.push(words!(
                     "niveau visé {g} pas au-dessus du niveau prérequis {p} (la formation doit faire progresser : \
+                     goal_level > prerequisite_level)",
+                    "goal level {g} not above the prerequisite level {p} (a training must make progress: \
                      goal_level > prerequisite_level)"
                 ));
             }
@@ -491,10 +539,13 @@ impl Parser {
         };
         if let (Some(i), true) = (slot, function_ok) {
             match self.trainings[i].functions.entry(function.to_owned()) {
-                Entry::Occupied(first) => msgs.push(format!(
-                    "fonction « {function} » en double pour la formation « {id} » (déjà ciblée ligne {})",
-                    first.get()
-                )),
+                Entry::Occupied(first) => {
+                    let first = first.get();
+                    msgs.push(words!(
+                        "fonction « {function} » en double pour la formation « {id} » (déjà ciblée ligne {first})",
+                        "duplicate function “{function}” for the training “{id}” (already targeted on line {first})"
+                    ));
+                }
                 Entry::Vacant(v) => {
                     v.insert(line);
                 }
@@ -514,14 +565,17 @@ impl Parser {
 
     /// Looks a referenced training up; `Err` carries the message to report.
     /// `Ok(None)` when trainings.csv is unusable (no judgement possible).
-    fn training_ref(&self, v: &str) -> Result<Option<usize>, String> {
+    fn training_ref(&self, v: &str) -> Result<Option<usize>, Words> {
         fields::id("training_id", v)?;
         if !self.trainings_usable {
             return Ok(None);
         }
         match self.index.get(v) {
             Some(&i) => Ok(Some(i)),
-            None => Err(format!("formation « {v} » inconnue (absente de trainings.csv)")),
+            None => Err(words!(
+                "formation « {v} » inconnue (absente de trainings.csv)",
+                "unknown training “{v}” (not in trainings.csv)"
+            )),
         }
     }
 
@@ -532,7 +586,10 @@ impl Parser {
         let duplicate = id_ok
             && match self.session_lines.get(id) {
                 Some(first) => {
-                    msgs.push(format!("session_id « {id} » en double (déjà défini ligne {first})"));
+                    msgs.push(words!(
+                        "session_id « {id} » en double (déjà défini ligne {first})",
+                        "duplicate session_id “{id}” (already defined on line {first})"
+                    ));
                     true
                 }
                 None => false,
@@ -548,11 +605,12 @@ impl Parser {
             let (local, tz) = (local?, tz?);
             let utc = local_to_utc(tz, local);
             if utc.is_none() {
-                msgs.push(format!(
-                    "colonne « {column} » : {} n'existe pas dans le fuseau {} (heure sautée lors d'un changement \
-                     d'heure)",
-                    local.format(DATE_TIME_FORMAT),
-                    tz.name()
+                let (local, zone) = (local.format(DATE_TIME_FORMAT), tz.name());
+                msgs.push(words!(
+                    "colonne « {column} » : {local} n'existe pas dans le fuseau {zone} (heure sautée lors d'un \
+                     changement d'heure)",
+                    "column “{column}”: {local} does not exist in the time zone {zone} (skipped when the clocks \
+                     changed)"
                 ));
             }
             utc
@@ -561,9 +619,10 @@ impl Parser {
         let ends_utc = instant("ends_at", ends);
         if let (Some(s), Some(e)) = (starts_utc, ends_utc) {
             if e <= s {
-                msgs.push(format!(
-                    "fin {} pas après le début {} (ends_at doit être après starts_at)",
-                    f[3], f[2]
+                let (end, start) = (f[3], f[2]);
+                msgs.push(words!(
+                    "fin {end} pas après le début {start} (ends_at doit être après starts_at)",
+                    "end {end} not after the start {start} (ends_at must be after starts_at)"
                 ));
             }
         }
@@ -572,7 +631,7 @@ impl Parser {
         let url = (!f[6].is_empty()).then_some(f[6]);
         if let Some(c) = commune {
             if let Err(e) = ids::validate_commune_insee(c) {
-                msgs.push(e.to_string());
+                msgs.push(e.words());
             }
         }
         if let Some(u) = url {
@@ -580,19 +639,22 @@ impl Parser {
         }
         let modality = training.and_then(|i| self.trainings[i].modality);
         match (modality, commune, url) {
-            (Some(Modality::OnSite), None, _) => msgs.push(format!(
+            (Some(Modality::OnSite), None, _) => msgs.push(words!(
                 "formation « {} » en présentiel : commune_insee obligatoire (code INSEE du lieu de la session)",
+                "training “{}” is on site: commune_insee required (INSEE code of the session's place)",
                 f[1]
             )),
-            (Some(Modality::Remote), _, None) => msgs.push(format!(
+            (Some(Modality::Remote), _, None) => msgs.push(words!(
                 "formation « {} » à distance : remote_url obligatoire (lien pour rejoindre la session)",
+                "training “{}” is remote: remote_url required (link to join the session)",
                 f[1]
             )),
-            (_, None, None) => msgs.push(
+            (_, None, None) => msgs.push(words!(
                 "ni commune_insee ni remote_url : indiquez le lieu de la session (code commune INSEE), \
-                 son lien à distance, ou les deux"
-                    .to_owned(),
-            ),
+                 son lien à distance, ou les deux",
+                "neither commune_insee nor remote_url: give the session's place (INSEE commune code), \
+                 its remote link, or both"
+            )),
             _ => {}
         }
         let capacity = keep(&mut msgs, capacity(f[7]));

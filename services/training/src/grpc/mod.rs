@@ -9,6 +9,7 @@ use vigie_fragility_model::catalogue::label_fr;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_platform::grpc::fields::{non_empty, optional_date};
 use vigie_platform::words;
+use vigie_platform::words::IntoStatus;
 use vigie_platform::words::Words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;
@@ -177,11 +178,7 @@ impl TrainingService for TrainingApi {
             Err(TrainingError::Rejected(errors)) => Ok(Response::new(pb::ImportCatalogResponse {
                 errors: errors
                     .into_iter()
-                    .map(|e| inv::ImportError {
-                        file: e.file,
-                        line: e.line,
-                        message: e.message,
-                    })
+                    .map(|e| inv::ImportError::new(e.file, e.line, e.message))
                     .collect(),
                 trainings: 0,
                 sessions: 0,

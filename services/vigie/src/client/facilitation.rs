@@ -55,7 +55,7 @@ pub async fn import_facilitators(endpoint: &str, file: &Path, lang: Lang) -> any
     if !response.errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &response.errors {
-            writeln!(err, "{}:{}: {}", file.display(), e.line, e.message)?;
+            writeln!(err, "{}:{}: {}", file.display(), e.line, e.message_in(lang))?;
         }
         anyhow::bail!(
             "{} {} {}",

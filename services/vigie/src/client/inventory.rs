@@ -115,7 +115,7 @@ pub async fn import(endpoint: &str, path: &Path, lang: Lang) -> anyhow::Result<(
     if !errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &errors {
-            writeln!(err, "{}: {}", origin.locate(&e.file, e.line), e.message)?;
+            writeln!(err, "{}: {}", origin.locate(&e.file, e.line), e.message_in(lang))?;
         }
         anyhow::bail!(
             "{} {} {}",

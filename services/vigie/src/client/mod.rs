@@ -232,7 +232,7 @@ pub fn server_message(status: &tonic::Status, lang: Lang) -> String {
 
 #[cfg(test)]
 mod tests {
-    use vigie_platform::words::Words;
+    use vigie_platform::words::{IntoStatus, Words};
 
     use super::*;
 

@@ -51,7 +51,13 @@ pub async fn import_catalog(endpoint: &str, dir: &Path, lang: Lang) -> anyhow::R
     if !response.errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &response.errors {
-            writeln!(err, "{}:{}: {}", dir.join(&e.file).display(), e.line, e.message)?;
+            writeln!(
+                err,
+                "{}:{}: {}",
+                dir.join(&e.file).display(),
+                e.line,
+                e.message_in(lang)
+            )?;
         }
         anyhow::bail!(
             "{} {} {}",

@@ -483,6 +483,10 @@ fn hostile_files_never_panic_and_errors_are_positioned() {
             for error in errors {
                 assert_eq!(error.file, "facilitators.csv", "{error}");
                 assert!(error.line >= 1 && !error.message.is_empty(), "{error}");
+                assert!(
+                    !error.message.en.is_empty() && error.message.en != error.message.fr,
+                    "every message has its English form: {error}"
+                );
             }
         }
     });

@@ -874,6 +874,10 @@ fn hostile_catalogues_never_panic_and_errors_are_positioned() {
                     "{error}"
                 );
                 assert!(error.line >= 1 && !error.message.is_empty(), "{error}");
+                assert!(
+                    !error.message.en.is_empty() && error.message.en != error.message.fr,
+                    "every message has its English form: {error}"
+                );
             }
         }
     });
