@@ -40,6 +40,35 @@ proto_packages! {
 pub mod event;
 pub use event::Event;
 
+/// `en` for an English reader when it was sent, else `fr`.
+fn message_in<'a>(lang: vigie_words::Lang, fr: &'a str, en: &'a str) -> &'a str {
+    if lang == vigie_words::Lang::En && !en.is_empty() {
+        en
+    } else {
+        fr
+    }
+}
+
+/// One problem of an import of calls or of the grants sheet.
+impl alerting::v1::ImportProblem {
+    /// The problem at `position`, in both languages; `error` when it
+    /// refuses its item, else a warning.
+    pub fn new(position: String, message: vigie_words::Words, error: bool) -> Self {
+        alerting::v1::ImportProblem {
+            position,
+            message: message.fr,
+            message_en: message.en,
+            error,
+        }
+    }
+
+    /// The message in `lang`; in French when English is asked for but was
+    /// not sent.
+    pub fn message_in(&self, lang: vigie_words::Lang) -> &str {
+        message_in(lang, &self.message, &self.message_en)
+    }
+}
+
 /// One problem of a refused import, as every import RPC answers it (the
 /// inventory's set, the training catalogue, the facilitators' file).
 impl inventory::v1::ImportError {
@@ -56,11 +85,7 @@ impl inventory::v1::ImportError {
     /// The message in `lang`; in French when English is asked for but was
     /// not sent (servers older than `message_en` send French only).
     pub fn message_in(&self, lang: vigie_words::Lang) -> &str {
-        if lang == vigie_words::Lang::En && !self.message_en.is_empty() {
-            &self.message_en
-        } else {
-            &self.message
-        }
+        message_in(lang, &self.message, &self.message_en)
     }
 }
 

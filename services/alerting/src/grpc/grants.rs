@@ -136,6 +136,8 @@ pub(super) fn import_report_to_pb(r: GrantImportReport) -> pb::ImportGrantsRespo
             .map(|(position, message)| pb::ImportProblem {
                 position,
                 message,
+                // English problems of the sheet are not written yet.
+                message_en: String::new(),
                 error: true,
             })
             .collect(),

@@ -163,6 +163,8 @@ fn problem_to_pb(p: &ImportProblem) -> pb::ImportProblem {
     pb::ImportProblem {
         position: p.position.clone(),
         message: p.message.clone(),
+        // English problems of the sources are not written yet.
+        message_en: String::new(),
         error: p.severity == Severity::Error,
     }
 }

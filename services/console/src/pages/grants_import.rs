@@ -165,7 +165,7 @@ async fn import(clients: &mut Clients, received: Received, network: &str, lang: 
         let lines: Vec<String> = answer
             .problems
             .iter()
-            .map(|p| format!("{}: {}", p.position, p.message))
+            .map(|p| format!("{}: {}", p.position, p.message_in(lang)))
             .collect();
         return Ok(upload::refused_lines(lines, lang));
     }

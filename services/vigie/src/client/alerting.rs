@@ -197,7 +197,7 @@ pub fn problem_line(problem: &pb::ImportProblem, lang: Lang) -> String {
         lang.pick("avertissement", "warning")
     };
     let sep = lang.pick(" : ", ": ");
-    format!("{}: {severity}{sep}{}", problem.position, problem.message)
+    format!("{}: {severity}{sep}{}", problem.position, problem.message_in(lang))
 }
 
 /// The one-line summary of an import or a fetch.
@@ -262,7 +262,7 @@ fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lan
     let problems = Listing::<pb::ImportProblem>::new()
         .data("position", |p| p.position.clone())
         .csv("severity", |p| if p.error { "error" } else { "warning" })
-        .data("message", |p| p.message.clone())
+        .data("message", move |p| p.message_in(lang).to_owned())
         .json("error", |p| p.error);
     match format {
         Format::Table => {
@@ -1382,6 +1382,7 @@ mod tests {
         let error = pb::ImportProblem {
             position: "imports/aides.csv:12".to_owned(),
             message: "date limite illisible « 31/02/2027 »".to_owned(),
+            message_en: String::new(),
             error: true,
         };
         assert_eq!(
@@ -1394,6 +1395,19 @@ mod tests {
             "imports/aides.csv:12: warning: date limite illisible « 31/02/2027 »"
         );
         assert!(problem_line(&warning, Lang::Fr).contains(": avertissement : "));
+        let translated = pb::ImportProblem::new(
+            "imports/aides.csv:12".to_owned(),
+            vigie_platform::words!("date limite illisible", "unreadable deadline"),
+            true,
+        );
+        assert_eq!(
+            problem_line(&translated, Lang::En),
+            "imports/aides.csv:12: error: unreadable deadline"
+        );
+        assert_eq!(
+            problem_line(&translated, Lang::Fr),
+            "imports/aides.csv:12: erreur : date limite illisible"
+        );
     }
 
     #[test]

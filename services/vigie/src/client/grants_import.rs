@@ -62,7 +62,7 @@ pub async fn import(
         .answered(lang)?;
     if !response.problems.is_empty() {
         for p in &response.problems {
-            println!("{}: {}", p.position, p.message);
+            println!("{}: {}", p.position, p.message_in(lang));
         }
         let n = response.problems.len();
         return Err(ProblemsFound(match lang {
