@@ -84,6 +84,17 @@ async fn grants_are_imported_from_the_templates_with_the_cli() -> Result<()> {
         stderr.contains("2 problème(s)") && stderr.contains("rien n'a été importé"),
         "{stderr}"
     );
+    // The same problems for a reader of English.
+    let (code, stdout, stderr) = import(server, &bad, &["--lang", "en"]).await?;
+    let lines: Vec<&str> = stdout.lines().collect();
+    ensure!(
+        code == Some(2)
+            && lines.len() == 2
+            && lines[0] == format!("mauvais.csv:2: submission date “32/01/{year}”: this date does not exist")
+            && lines[1] == "mauvais.csv:3: structure “INCONNUE” unknown or out of your reach"
+            && stderr.contains("2 problem(s)"),
+        "{code:?}\n{stdout}\n{stderr}"
+    );
     ensure!(grants(server).await?.is_empty());
 
     // A dry run counts and writes nothing.

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use vigie_words::{words, Words};
 
 mod columns;
 mod template;
@@ -31,7 +32,8 @@ pub use values::{derived_key, euros_fr, parse_date, parse_euros, parse_outcome, 
 use columns::column_of;
 
 use crate::validate::{
-    bounded_text, idempotency_key, validate_application, validate_grant, ApplicationInput, GrantInput, MAX_TITLE_CHARS,
+    bounded_text, field, idempotency_key, validate_application, validate_grant, ApplicationInput, GrantInput,
+    MAX_TITLE_CHARS,
 };
 
 /// Largest file accepted (a workbook too, before it is read).
@@ -85,19 +87,20 @@ impl ImportRow {
 pub struct Problem {
     /// The line, or 0.
     pub line: u64,
-    /// French.
-    pub message: String,
+    /// In French and in English.
+    pub message: Words,
 }
 
 impl Problem {
     /// `FILE:LINE: message` (`FILE: message` for the whole file); `file` is
     /// `grants.csv`, or `grants.xlsx/Subventions` for a workbook's sheet.
-    pub fn render(&self, file: &str) -> String {
-        if self.line == 0 {
-            format!("{file}: {}", self.message)
+    pub fn render(&self, file: &str) -> Words {
+        let prefix = if self.line == 0 {
+            format!("{file}: ")
         } else {
-            format!("{file}:{}: {}", self.line, self.message)
-        }
+            format!("{file}:{}: ", self.line)
+        };
+        self.message.prefixed(&prefix)
     }
 }
 
@@ -135,11 +138,11 @@ impl Cells<'_> {
 
 /// Collects the problems of one row while reading its cells.
 struct RowCheck {
-    problems: Vec<String>,
+    problems: Vec<Words>,
 }
 
 impl RowCheck {
-    fn keep<T: Default>(&mut self, result: Result<T, String>) -> T {
+    fn keep<T: Default>(&mut self, result: Result<T, Words>) -> T {
         result.unwrap_or_else(|message| {
             self.problems.push(message);
             T::default()
@@ -148,56 +151,58 @@ impl RowCheck {
 }
 
 /// Reads one data row into what it records; every problem of the row.
-fn read_row(cells: &Cells<'_>, today: NaiveDate) -> Result<RowAction, Vec<String>> {
+fn read_row(cells: &Cells<'_>, today: NaiveDate) -> Result<RowAction, Vec<Words>> {
     let mut check = RowCheck { problems: Vec::new() };
     let structure_id = check.keep(bounded_text(
         cells.get(Field::Structure),
         MAX_ID_CHARS,
-        "structure",
+        field::STRUCTURE,
         true,
     ));
-    let call_id = check.keep(bounded_text(cells.get(Field::Call), MAX_ID_CHARS, "appel", false));
+    let call_id = check.keep(bounded_text(cells.get(Field::Call), MAX_ID_CHARS, field::CALL, false));
     let funder = check.keep(bounded_text(
         cells.get(Field::Funder),
         MAX_TITLE_CHARS,
-        "financeur",
+        field::FUNDER,
         call_id.is_empty(),
     ));
     let title = check.keep(bounded_text(
         cells.get(Field::Title),
         MAX_TITLE_CHARS,
-        "intitulé",
+        field::TITLE,
         call_id.is_empty(),
     ));
-    let applied_on = check.keep(parse_date(cells.get(Field::AppliedOn), "date de dépôt"));
-    let amount_asked = check.keep(parse_euros(cells.get(Field::AmountAsked), "montant demandé"));
+    let applied_on = check.keep(parse_date(cells.get(Field::AppliedOn), field::APPLIED_ON));
+    let amount_asked = check.keep(parse_euros(cells.get(Field::AmountAsked), field::AMOUNT_ASKED));
     let outcome = check.keep(parse_outcome(cells.get(Field::Outcome)));
-    let decided_on = check.keep(parse_date(cells.get(Field::DecidedOn), "date de décision"));
-    let amount_granted = check.keep(parse_euros(cells.get(Field::AmountGranted), "montant accordé"));
-    let year_end = check.keep(parse_date(cells.get(Field::YearEnd), "fin d'exercice"));
-    let agreement_start = check.keep(parse_date(cells.get(Field::AgreementStart), "début de convention"));
-    let agreement_end = check.keep(parse_date(cells.get(Field::AgreementEnd), "fin de convention"));
-    let public = check.keep(parse_yes_no(cells.get(Field::Public), "subvention publique"));
+    let decided_on = check.keep(parse_date(cells.get(Field::DecidedOn), field::DECIDED_ON));
+    let amount_granted = check.keep(parse_euros(cells.get(Field::AmountGranted), field::AMOUNT_GRANTED));
+    let year_end = check.keep(parse_date(cells.get(Field::YearEnd), field::YEAR_END));
+    let agreement_start = check.keep(parse_date(cells.get(Field::AgreementStart), field::AGREEMENT_START));
+    let agreement_end = check.keep(parse_date(cells.get(Field::AgreementEnd), field::AGREEMENT_END));
+    let public = check.keep(parse_yes_no(cells.get(Field::Public), field::PUBLIC));
     let key = check.keep(idempotency_key(cells.get(Field::Key)));
     if outcome.is_none() {
         // A decision's column filled on a row without a decision is a row
         // whose `issue` was forgotten: recording it as pending would lose
         // the grant's duties without a word.
-        let decided: Vec<&str> = [
-            (Field::DecidedOn, "date de décision"),
-            (Field::AmountGranted, "montant accordé"),
-            (Field::YearEnd, "fin d'exercice"),
-            (Field::AgreementStart, "début de convention"),
-            (Field::AgreementEnd, "fin de convention"),
+        let decided: Vec<_> = [
+            (Field::DecidedOn, field::DECIDED_ON),
+            (Field::AmountGranted, field::AMOUNT_GRANTED),
+            (Field::YearEnd, field::YEAR_END),
+            (Field::AgreementStart, field::AGREEMENT_START),
+            (Field::AgreementEnd, field::AGREEMENT_END),
         ]
-        .iter()
+        .into_iter()
         .filter(|(f, _)| !cells.get(*f).is_empty())
-        .map(|(_, name)| *name)
+        .map(|(_, name)| name)
         .collect();
         if !decided.is_empty() {
-            check.problems.push(format!(
-                "issue vide (candidature en attente) mais {} renseigné(s) : indiquez obtenu ou refusé",
-                decided.join(", ")
+            let fr = decided.iter().map(|name| name.fr).collect::<Vec<_>>().join(", ");
+            let en = decided.iter().map(|name| name.en).collect::<Vec<_>>().join(", ");
+            check.problems.push(words!(
+                "issue vide (candidature en attente) mais {fr} renseigné(s) : indiquez obtenu ou refusé",
+                "empty outcome (application pending) but {en} given: say won or refused"
             ));
         }
     }
@@ -286,7 +291,7 @@ impl<'a> LineCounter<'a> {
 
 /// Checks a header line: every name known, none twice, the required ones
 /// there. Returns the column of each position.
-fn read_header(names: &[&str]) -> Result<Vec<Option<Field>>, String> {
+fn read_header(names: &[&str]) -> Result<Vec<Option<Field>>, Words> {
     let mut fields = Vec::with_capacity(names.len());
     let mut unknown = Vec::new();
     let mut twice = Vec::new();
@@ -306,25 +311,40 @@ fn read_header(names: &[&str]) -> Result<Vec<Option<Field>>, String> {
         .filter(|c| c.required && !fields.contains(&Some(c.field)))
         .map(|c| format!("« {} »", c.fr))
         .collect();
-    let mut message = Vec::new();
+    let mut message: Vec<Words> = Vec::new();
     if !unknown.is_empty() {
-        message.push(format!("colonne(s) inconnue(s) {}", unknown.join(", ")));
+        let names = unknown.join(", ");
+        message.push(words!("colonne(s) inconnue(s) {names}", "unknown column(s) {names}"));
     }
     if !twice.is_empty() {
-        message.push(format!("colonne(s) en double {}", twice.join(", ")));
+        let names = twice.join(", ");
+        message.push(words!("colonne(s) en double {names}", "duplicate column(s) {names}"));
     }
     if !missing.is_empty() {
-        message.push(format!("colonne(s) manquante(s) {}", missing.join(", ")));
+        let names = missing.join(", ");
+        message.push(words!("colonne(s) manquante(s) {names}", "missing column(s) {names}"));
     }
     if message.is_empty() {
         Ok(fields)
     } else {
-        Err(format!(
-            "en-tête : {} ; colonnes attendues : {}",
-            message.join(" ; "),
-            header_fr().join(", ")
+        let fr = message.iter().map(|m| m.fr.as_str()).collect::<Vec<_>>().join(" ; ");
+        let en = message.iter().map(|m| m.en.as_str()).collect::<Vec<_>>().join("; ");
+        let expected = header_fr().join(", ");
+        Err(words!(
+            "en-tête : {fr} ; colonnes attendues : {expected}",
+            "header: {en}; expected columns: {expected}"
         ))
     }
+}
+
+/// The problem of a file of `size` bytes, beyond [`MAX_IMPORT_BYTES`] (a
+/// workbook is refused with it too, before it is read).
+pub fn too_large(size: usize) -> Words {
+    let (size, limit) = (size as f64 / 1_048_576.0, MAX_IMPORT_BYTES / 1_048_576);
+    words!(
+        "le fichier fait {size:.1} Mio, au-delà de la limite de {limit} Mio : découpez-le",
+        "the file is {size:.1} MiB, beyond the limit of {limit} MiB: split it"
+    )
 }
 
 /// Reads a file of applications and decisions; `today` bounds the dates
@@ -332,16 +352,9 @@ fn read_header(names: &[&str]) -> Result<Vec<Option<Field>>, String> {
 /// only worth writing when `problems` is empty.
 pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
     let mut parsed = Parsed::default();
-    let whole = |parsed: &mut Parsed, message: String| parsed.problems.push(Problem { line: 0, message });
+    let whole = |parsed: &mut Parsed, message: Words| parsed.problems.push(Problem { line: 0, message });
     if content.len() > MAX_IMPORT_BYTES {
-        whole(
-            &mut parsed,
-            format!(
-                "le fichier fait {:.1} Mio, au-delà de la limite de {} Mio : découpez-le",
-                content.len() as f64 / 1_048_576.0,
-                MAX_IMPORT_BYTES / 1_048_576
-            ),
-        );
+        whole(&mut parsed, too_large(content.len()));
         return parsed;
     }
     let doc = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
@@ -367,7 +380,7 @@ pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
                 let line = lines.at(e.position().map_or(start, csv::Position::byte));
                 parsed.problems.push(Problem {
                     line,
-                    message: format!("CSV illisible : {e}"),
+                    message: words!("CSV illisible : {e}", "unreadable CSV: {e}"),
                 });
                 break;
             }
@@ -376,7 +389,10 @@ pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
         let Ok(texts) = record.iter().map(std::str::from_utf8).collect::<Result<Vec<&str>, _>>() else {
             parsed.problems.push(Problem {
                 line,
-                message: "ligne qui n'est pas en UTF-8 : enregistrez le fichier en « CSV UTF-8 »".to_owned(),
+                message: words!(
+                    "ligne qui n'est pas en UTF-8 : enregistrez le fichier en « CSV UTF-8 »",
+                    "line not in UTF-8: save the file as “CSV UTF-8”"
+                ),
             });
             continue;
         };
@@ -397,15 +413,19 @@ pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
         if data_rows > MAX_IMPORT_ROWS {
             parsed.problems.push(Problem {
                 line,
-                message: format!("plus de {MAX_IMPORT_ROWS} lignes : découpez le fichier"),
+                message: words!(
+                    "plus de {MAX_IMPORT_ROWS} lignes : découpez le fichier",
+                    "more than {MAX_IMPORT_ROWS} rows: split the file"
+                ),
             });
             break;
         }
         if texts.len() > fields.len() && texts[fields.len()..].iter().any(|t| !t.trim().is_empty()) {
             parsed.problems.push(Problem {
                 line,
-                message: format!(
+                message: words!(
                     "{} champs pour {} colonnes d'en-tête (un séparateur en trop ?)",
+                    "{} fields for {} header columns (one separator too many?)",
                     texts.len(),
                     fields.len()
                 ),
@@ -429,15 +449,21 @@ pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
                 };
                 let id = (row.structure_id().to_owned(), identity);
                 if let Some(first) = seen.get(&id) {
-                    let what = if row.call_id().is_empty() {
-                        "même structure et même clé (ou mêmes financeur, intitulé et date de dépôt)".to_owned()
+                    let call = row.call_id();
+                    let message = if call.is_empty() {
+                        words!(
+                            "ligne en double de la ligne {first} (même structure et même clé (ou mêmes financeur, \
+                             intitulé et date de dépôt))",
+                            "row repeating line {first} (same structure and same key (or same funder, title and \
+                             submission date))"
+                        )
                     } else {
-                        format!("même structure et même appel « {} »", row.call_id())
+                        words!(
+                            "ligne en double de la ligne {first} (même structure et même appel « {call} »)",
+                            "row repeating line {first} (same structure and same call “{call}”)"
+                        )
                     };
-                    parsed.problems.push(Problem {
-                        line,
-                        message: format!("ligne en double de la ligne {first} ({what})"),
-                    });
+                    parsed.problems.push(Problem { line, message });
                     continue;
                 }
                 seen.insert(id, line);
@@ -449,11 +475,12 @@ pub fn parse(content: &[u8], today: NaiveDate) -> Parsed {
         }
     }
     if header.is_none() && parsed.problems.is_empty() {
+        let expected = header_fr().join(", ");
         whole(
             &mut parsed,
-            format!(
-                "fichier vide : la première ligne doit nommer les colonnes ({})",
-                header_fr().join(", ")
+            words!(
+                "fichier vide : la première ligne doit nommer les colonnes ({expected})",
+                "empty file: the first line must name the columns ({expected})"
             ),
         );
     }

@@ -2,9 +2,51 @@
 //! them: `RecordApplication`, `RecordGrant`, `SetAgreementDate` and the
 //! import of a sheet ([`crate::import`]) all check their inputs here, so a
 //! row of a file is refused exactly when the same values sent one by one
-//! would be. Every message is French and names the field.
+//! would be. Every message is in French and in English and names the field
+//! ([`field`]).
 
 use chrono::{Months, NaiveDate};
+use vigie_words::{words, Term, Words};
+
+/// The fields named in messages, in both languages.
+pub mod field {
+    use vigie_words::Term;
+
+    /// The structure.
+    pub const STRUCTURE: Term = Term::new("structure", "structure");
+    /// The call applied to.
+    pub const CALL: Term = Term::new("appel", "call");
+    /// The funder.
+    pub const FUNDER: Term = Term::new("financeur", "funder");
+    /// The title.
+    pub const TITLE: Term = Term::new("intitulé", "title");
+    /// The date of submission.
+    pub const APPLIED_ON: Term = Term::new("date de dépôt", "submission date");
+    /// The amount asked.
+    pub const AMOUNT_ASKED: Term = Term::new("montant demandé", "amount asked");
+    /// The date of the decision.
+    pub const DECIDED_ON: Term = Term::new("date de décision", "decision date");
+    /// The amount granted.
+    pub const AMOUNT_GRANTED: Term = Term::new("montant accordé", "amount granted");
+    /// The last day of the financial year.
+    pub const YEAR_END: Term = Term::new("fin d'exercice", "financial year end");
+    /// The first day of an agreement.
+    pub const AGREEMENT_START: Term = Term::new("début de convention", "agreement start");
+    /// The last day of an agreement.
+    pub const AGREEMENT_END: Term = Term::new("fin de convention", "agreement end");
+    /// The agreement's reference.
+    pub const REFERENCE: Term = Term::new("référence de convention", "agreement reference");
+    /// The agreement's purpose.
+    pub const PURPOSE: Term = Term::new("objet", "purpose");
+    /// Whether a grant is a public subsidy.
+    pub const PUBLIC: Term = Term::new("subvention publique", "public subsidy");
+    /// A date written in an agreement.
+    pub const DUE: Term = Term::new("échéance", "due date");
+    /// The label of such a date.
+    pub const LABEL: Term = Term::new("libellé", "label");
+    /// An amount typed by a person.
+    pub const AMOUNT: Term = Term::new("montant", "amount");
+}
 
 /// Largest amount accepted: 100 M€, in cents.
 pub const MAX_AMOUNT_CENTS: i64 = 100_000_000 * 100;
@@ -91,9 +133,13 @@ pub struct GrantInput {
     pub idempotency_key: String,
 }
 
-fn amount(cents: i64, field: &str) -> Result<i64, String> {
+fn amount(cents: i64, field: Term) -> Result<i64, Words> {
     if !(0..=MAX_AMOUNT_CENTS).contains(&cents) {
-        return Err(format!("{field} : {cents} centimes hors bornes (de 0 à 100 000 000 €)"));
+        let en = field.en;
+        return Err(words!(
+            "{field} : {cents} centimes hors bornes (de 0 à 100 000 000 €)",
+            "{en}: {cents} cents out of bounds (from 0 to €100,000,000)"
+        ));
     }
     Ok(cents)
 }
@@ -102,17 +148,24 @@ fn amount(cents: i64, field: &str) -> Result<i64, String> {
 /// line break; `required` refuses it empty.
 ///
 /// # Errors
-/// A French message naming `field`.
-pub fn bounded_text(value: &str, max: usize, field: &str, required: bool) -> Result<String, String> {
+/// A message naming `field`.
+pub fn bounded_text(value: &str, max: usize, field: Term, required: bool) -> Result<String, Words> {
     let value = value.trim();
+    let en = field.en;
     if required && value.is_empty() {
-        return Err(format!("{field} manquant"));
+        return Err(words!("{field} manquant", "{en} missing"));
     }
     if value.chars().count() > max {
-        return Err(format!("{field} : au plus {max} caractères"));
+        return Err(words!(
+            "{field} : au plus {max} caractères",
+            "{en}: at most {max} characters"
+        ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(format!("{field} : caractère de contrôle refusé"));
+        return Err(words!(
+            "{field} : caractère de contrôle refusé",
+            "{en}: control character refused"
+        ));
     }
     Ok(value.to_owned())
 }
@@ -122,14 +175,20 @@ pub fn bounded_text(value: &str, max: usize, field: &str, required: bool) -> Res
 /// in it is a mistake, never a choice).
 ///
 /// # Errors
-/// A French message naming the key.
-pub fn idempotency_key(value: &str) -> Result<String, String> {
+/// A message naming the key.
+pub fn idempotency_key(value: &str) -> Result<String, Words> {
     let value = value.trim();
     if value.chars().count() > MAX_KEY_CHARS {
-        return Err(format!("clé d'idempotence : au plus {MAX_KEY_CHARS} caractères"));
+        return Err(words!(
+            "clé d'idempotence : au plus {MAX_KEY_CHARS} caractères",
+            "idempotency key: at most {MAX_KEY_CHARS} characters"
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err("clé d'idempotence : caractère de contrôle refusé".to_owned());
+        return Err(words!(
+            "clé d'idempotence : caractère de contrôle refusé",
+            "idempotency key: control character refused"
+        ));
     }
     Ok(value.to_owned())
 }
@@ -137,93 +196,113 @@ pub fn idempotency_key(value: &str) -> Result<String, String> {
 /// `date` is within [`MAX_YEARS_AWAY`] years of `today`.
 ///
 /// # Errors
-/// A French message naming `field`.
-pub fn near(date: NaiveDate, today: NaiveDate, field: &str) -> Result<NaiveDate, String> {
+/// A message naming `field`.
+pub fn near(date: NaiveDate, today: NaiveDate, field: Term) -> Result<NaiveDate, Words> {
     let years = Months::new(12 * MAX_YEARS_AWAY);
     let low = today.checked_sub_months(years).unwrap_or(NaiveDate::MIN);
     let high = today.checked_add_months(years).unwrap_or(NaiveDate::MAX);
     if date < low || date > high {
-        return Err(format!(
-            "{field} {date} : attendu à moins de {MAX_YEARS_AWAY} ans d'aujourd'hui"
+        let en = field.en;
+        return Err(words!(
+            "{field} {date} : attendu à moins de {MAX_YEARS_AWAY} ans d'aujourd'hui",
+            "{en} {date}: expected within {MAX_YEARS_AWAY} years of today"
         ));
     }
     Ok(date)
 }
 
-/// Validates an application (French messages naming the field).
+/// Validates an application (messages naming the field).
 ///
 /// # Errors
 /// The message of the first invalid field.
-pub fn validate_application(input: &ApplicationInput, today: NaiveDate) -> Result<ApplicationInput, String> {
+pub fn validate_application(input: &ApplicationInput, today: NaiveDate) -> Result<ApplicationInput, Words> {
     let with_call = !input.call_id.trim().is_empty();
     Ok(ApplicationInput {
         structure_id: input.structure_id.trim().to_owned(),
         call_id: input.call_id.trim().to_owned(),
-        funder: bounded_text(&input.funder, MAX_TITLE_CHARS, "financeur", !with_call)?,
-        title: bounded_text(&input.title, MAX_TITLE_CHARS, "intitulé", !with_call)?,
-        applied_on: Some(near(input.applied_on.unwrap_or(today), today, "date de dépôt")?),
-        amount_asked: amount(input.amount_asked, "montant demandé")?,
+        funder: bounded_text(&input.funder, MAX_TITLE_CHARS, field::FUNDER, !with_call)?,
+        title: bounded_text(&input.title, MAX_TITLE_CHARS, field::TITLE, !with_call)?,
+        applied_on: Some(near(input.applied_on.unwrap_or(today), today, field::APPLIED_ON)?),
+        amount_asked: amount(input.amount_asked, field::AMOUNT_ASKED)?,
         idempotency_key: idempotency_key(&input.idempotency_key)?,
     })
 }
 
-/// Validates a decision (French messages naming the field).
+/// Validates a decision (messages naming the field).
 ///
 /// # Errors
 /// The message of the first invalid field.
-pub fn validate_grant(input: &GrantInput, today: NaiveDate) -> Result<GrantInput, String> {
+pub fn validate_grant(input: &GrantInput, today: NaiveDate) -> Result<GrantInput, Words> {
     let outcome = input.outcome.trim();
     if outcome != WON && outcome != REFUSED {
-        return Err(format!(
-            "issue « {outcome} » inconnue : won (obtenu) ou refused (refusé)"
+        return Err(words!(
+            "issue « {outcome} » inconnue : won (obtenu) ou refused (refusé)",
+            "unknown outcome “{outcome}”: won or refused"
         ));
     }
     let won = outcome == WON;
     let known = !input.call_id.trim().is_empty() || !input.grant_id.trim().is_empty();
     let financial_year_end = match (input.financial_year_end, won) {
-        (Some(end), _) => Some(near(end, today, "fin d'exercice")?),
-        (None, true) => return Err("fin d'exercice manquante (la subvention obtenue la demande)".to_owned()),
+        (Some(end), _) => Some(near(end, today, field::YEAR_END)?),
+        (None, true) => {
+            return Err(words!(
+                "fin d'exercice manquante (la subvention obtenue la demande)",
+                "financial year end missing (a grant won needs it)"
+            ))
+        }
         (None, false) => None,
     };
     match (input.agreement_start, input.agreement_end) {
         (None, None) => {}
         (Some(start), Some(end)) => {
-            near(start, today, "début de convention")?;
+            near(start, today, field::AGREEMENT_START)?;
             if end <= start {
-                return Err(format!("fin de convention {end} : attendue après le début {start}"));
+                return Err(words!(
+                    "fin de convention {end} : attendue après le début {start}",
+                    "agreement end {end}: expected after its start {start}"
+                ));
             }
             let limit = start
                 .checked_add_months(Months::new(12 * MAX_YEARS_AWAY))
                 .unwrap_or(NaiveDate::MAX);
             if end > limit {
-                return Err(format!(
-                    "fin de convention {end} : une convention dure au plus {MAX_YEARS_AWAY} ans"
+                return Err(words!(
+                    "fin de convention {end} : une convention dure au plus {MAX_YEARS_AWAY} ans",
+                    "agreement end {end}: an agreement lasts at most {MAX_YEARS_AWAY} years"
                 ));
             }
         }
-        _ => return Err("convention : préciser son début et sa fin (les deux)".to_owned()),
+        _ => {
+            return Err(words!(
+                "convention : préciser son début et sa fin (les deux)",
+                "agreement: give its start and its end (both)"
+            ))
+        }
     }
     Ok(GrantInput {
         structure_id: input.structure_id.trim().to_owned(),
         grant_id: input.grant_id.trim().to_owned(),
         call_id: input.call_id.trim().to_owned(),
-        funder: bounded_text(&input.funder, MAX_TITLE_CHARS, "financeur", !known)?,
-        title: bounded_text(&input.title, MAX_TITLE_CHARS, "intitulé", !known)?,
+        funder: bounded_text(&input.funder, MAX_TITLE_CHARS, field::FUNDER, !known)?,
+        title: bounded_text(&input.title, MAX_TITLE_CHARS, field::TITLE, !known)?,
         outcome: outcome.to_owned(),
         amount_granted: if won {
-            amount(input.amount_granted, "montant accordé")?
+            amount(input.amount_granted, field::AMOUNT_GRANTED)?
         } else {
             0
         },
-        decided_on: Some(near(input.decided_on.unwrap_or(today), today, "date de décision")?),
+        decided_on: Some(near(input.decided_on.unwrap_or(today), today, field::DECIDED_ON)?),
         financial_year_end,
         agreement_start: input.agreement_start,
         agreement_end: input.agreement_end,
-        reference: bounded_text(&input.reference, MAX_REFERENCE_CHARS, "référence de convention", false)?,
-        purpose: bounded_text(&input.purpose, MAX_PURPOSE_CHARS, "objet", false)?,
+        reference: bounded_text(&input.reference, MAX_REFERENCE_CHARS, field::REFERENCE, false)?,
+        purpose: bounded_text(&input.purpose, MAX_PURPOSE_CHARS, field::PURPOSE, false)?,
         public_subsidy: Some(input.public_subsidy.unwrap_or(true)),
-        amount_asked: amount(input.amount_asked, "montant demandé")?,
-        applied_on: input.applied_on.map(|d| near(d, today, "date de dépôt")).transpose()?,
+        amount_asked: amount(input.amount_asked, field::AMOUNT_ASKED)?,
+        applied_on: input
+            .applied_on
+            .map(|d| near(d, today, field::APPLIED_ON))
+            .transpose()?,
         idempotency_key: idempotency_key(&input.idempotency_key)?,
     })
 }
@@ -388,21 +467,31 @@ mod tests {
 
     #[test]
     fn texts_are_trimmed_bounded_and_free_of_control_characters() {
-        assert_eq!(bounded_text("  a ", 3, "objet", false).unwrap(), "a");
-        assert_eq!(bounded_text("a\nb", 3, "objet", false).unwrap(), "a\nb");
-        assert!(bounded_text("a\tb", 3, "objet", false).unwrap_err().contains("objet"));
-        assert!(bounded_text("abcd", 3, "objet", false)
+        assert_eq!(bounded_text("  a ", 3, field::PURPOSE, false).unwrap(), "a");
+        assert_eq!(bounded_text("a\nb", 3, field::PURPOSE, false).unwrap(), "a\nb");
+        assert!(bounded_text("a\tb", 3, field::PURPOSE, false)
+            .unwrap_err()
+            .contains("objet"));
+        assert!(bounded_text("abcd", 3, field::PURPOSE, false)
             .unwrap_err()
             .contains("au plus 3"));
-        assert!(bounded_text(" ", 3, "objet", true)
+        assert!(bounded_text(" ", 3, field::PURPOSE, true)
             .unwrap_err()
             .contains("objet manquant"));
         let today = d(2026, 12, 3);
-        assert!(near(d(2036, 12, 3), today, "échéance").is_ok());
-        assert!(near(d(2036, 12, 4), today, "échéance")
+        assert!(near(d(2036, 12, 3), today, field::DUE).is_ok());
+        assert!(near(d(2036, 12, 4), today, field::DUE)
             .unwrap_err()
             .contains("échéance"));
-        assert!(near(d(2016, 12, 3), today, "échéance").is_ok());
-        assert!(near(d(2016, 12, 2), today, "échéance").is_err());
+        assert!(near(d(2016, 12, 3), today, field::DUE).is_ok());
+        assert!(near(d(2016, 12, 2), today, field::DUE).is_err());
+        assert_eq!(
+            near(d(2016, 12, 2), today, field::DUE).unwrap_err().en,
+            "due date 2016-12-02: expected within 10 years of today"
+        );
+        assert_eq!(
+            bounded_text(" ", 3, field::FUNDER, true).unwrap_err().en,
+            "funder missing"
+        );
     }
 }

@@ -30,7 +30,7 @@ pub const ENGLISH_MESSAGE_KEY: &str = "vigie-message-en-bin";
 /// because of its translation.
 const ENGLISH_MAX_BYTES: usize = 8 * 1024;
 
-pub use vigie_words::{words, Lang, Words};
+pub use vigie_words::{words, Lang, Term, Words};
 
 /// A text sent to a client as a gRPC status.
 pub trait IntoStatus {

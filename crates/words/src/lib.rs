@@ -82,6 +82,30 @@ pub struct Words {
     pub en: String,
 }
 
+/// A fixed word or phrase in both languages, known at compile time: what a
+/// message names (a field, a column). `const`, so that a set of them can be
+/// declared once beside the rules that use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    /// In French (`date de dépôt`).
+    pub fr: &'static str,
+    /// In English (`submission date`).
+    pub en: &'static str,
+}
+
+impl Term {
+    /// A term given in both languages.
+    pub const fn new(fr: &'static str, en: &'static str) -> Term {
+        Term { fr, en }
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.fr)
+    }
+}
+
 /// Builds [`Words`] from a French and an English format string with the same
 /// arguments (inline captures work): `words!("{what} introuvable", "{what}
 /// not found")`, `words!("niveau {} invalide", "invalid level {}", level)`.
@@ -205,6 +229,13 @@ mod tests {
         assert!(words.contains("introuvable") && words == "structure « S1 » introuvable, niveau 7");
         assert_eq!(words.in_lang(Lang::En), words.en);
         assert_eq!(words.pick(false), words.fr);
+    }
+
+    #[test]
+    fn a_term_reads_as_its_french_form() {
+        const FUNDER: Term = Term::new("financeur", "funder");
+        assert_eq!(FUNDER.to_string(), "financeur");
+        assert_eq!(FUNDER.en, "funder");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! than turned into a code that lost its leading zeros.
 
 use calamine::{Data, DataRef, ExcelDateTime};
+use vigie_words::{words, Words};
 
 /// A cell value, whichever reader produced it.
 pub(crate) enum Value<'a> {
@@ -80,8 +81,8 @@ pub(crate) fn column_letters(mut col: u32) -> String {
 }
 
 /// The text of one cell for `column` (its header name, for messages), or the
-/// French message explaining why it cannot be used.
-pub(crate) fn cell_text(value: Value<'_>, column: &str, kind: Kind) -> Result<String, String> {
+/// message explaining why it cannot be used.
+pub(crate) fn cell_text(value: Value<'_>, column: &str, kind: Kind) -> Result<String, Words> {
     let text = match value {
         Value::Empty => return Ok(String::new()),
         Value::Text(s) => s.to_owned(),
@@ -92,30 +93,34 @@ pub(crate) fn cell_text(value: Value<'_>, column: &str, kind: Kind) -> Result<St
             let (y, m, day, ..) = d.to_ymd_hms_milli();
             let date = format!("{y:04}-{m:02}-{day:02}");
             if matches!(kind, Kind::Id(_)) {
-                return Err(format!(
-                    "colonne « {column} » : une date ({date}) à la place d'un identifiant ; mettez la colonne au format Texte et retapez la valeur"
+                return Err(words!(
+                    "colonne « {column} » : une date ({date}) à la place d'un identifiant ; mettez la colonne au format Texte et retapez la valeur",
+                    "column “{column}”: a date ({date}) instead of an identifier; format the column as Text and type the value again"
                 ));
             }
             date
         }
         Value::Date(_) | Value::Duration => {
-            return Err(format!(
-                "colonne « {column} » : une durée n'est pas une valeur attendue ici"
+            return Err(words!(
+                "colonne « {column} » : une durée n'est pas une valeur attendue ici",
+                "column “{column}”: a duration is not a value expected here"
             ))
         }
         // ODS dates: `2026-01-05` or `2026-01-05T00:00:00`.
         Value::Iso(s) => s.get(..10).unwrap_or(s).to_owned(),
         Value::Error(e) => {
-            return Err(format!(
-                "colonne « {column} » : la cellule contient une erreur de calcul ({e})"
+            return Err(words!(
+                "colonne « {column} » : la cellule contient une erreur de calcul ({e})",
+                "column “{column}”: the cell holds a calculation error ({e})"
             ))
         }
     };
     if text.contains(['\n', '\r']) {
         // A line break would shift every following line of the CSV file,
         // and no field of the set accepts one anyway.
-        return Err(format!(
-            "colonne « {column} » : retour à la ligne dans la cellule (une seule ligne attendue)"
+        return Err(words!(
+            "colonne « {column} » : retour à la ligne dans la cellule (une seule ligne attendue)",
+            "column “{column}”: line break in the cell (a single line expected)"
         ));
     }
     Ok(text)
@@ -124,7 +129,7 @@ pub(crate) fn cell_text(value: Value<'_>, column: &str, kind: Kind) -> Result<St
 /// A number cell. Integral values are written without ".0"; in an
 /// identifier column a number is refused with the fix to apply, because the
 /// spreadsheet may already have dropped leading zeros (`01234` → `1234`).
-fn number(f: f64, int: Option<i64>, column: &str, kind: Kind) -> Result<String, String> {
+fn number(f: f64, int: Option<i64>, column: &str, kind: Kind) -> Result<String, Words> {
     let integral = int.or_else(|| (f.fract() == 0.0 && f.abs() < EXACT).then_some(f as i64));
     match kind {
         Kind::Plain | Kind::Date => Ok(match integral {
@@ -137,14 +142,18 @@ fn number(f: f64, int: Option<i64>, column: &str, kind: Kind) -> Result<String, 
             match (integral, widths) {
                 // As many digits as the code has: no zero can be missing.
                 (Some(i), Some(w)) if i >= 0 && w.contains(&digits) => Ok(shown),
-                (Some(i), Some(w)) if i >= 0 && w.iter().all(|&w| digits < w) => Err(format!(
-                    "colonne « {column} » : « {shown} » est enregistré comme un nombre et a perdu ses zéros initiaux (attendu {} chiffres, par exemple « {:0>width$} ») ; mettez la colonne au format Texte et retapez la valeur",
-                    w.iter().map(usize::to_string).collect::<Vec<_>>().join(" ou "),
-                    shown,
-                    width = w[0].max(digits),
-                )),
-                _ => Err(format!(
-                    "colonne « {column} » : l'identifiant « {shown} » est enregistré comme un nombre, ce qui efface les zéros initiaux ; mettez la colonne au format Texte et retapez la valeur"
+                (Some(i), Some(w)) if i >= 0 && w.iter().all(|&w| digits < w) => {
+                    let widths: Vec<String> = w.iter().map(usize::to_string).collect();
+                    let (or_fr, or_en) = (widths.join(" ou "), widths.join(" or "));
+                    let padded = format!("{:0>width$}", shown, width = w[0].max(digits));
+                    Err(words!(
+                        "colonne « {column} » : « {shown} » est enregistré comme un nombre et a perdu ses zéros initiaux (attendu {or_fr} chiffres, par exemple « {padded} ») ; mettez la colonne au format Texte et retapez la valeur",
+                        "column “{column}”: “{shown}” is stored as a number and lost its leading zeros (expected {or_en} digits, for example “{padded}”); format the column as Text and type the value again"
+                    ))
+                }
+                _ => Err(words!(
+                    "colonne « {column} » : l'identifiant « {shown} » est enregistré comme un nombre, ce qui efface les zéros initiaux ; mettez la colonne au format Texte et retapez la valeur",
+                    "column “{column}”: the identifier “{shown}” is stored as a number, which drops leading zeros; format the column as Text and type the value again"
                 )),
             }
         }

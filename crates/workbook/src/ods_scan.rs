@@ -5,6 +5,7 @@
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use vigie_words::{words, Words};
 
 use crate::limits::{MAX_ODS_CELLS, MAX_SHEETS};
 
@@ -17,8 +18,8 @@ fn repeat(e: &BytesStart<'_>, attr: &str) -> u64 {
         .max(1)
 }
 
-/// `Err` with the French reason when the sheets would expand past the bounds.
-pub(crate) fn check(content: &[u8]) -> Result<(), String> {
+/// `Err` with the reason when the sheets would expand past the bounds.
+pub(crate) fn check(content: &[u8]) -> Result<(), Words> {
     let mut reader = Reader::from_reader(content);
     let mut buf = Vec::new();
     let mut tables = 0usize;
@@ -27,7 +28,7 @@ pub(crate) fn check(content: &[u8]) -> Result<(), String> {
     loop {
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|e| format!("contenu ODS illisible ({e})"))?;
+            .map_err(|e| words!("contenu ODS illisible ({e})", "unreadable ODS content ({e})"))?;
         let (e, has_children) = match &event {
             Event::Start(e) => (e, true),
             Event::Empty(e) => (e, false),
@@ -35,8 +36,9 @@ pub(crate) fn check(content: &[u8]) -> Result<(), String> {
                 if e.name().as_ref() == "table:table-row" {
                     total = total.saturating_add(row_cells.saturating_mul(row_repeat));
                     if total > MAX_ODS_CELLS {
-                        return Err(format!(
-                            "le classeur ODS déclare plus de {MAX_ODS_CELLS} cellules remplies une fois ses lignes répétées comptées : refusé"
+                        return Err(words!(
+                            "le classeur ODS déclare plus de {MAX_ODS_CELLS} cellules remplies une fois ses lignes répétées comptées : refusé",
+                            "the ODS workbook declares more than {MAX_ODS_CELLS} filled cells once its repeated rows are counted: refused"
                         ));
                     }
                     (row_repeat, row_cells) = (1, 0);
@@ -54,7 +56,10 @@ pub(crate) fn check(content: &[u8]) -> Result<(), String> {
             "table:table" => {
                 tables += 1;
                 if tables > MAX_SHEETS {
-                    return Err(format!("le classeur a plus de {MAX_SHEETS} feuilles : refusé"));
+                    return Err(words!(
+                        "le classeur a plus de {MAX_SHEETS} feuilles : refusé",
+                        "the workbook has more than {MAX_SHEETS} sheets: refused"
+                    ));
                 }
             }
             "table:table-row" if has_children => {

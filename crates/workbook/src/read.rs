@@ -4,6 +4,7 @@ use std::io::{Cursor, Read};
 
 use calamine::{Ods, Reader, Xlsx};
 use vigie_inventory_set::CsvSetFiles;
+use vigie_words::{words, Words};
 
 use crate::cells::{cell_text, column_letters, Kind, Value};
 use crate::limits::{MAX_COLUMNS, MAX_ROWS, MAX_SHEETS, MAX_UNCOMPRESSED_BYTES, MAX_WORKBOOK_BYTES, MAX_ZIP_ENTRIES};
@@ -26,12 +27,12 @@ pub struct Problem {
     pub sheet: Option<String>,
     /// Row number in the sheet (0 for the whole workbook).
     pub line: u64,
-    /// French explanation.
-    pub message: String,
+    /// What is wrong, in French and in English.
+    pub message: Words,
 }
 
 impl Problem {
-    pub(crate) fn whole(message: String) -> Self {
+    pub(crate) fn whole(message: Words) -> Self {
         Problem {
             sheet: None,
             line: 0,
@@ -42,12 +43,18 @@ impl Problem {
     /// `inventaire.xlsx/people:12: message`, or `inventaire.xlsx: message`
     /// for the whole workbook — the same shape as the server's errors once
     /// mapped by [`crate::locate`].
-    pub fn render(&self, workbook: &str) -> String {
-        match &self.sheet {
-            Some(sheet) => format!("{workbook}/{sheet}:{}: {}", self.line, self.message),
-            None => format!("{workbook}: {}", self.message),
-        }
+    pub fn render(&self, workbook: &str) -> Words {
+        let prefix = match &self.sheet {
+            Some(sheet) => format!("{workbook}/{sheet}:{}: ", self.line),
+            None => format!("{workbook}: "),
+        };
+        self.message.prefixed(&prefix)
     }
+}
+
+/// « classeur illisible (…) »: the workbook reader's own error `e`.
+fn unreadable(e: &dyn std::fmt::Display) -> Words {
+    words!("classeur illisible ({e})", "unreadable workbook ({e})")
 }
 
 /// Every problem of a workbook that could not become a CSV set.
@@ -98,17 +105,23 @@ pub(crate) type Plan<'a> = dyn Fn(&[String]) -> Result<Vec<(String, SheetSpec)>,
 /// sheet names, each turned into CSV text (row N on line N).
 pub(crate) fn read_sheets(bytes: &[u8], plan: &Plan<'_>) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
     if bytes.len() > MAX_WORKBOOK_BYTES {
-        return Err(vec![Problem::whole(format!(
-            "le classeur fait {:.1} Mio, au-delà de la limite de {} Mio : découpez-le, ou importez le jeu de fichiers CSV",
-            bytes.len() as f64 / 1_048_576.0,
-            MAX_WORKBOOK_BYTES / 1_048_576
+        let (size, limit) = (bytes.len() as f64 / 1_048_576.0, MAX_WORKBOOK_BYTES / 1_048_576);
+        return Err(vec![Problem::whole(words!(
+            "le classeur fait {size:.1} Mio, au-delà de la limite de {limit} Mio : découpez-le, ou importez le jeu de fichiers CSV",
+            "the workbook is {size:.1} MiB, beyond the limit of {limit} MiB: split it, or import the set of CSV files"
         ))]);
     }
     let Some(format) = detect(bytes) else {
         let message = if bytes.starts_with(&OLD_XLS) {
-            "ancien format Excel (.xls) : enregistrez le classeur au format .xlsx puis importez-le".to_owned()
+            words!(
+                "ancien format Excel (.xls) : enregistrez le classeur au format .xlsx puis importez-le",
+                "old Excel format (.xls): save the workbook as .xlsx, then import it"
+            )
         } else {
-            "ce fichier n'est ni un classeur XLSX ni un classeur ODS".to_owned()
+            words!(
+                "ce fichier n'est ni un classeur XLSX ni un classeur ODS",
+                "this file is neither an XLSX nor an ODS workbook"
+            )
         };
         return Err(vec![Problem::whole(message)]);
     };
@@ -119,15 +132,16 @@ pub(crate) fn read_sheets(bytes: &[u8], plan: &Plan<'_>) -> Result<Vec<(SheetSpe
     // calamine parses outside data: a panic in it (none known; tests/hostile.rs
     // looks for them) must end as a refused file, not as a dead request.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_checked(bytes, format, plan))).unwrap_or_else(|_| {
-        Err(vec![Problem::whole(
-            "classeur illisible (le lecteur de classeurs a échoué sur ce fichier)".to_owned(),
-        )])
+        Err(vec![Problem::whole(words!(
+            "classeur illisible (le lecteur de classeurs a échoué sur ce fichier)",
+            "unreadable workbook (the workbook reader failed on this file)"
+        ))])
     })
 }
 
 /// [`read_sheets`] once the container passed every bound.
 fn read_checked(bytes: &[u8], format: Format, plan: &Plan<'_>) -> Result<Vec<(SheetSpec, Vec<u8>)>, ReadError> {
-    let unreadable = |e: &dyn std::fmt::Display| vec![Problem::whole(format!("classeur illisible ({e})"))];
+    let unreadable = |e: &dyn std::fmt::Display| vec![Problem::whole(unreadable(e))];
     let mut sheets: Vec<SheetOut> = Vec::new();
     match format {
         Format::Xlsx => {
@@ -176,24 +190,26 @@ fn read_checked(bytes: &[u8], format: Format, plan: &Plan<'_>) -> Result<Vec<(Sh
 /// Checks the zip container, decompressing every entry for real (declared
 /// sizes can lie) up to [`MAX_UNCOMPRESSED_BYTES`] in all. Returns ODS's
 /// `content.xml` for [`crate::ods_scan`].
-fn check_zip(bytes: &[u8], format: Format) -> Result<Option<Vec<u8>>, String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("classeur illisible ({e})"))?;
+fn check_zip(bytes: &[u8], format: Format) -> Result<Option<Vec<u8>>, Words> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     if zip.len() > MAX_ZIP_ENTRIES {
-        return Err(format!(
+        return Err(words!(
             "le classeur contient {} parties (plus de {MAX_ZIP_ENTRIES}) : fichier anormal, refusé",
+            "the workbook holds {} parts (more than {MAX_ZIP_ENTRIES}): abnormal file, refused",
             zip.len()
         ));
     }
     let bomb = || {
-        format!(
-            "le classeur se décompresse en plus de {} Mio : fichier anormal ou trop gros, refusé",
-            MAX_UNCOMPRESSED_BYTES / 1_048_576
+        let limit = MAX_UNCOMPRESSED_BYTES / 1_048_576;
+        words!(
+            "le classeur se décompresse en plus de {limit} Mio : fichier anormal ou trop gros, refusé",
+            "the workbook decompresses to more than {limit} MiB: abnormal or too large file, refused"
         )
     };
     let mut left = MAX_UNCOMPRESSED_BYTES;
     let mut content = None;
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| format!("classeur illisible ({e})"))?;
+        let mut entry = zip.by_index(i).map_err(|e| unreadable(&e))?;
         let keep = format == Format::Ods && entry.name().is_ok_and(|n| n == "content.xml");
         let mut limited = (&mut entry).take(left + 1);
         let n = if keep {
@@ -204,7 +220,7 @@ fn check_zip(bytes: &[u8], format: Format) -> Result<Option<Vec<u8>>, String> {
         } else {
             std::io::copy(&mut limited, &mut std::io::sink())
         }
-        .map_err(|e| format!("classeur illisible ({e})"))?;
+        .map_err(|e| unreadable(&e))?;
         left = left.checked_sub(n).ok_or_else(bomb)?;
     }
     Ok(content)
@@ -214,8 +230,9 @@ fn check_zip(bytes: &[u8], format: Format) -> Result<Option<Vec<u8>>, String> {
 /// (a misspelt `peoples` would otherwise silently import nobody).
 fn plan(names: &[String]) -> Result<Vec<(String, SheetSpec)>, ReadError> {
     if names.len() > MAX_SHEETS {
-        return Err(vec![Problem::whole(format!(
+        return Err(vec![Problem::whole(words!(
             "le classeur a {} feuilles, plus que les {MAX_SHEETS} acceptées",
+            "the workbook has {} sheets, more than the {MAX_SHEETS} accepted",
             names.len()
         ))]);
     }
@@ -234,10 +251,14 @@ fn plan(names: &[String]) -> Result<Vec<(String, SheetSpec)>, ReadError> {
     if unknown.is_empty() {
         Ok(plan)
     } else {
-        Err(vec![Problem::whole(format!(
-            "{} inconnue(s) : {} ; les feuilles attendues sont structures, people, functions et holdings (et « {README_SHEET} », ignorée) — renommez ou supprimez-la(les)",
+        let (sheets, names) = (
             if unknown.len() == 1 { "feuille" } else { "feuilles" },
-            unknown.join(", ")
+            unknown.join(", "),
+        );
+        let plural = if unknown.len() == 1 { "" } else { "s" };
+        Err(vec![Problem::whole(words!(
+            "{sheets} inconnue(s) : {names} ; les feuilles attendues sont structures, people, functions et holdings (et « {README_SHEET} », ignorée) — renommez ou supprimez-la(les)",
+            "unknown sheet{plural}: {names}; the expected sheets are structures, people, functions and holdings (and “{README_SHEET}”, ignored) — rename or delete it (them)"
         ))])
     }
 }
@@ -277,13 +298,14 @@ impl SheetOut {
         if matches!(value, Value::Empty) || matches!(value, Value::Text(s) if s.is_empty()) {
             return true;
         }
-        let place = format!("cellule {}{}", column_letters(col), u64::from(row) + 1);
+        let cell = format!("{}{}", column_letters(col), u64::from(row) + 1);
         if row >= MAX_ROWS || col >= MAX_COLUMNS {
             self.problems.push(Problem {
                 sheet: Some(self.spec.sheet.to_owned()),
                 line: u64::from(row) + 1,
-                message: format!(
-                    "{place} : au-delà des limites d'une feuille ({MAX_ROWS} lignes, colonnes A à {}) ; feuille non lue",
+                message: words!(
+                    "cellule {cell} : au-delà des limites d'une feuille ({MAX_ROWS} lignes, colonnes A à {}) ; feuille non lue",
+                    "cell {cell}: beyond the bounds of a sheet ({MAX_ROWS} rows, columns A to {}); sheet not read",
                     column_letters(MAX_COLUMNS - 1)
                 ),
             });
@@ -297,7 +319,10 @@ impl SheetOut {
             Err(message) => self.problems.push(Problem {
                 sheet: Some(self.spec.sheet.to_owned()),
                 line: u64::from(row) + 1,
-                message: format!("{place}, {message}"),
+                message: Words::new(
+                    format!("cellule {cell}, {}", message.fr),
+                    format!("cell {cell}, {}", message.en),
+                ),
             }),
         }
         true

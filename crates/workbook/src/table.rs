@@ -55,9 +55,11 @@ pub fn read_table(bytes: &[u8], sheet: &'static str) -> Result<Table, ReadError>
             .find(|n| n.trim().eq_ignore_ascii_case(sheet))
             .or_else(|| if data.len() == 1 { data.first() } else { None })
             .ok_or_else(|| {
-                vec![Problem::whole(format!(
-                    "feuille « {sheet} » introuvable (feuilles : {}) : gardez une seule feuille de données, ou nommez-la « {sheet} »",
-                    names.iter().map(|n| format!("« {n} »")).collect::<Vec<_>>().join(", ")
+                let fr = names.iter().map(|n| format!("« {n} »")).collect::<Vec<_>>().join(", ");
+                let en = names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ");
+                vec![Problem::whole(vigie_words::words!(
+                    "feuille « {sheet} » introuvable (feuilles : {fr}) : gardez une seule feuille de données, ou nommez-la « {sheet} »",
+                    "sheet “{sheet}” not found (sheets: {en}): keep a single data sheet, or name it “{sheet}”"
                 ))]
             })?;
         chosen.replace((*name).clone());

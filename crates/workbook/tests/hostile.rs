@@ -2,7 +2,7 @@
 //! XML parts are mutated then zipped again (so that calamine's parsers, not
 //! only the zip layer, meet the damage). Every case ends in a set or in
 //! problems — and never through the reader's panic guard, which would hide
-//! a panic of calamine.
+//! a panic of calamine. Every problem says in both languages what is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::{Read, Write};
@@ -19,6 +19,13 @@ fn read(bytes: &[u8]) {
                 .any(|p| p.message.contains("lecteur de classeurs a échoué")),
             "calamine panicked"
         );
+        for problem in &problems {
+            assert_ne!(
+                problem.message.en, problem.message.fr,
+                "every problem has its English form: {}",
+                problem.message
+            );
+        }
     }
 }
 

@@ -31,7 +31,7 @@ S-0002,billetterie,2,\n"
 }
 
 fn messages(problems: &[Problem]) -> Vec<String> {
-    problems.iter().map(|p| p.render("inventaire.xlsx")).collect()
+    problems.iter().map(|p| p.render("inventaire.xlsx").fr).collect()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! grants.
 
 use vigie_grants_sheet::import;
+use vigie_grants_sheet::validate::field;
 
 /// Cents the French way: `12 500 €`, `1 234,50 €`.
 pub fn euros(cents: i64) -> String {
@@ -13,7 +14,7 @@ pub fn euros(cents: i64) -> String {
 /// An amount typed in euros (`12500`, `12 500`, `12 500 €`, `1234,50`) in
 /// cents; `None` when empty or not an amount.
 pub fn parse_euros(text: &str) -> Option<i64> {
-    import::parse_euros(text, "montant").ok().flatten()
+    import::parse_euros(text, field::AMOUNT).ok().flatten()
 }
 
 #[cfg(test)]

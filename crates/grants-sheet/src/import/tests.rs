@@ -34,7 +34,7 @@ fn parse_str(text: &str) -> Parsed {
 
 /// The problems rendered as the service reports them.
 fn problems(text: &str) -> Vec<String> {
-    parse_str(text).problems.iter().map(|p| p.render("f.csv")).collect()
+    parse_str(text).problems.iter().map(|p| p.render("f.csv").fr).collect()
 }
 
 const WON_ROW: &str = "S1,Région Bretagne,Projet jardin,,15/01/2026,20 000,obtenu,01/03/2026,12 500,31/12/2026,,,CONV-1,Jardins partagés,oui,";
@@ -202,7 +202,7 @@ fn each_column_names_itself_in_its_problems() {
 
 #[test]
 fn french_amounts() {
-    let cents = |s: &str| parse_euros(s, "montant").unwrap();
+    let cents = |s: &str| parse_euros(s, field::AMOUNT).unwrap();
     assert_eq!(cents(""), None);
     assert_eq!(cents("12500"), Some(1_250_000));
     assert_eq!(cents("12 500"), Some(1_250_000));
@@ -227,14 +227,14 @@ fn french_amounts() {
         "1234567890123",
         "12.50.3",
     ] {
-        let err = parse_euros(bad, "montant accordé").unwrap_err();
+        let err = parse_euros(bad, field::AMOUNT_GRANTED).unwrap_err();
         assert!(err.starts_with("montant accordé « "), "{bad}: {err}");
     }
 }
 
 #[test]
 fn dates_as_people_and_spreadsheets_write_them() {
-    let date = |s: &str| parse_date(s, "date").unwrap();
+    let date = |s: &str| parse_date(s, field::DUE).unwrap();
     assert_eq!(date(""), None);
     assert_eq!(date("15/01/2026"), Some(d(2026, 1, 15)));
     assert_eq!(date("5/1/2026"), Some(d(2026, 1, 5)));
@@ -252,7 +252,7 @@ fn dates_as_people_and_spreadsheets_write_them() {
         "1/2/3/2026",
     ] {
         assert!(
-            parse_date(bad, "fin d'exercice")
+            parse_date(bad, field::YEAR_END)
                 .unwrap_err()
                 .starts_with("fin d'exercice « "),
             "{bad}"
@@ -263,13 +263,13 @@ fn dates_as_people_and_spreadsheets_write_them() {
 #[test]
 fn yes_no_and_outcomes_in_french_and_english() {
     for yes in ["oui", "Oui", "OUI", "yes", "vrai", "true", "1", "x"] {
-        assert_eq!(parse_yes_no(yes, "p").unwrap(), Some(true), "{yes}");
+        assert_eq!(parse_yes_no(yes, field::PUBLIC).unwrap(), Some(true), "{yes}");
     }
     for no in ["non", "Non", "no", "faux", "false", "0"] {
-        assert_eq!(parse_yes_no(no, "p").unwrap(), Some(false), "{no}");
+        assert_eq!(parse_yes_no(no, field::PUBLIC).unwrap(), Some(false), "{no}");
     }
-    assert_eq!(parse_yes_no(" ", "p").unwrap(), None);
-    assert!(parse_yes_no("peut-être", "subvention publique").is_err());
+    assert_eq!(parse_yes_no(" ", field::PUBLIC).unwrap(), None);
+    assert!(parse_yes_no("peut-être", field::PUBLIC).is_err());
     for won in ["obtenu", "Obtenue", "accordé", "won", "granted"] {
         assert_eq!(parse_outcome(won).unwrap(), Some(WON), "{won}");
     }
@@ -421,13 +421,14 @@ fn more_rows_than_allowed_stop_the_reading() {
 fn problems_render_with_the_file_or_the_sheet() {
     let p = Problem {
         line: 12,
-        message: "m".into(),
+        message: vigie_words::words!("m", "e"),
     };
     assert_eq!(p.render("grants.csv"), "grants.csv:12: m");
+    assert_eq!(p.render("grants.csv").en, "grants.csv:12: e");
     assert_eq!(p.render("grants.xlsx/Subventions"), "grants.xlsx/Subventions:12: m");
     let whole = Problem {
         line: 0,
-        message: "m".into(),
+        message: vigie_words::Words::same("m"),
     };
     assert_eq!(whole.render("grants.csv"), "grants.csv: m");
 }
@@ -451,6 +452,22 @@ fn euros_are_shown_the_french_way_and_read_back() {
     assert_eq!(euros_fr(100_000_000), "1\u{202f}000\u{202f}000\u{a0}€");
     assert_eq!(euros_fr(-5_00), "-5\u{a0}€");
     for cents in [0, 1, 99, 100, 123_456, 1_000_000_000] {
-        assert_eq!(parse_euros(&euros_fr(cents), "montant"), Ok(Some(cents)), "{cents}");
+        assert_eq!(parse_euros(&euros_fr(cents), field::AMOUNT), Ok(Some(cents)), "{cents}");
     }
+}
+
+/// Random and mutated files: never a panic, and every problem says in both
+/// languages what is wrong (a message written in French only would read
+/// the same in English).
+#[test]
+fn hostile_files_never_panic_and_every_problem_has_its_english() {
+    let applied = "S2,Département,Projet,,15/01/2026,5 000,,,,,,,,,,k-2";
+    let valid = file(&[WON_ROW, applied]);
+    vigie_mutate::for_each_case(0x6A47, &[valid.as_bytes()], 400, |damaged| {
+        for problem in parse(damaged, today()).problems {
+            let words = problem.render("f.csv");
+            assert!(words.fr.starts_with("f.csv"), "{words}");
+            assert_ne!(words.en, words.fr, "every problem has its English form: {words}");
+        }
+    });
 }

@@ -3,6 +3,7 @@
 //! without one.
 
 use chrono::NaiveDate;
+use vigie_words::{words, Term, Words};
 
 use super::columns::normalise_header;
 use super::DERIVED_KEY_PREFIX;
@@ -36,15 +37,20 @@ pub fn euros_fr(cents: i64) -> String {
 /// hundred, as a French reader means it).
 ///
 /// # Errors
-/// A French message naming `field` for anything else (a negative amount,
-/// more than two decimals, letters).
-pub fn parse_euros(text: &str, field: &str) -> Result<Option<i64>, String> {
+/// A message naming `field` for anything else (a negative amount, more than
+/// two decimals, letters).
+pub fn parse_euros(text: &str, field: Term) -> Result<Option<i64>, Words> {
     let raw = text.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    let refuse =
-        || format!("{field} « {raw} » : attendu un montant en euros, par exemple 12500, 12 500 ou 12 500,50 €");
+    let en = field.en;
+    let refuse = || {
+        words!(
+            "{field} « {raw} » : attendu un montant en euros, par exemple 12500, 12 500 ou 12 500,50 €",
+            "{en} “{raw}”: expected an amount in euros, for example 12500, 12 500 or 12 500,50 €"
+        )
+    };
     let mut cleaned: String = raw
         .trim_end_matches("EUR")
         .trim_end_matches("eur")
@@ -84,13 +90,19 @@ pub fn parse_euros(text: &str, field: &str) -> Result<Option<i64>, String> {
 /// `AAAA-MM-JJ` (what a spreadsheet's date cell becomes); `None` for empty.
 ///
 /// # Errors
-/// A French message naming `field`.
-pub fn parse_date(text: &str, field: &str) -> Result<Option<NaiveDate>, String> {
+/// A message naming `field`.
+pub fn parse_date(text: &str, field: Term) -> Result<Option<NaiveDate>, Words> {
     let raw = text.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    let refuse = || format!("{field} « {raw} » : date attendue au format JJ/MM/AAAA ou AAAA-MM-JJ");
+    let en = field.en;
+    let refuse = || {
+        words!(
+            "{field} « {raw} » : date attendue au format JJ/MM/AAAA ou AAAA-MM-JJ",
+            "{en} “{raw}”: date expected as DD/MM/YYYY or YYYY-MM-DD"
+        )
+    };
     let parts: Vec<&str> = raw.split(['/', '-', '.']).collect();
     let [a, b, c] = parts[..] else {
         return Err(refuse());
@@ -109,22 +121,31 @@ pub fn parse_date(text: &str, field: &str) -> Result<Option<NaiveDate>, String> 
         return Err(refuse());
     };
     let year = i32::try_from(year).map_err(|_| refuse())?;
-    NaiveDate::from_ymd_opt(year, month, day)
-        .map(Some)
-        .ok_or_else(|| format!("{field} « {raw} » : cette date n'existe pas"))
+    NaiveDate::from_ymd_opt(year, month, day).map(Some).ok_or_else(|| {
+        words!(
+            "{field} « {raw} » : cette date n'existe pas",
+            "{en} “{raw}”: this date does not exist"
+        )
+    })
 }
 
 /// `oui`/`non` (and `yes`/`no`, `vrai`/`faux`, `true`/`false`, `1`/`0`);
 /// `None` for empty.
 ///
 /// # Errors
-/// A French message naming `field`.
-pub fn parse_yes_no(text: &str, field: &str) -> Result<Option<bool>, String> {
+/// A message naming `field`.
+pub fn parse_yes_no(text: &str, field: Term) -> Result<Option<bool>, Words> {
     match normalise_header(text).as_str() {
         "" => Ok(None),
         "oui" | "o" | "yes" | "y" | "vrai" | "true" | "1" | "x" => Ok(Some(true)),
         "non" | "n" | "no" | "faux" | "false" | "0" => Ok(Some(false)),
-        _ => Err(format!("{field} « {} » : attendu oui ou non", text.trim())),
+        _ => {
+            let (en, raw) = (field.en, text.trim());
+            Err(words!(
+                "{field} « {raw} » : attendu oui ou non",
+                "{en} “{raw}”: expected yes or no"
+            ))
+        }
     }
 }
 
@@ -132,16 +153,19 @@ pub fn parse_yes_no(text: &str, field: &str) -> Result<Option<bool>, String> {
 /// [`WON`] or [`REFUSED`].
 ///
 /// # Errors
-/// A French message naming the column.
-pub fn parse_outcome(text: &str) -> Result<Option<&'static str>, String> {
+/// A message naming the column.
+pub fn parse_outcome(text: &str) -> Result<Option<&'static str>, Words> {
     match normalise_header(text).as_str() {
         "" | "en attente" | "depose" | "deposee" | "pending" | "applied" => Ok(None),
         "obtenu" | "obtenue" | "accorde" | "accordee" | "won" | "granted" => Ok(Some(WON)),
         "refuse" | "refusee" | "rejete" | "rejetee" | "refused" | "rejected" => Ok(Some(REFUSED)),
-        _ => Err(format!(
-            "issue « {} » inconnue : vide (en attente), obtenu ou refusé",
-            text.trim()
-        )),
+        _ => {
+            let raw = text.trim();
+            Err(words!(
+                "issue « {raw} » inconnue : vide (en attente), obtenu ou refusé",
+                "unknown outcome “{raw}”: empty (pending), won or refused"
+            ))
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use vigie_grants_sheet::import::{self, RowAction};
+use vigie_platform::words::{words, Words};
 
 use super::grants::Change;
 use super::AlertingApp;
@@ -39,7 +40,7 @@ pub struct GrantImportInput {
 pub struct GrantImportReport {
     /// `(position, message)`: `FILE:LINE` (`FILE/sheet:ROW` for a workbook).
     /// When any, nothing was written.
-    pub problems: Vec<(String, String)>,
+    pub problems: Vec<(String, Words)>,
     /// Rows that made a new application or grant.
     pub created: u32,
     /// Rows that changed an existing one.
@@ -49,7 +50,7 @@ pub struct GrantImportReport {
 }
 
 impl GrantImportReport {
-    fn refused(problems: Vec<(String, String)>) -> Self {
+    fn refused(problems: Vec<(String, Words)>) -> Self {
         GrantImportReport {
             problems,
             ..GrantImportReport::default()
@@ -85,11 +86,7 @@ impl AlertingApp {
         if input.content.len() > import::MAX_IMPORT_BYTES {
             return Ok(GrantImportReport::refused(vec![(
                 file,
-                format!(
-                    "le fichier fait {:.1} Mio, au-delà de la limite de {} Mio : découpez-le",
-                    input.content.len() as f64 / 1_048_576.0,
-                    import::MAX_IMPORT_BYTES / 1_048_576
-                ),
+                import::too_large(input.content.len()),
             )]));
         }
         // A workbook is recognised by its content, whatever its name: a zip
@@ -121,7 +118,7 @@ impl AlertingApp {
             }
         };
         let parsed = import::parse(&csv, self.today());
-        let mut problems: Vec<(u64, String)> = parsed.problems.into_iter().map(|p| (p.line, p.message)).collect();
+        let mut problems: Vec<(u64, Words)> = parsed.problems.into_iter().map(|p| (p.line, p.message)).collect();
 
         // What the database and the caller's reach say of each row.
         let mut conn = self.db.pool().acquire().await?;
@@ -139,8 +136,9 @@ impl AlertingApp {
                     if !only.is_empty() && network != only {
                         problems.push((
                             row.line,
-                            format!(
-                                "la structure « {structure} » est dans le réseau « {network} » : cet import est limité au réseau « {only} »"
+                            words!(
+                                "la structure « {structure} » est dans le réseau « {network} » : cet import est limité au réseau « {only} »",
+                                "the structure “{structure}” is in the network “{network}”: this import is limited to the network “{only}”"
                             ),
                         ));
                     }
@@ -149,7 +147,10 @@ impl AlertingApp {
                 // the file must not tell which structures exist elsewhere.
                 _ => problems.push((
                     row.line,
-                    format!("structure « {structure} » inconnue ou hors de votre périmètre"),
+                    words!(
+                        "structure « {structure} » inconnue ou hors de votre périmètre",
+                        "structure “{structure}” unknown or out of your reach"
+                    ),
                 )),
             }
             let call = row.call_id();
@@ -163,7 +164,13 @@ impl AlertingApp {
                     }
                 };
                 if !known {
-                    problems.push((row.line, format!("appel « {call} » inconnu (voir vigie calls list)")));
+                    problems.push((
+                        row.line,
+                        words!(
+                            "appel « {call} » inconnu (voir vigie calls list)",
+                            "unknown call “{call}” (see vigie calls list)"
+                        ),
+                    ));
                 }
             }
         }

@@ -27,7 +27,7 @@ use crate::storage::{self, AgreementDateRow};
 
 // The inputs, bounds and validation rules live in the domain (one home for
 // RecordGrant and the import of a sheet); re-exported for the adapters.
-use vigie_grants_sheet::validate::{bounded_text, near};
+use vigie_grants_sheet::validate::{bounded_text, field, near};
 pub use vigie_grants_sheet::validate::{
     validate_application, validate_grant, ApplicationInput, GrantInput, APPLIED, MAX_AMOUNT_CENTS, MAX_DRAFT_DAYS,
     MAX_KEY_CHARS, MAX_LABEL_CHARS, MAX_PURPOSE_CHARS, MAX_REFERENCE_CHARS, MAX_TITLE_CHARS, MAX_YEARS_AWAY, REFUSED,
@@ -84,10 +84,9 @@ pub fn pipeline(grants: &[GrantRecord]) -> Pipeline {
     p
 }
 
-/// A refusal by the grants domain (`vigie-grants-sheet`), whose messages
-/// are French only so far.
-fn invalid(message: impl Into<String>) -> AlertingError {
-    AlertingError::Invalid(Words::same(message))
+/// A refusal by the grants domain (`vigie-grants-sheet`).
+fn invalid(message: Words) -> AlertingError {
+    AlertingError::Invalid(message)
 }
 
 /// A new grant id: `G` and a time-ordered UUID.
@@ -508,10 +507,10 @@ impl AlertingApp {
                 .due
                 .ok_or_else(|| AlertingError::Invalid(words!("échéance manquante", "due date missing")))?,
             today,
-            "échéance",
+            field::DUE,
         )
         .map_err(invalid)?;
-        let label = bounded_text(&input.label, MAX_LABEL_CHARS, "libellé", !grant_id.is_empty()).map_err(invalid)?;
+        let label = bounded_text(&input.label, MAX_LABEL_CHARS, field::LABEL, !grant_id.is_empty()).map_err(invalid)?;
         let mut tx = self.db.begin().await?;
         self.known_structure(&mut tx, &structure_id).await?;
         let only = [structure_id.clone()];

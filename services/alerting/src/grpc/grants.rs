@@ -133,13 +133,7 @@ pub(super) fn import_report_to_pb(r: GrantImportReport) -> pb::ImportGrantsRespo
         problems: r
             .problems
             .into_iter()
-            .map(|(position, message)| pb::ImportProblem {
-                position,
-                message,
-                // English problems of the sheet are not written yet.
-                message_en: String::new(),
-                error: true,
-            })
+            .map(|(position, message)| pb::ImportProblem::new(position, message, true))
             .collect(),
         created: r.created,
         updated: r.updated,

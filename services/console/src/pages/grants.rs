@@ -510,8 +510,7 @@ pub async fn record_application(
         };
         let answer = clients.alerting.record_application(request).await;
         if let FormAnswer::Refused(message) = form_answer(answer, lang)? {
-            // The service's message names the field (in French only so far: the
-            // grants sheet's rules have no English words yet).
+            // The service's message names the field, in the page's language.
             application.error = Some(message);
             let forms = GrantForms {
                 application,

@@ -109,7 +109,12 @@ pub fn prepare(uploads: Vec<Upload>, lang: Lang) -> Result<Prepared, Refusal> {
                 origin: Origin::Workbook(name),
                 files,
             }),
-            Err(problems) => Err(Refusal::Lines(problems.iter().map(|p| p.render(&name)).collect())),
+            Err(problems) => Err(Refusal::Lines(
+                problems
+                    .iter()
+                    .map(|p| p.render(&name).in_lang(lang).to_owned())
+                    .collect(),
+            )),
         };
     }
     let mut files = CsvSetFiles::default();

@@ -262,7 +262,7 @@ fn write_import(mut response: pb::ImportCallsResponse, format: Format, lang: Lan
     let problems = Listing::<pb::ImportProblem>::new()
         .data("position", |p| p.position.clone())
         .csv("severity", |p| if p.error { "error" } else { "warning" })
-        .data("message", move |p| p.message_in(lang).to_owned())
+        .data("message", |p| p.message.clone())
         .json("error", |p| p.error);
     match format {
         Format::Table => {

@@ -27,9 +27,11 @@ async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceCli
 ///
 /// # Errors
 /// A French message for anything else (empty, negative amounts, more than
-/// two decimals, letters).
+/// two decimals, letters): clap shows it before the reader's language is
+/// known.
 pub fn parse_euros(text: &str) -> Result<i64, String> {
-    vigie_grants_sheet::import::parse_euros(text, "montant")?
+    vigie_grants_sheet::import::parse_euros(text, vigie_grants_sheet::validate::field::AMOUNT)
+        .map_err(|words| words.fr)?
         .ok_or_else(|| "montant manquant : attendu des euros, par exemple 20000 ou 1234,50".to_owned())
 }
 

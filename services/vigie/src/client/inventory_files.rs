@@ -81,7 +81,7 @@ pub fn load(path: &Path, lang: Lang) -> anyhow::Result<Loaded> {
         Err(problems) => {
             let mut err = std::io::stderr().lock();
             for p in &problems {
-                writeln!(err, "{}", p.render(&name))?;
+                writeln!(err, "{}", p.render(&name).in_lang(lang))?;
             }
             anyhow::bail!(
                 "{} {} {}",
