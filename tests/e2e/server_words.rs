@@ -44,6 +44,17 @@ async fn server_messages_follow_the_language_of_the_cli() -> Result<()> {
     );
     ensure!(!english.stderr.contains("introuvable"), "no French left: {english:?}");
 
+    // A refusal of the client itself, before any connection.
+    let cleartext = ["inventory", "fragility", "--endpoint", "ftp://127.0.0.1:1"];
+    let english = run_cli(&[&["--lang", "en"], &cleartext[..]].concat()).await?;
+    ensure!(
+        !english.success
+            && english.stderr.contains(
+                "server address “ftp://127.0.0.1:1”: the scheme must be https:// (TLS) or http:// (loopback)"
+            ),
+        "English with --lang en: {english:?}"
+    );
+
     // INVALID_ARGUMENT, checked by the server only.
     let bad_zone = ["alerts", "policy", "--network", "reseau-a", "--timezone", "Mars/Olympe"];
     let french = server.cli(&bad_zone).await?;

@@ -2,6 +2,7 @@
 //! training API.
 
 use vigie_fragility_model::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
+use vigie_platform::words::{words, Term, Words};
 use vigie_proto::inventory::v1 as inv;
 
 pub use vigie_proto::dates::{date_from_pb, date_to_pb};
@@ -11,8 +12,15 @@ pub use vigie_proto::dates::{date_from_pb, date_to_pb};
 /// # Errors
 /// A message naming the first invalid code (the inventory validated
 /// everything, so this means the two services disagree on a vocabulary).
-pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, String> {
-    let bad = |what: &str, value: &str| format!("{what} « {value} » inconnu dans l'instantané de {}", s.structure_id);
+pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Words> {
+    let id = &s.structure_id;
+    let bad = |what: Term, value: &str| {
+        let en = what.en;
+        words!(
+            "{what} « {value} » inconnu dans l'instantané de {id}",
+            "unknown {en} “{value}” in the snapshot of {id}"
+        )
+    };
     let structure = StructureRecord {
         id: s.structure_id.clone(),
         name: s.name.clone(),
@@ -20,7 +28,7 @@ pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Strin
         legal_form: s
             .legal_form
             .parse()
-            .map_err(|_| bad("forme juridique", &s.legal_form))?,
+            .map_err(|_| bad(Term::new("forme juridique", "legal form"), &s.legal_form))?,
         siret: (!s.siret.is_empty()).then(|| s.siret.clone()),
         rna: (!s.rna.is_empty()).then(|| s.rna.clone()),
         region_code: s.region_code.clone(),
@@ -35,12 +43,12 @@ pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Strin
                 id: p.person_id.clone(),
                 structure_id: s.structure_id.clone(),
                 display_name: p.display_name.clone(),
-                role: p.role.parse().map_err(|_| bad("rôle", &p.role))?,
+                role: p.role.parse().map_err(|_| bad(Term::new("rôle", "role"), &p.role))?,
                 end_date: p.end_date.as_ref().and_then(date_from_pb),
                 email: (!p.email.is_empty()).then(|| p.email.clone()),
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, Words>>()?;
     let functions = s
         .functions
         .iter()
@@ -60,10 +68,13 @@ pub fn structure_from_pb(s: &inv::Structure) -> Result<StructureInventory, Strin
                 function: h.function.clone(),
                 level: u8::try_from(h.level).unwrap_or(0),
                 last_practised: h.last_practised.as_ref().and_then(date_from_pb),
-                evidence: h.evidence.parse().map_err(|_| bad("preuve", &h.evidence))?,
+                evidence: h
+                    .evidence
+                    .parse()
+                    .map_err(|_| bad(Term::new("preuve", "evidence"), &h.evidence))?,
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, Words>>()?;
     Ok(StructureInventory {
         structure,
         people,

@@ -16,6 +16,7 @@ use http::Uri;
 use tonic::transport::{Channel, Endpoint};
 
 use super::tls::{ClientTlsFiles, TlsError};
+use crate::words::{words, Words};
 
 /// Time to establish a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,6 +61,35 @@ pub enum ClientError {
         /// The cause (see [`tls_failure`]).
         source: tonic::transport::Error,
     },
+}
+
+impl ClientError {
+    /// The message in French (`Display`) and in English, for the CLI's
+    /// `--lang`.
+    pub fn words(&self) -> Words {
+        match self {
+            ClientError::InvalidEndpoint(address) => words!(
+                "adresse de serveur invalide « {address} » (attendu : https://HÔTE:PORT, ou http://127.0.0.1:PORT en local)",
+                "invalid server address “{address}” (expected: https://HOST:PORT, or http://127.0.0.1:PORT locally)"
+            ),
+            ClientError::UnsupportedScheme(address) => words!(
+                "adresse de serveur « {address} » : le schéma doit être https:// (TLS) ou http:// (boucle locale)",
+                "server address “{address}”: the scheme must be https:// (TLS) or http:// (loopback)"
+            ),
+            ClientError::CleartextCredentials { host } => words!(
+                "refus d'envoyer le jeton d'accès en clair à {host} : utilisez https:// (TLS) pour un serveur distant ; http:// n'est accepté avec un jeton que sur la boucle locale (127.0.0.1, ::1, localhost)",
+                "refusing to send the access token in cleartext to {host}: use https:// (TLS) for a remote server; http:// is accepted with a token on the loopback only (127.0.0.1, ::1, localhost)"
+            ),
+            ClientError::TlsOptionsWithoutHttps(address) => words!(
+                "--ca-cert, --client-cert et --client-key ne servent qu'avec une adresse https:// ; « {address} » est en clair",
+                "--ca-cert, --client-cert and --client-key only serve with an https:// address; “{address}” is cleartext"
+            ),
+            ClientError::Tls(tls) => tls.words(),
+            ClientError::Connect { endpoint, .. } => {
+                words!("connexion à {endpoint} impossible", "cannot connect to {endpoint}")
+            }
+        }
+    }
 }
 
 /// The endpoint for `address`, with TLS configured for `https://`; checks
@@ -176,6 +206,24 @@ fn describe(error: &rustls::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_say_in_french_what_display_says_and_have_english() {
+        let errors = [
+            ClientError::InvalidEndpoint("::".to_owned()),
+            ClientError::UnsupportedScheme("ftp://x".to_owned()),
+            ClientError::CleartextCredentials {
+                host: "vigie.example".to_owned(),
+            },
+            ClientError::TlsOptionsWithoutHttps("http://x".to_owned()),
+            ClientError::Tls(TlsError::ClientCaWithoutTls),
+        ];
+        for error in errors {
+            let words = error.words();
+            assert_eq!(words.fr, error.to_string());
+            assert_ne!(words.en, words.fr, "{error}");
+        }
+    }
 
     fn with_token() -> ClientOptions {
         ClientOptions {

@@ -24,6 +24,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
 
+use crate::words::{words, Words};
+
 /// A TLS file or setting that cannot be used. The messages name the file,
 /// never its content.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +98,73 @@ pub enum TlsError {
     /// tonic refused the configuration.
     #[error("configuration TLS refusée : {0}")]
     Config(String),
+}
+
+impl TlsError {
+    /// The message in French (`Display`) and in English, for the CLI's
+    /// `--lang`.
+    pub fn words(&self) -> Words {
+        match self {
+            TlsError::CertWithoutKey { cert_flag, key_flag } => words!(
+                "{cert_flag} est donné sans {key_flag} : il faut le certificat et sa clé privée",
+                "{cert_flag} is given without {key_flag}: the certificate and its private key are both needed"
+            ),
+            TlsError::KeyWithoutCert { cert_flag, key_flag } => words!(
+                "{key_flag} est donné sans {cert_flag} : il faut le certificat et sa clé privée",
+                "{key_flag} is given without {cert_flag}: the certificate and its private key are both needed"
+            ),
+            TlsError::ClientCaWithoutTls => words!(
+                "--tls-client-ca (TLS mutuel) exige aussi --tls-cert et --tls-key",
+                "--tls-client-ca (mutual TLS) also needs --tls-cert and --tls-key"
+            ),
+            TlsError::Read { path, cause } => {
+                let path = path.display();
+                words!(
+                    "fichier TLS illisible {path} : {cause}",
+                    "unreadable TLS file {path}: {cause}"
+                )
+            }
+            TlsError::NoCertificate { path } => {
+                let path = path.display();
+                words!(
+                    "{path} ne contient aucun certificat PEM (-----BEGIN CERTIFICATE-----)",
+                    "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                )
+            }
+            TlsError::NoKey { path } => {
+                let path = path.display();
+                words!(
+                    "{path} ne contient aucune clé privée PEM lisible (PKCS#8, RSA ou EC)",
+                    "{path} holds no readable PEM private key (PKCS#8, RSA or EC)"
+                )
+            }
+            TlsError::KeyMismatch { cert, key } => {
+                let (cert, key) = (cert.display(), key.display());
+                words!(
+                    "la clé privée {key} ne correspond pas au certificat {cert} : leurs clés publiques diffèrent",
+                    "the private key {key} does not match the certificate {cert}: their public keys differ"
+                )
+            }
+            TlsError::Unusable { cert, key, reason } => {
+                let (cert, key) = (cert.display(), key.display());
+                words!(
+                    "certificat {cert} ou clé privée {key} inutilisable : {reason}",
+                    "unusable certificate {cert} or private key {key}: {reason}"
+                )
+            }
+            TlsError::BadCa { path, reason } => {
+                let path = path.display();
+                words!(
+                    "certificat d'autorité inutilisable dans {path} : {reason}",
+                    "unusable certificate authority in {path}: {reason}"
+                )
+            }
+            TlsError::Config(reason) => words!(
+                "configuration TLS refusée : {reason}",
+                "TLS configuration refused: {reason}"
+            ),
+        }
+    }
 }
 
 /// Installs *ring* as rustls' process-wide provider (once; later calls and a
@@ -314,6 +383,47 @@ fn check_ca(path: &Path, pem: &[u8]) -> Result<(), TlsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_say_in_french_what_display_says_and_have_english() {
+        let (cert, key) = (PathBuf::from("cert.pem"), PathBuf::from("key.pem"));
+        let errors = [
+            TlsError::CertWithoutKey {
+                cert_flag: "--tls-cert",
+                key_flag: "--tls-key",
+            },
+            TlsError::KeyWithoutCert {
+                cert_flag: "--tls-cert",
+                key_flag: "--tls-key",
+            },
+            TlsError::ClientCaWithoutTls,
+            TlsError::Read {
+                path: cert.clone(),
+                cause: std::io::Error::other("introuvable"),
+            },
+            TlsError::NoCertificate { path: cert.clone() },
+            TlsError::NoKey { path: key.clone() },
+            TlsError::KeyMismatch {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            TlsError::Unusable {
+                cert: cert.clone(),
+                key,
+                reason: "bad".to_owned(),
+            },
+            TlsError::BadCa {
+                path: cert,
+                reason: "bad".to_owned(),
+            },
+            TlsError::Config("bad".to_owned()),
+        ];
+        for error in errors {
+            let words = error.words();
+            assert_eq!(words.fr, error.to_string());
+            assert_ne!(words.en, words.fr, "{error}");
+        }
+    }
 
     #[test]
     fn settings_come_in_pairs() {

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use prost::Message;
 use vigie_fragility_model::model::{StructureInventory, StructureRecord};
 use vigie_platform::words;
-use vigie_platform::words::Words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_training_domain::plan::{network_plan, plan, NetworkPlanLine, Plan, PlanParams, SessionSeats};
 
@@ -102,8 +101,7 @@ impl TrainingApp {
                 let structure = inv::Structure::decode(bytes.as_slice()).map_err(|e| {
                     TrainingError::Invalid(words!("instantané illisible : {e}", "unreadable snapshot: {e}"))
                 })?;
-                // The converter's message names a code in French only.
-                structure_from_pb(&structure).map_err(|e| TrainingError::Invalid(Words::same(e)))
+                structure_from_pb(&structure).map_err(TrainingError::Invalid)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((inventories, trainings, seats))

@@ -137,8 +137,8 @@ pub async fn connect(endpoint: &str, lang: Lang) -> anyhow::Result<Channel> {
 /// The message for a failed connection.
 fn connect_error(endpoint: &str, error: &ClientError, lang: Lang) -> anyhow::Error {
     let ClientError::Connect { source, .. } = error else {
-        // Checked before connecting; the messages are in French only.
-        return anyhow::anyhow!("{error}");
+        // Checked before connecting.
+        return anyhow::anyhow!("{}", error.words().in_lang(lang));
     };
     if let Some(tls) = transport::tls_failure(source) {
         return anyhow::anyhow!(
