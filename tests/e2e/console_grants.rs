@@ -174,7 +174,10 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
     let days = (due - today).num_days();
     ensure!((0..=14).contains(&days), "due in {days} days");
     ensure!(
-        page.body.contains(&escaped(&format!("({})", vigie_days(days)))),
+        page.body.contains(&escaped(&format!(
+            "({})",
+            vigie_words::dates::days_from_now(days, vigie_words::Lang::Fr)
+        ))),
         "how far the report is, in words"
     );
 
@@ -286,7 +289,7 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         .find(|r| r.contains(&escaped(TITLE)))
         .context("the report's row")?;
     ensure!(
-        row.contains(&format!("Envoyé le {}", french_date(today))) && row.contains("Annuler"),
+        row.contains(&format!("Envoyé le {}", vigie_words::dates::french(today))) && row.contains("Annuler"),
         "{row}"
     );
     let listed = json_of(&server, &["grants", "obligations", "--structure", &structure]).await?;
@@ -353,40 +356,6 @@ async fn a_director_records_a_grant_and_her_coordinator_sees_the_rate_and_the_du
         .await?;
     ensure!(forged.status == StatusCode::FORBIDDEN);
     Ok(())
-}
-
-/// « 3 décembre 2026 », as the console writes a date.
-fn french_date(date: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let day = if date.day() == 1 {
-        "1er".to_owned()
-    } else {
-        date.day().to_string()
-    };
-    format!("{day} {} {}", MONTHS[date.month0() as usize], date.year())
-}
-
-/// « dans N jours » as the console writes it.
-fn vigie_days(days: i64) -> String {
-    match days {
-        0 => "aujourd'hui".to_owned(),
-        1 => "demain".to_owned(),
-        d => format!("dans {d} jours"),
-    }
 }
 
 /// The HTML of the table of `class`.

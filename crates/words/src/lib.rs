@@ -4,11 +4,14 @@
 //!
 //! A message is written once, at the place it is raised, in French and in
 //! English side by side, so that it cannot exist in one language only and
-//! the compiler checks both. This crate has no I/O and no transport, so that
-//! pure crates (the CSV readers, the identifier rules) write their messages
-//! with it; `vigie-platform` carries them to clients in gRPC statuses.
+//! the compiler checks both. Dates in words live in [`dates`]. This crate
+//! has no I/O and no transport, so that pure crates (the CSV readers, the
+//! identifier rules) write their messages with it; `vigie-platform` carries
+//! them to clients in gRPC statuses.
 
 use std::fmt;
+
+pub mod dates;
 
 /// A language people read Vigie in: French by default, English on request.
 ///

@@ -14,8 +14,9 @@
 
 use std::fmt::Write as _;
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
+use chrono::{NaiveDate, NaiveTime, Timelike};
 use chrono_tz::Tz;
+use vigie_words::dates;
 
 use crate::model::StageKind;
 
@@ -196,35 +197,7 @@ pub fn stage_label(kind: StageKind) -> &'static str {
 
 /// A date in French: "vendredi 14 mars 2027", "samedi 1er mai 2027".
 pub fn french_date(date: NaiveDate) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let weekday = match date.weekday() {
-        Weekday::Mon => "lundi",
-        Weekday::Tue => "mardi",
-        Weekday::Wed => "mercredi",
-        Weekday::Thu => "jeudi",
-        Weekday::Fri => "vendredi",
-        Weekday::Sat => "samedi",
-        Weekday::Sun => "dimanche",
-    };
-    let day = match date.day() {
-        1 => "1er".to_owned(),
-        day => day.to_string(),
-    };
-    let month = MONTHS.get(date.month0() as usize).copied().unwrap_or_default();
-    format!("{weekday} {day} {month} {}", date.year())
+    format!("{} {}", dates::weekday_fr(date), dates::french(date))
 }
 
 /// The deadline of an item: "vendredi 14 mars 2027", or with its time and

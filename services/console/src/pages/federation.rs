@@ -15,7 +15,7 @@ use vigie_proto::inventory::v1::rollup_request::By;
 use vigie_proto::inventory::v1::RollupRequest;
 
 use super::grants::{grant_views, GrantViews};
-use super::network_view::{date_words, federation_rollups, RollupView};
+use super::network_view::{federation_rollups, RollupView};
 use super::{or_error_page, render, signed_in, Layout};
 use crate::error::PageError;
 use crate::Console;
@@ -57,7 +57,7 @@ pub async fn page(State(console): State<Arc<Console>>, headers: HeaderMap) -> Re
             .evaluated_on
             .as_ref()
             .and_then(vigie_proto::dates::date_from_pb)
-            .map(|d| date_words(d, lang))
+            .map(|d| crate::dates::long(d, lang))
             .unwrap_or_default();
         let grants = match grants {
             Ok(answer) => {

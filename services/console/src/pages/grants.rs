@@ -193,7 +193,7 @@ pub fn sent_words(o: &Obligation, lang: Lang) -> Option<String> {
 /// A date in words with how far it is: « 30 juin 2027 (dans 177 jours) ».
 fn date_with_distance(date: NaiveDate, today: NaiveDate, lang: Lang) -> String {
     let days = (date - today).num_days();
-    format!("{} ({})", dates::long(date, lang), dates::days_from_now_in(days, lang))
+    format!("{} ({})", dates::long(date, lang), dates::days_from_now(days, lang))
 }
 
 /// The « Subventions » section from the structure's grants and duties, on `today`.

@@ -66,27 +66,6 @@ pub fn function_label(code: &str, lang: Lang) -> String {
     }
 }
 
-/// A date in words in the page's language.
-pub fn date_words(date: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::Fr => dates::french(date),
-        Lang::En => date.format("%-d %B %Y").to_string(),
-    }
-}
-
-/// « dans 3 jours » / « in 3 days ».
-pub fn days_words(days: i64, lang: Lang) -> String {
-    match lang {
-        Lang::Fr => dates::days_from_now(days),
-        Lang::En => match days {
-            0 => "today".to_owned(),
-            1 => "tomorrow".to_owned(),
-            d if d > 1 => format!("in {d} days"),
-            d => format!("{} days ago", -d),
-        },
-    }
-}
-
 // ----- the structures' table -----
 
 /// How the table is sorted (`?tri=`).
@@ -398,9 +377,9 @@ pub fn at_risk(
                 structure_name: s.name.clone(),
                 call_title: call.title.clone(),
                 call_url: call.info_url.clone(),
-                deadline: deadline.map(|d| date_words(d, lang)).unwrap_or_default(),
+                deadline: deadline.map(|d| dates::long(d, lang)).unwrap_or_default(),
                 days_left,
-                days_words: days_words(days_left, lang),
+                days_words: dates::days_from_now(days_left, lang),
                 holder: holder.clone(),
             });
         }

@@ -11,7 +11,7 @@ use vigie_proto::facilitation::v1::HelpRequest;
 use vigie_proto::inventory::v1::{Structure, StructureFragility};
 use vigie_proto::training::v1::StructurePlan;
 
-use crate::dates::{days_from_now_in, long, long_pb};
+use crate::dates::{days_from_now, long, long_pb};
 use crate::labels;
 use crate::lang::Lang;
 
@@ -293,7 +293,7 @@ fn call_rows(calls: &[Call], today: Option<NaiveDate>, lang: Lang) -> Vec<CallRo
                 .map(|t| format!(" {} {t}", lang.pick("à", "at")))
                 .unwrap_or_default();
             let distance = today
-                .map(|t| format!(", {}", days_from_now_in((date - t).num_days(), lang)))
+                .map(|t| format!(", {}", days_from_now((date - t).num_days(), lang)))
                 .unwrap_or_default();
             let url = if c.application_url.is_empty() {
                 &c.info_url

@@ -482,10 +482,10 @@ fn a_service_refusal_goes_next_to_the_field_it_names_else_on_top() {
 #[test]
 fn words_follow_the_language() {
     let date = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
-    assert_eq!(date_words(date, Lang::Fr), "1er mars 2027");
-    assert_eq!(date_words(date, Lang::En), "1 March 2027");
-    assert_eq!(days_words(1, Lang::En), "tomorrow");
-    assert_eq!(days_words(0, Lang::Fr), "aujourd'hui");
+    assert_eq!(dates::long(date, Lang::Fr), "1er mars 2027");
+    assert_eq!(dates::long(date, Lang::En), "1 March 2027");
+    assert_eq!(dates::days_from_now(1, Lang::En), "tomorrow");
+    assert_eq!(dates::days_from_now(0, Lang::Fr), "aujourd'hui");
     assert_eq!(band_words(Band::Moderate as i32, Lang::En), "moderate");
     assert_eq!(band_words(Band::Unspecified as i32, Lang::Fr), "inconnue");
     assert_eq!(evaluated_on(&network()), NaiveDate::from_ymd_opt(2026, 12, 1));
