@@ -3,7 +3,8 @@
 //! for a client-streaming one; a client that knows nothing of the English
 //! metadata still gets the French message; the console shows a service's
 //! refusal in the page's language; the `FILE:LINE: message` lines of a
-//! refused import follow `--lang` too.
+//! refused import (the CSV readers' rows, the problems of a calls import)
+//! follow `--lang` too.
 
 use std::collections::BTreeMap;
 
@@ -167,6 +168,51 @@ async fn import_row_errors_follow_the_language_of_the_cli() -> Result<()> {
     let french = server.cli(&import).await?;
     ensure!(
         !french.success && french.stderr.contains("trainings.csv:1: en-tête invalide : attendu"),
+        "French by default: {french:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn calls_import_problems_follow_the_language_of_the_cli() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = dev(dir.path()).await?;
+
+    // An Etalab file whose only row names an unknown beneficiary category
+    // and a geographic code of no scale.
+    let file = dir.path().join("appels.csv");
+    std::fs::write(
+        &file,
+        "id,titre,description,eligibilite,types_aides,porteurs,cibles,eligibilite_geographique,date_mise_a_jour\n\
+         a-1,Appel,Description,Critères,financement,,tous,CANTON-3501,2027-01-01\n",
+    )?;
+    let path = file.to_str().unwrap_or_default();
+    let import = ["calls", "import", "--source", "etalab", path];
+    let english = server.cli(&[&["--lang", "en"], &import[..]].concat()).await?;
+    ensure!(
+        !english.success
+            && english.stderr.contains(&format!(
+                "{path}:2: error: column “cibles”: unknown beneficiary “tous” \
+                 (expected professionnels, particuliers, associations, secteur public)"
+            ))
+            && english.stderr.contains(&format!(
+                "{path}:2: error: column “eligibilite_geographique”: invalid geographic code “CANTON-3501”"
+            ))
+            && english.stderr.contains("file rejected: 2 error(s)"),
+        "English with --lang en: {english:?}"
+    );
+    ensure!(
+        !english.stderr.contains("inconnu") && !english.stderr.contains("colonne"),
+        "no French left: {english:?}"
+    );
+    let french = server.cli(&import).await?;
+    ensure!(
+        !french.success
+            && french.stderr.contains(&format!(
+                "{path}:2: erreur : colonne « cibles » : bénéficiaire inconnu « tous » \
+                 (attendu professionnels, particuliers, associations, secteur public)"
+            ))
+            && french.stderr.contains("fichier refusé : 2"),
         "French by default: {french:?}"
     );
     Ok(())

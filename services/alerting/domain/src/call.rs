@@ -1,6 +1,8 @@
 //! A project call as the connectors produce it, before it is stored: the
 //! shared shape of every source (Aides-territoires, Etalab CSV, RSS/Atom).
 
+use vigie_words::Words;
+
 use crate::model::{Recurrence, Stage};
 
 /// The scale of a territory code.
@@ -125,8 +127,8 @@ pub enum Severity {
 pub struct ImportProblem {
     /// Where (`FILE:LINE`, `FILE:page N:item M (id X)`…).
     pub position: String,
-    /// A French message.
-    pub message: String,
+    /// The message, in French and in English (`Display` shows the French).
+    pub message: Words,
     /// Warning or error.
     pub severity: Severity,
 }

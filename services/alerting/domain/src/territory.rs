@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+use vigie_words::{words, Words};
+
 use crate::call::{Scale, TerritoryCode};
 
 #[cfg(test)]
@@ -419,12 +421,16 @@ impl Territory {
     /// (`Rennes (35238)`, an EPCI's SIREN, a region code), or the scale label
     /// itself (`Bretagne (Région)`, `Rennes (Commune – 35000)`) which is ignored.
     ///
-    /// Unknown and ambiguous names are errors with a French reason, never
-    /// guessed: `périmètre « Saint-Denis » ambigu : 4 communes (11339, 30247, 93066, 97411)`.
-    pub fn resolve(&self, name: &str, scale_label: &str) -> Result<Vec<TerritoryCode>, String> {
+    /// Unknown and ambiguous names are errors with a reason in French and in
+    /// English, never guessed: `périmètre « Saint-Denis » ambigu : 4 communes
+    /// (11339, 30247, 93066, 97411)`.
+    pub fn resolve(&self, name: &str, scale_label: &str) -> Result<Vec<TerritoryCode>, Words> {
         let name = name.trim();
         if self.communes.is_empty() {
-            return Err(format!("périmètre « {name} » : table du découpage administratif vide"));
+            return Err(words!(
+                "périmètre « {name} » : table du découpage administratif vide",
+                "perimeter “{name}”: the table of administrative divisions is empty"
+            ));
         }
         let folded_name = fold(name);
         let wanted = wanted(scale_label);
@@ -434,14 +440,15 @@ impl Territory {
                 code: COUNTRY_CODE.to_owned(),
             }]
         };
+        let label = scale_label.trim();
         match wanted {
-            None => Err(format!(
-                "périmètre « {name} » : échelle « {} » inconnue",
-                scale_label.trim()
+            None => Err(words!(
+                "périmètre « {name} » : échelle « {label} » inconnue",
+                "perimeter “{name}”: unknown scale “{label}”"
             )),
-            Some(Wanted::Unsupported) => Err(format!(
-                "périmètre « {name} » : échelle « {} » non prise en charge (composition non publiée par la source)",
-                scale_label.trim()
+            Some(Wanted::Unsupported) => Err(words!(
+                "périmètre « {name} » : échelle « {label} » non prise en charge (composition non publiée par la source)",
+                "perimeter “{name}”: scale “{label}” not supported (composition not published by the source)"
             )),
             Some(Wanted::Scale(Scale::Country)) => {
                 if COUNTRY_NAMES.contains(&folded_name.as_str()) {
@@ -451,27 +458,35 @@ impl Territory {
                 } else if OVERSEAS_NAMES.contains(&folded_name.as_str()) {
                     Ok(self.regions_where(|z| z != Zone::Metro))
                 } else {
-                    Err(format!("périmètre « {name} » inconnu : pays autre que la France"))
+                    Err(words!(
+                        "périmètre « {name} » inconnu : pays autre que la France",
+                        "unknown perimeter “{name}”: a country other than France"
+                    ))
                 }
             }
             Some(Wanted::Continent) => {
                 if CONTINENT_NAMES.contains(&folded_name.as_str()) {
                     Ok(country())
                 } else {
-                    Err(format!("périmètre « {name} » inconnu : continent autre que l'Europe"))
+                    Err(words!(
+                        "périmètre « {name} » inconnu : continent autre que l'Europe",
+                        "unknown perimeter “{name}”: a continent other than Europe"
+                    ))
                 }
             }
             Some(Wanted::Overseas) => match folded_name.as_str() {
                 "drom" | "dom" => Ok(self.regions_where(|z| z == Zone::Drom)),
                 n if n.is_empty() || OVERSEAS_NAMES.contains(&n) => Ok(self.regions_where(|z| z != Zone::Metro)),
-                _ => Err(format!(
-                    "périmètre « {name} » inconnu : aucun ensemble d'outre-mer de ce nom"
+                _ => Err(words!(
+                    "périmètre « {name} » inconnu : aucun ensemble d'outre-mer de ce nom",
+                    "unknown perimeter “{name}”: no overseas group of that name"
                 )),
             },
             Some(Wanted::Mainland) => match folded_name.as_str() {
                 n if n.is_empty() || MAINLAND_NAMES.contains(&n) => Ok(self.regions_where(|z| z == Zone::Metro)),
-                _ => Err(format!(
-                    "périmètre « {name} » inconnu : aucun ensemble métropolitain de ce nom"
+                _ => Err(words!(
+                    "périmètre « {name} » inconnu : aucun ensemble métropolitain de ce nom",
+                    "unknown perimeter “{name}”: no mainland group of that name"
                 )),
             },
             Some(Wanted::Scale(scale)) => self.resolve_at(name, scale).map(|code| vec![code]),
@@ -479,9 +494,9 @@ impl Territory {
         }
     }
 
-    fn resolve_any(&self, name: &str) -> Result<Vec<TerritoryCode>, String> {
+    fn resolve_any(&self, name: &str) -> Result<Vec<TerritoryCode>, Words> {
         if name.is_empty() {
-            return Err("périmètre vide".to_owned());
+            return Err(words!("périmètre vide", "empty perimeter"));
         }
         let folded = fold(name);
         if COUNTRY_NAMES.contains(&folded.as_str()) {
@@ -503,27 +518,42 @@ impl Territory {
             [] => Err(reasons
                 .into_iter()
                 .next()
-                .unwrap_or_else(|| format!("périmètre « {name} » inconnu"))),
+                .unwrap_or_else(|| words!("périmètre « {name} » inconnu", "unknown perimeter “{name}”"))),
             [(_, codes)] if codes.len() == 1 => Ok(codes.clone()),
             [(scale, codes)] => Err(ambiguous(name, *scale, codes)),
             _ => {
-                let parts: Vec<String> = found
+                let parts: Vec<Words> = found
                     .iter()
                     .map(|(scale, codes)| count_and_codes(*scale, codes))
                     .collect();
-                Err(format!("périmètre « {name} » ambigu : {}", parts.join(", ")))
+                let fr: Vec<&str> = parts.iter().map(|part| part.fr.as_str()).collect();
+                let en: Vec<&str> = parts.iter().map(|part| part.en.as_str()).collect();
+                Err(Words::new(
+                    format!("périmètre « {name} » ambigu : {}", fr.join(", ")),
+                    format!("ambiguous perimeter “{name}”: {}", en.join(", ")),
+                ))
             }
         }
     }
 
     /// Resolves a name at one scale to exactly one code.
-    fn resolve_at(&self, name: &str, scale: Scale) -> Result<TerritoryCode, String> {
+    fn resolve_at(&self, name: &str, scale: Scale) -> Result<TerritoryCode, Words> {
         if name.is_empty() {
-            return Err(format!("périmètre vide pour l'échelle {}", scale_noun(scale, 1)));
+            let Words { fr, en } = scale_noun(scale, 1);
+            return Err(words!(
+                "périmètre vide pour l'échelle {fr}",
+                "empty perimeter for the scale {en}"
+            ));
         }
         let codes = self.candidates_at(name, scale)?;
         match codes.as_slice() {
-            [] => Err(format!("périmètre « {name} » inconnu : {} de ce nom", none_of(scale))),
+            [] => {
+                let Words { fr, en } = none_of(scale);
+                Err(words!(
+                    "périmètre « {name} » inconnu : {fr} de ce nom",
+                    "unknown perimeter “{name}”: {en} of that name"
+                ))
+            }
             [one] => Ok(one.clone()),
             _ => Err(ambiguous(name, scale, &codes)),
         }
@@ -531,7 +561,7 @@ impl Territory {
 
     /// The areas of one scale a name designates (empty when none); an error
     /// when a precision in parentheses cannot be applied.
-    fn candidates_at(&self, name: &str, scale: Scale) -> Result<Vec<TerritoryCode>, String> {
+    fn candidates_at(&self, name: &str, scale: Scale) -> Result<Vec<TerritoryCode>, Words> {
         // A bare code of the scale.
         let as_code = TerritoryCode {
             scale,
@@ -569,9 +599,10 @@ impl Territory {
                 .map(|a| self.code_of(a))
                 .collect();
             if kept.is_empty() {
-                return Err(format!(
-                    "périmètre « {name} » inconnu : le code {code} n'est pas {} « {base} »",
-                    the_one_named(scale)
+                let Words { fr, en } = the_one_named(scale);
+                return Err(words!(
+                    "périmètre « {name} » inconnu : le code {code} n'est pas {fr} « {base} »",
+                    "unknown perimeter “{name}”: code {code} is not {en} “{base}”"
                 ));
             }
             return Ok(kept);
@@ -584,16 +615,18 @@ impl Territory {
                 .map(|a| self.code_of(a))
                 .collect();
             if kept.is_empty() {
-                return Err(format!(
-                    "périmètre « {name} » inconnu : {} « {base} » dans le département {code}",
-                    none_of(scale)
+                let Words { fr, en } = none_of(scale);
+                return Err(words!(
+                    "périmètre « {name} » inconnu : {fr} « {base} » dans le département {code}",
+                    "unknown perimeter “{name}”: {en} “{base}” in department {code}"
                 ));
             }
             return Ok(kept);
         }
-        Err(format!(
-            "périmètre « {name} » : précision « {} » non reconnue",
-            precision.trim()
+        let precision = precision.trim();
+        Err(words!(
+            "périmètre « {name} » : précision « {precision} » non reconnue",
+            "perimeter “{name}”: unrecognised qualifier “{precision}”"
         ))
     }
 
@@ -888,58 +921,60 @@ fn scale_label_of(scale: Scale) -> &'static str {
     }
 }
 
-fn scale_noun(scale: Scale, count: usize) -> &'static str {
-    match (scale, count > 1) {
-        (Scale::Country, false) => "pays",
-        (Scale::Country, true) => "pays",
-        (Scale::Region, false) => "région",
-        (Scale::Region, true) => "régions",
-        (Scale::Department, false) => "département",
-        (Scale::Department, true) => "départements",
-        (Scale::Epci, _) => "EPCI",
-        (Scale::Commune, false) => "commune",
-        (Scale::Commune, true) => "communes",
-    }
+fn scale_noun(scale: Scale, count: usize) -> Words {
+    let (fr, en) = match (scale, count > 1) {
+        (Scale::Country, false) => ("pays", "country"),
+        (Scale::Country, true) => ("pays", "countries"),
+        (Scale::Region, false) => ("région", "region"),
+        (Scale::Region, true) => ("régions", "regions"),
+        (Scale::Department, false) => ("département", "department"),
+        (Scale::Department, true) => ("départements", "departments"),
+        (Scale::Epci, _) => ("EPCI", "EPCI"),
+        (Scale::Commune, false) => ("commune", "commune"),
+        (Scale::Commune, true) => ("communes", "communes"),
+    };
+    Words::new(fr, en)
 }
 
-fn none_of(scale: Scale) -> &'static str {
+fn none_of(scale: Scale) -> Words {
     match scale {
-        Scale::Country => "aucun pays",
-        Scale::Region => "aucune région",
-        Scale::Department => "aucun département",
-        Scale::Epci => "aucun EPCI",
-        Scale::Commune => "aucune commune",
+        Scale::Country => words!("aucun pays", "no country"),
+        Scale::Region => words!("aucune région", "no region"),
+        Scale::Department => words!("aucun département", "no department"),
+        Scale::Epci => words!("aucun EPCI", "no EPCI"),
+        Scale::Commune => words!("aucune commune", "no commune"),
     }
 }
 
-fn the_one_named(scale: Scale) -> &'static str {
+fn the_one_named(scale: Scale) -> Words {
     match scale {
-        Scale::Country => "celui du pays",
-        Scale::Region => "celui de la région",
-        Scale::Department => "celui du département",
-        Scale::Epci => "celui de l'EPCI",
-        Scale::Commune => "celui de la commune",
+        Scale::Country => words!("celui du pays", "that of the country"),
+        Scale::Region => words!("celui de la région", "that of the region"),
+        Scale::Department => words!("celui du département", "that of the department"),
+        Scale::Epci => words!("celui de l'EPCI", "that of the EPCI"),
+        Scale::Commune => words!("celui de la commune", "that of the commune"),
     }
 }
 
-fn count_and_codes(scale: Scale, codes: &[TerritoryCode]) -> String {
+fn count_and_codes(scale: Scale, codes: &[TerritoryCode]) -> Words {
     const SHOWN: usize = 10;
     let mut list: Vec<&str> = codes.iter().take(SHOWN).map(|c| c.code.as_str()).collect();
     if codes.len() > SHOWN {
         list.push("…");
     }
-    format!(
-        "{} {} ({})",
-        codes.len(),
-        scale_noun(scale, codes.len()),
-        list.join(", ")
-    )
+    let (count, list) = (codes.len(), list.join(", "));
+    let Words { fr, en } = scale_noun(scale, count);
+    words!("{count} {fr} ({list})", "{count} {en} ({list})")
 }
 
-fn ambiguous(name: &str, scale: Scale, codes: &[TerritoryCode]) -> String {
+fn ambiguous(name: &str, scale: Scale, codes: &[TerritoryCode]) -> Words {
     let mut sorted = codes.to_vec();
     sorted.sort();
-    format!("périmètre « {name} » ambigu : {}", count_and_codes(scale, &sorted))
+    let Words { fr, en } = count_and_codes(scale, &sorted);
+    words!(
+        "périmètre « {name} » ambigu : {fr}",
+        "ambiguous perimeter “{name}”: {en}"
+    )
 }
 
 /// Splits `Saint-Denis (93)` into `("Saint-Denis", "93")`.

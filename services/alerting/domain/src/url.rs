@@ -14,32 +14,63 @@
 //! on its item (the call itself is still imported); the renderers never write
 //! one.
 
+use vigie_words::{words, Words};
+
 /// The longest URL kept, in bytes (browsers and mail clients handle far
 /// longer ones, but no call page needs more).
 pub const MAX_URL_LEN: usize = 2048;
 
-/// Why a URL was refused, in French (displayed in import reports).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a URL was refused (displayed in import reports): [`UrlProblem::words`]
+/// in French and in English, `Display` in French.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlProblem {
     /// Not `http://` or `https://`.
-    #[error("seules les adresses http:// ou https:// sont acceptées")]
     Scheme,
     /// Nothing after the scheme.
-    #[error("adresse sans nom de domaine")]
     NoHost,
     /// A control character (CR, LF, tab, NUL…).
-    #[error("adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)")]
     Control,
     /// A space (any Unicode white space).
-    #[error("adresse contenant une espace")]
     Space,
     /// A character that is never raw in a URL and breaks out of markup (`"`, `<`, `>`, `` ` ``).
-    #[error("adresse contenant un caractère interdit (\", <, > ou `)")]
     Character,
     /// Longer than [`MAX_URL_LEN`].
-    #[error("adresse de plus de {MAX_URL_LEN} octets")]
     TooLong,
 }
+
+impl UrlProblem {
+    /// Why the URL was refused, in French and in English.
+    pub fn words(&self) -> Words {
+        match self {
+            UrlProblem::Scheme => words!(
+                "seules les adresses http:// ou https:// sont acceptées",
+                "only http:// or https:// URLs are accepted"
+            ),
+            UrlProblem::NoHost => words!("adresse sans nom de domaine", "URL without a domain name"),
+            UrlProblem::Control => words!(
+                "adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)",
+                "URL containing a control character (line break, tab…)"
+            ),
+            UrlProblem::Space => words!("adresse contenant une espace", "URL containing a space"),
+            UrlProblem::Character => words!(
+                "adresse contenant un caractère interdit (\", <, > ou `)",
+                "URL containing a forbidden character (\", <, > or `)"
+            ),
+            UrlProblem::TooLong => words!(
+                "adresse de plus de {MAX_URL_LEN} octets",
+                "URL longer than {MAX_URL_LEN} bytes"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for UrlProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words().fr)
+    }
+}
+
+impl std::error::Error for UrlProblem {}
 
 /// Checks a URL to keep (see the module documentation).
 ///
@@ -94,9 +125,9 @@ pub fn shown(url: &str) -> String {
 }
 
 /// The URL of `field` to keep: `value` trimmed when it passes [`check_url`],
-/// empty when it is empty or refused; a refusal adds a French warning to
-/// `warnings` naming the field, the URL ([`shown`]) and why.
-pub fn keep_url(field: &str, value: &str, warnings: &mut Vec<String>) -> String {
+/// empty when it is empty or refused; a refusal adds a warning to `warnings`,
+/// in French and in English, naming the field, the URL ([`shown`]) and why.
+pub fn keep_url(field: &Words, value: &str, warnings: &mut Vec<Words>) -> String {
     let value = value.trim();
     if value.is_empty() {
         return String::new();
@@ -104,7 +135,11 @@ pub fn keep_url(field: &str, value: &str, warnings: &mut Vec<String>) -> String 
     match check_url(value) {
         Ok(()) => value.to_owned(),
         Err(problem) => {
-            warnings.push(format!("{field} : URL « {} » ignorée : {problem}", shown(value)));
+            let (url, why) = (shown(value), problem.words());
+            warnings.push(Words::new(
+                format!("{} : URL « {url} » ignorée : {}", field.fr, why.fr),
+                format!("{}: URL “{url}” ignored: {}", field.en, why.en),
+            ));
             String::new()
         }
     }
@@ -158,14 +193,12 @@ mod tests {
     #[test]
     fn a_refused_url_is_dropped_with_a_warning_that_cannot_add_lines() {
         let mut warnings = Vec::new();
-        assert_eq!(
-            keep_url("application_url", " https://ok.fr/ ", &mut warnings),
-            "https://ok.fr/"
-        );
-        assert_eq!(keep_url("application_url", "", &mut warnings), "");
+        let field = Words::same("application_url");
+        assert_eq!(keep_url(&field, " https://ok.fr/ ", &mut warnings), "https://ok.fr/");
+        assert_eq!(keep_url(&field, "", &mut warnings), "");
         assert!(warnings.is_empty());
         let hostile = "https://x.fr/\r\nBEGIN:VEVENT\r\nATTACH:https://x.fr/a.exe";
-        assert_eq!(keep_url("application_url", hostile, &mut warnings), "");
+        assert_eq!(keep_url(&field, hostile, &mut warnings), "");
         assert_eq!(
             warnings,
             [
@@ -173,7 +206,12 @@ mod tests {
               adresse contenant un caractère de contrôle (retour à la ligne, tabulation…)"
             ]
         );
-        assert!(!warnings[0].contains('\n'));
+        assert_eq!(
+            warnings[0].en,
+            "application_url: URL “https://x.fr/\\r\\nBEGIN:VEVENT\\r\\nATTACH:https://x.fr/a.exe” ignored: \
+             URL containing a control character (line break, tab…)"
+        );
+        assert!(!warnings[0].contains('\n') && !warnings[0].en.contains('\n'));
         assert_eq!(shown(&"é".repeat(200)).chars().count(), 121);
     }
 }

@@ -183,13 +183,17 @@ impl AlertingApp {
                 .resolve(&draft.perimeter.name, &draft.perimeter.scale_label)
             {
                 Ok(codes) => (codes, String::new()),
-                Err(reason) => {
+                Err(Words { fr, en }) => {
                     problem = Some(ImportProblem {
                         position: format!("{file_name}: appel {}", draft.source_ref),
-                        message: format!("{reason} ; l'appel n'est proposé à aucune structure"),
+                        message: words!(
+                            "{fr} ; l'appel n'est proposé à aucune structure",
+                            "{en}; the call is not offered to any structure"
+                        ),
                         severity: Severity::Warning,
                     });
-                    (Vec::new(), reason)
+                    // The call keeps the French reason (shown with the call).
+                    (Vec::new(), fr)
                 }
             }
         };

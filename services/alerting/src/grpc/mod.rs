@@ -160,13 +160,7 @@ fn non_empty(value: &str) -> Option<&str> {
 }
 
 fn problem_to_pb(p: &ImportProblem) -> pb::ImportProblem {
-    pb::ImportProblem {
-        position: p.position.clone(),
-        message: p.message.clone(),
-        // English problems of the sources are not written yet.
-        message_en: String::new(),
-        error: p.severity == Severity::Error,
-    }
+    pb::ImportProblem::new(p.position.clone(), p.message.clone(), p.severity == Severity::Error)
 }
 
 fn report_to_pb(r: &ImportReport) -> pb::ImportCallsResponse {

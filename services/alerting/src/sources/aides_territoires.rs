@@ -32,6 +32,7 @@ use serde::Deserialize;
 use vigie_alerting_domain::call::{ImportProblem, Parsed, Severity};
 use vigie_alerting_domain::connectors::aides_territoires::{parse_page, SOURCE};
 use vigie_platform::net::is_loopback_host as is_loopback;
+use vigie_platform::words::{words, Words};
 
 /// How long a token is used (the API gives 24 h; renewed an hour early).
 const TOKEN_LIFETIME: Duration = Duration::from_secs(23 * 3600);
@@ -86,17 +87,25 @@ struct Token {
 #[derive(Debug)]
 enum Failure {
     /// No answer: connection refused or reset, timeout, body too large.
-    Transport(String),
+    Transport(Words),
     /// A 429 or 5xx answer, the last one.
     Status(StatusCode),
 }
 
+impl Failure {
+    /// Why, in French and in English (a page's problem says it).
+    fn words(&self) -> Words {
+        match self {
+            Failure::Transport(cause) => cause.clone(),
+            Failure::Status(status) => words!("réponse {status}", "response {status}"),
+        }
+    }
+}
+
+/// In French, as the logs and [`SourceError`] read it.
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Transport(cause) => f.write_str(cause),
-            Failure::Status(status) => write!(f, "réponse {status}"),
-        }
+        f.write_str(&self.words().fr)
     }
 }
 
@@ -215,9 +224,10 @@ impl AidesTerritoiresClient {
                     }
                 },
                 Err(cause) => {
+                    let Words { fr, en } = cause.words();
                     outcome.parsed.problems.push(ImportProblem {
                         position,
-                        message: format!("page inaccessible : {cause}"),
+                        message: words!("page inaccessible : {fr}", "page unreachable: {en}"),
                         severity: Severity::Error,
                     });
                     total.is_some_and(|total| page < total)
@@ -230,7 +240,10 @@ impl AidesTerritoiresClient {
             if page >= MAX_PAGES {
                 outcome.parsed.problems.push(ImportProblem {
                     position: format!("{SOURCE}:page {page}"),
-                    message: format!("lecture arrêtée après {MAX_PAGES} pages"),
+                    message: words!(
+                        "lecture arrêtée après {MAX_PAGES} pages",
+                        "reading stopped after {MAX_PAGES} pages"
+                    ),
                     severity: Severity::Error,
                 });
                 break;
@@ -334,7 +347,7 @@ impl AidesTerritoiresClient {
         method: &Method,
         url: &str,
         headers: &[(&str, &str)],
-    ) -> Result<(StatusCode, Bytes), String> {
+    ) -> Result<(StatusCode, Bytes), Words> {
         let mut builder = Request::builder()
             .method(method.clone())
             .uri(url)
@@ -343,25 +356,36 @@ impl AidesTerritoiresClient {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder
-            .body(Full::new(Bytes::new()))
-            .map_err(|error| format!("requête invalide vers {url} : {error}"))?;
+        let request = builder.body(Full::new(Bytes::new())).map_err(|error| {
+            words!(
+                "requête invalide vers {url} : {error}",
+                "invalid request to {url}: {error}"
+            )
+        })?;
         let exchange = async {
-            let response = self
-                .http
-                .request(request)
-                .await
-                .map_err(|error| format!("{url} injoignable : {}", crate::error::one_line(&error)))?;
+            let response = self.http.request(request).await.map_err(|error| {
+                let cause = crate::error::one_line(&error);
+                words!("{url} injoignable : {cause}", "{url} unreachable: {cause}")
+            })?;
             let status = response.status();
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
-                .map_err(|error| format!("lecture de la réponse de {url} : {error}"))?;
+                .map_err(|error| {
+                    words!(
+                        "lecture de la réponse de {url} : {error}",
+                        "reading the response from {url}: {error}"
+                    )
+                })?;
             Ok((status, body.to_bytes()))
         };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| format!("{url} n'a pas répondu en {} s", self.timeout.as_secs()))?
+        tokio::time::timeout(self.timeout, exchange).await.map_err(|_| {
+            let seconds = self.timeout.as_secs();
+            words!(
+                "{url} n'a pas répondu en {seconds} s",
+                "{url} did not answer within {seconds} s"
+            )
+        })?
     }
 }
 
@@ -411,12 +435,16 @@ mod tests {
     }
 
     #[test]
-    fn failures_read_in_french() {
+    fn failures_read_in_french_and_english() {
         assert_eq!(
             Failure::Status(StatusCode::BAD_GATEWAY).to_string(),
             "réponse 502 Bad Gateway"
         );
-        assert_eq!(Failure::Transport("coupure".to_owned()).to_string(), "coupure");
+        assert_eq!(
+            Failure::Status(StatusCode::BAD_GATEWAY).words().en,
+            "response 502 Bad Gateway"
+        );
+        assert_eq!(Failure::Transport(words!("coupure", "cut")).to_string(), "coupure");
         assert_eq!(
             SourceError::Auth {
                 status: StatusCode::UNAUTHORIZED

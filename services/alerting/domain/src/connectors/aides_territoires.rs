@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use vigie_words::{words, Words};
 
 use super::{error, json_error, warning};
 use crate::call::{CallDraft, ImportProblem, Parsed, Perimeter};
@@ -63,12 +64,13 @@ struct Probe<'a> {
 /// is not JSON or not an envelope `{count, previous, next, results}`.
 pub fn parse_page(doc: &[u8], position: &str, base_url: &str) -> Result<Page, ImportProblem> {
     let envelope: Envelope<'_> = serde_json::from_slice(doc).map_err(|e| {
+        let Words { fr, en } = json_error(&e);
         let message = match e.classify() {
-            serde_json::error::Category::Data => format!(
-                "la page n'est pas une enveloppe Aides-territoires {{count, previous, next, results}} : {}",
-                json_error(&e)
+            serde_json::error::Category::Data => words!(
+                "la page n'est pas une enveloppe Aides-territoires {{count, previous, next, results}} : {fr}",
+                "the page is not an Aides-territoires envelope {{count, previous, next, results}}: {en}"
             ),
-            _ => format!("page illisible : {}", json_error(&e)),
+            _ => words!("page illisible : {fr}", "unreadable page: {en}"),
         };
         error(position, message)
     })?;
@@ -125,7 +127,10 @@ pub fn parse_file(doc: &[u8], file_name: &str, base_url: &str) -> Parsed {
     } else {
         parsed.problems.push(error(
             format!("{file_name}:1"),
-            "ni une page Aides-territoires, ni une liste de pages, ni une liste d'aides",
+            words!(
+                "ni une page Aides-territoires, ni une liste de pages, ni une liste d'aides",
+                "neither an Aides-territoires page, nor a list of pages, nor a list of aids"
+            ),
         ));
     }
     parsed
@@ -168,16 +173,24 @@ fn read_items(items: &[&RawValue], prefix: &str, base_url: &str, parsed: &mut Pa
 }
 
 /// Reads one aid: the call and its warnings, or its id (when readable) and the error.
-fn read_aid(raw: &RawValue, base_url: &str) -> Result<(CallDraft, Vec<String>), (Option<String>, String)> {
+fn read_aid(raw: &RawValue, base_url: &str) -> Result<(CallDraft, Vec<Words>), (Option<String>, Words)> {
     let value: Value = serde_json::from_str(raw.get()).map_err(|e| (None, json_error(&e)))?;
     let Value::Object(aid) = value else {
-        return Err((None, "l'aide n'est pas un objet JSON".to_owned()));
+        return Err((
+            None,
+            words!("l'aide n'est pas un objet JSON", "the aid is not a JSON object"),
+        ));
     };
     let id = match aid.get("id") {
         Some(Value::Number(number)) if number.is_u64() || number.is_i64() => number.to_string(),
         Some(Value::String(text)) if !text.trim().is_empty() => text.trim().to_owned(),
-        None | Some(Value::Null) => return Err((None, "champ « id » manquant".to_owned())),
-        Some(_) => return Err((None, "champ « id » : nombre entier attendu".to_owned())),
+        None | Some(Value::Null) => return Err((None, words!("champ « id » manquant", "missing field “id”"))),
+        Some(_) => {
+            return Err((
+                None,
+                words!("champ « id » : nombre entier attendu", "field “id”: integer expected"),
+            ))
+        }
     };
     read_fields(&aid, &id, raw.get(), base_url).map_err(|message| (Some(id), message))
 }
@@ -187,18 +200,26 @@ fn read_fields(
     id: &str,
     raw: &str,
     base_url: &str,
-) -> Result<(CallDraft, Vec<String>), String> {
+) -> Result<(CallDraft, Vec<Words>), Words> {
     let mut warnings = Vec::new();
     let title = match (text(aid, "name")?, text(aid, "name_initial")?) {
         (Some(name), _) | (None, Some(name)) => name,
-        (None, None) => return Err("champs « name » et « name_initial » absents ou vides".to_owned()),
+        (None, None) => {
+            return Err(words!(
+                "champs « name » et « name_initial » absents ou vides",
+                "fields “name” and “name_initial” missing or empty"
+            ))
+        }
     };
     let mut audiences = Vec::new();
     for label in text_list(aid, "targeted_audiences")? {
         match normalise_audience(&label) {
             Some(codes) => audiences.extend(codes.iter().map(|code| (*code).to_owned())),
             None if audience_out_of_scope(&label) => {}
-            None => warnings.push(format!("public visé inconnu « {label} » ignoré")),
+            None => warnings.push(words!(
+                "public visé inconnu « {label} » ignoré",
+                "unknown targeted audience “{label}” ignored"
+            )),
         }
     }
     audiences.sort();
@@ -208,7 +229,10 @@ fn read_fields(
         Some(label) => {
             let recurrence = normalise_recurrence(&label);
             if recurrence.is_none() {
-                warnings.push(format!("récurrence inconnue « {label} » ignorée"));
+                warnings.push(words!(
+                    "récurrence inconnue « {label} » ignorée",
+                    "unknown recurrence “{label}” ignored"
+                ));
             }
             recurrence
         }
@@ -218,7 +242,10 @@ fn read_fields(
     let submission = date(aid, "submission_deadline")?;
     if let (Some((pre, _)), Some((sub, _))) = (&predeposit, &submission) {
         if pre > sub {
-            warnings.push(format!("pré-dépôt ({pre}) après la date limite de dépôt ({sub})"));
+            warnings.push(words!(
+                "pré-dépôt ({pre}) après la date limite de dépôt ({sub})",
+                "pre-deposit ({pre}) after the submission deadline ({sub})"
+            ));
         }
     }
     for (kind, found) in [(StageKind::PreDeposit, predeposit), (StageKind::Submission, submission)] {
@@ -233,14 +260,14 @@ fn read_fields(
     // warning, the aid is still imported (an `origin_url` may stand in for a
     // dropped `application_url`).
     let info_url = text(aid, "url")?
-        .map(|url| keep_url("champ « url »", &absolute(base_url, &url), &mut warnings))
+        .map(|url| keep_url(&field("url"), &absolute(base_url, &url), &mut warnings))
         .unwrap_or_default();
     let mut application_url = text(aid, "application_url")?
-        .map(|url| keep_url("champ « application_url »", &url, &mut warnings))
+        .map(|url| keep_url(&field("application_url"), &url, &mut warnings))
         .unwrap_or_default();
     if application_url.is_empty() {
         application_url = text(aid, "origin_url")?
-            .map(|url| keep_url("champ « origin_url »", &url, &mut warnings))
+            .map(|url| keep_url(&field("origin_url"), &url, &mut warnings))
             .unwrap_or_default();
     }
     let call = CallDraft {
@@ -267,21 +294,37 @@ fn read_fields(
     Ok((call, warnings))
 }
 
+/// « champ « key » » / “field “key””: how messages name a field of an aid.
+fn field(key: &str) -> Words {
+    words!("champ « {key} »", "field “{key}”")
+}
+
 /// A text field: `None` when missing, null or blank; trimmed.
-fn text(aid: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+fn text(aid: &Map<String, Value>, key: &str) -> Result<Option<String>, Words> {
     match aid.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.trim().to_owned()).filter(|text| !text.is_empty())),
-        Some(_) => Err(format!("champ « {key} » : texte attendu")),
+        Some(_) => Err(words!(
+            "champ « {key} » : texte attendu",
+            "field “{key}”: text expected"
+        )),
     }
 }
 
+/// The error of a field that should be a list of texts.
+fn not_a_list(key: &str) -> Words {
+    words!(
+        "champ « {key} » : liste de textes attendue",
+        "field “{key}”: list of texts expected"
+    )
+}
+
 /// A list of texts (or of objects with a `name`), blank entries dropped; missing or null is empty.
-fn text_list(aid: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> {
+fn text_list(aid: &Map<String, Value>, key: &str) -> Result<Vec<String>, Words> {
     let items = match aid.get(key) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
-        Some(_) => return Err(format!("champ « {key} » : liste de textes attendue")),
+        Some(_) => return Err(not_a_list(key)),
     };
     let mut texts = Vec::with_capacity(items.len());
     for item in items {
@@ -289,10 +332,10 @@ fn text_list(aid: &Map<String, Value>, key: &str) -> Result<Vec<String>, String>
             Value::String(text) => text.as_str(),
             Value::Object(object) => match object.get("name") {
                 Some(Value::String(name)) => name.as_str(),
-                _ => return Err(format!("champ « {key} » : liste de textes attendue")),
+                _ => return Err(not_a_list(key)),
             },
             Value::Null => continue,
-            _ => return Err(format!("champ « {key} » : liste de textes attendue")),
+            _ => return Err(not_a_list(key)),
         };
         let text = text.trim();
         if !text.is_empty() {
@@ -303,14 +346,19 @@ fn text_list(aid: &Map<String, Value>, key: &str) -> Result<Vec<String>, String>
 }
 
 /// A date `YYYY-MM-DD` and the source's wording (`key: value`); `None` when missing, null or blank.
-fn date(aid: &Map<String, Value>, key: &str) -> Result<Option<(NaiveDate, String)>, String> {
+fn date(aid: &Map<String, Value>, key: &str) -> Result<Option<(NaiveDate, String)>, Words> {
     let Some(value) = text(aid, key)? else {
         return Ok(None);
     };
     let day = (value.len() == 10)
         .then(|| NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| format!("champ « {key} » : date invalide « {value} » (attendu AAAA-MM-JJ)"))?;
+        .ok_or_else(|| {
+            words!(
+                "champ « {key} » : date invalide « {value} » (attendu AAAA-MM-JJ)",
+                "field “{key}”: invalid date “{value}” (expected YYYY-MM-DD)"
+            )
+        })?;
     Ok(Some((day, format!("{key}: {value}"))))
 }
 

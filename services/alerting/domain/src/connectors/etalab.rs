@@ -24,6 +24,7 @@ use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 use vigie_csv_out::push_record;
+use vigie_words::{words, Words};
 
 use super::{error, fold, iso_when, warning, zone_of, END_OF_DAY};
 use crate::call::{CallDraft, Parsed, Perimeter, Scale, TerritoryCode};
@@ -113,8 +114,8 @@ pub fn parse_csv(doc: &[u8], file_name: &str) -> Parsed {
             Err(e) => {
                 let line = e.position().map_or(line, |position| position.line());
                 let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "ligne qui n'est pas en UTF-8".to_owned(),
-                    _ => format!("CSV illisible : {e}"),
+                    csv::ErrorKind::Utf8 { .. } => words!("ligne qui n'est pas en UTF-8", "line not in UTF-8"),
+                    _ => words!("CSV illisible : {e}", "unreadable CSV: {e}"),
                 };
                 parsed.problems.push(error(format!("{file_name}:{line}"), message));
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
@@ -137,9 +138,13 @@ pub fn parse_csv(doc: &[u8], file_name: &str) -> Parsed {
             continue;
         };
         if record.len() != columns.len() {
+            let (found, expected) = (record.len(), columns.len());
             parsed.problems.push(error(
                 position,
-                format!("{} champs au lieu de {}", record.len(), columns.len()),
+                words!(
+                    "{found} champs au lieu de {expected}",
+                    "{found} fields instead of {expected}"
+                ),
             ));
             continue;
         }
@@ -150,11 +155,12 @@ pub fn parse_csv(doc: &[u8], file_name: &str) -> Parsed {
                     .problems
                     .extend(warnings.into_iter().map(|message| warning(position.clone(), message)));
                 if let Some(first) = seen_ids.get(&call.source_ref) {
+                    let id = &call.source_ref;
                     parsed.problems.push(error(
                         position,
-                        format!(
-                            "colonne « id » : identifiant « {} » déjà lu ligne {first}",
-                            call.source_ref
+                        words!(
+                            "colonne « id » : identifiant « {id} » déjà lu ligne {first}",
+                            "column “id”: identifier “{id}” already read on line {first}"
                         ),
                     ));
                     continue;
@@ -170,21 +176,28 @@ pub fn parse_csv(doc: &[u8], file_name: &str) -> Parsed {
     if header.is_none() {
         parsed.problems.push(error(
             format!("{file_name}:1"),
-            "fichier vide : l'en-tête est obligatoire",
+            words!(
+                "fichier vide : l'en-tête est obligatoire",
+                "empty file: the header is required"
+            ),
         ));
     }
     parsed
 }
 
-fn check_header(names: &[String]) -> Result<(), String> {
-    let mut problems = Vec::new();
+fn check_header(names: &[String]) -> Result<(), Words> {
+    let mut problems: Vec<Words> = Vec::new();
     let missing: Vec<&str> = REQUIRED_COLUMNS
         .iter()
         .copied()
         .filter(|required| !names.iter().any(|name| name == required))
         .collect();
     if !missing.is_empty() {
-        problems.push(format!("colonnes obligatoires absentes : {}", missing.join(", ")));
+        let missing = missing.join(", ");
+        problems.push(words!(
+            "colonnes obligatoires absentes : {missing}",
+            "required columns missing: {missing}"
+        ));
     }
     let mut duplicates: Vec<&str> = Vec::new();
     for (index, name) in names.iter().enumerate() {
@@ -193,27 +206,36 @@ fn check_header(names: &[String]) -> Result<(), String> {
         }
     }
     if !duplicates.is_empty() {
-        problems.push(format!("colonnes en double : {}", duplicates.join(", ")));
+        let duplicates = duplicates.join(", ");
+        problems.push(words!(
+            "colonnes en double : {duplicates}",
+            "duplicate columns: {duplicates}"
+        ));
     }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("en-tête invalide : {}", problems.join(" ; ")))
+        let fr: Vec<&str> = problems.iter().map(|problem| problem.fr.as_str()).collect();
+        let en: Vec<&str> = problems.iter().map(|problem| problem.en.as_str()).collect();
+        Err(Words::new(
+            format!("en-tête invalide : {}", fr.join(" ; ")),
+            format!("invalid header: {}", en.join("; ")),
+        ))
     }
 }
 
 /// Reads one row (column name, value): the call and its warnings (URLs
 /// dropped by [`crate::url::keep_url`]), or one message per bad column.
-fn read_row(row: &[(&str, &str)]) -> Result<(CallDraft, Vec<String>), Vec<String>> {
+fn read_row(row: &[(&str, &str)]) -> Result<(CallDraft, Vec<Words>), Vec<Words>> {
     let get = |column: &str| {
         row.iter()
             .find(|(name, _)| *name == column)
             .map_or("", |(_, value)| value.trim())
     };
     let mut problems = Vec::new();
-    let mut check = |column: &str, result: Result<(), String>| {
-        if let Err(message) = result {
-            problems.push(format!("colonne « {column} » : {message}"));
+    let mut check = |column: &str, result: Result<(), Words>| {
+        if let Err(Words { fr, en }) = result {
+            problems.push(words!("colonne « {column} » : {fr}", "column “{column}”: {en}"));
         }
     };
     let id = get("id");
@@ -223,9 +245,13 @@ fn read_row(row: &[(&str, &str)]) -> Result<(CallDraft, Vec<String>), Vec<String
     let funders = parse_porteurs(get("porteurs")).map(|porteurs| funders_of(&porteurs));
     check("porteurs", funders.as_ref().map(|_| ()).map_err(Clone::clone));
     let mut warnings = Vec::new();
-    let info_url = keep_url("colonne « url_source »", get("url_source"), &mut warnings);
+    let info_url = keep_url(
+        &words!("colonne « url_source »", "column “url_source”"),
+        get("url_source"),
+        &mut warnings,
+    );
     let application_url = keep_url(
-        &format!("colonne « {URL_CANDIDATURE} »"),
+        &words!("colonne « {URL_CANDIDATURE} »", "column “{URL_CANDIDATURE}”"),
         get(URL_CANDIDATURE),
         &mut warnings,
     );
@@ -293,9 +319,14 @@ fn read_row(row: &[(&str, &str)]) -> Result<(CallDraft, Vec<String>), Vec<String
     Ok((call, warnings))
 }
 
-fn non_empty(value: &str) -> Result<(), String> {
+/// The error of an empty required cell.
+fn required() -> Words {
+    words!("valeur obligatoire absente", "required value missing")
+}
+
+fn non_empty(value: &str) -> Result<(), Words> {
     if value.is_empty() {
-        Err("valeur obligatoire absente".to_owned())
+        Err(required())
     } else {
         Ok(())
     }
@@ -326,18 +357,18 @@ fn pipe_list(value: &str) -> Vec<String> {
 }
 
 /// `cibles`: pipe-separated categories among [`CIBLES`], to our audience codes (sorted, deduplicated).
-fn parse_cibles(value: &str) -> Result<Vec<String>, String> {
+fn parse_cibles(value: &str) -> Result<Vec<String>, Words> {
     if value.is_empty() {
-        return Err("valeur obligatoire absente".to_owned());
+        return Err(required());
     }
     let mut codes = Vec::new();
     for cible in value.split('|') {
         let folded = fold(cible);
         if !CIBLES.contains(&folded.as_str()) {
-            return Err(format!(
-                "bénéficiaire inconnu « {} » (attendu {})",
-                cible.trim(),
-                CIBLES.join(", ")
+            let (cible, expected) = (cible.trim(), CIBLES.join(", "));
+            return Err(words!(
+                "bénéficiaire inconnu « {cible} » (attendu {expected})",
+                "unknown beneficiary “{cible}” (expected {expected})"
             ));
         }
         codes.extend(cible_codes(&folded).iter().map(|code| (*code).to_owned()));
@@ -348,17 +379,23 @@ fn parse_cibles(value: &str) -> Result<Vec<String>, String> {
 }
 
 /// Pipe-separated codes of the Code officiel géographique (empty is no code).
-fn parse_cog(value: &str) -> Result<Vec<TerritoryCode>, String> {
+fn parse_cog(value: &str) -> Result<Vec<TerritoryCode>, Words> {
     let mut codes = Vec::new();
     for item in value.split('|').map(str::trim) {
         if item.is_empty() && value.trim().is_empty() {
             break;
         }
         if item.is_empty() {
-            return Err("code géographique vide (barre verticale en trop ?)".to_owned());
+            return Err(words!(
+                "code géographique vide (barre verticale en trop ?)",
+                "empty geographic code (one vertical bar too many?)"
+            ));
         }
         let code = parse_cog_code(item).ok_or_else(|| {
-            format!("code géographique invalide « {item} » (attendu PAYS-99100, REG-53, DEP-35, EPCI-243500139 ou COM-35238)")
+            words!(
+                "code géographique invalide « {item} » (attendu PAYS-99100, REG-53, DEP-35, EPCI-243500139 ou COM-35238)",
+                "invalid geographic code “{item}” (expected PAYS-99100, REG-53, DEP-35, EPCI-243500139 or COM-35238)"
+            )
         })?;
         if !codes.contains(&code) {
             codes.push(code);
@@ -405,9 +442,13 @@ fn cog_of(code: &TerritoryCode) -> String {
 }
 
 /// A local date and time (`None` for a whole day) in `zone`.
-fn parse_when(value: &str, zone: Tz) -> Result<(NaiveDate, Option<NaiveTime>), String> {
-    iso_when(value, zone)
-        .ok_or_else(|| format!("date invalide « {value} » (attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00)"))
+fn parse_when(value: &str, zone: Tz) -> Result<(NaiveDate, Option<NaiveTime>), Words> {
+    iso_when(value, zone).ok_or_else(|| {
+        words!(
+            "date invalide « {value} » (attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS+01:00)",
+            "invalid date “{value}” (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+01:00)"
+        )
+    })
 }
 
 /// A stage as an ISO 8601 date-time with the offset of its zone (a whole day ends at 23:59:59).
@@ -436,17 +477,21 @@ fn funders_of(porteurs: &[Porteur]) -> Vec<String> {
 
 /// `porteurs`: `[{ nom: 'ADEME', siren: '385290309', roles: [ 'instructeur' ]}, …]`,
 /// a JavaScript literal (single or double quotes, bare keys); strict JSON is read too.
-fn parse_porteurs(value: &str) -> Result<Vec<Porteur>, String> {
+fn parse_porteurs(value: &str) -> Result<Vec<Porteur>, Words> {
     if value.is_empty() {
         return Ok(Vec::new());
     }
-    let invalid = |why: String| {
-        format!("liste de porteurs illisible : {why} (attendu [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])")
+    let invalid = |Words { fr, en }: Words| {
+        words!(
+            "liste de porteurs illisible : {fr} (attendu [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])",
+            "unreadable list of scheme owners: {en} (expected [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])"
+        )
     };
     let length = value.chars().count();
     if length > MAX_PORTEURS_CHARS {
-        return Err(invalid(format!(
-            "{length} caractères, au plus {MAX_PORTEURS_CHARS} sont lus"
+        return Err(invalid(words!(
+            "{length} caractères, au plus {MAX_PORTEURS_CHARS} sont lus",
+            "{length} characters, at most {MAX_PORTEURS_CHARS} are read"
         )));
     }
     let mut parser = Literal {
@@ -456,15 +501,22 @@ fn parse_porteurs(value: &str) -> Result<Vec<Porteur>, String> {
     let literal = parser.value(0).map_err(invalid)?;
     parser.blank();
     if parser.at < parser.chars.len() {
-        return Err(invalid(format!("texte en trop au caractère {}", parser.at + 1)));
+        let at = parser.at + 1;
+        return Err(invalid(words!(
+            "texte en trop au caractère {at}",
+            "extra text at character {at}"
+        )));
     }
     let Lit::List(items) = literal else {
-        return Err(invalid("une liste est attendue".to_owned()));
+        return Err(invalid(words!("une liste est attendue", "a list is expected")));
     };
     let mut porteurs = Vec::with_capacity(items.len());
     for item in items {
         let Lit::Object(fields) = item else {
-            return Err(invalid("chaque porteur est un objet".to_owned()));
+            return Err(invalid(words!(
+                "chaque porteur est un objet",
+                "each scheme owner is an object"
+            )));
         };
         let mut nom = None;
         let mut roles = Vec::new();
@@ -476,17 +528,17 @@ fn parse_porteurs(value: &str) -> Result<Vec<Porteur>, String> {
                     for role in list {
                         match role {
                             Lit::Text(role) => roles.push(role),
-                            _ => return Err(invalid("les rôles sont des textes".to_owned())),
+                            _ => return Err(invalid(words!("les rôles sont des textes", "roles are texts"))),
                         }
                     }
                 }
-                ("nom" | "roles", _) => return Err(invalid(format!("« {key} » mal formé"))),
+                ("nom" | "roles", _) => return Err(invalid(words!("« {key} » mal formé", "malformed “{key}”"))),
                 _ => {}
             }
         }
         match nom {
             Some(nom) if !nom.is_empty() => porteurs.push(Porteur { nom, roles }),
-            _ => return Err(invalid("porteur sans nom".to_owned())),
+            _ => return Err(invalid(words!("porteur sans nom", "scheme owner without a name"))),
         }
     }
     Ok(porteurs)
@@ -543,26 +595,33 @@ impl Literal {
         self.chars.get(self.at).copied()
     }
 
-    fn expect(&mut self, wanted: char) -> Result<(), String> {
+    fn expect(&mut self, wanted: char) -> Result<(), Words> {
         match self.peek() {
             Some(c) if c == wanted => {
                 self.at += 1;
                 Ok(())
             }
-            Some(c) => Err(format!(
-                "« {wanted} » attendu au caractère {}, « {c} » trouvé",
-                self.at + 1
+            Some(c) => {
+                let at = self.at + 1;
+                Err(words!(
+                    "« {wanted} » attendu au caractère {at}, « {c} » trouvé",
+                    "“{wanted}” expected at character {at}, “{c}” found"
+                ))
+            }
+            None => Err(words!(
+                "« {wanted} » attendu, fin du texte trouvée",
+                "“{wanted}” expected, end of text found"
             )),
-            None => Err(format!("« {wanted} » attendu, fin du texte trouvée")),
         }
     }
 
     /// Reads one value; `depth` is the number of lists and objects around it.
-    fn value(&mut self, depth: usize) -> Result<Lit, String> {
+    fn value(&mut self, depth: usize) -> Result<Lit, Words> {
         if depth >= MAX_PORTEURS_DEPTH && matches!(self.peek(), Some('[' | '{')) {
-            return Err(format!(
-                "imbrication trop profonde au caractère {} (au plus {MAX_PORTEURS_DEPTH} niveaux de [ ] et {{ }})",
-                self.at + 1
+            let at = self.at + 1;
+            return Err(words!(
+                "imbrication trop profonde au caractère {at} (au plus {MAX_PORTEURS_DEPTH} niveaux de [ ] et {{ }})",
+                "nesting too deep at character {at} (at most {MAX_PORTEURS_DEPTH} levels of [ ] and {{ }})"
             ));
         }
         match self.peek() {
@@ -586,7 +645,13 @@ impl Literal {
                 while self.peek() != Some('}') {
                     let key = match self.value(depth + 1)? {
                         Lit::Text(key) => key,
-                        _ => return Err(format!("nom de champ attendu au caractère {}", self.at + 1)),
+                        _ => {
+                            let at = self.at + 1;
+                            return Err(words!(
+                                "nom de champ attendu au caractère {at}",
+                                "field name expected at character {at}"
+                            ));
+                        }
                     };
                     self.expect(':')?;
                     fields.push((key, self.value(depth + 1)?));
@@ -605,7 +670,11 @@ impl Literal {
                 let mut text = String::new();
                 loop {
                     let Some(c) = self.chars.get(self.at).copied() else {
-                        return Err(format!("texte ouvert au caractère {} non fermé", start + 1));
+                        let at = start + 1;
+                        return Err(words!(
+                            "texte ouvert au caractère {at} non fermé",
+                            "text opened at character {at} not closed"
+                        ));
                     };
                     self.at += 1;
                     match c {
@@ -634,8 +703,17 @@ impl Literal {
                 }
                 Ok(Lit::Text(self.chars[start..self.at].iter().collect()))
             }
-            Some(c) => Err(format!("caractère inattendu « {c} » au caractère {}", self.at + 1)),
-            None => Err("valeur attendue, fin du texte trouvée".to_owned()),
+            Some(c) => {
+                let at = self.at + 1;
+                Err(words!(
+                    "caractère inattendu « {c} » au caractère {at}",
+                    "unexpected character “{c}” at character {at}"
+                ))
+            }
+            None => Err(words!(
+                "valeur attendue, fin du texte trouvée",
+                "value expected, end of text found"
+            )),
         }
     }
 }

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use serde::{Deserialize, Serialize};
+use vigie_words::{words, Words};
 
 use super::{error, fold_char, iso_when, line_at, warning, whole_day_at_end};
 use crate::call::{CallDraft, Parsed, Perimeter};
@@ -118,27 +119,34 @@ impl FeedMapping {
     /// Checks the mapping: a source name without spaces, a known zone, an attribute only with an element.
     ///
     /// # Errors
-    /// A French message naming the bad setting.
-    pub fn check(&self) -> Result<(), String> {
+    /// A message naming the bad setting, in French and in English.
+    pub fn check(&self) -> Result<(), Words> {
         if self.source_name.trim().is_empty() || self.source_name.contains(char::is_whitespace) {
-            return Err(format!(
-                "correspondance du flux : nom de source « {} » invalide (non vide, sans espace)",
-                self.source_name
+            let name = &self.source_name;
+            return Err(words!(
+                "correspondance du flux : nom de source « {name} » invalide (non vide, sans espace)",
+                "feed mapping: invalid source name “{name}” (not empty, no spaces)"
             ));
         }
         self.zone()?;
         if self.deadline_attribute.is_some() && self.deadline_element.is_none() {
-            return Err("correspondance du flux : deadline_attribute sans deadline_element".to_owned());
+            return Err(words!(
+                "correspondance du flux : deadline_attribute sans deadline_element",
+                "feed mapping: deadline_attribute without deadline_element"
+            ));
         }
         Ok(())
     }
 
-    fn zone(&self) -> Result<Tz, String> {
+    fn zone(&self) -> Result<Tz, Words> {
         match &self.timezone {
             None => Ok(DEFAULT_TZ),
-            Some(name) => name
-                .parse()
-                .map_err(|_| format!("correspondance du flux : fuseau horaire inconnu « {name} »")),
+            Some(name) => name.parse().map_err(|_| {
+                words!(
+                    "correspondance du flux : fuseau horaire inconnu « {name} »",
+                    "feed mapping: unknown time zone “{name}”"
+                )
+            }),
         }
     }
 
@@ -175,7 +183,7 @@ pub fn parse_feed(doc: &[u8], file_name: &str, mapping: &FeedMapping) -> Parsed 
         Err(e) => {
             parsed.problems.push(error(
                 format!("{file_name}:{}", line_at(doc, e.valid_up_to())),
-                "le flux n'est pas en UTF-8",
+                words!("le flux n'est pas en UTF-8", "the feed is not in UTF-8"),
             ));
             return parsed;
         }
@@ -184,7 +192,10 @@ pub fn parse_feed(doc: &[u8], file_name: &str, mapping: &FeedMapping) -> Parsed 
     for entry in unknown {
         parsed.problems.push(warning(
             file_name,
-            format!("public visé inconnu « {entry} » dans la correspondance du flux, ignoré"),
+            words!(
+                "public visé inconnu « {entry} » dans la correspondance du flux, ignoré",
+                "unknown targeted audience “{entry}” in the feed mapping, ignored"
+            ),
         ));
     }
     let rules = Rules::new(mapping, zone, audiences);
@@ -287,12 +298,16 @@ pub fn parse_feed(doc: &[u8], file_name: &str, mapping: &FeedMapping) -> Parsed 
                 if let Some(open) = stack.last() {
                     parsed.problems.push(error(
                         format!("{file_name}:{}", line_at(doc, doc.len())),
-                        format!("flux tronqué : <{open}> n'est pas fermé"),
+                        words!(
+                            "flux tronqué : <{open}> n'est pas fermé",
+                            "truncated feed: <{open}> is not closed"
+                        ),
                     ));
                 } else if !root_seen {
-                    parsed
-                        .problems
-                        .push(error(format!("{file_name}:1"), "flux vide : ni RSS ni Atom"));
+                    parsed.problems.push(error(
+                        format!("{file_name}:1"),
+                        words!("flux vide : ni RSS ni Atom", "empty feed: neither RSS nor Atom"),
+                    ));
                 }
                 break;
             }
@@ -306,11 +321,13 @@ pub fn parse_feed(doc: &[u8], file_name: &str, mapping: &FeedMapping) -> Parsed 
 fn check_root(root: &BytesStart<'_>, file_name: &str, line: usize) -> Option<crate::call::ImportProblem> {
     let local = root.local_name();
     (!matches!(local.as_ref(), "rss" | "feed" | "RDF")).then(|| {
+        let name = root.name();
+        let name = name.as_ref();
         error(
             format!("{file_name}:{line}"),
-            format!(
-                "ni un flux RSS ni un flux Atom (élément racine <{}>)",
-                root.name().as_ref()
+            words!(
+                "ni un flux RSS ni un flux Atom (élément racine <{name}>)",
+                "neither an RSS nor an Atom feed (root element <{name}>)"
             ),
         )
     })
@@ -320,27 +337,38 @@ fn offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
 }
 
-fn xml_error(error: &quick_xml::Error, item: Option<usize>) -> String {
+fn xml_error(error: &quick_xml::Error, item: Option<usize>) -> Words {
     use quick_xml::errors::{IllFormedError, SyntaxError};
-    let what = match error {
-        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
-            format!("balise fermante </{found}> au lieu de </{expected}>")
+    let Words { fr, en } = match error {
+        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => words!(
+            "balise fermante </{found}> au lieu de </{expected}>",
+            "closing tag </{found}> instead of </{expected}>"
+        ),
+        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => words!(
+            "balise fermante </{name}> sans balise ouvrante",
+            "closing tag </{name}> without an opening tag"
+        ),
+        quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(name)) => {
+            words!("<{name}> n'est pas fermé", "<{name}> is not closed")
         }
-        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
-            format!("balise fermante </{name}> sans balise ouvrante")
+        quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
+            words!("« & » isolé (à écrire &amp;amp;)", "lone “&” (to be written &amp;amp;)")
         }
-        quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(name)) => format!("<{name}> n'est pas fermé"),
-        quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => "« & » isolé (à écrire &amp;amp;)".to_owned(),
-        quick_xml::Error::Syntax(SyntaxError::UnclosedTag) => "balise non fermée".to_owned(),
-        quick_xml::Error::Syntax(SyntaxError::UnclosedCData) => "section CDATA non fermée".to_owned(),
-        quick_xml::Error::Syntax(SyntaxError::UnclosedComment) => "commentaire non fermé".to_owned(),
-        quick_xml::Error::Syntax(_) => "syntaxe XML invalide".to_owned(),
-        quick_xml::Error::InvalidAttr(_) => "attribut mal formé".to_owned(),
-        _ => "XML mal formé".to_owned(),
+        quick_xml::Error::Syntax(SyntaxError::UnclosedTag) => words!("balise non fermée", "unclosed tag"),
+        quick_xml::Error::Syntax(SyntaxError::UnclosedCData) => {
+            words!("section CDATA non fermée", "unclosed CDATA section")
+        }
+        quick_xml::Error::Syntax(SyntaxError::UnclosedComment) => words!("commentaire non fermé", "unclosed comment"),
+        quick_xml::Error::Syntax(_) => words!("syntaxe XML invalide", "invalid XML syntax"),
+        quick_xml::Error::InvalidAttr(_) => words!("attribut mal formé", "malformed attribute"),
+        _ => words!("XML mal formé", "malformed XML"),
     };
     match item {
-        Some(n) => format!("XML mal formé dans l'item {n} : {what}"),
-        None => format!("XML mal formé : {what}"),
+        Some(n) => words!(
+            "XML mal formé dans l'item {n} : {fr}",
+            "malformed XML in item {n}: {en}"
+        ),
+        None => words!("XML mal formé : {fr}", "malformed XML: {en}"),
     }
 }
 
@@ -579,7 +607,9 @@ fn attribute_value(element: &BytesStart<'_>, name: &str) -> Option<String> {
 fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mut Parsed) {
     let position = format!("{file_name}:item {}", item.number);
     let Some(title) = item.title.as_deref().map(html_to_text).filter(|t| !t.trim().is_empty()) else {
-        parsed.problems.push(error(position, "titre manquant"));
+        parsed
+            .problems
+            .push(error(position, words!("titre manquant", "missing title")));
         return;
     };
     let title = collapse(&title);
@@ -599,7 +629,7 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
     let link = item
         .links
         .iter()
-        .map(|link| keep_url("lien", link, &mut url_warnings))
+        .map(|link| keep_url(&words!("lien", "link"), link, &mut url_warnings))
         .find(|link| !link.is_empty())
         .unwrap_or_default();
     for message in url_warnings {
@@ -608,7 +638,10 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
     let Some(source_ref) = source_ref else {
         parsed.problems.push(error(
             position,
-            "ni guid, ni id, ni lien : l'item n'a pas d'identifiant stable",
+            words!(
+                "ni guid, ni id, ni lien : l'item n'a pas d'identifiant stable",
+                "no guid, id or link: the item has no stable identifier"
+            ),
         ));
         return;
     };
@@ -629,7 +662,10 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
                 }
                 None => parsed.problems.push(warning(
                     position.clone(),
-                    format!("date limite illisible dans <{element}> : « {value} »"),
+                    words!(
+                        "date limite illisible dans <{element}> : « {value} »",
+                        "unreadable deadline in <{element}>: “{value}”"
+                    ),
                 )),
             }
         }
@@ -645,13 +681,16 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
         }
         match stages.iter().find(|stage: &&Stage| stage.kind == found.kind) {
             Some(first) if (first.date, first.time) != (found.date, found.time) => {
+                let Words {
+                    fr: kind_fr,
+                    en: kind_en,
+                } = kind_label(found.kind);
+                let (first, ignored) = (first.date, &found.wording);
                 parsed.problems.push(warning(
                     position.clone(),
-                    format!(
-                        "plusieurs dates pour « {} », la première ({}) est retenue : « {} » ignoré",
-                        kind_label(found.kind),
-                        first.date,
-                        found.wording
+                    words!(
+                        "plusieurs dates pour « {kind_fr} », la première ({first}) est retenue : « {ignored} » ignoré",
+                        "several dates for “{kind_en}”, the first ({first}) is kept: “{ignored}” ignored"
                     ),
                 ));
             }
@@ -669,7 +708,10 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
     if !stages.iter().any(|stage| stage.kind == StageKind::Submission) {
         parsed.problems.push(warning(
             position.clone(),
-            "aucune date limite de dépôt reconnue : appel sans échéance",
+            words!(
+                "aucune date limite de dépôt reconnue : appel sans échéance",
+                "no submission deadline recognised: call without a deadline"
+            ),
         ));
     }
     let mut themes: Vec<String> = Vec::new();
@@ -704,12 +746,12 @@ fn finish(item: Item, raw: &str, file_name: &str, rules: &Rules<'_>, parsed: &mu
     });
 }
 
-fn kind_label(kind: StageKind) -> &'static str {
+fn kind_label(kind: StageKind) -> Words {
     match kind {
-        StageKind::LetterOfIntent => "lettre d'intention",
-        StageKind::PreDeposit => "pré-dépôt",
-        StageKind::Submission => "dépôt",
-        StageKind::Internal => "étape interne",
+        StageKind::LetterOfIntent => words!("lettre d'intention", "letter of intent"),
+        StageKind::PreDeposit => words!("pré-dépôt", "pre-deposit"),
+        StageKind::Submission => words!("dépôt", "submission"),
+        StageKind::Internal => words!("étape interne", "internal step"),
     }
 }
 

@@ -5,7 +5,8 @@
 //! - [`feed`]: RSS 2.0 and Atom feeds, read through a per-source [`feed::FeedMapping`].
 //!
 //! Every problem carries its position (`FILE:LINE`, `FILE:page N:item M (id X)`,
-//! `FILE:item N`) and a French message; a bad item never stops the others.
+//! `FILE:item N`) and a message written in French and English side by side
+//! ([`vigie_words::words!`]); a bad item never stops the others.
 
 pub mod aides_territoires;
 pub mod etalab;
@@ -13,37 +14,47 @@ pub mod feed;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
+use vigie_words::{words, Words};
 
 use crate::call::{ImportProblem, Scale, Severity, TerritoryCode};
 use crate::model::DEFAULT_TZ;
 
 /// An error at `position`.
-pub(crate) fn error(position: impl Into<String>, message: impl Into<String>) -> ImportProblem {
+pub(crate) fn error(position: impl Into<String>, message: Words) -> ImportProblem {
     ImportProblem {
         position: position.into(),
-        message: message.into(),
+        message,
         severity: Severity::Error,
     }
 }
 
 /// A warning at `position`.
-pub(crate) fn warning(position: impl Into<String>, message: impl Into<String>) -> ImportProblem {
+pub(crate) fn warning(position: impl Into<String>, message: Words) -> ImportProblem {
     ImportProblem {
         position: position.into(),
-        message: message.into(),
+        message,
         severity: Severity::Warning,
     }
 }
 
-/// A French description of a JSON parse error, without its line (given by the position when known).
-pub(crate) fn json_error(error: &serde_json::Error) -> String {
+/// A description of a JSON parse error, without its line (given by the position when known).
+pub(crate) fn json_error(error: &serde_json::Error) -> Words {
     use serde_json::error::Category;
-    let at = format!("ligne {}, colonne {}", error.line(), error.column());
+    let (line, column) = (error.line(), error.column());
     match error.classify() {
-        Category::Eof => format!("JSON tronqué ({at})"),
-        Category::Syntax => format!("JSON invalide ({at})"),
-        Category::Data => format!("structure JSON inattendue ({at})"),
-        Category::Io => "lecture du JSON impossible".to_owned(),
+        Category::Eof => words!(
+            "JSON tronqué (ligne {line}, colonne {column})",
+            "truncated JSON (line {line}, column {column})"
+        ),
+        Category::Syntax => words!(
+            "JSON invalide (ligne {line}, colonne {column})",
+            "invalid JSON (line {line}, column {column})"
+        ),
+        Category::Data => words!(
+            "structure JSON inattendue (ligne {line}, colonne {column})",
+            "unexpected JSON structure (line {line}, column {column})"
+        ),
+        Category::Io => words!("lecture du JSON impossible", "the JSON could not be read"),
     }
 }
 
@@ -260,15 +271,17 @@ mod tests {
     }
 
     #[test]
-    fn json_errors_are_in_french() {
+    fn json_errors_are_in_french_and_english() {
         let Err(eof) = serde_json::from_str::<serde_json::Value>("{\"a\": ") else {
             panic!("tronqué accepté");
         };
         assert_eq!(json_error(&eof), "JSON tronqué (ligne 1, colonne 6)");
+        assert_eq!(json_error(&eof).en, "truncated JSON (line 1, column 6)");
         let Err(syntax) = serde_json::from_str::<serde_json::Value>("{\n  \"a\" 1}") else {
             panic!("syntaxe acceptée");
         };
         assert_eq!(json_error(&syntax), "JSON invalide (ligne 2, colonne 7)");
+        assert_eq!(json_error(&syntax).en, "invalid JSON (line 2, column 7)");
         let Err(data) = serde_json::from_str::<Vec<u8>>("{}") else {
             panic!("structure acceptée");
         };

@@ -58,7 +58,7 @@ fn resolved(name: &str, label: &str) -> Vec<TerritoryCode> {
     }
 }
 
-fn refused(name: &str, label: &str) -> String {
+fn refused(name: &str, label: &str) -> Words {
     match t().resolve(name, label) {
         Ok(codes) => panic!("{name:?} / {label:?} resolved to {codes:?}"),
         Err(e) => e,
@@ -283,6 +283,15 @@ fn ambiguous_names_are_reported_with_their_codes() {
         refused("La Réunion", ""),
         "périmètre « La Réunion » ambigu : 1 région (04), 1 département (974), 1 commune (47222)"
     );
+    // The reason reads in English too (it ends up in an import's problems).
+    assert_eq!(
+        refused("La Réunion", "").en,
+        "ambiguous perimeter “La Réunion”: 1 region (04), 1 department (974), 1 commune (47222)"
+    );
+    assert_eq!(
+        refused("Saint-Denis", "Commune").en,
+        "ambiguous perimeter “Saint-Denis”: 4 communes (11339, 30247, 93066, 97411)"
+    );
 }
 
 #[test]
@@ -322,6 +331,14 @@ fn a_precision_that_matches_nothing_is_an_error() {
     assert_eq!(
         refused("Atlantide (35)", "Commune"),
         "périmètre « Atlantide (35) » inconnu : aucune commune de ce nom"
+    );
+    assert_eq!(
+        refused("Rennes (75056)", "Commune").en,
+        "unknown perimeter “Rennes (75056)”: code 75056 is not that of the commune “Rennes”"
+    );
+    assert_eq!(
+        refused("Saint-Denis (35)", "Commune").en,
+        "unknown perimeter “Saint-Denis (35)”: no commune “Saint-Denis” in department 35"
     );
 }
 
@@ -702,6 +719,10 @@ fn hostile_perimeter_names_never_panic() {
         ] {
             if let Err(message) = t().resolve(&name, label) {
                 assert!(!message.is_empty());
+                assert!(
+                    !message.en.is_empty() && message.en != message.fr,
+                    "a reason without its English: {message:?}"
+                );
             }
         }
     });

@@ -122,7 +122,10 @@ fn first_page_of_the_fixture() {
         page.parsed.problems,
         [ImportProblem {
             position: "aides-territoires:page 1:item 3 (id 121005)".to_owned(),
-            message: "public visé inconnu « Coopératives d'activité et d'emploi » ignoré".to_owned(),
+            message: words!(
+                "public visé inconnu « Coopératives d'activité et d'emploi » ignoré",
+                "unknown targeted audience “Coopératives d'activité et d'emploi” ignored"
+            ),
             severity: Severity::Warning,
         }],
         "Particuliers is known and out of scope: not reported"
@@ -141,7 +144,10 @@ fn second_page_reports_its_bad_item_and_reads_the_others() {
         page.parsed.problems,
         [ImportProblem {
             position: "aides-territoires:page 2:item 1 (id 170233)".to_owned(),
-            message: "champ « submission_deadline » : date invalide « 2027-02-30 » (attendu AAAA-MM-JJ)".to_owned(),
+            message: words!(
+                "champ « submission_deadline » : date invalide « 2027-02-30 » (attendu AAAA-MM-JJ)",
+                "field “submission_deadline”: invalid date “2027-02-30” (expected YYYY-MM-DD)"
+            ),
             severity: Severity::Error,
         }]
     );
@@ -351,15 +357,12 @@ fn bad_items_are_errors_at_their_position() {
     for (aid, position, message) in cases {
         let parsed = one(aid);
         assert!(parsed.calls.is_empty(), "{aid}");
-        assert_eq!(
-            parsed.problems,
-            [ImportProblem {
-                position: position.to_owned(),
-                message: message.to_owned(),
-                severity: Severity::Error,
-            }],
-            "{aid}"
-        );
+        let problems: Vec<_> = parsed
+            .problems
+            .iter()
+            .map(|p| (p.position.as_str(), p.message.fr.as_str(), p.severity))
+            .collect();
+        assert_eq!(problems, [(position, message, Severity::Error)], "{aid}");
     }
 }
 
@@ -416,7 +419,7 @@ fn labels_are_normalised_and_unknown_ones_reported() {
     let messages: Vec<_> = parsed
         .problems
         .iter()
-        .map(|p| (p.severity, p.message.as_str()))
+        .map(|p| (p.severity, p.message.fr.as_str()))
         .collect();
     assert_eq!(
         messages,
@@ -446,7 +449,10 @@ fn a_predeposit_after_the_deadline_is_a_warning() {
         parsed.problems,
         [ImportProblem {
             position: "p:item 1 (id 3)".to_owned(),
-            message: "pré-dépôt (2027-05-01) après la date limite de dépôt (2027-04-01)".to_owned(),
+            message: words!(
+                "pré-dépôt (2027-05-01) après la date limite de dépôt (2027-04-01)",
+                "pre-deposit (2027-05-01) after the submission deadline (2027-04-01)"
+            ),
             severity: Severity::Warning,
         }]
     );
@@ -507,7 +513,7 @@ fn hostile_urls_are_dropped_with_a_warning_and_the_aid_kept() {
     let messages: Vec<(&str, Severity)> = parsed
         .problems
         .iter()
-        .map(|p| (p.message.as_str(), p.severity))
+        .map(|p| (p.message.fr.as_str(), p.severity))
         .collect();
     assert_eq!(
         messages,
@@ -525,6 +531,10 @@ fn hostile_urls_are_dropped_with_a_warning_and_the_aid_kept() {
         ]
     );
     assert!(parsed.problems.iter().all(|p| p.position == "p:item 1 (id 7)"));
+    assert_eq!(
+        parsed.problems[0].message.en,
+        "field “url”: URL “javascript:alert(1)” ignored: only http:// or https:// URLs are accepted"
+    );
 }
 
 /// Nesting far past serde_json's recursion limit (128) is an error at the
@@ -568,14 +578,26 @@ fn hostile_documents_never_panic() {
         for problem in &parsed.problems {
             assert!(problem.position.starts_with("aides.json:"), "{problem:?}");
             assert!(!problem.message.is_empty());
+            assert!(
+                !problem.message.en.is_empty() && problem.message.en != problem.message.fr,
+                "a problem without its English: {problem:?}"
+            );
         }
         for call in &parsed.calls {
             for url in [&call.info_url, &call.application_url] {
                 assert!(url.is_empty() || crate::url::is_safe_url(url), "{url:?}");
             }
         }
-        if let Ok(page) = parse_page(doc, "p", BASE) {
-            assert!(page.parsed.problems.iter().all(|p| p.position.starts_with("p:item ")));
+        match parse_page(doc, "p", BASE) {
+            Ok(page) => {
+                assert!(page.parsed.problems.iter().all(|p| p.position.starts_with("p:item ")));
+                assert!(page
+                    .parsed
+                    .problems
+                    .iter()
+                    .all(|p| !p.message.en.is_empty() && p.message.en != p.message.fr));
+            }
+            Err(problem) => assert!(!problem.message.en.is_empty() && problem.message.en != problem.message.fr),
         }
     });
 }

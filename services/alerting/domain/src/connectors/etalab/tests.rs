@@ -373,22 +373,19 @@ fn bad_rows_are_errors_naming_their_column() {
     for (changes, message) in cases {
         let parsed = parse_rows(&[row(changes)]);
         assert!(parsed.calls.is_empty(), "{changes:?}");
-        assert_eq!(
-            parsed.problems,
-            [ImportProblem {
-                position: "aides.csv:2".to_owned(),
-                message: (*message).to_owned(),
-                severity: Severity::Error,
-            }],
-            "{changes:?}"
-        );
+        let problems: Vec<_> = parsed
+            .problems
+            .iter()
+            .map(|p| (p.position.as_str(), p.message.fr.as_str(), p.severity))
+            .collect();
+        assert_eq!(problems, [("aides.csv:2", *message, Severity::Error)], "{changes:?}");
     }
 }
 
 #[test]
 fn every_bad_column_of_a_row_is_reported() {
     let parsed = parse_rows(&[row(&[("titre", ""), ("cibles", "tous"), ("date_cloture", "bientôt")])]);
-    let messages: Vec<_> = parsed.problems.iter().map(|p| p.message.as_str()).collect();
+    let messages: Vec<_> = parsed.problems.iter().map(|p| p.message.fr.as_str()).collect();
     assert_eq!(messages.len(), 3, "{messages:?}");
     assert!(messages[0].starts_with("colonne « titre »"));
     assert!(messages[1].starts_with("colonne « cibles »"));
@@ -429,7 +426,10 @@ fn the_header_is_validated() {
         parsed.problems,
         [ImportProblem {
             position: "court.csv:1".to_owned(),
-            message: "en-tête invalide : colonnes obligatoires absentes : description, eligibilite, types_aides, porteurs, eligibilite_geographique, date_mise_a_jour".to_owned(),
+            message: words!(
+                "en-tête invalide : colonnes obligatoires absentes : description, eligibilite, types_aides, porteurs, eligibilite_geographique, date_mise_a_jour",
+                "invalid header: required columns missing: description, eligibilite, types_aides, porteurs, eligibilite_geographique, date_mise_a_jour"
+            ),
             severity: Severity::Error,
         }]
     );
@@ -465,9 +465,11 @@ fn extension_columns_and_any_column_order_are_read() {
         parsed.problems,
         [ImportProblem {
             position: "extension.csv:2".to_owned(),
-            message: "colonne « url_candidature » : URL « depot » ignorée : \
-                      seules les adresses http:// ou https:// sont acceptées"
-                .to_owned(),
+            message: words!(
+                "colonne « url_candidature » : URL « depot » ignorée : \
+                 seules les adresses http:// ou https:// sont acceptées",
+                "column “url_candidature”: URL “depot” ignored: only http:// or https:// URLs are accepted"
+            ),
             severity: Severity::Warning,
         }]
     );
@@ -512,10 +514,13 @@ fn twenty_thousand_nested_brackets_are_a_clear_error() {
         parsed.problems,
         [ImportProblem {
             position: "aides.csv:2".to_owned(),
-            message: format!(
+            message: words!(
                 "colonne « porteurs » : liste de porteurs illisible : imbrication trop profonde au caractère \
                  {} (au plus {MAX_PORTEURS_DEPTH} niveaux de [ ] et {{ }}) \
                  (attendu [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])",
+                "column “porteurs”: unreadable list of scheme owners: nesting too deep at character \
+                 {} (at most {MAX_PORTEURS_DEPTH} levels of [ ] and {{ }}) \
+                 (expected [{{ nom: 'ADEME', roles: [ 'financeur' ] }}])",
                 MAX_PORTEURS_DEPTH + 1
             ),
             severity: Severity::Error,
@@ -564,6 +569,10 @@ fn hostile_files_never_panic_and_errors_are_positioned() {
             assert_eq!(file, "aides.csv");
             assert!(line.parse::<u64>().is_ok(), "{problem:?}");
             assert!(!problem.message.is_empty());
+            assert!(
+                !problem.message.en.is_empty() && problem.message.en != problem.message.fr,
+                "a problem without its English: {problem:?}"
+            );
         }
         for call in &parsed.calls {
             for url in [&call.info_url, &call.application_url] {

@@ -52,12 +52,15 @@ fn rss_items_with_deadlines_in_their_text() {
         [
             ImportProblem {
                 position: "region.xml:item 3".to_owned(),
-                message: "aucune date limite de dépôt reconnue : appel sans échéance".to_owned(),
+                message: words!(
+                    "aucune date limite de dépôt reconnue : appel sans échéance",
+                    "no submission deadline recognised: call without a deadline"
+                ),
                 severity: Severity::Warning,
             },
             ImportProblem {
                 position: "region.xml:item 4".to_owned(),
-                message: "titre manquant".to_owned(),
+                message: words!("titre manquant", "missing title"),
                 severity: Severity::Error,
             },
         ]
@@ -185,7 +188,10 @@ fn atom_entries_with_a_deadline_element() {
         parsed.problems,
         [ImportProblem {
             position: "reseau.atom:item 2".to_owned(),
-            message: "date limite illisible dans <aap:dateCloture> : « bientôt »".to_owned(),
+            message: words!(
+                "date limite illisible dans <aap:dateCloture> : « bientôt »",
+                "unreadable deadline in <aap:dateCloture>: “bientôt”"
+            ),
             severity: Severity::Warning,
         }]
     );
@@ -246,6 +252,10 @@ fn malformed_xml_is_an_error_at_its_line_and_earlier_items_are_kept() {
         problem.message,
         "XML mal formé dans l'item 2 : balise fermante </titl> au lieu de </title>"
     );
+    assert_eq!(
+        problem.message.en,
+        "malformed XML in item 2: closing tag </titl> instead of </title>"
+    );
 }
 
 #[test]
@@ -266,7 +276,10 @@ fn truncated_and_foreign_documents() {
         html.problems,
         [ImportProblem {
             position: "h.xml:2".to_owned(),
-            message: "ni un flux RSS ni un flux Atom (élément racine <html>)".to_owned(),
+            message: words!(
+                "ni un flux RSS ni un flux Atom (élément racine <html>)",
+                "neither an RSS nor an Atom feed (root element <html>)"
+            ),
             severity: Severity::Error,
         }]
     );
@@ -323,7 +336,10 @@ fn several_dates_for_one_stage_keep_the_first() {
         parsed.problems,
         [ImportProblem {
             position: "f.xml:item 1".to_owned(),
-            message: "plusieurs dates pour « dépôt », la première (2027-03-14) est retenue : « date limite le 21/03/2027 » ignoré".to_owned(),
+            message: words!(
+                "plusieurs dates pour « dépôt », la première (2027-03-14) est retenue : « date limite le 21/03/2027 » ignoré",
+                "several dates for “submission”, the first (2027-03-14) is kept: “date limite le 21/03/2027” ignored"
+            ),
             severity: Severity::Warning,
         }]
     );
@@ -361,7 +377,10 @@ fn bad_mappings_are_refused() {
     mapping.timezone = Some("Europe/Rennes".to_owned());
     assert_eq!(
         mapping.check(),
-        Err("correspondance du flux : fuseau horaire inconnu « Europe/Rennes »".to_owned())
+        Err(words!(
+            "correspondance du flux : fuseau horaire inconnu « Europe/Rennes »",
+            "feed mapping: unknown time zone “Europe/Rennes”"
+        ))
     );
     mapping.timezone = None;
     mapping.deadline_attribute = Some("date".to_owned());
@@ -564,6 +583,10 @@ fn hostile_feeds_never_panic() {
             for problem in &parsed.problems {
                 assert!(problem.position.starts_with("f.xml"), "{problem:?}");
                 assert!(!problem.message.is_empty());
+                assert!(
+                    !problem.message.en.is_empty() && problem.message.en != problem.message.fr,
+                    "a problem without its English: {problem:?}"
+                );
             }
             for call in &parsed.calls {
                 assert!(call.info_url.is_empty() || crate::url::is_safe_url(&call.info_url));
