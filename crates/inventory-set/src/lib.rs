@@ -449,26 +449,10 @@ struct SetParser {
 }
 
 /// What the coded columns name, in messages.
-const LEGAL_FORM: fields::Label = fields::Label {
-    fr: "forme juridique",
-    en: "legal form",
-    unknown_fr: "inconnue",
-};
-const ROLE: fields::Label = fields::Label {
-    fr: "rôle",
-    en: "role",
-    unknown_fr: "inconnu",
-};
-const CRITICALITY: fields::Label = fields::Label {
-    fr: "criticité",
-    en: "criticality",
-    unknown_fr: "inconnue",
-};
-const LEVEL: fields::Label = fields::Label {
-    fr: "niveau",
-    en: "level",
-    unknown_fr: "inconnu",
-};
+const LEGAL_FORM: fields::Label = fields::Label::new("forme juridique", "legal form", "inconnue");
+const ROLE: fields::Label = fields::Label::new("rôle", "role", "inconnu");
+const CRITICALITY: fields::Label = fields::Label::new("criticité", "criticality", "inconnue");
+const LEVEL: fields::Label = fields::Label::new("niveau", "level", "inconnu");
 
 fn keep_id<T>(msgs: &mut Vec<Words>, r: Result<T, ids::IdError>) -> Option<T> {
     r.map_err(|e| msgs.push(e.words())).ok()

@@ -18,6 +18,14 @@ pub struct Label {
     pub unknown_fr: &'static str,
 }
 
+impl Label {
+    /// A label: the French noun, the English one, and « inconnu » or
+    /// « inconnue » agreeing with the French noun.
+    pub const fn new(fr: &'static str, en: &'static str, unknown_fr: &'static str) -> Label {
+        Label { fr, en, unknown_fr }
+    }
+}
+
 /// Longest identifier accepted (structure, person, network, function code).
 /// Ids are the user's own strings; the bound keeps storage and messages sane.
 pub const MAX_ID_CHARS: usize = 100;
@@ -211,11 +219,7 @@ mod tests {
         result.map_err(|words| words.fr)
     }
 
-    const MODE: Label = Label {
-        fr: "mode",
-        en: "mode",
-        unknown_fr: "inconnu",
-    };
+    const MODE: Label = Label::new("mode", "mode", "inconnu");
 
     #[test]
     fn ids() {
@@ -290,11 +294,7 @@ mod tests {
 
     #[test]
     fn small_ints() {
-        const LEVEL: Label = Label {
-            fr: "niveau",
-            en: "level",
-            unknown_fr: "inconnu",
-        };
+        const LEVEL: Label = Label::new("niveau", "level", "inconnu");
         let level = |v| small_int("level", LEVEL, 0..=4, ("0, 1, 2, 3 ou 4", "0, 1, 2, 3 or 4"), v);
         assert_eq!(level("0"), Ok(0));
         assert_eq!(level("4"), Ok(4));

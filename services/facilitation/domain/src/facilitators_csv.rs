@@ -179,11 +179,7 @@ fn kind(v: &str) -> Result<FacilitatorKind, Words> {
              internal_referent or trusted_peer)"
         ));
     }
-    const KIND: fields::Label = fields::Label {
-        fr: "type d'accompagnant",
-        en: "facilitator type",
-        unknown_fr: "inconnu",
-    };
+    const KIND: fields::Label = fields::Label::new("type d'accompagnant", "facilitator type", "inconnu");
     fields::code(KIND, FacilitatorKind::ALL, FacilitatorKind::as_str, v)
 }
 

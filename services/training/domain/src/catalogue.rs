@@ -74,21 +74,9 @@ const SESSIONS: FileSpec = FileSpec::new(SESSIONS_FILE, &SESSIONS_HEADER, false)
 const LEVELS: (&str, &str) = ("0, 1, 2, 3 ou 4", "0, 1, 2, 3 or 4");
 
 /// What the coded columns name, in messages.
-const MODALITY: fields::Label = fields::Label {
-    fr: "modalité",
-    en: "modality",
-    unknown_fr: "inconnue",
-};
-const PREREQUISITE_LEVEL: fields::Label = fields::Label {
-    fr: "niveau prérequis",
-    en: "prerequisite level",
-    unknown_fr: "inconnu",
-};
-const GOAL_LEVEL: fields::Label = fields::Label {
-    fr: "niveau visé",
-    en: "goal level",
-    unknown_fr: "inconnu",
-};
+const MODALITY: fields::Label = fields::Label::new("modalité", "modality", "inconnue");
+const PREREQUISITE_LEVEL: fields::Label = fields::Label::new("niveau prérequis", "prerequisite level", "inconnu");
+const GOAL_LEVEL: fields::Label = fields::Label::new("niveau visé", "goal level", "inconnu");
 
 /// The raw bytes of the two files of a catalogue. A file that was not sent
 /// is an empty vector: an error for `trainings.csv`, "no sessions" for
