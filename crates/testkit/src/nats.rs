@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{free_port, wait_ready};
+use crate::server_process::{start_on_free_port, wait_ready, Retry};
 
 /// Default location of the server binary (Debian's `nats-server` package).
 const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
@@ -131,23 +131,17 @@ impl NatsServer {
             }
             None => None,
         };
-        let mut last_error = None;
-        for _ in 0..START_ATTEMPTS {
-            let port = free_port()?;
-            match launch(&binary, port, dir.path(), config.as_deref()).await {
-                Ok(child) => {
-                    return Ok(NatsServer {
-                        binary,
-                        port,
-                        config,
-                        child: Some(child),
-                        dir,
-                    })
-                }
-                Err(error) => last_error = Some(error),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
+        let (port, child) = start_on_free_port(START_ATTEMPTS, Retry::AnyFailure, async |port| {
+            launch(&binary, port, dir.path(), config.as_deref()).await
+        })
+        .await?;
+        Ok(NatsServer {
+            binary,
+            port,
+            config,
+            child: Some(child),
+            dir,
+        })
     }
 
     /// The client URL, `nats://127.0.0.1:<port>`.

@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{free_port, wait_ready};
+use crate::server_process::{free_port, start_on_free_port, wait_ready, Retry};
 
 /// Launches tried with fresh ports when one was taken meanwhile.
 const START_ATTEMPTS: usize = 5;
@@ -68,11 +68,10 @@ impl ConfiguredNats {
             dir,
         };
         let store = server.store_dir();
-        // A port found free may be taken by another test before the server
-        // binds it: try again with other ports.
-        let mut last_error = None;
-        for _ in 0..START_ATTEMPTS {
-            server.port = free_port()?;
+        // Every attempt takes new ports for the three listeners: any of them
+        // may have been taken since it was found free.
+        let (_, child) = start_on_free_port(START_ATTEMPTS, Retry::AddressInUse, async |port| {
+            server.port = port;
             server.leafnode_port = free_port()?;
             let http_port = free_port()?;
             server.env.clone_from(&given);
@@ -82,16 +81,11 @@ impl ConfiguredNats {
                 ("NATS_LEAFNODE_PORT".to_owned(), server.leafnode_port.to_string()),
                 ("NATS_STORE_DIR".to_owned(), store.display().to_string()),
             ]);
-            match server.launch().await {
-                Ok(child) => {
-                    server.child = Some(child);
-                    return Ok(server);
-                }
-                Err(error) if format!("{error:#}").contains("address already in use") => last_error = Some(error),
-                Err(error) => return Err(error),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
+            server.launch().await
+        })
+        .await?;
+        server.child = Some(child);
+        Ok(server)
     }
 
     /// The client URL, `nats://127.0.0.1:<port>` (credentials go in the

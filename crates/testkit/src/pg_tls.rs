@@ -19,10 +19,12 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 use crate::pki::IssuedCert;
-use crate::server_process::free_port;
+use crate::server_process::{start_on_free_port, Retry};
 
 /// How long the cluster may take to accept connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Launches tried with fresh ports when one was taken meanwhile.
+const START_ATTEMPTS: usize = 5;
 
 /// A private PostgreSQL server (superuser `postgres`, trust authentication,
 /// database `postgres`) on `127.0.0.1:<port>`.
@@ -89,29 +91,39 @@ impl PgTls {
             }
             None => settings.push("ssl=off".to_owned()),
         }
-        let port = free_port()?;
-        let log = std::fs::File::create(dir.path().join("postgres.log")).context("creating the server log")?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(dir.path().join("postgres.log"), Some(uid), Some(gid))
-                .context("giving the log to postgres")?;
-        }
-        let mut postgres = command(&bin.join("postgres"), owner);
-        postgres.arg("-D").arg(&data).args(["-p", &port.to_string()]);
-        for setting in &settings {
-            postgres.arg("-c").arg(setting);
-        }
-        let child = postgres
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .context("spawning postgres")?;
         let mut server = PgTls {
-            port,
-            child: Some(child),
+            port: 0,
+            child: None,
             dir,
         };
-        server.wait_ready(&bin).await?;
+        start_on_free_port(START_ATTEMPTS, Retry::AddressInUse, async |port| {
+            // One cluster directory: the server of a failed attempt must be
+            // gone before the next one starts on it.
+            server.shut_down();
+            server.port = port;
+            // A new log each attempt: the errors quote the whole log, and an
+            // earlier attempt's « address already in use » must not make a
+            // later failure look like one.
+            let log_file = server.dir.path().join("postgres.log");
+            let log = std::fs::File::create(&log_file).context("creating the server log")?;
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(&log_file, Some(uid), Some(gid)).context("giving the log to postgres")?;
+            }
+            let mut postgres = command(&bin.join("postgres"), owner);
+            postgres.arg("-D").arg(&data).args(["-p", &port.to_string()]);
+            for setting in &settings {
+                postgres.arg("-c").arg(setting);
+            }
+            let child = postgres
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .context("spawning postgres")?;
+            server.child = Some(child);
+            server.wait_ready(&bin).await
+        })
+        .await?;
         Ok(server)
     }
 
@@ -163,10 +175,9 @@ impl PgTls {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
 
-impl Drop for PgTls {
-    fn drop(&mut self) {
+    /// Stops the server, if one runs, and waits (bounded) until it exited.
+    fn shut_down(&mut self) {
         let Some(mut child) = self.child.take() else { return };
         // SIGQUIT: immediate shutdown that still releases shared memory,
         // unlike SIGKILL; then wait (bounded) so the directory can go.
@@ -183,6 +194,12 @@ impl Drop for PgTls {
             }
         }
         let _ = child.start_kill();
+    }
+}
+
+impl Drop for PgTls {
+    fn drop(&mut self) {
+        self.shut_down();
     }
 }
 

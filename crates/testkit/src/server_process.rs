@@ -1,6 +1,7 @@
-//! What the harnesses of server processes (nats-server, the SMTP sink) share:
-//! a free loopback port, readiness by the server's greeting line (no sleeps
-//! for readiness), and the tail of the server's log for failure messages.
+//! What the harnesses of server processes (nats-server, the SMTP sink,
+//! PostgreSQL) share: a free loopback port, and a new one when it was taken
+//! before the server bound it; readiness by the server's greeting line (no
+//! sleeps for readiness), and the tail of the server's log for failure messages.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -20,6 +21,48 @@ const READY_POLL: Duration = Duration::from_millis(20);
 pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Which failed starts [`start_on_free_port`] tries again on another port.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Retry {
+    /// Every failure.
+    AnyFailure,
+    /// Only a port taken meanwhile: « address already in use » in the error
+    /// (whose context carries the server's log), any case.
+    AddressInUse,
+}
+
+impl Retry {
+    fn applies_to(self, error: &anyhow::Error) -> bool {
+        match self {
+            Retry::AnyFailure => true,
+            Retry::AddressInUse => format!("{error:#}")
+                .to_ascii_lowercase()
+                .contains("address already in use"),
+        }
+    }
+}
+
+/// Calls `start` with a free port, up to `attempts` times, each time with
+/// another port while the failure is one `retry` applies to: a port found
+/// free may be taken by another test before the server binds it. Returns
+/// the port with what `start` made, or the last failure.
+pub(crate) async fn start_on_free_port<T>(
+    attempts: usize,
+    retry: Retry,
+    mut start: impl AsyncFnMut(u16) -> Result<T>,
+) -> Result<(u16, T)> {
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let port = free_port()?;
+        match start(port).await {
+            Ok(started) => return Ok((port, started)),
+            Err(error) if retry.applies_to(&error) => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
 }
 
 /// Waits until the server on `port` greets a TCP client with a line starting
@@ -110,4 +153,40 @@ fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(10)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_taken_port_is_tried_again_on_another() {
+        let mut ports = Vec::new();
+        let (port, attempt) = start_on_free_port(3, Retry::AddressInUse, async |port| {
+            ports.push(port);
+            match ports.len() {
+                1 => Err(anyhow::anyhow!("exited early").context("log: bind: Address already in use")),
+                n => Ok(n),
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!((attempt, ports.last()), (2, Some(&port)));
+    }
+
+    #[tokio::test]
+    async fn only_the_chosen_failures_are_tried_again() {
+        // A failure that is not a taken port: given up at once, or tried
+        // again on every attempt, as the caller chose.
+        for (retry, expected) in [(Retry::AddressInUse, 1), (Retry::AnyFailure, 3)] {
+            let mut attempts = 0;
+            let error = start_on_free_port(3, retry, async |_| -> Result<()> {
+                attempts += 1;
+                bail!("attempt {attempts}")
+            })
+            .await
+            .unwrap_err();
+            assert_eq!((attempts, error.to_string()), (expected, format!("attempt {expected}")));
+        }
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{free_port, wait_ready, wait_ready_file};
+use crate::server_process::{start_on_free_port, wait_ready, wait_ready_file, Retry};
 
 /// The server script, written into the server's directory at start (so the
 /// harness does not depend on where the sources are).
@@ -207,22 +207,16 @@ impl SmtpServer {
         std::fs::write(script_path(dir.path()), SCRIPT).context("writing smtp_sink.py")?;
         std::fs::create_dir_all(control_dir(dir.path())).context("creating the control directory")?;
         std::fs::create_dir_all(mail_dir(dir.path())).context("creating the mail directory")?;
-        let mut last_error = None;
-        for _ in 0..START_ATTEMPTS {
-            let port = free_port()?;
-            match launch(port, dir.path(), &options).await {
-                Ok(child) => {
-                    return Ok(SmtpServer {
-                        port,
-                        options,
-                        child: Some(child),
-                        dir,
-                    })
-                }
-                Err(error) => last_error = Some(error),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
+        let (port, child) = start_on_free_port(START_ATTEMPTS, Retry::AnyFailure, async |port| {
+            launch(port, dir.path(), &options).await
+        })
+        .await?;
+        Ok(SmtpServer {
+            port,
+            options,
+            child: Some(child),
+            dir,
+        })
     }
 
     /// The port, on `127.0.0.1`.

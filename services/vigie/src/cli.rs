@@ -772,15 +772,9 @@ pub enum FacilitationCommand {
     },
     /// Mesures d'un réseau sur une période : par facilitateur, minutes sur les besoins internes et auprès des bénéficiaires extérieurs, délais médians de réponse et de résolution (en heures) ; structures fragiles jamais aidées.
     Report {
-        /// Le réseau.
-        #[arg(long)]
-        network: String,
-        /// Début de la période AAAA-MM-JJ (inclus).
-        #[arg(long)]
-        from: chrono::NaiveDate,
-        /// Fin de la période AAAA-MM-JJ (incluse).
-        #[arg(long)]
-        to: chrono::NaiveDate,
+        /// Le réseau et la période.
+        #[command(flatten)]
+        period: NetworkPeriod,
         /// Format de sortie : table (défaut), csv (deux tableaux séparés par une ligne vide) ou json.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -790,19 +784,28 @@ pub enum FacilitationCommand {
     },
     /// Export CSV des interventions d'un réseau sur une période, une ligne par intervention, dans le vocabulaire du compte rendu d'activité (CRA) des médiateurs numériques.
     Export {
-        /// Le réseau.
-        #[arg(long)]
-        network: String,
-        /// Début de la période AAAA-MM-JJ (inclus).
-        #[arg(long)]
-        from: chrono::NaiveDate,
-        /// Fin de la période AAAA-MM-JJ (incluse).
-        #[arg(long)]
-        to: chrono::NaiveDate,
+        /// Le réseau et la période.
+        #[command(flatten)]
+        period: NetworkPeriod,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,
     },
+}
+
+/// The network and period of `vigie facilitation report` and `export`: the
+/// export is the rows the report counts, so both take the same flags.
+#[derive(Debug, Args, Clone)]
+pub struct NetworkPeriod {
+    /// Le réseau.
+    #[arg(long)]
+    pub network: String,
+    /// Début de la période AAAA-MM-JJ (inclus).
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Fin de la période AAAA-MM-JJ (incluse).
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
 }
 
 /// `vigie facilitation facilitators …`.
@@ -1082,17 +1085,26 @@ pub struct GrantRecordArgs {
     pub key: Option<String>,
 }
 
+/// Whose grants `vigie grants list` and `obligations` show: the same choice
+/// for both, as the service answers both by structure or network.
+#[derive(Debug, Args, Clone)]
+pub struct GrantsScope {
+    /// Seulement cette structure.
+    #[arg(long, conflicts_with = "network")]
+    pub structure: Option<String>,
+    /// Tout un réseau (administrateurs du réseau).
+    #[arg(long)]
+    pub network: Option<String>,
+}
+
 /// `vigie grants …` (alerting service, docs/grants.md).
 #[derive(Debug, Subcommand)]
 pub enum GrantsCommand {
     /// Candidatures et subventions : déposées, en attente, obtenues, refusées, avec les montants.
     List {
-        /// Seulement cette structure.
-        #[arg(long, conflicts_with = "network")]
-        structure: Option<String>,
-        /// Tout un réseau (administrateurs du réseau).
-        #[arg(long)]
-        network: Option<String>,
+        /// Une structure ou un réseau.
+        #[command(flatten)]
+        scope: GrantsScope,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -1162,12 +1174,9 @@ pub enum GrantsCommand {
     },
     /// Obligations de compte rendu, la plus proche d'abord : échéance (due), règle (rule) et date interne de brouillon (draft).
     Obligations {
-        /// Seulement cette structure.
-        #[arg(long, conflicts_with = "network")]
-        structure: Option<String>,
-        /// Tout un réseau (administrateurs du réseau).
-        #[arg(long)]
-        network: Option<String>,
+        /// Une structure ou un réseau.
+        #[command(flatten)]
+        scope: GrantsScope,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,

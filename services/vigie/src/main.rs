@@ -286,19 +286,12 @@ async fn run_facilitation(command: FacilitationCommand, lang: Lang) -> anyhow::R
             };
             f::record(&client.endpoint, intervention, lang).await
         }
-        FacilitationCommand::Report {
-            network,
-            from,
-            to,
-            format,
-            client,
-        } => f::report(&client.endpoint, &network, from, to, format, lang).await,
-        FacilitationCommand::Export {
-            network,
-            from,
-            to,
-            client,
-        } => f::export(&client.endpoint, &network, from, to, lang).await,
+        FacilitationCommand::Report { period, format, client } => {
+            f::report(&client.endpoint, &period.network, period.from, period.to, format, lang).await
+        }
+        FacilitationCommand::Export { period, client } => {
+            f::export(&client.endpoint, &period.network, period.from, period.to, lang).await
+        }
     }
 }
 
@@ -336,12 +329,16 @@ async fn run_calls(command: CallsCommand, lang: Lang) -> anyhow::Result<()> {
 async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
     use client::grants as g;
     match command {
-        GrantsCommand::List {
-            structure,
-            network,
-            format,
-            client,
-        } => g::list(&client.endpoint, structure.as_deref(), network.as_deref(), format, lang).await,
+        GrantsCommand::List { scope, format, client } => {
+            g::list(
+                &client.endpoint,
+                scope.structure.as_deref(),
+                scope.network.as_deref(),
+                format,
+                lang,
+            )
+            .await
+        }
         GrantsCommand::Record { grant, format, client } => g::record(&client.endpoint, &grant, format, lang).await,
         GrantsCommand::SetDate {
             structure,
@@ -368,12 +365,16 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             undo,
             client,
         } => g::ack(&client.endpoint, &structure, &key, undo, lang).await,
-        GrantsCommand::Obligations {
-            structure,
-            network,
-            format,
-            client,
-        } => g::obligations(&client.endpoint, structure.as_deref(), network.as_deref(), format, lang).await,
+        GrantsCommand::Obligations { scope, format, client } => {
+            g::obligations(
+                &client.endpoint,
+                scope.structure.as_deref(),
+                scope.network.as_deref(),
+                format,
+                lang,
+            )
+            .await
+        }
         GrantsCommand::Stats {
             network,
             format,

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
+use vigie_platform::db::multi_row::Placeholders;
 use vigie_proto::dates::rfc3339;
 
 use crate::app::views::GrantRecord;
@@ -189,10 +190,9 @@ pub async fn grants_of(
         }
         Some(structures) => {
             for chunk in structures.chunks(super::MAX_PARAMS) {
-                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM al_grants WHERE structure_id IN ({})",
-                    marks.join(", ")
+                    "SELECT {COLUMNS} FROM al_grants WHERE structure_id IN {}",
+                    Placeholders::Numbered.in_list(chunk.len())
                 );
                 let mut query = sqlx::query(&sql);
                 for s in chunk {

@@ -470,10 +470,7 @@ pub async fn send_log(
 ) -> Result<Vec<LogEntry>, StorageError> {
     let filter = match structures {
         Some([]) => return Ok(Vec::new()),
-        Some(ids) => format!(
-            "WHERE l.structure_id IN ({})",
-            (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-        ),
+        Some(ids) => format!("WHERE l.structure_id IN {}", Placeholders::Numbered.in_list(ids.len())),
         None => String::new(),
     };
     let sql = format!(

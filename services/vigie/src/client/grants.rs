@@ -117,28 +117,7 @@ pub async fn list(
         Format::Csv => grants.write_csv(&response.grants, &mut out)?,
         Format::Table => {
             grants.table(&response.grants, lang).write(&mut out)?;
-            match lang {
-                Lang::Fr => writeln!(
-                    out,
-                    "\n{} candidature(s) : {} en attente, {} obtenue(s), {} refusée(s) ; demandé {}, accordé {}.",
-                    pipeline.applied,
-                    pipeline.pending,
-                    pipeline.won,
-                    pipeline.refused,
-                    euros_fr(pipeline.amount_asked_cents),
-                    euros_fr(pipeline.amount_granted_cents)
-                )?,
-                Lang::En => writeln!(
-                    out,
-                    "\n{} application(s): {} pending, {} won, {} refused; asked {}, granted {}.",
-                    pipeline.applied,
-                    pipeline.pending,
-                    pipeline.won,
-                    pipeline.refused,
-                    euros_fr(pipeline.amount_asked_cents),
-                    euros_fr(pipeline.amount_granted_cents)
-                )?,
-            }
+            write_pipeline_sentence(&mut out, &pipeline, lang)?;
         }
     }
     Ok(())
@@ -392,28 +371,7 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
         }
         Format::Table => {
             by_funder.table(&response.by_funder, lang).write(&mut out)?;
-            match lang {
-                Lang::Fr => writeln!(
-                    out,
-                    "\n{} candidature(s) : {} en attente, {} obtenue(s), {} refusée(s) ; demandé {}, accordé {}.",
-                    total.applied,
-                    total.pending,
-                    total.won,
-                    total.refused,
-                    euros_fr(total.amount_asked_cents),
-                    euros_fr(total.amount_granted_cents)
-                )?,
-                Lang::En => writeln!(
-                    out,
-                    "\n{} application(s): {} pending, {} won, {} refused; asked {}, granted {}.",
-                    total.applied,
-                    total.pending,
-                    total.won,
-                    total.refused,
-                    euros_fr(total.amount_asked_cents),
-                    euros_fr(total.amount_granted_cents)
-                )?,
-            }
+            write_pipeline_sentence(&mut out, &total, lang)?;
             if response.at_risk.is_empty() {
                 writeln!(
                     out,
@@ -437,6 +395,33 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
         }
     }
     Ok(())
+}
+
+/// The sentence under the tables of `grants list` and `grants stats`: a
+/// pipeline's counts and amounts, in words.
+fn write_pipeline_sentence(out: &mut impl Write, p: &pb::Pipeline, lang: Lang) -> std::io::Result<()> {
+    match lang {
+        Lang::Fr => writeln!(
+            out,
+            "\n{} candidature(s) : {} en attente, {} obtenue(s), {} refusée(s) ; demandé {}, accordé {}.",
+            p.applied,
+            p.pending,
+            p.won,
+            p.refused,
+            euros_fr(p.amount_asked_cents),
+            euros_fr(p.amount_granted_cents)
+        ),
+        Lang::En => writeln!(
+            out,
+            "\n{} application(s): {} pending, {} won, {} refused; asked {}, granted {}.",
+            p.applied,
+            p.pending,
+            p.won,
+            p.refused,
+            euros_fr(p.amount_asked_cents),
+            euros_fr(p.amount_granted_cents)
+        ),
+    }
 }
 
 /// A pipeline's counts and amounts for scripts.
