@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{start_on_free_port, wait_ready, Retry};
+use crate::server_process::{self, start_on_free_port, wait_ready, Retry};
 
 /// Default location of the server binary (Debian's `nats-server` package).
 const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
@@ -172,10 +172,7 @@ impl NatsServer {
     /// Kills the server (`SIGKILL`, like a crash or a lost node) and waits
     /// for the process to exit. Clients see a connection loss.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // An error means the process already exited; nothing to do.
-            let _ = child.kill().await;
-        }
+        server_process::stop(&mut self.child).await;
     }
 
     /// Restarts the server on the same port with the same store directory
@@ -188,15 +185,6 @@ impl NatsServer {
         match launch(&self.binary, self.port, self.dir.path(), self.config.as_deref()).await {
             Ok(child) => self.child = Some(child),
             Err(error) => panic!("cannot restart nats-server: {error:#}"),
-        }
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            // SIGKILL; the runtime reaps the process.
-            let _ = child.start_kill();
         }
     }
 }

@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{free_port, start_on_free_port, wait_ready, Retry};
+use crate::server_process::{self, free_port, start_on_free_port, wait_ready, Retry};
 
 /// Launches tried with fresh ports when one was taken meanwhile.
 const START_ATTEMPTS: usize = 5;
@@ -128,10 +128,7 @@ impl ConfiguredNats {
     /// Kills the server (`SIGKILL`, like a crash or a lost site) and waits
     /// for the process to exit.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // An error means the process already exited; nothing to do.
-            let _ = child.kill().await;
-        }
+        server_process::stop(&mut self.child).await;
     }
 
     /// Restarts the server with the same file, environment, ports and store
@@ -165,14 +162,5 @@ impl ConfiguredNats {
             .spawn()
             .with_context(|| format!("spawning {}", self.binary.display()))?;
         wait_ready(child, self.port, "INFO ", "nats-server", "", &log_file).await
-    }
-}
-
-impl Drop for ConfiguredNats {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            // SIGKILL; the runtime reaps the process.
-            let _ = child.start_kill();
-        }
     }
 }

@@ -65,6 +65,16 @@ pub(crate) async fn start_on_free_port<T>(
     Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no start attempt made")))
 }
 
+/// Stops the server process in `child`, if any, and waits for its end (a
+/// restart then finds its port free). A server dropped without it is
+/// killed all the same: every harness spawns with `kill_on_drop`.
+pub(crate) async fn stop(child: &mut Option<tokio::process::Child>) {
+    if let Some(mut child) = child.take() {
+        // An error means the process already exited; nothing to do.
+        let _ = child.kill().await;
+    }
+}
+
 /// Waits until the server on `port` greets a TCP client with a line starting
 /// with `greeting`; `name` and `exit_hint` word the errors (the process exited,
 /// or was not ready in time); the child is killed on failure, with the last

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{start_on_free_port, wait_ready, wait_ready_file, Retry};
+use crate::server_process::{self, start_on_free_port, wait_ready, wait_ready_file, Retry};
 
 /// The server script, written into the server's directory at start (so the
 /// harness does not depend on where the sources are).
@@ -336,10 +336,7 @@ impl SmtpServer {
     /// Kills the server (`SIGKILL`, like a crash) and waits for the process to
     /// exit. Clients see connections refused.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // An error means the process already exited; nothing to do.
-            let _ = child.kill().await;
-        }
+        server_process::stop(&mut self.child).await;
     }
 
     /// Restarts the server on the same port with the same stored messages and
@@ -351,15 +348,6 @@ impl SmtpServer {
         self.stop().await;
         self.child = Some(launch(self.port, self.dir.path(), &self.options).await?);
         Ok(())
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            // SIGKILL; the runtime reaps the process.
-            let _ = child.start_kill();
-        }
     }
 }
 
