@@ -40,7 +40,7 @@ pub(super) fn email(v: &str) -> Result<Option<String>, Words> {
     if plausible() {
         Ok(Some(v.to_owned()))
     } else {
-        let shown = v.escape_debug();
+        let shown = vigie_tabular::shown(v);
         Err(words!(
             "colonne « email » : adresse « {shown} » invalide (attendu : une seule adresse, ex. prenom.nom@exemple.fr)",
             "column “email”: invalid address “{shown}” (expected: a single address, e.g. first.last@example.org)"

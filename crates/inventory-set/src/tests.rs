@@ -639,3 +639,16 @@ fn hostile_sets_never_panic_and_errors_are_positioned() {
         }
     });
 }
+
+/// A huge cell is repeated cut short: a thousand refused rows must not make
+/// a message a thousand times the size of the cell.
+#[test]
+fn a_huge_cell_is_cut_in_its_message() {
+    let role = "x".repeat(100_000);
+    let p = P_OK.replace("director", &role);
+    let found = errors(&with_rows(S_OK, &p, F_OK, H_OK));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("people.csv:2: rôle « xxx"), "{}", &found[0][..60]);
+    assert!(found[0].contains("x… » inconnu"), "cut with …");
+    assert!(found[0].len() < 300, "{} bytes", found[0].len());
+}

@@ -44,7 +44,7 @@ pub fn bounded(column: &str, v: &str, max: usize) -> Result<(), Words> {
         ));
     }
     if v.chars().any(char::is_control) {
-        let shown = v.escape_debug();
+        let shown = vigie_words::shown(v);
         return Err(words!(
             "colonne « {column} » : caractère de contrôle interdit (retour à la ligne, tabulation…) dans « {shown} »",
             "column “{column}”: control character not allowed (line break, tab…) in “{shown}”"
@@ -96,7 +96,7 @@ pub fn function_code(column: &str, v: &str) -> Result<(), Words> {
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
-        let shown = v.escape_debug();
+        let shown = vigie_words::shown(v);
         return Err(words!(
             "code de fonction « {shown} » invalide (attendu : lettres minuscules sans accent, chiffres et _, ex. payroll)",
             "invalid function code “{shown}” (expected: lowercase letters without accents, digits and _, e.g. payroll)"
@@ -110,7 +110,7 @@ pub fn function_code(column: &str, v: &str) -> Result<(), Words> {
 pub fn code<T: FromStr + Copy>(label: Label, all: &[T], as_str: fn(T) -> &'static str, v: &str) -> Result<T, Words> {
     v.parse::<T>().map_err(|_| {
         let expected = all.iter().map(|&x| as_str(x)).collect::<Vec<_>>().join(", ");
-        let (shown, Label { fr, en, unknown_fr }) = (v.escape_debug(), label);
+        let (shown, Label { fr, en, unknown_fr }) = (vigie_words::shown(v), label);
         words!(
             "{fr} « {shown} » {unknown_fr} (attendu : {expected})",
             "unknown {en} “{shown}” (expected: {expected})"
@@ -135,7 +135,7 @@ pub fn date(column: &str, v: &str) -> Result<Option<NaiveDate>, Words> {
             }
         });
     if !shaped {
-        let shown = v.escape_debug();
+        let shown = vigie_words::shown(v);
         return Err(words!(
             "colonne « {column} » : date « {shown} » invalide (format attendu AAAA-MM-JJ, ex. 2026-06-30)",
             "column “{column}”: invalid date “{shown}” (expected format YYYY-MM-DD, e.g. 2026-06-30)"
@@ -173,7 +173,7 @@ pub fn small_int(
     match v.parse::<u8>() {
         Ok(n) if range.contains(&n) && !v.starts_with('+') => Ok(n),
         _ => {
-            let shown = v.escape_debug();
+            let shown = vigie_words::shown(v);
             Err(words!(
                 "{fr} « {shown} » invalide (attendu : {expected_fr})",
                 "invalid {en} “{shown}” (expected: {expected_en})"

@@ -11,7 +11,7 @@
 
 pub mod fields;
 
-pub use vigie_words::{words, Words};
+pub use vigie_words::{shown, words, Words};
 
 /// Most columns a file may have: lets a row's fields live in a fixed array
 /// instead of a fresh `Vec` per row. [`FileSpec::new`] refuses wider headers.

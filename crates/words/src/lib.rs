@@ -203,6 +203,25 @@ impl PartialEq<str> for Words {
     }
 }
 
+/// Most characters of an outside value a message repeats (see [`shown`]).
+pub const MAX_SHOWN_CHARS: usize = 80;
+
+/// A value received from outside (a cell, a field) as a message repeats it:
+/// control characters escaped (`\t`, `\n`), and cut after
+/// [`MAX_SHOWN_CHARS`] characters with `…`, so that a message stays small
+/// whatever the cell held — a thousand refused rows must not make a
+/// thousand-fold copy of a huge cell.
+pub fn shown(value: &str) -> String {
+    let mut chars = value.chars();
+    let head: String = chars.by_ref().take(MAX_SHOWN_CHARS).collect();
+    let escaped = head.escape_debug().to_string();
+    if chars.next().is_some() {
+        escaped + "…"
+    } else {
+        escaped
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +251,14 @@ mod tests {
         assert!(words.contains("introuvable") && words == "structure « S1 » introuvable, niveau 7");
         assert_eq!(words.in_lang(Lang::En), words.en);
         assert_eq!(words.pick(false), words.fr);
+    }
+
+    #[test]
+    fn outside_values_are_escaped_and_cut() {
+        assert_eq!(shown("P\t1"), "P\\t1");
+        assert_eq!(shown("é".repeat(80).as_str()), "é".repeat(80));
+        assert_eq!(shown("é".repeat(81).as_str()), "é".repeat(80) + "…");
+        assert_eq!(shown(&"x".repeat(1_000_000)).chars().count(), 81);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! without one.
 
 use chrono::NaiveDate;
-use vigie_words::{words, Term, Words};
+use vigie_words::{shown, words, Term, Words};
 
 use super::columns::normalise_header;
 use super::DERIVED_KEY_PREFIX;
@@ -46,6 +46,7 @@ pub fn parse_euros(text: &str, field: Term) -> Result<Option<i64>, Words> {
     }
     let en = field.en;
     let refuse = || {
+        let raw = shown(raw);
         words!(
             "{field} « {raw} » : attendu un montant en euros, par exemple 12500, 12 500 ou 12 500,50 €",
             "{en} “{raw}”: expected an amount in euros, for example 12500, 12 500 or 12 500,50 €"
@@ -98,6 +99,7 @@ pub fn parse_date(text: &str, field: Term) -> Result<Option<NaiveDate>, Words> {
     }
     let en = field.en;
     let refuse = || {
+        let raw = shown(raw);
         words!(
             "{field} « {raw} » : date attendue au format JJ/MM/AAAA ou AAAA-MM-JJ",
             "{en} “{raw}”: date expected as DD/MM/YYYY or YYYY-MM-DD"
@@ -122,6 +124,7 @@ pub fn parse_date(text: &str, field: Term) -> Result<Option<NaiveDate>, Words> {
     };
     let year = i32::try_from(year).map_err(|_| refuse())?;
     NaiveDate::from_ymd_opt(year, month, day).map(Some).ok_or_else(|| {
+        let raw = shown(raw);
         words!(
             "{field} « {raw} » : cette date n'existe pas",
             "{en} “{raw}”: this date does not exist"
@@ -140,7 +143,7 @@ pub fn parse_yes_no(text: &str, field: Term) -> Result<Option<bool>, Words> {
         "oui" | "o" | "yes" | "y" | "vrai" | "true" | "1" | "x" => Ok(Some(true)),
         "non" | "n" | "no" | "faux" | "false" | "0" => Ok(Some(false)),
         _ => {
-            let (en, raw) = (field.en, text.trim());
+            let (en, raw) = (field.en, shown(text.trim()));
             Err(words!(
                 "{field} « {raw} » : attendu oui ou non",
                 "{en} “{raw}”: expected yes or no"
@@ -160,7 +163,7 @@ pub fn parse_outcome(text: &str) -> Result<Option<&'static str>, Words> {
         "obtenu" | "obtenue" | "accorde" | "accordee" | "won" | "granted" => Ok(Some(WON)),
         "refuse" | "refusee" | "rejete" | "rejetee" | "refused" | "rejected" => Ok(Some(REFUSED)),
         _ => {
-            let raw = text.trim();
+            let raw = shown(text.trim());
             Err(words!(
                 "issue « {raw} » inconnue : vide (en attente), obtenu ou refusé",
                 "unknown outcome “{raw}”: empty (pending), won or refused"

@@ -240,7 +240,7 @@ fn weekly_hours(v: &str) -> Result<u32, Words> {
     match minutes {
         Some(m) if m > 0.0 && m <= MAX_WEEKLY_HOURS * 60.0 && (m - m.round()).abs() < 1e-6 => Ok(m.round() as u32),
         _ => {
-            let shown = v.escape_debug();
+            let shown = vigie_tabular::shown(v);
             Err(words!(
                 "heures hebdomadaires « {shown} » invalides (attendu : un nombre d'heures supérieur à 0 et au plus \
                  60, à la minute près, ex. 35, 17.5 ou 7,25)",
@@ -267,7 +267,7 @@ fn internal_share(v: &str) -> Result<f64, Words> {
         None => decimal(v).filter(|s| *s <= 1.0),
     };
     share.ok_or_else(|| {
-        let shown = v.escape_debug();
+        let shown = vigie_tabular::shown(v);
         words!(
             "part interne « {shown} » invalide (attendu : un nombre entre 0 et 1 ou un pourcentage entre 0 % et \
              100 %, ex. 0.3, 0,25 ou 30%)",

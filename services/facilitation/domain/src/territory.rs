@@ -63,7 +63,7 @@ pub fn classify(code: &str) -> Option<TerritoryKind> {
 /// failed and why.
 pub fn validate(column: &str, code: &str) -> Result<TerritoryKind, Words> {
     let Some(kind) = classify(code) else {
-        let shown = code.escape_debug();
+        let shown = vigie_tabular::shown(code);
         return Err(words!(
             "colonne « {column} » : code de territoire « {shown} » non reconnu (attendu : code commune INSEE \
              à 5 caractères, SIREN d'EPCI à 9 chiffres ou code département à 2 ou 3 caractères, \

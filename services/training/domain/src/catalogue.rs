@@ -242,7 +242,7 @@ fn duration_hours(v: &str) -> Result<f64, Words> {
     match decimal(v) {
         Some((h, _)) if h > 0.0 && whole_minutes(h) => Ok(h),
         _ => {
-            let shown = v.escape_debug();
+            let shown = vigie_tabular::shown(v);
             Err(words!(
                 "durée « {shown} » invalide (attendu : un nombre d'heures supérieur à 0, à la minute près, ex. 7, 3.5 ou 1,25)",
                 "invalid duration “{shown}” (expected: a number of hours above 0, to the minute, e.g. 7, 3.5 or 1,25)"
@@ -259,7 +259,7 @@ fn cost_eur(v: &str) -> Result<Option<f64>, Words> {
     match decimal(v) {
         Some((c, decimals)) if decimals <= 2 => Ok(Some(c)),
         _ => {
-            let shown = v.escape_debug();
+            let shown = vigie_tabular::shown(v);
             Err(words!(
                 "coût « {shown} » invalide (attendu : un montant en euros, au centime près, ex. 450 ou 1200.50 ; vide si inconnu)",
                 "invalid cost “{shown}” (expected: an amount in euros, to the cent, e.g. 450 or 1200.50; empty if unknown)"
@@ -286,7 +286,7 @@ fn local_date_time(column: &str, v: &str) -> Result<NaiveDateTime, Words> {
             _ => c.is_ascii_digit(),
         });
     if !shaped {
-        let shown = v.escape_debug();
+        let shown = vigie_tabular::shown(v);
         return Err(words!(
             "colonne « {column} » : date-heure « {shown} » invalide (format attendu AAAA-MM-JJTHH:MM, heure locale, \
              ex. 2027-03-15T09:30)",
@@ -315,7 +315,7 @@ fn timezone(v: &str) -> Result<Tz, Words> {
         return Ok(DEFAULT_TIMEZONE);
     }
     v.parse::<Tz>().map_err(|_| {
-        let shown = v.escape_debug();
+        let shown = vigie_tabular::shown(v);
         words!(
             "fuseau horaire « {shown} » inconnu (attendu : un nom IANA, ex. Europe/Paris, America/Cayenne ou \
              Indian/Reunion ; vide pour Europe/Paris)",
@@ -338,7 +338,7 @@ fn remote_url(v: &str) -> Result<(), Words> {
     if ok {
         Ok(())
     } else {
-        let shown = v.escape_debug();
+        let shown = vigie_tabular::shown(v);
         Err(words!(
             "colonne « remote_url » : lien « {shown} » invalide (attendu : une adresse http:// ou https://, \
              ex. https://visio.exemple.fr/formation)",
@@ -359,7 +359,7 @@ fn capacity(v: &str) -> Result<u32, Words> {
     match v.parse::<u32>() {
         Ok(n) if n >= 1 && !v.starts_with('+') => Ok(n),
         _ => {
-            let shown = v.escape_debug();
+            let shown = vigie_tabular::shown(v);
             Err(words!(
                 "capacité « {shown} » invalide (attendu : un nombre entier de places, au moins 1)",
                 "invalid capacity “{shown}” (expected: a whole number of seats, at least 1)"
@@ -373,7 +373,7 @@ fn shown(v: &str) -> Words {
     if v.is_empty() {
         words!("vide", "empty")
     } else {
-        let v = v.escape_debug();
+        let v = vigie_tabular::shown(v);
         words!("« {v} »", "“{v}”")
     }
 }
