@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use vigie_words::{words, Words};
+use vigie_words::{shown, words, Words};
 
 mod columns;
 mod template;
@@ -301,9 +301,9 @@ fn read_header(names: &[&str]) -> Result<Vec<Option<Field>>, Words> {
             continue;
         }
         match column_of(name) {
-            Some(column) if fields.contains(&Some(column.field)) => twice.push(format!("« {} »", name.trim())),
+            Some(column) if fields.contains(&Some(column.field)) => twice.push(format!("« {} »", shown(name.trim()))),
             Some(column) => fields.push(Some(column.field)),
-            None => unknown.push(format!("« {} »", name.trim())),
+            None => unknown.push(format!("« {} »", shown(name.trim()))),
         }
     }
     let missing: Vec<String> = COLUMNS

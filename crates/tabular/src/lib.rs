@@ -221,6 +221,7 @@ pub fn read_rows(
             if found != spec.header {
                 let raw = found.join(",");
                 let semicolons = found.len() == 1 && raw.contains(';');
+                let found = shown(&raw);
                 let (hint_fr, hint_en) = if semicolons {
                     (
                         " ; le séparateur doit être la virgule, pas le point-virgule",
@@ -233,8 +234,8 @@ pub fn read_rows(
                     spec,
                     line,
                     words!(
-                        "en-tête invalide : attendu « {expected_header} », trouvé « {raw} »{hint_fr}",
-                        "invalid header: expected “{expected_header}”, found “{raw}”{hint_en}"
+                        "en-tête invalide : attendu « {expected_header} », trouvé « {found} »{hint_fr}",
+                        "invalid header: expected “{expected_header}”, found “{found}”{hint_en}"
                     ),
                 ));
                 return false;
