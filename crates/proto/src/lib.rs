@@ -127,3 +127,29 @@ pub mod dates {
 
 /// Encoded `FileDescriptorSet` of every Vigie proto, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vigie_descriptor.bin"));
+
+#[cfg(test)]
+mod tests {
+    use vigie_words::{words, Lang};
+
+    use crate::alerting::v1::ImportProblem;
+    use crate::inventory::v1::ImportError;
+
+    #[test]
+    fn a_reader_gets_its_language_and_french_from_an_older_server() {
+        let both = ImportError::new("people.csv".to_owned(), 3, words!("rôle inconnu", "unknown role"));
+        assert_eq!(both.message_in(Lang::En), "unknown role");
+        assert_eq!(both.message_in(Lang::Fr), "rôle inconnu");
+        // A server older than `message_en` leaves it empty.
+        let older = ImportError {
+            message_en: String::new(),
+            ..both
+        };
+        assert_eq!(older.message_in(Lang::En), "rôle inconnu");
+        let problem = ImportProblem::new("f.csv:2".to_owned(), words!("date illisible", "unreadable date"), false);
+        assert_eq!(
+            (problem.message_in(Lang::En), problem.error),
+            ("unreadable date", false)
+        );
+    }
+}
