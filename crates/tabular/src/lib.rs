@@ -19,6 +19,9 @@ pub const MAX_COLUMNS: usize = 16;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Most characters of a wrong header that its message repeats.
+const MAX_HEADER_SHOWN: usize = 1_000;
+
 /// One problem in one row (or in the header, line 1) of one file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
@@ -221,7 +224,9 @@ pub fn read_rows(
             if found != spec.header {
                 let raw = found.join(",");
                 let semicolons = found.len() == 1 && raw.contains(';');
-                let found = shown(&raw);
+                // Cut far later than a value: a header must show whole, to be
+                // compared with the expected one (16 columns fit easily).
+                let found = vigie_words::shown_up_to(&raw, MAX_HEADER_SHOWN);
                 let (hint_fr, hint_en) = if semicolons {
                     (
                         " ; le séparateur doit être la virgule, pas le point-virgule",

@@ -212,8 +212,13 @@ pub const MAX_SHOWN_CHARS: usize = 80;
 /// whatever the cell held — a thousand refused rows must not make a
 /// thousand-fold copy of a huge cell.
 pub fn shown(value: &str) -> String {
+    shown_up_to(value, MAX_SHOWN_CHARS)
+}
+
+/// [`shown`] with another bound: `max` characters (a whole header line).
+pub fn shown_up_to(value: &str, max: usize) -> String {
     let mut chars = value.chars();
-    let head: String = chars.by_ref().take(MAX_SHOWN_CHARS).collect();
+    let head: String = chars.by_ref().take(max).collect();
     let escaped = head.escape_debug().to_string();
     if chars.next().is_some() {
         escaped + "…"
@@ -259,6 +264,7 @@ mod tests {
         assert_eq!(shown("é".repeat(80).as_str()), "é".repeat(80));
         assert_eq!(shown("é".repeat(81).as_str()), "é".repeat(80) + "…");
         assert_eq!(shown(&"x".repeat(1_000_000)).chars().count(), 81);
+        assert_eq!(shown_up_to("abcd", 3), "abc…");
     }
 
     #[test]
