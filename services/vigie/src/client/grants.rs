@@ -400,28 +400,16 @@ pub async fn stats(endpoint: &str, network: Option<&str>, format: Format, lang: 
 /// The sentence under the tables of `grants list` and `grants stats`: a
 /// pipeline's counts and amounts, in words.
 fn write_pipeline_sentence(out: &mut impl Write, p: &pb::Pipeline, lang: Lang) -> std::io::Result<()> {
-    match lang {
-        Lang::Fr => writeln!(
-            out,
-            "\n{} candidature(s) : {} en attente, {} obtenue(s), {} refusée(s) ; demandé {}, accordé {}.",
-            p.applied,
-            p.pending,
-            p.won,
-            p.refused,
-            euros_fr(p.amount_asked_cents),
-            euros_fr(p.amount_granted_cents)
-        ),
-        Lang::En => writeln!(
-            out,
-            "\n{} application(s): {} pending, {} won, {} refused; asked {}, granted {}.",
-            p.applied,
-            p.pending,
-            p.won,
-            p.refused,
-            euros_fr(p.amount_asked_cents),
-            euros_fr(p.amount_granted_cents)
-        ),
-    }
+    let (asked, granted) = (euros_fr(p.amount_asked_cents), euros_fr(p.amount_granted_cents));
+    let sentence = vigie_platform::words!(
+        "{} candidature(s) : {} en attente, {} obtenue(s), {} refusée(s) ; demandé {asked}, accordé {granted}.",
+        "{} application(s): {} pending, {} won, {} refused; asked {asked}, granted {granted}.",
+        p.applied,
+        p.pending,
+        p.won,
+        p.refused
+    );
+    writeln!(out, "\n{}", sentence.in_lang(lang))
 }
 
 /// A pipeline's counts and amounts for scripts.
