@@ -70,12 +70,11 @@ impl fmt::Display for Expected {
     }
 }
 
-/// Why an identifier is invalid. `Display` gives a complete French sentence,
-/// [`IdError::words`] the same in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why an identifier is invalid: [`IdError::words`] in both languages,
+/// `Display` its French sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdError {
     /// The value does not have the expected shape (length, characters, range).
-    #[error("{kind} « {value} » invalide (attendu : {expected})")]
     Format {
         /// Kind of identifier.
         kind: IdKind,
@@ -85,7 +84,6 @@ pub enum IdError {
         expected: Expected,
     },
     /// The shape is right but the check digit is wrong (Luhn key).
-    #[error("{kind} {value} invalide (clé de contrôle)")]
     Checksum {
         /// Kind of identifier.
         kind: IdKind,
@@ -93,7 +91,6 @@ pub enum IdError {
         value: String,
     },
     /// The SIRET's own key is right but its first 9 digits are not a valid SIREN.
-    #[error("SIRET {value} invalide (clé de contrôle du SIREN {siren})")]
     SirenPartChecksum {
         /// The SIRET as given.
         value: String,
@@ -101,10 +98,6 @@ pub enum IdError {
         siren: String,
     },
     /// The commune code does not start with the department code.
-    #[error(
-        "la commune {commune} n'est pas dans le département {department} \
-         (son code devrait commencer par {department})"
-    )]
     CommuneOutsideDepartment {
         /// The commune code.
         commune: String,
@@ -113,8 +106,16 @@ pub enum IdError {
     },
 }
 
+impl fmt::Display for IdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.words().fr)
+    }
+}
+
+impl std::error::Error for IdError {}
+
 impl IdError {
-    /// The message in French and in English.
+    /// The message in French and in English (`Display` is its French).
     pub fn words(&self) -> Words {
         match self {
             IdError::Format { kind, value, expected } => {

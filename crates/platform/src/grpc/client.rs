@@ -33,34 +33,49 @@ pub struct ClientOptions {
 }
 
 /// Why a channel could not be opened.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ClientError {
     /// The endpoint is not a URL.
-    #[error("adresse de serveur invalide « {0} » (attendu : https://HÔTE:PORT, ou http://127.0.0.1:PORT en local)")]
     InvalidEndpoint(String),
     /// The scheme is neither `http` nor `https`.
-    #[error("adresse de serveur « {0} » : le schéma doit être https:// (TLS) ou http:// (boucle locale)")]
     UnsupportedScheme(String),
     /// Credentials would travel in cleartext to another machine.
-    #[error("refus d'envoyer le jeton d'accès en clair à {host} : utilisez https:// (TLS) pour un serveur distant ; http:// n'est accepté avec un jeton que sur la boucle locale (127.0.0.1, ::1, localhost)")]
     CleartextCredentials {
         /// The host.
         host: String,
     },
     /// TLS files were given for a cleartext endpoint.
-    #[error("--ca-cert, --client-cert et --client-key ne servent qu'avec une adresse https:// ; « {0} » est en clair")]
     TlsOptionsWithoutHttps(String),
     /// A TLS file is unusable.
-    #[error(transparent)]
-    Tls(#[from] TlsError),
+    Tls(TlsError),
     /// The server could not be reached or the handshake failed.
-    #[error("connexion à {endpoint} impossible")]
     Connect {
         /// The endpoint.
         endpoint: String,
         /// The cause (see [`tls_failure`]).
         source: tonic::transport::Error,
     },
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words().fr)
+    }
+}
+
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClientError::Connect { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<TlsError> for ClientError {
+    fn from(error: TlsError) -> Self {
+        ClientError::Tls(error)
+    }
 }
 
 impl ClientError {

@@ -28,10 +28,9 @@ use crate::words::{words, Words};
 
 /// A TLS file or setting that cannot be used. The messages name the file,
 /// never its content.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum TlsError {
     /// A certificate was given without its key.
-    #[error("{cert_flag} est donné sans {key_flag} : il faut le certificat et sa clé privée")]
     CertWithoutKey {
         /// The certificate's option.
         cert_flag: &'static str,
@@ -39,7 +38,6 @@ pub enum TlsError {
         key_flag: &'static str,
     },
     /// A key was given without its certificate.
-    #[error("{key_flag} est donné sans {cert_flag} : il faut le certificat et sa clé privée")]
     KeyWithoutCert {
         /// The certificate's option.
         cert_flag: &'static str,
@@ -47,10 +45,8 @@ pub enum TlsError {
         key_flag: &'static str,
     },
     /// A client CA was given to a server without TLS.
-    #[error("--tls-client-ca (TLS mutuel) exige aussi --tls-cert et --tls-key")]
     ClientCaWithoutTls,
     /// A file could not be read.
-    #[error("fichier TLS illisible {} : {cause}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -58,19 +54,16 @@ pub enum TlsError {
         cause: std::io::Error,
     },
     /// A file holds no PEM certificate.
-    #[error("{} ne contient aucun certificat PEM (-----BEGIN CERTIFICATE-----)", path.display())]
     NoCertificate {
         /// The file.
         path: PathBuf,
     },
     /// A file holds no PEM private key.
-    #[error("{} ne contient aucune clé privée PEM lisible (PKCS#8, RSA ou EC)", path.display())]
     NoKey {
         /// The file.
         path: PathBuf,
     },
     /// The key does not belong to the certificate.
-    #[error("la clé privée {} ne correspond pas au certificat {} : leurs clés publiques diffèrent", key.display(), cert.display())]
     KeyMismatch {
         /// The certificate file.
         cert: PathBuf,
@@ -78,7 +71,6 @@ pub enum TlsError {
         key: PathBuf,
     },
     /// The key or the certificate cannot be used.
-    #[error("certificat {} ou clé privée {} inutilisable : {reason}", cert.display(), key.display())]
     Unusable {
         /// The certificate file.
         cert: PathBuf,
@@ -88,7 +80,6 @@ pub enum TlsError {
         reason: String,
     },
     /// A certificate of a CA file cannot be used as a trust anchor.
-    #[error("certificat d'autorité inutilisable dans {} : {reason}", path.display())]
     BadCa {
         /// The file.
         path: PathBuf,
@@ -96,9 +87,16 @@ pub enum TlsError {
         reason: String,
     },
     /// tonic refused the configuration.
-    #[error("configuration TLS refusée : {0}")]
     Config(String),
 }
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words().fr)
+    }
+}
+
+impl std::error::Error for TlsError {}
 
 impl TlsError {
     /// The message in French (`Display`) and in English, for the CLI's
