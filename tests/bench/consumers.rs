@@ -1,5 +1,5 @@
 //! `vigie-bench consumers [--mode embedded|distributed|both] [--events
-//! 100000] [--batch 500] [--before-events 20000]`: how fast a consumer applies
+//! 100000] [--batch 1000] [--before-events 20000]`: how fast a consumer applies
 //! events (issue 14), beside the bare part in the same run.
 //!
 //! `--events` `structure.inventoried` envelopes (one structure in two gets a
@@ -7,8 +7,8 @@
 //! `VIGIE_INVENTORY` stream of a private nats-server, then consumed by:
 //!
 //! 1. the bare part: a durable pull consumer that takes what has arrived (up
-//!    to `--batch`) and double-acks each message, concurrently — JetStream
-//!    consumption alone;
+//!    to `--batch`) and acks each message, as the consumer loop does (plain
+//!    acks, flushed at the end) — JetStream consumption alone;
 //! 2. the real consumer loop (`run_jetstream_consumer`) with alerting's read
 //!    model `Consumer`, batches of up to `--batch` (one transaction each), on
 //!    a fresh SQLite file (embedded) or PostgreSQL database (distributed);
@@ -56,7 +56,7 @@ impl Options {
             embedded: modes.contains(&Mode::Embedded),
             distributed: modes.contains(&Mode::Distributed),
             events: args.number("--events", 100_000)?,
-            batch: args.number("--batch", 500)?.max(1),
+            batch: args.number("--batch", ConsumerOptions::default().batch)?.max(1),
             before_events: args.number("--before-events", 20_000)?,
         })
     }
@@ -118,7 +118,7 @@ async fn wait_consumed(js: &jetstream::Context, name: &str, last: u64) -> Result
     }
 }
 
-/// JetStream consumption alone: take what has arrived, double-ack it all.
+/// JetStream consumption alone: take what has arrived, ack it all.
 async fn bare(js: &jetstream::Context, batch: usize, last: u64) -> Result<Duration> {
     let stream = js.get_stream(STREAM).await?;
     let options = ConsumerOptions {
@@ -134,20 +134,22 @@ async fn bare(js: &jetstream::Context, batch: usize, last: u64) -> Result<Durati
         .await?
         .ready_chunks(batch);
     let mut acked = 0;
-    while let Some(chunk) = chunks.next().await {
+    // Unconstrained, as in the consumer loop: tokio's cooperative budget
+    // would end every chunk at 128 messages.
+    while let Some(chunk) = tokio::task::unconstrained(chunks.next()).await {
         let messages: Vec<jetstream::Message> = chunk
             .into_iter()
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let acks = messages.iter().map(jetstream::Message::double_ack);
-        for ack in futures::future::join_all(acks).await {
-            ack.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for message in &messages {
+            message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         acked += messages.len() as u64;
         if acked >= last {
             break;
         }
     }
+    js.client().flush().await?;
     Ok(started.elapsed())
 }
 
@@ -228,7 +230,7 @@ pub async fn run(args: &[String]) -> Result<()> {
         o.events, o.batch
     );
     println!(
-        "| backend | bare: JetStream consumption, double acks | JetStream consumer loop, batches | ratio | \
+        "| backend | bare: JetStream consumption, acks | JetStream consumer loop, batches | ratio | \
          `Consumer::process`, one transaction per event ({} events) |",
         o.before_events
     );

@@ -34,7 +34,7 @@
 //! beside its stylesheet and the bare gRPC reads (issue 11), see [`console`].
 //!
 //! `vigie-bench consumers [--mode embedded|distributed|both] [--events
-//! 100000] [--batch 500]`: events applied by alerting's read model through
+//! 100000] [--batch 1000]`: events applied by alerting's read model through
 //! the JetStream consumer loop beside bare JetStream consumption (issue 14),
 //! see [`consumers`].
 //!
@@ -74,7 +74,7 @@ const USAGE: &str = "vigie-bench: the benchmarks of docs/benchmarks.md
   vigie-bench unary [--mode dev|serve|both] [--calls N] [--callers C]
   vigie-bench federation [--regions 100] [--structures 2000] [--mode dev|serve|both]
   vigie-bench console [--structures 2000] [--requests 200]
-  vigie-bench consumers [--mode embedded|distributed|both] [--events 100000] [--batch 500]
+  vigie-bench consumers [--mode embedded|distributed|both] [--events 100000] [--batch 1000]
   vigie-bench grants [--mode …] [--rows 5000] [--duty-structures 2000]
 
 Every option is described at the top of its scenario's file (tests/bench/*.rs)

@@ -9,10 +9,17 @@
 //! (`sqlite3_bind_parameter_name`, a scan of the statement's parameter
 //! list), which made `$N` statements cost the square of their parameters
 //! and held them to 400 parameters.
+//!
+//! [`insert_rows`] and the key lists ([`fetch_for_keys`],
+//! [`execute_for_keys`]) go further on PostgreSQL: the rows or keys travel
+//! as one parameter ([`postgres`]), so the statement's text is the same
+//! whatever their count.
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection};
+
+mod postgres;
 
 /// One bound value of a row given to [`insert_rows`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,9 +158,10 @@ impl Placeholders {
 
 /// Inserts `rows` into `table` (`columns` in order) with as few statements
 /// as the backend allows: `INSERT INTO table (columns) VALUES (…), (…)
-/// {suffix}`, e.g. suffix `ON CONFLICT (a) DO NOTHING`. A statement may not
-/// touch one conflict key twice on PostgreSQL (`DO UPDATE`): the caller
-/// keeps keys unique.
+/// {suffix}` on SQLite, one JSON parameter on PostgreSQL ([`postgres`]);
+/// suffix e.g. `ON CONFLICT (a) DO NOTHING`. A statement may not touch one
+/// conflict key twice on PostgreSQL (`DO UPDATE`): the caller keeps keys
+/// unique. Every row has a value per column, of the same kinds.
 ///
 /// # Errors
 /// The database error of the first statement that failed (the caller's
@@ -165,28 +173,100 @@ pub async fn insert_rows(
     suffix: &str,
     rows: Vec<Vec<Value>>,
 ) -> Result<(), sqlx::Error> {
-    let style = Placeholders::of(conn);
-    let per_statement = style.rows_per_statement(columns.len());
-    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
-        let sql = format!("{head}{} {suffix}", style.values_list(chunk.len(), columns.len(), ""));
-        // Full statements recur (every chunk of a large batch): prepared
-        // once; an odd-sized last one would only churn the statement cache.
-        let mut query = sqlx::query(&sql).persistent(chunk.len() == per_statement);
-        for row in chunk {
-            debug_assert_eq!(row.len(), columns.len(), "a row has a value per column");
-            for value in row {
-                query = bind(query, value);
-            }
-        }
-        query.execute(&mut *conn).await?;
-    }
+    insert_rows_returning(conn, table, columns, suffix, rows).await?;
     Ok(())
 }
 
-/// Runs `{prefix} (p1, p2, …)` for every key, as few statements as the
+/// [`insert_rows`] whose `suffix` ends in `RETURNING …`: the rows returned
+/// by all its statements.
+///
+/// # Errors
+/// The database error of the first statement that failed.
+pub async fn insert_rows_returning(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    suffix: &str,
+    rows: Vec<Vec<Value>>,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let mut returned = Vec::new();
+    for statement in insert_statements(Placeholders::of(conn), table, columns, suffix, rows) {
+        returned.extend(statement.query().fetch_all(&mut *conn).await?);
+    }
+    Ok(returned)
+}
+
+/// Rows one PostgreSQL statement carries in its JSON parameter: no limit
+/// of parameters there, only the statement's size to bound.
+const POSTGRES_ROWS_PER_STATEMENT: usize = 5_000;
+
+/// One statement of a multi-row write, with its values.
+struct Statement {
+    sql: String,
+    /// Kept prepared: its text recurs.
+    persistent: bool,
+    values: Vec<Value>,
+}
+
+impl Statement {
+    fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.sql).persistent(self.persistent);
+        for value in &self.values {
+            query = bind_ref(query, value);
+        }
+        query
+    }
+}
+
+/// Binds `value` by reference as the next parameter of `query`.
+fn bind_ref<'q>(query: Query<'q, Any, AnyArguments<'q>>, value: &'q Value) -> Query<'q, Any, AnyArguments<'q>> {
+    match value {
+        Value::Text(text) => query.bind(text.as_deref()),
+        Value::Int(int) => query.bind(*int),
+        Value::Bytes(bytes) => query.bind(bytes.as_slice()),
+    }
+}
+
+/// The statements inserting `rows`: on PostgreSQL one text whatever the
+/// rows' count, kept prepared; on SQLite full-size statements recur (every
+/// chunk of a large batch) and are kept prepared, an odd-sized last one
+/// would only churn the statement cache.
+fn insert_statements(
+    style: Placeholders,
+    table: &str,
+    columns: &[&str],
+    suffix: &str,
+    rows: Vec<Vec<Value>>,
+) -> Vec<Statement> {
+    debug_assert!(rows.iter().all(|row| row.len() == columns.len()), "a row has a value per column");
+    match style {
+        Placeholders::Numbered => rows
+            .chunks(POSTGRES_ROWS_PER_STATEMENT)
+            .map(|chunk| Statement {
+                sql: postgres::insert_sql(table, columns, &chunk[0], suffix),
+                persistent: true,
+                values: vec![Value::Text(Some(postgres::json_rows(chunk)))],
+            })
+            .collect(),
+        Placeholders::Anonymous => {
+            let per_statement = style.rows_per_statement(columns.len());
+            let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let mut rows = rows.into_iter().peekable();
+            let mut statements = Vec::new();
+            while rows.peek().is_some() {
+                let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+                statements.push(Statement {
+                    sql: format!("{head}{} {suffix}", style.values_list(chunk.len(), columns.len(), "")),
+                    persistent: chunk.len() == per_statement,
+                    values: chunk.into_iter().flatten().collect(),
+                });
+            }
+            statements
+        }
+    }
+}
+
+/// Runs `{prefix} (…keys…)` for every key, as few statements as the
 /// backend allows, e.g. prefix `SELECT person_id FROM t WHERE structure_id
 /// IN`; returns the rows of all.
 ///
@@ -198,13 +278,13 @@ pub async fn fetch_for_keys(
     keys: &[String],
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
     let mut rows = Vec::new();
-    for (sql, chunk) in key_statements(conn, prefix, keys) {
-        rows.extend(bind_keys(sqlx::query(&sql), chunk).fetch_all(&mut *conn).await?);
+    for statement in key_statements(Placeholders::of(conn), prefix, keys) {
+        rows.extend(statement.query().fetch_all(&mut *conn).await?);
     }
     Ok(rows)
 }
 
-/// Runs `{prefix} (p1, p2, …)` for every key, as few statements as the
+/// Runs `{prefix} (…keys…)` for every key, as few statements as the
 /// backend allows, e.g. prefix `DELETE FROM t WHERE id IN`; returns how
 /// many rows were affected.
 ///
@@ -212,32 +292,38 @@ pub async fn fetch_for_keys(
 /// The database error of the first statement that failed.
 pub async fn execute_for_keys(conn: &mut AnyConnection, prefix: &str, keys: &[String]) -> Result<u64, sqlx::Error> {
     let mut affected = 0;
-    for (sql, chunk) in key_statements(conn, prefix, keys) {
-        let done = bind_keys(sqlx::query(&sql), chunk).execute(&mut *conn).await?;
-        affected += done.rows_affected();
+    for statement in key_statements(Placeholders::of(conn), prefix, keys) {
+        affected += statement.query().execute(&mut *conn).await?.rows_affected();
     }
     Ok(affected)
 }
 
-/// The statements `{prefix} (p1, …)` covering `keys`, each with its keys.
-fn key_statements<'k>(conn: &AnyConnection, prefix: &str, keys: &'k [String]) -> Vec<(String, &'k [String])> {
-    let style = Placeholders::of(conn);
-    keys.chunks(style.max_params())
-        .map(|chunk| (format!("{prefix} {}", style.in_list(chunk.len())), chunk))
-        .collect()
-}
-
-/// `query` with `keys` bound, never kept prepared: PostgreSQL plans an
-/// unnamed statement with its values, where a cached one turns generic
-/// after five runs — a generic plan of an `IN` list, made while the table
-/// was small, kept scanning a whole table (alerting's send log, 0.6 s a
-/// statement on 50,000 rows).
-fn bind_keys<'q>(query: Query<'q, Any, AnyArguments<'q>>, keys: &'q [String]) -> Query<'q, Any, AnyArguments<'q>> {
-    let mut query = query.persistent(false);
-    for key in keys {
-        query = query.bind(key.as_str());
+/// The statements `{prefix} (…)` covering `keys` (none for no key): on
+/// PostgreSQL the keys as one array parameter, on SQLite a list of
+/// placeholders. Never kept prepared: PostgreSQL plans an unnamed
+/// statement with its values, where a cached one turns generic after five
+/// runs — a generic plan of an `IN` list, made while the table was small,
+/// kept scanning a whole table (alerting's send log, 0.6 s a statement on
+/// 50,000 rows).
+fn key_statements(style: Placeholders, prefix: &str, keys: &[String]) -> Vec<Statement> {
+    match style {
+        Placeholders::Numbered => keys
+            .chunks(POSTGRES_ROWS_PER_STATEMENT)
+            .map(|chunk| Statement {
+                sql: postgres::keys_sql(prefix),
+                persistent: false,
+                values: vec![Value::Text(Some(postgres::array_literal(chunk)))],
+            })
+            .collect(),
+        Placeholders::Anonymous => keys
+            .chunks(style.max_params())
+            .map(|chunk| Statement {
+                sql: format!("{prefix} {}", style.in_list(chunk.len())),
+                persistent: false,
+                values: chunk.iter().map(|key| Value::from(key.as_str())).collect(),
+            })
+            .collect(),
     }
-    query
 }
 
 #[cfg(test)]

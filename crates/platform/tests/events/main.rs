@@ -21,6 +21,7 @@ mod jetstream_replay;
 mod jetstream_restart;
 mod jetstream_streams;
 mod metrics;
+mod multi_row;
 mod outbox_relay;
 mod postgres_sessions;
 mod relay_batches;

@@ -12,12 +12,9 @@ use std::collections::HashSet;
 use tracing::Instrument;
 
 use super::{guarded, Consumer, HandlerError, Outcome};
-use crate::db::multi_row::Placeholders;
+use crate::db::multi_row::{insert_rows_returning, Value};
 use crate::events::envelope::{format_time, now};
 use crate::events::{trace, Envelope};
-
-/// Columns bound per inbox row.
-const INBOX_COLUMNS: usize = 4;
 
 impl Consumer {
     /// Applies `envelopes` once each, in their order, in ONE transaction:
@@ -132,26 +129,28 @@ impl Consumer {
         let mut seen = HashSet::with_capacity(envelopes.len());
         let unique: Vec<&Envelope> = envelopes.iter().filter(|e| seen.insert(e.id)).collect();
         let processed_at = format_time(&now());
-        let style = Placeholders::of(tx);
-        let rows = style.rows_per_statement(INBOX_COLUMNS);
-        let mut new_ids = HashSet::with_capacity(unique.len());
-        for chunk in unique.chunks(rows) {
-            let sql = format!(
-                "INSERT INTO vigie_inbox (consumer, event_id, event_type, processed_at) VALUES {} \
-                 ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
-                style.values_list(chunk.len(), INBOX_COLUMNS, "")
-            );
-            let mut query = sqlx::query(&sql).persistent(chunk.len() == rows);
-            for envelope in chunk {
-                query = query
-                    .bind(self.name())
-                    .bind(envelope.id.to_string())
-                    .bind(&envelope.event_type)
-                    .bind(&processed_at);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                new_ids.insert(row.try_get::<String, _>(0)?);
-            }
+        let rows = unique
+            .iter()
+            .map(|envelope| {
+                vec![
+                    Value::from(self.name()),
+                    Value::from(envelope.id.to_string()),
+                    Value::from(envelope.event_type.as_str()),
+                    Value::from(processed_at.as_str()),
+                ]
+            })
+            .collect();
+        let returned = insert_rows_returning(
+            tx,
+            "vigie_inbox",
+            &["consumer", "event_id", "event_type", "processed_at"],
+            "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+            rows,
+        )
+        .await?;
+        let mut new_ids = HashSet::with_capacity(returned.len());
+        for row in returned {
+            new_ids.insert(row.try_get::<String, _>(0)?);
         }
         Ok(new_ids)
     }

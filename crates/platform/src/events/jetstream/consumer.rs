@@ -7,8 +7,10 @@
 //! while the next batch is received and applied — its effects are committed,
 //! so a late or lost ack only makes a redelivery a duplicate; one batch at a
 //! time is being settled):
-//! - applied or duplicate → double ack (awaited: the server confirmed it; if
-//!   the ack is lost the redelivery is a duplicate);
+//! - applied or duplicate → ack, not confirmed by the server (a double ack
+//!   is a round trip per message: it cost a quarter of a batch's time and
+//!   confirmed nothing the inbox needs — a lost ack only makes the
+//!   redelivery a duplicate); the acks are flushed before the loop stops;
 //! - transient failure → (when the batch held other events, they are first
 //!   applied one by one, each in its own transaction, so that one failing
 //!   event does not hold back the others) `Nak` with a delay growing with the delivery count
@@ -129,7 +131,7 @@ impl Default for ConsumerOptions {
     fn default() -> Self {
         ConsumerOptions {
             ack_wait: Duration::from_secs(30),
-            batch: 500,
+            batch: 1_000,
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
             pull_expires: Duration::from_secs(30),
@@ -201,8 +203,19 @@ pub fn consumer_config(name: &str, filter_subject: &str, options: &ConsumerOptio
         // Transient failures are retried forever; permanent ones are
         // dead-lettered by our code, not by the server.
         max_deliver: -1,
+        // Unacknowledged messages the server lets out: a batch settling, the
+        // next being applied and the pulls' prefetch (up to 1.5 batches)
+        // together. Under the server's default (1,000), the server held
+        // the prefetch back until a batch was acknowledged
+        // (docs/benchmarks.md, « Consumers »).
+        max_ack_pending: max_ack_pending(options.batch),
         ..Default::default()
     }
+}
+
+/// Unacknowledged messages allowed for batches of `batch`: four of them.
+fn max_ack_pending(batch: usize) -> i64 {
+    i64::try_from(batch.max(1).saturating_mul(4)).unwrap_or(i64::MAX)
 }
 
 /// Creates the durable consumer `name` on `stream`, or updates it, or — if
@@ -281,6 +294,7 @@ pub async fn run_jetstream_consumer(
                 backoff.reset();
                 tracing::info!(consumer = %worker.consumer.name(), stream = %worker.stream, "consumer subscribed");
                 if let Flow::Stop = worker.consume(messages, &wanted, &shutdown).await {
+                    worker.flush_acks().await;
                     tracing::info!(consumer = %worker.consumer.name(), "consumer stopped");
                     return Ok(());
                 }
@@ -368,6 +382,18 @@ struct Worker {
 }
 
 impl Worker {
+    /// Sends what the client still buffers — the last batch's acks, which
+    /// the server does not confirm — before the loop returns, within
+    /// `publish_timeout` (unsent, they only make redeliveries duplicates).
+    async fn flush_acks(&self) {
+        let client = self.js.client();
+        match tokio::time::timeout(self.options.publish_timeout, client.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::debug!(error = %error, "acks not flushed"),
+            Err(_) => tracing::debug!("acks not flushed in time"),
+        }
+    }
+
     async fn subscribe(&self) -> Result<(pull::Stream, Vec<String>), Subscribe> {
         let retry = |error: &(dyn std::error::Error + 'static)| Subscribe::Retry(error_chain(error));
         let stream = self.js.get_stream(&self.stream).await.map_err(|e| retry(&e))?;
@@ -423,7 +449,9 @@ impl Worker {
                     settling = None;
                     continue;
                 }
-                next = chunks.next() => next,
+                // Unconstrained: tokio's cooperative budget (128 polls a
+                // turn) would end a chunk at 128 ready messages.
+                next = tokio::task::unconstrained(chunks.next()) => next,
             };
             let Some(chunk) = next else {
                 tracing::warn!(consumer = %self.consumer.name(), "message stream ended, re-subscribing");
@@ -583,7 +611,7 @@ impl Worker {
         let delivered = delivery_count(message);
         match result {
             Ok(outcome) => {
-                if let Err(error) = message.double_ack().await {
+                if let Err(error) = message.ack().await {
                     tracing::warn!(
                         consumer = %self.consumer.name(),
                         event_id = %envelope.id,
