@@ -68,15 +68,6 @@ impl From<Vec<u8>> for Value {
     }
 }
 
-/// Binds `value` as the next parameter of `query`.
-pub fn bind<'q>(query: Query<'q, Any, AnyArguments<'q>>, value: Value) -> Query<'q, Any, AnyArguments<'q>> {
-    match value {
-        Value::Text(text) => query.bind(text),
-        Value::Int(int) => query.bind(int),
-        Value::Bytes(bytes) => query.bind(bytes),
-    }
-}
-
 /// How statements name their parameters on one connection's backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placeholders {
@@ -189,80 +180,85 @@ pub async fn insert_rows_returning(
     suffix: &str,
     rows: Vec<Vec<Value>>,
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
+    debug_assert!(
+        rows.iter().all(|row| row.len() == columns.len()),
+        "a row has a value per column"
+    );
+    let style = Placeholders::of(conn);
+    let per_statement = match style {
+        Placeholders::Numbered => POSTGRES_ROWS_PER_STATEMENT,
+        Placeholders::Anonymous => style.rows_per_statement(columns.len()),
+    };
     let mut returned = Vec::new();
-    for statement in insert_statements(Placeholders::of(conn), table, columns, suffix, rows) {
+    // One statement built at a time: a large import's JSON is never all
+    // held at once.
+    for chunk in rows.chunks(per_statement) {
+        let statement = match style {
+            Placeholders::Numbered => Statement {
+                sql: postgres::insert_sql(table, columns, &chunk[0], suffix),
+                persistent: true,
+                params: Params::One(postgres::json_rows(chunk)),
+            },
+            // Full statements recur (every chunk of a large batch): kept
+            // prepared; an odd-sized last one would only churn the cache.
+            Placeholders::Anonymous => Statement {
+                sql: format!(
+                    "INSERT INTO {table} ({}) VALUES {} {suffix}",
+                    columns.join(", "),
+                    style.values_list(chunk.len(), columns.len(), "")
+                ),
+                persistent: chunk.len() == per_statement,
+                params: Params::Rows(chunk),
+            },
+        };
         returned.extend(statement.query().fetch_all(&mut *conn).await?);
     }
     Ok(returned)
 }
 
-/// Rows one PostgreSQL statement carries in its JSON parameter: no limit
-/// of parameters there, only the statement's size to bound.
+/// Rows (or keys) one PostgreSQL statement carries in its one parameter:
+/// no limit of parameters there, only the statement's size to bound.
 const POSTGRES_ROWS_PER_STATEMENT: usize = 5_000;
 
-/// One statement of a multi-row write, with its values.
-struct Statement {
+/// One statement of a multi-row write or key list.
+struct Statement<'v> {
     sql: String,
     /// Kept prepared: its text recurs.
     persistent: bool,
-    values: Vec<Value>,
+    params: Params<'v>,
 }
 
-impl Statement {
+/// What a [`Statement`] binds, borrowed from the caller where it can be.
+enum Params<'v> {
+    /// Every value of these rows, in order.
+    Rows(&'v [Vec<Value>]),
+    /// These keys, as text.
+    Keys(&'v [String]),
+    /// One text: PostgreSQL's JSON rows or array literal.
+    One(String),
+}
+
+impl Statement<'_> {
     fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut query = sqlx::query(&self.sql).persistent(self.persistent);
-        for value in &self.values {
-            query = bind_ref(query, value);
+        match &self.params {
+            Params::Rows(rows) => {
+                for value in rows.iter().flatten() {
+                    query = match value {
+                        Value::Text(text) => query.bind(text.as_deref()),
+                        Value::Int(int) => query.bind(*int),
+                        Value::Bytes(bytes) => query.bind(bytes.as_slice()),
+                    };
+                }
+            }
+            Params::Keys(keys) => {
+                for key in *keys {
+                    query = query.bind(key.as_str());
+                }
+            }
+            Params::One(text) => query = query.bind(text.as_str()),
         }
         query
-    }
-}
-
-/// Binds `value` by reference as the next parameter of `query`.
-fn bind_ref<'q>(query: Query<'q, Any, AnyArguments<'q>>, value: &'q Value) -> Query<'q, Any, AnyArguments<'q>> {
-    match value {
-        Value::Text(text) => query.bind(text.as_deref()),
-        Value::Int(int) => query.bind(*int),
-        Value::Bytes(bytes) => query.bind(bytes.as_slice()),
-    }
-}
-
-/// The statements inserting `rows`: on PostgreSQL one text whatever the
-/// rows' count, kept prepared; on SQLite full-size statements recur (every
-/// chunk of a large batch) and are kept prepared, an odd-sized last one
-/// would only churn the statement cache.
-fn insert_statements(
-    style: Placeholders,
-    table: &str,
-    columns: &[&str],
-    suffix: &str,
-    rows: Vec<Vec<Value>>,
-) -> Vec<Statement> {
-    debug_assert!(rows.iter().all(|row| row.len() == columns.len()), "a row has a value per column");
-    match style {
-        Placeholders::Numbered => rows
-            .chunks(POSTGRES_ROWS_PER_STATEMENT)
-            .map(|chunk| Statement {
-                sql: postgres::insert_sql(table, columns, &chunk[0], suffix),
-                persistent: true,
-                values: vec![Value::Text(Some(postgres::json_rows(chunk)))],
-            })
-            .collect(),
-        Placeholders::Anonymous => {
-            let per_statement = style.rows_per_statement(columns.len());
-            let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-            let mut rows = rows.into_iter().peekable();
-            let mut statements = Vec::new();
-            while rows.peek().is_some() {
-                let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
-                statements.push(Statement {
-                    sql: format!("{head}{} {suffix}", style.values_list(chunk.len(), columns.len(), "")),
-                    persistent: chunk.len() == per_statement,
-                    values: chunk.into_iter().flatten().collect(),
-                });
-            }
-            statements
-        }
     }
 }
 
@@ -277,9 +273,15 @@ pub async fn fetch_for_keys(
     prefix: &str,
     keys: &[String],
 ) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let style = Placeholders::of(conn);
     let mut rows = Vec::new();
-    for statement in key_statements(Placeholders::of(conn), prefix, keys) {
-        rows.extend(statement.query().fetch_all(&mut *conn).await?);
+    for chunk in keys.chunks(keys_per_statement(style)) {
+        rows.extend(
+            key_statement(style, prefix, chunk)
+                .query()
+                .fetch_all(&mut *conn)
+                .await?,
+        );
     }
     Ok(rows)
 }
@@ -291,38 +293,43 @@ pub async fn fetch_for_keys(
 /// # Errors
 /// The database error of the first statement that failed.
 pub async fn execute_for_keys(conn: &mut AnyConnection, prefix: &str, keys: &[String]) -> Result<u64, sqlx::Error> {
+    let style = Placeholders::of(conn);
     let mut affected = 0;
-    for statement in key_statements(Placeholders::of(conn), prefix, keys) {
-        affected += statement.query().execute(&mut *conn).await?.rows_affected();
+    for chunk in keys.chunks(keys_per_statement(style)) {
+        affected += key_statement(style, prefix, chunk)
+            .query()
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     }
     Ok(affected)
 }
 
-/// The statements `{prefix} (…)` covering `keys` (none for no key): on
-/// PostgreSQL the keys as one array parameter, on SQLite a list of
-/// placeholders. Never kept prepared: PostgreSQL plans an unnamed
-/// statement with its values, where a cached one turns generic after five
-/// runs — a generic plan of an `IN` list, made while the table was small,
-/// kept scanning a whole table (alerting's send log, 0.6 s a statement on
-/// 50,000 rows).
-fn key_statements(style: Placeholders, prefix: &str, keys: &[String]) -> Vec<Statement> {
+fn keys_per_statement(style: Placeholders) -> usize {
     match style {
-        Placeholders::Numbered => keys
-            .chunks(POSTGRES_ROWS_PER_STATEMENT)
-            .map(|chunk| Statement {
-                sql: postgres::keys_sql(prefix),
-                persistent: false,
-                values: vec![Value::Text(Some(postgres::array_literal(chunk)))],
-            })
-            .collect(),
-        Placeholders::Anonymous => keys
-            .chunks(style.max_params())
-            .map(|chunk| Statement {
-                sql: format!("{prefix} {}", style.in_list(chunk.len())),
-                persistent: false,
-                values: chunk.iter().map(|key| Value::from(key.as_str())).collect(),
-            })
-            .collect(),
+        Placeholders::Numbered => POSTGRES_ROWS_PER_STATEMENT,
+        Placeholders::Anonymous => style.max_params(),
+    }
+}
+
+/// `{prefix} (…)` with `keys`: on PostgreSQL the keys as one array
+/// parameter, on SQLite a list of placeholders. Never kept prepared:
+/// PostgreSQL plans an unnamed statement with its values, where a cached
+/// one turns generic after five runs — a generic plan of an `IN` list, made
+/// while the table was small, kept scanning a whole table (alerting's send
+/// log, 0.6 s a statement on 50,000 rows).
+fn key_statement<'k>(style: Placeholders, prefix: &str, keys: &'k [String]) -> Statement<'k> {
+    match style {
+        Placeholders::Numbered => Statement {
+            sql: postgres::keys_sql(prefix),
+            persistent: false,
+            params: Params::One(postgres::array_literal(keys)),
+        },
+        Placeholders::Anonymous => Statement {
+            sql: format!("{prefix} {}", style.in_list(keys.len())),
+            persistent: false,
+            params: Params::Keys(keys),
+        },
     }
 }
 

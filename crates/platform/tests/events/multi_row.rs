@@ -48,9 +48,17 @@ async fn multi_row_statements_keep_every_value(backend: Backend) {
     let row_of = |n: usize, id: &str| {
         vec![
             Value::from(id),
-            if n % 3 == 0 { Value::Int(None) } else { Value::from(i64::try_from(n).unwrap() - 6_000) },
+            if n.is_multiple_of(3) {
+                Value::Int(None)
+            } else {
+                Value::from(i64::try_from(n).unwrap() - 6_000)
+            },
             Value::Bytes(id.as_bytes().iter().rev().copied().chain([0, 255]).collect()),
-            if n % 2 == 0 { Value::Text(None) } else { Value::from(format!("note {id}")) },
+            if n.is_multiple_of(2) {
+                Value::Text(None)
+            } else {
+                Value::from(format!("note {id}"))
+            },
         ]
     };
     let columns = ["id", "n", "data", "note"];
@@ -89,11 +97,24 @@ async fn multi_row_statements_keep_every_value(backend: Backend) {
     let again: Vec<Vec<Value>> = HOSTILE
         .iter()
         .chain(&["new \"one\""])
-        .map(|id| vec![Value::from(*id), Value::from(1_i64), Value::Bytes(vec![]), Value::Text(None)])
+        .map(|id| {
+            vec![
+                Value::from(*id),
+                Value::from(1_i64),
+                Value::Bytes(vec![]),
+                Value::Text(None),
+            ]
+        })
         .collect();
-    let returned = insert_rows_returning(&mut conn, "mr_rows", &columns, "ON CONFLICT (id) DO NOTHING RETURNING id", again)
-        .await
-        .unwrap();
+    let returned = insert_rows_returning(
+        &mut conn,
+        "mr_rows",
+        &columns,
+        "ON CONFLICT (id) DO NOTHING RETURNING id",
+        again,
+    )
+    .await
+    .unwrap();
     let returned: Vec<String> = returned.iter().map(|row| row.get(0)).collect();
     assert_eq!(returned, vec!["new \"one\"".to_owned()]);
 

@@ -141,7 +141,12 @@ mod tests {
     fn an_insert_reads_its_rows_from_one_json_parameter() {
         let sample = [Value::from("s"), Value::from(1_i64), Value::Bytes(vec![])];
         assert_eq!(
-            insert_sql("t", &["id", "version", "snapshot"], &sample, "ON CONFLICT (id) DO NOTHING"),
+            insert_sql(
+                "t",
+                &["id", "version", "snapshot"],
+                &sample,
+                "ON CONFLICT (id) DO NOTHING"
+            ),
             "INSERT INTO t (id, version, snapshot) SELECT c0, c1, c2 FROM json_to_recordset($1::json) \
              AS r(c0 text, c1 bigint, c2 bytea) ON CONFLICT (id) DO NOTHING"
         );
@@ -150,7 +155,11 @@ mod tests {
     #[test]
     fn rows_become_json_with_nulls_escapes_and_hexadecimal_bytes() {
         let rows = vec![
-            vec![Value::from("a\"b\\c\n"), Value::from(-4_i64), Value::Bytes(vec![0, 0xab])],
+            vec![
+                Value::from("a\"b\\c\n"),
+                Value::from(-4_i64),
+                Value::Bytes(vec![0, 0xab]),
+            ],
             vec![Value::Text(None), Value::Int(None), Value::Bytes(vec![])],
         ];
         assert_eq!(
@@ -165,6 +174,9 @@ mod tests {
         let keys = vec!["a".to_owned(), "b\"c".to_owned(), "d\\,{e}".to_owned(), String::new()];
         assert_eq!(array_literal(&keys), r#"{"a","b\"c","d\\,{e}",""}"#);
         assert_eq!(array_literal(&[]), "{}");
-        assert_eq!(keys_sql("DELETE FROM t WHERE id IN"), "DELETE FROM t WHERE id IN (SELECT unnest($1::text[]))");
+        assert_eq!(
+            keys_sql("DELETE FROM t WHERE id IN"),
+            "DELETE FROM t WHERE id IN (SELECT unnest($1::text[]))"
+        );
     }
 }
