@@ -78,3 +78,41 @@ async fn delivers_exactly_once_in_order(backend: Backend) {
     join(relay_task).await;
     join(consumer_task).await.unwrap();
 }
+
+/// Events waiting in the stream are applied in batches of up to
+/// `ConsumerOptions::batch`: tokio's cooperative budget (128 polls a turn)
+/// had cut every batch at 128 messages, whatever the option said.
+#[tokio::test]
+async fn a_batch_takes_more_than_128_waiting_events() {
+    const WAITING: usize = 400;
+    let nats = nats().await;
+    let producer = TestDb::producer(Backend::Sqlite).await;
+    let consumer_db = TestDb::consumer(Backend::Sqlite).await;
+    let handler = TestHandler::new("test-inventory");
+    // The first batch waits while the others arrive: the next one can
+    // only be taken whole if nothing cuts it.
+    *handler.hold_first_batch.lock().unwrap() = Some(Duration::from_millis(500));
+    let shutdown = CancellationToken::new();
+    let relay = Relay::new(producer.db.clone(), Arc::new(JetStreamPublisher::new(nats.js.clone())));
+    let wake = relay.handle();
+    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+    let ids = append_events(&producer.db, WAITING, b"payload").await;
+    wake.notify();
+    wait_outbox_empty(&producer.db).await;
+
+    let options = ConsumerOptions {
+        ack_wait: Duration::from_secs(120),
+        batch: 500,
+        ..fast_consumer_options()
+    };
+    let consumer = Consumer::new(consumer_db.db.clone(), handler.clone());
+    let consumer_task = nats.spawn_consumer(consumer, options, &shutdown);
+    wait_received(&consumer_db.db, WAITING).await;
+
+    assert_exactly_once(&consumer_db.db, "test-inventory", &ids).await;
+    let largest = handler.largest_batch.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(largest > 128, "the largest batch held {largest} events");
+    shutdown.cancel();
+    join(relay_task).await;
+    join(consumer_task).await.unwrap();
+}

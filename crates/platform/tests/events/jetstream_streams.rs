@@ -141,3 +141,34 @@ async fn an_upgraded_durable_consumer_loses_its_delivery_limit() {
         .unwrap();
     assert_eq!(durable.info().await.unwrap().config.max_deliver, -1);
 }
+
+#[tokio::test]
+async fn a_durable_consumer_of_an_older_version_lets_out_four_batches() {
+    let nats = crate::support::nats().await;
+    let stream = nats.js.get_stream(STREAM).await.unwrap();
+    let options = fast_consumer_options();
+    let filter = "vigie.inventory.structure.inventoried.v1";
+    // As created before: the server's default (1,000 on nats-server 2.9),
+    // which held the prefetch back behind a whole batch's acks.
+    let old = async_nats::jetstream::consumer::pull::Config {
+        max_ack_pending: 0,
+        ..vigie_platform::events::jetstream::consumer_config("test-inventory", filter, &options)
+    };
+    let created = stream
+        .create_consumer(old)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .config
+        .max_ack_pending;
+    assert_ne!(created, 4 * options.batch as i64);
+    let mut durable = vigie_platform::events::jetstream::ensure_consumer(&stream, "test-inventory", filter, &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        durable.info().await.unwrap().config.max_ack_pending,
+        4 * options.batch as i64
+    );
+}

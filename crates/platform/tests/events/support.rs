@@ -132,6 +132,11 @@ pub struct TestHandler {
     /// Once set, [`POISON`] payloads are applied like any other (the bug
     /// was fixed: a replay succeeds).
     pub cured: AtomicBool,
+    /// The most events one `handle_batch` call was given.
+    pub largest_batch: AtomicUsize,
+    /// If set, the first batch waits this long before being applied (the
+    /// next messages arrive meanwhile).
+    pub hold_first_batch: Mutex<Option<Duration>>,
 }
 
 impl TestHandler {
@@ -150,6 +155,8 @@ impl TestHandler {
             entered: Notify::new(),
             fail_next: AtomicUsize::new(0),
             cured: AtomicBool::new(false),
+            largest_batch: AtomicUsize::new(0),
+            hold_first_batch: Mutex::new(None),
         })
     }
 
@@ -178,6 +185,18 @@ impl EventHandler for TestHandler {
 
     fn event_types(&self) -> Vec<String> {
         self.types.clone()
+    }
+
+    async fn handle_batch(&self, tx: &mut Transaction<'_, Any>, envelopes: &[&Envelope]) -> Result<(), HandlerError> {
+        self.largest_batch.fetch_max(envelopes.len(), Ordering::SeqCst);
+        let hold = self.hold_first_batch.lock().unwrap().take();
+        if let Some(hold) = hold {
+            tokio::time::sleep(hold).await;
+        }
+        for envelope in envelopes {
+            self.handle(tx, envelope).await?;
+        }
+        Ok(())
     }
 
     async fn handle(&self, tx: &mut Transaction<'_, Any>, envelope: &Envelope) -> Result<(), HandlerError> {
