@@ -329,16 +329,7 @@ async fn run_calls(command: CallsCommand, lang: Lang) -> anyhow::Result<()> {
 async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
     use client::grants as g;
     match command {
-        GrantsCommand::List { scope, format, client } => {
-            g::list(
-                &client.endpoint,
-                scope.structure.as_deref(),
-                scope.network.as_deref(),
-                format,
-                lang,
-            )
-            .await
-        }
+        GrantsCommand::List { scope, format, client } => g::list(&client.endpoint, &scope, format, lang).await,
         GrantsCommand::Record { grant, format, client } => g::record(&client.endpoint, &grant, format, lang).await,
         GrantsCommand::SetDate {
             structure,
@@ -366,14 +357,7 @@ async fn run_grants(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
             client,
         } => g::ack(&client.endpoint, &structure, &key, undo, lang).await,
         GrantsCommand::Obligations { scope, format, client } => {
-            g::obligations(
-                &client.endpoint,
-                scope.structure.as_deref(),
-                scope.network.as_deref(),
-                format,
-                lang,
-            )
-            .await
+            g::obligations(&client.endpoint, &scope, format, lang).await
         }
         GrantsCommand::Stats {
             network,

@@ -11,7 +11,7 @@ use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
 use super::{connect, Answered};
-use crate::cli::{Format, GrantRecordArgs};
+use crate::cli::{Format, GrantRecordArgs, GrantsScope};
 use crate::i18n::Lang;
 use crate::output::Listing;
 
@@ -61,18 +61,12 @@ fn stage_label(stage: &str, lang: Lang) -> &str {
 ///
 /// # Errors
 /// An unknown structure, an unreachable server.
-pub async fn list(
-    endpoint: &str,
-    structure: Option<&str>,
-    network: Option<&str>,
-    format: Format,
-    lang: Lang,
-) -> anyhow::Result<()> {
+pub async fn list(endpoint: &str, scope: &GrantsScope, format: Format, lang: Lang) -> anyhow::Result<()> {
     let response = client(endpoint, lang)
         .await?
         .list_grants(pb::ListGrantsRequest {
-            structure_id: structure.unwrap_or_default().to_owned(),
-            network: network.unwrap_or_default().to_owned(),
+            structure_id: scope.structure.clone().unwrap_or_default(),
+            network: scope.network.clone().unwrap_or_default(),
         })
         .await
         .answered(lang)?;
@@ -192,18 +186,12 @@ pub async fn record(endpoint: &str, args: &GrantRecordArgs, format: Format, lang
 ///
 /// # Errors
 /// An unknown structure, an unreachable server.
-pub async fn obligations(
-    endpoint: &str,
-    structure: Option<&str>,
-    network: Option<&str>,
-    format: Format,
-    lang: Lang,
-) -> anyhow::Result<()> {
+pub async fn obligations(endpoint: &str, scope: &GrantsScope, format: Format, lang: Lang) -> anyhow::Result<()> {
     let response = client(endpoint, lang)
         .await?
         .list_obligations(pb::ListObligationsRequest {
-            structure_id: structure.unwrap_or_default().to_owned(),
-            network: network.unwrap_or_default().to_owned(),
+            structure_id: scope.structure.clone().unwrap_or_default(),
+            network: scope.network.clone().unwrap_or_default(),
         })
         .await
         .answered(lang)?;
