@@ -9,6 +9,8 @@
 //! then the fragility export (`vigie inventory fragility --format csv`) beside
 //! the bare part, `scripts/bench/fragility_plain.py`, a plain single-threaded
 //! script computing the same CSV from the same set (outputs compared).
+//! `--relists N` lists every structure N more times once the export is done,
+//! each timed on stderr: the listing alone, without the import's wake.
 //!
 //! ```sh
 //! cargo build --release -p vigie -p vigie-e2e
@@ -68,7 +70,7 @@ use crate::args::Args;
 /// What `vigie-bench --help` prints.
 const USAGE: &str = "vigie-bench: the benchmarks of docs/benchmarks.md
 
-  vigie-bench [import] [--mode embedded|distributed|both] [--sizes 20000,100000]
+  vigie-bench [import] [--mode embedded|distributed|both] [--sizes 20000,100000] [--relists N]
   vigie-bench alerting [--mode …] [--structures N] [--calls N] [--backlog N] [--smtp-messages N] [--feed batch]
   vigie-bench delivery [--mode …] [--messages N] [--smtp-messages N]
   vigie-bench unary [--mode dev|serve|both] [--calls N] [--callers C]
@@ -127,6 +129,12 @@ async fn main() -> Result<()> {
         .split(',')
         .map(|s| s.trim().parse().context("--sizes takes numbers separated by commas"))
         .collect::<Result<_>>()?;
+    // Listings again once the import's work is done: the export right after
+    // an import shares the cores with it (the relay, the in-process bus).
+    let relists: usize = flag("--relists")
+        .map(|n| n.parse().context("--relists takes a number"))
+        .transpose()?
+        .unwrap_or(0);
     let mut rows = Vec::new();
     for &n in &sizes {
         let dir = tempfile::tempdir()?;
@@ -134,12 +142,12 @@ async fn main() -> Result<()> {
         let set_arg = set.to_str().context("non UTF-8 path")?;
         generate_set(&set, n, 1, Some("2026-11-28")).await?;
         if mode == "embedded" || mode == "both" {
-            let mut row = embedded(n, set_arg, dir.path()).await?;
+            let mut row = embedded(n, set_arg, dir.path(), relists).await?;
             row.plain = plain_script(set_arg, dir.path()).await?;
             rows.push(row);
         }
         if mode == "distributed" || mode == "both" {
-            let mut row = distributed(n, set_arg, dir.path()).await?;
+            let mut row = distributed(n, set_arg, dir.path(), relists).await?;
             row.plain = plain_script(set_arg, dir.path()).await?;
             rows.push(row);
         }
@@ -212,6 +220,14 @@ async fn export(server: &VigieServer, dir: &std::path::Path) -> Result<Duration>
     Ok(elapsed)
 }
 
+/// Lists every structure `times` more times, each timed on stderr.
+async fn relist(server: &VigieServer, dir: &std::path::Path, times: usize) -> Result<()> {
+    for _ in 0..times {
+        eprintln!("listing again: {:.3}s", export(server, dir).await?.as_secs_f64());
+    }
+    Ok(())
+}
+
 /// Times the bare part: `scripts/bench/fragility_plain.py`, a plain
 /// single-threaded Python script computing the same CSV from the same set,
 /// and checks that its output equals Vigie's (`vigie.csv` in `dir`).
@@ -239,12 +255,13 @@ fn peak_rss_mib(pid: Option<u32>) -> Result<f64> {
     memory::peak_mib(Process::Pid(pid)).context("no VmHWM in /proc status")
 }
 
-async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
+async fn embedded(n: usize, set: &str, dir: &std::path::Path, relists: usize) -> Result<Row> {
     let data = dir.join("data");
     let data_arg = data.to_str().context("non UTF-8 path")?;
     let server = VigieServer::start(&["dev", "--listen", "127.0.0.1:0", "--data-dir", data_arg], &[]).await?;
     let (elapsed, events) = import(&server, set).await?;
     let export = export(&server, dir).await?;
+    relist(&server, dir, relists).await?;
     let peak = peak_rss_mib(server.pid())?;
     eprintln!(
         "embedded {n}: import {:.2}s, export {:.2}s",
@@ -264,7 +281,7 @@ async fn embedded(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
     })
 }
 
-async fn distributed(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> {
+async fn distributed(n: usize, set: &str, dir: &std::path::Path, relists: usize) -> Result<Row> {
     let nats = NatsServer::start().await;
     let db = PgDatabase::create().await;
     let url = nats.url();
@@ -283,6 +300,7 @@ async fn distributed(n: usize, set: &str, dir: &std::path::Path) -> Result<Row> 
     }
     let in_stream = started.elapsed();
     let export = export(&server, dir).await?;
+    relist(&server, dir, relists).await?;
     let peak = peak_rss_mib(server.pid())?;
 
     let consumer = stream

@@ -16,8 +16,9 @@
 //! - `INSERT … ON CONFLICT … DO NOTHING / DO UPDATE`, `RETURNING`, partial
 //!   indexes and `CREATE … IF NOT EXISTS` exist on both;
 //! - only the DDL differs (auto-increment keys, blob and float type names):
-//!   a [`Migration`] carries one script per backend — and JSON aggregation
-//!   (`json_group_array` / `json_agg`), which a read may choose by
+//!   a [`Migration`] carries one script per backend — and the aggregation
+//!   of many rows into one value (`json_group_array` on SQLite, `text[]`
+//!   on PostgreSQL, read by [`text_array`]), which a read may choose by
 //!   `AnyConnection::backend_name` (ADR 0002, amendment);
 //! - aggregate results that PostgreSQL types as `NUMERIC` (e.g. `SUM` of a
 //!   `BIGINT`) are not decodable through `Any`: cast them (`CAST(… AS BIGINT)`).
@@ -66,6 +67,7 @@ mod migrate;
 pub mod multi_row;
 pub mod reader;
 mod storage_error;
+pub mod text_array;
 pub mod transport;
 
 use std::str::FromStr;

@@ -18,6 +18,7 @@ use vigie_fragility_model::model::{HoldingRecord, StructureInventory, StructureR
 pub use migrations::MIGRATIONS;
 pub use read::{load, load_keys, load_one, load_structures, version_of};
 use vigie_platform::db::multi_row::{execute_for_keys, fetch_for_keys, insert_rows, Value};
+use vigie_platform::db::text_array;
 
 pub use vigie_platform::db::StorageError;
 
@@ -44,16 +45,23 @@ pub enum Scope<'a> {
     Network(&'a str),
     /// One structure.
     Structure(&'a str),
-    /// Several structures (at most a few hundred: one placeholder each).
+    /// Several structures (at most a few hundred: on SQLite one placeholder
+    /// each; on PostgreSQL one array parameter).
     Structures(&'a [String]),
 }
 
 impl Scope<'_> {
-    fn clause(&self) -> (String, Vec<String>) {
+    /// The `WHERE` of the scope (empty for the whole instance) and the
+    /// values of its parameters, on PostgreSQL when `postgres`.
+    fn clause(&self, postgres: bool) -> (String, Vec<String>) {
         match self {
             Scope::All => (String::new(), vec![]),
             Scope::Network(network) => (" WHERE network_id = $1".into(), vec![(*network).to_owned()]),
             Scope::Structure(id) => (" WHERE structure_id = $1".into(), vec![(*id).to_owned()]),
+            Scope::Structures(ids) if postgres => (
+                " WHERE structure_id = ANY($1::text[])".into(),
+                vec![text_array::write(ids)],
+            ),
             Scope::Structures(ids) => {
                 let placeholders = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
                 (format!(" WHERE structure_id IN ({placeholders})"), ids.to_vec())

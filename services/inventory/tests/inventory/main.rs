@@ -50,6 +50,7 @@ on_both_backends!(
     a_read_staleness_delays_only_other_replicas_changes,
     concurrent_reads_each_see_what_was_committed_before,
     a_listing_streams_chunk_after_chunk,
+    hostile_values_read_back_as_imported,
 );
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).

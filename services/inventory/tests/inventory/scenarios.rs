@@ -1004,3 +1004,59 @@ pub async fn an_error_on_the_last_line_of_the_last_file_writes_nothing(h: Harnes
     ensure!(h.events(FRAGILITY_ASSESSED).await? == N as i64);
     Ok(())
 }
+
+/// Values that every aggregated read must give back as written — quotes,
+/// backslashes, the delimiters and braces of PostgreSQL arrays, the word
+/// NULL, inner white space, accents, empty optional values — through the three
+/// reads: the whole instance, one structure, and the listing's chunks of
+/// ids.
+pub async fn hostile_values_read_back_as_imported(h: Harness) -> Result<()> {
+    use vigie_platform::auth::Visibility;
+
+    let mut generated = set(12, 9);
+    let hostile = [
+        r#"Les "Amis", {du} \Quartier\"#,
+        "NULL",
+        "null",
+        "a  b",
+        "Élan d'Ajaccio — été",
+        r#"\"{,}"\"#,
+    ];
+    for (n, inventory) in generated.inventories.iter_mut().enumerate() {
+        inventory.structure.name = hostile[n % hostile.len()].to_owned();
+        for (k, person) in inventory.people.iter_mut().enumerate() {
+            person.display_name = hostile[(n + k + 1) % hostile.len()].to_owned();
+        }
+        for function in &mut inventory.functions {
+            function.tools = vec![hostile[n % hostile.len()].replace(';', ","), "{x,y}".to_owned()];
+        }
+        inventory.structure.rna = None;
+    }
+    h.app.import(generated.to_files()?, quiet).await?;
+    let mut expected = generated.inventories.clone();
+    for inventory in &mut expected {
+        inventory.sort_parts();
+    }
+    expected.sort_by(|a, b| a.structure.id.cmp(&b.structure.id));
+
+    let whole: Vec<StructureInventory> = h.app.structures(None).await?.into_iter().map(|s| s.inventory).collect();
+    ensure!(whole == expected, "the whole instance reads back as imported");
+    for inventory in &expected {
+        let one = h.app.structure(&inventory.structure.id).await?;
+        ensure!(
+            one.inventory == *inventory,
+            "{} reads back as imported",
+            inventory.structure.id
+        );
+    }
+    let listed = h.app.listed_in(None, &Visibility::All).await?;
+    let chunked: Vec<StructureInventory> = h
+        .app
+        .fragility_of(&listed, today())
+        .await?
+        .into_iter()
+        .map(|(stored, _)| stored.inventory)
+        .collect();
+    ensure!(chunked == expected, "the listing's chunk reads back as imported");
+    Ok(())
+}

@@ -111,26 +111,9 @@ pub(super) fn keys_sql(prefix: &str) -> String {
     format!("{prefix} (SELECT unnest($1::text[]))")
 }
 
-/// `keys` as a PostgreSQL array literal, every element quoted:
-/// `{"a","b\"c"}`.
+/// `keys` as a PostgreSQL array literal, every element quoted.
 pub(super) fn array_literal(keys: &[String]) -> String {
-    let mut literal = String::with_capacity(keys.iter().map(|k| k.len() + 3).sum::<usize>() + 2);
-    literal.push('{');
-    for (n, key) in keys.iter().enumerate() {
-        if n > 0 {
-            literal.push(',');
-        }
-        literal.push('"');
-        for ch in key.chars() {
-            if ch == '"' || ch == '\\' {
-                literal.push('\\');
-            }
-            literal.push(ch);
-        }
-        literal.push('"');
-    }
-    literal.push('}');
-    literal
+    crate::db::text_array::write(keys)
 }
 
 #[cfg(test)]
@@ -167,16 +150,5 @@ mod tests {
             r#"[{"c0":"a\"b\\c\u000a","c1":-4,"c2":"\\x00ab"},{"c0":null,"c1":null,"c2":"\\x"}]"#
         );
         assert_eq!(json_rows(&[]), "[]");
-    }
-
-    #[test]
-    fn keys_become_a_quoted_array_literal() {
-        let keys = vec!["a".to_owned(), "b\"c".to_owned(), "d\\,{e}".to_owned(), String::new()];
-        assert_eq!(array_literal(&keys), r#"{"a","b\"c","d\\,{e}",""}"#);
-        assert_eq!(array_literal(&[]), "{}");
-        assert_eq!(
-            keys_sql("DELETE FROM t WHERE id IN"),
-            "DELETE FROM t WHERE id IN (SELECT unnest($1::text[]))"
-        );
     }
 }
