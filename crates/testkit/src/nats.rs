@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{self, start_on_free_port, wait_ready, Retry};
+use crate::server_process::{self, log_length, logged_since, start_on_free_port, wait_ready, Retry};
 
 /// Default location of the server binary (Debian's `nats-server` package).
 const DEFAULT_BINARY: &str = "/usr/sbin/nats-server";
@@ -204,6 +204,7 @@ async fn launch(binary: &Path, port: u16, dir: &Path, config: Option<&Path>) -> 
         .append(true)
         .open(log_file(dir))
         .context("opening the server log")?;
+    let start = log_length(&log_file(dir));
     let mut command = Command::new(binary);
     if let Some(config) = config {
         // Flags below override the file (port, address, store).
@@ -221,5 +222,12 @@ async fn launch(binary: &Path, port: u16, dir: &Path, config: Option<&Path>) -> 
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("spawning {}", binary.display()))?;
-    wait_ready(child, port, "INFO ", "nats-server", "", &log_file(dir)).await
+    let bound = || logged_since(&log_file(dir), start, |line| listens_for_clients_on(line, port));
+    wait_ready(child, port, "INFO ", bound, "nats-server", "", &log_file(dir)).await
+}
+
+/// Whether `line` of nats-server's log says that it bound its client port
+/// `port` (« [INF] Listening for client connections on 127.0.0.1:4222 »).
+pub(crate) fn listens_for_clients_on(line: &str, port: u16) -> bool {
+    line.contains("Listening for client connections on ") && line.ends_with(&format!(":{port}"))
 }

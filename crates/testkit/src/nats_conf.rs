@@ -16,7 +16,8 @@ use anyhow::{Context, Result};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{self, free_port, start_on_free_port, wait_ready, Retry};
+use crate::nats::listens_for_clients_on;
+use crate::server_process::{self, free_port, log_length, logged_since, start_on_free_port, wait_ready, Retry};
 
 /// Launches tried with fresh ports when one was taken meanwhile.
 const START_ATTEMPTS: usize = 5;
@@ -149,6 +150,7 @@ impl ConfiguredNats {
             .append(true)
             .open(&log_file)
             .context("opening the server log")?;
+        let start = log_length(&log_file);
         let workdir = self.config.parent().unwrap_or(Path::new("."));
         let child = Command::new(&self.binary)
             .arg("-c")
@@ -161,6 +163,7 @@ impl ConfiguredNats {
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("spawning {}", self.binary.display()))?;
-        wait_ready(child, self.port, "INFO ", "nats-server", "", &log_file).await
+        let bound = || logged_since(&log_file, start, |line| listens_for_clients_on(line, self.port));
+        wait_ready(child, self.port, "INFO ", bound, "nats-server", "", &log_file).await
     }
 }

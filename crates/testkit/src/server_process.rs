@@ -1,7 +1,13 @@
 //! What the harnesses of server processes (nats-server, the SMTP sink,
 //! PostgreSQL) share: a free loopback port, and a new one when it was taken
-//! before the server bound it; readiness by the server's greeting line (no
-//! sleeps for readiness), and the tail of the server's log for failure messages.
+//! before the server bound it; readiness by the server's greeting line and
+//! a proof that the greeting came from THIS process (no sleeps for
+//! readiness), and the tail of the server's log for failure messages.
+//!
+//! Why the proof: two tests may be handed the same free port. The second
+//! server then fails to bind it, but until it exits its harness's probe
+//! reaches the first server, which greets as well — and the two tests would
+//! share one server (one SMTP sink received both tests' mail).
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -76,18 +82,21 @@ pub(crate) async fn stop(child: &mut Option<tokio::process::Child>) {
 }
 
 /// Waits until the server on `port` greets a TCP client with a line starting
-/// with `greeting`; `name` and `exit_hint` word the errors (the process exited,
-/// or was not ready in time); the child is killed on failure, with the last
-/// lines of `log` in the error.
+/// with `greeting` and `bound` (read after the greeting) says this process
+/// bound the port — e.g. its own log says so ([`logged_since`]); `name` and
+/// `exit_hint` word the errors (the process exited, or was not ready in
+/// time); the child is killed on failure, with the last lines of `log` in
+/// the error.
 pub(crate) async fn wait_ready(
     mut child: Child,
     port: u16,
     greeting: &str,
+    bound: impl Fn() -> bool,
     name: &str,
     exit_hint: &str,
     log: &Path,
 ) -> Result<Child> {
-    match poll_ready(&mut child, port, greeting, name, exit_hint).await {
+    match poll_ready(&mut child, port, greeting, &bound, name, exit_hint).await {
         Ok(()) => Ok(child),
         Err(error) => {
             let _ = child.kill().await;
@@ -96,8 +105,26 @@ pub(crate) async fn wait_ready(
     }
 }
 
-/// Like [`wait_ready`], for a server whose greeting cannot be read in
-/// cleartext (TLS from the first byte): waits until it creates `ready_file`.
+/// The length of the file at `path` (0 when absent): where a log stands
+/// before a server is started, for [`logged_since`].
+pub(crate) fn log_length(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Whether the file at `path` holds a line that `wanted` accepts after its
+/// first `from` bytes (what an earlier run of the server wrote there does
+/// not count).
+pub(crate) fn logged_since(path: &Path, from: u64, wanted: impl Fn(&str) -> bool) -> bool {
+    let text = std::fs::read(path).unwrap_or_default();
+    let from = usize::try_from(from).unwrap_or(usize::MAX).min(text.len());
+    String::from_utf8_lossy(&text[from..])
+        .lines()
+        .any(|line| wanted(line.trim_end()))
+}
+
+/// Like [`wait_ready`], for a server that creates `ready_file` once it has
+/// bound its port (the SMTP sink): the file is the proof, and the only sign
+/// when the greeting is inside TLS from the first byte.
 pub(crate) async fn wait_ready_file(
     mut child: Child,
     ready_file: &Path,
@@ -129,13 +156,20 @@ pub(crate) async fn wait_ready_file(
     }
 }
 
-async fn poll_ready(child: &mut Child, port: u16, greeting: &str, name: &str, exit_hint: &str) -> Result<()> {
+async fn poll_ready(
+    child: &mut Child,
+    port: u16,
+    greeting: &str,
+    bound: &impl Fn() -> bool,
+    name: &str,
+    exit_hint: &str,
+) -> Result<()> {
     let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait()? {
             bail!("{name} exited early with {status}{exit_hint}");
         }
-        if greets(port, greeting).await {
+        if greets(port, greeting).await && bound() {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
@@ -168,6 +202,20 @@ fn tail(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_what_a_log_says_after_its_start_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("server.log");
+        assert_eq!(log_length(&log), 0);
+        let port_4222 = |line: &str| line.ends_with(":4222");
+        assert!(!logged_since(&log, 0, port_4222));
+        std::fs::write(&log, "[1] Listening for client connections on 127.0.0.1:4222\n").unwrap();
+        let before_restart = log_length(&log);
+        assert!(logged_since(&log, 0, port_4222));
+        assert!(!logged_since(&log, before_restart, port_4222));
+        assert!(!logged_since(&log, 0, |line: &str| line.ends_with(":422")));
+    }
 
     #[tokio::test]
     async fn a_taken_port_is_tried_again_on_another() {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::server_process::{self, start_on_free_port, wait_ready, wait_ready_file, Retry};
+use crate::server_process::{self, start_on_free_port, wait_ready_file, Retry};
 
 /// The server script, written into the server's directory at start (so the
 /// harness does not depend on where the sources are).
@@ -415,11 +415,11 @@ async fn launch(port: u16, dir: &Path, options: &SmtpServerOptions) -> Result<Ch
         .spawn()
         .with_context(|| format!("spawning {}", python.to_string_lossy()))?;
     let hint = " (is aiosmtpd installed? scripts/test.sh installs it)";
-    if options.tls.as_ref().is_some_and(|tls| tls.implicit) {
-        // The greeting is inside TLS: wait for the script's ready file.
-        return wait_ready_file(child, &ready_file(dir), "smtp_sink.py", hint, &log_file(dir)).await;
-    }
-    wait_ready(child, port, "220", "smtp_sink.py", hint, &log_file(dir)).await
+    // The script creates its ready file once it has bound the port: proof
+    // that a greeting on this port would be its own, which a probe of the
+    // port is not (another test's sink may hold it), and the only sign when
+    // the greeting is inside TLS.
+    wait_ready_file(child, &ready_file(dir), "smtp_sink.py", hint, &log_file(dir)).await
 }
 
 #[cfg(test)]
