@@ -323,7 +323,7 @@ fn key_statement<'k>(style: Placeholders, prefix: &str, keys: &'k [String]) -> S
         Placeholders::Numbered => Statement {
             sql: postgres::keys_sql(prefix),
             persistent: false,
-            params: Params::One(postgres::array_literal(keys)),
+            params: Params::One(crate::db::text_array::write(keys)),
         },
         Placeholders::Anonymous => Statement {
             sql: format!("{prefix} {}", style.in_list(keys.len())),

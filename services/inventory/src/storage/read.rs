@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, HashMap};
 use futures::TryStreamExt;
 use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use vigie_fragility_model::model::{FunctionRecord, HoldingRecord, PersonRecord, StructureInventory, StructureRecord};
 
@@ -26,10 +25,6 @@ use vigie_platform::db::text_array;
 
 use super::{date_opt, parse, split_tools, Scope, StorageError};
 use crate::app::views::{ListedStructure, VersionedInventory};
-
-/// The columns of `inv_structures` every read decodes ([`structure`]).
-const STRUCTURE_COLUMNS: &str = "s.structure_id, s.name, s.network_id, s.legal_form, s.siret, s.rna, \
-s.region_code, s.department_code, s.commune_insee, s.version";
 
 /// A part of the inventories in a scope, aggregated as ONE value: its name,
 /// its table, its columns as text (in the order [`structure_from`],
@@ -342,20 +337,13 @@ pub async fn load_structures(
     scope: Scope<'_>,
 ) -> Result<BTreeMap<String, VersionedInventory>, StorageError> {
     let (clause, keys) = scope.clause(is_postgres(conn));
-    let sql = format!("SELECT {STRUCTURE_COLUMNS} FROM inv_structures s{clause}");
+    // The columns the aggregated reads take, as plain columns of text.
+    let sql = format!("SELECT {} FROM inv_structures s{clause}", STRUCTURES.columns);
     let mut result = BTreeMap::new();
     for row in bind_keys(&sql, &keys).fetch_all(&mut *conn).await? {
-        let (structure, version) = structure(&row)?;
-        let inventory = StructureInventory {
-            structure,
-            people: vec![],
-            functions: vec![],
-            holdings: vec![],
-        };
-        result.insert(
-            inventory.structure.id.clone(),
-            VersionedInventory { inventory, version },
-        );
+        let values = (0..row.len()).map(|n| row.try_get(n)).collect::<Result<Values, _>>()?;
+        let stored = structure_from(values)?;
+        result.insert(stored.inventory.structure.id.clone(), stored);
     }
     Ok(result)
 }
@@ -379,23 +367,6 @@ pub async fn load_keys(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Vec
         });
     }
     Ok(listed)
-}
-
-/// The structure and its version, from the [`STRUCTURE_COLUMNS`] of `row`.
-fn structure(row: &AnyRow) -> Result<(StructureRecord, i64), StorageError> {
-    let legal_form: String = row.try_get("legal_form")?;
-    let structure = StructureRecord {
-        id: row.try_get("structure_id")?,
-        name: row.try_get("name")?,
-        network: row.try_get("network_id")?,
-        legal_form: parse("inv_structures", "legal_form", &legal_form)?,
-        siret: row.try_get("siret")?,
-        rna: row.try_get("rna")?,
-        region_code: row.try_get("region_code")?,
-        department_code: row.try_get("department_code")?,
-        commune_insee: row.try_get("commune_insee")?,
-    };
-    Ok((structure, row.try_get("version")?))
 }
 
 /// One row of SQLite's JSON aggregate, read into a vector allocated once:

@@ -111,11 +111,6 @@ pub(super) fn keys_sql(prefix: &str) -> String {
     format!("{prefix} (SELECT unnest($1::text[]))")
 }
 
-/// `keys` as a PostgreSQL array literal, every element quoted.
-pub(super) fn array_literal(keys: &[String]) -> String {
-    crate::db::text_array::write(keys)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
