@@ -200,6 +200,19 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
             )
         );
     }
+    if is_broken_connection(&status) {
+        // Made here from a broken connection (hyper, h2, I/O), not sent by a
+        // server: its text is a library's, in English and meant for
+        // developers. The detail stays at the end for whoever debugs.
+        return anyhow::anyhow!(
+            "{}{}",
+            lang.pick(
+                "la connexion au serveur s'est interrompue pendant la réponse (serveur arrêté, redémarré ou réseau coupé) ; relancez la commande quand il répond de nouveau (vigie health) — une modification demandée a pu être enregistrée ou non : vérifiez-la avant de la refaire — détail : ",
+                "the connection to the server broke during the answer (server stopped, restarted or network cut); run the command again once it answers (vigie health) — a change you asked for may or may not have been saved: check it before making it again — detail: "
+            ),
+            status.message()
+        );
+    }
     let kind = match status.code() {
         tonic::Code::NotFound => lang.pick("introuvable", "not found"),
         tonic::Code::InvalidArgument => lang.pick("demande invalide", "invalid request"),
@@ -221,6 +234,18 @@ pub fn status_error(status: tonic::Status, lang: Lang) -> anyhow::Error {
     };
     // French sets its colon apart with a space; English does not.
     anyhow::anyhow!("{kind}{}{}", lang.pick(" : ", ": "), server_message(&status, lang))
+}
+
+/// Whether `status` was made on this side from a broken connection rather
+/// than sent by a server: tonic keeps the transport error it came from as
+/// the status's source, where a server's status (read from the trailers)
+/// has none. Deadlines and local limits have their own words.
+fn is_broken_connection(status: &tonic::Status) -> bool {
+    std::error::Error::source(status).is_some()
+        && matches!(
+            status.code(),
+            tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Unavailable
+        )
 }
 
 /// The server's own words for `status` in `lang`: servers send French as the
@@ -260,6 +285,36 @@ mod tests {
         assert_eq!(
             status_error(old_server, Lang::En).to_string(),
             "not found: structure « S1 » introuvable"
+        );
+    }
+
+    #[test]
+    fn a_connection_broken_under_a_call_is_told_in_words_with_the_detail_last() {
+        // What tonic makes of a connection that breaks mid-answer: the
+        // transport error kept as the status's source.
+        let broken = tonic::Status::from_error(Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "error reading a body from connection",
+        )));
+        let error = status_error(broken, Lang::Fr).to_string();
+        assert!(
+            error.starts_with("la connexion au serveur s'est interrompue pendant la réponse"),
+            "{error}"
+        );
+        assert!(error.ends_with("détail : error reading a body from connection"), "{error}");
+        let broken = tonic::Status::from_error(Box::new(std::io::Error::other("reset")));
+        assert!(status_error(broken, Lang::En)
+            .to_string()
+            .starts_with("the connection to the server broke during the answer"));
+    }
+
+    #[test]
+    fn a_servers_own_internal_error_keeps_its_words() {
+        // Same code, but sent by a server: no source.
+        let sent = tonic::Status::internal("erreur interne, voir les journaux du serveur");
+        assert_eq!(
+            status_error(sent, Lang::Fr).to_string(),
+            "erreur du serveur : erreur interne, voir les journaux du serveur"
         );
     }
 }
