@@ -1,18 +1,27 @@
 //! The common tail of every change: assess the structures a transaction
 //! touched, record the assessments whose result changed, and append the
 //! matching events — all inside the caller's transaction.
+//!
+//! The work is in three steps so that an import can compute a batch's
+//! events on another core while its rows are written: read the previous
+//! assessments ([`Inventory::previous_assessments`]), compute the events and
+//! assessments ([`prepare_changes`], CPU only), write them
+//! ([`Inventory::write_prepared`]).
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sqlx::{Any, Transaction};
 use tracing::Instrument;
 use vigie_fragility_model::explain::Lang;
-use vigie_fragility_model::fragility::{assess, Assessment, Band};
+use vigie_fragility_model::fragility::{assess, Assessment, Band, FragilityParams};
 
 use super::views::VersionedInventory;
 use crate::convert::{fragility_to_pb, structure_to_pb};
 use crate::error::InventoryError;
 use crate::events;
 use crate::storage::{self, NewAssessment, StoredAssessment};
+use vigie_platform::events::EventDraft;
 
 use super::Inventory;
 
@@ -67,6 +76,17 @@ pub(super) enum Publish {
     All,
 }
 
+/// The events and assessments of a change, computed and not yet written.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    /// `structure.inventoried`, one per changed structure, in order.
+    inventoried: Vec<EventDraft>,
+    /// `fragility_assessed`, after all of them (as consumers always saw).
+    assessed: Vec<EventDraft>,
+    to_save: Vec<NewAssessment>,
+    appended: Appended,
+}
+
 impl Inventory {
     /// Publishes `structure.inventoried` for each changed structure, then
     /// re-assesses them on `today` and publishes `fragility_assessed` where the
@@ -80,16 +100,40 @@ impl Inventory {
         changed: &[VersionedInventory],
         today: NaiveDate,
     ) -> Result<Appended, InventoryError> {
-        let mut drafts: Vec<_> = changed
-            .iter()
-            .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
-            .collect();
-        let inventoried = drafts.len() as u64;
-        let assessed = self
-            .assess_changes(tx, changed, today, Publish::Changed, &mut drafts)
-            .await?;
+        let previous = self.previous_assessments(tx, changed).await?;
+        let prepared = assess_span(changed.len()).in_scope(|| prepare_changes(&self.params, changed, &previous, today));
+        self.write_prepared(tx, prepared).await
+    }
+
+    /// The recorded assessments of `changed`, read before their change is
+    /// written (a change never touches `inv_assessments` itself).
+    ///
+    /// # Errors
+    /// [`InventoryError`] on a storage error.
+    pub(crate) async fn previous_assessments(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        changed: &[VersionedInventory],
+    ) -> Result<HashMap<String, StoredAssessment>, InventoryError> {
+        let ids: Vec<String> = changed.iter().map(|s| s.inventory.structure.id.clone()).collect();
+        Ok(storage::load_assessments(tx, &ids).await?)
+    }
+
+    /// Writes what [`prepare_changes`] computed: the assessments
+    /// that changed, then the events (in their order) to the outbox.
+    ///
+    /// # Errors
+    /// [`InventoryError`] on storage or outbox failure (the caller rolls back).
+    pub(crate) async fn write_prepared(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        prepared: Prepared,
+    ) -> Result<Appended, InventoryError> {
+        storage::save_assessments(tx, &prepared.to_save).await?;
+        let mut drafts = prepared.inventoried;
+        drafts.extend(prepared.assessed);
         events::append(tx, drafts).await?;
-        Ok(Appended { inventoried, assessed })
+        Ok(prepared.appended)
     }
 
     /// Assesses `structures` on `today`; records and publishes those whose
@@ -119,64 +163,94 @@ impl Inventory {
         structures: &[VersionedInventory],
         today: NaiveDate,
         publish: Publish,
-        drafts: &mut Vec<vigie_platform::events::EventDraft>,
+        drafts: &mut Vec<EventDraft>,
     ) -> Result<u64, InventoryError> {
-        let span = tracing::info_span!(
-            "fragility.assess",
-            otel.kind = "internal",
-            structures = structures.len(),
-            changed = tracing::field::Empty,
-        );
-        let changed = self
-            .assess_and_record(tx, structures, today, publish, drafts)
-            .instrument(span.clone())
-            .await?;
+        let previous = self.previous_assessments(tx, structures).await?;
+        let span = assess_span(structures.len());
+        let mut prepared = Prepared::default();
+        let changed = span.in_scope(|| assess_into(&self.params, structures, &previous, today, publish, &mut prepared));
         span.record("changed", changed);
+        storage::save_assessments(tx, &prepared.to_save)
+            .instrument(span)
+            .await?;
+        drafts.append(&mut prepared.assessed);
         Ok(changed)
     }
+}
 
-    async fn assess_and_record(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        structures: &[VersionedInventory],
-        today: NaiveDate,
-        publish: Publish,
-        drafts: &mut Vec<vigie_platform::events::EventDraft>,
-    ) -> Result<u64, InventoryError> {
-        let ids: Vec<String> = structures.iter().map(|s| s.inventory.structure.id.clone()).collect();
-        let previous = storage::load_assessments(tx, &ids).await?;
-        let mut to_save = Vec::new();
-        let mut events = 0;
-        for stored in structures {
-            let inv = &stored.inventory;
-            let assessment = assess(inv, today, &self.params);
-            let print = fingerprint(&assessment);
-            let before = previous.get(&inv.structure.id);
-            let unchanged = before.is_some_and(|b| b.fingerprint == print);
-            if unchanged && publish == Publish::Changed {
-                continue;
-            }
-            let previous_band = before.map(|b| (b.band.parse::<Band>().unwrap_or(Band::Unknown), b.score));
-            drafts.push(events::fragility_assessed(
-                fragility_to_pb(inv, &assessment, Lang::Fr),
-                previous_band,
-            ));
-            events += 1;
-            if unchanged {
-                continue;
-            }
-            to_save.push(NewAssessment {
-                structure_id: inv.structure.id.clone(),
-                network: inv.structure.network.clone(),
-                stored: StoredAssessment {
-                    band: assessment.band.as_str().to_owned(),
-                    score: assessment.score.map(i64::from),
-                    fingerprint: print,
-                    evaluated_on: today,
-                },
-            });
+/// The events and assessments of `changed` ([`Inventory::record_changes`]),
+/// computed without touching the database (CPU only: an import runs it on
+/// a blocking thread beside the writes of the same structures). Call it
+/// within [`assess_span`].
+pub(crate) fn prepare_changes(
+    params: &FragilityParams,
+    changed: &[VersionedInventory],
+    previous: &HashMap<String, StoredAssessment>,
+    today: NaiveDate,
+) -> Prepared {
+    let mut prepared = Prepared::default();
+    prepared.inventoried = changed
+        .iter()
+        .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
+        .collect();
+    prepared.appended.inventoried = changed.len() as u64;
+    prepared.appended.assessed = assess_into(params, changed, previous, today, Publish::Changed, &mut prepared);
+    tracing::Span::current().record("changed", prepared.appended.assessed);
+    prepared
+}
+
+/// Assesses `structures` against their `previous` assessments: adds the
+/// `fragility_assessed` events `publish` asks for and the assessments
+/// to record to `into`; returns how many events.
+fn assess_into(
+    params: &FragilityParams,
+    structures: &[VersionedInventory],
+    previous: &HashMap<String, StoredAssessment>,
+    today: NaiveDate,
+    publish: Publish,
+    into: &mut Prepared,
+) -> u64 {
+    let mut events = 0;
+    for stored in structures {
+        let inv = &stored.inventory;
+        let assessment = assess(inv, today, params);
+        let print = fingerprint(&assessment);
+        let before = previous.get(&inv.structure.id);
+        let unchanged = before.is_some_and(|b| b.fingerprint == print);
+        if unchanged && publish == Publish::Changed {
+            continue;
         }
-        storage::save_assessments(tx, &to_save).await?;
-        Ok(events)
+        let previous_band = before.map(|b| (b.band.parse::<Band>().unwrap_or(Band::Unknown), b.score));
+        into.assessed.push(events::fragility_assessed(
+            fragility_to_pb(inv, &assessment, Lang::Fr),
+            previous_band,
+        ));
+        events += 1;
+        if unchanged {
+            continue;
+        }
+        into.to_save.push(NewAssessment {
+            structure_id: inv.structure.id.clone(),
+            network: inv.structure.network.clone(),
+            stored: StoredAssessment {
+                band: assessment.band.as_str().to_owned(),
+                score: assessment.score.map(i64::from),
+                fingerprint: print,
+                evaluated_on: today,
+            },
+        });
     }
+    events
+}
+
+/// The `fragility.assess` span of `structures` assessed (counts only: no
+/// structure ids), the last step of the trace of a change that came as an
+/// event (a training completed…); `changed` is recorded once known.
+pub(crate) fn assess_span(structures: usize) -> tracing::Span {
+    tracing::info_span!(
+        "fragility.assess",
+        otel.kind = "internal",
+        structures = structures,
+        changed = tracing::field::Empty,
+    )
 }

@@ -7,6 +7,7 @@
 //! listed structure (a move), in which case they lose that person.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use vigie_fragility_model::model::StructureInventory;
 use vigie_inventory_set::scope::{lines_of, outside_scope, ImportScope, SetLines};
@@ -14,6 +15,7 @@ use vigie_inventory_set::{parse_set_owned, CsvSetFiles, ParsedSet};
 use vigie_platform::words;
 use vigie_tabular::RowError;
 
+use super::changes::{assess_span, prepare_changes};
 use super::views::VersionedInventory;
 use crate::error::InventoryError;
 use crate::storage::{self, Scope};
@@ -189,10 +191,25 @@ impl Inventory {
                 .filter(|m| batch_ids.contains(m.to))
                 .map(|m| m.person.to_owned())
                 .collect();
+            let changed = Arc::new(changed);
             let rows: Vec<(&StructureInventory, i64)> = changed.iter().map(|s| (&s.inventory, s.version)).collect();
+            // The batch's events and assessments are computed on another
+            // core while its rows are written (by SQLite's worker thread, or
+            // the PostgreSQL server): neither waits for the other.
+            let previous = self.previous_assessments(&mut tx, &changed).await?;
+            let preparing = {
+                let (changed, params, span) = (Arc::clone(&changed), self.params().clone(), assess_span(changed.len()));
+                tokio::task::spawn_blocking(move || {
+                    span.in_scope(|| prepare_changes(&params, &changed, &previous, today))
+                })
+            };
             storage::replace(&mut tx, &rows, &existing_ids, &batch_movers, &now).await?;
+            // A panic there is a bug: an internal error, the import rolled back.
+            let prepared = preparing
+                .await
+                .map_err(|error| InventoryError::Events(format!("préparation des événements interrompue : {error}")))?;
             written += batch_started.elapsed();
-            report.events += self.record_changes(&mut tx, &changed, today).await?.total();
+            report.events += self.write_prepared(&mut tx, prepared).await?.total();
             progress(ImportPhase::Applying, end as u64, total);
         }
         let mut bumped = Vec::new();
