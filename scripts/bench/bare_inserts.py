@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""The database's own floor under an import (docs/benchmarks.md, « Ninth
+round »): the rows Vigie stores for an inventory CSV set — structures,
+networks, people, functions, holdings, as `inv_*` rows with their network
+and evidence columns — written into the inventory's own tables and indexes
+in one transaction, by the fastest path each engine offers a client:
+
+- SQLite: Python's `executemany` (a C loop over one prepared statement),
+  with Vigie's settings (WAL, `foreign_keys`, `secure_delete`);
+- PostgreSQL: `COPY … FROM STDIN` through `psql`, into a fresh database.
+
+The rows are built before the clock starts; only the writes and the commit
+are timed. No validation, no assessments, no events: what a plain loader
+costs, beside which Vigie's import is measured.
+
+    python3 scripts/bench/bare_inserts.py SET_DIR [--postgres postgres://postgres@127.0.0.1:5432]
+"""
+
+import csv
+import io
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+# The defaults of the vital-function catalogue (a function row may leave its
+# criticality empty).
+CRITICALITY = {
+    "funding_applications": 3, "funder_reporting": 2, "scheduling": 3, "payroll": 3,
+    "invoicing": 2, "accounting": 2, "accounts_access": 3, "collaboration_suite": 2,
+    "beneficiary_records": 2, "communication": 1, "data_protection": 1, "equipment_backups": 1,
+}
+NOW = "2026-11-28T00:00:00+00:00"
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "../../services/inventory/src/storage/migrations.rs")
+
+
+def schema():
+    """The inventory's DDL, read from its migrations (the same on both engines)."""
+    source = open(MIGRATIONS, encoding="utf-8").read()
+    return re.search(r'const SCHEMA_V1: &str = "(.*?)";', source, re.S).group(1)
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        yield from csv.DictReader(f)
+
+
+def table_rows(set_dir):
+    """{table: rows} as Vigie stores the set (None for NULL)."""
+    network, employer = {}, {}
+    structures = []
+    for r in read(os.path.join(set_dir, "structures.csv")):
+        network[r["structure_id"]] = r["network"]
+        structures.append([r["structure_id"], r["network"], r["name"], r["legal_form"], r["siret"] or None,
+                           r["rna"] or None, r["region_code"], r["department_code"], r["commune_insee"], 1, NOW])
+    people = []
+    for r in read(os.path.join(set_dir, "people.csv")):
+        employer[r["person_id"]] = r["structure_id"]
+        people.append([r["person_id"], r["structure_id"], network[r["structure_id"]], r["display_name"],
+                       r["role"], r["end_date"] or None, r["email"] or None])
+    functions = [[r["structure_id"], r["function"], network[r["structure_id"]],
+                  int(r["criticality"] or CRITICALITY.get(r["function"], 1)), r["tools"]]
+                 for r in read(os.path.join(set_dir, "functions.csv"))]
+    holdings = []
+    for r in read(os.path.join(set_dir, "holdings.csv")):
+        structure = employer[r["person_id"]]
+        holdings.append([r["person_id"], r["function"], structure, network[structure], int(r["level"]),
+                         r["last_practised"] or None, "import"])
+    networks = [[n, NOW] for n in sorted(set(network.values()))]
+    return {"inv_networks": networks, "inv_structures": structures, "inv_people": people,
+            "inv_functions": functions, "inv_holdings": holdings}
+
+
+def sqlite_seconds(tables):
+    with tempfile.TemporaryDirectory() as dir:
+        con = sqlite3.connect(os.path.join(dir, "bare.db"), isolation_level=None)
+        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "secure_delete = ON"):
+            con.execute(f"PRAGMA {pragma}")
+        con.executescript(schema())
+        started = time.perf_counter()
+        con.execute("BEGIN")
+        for table, rows in tables.items():
+            con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        con.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        con.close()
+        return elapsed
+
+
+def psql(url, *args, stdin=None):
+    return subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", *args], input=stdin, check=True,
+                          capture_output=True, text=True)
+
+
+def postgres_seconds(tables, server):
+    database = f"bare_inserts_{os.getpid()}"
+    psql(f"{server}/postgres", "-c", f"CREATE DATABASE {database}")
+    url = f"{server}/{database}"
+    try:
+        psql(url, stdin=schema())
+        # One psql session: BEGIN, a COPY per table with its rows inline, COMMIT.
+        script = io.StringIO()
+        script.write("BEGIN;\n")
+        for table, rows in tables.items():
+            script.write(f"COPY {table} FROM STDIN WITH (FORMAT csv, NULL '\\N');\n")
+            writer = csv.writer(script, lineterminator="\n")
+            writer.writerows([["\\N" if v is None else v for v in row] for row in rows])
+            script.write("\\.\n")
+        script.write("COMMIT;\n")
+        text = script.getvalue()
+        started = time.perf_counter()
+        psql(url, stdin=text)
+        return time.perf_counter() - started
+    finally:
+        psql(f"{server}/postgres", "-c", f"DROP DATABASE IF EXISTS {database}")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    server = "postgres://postgres@127.0.0.1:5432"
+    if "--postgres" in sys.argv:
+        server = sys.argv[sys.argv.index("--postgres") + 1]
+    tables = table_rows(sys.argv[1])
+    count = sum(len(rows) for rows in tables.values())
+    print(f"{count} rows")
+    print(f"SQLite, executemany, one transaction: {sqlite_seconds(tables):.2f} s")
+    print(f"PostgreSQL, COPY through psql, one transaction: {postgres_seconds(tables, server):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
