@@ -14,9 +14,123 @@ use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
 use super::{connect, status_error, Answered};
-use crate::cli::{AckStatus, Format, Offsets};
+use crate::cli::{AckStatus, AlertsCommand, CallsCommand, Format, Offsets};
 use crate::i18n::Lang;
 use crate::output::{truncate, Listing};
+
+/// Runs a `vigie calls` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run_calls(command: CallsCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        CallsCommand::Import {
+            source,
+            file,
+            format,
+            client,
+        } => import(&client.endpoint, &source, &file, format, lang).await,
+        CallsCommand::Fetch { source, format, client } => fetch(&client.endpoint, &source, format, lang).await,
+        CallsCommand::List {
+            structure,
+            closing_within,
+            all,
+            format,
+            client,
+        } => {
+            list(
+                &client.endpoint,
+                structure.as_deref(),
+                closing_within,
+                all,
+                format,
+                lang,
+            )
+            .await
+        }
+        CallsCommand::Export { output, client } => export(&client.endpoint, output.as_deref(), lang).await,
+    }
+}
+
+/// Runs a `vigie alerts` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        AlertsCommand::Preview {
+            from,
+            to,
+            structure,
+            format,
+            client,
+        } => preview(&client.endpoint, from, to, structure.as_deref(), format, lang).await,
+        AlertsCommand::Log {
+            structure,
+            limit,
+            format,
+            client,
+        } => log(&client.endpoint, structure.as_deref(), limit, format, lang).await,
+        AlertsCommand::Policy {
+            network,
+            offsets,
+            hour,
+            timezone,
+            referent_name,
+            referent_email,
+            webhook_url,
+            webhook_secret,
+            draft_days,
+            format,
+            client,
+        } => {
+            let changes = PolicyChanges {
+                offsets,
+                hour,
+                timezone,
+                referent_name,
+                referent_email,
+                webhook_url,
+                webhook_secret,
+                draft_days,
+            };
+            policy(&client.endpoint, &network, changes, format, lang).await
+        }
+        AlertsCommand::Preferences {
+            structure,
+            network,
+            themes,
+            audiences,
+            opt_out,
+            opt_in: _,
+            format,
+            client,
+        } => {
+            let subscriber = Subscriber::from_args(structure, network);
+            preferences(&client.endpoint, subscriber, themes, audiences, opt_out, format, lang).await
+        }
+        AlertsCommand::Ack {
+            structure,
+            call,
+            status,
+            client,
+        } => ack(&client.endpoint, &structure, &call, status, lang).await,
+        AlertsCommand::Feed {
+            structure,
+            network,
+            revoke,
+            client,
+        } => {
+            feed(
+                &client.endpoint,
+                Subscriber::from_args(structure, network),
+                revoke,
+                lang,
+            )
+            .await
+        }
+    }
+}
 
 /// Bytes per streamed chunk: small messages, well under gRPC's 4 MiB limit.
 const CHUNK: usize = 64 * 1024;

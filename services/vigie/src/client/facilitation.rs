@@ -12,9 +12,100 @@ use vigie_proto::facilitation::v1 as pb;
 use vigie_proto::facilitation::v1::facilitation_service_client::FacilitationServiceClient;
 
 use super::{connect, Answered};
-use crate::cli::Format;
+use crate::cli::{FacilitationCommand, FacilitatorsCommand, Format};
 use crate::i18n::Lang;
 use crate::output::{percent, Listing};
+
+/// Runs a `vigie facilitation` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run(command: FacilitationCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        FacilitationCommand::Facilitators(FacilitatorsCommand::Import { file, client }) => {
+            import_facilitators(&client.endpoint, &file, lang).await
+        }
+        FacilitationCommand::Facilitators(FacilitatorsCommand::List { format, client }) => {
+            facilitators(&client.endpoint, format, lang).await
+        }
+        FacilitationCommand::Request {
+            structure,
+            function,
+            description,
+            due,
+            minutes,
+            urgency,
+            modality,
+            client,
+        } => {
+            let help = Help {
+                structure,
+                function,
+                description,
+                due,
+                minutes,
+                urgency,
+                modality,
+            };
+            request(&client.endpoint, help, lang).await
+        }
+        FacilitationCommand::Respond {
+            request,
+            accept,
+            decline: _,
+            client,
+        } => respond(&client.endpoint, &request, accept, lang).await,
+        FacilitationCommand::Proposals {
+            structure,
+            format,
+            client,
+        } => proposals(&client.endpoint, structure.as_deref(), format, lang).await,
+        FacilitationCommand::Record {
+            request,
+            minutes,
+            beneficiary,
+            person,
+            autonomy_after,
+            autonomy_before,
+            activity_type,
+            place,
+            themes,
+            on,
+            key,
+            client,
+        } => {
+            let intervention = Intervention {
+                request,
+                minutes,
+                beneficiary: beneficiary.code(),
+                person,
+                autonomy_after,
+                autonomy_before,
+                activity_type,
+                place,
+                themes: themes
+                    .as_deref()
+                    .map(|t| {
+                        t.split(';')
+                            .map(str::trim)
+                            .filter(|t| !t.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                on,
+                key,
+            };
+            record(&client.endpoint, intervention, lang).await
+        }
+        FacilitationCommand::Report { period, format, client } => {
+            report(&client.endpoint, &period.network, period.from, period.to, format, lang).await
+        }
+        FacilitationCommand::Export { period, client } => {
+            export(&client.endpoint, &period.network, period.from, period.to, lang).await
+        }
+    }
+}
 
 const FACILITATORS_FILE: &str = "facilitators.csv";
 const CHUNK: usize = 64 * 1024;

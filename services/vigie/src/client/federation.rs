@@ -11,9 +11,20 @@ use vigie_proto::federation::v1::federation_service_client::FederationServiceCli
 use vigie_proto::federation::v1::rollup_request::By;
 
 use super::{connect, Answered};
-use crate::cli::{FederationBy, Format};
+use crate::cli::{FederationBy, FederationCommand, Format};
 use crate::i18n::Lang;
 use crate::output::Listing;
+
+/// Runs a `vigie federation` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run(command: FederationCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        FederationCommand::Rollup { by, format, client } => rollup(&client.endpoint, by, format, lang).await,
+        FederationCommand::Regions { format, client } => regions(&client.endpoint, format, lang).await,
+    }
+}
 
 /// « secret » for a suppressed cell; « ≥ N » for a sum that left secret
 /// cells out (« secret » when they were its only non-zero part).

@@ -11,9 +11,61 @@ use vigie_proto::alerting::v1::alerting_service_client::AlertingServiceClient;
 use vigie_proto::dates::{date_text, date_to_pb};
 
 use super::{connect, Answered};
-use crate::cli::{Format, GrantRecordArgs, GrantsScope};
+use crate::cli::{Format, GrantRecordArgs, GrantsCommand, GrantsScope};
 use crate::i18n::Lang;
 use crate::output::Listing;
+
+/// Runs a `vigie grants` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run(command: GrantsCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        GrantsCommand::List { scope, format, client } => list(&client.endpoint, &scope, format, lang).await,
+        GrantsCommand::Record { grant, format, client } => record(&client.endpoint, &grant, format, lang).await,
+        GrantsCommand::SetDate {
+            structure,
+            obligation,
+            grant,
+            due,
+            label,
+            client,
+        } => {
+            set_date(
+                &client.endpoint,
+                &structure,
+                obligation.as_deref(),
+                grant.as_deref(),
+                due,
+                label.as_deref(),
+                lang,
+            )
+            .await
+        }
+        GrantsCommand::Ack {
+            structure,
+            key,
+            undo,
+            client,
+        } => ack(&client.endpoint, &structure, &key, undo, lang).await,
+        GrantsCommand::Obligations { scope, format, client } => {
+            obligations(&client.endpoint, &scope, format, lang).await
+        }
+        GrantsCommand::Stats {
+            network,
+            format,
+            client,
+        } => stats(&client.endpoint, network.as_deref(), format, lang).await,
+        // Issue 16, import of grants.
+        GrantsCommand::Import {
+            file,
+            dry_run,
+            network,
+            client,
+        } => super::grants_import::import(&client.endpoint, &file, dry_run, network.as_deref(), lang).await,
+        GrantsCommand::Template { out } => super::grants_import::template(&out, lang),
+    }
+}
 
 async fn client(endpoint: &str, lang: Lang) -> anyhow::Result<AlertingServiceClient<super::Channel>> {
     Ok(super::sized!(AlertingServiceClient::new(

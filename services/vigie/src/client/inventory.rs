@@ -14,9 +14,47 @@ use vigie_proto::inventory::v1::import_progress::Phase;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 
 use super::{connect, status_error, Answered};
-use crate::cli::{Format, RollupByArg};
+use crate::cli::{Format, InventoryCommand, RollupByArg};
 use crate::i18n::Lang;
 use crate::output::{percent, truncate, Listing, Table};
+
+/// Runs a `vigie inventory` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run(command: InventoryCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        InventoryCommand::Import { dir, client } => import(&client.endpoint, &dir, lang).await,
+        InventoryCommand::Template { out, from } => super::inventory_files::template(&out, from.as_deref(), lang),
+        InventoryCommand::Export { out, network, client } => {
+            super::inventory_files::export(&client.endpoint, &out, network.as_deref(), lang).await
+        }
+        InventoryCommand::Fragility {
+            structure,
+            network,
+            at,
+            format,
+            client,
+        } => {
+            fragility(
+                &client.endpoint,
+                structure.as_deref(),
+                network.as_deref(),
+                at,
+                format,
+                lang,
+            )
+            .await
+        }
+        InventoryCommand::Rollup { by, at, format, client } => rollup(&client.endpoint, by, at, format, lang).await,
+        InventoryCommand::Generate {
+            structures,
+            seed,
+            today,
+            dir,
+        } => crate::generate::run(structures, seed, today, &dir, lang),
+    }
+}
 
 /// The four files of a CSV set, in the order they are sent.
 pub const SET_FILES: [&str; 4] = ["structures.csv", "people.csv", "functions.csv", "holdings.csv"];

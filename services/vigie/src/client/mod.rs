@@ -301,7 +301,10 @@ mod tests {
             error.starts_with("la connexion au serveur s'est interrompue pendant la réponse"),
             "{error}"
         );
-        assert!(error.ends_with("détail : error reading a body from connection"), "{error}");
+        assert!(
+            error.ends_with("détail : error reading a body from connection"),
+            "{error}"
+        );
         let broken = tonic::Status::from_error(Box::new(std::io::Error::other("reset")));
         assert!(status_error(broken, Lang::En)
             .to_string()

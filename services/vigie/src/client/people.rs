@@ -9,8 +9,23 @@ use vigie_proto::inventory::v1 as pb;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 
 use super::{connect, Answered};
-use crate::cli::Format;
+use crate::cli::{Format, PeopleCommand};
 use crate::i18n::Lang;
+
+/// Runs a `vigie people` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run(command: PeopleCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        PeopleCommand::Erase { person_id, yes, client } => erase(&client.endpoint, &person_id, yes, lang).await,
+        PeopleCommand::Export {
+            person_id,
+            format,
+            client,
+        } => export(&client.endpoint, &person_id, format, lang).await,
+    }
+}
 
 /// Erases a person everywhere (the inventory erases and publishes
 /// `person.erased`, which training and facilitation apply). Refuses without

@@ -12,9 +12,62 @@ use vigie_proto::training::v1::training_service_client::TrainingServiceClient;
 
 use super::inventory::band_code;
 use super::{connect, Answered};
-use crate::cli::Format;
+use crate::cli::{CatalogCommand, Format, TrainingCommand};
 use crate::i18n::Lang;
 use crate::output::Listing;
+
+/// Runs a `vigie training` command.
+///
+/// # Errors
+/// What the command failed on, in words for people.
+pub async fn run(command: TrainingCommand, lang: Lang) -> anyhow::Result<()> {
+    match command {
+        TrainingCommand::Catalog(CatalogCommand::Import { dir, client }) => {
+            import_catalog(&client.endpoint, &dir, lang).await
+        }
+        TrainingCommand::Catalog(CatalogCommand::Export { dir, client }) => {
+            export_catalog(&client.endpoint, &dir, lang).await
+        }
+        TrainingCommand::Sessions {
+            training,
+            format,
+            client,
+        } => sessions(&client.endpoint, training.as_deref(), format, lang).await,
+        TrainingCommand::Enrol {
+            session,
+            person,
+            client,
+        } => enrol(&client.endpoint, &session, &person, lang).await,
+        TrainingCommand::Cancel {
+            session,
+            person,
+            client,
+        } => cancel(&client.endpoint, &session, &person, lang).await,
+        TrainingCommand::Complete {
+            session,
+            person,
+            on,
+            client,
+        } => complete(&client.endpoint, &session, &person, on, lang).await,
+        TrainingCommand::Plan {
+            structure,
+            network,
+            at,
+            format,
+            client,
+        } => {
+            plan(
+                &client.endpoint,
+                structure.as_deref(),
+                network.as_deref(),
+                at,
+                format,
+                lang,
+            )
+            .await
+        }
+    }
+}
 
 const CATALOG_FILES: [&str; 2] = ["trainings.csv", "sessions.csv"];
 const CHUNK: usize = 64 * 1024;
