@@ -15,13 +15,13 @@ use sqlx::{Any, Transaction};
 use tracing::Instrument;
 use vigie_fragility_model::explain::Lang;
 use vigie_fragility_model::fragility::{assess, Assessment, Band, FragilityParams};
+use vigie_platform::events::EventDraft;
 
 use super::views::VersionedInventory;
 use crate::convert::{fragility_to_pb, structure_to_pb};
 use crate::error::InventoryError;
 use crate::events;
 use crate::storage::{self, NewAssessment, StoredAssessment};
-use vigie_platform::events::EventDraft;
 
 use super::Inventory;
 
