@@ -188,12 +188,17 @@ pub(crate) fn prepare_changes(
     previous: &HashMap<String, StoredAssessment>,
     today: NaiveDate,
 ) -> Prepared {
-    let mut prepared = Prepared::default();
-    prepared.inventoried = changed
-        .iter()
-        .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
-        .collect();
-    prepared.appended.inventoried = changed.len() as u64;
+    let mut prepared = Prepared {
+        inventoried: changed
+            .iter()
+            .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
+            .collect(),
+        appended: Appended {
+            inventoried: changed.len() as u64,
+            assessed: 0,
+        },
+        ..Prepared::default()
+    };
     prepared.appended.assessed = assess_into(params, changed, previous, today, Publish::Changed, &mut prepared);
     tracing::Span::current().record("changed", prepared.appended.assessed);
     prepared
