@@ -681,6 +681,32 @@ pub(crate) fn base_of(url: &str) -> Result<String> {
     Ok(format!("http://{host}"))
 }
 
+/// Imports one call open to every ESS form in all of France, closing in ten
+/// days: its stage's J-14 has fallen due, so its reminders are due now, and
+/// escalated for the structures whose submission is at risk.
+async fn import_call_closing_soon(server: &VigieServer, dir: &Path, id: u32) -> Result<()> {
+    let file = dir.join(format!("call-{id}.json"));
+    std::fs::write(
+        &file,
+        page(vec![aid(
+            id,
+            &format!("Appel de test {id}"),
+            &[
+                "Associations",
+                "Structures de l'ESS",
+                "Fondations",
+                "Mutuelles",
+                "Entreprises privées",
+            ],
+            ("France", "Pays"),
+            &plus(today(), 10).to_string(),
+        )]),
+    )?;
+    let imported = import_aides(server, &file).await?;
+    ensure!(imported["created"] == 1, "the call was not created: {imported}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn embedded_restart_keeps_everything_and_sends_nothing_twice() -> Result<()> {
     let (smtp, dir, server, demo) = demo_platform().await?;
@@ -693,9 +719,12 @@ async fn embedded_restart_keeps_everything_and_sends_nothing_twice() -> Result<(
     );
     let (first, second) = (&networks[0].0, &networks[1].0);
 
-    // Its referent's digest comes from a pass after every structure was
-    // known: every reminder due now is claimed by then.
+    // `vigie dev --demo` gives every network a referent, whose reminders
+    // the first passes claim (a referent changed later does not get them
+    // again): a new call is what makes reminders due for the new referent,
+    // whatever how soon alerting learnt of the structures.
     set_referent(&server, first, "referent-1@reseau.test").await?;
+    import_call_closing_soon(&server, dir.path(), 990_101).await?;
     wait_mail_to(&smtp, "referent-1@reseau.test").await?;
     let (log_before, mails_before) = wait_delivered(&server, &smtp).await?;
     let s1_call = text(
@@ -747,8 +776,10 @@ async fn embedded_restart_keeps_everything_and_sends_nothing_twice() -> Result<(
     ensure!(status == 200, "a link sent before the restart: {status}\n{answer}");
 
     // A second referent's digest proves passes ran after the restart; they
-    // claimed nothing else and sent nothing again.
+    // claimed nothing else and sent nothing again. The new call's reminders
+    // to everyone else wait for tomorrow: they all had today's digest.
     set_referent(&server, second, "referent-2@reseau.test").await?;
+    import_call_closing_soon(&server, dir.path(), 990_102).await?;
     wait_mail_to(&smtp, "referent-2@reseau.test").await?;
     let (log_after, mails_after) = wait_delivered(&server, &smtp).await?;
     let ids: Vec<String> = mails_after.iter().filter_map(|m| m.message_id.clone()).collect();

@@ -92,7 +92,7 @@ mod trace;
 mod typed;
 
 pub use dead_letters::DeadLetter;
-pub use embedded::{EmbeddedBus, EmbeddedPublisher, REPLAY_POLL_INTERVAL};
+pub use embedded::{EmbeddedBus, EmbeddedPublisher, EMBEDDED_WINDOW, REPLAY_POLL_INTERVAL};
 pub use envelope::{header, Envelope, EnvelopeError, CONTENT_TYPE, SPEC_VERSION};
 pub use inbox::{Consumer, EventHandler, HandlerError, Outcome, ReplayError, ReplayOutcome};
 pub use jetstream::JetStreamPublisher;
