@@ -62,6 +62,29 @@ const HOLDINGS: Part = Part {
     columns: "person_id, function_code, last_practised, evidence, CAST(level AS TEXT)",
 };
 
+/// Adds one row of a child part (its values after `structure_id`) to its
+/// structure's inventory.
+type Attach = fn(&mut StructureInventory, Fields) -> Result<(), StorageError>;
+
+/// The child parts, each with how one of its rows joins its structure: the
+/// one list both engines' reads follow.
+const CHILDREN: [(&Part, Attach); 3] = [
+    (&PEOPLE, |inventory, f| {
+        let person = person_from(inventory.structure.id.clone(), f)?;
+        inventory.people.push(person);
+        Ok(())
+    }),
+    (&FUNCTIONS, |inventory, f| {
+        let function = function_from(inventory.structure.id.clone(), f)?;
+        inventory.functions.push(function);
+        Ok(())
+    }),
+    (&HOLDINGS, |inventory, f| {
+        inventory.holdings.push(holding_from(f)?);
+        Ok(())
+    }),
+];
+
 /// One aggregated row: its values as text, in its part's column order.
 type Values = Vec<Option<String>>;
 
@@ -115,24 +138,12 @@ async fn load_in_four_rows(
     }
     // Same snapshot: every row below belongs to a structure above. Each
     // starts with its structure's id.
-    for JsonRow(values) in json(take(&PEOPLE), &PEOPLE)? {
-        let mut f = Fields::of(&PEOPLE, values);
-        if let Some(stored) = found.get_mut(&f.text("structure_id")?) {
-            let person = person_from(stored.inventory.structure.id.clone(), f)?;
-            stored.inventory.people.push(person);
-        }
-    }
-    for JsonRow(values) in json(take(&FUNCTIONS), &FUNCTIONS)? {
-        let mut f = Fields::of(&FUNCTIONS, values);
-        if let Some(stored) = found.get_mut(&f.text("structure_id")?) {
-            let function = function_from(stored.inventory.structure.id.clone(), f)?;
-            stored.inventory.functions.push(function);
-        }
-    }
-    for JsonRow(values) in json(take(&HOLDINGS), &HOLDINGS)? {
-        let mut f = Fields::of(&HOLDINGS, values);
-        if let Some(stored) = found.get_mut(&f.text("structure_id")?) {
-            stored.inventory.holdings.push(holding_from(f)?);
+    for (part, attach) in CHILDREN {
+        for JsonRow(values) in json(take(part), part)? {
+            let mut f = Fields::of(part, values);
+            if let Some(stored) = found.get_mut(&f.text("structure_id")?) {
+                attach(&mut stored.inventory, f)?;
+            }
         }
     }
     Ok(found.into_iter().collect())
@@ -170,26 +181,12 @@ async fn load_per_structure(
             .pop()
             .ok_or_else(|| StorageError::corrupt(STRUCTURES.table, "ARRAY", "{}"))?;
         let mut stored = structure_from(values)?;
-        let id = stored.inventory.structure.id.clone();
-        for values in rows(row.try_get(PEOPLE.name)?, &PEOPLE)? {
-            stored
-                .inventory
-                .people
-                .push(person_from(id.clone(), Fields::of(&PEOPLE, values))?);
+        for (part, attach) in CHILDREN {
+            for values in rows(row.try_get(part.name)?, part)? {
+                attach(&mut stored.inventory, Fields::of(part, values))?;
+            }
         }
-        for values in rows(row.try_get(FUNCTIONS.name)?, &FUNCTIONS)? {
-            stored
-                .inventory
-                .functions
-                .push(function_from(id.clone(), Fields::of(&FUNCTIONS, values))?);
-        }
-        for values in rows(row.try_get(HOLDINGS.name)?, &HOLDINGS)? {
-            stored
-                .inventory
-                .holdings
-                .push(holding_from(Fields::of(&HOLDINGS, values))?);
-        }
-        found.insert(id, stored);
+        found.insert(stored.inventory.structure.id.clone(), stored);
     }
     Ok(found)
 }
