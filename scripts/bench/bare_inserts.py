@@ -26,13 +26,10 @@ import sys
 import tempfile
 import time
 
-# The defaults of the vital-function catalogue (a function row may leave its
-# criticality empty).
-CRITICALITY = {
-    "funding_applications": 3, "funder_reporting": 2, "scheduling": 3, "payroll": 3,
-    "invoicing": 2, "accounting": 2, "accounts_access": 3, "collaboration_suite": 2,
-    "beneficiary_records": 2, "communication": 1, "data_protection": 1, "equipment_backups": 1,
-}
+# The catalogue's default criticalities and the CSV reader of the other bare
+# part, beside this file.
+from fragility_plain import CRITICALITY, rows as read
+
 NOW = "2026-11-28T00:00:00+00:00"
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "../../services/inventory/src/storage/migrations.rs")
 
@@ -41,11 +38,6 @@ def schema():
     """The inventory's DDL, read from its migrations (the same on both engines)."""
     source = open(MIGRATIONS, encoding="utf-8").read()
     return re.search(r'const SCHEMA_V1: &str = "(.*?)";', source, re.S).group(1)
-
-
-def read(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        yield from csv.DictReader(f)
 
 
 def table_rows(set_dir):
