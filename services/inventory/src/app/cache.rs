@@ -20,9 +20,9 @@
 //!   ([`ReadCache::local_writes`]). A change by another replica may then be
 //!   seen that much later; this replica's own changes are seen at once.
 //!
-//! The fragility is still computed on each call (it depends on the date
-//! asked; `assess` is a fraction of a percent of a call). The cache holds
-//! at most [`CAPACITY`] structures.
+//! The answers built from a copy (its encoded structure, its fragility for
+//! a date and a language) are kept by the gRPC adapter, tied to the copy
+//! (`grpc/answers.rs`). The cache holds at most [`CAPACITY`] structures.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

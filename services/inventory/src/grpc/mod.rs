@@ -2,6 +2,7 @@
 //! caller against the matrix of [`authz`], decode the request, call the
 //! application, encode the answer. No business rule lives here.
 
+mod answers;
 pub mod authz;
 mod import;
 
@@ -11,9 +12,12 @@ use vigie_platform::words::IntoStatus;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use answers::Answers;
+use chrono::NaiveDate;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
+use vigie_fragility_model::explain::Lang;
 use vigie_fragility_model::model::Evidence;
 use vigie_inventory_set::scope::ImportScope;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
@@ -36,12 +40,26 @@ use vigie_fragility_model::model::HoldingRecord;
 #[derive(Clone)]
 pub struct InventoryApi {
     app: Inventory,
+    /// Answers built from the cache's copies (`answers.rs`), shared by
+    /// every clone.
+    answers: Arc<KeptAnswers>,
+}
+
+/// The single-structure answers kept, by kind.
+#[derive(Default)]
+struct KeptAnswers {
+    structures: Answers<(), pb::Structure>,
+    /// By the date assessed and the language of the explanations.
+    fragility: Answers<(NaiveDate, Lang), pb::StructureFragility>,
 }
 
 impl InventoryApi {
     /// Wraps the application service.
     pub fn new(app: Inventory) -> Self {
-        InventoryApi { app }
+        InventoryApi {
+            app,
+            answers: Arc::default(),
+        }
     }
 }
 
@@ -136,7 +154,11 @@ impl InventoryService for InventoryApi {
         let stored = self
             .visible_structure(&request, "GetStructure", request.get_ref().structure_id.trim())
             .await?;
-        Ok(Response::new(structure_to_pb(&stored)))
+        let answer = self
+            .answers
+            .structures
+            .get_or_build(&stored, (), || structure_to_pb(&stored));
+        Ok(Response::new(answer))
     }
 
     async fn list_structures(
@@ -219,16 +241,18 @@ impl InventoryService for InventoryApi {
         request: Request<pb::GetFragilityRequest>,
     ) -> Result<Response<pb::StructureFragility>, Status> {
         let req = request.get_ref();
-        let at = req.at.as_ref().map(date_from_pb).transpose()?;
+        let at = match &req.at {
+            Some(at) => date_from_pb(at)?,
+            None => self.app.today(),
+        };
+        let lang = lang_from_pb(&req.lang);
         let id = req.structure_id.trim();
         // One load serves the authorisation check and the assessment.
         let stored = self.visible_structure(&request, "GetFragility", id).await?;
-        let assessment = self.app.assess(&stored, at);
-        Ok(Response::new(fragility_to_pb(
-            &stored.inventory,
-            &assessment,
-            lang_from_pb(&req.lang),
-        )))
+        let answer = self.answers.fragility.get_or_build(&stored, (at, lang), || {
+            fragility_to_pb(&stored.inventory, &self.app.assess(&stored, Some(at)), lang)
+        });
+        Ok(Response::new(answer))
     }
 
     async fn list_fragility(

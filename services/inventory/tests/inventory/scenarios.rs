@@ -723,10 +723,12 @@ pub async fn one_structure_reads_as_the_list_does(h: Harness) -> Result<()> {
 }
 
 /// A cached read answers exactly as a cold one (the same bytes of
-/// `GetFragility`), and a change is read at once: made by this service, or
-/// on PostgreSQL by another replica writing the same database.
+/// `GetFragility` and `GetStructure`, whose answers are also kept), and a
+/// change is read at once: made by this service, or on PostgreSQL by another
+/// replica writing the same database.
 pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
     use prost::Message as _;
+    use vigie_inventory::convert::date_to_pb;
     use vigie_inventory::grpc::InventoryApi;
     use vigie_platform::auth::testing::{caller, request};
     use vigie_platform::auth::{Role as Access, Scope};
@@ -737,19 +739,25 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
     let id = target.structure.id.clone();
     let api = InventoryApi::new(h.app.clone());
     let reader = caller(Access::Facilitator, Scope::Network(target.structure.network.clone()));
-    // Both single-structure answers, encoded.
-    let answer = || async {
-        let fragility = GetFragilityRequest {
-            structure_id: id.clone(),
-            ..GetFragilityRequest::default()
-        };
-        let structure = GetStructureRequest {
-            structure_id: id.clone(),
-        };
-        let fragility = api.get_fragility(request(&reader, fragility)).await?.into_inner();
-        let structure = api.get_structure(request(&reader, structure)).await?.into_inner();
-        anyhow::Ok((fragility.encode_to_vec(), structure.encode_to_vec()))
+    // Both single-structure answers, encoded, from `api` (which keeps its
+    // answers) for a language and a date.
+    let answer_of = |api: InventoryApi, lang: &'static str, at: Option<chrono::NaiveDate>| {
+        let (id, reader) = (id.clone(), reader.clone());
+        async move {
+            let fragility = GetFragilityRequest {
+                structure_id: id.clone(),
+                lang: lang.to_owned(),
+                at: at.map(date_to_pb),
+            };
+            let structure = GetStructureRequest { structure_id: id };
+            let fragility = api.get_fragility(request(&reader, fragility)).await?.into_inner();
+            let structure = api.get_structure(request(&reader, structure)).await?.into_inner();
+            anyhow::Ok((fragility.encode_to_vec(), structure.encode_to_vec()))
+        }
     };
+    let answer = || answer_of(api.clone(), "", None);
+    // The same request to a new adapter, which has kept nothing yet.
+    let cold_answer = || answer_of(InventoryApi::new(h.app.clone()), "", None);
     let cold = answer().await?;
     // The import's write connection goes back to its pool in a task of its
     // own after the commit; until it is back a read cannot be stamped (a
@@ -768,6 +776,19 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
         "a read with nothing written since is served by the cache"
     );
     ensure!(answer().await? == cold, "warm answers are the cold ones, byte for byte");
+    ensure!(answer().await? == cold, "and kept answers too");
+    // A kept assessment is kept for its language and its date only.
+    let (english, _) = answer_of(api.clone(), "en", None).await?;
+    ensure!(
+        english != cold.0 && english == answer_of(InventoryApi::new(h.app.clone()), "en", None).await?.0,
+        "another language is answered in it"
+    );
+    let later = today() + chrono::Days::new(400);
+    let (future, _) = answer_of(api.clone(), "", Some(later)).await?;
+    ensure!(
+        future == answer_of(InventoryApi::new(h.app.clone()), "", Some(later)).await?.0,
+        "another date is assessed on it"
+    );
 
     let mut holding = target.holdings[0].clone();
     holding.level = if holding.level == 4 { 1 } else { 4 };
@@ -776,8 +797,12 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
         raise_only: false,
     };
     h.app.set_holding(change(&holding)).await?;
-    let (_, structure) = answer().await?;
-    ensure!(structure != cold.1, "a change is answered at once");
+    let changed = answer().await?;
+    ensure!(changed.1 != cold.1, "a change is answered at once");
+    ensure!(
+        changed == cold_answer().await?,
+        "both answers after a change are a cold read's"
+    );
     let listed = h.app.structures(None).await?;
     let uncached = listed
         .iter()
@@ -795,6 +820,11 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
         ensure!(
             read.inventory.holdings.contains(&holding) && read.version == uncached.version + 1,
             "another replica's change is read at once"
+        );
+        let answered = answer().await?;
+        ensure!(
+            answered != changed && answered == cold_answer().await?,
+            "and answered at once"
         );
     }
     Ok(())
