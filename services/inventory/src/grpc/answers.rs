@@ -85,28 +85,12 @@ impl<K: PartialEq, V: Clone> Answers<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigie_fragility_model::model::{LegalForm, StructureInventory, StructureRecord};
+    use vigie_fragility_model::fragility::fixtures::Builder;
 
     fn copy(id: &str, name: &str) -> Arc<VersionedInventory> {
-        Arc::new(VersionedInventory {
-            inventory: StructureInventory {
-                structure: StructureRecord {
-                    id: id.to_owned(),
-                    name: name.to_owned(),
-                    network: "N1".to_owned(),
-                    legal_form: LegalForm::Association,
-                    siret: None,
-                    rna: None,
-                    region_code: "84".to_owned(),
-                    department_code: "69".to_owned(),
-                    commune_insee: "69123".to_owned(),
-                },
-                people: Vec::new(),
-                functions: Vec::new(),
-                holdings: Vec::new(),
-            },
-            version: 1,
-        })
+        let mut inventory = Builder::new(id).build();
+        inventory.structure.name = name.to_owned();
+        Arc::new(VersionedInventory { inventory, version: 1 })
     }
 
     #[test]
