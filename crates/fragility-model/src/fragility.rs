@@ -454,6 +454,8 @@ pub mod fixtures {
     /// Fluent builder of a [`StructureInventory`].
     pub struct Builder {
         inv: StructureInventory,
+        /// The evidence of the holdings added next.
+        evidence: Evidence,
     }
 
     impl Builder {
@@ -476,7 +478,21 @@ pub mod fixtures {
                     functions: Vec::new(),
                     holdings: Vec::new(),
                 },
+                evidence: Evidence::Manual,
             }
+        }
+
+        /// Moves the structure to `department` (its commune `{department}123`).
+        pub fn in_department(mut self, department: &str) -> Self {
+            self.inv.structure.department_code = department.to_owned();
+            self.inv.structure.commune_insee = format!("{department}123");
+            self
+        }
+
+        /// The holdings added after this one carry `evidence` (manual until then).
+        pub fn evidence(mut self, evidence: Evidence) -> Self {
+            self.evidence = evidence;
+            self
         }
 
         /// Adds a person of the structure.
@@ -505,14 +521,14 @@ pub mod fixtures {
             self
         }
 
-        /// Adds a manual holding of `function` by `person`.
+        /// Adds a holding of `function` by `person` ([`Builder::evidence`]).
         pub fn holding(mut self, person: &str, function: &str, level: u8, last_practised: Option<NaiveDate>) -> Self {
             self.inv.holdings.push(HoldingRecord {
                 person_id: person.to_owned(),
                 function: function.to_owned(),
                 level,
                 last_practised,
-                evidence: Evidence::Manual,
+                evidence: self.evidence,
             });
             self
         }

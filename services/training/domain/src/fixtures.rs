@@ -2,25 +2,10 @@
 
 use crate::model::{Modality, Session, Training, TrainingTarget, DEFAULT_TIMEZONE};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use vigie_fragility_model::model::{
-    Evidence, FunctionRecord, HoldingRecord, LegalForm, PersonRecord, Role, StructureInventory, StructureRecord,
-};
+use vigie_fragility_model::fragility::fixtures;
+use vigie_fragility_model::model::{Evidence, Role, StructureInventory};
 
-/// A calendar date; panics on an invalid one (tests only).
-pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(y, m, d) {
-        Some(date) => date,
-        None => panic!("invalid test date {y}-{m}-{d}"),
-    }
-}
-
-/// `day` shifted by `days` (may be negative).
-pub(crate) fn shift(day: NaiveDate, days: i64) -> NaiveDate {
-    match day.checked_add_signed(chrono::TimeDelta::days(days)) {
-        Some(date) => date,
-        None => panic!("date out of range"),
-    }
-}
+pub(crate) use vigie_fragility_model::fragility::fixtures::{date, shift};
 
 /// A local date-time; panics on an invalid one (tests only).
 pub(crate) fn local(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
@@ -66,70 +51,29 @@ pub(crate) fn training(id: &str, cost: Option<f64>, targets: &[(&str, u8, u8)]) 
     }
 }
 
-/// Fluent builder of a [`StructureInventory`].
-pub(crate) struct Builder {
-    inv: StructureInventory,
-}
+/// The shared inventory builder (`vigie_fragility_model::fragility::fixtures`)
+/// with this crate's habits: people named « Nom ID », holdings imported.
+pub(crate) struct Builder(fixtures::Builder);
 
 impl Builder {
     pub(crate) fn new(id: &str) -> Self {
-        Self::in_department(id, "69")
+        Self(fixtures::Builder::new(id).evidence(Evidence::Import))
     }
 
     pub(crate) fn in_department(id: &str, department: &str) -> Self {
-        Self {
-            inv: StructureInventory {
-                structure: StructureRecord {
-                    id: id.to_owned(),
-                    name: format!("Structure {id}"),
-                    network: "net".to_owned(),
-                    legal_form: LegalForm::Association,
-                    siret: None,
-                    rna: None,
-                    region_code: "84".to_owned(),
-                    department_code: department.to_owned(),
-                    commune_insee: format!("{department}123"),
-                },
-                people: Vec::new(),
-                functions: Vec::new(),
-                holdings: Vec::new(),
-            },
-        }
+        Self(Self::new(id).0.in_department(department))
     }
 
-    pub(crate) fn person(mut self, id: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
-        let structure_id = self.inv.structure.id.clone();
-        self.inv.people.push(PersonRecord {
-            id: id.to_owned(),
-            structure_id,
-            display_name: format!("Nom {id}"),
-            role,
-            end_date,
-            email: None,
-        });
-        self
+    pub(crate) fn person(self, id: &str, role: Role, end_date: Option<NaiveDate>) -> Self {
+        Self(self.0.person(id, &format!("Nom {id}"), role, end_date))
     }
 
-    pub(crate) fn function(mut self, code: &str, criticality: u8) -> Self {
-        let structure_id = self.inv.structure.id.clone();
-        self.inv.functions.push(FunctionRecord {
-            structure_id,
-            code: code.to_owned(),
-            criticality,
-            tools: Vec::new(),
-        });
-        self
+    pub(crate) fn function(self, code: &str, criticality: u8) -> Self {
+        Self(self.0.function(code, criticality))
     }
 
-    pub(crate) fn holding(mut self, person: &str, function: &str, level: u8, last: Option<NaiveDate>) -> Self {
-        self.inv.holdings.push(HoldingRecord {
-            person_id: person.to_owned(),
-            function: function.to_owned(),
-            level,
-            last_practised: last,
-            evidence: Evidence::Import,
-        });
-        self
+    pub(crate) fn holding(self, person: &str, function: &str, level: u8, last: Option<NaiveDate>) -> Self {
+        Self(self.0.holding(person, function, level, last))
     }
 
     /// A recent (undated) holding at `level`.
@@ -138,6 +82,6 @@ impl Builder {
     }
 
     pub(crate) fn build(self) -> StructureInventory {
-        self.inv
+        self.0.build()
     }
 }
