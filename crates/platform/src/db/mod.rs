@@ -63,6 +63,7 @@
 //! without `verify-full` is reported at connection (see [`transport`]).
 
 pub mod clock;
+pub mod columns;
 mod migrate;
 pub mod multi_row;
 pub mod reader;

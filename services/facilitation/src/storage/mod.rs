@@ -12,6 +12,7 @@ use vigie_facilitation_domain::matching::{FacilitatorLoad, StructurePlace};
 use vigie_facilitation_domain::model::{Beneficiary, Facilitator};
 use vigie_facilitation_domain::report::{FragileStructure, Intervention, RequestTiming};
 use vigie_inventory_readmodel::{write_batch, BatchChanges, SnapshotTables};
+use vigie_platform::db::columns::Columns;
 use vigie_platform::db::multi_row::Value;
 use vigie_proto::dates::rfc3339;
 
@@ -35,33 +36,6 @@ fn split(value: &str) -> Vec<String> {
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn parse_date(
-    table: &'static str,
-    column: &'static str,
-    value: Option<String>,
-) -> Result<Option<NaiveDate>, StorageError> {
-    value
-        .map(|d| {
-            d.parse::<NaiveDate>()
-                .map_err(|_| StorageError::corrupt(table, column, &d))
-        })
-        .transpose()
-}
-
-fn parse_time(
-    table: &'static str,
-    column: &'static str,
-    value: Option<String>,
-) -> Result<Option<DateTime<Utc>>, StorageError> {
-    value
-        .map(|t| {
-            DateTime::parse_from_rfc3339(&t)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| StorageError::corrupt(table, column, &t))
-        })
-        .transpose()
 }
 
 // ----- facilitators and their weekly capacity -----
@@ -125,26 +99,19 @@ pub async fn facilitators(conn: &mut AnyConnection) -> Result<Vec<Facilitator>, 
     .await?;
     rows.iter()
         .map(|row| {
-            let kind: String = row.try_get("kind")?;
-            let minutes: i64 = row.try_get("weekly_minutes")?;
-            let served: String = row.try_get("served_structures")?;
-            let territory: String = row.try_get("territory_codes")?;
-            let functions: String = row.try_get("functions")?;
+            let c = Columns::of(row, "fa_facilitators");
             Ok(Facilitator {
-                id: row.try_get("facilitator_id")?,
-                display_name: row.try_get("display_name")?,
-                kind: kind
-                    .parse()
-                    .map_err(|_| StorageError::corrupt("fa_facilitators", "kind", &kind))?,
-                employer_structure_id: row.try_get("employer_structure_id")?,
-                served_structures: split(&served),
-                territory_codes: split(&territory),
-                functions: split(&functions),
-                weekly_minutes: u32::try_from(minutes)
-                    .map_err(|_| StorageError::corrupt("fa_facilitators", "weekly_minutes", minutes))?,
-                internal_share: row.try_get("internal_share")?,
-                funding_programme: row.try_get("funding_programme")?,
-                funding_end: parse_date("fa_facilitators", "funding_end", row.try_get("funding_end")?)?,
+                id: c.get("facilitator_id")?,
+                display_name: c.get("display_name")?,
+                kind: c.parsed("kind")?,
+                employer_structure_id: c.get("employer_structure_id")?,
+                served_structures: split(&c.get::<String>("served_structures")?),
+                territory_codes: split(&c.get::<String>("territory_codes")?),
+                functions: split(&c.get::<String>("functions")?),
+                weekly_minutes: c.integer("weekly_minutes")?,
+                internal_share: c.get("internal_share")?,
+                funding_programme: c.get("funding_programme")?,
+                funding_end: c.parsed_opt("funding_end")?,
             })
         })
         .collect()
@@ -341,54 +308,50 @@ const REQUEST_COLUMNS: &str = "r.request_id, r.origin, r.structure_id, r.network
      r.escalated_at, r.overdue_at, r.kind, r.call_id, r.call_title, r.call_deadline, r.call_url";
 
 fn decode_request(row: &sqlx::any::AnyRow) -> Result<HelpRequest, StorageError> {
-    let minutes: i64 = row.try_get("estimated_minutes")?;
-    let reasons: String = row.try_get("reasons")?;
-    let declined: String = row.try_get("declined_by")?;
-    let created: String = row.try_get("created_on")?;
+    let c = Columns::of(row, "fa_requests");
+    let reasons: String = c.get("reasons")?;
     Ok(HelpRequest {
-        request_id: row.try_get("request_id")?,
-        origin: row.try_get("origin")?,
-        structure_id: row.try_get("structure_id")?,
-        network_id: row.try_get("network_id")?,
-        function: row.try_get("function_code")?,
-        description: row.try_get("description")?,
-        urgency: row.try_get("urgency")?,
-        modality: row.try_get("modality")?,
-        due_on: parse_date("fa_requests", "due_on", row.try_get("due_on")?)?,
-        estimated_minutes: u32::try_from(minutes)
-            .map_err(|_| StorageError::corrupt("fa_requests", "estimated_minutes", minutes))?,
-        status: row.try_get("status")?,
-        facilitator_id: row.try_get("facilitator_id")?,
-        facilitator_name: row.try_get("display_name")?,
-        week_start: parse_date("fa_requests", "week_start", row.try_get("week_start")?)?,
+        request_id: c.get("request_id")?,
+        origin: c.get("origin")?,
+        structure_id: c.get("structure_id")?,
+        network_id: c.get("network_id")?,
+        function: c.get("function_code")?,
+        description: c.get("description")?,
+        urgency: c.get("urgency")?,
+        modality: c.get("modality")?,
+        due_on: c.parsed_opt("due_on")?,
+        estimated_minutes: c.integer("estimated_minutes")?,
+        status: c.get("status")?,
+        facilitator_id: c.get("facilitator_id")?,
+        facilitator_name: c.get("display_name")?,
+        week_start: c.parsed_opt("week_start")?,
         reasons: reasons.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
-        declined_by: split(&declined),
-        created_on: created
-            .parse()
-            .map_err(|_| StorageError::corrupt("fa_requests", "created_on", &created))?,
-        open_key: row.try_get("open_key")?,
-        created_at: parse_time("fa_requests", "created_at", row.try_get("created_at")?)?,
-        offered_at: parse_time("fa_requests", "offered_at", row.try_get("offered_at")?)?,
-        accepted_at: parse_time("fa_requests", "accepted_at", row.try_get("accepted_at")?)?,
-        closed_at: parse_time("fa_requests", "closed_at", row.try_get("closed_at")?)?,
-        escalated_at: parse_time("fa_requests", "escalated_at", row.try_get("escalated_at")?)?,
-        overdue_at: parse_time("fa_requests", "overdue_at", row.try_get("overdue_at")?)?,
-        kind: row.try_get("kind")?,
-        call: decode_call(row)?,
+        declined_by: split(&c.get::<String>("declined_by")?),
+        created_on: c.parsed("created_on")?,
+        open_key: c.get("open_key")?,
+        created_at: c.instant_opt("created_at")?,
+        offered_at: c.instant_opt("offered_at")?,
+        accepted_at: c.instant_opt("accepted_at")?,
+        closed_at: c.instant_opt("closed_at")?,
+        escalated_at: c.instant_opt("escalated_at")?,
+        overdue_at: c.instant_opt("overdue_at")?,
+        kind: c.get("kind")?,
+        call: decode_call(c)?,
     })
 }
 
-fn decode_call(row: &sqlx::any::AnyRow) -> Result<Option<CallRef>, StorageError> {
-    let Some(call_id) = row.try_get::<Option<String>, _>("call_id")? else {
+fn decode_call(c: Columns<'_>) -> Result<Option<CallRef>, StorageError> {
+    let Some(call_id) = c.get::<Option<String>>("call_id")? else {
         return Ok(None);
     };
-    let deadline = parse_date("fa_requests", "call_deadline", row.try_get("call_deadline")?)?
+    let deadline = c
+        .parsed_opt("call_deadline")?
         .ok_or_else(|| StorageError::corrupt("fa_requests", "call_deadline", "NULL"))?;
     Ok(Some(CallRef {
         call_id,
-        title: row.try_get::<Option<String>, _>("call_title")?.unwrap_or_default(),
+        title: c.get::<Option<String>>("call_title")?.unwrap_or_default(),
         deadline,
-        url: row.try_get::<Option<String>, _>("call_url")?.unwrap_or_default(),
+        url: c.get::<Option<String>>("call_url")?.unwrap_or_default(),
     }))
 }
 
@@ -584,14 +547,16 @@ pub async fn timings(conn: &mut AnyConnection, network: &str) -> Result<Vec<Requ
     .await?;
     rows.iter()
         .map(|row| {
-            let created = parse_time("fa_requests", "created_at", row.try_get("created_at")?)?;
+            let c = Columns::of(row, "fa_requests");
             Ok(RequestTiming {
-                facilitator_id: row.try_get("facilitator_id")?,
-                network: row.try_get("network_id")?,
-                created_at: created.ok_or_else(|| StorageError::corrupt("fa_requests", "created_at", "NULL"))?,
-                offered_at: parse_time("fa_requests", "offered_at", row.try_get("offered_at")?)?,
-                accepted_at: parse_time("fa_requests", "accepted_at", row.try_get("accepted_at")?)?,
-                closed_at: parse_time("fa_requests", "closed_at", row.try_get("closed_at")?)?,
+                facilitator_id: c.get("facilitator_id")?,
+                network: c.get("network_id")?,
+                created_at: c
+                    .instant_opt("created_at")?
+                    .ok_or_else(|| StorageError::corrupt("fa_requests", "created_at", "NULL"))?,
+                offered_at: c.instant_opt("offered_at")?,
+                accepted_at: c.instant_opt("accepted_at")?,
+                closed_at: c.instant_opt("closed_at")?,
             })
         })
         .collect()
@@ -696,32 +661,18 @@ pub async fn interventions(
     .await?;
     rows.iter()
         .map(|row| {
-            let minutes: i64 = row.try_get("minutes")?;
-            let beneficiary: String = row.try_get("beneficiary")?;
-            let on: String = row.try_get("on_date")?;
-            let activity: String = row.try_get("activity_type")?;
-            let place: String = row.try_get("place")?;
-            let themes: String = row.try_get("themes")?;
+            let c = Columns::of(row, "fa_interventions");
             Ok(Intervention {
-                facilitator_id: row.try_get("facilitator_id")?,
-                structure_id: row.try_get("structure_id")?,
-                network: row.try_get("network_id")?,
-                function: row.try_get("function_code")?,
-                activity_type: activity
-                    .parse()
-                    .map_err(|_| StorageError::corrupt("fa_interventions", "activity_type", &activity))?,
-                place: place
-                    .parse()
-                    .map_err(|_| StorageError::corrupt("fa_interventions", "place", &place))?,
-                themes: split(&themes),
-                minutes: u32::try_from(minutes)
-                    .map_err(|_| StorageError::corrupt("fa_interventions", "minutes", minutes))?,
-                beneficiary: beneficiary
-                    .parse::<Beneficiary>()
-                    .map_err(|_| StorageError::corrupt("fa_interventions", "beneficiary", &beneficiary))?,
-                on: on
-                    .parse()
-                    .map_err(|_| StorageError::corrupt("fa_interventions", "on_date", &on))?,
+                facilitator_id: c.get("facilitator_id")?,
+                structure_id: c.get("structure_id")?,
+                network: c.get("network_id")?,
+                function: c.get("function_code")?,
+                activity_type: c.parsed("activity_type")?,
+                place: c.parsed("place")?,
+                themes: split(&c.get::<String>("themes")?),
+                minutes: c.integer("minutes")?,
+                beneficiary: c.parsed::<Beneficiary>("beneficiary")?,
+                on: c.parsed("on_date")?,
             })
         })
         .collect()

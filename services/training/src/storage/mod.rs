@@ -7,6 +7,7 @@ mod migrations;
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{AnyConnection, Row};
 use vigie_inventory_readmodel::{write_batch, BatchChanges, SnapshotTables};
+use vigie_platform::db::columns::Columns;
 use vigie_platform::db::multi_row::Value;
 use vigie_training_domain::model::{Modality, Session, Training, TrainingTarget};
 
@@ -103,17 +104,17 @@ pub async fn trainings(conn: &mut AnyConnection) -> Result<Vec<Training>, Storag
     .fetch_all(&mut *conn)
     .await?
     {
-        let modality: String = row.try_get("modality")?;
-        let minutes: i64 = row.try_get("duration_minutes")?;
-        let cents: Option<i64> = row.try_get("cost_cents")?;
+        let c = Columns::of(&row, "tr_trainings");
+        let minutes: i64 = c.get("duration_minutes")?;
+        let cents: Option<i64> = c.get("cost_cents")?;
         trainings.push(Training {
-            id: row.try_get("training_id")?,
-            title: row.try_get("title")?,
-            provider: row.try_get("provider")?,
-            modality: modality.parse::<Modality>().map_err(|_| StorageError::corrupt("tr_trainings", "modality", &modality))?,
+            id: c.get("training_id")?,
+            title: c.get("title")?,
+            provider: c.get("provider")?,
+            modality: c.parsed::<Modality>("modality")?,
             duration_hours: minutes as f64 / 60.0,
             cost_eur: cents.map(|c| c as f64 / 100.0),
-            funding: row.try_get("funding")?,
+            funding: c.get("funding")?,
             targets: Vec::new(),
         });
     }
@@ -123,15 +124,12 @@ pub async fn trainings(conn: &mut AnyConnection) -> Result<Vec<Training>, Storag
     .fetch_all(&mut *conn)
     .await?
     {
-        let id: String = row.try_get("training_id")?;
-        let level = |column: &'static str| -> Result<u8, StorageError> {
-            let value: i64 = row.try_get(column)?;
-            u8::try_from(value).map_err(|_| StorageError::corrupt("tr_targets", column, value))
-        };
+        let c = Columns::of(&row, "tr_targets");
+        let id: String = c.get("training_id")?;
         let target = TrainingTarget {
-            function: row.try_get("function_code")?,
-            prerequisite_level: level("prerequisite_level")?,
-            goal_level: level("goal_level")?,
+            function: c.get("function_code")?,
+            prerequisite_level: c.integer("prerequisite_level")?,
+            goal_level: c.integer("goal_level")?,
         };
         if let Some(training) = trainings.iter_mut().find(|t| t.id == id) {
             training.targets.push(target);
@@ -196,28 +194,24 @@ pub async fn session(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored
 }
 
 fn decode_session(row: &sqlx::any::AnyRow) -> Result<StoredSession, StorageError> {
+    let c = Columns::of(row, "tr_sessions");
     let date_time = |column: &'static str| -> Result<NaiveDateTime, StorageError> {
-        let value: String = row.try_get(column)?;
+        let value: String = c.get(column)?;
         NaiveDateTime::parse_from_str(&value, DATE_TIME)
             .map_err(|_| StorageError::corrupt("tr_sessions", column, &value))
     };
-    let timezone: String = row.try_get("timezone")?;
-    let capacity: i64 = row.try_get("capacity")?;
-    let enrolled: i64 = row.try_get("enrolled")?;
-    let waiting: i64 = row.try_get("waiting")?;
+    let enrolled: i64 = c.get("enrolled")?;
+    let waiting: i64 = c.get("waiting")?;
     Ok(StoredSession {
         session: Session {
-            id: row.try_get("session_id")?,
-            training_id: row.try_get("training_id")?,
+            id: c.get("session_id")?,
+            training_id: c.get("training_id")?,
             starts_at: date_time("starts_at")?,
             ends_at: date_time("ends_at")?,
-            timezone: timezone
-                .parse()
-                .map_err(|_| StorageError::corrupt("tr_sessions", "timezone", &timezone))?,
-            commune_insee: row.try_get("commune_insee")?,
-            remote_url: row.try_get("remote_url")?,
-            capacity: u32::try_from(capacity)
-                .map_err(|_| StorageError::corrupt("tr_sessions", "capacity", capacity))?,
+            timezone: c.parsed("timezone")?,
+            commune_insee: c.get("commune_insee")?,
+            remote_url: c.get("remote_url")?,
+            capacity: c.integer("capacity")?,
         },
         enrolled: u32::try_from(enrolled).unwrap_or(0),
         waiting: u32::try_from(waiting).unwrap_or(0),
@@ -378,20 +372,15 @@ pub async fn save_enrolment(conn: &mut AnyConnection, row: &EnrolmentRow) -> Res
 }
 
 fn decode_enrolment(row: &sqlx::any::AnyRow) -> Result<EnrolmentRow, StorageError> {
-    let completed_on: Option<String> = row.try_get("completed_on")?;
+    let c = Columns::of(row, "tr_enrolments");
     Ok(EnrolmentRow {
-        session_id: row.try_get("session_id")?,
-        person_id: row.try_get("person_id")?,
-        structure_id: row.try_get("structure_id")?,
-        network_id: row.try_get("network_id")?,
-        status: row.try_get("status")?,
-        waitlist_seq: row.try_get("waitlist_seq")?,
-        completed_on: completed_on
-            .map(|d| {
-                d.parse::<NaiveDate>()
-                    .map_err(|_| StorageError::corrupt("tr_enrolments", "completed_on", &d))
-            })
-            .transpose()?,
+        session_id: c.get("session_id")?,
+        person_id: c.get("person_id")?,
+        structure_id: c.get("structure_id")?,
+        network_id: c.get("network_id")?,
+        status: c.get("status")?,
+        waitlist_seq: c.get("waitlist_seq")?,
+        completed_on: c.parsed_opt("completed_on")?,
     })
 }
 
