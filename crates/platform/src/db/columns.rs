@@ -6,12 +6,12 @@
 //!
 //! ```ignore
 //! let c = Columns::of(&row, "fa_interventions");
-//! Intervention { place: c.parsed("place")?, minutes: c.integer("minutes")?, on: c.parsed("on_date")?, … }
+//! Intervention { place: c.parsed("place")?, minutes: c.integer("minutes")?, on: c.date("on_date")?, … }
 //! ```
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -55,12 +55,46 @@ impl<'r> Columns<'r> {
     ///
     /// # Errors
     /// [`StorageError::Corrupt`] when a text does not parse.
-    pub fn parsed_opt<T: FromStr>(&self, column: &'static str) -> Result<Option<T>, StorageError> {
+    pub fn opt_parsed<T: FromStr>(&self, column: &'static str) -> Result<Option<T>, StorageError> {
         let text: Option<String> = self.get(column)?;
         text.map(|text| self.parse(column, text)).transpose()
     }
 
-    /// Integer column `column` as `T` (a count, minutes, a level).
+    /// A `YYYY-MM-DD` date.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] when the text is not a date.
+    pub fn date(&self, column: &'static str) -> Result<NaiveDate, StorageError> {
+        self.parsed(column)
+    }
+
+    /// A date that may be `NULL`.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] when a text is not a date.
+    pub fn opt_date(&self, column: &'static str) -> Result<Option<NaiveDate>, StorageError> {
+        self.opt_parsed(column)
+    }
+
+    /// An RFC 3339 instant.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] when the text is not an RFC 3339 instant.
+    pub fn instant(&self, column: &'static str) -> Result<DateTime<Utc>, StorageError> {
+        let text: String = self.get(column)?;
+        self.instant_of(column, text)
+    }
+
+    /// An instant that may be `NULL`.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] when a text is not an RFC 3339 instant.
+    pub fn opt_instant(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StorageError> {
+        let text: Option<String> = self.get(column)?;
+        text.map(|text| self.instant_of(column, text)).transpose()
+    }
+
+    /// Integer column `column` as `T` (minutes, a level, a capacity).
     ///
     /// # Errors
     /// [`StorageError::Corrupt`] when the value does not fit in `T`.
@@ -69,18 +103,36 @@ impl<'r> Columns<'r> {
         T::try_from(value).map_err(|_| StorageError::corrupt(self.table, column, value))
     }
 
-    /// Nullable instant column `column`, stored as RFC 3339; `NULL` is `None`.
+    /// A revision or a number of attempts, stored as an integer (one past
+    /// `u32::MAX` cannot happen; it would read as `u32::MAX`).
     ///
     /// # Errors
-    /// [`StorageError::Corrupt`] when a text is not an RFC 3339 instant.
-    pub fn instant_opt(&self, column: &'static str) -> Result<Option<DateTime<Utc>>, StorageError> {
-        let text: Option<String> = self.get(column)?;
-        text.map(|text| {
-            DateTime::parse_from_rfc3339(&text)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| StorageError::corrupt(self.table, column, &text))
-        })
-        .transpose()
+    /// [`StorageError::Database`] when the column is missing or not an integer.
+    pub fn count(&self, column: &'static str) -> Result<u32, StorageError> {
+        Ok(u32::try_from(self.get::<i64>(column)?).unwrap_or(u32::MAX))
+    }
+
+    /// A boolean stored as an integer (not 0 is true).
+    ///
+    /// # Errors
+    /// [`StorageError::Database`] when the column is missing or not an integer.
+    pub fn flag(&self, column: &'static str) -> Result<bool, StorageError> {
+        Ok(self.get::<i64>(column)? != 0)
+    }
+
+    /// A list of strings stored as a JSON array.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] when the text is not a JSON array of strings.
+    pub fn list(&self, column: &'static str) -> Result<Vec<String>, StorageError> {
+        let text: String = self.get(column)?;
+        serde_json::from_str(&text).map_err(|_| StorageError::corrupt(self.table, column, text))
+    }
+
+    fn instant_of(&self, column: &'static str, text: String) -> Result<DateTime<Utc>, StorageError> {
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| StorageError::corrupt(self.table, column, text))
     }
 
     fn parse<T: FromStr>(&self, column: &'static str, text: String) -> Result<T, StorageError> {
@@ -92,7 +144,6 @@ impl<'r> Columns<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
 
     async fn row(select: &str) -> AnyRow {
         sqlx::any::install_default_drivers();
@@ -111,45 +162,46 @@ mod tests {
 
     #[tokio::test]
     async fn values_convert_to_the_domains_types() {
-        let row = row("SELECT '2026-12-04' AS day, NULL AS none, 42 AS minutes, \
-             '2026-12-04T10:00:00Z' AS at, 'x' AS name")
+        let row = row(
+            "SELECT '2026-12-04' AS day, NULL AS none, 42 AS minutes, '2026-12-04T10:00:00Z' AS at, \
+             'x' AS name, 0 AS off, 4294967296 AS huge, '[\"a\",\"b\"]' AS tags",
+        )
         .await;
         let c = Columns::of(&row, "t");
-        assert_eq!(c.parsed::<NaiveDate>("day").ok(), NaiveDate::from_ymd_opt(2026, 12, 4));
-        assert_eq!(c.parsed_opt::<NaiveDate>("none").ok(), Some(None));
-        assert_eq!(
-            c.parsed_opt::<NaiveDate>("day").ok().flatten(),
-            NaiveDate::from_ymd_opt(2026, 12, 4)
-        );
+        let day = NaiveDate::from_ymd_opt(2026, 12, 4);
+        assert_eq!(c.date("day").ok(), day);
+        assert_eq!(c.parsed::<NaiveDate>("day").ok(), day);
+        assert_eq!(c.opt_date("none").ok(), Some(None));
+        assert_eq!(c.opt_parsed::<NaiveDate>("day").ok().flatten(), day);
         assert_eq!(c.integer::<u32>("minutes").ok(), Some(42));
+        assert_eq!(c.count("huge").ok(), Some(u32::MAX));
+        assert_eq!(c.flag("minutes").ok(), Some(true));
+        assert_eq!(c.flag("off").ok(), Some(false));
         assert_eq!(
-            c.instant_opt("at").ok().flatten().map(|t| t.to_rfc3339()),
+            c.instant("at").ok().map(|t| t.to_rfc3339()),
             Some("2026-12-04T10:00:00+00:00".to_owned())
         );
-        assert_eq!(c.instant_opt("none").ok(), Some(None));
+        assert_eq!(c.opt_instant("none").ok(), Some(None));
         assert_eq!(c.get::<String>("name").ok().as_deref(), Some("x"));
+        assert_eq!(c.list("tags").ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
     }
 
     #[tokio::test]
     async fn a_value_that_does_not_convert_names_its_table_and_column() {
-        let row = row("SELECT '2026-13-01' AS day, -1 AS minutes, 'hier' AS at").await;
+        let row = row("SELECT '2026-13-01' AS day, -1 AS minutes, 'hier' AS at, '{}' AS tags").await;
         let c = Columns::of(&row, "fa_requests");
-        assert_eq!(
-            corrupt_column(c.parsed::<NaiveDate>("day")),
-            ("fa_requests", "day", "2026-13-01".to_owned())
-        );
-        assert_eq!(
-            corrupt_column(c.parsed_opt::<NaiveDate>("day")),
-            ("fa_requests", "day", "2026-13-01".to_owned())
-        );
+        let day = || ("fa_requests", "day", "2026-13-01".to_owned());
+        assert_eq!(corrupt_column(c.date("day")), day());
+        assert_eq!(corrupt_column(c.opt_date("day")), day());
+        assert_eq!(corrupt_column(c.parsed::<NaiveDate>("day")), day());
         assert_eq!(
             corrupt_column(c.integer::<u32>("minutes")),
             ("fa_requests", "minutes", "-1".to_owned())
         );
-        assert_eq!(
-            corrupt_column(c.instant_opt("at")),
-            ("fa_requests", "at", "hier".to_owned())
-        );
+        let at = || ("fa_requests", "at", "hier".to_owned());
+        assert_eq!(corrupt_column(c.instant("at")), at());
+        assert_eq!(corrupt_column(c.opt_instant("at")), at());
+        assert_eq!(corrupt_column(c.list("tags")), ("fa_requests", "tags", "{}".to_owned()));
         assert!(matches!(c.get::<String>("missing"), Err(StorageError::Database(_))));
     }
 }

@@ -8,8 +8,8 @@ use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{CallRecord, StageRecord};
 
-use super::columns::Columns;
-use super::{from_json, to_json, StorageError};
+use super::{to_json, StorageError};
+use vigie_platform::db::columns::Columns;
 
 /// `scale:code`.
 pub fn area_code(area: &TerritoryCode) -> String {
@@ -29,8 +29,8 @@ fn areas_to_json(areas: &[TerritoryCode]) -> String {
     to_json(&areas.iter().map(area_code).collect::<Vec<_>>())
 }
 
-fn areas_from_json(column: &'static str, value: &str) -> Result<Vec<TerritoryCode>, StorageError> {
-    from_json("al_calls", column, value)?
+fn areas_from_json(c: &Columns<'_>, column: &'static str) -> Result<Vec<TerritoryCode>, StorageError> {
+    c.list(column)?
         .iter()
         .map(|a| parse_area(a).ok_or_else(|| StorageError::corrupt("al_calls", column, a)))
         .collect()
@@ -151,8 +151,8 @@ const CALL_COLUMNS: &str = "call_id, source, source_ref, title, funders, program
     revision, raw, updated_at";
 
 fn call_from_row(row: &sqlx::any::AnyRow) -> Result<CallRecord, StorageError> {
-    let get = |c: &str| -> Result<String, StorageError> { Ok(row.try_get::<String, _>(c)?) };
     let c = Columns::of(row, "al_calls");
+    let get = |column: &'static str| c.get::<String>(column);
     Ok(CallRecord {
         call_id: get("call_id")?,
         source: get("source")?,
@@ -166,8 +166,8 @@ fn call_from_row(row: &sqlx::any::AnyRow) -> Result<CallRecord, StorageError> {
         audiences: c.list("audiences")?,
         perimeter_name: get("perimeter_name")?,
         perimeter_scale: get("perimeter_scale")?,
-        areas: areas_from_json("areas", &get("areas")?)?,
-        exclusions: areas_from_json("exclusions", &get("exclusions")?)?,
+        areas: areas_from_json(&c, "areas")?,
+        exclusions: areas_from_json(&c, "exclusions")?,
         unresolved: get("unresolved")?,
         recurrence: recurrence_from(&get("recurrence")?),
         cancelled: c.flag("cancelled")?,
@@ -180,9 +180,8 @@ fn call_from_row(row: &sqlx::any::AnyRow) -> Result<CallRecord, StorageError> {
 
 fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StageRecord), StorageError> {
     let c = Columns::of(row, "al_stages");
-    let kind: String = row.try_get("kind")?;
-    let time: Option<String> = row.try_get("deadline_time")?;
-    let zone: String = row.try_get("timezone")?;
+    let kind: String = c.get("kind")?;
+    let time: Option<String> = c.get("deadline_time")?;
     let stage = Stage {
         kind: StageKind::from_code(&kind).map_err(|_| StorageError::corrupt("al_stages", "kind", &kind))?,
         date: c.date("deadline")?,
@@ -192,10 +191,8 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StageRecord), Stor
                     .map_err(|_| StorageError::corrupt("al_stages", "deadline_time", &t))
             })
             .transpose()?,
-        timezone: zone
-            .parse()
-            .map_err(|_| StorageError::corrupt("al_stages", "timezone", &zone))?,
-        wording: row.try_get("wording")?,
+        timezone: c.parsed("timezone")?,
+        wording: c.get("wording")?,
     };
     Ok((
         row.try_get("call_id")?,

@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_proto::dates::rfc3339;
 
-use super::columns::Columns;
 use super::StorageError;
+use vigie_platform::db::columns::Columns;
 
 /// Status of a duty sent to its funder.
 pub const DUTY_SENT: &str = "sent";

@@ -9,8 +9,8 @@ use vigie_proto::dates::rfc3339;
 
 use crate::app::views::GrantRecord;
 
-use super::columns::Columns;
 use super::StorageError;
+use vigie_platform::db::columns::Columns;
 
 /// A query of the `Any` driver with its bound arguments.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;

@@ -20,8 +20,8 @@ use vigie_proto::dates::rfc3339;
 
 use crate::app::views::{LogEntry, SendKeyTuple, SendLogRecord};
 
-use super::columns::Columns;
 use super::{StorageError, MAX_PARAMS};
+use vigie_platform::db::columns::Columns;
 
 /// Offset of a notice that a deadline moved.
 pub const NOTICE_MOVED: i64 = -1;
@@ -411,7 +411,7 @@ pub async fn message_lateness(
 ) -> Result<Option<(DateTime<Utc>, bool)>, StorageError> {
     let row = sqlx::query(
         "SELECT m.created_at, (SELECT COUNT(*) FROM al_send_log s WHERE s.message_id = m.message_id AND s.late <> 0) \
-         FROM al_messages m WHERE m.message_id = $1",
+         AS late_rows FROM al_messages m WHERE m.message_id = $1",
     )
     .bind(message_id.to_owned())
     .fetch_optional(&mut *conn)
@@ -419,12 +419,8 @@ pub async fn message_lateness(
     let Some(row) = row else {
         return Ok(None);
     };
-    let created_at: String = row.try_get(0)?;
-    let late_rows: i64 = row.try_get(1)?;
-    Ok(Some((
-        super::parse_timestamp("al_messages", "created_at", &created_at)?,
-        late_rows > 0,
-    )))
+    let c = Columns::of(&row, "al_messages");
+    Ok(Some((c.instant("created_at")?, c.get::<i64>("late_rows")? > 0)))
 }
 
 /// Records a failed attempt: retried at `next` (transient) or given up

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use vigie_proto::dates::rfc3339;
 
-use super::columns::Columns;
-use super::{from_json, to_json, StorageError};
+use super::{to_json, StorageError};
+use vigie_platform::db::columns::Columns;
 
 /// A network's policy as stored (validated by the application).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -70,8 +70,8 @@ pub async fn policies(conn: &mut AnyConnection) -> Result<Vec<PolicyRow>, Storag
     .await?;
     rows.iter()
         .map(|row| {
-            let offsets: String = row.try_get("offsets")?;
-            let offsets = from_json("al_policies", "offsets", &offsets)?
+            let offsets = Columns::of(row, "al_policies")
+                .list("offsets")?
                 .iter()
                 .map(|o| {
                     o.parse::<u32>()

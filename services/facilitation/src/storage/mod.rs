@@ -111,7 +111,7 @@ pub async fn facilitators(conn: &mut AnyConnection) -> Result<Vec<Facilitator>, 
                 weekly_minutes: c.integer("weekly_minutes")?,
                 internal_share: c.get("internal_share")?,
                 funding_programme: c.get("funding_programme")?,
-                funding_end: c.parsed_opt("funding_end")?,
+                funding_end: c.opt_parsed("funding_end")?,
             })
         })
         .collect()
@@ -319,22 +319,22 @@ fn decode_request(row: &sqlx::any::AnyRow) -> Result<HelpRequest, StorageError> 
         description: c.get("description")?,
         urgency: c.get("urgency")?,
         modality: c.get("modality")?,
-        due_on: c.parsed_opt("due_on")?,
+        due_on: c.opt_parsed("due_on")?,
         estimated_minutes: c.integer("estimated_minutes")?,
         status: c.get("status")?,
         facilitator_id: c.get("facilitator_id")?,
         facilitator_name: c.get("display_name")?,
-        week_start: c.parsed_opt("week_start")?,
+        week_start: c.opt_parsed("week_start")?,
         reasons: reasons.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
         declined_by: split(&c.get::<String>("declined_by")?),
         created_on: c.parsed("created_on")?,
         open_key: c.get("open_key")?,
-        created_at: c.instant_opt("created_at")?,
-        offered_at: c.instant_opt("offered_at")?,
-        accepted_at: c.instant_opt("accepted_at")?,
-        closed_at: c.instant_opt("closed_at")?,
-        escalated_at: c.instant_opt("escalated_at")?,
-        overdue_at: c.instant_opt("overdue_at")?,
+        created_at: c.opt_instant("created_at")?,
+        offered_at: c.opt_instant("offered_at")?,
+        accepted_at: c.opt_instant("accepted_at")?,
+        closed_at: c.opt_instant("closed_at")?,
+        escalated_at: c.opt_instant("escalated_at")?,
+        overdue_at: c.opt_instant("overdue_at")?,
         kind: c.get("kind")?,
         call: decode_call(c)?,
     })
@@ -345,7 +345,7 @@ fn decode_call(c: Columns<'_>) -> Result<Option<CallRef>, StorageError> {
         return Ok(None);
     };
     let deadline = c
-        .parsed_opt("call_deadline")?
+        .opt_parsed("call_deadline")?
         .ok_or_else(|| StorageError::corrupt("fa_requests", "call_deadline", "NULL"))?;
     Ok(Some(CallRef {
         call_id,
@@ -552,11 +552,11 @@ pub async fn timings(conn: &mut AnyConnection, network: &str) -> Result<Vec<Requ
                 facilitator_id: c.get("facilitator_id")?,
                 network: c.get("network_id")?,
                 created_at: c
-                    .instant_opt("created_at")?
+                    .opt_instant("created_at")?
                     .ok_or_else(|| StorageError::corrupt("fa_requests", "created_at", "NULL"))?,
-                offered_at: c.instant_opt("offered_at")?,
-                accepted_at: c.instant_opt("accepted_at")?,
-                closed_at: c.instant_opt("closed_at")?,
+                offered_at: c.opt_instant("offered_at")?,
+                accepted_at: c.opt_instant("accepted_at")?,
+                closed_at: c.opt_instant("closed_at")?,
             })
         })
         .collect()

@@ -380,7 +380,7 @@ fn decode_enrolment(row: &sqlx::any::AnyRow) -> Result<EnrolmentRow, StorageErro
         network_id: c.get("network_id")?,
         status: c.get("status")?,
         waitlist_seq: c.get("waitlist_seq")?,
-        completed_on: c.parsed_opt("completed_on")?,
+        completed_on: c.opt_parsed("completed_on")?,
     })
 }
 
