@@ -679,27 +679,9 @@ pub enum FacilitationCommand {
     Facilitators(FacilitatorsCommand),
     /// Demande d'aide d'une structure : proposée au facilitateur le mieux placé ayant encore du temps cette semaine.
     Request {
-        /// La structure qui demande de l'aide.
-        #[arg(long)]
-        structure: String,
-        /// La fonction vitale concernée (code du catalogue, p. ex. payroll).
-        #[arg(long)]
-        function: String,
-        /// Le besoin, en quelques mots.
-        #[arg(long)]
-        description: String,
-        /// Échéance AAAA-MM-JJ.
-        #[arg(long)]
-        due: Option<chrono::NaiveDate>,
-        /// Durée estimée en minutes (défaut : 120), réservée sur le temps interne de la semaine.
-        #[arg(long)]
-        minutes: Option<u32>,
-        /// Urgence : low, normal (défaut) ou high.
-        #[arg(long)]
-        urgency: Option<String>,
-        /// Modalité souhaitée : on_site (sur place : les facilitateurs dont le territoire couvre la structure passent devant), remote (à distance) ou either (défaut, indifférent).
-        #[arg(long, value_parser = ["on_site", "remote", "either"])]
-        modality: Option<String>,
+        /// La demande.
+        #[command(flatten)]
+        help: crate::client::facilitation::Help,
         /// Serveur.
         #[command(flatten)]
         client: ClientArgs,
@@ -948,30 +930,9 @@ pub enum AlertsCommand {
         /// Le réseau.
         #[arg(long)]
         network: String,
-        /// Jours avant chaque échéance, séparés par des virgules (défaut du serveur : 30,14,7,2).
-        #[arg(long, value_parser = parse_offsets)]
-        offsets: Option<Offsets>,
-        /// Heure locale d'envoi HH:MM (défaut du serveur : 09:00).
-        #[arg(long, value_parser = parse_hour)]
-        hour: Option<String>,
-        /// Fuseau IANA des rappels (défaut du serveur : Europe/Paris).
-        #[arg(long)]
-        timezone: Option<String>,
-        /// Nom du référent du réseau, alerté à partir de J-14 quand le dépôt ne repose sur personne ou sur une seule personne.
-        #[arg(long)]
-        referent_name: Option<String>,
-        /// Courriel du référent du réseau.
-        #[arg(long)]
-        referent_email: Option<String>,
-        /// Adresse du webhook signé (HMAC-SHA256) ; vide pour le retirer.
-        #[arg(long)]
-        webhook_url: Option<String>,
-        /// Secret de signature du webhook (jamais réaffiché) ; « - » le lit sur l'entrée standard, hors de la ligne de commande.
-        #[arg(long)]
-        webhook_secret: Option<String>,
-        /// Jours entre la date interne de brouillon et l'échéance d'une obligation de compte rendu (0 à 90 ; défaut du serveur : 14).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=90))]
-        draft_days: Option<u32>,
+        /// Ce qui change (les options non données sont gardées).
+        #[command(flatten)]
+        changes: crate::client::alerting::PolicyChanges,
         /// Format de sortie.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -1524,9 +1485,7 @@ mod alerting_tests {
 
     #[test]
     fn alerts_policy_validates_offsets_and_hour() {
-        let Ok(Command::Alerts(AlertsCommand::Policy {
-            network, offsets, hour, ..
-        })) = parse(&[
+        let Ok(Command::Alerts(AlertsCommand::Policy { network, changes, .. })) = parse(&[
             "alerts",
             "policy",
             "--network",
@@ -1535,13 +1494,12 @@ mod alerting_tests {
             "7, 30,14,7",
             "--hour",
             "9h30",
-        ])
-        else {
+        ]) else {
             panic!("not parsed")
         };
         assert_eq!(network, "reseau-bretagne");
-        assert_eq!(offsets, Some(Offsets(vec![30, 14, 7])));
-        assert_eq!(hour.as_deref(), Some("09:30"));
+        assert_eq!(changes.offsets, Some(Offsets(vec![30, 14, 7])));
+        assert_eq!(changes.hour.as_deref(), Some("09:30"));
         assert!(parse(&["alerts", "policy"]).is_err());
         assert!(parse(&["alerts", "policy", "--network", "n", "--offsets", "30,deux"]).is_err());
         assert!(parse(&["alerts", "policy", "--network", "n", "--hour", "25:00"]).is_err());

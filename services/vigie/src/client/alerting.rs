@@ -73,29 +73,10 @@ pub async fn run_alerts(command: AlertsCommand, lang: Lang) -> anyhow::Result<()
         } => log(&client.endpoint, structure.as_deref(), limit, format, lang).await,
         AlertsCommand::Policy {
             network,
-            offsets,
-            hour,
-            timezone,
-            referent_name,
-            referent_email,
-            webhook_url,
-            webhook_secret,
-            draft_days,
+            changes,
             format,
             client,
-        } => {
-            let changes = PolicyChanges {
-                offsets,
-                hour,
-                timezone,
-                referent_name,
-                referent_email,
-                webhook_url,
-                webhook_secret,
-                draft_days,
-            };
-            policy(&client.endpoint, &network, changes, format, lang).await
-        }
+        } => policy(&client.endpoint, &network, changes, format, lang).await,
         AlertsCommand::Preferences {
             structure,
             network,
@@ -805,24 +786,33 @@ pub async fn log(
 
 // ----- configuration -----
 
-/// The changes asked by `vigie alerts policy`; fields not given are kept.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+// The changes asked by `vigie alerts policy` (its flags: the doc comments
+// are their French help); fields not given are kept.
+#[derive(Debug, Default, Clone, PartialEq, Eq, clap::Args)]
 pub struct PolicyChanges {
-    /// Days before each stage.
+    /// Jours avant chaque échéance, séparés par des virgules (défaut du serveur : 30,14,7,2).
+    #[arg(long, value_parser = crate::cli::parse_offsets)]
     pub offsets: Option<Offsets>,
-    /// Local sending hour `HH:MM`.
+    /// Heure locale d'envoi HH:MM (défaut du serveur : 09:00).
+    #[arg(long, value_parser = crate::cli::parse_hour)]
     pub hour: Option<String>,
-    /// IANA zone.
+    /// Fuseau IANA des rappels (défaut du serveur : Europe/Paris).
+    #[arg(long)]
     pub timezone: Option<String>,
-    /// The network referent's name.
+    /// Nom du référent du réseau, alerté à partir de J-14 quand le dépôt ne repose sur personne ou sur une seule personne.
+    #[arg(long)]
     pub referent_name: Option<String>,
-    /// The network referent's email.
+    /// Courriel du référent du réseau.
+    #[arg(long)]
     pub referent_email: Option<String>,
-    /// The webhook's address (empty: none).
+    /// Adresse du webhook signé (HMAC-SHA256) ; vide pour le retirer.
+    #[arg(long)]
     pub webhook_url: Option<String>,
-    /// The webhook's signing secret.
+    /// Secret de signature du webhook (jamais réaffiché) ; « - » le lit sur l'entrée standard, hors de la ligne de commande.
+    #[arg(long)]
     pub webhook_secret: Option<String>,
-    /// Days between a reporting duty's internal draft date and its due date.
+    /// Jours entre la date interne de brouillon et l'échéance d'une obligation de compte rendu (0 à 90 ; défaut du serveur : 14).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=90))]
     pub draft_days: Option<u32>,
 }
 

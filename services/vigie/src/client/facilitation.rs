@@ -28,27 +28,7 @@ pub async fn run(command: FacilitationCommand, lang: Lang) -> anyhow::Result<()>
         FacilitationCommand::Facilitators(FacilitatorsCommand::List { format, client }) => {
             facilitators(&client.endpoint, format, lang).await
         }
-        FacilitationCommand::Request {
-            structure,
-            function,
-            description,
-            due,
-            minutes,
-            urgency,
-            modality,
-            client,
-        } => {
-            let help = Help {
-                structure,
-                function,
-                description,
-                due,
-                minutes,
-                urgency,
-                modality,
-            };
-            request(&client.endpoint, help, lang).await
-        }
+        FacilitationCommand::Request { help, client } => request(&client.endpoint, help, lang).await,
         FacilitationCommand::Respond {
             request,
             accept,
@@ -199,22 +179,30 @@ pub async fn facilitators(endpoint: &str, format: Format, lang: Lang) -> anyhow:
         .write(&response.facilitators, format, lang, &mut std::io::stdout().lock())
 }
 
-/// A help request from the command line.
-#[derive(Debug)]
+// A help request from the command line: the flags of `vigie facilitation
+// request` (the doc comments are their French help).
+#[derive(Debug, clap::Args)]
 pub struct Help {
-    /// The structure.
+    /// La structure qui demande de l'aide.
+    #[arg(long)]
     pub structure: String,
-    /// The function.
+    /// La fonction vitale concernée (code du catalogue, p. ex. payroll).
+    #[arg(long)]
     pub function: String,
-    /// The need.
+    /// Le besoin, en quelques mots.
+    #[arg(long)]
     pub description: String,
-    /// Deadline.
+    /// Échéance AAAA-MM-JJ.
+    #[arg(long)]
     pub due: Option<NaiveDate>,
-    /// Estimated minutes.
+    /// Durée estimée en minutes (défaut : 120), réservée sur le temps interne de la semaine.
+    #[arg(long)]
     pub minutes: Option<u32>,
-    /// low, normal, high.
+    /// Urgence : low, normal (défaut) ou high.
+    #[arg(long)]
     pub urgency: Option<String>,
-    /// on_site, remote, either.
+    /// Modalité souhaitée : on_site (sur place : les facilitateurs dont le territoire couvre la structure passent devant), remote (à distance) ou either (défaut, indifférent).
+    #[arg(long, value_parser = ["on_site", "remote", "either"])]
     pub modality: Option<String>,
 }
 
