@@ -13,14 +13,22 @@
 //!
 //! If the coalesced statement fails (or its task dies), each waiting call
 //! checks its structure alone, which reports its own error.
+//!
+//! On PostgreSQL, rounds that follow each other keep their connection
+//! between them instead of giving it back to the pool: sqlx tests a
+//! connection at each release with a round trip to the server, which cost
+//! as much as the lookup itself. It goes back to the pool as soon as no call
+//! waits (and is dropped, not reused, after a failed statement). On SQLite
+//! (in memory: one connection for everything) each round takes its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::Row;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Row};
 use tokio::sync::oneshot;
 use vigie_platform::db::multi_row::fetch_for_keys;
-use vigie_platform::db::Db;
+use vigie_platform::db::{Backend, Db};
 
 use crate::storage::{self, StorageError};
 
@@ -40,6 +48,8 @@ struct State {
     waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
     /// Whether statements are being run (by a leading call, then a task).
     running: bool,
+    /// The connection kept for the next round (PostgreSQL, calls waiting).
+    held: Option<PoolConnection<Any>>,
 }
 
 impl VersionChecks {
@@ -82,16 +92,24 @@ impl VersionChecks {
     /// Answers the calls registered so far with one statement; returns
     /// whether calls are waiting (otherwise nothing runs any more).
     async fn round(&self, db: &Db) -> bool {
-        let round = {
+        let (round, held) = {
             let mut state = self.lock();
             if state.waiting.is_empty() {
+                // (`held` is only kept while calls wait: the round that
+                // takes them takes it.)
                 state.running = false;
                 return false;
             }
-            std::mem::take(&mut state.waiting)
+            (std::mem::take(&mut state.waiting), state.held.take())
         };
         let ids: Vec<String> = round.keys().cloned().collect();
-        let versions = read_versions(db, &ids).await;
+        let (versions, conn) = read_versions(db, held, &ids).await;
+        if db.backend() == Backend::Postgres {
+            let mut state = self.lock();
+            if !state.waiting.is_empty() {
+                state.held = conn;
+            }
+        }
         for (id, answers) in round {
             let answer = match &versions {
                 Ok(versions) => Ok(versions.get(&id).copied()),
@@ -135,15 +153,28 @@ impl Drop for Leading {
             Err(_) => {
                 state.running = false;
                 state.waiting.clear();
+                state.held = None;
             }
         }
     }
 }
 
-/// The versions of `ids` that exist, in one statement (a few for thousands).
-async fn read_versions(db: &Db, ids: &[String]) -> Result<HashMap<String, i64>, ()> {
+/// The versions of `ids` that exist, in one statement (a few for thousands),
+/// on `held` or a connection of the pool; the connection comes back when the
+/// statement succeeded.
+async fn read_versions(
+    db: &Db,
+    held: Option<PoolConnection<Any>>,
+    ids: &[String],
+) -> (Result<HashMap<String, i64>, ()>, Option<PoolConnection<Any>>) {
+    let mut conn = match held {
+        Some(conn) => conn,
+        None => match db.reader().acquire().await {
+            Ok(conn) => conn,
+            Err(error) => return (failed(error.into()), None),
+        },
+    };
     let read = async {
-        let mut conn = db.reader().acquire().await?;
         if let [id] = ids {
             // Alone: the lookup by key, kept prepared (one round trip).
             let version = storage::version_of(&mut conn, id).await?;
@@ -159,7 +190,16 @@ async fn read_versions(db: &Db, ids: &[String]) -> Result<HashMap<String, i64>, 
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .collect::<Result<HashMap<String, i64>, StorageError>>()
     };
-    read.await.map_err(|error: StorageError| {
-        tracing::debug!(error = %error, "coalesced version check failed, each call checks alone");
-    })
+    match read.await {
+        Ok(versions) => (Ok(versions), Some(conn)),
+        // A connection whose statement failed goes back to the pool, which
+        // tests it, rather than serving the next round.
+        Err(error) => (failed(error), None),
+    }
+}
+
+/// A failed statement, logged: each waiting call then checks alone.
+fn failed<T>(error: StorageError) -> Result<T, ()> {
+    tracing::debug!(error = %error, "coalesced version check failed, each call checks alone");
+    Err(())
 }

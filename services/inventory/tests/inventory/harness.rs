@@ -69,6 +69,23 @@ impl Harness {
     }
 
     /// Moves the clock.
+    /// Cuts every other connection to the test database, as a PostgreSQL
+    /// restart or a proxy closing idle connections would: PostgreSQL only
+    /// (`false` on SQLite, whose connections live in this process).
+    pub async fn cut_connections(&self) -> Result<bool> {
+        if self.database.backend() != Backend::Postgres {
+            return Ok(false);
+        }
+        let db = Db::connect(self.database.url()).await?;
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(db.pool())
+        .await?;
+        Ok(true)
+    }
+
     pub fn set_today(&self, date: NaiveDate) {
         *self.date.lock().unwrap_or_else(|e| e.into_inner()) = date;
     }

@@ -948,6 +948,79 @@ pub async fn concurrent_reads_each_see_what_was_committed_before(h: Harness) -> 
     Ok(())
 }
 
+/// Reads under load survive their connections being cut (a PostgreSQL
+/// restart, a proxy closing connections): the calls made while the server
+/// cuts them may fail, the next ones answer as stored, and once the load
+/// stops every connection is back in the pool (none kept by the version
+/// checks, which keep one only while calls wait).
+pub async fn reads_answer_again_after_their_connections_are_cut(h: Harness) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let target = imported_with_holdings(&h, 6, 3).await?;
+    let id = target.structure.id.clone();
+    let expected = h.app.structure(&id).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    // Sixteen callers reading one structure back to back: on PostgreSQL its
+    // version checks follow each other and keep their connection.
+    let readers: Vec<_> = (0..16)
+        .map(|_| {
+            let (app, id, stop) = (h.app.clone(), id.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut answered = 0_u32;
+                while !stop.load(Ordering::Relaxed) {
+                    if app.structure(&id).await.is_ok() {
+                        answered += 1;
+                    }
+                    // A cached read completes without waiting: let the
+                    // other tasks run.
+                    tokio::task::yield_now().await;
+                }
+                answered
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cut = h.cut_connections().await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        ensure!(reader.await? > 0, "every caller was answered under load");
+    }
+    // Dead connections left in the pool fail once each, then are replaced.
+    let mut answered = 0;
+    for _ in 0..100 {
+        match h.app.structure(&id).await {
+            Ok(read) => {
+                ensure!(read == expected, "a read after the cut answers as stored");
+                answered += 1;
+                if answered == 10 {
+                    break;
+                }
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    ensure!(answered == 10, "reads answer again after the cut (cut: {cut})");
+    let pool = h.db.reader();
+    let mut all_back = false;
+    for _ in 0..100 {
+        if pool.num_idle() == pool.size() as usize {
+            all_back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(
+        all_back,
+        "every connection is back in the pool once no call waits ({} of {} idle)",
+        pool.num_idle(),
+        pool.size()
+    );
+    Ok(())
+}
+
 /// `ListFragility` reads the structures a chunk at a time: across chunks it
 /// streams every structure once, in id order, each answer as computed from
 /// the whole instance read at once.
