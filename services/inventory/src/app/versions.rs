@@ -18,11 +18,14 @@
 //! between them instead of giving it back to the pool: sqlx tests a
 //! connection at each release with a round trip to the server, which cost
 //! as much as the lookup itself. It goes back to the pool as soon as no call
-//! waits (and is dropped, not reused, after a failed statement). On SQLite
-//! (in memory: one connection for everything) each round takes its own.
+//! waits, after a failed statement (not reused), and at least every
+//! [`HOLD_AT_MOST`] under a load that never pauses, so that the pool still
+//! tests and recycles it (its maximum lifetime). On SQLite (in memory: one
+//! connection for everything) each round takes its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Row};
@@ -48,9 +51,13 @@ struct State {
     waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
     /// Whether statements are being run (by a leading call, then a task).
     running: bool,
-    /// The connection kept for the next round (PostgreSQL, calls waiting).
-    held: Option<PoolConnection<Any>>,
+    /// The connection kept for the next round (PostgreSQL, calls waiting),
+    /// and since when it has been kept.
+    held: Option<(PoolConnection<Any>, Instant)>,
 }
+
+/// How long rounds may keep one connection before giving it back.
+const HOLD_AT_MOST: Duration = Duration::from_secs(1);
 
 impl VersionChecks {
     /// The stored version of structure `id` (`None`: there is none), read
@@ -103,11 +110,12 @@ impl VersionChecks {
             (std::mem::take(&mut state.waiting), state.held.take())
         };
         let ids: Vec<String> = round.keys().cloned().collect();
-        let (versions, conn) = read_versions(db, held, &ids).await;
-        if db.backend() == Backend::Postgres {
+        let since = held.as_ref().map_or_else(Instant::now, |(_, since)| *since);
+        let (versions, conn) = read_versions(db, held.map(|(conn, _)| conn), &ids).await;
+        if db.backend() == Backend::Postgres && since.elapsed() < HOLD_AT_MOST {
             let mut state = self.lock();
             if !state.waiting.is_empty() {
-                state.held = conn;
+                state.held = conn.map(|conn| (conn, since));
             }
         }
         for (id, answers) in round {
