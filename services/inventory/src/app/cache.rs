@@ -112,9 +112,40 @@ impl ReadCache {
         copies.insert(id.to_owned(), copy);
     }
 
+    /// Drops the copy of structure `id`, if any (after an erasure: a copy
+    /// is otherwise kept until the structure is read again).
+    pub fn forget(&self, id: &str) {
+        let forgotten = self.lock().remove(id);
+        drop(forgotten);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
         // A panic while holding the lock cannot leave a half-written entry
         // (insert and remove are whole): the map stays usable.
         self.copies.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigie_fragility_model::fragility::fixtures::Builder;
+
+    #[test]
+    fn a_forgotten_copy_is_gone() {
+        let cache = ReadCache::default();
+        let copy = Cached {
+            stored: Arc::new(VersionedInventory {
+                inventory: Builder::new("S1").build(),
+                version: 1,
+            }),
+            stamp: None,
+            checked: None,
+        };
+        cache.put("S1", copy.clone());
+        cache.put("S2", copy);
+        cache.forget("S1");
+        assert!(cache.get("S1").is_none(), "no copy of S1 kept");
+        assert!(cache.get("S2").is_some(), "the others stay");
     }
 }

@@ -131,6 +131,9 @@ impl Inventory {
         events::append(&mut tx, vec![events::person_erased(person_id, &structure_id)]).await?;
         tx.commit().await?;
         self.events_committed();
+        // This process keeps no copy naming the person (the cache would
+        // only replace it at the structure's next read).
+        self.cache.forget(&structure_id);
         // SQLite: the old pages that named the person leave the WAL (deleted
         // content is zeroed by `secure_delete`). Best effort: the erasure is
         // committed; a busy WAL is folded by the next checkpoint.

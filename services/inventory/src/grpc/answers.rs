@@ -75,6 +75,14 @@ impl<K: PartialEq, V: Clone> Answers<K, V> {
         answer
     }
 
+    /// Drops the answer kept for structure `id`, if any (after an erasure:
+    /// an answer naming the person is otherwise kept until the structure is
+    /// read again).
+    pub fn forget(&self, id: &str) {
+        let forgotten = self.lock().remove(id);
+        drop(forgotten);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Kept<K, V>>> {
         // Insert and remove are whole: a panic elsewhere while holding the
         // lock leaves the map usable.
@@ -125,6 +133,16 @@ mod tests {
         // address and be mistaken for it.
         let second = copy("S1", "Beta");
         assert_eq!(answers.get_or_build(&second, (), || "Beta".to_owned()), "Beta");
+    }
+
+    #[test]
+    fn a_forgotten_answer_is_built_again() {
+        let answers: Answers<(), String> = Answers::default();
+        let a = copy("S1", "Alpha");
+        answers.get_or_build(&a, (), || "Alpha".to_owned());
+        answers.forget("S1");
+        assert!(answers.lock().is_empty(), "nothing kept for S1");
+        assert_eq!(answers.get_or_build(&a, (), || "built again".to_owned()), "built again");
     }
 
     #[test]

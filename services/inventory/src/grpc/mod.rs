@@ -342,6 +342,9 @@ impl InventoryService for InventoryApi {
         let id = request.get_ref().person_id.trim().to_owned();
         self.visible_person(&request, "ErasePerson", &id).await?;
         let erasure = self.app.erase_person(&id).await?;
+        // No answer kept here names the person any more.
+        self.answers.structures.forget(&erasure.structure_id);
+        self.answers.fragility.forget(&erasure.structure_id);
         Ok(Response::new(pb::ErasePersonResponse {
             person_id: erasure.person_id,
             structure_id: erasure.structure_id,
