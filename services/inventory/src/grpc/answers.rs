@@ -1,4 +1,4 @@
-//! Answers already encoded from a structure's copy in the answer cache
+//! Answers already built from a structure's copy in the answer cache
 //! (`app/cache.rs`), so that `GetStructure` and `GetFragility` served from a
 //! current copy do not assess it, write its explanation sentences and copy
 //! it into a message again on every call: a profile of `GetFragility` at 64
@@ -11,7 +11,9 @@
 //! the answer is built again. A `Weak` keeps its allocation alive, so the
 //! address cannot be reused by another copy while the answer is kept. An
 //! answer is therefore exactly as current as the cache's copy, and is the
-//! answer built from it (same bytes; tested warm and cold).
+//! answer built from it (same bytes; tested warm and cold). Answers do not
+//! depend on who asks: the caller is authorised on the structure before.
+//! After an erasure the adapter forgets the structure's answers at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
