@@ -100,8 +100,15 @@ impl ReadCache {
         self.lock().get(id).cloned()
     }
 
-    /// Keeps `copy` of structure `id`, making room when full.
+    /// Keeps `copy` of structure `id`, making room when full — unless it
+    /// was checked before a change this process has committed since: it may
+    /// predate that change (an erasure that has just forgotten the
+    /// structure's copy would otherwise get it back), so the next read reads
+    /// again.
     pub fn put(&self, id: &str, copy: Cached) {
+        if copy.checked.is_some_and(|c| c.local_writes != self.local_writes()) {
+            return;
+        }
         let mut copies = self.lock();
         if copies.len() >= CAPACITY && !copies.contains_key(id) {
             // Any one: the cache serves a hot few, it is not an index.
@@ -147,5 +154,38 @@ mod tests {
         cache.forget("S1");
         assert!(cache.get("S1").is_none(), "no copy of S1 kept");
         assert!(cache.get("S2").is_some(), "the others stay");
+    }
+
+    #[test]
+    fn a_copy_checked_before_a_local_change_is_not_kept() {
+        let cache = ReadCache::default();
+        let stored = Arc::new(VersionedInventory {
+            inventory: Builder::new("S1").build(),
+            version: 1,
+        });
+        let checked = cache.check_now();
+        // A change (an erasure) commits here while the copy is being read.
+        cache.wrote();
+        cache.put(
+            "S1",
+            Cached {
+                stored: Arc::clone(&stored),
+                stamp: None,
+                checked: Some(checked),
+            },
+        );
+        assert!(
+            cache.get("S1").is_none(),
+            "a copy that may predate the change is not kept"
+        );
+        cache.put(
+            "S1",
+            Cached {
+                stored,
+                stamp: None,
+                checked: Some(cache.check_now()),
+            },
+        );
+        assert!(cache.get("S1").is_some(), "one checked after it is");
     }
 }
