@@ -94,22 +94,14 @@ impl<'r> Columns<'r> {
         text.map(|text| self.instant_of(column, text)).transpose()
     }
 
-    /// Integer column `column` as `T` (minutes, a level, a capacity).
+    /// Integer column `column` as `T` (minutes, a level, a revision, a number
+    /// of attempts).
     ///
     /// # Errors
     /// [`StorageError::Corrupt`] when the value does not fit in `T`.
     pub fn integer<T: TryFrom<i64>>(&self, column: &'static str) -> Result<T, StorageError> {
         let value: i64 = self.get(column)?;
         T::try_from(value).map_err(|_| StorageError::corrupt(self.table, column, value))
-    }
-
-    /// A revision or a number of attempts, stored as an integer (one past
-    /// `u32::MAX` cannot happen; it would read as `u32::MAX`).
-    ///
-    /// # Errors
-    /// [`StorageError::Database`] when the column is missing or not an integer.
-    pub fn count(&self, column: &'static str) -> Result<u32, StorageError> {
-        Ok(u32::try_from(self.get::<i64>(column)?).unwrap_or(u32::MAX))
     }
 
     /// A boolean stored as an integer (not 0 is true).
@@ -174,7 +166,10 @@ mod tests {
         assert_eq!(c.opt_date("none").ok(), Some(None));
         assert_eq!(c.opt_parsed::<NaiveDate>("day").ok().flatten(), day);
         assert_eq!(c.integer::<u32>("minutes").ok(), Some(42));
-        assert_eq!(c.count("huge").ok(), Some(u32::MAX));
+        assert_eq!(
+            corrupt_column(c.integer::<u32>("huge")),
+            ("t", "huge", "4294967296".to_owned())
+        );
         assert_eq!(c.flag("minutes").ok(), Some(true));
         assert_eq!(c.flag("off").ok(), Some(false));
         assert_eq!(

@@ -171,7 +171,7 @@ fn call_from_row(row: &sqlx::any::AnyRow) -> Result<CallRecord, StorageError> {
         unresolved: get("unresolved")?,
         recurrence: recurrence_from(&get("recurrence")?),
         cancelled: c.flag("cancelled")?,
-        revision: c.count("revision")?,
+        revision: c.integer("revision")?,
         raw: get("raw")?,
         updated_at: c.instant("updated_at")?,
         stages: Vec::new(),
@@ -198,7 +198,7 @@ fn stage_from_row(row: &sqlx::any::AnyRow) -> Result<(String, StageRecord), Stor
         row.try_get("call_id")?,
         StageRecord {
             stage,
-            revision: c.count("revision")?,
+            revision: c.integer("revision")?,
             withdrawn: c.flag("withdrawn")?,
             known_since: c.opt_instant("known_since")?,
         },

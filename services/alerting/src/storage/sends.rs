@@ -84,7 +84,7 @@ pub async fn claimed_keys(
             row.try_get("recipient")?,
             row.try_get("call_id")?,
             row.try_get("stage_kind")?,
-            Columns::of(&row, "al_send_log").count("revision")?,
+            Columns::of(&row, "al_send_log").integer("revision")?,
             row.try_get("offset_days")?,
             row.try_get("channel")?,
         ));
@@ -123,7 +123,7 @@ fn log_row(row: &sqlx::any::AnyRow) -> Result<SendLogRecord, StorageError> {
         recipient: row.try_get("recipient")?,
         call_id: row.try_get("call_id")?,
         stage_kind: row.try_get("stage_kind")?,
-        revision: c.count("revision")?,
+        revision: c.integer("revision")?,
         offset_days: row.try_get("offset_days")?,
         channel: row.try_get("channel")?,
         person_id: row.try_get("person_id")?,
@@ -256,7 +256,7 @@ fn message_row(row: &sqlx::any::AnyRow) -> Result<MessageRow, StorageError> {
         body_text: row.try_get("body_text")?,
         body_html: row.try_get("body_html")?,
         status: row.try_get("status")?,
-        attempts: c.count("attempts")?,
+        attempts: c.integer("attempts")?,
         next_attempt_at: c.instant("next_attempt_at")?,
         last_error: row.try_get("last_error")?,
         sent_at: c.opt_instant("sent_at")?,
@@ -490,7 +490,7 @@ pub async fn send_log(
                 call_title: row.try_get("call_title")?,
                 status: row.try_get("status")?,
                 sent_at: message.opt_instant("sent_at")?,
-                attempts: message.count("attempts")?,
+                attempts: message.integer("attempts")?,
                 last_error: row.try_get("last_error")?,
             })
         })
