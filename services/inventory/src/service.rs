@@ -10,10 +10,9 @@ use vigie_fragility_model::fragility::FragilityParams;
 use vigie_platform::db::Db;
 use vigie_platform::events::Consumer;
 use vigie_platform::service::{BackgroundLoop, ServiceDescription};
-use vigie_proto::inventory::v1::inventory_service_server::InventoryServiceServer;
 
 use crate::app::{Clock, Inventory};
-use crate::grpc::InventoryApi;
+use crate::grpc::{InventoryApi, InventoryGrpc};
 use crate::handlers::{InterventionRecordedHandler, TrainingCompletedHandler};
 
 /// Fully qualified gRPC name, reported by the health service.
@@ -59,10 +58,11 @@ pub fn describe(db: &Db, app: &Inventory) -> ServiceDescription {
         }))
 }
 
-/// The tonic service to add to a server's routes.
-pub fn grpc(app: Inventory) -> InventoryServiceServer<InventoryApi> {
+/// The tonic service to add to a server's routes (the generated server, with
+/// the single-structure reads answered from kept encodings: `grpc/routed.rs`).
+pub fn grpc(app: Inventory) -> InventoryGrpc {
     // Large CSV sets arrive in many small chunks; one message stays small.
-    InventoryServiceServer::new(InventoryApi::new(app))
+    InventoryGrpc::new(InventoryApi::new(app))
 }
 
 /// Re-assesses every structure at start-up and then whenever the local date

@@ -18,6 +18,7 @@
 //! connect through [`client`]; adapters read request fields with [`fields`].
 
 pub mod client;
+pub mod encoded;
 pub mod fields;
 mod incoming;
 mod limits;

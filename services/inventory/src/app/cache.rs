@@ -109,14 +109,7 @@ impl ReadCache {
         if copy.checked.is_some_and(|c| c.local_writes != self.local_writes()) {
             return;
         }
-        let mut copies = self.lock();
-        if copies.len() >= CAPACITY && !copies.contains_key(id) {
-            // Any one: the cache serves a hot few, it is not an index.
-            if let Some(evicted) = copies.keys().next().cloned() {
-                copies.remove(&evicted);
-            }
-        }
-        copies.insert(id.to_owned(), copy);
+        insert_bounded(&mut self.lock(), id.to_owned(), copy, CAPACITY);
     }
 
     /// Drops the copy of structure `id`, if any (after an erasure: a copy
@@ -131,6 +124,18 @@ impl ReadCache {
         // (insert and remove are whole): the map stays usable.
         self.copies.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Inserts `value` for `key` in `map`, first dropping any one other entry
+/// when `map` already holds `capacity`: what is served is a hot few, the map
+/// is not an index. (The read cache's copies and the answers built from them.)
+pub(crate) fn insert_bounded<V>(map: &mut HashMap<String, V>, key: String, value: V, capacity: usize) {
+    if map.len() >= capacity && !map.contains_key(&key) {
+        if let Some(evicted) = map.keys().next().cloned() {
+            map.remove(&evicted);
+        }
+    }
+    map.insert(key, value);
 }
 
 #[cfg(test)]

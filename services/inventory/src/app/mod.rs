@@ -6,7 +6,7 @@
 //! assessments that changed and append the events to the outbox; then wake
 //! the relay. A crash at any point either keeps everything or nothing.
 
-mod cache;
+pub(crate) mod cache;
 mod changes;
 mod import;
 mod people;

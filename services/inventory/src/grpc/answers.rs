@@ -1,9 +1,12 @@
 //! Answers already built from a structure's copy in the answer cache
 //! (`app/cache.rs`), so that `GetStructure` and `GetFragility` served from a
-//! current copy do not assess it, write its explanation sentences and copy
-//! it into a message again on every call: a profile of `GetFragility` at 64
-//! callers found a third of the server's time there (assessment 10 %,
-//! explanations and the message 17 %).
+//! current copy do not assess it, write its explanation sentences and build
+//! and encode a message again on every call: a profile of `GetFragility` at
+//! 64 callers found a third of the server's time there (assessment 10 %,
+//! explanations and the message 17 %), and once answers were kept as
+//! messages, copying and encoding the kept one still cost a fifth. Answers
+//! are therefore kept encoded ([`bytes::Bytes`], shared without a copy) and
+//! sent as they are (`routed.rs`).
 //!
 //! An answer is kept with a [`Weak`] handle on the copy it was built from
 //! and served only while the application hands out that same copy: a copy
@@ -18,6 +21,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
+use crate::app::cache::insert_bounded;
 use crate::app::views::VersionedInventory;
 
 /// Answers kept at most, per kind (as many as the read cache holds copies).
@@ -59,21 +63,12 @@ impl<K: PartialEq, V: Clone> Answers<K, V> {
             return V::clone(&answer);
         }
         let answer = build();
-        let mut kept = self.lock();
-        if kept.len() >= CAPACITY && !kept.contains_key(id) {
-            // Any one: the copies served are a hot few, this is not an index.
-            if let Some(evicted) = kept.keys().next().cloned() {
-                kept.remove(&evicted);
-            }
-        }
-        kept.insert(
-            id.clone(),
-            Kept {
-                source,
-                key,
-                answer: Arc::new(answer.clone()),
-            },
-        );
+        let kept = Kept {
+            source,
+            key,
+            answer: Arc::new(answer.clone()),
+        };
+        insert_bounded(&mut self.lock(), id.clone(), kept, CAPACITY);
         answer
     }
 

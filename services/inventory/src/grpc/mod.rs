@@ -5,6 +5,7 @@
 mod answers;
 pub mod authz;
 mod import;
+mod routed;
 
 use std::sync::Arc;
 use vigie_platform::words::IntoStatus;
@@ -13,7 +14,9 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 
 use answers::Answers;
+use bytes::Bytes;
 use chrono::NaiveDate;
+use prost::Message as _;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -34,6 +37,7 @@ use crate::convert::{
     structure_to_pb,
 };
 use crate::error::InventoryError;
+pub use routed::InventoryGrpc;
 use vigie_fragility_model::model::HoldingRecord;
 
 /// Implements the inventory's gRPC API over the application service.
@@ -48,9 +52,11 @@ pub struct InventoryApi {
 /// The single-structure answers kept, by kind.
 #[derive(Default)]
 struct KeptAnswers {
-    structures: Answers<(), pb::Structure>,
-    /// By the date assessed and the language of the explanations.
-    fragility: Answers<(NaiveDate, Lang), pb::StructureFragility>,
+    /// `pb::Structure`, encoded.
+    structures: Answers<(), Bytes>,
+    /// `pb::StructureFragility`, encoded, by the date assessed and the
+    /// language of the explanations.
+    fragility: Answers<(NaiveDate, Lang), Bytes>,
 }
 
 impl InventoryApi {
@@ -122,6 +128,72 @@ impl InventoryApi {
     }
 }
 
+/// The single-structure reads. The routed service ([`routed`]) answers them
+/// with the kept encoding of the answer; the generated trait's methods build
+/// it each time (the reference the tests compare the kept bytes with).
+impl InventoryApi {
+    /// `GetStructure`, encoded, kept with the copy it was built from.
+    ///
+    /// # Errors
+    /// As `GetStructure`: the structure is missing or out of the caller's reach.
+    pub async fn get_structure_encoded(
+        &self,
+        request: Request<pb::GetStructureRequest>,
+    ) -> Result<Response<Bytes>, Status> {
+        let stored = self.structure_asked(&request).await?;
+        let answer = self
+            .answers
+            .structures
+            .get_or_build(&stored, (), || structure_to_pb(&stored).encode_to_vec().into());
+        Ok(Response::new(answer))
+    }
+
+    /// `GetFragility`, encoded, kept with the copy it was assessed on, for
+    /// its date and language.
+    ///
+    /// # Errors
+    /// As `GetFragility`: a bad date, a structure missing or out of reach.
+    pub async fn get_fragility_encoded(
+        &self,
+        request: Request<pb::GetFragilityRequest>,
+    ) -> Result<Response<Bytes>, Status> {
+        let (stored, at, lang) = self.fragility_asked(&request).await?;
+        let answer = self.answers.fragility.get_or_build(&stored, (at, lang), || {
+            self.fragility_answer(&stored, at, lang).encode_to_vec().into()
+        });
+        Ok(Response::new(answer))
+    }
+
+    async fn structure_asked(
+        &self,
+        request: &Request<pb::GetStructureRequest>,
+    ) -> Result<Arc<VersionedInventory>, Status> {
+        self.visible_structure(request, "GetStructure", request.get_ref().structure_id.trim())
+            .await
+    }
+
+    /// The structure (one load serves the authorisation check and the
+    /// assessment), the date and the language asked.
+    async fn fragility_asked(
+        &self,
+        request: &Request<pb::GetFragilityRequest>,
+    ) -> Result<(Arc<VersionedInventory>, NaiveDate, Lang), Status> {
+        let req = request.get_ref();
+        let at = match &req.at {
+            Some(at) => date_from_pb(at)?,
+            None => self.app.today(),
+        };
+        let stored = self
+            .visible_structure(request, "GetFragility", req.structure_id.trim())
+            .await?;
+        Ok((stored, at, lang_from_pb(&req.lang)))
+    }
+
+    fn fragility_answer(&self, stored: &VersionedInventory, at: NaiveDate, lang: Lang) -> pb::StructureFragility {
+        fragility_to_pb(&stored.inventory, &self.app.assess(stored, Some(at)), lang)
+    }
+}
+
 #[tonic::async_trait]
 impl InventoryService for InventoryApi {
     type ImportStream = ReceiverStream<Result<pb::ImportProgress, Status>>;
@@ -151,14 +223,8 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::GetStructureRequest>,
     ) -> Result<Response<pb::Structure>, Status> {
-        let stored = self
-            .visible_structure(&request, "GetStructure", request.get_ref().structure_id.trim())
-            .await?;
-        let answer = self
-            .answers
-            .structures
-            .get_or_build(&stored, (), || structure_to_pb(&stored));
-        Ok(Response::new(answer))
+        let stored = self.structure_asked(&request).await?;
+        Ok(Response::new(structure_to_pb(&stored)))
     }
 
     async fn list_structures(
@@ -240,19 +306,8 @@ impl InventoryService for InventoryApi {
         &self,
         request: Request<pb::GetFragilityRequest>,
     ) -> Result<Response<pb::StructureFragility>, Status> {
-        let req = request.get_ref();
-        let at = match &req.at {
-            Some(at) => date_from_pb(at)?,
-            None => self.app.today(),
-        };
-        let lang = lang_from_pb(&req.lang);
-        let id = req.structure_id.trim();
-        // One load serves the authorisation check and the assessment.
-        let stored = self.visible_structure(&request, "GetFragility", id).await?;
-        let answer = self.answers.fragility.get_or_build(&stored, (at, lang), || {
-            fragility_to_pb(&stored.inventory, &self.app.assess(&stored, Some(at)), lang)
-        });
-        Ok(Response::new(answer))
+        let (stored, at, lang) = self.fragility_asked(&request).await?;
+        Ok(Response::new(self.fragility_answer(&stored, at, lang)))
     }
 
     async fn list_fragility(

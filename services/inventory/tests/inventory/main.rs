@@ -5,6 +5,7 @@
 mod harness;
 mod isolation;
 mod scenarios;
+mod wire;
 
 use harness::Harness;
 
@@ -53,6 +54,17 @@ on_both_backends!(
     a_listing_streams_chunk_after_chunk,
     hostile_values_read_back_as_imported,
 );
+
+/// The routed service over the wire (SQLite: routing does not depend on the backend).
+mod wire_sqlite {
+    #[tokio::test]
+    async fn the_routed_service_answers_as_the_generated_one() -> anyhow::Result<()> {
+        crate::wire::the_routed_service_answers_as_the_generated_one(
+            <crate::Harness as vigie_testkit::ContractHarness>::sqlite().await?,
+        )
+        .await
+    }
+}
 
 /// The isolation matrix (SQLite: the rules do not depend on the backend).
 mod isolation_sqlite {

@@ -723,7 +723,8 @@ pub async fn one_structure_reads_as_the_list_does(h: Harness) -> Result<()> {
 }
 
 /// A cached read answers exactly as a cold one (the same bytes of
-/// `GetFragility` and `GetStructure`, whose answers are also kept), and a
+/// `GetFragility` and `GetStructure`, whose encoded answers are also kept,
+/// and the same bytes as the generated methods build each time), and a
 /// change is read at once: made by this service, or on PostgreSQL by another
 /// replica writing the same database.
 pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
@@ -750,9 +751,28 @@ pub async fn cached_reads_answer_as_cold_ones(h: Harness) -> Result<()> {
                 at: at.map(date_to_pb),
             };
             let structure = GetStructureRequest { structure_id: id };
-            let fragility = api.get_fragility(request(&reader, fragility)).await?.into_inner();
-            let structure = api.get_structure(request(&reader, structure)).await?.into_inner();
-            anyhow::Ok((fragility.encode_to_vec(), structure.encode_to_vec()))
+            // What the routed service sends, kept or built...
+            let kept = (
+                api.get_fragility_encoded(request(&reader, fragility.clone()))
+                    .await?
+                    .into_inner(),
+                api.get_structure_encoded(request(&reader, structure.clone()))
+                    .await?
+                    .into_inner(),
+            );
+            // ...is what the generated methods build at every call.
+            let built = (
+                api.get_fragility(request(&reader, fragility))
+                    .await?
+                    .into_inner()
+                    .encode_to_vec(),
+                api.get_structure(request(&reader, structure))
+                    .await?
+                    .into_inner()
+                    .encode_to_vec(),
+            );
+            ensure!(kept.0 == built.0 && kept.1 == built.1, "a kept answer is the built one");
+            anyhow::Ok((kept.0.to_vec(), kept.1.to_vec()))
         }
     };
     let answer = || answer_of(api.clone(), "", None);
