@@ -5,23 +5,29 @@
 use std::net::SocketAddr;
 
 use anyhow::{ensure, Context, Result};
+use bytes::Bytes;
+use prost::Message as _;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::Server;
+use tonic::transport::{Channel, Server};
 use vigie_inventory::grpc::{InventoryApi, InventoryGrpc};
 use vigie_platform::auth::testing::caller;
 use vigie_platform::auth::{Principal, Role, Scope};
+use vigie_platform::grpc::encoded::EncodedCodec;
 use vigie_proto::inventory::v1::inventory_service_client::InventoryServiceClient;
 use vigie_proto::inventory::v1::inventory_service_server::InventoryServiceServer;
-use vigie_proto::inventory::v1::{GetFragilityRequest, GetStructureRequest, ListStructuresRequest};
+use vigie_proto::inventory::v1::{self as pb, GetFragilityRequest, GetStructureRequest, ListStructuresRequest};
+
+const STRUCTURE: &str = "/vigie.inventory.v1.InventoryService/GetStructure";
+const FRAGILITY: &str = "/vigie.inventory.v1.InventoryService/GetFragility";
 
 use crate::harness::{set, Harness};
 
-type Client = InventoryServiceClient<tonic::transport::Channel>;
+type Client = InventoryServiceClient<Channel>;
 
 /// Serves `service` on a loopback port for callers signed in as `principal`
 /// (the server's authentication layer, reduced to its outcome).
-async fn serve<S>(service: S, principal: Principal, stop: CancellationToken) -> Result<Client>
+async fn serve<S>(service: S, principal: Principal, stop: CancellationToken) -> Result<Channel>
 where
     S: tonic::codegen::Service<
             tonic::codegen::http::Request<tonic::body::Body>,
@@ -45,7 +51,20 @@ where
         .add_service(service)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), stop.cancelled_owned());
     tokio::spawn(server);
-    Ok(InventoryServiceClient::connect(format!("http://{address}")).await?)
+    Ok(Channel::from_shared(format!("http://{address}"))?.connect().await?)
+}
+
+/// Sends `body` as it is to `path`, as a hostile client can; the answer
+/// decoded as `U` and encoded again, or the status code.
+async fn raw<U>(channel: &Channel, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, tonic::Code>
+where
+    U: prost::Message + Default + Send + Sync + 'static,
+{
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.map_err(|_| tonic::Code::Unavailable)?;
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(path);
+    let codec = EncodedCodec::<U>::default();
+    outcome(grpc.unary(tonic::Request::new(Bytes::from(body)), path, codec).await)
 }
 
 /// Every outcome of a call, comparable: the message's bytes or the status code.
@@ -78,8 +97,9 @@ pub async fn the_routed_service_answers_as_the_generated_one(h: Harness) -> Resu
     let stop = CancellationToken::new();
     let reader = caller(Role::Facilitator, Scope::Network(network.clone()));
     let api = InventoryApi::new(h.app.clone());
-    let mut routed = serve(InventoryGrpc::new(api.clone()), reader.clone(), stop.clone()).await?;
-    let mut generated = serve(InventoryServiceServer::new(api.clone()), reader.clone(), stop.clone()).await?;
+    let mut routed = Client::new(serve(InventoryGrpc::new(api.clone()), reader.clone(), stop.clone()).await?);
+    let mut generated =
+        Client::new(serve(InventoryServiceServer::new(api.clone()), reader.clone(), stop.clone()).await?);
 
     let fragility = |structure_id: &str, lang: &str| GetFragilityRequest {
         structure_id: structure_id.to_owned(),
@@ -143,30 +163,62 @@ pub async fn the_routed_service_answers_as_the_generated_one(h: Harness) -> Resu
         "ListStructures is served"
     );
 
-    // The message size limits hold on the kept answers as on the others.
-    let small = 64;
-    let mut routed_small = serve(
-        InventoryGrpc::new(api.clone()).max_encoding_message_size(small),
+    // Hostile requests and the message size limits are met on the kept
+    // methods as on the others.
+    let (max_request, max_answer) = (1_024, 64);
+    let limited_routed = serve(
+        InventoryGrpc::new(api.clone())
+            .max_decoding_message_size(max_request)
+            .max_encoding_message_size(max_answer),
         reader.clone(),
         stop.clone(),
     )
     .await?;
-    let mut generated_small = serve(
-        InventoryServiceServer::new(api).max_encoding_message_size(small),
+    let limited_generated = serve(
+        InventoryServiceServer::new(api)
+            .max_decoding_message_size(max_request)
+            .max_encoding_message_size(max_answer),
         reader,
         stop.clone(),
     )
     .await?;
-    let (a, b) = (
-        outcome(routed_small.get_structure(structure(id)).await),
-        outcome(generated_small.get_structure(structure(id)).await),
-    );
-    ensure!(
-        a.is_err() && a == b,
-        "an answer over the limit is refused alike: {} vs {}",
-        shown(&a),
-        shown(&b)
-    );
+    let too_long = GetStructureRequest {
+        structure_id: "S".repeat(max_request * 2),
+    };
+    let cases: [(&str, &'static str, Vec<u8>); 5] = [
+        ("an answer over the limit", STRUCTURE, structure(id).encode_to_vec()),
+        ("a request over the limit", STRUCTURE, too_long.encode_to_vec()),
+        ("a request that is not protobuf", STRUCTURE, vec![0xff; 16]),
+        ("a request that is not protobuf", FRAGILITY, vec![0x0a, 0xff, 0x01]),
+        ("a date that does not exist", FRAGILITY, {
+            let mut bad = fragility(id, "");
+            bad.at = Some(vigie_proto::common::v1::Date {
+                year: 2026,
+                month: 2,
+                day: 30,
+            });
+            bad.encode_to_vec()
+        }),
+    ];
+    for (what, path, body) in cases {
+        let (a, b) = if path == STRUCTURE {
+            (
+                raw::<pb::Structure>(&limited_routed, path, body.clone()).await,
+                raw::<pb::Structure>(&limited_generated, path, body).await,
+            )
+        } else {
+            (
+                raw::<pb::StructureFragility>(&limited_routed, path, body.clone()).await,
+                raw::<pb::StructureFragility>(&limited_generated, path, body).await,
+            )
+        };
+        ensure!(
+            a.is_err() && a == b,
+            "{what} ({path}) is refused alike: {} vs {}",
+            shown(&a),
+            shown(&b)
+        );
+    }
     stop.cancel();
     Ok(())
 }
