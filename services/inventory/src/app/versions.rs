@@ -14,14 +14,15 @@
 //! If the coalesced statement fails (or its task dies), each waiting call
 //! checks its structure alone, which reports its own error.
 //!
-//! On PostgreSQL, rounds that follow each other keep their connection
-//! between them instead of giving it back to the pool: sqlx tests a
-//! connection at each release with a round trip to the server, which cost
-//! as much as the lookup itself. It goes back to the pool as soon as no call
-//! waits, after a failed statement (not reused), and at least every
-//! [`HOLD_AT_MOST`] under a load that never pauses, so that the pool still
-//! tests and recycles it (its maximum lifetime). On SQLite (in memory: one
-//! connection for everything) each round takes its own.
+//! On PostgreSQL, rounds keep their connection between them instead of
+//! giving it back to the pool: sqlx tests a connection at each release with
+//! a round trip to the server, which cost as much as the lookup itself (a
+//! lone caller paid two round trips a call). It goes back to the pool once
+//! no round has used it for [`LINGER`], after a failed statement (not
+//! reused), and at least every [`HOLD_AT_MOST`] under a load that never
+//! pauses, so that the pool still tests and recycles it (its maximum
+//! lifetime). On SQLite (in memory: one connection for everything) each
+//! round takes its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,13 +52,20 @@ struct State {
     waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
     /// Whether statements are being run (by a leading call, then a task).
     running: bool,
-    /// The connection kept for the next round (PostgreSQL, calls waiting),
-    /// and since when it has been kept.
-    held: Option<(PoolConnection<Any>, Instant)>,
+    /// The connection kept for the next round (PostgreSQL), since when it
+    /// has been kept, and when its last round ended.
+    held: Option<(PoolConnection<Any>, Instant, Instant)>,
+    /// Whether a task watches `held`, to give it back once idle.
+    release_armed: bool,
 }
 
 /// How long rounds may keep one connection before giving it back.
 const HOLD_AT_MOST: Duration = Duration::from_secs(1);
+
+/// How long a kept connection may stay idle: a call within it (a console
+/// user's next click, a lone client's next call) skips the pool's test of a
+/// connection given back; an idle one goes back to the pool.
+const LINGER: Duration = Duration::from_millis(100);
 
 impl VersionChecks {
     /// The stored version of structure `id` (`None`: there is none), read
@@ -98,24 +106,25 @@ impl VersionChecks {
 
     /// Answers the calls registered so far with one statement; returns
     /// whether calls are waiting (otherwise nothing runs any more).
-    async fn round(&self, db: &Db) -> bool {
+    async fn round(self: &Arc<Self>, db: &Db) -> bool {
         let (round, held) = {
             let mut state = self.lock();
             if state.waiting.is_empty() {
-                // (`held` is only kept while calls wait: the round that
-                // takes them takes it.)
+                // (A `held` connection lingers: the next round takes it, or
+                // the release armed by the last round gives it back.)
                 state.running = false;
                 return false;
             }
             (std::mem::take(&mut state.waiting), state.held.take())
         };
         let ids: Vec<String> = round.keys().cloned().collect();
-        let since = held.as_ref().map_or_else(Instant::now, |(_, since)| *since);
-        let (versions, conn) = read_versions(db, held.map(|(conn, _)| conn), &ids).await;
-        if db.backend() == Backend::Postgres && since.elapsed() < HOLD_AT_MOST {
+        let since = held.as_ref().map_or_else(Instant::now, |(_, since, _)| *since);
+        let (versions, conn) = read_versions(db, held.map(|(conn, _, _)| conn), &ids).await;
+        if let Some(conn) = conn.filter(|_| db.backend() == Backend::Postgres && since.elapsed() < HOLD_AT_MOST) {
             let mut state = self.lock();
-            if !state.waiting.is_empty() {
-                state.held = conn.map(|conn| (conn, since));
+            state.held = Some((conn, since, Instant::now()));
+            if state.waiting.is_empty() && !std::mem::replace(&mut state.release_armed, true) {
+                self.release_when_idle();
             }
         }
         for (id, answers) in round {
@@ -129,6 +138,37 @@ impl VersionChecks {
             }
         }
         true
+    }
+
+    /// Gives the kept connection back to the pool once it has been idle for
+    /// [`LINGER`]; stops watching when a round takes it (that round watches
+    /// again when it leaves no call waiting).
+    fn release_when_idle(self: &Arc<Self>) {
+        let checks = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut wait = LINGER;
+            loop {
+                tokio::time::sleep(wait).await;
+                let mut state = checks.lock();
+                let idle_for = match &state.held {
+                    Some((_, _, used)) if state.waiting.is_empty() => used.elapsed(),
+                    // Taken by a round, or about to be.
+                    _ => {
+                        state.release_armed = false;
+                        return;
+                    }
+                };
+                if idle_for >= LINGER {
+                    state.release_armed = false;
+                    let idle = state.held.take();
+                    drop(state);
+                    // Back to the pool (which tests it) outside the lock.
+                    drop(idle);
+                    return;
+                }
+                wait = LINGER - idle_for;
+            }
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

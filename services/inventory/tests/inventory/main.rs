@@ -51,6 +51,7 @@ on_both_backends!(
     a_read_staleness_delays_only_other_replicas_changes,
     concurrent_reads_each_see_what_was_committed_before,
     reads_answer_again_after_their_connections_are_cut,
+    a_lone_reader_keeps_its_connection_a_moment,
     a_listing_streams_chunk_after_chunk,
     hostile_values_read_back_as_imported,
 );

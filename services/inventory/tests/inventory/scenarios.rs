@@ -968,11 +968,48 @@ pub async fn concurrent_reads_each_see_what_was_committed_before(h: Harness) -> 
     Ok(())
 }
 
+/// A lone reader's version checks (PostgreSQL) keep their connection
+/// between calls — the pool would test a connection given back with a round
+/// trip of its own — and give it back once no call came for a moment.
+pub async fn a_lone_reader_keeps_its_connection_a_moment(h: Harness) -> Result<()> {
+    use std::time::Duration;
+    use vigie_platform::db::Backend;
+
+    let target = imported_with_holdings(&h, 5, 3).await?;
+    let id = &target.structure.id;
+    let pool = h.db.reader();
+    let busy = || pool.size() as usize - pool.num_idle();
+    let expected = h.app.structure(id).await?;
+    for _ in 0..5 {
+        ensure!(h.app.structure(id).await? == expected, "read as stored");
+        // Long enough for a connection given back to be tested and idle,
+        // well within the time one is kept.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if h.db.backend() == Backend::Postgres {
+            ensure!(
+                busy() == 1,
+                "just after a read, its version check's connection is kept ({} busy)",
+                busy()
+            );
+        }
+    }
+    let mut back = false;
+    for _ in 0..100 {
+        if busy() == 0 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(back, "an idle connection goes back to the pool ({} busy)", busy());
+    Ok(())
+}
+
 /// Reads under load survive their connections being cut (a PostgreSQL
 /// restart, a proxy closing connections): the calls made while the server
 /// cuts them may fail, the next ones answer as stored, and once the load
-/// stops every connection is back in the pool (none kept by the version
-/// checks, which keep one only while calls wait).
+/// stops every connection is back in the pool (the version checks keep one
+/// a moment only after their last call).
 pub async fn reads_answer_again_after_their_connections_are_cut(h: Harness) -> Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
