@@ -4,8 +4,8 @@
 //! `GetFragility`) would otherwise copy the kept message at every call, encode
 //! the copy and free it: at 64 callers that was a fifth of the server's time.
 //! Here the handler returns the kept bytes ([`Bytes`], shared, not copied)
-//! and [`EncodedCodec`] writes them as they are. Requests are decoded with
-//! prost, as the generated servers do. The message size limits of the
+//! and [`EncodedCodec`] writes them as they are. Requests are decoded by
+//! tonic's own prost decoder, as in the generated servers. The message size limits of the
 //! generated servers apply the same way ([`MessageLimits`]).
 //!
 //! A service routes its kept methods here and every other path to its
@@ -17,9 +17,10 @@ use std::marker::PhantomData;
 
 use bytes::{BufMut as _, Bytes};
 use tonic::body::Body;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{Codec, EncodeBuf, Encoder};
 use tonic::codegen::{Body as HttpBody, BoxFuture, StdError};
 use tonic::{Request, Response, Status};
+use tonic_prost::ProstDecoder;
 
 /// Encodes answers already encoded ([`Bytes`]); decodes requests `U` with prost.
 #[derive(Debug)]
@@ -42,7 +43,7 @@ impl<U: prost::Message + Default + Send + 'static> Codec for EncodedCodec<U> {
     }
 
     fn decoder(&mut self) -> ProstDecoder<U> {
-        ProstDecoder(PhantomData)
+        ProstDecoder::default()
     }
 }
 
@@ -58,22 +59,6 @@ impl Encoder for WriteEncoded {
         // tonic checks the framed length against the encoding limit after.
         buf.put_slice(&item);
         Ok(())
-    }
-}
-
-/// Decodes a request as tonic's prost codec does (a malformed message is
-/// `INTERNAL`, as gRPC's status code guide says).
-#[derive(Debug)]
-pub struct ProstDecoder<U>(PhantomData<fn() -> U>);
-
-impl<U: prost::Message + Default> Decoder for ProstDecoder<U> {
-    type Item = U;
-    type Error = Status;
-
-    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        U::decode(buf)
-            .map(Some)
-            .map_err(|error| Status::internal(error.to_string()))
     }
 }
 

@@ -21,11 +21,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use crate::app::cache::insert_bounded;
+// Answers kept at most, per kind: as many as the read cache holds copies.
+use crate::app::cache::{insert_bounded, CAPACITY};
 use crate::app::views::VersionedInventory;
-
-/// Answers kept at most, per kind (as many as the read cache holds copies).
-const CAPACITY: usize = 1_024;
 
 /// One kind of answer, by structure id: `K` is what else it depends on (the
 /// date and the language of an assessment; `()` for the structure itself).
