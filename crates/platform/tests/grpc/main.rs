@@ -9,4 +9,5 @@ mod support;
 
 mod limits;
 mod nodelay;
+mod statuses;
 mod tls;

@@ -1,6 +1,7 @@
-//! A server on a free loopback port, and two small services written by
+//! A server on a free loopback port, and three small services written by
 //! hand: `Big` answers as many bytes as asked (message size limits), `Gate`
-//! answers only when the test opens it (concurrency and time bounds).
+//! answers only when the test opens it (concurrency and time bounds),
+//! `Refuse` refuses with a status as long as asked (statuses' size).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tonic::{Request, Response, Status};
 use tonic_prost::ProstCodec;
 use vigie_platform::auth::AuthLayer;
 use vigie_platform::grpc::{self, GrpcLimits, ServeOptions};
+use vigie_platform::words::{words, IntoStatus, Words};
 
 /// A running server, stopped on drop.
 pub struct Server {
@@ -55,7 +57,7 @@ pub async fn serve(routes: Routes, options: ServeOptions) -> Server {
     let listener = grpc::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
-    let served = [Big::NAME, Gate::NAME];
+    let served = [Big::NAME, Gate::NAME, Refuse::NAME];
     let task = tokio::spawn({
         let stop = stop.clone();
         async move {
@@ -206,7 +208,63 @@ pub async fn health(channel: Channel) -> Result<i32, Status> {
 /// `SERVING` in `grpc.health.v1`.
 pub const SERVING: i32 = 1;
 
-/// Routes with both test services.
+/// Refuses every request `n` as a service's handler would, with [`Words`]:
+/// `/vigie.test.Refuse/Lines` names `n` bad rows of a file, one a line;
+/// `/vigie.test.Refuse/Echo` names an identifier of `n` letters.
+#[derive(Clone)]
+pub struct Refuse;
+
+impl NamedService for Refuse {
+    const NAME: &'static str = "vigie.test.Refuse";
+}
+
+impl Answer for Refuse {
+    fn answer(self, request: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>> {
+        let lines = request.uri().path().ends_with("/Lines");
+        Box::pin(async move {
+            let mut grpc = tonic::server::Grpc::new(ProstCodec::<u32, u32>::default());
+            let answer = tower::service_fn(move |request: Request<u32>| async move {
+                let n = request.into_inner() as usize;
+                let words = if lines {
+                    let rows: Vec<Words> = (1..=n)
+                        .map(|i| {
+                            words!(
+                                "personnes.csv:{i}: âge « deux cents » invalide",
+                                "people.csv:{i}: invalid age “deux cents”"
+                            )
+                        })
+                        .collect();
+                    Words::lines(&rows)
+                } else {
+                    let id = "é".repeat(n);
+                    words!("structure « {id} » introuvable", "structure “{id}” not found")
+                };
+                Err::<Response<u32>, Status>(words.into_status(tonic::Code::InvalidArgument))
+            });
+            grpc.unary(answer, request).await
+        })
+    }
+}
+
+/// The status `Refuse` answers at `path` (`Lines` or `Echo`) for `n`.
+pub async fn refused(channel: Channel, path: &'static str, n: u32) -> Status {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    if let Err(error) = grpc.ready().await {
+        return Status::unavailable(error.to_string());
+    }
+    let path = http::uri::PathAndQuery::from_static(path);
+    match grpc
+        .unary(Request::new(n), path, ProstCodec::<u32, u32>::default())
+        .await
+    {
+        Ok(answer) => Status::ok(format!("answered {}", answer.into_inner())),
+        Err(status) => status,
+    }
+}
+
+/// Routes with the three test services.
 pub fn routes(limits: &GrpcLimits, gate: Gate) -> Routes {
-    Routes::new(Unary(Big { limits: limits.clone() })).add_service(Unary(gate))
+    Routes::new(Unary(Big { limits: limits.clone() }))
+        .add_service(Unary(gate))
+        .add_service(Unary(Refuse))
 }

@@ -17,6 +17,8 @@
 //! A text that reads the same in both languages is [`Words::same`]: no
 //! metadata is sent.
 
+mod fit;
+
 use std::fmt;
 
 use tonic::metadata::MetadataValue;
@@ -24,28 +26,26 @@ use tonic::metadata::MetadataValue;
 /// The binary metadata entry that carries a status's English message.
 pub const ENGLISH_MESSAGE_KEY: &str = "vigie-message-en-bin";
 
-/// Beyond this, the English message is left out (the client falls back to
-/// the French one): metadata travel in HTTP/2 headers, whose total size is
-/// bounded by the peer, and a status must never fail to reach its client
-/// because of its translation.
-const ENGLISH_MAX_BYTES: usize = 8 * 1024;
-
 pub use vigie_words::{words, Lang, Term, Words};
 
 /// A text sent to a client as a gRPC status.
 pub trait IntoStatus {
     /// A status of `code` whose message is the French text, carrying the
-    /// English one in [`ENGLISH_MESSAGE_KEY`] when it differs.
+    /// English one in [`ENGLISH_MESSAGE_KEY`] when it differs — each cut,
+    /// when too long, to what a client can receive (whole lines first, then
+    /// « … et N autres lignes non affichées »; see `fit.rs`).
     fn into_status(self, code: tonic::Code) -> tonic::Status;
 }
 
 impl IntoStatus for Words {
     fn into_status(self, code: tonic::Code) -> tonic::Status {
-        let mut status = tonic::Status::new(code, self.fr.as_str());
-        if self.en != self.fr && self.en.len() <= ENGLISH_MAX_BYTES {
+        let french = fit::fit(&self.fr, fit::FRENCH_BUDGET, fit::percent_encoded_len, fit::more_fr);
+        let mut status = tonic::Status::new(code, french.as_ref());
+        if self.en != self.fr {
+            let english = fit::fit(&self.en, fit::ENGLISH_BUDGET, fit::raw_len, fit::more_en);
             status
                 .metadata_mut()
-                .insert_bin(ENGLISH_MESSAGE_KEY, MetadataValue::from_bytes(self.en.as_bytes()));
+                .insert_bin(ENGLISH_MESSAGE_KEY, MetadataValue::from_bytes(english.as_bytes()));
         }
         status
     }
@@ -134,10 +134,23 @@ mod tests {
 
         let plain = tonic::Status::not_found("appel introuvable");
         assert_eq!(message_for(&plain, true), "appel introuvable");
+    }
 
-        let long = Words::new("trop long", "x".repeat(ENGLISH_MAX_BYTES + 1)).into_status(tonic::Code::InvalidArgument);
-        assert!(english_message(&long).is_none(), "an oversized translation is left out");
-        assert_eq!(message_for(&long, true), "trop long");
+    #[test]
+    fn long_texts_are_cut_to_what_a_client_receives() {
+        let id = "x".repeat(4 << 20);
+        let status =
+            words!("structure « {id} » introuvable", "structure “{id}” not found").into_status(tonic::Code::NotFound);
+        assert!(status.message().len() <= fit::FRENCH_BUDGET && status.message().ends_with("x…"));
+        let english = english_message(&status).unwrap();
+        assert!(english.len() <= fit::ENGLISH_BUDGET && english.starts_with("structure “xxx"));
+        let mut headers = http::HeaderMap::new();
+        status.add_header(&mut headers).expect("a status always encodes");
+        let size: usize = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 32)
+            .sum();
+        assert!(size < 16 * 1024, "below hyper's default header list limit: {size}");
     }
 
     #[test]
