@@ -16,7 +16,8 @@ the server answers 250: a client that got 250 finds the message on disk.
 
 Every connection the server accepts adds one to DIR/connections (an integer,
 written atomically, kept across restarts): how tests see that a client reuses
-its connections.
+its connections. Every NOOP adds one to DIR/noops likewise (a round trip a
+client spends checking a connection).
 
 Faults are controlled through files the test writes in DIR/control:
 - `refuse_next`: an integer N; the next N DATA transactions are answered
@@ -81,6 +82,23 @@ def parse(raw):
     }
 
 
+def write_count(path, count):
+    """Replaces the integer in `path` (not fsynced: a count, not a message)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(str(count))
+    os.replace(tmp, path)
+
+
+def read_count(path):
+    """The integer in `path`, 0 when there is none."""
+    try:
+        with open(path, encoding="utf-8") as text:
+            return int(text.read().strip() or "0")
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 class Sink:
     def __init__(self, directory):
         self.mail = os.path.join(directory, "mail")
@@ -89,19 +107,19 @@ class Sink:
         os.makedirs(self.control, exist_ok=True)
         self.counter = 0
         self.connections_file = os.path.join(directory, "connections")
-        try:
-            with open(self.connections_file, encoding="utf-8") as text:
-                self.connections = int(text.read().strip() or "0")
-        except (FileNotFoundError, ValueError):
-            self.connections = 0
+        self.connections = read_count(self.connections_file)
+        self.noops_file = os.path.join(directory, "noops")
+        self.noops = read_count(self.noops_file)
 
     def connected(self):
-        """Counts one more accepted connection (not fsynced: a count, not a message)."""
+        """Counts one more accepted connection."""
         self.connections += 1
-        tmp = self.connections_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(str(self.connections))
-        os.replace(tmp, self.connections_file)
+        write_count(self.connections_file, self.connections)
+
+    async def handle_NOOP(self, server, session, envelope, arg):
+        self.noops += 1
+        write_count(self.noops_file, self.noops)
+        return "250 OK"
 
     def rejected(self):
         try:

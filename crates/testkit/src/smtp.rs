@@ -273,10 +273,23 @@ impl SmtpServer {
     /// # Errors
     /// The count cannot be read.
     pub fn connections(&self) -> Result<u64> {
-        match std::fs::read_to_string(self.dir.path().join("connections")) {
+        self.count("connections")
+    }
+
+    /// How many `NOOP` commands the server has answered since it was first
+    /// started: round trips a client spent checking its connections.
+    ///
+    /// # Errors
+    /// The count cannot be read.
+    pub fn noops(&self) -> Result<u64> {
+        self.count("noops")
+    }
+
+    fn count(&self, name: &str) -> Result<u64> {
+        match std::fs::read_to_string(self.dir.path().join(name)) {
             Ok(text) => Ok(text.trim().parse().unwrap_or(0)),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(0),
-            Err(error) => Err(error).context("reading the connection count"),
+            Err(error) => Err(error).with_context(|| format!("reading the count of {name}")),
         }
     }
 

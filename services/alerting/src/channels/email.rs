@@ -14,11 +14,11 @@
 //! ([`super::smtp_pool`], [`POOL_SIZE`] parked at most, with `TCP_NODELAY`):
 //! a delivery pass sends its whole batch over one connection instead of
 //! paying a TCP (and TLS, and AUTH) handshake per message. A parked
-//! connection is checked (`NOOP`) before it is reused; one that failed (any
-//! error reply, a broken socket, a timeout) is closed, never reused, and the
-//! next message opens a new one: a relay that restarted between two sends is
-//! simply reconnected to, and one refused recipient costs a reconnection, not
-//! the other messages.
+//! connection is reused without a check: when its first command fails (a
+//! relay that restarted between two sends) the message starts again on a new
+//! one. A connection that failed (any error reply, a broken socket, a
+//! timeout) is closed, never reused, and the next message opens a new one:
+//! one refused recipient costs a reconnection, not the other messages.
 //!
 //! Transport security ([`SmtpTls`]): STARTTLS (port 587) or implicit TLS
 //! (port 465, "SMTPS"), with the Mozilla roots or a private CA
@@ -348,6 +348,7 @@ impl SmtpMailer {
             Ok(Err(PoolError::Connect(error))) => Err(SendError::Transient(format!(
                 "connexion au serveur SMTP impossible : {error}"
             ))),
+            Ok(Err(PoolError::Unsupported(reason))) => Err(SendError::Permanent(reason.to_owned())),
         }
     }
 }

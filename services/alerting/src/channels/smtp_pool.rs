@@ -16,7 +16,17 @@
 //! accepted: one that saw an error reply, a broken socket, or whose send was
 //! cut by a timeout (the future dropped mid-transaction) is closed, so no
 //! message ever reads another one's late replies. A parked connection is
-//! checked (`NOOP`) before reuse, and closed after [`IDLE`] unused.
+//! closed after [`IDLE`] unused.
+//!
+//! A parked connection is not checked before reuse (lettre's `NOOP` cost a
+//! round trip a message: one in five, the mailer at 0.74–0.8 of a plain
+//! client on one connection). Its first command tells instead: when the
+//! `MAIL FROM` of a reused connection fails (the relay restarted, or closed
+//! it while it was parked), the transaction starts again, once, on a new
+//! connection — nothing was handed over yet, so nothing can be sent twice.
+//! The transaction is lettre's own `send`, in steps: `MAIL FROM` (with
+//! `SMTPUTF8` and `8BITMIME` as the message needs), one `RCPT TO` a
+//! recipient, `DATA`, the dot-stuffed message.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,7 +34,8 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
 /// At most this many connections are parked for reuse (delivery passes send
 /// one message at a time; more are opened only by concurrent senders, and
@@ -52,6 +63,10 @@ pub(crate) enum PoolError {
     Connect(std::io::Error),
     /// lettre's error: a reply, TLS, the network.
     Smtp(lettre::transport::smtp::Error),
+    /// The relay lacks an extension the message needs (`SMTPUTF8` for a
+    /// non-ASCII address, `8BITMIME` for a non-ASCII body): it will not
+    /// accept it later either.
+    Unsupported(&'static str),
 }
 
 impl From<lettre::transport::smtp::Error> for PoolError {
@@ -87,17 +102,47 @@ impl SmtpPool {
     /// # Errors
     /// [`PoolError`]; the connection that saw it is closed.
     pub async fn send(&self, envelope: &Envelope, email: &[u8]) -> Result<(), PoolError> {
-        let mut connection = self.checkout().await?;
-        match connection.send(envelope, email).await {
-            Ok(_) => {
+        let parked = self.lock().pop();
+        let mut connection = match parked {
+            Some(Parked { mut connection, since }) if since.elapsed() < IDLE => {
+                match mail_from(&mut connection, envelope, email).await {
+                    Ok(()) => connection,
+                    Err(_) => {
+                        // Dropped while parked: nothing was handed over.
+                        connection.abort().await;
+                        self.open_transaction(envelope, email).await?
+                    }
+                }
+            }
+            stale => {
+                if let Some(Parked { mut connection, .. }) = stale {
+                    connection.abort().await;
+                }
+                self.open_transaction(envelope, email).await?
+            }
+        };
+        match hand_over(&mut connection, envelope, email).await {
+            Ok(()) => {
                 self.park(connection);
                 Ok(())
             }
             Err(error) => {
-                // lettre already closed it on an error reply; a network error
-                // may have left it open.
+                // lettre closes a connection on an error reply; a network
+                // error may have left it open.
                 connection.abort().await;
-                Err(error.into())
+                Err(error)
+            }
+        }
+    }
+
+    /// A new connection with its `MAIL FROM` accepted.
+    async fn open_transaction(&self, envelope: &Envelope, email: &[u8]) -> Result<AsyncSmtpConnection, PoolError> {
+        let mut connection = self.connect().await?;
+        match mail_from(&mut connection, envelope, email).await {
+            Ok(()) => Ok(connection),
+            Err(error) => {
+                connection.abort().await;
+                Err(error)
             }
         }
     }
@@ -109,20 +154,6 @@ impl SmtpPool {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Parked>> {
         self.parked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The most recently parked connection that still answers, or a new one.
-    async fn checkout(&self) -> Result<AsyncSmtpConnection, PoolError> {
-        loop {
-            let parked = self.lock().pop();
-            let Some(Parked { mut connection, since }) = parked else {
-                return self.connect().await;
-            };
-            if since.elapsed() < IDLE && connection.test_connected().await {
-                return Ok(connection);
-            }
-            connection.abort().await;
-        }
     }
 
     fn park(&self, connection: AsyncSmtpConnection) {
@@ -178,4 +209,40 @@ impl SmtpPool {
         }
         Ok(connection)
     }
+}
+
+/// Starts a transaction: `MAIL FROM` with the extensions the message needs
+/// (as lettre's `send` does).
+async fn mail_from(connection: &mut AsyncSmtpConnection, envelope: &Envelope, email: &[u8]) -> Result<(), PoolError> {
+    let mut options = Vec::new();
+    let addresses = envelope.from().into_iter().chain(envelope.to());
+    if addresses.map(AsRef::<str>::as_ref).any(|address| !address.is_ascii()) {
+        if !connection.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(PoolError::Unsupported(
+                "adresse non ASCII, et le serveur SMTP ne connaît pas SMTPUTF8",
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !email.is_ascii() {
+        if !connection.server_info().supports_feature(Extension::EightBitMime) {
+            return Err(PoolError::Unsupported(
+                "message non ASCII, et le serveur SMTP ne connaît pas 8BITMIME",
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    connection.command(Mail::new(envelope.from().cloned(), options)).await?;
+    Ok(())
+}
+
+/// Ends a transaction begun by [`mail_from`]: the recipients, `DATA`, the
+/// message; `Ok` once the relay accepted it.
+async fn hand_over(connection: &mut AsyncSmtpConnection, envelope: &Envelope, email: &[u8]) -> Result<(), PoolError> {
+    for recipient in envelope.to() {
+        connection.command(Rcpt::new(recipient.clone(), Vec::new())).await?;
+    }
+    connection.command(Data).await?;
+    connection.message(email).await?;
+    Ok(())
 }
