@@ -108,7 +108,8 @@ impl SmtpPool {
                 match mail_from(&mut connection, envelope, email).await {
                     Ok(()) => connection,
                     Err(_) => {
-                        // Dropped while parked: nothing was handed over.
+                        // Dropped while parked (or the sender refused): no
+                        // message was handed over, a new connection tries once.
                         connection.abort().await;
                         self.open_transaction(envelope, email).await?
                     }
@@ -127,8 +128,8 @@ impl SmtpPool {
                 Ok(())
             }
             Err(error) => {
-                // lettre closes a connection on an error reply; a network
-                // error may have left it open.
+                // A connection that saw an error reply or a network error is
+                // closed, never parked: no later message reads its replies.
                 connection.abort().await;
                 Err(error)
             }
