@@ -32,11 +32,6 @@ pub(super) fn percent_encoded_len(text: &str) -> usize {
         .sum()
 }
 
-/// The size of `text` as it is.
-pub(super) fn raw_len(text: &str) -> usize {
-    text.len()
-}
-
 /// The last French line of a cut text: how many lines are not shown.
 pub(super) fn more_fr(hidden: usize) -> String {
     if hidden == 1 {
@@ -168,7 +163,7 @@ mod tests {
         assert!(!cut.contains('\n'));
 
         let with_more = format!("{text}\nun autre problème\nun troisième");
-        let cut = fit(&with_more, ENGLISH_BUDGET, raw_len, more_en);
+        let cut = fit(&with_more, ENGLISH_BUDGET, str::len, more_en);
         assert!(cut.len() <= ENGLISH_BUDGET);
         let shown: Vec<&str> = cut.lines().collect();
         assert_eq!(shown.len(), 2, "{shown:?}");
@@ -182,7 +177,7 @@ mod tests {
         assert_eq!(more_en(1), "… and 1 more line not shown");
         let text = format!("{}\n{}", "a".repeat(30), "b".repeat(50));
         assert_eq!(
-            fit(&text, 70, raw_len, more_en),
+            fit(&text, 70, str::len, more_en),
             format!("{}\n… and 1 more line not shown", "a".repeat(30))
         );
     }

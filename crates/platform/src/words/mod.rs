@@ -42,7 +42,7 @@ impl IntoStatus for Words {
         let french = fit::fit(&self.fr, fit::FRENCH_BUDGET, fit::percent_encoded_len, fit::more_fr);
         let mut status = tonic::Status::new(code, french.as_ref());
         if self.en != self.fr {
-            let english = fit::fit(&self.en, fit::ENGLISH_BUDGET, fit::raw_len, fit::more_en);
+            let english = fit::fit(&self.en, fit::ENGLISH_BUDGET, str::len, fit::more_en);
             status
                 .metadata_mut()
                 .insert_bin(ENGLISH_MESSAGE_KEY, MetadataValue::from_bytes(english.as_bytes()));

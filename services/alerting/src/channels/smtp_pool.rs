@@ -107,11 +107,16 @@ impl SmtpPool {
             Some(Parked { mut connection, since }) if since.elapsed() < IDLE => {
                 match mail_from(&mut connection, envelope, email).await {
                     Ok(()) => connection,
-                    Err(_) => {
+                    Err(PoolError::Smtp(_)) => {
                         // Dropped while parked (or the sender refused): no
                         // message was handed over, a new connection tries once.
                         connection.abort().await;
                         self.open_transaction(envelope, email).await?
+                    }
+                    Err(refused) => {
+                        // Refused before any command: the connection is intact.
+                        self.park(connection);
+                        return Err(refused);
                     }
                 }
             }
