@@ -8,6 +8,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 use std::fmt;
 use std::str::FromStr;
+use vigie_activity_report as cra;
 use vigie_fragility_model::model::UnknownCode;
 
 /// Declares a code enum: `ALL`, `as_str` (stable code), `label_fr`,
@@ -15,7 +16,7 @@ use vigie_fragility_model::model::UnknownCode;
 macro_rules! code_enum {
     (
         $(#[$meta:meta])* $name:ident, $expected:literal {
-            $($(#[$vmeta:meta])* $variant:ident => $code:literal, $label:literal),+ $(,)?
+            $($(#[$vmeta:meta])* $variant:ident => $code:literal, $label:expr),+ $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -115,9 +116,9 @@ code_enum!(
     /// structure helped, or a group (workshop).
     ActivityType, "individuel, collectif" {
         /// `TypeActivite.Individuel` (the default).
-        Individuel => "individuel", "accompagnement individuel",
+        Individuel => "individuel", cra::INDIVIDUEL.fr,
         /// `TypeActivite.Collectif`.
-        Collectif => "collectif", "atelier collectif",
+        Collectif => "collectif", cra::COLLECTIF.fr,
     }
 );
 
@@ -126,60 +127,26 @@ code_enum!(
     /// intervention took place.
     PlaceType, "lieu_activite, domicile, a_distance, autre" {
         /// `TypeLieu.LieuActivite`: the facilitator's place of activity.
-        LieuActivite => "lieu_activite", "lieu d'activité",
+        LieuActivite => "lieu_activite", cra::LIEU_ACTIVITE.fr,
         /// `TypeLieu.Domicile`: at the beneficiary's (for a structure: its premises).
-        Domicile => "domicile", "à domicile (dans les locaux de la structure)",
+        Domicile => "domicile", cra::DOMICILE.fr,
         /// `TypeLieu.ADistance`: by phone or video.
-        ADistance => "a_distance", "à distance",
+        ADistance => "a_distance", cra::A_DISTANCE.fr,
         /// `TypeLieu.Autre` (the default: claims nothing).
-        Autre => "autre", "autre lieu",
+        Autre => "autre", cra::AUTRE_LIEU.fr,
     }
 );
-
-/// The `Thematique` codes of the national activity reports (CRA), from
-/// `coop_cra_enums.json` (`db` values), in its order.
-pub const THEMATIQUES: &[&str] = &[
-    "diagnostic_numerique",
-    "prendre_en_main_du_materiel",
-    "maintenance_de_materiel",
-    "gere_ses_contenus_numeriques",
-    "navigation_sur_internet",
-    "email",
-    "bureautique",
-    "reseaux_sociaux",
-    "sante",
-    "banque_et_achats_en_ligne",
-    "entrepreneuriat",
-    "insertion_professionnelle",
-    "securite_numerique",
-    "parentalite",
-    "scolarite_et_numerique",
-    "creer_avec_le_numerique",
-    "culture_numerique",
-    "intelligence_artificielle",
-    "aide_aux_demarches_administratives",
-    "papiers_elections_citoyennete",
-    "famille_scolarite",
-    "social_sante",
-    "travail_formation",
-    "logement",
-    "transports_mobilite",
-    "argent_impots",
-    "justice",
-    "etrangers_europe",
-    "loisirs_sports_culture",
-    "associations",
-];
 
 /// Validates CRA themes: trimmed, empty entries dropped, duplicates removed
 /// (first kept, order preserved). The error names the first unknown code.
 ///
 /// # Errors
-/// [`UnknownCode`] for a code that is not in [`THEMATIQUES`].
+/// [`UnknownCode`] for a code that is not one of the CRA's themes
+/// ([`vigie_activity_report::THEMES`]).
 pub fn parse_themes<S: AsRef<str>>(themes: &[S]) -> Result<Vec<String>, UnknownCode> {
     let mut out: Vec<String> = Vec::new();
     for theme in themes.iter().map(|t| t.as_ref().trim()).filter(|t| !t.is_empty()) {
-        if !THEMATIQUES.contains(&theme) {
+        if cra::find(cra::THEMES, theme).is_none() {
             return Err(UnknownCode {
                 value: theme.to_owned(),
                 expected: "les codes de thématique du CRA (p. ex. bureautique, email, associations)",

@@ -5,6 +5,7 @@
 //! inventory (`intervention.recorded` event).
 
 use chrono::NaiveDate;
+use vigie_activity_report as cra;
 use vigie_facilitation_domain::model::{parse_themes, ActivityType, Beneficiary, PlaceType};
 use vigie_platform::words;
 use vigie_proto::events::v1::{FacilitationTimeRecorded, InterventionRecorded};
@@ -106,7 +107,7 @@ impl FacilitationApp {
             )
         })?;
         let themes = parse_themes(&input.themes).map_err(|e| {
-            let codes = vigie_facilitation_domain::model::THEMATIQUES.join(", ");
+            let codes = cra::codes(cra::THEMES).collect::<Vec<_>>().join(", ");
             FacilitationError::Invalid(words!(
                 "thématique « {} » inconnue (codes du CRA : {codes})",
                 "unknown theme “{}” (CRA codes: {codes})",

@@ -146,7 +146,6 @@ fn cra_codes_parse_and_themes_are_validated() {
     assert_eq!("a_distance".parse::<PlaceType>().ok(), Some(PlaceType::ADistance));
     assert!("ailleurs".parse::<PlaceType>().is_err());
     assert!("groupe".parse::<ActivityType>().is_err());
-    assert_eq!(THEMATIQUES.len(), 30);
     assert_eq!(
         parse_themes(&[" email", "bureautique", "", "email"]).ok(),
         Some(vec!["email".to_owned(), "bureautique".to_owned()])
@@ -154,4 +153,30 @@ fn cra_codes_parse_and_themes_are_validated() {
     let err = parse_themes(&["email", "cuisine"]).err().map(|e| e.value);
     assert_eq!(err.as_deref(), Some("cuisine"));
     assert_eq!(parse_themes::<&str>(&[]).ok(), Some(vec![]));
+}
+
+#[test]
+fn the_activity_vocabulary_is_the_cra_kernels_in_its_order() {
+    use vigie_activity_report as cra;
+    let activity: Vec<&str> = ActivityType::ALL.iter().map(|a| a.as_str()).collect();
+    assert_eq!(activity, cra::codes(cra::ACTIVITY_TYPES).collect::<Vec<_>>());
+    let places: Vec<&str> = PlaceType::ALL.iter().map(|p| p.as_str()).collect();
+    assert_eq!(places, cra::codes(cra::PLACES).collect::<Vec<_>>());
+    for kind in ActivityType::ALL {
+        assert_eq!(
+            cra::find(cra::ACTIVITY_TYPES, kind.as_str()).map(|t| t.fr),
+            Some(kind.label_fr())
+        );
+    }
+    for place in PlaceType::ALL {
+        assert_eq!(
+            cra::find(cra::PLACES, place.as_str()).map(|t| t.fr),
+            Some(place.label_fr())
+        );
+    }
+    let every_theme: Vec<&str> = cra::codes(cra::THEMES).collect();
+    assert_eq!(
+        parse_themes(&every_theme).ok(),
+        Some(every_theme.iter().map(|t| (*t).to_owned()).collect())
+    );
 }
