@@ -46,97 +46,38 @@ pub const AUTRE_LIEU: Term = term("autre", "Autre lieu", "Other place");
 /// `TypeLieu`, in the programme's order.
 pub const PLACES: &[Term] = &[LIEU_ACTIVITE, DOMICILE, A_DISTANCE, AUTRE_LIEU];
 
-/// `Thematique`, in the programme's order.
+/// `Thematique`, in the programme's order (a table: one term a line).
+#[rustfmt::skip]
 pub const THEMES: &[Term] = &[
-    term(
-        "diagnostic_numerique",
-        "Diagnostic numérique",
-        "Digital skills assessment",
-    ),
-    term(
-        "prendre_en_main_du_materiel",
-        "Prendre en main du matériel",
-        "Getting started with a device",
-    ),
-    term(
-        "maintenance_de_materiel",
-        "Maintenance de matériel",
-        "Device maintenance",
-    ),
-    term(
-        "gere_ses_contenus_numeriques",
-        "Gérer ses contenus numériques",
-        "Managing one's digital content",
-    ),
-    term(
-        "navigation_sur_internet",
-        "Navigation sur internet",
-        "Browsing the internet",
-    ),
+    term("diagnostic_numerique", "Diagnostic numérique", "Digital skills assessment"),
+    term("prendre_en_main_du_materiel", "Prendre en main du matériel", "Getting started with a device"),
+    term("maintenance_de_materiel", "Maintenance de matériel", "Device maintenance"),
+    term("gere_ses_contenus_numeriques", "Gérer ses contenus numériques", "Managing one's digital content"),
+    term("navigation_sur_internet", "Navigation sur internet", "Browsing the internet"),
     term("email", "E-mail", "E-mail"),
     term("bureautique", "Bureautique", "Office software"),
-    term(
-        "reseaux_sociaux",
-        "Réseaux sociaux communication",
-        "Social networks, communication",
-    ),
+    term("reseaux_sociaux", "Réseaux sociaux communication", "Social networks, communication"),
     term("sante", "Santé", "Health"),
-    term(
-        "banque_et_achats_en_ligne",
-        "Banque et achats en ligne",
-        "Online banking and shopping",
-    ),
-    term(
-        "entrepreneuriat",
-        "Accompagner un professionnel",
-        "Supporting a professional",
-    ),
+    term("banque_et_achats_en_ligne", "Banque et achats en ligne", "Online banking and shopping"),
+    term("entrepreneuriat", "Accompagner un professionnel", "Supporting a professional"),
     term("insertion_professionnelle", "Insertion professionnelle", "Finding work"),
-    term(
-        "securite_numerique",
-        "Prévention en sécurité numérique",
-        "Digital safety",
-    ),
+    term("securite_numerique", "Prévention en sécurité numérique", "Digital safety"),
     term("parentalite", "Parentalité", "Parenting"),
     term("scolarite_et_numerique", "Scolarité et numérique", "School and digital"),
-    term(
-        "creer_avec_le_numerique",
-        "Créer avec le numérique",
-        "Creating with digital tools",
-    ),
+    term("creer_avec_le_numerique", "Créer avec le numérique", "Creating with digital tools"),
     term("culture_numerique", "Culture numérique", "Digital culture"),
-    term(
-        "intelligence_artificielle",
-        "Intelligence artificielle (IA)",
-        "Artificial intelligence (AI)",
-    ),
-    term(
-        "aide_aux_demarches_administratives",
-        "Aide aux démarches administratives",
-        "Help with administrative procedures",
-    ),
-    term(
-        "papiers_elections_citoyennete",
-        "Papiers - Élections - Citoyenneté",
-        "Papers - Elections - Citizenship",
-    ),
+    term("intelligence_artificielle", "Intelligence artificielle (IA)", "Artificial intelligence (AI)"),
+    term("aide_aux_demarches_administratives", "Aide aux démarches administratives", "Help with administrative procedures"),
+    term("papiers_elections_citoyennete", "Papiers - Élections - Citoyenneté", "Papers - Elections - Citizenship"),
     term("famille_scolarite", "Famille - Scolarité", "Family - School"),
     term("social_sante", "Social - Santé", "Social - Health"),
-    term(
-        "travail_formation",
-        "Travail - Formation - Entreprise",
-        "Work - Training - Business",
-    ),
+    term("travail_formation", "Travail - Formation - Entreprise", "Work - Training - Business"),
     term("logement", "Logement", "Housing"),
     term("transports_mobilite", "Transports - Mobilité", "Transport - Mobility"),
     term("argent_impots", "Argent - Impôts", "Money - Taxes"),
     term("justice", "Justice", "Justice"),
     term("etrangers_europe", "Étrangers - Europe", "Foreigners - Europe"),
-    term(
-        "loisirs_sports_culture",
-        "Loisirs - Sports - Culture",
-        "Leisure - Sports - Culture",
-    ),
+    term("loisirs_sports_culture", "Loisirs - Sports - Culture", "Leisure - Sports - Culture"),
     term("associations", "Associations", "Associations"),
 ];
 

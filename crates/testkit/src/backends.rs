@@ -29,17 +29,22 @@ pub trait ContractHarness: Sized {
 /// each calling `crate::scenarios::a(crate::Harness::sqlite().await?)` (or
 /// `postgres()`) on a multi-threaded runtime. The suite provides `Harness`
 /// at its root, a [`ContractHarness`]; each scenario takes the harness and
-/// returns `anyhow::Result<()>`.
+/// returns `anyhow::Result<()>`. A suite of several harnesses (the
+/// cross-service scenarios of `tests/`) names each module's own:
+/// `scenarios in sqlite, postgres for some::Harness: a, b`.
 // `crate::` is meant: the suite that calls the macro holds the scenarios.
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! on_both_backends {
     ($scenarios:ident in $sqlite:ident, $postgres:ident: $($name:ident),+ $(,)?) => {
+        $crate::on_both_backends!($scenarios in $sqlite, $postgres for crate::Harness: $($name),+);
+    };
+    ($scenarios:ident in $sqlite:ident, $postgres:ident for $harness:ty: $($name:ident),+ $(,)?) => {
         mod $sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::$scenarios::$name(<crate::Harness as $crate::ContractHarness>::sqlite().await?).await
+                    crate::$scenarios::$name(<$harness as $crate::ContractHarness>::sqlite().await?).await
                 }
             )+
         }
@@ -47,7 +52,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() -> anyhow::Result<()> {
-                    crate::$scenarios::$name(<crate::Harness as $crate::ContractHarness>::postgres().await?).await
+                    crate::$scenarios::$name(<$harness as $crate::ContractHarness>::postgres().await?).await
                 }
             )+
         }

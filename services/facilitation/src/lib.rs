@@ -7,7 +7,9 @@
 //! - [`app`]: use cases; [`storage`]: SQL; [`events`]: what it publishes;
 //! - [`handlers`]: the read model of the inventory, fed by its events, which
 //!   also opens proactive proposals on fragile structures;
-//! - [`grpc`]: the `vigie.facilitation.v1` API; [`service`]: wiring.
+//! - [`grpc`]: the `vigie.facilitation.v1` API; [`service`]: wiring;
+//! - `testing` (feature `testing`, dev-only): the service on its own
+//!   database, for its contract suite and the cross-service scenarios.
 
 pub mod app;
 pub mod convert;
@@ -19,3 +21,5 @@ pub mod grpc;
 pub mod handlers;
 pub mod service;
 pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;

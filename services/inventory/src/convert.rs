@@ -4,15 +4,15 @@
 use chrono::NaiveDate;
 use vigie_fragility_model::catalogue;
 use vigie_fragility_model::explain::{explain, Lang};
-use vigie_fragility_model::fragility::{Assessment, Band};
-use vigie_fragility_model::model::{HoldingRecord, StructureInventory};
+use vigie_fragility_model::fragility::Assessment;
+use vigie_fragility_model::model::StructureInventory;
 use vigie_inventory_domain::rollup::RollupGroup;
+pub use vigie_inventory_snapshot::{band_to_pb, holding_to_pb, person_to_pb, structure_to_pb};
 use vigie_platform::words;
 use vigie_proto::common::v1::Date;
 pub use vigie_proto::dates::date_to_pb;
 use vigie_proto::inventory::v1 as pb;
 
-use crate::app::views::VersionedInventory;
 use crate::error::InventoryError;
 
 /// A protobuf date as a domain date.
@@ -31,76 +31,12 @@ pub fn date_from_pb(date: &Date) -> Result<NaiveDate, InventoryError> {
     })
 }
 
-/// The protobuf band of a domain band.
-pub fn band_to_pb(band: Band) -> pb::Band {
-    match band {
-        Band::Unknown => pb::Band::Unknown,
-        Band::Low => pb::Band::Low,
-        Band::Moderate => pb::Band::Moderate,
-        Band::High => pb::Band::High,
-        Band::Critical => pb::Band::Critical,
-    }
-}
-
 /// The language asked for in a request (`fr` unless `en`).
 pub fn lang_from_pb(lang: &str) -> Lang {
     if lang.eq_ignore_ascii_case("en") || lang.to_ascii_lowercase().starts_with("en_") {
         Lang::En
     } else {
         Lang::Fr
-    }
-}
-
-/// A holding as a protobuf message.
-pub fn holding_to_pb(h: &HoldingRecord) -> pb::Holding {
-    pb::Holding {
-        person_id: h.person_id.clone(),
-        function: h.function.clone(),
-        level: u32::from(h.level),
-        last_practised: h.last_practised.map(date_to_pb),
-        evidence: h.evidence.as_str().to_owned(),
-    }
-}
-
-/// A stored structure with its whole inventory.
-/// A person of the inventory.
-pub fn person_to_pb(p: &vigie_fragility_model::model::PersonRecord) -> pb::Person {
-    pb::Person {
-        person_id: p.id.clone(),
-        display_name: p.display_name.clone(),
-        role: p.role.as_str().to_owned(),
-        end_date: p.end_date.map(date_to_pb),
-        email: p.email.clone().unwrap_or_default(),
-    }
-}
-
-/// The inventory as a message.
-pub fn structure_to_pb(stored: &VersionedInventory) -> pb::Structure {
-    let inv = &stored.inventory;
-    let s = &inv.structure;
-    pb::Structure {
-        structure_id: s.id.clone(),
-        name: s.name.clone(),
-        network: s.network.clone(),
-        legal_form: s.legal_form.as_str().to_owned(),
-        siret: s.siret.clone().unwrap_or_default(),
-        rna: s.rna.clone().unwrap_or_default(),
-        region_code: s.region_code.clone(),
-        department_code: s.department_code.clone(),
-        commune_insee: s.commune_insee.clone(),
-        people: inv.people.iter().map(person_to_pb).collect(),
-        functions: inv
-            .functions
-            .iter()
-            .map(|f| pb::VitalFunction {
-                code: f.code.clone(),
-                criticality: u32::from(f.criticality),
-                tools: f.tools.clone(),
-                label: catalogue::label_fr(&f.code),
-            })
-            .collect(),
-        holdings: inv.holdings.iter().map(holding_to_pb).collect(),
-        version: u64::try_from(stored.version).unwrap_or_default(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! Contract suite of the facilitation service: the same scenarios run on
 //! SQLite and on PostgreSQL (real servers), through the application service
-//! with its real storage, outbox and inventory read model — and, end to end,
-//! with a real inventory on its own database publishing fragility and
-//! consuming interventions.
+//! with its real storage, outbox and inventory read model. Its scenario with
+//! a real inventory beside it (an intervention that raises a holding and
+//! moves fragility) is cross-service:
+//! `tests/e2e/contracts/facilitation_inventory.rs`.
 
 mod harness;
 mod isolation;
@@ -25,7 +26,6 @@ on_both_backends!(scenarios in sqlite, postgres:
     every_intervention_publishes_its_time_once,
     an_erased_person_is_held_nowhere,
     the_report_sums_internal_and_external_minutes,
-    a_proposal_intervention_raises_the_inventory_and_moves_fragility,
     an_unanswered_offer_escalates_to_the_network_coordinator,
     without_a_coordinator_an_overdue_offer_stays_offered_and_is_flagged_once,
     an_intervention_records_the_activity_report_vocabulary,

@@ -9,14 +9,14 @@ use vigie_facilitation::app::views::HelpRequest;
 use vigie_facilitation::app::{HelpInput, InterventionInput};
 use vigie_facilitation::error::FacilitationError;
 use vigie_facilitation::events::{opaque_key, INTERVENTION_RECORDED, TIME_RECORDED};
-use vigie_facilitation::handlers::{FRAGILITY_ASSESSED, STRUCTURE_INVENTORIED};
-use vigie_fragility_model::model::Evidence;
 use vigie_platform::events::Outcome;
 use vigie_proto::dates::date_to_pb;
-use vigie_proto::events::v1::{DeadlineEscalated, FacilitationTimeRecorded, FragilityAssessed, InterventionRecorded};
+use vigie_proto::events::v1::{DeadlineEscalated, FacilitationTimeRecorded, InterventionRecorded};
 use vigie_proto::inventory::v1::Band;
 
-use crate::harness::{escalation_event, expect_err, facilitators_csv, fragility_event, set, start, today, Harness};
+use crate::harness::{
+    escalation_event, expect_err, facilitators_csv, fragility_event, inventory_event, start, today, Harness,
+};
 
 // ----- fixtures -----
 
@@ -601,127 +601,6 @@ pub async fn the_report_sums_internal_and_external_minutes(h: Harness) -> Result
     )
 }
 
-// ----- end to end with a real inventory -----
-
-pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h: Harness) -> Result<()> {
-    let inventory = h.inventory().await?;
-    let generated = set(30, 7);
-    inventory.import(&generated).await?;
-    let places: Vec<(String, String)> = generated
-        .inventories
-        .iter()
-        .map(|i| (i.structure.network.clone(), i.structure.department_code.clone()))
-        .collect();
-    h.app
-        .import_facilitators(&vigie_facilitation::demo::facilitators(&places, today()))
-        .await
-        .map_err(|e| anyhow::anyhow!("demo facilitators: {e:?}"))?;
-    // Every inventory event, in order, as the stream delivers them.
-    let mut fragile = Vec::new();
-    for envelope in inventory.outbox_all().await? {
-        ensure!(envelope.event_type == STRUCTURE_INVENTORIED || envelope.event_type == FRAGILITY_ASSESSED);
-        if envelope.event_type == FRAGILITY_ASSESSED {
-            let event = FragilityAssessed::decode(envelope.payload.clone())?;
-            let f = event.fragility.context("fragility")?;
-            if f.band() == Band::Critical || f.band() == Band::High {
-                fragile.push(f);
-            }
-        }
-        h.feed(&envelope).await?;
-    }
-    ensure!(!fragile.is_empty(), "the generated set has fragile structures");
-    let proposals = h.app.proposals(None).await?;
-    ensure!(
-        proposals.len() == fragile.len() && proposals.iter().all(|p| p.origin == "proposal"),
-        "one proposal per fragile structure: {} for {}",
-        proposals.len(),
-        fragile.len()
-    );
-
-    // A proposal with a facilitator whose function has a single holder: a
-    // colleague becomes autonomous on it.
-    let mut chosen = None;
-    for f in &fragile {
-        let Some(p) = proposals
-            .iter()
-            .find(|p| p.structure_id == f.structure_id && p.facilitator_id.is_some())
-        else {
-            continue;
-        };
-        if !f.spof_functions.contains(&p.function) {
-            continue;
-        }
-        let stored = inventory.app.structures(None).await?;
-        let structure = stored
-            .iter()
-            .find(|s| s.inventory.structure.id == f.structure_id)
-            .context("structure")?;
-        let holders: Vec<&String> = f
-            .functions
-            .iter()
-            .find(|e| e.code == p.function)
-            .map(|e| e.holder_ids.iter().collect())
-            .unwrap_or_default();
-        if let Some(person) = structure
-            .inventory
-            .people
-            .iter()
-            .find(|person| !holders.contains(&&person.id) && person.end_date.is_none())
-        {
-            chosen = Some((f.clone(), p.clone(), person.id.clone()));
-            break;
-        }
-    }
-    let (before, proposal, person) = chosen.context("no single-holder proposal with a colleague to help")?;
-    let outcome = h
-        .app
-        .record_intervention(InterventionInput {
-            person_id: Some(person.clone()),
-            autonomy_after: Some(3),
-            ..internal(&proposal.request_id, 120)
-        })
-        .await?;
-    ensure!(outcome.autonomy_published && outcome.request.status == "closed");
-    let events = h.outbox(INTERVENTION_RECORDED).await?;
-    ensure!(events.len() == 1);
-    let consumer = inventory.consumer("inventory-facilitation-intervention")?;
-    ensure!(consumer.process(&events[0]).await? == Outcome::Applied);
-    ensure!(consumer.process(&events[0]).await? == Outcome::Duplicate);
-
-    let after = inventory.app.structures(None).await?;
-    let structure = after
-        .iter()
-        .find(|s| s.inventory.structure.id == before.structure_id)
-        .context("structure")?;
-    let holding = structure
-        .inventory
-        .holdings
-        .iter()
-        .find(|x| x.person_id == person && x.function == proposal.function)
-        .context("the holding was raised")?;
-    ensure!(
-        holding.level >= 3 && holding.evidence == Evidence::Facilitation,
-        "{holding:?}"
-    );
-    // The inventory re-assessed: the function is no longer a single point of failure.
-    let latest = inventory
-        .outbox_all()
-        .await?
-        .into_iter()
-        .rfind(|e| e.event_type == FRAGILITY_ASSESSED && e.subject == before.structure_id)
-        .context("a new assessment")?;
-    let now = FragilityAssessed::decode(latest.payload)?
-        .fragility
-        .context("fragility")?;
-    ensure!(
-        !now.spof_functions.contains(&proposal.function),
-        "{} still a single point of failure: {now:?}",
-        proposal.function
-    );
-    ensure!(now.score < before.score, "score {:?} → {:?}", before.score, now.score);
-    Ok(())
-}
-
 // ----- escalation -----
 
 /// `C-N1` coordinates network N1 through S9 (Brest), a structure of N1 it
@@ -1146,7 +1025,6 @@ pub async fn an_escalation_for_a_structure_not_yet_known_is_retried(h: Harness) 
 pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
     use vigie_facilitation::erasure::PseudonymKey;
     let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
-    use vigie_platform::events::Envelope;
     use vigie_proto::events::v1::{PersonErased, StructureInventoried};
     rennes(&h).await?;
     // A newer snapshot where P2 has an email.
@@ -1174,8 +1052,7 @@ pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
         "the scan does not see the email"
     );
 
-    let erased = Envelope::of(
-        vigie_inventory::events::SOURCE,
+    let erased = inventory_event(
         "S1",
         &PersonErased {
             person_id: "P2".to_owned(),

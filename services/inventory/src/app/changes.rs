@@ -191,7 +191,7 @@ pub(crate) fn prepare_changes(
     let mut prepared = Prepared {
         inventoried: changed
             .iter()
-            .map(|stored| events::structure_inventoried(structure_to_pb(stored)))
+            .map(|stored| events::structure_inventoried(structure_to_pb(&stored.inventory, stored.version)))
             .collect(),
         appended: Appended {
             inventoried: changed.len() as u64,

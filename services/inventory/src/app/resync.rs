@@ -82,7 +82,9 @@ impl Inventory {
             };
             let mut drafts: Vec<_> = batch
                 .iter()
-                .map(|stored| events::structure_inventoried(crate::convert::structure_to_pb(stored)))
+                .map(|stored| {
+                    events::structure_inventoried(crate::convert::structure_to_pb(&stored.inventory, stored.version))
+                })
                 .collect();
             total.inventoried += drafts.len() as u64;
             total.assessed += self

@@ -141,10 +141,11 @@ impl InventoryApi {
         request: Request<pb::GetStructureRequest>,
     ) -> Result<Response<Bytes>, Status> {
         let stored = self.structure_asked(&request).await?;
-        let answer = self
-            .answers
-            .structures
-            .get_or_build(&stored, (), || structure_to_pb(&stored).encode_to_vec().into());
+        let answer = self.answers.structures.get_or_build(&stored, (), || {
+            structure_to_pb(&stored.inventory, stored.version)
+                .encode_to_vec()
+                .into()
+        });
         Ok(Response::new(answer))
     }
 
@@ -224,7 +225,7 @@ impl InventoryService for InventoryApi {
         request: Request<pb::GetStructureRequest>,
     ) -> Result<Response<pb::Structure>, Status> {
         let stored = self.structure_asked(&request).await?;
-        Ok(Response::new(structure_to_pb(&stored)))
+        Ok(Response::new(structure_to_pb(&stored.inventory, stored.version)))
     }
 
     async fn list_structures(

@@ -621,7 +621,7 @@ pub async fn resync_restates_the_current_state_as_new_events(h: Harness) -> Resu
         .structure
         .context("snapshot without a structure")?;
     ensure!(
-        snapshot == vigie_inventory::convert::structure_to_pb(&first),
+        snapshot == vigie_inventory::convert::structure_to_pb(&first.inventory, first.version),
         "the snapshot is the stored state"
     );
     ensure!(

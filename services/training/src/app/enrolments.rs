@@ -7,10 +7,10 @@ use vigie_platform::words;
 use vigie_platform::words::Words;
 use vigie_proto::events::v1::{HoldingRaise, TrainingCompleted};
 
-use crate::convert::date_to_pb;
 use crate::error::TrainingError;
 use crate::events;
 use crate::storage::{self, EnrolmentRow};
+use vigie_proto::dates::date_to_pb;
 
 use super::TrainingApp;
 

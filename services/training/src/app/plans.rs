@@ -9,9 +9,9 @@ use vigie_platform::words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_training_domain::plan::{network_plan, plan, NetworkPlanLine, Plan, PlanParams, SessionSeats};
 
-use crate::convert::structure_from_pb;
 use crate::error::TrainingError;
 use crate::storage;
+use vigie_inventory_snapshot::structure_from_pb;
 
 use super::TrainingApp;
 

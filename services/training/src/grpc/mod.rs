@@ -18,8 +18,9 @@ use vigie_training_domain::catalogue::CatalogueFiles;
 use vigie_training_domain::plan::Exposure;
 
 use crate::app::{enrolment_words, EnrolmentView, TrainingApp};
-use crate::convert::{band_to_pb, date_to_pb};
 use crate::error::TrainingError;
+use vigie_inventory_snapshot::band_to_pb;
+use vigie_proto::dates::date_to_pb;
 
 /// Largest catalogue accepted in one import.
 const MAX_CATALOG_BYTES: usize = 64 * 1024 * 1024;

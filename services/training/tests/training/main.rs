@@ -1,7 +1,8 @@
 //! Contract suite of the training service: the same scenarios run on SQLite
 //! and on PostgreSQL (real servers), through the application service with its
-//! real storage, outbox and inventory read model — and, end to end, with a
-//! real inventory on its own database consuming the completions.
+//! real storage, outbox and inventory read model. Its scenarios with a real
+//! inventory beside it (completions that raise holdings, plans that come
+//! true, a person erased everywhere) are cross-service: `tests/e2e/contracts/training_inventory.rs`.
 
 mod harness;
 mod isolation;
@@ -26,10 +27,6 @@ on_both_backends!(scenarios in sqlite, postgres:
     concurrent_cancels_and_completions_apply_once,
     completion_appends_one_event_with_the_goal_levels,
     completion_is_idempotent_and_needs_a_seat,
-    a_completion_raises_the_inventory_exactly_once,
-    a_lower_goal_never_lowers_a_holding,
-    the_plan_prediction_comes_true_in_the_inventory,
-    an_erased_person_is_held_nowhere,
 );
 
 // The isolation matrix (SQLite: the rules do not depend on the backend).

@@ -1,24 +1,20 @@
 //! The scenarios of the contract suite (backend-independent).
 
-use std::collections::BTreeSet;
 use std::fmt::Debug;
 
 use anyhow::{bail, ensure, Context, Result};
 use prost::Message;
 use tokio::task::JoinSet;
-use vigie_fragility_model::model::{Evidence, HoldingRecord, StructureInventory};
-use vigie_inventory::events::STRUCTURE_INVENTORIED;
-use vigie_platform::events::{Envelope, Outcome};
+use vigie_fragility_model::model::StructureInventory;
+use vigie_platform::events::Outcome;
 use vigie_proto::common::v1::Date;
-use vigie_proto::events::v1::{HoldingRaise, StructureInventoried, TrainingCompleted};
-use vigie_training::app::EnrolmentView;
+use vigie_proto::events::v1::{HoldingRaise, TrainingCompleted};
 use vigie_training::error::TrainingError;
 use vigie_training::events::{SOURCE, TRAINING_COMPLETED};
 use vigie_training_domain::catalogue::{parse_catalogue, CatalogueFiles};
 use vigie_training_domain::model::{Modality, Session, TrainingTarget};
-use vigie_training_domain::plan::Exposure;
 
-use crate::harness::{catalogue, date, set, snapshot, today, Harness};
+use crate::harness::{catalogue, date, demo_catalogue, seated, set, snapshot, Harness};
 use vigie_inventory_set::generate::GeneratedSet;
 
 // ----- fixtures -----
@@ -45,10 +41,6 @@ fn small_catalogue(capacity: u32) -> CatalogueFiles {
     )
 }
 
-fn demo() -> CatalogueFiles {
-    vigie_training::demo::catalogue(today())
-}
-
 /// The small catalogue with `S-CAP` of `capacity` seats, and the people
 /// of `structures` generated inventories (seed `seed`) fed to the read
 /// model, at least `needed` of them: where every seat and waiting-list
@@ -72,15 +64,6 @@ async fn small_catalogue_and_people(
 async fn promoted_by_cancelling(h: &Harness, person: &str) -> Result<Option<String>> {
     let (_, promoted) = h.app.cancel("S-CAP", person).await?;
     Ok(promoted.map(|v| v.row.person_id))
-}
-
-/// The first `training.enrolment.completed` event in the outbox.
-async fn first_completion(h: &Harness) -> Result<Envelope> {
-    h.outbox(TRAINING_COMPLETED)
-        .await?
-        .into_iter()
-        .next()
-        .context("the completion event")
 }
 
 /// Every person of the inventories, in order.
@@ -128,25 +111,14 @@ fn conflict<T: Debug>(result: Result<T, TrainingError>, what: &str) -> Result<()
     }
 }
 
-fn seated(view: &EnrolmentView) -> bool {
-    view.row.status == "enrolled" && view.waiting_position.is_none()
-}
-
-fn holding<'a>(inventory: &'a StructureInventory, person: &str, function: &str) -> Option<&'a HoldingRecord> {
-    inventory
-        .holdings
-        .iter()
-        .find(|h| h.person_id == person && h.function == function)
-}
-
 fn pb_date(on: chrono::NaiveDate) -> Date {
-    vigie_training::convert::date_to_pb(on)
+    vigie_proto::dates::date_to_pb(on)
 }
 
 // ----- 1. catalogue -----
 
 pub async fn a_catalogue_is_stored_and_listed(h: Harness) -> Result<()> {
-    let files = demo();
+    let files = demo_catalogue();
     let expected = parse_catalogue(&files).map_err(|e| anyhow::anyhow!("demo catalogue invalid: {e:?}"))?;
     ensure!(h.import(files).await? == (12, 24), "12 trainings and 24 sessions");
     ensure!(
@@ -224,7 +196,7 @@ pub async fn a_catalogue_is_stored_and_listed(h: Harness) -> Result<()> {
 }
 
 pub async fn a_bad_catalogue_is_rejected_with_every_error_and_changes_nothing(h: Harness) -> Result<()> {
-    h.import(demo()).await?;
+    h.import(demo_catalogue()).await?;
     let trainings_before = h.app.trainings(None).await?;
     let sessions_before = sessions(&h).await?;
     let bad = catalogue(
@@ -285,13 +257,13 @@ pub async fn reimporting_a_catalogue_updates_in_place_and_keeps_enrolments(h: Ha
     let generated = set(3, 11);
     h.feed_inventories(&generated.inventories, 1).await?;
     let people = people(&generated.inventories);
-    h.import(demo()).await?;
+    h.import(demo_catalogue()).await?;
     for person in &people[..2] {
         ensure!(seated(&h.app.enrol("T-PAIE-1", person).await?), "{person} seated");
     }
     let before = sessions(&h).await?;
 
-    let files = demo();
+    let files = demo_catalogue();
     let trainings = String::from_utf8(files.trainings)?
         .replace(
             "Paie et DSN pour les petites associations employeuses",
@@ -799,400 +771,5 @@ pub async fn completion_is_idempotent_and_needs_a_seat(h: Harness) -> Result<()>
     h.app.cancel("S-DUO", &p[2]).await?;
     conflict(h.app.complete("S-DUO", &p[2], None).await, "a cancelled enrolment")?;
     ensure!(h.outbox_len().await? == 1, "still one event");
-    Ok(())
-}
-
-// ----- 6. completion → inventory -----
-
-pub async fn a_completion_raises_the_inventory_exactly_once(h: Harness) -> Result<()> {
-    let inventory = h.inventory().await?;
-    inventory.import(&set(20, 61)).await?;
-    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
-        ensure!(
-            h.feed(&envelope).await? == Outcome::Applied,
-            "real inventory events feed the read model"
-        );
-    }
-    // Someone at level 1–2 on a function of their structure.
-    let stored = inventory.app.structures(None).await?;
-    let (structure_id, learner) = stored
-        .iter()
-        .find_map(|s| {
-            let h =
-                s.inventory.holdings.iter().find(|h| {
-                    (1..=2).contains(&h.level) && s.inventory.functions.iter().any(|f| f.code == h.function)
-                })?;
-            Some((s.inventory.structure.id.clone(), h.clone()))
-        })
-        .context("no holding at level 1–2 in the generated set")?;
-    let function = learner.function.clone();
-    h.import(catalogue(
-        &[&format!(
-            "T-UP,Monter en compétence,Réseau test,remote,7,0,,{function},1,3"
-        )],
-        &["S-UP,T-UP,2026-12-10T09:00,2026-12-10T17:00,Europe/Paris,,https://visio.example.org/up,10"],
-    ))
-    .await?;
-    ensure!(seated(&h.app.enrol("S-UP", &learner.person_id).await?));
-    h.app.complete("S-UP", &learner.person_id, None).await?;
-    let envelope = first_completion(&h).await?;
-
-    let before = inventory.app.structure(&structure_id).await?;
-    let rows_before = inventory.outbox_len().await?;
-    let snapshots_before = inventory.outbox(STRUCTURE_INVENTORIED).await?.len();
-    let consumer = inventory.consumer("inventory-training-completed")?;
-    ensure!(consumer.process(&envelope).await? == Outcome::Applied);
-
-    let after = inventory.app.structure(&structure_id).await?;
-    let raised = HoldingRecord {
-        level: 3,
-        last_practised: Some(date("2026-12-10")?),
-        evidence: Evidence::Training,
-        ..learner.clone()
-    };
-    ensure!(
-        holding(&after.inventory, &learner.person_id, &function) == Some(&raised),
-        "raised to the goal: {:?}",
-        holding(&after.inventory, &learner.person_id, &function)
-    );
-    let others = |inv: &StructureInventory| -> Vec<HoldingRecord> {
-        inv.holdings
-            .iter()
-            .filter(|h| !(h.person_id == learner.person_id && h.function == function))
-            .cloned()
-            .collect()
-    };
-    ensure!(
-        others(&after.inventory) == others(&before.inventory),
-        "nothing else changed"
-    );
-    ensure!(
-        after.version == before.version + 1,
-        "version {} → {}",
-        before.version,
-        after.version
-    );
-    let snapshots = inventory.outbox(STRUCTURE_INVENTORIED).await?;
-    ensure!(snapshots.len() == snapshots_before + 1, "one new snapshot event");
-    let latest = StructureInventoried::decode(snapshots[snapshots.len() - 1].payload.clone())?
-        .structure
-        .context("snapshot without a structure")?;
-    ensure!(
-        latest.version == after.version as u64,
-        "the event carries the new version"
-    );
-    let rows = inventory.outbox_len().await?;
-
-    // Redelivered: a duplicate, nothing moves.
-    ensure!(consumer.process(&envelope).await? == Outcome::Duplicate);
-    ensure!(
-        inventory
-            .consumer("inventory-training-completed")?
-            .process(&envelope)
-            .await?
-            == Outcome::Duplicate,
-        "after a restart too"
-    );
-    let replayed = inventory.app.structure(&structure_id).await?;
-    ensure!(replayed == after, "a replay changed the inventory");
-    ensure!(inventory.outbox_len().await? == rows, "a replay appended events");
-    // The same completion republished under a new id: applied, raises nothing more.
-    let copy = Envelope::new(
-        envelope.source.clone(),
-        envelope.event_type.clone(),
-        envelope.subject.clone(),
-        envelope.payload.clone(),
-    );
-    ensure!(consumer.process(&copy).await? == Outcome::Applied);
-    ensure!(
-        inventory.app.structure(&structure_id).await? == after,
-        "a copy raised twice"
-    );
-    ensure!(inventory.outbox_len().await? == rows, "a copy appended events");
-    ensure!(rows > rows_before, "the first delivery appended events");
-    Ok(())
-}
-
-pub async fn a_lower_goal_never_lowers_a_holding(h: Harness) -> Result<()> {
-    let inventory = h.inventory().await?;
-    inventory.import(&set(20, 62)).await?;
-    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
-        h.feed(&envelope).await?;
-    }
-    // Someone at level 3+ on one function, without any holding on another.
-    let stored = inventory.app.structures(None).await?;
-    let (structure_id, strong, blank) = stored
-        .iter()
-        .find_map(|s| {
-            let inv = &s.inventory;
-            inv.holdings.iter().filter(|h| h.level >= 3).find_map(|h| {
-                let blank = inv
-                    .functions
-                    .iter()
-                    .find(|f| holding(inv, &h.person_id, &f.code).is_none())?;
-                Some((inv.structure.id.clone(), h.clone(), blank.code.clone()))
-            })
-        })
-        .context("no suitable holder in the generated set")?;
-    h.import(catalogue(
-        &[
-            &format!("T-LOW,Initiation,Réseau test,remote,3.5,0,,{},0,2", strong.function),
-            &format!("T-LOW,Initiation,Réseau test,remote,3.5,0,,{blank},0,2"),
-        ],
-        &["S-LOW,T-LOW,2026-12-10T09:00,2026-12-10T12:30,Europe/Paris,,https://visio.example.org/low,10"],
-    ))
-    .await?;
-    h.app.enrol("S-LOW", &strong.person_id).await?;
-    h.app.complete("S-LOW", &strong.person_id, None).await?;
-    let envelope = first_completion(&h).await?;
-    let event = TrainingCompleted::decode(envelope.payload.clone())?;
-    let mut expected = vec![
-        HoldingRaise {
-            function: strong.function.clone(),
-            level: 2,
-        },
-        HoldingRaise {
-            function: blank.clone(),
-            level: 2,
-        },
-    ];
-    expected.sort_by(|a, b| a.function.cmp(&b.function));
-    ensure!(event.raises == expected, "{:?}", event.raises);
-
-    let consumer = inventory.consumer("inventory-training-completed")?;
-    ensure!(consumer.process(&envelope).await? == Outcome::Applied);
-    let after = inventory.app.structure(&structure_id).await?;
-    let on = date("2026-12-10")?;
-    let kept = holding(&after.inventory, &strong.person_id, &strong.function).context("holding kept")?;
-    ensure!(
-        kept.level == strong.level
-            && kept.evidence == strong.evidence
-            && kept.last_practised == strong.last_practised.max(Some(on)),
-        "a lower goal lowered or replaced {strong:?}: {kept:?}"
-    );
-    let created = holding(&after.inventory, &strong.person_id, &blank).context("a new holding")?;
-    ensure!(
-        created.level == 2 && created.evidence == Evidence::Training && created.last_practised == Some(on),
-        "{created:?}"
-    );
-    let rows = inventory.outbox_len().await?;
-    ensure!(consumer.process(&envelope).await? == Outcome::Duplicate);
-    ensure!(inventory.app.structure(&structure_id).await? == after && inventory.outbox_len().await? == rows);
-    Ok(())
-}
-
-// ----- 7. plan -----
-
-pub async fn the_plan_prediction_comes_true_in_the_inventory(h: Harness) -> Result<()> {
-    let inventory = h.inventory().await?;
-    inventory.import(&set(40, 71)).await?;
-    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
-        ensure!(h.feed(&envelope).await? == Outcome::Applied);
-    }
-    h.import(demo()).await?;
-    let at = today();
-
-    // A structure whose plan has a SPOF item with a learner, every learner
-    // with a session, and a prediction that differs from today.
-    let mut found = None;
-    for stored in inventory.app.structures(None).await? {
-        let (_, plan) = h.app.plan(&stored.inventory.structure.id, Some(at)).await?;
-        let assignments = plan.assignments();
-        if assignments.is_empty()
-            || plan.predicted.score == plan.current.score
-            || assignments.iter().any(|a| a.training.next_session.is_none())
-        {
-            continue;
-        }
-        let spof = plan.items.iter().position(|item| {
-            item.exposure == Exposure::Spof
-                && item
-                    .candidates
-                    .first()
-                    .is_some_and(|c| item.chosen_training(&c.person_id).is_some())
-        });
-        if let Some(index) = spof {
-            found = Some((stored, plan, index));
-            break;
-        }
-    }
-    let (stored, plan, index) = found.context("no structure with a SPOF to train for in the generated set")?;
-    let structure_id = stored.inventory.structure.id.clone();
-    let (_, assessed) = inventory.app.fragility(&structure_id, Some(at)).await?;
-    ensure!(
-        plan.current == assessed,
-        "the read model gives the inventory's own assessment"
-    );
-
-    // The SPOF item: the colleague at level 1–2, the matching training, its next session.
-    let item = &plan.items[index];
-    ensure!(
-        plan.current.spof_functions.contains(&item.function),
-        "{} is a SPOF",
-        item.function
-    );
-    let candidate = &item.candidates[0];
-    let current = holding(&stored.inventory, &candidate.person_id, &item.function).context("candidate's holding")?;
-    ensure!(
-        (1..=2).contains(&current.level) && current.level == candidate.level,
-        "{candidate:?} {current:?}"
-    );
-    let exposure = plan
-        .current
-        .functions
-        .iter()
-        .find(|f| f.code == item.function)
-        .context("exposure")?;
-    ensure!(
-        exposure.holders.len() == 1 && !exposure.holders.contains(&candidate.person_id),
-        "{exposure:?}"
-    );
-    let chosen = item.chosen_training(&candidate.person_id).context("chosen training")?;
-    let trainings = h.app.trainings(Some(&item.function)).await?;
-    let training = trainings
-        .iter()
-        .find(|t| t.id == chosen.training_id)
-        .context("training in the catalogue")?;
-    let target = training.target(&item.function).context("target")?;
-    ensure!(
-        target.goal_level >= 3 && target.prerequisite_level <= candidate.level,
-        "{target:?}"
-    );
-    let next = h
-        .app
-        .sessions(Some(&training.id))
-        .await?
-        .into_iter()
-        .filter(|s| s.session.starts_at.date() > at && s.enrolled < s.session.capacity)
-        .min_by(|a, b| (a.session.starts_at, &a.session.id).cmp(&(b.session.starts_at, &b.session.id)))
-        .context("a session with seats")?;
-    ensure!(
-        chosen.next_session.as_deref() == Some(next.session.id.as_str()),
-        "{chosen:?}"
-    );
-    ensure!(
-        next.session.id == format!("{}-1", training.id),
-        "the remote session comes first"
-    );
-
-    // Carry the whole plan out: enrol and complete on the plan date.
-    let mut done = BTreeSet::new();
-    for a in plan.assignments() {
-        if !done.insert((a.person_id.to_owned(), a.training.training_id.clone())) {
-            continue;
-        }
-        let session = a.training.next_session.as_deref().context("session")?;
-        ensure!(
-            seated(&h.app.enrol(session, a.person_id).await?),
-            "{} seated in {session}",
-            a.person_id
-        );
-        h.app.complete(session, a.person_id, Some(at)).await?;
-    }
-    let completions = h.outbox(TRAINING_COMPLETED).await?;
-    ensure!(completions.len() == done.len(), "one event per completion");
-    let consumer = inventory.consumer("inventory-training-completed")?;
-    for envelope in &completions {
-        ensure!(consumer.process(envelope).await? == Outcome::Applied);
-    }
-
-    let (after, assessment) = inventory.app.fragility(&structure_id, Some(at)).await?;
-    ensure!(
-        assessment.score == plan.predicted.score && assessment.band == plan.predicted.band,
-        "predicted {:?} {:?}, the inventory computes {:?} {:?}",
-        plan.predicted.score,
-        plan.predicted.band,
-        assessment.score,
-        assessment.band
-    );
-    ensure!(assessment == plan.predicted, "the whole assessment as predicted");
-    ensure!(plan.predicted.score < plan.current.score, "the plan cuts fragility");
-
-    // The new snapshots go back to the training service's read model.
-    let snapshots: Vec<Envelope> = inventory
-        .outbox(STRUCTURE_INVENTORIED)
-        .await?
-        .into_iter()
-        .filter(|e| e.subject == structure_id)
-        .collect();
-    ensure!(snapshots.len() > 1, "the completions published new snapshots");
-    for (i, envelope) in snapshots.iter().enumerate() {
-        let expected = if i == 0 { Outcome::Duplicate } else { Outcome::Applied };
-        ensure!(h.feed(envelope).await? == expected, "snapshot {i}");
-    }
-    let (seen, replanned) = h.app.plan(&structure_id, Some(at)).await?;
-    ensure!(seen == after.inventory, "the read model holds the latest inventory");
-    ensure!(
-        replanned.current == plan.predicted,
-        "today's fragility is the one predicted"
-    );
-    ensure!(
-        !replanned.items.iter().any(|i| i.function == item.function),
-        "{} is no longer a SPOF",
-        item.function
-    );
-    Ok(())
-}
-
-// ----- personal data -----
-
-pub async fn an_erased_person_is_held_nowhere(h: Harness) -> Result<()> {
-    use vigie_inventory::events::PERSON_ERASED;
-    use vigie_training::erasure::PseudonymKey;
-    let key = PseudonymKey::new(b"a test secret of at least 32 bytes!!");
-    h.import(small_catalogue(100)).await?;
-    let inventory = h.inventory().await?;
-    let generated = set(3, 71);
-    inventory.import(&generated).await?;
-    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
-        ensure!(h.feed(&envelope).await? == Outcome::Applied);
-    }
-    let person = generated
-        .inventories
-        .iter()
-        .flat_map(|i| i.people.iter())
-        .find(|p| p.email.is_some())
-        .context("no person with an email")?
-        .clone();
-    let (name, email) = (person.display_name.clone(), person.email.clone().unwrap_or_default());
-    h.app.enrol("S-CAP", &person.id).await?;
-    let values = vigie_testkit::scan::stored_values(h.db.pool(), "%").await?;
-    ensure!(
-        values.iter().any(|v| v.contains(&name)),
-        "the scan does not see the name"
-    );
-
-    inventory.app.erase_person(&person.id).await?;
-    // The erasure dropped the structure's earlier rows; the new snapshot applies.
-    let mut applied = 0;
-    for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
-        if h.feed(&envelope).await? == Outcome::Applied {
-            applied += 1;
-        }
-    }
-    ensure!(applied == 1, "one new snapshot, {applied} applied");
-    let erased = inventory.outbox(PERSON_ERASED).await?;
-    let [erased] = erased.as_slice() else {
-        bail!("one PersonErased expected, got {}", erased.len())
-    };
-    let erasures = h.consumer("training-erasures", &key)?;
-    ensure!(erasures.process(erased).await? == Outcome::Applied);
-    for value in vigie_testkit::scan::stored_values(h.db.pool(), "%").await? {
-        ensure!(
-            !value.contains(&name) && !value.contains(&email),
-            "{}.{} still holds the person",
-            value.table,
-            value.column
-        );
-    }
-    ensure!(
-        stored_status(&h, "S-CAP", &key.pseudonym(&person.id)).await?.is_some(),
-        "the enrolment is kept under a pseudonym"
-    );
-    ensure!(occupation(&h, "S-CAP").await? == (1, 0), "the seat count is kept");
-    ensure!(
-        erasures.process(erased).await? == Outcome::Duplicate,
-        "a replay is a duplicate"
-    );
     Ok(())
 }
