@@ -13,8 +13,18 @@ The rows are built before the clock starts; only the writes and the commit
 are timed. No validation, no assessments, no events: what a plain loader
 costs, beside which Vigie's import is measured.
 
+Then the floor of a storage Vigie does not have (« Twelfth round »): one row
+per structure holding its people, functions and holdings as one JSON
+document, plus the import's two events per structure as outbox rows (the
+document as the snapshot's payload, its first 1,400 bytes as the
+assessment's: the sizes of Vigie's own payloads for a generated set, 1.7 and
+1.4 kB on average) — what writing the same set would cost if the inventory
+kept documents instead of rows, events included.
+
     python3 scripts/bench/bare_inserts.py SET_DIR [--postgres postgres://postgres@127.0.0.1:5432]
 """
+
+import json
 
 import csv
 import io
@@ -82,6 +92,51 @@ def sqlite_seconds(tables):
         return elapsed
 
 
+def documents(tables):
+    """(document rows, outbox rows): a structure's rows as one JSON document,
+    and its two events."""
+    by_structure = {s[0]: {"structure": s, "people": [], "functions": [], "holdings": []}
+                    for s in tables["inv_structures"]}
+    # (list, table, the row's structure column, the columns the document
+    # repeats from its structure and leaves out)
+    for kind, table, column, repeated in (("people", "inv_people", 1, (1, 2)),
+                                          ("functions", "inv_functions", 0, (0, 2)),
+                                          ("holdings", "inv_holdings", 2, (2, 3))):
+        for row in tables[table]:
+            own = [value for i, value in enumerate(row) if i not in repeated]
+            by_structure[row[column]][kind].append(own)
+    docs, events = [], []
+    for structure_id, doc in by_structure.items():
+        body = json.dumps(doc, separators=(",", ":")).encode()
+        docs.append((structure_id, doc["structure"][1], 1, body))
+        events.append(("vigie.inventory.structure.inventoried.v1", structure_id, body))
+        events.append(("vigie.inventory.structure.fragility_assessed.v1", structure_id, body[:1400]))
+    return docs, events
+
+
+def sqlite_documents_seconds(tables):
+    docs, events = documents(tables)
+    with tempfile.TemporaryDirectory() as dir:
+        con = sqlite3.connect(os.path.join(dir, "documents.db"), isolation_level=None)
+        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "secure_delete = ON"):
+            con.execute(f"PRAGMA {pragma}")
+        con.executescript("""
+            CREATE TABLE documents (structure_id TEXT PRIMARY KEY, network_id TEXT NOT NULL,
+                                    version INTEGER NOT NULL, body BLOB NOT NULL);
+            CREATE INDEX documents_network ON documents (network_id);
+            CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT NOT NULL,
+                                 subject TEXT NOT NULL, payload BLOB NOT NULL);""")
+        started = time.perf_counter()
+        con.execute("BEGIN")
+        con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?)", docs)
+        con.executemany("INSERT INTO outbox (event_type, subject, payload) VALUES (?, ?, ?)", events)
+        con.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        con.close()
+    megabytes = (sum(len(d[3]) for d in docs) + sum(len(e[2]) for e in events)) / 1e6
+    return elapsed, len(docs), len(events), megabytes
+
+
 def psql(url, *args, stdin=None):
     return subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", *args], input=stdin, check=True,
                           capture_output=True, text=True)
@@ -121,6 +176,8 @@ def main():
     print(f"{count} rows")
     print(f"SQLite, executemany, one transaction: {sqlite_seconds(tables):.2f} s")
     print(f"PostgreSQL, COPY through psql, one transaction: {postgres_seconds(tables, server):.2f} s")
+    seconds, docs, events, megabytes = sqlite_documents_seconds(tables)
+    print(f"SQLite, {docs} documents + {events} outbox rows ({megabytes:.0f} MB), one transaction: {seconds:.2f} s")
 
 
 if __name__ == "__main__":
