@@ -6,9 +6,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::app::{Clock, FacilitationApp};
-use crate::erasure::PseudonymKey;
-use crate::error::FacilitationError;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tokio::sync::Notify;
@@ -19,6 +16,10 @@ use vigie_platform::testing::{fresh_db, outbox_envelopes};
 use vigie_proto::events::v1::{DeadlineEscalated, FragilityAssessed, StructureInventoried};
 use vigie_proto::inventory::v1 as inv;
 use vigie_testkit::{Backend, ContractHarness, TestDatabase};
+
+use crate::app::{Clock, FacilitationApp};
+use crate::erasure::PseudonymKey;
+use crate::error::FacilitationError;
 
 /// The pseudonym secret of the consumers the harness takes from the
 /// service's description (the erasure scenarios bring their own key).
