@@ -103,6 +103,10 @@ pub async fn batch_changes(
             row.try_get(1).map_err(HandlerError::transient)?,
         );
     }
+    // The structures the read model holds already: only they can have
+    // people rows (a person's row is written with their structure's, in one
+    // transaction, and no structure row is ever deleted).
+    let known: HashSet<String> = held.keys().cloned().collect();
     // The events that would apply: newer than what is held when they come.
     let applied: Vec<NewSnapshot> = snapshots
         .into_iter()
@@ -118,7 +122,7 @@ pub async fn batch_changes(
     if applied.is_empty() {
         return Ok(BatchChanges::default());
     }
-    let mut people = People::load(conn, &applied, tables).await?;
+    let mut people = People::load(conn, &applied, &known, tables).await?;
     for (index, snapshot) in applied.iter().enumerate() {
         people.apply(index, snapshot);
     }
@@ -139,13 +143,21 @@ struct People {
 
 impl People {
     /// The current placement of everyone in the structures of `applied` or
-    /// named by them.
+    /// named by them. Only the `known` structures are looked up for their
+    /// members: a first import's batches, all of new structures, skip that
+    /// statement.
     async fn load(
         conn: &mut AnyConnection,
         applied: &[NewSnapshot],
+        known: &HashSet<String>,
         tables: &ReadModelTables,
     ) -> Result<People, HandlerError> {
-        let structures = distinct(applied.iter().map(|s| s.structure.structure_id.as_str()));
+        let structures = distinct(
+            applied
+                .iter()
+                .map(|s| s.structure.structure_id.as_str())
+                .filter(|id| known.contains(*id)),
+        );
         let named = distinct(
             applied
                 .iter()
