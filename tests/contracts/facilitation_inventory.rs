@@ -17,7 +17,7 @@ use vigie_proto::inventory::v1::Band;
 use crate::inventory;
 
 pub async fn a_proposal_intervention_raises_the_inventory_and_moves_fragility(h: TestFacilitation) -> Result<()> {
-    let inventory = inventory(h.backend()).await?;
+    let inventory = inventory(h.backend(), today).await?;
     let generated = set(30, 7);
     inventory.import(&generated).await?;
     let places: Vec<(String, String)> = generated

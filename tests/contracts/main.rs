@@ -13,12 +13,14 @@ mod training_inventory;
 use std::sync::Arc;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 use vigie_inventory::testing::TestInventory;
 use vigie_testkit::{on_both_backends, Backend};
 
-/// A real inventory on its own database of `backend`, on the scenarios' date.
-async fn inventory(backend: Backend) -> Result<TestInventory> {
-    TestInventory::start(backend, Arc::new(vigie_training::testing::today)).await
+/// A real inventory on its own database of `backend`, its days told by
+/// `today` (the harness's beside it).
+async fn inventory(backend: Backend, today: fn() -> NaiveDate) -> Result<TestInventory> {
+    TestInventory::start(backend, Arc::new(today)).await
 }
 
 on_both_backends!(training_inventory in training_sqlite, training_postgres

@@ -19,7 +19,7 @@ use vigie_training_domain::plan::Exposure;
 use crate::inventory;
 
 pub async fn a_completion_raises_the_inventory_exactly_once(h: TestTraining) -> Result<()> {
-    let inventory = inventory(h.backend()).await?;
+    let inventory = inventory(h.backend(), today).await?;
     inventory.import(&set(20, 61)).await?;
     for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
         ensure!(
@@ -128,7 +128,7 @@ pub async fn a_completion_raises_the_inventory_exactly_once(h: TestTraining) -> 
 }
 
 pub async fn a_lower_goal_never_lowers_a_holding(h: TestTraining) -> Result<()> {
-    let inventory = inventory(h.backend()).await?;
+    let inventory = inventory(h.backend(), today).await?;
     inventory.import(&set(20, 62)).await?;
     for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
         h.feed(&envelope).await?;
@@ -196,7 +196,7 @@ pub async fn a_lower_goal_never_lowers_a_holding(h: TestTraining) -> Result<()> 
 }
 
 pub async fn the_plan_prediction_comes_true_in_the_inventory(h: TestTraining) -> Result<()> {
-    let inventory = inventory(h.backend()).await?;
+    let inventory = inventory(h.backend(), today).await?;
     inventory.import(&set(40, 71)).await?;
     for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {
         ensure!(h.feed(&envelope).await? == Outcome::Applied);
@@ -353,7 +353,7 @@ pub async fn an_erased_person_is_held_nowhere(h: TestTraining) -> Result<()> {
         &["S-CAP,T-CAP,2026-12-15T09:30,2026-12-15T12:30,Europe/Paris,,https://visio.example.org/cap,100"],
     ))
     .await?;
-    let inventory = inventory(h.backend()).await?;
+    let inventory = inventory(h.backend(), today).await?;
     let generated = set(3, 71);
     inventory.import(&generated).await?;
     for envelope in inventory.outbox(STRUCTURE_INVENTORIED).await? {

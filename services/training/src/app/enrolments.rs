@@ -5,12 +5,12 @@
 use chrono::NaiveDate;
 use vigie_platform::words;
 use vigie_platform::words::Words;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::events::v1::{HoldingRaise, TrainingCompleted};
 
 use crate::error::TrainingError;
 use crate::events;
 use crate::storage::{self, EnrolmentRow};
-use vigie_proto::dates::date_to_pb;
 
 use super::TrainingApp;
 

@@ -5,13 +5,13 @@
 use chrono::NaiveDate;
 use prost::Message;
 use vigie_fragility_model::model::{StructureInventory, StructureRecord};
+use vigie_inventory_snapshot::structure_from_pb;
 use vigie_platform::words;
 use vigie_proto::inventory::v1 as inv;
 use vigie_training_domain::plan::{network_plan, plan, NetworkPlanLine, Plan, PlanParams, SessionSeats};
 
 use crate::error::TrainingError;
 use crate::storage;
-use vigie_inventory_snapshot::structure_from_pb;
 
 use super::TrainingApp;
 

@@ -6,11 +6,13 @@ pub mod authz;
 
 use tonic::{Request, Response, Status, Streaming};
 use vigie_fragility_model::catalogue::label_fr;
+use vigie_inventory_snapshot::band_to_pb;
 use vigie_platform::auth::{authorize, principal, visible, Target, Visibility};
 use vigie_platform::grpc::fields::{non_empty, optional_date};
 use vigie_platform::words;
 use vigie_platform::words::IntoStatus;
 use vigie_platform::words::Words;
+use vigie_proto::dates::date_to_pb;
 use vigie_proto::inventory::v1 as inv;
 use vigie_proto::training::v1 as pb;
 use vigie_proto::training::v1::training_service_server::TrainingService;
@@ -19,8 +21,6 @@ use vigie_training_domain::plan::Exposure;
 
 use crate::app::{enrolment_words, EnrolmentView, TrainingApp};
 use crate::error::TrainingError;
-use vigie_inventory_snapshot::band_to_pb;
-use vigie_proto::dates::date_to_pb;
 
 /// Largest catalogue accepted in one import.
 const MAX_CATALOG_BYTES: usize = 64 * 1024 * 1024;
