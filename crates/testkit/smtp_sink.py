@@ -2,12 +2,13 @@
 """A real SMTP server for Vigie's tests (aiosmtpd), driven by `vigie_testkit::SmtpServer`.
 
     python3 smtp_sink.py --port PORT --dir DIR [--tls-cert PEM --tls-key PEM [--implicit-tls]]
-                         [--auth-user USER --auth-password PASSWORD]
+                         [--auth-user USER --auth-password PASSWORD] [--without-smtputf8]
 
 Listens on 127.0.0.1:PORT. With a certificate it offers STARTTLS and requires
 it before MAIL, or, with --implicit-tls, speaks TLS from the first byte (SMTPS,
 port 465 style). With --auth-user it requires AUTH (PLAIN or LOGIN, only over
-TLS) with those credentials. Once listening it creates DIR/ready (how the
+TLS) with those credentials. With --without-smtputf8 it does not offer
+SMTPUTF8 (a relay that cannot take a non-ASCII address). Once listening it creates DIR/ready (how the
 harness knows an implicit-TLS server is up without a TLS client). Every accepted message is stored in DIR/mail as
 NAME.eml (the raw RFC 5322 bytes as received) and NAME.json (the envelope and
 the message parsed by Python's `email` package: decoded subject and headers,
@@ -218,7 +219,8 @@ async def serve(args):
             # aiosmtpd only knows about STARTTLS; here every byte is already TLS.
             options.update(auth_require_tls=False)
     server = await loop.create_server(
-        lambda: CountingSMTP(sink, hostname="vigie-test-smtp", decode_data=False, enable_SMTPUTF8=True, **options),
+        lambda: CountingSMTP(sink, hostname="vigie-test-smtp", decode_data=False,
+                             enable_SMTPUTF8=not args.without_smtputf8, **options),
         host="127.0.0.1",
         port=args.port,
         reuse_address=True,
@@ -241,6 +243,8 @@ def main():
     parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--auth-user")
     parser.add_argument("--auth-password")
+    parser.add_argument("--without-smtputf8", action="store_true",
+                        help="do not offer SMTPUTF8 (a relay that refuses non-ASCII addresses)")
     args = parser.parse_args()
     asyncio.run(serve(args))
 

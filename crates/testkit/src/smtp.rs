@@ -49,6 +49,8 @@ pub struct SmtpServerOptions {
     pub tls: Option<SmtpServerTls>,
     /// Require `AUTH` with this user and password (only offered over TLS).
     pub auth: Option<(String, String)>,
+    /// Do not offer `SMTPUTF8` (a relay that refuses non-ASCII addresses).
+    pub without_smtputf8: bool,
 }
 
 /// The TLS of an [`SmtpServer`].
@@ -419,6 +421,9 @@ async fn launch(port: u16, dir: &Path, options: &SmtpServerOptions) -> Result<Ch
     }
     if let Some((user, password)) = &options.auth {
         command.args(["--auth-user", user, "--auth-password", password]);
+    }
+    if options.without_smtputf8 {
+        command.arg("--without-smtputf8");
     }
     let child = command
         .stdin(Stdio::null())

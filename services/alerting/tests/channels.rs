@@ -25,7 +25,7 @@ use vigie_alerting::channels::webhook::{verify_signature, WebhookSender, ADDRESS
 use vigie_alerting::channels::SendError;
 use vigie_alerting_domain::message::{render_digest, AckLinks, Digest, DigestItem, Notice};
 use vigie_alerting_domain::model::StageKind;
-use vigie_testkit::SmtpServer;
+use vigie_testkit::{SmtpServer, SmtpServerOptions};
 
 // ---------------------------------------------------------------- email
 
@@ -246,6 +246,51 @@ async fn messages_in_a_row_reuse_one_pooled_connection() {
             Some(format!("<r-pool-{i}@vigie.example>").as_str())
         );
     }
+}
+
+#[tokio::test]
+async fn a_relay_without_smtputf8_refuses_a_non_ascii_address_at_once_and_keeps_its_connection() {
+    let server = SmtpServer::start_with(SmtpServerOptions {
+        without_smtputf8: true,
+        ..SmtpServerOptions::default()
+    })
+    .await
+    .unwrap();
+    let before = server.connections().unwrap();
+    // A parked connection: the refusal comes before any command, the
+    // connection is parked again and serves the next message.
+    let mailer = SmtpMailer::new(config(server.port())).unwrap();
+    mailer
+        .send(&outgoing("r-u1@vigie.example", "helene@asso.example"))
+        .await
+        .unwrap();
+    let error = mailer
+        .send(&outgoing("r-u2@vigie.example", "hélène@asso.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
+    assert_eq!(mailer.parked_connections(), 1);
+    mailer
+        .send(&outgoing("r-u3@vigie.example", "helene@asso.example"))
+        .await
+        .unwrap();
+    assert_eq!(server.connections().unwrap() - before, 1);
+    // A new connection whose first message is refused so is kept too.
+    let fresh = SmtpMailer::new(config(server.port())).unwrap();
+    let error = fresh
+        .send(&outgoing("r-u4@vigie.example", "hélène@asso.example"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
+    assert_eq!(fresh.parked_connections(), 1);
+    let ids: Vec<Option<String>> = server.messages().unwrap().into_iter().map(|m| m.message_id).collect();
+    assert_eq!(
+        ids,
+        [
+            Some("<r-u1@vigie.example>".to_owned()),
+            Some("<r-u3@vigie.example>".to_owned())
+        ]
+    );
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ async fn server(ca: &mut TestCa, implicit: bool) -> SmtpServer {
             implicit,
         }),
         auth: Some((USER.into(), PASSWORD.into())),
+        ..SmtpServerOptions::default()
     })
     .await
     .unwrap()

@@ -114,8 +114,7 @@ impl SmtpPool {
                         self.open_transaction(envelope, email).await?
                     }
                     Err(refused) => {
-                        // Refused before any command: the connection is intact.
-                        self.park(connection);
+                        self.put_back(connection, &refused).await;
                         return Err(refused);
                     }
                 }
@@ -147,9 +146,19 @@ impl SmtpPool {
         match mail_from(&mut connection, envelope, email).await {
             Ok(()) => Ok(connection),
             Err(error) => {
-                connection.abort().await;
+                self.put_back(connection, &error).await;
                 Err(error)
             }
+        }
+    }
+
+    /// A connection whose `MAIL FROM` failed with `error`: parked again when
+    /// the message was refused before any command was sent (the relay lacks
+    /// an extension it needs), closed otherwise.
+    async fn put_back(&self, mut connection: AsyncSmtpConnection, error: &PoolError) {
+        match error {
+            PoolError::Unsupported(_) => self.park(connection),
+            PoolError::Connect(_) | PoolError::Smtp(_) => connection.abort().await,
         }
     }
 
