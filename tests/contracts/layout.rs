@@ -14,11 +14,10 @@ use serde_json::Value;
 /// under `services/` (`None` outside it).
 fn service_of(workspace: &Path, path: &Path) -> Option<String> {
     let mut parts = path.strip_prefix(workspace).ok()?.components();
-    (parts.next()?.as_os_str() == "services")
-        .then(|| parts.next())??
-        .as_os_str()
-        .to_str()
-        .map(str::to_owned)
+    if parts.next()?.as_os_str() != "services" {
+        return None;
+    }
+    Some(parts.next()?.as_os_str().to_str()?.to_owned())
 }
 
 #[test]
